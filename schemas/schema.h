@@ -1,0 +1,154 @@
+/*
+ * schema.h - the schema language of vledger ledgers (DESIGN.md §6).
+ *
+ * A schema file (schemas/<name>.yaml in the project; installed into the
+ * `config` branch) declares one ledger: its fields in canonical order, their
+ * types and constraints, zh/en labels, which are personal (pii), the natural
+ * key (identity), the per-field merge rule, and aggregates. The language is
+ * documented in docs/schemas.md.
+ *
+ * Record data is a VL_V_MAP whose keys appear in schema field order. Value
+ * kinds by field type:
+ *   string text cn_id cn_mobile phone division ref date datetime enum -> STR
+ *   int -> INT; decimal -> DEC or INT; bool -> BOOL
+ *   set -> LIST of scalars, sorted bytewise by text, no duplicates
+ *   list -> LIST (of scalars of item type, or of MAPs with item fields)
+ *   map -> MAP (of item fields)
+ * A loaded vl_schema is immutable and may be shared between threads.
+ */
+#ifndef VL_SCHEMA_H
+#define VL_SCHEMA_H
+
+#include <stddef.h>
+#include "buf.h"
+#include "value.h"
+
+typedef enum {
+	VL_T_STRING = 1, VL_T_TEXT, VL_T_INT, VL_T_DECIMAL, VL_T_BOOL,
+	VL_T_DATE, VL_T_DATETIME, VL_T_ENUM, VL_T_SET, VL_T_LIST, VL_T_MAP,
+	VL_T_CN_ID, VL_T_CN_MOBILE, VL_T_PHONE, VL_T_DIVISION, VL_T_REF
+} vl_ftype;
+
+typedef struct {
+	char *value; /* lowercase English identifier, stored in records */
+	char *zh;    /* Chinese label */
+	char *en;    /* English label */
+} vl_enum_opt;
+
+typedef struct vl_field vl_field;
+struct vl_field {
+	char *name;
+	vl_ftype type;
+	char *label_zh, *label_en;
+	char *doc;            /* why this field and its merge rule, optional */
+	int required;
+	int pii;
+	/* enum (or set/list items of enum type) */
+	vl_enum_opt *opts;
+	size_t nopts;
+	/* set/list: type of scalar items, or VL_T_MAP with item_fields */
+	vl_ftype item_type;
+	vl_field *item_fields; /* list of maps / map: fields of each item */
+	size_t nitem_fields;
+	char *item_key;        /* list of maps: the field that identifies an item */
+	/* constraints (has_* says whether set) */
+	int has_min, has_max;
+	char *min, *max;       /* int/decimal bounds as text, dates as YYYY-MM-DD */
+	long long min_len, max_len; /* string length in characters; -1 = unset */
+	char *pattern;         /* POSIX extended regex, anchored by the engine */
+	char *ref;             /* ref: name of the ledger referred to */
+	/* merge */
+	char *merge;           /* lww max min sum union append order keep manual hook:NAME */
+	char *hook_sha256;     /* hook: pinned sha256 (64 hex) */
+	char **order;          /* order: states in order */
+	size_t norder;
+	char **terminal;       /* order: terminal states */
+	size_t nterminal;
+};
+
+typedef struct {
+	char *name;
+	char *label_zh, *label_en;
+	char *op;              /* count | sum */
+	char *field;           /* sum: the field summed */
+	char *where_field;     /* optional filter: field ... */
+	char *where_value;     /* ... equals (or, for a set, contains) value */
+} vl_aggregate;
+
+typedef struct {
+	char *name;            /* ledger name, [a-z][a-z0-9_]* */
+	int version;
+	char *label_zh, *label_en;
+	vl_field *fields;
+	size_t nfields;
+	char **identity;       /* natural key fields; may be empty */
+	size_t nidentity;
+	char *on_delete;       /* edit/delete rule: "tombstone_wins" (default) or "edit_wins" */
+	vl_aggregate *aggregates;
+	size_t naggregates;
+} vl_schema;
+
+/*
+ * Parse and check a schema file. Every problem found is appended to diag
+ * (when not NULL) as one line "src:line:col: what\n"; parsing goes on after
+ * an error so that one run reports them all.
+ * Errors: VL_EINVALID (see diag), VL_ETOOBIG (caps of vl_yaml_file_limits).
+ * out: caller frees with vl_schema_free.
+ */
+int vl_schema_load(vl_schema **out, const char *buf, size_t len, const char *src,
+		vl_buf *diag) VL_MUST_CHECK;
+void vl_schema_free(vl_schema *s);
+
+/* Borrowed field by name, NULL if none. */
+const vl_field *vl_schema_field(const vl_schema *s, const char *name);
+
+/*
+ * Check record data against the schema: only declared fields, in schema
+ * order; required fields present (not for tombstones: deleted != 0); types,
+ * enums, sets sorted and unique, bounds, lengths, patterns, domain checks.
+ * Every violation is appended to diag as one line naming the field, the rule
+ * and, when the data came from a file, "line L col C"; never the value of a
+ * pii field. VL_EINVALID if any.
+ */
+int vl_schema_validate(const vl_schema *s, const vl_value *data, int deleted,
+		vl_buf *diag) VL_MUST_CHECK;
+
+/*
+ * Set one field of data from command-line text (`--set field=text`): parses
+ * by type (int, decimal, bool true/false/是/否, date YYYY-MM-DD, datetime
+ * RFC 3339 UTC, enum value or its zh/en label, set/list as comma-separated
+ * items or a YAML flow sequence, list of maps / map as YAML flow text),
+ * normalises (enum labels to values, sets sorted and unique) and inserts the
+ * key at its schema position. VL_ENOTFOUND: no such field (message lists the
+ * fields); VL_EINVALID: text does not parse for the type. Does not run the
+ * full validation; call vl_schema_validate afterwards.
+ */
+int vl_schema_set_text(const vl_schema *s, vl_value *data, const char *field,
+		const char *text) VL_MUST_CHECK;
+
+/*
+ * Bring data loaded from a user's file into canonical shape: keys in schema
+ * order, enum labels replaced by values, sets sorted and unique, ints given
+ * as strings of digits for int fields left as errors for validate. Unknown
+ * keys are kept (validate reports them).
+ */
+int vl_schema_normalize(const vl_schema *s, vl_value *data) VL_MUST_CHECK;
+
+/* A copy of data with every pii field (recursively) replaced by a mask that
+ * keeps its shape ("110***********123X" style for ids/phones, "*" * n for
+ * names). Caller frees with vl_value_free. */
+int vl_schema_mask(vl_value **out, const vl_schema *s, const vl_value *data) VL_MUST_CHECK;
+
+/* The data a tombstone keeps: data without its pii fields. */
+int vl_schema_tombstone_data(vl_value **out, const vl_schema *s, const vl_value *data) VL_MUST_CHECK;
+
+/* Append the natural key ("field=value|field=value") of data to out;
+ * VL_ENOTFOUND if the schema has no identity or data lacks one of its fields. */
+int vl_schema_identity(vl_buf *out, const vl_schema *s, const vl_value *data) VL_MUST_CHECK;
+
+/* Type name ("cn_id") for messages and `schema show`. */
+const char *vl_ftype_name(vl_ftype t);
+/* Label of an enum value in Chinese, or NULL. Borrowed. */
+const char *vl_field_enum_label(const vl_field *f, const char *value);
+
+#endif

@@ -1,0 +1,47 @@
+/*
+ * buf.h - length-tracked, capped byte buffers.
+ *
+ * Invariants: ptr is NULL (empty, nothing allocated) or points to cap bytes
+ * of which the first len are content and ptr[len] == '\0'. A buffer never
+ * grows beyond `max` content bytes (0 means VL_BUF_DEFAULT_MAX); growing past
+ * it fails with VL_ETOOBIG before allocating. Not thread safe per buffer.
+ */
+#ifndef VL_BUF_H
+#define VL_BUF_H
+
+#include <stddef.h>
+#include "error.h"
+
+#define VL_BUF_DEFAULT_MAX ((size_t)256 << 20) /* 256 MiB */
+
+typedef struct {
+	char *ptr;
+	size_t len;
+	size_t cap;
+	size_t max;
+} vl_buf;
+
+#define VL_BUF_INIT { NULL, 0, 0, 0 }
+
+/* Make room for `extra` more bytes (plus the terminating NUL). */
+int vl_buf_grow(vl_buf *b, size_t extra) VL_MUST_CHECK;
+int vl_buf_put(vl_buf *b, const void *data, size_t len) VL_MUST_CHECK;
+int vl_buf_puts(vl_buf *b, const char *s) VL_MUST_CHECK;
+int vl_buf_putc(vl_buf *b, char c) VL_MUST_CHECK;
+int vl_buf_printf(vl_buf *b, const char *fmt, ...) VL_PRINTF(2, 3) VL_MUST_CHECK;
+/* Set len to 0, keep the allocation. */
+void vl_buf_clear(vl_buf *b);
+/* Free the memory; the buffer is VL_BUF_INIT afterwards (max is kept). */
+void vl_buf_free(vl_buf *b);
+/* Wipe the contents with sodium_memzero, then free (for secrets). */
+void vl_buf_free_secure(vl_buf *b);
+/* Take the string out; caller frees with free(). Returns "" (allocated) for
+ * an empty buffer; NULL only on allocation failure. */
+char *vl_buf_detach(vl_buf *b, size_t *len_out);
+/* Read a whole file, failing with VL_ETOOBIG (before reading) if it is
+ * larger than `max` bytes. VL_ENOTFOUND if it does not exist. */
+int vl_buf_read_file(vl_buf *out, const char *path, size_t max) VL_MUST_CHECK;
+/* Write atomically: temp file in the same directory, fsync, rename, fsync dir. */
+int vl_buf_write_file(const char *path, const void *data, size_t len, int mode) VL_MUST_CHECK;
+
+#endif

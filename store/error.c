@@ -1,0 +1,89 @@
+/* error.c - the thread-local last error (see error.h). */
+#include "error.h"
+
+#include <git2.h>
+#include <stdio.h>
+#include <string.h>
+
+#define VL_ERRMSG_MAX 2048
+
+static _Thread_local char last_msg[VL_ERRMSG_MAX];
+static _Thread_local int last_code;
+
+int vl_error_setv(int code, const char *fmt, va_list ap)
+{
+	vsnprintf(last_msg, sizeof(last_msg), fmt, ap);
+	last_code = code;
+	return code;
+}
+
+int vl_error_set(int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vl_error_setv(code, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+int vl_error_wrap(int code, const char *fmt, ...)
+{
+	char prefix[VL_ERRMSG_MAX];
+	char old[VL_ERRMSG_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(prefix, sizeof(prefix), fmt, ap);
+	va_end(ap);
+	memcpy(old, last_msg, sizeof(old));
+	if (old[0])
+		snprintf(last_msg, sizeof(last_msg), "%s: %s", prefix, old);
+	else
+		snprintf(last_msg, sizeof(last_msg), "%s", prefix);
+	last_code = code;
+	return code;
+}
+
+int vl_error_git(int rc, const char *what)
+{
+	const git_error *e = git_error_last();
+	int code;
+
+	switch (rc) {
+	case GIT_ENOTFOUND: code = VL_ENOTFOUND; break;
+	case GIT_EEXISTS: code = VL_EEXISTS; break;
+	case GIT_EMODIFIED:
+	case GIT_ELOCKED: code = VL_ECONFLICT; break;
+	default: code = VL_ERROR; break;
+	}
+	return vl_error_set(code, "%s: %s", what,
+			e && e->message ? e->message : "libgit2 gave no message");
+}
+
+const char *vl_error_last(void) { return last_msg; }
+int vl_error_code(void) { return last_code; }
+
+void vl_error_clear(void)
+{
+	last_msg[0] = '\0';
+	last_code = 0;
+}
+
+const char *vl_error_name(int code)
+{
+	switch (code) {
+	case VL_OK: return "OK";
+	case VL_ERROR: return "ERROR";
+	case VL_ENOTFOUND: return "ENOTFOUND";
+	case VL_EEXISTS: return "EEXISTS";
+	case VL_EINVALID: return "EINVALID";
+	case VL_EBADSIG: return "EBADSIG";
+	case VL_EDENIED: return "EDENIED";
+	case VL_ECONFLICT: return "ECONFLICT";
+	case VL_ETOOBIG: return "ETOOBIG";
+	case VL_EPROTO: return "EPROTO";
+	case VL_ENOMEM: return "ENOMEM";
+	default: return "E?";
+	}
+}

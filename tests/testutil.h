@@ -1,0 +1,25 @@
+/*
+ * testutil.h - helpers shared by the cmocka tests: scratch directories and
+ * running real programs (the vledger binary, stock git, ssh-keygen).
+ * Include after <cmocka.h>'s prerequisites (stdarg, stddef, setjmp, stdint).
+ */
+#ifndef VL_TESTUTIL_H
+#define VL_TESTUTIL_H
+
+#include <stddef.h>
+
+/* A fresh directory under $TMPDIR (default /tmp), "vltest-XXXXXX". Caller
+ * frees the string and removes the tree with vt_rmtree. Fails the test on
+ * error. */
+char *vt_tmpdir(void);
+/* rm -rf path (only below /tmp or $TMPDIR, as a safety net). */
+void vt_rmtree(const char *path);
+/* Run `sh -c cmd` and return its exit status (or -1); stdout+stderr are
+ * captured into *out (NUL-terminated, caller frees) when out is not NULL. */
+int vt_run(char **out, const char *fmt, ...);
+/* Write a whole file; fails the test on error. */
+void vt_write(const char *path, const char *data, size_t len);
+/* Read a whole file into a NUL-terminated allocation (caller frees). */
+char *vt_read(const char *path, size_t *len);
+
+#endif
