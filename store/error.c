@@ -32,15 +32,20 @@ int vl_error_wrap(int code, const char *fmt, ...)
 	char prefix[VL_ERRMSG_MAX];
 	char old[VL_ERRMSG_MAX];
 	va_list ap;
+	int n;
 
 	va_start(ap, fmt);
 	vsnprintf(prefix, sizeof(prefix), fmt, ap);
 	va_end(ap);
 	memcpy(old, last_msg, sizeof(old));
+	/* A message cut at the slot's size is still useful; the length is
+	 * looked at only to tell the compiler truncation is expected. */
 	if (old[0])
-		snprintf(last_msg, sizeof(last_msg), "%s: %s", prefix, old);
+		n = snprintf(last_msg, sizeof(last_msg), "%s: %s", prefix, old);
 	else
-		snprintf(last_msg, sizeof(last_msg), "%s", prefix);
+		n = snprintf(last_msg, sizeof(last_msg), "%s", prefix);
+	if (n >= (int)sizeof(last_msg))
+		last_msg[sizeof(last_msg) - 1] = '\0';
 	last_code = code;
 	return code;
 }

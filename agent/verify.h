@@ -1,0 +1,36 @@
+/*
+ * verify.h - verification of a node's whole repository (DESIGN.md §5, §7).
+ *
+ * For every branch (config and every scope branch) and every commit on it:
+ * the gpgsig is the canonical SSHSIG over the commit by a roster key whose
+ * fingerprint is the author and committer email; the key's Vledger-Seq /
+ * Vledger-Prev chain on that branch is unbroken and never forks; on a scope
+ * branch the key may write that scope; the config branch is signed by admins
+ * (its first commit by a root key of network.yaml). Every record a commit
+ * adds or changes sits at <ledger>/<last id char>/<id>.yaml as a regular
+ * file, is canonical, validly signed by a roster key that may write its
+ * scope, has the branch's scope, passes its schema, and is named by a
+ * Vledger-Record trailer with its blob id; nothing else is in the tree.
+ * Only the trees that changed are walked (equal subtree ids are skipped).
+ */
+#ifndef VL_VERIFY_H
+#define VL_VERIFY_H
+
+#include <stdio.h>
+#include "node.h"
+
+typedef struct {
+	size_t branches;
+	size_t commits;
+	size_t records;
+	size_t failures;
+	vl_buf report;   /* one line per failure: "<branch> <commit>: <what>" */
+	FILE *progress;  /* where to print progress, or NULL */
+} vl_verify_result;
+
+/* Verify everything; failures are counted in res (returns 0 even when
+ * there are failures; <0 only when verification itself could not run). */
+int vl_verify_all(vl_node *n, vl_verify_result *res) VL_MUST_CHECK;
+void vl_verify_result_free(vl_verify_result *res);
+
+#endif

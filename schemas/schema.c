@@ -1,0 +1,2404 @@
+/*
+ * schema.c - loading and checking schema files, and checking, normalising,
+ * masking and keying record data against them (see schema.h; the language
+ * is documented in docs/schemas.md).
+ *
+ * A loaded schema is a schema_impl: the public vl_schema followed by the
+ * compiled patterns of its fields, so that validating a record never
+ * recompiles a regex. Every function taking a `const vl_schema *` therefore
+ * needs one made by vl_schema_load (never a hand-built struct). Nothing is
+ * written to a loaded schema afterwards, and POSIX regexec is thread safe,
+ * so one schema can serve many threads.
+ *
+ * Messages never quote data values: they name the field, the rule and the
+ * position. Schema messages may quote schema text (names, keys), never the
+ * values of records.
+ */
+#include "schema.h"
+
+#include <limits.h>
+#include <regex.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "types.h"
+#include "ulid.h"
+#include "yaml.h"
+
+/* ------------------------------------------------------------------------ */
+/* The loaded schema                                                         */
+
+#define SCHEMA_MAGIC 0x766c7363u /* "vlsc" */
+#define NAME_MAX_LEN 64           /* field, enum value, aggregate names */
+#define LEDGER_NAME_MAX 32        /* matches vl_ledger_name_valid (record.h) */
+#define PATTERN_MAX_LEN 1024
+#define PATTERN_MAX_COST 20000    /* see pattern_cost_ok */
+#define DIAG_MAX_LINES 200
+#define FIELD_MAX_DEPTH 8         /* nested list/map fields */
+
+typedef struct {
+	const vl_field *field;
+	regex_t re;
+} compiled_pattern;
+
+typedef struct {
+	vl_schema pub;     /* first: a vl_schema * points here */
+	unsigned magic;
+	compiled_pattern **pats;
+	size_t npats, cappats;
+} schema_impl;
+
+static const schema_impl *impl_of(const vl_schema *s)
+{
+	return (const schema_impl *)s;
+}
+
+static const regex_t *pattern_of(const vl_schema *s, const vl_field *f)
+{
+	const schema_impl *im = impl_of(s);
+	size_t i;
+
+	for (i = 0; i < im->npats; i++)
+		if (im->pats[i]->field == f)
+			return &im->pats[i]->re;
+	return NULL;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Small helpers                                                             */
+
+static const struct {
+	const char *name;
+	vl_ftype type;
+} type_names[] = {
+	{ "string", VL_T_STRING }, { "text", VL_T_TEXT }, { "int", VL_T_INT },
+	{ "decimal", VL_T_DECIMAL }, { "bool", VL_T_BOOL }, { "date", VL_T_DATE },
+	{ "datetime", VL_T_DATETIME }, { "enum", VL_T_ENUM }, { "set", VL_T_SET },
+	{ "list", VL_T_LIST }, { "map", VL_T_MAP }, { "cn_id", VL_T_CN_ID },
+	{ "cn_mobile", VL_T_CN_MOBILE }, { "phone", VL_T_PHONE },
+	{ "division", VL_T_DIVISION }, { "ref", VL_T_REF },
+};
+
+const char *vl_ftype_name(vl_ftype t)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(type_names) / sizeof(type_names[0]); i++)
+		if (type_names[i].type == t)
+			return type_names[i].name;
+	return "unknown";
+}
+
+static vl_ftype ftype_from_name(const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(type_names) / sizeof(type_names[0]); i++)
+		if (strcmp(type_names[i].name, s) == 0)
+			return type_names[i].type;
+	return (vl_ftype)0;
+}
+
+/* Types whose record value is a STR. */
+static int is_str_type(vl_ftype t)
+{
+	switch (t) {
+	case VL_T_STRING: case VL_T_TEXT: case VL_T_DATE: case VL_T_DATETIME:
+	case VL_T_ENUM: case VL_T_CN_ID: case VL_T_CN_MOBILE: case VL_T_PHONE:
+	case VL_T_DIVISION: case VL_T_REF:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+static int is_scalar_type(vl_ftype t)
+{
+	return t != VL_T_SET && t != VL_T_LIST && t != VL_T_MAP && t != 0;
+}
+
+static int is_scalar_value(const vl_value *v)
+{
+	return v && v->kind != VL_V_LIST && v->kind != VL_V_MAP;
+}
+
+/* The type each scalar of a field is checked as: the item type of a set or
+ * list of scalars, else the field's own type; 0 for list/map of maps. */
+static vl_ftype scalar_type(const vl_field *f)
+{
+	if (f->type == VL_T_SET || f->type == VL_T_LIST)
+		return f->item_type == VL_T_MAP ? (vl_ftype)0 : f->item_type;
+	if (f->type == VL_T_MAP)
+		return (vl_ftype)0;
+	return f->type;
+}
+
+/* [a-z][a-z0-9_]* of at most max bytes. */
+static int ident_valid(const char *s, size_t max)
+{
+	size_t i;
+
+	if (!s || !(s[0] >= 'a' && s[0] <= 'z'))
+		return 0;
+	for (i = 1; s[i]; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+			return 0;
+	return i <= max;
+}
+
+static int ascii_lower(int c)
+{
+	return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
+}
+
+static int ascii_casecmp(const char *a, const char *b)
+{
+	while (*a && ascii_lower((unsigned char)*a) == ascii_lower((unsigned char)*b)) {
+		a++;
+		b++;
+	}
+	return ascii_lower((unsigned char)*a) - ascii_lower((unsigned char)*b);
+}
+
+/* Number of UTF-8 characters (bytes that are not continuation bytes). */
+static size_t utf8_chars(const char *s, size_t len)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < len; i++)
+		if (((unsigned char)s[i] & 0xC0) != 0x80)
+			n++;
+	return n;
+}
+
+/* Byte offset of character number `chars` (or len). */
+static size_t utf8_offset(const char *s, size_t len, size_t chars)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < len; i++) {
+		if (((unsigned char)s[i] & 0xC0) != 0x80) {
+			if (n == chars)
+				return i;
+			n++;
+		}
+	}
+	return len;
+}
+
+static int match_int(const char *s)
+{
+	size_t i = 0;
+
+	if (s[i] == '-')
+		i++;
+	if (s[i] == '0')
+		return s[i + 1] == '\0';
+	if (!(s[i] >= '1' && s[i] <= '9'))
+		return 0;
+	for (i++; s[i]; i++)
+		if (!(s[i] >= '0' && s[i] <= '9'))
+			return 0;
+	return 1;
+}
+
+static int match_dec(const char *s)
+{
+	size_t i = 0, d;
+
+	if (s[i] == '-')
+		i++;
+	if (s[i] == '0') {
+		i++;
+	} else if (s[i] >= '1' && s[i] <= '9') {
+		while (s[i] >= '0' && s[i] <= '9')
+			i++;
+	} else {
+		return 0;
+	}
+	if (s[i] != '.')
+		return 0;
+	for (i++, d = 0; s[i] >= '0' && s[i] <= '9'; i++, d++)
+		;
+	return d > 0 && s[i] == '\0';
+}
+
+/* An INT text that fits in long long. */
+static int parse_ll(const char *s, long long *out)
+{
+	unsigned long long mag = 0, lim;
+	int neg = 0;
+
+	if (!match_int(s))
+		return 0;
+	if (*s == '-') {
+		neg = 1;
+		s++;
+	}
+	lim = neg ? (unsigned long long)LLONG_MAX + 1 : (unsigned long long)LLONG_MAX;
+	for (; *s; s++) {
+		unsigned d = (unsigned)(*s - '0');
+
+		if (mag > (lim - d) / 10)
+			return 0;
+		mag = mag * 10 + d;
+	}
+	if (neg)
+		*out = mag == (unsigned long long)LLONG_MAX + 1 ? LLONG_MIN : -(long long)mag;
+	else
+		*out = (long long)mag;
+	return 1;
+}
+
+/*
+ * Compare two exact decimals given as INT or DEC text (already checked):
+ * <0, 0, >0. Works on the digits, so there is no rounding and no range.
+ */
+static int dec_cmp(const char *a, const char *b)
+{
+	int na = *a == '-', nb = *b == '-';
+	const char *ia = a + na, *ib = b + nb, *fa, *fb;
+	size_t la, lb;
+	int zero_a, zero_b, mag;
+
+	la = strcspn(ia, ".");
+	lb = strcspn(ib, ".");
+	fa = ia[la] == '.' ? ia + la + 1 : ia + la;
+	fb = ib[lb] == '.' ? ib + lb + 1 : ib + lb;
+	zero_a = la == 1 && ia[0] == '0' && strspn(fa, "0") == strlen(fa);
+	zero_b = lb == 1 && ib[0] == '0' && strspn(fb, "0") == strlen(fb);
+	if (zero_a)
+		na = 0;
+	if (zero_b)
+		nb = 0;
+	if (na != nb)
+		return na ? -1 : 1;
+	/* Same sign: compare magnitudes (no leading zeros, so length first). */
+	if (la != lb) {
+		mag = la < lb ? -1 : 1;
+	} else {
+		int c = memcmp(ia, ib, la);
+
+		mag = 0;
+		if (c)
+			mag = c < 0 ? -1 : 1;
+		while (!mag && (*fa || *fb)) {
+			char ca = *fa ? *fa++ : '0', cb = *fb ? *fb++ : '0';
+
+			if (ca != cb)
+				mag = ca < cb ? -1 : 1;
+		}
+	}
+	return na ? -mag : mag;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Patterns                                                                  */
+
+/*
+ * glibc's regcomp copies the operand of every bounded repetition, so nested
+ * bounds multiply: "((a{100}){100}){100}" would build a million-node tree.
+ * Schema files come from the network's config branch, so bound the work
+ * before calling regcomp: estimate the expanded size (every atom 1, a group
+ * the sum of its parts, x{n,m} times max(n,m)+1) and refuse it over a cap.
+ * Back-references (\1, a glibc extension to ERE) can make regexec take
+ * exponential time, so they are refused too. Returns a reason or NULL.
+ */
+static const char *pattern_cost_ok(const char *p)
+{
+	size_t stack[33];
+	size_t last = 0, i, len = strlen(p);
+	int d = 0;
+
+	if (len > PATTERN_MAX_LEN)
+		return "pattern is longer than 1024 bytes";
+	stack[0] = 0;
+	for (i = 0; i < len; i++) {
+		char c = p[i];
+
+		if (c == '\\') {
+			if (i + 1 < len && p[i + 1] >= '0' && p[i + 1] <= '9')
+				return "back-references are not allowed in patterns";
+			i++;
+			last = 1;
+			stack[d] += 1;
+		} else if (c == '[') {
+			size_t j = i + 1;
+
+			if (j < len && p[j] == '^')
+				j++;
+			if (j < len && p[j] == ']')
+				j++;
+			while (j < len && p[j] != ']') {
+				if (p[j] == '[' && j + 1 < len &&
+						(p[j + 1] == ':' || p[j + 1] == '.' || p[j + 1] == '=')) {
+					char close = p[j + 1];
+
+					j += 2;
+					while (j + 1 < len && !(p[j] == close && p[j + 1] == ']'))
+						j++;
+					j += 2;
+				} else {
+					j++;
+				}
+			}
+			i = j < len ? j : len;
+			last = 1;
+			stack[d] += 1;
+		} else if (c == '(') {
+			if (d >= 32)
+				return "pattern nests groups deeper than 32";
+			stack[++d] = 0;
+			last = 0;
+		} else if (c == ')') {
+			/* An unmatched ')' would break out of the ^(...)$ anchoring. */
+			if (d == 0)
+				return "pattern has an unmatched ')'";
+			last = stack[d--];
+			stack[d] += last;
+		} else if (c == '{') {
+			size_t j = i + 1, n = 0, m = 0, k;
+			int has_comma = 0, has_m = 0;
+
+			while (j < len && p[j] >= '0' && p[j] <= '9' && n <= 100000)
+				n = n * 10 + (size_t)(p[j++] - '0');
+			if (j < len && p[j] == ',') {
+				has_comma = 1;
+				j++;
+				while (j < len && p[j] >= '0' && p[j] <= '9' && m <= 100000) {
+					m = m * 10 + (size_t)(p[j++] - '0');
+					has_m = 1;
+				}
+			}
+			if (j >= len || p[j] != '}') {
+				last = 1; /* not an interval: let regcomp judge it */
+				stack[d] += 1;
+				continue;
+			}
+			k = has_comma ? (has_m ? m : n) + 1 : n;
+			if (k > 1000)
+				return "pattern repeats more than 1000 times";
+			if (k > 1)
+				stack[d] += last * (k - 1);
+			last *= k ? k : 1;
+			i = j;
+		} else if (c == '|') {
+			last = 0;
+		} else if (c != '*' && c != '+' && c != '?' && c != '^' && c != '$') {
+			last = 1;
+			stack[d] += 1;
+		}
+		if (stack[d] > PATTERN_MAX_COST || last > PATTERN_MAX_COST)
+			return "pattern is too complex";
+	}
+	return NULL;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Parsing: context and diagnostics                                          */
+
+typedef struct {
+	const char *src;
+	vl_buf *diag;
+	size_t nerr;
+	int oom;
+	char first[512];
+	schema_impl *im;
+} pctx;
+
+static void perr(pctx *c, const vl_value *at, const char *fmt, ...) VL_PRINTF(3, 4);
+
+static void perr(pctx *c, const vl_value *at, const char *fmt, ...)
+{
+	char msg[400];
+	char line[sizeof(msg) + 64];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (at && at->line > 0)
+		snprintf(line, sizeof(line), "%d:%d: %s", at->line, at->col, msg);
+	else
+		snprintf(line, sizeof(line), "%s", msg);
+	if (c->nerr == 0)
+		snprintf(c->first, sizeof(c->first), "%s", line);
+	c->nerr++;
+	if (!c->diag)
+		return;
+	if (c->nerr <= DIAG_MAX_LINES) {
+		if (vl_buf_printf(c->diag, "%s:%s\n", c->src, line) < 0)
+			c->oom = 1;
+	} else if (c->nerr == DIAG_MAX_LINES + 1) {
+		if (vl_buf_printf(c->diag, "%s: more errors not listed\n", c->src) < 0)
+			c->oom = 1;
+	}
+}
+
+static char *pdup(pctx *c, const char *s)
+{
+	char *p;
+
+	if (!s)
+		return NULL;
+	p = strdup(s);
+	if (!p)
+		c->oom = 1;
+	return p;
+}
+
+/* Report every key of m that is not in the NULL-terminated list. */
+static void check_keys(pctx *c, const vl_value *m, const char *where, const char *const *known)
+{
+	size_t i, k;
+
+	for (i = 0; i < m->n; i++) {
+		for (k = 0; known[k]; k++)
+			if (strcmp(m->keys[i], known[k]) == 0)
+				break;
+		if (!known[k])
+			perr(c, m->items[i], "%s: unknown key '%.64s'", where, m->keys[i]);
+	}
+}
+
+/* A required or optional non-empty string; NULL when absent or wrong. */
+static const char *get_str(pctx *c, const vl_value *m, const char *key,
+		int required, const char *where)
+{
+	const vl_value *v = vl_value_map_get(m, key);
+
+	if (!v) {
+		if (required)
+			perr(c, m, "%s: missing '%s'", where, key);
+		return NULL;
+	}
+	if (v->kind != VL_V_STR || v->slen == 0) {
+		perr(c, v, "%s: '%s' must be a non-empty string", where, key);
+		return NULL;
+	}
+	return v->s;
+}
+
+/* An optional bool; def when absent. */
+static int get_bool(pctx *c, const vl_value *m, const char *key, int def, const char *where)
+{
+	const vl_value *v = vl_value_map_get(m, key);
+
+	if (!v)
+		return def;
+	if (v->kind != VL_V_BOOL) {
+		perr(c, v, "%s: '%s' must be true or false", where, key);
+		return def;
+	}
+	return strcmp(v->s, "true") == 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Parsing fields                                                            */
+
+static void field_clear(vl_field *f);
+
+static void fields_free(vl_field *fs, size_t n)
+{
+	size_t i;
+
+	if (!fs)
+		return;
+	for (i = 0; i < n; i++)
+		field_clear(&fs[i]);
+	free(fs);
+}
+
+static void strv_free(char **v, size_t n)
+{
+	size_t i;
+
+	if (!v)
+		return;
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+static void field_clear(vl_field *f)
+{
+	size_t i;
+
+	free(f->name);
+	free(f->label_zh);
+	free(f->label_en);
+	free(f->doc);
+	for (i = 0; f->opts && i < f->nopts; i++) {
+		free(f->opts[i].value);
+		free(f->opts[i].zh);
+		free(f->opts[i].en);
+	}
+	free(f->opts);
+	fields_free(f->item_fields, f->nitem_fields);
+	free(f->item_key);
+	free(f->min);
+	free(f->max);
+	free(f->pattern);
+	free(f->ref);
+	free(f->merge);
+	free(f->hook_sha256);
+	strv_free(f->order, f->norder);
+	strv_free(f->terminal, f->nterminal);
+}
+
+static const vl_enum_opt *find_opt(const vl_field *f, const char *value)
+{
+	size_t i;
+
+	for (i = 0; i < f->nopts; i++)
+		if (f->opts[i].value && strcmp(f->opts[i].value, value) == 0)
+			return &f->opts[i];
+	return NULL;
+}
+
+static void parse_values(pctx *c, vl_field *f, const vl_value *v, const char *where)
+{
+	size_t i, j;
+
+	if (v->kind != VL_V_LIST || v->n == 0) {
+		perr(c, v, "%s: 'values' must be a non-empty list of {value, zh, en}", where);
+		return;
+	}
+	f->opts = calloc(v->n, sizeof(*f->opts));
+	if (!f->opts) {
+		c->oom = 1;
+		return;
+	}
+	f->nopts = v->n;
+	for (i = 0; i < v->n; i++) {
+		static const char *const known[] = { "value", "zh", "en", NULL };
+		const vl_value *o = v->items[i];
+		vl_enum_opt *op = &f->opts[i];
+		const char *val, *zh, *en;
+		char w[160];
+
+		snprintf(w, sizeof(w), "%.120s: value %zu", where, i + 1);
+		if (o->kind != VL_V_MAP) {
+			perr(c, o, "%s: must be a map {value, zh, en}", w);
+			continue;
+		}
+		check_keys(c, o, w, known);
+		val = get_str(c, o, "value", 1, w);
+		zh = get_str(c, o, "zh", 1, w);
+		en = get_str(c, o, "en", 1, w);
+		if (val && !ident_valid(val, NAME_MAX_LEN)) {
+			perr(c, vl_value_map_get(o, "value"),
+					"%s: enum values are lowercase identifiers [a-z][a-z0-9_]*", w);
+			val = NULL;
+		}
+		for (j = 0; j < i; j++) {
+			const vl_enum_opt *p = &f->opts[j];
+
+			if (val && p->value && strcmp(p->value, val) == 0)
+				perr(c, vl_value_map_get(o, "value"), "%s: duplicate value '%s'", w, val);
+			if (zh && p->zh && strcmp(p->zh, zh) == 0)
+				perr(c, vl_value_map_get(o, "zh"), "%s: duplicate zh label", w);
+			if (en && p->en && ascii_casecmp(p->en, en) == 0)
+				perr(c, vl_value_map_get(o, "en"), "%s: duplicate en label", w);
+		}
+		op->value = pdup(c, val);
+		op->zh = pdup(c, zh);
+		op->en = pdup(c, en);
+	}
+	/* A label spelling another option's value would make set_text ambiguous. */
+	for (i = 0; i < f->nopts; i++)
+		for (j = 0; j < f->nopts; j++)
+			if (i != j && f->opts[i].value && f->opts[j].en &&
+					ascii_casecmp(f->opts[i].value, f->opts[j].en) == 0)
+				perr(c, v->items[j], "%s: value %zu: en label spells value '%s' of another option",
+						where, j + 1, f->opts[i].value);
+}
+
+/* order/terminal: a list of distinct enum values of f. */
+static char **parse_states(pctx *c, const vl_field *f, const vl_value *v, const char *key,
+		size_t *n_out, const char *where)
+{
+	char **out;
+	size_t i, j;
+
+	*n_out = 0;
+	if (v->kind != VL_V_LIST || v->n == 0) {
+		perr(c, v, "%s: '%s' must be a non-empty list of enum values", where, key);
+		return NULL;
+	}
+	out = calloc(v->n, sizeof(*out));
+	if (!out) {
+		c->oom = 1;
+		return NULL;
+	}
+	*n_out = v->n;
+	for (i = 0; i < v->n; i++) {
+		const vl_value *it = v->items[i];
+
+		if (it->kind != VL_V_STR) {
+			perr(c, it, "%s: '%s' item %zu must be an enum value", where, key, i + 1);
+			continue;
+		}
+		if (f->opts && !find_opt(f, it->s)) {
+			perr(c, it, "%s: '%s' item %zu is not one of the field's values", where, key, i + 1);
+			continue;
+		}
+		for (j = 0; j < i; j++)
+			if (out[j] && strcmp(out[j], it->s) == 0)
+				perr(c, it, "%s: '%s' item %zu repeats a state", where, key, i + 1);
+		out[i] = pdup(c, it->s);
+	}
+	return out;
+}
+
+static int is_hex64(const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i]; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return i == 64;
+}
+
+/* hook:NAME with NAME [a-z0-9][a-z0-9_-]{0,63}: a file name in <home>/hooks. */
+static int hook_name_valid(const char *s)
+{
+	size_t i;
+
+	if (!((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= '0' && s[0] <= '9')))
+		return 0;
+	for (i = 1; s[i]; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') ||
+				s[i] == '_' || s[i] == '-'))
+			return 0;
+	return i <= 64;
+}
+
+static void parse_merge(pctx *c, vl_field *f, const vl_value *m, const char *where)
+{
+	const vl_value *mv = vl_value_map_get(m, "merge");
+	const vl_value *ov = vl_value_map_get(m, "order");
+	const vl_value *tv = vl_value_map_get(m, "terminal");
+	const vl_value *hv = vl_value_map_get(m, "hook_sha256");
+	const char *rule = get_str(c, m, "merge", 1, where);
+	vl_ftype t = f->type;
+	int ok = 1, is_order = 0, is_hook = 0;
+
+	if (!rule)
+		return;
+	if (strcmp(rule, "lww") == 0 || strcmp(rule, "keep") == 0 || strcmp(rule, "manual") == 0) {
+		/* any type */
+	} else if (strcmp(rule, "max") == 0 || strcmp(rule, "min") == 0) {
+		ok = t == VL_T_INT || t == VL_T_DECIMAL || t == VL_T_DATE || t == VL_T_DATETIME;
+	} else if (strcmp(rule, "sum") == 0) {
+		ok = t == VL_T_INT || t == VL_T_DECIMAL;
+	} else if (strcmp(rule, "union") == 0) {
+		ok = t == VL_T_SET;
+	} else if (strcmp(rule, "append") == 0) {
+		ok = t == VL_T_LIST;
+	} else if (strcmp(rule, "order") == 0) {
+		ok = t == VL_T_ENUM;
+		is_order = 1;
+	} else if (strncmp(rule, "hook:", 5) == 0) {
+		is_hook = 1;
+		if (!hook_name_valid(rule + 5)) {
+			perr(c, mv, "%s: hook name must match [a-z0-9][a-z0-9_-]* (at most 64)", where);
+			rule = NULL;
+		}
+	} else {
+		perr(c, mv, "%s: unknown merge rule '%.32s' (lww max min sum union append order keep manual hook:NAME)",
+				where, rule);
+		rule = NULL;
+	}
+	if (rule && !ok && t) {
+		perr(c, mv, "%s: merge rule '%s' does not apply to type %s", where, rule, vl_ftype_name(t));
+		rule = NULL;
+	}
+	f->merge = pdup(c, rule);
+	if (is_order) {
+		if (!ov)
+			perr(c, mv, "%s: merge order needs 'order' (the states, earliest first)", where);
+		else if (t == VL_T_ENUM)
+			f->order = parse_states(c, f, ov, "order", &f->norder, where);
+		if (tv && t == VL_T_ENUM)
+			f->terminal = parse_states(c, f, tv, "terminal", &f->nterminal, where);
+	} else {
+		if (ov)
+			perr(c, ov, "%s: 'order' is only for merge: order", where);
+		if (tv)
+			perr(c, tv, "%s: 'terminal' is only for merge: order", where);
+	}
+	if (is_hook) {
+		if (!hv)
+			perr(c, mv, "%s: a hook merge needs 'hook_sha256' pinning the hook program", where);
+		else if (hv->kind != VL_V_STR || !is_hex64(hv->s))
+			perr(c, hv, "%s: 'hook_sha256' must be 64 lowercase hex digits", where);
+		else
+			f->hook_sha256 = pdup(c, hv->s);
+	} else if (hv) {
+		perr(c, hv, "%s: 'hook_sha256' is only for merge: hook:NAME", where);
+	}
+}
+
+/* min/max of an int, decimal or date field (et: the scalar type). */
+static char *parse_bound(pctx *c, vl_ftype et, const vl_value *v, const char *key,
+		const char *where)
+{
+	int ok = 0;
+
+	if (et == VL_T_INT) {
+		long long ll;
+
+		ok = v->kind == VL_V_INT && parse_ll(v->s, &ll);
+	} else if (et == VL_T_DECIMAL) {
+		ok = (v->kind == VL_V_INT && match_int(v->s)) || (v->kind == VL_V_DEC && match_dec(v->s));
+	} else if (et == VL_T_DATE) {
+		ok = v->kind == VL_V_STR && vl_date_valid(v->s);
+	}
+	if (!ok) {
+		perr(c, v, "%s: '%s' must be a%s %s", where, key,
+				et == VL_T_INT ? "n" : "", vl_ftype_name(et));
+		return NULL;
+	}
+	return pdup(c, v->s);
+}
+
+static long long parse_len(pctx *c, const vl_value *v, const char *key, const char *where)
+{
+	long long n;
+
+	if (v->kind != VL_V_INT || !parse_ll(v->s, &n) || n < 0 || n > 1000000) {
+		perr(c, v, "%s: '%s' must be an int from 0 to 1000000", where, key);
+		return -1;
+	}
+	return n;
+}
+
+static void add_pattern(pctx *c, const vl_field *f, const vl_value *v, const char *where)
+{
+	compiled_pattern *cp = NULL;
+	vl_buf anchored = VL_BUF_INIT;
+	const char *why;
+	int rc;
+
+	why = pattern_cost_ok(v->s);
+	if (why) {
+		perr(c, v, "%s: %s", where, why);
+		return;
+	}
+	if (vl_buf_printf(&anchored, "^(%s)$", v->s) < 0)
+		goto oom;
+	cp = calloc(1, sizeof(*cp));
+	if (!cp)
+		goto oom;
+	rc = regcomp(&cp->re, anchored.ptr, REG_EXTENDED | REG_NOSUB);
+	if (rc != 0) {
+		char msg[128];
+
+		regerror(rc, &cp->re, msg, sizeof(msg));
+		perr(c, v, "%s: pattern does not compile: %s", where, msg);
+		free(cp);
+		vl_buf_free(&anchored);
+		return;
+	}
+	cp->field = f;
+	if (c->im->npats == c->im->cappats) {
+		size_t ncap = c->im->cappats ? c->im->cappats * 2 : 8;
+		compiled_pattern **np = realloc(c->im->pats, ncap * sizeof(*np));
+
+		if (!np) {
+			regfree(&cp->re);
+			goto oom;
+		}
+		c->im->pats = np;
+		c->im->cappats = ncap;
+	}
+	c->im->pats[c->im->npats++] = cp;
+	vl_buf_free(&anchored);
+	return;
+oom:
+	free(cp);
+	vl_buf_free(&anchored);
+	c->oom = 1;
+}
+
+static void parse_fields(pctx *c, vl_field **out, size_t *n_out, const vl_value *list,
+		int depth, const char *where);
+
+static void parse_field(pctx *c, vl_field *f, const vl_value *m, int depth, const char *parent)
+{
+	static const char *const known[] = {
+		"name", "type", "zh", "en", "doc", "required", "pii", "values", "items",
+		"fields", "key", "min", "max", "min_len", "max_len", "pattern", "ref",
+		"merge", "hook_sha256", "order", "terminal", NULL
+	};
+	const char *name, *type, *s;
+	const vl_value *v;
+	char where[160];
+	vl_ftype et;
+	int top = depth == 0;
+
+	f->min_len = f->max_len = -1;
+	name = get_str(c, m, "name", 1, parent);
+	if (name && !ident_valid(name, NAME_MAX_LEN)) {
+		perr(c, vl_value_map_get(m, "name"),
+				"%s: field names are lowercase identifiers [a-z][a-z0-9_]* (at most 64)", parent);
+		name = NULL;
+	}
+	snprintf(where, sizeof(where), "%s '%.64s'", top ? "field" : "item field", name ? name : "?");
+	check_keys(c, m, where, known);
+	f->name = pdup(c, name);
+
+	type = get_str(c, m, "type", 1, where);
+	if (type) {
+		f->type = ftype_from_name(type);
+		if (!f->type)
+			perr(c, vl_value_map_get(m, "type"),
+					"%s: unknown type '%.32s' (string text int decimal bool date datetime enum set list map cn_id cn_mobile phone division ref)",
+					where, type);
+	}
+	/* items: the element type of a set or list */
+	v = vl_value_map_get(m, "items");
+	if (f->type == VL_T_SET || f->type == VL_T_LIST) {
+		s = get_str(c, m, "items", 1, where);
+		if (s) {
+			f->item_type = ftype_from_name(s);
+			if (!f->item_type ||
+					f->item_type == VL_T_SET || f->item_type == VL_T_LIST ||
+					(f->type == VL_T_SET && (f->item_type == VL_T_MAP ||
+						f->item_type == VL_T_TEXT || f->item_type == VL_T_BOOL))) {
+				perr(c, v, "%s: a %s cannot hold items of type '%.32s'", where,
+						vl_ftype_name(f->type), s);
+				f->item_type = (vl_ftype)0;
+			}
+		}
+	} else if (v) {
+		perr(c, v, "%s: 'items' is only for set and list", where);
+	}
+	et = scalar_type(f);
+
+	f->label_zh = pdup(c, get_str(c, m, "zh", 1, where));
+	f->label_en = pdup(c, get_str(c, m, "en", 1, where));
+	f->doc = pdup(c, get_str(c, m, "doc", 0, where));
+	f->required = get_bool(c, m, "required", 0, where);
+	f->pii = get_bool(c, m, "pii", 0, where);
+
+	/* values: enum options */
+	v = vl_value_map_get(m, "values");
+	if (et == VL_T_ENUM) {
+		if (!v)
+			perr(c, m, "%s: an enum needs 'values'", where);
+		else
+			parse_values(c, f, v, where);
+	} else if (v) {
+		perr(c, v, "%s: 'values' is only for enum fields and sets/lists of enum", where);
+	}
+
+	/* fields and key: maps and lists of maps */
+	v = vl_value_map_get(m, "fields");
+	if (f->type == VL_T_MAP || (f->type == VL_T_LIST && f->item_type == VL_T_MAP)) {
+		if (!v)
+			perr(c, m, "%s: needs 'fields' (the fields of each map)", where);
+		else if (depth + 1 >= FIELD_MAX_DEPTH)
+			perr(c, v, "%s: fields nest deeper than %d", where, FIELD_MAX_DEPTH);
+		else
+			parse_fields(c, &f->item_fields, &f->nitem_fields, v, depth + 1, where);
+	} else if (v) {
+		perr(c, v, "%s: 'fields' is only for map and list of map", where);
+	}
+	v = vl_value_map_get(m, "key");
+	if (v) {
+		if (!(f->type == VL_T_LIST && f->item_type == VL_T_MAP)) {
+			perr(c, v, "%s: 'key' is only for a list of maps", where);
+		} else if (v->kind != VL_V_STR) {
+			perr(c, v, "%s: 'key' must name an item field", where);
+		} else {
+			size_t i;
+
+			for (i = 0; i < f->nitem_fields; i++)
+				if (f->item_fields[i].name && strcmp(f->item_fields[i].name, v->s) == 0)
+					break;
+			if (i == f->nitem_fields)
+				perr(c, v, "%s: 'key' names no item field", where);
+			else if (!is_scalar_type(f->item_fields[i].type))
+				perr(c, v, "%s: 'key' must name a scalar item field", where);
+			else
+				f->item_key = pdup(c, v->s);
+		}
+	}
+
+	/* constraints */
+	v = vl_value_map_get(m, "min");
+	if (v) {
+		if (et == VL_T_INT || et == VL_T_DECIMAL || et == VL_T_DATE) {
+			f->min = parse_bound(c, et, v, "min", where);
+			f->has_min = f->min != NULL;
+		} else if (f->type) {
+			perr(c, v, "%s: 'min' does not apply to type %s", where, vl_ftype_name(f->type));
+		}
+	}
+	v = vl_value_map_get(m, "max");
+	if (v) {
+		if (et == VL_T_INT || et == VL_T_DECIMAL || et == VL_T_DATE) {
+			f->max = parse_bound(c, et, v, "max", where);
+			f->has_max = f->max != NULL;
+		} else if (f->type) {
+			perr(c, v, "%s: 'max' does not apply to type %s", where, vl_ftype_name(f->type));
+		}
+	}
+	if (f->has_min && f->has_max) {
+		int cmp = et == VL_T_DATE ? strcmp(f->min, f->max) : dec_cmp(f->min, f->max);
+
+		if (cmp > 0)
+			perr(c, vl_value_map_get(m, "max"), "%s: 'max' is below 'min'", where);
+	}
+	v = vl_value_map_get(m, "min_len");
+	if (v) {
+		if (et == VL_T_STRING || et == VL_T_TEXT)
+			f->min_len = parse_len(c, v, "min_len", where);
+		else if (f->type)
+			perr(c, v, "%s: 'min_len' does not apply to type %s", where, vl_ftype_name(f->type));
+	}
+	v = vl_value_map_get(m, "max_len");
+	if (v) {
+		if (et == VL_T_STRING || et == VL_T_TEXT)
+			f->max_len = parse_len(c, v, "max_len", where);
+		else if (f->type)
+			perr(c, v, "%s: 'max_len' does not apply to type %s", where, vl_ftype_name(f->type));
+	}
+	if (f->min_len >= 0 && f->max_len >= 0 && f->min_len > f->max_len)
+		perr(c, vl_value_map_get(m, "max_len"), "%s: 'max_len' is below 'min_len'", where);
+	v = vl_value_map_get(m, "pattern");
+	if (v) {
+		if (!(et == VL_T_STRING || et == VL_T_TEXT)) {
+			if (f->type)
+				perr(c, v, "%s: 'pattern' does not apply to type %s", where, vl_ftype_name(f->type));
+		} else if (v->kind != VL_V_STR || v->slen == 0) {
+			perr(c, v, "%s: 'pattern' must be a non-empty string", where);
+		} else {
+			f->pattern = pdup(c, v->s);
+			add_pattern(c, f, v, where);
+		}
+	}
+	v = vl_value_map_get(m, "ref");
+	if (et == VL_T_REF) {
+		s = get_str(c, m, "ref", 1, where);
+		if (s && !ident_valid(s, LEDGER_NAME_MAX))
+			perr(c, v, "%s: 'ref' must name a ledger [a-z][a-z0-9_]*", where);
+		else
+			f->ref = pdup(c, s);
+	} else if (v) {
+		perr(c, v, "%s: 'ref' is only for ref fields", where);
+	}
+
+	/* merge: top-level fields only; an item merges with its enclosing field */
+	if (top) {
+		parse_merge(c, f, m, where);
+	} else {
+		static const char *const mkeys[] = { "merge", "hook_sha256", "order", "terminal", NULL };
+		size_t k;
+
+		for (k = 0; mkeys[k]; k++)
+			if ((v = vl_value_map_get(m, mkeys[k])) != NULL)
+				perr(c, v, "%s: '%s' belongs on the enclosing field (item fields merge with it)",
+						where, mkeys[k]);
+	}
+}
+
+static void parse_fields(pctx *c, vl_field **out, size_t *n_out, const vl_value *list,
+		int depth, const char *where)
+{
+	vl_field *fs;
+	size_t i, j;
+
+	if (list->kind != VL_V_LIST || list->n == 0) {
+		perr(c, list, "%s: 'fields' must be a non-empty list of fields", where);
+		return;
+	}
+	fs = calloc(list->n, sizeof(*fs));
+	if (!fs) {
+		c->oom = 1;
+		return;
+	}
+	/* Assigned before filling: compiled patterns point into this array. */
+	*out = fs;
+	*n_out = list->n;
+	for (i = 0; i < list->n && !c->oom; i++) {
+		const vl_value *m = list->items[i];
+
+		if (m->kind != VL_V_MAP) {
+			perr(c, m, "%s: field %zu must be a map", where, i + 1);
+			fs[i].min_len = fs[i].max_len = -1;
+			continue;
+		}
+		parse_field(c, &fs[i], m, depth, where);
+		for (j = 0; j < i; j++)
+			if (fs[i].name && fs[j].name && strcmp(fs[i].name, fs[j].name) == 0)
+				perr(c, vl_value_map_get(m, "name"), "%s: duplicate field name '%s'",
+						where, fs[i].name);
+	}
+}
+
+/* ------------------------------------------------------------------------ */
+/* Parsing the schema                                                        */
+
+static const vl_field *find_field(const vl_field *fs, size_t n, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (fs[i].name && strcmp(fs[i].name, name) == 0)
+			return &fs[i];
+	return NULL;
+}
+
+static void parse_identity(pctx *c, vl_schema *s, const vl_value *v)
+{
+	size_t i, j;
+
+	if (v->kind != VL_V_LIST) {
+		perr(c, v, "'identity' must be a list of field names");
+		return;
+	}
+	if (v->n == 0)
+		return;
+	s->identity = calloc(v->n, sizeof(*s->identity));
+	if (!s->identity) {
+		c->oom = 1;
+		return;
+	}
+	s->nidentity = v->n;
+	for (i = 0; i < v->n; i++) {
+		const vl_value *it = v->items[i];
+		const vl_field *f;
+
+		if (it->kind != VL_V_STR) {
+			perr(c, it, "identity: item %zu must be a field name", i + 1);
+			continue;
+		}
+		f = find_field(s->fields, s->nfields, it->s);
+		if (!f) {
+			perr(c, it, "identity: no field '%.64s'", it->s);
+			continue;
+		}
+		if (!is_scalar_type(f->type)) {
+			perr(c, it, "identity: field '%s' must be a scalar, not %s", f->name,
+					vl_ftype_name(f->type));
+			continue;
+		}
+		for (j = 0; j < i; j++)
+			if (s->identity[j] && strcmp(s->identity[j], it->s) == 0)
+				perr(c, it, "identity: field '%s' named twice", f->name);
+		s->identity[i] = pdup(c, it->s);
+	}
+}
+
+static const char *check_scalar(const vl_schema *s, const vl_field *f, vl_ftype t,
+		const vl_value *v, const char *today);
+
+static void parse_aggregates(pctx *c, vl_schema *s, const vl_value *v, const char *today)
+{
+	static const char *const known[] = { "name", "zh", "en", "doc", "op", "field", "where", NULL };
+	static const char *const wknown[] = { "field", "value", NULL };
+	size_t i, j;
+
+	if (v->kind != VL_V_LIST) {
+		perr(c, v, "'aggregates' must be a list");
+		return;
+	}
+	if (v->n == 0)
+		return;
+	s->aggregates = calloc(v->n, sizeof(*s->aggregates));
+	if (!s->aggregates) {
+		c->oom = 1;
+		return;
+	}
+	s->naggregates = v->n;
+	for (i = 0; i < v->n && !c->oom; i++) {
+		const vl_value *m = v->items[i], *fv, *wv;
+		vl_aggregate *a = &s->aggregates[i];
+		const char *name, *op, *fname;
+		const vl_field *f;
+		char where[128];
+
+		if (m->kind != VL_V_MAP) {
+			perr(c, m, "aggregate %zu must be a map", i + 1);
+			continue;
+		}
+		name = get_str(c, m, "name", 1, "aggregate");
+		if (name && !ident_valid(name, NAME_MAX_LEN)) {
+			perr(c, vl_value_map_get(m, "name"),
+					"aggregate: names are lowercase identifiers [a-z][a-z0-9_]*");
+			name = NULL;
+		}
+		snprintf(where, sizeof(where), "aggregate '%.64s'", name ? name : "?");
+		check_keys(c, m, where, known);
+		for (j = 0; name && j < i; j++)
+			if (s->aggregates[j].name && strcmp(s->aggregates[j].name, name) == 0)
+				perr(c, vl_value_map_get(m, "name"), "%s: duplicate aggregate name", where);
+		a->name = pdup(c, name);
+		a->label_zh = pdup(c, get_str(c, m, "zh", 1, where));
+		a->label_en = pdup(c, get_str(c, m, "en", 1, where));
+		(void)get_str(c, m, "doc", 0, where);
+		op = get_str(c, m, "op", 1, where);
+		fv = vl_value_map_get(m, "field");
+		if (op && strcmp(op, "count") == 0) {
+			if (fv)
+				perr(c, fv, "%s: count takes no 'field' (use 'where' to filter)", where);
+		} else if (op && strcmp(op, "sum") == 0) {
+			fname = get_str(c, m, "field", 1, where);
+			f = fname ? find_field(s->fields, s->nfields, fname) : NULL;
+			if (fname && !f)
+				perr(c, fv, "%s: no field '%.64s'", where, fname);
+			else if (f && f->type != VL_T_INT && f->type != VL_T_DECIMAL)
+				perr(c, fv, "%s: sum needs an int or decimal field, not %s", where,
+						vl_ftype_name(f->type));
+			else if (f && f->pii)
+				perr(c, fv, "%s: personal (pii) fields are never aggregated", where);
+			else
+				a->field = pdup(c, fname);
+		} else if (op) {
+			perr(c, vl_value_map_get(m, "op"), "%s: unknown op '%.16s' (count, sum)", where, op);
+			op = NULL;
+		}
+		a->op = pdup(c, op);
+		wv = vl_value_map_get(m, "where");
+		if (wv) {
+			const vl_value *val;
+
+			if (wv->kind != VL_V_MAP) {
+				perr(c, wv, "%s: 'where' must be a map {field, value}", where);
+				continue;
+			}
+			check_keys(c, wv, where, wknown);
+			fname = get_str(c, wv, "field", 1, where);
+			val = vl_value_map_get(wv, "value");
+			f = fname ? find_field(s->fields, s->nfields, fname) : NULL;
+			if (!val)
+				perr(c, wv, "%s: 'where' needs 'value'", where);
+			if (fname && !f) {
+				perr(c, vl_value_map_get(wv, "field"), "%s: 'where' names no field '%.64s'",
+						where, fname);
+			} else if (f && f->pii) {
+				perr(c, vl_value_map_get(wv, "field"),
+						"%s: personal (pii) fields are never aggregated", where);
+			} else if (f && (f->type == VL_T_MAP ||
+					(f->type == VL_T_LIST && f->item_type == VL_T_MAP))) {
+				perr(c, vl_value_map_get(wv, "field"),
+						"%s: 'where' needs a scalar, set or list field", where);
+			} else if (f && val) {
+				vl_ftype t = scalar_type(f);
+				const char *why = is_scalar_value(val) && t ?
+					check_scalar(s, f, t, val, today) : "not a scalar";
+
+				if (why)
+					perr(c, val, "%s: 'where' value is not valid for field '%s' (%s)",
+							where, f->name, why);
+				a->where_field = pdup(c, fname);
+				a->where_value = pdup(c, vl_value_text(val));
+			}
+		}
+	}
+}
+
+int vl_schema_load(vl_schema **out, const char *buf, size_t len, const char *src,
+		vl_buf *diag)
+{
+	static const char *const known[] = {
+		"name", "version", "zh", "en", "doc", "identity", "on_delete", "fields",
+		"aggregates", NULL
+	};
+	vl_value *tree = NULL;
+	schema_impl *im = NULL;
+	vl_schema *s;
+	pctx c;
+	const vl_value *v;
+	const char *str;
+	char today[11];
+	int rc;
+
+	*out = NULL;
+	memset(&c, 0, sizeof(c));
+	c.src = src ? src : "schema";
+	c.diag = diag;
+	rc = vl_yaml_load(&tree, buf, len, &vl_yaml_file_limits, c.src);
+	if (rc < 0) {
+		if (diag && vl_buf_printf(diag, "%s\n", vl_error_last()) < 0)
+			rc = VL_ENOMEM;
+		goto out;
+	}
+	im = calloc(1, sizeof(*im));
+	if (!im) {
+		rc = vl_error_set(VL_ENOMEM, "%s: out of memory", c.src);
+		goto out;
+	}
+	im->magic = SCHEMA_MAGIC;
+	c.im = im;
+	s = &im->pub;
+	vl_date_today(today);
+
+	check_keys(&c, tree, "schema", known);
+	str = get_str(&c, tree, "name", 1, "schema");
+	if (str && !ident_valid(str, LEDGER_NAME_MAX))
+		perr(&c, vl_value_map_get(tree, "name"),
+				"schema: 'name' must be a ledger name [a-z][a-z0-9_]* of at most 32 characters");
+	else
+		s->name = pdup(&c, str);
+	v = vl_value_map_get(tree, "version");
+	if (!v) {
+		perr(&c, tree, "schema: missing 'version'");
+	} else {
+		long long ver;
+
+		if (v->kind != VL_V_INT || !parse_ll(v->s, &ver) || ver < 1 || ver > INT_MAX)
+			perr(&c, v, "schema: 'version' must be a positive int");
+		else
+			s->version = (int)ver;
+	}
+	s->label_zh = pdup(&c, get_str(&c, tree, "zh", 1, "schema"));
+	s->label_en = pdup(&c, get_str(&c, tree, "en", 1, "schema"));
+	(void)get_str(&c, tree, "doc", 0, "schema");
+	str = get_str(&c, tree, "on_delete", 0, "schema");
+	if (str && strcmp(str, "tombstone_wins") != 0 && strcmp(str, "edit_wins") != 0) {
+		perr(&c, vl_value_map_get(tree, "on_delete"),
+				"schema: 'on_delete' must be tombstone_wins or edit_wins");
+		str = NULL;
+	}
+	s->on_delete = pdup(&c, str ? str : "tombstone_wins");
+
+	v = vl_value_map_get(tree, "fields");
+	if (!v)
+		perr(&c, tree, "schema: missing 'fields'");
+	else
+		parse_fields(&c, &s->fields, &s->nfields, v, 0, "schema");
+	if (!c.oom && (v = vl_value_map_get(tree, "identity")) != NULL)
+		parse_identity(&c, s, v);
+	if (!c.oom && (v = vl_value_map_get(tree, "aggregates")) != NULL)
+		parse_aggregates(&c, s, v, today);
+
+	if (c.oom) {
+		rc = vl_error_set(VL_ENOMEM, "%s: out of memory loading the schema", c.src);
+		goto out;
+	}
+	if (c.nerr) {
+		rc = vl_error_set(VL_EINVALID, "%s:%s%s", c.src, c.first,
+				c.nerr > 1 ? " (and more: see the full list)" : "");
+		goto out;
+	}
+	*out = s;
+	im = NULL; /* transferred */
+	rc = 0;
+out:
+	if (im)
+		vl_schema_free(&im->pub);
+	vl_value_free(tree);
+	return rc;
+}
+
+void vl_schema_free(vl_schema *s)
+{
+	schema_impl *im = (schema_impl *)s;
+	size_t i;
+
+	if (!s)
+		return;
+	for (i = 0; i < im->npats; i++) {
+		regfree(&im->pats[i]->re);
+		free(im->pats[i]);
+	}
+	free(im->pats);
+	free(s->name);
+	free(s->label_zh);
+	free(s->label_en);
+	fields_free(s->fields, s->nfields);
+	strv_free(s->identity, s->nidentity);
+	free(s->on_delete);
+	for (i = 0; s->aggregates && i < s->naggregates; i++) {
+		vl_aggregate *a = &s->aggregates[i];
+
+		free(a->name);
+		free(a->label_zh);
+		free(a->label_en);
+		free(a->op);
+		free(a->field);
+		free(a->where_field);
+		free(a->where_value);
+	}
+	free(s->aggregates);
+	im->magic = 0;
+	free(im);
+}
+
+const vl_field *vl_schema_field(const vl_schema *s, const char *name)
+{
+	return s && name ? find_field(s->fields, s->nfields, name) : NULL;
+}
+
+const char *vl_field_enum_label(const vl_field *f, const char *value)
+{
+	const vl_enum_opt *o = f && value ? find_opt(f, value) : NULL;
+
+	return o ? o->zh : NULL;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Validation                                                                */
+
+/* Control characters: none in a string; text also allows \n and \t. */
+static int has_controls(const char *s, size_t len, int text)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if ((ch < 0x20 || ch == 0x7f) && !(text && (ch == '\n' || ch == '\t')))
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Check one scalar against type t and the constraints of f. Returns NULL or
+ * a static phrase naming the rule broken (never the value). `today` is the
+ * reference date for resident ID numbers.
+ */
+static const char *check_scalar(const vl_schema *s, const vl_field *f, vl_ftype t,
+		const vl_value *v, const char *today)
+{
+	const char *why;
+	long long ll;
+
+	switch (t) {
+	case VL_T_INT:
+		if (v->kind != VL_V_INT || !parse_ll(v->s, &ll))
+			return "type (expected int)";
+		if (f->has_min && dec_cmp(v->s, f->min) < 0)
+			return "min (below the minimum)";
+		if (f->has_max && dec_cmp(v->s, f->max) > 0)
+			return "max (above the maximum)";
+		return NULL;
+	case VL_T_DECIMAL:
+		if (!(v->kind == VL_V_INT && match_int(v->s)) && !(v->kind == VL_V_DEC && match_dec(v->s)))
+			return "type (expected decimal)";
+		if (f->has_min && dec_cmp(v->s, f->min) < 0)
+			return "min (below the minimum)";
+		if (f->has_max && dec_cmp(v->s, f->max) > 0)
+			return "max (above the maximum)";
+		return NULL;
+	case VL_T_BOOL:
+		return v->kind == VL_V_BOOL ? NULL : "type (expected true or false)";
+	default:
+		break;
+	}
+	if (!is_str_type(t))
+		return "type (unknown)";
+	if (v->kind != VL_V_STR)
+		return v->kind == VL_V_NULL ? "null (leave the field out instead)" : "type (expected a string)";
+	if (v->slen == 0)
+		return "empty (leave the field out instead)";
+	if (!vl_utf8_valid_nfc(v->s, v->slen))
+		return "utf-8 (invalid or not NFC)";
+	switch (t) {
+	case VL_T_STRING:
+	case VL_T_TEXT:
+		if (has_controls(v->s, v->slen, t == VL_T_TEXT))
+			return t == VL_T_TEXT ? "control character" : "control character (one line only)";
+		if (f->min_len >= 0 || f->max_len >= 0) {
+			size_t n = utf8_chars(v->s, v->slen);
+
+			if (f->min_len >= 0 && n < (size_t)f->min_len)
+				return "min_len (too short)";
+			if (f->max_len >= 0 && n > (size_t)f->max_len)
+				return "max_len (too long)";
+		}
+		if (f->pattern) {
+			const regex_t *re = pattern_of(s, f);
+
+			if (re && regexec(re, v->s, 0, NULL, 0) != 0)
+				return "pattern (does not match)";
+		}
+		return NULL;
+	case VL_T_DATE:
+		if (!vl_date_valid(v->s))
+			return "date (expected a real date YYYY-MM-DD)";
+		if (f->has_min && strcmp(v->s, f->min) < 0)
+			return "min (before the earliest date)";
+		if (f->has_max && strcmp(v->s, f->max) > 0)
+			return "max (after the latest date)";
+		return NULL;
+	case VL_T_DATETIME:
+		return vl_datetime_valid(v->s) ? NULL : "datetime (expected YYYY-MM-DDTHH:MM:SS[.fff]Z)";
+	case VL_T_ENUM:
+		return find_opt(f, v->s) ? NULL : "enum (not one of the values)";
+	case VL_T_CN_ID:
+		why = vl_cn_id_check(v->s, today, NULL);
+		if (!why)
+			return NULL;
+		if (strcmp(why, "length") == 0) return "cn_id length";
+		if (strcmp(why, "characters") == 0) return "cn_id characters";
+		if (strcmp(why, "region") == 0) return "cn_id region";
+		if (strcmp(why, "birth date") == 0) return "cn_id birth date";
+		if (strcmp(why, "future birth date") == 0) return "cn_id future birth date";
+		return "cn_id check digit";
+	case VL_T_CN_MOBILE:
+		return vl_cn_mobile_check(v->s) ? "cn_mobile (expected 1[3-9] and 9 digits)" : NULL;
+	case VL_T_PHONE:
+		return vl_phone_check(v->s) ? "phone (expected a mobile or 0AA-NNNNNNNN[-EXT])" : NULL;
+	case VL_T_DIVISION:
+		return vl_division_level(v->s) == VL_DIV_INVALID ? "division (expected a 12-digit code)" : NULL;
+	case VL_T_REF:
+		return vl_ulid_valid(v->s) ? NULL : "ref (expected a record id)";
+	default:
+		return "type (unknown)";
+	}
+}
+
+typedef struct {
+	const vl_schema *s;
+	vl_buf *diag;
+	size_t nerr;
+	int oom;
+	char today[11];
+	char first[300];
+} vctx;
+
+/* Report a violation of `path` at v (position only when it came from a file). */
+static void verr(vctx *c, const char *path, const vl_value *v, const char *rule)
+{
+	char msg[sizeof(c->first)];
+
+	if (v && v->line > 0)
+		snprintf(msg, sizeof(msg), "field '%s': %s (line %d col %d)", path, rule, v->line, v->col);
+	else
+		snprintf(msg, sizeof(msg), "field '%s': %s", path, rule);
+	if (c->nerr == 0)
+		snprintf(c->first, sizeof(c->first), "%s", msg);
+	c->nerr++;
+	if (c->diag && c->nerr <= DIAG_MAX_LINES && vl_buf_printf(c->diag, "%s\n", msg) < 0)
+		c->oom = 1;
+}
+
+static void validate_map(vctx *c, const vl_field *fs, size_t nf, const vl_value *m,
+		const char *prefix, int deleted);
+
+static void child_path(char *out, size_t n, const char *prefix, const char *name)
+{
+	if (prefix && *prefix)
+		snprintf(out, n, "%s.%.64s", prefix, name);
+	else
+		snprintf(out, n, "%.64s", name);
+}
+
+static void validate_value(vctx *c, const vl_field *f, const vl_value *v, const char *path,
+		int deleted)
+{
+	char sub[256];
+	const char *why;
+	size_t i, j;
+
+	if (v->kind == VL_V_NULL) {
+		verr(c, path, v, "null (leave the field out instead)");
+		return;
+	}
+	switch (f->type) {
+	case VL_T_SET:
+	case VL_T_LIST:
+		if (v->kind != VL_V_LIST) {
+			verr(c, path, v, f->type == VL_T_SET ? "type (expected a set: a list)" : "type (expected a list)");
+			return;
+		}
+		for (i = 0; i < v->n; i++) {
+			const vl_value *it = v->items[i];
+
+			snprintf(sub, sizeof(sub), "%.200s[%zu]", path, i);
+			if (f->item_type == VL_T_MAP) {
+				if (it->kind != VL_V_MAP) {
+					verr(c, sub, it, "type (expected a map)");
+					continue;
+				}
+				validate_map(c, f->item_fields, f->nitem_fields, it, sub, deleted);
+				if (f->item_key) {
+					const vl_value *k = vl_value_map_get(it, f->item_key);
+
+					if (!k) {
+						verr(c, sub, it, "item key missing");
+						continue;
+					}
+					for (j = 0; j < i; j++) {
+						const vl_value *k2 = vl_value_map_get(v->items[j], f->item_key);
+
+						if (k2 && vl_value_equal(k, k2)) {
+							verr(c, sub, it, "item key repeats an earlier item");
+							break;
+						}
+					}
+				}
+				continue;
+			}
+			if (!is_scalar_value(it)) {
+				verr(c, sub, it, "type (expected a scalar item)");
+				continue;
+			}
+			why = check_scalar(c->s, f, f->item_type, it, c->today);
+			if (why) {
+				verr(c, sub, it, why);
+				continue;
+			}
+			if (f->type == VL_T_SET && i > 0 && is_scalar_value(v->items[i - 1])) {
+				const vl_value *p = v->items[i - 1];
+				size_t ml = p->slen < it->slen ? p->slen : it->slen;
+				int cmp = memcmp(p->s, it->s, ml);
+
+				if (cmp == 0)
+					cmp = p->slen < it->slen ? -1 : p->slen > it->slen ? 1 : 0;
+				if (cmp == 0)
+					verr(c, sub, it, "set (duplicate item)");
+				else if (cmp > 0)
+					verr(c, sub, it, "set (items not sorted)");
+			}
+		}
+		return;
+	case VL_T_MAP:
+		if (v->kind != VL_V_MAP) {
+			verr(c, path, v, "type (expected a map)");
+			return;
+		}
+		validate_map(c, f->item_fields, f->nitem_fields, v, path, deleted);
+		return;
+	default:
+		if (!is_scalar_value(v)) {
+			verr(c, path, v, "type (expected a scalar)");
+			return;
+		}
+		why = check_scalar(c->s, f, f->type, v, c->today);
+		if (why)
+			verr(c, path, v, why);
+	}
+}
+
+static void validate_map(vctx *c, const vl_field *fs, size_t nf, const vl_value *m,
+		const char *prefix, int deleted)
+{
+	char path[256];
+	size_t i, fi, last = 0;
+	int have_last = 0;
+
+	for (i = 0; i < m->n; i++) {
+		const vl_field *f = find_field(fs, nf, m->keys[i]);
+
+		child_path(path, sizeof(path), prefix, m->keys[i]);
+		if (!f) {
+			verr(c, path, m->items[i], "unknown field (not in the schema)");
+			continue;
+		}
+		fi = (size_t)(f - fs);
+		if (have_last && fi <= last)
+			verr(c, path, m->items[i], "order (keys must follow the schema's field order)");
+		last = fi;
+		have_last = 1;
+		if (deleted && f->pii) {
+			verr(c, path, m->items[i], "pii (a tombstone keeps no personal data)");
+			continue;
+		}
+		validate_value(c, f, m->items[i], path, deleted);
+	}
+	if (deleted)
+		return;
+	for (fi = 0; fi < nf; fi++) {
+		if (!fs[fi].required || vl_value_map_get(m, fs[fi].name))
+			continue;
+		child_path(path, sizeof(path), prefix, fs[fi].name);
+		verr(c, path, m, "required (missing)");
+	}
+}
+
+int vl_schema_validate(const vl_schema *s, const vl_value *data, int deleted, vl_buf *diag)
+{
+	vctx c;
+
+	memset(&c, 0, sizeof(c));
+	c.s = s;
+	c.diag = diag;
+	vl_date_today(c.today);
+	if (!data || data->kind != VL_V_MAP) {
+		if (diag && vl_buf_puts(diag, "data: not a map\n") < 0)
+			return vl_error_set(VL_ENOMEM, "out of memory");
+		return vl_error_set(VL_EINVALID, "%s: data is not a map", s->name);
+	}
+	validate_map(&c, s->fields, s->nfields, data, "", deleted);
+	if (c.oom)
+		return vl_error_set(VL_ENOMEM, "out of memory reporting schema violations");
+	if (c.nerr)
+		return vl_error_set(VL_EINVALID, "%s: %s%s", s->name, c.first,
+				c.nerr > 1 ? " (and more)" : "");
+	return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Normalising                                                               */
+
+static size_t field_index(const vl_field *fs, size_t nf, const char *key)
+{
+	const vl_field *f = find_field(fs, nf, key);
+
+	return f ? (size_t)(f - fs) : (size_t)-1;
+}
+
+/* Replace *slot by a STR node with text s, keeping the source position. */
+static int replace_str(vl_value **slot, const char *s)
+{
+	vl_value *n = vl_value_str(s);
+
+	if (!n)
+		return vl_error_set(VL_ENOMEM, "out of memory");
+	n->line = (*slot)->line;
+	n->col = (*slot)->col;
+	vl_value_free(*slot);
+	*slot = n;
+	return 0;
+}
+
+/* An enum option by value, zh label, or en label (ASCII case-insensitive). */
+static const vl_enum_opt *opt_by_text(const vl_field *f, const char *t)
+{
+	size_t i;
+
+	for (i = 0; i < f->nopts; i++)
+		if (strcmp(f->opts[i].value, t) == 0)
+			return &f->opts[i];
+	for (i = 0; i < f->nopts; i++)
+		if (strcmp(f->opts[i].zh, t) == 0 || ascii_casecmp(f->opts[i].en, t) == 0)
+			return &f->opts[i];
+	return NULL;
+}
+
+/* One scalar of scalar type t into its canonical spelling, in place. */
+static int normalize_scalar(const vl_field *f, vl_ftype t, vl_value **slot)
+{
+	vl_value *v = *slot;
+
+	if (!is_scalar_value(v))
+		return 0;
+	if (t == VL_T_ENUM && v->kind == VL_V_STR) {
+		const vl_enum_opt *o = opt_by_text(f, v->s);
+
+		if (o && strcmp(o->value, v->s) != 0)
+			return replace_str(slot, o->value);
+		return 0;
+	}
+	/* A plain 302 or 500243001001 in a string-typed field: the text is
+	 * exactly what was written, so making it a string loses nothing. */
+	if (is_str_type(t) && (v->kind == VL_V_INT || v->kind == VL_V_DEC))
+		return replace_str(slot, v->s);
+	if (t == VL_T_CN_ID && v->kind == VL_V_STR && v->slen == 18 && v->s[17] == 'x') {
+		v->s[17] = 'X';
+		return 0;
+	}
+	return 0;
+}
+
+static int value_text_cmp(const void *a, const void *b)
+{
+	const vl_value *x = *(const vl_value *const *)a, *y = *(const vl_value *const *)b;
+	size_t ml = x->slen < y->slen ? x->slen : y->slen;
+	int c = memcmp(x->s, y->s, ml);
+
+	if (c)
+		return c;
+	return x->slen < y->slen ? -1 : x->slen > y->slen ? 1 : 0;
+}
+
+/* Sort a list of scalars bytewise by text and drop repeats (a set). Lists
+ * holding collections are left for validate to report. */
+static void sort_unique(vl_value *list)
+{
+	size_t i, o;
+
+	for (i = 0; i < list->n; i++)
+		if (!is_scalar_value(list->items[i]))
+			return;
+	if (list->n < 2)
+		return;
+	qsort(list->items, list->n, sizeof(*list->items), value_text_cmp);
+	for (i = 1, o = 1; i < list->n; i++) {
+		if (value_text_cmp(&list->items[o - 1], &list->items[i]) == 0)
+			vl_value_free(list->items[i]);
+		else
+			list->items[o++] = list->items[i];
+	}
+	list->n = o;
+}
+
+static int normalize_map(const vl_field *fs, size_t nf, vl_value *m);
+
+static int normalize_value(const vl_field *f, vl_value **slot)
+{
+	vl_value *v = *slot;
+	size_t i;
+	int rc;
+
+	switch (f->type) {
+	case VL_T_SET:
+	case VL_T_LIST:
+		if (v->kind != VL_V_LIST)
+			return 0;
+		for (i = 0; i < v->n; i++) {
+			if (f->item_type == VL_T_MAP) {
+				if (v->items[i]->kind == VL_V_MAP &&
+						(rc = normalize_map(f->item_fields, f->nitem_fields, v->items[i])) < 0)
+					return rc;
+			} else if ((rc = normalize_scalar(f, f->item_type, &v->items[i])) < 0) {
+				return rc;
+			}
+		}
+		if (f->type == VL_T_SET)
+			sort_unique(v);
+		return 0;
+	case VL_T_MAP:
+		return v->kind == VL_V_MAP ? normalize_map(f->item_fields, f->nitem_fields, v) : 0;
+	default:
+		return normalize_scalar(f, f->type, slot);
+	}
+}
+
+/* Keys into schema order (stable; unknown keys last in their order). */
+static void order_keys(const vl_field *fs, size_t nf, vl_value *m)
+{
+	size_t i, j;
+
+	for (i = 1; i < m->n; i++) {
+		char *k = m->keys[i];
+		vl_value *it = m->items[i];
+		size_t ki = field_index(fs, nf, k);
+
+		for (j = i; j > 0 && field_index(fs, nf, m->keys[j - 1]) > ki; j--) {
+			m->keys[j] = m->keys[j - 1];
+			m->items[j] = m->items[j - 1];
+		}
+		m->keys[j] = k;
+		m->items[j] = it;
+	}
+}
+
+static int normalize_map(const vl_field *fs, size_t nf, vl_value *m)
+{
+	size_t i;
+	int rc;
+
+	for (i = 0; i < m->n; i++) {
+		const vl_field *f = find_field(fs, nf, m->keys[i]);
+
+		if (f && (rc = normalize_value(f, &m->items[i])) < 0)
+			return rc;
+	}
+	order_keys(fs, nf, m);
+	return 0;
+}
+
+int vl_schema_normalize(const vl_schema *s, vl_value *data)
+{
+	if (!data || data->kind != VL_V_MAP)
+		return vl_error_set(VL_EINVALID, "%s: data is not a map", s->name);
+	return normalize_map(s->fields, s->nfields, data);
+}
+
+/* ------------------------------------------------------------------------ */
+/* set_text                                                                  */
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant). */
+static long long days_from_civil(long long y, int m, int d)
+{
+	long long era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+static void civil_from_days(long long z, long long *y, int *m, int *d)
+{
+	long long era, doe, yoe, doy, mp;
+
+	z += 719468;
+	era = (z >= 0 ? z : z - 146096) / 146097;
+	doe = z - era * 146097;
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
+	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
+	*y = yoe + era * 400 + (*m <= 2);
+}
+
+static int two(const char *p)
+{
+	return (p[0] - '0') * 10 + (p[1] - '0');
+}
+
+static int digits(const char *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!(p[i] >= '0' && p[i] <= '9'))
+			return 0;
+	return 1;
+}
+
+/*
+ * Accept "YYYY-MM-DD[T| ]HH:MM[:SS[.f]](Z|+HH:MM|-HH:MM)" (t and z in either
+ * case) and write the canonical UTC form "YYYY-MM-DDTHH:MM:SS[.f]Z" to
+ * out[40]. People type local time (+08:00); records hold UTC. 1 ok, 0 not.
+ */
+static int datetime_to_utc(const char *in, char out[40])
+{
+	char date[11], frac[12] = "";
+	size_t n = strlen(in), i = 16, fl = 0;
+	int h, mi, sec = 0, off = 0, mo, d;
+	long long y, days, mins;
+
+	if (n < 17 || n > 40)
+		return 0;
+	memcpy(date, in, 10);
+	date[10] = '\0';
+	if (!vl_date_valid(date) || !(in[10] == 'T' || in[10] == 't' || in[10] == ' ') ||
+			!digits(in + 11, 2) || in[13] != ':' || !digits(in + 14, 2))
+		return 0;
+	h = two(in + 11);
+	mi = two(in + 14);
+	if (in[i] == ':') {
+		if (!digits(in + 17, 2))
+			return 0;
+		sec = two(in + 17);
+		i = 19;
+		if (in[i] == '.') {
+			for (i++; in[i] >= '0' && in[i] <= '9'; i++) {
+				if (fl >= 9)
+					return 0;
+				frac[fl++] = in[i];
+			}
+			if (!fl)
+				return 0;
+			frac[fl] = '\0';
+		}
+	}
+	if (h > 23 || mi > 59 || sec > 59)
+		return 0;
+	if ((in[i] == 'Z' || in[i] == 'z') && in[i + 1] == '\0') {
+		off = 0;
+	} else if ((in[i] == '+' || in[i] == '-') && digits(in + i + 1, 2) && in[i + 3] == ':' &&
+			digits(in + i + 4, 2) && in[i + 6] == '\0') {
+		if (two(in + i + 1) > 23 || two(in + i + 4) > 59)
+			return 0;
+		off = two(in + i + 1) * 60 + two(in + i + 4);
+		if (in[i] == '-')
+			off = -off;
+	} else {
+		return 0;
+	}
+	days = days_from_civil(two(in) * 100 + two(in + 2), two(in + 5), two(in + 8));
+	mins = days * 1440 + h * 60 + mi - off;
+	days = mins >= 0 ? mins / 1440 : -((-mins + 1439) / 1440);
+	mins -= days * 1440;
+	civil_from_days(days, &y, &mo, &d);
+	if (y < 1 || y > 9999)
+		return 0;
+	snprintf(out, 40, "%04d-%02d-%02dT%02d:%02d:%02d%s%.9sZ", (int)y, mo % 100, d % 100,
+			(int)(mins / 60) % 100, (int)(mins % 60), sec % 100, fl ? "." : "", frac);
+	return 1;
+}
+
+static void trim(const char **p, size_t *n)
+{
+	while (*n && (**p == ' ' || **p == '\t' || **p == '\n' || **p == '\r')) {
+		(*p)++;
+		(*n)--;
+	}
+	while (*n && ((*p)[*n - 1] == ' ' || (*p)[*n - 1] == '\t' ||
+			(*p)[*n - 1] == '\n' || (*p)[*n - 1] == '\r'))
+		(*n)--;
+}
+
+/* Append "a, b, c" (the field's values) to a message buffer. */
+static void list_values(char *buf, size_t n, const vl_field *f)
+{
+	size_t i, used;
+
+	buf[0] = '\0';
+	for (i = 0; i < f->nopts; i++) {
+		used = strlen(buf);
+		snprintf(buf + used, n - used, "%s%s", i ? ", " : "", f->opts[i].value);
+	}
+}
+
+/* Parse the text of one scalar of type t into *out (a new node). */
+static int parse_scalar_text(vl_value **out, const vl_field *f, vl_ftype t, const char *path,
+		const char *text, size_t len)
+{
+	char *tmp = NULL;
+	vl_value *v = NULL;
+	int rc = 0;
+
+	*out = NULL;
+	if (t != VL_T_TEXT)
+		trim(&text, &len);
+	tmp = malloc(len + 1);
+	if (!tmp)
+		return vl_error_set(VL_ENOMEM, "out of memory");
+	memcpy(tmp, text, len);
+	tmp[len] = '\0';
+	if (strlen(tmp) != len) {
+		rc = vl_error_set(VL_EINVALID, "field '%s': text contains a NUL byte", path);
+		goto out;
+	}
+	switch (t) {
+	case VL_T_INT: {
+		long long ll;
+
+		if (!parse_ll(tmp, &ll)) {
+			rc = vl_error_set(VL_EINVALID, "field '%s': not an int (digits, optional leading -)", path);
+			goto out;
+		}
+		v = vl_value_scalar(VL_V_INT, tmp);
+		break;
+	}
+	case VL_T_DECIMAL:
+		if (match_int(tmp)) {
+			v = vl_value_scalar(VL_V_INT, tmp);
+		} else if (match_dec(tmp)) {
+			v = vl_value_scalar(VL_V_DEC, tmp);
+		} else {
+			rc = vl_error_set(VL_EINVALID, "field '%s': not a decimal (like 12 or 12.50)", path);
+			goto out;
+		}
+		break;
+	case VL_T_BOOL:
+		if (strcmp(tmp, "true") == 0 || strcmp(tmp, "是") == 0) {
+			v = vl_value_bool(1);
+		} else if (strcmp(tmp, "false") == 0 || strcmp(tmp, "否") == 0) {
+			v = vl_value_bool(0);
+		} else {
+			rc = vl_error_set(VL_EINVALID, "field '%s': not a bool (true, false, 是, 否)", path);
+			goto out;
+		}
+		break;
+	case VL_T_DATE:
+		if (!vl_date_valid(tmp)) {
+			rc = vl_error_set(VL_EINVALID, "field '%s': not a date (YYYY-MM-DD)", path);
+			goto out;
+		}
+		v = vl_value_str(tmp);
+		break;
+	case VL_T_DATETIME: {
+		char utc[40];
+
+		if (!datetime_to_utc(tmp, utc)) {
+			rc = vl_error_set(VL_EINVALID,
+					"field '%s': not a date and time (YYYY-MM-DDTHH:MM:SSZ or with an offset like +08:00)",
+					path);
+			goto out;
+		}
+		v = vl_value_str(utc);
+		break;
+	}
+	case VL_T_ENUM: {
+		const vl_enum_opt *o = opt_by_text(f, tmp);
+
+		if (!o) {
+			char vals[512];
+
+			list_values(vals, sizeof(vals), f);
+			rc = vl_error_set(VL_EINVALID, "field '%s': not one of the values (%s)", path, vals);
+			goto out;
+		}
+		v = vl_value_str(o->value);
+		break;
+	}
+	case VL_T_CN_ID:
+		if (len == 18 && tmp[17] == 'x')
+			tmp[17] = 'X';
+		v = vl_value_str(tmp);
+		break;
+	default:
+		v = vl_value_str(tmp);
+		break;
+	}
+	if (!v) {
+		rc = vl_error_set(VL_ENOMEM, "out of memory");
+		goto out;
+	}
+	*out = v;
+	v = NULL;
+out:
+	free(tmp);
+	return rc;
+}
+
+/* Load "v: <text>" as YAML flow text and take the value out; it must be of
+ * `kind`. */
+static int parse_flow(vl_value **out, const char *path, const char *text, vl_vkind kind)
+{
+	vl_buf doc = VL_BUF_INIT;
+	vl_value *tree = NULL, *v;
+	int rc;
+
+	*out = NULL;
+	if ((rc = vl_buf_puts(&doc, "v: ")) < 0 || (rc = vl_buf_puts(&doc, text)) < 0 ||
+			(rc = vl_buf_putc(&doc, '\n')) < 0)
+		goto out;
+	rc = vl_yaml_load(&tree, doc.ptr, doc.len, &vl_yaml_file_limits, "--set");
+	if (rc < 0) {
+		rc = vl_error_wrap(VL_EINVALID, "field '%s'", path);
+		goto out;
+	}
+	v = tree->n == 1 ? vl_value_map_get(tree, "v") : NULL;
+	if (!v || v->kind != kind) {
+		rc = vl_error_set(VL_EINVALID, "field '%s': expected a YAML flow %s like %s", path,
+				kind == VL_V_LIST ? "sequence" : "mapping",
+				kind == VL_V_LIST ? "[a, b]" : "{k: v}");
+		goto out;
+	}
+	/* Detach v from the wrapper so that only it survives. */
+	tree->items[0] = NULL;
+	*out = v;
+	rc = 0;
+out:
+	vl_value_free(tree);
+	vl_buf_free(&doc);
+	return rc;
+}
+
+/* The next item of a comma-separated list: separators ',' '，' '、'. */
+static size_t next_sep(const char *s, size_t *seplen)
+{
+	size_t i;
+
+	for (i = 0; s[i]; i++) {
+		if (s[i] == ',') {
+			*seplen = 1;
+			return i;
+		}
+		if (strncmp(s + i, "，", 3) == 0 || strncmp(s + i, "、", 3) == 0) {
+			*seplen = 3;
+			return i;
+		}
+	}
+	*seplen = 0;
+	return i;
+}
+
+static int parse_list_text(vl_value **out, const vl_field *f, const char *path, const char *text)
+{
+	vl_value *list = NULL, *item = NULL, *flow = NULL;
+	const char *p = text;
+	size_t i;
+	int rc = 0;
+
+	*out = NULL;
+	while (*p == ' ')
+		p++;
+	if (f->item_type == VL_T_MAP || *p == '[') {
+		rc = parse_flow(&flow, path, text, VL_V_LIST);
+		if (rc < 0)
+			goto out;
+		if (f->item_type == VL_T_MAP) {
+			list = flow;
+			flow = NULL;
+			goto done;
+		}
+		if (!(list = vl_value_new(VL_V_LIST))) {
+			rc = vl_error_set(VL_ENOMEM, "out of memory");
+			goto out;
+		}
+		for (i = 0; i < flow->n; i++) {
+			const vl_value *it = flow->items[i];
+
+			if (!is_scalar_value(it) || it->kind == VL_V_NULL) {
+				rc = vl_error_set(VL_EINVALID, "field '%s': item %zu is not a scalar", path, i + 1);
+				goto out;
+			}
+			if ((rc = parse_scalar_text(&item, f, f->item_type, path, it->s, it->slen)) < 0)
+				goto out;
+			if ((rc = vl_value_list_push(list, item)) < 0) {
+				item = NULL;
+				goto out;
+			}
+			item = NULL;
+		}
+		goto done;
+	}
+	if (!(list = vl_value_new(VL_V_LIST))) {
+		rc = vl_error_set(VL_ENOMEM, "out of memory");
+		goto out;
+	}
+	while (*p) {
+		size_t sl, n = next_sep(p, &sl), tl = n;
+		const char *t = p;
+
+		trim(&t, &tl);
+		if (tl) {
+			if ((rc = parse_scalar_text(&item, f, f->item_type, path, t, tl)) < 0)
+				goto out;
+			if ((rc = vl_value_list_push(list, item)) < 0) {
+				item = NULL;
+				goto out;
+			}
+			item = NULL;
+		}
+		p += n + sl;
+	}
+done:
+	*out = list;
+	list = NULL;
+out:
+	vl_value_free(flow);
+	vl_value_free(list);
+	vl_value_free(item);
+	return rc;
+}
+
+/* Set key to val in data at the key's schema position (val owned). */
+static int map_set_ordered(const vl_schema *s, vl_value *data, const char *key, vl_value *val)
+{
+	int existed = vl_value_map_get(data, key) != NULL;
+	size_t fi, j, n;
+	int rc;
+
+	rc = vl_value_map_set(data, key, val);
+	if (rc < 0 || existed)
+		return rc;
+	/* New keys are appended: rotate the last entry into place. */
+	n = data->n;
+	fi = field_index(s->fields, s->nfields, key);
+	for (j = n - 1; j > 0 && field_index(s->fields, s->nfields, data->keys[j - 1]) > fi; j--) {
+		char *k = data->keys[j];
+		vl_value *it = data->items[j];
+
+		data->keys[j] = data->keys[j - 1];
+		data->items[j] = data->items[j - 1];
+		data->keys[j - 1] = k;
+		data->items[j - 1] = it;
+	}
+	return 0;
+}
+
+int vl_schema_set_text(const vl_schema *s, vl_value *data, const char *field, const char *text)
+{
+	const vl_field *f = vl_schema_field(s, field);
+	vl_value *v = NULL;
+	int rc;
+
+	if (!data || data->kind != VL_V_MAP)
+		return vl_error_set(VL_EINVALID, "%s: data is not a map", s->name);
+	if (!f) {
+		vl_buf names = VL_BUF_INIT;
+		size_t i;
+
+		for (i = 0; i < s->nfields; i++)
+			if (vl_buf_printf(&names, "%s%s", i ? ", " : "", s->fields[i].name) < 0)
+				break;
+		rc = vl_error_set(VL_ENOTFOUND, "no field '%.64s' in ledger '%s' (fields: %s)",
+				field ? field : "", s->name, names.ptr ? names.ptr : "");
+		vl_buf_free(&names);
+		return rc;
+	}
+	if (!text)
+		text = "";
+	/* An empty value clears the field: absence is how records say "unknown". */
+	{
+		const char *t = text;
+		size_t tl = strlen(text);
+
+		trim(&t, &tl);
+		if (tl == 0) {
+			if (vl_value_map_get(data, field))
+				(void)vl_value_map_del(data, field);
+			return 0;
+		}
+	}
+	switch (f->type) {
+	case VL_T_SET:
+	case VL_T_LIST:
+		rc = parse_list_text(&v, f, field, text);
+		break;
+	case VL_T_MAP:
+		rc = parse_flow(&v, field, text, VL_V_MAP);
+		break;
+	default:
+		rc = parse_scalar_text(&v, f, f->type, field, text, strlen(text));
+		break;
+	}
+	if (rc < 0)
+		return rc;
+	rc = normalize_value(f, &v);
+	if (rc < 0) {
+		vl_value_free(v);
+		return rc;
+	}
+	/* Values built from the command line carry no source position. */
+	v->line = v->col = 0;
+	return map_set_ordered(s, data, field, v);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Masking, tombstones, identity                                             */
+
+/* The mask of a pii value of (scalar) type t. */
+static vl_value *mask_value(vl_ftype t, const vl_value *v)
+{
+	vl_buf b = VL_BUF_INIT;
+	vl_value *m = NULL;
+	size_t chars, i;
+
+	if (v->kind != VL_V_STR)
+		return vl_value_str("***");
+	chars = utf8_chars(v->s, v->slen);
+	if ((t == VL_T_CN_ID || t == VL_T_CN_MOBILE || t == VL_T_PHONE) && chars > 7) {
+		/* Keep the first 3 and last 4 characters, as printed ID cards and
+		 * SMS receipts do: "500***********123X", "138****5678". */
+		size_t head = utf8_offset(v->s, v->slen, 3);
+		size_t tail = utf8_offset(v->s, v->slen, chars - 4);
+
+		if (vl_buf_put(&b, v->s, head) < 0)
+			goto out;
+		for (i = 0; i < chars - 7; i++)
+			if (vl_buf_putc(&b, '*') < 0)
+				goto out;
+		if (vl_buf_put(&b, v->s + tail, v->slen - tail) < 0)
+			goto out;
+	} else {
+		/* Names and the rest: one star per character, at most 6, so a long
+		 * text does not show its length. */
+		for (i = 0; i < chars && i < 6; i++)
+			if (vl_buf_putc(&b, '*') < 0)
+				goto out;
+	}
+	m = vl_value_strn(b.ptr ? b.ptr : "", b.len);
+out:
+	vl_buf_free(&b);
+	return m;
+}
+
+/*
+ * Copy map m keeping only known fields, recursing into maps and lists of
+ * maps. mask = 1: pii fields (and unknown keys, which may be anything)
+ * become masks; mask = 0: they are dropped (tombstones).
+ */
+static int copy_filtered(vl_value **out, const vl_field *fs, size_t nf, const vl_value *m, int mask)
+{
+	vl_value *res = NULL, *v = NULL;
+	size_t i, j;
+	int rc = 0;
+
+	*out = NULL;
+	if (!(res = vl_value_new(VL_V_MAP)))
+		return vl_error_set(VL_ENOMEM, "out of memory");
+	res->line = m->line;
+	res->col = m->col;
+	for (i = 0; i < m->n; i++) {
+		const vl_field *f = find_field(fs, nf, m->keys[i]);
+		const vl_value *it = m->items[i];
+
+		v = NULL;
+		if (!f || f->pii) {
+			if (!mask)
+				continue;
+			if (f && !is_scalar_type(f->type))
+				v = vl_value_str("***");
+			else
+				v = mask_value(f ? f->type : VL_T_STRING, it);
+		} else if (f->type == VL_T_MAP && it->kind == VL_V_MAP) {
+			if ((rc = copy_filtered(&v, f->item_fields, f->nitem_fields, it, mask)) < 0)
+				goto out;
+		} else if (f->type == VL_T_LIST && f->item_type == VL_T_MAP && it->kind == VL_V_LIST) {
+			if (!(v = vl_value_new(VL_V_LIST)))
+				goto oom;
+			v->line = it->line;
+			v->col = it->col;
+			for (j = 0; j < it->n; j++) {
+				vl_value *sub = NULL;
+
+				if (it->items[j]->kind == VL_V_MAP) {
+					if ((rc = copy_filtered(&sub, f->item_fields, f->nitem_fields,
+							it->items[j], mask)) < 0)
+						goto out;
+				} else if (!(sub = vl_value_clone(it->items[j]))) {
+					goto oom;
+				}
+				if ((rc = vl_value_list_push(v, sub)) < 0)
+					goto out;
+			}
+		} else {
+			v = vl_value_clone(it);
+		}
+		if (!v)
+			goto oom;
+		rc = vl_value_map_set(res, m->keys[i], v);
+		v = NULL; /* owned by res, or freed on failure */
+		if (rc < 0)
+			goto out;
+	}
+	*out = res;
+	res = NULL;
+	goto out;
+oom:
+	rc = vl_error_set(VL_ENOMEM, "out of memory");
+out:
+	vl_value_free(v);
+	vl_value_free(res);
+	return rc;
+}
+
+int vl_schema_mask(vl_value **out, const vl_schema *s, const vl_value *data)
+{
+	*out = NULL;
+	if (!data || data->kind != VL_V_MAP)
+		return vl_error_set(VL_EINVALID, "%s: data is not a map", s->name);
+	return copy_filtered(out, s->fields, s->nfields, data, 1);
+}
+
+int vl_schema_tombstone_data(vl_value **out, const vl_schema *s, const vl_value *data)
+{
+	*out = NULL;
+	if (!data || data->kind != VL_V_MAP)
+		return vl_error_set(VL_EINVALID, "%s: data is not a map", s->name);
+	return copy_filtered(out, s->fields, s->nfields, data, 0);
+}
+
+/* "field=value|field=value"; '|' and '\' inside values are escaped with
+ * '\' so that distinct keys never print the same. */
+int vl_schema_identity(vl_buf *out, const vl_schema *s, const vl_value *data)
+{
+	size_t i, j;
+	int rc;
+
+	if (s->nidentity == 0)
+		return vl_error_set(VL_ENOTFOUND, "ledger '%s' declares no identity", s->name);
+	for (i = 0; i < s->nidentity; i++) {
+		const vl_value *v = vl_value_map_get(data, s->identity[i]);
+
+		if (!is_scalar_value(v) || v->kind == VL_V_NULL)
+			return vl_error_set(VL_ENOTFOUND, "%s: identity field '%s' is missing",
+					s->name, s->identity[i]);
+	}
+	for (i = 0; i < s->nidentity; i++) {
+		const vl_value *v = vl_value_map_get(data, s->identity[i]);
+
+		if ((rc = vl_buf_printf(out, "%s%s=", i ? "|" : "", s->identity[i])) < 0)
+			return rc;
+		for (j = 0; j < v->slen; j++) {
+			if ((v->s[j] == '|' || v->s[j] == '\\') && (rc = vl_buf_putc(out, '\\')) < 0)
+				return rc;
+			if ((rc = vl_buf_putc(out, v->s[j])) < 0)
+				return rc;
+		}
+	}
+	return 0;
+}

@@ -1,0 +1,396 @@
+/* record.c - canonical signed record files (see record.h). */
+#include "record.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "yaml.h"
+
+static const char *const top_keys[] = {
+	"schema", "id", "scope", "clock", "author", "prev", "data", "deleted", "conflicts", "sig"
+};
+
+int vl_ledger_name_valid(const char *s)
+{
+	size_t i, n = s ? strlen(s) : 0;
+
+	if (n == 0 || n > 32 || s[0] < 'a' || s[0] > 'z')
+		return 0;
+	for (i = 1; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+			return 0;
+	return 1;
+}
+
+static int is_scope(const char *s)
+{
+	size_t i;
+
+	if (!s || strlen(s) != 12)
+		return 0;
+	for (i = 0; i < 12; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return 0;
+	return 1;
+}
+
+static int is_oid_hex(const char *s)
+{
+	size_t i;
+
+	if (!s || strlen(s) != VL_OID_HEX)
+		return 0;
+	for (i = 0; i < VL_OID_HEX; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return 1;
+}
+
+static int is_fingerprint(const char *s)
+{
+	size_t i;
+
+	if (!s || strlen(s) != VL_FP_LEN - 1 || strncmp(s, "SHA256:", 7) != 0)
+		return 0;
+	for (i = 7; i < VL_FP_LEN - 1; i++)
+		if (!((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= 'a' && s[i] <= 'z') ||
+				(s[i] >= '0' && s[i] <= '9') || s[i] == '+' || s[i] == '/'))
+			return 0;
+	return 1;
+}
+
+int vl_record_new(vl_record **out, const char *schema, const char *id, const char *scope)
+{
+	vl_record *r = NULL;
+	int rc = 0;
+
+	*out = NULL;
+	if (!vl_ledger_name_valid(schema) || !vl_ulid_valid(id) || !is_scope(scope))
+		return vl_error_set(VL_EINVALID, "record needs a ledger name, a ULID id and a 12-digit scope");
+	r = calloc(1, sizeof(*r));
+	if (!r || !(r->schema = strdup(schema)) || !(r->data = vl_value_new(VL_V_MAP))) {
+		rc = vl_error_set(VL_ENOMEM, "out of memory");
+		goto out;
+	}
+	memcpy(r->id, id, VL_ULID_LEN + 1);
+	memcpy(r->scope, scope, 13);
+	*out = r;
+	r = NULL;
+out:
+	vl_record_free(r);
+	return rc;
+}
+
+void vl_record_free(vl_record *r)
+{
+	if (!r)
+		return;
+	free(r->schema);
+	free(r->prev);
+	vl_value_free(r->data);
+	vl_value_free(r->conflicts);
+	free(r->sig);
+	free(r);
+}
+
+/* Build the YAML tree of a record (borrowing nothing: data is cloned). */
+static int record_tree(vl_value **out, const vl_record *r, int with_sig)
+{
+	vl_value *m = vl_value_new(VL_V_MAP), *prev = NULL;
+	size_t i;
+	int rc = VL_ENOMEM;
+
+	*out = NULL;
+	if (!m)
+		goto oom;
+	if (vl_value_map_set(m, "schema", vl_value_str(r->schema)) < 0 ||
+			vl_value_map_set(m, "id", vl_value_str(r->id)) < 0 ||
+			vl_value_map_set(m, "scope", vl_value_str(r->scope)) < 0 ||
+			vl_value_map_set(m, "clock", vl_value_str(r->clock)) < 0 ||
+			vl_value_map_set(m, "author", vl_value_str(r->author)) < 0)
+		goto oom;
+	if (!(prev = vl_value_new(VL_V_LIST)))
+		goto oom;
+	for (i = 0; i < r->nprev; i++)
+		if (vl_value_list_push(prev, vl_value_str(r->prev[i])) < 0)
+			goto oom;
+	rc = vl_value_map_set(m, "prev", prev);
+	prev = NULL;
+	if (rc < 0)
+		goto oom;
+	if (vl_value_map_set(m, "data", r->data ? vl_value_clone(r->data) : vl_value_new(VL_V_MAP)) < 0)
+		goto oom;
+	if (r->deleted && vl_value_map_set(m, "deleted", vl_value_bool(1)) < 0)
+		goto oom;
+	if (r->conflicts && vl_value_map_set(m, "conflicts", vl_value_clone(r->conflicts)) < 0)
+		goto oom;
+	if (with_sig && r->sig && vl_value_map_set(m, "sig", vl_value_str(r->sig)) < 0)
+		goto oom;
+	*out = m;
+	return 0;
+oom:
+	vl_value_free(prev);
+	vl_value_free(m);
+	return vl_error_set(VL_ENOMEM, "out of memory building a record");
+}
+
+int vl_record_emit(vl_buf *out, const vl_record *r, int with_sig)
+{
+	vl_value *tree = NULL;
+	int rc;
+
+	if ((rc = record_tree(&tree, r, with_sig)) < 0)
+		return rc;
+	rc = vl_yaml_emit(out, tree);
+	vl_value_free(tree);
+	return rc;
+}
+
+static int scalar_str(const vl_value *v)
+{
+	return v && v->kind == VL_V_STR;
+}
+
+int vl_record_parse(vl_record **out, const char *buf, size_t len, const char *src)
+{
+	vl_value *tree = NULL, *v;
+	vl_record *r = NULL;
+	vl_buf again = VL_BUF_INIT;
+	size_t i, k = 0;
+	int rc;
+
+	*out = NULL;
+	if (len > VL_RECORD_MAX_BYTES)
+		return vl_error_set(VL_ETOOBIG, "%s: record is %zu bytes, over the limit of %zu",
+				src, len, VL_RECORD_MAX_BYTES);
+	if ((rc = vl_yaml_load(&tree, buf, len, &vl_yaml_record_limits, src)) < 0)
+		return rc;
+	/* Keys: the fixed ones in order, optional ones skipped when absent. */
+	for (i = 0; i < tree->n; i++) {
+		while (k < sizeof(top_keys) / sizeof(top_keys[0]) && strcmp(tree->keys[i], top_keys[k]) != 0 &&
+				(!strcmp(top_keys[k], "deleted") || !strcmp(top_keys[k], "conflicts") ||
+				 !strcmp(top_keys[k], "sig")))
+			k++;
+		if (k == sizeof(top_keys) / sizeof(top_keys[0]) || strcmp(tree->keys[i], top_keys[k]) != 0) {
+			rc = vl_error_set(VL_EINVALID, "%s:%d:%d: key '%.40s' is unknown or out of order "
+					"(expected schema, id, scope, clock, author, prev, data, [deleted], [conflicts], sig)",
+					src, tree->items[i]->line, tree->items[i]->col, tree->keys[i]);
+			goto out;
+		}
+		k++;
+	}
+	for (k = 0; k < 7; k++) {
+		if (!vl_value_map_get(tree, top_keys[k])) {
+			rc = vl_error_set(VL_EINVALID, "%s: record has no '%s'", src, top_keys[k]);
+			goto out;
+		}
+	}
+	v = vl_value_map_get(tree, "schema");
+	if (!scalar_str(v) || !vl_ledger_name_valid(v->s)) {
+		rc = vl_error_set(VL_EINVALID, "%s:%d:%d: 'schema' is not a ledger name", src, v->line, v->col);
+		goto out;
+	}
+	if ((rc = vl_record_new(&r, v->s, "00000000000000000000000000", "000000000000")) < 0)
+		goto out;
+	v = vl_value_map_get(tree, "id");
+	if (!scalar_str(v) || !vl_ulid_valid(v->s)) {
+		rc = vl_error_set(VL_EINVALID, "%s:%d:%d: 'id' is not a lowercase ULID", src, v->line, v->col);
+		goto out;
+	}
+	memcpy(r->id, v->s, VL_ULID_LEN + 1);
+	v = vl_value_map_get(tree, "scope");
+	if (!scalar_str(v) || !is_scope(v->s)) {
+		rc = vl_error_set(VL_EINVALID, "%s:%d:%d: 'scope' is not a 12-digit division code", src, v->line, v->col);
+		goto out;
+	}
+	memcpy(r->scope, v->s, 13);
+	v = vl_value_map_get(tree, "clock");
+	{
+		vl_hlc c;
+		if (!scalar_str(v) || vl_hlc_parse(&c, v->s) < 0) {
+			rc = vl_error_set(VL_EINVALID, "%s:%d:%d: 'clock' is not a hybrid logical clock "
+					"(YYYY-MM-DDTHH:MM:SS.mmmZ/NNNN)", src, v->line, v->col);
+			goto out;
+		}
+	}
+	memcpy(r->clock, v->s, VL_HLC_TEXT_LEN + 1);
+	v = vl_value_map_get(tree, "author");
+	if (!scalar_str(v) || (!is_fingerprint(v->s) && strcmp(v->s, VL_AUTHOR_MERGE) != 0)) {
+		rc = vl_error_set(VL_EINVALID, "%s:%d:%d: 'author' is neither a SHA256 fingerprint nor 'merge'",
+				src, v->line, v->col);
+		goto out;
+	}
+	memcpy(r->author, v->s, v->slen + 1);
+	v = vl_value_map_get(tree, "prev");
+	if (v->kind != VL_V_LIST || v->n > 2) {
+		rc = vl_error_set(VL_EINVALID, "%s:%d:%d: 'prev' must be a list of at most two blob ids",
+				src, v->line, v->col);
+		goto out;
+	}
+	if (v->n) {
+		r->prev = calloc(v->n, sizeof(*r->prev));
+		if (!r->prev) {
+			rc = vl_error_set(VL_ENOMEM, "out of memory");
+			goto out;
+		}
+	}
+	for (i = 0; i < v->n; i++) {
+		if (!scalar_str(v->items[i]) || !is_oid_hex(v->items[i]->s)) {
+			rc = vl_error_set(VL_EINVALID, "%s:%d:%d: 'prev' item is not a 40-hex blob id",
+					src, v->items[i]->line, v->items[i]->col);
+			goto out;
+		}
+		memcpy(r->prev[i], v->items[i]->s, VL_OID_HEX + 1);
+		r->nprev++;
+	}
+	if (r->nprev == 2 && strcmp(r->prev[0], r->prev[1]) >= 0) {
+		rc = vl_error_set(VL_EINVALID, "%s:%d:%d: the two 'prev' ids must differ and be sorted",
+				src, v->line, v->col);
+		goto out;
+	}
+	v = vl_value_map_get(tree, "data");
+	if (v->kind != VL_V_MAP) {
+		rc = vl_error_set(VL_EINVALID, "%s:%d:%d: 'data' must be a mapping", src, v->line, v->col);
+		goto out;
+	}
+	vl_value_free(r->data);
+	r->data = vl_value_clone(v);
+	if ((v = vl_value_map_get(tree, "deleted"))) {
+		if (v->kind != VL_V_BOOL || strcmp(v->s, "true") != 0) {
+			rc = vl_error_set(VL_EINVALID, "%s:%d:%d: 'deleted' may only be true (omit it otherwise)",
+					src, v->line, v->col);
+			goto out;
+		}
+		r->deleted = 1;
+	}
+	if ((v = vl_value_map_get(tree, "conflicts"))) {
+		if (v->kind != VL_V_MAP || v->n == 0) {
+			rc = vl_error_set(VL_EINVALID, "%s:%d:%d: 'conflicts' must be a non-empty mapping",
+					src, v->line, v->col);
+			goto out;
+		}
+		r->conflicts = vl_value_clone(v);
+	}
+	v = vl_value_map_get(tree, "sig");
+	if (!strcmp(r->author, VL_AUTHOR_MERGE)) {
+		if (v) {
+			rc = vl_error_set(VL_EINVALID, "%s:%d:%d: a merged record carries no 'sig'", src, v->line, v->col);
+			goto out;
+		}
+	} else {
+		if (!scalar_str(v)) {
+			rc = vl_error_set(VL_EBADSIG, "%s: record has no 'sig' (every authored record is signed)", src);
+			goto out;
+		}
+		if (!(r->sig = strdup(v->s))) {
+			rc = vl_error_set(VL_ENOMEM, "out of memory");
+			goto out;
+		}
+	}
+	if (!r->data || (r->conflicts == NULL && vl_value_map_get(tree, "conflicts"))) {
+		rc = vl_error_set(VL_ENOMEM, "out of memory");
+		goto out;
+	}
+	/* One encoding only: what we would write must be what we read. */
+	again.max = VL_RECORD_MAX_BYTES * 2;
+	if ((rc = vl_record_emit(&again, r, 1)) < 0)
+		goto out;
+	if (again.len != len || memcmp(again.ptr, buf, len) != 0) {
+		size_t at = 0, line = 1;
+		while (at < len && at < again.len && buf[at] == again.ptr[at]) {
+			if (buf[at] == '\n')
+				line++;
+			at++;
+		}
+		rc = vl_error_set(VL_EINVALID, "%s:%zu: record is not in canonical form (first difference at "
+				"byte %zu); only vledger's emitter writes records", src, line, at);
+		goto out;
+	}
+	*out = r;
+	r = NULL;
+out:
+	vl_buf_free(&again);
+	vl_value_free(tree);
+	vl_record_free(r);
+	return rc;
+}
+
+int vl_record_sign(vl_record *r, const vl_key *k, vl_buf *out)
+{
+	vl_buf body = VL_BUF_INIT, blob = VL_BUF_INIT, b64 = VL_BUF_INIT;
+	int rc;
+
+	vl_fingerprint(r->author, k->pk);
+	free(r->sig);
+	r->sig = NULL;
+	body.max = VL_RECORD_MAX_BYTES;
+	if ((rc = vl_record_emit(&body, r, 0)) < 0) {
+		if (rc == VL_ETOOBIG)
+			vl_error_set(rc, "record %s would be over the limit of %zu bytes", r->id, VL_RECORD_MAX_BYTES);
+		goto out;
+	}
+	if ((rc = vl_sshsig_sign(&blob, k, VL_NS_RECORD, body.ptr, body.len)) < 0 ||
+			(rc = vl_base64_encode(&b64, blob.ptr, blob.len)) < 0)
+		goto out;
+	r->sig = vl_buf_detach(&b64, NULL);
+	if (!r->sig) {
+		rc = vl_error_set(VL_ENOMEM, "out of memory");
+		goto out;
+	}
+	if (out && (rc = vl_record_emit(out, r, 1)) < 0)
+		goto out;
+	if (out && out->len > VL_RECORD_MAX_BYTES)
+		rc = vl_error_set(VL_ETOOBIG, "record %s is over the limit of %zu bytes once signed",
+				r->id, VL_RECORD_MAX_BYTES);
+out:
+	vl_buf_free(&body);
+	vl_buf_free(&blob);
+	vl_buf_free(&b64);
+	return rc;
+}
+
+int vl_record_verify(const vl_record *r, const char *raw, size_t len, unsigned char pk_out[32])
+{
+	vl_buf blob = VL_BUF_INIT;
+	unsigned char pk[32];
+	char fp[VL_FP_LEN];
+	size_t signed_len;
+	int rc;
+
+	if (!r->sig)
+		return vl_error_set(VL_EBADSIG, "record %s carries no signature", r->id);
+	/* vl_record_parse guaranteed the canonical form: the sig line is the
+	 * last line, "sig: \"<base64>\"\n". */
+	signed_len = len - (strlen(r->sig) + strlen("sig: \"\"\n"));
+	if (len < strlen(r->sig) + 8 || memcmp(raw + signed_len, "sig: \"", 6) != 0 ||
+			(signed_len > 0 && raw[signed_len - 1] != '\n'))
+		return vl_error_set(VL_EBADSIG, "record %s: the sig line is not where the canonical form puts it", r->id);
+	if ((rc = vl_base64_decode(&blob, r->sig, strlen(r->sig))) < 0) {
+		rc = vl_error_set(VL_EBADSIG, "record %s: 'sig' is not base64", r->id);
+		goto out;
+	}
+	if ((rc = vl_sshsig_verify(blob.ptr, blob.len, VL_NS_RECORD, raw, signed_len, pk)) < 0) {
+		vl_error_wrap(VL_EBADSIG, "record %s", r->id);
+		rc = VL_EBADSIG;
+		goto out;
+	}
+	vl_fingerprint(fp, pk);
+	if (strcmp(fp, r->author) != 0) {
+		rc = vl_error_set(VL_EBADSIG, "record %s: signed by %s but claims author %s", r->id, fp, r->author);
+		goto out;
+	}
+	if (pk_out)
+		memcpy(pk_out, pk, 32);
+out:
+	vl_buf_free(&blob);
+	return rc;
+}
+
+int vl_record_path(vl_buf *out, const char *schema, const char *id)
+{
+	size_t n = strlen(id);
+
+	if (n == 0)
+		return vl_error_set(VL_EINVALID, "empty record id");
+	return vl_buf_printf(out, "%s/%c/%s.yaml", schema, id[n - 1], id);
+}

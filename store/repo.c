@@ -1,0 +1,381 @@
+/* repo.c - the bare repository, signed commits, CAS ref updates (see repo.h). */
+#include "repo.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Caps on what one pack may hold; received data is verified by the trust
+ * layer, this is a backstop against pack bombs (reference/hazards.md). */
+#define VL_PACK_MAX_OBJECTS 2000000
+
+int vl_repo_global_init(void)
+{
+	static int done;
+	int rc;
+
+	if (done)
+		return 0;
+	if ((rc = git_libgit2_init()) < 0)
+		return vl_error_git(rc, "cannot initialise libgit2");
+	if ((rc = git_libgit2_opts(GIT_OPT_ENABLE_FSYNC_GITDIR, 1)) < 0 ||
+			(rc = git_libgit2_opts(GIT_OPT_SET_PACK_MAX_OBJECTS, (size_t)VL_PACK_MAX_OBJECTS)) < 0 ||
+			(rc = git_libgit2_opts(GIT_OPT_ENABLE_STRICT_OBJECT_CREATION, 1)) < 0 ||
+			(rc = git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 1)) < 0)
+		return vl_error_git(rc, "cannot set libgit2 options");
+	done = 1;
+	return 0;
+}
+
+int vl_repo_init(git_repository **out, const char *path)
+{
+	git_repository *repo = NULL;
+	git_config *cfg = NULL;
+	int rc;
+
+	*out = NULL;
+	if ((rc = vl_repo_global_init()) < 0)
+		return rc;
+	if (git_repository_open_bare(&repo, path) == 0) {
+		git_repository_free(repo);
+		return vl_error_set(VL_EEXISTS, "'%s' already holds a repository", path);
+	}
+	if ((rc = git_repository_init(&repo, path, 1)) < 0)
+		return vl_error_git(rc, "cannot create the repository");
+	/* Stock git tools on this repository should also fsync and check what
+	 * they receive. */
+	if ((rc = git_repository_config(&cfg, repo)) < 0 ||
+			(rc = git_config_set_string(cfg, "core.fsync", "all")) < 0 ||
+			(rc = git_config_set_bool(cfg, "transfer.fsckObjects", 1)) < 0 ||
+			(rc = git_config_set_bool(cfg, "core.logAllRefUpdates", 1)) < 0) {
+		rc = vl_error_git(rc, "cannot configure the repository");
+		goto out;
+	}
+	*out = repo;
+	repo = NULL;
+out:
+	git_config_free(cfg);
+	git_repository_free(repo);
+	return rc;
+}
+
+int vl_repo_open(git_repository **out, const char *path)
+{
+	int rc;
+
+	*out = NULL;
+	if ((rc = vl_repo_global_init()) < 0)
+		return rc;
+	if ((rc = git_repository_open_bare(out, path)) < 0)
+		return vl_error_git(rc, "cannot open the repository");
+	return 0;
+}
+
+int vl_repo_head(git_oid *out, git_repository *repo, const char *refname)
+{
+	git_reference *ref = NULL, *resolved = NULL;
+	int rc;
+
+	rc = git_reference_lookup(&ref, repo, refname);
+	if (rc == GIT_ENOTFOUND)
+		return vl_error_set(VL_ENOTFOUND, "no branch '%s'", refname);
+	if (rc < 0)
+		return vl_error_git(rc, "cannot read a ref");
+	if ((rc = git_reference_resolve(&resolved, ref)) < 0) {
+		rc = vl_error_git(rc, "cannot resolve a ref");
+		goto out;
+	}
+	git_oid_cpy(out, git_reference_target(resolved));
+out:
+	git_reference_free(resolved);
+	git_reference_free(ref);
+	return rc;
+}
+
+/* libgit2 objects for a commit build; freed at one place. */
+typedef struct {
+	git_commit *parent;
+	git_tree *base;
+	git_tree *tree;
+	git_tree_update *updates;
+	git_signature *sig;
+	git_buf payload;
+	vl_buf blob;
+	vl_buf armor;
+} commit_build;
+
+static void commit_build_free(commit_build *b)
+{
+	git_commit_free(b->parent);
+	git_tree_free(b->base);
+	git_tree_free(b->tree);
+	free(b->updates);
+	git_signature_free(b->sig);
+	git_buf_dispose(&b->payload);
+	vl_buf_free(&b->blob);
+	vl_buf_free(&b->armor);
+}
+
+int vl_repo_commit(git_oid *out, git_repository *repo, const char *refname,
+		const git_oid *expected, const vl_change *changes, size_t n,
+		const char *message, const vl_ident *who, const vl_key *key)
+{
+	commit_build b = { 0 };
+	git_oid current, tree_id, commit_id, empty_tree;
+	git_reference *ref = NULL;
+	const git_commit *parents[1];
+	size_t i, nparents = 0;
+	int rc;
+
+	/* The CAS precondition, checked early for a clear message; the ref
+	 * update below re-checks it atomically. */
+	rc = vl_repo_head(&current, repo, refname);
+	if (rc == VL_ENOTFOUND) {
+		if (expected) {
+			rc = vl_error_set(VL_ECONFLICT, "branch '%s' disappeared while we worked; try again", refname);
+			goto out;
+		}
+	} else if (rc < 0) {
+		goto out;
+	} else if (!expected || !git_oid_equal(&current, expected)) {
+		rc = vl_error_set(VL_ECONFLICT, "branch '%s' moved while we worked; try again", refname);
+		goto out;
+	}
+	if (expected) {
+		if ((rc = git_commit_lookup(&b.parent, repo, expected)) < 0 ||
+				(rc = git_commit_tree(&b.base, b.parent)) < 0) {
+			rc = vl_error_git(rc, "cannot read the branch head");
+			goto out;
+		}
+		parents[0] = b.parent;
+		nparents = 1;
+	} else {
+		/* git_tree_create_updated needs a base tree: the empty one. */
+		git_treebuilder *tb = NULL;
+		if ((rc = git_treebuilder_new(&tb, repo, NULL)) < 0 ||
+				(rc = git_treebuilder_write(&empty_tree, tb)) < 0 ||
+				(rc = git_tree_lookup(&b.base, repo, &empty_tree)) < 0) {
+			git_treebuilder_free(tb);
+			rc = vl_error_git(rc, "cannot write the empty tree");
+			goto out;
+		}
+		git_treebuilder_free(tb);
+	}
+	b.updates = calloc(n ? n : 1, sizeof(*b.updates));
+	if (!b.updates) {
+		rc = vl_error_set(VL_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		b.updates[i].path = changes[i].path;
+		if (changes[i].data) {
+			if ((rc = git_blob_create_from_buffer(&b.updates[i].id, repo,
+					changes[i].data, changes[i].len)) < 0) {
+				rc = vl_error_git(rc, "cannot write a record");
+				goto out;
+			}
+			b.updates[i].action = GIT_TREE_UPDATE_UPSERT;
+			b.updates[i].filemode = GIT_FILEMODE_BLOB;
+		} else {
+			b.updates[i].action = GIT_TREE_UPDATE_REMOVE;
+		}
+	}
+	if ((rc = git_tree_create_updated(&tree_id, repo, b.base, n, b.updates)) < 0) {
+		rc = vl_error_git(rc, "cannot write the new tree");
+		goto out;
+	}
+	if ((rc = git_tree_lookup(&b.tree, repo, &tree_id)) < 0 ||
+			(rc = git_signature_new(&b.sig, who->name, who->email, who->time, 0)) < 0 ||
+			(rc = git_commit_create_buffer(&b.payload, repo, b.sig, b.sig, NULL, message,
+					b.tree, nparents, parents)) < 0) {
+		rc = vl_error_git(rc, "cannot build the commit");
+		goto out;
+	}
+	if ((rc = vl_sshsig_sign(&b.blob, key, VL_NS_GIT, b.payload.ptr, b.payload.size)) < 0 ||
+			(rc = vl_sshsig_armor(&b.armor, b.blob.ptr, b.blob.len)) < 0)
+		goto out;
+	/* Without its final newline, so the object is the canonical one that
+	 * `git commit -S` writes (reference/sshsig.md). */
+	b.armor.ptr[--b.armor.len] = '\0';
+	if ((rc = git_commit_create_with_signature(&commit_id, repo, b.payload.ptr, b.armor.ptr, NULL)) < 0) {
+		rc = vl_error_git(rc, "cannot write the signed commit");
+		goto out;
+	}
+	if (expected)
+		rc = git_reference_create_matching(&ref, repo, refname, &commit_id, 1, expected, "vledger commit");
+	else
+		rc = git_reference_create(&ref, repo, refname, &commit_id, 0, "vledger commit");
+	if (rc == GIT_EMODIFIED || rc == GIT_EEXISTS) {
+		rc = vl_error_set(VL_ECONFLICT, "branch '%s' moved while we worked; try again", refname);
+		goto out;
+	}
+	if (rc < 0) {
+		rc = vl_error_git(rc, "cannot move the branch");
+		goto out;
+	}
+	git_oid_cpy(out, &commit_id);
+	rc = 0;
+out:
+	git_reference_free(ref);
+	commit_build_free(&b);
+	return rc;
+}
+
+int vl_repo_read(vl_buf *out, git_oid *blob_out, git_repository *repo, const char *refname,
+		const git_oid *commit, const char *path, size_t max)
+{
+	git_oid head;
+	git_commit *c = NULL;
+	git_tree *tree = NULL;
+	git_tree_entry *e = NULL;
+	git_odb *odb = NULL;
+	git_odb_object *obj = NULL;
+	size_t size;
+	git_object_t type;
+	int rc;
+
+	if (!commit) {
+		if ((rc = vl_repo_head(&head, repo, refname)) < 0)
+			return rc;
+		commit = &head;
+	}
+	if ((rc = git_commit_lookup(&c, repo, commit)) < 0 || (rc = git_commit_tree(&tree, c)) < 0) {
+		rc = vl_error_git(rc, "cannot read a commit");
+		goto out;
+	}
+	rc = git_tree_entry_bypath(&e, tree, path);
+	if (rc == GIT_ENOTFOUND) {
+		rc = vl_error_set(VL_ENOTFOUND, "no '%s'", path);
+		goto out;
+	}
+	if (rc < 0) {
+		rc = vl_error_git(rc, "cannot read a tree");
+		goto out;
+	}
+	if (git_tree_entry_filemode(e) != GIT_FILEMODE_BLOB) {
+		rc = vl_error_set(VL_EINVALID, "'%s' is not a regular file", path);
+		goto out;
+	}
+	if ((rc = git_repository_odb(&odb, repo)) < 0 ||
+			(rc = git_odb_read_header(&size, &type, odb, git_tree_entry_id(e))) < 0) {
+		rc = vl_error_git(rc, "cannot read an object header");
+		goto out;
+	}
+	if (size > max) {
+		rc = vl_error_set(VL_ETOOBIG, "'%s' is %zu bytes, over the limit of %zu", path, size, max);
+		goto out;
+	}
+	if (out) {
+		if ((rc = git_odb_read(&obj, odb, git_tree_entry_id(e))) < 0) {
+			rc = vl_error_git(rc, "cannot read an object");
+			goto out;
+		}
+		if ((rc = vl_buf_put(out, git_odb_object_data(obj), git_odb_object_size(obj))) < 0)
+			goto out;
+	}
+	if (blob_out)
+		git_oid_cpy(blob_out, git_tree_entry_id(e));
+	rc = 0;
+out:
+	git_odb_object_free(obj);
+	git_odb_free(odb);
+	git_tree_entry_free(e);
+	git_tree_free(tree);
+	git_commit_free(c);
+	return rc;
+}
+
+int vl_message_trailer(vl_buf *out, const char *message, const char *name)
+{
+	size_t nlen = strlen(name);
+	const char *p = message;
+
+	while (p && *p) {
+		const char *eol = strchr(p, '\n');
+		size_t llen = eol ? (size_t)(eol - p) : strlen(p);
+		if (llen > nlen + 2 && !strncmp(p, name, nlen) && p[nlen] == ':' && p[nlen + 1] == ' ')
+			return vl_buf_put(out, p + nlen + 2, llen - nlen - 2);
+		p = eol ? eol + 1 : NULL;
+	}
+	return VL_ENOTFOUND;
+}
+
+int vl_repo_key_chain(uint64_t *seq, git_oid *prev, git_repository *repo,
+		const git_oid *head, const char *fp)
+{
+	git_revwalk *walk = NULL;
+	git_commit *c = NULL;
+	vl_buf email = VL_BUF_INIT, val = VL_BUF_INIT;
+	git_oid id;
+	int rc;
+
+	*seq = 0;
+	if ((rc = vl_buf_printf(&email, "%s@vledger", fp)) < 0)
+		return rc;
+	if ((rc = git_revwalk_new(&walk, repo)) < 0 ||
+			(rc = git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL | GIT_SORT_TIME)) < 0 ||
+			(rc = git_revwalk_push(walk, head)) < 0) {
+		rc = vl_error_git(rc, "cannot walk history");
+		goto out;
+	}
+	while ((rc = git_revwalk_next(&id, walk)) == 0) {
+		const git_signature *a;
+		if ((rc = git_commit_lookup(&c, repo, &id)) < 0) {
+			rc = vl_error_git(rc, "cannot read a commit");
+			goto out;
+		}
+		a = git_commit_author(c);
+		if (a && a->email && !strcmp(a->email, email.ptr)) {
+			char *end;
+			unsigned long long v;
+			vl_buf_clear(&val);
+			if (vl_message_trailer(&val, git_commit_message(c), "Vledger-Seq") < 0) {
+				rc = vl_error_set(VL_EINVALID, "commit %.12s by %s has no Vledger-Seq trailer",
+						git_oid_tostr_s(&id), fp);
+				goto out;
+			}
+			v = strtoull(val.ptr, &end, 10);
+			if (*end || v == 0 || val.ptr[0] == '0') {
+				rc = vl_error_set(VL_EINVALID, "commit %.12s has a bad Vledger-Seq", git_oid_tostr_s(&id));
+				goto out;
+			}
+			*seq = v;
+			git_oid_cpy(prev, &id);
+			rc = 0;
+			goto out;
+		}
+		git_commit_free(c);
+		c = NULL;
+	}
+	if (rc != GIT_ITEROVER) {
+		rc = vl_error_git(rc, "cannot walk history");
+		goto out;
+	}
+	rc = 0;
+out:
+	git_commit_free(c);
+	git_revwalk_free(walk);
+	vl_buf_free(&email);
+	vl_buf_free(&val);
+	return rc;
+}
+
+int vl_repo_raw_commit(vl_buf *out, git_repository *repo, const git_oid *id)
+{
+	git_odb *odb = NULL;
+	git_odb_object *obj = NULL;
+	int rc;
+
+	if ((rc = git_repository_odb(&odb, repo)) < 0 || (rc = git_odb_read(&obj, odb, id)) < 0) {
+		rc = vl_error_git(rc, "cannot read a commit object");
+		goto out;
+	}
+	if (git_odb_object_type(obj) != GIT_OBJECT_COMMIT) {
+		rc = vl_error_set(VL_EINVALID, "%s is not a commit", git_oid_tostr_s(id));
+		goto out;
+	}
+	rc = vl_buf_put(out, git_odb_object_data(obj), git_odb_object_size(obj));
+out:
+	git_odb_object_free(obj);
+	git_odb_free(odb);
+	return rc;
+}

@@ -1,0 +1,90 @@
+/*
+ * repo.h - the node's bare git repository (DESIGN.md §2, §3, §5).
+ *
+ * Writes go straight into trees (git_tree_create_updated over the parent's
+ * tree), never through a working copy or an index of the whole tree. Every
+ * local change is one commit signed with the node key (gpgsig, namespace
+ * "git"), and the branch moves by compare-and-swap: if it moved since the
+ * caller read it, nothing moves and VL_ECONFLICT comes back. fsync of
+ * objects and refs is switched on once per process (vl_repo_global_init).
+ * A git_repository is used by one thread at a time.
+ */
+#ifndef VL_REPO_H
+#define VL_REPO_H
+
+#include <git2.h>
+#include <stdint.h>
+#include "buf.h"
+#include "sshsig.h"
+
+#define VL_REF_CONFIG "refs/heads/config"
+#define VL_REF_SCOPE_PREFIX "refs/heads/scope/"
+
+/* git_libgit2_init + fsync on + object-count caps; safe to call many times. */
+int vl_repo_global_init(void) VL_MUST_CHECK;
+
+/* Create a bare repository at path (which must not hold one). */
+int vl_repo_init(git_repository **out, const char *path) VL_MUST_CHECK;
+/* Open an existing bare repository. */
+int vl_repo_open(git_repository **out, const char *path) VL_MUST_CHECK;
+
+/* One path to write (data != NULL) or delete (data == NULL). */
+typedef struct {
+	const char *path;
+	const char *data;
+	size_t len;
+} vl_change;
+
+/* Author = committer of a signed commit. */
+typedef struct {
+	const char *name;
+	const char *email;
+	int64_t time;  /* seconds since the epoch */
+} vl_ident;
+
+/*
+ * Commit `changes` on `refname` and move it by compare-and-swap.
+ *
+ * expected  the head the caller built on (NULL = the ref must not exist
+ *           yet); VL_ECONFLICT if the ref is elsewhere now.
+ * message   the full commit message (summary, blank line, trailers).
+ * out       the new commit id.
+ * Nothing moves on failure; objects written before a failed ref update are
+ * unreachable and harmless.
+ */
+int vl_repo_commit(git_oid *out, git_repository *repo, const char *refname,
+		const git_oid *expected, const vl_change *changes, size_t n,
+		const char *message, const vl_ident *who, const vl_key *key) VL_MUST_CHECK;
+
+/* Head of refname into out; VL_ENOTFOUND if there is no such ref. */
+int vl_repo_head(git_oid *out, git_repository *repo, const char *refname) VL_MUST_CHECK;
+
+/*
+ * Read the blob at path in the tree of commit (or of refname's head when
+ * commit is NULL). out gets the content (capped at max bytes, checked from
+ * the object header before inflating), blob_out its id (both optional).
+ * VL_ENOTFOUND if absent, VL_EINVALID if it is not a regular file.
+ */
+int vl_repo_read(vl_buf *out, git_oid *blob_out, git_repository *repo, const char *refname,
+		const git_oid *commit, const char *path, size_t max) VL_MUST_CHECK;
+
+/*
+ * The chain position of key `fp` on the branch at `head` (DESIGN.md §5):
+ * walks back to the newest commit whose author email is "<fp>@vledger" and
+ * returns its Vledger-Seq in *seq and its id in *prev; *seq = 0 when the key
+ * has not signed on this branch (prev untouched).
+ */
+int vl_repo_key_chain(uint64_t *seq, git_oid *prev, git_repository *repo,
+		const git_oid *head, const char *fp) VL_MUST_CHECK;
+
+/*
+ * Value of trailer `name` ("Vledger-Seq") in a commit message: the first
+ * line of the trailer block that starts "name: ". Appends it to out;
+ * VL_ENOTFOUND if none.
+ */
+int vl_message_trailer(vl_buf *out, const char *message, const char *name) VL_MUST_CHECK;
+
+/* Raw commit object (headers + message, as stored) into out. */
+int vl_repo_raw_commit(vl_buf *out, git_repository *repo, const git_oid *id) VL_MUST_CHECK;
+
+#endif

@@ -1,0 +1,1090 @@
+/*
+ * yaml.c - the strict YAML loader, the canonical emitter, JSON output and
+ * the UTF-8/NFC check (see yaml.h for the contracts).
+ *
+ * Loading drives libyaml's event parser and builds the vl_value tree itself,
+ * counting depth and nodes on every event, so that hostile input stops at a
+ * cap before libyaml's quadratic deep-nesting behaviour or our allocations
+ * matter (reference/hazards.md). The input is checked for UTF-8, NUL, BOM and
+ * NFC before libyaml sees it; scalar values are checked again after escape
+ * decoding (an escape can produce a NUL or a combining mark).
+ *
+ * Emitting never uses libyaml's emitter: the canonical form is small, fixed
+ * and written by hand below, and the emitter refuses any tree that would not
+ * load back equal (non-NFC strings, malformed INT/DEC text, overlong keys), so
+ * that load -> emit -> load -> emit is a fixed point.
+ *
+ * Thread safety: no global state; the last error is thread-local.
+ */
+#include "yaml.h"
+
+#include <libyaml_shim.h> /* libyaml's <yaml.h>, shadowed by ours: see there */
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+const vl_yaml_limits vl_yaml_record_limits = {
+	VL_RECORD_MAX_BYTES, VL_YAML_MAX_DEPTH, VL_YAML_MAX_NODES
+};
+const vl_yaml_limits vl_yaml_file_limits = {
+	(size_t)256 * 1024, 16, 20000
+};
+
+/*
+ * Longest map key, in bytes. libyaml forgets a simple (implicit) key that
+ * runs over 1024 characters, so a longer emitted key would not load back;
+ * 200 bytes keep even a key of control characters, each escaped to 4
+ * characters, under that. Keys are field names: 200 bytes is plenty.
+ */
+#define KEY_MAX_BYTES 200
+/* A flow mapping inside a block sequence is used up to this many bytes. */
+#define FLOW_MAP_MAX 100
+/* Emitter recursion guard for trees built in code (loaded ones are capped). */
+#define EMIT_MAX_DEPTH 128
+
+/* ---------------------------------------------------------------- UTF-8 */
+
+enum { U_OK = 0, U_BAD, U_NUL, U_NFC, U_BOM };
+
+/* Decode the code point at s[0..len); return its byte length, or 0 when the
+ * bytes there are not UTF-8 (truncated, overlong, surrogate, > U+10FFFF). */
+static size_t utf8_decode(const unsigned char *s, size_t len, uint32_t *cp)
+{
+	unsigned char c = s[0];
+	uint32_t v;
+
+	if (c < 0x80) {
+		*cp = c;
+		return 1;
+	}
+	if (c < 0xC2) /* continuation byte, or an overlong 2-byte lead */
+		return 0;
+	if (c < 0xE0) {
+		if (len < 2 || (s[1] & 0xC0) != 0x80)
+			return 0;
+		*cp = ((uint32_t)(c & 0x1F) << 6) | (s[1] & 0x3F);
+		return 2;
+	}
+	if (c < 0xF0) {
+		if (len < 3 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80)
+			return 0;
+		v = ((uint32_t)(c & 0x0F) << 12) | ((uint32_t)(s[1] & 0x3F) << 6) | (s[2] & 0x3F);
+		if (v < 0x800 || (v >= 0xD800 && v <= 0xDFFF))
+			return 0;
+		*cp = v;
+		return 3;
+	}
+	if (c < 0xF5) {
+		if (len < 4 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80 ||
+				(s[3] & 0xC0) != 0x80)
+			return 0;
+		v = ((uint32_t)(c & 0x07) << 18) | ((uint32_t)(s[1] & 0x3F) << 12) |
+			((uint32_t)(s[2] & 0x3F) << 6) | (s[3] & 0x3F);
+		if (v < 0x10000 || v > 0x10FFFF)
+			return 0;
+		*cp = v;
+		return 4;
+	}
+	return 0;
+}
+
+/*
+ * Code points that NFC would change and that can be told without Unicode
+ * tables: combining marks (they may compose with what precedes them; we
+ * refuse them all rather than carry the composition tables) and the CJK
+ * compatibility ideographs, which NFC maps to unified ones. Twelve code
+ * points of the U+F900 block are unified ideographs themselves, which NFC
+ * leaves alone; they are allowed.
+ */
+static int nfc_unstable(uint32_t cp)
+{
+	if (cp >= 0xFA0E && cp <= 0xFA29) {
+		switch (cp) {
+		case 0xFA0E: case 0xFA0F: case 0xFA11: case 0xFA13: case 0xFA14:
+		case 0xFA1F: case 0xFA21: case 0xFA23: case 0xFA24: case 0xFA27:
+		case 0xFA28: case 0xFA29:
+			return 0;
+		default:
+			return 1;
+		}
+	}
+	return (cp >= 0x0300 && cp <= 0x036F) || (cp >= 0x1AB0 && cp <= 0x1AFF) ||
+		(cp >= 0x1DC0 && cp <= 0x1DFF) || (cp >= 0x20D0 && cp <= 0x20FF) ||
+		(cp >= 0xFE20 && cp <= 0xFE2F) || (cp >= 0xF900 && cp <= 0xFAFF) ||
+		(cp >= 0x2F800 && cp <= 0x2FA1F);
+}
+
+/* Offset of the first refused code point in s[0..len) (len when none), and
+ * why in *why. A BOM (U+FEFF) is refused only when no_bom is set. */
+static size_t utf8_scan(const char *s, size_t len, int no_bom, int *why)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, n;
+	uint32_t cp = 0;
+
+	*why = U_OK;
+	while (i < len) {
+		if (p[i] >= 0x01 && p[i] < 0x80) { /* the common case */
+			i++;
+			continue;
+		}
+		n = utf8_decode(p + i, len - i, &cp);
+		if (n == 0) {
+			*why = U_BAD;
+			return i;
+		}
+		if (cp == 0) {
+			*why = U_NUL;
+			return i;
+		}
+		if (nfc_unstable(cp)) {
+			*why = U_NFC;
+			return i;
+		}
+		if (no_bom && cp == 0xFEFF) {
+			*why = U_BOM;
+			return i;
+		}
+		i += n;
+	}
+	return len;
+}
+
+int vl_utf8_valid_nfc(const char *s, size_t len)
+{
+	int why;
+
+	if (!s)
+		return len == 0;
+	return utf8_scan(s, len, 0, &why) == len;
+}
+
+static const char *utf8_problem(int why)
+{
+	switch (why) {
+	case U_NUL: return "NUL character; text may not contain NUL";
+	case U_NFC: return "combining mark or CJK compatibility ideograph; "
+		"text must be in Unicode NFC (compose it first)";
+	case U_BOM: return "byte order mark (U+FEFF); save the file as UTF-8 without BOM";
+	default: return "invalid UTF-8 (or overlong form, surrogate, above U+10FFFF)";
+	}
+}
+
+/* ---------------------------------------------------------------- loader */
+
+typedef struct {
+	vl_value *coll; /* borrowed: owned by its parent, or ld->root */
+	char *key;      /* MAP: the key waiting for its value, or NULL */
+} frame;
+
+typedef struct {
+	const char *src;
+	const char *buf;
+	size_t len;
+	const vl_yaml_limits *lim;
+	vl_value *root;
+	frame *stack;
+	size_t depth, cap;
+	size_t nodes;
+} loader;
+
+/* 1-based line and column (in code points) of byte offset off. */
+static void pos_of_offset(const char *buf, size_t len, size_t off, size_t *line, size_t *col)
+{
+	size_t i, l = 1, c = 1;
+
+	if (off > len)
+		off = len;
+	for (i = 0; i < off; i++) {
+		if (buf[i] == '\n') {
+			l++;
+			c = 1;
+		} else if (((unsigned char)buf[i] & 0xC0) != 0x80) {
+			c++;
+		}
+	}
+	*line = l;
+	*col = c;
+}
+
+static int fail_at(const loader *ld, int code, const yaml_mark_t *m, const char *what)
+{
+	return vl_error_set(code, "%s:%zu:%zu: %s", ld->src,
+			m ? m->line + 1 : 1, m ? m->column + 1 : 1, what);
+}
+
+/* Report libyaml's own failure. Its problem and context strings are fixed
+ * texts: they never contain the input. */
+static int fail_parser(const loader *ld, const yaml_parser_t *p)
+{
+	size_t line, col;
+
+	switch (p->error) {
+	case YAML_MEMORY_ERROR:
+		return vl_error_set(VL_ENOMEM, "%s: out of memory parsing YAML", ld->src);
+	case YAML_READER_ERROR:
+		pos_of_offset(ld->buf, ld->len, p->problem_offset, &line, &col);
+		return vl_error_set(VL_EINVALID, "%s:%zu:%zu: %s", ld->src, line, col,
+				p->problem ? p->problem : "cannot read the input");
+	case YAML_SCANNER_ERROR:
+	case YAML_PARSER_ERROR:
+		if (p->context)
+			return vl_error_set(VL_EINVALID, "%s:%zu:%zu: %s %s", ld->src,
+					p->problem_mark.line + 1, p->problem_mark.column + 1,
+					p->problem ? p->problem : "syntax error", p->context);
+		return vl_error_set(VL_EINVALID, "%s:%zu:%zu: %s", ld->src,
+				p->problem_mark.line + 1, p->problem_mark.column + 1,
+				p->problem ? p->problem : "syntax error");
+	default:
+		return vl_error_set(VL_EINVALID, "%s: YAML parser failed", ld->src);
+	}
+}
+
+/* Does s (NUL-terminated, n bytes) match -?(0|[1-9][0-9]*) ? */
+static int match_int(const char *s, size_t n, size_t *digits_end)
+{
+	size_t i = 0;
+
+	if (i < n && s[i] == '-')
+		i++;
+	if (i >= n || s[i] < '0' || s[i] > '9')
+		return 0;
+	if (s[i] == '0') {
+		i++;
+	} else {
+		while (i < n && s[i] >= '0' && s[i] <= '9')
+			i++;
+	}
+	*digits_end = i;
+	return 1;
+}
+
+static int fits_int64(const char *s)
+{
+	char *end = NULL;
+
+	errno = 0;
+	(void)strtoll(s, &end, 10);
+	return errno != ERANGE && end && *end == '\0';
+}
+
+/* Is s[0..n) of the form -?(0|[1-9][0-9]*)(\.[0-9]+)? whose value is zero? */
+static int is_negative_zero(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n < 2 || s[0] != '-')
+		return 0;
+	for (i = 1; i < n; i++)
+		if (s[i] != '0' && s[i] != '.')
+			return 0;
+	return 1;
+}
+
+/* The kind a plain scalar resolves to (yaml.h). */
+static vl_vkind resolve_plain(const char *s, size_t n)
+{
+	size_t i, j;
+
+	if (n == 0 || (n == 1 && s[0] == '~') || (n == 4 && memcmp(s, "null", 4) == 0))
+		return VL_V_NULL;
+	if ((n == 4 && memcmp(s, "true", 4) == 0) || (n == 5 && memcmp(s, "false", 5) == 0))
+		return VL_V_BOOL;
+	if (!match_int(s, n, &i))
+		return VL_V_STR;
+	if (i == n)
+		return fits_int64(s) ? VL_V_INT : VL_V_STR;
+	if (s[i] != '.' || i + 1 >= n)
+		return VL_V_STR;
+	for (j = i + 1; j < n; j++)
+		if (s[j] < '0' || s[j] > '9')
+			return VL_V_STR;
+	return VL_V_DEC;
+}
+
+/*
+ * The scalar node for a SCALAR event. Plain scalars resolve by yaml.h;
+ * negative zero ("-0", "-0.00") is stored without its sign, so that each
+ * number has one canonical text and a file saying "-0" is not canonical.
+ */
+static vl_value *scalar_node(const yaml_event_t *ev)
+{
+	const char *s = (const char *)ev->data.scalar.value;
+	size_t n = ev->data.scalar.length;
+	vl_vkind kind = VL_V_STR;
+
+	if (ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE)
+		kind = resolve_plain(s, n);
+	switch (kind) {
+	case VL_V_NULL:
+		return vl_value_scalar(VL_V_NULL, "null");
+	case VL_V_INT:
+	case VL_V_DEC:
+		if (is_negative_zero(s, n))
+			return vl_value_scalar(kind, s + 1);
+		return vl_value_scalar(kind, s);
+	case VL_V_BOOL:
+		return vl_value_scalar(kind, s);
+	default:
+		return vl_value_strn(s, n);
+	}
+}
+
+static int push_frame(loader *ld, vl_value *coll)
+{
+	frame *ns;
+	size_t ncap;
+
+	if (ld->depth == ld->cap) {
+		ncap = ld->cap ? ld->cap * 2 : 16;
+		ns = realloc(ld->stack, ncap * sizeof(*ns));
+		if (!ns)
+			return vl_error_set(VL_ENOMEM, "%s: out of memory", ld->src);
+		ld->stack = ns;
+		ld->cap = ncap;
+	}
+	ld->stack[ld->depth].coll = coll;
+	ld->stack[ld->depth].key = NULL;
+	ld->depth++;
+	return 0;
+}
+
+/* Attach a new node (owned, freed on failure) to the innermost collection. */
+static int attach(loader *ld, vl_value *node)
+{
+	frame *f = &ld->stack[ld->depth - 1];
+	int rc;
+
+	if (f->coll->kind == VL_V_LIST)
+		return vl_value_list_push(f->coll, node);
+	rc = vl_value_map_set(f->coll, f->key, node);
+	free(f->key);
+	f->key = NULL;
+	return rc;
+}
+
+/* Checks every node event shares: caps first, then anchors and tags. */
+static int node_checks(loader *ld, const yaml_event_t *ev, const yaml_char_t *anchor,
+		const yaml_char_t *tag, int collection)
+{
+	if (ld->nodes >= ld->lim->max_nodes)
+		return fail_at(ld, VL_ETOOBIG, &ev->start_mark,
+				"too many nodes; the limit is lower than this document");
+	ld->nodes++;
+	if (collection && (ld->lim->max_depth <= 0 || ld->depth >= (size_t)ld->lim->max_depth))
+		return fail_at(ld, VL_ETOOBIG, &ev->start_mark, "nested too deeply");
+	if (anchor)
+		return fail_at(ld, VL_EINVALID, &ev->start_mark, "anchors (&) are not allowed");
+	if (tag)
+		return fail_at(ld, VL_EINVALID, &ev->start_mark, "tags (!) are not allowed");
+	if (ld->depth == 0 && ev->type != YAML_MAPPING_START_EVENT)
+		return fail_at(ld, VL_EINVALID, &ev->start_mark, "the top level must be a mapping");
+	if (ld->depth > 0 && collection && ld->stack[ld->depth - 1].coll->kind == VL_V_MAP &&
+			!ld->stack[ld->depth - 1].key)
+		return fail_at(ld, VL_EINVALID, &ev->start_mark,
+				"a mapping key must be a scalar, not a collection");
+	return 0;
+}
+
+static int on_scalar(loader *ld, const yaml_event_t *ev)
+{
+	const char *s = (const char *)ev->data.scalar.value;
+	size_t n = ev->data.scalar.length;
+	frame *f;
+	vl_value *node;
+	int rc, why;
+
+	if ((rc = node_checks(ld, ev, ev->data.scalar.anchor, ev->data.scalar.tag, 0)) < 0)
+		return rc;
+	if (utf8_scan(s, n, 0, &why) != n)
+		return fail_at(ld, VL_EINVALID, &ev->start_mark, why == U_NUL ?
+				"a scalar contains a NUL character (from an escape)" :
+				"a scalar contains a code point that is not NFC (from an escape)");
+	f = &ld->stack[ld->depth - 1];
+	if (f->coll->kind == VL_V_MAP && !f->key) {
+		if (n > KEY_MAX_BYTES)
+			return fail_at(ld, VL_EINVALID, &ev->start_mark,
+					"mapping key longer than 200 bytes");
+		if (vl_value_map_get(f->coll, s))
+			return fail_at(ld, VL_EINVALID, &ev->start_mark, "duplicate mapping key");
+		f->key = malloc(n + 1);
+		if (!f->key)
+			return vl_error_set(VL_ENOMEM, "%s: out of memory", ld->src);
+		memcpy(f->key, s, n + 1);
+		return 0;
+	}
+	node = scalar_node(ev);
+	if (!node)
+		return vl_error_set(VL_ENOMEM, "%s: out of memory", ld->src);
+	node->line = (int)ev->start_mark.line + 1;
+	node->col = (int)ev->start_mark.column + 1;
+	return attach(ld, node);
+}
+
+static int on_collection_start(loader *ld, const yaml_event_t *ev)
+{
+	int map = ev->type == YAML_MAPPING_START_EVENT;
+	const yaml_char_t *anchor = map ? ev->data.mapping_start.anchor : ev->data.sequence_start.anchor;
+	const yaml_char_t *tag = map ? ev->data.mapping_start.tag : ev->data.sequence_start.tag;
+	vl_value *node;
+	int rc;
+
+	if ((rc = node_checks(ld, ev, anchor, tag, 1)) < 0)
+		return rc;
+	node = vl_value_new(map ? VL_V_MAP : VL_V_LIST);
+	if (!node)
+		return vl_error_set(VL_ENOMEM, "%s: out of memory", ld->src);
+	node->line = (int)ev->start_mark.line + 1;
+	node->col = (int)ev->start_mark.column + 1;
+	if (ld->depth == 0) {
+		ld->root = node;
+	} else if ((rc = attach(ld, node)) < 0) {
+		return rc;
+	}
+	return push_frame(ld, node); /* node is borrowed from here on */
+}
+
+int vl_yaml_load(vl_value **out, const char *buf, size_t len,
+		const vl_yaml_limits *lim, const char *src)
+{
+	yaml_parser_t parser;
+	yaml_event_t ev;
+	loader ld;
+	int parser_ok = 0, have_ev = 0, docs = 0, done = 0, rc = 0, why;
+	size_t bad, line, col;
+
+	*out = NULL;
+	memset(&ld, 0, sizeof(ld));
+	ld.src = src ? src : "<input>";
+	ld.buf = buf;
+	ld.len = len;
+	ld.lim = lim ? lim : &vl_yaml_record_limits;
+	if (len > ld.lim->max_bytes) {
+		rc = vl_error_set(VL_ETOOBIG, "%s:1:1: input is %zu bytes, over the limit of %zu",
+				ld.src, len, ld.lim->max_bytes);
+		goto out;
+	}
+	if (!buf && len) {
+		rc = vl_error_set(VL_EINVALID, "%s:1:1: no input", ld.src);
+		goto out;
+	}
+	bad = utf8_scan(buf, len, 1, &why);
+	if (bad != len) {
+		pos_of_offset(buf, len, bad, &line, &col);
+		rc = vl_error_set(VL_EINVALID, "%s:%zu:%zu: %s", ld.src, line, col,
+				utf8_problem(why));
+		goto out;
+	}
+	if (!yaml_parser_initialize(&parser)) {
+		rc = vl_error_set(VL_ENOMEM, "%s: out of memory starting the YAML parser", ld.src);
+		goto out;
+	}
+	parser_ok = 1;
+	yaml_parser_set_input_string(&parser, (const unsigned char *)(buf ? buf : ""), len);
+	yaml_parser_set_encoding(&parser, YAML_UTF8_ENCODING);
+
+	while (!done) {
+		if (!yaml_parser_parse(&parser, &ev)) {
+			rc = fail_parser(&ld, &parser);
+			goto out;
+		}
+		have_ev = 1;
+		switch (ev.type) {
+		case YAML_STREAM_START_EVENT:
+		case YAML_NO_EVENT:
+			break;
+		case YAML_STREAM_END_EVENT:
+			done = 1;
+			break;
+		case YAML_DOCUMENT_START_EVENT:
+			if (docs++) {
+				rc = fail_at(&ld, VL_EINVALID, &ev.start_mark,
+						"more than one document; a file holds exactly one");
+				goto out;
+			}
+			if (ev.data.document_start.version_directive ||
+					ev.data.document_start.tag_directives.start !=
+					ev.data.document_start.tag_directives.end) {
+				rc = fail_at(&ld, VL_EINVALID, &ev.start_mark,
+						"directives (%YAML, %TAG) are not allowed");
+				goto out;
+			}
+			break;
+		case YAML_DOCUMENT_END_EVENT:
+			break;
+		case YAML_ALIAS_EVENT:
+			rc = fail_at(&ld, VL_EINVALID, &ev.start_mark, "aliases (*) are not allowed");
+			goto out;
+		case YAML_SCALAR_EVENT:
+			if ((rc = on_scalar(&ld, &ev)) < 0)
+				goto out;
+			break;
+		case YAML_SEQUENCE_START_EVENT:
+		case YAML_MAPPING_START_EVENT:
+			if ((rc = on_collection_start(&ld, &ev)) < 0)
+				goto out;
+			break;
+		case YAML_SEQUENCE_END_EVENT:
+		case YAML_MAPPING_END_EVENT:
+			if (ld.depth > 0)
+				ld.depth--;
+			break;
+		}
+		yaml_event_delete(&ev);
+		have_ev = 0;
+	}
+	if (!ld.root) {
+		rc = vl_error_set(VL_EINVALID, "%s:1:1: empty document; expected a mapping", ld.src);
+		goto out;
+	}
+	*out = ld.root;
+	ld.root = NULL; /* transferred */
+out:
+	if (have_ev)
+		yaml_event_delete(&ev);
+	if (parser_ok)
+		yaml_parser_delete(&parser);
+	while (ld.depth > 0) {
+		ld.depth--;
+		free(ld.stack[ld.depth].key);
+	}
+	free(ld.stack);
+	vl_value_free(ld.root);
+	return rc;
+}
+
+/* --------------------------------------------------------------- emitter */
+
+static int is_scalar(const vl_value *v)
+{
+	return v->kind != VL_V_LIST && v->kind != VL_V_MAP;
+}
+
+/* 1 if every item of the LIST/MAP v is a scalar. */
+static int all_scalars(const vl_value *v)
+{
+	size_t i;
+
+	for (i = 0; i < v->n; i++)
+		if (!v->items[i] || !is_scalar(v->items[i]))
+			return 0;
+	return 1;
+}
+
+static int ascii_ieq(const char *s, size_t n, const char *word)
+{
+	size_t i;
+
+	if (strlen(word) != n)
+		return 0;
+	for (i = 0; i < n; i++) {
+		char c = s[i];
+
+		if (c >= 'A' && c <= 'Z')
+			c = (char)(c - 'A' + 'a');
+		if (c != word[i])
+			return 0;
+	}
+	return 1;
+}
+
+static int is_ascii_letter(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+/* The safe-plain rule of yaml.h. s is valid UTF-8. */
+static int is_safe_plain(const char *s, size_t n)
+{
+	static const char *const reserved[] = {
+		"y", "n", "yes", "no", "true", "false", "on", "off", "null"
+	};
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, k, w;
+	uint32_t cp;
+
+	if (n == 0)
+		return 0;
+	for (k = 0; k < sizeof(reserved) / sizeof(reserved[0]); k++)
+		if (ascii_ieq(s, n, reserved[k]))
+			return 0;
+	while (i < n) {
+		if (p[i] < 0x80) {
+			unsigned char c = p[i];
+
+			if (!is_ascii_letter(c) && (i == 0 || !((c >= '0' && c <= '9') ||
+					c == '_' || c == '-' || c == '.')))
+				return 0;
+			i++;
+			continue;
+		}
+		w = utf8_decode(p + i, n - i, &cp);
+		if (w == 0)
+			return 0;
+		if (!((cp >= 0x3000 && cp <= 0xD7FF) || (cp >= 0xF900 && cp <= 0xFFEF)) ||
+				cp == 0xFEFF)
+			return 0;
+		i += w;
+	}
+	return 1;
+}
+
+static const char hexdig[] = "0123456789ABCDEF";
+
+/* Double-quoted form. s is valid UTF-8. Escapes: \" \\ \n \t \r, \xXX for the
+ * other C0 controls, DEL and the C1 controls (NEL included: libyaml reads a
+ * raw one as a line break), \uXXXX for U+2028, U+2029 (line breaks to
+ * libyaml), U+FEFF (a BOM) and U+FFFE/U+FFFF (refused raw by libyaml). */
+static int emit_quoted(vl_buf *out, const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, start, w;
+	uint32_t cp = 0;
+	char esc[6];
+	int rc;
+
+	if ((rc = vl_buf_putc(out, '"')) < 0)
+		return rc;
+	while (i < n) {
+		start = i;
+		/* copy a run that needs no escape in one go */
+		while (i < n) {
+			if (p[i] >= 0x20 && p[i] < 0x7F && p[i] != '"' && p[i] != '\\') {
+				i++;
+				continue;
+			}
+			if (p[i] < 0x80)
+				break;
+			w = utf8_decode(p + i, n - i, &cp);
+			if (w == 0)
+				return vl_error_set(VL_EINVALID, "cannot emit a string that is not UTF-8");
+			if (cp <= 0x9F || cp == 0x2028 || cp == 0x2029 || cp == 0xFEFF ||
+					cp == 0xFFFE || cp == 0xFFFF)
+				break;
+			i += w;
+		}
+		if (i > start && (rc = vl_buf_put(out, s + start, i - start)) < 0)
+			return rc;
+		if (i >= n)
+			break;
+		if (p[i] < 0x80) {
+			cp = p[i];
+			w = 1;
+		} else {
+			w = utf8_decode(p + i, n - i, &cp);
+		}
+		esc[0] = '\\';
+		switch (cp) {
+		case '"': esc[1] = '"'; rc = vl_buf_put(out, esc, 2); break;
+		case '\\': esc[1] = '\\'; rc = vl_buf_put(out, esc, 2); break;
+		case '\n': esc[1] = 'n'; rc = vl_buf_put(out, esc, 2); break;
+		case '\t': esc[1] = 't'; rc = vl_buf_put(out, esc, 2); break;
+		case '\r': esc[1] = 'r'; rc = vl_buf_put(out, esc, 2); break;
+		default:
+			if (cp <= 0xFF) {
+				esc[1] = 'x';
+				esc[2] = hexdig[(cp >> 4) & 0xF];
+				esc[3] = hexdig[cp & 0xF];
+				rc = vl_buf_put(out, esc, 4);
+			} else {
+				esc[1] = 'u';
+				esc[2] = hexdig[(cp >> 12) & 0xF];
+				esc[3] = hexdig[(cp >> 8) & 0xF];
+				esc[4] = hexdig[(cp >> 4) & 0xF];
+				esc[5] = hexdig[cp & 0xF];
+				rc = vl_buf_put(out, esc, 6);
+			}
+			break;
+		}
+		if (rc < 0)
+			return rc;
+		i += w;
+	}
+	return vl_buf_putc(out, '"');
+}
+
+/* A string (value or key) in canonical form; refuses what would not load. */
+static int emit_str(vl_buf *out, const char *s, size_t n)
+{
+	int why;
+
+	if (utf8_scan(s, n, 0, &why) != n)
+		return vl_error_set(VL_EINVALID, "cannot emit a string with %s", utf8_problem(why));
+	if (is_safe_plain(s, n))
+		return vl_buf_put(out, s, n);
+	return emit_quoted(out, s, n);
+}
+
+static int emit_key(vl_buf *out, const char *k)
+{
+	size_t n = strlen(k);
+
+	if (n > KEY_MAX_BYTES)
+		return vl_error_set(VL_EINVALID, "cannot emit a map key longer than %d bytes",
+				KEY_MAX_BYTES);
+	return emit_str(out, k, n);
+}
+
+/* Is the text of a non-STR scalar what the loader would resolve back to the
+ * same kind and text? */
+static int scalar_text_ok(const vl_value *v)
+{
+	if (!v->s || strlen(v->s) != v->slen)
+		return 0;
+	switch (v->kind) {
+	case VL_V_NULL:
+		return strcmp(v->s, "null") == 0;
+	case VL_V_BOOL:
+		return strcmp(v->s, "true") == 0 || strcmp(v->s, "false") == 0;
+	case VL_V_INT:
+	case VL_V_DEC:
+		if (resolve_plain(v->s, v->slen) != v->kind || is_negative_zero(v->s, v->slen))
+			return 0;
+		return 1;
+	case VL_V_STR:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+static const char *kind_name(vl_vkind k)
+{
+	switch (k) {
+	case VL_V_NULL: return "null";
+	case VL_V_STR: return "string";
+	case VL_V_INT: return "integer";
+	case VL_V_DEC: return "decimal";
+	case VL_V_BOOL: return "boolean";
+	case VL_V_LIST: return "list";
+	default: return "map";
+	}
+}
+
+int vl_yaml_emit_scalar(vl_buf *out, const vl_value *v)
+{
+	if (!v || !is_scalar(v))
+		return vl_error_set(VL_EINVALID, "cannot emit a %s as a scalar",
+				v ? kind_name(v->kind) : "missing value");
+	if (!scalar_text_ok(v))
+		return vl_error_set(VL_EINVALID, "cannot emit a malformed %s scalar",
+				kind_name(v->kind));
+	if (v->kind == VL_V_STR)
+		return emit_str(out, v->s, v->slen);
+	return vl_buf_put(out, v->s, v->slen);
+}
+
+static int emit_indent(vl_buf *out, int indent)
+{
+	int rc = 0;
+
+	while (indent-- > 0 && rc == 0)
+		rc = vl_buf_putc(out, ' ');
+	return rc;
+}
+
+/* `[a, "b"]` for a list of scalars. */
+static int emit_flow_seq(vl_buf *out, const vl_value *list)
+{
+	size_t i;
+	int rc;
+
+	if ((rc = vl_buf_putc(out, '[')) < 0)
+		return rc;
+	for (i = 0; i < list->n; i++) {
+		if (i && (rc = vl_buf_put(out, ", ", 2)) < 0)
+			return rc;
+		if ((rc = vl_yaml_emit_scalar(out, list->items[i])) < 0)
+			return rc;
+	}
+	return vl_buf_putc(out, ']');
+}
+
+/* `{k: v, k2: v2}` for a map of scalars. */
+static int emit_flow_map(vl_buf *out, const vl_value *map)
+{
+	size_t i;
+	int rc;
+
+	if ((rc = vl_buf_putc(out, '{')) < 0)
+		return rc;
+	for (i = 0; i < map->n; i++) {
+		if (i && (rc = vl_buf_put(out, ", ", 2)) < 0)
+			return rc;
+		if ((rc = emit_key(out, map->keys[i])) < 0 ||
+				(rc = vl_buf_put(out, ": ", 2)) < 0 ||
+				(rc = vl_yaml_emit_scalar(out, map->items[i])) < 0)
+			return rc;
+	}
+	return vl_buf_putc(out, '}');
+}
+
+static int emit_block_map(vl_buf *out, const vl_value *map, int indent, int inline_first,
+		int depth);
+static int emit_block_seq(vl_buf *out, const vl_value *list, int indent, int inline_first,
+		int depth);
+
+static int check_node(const vl_value *v, int depth)
+{
+	if (!v)
+		return vl_error_set(VL_EINVALID, "cannot emit a missing (NULL) value");
+	if (depth > EMIT_MAX_DEPTH)
+		return vl_error_set(VL_ETOOBIG, "cannot emit a tree nested deeper than %d",
+				EMIT_MAX_DEPTH);
+	if (v->kind == VL_V_MAP && v->n && (!v->keys || !v->items))
+		return vl_error_set(VL_EINVALID, "cannot emit a malformed map");
+	if (v->kind == VL_V_LIST && v->n && !v->items)
+		return vl_error_set(VL_EINVALID, "cannot emit a malformed list");
+	return 0;
+}
+
+/* The value of a block-map entry, written after "key:". */
+static int emit_entry_value(vl_buf *out, const vl_value *v, int indent, int depth)
+{
+	int rc;
+
+	if ((rc = check_node(v, depth)) < 0)
+		return rc;
+	if (is_scalar(v)) {
+		if ((rc = vl_buf_putc(out, ' ')) < 0 || (rc = vl_yaml_emit_scalar(out, v)) < 0)
+			return rc;
+		return vl_buf_putc(out, '\n');
+	}
+	if (v->n == 0)
+		return vl_buf_puts(out, v->kind == VL_V_MAP ? " {}\n" : " []\n");
+	if (v->kind == VL_V_LIST && all_scalars(v)) {
+		if ((rc = vl_buf_putc(out, ' ')) < 0 || (rc = emit_flow_seq(out, v)) < 0)
+			return rc;
+		return vl_buf_putc(out, '\n');
+	}
+	if ((rc = vl_buf_putc(out, '\n')) < 0)
+		return rc;
+	if (v->kind == VL_V_MAP)
+		return emit_block_map(out, v, indent + 2, 0, depth + 1);
+	return emit_block_seq(out, v, indent + 2, 0, depth + 1);
+}
+
+/* A block-sequence item, written after "- "; indent is its column. */
+static int emit_seq_item(vl_buf *out, const vl_value *v, int indent, int depth)
+{
+	vl_buf flow = VL_BUF_INIT;
+	int rc;
+
+	if ((rc = check_node(v, depth)) < 0)
+		return rc;
+	if (is_scalar(v)) {
+		if ((rc = vl_yaml_emit_scalar(out, v)) < 0)
+			return rc;
+		return vl_buf_putc(out, '\n');
+	}
+	if (v->n == 0)
+		return vl_buf_puts(out, v->kind == VL_V_MAP ? "{}\n" : "[]\n");
+	if (v->kind == VL_V_LIST) {
+		if (all_scalars(v)) {
+			if ((rc = emit_flow_seq(out, v)) < 0)
+				return rc;
+			return vl_buf_putc(out, '\n');
+		}
+		return emit_block_seq(out, v, indent, 1, depth + 1);
+	}
+	if (all_scalars(v)) {
+		if ((rc = emit_flow_map(&flow, v)) < 0)
+			goto out;
+		if (flow.len <= FLOW_MAP_MAX) {
+			if ((rc = vl_buf_put(out, flow.ptr, flow.len)) < 0)
+				goto out;
+			rc = vl_buf_putc(out, '\n');
+			goto out;
+		}
+	}
+	rc = emit_block_map(out, v, indent, 1, depth + 1);
+out:
+	vl_buf_free(&flow);
+	return rc;
+}
+
+/* Entries at column indent; with inline_first the first one follows a "- "
+ * already written. */
+static int emit_block_map(vl_buf *out, const vl_value *map, int indent, int inline_first,
+		int depth)
+{
+	size_t i;
+	int rc;
+
+	for (i = 0; i < map->n; i++) {
+		if ((i > 0 || !inline_first) && (rc = emit_indent(out, indent)) < 0)
+			return rc;
+		if (!map->keys[i])
+			return vl_error_set(VL_EINVALID, "cannot emit a map with a missing key");
+		if ((rc = emit_key(out, map->keys[i])) < 0 || (rc = vl_buf_putc(out, ':')) < 0)
+			return rc;
+		if ((rc = emit_entry_value(out, map->items[i], indent, depth)) < 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int emit_block_seq(vl_buf *out, const vl_value *list, int indent, int inline_first,
+		int depth)
+{
+	size_t i;
+	int rc;
+
+	for (i = 0; i < list->n; i++) {
+		if ((i > 0 || !inline_first) && (rc = emit_indent(out, indent)) < 0)
+			return rc;
+		if ((rc = vl_buf_put(out, "- ", 2)) < 0)
+			return rc;
+		if ((rc = emit_seq_item(out, list->items[i], indent + 2, depth)) < 0)
+			return rc;
+	}
+	return 0;
+}
+
+int vl_yaml_emit(vl_buf *out, const vl_value *map)
+{
+	size_t mark = out->len;
+	int rc;
+
+	if (!map || map->kind != VL_V_MAP)
+		return vl_error_set(VL_EINVALID, "the top level of a YAML document must be a map");
+	if ((rc = check_node(map, 1)) < 0)
+		return rc;
+	if (map->n == 0)
+		return vl_buf_puts(out, "{}\n");
+	rc = emit_block_map(out, map, 0, 0, 1);
+	if (rc < 0 && out->ptr) { /* leave out as it was */
+		out->len = mark;
+		out->ptr[mark] = '\0';
+	}
+	return rc;
+}
+
+/* ------------------------------------------------------------------ JSON */
+
+int vl_json_str(vl_buf *out, const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, start, w;
+	uint32_t cp = 0;
+	char esc[6];
+	int rc;
+
+	if (!s && len)
+		return vl_error_set(VL_EINVALID, "no string to write as JSON");
+	if ((rc = vl_buf_putc(out, '"')) < 0)
+		return rc;
+	while (i < len) {
+		start = i;
+		while (i < len) {
+			if (p[i] >= 0x20 && p[i] < 0x7F && p[i] != '"' && p[i] != '\\') {
+				i++;
+				continue;
+			}
+			if (p[i] < 0x80)
+				break;
+			w = utf8_decode(p + i, len - i, &cp);
+			if (w == 0)
+				return vl_error_set(VL_EINVALID, "cannot write a string that is not UTF-8 as JSON");
+			if (cp == 0x2028 || cp == 0x2029) /* breaks JavaScript string literals */
+				break;
+			i += w;
+		}
+		if (i > start && (rc = vl_buf_put(out, s + start, i - start)) < 0)
+			return rc;
+		if (i >= len)
+			break;
+		if (p[i] < 0x80) {
+			cp = p[i];
+			w = 1;
+		} else {
+			w = utf8_decode(p + i, len - i, &cp);
+		}
+		esc[0] = '\\';
+		switch (cp) {
+		case '"': esc[1] = '"'; rc = vl_buf_put(out, esc, 2); break;
+		case '\\': esc[1] = '\\'; rc = vl_buf_put(out, esc, 2); break;
+		case '\n': esc[1] = 'n'; rc = vl_buf_put(out, esc, 2); break;
+		case '\t': esc[1] = 't'; rc = vl_buf_put(out, esc, 2); break;
+		case '\r': esc[1] = 'r'; rc = vl_buf_put(out, esc, 2); break;
+		case '\b': esc[1] = 'b'; rc = vl_buf_put(out, esc, 2); break;
+		case '\f': esc[1] = 'f'; rc = vl_buf_put(out, esc, 2); break;
+		default:
+			esc[1] = 'u';
+			esc[2] = "0123456789abcdef"[(cp >> 12) & 0xF];
+			esc[3] = "0123456789abcdef"[(cp >> 8) & 0xF];
+			esc[4] = "0123456789abcdef"[(cp >> 4) & 0xF];
+			esc[5] = "0123456789abcdef"[cp & 0xF];
+			rc = vl_buf_put(out, esc, 6);
+			break;
+		}
+		if (rc < 0)
+			return rc;
+		i += w;
+	}
+	return vl_buf_putc(out, '"');
+}
+
+static int json_newline(vl_buf *out, int indent, int level)
+{
+	int rc;
+
+	if (indent <= 0)
+		return 0;
+	if ((rc = vl_buf_putc(out, '\n')) < 0)
+		return rc;
+	return emit_indent(out, indent * level);
+}
+
+static int json_value(vl_buf *out, const vl_value *v, int indent, int level)
+{
+	size_t i;
+	int rc;
+
+	if ((rc = check_node(v, level + 1)) < 0)
+		return rc;
+	if (v->kind == VL_V_STR)
+		return vl_json_str(out, v->s ? v->s : "", v->s ? v->slen : 0);
+	if (is_scalar(v)) {
+		if (!scalar_text_ok(v))
+			return vl_error_set(VL_EINVALID, "cannot write a malformed %s as JSON",
+					kind_name(v->kind));
+		return vl_buf_put(out, v->s, v->slen);
+	}
+	if (v->n == 0)
+		return vl_buf_puts(out, v->kind == VL_V_MAP ? "{}" : "[]");
+	if ((rc = vl_buf_putc(out, v->kind == VL_V_MAP ? '{' : '[')) < 0)
+		return rc;
+	for (i = 0; i < v->n; i++) {
+		if (i && (rc = vl_buf_putc(out, ',')) < 0)
+			return rc;
+		if ((rc = json_newline(out, indent, level + 1)) < 0)
+			return rc;
+		if (v->kind == VL_V_MAP) {
+			if (!v->keys[i])
+				return vl_error_set(VL_EINVALID, "cannot write a map with a missing key");
+			if ((rc = vl_json_str(out, v->keys[i], strlen(v->keys[i]))) < 0 ||
+					(rc = vl_buf_puts(out, indent > 0 ? ": " : ":")) < 0)
+				return rc;
+		}
+		if ((rc = json_value(out, v->items[i], indent, level + 1)) < 0)
+			return rc;
+	}
+	if ((rc = json_newline(out, indent, level)) < 0)
+		return rc;
+	return vl_buf_putc(out, v->kind == VL_V_MAP ? '}' : ']');
+}
+
+int vl_json_emit(vl_buf *out, const vl_value *v, int indent)
+{
+	size_t mark = out->len;
+	int rc = json_value(out, v, indent, 0);
+
+	if (rc < 0 && out->ptr) {
+		out->len = mark;
+		out->ptr[mark] = '\0';
+	}
+	return rc;
+}
