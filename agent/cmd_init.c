@@ -303,7 +303,7 @@ int vl_cmd_init(const vl_command *cmd, const vl_cli *cli, int argc, char **argv)
 			goto fail;
 	}
 	printf("created node '%s' (%s, scope %s) at %s\n", name, role, scope, home);
-	printf("key %s\n", pub.ptr);
+	printf("key %s", pub.ptr);
 	{
 		char fp[VL_FP_LEN];
 		vl_fingerprint(fp, key.pk);

@@ -54,7 +54,7 @@ int vl_cmd_log(const vl_command *cmd, const vl_cli *cli, int argc, char **argv)
 	if ((rc = vl_repo_head(&head, n->repo, ref)) < 0)
 		goto fail;
 	if ((rc = git_revwalk_new(&walk, n->repo)) < 0 ||
-			(rc = git_revwalk_sorting(walk, GIT_SORT_TIME)) < 0 || (rc = git_revwalk_push(walk, &head)) < 0) {
+			(rc = git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL | GIT_SORT_TIME)) < 0 || (rc = git_revwalk_push(walk, &head)) < 0) {
 		rc = vl_error_git(rc, "cannot walk history");
 		goto fail;
 	}

@@ -1084,7 +1084,7 @@ static void parse_identity(pctx *c, vl_schema *s, const vl_value *v)
 			perr(c, it, "identity: no field '%.64s'", it->s);
 			continue;
 		}
-		if (!is_scalar_type(f->type)) {
+		if (f->type && !is_scalar_type(f->type)) {
 			perr(c, it, "identity: field '%s' must be a scalar, not %s", f->name,
 					vl_ftype_name(f->type));
 			continue;
@@ -1153,6 +1153,8 @@ static void parse_aggregates(pctx *c, vl_schema *s, const vl_value *v, const cha
 			f = fname ? find_field(s->fields, s->nfields, fname) : NULL;
 			if (fname && !f)
 				perr(c, fv, "%s: no field '%.64s'", where, fname);
+			else if (f && !f->type)
+				; /* its unknown type was reported already */
 			else if (f && f->type != VL_T_INT && f->type != VL_T_DECIMAL)
 				perr(c, fv, "%s: sum needs an int or decimal field, not %s", where,
 						vl_ftype_name(f->type));
@@ -1189,7 +1191,7 @@ static void parse_aggregates(pctx *c, vl_schema *s, const vl_value *v, const cha
 					(f->type == VL_T_LIST && f->item_type == VL_T_MAP))) {
 				perr(c, vl_value_map_get(wv, "field"),
 						"%s: 'where' needs a scalar, set or list field", where);
-			} else if (f && val) {
+			} else if (f && val && f->type) {
 				vl_ftype t = scalar_type(f);
 				const char *why = is_scalar_value(val) && t ?
 					check_scalar(s, f, t, val, today) : "not a scalar";

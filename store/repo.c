@@ -311,15 +311,29 @@ int vl_repo_key_chain(uint64_t *seq, git_oid *prev, git_repository *repo,
 	*seq = 0;
 	if ((rc = vl_buf_printf(&email, "%s@vledger", fp)) < 0)
 		return rc;
+	/* Usually the head is this key's own last commit: look there first,
+	 * so that a run of local commits costs one read each. Otherwise walk
+	 * in topological order (commit times have one-second resolution and
+	 * tie within a run of commits). */
+	if ((rc = git_commit_lookup(&c, repo, head)) < 0) {
+		rc = vl_error_git(rc, "cannot read a commit");
+		goto out;
+	}
+	if (git_commit_author(c)->email && strcmp(git_commit_author(c)->email, email.ptr) != 0) {
+		git_commit_free(c);
+		c = NULL;
+	}
 	if ((rc = git_revwalk_new(&walk, repo)) < 0 ||
 			(rc = git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL | GIT_SORT_TIME)) < 0 ||
 			(rc = git_revwalk_push(walk, head)) < 0) {
 		rc = vl_error_git(rc, "cannot walk history");
 		goto out;
 	}
-	while ((rc = git_revwalk_next(&id, walk)) == 0) {
+	while (c || (rc = git_revwalk_next(&id, walk)) == 0) {
 		const git_signature *a;
-		if ((rc = git_commit_lookup(&c, repo, &id)) < 0) {
+		if (c)
+			git_oid_cpy(&id, head);
+		else if ((rc = git_commit_lookup(&c, repo, &id)) < 0) {
 			rc = vl_error_git(rc, "cannot read a commit");
 			goto out;
 		}

@@ -49,6 +49,14 @@
 #define SEED_LEN 32
 #define SEALED_BOX_LEN (crypto_secretbox_MACBYTES + SEED_LEN)
 
+/* Undo a failed append: functions that append leave out as it was. */
+static void buf_truncate(vl_buf *b, size_t len)
+{
+	b->len = len;
+	if (b->ptr)
+		b->ptr[len] = '\0';
+}
+
 /* ---- fixed-array writer --------------------------------------------- */
 
 /* Appends to a caller's array; an overflow is sticky and checked once. */
@@ -406,22 +414,15 @@ int vl_pubkey_format(vl_buf *out, const unsigned char pk[32], const char *commen
 	size_t start = out->len;
 	int rc;
 
-	if (comment && strpbrk(comment, "\r\n")) {
+	if (comment && strpbrk(comment, "\r\n"))
 		return vl_error_set(VL_EINVALID, "public key comment has a line break: "
 				"keep it on one line");
-	}
 	pubkey_blob(blob, pk);
 	if ((rc = vl_buf_puts(out, KEYTYPE " ")) < 0 ||
-			(rc = vl_base64_encode(out, blob, sizeof(blob))) < 0)
-		goto out;
-	if (comment && *comment &&
-			((rc = vl_buf_putc(out, ' ')) < 0 || (rc = vl_buf_puts(out, comment)) < 0))
-		goto out;
-out:
-	if (rc < 0 && out->ptr) {
-		out->len = start;
-		out->ptr[start] = '\0';
-	}
+			(rc = vl_base64_encode(out, blob, sizeof(blob))) < 0 ||
+			(comment && *comment &&
+			 ((rc = vl_buf_putc(out, ' ')) < 0 || (rc = vl_buf_puts(out, comment)) < 0)))
+		buf_truncate(out, start);
 	return rc;
 }
 
@@ -634,17 +635,24 @@ bad:
 
 /* ---- git commits ------------------------------------------------------ */
 
-static void buf_truncate(vl_buf *b, size_t len)
-{
-	b->len = len;
-	if (b->ptr)
-		b->ptr[len] = '\0';
-}
-
 static int commit_bad(const char *why)
 {
 	return vl_error_set(VL_EBADSIG, "commit signature header is not canonical (%s): "
 			"re-sign the commit with vledger or 'git commit -S'", why);
+}
+
+/* Add one line of the gpgsig value to the armor (from a0 on), within the
+ * armor cap; lines after the first are joined with "\n". */
+static int sig_line(vl_buf *armor, size_t a0, const char *text, size_t n)
+{
+	int rc;
+
+	if (n > ARMOR_MAX || armor->len - a0 > ARMOR_MAX - n)
+		return vl_error_set(VL_ETOOBIG, "commit signature is over the limit of %zu bytes",
+				(size_t)ARMOR_MAX);
+	if (armor->len > a0 && (rc = vl_buf_putc(armor, '\n')) < 0)
+		return rc;
+	return vl_buf_put(armor, text, n);
 }
 
 int vl_commit_split(vl_buf *payload, vl_buf *armor, const char *raw, size_t len)
@@ -673,13 +681,7 @@ int vl_commit_split(vl_buf *payload, vl_buf *armor, const char *raw, size_t len)
 					rc = commit_bad("the signature runs to the end of the object");
 					goto out;
 				}
-				if (armor->len - a0 + llen > ARMOR_MAX) {
-					rc = vl_error_set(VL_ETOOBIG, "commit signature is over the "
-							"limit of %zu bytes", (size_t)ARMOR_MAX);
-					goto out;
-				}
-				if ((rc = vl_buf_putc(armor, '\n')) < 0 ||
-						(rc = vl_buf_put(armor, p + 1, llen - 1)) < 0)
+				if ((rc = sig_line(armor, a0, p + 1, llen - 1)) < 0)
 					goto out;
 				sig_end = nl + 1;
 			}
@@ -696,7 +698,7 @@ int vl_commit_split(vl_buf *payload, vl_buf *armor, const char *raw, size_t len)
 					rc = commit_bad("an empty or unterminated gpgsig line");
 					goto out;
 				}
-				if ((rc = vl_buf_put(armor, p + 7, llen - 7)) < 0)
+				if ((rc = sig_line(armor, a0, p + 7, llen - 7)) < 0)
 					goto out;
 				sig_start = p;
 				sig_end = nl + 1;

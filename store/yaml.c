@@ -177,6 +177,8 @@ static const char *utf8_problem(int why)
 typedef struct {
 	vl_value *coll; /* borrowed: owned by its parent, or ld->root */
 	char *key;      /* MAP: the key waiting for its value, or NULL */
+	size_t *slots;  /* MAP with many keys: hash of key index + 1, 0 = free */
+	size_t nslots;  /* 0, or a power of two over twice coll->n */
 } frame;
 
 typedef struct {
@@ -332,6 +334,95 @@ static vl_value *scalar_node(const yaml_event_t *ev)
 	}
 }
 
+/*
+ * Duplicate keys are found with a small open-addressing hash per map once it
+ * holds more than LINEAR_KEYS keys, and entries are appended directly: with
+ * vl_value_map_set's linear search a 20,000-node file would take seconds.
+ */
+#define LINEAR_KEYS 16
+
+static size_t key_hash(const char *k)
+{
+	size_t h = (size_t)14695981039346656037ULL;
+
+	while (*k)
+		h = (h ^ (unsigned char)*k++) * (size_t)1099511628211ULL;
+	return h;
+}
+
+static void slots_insert(frame *f, size_t idx)
+{
+	size_t mask = f->nslots - 1, h = key_hash(f->coll->keys[idx]) & mask;
+
+	while (f->slots[h])
+		h = (h + 1) & mask;
+	f->slots[h] = idx + 1;
+}
+
+static int frame_has_key(loader *ld, frame *f, const char *k)
+{
+	const vl_value *m = f->coll;
+	size_t i, want, h, mask, *ns;
+
+	if (m->n <= LINEAR_KEYS) {
+		for (i = 0; i < m->n; i++)
+			if (strcmp(m->keys[i], k) == 0)
+				return 1;
+		return 0;
+	}
+	if (f->nslots < 2 * (m->n + 1)) { /* (re)build for the keys so far */
+		want = 64;
+		while (want < 4 * (m->n + 1))
+			want *= 2;
+		ns = calloc(want, sizeof(*ns));
+		if (!ns)
+			return vl_error_set(VL_ENOMEM, "%s: out of memory", ld->src);
+		free(f->slots);
+		f->slots = ns;
+		f->nslots = want;
+		for (i = 0; i < m->n; i++)
+			slots_insert(f, i);
+	}
+	mask = f->nslots - 1;
+	for (h = key_hash(k) & mask; f->slots[h]; h = (h + 1) & mask)
+		if (strcmp(m->keys[f->slots[h] - 1], k) == 0)
+			return 1;
+	return 0;
+}
+
+/* Append key (owned) and val (owned) to map; both are freed on failure. The
+ * caller has checked that key is new. Grows keys and items together, as
+ * value.c does (value.h: one cap for both). */
+static int map_append(loader *ld, frame *f, char *key, vl_value *val)
+{
+	vl_value *m = f->coll;
+	size_t ncap;
+	char **nk;
+	vl_value **ni;
+
+	if (m->n == m->cap) {
+		ncap = m->cap ? m->cap * 2 : 4;
+		nk = realloc(m->keys, ncap * sizeof(*nk));
+		if (nk)
+			m->keys = nk;
+		ni = nk ? realloc(m->items, ncap * sizeof(*ni)) : NULL;
+		if (ni)
+			m->items = ni;
+		if (!nk || !ni) {
+			free(key);
+			vl_value_free(val);
+			return vl_error_set(VL_ENOMEM, "%s: out of memory", ld->src);
+		}
+		m->cap = ncap;
+	}
+	m->keys[m->n] = key;
+	m->items[m->n] = val;
+	m->n++;
+	if (f->nslots)
+		slots_insert(f, m->n - 1);
+	return 0;
+}
+
 static int push_frame(loader *ld, vl_value *coll)
 {
 	frame *ns;
@@ -347,6 +438,8 @@ static int push_frame(loader *ld, vl_value *coll)
 	}
 	ld->stack[ld->depth].coll = coll;
 	ld->stack[ld->depth].key = NULL;
+	ld->stack[ld->depth].slots = NULL;
+	ld->stack[ld->depth].nslots = 0;
 	ld->depth++;
 	return 0;
 }
@@ -355,14 +448,12 @@ static int push_frame(loader *ld, vl_value *coll)
 static int attach(loader *ld, vl_value *node)
 {
 	frame *f = &ld->stack[ld->depth - 1];
-	int rc;
+	char *key = f->key;
 
 	if (f->coll->kind == VL_V_LIST)
 		return vl_value_list_push(f->coll, node);
-	rc = vl_value_map_set(f->coll, f->key, node);
-	free(f->key);
-	f->key = NULL;
-	return rc;
+	f->key = NULL; /* transferred */
+	return map_append(ld, f, key, node);
 }
 
 /* Checks every node event shares: caps first, then anchors and tags. */
@@ -407,8 +498,9 @@ static int on_scalar(loader *ld, const yaml_event_t *ev)
 		if (n > KEY_MAX_BYTES)
 			return fail_at(ld, VL_EINVALID, &ev->start_mark,
 					"mapping key longer than 200 bytes");
-		if (vl_value_map_get(f->coll, s))
-			return fail_at(ld, VL_EINVALID, &ev->start_mark, "duplicate mapping key");
+		if ((rc = frame_has_key(ld, f, s)) != 0)
+			return rc < 0 ? rc : fail_at(ld, VL_EINVALID, &ev->start_mark,
+					"duplicate mapping key");
 		f->key = malloc(n + 1);
 		if (!f->key)
 			return vl_error_set(VL_ENOMEM, "%s: out of memory", ld->src);
@@ -528,8 +620,10 @@ int vl_yaml_load(vl_value **out, const char *buf, size_t len,
 			break;
 		case YAML_SEQUENCE_END_EVENT:
 		case YAML_MAPPING_END_EVENT:
-			if (ld.depth > 0)
+			if (ld.depth > 0) {
 				ld.depth--;
+				free(ld.stack[ld.depth].slots);
+			}
 			break;
 		}
 		yaml_event_delete(&ev);
@@ -549,6 +643,7 @@ out:
 	while (ld.depth > 0) {
 		ld.depth--;
 		free(ld.stack[ld.depth].key);
+		free(ld.stack[ld.depth].slots);
 	}
 	free(ld.stack);
 	vl_value_free(ld.root);
@@ -763,7 +858,7 @@ static const char *kind_name(vl_vkind k)
 	}
 }
 
-int vl_yaml_emit_scalar(vl_buf *out, const vl_value *v)
+static int emit_scalar(vl_buf *out, const vl_value *v)
 {
 	if (!v || !is_scalar(v))
 		return vl_error_set(VL_EINVALID, "cannot emit a %s as a scalar",
@@ -774,6 +869,18 @@ int vl_yaml_emit_scalar(vl_buf *out, const vl_value *v)
 	if (v->kind == VL_V_STR)
 		return emit_str(out, v->s, v->slen);
 	return vl_buf_put(out, v->s, v->slen);
+}
+
+int vl_yaml_emit_scalar(vl_buf *out, const vl_value *v)
+{
+	size_t mark = out->len;
+	int rc = emit_scalar(out, v);
+
+	if (rc < 0 && out->ptr) { /* leave out as it was */
+		out->len = mark;
+		out->ptr[mark] = '\0';
+	}
+	return rc;
 }
 
 static int emit_indent(vl_buf *out, int indent)
@@ -796,7 +903,7 @@ static int emit_flow_seq(vl_buf *out, const vl_value *list)
 	for (i = 0; i < list->n; i++) {
 		if (i && (rc = vl_buf_put(out, ", ", 2)) < 0)
 			return rc;
-		if ((rc = vl_yaml_emit_scalar(out, list->items[i])) < 0)
+		if ((rc = emit_scalar(out, list->items[i])) < 0)
 			return rc;
 	}
 	return vl_buf_putc(out, ']');
@@ -815,7 +922,7 @@ static int emit_flow_map(vl_buf *out, const vl_value *map)
 			return rc;
 		if ((rc = emit_key(out, map->keys[i])) < 0 ||
 				(rc = vl_buf_put(out, ": ", 2)) < 0 ||
-				(rc = vl_yaml_emit_scalar(out, map->items[i])) < 0)
+				(rc = emit_scalar(out, map->items[i])) < 0)
 			return rc;
 	}
 	return vl_buf_putc(out, '}');
@@ -848,7 +955,7 @@ static int emit_entry_value(vl_buf *out, const vl_value *v, int indent, int dept
 	if ((rc = check_node(v, depth)) < 0)
 		return rc;
 	if (is_scalar(v)) {
-		if ((rc = vl_buf_putc(out, ' ')) < 0 || (rc = vl_yaml_emit_scalar(out, v)) < 0)
+		if ((rc = vl_buf_putc(out, ' ')) < 0 || (rc = emit_scalar(out, v)) < 0)
 			return rc;
 		return vl_buf_putc(out, '\n');
 	}
@@ -875,7 +982,7 @@ static int emit_seq_item(vl_buf *out, const vl_value *v, int indent, int depth)
 	if ((rc = check_node(v, depth)) < 0)
 		return rc;
 	if (is_scalar(v)) {
-		if ((rc = vl_yaml_emit_scalar(out, v)) < 0)
+		if ((rc = emit_scalar(out, v)) < 0)
 			return rc;
 		return vl_buf_putc(out, '\n');
 	}

@@ -850,6 +850,21 @@ static void test_commit_rejects(void **state)
 	put(&v, raw.ptr, e);
 	expect_commit_rc(&v, VL_EBADSIG);
 
+	/* an oversized signature, on its first line or in many lines, is
+	 * refused before it is gathered */
+	for (i = 0; i < 2; i++) {
+		size_t j;
+
+		vl_buf_clear(&v);
+		put(&v, raw.ptr, s);
+		puts_(&v, "gpgsig -----BEGIN SSH SIGNATURE-----");
+		for (j = 0; j < 2000; j++)
+			puts_(&v, i == 0 ? "A" : j % 70 ? "A" : "\n A");
+		puts_(&v, "\n -----END SSH SIGNATURE-----\n");
+		put(&v, raw.ptr + e, raw.len - e);
+		expect_commit_rc(&v, VL_ETOOBIG);
+	}
+
 	/* gpgsig as the only header, validly signed: split accepts it, but no
 	 * libgit2 signing puts it there, which only the final re-encode and
 	 * compare in vl_commit_verify sees */
@@ -925,8 +940,9 @@ static void test_key_plain(void **state)
 		"vledger-key-v1 plain AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh9=\n",
 		"vledger-key-v2 plain AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\n",
 		"vledger-key-v1 sealed AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\n",
-		"vledger-key-v1 sealed AAAAAAAAAAAAAAAAAAAAAA== AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA "
-		"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n",
+		/* a box one byte short */
+		("vledger-key-v1 sealed AAAAAAAAAAAAAAAAAAAAAA== AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA "
+		 "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n"),
 	};
 	char *dir = vt_tmpdir(), path[PATH_LEN], other[PATH_LEN], *text;
 	vl_key k, got, keep;

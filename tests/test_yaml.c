@@ -881,6 +881,35 @@ static void test_reject_structure(void **state)
 	}
 }
 
+/* Large maps: duplicates found past the linear-search size, in linear time. */
+static void test_large_map(void **state)
+{
+	vl_buf y = VL_BUF_INIT;
+	vl_value *t = NULL;
+	double t0;
+	int i;
+
+	(void)state;
+	for (i = 0; i < 9999; i++)
+		assert_int_equal(vl_buf_printf(&y, "k%05d: %d\n", i, i), 0);
+	t0 = now_s();
+	assert_int_equal(vl_yaml_load(&t, y.ptr, y.len, &vl_yaml_file_limits, "t"), 0);
+	assert_true(now_s() - t0 < 2.0);
+	assert_int_equal(t->n, 9999);
+	assert_string_equal(t->keys[9998], "k09998");
+	assert_string_equal(vl_value_map_get(t, "k04321")->s, "4321");
+	vl_value_free(t);
+	assert_int_equal(vl_buf_puts(&y, "k04321: secret\n"), 0);
+	expect_fail_n(y.ptr, y.len, &vl_yaml_file_limits, VL_EINVALID, "t.yaml:10000:1:",
+			"duplicate", "secret");
+	vl_buf_clear(&y);
+	for (i = 0; i < 40; i++)
+		assert_int_equal(vl_buf_printf(&y, "k%d: {a%d: 1}\n", i, i), 0);
+	assert_int_equal(vl_buf_puts(&y, "k17: 2\n"), 0);
+	expect_fail(y.ptr, VL_EINVALID, "t.yaml:41:1:", "duplicate", NULL);
+	vl_buf_free(&y);
+}
+
 static void test_reject_syntax_messages(void **state)
 {
 	(void)state;
@@ -1091,6 +1120,7 @@ int main(void)
 		cmocka_unit_test(test_reject_nodes),
 		cmocka_unit_test(test_reject_anchor_alias_tag),
 		cmocka_unit_test(test_reject_structure),
+		cmocka_unit_test(test_large_map),
 		cmocka_unit_test(test_reject_syntax_messages),
 		cmocka_unit_test(test_reject_encoding),
 		cmocka_unit_test(test_nfc_exceptions),

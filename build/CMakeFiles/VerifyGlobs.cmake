@@ -26,6 +26,7 @@ endif()
 file(GLOB NEW_GLOB LIST_DIRECTORIES true "/work/main/tests/test_*.c")
 set(OLD_GLOB
   "/work/main/tests/test_sshsig.c"
+  "/work/main/tests/test_types.c"
   "/work/main/tests/test_yaml.c"
   )
 if(NOT "${NEW_GLOB}" STREQUAL "${OLD_GLOB}")

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Install what vledger needs to build, test and run its demo, from Debian 12
+# packages. Does nothing when everything is already there. Run as root (or
+# with sudo available).
+set -euo pipefail
+
+pkgs=(build-essential cmake pkg-config git openssh-client
+      libgit2-dev libyaml-dev libsodium-dev zlib1g-dev libcmocka-dev)
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "installing: ${missing[*]}" >&2
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
