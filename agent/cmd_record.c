@@ -395,11 +395,26 @@ out:
 	return exit_code;
 }
 
-/* Text of a value for a table cell: scalars as they are, the rest as JSON. */
-static int cell_text(vl_buf *out, const vl_value *v)
+/* Text of a value for people: enum values (alone or in a set) as their
+ * Chinese labels, other scalars as they are, anything else as JSON. */
+static int cell_text(vl_buf *out, const vl_field *f, const vl_value *v)
 {
+	size_t i;
+	int rc;
+
 	if (!v)
 		return 0;
+	if (f && f->nopts && v->kind == VL_V_STR && vl_field_enum_label(f, v->s))
+		return vl_buf_puts(out, vl_field_enum_label(f, v->s));
+	if (f && f->nopts && v->kind == VL_V_LIST) {
+		for (i = 0; i < v->n; i++) {
+			const char *l = v->items[i]->kind == VL_V_STR ? vl_field_enum_label(f, v->items[i]->s) : NULL;
+			if ((rc = vl_buf_puts(out, i ? "、" : "")) < 0 ||
+					(rc = l ? vl_buf_puts(out, l) : vl_json_emit(out, v->items[i], 0)) < 0)
+				return rc;
+		}
+		return 0;
+	}
 	if (v->kind != VL_V_LIST && v->kind != VL_V_MAP)
 		return vl_buf_puts(out, v->s);
 	return vl_json_emit(out, v, 0);
@@ -490,24 +505,19 @@ int vl_cmd_show(const vl_command *cmd, const vl_cli *cli, int argc, char **argv)
 		for (i = 0; i < shown->n; i++) {
 			const vl_field *fd = vl_schema_field(f.schema, shown->keys[i]);
 			vl_buf label = VL_BUF_INIT, cell = VL_BUF_INIT;
-			const char *text;
 			if (vl_buf_printf(&label, "%s %s", fd && fd->label_zh ? fd->label_zh : "", shown->keys[i]) < 0 ||
-					cell_text(&cell, shown->items[i]) < 0) {
+					cell_text(&cell, fd, shown->items[i]) < 0) {
 				vl_buf_free(&label);
 				vl_buf_free(&cell);
 				rc = VL_ENOMEM;
 				goto fail;
 			}
-			text = cell.ptr ? cell.ptr : "";
-			if (fd && fd->type == VL_T_ENUM && vl_field_enum_label(fd, text))
-				printf("  ");
-			else
-				printf("  ");
+			printf("  ");
 			vl_print_padded(label.ptr, w + 1);
-			if (fd && fd->type == VL_T_ENUM && vl_field_enum_label(fd, text))
-				printf("  %s (%s)\n", vl_field_enum_label(fd, text), text);
+			if (fd && fd->type == VL_T_ENUM && shown->items[i]->kind == VL_V_STR)
+				printf("  %s (%s)\n", cell.ptr ? cell.ptr : "", shown->items[i]->s);
 			else
-				printf("  %s\n", text);
+				printf("  %s\n", cell.ptr ? cell.ptr : "");
 			vl_buf_free(&label);
 			vl_buf_free(&cell);
 		}
@@ -615,12 +625,10 @@ static int list_one(const char *path, const git_oid *blob, const char *raw, size
 		for (i = 0; i < c->ncols; i++) {
 			vl_buf cell = VL_BUF_INIT;
 			const vl_value *v = vl_value_map_get(shown, c->cols[i]->name);
-			const char *label;
-			if ((rc = cell_text(&cell, v)) < 0)
+			if ((rc = cell_text(&cell, c->cols[i], v)) < 0)
 				goto out;
-			label = c->cols[i]->type == VL_T_ENUM && cell.ptr ? vl_field_enum_label(c->cols[i], cell.ptr) : NULL;
 			printf("  ");
-			vl_print_padded(label ? label : cell.ptr ? cell.ptr : "-", 18);
+			vl_print_padded(cell.len ? cell.ptr : "-", 18);
 			vl_buf_free(&cell);
 		}
 		printf("%s\n", r->deleted ? "  [deleted]" : "");

@@ -1523,7 +1523,9 @@ static void validate_value(vctx *c, const vl_field *f, const vl_value *v, const 
 					continue;
 				}
 				validate_map(c, f->item_fields, f->nitem_fields, it, sub, deleted);
-				if (f->item_key) {
+				/* A tombstone may have lost a pii key with the rest of its
+				 * personal data; its items are no longer merged by key. */
+				if (f->item_key && !deleted) {
 					const vl_value *k = vl_value_map_get(it, f->item_key);
 
 					if (!k) {

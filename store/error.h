@@ -39,7 +39,7 @@ enum {
 
 /* Set the last error to `code` and a formatted message; returns `code`. */
 int vl_error_set(int code, const char *fmt, ...) VL_PRINTF(2, 3);
-int vl_error_setv(int code, const char *fmt, va_list ap);
+int vl_error_setv(int code, const char *fmt, va_list ap) VL_PRINTF(2, 0);
 
 /*
  * Prefix the current message with "<fmt>: " (adding context on the way up);

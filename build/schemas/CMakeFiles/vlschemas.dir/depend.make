@@ -1,2 +1,0 @@
-# Empty dependencies file for vlschemas.
-# This may be replaced when dependencies are built.

@@ -1,0 +1,107 @@
+/*
+ * fuzz_schema.c - libFuzzer target for the schema language (schemas/schema.h).
+ *
+ * Any input is loaded as a schema file. A failed load must leave no schema,
+ * fail with VL_EINVALID or VL_ETOOBIG, and say why in the diagnostics; a
+ * successful one must say nothing. A schema that loads is then exercised the
+ * way the CLI uses it: every field is set from a few texts (enum labels,
+ * lists, flow maps, dates), and the data is normalised, validated, masked
+ * and reduced to a tombstone. Invariants (each violation aborts):
+ * - normalising twice changes nothing the second time;
+ * - data that validates keeps validating as a tombstone after
+ *   vl_schema_tombstone_data, and a mask keeps the same keys in order.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "schema.h"
+#include "yaml.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void die(const char *what)
+{
+	fprintf(stderr, "fuzz_schema: %s: %s\n", what, vl_error_last());
+	abort();
+}
+
+/* Texts every field is set from; each is right for some type. */
+static const char *const texts[] = {
+	"1", "-2.50", "是", "2022-04-07", "2022-04-07T09:30:00+08:00", "abc",
+	"a, b、c", "[1, x]", "[{name: a, qty: 1}]", "{k: v}", "50024319800229001x",
+	"13812345678", "500243001001", "01hq3k5z6w8x9y0abcdefghjkm", "",
+};
+
+static void exercise(const vl_schema *s, size_t seed)
+{
+	vl_value *d = vl_value_new(VL_V_MAP), *copy = NULL, *m = NULL, *t = NULL;
+	vl_buf id = VL_BUF_INIT;
+	size_t i, j, ntexts = sizeof(texts) / sizeof(texts[0]);
+
+	if (!d)
+		die("out of memory");
+	for (i = 0; i < s->nfields; i++) {
+		const vl_field *f = &s->fields[i];
+
+		/* an enum value, its labels, then the generic texts */
+		if (f->nopts) {
+			const vl_enum_opt *o = &f->opts[(seed + i) % f->nopts];
+
+			(void)vl_schema_set_text(s, d, f->name, o->zh);
+			(void)vl_schema_set_text(s, d, f->name, o->en);
+		}
+		for (j = 0; j < 3; j++)
+			(void)vl_schema_set_text(s, d, f->name, texts[(seed + i * 3 + j) % ntexts]);
+	}
+	(void)vl_schema_set_text(s, d, "no_such_field", "x");
+	if (vl_schema_normalize(s, d) < 0)
+		die("normalize failed");
+	if (!(copy = vl_value_clone(d)))
+		die("out of memory");
+	if (vl_schema_normalize(s, copy) < 0 || !vl_value_equal(copy, d))
+		die("normalize is not idempotent");
+	if (vl_schema_mask(&m, s, d) < 0)
+		die("mask failed");
+	if (m->n != d->n)
+		die("mask changed the keys");
+	for (i = 0; i < d->n; i++)
+		if (strcmp(m->keys[i], d->keys[i]) != 0)
+			die("mask reordered the keys");
+	if (vl_schema_tombstone_data(&t, s, d) < 0)
+		die("tombstone_data failed");
+	if (vl_schema_validate(s, d, 0, NULL) == 0 && vl_schema_validate(s, t, 1, NULL) != 0)
+		die("the tombstone of valid data does not validate");
+	(void)vl_schema_validate(s, t, 0, NULL);
+	(void)vl_schema_identity(&id, s, d);
+	vl_buf_free(&id);
+	vl_value_free(t);
+	vl_value_free(m);
+	vl_value_free(copy);
+	vl_value_free(d);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	vl_schema *s = NULL;
+	vl_buf diag = VL_BUF_INIT;
+	int rc;
+
+	rc = vl_schema_load(&s, (const char *)data, size, "fuzz.yaml", &diag);
+	if (rc < 0) {
+		if (s || (rc != VL_EINVALID && rc != VL_ETOOBIG))
+			die("load failed with an unexpected code or left a schema");
+		if (diag.len == 0)
+			die("load failed without a diagnostic");
+		goto out;
+	}
+	if (!s || diag.len != 0)
+		die("load succeeded with diagnostics or without a schema");
+	exercise(s, size);
+out:
+	vl_schema_free(s);
+	vl_buf_free(&diag);
+	return 0;
+}

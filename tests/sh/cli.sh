@@ -1,0 +1,211 @@
+#!/usr/bin/env bash
+# The vledger command line end to end against the real binary, stock git and
+# ssh-keygen: exit codes, refusals that change nothing, messages that name
+# the field and rule but never a personal value. Synthetic data only.
+set -uo pipefail
+: "${VLEDGER:?set VLEDGER to the vledger binary}"
+: "${VL_SOURCE_DIR:?}"
+export VLEDGER_SCHEMA_DIR=$VL_SOURCE_DIR/schemas
+unset VLEDGER_PASSPHRASE_FILE VLEDGER_HOME
+w=$(mktemp -d /tmp/vltest-cli.XXXXXX)
+trap 'rm -rf "$w"' EXIT
+cd "$w"
+fails=0 passes=0
+ok() { passes=$((passes + 1)); }
+bad() { echo "FAIL: $*"; fails=$((fails + 1)); }
+# expect CODE CMD...: run, capture output in $out, check the exit code.
+expect() {
+	local want=$1; shift
+	out=$("$@" 2>&1); local got=$?
+	if [ "$got" -eq "$want" ]; then ok; else bad "exit $got (want $want): $* :: $out"; fi
+}
+contains() { case "$out" in *"$1"*) ok ;; *) bad "output lacks '$1': $out" ;; esac; }
+lacks() { case "$out" in *"$1"*) bad "output shows '$1': $out" ;; *) ok ;; esac; }
+refs() { git --git-dir "$1/repo.git" for-each-ref --format='%(refname) %(objectname)'; }
+C() { "$VLEDGER" -C "$w/county" "$@"; }
+V() { "$VLEDGER" -C "$w/village" "$@"; }
+ID_OK=500243194302150029   # synthetic, valid check digit
+ID_BAD=500243194302150021  # same, wrong check digit
+
+# Usage errors are exit 2.
+expect 2 "$VLEDGER"
+expect 2 "$VLEDGER" frobnicate
+expect 2 C add
+expect 2 C init --name x --role county --scope 500243000000
+expect 2 C init --name x --role mayor --scope 500243000000 --new-network
+expect 0 "$VLEDGER" --help
+contains "verify"
+
+# A node is needed.
+expect 1 C key
+contains "vledger init"
+
+# Only a county creates a network; roles need scopes of their level.
+expect 1 "$VLEDGER" -C "$w/x" init --name x --role village --scope 500243001001 --new-network
+expect 1 "$VLEDGER" -C "$w/x" init --name x --role village --scope 500243001000 --network /nonexistent
+contains "village-level"
+
+expect 0 C init --name 彭水县民政局 --role county --scope 500243000000 --new-network
+expect 1 C init --name again --role county --scope 500243000000 --new-network
+contains "already holds"
+expect 0 C key
+contains "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI"
+expect 0 C export network --output "$w/network.yaml"
+
+# Village with a sealed key.
+printf 'correct horse\n' > "$w/pass"; printf 'wrong horse\n' > "$w/wrong"
+expect 0 V init --name 鼓楼社区 --role village --scope 500243001001 --network "$w/network.yaml" --passphrase-file "$w/pass"
+[ "$(stat -c %a "$w/village/keys/node.key")" = 600 ] && ok || bad "node.key is not mode 600"
+grep -q "sealed" "$w/village/keys/node.key" && ok || bad "key not sealed"
+expect 1 V schema check "$w/nothing.yaml"
+expect 1 V roster list
+contains "no network config"
+expect 0 V fetch "$w/county/repo.git"
+contains "1 new commit"
+expect 0 V fetch "$w/county/repo.git"
+contains "up to date"
+
+# Not on the roster yet: refused, nothing written.
+before=$(refs village)
+expect 1 V add resident --passphrase-file "$w/pass" --set name=张三 --set residence_kind=registered --set address=x --set source=self_report
+contains "not on the roster"
+[ "$before" = "$(refs village)" ] && ok || bad "refs moved on a refused add"
+
+vkey=$(V key | head -1)
+expect 2 C roster add --name 鼓楼社区 --role village --scope 500243001001
+expect 1 C roster add --name 鼓楼社区 --role village --scope 500243001000 --key "$vkey"
+expect 0 C roster add --name 鼓楼社区 --role village --scope 500243001001 --key "$vkey"
+expect 1 C roster add --name dup --role village --scope 500243001001 --key "$vkey"
+contains "already on the roster"
+expect 0 V fetch "$w/county/repo.git"
+
+# Sealed key: no passphrase, wrong passphrase.
+expect 1 V add resident --set name=张三 --set residence_kind=registered --set address=x --set source=self_report
+contains "passphrase"
+expect 1 V add resident --passphrase-file "$w/wrong" --set name=张三 --set residence_kind=registered --set address=x --set source=self_report
+export VLEDGER_PASSPHRASE_FILE=$w/pass
+
+# Bad input: named field and rule, never the value; nothing written.
+before=$(refs village)
+expect 1 V add resident --set name=张三 --set id_number=$ID_BAD --set residence_kind=registered --set address=x --set source=self_report
+contains "id_number"; contains "check digit"; lacks "$ID_BAD"
+expect 1 V add resident --set name=张三 --set phone=12345 --set residence_kind=registered --set address=x --set source=self_report
+contains "phone"; lacks "12345"
+expect 1 V add resident --set nickname=x --set residence_kind=registered --set address=x --set source=self_report
+contains "nickname"
+expect 1 V add resident --set name=张三 --set residence_kind=registered --set address=x
+contains "source"
+expect 1 V add resident --set name=张三 --set residence_kind=registered --set address=x --set source=rumour
+contains "source"
+expect 1 V add resident --scope 500243001002 --set name=张三 --set residence_kind=registered --set address=x --set source=self_report
+contains "outside"
+expect 1 V add nosuchledger --set a=b
+[ "$before" = "$(refs village)" ] && ok || bad "refs moved on refused input"
+
+# Good records; Chinese enum labels are accepted and stored as values.
+expect 0 V add resident --set name=王秀英 --set id_number=$ID_OK --set residence_kind=户籍人口 \
+	--set address="2 组 8 号" --set tags=独居老人,special_disease --set source=主动摸排
+r1=$out
+expect 0 V add resident --set name=李小明 --set residence_kind=registered --set address="5 组" --set source=self_report
+r2=$out
+expect 0 V show "$r1"
+contains "独居老人"; lacks "王秀英"; lacks "$ID_OK"
+expect 0 V show "$r1" --reveal --json
+contains '"name":"王秀英"'; contains '"tags":["elderly_alone","special_disease"]'; contains '"residence_kind":"registered"'
+expect 0 V list resident --where tags=elderly_alone
+contains "$r1"; lacks "$r2"; contains "1 record"
+
+# Edit, unset, delete, and a tombstone is not edited.
+expect 0 V edit "$r1" --set phone=13800000001
+expect 0 V edit "$r1" --unset phone
+expect 1 V edit "$r1" --set name=
+expect 1 V edit 01aaaaaaaaaaaaaaaaaaaaaaaa --set name=x
+contains "no record"
+expect 2 V rm "$r2"
+expect 0 V rm "$r2" --reason 迁出
+expect 1 V edit "$r2" --set name=x
+contains "deleted"
+expect 0 V show "$r2" --reveal --json
+contains '"deleted":true'; lacks "李小明"
+expect 0 V list resident
+lacks "$r2"
+expect 0 V list resident --deleted
+contains "$r2"
+
+# Import is all or nothing.
+cat > imp.yaml <<'YAML'
+records:
+  - {name: 甲, residence_kind: registered, address: 1 组, source: self_report}
+  - {name: 乙, residence_kind: nowhere, address: 2 组, source: self_report}
+YAML
+before=$(refs village)
+expect 1 V import resident --file imp.yaml
+contains "record 2"; contains "nothing was imported"
+[ "$before" = "$(refs village)" ] && ok || bad "refs moved on a refused import"
+sed -i 's/nowhere/migrant/' imp.yaml
+expect 0 V import resident --file imp.yaml
+contains "imported 2"
+
+# Supply request from a file, then forward through its states.
+cat > sup.yaml <<'YAML'
+request_no: "500243001001-20220407-003"
+reason: sealed_household
+address: 2 组 8 号
+contact_name: 王秀英
+contact_phone: "13800000001"
+items:
+  - {name: 大米, qty: 2, unit: 袋}
+status: 已登记
+requested_at: "2022-04-07T01:12:33Z"
+YAML
+expect 0 V add supply_request --file sup.yaml
+s1=$out
+expect 0 V edit "$s1" --set status=已采购
+expect 0 V log --record "$s1"
+contains "add supply_request"; contains "edit supply_request"
+
+# History and verification.
+expect 0 V verify
+contains "all good"
+expect 0 C verify
+C export allowed-signers --output "$w/allowed" >/dev/null
+for c in $(git --git-dir "$w/village/repo.git" rev-list --all); do
+	git --git-dir "$w/village/repo.git" -c gpg.ssh.allowedSignersFile="$w/allowed" verify-commit "$c" >/dev/null 2>&1 \
+		&& ok || bad "git verify-commit refused $c"
+done
+
+# The golden record verifies with stock ssh-keygen (TV1 key).
+g=$VL_SOURCE_DIR/tests/golden/record_supply.yaml
+echo 'SHA256:lbmsoA0yIEcEiVDRnMWuzm+nV+3ZEEpVIURqFoeSspg namespaces="vledger-record" ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAOhB7/zzhC+HXDdGOdLwJln5NYwm6UNXx3chmQSVTG4' > tv1.allowed
+grep -v '^sig: ' "$g" > body
+{ echo "-----BEGIN SSH SIGNATURE-----"; sed -n 's/^sig: "\(.*\)"$/\1/p' "$g" | base64 -d | base64 -w 70; echo "-----END SSH SIGNATURE-----"; } > body.sig
+expect 0 ssh-keygen -Y verify -n vledger-record -f tv1.allowed -I "SHA256:lbmsoA0yIEcEiVDRnMWuzm+nV+3ZEEpVIURqFoeSspg" -s body.sig < body
+expect 255 ssh-keygen -Y verify -n git -f tv1.allowed -I "SHA256:lbmsoA0yIEcEiVDRnMWuzm+nV+3ZEEpVIURqFoeSspg" -s body.sig < body
+
+# An unsigned commit pushed in by stock git is caught: exit 4.
+vgit() { git --git-dir "$w/village/repo.git" "$@"; }
+head=$(vgit rev-parse scope/500243001001)
+forged=$(echo forged | vgit commit-tree "$head^{tree}" -p "$head")
+vgit update-ref refs/heads/scope/500243001001 "$forged" "$head"
+expect 4 V verify
+contains "signature"
+vgit update-ref refs/heads/scope/500243001001 "$head" "$forged"
+expect 0 V verify
+
+# Schema check reports every error with file:line:column.
+cat > bad-schema.yaml <<'YAML'
+name: Bad-Name
+version: 1
+fields:
+  - name: a
+    type: strin
+  - name: b
+    type: int
+    merge: union
+YAML
+expect 1 V schema check bad-schema.yaml
+contains "bad-schema.yaml:1:"; contains "bad-schema.yaml:5:"; contains "bad-schema.yaml:8:"
+expect 0 V schema check "$VL_SOURCE_DIR"/schemas/*.yaml
+
+echo "$passes passed, $fails failed"
+[ "$fails" -eq 0 ]

@@ -1,0 +1,319 @@
+/* test_record.c - canonical signed records, ULIDs and the hybrid logical clock. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hlc.h"
+#include "record.h"
+#include "testutil.h"
+#include "ulid.h"
+#include "yaml.h"
+
+#define GOLDEN VL_SOURCE_DIR "/tests/golden/record_supply.yaml"
+
+/* The TV1 key of reference/sshsig.md: seed 00 01 .. 1f. */
+static void tv1_key(vl_key *k)
+{
+	unsigned char seed[32];
+	int i;
+
+	for (i = 0; i < 32; i++)
+		seed[i] = (unsigned char)i;
+	assert_int_equal(vl_crypto_init(), 0);
+	assert_int_equal(vl_key_from_seed(k, seed), 0);
+}
+
+static vl_value *item(const char *name, long long qty, const char *unit)
+{
+	vl_value *m = vl_value_new(VL_V_MAP);
+
+	assert_int_equal(vl_value_map_set(m, "name", vl_value_str(name)), 0);
+	assert_int_equal(vl_value_map_set(m, "qty", vl_value_int(qty)), 0);
+	assert_int_equal(vl_value_map_set(m, "unit", vl_value_str(unit)), 0);
+	return m;
+}
+
+/* The record of DESIGN.md §4's example, signed with the TV1 key. */
+static vl_record *sample(void)
+{
+	vl_record *r = NULL;
+	vl_value *items = vl_value_new(VL_V_LIST);
+
+	assert_int_equal(vl_record_new(&r, "supply_request", "01hq3k5z6w8x9y0abcdefghjkm", "500243001001"), 0);
+	memcpy(r->clock, "2022-04-07T01:12:33.120Z/0001", VL_HLC_TEXT_LEN + 1);
+	r->prev = calloc(1, sizeof(*r->prev));
+	assert_non_null(r->prev);
+	memcpy(r->prev[0], "3b18e512dba79e4c8300dd08aeb37f8e728b8dad", 41);
+	r->nprev = 1;
+	assert_int_equal(vl_value_map_set(r->data, "request_no", vl_value_str("500243001001-20220407-003")), 0);
+	assert_int_equal(vl_value_map_set(r->data, "status", vl_value_str("purchased")), 0);
+	assert_int_equal(vl_value_list_push(items, item("大米", 2, "袋")), 0);
+	assert_int_equal(vl_value_list_push(items, item("食用油", 1, "桶")), 0);
+	assert_int_equal(vl_value_map_set(r->data, "items", items), 0);
+	return r;
+}
+
+static void test_golden_record(void **state)
+{
+	vl_record *r = sample(), *back = NULL;
+	vl_key k;
+	vl_buf out = VL_BUF_INIT;
+	unsigned char pk[32];
+	char *golden;
+	size_t glen;
+
+	(void)state;
+	tv1_key(&k);
+	assert_int_equal(vl_record_sign(r, &k, &out), 0);
+	if (getenv("VL_WRITE_GOLDEN"))
+		vt_write(GOLDEN, out.ptr, out.len);
+	golden = vt_read(GOLDEN, &glen);
+	assert_int_equal(out.len, glen);
+	assert_memory_equal(out.ptr, golden, glen);
+	assert_string_equal(r->author, "SHA256:lbmsoA0yIEcEiVDRnMWuzm+nV+3ZEEpVIURqFoeSspg");
+	/* Parse back: same fields, signature good, signer = TV1. */
+	assert_int_equal(vl_record_parse(&back, golden, glen, "golden"), 0);
+	assert_string_equal(back->id, r->id);
+	assert_string_equal(back->scope, "500243001001");
+	assert_int_equal(back->nprev, 1);
+	assert_true(vl_value_equal(back->data, r->data));
+	assert_int_equal(vl_record_verify(back, golden, glen, pk), 0);
+	assert_memory_equal(pk, k.pk, 32);
+	vl_record_free(back);
+	vl_record_free(r);
+	vl_buf_free(&out);
+	free(golden);
+	vl_key_wipe(&k);
+}
+
+static void test_tampered_data_fails_signature(void **state)
+{
+	size_t len;
+	char *g = vt_read(GOLDEN, &len);
+	char *p = strstr(g, "qty: 2");
+	vl_record *r = NULL;
+
+	(void)state;
+	assert_non_null(p);
+	p[5] = '3'; /* still canonical, no longer what was signed */
+	assert_int_equal(vl_record_parse(&r, g, len, "tampered"), 0);
+	assert_int_equal(vl_record_verify(r, g, len, NULL), VL_EBADSIG);
+	vl_record_free(r);
+	free(g);
+}
+
+/* Replace the first occurrence of `from` in the golden file with `to` and
+ * expect vl_record_parse to refuse it with `code`. */
+static void expect_rejected(const char *from, const char *to, int code)
+{
+	size_t len, flen = strlen(from), tlen = strlen(to);
+	char *g = vt_read(GOLDEN, &len);
+	char *p = strstr(g, from);
+	char *bad = malloc(len - flen + tlen + 1);
+	vl_record *r = NULL;
+	size_t pre;
+	int rc;
+
+	assert_non_null(p);
+	assert_non_null(bad);
+	pre = (size_t)(p - g);
+	memcpy(bad, g, pre);
+	memcpy(bad + pre, to, tlen);
+	memcpy(bad + pre + tlen, p + flen, len - pre - flen);
+	rc = vl_record_parse(&r, bad, len - flen + tlen, "variant");
+	if (rc != code)
+		print_error("variant %s -> %s gave %d (%s)\n", from, to, rc, vl_error_last());
+	assert_int_equal(rc, code);
+	assert_null(r);
+	free(bad);
+	free(g);
+}
+
+static void test_noncanonical_variants_rejected(void **state)
+{
+	(void)state;
+	expect_rejected("id: \"01hq", "id: 01hq", VL_EINVALID);                 /* id unquoted */
+	expect_rejected("scope: \"500243001001\"", "scope: '500243001001'", VL_EINVALID);
+	expect_rejected("status: purchased", "status:  purchased", VL_EINVALID);
+	expect_rejected("status: purchased", "status: \"purchased\"", VL_EINVALID);
+	expect_rejected("schema: supply_request\n", "schema: supply_request\r\n", VL_EINVALID);
+	expect_rejected("data:\n", "# comment\ndata:\n", VL_EINVALID);
+	expect_rejected("schema: supply_request\nid:", "id:", VL_EINVALID);       /* schema missing */
+	expect_rejected("clock: \"2022-04-07T01:12:33.120Z/0001\"\n", "", VL_EINVALID);
+	expect_rejected("clock: \"2022-04-07T01:12:33.120Z/0001\"", "clock: \"2022-02-30T01:12:33.120Z/0001\"",
+			VL_EINVALID);
+	expect_rejected("scope: \"500243001001\"", "scope: \"50024300100\"", VL_EINVALID);
+	expect_rejected("prev: [\"3b18", "prev: [\"3B18", VL_EINVALID);
+	expect_rejected("data:\n", "deleted: false\ndata:\n", VL_EINVALID);       /* out of order */
+	expect_rejected("sig: \"", "extra: 1\nsig: \"", VL_EINVALID);
+	expect_rejected("sig: \"", "deleted: false\nsig: \"", VL_EINVALID);
+	expect_rejected("items:\n", "items: !!seq\n", VL_EINVALID);
+	expect_rejected("request_no: \"500243001001-20220407-003\"",
+			"request_no: &a \"x\"\n  dup: *a", VL_EINVALID);
+	expect_rejected("status: purchased", "status: purchased\n  status: purchased", VL_EINVALID);
+	expect_rejected("author: \"SHA256:", "author: \"MD5:", VL_EINVALID);
+}
+
+static void test_missing_sig_and_merge_rules(void **state)
+{
+	size_t len;
+	char *g = vt_read(GOLDEN, &len);
+	char *sig = strstr(g, "sig: \"");
+	vl_record *r = NULL;
+	vl_buf b = VL_BUF_INIT;
+
+	(void)state;
+	/* Cut the sig line: an authored record must be signed. */
+	assert_int_equal(vl_record_parse(&r, g, (size_t)(sig - g), "unsigned"), VL_EBADSIG);
+	/* A merged record carries no sig and verify refuses it as unsigned. */
+	r = sample();
+	memcpy(r->author, "merge", 6);
+	assert_int_equal(vl_record_emit(&b, r, 1), 0);
+	vl_record_free(r);
+	r = NULL;
+	assert_int_equal(vl_record_parse(&r, b.ptr, b.len, "merged"), 0);
+	assert_int_equal(vl_record_verify(r, b.ptr, b.len, NULL), VL_EBADSIG);
+	vl_record_free(r);
+	vl_buf_free(&b);
+	free(g);
+}
+
+static void test_oversized_refused_before_parsing(void **state)
+{
+	size_t n = VL_RECORD_MAX_BYTES + 1;
+	char *big = malloc(n);
+	vl_record *r = NULL;
+	vl_record *s = sample();
+	vl_key k;
+	vl_buf out = VL_BUF_INIT, text = VL_BUF_INIT;
+	size_t i;
+
+	(void)state;
+	assert_non_null(big);
+	memset(big, 'a', n);
+	assert_int_equal(vl_record_parse(&r, big, n, "big"), VL_ETOOBIG);
+	free(big);
+	/* Signing refuses to make a record over the limit. */
+	for (i = 0; i < 70000 / 10; i++)
+		assert_int_equal(vl_buf_puts(&text, "长文本长文"), 0);
+	assert_int_equal(vl_value_map_set(s->data, "note", vl_value_str(text.ptr)), 0);
+	tv1_key(&k);
+	assert_int_equal(vl_record_sign(s, &k, &out), VL_ETOOBIG);
+	vl_key_wipe(&k);
+	vl_record_free(s);
+	vl_buf_free(&out);
+	vl_buf_free(&text);
+}
+
+static void test_record_path(void **state)
+{
+	vl_buf b = VL_BUF_INIT;
+
+	(void)state;
+	assert_int_equal(vl_record_path(&b, "resident", "01hq3k5z6w8x9y0abcdefghjkk"), 0);
+	assert_string_equal(b.ptr, "resident/k/01hq3k5z6w8x9y0abcdefghjkk.yaml");
+	vl_buf_free(&b);
+	assert_true(vl_ledger_name_valid("supply_request"));
+	assert_false(vl_ledger_name_valid("Supply"));
+	assert_false(vl_ledger_name_valid("../x"));
+	assert_false(vl_ledger_name_valid(""));
+}
+
+static void test_ulid(void **state)
+{
+	char a[27], b[27];
+	int buckets[32] = { 0 };
+	const char *alphabet = "0123456789abcdefghjkmnpqrstvwxyz";
+	int i;
+
+	(void)state;
+	assert_int_equal(vl_crypto_init(), 0);
+	vl_ulid_new(a, 1649294000000ULL);
+	vl_ulid_new(b, 1649294000001ULL);
+	assert_true(vl_ulid_valid(a));
+	assert_true(strcmp(a, b) < 0); /* time-ordered */
+	assert_int_equal(vl_ulid_time(a), 1649294000000ULL);
+	assert_false(vl_ulid_valid("01HQ3K5Z6W8X9Y0ABCDEFGHJKK")); /* uppercase */
+	assert_false(vl_ulid_valid("01hq3k5z6w8x9y0abcdefghjki"));  /* i is not Crockford */
+	assert_false(vl_ulid_valid("81hq3k5z6w8x9y0abcdefghjkk"));  /* > 128 bits */
+	assert_false(vl_ulid_valid("01hq3k5z6w8x9y0abcdefghjk"));
+	/* The bucket (last character) is spread over all 32 values. */
+	for (i = 0; i < 3200; i++) {
+		vl_ulid_new(a, 1649294000000ULL);
+		buckets[strchr(alphabet, a[25]) - alphabet]++;
+	}
+	for (i = 0; i < 32; i++)
+		assert_true(buckets[i] > 40 && buckets[i] < 180);
+}
+
+static void test_hlc(void **state)
+{
+	vl_hlc c = { 0, 0 }, p, later;
+	char text[VL_HLC_TEXT_LEN + 1];
+	char *dir = vt_tmpdir();
+	char path[512];
+
+	(void)state;
+	assert_int_equal(vl_hlc_parse(&p, "2022-04-07T01:12:33.120Z/0001"), 0);
+	assert_int_equal(p.ms, 1649293953120ULL);
+	assert_int_equal(p.counter, 1);
+	vl_hlc_format(text, &p);
+	assert_string_equal(text, "2022-04-07T01:12:33.120Z/0001");
+	assert_int_not_equal(vl_hlc_parse(&p, "2022-04-07T01:12:33.120Z"), 0);
+	assert_int_not_equal(vl_hlc_parse(&p, "2023-02-29T01:12:33.120Z/0001"), 0);
+	assert_int_not_equal(vl_hlc_parse(&p, "2022-04-07T24:12:33.120Z/0001"), 0);
+	assert_int_not_equal(vl_hlc_parse(&p, "2022-04-07 01:12:33.120Z/0001"), 0);
+	assert_int_equal(vl_hlc_parse(&p, "2024-02-29T23:59:59.999Z/9999"), 0);
+	/* Never backwards: the wall clock jumps back an hour. */
+	vl_hlc_tick(&c, 1649293953120ULL);
+	later = c;
+	vl_hlc_tick(&c, 1649293953120ULL - 3600000);
+	assert_true(vl_hlc_cmp(&c, &later) > 0);
+	assert_int_equal(c.ms, later.ms);
+	assert_int_equal(c.counter, 1);
+	/* The counter has four digits: at 9999 the next millisecond is borrowed. */
+	c.counter = 9999;
+	vl_hlc_tick(&c, 0);
+	assert_int_equal(c.ms, later.ms + 1);
+	assert_int_equal(c.counter, 0);
+	/* Observing a later clock moves us; an earlier one does not. */
+	p.ms = c.ms + 5000;
+	p.counter = 7;
+	vl_hlc_observe(&c, &p);
+	assert_int_equal(vl_hlc_cmp(&c, &p), 0);
+	p.ms = 1;
+	vl_hlc_observe(&c, &p);
+	assert_int_not_equal(c.ms, 1);
+	/* Persisted and read back; a missing file is the zero clock. */
+	snprintf(path, sizeof(path), "%s/clock", dir);
+	assert_int_equal(vl_hlc_load(&p, path), 0);
+	assert_int_equal(p.ms, 0);
+	assert_int_equal(vl_hlc_save(&c, path), 0);
+	assert_int_equal(vl_hlc_load(&p, path), 0);
+	assert_int_equal(vl_hlc_cmp(&c, &p), 0);
+	vt_write(path, "garbage\n", 8);
+	assert_int_equal(vl_hlc_load(&p, path), VL_EINVALID);
+	vt_rmtree(dir);
+	free(dir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_golden_record),
+		cmocka_unit_test(test_tampered_data_fails_signature),
+		cmocka_unit_test(test_noncanonical_variants_rejected),
+		cmocka_unit_test(test_missing_sig_and_merge_rules),
+		cmocka_unit_test(test_oversized_refused_before_parsing),
+		cmocka_unit_test(test_record_path),
+		cmocka_unit_test(test_ulid),
+		cmocka_unit_test(test_hlc),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
