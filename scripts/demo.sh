@@ -26,7 +26,15 @@ village() { "$VLEDGER" -C "$work/village" "$@"; }
 
 # Real division codes from shared/data (彭水 500243).
 csv=$shared/data/pengshui_divisions.csv
-name_of() { awk -F, -v c="$1" '$1==c {print $2}' "$csv"; }
+name_of() {
+	local n=""
+	[ -r "$csv" ] && n=$(awk -F, -v c="$1" '$1==c {print $2}' "$csv")
+	# Without shared/ at hand, the same names from the same release.
+	[ -n "$n" ] || case $1 in
+		500243000000) n=彭水苗族土家族自治县 ;; 500243001000) n=汉葭街道 ;; 500243001001) n=鼓楼社区居委会 ;;
+	esac
+	echo "$n"
+}
 county_code=500243000000
 town_code=500243001000
 village_code=500243001001

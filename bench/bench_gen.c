@@ -1,0 +1,260 @@
+/*
+ * bench_gen.c - synthetic resident data for one real village code.
+ *
+ * Everything personal here is made up: names are drawn from short lists of
+ * common characters, ID numbers are 500243 + a birth date + a sequence +
+ * the GB 11643 (ISO 7064 MOD 11-2) check character, mobiles come from the
+ * 1380000xxxx range the demo uses, landlines from 023-7844xxxx. Only the
+ * division codes and names are real (shared/data/pengshui_divisions.csv).
+ */
+#include "bench.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "types.h"
+
+/* splitmix64: small, fast, and the same sequence everywhere. */
+static uint64_t next_u64(uint64_t *s)
+{
+	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+/* Uniform in [lo, hi]. */
+static int rnd(uint64_t *s, int lo, int hi)
+{
+	return lo + (int)(next_u64(s) % (uint64_t)(hi - lo + 1));
+}
+
+/* 1 with probability pct/100. */
+static int chance(uint64_t *s, int pct)
+{
+	return rnd(s, 0, 99) < pct;
+}
+
+/* Common surnames, with 冉 向 田 任 as in Pengshui's Miao and Tujia villages. */
+static const char *const surnames[] = {
+	"王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴", "徐", "孙", "胡", "朱",
+	"高", "林", "何", "郭", "马", "罗", "冉", "向", "田", "任", "蒋", "谢", "庞", "侯",
+};
+static const char *const given[] = {
+	"秀", "英", "建", "国", "明", "华", "芳", "军", "丽", "强", "平", "兰", "文", "勇",
+	"云", "霞", "志", "红", "德", "春", "玉", "福", "淑", "桂", "永", "海", "燕", "琴",
+};
+static const char *const notes[] = {
+	"高血压，需定期送药，子女在外务工",
+	"行动不便，需上门服务；每周二由网格员代购生活物资",
+	"子女在外务工，与孙辈同住，需关注老人与儿童的日常照料",
+	"糖尿病，每日注射胰岛素，药品需冷藏保存",
+	"本人电话常无人接听，可联系邻居转告",
+	"租住于此，原籍外省，返乡时间未定",
+	"血液透析患者，每周一、四往返县医院",
+};
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+int vlb_village_load(vlb_village *out, const char *csv_path, const char *code)
+{
+	FILE *f = fopen(csv_path, "r");
+	char line[512], parent[13] = "";
+	int found = 0, rc = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (!f)
+		return vl_error_set(VL_ENOTFOUND, "cannot open divisions table '%s'", csv_path);
+	/* Two passes over a small file: the village, then its township. */
+	while (fgets(line, sizeof(line), f)) {
+		char *c1 = strchr(line, ','), *c2 = c1 ? strchr(c1 + 1, ',') : NULL;
+		char *c3 = c2 ? strchr(c2 + 1, ',') : NULL;
+		size_t nl;
+		if (!c3 || (size_t)(c1 - line) != 12 || strncmp(line, code, 12) != 0)
+			continue;
+		if (strncmp(c2 + 1, "village,", 8) != 0 || (size_t)(c1 - line) + 1 > sizeof(out->code) ||
+				(size_t)(c2 - c1 - 1) >= sizeof(out->name))
+			break;
+		memcpy(out->code, line, 12);
+		memcpy(out->name, c1 + 1, (size_t)(c2 - c1 - 1));
+		nl = strcspn(c3 + 1, "\r\n");
+		if (nl == 12)
+			memcpy(parent, c3 + 1, 12);
+		found = 1;
+		break;
+	}
+	if (!found) {
+		rc = vl_error_set(VL_ENOTFOUND, "'%s' is not a village code of '%s'", code, csv_path);
+		goto out;
+	}
+	rewind(f);
+	while (fgets(line, sizeof(line), f)) {
+		char *c1 = strchr(line, ','), *c2 = c1 ? strchr(c1 + 1, ',') : NULL;
+		if (c2 && (size_t)(c1 - line) == 12 && !strncmp(line, parent, 12) &&
+				(size_t)(c2 - c1 - 1) < sizeof(out->town)) {
+			memcpy(out->town, c1 + 1, (size_t)(c2 - c1 - 1));
+			break;
+		}
+	}
+	/* "鼓楼社区居委会" -> "鼓楼社区", "亭子村委会" -> "亭子村". */
+	snprintf(out->short_name, sizeof(out->short_name), "%s", out->name);
+	{
+		size_t l = strlen(out->short_name);
+		const char *jwh = "居委会", *cwh = "委会"; /* 3 bytes per character */
+		if (l > 9 && !strcmp(out->short_name + l - 9, jwh))
+			out->short_name[l - 9] = '\0';
+		else if (l > 6 && !strcmp(out->short_name + l - 6, cwh))
+			out->short_name[l - 6] = '\0';
+	}
+out:
+	fclose(f);
+	return rc;
+}
+
+typedef struct {
+	int age;
+	int male;
+	const char *relation;
+} member;
+
+/* A made-up name: surname + one or two given characters. */
+static void make_name(char *out, size_t cap, uint64_t *s, const char *surname)
+{
+	if (chance(s, 70))
+		snprintf(out, cap, "%s%s%s", surname, given[rnd(s, 0, NELEM(given) - 1)],
+				given[rnd(s, 0, NELEM(given) - 1)]);
+	else
+		snprintf(out, cap, "%s%s", surname, given[rnd(s, 0, NELEM(given) - 1)]);
+}
+
+int vlb_gen_residents(vl_buf *out, const vlb_village *v, size_t n, uint64_t seed)
+{
+	char (*ids)[19] = calloc(n ? n : 1, sizeof(*ids));
+	char workers[4][16];
+	uint64_t s = seed;
+	size_t done = 0, hh = 0, i;
+	int rc = 0;
+
+	if (!ids)
+		return vl_error_set(VL_ENOMEM, "out of memory");
+	for (i = 0; i < NELEM(workers); i++)
+		make_name(workers[i], sizeof(workers[i]), &s, surnames[rnd(&s, 0, NELEM(surnames) - 1)]);
+	if ((rc = vl_buf_puts(out, "records:\n")) < 0)
+		goto out;
+	while (done < n) {
+		static const int size_weights[] = { 18, 26, 24, 18, 14 }; /* 1..5 people */
+		member m[5];
+		const char *surname = surnames[rnd(&s, 0, NELEM(surnames) - 1)];
+		int size = 1, r = rnd(&s, 0, 99), k, group = rnd(&s, 1, 12), house = rnd(&s, 1, 60);
+		int grid = (group + 2) / 3, migrant = chance(&s, 12);
+		for (k = 0; k < 5 && r >= size_weights[k]; k++)
+			r -= size_weights[k];
+		size = k + 1;
+		hh++;
+		/* Head; one-person households are mostly old people. */
+		m[0].age = size == 1 && chance(&s, 70) ? rnd(&s, 60, 92) : rnd(&s, 24, 80);
+		m[0].male = chance(&s, 60);
+		m[0].relation = "head";
+		for (k = 1; k < size; k++) {
+			if (k == 1) {
+				m[k].age = m[0].age + rnd(&s, -5, 5);
+				m[k].male = !m[0].male;
+				m[k].relation = "spouse";
+			} else if (k == 4 && m[0].age < 60) {
+				m[k].age = m[0].age + rnd(&s, 22, 30);
+				m[k].male = chance(&s, 40);
+				m[k].relation = "parent";
+			} else if (m[0].age >= 55 && chance(&s, 50)) {
+				m[k].age = rnd(&s, 0, 14);
+				m[k].male = chance(&s, 52);
+				m[k].relation = "grandchild";
+			} else {
+				m[k].age = m[0].age - rnd(&s, 21, 36);
+				m[k].male = chance(&s, 52);
+				m[k].relation = "child";
+			}
+			if (m[k].age < 0)
+				m[k].age = rnd(&s, 0, 3);
+			if (m[k].age > 99)
+				m[k].age = 99;
+		}
+		for (k = 0; k < size && done < n; k++, done++) {
+			char name[32], id[19], birth[11], phone[24], seqs[4], surveyed[11];
+			const char *tags[5];
+			int ntags = 0, year = 2022 - m[k].age, month = rnd(&s, 1, 12), day = rnd(&s, 1, 28);
+			int seq = rnd(&s, 0, 99) * 10 + rnd(&s, 0, 4) * 2 + (m[k].male ? 1 : 0), t;
+			if (k == 0 || m[k].relation[0] != 's')
+				make_name(name, sizeof(name), &s, k == 0 || m[k].relation[0] == 'c' ||
+						m[k].relation[0] == 'g' ? surname : surnames[rnd(&s, 0, NELEM(surnames) - 1)]);
+			else
+				make_name(name, sizeof(name), &s, surnames[rnd(&s, 0, NELEM(surnames) - 1)]);
+			snprintf(birth, sizeof(birth), "%04d-%02d-%02d", year, month, day);
+			/* A unique ID: bump the sequence (keeping its parity) on a clash. */
+			for (;;) {
+				size_t j;
+				snprintf(seqs, sizeof(seqs), "%03d", seq % 1000);
+				snprintf(id, sizeof(id), "500243%04d%02d%02d%s", year, month, day, seqs);
+				id[17] = vl_cn_id_check_char(id);
+				id[18] = '\0';
+				for (j = 0; j < done && strcmp(ids[j], id) != 0; j++)
+					;
+				if (j == done)
+					break;
+				seq += 2;
+			}
+			memcpy(ids[done], id, 19);
+			phone[0] = '\0';
+			if (m[k].age >= 14 && chance(&s, 85)) {
+				if (chance(&s, 10))
+					snprintf(phone, sizeof(phone), "023-7844%04d", rnd(&s, 0, 9999));
+				else
+					snprintf(phone, sizeof(phone), "1380000%04d", rnd(&s, 0, 9999));
+			}
+			/* Tags in bytewise order, as a set is stored. */
+			if (m[k].age < 16 && chance(&s, 4))
+				tags[ntags++] = "child_in_difficulty";
+			if (chance(&s, 4))
+				tags[ntags++] = "disabled";
+			if (size == 1 && m[k].age >= 60)
+				tags[ntags++] = "elderly_alone";
+			if (!m[k].male && m[k].age >= 20 && m[k].age <= 40 && chance(&s, 5))
+				tags[ntags++] = "pregnant";
+			if (m[k].age >= 40 && chance(&s, 8))
+				tags[ntags++] = "special_disease";
+			rc = vl_buf_printf(out, "  - name: \"%s\"\n    id_number: \"%s\"\n    gender: %s\n"
+					"    birth_date: \"%s\"\n", name, id, m[k].male ? "male" : "female", birth);
+			if (rc >= 0 && phone[0])
+				rc = vl_buf_printf(out, "    phone: \"%s\"\n", phone);
+			if (rc >= 0)
+				rc = vl_buf_printf(out, "    residence_kind: %s\n    household_no: \"%s-%s%04zu\"\n"
+						"    relation: %s\n    address: \"%s %d 组 %d 号\"\n"
+						"    grid: \"%s第 %d 网格\"\n",
+						migrant ? "migrant" : "registered", v->code, migrant ? "L" : "", hh,
+						m[k].relation, v->short_name, group, house, v->short_name, grid);
+			if (rc >= 0 && ntags) {
+				rc = vl_buf_puts(out, "    tags: [");
+				for (t = 0; rc >= 0 && t < ntags; t++)
+					rc = vl_buf_printf(out, "%s%s", t ? ", " : "", tags[t]);
+				if (rc >= 0)
+					rc = vl_buf_puts(out, "]\n");
+			}
+			/* Surveyed in the spring 2022 round: 20 March to 9 April. */
+			t = rnd(&s, 0, 20);
+			snprintf(surveyed, sizeof(surveyed), "2022-%s-%02d", t < 12 ? "03" : "04",
+					t < 12 ? 20 + t : t - 11);
+			if (rc >= 0)
+				rc = vl_buf_printf(out, "    source: %s\n    surveyed_on: \"%s\"\n"
+						"    surveyed_by: \"%s\"\n",
+						chance(&s, 80) ? "worker_survey" : "self_report", surveyed,
+						workers[rnd(&s, 0, NELEM(workers) - 1)]);
+			if (rc >= 0 && (ntags || chance(&s, 20)))
+				rc = vl_buf_printf(out, "    notes: \"%s\"\n", notes[rnd(&s, 0, NELEM(notes) - 1)]);
+			if (rc < 0)
+				goto out;
+		}
+	}
+out:
+	free(ids);
+	return rc;
+}
