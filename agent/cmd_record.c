@@ -41,7 +41,6 @@ static int validate_or_report(const vl_schema *s, const vl_value *data, int dele
 		vl_error_set(rc, "%s not written; ledger '%s' rules broken:\n%s%s", what, s->name,
 				diag.len ? diag.ptr : vl_error_last(),
 				"fix the values above; nothing was changed");
-		/* Drop a doubled trailing newline in the message. */
 	}
 	vl_buf_free(&diag);
 	return rc;
@@ -99,7 +98,16 @@ int vl_cmd_add(const vl_command *cmd, const vl_cli *cli, int argc, char **argv)
 		if ((rc = apply_sets(s, data, &sets)) < 0)
 			goto fail;
 	}
-	if ((rc = validate_or_report(s, data, 0, "record")) < 0)
+	if (file) {
+		vl_buf what = VL_BUF_INIT;
+		if ((rc = vl_buf_printf(&what, "record from '%s' (positions are line and column there)", file)) < 0)
+			goto fail;
+		rc = validate_or_report(s, data, 0, what.ptr);
+		vl_buf_free(&what);
+	} else {
+		rc = validate_or_report(s, data, 0, "record");
+	}
+	if (rc < 0)
 		goto fail;
 	vl_ulid_new(id, vl_hlc_wall_ms());
 	if ((rc = vl_record_new(&r, s->name, id, scope)) < 0)

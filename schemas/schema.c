@@ -422,7 +422,7 @@ static void perr(pctx *c, const vl_value *at, const char *fmt, ...)
 	if (at && at->line > 0)
 		snprintf(line, sizeof(line), "%d:%d: %s", at->line, at->col, msg);
 	else
-		snprintf(line, sizeof(line), "%s", msg);
+		snprintf(line, sizeof(line), " %s", msg);
 	if (c->nerr == 0)
 		snprintf(c->first, sizeof(c->first), "%s", line);
 	c->nerr++;

@@ -15,6 +15,9 @@
  *   list -> LIST (of scalars of item type, or of MAPs with item fields)
  *   map -> MAP (of item fields)
  * A loaded vl_schema is immutable and may be shared between threads.
+ * Every function below that takes a schema needs one returned by
+ * vl_schema_load (it carries compiled patterns behind the public struct);
+ * never pass a hand-built vl_schema.
  */
 #ifndef VL_SCHEMA_H
 #define VL_SCHEMA_H
