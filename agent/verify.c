@@ -31,6 +31,37 @@ typedef struct {
 
 static int fail(vctx *c, const char *fmt, ...) VL_PRINTF(2, 3);
 
+/* Was key e revoked at or before `when` (an HLC text, or NULL = the commit
+ * time in seconds given by `secs`)? A revocation time that does not parse
+ * counts as revoked from the start. */
+static int revoked_at_or_before(const vl_roster_entry *e, const char *when, long long secs)
+{
+	char text[VL_HLC_TEXT_LEN + 1];
+	vl_hlc rev, t;
+
+	if (!e->revoked_at)
+		return 0;
+	/* revoked_at is RFC 3339 UTC "YYYY-MM-DDTHH:MM:SS[.fff]Z". */
+	if (strlen(e->revoked_at) < 20 || e->revoked_at[19] == '\0')
+		return 1;
+	snprintf(text, sizeof(text), "%.19s.000Z/0000", e->revoked_at);
+	if (vl_hlc_parse(&rev, text) < 0)
+		return 1;
+	if (when) {
+		if (vl_hlc_parse(&t, when) < 0)
+			return 1;
+	} else {
+		t.ms = (uint64_t)secs * 1000;
+		t.counter = 0;
+	}
+	return t.ms >= rev.ms;
+}
+
+static int revoked_by(const vl_roster_entry *e, const char *clock)
+{
+	return revoked_at_or_before(e, clock, 0);
+}
+
 static int fail(vctx *c, const char *fmt, ...)
 {
 	va_list ap;
@@ -45,7 +76,8 @@ static int fail(vctx *c, const char *fmt, ...)
 }
 
 /* Check one changed record file at ledger/bucket/name. */
-static int check_record(vctx *c, const char *ledger, const char *bucket, const git_tree_entry *e)
+static int check_record(vctx *c, const char *ledger, const char *bucket, const git_tree_entry *e,
+		const git_tree_entry *old)
 {
 	const char *name = git_tree_entry_name(e);
 	char id[VL_ULID_LEN + 1], line[256];
@@ -105,6 +137,26 @@ static int check_record(vctx *c, const char *ledger, const char *bucket, const g
 		rc = fail(c, "'%s' is a merged record outside a merge commit", line);
 		goto out;
 	}
+	/* The hash chain: a new record has no prev; an edit names the version
+	 * it replaces (so an old version cannot be put back). */
+	{
+		char oldhex[VL_OID_HEX + 1];
+		size_t k;
+		int found = 0;
+		if (old) {
+			git_oid_tostr(oldhex, sizeof(oldhex), git_tree_entry_id(old));
+			for (k = 0; k < r->nprev; k++)
+				found |= !strcmp(r->prev[k], oldhex);
+			if (!found) {
+				rc = fail(c, "'%s' does not name the version it replaces (%.12s) in 'prev': "
+						"an old or unrelated version was put back", line, oldhex);
+				goto out;
+			}
+		} else if (r->nprev) {
+			rc = fail(c, "'%s' is new on this branch but names earlier versions in 'prev'", line);
+			goto out;
+		}
+	}
 	if (vl_record_verify(r, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob), NULL) < 0) {
 		rc = fail(c, "%s", vl_error_last());
 		goto out;
@@ -112,6 +164,11 @@ static int check_record(vctx *c, const char *ledger, const char *bucket, const g
 	author = vl_node_roster_find(c->n, r->author);
 	if (!author) {
 		rc = fail(c, "'%s' is signed by %s, which is not on the roster", line, r->author);
+		goto out;
+	}
+	if (revoked_by(author, r->clock)) {
+		rc = fail(c, "'%s' is signed by %s at %s, after the key was revoked at %s", line, r->author,
+				r->clock, author->revoked_at);
 		goto out;
 	}
 	if (!strcmp(author->role, "auditor") || !vl_division_covers(author->scope, r->scope)) {
@@ -194,7 +251,7 @@ static int walk_changes(vctx *c, git_tree *old_tree, git_tree *new_tree, int dep
 			git_tree_free(osub);
 			if (rc < 0)
 				return rc;
-		} else if ((rc = check_record(c, ledger, bucket, e)) < 0) {
+		} else if ((rc = check_record(c, ledger, bucket, e, oe)) < 0) {
 			return rc;
 		}
 	}
@@ -217,15 +274,15 @@ static int check_chain(vctx *c, git_commit *commit)
 	vl_buf seqb = VL_BUF_INIT, prevb = VL_BUF_INIT;
 	unsigned long long seq;
 	char *end;
-	size_t i;
+	size_t i, before = c->res->failures;
 	int rc = 0;
 
 	if (vl_message_trailer(&seqb, msg, "Vledger-Seq") < 0) {
 		rc = fail(c, "signed commit has no Vledger-Seq trailer");
 		goto out;
 	}
-	seq = strtoull(seqb.ptr, &end, 10);
-	if (*end || seq == 0 || seqb.ptr[0] == '0') {
+	seq = seqb.ptr[0] >= '1' && seqb.ptr[0] <= '9' ? strtoull(seqb.ptr, &end, 10) : 0;
+	if (seq == 0 || *end || strspn(seqb.ptr, "0123456789") != seqb.len) {
 		rc = fail(c, "Vledger-Seq '%.20s' is not a positive number", seqb.ptr);
 		goto out;
 	}
@@ -246,7 +303,7 @@ static int check_chain(vctx *c, git_commit *commit)
 			rc = fail(c, "Vledger-Prev does not name this key's commit %llu on this branch", seq - 1);
 		vl_buf_free(&ps);
 		git_commit_free(pc);
-		if (rc < 0 || c->res->failures)
+		if (rc < 0 || c->res->failures > before)
 			goto out;
 	} else if (seq != 1) {
 		rc = fail(c, "Vledger-Seq %llu without Vledger-Prev", seq);
@@ -358,6 +415,10 @@ static int verify_commit(vctx *c, git_commit *commit)
 	c->signer = vl_node_roster_find(c->n, fp);
 	if (!c->signer) {
 		rc = fail(c, "signed by %s, which is not on the roster", fp);
+		goto out;
+	}
+	if (revoked_at_or_before(c->signer, NULL, (long long)git_commit_committer(commit)->when.time)) {
+		rc = fail(c, "signed by %s after the key was revoked at %s", fp, c->signer->revoked_at);
 		goto out;
 	}
 	if (c->scope) {
