@@ -98,6 +98,9 @@ int vl_cmd_add(const vl_command *cmd, const vl_cli *cli, int argc, char **argv)
 		if ((rc = apply_sets(s, data, &sets)) < 0)
 			goto fail;
 	}
+	/* A new record: the schema's defaults fill the fields left out. */
+	if ((rc = vl_schema_apply_defaults(s, data)) < 0)
+		goto fail;
 	if (file) {
 		vl_buf what = VL_BUF_INIT;
 		if ((rc = vl_buf_printf(&what, "record from '%s' (positions are line and column there)", file)) < 0)
@@ -201,7 +204,7 @@ int vl_cmd_import(const vl_command *cmd, const vl_cli *cli, int argc, char **arg
 			rc = vl_error_set(VL_EINVALID, "%s:%d:%d: record %zu is not a mapping", file, d->line, d->col, i + 1);
 			goto fail;
 		}
-		if ((rc = vl_schema_normalize(s, d)) < 0)
+		if ((rc = vl_schema_normalize(s, d)) < 0 || (rc = vl_schema_apply_defaults(s, d)) < 0)
 			goto fail;
 		vl_buf_clear(&diag);
 		if (vl_schema_validate(s, d, 0, &diag) < 0) {

@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "types.h"
 #include "ulid.h"
@@ -406,6 +407,7 @@ typedef struct {
 	int oom;
 	char first[512];
 	schema_impl *im;
+	const char *today;  /* the load's UTC date, for checking cn_id defaults */
 } pctx;
 
 static void perr(pctx *c, const vl_value *at, const char *fmt, ...) VL_PRINTF(3, 4);
@@ -530,6 +532,7 @@ static void field_clear(vl_field *f)
 	free(f->label_zh);
 	free(f->label_en);
 	free(f->doc);
+	vl_value_free(f->def);
 	for (i = 0; f->opts && i < f->nopts; i++) {
 		free(f->opts[i].value);
 		free(f->opts[i].zh);
@@ -825,6 +828,69 @@ oom:
 	c->oom = 1;
 }
 
+static const char *check_scalar(const vl_schema *s, const vl_field *f, vl_ftype t,
+		const vl_value *v, const char *today);
+static const vl_enum_opt *opt_by_text(const vl_field *f, const char *t);
+
+/*
+ * default: a scalar valid for the field, checked now (so a bad default is a
+ * schema error with its line:col, never a surprise at `add`), or the words
+ * `today` (date) and `now` (datetime), kept as they are and resolved by
+ * vl_schema_apply_defaults. Called after every other key of f is parsed:
+ * enum values, bounds and patterns all apply to the default.
+ */
+static void parse_default(pctx *c, vl_field *f, const vl_value *v, const char *where)
+{
+	vl_value *d;
+	const char *why;
+
+	if (f->pii) {
+		perr(c, v, "%s: a personal (pii) field takes no 'default'", where);
+		return;
+	}
+	if (!f->type)
+		return; /* its unknown type was reported already */
+	if (!is_scalar_type(f->type)) {
+		perr(c, v, "%s: 'default' does not apply to type %s", where, vl_ftype_name(f->type));
+		return;
+	}
+	if (!is_scalar_value(v)) {
+		perr(c, v, "%s: 'default' must be a scalar", where);
+		return;
+	}
+	/* A plain 0 for a string-typed field means the text "0", as in data. */
+	if (is_str_type(f->type) && (v->kind == VL_V_INT || v->kind == VL_V_DEC))
+		d = vl_value_str(v->s);
+	else
+		d = vl_value_clone(v);
+	if (!d) {
+		c->oom = 1;
+		return;
+	}
+	d->line = d->col = 0; /* a default is not from the record's file */
+	if (d->kind == VL_V_STR && ((f->type == VL_T_DATE && strcmp(d->s, "today") == 0) ||
+			(f->type == VL_T_DATETIME && strcmp(d->s, "now") == 0))) {
+		f->def = d;
+		return;
+	}
+	why = check_scalar(&c->im->pub, f, f->type, d, c->today);
+	if (why) {
+		const vl_enum_opt *o = f->type == VL_T_ENUM && d->kind == VL_V_STR ?
+			opt_by_text(f, d->s) : NULL;
+
+		if (o)
+			perr(c, v, "%s: 'default' must be an enum value, not a label (use '%s')",
+					where, o->value);
+		else
+			perr(c, v, "%s: 'default' is not valid for the field: %s%s", where, why,
+					f->type == VL_T_DATE ? ", or the word 'today'" :
+					f->type == VL_T_DATETIME ? ", or the word 'now'" : "");
+		vl_value_free(d);
+		return;
+	}
+	f->def = d;
+}
+
 static void parse_fields(pctx *c, vl_field **out, size_t *n_out, const vl_value *list,
 		int depth, const char *where);
 
@@ -833,7 +899,7 @@ static void parse_field(pctx *c, vl_field *f, const vl_value *m, int depth, cons
 	static const char *const known[] = {
 		"name", "type", "zh", "en", "doc", "required", "pii", "values", "items",
 		"fields", "key", "min", "max", "min_len", "max_len", "pattern", "ref",
-		"merge", "hook_sha256", "order", "terminal", NULL
+		"merge", "hook_sha256", "order", "terminal", "default", NULL
 	};
 	const char *name, *type, *s;
 	const vl_value *v;
@@ -1006,6 +1072,13 @@ static void parse_field(pctx *c, vl_field *f, const vl_value *m, int depth, cons
 				perr(c, v, "%s: '%s' belongs on the enclosing field (item fields merge with it)",
 						where, mkeys[k]);
 	}
+
+	/* default: last, once the values and constraints it must meet are known */
+	v = vl_value_map_get(m, "default");
+	if (v && top)
+		parse_default(c, f, v, where);
+	else if (v)
+		perr(c, v, "%s: 'default' is only for top-level fields", where);
 }
 
 static void parse_fields(pctx *c, vl_field **out, size_t *n_out, const vl_value *list,
@@ -1095,9 +1168,6 @@ static void parse_identity(pctx *c, vl_schema *s, const vl_value *v)
 		s->identity[i] = pdup(c, it->s);
 	}
 }
-
-static const char *check_scalar(const vl_schema *s, const vl_field *f, vl_ftype t,
-		const vl_value *v, const char *today);
 
 static void parse_aggregates(pctx *c, vl_schema *s, const vl_value *v, const char *today)
 {
@@ -1241,6 +1311,7 @@ int vl_schema_load(vl_schema **out, const char *buf, size_t len, const char *src
 	c.im = im;
 	s = &im->pub;
 	vl_date_today(today);
+	c.today = today;
 
 	check_keys(&c, tree, "schema", known);
 	str = get_str(&c, tree, "name", 1, "schema");
@@ -2249,6 +2320,65 @@ int vl_schema_set_text(const vl_schema *s, vl_value *data, const char *field, co
 	/* Values built from the command line carry no source position. */
 	v->line = v->col = 0;
 	return map_set_ordered(s, data, field, v);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Defaults                                                                  */
+
+/* The current UTC date (YYYY-MM-DD) and time to the second
+ * (YYYY-MM-DDTHH:MM:SSZ), from one reading of the clock. 1 ok, 0 if the
+ * clock is outside years 0001-9999. */
+static int utc_now(char date[11], char datetime[21])
+{
+	time_t t = time(NULL);
+	struct tm tm;
+
+	if (!gmtime_r(&t, &tm) || tm.tm_year < 1 - 1900 || tm.tm_year > 9999 - 1900)
+		return 0;
+	/* Unsigned and reduced, so that the compiler sees the widths fit. */
+	snprintf(date, 11, "%04u-%02u-%02u", (unsigned)(tm.tm_year + 1900) % 10000u,
+			(unsigned)(tm.tm_mon + 1) % 100u, (unsigned)tm.tm_mday % 100u);
+	/* tm_sec is 60 in a leap second, which datetimes do not allow. */
+	snprintf(datetime, 21, "%.10sT%02u:%02u:%02uZ", date, (unsigned)tm.tm_hour % 100u,
+			(unsigned)tm.tm_min % 100u, (unsigned)(tm.tm_sec > 59 ? 59 : tm.tm_sec) % 100u);
+	return 1;
+}
+
+int vl_schema_apply_defaults(const vl_schema *s, vl_value *data)
+{
+	char date[11], datetime[21];
+	int have_clock = 0, rc;
+	size_t i;
+
+	if (!data || data->kind != VL_V_MAP)
+		return vl_error_set(VL_EINVALID, "%s: data is not a map", s->name);
+	for (i = 0; i < s->nfields; i++) {
+		const vl_field *f = &s->fields[i];
+		const char *word = NULL;
+		vl_value *v;
+
+		if (!f->def || vl_value_map_get(data, f->name))
+			continue;
+		if (f->def->kind == VL_V_STR && f->type == VL_T_DATE && strcmp(f->def->s, "today") == 0)
+			word = date;
+		else if (f->def->kind == VL_V_STR && f->type == VL_T_DATETIME &&
+				strcmp(f->def->s, "now") == 0)
+			word = datetime;
+		if (word && !have_clock) {
+			if (!utc_now(date, datetime))
+				return vl_error_set(VL_EINVALID,
+						"%s: field '%s': the system clock is outside years 0001-9999",
+						s->name, f->name);
+			have_clock = 1;
+		}
+		v = word ? vl_value_str(word) : vl_value_clone(f->def);
+		if (!v)
+			return vl_error_set(VL_ENOMEM, "out of memory");
+		v->line = v->col = 0;
+		if ((rc = map_set_ordered(s, data, f->name, v)) < 0)
+			return rc;
+	}
+	return 0;
 }
 
 /* ------------------------------------------------------------------------ */

@@ -46,6 +46,11 @@ struct vl_field {
 	char *doc;            /* why this field and its merge rule, optional */
 	int required;
 	int pii;
+	/* default: what a new record gets when it lacks the field (top-level,
+	 * non-pii scalar fields only), NULL if none. Always a valid value of the
+	 * field, except the STR "today" of a date field and "now" of a datetime
+	 * field, which vl_schema_apply_defaults resolves when it runs. */
+	vl_value *def;
 	/* enum (or set/list items of enum type) */
 	vl_enum_opt *opts;
 	size_t nopts;
@@ -136,6 +141,19 @@ int vl_schema_set_text(const vl_schema *s, vl_value *data, const char *field,
  * keys are kept (validate reports them).
  */
 int vl_schema_normalize(const vl_schema *s, vl_value *data) VL_MUST_CHECK;
+
+/*
+ * Give a new record (add, import; never an edit) the schema's defaults: for
+ * every top-level field with a `default:` whose key data lacks, insert a copy
+ * at the field's schema position. A key that is present, even as null, is
+ * left alone for vl_schema_validate to judge. `today` becomes the current
+ * UTC date (YYYY-MM-DD) and `now` the current UTC time to the second
+ * (YYYY-MM-DDTHH:MM:SSZ), both read once per call. Call it after
+ * vl_schema_set_text / vl_schema_normalize and before vl_schema_validate;
+ * it does not validate. Errors: VL_EINVALID (data is not a map, or the
+ * clock is beyond year 9999), VL_ENOMEM.
+ */
+int vl_schema_apply_defaults(const vl_schema *s, vl_value *data) VL_MUST_CHECK;
 
 /* A copy of data with every pii field (recursively) replaced by a mask that
  * keeps its shape ("110***********123X" style for ids/phones, "*" * n for

@@ -78,11 +78,11 @@ r3=$(village add resident --set name=赵建国 --set id_number="$(cn_id 50024319
 	--set address="鼓楼社区 1 组 3 号" --set phone=023-78441234 --set tags=disabled --set source=worker_survey)
 village list resident
 
-say "the other ledgers"
-sg=$(village add special_group --set resident=$r1 --set group=elderly_alone --set status=active \
+say "the other ledgers (a status left out is the schema default: active, planned, draft...)"
+sg=$(village add special_group --set resident=$r1 --set group=elderly_alone \
 	--set liaison_name=刘敏 --set liaison_phone=13900000002)
 zone=$(village add zone --set zone_no=GL-2022-01 --set designation=管控区 --set area="鼓楼社区 2 组" \
-	--set status=active --set announced_at=2022-04-06T08:00:00Z --set households=42)
+	--set announced_at=2022-04-06T08:00:00Z --set households=42)
 cat > supply.yaml <<YAML
 request_no: "${village_code}-20220407-003"
 resident: "$r1"
@@ -93,21 +93,20 @@ contact_phone: "13800000001"
 items:
   - {name: 大米, qty: 2, unit: 袋}
   - {name: 降压药, qty: 1, unit: 盒, note: 每日一次}
-status: registered
 requested_at: "2022-04-07T01:12:33Z"
 YAML
 sup=$(village add supply_request --file supply.yaml)
 ts=$(village add test_session --set kind=on_site --set site="鼓楼社区广场" --set date=2022-04-08 \
-	--set round=3 --set status=planned)
+	--set round=3)
 vol=$(village add volunteer --set name=陈志强 --set phone=13700000003 --set team="鼓楼社区青年突击队" \
-	--set skills=driving,delivery --set status=active)
+	--set skills=driving,delivery)
 wc=$(village add worker_care --set worker_name=周丽 --set post=网格员 --set duty_status=on_duty \
 	--set subsidy_days=12 --set daily_rate=100.00)
 nr=$(village add network_role --set role=grid_leader --set person_name=吴刚 --set phone=13600000004 \
-	--set area="鼓楼社区第 3 网格" --set status=active)
+	--set area="鼓楼社区第 3 网格")
 rep=$(village add report --set title="鼓楼社区独居老人代购代送经验" --set kind=typical_experience \
 	--set contact_name=刘敏 --set contact_phone=13900000002 --set deadline=2022-04-15 \
-	--set target_level=township --set status=draft --set body="组建青年突击队，对独居老人实行一对一代购。")
+	--set target_level=township --set body="组建青年突击队，对独居老人实行一对一代购。")
 
 say "edits: a supply request moves need -> bought -> delivered; a report is submitted"
 village edit "$sup" --set status=已采购

@@ -2,8 +2,8 @@
  * test_schema.c - the schema language (schemas/schema.h): every shipped
  * schema loads cleanly and keeps the contracts other tools rely on; a broken
  * schema reports all of its errors with line:col; record data is checked
- * rule by rule; set_text, normalize, mask, tombstone_data and identity; and
- * no personal value ever reaches a message.
+ * rule by rule; set_text, normalize, defaults, mask, tombstone_data and
+ * identity; and no personal value ever reaches a message.
  *
  * ID numbers are synthetic (region 500243, check characters computed).
  */
@@ -954,6 +954,313 @@ static void test_normalize(void **state)
 	vl_schema_free(s);
 }
 
+/* ---- defaults -------------------------------------------------------------- */
+
+static const char dflt_yaml[] =
+	"name: dflt\n"
+	"version: 1\n"
+	"zh: 默认\n"
+	"en: Defaults\n"
+	"fields:\n"
+	"  - {name: code, type: string, zh: 编号, en: Code, required: true, merge: keep}\n"
+	"  - name: status\n"
+	"    type: enum\n"
+	"    zh: 状态\n"
+	"    en: Status\n"
+	"    required: true\n"
+	"    default: open\n"
+	"    values:\n"
+	"      - {value: open, zh: 开, en: Open}\n"
+	"      - {value: shut, zh: 关, en: Shut}\n"
+	"    merge: lww\n"
+	"  - {name: n, type: int, zh: 数, en: N, min: 0, max: 9, default: 3, merge: lww}\n"
+	"  - {name: amount, type: decimal, zh: 额, en: Amount, default: 12.50, merge: lww}\n"
+	"  - {name: ok, type: bool, zh: 是否, en: OK, default: false, merge: lww}\n"
+	"  - {name: room, type: string, zh: 房, en: Room, default: 302, merge: lww}\n"
+	"  - {name: day, type: date, zh: 日, en: Day, default: 2022-04-07, merge: lww}\n"
+	"  - {name: on, type: date, zh: 今, en: On, default: today, merge: lww}\n"
+	"  - {name: at, type: datetime, zh: 时, en: At, default: \"2022-04-07T01:12:33Z\", merge: lww}\n"
+	"  - {name: seen, type: datetime, zh: 见, en: Seen, required: true, default: now, merge: keep}\n"
+	"  - {name: note, type: text, zh: 注, en: Note, merge: lww}\n"
+	"  - {name: who, type: string, zh: 人, en: Who, pii: true, merge: lww}\n"
+	"  - {name: tags, type: set, items: string, zh: 标, en: Tags, merge: union}\n";
+
+static vl_schema *dflt(void)
+{
+	vl_buf diag = VL_BUF_INIT;
+	int rc;
+	vl_schema *s = load_text(dflt_yaml, &diag, &rc);
+
+	if (rc)
+		print_error("%s", diag.ptr ? diag.ptr : vl_error_last());
+	assert_int_equal(rc, 0);
+	assert_non_null(s);
+	assert_int_equal(diag.len, 0);
+	vl_buf_free(&diag);
+	return s;
+}
+
+static void assert_def(const vl_schema *s, const char *field, vl_vkind kind, const char *text)
+{
+	const vl_field *f = vl_schema_field(s, field);
+
+	assert_non_null(f);
+	assert_non_null(f->def);
+	assert_int_equal(f->def->kind, kind);
+	assert_string_equal(f->def->s, text);
+	assert_int_equal(f->def->line, 0); /* never a position in the record's file */
+}
+
+static void test_defaults_load(void **state)
+{
+	static const struct {
+		const char *file, *field, *def;
+	} shipped_defs[] = {
+		{ "supply_request.yaml", "status", "registered" },
+		{ "supply_request.yaml", "requested_at", "now" },
+		{ "report.yaml", "status", "draft" },
+		{ "zone.yaml", "status", "active" },
+		{ "volunteer.yaml", "status", "active" },
+		{ "test_session.yaml", "status", "planned" },
+		{ "network_role.yaml", "status", "active" },
+		{ "special_group.yaml", "status", "active" },
+	};
+	vl_schema *s = dflt();
+	size_t i, j, n;
+
+	(void)state;
+	assert_def(s, "status", VL_V_STR, "open");
+	assert_def(s, "n", VL_V_INT, "3");
+	assert_def(s, "amount", VL_V_DEC, "12.50");
+	assert_def(s, "ok", VL_V_BOOL, "false");
+	assert_def(s, "room", VL_V_STR, "302"); /* a plain number, taken as its text */
+	assert_def(s, "day", VL_V_STR, "2022-04-07");
+	assert_def(s, "on", VL_V_STR, "today");  /* resolved when applied */
+	assert_def(s, "at", VL_V_STR, "2022-04-07T01:12:33Z");
+	assert_def(s, "seen", VL_V_STR, "now");
+	assert_null(vl_schema_field(s, "code")->def);
+	assert_null(vl_schema_field(s, "note")->def);
+	assert_null(vl_schema_field(s, "tags")->def);
+	vl_schema_free(s);
+
+	/* the shipped defaults, and no others */
+	for (i = 0; i < sizeof(shipped) / sizeof(shipped[0]); i++) {
+		s = load_file(shipped[i]);
+		for (j = 0, n = 0; j < s->nfields; j++) {
+			const vl_field *f = &s->fields[j];
+			size_t k;
+
+			if (!f->def)
+				continue;
+			n++;
+			for (k = 0; k < sizeof(shipped_defs) / sizeof(shipped_defs[0]); k++)
+				if (strcmp(shipped_defs[k].file, shipped[i]) == 0 &&
+						strcmp(shipped_defs[k].field, f->name) == 0)
+					break;
+			if (k == sizeof(shipped_defs) / sizeof(shipped_defs[0])) {
+				print_error("%s: unexpected default on '%s'\n", shipped[i], f->name);
+				fail();
+			}
+			assert_string_equal(f->def->s, shipped_defs[k].def);
+			assert_false(f->pii);
+		}
+		for (j = 0; j < sizeof(shipped_defs) / sizeof(shipped_defs[0]); j++)
+			if (strcmp(shipped_defs[j].file, shipped[i]) == 0)
+				n--;
+		assert_int_equal(n, 0);
+		vl_schema_free(s);
+	}
+}
+
+/* Bad defaults: every one reported at the position of its value. */
+static void test_defaults_bad(void **state)
+{
+	static const char bad[] =
+		"name: x\n"                                                                              /* 1 */
+		"version: 1\n"                                                                           /* 2 */
+		"zh: a\n"                                                                                /* 3 */
+		"en: b\n"                                                                                /* 4 */
+		"fields:\n"                                                                              /* 5 */
+		"  - {name: a, type: int, zh: a, en: b, merge: lww, default: abc}\n"                     /* 6 */
+		"  - {name: b, type: int, zh: a, en: b, merge: lww, max: 5, default: 6}\n"               /* 7 */
+		"  - {name: c, type: string, zh: a, en: b, pii: true, merge: lww, default: x}\n"         /* 8 */
+		"  - {name: d, type: set, items: int, zh: a, en: b, merge: union, default: 1}\n"         /* 9 */
+		"  - {name: e, type: date, zh: a, en: b, merge: lww, default: now}\n"                    /* 10 */
+		"  - {name: f, type: datetime, zh: a, en: b, merge: lww, default: today}\n"              /* 11 */
+		"  - {name: g, type: enum, zh: a, en: b, merge: lww, default: 开, values: [{value: open, zh: 开, en: Open}]}\n" /* 12 */
+		"  - {name: h, type: string, zh: a, en: b, merge: lww, pattern: \"[A-Z]+\", default: abc}\n" /* 13 */
+		"  - {name: i, type: list, items: map, zh: a, en: b, merge: append, fields: [{name: j, type: int, zh: a, en: b, default: 1}]}\n" /* 14 */
+		"  - {name: k, type: bool, zh: a, en: b, merge: lww, default: [true]}\n"                 /* 15 */
+		"  - {name: l, type: string, zh: a, en: b, merge: lww, default: ~}\n"                    /* 16 */
+		"  - {name: m, type: map, zh: a, en: b, merge: lww, fields: [{name: j, type: int, zh: a, en: b}], default: 1}\n" /* 17 */
+		"  - {name: n, type: datetime, zh: a, en: b, merge: lww, default: \"2022-04-07 09:30+08:00\"}\n" /* 18 */
+		"  - {name: o, type: list, items: string, zh: a, en: b, merge: append, default: x}\n"    /* 19 */
+		"  - {name: p, type: string, zh: a, en: b, merge: lww, max_len: 2, default: abc}\n";     /* 20 */
+	vl_buf diag = VL_BUF_INIT;
+	vl_schema *s;
+	int rc;
+
+	(void)state;
+	s = load_text(bad, &diag, &rc);
+	assert_int_equal(rc, VL_EINVALID);
+	assert_null(s);
+	assert_non_null(diag.ptr);
+	assert_contains(diag.ptr, "test.yaml:6:61: field 'a': 'default' is not valid for the field: type (expected int)\n");
+	assert_contains(diag.ptr, "test.yaml:7:69: field 'b': 'default' is not valid for the field: max (above the maximum)\n");
+	assert_contains(diag.ptr, "test.yaml:8:75: field 'c': a personal (pii) field takes no 'default'\n");
+	assert_contains(diag.ptr, "test.yaml:9:75: field 'd': 'default' does not apply to type set\n");
+	assert_contains(diag.ptr, "test.yaml:10:62: field 'e': 'default' is not valid for the field: date (expected a real date YYYY-MM-DD), or the word 'today'\n");
+	assert_contains(diag.ptr, "test.yaml:11:66: field 'f': 'default' is not valid for the field: datetime (expected YYYY-MM-DDTHH:MM:SS[.fff]Z), or the word 'now'\n");
+	assert_contains(diag.ptr, "test.yaml:12:62: field 'g': 'default' must be an enum value, not a label (use 'open')\n");
+	assert_contains(diag.ptr, "test.yaml:13:83: field 'h': 'default' is not valid for the field: pattern (does not match)\n");
+	assert_contains(diag.ptr, "test.yaml:14:121: item field 'j': 'default' is only for top-level fields\n");
+	assert_contains(diag.ptr, "test.yaml:15:62: field 'k': 'default' must be a scalar\n");
+	assert_contains(diag.ptr, "test.yaml:16:64: field 'l': 'default' is not valid for the field: null (leave the field out instead)\n");
+	assert_contains(diag.ptr, "test.yaml:17:107: field 'm': 'default' does not apply to type map\n");
+	assert_contains(diag.ptr, "test.yaml:18:66: field 'n': 'default' is not valid for the field: datetime");
+	assert_contains(diag.ptr, "test.yaml:19:80: field 'o': 'default' does not apply to type list\n");
+	assert_contains(diag.ptr, "test.yaml:20:76: field 'p': 'default' is not valid for the field: max_len (too long)\n");
+	assert_int_equal(count_lines(diag.ptr), 15);
+	vl_buf_free(&diag);
+}
+
+static void test_apply_defaults(void **state)
+{
+	vl_schema *s = dflt();
+	vl_value *d, *again;
+	const vl_value *v;
+	char t0[11], t1[11];
+	const char *on, *seen;
+	char *diag;
+	int rc;
+
+	(void)state;
+	/* missing fields get their defaults, at their schema positions; given
+	 * values stay (n: 7), and so do keys the schema does not know */
+	d = data_from("note: hi\nn: 7\ncode: X1\nzzz: 1\n");
+	assert_int_equal(vl_schema_normalize(s, d), 0);
+	vl_date_today(t0);
+	assert_int_equal(vl_schema_apply_defaults(s, d), 0);
+	vl_date_today(t1);
+	assert_int_equal(d->n, 12);
+	assert_string_equal(d->keys[0], "code");
+	assert_string_equal(d->keys[1], "status");
+	assert_string_equal(d->keys[2], "n");
+	assert_string_equal(d->keys[3], "amount");
+	assert_string_equal(d->keys[4], "ok");
+	assert_string_equal(d->keys[5], "room");
+	assert_string_equal(d->keys[6], "day");
+	assert_string_equal(d->keys[7], "on");
+	assert_string_equal(d->keys[8], "at");
+	assert_string_equal(d->keys[9], "seen");
+	assert_string_equal(d->keys[10], "note");
+	assert_string_equal(d->keys[11], "zzz");
+	assert_string_equal(text_of(d, "status"), "open");
+	assert_string_equal(text_of(d, "n"), "7");
+	assert_int_equal(vl_value_map_get(d, "n")->line, 2);
+	assert_int_equal(vl_value_map_get(d, "amount")->kind, VL_V_DEC);
+	assert_int_equal(vl_value_map_get(d, "ok")->kind, VL_V_BOOL);
+	assert_string_equal(text_of(d, "room"), "302");
+	assert_string_equal(text_of(d, "day"), "2022-04-07");
+	assert_string_equal(text_of(d, "at"), "2022-04-07T01:12:33Z");
+	assert_null(vl_value_map_get(d, "who"));
+	assert_null(vl_value_map_get(d, "tags"));
+	/* today and now: the current UTC date, and time to the second, of one
+	 * reading of the clock */
+	on = text_of(d, "on");
+	seen = text_of(d, "seen");
+	assert_true(strcmp(on, t0) == 0 || strcmp(on, t1) == 0);
+	assert_true(vl_date_valid(on));
+	assert_int_equal(strlen(seen), 20);
+	assert_true(vl_datetime_valid(seen));
+	assert_memory_equal(seen, on, 10);
+	assert_int_equal(seen[10], 'T');
+	assert_int_equal(seen[19], 'Z');
+	/* inserted values carry no position (validate would cite the file) */
+	v = vl_value_map_get(d, "status");
+	assert_int_equal(v->line, 0);
+	assert_int_equal(v->col, 0);
+	/* only the unknown key is left for validate */
+	diag = validate(s, d, 0, &rc);
+	assert_int_equal(rc, VL_EINVALID);
+	assert_contains(diag, "field 'zzz': unknown field");
+	assert_int_equal(count_lines(diag), 1);
+	free(diag);
+	assert_int_equal(vl_value_map_del(d, "zzz"), 0);
+	assert_int_equal(vl_schema_validate(s, d, 0, NULL), 0);
+	/* a second application changes nothing */
+	again = vl_value_clone(d);
+	assert_non_null(again);
+	assert_int_equal(vl_schema_apply_defaults(s, again), 0);
+	assert_true(vl_value_equal(d, again));
+	vl_value_free(again);
+	vl_value_free(d);
+
+	/* a present key, even null, is not defaulted: validate judges it */
+	d = data_from("code: X1\nstatus: null\nseen: \"2022-04-07T01:12:33Z\"\n");
+	assert_int_equal(vl_schema_apply_defaults(s, d), 0);
+	assert_int_equal(vl_value_map_get(d, "status")->kind, VL_V_NULL);
+	assert_string_equal(text_of(d, "seen"), "2022-04-07T01:12:33Z");
+	diag = validate(s, d, 0, &rc);
+	assert_int_equal(rc, VL_EINVALID);
+	assert_contains(diag, "field 'status': null");
+	free(diag);
+	vl_value_free(d);
+
+	/* an empty map gets every default; code stays missing */
+	d = vl_value_new(VL_V_MAP);
+	assert_non_null(d);
+	assert_int_equal(vl_schema_apply_defaults(s, d), 0);
+	assert_int_equal(d->n, 9);
+	assert_string_equal(d->keys[0], "status");
+	diag = validate(s, d, 0, &rc);
+	assert_int_equal(rc, VL_EINVALID);
+	assert_contains(diag, "field 'code': required (missing)");
+	assert_int_equal(count_lines(diag), 1);
+	free(diag);
+	vl_value_free(d);
+
+	/* data must be a map */
+	d = vl_value_new(VL_V_LIST);
+	assert_int_equal(vl_schema_apply_defaults(s, d), VL_EINVALID);
+	vl_value_free(d);
+	assert_int_equal(vl_schema_apply_defaults(s, NULL), VL_EINVALID);
+	vl_schema_free(s);
+
+	/* a shipped ledger: a supply request as `add --set` builds it */
+	s = load_file("supply_request.yaml");
+	d = vl_value_new(VL_V_MAP);
+	assert_non_null(d);
+	assert_int_equal(vl_schema_set_text(s, d, "request_no", "500243001001-20220407-003"), 0);
+	assert_int_equal(vl_schema_set_text(s, d, "reason", "封控户"), 0);
+	assert_int_equal(vl_schema_set_text(s, d, "address", "鼓楼社区2栋"), 0);
+	assert_int_equal(vl_schema_set_text(s, d, "contact_name", "李四"), 0);
+	assert_int_equal(vl_schema_set_text(s, d, "contact_phone", "13812345678"), 0);
+	assert_int_equal(vl_schema_set_text(s, d, "items", "[{name: 大米, qty: 2}]"), 0);
+	assert_int_equal(vl_schema_set_text(s, d, "amount", "12"), 0);
+	assert_int_equal(vl_schema_validate(s, d, 0, NULL), VL_EINVALID);
+	assert_int_equal(vl_schema_apply_defaults(s, d), 0);
+	assert_int_equal(vl_schema_validate(s, d, 0, NULL), 0);
+	assert_string_equal(d->keys[6], "status");
+	assert_string_equal(d->keys[7], "requested_at");
+	assert_string_equal(d->keys[8], "amount");
+	assert_string_equal(text_of(d, "status"), "registered");
+	assert_true(vl_datetime_valid(text_of(d, "requested_at")));
+	assert_int_equal(strlen(text_of(d, "requested_at")), 20);
+	/* given values win */
+	vl_value_free(d);
+	d = vl_value_new(VL_V_MAP);
+	assert_non_null(d);
+	assert_int_equal(vl_schema_set_text(s, d, "status", "已采购"), 0);
+	assert_int_equal(vl_schema_set_text(s, d, "requested_at", "2022-04-07 09:12:33+08:00"), 0);
+	assert_int_equal(vl_schema_apply_defaults(s, d), 0);
+	assert_int_equal(d->n, 2);
+	assert_string_equal(text_of(d, "status"), "purchased");
+	assert_string_equal(text_of(d, "requested_at"), "2022-04-07T01:12:33Z");
+	vl_value_free(d);
+	vl_schema_free(s);
+}
+
 /* ---- mask, identity ---------------------------------------------------- */
 
 static void test_mask(void **state)
@@ -1132,6 +1439,9 @@ int main(void)
 		cmocka_unit_test(test_validate_shipped),
 		cmocka_unit_test(test_set_text),
 		cmocka_unit_test(test_normalize),
+		cmocka_unit_test(test_defaults_load),
+		cmocka_unit_test(test_defaults_bad),
+		cmocka_unit_test(test_apply_defaults),
 		cmocka_unit_test(test_mask),
 		cmocka_unit_test(test_identity),
 		cmocka_unit_test(test_no_pii_in_messages),

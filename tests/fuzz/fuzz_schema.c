@@ -9,7 +9,9 @@
  * and reduced to a tombstone. Invariants (each violation aborts):
  * - normalising twice changes nothing the second time;
  * - data that validates keeps validating as a tombstone after
- *   vl_schema_tombstone_data, and a mask keeps the same keys in order.
+ *   vl_schema_tombstone_data, and a mask keeps the same keys in order;
+ * - defaults fill every defaulted field of an empty record, in canonical
+ *   form (normalising changes nothing), and a second application nothing.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -43,6 +45,28 @@ static void set(const vl_schema *s, vl_value *d, const char *field, const char *
 
 	if (rc != 0 && rc != VL_EINVALID && rc != VL_ENOTFOUND)
 		die("set_text failed with an unexpected code");
+}
+
+static void exercise_defaults(const vl_schema *s)
+{
+	vl_value *d = vl_value_new(VL_V_MAP), *copy = NULL;
+	size_t i;
+
+	if (!d)
+		die("out of memory");
+	if (vl_schema_apply_defaults(s, d) < 0)
+		die("apply_defaults failed");
+	for (i = 0; i < s->nfields; i++)
+		if (!s->fields[i].def != !vl_value_map_get(d, s->fields[i].name))
+			die("apply_defaults missed a default or made one up");
+	if (!(copy = vl_value_clone(d)))
+		die("out of memory");
+	if (vl_schema_normalize(s, copy) < 0 || !vl_value_equal(copy, d))
+		die("a default is not in canonical form");
+	if (vl_schema_apply_defaults(s, copy) < 0 || !vl_value_equal(copy, d))
+		die("apply_defaults is not idempotent");
+	vl_value_free(copy);
+	vl_value_free(d);
 }
 
 static void exercise(const vl_schema *s, size_t seed)
@@ -97,6 +121,7 @@ static void exercise(const vl_schema *s, size_t seed)
 	vl_value_free(m);
 	vl_value_free(copy);
 	vl_value_free(d);
+	exercise_defaults(s);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -164,6 +164,42 @@ expect 0 V edit "$s1" --set status=已采购
 expect 0 V log --record "$s1"
 contains "add supply_request"; contains "edit supply_request"
 
+# Schema defaults fill what a new record leaves out (--set, --file, import);
+# a value given wins; an edit applies none.
+day0=$(date -u +%F)
+expect 0 V add supply_request --set request_no=500243001001-20220407-004 --set reason=immobile \
+	--set address="3 组" --set contact_name=李四 --set contact_phone=13800000002 --set items="[{name: 大米, qty: 1}]"
+s2=$out
+day1=$(date -u +%F)
+expect 0 V show "$s2" --json
+contains '"status":"registered"'
+case $out in
+	*\"requested_at\":\"${day0}T??:??:??Z\"*|*\"requested_at\":\"${day1}T??:??:??Z\"*) ok ;;
+	*) bad "requested_at is not the time of entry to the second: $out" ;;
+esac
+expect 0 V add supply_request --set request_no=500243001001-20220407-005 --set reason=immobile \
+	--set address="4 组" --set contact_name=李四 --set contact_phone=13800000002 --set items="[{name: 面, qty: 1}]" \
+	--set status=已采购 --set requested_at="2022-04-07 09:30+08:00"
+expect 0 V show "$out" --json
+contains '"status":"purchased"'; contains '"requested_at":"2022-04-07T01:30:00Z"'; lacks "registered"
+printf 'kind: on_site\ndate: 2022-04-08\nsite: 广场\nround: 1\n' > ts.yaml
+expect 0 V add test_session --file ts.yaml
+t1=$out
+expect 0 V show "$t1" --json
+contains '"status":"planned"'
+expect 1 V edit "$t1" --unset status
+contains "status"; contains "required"
+cat > zones.yaml <<'YAML'
+records:
+  - {zone_no: Z-1, designation: sealed, area: 1 组, announced_at: "2022-04-06T08:00:00Z"}
+  - {zone_no: Z-2, designation: 防范区, area: 2 组, announced_at: "2022-04-06T08:00:00Z", status: lifted}
+YAML
+expect 0 V import zone --file zones.yaml
+expect 0 V list zone --where status=active --json
+contains '"zone_no":"Z-1"'; lacks '"zone_no":"Z-2"'
+expect 0 V list zone --where status=lifted
+contains "1 record"
+
 # History and verification.
 expect 0 V verify
 contains "all good"
