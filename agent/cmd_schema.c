@@ -95,7 +95,10 @@ static void print_fields(const vl_field *f, size_t n, int indent)
 		vl_print_padded(f[i].name, 20 - (size_t)indent);
 		printf(" %-10s %-4s %-4s %-22s ", vl_ftype_name(f[i].type), f[i].required ? "req" : "",
 				f[i].pii ? "pii" : "", f[i].merge ? f[i].merge : "lww");
-		printf("%s / %s\n", f[i].label_zh ? f[i].label_zh : "", f[i].label_en ? f[i].label_en : "");
+		printf("%s / %s", f[i].label_zh ? f[i].label_zh : "", f[i].label_en ? f[i].label_en : "");
+		if (f[i].def && vl_value_text(f[i].def))
+			printf("  [default %s]", vl_value_text(f[i].def));
+		printf("\n");
 		for (j = 0; j < f[i].nopts; j++)
 			printf("%*s  - %s  %s / %s\n", indent + 20, "", f[i].opts[j].value,
 					f[i].opts[j].zh ? f[i].opts[j].zh : "", f[i].opts[j].en ? f[i].opts[j].en : "");
