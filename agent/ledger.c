@@ -126,8 +126,9 @@ int vl_ledger_commit(git_oid *out, vl_node *n, const char *scope, vl_record **re
 			rc = vl_error_set(VL_EINVALID, "record %s has scope %s, not %s", recs[i]->id, recs[i]->scope, scope);
 			goto out;
 		}
-		if ((rc = vl_node_tick(n, recs[i]->clock)) < 0 ||
-				(rc = vl_record_sign(recs[i], &n->key, &files[i])) < 0 ||
+		/* One clock save for the whole commit (below), before it is made. */
+		vl_node_tick_mem(n, recs[i]->clock);
+		if ((rc = vl_record_sign(recs[i], &n->key, &files[i])) < 0 ||
 				(rc = vl_record_path(&paths[i], recs[i]->schema, recs[i]->id)) < 0)
 			goto out;
 		if ((rc = git_odb_hash(&blob, files[i].ptr, files[i].len, GIT_OBJECT_BLOB)) < 0) {
@@ -139,7 +140,8 @@ int vl_ledger_commit(git_oid *out, vl_node *n, const char *scope, vl_record **re
 			goto out;
 		changes[i] = (vl_change){ paths[i].ptr, files[i].ptr, files[i].len };
 	}
-	if (extra_trailers && (rc = vl_buf_puts(&trailers, extra_trailers)) < 0)
+	if ((extra_trailers && (rc = vl_buf_puts(&trailers, extra_trailers)) < 0) ||
+			(rc = vl_node_clock_save(n)) < 0)
 		goto out;
 	rc = vl_node_commit(out, n, ref, have_head ? &head : NULL, changes, nrecs, summary, trailers.ptr);
 out:

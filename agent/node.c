@@ -186,6 +186,23 @@ out:
 	return rc;
 }
 
+void vl_node_tick_mem(vl_node *n, char out[VL_HLC_TEXT_LEN + 1])
+{
+	vl_hlc_tick(&n->clock, vl_hlc_wall_ms());
+	vl_hlc_format(out, &n->clock);
+}
+
+int vl_node_clock_save(vl_node *n)
+{
+	vl_buf p = VL_BUF_INIT;
+	int rc;
+
+	if ((rc = path_join(&p, n->home, "clock")) == 0)
+		rc = vl_hlc_save(&n->clock, p.ptr);
+	vl_buf_free(&p);
+	return rc;
+}
+
 /* Parse roster.yaml into entries that borrow from the tree. */
 static int roster_index(vl_node *n)
 {

@@ -77,6 +77,10 @@ const vl_roster_entry *vl_node_roster_find(const vl_node *n, const char *fp);
 
 /* Next clock value, persisted before it is returned. */
 int vl_node_tick(vl_node *n, char out[VL_HLC_TEXT_LEN + 1]) VL_MUST_CHECK;
+/* Next clock value in memory only: the caller must vl_node_clock_save
+ * before any value it got is used in a commit (one save for a batch). */
+void vl_node_tick_mem(vl_node *n, char out[VL_HLC_TEXT_LEN + 1]);
+int vl_node_clock_save(vl_node *n) VL_MUST_CHECK;
 
 /*
  * Commit changes on a branch with this node's key: author/committer are the

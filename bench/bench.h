@@ -22,6 +22,14 @@ typedef struct {
 } vlb_village;
 
 /*
+ * Name (and parent code, when parent is not NULL) of `code` in the divisions
+ * CSV (code,name,level,parent_code); level, when not NULL, must match.
+ * VL_ENOTFOUND if there is no such row.
+ */
+int vlb_division_find(char *name, size_t cap, char parent[13], const char *csv_path,
+		const char *code, const char *level) VL_MUST_CHECK;
+
+/*
  * Look up a village-level code in the divisions CSV (code,name,level,
  * parent_code). VL_ENOTFOUND if the code is absent or not a village.
  */

@@ -57,59 +57,69 @@ static const char *const notes[] = {
 };
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
-int vlb_village_load(vlb_village *out, const char *csv_path, const char *code)
+/* Split a CSV line "code,name,level,parent" in place; 0 if it has four fields. */
+static int csv_fields(char *line, char *f[4])
+{
+	int i;
+
+	f[0] = line;
+	for (i = 1; i < 4; i++) {
+		char *c = strchr(f[i - 1], ',');
+		if (!c)
+			return -1;
+		*c = '\0';
+		f[i] = c + 1;
+	}
+	f[3][strcspn(f[3], "\r\n")] = '\0';
+	return 0;
+}
+
+int vlb_division_find(char *name, size_t cap, char parent[13], const char *csv_path,
+		const char *code, const char *level)
 {
 	FILE *f = fopen(csv_path, "r");
-	char line[512], parent[13] = "";
-	int found = 0, rc = 0;
+	char line[512], *fld[4];
+	int rc = VL_ENOTFOUND;
 
-	memset(out, 0, sizeof(*out));
 	if (!f)
 		return vl_error_set(VL_ENOTFOUND, "cannot open divisions table '%s'", csv_path);
-	/* Two passes over a small file: the village, then its township. */
 	while (fgets(line, sizeof(line), f)) {
-		char *c1 = strchr(line, ','), *c2 = c1 ? strchr(c1 + 1, ',') : NULL;
-		char *c3 = c2 ? strchr(c2 + 1, ',') : NULL;
-		size_t nl;
-		if (!c3 || (size_t)(c1 - line) != 12 || strncmp(line, code, 12) != 0)
+		if (csv_fields(line, fld) < 0 || strcmp(fld[0], code) != 0)
 			continue;
-		if (strncmp(c2 + 1, "village,", 8) != 0 || (size_t)(c1 - line) + 1 > sizeof(out->code) ||
-				(size_t)(c2 - c1 - 1) >= sizeof(out->name))
+		if ((level && strcmp(fld[2], level) != 0) || strlen(fld[1]) >= cap)
 			break;
-		memcpy(out->code, line, 12);
-		memcpy(out->name, c1 + 1, (size_t)(c2 - c1 - 1));
-		nl = strcspn(c3 + 1, "\r\n");
-		if (nl == 12)
-			memcpy(parent, c3 + 1, 12);
-		found = 1;
+		memcpy(name, fld[1], strlen(fld[1]) + 1);
+		if (parent)
+			snprintf(parent, 13, "%.12s", fld[3]);
+		rc = 0;
 		break;
 	}
-	if (!found) {
-		rc = vl_error_set(VL_ENOTFOUND, "'%s' is not a village code of '%s'", code, csv_path);
-		goto out;
-	}
-	rewind(f);
-	while (fgets(line, sizeof(line), f)) {
-		char *c1 = strchr(line, ','), *c2 = c1 ? strchr(c1 + 1, ',') : NULL;
-		if (c2 && (size_t)(c1 - line) == 12 && !strncmp(line, parent, 12) &&
-				(size_t)(c2 - c1 - 1) < sizeof(out->town)) {
-			memcpy(out->town, c1 + 1, (size_t)(c2 - c1 - 1));
-			break;
-		}
-	}
-	/* "鼓楼社区居委会" -> "鼓楼社区", "亭子村委会" -> "亭子村". */
-	snprintf(out->short_name, sizeof(out->short_name), "%s", out->name);
-	{
-		size_t l = strlen(out->short_name);
-		const char *jwh = "居委会", *cwh = "委会"; /* 3 bytes per character */
-		if (l > 9 && !strcmp(out->short_name + l - 9, jwh))
-			out->short_name[l - 9] = '\0';
-		else if (l > 6 && !strcmp(out->short_name + l - 6, cwh))
-			out->short_name[l - 6] = '\0';
-	}
-out:
 	fclose(f);
-	return rc;
+	if (rc < 0)
+		return vl_error_set(VL_ENOTFOUND, "'%s' is not a %s code of '%s'", code,
+				level ? level : "division", csv_path);
+	return 0;
+}
+
+int vlb_village_load(vlb_village *out, const char *csv_path, const char *code)
+{
+	char parent[13];
+	size_t l;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = vlb_division_find(out->name, sizeof(out->name), parent, csv_path, code, "village")) < 0 ||
+			(rc = vlb_division_find(out->town, sizeof(out->town), NULL, csv_path, parent, NULL)) < 0)
+		return rc;
+	snprintf(out->code, sizeof(out->code), "%s", code);
+	/* "鼓楼社区居委会" -> "鼓楼社区", "亭子村委会" -> "亭子村" (3 bytes a character). */
+	snprintf(out->short_name, sizeof(out->short_name), "%s", out->name);
+	l = strlen(out->short_name);
+	if (l > 9 && !strcmp(out->short_name + l - 9, "居委会"))
+		out->short_name[l - 9] = '\0';
+	else if (l > 6 && !strcmp(out->short_name + l - 6, "委会"))
+		out->short_name[l - 6] = '\0';
+	return 0;
 }
 
 typedef struct {
@@ -180,15 +190,15 @@ int vlb_gen_residents(vl_buf *out, const vlb_village *v, size_t n, uint64_t seed
 				m[k].age = 99;
 		}
 		for (k = 0; k < size && done < n; k++, done++) {
-			char name[32], id[19], birth[11], phone[24], seqs[4], surveyed[11];
+			char name[32], id[40], birth[32], phone[24], seqs[8], surveyed[16];
 			const char *tags[5];
 			int ntags = 0, year = 2022 - m[k].age, month = rnd(&s, 1, 12), day = rnd(&s, 1, 28);
 			int seq = rnd(&s, 0, 99) * 10 + rnd(&s, 0, 4) * 2 + (m[k].male ? 1 : 0), t;
-			if (k == 0 || m[k].relation[0] != 's')
-				make_name(name, sizeof(name), &s, k == 0 || m[k].relation[0] == 'c' ||
-						m[k].relation[0] == 'g' ? surname : surnames[rnd(&s, 0, NELEM(surnames) - 1)]);
-			else
-				make_name(name, sizeof(name), &s, surnames[rnd(&s, 0, NELEM(surnames) - 1)]);
+			/* Spouses and mothers keep their own surnames. */
+			const char *sn = !strcmp(m[k].relation, "spouse") ||
+					(!strcmp(m[k].relation, "parent") && !m[k].male)
+					? surnames[rnd(&s, 0, NELEM(surnames) - 1)] : surname;
+			make_name(name, sizeof(name), &s, sn);
 			snprintf(birth, sizeof(birth), "%04d-%02d-%02d", year, month, day);
 			/* A unique ID: bump the sequence (keeping its parity) on a clash. */
 			for (;;) {
@@ -241,8 +251,8 @@ int vlb_gen_residents(vl_buf *out, const vlb_village *v, size_t n, uint64_t seed
 			}
 			/* Surveyed in the spring 2022 round: 20 March to 9 April. */
 			t = rnd(&s, 0, 20);
-			snprintf(surveyed, sizeof(surveyed), "2022-%s-%02d", t < 12 ? "03" : "04",
-					t < 12 ? 20 + t : t - 11);
+			snprintf(surveyed, sizeof(surveyed), "2022-%s-%02u", t < 12 ? "03" : "04",
+					(unsigned)(t < 12 ? 20 + t : t - 11) % 100u);
 			if (rc >= 0)
 				rc = vl_buf_printf(out, "    source: %s\n    surveyed_on: \"%s\"\n"
 						"    surveyed_by: \"%s\"\n",

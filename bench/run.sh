@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# bench/run.sh - the benchmark of bench/README.md, in one command:
+#
+#   bench/run.sh [vl_bench options, e.g. --records 1000 --reps 1]
+#
+# Builds vledger and vl_bench in Release (-O2, no sanitizers) into
+# build-bench/, makes a county + village network in a temporary directory,
+# and prints the machine, a table (Markdown) and the ratios to the libsodium
+# ceilings measured in the same run. About 2-3 minutes on 2 cores; the
+# machine is shared, so compare figures only within one run.
+# KEEP=1 keeps the work directory; VL_SHARED_DIR points at shared/.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+shared=${VL_SHARED_DIR:-$root/../shared}
+build=$root/build-bench
+
+cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_FLAGS_RELEASE="-O2 -DNDEBUG" \
+	-DVL_SANITIZE=OFF -DVL_FUZZ=OFF >/dev/null
+cmake --build "$build" -j2 --target vledger vl_bench >/dev/null
+
+work=$(mktemp -d /tmp/vl-bench.XXXXXX)
+if [ -n "${KEEP:-}" ]; then echo "work directory kept: $work" >&2; else trap 'rm -rf "$work"' EXIT; fi
+export VLEDGER_SCHEMA_DIR=$root/schemas
+
+echo "date:    $(date -u '+%Y-%m-%d %H:%M UTC')"
+echo "commit:  $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$root" diff --quiet HEAD 2>/dev/null || echo ' (with local changes)')"
+echo "machine: $(nproc) cores, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1), $(uname -sr)"
+echo "disk:    $(findmnt -no FSTYPE,OPTIONS -T "$work" 2>/dev/null || echo '?') ($work)"
+echo "load:    $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min, before the run)"
+echo "libs:    libgit2 $(pkg-config --modversion libgit2), libsodium $(pkg-config --modversion libsodium), libyaml $(pkg-config --modversion yaml-0.1)"
+echo
+"$build/bench/vl_bench" run --vledger "$build/agent/vledger" \
+	--csv "$shared/data/pengshui_divisions.csv" --work "$work" "$@"
+echo
