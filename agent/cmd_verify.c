@@ -35,8 +35,8 @@ int vl_cmd_verify(const vl_command *cmd, const vl_cli *cli, int argc, char **arg
 		printf("verification FAILED: %zu problem%s in %zu commits, %zu records on %zu branches\n",
 				res.failures, res.failures == 1 ? "" : "s", res.commits, res.records, res.branches);
 	} else {
-		printf("verified %zu commits and %zu record versions on %zu branches: all good\n",
-				res.commits, res.records, res.branches);
+		printf("verified %zu commits (%zu merges replayed) and %zu record versions on %zu branches: "
+				"all good\n", res.commits, res.merges, res.records, res.branches);
 	}
 	rc = res.failures ? VL_EXIT_VERIFY : VL_EXIT_OK;
 	vl_verify_result_free(&res);

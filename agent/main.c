@@ -36,6 +36,14 @@ static const vl_command commands[] = {
 	{ "log", "[--scope CODE12] [--record ID] [--json]", "show the history of a branch", vl_cmd_log },
 	{ "verify", "[--quiet]",
 	  "verify every commit and record on every branch; exit 4 on any failure", vl_cmd_verify },
+	{ "merge", "REF [--scope CODE12]",
+	  "merge another head of a scope branch into ours (deterministic; exit 3 if fields are left for a person)",
+	  vl_cmd_merge },
+	{ "conflicts", "[--scope CODE12] [--duplicates] [--json] [--reveal]",
+	  "list fields a merge left for a person, or records that share a natural key", vl_cmd_conflicts },
+	{ "resolve", "ID FIELD (--take N | --value V)", "settle a conflict with a signed edit", vl_cmd_resolve },
+	{ "join-records", "KEEP OTHER", "join two records of one person: fields by the merge rules, OTHER deleted",
+	  vl_cmd_join_records },
 	{ "fetch", "SOURCE", "bring the config branch from another node's repository (path)", vl_cmd_fetch },
 };
 

@@ -6,6 +6,7 @@
 
 #include "ledger.h"
 #include "repo.h"
+#include "treemerge.h"
 #include "types.h"
 #include "yaml.h"
 
@@ -296,10 +297,12 @@ static int check_chain(vctx *c, git_commit *commit)
 			goto out;
 		}
 		/* The previous link must be the same key at seq - 1, and an ancestor. */
+		/* Usually the previous link is the parent: no walk needed then. */
 		if (strcmp(git_commit_author(pc)->email, git_commit_author(commit)->email) != 0 ||
 				vl_message_trailer(&ps, git_commit_message(pc), "Vledger-Seq") < 0 ||
 				strtoull(ps.ptr, NULL, 10) != seq - 1 ||
-				git_graph_descendant_of(c->n->repo, git_commit_id(commit), &prev) != 1)
+				(!(git_commit_parentcount(commit) > 0 && git_oid_equal(git_commit_parent_id(commit, 0), &prev)) &&
+				 git_graph_descendant_of(c->n->repo, git_commit_id(commit), &prev) != 1))
 			rc = fail(c, "Vledger-Prev does not name this key's commit %llu on this branch", seq - 1);
 		vl_buf_free(&ps);
 		git_commit_free(pc);
@@ -393,9 +396,24 @@ static int verify_commit(vctx *c, git_commit *commit)
 	c->signer = NULL;
 	c->trailers_seen = 0;
 	vl_buf_clear(&c->trailers);
-	if (git_commit_parentcount(commit) > 1) {
-		rc = fail(c, "merge commit: merges are verified by replay, which this version of vledger "
-				"cannot do yet");
+	if (git_commit_parentcount(commit) > 2) {
+		rc = fail(c, "commit has %u parents; vledger merges two heads at a time",
+				git_commit_parentcount(commit));
+		goto out;
+	}
+	if (git_commit_parentcount(commit) == 2) {
+		/* A merge is not signed: it is verified by replaying it from its
+		 * parents, which were verified before it (oldest first). */
+		if (!c->scope) {
+			rc = fail(c, "merge commit on config; config history is linear");
+		} else if ((rc = vl_merge_replay(c->n, c->scope, git_commit_id(commit))) < 0) {
+			if (rc != VL_EBADSIG)
+				rc = fail(c, "merge replay failed: %s", vl_error_last());
+			else
+				rc = fail(c, "%s", vl_error_last());
+		} else {
+			c->res->merges++;
+		}
 		goto out;
 	}
 	if ((rc = vl_repo_raw_commit(&raw, c->n->repo, git_commit_id(commit))) < 0)

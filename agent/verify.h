@@ -11,6 +11,8 @@
  * file, is canonical, validly signed by a roster key that may write its
  * scope, has the branch's scope, passes its schema, and is named by a
  * Vledger-Record trailer with its blob id; nothing else is in the tree.
+ * A merge commit is not signed: it must be byte-identical to its replay
+ * from its two parents (vl_merge_replay).
  * Only the trees that changed are walked (equal subtree ids are skipped).
  */
 #ifndef VL_VERIFY_H
@@ -22,6 +24,7 @@
 typedef struct {
 	size_t branches;
 	size_t commits;
+	size_t merges;   /* merge commits whose replay matched */
 	size_t records;
 	size_t failures;
 	vl_buf report;   /* one line per failure: "<branch> <commit>: <what>" */

@@ -1,0 +1,111 @@
+/*
+ * merge.h - the schema-aware three-way merge of one record (DESIGN.md §6),
+ * and the hook runner it calls for `hook:NAME` fields.
+ *
+ * vl_merge_record is a pure function of (schema, base, x, y) apart from the
+ * hook programs it may run (which the schema pins by sha256): the two sides
+ * are first ordered canonically by blob id, so the result never depends on
+ * which side is "ours". That is what makes merge commits identical on every
+ * node and lets `vledger verify` replay every merge.
+ *
+ * Field rules (schema `merge:`), applied only to a field both sides changed
+ * (one side changed -> take it; the same change on both sides -> take it,
+ * except for `sum`, where two equal deltas are two deltas: 10+2 and 10+2
+ * merge to 14):
+ *   lww      later `clock` wins; equal clocks: larger author fingerprint
+ *   max/min  larger/smaller value (int, decimal, date, datetime)
+ *   sum      base + (x - base) + (y - base) (int, decimal; absent = 0)
+ *   union    three-way set merge: an item is in the result when both sides
+ *            have it, or one side added it (not in base); removals by either
+ *            side stick unless the other side added it
+ *   append   log entries, merged like a set of entries (three-way: an
+ *            entry either side added is kept, one either side removed or
+ *            corrected is gone), de-duplicated by content, ordered by the
+ *            entry's `date` (or first date field) then by the sha256 of its
+ *            canonical YAML
+ *   order    enum state machine: a declared terminal state beats a
+ *            non-terminal one; two different terminals -> person; else the
+ *            later state in `order:` wins
+ *   keep     may not change after creation -> person
+ *   manual   -> person
+ *   hook:N   run <hooks_dir>/N if its sha256 equals the schema's pin; exit 0
+ *            with a valid value -> take it; anything else -> person
+ * A list of maps with an `item_key` is merged item by item (matched by that
+ * key; each item field by its own rule; items added by either side kept;
+ * an item removed by one side and unchanged by the other removed; removed by
+ * one and changed by the other -> the changed item is kept and the field
+ * gets a conflict), in the order: x's items, then y's new items.
+ *
+ * "-> person" means: the field gets a `conflicts:` entry listing both
+ * candidates, and takes the lww winner as a provisional value; sync never
+ * blocks. Conflict entries: conflicts[field] is a list of two maps
+ * {value, from: <blob id>, author, clock} in side order (x then y); an
+ * absent value is written as null. Existing conflicts merge three-way by
+ * field: an entry one side resolved (removed) and the other left as in the
+ * base is removed.
+ *
+ * Record level: add/add of one id -> fields merged against an empty base;
+ * edit/delete -> the schema's `on_delete`: "tombstone_wins" (default) gives
+ * a tombstone whose conflicts["_deleted"] keeps both candidates (the edited
+ * data and the tombstone's), "edit_wins" gives the edited record, with the
+ * same conflict entry; both deleted -> tombstone, fields merged by rule.
+ * The merged record has author "merge", no sig, prev = both blob ids sorted,
+ * clock = the later of the two, scope/id/schema of the sides.
+ */
+#ifndef VL_MERGE_H
+#define VL_MERGE_H
+
+#include "record.h"
+#include "schema.h"
+
+#define VL_HOOK_TIMEOUT_MS 5000
+#define VL_HOOK_MAX_OUTPUT ((size_t)64 * 1024)
+
+typedef struct {
+	const char *hooks_dir;  /* <home>/hooks; NULL: every hook field -> person */
+	int timeout_ms;         /* 0 = VL_HOOK_TIMEOUT_MS */
+} vl_merge_env;
+
+/* One version of a record: the parsed record and its blob id (40 hex). */
+typedef struct {
+	const vl_record *rec;   /* NULL = absent (only the base may be absent) */
+	const char *blob;
+} vl_merge_side;
+
+/* What the merge decided, for audit and tests. */
+typedef struct {
+	size_t fields_merged;   /* fields both sides changed */
+	size_t conflicts;       /* fields left to a person */
+	size_t hooks_run;
+} vl_merge_stats;
+
+/*
+ * Merge x and y (both present, different blobs, neither equal to the base)
+ * against base (rec NULL for add/add). out: caller frees with
+ * vl_record_free. stats may be NULL. VL_EINVALID when the sides disagree on
+ * schema, id or scope, or a side breaks the schema's shapes.
+ */
+int vl_merge_record(vl_record **out, const vl_schema *s, const vl_merge_side *base,
+		const vl_merge_side *x, const vl_merge_side *y, const vl_merge_env *env,
+		vl_merge_stats *stats) VL_MUST_CHECK;
+
+/*
+ * Run hook `name` for `field` of a record: writes base.yaml, a.yaml, b.yaml
+ * (each `{field: F, schema: S, id: ID, value: V, data: {...}}`; base may
+ * have no value/data) into a private temp dir, runs <hooks_dir>/name with
+ * those three paths as arguments, no stdin, a clean environment, and a
+ * timeout; reads at most VL_HOOK_MAX_OUTPUT bytes of stdout, which must be
+ * one YAML map `value: V`. Returns 0 with *out set on exit status 0 and
+ * parseable output; 1 for "leave it to a person" (exit 1, any other exit,
+ * a signal, timeout, bad output, missing hook, or a sha256 that differs from
+ * `pin`); <0 only for local failures (cannot fork, out of memory).
+ */
+int vl_hook_run(vl_value **out, const char *hooks_dir, const char *name, const char *pin,
+		const char *field, const char *schema, const char *id,
+		const vl_value *base_data, const vl_value *a_data, const vl_value *b_data,
+		int timeout_ms) VL_MUST_CHECK;
+
+/* sha256 of a file as 64 lowercase hex into out[65]. */
+int vl_file_sha256(char out[65], const char *path) VL_MUST_CHECK;
+
+#endif
