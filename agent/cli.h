@@ -89,6 +89,7 @@ int vl_cmd_list(const vl_command *, const vl_cli *, int, char **);
 int vl_cmd_log(const vl_command *, const vl_cli *, int, char **);
 int vl_cmd_verify(const vl_command *, const vl_cli *, int, char **);
 int vl_cmd_fetch(const vl_command *, const vl_cli *, int, char **);
+int vl_cmd_incidents(const vl_command *, const vl_cli *, int, char **);
 int vl_cmd_import(const vl_command *, const vl_cli *, int, char **);
 int vl_cmd_merge(const vl_command *, const vl_cli *, int, char **);
 int vl_cmd_conflicts(const vl_command *, const vl_cli *, int, char **);

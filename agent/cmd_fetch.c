@@ -11,11 +11,13 @@
  * objects are copied and the ref moves by compare-and-swap. Scope branches
  * travel with the receive path of the trust issue (not here yet).
  */
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "receive.h"
 #include "repo.h"
 #include "yaml.h"
 
@@ -225,9 +227,41 @@ out:
 	return rc;
 }
 
+/* A name for the peer under refs/peers/: the fingerprint of the node whose
+ * repository this is (its home holds keys/node.pub), made ref-safe, else
+ * "path-" + a hash of the path. */
+static int peer_name(vl_buf *out, const char *repo_path)
+{
+	vl_buf p = VL_BUF_INIT, pub = VL_BUF_INIT;
+	unsigned char pk[32], h[8];
+	char fp[VL_FP_LEN];
+	size_t i;
+	int rc;
+
+	if ((rc = vl_buf_printf(&p, "%s/../keys/node.pub", repo_path)) < 0)
+		goto out;
+	if (vl_buf_read_file(&pub, p.ptr, 4096) == 0 && vl_pubkey_parse(pk, pub.ptr) == 0) {
+		vl_fingerprint(fp, pk);
+		for (i = 7; fp[i]; i++)
+			if ((rc = vl_buf_putc(out, fp[i] == '/' ? '_' : fp[i] == '+' ? '-' : fp[i])) < 0)
+				goto out;
+	} else {
+		crypto_generichash(h, sizeof(h), (const unsigned char *)repo_path, strlen(repo_path), NULL, 0);
+		rc = vl_buf_printf(out, "path-%02x%02x%02x%02x%02x%02x%02x%02x", h[0], h[1], h[2], h[3], h[4],
+				h[5], h[6], h[7]);
+	}
+out:
+	vl_buf_free(&p);
+	vl_buf_free(&pub);
+	return rc;
+}
+
 int vl_cmd_fetch(const vl_command *cmd, const vl_cli *cli, int argc, char **argv)
 {
-	const vl_opt opts[] = { { NULL, 0, NULL, NULL, NULL } };
+	int no_merge = 0;
+	const vl_opt opts[] = { { "--no-merge", 0, NULL, &no_merge, NULL }, { NULL, 0, NULL, NULL, NULL } };
+	vl_receive_result res;
+	vl_buf peer = VL_BUF_INIT;
 	const char **pos = NULL;
 	size_t npos, ncommits = 0, cap = 0, i;
 	vl_node *n = NULL;
@@ -240,6 +274,7 @@ int vl_cmd_fetch(const vl_command *cmd, const vl_cli *cli, int argc, char **argv
 	const char *path;
 	int rc, have_ours, exit_code = VL_EXIT_ERROR;
 
+	memset(&res, 0, sizeof(res));
 	if ((rc = vl_cli_parse(cmd, argc, argv, opts, &pos, &npos)) != 0)
 		return rc;
 	if (npos != 1) {
@@ -265,8 +300,7 @@ int vl_cmd_fetch(const vl_command *cmd, const vl_cli *cli, int argc, char **argv
 	have_ours = rc == 0;
 	if (have_ours && git_oid_equal(&ours, &theirs)) {
 		printf("config is up to date (%.12s)\n", git_oid_tostr_s(&ours));
-		exit_code = VL_EXIT_OK;
-		goto out;
+		goto scopes;
 	}
 	if (have_ours && git_graph_descendant_of(src, &theirs, &ours) != 1) {
 		rc = vl_error_set(VL_ECONFLICT, "the config of '%s' does not extend ours (ours %.12s is not in "
@@ -332,11 +366,28 @@ int vl_cmd_fetch(const vl_command *cmd, const vl_cli *cli, int argc, char **argv
 	}
 	printf("config: %zu new commit%s, now at %.12s\n", ncommits, ncommits == 1 ? "" : "s",
 			git_oid_tostr_s(&theirs));
-	exit_code = VL_EXIT_OK;
+scopes:
+	/* Then the scope branches this node may read, through the quarantine,
+	 * with the roster and schemas of the config just taken. */
+	vl_node_close(n);
+	n = NULL;
+	if (vl_cli_node(&n, cli, 0, NULL) < 0)
+		goto out;
+	if ((rc = peer_name(&peer, path)) < 0 || (rc = vl_receive_scopes(n, src, peer.ptr, !no_merge, &res)) < 0)
+		goto fail;
+	if (res.report.len)
+		fprintf(stderr, "%s", res.report.ptr);
+	printf("scopes: %zu readable, %zu updated, %zu refused; %zu new commits, %zu merges, "
+			"%zu fields left for a person%s\n", res.branches_seen, res.branches_updated,
+			res.branches_refused, res.commits, res.merges, res.conflicts,
+			res.evidence ? "; EQUIVOCATION evidence kept, see 'vledger incidents'" : "");
+	exit_code = res.branches_refused ? VL_EXIT_VERIFY : res.conflicts ? VL_EXIT_CONFLICTS : VL_EXIT_OK;
 	goto out;
 fail:
 	exit_code = vl_cli_fail(rc);
 out:
+	vl_receive_result_free(&res);
+	vl_buf_free(&peer);
 	free(commits);
 	git_reference_free(ref);
 	git_revwalk_free(walk);

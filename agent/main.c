@@ -44,7 +44,11 @@ static const vl_command commands[] = {
 	{ "resolve", "ID FIELD (--take N | --value V)", "settle a conflict with a signed edit", vl_cmd_resolve },
 	{ "join-records", "KEEP OTHER", "join two records of one person: fields by the merge rules, OTHER deleted",
 	  vl_cmd_join_records },
-	{ "fetch", "SOURCE", "bring the config branch from another node's repository (path)", vl_cmd_fetch },
+	{ "incidents", "[--json]", "list keys caught signing two histories (evidence kept under refs/evidence/)",
+	  vl_cmd_incidents },
+	{ "fetch", "SOURCE [--no-merge]",
+	  "bring config and the scope branches we may read from another node's repo.git (a path): verified "
+	  "in a quarantine, then merged", vl_cmd_fetch },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

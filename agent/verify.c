@@ -28,6 +28,8 @@ typedef struct {
 	size_t trailers_seen;
 	chain_link *links;
 	size_t nlinks, caplinks;
+	const git_oid *known;   /* received data: the history we already hold */
+	int64_t max_time;       /* received data: latest acceptable time (s), 0 = none */
 } vctx;
 
 static int fail(vctx *c, const char *fmt, ...) VL_PRINTF(2, 3);
@@ -161,6 +163,13 @@ static int check_record(vctx *c, const char *ledger, const char *bucket, const g
 	if (vl_record_verify(r, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob), NULL) < 0) {
 		rc = fail(c, "%s", vl_error_last());
 		goto out;
+	}
+	if (c->max_time) {
+		vl_hlc rc_clock;
+		if (vl_hlc_parse(&rc_clock, r->clock) == 0 && rc_clock.ms / 1000 > (uint64_t)c->max_time) {
+			rc = fail(c, "'%s' has a clock more than 24 hours ahead of this node's clock", line);
+			goto out;
+		}
 	}
 	author = vl_node_roster_find(c->n, r->author);
 	if (!author) {
@@ -312,6 +321,42 @@ static int check_chain(vctx *c, git_commit *commit)
 		rc = fail(c, "Vledger-Seq %llu without Vledger-Prev", seq);
 		goto out;
 	}
+	/* Received data: does the history we hold have another commit of this
+	 * key at this seq? Then the key signed two histories: equivocation. */
+	if (c->known) {
+		uint64_t hs = 0;
+		git_oid at;
+		vl_buf pv = VL_BUF_INIT;
+		if ((rc = vl_repo_key_chain(&hs, &at, c->n->repo, c->known, c->signer->fp)) < 0)
+			goto out;
+		while (hs > seq) {
+			git_commit *kc = NULL;
+			vl_buf_clear(&pv);
+			if (git_commit_lookup(&kc, c->n->repo, &at) < 0 ||
+					vl_message_trailer(&pv, git_commit_message(kc), "Vledger-Prev") < 0 ||
+					git_oid_fromstr(&at, pv.ptr) < 0) {
+				git_commit_free(kc);
+				hs = 0;
+				break;
+			}
+			git_commit_free(kc);
+			hs--;
+		}
+		vl_buf_free(&pv);
+		if (hs == seq && !git_oid_equal(&at, git_commit_id(commit))) {
+			git_oid *ne = realloc(c->res->evidence, (c->res->nevidence + 2) * sizeof(*ne));
+			if (!ne) {
+				rc = vl_error_set(VL_ENOMEM, "out of memory");
+				goto out;
+			}
+			c->res->evidence = ne;
+			git_oid_cpy(&ne[c->res->nevidence++], &at);
+			git_oid_cpy(&ne[c->res->nevidence++], git_commit_id(commit));
+			rc = fail(c, "key %s signed this commit and our %.12s with the same Vledger-Seq %llu: "
+					"equivocation (both kept as evidence)", c->signer->fp, git_oid_tostr_s(&at), seq);
+			goto out;
+		}
+	}
 	/* Two commits of one key with one seq on one branch: a fork. */
 	for (i = 0; i < c->nlinks; i++) {
 		if (!strcmp(c->links[i].fp, c->signer->fp) && c->links[i].seq == seq &&
@@ -430,6 +475,10 @@ static int verify_commit(vctx *c, git_commit *commit)
 		rc = fail(c, "signed by %s but author/committer name another key", fp);
 		goto out;
 	}
+	if (c->max_time && git_commit_committer(commit)->when.time > c->max_time) {
+		rc = fail(c, "commit is dated more than 24 hours ahead of this node's clock");
+		goto out;
+	}
 	c->signer = vl_node_roster_find(c->n, fp);
 	if (!c->signer) {
 		rc = fail(c, "signed by %s, which is not on the roster", fp);
@@ -485,7 +534,8 @@ out:
 	return rc;
 }
 
-static int verify_branch(vl_node *n, vl_verify_result *res, const char *refname, const git_oid *head)
+static int verify_branch(vl_node *n, vl_verify_result *res, const char *refname, const git_oid *head,
+		const git_oid *known, int64_t max_time)
 {
 	vctx c;
 	git_revwalk *walk = NULL;
@@ -499,6 +549,8 @@ static int verify_branch(vl_node *n, vl_verify_result *res, const char *refname,
 	c.branch = !strncmp(refname, "refs/heads/", 11) ? refname + 11 : refname;
 	c.scope = !strncmp(refname, VL_REF_SCOPE_PREFIX, strlen(VL_REF_SCOPE_PREFIX))
 			? refname + strlen(VL_REF_SCOPE_PREFIX) : NULL;
+	c.known = known;
+	c.max_time = max_time;
 	res->branches++;
 	if (c.scope && vl_division_level(c.scope) == VL_DIV_INVALID) {
 		rc = fail(&c, "branch name is not scope/<12-digit code>");
@@ -507,7 +559,7 @@ static int verify_branch(vl_node *n, vl_verify_result *res, const char *refname,
 	/* Oldest first, so that chains are seen in order. */
 	if ((rc = git_revwalk_new(&walk, n->repo)) < 0 ||
 			(rc = git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL | GIT_SORT_REVERSE)) < 0 ||
-			(rc = git_revwalk_push(walk, head)) < 0) {
+			(rc = git_revwalk_push(walk, head)) < 0 || (known && (rc = git_revwalk_hide(walk, known)) < 0)) {
 		rc = vl_error_git(rc, "cannot walk history");
 		goto out;
 	}
@@ -543,7 +595,7 @@ int vl_verify_all(vl_node *n, vl_verify_result *res)
 	if ((rc = vl_node_load_config(n)) < 0)
 		return rc;
 	if ((rc = vl_repo_head(&head, n->repo, VL_REF_CONFIG)) < 0 ||
-			(rc = verify_branch(n, res, VL_REF_CONFIG, &head)) < 0)
+			(rc = verify_branch(n, res, VL_REF_CONFIG, &head, NULL, 0)) < 0)
 		return rc;
 	if ((rc = git_reference_iterator_glob_new(&it, n->repo, VL_REF_SCOPE_PREFIX "*")) < 0)
 		return vl_error_git(rc, "cannot list branches");
@@ -554,7 +606,7 @@ int vl_verify_all(vl_node *n, vl_verify_result *res)
 			if ((rc = vl_buf_printf(&res->report, "%s: symbolic refs are not allowed\n",
 					git_reference_name(ref))) < 0)
 				goto out;
-		} else if ((rc = verify_branch(n, res, git_reference_name(ref), t)) < 0) {
+		} else if ((rc = verify_branch(n, res, git_reference_name(ref), t, NULL, 0)) < 0) {
 			goto out;
 		}
 		git_reference_free(ref);
@@ -572,4 +624,15 @@ out:
 void vl_verify_result_free(vl_verify_result *res)
 {
 	vl_buf_free(&res->report);
+	free(res->evidence);
+	res->evidence = NULL;
+	res->nevidence = 0;
+}
+
+int vl_verify_received(vl_node *n, const char *refname, const git_oid *head, const git_oid *known,
+		vl_verify_result *res)
+{
+	int64_t now = (int64_t)(vl_hlc_wall_ms() / 1000);
+
+	return verify_branch(n, res, refname, head, known, now + 24 * 3600);
 }

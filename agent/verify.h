@@ -28,6 +28,9 @@ typedef struct {
 	size_t records;
 	size_t failures;
 	vl_buf report;   /* one line per failure: "<branch> <commit>: <what>" */
+	git_oid *evidence;  /* received data: pairs (ours, theirs) of commits one key
+	                     * signed at the same Vledger-Seq */
+	size_t nevidence;   /* 2 per pair */
 	FILE *progress;  /* where to print progress, or NULL */
 } vl_verify_result;
 
@@ -35,5 +38,18 @@ typedef struct {
  * there are failures; <0 only when verification itself could not run). */
 int vl_verify_all(vl_node *n, vl_verify_result *res) VL_MUST_CHECK;
 void vl_verify_result_free(vl_verify_result *res);
+
+/*
+ * Verify received history: the commits of `head` that `known` (our head, or
+ * NULL) does not reach, on refname, with the checks above plus: commit
+ * times and record clocks more than 24 h ahead of this node's wall clock
+ * are refused, and a key that signed one of these commits and a different
+ * commit with the same Vledger-Seq in `known`'s history is equivocating
+ * (the pair goes to res->evidence). Run it on a repository that sees both
+ * the received objects and ours (a quarantine with our objects as an
+ * alternate). Failures are counted in res.
+ */
+int vl_verify_received(vl_node *n, const char *refname, const git_oid *head, const git_oid *known,
+		vl_verify_result *res) VL_MUST_CHECK;
 
 #endif
