@@ -302,6 +302,10 @@ int vl_cmd_fetch(const vl_command *cmd, const vl_cli *cli, int argc, char **argv
 		printf("config is up to date (%.12s)\n", git_oid_tostr_s(&ours));
 		goto scopes;
 	}
+	if (have_ours && git_graph_descendant_of(n->repo, &ours, &theirs) == 1) {
+		printf("config is up to date (%.12s; the source's is older)\n", git_oid_tostr_s(&ours));
+		goto scopes;
+	}
 	if (have_ours && git_graph_descendant_of(src, &theirs, &ours) != 1) {
 		rc = vl_error_set(VL_ECONFLICT, "the config of '%s' does not extend ours (ours %.12s is not in "
 				"its history); nothing fetched", path, git_oid_tostr_s(&ours));
