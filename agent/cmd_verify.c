@@ -10,7 +10,11 @@
 int vl_cmd_verify(const vl_command *cmd, const vl_cli *cli, int argc, char **argv)
 {
 	int quiet = 0, rc;
-	const vl_opt opts[] = { { "--quiet", 0, NULL, &quiet, NULL }, { NULL, 0, NULL, NULL, NULL } };
+	const char *scope = NULL, *since = NULL;
+	const vl_opt opts[] = {
+		{ "--quiet", 0, NULL, &quiet, NULL }, { "--scope", 1, &scope, NULL, NULL },
+		{ "--since", 1, &since, NULL, NULL }, { NULL, 0, NULL, NULL, NULL }
+	};
 	const char **pos = NULL;
 	size_t npos;
 	vl_node *n = NULL;
@@ -25,7 +29,7 @@ int vl_cmd_verify(const vl_command *cmd, const vl_cli *cli, int argc, char **arg
 	if (vl_cli_node(&n, cli, 0, NULL) < 0)
 		return VL_EXIT_ERROR;
 	res.progress = !quiet && isatty(STDERR_FILENO) ? stderr : NULL;
-	if ((rc = vl_verify_all(n, &res)) < 0) {
+	if ((rc = vl_verify_some(n, scope, since, &res)) < 0) {
 		vl_verify_result_free(&res);
 		vl_node_close(n);
 		return vl_cli_fail(rc);

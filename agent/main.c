@@ -34,7 +34,7 @@ static const vl_command commands[] = {
 	{ "list", "SCHEMA [--scope CODE12] [--where FIELD=VALUE...] [--deleted] [--json] [--reveal]",
 	  "list the records of a ledger", vl_cmd_list },
 	{ "log", "[--scope CODE12] [--record ID] [--json]", "show the history of a branch", vl_cmd_log },
-	{ "verify", "[--quiet]",
+	{ "verify", "[--scope CODE12] [--since REV] [--quiet]",
 	  "verify every commit and record on every branch; exit 4 on any failure", vl_cmd_verify },
 	{ "merge", "REF [--scope CODE12]",
 	  "merge another head of a scope branch into ours (deterministic; exit 3 if fields are left for a person)",

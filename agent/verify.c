@@ -629,6 +629,34 @@ void vl_verify_result_free(vl_verify_result *res)
 	res->nevidence = 0;
 }
 
+int vl_verify_some(vl_node *n, const char *scope, const char *since, vl_verify_result *res)
+{
+	git_object *obj = NULL;
+	git_oid head, known;
+	char ref[64];
+	int rc;
+
+	if (!scope && !since)
+		return vl_verify_all(n, res);
+	if ((rc = vl_node_load_config(n)) < 0)
+		return rc;
+	if (since) {
+		if ((rc = git_revparse_single(&obj, n->repo, since)) < 0)
+			return vl_error_set(VL_ENOTFOUND, "'%s' names no commit here", since);
+		rc = git_object_peel((git_object **)&obj, obj, GIT_OBJECT_COMMIT);
+		git_oid_cpy(&known, git_object_id(obj));
+		git_object_free(obj);
+	}
+	if (!scope) {
+		/* --since without --scope: the node's own branch. */
+		scope = n->scope;
+	}
+	snprintf(ref, sizeof(ref), "%s%s", VL_REF_SCOPE_PREFIX, scope);
+	if ((rc = vl_repo_head(&head, n->repo, ref)) < 0)
+		return rc;
+	return verify_branch(n, res, ref, &head, since ? &known : NULL, 0);
+}
+
 int vl_verify_received(vl_node *n, const char *refname, const git_oid *head, const git_oid *known,
 		vl_verify_result *res)
 {

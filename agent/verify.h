@@ -40,6 +40,14 @@ int vl_verify_all(vl_node *n, vl_verify_result *res) VL_MUST_CHECK;
 void vl_verify_result_free(vl_verify_result *res);
 
 /*
+ * Verify one scope branch (scope, or the node's own when NULL) — only the
+ * commits after `since` (a revision; NULL = all) when given. Seq chains and
+ * forks are checked against the history before `since` as for received
+ * data; everything else as vl_verify_all. Both NULL = vl_verify_all.
+ */
+int vl_verify_some(vl_node *n, const char *scope, const char *since, vl_verify_result *res) VL_MUST_CHECK;
+
+/*
  * Verify received history: the commits of `head` that `known` (our head, or
  * NULL) does not reach, on refname, with the checks above plus: commit
  * times and record clocks more than 24 h ahead of this node's wall clock
