@@ -431,15 +431,62 @@ static int cell_text(vl_buf *out, const vl_field *f, const vl_value *v)
 	return vl_json_emit(out, v, 0);
 }
 
-/* The record as JSON: metadata plus (masked unless reveal) data. */
+/* A copy of a record's conflicts with every candidate value masked as the
+ * data is: pii fields masked, `_deleted` candidates (whole data maps)
+ * masked field by field. Caller frees. */
+static int mask_conflicts(vl_value **out, const vl_schema *s, const vl_value *conflicts)
+{
+	vl_value *c = vl_value_clone(conflicts);
+	size_t i, j;
+	int rc = 0;
+
+	*out = NULL;
+	if (!c)
+		return vl_error_set(VL_ENOMEM, "out of memory");
+	for (i = 0; i < c->n && rc == 0; i++) {
+		vl_value *cands = c->items[i];
+		const vl_field *f = vl_schema_field(s, c->keys[i]);
+		int whole = !strcmp(c->keys[i], "_deleted");
+		for (j = 0; cands->kind == VL_V_LIST && j < cands->n && rc == 0; j++) {
+			vl_value *v = vl_value_map_get(cands->items[j], "value"), *probe = NULL, *masked = NULL;
+			if (!v || v->kind == VL_V_NULL || (!whole && (!f || !f->pii)))
+				continue;
+			if (whole) {
+				rc = vl_schema_mask(&masked, s, v);
+			} else if (!(probe = vl_value_new(VL_V_MAP)) ||
+					(rc = vl_value_map_set(probe, c->keys[i], vl_value_clone(v))) < 0 ||
+					(rc = vl_schema_mask(&masked, s, probe)) < 0) {
+				rc = rc ? rc : vl_error_set(VL_ENOMEM, "out of memory");
+			}
+			if (rc == 0) {
+				vl_value *m = whole ? masked : vl_value_clone(vl_value_map_get(masked, c->keys[i]));
+				if (!whole)
+					vl_value_free(masked);
+				rc = vl_value_map_set(cands->items[j], "value", m);
+			} else {
+				vl_value_free(masked);
+			}
+			vl_value_free(probe);
+		}
+	}
+	if (rc < 0) {
+		vl_value_free(c);
+		return rc;
+	}
+	*out = c;
+	return 0;
+}
+
+/* The record as JSON: metadata plus data (shown: masked unless --reveal),
+ * conflicts masked the same way unless reveal. */
 static int record_json(vl_buf *out, const vl_record *r, const vl_schema *s, const vl_value *shown,
-		const vl_node *n)
+		const vl_node *n, int reveal)
 {
 	const vl_roster_entry *who = vl_node_roster_find(n, r->author);
+	vl_value *conf = NULL;
 	size_t i;
 	int rc;
 
-	(void)s;
 	if ((rc = vl_buf_puts(out, "{\"schema\":")) < 0 || (rc = vl_json_str(out, r->schema, strlen(r->schema))) < 0 ||
 			(rc = vl_buf_printf(out, ",\"id\":\"%s\",\"scope\":\"%s\",\"clock\":\"%s\",\"author\":", r->id,
 					r->scope, r->clock)) < 0 ||
@@ -454,9 +501,16 @@ static int record_json(vl_buf *out, const vl_record *r, const vl_schema *s, cons
 	if ((rc = vl_buf_printf(out, "],\"deleted\":%s,\"data\":", r->deleted ? "true" : "false")) < 0 ||
 			(rc = vl_json_emit(out, shown, 0)) < 0)
 		return rc;
-	if (r->conflicts && ((rc = vl_buf_puts(out, ",\"conflicts\":")) < 0 ||
-			(rc = vl_json_emit(out, r->conflicts, 0)) < 0))
-		return rc;
+	if (r->conflicts) {
+		if (!reveal && (rc = mask_conflicts(&conf, s, r->conflicts)) < 0)
+			return rc;
+		rc = vl_buf_puts(out, ",\"conflicts\":");
+		if (rc == 0)
+			rc = vl_json_emit(out, conf ? conf : r->conflicts, 0);
+		vl_value_free(conf);
+		if (rc < 0)
+			return rc;
+	}
 	return vl_buf_putc(out, '}');
 }
 
@@ -494,7 +548,7 @@ int vl_cmd_show(const vl_command *cmd, const vl_cli *cli, int argc, char **argv)
 		goto fail;
 	}
 	if (json) {
-		if ((rc = record_json(&out, f.rec, f.schema, shown, n)) < 0)
+		if ((rc = record_json(&out, f.rec, f.schema, shown, n, reveal)) < 0)
 			goto fail;
 		printf("%s\n", out.ptr);
 	} else {
@@ -629,7 +683,7 @@ static int list_one(const char *path, const git_oid *blob, const char *raw, size
 	}
 	if (c->json) {
 		if ((rc = vl_buf_puts(&c->out, c->count ? ",\n" : "")) < 0 ||
-				(rc = record_json(&c->out, r, c->s, shown, c->n)) < 0)
+				(rc = record_json(&c->out, r, c->s, shown, c->n, c->reveal)) < 0)
 			goto out;
 	} else {
 		printf("%s", r->id);
