@@ -328,30 +328,6 @@ out:
 	return exit_code;
 }
 
-/* A new signed version of f's record with prev = f's blob. */
-static int new_version(vl_record **out, const vl_found *f)
-{
-	vl_record *r = NULL;
-	int rc;
-
-	*out = NULL;
-	if ((rc = vl_record_new(&r, f->rec->schema, f->rec->id, f->rec->scope)) < 0)
-		return rc;
-	vl_value_free(r->data);
-	r->data = vl_value_clone(f->rec->data);
-	r->conflicts = f->rec->conflicts ? vl_value_clone(f->rec->conflicts) : NULL;
-	r->deleted = f->rec->deleted;
-	r->prev = calloc(1, sizeof(*r->prev));
-	if (!r->data || !r->prev || (f->rec->conflicts && !r->conflicts)) {
-		vl_record_free(r);
-		return vl_error_set(VL_ENOMEM, "out of memory");
-	}
-	git_oid_tostr(r->prev[0], VL_OID_HEX + 1, &f->blob);
-	r->nprev = 1;
-	*out = r;
-	return 0;
-}
-
 int vl_cmd_resolve(const vl_command *cmd, const vl_cli *cli, int argc, char **argv)
 {
 	const char *take = NULL, *value = NULL, *passfile = NULL;
@@ -387,7 +363,7 @@ int vl_cmd_resolve(const vl_command *cmd, const vl_cli *cli, int argc, char **ar
 				f.rec->id, pos[1]);
 		goto fail;
 	}
-	if ((rc = new_version(&r, &f)) < 0)
+	if ((rc = vl_ledger_next_version(&r, &f)) < 0)
 		goto fail;
 	if (take) {
 		char *end;

@@ -249,28 +249,6 @@ out:
 	return exit_code;
 }
 
-/* A new version of f's record (same id, schema, scope) with prev = f's blob. */
-static int next_version(vl_record **out, const vl_found *f)
-{
-	vl_record *r = NULL;
-	int rc;
-
-	*out = NULL;
-	if ((rc = vl_record_new(&r, f->rec->schema, f->rec->id, f->rec->scope)) < 0)
-		return rc;
-	r->prev = calloc(1, sizeof(*r->prev));
-	vl_value_free(r->data);
-	r->data = vl_value_clone(f->rec->data);
-	if (!r->prev || !r->data) {
-		vl_record_free(r);
-		return vl_error_set(VL_ENOMEM, "out of memory");
-	}
-	git_oid_tostr(r->prev[0], VL_OID_HEX + 1, &f->blob);
-	r->nprev = 1;
-	*out = r;
-	return 0;
-}
-
 int vl_cmd_edit(const vl_command *cmd, const vl_cli *cli, int argc, char **argv)
 {
 	const char *passfile = NULL;
@@ -306,16 +284,33 @@ int vl_cmd_edit(const vl_command *cmd, const vl_cli *cli, int argc, char **argv)
 		rc = vl_error_set(VL_EINVALID, "record %s is deleted; a tombstone is not edited", f.rec->id);
 		goto fail;
 	}
-	if ((rc = next_version(&r, &f)) < 0 || (rc = apply_sets(f.schema, r->data, &sets)) < 0)
+	if ((rc = vl_ledger_next_version(&r, &f)) < 0 || (rc = apply_sets(f.schema, r->data, &sets)) < 0)
 		goto fail;
+	/* Setting a field a merge left for a person settles it with that value. */
+	for (i = 0; r->conflicts && i < sets.n; i++) {
+		const char *eq = strchr(sets.items[i], '=');
+		char field[128];
+		if (!eq || (size_t)(eq - sets.items[i]) >= sizeof(field))
+			continue;
+		memcpy(field, sets.items[i], (size_t)(eq - sets.items[i]));
+		field[eq - sets.items[i]] = '\0';
+		(void)vl_value_map_del(r->conflicts, field);
+	}
 	for (i = 0; i < unsets.n; i++) {
 		if (!vl_schema_field(f.schema, unsets.items[i])) {
 			rc = vl_error_set(VL_ENOTFOUND, "ledger '%s' has no field '%s'", f.schema->name, unsets.items[i]);
 			goto fail;
 		}
 		(void)vl_value_map_del(r->data, unsets.items[i]);
+		if (r->conflicts)
+			(void)vl_value_map_del(r->conflicts, unsets.items[i]);
 	}
-	if (vl_value_equal(r->data, f.rec->data)) {
+	if (r->conflicts && r->conflicts->n == 0) {
+		vl_value_free(r->conflicts);
+		r->conflicts = NULL;
+	}
+	if (vl_value_equal(r->data, f.rec->data) && !r->conflicts == !f.rec->conflicts &&
+			(!r->conflicts || vl_value_equal(r->conflicts, f.rec->conflicts))) {
 		printf("%s unchanged\n", f.rec->id);
 		exit_code = VL_EXIT_OK;
 		goto out;
@@ -374,12 +369,16 @@ int vl_cmd_rm(const vl_command *cmd, const vl_cli *cli, int argc, char **argv)
 		rc = vl_error_set(VL_EEXISTS, "record %s is already deleted", f.rec->id);
 		goto fail;
 	}
-	if ((rc = next_version(&r, &f)) < 0 || (rc = vl_schema_tombstone_data(&kept, f.schema, f.rec->data)) < 0)
+	if ((rc = vl_ledger_next_version(&r, &f)) < 0 ||
+			(rc = vl_schema_tombstone_data(&kept, f.schema, f.rec->data)) < 0)
 		goto fail;
 	vl_value_free(r->data);
 	r->data = kept;
 	kept = NULL;
 	r->deleted = 1;
+	/* Deleting settles what was open; the candidates stay in history. */
+	vl_value_free(r->conflicts);
+	r->conflicts = NULL;
 	/* The reason goes into the commit message on one line. */
 	if ((rc = vl_buf_puts(&trailer, "Vledger-Reason: ")) < 0)
 		goto fail;

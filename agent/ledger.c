@@ -17,6 +17,29 @@ void vl_found_free(vl_found *f)
 	memset(f, 0, sizeof(*f));
 }
 
+int vl_ledger_next_version(vl_record **out, const vl_found *f)
+{
+	vl_record *r = NULL;
+	int rc;
+
+	*out = NULL;
+	if ((rc = vl_record_new(&r, f->rec->schema, f->rec->id, f->rec->scope)) < 0)
+		return rc;
+	vl_value_free(r->data);
+	r->data = vl_value_clone(f->rec->data);
+	r->conflicts = f->rec->conflicts ? vl_value_clone(f->rec->conflicts) : NULL;
+	r->deleted = f->rec->deleted;
+	r->prev = calloc(1, sizeof(*r->prev));
+	if (!r->data || !r->prev || (f->rec->conflicts && !r->conflicts)) {
+		vl_record_free(r);
+		return vl_error_set(VL_ENOMEM, "out of memory");
+	}
+	git_oid_tostr(r->prev[0], VL_OID_HEX + 1, &f->blob);
+	r->nprev = 1;
+	*out = r;
+	return 0;
+}
+
 void vl_scope_ref(char out[64], const char *scope)
 {
 	snprintf(out, 64, "%s%s", VL_REF_SCOPE_PREFIX, scope);

@@ -22,6 +22,11 @@ typedef struct {
 
 void vl_found_free(vl_found *f);
 
+/* A new version of f's record to edit: same schema, id and scope, a copy of
+ * its data, conflicts and deleted flag, prev = f's blob. Caller frees with
+ * vl_record_free; signing happens in vl_ledger_commit. */
+int vl_ledger_next_version(vl_record **out, const vl_found *f) VL_MUST_CHECK;
+
 /* "refs/heads/scope/<code>" into out[64]. */
 void vl_scope_ref(char out[64], const char *scope);
 

@@ -329,6 +329,10 @@ lacks '"conflicts"'; contains '"phone":"13800000022"'
 same "resolve is one signed commit on the merge" "$(g1 rev-parse $BR^)" "$m"
 expect 3 L1 conflicts
 contains "2 fields left for a person"; lacks "$rA"
+# An edit of another field keeps the open conflict (it used to drop it).
+expect 0 L1 edit $rB --set notes=复核中
+expect 0 L1 show $rB --json
+contains '"conflicts":{"id_number":['; lacks "$ID_B1"
 # --value: a number neither side had.
 expect 0 L1 resolve $rB id_number --value $ID_B3
 expect 0 L1 show $rB --reveal --json
