@@ -4,6 +4,8 @@
  *
  *   vl_bench run --vledger PATH --csv DIVISIONS.csv [--work DIR] [--records N]
  *                [--reps N] [--import-reps N] [--fsync-budget SECS] [--village CODE]
+ *   vl_bench merge --vledger PATH --csv DIVISIONS.csv --git PATH --driver SCRIPT
+ *                [--work DIR] [--records N] [--changed N] [--batch N] [--reps N]
  *   vl_bench gen --csv DIVISIONS.csv --out FILE [--records N] [--village CODE]
  *
  * What is measured and why is in bench/README.md; bench/run.sh is the
@@ -16,6 +18,9 @@
  * "fsync off" rows turn the libgit2 option off and, through a link-time
  * --wrap of fsync() that only this binary has, vledger's own fsyncs; the
  * product code is unchanged and the vledger binary always fsyncs.
+ *
+ * `vl_bench merge` (vledger's merge against stock git with a merge driver)
+ * is in bench_merge.c; it shares the helpers declared in bench.h.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -48,7 +53,7 @@ int __wrap_fsync(int fd)
 	return g_nofsync ? 0 : __real_fsync(fd);
 }
 
-static void set_fsync(int on)
+void vlb_set_fsync(int on)
 {
 	g_nofsync = !on;
 	/* Cannot fail for this option; the result is checked all the same. */
@@ -58,7 +63,7 @@ static void set_fsync(int on)
 
 /* ---- small helpers ---- */
 
-static double now_s(void)
+double vlb_now(void)
 {
 	struct timespec ts;
 
@@ -73,7 +78,7 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static double median(double *v, int n)
+double vlb_median(double *v, int n)
 {
 	qsort(v, (size_t)n, sizeof(*v), cmp_double);
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
@@ -97,7 +102,7 @@ static int parse_size(size_t *out, const char *s, size_t max)
  * through. secs gets the wall time from fork to exit. VL_ERROR unless it
  * exits 0.
  */
-static int run_proc(double *secs, vl_buf *out, char *const argv[])
+int vlb_run_proc(double *secs, vl_buf *out, char *const argv[])
 {
 	int pfd[2] = { -1, -1 }, status = 0, rc = 0;
 	char chunk[4096];
@@ -108,7 +113,7 @@ static int run_proc(double *secs, vl_buf *out, char *const argv[])
 	if (pipe(pfd) < 0)
 		return vl_error_set(VL_ERROR, "pipe: %s", strerror(errno));
 	fflush(NULL);
-	t0 = now_s();
+	t0 = vlb_now();
 	pid = fork();
 	if (pid < 0) {
 		close(pfd[0]);
@@ -136,7 +141,7 @@ static int run_proc(double *secs, vl_buf *out, char *const argv[])
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	if (secs)
-		*secs = now_s() - t0;
+		*secs = vlb_now() - t0;
 	if (rc < 0)
 		return rc;
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
@@ -146,11 +151,11 @@ static int run_proc(double *secs, vl_buf *out, char *const argv[])
 	return 0;
 }
 
-static int copy_tree(const char *from, const char *to)
+int vlb_copy_tree(const char *from, const char *to)
 {
 	char *argv[] = { "/bin/cp", "-a", (char *)from, (char *)to, NULL };
 
-	return run_proc(NULL, NULL, argv);
+	return vlb_run_proc(NULL, NULL, argv);
 }
 
 /* ---- results ---- */
@@ -180,26 +185,8 @@ static row *add_row(const char *what, const char *work, double secs, double rate
 	return r;
 }
 
-/* ---- configuration ---- */
-
-typedef struct {
-	const char *vledger;
-	const char *csv;
-	const char *village_code;
-	char work[512];
-	size_t records;
-	size_t reps;          /* cheap measurements */
-	size_t import_reps;   /* `vledger import` as a process (fsync bound) */
-	double fsync_budget;  /* seconds for (b), one commit per record with fsync on */
-	vlb_village village;
-	char county_code[13];
-	char county_name[128];
-	char file[600];       /* the import file */
-	char tmpl[600];       /* the template village home */
-} config;
-
 /* dir + "/" + rel into out[cap]. */
-static int pathf(char *out, size_t cap, const char *dir, const char *rel)
+int vlb_pathf(char *out, size_t cap, const char *dir, const char *rel)
 {
 	if ((size_t)snprintf(out, cap, "%s/%s", dir, rel) >= cap)
 		return vl_error_set(VL_ETOOBIG, "path too long under '%s'", dir);
@@ -208,23 +195,23 @@ static int pathf(char *out, size_t cap, const char *dir, const char *rel)
 
 /* ---- setup: the network of scripts/demo.sh ---- */
 
-static int setup_network(config *c)
+int vlb_setup_network(vlb_config *c)
 {
 	char county[600], netfile[600], cname[200], vdir[600];
 	vl_buf key = VL_BUF_INIT, data = VL_BUF_INIT;
 	char *nl;
-	double t0 = now_s();
+	double t0 = vlb_now();
 	int rc;
 
-	if ((rc = pathf(county, sizeof(county), c->work, "tmpl/county")) < 0 ||
-			(rc = pathf(netfile, sizeof(netfile), c->work, "tmpl/network.yaml")) < 0 ||
-			(rc = pathf(vdir, sizeof(vdir), c->work, "tmpl/village")) < 0 ||
-			(rc = pathf(c->tmpl, sizeof(c->tmpl), c->work, "tmpl/village")) < 0 ||
-			(rc = pathf(c->file, sizeof(c->file), c->work, "village-residents.yaml")) < 0)
+	if ((rc = vlb_pathf(county, sizeof(county), c->work, "tmpl/county")) < 0 ||
+			(rc = vlb_pathf(netfile, sizeof(netfile), c->work, "tmpl/network.yaml")) < 0 ||
+			(rc = vlb_pathf(vdir, sizeof(vdir), c->work, "tmpl/village")) < 0 ||
+			(rc = vlb_pathf(c->tmpl, sizeof(c->tmpl), c->work, "tmpl/village")) < 0 ||
+			(rc = vlb_pathf(c->file, sizeof(c->file), c->work, "village-residents.yaml")) < 0)
 		return rc;
 	{
 		char tmpl[600];
-		if ((rc = pathf(tmpl, sizeof(tmpl), c->work, "tmpl")) < 0)
+		if ((rc = vlb_pathf(tmpl, sizeof(tmpl), c->work, "tmpl")) < 0)
 			return rc;
 		if (mkdir(tmpl, 0700) < 0)
 			return vl_error_set(VL_ERROR, "cannot create '%s': %s", tmpl, strerror(errno));
@@ -237,8 +224,8 @@ static int setup_network(config *c)
 		char *a3[] = { (char *)c->vledger, "-C", vdir, "init", "--name", c->village.name, "--role",
 			"village", "--scope", c->village.code, "--network", netfile, NULL };
 		char *a4[] = { (char *)c->vledger, "-C", vdir, "key", NULL };
-		if ((rc = run_proc(NULL, NULL, a1)) < 0 || (rc = run_proc(NULL, NULL, a2)) < 0 ||
-				(rc = run_proc(NULL, NULL, a3)) < 0 || (rc = run_proc(NULL, &key, a4)) < 0)
+		if ((rc = vlb_run_proc(NULL, NULL, a1)) < 0 || (rc = vlb_run_proc(NULL, NULL, a2)) < 0 ||
+				(rc = vlb_run_proc(NULL, NULL, a3)) < 0 || (rc = vlb_run_proc(NULL, &key, a4)) < 0)
 			goto out;
 	}
 	if (!key.ptr || !(nl = memchr(key.ptr, '\n', key.len))) {
@@ -252,7 +239,7 @@ static int setup_network(config *c)
 		char repo[700];
 		char *a6[] = { (char *)c->vledger, "-C", vdir, "fetch", repo, NULL };
 		snprintf(repo, sizeof(repo), "%s/repo.git", county);
-		if ((rc = run_proc(NULL, NULL, a5)) < 0 || (rc = run_proc(NULL, NULL, a6)) < 0)
+		if ((rc = vlb_run_proc(NULL, NULL, a5)) < 0 || (rc = vlb_run_proc(NULL, NULL, a6)) < 0)
 			goto out;
 	}
 	/* The data: n synthetic residents of this village. */
@@ -260,7 +247,7 @@ static int setup_network(config *c)
 			(rc = vl_buf_write_file(c->file, data.ptr, data.len, 0644)) < 0)
 		goto out;
 	fprintf(stderr, "setup: county %s + village %s (%s) in %.1f s; %zu residents, %zu bytes of YAML\n",
-			c->county_code, c->village.code, c->village.name, now_s() - t0, c->records, data.len);
+			c->county_code, c->village.code, c->village.name, vlb_now() - t0, c->records, data.len);
 out:
 	vl_buf_free(&key);
 	vl_buf_free(&data);
@@ -348,7 +335,7 @@ static void free_records(vl_record **recs, size_t n)
 
 /* ---- 1. ceilings ---- */
 
-static int bench_ceilings(config *c)
+static int bench_ceilings(vlb_config *c)
 {
 	vl_node *n = NULL;
 	vl_record **recs = NULL;
@@ -387,61 +374,61 @@ static int bench_ceilings(config *c)
 	}
 	for (rep = 0; rep < c->reps; rep++) {
 		/* libsodium alone: the ceilings. */
-		t0 = now_s();
+		t0 = vlb_now();
 		for (i = 0; i < nrec; i++)
 			crypto_sign_detached(sigs[i], NULL, (const unsigned char *)msgs[i].ptr, msgs[i].len, n->key.sk);
-		t[0][rep] = now_s() - t0;
-		t0 = now_s();
+		t[0][rep] = vlb_now() - t0;
+		t0 = vlb_now();
 		for (i = 0; i < nrec; i++)
 			if (crypto_sign_verify_detached(sigs[i], (const unsigned char *)msgs[i].ptr, msgs[i].len,
 					n->key.pk) != 0) {
 				rc = vl_error_set(VL_EBADSIG, "libsodium rejected its own signature");
 				goto out;
 			}
-		t[1][rep] = now_s() - t0;
+		t[1][rep] = vlb_now() - t0;
 		/* The SSHSIG layer on top: SHA-512 of the message, the signed-data
 		 * blob, ed25519, the wire encoding (and the canonical re-encode and
 		 * compare on verify). */
-		t0 = now_s();
+		t0 = vlb_now();
 		for (i = 0; i < nrec; i++) {
 			vl_buf_clear(&blobs[i]);
 			if ((rc = vl_sshsig_sign(&blobs[i], &n->key, VL_NS_RECORD, msgs[i].ptr, msgs[i].len)) < 0)
 				goto out;
 		}
-		t[2][rep] = now_s() - t0;
-		t0 = now_s();
+		t[2][rep] = vlb_now() - t0;
+		t0 = vlb_now();
 		for (i = 0; i < nrec; i++)
 			if ((rc = vl_sshsig_verify(blobs[i].ptr, blobs[i].len, VL_NS_RECORD, msgs[i].ptr,
 					msgs[i].len, NULL)) < 0)
 				goto out;
-		t[3][rep] = now_s() - t0;
+		t[3][rep] = vlb_now() - t0;
 		/* Whole records: canonical emit + SSHSIG + base64 sig line. */
-		t0 = now_s();
+		t0 = vlb_now();
 		for (i = 0; i < nrec; i++) {
 			vl_buf_clear(&files[i]);
 			if ((rc = vl_record_sign(recs[i], &n->key, &files[i])) < 0)
 				goto out;
 		}
-		t[4][rep] = now_s() - t0;
+		t[4][rep] = vlb_now() - t0;
 	}
 	for (i = 0; i < nrec; i++)
 		fsum += files[i].len;
 	snprintf(work, sizeof(work), "%zu msgs, mean %zu B", nrec, msum / nrec);
 	add_row("ed25519 sign, libsodium `crypto_sign_detached` (**sign ceiling**)", work,
-			median(t[0], (int)c->reps), (double)nrec / median(t[0], (int)c->reps), "sig/s");
+			vlb_median(t[0], (int)c->reps), (double)nrec / vlb_median(t[0], (int)c->reps), "sig/s");
 	add_row("ed25519 verify, libsodium `crypto_sign_verify_detached` (**verify ceiling**)", work,
-			median(t[1], (int)c->reps), (double)nrec / median(t[1], (int)c->reps), "sig/s");
-	add_row("SSHSIG sign, `vl_sshsig_sign` (ns vledger-record)", work, median(t[2], (int)c->reps),
-			(double)nrec / median(t[2], (int)c->reps), "sig/s");
-	add_row("SSHSIG verify, `vl_sshsig_verify`", work, median(t[3], (int)c->reps),
-			(double)nrec / median(t[3], (int)c->reps), "sig/s");
+			vlb_median(t[1], (int)c->reps), (double)nrec / vlb_median(t[1], (int)c->reps), "sig/s");
+	add_row("SSHSIG sign, `vl_sshsig_sign` (ns vledger-record)", work, vlb_median(t[2], (int)c->reps),
+			(double)nrec / vlb_median(t[2], (int)c->reps), "sig/s");
+	add_row("SSHSIG verify, `vl_sshsig_verify`", work, vlb_median(t[3], (int)c->reps),
+			(double)nrec / vlb_median(t[3], (int)c->reps), "sig/s");
 	snprintf(work, sizeof(work), "%zu records, mean %zu B", nrec, fsum / nrec);
-	add_row("record sign, `vl_record_sign` (emit + SSHSIG + emit)", work, median(t[4], (int)c->reps),
-			(double)nrec / median(t[4], (int)c->reps), "rec/s");
+	add_row("record sign, `vl_record_sign` (emit + SSHSIG + emit)", work, vlb_median(t[4], (int)c->reps),
+			(double)nrec / vlb_median(t[4], (int)c->reps), "rec/s");
 	/* Per-record verify work without git: parse, signature, schema. */
 	for (rep = 0; rep < c->reps; rep++) {
 		vl_buf diag = VL_BUF_INIT;
-		t0 = now_s();
+		t0 = vlb_now();
 		for (i = 0; i < nrec; i++) {
 			vl_record *r = NULL;
 			if ((rc = vl_record_parse(&r, files[i].ptr, files[i].len, "bench")) < 0 ||
@@ -453,11 +440,11 @@ static int bench_ceilings(config *c)
 			}
 			vl_record_free(r);
 		}
-		t[0][rep] = now_s() - t0;
+		t[0][rep] = vlb_now() - t0;
 		vl_buf_free(&diag);
 	}
 	add_row("record parse + `vl_record_verify` + schema validate (no git)", work,
-			median(t[0], (int)c->reps), (double)nrec / median(t[0], (int)c->reps), "rec/s");
+			vlb_median(t[0], (int)c->reps), (double)nrec / vlb_median(t[0], (int)c->reps), "rec/s");
 	/* The clock: every record's tick is persisted (write, fsync, rename,
 	 * fsync of the directory) before it is used. */
 	{
@@ -465,30 +452,30 @@ static int bench_ceilings(config *c)
 		unsigned long before = g_fsyncs;
 		char clk[VL_HLC_TEXT_LEN + 1];
 		for (rep = 0; rep < c->reps; rep++) {
-			t0 = now_s();
+			t0 = vlb_now();
 			for (k = 0; k < nt; k++)
 				if ((rc = vl_node_tick(n, clk)) < 0)
 					goto out;
-			t[0][rep] = now_s() - t0;
+			t[0][rep] = vlb_now() - t0;
 		}
 		snprintf(work, sizeof(work), "%zu ticks, %lu fsyncs each", nt,
 				(g_fsyncs - before) / (nt * c->reps));
-		add_row("clock tick persisted, `vl_node_tick` (fsync on)", work, median(t[0], (int)c->reps),
-				(double)nt / median(t[0], (int)c->reps), "tick/s");
-		set_fsync(0);
+		add_row("clock tick persisted, `vl_node_tick` (fsync on)", work, vlb_median(t[0], (int)c->reps),
+				(double)nt / vlb_median(t[0], (int)c->reps), "tick/s");
+		vlb_set_fsync(0);
 		for (rep = 0; rep < c->reps; rep++) {
-			t0 = now_s();
+			t0 = vlb_now();
 			for (k = 0; k < nt; k++)
 				if ((rc = vl_node_tick(n, clk)) < 0)
 					break;
-			t[0][rep] = now_s() - t0;
+			t[0][rep] = vlb_now() - t0;
 		}
-		set_fsync(1);
+		vlb_set_fsync(1);
 		if (rc < 0)
 			goto out;
 		snprintf(work, sizeof(work), "%zu ticks", nt);
-		add_row("clock tick persisted, `vl_node_tick` (fsync off)", work, median(t[0], (int)c->reps),
-				(double)nt / median(t[0], (int)c->reps), "tick/s");
+		add_row("clock tick persisted, `vl_node_tick` (fsync off)", work, vlb_median(t[0], (int)c->reps),
+				(double)nt / vlb_median(t[0], (int)c->reps), "tick/s");
 	}
 	rc = 0;
 out:
@@ -511,22 +498,13 @@ out:
 
 /* ---- 2. import ---- */
 
-/* What one in-process import did. */
-typedef struct {
-	double secs;        /* node open, load and check, commits */
-	size_t commits;
-	size_t records;     /* committed (fewer than asked when the budget ran out) */
-	double first_ms;    /* mean ms per commit over the first tenth of commits */
-	double last_ms;     /* ... and over the last tenth */
-} import_stats;
-
 /*
  * Import the first `limit` records of the import file into the village at
  * home, `batch` records per signed commit, in this process: open the node,
  * load and check every record (as `vledger import` does), then commit.
  * Stops after the commit that passes `budget` seconds (0 = no budget).
  */
-static int import_inproc(import_stats *st, const config *c, const char *home, size_t limit,
+int vlb_import_inproc(vlb_import_stats *st, const vlb_config *c, const char *home, size_t limit,
 		size_t batch, int fsync_on, double budget)
 {
 	vl_node *n = NULL;
@@ -539,8 +517,8 @@ static int import_inproc(import_stats *st, const config *c, const char *home, si
 	int rc;
 
 	memset(st, 0, sizeof(*st));
-	set_fsync(fsync_on);
-	t0 = now_s();
+	vlb_set_fsync(fsync_on);
+	t0 = vlb_now();
 	if ((rc = vl_node_open(&n, home, 1, NULL)) < 0 || (rc = vl_node_load_config(n)) < 0)
 		goto out;
 	if (!(s = vl_node_schema(n, "resident"))) {
@@ -554,8 +532,8 @@ static int import_inproc(import_stats *st, const config *c, const char *home, si
 		rc = vl_error_set(VL_ENOMEM, "out of memory");
 		goto out;
 	}
-	tstart = now_s();
-	while (done < nrec && (budget <= 0 || now_s() - t0 < budget)) {
+	tstart = vlb_now();
+	while (done < nrec && (budget <= 0 || vlb_now() - t0 < budget)) {
 		size_t k = nrec - done < batch ? nrec - done : batch;
 		vl_buf_clear(&summary);
 		rc = k == 1 ? vl_buf_printf(&summary, "add %s %s", s->name, recs[done]->id)
@@ -564,10 +542,10 @@ static int import_inproc(import_stats *st, const config *c, const char *home, si
 		if (rc < 0 || (rc = vl_ledger_commit(&commit, n, c->village.code, recs + done, k,
 				summary.ptr, NULL)) < 0)
 			goto out;
-		ends[commits++] = now_s();
+		ends[commits++] = vlb_now();
 		done += k;
 	}
-	st->secs = now_s() - t0;
+	st->secs = vlb_now() - t0;
 	st->commits = commits;
 	st->records = done;
 	/* Per-commit time over the first and the last tenth: does it grow? */
@@ -578,7 +556,7 @@ static int import_inproc(import_stats *st, const config *c, const char *home, si
 	}
 	rc = 0;
 out:
-	set_fsync(1);
+	vlb_set_fsync(1);
 	for (i = 0; recs && i < nrec; i++)
 		vl_record_free(recs[i]);
 	free(recs);
@@ -610,7 +588,7 @@ static int parse_verified(size_t *commits, size_t *records, const char *out)
 }
 
 /* `vledger verify --quiet` on home; counts from its output. */
-static int verify_proc(const config *c, const char *home, const char *label)
+static int verify_proc(const vlb_config *c, const char *home, const char *label)
 {
 	double t[16];
 	size_t rep, commits = 0, records = 0;
@@ -621,7 +599,7 @@ static int verify_proc(const config *c, const char *home, const char *label)
 	for (rep = 0; rep < c->reps && (rep == 0 || t[0] < SLOW_SECS); rep++) {
 		vl_buf out = VL_BUF_INIT;
 		char *argv[] = { (char *)c->vledger, "-C", (char *)home, "verify", "--quiet", NULL };
-		rc = run_proc(&t[rep], &out, argv);
+		rc = vlb_run_proc(&t[rep], &out, argv);
 		if (rc == 0 && parse_verified(&commits, &records, out.ptr) < 0)
 			rc = vl_error_set(VL_EINVALID, "verify said: %s", out.ptr ? out.ptr : "nothing");
 		vl_buf_free(&out);
@@ -631,22 +609,22 @@ static int verify_proc(const config *c, const char *home, const char *label)
 	}
 	snprintf(work, sizeof(work), "%zu records, %zu commits%s", records, commits, rep == 1 ? ", 1 run" : "");
 	snprintf(what, sizeof(what), "`vledger verify`, %s", label);
-	r = add_row(what, work, median(t, (int)rep), (double)records / median(t, (int)rep), "rec/s");
+	r = add_row(what, work, vlb_median(t, (int)rep), (double)records / vlb_median(t, (int)rep), "rec/s");
 	snprintf(r->note, sizeof(r->note), "%.0f commits/s; %.0f signatures/s (records + commits)",
 			(double)commits / r->secs, (double)(records + commits) / r->secs);
 	return 0;
 }
 
-static int bench_run(config *c)
+static int bench_run(vlb_config *c)
 {
 	char home[700], a_home[700], b_home[700], what[200], work[80];
 	double t[16], secs, sign_ceiling, verify_ceiling;
 	size_t rep, i;
-	import_stats st;
+	vlb_import_stats st;
 	row *r;
 	int rc;
 
-	if ((rc = setup_network(c)) < 0 || (rc = bench_ceilings(c)) < 0)
+	if ((rc = vlb_setup_network(c)) < 0 || (rc = bench_ceilings(c)) < 0)
 		return rc;
 	fprintf(stderr, "ceilings done\n");
 
@@ -654,10 +632,10 @@ static int bench_run(config *c)
 	 * config load (roster, schemas). */
 	for (rep = 0; rep < c->reps; rep++) {
 		char *argv[] = { (char *)c->vledger, "-C", c->tmpl, "roster", "list", NULL };
-		if ((rc = run_proc(&t[rep], NULL, argv)) < 0)
+		if ((rc = vlb_run_proc(&t[rep], NULL, argv)) < 0)
 			return rc;
 	}
-	secs = median(t, (int)c->reps);
+	secs = vlb_median(t, (int)c->reps);
 	add_row("process baseline: `vledger roster list` (start, open node, load config)", "1 process",
 			secs, 1 / secs, "proc/s");
 
@@ -665,35 +643,35 @@ static int bench_run(config *c)
 	for (rep = 0; rep < c->import_reps && (rep == 0 || t[0] < SLOW_SECS); rep++) {
 		char *argv[] = { (char *)c->vledger, "-C", home, "import", "resident", "--file", c->file, NULL };
 		snprintf(home, sizeof(home), "%s/import-a%zu", c->work, rep);
-		if ((rc = copy_tree(c->tmpl, home)) < 0 || (rc = run_proc(&t[rep], NULL, argv)) < 0)
+		if ((rc = vlb_copy_tree(c->tmpl, home)) < 0 || (rc = vlb_run_proc(&t[rep], NULL, argv)) < 0)
 			return rc;
 		fprintf(stderr, "import (a) run %zu: %.2f s\n", rep + 1, t[rep]);
 	}
 	snprintf(a_home, sizeof(a_home), "%s/import-a0", c->work);
 	snprintf(work, sizeof(work), "%zu records, %zu commits%s", c->records, (c->records + 499) / 500,
 			rep == 1 ? ", 1 run" : "");
-	secs = median(t, (int)rep);
+	secs = vlb_median(t, (int)rep);
 	add_row("import (a): `vledger import resident --file F` process, 500/commit, **fsync on**", work,
 			secs, (double)c->records / secs, "rec/s");
 
 	/* (a') the same import in this process with fsync off. */
 	for (rep = 0; rep < c->reps; rep++) {
 		snprintf(home, sizeof(home), "%s/import-a-nofsync%zu", c->work, rep);
-		if ((rc = copy_tree(c->tmpl, home)) < 0 ||
-				(rc = import_inproc(&st, c, home, c->records, 500, 0, 0)) < 0)
+		if ((rc = vlb_copy_tree(c->tmpl, home)) < 0 ||
+				(rc = vlb_import_inproc(&st, c, home, c->records, 500, 0, 0)) < 0)
 			return rc;
 		t[rep] = st.secs;
 	}
 	snprintf(work, sizeof(work), "%zu records, %zu commits", st.records, st.commits);
-	secs = median(t, (int)c->reps);
+	secs = vlb_median(t, (int)c->reps);
 	add_row("import (a'): same, in process (`vl_ledger_commit` x500), fsync off", work, secs,
 			(double)st.records / secs, "rec/s");
 
 	/* (b) one signed commit per record, fsync on: what `vledger add` costs
 	 * without process start, for as many records as fit the time budget. */
 	snprintf(home, sizeof(home), "%s/import-b-fsync", c->work);
-	if ((rc = copy_tree(c->tmpl, home)) < 0 ||
-			(rc = import_inproc(&st, c, home, c->records, 1, 1, c->fsync_budget)) < 0)
+	if ((rc = vlb_copy_tree(c->tmpl, home)) < 0 ||
+			(rc = vlb_import_inproc(&st, c, home, c->records, 1, 1, c->fsync_budget)) < 0)
 		return rc;
 	snprintf(work, sizeof(work), "%s%zu records, %zu commits", st.records < c->records ? "first " : "",
 			st.records, st.commits);
@@ -705,8 +683,8 @@ static int bench_run(config *c)
 
 	/* (b') all records, one commit each, fsync off: the history verified below. */
 	snprintf(b_home, sizeof(b_home), "%s/import-b-nofsync", c->work);
-	if ((rc = copy_tree(c->tmpl, b_home)) < 0 ||
-			(rc = import_inproc(&st, c, b_home, c->records, 1, 0, 0)) < 0)
+	if ((rc = vlb_copy_tree(c->tmpl, b_home)) < 0 ||
+			(rc = vlb_import_inproc(&st, c, b_home, c->records, 1, 0, 0)) < 0)
 		return rc;
 	snprintf(work, sizeof(work), "%zu records, %zu commits", st.records, st.commits);
 	r = add_row("import (b'): `vl_ledger_commit` x1 per record, in process, fsync off", work, st.secs,
@@ -752,14 +730,17 @@ static void usage(void)
 {
 	fprintf(stderr, "usage: vl_bench run --vledger PATH --csv DIVISIONS.csv [--work DIR] [--records N]\n"
 			"                    [--reps N] [--import-reps N] [--fsync-budget SECS] [--village CODE]\n"
+			"       vl_bench merge --vledger PATH --csv DIVISIONS.csv --git PATH --driver merge-driver.sh\n"
+			"                    [--work DIR] [--records N] [--changed N] [--batch N] [--reps N]\n"
+			"                    [--village CODE]\n"
 			"       vl_bench gen --csv DIVISIONS.csv --out FILE [--records N] [--village CODE]\n");
 }
 
 int main(int argc, char **argv)
 {
-	config c;
+	vlb_config c;
 	const char *out = NULL, *work = NULL;
-	int i, rc, gen;
+	int i, rc, gen, merge;
 
 	memset(&c, 0, sizeof(c));
 	c.village_code = "500243001001";
@@ -767,11 +748,15 @@ int main(int argc, char **argv)
 	c.reps = 3;
 	c.import_reps = 3;
 	c.fsync_budget = 45;
-	if (argc < 2 || (strcmp(argv[1], "run") != 0 && strcmp(argv[1], "gen") != 0)) {
+	c.changed = 1000;
+	c.batch = 250;
+	if (argc < 2 || (strcmp(argv[1], "run") != 0 && strcmp(argv[1], "gen") != 0 &&
+			strcmp(argv[1], "merge") != 0)) {
 		usage();
 		return 2;
 	}
 	gen = !strcmp(argv[1], "gen");
+	merge = !strcmp(argv[1], "merge");
 	/* Every option takes a value: --name VALUE. */
 	for (i = 2; i < argc; i += 2) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -788,6 +773,14 @@ int main(int argc, char **argv)
 			work = v;
 		else if (!strcmp(a, "--out"))
 			out = v;
+		else if (!strcmp(a, "--git"))
+			c.git = v;
+		else if (!strcmp(a, "--driver"))
+			c.driver = v;
+		else if (!strcmp(a, "--changed"))
+			bad = parse_size(&c.changed, v, 100000) < 0;
+		else if (!strcmp(a, "--batch"))
+			bad = parse_size(&c.batch, v, 100000) < 0;
 		else if (!strcmp(a, "--records"))
 			bad = parse_size(&c.records, v, 100000) < 0;
 		else if (!strcmp(a, "--reps"))
@@ -805,7 +798,7 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (!c.csv || (gen ? !out : !c.vledger)) {
+	if (!c.csv || (gen ? !out : !c.vledger) || (merge && (!c.git || !c.driver))) {
 		usage();
 		return 2;
 	}
@@ -835,7 +828,7 @@ int main(int argc, char **argv)
 	unsetenv("VLEDGER_HOME");
 	unsetenv("VLEDGER_FAKE_TIME_MS");
 	fprintf(stderr, "vl_bench: work directory %s\n", c.work);
-	if ((rc = bench_run(&c)) < 0)
+	if ((rc = merge ? vlb_bench_merge(&c) : bench_run(&c)) < 0)
 		goto fail;
 	return 0;
 fail:

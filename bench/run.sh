@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
-# bench/run.sh - the benchmark of bench/README.md, in one command:
+# bench/run.sh - the benchmarks of bench/README.md, in one command:
 #
-#   bench/run.sh [vl_bench options, e.g. --records 1000 --reps 1]
+#   bench/run.sh [vl_bench run options, e.g. --records 1000 --reps 1]
+#   bench/run.sh merge [vl_bench merge options, e.g. --changed 100 --reps 1]
 #
 # Builds vledger and vl_bench in Release (-O2, no sanitizers) into
 # build-bench/, makes a county + village network in a temporary directory,
-# and prints the machine, a table (Markdown) and the ratios to the libsodium
-# ceilings measured in the same run. About 2-3 minutes on 2 cores; the
-# machine is shared, so compare figures only within one run.
+# and prints the machine and a table (Markdown): import/verify against the
+# libsodium ceilings, or (merge) vledger's merge against stock git with a
+# merge driver, both measured in the same run. About 2 minutes each on 2
+# cores; the machine is shared, so compare figures only within one run.
 # KEEP=1 keeps the work directory; VL_SHARED_DIR points at shared/.
 set -euo pipefail
+mode=run
+if [ "${1:-}" = merge ]; then mode=merge; shift; fi
 root=$(cd "$(dirname "$0")/.." && pwd)
 shared=${VL_SHARED_DIR:-$root/../shared}
 build=$root/build-bench
@@ -28,7 +32,16 @@ echo "machine: $(nproc) cores, $(sed -n 's/^model name[[:space:]]*: //p' /proc/c
 echo "disk:    $(findmnt -no FSTYPE,OPTIONS -T "$work" 2>/dev/null || echo '?') ($work)"
 echo "load:    $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min, before the run)"
 echo "libs:    libgit2 $(pkg-config --modversion libgit2), libsodium $(pkg-config --modversion libsodium), libyaml $(pkg-config --modversion yaml-0.1)"
-echo
-"$build/bench/vl_bench" run --vledger "$build/agent/vledger" \
-	--csv "$shared/data/pengshui_divisions.csv" --work "$work" "$@"
+if [ "$mode" = merge ]; then
+	git=$(command -v git)
+	echo "git:     $("$git" --version | cut -d' ' -f3), driver sh = $(readlink -f /bin/sh), awk = $(readlink -f "$(command -v awk)")"
+	echo
+	"$build/bench/vl_bench" merge --vledger "$build/agent/vledger" \
+		--csv "$shared/data/pengshui_divisions.csv" --git "$git" --driver "$root/bench/merge-driver.sh" \
+		--work "$work" "$@"
+else
+	echo
+	"$build/bench/vl_bench" run --vledger "$build/agent/vledger" \
+		--csv "$shared/data/pengshui_divisions.csv" --work "$work" "$@"
+fi
 echo
