@@ -43,6 +43,9 @@ typedef struct {
 	int have_key;
 	char fp[VL_FP_LEN];
 	git_repository *repo;
+	/* While received data is verified, repo is a quarantine whose new
+	 * objects live in this directory (receive.c); NULL otherwise. */
+	const char *quarantine_objects;
 	vl_hlc clock;
 	/* config branch, loaded by vl_node_load_config */
 	int config_loaded;

@@ -90,6 +90,23 @@ static void quarantine_close(quarantine *q)
 	memset(q, 0, sizeof(*q));
 }
 
+/* git's tree order (bytewise, a tree's name as if it ended in '/'); 0 when
+ * one name is there twice, whatever the modes (git fsck: duplicateEntries,
+ * treeNotSorted). */
+static int tree_order(const git_tree_entry *a, const git_tree_entry *b)
+{
+	const char *na = git_tree_entry_name(a), *nb = git_tree_entry_name(b);
+	size_t la = strlen(na), lb = strlen(nb), l = la < lb ? la : lb;
+	int c = memcmp(na, nb, l);
+	unsigned ca, cb;
+
+	if (c || la == lb)
+		return c;
+	ca = la > l ? (unsigned char)na[l] : git_tree_entry_filemode(a) == GIT_FILEMODE_TREE ? '/' : 0;
+	cb = lb > l ? (unsigned char)nb[l] : git_tree_entry_filemode(b) == GIT_FILEMODE_TREE ? '/' : 0;
+	return (int)ca - (int)cb;
+}
+
 /* Copy one object from src into the quarantine unless it is already seen
  * (ours, or copied), checking its size from the header first. Trees are
  * followed; commits are not (the caller walks them). */
@@ -123,6 +140,13 @@ static int take_object(quarantine *q, git_odb *src, git_repository *srcrepo, con
 		}
 		for (i = 0; i < git_tree_entrycount(tree); i++) {
 			const git_tree_entry *e = git_tree_entry_byindex(tree, i);
+			/* Lookups by name binary-search: a tree out of order, or
+			 * with a name twice, reads differently to different readers. */
+			if (i > 0 && tree_order(git_tree_entry_byindex(tree, i - 1), e) >= 0) {
+				rc = vl_error_set(VL_EINVALID, "received tree %.12s has entries out of order or twice "
+						"('%.60s'); git fsck refuses it", git_oid_tostr_s(id), git_tree_entry_name(e));
+				goto out;
+			}
 			/* Links and submodules are refused by verify; never follow them. */
 			if (git_tree_entry_type(e) != GIT_OBJECT_BLOB && git_tree_entry_type(e) != GIT_OBJECT_TREE)
 				continue;
@@ -276,7 +300,9 @@ static int receive_branch(vl_node *n, git_repository *src, git_odb *srcodb, cons
 	/* Verify inside the quarantine: the node's code reads through n->repo,
 	 * so it is pointed at the quarantine (which sees our objects too). */
 	n->repo = q.repo;
+	n->quarantine_objects = q.dir;
 	rc = vl_verify_received(n, refname, theirs, have_ours ? &ours : NULL, &vr);
+	n->quarantine_objects = NULL;
 	n->repo = home_repo;
 	if (rc < 0)
 		goto refuse;
@@ -363,13 +389,22 @@ static int receive_evidence(vl_node *n, git_repository *src, git_odb *srcodb, vl
 		char fp[VL_FP_LEN];
 		git_reference *mine = NULL;
 		git_odb_object *obj = NULL;
+		git_object_t htype = GIT_OBJECT_INVALID;
+		size_t hsize = 0;
 		memset(&q, 0, sizeof(q));
+		/* Type and size from the header before anything is inflated. */
 		if (t && git_reference_lookup(&mine, n->repo, git_reference_name(ref)) == GIT_ENOTFOUND &&
+				git_odb_read_header(&hsize, &htype, srcodb, t) == 0 && htype == GIT_OBJECT_COMMIT &&
+				hsize < 65536 &&
 				git_odb_read(&obj, srcodb, t) == 0 && git_odb_object_type(obj) == GIT_OBJECT_COMMIT &&
 				git_odb_object_size(obj) < 65536 &&
 				vl_commit_verify(git_odb_object_data(obj), git_odb_object_size(obj), pk) == 0) {
+			const vl_roster_entry *who;
 			vl_fingerprint(fp, pk);
-			if (vl_node_roster_find(n, fp) && quarantine_open(&q, n) == 0) {
+			/* Evidence carries the signer's scope tree: take it only
+			 * when this node may read everything that key may write. */
+			if ((who = vl_node_roster_find(n, fp)) && vl_division_covers(n->scope, who->scope) &&
+					quarantine_open(&q, n) == 0) {
 				git_commit *c = NULL;
 				if (git_commit_lookup(&c, src, t) == 0 &&
 						take_object(&q, srcodb, src, git_commit_tree_id(c), 0) == 0 &&
