@@ -76,6 +76,9 @@ int vl_cmd_init(const vl_command *, const vl_cli *, int, char **);
 int vl_cmd_key(const vl_command *, const vl_cli *, int, char **);
 int vl_cmd_roster_add(const vl_command *, const vl_cli *, int, char **);
 int vl_cmd_roster_list(const vl_command *, const vl_cli *, int, char **);
+int vl_cmd_roster_revoke(const vl_command *, const vl_cli *, int, char **);
+int vl_cmd_roster_approve(const vl_command *, const vl_cli *, int, char **);
+int vl_cmd_key_rotate(const vl_command *, const vl_cli *, int, char **);
 int vl_cmd_export_allowed_signers(const vl_command *, const vl_cli *, int, char **);
 int vl_cmd_export_network(const vl_command *, const vl_cli *, int, char **);
 int vl_cmd_schema_list(const vl_command *, const vl_cli *, int, char **);
@@ -87,8 +90,19 @@ int vl_cmd_rm(const vl_command *, const vl_cli *, int, char **);
 int vl_cmd_show(const vl_command *, const vl_cli *, int, char **);
 int vl_cmd_list(const vl_command *, const vl_cli *, int, char **);
 int vl_cmd_log(const vl_command *, const vl_cli *, int, char **);
+int vl_cmd_history(const vl_command *, const vl_cli *, int, char **);
+int vl_cmd_blame(const vl_command *, const vl_cli *, int, char **);
+int vl_cmd_audit_export(const vl_command *, const vl_cli *, int, char **);
 int vl_cmd_verify(const vl_command *, const vl_cli *, int, char **);
 int vl_cmd_fetch(const vl_command *, const vl_cli *, int, char **);
+int vl_cmd_invite(const vl_command *, const vl_cli *, int, char **);
+int vl_cmd_join(const vl_command *, const vl_cli *, int, char **);
+/* roster approve of a 'kind: join' request (cmd_invite.c): whether FILE is
+ * one, and its approval (returns an exit code). */
+int vl_join_request_is(const char *path);
+int vl_approve_join(const vl_cli *cli, const char *path, const char *passfile);
+/* Write a new <home>/keys/network.key (cmd_invite.c; init --new-network). */
+int vl_netkey_create(const char *home) VL_MUST_CHECK;
 int vl_cmd_incidents(const vl_command *, const vl_cli *, int, char **);
 int vl_cmd_import(const vl_command *, const vl_cli *, int, char **);
 int vl_cmd_merge(const vl_command *, const vl_cli *, int, char **);

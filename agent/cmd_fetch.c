@@ -6,7 +6,8 @@
  * copied: the history from our head to theirs is linear and only adds to
  * ours (a fast-forward); the first config commit is signed by a root key
  * pinned in our network.yaml and names the same network; every later one is
- * signed by an admin on the roster of its parent; only config files change;
+ * signed by an admin on the roster of its parent whose scope covers every
+ * roster entry it adds, changes or revokes (roster.h); only config files change;
  * object sizes are read from headers before anything is inflated. Then the
  * objects are copied and the ref moves by compare-and-swap. Scope branches
  * travel with the receive path of the trust issue (not here yet).
@@ -19,6 +20,7 @@
 #include "cli.h"
 #include "receive.h"
 #include "repo.h"
+#include "roster.h"
 #include "yaml.h"
 
 #define CONFIG_MAX_OBJECT ((size_t)4 << 20)
@@ -61,23 +63,6 @@ static int src_read(vl_value **out, git_repository *src, const git_oid *commit, 
 	return rc;
 }
 
-/* Is pk an admin (not revoked) in `roster`? */
-static int roster_admin(const vl_value *roster, const unsigned char pk[32])
-{
-	const vl_value *keys = vl_value_map_get(roster, "keys");
-	unsigned char k[32];
-	size_t i;
-
-	for (i = 0; keys && keys->kind == VL_V_LIST && i < keys->n; i++) {
-		const vl_value *e = keys->items[i], *key = vl_value_map_get(e, "key"),
-				*role = vl_value_map_get(e, "role");
-		if (key && key->kind == VL_V_STR && vl_pubkey_parse(k, key->s) == 0 && !memcmp(k, pk, 32))
-			return role && role->kind == VL_V_STR && !strcmp(role->s, "admin") &&
-					!vl_value_map_get(e, "revoked_at");
-	}
-	return 0;
-}
-
 static int key_in_list(const vl_value *list, const unsigned char pk[32])
 {
 	unsigned char k[32];
@@ -94,7 +79,7 @@ static int key_in_list(const vl_value *list, const unsigned char pk[32])
 static int check_commit(git_repository *src, git_commit *c, const vl_value *pinned)
 {
 	vl_buf raw = VL_BUF_INIT;
-	vl_value *net = NULL, *roster = NULL;
+	vl_value *net = NULL;
 	git_tree *tree = NULL, *ptree = NULL;
 	git_commit *parent = NULL;
 	git_diff *diff = NULL;
@@ -132,15 +117,15 @@ static int check_commit(git_repository *src, git_commit *c, const vl_value *pinn
 			goto out;
 		}
 	} else {
+		char fp[VL_FP_LEN];
 		if ((rc = git_commit_parent(&parent, c, 0)) < 0) {
 			rc = vl_error_git(rc, "cannot read a config parent");
 			goto out;
 		}
-		if ((rc = src_read(&roster, src, git_commit_id(parent), "roster.yaml")) < 0)
-			goto out;
-		if (!roster_admin(roster, pk)) {
-			rc = vl_error_set(VL_EDENIED, "config commit %s is signed by a key that is not an admin "
-					"on the roster it changes", sid);
+		/* Delegated admins (roster.h): signer and scopes by the parent's roster. */
+		vl_fingerprint(fp, pk);
+		if ((rc = vl_config_check_commit(src, c, fp)) < 0) {
+			vl_error_wrap(rc, "config commit %s refused", sid);
 			goto out;
 		}
 	}
@@ -168,7 +153,6 @@ out:
 	git_tree_free(ptree);
 	git_commit_free(parent);
 	vl_value_free(net);
-	vl_value_free(roster);
 	vl_buf_free(&raw);
 	return rc;
 }

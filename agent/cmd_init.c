@@ -1,4 +1,5 @@
 /* cmd_init.c - init, key, roster add/list, export allowed-signers/network. */
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,8 +10,13 @@
 
 #include "cli.h"
 #include "repo.h"
+#include "roster.h"
 #include "types.h"
 #include "yaml.h"
+
+#ifndef VL_DEFAULT_HOOK_DIR
+#define VL_DEFAULT_HOOK_DIR "hooks"
+#endif
 
 static const char *const roles[] = { "village", "township", "county", "auditor", "admin" };
 
@@ -179,6 +185,49 @@ out:
 	return rc;
 }
 
+/*
+ * Install the shipped merge hooks (the executable files of the hooks
+ * directory whose names a schema may use: [a-z0-9][a-z0-9_-]*) into
+ * <home>/hooks, mode 0755. A node runs only what is installed there; the
+ * schemas pin each hook's sha256, so a changed copy is never run.
+ */
+static int install_hooks(const char *home)
+{
+	const char *dir = getenv("VLEDGER_HOOK_DIR");
+	DIR *d;
+	struct dirent *de;
+	vl_buf src = VL_BUF_INIT, dst = VL_BUF_INIT, data = VL_BUF_INIT;
+	int rc = 0;
+
+	if (!dir || !*dir)
+		dir = VL_DEFAULT_HOOK_DIR;
+	if (!(d = opendir(dir)))
+		return 0; /* no shipped hooks here: hook fields go to a person */
+	while ((de = readdir(d))) {
+		struct stat st;
+		const char *nm = de->d_name;
+		size_t i, ok = nm[0] && ((nm[0] >= 'a' && nm[0] <= 'z') || (nm[0] >= '0' && nm[0] <= '9'));
+		for (i = 1; ok && nm[i]; i++)
+			ok = (nm[i] >= 'a' && nm[i] <= 'z') || (nm[i] >= '0' && nm[i] <= '9') || nm[i] == '_' || nm[i] == '-';
+		vl_buf_clear(&src);
+		if (!ok || (rc = vl_buf_printf(&src, "%s/%s", dir, nm)) < 0)
+			continue;
+		if (lstat(src.ptr, &st) < 0 || !S_ISREG(st.st_mode) || !(st.st_mode & S_IXUSR))
+			continue;
+		vl_buf_clear(&dst);
+		vl_buf_clear(&data);
+		if ((rc = vl_buf_printf(&dst, "%s/hooks/%s", home, nm)) < 0 ||
+				(rc = vl_buf_read_file(&data, src.ptr, (size_t)1 << 20)) < 0 ||
+				(rc = vl_buf_write_file(dst.ptr, data.ptr ? data.ptr : "", data.len, 0755)) < 0)
+			break;
+	}
+	closedir(d);
+	vl_buf_free(&src);
+	vl_buf_free(&dst);
+	vl_buf_free(&data);
+	return rc;
+}
+
 int vl_cmd_init(const vl_command *cmd, const vl_cli *cli, int argc, char **argv)
 {
 	const char *name = NULL, *role = NULL, *scope = NULL, *network = NULL, *passfile = NULL;
@@ -258,7 +307,7 @@ int vl_cmd_init(const vl_command *cmd, const vl_cli *cli, int argc, char **argv)
 				goto fail;
 		}
 	}
-	if ((rc = vl_key_generate(&key)) < 0)
+	if ((rc = install_hooks(home)) < 0 || (rc = vl_key_generate(&key)) < 0)
 		goto fail;
 	if (passfile && (rc = vl_read_passphrase(&pass, passfile)) < 0)
 		goto fail;
@@ -299,7 +348,9 @@ int vl_cmd_init(const vl_command *cmd, const vl_cli *cli, int argc, char **argv)
 			(rc = vl_buf_write_file(p.ptr, conf.ptr, conf.len, 0644)) < 0)
 		goto fail;
 	if (new_network) {
-		if ((rc = vl_node_open(&n, home, 1, passfile)) < 0 || (rc = create_network(n, nid_hex)) < 0)
+		/* keys/network.key: the handshake capability, handed on by invitations. */
+		if ((rc = vl_netkey_create(home)) < 0 || (rc = vl_node_open(&n, home, 1, passfile)) < 0 ||
+				(rc = create_network(n, nid_hex)) < 0)
 			goto fail;
 	}
 	printf("created node '%s' (%s, scope %s) at %s\n", name, role, scope, home);
@@ -421,7 +472,10 @@ int vl_cmd_roster_add(const vl_command *cmd, const vl_cli *cli, int argc, char *
 		rc = vl_error_set(VL_ENOMEM, "out of memory");
 		goto fail;
 	}
-	if ((rc = vl_yaml_emit(&out, roster)) < 0 || (rc = vl_repo_head(&head, n->repo, VL_REF_CONFIG)) < 0)
+	/* The rule verify and fetch apply to this commit (roster.h). */
+	if ((rc = vl_roster_check_change(n->roster, roster, n->fp,
+			vl_value_text(vl_value_map_get(n->network, "county")), 0)) < 0 ||
+			(rc = vl_yaml_emit(&out, roster)) < 0 || (rc = vl_repo_head(&head, n->repo, VL_REF_CONFIG)) < 0)
 		goto fail;
 	{
 		char clock[VL_HLC_TEXT_LEN + 1];
@@ -503,14 +557,23 @@ static int write_output(const char *path, const vl_buf *b)
 	return vl_buf_write_file(path, b->ptr ? b->ptr : "", b->len, 0644);
 }
 
+/*
+ * valid-after comes from valid_from and valid-before from revoked_at (stock
+ * git judges them by the committer date, which the signer writes). With
+ * --revocations FILE, the revoked keys are also written to FILE, one
+ * "ssh-ed25519 AAAA..." line each, for gpg.ssh.revocationFile: git then
+ * refuses every commit of those keys, even those made before revocation.
+ */
 int vl_cmd_export_allowed_signers(const vl_command *cmd, const vl_cli *cli, int argc, char **argv)
 {
-	const char *output = NULL;
-	const vl_opt opts[] = { { "--output", 1, &output, NULL, NULL }, { NULL, 0, NULL, NULL, NULL } };
+	const char *output = NULL, *revocations = NULL;
+	const vl_opt opts[] = { { "--output", 1, &output, NULL, NULL },
+		{ "--revocations", 1, &revocations, NULL, NULL }, { NULL, 0, NULL, NULL, NULL } };
 	const char **pos = NULL;
 	size_t npos, i;
 	vl_node *n = NULL;
-	vl_buf out = VL_BUF_INIT, key = VL_BUF_INIT;
+	vl_buf out = VL_BUF_INIT, key = VL_BUF_INIT, rev = VL_BUF_INIT;
+	char t[16];
 	int rc;
 
 	if ((rc = vl_cli_parse(cmd, argc, argv, opts, &pos, &npos)) != 0)
@@ -533,18 +596,30 @@ int vl_cmd_export_allowed_signers(const vl_command *cmd, const vl_cli *cli, int 
 			goto fail;
 		if (principal_safe(e->name) && (rc = vl_buf_printf(&out, ",%s@%s", e->name, e->scope)) < 0)
 			goto fail;
-		if ((rc = vl_buf_printf(&out, " namespaces=\"git,vledger-record\" %s\n", key.ptr)) < 0)
+		if ((rc = vl_buf_puts(&out, " namespaces=\"git,vledger-record\"")) < 0)
+			goto fail;
+		if (e->valid_from && ((rc = vl_roster_ssh_time(t, e->valid_from)) < 0 ||
+				(rc = vl_buf_printf(&out, ",valid-after=\"%s\"", t)) < 0))
+			goto fail;
+		if (e->revoked_at && ((rc = vl_roster_ssh_time(t, e->revoked_at)) < 0 ||
+				(rc = vl_buf_printf(&out, ",valid-before=\"%s\"", t)) < 0 ||
+				(rc = vl_buf_printf(&rev, "%s\n", key.ptr)) < 0))
+			goto fail;
+		if ((rc = vl_buf_printf(&out, " %s\n", key.ptr)) < 0)
 			goto fail;
 	}
-	if ((rc = write_output(output, &out)) < 0)
+	if ((rc = write_output(output, &out)) < 0 ||
+			(revocations && (rc = vl_buf_write_file(revocations, rev.ptr ? rev.ptr : "", rev.len, 0644)) < 0))
 		goto fail;
 	vl_buf_free(&out);
 	vl_buf_free(&key);
+	vl_buf_free(&rev);
 	vl_node_close(n);
 	return VL_EXIT_OK;
 fail:
 	vl_buf_free(&out);
 	vl_buf_free(&key);
+	vl_buf_free(&rev);
 	vl_node_close(n);
 	return vl_cli_fail(rc);
 }

@@ -6,6 +6,7 @@
 
 #include "ledger.h"
 #include "repo.h"
+#include "roster.h"
 #include "treemerge.h"
 #include "types.h"
 #include "yaml.h"
@@ -484,7 +485,9 @@ static int verify_commit(vctx *c, git_commit *commit)
 		rc = fail(c, "signed by %s, which is not on the roster", fp);
 		goto out;
 	}
-	if (revoked_at_or_before(c->signer, NULL, (long long)git_commit_committer(commit)->when.time)) {
+	/* Config commits are judged by their parent's roster below (the commit
+	 * that revokes a key may be signed by that key at that second). */
+	if (c->scope && revoked_at_or_before(c->signer, NULL, (long long)git_commit_committer(commit)->when.time)) {
 		rc = fail(c, "signed by %s after the key was revoked at %s", fp, c->signer->revoked_at);
 		goto out;
 	}
@@ -494,10 +497,15 @@ static int verify_commit(vctx *c, git_commit *commit)
 					c->signer->role, c->signer->scope, c->scope);
 			goto out;
 		}
-	} else if (git_commit_parentcount(commit) == 0 ? !is_root_key(c->n, pk)
-			: strcmp(c->signer->role, "admin") != 0) {
-		rc = fail(c, "config changed by %s, which is not %s", fp,
-				git_commit_parentcount(commit) == 0 ? "a root key of network.yaml" : "an admin");
+	} else if (git_commit_parentcount(commit) == 0) {
+		if (!is_root_key(c->n, pk)) {
+			rc = fail(c, "config changed by %s, which is not a root key of network.yaml", fp);
+			goto out;
+		}
+	} else if ((rc = vl_config_check_commit(c->n->repo, commit, fp)) < 0) {
+		/* Delegated admins (roster.h): signer and scopes by the parent's roster. */
+		if (rc != VL_ENOMEM)
+			rc = fail(c, "config change refused: %s", vl_error_last());
 		goto out;
 	}
 	if ((rc = check_chain(c, commit)) < 0)

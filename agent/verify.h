@@ -6,7 +6,9 @@
  * fingerprint is the author and committer email; the key's Vledger-Seq /
  * Vledger-Prev chain on that branch is unbroken and never forks; on a scope
  * branch the key may write that scope; the config branch is signed by admins
- * (its first commit by a root key of network.yaml). Every record a commit
+ * (its first commit by a root key of network.yaml; every later one by an
+ * admin of its parent's roster whose scope covers the change, roster.h).
+ * Every record a commit
  * adds or changes sits at <ledger>/<last id char>/<id>.yaml as a regular
  * file, is canonical, validly signed by a roster key that may write its
  * scope, has the branch's scope, passes its schema, and is named by a
