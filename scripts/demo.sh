@@ -104,7 +104,7 @@ ts=$(village add test_session --set kind=on_site --set site="鼓楼社区广场"
 vol=$(village add volunteer --set name=陈志强 --set phone=13700000003 --set team="鼓楼社区青年突击队" \
 	--set skills=driving,delivery)
 wc=$(village add worker_care --set worker_name=周丽 --set post=网格员 --set duty_status=on_duty \
-	--set subsidy_days=12 --set daily_rate=100.00)
+	--set subsidy_days=12 --set daily_rate=100.00 --set subsidy_amount=1200.00)
 nr=$(village add network_role --set role=grid_leader --set person_name=吴刚 --set phone=13600000004 \
 	--set area="鼓楼社区第 3 网格")
 rep=$(village add report --set title="鼓楼社区独居老人代购代送经验" --set kind=typical_experience \
@@ -149,6 +149,10 @@ village edit "$rep" --set status=received
 laptop2 edit "$rep" --set status=adopted
 village edit "$vol" --set service_hours=3 --set 'service_log=[{date: 2022-04-08, task: 送药上门, hours: 3}]'
 laptop2 edit "$vol" --set service_hours=2 --set 'service_log=[{date: 2022-04-09, task: 协助核酸采样, hours: 2}]'
+# Worker care: 12 subsidy days at 100.00; one laptop adds 2 days, the other
+# 3. Days merge by sum; the amount by the pinned hook (days x rate).
+village edit "$wc" --set subsidy_days=14 --set subsidy_amount=1400.00
+laptop2 edit "$wc" --set subsidy_days=15 --set subsidy_amount=1500.00
 
 say "they meet: each fetches the other (verified in a quarantine) and merges"
 allow3 village fetch "$work/laptop2/repo.git"
@@ -162,6 +166,7 @@ echo "same merge commit on both laptops: merges are deterministic"
 village show "$r1" --reveal | grep -E "phone|tags"
 village show "$vol" | grep -E "service"
 village show "$rep" | grep -E "status"
+village show "$wc" | grep -E "subsidy"
 
 say "what no rule may decide is left for a person: an ID number"
 allow3 village conflicts

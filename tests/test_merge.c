@@ -358,6 +358,18 @@ static vl_schema *load_schema(const mcase *mc)
 
 	snprintf(path, sizeof(path), VL_SOURCE_DIR "/schemas/%s.yaml", mc->schema);
 	text = vt_read(path, NULL);
+	/* The shipped worker_care pins the real subsidy_recompute hook; these
+	 * cases start from lww and pin what each case needs. */
+	{
+		char *amt = strstr(text, "- name: subsidy_amount");
+		char *rule = amt ? strstr(amt, "\n    merge: hook:subsidy_recompute\n") : NULL;
+		char *pinl = rule ? strstr(rule + 1, "\n    hook_sha256: ") : NULL;
+		char *eol = pinl ? strchr(pinl + 1, '\n') : NULL;
+		if (eol) {
+			memmove(pinl, eol, strlen(eol) + 1);
+			text = subst(text, "- name: subsidy_amount", "merge: hook:subsidy_recompute\n", "merge: lww\n");
+		}
+	}
 	if (mc->variant == V_EDIT_WINS)
 		text = subst(text, "", "on_delete: tombstone_wins", "on_delete: edit_wins");
 	if (mc->variant == V_HOOK) {

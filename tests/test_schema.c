@@ -301,7 +301,8 @@ static void test_shipped_contracts(void **state)
 	vl_schema_free(s);
 
 	s = load_file("worker_care.yaml");
-	assert_string_equal(vl_schema_field(s, "subsidy_amount")->merge, "lww");
+	assert_string_equal(vl_schema_field(s, "subsidy_amount")->merge, "hook:subsidy_recompute");
+	assert_non_null(vl_schema_field(s, "subsidy_amount")->hook_sha256);
 	assert_int_equal(vl_schema_field(s, "subsidy_amount")->type, VL_T_DECIMAL);
 	vl_schema_free(s);
 
