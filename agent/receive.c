@@ -253,49 +253,87 @@ static int receive_branch(vl_node *n, git_repository *src, git_odb *srcodb, cons
 {
 	quarantine q;
 	vl_verify_result vr;
-	git_revwalk *walk = NULL;
 	git_commit *c = NULL;
 	git_reference *ref = NULL;
 	git_repository *home_repo = n->repo;
 	char refname[64], peerref[256];
-	git_oid ours, id, result;
+	git_oid ours, id, result, *stack = NULL;
+	git_odb *home_odb = NULL;
 	int rc, have_ours, kind;
-	size_t i, ncommits = 0;
+	size_t i, ncommits = 0, nstack = 0, capstack = 0;
 
 	memset(&vr, 0, sizeof(vr));
 	memset(&q, 0, sizeof(q));
+	if ((rc = git_repository_odb(&home_odb, n->repo)) < 0)
+		return vl_error_git(rc, "cannot open the object database");
 	vl_scope_ref(refname, code);
 	rc = vl_repo_head(&ours, n->repo, refname);
 	if (rc < 0 && rc != VL_ENOTFOUND)
-		return rc;
+		goto out;
 	have_ours = rc == 0;
+	/* Nothing new when their head is one we hold and ours contains it
+	 * (both local, so nothing of theirs is parsed for this). */
 	if (have_ours && (git_oid_equal(&ours, theirs) ||
-			(git_odb_exists(srcodb, &ours) && git_graph_descendant_of(src, &ours, theirs) == 1)))
-		return 0; /* nothing new */
+			(git_odb_exists(home_odb, theirs) && git_graph_descendant_of(n->repo, &ours, theirs) == 1))) {
+		rc = 0;
+		goto out;
+	}
 	if ((rc = quarantine_open(&q, n)) < 0)
 		goto out;
-	if ((rc = git_revwalk_new(&walk, src)) < 0 || (rc = git_revwalk_push(walk, theirs)) < 0 ||
-			(have_ours && git_odb_exists(srcodb, &ours) && (rc = git_revwalk_hide(walk, &ours)) < 0)) {
-		rc = vl_error_git(rc, "cannot walk the received branch");
+	/* Walk their history ourselves, down to what we hold, checking each
+	 * commit's type and size from its header before parsing it: a commit
+	 * object can be a bomb too (reference/hazards.md). */
+	if (!(stack = malloc(sizeof(*stack) * (capstack = 64)))) {
+		rc = vl_error_set(VL_ENOMEM, "out of memory");
 		goto out;
 	}
-	while ((rc = git_revwalk_next(&id, walk)) == 0) {
+	git_oid_cpy(&stack[nstack++], theirs);
+	while (nstack) {
+		size_t size;
+		git_object_t type;
+		unsigned k;
+		git_oid_cpy(&id, &stack[--nstack]);
 		if (git_odb_exists(q.odb, &id))
-			continue; /* we have it (and so its history up to here) */
+			continue; /* ours, or taken already */
+		if (git_odb_read_header(&size, &type, srcodb, &id) < 0) {
+			rc = vl_error_set(VL_EINVALID, "received history names %.12s, which the source does not hold",
+					git_oid_tostr_s(&id));
+			goto refuse;
+		}
+		if (type != GIT_OBJECT_COMMIT) {
+			rc = vl_error_set(VL_EINVALID, "received history names %.12s, a %s where a commit belongs",
+					git_oid_tostr_s(&id), git_object_type2string(type));
+			goto refuse;
+		}
+		if (size > VL_RECEIVE_MAX_COMMIT) {
+			rc = vl_error_set(VL_ETOOBIG, "received commit %.12s is %zu bytes, over the limit of %zu",
+					git_oid_tostr_s(&id), size, VL_RECEIVE_MAX_COMMIT);
+			goto refuse;
+		}
 		if ((rc = git_commit_lookup(&c, src, &id)) < 0) {
-			rc = vl_error_git(rc, "cannot read a received commit");
-			goto out;
+			rc = vl_error_set(VL_EINVALID, "received commit %.12s does not parse", git_oid_tostr_s(&id));
+			goto refuse;
 		}
 		rc = take_object(&q, srcodb, src, git_commit_tree_id(c), 0);
+		if (rc == 0)
+			rc = take_object(&q, srcodb, src, &id, 0);
+		for (k = 0; rc == 0 && k < git_commit_parentcount(c); k++) {
+			if (nstack == capstack) {
+				git_oid *ns = nstack >= VL_RECEIVE_MAX_OBJECTS ? NULL
+					: realloc(stack, sizeof(*stack) * (capstack *= 2));
+				if (!ns) {
+					rc = vl_error_set(VL_ETOOBIG, "received history is too wide");
+					break;
+				}
+				stack = ns;
+			}
+			git_oid_cpy(&stack[nstack++], git_commit_parent_id(c, k));
+		}
 		git_commit_free(c);
 		c = NULL;
-		if (rc < 0 || (rc = take_object(&q, srcodb, src, &id, 0)) < 0)
+		if (rc < 0)
 			goto refuse;
 		ncommits++;
-	}
-	if (rc != GIT_ITEROVER) {
-		rc = vl_error_git(rc, "cannot walk the received branch");
-		goto out;
 	}
 	/* Verify inside the quarantine: the node's code reads through n->repo,
 	 * so it is pointed at the quarantine (which sees our objects too). */
@@ -363,9 +401,10 @@ refuse:
 	rc = vl_buf_printf(&res->report, "scope/%s from %s refused; nothing was taken: %s\n", code, peer,
 			vl_error_last());
 out:
+	free(stack);
+	git_odb_free(home_odb);
 	git_reference_free(ref);
 	git_commit_free(c);
-	git_revwalk_free(walk);
 	vl_verify_result_free(&vr);
 	if (q.odb || q.dir[0])
 		quarantine_close(&q);
@@ -373,56 +412,151 @@ out:
 }
 
 /* Evidence the peer holds: keep what is validly signed by a roster key. */
+/* One commit the peer offers as evidence. */
+typedef struct {
+	git_oid id;
+	char fp[VL_FP_LEN];
+	unsigned long long seq;
+	char prev[GIT_OID_HEXSZ + 1];   /* "" when the commit has no Vledger-Prev */
+	char scope[13];                 /* of its first record, "" if none */
+} evidence_cand;
+
+/* The scope of the first record in a commit's tree (which branch it is on),
+ * reading headers before contents. */
+static void first_record_scope(char out[13], git_repository *src, git_odb *srcodb, git_commit *c)
+{
+	git_tree *t = NULL;
+	git_tree_entry *e = NULL;
+	git_odb_object *obj = NULL;
+	size_t depth, size;
+	git_object_t type;
+	const char *p;
+
+	out[0] = '\0';
+	if (git_commit_tree(&t, c) < 0)
+		return;
+	for (depth = 0; depth < 3 && t && git_tree_entrycount(t) > 0; depth++) {
+		const git_tree_entry *first = git_tree_entry_byindex(t, 0);
+		if (depth < 2) {
+			git_tree *sub = NULL;
+			if (git_tree_entry_type(first) != GIT_OBJECT_TREE ||
+					git_tree_lookup(&sub, src, git_tree_entry_id(first)) < 0)
+				break;
+			git_tree_free(t);
+			t = sub;
+			continue;
+		}
+		if (git_tree_entry_type(first) == GIT_OBJECT_BLOB &&
+				git_odb_read_header(&size, &type, srcodb, git_tree_entry_id(first)) == 0 &&
+				size <= VL_RECORD_MAX_BYTES && git_odb_read(&obj, srcodb, git_tree_entry_id(first)) == 0 &&
+				(p = strstr(git_odb_object_data(obj), "\nscope: \"")) && strlen(p + 10) > 12)
+			snprintf(out, 13, "%.12s", p + 10);
+	}
+	git_odb_object_free(obj);
+	git_tree_entry_free(e);
+	git_tree_free(t);
+}
+
+/*
+ * Evidence the peer holds: kept only as a pair that shows equivocation —
+ * two different commits, validly signed by one roster key this node may
+ * read everything of, with the same Vledger-Seq on the same branch (the
+ * same Vledger-Prev, or for a first commit records of the same scope). A
+ * lone signed commit under refs/evidence/ proves nothing and is ignored.
+ */
 static int receive_evidence(vl_node *n, git_repository *src, git_odb *srcodb, vl_receive_result *res)
 {
 	git_reference_iterator *it = NULL;
 	git_reference *ref = NULL;
+	evidence_cand *cand = NULL;
+	size_t ncand = 0, cap = 0, i, j;
 	int rc;
 
 	if ((rc = git_reference_iterator_glob_new(&it, src, "refs/evidence/*")) < 0)
 		return vl_error_git(rc, "cannot list the peer's evidence");
 	while ((rc = git_reference_next(&ref, it)) == 0) {
 		const git_oid *t = git_reference_target(ref);
-		quarantine q;
-		vl_buf raw = VL_BUF_INIT;
-		unsigned char pk[32];
-		char fp[VL_FP_LEN];
-		git_reference *mine = NULL;
 		git_odb_object *obj = NULL;
+		git_commit *c = NULL;
 		git_object_t htype = GIT_OBJECT_INVALID;
 		size_t hsize = 0;
-		memset(&q, 0, sizeof(q));
+		unsigned char pk[32];
+		vl_buf seq = VL_BUF_INIT, prev = VL_BUF_INIT;
 		/* Type and size from the header before anything is inflated. */
-		if (t && git_reference_lookup(&mine, n->repo, git_reference_name(ref)) == GIT_ENOTFOUND &&
-				git_odb_read_header(&hsize, &htype, srcodb, t) == 0 && htype == GIT_OBJECT_COMMIT &&
-				hsize < 65536 &&
-				git_odb_read(&obj, srcodb, t) == 0 && git_odb_object_type(obj) == GIT_OBJECT_COMMIT &&
-				git_odb_object_size(obj) < 65536 &&
-				vl_commit_verify(git_odb_object_data(obj), git_odb_object_size(obj), pk) == 0) {
+		if (t && ncand < 10000 && git_odb_read_header(&hsize, &htype, srcodb, t) == 0 &&
+				htype == GIT_OBJECT_COMMIT && hsize < 65536 && git_odb_read(&obj, srcodb, t) == 0 &&
+				vl_commit_verify(git_odb_object_data(obj), git_odb_object_size(obj), pk) == 0 &&
+				git_commit_lookup(&c, src, t) == 0 &&
+				vl_message_trailer(&seq, git_commit_message(c), "Vledger-Seq") == 0) {
 			const vl_roster_entry *who;
+			char fp[VL_FP_LEN];
 			vl_fingerprint(fp, pk);
-			/* Evidence carries the signer's scope tree: take it only
-			 * when this node may read everything that key may write. */
-			if ((who = vl_node_roster_find(n, fp)) && vl_division_covers(n->scope, who->scope) &&
-					quarantine_open(&q, n) == 0) {
-				git_commit *c = NULL;
-				if (git_commit_lookup(&c, src, t) == 0 &&
-						take_object(&q, srcodb, src, git_commit_tree_id(c), 0) == 0 &&
-						take_object(&q, srcodb, src, t, 0) == 0 && keep_evidence(&q, n, t) == 0)
-					res->evidence++;
-				git_commit_free(c);
+			/* Evidence carries the signer's records: take it only when this
+			 * node may read everything that key may write. */
+			if ((who = vl_node_roster_find(n, fp)) && vl_division_covers(n->scope, who->scope)) {
+				if (ncand == cap) {
+					evidence_cand *nc = realloc(cand, (cap = cap ? cap * 2 : 16) * sizeof(*nc));
+					if (!nc) {
+						rc = vl_error_set(VL_ENOMEM, "out of memory");
+						git_commit_free(c);
+						git_odb_object_free(obj);
+						vl_buf_free(&seq);
+						goto out;
+					}
+					cand = nc;
+				}
+				memset(&cand[ncand], 0, sizeof(cand[ncand]));
+				git_oid_cpy(&cand[ncand].id, t);
+				memcpy(cand[ncand].fp, fp, VL_FP_LEN);
+				cand[ncand].seq = strtoull(seq.ptr, NULL, 10);
+				if (vl_message_trailer(&prev, git_commit_message(c), "Vledger-Prev") == 0)
+					snprintf(cand[ncand].prev, sizeof(cand[ncand].prev), "%s", prev.ptr);
+				first_record_scope(cand[ncand].scope, src, srcodb, c);
+				ncand++;
 			}
 		}
-		if (q.odb || q.dir[0])
-			quarantine_close(&q);
+		git_commit_free(c);
 		git_odb_object_free(obj);
-		git_reference_free(mine);
-		vl_buf_free(&raw);
+		vl_buf_free(&seq);
+		vl_buf_free(&prev);
 		git_reference_free(ref);
 		ref = NULL;
 	}
+	if (rc != GIT_ITEROVER) {
+		rc = vl_error_git(rc, "cannot list the peer's evidence");
+		goto out;
+	}
+	for (i = 0; i < ncand; i++) {
+		int paired = 0;
+		char name[128];
+		git_reference *mine = NULL;
+		for (j = 0; j < ncand && !paired; j++)
+			paired = j != i && !strcmp(cand[i].fp, cand[j].fp) && cand[i].seq == cand[j].seq &&
+					!git_oid_equal(&cand[i].id, &cand[j].id) &&
+					(cand[i].prev[0] ? !strcmp(cand[i].prev, cand[j].prev)
+							 : !cand[j].prev[0] && cand[i].scope[0] &&
+							   !strcmp(cand[i].scope, cand[j].scope));
+		snprintf(name, sizeof(name), "refs/evidence/%s", git_oid_tostr_s(&cand[i].id));
+		if (paired && git_reference_lookup(&mine, n->repo, name) == GIT_ENOTFOUND) {
+			quarantine q;
+			git_commit *c = NULL;
+			memset(&q, 0, sizeof(q));
+			if (quarantine_open(&q, n) == 0 && git_commit_lookup(&c, src, &cand[i].id) == 0 &&
+					take_object(&q, srcodb, src, git_commit_tree_id(c), 0) == 0 &&
+					take_object(&q, srcodb, src, &cand[i].id, 0) == 0 && keep_evidence(&q, n, &cand[i].id) == 0)
+				res->evidence++;
+			git_commit_free(c);
+			if (q.odb || q.dir[0])
+				quarantine_close(&q);
+		}
+		git_reference_free(mine);
+	}
+	rc = 0;
+out:
+	free(cand);
+	git_reference_free(ref);
 	git_reference_iterator_free(it);
-	return rc == GIT_ITEROVER ? 0 : vl_error_git(rc, "cannot list the peer's evidence");
+	return rc;
 }
 
 int vl_receive_scopes(vl_node *n, git_repository *src, const char *peer, int merge, vl_receive_result *res)

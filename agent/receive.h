@@ -17,6 +17,8 @@
 /* Caps on one received batch (per branch). */
 #define VL_RECEIVE_MAX_OBJECTS 2000000
 #define VL_RECEIVE_MAX_BYTES ((size_t)2 << 30)
+/* A commit object: big enough for an import of 10,000 records' trailers. */
+#define VL_RECEIVE_MAX_COMMIT ((size_t)4 << 20)
 
 typedef struct {
 	size_t branches_seen;     /* scope branches this node may read */
