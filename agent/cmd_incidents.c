@@ -90,7 +90,8 @@ int vl_cmd_incidents(const vl_command *cmd, const vl_cli *cli, int argc, char **
 		rc = vl_error_git(rc, "cannot list evidence");
 		goto fail;
 	}
-	qsort(inc, n_inc, sizeof(*inc), by_key_seq);
+	if (n_inc)
+		qsort(inc, n_inc, sizeof(*inc), by_key_seq);
 	if (json && (rc = vl_buf_putc(&out, '[')) < 0)
 		goto fail;
 	for (i = 0; i < n_inc; i++) {

@@ -419,7 +419,8 @@ int vl_schemas_load_dir(vl_schema ***out, size_t *nout, const char *dir, vl_buf 
 		}
 		n++;
 	}
-	qsort(names, n, sizeof(*names), cmp_str);
+	if (n > 1)
+		qsort(names, n, sizeof(*names), cmp_str);
 	list = calloc(n ? n : 1, sizeof(*list));
 	if (!list) {
 		rc = vl_error_set(VL_ENOMEM, "out of memory");
