@@ -35,6 +35,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "forge.h"
 #include "ledger.h"
 #include "record.h"
 #include "repo.h"
@@ -68,48 +69,19 @@ typedef struct {
 	char v_fp[VL_FP_LEN];
 } fx;
 
-static void path_in(char *out, size_t len, const char *dir, const char *rel)
-{
-	int n = snprintf(out, len, "%s/%s", dir, rel);
-
-	assert_true(n > 0 && (size_t)n < len);
-}
-
 static void set_paths(fx *f, const char *dir)
 {
-	path_in(f->county, sizeof(f->county), dir, "county");
-	path_in(f->town, sizeof(f->town), dir, "town");
-	path_in(f->v1, sizeof(f->v1), dir, "v1");
-	path_in(f->v2, sizeof(f->v2), dir, "v2");
-	path_in(f->crepo, sizeof(f->crepo), f->county, "repo.git");
-	path_in(f->trepo, sizeof(f->trepo), f->town, "repo.git");
-	path_in(f->v1repo, sizeof(f->v1repo), f->v1, "repo.git");
-	path_in(f->v2repo, sizeof(f->v2repo), f->v2, "repo.git");
+	vf_path_in(f->county, sizeof(f->county), dir, "county");
+	vf_path_in(f->town, sizeof(f->town), dir, "town");
+	vf_path_in(f->v1, sizeof(f->v1), dir, "v1");
+	vf_path_in(f->v2, sizeof(f->v2), dir, "v2");
+	vf_path_in(f->crepo, sizeof(f->crepo), f->county, "repo.git");
+	vf_path_in(f->trepo, sizeof(f->trepo), f->town, "repo.git");
+	vf_path_in(f->v1repo, sizeof(f->v1repo), f->v1, "repo.git");
+	vf_path_in(f->v2repo, sizeof(f->v2repo), f->v2, "repo.git");
 }
 
 static void no_quarantine(const char *home);
-
-/* Run the binary; fail the test unless it exits 0. Output trimmed. */
-static char *vl_ok(const char *home, const char *args)
-{
-	char *out = NULL;
-	int rc = vt_run(&out, "'%s' -C '%s' %s", VL_BINARY, home, args);
-	size_t l;
-
-	if (rc != 0) {
-		print_error("vledger -C %s %s exited %d:\n%s\n", home, args, rc, out);
-		fail();
-	}
-	l = strlen(out);
-	while (l && out[l - 1] == '\n')
-		out[--l] = '\0';
-	return out;
-}
-
-static void vl_ok_free(const char *home, const char *args)
-{
-	free(vl_ok(home, args));
-}
 
 /* A zone added by the binary at home (scope NULL: the node's own); the id. */
 static void add_zone(char id[VL_ULID_LEN + 1], const char *home, const char *scope, const char *zone_no,
@@ -138,12 +110,12 @@ static void add_zone(char id[VL_ULID_LEN + 1], const char *home, const char *sco
 static void roster_add(const char *county, const char *home, const char *name, const char *role, const char *scope)
 {
 	char args[1024];
-	char *key = vl_ok(home, "key");
+	char *key = vf_ok(home, "key");
 
 	*strchr(key, '\n') = '\0';
 	snprintf(args, sizeof(args), "roster add --name %s --role %s --scope %s --key '%s'", name, role, scope, key);
 	free(key);
-	vl_ok_free(county, args);
+	vf_ok_free(county, args);
 }
 
 /* vledger -C home fetch src, which must succeed (exit 0). */
@@ -152,7 +124,7 @@ static void fetch_ok(const char *home, const char *src)
 	char args[800];
 
 	snprintf(args, sizeof(args), "fetch '%s'", src);
-	vl_ok_free(home, args);
+	vf_ok_free(home, args);
 	no_quarantine(home);
 }
 
@@ -162,25 +134,22 @@ static int group_setup(void **state)
 	char args[1024], net[600];
 
 	(void)state;
-	assert_int_equal(setenv("VLEDGER_SCHEMA_DIR", VL_SOURCE_DIR "/schemas", 1), 0);
-	assert_int_equal(unsetenv("VLEDGER_HOME"), 0);
-	assert_int_equal(unsetenv("VLEDGER_PASSPHRASE_FILE"), 0);
 	assert_int_equal(unsetenv("VLEDGER_FAKE_TIME_MS"), 0);
-	assert_int_equal(git_libgit2_init() > 0, 1);
+	vf_env_init();
 	memset(&f, 0, sizeof(f));
 	g_template = vt_tmpdir();
 	set_paths(&f, g_template);
-	path_in(net, sizeof(net), g_template, "network.yaml");
+	vf_path_in(net, sizeof(net), g_template, "network.yaml");
 
-	vl_ok_free(f.county, "init --name County --role county --scope " COUNTY_CODE " --new-network");
+	vf_ok_free(f.county, "init --name County --role county --scope " COUNTY_CODE " --new-network");
 	snprintf(args, sizeof(args), "export network --output '%s'", net);
-	vl_ok_free(f.county, args);
+	vf_ok_free(f.county, args);
 	snprintf(args, sizeof(args), "init --name Town --role township --scope " TOWN_CODE " --network '%s'", net);
-	vl_ok_free(f.town, args);
+	vf_ok_free(f.town, args);
 	snprintf(args, sizeof(args), "init --name V1 --role village --scope " V1_CODE " --network '%s'", net);
-	vl_ok_free(f.v1, args);
+	vf_ok_free(f.v1, args);
 	snprintf(args, sizeof(args), "init --name V2 --role village --scope " V2_CODE " --network '%s'", net);
-	vl_ok_free(f.v2, args);
+	vf_ok_free(f.v2, args);
 	roster_add(f.county, f.town, "Town", "township", TOWN_CODE);
 	roster_add(f.county, f.v1, "V1", "village", V1_CODE);
 	roster_add(f.county, f.v2, "V2", "village", V2_CODE);
@@ -192,7 +161,7 @@ static int group_setup(void **state)
 	add_zone(g_zone[0], f.v1, NULL, "Z1", NULL);
 	add_zone(g_zone[1], f.v1, NULL, "Z2", NULL);
 	snprintf(args, sizeof(args), "edit %s --set designation=controlled", g_zone[0]);
-	vl_ok_free(f.v1, args);
+	vf_ok_free(f.v1, args);
 	add_zone(NULL, f.v2, NULL, "Z1", NULL);
 	add_zone(NULL, f.town, NULL, "T1", NULL);                 /* the township's own unit */
 	add_zone(NULL, f.county, X1_CODE, "X1", NULL);            /* another township's village */
@@ -205,9 +174,7 @@ static int group_setup(void **state)
 static int group_teardown(void **state)
 {
 	(void)state;
-	vt_rmtree(g_template);
-	free(g_template);
-	git_libgit2_shutdown();
+	vf_template_free(g_template);
 	return 0;
 }
 
@@ -216,8 +183,7 @@ static int setup(void **state)
 	fx *f = calloc(1, sizeof(*f));
 
 	assert_non_null(f);
-	f->dir = vt_tmpdir();
-	assert_int_equal(vt_run(NULL, "cp -a '%s'/. '%s'/", g_template, f->dir), 0);
+	f->dir = vf_sandbox(g_template);
 	set_paths(f, f->dir);
 	assert_int_equal(vl_node_open(&f->v, f->v1, 1, NULL), 0);
 	assert_int_equal(vl_node_load_config(f->v), 0);
@@ -239,22 +205,6 @@ static int teardown(void **state)
 
 /* ---- forging (after test_verify.c) --------------------------------------- */
 
-static void must_contain(const char *hay, const char *needle, const char *what)
-{
-	if (!hay || !strstr(hay, needle)) {
-		print_error("%s: expected '%s' in:\n%s\n", what, needle, hay ? hay : "(null)");
-		fail();
-	}
-}
-
-static git_oid head_of(git_repository *repo, const char *ref)
-{
-	git_oid id;
-
-	assert_int_equal(vl_repo_head(&id, repo, ref), 0);
-	return id;
-}
-
 /* The head of ref in the repository at path (opened just for this). */
 static git_oid head_at(const char *repo_path, const char *ref)
 {
@@ -262,7 +212,7 @@ static git_oid head_at(const char *repo_path, const char *ref)
 	git_oid id;
 
 	assert_int_equal(vl_repo_open(&r, repo_path), 0);
-	id = head_of(r, ref);
+	id = vf_head_of(r, ref);
 	git_repository_free(r);
 	return id;
 }
@@ -284,33 +234,6 @@ static int has_object(const char *repo_path, const git_oid *id)
 	return vt_run(NULL, "git --git-dir '%s' cat-file -e %s", repo_path, git_oid_tostr_s(id)) == 0;
 }
 
-static void move_ref(git_repository *repo, const char *ref, const git_oid *to)
-{
-	git_reference *r = NULL;
-
-	assert_int_equal(git_reference_create(&r, repo, ref, to, 1, "test: forged"), 0);
-	git_reference_free(r);
-}
-
-static git_oid put_blob(git_repository *repo, const char *data, size_t len)
-{
-	git_oid id;
-
-	assert_int_equal(git_blob_create_from_buffer(&id, repo, data, len), 0);
-	return id;
-}
-
-static git_oid tree_of(git_repository *repo, const git_oid *commit)
-{
-	git_commit *c = NULL;
-	git_oid id;
-
-	assert_int_equal(git_commit_lookup(&c, repo, commit), 0);
-	git_oid_cpy(&id, git_commit_tree_id(c));
-	git_commit_free(c);
-	return id;
-}
-
 static git_oid parent_of(git_repository *repo, const git_oid *commit)
 {
 	git_commit *c = NULL;
@@ -323,303 +246,22 @@ static git_oid parent_of(git_repository *repo, const git_oid *commit)
 	return id;
 }
 
-/* base_tree with path set to id in `mode`. */
-static git_oid tree_edit(git_repository *repo, const git_oid *base_tree, const char *path,
-		const git_oid *id, git_filemode_t mode)
-{
-	git_tree *base = NULL;
-	git_tree_update u;
-	git_oid out;
-
-	memset(&u, 0, sizeof(u));
-	u.action = GIT_TREE_UPDATE_UPSERT;
-	u.path = path;
-	u.filemode = mode;
-	git_oid_cpy(&u.id, id);
-	assert_int_equal(git_tree_lookup(&base, repo, base_tree), 0);
-	assert_int_equal(git_tree_create_updated(&out, repo, base, 1, &u), 0);
-	git_tree_free(base);
-	return out;
-}
-
-/* A message continuing key fp's chain on the branch at head. */
-static void chain_msg(vl_buf *msg, git_repository *repo, const git_oid *head, const char *fp,
-		const char *trailers)
-{
-	uint64_t seq = 0;
-	git_oid prev;
-
-	if (head)
-		assert_int_equal(vl_repo_key_chain(&seq, &prev, repo, head, fp), 0);
-	assert_int_equal(vl_buf_printf(msg, "forged\n\n%sVledger-Seq: %llu\n", trailers ? trailers : "",
-			(unsigned long long)seq + 1), 0);
-	if (seq)
-		assert_int_equal(vl_buf_printf(msg, "Vledger-Prev: %s\n", git_oid_tostr_s(&prev)), 0);
-}
-
-/* The payload git_commit_create_buffer makes for tree on parent by fp. */
-static void commit_payload(git_buf *payload, git_repository *repo, const git_oid *parent,
-		const git_oid *tree_id, const char *fp, const char *msg)
-{
-	git_signature *sig = NULL;
-	git_tree *tree = NULL;
-	git_commit *pc = NULL;
-	const git_commit *parents[1] = { NULL };
-	char email[VL_FP_LEN + 16];
-
-	snprintf(email, sizeof(email), "%s@vledger", fp);
-	assert_int_equal(git_signature_new(&sig, "forger", email, (git_time_t)(vl_hlc_wall_ms() / 1000), 0), 0);
-	assert_int_equal(git_tree_lookup(&tree, repo, tree_id), 0);
-	if (parent) {
-		assert_int_equal(git_commit_lookup(&pc, repo, parent), 0);
-		parents[0] = pc;
-	}
-	assert_int_equal(git_commit_create_buffer(payload, repo, sig, sig, NULL, msg, tree,
-			parent ? 1 : 0, parents), 0);
-	git_commit_free(pc);
-	git_tree_free(tree);
-	git_signature_free(sig);
-}
-
-/* key's SSHSIG blob (namespace git) over data. */
-static void sign_blob(vl_buf *blob, const vl_key *key, const char *data, size_t len)
-{
-	assert_int_equal(vl_sshsig_sign(blob, key, VL_NS_GIT, data, len), 0);
-}
-
-/* The canonical armor of a blob, without its final newline. */
-static void armor_of(vl_buf *armor, const vl_buf *blob)
-{
-	assert_int_equal(vl_sshsig_armor(armor, blob->ptr, blob->len), 0);
-	armor->ptr[--armor->len] = '\0';
-}
-
-/* How the signature of a forged commit is made. */
-typedef enum {
-	SIG_GOOD,        /* as vl_repo_commit signs */
-	SIG_NONE,        /* unsigned */
-	SIG_OTHER_BYTES, /* a valid signature of the key over other bytes */
-	SIG_WRAP76,      /* base64 re-wrapped at 76 columns */
-	SIG_EXTRA_LINE,  /* armor passed with its final \n: an extra " \n" header line */
-	SIG_RESERVED,    /* a non-empty reserved field in the SSHSIG blob */
-	SIG_S_PLUS_L,    /* Ed25519 S replaced by S + L */
-} sig_kind;
-
-/* The armor for payload by key in the given way. */
-static void make_armor(vl_buf *armor, const vl_key *key, const char *payload, size_t len, sig_kind how)
-{
-	vl_buf blob = VL_BUF_INIT, b64 = VL_BUF_INIT;
-	size_t i;
-
-	if (how == SIG_OTHER_BYTES) {
-		vl_buf other = VL_BUF_INIT;
-		assert_int_equal(vl_buf_put(&other, payload, len), 0);
-		other.ptr[other.len - 2] ^= 1; /* a byte of the message */
-		sign_blob(&blob, key, other.ptr, other.len);
-		vl_buf_free(&other);
-	} else {
-		sign_blob(&blob, key, payload, len);
-	}
-	if (how == SIG_RESERVED) {
-		/* magic(6) version(4) string pubkey(4+51) string "git"(4+3): then
-		 * the reserved string's length. */
-		vl_buf nb = VL_BUF_INIT;
-		const unsigned char four[4] = { 0, 0, 0, 1 };
-		assert_true(blob.len > 76);
-		assert_true(!memcmp(blob.ptr + 72, "\0\0\0\0", 4));
-		assert_int_equal(vl_buf_put(&nb, blob.ptr, 72), 0);
-		assert_int_equal(vl_buf_put(&nb, four, 4), 0);
-		assert_int_equal(vl_buf_putc(&nb, 'x'), 0);
-		assert_int_equal(vl_buf_put(&nb, blob.ptr + 76, blob.len - 76), 0);
-		vl_buf_free(&blob);
-		blob = nb;
-	}
-	if (how == SIG_S_PLUS_L) {
-		/* L = 2^252 + 27742317777372353535851937790883648493, little endian. */
-		static const unsigned char L[32] = { 0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7,
-			0xa2, 0xde, 0xf9, 0xde, 0x14, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10 };
-		unsigned char *s = (unsigned char *)blob.ptr + blob.len - 32;
-		unsigned carry = 0;
-		for (i = 0; i < 32; i++) {
-			unsigned v = s[i] + L[i] + carry;
-			s[i] = (unsigned char)v;
-			carry = v >> 8;
-		}
-		assert_int_equal(carry, 0);
-	}
-	if (how == SIG_WRAP76) {
-		assert_int_equal(vl_base64_encode(&b64, blob.ptr, blob.len), 0);
-		assert_int_equal(vl_buf_puts(armor, "-----BEGIN SSH SIGNATURE-----\n"), 0);
-		for (i = 0; i < b64.len; i += 76)
-			assert_int_equal(vl_buf_printf(armor, "%.*s\n", (int)(b64.len - i < 76 ? b64.len - i : 76),
-					b64.ptr + i), 0);
-		assert_int_equal(vl_buf_puts(armor, "-----END SSH SIGNATURE-----"), 0);
-	} else {
-		armor_of(armor, &blob);
-		if (how == SIG_EXTRA_LINE)
-			assert_int_equal(vl_buf_putc(armor, '\n'), 0);
-	}
-	vl_buf_free(&blob);
-	vl_buf_free(&b64);
-}
-
-/* Commit tree on parent as fp, signed by key in the given way; point ref
- * at it (forced). */
-static git_oid write_commit_how(git_repository *repo, const char *ref, const git_oid *parent,
-		const git_oid *tree_id, const char *fp, const char *msg, const vl_key *key, sig_kind how)
-{
-	git_buf payload = { NULL, 0, 0 };
-	vl_buf armor = VL_BUF_INIT;
-	git_oid id;
-	git_odb *odb = NULL;
-
-	commit_payload(&payload, repo, parent, tree_id, fp, msg);
-	if (how == SIG_NONE) {
-		assert_int_equal(git_repository_odb(&odb, repo), 0);
-		assert_int_equal(git_odb_write(&id, odb, payload.ptr, payload.size, GIT_OBJECT_COMMIT), 0);
-		git_odb_free(odb);
-	} else {
-		make_armor(&armor, key, payload.ptr, payload.size, how);
-		assert_int_equal(git_commit_create_with_signature(&id, repo, payload.ptr, armor.ptr, NULL), 0);
-	}
-	move_ref(repo, ref, &id);
-	git_buf_dispose(&payload);
-	vl_buf_free(&armor);
-	return id;
-}
-
-static git_oid write_commit(git_repository *repo, const char *ref, const git_oid *parent,
-		const git_oid *tree_id, const char *fp, const char *msg, const vl_key *key)
-{
-	return write_commit_how(repo, ref, parent, tree_id, fp, msg, key, key ? SIG_GOOD : SIG_NONE);
-}
-
-/* "Vledger-Record: <ledger> <id> <blob>\n" for <ledger>/<b>/<id>.yaml. */
-static void record_trailer(vl_buf *out, const char *path, const git_oid *blob)
-{
-	const char *slash = strchr(path, '/'), *base = strrchr(path, '/');
-	size_t l;
-
-	assert_non_null(slash);
-	base++;
-	l = strlen(base);
-	if (l > 5 && !strcmp(base + l - 5, ".yaml"))
-		l -= 5;
-	assert_int_equal(vl_buf_printf(out, "Vledger-Record: %.*s %.*s %s\n", (int)(slash - path), path,
-			(int)l, base, git_oid_tostr_s(blob)), 0);
-}
-
-/* One commit on ref that sets path to blob id in mode, by fp / key in the
- * given way, continuing fp's chain; trailers NULL: the right one. */
-static git_oid forge_entry(git_repository *repo, const char *ref, const char *fp, const vl_key *key,
-		const char *path, const git_oid *blob, git_filemode_t mode, const char *trailers, sig_kind how)
-{
-	vl_buf msg = VL_BUF_INIT, tr = VL_BUF_INIT;
-	git_oid head, base, tree, id;
-
-	head = head_of(repo, ref);
-	base = tree_of(repo, &head);
-	tree = tree_edit(repo, &base, path, blob, mode);
-	if (!trailers) {
-		record_trailer(&tr, path, blob);
-		trailers = tr.ptr;
-	}
-	chain_msg(&msg, repo, &head, fp, trailers);
-	id = write_commit_how(repo, ref, &head, &tree, fp, msg.ptr, key, how);
-	vl_buf_free(&msg);
-	vl_buf_free(&tr);
-	return id;
-}
-
-static git_oid forge_file(git_repository *repo, const char *ref, const char *fp, const vl_key *key,
-		const char *path, const char *data, size_t len, git_filemode_t mode, const char *trailers)
-{
-	git_oid blob = put_blob(repo, data, len);
-
-	return forge_entry(repo, ref, fp, key, path, &blob, mode, trailers, key ? SIG_GOOD : SIG_NONE);
-}
-
-/* A new zone record of scope signed by k. */
-static void make_zone(vl_buf *out, const vl_key *k, const char *id, const char *scope, const char *zone_no)
-{
-	vl_record *r = NULL;
-	vl_buf area = VL_BUF_INIT;
-
-	assert_int_equal(vl_record_new(&r, "zone", id, scope), 0);
-	assert_int_equal(vl_buf_printf(&area, "a-%s", zone_no), 0);
-	assert_int_equal(vl_value_map_set(r->data, "zone_no", vl_value_str(zone_no)), 0);
-	assert_int_equal(vl_value_map_set(r->data, "designation", vl_value_str("sealed")), 0);
-	assert_int_equal(vl_value_map_set(r->data, "area", vl_value_str(area.ptr)), 0);
-	assert_int_equal(vl_value_map_set(r->data, "status", vl_value_str("active")), 0);
-	assert_int_equal(vl_value_map_set(r->data, "announced_at", vl_value_str("2022-04-06T08:00:00Z")), 0);
-	memcpy(r->clock, "2022-04-07T01:12:33.120Z/0001", VL_HLC_TEXT_LEN + 1);
-	assert_int_equal(vl_record_sign(r, k, out), 0);
-	vl_buf_free(&area);
-	vl_record_free(r);
-}
-
-static void record_body(vl_buf *out, const vl_buf *file)
-{
-	const char *sig = strstr(file->ptr, "\nsig: \"");
-
-	assert_non_null(sig);
-	assert_int_equal(vl_buf_put(out, file->ptr, (size_t)(sig - file->ptr) + 1), 0);
-}
-
-/* body + a correct sig line over exactly those bytes. */
-static void sign_body(vl_buf *out, const vl_key *k, const char *body, size_t len)
-{
-	vl_buf blob = VL_BUF_INIT, b64 = VL_BUF_INIT;
-
-	assert_int_equal(vl_sshsig_sign(&blob, k, VL_NS_RECORD, body, len), 0);
-	assert_int_equal(vl_base64_encode(&b64, blob.ptr, blob.len), 0);
-	assert_int_equal(vl_buf_put(out, body, len), 0);
-	assert_int_equal(vl_buf_printf(out, "sig: \"%s\"\n", b64.ptr), 0);
-	vl_buf_free(&blob);
-	vl_buf_free(&b64);
-}
-
-static void buf_replace(vl_buf *b, const char *from, const char *to)
-{
-	vl_buf nb = VL_BUF_INIT;
-	const char *p = strstr(b->ptr, from);
-
-	assert_non_null(p);
-	assert_int_equal(vl_buf_put(&nb, b->ptr, (size_t)(p - b->ptr)), 0);
-	assert_int_equal(vl_buf_puts(&nb, to), 0);
-	assert_int_equal(vl_buf_puts(&nb, p + strlen(from)), 0);
-	vl_buf_free(b);
-	*b = nb;
-}
-
-static void new_id(char id[VL_ULID_LEN + 1])
-{
-	vl_ulid_new(id, vl_hlc_wall_ms());
-}
-
-static void rec_path(char *out, size_t len, const char *ledger, const char *id)
-{
-	snprintf(out, len, "%s/%c/%s.yaml", ledger, id[VL_ULID_LEN - 1], id);
-}
-
 /* A fresh valid zone record signed by village 1, and its path. */
 static void village_zone(fx *f, vl_buf *file, char path[128], char id[VL_ULID_LEN + 1])
 {
-	new_id(id);
-	make_zone(file, &f->v->key, id, V1_CODE, "Z9");
-	rec_path(path, 128, "zone", id);
+	vf_new_zone(file, &f->v->key, V1_CODE, path, id);
 }
 
 /* A commit of village 1 adding a fresh valid record, signed in the given way. */
-static git_oid forge_zone_commit(fx *f, sig_kind how)
+static git_oid forge_zone_commit(fx *f, vf_sig how)
 {
 	vl_buf file = VL_BUF_INIT;
 	char path[128], id[VL_ULID_LEN + 1];
 	git_oid blob, out;
 
 	village_zone(f, &file, path, id);
-	blob = put_blob(f->v->repo, file.ptr, file.len);
-	out = forge_entry(f->v->repo, V1_REF, f->v_fp, &f->v->key, path, &blob, GIT_FILEMODE_BLOB, NULL, how);
+	blob = vf_put_blob(f->v->repo, file.ptr, file.len);
+	out = vf_forge_entry(f->v->repo, V1_REF, f->v_fp, &f->v->key, path, &blob, GIT_FILEMODE_BLOB, NULL, how);
 	vl_buf_free(&file);
 	return out;
 }
@@ -776,7 +418,7 @@ static void expect_refused(const char *home, const char *src, const char *what, 
 	char *before, *after, *out = NULL, *err = NULL;
 	int rc, ok = 1;
 
-	path_in(repo, sizeof(repo), home, "repo.git");
+	vf_path_in(repo, sizeof(repo), home, "repo.git");
 	before = listing(repo, NULL);
 	rc = fetch(home, src, &out, &err);
 	if (rc != 4) {
@@ -830,7 +472,7 @@ static void expect_equivocation(const char *home, const char *src, const char *r
 	git_oid h;
 	int rc, ok = 1;
 
-	path_in(repo, sizeof(repo), home, "repo.git");
+	vf_path_in(repo, sizeof(repo), home, "repo.git");
 	rc = fetch(home, src, &out, &err);
 	if (rc != 4) {
 		print_error("vledger -C %s fetch %s exited %d, expected 4:\nstdout:\n%s\nstderr:\n%s\n", home, src,
@@ -866,9 +508,9 @@ static void test_good_receive(void **state)
 
 	/* What vledger itself writes, and the same forged "as vledger signs". */
 	add_zone(NULL, f->v1, NULL, "Z5", NULL);
-	good = forge_zone_commit(f, SIG_GOOD);
+	good = forge_zone_commit(f, VF_SIG_GOOD);
 	assert_int_equal(fetch(f->town, f->v1repo, &out, &err), 0);
-	must_contain(out, "1 updated, 0 refused; 2 new commits", "fetch stdout");
+	vf_must_contain(out, "1 updated, 0 refused; 2 new commits", "fetch stdout");
 	th = head_at(f->trepo, V1_REF);
 	assert_true(git_oid_equal(&th, &good));
 	/* The peer's head is remembered under refs/peers/<its fingerprint>/. */
@@ -890,7 +532,7 @@ static void test_good_receive(void **state)
 static void test_forged_commit_signature(void **state)
 {
 	fx *f = *state;
-	git_oid bad = forge_zone_commit(f, SIG_OTHER_BYTES);
+	git_oid bad = forge_zone_commit(f, VF_SIG_OTHER_BYTES);
 
 	expect_refused_both(f, "commit signature", &bad);
 }
@@ -903,8 +545,8 @@ static void test_forged_record_signature(void **state)
 	git_oid bad;
 
 	village_zone(f, &file, path, id);
-	buf_replace(&file, "area: a-Z9", "area: b-Z9"); /* canonical still; the signature no longer holds */
-	bad = forge_file(f->v->repo, V1_REF, f->v_fp, &f->v->key, path, file.ptr, file.len, GIT_FILEMODE_BLOB, NULL);
+	vf_buf_replace(&file, "area: a-Z9", "area: b-Z9"); /* canonical still; the signature no longer holds */
+	bad = vf_forge_file(f->v->repo, V1_REF, f->v_fp, &f->v->key, path, file.ptr, file.len, GIT_FILEMODE_BLOB, NULL);
 	expect_refused_both(f, id, &bad);
 	expect_refused(f->town, f->v1repo, "signature", &bad);
 	vl_buf_free(&file);
@@ -916,21 +558,21 @@ static void test_unknown_key(void **state)
 	vl_buf file = VL_BUF_INIT;
 	vl_key k;
 	char path[128], id[VL_ULID_LEN + 1], fp[VL_FP_LEN];
-	git_oid start = head_of(f->v->repo, V1_REF), bad;
+	git_oid start = vf_head_of(f->v->repo, V1_REF), bad;
 
 	assert_int_equal(vl_key_generate(&k), 0);
 	vl_fingerprint(fp, k.pk);
 	/* A commit by a key that is not on the roster. */
 	village_zone(f, &file, path, id);
-	bad = forge_file(f->v->repo, V1_REF, fp, &k, path, file.ptr, file.len, GIT_FILEMODE_BLOB, NULL);
+	bad = vf_forge_file(f->v->repo, V1_REF, fp, &k, path, file.ptr, file.len, GIT_FILEMODE_BLOB, NULL);
 	expect_refused_both(f, "which is not on the roster", &bad);
 	/* A record signed by it, inside village 1's own signed commit. */
-	move_ref(f->v->repo, V1_REF, &start);
+	vf_move_ref(f->v->repo, V1_REF, &start);
 	vl_buf_clear(&file);
-	new_id(id);
-	make_zone(&file, &k, id, V1_CODE, "Z9");
-	rec_path(path, sizeof(path), "zone", id);
-	bad = forge_file(f->v->repo, V1_REF, f->v_fp, &f->v->key, path, file.ptr, file.len, GIT_FILEMODE_BLOB, NULL);
+	vf_new_id(id);
+	vf_make_zone(&file, &k, id, V1_CODE, "Z9");
+	vf_rec_path(path, sizeof(path), "zone", id);
+	bad = vf_forge_file(f->v->repo, V1_REF, f->v_fp, &f->v->key, path, file.ptr, file.len, GIT_FILEMODE_BLOB, NULL);
 	expect_refused_both(f, "which is not on the roster", &bad);
 	expect_refused(f->town, f->v1repo, fp, &bad);
 	vl_key_wipe(&k);
@@ -954,8 +596,8 @@ static void test_revoked_key(void **state)
 
 	assert_int_equal(vl_node_open(&c, f->county, 1, NULL), 0);
 	crepo = c->repo;
-	chead = head_of(crepo, VL_REF_CONFIG);
-	cbase = tree_of(crepo, &chead);
+	chead = vf_head_of(crepo, VL_REF_CONFIG);
+	cbase = vf_tree_of(crepo, &chead);
 	assert_int_equal(vl_repo_read(&roster, NULL, crepo, VL_REF_CONFIG, NULL, "roster.yaml", 1 << 20), 0);
 	v1 = strstr(roster.ptr, "name: V1\n");
 	assert_non_null(v1);
@@ -967,16 +609,16 @@ static void test_revoked_key(void **state)
 	assert_int_equal(vl_buf_put(&nr, roster.ptr, (size_t)(eol - roster.ptr)), 0);
 	assert_int_equal(vl_buf_printf(&nr, "    revoked_at: \"%s\"\n", when), 0);
 	assert_int_equal(vl_buf_puts(&nr, eol), 0);
-	blob = put_blob(crepo, nr.ptr, nr.len);
-	tree = tree_edit(crepo, &cbase, "roster.yaml", &blob, GIT_FILEMODE_BLOB);
-	chain_msg(&msg, crepo, &chead, c->fp, "Vledger-Config: roster\n");
-	(void)write_commit(crepo, VL_REF_CONFIG, &chead, &tree, c->fp, msg.ptr, &c->key);
+	blob = vf_put_blob(crepo, nr.ptr, nr.len);
+	tree = vf_tree_edit(crepo, &cbase, "roster.yaml", &blob, GIT_FILEMODE_BLOB);
+	vf_chain_msg(&msg, crepo, &chead, c->fp, "Vledger-Config: roster\n");
+	(void)vf_write_commit(crepo, VL_REF_CONFIG, &chead, &tree, c->fp, msg.ptr, &c->key);
 	vl_node_close(c);
 	fetch_ok(f->town, f->crepo);
 	fetch_ok(f->v1, f->crepo);
 	assert_int_equal(vl_node_load_config(f->v), 0);
 
-	bad = forge_zone_commit(f, SIG_GOOD);
+	bad = forge_zone_commit(f, VF_SIG_GOOD);
 	expect_refused_both(f, "after the key was revoked", &bad);
 	vl_buf_free(&roster);
 	vl_buf_free(&nr);
@@ -991,28 +633,28 @@ static void test_cross_scope_write(void **state)
 	vl_node *v2 = NULL;
 	vl_buf file = VL_BUF_INIT;
 	char path[128], id[VL_ULID_LEN + 1];
-	git_oid start = head_of(f->v->repo, V1_REF), bad, v2head;
+	git_oid start = vf_head_of(f->v->repo, V1_REF), bad, v2head;
 
 	/* Village 2's key (on the roster) writing village 1's branch. */
 	assert_int_equal(vl_node_open(&v2, f->v2, 1, NULL), 0);
-	new_id(id);
-	make_zone(&file, &v2->key, id, V1_CODE, "Z9");
-	rec_path(path, sizeof(path), "zone", id);
-	bad = forge_file(f->v->repo, V1_REF, v2->fp, &v2->key, path, file.ptr, file.len, GIT_FILEMODE_BLOB, NULL);
+	vf_new_id(id);
+	vf_make_zone(&file, &v2->key, id, V1_CODE, "Z9");
+	vf_rec_path(path, sizeof(path), "zone", id);
+	bad = vf_forge_file(f->v->repo, V1_REF, v2->fp, &v2->key, path, file.ptr, file.len, GIT_FILEMODE_BLOB, NULL);
 	expect_refused_both(f, "(village, scope " V2_CODE "), which may not write scope " V1_CODE, &bad);
-	move_ref(f->v->repo, V1_REF, &start);
+	vf_move_ref(f->v->repo, V1_REF, &start);
 	vl_node_close(v2);
 
 	/* Village 1's laptop extending village 2's branch (it got a copy of it)
 	 * with its own records: the township holds that branch. */
 	vl_buf_clear(&file);
-	new_id(id);
-	make_zone(&file, &f->v->key, id, V2_CODE, "Z9");
-	rec_path(path, sizeof(path), "zone", id);
+	vf_new_id(id);
+	vf_make_zone(&file, &f->v->key, id, V2_CODE, "Z9");
+	vf_rec_path(path, sizeof(path), "zone", id);
 	v2head = head_at(f->trepo, V2_REF);
 	assert_int_equal(vt_run(NULL, "git --git-dir '%s' fetch -q '%s' '+" V2_REF ":" V2_REF "'", f->v1repo, f->v2repo),
 			0);
-	bad = forge_file(f->v->repo, V2_REF, f->v_fp, &f->v->key, path, file.ptr, file.len, GIT_FILEMODE_BLOB, NULL);
+	bad = vf_forge_file(f->v->repo, V2_REF, f->v_fp, &f->v->key, path, file.ptr, file.len, GIT_FILEMODE_BLOB, NULL);
 	expect_refused(f->town, f->v1repo, "(village, scope " V1_CODE "), which may not write scope " V2_CODE, &bad);
 	{
 		git_oid th = head_at(f->trepo, V2_REF);
@@ -1032,10 +674,10 @@ static void test_scope_path_mismatch(void **state)
 	/* Signed by the county, which may write both villages: only the
 	 * record's scope disagrees with the branch it is on. */
 	assert_int_equal(vl_node_open(&c, f->county, 1, NULL), 0);
-	new_id(id);
-	make_zone(&file, &c->key, id, V2_CODE, "Z9");
-	rec_path(path, sizeof(path), "zone", id);
-	bad = forge_file(f->v->repo, V1_REF, f->v_fp, &f->v->key, path, file.ptr, file.len, GIT_FILEMODE_BLOB, NULL);
+	vf_new_id(id);
+	vf_make_zone(&file, &c->key, id, V2_CODE, "Z9");
+	vf_rec_path(path, sizeof(path), "zone", id);
+	bad = vf_forge_file(f->v->repo, V1_REF, f->v_fp, &f->v->key, path, file.ptr, file.len, GIT_FILEMODE_BLOB, NULL);
 	expect_refused_both(f, "has scope " V2_CODE " but lives on the branch of " V1_CODE, &bad);
 	vl_node_close(c);
 	vl_buf_free(&file);
@@ -1046,18 +688,18 @@ static void test_scope_path_mismatch(void **state)
 static void test_noncanonical_commit_signatures(void **state)
 {
 	fx *f = *state;
-	git_oid start = head_of(f->v->repo, V1_REF), bad;
+	git_oid start = vf_head_of(f->v->repo, V1_REF), bad;
 	vl_buf raw = VL_BUF_INIT;
-	static const sig_kind kinds[] = { SIG_WRAP76, SIG_EXTRA_LINE, SIG_RESERVED, SIG_S_PLUS_L };
+	static const vf_sig kinds[] = { VF_SIG_WRAP76, VF_SIG_EXTRA_LINE, VF_SIG_RESERVED, VF_SIG_S_PLUS_L };
 	size_t i;
 
 	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
-		move_ref(f->v->repo, V1_REF, &start);
+		vf_move_ref(f->v->repo, V1_REF, &start);
 		bad = forge_zone_commit(f, kinds[i]);
-		if (kinds[i] == SIG_EXTRA_LINE) {
+		if (kinds[i] == VF_SIG_EXTRA_LINE) {
 			vl_buf_clear(&raw);
 			assert_int_equal(vl_repo_raw_commit(&raw, f->v->repo, &bad), 0);
-			must_contain(raw.ptr, "-----END SSH SIGNATURE-----\n \n", "the forged commit");
+			vf_must_contain(raw.ptr, "-----END SSH SIGNATURE-----\n \n", "the forged commit");
 		}
 		expect_refused_both(f, "commit signature", &bad);
 	}
@@ -1071,17 +713,17 @@ static void test_gpgsig_in_message(void **state)
 	vl_buf file = VL_BUF_INIT, msg = VL_BUF_INIT, armor = VL_BUF_INIT, raw = VL_BUF_INIT, tr = VL_BUF_INIT;
 	git_buf payload = { NULL, 0, 0 };
 	char path[128], id[VL_ULID_LEN + 1];
-	git_oid head = head_of(f->v->repo, V1_REF), base = tree_of(f->v->repo, &head), blob, tree, bad;
+	git_oid head = vf_head_of(f->v->repo, V1_REF), base = vf_tree_of(f->v->repo, &head), blob, tree, bad;
 	git_odb *odb = NULL;
 	const char *body, *p;
 
 	village_zone(f, &file, path, id);
-	blob = put_blob(f->v->repo, file.ptr, file.len);
-	tree = tree_edit(f->v->repo, &base, path, &blob, GIT_FILEMODE_BLOB);
-	record_trailer(&tr, path, &blob);
-	chain_msg(&msg, f->v->repo, &head, f->v_fp, tr.ptr);
-	commit_payload(&payload, f->v->repo, &head, &tree, f->v_fp, msg.ptr);
-	make_armor(&armor, &f->v->key, payload.ptr, payload.size, SIG_GOOD);
+	blob = vf_put_blob(f->v->repo, file.ptr, file.len);
+	tree = vf_tree_edit(f->v->repo, &base, path, &blob, GIT_FILEMODE_BLOB);
+	vf_record_trailer(&tr, path, &blob);
+	vf_chain_msg(&msg, f->v->repo, &head, f->v_fp, tr.ptr);
+	vf_commit_payload(&payload, f->v->repo, &head, &tree, f->v_fp, msg.ptr);
+	vf_make_armor(&armor, &f->v->key, payload.ptr, payload.size, VF_SIG_GOOD);
 	body = strstr(payload.ptr, "\n\n");
 	assert_non_null(body);
 	assert_int_equal(vl_buf_put(&raw, payload.ptr, (size_t)(body - payload.ptr) + 2), 0);
@@ -1093,7 +735,7 @@ static void test_gpgsig_in_message(void **state)
 	assert_int_equal(git_repository_odb(&odb, f->v->repo), 0);
 	assert_int_equal(git_odb_write(&bad, odb, raw.ptr, raw.len, GIT_OBJECT_COMMIT), 0);
 	git_odb_free(odb);
-	move_ref(f->v->repo, V1_REF, &bad);
+	vf_move_ref(f->v->repo, V1_REF, &bad);
 	expect_refused_both(f, "commit signature", &bad);
 	git_buf_dispose(&payload);
 	vl_buf_free(&file);
@@ -1110,8 +752,8 @@ static void test_unsigned_commit_in_signed_range(void **state)
 	char topbuf[SHORT_ID + 1];
 	char *out = NULL, *err = NULL;
 
-	bad = forge_zone_commit(f, SIG_NONE);
-	top = forge_zone_commit(f, SIG_GOOD); /* a good signed commit on top hides it from a head-only check */
+	bad = forge_zone_commit(f, VF_SIG_NONE);
+	top = forge_zone_commit(f, VF_SIG_GOOD); /* a good signed commit on top hides it from a head-only check */
 	expect_refused_both(f, "commit signature", &bad);
 	/* The good top is not what is blamed. */
 	git_oid_tostr(topbuf, sizeof(topbuf), &top);
@@ -1129,10 +771,10 @@ static void test_noncanonical_record(void **state)
 	git_oid bad;
 
 	village_zone(f, &file, path, id);
-	record_body(&body, &file);
-	buf_replace(&body, "area: a-Z9", "area: \"a-Z9\""); /* other quoting, signed correctly */
-	sign_body(&forged, &f->v->key, body.ptr, body.len);
-	bad = forge_file(f->v->repo, V1_REF, f->v_fp, &f->v->key, path, forged.ptr, forged.len, GIT_FILEMODE_BLOB, NULL);
+	vf_record_body(&body, &file);
+	vf_buf_replace(&body, "area: a-Z9", "area: \"a-Z9\""); /* other quoting, signed correctly */
+	vf_sign_body(&forged, &f->v->key, body.ptr, body.len);
+	bad = vf_forge_file(f->v->repo, V1_REF, f->v_fp, &f->v->key, path, forged.ptr, forged.len, GIT_FILEMODE_BLOB, NULL);
 	expect_refused_both(f, "not in canonical form", &bad);
 	vl_buf_free(&file);
 	vl_buf_free(&body);
@@ -1154,8 +796,8 @@ static void test_equivocation_laptop_copy(void **state)
 	git_oid a, b;
 	size_t nobj = 0, nref = 0;
 
-	path_in(copy, sizeof(copy), f->dir, "v1-copy");
-	path_in(copyrepo, sizeof(copyrepo), copy, "repo.git");
+	vf_path_in(copy, sizeof(copy), f->dir, "v1-copy");
+	vf_path_in(copyrepo, sizeof(copyrepo), copy, "repo.git");
 	assert_int_equal(vt_run(NULL, "cp -a '%s' '%s'", f->v1, copy), 0);
 	add_zone(NULL, f->v1, NULL, "ZA", NULL);
 	add_zone(NULL, copy, NULL, "ZB", NULL);
@@ -1166,8 +808,8 @@ static void test_equivocation_laptop_copy(void **state)
 	git_oid_tostr(bhex, sizeof(bhex), &b);
 
 	fetch_ok(f->town, f->v1repo);
-	path_in(before, sizeof(before), f->dir, "before.lst");
-	path_in(after, sizeof(after), f->dir, "after.lst");
+	vf_path_in(before, sizeof(before), f->dir, "before.lst");
+	vf_path_in(after, sizeof(after), f->dir, "after.lst");
 	free(listing(f->trepo, before));
 	expect_equivocation(f->town, copyrepo, V1_REF, &b, &a);
 	free(listing(f->trepo, after));
@@ -1211,11 +853,11 @@ static void test_equivocation_laptop_copy(void **state)
 
 	/* incidents names the key, the seq and both commits, exit 4. */
 	assert_int_equal(vt_run(&out, "'%s' -C '%s' incidents", VL_BINARY, f->town), 4);
-	must_contain(out, f->v_fp, "incidents");
-	must_contain(out, "Vledger-Seq 4", "incidents");
+	vf_must_contain(out, f->v_fp, "incidents");
+	vf_must_contain(out, "Vledger-Seq 4", "incidents");
 	ahex[SHORT_ID] = bhex[SHORT_ID] = '\0';
-	must_contain(out, ahex, "incidents");
-	must_contain(out, bhex, "incidents");
+	vf_must_contain(out, ahex, "incidents");
+	vf_must_contain(out, bhex, "incidents");
 	free(out);
 	/* Fetching the copy again changes nothing more. */
 	expect_refused(f->town, copyrepo, "equivocation", &b);
@@ -1232,10 +874,10 @@ static void test_equivocation_laptop_copy(void **state)
 static void test_rewritten_history(void **state)
 {
 	fx *f = *state;
-	git_oid head = head_of(f->v->repo, V1_REF), parent = parent_of(f->v->repo, &head), bad, th;
+	git_oid head = vf_head_of(f->v->repo, V1_REF), parent = parent_of(f->v->repo, &head), bad, th;
 	char *out = NULL, *err = NULL, *before, *after;
 
-	move_ref(f->v->repo, V1_REF, &parent);
+	vf_move_ref(f->v->repo, V1_REF, &parent);
 	before = listing(f->trepo, NULL);
 	assert_int_equal(fetch(f->town, f->v1repo, &out, &err), 0);
 	after = listing(f->trepo, NULL);
@@ -1247,7 +889,7 @@ static void test_rewritten_history(void **state)
 	free(before);
 	free(after);
 	/* Rewritten: seq 3 again, another commit. */
-	bad = forge_zone_commit(f, SIG_GOOD);
+	bad = forge_zone_commit(f, VF_SIG_GOOD);
 	expect_equivocation(f->town, f->v1repo, V1_REF, &bad, &head);
 	/* The county never saw the first history: for it this one is good. */
 	fetch_ok(f->county, f->v1repo);
@@ -1277,14 +919,14 @@ static void test_replayed_old_record_version(void **state)
 	fx *f = *state;
 	vl_buf old = VL_BUF_INIT;
 	char path[128];
-	git_oid start = head_of(f->v->repo, V1_REF), bad, before_edit;
+	git_oid start = vf_head_of(f->v->repo, V1_REF), bad, before_edit;
 
 	/* The head of the template is: add z0, add z1, edit z0. */
-	rec_path(path, sizeof(path), "zone", g_zone[0]);
+	vf_rec_path(path, sizeof(path), "zone", g_zone[0]);
 	before_edit = parent_of(f->v->repo, &start);
 	assert_int_equal(vl_repo_read(&old, NULL, f->v->repo, NULL, &before_edit, path, VL_RECORD_MAX_BYTES), 0);
-	must_contain(old.ptr, "prev: []", "the first version");
-	bad = forge_file(f->v->repo, V1_REF, f->v_fp, &f->v->key, path, old.ptr, old.len, GIT_FILEMODE_BLOB, NULL);
+	vf_must_contain(old.ptr, "prev: []", "the first version");
+	bad = vf_forge_file(f->v->repo, V1_REF, f->v_fp, &f->v->key, path, old.ptr, old.len, GIT_FILEMODE_BLOB, NULL);
 	expect_refused_both(f, "does not name the version it replaces", &bad);
 	expect_refused(f->town, f->v1repo, g_zone[0], &bad);
 	vl_buf_free(&old);
@@ -1298,37 +940,37 @@ static void test_forged_merge(void **state)
 	vl_node *c = NULL;
 	vl_buf file = VL_BUF_INIT, raw = VL_BUF_INIT, forged = VL_BUF_INIT, tl = VL_BUF_INIT, tl2 = VL_BUF_INIT;
 	char path[128], id[VL_ULID_LEN + 1];
-	git_oid start = head_of(f->v->repo, V1_REF), a, b, merge, bad, th;
+	git_oid start = vf_head_of(f->v->repo, V1_REF), a, b, merge, bad, th;
 	git_odb *odb = NULL;
 	int kind = -1;
 
-	a = forge_zone_commit(f, SIG_GOOD);
-	move_ref(f->v->repo, V1_REF, &start);
+	a = forge_zone_commit(f, VF_SIG_GOOD);
+	vf_move_ref(f->v->repo, V1_REF, &start);
 	assert_int_equal(vl_node_open(&c, f->county, 1, NULL), 0);
-	new_id(id);
-	make_zone(&file, &c->key, id, V1_CODE, "ZC");
-	rec_path(path, sizeof(path), "zone", id);
-	b = forge_file(f->v->repo, V1_REF, c->fp, &c->key, path, file.ptr, file.len, GIT_FILEMODE_BLOB, NULL);
+	vf_new_id(id);
+	vf_make_zone(&file, &c->key, id, V1_CODE, "ZC");
+	vf_rec_path(path, sizeof(path), "zone", id);
+	b = vf_forge_file(f->v->repo, V1_REF, c->fp, &c->key, path, file.ptr, file.len, GIT_FILEMODE_BLOB, NULL);
 	vl_node_close(c);
 	assert_int_equal(vl_merge_heads(&merge, &kind, f->v, V1_CODE, &a, &b, NULL), 0);
 	assert_int_equal(kind, 1);
 	/* The same commit with a's tree (b's record dropped). */
 	assert_int_equal(vl_repo_raw_commit(&raw, f->v->repo, &merge), 0);
 	{
-		git_oid mt = tree_of(f->v->repo, &merge), at = tree_of(f->v->repo, &a);
+		git_oid mt = vf_tree_of(f->v->repo, &merge), at = vf_tree_of(f->v->repo, &a);
 		assert_int_equal(vl_buf_printf(&tl, "tree %s\n", git_oid_tostr_s(&mt)), 0);
 		assert_int_equal(vl_buf_printf(&tl2, "tree %s\n", git_oid_tostr_s(&at)), 0);
 	}
 	assert_int_equal(vl_buf_put(&forged, raw.ptr, raw.len), 0);
-	buf_replace(&forged, tl.ptr, tl2.ptr);
+	vf_buf_replace(&forged, tl.ptr, tl2.ptr);
 	assert_int_equal(git_repository_odb(&odb, f->v->repo), 0);
 	assert_int_equal(git_odb_write(&bad, odb, forged.ptr, forged.len, GIT_OBJECT_COMMIT), 0);
 	git_odb_free(odb);
-	move_ref(f->v->repo, V1_REF, &bad);
+	vf_move_ref(f->v->repo, V1_REF, &bad);
 	expect_refused_both(f, "differs from its replay", &bad);
 
 	/* The true merge: taken as it is. */
-	move_ref(f->v->repo, V1_REF, &merge);
+	vf_move_ref(f->v->repo, V1_REF, &merge);
 	fetch_ok(f->town, f->v1repo);
 	th = head_at(f->trepo, V1_REF);
 	assert_true(git_oid_equal(&th, &merge));
@@ -1344,7 +986,7 @@ static void test_forged_merge(void **state)
 static void test_bad_tree_entry_names(void **state)
 {
 	fx *f = *state;
-	git_oid start = head_of(f->v->repo, V1_REF), root = tree_of(f->v->repo, &start), bad, zone_tree = { { 0 } },
+	git_oid start = vf_head_of(f->v->repo, V1_REF), root = vf_tree_of(f->v->repo, &start), bad, zone_tree = { { 0 } },
 		t, bucket_tree = { { 0 } };
 	git_tree *rt = NULL, *zt = NULL, *bt = NULL;
 	raw_entry e[64];
@@ -1365,15 +1007,15 @@ static void test_bad_tree_entry_names(void **state)
 		e[n].mode = strchr(root_names[i], '/') ? "100644" : "40000";
 		e[n].name = root_names[i];
 		if (strchr(root_names[i], '/'))
-			e[n].id = put_blob(f->v->repo, "x\n", 2);
+			e[n].id = vf_put_blob(f->v->repo, "x\n", 2);
 		else
 			git_oid_cpy(&e[n].id, &zone_tree);
 		t = raw_tree(f->v->repo, e, n + 1, 1);
-		chain_msg(&msg, f->v->repo, &start, f->v_fp, "");
-		bad = write_commit(f->v->repo, V1_REF, &start, &t, f->v_fp, msg.ptr, &f->v->key);
+		vf_chain_msg(&msg, f->v->repo, &start, f->v_fp, "");
+		bad = vf_write_commit(f->v->repo, V1_REF, &start, &t, f->v_fp, msg.ptr, &f->v->key);
 		assert_int_equal(vl_buf_printf(&want, "'%s' is not allowed in a scope branch", root_names[i]), 0);
 		expect_refused_both(f, want.ptr, &bad);
-		move_ref(f->v->repo, V1_REF, &start);
+		vf_move_ref(f->v->repo, V1_REF, &start);
 		vl_buf_free(&msg);
 		vl_buf_free(&want);
 	}
@@ -1389,18 +1031,18 @@ static void test_bad_tree_entry_names(void **state)
 	for (i = 0; i < 2; i++) {
 		vl_buf msg = VL_BUF_INIT;
 		const char *name = i == 0 ? "../x" : ".git";
-		git_oid blob = put_blob(f->v->repo, "x\n", 2);
+		git_oid blob = vf_put_blob(f->v->repo, "x\n", 2);
 		n = tree_entries(e, 60, bt);
 		e[n].mode = "100644";
 		e[n].name = name;
 		e[n].id = blob;
 		t = raw_tree(f->v->repo, e, n + 1, 1);
-		t = tree_edit(f->v->repo, &root, bpath, &t, GIT_FILEMODE_TREE);
-		chain_msg(&msg, f->v->repo, &start, f->v_fp, "");
-		bad = write_commit(f->v->repo, V1_REF, &start, &t, f->v_fp, msg.ptr, &f->v->key);
+		t = vf_tree_edit(f->v->repo, &root, bpath, &t, GIT_FILEMODE_TREE);
+		vf_chain_msg(&msg, f->v->repo, &start, f->v_fp, "");
+		bad = vf_write_commit(f->v->repo, V1_REF, &start, &t, f->v_fp, msg.ptr, &f->v->key);
 		expect_refused_both(f, "is not named <id>.yaml", &bad);
 		expect_refused(f->town, f->v1repo, name, &bad);
-		move_ref(f->v->repo, V1_REF, &start);
+		vf_move_ref(f->v->repo, V1_REF, &start);
 		vl_buf_free(&msg);
 	}
 	git_tree_free(bt);
@@ -1414,19 +1056,19 @@ static void test_symlink_and_submodule(void **state)
 	fx *f = *state;
 	vl_buf file = VL_BUF_INIT;
 	char path[128], id[VL_ULID_LEN + 1];
-	git_oid start = head_of(f->v->repo, V1_REF), bad, blob, nowhere;
+	git_oid start = vf_head_of(f->v->repo, V1_REF), bad, blob, nowhere;
 
 	village_zone(f, &file, path, id);
-	blob = put_blob(f->v->repo, file.ptr, file.len);
-	bad = forge_entry(f->v->repo, V1_REF, f->v_fp, &f->v->key, path, &blob, GIT_FILEMODE_LINK, NULL, SIG_GOOD);
+	blob = vf_put_blob(f->v->repo, file.ptr, file.len);
+	bad = vf_forge_entry(f->v->repo, V1_REF, f->v_fp, &f->v->key, path, &blob, GIT_FILEMODE_LINK, NULL, VF_SIG_GOOD);
 	expect_refused_both(f, "is not a regular file (mode 120000)", &bad);
-	move_ref(f->v->repo, V1_REF, &start);
-	bad = forge_file(f->v->repo, V1_REF, f->v_fp, &f->v->key, "resident", "/etc", 4, GIT_FILEMODE_LINK, "");
+	vf_move_ref(f->v->repo, V1_REF, &start);
+	bad = vf_forge_file(f->v->repo, V1_REF, f->v_fp, &f->v->key, "resident", "/etc", 4, GIT_FILEMODE_LINK, "");
 	expect_refused_both(f, "'resident' is not allowed in a scope branch", &bad);
 	/* A submodule pointing at a commit that exists nowhere: never followed. */
-	move_ref(f->v->repo, V1_REF, &start);
+	vf_move_ref(f->v->repo, V1_REF, &start);
 	assert_int_equal(git_oid_fromstr(&nowhere, "0123456789abcdef0123456789abcdef01234567"), 0);
-	bad = forge_entry(f->v->repo, V1_REF, f->v_fp, &f->v->key, path, &nowhere, GIT_FILEMODE_COMMIT, NULL, SIG_GOOD);
+	bad = vf_forge_entry(f->v->repo, V1_REF, f->v_fp, &f->v->key, path, &nowhere, GIT_FILEMODE_COMMIT, NULL, VF_SIG_GOOD);
 	expect_refused_both(f, "is not a regular file (mode 160000)", &bad);
 	vl_buf_free(&file);
 }
@@ -1437,7 +1079,7 @@ static void test_symlink_and_submodule(void **state)
 static void test_duplicate_and_unsorted_tree_entries(void **state)
 {
 	fx *f = *state;
-	git_oid start = head_of(f->v->repo, V1_REF), root = tree_of(f->v->repo, &start), zone_tree = { { 0 } },
+	git_oid start = vf_head_of(f->v->repo, V1_REF), root = vf_tree_of(f->v->repo, &start), zone_tree = { { 0 } },
 		newzone, blob, t, bad;
 	git_tree *rt = NULL, *zt = NULL;
 	raw_entry e[64];
@@ -1457,23 +1099,23 @@ static void test_duplicate_and_unsorted_tree_entries(void **state)
 		vl_buf_clear(&file);
 		village_zone(f, &file, path, id);
 	} while (id[VL_ULID_LEN - 1] == g_zone[0][VL_ULID_LEN - 1] || id[VL_ULID_LEN - 1] == g_zone[1][VL_ULID_LEN - 1]);
-	blob = put_blob(f->v->repo, file.ptr, file.len);
-	newzone = tree_edit(f->v->repo, &zone_tree, path + 5, &blob, GIT_FILEMODE_BLOB);
-	record_trailer(&tr, path, &blob);
+	blob = vf_put_blob(f->v->repo, file.ptr, file.len);
+	newzone = vf_tree_edit(f->v->repo, &zone_tree, path + 5, &blob, GIT_FILEMODE_BLOB);
+	vf_record_trailer(&tr, path, &blob);
 
 	/* "zone" twice: the one we hold, then one with the new record. */
 	memmove(&e[z + 2], &e[z + 1], (n - z - 1) * sizeof(*e));
 	e[z + 1] = e[z];
 	e[z + 1].id = newzone;
 	t = raw_tree(f->v->repo, e, n + 1, 0);
-	chain_msg(&msg, f->v->repo, &start, f->v_fp, tr.ptr);
-	bad = write_commit(f->v->repo, V1_REF, &start, &t, f->v_fp, msg.ptr, &f->v->key);
+	vf_chain_msg(&msg, f->v->repo, &start, f->v_fp, tr.ptr);
+	bad = vf_write_commit(f->v->repo, V1_REF, &start, &t, f->v_fp, msg.ptr, &f->v->key);
 	assert_int_not_equal(vt_run(NULL, "git --git-dir '%s' fsck --no-dangling --no-progress %s", f->v1repo,
 			git_oid_tostr_s(&bad)), 0);
 	expect_refused_both(f, "out of order or twice", &t);
 
 	/* The new zone tree with its buckets in reverse order. */
-	move_ref(f->v->repo, V1_REF, &start);
+	vf_move_ref(f->v->repo, V1_REF, &start);
 	assert_int_equal(git_tree_lookup(&zt, f->v->repo, &newzone), 0);
 	n = tree_entries(e, 60, zt);
 	assert_true(n >= 2);
@@ -1483,10 +1125,10 @@ static void test_duplicate_and_unsorted_tree_entries(void **state)
 		e[n - 1 - i] = x;
 	}
 	t = raw_tree(f->v->repo, e, n, 0);
-	t = tree_edit(f->v->repo, &root, "zone", &t, GIT_FILEMODE_TREE);
+	t = vf_tree_edit(f->v->repo, &root, "zone", &t, GIT_FILEMODE_TREE);
 	vl_buf_clear(&msg);
-	chain_msg(&msg, f->v->repo, &start, f->v_fp, tr.ptr);
-	bad = write_commit(f->v->repo, V1_REF, &start, &t, f->v_fp, msg.ptr, &f->v->key);
+	vf_chain_msg(&msg, f->v->repo, &start, f->v_fp, tr.ptr);
+	bad = vf_write_commit(f->v->repo, V1_REF, &start, &t, f->v_fp, msg.ptr, &f->v->key);
 	expect_refused_both(f, "out of order or twice", NULL);
 	git_tree_free(zt);
 	git_tree_free(rt);
@@ -1532,8 +1174,8 @@ static void test_evidence_bomb(void **state)
 	git_oid cb = make_bomb(f->v1repo, "commit"), bb = make_bomb(f->v1repo, "blob");
 	char *out = NULL, *err = NULL, *refs = NULL;
 
-	move_ref(f->v->repo, "refs/evidence/0000000000000000000000000000000000000001", &cb);
-	move_ref(f->v->repo, "refs/evidence/0000000000000000000000000000000000000002", &bb);
+	vf_move_ref(f->v->repo, "refs/evidence/0000000000000000000000000000000000000001", &cb);
+	vf_move_ref(f->v->repo, "refs/evidence/0000000000000000000000000000000000000002", &bb);
 	g_max_rss_kb = 0;
 	assert_int_equal(fetch(f->town, f->v1repo, &out, &err), 0);
 	expect_small_rss("evidence bomb");
@@ -1551,26 +1193,26 @@ static void test_evidence_bomb(void **state)
 static void test_commit_bombs(void **state)
 {
 	fx *f = *state;
-	git_oid start = head_of(f->v->repo, V1_REF), bomb = make_bomb(f->v1repo, "commit"), top, tree;
+	git_oid start = vf_head_of(f->v->repo, V1_REF), bomb = make_bomb(f->v1repo, "commit"), top, tree;
 	git_buf payload = { NULL, 0, 0 };
 	vl_buf msg = VL_BUF_INIT, p = VL_BUF_INIT, armor = VL_BUF_INIT, from = VL_BUF_INIT, to = VL_BUF_INIT;
 
-	move_ref(f->v->repo, V1_REF, &bomb);
+	vf_move_ref(f->v->repo, V1_REF, &bomb);
 	g_max_rss_kb = 0;
 	expect_refused_both(f, "over the limit", &bomb);
 	expect_small_rss("a 64 MiB commit at the head");
 
 	/* A signed commit of the village whose parent is the bomb. */
-	tree = tree_of(f->v->repo, &start);
-	chain_msg(&msg, f->v->repo, &start, f->v_fp, "");
-	commit_payload(&payload, f->v->repo, &start, &tree, f->v_fp, msg.ptr);
+	tree = vf_tree_of(f->v->repo, &start);
+	vf_chain_msg(&msg, f->v->repo, &start, f->v_fp, "");
+	vf_commit_payload(&payload, f->v->repo, &start, &tree, f->v_fp, msg.ptr);
 	assert_int_equal(vl_buf_put(&p, payload.ptr, payload.size), 0);
 	assert_int_equal(vl_buf_printf(&from, "parent %s\n", git_oid_tostr_s(&start)), 0);
 	assert_int_equal(vl_buf_printf(&to, "parent %s\n", git_oid_tostr_s(&bomb)), 0);
-	buf_replace(&p, from.ptr, to.ptr);
-	make_armor(&armor, &f->v->key, p.ptr, p.len, SIG_GOOD);
+	vf_buf_replace(&p, from.ptr, to.ptr);
+	vf_make_armor(&armor, &f->v->key, p.ptr, p.len, VF_SIG_GOOD);
 	assert_int_equal(git_commit_create_with_signature(&top, f->v->repo, p.ptr, armor.ptr, NULL), 0);
-	move_ref(f->v->repo, V1_REF, &top);
+	vf_move_ref(f->v->repo, V1_REF, &top);
 	g_max_rss_kb = 0;
 	expect_refused_both(f, "over the limit", &bomb);
 	expect_small_rss("a 64 MiB parent commit");
@@ -1628,20 +1270,20 @@ static void test_oversized_record(void **state)
 	fx *f = *state;
 	vl_buf file = VL_BUF_INIT, body = VL_BUF_INIT, big = VL_BUF_INIT, area = VL_BUF_INIT;
 	char path[128], id[VL_ULID_LEN + 1], hex[GIT_OID_HEXSZ + 1];
-	git_oid start = head_of(f->v->repo, V1_REF), blob, lie;
+	git_oid start = vf_head_of(f->v->repo, V1_REF), blob, lie;
 	size_t i;
 
 	/* A canonical record of 70 000 bytes, signed over its bytes. */
 	village_zone(f, &file, path, id);
-	record_body(&body, &file);
+	vf_record_body(&body, &file);
 	assert_int_equal(vl_buf_puts(&area, "area: "), 0);
 	for (i = 0; i < 70000; i++)
 		assert_int_equal(vl_buf_putc(&area, 'x'), 0);
-	buf_replace(&body, "area: a-Z9", area.ptr);
-	sign_body(&big, &f->v->key, body.ptr, body.len);
+	vf_buf_replace(&body, "area: a-Z9", area.ptr);
+	vf_sign_body(&big, &f->v->key, body.ptr, body.len);
 	assert_true(big.len > VL_RECORD_MAX_BYTES);
-	blob = put_blob(f->v->repo, big.ptr, big.len);
-	(void)forge_entry(f->v->repo, V1_REF, f->v_fp, &f->v->key, path, &blob, GIT_FILEMODE_BLOB, NULL, SIG_GOOD);
+	blob = vf_put_blob(f->v->repo, big.ptr, big.len);
+	(void)vf_forge_entry(f->v->repo, V1_REF, f->v_fp, &f->v->key, path, &blob, GIT_FILEMODE_BLOB, NULL, VF_SIG_GOOD);
 	expect_refused_both(f, "over the limit", &blob);
 	/* The same from a pack. */
 	assert_int_equal(vt_run(NULL, "git --git-dir '%s' repack -adq", f->v1repo), 0);
@@ -1649,20 +1291,20 @@ static void test_oversized_record(void **state)
 
 	/* A loose object whose header claims 1 GiB but holds 100 bytes: it
 	 * must be refused from its header, never inflated. */
-	move_ref(f->v->repo, V1_REF, &start);
+	vf_move_ref(f->v->repo, V1_REF, &start);
 	memset(hex, 'e', GIT_OID_HEXSZ);
 	hex[GIT_OID_HEXSZ] = '\0';
 	memcpy(hex, "e0c0ffee", 8);
 	write_lying_loose(f->v1repo, hex, "blob", (size_t)1 << 30, file.ptr, 100);
 	assert_int_equal(git_oid_fromstr(&lie, hex), 0);
-	(void)forge_entry(f->v->repo, V1_REF, f->v_fp, &f->v->key, path, &lie, GIT_FILEMODE_BLOB, NULL, SIG_GOOD);
+	(void)vf_forge_entry(f->v->repo, V1_REF, f->v_fp, &f->v->key, path, &lie, GIT_FILEMODE_BLOB, NULL, VF_SIG_GOOD);
 	expect_refused_both(f, "1073741824 bytes, over the limit", &lie);
 
 	/* A real 64 MiB record blob (64 KiB on disk): refused without
 	 * inflating it. */
-	move_ref(f->v->repo, V1_REF, &start);
+	vf_move_ref(f->v->repo, V1_REF, &start);
 	blob = make_bomb(f->v1repo, "blob");
-	(void)forge_entry(f->v->repo, V1_REF, f->v_fp, &f->v->key, path, &blob, GIT_FILEMODE_BLOB, NULL, SIG_GOOD);
+	(void)vf_forge_entry(f->v->repo, V1_REF, f->v_fp, &f->v->key, path, &blob, GIT_FILEMODE_BLOB, NULL, VF_SIG_GOOD);
 	g_max_rss_kb = 0;
 	expect_refused_both(f, "67108864 bytes, over the limit", &blob);
 	expect_small_rss("a 64 MiB record");
@@ -1680,11 +1322,11 @@ static git_oid forge_body(fx *f, const char *from, const char *to)
 	git_oid bad;
 
 	village_zone(f, &file, path, id);
-	record_body(&body, &file);
-	buf_replace(&body, from, to);
-	sign_body(&forged, &f->v->key, body.ptr, body.len);
+	vf_record_body(&body, &file);
+	vf_buf_replace(&body, from, to);
+	vf_sign_body(&forged, &f->v->key, body.ptr, body.len);
 	assert_true(forged.len <= VL_RECORD_MAX_BYTES);
-	bad = forge_file(f->v->repo, V1_REF, f->v_fp, &f->v->key, path, forged.ptr, forged.len, GIT_FILEMODE_BLOB, NULL);
+	bad = vf_forge_file(f->v->repo, V1_REF, f->v_fp, &f->v->key, path, forged.ptr, forged.len, GIT_FILEMODE_BLOB, NULL);
 	vl_buf_free(&file);
 	vl_buf_free(&body);
 	vl_buf_free(&forged);
@@ -1695,7 +1337,7 @@ static void test_yaml_bombs(void **state)
 {
 	fx *f = *state;
 	vl_buf deep = VL_BUF_INIT, bomb = VL_BUF_INIT;
-	git_oid start = head_of(f->v->repo, V1_REF), bad;
+	git_oid start = vf_head_of(f->v->repo, V1_REF), bad;
 	struct timespec t0, t1;
 	size_t i, j;
 
@@ -1713,7 +1355,7 @@ static void test_yaml_bombs(void **state)
 	assert_true(t1.tv_sec - t0.tv_sec < 8);
 
 	/* The 9x9 alias bomb. */
-	move_ref(f->v->repo, V1_REF, &start);
+	vf_move_ref(f->v->repo, V1_REF, &start);
 	assert_int_equal(vl_buf_puts(&bomb, "area: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n"), 0);
 	for (i = 1; i < 9; i++) {
 		assert_int_equal(vl_buf_printf(&bomb, "  %c: &%c [", 'a' + (int)i, 'a' + (int)i), 0);
@@ -1725,7 +1367,7 @@ static void test_yaml_bombs(void **state)
 	bad = forge_body(f, "area: a-Z9", bomb.ptr);
 	expect_refused_both(f, "anchors (&) are not allowed", &bad);
 	/* An alias alone. */
-	move_ref(f->v->repo, V1_REF, &start);
+	vf_move_ref(f->v->repo, V1_REF, &start);
 	bad = forge_body(f, "area: a-Z9", "area: *a");
 	expect_refused_both(f, "alias", &bad);
 	vl_buf_free(&deep);
@@ -1753,10 +1395,10 @@ static void test_scope_filtering(void **state)
 	/* The county receives everything the township has. */
 	fetch_ok(f->county, f->trepo);
 	refs = scope_refs(f->crepo);
-	must_contain(refs, V1_CODE, "county");
-	must_contain(refs, V2_CODE, "county");
-	must_contain(refs, TOWN_CODE, "county");
-	must_contain(refs, X1_CODE, "county");
+	vf_must_contain(refs, V1_CODE, "county");
+	vf_must_contain(refs, V2_CODE, "county");
+	vf_must_contain(refs, TOWN_CODE, "county");
+	vf_must_contain(refs, X1_CODE, "county");
 	free(refs);
 	ch = head_at(f->crepo, V2_REF);
 	th = head_at(f->trepo, V2_REF);
@@ -1799,8 +1441,8 @@ static void village2_equivocates(fx *f, git_oid *a, git_oid *b)
 {
 	char copy[600], copyrepo[700];
 
-	path_in(copy, sizeof(copy), f->dir, "v2-copy");
-	path_in(copyrepo, sizeof(copyrepo), copy, "repo.git");
+	vf_path_in(copy, sizeof(copy), f->dir, "v2-copy");
+	vf_path_in(copyrepo, sizeof(copyrepo), copy, "repo.git");
 	assert_int_equal(vt_run(NULL, "cp -a '%s' '%s'", f->v2, copy), 0);
 	add_zone(NULL, f->v2, NULL, "ZA", NULL);
 	add_zone(NULL, copy, NULL, "ZB", NULL);
@@ -1821,22 +1463,22 @@ static void test_evidence_travels_upward(void **state)
 	git_oid_tostr(bbuf, sizeof(bbuf), &b);
 	/* The township fetching from that laptop gets the evidence too. */
 	assert_int_equal(fetch(f->town, f->v2repo, &out, &err), 0);
-	must_contain(out, "EQUIVOCATION", "fetch stdout");
+	vf_must_contain(out, "EQUIVOCATION", "fetch stdout");
 	free(out);
 	free(err);
 	assert_int_equal(vt_run(NULL, "git --git-dir '%s' rev-parse -q --verify refs/evidence/%s && "
 			"git --git-dir '%s' rev-parse -q --verify refs/evidence/%s", f->trepo, git_oid_tostr_s(&a), f->trepo,
 			git_oid_tostr_s(&b)), 0);
 	assert_int_equal(vt_run(&out, "'%s' -C '%s' incidents", VL_BINARY, f->town), 4);
-	must_contain(out, abuf, "township incidents");
-	must_contain(out, bbuf, "township incidents");
-	must_contain(out, "V2", "township incidents");
+	vf_must_contain(out, abuf, "township incidents");
+	vf_must_contain(out, bbuf, "township incidents");
+	vf_must_contain(out, "V2", "township incidents");
 	free(out);
 	/* And from the township to the county. */
 	fetch_ok(f->county, f->trepo);
 	assert_int_equal(vt_run(&out, "'%s' -C '%s' incidents", VL_BINARY, f->county), 4);
-	must_contain(out, abuf, "county incidents");
-	must_contain(out, bbuf, "county incidents");
+	vf_must_contain(out, abuf, "county incidents");
+	vf_must_contain(out, bbuf, "county incidents");
 	free(out);
 }
 
@@ -1900,20 +1542,20 @@ static void test_fetch_merge_converges(void **state)
 	 * changes one field of Z2, the township adds a zone and another field. */
 	add_zone(NULL, f->v1, NULL, "ZV", NULL);
 	snprintf(args, sizeof(args), "edit %s --set designation=prevention", g_zone[1]);
-	vl_ok_free(f->v1, args);
+	vf_ok_free(f->v1, args);
 	add_zone(NULL, f->town, V1_CODE, "ZT", NULL);
 	snprintf(args, sizeof(args), "edit %s --set notes=checked", g_zone[1]);
-	vl_ok_free(f->town, args);
+	vf_ok_free(f->town, args);
 	/* Both fetch from the other's state before either fetch. */
-	path_in(snap, sizeof(snap), f->dir, "v1-snapshot");
-	path_in(snaprepo, sizeof(snaprepo), snap, "repo.git");
+	vf_path_in(snap, sizeof(snap), f->dir, "v1-snapshot");
+	vf_path_in(snaprepo, sizeof(snaprepo), snap, "repo.git");
 	assert_int_equal(vt_run(NULL, "cp -a '%s' '%s'", f->v1, snap), 0);
 	assert_int_equal(fetch(f->v1, f->trepo, &out, &err), 0);
-	must_contain(out, "1 merges", "village fetch");
+	vf_must_contain(out, "1 merges", "village fetch");
 	free(out);
 	free(err);
 	assert_int_equal(fetch(f->town, snaprepo, &out, &err), 0);
-	must_contain(out, "1 merges", "township fetch");
+	vf_must_contain(out, "1 merges", "township fetch");
 	free(out);
 	free(err);
 	vh = head_at(f->v1repo, V1_REF);
@@ -1936,12 +1578,12 @@ static void test_fetch_merge_converges(void **state)
 	}
 	/* Both fields stand, and both nodes verify. */
 	snprintf(args, sizeof(args), "show %s", g_zone[1]);
-	out = vl_ok(f->v1, args);
-	must_contain(out, "prevention", "merged record");
-	must_contain(out, "checked", "merged record");
+	out = vf_ok(f->v1, args);
+	vf_must_contain(out, "prevention", "merged record");
+	vf_must_contain(out, "checked", "merged record");
 	free(out);
-	vl_ok_free(f->v1, "verify --quiet");
-	vl_ok_free(f->town, "verify --quiet");
+	vf_ok_free(f->v1, "verify --quiet");
+	vf_ok_free(f->town, "verify --quiet");
 	/* Fetching again changes nothing on either side. */
 	fetch_ok(f->v1, f->trepo);
 	fetch_ok(f->town, f->v1repo);
@@ -1964,7 +1606,7 @@ static void test_fetch_from_peer_with_older_config(void **state)
 	assert_int_equal(vl_key_generate(&k), 0);
 	assert_int_equal(vl_pubkey_format(&line, k.pk, NULL), 0);
 	snprintf(args, sizeof(args), "roster add --name V3 --role village --scope " V3_CODE " --key '%s'", line.ptr);
-	vl_ok_free(f->county, args);
+	vf_ok_free(f->county, args);
 	fetch_ok(f->town, f->crepo);
 	add_zone(NULL, f->v1, NULL, "ZO", NULL);
 	vh = head_at(f->v1repo, V1_REF);

@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "forge.h"
 #include "repo.h"
 #include "roster.h"
 #include "sshsig.h"
@@ -242,10 +243,7 @@ static int group_setup(void **state)
 		assert_int_equal(vl_key_from_seed(&g_keys[i], seed), 0);
 		vl_fingerprint(g_fp[i], g_keys[i].pk);
 	}
-	assert_int_equal(setenv("VLEDGER_SCHEMA_DIR", VL_SOURCE_DIR "/schemas", 1), 0);
-	assert_int_equal(unsetenv("VLEDGER_HOME"), 0);
-	assert_int_equal(unsetenv("VLEDGER_PASSPHRASE_FILE"), 0);
-	assert_true(git_libgit2_init() > 0);
+	vf_env_init();
 	g_template = vt_tmpdir();
 	set_paths(&f, g_template);
 	vl_ok(f.county, "init --name County --role county --scope " COUNTY " --new-network");
@@ -269,9 +267,7 @@ static int group_setup(void **state)
 static int group_teardown(void **state)
 {
 	(void)state;
-	vt_rmtree(g_template);
-	free(g_template);
-	git_libgit2_shutdown();
+	vf_template_free(g_template);
 	return 0;
 }
 
@@ -280,8 +276,7 @@ static int setup(void **state)
 	fx *f = calloc(1, sizeof(*f));
 
 	assert_non_null(f);
-	f->dir = vt_tmpdir();
-	assert_int_equal(vt_run(NULL, "cp -a '%s'/. '%s'/", g_template, f->dir), 0);
+	f->dir = vf_sandbox(g_template);
 	set_paths(f, f->dir);
 	*state = f;
 	return 0;
@@ -297,13 +292,13 @@ static int teardown(void **state)
 	return 0;
 }
 
+/* vf_snapshot of home/repo.git. Caller frees. */
 static char *snapshot(const char *home)
 {
-	char *out = NULL;
+	char repo[600];
 
-	assert_int_equal(vt_run(&out, "cd '%s/repo.git' && git for-each-ref && find objects refs packed-refs "
-			"-type f 2>/dev/null | LC_ALL=C sort; true", home), 0);
-	return out;
+	vf_path_in(repo, sizeof(repo), home, "repo.git");
+	return vf_snapshot(repo);
 }
 
 /* A config file of home's head, loaded. Caller frees. */
@@ -344,14 +339,6 @@ static void forge(const char *home, const char *path, const vl_value *doc)
 	vl_node_close(n);
 }
 
-static void must_contain(const char *out, const char *what, const char *who)
-{
-	if (!strstr(out, what)) {
-		print_error("%s does not say '%s':\n%s\n", who, what, out);
-		fail();
-	}
-}
-
 /* The forgery on `forged` (a home) is caught by its verify (exit 4) and
  * refused by `receiver`'s fetch, which changes nothing there. */
 static void expect_caught(const char *forged, const char *receiver, const char *what)
@@ -360,13 +347,13 @@ static void expect_caught(const char *forged, const char *receiver, const char *
 	char *out = NULL, *before, *after;
 
 	assert_int_equal(vl_run(&out, forged, "verify"), 4);
-	must_contain(out, what, "vledger verify");
-	must_contain(out, "config", "vledger verify");
+	vf_must_contain(out, what, "vledger verify");
+	vf_must_contain(out, "config", "vledger verify");
 	free(out);
 	before = snapshot(receiver);
 	snprintf(args, sizeof(args), "fetch '%s/repo.git'", forged);
 	assert_int_not_equal(vl_run(&out, receiver, args), 0);
-	must_contain(out, what, "vledger fetch");
+	vf_must_contain(out, what, "vledger fetch");
 	after = snapshot(receiver);
 	assert_string_equal(before, after);
 	free(before);
@@ -516,7 +503,7 @@ static void test_forged_by_revoked_admin(void **state)
 	/* The CLI refuses; a forged commit on top of its own revocation: */
 	assert_int_equal(vl_run(&out, f->town, "roster add --name x --role village --scope " VIL
 			" --key 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAOhB7/zzhC+HXDdGOdLwJln5NYwm6UNXx3chmQSVTG4'"), 1);
-	must_contain(out, "revoked", "roster add");
+	vf_must_contain(out, "revoked", "roster add");
 	free(out);
 	r = config_file(f->town, "roster.yaml");
 	push_entry(r, g_keys[2].pk, "village", VIL);

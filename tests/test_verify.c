@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "forge.h"
 #include "ledger.h"
 #include "record.h"
 #include "repo.h"
@@ -58,48 +59,18 @@ typedef struct {
 	char v_fp[VL_FP_LEN];
 } fx;
 
-static void path_in(char *out, size_t len, const char *dir, const char *rel)
-{
-	int n = snprintf(out, len, "%s/%s", dir, rel);
-
-	assert_true(n > 0 && (size_t)n < len);
-}
-
 static void set_paths(fx *f, const char *dir)
 {
-	path_in(f->county, sizeof(f->county), dir, "county");
-	path_in(f->village, sizeof(f->village), dir, "village");
-	path_in(f->village2, sizeof(f->village2), dir, "village2");
-	path_in(f->joiner, sizeof(f->joiner), dir, "joiner");
-	path_in(f->other, sizeof(f->other), dir, "other");
-	path_in(f->signers, sizeof(f->signers), dir, "allowed_signers");
-	path_in(f->vrepo, sizeof(f->vrepo), f->village, "repo.git");
-	path_in(f->crepo, sizeof(f->crepo), f->county, "repo.git");
-	path_in(f->jrepo, sizeof(f->jrepo), f->joiner, "repo.git");
-	path_in(f->orepo, sizeof(f->orepo), f->other, "repo.git");
-}
-
-/* Run the binary against a node home; fail the test unless it exits 0.
- * Returns its output (trimmed of the final newline; caller frees). */
-static char *vl_ok(const char *home, const char *args)
-{
-	char *out = NULL;
-	int rc = vt_run(&out, "'%s' -C '%s' %s", VL_BINARY, home, args);
-	size_t l;
-
-	if (rc != 0) {
-		print_error("vledger -C %s %s exited %d:\n%s\n", home, args, rc, out);
-		fail();
-	}
-	l = strlen(out);
-	while (l && out[l - 1] == '\n')
-		out[--l] = '\0';
-	return out;
-}
-
-static void vl_ok_free(const char *home, const char *args)
-{
-	free(vl_ok(home, args));
+	vf_path_in(f->county, sizeof(f->county), dir, "county");
+	vf_path_in(f->village, sizeof(f->village), dir, "village");
+	vf_path_in(f->village2, sizeof(f->village2), dir, "village2");
+	vf_path_in(f->joiner, sizeof(f->joiner), dir, "joiner");
+	vf_path_in(f->other, sizeof(f->other), dir, "other");
+	vf_path_in(f->signers, sizeof(f->signers), dir, "allowed_signers");
+	vf_path_in(f->vrepo, sizeof(f->vrepo), f->village, "repo.git");
+	vf_path_in(f->crepo, sizeof(f->crepo), f->county, "repo.git");
+	vf_path_in(f->jrepo, sizeof(f->jrepo), f->joiner, "repo.git");
+	vf_path_in(f->orepo, sizeof(f->orepo), f->other, "repo.git");
 }
 
 static void add_zone(char id[VL_ULID_LEN + 1], const char *home, const char *zone_no)
@@ -109,7 +80,7 @@ static void add_zone(char id[VL_ULID_LEN + 1], const char *home, const char *zon
 
 	snprintf(args, sizeof(args), "add zone --set zone_no=%s --set designation=sealed --set area=a-%s "
 			"--set status=active --set announced_at=2022-04-06T08:00:00Z", zone_no, zone_no);
-	out = vl_ok(home, args);
+	out = vf_ok(home, args);
 	assert_int_equal(strlen(out), VL_ULID_LEN);
 	assert_true(vl_ulid_valid(out));
 	memcpy(id, out, VL_ULID_LEN + 1);
@@ -123,57 +94,52 @@ static int group_setup(void **state)
 	char *key;
 
 	(void)state;
-	assert_int_equal(setenv("VLEDGER_SCHEMA_DIR", VL_SOURCE_DIR "/schemas", 1), 0);
-	assert_int_equal(unsetenv("VLEDGER_HOME"), 0);
-	assert_int_equal(unsetenv("VLEDGER_PASSPHRASE_FILE"), 0);
-	assert_int_equal(git_libgit2_init() > 0, 1);
+	vf_env_init();
 	memset(&f, 0, sizeof(f));
 	g_template = vt_tmpdir();
 	set_paths(&f, g_template);
-	path_in(net, sizeof(net), g_template, "network.yaml");
+	vf_path_in(net, sizeof(net), g_template, "network.yaml");
 
-	vl_ok_free(f.county, "init --name County --role county --scope " COUNTY_CODE " --new-network");
+	vf_ok_free(f.county, "init --name County --role county --scope " COUNTY_CODE " --new-network");
 	snprintf(args, sizeof(args), "export network --output '%s'", net);
-	vl_ok_free(f.county, args);
+	vf_ok_free(f.county, args);
 	snprintf(args, sizeof(args), "init --name V1 --role village --scope " V1_CODE " --network '%s'", net);
-	vl_ok_free(f.village, args);
+	vf_ok_free(f.village, args);
 	snprintf(args, sizeof(args), "init --name V2 --role village --scope " V2_CODE " --network '%s'", net);
-	vl_ok_free(f.village2, args);
+	vf_ok_free(f.village2, args);
 	/* A node that has joined (pinned our network) but fetched nothing yet. */
 	snprintf(args, sizeof(args), "init --name V3 --role village --scope " V3_CODE " --network '%s'", net);
-	vl_ok_free(f.joiner, args);
+	vf_ok_free(f.joiner, args);
 	/* Another network: same county code, its own root key. */
-	vl_ok_free(f.other, "init --name Other --role county --scope " COUNTY_CODE " --new-network");
+	vf_ok_free(f.other, "init --name Other --role county --scope " COUNTY_CODE " --new-network");
 
-	key = vl_ok(f.village, "key");
+	key = vf_ok(f.village, "key");
 	*strchr(key, '\n') = '\0';
 	snprintf(args, sizeof(args), "roster add --name V1 --role village --scope " V1_CODE " --key '%s'", key);
 	free(key);
-	vl_ok_free(f.county, args);
-	key = vl_ok(f.village2, "key");
+	vf_ok_free(f.county, args);
+	key = vf_ok(f.village2, "key");
 	*strchr(key, '\n') = '\0';
 	snprintf(args, sizeof(args), "roster add --name V2 --role village --scope " V2_CODE " --key '%s'", key);
 	free(key);
-	vl_ok_free(f.county, args);
+	vf_ok_free(f.county, args);
 	snprintf(args, sizeof(args), "fetch '%s'", f.crepo);
-	vl_ok_free(f.village, args);
+	vf_ok_free(f.village, args);
 
 	add_zone(g_zone[0], f.village, "Z1");
 	add_zone(g_zone[1], f.village, "Z2");
 	add_zone(g_zone[2], f.village, "Z3");
 	snprintf(args, sizeof(args), "edit %s --set designation=controlled", g_zone[0]);
-	vl_ok_free(f.village, args);
+	vf_ok_free(f.village, args);
 	snprintf(args, sizeof(args), "export allowed-signers --output '%s'", f.signers);
-	vl_ok_free(f.village, args);
+	vf_ok_free(f.village, args);
 	return 0;
 }
 
 static int group_teardown(void **state)
 {
 	(void)state;
-	vt_rmtree(g_template);
-	free(g_template);
-	git_libgit2_shutdown();
+	vf_template_free(g_template);
 	return 0;
 }
 
@@ -182,8 +148,7 @@ static int setup(void **state)
 	fx *f = calloc(1, sizeof(*f));
 
 	assert_non_null(f);
-	f->dir = vt_tmpdir();
-	assert_int_equal(vt_run(NULL, "cp -a '%s'/. '%s'/", g_template, f->dir), 0);
+	f->dir = vf_sandbox(g_template);
 	set_paths(f, f->dir);
 	assert_int_equal(vl_node_open(&f->v, f->village, 1, NULL), 0);
 	assert_int_equal(vl_node_load_config(f->v), 0);
@@ -205,294 +170,10 @@ static int teardown(void **state)
 
 /* ---- forging with libgit2 and the library ------------------------------ */
 
-static void must_contain(const char *hay, const char *needle, const char *what)
-{
-	if (!hay || !strstr(hay, needle)) {
-		print_error("%s: expected '%s' in:\n%s\n", what, needle, hay ? hay : "(null)");
-		fail();
-	}
-}
-
-static void must_not_contain(const char *hay, const char *needle, const char *what)
-{
-	if (hay && strstr(hay, needle)) {
-		print_error("%s: did not expect '%s' in:\n%s\n", what, needle, hay);
-		fail();
-	}
-}
-
-static git_oid head_of(git_repository *repo, const char *ref)
-{
-	git_oid id;
-
-	assert_int_equal(vl_repo_head(&id, repo, ref), 0);
-	return id;
-}
-
-static void move_ref(git_repository *repo, const char *ref, const git_oid *to)
-{
-	git_reference *r = NULL;
-
-	assert_int_equal(git_reference_create(&r, repo, ref, to, 1, "test: forged"), 0);
-	git_reference_free(r);
-}
-
-static git_oid put_blob(git_repository *repo, const char *data, size_t len)
-{
-	git_oid id;
-
-	assert_int_equal(git_blob_create_from_buffer(&id, repo, data, len), 0);
-	return id;
-}
-
-static git_oid tree_of(git_repository *repo, const git_oid *commit)
-{
-	git_commit *c = NULL;
-	git_oid id;
-
-	assert_int_equal(git_commit_lookup(&c, repo, commit), 0);
-	git_oid_cpy(&id, git_commit_tree_id(c));
-	git_commit_free(c);
-	return id;
-}
-
-/* base_tree (NULL: empty) with path set to blob in `mode`, or removed when
- * blob is NULL. */
-static git_oid tree_edit(git_repository *repo, const git_oid *base_tree, const char *path,
-		const git_oid *blob, git_filemode_t mode)
-{
-	git_treebuilder *tb = NULL;
-	git_tree *base = NULL;
-	git_tree_update u;
-	git_oid empty, out;
-
-	if (!base_tree) {
-		assert_int_equal(git_treebuilder_new(&tb, repo, NULL), 0);
-		assert_int_equal(git_treebuilder_write(&empty, tb), 0);
-		git_treebuilder_free(tb);
-		base_tree = &empty;
-	}
-	memset(&u, 0, sizeof(u));
-	u.action = blob ? GIT_TREE_UPDATE_UPSERT : GIT_TREE_UPDATE_REMOVE;
-	u.path = path;
-	u.filemode = mode;
-	if (blob)
-		git_oid_cpy(&u.id, blob);
-	assert_int_equal(git_tree_lookup(&base, repo, base_tree), 0);
-	assert_int_equal(git_tree_create_updated(&out, repo, base, 1, &u), 0);
-	git_tree_free(base);
-	return out;
-}
-
-/* A message continuing key fp's chain on the branch at head (NULL: new
- * branch), as vl_node_commit writes it. */
-static void chain_msg(vl_buf *msg, git_repository *repo, const git_oid *head, const char *fp,
-		const char *trailers)
-{
-	uint64_t seq = 0;
-	git_oid prev;
-
-	if (head)
-		assert_int_equal(vl_repo_key_chain(&seq, &prev, repo, head, fp), 0);
-	assert_int_equal(vl_buf_printf(msg, "forged\n\n%sVledger-Seq: %llu\n", trailers ? trailers : "",
-			(unsigned long long)seq + 1), 0);
-	if (seq)
-		assert_int_equal(vl_buf_printf(msg, "Vledger-Prev: %s\n", git_oid_tostr_s(&prev)), 0);
-}
-
-/* The payload git_commit_create_buffer makes for tree on parent by fp. */
-static void commit_payload(git_buf *payload, git_repository *repo, const git_oid *parent,
-		const git_oid *tree_id, const char *fp, const char *msg)
-{
-	git_signature *sig = NULL;
-	git_tree *tree = NULL;
-	git_commit *pc = NULL;
-	const git_commit *parents[1] = { NULL };
-	char email[VL_FP_LEN + 16];
-
-	snprintf(email, sizeof(email), "%s@vledger", fp);
-	assert_int_equal(git_signature_new(&sig, "forger", email, (git_time_t)(vl_hlc_wall_ms() / 1000), 0), 0);
-	assert_int_equal(git_tree_lookup(&tree, repo, tree_id), 0);
-	if (parent) {
-		assert_int_equal(git_commit_lookup(&pc, repo, parent), 0);
-		parents[0] = pc;
-	}
-	assert_int_equal(git_commit_create_buffer(payload, repo, sig, sig, NULL, msg, tree,
-			parent ? 1 : 0, parents), 0);
-	git_commit_free(pc);
-	git_tree_free(tree);
-	git_signature_free(sig);
-}
-
-/* The armor of key's SSHSIG (namespace git) over data, without its final
- * newline (as vl_repo_commit passes it to libgit2). Caller frees. */
-static void sign_armor(vl_buf *armor, const vl_key *key, const char *data, size_t len)
-{
-	vl_buf blob = VL_BUF_INIT;
-
-	assert_int_equal(vl_sshsig_sign(&blob, key, VL_NS_GIT, data, len), 0);
-	assert_int_equal(vl_sshsig_armor(armor, blob.ptr, blob.len), 0);
-	armor->ptr[--armor->len] = '\0';
-	vl_buf_free(&blob);
-}
-
-/*
- * Commit tree on parent (NULL: root) with author = committer "<fp>@vledger",
- * signed with key as vl_repo_commit signs (key NULL: unsigned, made with
- * plain git_commit_create), and point ref at it (forced).
- */
-static git_oid write_commit(git_repository *repo, const char *ref, const git_oid *parent,
-		const git_oid *tree_id, const char *fp, const char *msg, const vl_key *key)
-{
-	git_buf payload = { NULL, 0, 0 };
-	vl_buf armor = VL_BUF_INIT;
-	git_oid id;
-
-	if (!key) {
-		git_signature *sig = NULL;
-		git_tree *tree = NULL;
-		git_commit *pc = NULL;
-		const git_commit *parents[1] = { NULL };
-		char email[VL_FP_LEN + 16];
-
-		snprintf(email, sizeof(email), "%s@vledger", fp);
-		assert_int_equal(git_signature_new(&sig, "forger", email, (git_time_t)(vl_hlc_wall_ms() / 1000), 0), 0);
-		assert_int_equal(git_tree_lookup(&tree, repo, tree_id), 0);
-		if (parent) {
-			assert_int_equal(git_commit_lookup(&pc, repo, parent), 0);
-			parents[0] = pc;
-		}
-		/* Straight onto the branch, as any git client would. */
-		assert_int_equal(git_commit_create(&id, repo, ref, sig, sig, NULL, msg, tree,
-				parent ? 1 : 0, parents), 0);
-		git_commit_free(pc);
-		git_tree_free(tree);
-		git_signature_free(sig);
-		return id;
-	}
-	commit_payload(&payload, repo, parent, tree_id, fp, msg);
-	sign_armor(&armor, key, payload.ptr, payload.size);
-	assert_int_equal(git_commit_create_with_signature(&id, repo, payload.ptr, armor.ptr, NULL), 0);
-	move_ref(repo, ref, &id);
-	git_buf_dispose(&payload);
-	vl_buf_free(&armor);
-	return id;
-}
-
-/* "Vledger-Record: <ledger> <id> <blob>\n" for a path <ledger>/<b>/<id>.yaml. */
-static void record_trailer(vl_buf *out, const char *path, const git_oid *blob)
-{
-	const char *slash = strchr(path, '/'), *base = strrchr(path, '/');
-	size_t l;
-
-	assert_non_null(slash);
-	base++;
-	l = strlen(base);
-	if (l > 5 && !strcmp(base + l - 5, ".yaml"))
-		l -= 5;
-	assert_int_equal(vl_buf_printf(out, "Vledger-Record: %.*s %.*s %s\n", (int)(slash - path), path,
-			(int)l, base, git_oid_tostr_s(blob)), 0);
-}
-
-/*
- * One commit on `ref` of repo that sets path to data in `mode`, signed by key
- * (NULL: unsigned) as fp, continuing fp's chain; trailers NULL means the
- * right Vledger-Record trailer for the file.
- */
-static git_oid forge_file(git_repository *repo, const char *ref, const char *fp, const vl_key *key,
-		const char *path, const char *data, size_t len, git_filemode_t mode, const char *trailers)
-{
-	vl_buf msg = VL_BUF_INIT, tr = VL_BUF_INIT;
-	git_oid head, base, blob, tree, id;
-	int have_head = vl_repo_head(&head, repo, ref) == 0;
-
-	if (have_head)
-		base = tree_of(repo, &head);
-	blob = put_blob(repo, data, len);
-	tree = tree_edit(repo, have_head ? &base : NULL, path, &blob, mode);
-	if (!trailers) {
-		record_trailer(&tr, path, &blob);
-		trailers = tr.ptr;
-	}
-	chain_msg(&msg, repo, have_head ? &head : NULL, fp, trailers);
-	id = write_commit(repo, ref, have_head ? &head : NULL, &tree, fp, msg.ptr, key);
-	vl_buf_free(&msg);
-	vl_buf_free(&tr);
-	return id;
-}
-
-/* A new zone record of `scope` signed by k, as the binary writes it. */
-static void make_zone(vl_buf *out, const vl_key *k, const char *id, const char *scope, const char *zone_no)
-{
-	vl_record *r = NULL;
-	vl_buf area = VL_BUF_INIT;
-
-	assert_int_equal(vl_record_new(&r, "zone", id, scope), 0);
-	assert_int_equal(vl_buf_printf(&area, "a-%s", zone_no), 0);
-	assert_int_equal(vl_value_map_set(r->data, "zone_no", vl_value_str(zone_no)), 0);
-	assert_int_equal(vl_value_map_set(r->data, "designation", vl_value_str("sealed")), 0);
-	assert_int_equal(vl_value_map_set(r->data, "area", vl_value_str(area.ptr)), 0);
-	assert_int_equal(vl_value_map_set(r->data, "status", vl_value_str("active")), 0);
-	assert_int_equal(vl_value_map_set(r->data, "announced_at", vl_value_str("2022-04-06T08:00:00Z")), 0);
-	memcpy(r->clock, "2022-04-07T01:12:33.120Z/0001", VL_HLC_TEXT_LEN + 1);
-	assert_int_equal(vl_record_sign(r, k, out), 0);
-	vl_buf_free(&area);
-	vl_record_free(r);
-}
-
-/* The signed-over part of a record: everything before its sig line. */
-static void record_body(vl_buf *out, const vl_buf *file)
-{
-	const char *sig = strstr(file->ptr, "\nsig: \"");
-
-	assert_non_null(sig);
-	assert_int_equal(vl_buf_put(out, file->ptr, (size_t)(sig - file->ptr) + 1), 0);
-}
-
-/* body + a correct sig line over exactly those bytes (whatever they are). */
-static void sign_body(vl_buf *out, const vl_key *k, const char *body, size_t len)
-{
-	vl_buf blob = VL_BUF_INIT, b64 = VL_BUF_INIT;
-
-	assert_int_equal(vl_sshsig_sign(&blob, k, VL_NS_RECORD, body, len), 0);
-	assert_int_equal(vl_base64_encode(&b64, blob.ptr, blob.len), 0);
-	assert_int_equal(vl_buf_put(out, body, len), 0);
-	assert_int_equal(vl_buf_printf(out, "sig: \"%s\"\n", b64.ptr), 0);
-	vl_buf_free(&blob);
-	vl_buf_free(&b64);
-}
-
-/* Replace the first `from` in b by `to` (in place, through a copy). */
-static void buf_replace(vl_buf *b, const char *from, const char *to)
-{
-	vl_buf nb = VL_BUF_INIT;
-	const char *p = strstr(b->ptr, from);
-
-	assert_non_null(p);
-	assert_int_equal(vl_buf_put(&nb, b->ptr, (size_t)(p - b->ptr)), 0);
-	assert_int_equal(vl_buf_puts(&nb, to), 0);
-	assert_int_equal(vl_buf_puts(&nb, p + strlen(from)), 0);
-	vl_buf_free(b);
-	*b = nb;
-}
-
-static void new_id(char id[VL_ULID_LEN + 1])
-{
-	vl_ulid_new(id, vl_hlc_wall_ms());
-}
-
-/* <ledger>/<last char>/<id>.yaml */
-static void rec_path(char *out, size_t len, const char *ledger, const char *id)
-{
-	snprintf(out, len, "%s/%c/%s.yaml", ledger, id[VL_ULID_LEN - 1], id);
-}
-
 /* A fresh valid zone record signed by the village, and its path. */
 static void village_zone(fx *f, vl_buf *file, char path[128], char id[VL_ULID_LEN + 1])
 {
-	new_id(id);
-	make_zone(file, &f->v->key, id, V1_CODE, "Z9");
-	rec_path(path, 128, "zone", id);
+	vf_new_zone(file, &f->v->key, V1_CODE, path, id);
 }
 
 /* ---- the two verifiers -------------------------------------------------- */
@@ -536,23 +217,23 @@ static void expect_caught_at(const char *home, const char *what, const git_oid *
 	}
 	if (getenv("VT_VERBOSE"))
 		print_message("%s", out);
-	must_contain(out, what, "vledger verify");
+	vf_must_contain(out, what, "vledger verify");
 	if (bad) {
 		git_oid_tostr(idbuf, SHORT_ID + 1, bad);
-		must_contain(out, idbuf, "vledger verify (forged commit)");
+		vf_must_contain(out, idbuf, "vledger verify (forged commit)");
 	}
 	if (not) {
 		git_oid_tostr(nbuf, SHORT_ID + 1, not);
-		must_not_contain(out, nbuf, "vledger verify (good commit)");
+		vf_must_not_contain(out, nbuf, "vledger verify (good commit)");
 	}
 	verify_lib(home, &failures, &report);
 	if (failures == 0) {
 		print_error("vl_verify_all found nothing wrong\n");
 		fail();
 	}
-	must_contain(report, what, "vl_verify_all");
+	vf_must_contain(report, what, "vl_verify_all");
 	if (bad)
-		must_contain(report, idbuf, "vl_verify_all (forged commit)");
+		vf_must_contain(report, idbuf, "vl_verify_all (forged commit)");
 	free(out);
 	free(report);
 }
@@ -572,7 +253,7 @@ static void expect_good(const char *home)
 		print_error("vledger verify exited %d on a good node:\n%s\n", rc, out);
 		fail();
 	}
-	must_contain(out, "all good", "vledger verify");
+	vf_must_contain(out, "all good", "vledger verify");
 	verify_lib(home, &failures, &report);
 	if (failures) {
 		print_error("vl_verify_all on a good node:\n%s\n", report);
@@ -622,11 +303,11 @@ static void test_unsigned_commit(void **state)
 	fx *f = *state;
 	vl_buf file = VL_BUF_INIT;
 	char path[128], id[VL_ULID_LEN + 1];
-	git_oid good = head_of(f->v->repo, V1_REF), bad;
+	git_oid good = vf_head_of(f->v->repo, V1_REF), bad;
 
 	assert_int_equal(git_verify_commit(f, &good), 0);
 	village_zone(f, &file, path, id);
-	bad = forge_file(f->v->repo, V1_REF, f->v_fp, NULL, path, file.ptr, file.len, GIT_FILEMODE_BLOB, NULL);
+	bad = vf_forge_file(f->v->repo, V1_REF, f->v_fp, NULL, path, file.ptr, file.len, GIT_FILEMODE_BLOB, NULL);
 	expect_caught(f, "commit signature", &bad);
 	assert_int_not_equal(git_verify_commit(f, &bad), 0);
 	vl_buf_free(&file);
@@ -640,11 +321,11 @@ static void test_unsigned_commit_in_signed_range(void **state)
 	git_oid bad, top;
 
 	village_zone(f, &file, path, id);
-	bad = forge_file(f->v->repo, V1_REF, f->v_fp, NULL, path, file.ptr, file.len, GIT_FILEMODE_BLOB, NULL);
+	bad = vf_forge_file(f->v->repo, V1_REF, f->v_fp, NULL, path, file.ptr, file.len, GIT_FILEMODE_BLOB, NULL);
 	/* A properly signed commit of the village on top hides it from a
 	 * check of the head alone. */
 	village_zone(f, &file2, path2, id2);
-	top = forge_file(f->v->repo, V1_REF, f->v_fp, &f->v->key, path2, file2.ptr, file2.len,
+	top = vf_forge_file(f->v->repo, V1_REF, f->v_fp, &f->v->key, path2, file2.ptr, file2.len,
 			GIT_FILEMODE_BLOB, NULL);
 	expect_caught_at(f->village, "commit signature", &bad, &top);
 	/* Stock git: the top is good, the middle is not. */
@@ -660,18 +341,18 @@ static void test_commit_by_unknown_key(void **state)
 	vl_buf file = VL_BUF_INIT;
 	vl_key k;
 	char path[128], id[VL_ULID_LEN + 1], fp[VL_FP_LEN];
-	git_oid start = head_of(f->v->repo, V1_REF), bad;
+	git_oid start = vf_head_of(f->v->repo, V1_REF), bad;
 
 	assert_int_equal(vl_key_generate(&k), 0);
 	vl_fingerprint(fp, k.pk);
 	village_zone(f, &file, path, id);
-	bad = forge_file(f->v->repo, V1_REF, fp, &k, path, file.ptr, file.len, GIT_FILEMODE_BLOB, NULL);
+	bad = vf_forge_file(f->v->repo, V1_REF, fp, &k, path, file.ptr, file.len, GIT_FILEMODE_BLOB, NULL);
 	expect_caught(f, "which is not on the roster", &bad);
 	assert_int_not_equal(git_verify_commit(f, &bad), 0);
 
 	/* The same key claiming to be the village in author and committer. */
-	move_ref(f->v->repo, V1_REF, &start);
-	bad = forge_file(f->v->repo, V1_REF, f->v_fp, &k, path, file.ptr, file.len, GIT_FILEMODE_BLOB, NULL);
+	vf_move_ref(f->v->repo, V1_REF, &start);
+	bad = vf_forge_file(f->v->repo, V1_REF, f->v_fp, &k, path, file.ptr, file.len, GIT_FILEMODE_BLOB, NULL);
 	expect_caught(f, "author/committer name another key", &bad);
 	assert_int_not_equal(git_verify_commit(f, &bad), 0);
 	vl_key_wipe(&k);
@@ -686,17 +367,17 @@ static void test_gpgsig_in_message(void **state)
 	vl_buf file = VL_BUF_INIT, msg = VL_BUF_INIT, armor = VL_BUF_INIT, raw = VL_BUF_INIT, tr = VL_BUF_INIT;
 	git_buf payload = { NULL, 0, 0 };
 	char path[128], id[VL_ULID_LEN + 1];
-	git_oid head = head_of(f->v->repo, V1_REF), base = tree_of(f->v->repo, &head), blob, tree, bad;
+	git_oid head = vf_head_of(f->v->repo, V1_REF), base = vf_tree_of(f->v->repo, &head), blob, tree, bad;
 	git_odb *odb = NULL;
 	const char *body, *p;
 
 	village_zone(f, &file, path, id);
-	blob = put_blob(f->v->repo, file.ptr, file.len);
-	tree = tree_edit(f->v->repo, &base, path, &blob, GIT_FILEMODE_BLOB);
-	record_trailer(&tr, path, &blob);
-	chain_msg(&msg, f->v->repo, &head, f->v_fp, tr.ptr);
-	commit_payload(&payload, f->v->repo, &head, &tree, f->v_fp, msg.ptr);
-	sign_armor(&armor, &f->v->key, payload.ptr, payload.size);
+	blob = vf_put_blob(f->v->repo, file.ptr, file.len);
+	tree = vf_tree_edit(f->v->repo, &base, path, &blob, GIT_FILEMODE_BLOB);
+	vf_record_trailer(&tr, path, &blob);
+	vf_chain_msg(&msg, f->v->repo, &head, f->v_fp, tr.ptr);
+	vf_commit_payload(&payload, f->v->repo, &head, &tree, f->v_fp, msg.ptr);
+	vf_make_armor(&armor, &f->v->key, payload.ptr, payload.size, VF_SIG_GOOD);
 	/* headers, blank line, "gpgsig <armor>" as git would write the header,
 	 * then the message. */
 	body = strstr(payload.ptr, "\n\n");
@@ -710,7 +391,7 @@ static void test_gpgsig_in_message(void **state)
 	assert_int_equal(git_repository_odb(&odb, f->v->repo), 0);
 	assert_int_equal(git_odb_write(&bad, odb, raw.ptr, raw.len, GIT_OBJECT_COMMIT), 0);
 	git_odb_free(odb);
-	move_ref(f->v->repo, V1_REF, &bad);
+	vf_move_ref(f->v->repo, V1_REF, &bad);
 	expect_caught(f, "commit signature", &bad);
 	assert_int_not_equal(git_verify_commit(f, &bad), 0);
 	git_buf_dispose(&payload);
@@ -732,7 +413,7 @@ static void test_second_gpgsig_header(void **state)
 	const char *sig, *end;
 
 	village_zone(f, &file, path, id);
-	good = forge_file(f->v->repo, V1_REF, f->v_fp, &f->v->key, path, file.ptr, file.len, GIT_FILEMODE_BLOB, NULL);
+	good = vf_forge_file(f->v->repo, V1_REF, f->v_fp, &f->v->key, path, file.ptr, file.len, GIT_FILEMODE_BLOB, NULL);
 	expect_good(f->village); /* the control: signed the way vledger signs */
 	assert_int_equal(vl_repo_raw_commit(&raw, f->v->repo, &good), 0);
 	sig = strstr(raw.ptr, "\ngpgsig ");
@@ -748,7 +429,7 @@ static void test_second_gpgsig_header(void **state)
 	assert_int_equal(git_repository_odb(&odb, f->v->repo), 0);
 	assert_int_equal(git_odb_write(&bad, odb, forged.ptr, forged.len, GIT_OBJECT_COMMIT), 0);
 	git_odb_free(odb);
-	move_ref(f->v->repo, V1_REF, &bad); /* in place of good, on the same parent */
+	vf_move_ref(f->v->repo, V1_REF, &bad); /* in place of good, on the same parent */
 	expect_caught(f, "commit signature", &bad);
 	vl_buf_free(&file);
 	vl_buf_free(&raw);
@@ -767,11 +448,11 @@ static void test_record_signed_by_unknown_key(void **state)
 
 	assert_int_equal(vl_key_generate(&k), 0);
 	vl_fingerprint(fp, k.pk);
-	new_id(id);
-	make_zone(&file, &k, id, V1_CODE, "Z9");
-	rec_path(path, sizeof(path), "zone", id);
+	vf_new_id(id);
+	vf_make_zone(&file, &k, id, V1_CODE, "Z9");
+	vf_rec_path(path, sizeof(path), "zone", id);
 	/* The commit is the village's own, properly signed. */
-	bad = forge_file(f->v->repo, V1_REF, f->v_fp, &f->v->key, path, file.ptr, file.len, GIT_FILEMODE_BLOB, NULL);
+	bad = vf_forge_file(f->v->repo, V1_REF, f->v_fp, &f->v->key, path, file.ptr, file.len, GIT_FILEMODE_BLOB, NULL);
 	expect_caught(f, "which is not on the roster", &bad);
 	expect_caught(f, fp, &bad);
 	vl_key_wipe(&k);
@@ -787,8 +468,8 @@ static void test_record_altered_after_signing(void **state)
 
 	village_zone(f, &file, path, id);
 	/* Still canonical; only the signature no longer holds. */
-	buf_replace(&file, "area: a-Z9", "area: b-Z9");
-	bad = forge_file(f->v->repo, V1_REF, f->v_fp, &f->v->key, path, file.ptr, file.len, GIT_FILEMODE_BLOB, NULL);
+	vf_buf_replace(&file, "area: a-Z9", "area: b-Z9");
+	bad = vf_forge_file(f->v->repo, V1_REF, f->v_fp, &f->v->key, path, file.ptr, file.len, GIT_FILEMODE_BLOB, NULL);
 	expect_caught(f, id, &bad);
 	expect_caught(f, "signature", &bad);
 	vl_buf_free(&file);
@@ -805,7 +486,7 @@ static void test_record_in_wrong_bucket(void **state)
 
 	village_zone(f, &file, path, id);
 	snprintf(path, sizeof(path), "zone/%c/%s.yaml", id[VL_ULID_LEN - 1] == '0' ? '1' : '0', id);
-	bad = forge_file(f->v->repo, V1_REF, f->v_fp, &f->v->key, path, file.ptr, file.len, GIT_FILEMODE_BLOB, NULL);
+	bad = vf_forge_file(f->v->repo, V1_REF, f->v_fp, &f->v->key, path, file.ptr, file.len, GIT_FILEMODE_BLOB, NULL);
 	expect_caught(f, "is not in its bucket", &bad);
 	vl_buf_free(&file);
 }
@@ -819,14 +500,14 @@ static void test_record_under_ledger_without_schema(void **state)
 	git_oid bad;
 
 	/* A well-formed, signed record of a ledger the config has no schema for. */
-	new_id(id);
+	vf_new_id(id);
 	assert_int_equal(vl_record_new(&r, "nosuch", id, V1_CODE), 0);
 	assert_int_equal(vl_value_map_set(r->data, "x", vl_value_str("y")), 0);
 	memcpy(r->clock, "2022-04-07T01:12:33.120Z/0001", VL_HLC_TEXT_LEN + 1);
 	assert_int_equal(vl_record_sign(r, &f->v->key, &file), 0);
 	vl_record_free(r);
-	rec_path(path, sizeof(path), "nosuch", id);
-	bad = forge_file(f->v->repo, V1_REF, f->v_fp, &f->v->key, path, file.ptr, file.len, GIT_FILEMODE_BLOB, NULL);
+	vf_rec_path(path, sizeof(path), "nosuch", id);
+	bad = vf_forge_file(f->v->repo, V1_REF, f->v_fp, &f->v->key, path, file.ptr, file.len, GIT_FILEMODE_BLOB, NULL);
 	expect_caught(f, "'nosuch' is not allowed in a scope branch", &bad);
 	vl_buf_free(&file);
 }
@@ -842,10 +523,10 @@ static void test_record_scope_differs_from_branch(void **state)
 	/* Signed by the county, which may write both villages: only the
 	 * branch/scope disagreement is wrong. */
 	assert_int_equal(vl_node_open(&c, f->county, 1, NULL), 0);
-	new_id(id);
-	make_zone(&file, &c->key, id, V2_CODE, "Z9");
-	rec_path(path, sizeof(path), "zone", id);
-	bad = forge_file(f->v->repo, V1_REF, f->v_fp, &f->v->key, path, file.ptr, file.len, GIT_FILEMODE_BLOB, NULL);
+	vf_new_id(id);
+	vf_make_zone(&file, &c->key, id, V2_CODE, "Z9");
+	vf_rec_path(path, sizeof(path), "zone", id);
+	bad = vf_forge_file(f->v->repo, V1_REF, f->v_fp, &f->v->key, path, file.ptr, file.len, GIT_FILEMODE_BLOB, NULL);
 	expect_caught(f, "has scope " V2_CODE " but lives on the branch of " V1_CODE, &bad);
 	vl_node_close(c);
 	vl_buf_free(&file);
@@ -862,8 +543,8 @@ static void test_record_name_differs_from_id(void **state)
 	/* Another valid ULID in the same bucket. */
 	memcpy(other, id, sizeof(other));
 	other[20] = other[20] == '0' ? '1' : '0';
-	rec_path(path, sizeof(path), "zone", other);
-	bad = forge_file(f->v->repo, V1_REF, f->v_fp, &f->v->key, path, file.ptr, file.len, GIT_FILEMODE_BLOB, NULL);
+	vf_rec_path(path, sizeof(path), "zone", other);
+	bad = vf_forge_file(f->v->repo, V1_REF, f->v_fp, &f->v->key, path, file.ptr, file.len, GIT_FILEMODE_BLOB, NULL);
 	expect_caught(f, "holds record", &bad);
 	expect_caught(f, other, &bad);
 	vl_buf_free(&file);
@@ -875,27 +556,27 @@ static void test_extra_files_in_scope_tree(void **state)
 {
 	fx *f = *state;
 	const char *tr = "";
-	git_oid start = head_of(f->v->repo, V1_REF), bad;
+	git_oid start = vf_head_of(f->v->repo, V1_REF), bad;
 	char path[128], id[VL_ULID_LEN + 1];
 	const char *z1 = g_zone[0];
 
-	bad = forge_file(f->v->repo, V1_REF, f->v_fp, &f->v->key, "README", "hi\n", 3, GIT_FILEMODE_BLOB, tr);
+	bad = vf_forge_file(f->v->repo, V1_REF, f->v_fp, &f->v->key, "README", "hi\n", 3, GIT_FILEMODE_BLOB, tr);
 	expect_caught(f, "'README' is not allowed in a scope branch", &bad);
 
-	move_ref(f->v->repo, V1_REF, &start);
-	bad = forge_file(f->v->repo, V1_REF, f->v_fp, &f->v->key, "zone/notes.txt", "hi\n", 3, GIT_FILEMODE_BLOB, tr);
+	vf_move_ref(f->v->repo, V1_REF, &start);
+	bad = vf_forge_file(f->v->repo, V1_REF, f->v_fp, &f->v->key, "zone/notes.txt", "hi\n", 3, GIT_FILEMODE_BLOB, tr);
 	expect_caught(f, "'zone/notes.txt' is not allowed in a scope branch", &bad);
 
-	move_ref(f->v->repo, V1_REF, &start);
+	vf_move_ref(f->v->repo, V1_REF, &start);
 	snprintf(path, sizeof(path), "zone/%c/notes.txt", z1[VL_ULID_LEN - 1]);
-	bad = forge_file(f->v->repo, V1_REF, f->v_fp, &f->v->key, path, "hi\n", 3, GIT_FILEMODE_BLOB, tr);
+	bad = vf_forge_file(f->v->repo, V1_REF, f->v_fp, &f->v->key, path, "hi\n", 3, GIT_FILEMODE_BLOB, tr);
 	expect_caught(f, "is not named <id>.yaml", &bad);
 
 	/* A directory where a record file belongs. */
-	move_ref(f->v->repo, V1_REF, &start);
-	new_id(id);
+	vf_move_ref(f->v->repo, V1_REF, &start);
+	vf_new_id(id);
 	snprintf(path, sizeof(path), "zone/%c/%s.yaml/x", id[VL_ULID_LEN - 1], id);
-	bad = forge_file(f->v->repo, V1_REF, f->v_fp, &f->v->key, path, "hi\n", 3, GIT_FILEMODE_BLOB, tr);
+	bad = vf_forge_file(f->v->repo, V1_REF, f->v_fp, &f->v->key, path, "hi\n", 3, GIT_FILEMODE_BLOB, tr);
 	expect_caught(f, "is not a regular file (mode 40000)", &bad);
 }
 
@@ -904,17 +585,17 @@ static void check_mode(fx *f, git_filemode_t mode, const char *what)
 {
 	vl_buf file = VL_BUF_INIT;
 	char path[128], id[VL_ULID_LEN + 1];
-	git_oid start = head_of(f->v->repo, V1_REF), bad, blob, tree, target;
+	git_oid start = vf_head_of(f->v->repo, V1_REF), bad, blob, tree, target;
 	vl_buf msg = VL_BUF_INIT, tr = VL_BUF_INIT;
-	git_oid base = tree_of(f->v->repo, &start);
+	git_oid base = vf_tree_of(f->v->repo, &start);
 
 	village_zone(f, &file, path, id);
-	blob = put_blob(f->v->repo, file.ptr, file.len);
+	blob = vf_put_blob(f->v->repo, file.ptr, file.len);
 	target = mode == GIT_FILEMODE_COMMIT ? start : blob; /* a submodule points at a commit */
-	tree = tree_edit(f->v->repo, &base, path, &target, mode);
-	record_trailer(&tr, path, &target);
-	chain_msg(&msg, f->v->repo, &start, f->v_fp, tr.ptr);
-	bad = write_commit(f->v->repo, V1_REF, &start, &tree, f->v_fp, msg.ptr, &f->v->key);
+	tree = vf_tree_edit(f->v->repo, &base, path, &target, mode);
+	vf_record_trailer(&tr, path, &target);
+	vf_chain_msg(&msg, f->v->repo, &start, f->v_fp, tr.ptr);
+	bad = vf_write_commit(f->v->repo, V1_REF, &start, &tree, f->v_fp, msg.ptr, &f->v->key);
 	expect_caught(f, what, &bad);
 	vl_buf_free(&msg);
 	vl_buf_free(&tr);
@@ -924,12 +605,12 @@ static void check_mode(fx *f, git_filemode_t mode, const char *what)
 static void test_symlink_in_scope_tree(void **state)
 {
 	fx *f = *state;
-	git_oid start = head_of(f->v->repo, V1_REF), bad;
+	git_oid start = vf_head_of(f->v->repo, V1_REF), bad;
 
 	check_mode(f, GIT_FILEMODE_LINK, "is not a regular file (mode 120000)");
 	/* A symlink in place of a ledger directory. */
-	move_ref(f->v->repo, V1_REF, &start);
-	bad = forge_file(f->v->repo, V1_REF, f->v_fp, &f->v->key, "resident", "/etc", 4, GIT_FILEMODE_LINK, "");
+	vf_move_ref(f->v->repo, V1_REF, &start);
+	bad = vf_forge_file(f->v->repo, V1_REF, f->v_fp, &f->v->key, "resident", "/etc", 4, GIT_FILEMODE_LINK, "");
 	expect_caught(f, "'resident' is not allowed in a scope branch", &bad);
 }
 
@@ -956,14 +637,14 @@ static void test_record_over_64k(void **state)
 	/* A canonical record with a 70 000-byte field, signed over its bytes
 	 * (vl_record_sign would refuse to make it). */
 	village_zone(f, &file, path, id);
-	record_body(&body, &file);
+	vf_record_body(&body, &file);
 	assert_int_equal(vl_buf_puts(&area, "area: "), 0);
 	for (i = 0; i < 70000; i++)
 		assert_int_equal(vl_buf_putc(&area, 'x'), 0);
-	buf_replace(&body, "area: a-Z9", area.ptr);
-	sign_body(&big, &f->v->key, body.ptr, body.len);
+	vf_buf_replace(&body, "area: a-Z9", area.ptr);
+	vf_sign_body(&big, &f->v->key, body.ptr, body.len);
 	assert_true(big.len > VL_RECORD_MAX_BYTES);
-	bad = forge_file(f->v->repo, V1_REF, f->v_fp, &f->v->key, path, big.ptr, big.len, GIT_FILEMODE_BLOB, NULL);
+	bad = vf_forge_file(f->v->repo, V1_REF, f->v_fp, &f->v->key, path, big.ptr, big.len, GIT_FILEMODE_BLOB, NULL);
 	expect_caught(f, "over the record limit", &bad);
 	vl_buf_free(&file);
 	vl_buf_free(&body);
@@ -976,13 +657,13 @@ static void test_record_over_64k(void **state)
 static void forge_signed_body(fx *f, const vl_buf *body, const char *path, const char *what)
 {
 	vl_buf forged = VL_BUF_INIT;
-	git_oid start = head_of(f->v->repo, V1_REF), bad;
+	git_oid start = vf_head_of(f->v->repo, V1_REF), bad;
 
-	sign_body(&forged, &f->v->key, body->ptr, body->len);
-	bad = forge_file(f->v->repo, V1_REF, f->v_fp, &f->v->key, path, forged.ptr, forged.len,
+	vf_sign_body(&forged, &f->v->key, body->ptr, body->len);
+	bad = vf_forge_file(f->v->repo, V1_REF, f->v_fp, &f->v->key, path, forged.ptr, forged.len,
 			GIT_FILEMODE_BLOB, NULL);
 	expect_caught(f, what, &bad);
-	move_ref(f->v->repo, V1_REF, &start);
+	vf_move_ref(f->v->repo, V1_REF, &start);
 	vl_buf_free(&forged);
 }
 
@@ -995,10 +676,10 @@ static void check_noncanonical(fx *f, const char *what, const char *from1, const
 	char path[128], id[VL_ULID_LEN + 1];
 
 	village_zone(f, &file, path, id);
-	record_body(&body, &file);
-	buf_replace(&body, from1, to1);
+	vf_record_body(&body, &file);
+	vf_buf_replace(&body, from1, to1);
 	if (from2)
-		buf_replace(&body, from2, to2);
+		vf_buf_replace(&body, from2, to2);
 	forge_signed_body(f, &body, path, what);
 	vl_buf_free(&file);
 	vl_buf_free(&body);
@@ -1015,11 +696,11 @@ static void test_noncanonical_record(void **state)
 	/* The control: the canonical body signed the same way is exactly what
 	 * vl_record_sign makes, and verifies. */
 	village_zone(f, &file, path, id);
-	record_body(&body, &file);
-	sign_body(&again, &f->v->key, body.ptr, body.len);
+	vf_record_body(&body, &file);
+	vf_sign_body(&again, &f->v->key, body.ptr, body.len);
 	assert_int_equal(again.len, file.len);
 	assert_memory_equal(again.ptr, file.ptr, file.len);
-	(void)forge_file(f->v->repo, V1_REF, f->v_fp, &f->v->key, path, again.ptr, again.len, GIT_FILEMODE_BLOB, NULL);
+	(void)vf_forge_file(f->v->repo, V1_REF, f->v_fp, &f->v->key, path, again.ptr, again.len, GIT_FILEMODE_BLOB, NULL);
 	expect_good(f->village);
 	vl_buf_free(&file);
 	vl_buf_free(&body);
@@ -1051,29 +732,29 @@ static void test_village_writes_other_village(void **state)
 	vl_node *v2 = NULL;
 	vl_buf file = VL_BUF_INIT;
 	char path[128], id[VL_ULID_LEN + 1];
-	git_oid start = head_of(f->v->repo, V1_REF), bad;
+	git_oid start = vf_head_of(f->v->repo, V1_REF), bad;
 
 	/* Village 2's key (on the roster, scope 500243001002), correctly signing
 	 * a commit and its record of village 1. */
 	assert_int_equal(vl_node_open(&v2, f->village2, 1, NULL), 0);
-	new_id(id);
-	make_zone(&file, &v2->key, id, V1_CODE, "Z9");
-	rec_path(path, sizeof(path), "zone", id);
-	bad = forge_file(f->v->repo, V1_REF, v2->fp, &v2->key, path, file.ptr, file.len, GIT_FILEMODE_BLOB, NULL);
+	vf_new_id(id);
+	vf_make_zone(&file, &v2->key, id, V1_CODE, "Z9");
+	vf_rec_path(path, sizeof(path), "zone", id);
+	bad = vf_forge_file(f->v->repo, V1_REF, v2->fp, &v2->key, path, file.ptr, file.len, GIT_FILEMODE_BLOB, NULL);
 	expect_caught(f, "(village, scope " V2_CODE "), which may not write scope " V1_CODE, &bad);
 
 	/* Village 2's record slipped into a commit of village 1. */
-	move_ref(f->v->repo, V1_REF, &start);
-	bad = forge_file(f->v->repo, V1_REF, f->v_fp, &f->v->key, path, file.ptr, file.len, GIT_FILEMODE_BLOB, NULL);
+	vf_move_ref(f->v->repo, V1_REF, &start);
+	bad = vf_forge_file(f->v->repo, V1_REF, f->v_fp, &f->v->key, path, file.ptr, file.len, GIT_FILEMODE_BLOB, NULL);
 	expect_caught(f, "which may not write scope " V1_CODE, &bad);
-	move_ref(f->v->repo, V1_REF, &start);
+	vf_move_ref(f->v->repo, V1_REF, &start);
 	vl_buf_free(&file);
 
 	/* Village 1 opening a branch of village 2 with its own records. */
-	new_id(id);
-	make_zone(&file, &f->v->key, id, V2_CODE, "Z9");
-	rec_path(path, sizeof(path), "zone", id);
-	bad = forge_file(f->v->repo, V2_REF, f->v_fp, &f->v->key, path, file.ptr, file.len, GIT_FILEMODE_BLOB, NULL);
+	vf_new_id(id);
+	vf_make_zone(&file, &f->v->key, id, V2_CODE, "Z9");
+	vf_rec_path(path, sizeof(path), "zone", id);
+	bad = vf_forge_file(f->v->repo, V2_REF, f->v_fp, &f->v->key, path, file.ptr, file.len, GIT_FILEMODE_BLOB, NULL);
 	expect_caught(f, "(village, scope " V1_CODE "), which may not write scope " V2_CODE, &bad);
 	vl_node_close(v2);
 	vl_buf_free(&file);
@@ -1086,27 +767,27 @@ static void test_record_trailer_missing_or_wrong(void **state)
 	fx *f = *state;
 	vl_buf file = VL_BUF_INIT, tr = VL_BUF_INIT;
 	char path[128], id[VL_ULID_LEN + 1], other_path[128];
-	git_oid start = head_of(f->v->repo, V1_REF), bad, other, blob;
+	git_oid start = vf_head_of(f->v->repo, V1_REF), bad, other, blob;
 
 	village_zone(f, &file, path, id);
-	bad = forge_file(f->v->repo, V1_REF, f->v_fp, &f->v->key, path, file.ptr, file.len, GIT_FILEMODE_BLOB, "");
+	bad = vf_forge_file(f->v->repo, V1_REF, f->v_fp, &f->v->key, path, file.ptr, file.len, GIT_FILEMODE_BLOB, "");
 	expect_caught(f, "has no Vledger-Record trailer for it", &bad);
 
 	/* A trailer naming another blob (an earlier version of the file). */
-	move_ref(f->v->repo, V1_REF, &start);
-	other = put_blob(f->v->repo, "something else\n", 15);
-	record_trailer(&tr, path, &other);
-	bad = forge_file(f->v->repo, V1_REF, f->v_fp, &f->v->key, path, file.ptr, file.len, GIT_FILEMODE_BLOB, tr.ptr);
+	vf_move_ref(f->v->repo, V1_REF, &start);
+	other = vf_put_blob(f->v->repo, "something else\n", 15);
+	vf_record_trailer(&tr, path, &other);
+	bad = vf_forge_file(f->v->repo, V1_REF, f->v_fp, &f->v->key, path, file.ptr, file.len, GIT_FILEMODE_BLOB, tr.ptr);
 	expect_caught(f, "has no Vledger-Record trailer for it", &bad);
 
 	/* The right trailer plus one for a record the commit does not change. */
-	move_ref(f->v->repo, V1_REF, &start);
+	vf_move_ref(f->v->repo, V1_REF, &start);
 	vl_buf_clear(&tr);
-	blob = put_blob(f->v->repo, file.ptr, file.len);
-	record_trailer(&tr, path, &blob);
-	rec_path(other_path, sizeof(other_path), "zone", g_zone[1]);
-	record_trailer(&tr, other_path, &other);
-	bad = forge_file(f->v->repo, V1_REF, f->v_fp, &f->v->key, path, file.ptr, file.len, GIT_FILEMODE_BLOB, tr.ptr);
+	blob = vf_put_blob(f->v->repo, file.ptr, file.len);
+	vf_record_trailer(&tr, path, &blob);
+	vf_rec_path(other_path, sizeof(other_path), "zone", g_zone[1]);
+	vf_record_trailer(&tr, other_path, &other);
+	bad = vf_forge_file(f->v->repo, V1_REF, f->v_fp, &f->v->key, path, file.ptr, file.len, GIT_FILEMODE_BLOB, tr.ptr);
 	expect_caught(f, "the commit names 2 records in Vledger-Record trailers but changes 1", &bad);
 	vl_buf_free(&file);
 	vl_buf_free(&tr);
@@ -1118,19 +799,19 @@ static git_oid forge_chain(fx *f, const char *seq, const char *prev)
 {
 	vl_buf file = VL_BUF_INIT, tr = VL_BUF_INIT;
 	char path[128], id[VL_ULID_LEN + 1];
-	git_oid head = head_of(f->v->repo, V1_REF), base = tree_of(f->v->repo, &head), blob, tree, out;
+	git_oid head = vf_head_of(f->v->repo, V1_REF), base = vf_tree_of(f->v->repo, &head), blob, tree, out;
 	vl_buf msg = VL_BUF_INIT;
 
 	village_zone(f, &file, path, id);
-	blob = put_blob(f->v->repo, file.ptr, file.len);
-	tree = tree_edit(f->v->repo, &base, path, &blob, GIT_FILEMODE_BLOB);
-	record_trailer(&tr, path, &blob);
+	blob = vf_put_blob(f->v->repo, file.ptr, file.len);
+	tree = vf_tree_edit(f->v->repo, &base, path, &blob, GIT_FILEMODE_BLOB);
+	vf_record_trailer(&tr, path, &blob);
 	assert_int_equal(vl_buf_printf(&msg, "forged\n\n%s", tr.ptr), 0);
 	if (seq)
 		assert_int_equal(vl_buf_printf(&msg, "Vledger-Seq: %s\n", seq), 0);
 	if (prev)
 		assert_int_equal(vl_buf_printf(&msg, "Vledger-Prev: %s\n", prev), 0);
-	out = write_commit(f->v->repo, V1_REF, &head, &tree, f->v_fp, msg.ptr, &f->v->key);
+	out = vf_write_commit(f->v->repo, V1_REF, &head, &tree, f->v_fp, msg.ptr, &f->v->key);
 	vl_buf_free(&file);
 	vl_buf_free(&tr);
 	vl_buf_free(&msg);
@@ -1140,7 +821,7 @@ static git_oid forge_chain(fx *f, const char *seq, const char *prev)
 static void test_broken_seq_prev_chain(void **state)
 {
 	fx *f = *state;
-	git_oid start = head_of(f->v->repo, V1_REF), bad, second;
+	git_oid start = vf_head_of(f->v->repo, V1_REF), bad, second;
 	char head[GIT_OID_HEXSZ + 1], sec[GIT_OID_HEXSZ + 1];
 	git_commit *c = NULL;
 
@@ -1153,26 +834,26 @@ static void test_broken_seq_prev_chain(void **state)
 
 	bad = forge_chain(f, "6", head); /* a gap */
 	expect_caught(f, "Vledger-Prev does not name this key's commit 5", &bad);
-	move_ref(f->v->repo, V1_REF, &start);
+	vf_move_ref(f->v->repo, V1_REF, &start);
 	bad = forge_chain(f, "5", sec); /* prev skips one link */
 	expect_caught(f, "Vledger-Prev does not name this key's commit 4", &bad);
-	move_ref(f->v->repo, V1_REF, &start);
+	vf_move_ref(f->v->repo, V1_REF, &start);
 	bad = forge_chain(f, "5", NULL);
 	expect_caught(f, "Vledger-Seq 5 without Vledger-Prev", &bad);
-	move_ref(f->v->repo, V1_REF, &start);
+	vf_move_ref(f->v->repo, V1_REF, &start);
 	bad = forge_chain(f, "5", "0123456789abcdef0123456789abcdef01234567");
 	expect_caught(f, "Vledger-Prev names no earlier commit of this key", &bad);
-	move_ref(f->v->repo, V1_REF, &start);
+	vf_move_ref(f->v->repo, V1_REF, &start);
 	bad = forge_chain(f, NULL, head);
 	expect_caught(f, "has no Vledger-Seq trailer", &bad);
-	move_ref(f->v->repo, V1_REF, &start);
+	vf_move_ref(f->v->repo, V1_REF, &start);
 	bad = forge_chain(f, "0", NULL);
 	expect_caught(f, "is not a positive number", &bad);
-	move_ref(f->v->repo, V1_REF, &start);
+	vf_move_ref(f->v->repo, V1_REF, &start);
 	bad = forge_chain(f, "05", head);
 	expect_caught(f, "is not a positive number", &bad);
 	/* Seq 1 again: the chain restarted on the same branch. */
-	move_ref(f->v->repo, V1_REF, &start);
+	vf_move_ref(f->v->repo, V1_REF, &start);
 	bad = forge_chain(f, "1", NULL);
 	expect_caught(f, "equivocation", &bad);
 }
@@ -1180,7 +861,7 @@ static void test_broken_seq_prev_chain(void **state)
 static void test_equivocation_same_seq(void **state)
 {
 	fx *f = *state;
-	git_oid start = head_of(f->v->repo, V1_REF), a, b;
+	git_oid start = vf_head_of(f->v->repo, V1_REF), a, b;
 	char head[GIT_OID_HEXSZ + 1];
 
 	/* A: seq 5 after the head; B on top of A, also seq 5 after the head
@@ -1203,7 +884,7 @@ static void test_equivocation_reported_after_other_failure(void **state)
 	git_oid first, b;
 
 	village_zone(f, &file, path, id);
-	first = forge_file(f->v->repo, V1_REF, f->v_fp, &f->v->key, path, file.ptr, file.len, GIT_FILEMODE_BLOB, "");
+	first = vf_forge_file(f->v->repo, V1_REF, f->v_fp, &f->v->key, path, file.ptr, file.len, GIT_FILEMODE_BLOB, "");
 	expect_caught(f, "has no Vledger-Record trailer for it", &first);
 	git_oid_tostr(head, sizeof(head), &first);
 	(void)forge_chain(f, "6", head);
@@ -1219,12 +900,12 @@ static void test_record_removed(void **state)
 	fx *f = *state;
 	vl_buf msg = VL_BUF_INIT;
 	char path[128];
-	git_oid start = head_of(f->v->repo, V1_REF), base = tree_of(f->v->repo, &start), tree, bad;
+	git_oid start = vf_head_of(f->v->repo, V1_REF), base = vf_tree_of(f->v->repo, &start), tree, bad;
 
-	rec_path(path, sizeof(path), "zone", g_zone[1]);
-	tree = tree_edit(f->v->repo, &base, path, NULL, GIT_FILEMODE_BLOB);
-	chain_msg(&msg, f->v->repo, &start, f->v_fp, "");
-	bad = write_commit(f->v->repo, V1_REF, &start, &tree, f->v_fp, msg.ptr, &f->v->key);
+	vf_rec_path(path, sizeof(path), "zone", g_zone[1]);
+	tree = vf_tree_edit(f->v->repo, &base, path, NULL, GIT_FILEMODE_BLOB);
+	vf_chain_msg(&msg, f->v->repo, &start, f->v_fp, "");
+	bad = vf_write_commit(f->v->repo, V1_REF, &start, &tree, f->v_fp, msg.ptr, &f->v->key);
 	expect_caught(f, "was removed; records are deleted by tombstones only", &bad);
 	vl_buf_free(&msg);
 }
@@ -1239,16 +920,16 @@ static void test_replayed_old_record_version(void **state)
 	fx *f = *state;
 	vl_buf old = VL_BUF_INIT;
 	char path[128];
-	git_oid start = head_of(f->v->repo, V1_REF), bad, parent;
+	git_oid start = vf_head_of(f->v->repo, V1_REF), bad, parent;
 	git_commit *c = NULL;
 
-	rec_path(path, sizeof(path), "zone", g_zone[0]);
+	vf_rec_path(path, sizeof(path), "zone", g_zone[0]);
 	assert_int_equal(git_commit_lookup(&c, f->v->repo, &start), 0);
 	git_oid_cpy(&parent, git_commit_parent_id(c, 0)); /* before the edit */
 	git_commit_free(c);
 	assert_int_equal(vl_repo_read(&old, NULL, f->v->repo, NULL, &parent, path, VL_RECORD_MAX_BYTES), 0);
-	must_contain(old.ptr, "prev: []", "the first version");
-	bad = forge_file(f->v->repo, V1_REF, f->v_fp, &f->v->key, path, old.ptr, old.len, GIT_FILEMODE_BLOB, NULL);
+	vf_must_contain(old.ptr, "prev: []", "the first version");
+	bad = vf_forge_file(f->v->repo, V1_REF, f->v_fp, &f->v->key, path, old.ptr, old.len, GIT_FILEMODE_BLOB, NULL);
 	expect_caught(f, g_zone[0], &bad);
 	vl_buf_free(&old);
 }
@@ -1261,7 +942,7 @@ static void test_revoked_key_writes(void **state)
 	vl_node *c = NULL;
 	vl_buf roster = VL_BUF_INIT, msg = VL_BUF_INIT, file = VL_BUF_INIT;
 	char path[128], id[VL_ULID_LEN + 1];
-	git_oid chead = head_of(f->v->repo, VL_REF_CONFIG), cbase = tree_of(f->v->repo, &chead), blob, tree, bad;
+	git_oid chead = vf_head_of(f->v->repo, VL_REF_CONFIG), cbase = vf_tree_of(f->v->repo, &chead), blob, tree, bad;
 	const char *v1, *vf, *eol;
 
 	assert_int_equal(vl_node_open(&c, f->county, 1, NULL), 0);
@@ -1280,13 +961,13 @@ static void test_revoked_key_writes(void **state)
 		roster = nr;
 	}
 	/* The admin's signed config commit revoking the village key. */
-	blob = put_blob(f->v->repo, roster.ptr, roster.len);
-	tree = tree_edit(f->v->repo, &cbase, "roster.yaml", &blob, GIT_FILEMODE_BLOB);
-	chain_msg(&msg, f->v->repo, &chead, c->fp, "");
-	(void)write_commit(f->v->repo, VL_REF_CONFIG, &chead, &tree, c->fp, msg.ptr, &c->key);
+	blob = vf_put_blob(f->v->repo, roster.ptr, roster.len);
+	tree = vf_tree_edit(f->v->repo, &cbase, "roster.yaml", &blob, GIT_FILEMODE_BLOB);
+	vf_chain_msg(&msg, f->v->repo, &chead, c->fp, "");
+	(void)vf_write_commit(f->v->repo, VL_REF_CONFIG, &chead, &tree, c->fp, msg.ptr, &c->key);
 	/* Then the revoked key writes a record. */
 	village_zone(f, &file, path, id);
-	bad = forge_file(f->v->repo, V1_REF, f->v_fp, &f->v->key, path, file.ptr, file.len, GIT_FILEMODE_BLOB, NULL);
+	bad = vf_forge_file(f->v->repo, V1_REF, f->v_fp, &f->v->key, path, file.ptr, file.len, GIT_FILEMODE_BLOB, NULL);
 	expect_caught(f, "revoked", &bad);
 	vl_node_close(c);
 	vl_buf_free(&roster);
@@ -1296,20 +977,10 @@ static void test_revoked_key_writes(void **state)
 
 /* ---- vledger fetch (config) ---------------------------------------------- */
 
-/* Refs, loose objects and packs of a repository, as text. Caller frees. */
-static char *snapshot(const char *repo)
-{
-	char *out = NULL;
-
-	assert_int_equal(vt_run(&out, "git --git-dir '%s' for-each-ref && cd '%s' && find objects refs "
-			"packed-refs -type f 2>/dev/null | LC_ALL=C sort; true", repo, repo), 0);
-	return out;
-}
-
 /* vledger -C home fetch source must fail naming `what`, changing nothing. */
 static void expect_fetch_refused(const char *home, const char *repo, const char *source, const char *what)
 {
-	char *before = snapshot(repo), *after, *out = NULL;
+	char *before = vf_snapshot(repo), *after, *out = NULL;
 	int rc = vt_run(&out, "'%s' -C '%s' fetch '%s'", VL_BINARY, home, source);
 
 	if (getenv("VT_VERBOSE"))
@@ -1318,8 +989,8 @@ static void expect_fetch_refused(const char *home, const char *repo, const char 
 		print_error("vledger fetch accepted %s:\n%s\n", source, out);
 		fail();
 	}
-	must_contain(out, what, "vledger fetch");
-	after = snapshot(repo);
+	vf_must_contain(out, what, "vledger fetch");
+	after = vf_snapshot(repo);
 	assert_string_equal(before, after);
 	free(before);
 	free(after);
@@ -1330,24 +1001,24 @@ static void test_fetch_positive_control(void **state)
 {
 	fx *f = *state;
 	char args[700];
-	char *before = snapshot(f->vrepo), *after, *key;
+	char *before = vf_snapshot(f->vrepo), *after, *key;
 	git_oid chead, vhead;
 
 	/* A config commit by the county admin: fetched. */
-	key = vl_ok(f->joiner, "key");
+	key = vf_ok(f->joiner, "key");
 	*strchr(key, '\n') = '\0';
 	snprintf(args, sizeof(args), "roster add --name V3 --role village --scope " V3_CODE " --key '%s'", key);
 	free(key);
-	vl_ok_free(f->county, args);
+	vf_ok_free(f->county, args);
 	snprintf(args, sizeof(args), "fetch '%s'", f->crepo);
-	vl_ok_free(f->village, args);
-	after = snapshot(f->vrepo);
+	vf_ok_free(f->village, args);
+	after = vf_snapshot(f->vrepo);
 	assert_string_not_equal(before, after);
-	chead = head_of(f->v->repo, VL_REF_CONFIG);
-	vhead = head_of(f->v->repo, VL_REF_CONFIG);
+	chead = vf_head_of(f->v->repo, VL_REF_CONFIG);
+	vhead = vf_head_of(f->v->repo, VL_REF_CONFIG);
 	assert_true(git_oid_equal(&chead, &vhead));
 	/* And by a node that has fetched nothing yet. */
-	vl_ok_free(f->joiner, args);
+	vf_ok_free(f->joiner, args);
 	expect_good(f->village);
 	free(before);
 	free(after);
@@ -1375,34 +1046,34 @@ static void test_fetch_non_fast_forward_refused(void **state)
 	/* The county rewrites its config: drop its head, sign another commit
 	 * in its place (a correct admin signature, a rewritten history). */
 	assert_int_equal(vl_node_open(&c, f->county, 1, NULL), 0);
-	head = head_of(c->repo, VL_REF_CONFIG);
-	vhead = head_of(f->v->repo, VL_REF_CONFIG);
+	head = vf_head_of(c->repo, VL_REF_CONFIG);
+	vhead = vf_head_of(f->v->repo, VL_REF_CONFIG);
 	assert_true(git_oid_equal(&head, &vhead));
 	assert_int_equal(git_commit_lookup(&hc, c->repo, &head), 0);
 	git_oid_cpy(&parent, git_commit_parent_id(hc, 0));
 	git_commit_free(hc);
-	base = tree_of(c->repo, &parent);
+	base = vf_tree_of(c->repo, &parent);
 	assert_int_equal(vl_repo_read(&roster, NULL, c->repo, NULL, &parent, "roster.yaml", 1 << 20), 0);
-	buf_replace(&roster, "name: V1\n", "name: V1-renamed\n");
-	blob = put_blob(c->repo, roster.ptr, roster.len);
-	tree = tree_edit(c->repo, &base, "roster.yaml", &blob, GIT_FILEMODE_BLOB);
-	chain_msg(&msg, c->repo, &parent, c->fp, "");
+	vf_buf_replace(&roster, "name: V1\n", "name: V1-renamed\n");
+	blob = vf_put_blob(c->repo, roster.ptr, roster.len);
+	tree = vf_tree_edit(c->repo, &base, "roster.yaml", &blob, GIT_FILEMODE_BLOB);
+	vf_chain_msg(&msg, c->repo, &parent, c->fp, "");
 	/* Rolled back: the county's config one commit older than ours. That
 	 * is nothing new for us (a peer that has not caught up), not an
 	 * attack: fetch takes nothing and keeps our newer config. */
-	move_ref(c->repo, VL_REF_CONFIG, &parent);
+	vf_move_ref(c->repo, VL_REF_CONFIG, &parent);
 	{
-		char *before = snapshot(f->vrepo), *after, *out = NULL;
+		char *before = vf_snapshot(f->vrepo), *after, *out = NULL;
 		assert_int_equal(vt_run(&out, "'%s' -C '%s' fetch '%s'", VL_BINARY, f->village, f->crepo), 0);
-		must_contain(out, "the source's is older", "vledger fetch");
-		after = snapshot(f->vrepo);
+		vf_must_contain(out, "the source's is older", "vledger fetch");
+		after = vf_snapshot(f->vrepo);
 		assert_string_equal(before, after);
 		free(before);
 		free(after);
 		free(out);
 	}
 	/* Rewritten. */
-	(void)write_commit(c->repo, VL_REF_CONFIG, &parent, &tree, c->fp, msg.ptr, &c->key);
+	(void)vf_write_commit(c->repo, VL_REF_CONFIG, &parent, &tree, c->fp, msg.ptr, &c->key);
 	vl_node_close(c);
 	expect_fetch_refused(f->village, f->vrepo, f->crepo, "does not extend ours");
 	vl_buf_free(&roster);
@@ -1418,14 +1089,14 @@ static void forge_config(fx *f, const char *fp, const vl_key *key)
 	git_oid head, base, blob, tree;
 
 	assert_int_equal(vl_repo_open(&repo, f->crepo), 0);
-	head = head_of(repo, VL_REF_CONFIG);
-	base = tree_of(repo, &head);
+	head = vf_head_of(repo, VL_REF_CONFIG);
+	base = vf_tree_of(repo, &head);
 	assert_int_equal(vl_repo_read(&roster, NULL, repo, NULL, &head, "roster.yaml", 1 << 20), 0);
-	buf_replace(&roster, "name: V1\n    role: village\n", "name: V1\n    role: admin\n");
-	blob = put_blob(repo, roster.ptr, roster.len);
-	tree = tree_edit(repo, &base, "roster.yaml", &blob, GIT_FILEMODE_BLOB);
-	chain_msg(&msg, repo, &head, fp, "");
-	(void)write_commit(repo, VL_REF_CONFIG, &head, &tree, fp, msg.ptr, key);
+	vf_buf_replace(&roster, "name: V1\n    role: village\n", "name: V1\n    role: admin\n");
+	blob = vf_put_blob(repo, roster.ptr, roster.len);
+	tree = vf_tree_edit(repo, &base, "roster.yaml", &blob, GIT_FILEMODE_BLOB);
+	vf_chain_msg(&msg, repo, &head, fp, "");
+	(void)vf_write_commit(repo, VL_REF_CONFIG, &head, &tree, fp, msg.ptr, key);
 	git_repository_free(repo);
 	vl_buf_free(&roster);
 	vl_buf_free(&msg);
@@ -1439,17 +1110,17 @@ static void test_fetch_non_admin_refused(void **state)
 	git_oid chead;
 
 	assert_int_equal(vl_repo_open(&repo, f->crepo), 0);
-	chead = head_of(repo, VL_REF_CONFIG);
+	chead = vf_head_of(repo, VL_REF_CONFIG);
 	/* The village key (on the roster, not an admin) promotes itself. */
 	forge_config(f, f->v_fp, &f->v->key);
 	expect_fetch_refused(f->village, f->vrepo, f->crepo, "not an admin");
 	expect_fetch_refused(f->joiner, f->jrepo, f->crepo, "not an admin");
 	/* The same change unsigned. */
-	move_ref(repo, VL_REF_CONFIG, &chead);
+	vf_move_ref(repo, VL_REF_CONFIG, &chead);
 	forge_config(f, f->v_fp, NULL);
 	expect_fetch_refused(f->village, f->vrepo, f->crepo, "is not signed");
 	/* Signed by another network's root (and admin) key, on top of ours. */
-	move_ref(repo, VL_REF_CONFIG, &chead);
+	vf_move_ref(repo, VL_REF_CONFIG, &chead);
 	assert_int_equal(vl_node_open(&other, f->other, 1, NULL), 0);
 	forge_config(f, other->fp, &other->key);
 	vl_node_close(other);

@@ -2,26 +2,8 @@
 # The vledger command line end to end against the real binary, stock git and
 # ssh-keygen: exit codes, refusals that change nothing, messages that name
 # the field and rule but never a personal value. Synthetic data only.
-set -uo pipefail
-: "${VLEDGER:?set VLEDGER to the vledger binary}"
-: "${VL_SOURCE_DIR:?}"
-export VLEDGER_SCHEMA_DIR=$VL_SOURCE_DIR/schemas
-unset VLEDGER_PASSPHRASE_FILE VLEDGER_HOME
-w=$(mktemp -d /tmp/vltest-cli.XXXXXX)
-trap 'rm -rf "$w"' EXIT
-cd "$w"
-fails=0 passes=0
-ok() { passes=$((passes + 1)); }
-bad() { echo "FAIL: $*"; fails=$((fails + 1)); }
-# expect CODE CMD...: run, capture output in $out, check the exit code.
-expect() {
-	local want=$1; shift
-	out=$("$@" 2>&1); local got=$?
-	if [ "$got" -eq "$want" ]; then ok; else bad "exit $got (want $want): $* :: $out"; fi
-}
-contains() { case "$out" in *"$1"*) ok ;; *) bad "output lacks '$1': $out" ;; esac; }
-lacks() { case "$out" in *"$1"*) bad "output shows '$1': $out" ;; *) ok ;; esac; }
-refs() { git --git-dir "$1/repo.git" for-each-ref --format='%(refname) %(objectname)'; }
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.bash"
+vl_workdir cli
 C() { "$VLEDGER" -C "$w/county" "$@"; }
 V() { "$VLEDGER" -C "$w/village" "$@"; }
 ID_OK=500243194302150029   # synthetic, valid check digit

@@ -4,25 +4,10 @@
 # verifies. Refusals: tampered, cut or expired tokens, reused requests,
 # wrong proofs, an inviter that is not an admin, a missing network key.
 # Synthetic data only.
-set -uo pipefail
-: "${VLEDGER:?set VLEDGER to the vledger binary}"
-: "${VL_SOURCE_DIR:?}"
-export VLEDGER_SCHEMA_DIR=$VL_SOURCE_DIR/schemas
-unset VLEDGER_PASSPHRASE_FILE VLEDGER_HOME VLEDGER_FAKE_TIME_MS
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.bash"
+unset VLEDGER_FAKE_TIME_MS
 export LC_ALL=C.UTF-8  # character counts and classes of the QR drawing
-w=$(mktemp -d /tmp/vltest-invite.XXXXXX)
-trap 'rm -rf "$w"' EXIT
-cd "$w"
-fails=0 passes=0
-ok() { passes=$((passes + 1)); }
-bad() { echo "FAIL: $*"; fails=$((fails + 1)); }
-expect() {
-	local want=$1; shift
-	out=$("$@" 2>&1); local got=$?
-	if [ "$got" -eq "$want" ]; then ok; else bad "exit $got (want $want): $* :: $out"; fi
-}
-contains() { case "$out" in *"$1"*) ok ;; *) bad "output lacks '$1': $out" ;; esac; }
-lacks() { case "$out" in *"$1"*) bad "output shows '$1': $out" ;; *) ok ;; esac; }
+vl_workdir invite
 C() { "$VLEDGER" -C "$w/county" "$@"; }
 V() { "$VLEDGER" -C "$w/village" "$@"; }
 token_of() { printf '%s\n' "$1" | grep '^vledger1:'; }

@@ -10,25 +10,8 @@
 # replays every merge and catches forged merge commits; fast-forward.
 # Scope branches travel here by stock git, so the receiving node runs
 # `vledger verify` after every transfer. Synthetic data only.
-set -uo pipefail
-: "${VLEDGER:?set VLEDGER to the vledger binary}"
-: "${VL_SOURCE_DIR:?}"
-export VLEDGER_SCHEMA_DIR=$VL_SOURCE_DIR/schemas
-unset VLEDGER_PASSPHRASE_FILE VLEDGER_HOME
-w=$(mktemp -d /tmp/vltest-merge.XXXXXX)
-trap 'rm -rf "$w"' EXIT
-cd "$w" || exit 1
-fails=0 passes=0
-ok() { passes=$((passes + 1)); }
-bad() { echo "FAIL: $*"; fails=$((fails + 1)); }
-# expect CODE CMD...: run, capture output in $out, check the exit code.
-expect() {
-	local want=$1; shift
-	out=$("$@" 2>&1); local got=$?
-	if [ "$got" -eq "$want" ]; then ok; else bad "exit $got (want $want): $* :: $out"; fi
-}
-contains() { case "$out" in *"$1"*) ok ;; *) bad "output lacks '$1': $out" ;; esac; }
-lacks() { case "$out" in *"$1"*) bad "output shows '$1': $out" ;; *) ok ;; esac; }
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.bash"
+vl_workdir merge
 same() { [ "$2" = "$3" ] && ok || bad "$1: '$2' != '$3'"; }
 
 S=500243001001
@@ -39,7 +22,6 @@ L1() { "$VLEDGER" -C "$w/lap1" "$@"; }
 L2() { "$VLEDGER" -C "$w/lap2" "$@"; }
 g1() { git --git-dir "$w/lap1/repo.git" "$@"; }
 g2() { git --git-dir "$w/lap2/repo.git" "$@"; }
-refs() { git --git-dir "$w/$1/repo.git" for-each-ref --format='%(refname) %(objectname)'; }
 # Stock-git copy of FROM's scope branch into TO's ref REF.
 take_branch() { git --git-dir "$w/$1/repo.git" fetch -q "$w/$2/repo.git" "+$BR:$3" 2>&1 || bad "git fetch $2 -> $1 $3"; }
 blob_of() { "$VLEDGER" -C "$w/$1" show "$2" | sed -n 's/^  blob *//p'; }

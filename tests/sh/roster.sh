@@ -4,26 +4,8 @@
 # delegates a township (汉葭街道) to an admin key; that admin manages its
 # villages and nothing else. Synthetic data only. Forged config commits (which
 # the commands themselves refuse to make) are in tests/test_roster.c.
-set -uo pipefail
-: "${VLEDGER:?set VLEDGER to the vledger binary}"
-: "${VL_SOURCE_DIR:?}"
-export VLEDGER_SCHEMA_DIR=$VL_SOURCE_DIR/schemas
-unset VLEDGER_PASSPHRASE_FILE VLEDGER_HOME
-w=$(mktemp -d /tmp/vltest-roster.XXXXXX)
-trap 'rm -rf "$w"' EXIT
-cd "$w"
-fails=0 passes=0
-ok() { passes=$((passes + 1)); }
-bad() { echo "FAIL: $*"; fails=$((fails + 1)); }
-# expect CODE CMD...: run, capture output in $out, check the exit code.
-expect() {
-	local want=$1; shift
-	out=$("$@" 2>&1); local got=$?
-	if [ "$got" -eq "$want" ]; then ok; else bad "exit $got (want $want): $* :: $out"; fi
-}
-contains() { case "$out" in *"$1"*) ok ;; *) bad "output lacks '$1': $out" ;; esac; }
-lacks() { case "$out" in *"$1"*) bad "output shows '$1': $out" ;; *) ok ;; esac; }
-refs() { git --git-dir "$1/repo.git" for-each-ref --format='%(refname) %(objectname)'; }
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.bash"
+vl_workdir roster
 node() { local h=$1; shift; "$VLEDGER" -C "$w/$h" "$@"; }
 C() { node county "$@"; }
 T() { node town "$@"; }
