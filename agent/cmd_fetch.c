@@ -211,6 +211,69 @@ out:
 	return rc;
 }
 
+/* Every commit of src reachable from `tip` that `mine` does not hold must be
+ * a commit object of at most CONFIG_MAX_OBJECT bytes, checked from its header
+ * before it is parsed; at most CONFIG_MAX_COMMITS of them. */
+static int check_commit_headers(git_repository *src, git_repository *mine, const git_oid *tip)
+{
+	git_odb *sodb = NULL, *modb = NULL;
+	git_oid *stack = NULL, id;
+	size_t n = 0, cap = 64, seen = 0;
+	int rc;
+
+	if ((rc = git_repository_odb(&sodb, src)) < 0 || (rc = git_repository_odb(&modb, mine)) < 0) {
+		rc = vl_error_git(rc, "cannot open object databases");
+		goto out;
+	}
+	if (!(stack = malloc(cap * sizeof(*stack)))) {
+		rc = vl_error_set(VL_ENOMEM, "out of memory");
+		goto out;
+	}
+	git_oid_cpy(&stack[n++], tip);
+	while (n) {
+		git_commit *c = NULL;
+		size_t size;
+		git_object_t type;
+		unsigned k;
+		git_oid_cpy(&id, &stack[--n]);
+		if (git_odb_exists(modb, &id))
+			continue;
+		if (++seen > CONFIG_MAX_COMMITS) {
+			rc = vl_error_set(VL_ETOOBIG, "more than %d new config commits", CONFIG_MAX_COMMITS);
+			goto out;
+		}
+		if (git_odb_read_header(&size, &type, sodb, &id) < 0 || type != GIT_OBJECT_COMMIT ||
+				size > CONFIG_MAX_OBJECT) {
+			rc = vl_error_set(VL_ETOOBIG, "config history names %.12s, which is not a commit within "
+					"the size limit of %zu bytes; nothing fetched", git_oid_tostr_s(&id), CONFIG_MAX_OBJECT);
+			goto out;
+		}
+		if ((rc = git_commit_lookup(&c, src, &id)) < 0) {
+			rc = vl_error_set(VL_EINVALID, "config commit %.12s does not parse", git_oid_tostr_s(&id));
+			goto out;
+		}
+		for (k = 0; k < git_commit_parentcount(c); k++) {
+			if (n == cap) {
+				git_oid *ns = realloc(stack, (cap *= 2) * sizeof(*stack));
+				if (!ns) {
+					git_commit_free(c);
+					rc = vl_error_set(VL_ENOMEM, "out of memory");
+					goto out;
+				}
+				stack = ns;
+			}
+			git_oid_cpy(&stack[n++], git_commit_parent_id(c, k));
+		}
+		git_commit_free(c);
+	}
+	rc = 0;
+out:
+	free(stack);
+	git_odb_free(sodb);
+	git_odb_free(modb);
+	return rc;
+}
+
 /* A name for the peer under refs/peers/: the fingerprint of the node whose
  * repository this is (its home holds keys/node.pub), made ref-safe, else
  * "path-" + a hash of the path. */
@@ -286,6 +349,10 @@ int vl_cmd_fetch(const vl_command *cmd, const vl_cli *cli, int argc, char **argv
 		printf("config is up to date (%.12s)\n", git_oid_tostr_s(&ours));
 		goto scopes;
 	}
+	/* Before libgit2 parses any of their commits (graph checks, the walk
+	 * below), check each one's type and size from its header. */
+	if ((rc = check_commit_headers(src, n->repo, &theirs)) < 0)
+		goto fail;
 	if (have_ours && git_graph_descendant_of(n->repo, &ours, &theirs) == 1) {
 		printf("config is up to date (%.12s; the source's is older)\n", git_oid_tostr_s(&ours));
 		goto scopes;

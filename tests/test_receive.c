@@ -1166,6 +1166,32 @@ static void expect_small_rss(const char *what)
 	}
 }
 
+/* The county's config pointing at a 64 MiB commit: the township's fetch
+ * reads the header, refuses before parsing, and changes nothing. */
+static void test_config_commit_bomb(void **state)
+{
+	fx *f = *state;
+	git_oid bomb = make_bomb(f->crepo, "commit");
+	git_repository *c = NULL;
+	git_reference *ref = NULL;
+	char *before = vf_snapshot(f->trepo), *after, *out = NULL, *err = NULL;
+
+	assert_int_equal(git_repository_open_bare(&c, f->crepo), 0);
+	assert_int_equal(git_reference_create(&ref, c, "refs/heads/config", &bomb, 1, NULL), 0);
+	git_reference_free(ref);
+	git_repository_free(c);
+	g_max_rss_kb = 0;
+	assert_int_not_equal(fetch(f->town, f->crepo, &out, &err), 0);
+	vf_must_contain(err, "size limit", "config bomb");
+	expect_small_rss("a 64 MiB config commit");
+	after = vf_snapshot(f->trepo);
+	assert_string_equal(before, after);
+	free(before);
+	free(after);
+	free(out);
+	free(err);
+}
+
 /* refs/evidence/ of the source pointing at a 64 MiB commit or blob: read
  * from the header, never inflated, never taken. */
 static void test_evidence_bomb(void **state)
@@ -1642,6 +1668,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_oversized_record, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_evidence_bomb, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_commit_bombs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_config_commit_bomb, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_yaml_bombs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_scope_filtering, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_evidence_travels_upward, setup, teardown),
