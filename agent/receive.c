@@ -2,11 +2,13 @@
 #define _XOPEN_SOURCE 700 /* nftw */
 #include "receive.h"
 
+#include <dirent.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <git2/sys/odb_backend.h>
 
 #include "ledger.h"
@@ -559,6 +561,34 @@ out:
 	return rc;
 }
 
+/* A fetch killed mid-way leaves its quarantine behind: nothing reads it,
+ * but it takes space. Remove those older than an hour (a younger one may
+ * belong to a fetch running right now). */
+static void sweep_quarantines(const vl_node *n)
+{
+	vl_buf dir = VL_BUF_INIT, path = VL_BUF_INIT;
+	struct dirent *de;
+	struct stat st;
+	time_t now = time(NULL);
+	DIR *d;
+
+	if (vl_buf_printf(&dir, "%s/cache", n->home) < 0 || !(d = opendir(dir.ptr))) {
+		vl_buf_free(&dir);
+		return;
+	}
+	while ((de = readdir(d))) {
+		if (strncmp(de->d_name, "quarantine-", 11) != 0)
+			continue;
+		vl_buf_clear(&path);
+		if (vl_buf_printf(&path, "%s/%s", dir.ptr, de->d_name) == 0 && lstat(path.ptr, &st) == 0 &&
+				S_ISDIR(st.st_mode) && now - st.st_mtime > 3600)
+			rmtree(path.ptr);
+	}
+	closedir(d);
+	vl_buf_free(&dir);
+	vl_buf_free(&path);
+}
+
 int vl_receive_scopes(vl_node *n, git_repository *src, const char *peer, int merge, vl_receive_result *res)
 {
 	git_reference_iterator *it = NULL;
@@ -568,6 +598,7 @@ int vl_receive_scopes(vl_node *n, git_repository *src, const char *peer, int mer
 
 	if ((rc = vl_node_load_config(n)) < 0)
 		return rc;
+	sweep_quarantines(n);
 	if ((rc = git_repository_odb(&srcodb, src)) < 0)
 		return vl_error_git(rc, "cannot open the source's objects");
 	if ((rc = git_reference_iterator_glob_new(&it, src, VL_REF_SCOPE_PREFIX "*")) < 0) {
