@@ -1742,11 +1742,14 @@ static const vl_enum_opt *opt_by_text(const vl_field *f, const char *t)
 {
 	size_t i;
 
+	/* A schema that failed to load may hold options with missing parts
+	 * (loading goes on after an error to report them all). */
 	for (i = 0; i < f->nopts; i++)
-		if (strcmp(f->opts[i].value, t) == 0)
+		if (f->opts[i].value && strcmp(f->opts[i].value, t) == 0)
 			return &f->opts[i];
 	for (i = 0; i < f->nopts; i++)
-		if (strcmp(f->opts[i].zh, t) == 0 || ascii_casecmp(f->opts[i].en, t) == 0)
+		if ((f->opts[i].zh && strcmp(f->opts[i].zh, t) == 0) ||
+				(f->opts[i].en && ascii_casecmp(f->opts[i].en, t) == 0))
 			return &f->opts[i];
 	return NULL;
 }
