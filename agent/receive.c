@@ -180,31 +180,42 @@ out:
 }
 
 /* Copy every quarantined object into the node's repository. */
+/*
+ * Move every quarantined object into the node's repository as ONE pack: its
+ * index is written last, so a process killed half-way leaves either no new
+ * objects or all of them — never a commit whose parents are missing (which
+ * the next fetch would take for history we already hold).
+ */
 static int promote(quarantine *q, vl_node *n)
 {
-	git_odb *odb = NULL;
+	git_packbuilder *pb = NULL;
+	vl_buf dir = VL_BUF_INIT;
 	size_t i;
 	int rc;
 
-	if ((rc = git_repository_odb(&odb, n->repo)) < 0)
-		return vl_error_git(rc, "cannot open the object database");
+	if (q->nids == 0)
+		return 0;
+	if ((rc = vl_buf_printf(&dir, "%s/repo.git/objects/pack", n->home)) < 0)
+		return rc;
+	if ((rc = git_packbuilder_new(&pb, q->repo)) < 0) {
+		rc = vl_error_git(rc, "cannot pack the received objects");
+		goto out;
+	}
+	git_packbuilder_set_threads(pb, 1);
 	for (i = 0; i < q->nids; i++) {
-		git_odb_object *obj = NULL;
-		git_oid w;
-		if (git_odb_exists(odb, &q->ids[i]))
-			continue;
-		if ((rc = git_odb_read(&obj, q->odb, &q->ids[i])) < 0 ||
-				(rc = git_odb_write(&w, odb, git_odb_object_data(obj), git_odb_object_size(obj),
-						git_odb_object_type(obj))) < 0) {
-			git_odb_object_free(obj);
-			rc = vl_error_git(rc, "cannot store a received object");
+		if ((rc = git_packbuilder_insert(pb, &q->ids[i], NULL)) < 0) {
+			rc = vl_error_git(rc, "cannot pack the received objects");
 			goto out;
 		}
-		git_odb_object_free(obj);
+	}
+	if ((rc = git_packbuilder_write(pb, dir.ptr, 0, NULL, NULL)) < 0) {
+		rc = vl_error_git(rc, "cannot store the received objects");
+		goto out;
 	}
 	rc = 0;
 out:
-	git_odb_free(odb);
+	git_packbuilder_free(pb);
+	vl_buf_free(&dir);
 	return rc;
 }
 
