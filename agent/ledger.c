@@ -163,6 +163,13 @@ int vl_ledger_commit(git_oid *out, vl_node *n, const char *scope, vl_record **re
 			goto out;
 		changes[i] = (vl_change){ paths[i].ptr, files[i].ptr, files[i].len };
 	}
+	/* Peers refuse writes dated long before this key joined the roster:
+	 * say so now, while the user can still fix the laptop's date. */
+	if (vl_roster_predates(vl_node_roster_find(n, n->fp), n->clock.ms)) {
+		rc = vl_error_set(VL_EDENIED, "this computer's clock says %.10s, more than a day before this "
+				"key joined the roster; set the date right and try again", nrecs ? recs[0]->clock : "?");
+		goto out;
+	}
 	if ((extra_trailers && (rc = vl_buf_puts(&trailers, extra_trailers)) < 0) ||
 			(rc = vl_node_clock_save(n)) < 0)
 		goto out;

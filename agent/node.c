@@ -186,6 +186,19 @@ out:
 	return rc;
 }
 
+int vl_roster_predates(const vl_roster_entry *e, uint64_t write_ms)
+{
+	char text[VL_HLC_TEXT_LEN + 1];
+	vl_hlc from;
+
+	if (!e || !e->valid_from || strlen(e->valid_from) < 20)
+		return 0;
+	snprintf(text, sizeof(text), "%.19s.000Z/0000", e->valid_from);
+	if (vl_hlc_parse(&from, text) < 0)
+		return 0;
+	return write_ms + VL_VALID_FROM_SKEW_MS < from.ms;
+}
+
 void vl_node_tick_mem(vl_node *n, char out[VL_HLC_TEXT_LEN + 1])
 {
 	vl_hlc_tick(&n->clock, vl_hlc_wall_ms());

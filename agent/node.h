@@ -78,6 +78,14 @@ const vl_schema *vl_node_schema(const vl_node *n, const char *name);
 /* Roster entry by fingerprint (borrowed), NULL if none. */
 const vl_roster_entry *vl_node_roster_find(const vl_node *n, const char *fp);
 
+/*
+ * Was a write at `write_ms` (UTC ms) dated before key e joined the roster
+ * (its valid_from), beyond a day of allowed clock skew? 1 yes, 0 no (also
+ * when valid_from is missing or does not parse).
+ */
+#define VL_VALID_FROM_SKEW_MS ((uint64_t)24 * 3600 * 1000)
+int vl_roster_predates(const vl_roster_entry *e, uint64_t write_ms);
+
 /* Next clock value, persisted before it is returned. */
 int vl_node_tick(vl_node *n, char out[VL_HLC_TEXT_LEN + 1]) VL_MUST_CHECK;
 /* Next clock value in memory only: the caller must vl_node_clock_save

@@ -38,32 +38,61 @@ static int fail(vctx *c, const char *fmt, ...) VL_PRINTF(2, 3);
 /* Was key e revoked at or before `when` (an HLC text, or NULL = the commit
  * time in seconds given by `secs`)? A revocation time that does not parse
  * counts as revoked from the start. */
-static int revoked_at_or_before(const vl_roster_entry *e, const char *when, long long secs)
+/* A roster time (RFC 3339 UTC "YYYY-MM-DDTHH:MM:SS[.fff]Z") in ms. */
+static int roster_time_ms(const char *t, uint64_t *ms)
 {
 	char text[VL_HLC_TEXT_LEN + 1];
-	vl_hlc rev, t;
+	vl_hlc h;
+
+	if (!t || strlen(t) < 20)
+		return -1;
+	snprintf(text, sizeof(text), "%.19s.000Z/0000", t);
+	if (vl_hlc_parse(&h, text) < 0)
+		return -1;
+	*ms = h.ms;
+	return 0;
+}
+
+/* The time of a write: a record's HLC text, or (when NULL) commit seconds. */
+static int write_time_ms(const char *clock, long long secs, uint64_t *ms)
+{
+	vl_hlc t;
+
+	if (!clock) {
+		*ms = (uint64_t)secs * 1000;
+		return 0;
+	}
+	if (vl_hlc_parse(&t, clock) < 0)
+		return -1;
+	*ms = t.ms;
+	return 0;
+}
+
+/* Was key e revoked at or before the write? A revocation time that does
+ * not parse counts as revoked from the start. */
+static int revoked_at_or_before(const vl_roster_entry *e, const char *when, long long secs)
+{
+	uint64_t rev, t;
 
 	if (!e->revoked_at)
 		return 0;
-	/* revoked_at is RFC 3339 UTC "YYYY-MM-DDTHH:MM:SS[.fff]Z". */
-	if (strlen(e->revoked_at) < 20 || e->revoked_at[19] == '\0')
+	if (roster_time_ms(e->revoked_at, &rev) < 0 || write_time_ms(when, secs, &t) < 0)
 		return 1;
-	snprintf(text, sizeof(text), "%.19s.000Z/0000", e->revoked_at);
-	if (vl_hlc_parse(&rev, text) < 0)
-		return 1;
-	if (when) {
-		if (vl_hlc_parse(&t, when) < 0)
-			return 1;
-	} else {
-		t.ms = (uint64_t)secs * 1000;
-		t.counter = 0;
-	}
-	return t.ms >= rev.ms;
+	return t >= rev;
 }
 
 static int revoked_by(const vl_roster_entry *e, const char *clock)
 {
 	return revoked_at_or_before(e, clock, 0);
+}
+
+/* Was the write dated before the key joined the roster (beyond the skew
+ * vl_roster_predates allows)? */
+static int before_valid_from(const vl_roster_entry *e, const char *when, long long secs)
+{
+	uint64_t t;
+
+	return write_time_ms(when, secs, &t) == 0 && vl_roster_predates(e, t);
 }
 
 static int fail(vctx *c, const char *fmt, ...)
@@ -175,6 +204,11 @@ static int check_record(vctx *c, const char *ledger, const char *bucket, const g
 	author = vl_node_roster_find(c->n, r->author);
 	if (!author) {
 		rc = fail(c, "'%s' is signed by %s, which is not on the roster", line, r->author);
+		goto out;
+	}
+	if (before_valid_from(author, r->clock, 0)) {
+		rc = fail(c, "'%s' is signed by %s at %s, more than a day before the key joined the roster (%s)",
+				line, r->author, r->clock, author->valid_from);
 		goto out;
 	}
 	if (revoked_by(author, r->clock)) {
@@ -487,6 +521,11 @@ static int verify_commit(vctx *c, git_commit *commit)
 	}
 	/* Config commits are judged by their parent's roster below (the commit
 	 * that revokes a key may be signed by that key at that second). */
+	if (c->scope && before_valid_from(c->signer, NULL, (long long)git_commit_committer(commit)->when.time)) {
+		rc = fail(c, "signed by %s more than a day before the key joined the roster (%s)", fp,
+				c->signer->valid_from);
+		goto out;
+	}
 	if (c->scope && revoked_at_or_before(c->signer, NULL, (long long)git_commit_committer(commit)->when.time)) {
 		rc = fail(c, "signed by %s after the key was revoked at %s", fp, c->signer->revoked_at);
 		goto out;

@@ -351,7 +351,12 @@ void vf_make_zone(vl_buf *out, const vl_key *k, const char *id, const char *scop
 	assert_int_equal(vl_value_map_set(r->data, "area", vl_value_str(area.ptr)), 0);
 	assert_int_equal(vl_value_map_set(r->data, "status", vl_value_str("active")), 0);
 	assert_int_equal(vl_value_map_set(r->data, "announced_at", vl_value_str("2022-04-06T08:00:00Z")), 0);
-	memcpy(r->clock, "2022-04-07T01:12:33.120Z/0001", VL_HLC_TEXT_LEN + 1);
+	/* Dated now: after the signing key joined the roster, as an honest
+	 * write is (verify refuses writes dated before that). */
+	{
+		vl_hlc now = { vl_hlc_wall_ms(), 1 };
+		vl_hlc_format(r->clock, &now);
+	}
 	assert_int_equal(vl_record_sign(r, k, out), 0);
 	vl_buf_free(&area);
 	vl_record_free(r);

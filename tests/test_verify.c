@@ -975,6 +975,44 @@ static void test_revoked_key_writes(void **state)
 	vl_buf_free(&file);
 }
 
+/* A record dated three days before its key joined the roster (a backdated
+ * write, or a key added today signing old history): refused, by verify and
+ * by the writing node itself. */
+static void test_write_before_key_joined(void **state)
+{
+	fx *f = *state;
+	vl_record *r = NULL;
+	vl_buf file = VL_BUF_INIT;
+	char path[128], id[VL_ULID_LEN + 1], *out = NULL, fake[32];
+	vl_hlc old = { vl_hlc_wall_ms() - (uint64_t)3 * 24 * 3600 * 1000, 0 };
+	git_oid bad;
+
+	vf_new_id(id);
+	vf_rec_path(path, sizeof(path), "zone", id);
+	assert_int_equal(vl_record_new(&r, "zone", id, V1_CODE), 0);
+	assert_int_equal(vl_value_map_set(r->data, "zone_no", vl_value_str("Z-OLD")), 0);
+	assert_int_equal(vl_value_map_set(r->data, "designation", vl_value_str("sealed")), 0);
+	assert_int_equal(vl_value_map_set(r->data, "area", vl_value_str("a-old")), 0);
+	assert_int_equal(vl_value_map_set(r->data, "status", vl_value_str("active")), 0);
+	assert_int_equal(vl_value_map_set(r->data, "announced_at", vl_value_str("2022-04-06T08:00:00Z")), 0);
+	vl_hlc_format(r->clock, &old);
+	assert_int_equal(vl_record_sign(r, &f->v->key, &file), 0);
+	bad = vf_forge_file(f->v->repo, V1_REF, f->v_fp, &f->v->key, path, file.ptr, file.len, GIT_FILEMODE_BLOB, NULL);
+	expect_caught(f, "before the key joined the roster", &bad);
+	/* A node whose wall clock is that far back (its persisted clock gone,
+	 * as on a reinstalled laptop: the clock never goes back otherwise)
+	 * refuses to write. */
+	snprintf(fake, sizeof(fake), "%llu", (unsigned long long)old.ms);
+	assert_int_equal(vt_run(NULL, "rm -f '%s/clock'", f->village), 0);
+	assert_int_equal(vt_run(&out, "VLEDGER_FAKE_TIME_MS=%s '%s' -C '%s' add zone --set zone_no=Z2 --set "
+			"designation=sealed --set area=x --set announced_at=2022-04-06T08:00:00Z", fake, VL_BINARY,
+			f->village), 1);
+	vf_must_contain(out, "set the date right", "vledger add with a clock 3 days back");
+	free(out);
+	vl_record_free(r);
+	vl_buf_free(&file);
+}
+
 /* ---- vledger fetch (config) ---------------------------------------------- */
 
 /* vledger -C home fetch source must fail naming `what`, changing nothing. */
@@ -1159,6 +1197,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_revoked_key_writes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fetch_positive_control, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fetch_other_network_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_write_before_key_joined, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fetch_non_fast_forward_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fetch_non_admin_refused, setup, teardown),
 	};
