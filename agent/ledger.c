@@ -63,6 +63,7 @@ int vl_ledger_find(vl_found *out, vl_node *n, const char *id)
 		const git_oid *target = git_reference_target(ref);
 		if (!target || strlen(name) != strlen(VL_REF_SCOPE_PREFIX) + 12) {
 			git_reference_free(ref);
+			ref = NULL;
 			continue;
 		}
 		for (i = 0; i < n->nschemas; i++) {
@@ -122,6 +123,36 @@ int vl_ledger_may_write(const vl_node *n, const char *scope)
 	return 0;
 }
 
+/*
+ * The version a new record replaces must still be the one on the branch:
+ * a merge (a fetch running meanwhile) may have moved it since it was read.
+ * Writing over it would lose the merge and leave a prev that every peer
+ * refuses. A new record's path must still be free.
+ */
+static int check_still_current(vl_node *n, const git_oid *head, const char *path, const vl_record *r)
+{
+	char hex[VL_OID_HEX + 1];
+	git_oid blob;
+	size_t k;
+	int rc, found = 0;
+
+	rc = head ? vl_repo_read(NULL, &blob, n->repo, NULL, head, path, VL_RECORD_MAX_BYTES) : VL_ENOTFOUND;
+	if (rc == VL_ENOTFOUND) {
+		if (r->nprev == 0)
+			return 0;
+		return vl_error_set(VL_ECONFLICT, "record %s is no longer on its branch; run the command again", r->id);
+	}
+	if (rc < 0)
+		return rc;
+	git_oid_tostr(hex, sizeof(hex), &blob);
+	for (k = 0; k < r->nprev; k++)
+		found |= !strcmp(r->prev[k], hex);
+	if (!found)
+		return vl_error_set(VL_ECONFLICT, "record %s changed on its branch while this edit was made "
+				"(a fetch or merge ran); nothing was written: run the command again", r->id);
+	return 0;
+}
+
 int vl_ledger_commit(git_oid *out, vl_node *n, const char *scope, vl_record **recs, size_t nrecs,
 		const char *summary, const char *extra_trailers)
 {
@@ -151,8 +182,9 @@ int vl_ledger_commit(git_oid *out, vl_node *n, const char *scope, vl_record **re
 		}
 		/* One clock save for the whole commit (below), before it is made. */
 		vl_node_tick_mem(n, recs[i]->clock);
-		if ((rc = vl_record_sign(recs[i], &n->key, &files[i])) < 0 ||
-				(rc = vl_record_path(&paths[i], recs[i]->schema, recs[i]->id)) < 0)
+		if ((rc = vl_record_path(&paths[i], recs[i]->schema, recs[i]->id)) < 0 ||
+				(rc = check_still_current(n, have_head ? &head : NULL, paths[i].ptr, recs[i])) < 0 ||
+				(rc = vl_record_sign(recs[i], &n->key, &files[i])) < 0)
 			goto out;
 		if ((rc = git_odb_hash(&blob, files[i].ptr, files[i].len, GIT_OBJECT_BLOB)) < 0) {
 			rc = vl_error_git(rc, "cannot hash a record");

@@ -338,6 +338,18 @@ int vl_node_load_config(vl_node *n)
 		goto out;
 	n->config_loaded = 1;
 out:
+	if (rc < 0) {
+		/* No half-loaded config: a later call starts clean. */
+		vl_value_free(n->network);
+		vl_value_free(n->roster);
+		free(n->entries);
+		vl_schemas_free(n->schemas, n->nschemas);
+		n->network = n->roster = NULL;
+		n->entries = NULL;
+		n->nentries = 0;
+		n->schemas = NULL;
+		n->nschemas = 0;
+	}
 	git_tree_free(tree);
 	git_commit_free(c);
 	vl_buf_free(&b);

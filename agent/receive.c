@@ -219,30 +219,104 @@ out:
 	return rc;
 }
 
-/* Keep one commit (and its tree) of q in the repository as evidence. */
+/* Copy a quarantined tree (and what it holds) into odb; objects odb has are
+ * skipped with everything below them. */
+static int copy_tree(quarantine *q, git_odb *odb, const git_oid *id)
+{
+	git_odb_object *obj = NULL;
+	git_tree *tree = NULL;
+	git_oid w;
+	size_t i;
+	int rc;
+
+	if (git_odb_exists(odb, id))
+		return 0;
+	if ((rc = git_odb_read(&obj, q->odb, id)) < 0)
+		return vl_error_git(rc, "cannot read a quarantined object");
+	if (git_odb_object_type(obj) == GIT_OBJECT_TREE) {
+		if ((rc = git_tree_lookup(&tree, q->repo, id)) < 0) {
+			rc = vl_error_git(rc, "cannot read a quarantined tree");
+			goto out;
+		}
+		for (i = 0; i < git_tree_entrycount(tree); i++) {
+			const git_tree_entry *e = git_tree_entry_byindex(tree, i);
+			if (git_tree_entry_type(e) != GIT_OBJECT_BLOB && git_tree_entry_type(e) != GIT_OBJECT_TREE)
+				continue;
+			if ((rc = copy_tree(q, odb, git_tree_entry_id(e))) < 0)
+				goto out;
+		}
+	}
+	if ((rc = git_odb_write(&w, odb, git_odb_object_data(obj), git_odb_object_size(obj),
+			git_odb_object_type(obj))) < 0)
+		rc = vl_error_git(rc, "cannot keep a quarantined object");
+out:
+	git_tree_free(tree);
+	git_odb_object_free(obj);
+	return rc;
+}
+
+/* Copy a quarantined commit, its tree, and its ancestors that odb lacks
+ * (parents first is not needed: a ref is created only afterwards). */
+static int copy_history(quarantine *q, git_odb *odb, const git_oid *tip)
+{
+	git_oid *stack = NULL, id;
+	size_t n = 0, cap = 16;
+	int rc = 0;
+
+	if (!(stack = malloc(cap * sizeof(*stack))))
+		return vl_error_set(VL_ENOMEM, "out of memory");
+	git_oid_cpy(&stack[n++], tip);
+	while (n && rc == 0) {
+		git_commit *c = NULL;
+		git_odb_object *obj = NULL;
+		git_oid w;
+		unsigned k;
+		git_oid_cpy(&id, &stack[--n]);
+		if (git_odb_exists(odb, &id))
+			continue;
+		if ((rc = git_commit_lookup(&c, q->repo, &id)) < 0) {
+			rc = vl_error_git(rc, "cannot read a quarantined commit");
+			break;
+		}
+		if ((rc = copy_tree(q, odb, git_commit_tree_id(c))) == 0 &&
+				(rc = git_odb_read(&obj, q->odb, &id)) == 0 &&
+				(rc = git_odb_write(&w, odb, git_odb_object_data(obj), git_odb_object_size(obj),
+						GIT_OBJECT_COMMIT)) < 0)
+			rc = vl_error_git(rc, "cannot keep a quarantined commit");
+		for (k = 0; rc == 0 && k < git_commit_parentcount(c); k++) {
+			if (n == cap) {
+				git_oid *ns = realloc(stack, (cap *= 2) * sizeof(*stack));
+				if (!ns) {
+					rc = vl_error_set(VL_ENOMEM, "out of memory");
+					break;
+				}
+				stack = ns;
+			}
+			git_oid_cpy(&stack[n++], git_commit_parent_id(c, k));
+		}
+		git_odb_object_free(obj);
+		git_commit_free(c);
+	}
+	free(stack);
+	return rc < 0 ? rc : 0;
+}
+
+/* Keep one commit of q (with what it needs) in the repository as evidence. */
 static int keep_evidence(quarantine *q, vl_node *n, const git_oid *commit)
 {
 	git_odb *odb = NULL;
 	git_commit *c = NULL;
 	git_reference *ref = NULL;
 	char name[128];
-	size_t i;
 	int rc;
 
 	if ((rc = git_repository_odb(&odb, n->repo)) < 0)
 		return vl_error_git(rc, "cannot open the object database");
-	/* Everything the quarantine holds is small and may be needed to read
-	 * the evidence (the commit, its tree, its records). */
-	for (i = 0; i < q->nids; i++) {
-		git_odb_object *obj = NULL;
-		git_oid w;
-		if (git_odb_exists(odb, &q->ids[i]))
-			continue;
-		if (git_odb_read(&obj, q->odb, &q->ids[i]) == 0)
-			(void)git_odb_write(&w, odb, git_odb_object_data(obj), git_odb_object_size(obj),
-					git_odb_object_type(obj));
-		git_odb_object_free(obj);
-	}
+	/* Only the evidence: the commit, its records, and its ancestors that
+	 * came in this batch (so that the kept graph is whole); the rest of the
+	 * refused batch stays out. */
+	if ((rc = copy_history(q, odb, commit)) < 0)
+		goto out;
 	if ((rc = git_commit_lookup(&c, n->repo, commit)) < 0) {
 		rc = vl_error_git(rc, "cannot read an evidence commit");
 		goto out;
@@ -356,7 +430,7 @@ static int receive_branch(vl_node *n, git_repository *src, git_odb *srcodb, cons
 	n->quarantine_objects = NULL;
 	n->repo = home_repo;
 	if (rc < 0)
-		goto refuse;
+		goto out; /* a local failure (memory, I/O): peer problems are in vr.failures */
 	if (vr.failures) {
 		for (i = 0; i + 1 < vr.nevidence; i += 2) {
 			if ((rc = keep_evidence(&q, n, &vr.evidence[i])) < 0 ||
@@ -390,8 +464,14 @@ static int receive_branch(vl_node *n, git_repository *src, git_odb *srcodb, cons
 		kind = 0;
 	} else {
 		vl_merge_summary sum;
-		if ((rc = vl_merge_heads(&result, &kind, n, code, &ours, theirs, &sum)) < 0)
+		if ((rc = vl_merge_heads(&result, &kind, n, code, &ours, theirs, &sum)) < 0) {
+			/* Received and kept under refs/peers/, but not merged: say so
+			 * and go on with the other branches. */
+			res->branches_refused++;
+			rc = vl_buf_printf(&res->report, "scope/%s from %s received but not merged: %s; run "
+					"'vledger merge %s' after fixing it\n", code, peer, vl_error_last(), peerref);
 			goto out;
+		}
 		res->conflicts += sum.conflicts;
 		res->merges += (size_t)kind;
 	}
@@ -446,13 +526,16 @@ static void first_record_scope(char out[13], git_repository *src, git_odb *srcod
 	const char *p;
 
 	out[0] = '\0';
-	if (git_commit_tree(&t, c) < 0)
+	if (git_odb_read_header(&size, &type, srcodb, git_commit_tree_id(c)) < 0 || type != GIT_OBJECT_TREE ||
+			size > ((size_t)16 << 20) || git_commit_tree(&t, c) < 0)
 		return;
 	for (depth = 0; depth < 3 && t && git_tree_entrycount(t) > 0; depth++) {
 		const git_tree_entry *first = git_tree_entry_byindex(t, 0);
 		if (depth < 2) {
 			git_tree *sub = NULL;
 			if (git_tree_entry_type(first) != GIT_OBJECT_TREE ||
+					git_odb_read_header(&size, &type, srcodb, git_tree_entry_id(first)) < 0 ||
+					type != GIT_OBJECT_TREE || size > ((size_t)16 << 20) ||
 					git_tree_lookup(&sub, src, git_tree_entry_id(first)) < 0)
 				break;
 			git_tree_free(t);
@@ -462,8 +545,8 @@ static void first_record_scope(char out[13], git_repository *src, git_odb *srcod
 		if (git_tree_entry_type(first) == GIT_OBJECT_BLOB &&
 				git_odb_read_header(&size, &type, srcodb, git_tree_entry_id(first)) == 0 &&
 				size <= VL_RECORD_MAX_BYTES && git_odb_read(&obj, srcodb, git_tree_entry_id(first)) == 0 &&
-				(p = strstr(git_odb_object_data(obj), "\nscope: \"")) && strlen(p + 10) > 12)
-			snprintf(out, 13, "%.12s", p + 10);
+				(p = strstr(git_odb_object_data(obj), "\nscope: \"")) && strlen(p + 9) > 12)
+			snprintf(out, 13, "%.12s", p + 9);
 	}
 	git_odb_object_free(obj);
 	git_tree_entry_free(e);

@@ -688,11 +688,15 @@ int vl_verify_some(vl_node *n, const char *scope, const char *since, vl_verify_r
 	if ((rc = vl_node_load_config(n)) < 0)
 		return rc;
 	if (since) {
+		git_object *peeled = NULL;
 		if ((rc = git_revparse_single(&obj, n->repo, since)) < 0)
 			return vl_error_set(VL_ENOTFOUND, "'%s' names no commit here", since);
-		rc = git_object_peel((git_object **)&obj, obj, GIT_OBJECT_COMMIT);
-		git_oid_cpy(&known, git_object_id(obj));
+		rc = git_object_peel(&peeled, obj, GIT_OBJECT_COMMIT);
 		git_object_free(obj);
+		if (rc < 0)
+			return vl_error_set(VL_EINVALID, "'%s' is not a commit", since);
+		git_oid_cpy(&known, git_object_id(peeled));
+		git_object_free(peeled);
 	}
 	if (!scope) {
 		/* --since without --scope: the node's own branch. */
