@@ -46,6 +46,19 @@ static int validate_or_report(const vl_schema *s, const vl_value *data, int dele
 	return rc;
 }
 
+/* Load the node's config and find ledger `name` (borrowed from the node). */
+static int node_ledger(const vl_schema **out, vl_node *n, const char *name)
+{
+	int rc;
+
+	*out = NULL;
+	if ((rc = vl_node_load_config(n)) < 0)
+		return rc;
+	if (!(*out = vl_node_schema(n, name)))
+		return vl_error_set(VL_ENOTFOUND, "no ledger '%s'; 'vledger schema list' shows them", name);
+	return 0;
+}
+
 int vl_cmd_add(const vl_command *cmd, const vl_cli *cli, int argc, char **argv)
 {
 	const char *scope = NULL, *file = NULL, *passfile = NULL;
@@ -75,15 +88,9 @@ int vl_cmd_add(const vl_command *cmd, const vl_cli *cli, int argc, char **argv)
 	}
 	if (vl_cli_node(&n, cli, 1, passfile) < 0)
 		goto out;
-	if ((rc = vl_node_load_config(n)) < 0)
-		goto fail;
-	if (!(s = vl_node_schema(n, pos[0]))) {
-		rc = vl_error_set(VL_ENOTFOUND, "no ledger '%s'; 'vledger schema list' shows them", pos[0]);
-		goto fail;
-	}
 	if (!scope)
 		scope = n->scope;
-	if ((rc = vl_ledger_may_write(n, scope)) < 0)
+	if ((rc = node_ledger(&s, n, pos[0])) < 0 || (rc = vl_ledger_may_write(n, scope)) < 0)
 		goto fail;
 	if (file) {
 		if ((rc = vl_buf_read_file(&in, file, vl_yaml_file_limits.max_bytes)) < 0 ||
@@ -172,15 +179,9 @@ int vl_cmd_import(const vl_command *cmd, const vl_cli *cli, int argc, char **arg
 	}
 	if (vl_cli_node(&n, cli, 1, passfile) < 0)
 		goto out;
-	if ((rc = vl_node_load_config(n)) < 0)
-		goto fail;
-	if (!(s = vl_node_schema(n, pos[0]))) {
-		rc = vl_error_set(VL_ENOTFOUND, "no ledger '%s'; 'vledger schema list' shows them", pos[0]);
-		goto fail;
-	}
 	if (!scope)
 		scope = n->scope;
-	if ((rc = vl_ledger_may_write(n, scope)) < 0)
+	if ((rc = node_ledger(&s, n, pos[0])) < 0 || (rc = vl_ledger_may_write(n, scope)) < 0)
 		goto fail;
 	if ((rc = vl_buf_read_file(&in, file, import_limits.max_bytes)) < 0 ||
 			(rc = vl_yaml_load(&doc, in.ptr, in.len, &import_limits, file)) < 0)
@@ -732,12 +733,8 @@ int vl_cmd_list(const vl_command *cmd, const vl_cli *cli, int argc, char **argv)
 	c.where = &where;
 	if (vl_cli_node(&c.n, cli, 0, NULL) < 0)
 		goto out;
-	if ((rc = vl_node_load_config(c.n)) < 0)
+	if ((rc = node_ledger(&c.s, c.n, pos[0])) < 0)
 		goto fail;
-	if (!(c.s = vl_node_schema(c.n, pos[0]))) {
-		rc = vl_error_set(VL_ENOTFOUND, "no ledger '%s'; 'vledger schema list' shows them", pos[0]);
-		goto fail;
-	}
 	vl_scope_ref(ref, scope ? scope : c.n->scope);
 	rc = vl_repo_head(&head, c.n->repo, ref);
 	if (rc == VL_ENOTFOUND) {
