@@ -186,17 +186,27 @@ out:
 	return rc;
 }
 
-int vl_roster_predates(const vl_roster_entry *e, uint64_t write_ms)
+int vl_roster_time_ms(const char *t, uint64_t *ms)
 {
 	char text[VL_HLC_TEXT_LEN + 1];
-	vl_hlc from;
+	vl_hlc h;
 
-	if (!e || !e->valid_from || strlen(e->valid_from) < 20)
+	if (!t || strlen(t) < 20)
+		return -1;
+	snprintf(text, sizeof(text), "%.19s.000Z/0000", t);
+	if (vl_hlc_parse(&h, text) < 0)
+		return -1;
+	*ms = h.ms;
+	return 0;
+}
+
+int vl_roster_predates(const vl_roster_entry *e, uint64_t write_ms)
+{
+	uint64_t from;
+
+	if (!e || vl_roster_time_ms(e->valid_from, &from) < 0)
 		return 0;
-	snprintf(text, sizeof(text), "%.19s.000Z/0000", e->valid_from);
-	if (vl_hlc_parse(&from, text) < 0)
-		return 0;
-	return write_ms + VL_VALID_FROM_SKEW_MS < from.ms;
+	return write_ms + VL_VALID_FROM_SKEW_MS < from;
 }
 
 void vl_node_tick_mem(vl_node *n, char out[VL_HLC_TEXT_LEN + 1])

@@ -85,6 +85,9 @@ const vl_roster_entry *vl_node_roster_find(const vl_node *n, const char *fp);
  */
 #define VL_VALID_FROM_SKEW_MS ((uint64_t)24 * 3600 * 1000)
 int vl_roster_predates(const vl_roster_entry *e, uint64_t write_ms);
+/* A roster time (RFC 3339 UTC "YYYY-MM-DDTHH:MM:SS[.fff]Z", valid_from or
+ * revoked_at) in UTC ms; -1 if t is NULL or does not parse. */
+int vl_roster_time_ms(const char *t, uint64_t *ms);
 
 /* Next clock value, persisted before it is returned. */
 int vl_node_tick(vl_node *n, char out[VL_HLC_TEXT_LEN + 1]) VL_MUST_CHECK;

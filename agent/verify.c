@@ -38,21 +38,6 @@ static int fail(vctx *c, const char *fmt, ...) VL_PRINTF(2, 3);
 /* Was key e revoked at or before `when` (an HLC text, or NULL = the commit
  * time in seconds given by `secs`)? A revocation time that does not parse
  * counts as revoked from the start. */
-/* A roster time (RFC 3339 UTC "YYYY-MM-DDTHH:MM:SS[.fff]Z") in ms. */
-static int roster_time_ms(const char *t, uint64_t *ms)
-{
-	char text[VL_HLC_TEXT_LEN + 1];
-	vl_hlc h;
-
-	if (!t || strlen(t) < 20)
-		return -1;
-	snprintf(text, sizeof(text), "%.19s.000Z/0000", t);
-	if (vl_hlc_parse(&h, text) < 0)
-		return -1;
-	*ms = h.ms;
-	return 0;
-}
-
 /* The time of a write: a record's HLC text, or (when NULL) commit seconds. */
 static int write_time_ms(const char *clock, long long secs, uint64_t *ms)
 {
@@ -76,7 +61,7 @@ static int revoked_at_or_before(const vl_roster_entry *e, const char *when, long
 
 	if (!e->revoked_at)
 		return 0;
-	if (roster_time_ms(e->revoked_at, &rev) < 0 || write_time_ms(when, secs, &t) < 0)
+	if (vl_roster_time_ms(e->revoked_at, &rev) < 0 || write_time_ms(when, secs, &t) < 0)
 		return 1;
 	return t >= rev;
 }
