@@ -111,6 +111,20 @@ int vl_cli_parse(const vl_command *cmd, int argc, char **argv, const vl_opt *opt
 	return 0;
 }
 
+int vl_cli_parse_options(const vl_command *cmd, int argc, char **argv, const vl_opt *opts)
+{
+	const char **pos = NULL;
+	size_t npos;
+	int rc;
+
+	if ((rc = vl_cli_parse(cmd, argc, argv, opts, &pos, &npos)) != 0)
+		return rc;
+	free(pos);
+	if (npos)
+		return vl_cli_usage(cmd, opts && opts[0].name ? "takes only options" : "takes no arguments");
+	return 0;
+}
+
 int vl_cli_fail(int rc)
 {
 	const char *msg = vl_error_last();

@@ -53,6 +53,11 @@ void vl_strlist_free(vl_strlist *l);
 int vl_cli_parse(const vl_command *cmd, int argc, char **argv, const vl_opt *opts,
 		const char ***pos, size_t *npos);
 
+/* vl_cli_parse for a command that takes options only: any positional
+ * argument is a usage error ("takes no arguments" when the command has no
+ * options either). Returns 0 or the exit code to return. */
+int vl_cli_parse_options(const vl_command *cmd, int argc, char **argv, const vl_opt *opts);
+
 /* Print "vledger: <message>" for the last error; return the exit code for
  * rc (VL_EBADSIG -> 4, else 1). */
 int vl_cli_fail(int rc);

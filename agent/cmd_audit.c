@@ -1185,8 +1185,7 @@ int vl_cmd_audit_export(const vl_command *cmd, const vl_cli *cli, int argc, char
 		{ "--output", 1, &output, NULL, NULL }, { "--reveal", 0, NULL, &reveal, NULL },
 		{ NULL, 0, NULL, NULL, NULL }
 	};
-	const char **pos = NULL;
-	size_t npos, i;
+	size_t i;
 	vl_node *n = NULL;
 	vl_verify_result vr;
 	vl_audit_version *vs = NULL;
@@ -1197,11 +1196,8 @@ int vl_cmd_audit_export(const vl_command *cmd, const vl_cli *cli, int argc, char
 
 	memset(&vr, 0, sizeof(vr));
 	memset(&r, 0, sizeof(r));
-	if ((rc = vl_cli_parse(cmd, argc, argv, opts, &pos, &npos)) != 0)
+	if ((rc = vl_cli_parse_options(cmd, argc, argv, opts)) != 0)
 		return rc;
-	free(pos);
-	if (npos)
-		return vl_cli_usage(cmd, "takes only options");
 	if (!format || (strcmp(format, "html") && strcmp(format, "json")))
 		return vl_cli_usage(cmd, "needs --format html or --format json");
 	html = !strcmp(format, "html");

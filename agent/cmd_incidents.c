@@ -32,19 +32,15 @@ int vl_cmd_incidents(const vl_command *cmd, const vl_cli *cli, int argc, char **
 {
 	int json = 0, rc, exit_code = VL_EXIT_ERROR;
 	const vl_opt opts[] = { { "--json", 0, NULL, &json, NULL }, { NULL, 0, NULL, NULL, NULL } };
-	const char **pos = NULL;
-	size_t npos, n_inc = 0, cap = 0, i;
+	size_t n_inc = 0, cap = 0, i;
 	vl_node *n = NULL;
 	git_reference_iterator *it = NULL;
 	git_reference *ref = NULL;
 	incident *inc = NULL;
 	vl_buf out = VL_BUF_INIT, raw = VL_BUF_INIT, seq = VL_BUF_INIT;
 
-	if ((rc = vl_cli_parse(cmd, argc, argv, opts, &pos, &npos)) != 0)
+	if ((rc = vl_cli_parse_options(cmd, argc, argv, opts)) != 0)
 		return rc;
-	free(pos);
-	if (npos)
-		return vl_cli_usage(cmd, "takes only options");
 	if (vl_cli_node(&n, cli, 0, NULL) < 0)
 		return VL_EXIT_ERROR;
 	if ((rc = vl_node_load_config(n)) < 0)

@@ -391,17 +391,12 @@ out:
 int vl_cmd_key(const vl_command *cmd, const vl_cli *cli, int argc, char **argv)
 {
 	const vl_opt opts[] = { { NULL, 0, NULL, NULL, NULL } };
-	const char **pos = NULL;
-	size_t npos;
 	vl_node *n = NULL;
 	vl_buf line = VL_BUF_INIT;
 	int rc;
 
-	if ((rc = vl_cli_parse(cmd, argc, argv, opts, &pos, &npos)) != 0)
+	if ((rc = vl_cli_parse_options(cmd, argc, argv, opts)) != 0)
 		return rc;
-	free(pos);
-	if (npos)
-		return vl_cli_usage(cmd, "takes no arguments");
 	if (vl_cli_node(&n, cli, 0, NULL) < 0)
 		return VL_EXIT_ERROR;
 	if ((rc = vl_pubkey_format(&line, n->key.pk, n->name)) < 0) {
@@ -504,16 +499,12 @@ int vl_cmd_roster_list(const vl_command *cmd, const vl_cli *cli, int argc, char 
 {
 	int json = 0, rc;
 	const vl_opt opts[] = { { "--json", 0, NULL, &json, NULL }, { NULL, 0, NULL, NULL, NULL } };
-	const char **pos = NULL;
-	size_t npos, i;
+	size_t i;
 	vl_node *n = NULL;
 	vl_buf out = VL_BUF_INIT;
 
-	if ((rc = vl_cli_parse(cmd, argc, argv, opts, &pos, &npos)) != 0)
+	if ((rc = vl_cli_parse_options(cmd, argc, argv, opts)) != 0)
 		return rc;
-	free(pos);
-	if (npos)
-		return vl_cli_usage(cmd, "takes no arguments");
 	if (vl_cli_node(&n, cli, 0, NULL) < 0)
 		return VL_EXIT_ERROR;
 	if ((rc = vl_node_load_config(n)) < 0) {
@@ -569,18 +560,14 @@ int vl_cmd_export_allowed_signers(const vl_command *cmd, const vl_cli *cli, int 
 	const char *output = NULL, *revocations = NULL;
 	const vl_opt opts[] = { { "--output", 1, &output, NULL, NULL },
 		{ "--revocations", 1, &revocations, NULL, NULL }, { NULL, 0, NULL, NULL, NULL } };
-	const char **pos = NULL;
-	size_t npos, i;
+	size_t i;
 	vl_node *n = NULL;
 	vl_buf out = VL_BUF_INIT, key = VL_BUF_INIT, rev = VL_BUF_INIT;
 	char t[16];
 	int rc;
 
-	if ((rc = vl_cli_parse(cmd, argc, argv, opts, &pos, &npos)) != 0)
+	if ((rc = vl_cli_parse_options(cmd, argc, argv, opts)) != 0)
 		return rc;
-	free(pos);
-	if (npos)
-		return vl_cli_usage(cmd, "takes no arguments");
 	if (vl_cli_node(&n, cli, 0, NULL) < 0)
 		return VL_EXIT_ERROR;
 	if ((rc = vl_node_load_config(n)) < 0)
@@ -628,17 +615,12 @@ int vl_cmd_export_network(const vl_command *cmd, const vl_cli *cli, int argc, ch
 {
 	const char *output = NULL;
 	const vl_opt opts[] = { { "--output", 1, &output, NULL, NULL }, { NULL, 0, NULL, NULL, NULL } };
-	const char **pos = NULL;
-	size_t npos;
 	vl_node *n = NULL;
 	vl_buf out = VL_BUF_INIT;
 	int rc;
 
-	if ((rc = vl_cli_parse(cmd, argc, argv, opts, &pos, &npos)) != 0)
+	if ((rc = vl_cli_parse_options(cmd, argc, argv, opts)) != 0)
 		return rc;
-	free(pos);
-	if (npos)
-		return vl_cli_usage(cmd, "takes no arguments");
 	if (vl_cli_node(&n, cli, 0, NULL) < 0)
 		return VL_EXIT_ERROR;
 	if ((rc = vl_repo_read(&out, NULL, n->repo, VL_REF_CONFIG, NULL, "network.yaml", 256 * 1024)) < 0 ||

@@ -17,8 +17,7 @@ int vl_cmd_log(const vl_command *cmd, const vl_cli *cli, int argc, char **argv)
 		{ "--config", 0, NULL, &config, NULL }, { "--json", 0, NULL, &json, NULL },
 		{ NULL, 0, NULL, NULL, NULL }
 	};
-	const char **pos = NULL;
-	size_t npos, count = 0;
+	size_t count = 0;
 	vl_node *n = NULL;
 	git_revwalk *walk = NULL;
 	git_commit *c = NULL;
@@ -26,11 +25,8 @@ int vl_cmd_log(const vl_command *cmd, const vl_cli *cli, int argc, char **argv)
 	char ref[64];
 	git_oid head, id;
 
-	if ((rc = vl_cli_parse(cmd, argc, argv, opts, &pos, &npos)) != 0)
+	if ((rc = vl_cli_parse_options(cmd, argc, argv, opts)) != 0)
 		return rc;
-	free(pos);
-	if (npos)
-		return vl_cli_usage(cmd, "takes only options");
 	if (vl_cli_node(&n, cli, 0, NULL) < 0)
 		return VL_EXIT_ERROR;
 	if ((rc = vl_node_load_config(n)) < 0)

@@ -240,18 +240,14 @@ int vl_cmd_conflicts(const vl_command *cmd, const vl_cli *cli, int argc, char **
 		{ "--reveal", 0, NULL, &c.reveal, NULL }, { "--duplicates", 0, NULL, &c.duplicates, NULL },
 		{ NULL, 0, NULL, NULL, NULL }
 	};
-	const char **pos = NULL;
-	size_t npos, i, j, groups = 0;
+	size_t i, j, groups = 0;
 	char ref[64];
 	git_oid head;
 	int rc, exit_code = VL_EXIT_ERROR;
 
 	memset(&c, 0, sizeof(c));
-	if ((rc = vl_cli_parse(cmd, argc, argv, opts, &pos, &npos)) != 0)
+	if ((rc = vl_cli_parse_options(cmd, argc, argv, opts)) != 0)
 		return rc;
-	free(pos);
-	if (npos)
-		return vl_cli_usage(cmd, "takes only options");
 	if (vl_cli_node(&c.n, cli, 0, NULL) < 0)
 		return VL_EXIT_ERROR;
 	if ((rc = vl_node_load_config(c.n)) < 0)

@@ -43,16 +43,12 @@ int vl_cmd_schema_list(const vl_command *cmd, const vl_cli *cli, int argc, char 
 {
 	int json = 0, rc;
 	const vl_opt opts[] = { { "--json", 0, NULL, &json, NULL }, { NULL, 0, NULL, NULL, NULL } };
-	const char **pos = NULL;
-	size_t npos, n = 0, i;
+	size_t n = 0, i;
 	vl_schema **list = NULL;
 	vl_node *node = NULL;
 
-	if ((rc = vl_cli_parse(cmd, argc, argv, opts, &pos, &npos)) != 0)
+	if ((rc = vl_cli_parse_options(cmd, argc, argv, opts)) != 0)
 		return rc;
-	free(pos);
-	if (npos)
-		return vl_cli_usage(cmd, "takes no arguments");
 	if ((rc = pick_schemas(&node, &list, &n, cli)) < 0)
 		return vl_cli_fail(rc);
 	if (json) {

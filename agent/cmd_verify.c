@@ -15,17 +15,12 @@ int vl_cmd_verify(const vl_command *cmd, const vl_cli *cli, int argc, char **arg
 		{ "--quiet", 0, NULL, &quiet, NULL }, { "--scope", 1, &scope, NULL, NULL },
 		{ "--since", 1, &since, NULL, NULL }, { NULL, 0, NULL, NULL, NULL }
 	};
-	const char **pos = NULL;
-	size_t npos;
 	vl_node *n = NULL;
 	vl_verify_result res;
 
 	memset(&res, 0, sizeof(res));
-	if ((rc = vl_cli_parse(cmd, argc, argv, opts, &pos, &npos)) != 0)
+	if ((rc = vl_cli_parse_options(cmd, argc, argv, opts)) != 0)
 		return rc;
-	free(pos);
-	if (npos)
-		return vl_cli_usage(cmd, "takes only options");
 	if (vl_cli_node(&n, cli, 0, NULL) < 0)
 		return VL_EXIT_ERROR;
 	res.progress = !quiet && isatty(STDERR_FILENO) ? stderr : NULL;
