@@ -34,11 +34,11 @@
 #include <unistd.h>
 
 #include "bench.h"
-#include "ledger.h"
-#include "node.h"
-#include "repo.h"
-#include "verify.h"
-#include "yaml.h"
+#include "agent/node/ledger.h"
+#include "agent/node/node.h"
+#include "store/repo.h"
+#include "agent/audit/verify.h"
+#include "store/yaml.h"
 
 /* ---- fsync switch (see the file comment) ---- */
 

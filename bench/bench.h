@@ -12,7 +12,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include "buf.h"
+#include "store/buf.h"
 
 /* A village of the division table, found by code. */
 typedef struct {

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "types.h"
+#include "schemas/types.h"
 
 /* splitmix64: small, fast, and the same sequence everywhere. */
 static uint64_t next_u64(uint64_t *s)

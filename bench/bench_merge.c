@@ -29,11 +29,11 @@
 #include <git2/sys/mempack.h>
 
 #include "bench.h"
-#include "ledger.h"
-#include "node.h"
-#include "repo.h"
-#include "treemerge.h"
-#include "yaml.h"
+#include "agent/node/ledger.h"
+#include "agent/node/node.h"
+#include "store/repo.h"
+#include "agent/sync/treemerge.h"
+#include "store/yaml.h"
 
 #define REF_A "refs/heads/bench/a"
 #define REF_B "refs/heads/bench/b"

@@ -17,7 +17,7 @@
  * group/other-writable hooks are refused (the directory is the owner's).
  * Not thread safe against concurrent fork()s that inherit the pipe.
  */
-#include "merge.h"
+#include "hooks/merge.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -36,7 +36,7 @@
 
 #include <sodium.h>
 
-#include "yaml.h"
+#include "store/yaml.h"
 
 #define HOOK_MAX_FD 65536 /* descriptors closed in the child */
 

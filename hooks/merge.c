@@ -44,7 +44,7 @@
  * so a computed value could pass on a later replay that failed at merge
  * time; only an ID number with a future birth date can tell the difference.
  */
-#include "merge.h"
+#include "hooks/merge.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -53,7 +53,7 @@
 
 #include <sodium.h>
 
-#include "yaml.h"
+#include "store/yaml.h"
 
 #define CONFLICT_DELETED "_deleted"
 #define DEC_MAX_SCALE 18

@@ -55,8 +55,8 @@
 #ifndef VL_MERGE_H
 #define VL_MERGE_H
 
-#include "record.h"
-#include "schema.h"
+#include "store/record.h"
+#include "schemas/schema.h"
 
 #define VL_HOOK_TIMEOUT_MS 5000
 #define VL_HOOK_MAX_OUTPUT ((size_t)64 * 1024)

@@ -14,7 +14,7 @@
  * position. Schema messages may quote schema text (names, keys), never the
  * values of records.
  */
-#include "schema.h"
+#include "schemas/schema.h"
 
 #include <limits.h>
 #include <regex.h>
@@ -24,9 +24,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "types.h"
-#include "ulid.h"
-#include "yaml.h"
+#include "schemas/types.h"
+#include "store/ulid.h"
+#include "store/yaml.h"
 
 /* ------------------------------------------------------------------------ */
 /* The loaded schema                                                         */

@@ -23,8 +23,8 @@
 #define VL_SCHEMA_H
 
 #include <stddef.h>
-#include "buf.h"
-#include "value.h"
+#include "store/buf.h"
+#include "store/value.h"
 
 typedef enum {
 	VL_T_STRING = 1, VL_T_TEXT, VL_T_INT, VL_T_DECIMAL, VL_T_BOOL,

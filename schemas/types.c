@@ -7,7 +7,7 @@
  * vl_date_today) and allocates nothing, so it is thread safe. Results name
  * the rule broken, never the value checked: these values are personal data.
  */
-#include "types.h"
+#include "schemas/types.h"
 
 #include <assert.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 /* buf.c - length-tracked capped buffers and whole-file I/O (see buf.h). */
-#include "buf.h"
+#include "store/buf.h"
 
 #include <errno.h>
 #include <fcntl.h>

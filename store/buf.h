@@ -10,7 +10,7 @@
 #define VL_BUF_H
 
 #include <stddef.h>
-#include "error.h"
+#include "store/error.h"
 
 #define VL_BUF_DEFAULT_MAX ((size_t)256 << 20) /* 256 MiB */
 

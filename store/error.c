@@ -1,5 +1,5 @@
 /* error.c - the thread-local last error (see error.h). */
-#include "error.h"
+#include "store/error.h"
 
 #include <git2.h>
 #include <stdio.h>

@@ -1,12 +1,12 @@
 /* hlc.c - the hybrid logical clock (see hlc.h). */
-#include "hlc.h"
+#include "store/hlc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "buf.h"
+#include "store/buf.h"
 
 /* Days from 1970-01-01 to y-m-d (proleptic Gregorian), Howard Hinnant's
  * days_from_civil. */

@@ -13,7 +13,7 @@
 #define VL_HLC_H
 
 #include <stdint.h>
-#include "error.h"
+#include "store/error.h"
 
 #define VL_HLC_TEXT_LEN 29 /* 24 for the time, '/', 4 digits */
 

@@ -1,10 +1,10 @@
 /* record.c - canonical signed record files (see record.h). */
-#include "record.h"
+#include "store/record.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "yaml.h"
+#include "store/yaml.h"
 
 static const char *const top_keys[] = {
 	"schema", "id", "scope", "clock", "author", "prev", "data", "deleted", "conflicts", "sig"

@@ -15,11 +15,11 @@
 #define VL_RECORD_H
 
 #include <stddef.h>
-#include "buf.h"
-#include "hlc.h"
-#include "sshsig.h"
-#include "ulid.h"
-#include "value.h"
+#include "store/buf.h"
+#include "store/hlc.h"
+#include "store/sshsig.h"
+#include "store/ulid.h"
+#include "store/value.h"
 
 #define VL_OID_HEX 40
 #define VL_AUTHOR_MERGE "merge"

@@ -1,5 +1,5 @@
 /* repo.c - the bare repository, signed commits, CAS ref updates (see repo.h). */
-#include "repo.h"
+#include "store/repo.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -14,8 +14,8 @@
 
 #include <git2.h>
 #include <stdint.h>
-#include "buf.h"
-#include "sshsig.h"
+#include "store/buf.h"
+#include "store/sshsig.h"
 
 #define VL_REF_CONFIG "refs/heads/config"
 #define VL_REF_SCOPE_PREFIX "refs/heads/scope/"

@@ -12,7 +12,7 @@
  * SSHSIG structures are small and bounded by VL_SSHSIG_MAX_BLOB, so they are
  * built in fixed arrays on the stack: signing and verifying never allocate.
  */
-#include "sshsig.h"
+#include "store/sshsig.h"
 
 #include <assert.h>
 #include <errno.h>

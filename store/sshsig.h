@@ -14,7 +14,7 @@
 #define VL_SSHSIG_H
 
 #include <stddef.h>
-#include "buf.h"
+#include "store/buf.h"
 
 #define VL_NS_RECORD "vledger-record"
 #define VL_NS_GIT "git"

@@ -1,5 +1,5 @@
 /* ulid.c - lowercase ULIDs (see ulid.h). */
-#include "ulid.h"
+#include "store/ulid.h"
 
 #include <sodium.h>
 #include <string.h>

@@ -5,7 +5,7 @@
  * fields, schema entries) and keep insertion order, so lookups are linear;
  * the loader caps a document at vl_yaml_file_limits.max_nodes anyway.
  */
-#include "value.h"
+#include "store/value.h"
 
 #include <errno.h>
 #include <limits.h>

@@ -18,7 +18,7 @@
 #define VL_VALUE_H
 
 #include <stddef.h>
-#include "error.h"
+#include "store/error.h"
 
 typedef enum {
 	VL_V_NULL = 0,

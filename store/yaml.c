@@ -16,9 +16,9 @@
  *
  * Thread safety: no global state; the last error is thread-local.
  */
-#include "yaml.h"
+#include "store/yaml.h"
 
-#include <libyaml_shim.h> /* libyaml's <yaml.h>, shadowed by ours: see there */
+#include <yaml.h>
 
 #include <errno.h>
 #include <stdint.h>

@@ -34,8 +34,8 @@
 #define VL_YAML_H
 
 #include <stddef.h>
-#include "buf.h"
-#include "value.h"
+#include "store/buf.h"
+#include "store/value.h"
 
 #define VL_RECORD_MAX_BYTES ((size_t)64 * 1024)
 #define VL_YAML_MAX_DEPTH 16

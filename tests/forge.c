@@ -11,12 +11,12 @@
 #include <string.h>
 
 #include "forge.h"
-#include "hlc.h"
-#include "record.h"
-#include "repo.h"
-#include "sshsig.h"
+#include "store/hlc.h"
+#include "store/record.h"
+#include "store/repo.h"
+#include "store/sshsig.h"
 #include "testutil.h"
-#include "ulid.h"
+#include "store/ulid.h"
 
 /* ---- homes, templates, the binary ---------------------------------------- */
 

@@ -13,9 +13,9 @@
 #include <stddef.h>
 #include <git2.h>
 
-#include "buf.h"
-#include "sshsig.h"
-#include "ulid.h"
+#include "store/buf.h"
+#include "store/sshsig.h"
+#include "store/ulid.h"
 
 /* ---- homes, templates, the binary ---------------------------------------- */
 

@@ -1,6 +1,6 @@
 /*
  * test_audit.c - `vledger history`, `blame` and `audit export`
- * (agent/audit.c, agent/cmd_audit.c) on a real network built with the real
+ * (agent/audit/audit.c, agent/cmd/cmd_audit.c) on a real network built with the real
  * binary, plus two replicas of one village that edit the same records
  * offline and are merged with vl_merge_heads, as test_converge.c does.
  *
@@ -30,12 +30,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "audit.h"
-#include "ledger.h"
-#include "repo.h"
+#include "agent/audit/audit.h"
+#include "agent/node/ledger.h"
+#include "store/repo.h"
 #include "testutil.h"
-#include "treemerge.h"
-#include "yaml.h"
+#include "agent/sync/treemerge.h"
+#include "store/yaml.h"
 
 #define COUNTY "500243000000"
 #define V1 "500243001001"

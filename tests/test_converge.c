@@ -20,12 +20,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ledger.h"
-#include "repo.h"
+#include "agent/node/ledger.h"
+#include "store/repo.h"
 #include "testutil.h"
-#include "treemerge.h"
-#include "verify.h"
-#include "yaml.h"
+#include "agent/sync/treemerge.h"
+#include "agent/audit/verify.h"
+#include "store/yaml.h"
 
 #define NREP 5
 #define SCOPE "500243001001"

@@ -1,6 +1,6 @@
 /*
  * test_invite.c - invitation tokens, join proofs and the terminal QR code
- * (agent/invite.h): round trips, every single-character change of a token
+ * (agent/node/invite.h): round trips, every single-character change of a token
  * refused, cut and padded tokens, field rules, expiry with a fake clock,
  * the invitation key, and the QR drawing read back module by module
  * (quiet zone, the three finder patterns, the timing patterns).
@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "invite.h"
+#include "agent/node/invite.h"
 
 static void sample(vl_invite *inv)
 {

@@ -30,11 +30,11 @@
 
 #include <git2.h>
 
-#include "merge.h"
-#include "record.h"
-#include "schema.h"
+#include "hooks/merge.h"
+#include "store/record.h"
+#include "schemas/schema.h"
 #include "testutil.h"
-#include "yaml.h"
+#include "store/yaml.h"
 
 #define GOLDEN_DIR VL_SOURCE_DIR "/tests/golden/merge"
 #define SCOPE "500243001001"

@@ -1,5 +1,5 @@
 /*
- * test_receive.c - the receive path of scope branches (agent/receive.c,
+ * test_receive.c - the receive path of scope branches (agent/sync/receive.c,
  * reached through `vledger fetch SOURCE`) against the attacks of
  * ../shared/reference/hazards.md ("Attacks this project must turn away"),
  * DESIGN.md §3 (scoped replication), §7 (quarantine, equivocation) and §8.
@@ -36,13 +36,13 @@
 #include <time.h>
 
 #include "forge.h"
-#include "ledger.h"
-#include "record.h"
-#include "repo.h"
-#include "sshsig.h"
+#include "agent/node/ledger.h"
+#include "store/record.h"
+#include "store/repo.h"
+#include "store/sshsig.h"
 #include "testutil.h"
-#include "treemerge.h"
-#include "yaml.h"
+#include "agent/sync/treemerge.h"
+#include "store/yaml.h"
 
 #define COUNTY_CODE "500243000000"
 #define TOWN_CODE "500243001000"

@@ -9,11 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hlc.h"
-#include "record.h"
+#include "store/hlc.h"
+#include "store/record.h"
 #include "testutil.h"
-#include "ulid.h"
-#include "yaml.h"
+#include "store/ulid.h"
+#include "store/yaml.h"
 
 #define GOLDEN VL_SOURCE_DIR "/tests/golden/record_supply.yaml"
 

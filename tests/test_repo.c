@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "repo.h"
+#include "store/repo.h"
 #include "testutil.h"
 
 typedef struct {

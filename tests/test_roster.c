@@ -1,5 +1,5 @@
 /*
- * test_roster.c - delegated admins (agent/roster.c): the rule itself on
+ * test_roster.c - delegated admins (agent/node/roster.c): the rule itself on
  * rosters built in memory, and forged config commits that the commands
  * would refuse to make, signed with real node keys through vl_node_commit
  * (so signature, author and Vledger-Seq chain are all correct and only the
@@ -24,11 +24,11 @@
 #include <string.h>
 
 #include "forge.h"
-#include "repo.h"
-#include "roster.h"
-#include "sshsig.h"
+#include "store/repo.h"
+#include "agent/node/roster.h"
+#include "store/sshsig.h"
 #include "testutil.h"
-#include "yaml.h"
+#include "store/yaml.h"
 
 #define COUNTY "500243000000"
 #define TOWN "500243001000"

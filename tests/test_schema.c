@@ -20,9 +20,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "schema.h"
-#include "types.h"
-#include "yaml.h"
+#include "schemas/schema.h"
+#include "schemas/types.h"
+#include "store/yaml.h"
 
 #ifndef VL_SOURCE_DIR
 #error "VL_SOURCE_DIR must name the project's source directory"

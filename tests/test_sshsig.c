@@ -16,7 +16,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "sshsig.h"
+#include "store/sshsig.h"
 #include "testutil.h"
 
 /* ---- test vectors (sshsig.md) ---------------------------------------- */

@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "types.h"
+#include "schemas/types.h"
 
 #ifndef VL_SOURCE_DIR
 #error "VL_SOURCE_DIR must name the project's source directory"

@@ -1,6 +1,6 @@
 /*
- * test_verify.c - `vledger verify` (agent/verify.c) and `vledger fetch`
- * (agent/cmd_fetch.c) against forged history: the attacks of
+ * test_verify.c - `vledger verify` (agent/audit/verify.c) and `vledger fetch`
+ * (agent/cmd/cmd_fetch.c) against forged history: the attacks of
  * ../shared/reference/hazards.md, built with libgit2 and the store library on
  * top of a real county + village network made with the real binary.
  *
@@ -26,13 +26,13 @@
 #include <string.h>
 
 #include "forge.h"
-#include "ledger.h"
-#include "record.h"
-#include "repo.h"
-#include "sshsig.h"
+#include "agent/node/ledger.h"
+#include "store/record.h"
+#include "store/repo.h"
+#include "store/sshsig.h"
 #include "testutil.h"
-#include "verify.h"
-#include "yaml.h"
+#include "agent/audit/verify.h"
+#include "store/yaml.h"
 
 #define COUNTY_CODE "500243000000"
 #define V1_CODE "500243001001"

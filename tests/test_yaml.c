@@ -19,8 +19,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "value.h"
-#include "yaml.h"
+#include "store/value.h"
+#include "store/yaml.h"
 
 /* ------------------------------------------------------------- helpers */
 

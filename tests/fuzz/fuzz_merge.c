@@ -19,9 +19,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "merge.h"
-#include "schema.h"
-#include "yaml.h"
+#include "hooks/merge.h"
+#include "schemas/schema.h"
+#include "store/yaml.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

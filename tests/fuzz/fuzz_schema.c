@@ -19,8 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "schema.h"
-#include "yaml.h"
+#include "schemas/schema.h"
+#include "store/yaml.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

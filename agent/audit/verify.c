@@ -1,0 +1,702 @@
+/* verify.c - whole-repository verification (see verify.h). */
+#include "agent/audit/verify.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent/node/ledger.h"
+#include "store/repo.h"
+#include "agent/node/roster.h"
+#include "agent/sync/treemerge.h"
+#include "schemas/types.h"
+#include "store/yaml.h"
+
+/* One key's chain on one branch: seq -> commit, to catch forks. */
+typedef struct {
+	char fp[VL_FP_LEN];
+	uint64_t seq;
+	git_oid commit;
+} chain_link;
+
+typedef struct {
+	vl_node *n;
+	vl_verify_result *res;
+	const char *branch;     /* short name for messages */
+	const char *scope;      /* NULL for config */
+	const git_oid *commit;
+	const vl_roster_entry *signer;
+	vl_buf trailers;        /* the commit's Vledger-Record trailers, one per line */
+	size_t trailers_seen;
+	chain_link *links;
+	size_t nlinks, caplinks;
+	const git_oid *known;   /* received data: the history we already hold */
+	int64_t max_time;       /* received data: latest acceptable time (s), 0 = none */
+} vctx;
+
+static int fail(vctx *c, const char *fmt, ...) VL_PRINTF(2, 3);
+
+/* Was key e revoked at or before `when` (an HLC text, or NULL = the commit
+ * time in seconds given by `secs`)? A revocation time that does not parse
+ * counts as revoked from the start. */
+/* The time of a write: a record's HLC text, or (when NULL) commit seconds. */
+static int write_time_ms(const char *clock, long long secs, uint64_t *ms)
+{
+	vl_hlc t;
+
+	if (!clock) {
+		*ms = (uint64_t)secs * 1000;
+		return 0;
+	}
+	if (vl_hlc_parse(&t, clock) < 0)
+		return -1;
+	*ms = t.ms;
+	return 0;
+}
+
+/* Was key e revoked at or before the write? A revocation time that does
+ * not parse counts as revoked from the start. */
+static int revoked_at_or_before(const vl_roster_entry *e, const char *when, long long secs)
+{
+	uint64_t rev, t;
+
+	if (!e->revoked_at)
+		return 0;
+	if (vl_roster_time_ms(e->revoked_at, &rev) < 0 || write_time_ms(when, secs, &t) < 0)
+		return 1;
+	return t >= rev;
+}
+
+static int revoked_by(const vl_roster_entry *e, const char *clock)
+{
+	return revoked_at_or_before(e, clock, 0);
+}
+
+/* Was the write dated before the key joined the roster (beyond the skew
+ * vl_roster_predates allows)? */
+static int before_valid_from(const vl_roster_entry *e, const char *when, long long secs)
+{
+	uint64_t t;
+
+	return write_time_ms(when, secs, &t) == 0 && vl_roster_predates(e, t);
+}
+
+static int fail(vctx *c, const char *fmt, ...)
+{
+	va_list ap;
+	char msg[1024];
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	c->res->failures++;
+	return vl_buf_printf(&c->res->report, "%s %.12s: %s\n", c->branch,
+			c->commit ? git_oid_tostr_s(c->commit) : "-", msg);
+}
+
+/* Check one changed record file at ledger/bucket/name. */
+static int check_record(vctx *c, const char *ledger, const char *bucket, const git_tree_entry *e,
+		const git_tree_entry *old)
+{
+	const char *name = git_tree_entry_name(e);
+	char id[VL_ULID_LEN + 1], line[256];
+	const vl_schema *s = vl_node_schema(c->n, ledger);
+	const vl_roster_entry *author;
+	vl_record *r = NULL;
+	git_blob *blob = NULL;
+	git_odb *odb = NULL;
+	vl_buf diag = VL_BUF_INIT;
+	size_t size;
+	git_object_t type;
+	int rc = 0;
+
+	c->res->records++;
+	if (strlen(name) != VL_ULID_LEN + 5 || strcmp(name + VL_ULID_LEN, ".yaml") != 0) {
+		rc = fail(c, "'%s/%s/%.60s' is not named <id>.yaml", ledger, bucket, name);
+		goto out;
+	}
+	memcpy(id, name, VL_ULID_LEN);
+	id[VL_ULID_LEN] = '\0';
+	if (!vl_ulid_valid(id) || bucket[0] != id[VL_ULID_LEN - 1] || bucket[1]) {
+		rc = fail(c, "'%s/%s/%s' is not in its bucket, or the id is not a ULID", ledger, bucket, name);
+		goto out;
+	}
+	if (git_tree_entry_filemode(e) != GIT_FILEMODE_BLOB) {
+		rc = fail(c, "'%s/%s/%s' is not a regular file (mode %o)", ledger, bucket, name,
+				(unsigned)git_tree_entry_filemode(e));
+		goto out;
+	}
+	if ((rc = git_repository_odb(&odb, c->n->repo)) < 0 ||
+			(rc = git_odb_read_header(&size, &type, odb, git_tree_entry_id(e))) < 0) {
+		rc = vl_error_git(rc, "cannot read an object header");
+		goto out;
+	}
+	if (size > VL_RECORD_MAX_BYTES) {
+		rc = fail(c, "'%s/%s/%s' is %zu bytes, over the record limit", ledger, bucket, name, size);
+		goto out;
+	}
+	if ((rc = git_blob_lookup(&blob, c->n->repo, git_tree_entry_id(e))) < 0) {
+		rc = vl_error_git(rc, "cannot read a record");
+		goto out;
+	}
+	snprintf(line, sizeof(line), "%s/%s/%s", ledger, bucket, name);
+	if (vl_record_parse(&r, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob), line) < 0) {
+		rc = fail(c, "%s", vl_error_last());
+		goto out;
+	}
+	if (strcmp(r->schema, ledger) != 0 || strcmp(r->id, id) != 0) {
+		rc = fail(c, "'%s' holds record %s of ledger %s", line, r->id, r->schema);
+		goto out;
+	}
+	if (strcmp(r->scope, c->scope) != 0) {
+		rc = fail(c, "'%s' has scope %s but lives on the branch of %s", line, r->scope, c->scope);
+		goto out;
+	}
+	if (!strcmp(r->author, VL_AUTHOR_MERGE)) {
+		rc = fail(c, "'%s' is a merged record outside a merge commit", line);
+		goto out;
+	}
+	/* The hash chain: a new record has no prev; an edit names the version
+	 * it replaces (so an old version cannot be put back). */
+	{
+		char oldhex[VL_OID_HEX + 1];
+		size_t k;
+		int found = 0;
+		if (old) {
+			git_oid_tostr(oldhex, sizeof(oldhex), git_tree_entry_id(old));
+			for (k = 0; k < r->nprev; k++)
+				found |= !strcmp(r->prev[k], oldhex);
+			if (!found) {
+				rc = fail(c, "'%s' does not name the version it replaces (%.12s) in 'prev': "
+						"an old or unrelated version was put back", line, oldhex);
+				goto out;
+			}
+		} else if (r->nprev) {
+			rc = fail(c, "'%s' is new on this branch but names earlier versions in 'prev'", line);
+			goto out;
+		}
+	}
+	if (vl_record_verify(r, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob), NULL) < 0) {
+		rc = fail(c, "%s", vl_error_last());
+		goto out;
+	}
+	if (c->max_time) {
+		vl_hlc rc_clock;
+		if (vl_hlc_parse(&rc_clock, r->clock) == 0 && rc_clock.ms / 1000 > (uint64_t)c->max_time) {
+			rc = fail(c, "'%s' has a clock more than 24 hours ahead of this node's clock", line);
+			goto out;
+		}
+	}
+	author = vl_node_roster_find(c->n, r->author);
+	if (!author) {
+		rc = fail(c, "'%s' is signed by %s, which is not on the roster", line, r->author);
+		goto out;
+	}
+	if (before_valid_from(author, r->clock, 0)) {
+		rc = fail(c, "'%s' is signed by %s at %s, more than a day before the key joined the roster (%s)",
+				line, r->author, r->clock, author->valid_from);
+		goto out;
+	}
+	if (revoked_by(author, r->clock)) {
+		rc = fail(c, "'%s' is signed by %s at %s, after the key was revoked at %s", line, r->author,
+				r->clock, author->revoked_at);
+		goto out;
+	}
+	if (!strcmp(author->role, "auditor") || !vl_division_covers(author->scope, r->scope)) {
+		rc = fail(c, "'%s' is signed by %s (%s, scope %s), which may not write scope %s", line,
+				r->author, author->role, author->scope, r->scope);
+		goto out;
+	}
+	if (!s) {
+		rc = fail(c, "'%s' belongs to ledger '%s', which has no schema", line, ledger);
+		goto out;
+	}
+	if (vl_schema_validate(s, r->data, r->deleted, &diag) < 0) {
+		rc = fail(c, "'%s' breaks its schema: %s", line, diag.ptr ? diag.ptr : vl_error_last());
+		goto out;
+	}
+	snprintf(line, sizeof(line), "Vledger-Record: %s %s %s\n", ledger, id, git_oid_tostr_s(git_tree_entry_id(e)));
+	if (!c->trailers.ptr || !strstr(c->trailers.ptr, line)) {
+		rc = fail(c, "record %s changed but the commit has no Vledger-Record trailer for it", id);
+		goto out;
+	}
+	c->trailers_seen++;
+	rc = 0;
+out:
+	vl_buf_free(&diag);
+	vl_record_free(r);
+	git_blob_free(blob);
+	git_odb_free(odb);
+	return rc;
+}
+
+/*
+ * Walk the entries of new_tree that differ from old_tree (NULL = empty),
+ * depth 0 = ledger dirs, 1 = buckets, 2 = record files.
+ */
+static int walk_changes(vctx *c, git_tree *old_tree, git_tree *new_tree, int depth,
+		const char *ledger, const char *bucket)
+{
+	size_t i, count = git_tree_entrycount(new_tree);
+	int rc = 0;
+
+	/* Records are never removed from a scope branch: tombstones stay. */
+	if (old_tree) {
+		for (i = 0; i < git_tree_entrycount(old_tree); i++) {
+			const git_tree_entry *oe = git_tree_entry_byindex(old_tree, i);
+			if (!git_tree_entry_byname(new_tree, git_tree_entry_name(oe)))
+				if ((rc = fail(c, "'%s%s%s%s%s' was removed; records are deleted by tombstones only",
+						ledger ? ledger : "", ledger ? "/" : "", bucket ? bucket : "", bucket ? "/" : "",
+						git_tree_entry_name(oe))) < 0)
+					return rc;
+		}
+	}
+	for (i = 0; i < count; i++) {
+		const git_tree_entry *e = git_tree_entry_byindex(new_tree, i);
+		const git_tree_entry *oe = old_tree ? git_tree_entry_byname(old_tree, git_tree_entry_name(e)) : NULL;
+		const char *name = git_tree_entry_name(e);
+		git_tree *sub = NULL, *osub = NULL;
+
+		if (oe && git_oid_equal(git_tree_entry_id(oe), git_tree_entry_id(e)) &&
+				git_tree_entry_filemode(oe) == git_tree_entry_filemode(e))
+			continue; /* unchanged subtree or file: verified with an earlier commit */
+		if (depth < 2) {
+			int ok = git_tree_entry_filemode(e) == GIT_FILEMODE_TREE &&
+					(depth == 0 ? vl_ledger_name_valid(name) && vl_node_schema(c->n, name)
+						    : strlen(name) == 1 && strchr("0123456789abcdefghjkmnpqrstvwxyz", name[0]));
+			if (!ok) {
+				if ((rc = fail(c, "'%s%s%.60s' is not allowed in a scope branch (only <ledger>/<bucket>/<id>.yaml)",
+						ledger ? ledger : "", ledger ? "/" : "", name)) < 0)
+					return rc;
+				continue;
+			}
+			if ((rc = git_tree_lookup(&sub, c->n->repo, git_tree_entry_id(e))) < 0)
+				return vl_error_git(rc, "cannot read a tree");
+			if (oe && git_tree_entry_filemode(oe) == GIT_FILEMODE_TREE &&
+					(rc = git_tree_lookup(&osub, c->n->repo, git_tree_entry_id(oe))) < 0) {
+				git_tree_free(sub);
+				return vl_error_git(rc, "cannot read a tree");
+			}
+			rc = walk_changes(c, osub, sub, depth + 1, depth == 0 ? name : ledger, depth == 1 ? name : NULL);
+			git_tree_free(sub);
+			git_tree_free(osub);
+			if (rc < 0)
+				return rc;
+		} else if ((rc = check_record(c, ledger, bucket, e, oe)) < 0) {
+			return rc;
+		}
+	}
+	return 0;
+}
+
+static size_t count_lines(const char *s)
+{
+	size_t n = 0;
+
+	for (; s && *s; s++)
+		n += *s == '\n';
+	return n;
+}
+
+/* The key chain of one commit: Vledger-Seq n and Vledger-Prev. */
+static int check_chain(vctx *c, git_commit *commit)
+{
+	const char *msg = git_commit_message(commit);
+	vl_buf seqb = VL_BUF_INIT, prevb = VL_BUF_INIT;
+	unsigned long long seq;
+	char *end;
+	size_t i, before = c->res->failures;
+	int rc = 0;
+
+	if (vl_message_trailer(&seqb, msg, "Vledger-Seq") < 0) {
+		rc = fail(c, "signed commit has no Vledger-Seq trailer");
+		goto out;
+	}
+	seq = seqb.ptr[0] >= '1' && seqb.ptr[0] <= '9' ? strtoull(seqb.ptr, &end, 10) : 0;
+	if (seq == 0 || *end || strspn(seqb.ptr, "0123456789") != seqb.len) {
+		rc = fail(c, "Vledger-Seq '%.20s' is not a positive number", seqb.ptr);
+		goto out;
+	}
+	if (vl_message_trailer(&prevb, msg, "Vledger-Prev") == 0) {
+		git_oid prev;
+		git_commit *pc = NULL;
+		vl_buf ps = VL_BUF_INIT;
+		if (seq == 1 || git_oid_fromstr(&prev, prevb.ptr) < 0 ||
+				git_commit_lookup(&pc, c->n->repo, &prev) < 0) {
+			rc = fail(c, "Vledger-Prev names no earlier commit of this key");
+			goto out;
+		}
+		/* The previous link must be the same key at seq - 1, and an ancestor. */
+		/* Usually the previous link is the parent: no walk needed then. */
+		if (strcmp(git_commit_author(pc)->email, git_commit_author(commit)->email) != 0 ||
+				vl_message_trailer(&ps, git_commit_message(pc), "Vledger-Seq") < 0 ||
+				strtoull(ps.ptr, NULL, 10) != seq - 1 ||
+				(!(git_commit_parentcount(commit) > 0 && git_oid_equal(git_commit_parent_id(commit, 0), &prev)) &&
+				 git_graph_descendant_of(c->n->repo, git_commit_id(commit), &prev) != 1))
+			rc = fail(c, "Vledger-Prev does not name this key's commit %llu on this branch", seq - 1);
+		vl_buf_free(&ps);
+		git_commit_free(pc);
+		if (rc < 0 || c->res->failures > before)
+			goto out;
+	} else if (seq != 1) {
+		rc = fail(c, "Vledger-Seq %llu without Vledger-Prev", seq);
+		goto out;
+	}
+	/* Received data: does the history we hold have another commit of this
+	 * key at this seq? Then the key signed two histories: equivocation. */
+	if (c->known) {
+		uint64_t hs = 0;
+		git_oid at;
+		vl_buf pv = VL_BUF_INIT;
+		if ((rc = vl_repo_key_chain(&hs, &at, c->n->repo, c->known, c->signer->fp)) < 0)
+			goto out;
+		while (hs > seq) {
+			git_commit *kc = NULL;
+			vl_buf_clear(&pv);
+			if (git_commit_lookup(&kc, c->n->repo, &at) < 0 ||
+					vl_message_trailer(&pv, git_commit_message(kc), "Vledger-Prev") < 0 ||
+					git_oid_fromstr(&at, pv.ptr) < 0) {
+				git_commit_free(kc);
+				hs = 0;
+				break;
+			}
+			git_commit_free(kc);
+			hs--;
+		}
+		vl_buf_free(&pv);
+		if (hs == seq && !git_oid_equal(&at, git_commit_id(commit))) {
+			git_oid *ne = realloc(c->res->evidence, (c->res->nevidence + 2) * sizeof(*ne));
+			if (!ne) {
+				rc = vl_error_set(VL_ENOMEM, "out of memory");
+				goto out;
+			}
+			c->res->evidence = ne;
+			git_oid_cpy(&ne[c->res->nevidence++], &at);
+			git_oid_cpy(&ne[c->res->nevidence++], git_commit_id(commit));
+			rc = fail(c, "key %s signed this commit and our %.12s with the same Vledger-Seq %llu: "
+					"equivocation (both kept as evidence)", c->signer->fp, git_oid_tostr_s(&at), seq);
+			goto out;
+		}
+	}
+	/* Two commits of one key with one seq on one branch: a fork. */
+	for (i = 0; i < c->nlinks; i++) {
+		if (!strcmp(c->links[i].fp, c->signer->fp) && c->links[i].seq == seq &&
+				!git_oid_equal(&c->links[i].commit, git_commit_id(commit))) {
+			rc = fail(c, "key %s signed two commits with Vledger-Seq %llu (%.12s): equivocation",
+					c->signer->fp, seq, git_oid_tostr_s(&c->links[i].commit));
+			goto out;
+		}
+	}
+	if (c->nlinks == c->caplinks) {
+		size_t ncap = c->caplinks ? c->caplinks * 2 : 64;
+		chain_link *nl = realloc(c->links, ncap * sizeof(*nl));
+		if (!nl) {
+			rc = vl_error_set(VL_ENOMEM, "out of memory");
+			goto out;
+		}
+		c->links = nl;
+		c->caplinks = ncap;
+	}
+	memcpy(c->links[c->nlinks].fp, c->signer->fp, VL_FP_LEN);
+	c->links[c->nlinks].seq = seq;
+	git_oid_cpy(&c->links[c->nlinks].commit, git_commit_id(commit));
+	c->nlinks++;
+out:
+	vl_buf_free(&seqb);
+	vl_buf_free(&prevb);
+	return rc;
+}
+
+/* Is pk one of network.yaml's root keys? */
+static int is_root_key(const vl_node *n, const unsigned char pk[32])
+{
+	const vl_value *roots = vl_value_map_get(n->network, "root_keys");
+	unsigned char rk[32];
+	size_t i;
+
+	for (i = 0; roots && roots->kind == VL_V_LIST && i < roots->n; i++)
+		if (roots->items[i]->kind == VL_V_STR && vl_pubkey_parse(rk, roots->items[i]->s) == 0 &&
+				!memcmp(rk, pk, 32))
+			return 1;
+	return 0;
+}
+
+static int check_config_paths(vctx *c, git_tree *old_tree, git_tree *new_tree)
+{
+	git_diff *diff = NULL;
+	size_t i;
+	int rc;
+
+	/* The config tree is small (a few dozen files): a plain diff is fine. */
+	if ((rc = git_diff_tree_to_tree(&diff, c->n->repo, old_tree, new_tree, NULL)) < 0)
+		return vl_error_git(rc, "cannot diff config");
+	for (i = 0; i < git_diff_num_deltas(diff); i++) {
+		const git_diff_delta *d = git_diff_get_delta(diff, i);
+		const char *p = d->new_file.path;
+		size_t l = strlen(p);
+		int ok = !strcmp(p, "network.yaml") || !strcmp(p, "roster.yaml") ||
+				(!strncmp(p, "schemas/", 8) && l > 13 && !strcmp(p + l - 5, ".yaml") &&
+				 !strchr(p + 8, '/'));
+		if (!ok || (d->status != GIT_DELTA_DELETED && d->new_file.mode != GIT_FILEMODE_BLOB))
+			if ((rc = fail(c, "config may hold only network.yaml, roster.yaml and schemas/*.yaml "
+					"files, not '%.80s'", p)) < 0)
+				break;
+	}
+	git_diff_free(diff);
+	return rc;
+}
+
+static int verify_commit(vctx *c, git_commit *commit)
+{
+	vl_buf raw = VL_BUF_INIT, email = VL_BUF_INIT;
+	git_commit *parent = NULL;
+	git_tree *tree = NULL, *ptree = NULL;
+	unsigned char pk[32];
+	char fp[VL_FP_LEN];
+	const char *msg = git_commit_message(commit);
+	const char *p;
+	size_t before = c->res->failures;
+	int rc;
+
+	c->res->commits++;
+	c->signer = NULL;
+	c->trailers_seen = 0;
+	vl_buf_clear(&c->trailers);
+	if (git_commit_parentcount(commit) > 2) {
+		rc = fail(c, "commit has %u parents; vledger merges two heads at a time",
+				git_commit_parentcount(commit));
+		goto out;
+	}
+	if (git_commit_parentcount(commit) == 2) {
+		/* A merge is not signed: it is verified by replaying it from its
+		 * parents, which were verified before it (oldest first). */
+		if (!c->scope) {
+			rc = fail(c, "merge commit on config; config history is linear");
+		} else if ((rc = vl_merge_replay(c->n, c->scope, git_commit_id(commit))) < 0) {
+			if (rc != VL_EBADSIG)
+				rc = fail(c, "merge replay failed: %s", vl_error_last());
+			else
+				rc = fail(c, "%s", vl_error_last());
+		} else {
+			c->res->merges++;
+		}
+		goto out;
+	}
+	if ((rc = vl_repo_raw_commit(&raw, c->n->repo, git_commit_id(commit))) < 0)
+		goto out;
+	if (vl_commit_verify(raw.ptr, raw.len, pk) < 0) {
+		rc = fail(c, "commit signature: %s", vl_error_last());
+		goto out;
+	}
+	vl_fingerprint(fp, pk);
+	if ((rc = vl_buf_printf(&email, "%s@vledger", fp)) < 0)
+		goto out;
+	if (strcmp(git_commit_author(commit)->email, email.ptr) != 0 ||
+			strcmp(git_commit_committer(commit)->email, email.ptr) != 0) {
+		rc = fail(c, "signed by %s but author/committer name another key", fp);
+		goto out;
+	}
+	if (c->max_time && git_commit_committer(commit)->when.time > c->max_time) {
+		rc = fail(c, "commit is dated more than 24 hours ahead of this node's clock");
+		goto out;
+	}
+	c->signer = vl_node_roster_find(c->n, fp);
+	if (!c->signer) {
+		rc = fail(c, "signed by %s, which is not on the roster", fp);
+		goto out;
+	}
+	/* Config commits are judged by their parent's roster below (the commit
+	 * that revokes a key may be signed by that key at that second). */
+	if (c->scope && before_valid_from(c->signer, NULL, (long long)git_commit_committer(commit)->when.time)) {
+		rc = fail(c, "signed by %s more than a day before the key joined the roster (%s)", fp,
+				c->signer->valid_from);
+		goto out;
+	}
+	if (c->scope && revoked_at_or_before(c->signer, NULL, (long long)git_commit_committer(commit)->when.time)) {
+		rc = fail(c, "signed by %s after the key was revoked at %s", fp, c->signer->revoked_at);
+		goto out;
+	}
+	if (c->scope) {
+		if (!strcmp(c->signer->role, "auditor") || !vl_division_covers(c->signer->scope, c->scope)) {
+			rc = fail(c, "signed by %s (%s, scope %s), which may not write scope %s", fp,
+					c->signer->role, c->signer->scope, c->scope);
+			goto out;
+		}
+	} else if (git_commit_parentcount(commit) == 0) {
+		if (!is_root_key(c->n, pk)) {
+			rc = fail(c, "config changed by %s, which is not a root key of network.yaml", fp);
+			goto out;
+		}
+	} else if ((rc = vl_config_check_commit(c->n->repo, commit, fp)) < 0) {
+		/* Delegated admins (roster.h): signer and scopes by the parent's roster. */
+		if (rc != VL_ENOMEM)
+			rc = fail(c, "config change refused: %s", vl_error_last());
+		goto out;
+	}
+	if ((rc = check_chain(c, commit)) < 0)
+		goto out;
+	/* Gather the Vledger-Record trailers. */
+	for (p = strstr(msg, "\nVledger-Record: "); p; p = strstr(p + 1, "\nVledger-Record: ")) {
+		const char *eol = strchr(p + 1, '\n');
+		if ((rc = vl_buf_put(&c->trailers, p + 1, eol ? (size_t)(eol - p) : strlen(p + 1))) < 0)
+			goto out;
+		if (!eol && (rc = vl_buf_putc(&c->trailers, '\n')) < 0)
+			goto out;
+	}
+	if ((rc = git_commit_tree(&tree, commit)) < 0 ||
+			(git_commit_parentcount(commit) == 1 &&
+			 ((rc = git_commit_parent(&parent, commit, 0)) < 0 || (rc = git_commit_tree(&ptree, parent)) < 0))) {
+		rc = vl_error_git(rc, "cannot read a commit's tree");
+		goto out;
+	}
+	if (c->scope) {
+		if ((rc = walk_changes(c, ptree, tree, 0, NULL, NULL)) < 0)
+			goto out;
+		if (c->res->failures == before && c->trailers_seen != count_lines(c->trailers.ptr))
+			rc = fail(c, "the commit names %zu records in Vledger-Record trailers but changes %zu",
+					count_lines(c->trailers.ptr), c->trailers_seen);
+	} else {
+		rc = check_config_paths(c, ptree, tree);
+	}
+out:
+	git_tree_free(tree);
+	git_tree_free(ptree);
+	git_commit_free(parent);
+	vl_buf_free(&raw);
+	vl_buf_free(&email);
+	return rc;
+}
+
+static int verify_branch(vl_node *n, vl_verify_result *res, const char *refname, const git_oid *head,
+		const git_oid *known, int64_t max_time)
+{
+	vctx c;
+	git_revwalk *walk = NULL;
+	git_commit *commit = NULL;
+	git_oid id;
+	int rc;
+
+	memset(&c, 0, sizeof(c));
+	c.n = n;
+	c.res = res;
+	c.branch = !strncmp(refname, "refs/heads/", 11) ? refname + 11 : refname;
+	c.scope = !strncmp(refname, VL_REF_SCOPE_PREFIX, strlen(VL_REF_SCOPE_PREFIX))
+			? refname + strlen(VL_REF_SCOPE_PREFIX) : NULL;
+	c.known = known;
+	c.max_time = max_time;
+	res->branches++;
+	if (c.scope && vl_division_level(c.scope) == VL_DIV_INVALID) {
+		rc = fail(&c, "branch name is not scope/<12-digit code>");
+		goto out;
+	}
+	/* Oldest first, so that chains are seen in order. */
+	if ((rc = git_revwalk_new(&walk, n->repo)) < 0 ||
+			(rc = git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL | GIT_SORT_REVERSE)) < 0 ||
+			(rc = git_revwalk_push(walk, head)) < 0 || (known && (rc = git_revwalk_hide(walk, known)) < 0)) {
+		rc = vl_error_git(rc, "cannot walk history");
+		goto out;
+	}
+	while ((rc = git_revwalk_next(&id, walk)) == 0) {
+		if ((rc = git_commit_lookup(&commit, n->repo, &id)) < 0) {
+			rc = vl_error_git(rc, "cannot read a commit");
+			goto out;
+		}
+		c.commit = git_commit_id(commit);
+		rc = verify_commit(&c, commit);
+		git_commit_free(commit);
+		commit = NULL;
+		if (rc < 0)
+			goto out;
+		if (res->progress && res->commits % 100 == 0)
+			fprintf(res->progress, "\rverifying %s: %zu commits, %zu records", c.branch, res->commits, res->records);
+	}
+	rc = rc == GIT_ITEROVER ? 0 : vl_error_git(rc, "cannot walk history");
+out:
+	git_revwalk_free(walk);
+	free(c.links);
+	vl_buf_free(&c.trailers);
+	return rc;
+}
+
+int vl_verify_all(vl_node *n, vl_verify_result *res)
+{
+	git_reference_iterator *it = NULL;
+	git_reference *ref = NULL;
+	git_oid head;
+	int rc;
+
+	if ((rc = vl_node_load_config(n)) < 0)
+		return rc;
+	if ((rc = vl_repo_head(&head, n->repo, VL_REF_CONFIG)) < 0 ||
+			(rc = verify_branch(n, res, VL_REF_CONFIG, &head, NULL, 0)) < 0)
+		return rc;
+	if ((rc = git_reference_iterator_glob_new(&it, n->repo, VL_REF_SCOPE_PREFIX "*")) < 0)
+		return vl_error_git(rc, "cannot list branches");
+	while ((rc = git_reference_next(&ref, it)) == 0) {
+		const git_oid *t = git_reference_target(ref);
+		if (!t) {
+			res->failures++;
+			if ((rc = vl_buf_printf(&res->report, "%s: symbolic refs are not allowed\n",
+					git_reference_name(ref))) < 0)
+				goto out;
+		} else if ((rc = verify_branch(n, res, git_reference_name(ref), t, NULL, 0)) < 0) {
+			goto out;
+		}
+		git_reference_free(ref);
+		ref = NULL;
+	}
+	rc = rc == GIT_ITEROVER ? 0 : vl_error_git(rc, "cannot list branches");
+out:
+	if (res->progress)
+		fprintf(res->progress, "\r\033[K");
+	git_reference_free(ref);
+	git_reference_iterator_free(it);
+	return rc;
+}
+
+void vl_verify_result_free(vl_verify_result *res)
+{
+	vl_buf_free(&res->report);
+	free(res->evidence);
+	res->evidence = NULL;
+	res->nevidence = 0;
+}
+
+int vl_verify_some(vl_node *n, const char *scope, const char *since, vl_verify_result *res)
+{
+	git_object *obj = NULL;
+	git_oid head, known;
+	char ref[64];
+	int rc;
+
+	if (!scope && !since)
+		return vl_verify_all(n, res);
+	if ((rc = vl_node_load_config(n)) < 0)
+		return rc;
+	if (since) {
+		git_object *peeled = NULL;
+		if ((rc = git_revparse_single(&obj, n->repo, since)) < 0)
+			return vl_error_set(VL_ENOTFOUND, "'%s' names no commit here", since);
+		rc = git_object_peel(&peeled, obj, GIT_OBJECT_COMMIT);
+		git_object_free(obj);
+		if (rc < 0)
+			return vl_error_set(VL_EINVALID, "'%s' is not a commit", since);
+		git_oid_cpy(&known, git_object_id(peeled));
+		git_object_free(peeled);
+	}
+	if (!scope) {
+		/* --since without --scope: the node's own branch. */
+		scope = n->scope;
+	}
+	snprintf(ref, sizeof(ref), "%s%s", VL_REF_SCOPE_PREFIX, scope);
+	if ((rc = vl_repo_head(&head, n->repo, ref)) < 0)
+		return rc;
+	return verify_branch(n, res, ref, &head, since ? &known : NULL, 0);
+}
+
+int vl_verify_received(vl_node *n, const char *refname, const git_oid *head, const git_oid *known,
+		vl_verify_result *res)
+{
+	int64_t now = (int64_t)(vl_hlc_wall_ms() / 1000);
+
+	return verify_branch(n, res, refname, head, known, now + 24 * 3600);
+}

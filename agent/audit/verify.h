@@ -1,0 +1,65 @@
+/*
+ * verify.h - verification of a node's whole repository (DESIGN.md §5, §7).
+ *
+ * For every branch (config and every scope branch) and every commit on it:
+ * the gpgsig is the canonical SSHSIG over the commit by a roster key whose
+ * fingerprint is the author and committer email; the key's Vledger-Seq /
+ * Vledger-Prev chain on that branch is unbroken and never forks; on a scope
+ * branch the key may write that scope; the config branch is signed by admins
+ * (its first commit by a root key of network.yaml; every later one by an
+ * admin of its parent's roster whose scope covers the change, roster.h).
+ * Every record a commit
+ * adds or changes sits at <ledger>/<last id char>/<id>.yaml as a regular
+ * file, is canonical, validly signed by a roster key that may write its
+ * scope, has the branch's scope, passes its schema, and is named by a
+ * Vledger-Record trailer with its blob id; nothing else is in the tree.
+ * A merge commit is not signed: it must be byte-identical to its replay
+ * from its two parents (vl_merge_replay).
+ * Only the trees that changed are walked (equal subtree ids are skipped).
+ */
+#ifndef VL_VERIFY_H
+#define VL_VERIFY_H
+
+#include <stdio.h>
+#include "agent/node/node.h"
+
+typedef struct {
+	size_t branches;
+	size_t commits;
+	size_t merges;   /* merge commits whose replay matched */
+	size_t records;
+	size_t failures;
+	vl_buf report;   /* one line per failure: "<branch> <commit>: <what>" */
+	git_oid *evidence;  /* received data: pairs (ours, theirs) of commits one key
+	                     * signed at the same Vledger-Seq */
+	size_t nevidence;   /* 2 per pair */
+	FILE *progress;  /* where to print progress, or NULL */
+} vl_verify_result;
+
+/* Verify everything; failures are counted in res (returns 0 even when
+ * there are failures; <0 only when verification itself could not run). */
+int vl_verify_all(vl_node *n, vl_verify_result *res) VL_MUST_CHECK;
+void vl_verify_result_free(vl_verify_result *res);
+
+/*
+ * Verify one scope branch (scope, or the node's own when NULL) — only the
+ * commits after `since` (a revision; NULL = all) when given. Seq chains and
+ * forks are checked against the history before `since` as for received
+ * data; everything else as vl_verify_all. Both NULL = vl_verify_all.
+ */
+int vl_verify_some(vl_node *n, const char *scope, const char *since, vl_verify_result *res) VL_MUST_CHECK;
+
+/*
+ * Verify received history: the commits of `head` that `known` (our head, or
+ * NULL) does not reach, on refname, with the checks above plus: commit
+ * times and record clocks more than 24 h ahead of this node's wall clock
+ * are refused, and a key that signed one of these commits and a different
+ * commit with the same Vledger-Seq in `known`'s history is equivocating
+ * (the pair goes to res->evidence). Run it on a repository that sees both
+ * the received objects and ours (a quarantine with our objects as an
+ * alternate). Failures are counted in res.
+ */
+int vl_verify_received(vl_node *n, const char *refname, const git_oid *head, const git_oid *known,
+		vl_verify_result *res) VL_MUST_CHECK;
+
+#endif

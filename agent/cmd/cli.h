@@ -1,0 +1,118 @@
+/*
+ * cli.h - the vledger command line: a table of commands (agent/cmd/cmd_*.c),
+ * shared option parsing, exit codes and output helpers.
+ *
+ * Exit codes (STYLE.md §10): 0 ok, 1 error, 2 usage, 3 conflicts left for a
+ * person, 4 verification failed.
+ */
+#ifndef VL_CLI_H
+#define VL_CLI_H
+
+#include <stddef.h>
+#include "store/buf.h"
+#include "agent/node/node.h"
+
+enum { VL_EXIT_OK = 0, VL_EXIT_ERROR = 1, VL_EXIT_USAGE = 2, VL_EXIT_CONFLICTS = 3, VL_EXIT_VERIFY = 4 };
+
+/* Global options, given before the command. */
+typedef struct {
+	const char *home;            /* -C DIR */
+} vl_cli;
+
+typedef struct vl_command vl_command;
+struct vl_command {
+	const char *name;            /* "add", "roster add" */
+	const char *usage;           /* arguments after the name */
+	const char *help;            /* one line */
+	int (*fn)(const vl_command *cmd, const vl_cli *cli, int argc, char **argv);
+};
+
+/* One option of a command. A flag sets *flag = 1; an option with an
+ * argument stores it in *val (last wins) or appends it to *list. */
+typedef struct {
+	const char *name;            /* "--scope" */
+	int has_arg;
+	const char **val;
+	int *flag;
+	struct vl_strlist *list;
+} vl_opt;
+
+typedef struct vl_strlist {
+	const char **items;
+	size_t n, cap;
+} vl_strlist;
+
+void vl_strlist_free(vl_strlist *l);
+
+/*
+ * Parse argv (argv[0] is the first argument after the command name) into
+ * opts and positional arguments (borrowed from argv, NULL-terminated array
+ * the caller frees). Prints a usage error and returns VL_EXIT_USAGE
+ * on an unknown option or a missing argument; 0 otherwise.
+ */
+int vl_cli_parse(const vl_command *cmd, int argc, char **argv, const vl_opt *opts,
+		const char ***pos, size_t *npos);
+
+/* vl_cli_parse for a command that takes options only: any positional
+ * argument is a usage error ("takes no arguments" when the command has no
+ * options either). Returns 0 or the exit code to return. */
+int vl_cli_parse_options(const vl_command *cmd, int argc, char **argv, const vl_opt *opts);
+
+/* Print "vledger: <message>" for the last error; return the exit code for
+ * rc (VL_EBADSIG -> 4, else 1). */
+int vl_cli_fail(int rc);
+/* Print "usage: vledger <name> <usage>" with a reason; return 2. */
+int vl_cli_usage(const vl_command *cmd, const char *fmt, ...) VL_PRINTF(2, 3);
+
+/* Open the node of cli->home (see vl_node_open), printing the error. */
+int vl_cli_node(vl_node **out, const vl_cli *cli, int need_key, const char *passphrase_file);
+
+/* Directory of the shipped schemas: $VLEDGER_SCHEMA_DIR, else the install
+ * or source directory fixed at build time. Borrowed. */
+const char *vl_cli_schema_dir(void);
+
+/* Display width of UTF-8 text (CJK wide characters count 2). */
+size_t vl_text_width(const char *s);
+/* Print s padded with spaces to width w (no truncation). */
+void vl_print_padded(const char *s, size_t w);
+
+/* The commands, defined in cmd_*.c. */
+int vl_cmd_init(const vl_command *, const vl_cli *, int, char **);
+int vl_cmd_key(const vl_command *, const vl_cli *, int, char **);
+int vl_cmd_roster_add(const vl_command *, const vl_cli *, int, char **);
+int vl_cmd_roster_list(const vl_command *, const vl_cli *, int, char **);
+int vl_cmd_roster_revoke(const vl_command *, const vl_cli *, int, char **);
+int vl_cmd_roster_approve(const vl_command *, const vl_cli *, int, char **);
+int vl_cmd_key_rotate(const vl_command *, const vl_cli *, int, char **);
+int vl_cmd_export_allowed_signers(const vl_command *, const vl_cli *, int, char **);
+int vl_cmd_export_network(const vl_command *, const vl_cli *, int, char **);
+int vl_cmd_schema_list(const vl_command *, const vl_cli *, int, char **);
+int vl_cmd_schema_show(const vl_command *, const vl_cli *, int, char **);
+int vl_cmd_schema_check(const vl_command *, const vl_cli *, int, char **);
+int vl_cmd_add(const vl_command *, const vl_cli *, int, char **);
+int vl_cmd_edit(const vl_command *, const vl_cli *, int, char **);
+int vl_cmd_rm(const vl_command *, const vl_cli *, int, char **);
+int vl_cmd_show(const vl_command *, const vl_cli *, int, char **);
+int vl_cmd_list(const vl_command *, const vl_cli *, int, char **);
+int vl_cmd_log(const vl_command *, const vl_cli *, int, char **);
+int vl_cmd_history(const vl_command *, const vl_cli *, int, char **);
+int vl_cmd_blame(const vl_command *, const vl_cli *, int, char **);
+int vl_cmd_audit_export(const vl_command *, const vl_cli *, int, char **);
+int vl_cmd_verify(const vl_command *, const vl_cli *, int, char **);
+int vl_cmd_fetch(const vl_command *, const vl_cli *, int, char **);
+int vl_cmd_invite(const vl_command *, const vl_cli *, int, char **);
+int vl_cmd_join(const vl_command *, const vl_cli *, int, char **);
+/* roster approve of a 'kind: join' request (cmd_invite.c): whether FILE is
+ * one, and its approval (returns an exit code). */
+int vl_join_request_is(const char *path);
+int vl_approve_join(const vl_cli *cli, const char *path, const char *passfile);
+/* Write a new <home>/keys/network.key (cmd_invite.c; init --new-network). */
+int vl_netkey_create(const char *home) VL_MUST_CHECK;
+int vl_cmd_incidents(const vl_command *, const vl_cli *, int, char **);
+int vl_cmd_import(const vl_command *, const vl_cli *, int, char **);
+int vl_cmd_merge(const vl_command *, const vl_cli *, int, char **);
+int vl_cmd_conflicts(const vl_command *, const vl_cli *, int, char **);
+int vl_cmd_resolve(const vl_command *, const vl_cli *, int, char **);
+int vl_cmd_join_records(const vl_command *, const vl_cli *, int, char **);
+
+#endif

@@ -1,0 +1,44 @@
+/* cmd_verify.c - vledger verify. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "agent/cmd/cli.h"
+#include "agent/audit/verify.h"
+
+int vl_cmd_verify(const vl_command *cmd, const vl_cli *cli, int argc, char **argv)
+{
+	int quiet = 0, rc;
+	const char *scope = NULL, *since = NULL;
+	const vl_opt opts[] = {
+		{ "--quiet", 0, NULL, &quiet, NULL }, { "--scope", 1, &scope, NULL, NULL },
+		{ "--since", 1, &since, NULL, NULL }, { NULL, 0, NULL, NULL, NULL }
+	};
+	vl_node *n = NULL;
+	vl_verify_result res;
+
+	memset(&res, 0, sizeof(res));
+	if ((rc = vl_cli_parse_options(cmd, argc, argv, opts)) != 0)
+		return rc;
+	if (vl_cli_node(&n, cli, 0, NULL) < 0)
+		return VL_EXIT_ERROR;
+	res.progress = !quiet && isatty(STDERR_FILENO) ? stderr : NULL;
+	if ((rc = vl_verify_some(n, scope, since, &res)) < 0) {
+		vl_verify_result_free(&res);
+		vl_node_close(n);
+		return vl_cli_fail(rc);
+	}
+	if (res.failures) {
+		fprintf(stderr, "%s", res.report.ptr);
+		printf("verification FAILED: %zu problem%s in %zu commits, %zu records on %zu branches\n",
+				res.failures, res.failures == 1 ? "" : "s", res.commits, res.records, res.branches);
+	} else {
+		printf("verified %zu commits (%zu merges replayed) and %zu record versions on %zu branches: "
+				"all good\n", res.commits, res.merges, res.records, res.branches);
+	}
+	rc = res.failures ? VL_EXIT_VERIFY : VL_EXIT_OK;
+	vl_verify_result_free(&res);
+	vl_node_close(n);
+	return rc;
+}

@@ -1,0 +1,303 @@
+/* ledger.c - records on scope branches (see ledger.h). */
+#include "agent/node/ledger.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/repo.h"
+#include "schemas/types.h"
+#include "store/yaml.h"
+
+void vl_found_free(vl_found *f)
+{
+	vl_buf_free(&f->path);
+	vl_buf_free(&f->raw);
+	vl_record_free(f->rec);
+	memset(f, 0, sizeof(*f));
+}
+
+int vl_ledger_next_version(vl_record **out, const vl_found *f)
+{
+	vl_record *r = NULL;
+	int rc;
+
+	*out = NULL;
+	if ((rc = vl_record_new(&r, f->rec->schema, f->rec->id, f->rec->scope)) < 0)
+		return rc;
+	vl_value_free(r->data);
+	r->data = vl_value_clone(f->rec->data);
+	r->conflicts = f->rec->conflicts ? vl_value_clone(f->rec->conflicts) : NULL;
+	r->deleted = f->rec->deleted;
+	r->prev = calloc(1, sizeof(*r->prev));
+	if (!r->data || !r->prev || (f->rec->conflicts && !r->conflicts)) {
+		vl_record_free(r);
+		return vl_error_set(VL_ENOMEM, "out of memory");
+	}
+	git_oid_tostr(r->prev[0], VL_OID_HEX + 1, &f->blob);
+	r->nprev = 1;
+	*out = r;
+	return 0;
+}
+
+void vl_scope_ref(char out[64], const char *scope)
+{
+	snprintf(out, 64, "%s%s", VL_REF_SCOPE_PREFIX, scope);
+}
+
+int vl_ledger_find(vl_found *out, vl_node *n, const char *id)
+{
+	git_reference_iterator *it = NULL;
+	git_reference *ref = NULL;
+	vl_found f;
+	size_t i;
+	int rc;
+
+	memset(&f, 0, sizeof(f));
+	if (!vl_ulid_valid(id))
+		return vl_error_set(VL_EINVALID, "'%s' is not a record id (26 lowercase ULID characters)", id);
+	if ((rc = git_reference_iterator_glob_new(&it, n->repo, VL_REF_SCOPE_PREFIX "*")) < 0)
+		return vl_error_git(rc, "cannot list branches");
+	while ((rc = git_reference_next(&ref, it)) == 0) {
+		const char *name = git_reference_name(ref);
+		const git_oid *target = git_reference_target(ref);
+		if (!target || strlen(name) != strlen(VL_REF_SCOPE_PREFIX) + 12) {
+			git_reference_free(ref);
+			ref = NULL;
+			continue;
+		}
+		for (i = 0; i < n->nschemas; i++) {
+			vl_buf_clear(&f.path);
+			if ((rc = vl_record_path(&f.path, n->schemas[i]->name, id)) < 0)
+				goto out;
+			rc = vl_repo_read(&f.raw, &f.blob, n->repo, NULL, target, f.path.ptr, VL_RECORD_MAX_BYTES);
+			if (rc == VL_ENOTFOUND)
+				continue;
+			if (rc < 0)
+				goto out;
+			snprintf(f.ref, sizeof(f.ref), "%s", name);
+			memcpy(f.scope, name + strlen(VL_REF_SCOPE_PREFIX), 13);
+			git_oid_cpy(&f.head, target);
+			f.schema = n->schemas[i];
+			if ((rc = vl_record_parse(&f.rec, f.raw.ptr, f.raw.len, f.path.ptr)) < 0)
+				goto out;
+			if (strcmp(f.rec->author, VL_AUTHOR_MERGE) != 0 &&
+					(rc = vl_record_verify(f.rec, f.raw.ptr, f.raw.len, NULL)) < 0)
+				goto out;
+			*out = f;
+			memset(&f, 0, sizeof(f));
+			rc = 0;
+			goto out;
+		}
+		git_reference_free(ref);
+		ref = NULL;
+	}
+	if (rc != GIT_ITEROVER) {
+		rc = vl_error_git(rc, "cannot list branches");
+		goto out;
+	}
+	rc = vl_error_set(VL_ENOTFOUND, "no record '%s' on this node", id);
+out:
+	git_reference_free(ref);
+	git_reference_iterator_free(it);
+	vl_found_free(&f);
+	return rc;
+}
+
+int vl_ledger_may_write(const vl_node *n, const char *scope)
+{
+	const vl_roster_entry *me = vl_node_roster_find(n, n->fp);
+
+	if (vl_division_level(scope) == VL_DIV_INVALID)
+		return vl_error_set(VL_EINVALID, "scope '%s' is not a valid 12-digit division code", scope);
+	if (!me)
+		return vl_error_set(VL_EDENIED, "this node's key %s is not on the roster; "
+				"an admin adds it with 'vledger roster add'", n->fp);
+	if (me->revoked_at)
+		return vl_error_set(VL_EDENIED, "this node's key was revoked at %s", me->revoked_at);
+	if (!strcmp(me->role, "auditor"))
+		return vl_error_set(VL_EDENIED, "auditor keys read and write nothing");
+	if (!vl_division_covers(n->scope, scope) || !vl_division_covers(me->scope, scope))
+		return vl_error_set(VL_EDENIED, "scope '%s' lies outside this node's scope '%s'; "
+				"a node writes only its own unit and the units below it", scope, n->scope);
+	return 0;
+}
+
+/*
+ * The version a new record replaces must still be the one on the branch:
+ * a merge (a fetch running meanwhile) may have moved it since it was read.
+ * Writing over it would lose the merge and leave a prev that every peer
+ * refuses. A new record's path must still be free.
+ */
+static int check_still_current(vl_node *n, const git_oid *head, const char *path, const vl_record *r)
+{
+	char hex[VL_OID_HEX + 1];
+	git_oid blob;
+	size_t k;
+	int rc, found = 0;
+
+	rc = head ? vl_repo_read(NULL, &blob, n->repo, NULL, head, path, VL_RECORD_MAX_BYTES) : VL_ENOTFOUND;
+	if (rc == VL_ENOTFOUND) {
+		if (r->nprev == 0)
+			return 0;
+		return vl_error_set(VL_ECONFLICT, "record %s is no longer on its branch; run the command again", r->id);
+	}
+	if (rc < 0)
+		return rc;
+	git_oid_tostr(hex, sizeof(hex), &blob);
+	for (k = 0; k < r->nprev; k++)
+		found |= !strcmp(r->prev[k], hex);
+	if (!found)
+		return vl_error_set(VL_ECONFLICT, "record %s changed on its branch while this edit was made "
+				"(a fetch or merge ran); nothing was written: run the command again", r->id);
+	return 0;
+}
+
+int vl_ledger_commit(git_oid *out, vl_node *n, const char *scope, vl_record **recs, size_t nrecs,
+		const char *summary, const char *extra_trailers)
+{
+	vl_buf *files = NULL, *paths = NULL, trailers = VL_BUF_INIT;
+	vl_change *changes = NULL;
+	git_oid head, blob;
+	char ref[64];
+	size_t i;
+	int rc, have_head;
+
+	vl_scope_ref(ref, scope);
+	rc = vl_repo_head(&head, n->repo, ref);
+	if (rc < 0 && rc != VL_ENOTFOUND)
+		return rc;
+	have_head = rc == 0;
+	files = calloc(nrecs ? nrecs : 1, sizeof(*files));
+	paths = calloc(nrecs ? nrecs : 1, sizeof(*paths));
+	changes = calloc(nrecs ? nrecs : 1, sizeof(*changes));
+	if (!files || !paths || !changes) {
+		rc = vl_error_set(VL_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < nrecs; i++) {
+		if (strcmp(recs[i]->scope, scope) != 0) {
+			rc = vl_error_set(VL_EINVALID, "record %s has scope %s, not %s", recs[i]->id, recs[i]->scope, scope);
+			goto out;
+		}
+		/* One clock save for the whole commit (below), before it is made. */
+		vl_node_tick_mem(n, recs[i]->clock);
+		if ((rc = vl_record_path(&paths[i], recs[i]->schema, recs[i]->id)) < 0 ||
+				(rc = check_still_current(n, have_head ? &head : NULL, paths[i].ptr, recs[i])) < 0 ||
+				(rc = vl_record_sign(recs[i], &n->key, &files[i])) < 0)
+			goto out;
+		if ((rc = git_odb_hash(&blob, files[i].ptr, files[i].len, GIT_OBJECT_BLOB)) < 0) {
+			rc = vl_error_git(rc, "cannot hash a record");
+			goto out;
+		}
+		if ((rc = vl_buf_printf(&trailers, "Vledger-Record: %s %s %s\n", recs[i]->schema, recs[i]->id,
+				git_oid_tostr_s(&blob))) < 0)
+			goto out;
+		changes[i] = (vl_change){ paths[i].ptr, files[i].ptr, files[i].len };
+	}
+	/* Peers refuse writes dated long before this key joined the roster:
+	 * say so now, while the user can still fix the laptop's date. */
+	if (vl_roster_predates(vl_node_roster_find(n, n->fp), n->clock.ms)) {
+		rc = vl_error_set(VL_EDENIED, "this computer's clock says %.10s, more than a day before this "
+				"key joined the roster; set the date right and try again", nrecs ? recs[0]->clock : "?");
+		goto out;
+	}
+	if ((extra_trailers && (rc = vl_buf_puts(&trailers, extra_trailers)) < 0) ||
+			(rc = vl_node_clock_save(n)) < 0)
+		goto out;
+	rc = vl_node_commit(out, n, ref, have_head ? &head : NULL, changes, nrecs, summary, trailers.ptr);
+out:
+	for (i = 0; i < nrecs; i++) {
+		if (files)
+			vl_buf_free(&files[i]);
+		if (paths)
+			vl_buf_free(&paths[i]);
+	}
+	free(files);
+	free(paths);
+	free(changes);
+	vl_buf_free(&trailers);
+	return rc;
+}
+
+int vl_ledger_each(vl_node *n, const git_oid *commit, const char *ledger, vl_ledger_cb fn, void *ctx)
+{
+	git_commit *c = NULL;
+	git_tree *root = NULL, *ltree = NULL, *bucket = NULL;
+	git_blob *blob = NULL;
+	const git_tree_entry *le;
+	vl_buf path = VL_BUF_INIT;
+	size_t i, j;
+	int rc;
+
+	if ((rc = git_commit_lookup(&c, n->repo, commit)) < 0 || (rc = git_commit_tree(&root, c)) < 0) {
+		rc = vl_error_git(rc, "cannot read a branch head");
+		goto out;
+	}
+	le = git_tree_entry_byname(root, ledger);
+	if (!le) {
+		rc = 0;
+		goto out;
+	}
+	if (git_tree_entry_type(le) != GIT_OBJECT_TREE || (rc = git_tree_lookup(&ltree, n->repo, git_tree_entry_id(le))) < 0) {
+		rc = vl_error_set(VL_EINVALID, "'%s' in the branch is not a directory", ledger);
+		goto out;
+	}
+	for (i = 0; i < git_tree_entrycount(ltree); i++) {
+		const git_tree_entry *be = git_tree_entry_byindex(ltree, i);
+		if (git_tree_entry_type(be) != GIT_OBJECT_TREE) {
+			rc = vl_error_set(VL_EINVALID, "'%s/%s' is not a bucket directory", ledger, git_tree_entry_name(be));
+			goto out;
+		}
+		if ((rc = git_tree_lookup(&bucket, n->repo, git_tree_entry_id(be))) < 0) {
+			rc = vl_error_git(rc, "cannot read a bucket");
+			goto out;
+		}
+		for (j = 0; j < git_tree_entrycount(bucket); j++) {
+			const git_tree_entry *re = git_tree_entry_byindex(bucket, j);
+			size_t size;
+			git_object_t type;
+			git_odb *odb = NULL;
+			vl_buf_clear(&path);
+			if ((rc = vl_buf_printf(&path, "%s/%s/%s", ledger, git_tree_entry_name(be),
+					git_tree_entry_name(re))) < 0)
+				goto out;
+			if (git_tree_entry_filemode(re) != GIT_FILEMODE_BLOB) {
+				rc = vl_error_set(VL_EINVALID, "'%s' is not a regular file", path.ptr);
+				goto out;
+			}
+			if ((rc = git_repository_odb(&odb, n->repo)) == 0)
+				rc = git_odb_read_header(&size, &type, odb, git_tree_entry_id(re));
+			git_odb_free(odb);
+			if (rc < 0) {
+				rc = vl_error_git(rc, "cannot read a record header");
+				goto out;
+			}
+			if (size > VL_RECORD_MAX_BYTES) {
+				rc = vl_error_set(VL_ETOOBIG, "'%s' is %zu bytes, over the record limit", path.ptr, size);
+				goto out;
+			}
+			if ((rc = git_blob_lookup(&blob, n->repo, git_tree_entry_id(re))) < 0) {
+				rc = vl_error_git(rc, "cannot read a record");
+				goto out;
+			}
+			rc = fn(path.ptr, git_tree_entry_id(re), git_blob_rawcontent(blob),
+					(size_t)git_blob_rawsize(blob), ctx);
+			git_blob_free(blob);
+			blob = NULL;
+			if (rc < 0)
+				goto out;
+		}
+		git_tree_free(bucket);
+		bucket = NULL;
+	}
+	rc = 0;
+out:
+	vl_buf_free(&path);
+	git_blob_free(blob);
+	git_tree_free(bucket);
+	git_tree_free(ltree);
+	git_tree_free(root);
+	git_commit_free(c);
+	return rc;
+}

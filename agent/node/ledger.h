@@ -1,0 +1,60 @@
+/*
+ * ledger.h - records on scope branches: finding by id, authorising and
+ * writing signed changes, walking a ledger. Shared by the record commands
+ * and verify.
+ */
+#ifndef VL_LEDGER_H
+#define VL_LEDGER_H
+
+#include "agent/node/node.h"
+
+/* A record found on a branch; everything owned. */
+typedef struct {
+	char ref[64];          /* refs/heads/scope/<code12> */
+	char scope[13];
+	git_oid head;          /* branch head it was read from */
+	git_oid blob;          /* blob id of the record file */
+	vl_buf path;
+	vl_buf raw;            /* file bytes */
+	vl_record *rec;
+	const vl_schema *schema; /* borrowed from the node */
+} vl_found;
+
+void vl_found_free(vl_found *f);
+
+/* A new version of f's record to edit: same schema, id and scope, a copy of
+ * its data, conflicts and deleted flag, prev = f's blob. Caller frees with
+ * vl_record_free; signing happens in vl_ledger_commit. */
+int vl_ledger_next_version(vl_record **out, const vl_found *f) VL_MUST_CHECK;
+
+/* "refs/heads/scope/<code>" into out[64]. */
+void vl_scope_ref(char out[64], const char *scope);
+
+/*
+ * Find record `id` on any scope branch this node holds, load and verify it
+ * (canonical form, signature unless merged). VL_ENOTFOUND if there is none.
+ */
+int vl_ledger_find(vl_found *out, vl_node *n, const char *id) VL_MUST_CHECK;
+
+/*
+ * May this node's key write records of `scope`? Its roster entry must exist,
+ * not be revoked, not be an auditor, and cover scope; the node's own scope
+ * must cover it too. VL_EDENIED with the reason otherwise.
+ */
+int vl_ledger_may_write(const vl_node *n, const char *scope) VL_MUST_CHECK;
+
+/*
+ * Sign `recs` (their clock is set here from the node clock), commit them in
+ * one signed commit on the branch of `scope` with one Vledger-Record trailer
+ * each, compare-and-swap from the branch's current head. All records must
+ * have that scope. `summary` is the commit's first line.
+ */
+int vl_ledger_commit(git_oid *out, vl_node *n, const char *scope, vl_record **recs, size_t nrecs,
+		const char *summary, const char *extra_trailers) VL_MUST_CHECK;
+
+/* Call fn for each record file of `ledger` on branch head `commit`, in path
+ * order; fn returns <0 to stop with that code. raw/blob are borrowed. */
+typedef int (*vl_ledger_cb)(const char *path, const git_oid *blob, const char *raw, size_t len, void *ctx);
+int vl_ledger_each(vl_node *n, const git_oid *commit, const char *ledger, vl_ledger_cb fn, void *ctx) VL_MUST_CHECK;
+
+#endif

@@ -1,0 +1,486 @@
+/* node.c - node homes, config loading, signed commits (see node.h). */
+#include "agent/node/node.h"
+
+#include <dirent.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/repo.h"
+#include "schemas/types.h"
+#include "store/yaml.h"
+
+char *vl_node_home_path(const char *dir)
+{
+	const char *env = getenv("VLEDGER_HOME");
+	const char *home = getenv("HOME");
+	vl_buf b = VL_BUF_INIT;
+
+	if (dir && *dir)
+		return strdup(dir);
+	if (env && *env)
+		return strdup(env);
+	if (vl_buf_printf(&b, "%s/.local/share/vledger", home && *home ? home : ".") < 0)
+		return NULL;
+	return vl_buf_detach(&b, NULL);
+}
+
+int vl_read_passphrase(char **out, const char *path)
+{
+	vl_buf b = VL_BUF_INIT;
+	char *nl;
+	int rc;
+
+	*out = NULL;
+	if ((rc = vl_buf_read_file(&b, path, 4096)) < 0)
+		return vl_error_wrap(rc, "cannot read the passphrase file");
+	nl = b.ptr ? memchr(b.ptr, '\n', b.len) : NULL;
+	if (nl)
+		b.len = (size_t)(nl - b.ptr);
+	if (b.len == 0) {
+		vl_buf_free_secure(&b);
+		return vl_error_set(VL_EINVALID, "passphrase file '%s' is empty", path);
+	}
+	b.ptr[b.len] = '\0';
+	*out = vl_buf_detach(&b, NULL);
+	return 0;
+}
+
+static const char *map_str(const vl_value *m, const char *key)
+{
+	const vl_value *v = vl_value_map_get(m, key);
+
+	return v && v->kind == VL_V_STR ? v->s : NULL;
+}
+
+static int path_join(vl_buf *b, const char *home, const char *rel)
+{
+	vl_buf_clear(b);
+	return vl_buf_printf(b, "%s/%s", home, rel);
+}
+
+int vl_node_open(vl_node **out, const char *home, int need_key, const char *passphrase_file)
+{
+	vl_node *n = NULL;
+	vl_buf p = VL_BUF_INIT, pub = VL_BUF_INIT;
+	vl_value *conf = NULL;
+	char *pass = NULL;
+	const char *s;
+	int rc;
+
+	*out = NULL;
+	if ((rc = vl_crypto_init()) < 0 || (rc = vl_repo_global_init()) < 0)
+		return rc;
+	if (!(n = calloc(1, sizeof(*n))) || !(n->home = strdup(home))) {
+		rc = vl_error_set(VL_ENOMEM, "out of memory");
+		goto out;
+	}
+	if ((rc = path_join(&p, home, "node.yaml")) < 0)
+		goto out;
+	rc = vl_buf_read_file(&pub, p.ptr, 64 * 1024);
+	if (rc == VL_ENOTFOUND) {
+		rc = vl_error_set(VL_ENOTFOUND, "no vledger node at '%s'; run 'vledger init' first, "
+				"or name the node with -C DIR or VLEDGER_HOME", home);
+		goto out;
+	}
+	if (rc < 0 || (rc = vl_yaml_load(&conf, pub.ptr, pub.len, &vl_yaml_file_limits, p.ptr)) < 0)
+		goto out;
+	if (!map_str(conf, "name") || !map_str(conf, "role") || !(s = map_str(conf, "scope")) ||
+			vl_division_level(s) == VL_DIV_INVALID || !map_str(conf, "network")) {
+		rc = vl_error_set(VL_EINVALID, "'%s' lacks name, role, a valid scope or network", p.ptr);
+		goto out;
+	}
+	n->name = strdup(map_str(conf, "name"));
+	n->role = strdup(map_str(conf, "role"));
+	n->network_id = strdup(map_str(conf, "network"));
+	memcpy(n->scope, s, 13);
+	if (!n->name || !n->role || !n->network_id) {
+		rc = vl_error_set(VL_ENOMEM, "out of memory");
+		goto out;
+	}
+	/* The public key is always there; the secret one only when asked. */
+	vl_buf_clear(&pub);
+	if ((rc = path_join(&p, home, "keys/node.pub")) < 0 ||
+			(rc = vl_buf_read_file(&pub, p.ptr, 4096)) < 0 ||
+			(rc = vl_pubkey_parse(n->key.pk, pub.ptr)) < 0) {
+		vl_error_wrap(rc, "cannot read this node's public key");
+		goto out;
+	}
+	vl_fingerprint(n->fp, n->key.pk);
+	if (need_key) {
+		if ((rc = path_join(&p, home, "keys/node.key")) < 0)
+			goto out;
+		if (!passphrase_file)
+			passphrase_file = getenv("VLEDGER_PASSPHRASE_FILE");
+		if (vl_key_is_sealed(p.ptr) == 1) {
+			if (!passphrase_file || !*passphrase_file) {
+				rc = vl_error_set(VL_EDENIED, "the node key is sealed with a passphrase; "
+						"give it with --passphrase-file FILE or VLEDGER_PASSPHRASE_FILE");
+				goto out;
+			}
+			if ((rc = vl_read_passphrase(&pass, passphrase_file)) < 0)
+				goto out;
+		}
+		if ((rc = vl_key_load(&n->key, p.ptr, pass)) < 0)
+			goto out;
+		n->have_key = 1;
+	}
+	if ((rc = path_join(&p, home, "repo.git")) < 0 || (rc = vl_repo_open(&n->repo, p.ptr)) < 0)
+		goto out;
+	if ((rc = path_join(&p, home, "clock")) < 0 || (rc = vl_hlc_load(&n->clock, p.ptr)) < 0)
+		goto out;
+	*out = n;
+	n = NULL;
+out:
+	if (pass) {
+		sodium_memzero(pass, strlen(pass));
+		free(pass);
+	}
+	vl_value_free(conf);
+	vl_buf_free(&p);
+	vl_buf_free(&pub);
+	vl_node_close(n);
+	return rc;
+}
+
+void vl_schemas_free(vl_schema **s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; s && i < n; i++)
+		vl_schema_free(s[i]);
+	free(s);
+}
+
+void vl_node_close(vl_node *n)
+{
+	if (!n)
+		return;
+	vl_key_wipe(&n->key);
+	git_repository_free(n->repo);
+	vl_value_free(n->network);
+	vl_value_free(n->roster);
+	free(n->entries);
+	vl_schemas_free(n->schemas, n->nschemas);
+	free(n->home);
+	free(n->name);
+	free(n->role);
+	free(n->network_id);
+	free(n);
+}
+
+int vl_node_tick(vl_node *n, char out[VL_HLC_TEXT_LEN + 1])
+{
+	vl_buf p = VL_BUF_INIT;
+	vl_hlc next = n->clock;
+	int rc;
+
+	vl_hlc_tick(&next, vl_hlc_wall_ms());
+	if ((rc = path_join(&p, n->home, "clock")) < 0 || (rc = vl_hlc_save(&next, p.ptr)) < 0)
+		goto out;
+	n->clock = next;
+	vl_hlc_format(out, &next);
+out:
+	vl_buf_free(&p);
+	return rc;
+}
+
+int vl_roster_time_ms(const char *t, uint64_t *ms)
+{
+	char text[VL_HLC_TEXT_LEN + 1];
+	vl_hlc h;
+
+	if (!t || strlen(t) < 20)
+		return -1;
+	snprintf(text, sizeof(text), "%.19s.000Z/0000", t);
+	if (vl_hlc_parse(&h, text) < 0)
+		return -1;
+	*ms = h.ms;
+	return 0;
+}
+
+int vl_roster_predates(const vl_roster_entry *e, uint64_t write_ms)
+{
+	uint64_t from;
+
+	if (!e || vl_roster_time_ms(e->valid_from, &from) < 0)
+		return 0;
+	return write_ms + VL_VALID_FROM_SKEW_MS < from;
+}
+
+void vl_node_tick_mem(vl_node *n, char out[VL_HLC_TEXT_LEN + 1])
+{
+	vl_hlc_tick(&n->clock, vl_hlc_wall_ms());
+	vl_hlc_format(out, &n->clock);
+}
+
+int vl_node_clock_save(vl_node *n)
+{
+	vl_buf p = VL_BUF_INIT;
+	int rc;
+
+	if ((rc = path_join(&p, n->home, "clock")) == 0)
+		rc = vl_hlc_save(&n->clock, p.ptr);
+	vl_buf_free(&p);
+	return rc;
+}
+
+/* Parse roster.yaml into entries that borrow from the tree. */
+static int roster_index(vl_node *n)
+{
+	const vl_value *keys = vl_value_map_get(n->roster, "keys");
+	size_t i;
+
+	if (!keys || keys->kind != VL_V_LIST)
+		return vl_error_set(VL_EINVALID, "config: roster.yaml has no 'keys' list");
+	n->entries = calloc(keys->n ? keys->n : 1, sizeof(*n->entries));
+	if (!n->entries)
+		return vl_error_set(VL_ENOMEM, "out of memory");
+	for (i = 0; i < keys->n; i++) {
+		const vl_value *e = keys->items[i];
+		vl_roster_entry *r = &n->entries[i];
+		const char *key = map_str(e, "key"), *fp = map_str(e, "fingerprint");
+		if (e->kind != VL_V_MAP || !key || !fp || !map_str(e, "name") || !map_str(e, "role") ||
+				!map_str(e, "scope"))
+			return vl_error_set(VL_EINVALID, "config: roster entry %zu lacks key, fingerprint, "
+					"name, role or scope", i + 1);
+		if (vl_pubkey_parse(r->pk, key) < 0)
+			return vl_error_wrap(VL_EINVALID, "config: roster entry %zu", i + 1);
+		vl_fingerprint(r->fp, r->pk);
+		if (strcmp(r->fp, fp) != 0)
+			return vl_error_set(VL_EINVALID, "config: roster entry %zu: fingerprint does not match its key", i + 1);
+		r->name = map_str(e, "name");
+		r->role = map_str(e, "role");
+		r->scope = map_str(e, "scope");
+		r->valid_from = map_str(e, "valid_from");
+		r->revoked_at = map_str(e, "revoked_at");
+	}
+	n->nentries = keys->n;
+	return 0;
+}
+
+/* Load every YAML blob under schemas/ in the config tree. */
+static int load_config_schemas(vl_node *n, git_tree *root)
+{
+	const git_tree_entry *e;
+	git_tree *dir = NULL;
+	git_blob *blob = NULL;
+	vl_buf diag = VL_BUF_INIT;
+	size_t i, count;
+	int rc;
+
+	e = git_tree_entry_byname(root, "schemas");
+	if (!e || git_tree_entry_type(e) != GIT_OBJECT_TREE)
+		return vl_error_set(VL_EINVALID, "config: there is no schemas/ directory");
+	if ((rc = git_tree_lookup(&dir, n->repo, git_tree_entry_id(e))) < 0)
+		return vl_error_git(rc, "config: cannot read schemas/");
+	count = git_tree_entrycount(dir);
+	n->schemas = calloc(count ? count : 1, sizeof(*n->schemas));
+	if (!n->schemas) {
+		rc = vl_error_set(VL_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < count; i++) {
+		const git_tree_entry *se = git_tree_entry_byindex(dir, i);
+		char src[256];
+		if (git_tree_entry_type(se) != GIT_OBJECT_BLOB)
+			continue;
+		if ((rc = git_blob_lookup(&blob, n->repo, git_tree_entry_id(se))) < 0) {
+			rc = vl_error_git(rc, "config: cannot read a schema");
+			goto out;
+		}
+		snprintf(src, sizeof(src), "config:schemas/%s", git_tree_entry_name(se));
+		vl_buf_clear(&diag);
+		rc = vl_schema_load(&n->schemas[n->nschemas], git_blob_rawcontent(blob),
+				(size_t)git_blob_rawsize(blob), src, &diag);
+		git_blob_free(blob);
+		blob = NULL;
+		if (rc < 0) {
+			vl_error_set(rc, "%s", diag.len ? diag.ptr : vl_error_last());
+			goto out;
+		}
+		n->nschemas++;
+	}
+	rc = 0;
+out:
+	vl_buf_free(&diag);
+	git_tree_free(dir);
+	return rc;
+}
+
+int vl_node_load_config(vl_node *n)
+{
+	vl_buf b = VL_BUF_INIT;
+	git_oid head;
+	git_commit *c = NULL;
+	git_tree *tree = NULL;
+	int rc;
+
+	if (n->config_loaded)
+		return 0;
+	rc = vl_repo_head(&head, n->repo, VL_REF_CONFIG);
+	if (rc == VL_ENOTFOUND)
+		return vl_error_set(VL_ENOTFOUND, "this node has no network config yet; a county node "
+				"creates it with 'vledger init --new-network', others fetch it with 'vledger fetch'");
+	if (rc < 0)
+		return rc;
+	if ((rc = vl_repo_read(&b, NULL, n->repo, NULL, &head, "network.yaml", 256 * 1024)) < 0 ||
+			(rc = vl_yaml_load(&n->network, b.ptr, b.len, &vl_yaml_file_limits, "config:network.yaml")) < 0)
+		goto out;
+	vl_buf_clear(&b);
+	if ((rc = vl_repo_read(&b, NULL, n->repo, NULL, &head, "roster.yaml", 4 * 1024 * 1024)) < 0)
+		goto out;
+	{
+		vl_yaml_limits lim = vl_yaml_file_limits;
+		lim.max_bytes = 4 * 1024 * 1024;
+		lim.max_nodes = 1000000;
+		if ((rc = vl_yaml_load(&n->roster, b.ptr, b.len, &lim, "config:roster.yaml")) < 0)
+			goto out;
+	}
+	if ((rc = roster_index(n)) < 0)
+		goto out;
+	if ((rc = git_commit_lookup(&c, n->repo, &head)) < 0 || (rc = git_commit_tree(&tree, c)) < 0) {
+		rc = vl_error_git(rc, "config: cannot read the head");
+		goto out;
+	}
+	if ((rc = load_config_schemas(n, tree)) < 0)
+		goto out;
+	n->config_loaded = 1;
+out:
+	if (rc < 0) {
+		/* No half-loaded config: a later call starts clean. */
+		vl_value_free(n->network);
+		vl_value_free(n->roster);
+		free(n->entries);
+		vl_schemas_free(n->schemas, n->nschemas);
+		n->network = n->roster = NULL;
+		n->entries = NULL;
+		n->nentries = 0;
+		n->schemas = NULL;
+		n->nschemas = 0;
+	}
+	git_tree_free(tree);
+	git_commit_free(c);
+	vl_buf_free(&b);
+	return rc;
+}
+
+const vl_schema *vl_node_schema(const vl_node *n, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < n->nschemas; i++)
+		if (!strcmp(n->schemas[i]->name, name))
+			return n->schemas[i];
+	return NULL;
+}
+
+const vl_roster_entry *vl_node_roster_find(const vl_node *n, const char *fp)
+{
+	size_t i;
+
+	for (i = 0; i < n->nentries; i++)
+		if (!strcmp(n->entries[i].fp, fp))
+			return &n->entries[i];
+	return NULL;
+}
+
+int vl_node_commit(git_oid *out, vl_node *n, const char *refname, const git_oid *expected,
+		const vl_change *changes, size_t nchanges, const char *summary, const char *trailers)
+{
+	vl_buf msg = VL_BUF_INIT, email = VL_BUF_INIT;
+	const vl_roster_entry *me = vl_node_roster_find(n, n->fp);
+	git_oid prev;
+	uint64_t seq = 0;
+	vl_ident who;
+	int rc;
+
+	if (!n->have_key)
+		return vl_error_set(VL_EDENIED, "this command needs the node's secret key");
+	if (expected && (rc = vl_repo_key_chain(&seq, &prev, n->repo, expected, n->fp)) < 0)
+		return rc;
+	if ((rc = vl_buf_printf(&msg, "%s\n\n%s", summary, trailers ? trailers : "")) < 0 ||
+			(rc = vl_buf_printf(&msg, "Vledger-Seq: %llu\n", (unsigned long long)seq + 1)) < 0 ||
+			(seq && (rc = vl_buf_printf(&msg, "Vledger-Prev: %s\n", git_oid_tostr_s(&prev))) < 0) ||
+			(rc = vl_buf_printf(&email, "%s@vledger", n->fp)) < 0)
+		goto out;
+	who.name = me ? me->name : n->name;
+	who.email = email.ptr;
+	who.time = (int64_t)(n->clock.ms / 1000);
+	if (who.time == 0)
+		who.time = (int64_t)(vl_hlc_wall_ms() / 1000);
+	rc = vl_repo_commit(out, n->repo, refname, expected, changes, nchanges, msg.ptr, &who, &n->key);
+out:
+	vl_buf_free(&msg);
+	vl_buf_free(&email);
+	return rc;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int vl_schemas_load_dir(vl_schema ***out, size_t *nout, const char *dir, vl_buf *diag)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	char **names = NULL;
+	vl_schema **list = NULL;
+	vl_buf path = VL_BUF_INIT, data = VL_BUF_INIT;
+	size_t n = 0, cap = 0, i, loaded = 0;
+	int rc = 0;
+
+	*out = NULL;
+	*nout = 0;
+	if (!d)
+		return vl_error_set(VL_ENOTFOUND, "cannot open schema directory '%s'", dir);
+	while ((de = readdir(d))) {
+		size_t l = strlen(de->d_name);
+		if (l < 6 || strcmp(de->d_name + l - 5, ".yaml") != 0 || de->d_name[0] == '.')
+			continue;
+		if (n == cap) {
+			char **nn = realloc(names, (cap = cap ? cap * 2 : 16) * sizeof(*names));
+			if (!nn) {
+				rc = vl_error_set(VL_ENOMEM, "out of memory");
+				goto out;
+			}
+			names = nn;
+		}
+		if (!(names[n] = strdup(de->d_name))) {
+			rc = vl_error_set(VL_ENOMEM, "out of memory");
+			goto out;
+		}
+		n++;
+	}
+	if (n > 1)
+		qsort(names, n, sizeof(*names), cmp_str);
+	list = calloc(n ? n : 1, sizeof(*list));
+	if (!list) {
+		rc = vl_error_set(VL_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		vl_buf_clear(&path);
+		vl_buf_clear(&data);
+		if ((rc = vl_buf_printf(&path, "%s/%s", dir, names[i])) < 0 ||
+				(rc = vl_buf_read_file(&data, path.ptr, vl_yaml_file_limits.max_bytes)) < 0 ||
+				(rc = vl_schema_load(&list[loaded], data.ptr, data.len, path.ptr, diag)) < 0)
+			goto out;
+		loaded++;
+	}
+	*out = list;
+	*nout = loaded;
+	list = NULL;
+out:
+	if (list)
+		vl_schemas_free(list, loaded);
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	closedir(d);
+	vl_buf_free(&path);
+	vl_buf_free(&data);
+	return rc;
+}

@@ -1,0 +1,116 @@
+/*
+ * node.h - a node home on disk (DESIGN.md §2) and the config branch it
+ * follows (network.yaml, roster.yaml, schemas/).
+ *
+ *   <home>/node.yaml  keys/node.key keys/node.pub  repo.git/  hooks/
+ *   cache/  log/  clock
+ *
+ * A vl_node owns its open repository, its key (wiped on close), its clock
+ * and the config it loaded. One thread at a time.
+ */
+#ifndef VL_NODE_H
+#define VL_NODE_H
+
+#include <git2.h>
+#include "store/buf.h"
+#include "store/hlc.h"
+#include "store/record.h"
+#include "store/repo.h"
+#include "schemas/schema.h"
+#include "store/sshsig.h"
+#include "store/value.h"
+
+/* Roles of DESIGN.md §7. */
+#define VL_ROLES "village, township, county, auditor, admin"
+
+typedef struct {
+	char fp[VL_FP_LEN];
+	unsigned char pk[32];
+	const char *name;       /* borrowed from the roster tree */
+	const char *role;
+	const char *scope;
+	const char *valid_from;
+	const char *revoked_at; /* NULL when not revoked */
+} vl_roster_entry;
+
+typedef struct {
+	char *home;
+	char *name;
+	char *role;
+	char scope[13];
+	char *network_id;
+	vl_key key;
+	int have_key;
+	char fp[VL_FP_LEN];
+	git_repository *repo;
+	/* While received data is verified, repo is a quarantine whose new
+	 * objects live in this directory (receive.c); NULL otherwise. */
+	const char *quarantine_objects;
+	vl_hlc clock;
+	/* config branch, loaded by vl_node_load_config */
+	int config_loaded;
+	vl_value *network;
+	vl_value *roster;
+	vl_roster_entry *entries;
+	size_t nentries;
+	vl_schema **schemas;
+	size_t nschemas;
+} vl_node;
+
+/* Which home: dir if given, else $VLEDGER_HOME, else
+ * ~/.local/share/vledger. Caller frees. */
+char *vl_node_home_path(const char *dir);
+
+/*
+ * Open a node home. need_key: 1 loads the secret key (asking for the
+ * passphrase through passphrase_file or $VLEDGER_PASSPHRASE_FILE when the
+ * key is sealed), 0 only the public key. VL_ENOTFOUND when there is no node
+ * at home ("run 'vledger init' first").
+ */
+int vl_node_open(vl_node **out, const char *home, int need_key, const char *passphrase_file) VL_MUST_CHECK;
+void vl_node_close(vl_node *n);
+
+/* Load network, roster and schemas from the head of the config branch.
+ * VL_ENOTFOUND if this node has no config yet. */
+int vl_node_load_config(vl_node *n) VL_MUST_CHECK;
+/* Schema by ledger name (borrowed), NULL if none. */
+const vl_schema *vl_node_schema(const vl_node *n, const char *name);
+/* Roster entry by fingerprint (borrowed), NULL if none. */
+const vl_roster_entry *vl_node_roster_find(const vl_node *n, const char *fp);
+
+/*
+ * Was a write at `write_ms` (UTC ms) dated before key e joined the roster
+ * (its valid_from), beyond a day of allowed clock skew? 1 yes, 0 no (also
+ * when valid_from is missing or does not parse).
+ */
+#define VL_VALID_FROM_SKEW_MS ((uint64_t)24 * 3600 * 1000)
+int vl_roster_predates(const vl_roster_entry *e, uint64_t write_ms);
+/* A roster time (RFC 3339 UTC "YYYY-MM-DDTHH:MM:SS[.fff]Z", valid_from or
+ * revoked_at) in UTC ms; -1 if t is NULL or does not parse. */
+int vl_roster_time_ms(const char *t, uint64_t *ms);
+
+/* Next clock value, persisted before it is returned. */
+int vl_node_tick(vl_node *n, char out[VL_HLC_TEXT_LEN + 1]) VL_MUST_CHECK;
+/* Next clock value in memory only: the caller must vl_node_clock_save
+ * before any value it got is used in a commit (one save for a batch). */
+void vl_node_tick_mem(vl_node *n, char out[VL_HLC_TEXT_LEN + 1]);
+int vl_node_clock_save(vl_node *n) VL_MUST_CHECK;
+
+/*
+ * Commit changes on a branch with this node's key: author/committer are the
+ * roster name and "<fp>@vledger", the message is `summary`, a blank line,
+ * `trailers` (may be empty) and the key's Vledger-Seq / Vledger-Prev. Fails
+ * with VL_ECONFLICT if the branch moved from `expected`.
+ */
+int vl_node_commit(git_oid *out, vl_node *n, const char *refname, const git_oid *expected,
+		const vl_change *changes, size_t nchanges, const char *summary,
+		const char *trailers) VL_MUST_CHECK;
+
+/* Read a passphrase file (first line, without the newline). */
+int vl_read_passphrase(char **out, const char *path) VL_MUST_CHECK;
+
+/* Load all *.yaml schema files of a directory, in name order. */
+int vl_schemas_load_dir(vl_schema ***out, size_t *n, const char *dir, vl_buf *diag) VL_MUST_CHECK;
+void vl_schemas_free(vl_schema **s, size_t n);
+
+#endif

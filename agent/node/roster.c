@@ -1,0 +1,347 @@
+/* roster.c - the rule for config changes by delegated admins (see roster.h). */
+#include "agent/node/roster.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/repo.h"
+#include "schemas/types.h"
+#include "store/yaml.h"
+
+#define CONFIG_FILE_MAX ((size_t)4 << 20) /* as node.c loads roster.yaml */
+
+static const char *const roles[] = { "village", "township", "county", "auditor", "admin" };
+
+static const char *map_str(const vl_value *m, const char *key)
+{
+	const vl_value *v = vl_value_map_get(m, key);
+
+	return v && v->kind == VL_V_STR ? v->s : NULL;
+}
+
+int vl_roster_role_scope_check(const char *role, const char *scope)
+{
+	vl_div_level l = vl_division_level(scope);
+	size_t i;
+
+	for (i = 0; i < sizeof(roles) / sizeof(roles[0]); i++)
+		if (!strcmp(role, roles[i]))
+			break;
+	if (i == sizeof(roles) / sizeof(roles[0]))
+		return vl_error_set(VL_EINVALID, "role '%.40s' is not one of %s", role, VL_ROLES);
+	if (l == VL_DIV_INVALID)
+		return vl_error_set(VL_EINVALID, "scope '%.20s' is not a valid 12-digit division code", scope);
+	if ((!strcmp(role, "village") && l != VL_DIV_VILLAGE) ||
+			(!strcmp(role, "township") && l != VL_DIV_TOWNSHIP) ||
+			(!strcmp(role, "county") && l != VL_DIV_COUNTY))
+		return vl_error_set(VL_EINVALID, "role '%s' needs a %s-level scope, but '%s' is a %s code",
+				role, role, scope, vl_division_level_name(l));
+	return 0;
+}
+
+int vl_roster_index(vl_roster_entry **out, size_t *nout, const vl_value *doc)
+{
+	const vl_value *keys = vl_value_map_get(doc, "keys");
+	vl_roster_entry *list = NULL;
+	size_t i, j;
+	int rc = 0;
+
+	*out = NULL;
+	*nout = 0;
+	if (!doc || doc->kind != VL_V_MAP || doc->n != 1 || !keys || keys->kind != VL_V_LIST)
+		return vl_error_set(VL_EINVALID, "roster.yaml must hold exactly one 'keys' list");
+	if (!(list = calloc(keys->n ? keys->n : 1, sizeof(*list))))
+		return vl_error_set(VL_ENOMEM, "out of memory");
+	for (i = 0; i < keys->n; i++) {
+		const vl_value *e = keys->items[i];
+		vl_roster_entry *r = &list[i];
+		const char *key = map_str(e, "key"), *fp = map_str(e, "fingerprint");
+
+		if (e->kind != VL_V_MAP || !key || !fp || !map_str(e, "name") || !map_str(e, "role") ||
+				!map_str(e, "scope")) {
+			rc = vl_error_set(VL_EINVALID, "roster entry %zu lacks key, fingerprint, name, role or scope", i + 1);
+			goto out;
+		}
+		if (vl_pubkey_parse(r->pk, key) < 0) {
+			rc = vl_error_wrap(VL_EINVALID, "roster entry %zu", i + 1);
+			goto out;
+		}
+		vl_fingerprint(r->fp, r->pk);
+		if (strcmp(r->fp, fp) != 0) {
+			rc = vl_error_set(VL_EINVALID, "roster entry %zu: fingerprint does not match its key", i + 1);
+			goto out;
+		}
+		r->name = map_str(e, "name");
+		r->role = map_str(e, "role");
+		r->scope = map_str(e, "scope");
+		r->valid_from = map_str(e, "valid_from");
+		r->revoked_at = map_str(e, "revoked_at");
+		if ((rc = vl_roster_role_scope_check(r->role, r->scope)) < 0) {
+			vl_error_wrap(rc, "roster entry %s", r->fp);
+			goto out;
+		}
+		if ((vl_value_map_get(e, "valid_from") && (!r->valid_from || !vl_datetime_valid(r->valid_from))) ||
+				(vl_value_map_get(e, "revoked_at") && (!r->revoked_at || !vl_datetime_valid(r->revoked_at)))) {
+			rc = vl_error_set(VL_EINVALID, "roster entry %s: valid_from and revoked_at must be "
+					"RFC 3339 UTC times (YYYY-MM-DDTHH:MM:SSZ)", r->fp);
+			goto out;
+		}
+		for (j = 0; j < i; j++) {
+			if (!strcmp(list[j].fp, r->fp)) {
+				rc = vl_error_set(VL_EINVALID, "key %s is on the roster twice", r->fp);
+				goto out;
+			}
+		}
+	}
+	*out = list;
+	*nout = keys->n;
+	list = NULL;
+out:
+	free(list);
+	return rc;
+}
+
+const vl_roster_entry *vl_roster_find(const vl_roster_entry *entries, size_t n, const char *fp)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(entries[i].fp, fp))
+			return &entries[i];
+	return NULL;
+}
+
+/* The map of entry i of a roster document (index order = list order). */
+static const vl_value *entry_map(const vl_value *doc, size_t i)
+{
+	return vl_value_map_get(doc, "keys")->items[i];
+}
+
+static size_t county_admins(const vl_roster_entry *e, size_t n, const char *county)
+{
+	size_t i, count = 0;
+
+	for (i = 0; i < n; i++)
+		count += !strcmp(e[i].role, "admin") && !e[i].revoked_at && county && !strcmp(e[i].scope, county);
+	return count;
+}
+
+int vl_roster_check_change(const vl_value *parent, const vl_value *next, const char *signer_fp,
+		const char *county, int other_changed)
+{
+	vl_roster_entry *e0 = NULL, *e1 = NULL;
+	const vl_roster_entry *me, *a, *b;
+	size_t n0 = 0, n1 = 0, i;
+	int rc;
+
+	if ((rc = vl_roster_index(&e0, &n0, parent)) < 0) {
+		vl_error_wrap(rc, "the parent roster");
+		goto out;
+	}
+	if ((rc = vl_roster_index(&e1, &n1, next)) < 0)
+		goto out;
+	rc = VL_EDENIED;
+	me = vl_roster_find(e0, n0, signer_fp);
+	if (!me) {
+		vl_error_set(rc, "key %s is not an admin: it is not on the roster it changes", signer_fp);
+		goto out;
+	}
+	if (strcmp(me->role, "admin") != 0) {
+		vl_error_set(rc, "key %s is not an admin on the roster it changes (it is '%s' for %s)",
+				signer_fp, me->role, me->scope);
+		goto out;
+	}
+	if (me->revoked_at) {
+		vl_error_set(rc, "key %s is not an admin any more: it was revoked at %s", signer_fp, me->revoked_at);
+		goto out;
+	}
+	if (other_changed && (!county || strcmp(me->scope, county) != 0)) {
+		vl_error_set(rc, "only an admin of the county %s may change network.yaml or the schemas; "
+				"key %s is an admin for %s", county ? county : "(none named)", signer_fp, me->scope);
+		goto out;
+	}
+	/* Entries kept or changed. */
+	for (i = 0; i < n0; i++) {
+		a = &e0[i];
+		b = vl_roster_find(e1, n1, a->fp);
+		if (!b) {
+			vl_error_set(rc, "roster entry %s (%s) was removed; entries are never removed, "
+					"they are revoked with 'vledger roster revoke'", a->fp, a->scope);
+			goto out;
+		}
+		if (vl_value_equal(entry_map(parent, i), entry_map(next, (size_t)(b - e1))))
+			continue;
+		if (a->revoked_at) {
+			vl_error_set(rc, "roster entry %s was revoked at %s and may not change any more",
+					a->fp, a->revoked_at);
+			goto out;
+		}
+		if (!vl_division_covers(me->scope, a->scope) || !vl_division_covers(me->scope, b->scope)) {
+			vl_error_set(rc, "key %s is an admin for %s and may not change roster entry %s "
+					"(scope %s%s%s), which lies outside it", signer_fp, me->scope, a->fp, a->scope,
+					strcmp(a->scope, b->scope) ? " to " : "", strcmp(a->scope, b->scope) ? b->scope : "");
+			goto out;
+		}
+	}
+	/* Entries added. */
+	for (i = 0; i < n1; i++) {
+		b = &e1[i];
+		if (vl_roster_find(e0, n0, b->fp))
+			continue;
+		if (!vl_division_covers(me->scope, b->scope)) {
+			vl_error_set(rc, "key %s is an admin for %s and may not add key %s with scope %s, "
+					"which lies outside it", signer_fp, me->scope, b->fp, b->scope);
+			goto out;
+		}
+	}
+	if (county_admins(e1, n1, county) == 0 && county_admins(e0, n0, county) > 0) {
+		vl_error_set(rc, "this change would leave the county %s with no admin; add another "
+				"county admin first%s", county,
+				vl_roster_find(e1, n1, signer_fp) && vl_roster_find(e1, n1, signer_fp)->revoked_at
+				? " (the last admin of the county cannot revoke itself)" : "");
+		goto out;
+	}
+	rc = 0;
+out:
+	free(e0);
+	free(e1);
+	return rc;
+}
+
+static int read_yaml(vl_value **out, git_repository *repo, const git_oid *commit, const char *path)
+{
+	vl_buf b = VL_BUF_INIT;
+	vl_yaml_limits lim = vl_yaml_file_limits;
+	char src[64];
+	int rc;
+
+	*out = NULL;
+	lim.max_bytes = CONFIG_FILE_MAX;
+	lim.max_nodes = 1000000;
+	snprintf(src, sizeof(src), "%.12s:%s", git_oid_tostr_s(commit), path);
+	rc = vl_repo_read(&b, NULL, repo, NULL, commit, path, CONFIG_FILE_MAX);
+	if (rc == VL_ENOTFOUND)
+		rc = vl_error_set(VL_EINVALID, "config commit %.12s has no %s", git_oid_tostr_s(commit), path);
+	if (rc == 0)
+		rc = vl_yaml_load(out, b.ptr, b.len, &lim, src);
+	vl_buf_free(&b);
+	return rc;
+}
+
+/* Does any top-level entry other than roster.yaml differ between a and b? */
+static int others_differ(const git_tree *a, const git_tree *b)
+{
+	size_t i;
+
+	for (i = 0; i < git_tree_entrycount(b); i++) {
+		const git_tree_entry *e = git_tree_entry_byindex(b, i);
+		const git_tree_entry *o = git_tree_entry_byname(a, git_tree_entry_name(e));
+		if (!strcmp(git_tree_entry_name(e), "roster.yaml"))
+			continue;
+		if (!o || !git_oid_equal(git_tree_entry_id(o), git_tree_entry_id(e)) ||
+				git_tree_entry_filemode(o) != git_tree_entry_filemode(e))
+			return 1;
+	}
+	for (i = 0; i < git_tree_entrycount(a); i++)
+		if (!git_tree_entry_byname(b, git_tree_entry_name(git_tree_entry_byindex(a, i))))
+			return 1;
+	return 0;
+}
+
+int vl_config_check_commit(git_repository *repo, git_commit *commit, const char *signer_fp)
+{
+	vl_value *net0 = NULL, *net1 = NULL, *r0 = NULL, *r1 = NULL;
+	git_commit *parent = NULL;
+	git_tree *t0 = NULL, *t1 = NULL;
+	const char *county;
+	static const char *const fixed[] = { "network", "county", "root_keys" };
+	size_t i;
+	int rc;
+
+	if (git_commit_parentcount(commit) != 1)
+		return vl_error_set(VL_EINVALID, "config commit %.12s has %u parents; config history is linear",
+				git_oid_tostr_s(git_commit_id(commit)), git_commit_parentcount(commit));
+	if ((rc = git_commit_parent(&parent, commit, 0)) < 0 || (rc = git_commit_tree(&t0, parent)) < 0 ||
+			(rc = git_commit_tree(&t1, commit)) < 0) {
+		rc = vl_error_git(rc, "cannot read a config commit and its parent");
+		goto out;
+	}
+	if ((rc = read_yaml(&net0, repo, git_commit_id(parent), "network.yaml")) < 0 ||
+			(rc = read_yaml(&net1, repo, git_commit_id(commit), "network.yaml")) < 0 ||
+			(rc = read_yaml(&r0, repo, git_commit_id(parent), "roster.yaml")) < 0 ||
+			(rc = read_yaml(&r1, repo, git_commit_id(commit), "roster.yaml")) < 0)
+		goto out;
+	for (i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
+		const vl_value *a = vl_value_map_get(net0, fixed[i]), *b = vl_value_map_get(net1, fixed[i]);
+		if (!a || !b || !vl_value_equal(a, b)) {
+			rc = vl_error_set(VL_EDENIED, "network.yaml: '%s' changed; the network id, county and "
+					"root keys never change", fixed[i]);
+			goto out;
+		}
+	}
+	county = map_str(net0, "county");
+	if (!county || vl_division_level(county) != VL_DIV_COUNTY) {
+		rc = vl_error_set(VL_EINVALID, "network.yaml names no valid county code");
+		goto out;
+	}
+	rc = vl_roster_check_change(r0, r1, signer_fp, county, others_differ(t0, t1));
+out:
+	vl_value_free(net0);
+	vl_value_free(net1);
+	vl_value_free(r0);
+	vl_value_free(r1);
+	git_tree_free(t0);
+	git_tree_free(t1);
+	git_commit_free(parent);
+	return rc;
+}
+
+vl_value *vl_roster_entry_new(const unsigned char pk[32], const char *name, const char *role,
+		const char *scope, const char *valid_from)
+{
+	vl_value *e = vl_value_new(VL_V_MAP);
+	vl_buf key = VL_BUF_INIT;
+	char fp[VL_FP_LEN];
+
+	vl_fingerprint(fp, pk);
+	if (!e || vl_pubkey_format(&key, pk, NULL) < 0 ||
+			vl_value_map_set(e, "fingerprint", vl_value_str(fp)) < 0 ||
+			vl_value_map_set(e, "key", vl_value_str(key.ptr)) < 0 ||
+			vl_value_map_set(e, "name", vl_value_str(name)) < 0 ||
+			vl_value_map_set(e, "role", vl_value_str(role)) < 0 ||
+			vl_value_map_set(e, "scope", vl_value_str(scope)) < 0 ||
+			vl_value_map_set(e, "valid_from", vl_value_str(valid_from)) < 0) {
+		vl_value_free(e);
+		e = NULL;
+	}
+	vl_buf_free(&key);
+	return e;
+}
+
+int vl_roster_ssh_time(char out[16], const char *t)
+{
+	if (!t || !vl_datetime_valid(t))
+		return vl_error_set(VL_EINVALID, "'%.40s' is not an RFC 3339 UTC time", t ? t : "");
+	/* YYYY-MM-DDTHH:MM:SS -> YYYYMMDDHHMMSS */
+	memcpy(out, t, 4);
+	memcpy(out + 4, t + 5, 2);
+	memcpy(out + 6, t + 8, 2);
+	memcpy(out + 8, t + 11, 2);
+	memcpy(out + 10, t + 14, 2);
+	memcpy(out + 12, t + 17, 2);
+	out[14] = 'Z';
+	out[15] = '\0';
+	return 0;
+}
+
+void vl_roster_time_text(char out[21], uint64_t ms)
+{
+	vl_hlc c = { ms, 0 };
+	char t[VL_HLC_TEXT_LEN + 1];
+
+	vl_hlc_format(t, &c);
+	memcpy(out, t, 19);
+	out[19] = 'Z';
+	out[20] = '\0';
+}

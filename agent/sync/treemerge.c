@@ -1,0 +1,513 @@
+/* treemerge.c - merging two heads of one scope branch (see treemerge.h). */
+#include "agent/sync/treemerge.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <git2/sys/mempack.h>
+#include <git2/sys/odb_backend.h>
+
+#include "store/repo.h"
+#include "store/yaml.h"
+
+/* Depth of a recursive virtual merge-base fold; criss-cross histories
+ * nest rarely, and a peer must not make us recurse without end. */
+#define MAX_VIRTUAL_DEPTH 16
+
+typedef struct {
+	vl_node *n;
+	vl_merge_summary *sum;
+	vl_merge_env env;
+	git_tree_update *ups;
+	char **paths;
+	size_t nups, cap;
+} mctx;
+
+static void mctx_free(mctx *m)
+{
+	size_t i;
+
+	for (i = 0; i < m->nups; i++)
+		free(m->paths[i]);
+	free(m->paths);
+	free(m->ups);
+}
+
+static int push_update(mctx *m, const char *path, const git_oid *blob)
+{
+	if (m->nups == m->cap) {
+		size_t ncap = m->cap ? m->cap * 2 : 64;
+		git_tree_update *nu = realloc(m->ups, ncap * sizeof(*nu));
+		char **np;
+		if (!nu)
+			return vl_error_set(VL_ENOMEM, "out of memory");
+		m->ups = nu;
+		np = realloc(m->paths, ncap * sizeof(*np));
+		if (!np)
+			return vl_error_set(VL_ENOMEM, "out of memory");
+		m->paths = np;
+		m->cap = ncap;
+	}
+	if (!(m->paths[m->nups] = strdup(path)))
+		return vl_error_set(VL_ENOMEM, "out of memory");
+	memset(&m->ups[m->nups], 0, sizeof(m->ups[m->nups]));
+	m->ups[m->nups].path = m->paths[m->nups];
+	if (blob) {
+		m->ups[m->nups].action = GIT_TREE_UPDATE_UPSERT;
+		m->ups[m->nups].filemode = GIT_FILEMODE_BLOB;
+		git_oid_cpy(&m->ups[m->nups].id, blob);
+	} else {
+		m->ups[m->nups].action = GIT_TREE_UPDATE_REMOVE;
+	}
+	m->nups++;
+	return 0;
+}
+
+static int same(const git_tree_entry *a, const git_tree_entry *b)
+{
+	return a && b && git_oid_equal(git_tree_entry_id(a), git_tree_entry_id(b)) &&
+			git_tree_entry_filemode(a) == git_tree_entry_filemode(b);
+}
+
+static int load_record(vl_record **out, vl_buf *raw, git_repository *repo, const git_tree_entry *e,
+		const char *path)
+{
+	git_odb *odb = NULL;
+	git_odb_object *obj = NULL;
+	size_t size;
+	git_object_t type;
+	int rc;
+
+	*out = NULL;
+	if ((rc = git_repository_odb(&odb, repo)) < 0 ||
+			(rc = git_odb_read_header(&size, &type, odb, git_tree_entry_id(e))) < 0) {
+		rc = vl_error_git(rc, "cannot read a record header");
+		goto out;
+	}
+	if (size > VL_RECORD_MAX_BYTES || type != GIT_OBJECT_BLOB) {
+		rc = vl_error_set(VL_ETOOBIG, "'%s' is not a record blob within the size limit", path);
+		goto out;
+	}
+	if ((rc = git_odb_read(&obj, odb, git_tree_entry_id(e))) < 0) {
+		rc = vl_error_git(rc, "cannot read a record");
+		goto out;
+	}
+	if ((rc = vl_buf_put(raw, git_odb_object_data(obj), git_odb_object_size(obj))) < 0)
+		goto out;
+	rc = vl_record_parse(out, raw->ptr, raw->len, path);
+out:
+	git_odb_object_free(obj);
+	git_odb_free(odb);
+	return rc;
+}
+
+/* Both sides changed the record at path: merge it. */
+static int merge_file(mctx *m, const char *ledger, const char *path, const git_tree_entry *eb,
+		const git_tree_entry *ex, const git_tree_entry *ey)
+{
+	const vl_schema *s = vl_node_schema(m->n, ledger);
+	vl_record *rb = NULL, *rx = NULL, *ry = NULL, *out = NULL;
+	vl_buf bb = VL_BUF_INIT, bx = VL_BUF_INIT, by = VL_BUF_INIT, file = VL_BUF_INIT;
+	char hb[41], hx[41], hy[41];
+	vl_merge_side sb, sx, sy;
+	vl_merge_stats st = { 0, 0, 0 };
+	git_oid blob;
+	int rc;
+
+	if (!s)
+		return vl_error_set(VL_EINVALID, "'%s' belongs to ledger '%s', which has no schema", path, ledger);
+	if ((eb && (rc = load_record(&rb, &bb, m->n->repo, eb, path)) < 0) ||
+			(rc = load_record(&rx, &bx, m->n->repo, ex, path)) < 0 ||
+			(rc = load_record(&ry, &by, m->n->repo, ey, path)) < 0)
+		goto out;
+	if (eb)
+		git_oid_tostr(hb, sizeof(hb), git_tree_entry_id(eb));
+	git_oid_tostr(hx, sizeof(hx), git_tree_entry_id(ex));
+	git_oid_tostr(hy, sizeof(hy), git_tree_entry_id(ey));
+	sb = (vl_merge_side){ rb, eb ? hb : NULL };
+	sx = (vl_merge_side){ rx, hx };
+	sy = (vl_merge_side){ ry, hy };
+	if ((rc = vl_merge_record(&out, s, &sb, &sx, &sy, &m->env, &st)) < 0) {
+		vl_error_wrap(rc, "cannot merge '%s'", path);
+		goto out;
+	}
+	file.max = VL_RECORD_MAX_BYTES;
+	if ((rc = vl_record_emit(&file, out, 1)) < 0)
+		goto out;
+	if ((rc = git_blob_create_from_buffer(&blob, m->n->repo, file.ptr, file.len)) < 0) {
+		rc = vl_error_git(rc, "cannot write a merged record");
+		goto out;
+	}
+	rc = push_update(m, path, &blob);
+	if (m->sum) {
+		m->sum->records_merged++;
+		m->sum->conflicts += st.conflicts;
+		m->sum->hooks_run += st.hooks_run;
+	}
+out:
+	vl_record_free(rb);
+	vl_record_free(rx);
+	vl_record_free(ry);
+	vl_record_free(out);
+	vl_buf_free(&bb);
+	vl_buf_free(&bx);
+	vl_buf_free(&by);
+	vl_buf_free(&file);
+	return rc;
+}
+
+static int lookup_sub(git_tree **out, git_repository *repo, const git_tree_entry *e)
+{
+	int rc;
+
+	*out = NULL;
+	if (!e)
+		return 0;
+	if (git_tree_entry_type(e) != GIT_OBJECT_TREE)
+		return vl_error_set(VL_EINVALID, "'%s' is not a directory where one is expected",
+				git_tree_entry_name(e));
+	if ((rc = git_tree_lookup(out, repo, git_tree_entry_id(e))) < 0)
+		return vl_error_git(rc, "cannot read a tree");
+	return 0;
+}
+
+static int walk(mctx *m, git_tree *tb, git_tree *tx, git_tree *ty, int depth, const char *prefix,
+		const char *ledger);
+
+/* One name present in x and/or y (eb from the base). */
+static int visit(mctx *m, const git_tree_entry *eb, const git_tree_entry *ex, const git_tree_entry *ey,
+		int depth, const char *prefix, const char *ledger)
+{
+	const git_tree_entry *any = ex ? ex : ey;
+	const char *name = git_tree_entry_name(any);
+	git_tree *sb = NULL, *sx = NULL, *sy = NULL;
+	vl_buf path = VL_BUF_INIT;
+	int rc;
+
+	if (same(ex, ey) || (ex && !ey && !eb) || same(eb, ey) || (!ex && !ey))
+		return 0;                     /* equal, or only x changed: x's tree has it */
+	if ((rc = vl_buf_printf(&path, "%s%s%s", prefix, *prefix ? "/" : "", name)) < 0)
+		return rc;
+	if (depth == 2) {
+		if ((ex && git_tree_entry_filemode(ex) != GIT_FILEMODE_BLOB) ||
+				(ey && git_tree_entry_filemode(ey) != GIT_FILEMODE_BLOB)) {
+			rc = vl_error_set(VL_EINVALID, "'%s' is not a regular file", path.ptr);
+			goto out;
+		}
+		if (same(eb, ex) || !ex) {
+			/* Only y changed it (or only y has it). */
+			rc = push_update(m, path.ptr, ey ? git_tree_entry_id(ey) : NULL);
+			if (rc == 0 && m->sum)
+				m->sum->records_taken++;
+		} else if (!ey) {
+			/* y lost a record x changed: records are never removed, keep x's. */
+			rc = 0;
+		} else {
+			rc = merge_file(m, ledger, path.ptr, eb, ex, ey);
+		}
+		goto out;
+	}
+	if (!ey) {
+		/* y removed a whole directory: only when x did not change it. */
+		rc = same(eb, ex) ? push_update(m, path.ptr, NULL) : 0;
+		goto out;
+	}
+	if ((rc = lookup_sub(&sb, m->n->repo, eb)) < 0 || (rc = lookup_sub(&sx, m->n->repo, ex)) < 0 ||
+			(rc = lookup_sub(&sy, m->n->repo, ey)) < 0)
+		goto out;
+	rc = walk(m, sb, sx, sy, depth + 1, path.ptr, depth == 0 ? name : ledger);
+out:
+	git_tree_free(sb);
+	git_tree_free(sx);
+	git_tree_free(sy);
+	vl_buf_free(&path);
+	return rc;
+}
+
+static int walk(mctx *m, git_tree *tb, git_tree *tx, git_tree *ty, int depth, const char *prefix,
+		const char *ledger)
+{
+	size_t i;
+	int rc;
+
+	for (i = 0; tx && i < git_tree_entrycount(tx); i++) {
+		const git_tree_entry *ex = git_tree_entry_byindex(tx, i);
+		const char *name = git_tree_entry_name(ex);
+		if ((rc = visit(m, tb ? git_tree_entry_byname(tb, name) : NULL, ex,
+				ty ? git_tree_entry_byname(ty, name) : NULL, depth, prefix, ledger)) < 0)
+			return rc;
+	}
+	for (i = 0; ty && i < git_tree_entrycount(ty); i++) {
+		const git_tree_entry *ey = git_tree_entry_byindex(ty, i);
+		const char *name = git_tree_entry_name(ey);
+		if (tx && git_tree_entry_byname(tx, name))
+			continue;
+		if ((rc = visit(m, tb ? git_tree_entry_byname(tb, name) : NULL, NULL, ey, depth, prefix, ledger)) < 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int merge_heads(git_oid *out, int *kind, vl_node *n, const char *scope, const git_oid *a,
+		const git_oid *b, vl_merge_summary *summary, int depth);
+
+/* The tree to merge against: none, the one merge base, or a virtual one. */
+static int base_tree(git_tree **out, vl_node *n, const char *scope, const git_oid *a, const git_oid *b, int depth)
+{
+	git_oidarray bases = { NULL, 0 };
+	git_commit *c = NULL;
+	git_oid virt, *sorted = NULL;
+	size_t i;
+	int rc, kind;
+
+	*out = NULL;
+	rc = git_merge_bases(&bases, n->repo, a, b);
+	if (rc == GIT_ENOTFOUND)
+		return 0; /* unrelated histories: an empty base */
+	if (rc < 0)
+		return vl_error_git(rc, "cannot find the merge base");
+	if (bases.count > 1 && depth >= MAX_VIRTUAL_DEPTH) {
+		rc = vl_error_set(VL_ETOOBIG, "criss-cross merge bases nested more than %d deep", MAX_VIRTUAL_DEPTH);
+		goto out;
+	}
+	if (!(sorted = malloc(bases.count * sizeof(*sorted)))) {
+		rc = vl_error_set(VL_ENOMEM, "out of memory");
+		goto out;
+	}
+	memcpy(sorted, bases.ids, bases.count * sizeof(*sorted));
+	/* Fold the bases in id order, so every node builds the same virtual base. */
+	for (i = 1; i < bases.count; i++) {
+		size_t j = i;
+		while (j > 0 && git_oid_cmp(&sorted[j - 1], &sorted[j]) > 0) {
+			git_oid t = sorted[j];
+			sorted[j] = sorted[j - 1];
+			sorted[j - 1] = t;
+			j--;
+		}
+	}
+	git_oid_cpy(&virt, &sorted[0]);
+	for (i = 1; i < bases.count; i++)
+		if ((rc = merge_heads(&virt, &kind, n, scope, &virt, &sorted[i], NULL, depth + 1)) < 0)
+			goto out;
+	if ((rc = git_commit_lookup(&c, n->repo, &virt)) < 0 || (rc = git_commit_tree(out, c)) < 0)
+		rc = vl_error_git(rc, "cannot read the merge base");
+out:
+	free(sorted);
+	git_commit_free(c);
+	git_oidarray_dispose(&bases);
+	return rc;
+}
+
+static int merge_heads(git_oid *out, int *kind, vl_node *n, const char *scope, const git_oid *a,
+		const git_oid *b, vl_merge_summary *summary, int depth)
+{
+	git_commit *ca = NULL, *cb = NULL;
+	git_tree *tb = NULL, *ta = NULL, *tbb = NULL, *merged = NULL;
+	git_signature *sig = NULL;
+	const git_commit *parents[2];
+	mctx m;
+	vl_buf msg = VL_BUF_INIT, hooks = VL_BUF_INIT;
+	git_oid tree_id;
+	git_time_t when;
+	int rc;
+
+	memset(&m, 0, sizeof(m));
+	*kind = 0;
+	if (git_oid_equal(a, b) || git_graph_descendant_of(n->repo, a, b) == 1) {
+		git_oid_cpy(out, a);
+		return 0;
+	}
+	if (git_graph_descendant_of(n->repo, b, a) == 1) {
+		git_oid_cpy(out, b);
+		return 0;
+	}
+	if ((rc = vl_node_load_config(n)) < 0 || (rc = vl_buf_printf(&hooks, "%s/hooks", n->home)) < 0)
+		return rc;
+	m.n = n;
+	m.sum = summary;
+	m.env.hooks_dir = hooks.ptr;
+	m.env.timeout_ms = VL_HOOK_TIMEOUT_MS;
+	/* Parents in id order: the commit must not depend on which head is ours. */
+	if (git_oid_cmp(a, b) > 0) {
+		const git_oid *t = a;
+		a = b;
+		b = t;
+	}
+	if ((rc = git_commit_lookup(&ca, n->repo, a)) < 0 || (rc = git_commit_lookup(&cb, n->repo, b)) < 0 ||
+			(rc = git_commit_tree(&ta, ca)) < 0 || (rc = git_commit_tree(&tbb, cb)) < 0) {
+		rc = vl_error_git(rc, "cannot read the heads to merge");
+		goto out;
+	}
+	if ((rc = base_tree(&tb, n, scope, a, b, depth)) < 0 || (rc = walk(&m, tb, ta, tbb, 0, "", NULL)) < 0)
+		goto out;
+	if ((rc = git_tree_create_updated(&tree_id, n->repo, ta, m.nups, m.ups)) < 0 ||
+			(rc = git_tree_lookup(&merged, n->repo, &tree_id)) < 0) {
+		rc = vl_error_git(rc, "cannot write the merged tree");
+		goto out;
+	}
+	when = git_commit_committer(ca)->when.time;
+	if (git_commit_committer(cb)->when.time > when)
+		when = git_commit_committer(cb)->when.time;
+	if ((rc = vl_buf_printf(&msg, "merge scope/%s\n", scope)) < 0)
+		goto out;
+	if ((rc = git_signature_new(&sig, VL_MERGE_NAME, VL_MERGE_EMAIL, when, 0)) < 0) {
+		rc = vl_error_git(rc, "cannot make the merge signature");
+		goto out;
+	}
+	parents[0] = ca;
+	parents[1] = cb;
+	if ((rc = git_commit_create(out, n->repo, NULL, sig, sig, NULL, msg.ptr, merged, 2, parents)) < 0) {
+		rc = vl_error_git(rc, "cannot write the merge commit");
+		goto out;
+	}
+	*kind = 1;
+	rc = 0;
+out:
+	mctx_free(&m);
+	git_signature_free(sig);
+	git_tree_free(merged);
+	git_tree_free(tb);
+	git_tree_free(ta);
+	git_tree_free(tbb);
+	git_commit_free(ca);
+	git_commit_free(cb);
+	vl_buf_free(&msg);
+	vl_buf_free(&hooks);
+	return rc;
+}
+
+/*
+ * A merge writes its records, trees and commit (and any virtual bases) into
+ * an in-memory object store layered over the node's objects, so that a
+ * replay writes nothing and a kept merge lands as one pack (one fsync)
+ * instead of thousands of loose objects (bench/README.md has the figures).
+ */
+typedef struct {
+	git_repository *repo;    /* the overlay */
+	git_odb_backend *mem;    /* owned by the overlay's odb */
+	git_repository *home;    /* the node's repository, restored on close */
+} overlay;
+
+static int overlay_open(overlay *o, vl_node *n)
+{
+	git_odb *odb = NULL;
+	vl_buf objects = VL_BUF_INIT;
+	int rc;
+
+	memset(o, 0, sizeof(*o));
+	if ((rc = vl_buf_printf(&objects, "%s/repo.git/objects", n->home)) < 0)
+		return rc;
+	if ((rc = git_odb_new(&odb)) < 0 || (rc = git_mempack_new(&o->mem)) < 0) {
+		rc = vl_error_git(rc, "cannot set up the merge's object store");
+		goto out;
+	}
+	if ((rc = git_odb_add_backend(odb, o->mem, 1000)) < 0) {
+		o->mem->free(o->mem);
+		o->mem = NULL;
+		rc = vl_error_git(rc, "cannot set up the merge's object store");
+		goto out;
+	}
+	if ((n->quarantine_objects && (rc = git_odb_add_disk_alternate(odb, n->quarantine_objects)) < 0) ||
+			(rc = git_odb_add_disk_alternate(odb, objects.ptr)) < 0 ||
+			(rc = git_repository_wrap_odb(&o->repo, odb)) < 0) {
+		rc = vl_error_git(rc, "cannot set up the merge's object store");
+		goto out;
+	}
+	o->home = n->repo;
+	n->repo = o->repo;
+out:
+	git_odb_free(odb);
+	vl_buf_free(&objects);
+	return rc;
+}
+
+/* Write what the overlay holds into the node's repository as one pack. */
+static int overlay_keep(overlay *o)
+{
+	git_buf pack = GIT_BUF_INIT;
+	git_odb *odb = NULL;
+	git_odb_writepack *wp = NULL;
+	git_indexer_progress st;
+	int rc;
+
+	memset(&st, 0, sizeof(st));
+	if ((rc = git_mempack_dump(&pack, o->repo, o->mem)) < 0 ||
+			(rc = git_repository_odb(&odb, o->home)) < 0 ||
+			(rc = git_odb_write_pack(&wp, odb, NULL, NULL)) < 0 ||
+			(rc = wp->append(wp, pack.ptr, pack.size, &st)) < 0 || (rc = wp->commit(wp, &st)) < 0)
+		rc = vl_error_git(rc, "cannot store the merge");
+	if (wp)
+		wp->free(wp);
+	git_odb_free(odb);
+	git_buf_dispose(&pack);
+	return rc;
+}
+
+static void overlay_close(overlay *o, vl_node *n)
+{
+	if (o->home)
+		n->repo = o->home;
+	git_repository_free(o->repo);
+	memset(o, 0, sizeof(*o));
+}
+
+int vl_merge_heads(git_oid *out, int *kind, vl_node *n, const char *scope, const git_oid *a,
+		const git_oid *b, vl_merge_summary *summary)
+{
+	overlay o;
+	int rc;
+
+	if (summary)
+		memset(summary, 0, sizeof(*summary));
+	if ((rc = overlay_open(&o, n)) < 0)
+		return rc;
+	rc = merge_heads(out, kind, n, scope, a, b, summary, 0);
+	n->repo = o.home;
+	if (rc == 0 && *kind)
+		rc = overlay_keep(&o);
+	overlay_close(&o, n);
+	return rc;
+}
+
+int vl_merge_replay(vl_node *n, const char *scope, const git_oid *commit)
+{
+	overlay o;
+	git_commit *c = NULL;
+	git_oid expect;
+	char have[GIT_OID_HEXSZ + 1];
+	int rc, kind;
+
+	memset(&o, 0, sizeof(o));
+	if ((rc = git_commit_lookup(&c, n->repo, commit)) < 0)
+		return vl_error_git(rc, "cannot read a merge commit");
+	if (git_commit_parentcount(c) != 2) {
+		rc = vl_error_set(VL_EBADSIG, "a merge commit has exactly two parents, this one %u",
+				git_commit_parentcount(c));
+		goto out;
+	}
+	/* Replayed in memory only: nothing is written. */
+	if ((rc = overlay_open(&o, n)) < 0)
+		goto out;
+	if ((rc = merge_heads(&expect, &kind, n, scope, git_commit_parent_id(c, 0),
+			git_commit_parent_id(c, 1), NULL, 0)) < 0)
+		goto out;
+	git_oid_tostr(have, sizeof(have), commit);
+	if (!kind) {
+		rc = vl_error_set(VL_EBADSIG, "merge commit %.12s joins two heads of which one contains the "
+				"other; vledger fast-forwards there and never writes such a merge", have);
+	} else if (!git_oid_equal(&expect, commit)) {
+		git_commit *e = NULL;
+		const char *what = "its metadata (author, time, message or parent order)";
+		if (git_commit_lookup(&e, n->repo, &expect) == 0 &&
+				!git_oid_equal(git_commit_tree_id(e), git_commit_tree_id(c)))
+			what = "its tree (the merged records)";
+		rc = vl_error_set(VL_EBADSIG, "merge commit %.12s differs from its replay %.12s in %s",
+				have, git_oid_tostr_s(&expect), what);
+		git_commit_free(e);
+	}
+out:
+	git_commit_free(c);
+	overlay_close(&o, n);
+	return rc;
+}
