@@ -366,6 +366,23 @@ out:
 	return rc;
 }
 
+int vl_node_reload_config(vl_node *n)
+{
+	if (n->config_loaded) {
+		vl_value_free(n->network);
+		vl_value_free(n->roster);
+		free(n->entries);
+		vl_schemas_free(n->schemas, n->nschemas);
+		n->network = n->roster = NULL;
+		n->entries = NULL;
+		n->nentries = 0;
+		n->schemas = NULL;
+		n->nschemas = 0;
+		n->config_loaded = 0;
+	}
+	return vl_node_load_config(n);
+}
+
 const vl_schema *vl_node_schema(const vl_node *n, const char *name)
 {
 	size_t i;

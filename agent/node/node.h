@@ -73,6 +73,9 @@ void vl_node_close(vl_node *n);
 /* Load network, roster and schemas from the head of the config branch.
  * VL_ENOTFOUND if this node has no config yet. */
 int vl_node_load_config(vl_node *n) VL_MUST_CHECK;
+/* Drop the loaded config and load it again from the head of the config
+ * branch (after the branch moved, e.g. a received config). */
+int vl_node_reload_config(vl_node *n) VL_MUST_CHECK;
 /* Schema by ledger name (borrowed), NULL if none. */
 const vl_schema *vl_node_schema(const vl_node *n, const char *name);
 /* Roster entry by fingerprint (borrowed), NULL if none. */

@@ -13,6 +13,8 @@
 #define VL_RECEIVE_H
 
 #include "agent/node/node.h"
+#include "agent/ops/ops.h"
+#include "agent/sync/source.h"
 
 /* Caps on one received batch (per branch). */
 #define VL_RECEIVE_MAX_OBJECTS 2000000
@@ -20,7 +22,17 @@
 /* A commit object: big enough for an import of 10,000 records' trailers. */
 #define VL_RECEIVE_MAX_COMMIT ((size_t)4 << 20)
 
+/* What happened to the config branch in one receive. */
+typedef enum {
+	VL_CONFIG_UNCHANGED = 0,  /* the source's config is ours */
+	VL_CONFIG_UPDATED,        /* fast-forwarded to the source's */
+	VL_CONFIG_OURS_NEWER,     /* the source's is an ancestor of ours */
+} vl_config_state;
+
 typedef struct {
+	vl_config_state config;
+	size_t config_commits;    /* new config commits taken */
+	git_oid config_head;      /* our config head afterwards */
 	size_t branches_seen;     /* scope branches this node may read */
 	size_t branches_updated;
 	size_t branches_refused;
@@ -33,6 +45,27 @@ typedef struct {
 } vl_receive_result;
 
 void vl_receive_result_free(vl_receive_result *r);
+
+typedef struct {
+	int merge;                /* merge received branches into ours (default 1) */
+	vl_progress progress;
+} vl_receive_opts;
+#define VL_RECEIVE_OPTS_INIT { 1, { NULL, NULL } }
+
+/*
+ * The one entry point for everything received, from any source
+ * (sync/source.h): first the config branch (a fast-forward whose every
+ * commit is signed by an admin the parent's roster allows, the first by a
+ * pinned root key), then, with the roster and schemas it brings, every
+ * scope branch this node may read (vl_receive_scopes). opts NULL =
+ * defaults. out is zeroed at entry and freed by the caller with
+ * vl_receive_result_free, also after a failure.
+ * Returns 0 when the receive ran (refused branches are counted in out, and
+ * said in out->report); VL_ECONFLICT when the source's config does not
+ * extend ours; VL_EBADSIG / VL_EDENIED when its config is refused (nothing
+ * changed); other codes when it could not run.
+ */
+int vl_receive(vl_node *n, vl_source *src, const vl_receive_opts *opts, vl_receive_result *out) VL_MUST_CHECK;
 
 /*
  * Receive every scope branch of `src` (another repository this process can
