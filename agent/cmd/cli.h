@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include "store/buf.h"
 #include "agent/node/node.h"
+#include "agent/ops/node_ops.h"
+#include "agent/sync/receive.h"
 
 enum { VL_EXIT_OK = 0, VL_EXIT_ERROR = 1, VL_EXIT_USAGE = 2, VL_EXIT_CONFLICTS = 3, VL_EXIT_VERIFY = 4 };
 
@@ -76,6 +78,14 @@ size_t vl_text_width(const char *s);
 /* Print s padded with spaces to width w (no truncation). */
 void vl_print_padded(const char *s, size_t w);
 
+/* Results printed the same way by more than one command. */
+/* A made node: init, join (cmd_init.c). */
+void vl_cli_print_init(const vl_init_result *r);
+/* What a receive did: fetch, join (cmd_fetch.c). Returns the exit code it
+ * means: 4 when branches were refused, 3 when fields were left for a
+ * person, else 0. */
+int vl_cli_print_receive(const vl_receive_result *r);
+
 /* The commands, defined in cmd_*.c. */
 int vl_cmd_init(const vl_command *, const vl_cli *, int, char **);
 int vl_cmd_key(const vl_command *, const vl_cli *, int, char **);
@@ -102,12 +112,6 @@ int vl_cmd_verify(const vl_command *, const vl_cli *, int, char **);
 int vl_cmd_fetch(const vl_command *, const vl_cli *, int, char **);
 int vl_cmd_invite(const vl_command *, const vl_cli *, int, char **);
 int vl_cmd_join(const vl_command *, const vl_cli *, int, char **);
-/* roster approve of a 'kind: join' request (cmd_invite.c): whether FILE is
- * one, and its approval (returns an exit code). */
-int vl_join_request_is(const char *path);
-int vl_approve_join(const vl_cli *cli, const char *path, const char *passfile);
-/* Write a new <home>/keys/network.key (cmd_invite.c; init --new-network). */
-int vl_netkey_create(const char *home) VL_MUST_CHECK;
 int vl_cmd_incidents(const vl_command *, const vl_cli *, int, char **);
 int vl_cmd_import(const vl_command *, const vl_cli *, int, char **);
 int vl_cmd_merge(const vl_command *, const vl_cli *, int, char **);

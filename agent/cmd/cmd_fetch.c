@@ -6,6 +6,29 @@
 #include "agent/cmd/cli.h"
 #include "agent/sync/receive.h"
 
+int vl_cli_print_receive(const vl_receive_result *res)
+{
+	switch (res->config) {
+	case VL_CONFIG_UNCHANGED:
+		printf("config is up to date (%.12s)\n", git_oid_tostr_s(&res->config_head));
+		break;
+	case VL_CONFIG_OURS_NEWER:
+		printf("config is up to date (%.12s; the source's is older)\n", git_oid_tostr_s(&res->config_head));
+		break;
+	case VL_CONFIG_UPDATED:
+		printf("config: %zu new commit%s, now at %.12s\n", res->config_commits,
+				res->config_commits == 1 ? "" : "s", git_oid_tostr_s(&res->config_head));
+		break;
+	}
+	if (res->report.len)
+		fprintf(stderr, "%s", res->report.ptr);
+	printf("scopes: %zu readable, %zu updated, %zu refused; %zu new commits, %zu merges, "
+			"%zu fields left for a person%s\n", res->branches_seen, res->branches_updated,
+			res->branches_refused, res->commits, res->merges, res->conflicts,
+			res->evidence ? "; EQUIVOCATION evidence kept, see 'vledger incidents'" : "");
+	return res->branches_refused ? VL_EXIT_VERIFY : res->conflicts ? VL_EXIT_CONFLICTS : VL_EXIT_OK;
+}
+
 int vl_cmd_fetch(const vl_command *cmd, const vl_cli *cli, int argc, char **argv)
 {
 	int no_merge = 0;
@@ -32,25 +55,7 @@ int vl_cmd_fetch(const vl_command *cmd, const vl_cli *cli, int argc, char **argv
 		exit_code = vl_cli_fail(rc);
 		goto out;
 	}
-	switch (res.config) {
-	case VL_CONFIG_UNCHANGED:
-		printf("config is up to date (%.12s)\n", git_oid_tostr_s(&res.config_head));
-		break;
-	case VL_CONFIG_OURS_NEWER:
-		printf("config is up to date (%.12s; the source's is older)\n", git_oid_tostr_s(&res.config_head));
-		break;
-	case VL_CONFIG_UPDATED:
-		printf("config: %zu new commit%s, now at %.12s\n", res.config_commits,
-				res.config_commits == 1 ? "" : "s", git_oid_tostr_s(&res.config_head));
-		break;
-	}
-	if (res.report.len)
-		fprintf(stderr, "%s", res.report.ptr);
-	printf("scopes: %zu readable, %zu updated, %zu refused; %zu new commits, %zu merges, "
-			"%zu fields left for a person%s\n", res.branches_seen, res.branches_updated,
-			res.branches_refused, res.commits, res.merges, res.conflicts,
-			res.evidence ? "; EQUIVOCATION evidence kept, see 'vledger incidents'" : "");
-	exit_code = res.branches_refused ? VL_EXIT_VERIFY : res.conflicts ? VL_EXIT_CONFLICTS : VL_EXIT_OK;
+	exit_code = vl_cli_print_receive(&res);
 out:
 	vl_receive_result_free(&res);
 	vl_source_free(src);

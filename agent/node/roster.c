@@ -20,6 +20,16 @@ static const char *map_str(const vl_value *m, const char *key)
 	return v && v->kind == VL_V_STR ? v->s : NULL;
 }
 
+int vl_roster_role_valid(const char *role)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(roles) / sizeof(roles[0]); i++)
+		if (!strcmp(role, roles[i]))
+			return 1;
+	return 0;
+}
+
 int vl_roster_role_scope_check(const char *role, const char *scope)
 {
 	vl_div_level l = vl_division_level(scope);

@@ -45,6 +45,9 @@ int vl_roster_index(vl_roster_entry **out, size_t *n, const vl_value *doc) VL_MU
 /* Entry with fingerprint fp, or NULL. Borrowed from entries. */
 const vl_roster_entry *vl_roster_find(const vl_roster_entry *entries, size_t n, const char *fp);
 
+/* 1 if role is one of VL_ROLES, else 0. */
+int vl_roster_role_valid(const char *role);
+
 /* A role's scope must be of its level (village/township/county); auditors
  * and admins may hold any level. VL_EINVALID with the reason. */
 int vl_roster_role_scope_check(const char *role, const char *scope) VL_MUST_CHECK;

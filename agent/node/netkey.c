@@ -1,0 +1,72 @@
+/* netkey.c - the network key file of a node home (see netkey.h). */
+#include "agent/node/netkey.h"
+
+#include <sodium.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "store/buf.h"
+#include "store/sshsig.h"
+
+#define NETKEY_MAGIC "vledger-network-key-v1 "
+
+int vl_netkey_write(const char *home, const unsigned char key[32])
+{
+	vl_buf path = VL_BUF_INIT, line = VL_BUF_INIT;
+	int rc;
+
+	if ((rc = vl_buf_printf(&path, "%s/keys/network.key", home)) == 0 &&
+			(rc = vl_buf_puts(&line, NETKEY_MAGIC)) == 0 &&
+			(rc = vl_base64_encode(&line, key, 32)) == 0 && (rc = vl_buf_putc(&line, '\n')) == 0)
+		rc = vl_buf_write_file(path.ptr, line.ptr, line.len, 0600);
+	vl_buf_free_secure(&line);
+	vl_buf_free(&path);
+	return rc;
+}
+
+int vl_netkey_create(const char *home)
+{
+	unsigned char key[32];
+	int rc;
+
+	if ((rc = vl_crypto_init()) < 0)
+		return rc;
+	randombytes_buf(key, sizeof(key));
+	rc = vl_netkey_write(home, key);
+	sodium_memzero(key, sizeof(key));
+	return rc;
+}
+
+int vl_netkey_load(unsigned char out[32], const char *home)
+{
+	vl_buf path = VL_BUF_INIT, b = VL_BUF_INIT, raw = VL_BUF_INIT;
+	size_t ml = strlen(NETKEY_MAGIC);
+	struct stat st;
+	int rc;
+
+	if ((rc = vl_buf_printf(&path, "%s/keys/network.key", home)) < 0)
+		goto out;
+	if (stat(path.ptr, &st) < 0) {
+		rc = vl_error_set(VL_ENOTFOUND, "this node has no network key ('%s'): only a node made by "
+				"'init --new-network' or by 'join' holds one, so invite from such a node", path.ptr);
+		goto out;
+	}
+	if (st.st_mode & 077) {
+		rc = vl_error_set(VL_EDENIED, "'%s' may be read by others; chmod 600 it", path.ptr);
+		goto out;
+	}
+	if ((rc = vl_buf_read_file(&b, path.ptr, 256)) < 0)
+		goto out;
+	if (b.len < ml + 2 || strncmp(b.ptr, NETKEY_MAGIC, ml) != 0 || b.ptr[b.len - 1] != '\n' ||
+			vl_base64_decode(&raw, b.ptr + ml, b.len - ml - 1) < 0 || raw.len != 32) {
+		rc = vl_error_set(VL_EINVALID, "'%s' is not a network key file", path.ptr);
+		goto out;
+	}
+	memcpy(out, raw.ptr, 32);
+	rc = 0;
+out:
+	vl_buf_free_secure(&raw);
+	vl_buf_free_secure(&b);
+	vl_buf_free(&path);
+	return rc;
+}
