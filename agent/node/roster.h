@@ -29,7 +29,7 @@
 #include "agent/node/node.h"
 #include "store/value.h"
 
-/* Namespace of the SSHSIG over a key rotation request (cmd_roster.c). */
+/* Namespace of the SSHSIG over a key rotation request (ops/roster_ops.c). */
 #define VL_NS_ROTATE "vledger-rotate"
 
 /*
