@@ -98,6 +98,23 @@ out:
 	return rc;
 }
 
+/* verify.c words equivocation for received data, whose pair the receive
+ * path keeps under refs/evidence/; a refused merge keeps nothing (both
+ * commits are in this repository already), so that claim is dropped. */
+static int copy_report(vl_buf *out, const char *report)
+{
+	static const char kept[] = " (both kept as evidence)";
+	const char *p;
+	int rc;
+
+	while ((p = strstr(report, kept)) != NULL) {
+		if ((rc = vl_buf_put(out, report, (size_t)(p - report))) < 0)
+			return rc;
+		report = p + sizeof(kept) - 1;
+	}
+	return vl_buf_puts(out, report);
+}
+
 int vl_merge(vl_node *n, const vl_merge_opts *opts, vl_merge_result *out)
 {
 	vl_merge_opts dflt = VL_MERGE_OPTS_INIT;
@@ -155,9 +172,10 @@ int vl_merge(vl_node *n, const vl_merge_opts *opts, vl_merge_result *out)
 	if ((rc = vl_verify_received(n, refname, &theirs, have_ours ? &ours : NULL, &vr)) < 0)
 		goto out;
 	if (vr.failures) {
-		if ((rc = vl_buf_puts(&out->report, vr.report.ptr ? vr.report.ptr : "")) < 0)
+		if ((rc = copy_report(&out->report, vr.report.ptr ? vr.report.ptr : "")) < 0)
 			goto out;
-		rc = vl_error_set(VL_EBADSIG, "'%s' does not verify as history of scope/%s%s; nothing changed",
+		rc = vl_error_set(VL_EBADSIG, "'%s' does not verify as history of scope/%s%s; nothing changed (the "
+				"report says why; merge the ref into its own scope, or drop it)",
 				opts->ref, out->scope, vr.nevidence ? " (a key signed two commits at one Vledger-Seq)" : "");
 		goto out;
 	}
@@ -389,6 +407,10 @@ int vl_conflicts(vl_node *n, const vl_conflicts_opts *opts, vl_conflicts_result 
 	c.res = out;
 	if ((rc = vl_node_load_config(n)) < 0)
 		goto out;
+	if (opts->scope && vl_division_level(opts->scope) == VL_DIV_INVALID) {
+		rc = vl_error_set(VL_EINVALID, "scope '%.20s' is not a 12-digit division code", opts->scope);
+		goto out;
+	}
 	snprintf(out->scope, sizeof(out->scope), "%s", opts->scope ? opts->scope : n->scope);
 	vl_scope_ref(ref, out->scope);
 	rc = vl_repo_head(&head, n->repo, ref);

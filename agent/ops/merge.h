@@ -51,7 +51,7 @@ void vl_merge_result_free(vl_merge_result *r);
  * (vl_verify_received): records of another scope, signatures, authorisation,
  * and equivocation (a key that signed one of them and a different commit
  * with the same Vledger-Seq on our branch) refuse the merge: VL_EBADSIG,
- * out->report says why, the repository is unchanged (no evidence is kept:
+ * out->report says why (one line per failed check), the repository is unchanged (no evidence is kept:
  * the ref is local, the user can look at it). VL_EINVALID when the scope
  * cannot be told (give opts->scope), VL_ENOTFOUND when ref names no commit,
  * VL_ECONFLICT when the branch moved meanwhile.
