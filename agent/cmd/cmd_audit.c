@@ -514,7 +514,7 @@ int vl_cmd_blame(const vl_command *cmd, const vl_cli *cli, int argc, char **argv
 	};
 	vl_history_opts ho = VL_HISTORY_OPTS_INIT;
 	const char **pos = NULL;
-	size_t npos, i, *who, w = 0;
+	size_t npos, i, *who = NULL, w = 0;
 	vl_node *n = NULL;
 	vl_history_result res;
 	const vl_audit_history *hp = &res.h;

@@ -96,7 +96,7 @@ int vl_cmd_schema_show(const vl_command *cmd, const vl_cli *cli, int argc, char 
 	vl_schema_result res;
 	const char **pos = NULL;
 	size_t npos, i;
-	const vl_schema *s;
+	const vl_schema *s = NULL;
 	vl_node *node = NULL;
 
 	memset(&res, 0, sizeof(res));

@@ -51,7 +51,7 @@ static int probe_one(const char *root, const git_tree_entry *e, void *ctx)
 	vl_record *r = NULL;
 	size_t depth = 0, size;
 	git_object_t type;
-	const char *s;
+	const char *s = NULL;
 	int found = 0;
 
 	for (s = root; *s; s++)
@@ -104,7 +104,7 @@ out:
 static int copy_report(vl_buf *out, const char *report)
 {
 	static const char kept[] = " (both kept as evidence)";
-	const char *p;
+	const char *p = NULL;
 	int rc;
 
 	while ((p = strstr(report, kept)) != NULL) {
@@ -123,7 +123,7 @@ int vl_merge(vl_node *n, const vl_merge_opts *opts, vl_merge_result *out)
 	vl_verify_result vr;
 	git_oid ours, theirs, result;
 	char refname[64];
-	const char *scope;
+	const char *scope = NULL;
 	int rc, kind, have_ours;
 
 	memset(out, 0, sizeof(*out));
@@ -459,8 +459,8 @@ int vl_resolve(vl_node *n, const vl_resolve_opts *opts, vl_resolve_result *out)
 	vl_found f;
 	vl_record *r = NULL, *src = NULL;
 	vl_buf summary = VL_BUF_INIT, diag = VL_BUF_INIT, raw = VL_BUF_INIT;
-	const vl_value *cands;
-	const char *field;
+	const vl_value *cands = NULL;
+	const char *field = NULL;
 	int rc;
 
 	memset(out, 0, sizeof(*out));

@@ -90,7 +90,7 @@ void vl_add_result_free(vl_add_result *r)
 
 int vl_add(vl_node *n, const vl_add_opts *opts, vl_add_result *out)
 {
-	const vl_schema *s;
+	const vl_schema *s = NULL;
 	vl_value *data = NULL;
 	vl_record *r = NULL;
 	vl_buf in = VL_BUF_INIT, summary = VL_BUF_INIT, what = VL_BUF_INIT;
@@ -156,12 +156,12 @@ void vl_import_result_free(vl_import_result *r)
 int vl_import(vl_node *n, const vl_import_opts *opts, vl_import_result *out)
 {
 	size_t i, batch, done, nrecs = 0;
-	const vl_schema *s;
-	vl_value *doc = NULL, *list;
+	const vl_schema *s = NULL;
+	vl_value *doc = NULL, *list = NULL;
 	vl_record **recs = NULL;
 	vl_buf in = VL_BUF_INIT, summary = VL_BUF_INIT, diag = VL_BUF_INIT;
 	git_oid commit;
-	const char *file;
+	const char *file = NULL;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
@@ -321,7 +321,7 @@ int vl_rm(vl_node *n, const vl_rm_opts *opts, vl_rm_result *out)
 	vl_record *r = NULL;
 	vl_value *kept = NULL;
 	vl_buf summary = VL_BUF_INIT, trailer = VL_BUF_INIT;
-	const char *reason;
+	const char *reason = NULL;
 	size_t i;
 	int rc;
 
