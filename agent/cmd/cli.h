@@ -1,6 +1,11 @@
 /*
  * cli.h - the vledger command line: a table of commands (agent/cmd/cmd_*.c),
- * shared option parsing, exit codes and output helpers.
+ * shared option parsing, exit codes and output helpers. Nothing else: a
+ * command parses its arguments, calls one operation (agent/ops/, ops.h),
+ * prints the result as text or --json, masking personal fields unless
+ * --reveal, and maps the operation's VL_E* code to an exit code
+ * (vl_cli_fail). Library code never returns exit codes and never calls a
+ * command.
  *
  * Exit codes (STYLE.md §10): 0 ok, 1 error, 2 usage, 3 conflicts left for a
  * person, 4 verification failed.

@@ -1,6 +1,7 @@
 /*
  * cmd_audit.c - history, blame, audit export: the record chain read back
- * for people (agent/audit/audit.h does the reading; this file renders it).
+ * for people (the operations of agent/ops/history.h gather it, through
+ * agent/audit/audit.h; this file parses, and renders it).
  *
  * Personal fields (schema `pii: true`) are masked everywhere unless
  * --reveal: in values, in merge candidates and in conflict entries. The
@@ -19,8 +20,8 @@
 #include "agent/audit/audit.h"
 #include "agent/cmd/cli.h"
 #include "agent/node/ledger.h"
+#include "agent/ops/history.h"
 #include "schemas/types.h"
-#include "agent/audit/verify.h"
 #include "store/yaml.h"
 
 /* ------------------------------------------------------------------------ */
@@ -438,40 +439,43 @@ int vl_cmd_history(const vl_command *cmd, const vl_cli *cli, int argc, char **ar
 		{ "--json", 0, NULL, &json, NULL }, { "--reveal", 0, NULL, &reveal, NULL },
 		{ NULL, 0, NULL, NULL, NULL }
 	};
+	vl_history_opts ho = VL_HISTORY_OPTS_INIT;
 	const char **pos = NULL;
 	size_t npos, i;
 	vl_node *n = NULL;
-	vl_audit_history h;
+	vl_history_result res;
+	const vl_audit_history *hp = &res.h;
 	vl_buf out = VL_BUF_INIT;
 
-	memset(&h, 0, sizeof(h));
+	memset(&res, 0, sizeof(res));
 	if ((rc = vl_cli_parse(cmd, argc, argv, opts, &pos, &npos)) != 0)
 		return rc;
 	if (npos != 1) {
 		free(pos);
 		return vl_cli_usage(cmd, "needs one record id");
 	}
+	ho.id = pos[0];
 	if (vl_cli_node(&n, cli, 0, NULL) < 0)
 		goto out;
-	if ((rc = vl_audit_history_load(&h, n, pos[0])) < 0)
+	if ((rc = vl_history(n, &ho, &res)) < 0)
 		goto fail;
 	if (json) {
 		if ((rc = vl_buf_printf(&out, "{\"schema\":\"%s\",\"id\":\"%s\",\"scope\":\"%s\",\"revealed\":%s,"
-				"\"versions\":[", h.schema->name, h.id, h.scope, reveal ? "true" : "false")) < 0)
+				"\"versions\":[", hp->schema->name, hp->id, hp->scope, reveal ? "true" : "false")) < 0)
 			goto fail;
-		for (i = 0; i < h.n; i++)
+		for (i = 0; i < hp->n; i++)
 			if ((i && (rc = vl_buf_puts(&out, ",\n")) < 0) ||
-					(rc = version_json(&out, n, &h.v[i], (long)i + 1, reveal)) < 0)
+					(rc = version_json(&out, n, &hp->v[i], (long)i + 1, reveal)) < 0)
 				goto fail;
 		if ((rc = vl_buf_puts(&out, "]}\n")) < 0)
 			goto fail;
 	} else {
-		if ((rc = vl_buf_printf(&out, "%s %s %s  scope %s  %zu version%s%s\n", h.schema->label_zh ?
-				h.schema->label_zh : "", h.schema->name, h.id, h.scope, h.n, h.n == 1 ? "" : "s",
+		if ((rc = vl_buf_printf(&out, "%s %s %s  scope %s  %zu version%s%s\n", hp->schema->label_zh ?
+				hp->schema->label_zh : "", hp->schema->name, hp->id, hp->scope, hp->n, hp->n == 1 ? "" : "s",
 				reveal ? "" : "  (personal fields masked; --reveal shows them)")) < 0)
 			goto fail;
-		for (i = 0; i < h.n; i++)
-			if ((rc = vl_buf_putc(&out, '\n')) < 0 || (rc = version_text(&out, n, &h, i, reveal)) < 0)
+		for (i = 0; i < hp->n; i++)
+			if ((rc = vl_buf_putc(&out, '\n')) < 0 || (rc = version_text(&out, n, hp, i, reveal)) < 0)
 				goto fail;
 	}
 	fwrite(out.ptr, 1, out.len, stdout);
@@ -480,7 +484,7 @@ int vl_cmd_history(const vl_command *cmd, const vl_cli *cli, int argc, char **ar
 fail:
 	exit_code = vl_cli_fail(rc);
 out:
-	vl_audit_history_free(&h);
+	vl_history_result_free(&res);
 	vl_buf_free(&out);
 	vl_node_close(n);
 	free(pos);
@@ -508,35 +512,39 @@ int vl_cmd_blame(const vl_command *cmd, const vl_cli *cli, int argc, char **argv
 		{ "--json", 0, NULL, &json, NULL }, { "--reveal", 0, NULL, &reveal, NULL },
 		{ NULL, 0, NULL, NULL, NULL }
 	};
+	vl_history_opts ho = VL_HISTORY_OPTS_INIT;
 	const char **pos = NULL;
 	size_t npos, i, *who = NULL, w = 0;
 	vl_node *n = NULL;
-	vl_audit_history h;
+	vl_history_result res;
+	const vl_audit_history *hp = &res.h;
 	vl_buf out = VL_BUF_INIT, cell = VL_BUF_INIT;
 	const vl_value *data;
 
-	memset(&h, 0, sizeof(h));
+	memset(&res, 0, sizeof(res));
 	if ((rc = vl_cli_parse(cmd, argc, argv, opts, &pos, &npos)) != 0)
 		return rc;
 	if (npos != 1) {
 		free(pos);
 		return vl_cli_usage(cmd, "needs one record id");
 	}
+	ho.id = pos[0];
 	if (vl_cli_node(&n, cli, 0, NULL) < 0)
 		goto out;
-	if ((rc = vl_audit_history_load(&h, n, pos[0])) < 0 || (rc = vl_audit_blame(&who, &h)) < 0)
+	if ((rc = vl_blame(n, &ho, &res)) < 0)
 		goto fail;
-	data = h.v[h.n - 1].rec->data;
+	who = res.who;
+	data = hp->v[hp->n - 1].rec->data;
 	if (json && (rc = vl_buf_printf(&out, "{\"schema\":\"%s\",\"id\":\"%s\",\"scope\":\"%s\",\"revealed\":%s,"
-			"\"fields\":[", h.schema->name, h.id, h.scope, reveal ? "true" : "false")) < 0)
+			"\"fields\":[", hp->schema->name, hp->id, hp->scope, reveal ? "true" : "false")) < 0)
 		goto fail;
 	if (!json) {
-		if ((rc = vl_buf_printf(&out, "%s %s %s  %zu version%s%s\n", h.schema->label_zh ? h.schema->label_zh : "",
-				h.schema->name, h.id, h.n, h.n == 1 ? "" : "s",
+		if ((rc = vl_buf_printf(&out, "%s %s %s  %zu version%s%s\n", hp->schema->label_zh ? hp->schema->label_zh : "",
+				hp->schema->name, hp->id, hp->n, hp->n == 1 ? "" : "s",
 				reveal ? "" : "  (personal fields masked; --reveal shows them)")) < 0)
 			goto fail;
 		for (i = 0; i < data->n; i++) {
-			size_t lw = vl_text_width(field_label(h.schema, data->keys[i])) + strlen(data->keys[i]) + 1;
+			size_t lw = vl_text_width(field_label(hp->schema, data->keys[i])) + strlen(data->keys[i]) + 1;
 			if (lw > w)
 				w = lw;
 		}
@@ -544,7 +552,7 @@ int vl_cmd_blame(const vl_command *cmd, const vl_cli *cli, int argc, char **argv
 		vl_buf_clear(&out);
 	}
 	for (i = 0; i < data->n; i++) {
-		const vl_audit_version *v = &h.v[who[i]];
+		const vl_audit_version *v = &hp->v[who[i]];
 		const vl_roster_entry *e = signer_of(n, v->rec);
 		const vl_audit_change *c = !strcmp(v->kind, "merge") ? change_of(v, data->keys[i]) : NULL;
 		const char *rule = c && (c->how == VL_AUDIT_RULE || c->how == VL_AUDIT_PERSON) ? c->rule : NULL;
@@ -554,7 +562,7 @@ int vl_cmd_blame(const vl_command *cmd, const vl_cli *cli, int argc, char **argv
 		if (json) {
 			if ((i && (rc = vl_buf_putc(&out, ',')) < 0) || (rc = vl_buf_puts(&out, "{\"field\":")) < 0 ||
 					(rc = jstr(&out, data->keys[i])) < 0 || (rc = vl_buf_puts(&out, ",\"value\":")) < 0 ||
-					(rc = value_json(&out, h.schema, data->keys[i], data->items[i], reveal)) < 0 ||
+					(rc = value_json(&out, hp->schema, data->keys[i], data->items[i], reveal)) < 0 ||
 					(rc = vl_buf_printf(&out, ",\"version\":%zu,\"blob\":\"%s\",\"kind\":\"%s\",\"clock\":\"%s\","
 							"\"author\":", who[i] + 1, v->blob, v->kind, v->rec->clock)) < 0 ||
 					(rc = jstr(&out, v->rec->author)) < 0 || (rc = vl_buf_puts(&out, ",\"author_name\":")) < 0 ||
@@ -567,12 +575,12 @@ int vl_cmd_blame(const vl_command *cmd, const vl_cli *cli, int argc, char **argv
 			continue;
 		}
 		vl_buf_clear(&cell);
-		if ((rc = vl_buf_printf(&cell, "%s %s", field_label(h.schema, data->keys[i]), data->keys[i])) < 0)
+		if ((rc = vl_buf_printf(&cell, "%s %s", field_label(hp->schema, data->keys[i]), data->keys[i])) < 0)
 			goto fail;
 		printf("  ");
 		vl_print_padded(cell.ptr, w + 1);
 		vl_buf_clear(&cell);
-		if ((rc = value_text(&cell, h.schema, data->keys[i], data->items[i], reveal)) < 0)
+		if ((rc = value_text(&cell, hp->schema, data->keys[i], data->items[i], reveal)) < 0)
 			goto fail;
 		printf(" ");
 		vl_print_padded(cell.ptr, 20);
@@ -590,8 +598,7 @@ int vl_cmd_blame(const vl_command *cmd, const vl_cli *cli, int argc, char **argv
 fail:
 	exit_code = vl_cli_fail(rc);
 out:
-	free(who);
-	vl_audit_history_free(&h);
+	vl_history_result_free(&res);
 	vl_buf_free(&out);
 	vl_buf_free(&cell);
 	vl_node_close(n);
@@ -1177,50 +1184,48 @@ static int report_html(vl_buf *b, const report *r)
 
 int vl_cmd_audit_export(const vl_command *cmd, const vl_cli *cli, int argc, char **argv)
 {
-	const char *format = NULL, *scope = NULL, *from = NULL, *to = NULL, *output = NULL;
+	const char *format = NULL, *output = NULL;
+	vl_audit_export_opts ao = VL_AUDIT_EXPORT_OPTS_INIT;
 	int reveal = 0, rc, exit_code = VL_EXIT_ERROR;
 	const vl_opt opts[] = {
-		{ "--format", 1, &format, NULL, NULL }, { "--scope", 1, &scope, NULL, NULL },
-		{ "--from", 1, &from, NULL, NULL }, { "--to", 1, &to, NULL, NULL },
+		{ "--format", 1, &format, NULL, NULL }, { "--scope", 1, &ao.scope, NULL, NULL },
+		{ "--from", 1, &ao.from, NULL, NULL }, { "--to", 1, &ao.to, NULL, NULL },
 		{ "--output", 1, &output, NULL, NULL }, { "--reveal", 0, NULL, &reveal, NULL },
 		{ NULL, 0, NULL, NULL, NULL }
 	};
-	size_t i;
 	vl_node *n = NULL;
-	vl_verify_result vr;
-	vl_audit_version *vs = NULL;
-	size_t nv = 0;
+	vl_audit_export_result res;
+	const vl_verify_result *vr = &res.verify;
 	report r;
 	vl_buf out = VL_BUF_INIT;
 	int html;
 
-	memset(&vr, 0, sizeof(vr));
+	memset(&res, 0, sizeof(res));
 	memset(&r, 0, sizeof(r));
 	if ((rc = vl_cli_parse_options(cmd, argc, argv, opts)) != 0)
 		return rc;
 	if (!format || (strcmp(format, "html") && strcmp(format, "json")))
 		return vl_cli_usage(cmd, "needs --format html or --format json");
 	html = !strcmp(format, "html");
-	if (scope && vl_division_level(scope) == VL_DIV_INVALID)
-		return vl_cli_usage(cmd, "--scope takes a 12-digit division code, got '%.20s'", scope);
-	if ((from && !vl_date_valid(from)) || (to && !vl_date_valid(to)))
+	if (ao.scope && vl_division_level(ao.scope) == VL_DIV_INVALID)
+		return vl_cli_usage(cmd, "--scope takes a 12-digit division code, got '%.20s'", ao.scope);
+	if ((ao.from && !vl_date_valid(ao.from)) || (ao.to && !vl_date_valid(ao.to)))
 		return vl_cli_usage(cmd, "--from and --to take dates YYYY-MM-DD (UTC)");
-	if (from && to && strcmp(from, to) > 0)
-		return vl_cli_usage(cmd, "--from %s is after --to %s", from, to);
+	if (ao.from && ao.to && strcmp(ao.from, ao.to) > 0)
+		return vl_cli_usage(cmd, "--from %s is after --to %s", ao.from, ao.to);
 	if (vl_cli_node(&n, cli, 0, NULL) < 0)
 		goto out;
-	if ((rc = vl_node_load_config(n)) < 0 || (rc = vl_verify_all(n, &vr)) < 0 ||
-			(rc = vl_audit_collect(&vs, &nv, n, scope, from, to)) < 0)
+	if ((rc = vl_audit_export(n, &ao, &res)) < 0)
 		goto fail;
 	r.n = n;
-	r.v = vs;
-	r.nv = nv;
-	r.vr = &vr;
-	r.scope = scope;
-	r.from = from;
-	r.to = to;
+	r.v = res.v;
+	r.nv = res.nv;
+	r.vr = vr;
+	r.scope = ao.scope;
+	r.from = ao.from;
+	r.to = ao.to;
 	r.reveal = reveal;
-	fmt_time(r.generated, (long long)time(NULL), 1);
+	fmt_time(r.generated, res.generated, 1);
 	if ((rc = report_tally(&r)) < 0 || (rc = html ? report_html(&out, &r) : report_json(&out, &r)) < 0)
 		goto fail;
 	if (output) {
@@ -1229,13 +1234,13 @@ int vl_cmd_audit_export(const vl_command *cmd, const vl_cli *cli, int argc, char
 			goto fail;
 		fprintf(stderr, "wrote %s: %zu version%s of %zu record%s; verification %s\n", output, r.nv,
 				r.nv == 1 ? "" : "s", r.records, r.records == 1 ? "" : "s",
-				vr.failures ? "FAILED (see the report)" : "ok");
+				vr->failures ? "FAILED (see the report)" : "ok");
 	} else {
 		fwrite(out.ptr, 1, out.len, stdout);
 	}
-	if (vr.failures) {
-		fprintf(stderr, "vledger: verification found %zu failure%s; the report lists them\n", vr.failures,
-				vr.failures == 1 ? "" : "s");
+	if (vr->failures) {
+		fprintf(stderr, "vledger: verification found %zu failure%s; the report lists them\n", vr->failures,
+				vr->failures == 1 ? "" : "s");
 		exit_code = VL_EXIT_VERIFY;
 	} else {
 		exit_code = VL_EXIT_OK;
@@ -1244,13 +1249,10 @@ int vl_cmd_audit_export(const vl_command *cmd, const vl_cli *cli, int argc, char
 fail:
 	exit_code = vl_cli_fail(rc);
 out:
-	for (i = 0; i < nv; i++)
-		vl_audit_version_free(&vs[i]);
-	free(vs);
 	free(r.ord);
 	free(r.signers);
 	free(r.days);
-	vl_verify_result_free(&vr);
+	vl_audit_export_result_free(&res);
 	vl_buf_free(&out);
 	vl_node_close(n);
 	return exit_code;

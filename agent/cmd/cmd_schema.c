@@ -1,85 +1,70 @@
-/* cmd_schema.c - schema list, show, check. */
+/* cmd_schema.c - schema list, show, check: parse, call the operation
+ * (agent/ops/schema.h), print. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "agent/cmd/cli.h"
+#include "agent/ops/schema.h"
 #include "store/yaml.h"
 
-/* Schemas from the node's config when there is one, else the shipped ones.
- * *owned tells whether the caller frees the array. */
-static int pick_schemas(vl_node **node, vl_schema ***list, size_t *n, const vl_cli *cli)
+/* The node of cli->home when there is one (quietly NULL otherwise: the
+ * schema commands then show the shipped schemas). */
+static vl_node *maybe_node(const vl_cli *cli)
 {
 	char *home = vl_node_home_path(cli->home);
-	vl_buf diag = VL_BUF_INIT;
-	int rc;
+	vl_node *n = NULL;
 
-	*node = NULL;
-	if (home && vl_node_open(node, home, 0, NULL) == 0 && vl_node_load_config(*node) == 0) {
-		free(home);
-		*list = (*node)->schemas;
-		*n = (*node)->nschemas;
-		return 0;
-	}
-	vl_node_close(*node);
-	*node = NULL;
+	if (home && vl_node_open(&n, home, 0, NULL) < 0)
+		n = NULL;
 	free(home);
-	rc = vl_schemas_load_dir(list, n, vl_cli_schema_dir(), &diag);
-	if (rc < 0 && diag.len)
-		vl_error_set(rc, "%s", diag.ptr);
-	vl_buf_free(&diag);
-	return rc;
-}
-
-static void release_schemas(vl_node *node, vl_schema **list, size_t n)
-{
-	if (node)
-		vl_node_close(node);
-	else
-		vl_schemas_free(list, n);
+	return n;
 }
 
 int vl_cmd_schema_list(const vl_command *cmd, const vl_cli *cli, int argc, char **argv)
 {
-	int json = 0, rc;
+	int json = 0, rc, exit_code = VL_EXIT_OK;
 	const vl_opt opts[] = { { "--json", 0, NULL, &json, NULL }, { NULL, 0, NULL, NULL, NULL } };
-	size_t n = 0, i;
-	vl_schema **list = NULL;
+	vl_schema_opts so = VL_SCHEMA_OPTS_INIT;
+	vl_schema_result res;
 	vl_node *node = NULL;
+	size_t i;
 
+	memset(&res, 0, sizeof(res));
 	if ((rc = vl_cli_parse_options(cmd, argc, argv, opts)) != 0)
 		return rc;
-	if ((rc = pick_schemas(&node, &list, &n, cli)) < 0)
-		return vl_cli_fail(rc);
-	if (json) {
+	node = maybe_node(cli);
+	so.schema_dir = vl_cli_schema_dir();
+	if ((rc = vl_schema_list(node, &so, &res)) < 0) {
+		exit_code = vl_cli_fail(rc);
+	} else if (json) {
 		vl_buf out = VL_BUF_INIT;
 		int ok = vl_buf_putc(&out, '[') == 0;
-		for (i = 0; ok && i < n; i++)
+		for (i = 0; ok && i < res.n; i++)
 			ok = vl_buf_printf(&out, "%s{\"name\":\"%s\",\"version\":%d,\"fields\":%zu,\"label_zh\":",
-					i ? "," : "", list[i]->name, list[i]->version, list[i]->nfields) == 0 &&
-					vl_json_str(&out, list[i]->label_zh ? list[i]->label_zh : "",
-							list[i]->label_zh ? strlen(list[i]->label_zh) : 0) == 0 &&
+					i ? "," : "", res.list[i]->name, res.list[i]->version, res.list[i]->nfields) == 0 &&
+					vl_json_str(&out, res.list[i]->label_zh ? res.list[i]->label_zh : "",
+							res.list[i]->label_zh ? strlen(res.list[i]->label_zh) : 0) == 0 &&
 					vl_buf_puts(&out, ",\"label_en\":") == 0 &&
-					vl_json_str(&out, list[i]->label_en ? list[i]->label_en : "",
-							list[i]->label_en ? strlen(list[i]->label_en) : 0) == 0 &&
+					vl_json_str(&out, res.list[i]->label_en ? res.list[i]->label_en : "",
+							res.list[i]->label_en ? strlen(res.list[i]->label_en) : 0) == 0 &&
 					vl_buf_putc(&out, '}') == 0;
 		if (ok)
 			printf("%s]\n", out.ptr);
 		vl_buf_free(&out);
-		if (!ok) {
-			release_schemas(node, list, n);
-			return vl_cli_fail(VL_ENOMEM);
-		}
+		if (!ok)
+			exit_code = vl_cli_fail(VL_ENOMEM);
 	} else {
 		printf("%-16s %-7s  %-16s %s\n", "LEDGER", "FIELDS", "名称", "NAME");
-		for (i = 0; i < n; i++) {
-			printf("%-16s %-7zu  ", list[i]->name, list[i]->nfields);
-			vl_print_padded(list[i]->label_zh ? list[i]->label_zh : "", 16);
-			printf(" %s\n", list[i]->label_en ? list[i]->label_en : "");
+		for (i = 0; i < res.n; i++) {
+			printf("%-16s %-7zu  ", res.list[i]->name, res.list[i]->nfields);
+			vl_print_padded(res.list[i]->label_zh ? res.list[i]->label_zh : "", 16);
+			printf(" %s\n", res.list[i]->label_en ? res.list[i]->label_en : "");
 		}
 	}
-	release_schemas(node, list, n);
-	return VL_EXIT_OK;
+	vl_schema_result_free(&res);
+	vl_node_close(node);
+	return exit_code;
 }
 
 static void print_fields(const vl_field *f, size_t n, int indent)
@@ -107,31 +92,30 @@ int vl_cmd_schema_show(const vl_command *cmd, const vl_cli *cli, int argc, char 
 {
 	int json = 0, rc;
 	const vl_opt opts[] = { { "--json", 0, NULL, &json, NULL }, { NULL, 0, NULL, NULL, NULL } };
+	vl_schema_opts so = VL_SCHEMA_OPTS_INIT;
+	vl_schema_result res;
 	const char **pos = NULL;
-	size_t npos, n = 0, i;
-	vl_schema **list = NULL;
+	size_t npos, i;
 	const vl_schema *s = NULL;
 	vl_node *node = NULL;
 
+	memset(&res, 0, sizeof(res));
 	if ((rc = vl_cli_parse(cmd, argc, argv, opts, &pos, &npos)) != 0)
 		return rc;
 	if (npos != 1) {
 		free(pos);
 		return vl_cli_usage(cmd, "needs a ledger name");
 	}
-	if ((rc = pick_schemas(&node, &list, &n, cli)) < 0) {
+	node = maybe_node(cli);
+	so.schema_dir = vl_cli_schema_dir();
+	so.name = pos[0];
+	if ((rc = vl_schema_show(node, &so, &res)) < 0) {
 		free(pos);
+		vl_schema_result_free(&res);
+		vl_node_close(node);
 		return vl_cli_fail(rc);
 	}
-	for (i = 0; i < n; i++)
-		if (!strcmp(list[i]->name, pos[0]))
-			s = list[i];
-	if (!s) {
-		vl_error_set(VL_ENOTFOUND, "no ledger '%s'; 'vledger schema list' shows them", pos[0]);
-		free(pos);
-		release_schemas(node, list, n);
-		return vl_cli_fail(VL_ENOTFOUND);
-	}
+	s = res.schema;
 	if (json) {
 		vl_buf out = VL_BUF_INIT;
 		int ok = vl_buf_printf(&out, "{\"name\":\"%s\",\"version\":%d,\"identity\":[", s->name, s->version) == 0;
@@ -168,43 +152,44 @@ int vl_cmd_schema_show(const vl_command *cmd, const vl_cli *cli, int argc, char 
 					s->aggregates[i].where_value ? "=" : "");
 	}
 	free(pos);
-	release_schemas(node, list, n);
+	vl_schema_result_free(&res);
+	vl_node_close(node);
 	return VL_EXIT_OK;
 }
 
 int vl_cmd_schema_check(const vl_command *cmd, const vl_cli *cli, int argc, char **argv)
 {
 	const vl_opt opts[] = { { NULL, 0, NULL, NULL, NULL } };
+	vl_schema_check_opts co = VL_SCHEMA_CHECK_OPTS_INIT;
+	vl_schema_check_result res;
 	const char **pos = NULL;
 	size_t npos, i;
-	int rc, bad = 0;
+	int rc;
 
 	(void)cli;
+	memset(&res, 0, sizeof(res));
 	if ((rc = vl_cli_parse(cmd, argc, argv, opts, &pos, &npos)) != 0)
 		return rc;
 	if (npos == 0) {
 		free(pos);
 		return vl_cli_usage(cmd, "needs at least one schema file");
 	}
-	for (i = 0; i < npos; i++) {
-		vl_buf in = VL_BUF_INIT, diag = VL_BUF_INIT;
-		vl_schema *s = NULL;
-		rc = vl_buf_read_file(&in, pos[i], vl_yaml_file_limits.max_bytes);
-		if (rc == 0)
-			rc = vl_schema_load(&s, in.ptr, in.len, pos[i], &diag);
-		if (rc < 0) {
-			bad = 1;
-			if (diag.len)
-				fputs(diag.ptr, stderr);
-			else
-				fprintf(stderr, "%s\n", vl_error_last());
-		} else {
-			printf("%s: ok (ledger '%s', %zu fields)\n", pos[i], s->name, s->nfields);
-		}
-		vl_schema_free(s);
-		vl_buf_free(&in);
-		vl_buf_free(&diag);
+	co.files = pos;
+	co.nfiles = npos;
+	if ((rc = vl_schema_check(NULL, &co, &res)) < 0) {
+		free(pos);
+		vl_schema_check_result_free(&res);
+		return vl_cli_fail(rc);
 	}
+	for (i = 0; i < res.n; i++) {
+		if (res.items[i].schema)
+			printf("%s: ok (ledger '%s', %zu fields)\n", res.items[i].file, res.items[i].schema->name,
+					res.items[i].schema->nfields);
+		else
+			fputs(res.items[i].diag, stderr);
+	}
+	rc = res.bad ? VL_EXIT_ERROR : VL_EXIT_OK;
+	vl_schema_check_result_free(&res);
 	free(pos);
-	return bad ? VL_EXIT_ERROR : VL_EXIT_OK;
+	return rc;
 }

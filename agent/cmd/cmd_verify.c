@@ -1,19 +1,19 @@
-/* cmd_verify.c - vledger verify. */
+/* cmd_verify.c - vledger verify: parse, vl_verify (agent/ops/verify.h), print. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "agent/cmd/cli.h"
-#include "agent/audit/verify.h"
+#include "agent/ops/verify.h"
 
 int vl_cmd_verify(const vl_command *cmd, const vl_cli *cli, int argc, char **argv)
 {
 	int quiet = 0, rc;
-	const char *scope = NULL, *since = NULL;
+	vl_verify_opts vo = VL_VERIFY_OPTS_INIT;
 	const vl_opt opts[] = {
-		{ "--quiet", 0, NULL, &quiet, NULL }, { "--scope", 1, &scope, NULL, NULL },
-		{ "--since", 1, &since, NULL, NULL }, { NULL, 0, NULL, NULL, NULL }
+		{ "--quiet", 0, NULL, &quiet, NULL }, { "--scope", 1, &vo.scope, NULL, NULL },
+		{ "--since", 1, &vo.since, NULL, NULL }, { NULL, 0, NULL, NULL, NULL }
 	};
 	vl_node *n = NULL;
 	vl_verify_result res;
@@ -23,8 +23,8 @@ int vl_cmd_verify(const vl_command *cmd, const vl_cli *cli, int argc, char **arg
 		return rc;
 	if (vl_cli_node(&n, cli, 0, NULL) < 0)
 		return VL_EXIT_ERROR;
-	res.progress = !quiet && isatty(STDERR_FILENO) ? stderr : NULL;
-	if ((rc = vl_verify_some(n, scope, since, &res)) < 0) {
+	vo.progress_file = !quiet && isatty(STDERR_FILENO) ? stderr : NULL;
+	if ((rc = vl_verify(n, &vo, &res)) < 0) {
 		vl_verify_result_free(&res);
 		vl_node_close(n);
 		return vl_cli_fail(rc);

@@ -53,7 +53,7 @@ static const vl_command commands[] = {
 	{ "verify", "[--scope CODE12] [--since REV] [--quiet]",
 	  "verify every commit and record on every branch; exit 4 on any failure", vl_cmd_verify },
 	{ "merge", "REF [--scope CODE12]",
-	  "merge another head of a scope branch into ours (deterministic; exit 3 if fields are left for a person)",
+	  "merge another head of its scope branch into ours, verified first (exit 3: fields left for a person; 4: refused)",
 	  vl_cmd_merge },
 	{ "conflicts", "[--scope CODE12] [--duplicates] [--json] [--reveal]",
 	  "list fields a merge left for a person, or records that share a natural key", vl_cmd_conflicts },

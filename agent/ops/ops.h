@@ -17,6 +17,13 @@
  *   never calls a command; it reports progress through the callback below;
  * - commands (agent/cmd/) parse arguments, call ONE operation, print its
  *   result as text or --json and map the code to an exit code.
+ *
+ * Personal data: results hold record values in clear, as they are signed.
+ * Masking personal fields (schema `pii: true`) is a display decision made
+ * by whoever shows a result: the CLI masks unless --reveal (vl_schema_mask,
+ * vl_audit_mask_value), and so must a server or web UI before a value
+ * leaves it. One rule for every result, like audit.h's, so no operation
+ * needs a `reveal` option and none returns half-masked data.
  */
 #ifndef VL_OPS_H
 #define VL_OPS_H

@@ -1,0 +1,163 @@
+/*
+ * record.h - operations on records (ops.h conventions): add, import, edit,
+ * rm (each one signed commit, or one per batch for import), show and list.
+ *
+ * Writes need the node's secret key and a roster entry that may write the
+ * record's scope (vl_ledger_may_write); bad input writes nothing, and the
+ * error says every schema rule broken (never a personal value).
+ * Values are returned in clear; the caller masks personal fields for
+ * display unless the user asked to see them (ops.h, "Personal data").
+ */
+#ifndef VL_OPS_RECORD_H
+#define VL_OPS_RECORD_H
+
+#include "agent/node/ledger.h"
+#include "agent/node/node.h"
+#include "agent/ops/ops.h"
+
+/* ---- add ----------------------------------------------------------------- */
+
+typedef struct {
+	const char *ledger;          /* schema name */
+	const char *scope;           /* NULL: the node's own */
+	const char *const *sets;     /* "FIELD=VALUE" texts (schema.h set_text) ... */
+	size_t nsets;
+	const char *file;            /* ... or a YAML file holding the data mapping */
+	vl_progress progress;
+} vl_add_opts;
+#define VL_ADD_OPTS_INIT { NULL, NULL, NULL, 0, NULL, { NULL, NULL } }
+
+typedef struct {
+	char id[VL_ULID_LEN + 1];    /* the new record's id */
+	char scope[13];
+	git_oid commit;
+} vl_add_result;
+
+void vl_add_result_free(vl_add_result *r);
+
+/* A new record from sets or file (exactly one of them), the schema's
+ * defaults filling the fields left out, validated, signed and committed. */
+int vl_add(vl_node *n, const vl_add_opts *opts, vl_add_result *out) VL_MUST_CHECK;
+
+/* ---- import -------------------------------------------------------------- */
+
+/* Caps for an import file: records of 64 KiB at most each, 64 MiB in all. */
+#define VL_IMPORT_MAX_BYTES ((size_t)64 << 20)
+#define VL_IMPORT_BATCH_DEFAULT 500
+#define VL_IMPORT_BATCH_MAX 10000
+
+typedef struct {
+	const char *ledger;
+	const char *scope;           /* NULL: the node's own */
+	const char *file;            /* YAML: {records: [data mapping, ...]} */
+	size_t batch;                /* records per commit, 1..VL_IMPORT_BATCH_MAX; 0 = default */
+	vl_progress progress;        /* stage "import": records committed of total */
+} vl_import_opts;
+#define VL_IMPORT_OPTS_INIT { NULL, NULL, NULL, 0, { NULL, NULL } }
+
+typedef struct {
+	char scope[13];
+	size_t records;              /* records in the file */
+	size_t committed;            /* of them committed (all on success; after a
+	                              * failure, those of the batches before it) */
+} vl_import_result;
+
+void vl_import_result_free(vl_import_result *r);
+
+/* Every record of the file checked before any is written; then committed
+ * in batches of opts->batch. */
+int vl_import(vl_node *n, const vl_import_opts *opts, vl_import_result *out) VL_MUST_CHECK;
+
+/* ---- edit ---------------------------------------------------------------- */
+
+typedef struct {
+	const char *id;
+	const char *const *sets;     /* "FIELD=VALUE"; setting a field a merge left
+	                              * for a person settles it with that value */
+	size_t nsets;
+	const char *const *unsets;   /* field names to remove */
+	size_t nunsets;
+	vl_progress progress;
+} vl_edit_opts;
+#define VL_EDIT_OPTS_INIT { NULL, NULL, 0, NULL, 0, { NULL, NULL } }
+
+typedef struct {
+	char id[VL_ULID_LEN + 1];
+	int changed;                 /* 0: the edit changed nothing, nothing written */
+	git_oid commit;
+} vl_edit_result;
+
+void vl_edit_result_free(vl_edit_result *r);
+
+int vl_edit(vl_node *n, const vl_edit_opts *opts, vl_edit_result *out) VL_MUST_CHECK;
+
+/* ---- rm ------------------------------------------------------------------ */
+
+typedef struct {
+	const char *id;
+	const char *reason;          /* required; one line of at most 400 bytes kept */
+	vl_progress progress;
+} vl_rm_opts;
+#define VL_RM_OPTS_INIT { NULL, NULL, { NULL, NULL } }
+
+typedef struct {
+	char id[VL_ULID_LEN + 1];
+	git_oid commit;
+} vl_rm_result;
+
+void vl_rm_result_free(vl_rm_result *r);
+
+/* A tombstone version (non-personal data kept, open conflicts settled),
+ * the reason in a Vledger-Reason trailer. */
+int vl_rm(vl_node *n, const vl_rm_opts *opts, vl_rm_result *out) VL_MUST_CHECK;
+
+/* ---- show ---------------------------------------------------------------- */
+
+typedef struct {
+	const char *id;
+	vl_progress progress;
+} vl_show_opts;
+#define VL_SHOW_OPTS_INIT { NULL, { NULL, NULL } }
+
+typedef struct {
+	vl_found found;                  /* the record, its blob, branch and schema */
+	const vl_roster_entry *signer;   /* its author's roster entry (borrowed
+	                                  * from the node), NULL for a merge or
+	                                  * a key not on the roster */
+} vl_show_result;
+
+void vl_show_result_free(vl_show_result *r);
+
+int vl_show(vl_node *n, const vl_show_opts *opts, vl_show_result *out) VL_MUST_CHECK;
+
+/* ---- list ---------------------------------------------------------------- */
+
+typedef struct {
+	const char *ledger;
+	const char *scope;           /* NULL: the node's own */
+	const char *const *where;    /* "FIELD=VALUE": equal, or contained in a set
+	                              * or list; enum labels accepted */
+	size_t nwhere;
+	int deleted;                 /* include tombstones */
+	vl_progress progress;
+} vl_list_opts;
+#define VL_LIST_OPTS_INIT { NULL, NULL, NULL, 0, 0, { NULL, NULL } }
+
+typedef struct {
+	vl_record *rec;                  /* owned */
+	const vl_roster_entry *signer;   /* borrowed from the node, or NULL */
+} vl_list_item;
+
+typedef struct {
+	const vl_schema *schema;     /* borrowed from the node */
+	char scope[13];
+	int have_branch;             /* 0: the node holds no branch of scope */
+	vl_list_item *items;         /* in path order */
+	size_t n;
+} vl_list_result;
+
+void vl_list_result_free(vl_list_result *r);
+
+int vl_list(vl_node *n, const vl_list_opts *opts, vl_list_result *out) VL_MUST_CHECK;
+
+#endif
