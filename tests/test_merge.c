@@ -537,10 +537,10 @@ static void run_case(void **state)
 	sb.rec = rbb;
 	sb.blob = b2id;
 
-	rc = vl_merge_record(&o1, s, &base, &sa, &sb, &env, &st1);
+	rc = vl_merge_record(&o1, s, &base, &sa, &sb, &env, &st1, NULL);
 	if (rc != 0)
 		fail_msg("case %s: merge failed: %s", mc->name, vl_error_last());
-	assert_int_equal(vl_merge_record(&o2, s, &base, &sb, &sa, &env, &st2), 0);
+	assert_int_equal(vl_merge_record(&o2, s, &base, &sb, &sa, &env, &st2, NULL), 0);
 	assert_int_equal(vl_record_emit(&m1, o1, 1), 0);
 	assert_int_equal(vl_record_emit(&m2, o2, 1), 0);
 	/* Symmetric: which side is "ours" does not matter. */
@@ -786,17 +786,17 @@ static void test_merge_preconditions(void **state)
 	vl_record *out = NULL;
 
 	(void)state;
-	assert_int_equal(vl_merge_record(&out, s, NULL, &sa, &sc, NULL, NULL), VL_EINVALID);
-	assert_int_equal(vl_merge_record(&out, s, NULL, &sa, &bad_blob, NULL, NULL), VL_EINVALID);
-	assert_int_equal(vl_merge_record(&out, s, NULL, &sa, &same, NULL, NULL), VL_EINVALID);
-	assert_int_equal(vl_merge_record(&out, s, &sa, &sa, &sb, NULL, NULL), VL_EINVALID);
+	assert_int_equal(vl_merge_record(&out, s, NULL, &sa, &sc, NULL, NULL, NULL), VL_EINVALID);
+	assert_int_equal(vl_merge_record(&out, s, NULL, &sa, &bad_blob, NULL, NULL, NULL), VL_EINVALID);
+	assert_int_equal(vl_merge_record(&out, s, NULL, &sa, &same, NULL, NULL, NULL), VL_EINVALID);
+	assert_int_equal(vl_merge_record(&out, s, &sa, &sa, &sb, NULL, NULL, NULL), VL_EINVALID);
 	assert_null(out);
 	/* A side whose data breaks the schema's shapes. */
 	assert_int_equal(vl_value_map_set(b->data, "tags", vl_value_str("disabled")), 0);
-	assert_int_equal(vl_merge_record(&out, s, NULL, &sa, &sb, NULL, NULL), VL_EINVALID);
+	assert_int_equal(vl_merge_record(&out, s, NULL, &sa, &sb, NULL, NULL, NULL), VL_EINVALID);
 	assert_int_equal(vl_value_map_set(b->data, "tags", vl_value_new(VL_V_LIST)), 0);
 	assert_int_equal(vl_value_map_set(b->data, "bogus", vl_value_int(1)), 0);
-	assert_int_equal(vl_merge_record(&out, s, NULL, &sa, &sb, NULL, NULL), VL_EINVALID);
+	assert_int_equal(vl_merge_record(&out, s, NULL, &sa, &sb, NULL, NULL, NULL), VL_EINVALID);
 	assert_null(out);
 	vl_record_free(a);
 	vl_record_free(b);
@@ -835,7 +835,7 @@ static void test_merge_no_hooks_dir(void **state)
 	sx.blob = id1;
 	sy.rec = y;
 	sy.blob = id2;
-	assert_int_equal(vl_merge_record(&out, s, &sb, &sx, &sy, NULL, &st), 0);
+	assert_int_equal(vl_merge_record(&out, s, &sb, &sx, &sy, NULL, &st, NULL), 0);
 	assert_int_equal(st.conflicts, 1);
 	assert_int_equal(st.hooks_run, 0);
 	assert_non_null(vl_value_map_get(out->conflicts, "subsidy_amount"));
@@ -885,7 +885,7 @@ static void test_merge_too_big(void **state)
 	sx.blob = id1;
 	sy.rec = y;
 	sy.blob = id2;
-	assert_int_equal(vl_merge_record(&out, s, &sb, &sx, &sy, NULL, NULL), 0);
+	assert_int_equal(vl_merge_record(&out, s, &sb, &sx, &sy, NULL, NULL, NULL), 0);
 	assert_true(out->deleted);
 	l = vl_value_map_get(out->conflicts, "_deleted");
 	assert_non_null(l);

@@ -481,7 +481,7 @@ int vl_cmd_join_records(const vl_command *cmd, const vl_cli *cli, int argc, char
 		goto fail;
 	env.hooks_dir = hooks.ptr;
 	env.timeout_ms = VL_HOOK_TIMEOUT_MS;
-	if ((rc = vl_merge_record(&merged, keep.schema, &base, &sk, &so, &env, &st)) < 0)
+	if ((rc = vl_merge_record(&merged, keep.schema, &base, &sk, &so, &env, &st, NULL)) < 0)
 		goto fail;
 	if ((rc = vl_record_new(&tomb, other.rec->schema, other.rec->id, other.rec->scope)) < 0 ||
 			(rc = vl_schema_tombstone_data(&kept, other.schema, other.rec->data)) < 0)

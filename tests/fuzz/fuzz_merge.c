@@ -189,10 +189,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	b.rec = rb;
 	x.rec = rx;
 	y.rec = ry;
-	rc1 = vl_merge_record(&o1, s, &b, &x, &y, &env, &st);
+	rc1 = vl_merge_record(&o1, s, &b, &x, &y, &env, &st, NULL);
 	if (rc1 == 0 && st.hooks_run != 0)
 		die("a hook ran without a hooks directory");
-	rc2 = vl_merge_record(&o2, s, &b, &y, &x, &env, NULL);
+	rc2 = vl_merge_record(&o2, s, &b, &y, &x, &env, NULL, NULL);
 	if (rc1 != rc2 || !o1 != !o2)
 		die("merge(x, y) and merge(y, x) disagree on failing");
 	if (rc1 == VL_ENOMEM)
