@@ -7,8 +7,11 @@
  * The sides are built here from the case table (fixed ids, clocks and
  * ed25519 seeds, so every byte is reproducible) and must equal the files on
  * disk; the files are then parsed, merged both ways round, and the two
- * merges must be byte-identical and equal expected.yaml.
- * VL_WRITE_GOLDEN=1 rewrites all four files of every case: read the diff.
+ * merges must be byte-identical and equal expected.yaml. expected.yaml was
+ * written by the code under test, so each case's key values are also
+ * checked against `expects`, which a person derived from the rules.
+ * VL_WRITE_GOLDEN=1 rewrites all four files of every case and then FAILS
+ * (it can never make a run green): read the diff, commit, run again.
  *
  * Hook programs for the failure cases are written into a temporary hooks
  * directory at start-up, next to a copy of hooks/subsidy_recompute; the
@@ -872,6 +875,191 @@ static void run_case(void **state)
 }
 
 /* ------------------------------------------------------------------------ */
+/* The decision trace                                                       */
+
+/* A golden case merged with a trace (sides built as run_case builds them). */
+typedef struct {
+	vl_schema *s;
+	vl_record *rb, *ra, *rbb, *o;
+	char bid[VL_OID_HEX + 1], aid[VL_OID_HEX + 1], b2id[VL_OID_HEX + 1];
+	vl_merge_trace *t;
+} traced;
+
+static void trace_case(traced *c, const char *name)
+{
+	const mcase *mc = NULL;
+	vl_buf fb = VL_BUF_INIT, fa = VL_BUF_INIT, fbb = VL_BUF_INIT;
+	vl_merge_side base = { NULL, NULL }, sa, sb;
+	vl_merge_env env;
+	size_t i;
+
+	memset(c, 0, sizeof(*c));
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		if (!strcmp(cases[i].name, name))
+			mc = &cases[i];
+	assert_non_null(mc);
+	env.hooks_dir = g_hooks;
+	env.timeout_ms = mc->timeout_ms;
+	c->s = load_schema(mc);
+	if (mc->base.clock) {
+		build_side(&fb, c->s, mc, &mc->base, NULL, NULL);
+		c->rb = parse(&fb, "base");
+		blob_id(c->bid, &fb);
+		base.rec = c->rb;
+		base.blob = c->bid;
+	}
+	build_side(&fa, c->s, mc, &mc->a, c->rb, c->rb ? c->bid : NULL);
+	build_side(&fbb, c->s, mc, &mc->b, c->rb, c->rb ? c->bid : NULL);
+	c->ra = parse(&fa, "a");
+	c->rbb = parse(&fbb, "b");
+	blob_id(c->aid, &fa);
+	blob_id(c->b2id, &fbb);
+	sa = (vl_merge_side){ c->ra, c->aid };
+	sb = (vl_merge_side){ c->rbb, c->b2id };
+	/* b first: the trace names the sides in canonical order anyway. */
+	if (vl_merge_record(&c->o, c->s, &base, &sb, &sa, &env, NULL, &c->t) != 0)
+		fail_msg("case %s: %s", name, vl_error_last());
+	assert_non_null(c->t);
+	vl_buf_free(&fb);
+	vl_buf_free(&fa);
+	vl_buf_free(&fbb);
+}
+
+static void traced_free(traced *c)
+{
+	vl_merge_trace_free(c->t);
+	vl_record_free(c->o);
+	vl_record_free(c->rb);
+	vl_record_free(c->ra);
+	vl_record_free(c->rbb);
+	vl_schema_free(c->s);
+}
+
+/* Which rule decided which field, for every rule kind: a case, a field and
+ * what the trace must say, each read off the rule (see `expects`). */
+static const struct {
+	const char *c, *field;
+	vl_merge_kind kind;
+	vl_merge_how how;
+	vl_merge_rule rule;
+	vl_merge_why why;
+} trace_rules[] = {
+	{ "lww_zh", "address", VL_MERGE_EDIT_EDIT, VL_HOW_RULE, VL_RULE_LWW, VL_WHY_LATER_CLOCK },
+	{ "lww_zh", "grid", VL_MERGE_EDIT_EDIT, VL_HOW_ONE_SIDE, VL_RULE_LWW, VL_WHY_NONE },
+	{ "lww_zh", "phone", VL_MERGE_EDIT_EDIT, VL_HOW_SAME, VL_RULE_LWW, VL_WHY_NONE },
+	{ "lww_tie", "address", VL_MERGE_EDIT_EDIT, VL_HOW_RULE, VL_RULE_LWW, VL_WHY_CLOCK_TIE },
+	{ "union_max", "surveyed_on", VL_MERGE_EDIT_EDIT, VL_HOW_RULE, VL_RULE_MAX, VL_WHY_NONE },
+	{ "min_order", "deadline", VL_MERGE_EDIT_EDIT, VL_HOW_RULE, VL_RULE_MIN, VL_WHY_NONE },
+	{ "sum_decimal", "service_hours", VL_MERGE_EDIT_EDIT, VL_HOW_RULE, VL_RULE_SUM, VL_WHY_NONE },
+	{ "sum_equal_changes", "service_hours", VL_MERGE_EDIT_EDIT, VL_HOW_RULE, VL_RULE_SUM, VL_WHY_NONE },
+	{ "sum_below_min", "subsidy_days", VL_MERGE_EDIT_EDIT, VL_HOW_PERSON, VL_RULE_SUM, VL_WHY_BROKE_SCHEMA },
+	{ "union_max", "tags", VL_MERGE_EDIT_EDIT, VL_HOW_RULE, VL_RULE_UNION, VL_WHY_NONE },
+	{ "append_log", "service_log", VL_MERGE_EDIT_EDIT, VL_HOW_RULE, VL_RULE_APPEND, VL_WHY_NONE },
+	{ "items_by_key", "items", VL_MERGE_EDIT_EDIT, VL_HOW_RULE, VL_RULE_APPEND, VL_WHY_BY_ITEM },
+	{ "items_conflict", "items", VL_MERGE_EDIT_EDIT, VL_HOW_PERSON, VL_RULE_APPEND, VL_WHY_ITEM_CONFLICT },
+	{ "order_forward", "status", VL_MERGE_EDIT_EDIT, VL_HOW_RULE, VL_RULE_ORDER, VL_WHY_LATER_STATE },
+	{ "order_terminal", "status", VL_MERGE_EDIT_EDIT, VL_HOW_RULE, VL_RULE_ORDER, VL_WHY_TERMINAL },
+	{ "order_two_terminals", "status", VL_MERGE_EDIT_EDIT, VL_HOW_PERSON, VL_RULE_ORDER,
+		VL_WHY_TWO_TERMINALS },
+	{ "keep_conflict", "request_no", VL_MERGE_EDIT_EDIT, VL_HOW_PERSON, VL_RULE_KEEP, VL_WHY_RULE_PERSON },
+	{ "manual_conflict", "id_number", VL_MERGE_EDIT_EDIT, VL_HOW_PERSON, VL_RULE_MANUAL,
+		VL_WHY_RULE_PERSON },
+	{ "hook_ok", "subsidy_amount", VL_MERGE_EDIT_EDIT, VL_HOW_HOOK, VL_RULE_HOOK, VL_WHY_NONE },
+	{ "hook_exit1", "subsidy_amount", VL_MERGE_EDIT_EDIT, VL_HOW_PERSON, VL_RULE_HOOK,
+		VL_WHY_HOOK_DECLINED },
+	{ "hook_wrong_pin", "subsidy_amount", VL_MERGE_EDIT_EDIT, VL_HOW_PERSON, VL_RULE_HOOK,
+		VL_WHY_HOOK_DECLINED },
+	{ "hook_bad_value", "subsidy_amount", VL_MERGE_EDIT_EDIT, VL_HOW_PERSON, VL_RULE_HOOK,
+		VL_WHY_BROKE_SCHEMA },
+	{ "add_add", "address", VL_MERGE_ADD_ADD, VL_HOW_RULE, VL_RULE_LWW, VL_WHY_LATER_CLOCK },
+	{ "add_add", "tags", VL_MERGE_ADD_ADD, VL_HOW_RULE, VL_RULE_UNION, VL_WHY_NONE },
+	{ "edit_delete", "_deleted", VL_MERGE_EDIT_DELETE, VL_HOW_ON_DELETE, VL_RULE_LWW,
+		VL_WHY_TOMBSTONE_WINS },
+	{ "edit_delete", "address", VL_MERGE_EDIT_DELETE, VL_HOW_ON_DELETE, VL_RULE_LWW,
+		VL_WHY_TOMBSTONE_WINS },
+	{ "edit_delete_edit_wins", "_deleted", VL_MERGE_EDIT_DELETE, VL_HOW_ON_DELETE, VL_RULE_LWW,
+		VL_WHY_EDIT_WINS },
+	{ "both_deleted", "tags", VL_MERGE_BOTH_DELETED, VL_HOW_RULE, VL_RULE_UNION, VL_WHY_NONE },
+};
+
+/* The side record whose blob is `blob`. */
+static const vl_record *side_of(const traced *c, const char *blob)
+{
+	if (!strcmp(blob, c->aid))
+		return c->ra;
+	assert_string_equal(blob, c->b2id);
+	return c->rbb;
+}
+
+static void test_trace_rules(void **state)
+{
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(trace_rules) / sizeof(trace_rules[0]); i++) {
+		traced c;
+		const vl_merge_trace_field *e;
+		const vl_record *x, *y;
+		const char *f = trace_rules[i].field;
+
+		trace_case(&c, trace_rules[i].c);
+		e = vl_merge_trace_find(c.t, f);
+		if (!e)
+			fail_msg("%s: no trace entry for '%s'", trace_rules[i].c, f);
+		if (c.t->kind != trace_rules[i].kind || e->how != trace_rules[i].how ||
+				e->rule != trace_rules[i].rule || e->why != trace_rules[i].why)
+			fail_msg("%s '%s': trace says %s/%s rule %s why %d, want %s/%s rule %s why %d",
+					trace_rules[i].c, f, vl_merge_kind_name(c.t->kind), vl_merge_how_name(e->how),
+					vl_merge_rule_name(e->rule), (int)e->why,
+					vl_merge_kind_name(trace_rules[i].kind), vl_merge_how_name(trace_rules[i].how),
+					vl_merge_rule_name(trace_rules[i].rule), (int)trace_rules[i].why);
+		if (e->rule == VL_RULE_HOOK)
+			assert_non_null(e->hook);
+		else
+			assert_null(e->hook);
+		/* Sides in canonical order, whatever order they were passed in. */
+		assert_true(strcmp(c.t->x_blob, c.t->y_blob) < 0);
+		assert_string_equal(c.t->x_blob, c.o->prev[0]);
+		assert_string_equal(c.t->y_blob, c.o->prev[1]);
+		assert_string_equal(c.t->base_blob, c.rb ? c.bid : "");
+		x = side_of(&c, c.t->x_blob);
+		y = side_of(&c, c.t->y_blob);
+		/* lww: b (T2) is later, except for the tie, where a's signer wins. */
+		assert_int_equal(c.t->y_later, y == (strcmp(trace_rules[i].c, "lww_tie") ? c.rbb : c.ra));
+		if (strcmp(f, "_deleted") != 0) {
+			const vl_value *rv = vl_value_map_get(c.o->data, f);
+
+			/* The candidates are the versions' values; the result the
+			 * merged record's. */
+			assert_true(vl_value_equal(e->base, c.rb ? vl_value_map_get(c.rb->data, f) : NULL));
+			assert_true(vl_value_equal(e->x, vl_value_map_get(x->data, f)));
+			assert_true(vl_value_equal(e->y, vl_value_map_get(y->data, f)));
+			assert_true(vl_value_equal(e->result, rv));
+			if (e->side == 0)
+				assert_true(vl_value_equal(rv, e->x));
+			else if (e->side == 1)
+				assert_true(vl_value_equal(rv, e->y));
+			else
+				assert_true(!vl_value_equal(rv, e->x) && !vl_value_equal(rv, e->y));
+		} else {
+			/* The side on_delete kept: the tombstone, or the edit. */
+			const vl_record *kept = e->side ? y : x;
+
+			assert_int_equal(kept->deleted, e->why == VL_WHY_TOMBSTONE_WINS);
+			assert_null(e->result);
+			assert_non_null(e->x);
+			assert_non_null(e->y);
+		}
+		/* Untouched fields are left out. */
+		if (!strcmp(trace_rules[i].c, "lww_zh")) {
+			assert_null(vl_merge_trace_find(c.t, "gender"));
+			assert_int_equal(c.t->nfields, 4);
+		}
+		traced_free(&c);
+	}
+}
+
+/* ------------------------------------------------------------------------ */
 /* The hook runner                                                          */
 
 static vl_value *worker_data(const char *patch)
@@ -1256,7 +1444,7 @@ static int teardown(void **state)
 int main(void)
 {
 	enum { NCASES = sizeof(cases) / sizeof(cases[0]) };
-	struct CMUnitTest tests[NCASES + 9];
+	struct CMUnitTest tests[NCASES + 10];
 	size_t i, n = 0;
 
 	for (i = 0; i < NCASES; i++) {
@@ -1275,6 +1463,7 @@ int main(void)
 			cmocka_unit_test(test_hook_timeouts),
 			cmocka_unit_test(test_hook_environment),
 			cmocka_unit_test(test_merge_preconditions),
+			cmocka_unit_test(test_trace_rules),
 			cmocka_unit_test(test_merge_no_hooks_dir),
 			cmocka_unit_test(test_merge_too_big),
 		};
