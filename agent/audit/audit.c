@@ -7,13 +7,15 @@
  *   the branch, says which versions a record has. The branch walk only
  *   names the commit that brought each version (the first, oldest first,
  *   whose tree holds it at the record's path).
- * - A merged version's fields are classified exactly as vl_merge_record
- *   takes them (merge.h): unchanged, one side, same change (sum excepted),
- *   else the field's rule. A field the merge left to a person is one whose
- *   new conflicts entry names the merge's two sides (`from`). The merge is
- *   then replayed with this node's hooks; `replay` says whether it gives
- *   the stored bytes, so a reader knows the explanation was re-derived from
- *   the right base.
+ * - A merged version is explained by replaying its merge with this node's
+ *   hooks and reading the decision trace vl_merge_record returns: nothing
+ *   here re-derives a rule. `replay` says whether the replay gives the
+ *   stored bytes. A field is explained by its trace entry only when the
+ *   entry's result is the stored value and the entry's "left to a person"
+ *   agrees with the record (a new conflicts entry naming the merge's two
+ *   sides); otherwise it is shown as merged with a why saying that this
+ *   node's replay decides differently (typically a hook not installed
+ *   here), never with an explanation the replay did not give.
  * - An unreadable or unparseable version met while collecting a report is
  *   skipped, not fatal: the report's verification section names it.
  */
