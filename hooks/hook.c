@@ -114,20 +114,6 @@ out:
 	return rc;
 }
 
-/* [a-z0-9][a-z0-9_-]{0,63}: a plain file name, never a path. */
-static int name_ok(const char *s)
-{
-	size_t i;
-
-	if (!s || !((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= '0' && s[0] <= '9')))
-		return 0;
-	for (i = 1; s[i]; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') ||
-				s[i] == '_' || s[i] == '-'))
-			return 0;
-	return i <= 64;
-}
-
 /* Write one input file: {field, schema, id, value, data} (value and data
  * only when there is data / a value). */
 static int write_input(const char *path, const char *field, const char *schema,
@@ -243,7 +229,7 @@ int vl_hook_run(vl_value **out, const char *hooks_dir, const char *name, const c
 		timeout_ms = VL_HOOK_TIMEOUT_MS;
 	if (!hooks_dir || !*hooks_dir)
 		return decline(name ? name : "", "no hooks directory");
-	if (!name_ok(name))
+	if (!vl_hook_name_valid(name))
 		return decline("", "the name must match [a-z0-9][a-z0-9_-]*");
 	if (!field || !schema || !id)
 		return vl_error_set(VL_EINVALID, "hook '%s': field, schema and id are needed", name);

@@ -66,15 +66,20 @@ typedef struct {
 	const vl_value *bd, *xd, *yd;
 	const vl_merge_env *env;
 	int y_later;                /* the lww winner is y */
+	int clock_tie;              /* equal clocks: lww went by author */
 	int deleted;                /* the result is a tombstone */
 	vl_merge_stats st;
+	vl_merge_trace *tr;         /* NULL: no trace wanted */
 } mctx;
 
-/* What the merge decided for one field. */
+/* What the merge decided for one field. how and why cost two stores per
+ * field; the trace is built from them only when asked for. */
 typedef struct {
 	vl_value *val; /* owned; NULL = the field is absent */
 	int ruled;     /* a rule computed val: it must pass the schema probe */
 	int person;    /* left to a person; val is provisional */
+	vl_merge_how how;
+	vl_merge_why why;
 } fres;
 
 static int oom(void)
@@ -379,6 +384,7 @@ static int rule_sum(fres *r, const vl_value *bv, const vl_value *xv, const vl_va
 			!dec_scaled(&y, yv, scale) || __builtin_add_overflow(x, y, &res) ||
 			__builtin_sub_overflow(res, b, &res)) {
 		r->person = 1; /* too large to add exactly */
+		r->why = VL_WHY_OVERFLOW;
 		return 0;
 	}
 	if (!(r->val = dec_format(res, scale)))
@@ -394,15 +400,19 @@ static int rule_maxmin(fres *r, const mctx *c, const vl_field *f, int want_max,
 
 	if (!xv || !yv) {
 		r->person = 1; /* one side removed the field: no number to compare */
+		r->why = VL_WHY_FIELD_REMOVED;
 		return 0;
 	}
 	cmp = value_cmp(f->type, xv, yv, &ok);
 	if (!ok) {
 		r->person = 1;
+		r->why = VL_WHY_NOT_COMPARABLE;
 		return 0;
 	}
-	if (cmp == 0) /* equal values in different spellings (1.5, 1.50) */
+	if (cmp == 0) { /* equal values in different spellings (1.5, 1.50) */
+		r->why = VL_WHY_EQUAL_VALUES;
 		return dup_opt(&r->val, lww_pick(c, xv, yv));
+	}
 	r->ruled = 1;
 	return dup_opt(&r->val, (cmp > 0) == want_max ? xv : yv);
 }
@@ -616,24 +626,30 @@ static int rule_order(fres *r, const vl_field *f, const vl_value *xv, const vl_v
 
 	if (!xv || !yv) {
 		r->person = 1;
+		r->why = VL_WHY_FIELD_REMOVED;
 		return 0;
 	}
 	xt = state_index(f->terminal, f->nterminal, xv) >= 0;
 	yt = state_index(f->terminal, f->nterminal, yv) >= 0;
 	if (xt && yt) { /* two different final states */
 		r->person = 1;
+		r->why = VL_WHY_TWO_TERMINALS;
 		return 0;
 	}
 	r->ruled = 1;
-	if (xt || yt)
+	if (xt || yt) {
+		r->why = VL_WHY_TERMINAL;
 		return dup_opt(&r->val, xt ? xv : yv);
+	}
 	xi = state_index(f->order, f->norder, xv);
 	yi = state_index(f->order, f->norder, yv);
 	if (xi < 0 || yi < 0) { /* a state the machine does not place */
 		r->ruled = 0;
 		r->person = 1;
+		r->why = VL_WHY_UNKNOWN_STATE;
 		return 0;
 	}
+	r->why = VL_WHY_LATER_STATE;
 	return dup_opt(&r->val, xi > yi ? xv : yv);
 }
 
@@ -644,18 +660,21 @@ static int rule_hook(fres *r, mctx *c, const vl_field *f)
 
 	if (!c->env || !c->env->hooks_dir || !f->hook_sha256) {
 		r->person = 1;
+		r->why = VL_WHY_NO_HOOKS;
 		return 0;
 	}
 	c->st.hooks_run++;
-	rc = vl_hook_run(&v, c->env->hooks_dir, f->merge + 5, f->hook_sha256, f->name, c->s->name,
+	rc = vl_hook_run(&v, c->env->hooks_dir, f->hook, f->hook_sha256, f->name, c->s->name,
 			c->x->rec->id, c->b ? c->bd : NULL, c->xd, c->yd, c->env->timeout_ms);
 	if (rc < 0)
 		return vl_error_wrap(rc, "merge of %s %s: hook for '%s'", c->s->name, c->x->rec->id, f->name);
 	if (rc != 0) {
 		r->person = 1;
+		r->why = VL_WHY_HOOK_DECLINED;
 		return 0;
 	}
 	r->ruled = 1;
+	r->how = VL_HOW_HOOK;
 	if (v->kind == VL_V_NULL) /* `value: null`: the field is left out */
 		vl_value_free(v);
 	else
@@ -799,6 +818,7 @@ static int rule_keyed(fres *r, const mctx *c, const vl_field *f, int log,
 	}
 	r->ruled = 1;
 	r->person = person;
+	r->why = person ? VL_WHY_ITEM_CONFLICT : VL_WHY_BY_ITEM;
 	if (res->n || (xv && yv)) {
 		r->val = res;
 		res = NULL;
@@ -819,43 +839,59 @@ out:
  */
 static int is_counter(const vl_field *f)
 {
-	return f->merge && strcmp(f->merge, "sum") == 0;
+	return f->rule == VL_RULE_SUM;
 }
 
 /* A field both sides changed: its rule. */
 static int merge_field(fres *r, mctx *c, const vl_field *f, const vl_value *bv,
 		const vl_value *xv, const vl_value *yv)
 {
-	const char *rule = f->merge ? f->merge : "lww";
 	int rc = 0;
 
 	c->st.fields_merged++;
+	r->how = VL_HOW_RULE;
 	if (f->type == VL_T_LIST && f->item_type == VL_T_MAP && f->item_key &&
-			(!strcmp(rule, "lww") || !strcmp(rule, "append"))) {
-		rc = rule_keyed(r, c, f, !strcmp(rule, "append"), bv, xv, yv);
+			(f->rule == VL_RULE_LWW || f->rule == VL_RULE_APPEND)) {
+		rc = rule_keyed(r, c, f, f->rule == VL_RULE_APPEND, bv, xv, yv);
 		if (rc <= 0)
 			goto provisional;
 		rc = 0; /* not keyable: the list-wide rule below */
 	}
-	if (!strcmp(rule, "lww"))
+	switch (f->rule) {
+	case VL_RULE_LWW:
+		r->why = c->clock_tie ? VL_WHY_CLOCK_TIE : VL_WHY_LATER_CLOCK;
 		rc = dup_opt(&r->val, lww_pick(c, xv, yv));
-	else if (!strcmp(rule, "max") || !strcmp(rule, "min"))
-		rc = rule_maxmin(r, c, f, !strcmp(rule, "max"), xv, yv);
-	else if (!strcmp(rule, "sum"))
+		break;
+	case VL_RULE_MAX:
+	case VL_RULE_MIN:
+		rc = rule_maxmin(r, c, f, f->rule == VL_RULE_MAX, xv, yv);
+		break;
+	case VL_RULE_SUM:
 		rc = rule_sum(r, bv, xv, yv);
-	else if (!strcmp(rule, "union"))
+		break;
+	case VL_RULE_UNION:
 		rc = rule_union(r, bv, xv, yv);
-	else if (!strcmp(rule, "append"))
+		break;
+	case VL_RULE_APPEND:
 		rc = rule_append(r, f, bv, xv, yv);
-	else if (!strcmp(rule, "order"))
+		break;
+	case VL_RULE_ORDER:
 		rc = rule_order(r, f, xv, yv);
-	else if (!strncmp(rule, "hook:", 5))
+		break;
+	case VL_RULE_HOOK:
 		rc = rule_hook(r, c, f);
-	else /* keep, manual */
+		break;
+	case VL_RULE_KEEP:
+	case VL_RULE_MANUAL:
 		r->person = 1;
+		r->why = VL_WHY_RULE_PERSON;
+		break;
+	}
 provisional:
 	if (rc == 0 && r->person && !r->ruled)
 		rc = dup_opt(&r->val, lww_pick(c, xv, yv));
+	if (r->person)
+		r->how = VL_HOW_PERSON;
 	return rc;
 }
 
@@ -930,6 +966,8 @@ static int probe_fields(mctx *c, fres *fr, vl_value **lwwv, vl_value **merged)
 		lwwv[i] = NULL;
 		fr[i].ruled = 0;
 		fr[i].person = 1;
+		fr[i].how = VL_HOW_PERSON;
+		fr[i].why = VL_WHY_BROKE_SCHEMA;
 	}
 	for (i = 0; i < s->nfields; i++)
 		vals[i] = fr[i].val;
@@ -1158,6 +1196,134 @@ static int self_check(const vl_record *r)
 	return rc;
 }
 
+/* ------------------------------------------------------------------------ */
+/* The decision trace                                                       */
+
+void vl_merge_trace_free(vl_merge_trace *t)
+{
+	size_t i;
+
+	if (!t)
+		return;
+	for (i = 0; i < t->nfields; i++) {
+		vl_value_free(t->fields[i].base);
+		vl_value_free(t->fields[i].x);
+		vl_value_free(t->fields[i].y);
+		vl_value_free(t->fields[i].result);
+	}
+	free(t->fields);
+	free(t);
+}
+
+const vl_merge_trace_field *vl_merge_trace_find(const vl_merge_trace *t, const char *field)
+{
+	size_t i;
+
+	for (i = 0; t && i < t->nfields; i++)
+		if (strcmp(t->fields[i].field, field) == 0)
+			return &t->fields[i];
+	return NULL;
+}
+
+const char *vl_merge_how_name(vl_merge_how h)
+{
+	switch (h) {
+	case VL_HOW_ONE_SIDE: return "one_side";
+	case VL_HOW_SAME: return "same";
+	case VL_HOW_RULE: return "rule";
+	case VL_HOW_HOOK: return "hook";
+	case VL_HOW_PERSON: return "person";
+	case VL_HOW_ON_DELETE: return "on_delete";
+	}
+	return "?";
+}
+
+const char *vl_merge_kind_name(vl_merge_kind k)
+{
+	switch (k) {
+	case VL_MERGE_EDIT_EDIT: return "edit";
+	case VL_MERGE_ADD_ADD: return "add_add";
+	case VL_MERGE_EDIT_DELETE: return "edit_delete";
+	case VL_MERGE_BOTH_DELETED: return "both_deleted";
+	}
+	return "?";
+}
+
+/* Append one entry to c->tr (sized for every field plus "_deleted" up
+ * front); the values are copied. */
+static int trace_push(mctx *c, const char *field, const vl_field *f, vl_merge_how how,
+		vl_merge_why why, int side, const vl_value *b, const vl_value *x, const vl_value *y,
+		const vl_value *res)
+{
+	vl_merge_trace_field *e = &c->tr->fields[c->tr->nfields];
+
+	memset(e, 0, sizeof(*e));
+	e->field = field;
+	e->how = how;
+	e->rule = f ? f->rule : VL_RULE_LWW;
+	e->hook = f ? f->hook : NULL;
+	e->why = why;
+	e->side = side;
+	c->tr->nfields++; /* counted first: the free below sees what was copied */
+	if (dup_opt(&e->base, b) < 0 || dup_opt(&e->x, x) < 0 || dup_opt(&e->y, y) < 0 ||
+			dup_opt(&e->result, res) < 0)
+		return oom();
+	return 0;
+}
+
+/* A field merged by merge_fields: recorded unless base, x, y and the
+ * result all agree. */
+static int trace_field(mctx *c, const vl_field *f, vl_merge_how how, vl_merge_why why,
+		const vl_value *res)
+{
+	const vl_value *bv = vl_value_map_get(c->bd, f->name);
+	const vl_value *xv = vl_value_map_get(c->xd, f->name), *yv = vl_value_map_get(c->yd, f->name);
+	int side;
+
+	if (vl_value_equal(xv, bv) && vl_value_equal(yv, bv) && vl_value_equal(res, bv))
+		return 0;
+	if (how == VL_HOW_ONE_SIDE)
+		side = vl_value_equal(yv, bv) ? 0 : 1;
+	else if (how == VL_HOW_SAME)
+		side = 0;
+	else
+		side = vl_value_equal(res, xv) ? 0 : vl_value_equal(res, yv) ? 1 : -1;
+	return trace_push(c, f->name, f, how, why, side, bv, xv, yv, res);
+}
+
+/* Edit/delete: the "_deleted" entry (candidates as the conflict entry keeps
+ * them), then every field taken with the winning side's data. */
+static int trace_edit_delete(mctx *c, const vl_value *conf, int edit_wins, int edit_is_y,
+		const vl_value *data)
+{
+	const vl_value *cands = vl_value_map_get(conf, CONFLICT_DELETED);
+	const vl_value *cx = NULL, *cy = NULL;
+	int winner = edit_wins == edit_is_y; /* 1: y's data won */
+	size_t i;
+	int rc;
+
+	if (cands && cands->kind == VL_V_LIST && cands->n == 2) {
+		cx = vl_value_map_get(cands->items[0], "value");
+		cy = vl_value_map_get(cands->items[1], "value");
+	}
+	if ((rc = trace_push(c, CONFLICT_DELETED, NULL, VL_HOW_ON_DELETE,
+			edit_wins ? VL_WHY_EDIT_WINS : VL_WHY_TOMBSTONE_WINS, winner, NULL, cx, cy, NULL)) < 0)
+		return rc;
+	for (i = 0; i < c->s->nfields; i++) {
+		const vl_field *f = &c->s->fields[i];
+		const vl_value *bv = vl_value_map_get(c->bd, f->name);
+		const vl_value *xv = vl_value_map_get(c->xd, f->name), *yv = vl_value_map_get(c->yd, f->name);
+		const vl_value *rv = vl_value_map_get(data, f->name);
+
+		if (vl_value_equal(xv, bv) && vl_value_equal(yv, bv) && vl_value_equal(rv, bv))
+			continue;
+		if ((rc = trace_push(c, f->name, f, VL_HOW_ON_DELETE, edit_wins ? VL_WHY_EDIT_WINS :
+				VL_WHY_TOMBSTONE_WINS, winner, bv, xv, yv, rv)) < 0)
+			return rc;
+	}
+	return 0;
+}
+
 /* Field by field (both sides live, or both tombstones). */
 static int merge_fields(mctx *c, vl_value **data, vl_value *conf)
 {
@@ -1180,12 +1346,15 @@ static int merge_fields(mctx *c, vl_value **data, vl_value *conf)
 
 		if ((rc = dup_opt(&lwwv[i], lww_pick(c, xv, yv))) < 0)
 			goto out;
-		if (vl_value_equal(yv, bv) || (vl_value_equal(xv, yv) && (!xv || !is_counter(f))))
+		if (vl_value_equal(yv, bv) || (vl_value_equal(xv, yv) && (!xv || !is_counter(f)))) {
+			fr[i].how = vl_value_equal(yv, bv) ? VL_HOW_ONE_SIDE : VL_HOW_SAME;
 			rc = dup_opt(&fr[i].val, xv);
-		else if (vl_value_equal(xv, bv))
+		} else if (vl_value_equal(xv, bv)) {
+			fr[i].how = VL_HOW_ONE_SIDE;
 			rc = dup_opt(&fr[i].val, yv);
-		else
+		} else {
 			rc = merge_field(&fr[i], c, f, bv, xv, yv);
+		}
 		if (rc < 0)
 			goto out;
 	}
@@ -1194,6 +1363,9 @@ static int merge_fields(mctx *c, vl_value **data, vl_value *conf)
 	for (i = 0; i < nf; i++) {
 		const char *name = s->fields[i].name;
 
+		if (c->tr && (rc = trace_field(c, &s->fields[i], fr[i].how, fr[i].why,
+				vl_value_map_get(*data, name))) < 0)
+			goto out;
 		if (!fr[i].person)
 			continue;
 		c->st.conflicts++;
@@ -1220,7 +1392,7 @@ static int merge_edit_delete(mctx *c, vl_value **data, vl_value *conf)
 {
 	const vl_merge_side *t = c->x->rec->deleted ? c->x : c->y;
 	const vl_merge_side *e = c->x->rec->deleted ? c->y : c->x;
-	int edit_wins = c->s->on_delete && !strcmp(c->s->on_delete, "edit_wins");
+	int edit_wins = c->s->edit_wins;
 	vl_value *edit = NULL;
 	int rc;
 
@@ -1238,6 +1410,11 @@ static int merge_edit_delete(mctx *c, vl_value **data, vl_value *conf)
 	c->deleted = !edit_wins;
 	if (!(*data = vl_value_clone(edit_wins ? e->rec->data : t->rec->data)))
 		return oom();
+	if (c->tr && (rc = trace_edit_delete(c, conf, edit_wins, e == c->y, *data)) < 0) {
+		vl_value_free(*data);
+		*data = NULL;
+		return rc;
+	}
 	return 0;
 }
 
@@ -1258,14 +1435,17 @@ static int clock_cmp(const char *a, const char *b)
 
 int vl_merge_record(vl_record **out, const vl_schema *s, const vl_merge_side *base,
 		const vl_merge_side *x, const vl_merge_side *y, const vl_merge_env *env,
-		vl_merge_stats *stats)
+		vl_merge_stats *stats, vl_merge_trace **trace)
 {
 	mctx c;
+	vl_merge_trace *tr = NULL;
 	vl_record *r = NULL;
 	vl_value *empty = NULL, *data = NULL, *conf = NULL, *ordered = NULL;
 	int rc = 0, cmp;
 
 	*out = NULL;
+	if (trace)
+		*trace = NULL;
 	memset(&c, 0, sizeof(c));
 	if (stats)
 		memset(stats, 0, sizeof(*stats));
@@ -1303,9 +1483,27 @@ int vl_merge_record(vl_record **out, const vl_schema *s, const vl_merge_side *ba
 	c.xd = x->rec->data;
 	c.yd = y->rec->data;
 	cmp = clock_cmp(x->rec->clock, y->rec->clock);
-	if (cmp == 0)
+	if (cmp == 0) {
+		c.clock_tie = 1;
 		cmp = sgn(strcmp(x->rec->author, y->rec->author));
+	}
 	c.y_later = cmp <= 0; /* a full tie: the larger blob id, y */
+	if (trace) {
+		if (!(tr = calloc(1, sizeof(*tr))) ||
+				!(tr->fields = calloc(s->nfields + 1, sizeof(*tr->fields)))) {
+			rc = oom();
+			goto out;
+		}
+		tr->kind = x->rec->deleted != y->rec->deleted ? VL_MERGE_EDIT_DELETE :
+			x->rec->deleted ? VL_MERGE_BOTH_DELETED : c.b ? VL_MERGE_EDIT_EDIT : VL_MERGE_ADD_ADD;
+		if (c.b)
+			memcpy(tr->base_blob, base->blob, VL_OID_HEX + 1);
+		memcpy(tr->x_blob, x->blob, VL_OID_HEX + 1);
+		memcpy(tr->y_blob, y->blob, VL_OID_HEX + 1);
+		tr->y_later = c.y_later;
+		tr->clock_tie = c.clock_tie;
+		c.tr = tr;
+	}
 
 	if ((rc = merge_old_conflicts(conf, c.b ? c.b->conflicts : NULL, x->rec->conflicts,
 			y->rec->conflicts)) < 0)
@@ -1359,9 +1557,14 @@ int vl_merge_record(vl_record **out, const vl_schema *s, const vl_merge_side *ba
 	}
 	if (stats)
 		*stats = c.st;
+	if (trace) {
+		*trace = tr;
+		tr = NULL;
+	}
 	*out = r;
 	r = NULL;
 out:
+	vl_merge_trace_free(tr);
 	vl_record_free(r);
 	vl_value_free(ordered);
 	vl_value_free(conf);

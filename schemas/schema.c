@@ -546,6 +546,7 @@ static void field_clear(vl_field *f)
 	free(f->pattern);
 	free(f->ref);
 	free(f->merge);
+	free(f->hook);
 	free(f->hook_sha256);
 	strv_free(f->order, f->norder);
 	strv_free(f->terminal, f->nterminal);
@@ -666,18 +667,50 @@ static int is_hex64(const char *s)
 	return i == 64;
 }
 
-/* hook:NAME with NAME [a-z0-9][a-z0-9_-]{0,63}: a file name in <home>/hooks. */
-static int hook_name_valid(const char *s)
+int vl_hook_name_valid(const char *s)
 {
 	size_t i;
 
-	if (!((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= '0' && s[0] <= '9')))
+	if (!s || !((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= '0' && s[0] <= '9')))
 		return 0;
 	for (i = 1; s[i]; i++)
 		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') ||
 				s[i] == '_' || s[i] == '-'))
 			return 0;
 	return i <= 64;
+}
+
+/* The rule names and the one place their text is compared. */
+static const char *const rule_names[] = {
+	[VL_RULE_LWW] = "lww", [VL_RULE_MAX] = "max", [VL_RULE_MIN] = "min",
+	[VL_RULE_SUM] = "sum", [VL_RULE_UNION] = "union", [VL_RULE_APPEND] = "append",
+	[VL_RULE_ORDER] = "order", [VL_RULE_KEEP] = "keep", [VL_RULE_MANUAL] = "manual",
+	[VL_RULE_HOOK] = "hook",
+};
+
+const char *vl_merge_rule_name(vl_merge_rule r)
+{
+	if ((size_t)r < sizeof(rule_names) / sizeof(rule_names[0]) && rule_names[r])
+		return rule_names[r];
+	return "?";
+}
+
+/* `merge:` text -> rule; 0 with *out set, -1 if unknown. "hook:NAME" is
+ * VL_RULE_HOOK (the name is checked by the caller). */
+static int rule_parse(vl_merge_rule *out, const char *text)
+{
+	size_t i;
+
+	if (strncmp(text, "hook:", 5) == 0) {
+		*out = VL_RULE_HOOK;
+		return 0;
+	}
+	for (i = 0; i < sizeof(rule_names) / sizeof(rule_names[0]); i++)
+		if (i != VL_RULE_HOOK && strcmp(text, rule_names[i]) == 0) {
+			*out = (vl_merge_rule)i;
+			return 0;
+		}
+	return -1;
 }
 
 static void parse_merge(pctx *c, vl_field *f, const vl_value *m, const char *where)
@@ -688,40 +721,56 @@ static void parse_merge(pctx *c, vl_field *f, const vl_value *m, const char *whe
 	const vl_value *hv = vl_value_map_get(m, "hook_sha256");
 	const char *rule = get_str(c, m, "merge", 1, where);
 	vl_ftype t = f->type;
-	int ok = 1, is_order = 0, is_hook = 0;
+	vl_merge_rule r = VL_RULE_LWW;
+	int ok = 1;
 
 	if (!rule)
 		return;
-	if (strcmp(rule, "lww") == 0 || strcmp(rule, "keep") == 0 || strcmp(rule, "manual") == 0) {
-		/* any type */
-	} else if (strcmp(rule, "max") == 0 || strcmp(rule, "min") == 0) {
-		ok = t == VL_T_INT || t == VL_T_DECIMAL || t == VL_T_DATE || t == VL_T_DATETIME;
-	} else if (strcmp(rule, "sum") == 0) {
-		ok = t == VL_T_INT || t == VL_T_DECIMAL;
-	} else if (strcmp(rule, "union") == 0) {
-		ok = t == VL_T_SET;
-	} else if (strcmp(rule, "append") == 0) {
-		ok = t == VL_T_LIST;
-	} else if (strcmp(rule, "order") == 0) {
-		ok = t == VL_T_ENUM;
-		is_order = 1;
-	} else if (strncmp(rule, "hook:", 5) == 0) {
-		is_hook = 1;
-		if (!hook_name_valid(rule + 5)) {
-			perr(c, mv, "%s: hook name must match [a-z0-9][a-z0-9_-]* (at most 64)", where);
-			rule = NULL;
-		}
-	} else {
+	if (rule_parse(&r, rule) < 0) {
 		perr(c, mv, "%s: unknown merge rule '%.32s' (lww max min sum union append order keep manual hook:NAME)",
 				where, rule);
 		rule = NULL;
+		r = VL_RULE_LWW;
+	}
+	switch (r) {
+	case VL_RULE_LWW:
+	case VL_RULE_KEEP:
+	case VL_RULE_MANUAL:
+		break; /* any type */
+	case VL_RULE_MAX:
+	case VL_RULE_MIN:
+		ok = t == VL_T_INT || t == VL_T_DECIMAL || t == VL_T_DATE || t == VL_T_DATETIME;
+		break;
+	case VL_RULE_SUM:
+		ok = t == VL_T_INT || t == VL_T_DECIMAL;
+		break;
+	case VL_RULE_UNION:
+		ok = t == VL_T_SET;
+		break;
+	case VL_RULE_APPEND:
+		ok = t == VL_T_LIST;
+		break;
+	case VL_RULE_ORDER:
+		ok = t == VL_T_ENUM;
+		break;
+	case VL_RULE_HOOK:
+		if (!vl_hook_name_valid(rule + 5)) {
+			perr(c, mv, "%s: hook name must match [a-z0-9][a-z0-9_-]* (at most 64)", where);
+			rule = NULL;
+		}
+		break;
 	}
 	if (rule && !ok && t) {
 		perr(c, mv, "%s: merge rule '%s' does not apply to type %s", where, rule, vl_ftype_name(t));
 		rule = NULL;
 	}
 	f->merge = pdup(c, rule);
-	if (is_order) {
+	if (rule) {
+		f->rule = r;
+		if (r == VL_RULE_HOOK)
+			f->hook = pdup(c, rule + 5);
+	}
+	if (r == VL_RULE_ORDER) {
 		if (!ov)
 			perr(c, mv, "%s: merge order needs 'order' (the states, earliest first)", where);
 		else if (t == VL_T_ENUM)
@@ -734,7 +783,7 @@ static void parse_merge(pctx *c, vl_field *f, const vl_value *m, const char *whe
 		if (tv)
 			perr(c, tv, "%s: 'terminal' is only for merge: order", where);
 	}
-	if (is_hook) {
+	if (r == VL_RULE_HOOK) {
 		if (!hv)
 			perr(c, mv, "%s: a hook merge needs 'hook_sha256' pinning the hook program", where);
 		else if (hv->kind != VL_V_STR || !is_hex64(hv->s))
@@ -1341,6 +1390,7 @@ int vl_schema_load(vl_schema **out, const char *buf, size_t len, const char *src
 		str = NULL;
 	}
 	s->on_delete = pdup(&c, str ? str : "tombstone_wins");
+	s->edit_wins = str && strcmp(str, "edit_wins") == 0;
 
 	v = vl_value_map_get(tree, "fields");
 	if (!v)

@@ -32,6 +32,25 @@ typedef enum {
 	VL_T_CN_ID, VL_T_CN_MOBILE, VL_T_PHONE, VL_T_DIVISION, VL_T_REF
 } vl_ftype;
 
+/*
+ * A field's merge rule (DESIGN.md §6, docs/schemas.md), parsed once by
+ * vl_schema_load from the schema's `merge:` text. Consumers switch on it;
+ * the text is kept only for display. A field without `merge:` is
+ * VL_RULE_LWW (the zero value).
+ */
+typedef enum {
+	VL_RULE_LWW = 0,  /* later clock wins */
+	VL_RULE_MAX,      /* larger value */
+	VL_RULE_MIN,      /* smaller value */
+	VL_RULE_SUM,      /* base + both deltas */
+	VL_RULE_UNION,    /* three-way set merge */
+	VL_RULE_APPEND,   /* three-way log merge ordered by date */
+	VL_RULE_ORDER,    /* enum state machine (vl_field order/terminal) */
+	VL_RULE_KEEP,     /* may not change after creation -> person */
+	VL_RULE_MANUAL,   /* -> person */
+	VL_RULE_HOOK      /* hook program vl_field.hook, pinned by hook_sha256 */
+} vl_merge_rule;
+
 typedef struct {
 	char *value; /* lowercase English identifier, stored in records */
 	char *zh;    /* Chinese label */
@@ -66,7 +85,10 @@ struct vl_field {
 	char *pattern;         /* POSIX extended regex, anchored by the engine */
 	char *ref;             /* ref: name of the ledger referred to */
 	/* merge */
-	char *merge;           /* lww max min sum union append order keep manual hook:NAME */
+	vl_merge_rule rule;    /* parsed `merge:`; decide by this, never by the text */
+	char *merge;           /* the `merge:` text as written, for display only;
+	                        * NULL when absent (rule VL_RULE_LWW) */
+	char *hook;            /* VL_RULE_HOOK: the hook's name (NAME of hook:NAME) */
 	char *hook_sha256;     /* hook: pinned sha256 (64 hex) */
 	char **order;          /* order: states in order */
 	size_t norder;
@@ -91,7 +113,9 @@ typedef struct {
 	size_t nfields;
 	char **identity;       /* natural key fields; may be empty */
 	size_t nidentity;
-	char *on_delete;       /* edit/delete rule: "tombstone_wins" (default) or "edit_wins" */
+	char *on_delete;       /* edit/delete rule as written, for display: "tombstone_wins"
+	                        * (default) or "edit_wins"; decide by edit_wins */
+	int edit_wins;         /* parsed on_delete: 1 edit_wins, 0 tombstone_wins */
 	vl_aggregate *aggregates;
 	size_t naggregates;
 } vl_schema;
@@ -166,6 +190,15 @@ int vl_schema_tombstone_data(vl_value **out, const vl_schema *s, const vl_value 
 /* Append the natural key ("field=value|field=value") of data to out;
  * VL_ENOTFOUND if the schema has no identity or data lacks one of its fields. */
 int vl_schema_identity(vl_buf *out, const vl_schema *s, const vl_value *data) VL_MUST_CHECK;
+
+/* Name of a rule as the schema writes it ("lww", "sum"; "hook" for
+ * VL_RULE_HOOK, whose field says which hook). Static string. */
+const char *vl_merge_rule_name(vl_merge_rule r);
+
+/* 1 if s is a valid hook name, [a-z0-9][a-z0-9_-]{0,63}: a plain file name
+ * in <home>/hooks, never a path. The one copy of this check (schema load and
+ * the hook runner both call it). */
+int vl_hook_name_valid(const char *s);
 
 /* Type name ("cn_id") for messages and `schema show`. */
 const char *vl_ftype_name(vl_ftype t);

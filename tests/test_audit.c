@@ -766,6 +766,80 @@ static void test_export_html(void **state)
 	}
 }
 
+/*
+ * A hook field, explained by the replay's trace: with the pinned hook
+ * installed, the trace says the hook computed the value; without it, this
+ * node's replay leaves the field to a person while the stored merge has no
+ * conflict, so audit must not explain it from the replay (the re-derivation
+ * it replaced said "the hook computed the value" from the record alone)
+ * and says the replay differs. The other fields stay explained. Runs last:
+ * it adds a record to the world.
+ */
+static void test_history_hook_replay(void **state)
+{
+	static const char *const w0[] = { "subsidy_days", "12", "subsidy_amount", "1446.00", NULL };
+	static const char *const w1[] = { "subsidy_days", "15", "subsidy_amount", "1807.50", NULL };
+	char w[VL_ULID_LEN + 1], hook[600], moved[600];
+	vl_node *n = NULL;
+	vl_audit_history h;
+	const vl_audit_version *m = NULL;
+	const vl_audit_change *c;
+	git_reference *ref = NULL;
+	git_oid base, h0, h1, mid;
+	size_t i;
+	int kind, pass;
+
+	(void)state;
+	add_id(w, "add worker_care --scope " V1 " --set worker_name=李四 --set id_number=500243198806123014 "
+			"--set post=网格员 --set duty_status=on_duty --set subsidy_days=10 --set daily_rate=120.50 --set subsidy_amount=1205.00");
+	assert_int_equal(vl_node_open(&n, g_home, 1, NULL), 0);
+	assert_int_equal(vl_node_load_config(n), 0);
+	assert_int_equal(vl_repo_head(&base, n->repo, VL_REF_SCOPE_PREFIX V1), 0);
+	edit_rec(n, w, w0, &h0);
+	assert_int_equal(git_reference_create(&ref, n->repo, VL_REF_SCOPE_PREFIX V1, &base, 1, NULL), 0);
+	git_reference_free(ref);
+	edit_rec(n, w, w1, &h1);
+	assert_int_equal(vl_merge_heads(&mid, &kind, n, V1, &h0, &h1, NULL), 0);
+	assert_int_equal(kind, 1);
+	assert_int_equal(git_reference_create(&ref, n->repo, VL_REF_SCOPE_PREFIX V1, &mid, 1, NULL), 0);
+	git_reference_free(ref);
+	vl_node_close(n);
+
+	snprintf(hook, sizeof(hook), "%s/hooks/subsidy_recompute", g_home);
+	snprintf(moved, sizeof(moved), "%s/hooks/subsidy_recompute.away", g_home);
+	for (pass = 0; pass < 2; pass++) {
+		if (pass == 1)
+			assert_int_equal(rename(hook, moved), 0);
+		n = open_node();
+		assert_int_equal(vl_audit_history_load(&h, n, w), 0);
+		for (i = 0, m = NULL; i < h.n; i++)
+			if (!strcmp(h.v[i].kind, "merge"))
+				m = &h.v[i];
+		assert_non_null(m);
+		assert_int_equal(m->replay, pass == 0);
+		c = change(m, "subsidy_days"); /* sum: 10 + 2 + 5 */
+		assert_non_null(c);
+		assert_int_equal(c->how, VL_AUDIT_RULE);
+		assert_string_equal(text(c->now), "17");
+		assert_non_null(strstr(c->why, "= 17"));
+		c = change(m, "subsidy_amount"); /* the hook: 17 x 120.50 */
+		assert_non_null(c);
+		assert_int_equal(c->how, VL_AUDIT_RULE);
+		assert_string_equal(c->rule, "hook:subsidy_recompute");
+		assert_string_equal(text(c->now), "2048.50");
+		assert_int_equal(c->side, -1);
+		if (pass == 0) {
+			assert_non_null(strstr(c->why, "hook 'subsidy_recompute' (pinned by sha256) computed the value"));
+		} else {
+			assert_null(strstr(c->why, "computed the value"));
+			assert_non_null(strstr(c->why, "is the hook installed here?"));
+		}
+		vl_audit_history_free(&h);
+		vl_node_close(n);
+	}
+	assert_int_equal(rename(moved, hook), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -776,6 +850,7 @@ int main(void)
 		cmocka_unit_test(test_blame),
 		cmocka_unit_test(test_export_json),
 		cmocka_unit_test(test_export_html),
+		cmocka_unit_test(test_history_hook_replay),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

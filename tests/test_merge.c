@@ -7,8 +7,11 @@
  * The sides are built here from the case table (fixed ids, clocks and
  * ed25519 seeds, so every byte is reproducible) and must equal the files on
  * disk; the files are then parsed, merged both ways round, and the two
- * merges must be byte-identical and equal expected.yaml.
- * VL_WRITE_GOLDEN=1 rewrites all four files of every case: read the diff.
+ * merges must be byte-identical and equal expected.yaml. expected.yaml was
+ * written by the code under test, so each case's key values are also
+ * checked against `expects`, which a person derived from the rules.
+ * VL_WRITE_GOLDEN=1 rewrites all four files of every case and then FAILS
+ * (it can never make a run green): read the diff, commit, run again.
  *
  * Hook programs for the failure cases are written into a temporary hooks
  * directory at start-up, next to a copy of hooks/subsidy_recompute; the
@@ -286,6 +289,175 @@ static const mcase cases[] = {
 	HOOK_CASE("hook_bad_value", "01hq3k5z6w8x9y0abcdefgh026", "bad_value", 0, 0, 1),
 };
 
+/* ------------------------------------------------------------------------ */
+/* Expectations a person wrote                                              */
+
+/*
+ * The key values of each golden case, derived by hand from the rules
+ * (docs/schemas.md "Merge rules", DESIGN.md §6, merge.h), not copied from
+ * the code's output: expected.yaml was written by the code under test, so
+ * it is checked against these, never trusted alone. Side a is written at T1
+ * with key 1, side b at T2 with key 2 unless the case says otherwise, so
+ * lww (and every provisional value) is b's. Fields not listed must equal
+ * the base's value (rest REST_BASE), the base's without pii (REST_TOMB: a
+ * tombstone keeps no personal data), or be absent (REST_NONE, add/add).
+ * how: the trace's decision for the field (-1: not checked).
+ */
+enum { REST_BASE, REST_TOMB, REST_NONE };
+enum { EXP_ORDERED = 0, EXP_UNORDERED = 1 };
+
+typedef struct {
+	const char *field;
+	const char *value;  /* YAML flow text; NULL: absent */
+	int how;            /* vl_merge_how, or -1 */
+	int flags;          /* EXP_UNORDERED: a list compared as a multiset */
+} fexp;
+
+typedef struct {
+	const char *name;
+	int deleted;
+	int rest;
+	const char *conflicts; /* conflict keys in order, space-separated */
+	fexp f[10];
+} cexp;
+
+#define H1 VL_HOW_ONE_SIDE
+#define HS VL_HOW_SAME
+#define HR VL_HOW_RULE
+#define HP VL_HOW_PERSON
+#define HD VL_HOW_ON_DELETE
+#define HH VL_HOW_HOOK
+
+/* hook cases: days sum 10 + 2 + 5 = 17; rest_days a union of two adds. */
+#define HOOK_FIELDS(amount, how) \
+	{ "subsidy_days", "17", HR, 0 }, \
+	{ "subsidy_amount", amount, how, 0 }, \
+	{ "rest_days", "[\"2022-04-03\", \"2022-04-04\"]", HR, 0 }
+
+static const cexp expects[] = {
+	/* lww: both changed address -> b's (T2 > T1); grid only a; the same
+	 * phone on both; notes added by b only. */
+	{ "lww_zh", 0, REST_BASE, "", {
+		{ "address", "汉葭街道滨江路8号", HR, 0 },
+		{ "grid", "第四网格", H1, 0 },
+		{ "phone", "\"13900005678\"", HS, 0 },
+		{ "notes", "独居，儿子在外地务工，每周电话联系一次", H1, 0 } } },
+	/* Equal clocks: the larger author fingerprint wins; a is signed by key 2,
+	 * whose fingerprint ("SHA256:byp...") sorts above key 1's ("SHA256:EaB...")
+	 * (run_case checks that premise), so a's address. */
+	{ "lww_tie", 0, REST_BASE, "", {
+		{ "address", "汉葭街道新华路14号1单元201", HR, 0 } } },
+	/* union of tags: disabled on both; elderly_alone was in the base and a
+	 * removed it -> gone; pregnant (a) and special_disease (b) added. max
+	 * of surveyed_on: 04-06. */
+	{ "union_max", 0, REST_BASE, "", {
+		{ "tags", "[disabled, pregnant, special_disease]", HR, 0 },
+		{ "surveyed_on", "\"2022-04-06\"", HR, 0 } } },
+	/* min deadline 04-12; order draft < submitted < received: received;
+	 * min submitted_at: 08:00:00Z is before 08:00:00.5Z; received_at b only. */
+	{ "min_order", 0, REST_BASE, "", {
+		{ "deadline", "\"2022-04-12\"", HR, 0 },
+		{ "status", "received", HR, 0 },
+		{ "submitted_at", "\"2022-04-10T08:00:00Z\"", HR, 0 },
+		{ "received_at", "\"2022-04-10T09:30:00Z\"", H1, 0 } } },
+	/* sum 10.5 + 1.75 + 1 = 13.25; union: driving removed by b, medical
+	 * added by a. */
+	{ "sum_decimal", 0, REST_BASE, "", {
+		{ "service_hours", "13.25", HR, 0 },
+		{ "skills", "[delivery, medical]", HR, 0 } } },
+	/* Two equal increments are two events: 10.5 + 2 + 2. team: same change. */
+	{ "sum_equal_changes", 0, REST_BASE, "", {
+		{ "service_hours", "14.5", HR, 0 },
+		{ "team", "青年突击队", HS, 0 } } },
+	/* subsidy_days 10 + (2 - 10) + (1 - 10) = -7 breaks min 0: a person,
+	 * provisional b's 1. subsidy_paid 500 + 300 + 150 = 950.00. */
+	{ "sum_below_min", 0, REST_BASE, "subsidy_days", {
+		{ "subsidy_days", "1", HP, 0 },
+		{ "subsidy_paid", "950.00", HR, 0 } } },
+	/* append (no key): the base entry a corrected (4 -> 4.5) is gone; a's
+	 * correction and new 04-05 entry, the 04-03 visit both added (once),
+	 * and b's 04-03 entry are kept, ordered by date (the two 04-03 entries
+	 * by a hash: compared as a multiset, dates checked non-decreasing). */
+	{ "append_log", 0, REST_BASE, "", {
+		{ "service_log", "[{date: \"2022-04-02\", task: 核酸采样秩序维护, hours: 4.5}, "
+			"{date: \"2022-04-03\", task: 独居老人探访, hours: 2}, "
+			"{date: \"2022-04-03\", task: 核酸采样登记, hours: 6}, "
+			"{date: \"2022-04-05\", task: 物资配送到户, hours: 3.5}]", HR, EXP_UNORDERED } } },
+	/* order registered < purchased < delivering: delivering. */
+	{ "order_forward", 0, REST_BASE, "", {
+		{ "status", "delivering", HR, 0 },
+		{ "purchased_at", "\"2022-04-07T03:00:00Z\"", H1, 0 },
+		{ "deliverer", "周杰", H1, 0 } } },
+	/* cancelled is terminal, delivering is not: cancelled. */
+	{ "order_terminal", 0, REST_BASE, "", {
+		{ "status", "cancelled", HR, 0 },
+		{ "notes", "居民已自行购买", H1, 0 } } },
+	/* Two different terminals: a person; provisional b's delivered. */
+	{ "order_two_terminals", 0, REST_BASE, "status", {
+		{ "status", "delivered", HP, 0 },
+		{ "delivered_at", "\"2022-04-07T05:20:00Z\"", H1, 0 } } },
+	/* keep: both fields changed on both sides -> two conflicts, b's values. */
+	{ "keep_conflict", 0, REST_BASE, "request_no requested_at", {
+		{ "request_no", "\"500243001001-20220407-005\"", HP, 0 },
+		{ "requested_at", "\"2022-04-07T01:15:00Z\"", HP, 0 } } },
+	/* manual: both added an id_number -> a person, b's provisionally. */
+	{ "manual_conflict", 0, REST_BASE, "id_number", {
+		{ "id_number", "\"500243195003151245\"", HP, 0 },
+		{ "name", "王秀瑛", H1, 0 } } },
+	/* Keyed by name: 大米 qty 3 (a), 食用油 note (b), 鸡蛋 removed by a and
+	 * untouched by b -> removed, 感冒药 (a) and 牛奶 (b) added. Item order is
+	 * x's then y's new ones, x by blob id: compared as a multiset. */
+	{ "items_by_key", 0, REST_BASE, "", {
+		{ "items", "[{name: 大米, qty: 3, unit: 袋}, {name: 食用油, qty: 1, unit: 桶, note: 要非转基因的}, "
+			"{name: 感冒药, qty: 1, unit: 盒, note: 布洛芬缓释胶囊}, {name: 牛奶, qty: 2, unit: 箱}]",
+			HR, EXP_UNORDERED } } },
+	/* 大米 qty edited on both (3, 5): a person, b's 5 provisionally;
+	 * 食用油 removed by a, changed by b: the change is kept. */
+	{ "items_conflict", 0, REST_BASE, "items", {
+		{ "items", "[{name: 大米, qty: 5, unit: 袋}, {name: 食用油, qty: 2, unit: 桶}, "
+			"{name: 鸡蛋, qty: 30, unit: 个}]", HP, EXP_UNORDERED } } },
+	/* add/add against an empty base: equal values kept, differing ones by
+	 * rule (lww: b's; union of two adds), b's extra fields taken. */
+	{ "add_add", 0, REST_NONE, "", {
+		{ "name", "赵丽", HS, 0 },
+		{ "residence_kind", "migrant", HS, 0 },
+		{ "address", "汉葭街道滨江路22号", HR, 0 },
+		{ "source", "worker_survey", HR, 0 },
+		{ "tags", "[disabled, pregnant]", HR, 0 },
+		{ "phone", "\"13700001111\"", H1, 0 },
+		{ "surveyed_on", "\"2022-04-06\"", H1, 0 } } },
+	/* tombstone_wins: the tombstone's data (the base without pii) as it is;
+	 * b's edit only in conflicts[_deleted]. */
+	{ "edit_delete", 1, REST_TOMB, "_deleted", {
+		{ "address", NULL, HD, 0 },
+		{ "tags", "[elderly_alone]", -1, 0 } } },
+	/* edit_wins: b's edited data. */
+	{ "edit_delete_edit_wins", 0, REST_BASE, "_deleted", {
+		{ "address", "汉葭街道滨江路8号", HD, 0 },
+		{ "tags", "[disabled, elderly_alone]", HD, 0 } } },
+	/* Both deleted: pii gone on both (same change); tags: elderly_alone
+	 * removed by a, special_disease added by b; grid a only. */
+	{ "both_deleted", 1, REST_TOMB, "", {
+		{ "tags", "[special_disease]", HR, 0 },
+		{ "grid", "第四网格", H1, 0 },
+		{ "address", NULL, HS, 0 } } },
+	/* a resolved the id_number conflict (one side changed -> its value, and
+	 * the entry it removed stays removed); b moved the address. */
+	{ "conflicts_resolved", 0, REST_BASE, "", {
+		{ "id_number", "\"500243195003151229\"", H1, 0 },
+		{ "address", "汉葭街道滨江路8号", H1, 0 } } },
+	/* The hook recomputes days x rate: 17 x 120.50 = 2048.50. */
+	{ "hook_ok", 0, REST_BASE, "", { HOOK_FIELDS("2048.50", HH) } },
+	/* Every hook failure: a person, b's amount provisionally. */
+	{ "hook_exit1", 0, REST_BASE, "subsidy_amount", { HOOK_FIELDS("1807.50", HP) } },
+	{ "hook_timeout", 0, REST_BASE, "subsidy_amount", { HOOK_FIELDS("1807.50", HP) } },
+	{ "hook_wrong_pin", 0, REST_BASE, "subsidy_amount", { HOOK_FIELDS("1807.50", HP) } },
+	{ "hook_crash", 0, REST_BASE, "subsidy_amount", { HOOK_FIELDS("1807.50", HP) } },
+	{ "hook_bad_output", 0, REST_BASE, "subsidy_amount", { HOOK_FIELDS("1807.50", HP) } },
+	/* -5.00 breaks min 0: a person. */
+	{ "hook_bad_value", 0, REST_BASE, "subsidy_amount", { HOOK_FIELDS("1807.50", HP) } },
+};
+
 /* Test hooks written into the temp hooks dir. */
 static const struct {
 	const char *name, *body;
@@ -504,6 +676,124 @@ static vl_record *parse(const vl_buf *b, const char *what)
 /* ------------------------------------------------------------------------ */
 /* Golden quadruples                                                        */
 
+static const cexp *find_expect(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(expects) / sizeof(expects[0]); i++)
+		if (!strcmp(expects[i].name, name))
+			return &expects[i];
+	return NULL;
+}
+
+/* The value written as YAML flow text (NULL stays NULL). */
+static vl_value *exp_value(const char *text)
+{
+	char buf[2048];
+	vl_value *m, *v;
+
+	if (!text)
+		return NULL;
+	snprintf(buf, sizeof(buf), "v: %s\n", text);
+	m = yaml_map(buf);
+	v = vl_value_clone(vl_value_map_get(m, "v"));
+	assert_non_null(v);
+	vl_value_free(m);
+	return v;
+}
+
+/* Lists with the same items, each as often, in any order; and the merged
+ * list's `date` items never decrease (append's order). */
+static int same_multiset(const vl_value *want, const vl_value *got)
+{
+	char used[64] = { 0 };
+	size_t i, j;
+
+	if (!want || !got || want->kind != VL_V_LIST || got->kind != VL_V_LIST ||
+			want->n != got->n || got->n > sizeof(used))
+		return 0;
+	for (i = 0; i < want->n; i++) {
+		for (j = 0; j < got->n; j++)
+			if (!used[j] && vl_value_equal(want->items[i], got->items[j]))
+				break;
+		if (j == got->n)
+			return 0;
+		used[j] = 1;
+	}
+	for (i = 1; i < got->n; i++) {
+		const vl_value *d0 = vl_value_map_get(got->items[i - 1], "date");
+		const vl_value *d1 = vl_value_map_get(got->items[i], "date");
+
+		if (d0 && d1 && strcmp(d0->s, d1->s) > 0)
+			return 0;
+	}
+	return 1;
+}
+
+static void print_value(const char *what, const vl_value *v)
+{
+	vl_buf b = VL_BUF_INIT;
+
+	if (v && vl_json_emit(&b, v, 0) == 0)
+		print_error("%s: %s\n", what, b.ptr);
+	else
+		print_error("%s: (absent)\n", what);
+	vl_buf_free(&b);
+}
+
+/* The merged record o of case mc against the person's expectations. */
+static void check_expect(const mcase *mc, const vl_schema *s, const vl_record *base,
+		const vl_record *o, const vl_merge_trace *t)
+{
+	const cexp *e = find_expect(mc->name);
+	vl_buf keys = VL_BUF_INIT;
+	size_t i, k;
+
+	if (!e)
+		fail_msg("case %s has no hand-written expectation in `expects`: derive one from the rules", mc->name);
+	assert_int_equal(o->deleted, e->deleted);
+	for (i = 0; o->conflicts && i < o->conflicts->n; i++)
+		assert_int_equal(vl_buf_printf(&keys, "%s%s", i ? " " : "", o->conflicts->keys[i]), 0);
+	assert_string_equal(keys.ptr ? keys.ptr : "", e->conflicts);
+	vl_buf_free(&keys);
+	for (i = 0; i < s->nfields; i++) {
+		const vl_field *f = &s->fields[i];
+		const vl_value *got = vl_value_map_get(o->data, f->name);
+		const fexp *fe = NULL;
+		vl_value *want = NULL;
+		int ok;
+
+		for (k = 0; k < sizeof(e->f) / sizeof(e->f[0]) && e->f[k].field; k++)
+			if (!strcmp(e->f[k].field, f->name))
+				fe = &e->f[k];
+		if (fe) {
+			want = exp_value(fe->value);
+			ok = (fe->flags & EXP_UNORDERED) ? same_multiset(want, got) : vl_value_equal(want, got);
+		} else if (e->rest == REST_NONE || (e->rest == REST_TOMB && f->pii)) {
+			ok = got == NULL;
+		} else {
+			ok = vl_value_equal(vl_value_map_get(base->data, f->name), got);
+		}
+		if (!ok) {
+			print_value("want", fe ? want : e->rest == REST_BASE || (e->rest == REST_TOMB && !f->pii) ?
+					vl_value_map_get(base->data, f->name) : NULL);
+			print_value("got ", got);
+			fail_msg("case %s: field '%s' is not what the rule gives", mc->name, f->name);
+		}
+		vl_value_free(want);
+		if (fe && fe->how >= 0) {
+			const vl_merge_trace_field *te = vl_merge_trace_find(t, f->name);
+
+			if (!te)
+				fail_msg("case %s: the trace has no entry for '%s'", mc->name, f->name);
+			if ((int)te->how != fe->how)
+				fail_msg("case %s: field '%s' decided by %s, expected %s", mc->name, f->name,
+						vl_merge_how_name(te->how), vl_merge_how_name((vl_merge_how)fe->how));
+			assert_true(vl_value_equal(te->result, got));
+		}
+	}
+}
+
 static void run_case(void **state)
 {
 	const mcase *mc = *state;
@@ -514,6 +804,7 @@ static void run_case(void **state)
 	vl_merge_side base = { NULL, NULL }, sa, sb;
 	vl_merge_env env = { g_hooks, mc->timeout_ms };
 	vl_merge_stats st1, st2;
+	vl_merge_trace *tr = NULL;
 	int rc;
 
 	if (mc->base.clock) {
@@ -537,10 +828,10 @@ static void run_case(void **state)
 	sb.rec = rbb;
 	sb.blob = b2id;
 
-	rc = vl_merge_record(&o1, s, &base, &sa, &sb, &env, &st1);
+	rc = vl_merge_record(&o1, s, &base, &sa, &sb, &env, &st1, &tr);
 	if (rc != 0)
 		fail_msg("case %s: merge failed: %s", mc->name, vl_error_last());
-	assert_int_equal(vl_merge_record(&o2, s, &base, &sb, &sa, &env, &st2), 0);
+	assert_int_equal(vl_merge_record(&o2, s, &base, &sb, &sa, &env, &st2, NULL), 0);
 	assert_int_equal(vl_record_emit(&m1, o1, 1), 0);
 	assert_int_equal(vl_record_emit(&m2, o2, 1), 0);
 	/* Symmetric: which side is "ours" does not matter. */
@@ -558,7 +849,18 @@ static void run_case(void **state)
 	assert_int_equal(st2.conflicts, mc->conflicts);
 	assert_int_equal(o1->conflicts ? o1->conflicts->n : 0, mc->conflicts);
 	assert_int_equal(vl_schema_validate(s, o1->data, o1->deleted, NULL), 0);
+	/* Equal clocks: lww goes by the larger author fingerprint; the case
+	 * table's expectation assumes a's signer sorts above b's. */
+	if (!strcmp(mc->a.clock, mc->b.clock))
+		assert_true(strcmp(ra->author, rbb->author) > 0);
+	/* The values a person derived from the rules, independent of
+	 * expected.yaml (which the code under test wrote). */
+	check_expect(mc, s, rb ? rb : ra, o1, tr);
+	if (golden_mode())
+		fail_msg("VL_WRITE_GOLDEN: wrote the files of case %s; check the diff by hand and run "
+				"again without VL_WRITE_GOLDEN (golden mode never passes)", mc->name);
 
+	vl_merge_trace_free(tr);
 	vl_record_free(o1);
 	vl_record_free(o2);
 	vl_record_free(rb);
@@ -570,6 +872,191 @@ static void run_case(void **state)
 	vl_buf_free(&m1);
 	vl_buf_free(&m2);
 	vl_schema_free(s);
+}
+
+/* ------------------------------------------------------------------------ */
+/* The decision trace                                                       */
+
+/* A golden case merged with a trace (sides built as run_case builds them). */
+typedef struct {
+	vl_schema *s;
+	vl_record *rb, *ra, *rbb, *o;
+	char bid[VL_OID_HEX + 1], aid[VL_OID_HEX + 1], b2id[VL_OID_HEX + 1];
+	vl_merge_trace *t;
+} traced;
+
+static void trace_case(traced *c, const char *name)
+{
+	const mcase *mc = NULL;
+	vl_buf fb = VL_BUF_INIT, fa = VL_BUF_INIT, fbb = VL_BUF_INIT;
+	vl_merge_side base = { NULL, NULL }, sa, sb;
+	vl_merge_env env;
+	size_t i;
+
+	memset(c, 0, sizeof(*c));
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		if (!strcmp(cases[i].name, name))
+			mc = &cases[i];
+	assert_non_null(mc);
+	env.hooks_dir = g_hooks;
+	env.timeout_ms = mc->timeout_ms;
+	c->s = load_schema(mc);
+	if (mc->base.clock) {
+		build_side(&fb, c->s, mc, &mc->base, NULL, NULL);
+		c->rb = parse(&fb, "base");
+		blob_id(c->bid, &fb);
+		base.rec = c->rb;
+		base.blob = c->bid;
+	}
+	build_side(&fa, c->s, mc, &mc->a, c->rb, c->rb ? c->bid : NULL);
+	build_side(&fbb, c->s, mc, &mc->b, c->rb, c->rb ? c->bid : NULL);
+	c->ra = parse(&fa, "a");
+	c->rbb = parse(&fbb, "b");
+	blob_id(c->aid, &fa);
+	blob_id(c->b2id, &fbb);
+	sa = (vl_merge_side){ c->ra, c->aid };
+	sb = (vl_merge_side){ c->rbb, c->b2id };
+	/* b first: the trace names the sides in canonical order anyway. */
+	if (vl_merge_record(&c->o, c->s, &base, &sb, &sa, &env, NULL, &c->t) != 0)
+		fail_msg("case %s: %s", name, vl_error_last());
+	assert_non_null(c->t);
+	vl_buf_free(&fb);
+	vl_buf_free(&fa);
+	vl_buf_free(&fbb);
+}
+
+static void traced_free(traced *c)
+{
+	vl_merge_trace_free(c->t);
+	vl_record_free(c->o);
+	vl_record_free(c->rb);
+	vl_record_free(c->ra);
+	vl_record_free(c->rbb);
+	vl_schema_free(c->s);
+}
+
+/* Which rule decided which field, for every rule kind: a case, a field and
+ * what the trace must say, each read off the rule (see `expects`). */
+static const struct {
+	const char *c, *field;
+	vl_merge_kind kind;
+	vl_merge_how how;
+	vl_merge_rule rule;
+	vl_merge_why why;
+} trace_rules[] = {
+	{ "lww_zh", "address", VL_MERGE_EDIT_EDIT, VL_HOW_RULE, VL_RULE_LWW, VL_WHY_LATER_CLOCK },
+	{ "lww_zh", "grid", VL_MERGE_EDIT_EDIT, VL_HOW_ONE_SIDE, VL_RULE_LWW, VL_WHY_NONE },
+	{ "lww_zh", "phone", VL_MERGE_EDIT_EDIT, VL_HOW_SAME, VL_RULE_LWW, VL_WHY_NONE },
+	{ "lww_tie", "address", VL_MERGE_EDIT_EDIT, VL_HOW_RULE, VL_RULE_LWW, VL_WHY_CLOCK_TIE },
+	{ "union_max", "surveyed_on", VL_MERGE_EDIT_EDIT, VL_HOW_RULE, VL_RULE_MAX, VL_WHY_NONE },
+	{ "min_order", "deadline", VL_MERGE_EDIT_EDIT, VL_HOW_RULE, VL_RULE_MIN, VL_WHY_NONE },
+	{ "sum_decimal", "service_hours", VL_MERGE_EDIT_EDIT, VL_HOW_RULE, VL_RULE_SUM, VL_WHY_NONE },
+	{ "sum_equal_changes", "service_hours", VL_MERGE_EDIT_EDIT, VL_HOW_RULE, VL_RULE_SUM, VL_WHY_NONE },
+	{ "sum_below_min", "subsidy_days", VL_MERGE_EDIT_EDIT, VL_HOW_PERSON, VL_RULE_SUM, VL_WHY_BROKE_SCHEMA },
+	{ "union_max", "tags", VL_MERGE_EDIT_EDIT, VL_HOW_RULE, VL_RULE_UNION, VL_WHY_NONE },
+	{ "append_log", "service_log", VL_MERGE_EDIT_EDIT, VL_HOW_RULE, VL_RULE_APPEND, VL_WHY_NONE },
+	{ "items_by_key", "items", VL_MERGE_EDIT_EDIT, VL_HOW_RULE, VL_RULE_APPEND, VL_WHY_BY_ITEM },
+	{ "items_conflict", "items", VL_MERGE_EDIT_EDIT, VL_HOW_PERSON, VL_RULE_APPEND, VL_WHY_ITEM_CONFLICT },
+	{ "order_forward", "status", VL_MERGE_EDIT_EDIT, VL_HOW_RULE, VL_RULE_ORDER, VL_WHY_LATER_STATE },
+	{ "order_terminal", "status", VL_MERGE_EDIT_EDIT, VL_HOW_RULE, VL_RULE_ORDER, VL_WHY_TERMINAL },
+	{ "order_two_terminals", "status", VL_MERGE_EDIT_EDIT, VL_HOW_PERSON, VL_RULE_ORDER,
+		VL_WHY_TWO_TERMINALS },
+	{ "keep_conflict", "request_no", VL_MERGE_EDIT_EDIT, VL_HOW_PERSON, VL_RULE_KEEP, VL_WHY_RULE_PERSON },
+	{ "manual_conflict", "id_number", VL_MERGE_EDIT_EDIT, VL_HOW_PERSON, VL_RULE_MANUAL,
+		VL_WHY_RULE_PERSON },
+	{ "hook_ok", "subsidy_amount", VL_MERGE_EDIT_EDIT, VL_HOW_HOOK, VL_RULE_HOOK, VL_WHY_NONE },
+	{ "hook_exit1", "subsidy_amount", VL_MERGE_EDIT_EDIT, VL_HOW_PERSON, VL_RULE_HOOK,
+		VL_WHY_HOOK_DECLINED },
+	{ "hook_wrong_pin", "subsidy_amount", VL_MERGE_EDIT_EDIT, VL_HOW_PERSON, VL_RULE_HOOK,
+		VL_WHY_HOOK_DECLINED },
+	{ "hook_bad_value", "subsidy_amount", VL_MERGE_EDIT_EDIT, VL_HOW_PERSON, VL_RULE_HOOK,
+		VL_WHY_BROKE_SCHEMA },
+	{ "add_add", "address", VL_MERGE_ADD_ADD, VL_HOW_RULE, VL_RULE_LWW, VL_WHY_LATER_CLOCK },
+	{ "add_add", "tags", VL_MERGE_ADD_ADD, VL_HOW_RULE, VL_RULE_UNION, VL_WHY_NONE },
+	{ "edit_delete", "_deleted", VL_MERGE_EDIT_DELETE, VL_HOW_ON_DELETE, VL_RULE_LWW,
+		VL_WHY_TOMBSTONE_WINS },
+	{ "edit_delete", "address", VL_MERGE_EDIT_DELETE, VL_HOW_ON_DELETE, VL_RULE_LWW,
+		VL_WHY_TOMBSTONE_WINS },
+	{ "edit_delete_edit_wins", "_deleted", VL_MERGE_EDIT_DELETE, VL_HOW_ON_DELETE, VL_RULE_LWW,
+		VL_WHY_EDIT_WINS },
+	{ "both_deleted", "tags", VL_MERGE_BOTH_DELETED, VL_HOW_RULE, VL_RULE_UNION, VL_WHY_NONE },
+};
+
+/* The side record whose blob is `blob`. */
+static const vl_record *side_of(const traced *c, const char *blob)
+{
+	if (!strcmp(blob, c->aid))
+		return c->ra;
+	assert_string_equal(blob, c->b2id);
+	return c->rbb;
+}
+
+static void test_trace_rules(void **state)
+{
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(trace_rules) / sizeof(trace_rules[0]); i++) {
+		traced c;
+		const vl_merge_trace_field *e;
+		const vl_record *x, *y;
+		const char *f = trace_rules[i].field;
+
+		trace_case(&c, trace_rules[i].c);
+		e = vl_merge_trace_find(c.t, f);
+		if (!e)
+			fail_msg("%s: no trace entry for '%s'", trace_rules[i].c, f);
+		if (c.t->kind != trace_rules[i].kind || e->how != trace_rules[i].how ||
+				e->rule != trace_rules[i].rule || e->why != trace_rules[i].why)
+			fail_msg("%s '%s': trace says %s/%s rule %s why %d, want %s/%s rule %s why %d",
+					trace_rules[i].c, f, vl_merge_kind_name(c.t->kind), vl_merge_how_name(e->how),
+					vl_merge_rule_name(e->rule), (int)e->why,
+					vl_merge_kind_name(trace_rules[i].kind), vl_merge_how_name(trace_rules[i].how),
+					vl_merge_rule_name(trace_rules[i].rule), (int)trace_rules[i].why);
+		if (e->rule == VL_RULE_HOOK)
+			assert_non_null(e->hook);
+		else
+			assert_null(e->hook);
+		/* Sides in canonical order, whatever order they were passed in. */
+		assert_true(strcmp(c.t->x_blob, c.t->y_blob) < 0);
+		assert_string_equal(c.t->x_blob, c.o->prev[0]);
+		assert_string_equal(c.t->y_blob, c.o->prev[1]);
+		assert_string_equal(c.t->base_blob, c.rb ? c.bid : "");
+		x = side_of(&c, c.t->x_blob);
+		y = side_of(&c, c.t->y_blob);
+		/* lww: b (T2) is later, except for the tie, where a's signer wins. */
+		assert_int_equal(c.t->y_later, y == (strcmp(trace_rules[i].c, "lww_tie") ? c.rbb : c.ra));
+		if (strcmp(f, "_deleted") != 0) {
+			const vl_value *rv = vl_value_map_get(c.o->data, f);
+
+			/* The candidates are the versions' values; the result the
+			 * merged record's. */
+			assert_true(vl_value_equal(e->base, c.rb ? vl_value_map_get(c.rb->data, f) : NULL));
+			assert_true(vl_value_equal(e->x, vl_value_map_get(x->data, f)));
+			assert_true(vl_value_equal(e->y, vl_value_map_get(y->data, f)));
+			assert_true(vl_value_equal(e->result, rv));
+			if (e->side == 0)
+				assert_true(vl_value_equal(rv, e->x));
+			else if (e->side == 1)
+				assert_true(vl_value_equal(rv, e->y));
+			else
+				assert_true(!vl_value_equal(rv, e->x) && !vl_value_equal(rv, e->y));
+		} else {
+			/* The side on_delete kept: the tombstone, or the edit. */
+			const vl_record *kept = e->side ? y : x;
+
+			assert_int_equal(kept->deleted, e->why == VL_WHY_TOMBSTONE_WINS);
+			assert_null(e->result);
+			assert_non_null(e->x);
+			assert_non_null(e->y);
+		}
+		/* Untouched fields are left out. */
+		if (!strcmp(trace_rules[i].c, "lww_zh")) {
+			assert_null(vl_merge_trace_find(c.t, "gender"));
+			assert_int_equal(c.t->nfields, 4);
+		}
+		traced_free(&c);
+	}
 }
 
 /* ------------------------------------------------------------------------ */
@@ -786,17 +1273,17 @@ static void test_merge_preconditions(void **state)
 	vl_record *out = NULL;
 
 	(void)state;
-	assert_int_equal(vl_merge_record(&out, s, NULL, &sa, &sc, NULL, NULL), VL_EINVALID);
-	assert_int_equal(vl_merge_record(&out, s, NULL, &sa, &bad_blob, NULL, NULL), VL_EINVALID);
-	assert_int_equal(vl_merge_record(&out, s, NULL, &sa, &same, NULL, NULL), VL_EINVALID);
-	assert_int_equal(vl_merge_record(&out, s, &sa, &sa, &sb, NULL, NULL), VL_EINVALID);
+	assert_int_equal(vl_merge_record(&out, s, NULL, &sa, &sc, NULL, NULL, NULL), VL_EINVALID);
+	assert_int_equal(vl_merge_record(&out, s, NULL, &sa, &bad_blob, NULL, NULL, NULL), VL_EINVALID);
+	assert_int_equal(vl_merge_record(&out, s, NULL, &sa, &same, NULL, NULL, NULL), VL_EINVALID);
+	assert_int_equal(vl_merge_record(&out, s, &sa, &sa, &sb, NULL, NULL, NULL), VL_EINVALID);
 	assert_null(out);
 	/* A side whose data breaks the schema's shapes. */
 	assert_int_equal(vl_value_map_set(b->data, "tags", vl_value_str("disabled")), 0);
-	assert_int_equal(vl_merge_record(&out, s, NULL, &sa, &sb, NULL, NULL), VL_EINVALID);
+	assert_int_equal(vl_merge_record(&out, s, NULL, &sa, &sb, NULL, NULL, NULL), VL_EINVALID);
 	assert_int_equal(vl_value_map_set(b->data, "tags", vl_value_new(VL_V_LIST)), 0);
 	assert_int_equal(vl_value_map_set(b->data, "bogus", vl_value_int(1)), 0);
-	assert_int_equal(vl_merge_record(&out, s, NULL, &sa, &sb, NULL, NULL), VL_EINVALID);
+	assert_int_equal(vl_merge_record(&out, s, NULL, &sa, &sb, NULL, NULL, NULL), VL_EINVALID);
 	assert_null(out);
 	vl_record_free(a);
 	vl_record_free(b);
@@ -835,7 +1322,7 @@ static void test_merge_no_hooks_dir(void **state)
 	sx.blob = id1;
 	sy.rec = y;
 	sy.blob = id2;
-	assert_int_equal(vl_merge_record(&out, s, &sb, &sx, &sy, NULL, &st), 0);
+	assert_int_equal(vl_merge_record(&out, s, &sb, &sx, &sy, NULL, &st, NULL), 0);
 	assert_int_equal(st.conflicts, 1);
 	assert_int_equal(st.hooks_run, 0);
 	assert_non_null(vl_value_map_get(out->conflicts, "subsidy_amount"));
@@ -885,7 +1372,7 @@ static void test_merge_too_big(void **state)
 	sx.blob = id1;
 	sy.rec = y;
 	sy.blob = id2;
-	assert_int_equal(vl_merge_record(&out, s, &sb, &sx, &sy, NULL, NULL), 0);
+	assert_int_equal(vl_merge_record(&out, s, &sb, &sx, &sy, NULL, NULL, NULL), 0);
 	assert_true(out->deleted);
 	l = vl_value_map_get(out->conflicts, "_deleted");
 	assert_non_null(l);
@@ -957,7 +1444,7 @@ static int teardown(void **state)
 int main(void)
 {
 	enum { NCASES = sizeof(cases) / sizeof(cases[0]) };
-	struct CMUnitTest tests[NCASES + 9];
+	struct CMUnitTest tests[NCASES + 10];
 	size_t i, n = 0;
 
 	for (i = 0; i < NCASES; i++) {
@@ -976,6 +1463,7 @@ int main(void)
 			cmocka_unit_test(test_hook_timeouts),
 			cmocka_unit_test(test_hook_environment),
 			cmocka_unit_test(test_merge_preconditions),
+			cmocka_unit_test(test_trace_rules),
 			cmocka_unit_test(test_merge_no_hooks_dir),
 			cmocka_unit_test(test_merge_too_big),
 		};

@@ -7,13 +7,15 @@
  *   the branch, says which versions a record has. The branch walk only
  *   names the commit that brought each version (the first, oldest first,
  *   whose tree holds it at the record's path).
- * - A merged version's fields are classified exactly as vl_merge_record
- *   takes them (merge.h): unchanged, one side, same change (sum excepted),
- *   else the field's rule. A field the merge left to a person is one whose
- *   new conflicts entry names the merge's two sides (`from`). The merge is
- *   then replayed with this node's hooks; `replay` says whether it gives
- *   the stored bytes, so a reader knows the explanation was re-derived from
- *   the right base.
+ * - A merged version is explained by replaying its merge with this node's
+ *   hooks and reading the decision trace vl_merge_record returns: nothing
+ *   here re-derives a rule. `replay` says whether the replay gives the
+ *   stored bytes. A field is explained by its trace entry only when the
+ *   entry's result is the stored value and the entry's "left to a person"
+ *   agrees with the record (a new conflicts entry naming the merge's two
+ *   sides); otherwise it is shown as merged with a why saying that this
+ *   node's replay decides differently (typically a hook not installed
+ *   here), never with an explanation the replay did not give.
  * - An unreadable or unparseable version met while collecting a report is
  *   skipped, not fatal: the report's verification section names it.
  */
@@ -337,83 +339,106 @@ static const char *side_name(int side)
 	return side == 0 ? "x" : side == 1 ? "y" : "neither side";
 }
 
-static int contains_state(char *const *v, size_t n, const vl_value *s)
+/* The rule as the schema writes it: "hook:NAME" for a hook. */
+static const char *rule_text(const vl_field *f)
 {
-	size_t i;
-
-	for (i = 0; s && s->kind == VL_V_STR && i < n; i++)
-		if (!strcmp(v[i], s->s))
-			return 1;
-	return 0;
+	return f->rule == VL_RULE_HOOK && f->merge ? f->merge : vl_merge_rule_name(f->rule);
 }
 
-/* How the rule decided a field both sides changed; one line into out. */
-static int explain_rule(vl_buf *out, const vl_node *n, const vl_field *f, const char *rule, int person,
-		int y_later, int clocks_tie, const vl_record *x, const vl_record *y, const vl_value *bv,
-		const vl_value *xv, const vl_value *yv, const vl_value *rv, int side)
+/* How the merge decided a field both sides changed, from its trace entry;
+ * one line into out. */
+static int explain_rule(vl_buf *out, const vl_node *n, const vl_field *f, const vl_merge_trace *t,
+		const vl_merge_trace_field *e, const vl_record *x, const vl_record *y)
 {
-	int keyed = f->type == VL_T_LIST && f->item_type == VL_T_MAP && f->item_key &&
-			(!strcmp(rule, "lww") || !strcmp(rule, "append"));
-	int lww_side = y_later ? 1 : 0;
-	const vl_record *lw = y_later ? y : x;
+	int lww_side = t->y_later ? 1 : 0;
+	const vl_record *lw = t->y_later ? y : x;
+	const char *rule = rule_text(f);
+	int append = f->rule == VL_RULE_APPEND;
 	int rc = 0;
 
-	if (!person) {
-		if (keyed)
-			rc = vl_buf_printf(out, "item by item, matched by '%s'%s", f->item_key,
-					!strcmp(rule, "append") ? "; log items either side added are kept" :
+	if (e->how != VL_HOW_PERSON) {
+		switch (e->why) {
+		case VL_WHY_BY_ITEM:
+			return vl_buf_printf(out, "item by item, matched by '%s'%s", f->item_key,
+					append ? "; log items either side added are kept" :
 					"; an item both changed: the later clock");
-		else if (!strcmp(rule, "lww"))
-			rc = clocks_tie ?
-				vl_buf_printf(out, "equal clocks: the larger author fingerprint wins: %s (%s)",
-						side_name(lww_side), who_name(n, lw)) :
-				vl_buf_printf(out, "the later clock wins: %s (%s, %s)", side_name(lww_side),
-						lw->clock, who_name(n, lw));
-		else if (!strcmp(rule, "max") || !strcmp(rule, "min"))
-			rc = vl_buf_printf(out, "the %s value wins: %s", !strcmp(rule, "max") ? "larger" : "smaller",
-					side_name(side));
-		else if (!strcmp(rule, "sum")) {
+		case VL_WHY_CLOCK_TIE:
+			return vl_buf_printf(out, "equal clocks: the larger author fingerprint wins: %s (%s)",
+					side_name(lww_side), who_name(n, lw));
+		case VL_WHY_LATER_CLOCK:
+			return vl_buf_printf(out, "the later clock wins: %s (%s, %s)", side_name(lww_side),
+					lw->clock, who_name(n, lw));
+		case VL_WHY_EQUAL_VALUES:
+			return vl_buf_printf(out, "equal values written differently: the later clock's, %s (%s)",
+					side_name(lww_side), who_name(n, lw));
+		case VL_WHY_TERMINAL:
+			return vl_buf_printf(out, "a terminal state beats a non-terminal one: %s", side_name(e->side));
+		case VL_WHY_LATER_STATE:
+			return vl_buf_printf(out, "the later state in the declared order wins: %s",
+					side_name(e->side));
+		default:
+			break;
+		}
+		switch (f->rule) {
+		case VL_RULE_MAX:
+		case VL_RULE_MIN:
+			return vl_buf_printf(out, "the %s value wins: %s", f->rule == VL_RULE_MAX ? "larger" :
+					"smaller", side_name(e->side));
+		case VL_RULE_SUM:
 			if (f->pii)
-				rc = vl_buf_puts(out, "base + both sides' changes");
-			else
-				rc = vl_buf_printf(out, "base + both sides' changes: %s + (%s - %s) + (%s - %s) = %s",
-						bv ? bv->s : "0", xv ? xv->s : "0", bv ? bv->s : "0", yv ? yv->s : "0",
-						bv ? bv->s : "0", rv ? rv->s : "0");
-		} else if (!strcmp(rule, "union"))
-			rc = vl_buf_puts(out, "three-way set merge: items either side added are kept, "
+				return vl_buf_puts(out, "base + both sides' changes");
+			return vl_buf_printf(out, "base + both sides' changes: %s + (%s - %s) + (%s - %s) = %s",
+					e->base ? e->base->s : "0", e->x ? e->x->s : "0", e->base ? e->base->s : "0",
+					e->y ? e->y->s : "0", e->base ? e->base->s : "0", e->result ? e->result->s : "0");
+		case VL_RULE_UNION:
+			return vl_buf_puts(out, "three-way set merge: items either side added are kept, "
 					"items either side removed are gone");
-		else if (!strcmp(rule, "append"))
-			rc = vl_buf_puts(out, "log merge: entries either side added are kept, ordered by date");
-		else if (!strcmp(rule, "order")) {
-			int xt = contains_state(f->terminal, f->nterminal, xv);
-			int yt = contains_state(f->terminal, f->nterminal, yv);
-			rc = xt != yt ? vl_buf_printf(out, "a terminal state beats a non-terminal one: %s",
-						side_name(side)) :
-				vl_buf_printf(out, "the later state in the declared order wins: %s", side_name(side));
-		} else if (!strncmp(rule, "hook:", 5))
-			rc = vl_buf_printf(out, "hook '%s' (pinned by sha256) computed the value", rule + 5);
-		else
-			rc = vl_buf_printf(out, "rule '%s'", rule);
-		return rc;
+		case VL_RULE_APPEND:
+			return vl_buf_puts(out, "log merge: entries either side added are kept, ordered by date");
+		case VL_RULE_HOOK:
+			return vl_buf_printf(out, "hook '%s' (pinned by sha256) computed the value", f->hook);
+		default:
+			return vl_buf_printf(out, "rule '%s'", rule);
+		}
 	}
-	if (!strcmp(rule, "keep"))
-		rc = vl_buf_puts(out, "may not change after creation");
-	else if (!strcmp(rule, "manual"))
-		rc = vl_buf_puts(out, "a person decides this field");
-	else if (!strncmp(rule, "hook:", 5))
+	switch (e->why) {
+	case VL_WHY_RULE_PERSON:
+		rc = vl_buf_puts(out, f->rule == VL_RULE_KEEP ? "may not change after creation" :
+				"a person decides this field");
+		break;
+	case VL_WHY_HOOK_DECLINED:
 		rc = vl_buf_printf(out, "hook '%s' did not decide (not installed here, its sha256 differs "
-				"from the pin, it declined, or its output broke the schema)", rule + 5);
-	else if (keyed)
+				"from the pin, or it declined)", f->hook);
+		break;
+	case VL_WHY_NO_HOOKS:
+		rc = vl_buf_printf(out, "hook '%s' was not run (no hooks directory)", f->hook);
+		break;
+	case VL_WHY_ITEM_CONFLICT:
 		rc = vl_buf_printf(out, "item by item, matched by '%s': an item was removed on one side and "
-				"changed on the other%s", f->item_key,
-				!strcmp(rule, "append") ? ", or both edited one log item" : "");
-	else if ((!strcmp(rule, "max") || !strcmp(rule, "min") || !strcmp(rule, "order")) && (!xv || !yv))
+				"changed on the other%s", f->item_key, append ? ", or both edited one log item" : "");
+		break;
+	case VL_WHY_FIELD_REMOVED:
 		rc = vl_buf_puts(out, "one side removed the field: nothing to compare");
-	else if (!strcmp(rule, "order") && contains_state(f->terminal, f->nterminal, xv) &&
-			contains_state(f->terminal, f->nterminal, yv))
+		break;
+	case VL_WHY_NOT_COMPARABLE:
+		rc = vl_buf_printf(out, "rule '%s': the two values do not compare", rule);
+		break;
+	case VL_WHY_TWO_TERMINALS:
 		rc = vl_buf_puts(out, "two different terminal states");
-	else
-		rc = vl_buf_printf(out, "rule '%s' could not decide, or its result broke the schema", rule);
+		break;
+	case VL_WHY_UNKNOWN_STATE:
+		rc = vl_buf_puts(out, "a state the declared order does not place");
+		break;
+	case VL_WHY_OVERFLOW:
+		rc = vl_buf_puts(out, "the sum is too large to add exactly");
+		break;
+	case VL_WHY_BROKE_SCHEMA:
+		rc = vl_buf_printf(out, "rule '%s' computed a value that breaks the schema", rule);
+		break;
+	default:
+		rc = vl_buf_printf(out, "rule '%s' could not decide", rule);
+		break;
+	}
 	if (rc == 0)
 		rc = vl_buf_printf(out, "; left to a person (vledger conflicts); provisional value: "
 				"the later clock, %s (%s)", side_name(lww_side), who_name(n, lw));
@@ -629,8 +654,9 @@ out:
 }
 
 /* Replay the merge from (base, x, y) with this node's hooks: the same
- * bytes? */
-static int replay(vl_audit_version *v, vl_node *n)
+ * bytes? *trace: what the replay decided, NULL when it failed (caller
+ * frees with vl_merge_trace_free). */
+static int replay(vl_merge_trace **trace, vl_audit_version *v, vl_node *n)
 {
 	vl_merge_side sb = { v->base_rec, v->have_base ? v->base : NULL };
 	vl_merge_side sx = { v->prev[0], v->rec->prev[0] }, sy = { v->prev[1], v->rec->prev[1] };
@@ -639,11 +665,12 @@ static int replay(vl_audit_version *v, vl_node *n)
 	vl_buf hooks = VL_BUF_INIT, a = VL_BUF_INIT, b = VL_BUF_INIT;
 	int rc;
 
+	*trace = NULL;
 	if ((rc = vl_buf_printf(&hooks, "%s/hooks", n->home)) < 0)
 		return rc;
 	env.hooks_dir = hooks.ptr;
 	env.timeout_ms = VL_HOOK_TIMEOUT_MS;
-	rc = vl_merge_record(&out, v->schema, &sb, &sx, &sy, &env, NULL);
+	rc = vl_merge_record(&out, v->schema, &sb, &sx, &sy, &env, NULL, trace);
 	if (rc == VL_ENOMEM)
 		goto out;
 	v->replay = 0;
@@ -651,6 +678,10 @@ static int replay(vl_audit_version *v, vl_node *n)
 		v->replay = a.len == b.len && !memcmp(a.ptr, b.ptr, a.len);
 	rc = rc == VL_ENOMEM ? rc : 0;
 out:
+	if (rc < 0) {
+		vl_merge_trace_free(*trace);
+		*trace = NULL;
+	}
 	vl_record_free(out);
 	vl_buf_free(&hooks);
 	vl_buf_free(&a);
@@ -658,27 +689,33 @@ out:
 	return rc;
 }
 
-/* One side deleted the record and the other edited it. */
-static int attribute_edit_delete(vl_audit_version *v, vl_node *n, const vl_value *bd)
+/* One side deleted the record and the other edited it: the trace's
+ * "_deleted" entry says which side on_delete kept. */
+static int attribute_edit_delete(vl_audit_version *v, vl_node *n, const vl_merge_trace *t,
+		const vl_value *bd)
 {
 	const vl_record *x = v->prev[0], *y = v->prev[1];
-	int t = x->deleted ? 0 : 1;
-	int edit_wins = v->schema->on_delete && !strcmp(v->schema->on_delete, "edit_wins");
-	int winner = edit_wins ? 1 - t : t;
+	const vl_merge_trace_field *d = vl_merge_trace_find(t, CONFLICT_DELETED);
 	const vl_schema *s = v->schema;
+	int tomb = x->deleted ? 0 : 1, edit_wins, winner;
 	vl_buf why = VL_BUF_INIT;
 	vl_audit_change *c;
 	size_t i;
 	int rc;
 
+	if (!d) /* no replay: the record itself says who won */
+		winner = v->rec->deleted ? tomb : 1 - tomb;
+	else
+		winner = d->side;
+	edit_wins = winner != tomb;
 	if (!(c = push_change(v, CONFLICT_DELETED)))
 		return oom();
 	c->how = VL_AUDIT_RULE;
 	c->side = winner;
 	c->rule = "on_delete";
 	if ((rc = vl_buf_printf(&why, "%s (%s) deleted the record, %s (%s) edited it; on_delete %s: the %s "
-			"wins, the other side is kept in conflicts[_deleted]", side_name(t),
-			who_name(n, t ? y : x), side_name(1 - t), who_name(n, t ? x : y),
+			"wins, the other side is kept in conflicts[_deleted]", side_name(tomb),
+			who_name(n, tomb ? y : x), side_name(1 - tomb), who_name(n, tomb ? x : y),
 			edit_wins ? "edit_wins" : "tombstone_wins", edit_wins ? "edit" : "deletion")) < 0 ||
 			(rc = set_why(c, &why)) < 0)
 		return rc;
@@ -704,27 +741,29 @@ static int attribute_edit_delete(vl_audit_version *v, vl_node *n, const vl_value
 	return 0;
 }
 
-/* Field by field, as vl_merge_record takes them (merge.h). */
-static int attribute_fields(vl_audit_version *v, vl_node *n, const vl_value *bd)
+/*
+ * Field by field, as the replayed merge decided them (its trace). A field
+ * whose stored value or conflict the replay does not reproduce (a hook not
+ * installed here; a base other than the merge's) is not explained: it is
+ * shown as decided by its rule, or left to a person when the record has a
+ * new conflict for it, with a why saying the replay differs.
+ */
+static int attribute_fields(vl_audit_version *v, vl_node *n, const vl_merge_trace *t,
+		const vl_value *bd)
 {
 	const vl_schema *s = v->schema;
 	const vl_record *x = v->prev[0], *y = v->prev[1], *r = v->rec;
 	vl_buf why = VL_BUF_INIT;
-	int cmp = clock_cmp(x->clock, y->clock), tie = 0, y_later;
 	size_t i;
 	int rc = 0;
 
-	if (cmp == 0) {
-		tie = 1;
-		cmp = strcmp(x->author, y->author);
-		cmp = (cmp > 0) - (cmp < 0);
-	}
-	y_later = cmp <= 0;
 	for (i = 0; i < s->nfields; i++) {
 		const vl_field *f = &s->fields[i];
 		const vl_value *bv = vl_value_map_get(bd, f->name), *xv = vl_value_map_get(x->data, f->name);
 		const vl_value *yv = vl_value_map_get(y->data, f->name), *rv = vl_value_map_get(r->data, f->name);
-		int counter = f->merge && !strcmp(f->merge, "sum");
+		const vl_value *entry = r->conflicts ? vl_value_map_get(r->conflicts, f->name) : NULL;
+		int person = conflict_from(entry, r->prev[0], r->prev[1]);
+		const vl_merge_trace_field *e = vl_merge_trace_find(t, f->name);
 		vl_audit_change *c;
 
 		if (vl_value_equal(xv, bv) && vl_value_equal(yv, bv) && vl_value_equal(rv, bv))
@@ -735,28 +774,26 @@ static int attribute_fields(vl_audit_version *v, vl_node *n, const vl_value *bd)
 		c->now = rv;
 		c->x = xv;
 		c->y = yv;
-		if (vl_value_equal(yv, bv) || (vl_value_equal(xv, yv) && (!xv || !counter))) {
-			c->how = vl_value_equal(yv, bv) ? VL_AUDIT_ONE_SIDE : VL_AUDIT_SAME;
-			c->side = 0;
-		} else if (vl_value_equal(xv, bv)) {
-			c->how = VL_AUDIT_ONE_SIDE;
-			c->side = 1;
-		} else {
-			const char *rule = f->merge ? f->merge : "lww";
-			const vl_value *entry = r->conflicts ? vl_value_map_get(r->conflicts, f->name) : NULL;
-			int person = conflict_from(entry, r->prev[0], r->prev[1]);
-
-			c->rule = rule;
+		if (!e || !vl_value_equal(e->result, rv) || (e->how == VL_HOW_PERSON) != person) {
 			c->how = person ? VL_AUDIT_PERSON : VL_AUDIT_RULE;
+			c->rule = rule_text(f);
 			c->side = vl_value_equal(rv, xv) ? 0 : vl_value_equal(rv, yv) ? 1 : -1;
-			if ((rc = explain_rule(&why, n, f, rule, person, y_later, tie, x, y, bv, xv, yv, rv,
-					c->side)) < 0 || (rc = set_why(c, &why)) < 0)
-				return rc;
-			continue;
+			rc = vl_buf_printf(&why, "this node's replay of the merge %s; the value is shown as "
+					"merged", !t ? "failed" : f->rule == VL_RULE_HOOK ?
+					"decides it differently (is the hook installed here?)" :
+					"decides it differently");
+		} else if (e->how == VL_HOW_ONE_SIDE || e->how == VL_HOW_SAME) {
+			c->how = e->how == VL_HOW_SAME ? VL_AUDIT_SAME : VL_AUDIT_ONE_SIDE;
+			c->side = e->side;
+			rc = vl_buf_printf(&why, c->how == VL_AUDIT_SAME ? "both sides made the same change" :
+					"only %s (%s) changed it", side_name(c->side), who_name(n, c->side ? y : x));
+		} else {
+			c->how = e->how == VL_HOW_PERSON ? VL_AUDIT_PERSON : VL_AUDIT_RULE;
+			c->rule = rule_text(f);
+			c->side = e->side;
+			rc = explain_rule(&why, n, f, t, e, x, y);
 		}
-		if ((rc = vl_buf_printf(&why, c->how == VL_AUDIT_SAME ? "both sides made the same change" :
-				"only %s (%s) changed it", side_name(c->side),
-				who_name(n, c->side ? y : x))) < 0 || (rc = set_why(c, &why)) < 0)
+		if (rc < 0 || (rc = set_why(c, &why)) < 0)
 			return rc;
 	}
 	return 0;
@@ -766,6 +803,7 @@ static int describe(vl_audit_version *v, vl_node *n, base_cache *bc)
 {
 	vl_record *r = v->rec;
 	const vl_record *own = NULL;
+	vl_merge_trace *trace = NULL;
 	vl_value *empty = NULL;
 	size_t k, i;
 	int rc = 0;
@@ -804,12 +842,15 @@ static int describe(vl_audit_version *v, vl_node *n, base_cache *bc)
 			return rc;
 		if (!(empty = vl_value_new(VL_V_MAP)))
 			return oom();
-		if (v->prev[0]->deleted != v->prev[1]->deleted)
-			rc = attribute_edit_delete(v, n, v->have_base ? v->base_rec->data : empty);
-		else
-			rc = attribute_fields(v, n, v->have_base ? v->base_rec->data : empty);
+		if ((rc = replay(&trace, v, n)) == 0) {
+			if (v->prev[0]->deleted != v->prev[1]->deleted)
+				rc = attribute_edit_delete(v, n, trace, v->have_base ? v->base_rec->data : empty);
+			else
+				rc = attribute_fields(v, n, trace, v->have_base ? v->base_rec->data : empty);
+		}
 		vl_value_free(empty);
-		if (rc < 0 || (rc = replay(v, n)) < 0)
+		vl_merge_trace_free(trace);
+		if (rc < 0)
 			return rc;
 		for (i = 0; r->conflicts && i < r->conflicts->n; i++)
 			if (conflict_from(r->conflicts->items[i], r->prev[0], r->prev[1]) &&

@@ -15,9 +15,12 @@
  * virtual base for criss-cross histories, built by vl_merge_heads, which
  * stores its objects), or, when the merge commit is not known or a virtual
  * base cannot be built, the nearest version both sides descend from in the
- * record's own chain (`base_how` says which). Each field is then
- * classified as vl_merge_record decides it (merge.h), and the merge is
- * replayed with the node's hooks to confirm the explanation.
+ * record's own chain (`base_how` says which). The merge is then replayed
+ * with the node's hooks, and each field is explained by the replay's
+ * decision trace (vl_merge_trace, merge.h): which side, which rule or hook,
+ * and why. A field whose stored value or conflict the replay does not
+ * reproduce (a hook not installed here, another base) is shown as merged,
+ * with a why that says the replay differs.
  *
  * Values are never masked here; callers mask personal fields for display
  * (vl_audit_mask_value). One thread at a time, like the node it reads.
@@ -53,8 +56,9 @@ typedef struct {
 	int side;               /* where now came from: 0 = x (prev[0]), 1 = y
 	                         * (prev[1]), -1 = neither (a rule computed it) */
 	const vl_value *x, *y;  /* the two sides' values */
-	const char *rule;       /* RULE/PERSON: "lww", "sum", "hook:NAME", ...;
-	                         * "on_delete" for an edit/delete */
+	const char *rule;       /* RULE/PERSON: "lww", "sum", "hook:NAME", ...
+	                         * (display text; the field's vl_merge_rule says
+	                         * which); "on_delete" for an edit/delete */
 	char *why;              /* RULE/PERSON/ONE_SIDE: one line saying how it
 	                         * was decided (English); owned */
 } vl_audit_change;

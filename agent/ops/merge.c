@@ -590,7 +590,7 @@ int vl_join_records(vl_node *n, const vl_join_records_opts *opts, vl_join_record
 		goto out;
 	env.hooks_dir = hooks.ptr;
 	env.timeout_ms = VL_HOOK_TIMEOUT_MS;
-	if ((rc = vl_merge_record(&merged, keep.schema, &base, &sk, &so, &env, &st)) < 0)
+	if ((rc = vl_merge_record(&merged, keep.schema, &base, &sk, &so, &env, &st, NULL)) < 0)
 		goto out;
 	if ((rc = vl_record_new(&tomb, other.rec->schema, other.rec->id, other.rec->scope)) < 0 ||
 			(rc = vl_schema_tombstone_data(&kept, other.schema, other.rec->data)) < 0)

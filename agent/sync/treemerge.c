@@ -128,7 +128,7 @@ static int merge_file(mctx *m, const char *ledger, const char *path, const git_t
 	sb = (vl_merge_side){ rb, eb ? hb : NULL };
 	sx = (vl_merge_side){ rx, hx };
 	sy = (vl_merge_side){ ry, hy };
-	if ((rc = vl_merge_record(&out, s, &sb, &sx, &sy, &m->env, &st)) < 0) {
+	if ((rc = vl_merge_record(&out, s, &sb, &sx, &sy, &m->env, &st, NULL)) < 0) {
 		vl_error_wrap(rc, "cannot merge '%s'", path);
 		goto out;
 	}

@@ -140,6 +140,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	vl_merge_side y = { NULL, "cccccccccccccccccccccccccccccccccccccccc" };
 	vl_merge_env env = { NULL, 0 };
 	vl_merge_stats st;
+	vl_merge_trace *tr = NULL;
+	size_t i;
 	vl_buf e1 = VL_BUF_INIT, e2 = VL_BUF_INIT;
 	const vl_schema *s;
 	unsigned flags;
@@ -189,10 +191,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	b.rec = rb;
 	x.rec = rx;
 	y.rec = ry;
-	rc1 = vl_merge_record(&o1, s, &b, &x, &y, &env, &st);
+	rc1 = vl_merge_record(&o1, s, &b, &x, &y, &env, &st, NULL);
 	if (rc1 == 0 && st.hooks_run != 0)
 		die("a hook ran without a hooks directory");
-	rc2 = vl_merge_record(&o2, s, &b, &y, &x, &env, NULL);
+	rc2 = vl_merge_record(&o2, s, &b, &y, &x, &env, NULL, &tr);
 	if (rc1 != rc2 || !o1 != !o2)
 		die("merge(x, y) and merge(y, x) disagree on failing");
 	if (rc1 == VL_ENOMEM)
@@ -210,7 +212,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		die("a merged record does not parse");
 	if (vl_schema_validate(s, o1->data, o1->deleted, NULL) < 0)
 		die("a merged record does not validate");
+	/* The trace tells what the merge wrote: every entry's result is the
+	 * merged value, and a field it leaves out kept one value throughout. */
+	if (!tr)
+		die("no trace from a successful merge");
+	for (i = 0; i < tr->nfields; i++)
+		if (strcmp(tr->fields[i].field, "_deleted") != 0 &&
+				!vl_value_equal(tr->fields[i].result, vl_value_map_get(o2->data, tr->fields[i].field)))
+			die("a trace entry's result is not the merged value");
+	for (i = 0; i < s->nfields; i++) {
+		const char *f = s->fields[i].name;
+		const vl_value *v = vl_value_map_get(o2->data, f);
+
+		if (!vl_merge_trace_find(tr, f) && (!vl_value_equal(v, vl_value_map_get(rx->data, f)) ||
+				!vl_value_equal(v, vl_value_map_get(ry->data, f))))
+			die("a field the merge changed is missing from the trace");
+	}
 out:
+	vl_merge_trace_free(tr);
 	vl_record_free(back);
 	vl_record_free(o1);
 	vl_record_free(o2);
