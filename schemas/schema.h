@@ -1,5 +1,5 @@
 /*
- * schema.h - the schema language of vledger ledgers (DESIGN.md §6).
+ * schema.h - the schema language of vledger ledgers (docs/formats.md §6).
  *
  * A schema file (schemas/<name>.yaml in the project; installed into the
  * `config` branch) declares one ledger: its fields in canonical order, their

@@ -2,7 +2,7 @@
  * cli.h - the vledger command line: a table of commands (agent/cmd/cmd_*.c),
  * shared option parsing, exit codes and output helpers.
  *
- * Exit codes (STYLE.md §10): 0 ok, 1 error, 2 usage, 3 conflicts left for a
+ * Exit codes (as README.md lists them): 0 ok, 1 error, 2 usage, 3 conflicts left for a
  * person, 4 verification failed.
  */
 #ifndef VL_CLI_H

@@ -1,6 +1,6 @@
 /*
  * cmd_invite.c - invite, join and roster approve: a new laptop enters the
- * network by a one-time invitation (DESIGN.md §7; docs/decisions.md,
+ * network by a one-time invitation (docs/formats.md §7; docs/decisions.md,
  * "Invitations"). Also the network key of a node home.
  *
  *   inviter   vledger invite --role R --scope S --name N
