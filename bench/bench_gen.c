@@ -5,7 +5,8 @@
  * common characters, ID numbers are 500243 + a birth date + a sequence +
  * the GB 11643 (ISO 7064 MOD 11-2) check character, mobiles come from the
  * 1380000xxxx range the demo uses, landlines from 023-7844xxxx. Only the
- * division codes and names are real (shared/data/pengshui_divisions.csv).
+ * division codes and names are real (data/divisions/pengshui_divisions.csv,
+ * source and licence in data/README.md).
  */
 #include "bench.h"
 

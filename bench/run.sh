@@ -10,12 +10,12 @@
 # libsodium ceilings, or (merge) vledger's merge against stock git with a
 # merge driver, both measured in the same run. About 2 minutes each on 2
 # cores; the machine is shared, so compare figures only within one run.
-# KEEP=1 keeps the work directory; VL_SHARED_DIR points at shared/.
+# KEEP=1 keeps the work directory. Division codes: data/divisions/ (see data/README.md).
 set -euo pipefail
 mode=run
 if [ "${1:-}" = merge ]; then mode=merge; shift; fi
 root=$(cd "$(dirname "$0")/.." && pwd)
-shared=${VL_SHARED_DIR:-$root/../shared}
+csv=$root/data/divisions/pengshui_divisions.csv
 build=$root/build-bench
 
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_FLAGS_RELEASE="-O2 -DNDEBUG" \
@@ -37,11 +37,11 @@ if [ "$mode" = merge ]; then
 	echo "git:     $("$git" --version | cut -d' ' -f3), driver sh = $(readlink -f /bin/sh), awk = $(readlink -f "$(command -v awk)")"
 	echo
 	"$build/bench/vl_bench" merge --vledger "$build/agent/vledger" \
-		--csv "$shared/data/pengshui_divisions.csv" --git "$git" --driver "$root/bench/merge-driver.sh" \
+		--csv "$csv" --git "$git" --driver "$root/bench/merge-driver.sh" \
 		--work "$work" "$@"
 else
 	echo
 	"$build/bench/vl_bench" run --vledger "$build/agent/vledger" \
-		--csv "$shared/data/pengshui_divisions.csv" --work "$work" "$@"
+		--csv "$csv" --work "$work" "$@"
 fi
 echo

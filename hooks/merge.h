@@ -1,5 +1,5 @@
 /*
- * merge.h - the schema-aware three-way merge of one record (DESIGN.md §6),
+ * merge.h - the schema-aware three-way merge of one record (docs/formats.md §6),
  * and the hook runner it calls for `hook:NAME` fields.
  *
  * vl_merge_record is a pure function of (schema, base, x, y) apart from the

@@ -1,5 +1,5 @@
 /*
- * schema.h - the schema language of vledger ledgers (DESIGN.md §6).
+ * schema.h - the schema language of vledger ledgers (docs/formats.md §6).
  *
  * A schema file (schemas/<name>.yaml in the project; installed into the
  * `config` branch) declares one ledger: its fields in canonical order, their
@@ -33,7 +33,7 @@ typedef enum {
 } vl_ftype;
 
 /*
- * A field's merge rule (DESIGN.md §6, docs/schemas.md), parsed once by
+ * A field's merge rule (docs/formats.md §6, docs/schemas.md), parsed once by
  * vl_schema_load from the schema's `merge:` text. Consumers switch on it;
  * the text is kept only for display. A field without `merge:` is
  * VL_RULE_LWW (the zero value).

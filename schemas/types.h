@@ -34,7 +34,7 @@ const char *vl_cn_mobile_check(const char *s);
  * "-" extension of 1-6 digits (023-12345678). */
 const char *vl_phone_check(const char *s);
 
-/* Division codes: 12 digits PPCCDD TTT VVV (DESIGN.md §1). */
+/* Division codes: 12 digits PPCCDD TTT VVV (docs/formats.md §1). */
 typedef enum {
 	VL_DIV_INVALID = 0, VL_DIV_PROVINCE, VL_DIV_CITY, VL_DIV_COUNTY,
 	VL_DIV_TOWNSHIP, VL_DIV_VILLAGE

@@ -7,7 +7,6 @@
 # Set KEEP=1 to keep the directory, VLEDGER to use another binary.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-shared=${VL_SHARED_DIR:-$root/../shared}
 
 if [ -z "${VLEDGER:-}" ]; then
 	"$root/scripts/install-deps.sh"
@@ -27,15 +26,13 @@ laptop2() { "$VLEDGER" -C "$work/laptop2" "$@"; }
 # Exit 3 means "fields were left for a person": expected where we say so.
 allow3() { "$@" || [ $? -eq 3 ]; }
 
-# Real division codes from shared/data (彭水 500243).
-csv=$shared/data/pengshui_divisions.csv
+# Real division codes of 彭水 (500243), shipped in data/ (source and licence
+# in data/README.md).
+csv=$root/data/divisions/pengshui_divisions.csv
 name_of() {
-	local n=""
-	[ -r "$csv" ] && n=$(awk -F, -v c="$1" '$1==c {print $2}' "$csv")
-	# Without shared/ at hand, the same names from the same release.
-	[ -n "$n" ] || case $1 in
-		500243000000) n=彭水苗族土家族自治县 ;; 500243001000) n=汉葭街道 ;; 500243001001) n=鼓楼社区居委会 ;;
-	esac
+	local n
+	n=$(awk -F, -v c="$1" '$1==c {print $2}' "$csv")
+	[ -n "$n" ] || { echo "demo.sh: division code '$1' not found in '$csv'" >&2; exit 1; }
 	echo "$n"
 }
 county_code=500243000000

@@ -1,5 +1,5 @@
 /*
- * hlc.h - the hybrid logical clock of a node (DESIGN.md §4).
+ * hlc.h - the hybrid logical clock of a node (docs/formats.md §4).
  *
  * A clock value is UTC milliseconds plus a counter, written
  * "YYYY-MM-DDTHH:MM:SS.mmmZ/NNNN" (counter 0000-9999). Values from one node

@@ -1,5 +1,5 @@
 /*
- * record.h - one ledger record: the canonical signed YAML file of DESIGN.md §4.
+ * record.h - one ledger record: the canonical signed YAML file of docs/formats.md §4.
  *
  *   schema, id, scope, clock, author, prev, data, [deleted], [conflicts], sig
  *

@@ -5,7 +5,7 @@
 #include <string.h>
 
 /* Caps on what one pack may hold; received data is verified by the trust
- * layer, this is a backstop against pack bombs (reference/hazards.md). */
+ * layer, this is a backstop against pack bombs (docs/threats.md). */
 #define VL_PACK_MAX_OBJECTS 2000000
 
 int vl_repo_global_init(void)
@@ -194,7 +194,7 @@ int vl_repo_commit(git_oid *out, git_repository *repo, const char *refname,
 			(rc = vl_sshsig_armor(&b.armor, b.blob.ptr, b.blob.len)) < 0)
 		goto out;
 	/* Without its final newline, so the object is the canonical one that
-	 * `git commit -S` writes (reference/sshsig.md). */
+	 * `git commit -S` writes (docs/formats.md §5.1). */
 	b.armor.ptr[--b.armor.len] = '\0';
 	if ((rc = git_commit_create_with_signature(&commit_id, repo, b.payload.ptr, b.armor.ptr, NULL)) < 0) {
 		rc = vl_error_git(rc, "cannot write the signed commit");

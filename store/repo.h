@@ -1,5 +1,5 @@
 /*
- * repo.h - the node's bare git repository (DESIGN.md §2, §3, §5).
+ * repo.h - the node's bare git repository (docs/formats.md §2, §3, §5).
  *
  * Writes go straight into trees (git_tree_create_updated over the parent's
  * tree), never through a working copy or an index of the whole tree. Every
@@ -69,7 +69,7 @@ int vl_repo_read(vl_buf *out, git_oid *blob_out, git_repository *repo, const cha
 		const git_oid *commit, const char *path, size_t max) VL_MUST_CHECK;
 
 /*
- * The chain position of key `fp` on the branch at `head` (DESIGN.md §5):
+ * The chain position of key `fp` on the branch at `head` (docs/formats.md §5):
  * walks back to the newest commit whose author email is "<fp>@vledger" and
  * returns its Vledger-Seq in *seq and its id in *prev; *seq = 0 when the key
  * has not signed on this branch (prev untouched).

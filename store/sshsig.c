@@ -1,7 +1,7 @@
 /*
  * sshsig.c - ed25519 node keys and key files, OpenSSH public keys, SSHSIG
  * blobs and their armor, and the strict parser of git commit signature
- * headers (see sshsig.h; byte-level facts in ../shared/reference/sshsig.md).
+ * headers (see sshsig.h; byte-level facts in docs/formats.md §5).
  *
  * Every reader here accepts exactly one encoding. It takes out what it needs
  * (key, signature, blob), builds the canonical encoding of that again and

@@ -1,7 +1,7 @@
 /*
  * sshsig.h - ed25519 node keys, OpenSSH public keys and fingerprints, SSHSIG
  * signatures (records and commits), and the strict parser of git commit
- * signature headers. Byte-level facts: ../shared/reference/sshsig.md.
+ * signature headers. Byte-level facts: docs/formats.md §5.
  *
  * One module signs and verifies both records (namespace "vledger-record") and
  * commits (namespace "git"). Verification accepts exactly one encoding: the

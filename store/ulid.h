@@ -1,5 +1,5 @@
 /*
- * ulid.h - record ids: lowercase ULIDs (DESIGN.md §3).
+ * ulid.h - record ids: lowercase ULIDs (docs/formats.md §3).
  *
  * 26 characters of Crockford base32 (0-9 a-h j k m n p-t v-z): 48 bits of
  * UTC milliseconds then 80 random bits from libsodium. The last character

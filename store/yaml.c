@@ -5,7 +5,7 @@
  * Loading drives libyaml's event parser and builds the vl_value tree itself,
  * counting depth and nodes on every event, so that hostile input stops at a
  * cap before libyaml's quadratic deep-nesting behaviour or our allocations
- * matter (reference/hazards.md). The input is checked for UTF-8, NUL, BOM and
+ * matter (docs/threats.md). The input is checked for UTF-8, NUL, BOM and
  * NFC before libyaml sees it; scalar values are checked again after escape
  * decoding (an escape can produce a NUL or a combining mark).
  *

@@ -3,7 +3,7 @@
  *
  * The loader drives libyaml's event parser itself so that it can stop at the
  * caps below before libyaml spends quadratic time on deep nesting
- * (reference/hazards.md). It rejects, with "src:line:col: what" messages:
+ * (docs/threats.md). It rejects, with "src:line:col: what" messages:
  * input over max_bytes (checked before parsing), nesting deeper than
  * max_depth, more than max_nodes nodes, anchors, aliases, explicit tags,
  * more than one document, duplicate keys, non-scalar keys, invalid UTF-8,
@@ -13,7 +13,7 @@
  * `-?(0|[1-9][0-9]*)\.[0-9]+`, BOOL `true|false`, NULL `null|~` or empty;
  * any other plain scalar, and every quoted or block scalar, is a STR.
  *
- * The canonical emitter (used for records; DESIGN.md §4) writes:
+ * The canonical emitter (used for records; docs/formats.md §4) writes:
  * - block mappings, keys in map order, two-space indentation, LF endings;
  * - a list whose items are all scalars as a flow sequence `[a, "b"]`
  *   (`[]` when empty); `{}` for an empty map;
@@ -47,7 +47,7 @@ typedef struct {
 	size_t max_nodes; /* scalars + collections (keys count) */
 } vl_yaml_limits;
 
-/* The record caps of DESIGN.md §4. */
+/* The record caps of docs/formats.md §4. */
 extern const vl_yaml_limits vl_yaml_record_limits;
 /* Caps for schema files and CLI input files: 256 KiB, depth 16, 20,000 nodes. */
 extern const vl_yaml_limits vl_yaml_file_limits;

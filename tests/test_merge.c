@@ -294,7 +294,7 @@ static const mcase cases[] = {
 
 /*
  * The key values of each golden case, derived by hand from the rules
- * (docs/schemas.md "Merge rules", DESIGN.md §6, merge.h), not copied from
+ * (docs/schemas.md "Merge rules", docs/formats.md §6, merge.h), not copied from
  * the code's output: expected.yaml was written by the code under test, so
  * it is checked against these, never trusted alone. Side a is written at T1
  * with key 1, side b at T2 with key 2 unless the case says otherwise, so

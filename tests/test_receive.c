@@ -1,8 +1,8 @@
 /*
  * test_receive.c - the receive path of scope branches (agent/sync/receive.c,
  * reached through `vledger fetch SOURCE`) against the attacks of
- * ../shared/reference/hazards.md ("Attacks this project must turn away"),
- * DESIGN.md §3 (scoped replication), §7 (quarantine, equivocation) and §8.
+ * docs/threats.md (the attacks the receive path must turn away),
+ * docs/formats.md §3 (scoped replication), §7 (quarantine, equivocation) and §8.
  *
  * A real network is made once with the binary (county, township, two
  * villages; see group_setup) and copied for every test (cp -a). Each attack
@@ -706,7 +706,7 @@ static void test_noncanonical_commit_signatures(void **state)
 	vl_buf_free(&raw);
 }
 
-/* gpgsig moved from the header into the message (sshsig.md). */
+/* gpgsig moved from the header into the message (docs/formats.md §5.1). */
 static void test_gpgsig_in_message(void **state)
 {
 	fx *f = *state;
@@ -1509,7 +1509,7 @@ static void test_evidence_travels_upward(void **state)
 }
 
 /* Evidence about village 2 holds village 2's records: village 1 fetching
- * from the township must not receive it (DESIGN.md §3: a node never gets
+ * from the township must not receive it (docs/formats.md §3: a node never gets
  * what it may not read). */
 static void test_evidence_respects_scope(void **state)
 {

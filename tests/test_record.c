@@ -17,7 +17,7 @@
 
 #define GOLDEN VL_SOURCE_DIR "/tests/golden/record_supply.yaml"
 
-/* The TV1 key of reference/sshsig.md: seed 00 01 .. 1f. */
+/* The TV1 key of docs/formats.md §5.7: seed 00 01 .. 1f. */
 static void tv1_key(vl_key *k)
 {
 	unsigned char seed[32];
@@ -39,7 +39,7 @@ static vl_value *item(const char *name, long long qty, const char *unit)
 	return m;
 }
 
-/* The record of DESIGN.md §4's example, signed with the TV1 key. */
+/* The record example of docs/formats.md §4.3, signed with the TV1 key. */
 static vl_record *sample(void)
 {
 	vl_record *r = NULL;

@@ -1,6 +1,6 @@
 /*
  * test_sshsig.c - keys, public keys, SSHSIG, armor and commit signatures
- * (store/sshsig.h) against the test vectors of ../shared/reference/sshsig.md,
+ * (store/sshsig.h) against the test vectors of docs/formats.md §5.7,
  * stock ssh-keygen and git, and every malleable variant we must refuse.
  */
 #include <stdarg.h>
@@ -19,7 +19,7 @@
 #include "store/sshsig.h"
 #include "testutil.h"
 
-/* ---- test vectors (sshsig.md) ---------------------------------------- */
+/* ---- test vectors (docs/formats.md §5.7) ------------------------------ */
 
 #define TV1_PUB "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAOhB7/zzhC+HXDdGOdLwJln5NYwm6UNXx3chmQSVTG4"
 #define TV1_FP "SHA256:lbmsoA0yIEcEiVDRnMWuzm+nV+3ZEEpVIURqFoeSspg"

@@ -25,8 +25,8 @@
 #ifndef VL_SOURCE_DIR
 #error "VL_SOURCE_DIR must name the project's source directory"
 #endif
-#ifndef VL_SHARED_DIR
-#define VL_SHARED_DIR VL_SOURCE_DIR "/../shared"
+#ifndef VL_DATA_DIR
+#define VL_DATA_DIR VL_SOURCE_DIR "/data"
 #endif
 
 /* The check character computed the long way: weights 2^(17-i) mod 11,
@@ -270,7 +270,7 @@ static void test_division_csv(void **state)
 	size_t rows = 0, len;
 
 	(void)state;
-	csv = vt_read(VL_SHARED_DIR "/data/pengshui_divisions.csv", &len);
+	csv = vt_read(VL_DATA_DIR "/divisions/pengshui_divisions.csv", &len);
 	line = strchr(csv, '\n');
 	assert_non_null(line);
 	for (line++; *line; line = next) {

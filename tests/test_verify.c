@@ -1,7 +1,7 @@
 /*
  * test_verify.c - `vledger verify` (agent/audit/verify.c) and `vledger fetch`
  * (agent/cmd/cmd_fetch.c) against forged history: the attacks of
- * ../shared/reference/hazards.md, built with libgit2 and the store library on
+ * docs/threats.md, built with libgit2 and the store library on
  * top of a real county + village network made with the real binary.
  *
  * The network is made once (group setup, with the binary: init, export
@@ -360,7 +360,7 @@ static void test_commit_by_unknown_key(void **state)
 }
 
 /* gpgsig block moved from the header into the message: libgit2 1.5.1's
- * git_commit_extract_signature would still return it (sshsig.md). */
+ * git_commit_extract_signature would still return it (docs/formats.md §5.1). */
 static void test_gpgsig_in_message(void **state)
 {
 	fx *f = *state;
@@ -910,11 +910,11 @@ static void test_record_removed(void **state)
 	vl_buf_free(&msg);
 }
 
-/* Beyond the brief's list (hazards.md: "a replayed old record"): the village
+/* Beyond the brief's list (docs/threats.md: a replayed record): the village
  * puts back an earlier version of a record it has since edited. Both
  * versions are validly signed by the village; the replayed one's `prev`
  * does not name the version it replaces, so the record's own hash chain
- * (DESIGN.md §4) is broken. */
+ * (docs/formats.md §4) is broken. */
 static void test_replayed_old_record_version(void **state)
 {
 	fx *f = *state;
@@ -934,7 +934,7 @@ static void test_replayed_old_record_version(void **state)
 	vl_buf_free(&old);
 }
 
-/* Beyond the brief's list (DESIGN.md §7: "not revoked"): a key revoked by an
+/* Beyond the brief's list (docs/formats.md §7: "not revoked"): a key revoked by an
  * admin goes on writing. */
 static void test_revoked_key_writes(void **state)
 {

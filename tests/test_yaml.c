@@ -215,7 +215,7 @@ static void test_value_int_range(void **state)
 
 /* -------------------------------------------------------------- golden */
 
-/* The DESIGN.md §4 example, built in code. DESIGN.md prints the id plain;
+/* The design's record example, built in code. The design printed the id plain;
  * by the safe-plain rule a string starting with a digit is quoted. */
 static const char golden_record[] =
 	"schema: supply_request\n"

@@ -1,5 +1,5 @@
 /*
- * audit.h - the history of records read back for people (DESIGN.md §9):
+ * audit.h - the history of records read back for people (docs/formats.md §9):
  * every version of a record field by field, who signed it, which commit
  * brought it, and for merged versions which rule decided each field that
  * both sides changed.

@@ -1,5 +1,5 @@
 /*
- * verify.h - verification of a node's whole repository (DESIGN.md §5, §7).
+ * verify.h - verification of a node's whole repository (docs/formats.md §5, §7).
  *
  * For every branch (config and every scope branch) and every commit on it:
  * the gpgsig is the canonical SSHSIG over the commit by a roster key whose

@@ -7,7 +7,7 @@
  * (vl_cli_fail). Library code never returns exit codes and never calls a
  * command.
  *
- * Exit codes (STYLE.md §10): 0 ok, 1 error, 2 usage, 3 conflicts left for a
+ * Exit codes (as README.md lists them): 0 ok, 1 error, 2 usage, 3 conflicts left for a
  * person, 4 verification failed.
  */
 #ifndef VL_CLI_H

@@ -1,5 +1,5 @@
 /*
- * invite.h - invitations (DESIGN.md §7): the one-line token a node prints,
+ * invite.h - invitations (docs/formats.md §7): the one-line token a node prints,
  * and shows as a QR code, so that a new laptop can join the network; the
  * proofs of a join request; the QR code drawn in a terminal.
  *

@@ -1,5 +1,5 @@
 /*
- * node.h - a node home on disk (DESIGN.md §2) and the config branch it
+ * node.h - a node home on disk (docs/formats.md §2) and the config branch it
  * follows (network.yaml, roster.yaml, schemas/).
  *
  *   <home>/node.yaml  keys/node.key keys/node.pub  repo.git/  hooks/
@@ -20,7 +20,7 @@
 #include "store/sshsig.h"
 #include "store/value.h"
 
-/* Roles of DESIGN.md §7. */
+/* Roles of docs/formats.md §7. */
 #define VL_ROLES "village, township, county, auditor, admin"
 
 typedef struct {

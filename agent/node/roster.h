@@ -1,5 +1,5 @@
 /*
- * roster.h - who may change the config branch (DESIGN.md §3, §7), in one
+ * roster.h - who may change the config branch (docs/formats.md §3, §7), in one
  * place for every path that writes or receives config: `roster add`,
  * `roster revoke`, `roster approve` and `key rotate` check their own change
  * with it before they sign; `verify` and `fetch` check every config commit

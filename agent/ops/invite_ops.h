@@ -1,6 +1,6 @@
 /*
  * invite_ops.h - a new laptop enters the network by a one-time invitation
- * (DESIGN.md §7; docs/decisions.md, "Invitations"); operations of ops.h:
+ * (docs/formats.md §7; docs/decisions.md, "Invitations"); operations of ops.h:
  *
  *   inviter   vl_invite_create: the token (node/invite.h); keeps
  *             <home>/invites/<id>.yaml: role, scope, name, expiry, the

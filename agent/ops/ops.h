@@ -1,5 +1,5 @@
 /*
- * ops.h - conventions of the operations layer (STYLE.md §15).
+ * ops.h - conventions of the operations layer.
  *
  * Everything a user can do is an operation: a library function that the
  * command line, the network server, bundle import and a local web UI all

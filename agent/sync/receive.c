@@ -369,7 +369,7 @@ static int receive_branch(vl_node *n, git_repository *src, git_odb *srcodb, cons
 		goto out;
 	/* Walk their history ourselves, down to what we hold, checking each
 	 * commit's type and size from its header before parsing it: a commit
-	 * object can be a bomb too (reference/hazards.md). */
+	 * object can be a bomb too (docs/threats.md). */
 	if (!(stack = malloc(sizeof(*stack) * (capstack = 64)))) {
 		rc = vl_error_set(VL_ENOMEM, "out of memory");
 		goto out;

@@ -1,6 +1,6 @@
 /*
- * receive.h - the one path by which scope branches enter a node (DESIGN.md
- * §7): objects from a source land in a quarantine object directory (with the
+ * receive.h - the one path by which scope branches enter a node
+ * (docs/formats.md §7.5): objects from a source land in a quarantine object directory (with the
  * node's own objects as a read-only alternate), the received history is
  * verified there as a whole (vl_verify_received: signatures, authorisation,
  * canonical records, schemas, merge replays, chains, clocks, caps), and only

