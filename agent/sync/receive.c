@@ -11,6 +11,7 @@
 
 #include <dirent.h>
 #include <ftw.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,16 +136,18 @@ static int take_object(quarantine *q, git_odb *src, git_repository *srcrepo, con
 		return 0;
 	if (depth > 4)
 		return vl_error_set(VL_EINVALID, "received tree nests deeper than <ledger>/<bucket>/<id>.yaml");
-	if ((rc = git_odb_read_header(&size, &type, src, id)) < 0)
-		return vl_error_git(rc, "cannot read a received object's header");
+	if (git_odb_read_header(&size, &type, src, id) < 0)
+		return vl_error_set(VL_EINVALID, "cannot read received object %s (missing, truncated or corrupt: %s)",
+				git_oid_tostr_s(id), git_error_last() ? git_error_last()->message : "unreadable");
 	if ((type == GIT_OBJECT_BLOB && size > q->max_blob) || size > ((size_t)16 << 20))
 		return vl_error_set(VL_ETOOBIG, "received object %.12s is %zu bytes, over the limit",
 				git_oid_tostr_s(id), size);
 	if (q->nids >= VL_RECEIVE_MAX_OBJECTS || q->bytes + size > VL_RECEIVE_MAX_BYTES)
 		return vl_error_set(VL_ETOOBIG, "received data is over %d objects or %zu bytes",
 				VL_RECEIVE_MAX_OBJECTS, VL_RECEIVE_MAX_BYTES);
-	if ((rc = git_odb_read(&obj, src, id)) < 0)
-		return vl_error_git(rc, "cannot read a received object");
+	if (git_odb_read(&obj, src, id) < 0)
+		return vl_error_set(VL_EINVALID, "cannot read received object %s (missing, truncated or corrupt: %s)",
+				git_oid_tostr_s(id), git_error_last() ? git_error_last()->message : "unreadable");
 	if (type == GIT_OBJECT_TREE) {
 		if ((rc = git_tree_lookup(&tree, srcrepo, id)) < 0) {
 			rc = vl_error_git(rc, "cannot parse a received tree");
@@ -669,7 +672,8 @@ static void first_record_scope(char out[13], git_repository *src, git_odb *srcod
 static int receive_offered_evidence(rx *x)
 {
 	evidence_cand *cand = NULL;
-	size_t ncand = 0, cap = 0, i, j;
+	size_t ncand = 0, cap = 0, i, j, *partner = NULL;
+	unsigned char *ok = NULL;
 	int rc = 0;
 
 	for (i = 0; i < x->noffered; i++) {
@@ -711,17 +715,36 @@ static int receive_offered_evidence(rx *x)
 		if (rc < 0)
 			goto out;
 	}
+	/* Pair each candidate; judge each paired one; keep a pair only when both
+	 * of its commits pass (half a pair proves nothing). */
+	if (ncand && (!(partner = malloc(ncand * sizeof(*partner))) || !(ok = calloc(ncand, 1)))) {
+		rc = vl_error_set(VL_ENOMEM, "out of memory");
+		goto out;
+	}
 	for (i = 0; i < ncand; i++) {
-		int paired = 0;
-		char name[128];
-		git_reference *mine = NULL;
-		for (j = 0; j < ncand && !paired; j++)
-			paired = j != i && !strcmp(cand[i].fp, cand[j].fp) && cand[i].seq == cand[j].seq &&
+		partner[i] = SIZE_MAX;
+		for (j = 0; j < ncand && partner[i] == SIZE_MAX; j++)
+			if (j != i && !strcmp(cand[i].fp, cand[j].fp) && cand[i].seq == cand[j].seq &&
 					!git_oid_equal(&cand[i].id, &cand[j].id) &&
 					(cand[i].prev[0] ? !strcmp(cand[i].prev, cand[j].prev)
 							 : !cand[j].prev[0] && cand[i].scope[0] &&
-							   !strcmp(cand[i].scope, cand[j].scope));
-		if (!paired || !cand[i].scope[0] || !vl_division_covers(x->n->scope, cand[i].scope))
+							   !strcmp(cand[i].scope, cand[j].scope)))
+				partner[i] = j;
+		if (partner[i] == SIZE_MAX || !cand[i].scope[0] || !vl_division_covers(x->n->scope, cand[i].scope))
+			continue;
+		/* Ours already: checked when it came. */
+		if (git_odb_exists(x->home_odb, &cand[i].id)) {
+			ok[i] = 1;
+			continue;
+		}
+		if ((rc = evidence_ok(x, cand[i].scope, &cand[i].id)) < 0)
+			goto out;
+		ok[i] = rc == 1;
+	}
+	for (i = 0; i < ncand; i++) {
+		char name[128];
+		git_reference *mine = NULL;
+		if (partner[i] == SIZE_MAX || !ok[i] || !ok[partner[i]])
 			continue;
 		snprintf(name, sizeof(name), "refs/evidence/%s", git_oid_tostr_s(&cand[i].id));
 		rc = git_reference_lookup(&mine, x->n->repo, name);
@@ -730,14 +753,14 @@ static int receive_offered_evidence(rx *x)
 			rc = 0;
 			continue; /* held already */
 		}
-		if ((rc = evidence_ok(x, cand[i].scope, &cand[i].id)) < 0)
+		if ((rc = keep_evidence(x, &cand[i].id)) < 0)
 			goto out;
-		if (rc == 1 && (rc = keep_evidence(x, &cand[i].id)) < 0)
-			goto out;
-		rc = 0;
 	}
+	rc = 0;
 out:
 	free(cand);
+	free(partner);
+	free(ok);
 	return rc;
 }
 

@@ -138,7 +138,7 @@ static int loose_load(void **data, size_t *len, git_object_t *type, loose_backen
 	for (k = 0; k < hl && head[k]; k++)
 		;
 	if (k == hl || k > 30) {
-		msg = "loose object has no valid header";
+		msg = "loose object is truncated or corrupt (no valid header)";
 		goto out;
 	}
 	head[k] = '\0';
