@@ -478,6 +478,41 @@ refused:
 	return rc;
 }
 
+/* Add to *sum the sizes of the objects below `id` the node does not hold
+ * (an upper bound: a shared object counts each time); stop over `cap`. */
+static int new_bytes(rx *x, const git_oid *id, size_t *sum, size_t cap, int depth)
+{
+	git_tree *t = NULL;
+	size_t size, i;
+	git_object_t type;
+	int rc = 0;
+
+	if (*sum > cap || git_odb_exists(x->home_odb, id))
+		return 0;
+	if (depth > 5 || git_odb_read_header(&size, &type, x->q.odb, id) < 0)
+		return vl_error_set(VL_EINVALID, "evidence object %.12s cannot be read", git_oid_tostr_s(id));
+	*sum += size;
+	if (type == GIT_OBJECT_COMMIT) {
+		git_commit *c = NULL;
+		if (git_commit_lookup(&c, x->q.repo, id) < 0)
+			return vl_error_set(VL_EINVALID, "evidence commit %.12s does not parse", git_oid_tostr_s(id));
+		rc = new_bytes(x, git_commit_tree_id(c), sum, cap, depth + 1);
+		git_commit_free(c);
+		return rc;
+	}
+	if (type != GIT_OBJECT_TREE)
+		return 0;
+	if (git_tree_lookup(&t, x->q.repo, id) < 0)
+		return vl_error_set(VL_EINVALID, "evidence tree %.12s does not parse", git_oid_tostr_s(id));
+	for (i = 0; rc == 0 && i < git_tree_entrycount(t) && *sum <= cap; i++) {
+		const git_tree_entry *e = git_tree_entry_byindex(t, i);
+		if (git_tree_entry_type(e) == GIT_OBJECT_BLOB || git_tree_entry_type(e) == GIT_OBJECT_TREE)
+			rc = new_bytes(x, git_tree_entry_id(e), sum, cap, depth + 1);
+	}
+	git_tree_free(t);
+	return rc;
+}
+
 /*
  * Kept evidence must pass the checks of any received commit (paths, modes,
  * sizes, canonical signed records of its scope, trailers; verify.h
@@ -489,18 +524,13 @@ static int evidence_ok(rx *x, const char *scope, const git_oid *commit)
 {
 	vl_verify_result vr;
 	git_oid *stack = NULL, id;
-	size_t nstack = 0, capstack = 0, seen = 0, before = x->q.bytes;
+	size_t nstack = 0, capstack = 0, seen = 0, bytes = x->evidence_bytes;
 	int rc, ok = 0;
 
 	memset(&vr, 0, sizeof(vr));
 	/* Its history down to what we hold, within the evidence caps. */
 	if ((rc = take_history(x, commit, &evidence_caps, NULL)) < 0)
 		goto refuse;
-	x->evidence_bytes += x->q.bytes - before;
-	if (x->evidence_bytes > VL_EVIDENCE_MAX_BYTES) {
-		rc = vl_error_set(VL_ETOOBIG, "evidence is over %zu bytes in one receive", VL_EVIDENCE_MAX_BYTES);
-		goto refuse;
-	}
 	if ((rc = push_oid(&stack, &nstack, &capstack, commit)) < 0)
 		goto out;
 	while (nstack) {
@@ -512,6 +542,13 @@ static int evidence_ok(rx *x, const char *scope, const git_oid *commit)
 		if (++seen > VL_EVIDENCE_MAX_COMMITS) {
 			rc = vl_error_set(VL_ETOOBIG, "evidence %.12s brings over %d commits we do not hold",
 					git_oid_tostr_s(commit), VL_EVIDENCE_MAX_COMMITS);
+			goto refuse;
+		}
+		/* What keeping it would add: the commit and its new trees and records. */
+		if ((rc = new_bytes(x, &id, &bytes, VL_EVIDENCE_MAX_BYTES, 0)) < 0)
+			goto refuse;
+		if (bytes > VL_EVIDENCE_MAX_BYTES) {
+			rc = vl_error_set(VL_ETOOBIG, "evidence is over %zu bytes in one receive", VL_EVIDENCE_MAX_BYTES);
 			goto refuse;
 		}
 		if ((rc = vl_verify_evidence(&x->view, x->n, scope, &id, &vr)) < 0)
@@ -531,6 +568,7 @@ static int evidence_ok(rx *x, const char *scope, const git_oid *commit)
 				"received data:\n%s", git_oid_tostr_s(commit), x->label, vr.report.ptr ? vr.report.ptr : "");
 		goto out;
 	}
+	x->evidence_bytes = bytes;
 	ok = 1;
 	rc = 0;
 	goto out;
