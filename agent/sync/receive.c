@@ -298,11 +298,11 @@ static int offered_ref(const char *name, const git_oid *target, void *ctx)
  * Take the history of `tip` into the quarantine, down to what the
  * quarantine already sees (ours, or taken before), checking each commit's
  * type and size from its header before parsing it: a commit object can be
- * a bomb too (reference/hazards.md). *ncommits: commits taken. VL_EINVALID
+ * a bomb too (reference/hazards.md). VL_EINVALID
  * / VL_ETOOBIG with the reason when the source's history is malformed or
  * over a cap.
  */
-static int take_history(rx *x, const git_oid *tip, const take_caps *caps, size_t *ncommits)
+static int take_history(rx *x, const git_oid *tip, const take_caps *caps)
 {
 	git_commit *c = NULL;
 	git_oid id, *stack = NULL;
@@ -354,8 +354,6 @@ static int take_history(rx *x, const git_oid *tip, const take_caps *caps, size_t
 			break;
 	}
 	free(stack);
-	if (rc == 0 && ncommits)
-		*ncommits = taken;
 	return rc;
 }
 
@@ -431,7 +429,7 @@ static int receive_config(rx *x, int *update)
 		x->res->config = VL_CONFIG_UNCHANGED;
 		return vl_node_load_config(n);
 	}
-	if ((rc = take_history(x, &x->config, &config_caps, NULL)) < 0) {
+	if ((rc = take_history(x, &x->config, &config_caps)) < 0) {
 		vl_error_wrap(rc, "the config of %s is refused; nothing fetched", x->label);
 		return rc;
 	}
@@ -529,7 +527,7 @@ static int evidence_ok(rx *x, const char *scope, const git_oid *commit)
 
 	memset(&vr, 0, sizeof(vr));
 	/* Its history down to what we hold, within the evidence caps. */
-	if ((rc = take_history(x, commit, &evidence_caps, NULL)) < 0)
+	if ((rc = take_history(x, commit, &evidence_caps)) < 0)
 		goto refuse;
 	if ((rc = push_oid(&stack, &nstack, &capstack, commit)) < 0)
 		goto out;
@@ -617,7 +615,7 @@ static int receive_branch(rx *x, branch *b)
 			(git_odb_exists(x->home_odb, &b->theirs) &&
 			 git_graph_descendant_of(n->repo, &b->ours, &b->theirs) == 1)))
 		return 0;
-	if ((rc = take_history(x, &b->theirs, &scope_caps, NULL)) < 0) {
+	if ((rc = take_history(x, &b->theirs, &scope_caps)) < 0) {
 		/* A cap or a malformed object: the branch is refused as a whole. */
 		x->res->branches_refused++;
 		return vl_buf_printf(&x->res->report, "scope/%s from %s refused; nothing was taken: %s\n", b->code,
@@ -650,7 +648,6 @@ out:
 	return rc;
 }
 
-/* Evidence the peer holds: keep what is validly signed by a roster key. */
 /* One commit the peer offers as evidence. */
 typedef struct {
 	git_oid id;
@@ -923,28 +920,24 @@ static int peer_name(vl_buf *out, rx *x, vl_source *src)
 				unsigned char cpk[32];
 				int signed_one = 0;
 				int64_t when;
-				if (git_odb_exists(x->home_odb, &at) && k > 0)
-					break; /* not received now */
+				int merge;
 				if (git_commit_lookup(&c, x->q.repo, &at) < 0)
 					break;
 				when = (int64_t)git_commit_committer(c)->when.time;
-				if (git_commit_parentcount(c) == 2) {
+				merge = git_commit_parentcount(c) == 2;
+				if (merge)
 					git_oid_cpy(&at, git_commit_parent_id(c, 0));
-				} else if (vl_repo_raw_commit(&raw, x->q.repo, &at) == 0 &&
-						vl_commit_verify(raw.ptr, raw.len, cpk) == 0) {
+				else if (vl_repo_raw_commit(&raw, x->q.repo, &at) == 0 &&
+						vl_commit_verify(raw.ptr, raw.len, cpk) == 0)
 					signed_one = 1;
-				}
 				git_commit_free(c);
 				vl_buf_free(&raw);
-				if (signed_one) {
-					if (when > newest) {
-						newest = when;
-						memcpy(pk, cpk, 32);
-						found = 1;
-					}
-					break;
+				if (signed_one && when > newest) {
+					newest = when;
+					memcpy(pk, cpk, 32);
+					found = 1;
 				}
-				if (k > 0 && !git_oid_cmp(&at, &x->branches[i].theirs))
+				if (!merge)
 					break;
 			}
 		}
