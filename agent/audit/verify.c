@@ -20,6 +20,8 @@ typedef struct {
 
 typedef struct {
 	vl_node *n;
+	git_repository *repo;   /* the view read: the node's, or a quarantine */
+	const vl_view *view;
 	vl_verify_result *res;
 	const char *branch;     /* short name for messages */
 	const char *scope;      /* NULL for config */
@@ -31,6 +33,7 @@ typedef struct {
 	size_t nlinks, caplinks;
 	const git_oid *known;   /* received data: the history we already hold */
 	int64_t max_time;       /* received data: latest acceptable time (s), 0 = none */
+	int no_chain;           /* evidence: a lone commit, its key chain not checked */
 } vctx;
 
 static int fail(vctx *c, const char *fmt, ...) VL_PRINTF(2, 3);
@@ -125,7 +128,7 @@ static int check_record(vctx *c, const char *ledger, const char *bucket, const g
 				(unsigned)git_tree_entry_filemode(e));
 		goto out;
 	}
-	if ((rc = git_repository_odb(&odb, c->n->repo)) < 0 ||
+	if ((rc = git_repository_odb(&odb, c->repo)) < 0 ||
 			(rc = git_odb_read_header(&size, &type, odb, git_tree_entry_id(e))) < 0) {
 		rc = vl_error_git(rc, "cannot read an object header");
 		goto out;
@@ -134,7 +137,7 @@ static int check_record(vctx *c, const char *ledger, const char *bucket, const g
 		rc = fail(c, "'%s/%s/%s' is %zu bytes, over the record limit", ledger, bucket, name, size);
 		goto out;
 	}
-	if ((rc = git_blob_lookup(&blob, c->n->repo, git_tree_entry_id(e))) < 0) {
+	if ((rc = git_blob_lookup(&blob, c->repo, git_tree_entry_id(e))) < 0) {
 		rc = vl_error_git(rc, "cannot read a record");
 		goto out;
 	}
@@ -269,10 +272,10 @@ static int walk_changes(vctx *c, git_tree *old_tree, git_tree *new_tree, int dep
 					return rc;
 				continue;
 			}
-			if ((rc = git_tree_lookup(&sub, c->n->repo, git_tree_entry_id(e))) < 0)
+			if ((rc = git_tree_lookup(&sub, c->repo, git_tree_entry_id(e))) < 0)
 				return vl_error_git(rc, "cannot read a tree");
 			if (oe && git_tree_entry_filemode(oe) == GIT_FILEMODE_TREE &&
-					(rc = git_tree_lookup(&osub, c->n->repo, git_tree_entry_id(oe))) < 0) {
+					(rc = git_tree_lookup(&osub, c->repo, git_tree_entry_id(oe))) < 0) {
 				git_tree_free(sub);
 				return vl_error_git(rc, "cannot read a tree");
 			}
@@ -321,7 +324,7 @@ static int check_chain(vctx *c, git_commit *commit)
 		git_commit *pc = NULL;
 		vl_buf ps = VL_BUF_INIT;
 		if (seq == 1 || git_oid_fromstr(&prev, prevb.ptr) < 0 ||
-				git_commit_lookup(&pc, c->n->repo, &prev) < 0) {
+				git_commit_lookup(&pc, c->repo, &prev) < 0) {
 			rc = fail(c, "Vledger-Prev names no earlier commit of this key");
 			goto out;
 		}
@@ -331,7 +334,7 @@ static int check_chain(vctx *c, git_commit *commit)
 				vl_message_trailer(&ps, git_commit_message(pc), "Vledger-Seq") < 0 ||
 				strtoull(ps.ptr, NULL, 10) != seq - 1 ||
 				(!(git_commit_parentcount(commit) > 0 && git_oid_equal(git_commit_parent_id(commit, 0), &prev)) &&
-				 git_graph_descendant_of(c->n->repo, git_commit_id(commit), &prev) != 1))
+				 git_graph_descendant_of(c->repo, git_commit_id(commit), &prev) != 1))
 			rc = fail(c, "Vledger-Prev does not name this key's commit %llu on this branch", seq - 1);
 		vl_buf_free(&ps);
 		git_commit_free(pc);
@@ -347,12 +350,12 @@ static int check_chain(vctx *c, git_commit *commit)
 		uint64_t hs = 0;
 		git_oid at;
 		vl_buf pv = VL_BUF_INIT;
-		if ((rc = vl_repo_key_chain(&hs, &at, c->n->repo, c->known, c->signer->fp)) < 0)
+		if ((rc = vl_repo_key_chain(&hs, &at, c->repo, c->known, c->signer->fp)) < 0)
 			goto out;
 		while (hs > seq) {
 			git_commit *kc = NULL;
 			vl_buf_clear(&pv);
-			if (git_commit_lookup(&kc, c->n->repo, &at) < 0 ||
+			if (git_commit_lookup(&kc, c->repo, &at) < 0 ||
 					vl_message_trailer(&pv, git_commit_message(kc), "Vledger-Prev") < 0 ||
 					git_oid_fromstr(&at, pv.ptr) < 0) {
 				git_commit_free(kc);
@@ -427,7 +430,7 @@ static int check_config_paths(vctx *c, git_tree *old_tree, git_tree *new_tree)
 	int rc;
 
 	/* The config tree is small (a few dozen files): a plain diff is fine. */
-	if ((rc = git_diff_tree_to_tree(&diff, c->n->repo, old_tree, new_tree, NULL)) < 0)
+	if ((rc = git_diff_tree_to_tree(&diff, c->repo, old_tree, new_tree, NULL)) < 0)
 		return vl_error_git(rc, "cannot diff config");
 	for (i = 0; i < git_diff_num_deltas(diff); i++) {
 		const git_diff_delta *d = git_diff_get_delta(diff, i);
@@ -471,7 +474,7 @@ static int verify_commit(vctx *c, git_commit *commit)
 		 * parents, which were verified before it (oldest first). */
 		if (!c->scope) {
 			rc = fail(c, "merge commit on config; config history is linear");
-		} else if ((rc = vl_merge_replay(c->n, c->scope, git_commit_id(commit))) < 0) {
+		} else if ((rc = vl_merge_replay(c->view, c->n, c->scope, git_commit_id(commit))) < 0) {
 			if (rc != VL_EBADSIG)
 				rc = fail(c, "merge replay failed: %s", vl_error_last());
 			else
@@ -481,7 +484,7 @@ static int verify_commit(vctx *c, git_commit *commit)
 		}
 		goto out;
 	}
-	if ((rc = vl_repo_raw_commit(&raw, c->n->repo, git_commit_id(commit))) < 0)
+	if ((rc = vl_repo_raw_commit(&raw, c->repo, git_commit_id(commit))) < 0)
 		goto out;
 	if (vl_commit_verify(raw.ptr, raw.len, pk) < 0) {
 		rc = fail(c, "commit signature: %s", vl_error_last());
@@ -497,6 +500,15 @@ static int verify_commit(vctx *c, git_commit *commit)
 	}
 	if (c->max_time && git_commit_committer(commit)->when.time > c->max_time) {
 		rc = fail(c, "commit is dated more than 24 hours ahead of this node's clock");
+		goto out;
+	}
+	/* Config after its first commit is judged by its parent's roster
+	 * (roster.h: delegated admins), before the head's roster is asked, so
+	 * the reason is the rule's ("not an admin", "outside"). */
+	if (!c->scope && git_commit_parentcount(commit) == 1 &&
+			(rc = vl_config_check_commit(c->repo, commit, fp)) < 0) {
+		if (rc != VL_ENOMEM)
+			rc = fail(c, "config change refused: %s", vl_error_last());
 		goto out;
 	}
 	c->signer = vl_node_roster_find(c->n, fp);
@@ -526,13 +538,8 @@ static int verify_commit(vctx *c, git_commit *commit)
 			rc = fail(c, "config changed by %s, which is not a root key of network.yaml", fp);
 			goto out;
 		}
-	} else if ((rc = vl_config_check_commit(c->n->repo, commit, fp)) < 0) {
-		/* Delegated admins (roster.h): signer and scopes by the parent's roster. */
-		if (rc != VL_ENOMEM)
-			rc = fail(c, "config change refused: %s", vl_error_last());
-		goto out;
 	}
-	if ((rc = check_chain(c, commit)) < 0)
+	if (!c->no_chain && (rc = check_chain(c, commit)) < 0)
 		goto out;
 	/* Gather the Vledger-Record trailers. */
 	for (p = strstr(msg, "\nVledger-Record: "); p; p = strstr(p + 1, "\nVledger-Record: ")) {
@@ -566,8 +573,8 @@ out:
 	return rc;
 }
 
-static int verify_branch(vl_node *n, vl_verify_result *res, const char *refname, const git_oid *head,
-		const git_oid *known, int64_t max_time)
+static int verify_branch(const vl_view *v, vl_node *n, vl_verify_result *res, const char *refname,
+		const git_oid *head, const git_oid *known, int64_t max_time)
 {
 	vctx c;
 	git_revwalk *walk = NULL;
@@ -577,6 +584,8 @@ static int verify_branch(vl_node *n, vl_verify_result *res, const char *refname,
 
 	memset(&c, 0, sizeof(c));
 	c.n = n;
+	c.repo = v->repo;
+	c.view = v;
 	c.res = res;
 	c.branch = !strncmp(refname, "refs/heads/", 11) ? refname + 11 : refname;
 	c.scope = !strncmp(refname, VL_REF_SCOPE_PREFIX, strlen(VL_REF_SCOPE_PREFIX))
@@ -589,14 +598,14 @@ static int verify_branch(vl_node *n, vl_verify_result *res, const char *refname,
 		goto out;
 	}
 	/* Oldest first, so that chains are seen in order. */
-	if ((rc = git_revwalk_new(&walk, n->repo)) < 0 ||
+	if ((rc = git_revwalk_new(&walk, v->repo)) < 0 ||
 			(rc = git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL | GIT_SORT_REVERSE)) < 0 ||
 			(rc = git_revwalk_push(walk, head)) < 0 || (known && (rc = git_revwalk_hide(walk, known)) < 0)) {
 		rc = vl_error_git(rc, "cannot walk history");
 		goto out;
 	}
 	while ((rc = git_revwalk_next(&id, walk)) == 0) {
-		if ((rc = git_commit_lookup(&commit, n->repo, &id)) < 0) {
+		if ((rc = git_commit_lookup(&commit, v->repo, &id)) < 0) {
 			rc = vl_error_git(rc, "cannot read a commit");
 			goto out;
 		}
@@ -619,6 +628,7 @@ out:
 
 int vl_verify_all(vl_node *n, vl_verify_result *res)
 {
+	const vl_view home = VL_VIEW_OF(n);
 	git_reference_iterator *it = NULL;
 	git_reference *ref = NULL;
 	git_oid head;
@@ -627,7 +637,7 @@ int vl_verify_all(vl_node *n, vl_verify_result *res)
 	if ((rc = vl_node_load_config(n)) < 0)
 		return rc;
 	if ((rc = vl_repo_head(&head, n->repo, VL_REF_CONFIG)) < 0 ||
-			(rc = verify_branch(n, res, VL_REF_CONFIG, &head, NULL, 0)) < 0)
+			(rc = verify_branch(&home, n, res, VL_REF_CONFIG, &head, NULL, 0)) < 0)
 		return rc;
 	if ((rc = git_reference_iterator_glob_new(&it, n->repo, VL_REF_SCOPE_PREFIX "*")) < 0)
 		return vl_error_git(rc, "cannot list branches");
@@ -638,7 +648,7 @@ int vl_verify_all(vl_node *n, vl_verify_result *res)
 			if ((rc = vl_buf_printf(&res->report, "%s: symbolic refs are not allowed\n",
 					git_reference_name(ref))) < 0)
 				goto out;
-		} else if ((rc = verify_branch(n, res, git_reference_name(ref), t, NULL, 0)) < 0) {
+		} else if ((rc = verify_branch(&home, n, res, git_reference_name(ref), t, NULL, 0)) < 0) {
 			goto out;
 		}
 		git_reference_free(ref);
@@ -663,6 +673,7 @@ void vl_verify_result_free(vl_verify_result *res)
 
 int vl_verify_some(vl_node *n, const char *scope, const char *since, vl_verify_result *res)
 {
+	const vl_view home = VL_VIEW_OF(n);
 	git_object *obj = NULL;
 	git_oid head, known;
 	char ref[64];
@@ -690,13 +701,43 @@ int vl_verify_some(vl_node *n, const char *scope, const char *since, vl_verify_r
 	snprintf(ref, sizeof(ref), "%s%s", VL_REF_SCOPE_PREFIX, scope);
 	if ((rc = vl_repo_head(&head, n->repo, ref)) < 0)
 		return rc;
-	return verify_branch(n, res, ref, &head, since ? &known : NULL, 0);
+	return verify_branch(&home, n, res, ref, &head, since ? &known : NULL, 0);
 }
 
-int vl_verify_received(vl_node *n, const char *refname, const git_oid *head, const git_oid *known,
-		vl_verify_result *res)
+int vl_verify_received(const vl_view *v, vl_node *n, const char *refname, const git_oid *head,
+		const git_oid *known, vl_verify_result *res)
 {
 	int64_t now = (int64_t)(vl_hlc_wall_ms() / 1000);
 
-	return verify_branch(n, res, refname, head, known, now + 24 * 3600);
+	return verify_branch(v, n, res, refname, head, known, now + 24 * 3600);
+}
+
+int vl_verify_evidence(const vl_view *v, vl_node *n, const char *scope, const git_oid *commit,
+		vl_verify_result *res)
+{
+	vctx c;
+	git_commit *gc = NULL;
+	char branch[64];
+	int rc;
+
+	memset(&c, 0, sizeof(c));
+	snprintf(branch, sizeof(branch), "evidence/%s", scope);
+	c.n = n;
+	c.repo = v->repo;
+	c.view = v;
+	c.res = res;
+	c.branch = branch;
+	c.scope = scope;
+	c.no_chain = 1;
+	c.max_time = (int64_t)(vl_hlc_wall_ms() / 1000) + 24 * 3600;
+	if (vl_division_level(scope) == VL_DIV_INVALID)
+		return fail(&c, "evidence names no scope");
+	if ((rc = git_commit_lookup(&gc, v->repo, commit)) < 0)
+		return vl_error_git(rc, "cannot read an evidence commit");
+	c.commit = git_commit_id(gc);
+	rc = verify_commit(&c, gc);
+	git_commit_free(gc);
+	vl_buf_free(&c.trailers);
+	free(c.links);
+	return rc;
 }

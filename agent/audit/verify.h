@@ -50,16 +50,28 @@ void vl_verify_result_free(vl_verify_result *res);
 int vl_verify_some(vl_node *n, const char *scope, const char *since, vl_verify_result *res) VL_MUST_CHECK;
 
 /*
- * Verify received history: the commits of `head` that `known` (our head, or
- * NULL) does not reach, on refname, with the checks above plus: commit
- * times and record clocks more than 24 h ahead of this node's wall clock
- * are refused, and a key that signed one of these commits and a different
- * commit with the same Vledger-Seq in `known`'s history is equivocating
- * (the pair goes to res->evidence). Run it on a repository that sees both
- * the received objects and ours (a quarantine with our objects as an
- * alternate). Failures are counted in res.
+ * Verify received history read through view v (a quarantine that sees both
+ * the received objects and ours): the commits of `head` that `known` (our
+ * head, or NULL) does not reach, on refname, with the checks above plus:
+ * commit times and record clocks more than 24 h ahead of this node's wall
+ * clock are refused, and a key that signed one of these commits and a
+ * different commit with the same Vledger-Seq in `known`'s history is
+ * equivocating (the pair goes to res->evidence). Roster and schemas are the
+ * node's loaded config (for received config: the received head, loaded with
+ * vl_node_load_config_at). Failures are counted in res.
  */
-int vl_verify_received(vl_node *n, const char *refname, const git_oid *head, const git_oid *known,
+int vl_verify_received(const vl_view *v, vl_node *n, const char *refname, const git_oid *head,
+		const git_oid *known, vl_verify_result *res) VL_MUST_CHECK;
+
+/*
+ * Verify one commit kept as evidence (not on any branch) read through v, as
+ * a commit of scope `scope`: the same signature, roster, scope, path, mode,
+ * size, canonical-record, schema and trailer checks as any commit of a
+ * scope branch, against its first parent's tree (which must be readable
+ * through v), and no clock more than 24 h ahead; only its key chain is not
+ * checked (that is what equivocation breaks). Failures are counted in res.
+ */
+int vl_verify_evidence(const vl_view *v, vl_node *n, const char *scope, const git_oid *commit,
 		vl_verify_result *res) VL_MUST_CHECK;
 
 #endif

@@ -261,7 +261,7 @@ static int roster_index(vl_node *n)
 }
 
 /* Load every YAML blob under schemas/ in the config tree. */
-static int load_config_schemas(vl_node *n, git_tree *root)
+static int load_config_schemas(vl_node *n, git_repository *repo, git_tree *root)
 {
 	const git_tree_entry *e;
 	git_tree *dir = NULL;
@@ -273,7 +273,7 @@ static int load_config_schemas(vl_node *n, git_tree *root)
 	e = git_tree_entry_byname(root, "schemas");
 	if (!e || git_tree_entry_type(e) != GIT_OBJECT_TREE)
 		return vl_error_set(VL_EINVALID, "config: there is no schemas/ directory");
-	if ((rc = git_tree_lookup(&dir, n->repo, git_tree_entry_id(e))) < 0)
+	if ((rc = git_tree_lookup(&dir, repo, git_tree_entry_id(e))) < 0)
 		return vl_error_git(rc, "config: cannot read schemas/");
 	count = git_tree_entrycount(dir);
 	n->schemas = calloc(count ? count : 1, sizeof(*n->schemas));
@@ -286,7 +286,7 @@ static int load_config_schemas(vl_node *n, git_tree *root)
 		char src[256];
 		if (git_tree_entry_type(se) != GIT_OBJECT_BLOB)
 			continue;
-		if ((rc = git_blob_lookup(&blob, n->repo, git_tree_entry_id(se))) < 0) {
+		if ((rc = git_blob_lookup(&blob, repo, git_tree_entry_id(se))) < 0) {
 			rc = vl_error_git(rc, "config: cannot read a schema");
 			goto out;
 		}
@@ -309,7 +309,7 @@ out:
 	return rc;
 }
 
-int vl_node_load_config(vl_node *n)
+static int load_config(vl_node *n, git_repository *repo, const git_oid *at)
 {
 	vl_buf b = VL_BUF_INIT;
 	git_oid head;
@@ -317,19 +317,12 @@ int vl_node_load_config(vl_node *n)
 	git_tree *tree = NULL;
 	int rc;
 
-	if (n->config_loaded)
-		return 0;
-	rc = vl_repo_head(&head, n->repo, VL_REF_CONFIG);
-	if (rc == VL_ENOTFOUND)
-		return vl_error_set(VL_ENOTFOUND, "this node has no network config yet; a county node "
-				"creates it with 'vledger init --new-network', others fetch it with 'vledger fetch'");
-	if (rc < 0)
-		return rc;
-	if ((rc = vl_repo_read(&b, NULL, n->repo, NULL, &head, "network.yaml", 256 * 1024)) < 0 ||
+	git_oid_cpy(&head, at);
+	if ((rc = vl_repo_read(&b, NULL, repo, NULL, &head, "network.yaml", 256 * 1024)) < 0 ||
 			(rc = vl_yaml_load(&n->network, b.ptr, b.len, &vl_yaml_file_limits, "config:network.yaml")) < 0)
 		goto out;
 	vl_buf_clear(&b);
-	if ((rc = vl_repo_read(&b, NULL, n->repo, NULL, &head, "roster.yaml", 4 * 1024 * 1024)) < 0)
+	if ((rc = vl_repo_read(&b, NULL, repo, NULL, &head, "roster.yaml", 4 * 1024 * 1024)) < 0)
 		goto out;
 	{
 		vl_yaml_limits lim = vl_yaml_file_limits;
@@ -340,11 +333,11 @@ int vl_node_load_config(vl_node *n)
 	}
 	if ((rc = roster_index(n)) < 0)
 		goto out;
-	if ((rc = git_commit_lookup(&c, n->repo, &head)) < 0 || (rc = git_commit_tree(&tree, c)) < 0) {
+	if ((rc = git_commit_lookup(&c, repo, &head)) < 0 || (rc = git_commit_tree(&tree, c)) < 0) {
 		rc = vl_error_git(rc, "config: cannot read the head");
 		goto out;
 	}
-	if ((rc = load_config_schemas(n, tree)) < 0)
+	if ((rc = load_config_schemas(n, repo, tree)) < 0)
 		goto out;
 	n->config_loaded = 1;
 out:
@@ -366,20 +359,45 @@ out:
 	return rc;
 }
 
+int vl_node_load_config(vl_node *n)
+{
+	git_oid head;
+	int rc;
+
+	if (n->config_loaded)
+		return 0;
+	rc = vl_repo_head(&head, n->repo, VL_REF_CONFIG);
+	if (rc == VL_ENOTFOUND)
+		return vl_error_set(VL_ENOTFOUND, "this node has no network config yet; a county node "
+				"creates it with 'vledger init --new-network', others fetch it with 'vledger fetch'");
+	if (rc < 0)
+		return rc;
+	return load_config(n, n->repo, &head);
+}
+
+static void unload_config(vl_node *n)
+{
+	vl_value_free(n->network);
+	vl_value_free(n->roster);
+	free(n->entries);
+	vl_schemas_free(n->schemas, n->nschemas);
+	n->network = n->roster = NULL;
+	n->entries = NULL;
+	n->nentries = 0;
+	n->schemas = NULL;
+	n->nschemas = 0;
+	n->config_loaded = 0;
+}
+
+int vl_node_load_config_at(vl_node *n, git_repository *repo, const git_oid *head)
+{
+	unload_config(n);
+	return load_config(n, repo, head);
+}
+
 int vl_node_reload_config(vl_node *n)
 {
-	if (n->config_loaded) {
-		vl_value_free(n->network);
-		vl_value_free(n->roster);
-		free(n->entries);
-		vl_schemas_free(n->schemas, n->nschemas);
-		n->network = n->roster = NULL;
-		n->entries = NULL;
-		n->nentries = 0;
-		n->schemas = NULL;
-		n->nschemas = 0;
-		n->config_loaded = 0;
-	}
+	unload_config(n);
 	return vl_node_load_config(n);
 }
 

@@ -42,10 +42,7 @@ typedef struct {
 	vl_key key;
 	int have_key;
 	char fp[VL_FP_LEN];
-	git_repository *repo;
-	/* While received data is verified, repo is a quarantine whose new
-	 * objects live in this directory (receive.c); NULL otherwise. */
-	const char *quarantine_objects;
+	git_repository *repo;   /* the node's own repository; never swapped */
 	vl_hlc clock;
 	/* config branch, loaded by vl_node_load_config */
 	int config_loaded;
@@ -56,6 +53,22 @@ typedef struct {
 	vl_schema **schemas;
 	size_t nschemas;
 } vl_node;
+
+/*
+ * A read view: the repository a function reads objects (and refs) from,
+ * passed explicitly instead of the node's. Received data is read through a
+ * quarantine view: `repo` sees the node's objects plus the received ones,
+ * which live in the loose-object directory `quarantine_objects` until they
+ * are promoted; a function that layers its own object store over the view
+ * (a merge replay) adds that directory as an alternate. Borrowed fields.
+ */
+typedef struct {
+	git_repository *repo;
+	const char *quarantine_objects; /* NULL: the node's own repository */
+} vl_view;
+
+/* The view of a node's own repository. */
+#define VL_VIEW_OF(node) ((vl_view){ (node)->repo, NULL })
 
 /* Which home: dir if given, else $VLEDGER_HOME, else
  * ~/.local/share/vledger. Caller frees. */
@@ -73,6 +86,13 @@ void vl_node_close(vl_node *n);
 /* Load network, roster and schemas from the head of the config branch.
  * VL_ENOTFOUND if this node has no config yet. */
 int vl_node_load_config(vl_node *n) VL_MUST_CHECK;
+/*
+ * Load network, roster and schemas from config commit `head` read through
+ * `repo` (a quarantine view while received config is verified), replacing
+ * any config loaded. On failure nothing stays loaded (reload the node's own
+ * with vl_node_reload_config).
+ */
+int vl_node_load_config_at(vl_node *n, git_repository *repo, const git_oid *head) VL_MUST_CHECK;
 /* Drop the loaded config and load it again from the head of the config
  * branch (after the branch moved, e.g. a received config). */
 int vl_node_reload_config(vl_node *n) VL_MUST_CHECK;

@@ -169,8 +169,11 @@ int vl_merge(vl_node *n, const vl_merge_opts *opts, vl_merge_result *out)
 	 * written: the scope of its records, signatures, and equivocation
 	 * against our branch. Its objects are ours already, so no quarantine. */
 	vl_progress_report(&opts->progress, "verify", 0, 0);
-	if ((rc = vl_verify_received(n, refname, &theirs, have_ours ? &ours : NULL, &vr)) < 0)
-		goto out;
+	{
+		const vl_view view = VL_VIEW_OF(n);
+		if ((rc = vl_verify_received(&view, n, refname, &theirs, have_ours ? &ours : NULL, &vr)) < 0)
+			goto out;
+	}
 	if (vr.failures) {
 		if ((rc = copy_report(&out->report, vr.report.ptr ? vr.report.ptr : "")) < 0)
 			goto out;

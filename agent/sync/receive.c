@@ -1,17 +1,27 @@
-/* receive.c - quarantine, verify, then accept (see receive.h). */
+/*
+ * receive.c - the one receive path (see receive.h): list the source's refs,
+ * take what is new into ONE quarantine (headers and caps before anything is
+ * parsed), verify the config branch there (its roster and schemas then
+ * judge the scope branches), verify each scope branch and any evidence
+ * there, promote what was accepted as ONE pack, then move refs by
+ * compare-and-swap and merge.
+ */
 #define _XOPEN_SOURCE 700 /* nftw */
 #include "agent/sync/receive.h"
 
 #include <dirent.h>
 #include <ftw.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <git2/sys/odb_backend.h>
+#include <git2/sys/repository.h>
 
 #include "agent/node/ledger.h"
+#include "agent/node/roster.h"
 #include "store/repo.h"
 #include "agent/sync/treemerge.h"
 #include "schemas/types.h"
@@ -46,6 +56,7 @@ typedef struct {
 	git_oid *ids;          /* objects written into the quarantine */
 	size_t nids, cap;
 	size_t bytes;
+	size_t max_blob;       /* cap on one blob of what is being taken */
 } quarantine;
 
 static int quarantine_open(quarantine *q, vl_node *n)
@@ -125,16 +136,18 @@ static int take_object(quarantine *q, git_odb *src, git_repository *srcrepo, con
 		return 0;
 	if (depth > 4)
 		return vl_error_set(VL_EINVALID, "received tree nests deeper than <ledger>/<bucket>/<id>.yaml");
-	if ((rc = git_odb_read_header(&size, &type, src, id)) < 0)
-		return vl_error_git(rc, "cannot read a received object's header");
-	if ((type == GIT_OBJECT_BLOB && size > VL_RECORD_MAX_BYTES) || size > ((size_t)16 << 20))
+	if (git_odb_read_header(&size, &type, src, id) < 0)
+		return vl_error_set(VL_EINVALID, "cannot read received object %s (missing, truncated or corrupt: %s)",
+				git_oid_tostr_s(id), git_error_last() ? git_error_last()->message : "unreadable");
+	if ((type == GIT_OBJECT_BLOB && size > q->max_blob) || size > ((size_t)16 << 20))
 		return vl_error_set(VL_ETOOBIG, "received object %.12s is %zu bytes, over the limit",
 				git_oid_tostr_s(id), size);
 	if (q->nids >= VL_RECEIVE_MAX_OBJECTS || q->bytes + size > VL_RECEIVE_MAX_BYTES)
-		return vl_error_set(VL_ETOOBIG, "received batch is over %d objects or %zu bytes",
+		return vl_error_set(VL_ETOOBIG, "received data is over %d objects or %zu bytes",
 				VL_RECEIVE_MAX_OBJECTS, VL_RECEIVE_MAX_BYTES);
-	if ((rc = git_odb_read(&obj, src, id)) < 0)
-		return vl_error_git(rc, "cannot read a received object");
+	if (git_odb_read(&obj, src, id) < 0)
+		return vl_error_set(VL_EINVALID, "cannot read received object %s (missing, truncated or corrupt: %s)",
+				git_oid_tostr_s(id), git_error_last() ? git_error_last()->message : "unreadable");
 	if (type == GIT_OBJECT_TREE) {
 		if ((rc = git_tree_lookup(&tree, srcrepo, id)) < 0) {
 			rc = vl_error_git(rc, "cannot parse a received tree");
@@ -179,332 +192,462 @@ out:
 	return rc;
 }
 
-/* Copy every quarantined object into the node's repository. */
-/*
- * Move every quarantined object into the node's repository as ONE pack: its
- * index is written last, so a process killed half-way leaves either no new
- * objects or all of them — never a commit whose parents are missing (which
- * the next fetch would take for history we already hold).
- */
-static int promote(quarantine *q, vl_node *n)
+/* ---- one receive ---------------------------------------------------------- */
+
+/* Caps on what is taken for one branch. */
+typedef struct {
+	size_t max_commit;     /* one commit object */
+	size_t max_blob;       /* one blob */
+	size_t max_commits;    /* new commits */
+} take_caps;
+
+static const take_caps config_caps = { CONFIG_MAX_OBJECT, CONFIG_MAX_OBJECT, CONFIG_MAX_COMMITS };
+static const take_caps scope_caps = { VL_RECEIVE_MAX_COMMIT, VL_RECORD_MAX_BYTES, VL_RECEIVE_MAX_OBJECTS };
+static const take_caps evidence_caps = { VL_EVIDENCE_MAX_COMMIT, VL_RECORD_MAX_BYTES, VL_EVIDENCE_MAX_COMMITS };
+
+/* A scope branch offered, and what became of it. */
+typedef struct {
+	char code[13];
+	git_oid theirs, ours;
+	int have_ours;
+	int accepted;          /* verified: moved after promotion */
+} branch;
+
+typedef struct {
+	vl_node *n;
+	const char *label;
+	vl_receive_result *res;
+	git_odb *srcodb;          /* borrowed from the source */
+	git_repository *srcrepo;  /* srcodb wrapped, with an empty config */
+	quarantine q;
+	vl_view view;             /* the quarantine: our objects and the received */
+	git_odb *home_odb;
+	/* what the source offers */
+	int have_config;
+	git_oid config;
+	branch *branches;
+	size_t nbranches, capbranches;
+	git_oid *offered_evidence;
+	size_t noffered, capoffered;
+	/* what was accepted: tips whose quarantined objects are promoted */
+	git_oid *keep;
+	size_t nkeep, capkeep;
+	git_oid *evidence;        /* refs/evidence/ to create */
+	size_t nevidence, capevidence;
+	size_t evidence_bytes;
+} rx;
+
+static int grow(void **p, size_t *cap, size_t n, size_t size)
 {
-	git_packbuilder *pb = NULL;
-	vl_buf dir = VL_BUF_INIT;
-	size_t i;
+	void *np;
+	size_t ncap;
+
+	if (n < *cap)
+		return 0;
+	ncap = *cap ? *cap * 2 : 16;
+	if (!(np = realloc(*p, ncap * size)))
+		return vl_error_set(VL_ENOMEM, "out of memory");
+	*p = np;
+	*cap = ncap;
+	return 0;
+}
+
+static int push_oid(git_oid **arr, size_t *n, size_t *cap, const git_oid *id)
+{
 	int rc;
 
-	if (q->nids == 0)
-		return 0;
-	if ((rc = vl_buf_printf(&dir, "%s/repo.git/objects/pack", n->home)) < 0)
+	if ((rc = grow((void **)arr, cap, *n, sizeof(**arr))) < 0)
 		return rc;
-	if ((rc = git_packbuilder_new(&pb, q->repo)) < 0) {
-		rc = vl_error_git(rc, "cannot pack the received objects");
-		goto out;
-	}
-	git_packbuilder_set_threads(pb, 1);
-	for (i = 0; i < q->nids; i++) {
-		if ((rc = git_packbuilder_insert(pb, &q->ids[i], NULL)) < 0) {
-			rc = vl_error_git(rc, "cannot pack the received objects");
-			goto out;
-		}
-	}
-	if ((rc = git_packbuilder_write(pb, dir.ptr, 0, NULL, NULL)) < 0) {
-		rc = vl_error_git(rc, "cannot store the received objects");
-		goto out;
-	}
-	rc = 0;
-out:
-	git_packbuilder_free(pb);
-	vl_buf_free(&dir);
-	return rc;
+	git_oid_cpy(&(*arr)[(*n)++], id);
+	return 0;
 }
 
-/* Copy a quarantined tree (and what it holds) into odb; objects odb has are
- * skipped with everything below them. */
-static int copy_tree(quarantine *q, git_odb *odb, const git_oid *id)
+/* The refs a source offers that receive looks at: config, scope branches
+ * this node may read (its own unit and those below), evidence. Anything
+ * else is ignored. */
+static int offered_ref(const char *name, const git_oid *target, void *ctx)
 {
-	git_odb_object *obj = NULL;
-	git_tree *tree = NULL;
-	git_oid w;
-	size_t i;
+	rx *x = ctx;
 	int rc;
 
-	if (git_odb_exists(odb, id))
+	if (!strcmp(name, VL_REF_CONFIG)) {
+		x->have_config = 1;
+		git_oid_cpy(&x->config, target);
 		return 0;
-	if ((rc = git_odb_read(&obj, q->odb, id)) < 0)
-		return vl_error_git(rc, "cannot read a quarantined object");
-	if (git_odb_object_type(obj) == GIT_OBJECT_TREE) {
-		if ((rc = git_tree_lookup(&tree, q->repo, id)) < 0) {
-			rc = vl_error_git(rc, "cannot read a quarantined tree");
-			goto out;
-		}
-		for (i = 0; i < git_tree_entrycount(tree); i++) {
-			const git_tree_entry *e = git_tree_entry_byindex(tree, i);
-			if (git_tree_entry_type(e) != GIT_OBJECT_BLOB && git_tree_entry_type(e) != GIT_OBJECT_TREE)
-				continue;
-			if ((rc = copy_tree(q, odb, git_tree_entry_id(e))) < 0)
-				goto out;
-		}
 	}
-	if ((rc = git_odb_write(&w, odb, git_odb_object_data(obj), git_odb_object_size(obj),
-			git_odb_object_type(obj))) < 0)
-		rc = vl_error_git(rc, "cannot keep a quarantined object");
-out:
-	git_tree_free(tree);
-	git_odb_object_free(obj);
-	return rc;
+	if (!strncmp(name, VL_REF_SCOPE_PREFIX, strlen(VL_REF_SCOPE_PREFIX))) {
+		const char *code = name + strlen(VL_REF_SCOPE_PREFIX);
+		branch *b;
+		if (strlen(code) != 12 || vl_division_level(code) == VL_DIV_INVALID ||
+				!vl_division_covers(x->n->scope, code))
+			return 0;
+		if ((rc = grow((void **)&x->branches, &x->capbranches, x->nbranches, sizeof(*x->branches))) < 0)
+			return rc;
+		b = &x->branches[x->nbranches++];
+		memset(b, 0, sizeof(*b));
+		memcpy(b->code, code, 13);
+		git_oid_cpy(&b->theirs, target);
+		return 0;
+	}
+	if (!strncmp(name, "refs/evidence/", 14) && x->noffered < VL_EVIDENCE_MAX_REFS)
+		return push_oid(&x->offered_evidence, &x->noffered, &x->capoffered, target);
+	return 0;
 }
 
-/* Copy a quarantined commit, its tree, and its ancestors that odb lacks
- * (parents first is not needed: a ref is created only afterwards). */
-static int copy_history(quarantine *q, git_odb *odb, const git_oid *tip)
+/*
+ * Take the history of `tip` into the quarantine, down to what the
+ * quarantine already sees (ours, or taken before), checking each commit's
+ * type and size from its header before parsing it: a commit object can be
+ * a bomb too (docs/threats.md). VL_EINVALID
+ * / VL_ETOOBIG with the reason when the source's history is malformed or
+ * over a cap.
+ */
+static int take_history(rx *x, const git_oid *tip, const take_caps *caps)
 {
-	git_oid *stack = NULL, id;
-	size_t n = 0, cap = 16;
+	git_commit *c = NULL;
+	git_oid id, *stack = NULL;
+	size_t nstack = 0, capstack = 0, taken = 0;
 	int rc = 0;
 
-	if (!(stack = malloc(cap * sizeof(*stack))))
-		return vl_error_set(VL_ENOMEM, "out of memory");
-	git_oid_cpy(&stack[n++], tip);
-	while (n && rc == 0) {
-		git_commit *c = NULL;
-		git_odb_object *obj = NULL;
-		git_oid w;
-		unsigned k;
-		git_oid_cpy(&id, &stack[--n]);
-		if (git_odb_exists(odb, &id))
-			continue;
-		if ((rc = git_commit_lookup(&c, q->repo, &id)) < 0) {
-			rc = vl_error_git(rc, "cannot read a quarantined commit");
-			break;
-		}
-		if ((rc = copy_tree(q, odb, git_commit_tree_id(c))) == 0 &&
-				(rc = git_odb_read(&obj, q->odb, &id)) == 0 &&
-				(rc = git_odb_write(&w, odb, git_odb_object_data(obj), git_odb_object_size(obj),
-						GIT_OBJECT_COMMIT)) < 0)
-			rc = vl_error_git(rc, "cannot keep a quarantined commit");
-		for (k = 0; rc == 0 && k < git_commit_parentcount(c); k++) {
-			if (n == cap) {
-				git_oid *ns = realloc(stack, (cap *= 2) * sizeof(*stack));
-				if (!ns) {
-					rc = vl_error_set(VL_ENOMEM, "out of memory");
-					break;
-				}
-				stack = ns;
-			}
-			git_oid_cpy(&stack[n++], git_commit_parent_id(c, k));
-		}
-		git_odb_object_free(obj);
-		git_commit_free(c);
-	}
-	free(stack);
-	return rc < 0 ? rc : 0;
-}
-
-/* Keep one commit of q (with what it needs) in the repository as evidence. */
-static int keep_evidence(quarantine *q, vl_node *n, const git_oid *commit)
-{
-	git_odb *odb = NULL;
-	git_commit *c = NULL;
-	git_reference *ref = NULL;
-	char name[128];
-	int rc;
-
-	if ((rc = git_repository_odb(&odb, n->repo)) < 0)
-		return vl_error_git(rc, "cannot open the object database");
-	/* Only the evidence: the commit, its records, and its ancestors that
-	 * came in this batch (so that the kept graph is whole); the rest of the
-	 * refused batch stays out. */
-	if ((rc = copy_history(q, odb, commit)) < 0)
-		goto out;
-	if ((rc = git_commit_lookup(&c, n->repo, commit)) < 0) {
-		rc = vl_error_git(rc, "cannot read an evidence commit");
-		goto out;
-	}
-	snprintf(name, sizeof(name), "refs/evidence/%s", git_oid_tostr_s(commit));
-	rc = git_reference_create(&ref, n->repo, name, commit, 0, "vledger: equivocation evidence");
-	if (rc < 0 && rc != GIT_EEXISTS)
-		rc = vl_error_git(rc, "cannot keep evidence");
-	else
-		rc = 0;
-out:
-	git_reference_free(ref);
-	git_commit_free(c);
-	git_odb_free(odb);
-	return rc;
-}
-
-/* Receive one branch: quarantine, verify, accept or refuse. */
-static int receive_branch(vl_node *n, git_repository *src, git_odb *srcodb, const char *peer,
-		const char *code, const git_oid *theirs, int merge, vl_receive_result *res)
-{
-	quarantine q;
-	vl_verify_result vr;
-	git_commit *c = NULL;
-	git_reference *ref = NULL;
-	git_repository *home_repo = n->repo;
-	char refname[64], peerref[256];
-	git_oid ours, id, result, *stack = NULL;
-	git_odb *home_odb = NULL;
-	int rc, have_ours, kind;
-	size_t i, ncommits = 0, nstack = 0, capstack = 0;
-
-	memset(&vr, 0, sizeof(vr));
-	memset(&q, 0, sizeof(q));
-	if ((rc = git_repository_odb(&home_odb, n->repo)) < 0)
-		return vl_error_git(rc, "cannot open the object database");
-	vl_scope_ref(refname, code);
-	rc = vl_repo_head(&ours, n->repo, refname);
-	if (rc < 0 && rc != VL_ENOTFOUND)
-		goto out;
-	have_ours = rc == 0;
-	/* Nothing new when their head is one we hold and ours contains it
-	 * (both local, so nothing of theirs is parsed for this). */
-	if (have_ours && (git_oid_equal(&ours, theirs) ||
-			(git_odb_exists(home_odb, theirs) && git_graph_descendant_of(n->repo, &ours, theirs) == 1))) {
-		rc = 0;
-		goto out;
-	}
-	if ((rc = quarantine_open(&q, n)) < 0)
-		goto out;
-	/* Walk their history ourselves, down to what we hold, checking each
-	 * commit's type and size from its header before parsing it: a commit
-	 * object can be a bomb too (docs/threats.md). */
-	if (!(stack = malloc(sizeof(*stack) * (capstack = 64)))) {
-		rc = vl_error_set(VL_ENOMEM, "out of memory");
-		goto out;
-	}
-	git_oid_cpy(&stack[nstack++], theirs);
+	x->q.max_blob = caps->max_blob;
+	if ((rc = push_oid(&stack, &nstack, &capstack, tip)) < 0)
+		return rc;
 	while (nstack) {
 		size_t size;
 		git_object_t type;
 		unsigned k;
 		git_oid_cpy(&id, &stack[--nstack]);
-		if (git_odb_exists(q.odb, &id))
-			continue; /* ours, or taken already */
-		if (git_odb_read_header(&size, &type, srcodb, &id) < 0) {
-			rc = vl_error_set(VL_EINVALID, "received history names %.12s, which the source does not hold",
-					git_oid_tostr_s(&id));
-			goto refuse;
+		if (git_odb_exists(x->q.odb, &id))
+			continue;
+		if (++taken > caps->max_commits) {
+			rc = vl_error_set(VL_ETOOBIG, "received history has over %zu new commits", caps->max_commits);
+			break;
+		}
+		if (git_odb_read_header(&size, &type, x->srcodb, &id) < 0) {
+			rc = vl_error_set(VL_EINVALID, "received history names %.12s, which the source does not hold "
+					"whole (missing, truncated or corrupt: %s)", git_oid_tostr_s(&id),
+					git_error_last() ? git_error_last()->message : "unreadable");
+			break;
 		}
 		if (type != GIT_OBJECT_COMMIT) {
 			rc = vl_error_set(VL_EINVALID, "received history names %.12s, a %s where a commit belongs",
 					git_oid_tostr_s(&id), git_object_type2string(type));
-			goto refuse;
+			break;
 		}
-		if (size > VL_RECEIVE_MAX_COMMIT) {
-			rc = vl_error_set(VL_ETOOBIG, "received commit %.12s is %zu bytes, over the limit of %zu",
-					git_oid_tostr_s(&id), size, VL_RECEIVE_MAX_COMMIT);
-			goto refuse;
+		if (size > caps->max_commit) {
+			rc = vl_error_set(VL_ETOOBIG, "received commit %.12s is %zu bytes, over the limit of %zu (the size limit)",
+					git_oid_tostr_s(&id), size, caps->max_commit);
+			break;
 		}
-		if ((rc = git_commit_lookup(&c, src, &id)) < 0) {
+		if (git_commit_lookup(&c, x->srcrepo, &id) < 0) {
 			rc = vl_error_set(VL_EINVALID, "received commit %.12s does not parse", git_oid_tostr_s(&id));
-			goto refuse;
+			break;
 		}
-		rc = take_object(&q, srcodb, src, git_commit_tree_id(c), 0);
+		rc = take_object(&x->q, x->srcodb, x->srcrepo, git_commit_tree_id(c), 0);
 		if (rc == 0)
-			rc = take_object(&q, srcodb, src, &id, 0);
-		for (k = 0; rc == 0 && k < git_commit_parentcount(c); k++) {
-			if (nstack == capstack) {
-				git_oid *ns = nstack >= VL_RECEIVE_MAX_OBJECTS ? NULL
-					: realloc(stack, sizeof(*stack) * (capstack *= 2));
-				if (!ns) {
-					rc = vl_error_set(VL_ETOOBIG, "received history is too wide");
-					break;
-				}
-				stack = ns;
-			}
-			git_oid_cpy(&stack[nstack++], git_commit_parent_id(c, k));
-		}
+			rc = take_object(&x->q, x->srcodb, x->srcrepo, &id, 0);
+		for (k = 0; rc == 0 && k < git_commit_parentcount(c); k++)
+			rc = push_oid(&stack, &nstack, &capstack, git_commit_parent_id(c, k));
 		git_commit_free(c);
 		c = NULL;
 		if (rc < 0)
-			goto refuse;
-		ncommits++;
+			break;
 	}
-	/* Verify inside the quarantine: the node's code reads through n->repo,
-	 * so it is pointed at the quarantine (which sees our objects too). */
-	n->repo = q.repo;
-	n->quarantine_objects = q.dir;
-	rc = vl_verify_received(n, refname, theirs, have_ours ? &ours : NULL, &vr);
-	n->quarantine_objects = NULL;
-	n->repo = home_repo;
-	if (rc < 0)
-		goto out; /* a local failure (memory, I/O): peer problems are in vr.failures */
-	if (vr.failures) {
-		for (i = 0; i + 1 < vr.nevidence; i += 2) {
-			if ((rc = keep_evidence(&q, n, &vr.evidence[i])) < 0 ||
-					(rc = keep_evidence(&q, n, &vr.evidence[i + 1])) < 0)
-				goto out;
-			res->evidence++;
-		}
-		res->branches_refused++;
-		rc = vl_buf_printf(&res->report, "scope/%s from %s refused; nothing was taken:\n%s", code, peer,
-				vr.report.ptr ? vr.report.ptr : "");
-		goto out;
-	}
-	if ((rc = promote(&q, n)) < 0)
-		goto out;
-	res->commits += ncommits;
-	res->objects += q.nids;
-	snprintf(peerref, sizeof(peerref), "refs/peers/%s/scope/%s", peer, code);
-	if ((rc = git_reference_create(&ref, n->repo, peerref, theirs, 1, "vledger fetch")) < 0) {
-		rc = vl_error_git(rc, "cannot record the peer's head");
-		goto out;
-	}
-	git_reference_free(ref);
-	ref = NULL;
-	if (!merge) {
-		res->branches_updated++;
-		rc = 0;
-		goto out;
-	}
-	if (!have_ours) {
-		git_oid_cpy(&result, theirs);
-		kind = 0;
-	} else {
-		vl_merge_summary sum;
-		if ((rc = vl_merge_heads(&result, &kind, n, code, &ours, theirs, &sum)) < 0) {
-			/* Received and kept under refs/peers/, but not merged: say so
-			 * and go on with the other branches. */
-			res->branches_refused++;
-			rc = vl_buf_printf(&res->report, "scope/%s from %s received but not merged: %s; run "
-					"'vledger merge %s' after fixing it\n", code, peer, vl_error_last(), peerref);
-			goto out;
-		}
-		res->conflicts += sum.conflicts;
-		res->merges += (size_t)kind;
-	}
-	rc = have_ours ? git_reference_create_matching(&ref, n->repo, refname, &result, 1, &ours, "vledger fetch")
-		       : git_reference_create(&ref, n->repo, refname, &result, 0, "vledger fetch");
-	if (rc == GIT_EMODIFIED || rc == GIT_EEXISTS) {
-		rc = vl_error_set(VL_ECONFLICT, "scope/%s moved while receiving; fetch again", code);
-		goto out;
-	}
-	if (rc < 0) {
-		rc = vl_error_git(rc, "cannot move the branch");
-		goto out;
-	}
-	res->branches_updated++;
-	rc = 0;
-	goto out;
-refuse:
-	/* A cap or a malformed object: the batch is refused as a whole. */
-	res->branches_refused++;
-	rc = vl_buf_printf(&res->report, "scope/%s from %s refused; nothing was taken: %s\n", code, peer,
-			vl_error_last());
-out:
 	free(stack);
-	git_odb_free(home_odb);
-	git_reference_free(ref);
-	git_commit_free(c);
-	vl_verify_result_free(&vr);
-	if (q.odb || q.dir[0])
-		quarantine_close(&q);
 	return rc;
 }
 
-/* Evidence the peer holds: keep what is validly signed by a roster key. */
+/* The pinned network file: <home>/network.yaml, or the network.yaml of our
+ * own config. VL_ENOTFOUND when there is neither. */
+static int load_pinned_network(vl_value **out, vl_node *n)
+{
+	vl_buf p = VL_BUF_INIT, b = VL_BUF_INIT;
+	int rc;
+
+	*out = NULL;
+	if ((rc = vl_buf_printf(&p, "%s/network.yaml", n->home)) < 0)
+		goto out;
+	rc = vl_buf_read_file(&b, p.ptr, 256 * 1024);
+	if (rc == VL_ENOTFOUND)
+		rc = vl_repo_read(&b, NULL, n->repo, VL_REF_CONFIG, NULL, "network.yaml", 256 * 1024);
+	if (rc < 0 || (rc = vl_yaml_load(out, b.ptr, b.len, &vl_yaml_file_limits, "network.yaml")) < 0)
+		goto out;
+out:
+	vl_buf_free(&p);
+	vl_buf_free(&b);
+	return rc;
+}
+
+/*
+ * The received config is this network's: its network.yaml names the pinned
+ * network and root keys. (Every config commit keeps them fixed, and its
+ * first is signed by one of those root keys: both checked by verify and
+ * roster.h, so this one check ties the whole history to the pin.)
+ */
+static int check_pinned(rx *x)
+{
+	vl_value *pinned = NULL;
+	const vl_value *a, *b;
+	int rc;
+
+	if ((rc = load_pinned_network(&pinned, x->n)) < 0) {
+		vl_error_wrap(rc, "cannot read this node's network.yaml, which pins the network to fetch");
+		goto out;
+	}
+	a = vl_value_map_get(x->n->network, "network");
+	b = vl_value_map_get(pinned, "network");
+	if (!a || !b || !vl_value_equal(a, b) ||
+			!vl_value_equal(vl_value_map_get(x->n->network, "root_keys"), vl_value_map_get(pinned, "root_keys")))
+		rc = vl_error_set(VL_EDENIED, "the config of %s names another network or other root keys than "
+				"this node's network.yaml: this is another network; nothing fetched", x->label);
+out:
+	vl_value_free(pinned);
+	return rc;
+}
+
+/*
+ * The config branch: taken into the quarantine, a fast-forward of ours,
+ * verified there with the one set of config rules (verify.h, roster.h).
+ * Leaves the received config loaded on success (it judges the scope
+ * branches); on refusal the node's own is loaded again and nothing changed.
+ * *update: 1 when the config ref is to move to the source's.
+ */
+static int receive_config(rx *x, int *update)
+{
+	vl_node *n = x->n;
+	vl_verify_result vr;
+	git_oid ours;
+	int rc, have_ours;
+
+	memset(&vr, 0, sizeof(vr));
+	*update = 0;
+	rc = vl_repo_head(&ours, n->repo, VL_REF_CONFIG);
+	if (rc < 0 && rc != VL_ENOTFOUND)
+		return rc;
+	have_ours = rc == 0;
+	if (have_ours && git_oid_equal(&ours, &x->config)) {
+		x->res->config = VL_CONFIG_UNCHANGED;
+		return vl_node_load_config(n);
+	}
+	if ((rc = take_history(x, &x->config, &config_caps)) < 0) {
+		vl_error_wrap(rc, "the config of %s is refused; nothing fetched", x->label);
+		return rc;
+	}
+	if (have_ours && git_graph_descendant_of(x->q.repo, &ours, &x->config) == 1) {
+		x->res->config = VL_CONFIG_OURS_NEWER;
+		return vl_node_load_config(n);
+	}
+	if (have_ours && git_graph_descendant_of(x->q.repo, &x->config, &ours) != 1)
+		return vl_error_set(VL_ECONFLICT, "the config of %s does not extend ours (ours %.12s is not in "
+				"its history); nothing fetched", x->label, git_oid_tostr_s(&ours));
+	/* The received head's roster and schemas judge it (and then the scope
+	 * branches): loaded from the quarantine, dropped again if refused. */
+	if ((rc = vl_node_load_config_at(n, x->q.repo, &x->config)) < 0) {
+		vl_error_wrap(rc, "the config of %s is refused; nothing fetched", x->label);
+		goto refused;
+	}
+	if ((rc = check_pinned(x)) < 0)
+		goto refused;
+	if ((rc = vl_verify_received(&x->view, n, VL_REF_CONFIG, &x->config, have_ours ? &ours : NULL, &vr)) < 0)
+		goto refused;
+	if (vr.failures) {
+		rc = vl_buf_printf(&x->res->report, "config from %s refused; nothing was taken:\n%s", x->label,
+				vr.report.ptr ? vr.report.ptr : "");
+		rc = rc < 0 ? rc : vl_error_set(VL_EDENIED, "the config of %s is refused; nothing fetched:\n%.1500s",
+				x->label, vr.report.ptr ? vr.report.ptr : "");
+		goto refused;
+	}
+	x->res->config_commits = vr.commits;
+	*update = 1;
+	vl_verify_result_free(&vr);
+	return push_oid(&x->keep, &x->nkeep, &x->capkeep, &x->config);
+refused:
+	vl_verify_result_free(&vr);
+	/* Our own config again, or none for a node that had none (an error
+	 * there is secondary: the first message stands). */
+	{
+		char first[1024];
+		int again;
+		snprintf(first, sizeof(first), "%s", vl_error_last());
+		again = vl_node_reload_config(n);
+		(void)again;
+		vl_error_set(rc, "%s", first);
+	}
+	return rc;
+}
+
+/* Add to *sum the sizes of the objects below `id` the node does not hold
+ * (an upper bound: a shared object counts each time); stop over `cap`. */
+static int new_bytes(rx *x, const git_oid *id, size_t *sum, size_t cap, int depth)
+{
+	git_tree *t = NULL;
+	size_t size, i;
+	git_object_t type;
+	int rc = 0;
+
+	if (*sum > cap || git_odb_exists(x->home_odb, id))
+		return 0;
+	if (depth > 5 || git_odb_read_header(&size, &type, x->q.odb, id) < 0)
+		return vl_error_set(VL_EINVALID, "evidence object %.12s cannot be read", git_oid_tostr_s(id));
+	*sum += size;
+	if (type == GIT_OBJECT_COMMIT) {
+		git_commit *c = NULL;
+		if (git_commit_lookup(&c, x->q.repo, id) < 0)
+			return vl_error_set(VL_EINVALID, "evidence commit %.12s does not parse", git_oid_tostr_s(id));
+		rc = new_bytes(x, git_commit_tree_id(c), sum, cap, depth + 1);
+		git_commit_free(c);
+		return rc;
+	}
+	if (type != GIT_OBJECT_TREE)
+		return 0;
+	if (git_tree_lookup(&t, x->q.repo, id) < 0)
+		return vl_error_set(VL_EINVALID, "evidence tree %.12s does not parse", git_oid_tostr_s(id));
+	for (i = 0; rc == 0 && i < git_tree_entrycount(t) && *sum <= cap; i++) {
+		const git_tree_entry *e = git_tree_entry_byindex(t, i);
+		if (git_tree_entry_type(e) == GIT_OBJECT_BLOB || git_tree_entry_type(e) == GIT_OBJECT_TREE)
+			rc = new_bytes(x, git_tree_entry_id(e), sum, cap, depth + 1);
+	}
+	git_tree_free(t);
+	return rc;
+}
+
+/*
+ * Kept evidence must pass the checks of any received commit (paths, modes,
+ * sizes, canonical signed records of its scope, trailers; verify.h
+ * vl_verify_evidence): the commit and each of its ancestors the node does
+ * not hold, at most VL_EVIDENCE_MAX_COMMITS of them and VL_EVIDENCE_MAX_BYTES
+ * per receive. 1 when it may be kept, 0 when not (said in the report).
+ */
+static int evidence_ok(rx *x, const char *scope, const git_oid *commit)
+{
+	vl_verify_result vr;
+	git_oid *stack = NULL, id;
+	size_t nstack = 0, capstack = 0, seen = 0, bytes = x->evidence_bytes;
+	int rc, ok = 0;
+
+	memset(&vr, 0, sizeof(vr));
+	/* Its history down to what we hold, within the evidence caps. */
+	if ((rc = take_history(x, commit, &evidence_caps)) < 0)
+		goto refuse;
+	if ((rc = push_oid(&stack, &nstack, &capstack, commit)) < 0)
+		goto out;
+	while (nstack) {
+		git_commit *c = NULL;
+		unsigned k;
+		git_oid_cpy(&id, &stack[--nstack]);
+		if (git_odb_exists(x->home_odb, &id))
+			continue;
+		if (++seen > VL_EVIDENCE_MAX_COMMITS) {
+			rc = vl_error_set(VL_ETOOBIG, "evidence %.12s brings over %d commits we do not hold",
+					git_oid_tostr_s(commit), VL_EVIDENCE_MAX_COMMITS);
+			goto refuse;
+		}
+		/* What keeping it would add: the commit and its new trees and records. */
+		if ((rc = new_bytes(x, &id, &bytes, VL_EVIDENCE_MAX_BYTES, 0)) < 0)
+			goto refuse;
+		if (bytes > VL_EVIDENCE_MAX_BYTES) {
+			rc = vl_error_set(VL_ETOOBIG, "evidence is over %zu bytes in one receive", VL_EVIDENCE_MAX_BYTES);
+			goto refuse;
+		}
+		if ((rc = vl_verify_evidence(&x->view, x->n, scope, &id, &vr)) < 0)
+			goto out;
+		if ((rc = git_commit_lookup(&c, x->q.repo, &id)) < 0) {
+			rc = vl_error_git(rc, "cannot read an evidence commit");
+			goto out;
+		}
+		for (k = 0; rc == 0 && k < git_commit_parentcount(c); k++)
+			rc = push_oid(&stack, &nstack, &capstack, git_commit_parent_id(c, k));
+		git_commit_free(c);
+		if (rc < 0)
+			goto out;
+	}
+	if (vr.failures) {
+		rc = vl_buf_printf(&x->res->report, "evidence %.12s from %s not kept; it breaks the rules of "
+				"received data:\n%s", git_oid_tostr_s(commit), x->label, vr.report.ptr ? vr.report.ptr : "");
+		goto out;
+	}
+	x->evidence_bytes = bytes;
+	ok = 1;
+	rc = 0;
+	goto out;
+refuse:
+	rc = vl_buf_printf(&x->res->report, "evidence %.12s from %s not kept: %s\n", git_oid_tostr_s(commit),
+			x->label, vl_error_last());
+out:
+	free(stack);
+	vl_verify_result_free(&vr);
+	return rc < 0 ? rc : ok;
+}
+
+/* Keep commit `id` (checked by evidence_ok, or ours) under refs/evidence/. */
+static int keep_evidence(rx *x, const git_oid *id)
+{
+	size_t i;
+	int rc;
+
+	for (i = 0; i < x->nevidence; i++)
+		if (git_oid_equal(&x->evidence[i], id))
+			return 0;
+	if ((rc = push_oid(&x->evidence, &x->nevidence, &x->capevidence, id)) < 0)
+		return rc;
+	return git_odb_exists(x->home_odb, id) ? 0 : push_oid(&x->keep, &x->nkeep, &x->capkeep, id);
+}
+
+/* One scope branch: take, verify, accept or refuse (objects stay in the
+ * quarantine and are promoted only when reachable from what is accepted). */
+static int receive_branch(rx *x, branch *b)
+{
+	vl_node *n = x->n;
+	vl_verify_result vr;
+	char refname[64];
+	size_t i;
+	int rc;
+
+	memset(&vr, 0, sizeof(vr));
+	vl_scope_ref(refname, b->code);
+	rc = vl_repo_head(&b->ours, n->repo, refname);
+	if (rc < 0 && rc != VL_ENOTFOUND)
+		return rc;
+	b->have_ours = rc == 0;
+	/* Nothing new when their head is one we hold and ours contains it
+	 * (both local, so nothing of theirs is parsed for this). */
+	if (b->have_ours && (git_oid_equal(&b->ours, &b->theirs) ||
+			(git_odb_exists(x->home_odb, &b->theirs) &&
+			 git_graph_descendant_of(n->repo, &b->ours, &b->theirs) == 1)))
+		return 0;
+	if ((rc = take_history(x, &b->theirs, &scope_caps)) < 0) {
+		/* A cap or a malformed object: the branch is refused as a whole. */
+		x->res->branches_refused++;
+		return vl_buf_printf(&x->res->report, "scope/%s from %s refused; nothing was taken: %s\n", b->code,
+				x->label, vl_error_last());
+	}
+	if ((rc = vl_verify_received(&x->view, n, refname, &b->theirs, b->have_ours ? &b->ours : NULL, &vr)) < 0)
+		goto out; /* a local failure (memory, I/O): peer problems are in vr.failures */
+	if (vr.failures) {
+		x->res->branches_refused++;
+		if ((rc = vl_buf_printf(&x->res->report, "scope/%s from %s refused; nothing was taken:\n%s", b->code,
+				x->label, vr.report.ptr ? vr.report.ptr : "")) < 0)
+			goto out;
+		/* Pairs (ours, theirs) one key signed at one seq: theirs is kept
+		 * only if it passes the checks of received data. */
+		for (i = 0; i + 1 < vr.nevidence; i += 2) {
+			if ((rc = evidence_ok(x, b->code, &vr.evidence[i + 1])) < 0)
+				goto out;
+			if (rc == 1 && ((rc = keep_evidence(x, &vr.evidence[i])) < 0 ||
+					(rc = keep_evidence(x, &vr.evidence[i + 1])) < 0))
+				goto out;
+		}
+		rc = 0;
+		goto out;
+	}
+	b->accepted = 1;
+	x->res->commits += vr.commits;
+	rc = push_oid(&x->keep, &x->nkeep, &x->capkeep, &b->theirs);
+out:
+	vl_verify_result_free(&vr);
+	return rc;
+}
+
 /* One commit the peer offers as evidence. */
 typedef struct {
 	git_oid id;
@@ -557,21 +700,19 @@ static void first_record_scope(char out[13], git_repository *src, git_odb *srcod
  * Evidence the peer holds: kept only as a pair that shows equivocation —
  * two different commits, validly signed by one roster key this node may
  * read everything of, with the same Vledger-Seq on the same branch (the
- * same Vledger-Prev, or for a first commit records of the same scope). A
- * lone signed commit under refs/evidence/ proves nothing and is ignored.
+ * same Vledger-Prev, or for a first commit records of the same scope) — and
+ * only when each passes the checks of received data (evidence_ok). A lone
+ * signed commit under refs/evidence/ proves nothing and is ignored.
  */
-static int receive_evidence(vl_node *n, git_repository *src, git_odb *srcodb, vl_receive_result *res)
+static int receive_offered_evidence(rx *x)
 {
-	git_reference_iterator *it = NULL;
-	git_reference *ref = NULL;
 	evidence_cand *cand = NULL;
-	size_t ncand = 0, cap = 0, i, j;
-	int rc;
+	size_t ncand = 0, cap = 0, i, j, *partner = NULL;
+	unsigned char *ok = NULL;
+	int rc = 0;
 
-	if ((rc = git_reference_iterator_glob_new(&it, src, "refs/evidence/*")) < 0)
-		return vl_error_git(rc, "cannot list the peer's evidence");
-	while ((rc = git_reference_next(&ref, it)) == 0) {
-		const git_oid *t = git_reference_target(ref);
+	for (i = 0; i < x->noffered; i++) {
+		const git_oid *t = &x->offered_evidence[i];
 		git_odb_object *obj = NULL;
 		git_commit *c = NULL;
 		git_object_t htype = GIT_OBJECT_INVALID;
@@ -579,80 +720,284 @@ static int receive_evidence(vl_node *n, git_repository *src, git_odb *srcodb, vl
 		unsigned char pk[32];
 		vl_buf seq = VL_BUF_INIT, prev = VL_BUF_INIT;
 		/* Type and size from the header before anything is inflated. */
-		if (t && ncand < 10000 && git_odb_read_header(&hsize, &htype, srcodb, t) == 0 &&
-				htype == GIT_OBJECT_COMMIT && hsize < 65536 && git_odb_read(&obj, srcodb, t) == 0 &&
+		if (git_odb_read_header(&hsize, &htype, x->srcodb, t) == 0 && htype == GIT_OBJECT_COMMIT &&
+				hsize < VL_EVIDENCE_MAX_COMMIT && git_odb_read(&obj, x->srcodb, t) == 0 &&
 				vl_commit_verify(git_odb_object_data(obj), git_odb_object_size(obj), pk) == 0 &&
-				git_commit_lookup(&c, src, t) == 0 &&
+				git_commit_lookup(&c, x->srcrepo, t) == 0 &&
 				vl_message_trailer(&seq, git_commit_message(c), "Vledger-Seq") == 0) {
 			const vl_roster_entry *who;
 			char fp[VL_FP_LEN];
 			vl_fingerprint(fp, pk);
 			/* Evidence carries the signer's records: take it only when this
 			 * node may read everything that key may write. */
-			if ((who = vl_node_roster_find(n, fp)) && vl_division_covers(n->scope, who->scope)) {
-				if (ncand == cap) {
-					evidence_cand *nc = realloc(cand, (cap = cap ? cap * 2 : 16) * sizeof(*nc));
-					if (!nc) {
-						rc = vl_error_set(VL_ENOMEM, "out of memory");
-						git_commit_free(c);
-						git_odb_object_free(obj);
-						vl_buf_free(&seq);
-						goto out;
-					}
-					cand = nc;
+			if ((who = vl_node_roster_find(x->n, fp)) && vl_division_covers(x->n->scope, who->scope)) {
+				if ((rc = grow((void **)&cand, &cap, ncand, sizeof(*cand))) == 0) {
+					memset(&cand[ncand], 0, sizeof(cand[ncand]));
+					git_oid_cpy(&cand[ncand].id, t);
+					memcpy(cand[ncand].fp, fp, VL_FP_LEN);
+					cand[ncand].seq = strtoull(seq.ptr, NULL, 10);
+					if (vl_message_trailer(&prev, git_commit_message(c), "Vledger-Prev") == 0)
+						snprintf(cand[ncand].prev, sizeof(cand[ncand].prev), "%s", prev.ptr);
+					first_record_scope(cand[ncand].scope, x->srcrepo, x->srcodb, c);
+					ncand++;
 				}
-				memset(&cand[ncand], 0, sizeof(cand[ncand]));
-				git_oid_cpy(&cand[ncand].id, t);
-				memcpy(cand[ncand].fp, fp, VL_FP_LEN);
-				cand[ncand].seq = strtoull(seq.ptr, NULL, 10);
-				if (vl_message_trailer(&prev, git_commit_message(c), "Vledger-Prev") == 0)
-					snprintf(cand[ncand].prev, sizeof(cand[ncand].prev), "%s", prev.ptr);
-				first_record_scope(cand[ncand].scope, src, srcodb, c);
-				ncand++;
 			}
 		}
 		git_commit_free(c);
 		git_odb_object_free(obj);
 		vl_buf_free(&seq);
 		vl_buf_free(&prev);
-		git_reference_free(ref);
-		ref = NULL;
+		if (rc < 0)
+			goto out;
 	}
-	if (rc != GIT_ITEROVER) {
-		rc = vl_error_git(rc, "cannot list the peer's evidence");
+	/* Pair each candidate; judge each paired one; keep a pair only when both
+	 * of its commits pass (half a pair proves nothing). */
+	if (ncand && (!(partner = malloc(ncand * sizeof(*partner))) || !(ok = calloc(ncand, 1)))) {
+		rc = vl_error_set(VL_ENOMEM, "out of memory");
 		goto out;
 	}
 	for (i = 0; i < ncand; i++) {
-		int paired = 0;
-		char name[128];
-		git_reference *mine = NULL;
-		for (j = 0; j < ncand && !paired; j++)
-			paired = j != i && !strcmp(cand[i].fp, cand[j].fp) && cand[i].seq == cand[j].seq &&
+		partner[i] = SIZE_MAX;
+		for (j = 0; j < ncand && partner[i] == SIZE_MAX; j++)
+			if (j != i && !strcmp(cand[i].fp, cand[j].fp) && cand[i].seq == cand[j].seq &&
 					!git_oid_equal(&cand[i].id, &cand[j].id) &&
 					(cand[i].prev[0] ? !strcmp(cand[i].prev, cand[j].prev)
 							 : !cand[j].prev[0] && cand[i].scope[0] &&
-							   !strcmp(cand[i].scope, cand[j].scope));
-		snprintf(name, sizeof(name), "refs/evidence/%s", git_oid_tostr_s(&cand[i].id));
-		if (paired && git_reference_lookup(&mine, n->repo, name) == GIT_ENOTFOUND) {
-			quarantine q;
-			git_commit *c = NULL;
-			memset(&q, 0, sizeof(q));
-			if (quarantine_open(&q, n) == 0 && git_commit_lookup(&c, src, &cand[i].id) == 0 &&
-					take_object(&q, srcodb, src, git_commit_tree_id(c), 0) == 0 &&
-					take_object(&q, srcodb, src, &cand[i].id, 0) == 0 && keep_evidence(&q, n, &cand[i].id) == 0)
-				res->evidence++;
-			git_commit_free(c);
-			if (q.odb || q.dir[0])
-				quarantine_close(&q);
+							   !strcmp(cand[i].scope, cand[j].scope)))
+				partner[i] = j;
+		if (partner[i] == SIZE_MAX || !cand[i].scope[0] || !vl_division_covers(x->n->scope, cand[i].scope))
+			continue;
+		/* Ours already: checked when it came. */
+		if (git_odb_exists(x->home_odb, &cand[i].id)) {
+			ok[i] = 1;
+			continue;
 		}
+		if ((rc = evidence_ok(x, cand[i].scope, &cand[i].id)) < 0)
+			goto out;
+		ok[i] = rc == 1;
+	}
+	for (i = 0; i < ncand; i++) {
+		char name[128];
+		git_reference *mine = NULL;
+		if (partner[i] == SIZE_MAX || !ok[i] || !ok[partner[i]])
+			continue;
+		snprintf(name, sizeof(name), "refs/evidence/%s", git_oid_tostr_s(&cand[i].id));
+		rc = git_reference_lookup(&mine, x->n->repo, name);
 		git_reference_free(mine);
+		if (rc != GIT_ENOTFOUND) {
+			rc = 0;
+			continue; /* held already */
+		}
+		if ((rc = keep_evidence(x, &cand[i].id)) < 0)
+			goto out;
 	}
 	rc = 0;
 out:
 	free(cand);
-	git_reference_free(ref);
-	git_reference_iterator_free(it);
+	free(partner);
+	free(ok);
 	return rc;
+}
+
+static int oid_cmp(const void *a, const void *b)
+{
+	return git_oid_cmp(a, b);
+}
+
+/*
+ * Move what was accepted into the node's repository as ONE pack: the
+ * quarantined objects reachable from the kept tips (config head, accepted
+ * branch heads, kept evidence), nothing of what was refused. The pack's
+ * index is written last, so a process killed half-way leaves either no new
+ * objects or all of them, never a commit whose parents are missing.
+ */
+static int promote(rx *x)
+{
+	git_packbuilder *pb = NULL;
+	vl_buf dir = VL_BUF_INIT;
+	unsigned char *mark = NULL;
+	git_oid *stack = NULL, id;
+	size_t nstack = 0, capstack = 0, i, nmarked = 0;
+	int rc = 0;
+
+	if (x->q.nids == 0 || x->nkeep == 0)
+		return 0;
+	qsort(x->q.ids, x->q.nids, sizeof(*x->q.ids), oid_cmp);
+	if (!(mark = calloc(x->q.nids, 1))) {
+		rc = vl_error_set(VL_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < x->nkeep && rc == 0; i++)
+		rc = push_oid(&stack, &nstack, &capstack, &x->keep[i]);
+	while (rc == 0 && nstack) {
+		git_oid *at;
+		git_object *obj = NULL;
+		size_t k;
+		git_oid_cpy(&id, &stack[--nstack]);
+		at = bsearch(&id, x->q.ids, x->q.nids, sizeof(*x->q.ids), oid_cmp);
+		if (!at || mark[at - x->q.ids])
+			continue; /* ours (with everything below it), or marked */
+		mark[at - x->q.ids] = 1;
+		nmarked++;
+		if ((rc = git_object_lookup(&obj, x->q.repo, &id, GIT_OBJECT_ANY)) < 0) {
+			rc = vl_error_git(rc, "cannot read a quarantined object");
+			break;
+		}
+		if (git_object_type(obj) == GIT_OBJECT_COMMIT) {
+			const git_commit *c = (const git_commit *)obj;
+			rc = push_oid(&stack, &nstack, &capstack, git_commit_tree_id(c));
+			for (k = 0; rc == 0 && k < git_commit_parentcount(c); k++)
+				rc = push_oid(&stack, &nstack, &capstack, git_commit_parent_id(c, (unsigned)k));
+		} else if (git_object_type(obj) == GIT_OBJECT_TREE) {
+			const git_tree *t = (const git_tree *)obj;
+			for (k = 0; rc == 0 && k < git_tree_entrycount(t); k++) {
+				const git_tree_entry *e = git_tree_entry_byindex(t, k);
+				if (git_tree_entry_type(e) == GIT_OBJECT_BLOB || git_tree_entry_type(e) == GIT_OBJECT_TREE)
+					rc = push_oid(&stack, &nstack, &capstack, git_tree_entry_id(e));
+			}
+		}
+		git_object_free(obj);
+	}
+	if (rc < 0 || nmarked == 0)
+		goto out;
+	if ((rc = vl_buf_printf(&dir, "%s/repo.git/objects/pack", x->n->home)) < 0)
+		goto out;
+	if ((rc = git_packbuilder_new(&pb, x->q.repo)) < 0) {
+		rc = vl_error_git(rc, "cannot pack the received objects");
+		goto out;
+	}
+	git_packbuilder_set_threads(pb, 1);
+	for (i = 0; i < x->q.nids; i++) {
+		if (mark[i] && (rc = git_packbuilder_insert(pb, &x->q.ids[i], NULL)) < 0) {
+			rc = vl_error_git(rc, "cannot pack the received objects");
+			goto out;
+		}
+	}
+	if ((rc = git_packbuilder_write(pb, dir.ptr, 0, NULL, NULL)) < 0) {
+		rc = vl_error_git(rc, "cannot store the received objects");
+		goto out;
+	}
+	x->res->objects += nmarked;
+	rc = 0;
+out:
+	git_packbuilder_free(pb);
+	vl_buf_free(&dir);
+	free(mark);
+	free(stack);
+	return rc;
+}
+
+/*
+ * Who the peer is, for refs/peers/<peer>/: the key the source authenticated
+ * as (a handshake), else the signer of the newest signed commit received and
+ * accepted (verified, so a roster key), else nobody (no peer refs). Never
+ * a file of the source (a rogue's keys/node.pub names the county).
+ * out: the fingerprint made ref-safe, empty when nobody.
+ */
+static int peer_name(vl_buf *out, rx *x, vl_source *src)
+{
+	unsigned char pk[32];
+	char fp[VL_FP_LEN];
+	int64_t newest = INT64_MIN;
+	size_t i, k;
+	int rc, found = 0;
+
+	rc = vl_source_peer_key(src, pk);
+	if (rc == 0) {
+		found = 1;
+	} else if (rc != VL_ENOTFOUND) {
+		return rc;
+	} else {
+		for (i = 0; i < x->nbranches; i++) {
+			git_oid at;
+			if (!x->branches[i].accepted)
+				continue;
+			git_oid_cpy(&at, &x->branches[i].theirs);
+			/* A merge is unsigned: its first parents lead to a signed commit. */
+			for (k = 0; k < 64; k++) {
+				git_commit *c = NULL;
+				vl_buf raw = VL_BUF_INIT;
+				unsigned char cpk[32];
+				int signed_one = 0;
+				int64_t when;
+				int merge;
+				if (git_commit_lookup(&c, x->q.repo, &at) < 0)
+					break;
+				when = (int64_t)git_commit_committer(c)->when.time;
+				merge = git_commit_parentcount(c) == 2;
+				if (merge)
+					git_oid_cpy(&at, git_commit_parent_id(c, 0));
+				else if (vl_repo_raw_commit(&raw, x->q.repo, &at) == 0 &&
+						vl_commit_verify(raw.ptr, raw.len, cpk) == 0)
+					signed_one = 1;
+				git_commit_free(c);
+				vl_buf_free(&raw);
+				if (signed_one && when > newest) {
+					newest = when;
+					memcpy(pk, cpk, 32);
+					found = 1;
+				}
+				if (!merge)
+					break;
+			}
+		}
+	}
+	if (!found)
+		return 0;
+	vl_fingerprint(fp, pk);
+	for (i = 7; fp[i]; i++)
+		if ((rc = vl_buf_putc(out, fp[i] == '/' ? '_' : fp[i] == '+' ? '-' : fp[i])) < 0)
+			return rc;
+	return 0;
+}
+
+/* After promotion: record the peer's head, merge, move the branch by
+ * compare-and-swap. */
+static int accept_branch(rx *x, const branch *b, const char *peer, int merge)
+{
+	vl_node *n = x->n;
+	git_reference *ref = NULL;
+	char refname[64], peerref[256];
+	git_oid result;
+	int rc, kind = 0;
+
+	vl_scope_ref(refname, b->code);
+	peerref[0] = '\0';
+	if (*peer) {
+		snprintf(peerref, sizeof(peerref), "refs/peers/%s/scope/%s", peer, b->code);
+		if ((rc = git_reference_create(&ref, n->repo, peerref, &b->theirs, 1, "vledger fetch")) < 0)
+			return vl_error_git(rc, "cannot record the peer's head");
+		git_reference_free(ref);
+		ref = NULL;
+	}
+	if (!merge) {
+		x->res->branches_updated++;
+		return 0;
+	}
+	if (!b->have_ours) {
+		git_oid_cpy(&result, &b->theirs);
+	} else {
+		vl_merge_summary sum;
+		if ((rc = vl_merge_heads(&result, &kind, n, b->code, &b->ours, &b->theirs, &sum)) < 0) {
+			/* Received (and kept under refs/peers/ when the peer is known),
+			 * but not merged: say so and go on with the other branches. */
+			x->res->branches_refused++;
+			return vl_buf_printf(&x->res->report, "scope/%s from %s received but not merged: %s; run "
+					"'vledger merge %s' after fixing it\n", b->code, x->label, vl_error_last(),
+					*peerref ? peerref : git_oid_tostr_s(&b->theirs));
+		}
+		x->res->conflicts += sum.conflicts;
+		x->res->merges += (size_t)kind;
+	}
+	rc = b->have_ours ? git_reference_create_matching(&ref, n->repo, refname, &result, 1, &b->ours, "vledger fetch")
+			  : git_reference_create(&ref, n->repo, refname, &result, 0, "vledger fetch");
+	git_reference_free(ref);
+	if (rc == GIT_EMODIFIED || rc == GIT_EEXISTS)
+		return vl_error_set(VL_ECONFLICT, "scope/%s moved while receiving; fetch again", b->code);
+	if (rc < 0)
+		return vl_error_git(rc, "cannot move the branch");
+	x->res->branches_updated++;
+	return 0;
 }
 
 /* A fetch killed mid-way leaves its quarantine behind: nothing reads it,
@@ -683,44 +1028,135 @@ static void sweep_quarantines(const vl_node *n)
 	vl_buf_free(&path);
 }
 
-int vl_receive_scopes(vl_node *n, git_repository *src, const char *peer, int merge, vl_receive_result *res)
+static void rx_free(rx *x)
 {
-	git_reference_iterator *it = NULL;
-	git_reference *ref = NULL;
-	git_odb *srcodb = NULL;
-	int rc;
+	git_repository_free(x->srcrepo);
+	git_odb_free(x->home_odb);
+	if (x->q.odb || x->q.dir[0])
+		quarantine_close(&x->q);
+	free(x->branches);
+	free(x->offered_evidence);
+	free(x->keep);
+	free(x->evidence);
+}
 
-	if ((rc = vl_node_load_config(n)) < 0)
-		return rc;
+int vl_receive(vl_node *n, vl_source *source, const vl_receive_opts *opts, vl_receive_result *out)
+{
+	static const vl_receive_opts defaults = VL_RECEIVE_OPTS_INIT;
+	git_config *empty = NULL;
+	git_reference *ref = NULL;
+	vl_buf peer = VL_BUF_INIT;
+	git_oid ours_config;
+	size_t i;
+	rx x;
+	int rc, update_config = 0, have_ours_config;
+
+	memset(out, 0, sizeof(*out));
+	memset(&x, 0, sizeof(x));
+	if (!opts)
+		opts = &defaults;
+	x.n = n;
+	x.res = out;
+	x.label = vl_source_label(source);
 	sweep_quarantines(n);
-	if ((rc = git_repository_odb(&srcodb, src)) < 0)
-		return vl_error_git(rc, "cannot open the source's objects");
-	if ((rc = git_reference_iterator_glob_new(&it, src, VL_REF_SCOPE_PREFIX "*")) < 0) {
-		rc = vl_error_git(rc, "cannot list the source's branches");
+	vl_progress_report(&opts->progress, "refs", 0, 0);
+	if ((rc = vl_source_list_refs(source, offered_ref, &x)) < 0)
+		goto out;
+	if (!x.have_config) {
+		rc = vl_error_set(VL_ENOTFOUND, "%s has no config (no %s); give a node's repo.git", x.label,
+				VL_REF_CONFIG);
 		goto out;
 	}
-	while ((rc = git_reference_next(&ref, it)) == 0) {
-		const char *name = git_reference_name(ref);
-		const char *code = name + strlen(VL_REF_SCOPE_PREFIX);
-		const git_oid *t = git_reference_target(ref);
-		/* Only what this node may read: its own unit and those below. */
-		if (t && strlen(code) == 12 && vl_division_level(code) != VL_DIV_INVALID &&
-				vl_division_covers(n->scope, code)) {
-			res->branches_seen++;
-			if ((rc = receive_branch(n, src, srcodb, peer, code, t, merge, res)) < 0)
-				goto out;
-		}
+	/* The source's objects, read only through our caps; its repository
+	 * layer has no config (nothing of the source's config is read). */
+	if ((rc = vl_source_objects(source, &x.srcodb)) < 0)
+		goto out;
+	if ((rc = git_repository_wrap_odb(&x.srcrepo, x.srcodb)) < 0 || (rc = git_config_new(&empty)) < 0 ||
+			(rc = git_repository_set_config(x.srcrepo, empty)) < 0 ||
+			(rc = git_repository_odb(&x.home_odb, n->repo)) < 0) {
+		rc = vl_error_git(rc, "cannot set up reading the source");
+		goto out;
+	}
+	if ((rc = quarantine_open(&x.q, n)) < 0)
+		goto out;
+	x.view.repo = x.q.repo;
+	x.view.quarantine_objects = x.q.dir;
+	rc = vl_repo_head(&ours_config, n->repo, VL_REF_CONFIG);
+	if (rc < 0 && rc != VL_ENOTFOUND)
+		goto out;
+	have_ours_config = rc == 0;
+
+	/* 1. Config: a bad one refuses everything, nothing changed. */
+	vl_progress_report(&opts->progress, "config", 0, 0);
+	if ((rc = receive_config(&x, &update_config)) < 0)
+		goto out;
+	/* 2. Scope branches, judged by that config. */
+	for (i = 0; i < x.nbranches; i++) {
+		vl_progress_report(&opts->progress, "scopes", i, x.nbranches);
+		out->branches_seen++;
+		if ((rc = receive_branch(&x, &x.branches[i])) < 0)
+			goto restore;
+	}
+	/* 3. Evidence the peer offers. */
+	vl_progress_report(&opts->progress, "evidence", 0, 0);
+	if ((rc = receive_offered_evidence(&x)) < 0)
+		goto restore;
+	/* 4. One pack of everything accepted. */
+	vl_progress_report(&opts->progress, "store", 0, 0);
+	if ((rc = promote(&x)) < 0)
+		goto restore;
+	/* 5. Refs, by compare-and-swap: config first. */
+	if (update_config) {
+		rc = have_ours_config
+			? git_reference_create_matching(&ref, n->repo, VL_REF_CONFIG, &x.config, 1, &ours_config, "vledger fetch")
+			: git_reference_create(&ref, n->repo, VL_REF_CONFIG, &x.config, 0, "vledger fetch");
 		git_reference_free(ref);
 		ref = NULL;
+		if (rc == GIT_EMODIFIED || rc == GIT_EEXISTS) {
+			rc = vl_error_set(VL_ECONFLICT, "config moved while receiving; fetch again");
+			goto restore;
+		}
+		if (rc < 0) {
+			rc = vl_error_git(rc, "cannot move config");
+			goto restore;
+		}
+		out->config = VL_CONFIG_UPDATED;
 	}
-	if (rc != GIT_ITEROVER) {
-		rc = vl_error_git(rc, "cannot list the source's branches");
+	if ((rc = vl_node_reload_config(n)) < 0)
 		goto out;
+	for (i = 0; i < x.nevidence; i++) {
+		char name[128];
+		snprintf(name, sizeof(name), "refs/evidence/%s", git_oid_tostr_s(&x.evidence[i]));
+		rc = git_reference_create(&ref, n->repo, name, &x.evidence[i], 0, "vledger: equivocation evidence");
+		git_reference_free(ref);
+		ref = NULL;
+		if (rc < 0 && rc != GIT_EEXISTS) {
+			rc = vl_error_git(rc, "cannot keep evidence");
+			goto out;
+		}
+		if (rc == 0)
+			out->evidence++;
 	}
-	rc = receive_evidence(n, src, srcodb, res);
+	if ((rc = peer_name(&peer, &x, source)) < 0)
+		goto out;
+	vl_progress_report(&opts->progress, "merge", 0, 0);
+	for (i = 0; i < x.nbranches; i++)
+		if (x.branches[i].accepted && (rc = accept_branch(&x, &x.branches[i], peer.ptr ? peer.ptr : "",
+				opts->merge)) < 0)
+			goto out;
+	rc = 0;
+	goto out;
+restore:
+	/* Nothing moved: the node's own config again, if the received one was
+	 * loaded to judge the branches. */
+	if (update_config && vl_node_reload_config(n) < 0) {
+		/* secondary; the first error stands */
+	}
 out:
-	git_reference_free(ref);
-	git_reference_iterator_free(it);
-	git_odb_free(srcodb);
+	if (rc == 0 && (rc = vl_repo_head(&out->config_head, n->repo, VL_REF_CONFIG)) < 0)
+		vl_error_wrap(rc, "cannot read the config head");
+	git_config_free(empty);
+	vl_buf_free(&peer);
+	rx_free(&x);
 	return rc;
 }

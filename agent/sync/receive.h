@@ -1,13 +1,16 @@
 /*
- * receive.h - the one path by which scope branches enter a node
- * (docs/formats.md §7.5): objects from a source land in a quarantine object directory (with the
- * node's own objects as a read-only alternate), the received history is
- * verified there as a whole (vl_verify_received: signatures, authorisation,
- * canonical records, schemas, merge replays, chains, clocks, caps), and only
- * then are the objects copied into the repository and refs moved, by
- * compare-and-swap. One bad object rejects the whole branch batch; nothing
- * the node held changes, except that a key caught signing two histories
- * leaves both signed commits under refs/evidence/ for people to see.
+ * receive.h - the one path by which data enters a node (docs/formats.md §7.5), from
+ * any source (sync/source.h): the config branch and every scope branch this
+ * node may read land in ONE quarantine object directory (with the node's
+ * objects as a read-only alternate), pass ONE set of checks there
+ * (audit/verify.h: signatures, the config rules of node/roster.h,
+ * authorisation, paths, modes, canonical records, schemas, merge replays,
+ * chains, clocks, caps), and what was accepted is promoted as ONE pack;
+ * then refs move by compare-and-swap and received branches are merged. A
+ * bad config refuses everything; one bad object refuses its whole branch.
+ * Nothing the node held changes, except that a key caught signing two
+ * histories leaves both signed commits under refs/evidence/ (each checked
+ * like any received commit) for people to see.
  */
 #ifndef VL_RECEIVE_H
 #define VL_RECEIVE_H
@@ -16,11 +19,21 @@
 #include "agent/ops/ops.h"
 #include "agent/sync/source.h"
 
-/* Caps on one received batch (per branch). */
+/* Caps on one receive (all branches together). */
 #define VL_RECEIVE_MAX_OBJECTS 2000000
 #define VL_RECEIVE_MAX_BYTES ((size_t)2 << 30)
 /* A commit object: big enough for an import of 10,000 records' trailers. */
 #define VL_RECEIVE_MAX_COMMIT ((size_t)4 << 20)
+/* The config branch: one object (roster.yaml of a large county), new commits. */
+#define CONFIG_MAX_OBJECT ((size_t)4 << 20)
+#define CONFIG_MAX_COMMITS 100000
+/* Evidence: refs/evidence/ looked at, one evidence commit, commits one
+ * piece of evidence may bring that the node does not hold, and bytes of
+ * evidence in one receive. */
+#define VL_EVIDENCE_MAX_REFS 10000
+#define VL_EVIDENCE_MAX_COMMIT ((size_t)65536)
+#define VL_EVIDENCE_MAX_COMMITS 64
+#define VL_EVIDENCE_MAX_BYTES ((size_t)16 << 20)
 
 /* What happened to the config branch in one receive. */
 typedef enum {
@@ -53,30 +66,24 @@ typedef struct {
 #define VL_RECEIVE_OPTS_INIT { 1, { NULL, NULL } }
 
 /*
- * The one entry point for everything received, from any source
- * (sync/source.h): first the config branch (a fast-forward whose every
- * commit is signed by an admin the parent's roster allows, the first by a
- * pinned root key), then, with the roster and schemas it brings, every
- * scope branch this node may read (vl_receive_scopes). opts NULL =
- * defaults. out is zeroed at entry and freed by the caller with
- * vl_receive_result_free, also after a failure.
+ * The one entry point for everything received, from any source: in one
+ * quarantine, first the config branch (a fast-forward of ours whose head
+ * names the network this node's network.yaml pins, every commit passing
+ * the config rules), then, with the roster and schemas it brings, every
+ * scope branch this node may read, then the evidence the source offers;
+ * what passed is promoted as one pack, the config ref moves, evidence refs
+ * are created, the peer's heads are recorded under refs/peers/<peer>/ (the
+ * peer: the source's authenticated key, else the signer of the newest
+ * signed commit received, else none), and with opts->merge each branch is
+ * merged into ours (fast-forward when possible) and moved by
+ * compare-and-swap. opts NULL = defaults. out is zeroed at entry and freed
+ * by the caller with vl_receive_result_free, also after a failure.
  * Returns 0 when the receive ran (refused branches are counted in out, and
  * said in out->report); VL_ECONFLICT when the source's config does not
- * extend ours; VL_EBADSIG / VL_EDENIED when its config is refused (nothing
- * changed); other codes when it could not run.
+ * extend ours; VL_EDENIED when its config is refused (said in out->report;
+ * nothing changed); VL_ENOTFOUND when the source has no config; other codes
+ * when it could not run (nothing changed before promotion).
  */
 int vl_receive(vl_node *n, vl_source *src, const vl_receive_opts *opts, vl_receive_result *out) VL_MUST_CHECK;
-
-/*
- * Receive every scope branch of `src` (another repository this process can
- * open: a node's repo.git on a disk or USB stick, a bundle unpacked into a
- * temporary repository) that this node may read, remember the peer's heads
- * under refs/peers/<peer>/, and with `merge` merge each into our branch
- * (fast-forward when possible). Also takes the peer's refs/evidence/ whose
- * commits are validly signed by roster keys. Returns <0 only when the
- * receive could not run; refused branches are counted in res.
- */
-int vl_receive_scopes(vl_node *n, git_repository *src, const char *peer, int merge,
-		vl_receive_result *res) VL_MUST_CHECK;
 
 #endif

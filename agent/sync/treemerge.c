@@ -17,6 +17,7 @@
 
 typedef struct {
 	vl_node *n;
+	git_repository *repo;    /* where records are read and merged ones written */
 	vl_merge_summary *sum;
 	vl_merge_env env;
 	git_tree_update *ups;
@@ -117,9 +118,9 @@ static int merge_file(mctx *m, const char *ledger, const char *path, const git_t
 
 	if (!s)
 		return vl_error_set(VL_EINVALID, "'%s' belongs to ledger '%s', which has no schema", path, ledger);
-	if ((eb && (rc = load_record(&rb, &bb, m->n->repo, eb, path)) < 0) ||
-			(rc = load_record(&rx, &bx, m->n->repo, ex, path)) < 0 ||
-			(rc = load_record(&ry, &by, m->n->repo, ey, path)) < 0)
+	if ((eb && (rc = load_record(&rb, &bb, m->repo, eb, path)) < 0) ||
+			(rc = load_record(&rx, &bx, m->repo, ex, path)) < 0 ||
+			(rc = load_record(&ry, &by, m->repo, ey, path)) < 0)
 		goto out;
 	if (eb)
 		git_oid_tostr(hb, sizeof(hb), git_tree_entry_id(eb));
@@ -135,7 +136,7 @@ static int merge_file(mctx *m, const char *ledger, const char *path, const git_t
 	file.max = VL_RECORD_MAX_BYTES;
 	if ((rc = vl_record_emit(&file, out, 1)) < 0)
 		goto out;
-	if ((rc = git_blob_create_from_buffer(&blob, m->n->repo, file.ptr, file.len)) < 0) {
+	if ((rc = git_blob_create_from_buffer(&blob, m->repo, file.ptr, file.len)) < 0) {
 		rc = vl_error_git(rc, "cannot write a merged record");
 		goto out;
 	}
@@ -213,8 +214,8 @@ static int visit(mctx *m, const git_tree_entry *eb, const git_tree_entry *ex, co
 		rc = same(eb, ex) ? push_update(m, path.ptr, NULL) : 0;
 		goto out;
 	}
-	if ((rc = lookup_sub(&sb, m->n->repo, eb)) < 0 || (rc = lookup_sub(&sx, m->n->repo, ex)) < 0 ||
-			(rc = lookup_sub(&sy, m->n->repo, ey)) < 0)
+	if ((rc = lookup_sub(&sb, m->repo, eb)) < 0 || (rc = lookup_sub(&sx, m->repo, ex)) < 0 ||
+			(rc = lookup_sub(&sy, m->repo, ey)) < 0)
 		goto out;
 	rc = walk(m, sb, sx, sy, depth + 1, path.ptr, depth == 0 ? name : ledger);
 out:
@@ -249,11 +250,11 @@ static int walk(mctx *m, git_tree *tb, git_tree *tx, git_tree *ty, int depth, co
 	return 0;
 }
 
-static int merge_heads(git_oid *out, int *kind, vl_node *n, const char *scope, const git_oid *a,
+static int merge_heads(git_oid *out, int *kind, vl_node *n, git_repository *repo, const char *scope, const git_oid *a,
 		const git_oid *b, vl_merge_summary *summary, int depth);
 
 /* The tree to merge against: none, the one merge base, or a virtual one. */
-static int base_tree(git_tree **out, vl_node *n, const char *scope, const git_oid *a, const git_oid *b, int depth)
+static int base_tree(git_tree **out, vl_node *n, git_repository *repo, const char *scope, const git_oid *a, const git_oid *b, int depth)
 {
 	git_oidarray bases = { NULL, 0 };
 	git_commit *c = NULL;
@@ -262,7 +263,7 @@ static int base_tree(git_tree **out, vl_node *n, const char *scope, const git_oi
 	int rc, kind;
 
 	*out = NULL;
-	rc = git_merge_bases(&bases, n->repo, a, b);
+	rc = git_merge_bases(&bases, repo, a, b);
 	if (rc == GIT_ENOTFOUND)
 		return 0; /* unrelated histories: an empty base */
 	if (rc < 0)
@@ -288,9 +289,9 @@ static int base_tree(git_tree **out, vl_node *n, const char *scope, const git_oi
 	}
 	git_oid_cpy(&virt, &sorted[0]);
 	for (i = 1; i < bases.count; i++)
-		if ((rc = merge_heads(&virt, &kind, n, scope, &virt, &sorted[i], NULL, depth + 1)) < 0)
+		if ((rc = merge_heads(&virt, &kind, n, repo, scope, &virt, &sorted[i], NULL, depth + 1)) < 0)
 			goto out;
-	if ((rc = git_commit_lookup(&c, n->repo, &virt)) < 0 || (rc = git_commit_tree(out, c)) < 0)
+	if ((rc = git_commit_lookup(&c, repo, &virt)) < 0 || (rc = git_commit_tree(out, c)) < 0)
 		rc = vl_error_git(rc, "cannot read the merge base");
 out:
 	free(sorted);
@@ -299,7 +300,7 @@ out:
 	return rc;
 }
 
-static int merge_heads(git_oid *out, int *kind, vl_node *n, const char *scope, const git_oid *a,
+static int merge_heads(git_oid *out, int *kind, vl_node *n, git_repository *repo, const char *scope, const git_oid *a,
 		const git_oid *b, vl_merge_summary *summary, int depth)
 {
 	git_commit *ca = NULL, *cb = NULL;
@@ -314,17 +315,18 @@ static int merge_heads(git_oid *out, int *kind, vl_node *n, const char *scope, c
 
 	memset(&m, 0, sizeof(m));
 	*kind = 0;
-	if (git_oid_equal(a, b) || git_graph_descendant_of(n->repo, a, b) == 1) {
+	if (git_oid_equal(a, b) || git_graph_descendant_of(repo, a, b) == 1) {
 		git_oid_cpy(out, a);
 		return 0;
 	}
-	if (git_graph_descendant_of(n->repo, b, a) == 1) {
+	if (git_graph_descendant_of(repo, b, a) == 1) {
 		git_oid_cpy(out, b);
 		return 0;
 	}
 	if ((rc = vl_node_load_config(n)) < 0 || (rc = vl_buf_printf(&hooks, "%s/hooks", n->home)) < 0)
 		return rc;
 	m.n = n;
+	m.repo = repo;
 	m.sum = summary;
 	m.env.hooks_dir = hooks.ptr;
 	m.env.timeout_ms = VL_HOOK_TIMEOUT_MS;
@@ -334,15 +336,15 @@ static int merge_heads(git_oid *out, int *kind, vl_node *n, const char *scope, c
 		a = b;
 		b = t;
 	}
-	if ((rc = git_commit_lookup(&ca, n->repo, a)) < 0 || (rc = git_commit_lookup(&cb, n->repo, b)) < 0 ||
+	if ((rc = git_commit_lookup(&ca, repo, a)) < 0 || (rc = git_commit_lookup(&cb, repo, b)) < 0 ||
 			(rc = git_commit_tree(&ta, ca)) < 0 || (rc = git_commit_tree(&tbb, cb)) < 0) {
 		rc = vl_error_git(rc, "cannot read the heads to merge");
 		goto out;
 	}
-	if ((rc = base_tree(&tb, n, scope, a, b, depth)) < 0 || (rc = walk(&m, tb, ta, tbb, 0, "", NULL)) < 0)
+	if ((rc = base_tree(&tb, n, repo, scope, a, b, depth)) < 0 || (rc = walk(&m, tb, ta, tbb, 0, "", NULL)) < 0)
 		goto out;
-	if ((rc = git_tree_create_updated(&tree_id, n->repo, ta, m.nups, m.ups)) < 0 ||
-			(rc = git_tree_lookup(&merged, n->repo, &tree_id)) < 0) {
+	if ((rc = git_tree_create_updated(&tree_id, repo, ta, m.nups, m.ups)) < 0 ||
+			(rc = git_tree_lookup(&merged, repo, &tree_id)) < 0) {
 		rc = vl_error_git(rc, "cannot write the merged tree");
 		goto out;
 	}
@@ -357,7 +359,7 @@ static int merge_heads(git_oid *out, int *kind, vl_node *n, const char *scope, c
 	}
 	parents[0] = ca;
 	parents[1] = cb;
-	if ((rc = git_commit_create(out, n->repo, NULL, sig, sig, NULL, msg.ptr, merged, 2, parents)) < 0) {
+	if ((rc = git_commit_create(out, repo, NULL, sig, sig, NULL, msg.ptr, merged, 2, parents)) < 0) {
 		rc = vl_error_git(rc, "cannot write the merge commit");
 		goto out;
 	}
@@ -386,10 +388,12 @@ out:
 typedef struct {
 	git_repository *repo;    /* the overlay */
 	git_odb_backend *mem;    /* owned by the overlay's odb */
-	git_repository *home;    /* the node's repository, restored on close */
+	git_repository *home;    /* the node's repository, where a kept merge goes */
 } overlay;
 
-static int overlay_open(overlay *o, vl_node *n)
+/* An in-memory object store over the view's objects: the node's, and the
+ * quarantine's when the view has one. */
+static int overlay_open(overlay *o, vl_node *n, const vl_view *v)
 {
 	git_odb *odb = NULL;
 	vl_buf objects = VL_BUF_INIT;
@@ -408,14 +412,13 @@ static int overlay_open(overlay *o, vl_node *n)
 		rc = vl_error_git(rc, "cannot set up the merge's object store");
 		goto out;
 	}
-	if ((n->quarantine_objects && (rc = git_odb_add_disk_alternate(odb, n->quarantine_objects)) < 0) ||
+	if ((v->quarantine_objects && (rc = git_odb_add_disk_alternate(odb, v->quarantine_objects)) < 0) ||
 			(rc = git_odb_add_disk_alternate(odb, objects.ptr)) < 0 ||
 			(rc = git_repository_wrap_odb(&o->repo, odb)) < 0) {
 		rc = vl_error_git(rc, "cannot set up the merge's object store");
 		goto out;
 	}
 	o->home = n->repo;
-	n->repo = o->repo;
 out:
 	git_odb_free(odb);
 	vl_buf_free(&objects);
@@ -444,10 +447,8 @@ static int overlay_keep(overlay *o)
 	return rc;
 }
 
-static void overlay_close(overlay *o, vl_node *n)
+static void overlay_close(overlay *o)
 {
-	if (o->home)
-		n->repo = o->home;
 	git_repository_free(o->repo);
 	memset(o, 0, sizeof(*o));
 }
@@ -455,22 +456,22 @@ static void overlay_close(overlay *o, vl_node *n)
 int vl_merge_heads(git_oid *out, int *kind, vl_node *n, const char *scope, const git_oid *a,
 		const git_oid *b, vl_merge_summary *summary)
 {
+	const vl_view home = VL_VIEW_OF(n);
 	overlay o;
 	int rc;
 
 	if (summary)
 		memset(summary, 0, sizeof(*summary));
-	if ((rc = overlay_open(&o, n)) < 0)
+	if ((rc = overlay_open(&o, n, &home)) < 0)
 		return rc;
-	rc = merge_heads(out, kind, n, scope, a, b, summary, 0);
-	n->repo = o.home;
+	rc = merge_heads(out, kind, n, o.repo, scope, a, b, summary, 0);
 	if (rc == 0 && *kind)
 		rc = overlay_keep(&o);
-	overlay_close(&o, n);
+	overlay_close(&o);
 	return rc;
 }
 
-int vl_merge_replay(vl_node *n, const char *scope, const git_oid *commit)
+int vl_merge_replay(const vl_view *v, vl_node *n, const char *scope, const git_oid *commit)
 {
 	overlay o;
 	git_commit *c = NULL;
@@ -479,7 +480,7 @@ int vl_merge_replay(vl_node *n, const char *scope, const git_oid *commit)
 	int rc, kind;
 
 	memset(&o, 0, sizeof(o));
-	if ((rc = git_commit_lookup(&c, n->repo, commit)) < 0)
+	if ((rc = git_commit_lookup(&c, v->repo, commit)) < 0)
 		return vl_error_git(rc, "cannot read a merge commit");
 	if (git_commit_parentcount(c) != 2) {
 		rc = vl_error_set(VL_EBADSIG, "a merge commit has exactly two parents, this one %u",
@@ -487,9 +488,9 @@ int vl_merge_replay(vl_node *n, const char *scope, const git_oid *commit)
 		goto out;
 	}
 	/* Replayed in memory only: nothing is written. */
-	if ((rc = overlay_open(&o, n)) < 0)
+	if ((rc = overlay_open(&o, n, v)) < 0)
 		goto out;
-	if ((rc = merge_heads(&expect, &kind, n, scope, git_commit_parent_id(c, 0),
+	if ((rc = merge_heads(&expect, &kind, n, o.repo, scope, git_commit_parent_id(c, 0),
 			git_commit_parent_id(c, 1), NULL, 0)) < 0)
 		goto out;
 	git_oid_tostr(have, sizeof(have), commit);
@@ -499,7 +500,7 @@ int vl_merge_replay(vl_node *n, const char *scope, const git_oid *commit)
 	} else if (!git_oid_equal(&expect, commit)) {
 		git_commit *e = NULL;
 		const char *what = "its metadata (author, time, message or parent order)";
-		if (git_commit_lookup(&e, n->repo, &expect) == 0 &&
+		if (git_commit_lookup(&e, o.repo, &expect) == 0 &&
 				!git_oid_equal(git_commit_tree_id(e), git_commit_tree_id(c)))
 			what = "its tree (the merged records)";
 		rc = vl_error_set(VL_EBADSIG, "merge commit %.12s differs from its replay %.12s in %s",
@@ -508,6 +509,6 @@ int vl_merge_replay(vl_node *n, const char *scope, const git_oid *commit)
 	}
 out:
 	git_commit_free(c);
-	overlay_close(&o, n);
+	overlay_close(&o);
 	return rc;
 }

@@ -34,16 +34,17 @@ typedef struct {
  *    *kind = 0 (fast-forward or nothing to do);
  *  - else the deterministic merge commit is written (not referenced by any
  *    ref) and *out is its id, *kind = 1.
- * summary may be NULL.
+ * Reads and writes the node's own repository (n->repo). summary may be NULL.
  */
 int vl_merge_heads(git_oid *out, int *kind, vl_node *n, const char *scope, const git_oid *a,
 		const git_oid *b, vl_merge_summary *summary) VL_MUST_CHECK;
 
 /*
- * Replay a merge commit: recompute it from its two parents and compare the
- * whole commit object. 0 when equal; VL_EBADSIG with a message saying what
- * differs otherwise.
+ * Replay a merge commit read through view v (the node's, or a quarantine
+ * holding received history): recompute it from its two parents in memory
+ * (nothing is written) and compare the whole commit object. 0 when equal;
+ * VL_EBADSIG with a message saying what differs otherwise.
  */
-int vl_merge_replay(vl_node *n, const char *scope, const git_oid *commit) VL_MUST_CHECK;
+int vl_merge_replay(const vl_view *v, vl_node *n, const char *scope, const git_oid *commit) VL_MUST_CHECK;
 
 #endif

@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# Receiving never hangs (issue 7, item 6), against the real binary: a source
+# repo.git with a FIFO at keys/node.pub, a FIFO named by an [include] of its
+# git config, a FIFO as a loose object, a ref, packed-refs or a pack file, a
+# truncated loose object, and a corrupt pack. Every fetch runs under
+# `timeout 20` (exit 124 = it hung) and must end with a clear message; a
+# refused fetch leaves the receiver byte for byte as it was. Synthetic data.
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.bash"
+vl_workdir receive
+
+S=500243001001
+C() { "$VLEDGER" -C "$w/county" "$@"; }
+V() { "$VLEDGER" -C "$w/v1" "$@"; }
+# Every file of a repository with its size and hash, and every directory.
+snap() {
+	(cd "$1" && find . -type f -exec sha256sum {} + | LC_ALL=C sort && find . -type d | LC_ALL=C sort)
+}
+# fresh NAME: a copy of the village's home to break, at $w/NAME; prints its repo.git.
+fresh() { rm -rf "${w:?}/$1" && cp -a "$w/v1" "$w/$1" && echo "$w/$1/repo.git"; }
+# A fresh copy of the county (the receiver) at $w/rcv.
+receiver() { rm -rf "${w:?}/rcv" && cp -a "$w/county" "$w/rcv"; }
+R() { "$VLEDGER" -C "$w/rcv" "$@"; }
+# fetch_bounded WANT SRC: the receiver fetches SRC within 20 s, exit WANT.
+fetch_bounded() {
+	local want=$1 src=$2
+	out=$(timeout 20 "$VLEDGER" -C "$w/rcv" fetch "$src" 2>&1 </dev/null)
+	local got=$?
+	if [ "$got" -eq 124 ]; then bad "fetch from $src hung (killed after 20 s)"; return; fi
+	if [ "$got" -eq "$want" ]; then ok; else bad "fetch from $src: exit $got (want $want): $out"; fi
+}
+# refused_unchanged SRC TEXT: the fetch ends (not 0, not a hang), says TEXT,
+# and the receiver's repo.git is unchanged.
+refused_unchanged() {
+	local before after
+	receiver
+	before=$(snap "$w/rcv/repo.git")
+	out=$(timeout 20 "$VLEDGER" -C "$w/rcv" fetch "$1" 2>&1 </dev/null)
+	local got=$?
+	if [ "$got" -eq 124 ]; then bad "fetch from $1 hung (killed after 20 s)"; return; fi
+	[ "$got" -ne 0 ] && ok || bad "fetch from $1 succeeded: $out"
+	contains "$2"
+	after=$(snap "$w/rcv/repo.git")
+	[ "$before" = "$after" ] && ok || bad "fetch from $1 was refused but the receiver changed: $(diff <(echo "$before") <(echo "$after"))"
+	[ -z "$(ls "$w/rcv/cache" 2>/dev/null | grep quarantine)" ] && ok || bad "a quarantine was left behind"
+}
+
+# --- A county and a village with two records the county has not seen. ---
+expect 0 C init --name County --role county --scope 500243000000 --new-network
+expect 0 C export network --output "$w/network.yaml"
+expect 0 V init --name V1 --role village --scope $S --network "$w/network.yaml"
+expect 0 C roster add --name V1 --role village --scope $S --key "$(V key | head -1)"
+expect 0 V fetch "$w/county/repo.git"
+for z in Z1 Z2; do
+	expect 0 V add zone --set zone_no=$z --set designation=sealed --set area=a --set status=active \
+		--set announced_at=2022-04-06T08:00:00Z
+done
+head=$(git --git-dir "$w/v1/repo.git" rev-parse refs/heads/scope/$S)
+# A loose blob of the newest commit (a record), to break.
+rec_blob=$(git --git-dir "$w/v1/repo.git" diff-tree -r --no-commit-id "$head" | awk '{print $4}' | head -1)
+loose_path() { echo "$1/objects/${2:0:2}/${2:2}"; }
+[ -f "$(loose_path "$w/v1/repo.git" "$rec_blob")" ] && ok || bad "the record blob $rec_blob is not loose"
+
+# --- keys/node.pub is a FIFO: never opened, the fetch completes. ---
+src=$(fresh fifo-pub)
+rm -f "$w/fifo-pub/keys/node.pub" && mkfifo "$w/fifo-pub/keys/node.pub"
+receiver
+fetch_bounded 0 "$src"
+[ "$(git --git-dir "$w/rcv/repo.git" rev-parse refs/heads/scope/$S 2>/dev/null)" = "$head" ] && ok ||
+	bad "the fetch with a FIFO at keys/node.pub did not take the branch: $out"
+
+# --- the source's config includes a FIFO: its config is never read. ---
+src=$(fresh fifo-include)
+mkfifo "$w/fifo-include/trap"
+git config -f "$src/config" include.path "$w/fifo-include/trap"
+git config -f "$src/config" includeIf.gitdir:/.path "$w/fifo-include/trap"
+receiver
+fetch_bounded 0 "$src"
+[ "$(git --git-dir "$w/rcv/repo.git" rev-parse refs/heads/scope/$S 2>/dev/null)" = "$head" ] && ok ||
+	bad "the fetch from a source whose config includes a FIFO did not take the branch: $out"
+# And alternates naming a FIFO are not followed either.
+src=$(fresh fifo-alternates)
+mkdir -p "$src/objects/info" && mkfifo "$src/objects/info/alternates"
+receiver
+fetch_bounded 0 "$src"
+
+# --- a truncated loose object: refused in bounded time, nothing changed. ---
+src=$(fresh truncated)
+f=$(loose_path "$src" "$rec_blob")
+chmod u+w "$f" && truncate -s $(($(stat -c %s "$f") / 2)) "$f"
+refused_unchanged "$src" "truncated or corrupt"
+contains "$rec_blob"
+# Truncated to nothing but the zlib header.
+chmod u+w "$f" && truncate -s 2 "$f"
+refused_unchanged "$src" "truncated or corrupt"
+
+# --- a loose object that is a FIFO: refused, not waited on. ---
+src=$(fresh fifo-object)
+f=$(loose_path "$src" "$rec_blob")
+rm -f "$f" && mkfifo "$f"
+refused_unchanged "$src" "not a regular file"
+
+# --- a ref that is a FIFO is not offered; packed-refs as a FIFO is refused. ---
+src=$(fresh fifo-ref)
+mkfifo "$src/refs/heads/scope/500243001002"
+receiver
+fetch_bounded 0 "$src"
+src=$(fresh fifo-packed)
+mkfifo "$src/packed-refs"
+refused_unchanged "$src" "not a regular file"
+
+# --- packs: a corrupt pack, and a pack file that is a FIFO. ---
+src=$(fresh corrupt-pack)
+git --git-dir "$src" repack -adq && git --git-dir "$src" prune-packed
+pack=$(ls "$src"/objects/pack/pack-*.pack)
+[ ! -f "$(loose_path "$src" "$rec_blob")" ] && ok || bad "the record blob is still loose after repack"
+# Overwrite the record's compressed bytes in the pack (its index entry and
+# the pack's other objects stay as they were).
+read -r sz off < <(git --git-dir "$src" verify-pack -v "${pack%.pack}.idx" | awk -v b="$rec_blob" '$1 == b {print $4, $5}')
+[ -n "$off" ] && ok || bad "the record blob is not in the pack"
+chmod u+w "$pack"
+printf 'corrupt%.0s' $(seq 1 64) | dd of="$pack" bs=1 seek=$((off + 2)) count=$((sz - 2)) conv=notrunc status=none
+# (The first object that fails may be one stored as a delta on the record.)
+refused_unchanged "$src" "truncated or corrupt"
+src=$(fresh fifo-pack)
+git --git-dir "$src" repack -adq
+mkfifo "$src/objects/pack/pack-0000000000000000000000000000000000000000.pack"
+refused_unchanged "$src" "not a regular file"
+
+echo "$passes passed, $fails failed"
+[ "$fails" -eq 0 ]
