@@ -121,7 +121,6 @@ int vl_repo_commit(git_oid *out, git_repository *repo, const char *refname,
 {
 	commit_build b = { 0 };
 	git_oid current, tree_id, commit_id, empty_tree;
-	git_reference *ref = NULL;
 	const git_commit *parents[1];
 	size_t i, nparents = 0;
 	int rc;
@@ -200,24 +199,29 @@ int vl_repo_commit(git_oid *out, git_repository *repo, const char *refname,
 		rc = vl_error_git(rc, "cannot write the signed commit");
 		goto out;
 	}
-	if (expected)
-		rc = git_reference_create_matching(&ref, repo, refname, &commit_id, 1, expected, "vledger commit");
-	else
-		rc = git_reference_create(&ref, repo, refname, &commit_id, 0, "vledger commit");
-	if (rc == GIT_EMODIFIED || rc == GIT_EEXISTS) {
-		rc = vl_error_set(VL_ECONFLICT, "branch '%s' moved while we worked; try again", refname);
+	if ((rc = vl_repo_ref_cas(repo, refname, &commit_id, expected, "vledger commit", "try again")) < 0)
 		goto out;
-	}
-	if (rc < 0) {
-		rc = vl_error_git(rc, "cannot move the branch");
-		goto out;
-	}
 	git_oid_cpy(out, &commit_id);
 	rc = 0;
 out:
-	git_reference_free(ref);
 	commit_build_free(&b);
 	return rc;
+}
+
+int vl_repo_ref_cas(git_repository *repo, const char *refname, const git_oid *to, const git_oid *expected,
+		const char *log, const char *again)
+{
+	git_reference *ref = NULL;
+	int rc;
+
+	rc = expected ? git_reference_create_matching(&ref, repo, refname, to, 1, expected, log)
+		      : git_reference_create(&ref, repo, refname, to, 0, log);
+	git_reference_free(ref);
+	if (rc == GIT_EMODIFIED || rc == GIT_EEXISTS)
+		return vl_error_set(VL_ECONFLICT, "'%s' moved while we worked; %s", refname, again);
+	if (rc < 0)
+		return vl_error_git(rc, "cannot move the ref");
+	return 0;
 }
 
 int vl_repo_read(vl_buf *out, git_oid *blob_out, git_repository *repo, const char *refname,

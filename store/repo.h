@@ -56,6 +56,17 @@ int vl_repo_commit(git_oid *out, git_repository *repo, const char *refname,
 		const git_oid *expected, const vl_change *changes, size_t n,
 		const char *message, const vl_ident *who, const vl_key *key) VL_MUST_CHECK;
 
+/*
+ * Move refname to `to` by compare-and-swap: only if it is still at
+ * `expected` (NULL = only if it does not exist yet). The one copy of this
+ * rule: local commits, merges and received branches all move refs here.
+ * VL_ECONFLICT when the ref moved meanwhile ("'<refname>' moved while we
+ * worked; <again>", again = what the person should do); other failures as
+ * VL_ERROR. `log` is the reflog message.
+ */
+int vl_repo_ref_cas(git_repository *repo, const char *refname, const git_oid *to, const git_oid *expected,
+		const char *log, const char *again) VL_MUST_CHECK;
+
 /* Head of refname into out; VL_ENOTFOUND if there is no such ref. */
 int vl_repo_head(git_oid *out, git_repository *repo, const char *refname) VL_MUST_CHECK;
 

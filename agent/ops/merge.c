@@ -119,7 +119,6 @@ int vl_merge(vl_node *n, const vl_merge_opts *opts, vl_merge_result *out)
 {
 	vl_merge_opts dflt = VL_MERGE_OPTS_INIT;
 	git_object *obj = NULL;
-	git_reference *ref = NULL;
 	vl_verify_result vr;
 	git_oid ours, theirs, result;
 	char refname[64];
@@ -195,22 +194,14 @@ int vl_merge(vl_node *n, const vl_merge_opts *opts, vl_merge_result *out)
 		rc = 0;
 		goto out;
 	}
-	rc = have_ours ? git_reference_create_matching(&ref, n->repo, refname, &result, 1, &ours, "vledger merge")
-		       : git_reference_create(&ref, n->repo, refname, &result, 0, "vledger merge");
-	if (rc == GIT_EMODIFIED || rc == GIT_EEXISTS) {
-		rc = vl_error_set(VL_ECONFLICT, "scope/%s moved while merging; run the merge again", out->scope);
+	if ((rc = vl_repo_ref_cas(n->repo, refname, &result, have_ours ? &ours : NULL, "vledger merge",
+			"run the merge again")) < 0)
 		goto out;
-	}
-	if (rc < 0) {
-		rc = vl_error_git(rc, "cannot move the branch");
-		goto out;
-	}
 	git_oid_cpy(&out->head, &result);
 	out->outcome = kind ? VL_MERGED_COMMIT : VL_MERGED_FAST_FORWARD;
 	rc = 0;
 out:
 	vl_verify_result_free(&vr);
-	git_reference_free(ref);
 	git_object_free(obj);
 	return rc;
 }

@@ -989,13 +989,9 @@ static int accept_branch(rx *x, const branch *b, const char *peer, int merge)
 		x->res->conflicts += sum.conflicts;
 		x->res->merges += (size_t)kind;
 	}
-	rc = b->have_ours ? git_reference_create_matching(&ref, n->repo, refname, &result, 1, &b->ours, "vledger fetch")
-			  : git_reference_create(&ref, n->repo, refname, &result, 0, "vledger fetch");
-	git_reference_free(ref);
-	if (rc == GIT_EMODIFIED || rc == GIT_EEXISTS)
-		return vl_error_set(VL_ECONFLICT, "scope/%s moved while receiving; fetch again", b->code);
-	if (rc < 0)
-		return vl_error_git(rc, "cannot move the branch");
+	if ((rc = vl_repo_ref_cas(n->repo, refname, &result, b->have_ours ? &b->ours : NULL, "vledger fetch",
+			"fetch again")) < 0)
+		return rc;
 	x->res->branches_updated++;
 	return 0;
 }
@@ -1107,19 +1103,9 @@ int vl_receive(vl_node *n, vl_source *source, const vl_receive_opts *opts, vl_re
 		goto restore;
 	/* 5. Refs, by compare-and-swap: config first. */
 	if (update_config) {
-		rc = have_ours_config
-			? git_reference_create_matching(&ref, n->repo, VL_REF_CONFIG, &x.config, 1, &ours_config, "vledger fetch")
-			: git_reference_create(&ref, n->repo, VL_REF_CONFIG, &x.config, 0, "vledger fetch");
-		git_reference_free(ref);
-		ref = NULL;
-		if (rc == GIT_EMODIFIED || rc == GIT_EEXISTS) {
-			rc = vl_error_set(VL_ECONFLICT, "config moved while receiving; fetch again");
+		if ((rc = vl_repo_ref_cas(n->repo, VL_REF_CONFIG, &x.config, have_ours_config ? &ours_config : NULL,
+				"vledger fetch", "fetch again")) < 0)
 			goto restore;
-		}
-		if (rc < 0) {
-			rc = vl_error_git(rc, "cannot move config");
-			goto restore;
-		}
 		out->config = VL_CONFIG_UPDATED;
 	}
 	if ((rc = vl_node_reload_config(n)) < 0)
