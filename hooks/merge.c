@@ -487,18 +487,6 @@ static int list_result(fres *r, const vl_value *xv, const vl_value *yv,
 	return 0;
 }
 
-/* Bytewise by text, shorter first: the order vl_schema_validate wants. */
-static int text_cmp(const void *pa, const void *pb)
-{
-	const vl_value *a = *(const vl_value *const *)pa, *b = *(const vl_value *const *)pb;
-	size_t n = a->slen < b->slen ? a->slen : b->slen;
-	int m = memcmp(a->s, b->s, n);
-
-	if (m)
-		return m;
-	return a->slen < b->slen ? -1 : a->slen > b->slen;
-}
-
 static int rule_union(fres *r, const vl_value *bv, const vl_value *xv, const vl_value *yv)
 {
 	const vl_value **sel = NULL;
@@ -508,7 +496,7 @@ static int rule_union(fres *r, const vl_value *bv, const vl_value *xv, const vl_
 	if ((rc = select_3way(&sel, &n, bv, xv, yv)) < 0)
 		return rc;
 	if (n > 1)
-		qsort(sel, n, sizeof(*sel), text_cmp);
+		qsort(sel, n, sizeof(*sel), vl_value_set_cmp);
 	rc = list_result(r, xv, yv, sel, n);
 	free(sel);
 	return rc;

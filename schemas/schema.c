@@ -1674,12 +1674,8 @@ static void validate_value(vctx *c, const vl_field *f, const vl_value *v, const 
 				continue;
 			}
 			if (f->type == VL_T_SET && i > 0 && is_scalar_value(v->items[i - 1])) {
-				const vl_value *p = v->items[i - 1];
-				size_t ml = p->slen < it->slen ? p->slen : it->slen;
-				int cmp = memcmp(p->s, it->s, ml);
+				int cmp = vl_value_set_cmp(&v->items[i - 1], &v->items[i]);
 
-				if (cmp == 0)
-					cmp = p->slen < it->slen ? -1 : p->slen > it->slen ? 1 : 0;
 				if (cmp == 0)
 					verr(c, sub, it, "set (duplicate item)");
 				else if (cmp > 0)
@@ -1829,17 +1825,6 @@ static int normalize_scalar(const vl_field *f, vl_ftype t, vl_value **slot)
 	return 0;
 }
 
-static int value_text_cmp(const void *a, const void *b)
-{
-	const vl_value *x = *(const vl_value *const *)a, *y = *(const vl_value *const *)b;
-	size_t ml = x->slen < y->slen ? x->slen : y->slen;
-	int c = memcmp(x->s, y->s, ml);
-
-	if (c)
-		return c;
-	return x->slen < y->slen ? -1 : x->slen > y->slen ? 1 : 0;
-}
-
 /* Sort a list of scalars bytewise by text and drop repeats (a set). Lists
  * holding collections are left for validate to report. */
 static void sort_unique(vl_value *list)
@@ -1851,9 +1836,9 @@ static void sort_unique(vl_value *list)
 			return;
 	if (list->n < 2)
 		return;
-	qsort(list->items, list->n, sizeof(*list->items), value_text_cmp);
+	qsort(list->items, list->n, sizeof(*list->items), vl_value_set_cmp);
 	for (i = 1, o = 1; i < list->n; i++) {
-		if (value_text_cmp(&list->items[o - 1], &list->items[i]) == 0)
+		if (vl_value_set_cmp(&list->items[o - 1], &list->items[i]) == 0)
 			vl_value_free(list->items[i]);
 		else
 			list->items[o++] = list->items[i];

@@ -346,3 +346,14 @@ int vl_value_get_int(const vl_value *v, long long *out)
 	*out = n;
 	return 0;
 }
+
+int vl_value_set_cmp(const void *a, const void *b)
+{
+	const vl_value *x = *(const vl_value *const *)a, *y = *(const vl_value *const *)b;
+	size_t ml = x->slen < y->slen ? x->slen : y->slen;
+	int c = memcmp(x->s, y->s, ml);
+
+	if (c)
+		return c;
+	return x->slen < y->slen ? -1 : x->slen > y->slen ? 1 : 0;
+}

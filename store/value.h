@@ -63,6 +63,14 @@ int vl_value_map_del(vl_value *map, const char *key);
 /* LIST: append, taking ownership of item (freed on failure too). */
 int vl_value_list_push(vl_value *list, vl_value *item) VL_MUST_CHECK;
 
+/*
+ * The order of a set's items (docs/schemas.md): bytewise by text, the
+ * shorter first when one is a prefix of the other. The one copy of this
+ * rule: schema validation, normalisation and the union merge all sort by it.
+ * A qsort comparator over `vl_value *` array elements (scalars).
+ */
+int vl_value_set_cmp(const void *a, const void *b);
+
 /* Deep equality (kind, text, order of keys and items). */
 int vl_value_equal(const vl_value *a, const vl_value *b);
 /* Scalar helpers: text of a scalar, NULL for LIST/MAP/NULL-pointer. */
