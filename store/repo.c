@@ -231,10 +231,6 @@ int vl_repo_read(vl_buf *out, git_oid *blob_out, git_repository *repo, const cha
 	git_commit *c = NULL;
 	git_tree *tree = NULL;
 	git_tree_entry *e = NULL;
-	git_odb *odb = NULL;
-	git_odb_object *obj = NULL;
-	size_t size;
-	git_object_t type;
 	int rc;
 
 	if (!commit) {
@@ -259,32 +255,60 @@ int vl_repo_read(vl_buf *out, git_oid *blob_out, git_repository *repo, const cha
 		rc = vl_error_set(VL_EINVALID, "'%s' is not a regular file", path);
 		goto out;
 	}
-	if ((rc = git_repository_odb(&odb, repo)) < 0 ||
-			(rc = git_odb_read_header(&size, &type, odb, git_tree_entry_id(e))) < 0) {
+	if ((rc = vl_repo_read_blob(out, repo, git_tree_entry_id(e), max, path)) < 0)
+		goto out;
+	if (blob_out)
+		git_oid_cpy(blob_out, git_tree_entry_id(e));
+	rc = 0;
+out:
+	git_tree_entry_free(e);
+	git_tree_free(tree);
+	git_commit_free(c);
+	return rc;
+}
+
+int vl_repo_read_blob(vl_buf *out, git_repository *repo, const git_oid *id, size_t max, const char *what)
+{
+	git_odb *odb = NULL;
+	git_odb_object *obj = NULL;
+	git_object_t type;
+	size_t size;
+	int rc;
+
+	if ((rc = git_repository_odb(&odb, repo)) < 0) {
+		rc = vl_error_git(rc, "cannot open the object database");
+		goto out;
+	}
+	rc = git_odb_read_header(&size, &type, odb, id);
+	if (rc == GIT_ENOTFOUND) {
+		rc = vl_error_set(VL_ENOTFOUND, "%s %.12s is not in this repository", what, git_oid_tostr_s(id));
+		goto out;
+	}
+	if (rc < 0) {
 		rc = vl_error_git(rc, "cannot read an object header");
 		goto out;
 	}
+	if (type != GIT_OBJECT_BLOB) {
+		rc = vl_error_set(VL_ETOOBIG, "%s %.12s is not a file", what, git_oid_tostr_s(id));
+		goto out;
+	}
 	if (size > max) {
-		rc = vl_error_set(VL_ETOOBIG, "'%s' is %zu bytes, over the limit of %zu", path, size, max);
+		rc = vl_error_set(VL_ETOOBIG, "%s %.12s is %zu bytes, over the limit of %zu", what,
+				git_oid_tostr_s(id), size, max);
 		goto out;
 	}
 	if (out) {
-		if ((rc = git_odb_read(&obj, odb, git_tree_entry_id(e))) < 0) {
+		if ((rc = git_odb_read(&obj, odb, id)) < 0) {
 			rc = vl_error_git(rc, "cannot read an object");
 			goto out;
 		}
 		if ((rc = vl_buf_put(out, git_odb_object_data(obj), git_odb_object_size(obj))) < 0)
 			goto out;
 	}
-	if (blob_out)
-		git_oid_cpy(blob_out, git_tree_entry_id(e));
 	rc = 0;
 out:
 	git_odb_object_free(obj);
 	git_odb_free(odb);
-	git_tree_entry_free(e);
-	git_tree_free(tree);
-	git_commit_free(c);
 	return rc;
 }
 

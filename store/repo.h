@@ -80,6 +80,16 @@ int vl_repo_read(vl_buf *out, git_oid *blob_out, git_repository *repo, const cha
 		const git_oid *commit, const char *path, size_t max) VL_MUST_CHECK;
 
 /*
+ * Read blob `id` into out (appended), after checking from its header that
+ * it is a blob of at most `max` bytes: nothing is inflated before that. The
+ * one size-capped object read. VL_ENOTFOUND when the repository lacks it,
+ * VL_ETOOBIG when it is larger or not a blob (message: "<what> <id> ...").
+ * out may be NULL to check only.
+ */
+int vl_repo_read_blob(vl_buf *out, git_repository *repo, const git_oid *id, size_t max,
+		const char *what) VL_MUST_CHECK;
+
+/*
  * The chain position of key `fp` on the branch at `head` (docs/formats.md §5):
  * walks back to the newest commit whose author email is "<fp>@vledger" and
  * returns its Vledger-Seq in *seq and its id in *prev; *seq = 0 when the key

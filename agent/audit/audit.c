@@ -78,41 +78,16 @@ void vl_audit_version_free(vl_audit_version *v)
  * it; the size cap is checked from the object header first. */
 static int load_blob(vl_record **out, git_repository *repo, const char *hex)
 {
-	git_odb *odb = NULL;
-	git_odb_object *obj = NULL;
-	git_object_t type;
+	vl_buf raw = VL_BUF_INIT;
 	git_oid id;
-	size_t size;
 	int rc;
 
 	*out = NULL;
 	if (git_oid_fromstr(&id, hex) < 0)
 		return vl_error_set(VL_EINVALID, "'%.40s' is not a blob id", hex);
-	if ((rc = git_repository_odb(&odb, repo)) < 0) {
-		rc = vl_error_git(rc, "cannot open the object database");
-		goto out;
-	}
-	rc = git_odb_read_header(&size, &type, odb, &id);
-	if (rc == GIT_ENOTFOUND) {
-		rc = vl_error_set(VL_ENOTFOUND, "version %.12s is not in this repository", hex);
-		goto out;
-	}
-	if (rc < 0) {
-		rc = vl_error_git(rc, "cannot read a record header");
-		goto out;
-	}
-	if (type != GIT_OBJECT_BLOB || size > VL_RECORD_MAX_BYTES) {
-		rc = vl_error_set(VL_ETOOBIG, "version %.12s is not a record blob within the size limit", hex);
-		goto out;
-	}
-	if ((rc = git_odb_read(&obj, odb, &id)) < 0) {
-		rc = vl_error_git(rc, "cannot read a record");
-		goto out;
-	}
-	rc = vl_record_parse(out, git_odb_object_data(obj), git_odb_object_size(obj), hex);
-out:
-	git_odb_object_free(obj);
-	git_odb_free(odb);
+	if ((rc = vl_repo_read_blob(&raw, repo, &id, VL_RECORD_MAX_BYTES, "version")) == 0)
+		rc = vl_record_parse(out, raw.ptr, raw.len, hex);
+	vl_buf_free(&raw);
 	return rc;
 }
 

@@ -46,11 +46,9 @@ typedef struct {
 static int probe_one(const char *root, const git_tree_entry *e, void *ctx)
 {
 	scope_probe *p = ctx;
-	git_odb *odb = NULL;
-	git_odb_object *obj = NULL;
+	vl_buf raw = VL_BUF_INIT;
 	vl_record *r = NULL;
-	size_t depth = 0, size;
-	git_object_t type;
+	size_t depth = 0;
 	const char *s = NULL;
 	int found = 0;
 
@@ -58,18 +56,14 @@ static int probe_one(const char *root, const git_tree_entry *e, void *ctx)
 		depth += *s == '/';
 	if (git_tree_entry_type(e) != GIT_OBJECT_BLOB || depth != 2)
 		return 0;
-	if (git_repository_odb(&odb, p->repo) == 0 &&
-			git_odb_read_header(&size, &type, odb, git_tree_entry_id(e)) == 0 &&
-			type == GIT_OBJECT_BLOB && size <= VL_RECORD_MAX_BYTES &&
-			git_odb_read(&obj, odb, git_tree_entry_id(e)) == 0 &&
-			vl_record_parse(&r, git_odb_object_data(obj), git_odb_object_size(obj), git_tree_entry_name(e)) == 0 &&
+	if (vl_repo_read_blob(&raw, p->repo, git_tree_entry_id(e), VL_RECORD_MAX_BYTES, "record") == 0 &&
+			vl_record_parse(&r, raw.ptr, raw.len, git_tree_entry_name(e)) == 0 &&
 			vl_division_level(r->scope) != VL_DIV_INVALID) {
 		memcpy(p->scope, r->scope, sizeof(p->scope));
 		found = 1;
 	}
 	vl_record_free(r);
-	git_odb_object_free(obj);
-	git_odb_free(odb);
+	vl_buf_free(&raw);
 	return found ? -1 : 0; /* < 0 stops the walk */
 }
 
