@@ -84,6 +84,18 @@ int vl_repo_key_chain(uint64_t *seq, git_oid *prev, git_repository *repo,
  */
 int vl_message_trailer(vl_buf *out, const char *message, const char *name) VL_MUST_CHECK;
 
+/*
+ * Is a raw commit object in the one form vledger writes? Headers exactly
+ * `tree`, `parent` (any number), `author`, `committer`, then `gpgsig` when
+ * is_signed (with its continuation lines) or nothing when not, in that order
+ * and each once: no `encoding`, `mergetag` or unknown header. In the message,
+ * the Vledger-Seq and Vledger-Prev trailers appear at most once each and
+ * only in that exact case (a `Vledger-prev` or `VLEDGER-SEQ` line, which
+ * other readers may take for the trailer, is refused). VL_EINVALID naming
+ * the problem (no commit id: the caller adds it).
+ */
+int vl_commit_check_canonical(const char *raw, size_t len, int is_signed) VL_MUST_CHECK;
+
 /* Raw commit object (headers + message, as stored) into out. */
 int vl_repo_raw_commit(vl_buf *out, git_repository *repo, const git_oid *id) VL_MUST_CHECK;
 

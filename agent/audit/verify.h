@@ -30,11 +30,17 @@ typedef struct {
 	size_t records;
 	size_t failures;
 	vl_buf report;   /* one line per failure: "<branch> <commit>: <what>" */
+	vl_buf revocations; /* vl_verify_all/some: one line per revoked key, what
+	                     * its revocation pinned and the window left */
 	git_oid *evidence;  /* received data: pairs (ours, theirs) of commits one key
 	                     * signed at the same Vledger-Seq */
 	size_t nevidence;   /* 2 per pair */
 	FILE *progress;  /* where to print progress, or NULL */
 } vl_verify_result;
+
+/* Author and committer time of a signed commit may differ by this many
+ * seconds: none, vledger writes both from one clock (docs/decisions.md). */
+#define VL_AUTHOR_TIME_SKEW_S 0
 
 /* Verify everything; failures are counted in res (returns 0 even when
  * there are failures; <0 only when verification itself could not run). */

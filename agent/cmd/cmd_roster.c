@@ -172,6 +172,7 @@ int vl_cmd_roster_revoke(const vl_command *cmd, const vl_cli *cli, int argc, cha
 		goto fail;
 	}
 	if ((rc = mark_revoked(roster, fp, when, reason)) < 0 ||
+			(rc = vl_roster_pin_heads(roster, n, fp)) < 0 ||
 			(rc = vl_buf_printf(&summary, "roster: revoke %s (%s, %s)", fp, e->role, e->scope)) < 0 ||
 			(rc = vl_buf_printf(&trailers, "Vledger-Config: roster\nVledger-Reason: %s\n", reason)) < 0 ||
 			(rc = commit_roster(n, roster, summary.ptr, trailers.ptr)) < 0)
