@@ -36,6 +36,8 @@ typedef struct {
 	                         * refs; n->repo is then a quarantine) */
 	uint64_t prev_ms;       /* the signer's previous commit on this branch:
 	                         * its time in ms; 0 = none */
+	git_tree *ptree;        /* the tree of the commit's parent, or NULL */
+	const char *msg;        /* the commit's message */
 } vctx;
 
 static int fail(vctx *c, const char *fmt, ...) VL_PRINTF(2, 3);
@@ -166,6 +168,38 @@ static int fail(vctx *c, const char *fmt, ...)
 			c->commit ? git_oid_tostr_s(c->commit) : "-", msg);
 }
 
+/*
+ * `join-records` (cmd_merge.c) writes the kept record with two prevs: the
+ * version it replaces and the current version of the record joined into
+ * it, named by the commit's "Vledger-Join: <kept> <joined>" trailer. Is the
+ * prev of r other than oldhex that joined record's version in the parent?
+ */
+static int joined_version(vctx *c, const char *ledger, const char *id, const vl_record *r, const char *oldhex)
+{
+	vl_buf want = VL_BUF_INIT, path = VL_BUF_INIT;
+	git_tree_entry *e = NULL;
+	const char *p, *other = strcmp(r->prev[0], oldhex) ? r->prev[0] : r->prev[1];
+	int ok = 0;
+
+	if (r->nprev != 2 || !c->ptree || vl_buf_printf(&want, "\nVledger-Join: %s ", id) < 0)
+		goto out;
+	p = strstr(c->msg, want.ptr);
+	if (!p || strlen(p + want.len) < VL_ULID_LEN || (p[want.len + VL_ULID_LEN] != '\n' &&
+			p[want.len + VL_ULID_LEN] != '\0'))
+		goto out;
+	if (vl_buf_put(&path, p + want.len, VL_ULID_LEN) < 0)
+		goto out;
+	vl_buf_clear(&want);
+	if (vl_record_path(&want, ledger, path.ptr) < 0 || git_tree_entry_bypath(&e, c->ptree, want.ptr) < 0)
+		goto out;
+	ok = !strcmp(git_oid_tostr_s(git_tree_entry_id(e)), other);
+out:
+	git_tree_entry_free(e);
+	vl_buf_free(&want);
+	vl_buf_free(&path);
+	return ok;
+}
+
 /* Check one changed record file at ledger/bucket/name. */
 static int check_record(vctx *c, const char *ledger, const char *bucket, const git_tree_entry *e,
 		const git_tree_entry *old)
@@ -248,7 +282,7 @@ static int check_record(vctx *c, const char *ledger, const char *bucket, const g
 						"an old or unrelated version was put back", line, oldhex);
 				goto out;
 			}
-			if (r->nprev != 1) {
+			if (r->nprev != 1 && !joined_version(c, ledger, id, r, oldhex)) {
 				rc = fail(c, "'%s' names versions in 'prev' other than the one it replaces (%.12s)",
 						line, oldhex);
 				goto out;
@@ -743,7 +777,11 @@ static int verify_commit(vctx *c, git_commit *commit)
 		goto out;
 	}
 	if (c->scope) {
-		if ((rc = walk_changes(c, ptree, tree, 0, NULL, NULL)) < 0)
+		c->ptree = ptree;
+		c->msg = msg;
+		rc = walk_changes(c, ptree, tree, 0, NULL, NULL);
+		c->ptree = NULL;
+		if (rc < 0)
 			goto out;
 		if (c->res->failures == before && c->trailers_seen != count_lines(c->trailers.ptr))
 			rc = fail(c, "the commit names %zu records in Vledger-Record trailers but changes %zu",
