@@ -15,6 +15,17 @@
  * Vledger-Record trailer with its blob id; nothing else is in the tree.
  * A merge commit is not signed: it must be byte-identical to its replay
  * from its two parents (vl_merge_replay).
+ * Canonical objects (docs/decisions.md, "Trust rules of issue 7"): a signed
+ * commit has exactly the headers tree/parent/author/committer/gpgsig
+ * (vl_commit_check_canonical), author and committer named as the key's
+ * roster entry, one time for both (VL_AUTHOR_TIME_SKEW_S); raw tree modes
+ * 100644 / 040000; a record's prev is the version it replaces; a signed
+ * record adds no conflict. Time moves forward along a key's chain: a commit
+ * is not dated before the key's previous commit on the branch, a record not
+ * before that commit nor before the version it replaces. A revoked key's
+ * writes are valid up to the head its revocation pinned for the branch
+ * (roster.h), elsewhere when dated before revoked_at. Record ids are unique
+ * across ledgers and scope branches.
  * Only the trees that changed are walked (equal subtree ids are skipped).
  */
 #ifndef VL_VERIFY_H
@@ -59,7 +70,9 @@ int vl_verify_some(vl_node *n, const char *scope, const char *since, vl_verify_r
  * Verify received history: the commits of `head` that `known` (our head, or
  * NULL) does not reach, on refname, with the checks above plus: commit
  * times and record clocks more than 24 h ahead of this node's wall clock
- * are refused, and a key that signed one of these commits and a different
+ * are refused, a record new on its branch whose id the node holds at
+ * another path (another ledger or scope branch, or another ledger of the
+ * received head) is refused, and a key that signed one of these commits and a different
  * commit with the same Vledger-Seq in `known`'s history is equivocating
  * (the pair goes to res->evidence). Run it on a repository that sees both
  * the received objects and ours (a quarantine with our objects as an

@@ -438,7 +438,7 @@ int vl_cmd_roster_add(const vl_command *cmd, const vl_cli *cli, int argc, char *
 	vl_value *roster = NULL, *keys;
 	vl_buf out = VL_BUF_INIT, summary = VL_BUF_INIT;
 	unsigned char pk[32];
-	char fp[VL_FP_LEN];
+	char fp[VL_FP_LEN], when[21];
 	git_oid head, id;
 	vl_change ch;
 	int rc, exit_code = VL_EXIT_ERROR;
@@ -462,8 +462,16 @@ int vl_cmd_roster_add(const vl_command *cmd, const vl_cli *cli, int argc, char *
 		rc = vl_error_set(VL_EEXISTS, "key %s is already on the roster", fp);
 		goto fail;
 	}
+	/* valid_from is the second the commit carries (roster.h: a change dates
+	 * it within minutes of its own commit). */
+	{
+		char clock[VL_HLC_TEXT_LEN + 1];
+		if ((rc = vl_node_tick(n, clock)) < 0)
+			goto fail;
+		vl_roster_time_text(when, n->clock.ms);
+	}
 	if (!(roster = vl_value_clone(n->roster)) || !(keys = vl_value_map_get(roster, "keys")) ||
-			vl_value_list_push(keys, roster_entry(pk, name, role, scope)) < 0) {
+			vl_value_list_push(keys, vl_roster_entry_new(pk, name, role, scope, when)) < 0) {
 		rc = vl_error_set(VL_ENOMEM, "out of memory");
 		goto fail;
 	}
@@ -472,11 +480,6 @@ int vl_cmd_roster_add(const vl_command *cmd, const vl_cli *cli, int argc, char *
 			vl_value_text(vl_value_map_get(n->network, "county")), 0)) < 0 ||
 			(rc = vl_yaml_emit(&out, roster)) < 0 || (rc = vl_repo_head(&head, n->repo, VL_REF_CONFIG)) < 0)
 		goto fail;
-	{
-		char clock[VL_HLC_TEXT_LEN + 1];
-		if ((rc = vl_node_tick(n, clock)) < 0)
-			goto fail;
-	}
 	ch = (vl_change){ "roster.yaml", out.ptr, out.len };
 	if ((rc = vl_buf_printf(&summary, "roster: add %s (%s, %s)", name, role, scope)) < 0 ||
 			(rc = vl_node_commit(&id, n, VL_REF_CONFIG, &head, &ch, 1, summary.ptr,
