@@ -13,7 +13,8 @@
  *   7  a node signs only with its roster key       test_key_mismatch_writes_nothing
  *   8  canonical objects only                      test_canon_*
  *
- * test_forge_control shows the forging helpers make commits that pass, so
+ * test_roster_rules_in_memory checks the roster side of items 2 and 3 on
+ * rosters in memory. test_forge_control shows the forging helpers make commits that pass, so
  * every refusal below is the rule's doing. Keys are plain (not sealed) to
  * keep the run fast. VT_VERBOSE=1 prints what the binary says.
  */
@@ -865,9 +866,91 @@ static void test_canon_author_time(void **state)
 	vl_buf_free(&file);
 }
 
+/* ---- the roster rules in memory (items 2, 3) ---------------------------- */
+
+static vl_value *two_entry_roster(const vl_key *admin, const vl_key *village, const char *village_from)
+{
+	vl_value *doc = vl_value_new(VL_V_MAP), *keys = vl_value_new(VL_V_LIST);
+
+	assert_non_null(doc);
+	assert_non_null(keys);
+	assert_int_equal(vl_value_list_push(keys, vl_roster_entry_new(admin->pk, "County", "admin", COUNTY_CODE,
+			"2026-01-01T00:00:00Z")), 0);
+	assert_int_equal(vl_value_list_push(keys, vl_roster_entry_new(village->pk, "V1", "village", V1_CODE,
+			village_from)), 0);
+	assert_int_equal(vl_value_map_set(doc, "keys", keys), 0);
+	return doc;
+}
+
+static void test_roster_rules_in_memory(void **state)
+{
+	vl_key admin, village;
+	unsigned char seed[32];
+	char afp[VL_FP_LEN];
+	vl_value *base, *next, *heads;
+	vl_roster_entry *e = NULL;
+	size_t n = 0;
+	const int64_t t = 1767225600; /* 2026-01-01T00:00:00Z */
+
+	(void)state;
+	memset(seed, 1, sizeof(seed));
+	assert_int_equal(vl_key_from_seed(&admin, seed), 0);
+	memset(seed, 2, sizeof(seed));
+	assert_int_equal(vl_key_from_seed(&village, seed), 0);
+	vl_fingerprint(afp, admin.pk);
+	base = two_entry_roster(&admin, &village, "2026-01-01T00:00:00Z");
+
+	/* A new entry's valid_from: within 10 minutes of the commit. */
+	{
+		vl_value *only_admin = vl_value_clone(base);
+		assert_non_null(only_admin);
+		vl_value_free(vl_value_map_get(only_admin, "keys")->items[1]);
+		vl_value_map_get(only_admin, "keys")->n = 1;
+		next = two_entry_roster(&admin, &village, "2026-01-01T00:09:00Z");
+		assert_int_equal(vl_roster_check_dates(only_admin, next, t), 0);
+		assert_int_equal(vl_roster_check_dates(only_admin, next, t + 3600), VL_EDENIED);
+		vf_must_contain(vl_error_last(), "more than 10 minutes away", "backdated valid_from");
+		vl_value_free(next);
+		vl_value_free(only_admin);
+	}
+	assert_int_equal(vl_roster_check_dates(base, base, t + 365 * 86400), 0);
+	/* Names and valid_from never change. */
+	next = two_entry_roster(&admin, &village, "2020-01-01T00:00:00Z");
+	assert_int_equal(vl_roster_check_change(base, next, afp, COUNTY_CODE, 0), VL_EDENIED);
+	vf_must_contain(vl_error_last(), "never change", "renaming valid_from");
+	vl_value_free(next);
+	/* revoked_at: near the commit; revoked_heads only with it. */
+	next = vl_value_clone(base);
+	assert_non_null(next);
+	assert_int_equal(vl_value_map_set(vl_value_map_get(next, "keys")->items[1], "revoked_at",
+			vl_value_str("2020-01-01T00:00:00Z")), 0);
+	assert_int_equal(vl_roster_check_change(base, next, afp, COUNTY_CODE, 0), 0);
+	assert_int_equal(vl_roster_check_dates(base, next, t), VL_EDENIED);
+	vf_must_contain(vl_error_last(), "cannot reach back", "backdated revoked_at");
+	assert_int_equal(vl_value_map_set(vl_value_map_get(next, "keys")->items[1], "revoked_at",
+			vl_value_str("2026-01-01T00:05:00Z")), 0);
+	assert_int_equal(vl_roster_check_dates(base, next, t), 0);
+	heads = vl_value_new(VL_V_MAP);
+	assert_non_null(heads);
+	assert_int_equal(vl_value_map_set(heads, "scope/" V1_CODE,
+			vl_value_str("0123456789abcdef0123456789abcdef01234567")), 0);
+	assert_int_equal(vl_value_map_set(vl_value_map_get(next, "keys")->items[1], "revoked_heads", heads), 0);
+	assert_int_equal(vl_roster_index(&e, &n, next), 0);
+	assert_string_equal(vl_roster_pinned_head(&e[1], "scope/" V1_CODE), "0123456789abcdef0123456789abcdef01234567");
+	assert_null(vl_roster_pinned_head(&e[1], "scope/" V2_CODE));
+	free(e);
+	e = NULL;
+	assert_int_equal(vl_value_map_del(vl_value_map_get(next, "keys")->items[1], "revoked_at"), 0);
+	assert_int_equal(vl_roster_index(&e, &n, next), VL_EINVALID);
+	vf_must_contain(vl_error_last(), "revoked_heads without revoked_at", "pins without a revocation");
+	vl_value_free(next);
+	vl_value_free(base);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_roster_rules_in_memory),
 		cmocka_unit_test_setup_teardown(test_forge_control, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_time_commit_before_previous, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_time_record_before_previous_commit, setup, teardown),
