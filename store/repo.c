@@ -479,3 +479,19 @@ int vl_commit_check_canonical(const char *raw, size_t len, int is_signed)
 				is_signed ? ", gpgsig" : "");
 	return check_chain_trailers(p + 1, end);
 }
+
+int vl_tree_check_modes(const char *raw, size_t len)
+{
+	const char *p = raw, *end = raw + len;
+
+	while (p < end) {
+		const char *sp = memchr(p, ' ', (size_t)(end - p)), *nul;
+		if (!sp || !(nul = memchr(sp, '\0', (size_t)(end - sp))) || (size_t)(end - nul) < 1 + GIT_OID_RAWSZ)
+			return vl_error_set(VL_EINVALID, "a tree object is malformed");
+		if (*p == '0')
+			return vl_error_set(VL_EINVALID, "tree entry '%.60s' has the zero-padded mode '%.*s'; git "
+					"writes modes without padding", sp + 1, (int)(sp - p > 8 ? 8 : sp - p), p);
+		p = nul + 1 + GIT_OID_RAWSZ;
+	}
+	return 0;
+}

@@ -96,6 +96,15 @@ int vl_message_trailer(vl_buf *out, const char *message, const char *name) VL_MU
  */
 int vl_commit_check_canonical(const char *raw, size_t len, int is_signed) VL_MUST_CHECK;
 
+/*
+ * Are the modes of a raw tree object written as git writes them: octal
+ * without padding ("40000", "100644")? libgit2 reads "040000" or "0100644"
+ * as the same mode, so the raw bytes are the only place to see it; git fsck
+ * --strict refuses them (zeroPaddedFilemode). Which modes are allowed is the
+ * caller's (git_tree_entry_filemode_raw). VL_EINVALID naming the entry.
+ */
+int vl_tree_check_modes(const char *raw, size_t len) VL_MUST_CHECK;
+
 /* Raw commit object (headers + message, as stored) into out. */
 int vl_repo_raw_commit(vl_buf *out, git_repository *repo, const git_oid *id) VL_MUST_CHECK;
 

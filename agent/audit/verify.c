@@ -393,6 +393,27 @@ out:
 	return rc;
 }
 
+/* The raw bytes of a tree that changed: modes without padding (libgit2
+ * parses "0100644" as 100644; git fsck --strict refuses it). */
+static int check_tree_bytes(vctx *c, git_tree *tree, const char *ledger, const char *bucket)
+{
+	git_odb *odb = NULL;
+	git_odb_object *obj = NULL;
+	int rc;
+
+	if ((rc = git_repository_odb(&odb, c->n->repo)) < 0 || (rc = git_odb_read(&obj, odb, git_tree_id(tree))) < 0) {
+		rc = vl_error_git(rc, "cannot read a tree");
+		goto out;
+	}
+	if (vl_tree_check_modes(git_odb_object_data(obj), git_odb_object_size(obj)) < 0)
+		rc = fail(c, "the tree of '%s%s%s' is not canonical: %s", ledger ? ledger : "/", bucket ? "/" : "",
+				bucket ? bucket : "", vl_error_last());
+out:
+	git_odb_object_free(obj);
+	git_odb_free(odb);
+	return rc;
+}
+
 /*
  * Walk the entries of new_tree that differ from old_tree (NULL = empty),
  * depth 0 = ledger dirs, 1 = buckets, 2 = record files.
@@ -403,6 +424,8 @@ static int walk_changes(vctx *c, git_tree *old_tree, git_tree *new_tree, int dep
 	size_t i, count = git_tree_entrycount(new_tree);
 	int rc = 0;
 
+	if ((rc = check_tree_bytes(c, new_tree, ledger, bucket)) < 0)
+		return rc;
 	/* Records are never removed from a scope branch: tombstones stay. */
 	if (old_tree) {
 		for (i = 0; i < git_tree_entrycount(old_tree); i++) {
@@ -623,6 +646,8 @@ static int check_config_paths(vctx *c, git_tree *old_tree, git_tree *new_tree)
 	if (rc < 0)
 		return rc;
 	/* Modes as written, which the diff normalises (100664 reads as 100644). */
+	if ((rc = check_tree_bytes(c, new_tree, NULL, NULL)) < 0)
+		return rc;
 	for (i = 0; i < git_tree_entrycount(new_tree); i++) {
 		const git_tree_entry *e = git_tree_entry_byindex(new_tree, i);
 		int is_dir = !strcmp(git_tree_entry_name(e), "schemas");
@@ -635,6 +660,10 @@ static int check_config_paths(vctx *c, git_tree *old_tree, git_tree *new_tree)
 			continue;
 		if ((rc = git_tree_lookup(&sub, c->n->repo, git_tree_entry_id(e))) < 0)
 			return vl_error_git(rc, "cannot read a tree");
+		if ((rc = check_tree_bytes(c, sub, "schemas", NULL)) < 0) {
+			git_tree_free(sub);
+			return rc;
+		}
 		for (k = 0; k < git_tree_entrycount(sub); k++) {
 			const git_tree_entry *se = git_tree_entry_byindex(sub, k);
 			if (git_tree_entry_filemode_raw(se) != GIT_FILEMODE_BLOB) {
