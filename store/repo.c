@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* Caps on what one pack may hold; received data is verified by the trust
  * layer, this is a backstop against pack bombs (docs/threats.md). */
@@ -420,4 +421,105 @@ out:
 	git_odb_object_free(obj);
 	git_odb_free(odb);
 	return rc;
+}
+
+/* Length of the header keyword at p (up to the first space or newline). */
+static size_t header_word(const char *p, const char *end)
+{
+	const char *q = p;
+
+	while (q < end && *q != ' ' && *q != '\n')
+		q++;
+	return (size_t)(q - p);
+}
+
+static int word_is(const char *p, size_t l, const char *w)
+{
+	return l == strlen(w) && !memcmp(p, w, l);
+}
+
+/* Trailers that name the key chain: each at most once, in this case. */
+static const char *const chain_trailers[] = { "Vledger-Seq", "Vledger-Prev" };
+
+static int check_chain_trailers(const char *msg, const char *end)
+{
+	size_t seen[sizeof(chain_trailers) / sizeof(chain_trailers[0])] = { 0 };
+	const char *p = msg;
+	size_t k;
+
+	while (p < end) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		size_t llen = eol ? (size_t)(eol - p) : (size_t)(end - p);
+		for (k = 0; k < sizeof(chain_trailers) / sizeof(chain_trailers[0]); k++) {
+			size_t tl = strlen(chain_trailers[k]);
+			if (llen < tl + 1 || p[tl] != ':' || strncasecmp(p, chain_trailers[k], tl) != 0)
+				continue;
+			if (memcmp(p, chain_trailers[k], tl) != 0)
+				return vl_error_set(VL_EINVALID, "the commit message has a '%.*s' line; the trailer "
+						"is written '%s' exactly", (int)tl, p, chain_trailers[k]);
+			if (++seen[k] > 1)
+				return vl_error_set(VL_EINVALID, "the commit message has the %s trailer twice",
+						chain_trailers[k]);
+		}
+		p = eol ? eol + 1 : end;
+	}
+	return 0;
+}
+
+int vl_commit_check_canonical(const char *raw, size_t len, int is_signed)
+{
+	static const char *const order[] = { "tree", "parent", "author", "committer", "gpgsig" };
+	const size_t norder = sizeof(order) / sizeof(order[0]);
+	const char *p = raw, *end = raw + len;
+	size_t l, i, seen[5] = { 0 };
+	int at = -1;
+
+	while (p < end && *p != '\n') {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		if (!eol)
+			return vl_error_set(VL_EINVALID, "the commit has no message");
+		if (*p == ' ') {
+			/* A continuation line: only the signature has them. */
+			if (at != 4)
+				return vl_error_set(VL_EINVALID, "the commit has a continued header other than gpgsig");
+			p = eol + 1;
+			continue;
+		}
+		l = header_word(p, eol);
+		for (i = 0; i < norder && !word_is(p, l, order[i]); i++)
+			;
+		if (i == norder || (i == 4 && !is_signed))
+			return vl_error_set(VL_EINVALID, "the commit has a '%.*s' header; only tree, parent, "
+					"author, committer%s belong there", (int)(l > 40 ? 40 : l), p,
+					is_signed ? " and gpgsig" : "");
+		if ((int)i < at || (at == -1 && i != 0))
+			return vl_error_set(VL_EINVALID, "the commit's headers are not in the order tree, parent, "
+					"author, committer%s", is_signed ? ", gpgsig" : "");
+		if (++seen[i] > 1 && i != 1)
+			return vl_error_set(VL_EINVALID, "the commit has the '%s' header twice", order[i]);
+		at = (int)i;
+		p = eol + 1;
+	}
+	if (p >= end)
+		return vl_error_set(VL_EINVALID, "the commit has no message");
+	if (!seen[0] || !seen[2] || !seen[3] || (is_signed && !seen[4]))
+		return vl_error_set(VL_EINVALID, "the commit lacks one of the tree, author, committer%s headers",
+				is_signed ? ", gpgsig" : "");
+	return check_chain_trailers(p + 1, end);
+}
+
+int vl_tree_check_modes(const char *raw, size_t len)
+{
+	const char *p = raw, *end = raw + len;
+
+	while (p < end) {
+		const char *sp = memchr(p, ' ', (size_t)(end - p)), *nul;
+		if (!sp || !(nul = memchr(sp, '\0', (size_t)(end - sp))) || (size_t)(end - nul) < 1 + GIT_OID_RAWSZ)
+			return vl_error_set(VL_EINVALID, "a tree object is malformed");
+		if (*p == '0')
+			return vl_error_set(VL_EINVALID, "tree entry '%.60s' has the zero-padded mode '%.*s'; git "
+					"writes modes without padding", sp + 1, (int)(sp - p > 8 ? 8 : sp - p), p);
+		p = nul + 1 + GIT_OID_RAWSZ;
+	}
+	return 0;
 }

@@ -105,6 +105,27 @@ int vl_repo_key_chain(uint64_t *seq, git_oid *prev, git_repository *repo,
  */
 int vl_message_trailer(vl_buf *out, const char *message, const char *name) VL_MUST_CHECK;
 
+/*
+ * Is a raw commit object in the one form vledger writes? Headers exactly
+ * `tree`, `parent` (any number), `author`, `committer`, then `gpgsig` when
+ * is_signed (with its continuation lines) or nothing when not, in that order
+ * and each once: no `encoding`, `mergetag` or unknown header. In the message,
+ * the Vledger-Seq and Vledger-Prev trailers appear at most once each and
+ * only in that exact case (a `Vledger-prev` or `VLEDGER-SEQ` line, which
+ * other readers may take for the trailer, is refused). VL_EINVALID naming
+ * the problem (no commit id: the caller adds it).
+ */
+int vl_commit_check_canonical(const char *raw, size_t len, int is_signed) VL_MUST_CHECK;
+
+/*
+ * Are the modes of a raw tree object written as git writes them: octal
+ * without padding ("40000", "100644")? libgit2 reads "040000" or "0100644"
+ * as the same mode, so the raw bytes are the only place to see it; git fsck
+ * --strict refuses them (zeroPaddedFilemode). Which modes are allowed is the
+ * caller's (git_tree_entry_filemode_raw). VL_EINVALID naming the entry.
+ */
+int vl_tree_check_modes(const char *raw, size_t len) VL_MUST_CHECK;
+
 /* Raw commit object (headers + message, as stored) into out. */
 int vl_repo_raw_commit(vl_buf *out, git_repository *repo, const git_oid *id) VL_MUST_CHECK;
 

@@ -17,6 +17,7 @@
 #include "store/sshsig.h"
 #include "testutil.h"
 #include "store/ulid.h"
+#include "store/yaml.h"
 
 /* ---- homes, templates, the binary ---------------------------------------- */
 
@@ -172,6 +173,31 @@ void vf_chain_msg(vl_buf *msg, git_repository *repo, const git_oid *head, const 
 		assert_int_equal(vl_buf_printf(msg, "Vledger-Prev: %s\n", git_oid_tostr_s(&prev)), 0);
 }
 
+void vf_roster_name(char *out, size_t len, git_repository *repo, const char *fp)
+{
+	vl_buf b = VL_BUF_INIT;
+	vl_value *doc = NULL;
+	vl_yaml_limits lim = vl_yaml_file_limits;
+	const vl_value *keys;
+	size_t i;
+
+	snprintf(out, len, "forger");
+	lim.max_bytes = 4 << 20;
+	lim.max_nodes = 1000000;
+	if (vl_repo_read(&b, NULL, repo, VL_REF_CONFIG, NULL, "roster.yaml", 4 << 20) == 0 &&
+			vl_yaml_load(&doc, b.ptr, b.len, &lim, "roster.yaml") == 0 &&
+			(keys = vl_value_map_get(doc, "keys")) && keys->kind == VL_V_LIST) {
+		for (i = 0; i < keys->n; i++) {
+			const char *f = vl_value_text(vl_value_map_get(keys->items[i], "fingerprint"));
+			const char *name = vl_value_text(vl_value_map_get(keys->items[i], "name"));
+			if (f && name && !strcmp(f, fp))
+				snprintf(out, len, "%s", name);
+		}
+	}
+	vl_value_free(doc);
+	vl_buf_free(&b);
+}
+
 void vf_commit_payload(git_buf *payload, git_repository *repo, const git_oid *parent, const git_oid *tree_id,
 		const char *fp, const char *msg)
 {
@@ -179,10 +205,26 @@ void vf_commit_payload(git_buf *payload, git_repository *repo, const git_oid *pa
 	git_tree *tree = NULL;
 	git_commit *pc = NULL;
 	const git_commit *parents[1] = { NULL };
-	char email[VL_FP_LEN + 16];
+	char email[VL_FP_LEN + 16], name[256];
+	git_time_t when = (git_time_t)(vl_hlc_wall_ms() / 1000);
 
+	/* As vl_node_commit writes it: the roster name of the key (verify
+	 * refuses any other), one time for author and committer, and never
+	 * before the key's previous commit on the branch. */
+	vf_roster_name(name, sizeof(name), repo, fp);
+	if (parent) {
+		uint64_t seq = 0;
+		git_oid prev;
+		git_commit *kc = NULL;
+		if (vl_repo_key_chain(&seq, &prev, repo, parent, fp) == 0 && seq &&
+				git_commit_lookup(&kc, repo, &prev) == 0) {
+			if (git_commit_committer(kc)->when.time > when)
+				when = git_commit_committer(kc)->when.time;
+			git_commit_free(kc);
+		}
+	}
 	snprintf(email, sizeof(email), "%s@vledger", fp);
-	assert_int_equal(git_signature_new(&sig, "forger", email, (git_time_t)(vl_hlc_wall_ms() / 1000), 0), 0);
+	assert_int_equal(git_signature_new(&sig, name, email, when, 0), 0);
 	assert_int_equal(git_tree_lookup(&tree, repo, tree_id), 0);
 	if (parent) {
 		assert_int_equal(git_commit_lookup(&pc, repo, parent), 0);

@@ -55,7 +55,11 @@ git_oid vf_tree_edit(git_repository *repo, const git_oid *base_tree, const char 
 /* A message continuing key fp's chain on the branch at head (NULL: new
  * branch), as vl_node_commit writes it. */
 void vf_chain_msg(vl_buf *msg, git_repository *repo, const git_oid *head, const char *fp, const char *trailers);
-/* The payload git_commit_create_buffer makes for tree on parent by fp. */
+/* The roster name of key fp on repo's config branch ("forger" if none). */
+void vf_roster_name(char *out, size_t len, git_repository *repo, const char *fp);
+/* The payload git_commit_create_buffer makes for tree on parent by fp: the
+ * key's roster name, author time = committer time = now (or the key's
+ * previous commit's time on the branch, if later). */
 void vf_commit_payload(git_buf *payload, git_repository *repo, const git_oid *parent, const git_oid *tree_id,
 		const char *fp, const char *msg);
 

@@ -363,8 +363,12 @@ static void expect_caught(const char *forged, const char *receiver, const char *
 
 static void push_entry(vl_value *doc, const unsigned char pk[32], const char *role, const char *scope)
 {
+	char now[21];
+
+	/* Dated now: a change dates valid_from within minutes of itself. */
+	vl_roster_time_text(now, vl_hlc_wall_ms());
 	assert_int_equal(vl_value_list_push(vl_value_map_get(doc, "keys"),
-			vl_roster_entry_new(pk, "forged", role, scope, T0)), 0);
+			vl_roster_entry_new(pk, "forged", role, scope, now)), 0);
 }
 
 static vl_value *entry_of(vl_value *doc, const char *scope)

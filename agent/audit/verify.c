@@ -34,6 +34,14 @@ typedef struct {
 	const git_oid *known;   /* received data: the history we already hold */
 	int64_t max_time;       /* received data: latest acceptable time (s), 0 = none */
 	int no_chain;           /* evidence: a lone commit, its key chain not checked */
+	const git_oid *head;    /* the head being verified */
+	git_repository *home;   /* received data: the node's own repository, whose
+	                         * refs say what it holds (the view is then a
+	                         * quarantine); NULL otherwise */
+	uint64_t prev_ms;       /* the signer's previous commit on this branch:
+	                         * its time in ms; 0 = none */
+	git_tree *ptree;        /* the tree of the commit's parent, or NULL */
+	const char *msg;        /* the commit's message */
 } vctx;
 
 static int fail(vctx *c, const char *fmt, ...) VL_PRINTF(2, 3);
@@ -69,9 +77,77 @@ static int revoked_at_or_before(const vl_roster_entry *e, const char *when, long
 	return t >= rev;
 }
 
-static int revoked_by(const vl_roster_entry *e, const char *clock)
+/*
+ * Did revoked key e sign beyond what its revocation allows? On a branch the
+ * revocation pinned (roster.h) a write is valid exactly when the commit
+ * holding it is the pinned head or one of its ancestors, whatever its date
+ * (*pin gets the pinned id); elsewhere, or when this node does not hold the
+ * pinned commit, when it is dated before revoked_at. 1 refused, 0 valid.
+ */
+static int revoked_refuses(vctx *c, const vl_roster_entry *e, const char *clock, long long secs,
+		const char **pin)
 {
-	return revoked_at_or_before(e, clock, 0);
+	const char *hex = vl_roster_pinned_head(e, c->branch);
+	git_commit *pc = NULL;
+	git_oid pid;
+
+	*pin = NULL;
+	if (!e->revoked_at)
+		return 0;
+	if (hex && git_oid_fromstr(&pid, hex) == 0 && git_commit_lookup(&pc, c->repo, &pid) == 0) {
+		git_commit_free(pc);
+		*pin = hex;
+		return !(git_oid_equal(&pid, c->commit) || git_graph_descendant_of(c->repo, &pid, c->commit) == 1);
+	}
+	return revoked_at_or_before(e, clock, secs);
+}
+
+/* "YYYY-MM-DDTHH:MM:SSZ" of a commit time. */
+static void time_text(char out[21], int64_t secs)
+{
+	vl_roster_time_text(out, secs > 0 ? (uint64_t)secs * 1000 : 0);
+}
+
+/*
+ * Record ids are unique across ledgers and scope branches: a record new on
+ * this branch in received data must not exist at another path, neither on
+ * the branches this node holds nor in another ledger of the received head.
+ */
+static int check_unique(vctx *c, const char *ledger, const char *id, const char *line)
+{
+	vl_place at[4];
+	vl_buf path = VL_BUF_INIT;
+	git_oid blob;
+	size_t count = 0, i;
+	int rc;
+
+	if ((rc = vl_ledger_places(at, 4, &count, c->n, c->home, id)) < 0)
+		return rc;
+	for (i = 0; i < count && i < 4; i++) {
+		if (!strcmp(at[i].scope, c->scope) && !strcmp(at[i].ledger, ledger))
+			continue; /* our copy of this same record */
+		return fail(c, "'%s' reuses record id %s, which this node holds in ledger %s on scope/%s: "
+				"record ids are unique across ledgers and scopes", line, id, at[i].ledger, at[i].scope);
+	}
+	for (i = 0; i < c->n->nschemas; i++) {
+		if (!strcmp(c->n->schemas[i]->name, ledger))
+			continue;
+		vl_buf_clear(&path);
+		if ((rc = vl_record_path(&path, c->n->schemas[i]->name, id)) < 0)
+			break;
+		rc = vl_repo_read(NULL, &blob, c->repo, NULL, c->head, path.ptr, VL_RECORD_MAX_BYTES);
+		if (rc == VL_ENOTFOUND) {
+			rc = 0;
+			continue;
+		}
+		if (rc < 0 && rc != VL_EINVALID && rc != VL_ETOOBIG)
+			break;
+		rc = fail(c, "'%s' reuses record id %s, which the same branch holds in ledger %s: record "
+				"ids are unique across ledgers and scopes", line, id, c->n->schemas[i]->name);
+		break;
+	}
+	vl_buf_free(&path);
+	return rc;
 }
 
 /* Was the write dated before the key joined the roster (beyond the skew
@@ -96,6 +172,38 @@ static int fail(vctx *c, const char *fmt, ...)
 			c->commit ? git_oid_tostr_s(c->commit) : "-", msg);
 }
 
+/*
+ * `join-records` (cmd_merge.c) writes the kept record with two prevs: the
+ * version it replaces and the current version of the record joined into
+ * it, named by the commit's "Vledger-Join: <kept> <joined>" trailer. Is the
+ * prev of r other than oldhex that joined record's version in the parent?
+ */
+static int joined_version(vctx *c, const char *ledger, const char *id, const vl_record *r, const char *oldhex)
+{
+	vl_buf want = VL_BUF_INIT, path = VL_BUF_INIT;
+	git_tree_entry *e = NULL;
+	const char *p, *other = strcmp(r->prev[0], oldhex) ? r->prev[0] : r->prev[1];
+	int ok = 0;
+
+	if (r->nprev != 2 || !c->ptree || vl_buf_printf(&want, "\nVledger-Join: %s ", id) < 0)
+		goto out;
+	p = strstr(c->msg, want.ptr);
+	if (!p || strlen(p + want.len) < VL_ULID_LEN || (p[want.len + VL_ULID_LEN] != '\n' &&
+			p[want.len + VL_ULID_LEN] != '\0'))
+		goto out;
+	if (vl_buf_put(&path, p + want.len, VL_ULID_LEN) < 0)
+		goto out;
+	vl_buf_clear(&want);
+	if (vl_record_path(&want, ledger, path.ptr) < 0 || git_tree_entry_bypath(&e, c->ptree, want.ptr) < 0)
+		goto out;
+	ok = !strcmp(git_oid_tostr_s(git_tree_entry_id(e)), other);
+out:
+	git_tree_entry_free(e);
+	vl_buf_free(&want);
+	vl_buf_free(&path);
+	return ok;
+}
+
 /* Check one changed record file at ledger/bucket/name. */
 static int check_record(vctx *c, const char *ledger, const char *bucket, const git_tree_entry *e,
 		const git_tree_entry *old)
@@ -104,10 +212,12 @@ static int check_record(vctx *c, const char *ledger, const char *bucket, const g
 	char id[VL_ULID_LEN + 1], line[256];
 	const vl_schema *s = vl_node_schema(c->n, ledger);
 	const vl_roster_entry *author;
-	vl_record *r = NULL;
-	git_blob *blob = NULL;
+	vl_record *r = NULL, *oldrec = NULL;
+	git_blob *blob = NULL, *oldblob = NULL;
 	git_odb *odb = NULL;
 	vl_buf diag = VL_BUF_INIT;
+	const char *pin;
+	vl_hlc rclock, oclock;
 	size_t size;
 	git_object_t type;
 	int rc = 0;
@@ -123,9 +233,10 @@ static int check_record(vctx *c, const char *ledger, const char *bucket, const g
 		rc = fail(c, "'%s/%s/%s' is not in its bucket, or the id is not a ULID", ledger, bucket, name);
 		goto out;
 	}
-	if (git_tree_entry_filemode(e) != GIT_FILEMODE_BLOB) {
-		rc = fail(c, "'%s/%s/%s' is not a regular file (mode %o)", ledger, bucket, name,
-				(unsigned)git_tree_entry_filemode(e));
+	/* The raw mode: libgit2 reads 100664 and 100600 as 100644. */
+	if (git_tree_entry_filemode_raw(e) != GIT_FILEMODE_BLOB) {
+		rc = fail(c, "'%s/%s/%s' is not a regular file (mode %o), as records are (100644)", ledger, bucket, name,
+				(unsigned)git_tree_entry_filemode_raw(e));
 		goto out;
 	}
 	if ((rc = git_repository_odb(&odb, c->repo)) < 0 ||
@@ -159,7 +270,9 @@ static int check_record(vctx *c, const char *ledger, const char *bucket, const g
 		goto out;
 	}
 	/* The hash chain: a new record has no prev; an edit names the version
-	 * it replaces (so an old version cannot be put back). */
+	 * it replaces (so an old version cannot be put back), and only that
+	 * one: a signed version replaces one version (merges, which join two,
+	 * are replayed). */
 	{
 		char oldhex[VL_OID_HEX + 1];
 		size_t k;
@@ -173,18 +286,26 @@ static int check_record(vctx *c, const char *ledger, const char *bucket, const g
 						"an old or unrelated version was put back", line, oldhex);
 				goto out;
 			}
+			if (r->nprev != 1 && !joined_version(c, ledger, id, r, oldhex)) {
+				rc = fail(c, "'%s' names versions in 'prev' other than the one it replaces (%.12s)",
+						line, oldhex);
+				goto out;
+			}
 		} else if (r->nprev) {
 			rc = fail(c, "'%s' is new on this branch but names earlier versions in 'prev'", line);
 			goto out;
 		}
+	}
+	if (vl_hlc_parse(&rclock, r->clock) < 0) {
+		rc = fail(c, "'%s' has a clock that does not parse", line);
+		goto out;
 	}
 	if (vl_record_verify(r, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob), NULL) < 0) {
 		rc = fail(c, "%s", vl_error_last());
 		goto out;
 	}
 	if (c->max_time) {
-		vl_hlc rc_clock;
-		if (vl_hlc_parse(&rc_clock, r->clock) == 0 && rc_clock.ms / 1000 > (uint64_t)c->max_time) {
+		if (rclock.ms / 1000 > (uint64_t)c->max_time) {
 			rc = fail(c, "'%s' has a clock more than 24 hours ahead of this node's clock", line);
 			goto out;
 		}
@@ -199,15 +320,55 @@ static int check_record(vctx *c, const char *ledger, const char *bucket, const g
 				line, r->author, r->clock, author->valid_from);
 		goto out;
 	}
-	if (revoked_by(author, r->clock)) {
-		rc = fail(c, "'%s' is signed by %s at %s, after the key was revoked at %s", line, r->author,
-				r->clock, author->revoked_at);
+	if (revoked_refuses(c, author, r->clock, 0, &pin)) {
+		if (pin)
+			rc = fail(c, "'%s' is signed by %s, revoked at %s, in a commit beyond the head %.12s "
+					"pinned on this branch by the revocation", line, r->author, author->revoked_at, pin);
+		else
+			rc = fail(c, "'%s' is signed by %s at %s, after the key was revoked at %s", line, r->author,
+					r->clock, author->revoked_at);
 		goto out;
 	}
 	if (!strcmp(author->role, "auditor") || !vl_division_covers(author->scope, r->scope)) {
 		rc = fail(c, "'%s' is signed by %s (%s, scope %s), which may not write scope %s", line,
 				r->author, author->role, author->scope, r->scope);
 		goto out;
+	}
+	/* Time moves forward: not before the signer's previous commit on this
+	 * branch, not before the version replaced. HLC values never go back,
+	 * so no step back at all is allowed. */
+	if (c->prev_ms && rclock.ms < c->prev_ms) {
+		rc = fail(c, "'%s' has clock %s, before the signing key's previous commit on this branch: "
+				"time goes only forward along a key's chain", line, r->clock);
+		goto out;
+	}
+	if (old) {
+		if (git_blob_lookup(&oldblob, c->repo, git_tree_entry_id(old)) < 0 ||
+				vl_record_parse(&oldrec, git_blob_rawcontent(oldblob), (size_t)git_blob_rawsize(oldblob),
+						line) < 0 || vl_hlc_parse(&oclock, oldrec->clock) < 0) {
+			rc = fail(c, "'%s' replaces a version that does not read as a record", line);
+			goto out;
+		}
+		if (vl_hlc_cmp(&rclock, &oclock) < 0) {
+			rc = fail(c, "'%s' has clock %s, earlier than the version it replaces (%s)", line, r->clock,
+					oldrec->clock);
+			goto out;
+		}
+	}
+	/* Conflicts come from merges only: a signed version may keep (some
+	 * of) the conflicts of the version it replaces, never add one. */
+	if (r->conflicts) {
+		size_t k;
+		for (k = 0; k < r->conflicts->n; k++) {
+			const vl_value *was = oldrec && oldrec->conflicts
+				? vl_value_map_get(oldrec->conflicts, r->conflicts->keys[k]) : NULL;
+			if (!was || !vl_value_equal(was, r->conflicts->items[k])) {
+				rc = fail(c, "'%s' carries a conflict on '%.40s' that no merge produced (a signed "
+						"version may only keep conflicts of the version it replaces)", line,
+						r->conflicts->keys[k]);
+				goto out;
+			}
+		}
 	}
 	if (!s) {
 		rc = fail(c, "'%s' belongs to ledger '%s', which has no schema", line, ledger);
@@ -224,10 +385,35 @@ static int check_record(vctx *c, const char *ledger, const char *bucket, const g
 	}
 	c->trailers_seen++;
 	rc = 0;
+	if (c->home && !old)
+		rc = check_unique(c, ledger, id, line);
 out:
 	vl_buf_free(&diag);
 	vl_record_free(r);
+	vl_record_free(oldrec);
+	git_blob_free(oldblob);
 	git_blob_free(blob);
+	git_odb_free(odb);
+	return rc;
+}
+
+/* The raw bytes of a tree that changed: modes without padding (libgit2
+ * parses "0100644" as 100644; git fsck --strict refuses it). */
+static int check_tree_bytes(vctx *c, git_tree *tree, const char *ledger, const char *bucket)
+{
+	git_odb *odb = NULL;
+	git_odb_object *obj = NULL;
+	int rc;
+
+	if ((rc = git_repository_odb(&odb, c->repo)) < 0 || (rc = git_odb_read(&obj, odb, git_tree_id(tree))) < 0) {
+		rc = vl_error_git(rc, "cannot read a tree");
+		goto out;
+	}
+	if (vl_tree_check_modes(git_odb_object_data(obj), git_odb_object_size(obj)) < 0)
+		rc = fail(c, "the tree of '%s%s%s' is not canonical: %s", ledger ? ledger : "/", bucket ? "/" : "",
+				bucket ? bucket : "", vl_error_last());
+out:
+	git_odb_object_free(obj);
 	git_odb_free(odb);
 	return rc;
 }
@@ -242,6 +428,8 @@ static int walk_changes(vctx *c, git_tree *old_tree, git_tree *new_tree, int dep
 	size_t i, count = git_tree_entrycount(new_tree);
 	int rc = 0;
 
+	if ((rc = check_tree_bytes(c, new_tree, ledger, bucket)) < 0)
+		return rc;
 	/* Records are never removed from a scope branch: tombstones stay. */
 	if (old_tree) {
 		for (i = 0; i < git_tree_entrycount(old_tree); i++) {
@@ -260,10 +448,10 @@ static int walk_changes(vctx *c, git_tree *old_tree, git_tree *new_tree, int dep
 		git_tree *sub = NULL, *osub = NULL;
 
 		if (oe && git_oid_equal(git_tree_entry_id(oe), git_tree_entry_id(e)) &&
-				git_tree_entry_filemode(oe) == git_tree_entry_filemode(e))
+				git_tree_entry_filemode_raw(oe) == git_tree_entry_filemode_raw(e))
 			continue; /* unchanged subtree or file: verified with an earlier commit */
 		if (depth < 2) {
-			int ok = git_tree_entry_filemode(e) == GIT_FILEMODE_TREE &&
+			int ok = git_tree_entry_filemode_raw(e) == GIT_FILEMODE_TREE &&
 					(depth == 0 ? vl_ledger_name_valid(name) && vl_node_schema(c->n, name)
 						    : strlen(name) == 1 && strchr("0123456789abcdefghjkmnpqrstvwxyz", name[0]));
 			if (!ok) {
@@ -274,7 +462,7 @@ static int walk_changes(vctx *c, git_tree *old_tree, git_tree *new_tree, int dep
 			}
 			if ((rc = git_tree_lookup(&sub, c->repo, git_tree_entry_id(e))) < 0)
 				return vl_error_git(rc, "cannot read a tree");
-			if (oe && git_tree_entry_filemode(oe) == GIT_FILEMODE_TREE &&
+			if (oe && git_tree_entry_filemode_raw(oe) == GIT_FILEMODE_TREE &&
 					(rc = git_tree_lookup(&osub, c->repo, git_tree_entry_id(oe))) < 0) {
 				git_tree_free(sub);
 				return vl_error_git(rc, "cannot read a tree");
@@ -336,6 +524,20 @@ static int check_chain(vctx *c, git_commit *commit)
 				(!(git_commit_parentcount(commit) > 0 && git_oid_equal(git_commit_parent_id(commit, 0), &prev)) &&
 				 git_graph_descendant_of(c->repo, git_commit_id(commit), &prev) != 1))
 			rc = fail(c, "Vledger-Prev does not name this key's commit %llu on this branch", seq - 1);
+		/* Time moves forward along the chain (seconds: commit times have
+		 * no finer resolution). */
+		if (rc == 0 && c->res->failures == before) {
+			int64_t pt = git_commit_committer(pc)->when.time, ct = git_commit_committer(commit)->when.time;
+			char a[21], b[21];
+			c->prev_ms = pt > 0 ? (uint64_t)pt * 1000 : 0;
+			if (ct < pt) {
+				time_text(a, ct);
+				time_text(b, pt);
+				rc = fail(c, "commit is dated %s, before this key's previous commit %.12s on this "
+						"branch (%s): time goes only forward along a key's chain", a,
+						git_oid_tostr_s(&prev), b);
+			}
+		}
 		vl_buf_free(&ps);
 		git_commit_free(pc);
 		if (rc < 0 || c->res->failures > before)
@@ -445,7 +647,40 @@ static int check_config_paths(vctx *c, git_tree *old_tree, git_tree *new_tree)
 				break;
 	}
 	git_diff_free(diff);
-	return rc;
+	if (rc < 0)
+		return rc;
+	/* Modes as written, which the diff normalises (100664 reads as 100644). */
+	if ((rc = check_tree_bytes(c, new_tree, NULL, NULL)) < 0)
+		return rc;
+	for (i = 0; i < git_tree_entrycount(new_tree); i++) {
+		const git_tree_entry *e = git_tree_entry_byindex(new_tree, i);
+		int is_dir = !strcmp(git_tree_entry_name(e), "schemas");
+		git_tree *sub = NULL;
+		size_t k;
+		if (git_tree_entry_filemode_raw(e) != (is_dir ? GIT_FILEMODE_TREE : GIT_FILEMODE_BLOB))
+			return fail(c, "config entry '%.80s' has mode %o, not %s", git_tree_entry_name(e),
+					(unsigned)git_tree_entry_filemode_raw(e), is_dir ? "040000" : "100644");
+		if (!is_dir)
+			continue;
+		if ((rc = git_tree_lookup(&sub, c->repo, git_tree_entry_id(e))) < 0)
+			return vl_error_git(rc, "cannot read a tree");
+		if ((rc = check_tree_bytes(c, sub, "schemas", NULL)) < 0) {
+			git_tree_free(sub);
+			return rc;
+		}
+		for (k = 0; k < git_tree_entrycount(sub); k++) {
+			const git_tree_entry *se = git_tree_entry_byindex(sub, k);
+			if (git_tree_entry_filemode_raw(se) != GIT_FILEMODE_BLOB) {
+				rc = fail(c, "config entry 'schemas/%.80s' has mode %o, not 100644", git_tree_entry_name(se),
+						(unsigned)git_tree_entry_filemode_raw(se));
+				break;
+			}
+		}
+		git_tree_free(sub);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
 }
 
 static int verify_commit(vctx *c, git_commit *commit)
@@ -456,12 +691,13 @@ static int verify_commit(vctx *c, git_commit *commit)
 	unsigned char pk[32];
 	char fp[VL_FP_LEN];
 	const char *msg = git_commit_message(commit);
-	const char *p;
+	const char *p, *pin;
 	size_t before = c->res->failures;
 	int rc;
 
 	c->res->commits++;
 	c->signer = NULL;
+	c->prev_ms = 0;
 	c->trailers_seen = 0;
 	vl_buf_clear(&c->trailers);
 	if (git_commit_parentcount(commit) > 2) {
@@ -490,6 +726,10 @@ static int verify_commit(vctx *c, git_commit *commit)
 		rc = fail(c, "commit signature: %s", vl_error_last());
 		goto out;
 	}
+	if (vl_commit_check_canonical(raw.ptr, raw.len, 1) < 0) {
+		rc = fail(c, "commit is not in canonical form: %s", vl_error_last());
+		goto out;
+	}
 	vl_fingerprint(fp, pk);
 	if ((rc = vl_buf_printf(&email, "%s@vledger", fp)) < 0)
 		goto out;
@@ -516,6 +756,19 @@ static int verify_commit(vctx *c, git_commit *commit)
 		rc = fail(c, "signed by %s, which is not on the roster", fp);
 		goto out;
 	}
+	/* Who a commit shows is who signed it: the roster's name (log and
+	 * stock git show it), and one time for author and committer. */
+	if (strcmp(git_commit_author(commit)->name, c->signer->name) != 0 ||
+			strcmp(git_commit_committer(commit)->name, c->signer->name) != 0) {
+		rc = fail(c, "author or committer name is not the roster name of the signing key %s", fp);
+		goto out;
+	}
+	if (git_commit_author(commit)->when.time - git_commit_committer(commit)->when.time > VL_AUTHOR_TIME_SKEW_S ||
+			git_commit_committer(commit)->when.time - git_commit_author(commit)->when.time > VL_AUTHOR_TIME_SKEW_S ||
+			git_commit_author(commit)->when.offset != git_commit_committer(commit)->when.offset) {
+		rc = fail(c, "author time and committer time differ; vledger writes both from one clock");
+		goto out;
+	}
 	/* Config commits are judged by their parent's roster below (the commit
 	 * that revokes a key may be signed by that key at that second). */
 	if (c->scope && before_valid_from(c->signer, NULL, (long long)git_commit_committer(commit)->when.time)) {
@@ -523,8 +776,13 @@ static int verify_commit(vctx *c, git_commit *commit)
 				c->signer->valid_from);
 		goto out;
 	}
-	if (c->scope && revoked_at_or_before(c->signer, NULL, (long long)git_commit_committer(commit)->when.time)) {
-		rc = fail(c, "signed by %s after the key was revoked at %s", fp, c->signer->revoked_at);
+	if (c->scope && revoked_refuses(c, c->signer, NULL, (long long)git_commit_committer(commit)->when.time,
+			&pin)) {
+		if (pin)
+			rc = fail(c, "signed by %s, revoked at %s, beyond the head %.12s its revocation pinned on "
+					"this branch", fp, c->signer->revoked_at, pin);
+		else
+			rc = fail(c, "signed by %s after the key was revoked at %s", fp, c->signer->revoked_at);
 		goto out;
 	}
 	if (c->scope) {
@@ -556,7 +814,11 @@ static int verify_commit(vctx *c, git_commit *commit)
 		goto out;
 	}
 	if (c->scope) {
-		if ((rc = walk_changes(c, ptree, tree, 0, NULL, NULL)) < 0)
+		c->ptree = ptree;
+		c->msg = msg;
+		rc = walk_changes(c, ptree, tree, 0, NULL, NULL);
+		c->ptree = NULL;
+		if (rc < 0)
 			goto out;
 		if (c->res->failures == before && c->trailers_seen != count_lines(c->trailers.ptr))
 			rc = fail(c, "the commit names %zu records in Vledger-Record trailers but changes %zu",
@@ -574,7 +836,7 @@ out:
 }
 
 static int verify_branch(const vl_view *v, vl_node *n, vl_verify_result *res, const char *refname,
-		const git_oid *head, const git_oid *known, int64_t max_time)
+		const git_oid *head, const git_oid *known, int64_t max_time, git_repository *home)
 {
 	vctx c;
 	git_revwalk *walk = NULL;
@@ -592,6 +854,8 @@ static int verify_branch(const vl_view *v, vl_node *n, vl_verify_result *res, co
 			? refname + strlen(VL_REF_SCOPE_PREFIX) : NULL;
 	c.known = known;
 	c.max_time = max_time;
+	c.head = head;
+	c.home = home;
 	res->branches++;
 	if (c.scope && vl_division_level(c.scope) == VL_DIV_INVALID) {
 		rc = fail(&c, "branch name is not scope/<12-digit code>");
@@ -626,6 +890,147 @@ out:
 	return rc;
 }
 
+/* For each revoked key: what its revocation pinned, and the window left. */
+static int note_revocations(const vl_node *n, vl_verify_result *res)
+{
+	size_t i, k;
+	int rc = 0;
+
+	for (i = 0; rc == 0 && i < n->nentries; i++) {
+		const vl_roster_entry *e = &n->entries[i];
+		if (!e->revoked_at)
+			continue;
+		rc = vl_buf_printf(&res->revocations, "key %s (%s, %s) revoked at %s:", e->fp, e->role, e->scope,
+				e->revoked_at);
+		for (k = 0; rc == 0 && e->revoked_heads && k < e->revoked_heads->n; k++)
+			rc = vl_buf_printf(&res->revocations, " %s pinned at %.12s;", e->revoked_heads->keys[k],
+					e->revoked_heads->items[k]->s);
+		if (rc == 0)
+			rc = vl_buf_printf(&res->revocations, " %s writes dated before %s are accepted\n",
+					e->revoked_heads && e->revoked_heads->n ? "on other branches" : "on every branch",
+					e->revoked_at);
+	}
+	return rc;
+}
+
+/* One record file seen on a branch head. */
+typedef struct {
+	char id[VL_ULID_LEN + 1];
+	char ledger[33];
+	char scope[13];
+} id_seen;
+
+static int cmp_id_seen(const void *a, const void *b)
+{
+	return strcmp(((const id_seen *)a)->id, ((const id_seen *)b)->id);
+}
+
+/* Add the record ids of one branch head (names only, no blob is read). */
+static int collect_ids(vl_node *n, const char *scope, const git_oid *head, id_seen **list, size_t *len,
+		size_t *cap)
+{
+	git_commit *c = NULL;
+	git_tree *root = NULL, *lt = NULL, *bt = NULL;
+	size_t i, j, k;
+	int rc;
+
+	if ((rc = git_commit_lookup(&c, n->repo, head)) < 0 || (rc = git_commit_tree(&root, c)) < 0) {
+		rc = vl_error_git(rc, "cannot read a branch head");
+		goto out;
+	}
+	for (i = 0; i < git_tree_entrycount(root); i++) {
+		const git_tree_entry *le = git_tree_entry_byindex(root, i);
+		if (git_tree_entry_type(le) != GIT_OBJECT_TREE || !vl_node_schema(n, git_tree_entry_name(le)))
+			continue;
+		if ((rc = git_tree_lookup(&lt, n->repo, git_tree_entry_id(le))) < 0)
+			goto git_fail;
+		for (j = 0; j < git_tree_entrycount(lt); j++) {
+			const git_tree_entry *be = git_tree_entry_byindex(lt, j);
+			if (git_tree_entry_type(be) != GIT_OBJECT_TREE)
+				continue;
+			if ((rc = git_tree_lookup(&bt, n->repo, git_tree_entry_id(be))) < 0)
+				goto git_fail;
+			for (k = 0; k < git_tree_entrycount(bt); k++) {
+				const char *name = git_tree_entry_name(git_tree_entry_byindex(bt, k));
+				if (strlen(name) != VL_ULID_LEN + 5)
+					continue;
+				if (*len == *cap) {
+					size_t nc = *cap ? *cap * 2 : 1024;
+					id_seen *nl = realloc(*list, nc * sizeof(*nl));
+					if (!nl) {
+						rc = vl_error_set(VL_ENOMEM, "out of memory");
+						goto out;
+					}
+					*list = nl;
+					*cap = nc;
+				}
+				memcpy((*list)[*len].id, name, VL_ULID_LEN);
+				(*list)[*len].id[VL_ULID_LEN] = '\0';
+				snprintf((*list)[*len].ledger, sizeof((*list)[*len].ledger), "%s", git_tree_entry_name(le));
+				snprintf((*list)[*len].scope, sizeof((*list)[*len].scope), "%s", scope);
+				(*len)++;
+			}
+			git_tree_free(bt);
+			bt = NULL;
+		}
+		git_tree_free(lt);
+		lt = NULL;
+	}
+	rc = 0;
+	goto out;
+git_fail:
+	rc = vl_error_git(rc, "cannot read a tree");
+out:
+	git_tree_free(bt);
+	git_tree_free(lt);
+	git_tree_free(root);
+	git_commit_free(c);
+	return rc;
+}
+
+/* Record ids are unique across ledgers and scope branches (DESIGN.md §4):
+ * report every id found at two places of the branch heads. */
+static int check_ids_unique(vl_node *n, vl_verify_result *res)
+{
+	git_reference_iterator *it = NULL;
+	git_reference *ref = NULL;
+	id_seen *list = NULL;
+	size_t len = 0, cap = 0, i;
+	const size_t plen = strlen(VL_REF_SCOPE_PREFIX);
+	int rc;
+
+	if ((rc = git_reference_iterator_glob_new(&it, n->repo, VL_REF_SCOPE_PREFIX "*")) < 0)
+		return vl_error_git(rc, "cannot list branches");
+	while ((rc = git_reference_next(&ref, it)) == 0) {
+		const char *name = git_reference_name(ref);
+		if (git_reference_target(ref) && strlen(name) == plen + 12 &&
+				(rc = collect_ids(n, name + plen, git_reference_target(ref), &list, &len, &cap)) < 0)
+			goto out;
+		git_reference_free(ref);
+		ref = NULL;
+	}
+	if (rc != GIT_ITEROVER) {
+		rc = vl_error_git(rc, "cannot list branches");
+		goto out;
+	}
+	rc = 0;
+	if (len > 1)
+		qsort(list, len, sizeof(*list), cmp_id_seen);
+	for (i = 0; rc == 0 && i + 1 < len; i++) {
+		if (strcmp(list[i].id, list[i + 1].id) != 0)
+			continue;
+		res->failures++;
+		rc = vl_buf_printf(&res->report, "records -: record id %s is in two places, ledger %s on scope/%s "
+				"and ledger %s on scope/%s; record ids are unique across ledgers and scopes\n",
+				list[i].id, list[i].ledger, list[i].scope, list[i + 1].ledger, list[i + 1].scope);
+	}
+out:
+	free(list);
+	git_reference_free(ref);
+	git_reference_iterator_free(it);
+	return rc;
+}
+
 int vl_verify_all(vl_node *n, vl_verify_result *res)
 {
 	const vl_view home = VL_VIEW_OF(n);
@@ -634,10 +1039,10 @@ int vl_verify_all(vl_node *n, vl_verify_result *res)
 	git_oid head;
 	int rc;
 
-	if ((rc = vl_node_load_config(n)) < 0)
+	if ((rc = vl_node_load_config(n)) < 0 || (rc = note_revocations(n, res)) < 0)
 		return rc;
 	if ((rc = vl_repo_head(&head, n->repo, VL_REF_CONFIG)) < 0 ||
-			(rc = verify_branch(&home, n, res, VL_REF_CONFIG, &head, NULL, 0)) < 0)
+			(rc = verify_branch(&home, n, res, VL_REF_CONFIG, &head, NULL, 0, NULL)) < 0)
 		return rc;
 	if ((rc = git_reference_iterator_glob_new(&it, n->repo, VL_REF_SCOPE_PREFIX "*")) < 0)
 		return vl_error_git(rc, "cannot list branches");
@@ -648,13 +1053,15 @@ int vl_verify_all(vl_node *n, vl_verify_result *res)
 			if ((rc = vl_buf_printf(&res->report, "%s: symbolic refs are not allowed\n",
 					git_reference_name(ref))) < 0)
 				goto out;
-		} else if ((rc = verify_branch(&home, n, res, git_reference_name(ref), t, NULL, 0)) < 0) {
+		} else if ((rc = verify_branch(&home, n, res, git_reference_name(ref), t, NULL, 0, NULL)) < 0) {
 			goto out;
 		}
 		git_reference_free(ref);
 		ref = NULL;
 	}
 	rc = rc == GIT_ITEROVER ? 0 : vl_error_git(rc, "cannot list branches");
+	if (rc == 0)
+		rc = check_ids_unique(n, res);
 out:
 	if (res->progress)
 		fprintf(res->progress, "\r\033[K");
@@ -666,6 +1073,7 @@ out:
 void vl_verify_result_free(vl_verify_result *res)
 {
 	vl_buf_free(&res->report);
+	vl_buf_free(&res->revocations);
 	free(res->evidence);
 	res->evidence = NULL;
 	res->nevidence = 0;
@@ -701,7 +1109,9 @@ int vl_verify_some(vl_node *n, const char *scope, const char *since, vl_verify_r
 	snprintf(ref, sizeof(ref), "%s%s", VL_REF_SCOPE_PREFIX, scope);
 	if ((rc = vl_repo_head(&head, n->repo, ref)) < 0)
 		return rc;
-	return verify_branch(&home, n, res, ref, &head, since ? &known : NULL, 0);
+	if ((rc = note_revocations(n, res)) < 0)
+		return rc;
+	return verify_branch(&home, n, res, ref, &head, since ? &known : NULL, 0, NULL);
 }
 
 int vl_verify_received(const vl_view *v, vl_node *n, const char *refname, const git_oid *head,
@@ -709,7 +1119,9 @@ int vl_verify_received(const vl_view *v, vl_node *n, const char *refname, const 
 {
 	int64_t now = (int64_t)(vl_hlc_wall_ms() / 1000);
 
-	return verify_branch(v, n, res, refname, head, known, now + 24 * 3600);
+	/* The view is a quarantine, which has objects but no refs: what this
+	 * node holds is read from its own repository. */
+	return verify_branch(v, n, res, refname, head, known, now + 24 * 3600, n->repo);
 }
 
 int vl_verify_evidence(const vl_view *v, vl_node *n, const char *scope, const git_oid *commit,

@@ -15,6 +15,17 @@
  * Vledger-Record trailer with its blob id; nothing else is in the tree.
  * A merge commit is not signed: it must be byte-identical to its replay
  * from its two parents (vl_merge_replay).
+ * Canonical objects (docs/decisions.md, "Trust rules of issue 7"): a signed
+ * commit has exactly the headers tree/parent/author/committer/gpgsig
+ * (vl_commit_check_canonical), author and committer named as the key's
+ * roster entry, one time for both (VL_AUTHOR_TIME_SKEW_S); raw tree modes
+ * 100644 / 040000; a record's prev is the version it replaces; a signed
+ * record adds no conflict. Time moves forward along a key's chain: a commit
+ * is not dated before the key's previous commit on the branch, a record not
+ * before that commit nor before the version it replaces. A revoked key's
+ * writes are valid up to the head its revocation pinned for the branch
+ * (roster.h), elsewhere when dated before revoked_at. Record ids are unique
+ * across ledgers and scope branches.
  * Only the trees that changed are walked (equal subtree ids are skipped).
  */
 #ifndef VL_VERIFY_H
@@ -30,11 +41,17 @@ typedef struct {
 	size_t records;
 	size_t failures;
 	vl_buf report;   /* one line per failure: "<branch> <commit>: <what>" */
+	vl_buf revocations; /* vl_verify_all/some: one line per revoked key, what
+	                     * its revocation pinned and the window left */
 	git_oid *evidence;  /* received data: pairs (ours, theirs) of commits one key
 	                     * signed at the same Vledger-Seq */
 	size_t nevidence;   /* 2 per pair */
 	FILE *progress;  /* where to print progress, or NULL */
 } vl_verify_result;
+
+/* Author and committer time of a signed commit may differ by this many
+ * seconds: none, vledger writes both from one clock (docs/decisions.md). */
+#define VL_AUTHOR_TIME_SKEW_S 0
 
 /* Verify everything; failures are counted in res (returns 0 even when
  * there are failures; <0 only when verification itself could not run). */
@@ -54,8 +71,10 @@ int vl_verify_some(vl_node *n, const char *scope, const char *since, vl_verify_r
  * the received objects and ours): the commits of `head` that `known` (our
  * head, or NULL) does not reach, on refname, with the checks above plus:
  * commit times and record clocks more than 24 h ahead of this node's wall
- * clock are refused, and a key that signed one of these commits and a
- * different commit with the same Vledger-Seq in `known`'s history is
+ * clock are refused, a record new on its branch whose id the node holds at
+ * another path (another ledger or scope branch, or another ledger of the
+ * received head) is refused, and a key that signed one of these commits and
+ * a different commit with the same Vledger-Seq in `known`'s history is
  * equivocating (the pair goes to res->evidence). Roster and schemas are the
  * node's loaded config (for received config: the received head, loaded with
  * vl_node_load_config_at). Failures are counted in res.

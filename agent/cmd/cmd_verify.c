@@ -29,6 +29,8 @@ int vl_cmd_verify(const vl_command *cmd, const vl_cli *cli, int argc, char **arg
 		vl_node_close(n);
 		return vl_cli_fail(rc);
 	}
+	if (!quiet && res.revocations.len)
+		printf("%s", res.revocations.ptr);
 	if (res.failures) {
 		fprintf(stderr, "%s", res.report.ptr);
 		printf("verification FAILED: %zu problem%s in %zu commits, %zu records on %zu branches\n",

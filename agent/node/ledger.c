@@ -45,49 +45,46 @@ void vl_scope_ref(char out[64], const char *scope)
 	snprintf(out, 64, "%s%s", VL_REF_SCOPE_PREFIX, scope);
 }
 
-int vl_ledger_find(vl_found *out, vl_node *n, const char *id)
+int vl_ledger_places(vl_place *out, size_t max, size_t *count, const vl_node *n, git_repository *repo,
+		const char *id)
 {
 	git_reference_iterator *it = NULL;
 	git_reference *ref = NULL;
-	vl_found f;
-	size_t i;
+	vl_buf path = VL_BUF_INIT;
+	const size_t plen = strlen(VL_REF_SCOPE_PREFIX);
+	size_t i, found = 0;
 	int rc;
 
-	memset(&f, 0, sizeof(f));
 	if (!vl_ulid_valid(id))
 		return vl_error_set(VL_EINVALID, "'%s' is not a record id (26 lowercase ULID characters)", id);
-	if ((rc = git_reference_iterator_glob_new(&it, n->repo, VL_REF_SCOPE_PREFIX "*")) < 0)
+	if ((rc = git_reference_iterator_glob_new(&it, repo, VL_REF_SCOPE_PREFIX "*")) < 0)
 		return vl_error_git(rc, "cannot list branches");
 	while ((rc = git_reference_next(&ref, it)) == 0) {
 		const char *name = git_reference_name(ref);
 		const git_oid *target = git_reference_target(ref);
-		if (!target || strlen(name) != strlen(VL_REF_SCOPE_PREFIX) + 12) {
+		if (!target || strlen(name) != plen + 12) {
 			git_reference_free(ref);
 			ref = NULL;
 			continue;
 		}
 		for (i = 0; i < n->nschemas; i++) {
-			vl_buf_clear(&f.path);
-			if ((rc = vl_record_path(&f.path, n->schemas[i]->name, id)) < 0)
+			git_oid blob;
+			vl_buf_clear(&path);
+			if ((rc = vl_record_path(&path, n->schemas[i]->name, id)) < 0)
 				goto out;
-			rc = vl_repo_read(&f.raw, &f.blob, n->repo, NULL, target, f.path.ptr, VL_RECORD_MAX_BYTES);
+			rc = vl_repo_read(NULL, &blob, repo, NULL, target, path.ptr, VL_RECORD_MAX_BYTES);
 			if (rc == VL_ENOTFOUND)
 				continue;
-			if (rc < 0)
+			if (rc < 0 && rc != VL_EINVALID && rc != VL_ETOOBIG)
 				goto out;
-			snprintf(f.ref, sizeof(f.ref), "%s", name);
-			memcpy(f.scope, name + strlen(VL_REF_SCOPE_PREFIX), 13);
-			git_oid_cpy(&f.head, target);
-			f.schema = n->schemas[i];
-			if ((rc = vl_record_parse(&f.rec, f.raw.ptr, f.raw.len, f.path.ptr)) < 0)
-				goto out;
-			if (strcmp(f.rec->author, VL_AUTHOR_MERGE) != 0 &&
-					(rc = vl_record_verify(f.rec, f.raw.ptr, f.raw.len, NULL)) < 0)
-				goto out;
-			*out = f;
-			memset(&f, 0, sizeof(f));
-			rc = 0;
-			goto out;
+			/* Counted even when it is not a readable record: it is there. */
+			if (found < max) {
+				memset(&out[found], 0, sizeof(out[found]));
+				memcpy(out[found].scope, name + plen, 13);
+				snprintf(out[found].ledger, sizeof(out[found].ledger), "%s", n->schemas[i]->name);
+				git_oid_cpy(&out[found].head, target);
+			}
+			found++;
 		}
 		git_reference_free(ref);
 		ref = NULL;
@@ -96,10 +93,50 @@ int vl_ledger_find(vl_found *out, vl_node *n, const char *id)
 		rc = vl_error_git(rc, "cannot list branches");
 		goto out;
 	}
-	rc = vl_error_set(VL_ENOTFOUND, "no record '%s' on this node", id);
+	*count = found;
+	rc = 0;
 out:
+	vl_buf_free(&path);
 	git_reference_free(ref);
 	git_reference_iterator_free(it);
+	return rc;
+}
+
+int vl_ledger_find(vl_found *out, vl_node *n, const char *id)
+{
+	vl_place at[2];
+	vl_found f;
+	size_t count = 0, i;
+	int rc;
+
+	memset(&f, 0, sizeof(f));
+	if ((rc = vl_ledger_places(at, 2, &count, n, n->repo, id)) < 0)
+		return rc;
+	if (count == 0)
+		return vl_error_set(VL_ENOTFOUND, "no record '%s' on this node", id);
+	if (count > 1)
+		/* Record ids are unique on a node (verify refuses a second one):
+		 * never pick one of two. */
+		return vl_error_set(VL_ECONFLICT, "record id %s is in two places on this node: ledger %s on "
+				"scope/%s and ledger %s on scope/%s; nothing was read or written, run "
+				"'vledger verify' and ask an admin", id, at[0].ledger, at[0].scope, at[1].ledger,
+				at[1].scope);
+	vl_scope_ref(f.ref, at[0].scope);
+	memcpy(f.scope, at[0].scope, 13);
+	git_oid_cpy(&f.head, &at[0].head);
+	for (i = 0; i < n->nschemas && strcmp(n->schemas[i]->name, at[0].ledger) != 0; i++)
+		;
+	f.schema = n->schemas[i];
+	if ((rc = vl_record_path(&f.path, at[0].ledger, id)) < 0 ||
+			(rc = vl_repo_read(&f.raw, &f.blob, n->repo, NULL, &f.head, f.path.ptr, VL_RECORD_MAX_BYTES)) < 0 ||
+			(rc = vl_record_parse(&f.rec, f.raw.ptr, f.raw.len, f.path.ptr)) < 0)
+		goto out;
+	if (strcmp(f.rec->author, VL_AUTHOR_MERGE) != 0 &&
+			(rc = vl_record_verify(f.rec, f.raw.ptr, f.raw.len, NULL)) < 0)
+		goto out;
+	*out = f;
+	memset(&f, 0, sizeof(f));
+out:
 	vl_found_free(&f);
 	return rc;
 }
@@ -132,24 +169,56 @@ int vl_ledger_may_write(const vl_node *n, const char *scope)
 static int check_still_current(vl_node *n, const git_oid *head, const char *path, const vl_record *r)
 {
 	char hex[VL_OID_HEX + 1];
+	vl_buf raw = VL_BUF_INIT;
+	vl_record *cur = NULL;
+	vl_hlc seen;
 	git_oid blob;
 	size_t k;
 	int rc, found = 0;
 
-	rc = head ? vl_repo_read(NULL, &blob, n->repo, NULL, head, path, VL_RECORD_MAX_BYTES) : VL_ENOTFOUND;
+	rc = head ? vl_repo_read(&raw, &blob, n->repo, NULL, head, path, VL_RECORD_MAX_BYTES) : VL_ENOTFOUND;
 	if (rc == VL_ENOTFOUND) {
 		if (r->nprev == 0)
 			return 0;
 		return vl_error_set(VL_ECONFLICT, "record %s is no longer on its branch; run the command again", r->id);
 	}
 	if (rc < 0)
-		return rc;
+		goto out;
 	git_oid_tostr(hex, sizeof(hex), &blob);
 	for (k = 0; k < r->nprev; k++)
 		found |= !strcmp(r->prev[k], hex);
-	if (!found)
-		return vl_error_set(VL_ECONFLICT, "record %s changed on its branch while this edit was made "
+	if (!found) {
+		rc = vl_error_set(VL_ECONFLICT, "record %s changed on its branch while this edit was made "
 				"(a fetch or merge ran); nothing was written: run the command again", r->id);
+		goto out;
+	}
+	/* A version's clock is never earlier than the one it replaces (verify
+	 * refuses it): the replaced version may come from a node whose clock
+	 * runs ahead, so fold its clock into ours before ticking. */
+	if (vl_record_parse(&cur, raw.ptr, raw.len, path) == 0 && vl_hlc_parse(&seen, cur->clock) == 0)
+		vl_hlc_observe(&n->clock, &seen);
+	rc = 0;
+out:
+	vl_record_free(cur);
+	vl_buf_free(&raw);
+	return rc;
+}
+
+/* The time (ms) of this key's last commit on the branch at head; 0 if none. */
+static int chain_time(uint64_t *ms, vl_node *n, const git_oid *head)
+{
+	git_commit *c = NULL;
+	uint64_t seq = 0;
+	git_oid prev;
+	int rc;
+
+	*ms = 0;
+	if ((rc = vl_repo_key_chain(&seq, &prev, n->repo, head, n->fp)) < 0 || seq == 0)
+		return rc;
+	if ((rc = git_commit_lookup(&c, n->repo, &prev)) < 0)
+		return vl_error_git(rc, "cannot read this key's last commit");
+	*ms = (uint64_t)git_commit_committer(c)->when.time * 1000;
+	git_commit_free(c);
 	return 0;
 }
 
@@ -160,14 +229,20 @@ int vl_ledger_commit(git_oid *out, vl_node *n, const char *scope, vl_record **re
 	vl_change *changes = NULL;
 	git_oid head, blob;
 	char ref[64];
+	uint64_t last_ms = 0;
+	vl_hlc first;
 	size_t i;
 	int rc, have_head;
 
+	if ((rc = vl_node_check_key(n)) < 0)
+		return rc;
 	vl_scope_ref(ref, scope);
 	rc = vl_repo_head(&head, n->repo, ref);
 	if (rc < 0 && rc != VL_ENOTFOUND)
 		return rc;
 	have_head = rc == 0;
+	if (have_head && (rc = chain_time(&last_ms, n, &head)) < 0)
+		return rc;
 	files = calloc(nrecs ? nrecs : 1, sizeof(*files));
 	paths = calloc(nrecs ? nrecs : 1, sizeof(*paths));
 	changes = calloc(nrecs ? nrecs : 1, sizeof(*changes));
@@ -200,6 +275,14 @@ int vl_ledger_commit(git_oid *out, vl_node *n, const char *scope, vl_record **re
 	if (vl_roster_predates(vl_node_roster_find(n, n->fp), n->clock.ms)) {
 		rc = vl_error_set(VL_EDENIED, "this computer's clock says %.10s, more than a day before this "
 				"key joined the roster; set the date right and try again", nrecs ? recs[0]->clock : "?");
+		goto out;
+	}
+	/* Time moves forward along a key's chain: verify refuses records
+	 * dated before the key's previous commit on the branch (a clock that
+	 * lost its file, on a laptop whose date is wrong). */
+	if (nrecs && (vl_hlc_parse(&first, recs[0]->clock) < 0 || first.ms < last_ms)) {
+		rc = vl_error_set(VL_EDENIED, "this computer's clock says %.10s, before this key's last commit "
+				"on this branch; set the date right and try again", recs[0]->clock);
 		goto out;
 	}
 	if ((extra_trailers && (rc = vl_buf_puts(&trailers, extra_trailers)) < 0) ||

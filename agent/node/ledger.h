@@ -30,9 +30,27 @@ int vl_ledger_next_version(vl_record **out, const vl_found *f) VL_MUST_CHECK;
 /* "refs/heads/scope/<code>" into out[64]. */
 void vl_scope_ref(char out[64], const char *scope);
 
+/* One place a record id lives: a ledger on a scope branch's head. */
+typedef struct {
+	char scope[13];
+	char ledger[33];
+	git_oid head;
+} vl_place;
+
+/*
+ * Every place record `id` lives on the heads of the scope branches of repo
+ * (this node's repository; each ledger with a schema of n): the first `max` go to out, *count gets how
+ * many there are. Record ids are unique across ledgers and scope branches
+ * (verify refuses a second one), so more than one is an error to report.
+ * VL_EINVALID if id is not a ULID.
+ */
+int vl_ledger_places(vl_place *out, size_t max, size_t *count, const vl_node *n, git_repository *repo,
+		const char *id) VL_MUST_CHECK;
+
 /*
  * Find record `id` on any scope branch this node holds, load and verify it
- * (canonical form, signature unless merged). VL_ENOTFOUND if there is none.
+ * (canonical form, signature unless merged). VL_ENOTFOUND if there is none;
+ * VL_ECONFLICT naming both places when it is in two (never picks one).
  */
 int vl_ledger_find(vl_found *out, vl_node *n, const char *id) VL_MUST_CHECK;
 

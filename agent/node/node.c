@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agent/node/roster.h"
 #include "store/repo.h"
 #include "schemas/types.h"
 #include "store/yaml.h"
@@ -124,6 +125,19 @@ int vl_node_open(vl_node **out, const char *home, int need_key, const char *pass
 		}
 		if ((rc = vl_key_load(&n->key, p.ptr, pass)) < 0)
 			goto out;
+		/* A node signs only with the key its public key (and so its
+		 * roster entry) names: a commit by any other key would be
+		 * refused by every peer, its own verify included. */
+		{
+			char keyfp[VL_FP_LEN];
+			vl_fingerprint(keyfp, n->key.pk);
+			if (strcmp(keyfp, n->fp) != 0) {
+				rc = vl_error_set(VL_EINVALID, "keys/node.key does not match keys/node.pub (%s): an "
+						"interrupted key rotation? run 'vledger key rotate --finish', or put back "
+						"the key pair that belongs together; nothing was written", n->fp);
+				goto out;
+			}
+		}
 		n->have_key = 1;
 	}
 	if ((rc = path_join(&p, home, "repo.git")) < 0 || (rc = vl_repo_open(&n->repo, p.ptr)) < 0)
@@ -226,38 +240,13 @@ int vl_node_clock_save(vl_node *n)
 	return rc;
 }
 
-/* Parse roster.yaml into entries that borrow from the tree. */
+/* Index roster.yaml into entries that borrow from the tree: the one
+ * rule of roster.c (fields, times, revocation pins). */
 static int roster_index(vl_node *n)
 {
-	const vl_value *keys = vl_value_map_get(n->roster, "keys");
-	size_t i;
+	int rc = vl_roster_index(&n->entries, &n->nentries, n->roster);
 
-	if (!keys || keys->kind != VL_V_LIST)
-		return vl_error_set(VL_EINVALID, "config: roster.yaml has no 'keys' list");
-	n->entries = calloc(keys->n ? keys->n : 1, sizeof(*n->entries));
-	if (!n->entries)
-		return vl_error_set(VL_ENOMEM, "out of memory");
-	for (i = 0; i < keys->n; i++) {
-		const vl_value *e = keys->items[i];
-		vl_roster_entry *r = &n->entries[i];
-		const char *key = map_str(e, "key"), *fp = map_str(e, "fingerprint");
-		if (e->kind != VL_V_MAP || !key || !fp || !map_str(e, "name") || !map_str(e, "role") ||
-				!map_str(e, "scope"))
-			return vl_error_set(VL_EINVALID, "config: roster entry %zu lacks key, fingerprint, "
-					"name, role or scope", i + 1);
-		if (vl_pubkey_parse(r->pk, key) < 0)
-			return vl_error_wrap(VL_EINVALID, "config: roster entry %zu", i + 1);
-		vl_fingerprint(r->fp, r->pk);
-		if (strcmp(r->fp, fp) != 0)
-			return vl_error_set(VL_EINVALID, "config: roster entry %zu: fingerprint does not match its key", i + 1);
-		r->name = map_str(e, "name");
-		r->role = map_str(e, "role");
-		r->scope = map_str(e, "scope");
-		r->valid_from = map_str(e, "valid_from");
-		r->revoked_at = map_str(e, "revoked_at");
-	}
-	n->nentries = keys->n;
-	return 0;
+	return rc < 0 ? vl_error_wrap(rc, "config: roster.yaml") : 0;
 }
 
 /* Load every YAML blob under schemas/ in the config tree. */
@@ -421,6 +410,24 @@ const vl_roster_entry *vl_node_roster_find(const vl_node *n, const char *fp)
 	return NULL;
 }
 
+int vl_node_check_key(const vl_node *n)
+{
+	const vl_roster_entry *me;
+	char keyfp[VL_FP_LEN];
+
+	if (!n->have_key)
+		return vl_error_set(VL_EDENIED, "this command needs the node's secret key");
+	vl_fingerprint(keyfp, n->key.pk);
+	if (strcmp(keyfp, n->fp) != 0)
+		return vl_error_set(VL_EINVALID, "keys/node.key does not match keys/node.pub (%s): an "
+				"interrupted key rotation? run 'vledger key rotate --finish'; nothing was written", n->fp);
+	me = n->config_loaded ? vl_node_roster_find(n, n->fp) : NULL;
+	if (me && memcmp(me->pk, n->key.pk, sizeof(me->pk)) != 0)
+		return vl_error_set(VL_EINVALID, "the roster entry %s holds another key than keys/node.key; "
+				"nothing was written", n->fp);
+	return 0;
+}
+
 int vl_node_commit(git_oid *out, vl_node *n, const char *refname, const git_oid *expected,
 		const vl_change *changes, size_t nchanges, const char *summary, const char *trailers)
 {
@@ -433,6 +440,8 @@ int vl_node_commit(git_oid *out, vl_node *n, const char *refname, const git_oid 
 
 	if (!n->have_key)
 		return vl_error_set(VL_EDENIED, "this command needs the node's secret key");
+	if ((rc = vl_node_check_key(n)) < 0)
+		return rc;
 	if (expected && (rc = vl_repo_key_chain(&seq, &prev, n->repo, expected, n->fp)) < 0)
 		return rc;
 	if ((rc = vl_buf_printf(&msg, "%s\n\n%s", summary, trailers ? trailers : "")) < 0 ||
@@ -445,6 +454,22 @@ int vl_node_commit(git_oid *out, vl_node *n, const char *refname, const git_oid 
 	who.time = (int64_t)(n->clock.ms / 1000);
 	if (who.time == 0)
 		who.time = (int64_t)(vl_hlc_wall_ms() / 1000);
+	/* Time moves forward along a key's chain (verify.c refuses a step back). */
+	if (seq) {
+		git_commit *pc = NULL;
+		int64_t before;
+		if ((rc = git_commit_lookup(&pc, n->repo, &prev)) < 0) {
+			rc = vl_error_git(rc, "cannot read this key's last commit");
+			goto out;
+		}
+		before = (int64_t)git_commit_committer(pc)->when.time;
+		git_commit_free(pc);
+		if (who.time < before) {
+			rc = vl_error_set(VL_EINVALID, "this computer's clock is behind this key's last commit on "
+					"'%s'; set the date right and try again (nothing was written)", refname);
+			goto out;
+		}
+	}
 	rc = vl_repo_commit(out, n->repo, refname, expected, changes, nchanges, msg.ptr, &who, &n->key);
 out:
 	vl_buf_free(&msg);

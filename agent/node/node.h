@@ -31,6 +31,11 @@ typedef struct {
 	const char *scope;
 	const char *valid_from;
 	const char *revoked_at; /* NULL when not revoked */
+	/* With revoked_at, optionally: "scope/<code>" -> the id of the newest
+	 * commit the key had signed on that branch as the revoking admin saw
+	 * it (roster.h, "Revocation pins"); a MAP borrowed from the roster
+	 * tree, or NULL. */
+	const vl_value *revoked_heads;
 } vl_roster_entry;
 
 typedef struct {
@@ -118,6 +123,15 @@ int vl_node_tick(vl_node *n, char out[VL_HLC_TEXT_LEN + 1]) VL_MUST_CHECK;
  * before any value it got is used in a commit (one save for a batch). */
 void vl_node_tick_mem(vl_node *n, char out[VL_HLC_TEXT_LEN + 1]);
 int vl_node_clock_save(vl_node *n) VL_MUST_CHECK;
+
+/*
+ * Is the loaded secret key the one this node signs with? Its fingerprint
+ * must be keys/node.pub's (checked once at vl_node_open too) and, when the
+ * config is loaded and lists the node, that roster entry's key. VL_EDENIED
+ * without a secret key, VL_EINVALID with what to do otherwise. Every write
+ * calls it before it writes anything (vl_node_commit, vl_ledger_commit).
+ */
+int vl_node_check_key(const vl_node *n) VL_MUST_CHECK;
 
 /*
  * Commit changes on a branch with this node's key: author/committer are the

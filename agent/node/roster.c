@@ -50,6 +50,45 @@ int vl_roster_role_scope_check(const char *role, const char *scope)
 	return 0;
 }
 
+/* Is s 40 lowercase hex digits (a commit id)? */
+static int is_commit_hex(const char *s)
+{
+	return strlen(s) == GIT_OID_HEXSZ && strspn(s, "0123456789abcdef") == GIT_OID_HEXSZ;
+}
+
+/* revoked_heads of entry e (indexed as r): absent, or with revoked_at a map
+ * of "scope/<code>" to a commit id. */
+static int check_revoked_heads(const vl_value *e, vl_roster_entry *r)
+{
+	const vl_value *h = vl_value_map_get(e, "revoked_heads");
+	size_t k;
+
+	r->revoked_heads = NULL;
+	if (!h)
+		return 0;
+	if (!r->revoked_at)
+		return vl_error_set(VL_EINVALID, "roster entry %s: revoked_heads without revoked_at; the heads "
+				"are pinned by the revocation itself", r->fp);
+	if (h->kind != VL_V_MAP)
+		return vl_error_set(VL_EINVALID, "roster entry %s: revoked_heads must map branches to commits", r->fp);
+	for (k = 0; k < h->n; k++) {
+		const char *b = h->keys[k];
+		if (strncmp(b, "scope/", 6) != 0 || vl_division_level(b + 6) == VL_DIV_INVALID ||
+				h->items[k]->kind != VL_V_STR || !is_commit_hex(h->items[k]->s))
+			return vl_error_set(VL_EINVALID, "roster entry %s: revoked_heads maps 'scope/<12-digit code>' "
+					"to a 40-hex commit id; '%.40s' does not", r->fp, b);
+	}
+	r->revoked_heads = h;
+	return 0;
+}
+
+const char *vl_roster_pinned_head(const vl_roster_entry *e, const char *branch)
+{
+	const vl_value *v = e && e->revoked_heads ? vl_value_map_get(e->revoked_heads, branch) : NULL;
+
+	return v && v->kind == VL_V_STR ? v->s : NULL;
+}
+
 int vl_roster_index(vl_roster_entry **out, size_t *nout, const vl_value *doc)
 {
 	const vl_value *keys = vl_value_map_get(doc, "keys");
@@ -97,6 +136,8 @@ int vl_roster_index(vl_roster_entry **out, size_t *nout, const vl_value *doc)
 					"RFC 3339 UTC times (YYYY-MM-DDTHH:MM:SSZ)", r->fp);
 			goto out;
 		}
+		if ((rc = check_revoked_heads(e, r)) < 0)
+			goto out;
 		for (j = 0; j < i; j++) {
 			if (!strcmp(list[j].fp, r->fp)) {
 				rc = vl_error_set(VL_EINVALID, "key %s is on the roster twice", r->fp);
@@ -185,6 +226,14 @@ int vl_roster_check_change(const vl_value *parent, const vl_value *next, const c
 		if (a->revoked_at) {
 			vl_error_set(rc, "roster entry %s was revoked at %s and may not change any more",
 					a->fp, a->revoked_at);
+			goto out;
+		}
+		/* Commits carry the name, and valid_from dates what the key
+		 * wrote: changing either would turn accepted history bad. */
+		if (strcmp(a->name, b->name) != 0 || !a->valid_from != !b->valid_from ||
+				(a->valid_from && strcmp(a->valid_from, b->valid_from) != 0)) {
+			vl_error_set(rc, "roster entry %s: its name and valid_from never change (commits and "
+					"records already carry them); add a new key instead", a->fp);
 			goto out;
 		}
 		if (!vl_division_covers(me->scope, a->scope) || !vl_division_covers(me->scope, b->scope)) {
@@ -295,7 +344,9 @@ int vl_config_check_commit(git_repository *repo, git_commit *commit, const char 
 		rc = vl_error_set(VL_EINVALID, "network.yaml names no valid county code");
 		goto out;
 	}
-	rc = vl_roster_check_change(r0, r1, signer_fp, county, others_differ(t0, t1));
+	if ((rc = vl_roster_check_change(r0, r1, signer_fp, county, others_differ(t0, t1))) < 0)
+		goto out;
+	rc = vl_roster_check_dates(r0, r1, (int64_t)git_commit_committer(commit)->when.time);
 out:
 	vl_value_free(net0);
 	vl_value_free(net1);
@@ -304,6 +355,111 @@ out:
 	git_tree_free(t0);
 	git_tree_free(t1);
 	git_commit_free(parent);
+	return rc;
+}
+
+/* Is roster time t (set by a change committed at commit_s) within
+ * VL_ROSTER_TIME_WINDOW_S of it? */
+static int near_commit(const char *t, int64_t commit_s)
+{
+	uint64_t ms;
+	int64_t s;
+
+	if (vl_roster_time_ms(t, &ms) < 0)
+		return 0;
+	s = (int64_t)(ms / 1000);
+	return s >= commit_s - VL_ROSTER_TIME_WINDOW_S && s <= commit_s + VL_ROSTER_TIME_WINDOW_S;
+}
+
+int vl_roster_check_dates(const vl_value *parent, const vl_value *next, int64_t commit_s)
+{
+	vl_roster_entry *e0 = NULL, *e1 = NULL;
+	const vl_roster_entry *a, *b;
+	size_t n0 = 0, n1 = 0, i;
+	int rc;
+
+	if ((rc = vl_roster_index(&e0, &n0, parent)) < 0 || (rc = vl_roster_index(&e1, &n1, next)) < 0)
+		goto out;
+	rc = VL_EDENIED;
+	for (i = 0; i < n1; i++) {
+		b = &e1[i];
+		a = vl_roster_find(e0, n0, b->fp);
+		if (b->valid_from && (!a || !a->valid_from || strcmp(a->valid_from, b->valid_from) != 0) &&
+				!near_commit(b->valid_from, commit_s)) {
+			vl_error_set(rc, "roster entry %s: valid_from %s is more than %d minutes away from the "
+					"time of the change that sets it", b->fp, b->valid_from, VL_ROSTER_TIME_WINDOW_S / 60);
+			goto out;
+		}
+		if (b->revoked_at && (!a || !a->revoked_at) && !near_commit(b->revoked_at, commit_s)) {
+			vl_error_set(rc, "roster entry %s: revoked_at %s is more than %d minutes away from the "
+					"time of the change that revokes it; a revocation cannot reach back (or ahead) "
+					"in time", b->fp, b->revoked_at, VL_ROSTER_TIME_WINDOW_S / 60);
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	free(e0);
+	free(e1);
+	return rc;
+}
+
+int vl_roster_pin_heads(vl_value *roster, vl_node *n, const char *fp)
+{
+	git_reference_iterator *it = NULL;
+	git_reference *ref = NULL;
+	vl_value *heads = NULL, *keys = vl_value_map_get(roster, "keys"), *entry = NULL;
+	const size_t plen = strlen(VL_REF_SCOPE_PREFIX);
+	size_t i;
+	int rc;
+
+	for (i = 0; keys && keys->kind == VL_V_LIST && i < keys->n; i++) {
+		const char *f = map_str(keys->items[i], "fingerprint");
+		if (f && !strcmp(f, fp))
+			entry = keys->items[i];
+	}
+	if (!entry)
+		return vl_error_set(VL_ENOTFOUND, "key %s is not on the roster", fp);
+	if (!(heads = vl_value_new(VL_V_MAP)))
+		return vl_error_set(VL_ENOMEM, "out of memory");
+	if ((rc = git_reference_iterator_glob_new(&it, n->repo, VL_REF_SCOPE_PREFIX "*")) < 0) {
+		rc = vl_error_git(rc, "cannot list branches");
+		goto out;
+	}
+	while ((rc = git_reference_next(&ref, it)) == 0) {
+		const char *name = git_reference_name(ref);
+		const git_oid *t = git_reference_target(ref);
+		uint64_t seq = 0;
+		git_oid last;
+		if (t && vl_division_level(name + plen) != VL_DIV_INVALID) {
+			if ((rc = vl_repo_key_chain(&seq, &last, n->repo, t, fp)) < 0)
+				goto out;
+			if (seq && vl_value_map_set(heads, name + strlen("refs/heads/"),
+					vl_value_str(git_oid_tostr_s(&last))) < 0) {
+				rc = vl_error_set(VL_ENOMEM, "out of memory");
+				goto out;
+			}
+		}
+		git_reference_free(ref);
+		ref = NULL;
+	}
+	if (rc != GIT_ITEROVER) {
+		rc = vl_error_git(rc, "cannot list branches");
+		goto out;
+	}
+	rc = 0;
+	if (heads->n) {
+		if (vl_value_map_set(entry, "revoked_heads", heads) < 0) {
+			heads = NULL; /* vl_value_map_set takes it, even on failure */
+			rc = vl_error_set(VL_ENOMEM, "out of memory");
+			goto out;
+		}
+		heads = NULL;
+	}
+out:
+	vl_value_free(heads);
+	git_reference_free(ref);
+	git_reference_iterator_free(it);
 	return rc;
 }
 

@@ -19,14 +19,30 @@
  * the county without an unrevoked county-scope admin (so the last county
  * admin cannot revoke itself).
  *
- * Pure functions over loaded YAML trees (plus one that reads two commits of
- * a repository); thread safe for distinct arguments.
+ * An entry's name and valid_from never change either (commits carry the
+ * name; valid_from dates what the key wrote).
+ *
+ * Times (vl_roster_check_dates): a change that sets valid_from or revoked_at
+ * must date it within VL_ROSTER_TIME_WINDOW_S of its own commit time, so
+ * a revocation cannot reach back years and turn accepted history bad.
+ *
+ * Revocation pins: `roster revoke` also writes `revoked_heads`, for every
+ * scope branch the revoking node holds where the key signed, the newest
+ * commit it signed there (vl_roster_pin_heads). On such a branch a commit
+ * or record by the key is valid exactly when it is reachable from that
+ * pinned head, whatever its date; on other branches (the admin did not hold
+ * them, or had not seen the key write there) writes dated before revoked_at
+ * stay valid: that is the window that remains (docs/decisions.md).
+ *
+ * Pure functions over loaded YAML trees (plus ones that read a repository);
+ * thread safe for distinct arguments.
  */
 #ifndef VL_ROSTER_H
 #define VL_ROSTER_H
 
 #include <git2.h>
 #include "agent/node/node.h"
+#include <stdint.h>
 #include "store/value.h"
 
 /* Namespace of the SSHSIG over a key rotation request (ops/roster_ops.c). */
@@ -75,6 +91,32 @@ int vl_roster_check_change(const vl_value *parent, const vl_value *next, const c
  * errors of reading the objects (a missing roster.yaml is VL_EINVALID).
  */
 int vl_config_check_commit(git_repository *repo, git_commit *commit, const char *signer_fp) VL_MUST_CHECK;
+
+/* How far (seconds) a change may date the valid_from or revoked_at it sets
+ * from its own commit time, either way: clock skew between the admin's
+ * laptop and the clock that stamped the commit, nothing more. */
+#define VL_ROSTER_TIME_WINDOW_S (10 * 60)
+
+/*
+ * Do the valid_from and revoked_at that `next` sets (new entries, newly
+ * revoked entries) lie within VL_ROSTER_TIME_WINDOW_S of commit_s, the
+ * change's commit time (seconds)? 0 yes; VL_EDENIED naming the entry;
+ * VL_EINVALID / VL_ENOMEM. vl_config_check_commit calls it.
+ */
+int vl_roster_check_dates(const vl_value *parent, const vl_value *next, int64_t commit_s) VL_MUST_CHECK;
+
+/*
+ * Pin what revoking key fp cuts off: set `revoked_heads` of fp's entry in
+ * roster (a tree the caller is building) to, for each scope branch of n's
+ * repository where fp signed, the newest commit fp signed there (its key
+ * chain head). Nothing is set when fp signed nowhere. Call it together with
+ * setting revoked_at. VL_ENOTFOUND if fp is not in roster; git errors.
+ */
+int vl_roster_pin_heads(vl_value *roster, vl_node *n, const char *fp) VL_MUST_CHECK;
+
+/* The commit id pinned for branch ("scope/<code>") in revoked entry e, or
+ * NULL (not revoked, nothing pinned there). Borrowed from the roster tree. */
+const char *vl_roster_pinned_head(const vl_roster_entry *e, const char *branch);
 
 /* A new roster entry map: fingerprint, key, name, role, scope, valid_from.
  * NULL on allocation failure. Caller frees with vl_value_free. */

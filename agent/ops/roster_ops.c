@@ -260,6 +260,7 @@ int vl_roster_revoke(vl_node *n, const vl_roster_revoke_opts *opts, vl_roster_re
 		goto out;
 	}
 	if ((rc = mark_revoked(roster, out->fp, out->revoked_at, opts->reason)) < 0 ||
+			(rc = vl_roster_pin_heads(roster, n, out->fp)) < 0 ||
 			(rc = vl_buf_printf(&summary, "roster: revoke %s (%s, %s)", out->fp, out->role, out->scope)) < 0 ||
 			(rc = vl_buf_printf(&trailers, "Vledger-Config: roster\nVledger-Reason: %s\n", opts->reason)) < 0 ||
 			(rc = commit_roster(&out->commit, n, roster, summary.ptr, trailers.ptr)) < 0)
@@ -297,6 +298,7 @@ static int commit_rotation(git_oid *id, vl_node *n, const vl_roster_entry *old,
 	}
 	if ((rc = vl_buf_printf(&reason, "rotated to %s", newfp)) < 0 ||
 			(rc = mark_revoked(roster, oldfp, when, reason.ptr)) < 0 ||
+			(rc = vl_roster_pin_heads(roster, n, oldfp)) < 0 ||
 			(rc = vl_buf_printf(&summary, "roster: rotate key of %s (%s, %s)", oldfp, old->role, old->scope)) < 0)
 		goto out;
 	vl_buf_clear(&reason);
