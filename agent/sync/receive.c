@@ -453,7 +453,7 @@ static int receive_config(rx *x, int *update)
 	if (vr.failures) {
 		rc = vl_buf_printf(&x->res->report, "config from %s refused; nothing was taken:\n%s", x->label,
 				vr.report.ptr ? vr.report.ptr : "");
-		rc = rc < 0 ? rc : vl_error_set(VL_EDENIED, "the config of %s is refused; nothing fetched:\n%.1500s",
+		rc = rc < 0 ? rc : vl_error_set(VL_EBADSIG, "the config of %s is refused; nothing fetched:\n%.1500s",
 				x->label, vr.report.ptr ? vr.report.ptr : "");
 		goto refused;
 	}
