@@ -1643,6 +1643,36 @@ static void test_fetch_from_peer_with_older_config(void **state)
 	vl_buf_free(&line);
 }
 
+/* ---- issue 14: checks no other test isolates ---------------------------- */
+
+/* Village 1's key signs a record naming the county as its author (the
+ * county may write every scope: only the author = signer check refuses
+ * it), inside village 1's own good commit. */
+static void test_record_author_not_signer(void **state)
+{
+	fx *f = *state;
+	vl_node *c = NULL;
+	vl_buf file = VL_BUF_INIT, body = VL_BUF_INIT, forged = VL_BUF_INIT;
+	char path[128], id[VL_ULID_LEN + 1], from[VL_FP_LEN + 16], to[VL_FP_LEN + 16];
+	git_oid bad;
+
+	assert_int_equal(vl_node_open(&c, f->county, 0, NULL), 0);
+	village_zone(f, &file, path, id);
+	vf_record_body(&body, &file);
+	snprintf(from, sizeof(from), "author: \"%s\"", f->v_fp);
+	snprintf(to, sizeof(to), "author: \"%s\"", c->fp);
+	vf_buf_replace(&body, from, to);
+	vf_sign_body(&forged, &f->v->key, body.ptr, body.len);
+	bad = vf_forge_file(f->v->repo, V1_REF, f->v_fp, &f->v->key, path, forged.ptr, forged.len,
+			GIT_FILEMODE_BLOB, NULL);
+	expect_refused_both(f, "claims author", &bad);
+	expect_refused(f->town, f->v1repo, id, &bad);
+	vl_node_close(c);
+	vl_buf_free(&file);
+	vl_buf_free(&body);
+	vl_buf_free(&forged);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1676,6 +1706,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_lone_evidence_not_taken, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fetch_merge_converges, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fetch_from_peer_with_older_config, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_record_author_not_signer, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
