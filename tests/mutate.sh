@@ -95,7 +95,7 @@ mut record-scope@fetch agent/audit/verify.c "test_receive" \
 mut record-signer-scope agent/audit/verify.c "test_verify test_receive" \
 	'if (!strcmp(author->role, "auditor") || !vl_division_covers(author->scope, r->scope)) {' \
 	'if (!strcmp(author->role, "auditor")) {'
-mut revocation-time agent/audit/verify.c "test_verify test_receive" \
+mut revocation-time agent/audit/verify.c "test_receive test_verify" \
 	'return t >= rev;' 'return t >= rev + 3600000;'
 mut record-mode agent/audit/verify.c "test_verify test_receive" \
 	'if (git_tree_entry_filemode(e) != GIT_FILEMODE_BLOB) {' \

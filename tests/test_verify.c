@@ -1255,6 +1255,28 @@ static void test_commit_signed_by_other_roster_key(void **state)
 	vl_buf_free(&file);
 }
 
+/* Only the commit's scope is wrong: village 2's key (on the roster) commits
+ * a record that village 1 signed, valid in every other way, on village 1's
+ * branch. The record passes every record check (its signer may write it);
+ * the commit-scope check alone refuses. */
+static void test_commit_scope_only_wrong(void **state)
+{
+	fx *f = *state;
+	vl_node *v2 = NULL;
+	vl_buf file = VL_BUF_INIT;
+	char path[128], id[VL_ULID_LEN + 1], what[VL_FP_LEN + 128];
+	git_oid bad;
+
+	assert_int_equal(vl_node_open(&v2, f->village2, 1, NULL), 0);
+	village_zone(f, &file, path, id);
+	bad = vf_forge_file(f->v->repo, V1_REF, v2->fp, &v2->key, path, file.ptr, file.len, GIT_FILEMODE_BLOB, NULL);
+	snprintf(what, sizeof(what), "signed by %s (village, scope " V2_CODE "), which may not write scope " V1_CODE,
+			v2->fp);
+	expect_caught(f, what, &bad);
+	vl_node_close(v2);
+	vl_buf_free(&file);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1292,6 +1314,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_record_author_not_signer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_commit_signature_cryptographically_wrong, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_commit_signed_by_other_roster_key, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_commit_scope_only_wrong, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
