@@ -170,6 +170,7 @@ build_tree || { tail -40 "$log"; echo "mutate.sh: the unmutated tree does not bu
 # aborts its binary at once (CMOCKA_TEST_ABORT) so that a caught mutation
 # costs little.
 export TMPDIR=$scratch/tmp CMOCKA_TEST_ABORT=1
+ulimit -c 0  # aborted test binaries leave no core files
 run_test() { # name -> 0 pass, 1 fail
 	(cd "$build" && ctest -R "^$1\$" --timeout 900 >"$scratch/test.log" 2>&1)
 }
