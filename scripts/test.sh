@@ -13,3 +13,11 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 cd "$build"
 ctest --output-on-failure -j2
+
+# The mutation check (tests/mutate.sh): every listed breakage of a
+# security-critical check must make a test fail. About 5 minutes on an idle
+# 2-core machine; VL_MUTATE=0 skips it.
+if [ "${VL_MUTATE:-1}" != 0 ]; then
+	cd "$OLDPWD"  # the repository root, where this script started
+	tests/mutate.sh
+fi

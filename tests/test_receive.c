@@ -1660,6 +1660,89 @@ static void test_fetch_from_peer_with_older_config(void **state)
 	vl_buf_free(&line);
 }
 
+/* ---- issue 14: checks no other test isolates ---------------------------- */
+
+/* Village 1's key signs a record naming the county as its author (the
+ * county may write every scope: only the author = signer check refuses
+ * it), inside village 1's own good commit. */
+static void test_record_author_not_signer(void **state)
+{
+	fx *f = *state;
+	vl_node *c = NULL;
+	vl_buf file = VL_BUF_INIT, body = VL_BUF_INIT, forged = VL_BUF_INIT;
+	char path[128], id[VL_ULID_LEN + 1], from[VL_FP_LEN + 16], to[VL_FP_LEN + 16];
+	git_oid bad;
+
+	assert_int_equal(vl_node_open(&c, f->county, 0, NULL), 0);
+	village_zone(f, &file, path, id);
+	vf_record_body(&body, &file);
+	snprintf(from, sizeof(from), "author: \"%s\"", f->v_fp);
+	snprintf(to, sizeof(to), "author: \"%s\"", c->fp);
+	vf_buf_replace(&body, from, to);
+	vf_sign_body(&forged, &f->v->key, body.ptr, body.len);
+	bad = vf_forge_file(f->v->repo, V1_REF, f->v_fp, &f->v->key, path, forged.ptr, forged.len,
+			GIT_FILEMODE_BLOB, NULL);
+	expect_refused_both(f, "claims author", &bad);
+	expect_refused(f->town, f->v1repo, id, &bad);
+	vl_node_close(c);
+	vl_buf_free(&file);
+	vl_buf_free(&body);
+	vl_buf_free(&forged);
+}
+
+/* Only the record's scope is wrong: the township (which may write both
+ * villages) signs a record of village 2 and commits it, with its own good
+ * signature and chain, on village 1's branch. Commit scope, record signer
+ * and record signature all pass; the record-scope check alone refuses. */
+static void test_record_scope_only_wrong(void **state)
+{
+	fx *f = *state;
+	vl_node *t = NULL;
+	vl_buf file = VL_BUF_INIT;
+	char path[128], id[VL_ULID_LEN + 1];
+	git_oid bad;
+
+	git_oid start = vf_head_of(f->v->repo, V1_REF), good, th;
+	char *out = NULL, *err = NULL;
+
+	assert_int_equal(vl_node_open(&t, f->town, 1, NULL), 0);
+	vf_new_zone(&file, &t->key, V2_CODE, path, id);
+	bad = vf_forge_file(f->v->repo, V1_REF, t->fp, &t->key, path, file.ptr, file.len, GIT_FILEMODE_BLOB, NULL);
+	expect_refused_both(f, "has scope " V2_CODE " but lives on the branch of " V1_CODE, &bad);
+	/* Control: the same forgery with the record's scope right is taken. */
+	vf_move_ref(f->v->repo, V1_REF, &start);
+	vl_buf_clear(&file);
+	vf_new_zone(&file, &t->key, V1_CODE, path, id);
+	good = vf_forge_file(f->v->repo, V1_REF, t->fp, &t->key, path, file.ptr, file.len, GIT_FILEMODE_BLOB, NULL);
+	assert_int_equal(fetch(f->county, f->v1repo, &out, &err), 0);
+	th = head_at(f->crepo, V1_REF);
+	assert_true(git_oid_equal(&th, &good));
+	free(out);
+	free(err);
+	vl_node_close(t);
+	vl_buf_free(&file);
+}
+
+/* Only the commit's scope is wrong: village 2's key commits a record that
+ * village 1 signed (valid in every other way) on village 1's branch. */
+static void test_commit_scope_only_wrong(void **state)
+{
+	fx *f = *state;
+	vl_node *v2 = NULL;
+	vl_buf file = VL_BUF_INIT;
+	char path[128], id[VL_ULID_LEN + 1], what[VL_FP_LEN + 128];
+	git_oid bad;
+
+	assert_int_equal(vl_node_open(&v2, f->v2, 1, NULL), 0);
+	village_zone(f, &file, path, id);
+	bad = vf_forge_file(f->v->repo, V1_REF, v2->fp, &v2->key, path, file.ptr, file.len, GIT_FILEMODE_BLOB, NULL);
+	snprintf(what, sizeof(what), "signed by %s (village, scope " V2_CODE "), which may not write scope " V1_CODE,
+			v2->fp);
+	expect_refused_both(f, what, &bad);
+	vl_node_close(v2);
+	vl_buf_free(&file);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1693,6 +1776,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_lone_evidence_not_taken, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fetch_merge_converges, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fetch_from_peer_with_older_config, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_record_author_not_signer, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_record_scope_only_wrong, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_commit_scope_only_wrong, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -1166,6 +1166,117 @@ static void test_fetch_non_admin_refused(void **state)
 	git_repository_free(repo);
 }
 
+/* ---- issue 14: checks no other test isolates ---------------------------- */
+
+/* A record whose bytes carry a good signature by `signer` but whose
+ * `author:` names claimed_fp: canonical, signed, only the claim is false. */
+static void record_claiming(vl_buf *out, const vl_key *signer, const char *claimed_fp, const char *scope,
+		char path[128], char id[VL_ULID_LEN + 1])
+{
+	vl_buf file = VL_BUF_INIT, body = VL_BUF_INIT;
+	char real_fp[VL_FP_LEN], from[VL_FP_LEN + 16], to[VL_FP_LEN + 16];
+
+	vf_new_zone(&file, signer, scope, path, id);
+	vf_record_body(&body, &file);
+	vl_fingerprint(real_fp, signer->pk);
+	snprintf(from, sizeof(from), "author: \"%s\"", real_fp);
+	snprintf(to, sizeof(to), "author: \"%s\"", claimed_fp);
+	vf_buf_replace(&body, from, to);
+	vf_sign_body(out, signer, body.ptr, body.len);
+	vl_buf_free(&file);
+	vl_buf_free(&body);
+}
+
+/* The village key signs a record that names the county as its author (the
+ * county may write every scope, so only the author = signer check stands
+ * in the way), inside the village's own good commit. */
+static void test_record_author_not_signer(void **state)
+{
+	fx *f = *state;
+	vl_node *c = NULL;
+	vl_buf file = VL_BUF_INIT;
+	vl_record *r = NULL;
+	char path[128], id[VL_ULID_LEN + 1];
+	git_oid bad;
+
+	assert_int_equal(vl_node_open(&c, f->county, 0, NULL), 0);
+	record_claiming(&file, &f->v->key, c->fp, V1_CODE, path, id);
+	/* The library refuses it on its own... */
+	assert_int_equal(vl_record_parse(&r, file.ptr, file.len, "claim"), 0);
+	assert_string_equal(r->author, c->fp);
+	assert_int_equal(vl_record_verify(r, file.ptr, file.len, NULL), VL_EBADSIG);
+	vf_must_contain(vl_error_last(), "claims author", "vl_record_verify");
+	vl_record_free(r);
+	/* ...and so do both verifiers, in a commit that is otherwise good. */
+	bad = vf_forge_file(f->v->repo, V1_REF, f->v_fp, &f->v->key, path, file.ptr, file.len, GIT_FILEMODE_BLOB, NULL);
+	expect_caught(f, "claims author", &bad);
+	expect_caught(f, id, &bad);
+	vl_node_close(c);
+	vl_buf_free(&file);
+}
+
+/* Well-formed SSHSIG (canonical encoding, the village's key) whose
+ * signature bytes are over other bytes: only the Ed25519 check fails. */
+static void test_commit_signature_cryptographically_wrong(void **state)
+{
+	fx *f = *state;
+	vl_buf file = VL_BUF_INIT;
+	char path[128], id[VL_ULID_LEN + 1];
+	git_oid blob, bad;
+
+	village_zone(f, &file, path, id);
+	blob = vf_put_blob(f->v->repo, file.ptr, file.len);
+	bad = vf_forge_entry(f->v->repo, V1_REF, f->v_fp, &f->v->key, path, &blob, GIT_FILEMODE_BLOB, NULL,
+			VF_SIG_OTHER_BYTES);
+	expect_caught(f, "commit signature: signature does not match the signed data and key", &bad);
+	assert_int_not_equal(git_verify_commit(f, &bad), 0);
+	vl_buf_free(&file);
+}
+
+/* A good signature by another key of the roster (village 2) on a commit
+ * whose author and committer name village 1. */
+static void test_commit_signed_by_other_roster_key(void **state)
+{
+	fx *f = *state;
+	vl_node *v2 = NULL;
+	vl_buf file = VL_BUF_INIT;
+	char path[128], id[VL_ULID_LEN + 1], what[VL_FP_LEN + 64];
+	git_oid bad;
+
+	assert_int_equal(vl_node_open(&v2, f->village2, 1, NULL), 0);
+	village_zone(f, &file, path, id);
+	bad = vf_forge_file(f->v->repo, V1_REF, f->v_fp, &v2->key, path, file.ptr, file.len, GIT_FILEMODE_BLOB, NULL);
+	snprintf(what, sizeof(what), "signed by %s but author/committer name another key", v2->fp);
+	expect_caught(f, what, &bad);
+	/* Stock git says Good: it checks that the key is an allowed signer,
+	 * not that it is the one the author line names. */
+	assert_int_equal(git_verify_commit(f, &bad), 0);
+	vl_node_close(v2);
+	vl_buf_free(&file);
+}
+
+/* Only the commit's scope is wrong: village 2's key (on the roster) commits
+ * a record that village 1 signed, valid in every other way, on village 1's
+ * branch. The record passes every record check (its signer may write it);
+ * the commit-scope check alone refuses. */
+static void test_commit_scope_only_wrong(void **state)
+{
+	fx *f = *state;
+	vl_node *v2 = NULL;
+	vl_buf file = VL_BUF_INIT;
+	char path[128], id[VL_ULID_LEN + 1], what[VL_FP_LEN + 128];
+	git_oid bad;
+
+	assert_int_equal(vl_node_open(&v2, f->village2, 1, NULL), 0);
+	village_zone(f, &file, path, id);
+	bad = vf_forge_file(f->v->repo, V1_REF, v2->fp, &v2->key, path, file.ptr, file.len, GIT_FILEMODE_BLOB, NULL);
+	snprintf(what, sizeof(what), "signed by %s (village, scope " V2_CODE "), which may not write scope " V1_CODE,
+			v2->fp);
+	expect_caught(f, what, &bad);
+	vl_node_close(v2);
+	vl_buf_free(&file);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1200,6 +1311,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_write_before_key_joined, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fetch_non_fast_forward_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fetch_non_admin_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_record_author_not_signer, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_commit_signature_cryptographically_wrong, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_commit_signed_by_other_roster_key, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_commit_scope_only_wrong, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

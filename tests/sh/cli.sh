@@ -97,10 +97,26 @@ contains '"name":"王秀英"'; contains '"tags":["elderly_alone","special_diseas
 expect 0 V list resident --where tags=elderly_alone
 contains "$r1"; lacks "$r2"; contains "1 record"
 
-# Edit, unset, delete, and a tombstone is not edited.
+# Edit, unset, delete, and a tombstone is not edited. Each edit is read
+# back: through show --json --reveal, and as stored (the record file on the
+# branch, with stock git).
+stored() { # stored ID: the record file of ID at the head of the village branch
+	git --git-dir "$w/village/repo.git" cat-file blob "scope/500243001001:$(
+		git --git-dir "$w/village/repo.git" ls-tree -r --name-only scope/500243001001 | grep "/$1.yaml\$")"
+}
 expect 0 V edit "$r1" --set phone=13800000001
+expect 0 V show "$r1" --json --reveal
+contains '"phone":"13800000001"'; contains '"name":"王秀英"'
+out=$(stored "$r1")
+contains 'phone: "13800000001"'; contains "id_number: \"$ID_OK\""
 expect 0 V edit "$r1" --unset phone
+expect 0 V show "$r1" --json --reveal
+lacks '"phone"'; contains '"name":"王秀英"'; contains '"tags":["elderly_alone","special_disease"]'
+out=$(stored "$r1")
+lacks 'phone:'; contains 'name: 王秀英'
+r1_blob=$(stored "$r1" | git hash-object --stdin)
 expect 1 V edit "$r1" --set name=
+[ "$(stored "$r1" | git hash-object --stdin)" = "$r1_blob" ] && ok || bad "a refused edit changed the stored record"
 expect 1 V edit 01aaaaaaaaaaaaaaaaaaaaaaaa --set name=x
 contains "no record"
 expect 2 V rm "$r2"
@@ -125,8 +141,13 @@ expect 1 V import resident --file imp.yaml
 contains "record 2"; contains "nothing was imported"
 [ "$before" = "$(refs village)" ] && ok || bad "refs moved on a refused import"
 sed -i 's/nowhere/migrant/' imp.yaml
+n_before=$(git --git-dir "$w/village/repo.git" ls-tree -r --name-only scope/500243001001 | grep -c '^resident/')
 expect 0 V import resident --file imp.yaml
 contains "imported 2"
+[ "$(git --git-dir "$w/village/repo.git" ls-tree -r --name-only scope/500243001001 | grep -c '^resident/')" \
+	-eq $((n_before + 2)) ] && ok || bad "import did not store 2 record files"
+expect 0 V list resident --json --reveal
+contains '"name":"甲"'; contains '"name":"乙"'; contains '"address":"1 组"'; contains '"residence_kind":"migrant"'
 
 # Supply request from a file, then forward through its states.
 cat > sup.yaml <<'YAML'
@@ -142,7 +163,13 @@ requested_at: "2022-04-07T01:12:33Z"
 YAML
 expect 0 V add supply_request --file sup.yaml
 s1=$out
+expect 0 V show "$s1" --json
+contains '"status":"registered"'
 expect 0 V edit "$s1" --set status=已采购
+expect 0 V show "$s1" --json --reveal
+contains '"status":"purchased"'; lacks '"status":"registered"'; contains '"contact_phone":"13800000001"'
+out=$(stored "$s1")
+contains 'status: purchased'; lacks '已采购'
 expect 0 V log --record "$s1"
 contains "add supply_request"; contains "edit supply_request"
 
@@ -215,6 +242,36 @@ forged=$(echo forged | vgit commit-tree "$head^{tree}" -p "$head")
 vgit update-ref refs/heads/scope/500243001001 "$forged" "$head"
 expect 4 V verify
 contains "signature"
+vgit update-ref refs/heads/scope/500243001001 "$head" "$forged"
+expect 0 V verify
+
+# A well-formed signature that is cryptographically wrong: the village's
+# own signed head with one base64 character of the Ed25519 R changed (the
+# third armor line covers signature bytes from 105 on; R starts at 109).
+vgit cat-file commit "$head" > head.raw
+awk 'BEGIN { n = -1 }
+	/^gpgsig / { n = 0; print; next }
+	n >= 0 && /^ / { n++; if (n == 3) { c = substr($0, 12, 1); r = c == "A" ? "B" : "A"
+		$0 = substr($0, 1, 11) r substr($0, 13) }; print; next }
+	{ n = -1; print }' head.raw > forged.raw
+cmp -s head.raw forged.raw && bad "the signature was not changed" || ok
+forged=$(vgit hash-object -t commit -w --stdin < forged.raw)
+vgit update-ref refs/heads/scope/500243001001 "$forged" "$head"
+expect 4 V verify
+contains "commit signature"; contains "${forged:0:12}"
+git --git-dir "$w/village/repo.git" -c gpg.ssh.allowedSignersFile="$w/allowed" verify-commit "$forged" >/dev/null 2>&1 \
+	&& bad "stock git accepts the altered signature" || ok
+vgit update-ref refs/heads/scope/500243001001 "$head" "$forged"
+# A good signature by another key than the one author and committer name,
+# made with stock git and ssh-keygen.
+ssh-keygen -q -t ed25519 -N '' -C other -f other.key
+vfp=$(vgit cat-file commit "$head" | sed -n 's/^author .*<\(SHA256:[^>]*\)@vledger>.*/\1/p')
+[ -n "$vfp" ] && ok || bad "no village fingerprint in the head's author"
+forged=$(GIT_AUTHOR_NAME=v GIT_AUTHOR_EMAIL="$vfp@vledger" GIT_COMMITTER_NAME=v GIT_COMMITTER_EMAIL="$vfp@vledger" \
+	vgit -c gpg.format=ssh -c user.signingKey="$w/other.key" commit-tree -S -m forged -p "$head" "$head^{tree}")
+vgit update-ref refs/heads/scope/500243001001 "$forged" "$head"
+expect 4 V verify
+contains "but author/committer name another key"
 vgit update-ref refs/heads/scope/500243001001 "$head" "$forged"
 expect 0 V verify
 

@@ -4,13 +4,19 @@
 # broken link, the branch is either where it was or where the operation
 # would have put it (never half-way), and running the operation again
 # reaches the same result as an uninterrupted run. The kill instants are
-# spread over each operation's run time; where one lands is up to the
-# machine, and every instant must be safe. Synthetic data only.
+# spread over each operation's run time as measured on an uninterrupted run
+# on this machine (so that a slow or a fast machine both get kills in the
+# middle); where one lands is up to the machine, and every instant must be
+# safe. The test fails unless some kills landed during the work and some
+# after it (otherwise it would have tested nothing). Synthetic data only.
 . "$(dirname "$0")/lib/common.bash"
 vl_workdir crash
 BR=refs/heads/scope/500243001001
 V() { "$VLEDGER" -C "$w/$1" "${@:2}"; }
 head_of() { git --git-dir "$w/$1/repo.git" rev-parse -q --verify "$BR" 2>/dev/null || echo none; }
+now_ms() { date +%s%3N; }
+# at PERCENT MS: seconds for PERCENT % of MS milliseconds ("0.123")
+at() { local t=$(( $1 * $2 / 100 )); printf '%d.%03d' $((t / 1000)) $((t % 1000)); }
 residents() { git --git-dir "$w/$1/repo.git" ls-tree -r --name-only "$BR" 2>/dev/null | grep -c '^resident/' || true; }
 
 # records FILE N TAG: an import file of N residents.
@@ -32,15 +38,20 @@ expect 0 V lap2 fetch "$w/lap1/repo.git"
 expect 0 V lap1 import resident --file a.yaml --batch 50
 expect 0 V lap2 import resident --file b.yaml --batch 50
 
-# The uninterrupted result, on a copy.
+# The uninterrupted result, on a copy, and how long it takes here.
 cp -a lap2 ref
+t0=$(now_ms)
 expect 0 V ref fetch "$w/lap1/repo.git"
+took=$(( $(now_ms) - t0 ))
 want=$(head_of ref)
 old=$(head_of lap2)
 [ "$want" != "$old" ] && ok || bad "the reference fetch did not move the branch"
+objects() { find "$w/$1/repo.git/objects" -type f | wc -l; }
+old_objects=$(objects lap2)
 
-landed=0
-for d in 0.01 0.05 0.1 0.2 0.3 0.45 0.6 0.8 1.0 1.2 1.4 1.7 2.0 2.4; do
+before=0 during=0 after=0
+for pct in 2 5 10 20 30 40 50 60 70 80 90 150 250 400; do
+	d=$(at $pct $took)
 	rm -rf k && cp -a lap2 k
 	"$VLEDGER" -C "$w/k" fetch "$w/lap1/repo.git" >/dev/null 2>&1 & # the process itself, not a subshell
 	pid=$!
@@ -51,20 +62,33 @@ for d in 0.01 0.05 0.1 0.2 0.3 0.45 0.6 0.8 1.0 1.2 1.4 1.7 2.0 2.4; do
 	# (A fetch killed after promoting half its objects once left commits
 	# without their parents; the next fetch then refused "object not found".)
 	case $now in "$old"|"$want") ok ;; *) bad "fetch killed after ${d}s left the branch at $now" ;; esac
-	[ "$now" = "$old" ] && landed=$((landed + 1))
+	# Where it landed: the branch moved (after); not yet, but a quarantine
+	# or objects were left (during); nothing touched (before).
+	if [ "$now" = "$want" ]; then after=$((after + 1))
+	elif compgen -G "$w/k/cache/quarantine-*" >/dev/null || [ "$(objects k)" != "$old_objects" ]; then
+		during=$((during + 1))
+	else before=$((before + 1)); fi
 	expect 0 V k verify --quiet
 	expect 0 git --git-dir "$w/k/repo.git" fsck --connectivity-only --no-progress
 	V k fetch "$w/lap1/repo.git" >/dev/null 2>&1
 	[ "$(head_of k)" = "$want" ] && ok || bad "fetch after a kill at ${d}s reached $(head_of k), not $want"
 done
 
-echo "fetch: $landed of 14 kills landed before the branch moved"
+echo "fetch (${took} ms uninterrupted): kills landed $before before the work, $during during, $after after"
+[ "$during" -gt 0 ] && ok || bad "no fetch kill landed during the work: nothing was tested"
+[ "$after" -gt 0 ] && ok || bad "no fetch kill landed after the work (the control)"
 
 # An import killed mid-way: whole signed commits only, never a torn one.
 records c.yaml 400 丁
 before=$(residents lap1)
-torn=0
-for d in 0.02 0.1 0.3 0.6 1.0; do
+rm -rf k && cp -a lap1 k
+t0=$(now_ms)
+expect 0 V k import resident --file c.yaml --batch 40
+took=$(( $(now_ms) - t0 ))
+[ "$(residents k)" -eq $((before + 400)) ] && ok || bad "the reference import did not add 400 records"
+none=0 torn=0 whole=0
+for pct in 10 30 50 65 80 90 150 300; do
+	d=$(at $pct $took)
 	rm -rf k && cp -a lap1 k
 	"$VLEDGER" -C "$w/k" import resident --file c.yaml --batch 40 >/dev/null 2>&1 &
 	pid=$!
@@ -72,7 +96,9 @@ for d in 0.02 0.1 0.3 0.6 1.0; do
 	kill -9 "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null
 	n=$(residents k)
-	[ "$n" -lt $((before + 400)) ] && torn=$((torn + 1))
+	if [ "$n" -eq "$before" ]; then none=$((none + 1))
+	elif [ "$n" -lt $((before + 400)) ]; then torn=$((torn + 1))
+	else whole=$((whole + 1)); fi
 	[ $(((n - before) % 40)) -eq 0 ] && [ "$n" -le $((before + 400)) ] && ok ||
 		bad "import killed after ${d}s left $((n - before)) records (not whole commits of 40)"
 	expect 0 V k verify --quiet
@@ -82,6 +108,8 @@ for d in 0.02 0.1 0.3 0.6 1.0; do
 	expect 0 V k verify --quiet
 done
 
-echo "import: $torn of 5 kills landed before the import finished"
+echo "import (${took} ms uninterrupted): kills left $none with no commit, $torn part-way, $whole complete"
+[ "$torn" -gt 0 ] && ok || bad "no import kill landed between its commits: nothing was tested"
+[ "$whole" -gt 0 ] && ok || bad "no import kill landed after the import (the control)"
 echo "$passes passed, $fails failed"
 [ "$fails" -eq 0 ]

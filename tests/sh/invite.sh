@@ -51,20 +51,38 @@ first=$(printf '%s\n' "$qr" | head -1)
 [ -z "$(printf '%s' "$first" | tr -d '█')" ] && ok || bad "QR quiet zone is not light"
 printf '%s\n' "$qr" | grep -q '▀' && printf '%s\n' "$qr" | grep -q '▄' && printf '%s\n' "$qr" | grep -q ' ' \
 	&& ok || bad "QR code lacks half blocks"
-# Where a QR reader is installed, the drawing must read back as the token.
-if command -v zbarimg >/dev/null && command -v python3 >/dev/null; then
-	printf '%s\n' "$qr" | python3 -c '
-import sys
-rows = []
-for l in sys.stdin.read().split("\n"):
-    if l:
-        rows.append([c in "█▀" for c in l]); rows.append([c in "█▄" for c in l])
-s = 6
-print("P1\n%d %d" % (len(rows[0]) * s, len(rows) * s))
-for r in rows:
-    line = " ".join("0" if v else "1" for v in r for _ in range(s))
-    for _ in range(s): print(line)' > qr.pbm
+# The drawing must read back as the token with a stock QR reader (zbarimg,
+# installed by scripts/install-deps.sh): a missing reader fails the test
+# rather than skipping the check. Each character is two modules (upper and
+# lower half); a light module is drawn, so drawn = white in the image.
+qr_pbm() { # stdin: the drawing; stdout: a PBM image, $1 pixels per module
+	local s=$1 line top bot c i r out=() row
+	while IFS= read -r line; do
+		[ -n "$line" ] || continue
+		top= bot=
+		for ((i = 0; i < ${#line}; i++)); do
+			c=${line:i:1}
+			case $c in █) top+=0 bot+=0 ;; ▀) top+=0 bot+=1 ;; ▄) top+=1 bot+=0 ;; *) top+=1 bot+=1 ;; esac
+		done
+		out+=("$top" "$bot")
+	done
+	echo P1
+	echo "$(( ${#out[0]} * s )) $(( ${#out[@]} * s ))"
+	for row in "${out[@]}"; do
+		line=
+		for ((i = 0; i < ${#row}; i++)); do for ((r = 0; r < s; r++)); do line+="${row:i:1} "; done; done
+		for ((r = 0; r < s; r++)); do echo "$line"; done
+	done
+}
+if command -v zbarimg >/dev/null; then
+	printf '%s\n' "$qr" | qr_pbm 4 > qr.pbm
 	[ "$(zbarimg -q --raw qr.pbm 2>/dev/null | head -1)" = "$tok1" ] && ok || bad "the QR code does not read back as the token"
+	# Control: with its middle half blanked (beyond error correction) the
+	# drawing no longer reads back.
+	printf '%s\n' "$qr" | sed "$((nq / 4)),$((3 * nq / 4))s/[█▀▄]/ /g" | qr_pbm 4 > qr2.pbm
+	[ "$(zbarimg -q --raw qr2.pbm 2>/dev/null | head -1)" = "$tok1" ] && bad "a damaged QR code read back" || ok
+else
+	bad "zbarimg is missing: install zbar-tools (scripts/install-deps.sh) to check the QR code"
 fi
 expect 0 C invite --role village --scope $VILLAGE --name x --no-qr
 lacks "█"

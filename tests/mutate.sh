@@ -1,0 +1,243 @@
+#!/usr/bin/env bash
+# tests/mutate.sh - mutation check of the security-critical checks.
+#
+# Each mutation below is a small, deliberate breakage of one check: in FILE,
+# the exact text ORIGINAL (which must occur exactly once) is replaced by
+# REPLACEMENT. The script copies the working tree (tracked and untracked,
+# not ignored files) to a scratch directory, builds it once (Debug, no
+# sanitizers, -j2), runs every listed test once on the unmutated copy (the
+# baseline must pass), then for each mutation: applies it, rebuilds
+# (incrementally), runs its tests one by one until one fails, and restores
+# the file. A mutation is CAUGHT when one of its tests fails; it SURVIVES
+# when all pass. The script exits 1 if any mutation survives, if a patch no
+# longer applies (its ORIGINAL text is gone or ambiguous: update the list
+# with the code, so that the check cannot silently rot), or if a mutated tree
+# does not build. It prints a table mutation -> caught by.
+#
+# Usage: tests/mutate.sh [-k] [-n] [NAME-REGEX]
+#   -k          keep the scratch directory (printed at the end)
+#   -n          skip the baseline run
+#   NAME-REGEX  run only the mutations whose name matches (grep -E)
+#
+# Adding a mutation: one `mut` line, `mut NAME FILE "TESTS" ORIGINAL
+# REPLACEMENT`; TESTS are ctest names (fastest first: the run stops at the
+# first failure). ORIGINAL must be unique in FILE; use $'...' for tabs and
+# newlines. When one check must be caught by several layers (the library,
+# `vledger verify`, `vledger fetch`), list the same patch once per layer
+# with that layer's test alone (name@layer).
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+
+names=() files=() tests=() froms=() tos=()
+mut() {
+	names+=("$1") files+=("$2") tests+=("$3") froms+=("$4") tos+=("$5")
+}
+
+# ---- signatures (store/sshsig.c) ----------------------------------------
+mut sshsig-crypto store/sshsig.c "test_sshsig test_record" \
+	'if (crypto_sign_verify_detached(sig, tosign, tlen, pk) != 0)' \
+	'if (crypto_sign_verify_detached(sig, tosign, tlen, pk) != 0 && 0)'
+mut sshsig-crypto@verify store/sshsig.c "test_verify" \
+	'if (crypto_sign_verify_detached(sig, tosign, tlen, pk) != 0)' \
+	'if (crypto_sign_verify_detached(sig, tosign, tlen, pk) != 0 && 0)'
+mut sshsig-crypto@sh store/sshsig.c "sh_cli" \
+	'if (crypto_sign_verify_detached(sig, tosign, tlen, pk) != 0)' \
+	'if (crypto_sign_verify_detached(sig, tosign, tlen, pk) != 0 && 0)'
+mut sshsig-canonical-blob store/sshsig.c "test_sshsig" \
+	'if (memcmp(canon, b, bloblen) != 0)' \
+	'if (0)'
+mut sshsig-canonical-armor store/sshsig.c "test_sshsig test_receive" \
+	'if ((len != clen && len != clen - 1) || memcmp(canon, armor, len) != 0)' \
+	'if (len != clen && len != clen - 1)'
+mut commit-two-gpgsig store/sshsig.c "test_sshsig test_verify" \
+	$'if (sig_start) {\n\t\t\t\t\trc = commit_bad("two gpgsig headers");' \
+	$'if (0) {\n\t\t\t\t\trc = commit_bad("two gpgsig headers");'
+
+# ---- records (store/record.c) -------------------------------------------
+mut record-author store/record.c "test_record" \
+	'if (strcmp(fp, r->author) != 0) {' 'if (0) {'
+mut record-author@verify store/record.c "test_verify" \
+	'if (strcmp(fp, r->author) != 0) {' 'if (0) {'
+mut record-author@fetch store/record.c "test_receive" \
+	'if (strcmp(fp, r->author) != 0) {' 'if (0) {'
+mut record-canonical store/record.c "test_record" \
+	'if (again.len != len || memcmp(again.ptr, buf, len) != 0) {' 'if (again.len != len) {'
+mut record-canonical@fuzz store/record.c "fuzz_record_corpus" \
+	'if (again.len != len || memcmp(again.ptr, buf, len) != 0) {' 'if (again.len != len) {'
+mut record-size store/record.c "test_record" \
+	'if (len > VL_RECORD_MAX_BYTES)' 'if (len > VL_RECORD_MAX_BYTES * 4)'
+
+# ---- the YAML loader's caps (store/yaml.c) -------------------------------
+mut yaml-max-bytes store/yaml.c "test_yaml" \
+	'if (len > ld.lim->max_bytes) {' 'if (len > ld.lim->max_bytes * 4) {'
+mut yaml-max-depth store/yaml.c "test_yaml test_record" \
+	'ld->depth >= (size_t)ld->lim->max_depth' 'ld->depth > (size_t)ld->lim->max_depth'
+mut yaml-max-nodes store/yaml.c "test_yaml test_record" \
+	'if (ld->nodes >= ld->lim->max_nodes)' 'if (ld->nodes > ld->lim->max_nodes)'
+mut yaml-anchors store/yaml.c "test_yaml" \
+	$'if (anchor)\n\t\treturn' $'if (0)\n\t\treturn'
+
+# ---- whole-history verification (agent/audit/verify.c) -------------------
+mut commit-author-is-signer agent/audit/verify.c "test_verify test_receive" \
+	'if (strcmp(git_commit_author(commit)->email, email.ptr) != 0 ||' \
+	'if (0 && strcmp(git_commit_author(commit)->email, email.ptr) != 0 &&'
+mut commit-scope agent/audit/verify.c "test_verify" \
+	'if (!strcmp(c->signer->role, "auditor") || !vl_division_covers(c->signer->scope, c->scope)) {' \
+	'if (!strcmp(c->signer->role, "auditor")) {'
+mut commit-scope@fetch agent/audit/verify.c "test_receive" \
+	'if (!strcmp(c->signer->role, "auditor") || !vl_division_covers(c->signer->scope, c->scope)) {' \
+	'if (!strcmp(c->signer->role, "auditor")) {'
+mut record-scope agent/audit/verify.c "test_verify" \
+	'if (strcmp(r->scope, c->scope) != 0) {' 'if (0) {'
+mut record-scope@fetch agent/audit/verify.c "test_receive" \
+	'if (strcmp(r->scope, c->scope) != 0) {' 'if (0) {'
+mut record-signer-scope agent/audit/verify.c "test_verify test_receive" \
+	'if (!strcmp(author->role, "auditor") || !vl_division_covers(author->scope, r->scope)) {' \
+	'if (!strcmp(author->role, "auditor")) {'
+mut revocation-time agent/audit/verify.c "test_receive test_verify" \
+	'return t >= rev;' 'return t >= rev + 3600000;'
+mut record-mode agent/audit/verify.c "test_verify test_receive" \
+	'if (git_tree_entry_filemode(e) != GIT_FILEMODE_BLOB) {' \
+	'if (git_tree_entry_filemode(e) == GIT_FILEMODE_LINK) {'
+mut record-bucket agent/audit/verify.c "test_verify" \
+	'if (!vl_ulid_valid(id) || bucket[0] != id[VL_ULID_LEN - 1] || bucket[1]) {' \
+	'if (!vl_ulid_valid(id)) {'
+mut tree-ledger-dirs agent/audit/verify.c "test_verify" \
+	'int ok = git_tree_entry_filemode(e) == GIT_FILEMODE_TREE &&' \
+	'int ok = git_tree_entry_filemode(e) != GIT_FILEMODE_BLOB ||'
+mut record-removed agent/audit/verify.c "test_verify" \
+	'if (!git_tree_entry_byname(new_tree, git_tree_entry_name(oe)))' 'if (0)'
+mut record-prev-chain agent/audit/verify.c "test_verify test_receive" \
+	$'if (!found) {\n\t\t\t\trc = fail(' $'if (0) {\n\t\t\t\trc = fail('
+mut seq-prev-link agent/audit/verify.c "test_verify" \
+	'strtoull(ps.ptr, NULL, 10) != seq - 1 ||' '0 ||'
+mut seq-without-prev agent/audit/verify.c "test_verify" \
+	'} else if (seq != 1) {' '} else if (0) {'
+mut equivocation-branch agent/audit/verify.c "test_verify" \
+	'if (!strcmp(c->links[i].fp, c->signer->fp) && c->links[i].seq == seq &&' \
+	'if (0 && c->links[i].seq == seq &&'
+mut equivocation-received agent/audit/verify.c "test_receive" \
+	'if (hs == seq && !git_oid_equal(&at, git_commit_id(commit))) {' 'if (0) {'
+
+# ---- merge rules and hooks (hooks/) ------------------------------------------
+mut merge-sum hooks/merge.c "test_merge test_converge" \
+	'__builtin_sub_overflow(res, b, &res)) {' '__builtin_sub_overflow(res, 0, &res)) {'
+mut merge-order hooks/merge.c "test_merge test_converge" \
+	'return dup_opt(&r->val, xi > yi ? xv : yv);' 'return dup_opt(&r->val, xi < yi ? xv : yv);'
+mut merge-order-terminals hooks/merge.c "test_merge" \
+	$'if (xt && yt) { /* two different final states */\n\t\tr->person = 1;' \
+	$'if (0) {\n\t\tr->person = 1;'
+mut hook-sha256-pin hooks/hook.c "test_merge sh_merge" \
+	'if (!pin || strcmp(sha, pin) != 0) {' 'if (!pin) {'
+
+# ---------------------------------------------------------------------------
+
+keep=0 baseline=1 only=
+while [ $# -gt 0 ]; do
+	case $1 in
+	-k) keep=1 ;;
+	-n) baseline=0 ;;
+	-h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+	-*) echo "mutate.sh: unknown option '$1'; see --help" >&2; exit 2 ;;
+	*) only=$1 ;;
+	esac
+	shift
+done
+
+scratch=$(mktemp -d "${TMPDIR:-/tmp}/vlmutate.XXXXXX")
+cleanup() {
+	if [ "$keep" = 1 ]; then echo "scratch kept: $scratch"; else rm -rf "$scratch"; fi
+}
+trap cleanup EXIT
+src=$scratch/src build=$scratch/build
+mkdir -p "$src" "$scratch/tmp"
+# The working tree as it is, edits included; ../shared as the tests expect.
+(cd "$root" && git ls-files -z --cached --others --exclude-standard) |
+	(cd "$root" && tar --null -T - -cf -) | tar -C "$src" -xf -
+[ -e "$root/../shared" ] && ln -s "$(cd "$root/../shared" && pwd)" "$scratch/shared"
+
+start=$(date +%s)
+log=$scratch/log
+build_tree() {
+	cmake --build "$build" -j2 >"$log" 2>&1
+}
+echo "building $src ..."
+cmake -S "$src" -B "$build" -DCMAKE_BUILD_TYPE=Debug -DVL_WERROR=OFF >"$log" 2>&1 || { cat "$log"; exit 1; }
+build_tree || { tail -40 "$log"; echo "mutate.sh: the unmutated tree does not build" >&2; exit 1; }
+
+# Tests write their scratch directories under $TMPDIR; a failing cmocka test
+# aborts its binary at once (CMOCKA_TEST_ABORT) so that a caught mutation
+# costs little.
+export TMPDIR=$scratch/tmp CMOCKA_TEST_ABORT=1
+ulimit -c 0  # aborted test binaries leave no core files
+run_test() { # name -> 0 pass, 1 fail
+	(cd "$build" && ctest -R "^$1\$" --timeout 900 >"$scratch/test.log" 2>&1)
+}
+
+selected=()
+for i in "${!names[@]}"; do
+	if [ -z "$only" ] || grep -qE -- "$only" <<<"${names[$i]}"; then selected+=("$i"); fi
+done
+[ ${#selected[@]} -gt 0 ] || { echo "mutate.sh: no mutation matches '$only'" >&2; exit 2; }
+
+# Every test named must exist (a renamed test must not pass by running nothing).
+declare -A need=()
+for i in "${selected[@]}"; do for t in ${tests[$i]}; do need[$t]=1; done; done
+for t in "${!need[@]}"; do
+	n=$(cd "$build" && ctest -N -R "^$t\$" | sed -n 's/^Total Tests: //p')
+	[ "$n" = 1 ] || { echo "mutate.sh: no test named '$t' (ctest -N)" >&2; exit 1; }
+done
+if [ "$baseline" = 1 ]; then
+	echo "baseline: ${!need[*]}"
+	for t in "${!need[@]}"; do
+		run_test "$t" || { cat "$scratch/test.log"; echo "mutate.sh: $t fails unmutated; fix that first" >&2; exit 1; }
+	done
+fi
+
+bad=0
+table=()
+for i in "${selected[@]}"; do
+	name=${names[$i]} file=$src/${files[$i]}
+	t0=$(date +%s)
+	if [ ! -f "$file" ]; then
+		table+=("$name|NO FILE|${files[$i]}"); bad=1; continue
+	fi
+	cp -p "$file" "$scratch/orig"
+	# Exact text, exactly once (perl's \Q...\E: no pattern characters).
+	if ! VL_FROM=${froms[$i]} VL_TO=${tos[$i]} perl -0777 -i -pe '
+			BEGIN { $f = $ENV{VL_FROM}; $t = $ENV{VL_TO} }
+			$n = () = /\Q$f\E/g;
+			die "found $n times\n" unless $n == 1;
+			s/\Q$f\E/$t/;' "$file" 2>"$scratch/perl.log"; then
+		table+=("$name|DOES NOT APPLY|${files[$i]}: original text $(cat "$scratch/perl.log")"); bad=1
+		cp -p "$scratch/orig" "$file"; continue
+	fi
+	touch "$file"
+	result= by=
+	if ! build_tree; then
+		result="BUILD FAILED" by=$(grep -m1 'error' "$log" || true); bad=1
+	else
+		for t in ${tests[$i]}; do
+			if ! run_test "$t"; then result=caught by=$t; break; fi
+		done
+		if [ -z "$result" ]; then result=SURVIVED by="(${tests[$i]})"; bad=1; fi
+	fi
+	cp "$scratch/orig" "$file"
+	touch "$file"
+	table+=("$name|$result|$by|$(( $(date +%s) - t0 ))s")
+	printf '%-28s %-10s %s\n' "$name" "$result" "$by"
+done
+
+echo
+printf '%-28s %-14s %-20s %s\n' mutation result caught-by time
+for row in "${table[@]}"; do
+	IFS='|' read -r a b c d <<<"$row"
+	printf '%-28s %-14s %-20s %s\n' "$a" "$b" "$c" "$d"
+done
+echo "total: ${#selected[@]} mutations in $(( $(date +%s) - start ))s"
+if [ "$bad" != 0 ]; then
+	echo "mutate.sh: FAILED: a mutation survived, did not apply or did not build" >&2
+	exit 1
+fi
+echo "every mutation was caught"
