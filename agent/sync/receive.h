@@ -80,7 +80,7 @@ typedef struct {
  * by the caller with vl_receive_result_free, also after a failure.
  * Returns 0 when the receive ran (refused branches are counted in out, and
  * said in out->report); VL_ECONFLICT when the source's config does not
- * extend ours; VL_EDENIED when its config is refused (said in out->report;
+ * extend ours; VL_EBADSIG when its config fails verification (said in out->report;
  * nothing changed); VL_ENOTFOUND when the source has no config; other codes
  * when it could not run (nothing changed before promotion).
  */
