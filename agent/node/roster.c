@@ -20,25 +20,31 @@ static const char *map_str(const vl_value *m, const char *key)
 	return v && v->kind == VL_V_STR ? v->s : NULL;
 }
 
-int vl_roster_role_valid(const char *role)
+int vl_role_index(const char *role)
 {
 	size_t i;
 
 	for (i = 0; i < sizeof(roles) / sizeof(roles[0]); i++)
 		if (!strcmp(role, roles[i]))
-			return 1;
-	return 0;
+			return (int)i;
+	return -1;
+}
+
+const char *vl_role_name(size_t i)
+{
+	return i < sizeof(roles) / sizeof(roles[0]) ? roles[i] : NULL;
+}
+
+int vl_roster_role_valid(const char *role)
+{
+	return vl_role_index(role) >= 0;
 }
 
 int vl_roster_role_scope_check(const char *role, const char *scope)
 {
 	vl_div_level l = vl_division_level(scope);
-	size_t i;
 
-	for (i = 0; i < sizeof(roles) / sizeof(roles[0]); i++)
-		if (!strcmp(role, roles[i]))
-			break;
-	if (i == sizeof(roles) / sizeof(roles[0]))
+	if (vl_role_index(role) < 0)
 		return vl_error_set(VL_EINVALID, "role '%.40s' is not one of %s", role, VL_ROLES);
 	if (l == VL_DIV_INVALID)
 		return vl_error_set(VL_EINVALID, "scope '%.20s' is not a valid 12-digit division code", scope);
