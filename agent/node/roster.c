@@ -1,4 +1,5 @@
 /* roster.c - the rule for config changes by delegated admins (see roster.h). */
+#include "store/limits.h"
 #include "agent/node/roster.h"
 
 #include <stdio.h>
@@ -9,7 +10,6 @@
 #include "schemas/types.h"
 #include "store/yaml.h"
 
-#define CONFIG_FILE_MAX ((size_t)4 << 20) /* as node.c loads roster.yaml */
 
 static const char *const roles[] = { "village", "township", "county", "auditor", "admin" };
 
@@ -282,10 +282,10 @@ static int read_yaml(vl_value **out, git_repository *repo, const git_oid *commit
 	int rc;
 
 	*out = NULL;
-	lim.max_bytes = CONFIG_FILE_MAX;
-	lim.max_nodes = 1000000;
+	lim.max_bytes = VL_ROSTER_FILE_MAX;
+	lim.max_nodes = VL_ROSTER_MAX_NODES;
 	snprintf(src, sizeof(src), "%.12s:%s", git_oid_tostr_s(commit), path);
-	rc = vl_repo_read(&b, NULL, repo, NULL, commit, path, CONFIG_FILE_MAX);
+	rc = vl_repo_read(&b, NULL, repo, NULL, commit, path, VL_ROSTER_FILE_MAX);
 	if (rc == VL_ENOTFOUND)
 		rc = vl_error_set(VL_EINVALID, "config commit %.12s has no %s", git_oid_tostr_s(commit), path);
 	if (rc == 0)
