@@ -55,8 +55,8 @@
 #ifndef VL_MERGE_H
 #define VL_MERGE_H
 
-#include "store/limits.h"
 #include "store/record.h"
+#include "store/limits.h"
 #include "schemas/schema.h"
 
 #define VL_HOOK_TIMEOUT_MS 5000

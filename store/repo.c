@@ -1,6 +1,6 @@
 /* repo.c - the bare repository, signed commits, CAS ref updates (see repo.h). */
-#include "store/limits.h"
 #include "store/repo.h"
+#include "store/limits.h"
 
 #include <stdlib.h>
 #include <string.h>

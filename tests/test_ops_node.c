@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "agent/node/roster.h"
@@ -403,8 +404,10 @@ static void test_approve_rollback(void **state)
 	snprintf(rel, sizeof(rel), "invites/%s.yaml", id);
 	invfile = path_of(county, rel);
 	before = vt_read(invfile, &blen);
+	/* The config ref cannot be locked (a directory where git's lock file
+	 * goes: not a stale lock file, which the node's write lock clears). */
 	reflock = path_of(county, "repo.git/refs/heads/config.lock");
-	vt_write(reflock, "", 0);
+	assert_int_equal(mkdir(reflock, 0700), 0);
 
 	assert_int_equal(vl_node_open(&c, county, 1, NULL), 0);
 	ao.path = jr.request_path.ptr;
@@ -417,7 +420,7 @@ static void test_approve_rollback(void **state)
 	lock = path_of(county, rel);
 	assert_false(exists(lock));
 	/* With the ref free again the same request goes through. */
-	assert_int_equal(unlink(reflock), 0);
+	assert_int_equal(rmdir(reflock), 0);
 	assert_int_equal(vl_roster_approve(c, &ao, &ar), 0);
 	assert_int_equal(ar.kind, VL_APPROVE_JOIN);
 	vl_roster_approve_result_free(&ar);
@@ -438,6 +441,58 @@ static void test_approve_rollback(void **state)
 
 /* init refuses what the command line would call usage, and a county
  * network from anything but a county. */
+/* One writer per node home: a second process that wants to write while the
+ * first holds the write lock is told so (VL_ECONFLICT) and writes nothing;
+ * when the holder dies, the kernel frees the lock and the next writer clears
+ * the ref lock file the dead process left. */
+static void test_write_lock(void **state)
+{
+	char *dir = vt_tmpdir(), *county, *reflock;
+	int ready[2], go[2];
+	char byte = 0;
+	pid_t pid;
+	vl_node *n = NULL;
+	int status;
+
+	(void)state;
+	county = make_county(dir);
+	assert_int_equal(pipe(ready), 0);
+	assert_int_equal(pipe(go), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		vl_node *h = NULL;
+		if (vl_node_open(&h, county, 0, NULL) < 0 || vl_node_lock_write(h) < 0)
+			_exit(2);
+		if (write(ready[1], "x", 1) != 1)
+			_exit(3);
+		if (read(go[0], &byte, 1) < 0)
+			_exit(4);
+		_exit(0); /* dies holding the lock: the kernel releases it */
+	}
+	assert_int_equal(read(ready[0], &byte, 1), 1);
+	reflock = path_of(county, "repo.git/refs/heads/config.lock");
+	vt_write(reflock, "", 0);
+	assert_int_equal(vl_node_open(&n, county, 0, NULL), 0);
+	assert_int_equal(vl_node_lock_write(n), VL_ECONFLICT);
+	assert_non_null(strstr(vl_error_last(), "another vledger process is writing"));
+	assert_true(exists(reflock)); /* not the refused writer's to clear */
+	assert_int_equal(write(go[1], "x", 1), 1);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	assert_int_equal(vl_node_lock_write(n), 0);
+	assert_false(exists(reflock));
+	assert_int_equal(vl_node_lock_write(n), 0); /* held: a no-op */
+	vl_node_close(n);
+	close(ready[0]);
+	close(ready[1]);
+	close(go[0]);
+	close(go[1]);
+	free(reflock);
+	free(county);
+	free(dir);
+}
+
 static void test_init_refusals(void **state)
 {
 	char *dir = vt_tmpdir(), *home = path_of(dir, "n");
@@ -472,6 +527,7 @@ int main(void)
 		cmocka_unit_test(test_join_failures),
 		cmocka_unit_test(test_approve_rollback),
 		cmocka_unit_test(test_init_refusals),
+		cmocka_unit_test(test_write_lock),
 	};
 
 	setenv("VLEDGER_SCHEMA_DIR", VL_SOURCE_DIR "/schemas", 1);

@@ -28,8 +28,8 @@
 #ifndef VL_AUDIT_H
 #define VL_AUDIT_H
 
-#include "store/limits.h"
 #include "agent/node/node.h"
+#include "store/limits.h"
 
 
 /* How a field got its value in a version. */

@@ -1,8 +1,13 @@
 /* node.c - node homes, config loading, signed commits (see node.h). */
-#include "store/limits.h"
+#define _XOPEN_SOURCE 700 /* nftw */
 #include "agent/node/node.h"
+#include "store/limits.h"
 
 #include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <unistd.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,7 +79,9 @@ int vl_node_open(vl_node **out, const char *home, int need_key, const char *pass
 	*out = NULL;
 	if ((rc = vl_crypto_init()) < 0 || (rc = vl_repo_global_init()) < 0)
 		return rc;
-	if (!(n = calloc(1, sizeof(*n))) || !(n->home = strdup(home))) {
+	if ((n = calloc(1, sizeof(*n))))
+		n->write_lock = -1;
+	if (!n || !(n->home = strdup(home))) {
 		rc = vl_error_set(VL_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -174,6 +181,8 @@ void vl_node_close(vl_node *n)
 		return;
 	vl_key_wipe(&n->key);
 	git_repository_free(n->repo);
+	if (n->write_lock >= 0)
+		close(n->write_lock); /* releases the write lock */
 	vl_value_free(n->network);
 	vl_value_free(n->roster);
 	free(n->entries);
@@ -185,12 +194,68 @@ void vl_node_close(vl_node *n)
 	free(n);
 }
 
+/* nftw callback: remove ref lock files (only called under the write lock). */
+static int rm_stale_lock(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	size_t len = strlen(path);
+
+	(void)ftw;
+	if (flag == FTW_F && S_ISREG(st->st_mode) && len > 5 && !strcmp(path + len - 5, ".lock"))
+		(void)unlink(path);
+	return 0;
+}
+
+int vl_node_lock_write(vl_node *n)
+{
+	vl_buf p = VL_BUF_INIT;
+	struct flock fl;
+	int fd = -1, rc;
+
+	if (n->write_lock >= 0)
+		return 0;
+	if ((rc = path_join(&p, n->home, "lock")) < 0)
+		goto out;
+	if ((fd = open(p.ptr, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0) {
+		rc = vl_error_set(VL_ERROR, "cannot open '%s': %s", p.ptr, strerror(errno));
+		goto out;
+	}
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = F_WRLCK;
+	fl.l_whence = SEEK_SET;
+	if (fcntl(fd, F_SETLK, &fl) < 0) {
+		rc = errno == EACCES || errno == EAGAIN
+			? vl_error_set(VL_ECONFLICT, "another vledger process is writing to this node ('%s'); "
+					"try again when it is done", n->home)
+			: vl_error_set(VL_ERROR, "cannot lock '%s': %s", p.ptr, strerror(errno));
+		goto out;
+	}
+	/* No other vledger writes here now: ref locks left behind are stale. */
+	vl_buf_clear(&p);
+	if ((rc = path_join(&p, n->home, "repo.git/refs")) < 0)
+		goto out;
+	(void)nftw(p.ptr, rm_stale_lock, 16, FTW_PHYS);
+	vl_buf_clear(&p);
+	if ((rc = path_join(&p, n->home, "repo.git/packed-refs.lock")) < 0)
+		goto out;
+	(void)unlink(p.ptr);
+	n->write_lock = fd;
+	fd = -1;
+	rc = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	vl_buf_free(&p);
+	return rc;
+}
+
 int vl_node_tick(vl_node *n, char out[VL_HLC_TEXT_LEN + 1])
 {
 	vl_buf p = VL_BUF_INIT;
 	vl_hlc next = n->clock;
 	int rc;
 
+	if ((rc = vl_node_lock_write(n)) < 0)
+		return rc;
 	vl_hlc_tick(&next, vl_hlc_wall_ms());
 	if ((rc = path_join(&p, n->home, "clock")) < 0 || (rc = vl_hlc_save(&next, p.ptr)) < 0)
 		goto out;
@@ -235,7 +300,7 @@ int vl_node_clock_save(vl_node *n)
 	vl_buf p = VL_BUF_INIT;
 	int rc;
 
-	if ((rc = path_join(&p, n->home, "clock")) == 0)
+	if ((rc = vl_node_lock_write(n)) == 0 && (rc = path_join(&p, n->home, "clock")) == 0)
 		rc = vl_hlc_save(&n->clock, p.ptr);
 	vl_buf_free(&p);
 	return rc;
@@ -441,7 +506,7 @@ int vl_node_commit(git_oid *out, vl_node *n, const char *refname, const git_oid 
 
 	if (!n->have_key)
 		return vl_error_set(VL_EDENIED, "this command needs the node's secret key");
-	if ((rc = vl_node_check_key(n)) < 0)
+	if ((rc = vl_node_check_key(n)) < 0 || (rc = vl_node_lock_write(n)) < 0)
 		return rc;
 	if (expected && (rc = vl_repo_key_chain(&seq, &prev, n->repo, expected, n->fp)) < 0)
 		return rc;

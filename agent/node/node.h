@@ -46,6 +46,7 @@ typedef struct {
 	char *network_id;
 	vl_key key;
 	int have_key;
+	int write_lock;          /* fd holding <home>/lock, or -1 (vl_node_lock_write) */
 	char fp[VL_FP_LEN];
 	git_repository *repo;   /* the node's own repository; never swapped */
 	vl_hlc clock;
@@ -116,6 +117,17 @@ int vl_roster_predates(const vl_roster_entry *e, uint64_t write_ms);
 /* A roster time (RFC 3339 UTC "YYYY-MM-DDTHH:MM:SS[.fff]Z", valid_from or
  * revoked_at) in UTC ms; -1 if t is NULL or does not parse. */
 int vl_roster_time_ms(const char *t, uint64_t *ms);
+
+/*
+ * Take this node's write lock (<home>/lock, a POSIX record lock held until
+ * vl_node_close): one writer at a time per node home. Every write (a local
+ * commit, the clock, a receive, a merge) takes it first; taking it again is
+ * a no-op. The kernel drops the lock when its process dies, so whoever
+ * holds it knows that ref '*.lock' files left in repo.git are stale (a
+ * process killed inside a ref update) and removes them. VL_ECONFLICT when
+ * another process writes to this node now ("try again when it is done").
+ */
+int vl_node_lock_write(vl_node *n) VL_MUST_CHECK;
 
 /* Next clock value, persisted before it is returned. */
 int vl_node_tick(vl_node *n, char out[VL_HLC_TEXT_LEN + 1]) VL_MUST_CHECK;

@@ -1,6 +1,6 @@
 /* roster.c - the rule for config changes by delegated admins (see roster.h). */
-#include "store/limits.h"
 #include "agent/node/roster.h"
+#include "store/limits.h"
 
 #include <stdio.h>
 #include <stdlib.h>

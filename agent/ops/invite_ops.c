@@ -1,6 +1,6 @@
 /* invite_ops.c - invite, join, and the approval of a join (see invite_ops.h). */
-#include "store/limits.h"
 #include "agent/ops/invite_ops.h"
+#include "store/limits.h"
 
 #include <errno.h>
 #include <fcntl.h>

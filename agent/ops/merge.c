@@ -125,7 +125,7 @@ int vl_merge(vl_node *n, const vl_merge_opts *opts, vl_merge_result *out)
 		opts = &dflt;
 	if (!opts->ref)
 		return vl_error_set(VL_EINVALID, "merge needs the ref or commit to merge");
-	if ((rc = vl_node_load_config(n)) < 0)
+	if ((rc = vl_node_lock_write(n)) < 0 || (rc = vl_node_load_config(n)) < 0)
 		goto out;
 	if ((rc = git_revparse_single(&obj, n->repo, opts->ref)) < 0) {
 		rc = vl_error_set(VL_ENOTFOUND, "'%s' names no commit in this node's repository", opts->ref);

@@ -1,6 +1,6 @@
 /* node_ops.c - make a node home, init, key, export network (see node_ops.h). */
-#include "store/limits.h"
 #include "agent/ops/node_ops.h"
+#include "store/limits.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -11,8 +11,8 @@
 #ifndef VL_OPS_RECORD_H
 #define VL_OPS_RECORD_H
 
-#include "store/limits.h"
 #include "agent/node/ledger.h"
+#include "store/limits.h"
 #include "agent/node/node.h"
 #include "agent/ops/ops.h"
 

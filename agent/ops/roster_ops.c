@@ -1,7 +1,7 @@
 /* roster_ops.c - roster add, list, revoke, approve, key rotate, export
  * allowed-signers (see roster_ops.h). */
-#include "store/limits.h"
 #include "agent/ops/roster_ops.h"
+#include "store/limits.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1054,6 +1054,9 @@ int vl_receive(vl_node *n, vl_source *source, const vl_receive_opts *opts, vl_re
 	x.n = n;
 	x.res = out;
 	x.label = vl_source_label(source);
+	/* One writer per node: a receive and a local commit never interleave. */
+	if ((rc = vl_node_lock_write(n)) < 0)
+		goto out;
 	sweep_quarantines(n);
 	vl_progress_report(&opts->progress, "refs", 0, 0);
 	if ((rc = vl_source_list_refs(source, offered_ref, &x)) < 0)

@@ -15,8 +15,8 @@
 #ifndef VL_RECEIVE_H
 #define VL_RECEIVE_H
 
-#include "store/limits.h"
 #include "agent/node/node.h"
+#include "store/limits.h"
 #include "agent/ops/ops.h"
 #include "agent/sync/source.h"
 

@@ -111,5 +111,15 @@ done
 echo "import (${took} ms uninterrupted): kills left $none with no commit, $torn part-way, $whole complete"
 [ "$torn" -gt 0 ] && ok || bad "no import kill landed between its commits: nothing was tested"
 [ "$whole" -gt 0 ] && ok || bad "no import kill landed after the import (the control)"
+# A process killed inside a ref update leaves the ref's lock file; the next
+# writer holds the node's write lock, so it knows the file is stale and
+# clears it (deterministic, whatever the kills above hit).
+rm -rf k && cp -a lap1 k
+: > "$w/k/repo.git/$BR.lock"
+: > "$w/k/repo.git/refs/heads/config.lock"
+expect 0 V k add resident --set name=己 --set residence_kind=registered --set address=x --set source=self_report
+[ ! -e "$w/k/repo.git/$BR.lock" ] && [ ! -e "$w/k/repo.git/refs/heads/config.lock" ] && ok ||
+	bad "stale ref lock files were left in place"
+expect 0 V k verify --quiet
 echo "$passes passed, $fails failed"
 [ "$fails" -eq 0 ]
