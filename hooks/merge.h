@@ -55,11 +55,11 @@
 #ifndef VL_MERGE_H
 #define VL_MERGE_H
 
+#include "store/limits.h"
 #include "store/record.h"
 #include "schemas/schema.h"
 
 #define VL_HOOK_TIMEOUT_MS 5000
-#define VL_HOOK_MAX_OUTPUT ((size_t)64 * 1024)
 
 typedef struct {
 	const char *hooks_dir;  /* <home>/hooks; NULL: every hook field -> person */

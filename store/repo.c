@@ -1,4 +1,5 @@
 /* repo.c - the bare repository, signed commits, CAS ref updates (see repo.h). */
+#include "store/limits.h"
 #include "store/repo.h"
 
 #include <stdlib.h>
@@ -7,7 +8,6 @@
 
 /* Caps on what one pack may hold; received data is verified by the trust
  * layer, this is a backstop against pack bombs (docs/threats.md). */
-#define VL_PACK_MAX_OBJECTS 2000000
 
 int vl_repo_global_init(void)
 {

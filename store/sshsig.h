@@ -14,13 +14,13 @@
 #define VL_SSHSIG_H
 
 #include <stddef.h>
+#include "store/limits.h"
 #include "store/buf.h"
 
 #define VL_NS_RECORD "vledger-record"
 #define VL_NS_GIT "git"
 #define VL_FP_LEN 51 /* "SHA256:" + 43 base64 chars + NUL */
 /* Biggest signature blob/armor we ever accept (an ed25519 one is 173+ns). */
-#define VL_SSHSIG_MAX_BLOB 1024
 
 /* A node key. sk is libsodium's seed||pk. Wipe with vl_key_wipe. */
 typedef struct {

@@ -29,7 +29,7 @@ const vl_yaml_limits vl_yaml_record_limits = {
 	VL_RECORD_MAX_BYTES, VL_YAML_MAX_DEPTH, VL_YAML_MAX_NODES
 };
 const vl_yaml_limits vl_yaml_file_limits = {
-	(size_t)256 * 1024, 16, 20000
+	VL_YAML_FILE_MAX_BYTES, VL_YAML_MAX_DEPTH, VL_YAML_FILE_MAX_NODES
 };
 
 /*

@@ -34,12 +34,10 @@
 #define VL_YAML_H
 
 #include <stddef.h>
+#include "store/limits.h"
 #include "store/buf.h"
 #include "store/value.h"
 
-#define VL_RECORD_MAX_BYTES ((size_t)64 * 1024)
-#define VL_YAML_MAX_DEPTH 16
-#define VL_YAML_MAX_NODES 1000
 
 typedef struct {
 	size_t max_bytes; /* whole input */

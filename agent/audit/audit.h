@@ -28,12 +28,9 @@
 #ifndef VL_AUDIT_H
 #define VL_AUDIT_H
 
+#include "store/limits.h"
 #include "agent/node/node.h"
 
-/* Cap on the versions of one record, and on versions collected for one
- * report (VL_ETOOBIG beyond). */
-#define VL_AUDIT_MAX_VERSIONS 100000
-#define VL_AUDIT_MAX_COLLECT 2000000
 
 /* How a field got its value in a version. */
 typedef enum {

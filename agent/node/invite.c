@@ -20,22 +20,10 @@
 		3 * 256 + CHECKSUM_LEN)
 #define QUIET_ZONE 4
 
-static const char *const roles[] = { "village", "township", "county", "auditor", "admin" };
-#define NROLES (sizeof(roles) / sizeof(roles[0]))
 
 void vl_invite_wipe(vl_invite *inv)
 {
 	sodium_memzero(inv, sizeof(*inv));
-}
-
-static int role_index(const char *r)
-{
-	size_t i;
-
-	for (i = 0; i < NROLES; i++)
-		if (!strcmp(r, roles[i]))
-			return (int)i;
-	return -1;
 }
 
 /* Text a person reads: valid UTF-8 in NFC, no control characters. */
@@ -70,7 +58,7 @@ static int check_fields(const vl_invite *inv)
 	if (inv->nroots < 1 || inv->nroots > VL_INVITE_MAX_ROOTS)
 		return vl_error_set(VL_EINVALID, "invitation: %zu root keys (1 to %d)", inv->nroots,
 				VL_INVITE_MAX_ROOTS);
-	if (role_index(inv->role) < 0)
+	if (vl_role_index(inv->role) < 0)
 		return vl_error_set(VL_EINVALID, "invitation: role '%s' is not one of village, township, "
 				"county, auditor, admin", inv->role);
 	if (vl_division_level(inv->scope) == VL_DIV_INVALID || !vl_division_covers(inv->county, inv->scope))
@@ -108,7 +96,7 @@ int vl_invite_encode(vl_buf *out, const vl_invite *inv)
 
 	if ((rc = check_fields(inv)) < 0)
 		return rc;
-	role = role_index(inv->role);
+	role = vl_role_index(inv->role);
 	bin.max = TOKEN_MAX_BIN;
 	u8 = TOKEN_VERSION;
 	rc = vl_buf_put(&bin, &u8, 1);
@@ -249,11 +237,11 @@ int vl_invite_decode(vl_invite *out, const char *text)
 	}
 	for (i = 0; i < 8; i++)
 		out->expires = out->expires << 8 | be[i];
-	if (u8 >= NROLES) {
+	if (!vl_role_name(u8)) {
 		rc = vl_error_set(VL_EINVALID, "invitation: role %u is not known", u8);
 		goto out;
 	}
-	snprintf(out->role, sizeof(out->role), "%s", roles[u8]);
+	snprintf(out->role, sizeof(out->role), "%s", vl_role_name(u8));
 	if ((rc = check_fields(out)) < 0)
 		goto out;
 	rc = 0;

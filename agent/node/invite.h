@@ -35,13 +35,11 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "store/limits.h"
 #include "store/buf.h"
 #include "store/sshsig.h"
 
 #define VL_INVITE_PREFIX "vledger1:"
-#define VL_INVITE_MAX_ROOTS 8
-/* Longest token text accepted, checked before anything is decoded. */
-#define VL_INVITE_MAX_TEXT 2048
 
 /* A decoded invitation. Fixed arrays: nothing to free, wipe with
  * vl_invite_wipe (it holds the secret and the network key). */

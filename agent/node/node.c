@@ -1,4 +1,5 @@
 /* node.c - node homes, config loading, signed commits (see node.h). */
+#include "store/limits.h"
 #include "agent/node/node.h"
 
 #include <dirent.h>
@@ -79,7 +80,7 @@ int vl_node_open(vl_node **out, const char *home, int need_key, const char *pass
 	}
 	if ((rc = path_join(&p, home, "node.yaml")) < 0)
 		goto out;
-	rc = vl_buf_read_file(&pub, p.ptr, 64 * 1024);
+	rc = vl_buf_read_file(&pub, p.ptr, VL_PUBKEY_FILE_MAX);
 	if (rc == VL_ENOTFOUND) {
 		rc = vl_error_set(VL_ENOTFOUND, "no vledger node at '%s'; run 'vledger init' first, "
 				"or name the node with -C DIR or VLEDGER_HOME", home);
@@ -307,16 +308,16 @@ static int load_config(vl_node *n, git_repository *repo, const git_oid *at)
 	int rc;
 
 	git_oid_cpy(&head, at);
-	if ((rc = vl_repo_read(&b, NULL, repo, NULL, &head, "network.yaml", 256 * 1024)) < 0 ||
+	if ((rc = vl_repo_read(&b, NULL, repo, NULL, &head, "network.yaml", VL_NETWORK_FILE_MAX)) < 0 ||
 			(rc = vl_yaml_load(&n->network, b.ptr, b.len, &vl_yaml_file_limits, "config:network.yaml")) < 0)
 		goto out;
 	vl_buf_clear(&b);
-	if ((rc = vl_repo_read(&b, NULL, repo, NULL, &head, "roster.yaml", 4 * 1024 * 1024)) < 0)
+	if ((rc = vl_repo_read(&b, NULL, repo, NULL, &head, "roster.yaml", VL_ROSTER_FILE_MAX)) < 0)
 		goto out;
 	{
 		vl_yaml_limits lim = vl_yaml_file_limits;
-		lim.max_bytes = 4 * 1024 * 1024;
-		lim.max_nodes = 1000000;
+		lim.max_bytes = VL_ROSTER_FILE_MAX;
+		lim.max_nodes = VL_ROSTER_MAX_NODES;
 		if ((rc = vl_yaml_load(&n->roster, b.ptr, b.len, &lim, "config:roster.yaml")) < 0)
 			goto out;
 	}

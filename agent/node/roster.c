@@ -1,4 +1,5 @@
 /* roster.c - the rule for config changes by delegated admins (see roster.h). */
+#include "store/limits.h"
 #include "agent/node/roster.h"
 
 #include <stdio.h>
@@ -9,7 +10,6 @@
 #include "schemas/types.h"
 #include "store/yaml.h"
 
-#define CONFIG_FILE_MAX ((size_t)4 << 20) /* as node.c loads roster.yaml */
 
 static const char *const roles[] = { "village", "township", "county", "auditor", "admin" };
 
@@ -20,25 +20,31 @@ static const char *map_str(const vl_value *m, const char *key)
 	return v && v->kind == VL_V_STR ? v->s : NULL;
 }
 
-int vl_roster_role_valid(const char *role)
+int vl_role_index(const char *role)
 {
 	size_t i;
 
 	for (i = 0; i < sizeof(roles) / sizeof(roles[0]); i++)
 		if (!strcmp(role, roles[i]))
-			return 1;
-	return 0;
+			return (int)i;
+	return -1;
+}
+
+const char *vl_role_name(size_t i)
+{
+	return i < sizeof(roles) / sizeof(roles[0]) ? roles[i] : NULL;
+}
+
+int vl_roster_role_valid(const char *role)
+{
+	return vl_role_index(role) >= 0;
 }
 
 int vl_roster_role_scope_check(const char *role, const char *scope)
 {
 	vl_div_level l = vl_division_level(scope);
-	size_t i;
 
-	for (i = 0; i < sizeof(roles) / sizeof(roles[0]); i++)
-		if (!strcmp(role, roles[i]))
-			break;
-	if (i == sizeof(roles) / sizeof(roles[0]))
+	if (vl_role_index(role) < 0)
 		return vl_error_set(VL_EINVALID, "role '%.40s' is not one of %s", role, VL_ROLES);
 	if (l == VL_DIV_INVALID)
 		return vl_error_set(VL_EINVALID, "scope '%.20s' is not a valid 12-digit division code", scope);
@@ -276,10 +282,10 @@ static int read_yaml(vl_value **out, git_repository *repo, const git_oid *commit
 	int rc;
 
 	*out = NULL;
-	lim.max_bytes = CONFIG_FILE_MAX;
-	lim.max_nodes = 1000000;
+	lim.max_bytes = VL_ROSTER_FILE_MAX;
+	lim.max_nodes = VL_ROSTER_MAX_NODES;
 	snprintf(src, sizeof(src), "%.12s:%s", git_oid_tostr_s(commit), path);
-	rc = vl_repo_read(&b, NULL, repo, NULL, commit, path, CONFIG_FILE_MAX);
+	rc = vl_repo_read(&b, NULL, repo, NULL, commit, path, VL_ROSTER_FILE_MAX);
 	if (rc == VL_ENOTFOUND)
 		rc = vl_error_set(VL_EINVALID, "config commit %.12s has no %s", git_oid_tostr_s(commit), path);
 	if (rc == 0)

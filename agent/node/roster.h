@@ -61,6 +61,15 @@ int vl_roster_index(vl_roster_entry **out, size_t *n, const vl_value *doc) VL_MU
 /* Entry with fingerprint fp, or NULL. Borrowed from entries. */
 const vl_roster_entry *vl_roster_find(const vl_roster_entry *entries, size_t n, const char *fp);
 
+/*
+ * The roles (docs/formats.md §7.2), in one list: the roster checks them and
+ * invitations encode a role as its index here, so the order never changes
+ * (new roles go at the end). vl_role_index: the index, or -1 when role is
+ * none of them; vl_role_name: the role at index i, NULL past the end.
+ */
+int vl_role_index(const char *role);
+const char *vl_role_name(size_t i);
+
 /* 1 if role is one of VL_ROLES, else 0. */
 int vl_roster_role_valid(const char *role);
 

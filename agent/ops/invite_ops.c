@@ -1,4 +1,5 @@
 /* invite_ops.c - invite, join, and the approval of a join (see invite_ops.h). */
+#include "store/limits.h"
 #include "agent/ops/invite_ops.h"
 
 #include <errno.h>
@@ -16,8 +17,6 @@
 #include "schemas/types.h"
 #include "store/yaml.h"
 
-#define NODE_YAML_MAX ((size_t)64 * 1024)
-#define INVITE_FILE_MAX ((size_t)64 * 1024)
 
 static const char *map_str(const vl_value *m, const char *key)
 {
@@ -91,7 +90,7 @@ static int invite_load(invite_file *out, vl_buf *raw, const char *path, const ch
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	rc = vl_buf_read_file(raw, path, INVITE_FILE_MAX);
+	rc = vl_buf_read_file(raw, path, VL_INVITE_FILE_MAX);
 	if (rc == VL_ENOTFOUND)
 		return vl_error_set(VL_ENOTFOUND, "no invitation '%s' was made at this node; approve the "
 				"request on the node that printed the invitation", idhex);
@@ -137,7 +136,7 @@ static int node_listen(vl_buf *out, const char *home)
 	int rc;
 
 	if ((rc = vl_buf_printf(&p, "%s/node.yaml", home)) == 0 &&
-			(rc = vl_buf_read_file(&b, p.ptr, NODE_YAML_MAX)) == 0 &&
+			(rc = vl_buf_read_file(&b, p.ptr, VL_NODE_YAML_MAX)) == 0 &&
 			(rc = vl_yaml_load(&conf, b.ptr, b.len, &vl_yaml_file_limits, p.ptr)) == 0)
 		rc = vl_buf_puts(out, (l = map_str(conf, "listen")) ? l : "");
 	vl_value_free(conf);
@@ -362,7 +361,7 @@ static int note_inviter(const char *home, const vl_invite *inv)
 	int rc;
 
 	if ((rc = vl_buf_printf(&p, "%s/node.yaml", home)) < 0 ||
-			(rc = vl_buf_read_file(&b, p.ptr, NODE_YAML_MAX)) < 0 ||
+			(rc = vl_buf_read_file(&b, p.ptr, VL_NODE_YAML_MAX)) < 0 ||
 			(rc = vl_yaml_load(&conf, b.ptr, b.len, &vl_yaml_file_limits, p.ptr)) < 0)
 		goto out;
 	if (!(peers = vl_value_new(VL_V_LIST)) || !(peer = vl_value_new(VL_V_MAP)) ||

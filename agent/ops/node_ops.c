@@ -1,4 +1,5 @@
 /* node_ops.c - make a node home, init, key, export network (see node_ops.h). */
+#include "store/limits.h"
 #include "agent/ops/node_ops.h"
 
 #include <dirent.h>
@@ -22,7 +23,6 @@
 #endif
 
 /* network.yaml files are small; a bigger one is not one. */
-#define NETWORK_FILE_MAX ((size_t)256 * 1024)
 
 static int mkdir_p(const char *path, mode_t mode)
 {
@@ -64,7 +64,7 @@ static int install_hooks(const char *home, const char *dir)
 		vl_buf_clear(&dst);
 		vl_buf_clear(&data);
 		if ((rc = vl_buf_printf(&dst, "%s/hooks/%s", home, nm)) < 0 ||
-				(rc = vl_buf_read_file(&data, src.ptr, (size_t)1 << 20)) < 0 ||
+				(rc = vl_buf_read_file(&data, src.ptr, VL_HOOK_FILE_MAX)) < 0 ||
 				(rc = vl_buf_write_file(dst.ptr, data.ptr ? data.ptr : "", data.len, 0755)) < 0)
 			break;
 	}
@@ -296,7 +296,7 @@ static int network_file_id(char id[33], vl_buf *raw, const char *path)
 	const vl_value *nid;
 	int rc;
 
-	if ((rc = vl_buf_read_file(raw, path, NETWORK_FILE_MAX)) < 0 ||
+	if ((rc = vl_buf_read_file(raw, path, VL_NETWORK_FILE_MAX)) < 0 ||
 			(rc = vl_yaml_load(&v, raw->ptr, raw->len, &vl_yaml_file_limits, path)) < 0)
 		goto out;
 	nid = vl_value_map_get(v, "network");
@@ -411,5 +411,5 @@ int vl_export_network(vl_node *n, const vl_export_network_opts *opts, vl_export_
 {
 	(void)opts;
 	memset(out, 0, sizeof(*out));
-	return vl_repo_read(&out->network, NULL, n->repo, VL_REF_CONFIG, NULL, "network.yaml", NETWORK_FILE_MAX);
+	return vl_repo_read(&out->network, NULL, n->repo, VL_REF_CONFIG, NULL, "network.yaml", VL_NETWORK_FILE_MAX);
 }

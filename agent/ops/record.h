@@ -11,6 +11,7 @@
 #ifndef VL_OPS_RECORD_H
 #define VL_OPS_RECORD_H
 
+#include "store/limits.h"
 #include "agent/node/ledger.h"
 #include "agent/node/node.h"
 #include "agent/ops/ops.h"
@@ -41,10 +42,8 @@ int vl_add(vl_node *n, const vl_add_opts *opts, vl_add_result *out) VL_MUST_CHEC
 
 /* ---- import -------------------------------------------------------------- */
 
-/* Caps for an import file: records of 64 KiB at most each, 64 MiB in all. */
-#define VL_IMPORT_MAX_BYTES ((size_t)64 << 20)
+/* Caps for an import file: store/limits.h. */
 #define VL_IMPORT_BATCH_DEFAULT 500
-#define VL_IMPORT_BATCH_MAX 10000
 
 typedef struct {
 	const char *ledger;

@@ -1,5 +1,6 @@
 /* roster_ops.c - roster add, list, revoke, approve, key rotate, export
  * allowed-signers (see roster_ops.h). */
+#include "store/limits.h"
 #include "agent/ops/roster_ops.h"
 
 #include <errno.h>
@@ -18,9 +19,6 @@
 #include "store/repo.h"
 #include "store/yaml.h"
 
-#define REQUEST_MAX ((size_t)16 * 1024)
-/* A request file of any kind (a join request is the bigger one). */
-#define ANY_REQUEST_MAX ((size_t)64 * 1024)
 #define REQUEST_KIND "key-rotation"
 
 static const char *map_str(const vl_value *m, const char *key)
@@ -489,7 +487,7 @@ static int read_request(vl_value **req, unsigned char old_pk[32], unsigned char 
 	int rc;
 
 	*req = NULL;
-	if ((rc = vl_buf_read_file(&file, path, REQUEST_MAX)) < 0)
+	if ((rc = vl_buf_read_file(&file, path, VL_ROTATE_REQUEST_MAX)) < 0)
 		goto out;
 	rc = vl_error_set(VL_EINVALID, "'%s' is not a key rotation request (made by 'vledger key rotate')", path);
 	if (file.len == 0)
@@ -602,7 +600,7 @@ int vl_roster_approve(vl_node *n, const vl_roster_approve_opts *opts, vl_roster_
 		goto out;
 	/* kind: join is a plain YAML map; anything else is read as a rotation
 	 * request, whose reader names what is wrong with it. */
-	if (vl_buf_read_file(&b, opts->path, ANY_REQUEST_MAX) < 0 ||
+	if (vl_buf_read_file(&b, opts->path, VL_REQUEST_FILE_MAX) < 0 ||
 			vl_yaml_load(&req, b.ptr, b.len, &vl_yaml_file_limits, opts->path) < 0)
 		vl_error_clear();
 	kind = map_str(req, "kind");

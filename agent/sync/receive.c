@@ -139,7 +139,7 @@ static int take_object(quarantine *q, git_odb *src, git_repository *srcrepo, con
 	if (git_odb_read_header(&size, &type, src, id) < 0)
 		return vl_error_set(VL_EINVALID, "cannot read received object %s (missing, truncated or corrupt: %s)",
 				git_oid_tostr_s(id), git_error_last() ? git_error_last()->message : "unreadable");
-	if ((type == GIT_OBJECT_BLOB && size > q->max_blob) || size > ((size_t)16 << 20))
+	if ((type == GIT_OBJECT_BLOB && size > q->max_blob) || size > VL_RECEIVE_MAX_TREE)
 		return vl_error_set(VL_ETOOBIG, "received object %.12s is %zu bytes, over the limit",
 				git_oid_tostr_s(id), size);
 	if (q->nids >= VL_RECEIVE_MAX_OBJECTS || q->bytes + size > VL_RECEIVE_MAX_BYTES)
@@ -201,7 +201,7 @@ typedef struct {
 	size_t max_commits;    /* new commits */
 } take_caps;
 
-static const take_caps config_caps = { CONFIG_MAX_OBJECT, CONFIG_MAX_OBJECT, CONFIG_MAX_COMMITS };
+static const take_caps config_caps = { VL_CONFIG_MAX_OBJECT, VL_CONFIG_MAX_OBJECT, VL_CONFIG_MAX_COMMITS };
 static const take_caps scope_caps = { VL_RECEIVE_MAX_COMMIT, VL_RECORD_MAX_BYTES, VL_RECEIVE_MAX_OBJECTS };
 static const take_caps evidence_caps = { VL_EVIDENCE_MAX_COMMIT, VL_RECORD_MAX_BYTES, VL_EVIDENCE_MAX_COMMITS };
 
@@ -367,9 +367,9 @@ static int load_pinned_network(vl_value **out, vl_node *n)
 	*out = NULL;
 	if ((rc = vl_buf_printf(&p, "%s/network.yaml", n->home)) < 0)
 		goto out;
-	rc = vl_buf_read_file(&b, p.ptr, 256 * 1024);
+	rc = vl_buf_read_file(&b, p.ptr, VL_NETWORK_FILE_MAX);
 	if (rc == VL_ENOTFOUND)
-		rc = vl_repo_read(&b, NULL, n->repo, VL_REF_CONFIG, NULL, "network.yaml", 256 * 1024);
+		rc = vl_repo_read(&b, NULL, n->repo, VL_REF_CONFIG, NULL, "network.yaml", VL_NETWORK_FILE_MAX);
 	if (rc < 0 || (rc = vl_yaml_load(out, b.ptr, b.len, &vl_yaml_file_limits, "network.yaml")) < 0)
 		goto out;
 out:
@@ -670,7 +670,7 @@ static void first_record_scope(char out[13], git_repository *src, git_odb *srcod
 
 	out[0] = '\0';
 	if (git_odb_read_header(&size, &type, srcodb, git_commit_tree_id(c)) < 0 || type != GIT_OBJECT_TREE ||
-			size > ((size_t)16 << 20) || git_commit_tree(&t, c) < 0)
+			size > VL_RECEIVE_MAX_TREE || git_commit_tree(&t, c) < 0)
 		return;
 	for (depth = 0; depth < 3 && t && git_tree_entrycount(t) > 0; depth++) {
 		const git_tree_entry *first = git_tree_entry_byindex(t, 0);
@@ -678,7 +678,7 @@ static void first_record_scope(char out[13], git_repository *src, git_odb *srcod
 			git_tree *sub = NULL;
 			if (git_tree_entry_type(first) != GIT_OBJECT_TREE ||
 					git_odb_read_header(&size, &type, srcodb, git_tree_entry_id(first)) < 0 ||
-					type != GIT_OBJECT_TREE || size > ((size_t)16 << 20) ||
+					type != GIT_OBJECT_TREE || size > VL_RECEIVE_MAX_TREE ||
 					git_tree_lookup(&sub, src, git_tree_entry_id(first)) < 0)
 				break;
 			git_tree_free(t);

@@ -15,25 +15,12 @@
 #ifndef VL_RECEIVE_H
 #define VL_RECEIVE_H
 
+#include "store/limits.h"
 #include "agent/node/node.h"
 #include "agent/ops/ops.h"
 #include "agent/sync/source.h"
 
-/* Caps on one receive (all branches together). */
-#define VL_RECEIVE_MAX_OBJECTS 2000000
-#define VL_RECEIVE_MAX_BYTES ((size_t)2 << 30)
-/* A commit object: big enough for an import of 10,000 records' trailers. */
-#define VL_RECEIVE_MAX_COMMIT ((size_t)4 << 20)
-/* The config branch: one object (roster.yaml of a large county), new commits. */
-#define CONFIG_MAX_OBJECT ((size_t)4 << 20)
-#define CONFIG_MAX_COMMITS 100000
-/* Evidence: refs/evidence/ looked at, one evidence commit, commits one
- * piece of evidence may bring that the node does not hold, and bytes of
- * evidence in one receive. */
-#define VL_EVIDENCE_MAX_REFS 10000
-#define VL_EVIDENCE_MAX_COMMIT ((size_t)65536)
-#define VL_EVIDENCE_MAX_COMMITS 64
-#define VL_EVIDENCE_MAX_BYTES ((size_t)16 << 20)
+/* Caps on what one receive takes: store/limits.h. */
 
 /* What happened to the config branch in one receive. */
 typedef enum {

@@ -29,6 +29,7 @@
 
 #include <git2.h>
 
+#include "store/limits.h"
 #include "store/buf.h"
 
 typedef struct vl_source vl_source;
@@ -76,11 +77,6 @@ int vl_source_peer_key(vl_source *s, unsigned char pk[32]) VL_MUST_CHECK;
 /* How to name the source to a person (borrowed). */
 const char *vl_source_label(const vl_source *s);
 
-/* Caps of the path source: one loose object file, one inflated object, the
- * packed-refs file, refs in all. */
-#define VL_SOURCE_MAX_LOOSE ((size_t)32 << 20)
-#define VL_SOURCE_MAX_OBJECT ((size_t)64 << 20)
-#define VL_SOURCE_MAX_PACKED_REFS ((size_t)64 << 20)
-#define VL_SOURCE_MAX_REFS 200000
+/* Caps of the path source: store/limits.h. */
 
 #endif
