@@ -213,13 +213,10 @@ static int check_record(vctx *c, const char *ledger, const char *bucket, const g
 	const vl_schema *s = vl_node_schema(c->n, ledger);
 	const vl_roster_entry *author;
 	vl_record *r = NULL, *oldrec = NULL;
-	git_blob *blob = NULL, *oldblob = NULL;
-	git_odb *odb = NULL;
-	vl_buf diag = VL_BUF_INIT;
+	git_blob *oldblob = NULL;
+	vl_buf diag = VL_BUF_INIT, raw = VL_BUF_INIT;
 	const char *pin;
 	vl_hlc rclock, oclock;
-	size_t size;
-	git_object_t type;
 	int rc = 0;
 
 	c->res->records++;
@@ -239,21 +236,15 @@ static int check_record(vctx *c, const char *ledger, const char *bucket, const g
 				(unsigned)git_tree_entry_filemode_raw(e));
 		goto out;
 	}
-	if ((rc = git_repository_odb(&odb, c->repo)) < 0 ||
-			(rc = git_odb_read_header(&size, &type, odb, git_tree_entry_id(e))) < 0) {
-		rc = vl_error_git(rc, "cannot read an object header");
-		goto out;
-	}
-	if (size > VL_RECORD_MAX_BYTES) {
-		rc = fail(c, "'%s/%s/%s' is %zu bytes, over the record limit", ledger, bucket, name, size);
-		goto out;
-	}
-	if ((rc = git_blob_lookup(&blob, c->repo, git_tree_entry_id(e))) < 0) {
-		rc = vl_error_git(rc, "cannot read a record");
-		goto out;
-	}
 	snprintf(line, sizeof(line), "%s/%s/%s", ledger, bucket, name);
-	if (vl_record_parse(&r, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob), line) < 0) {
+	rc = vl_repo_read_blob(&raw, c->repo, git_tree_entry_id(e), VL_RECORD_MAX_BYTES, line);
+	if (rc == VL_ETOOBIG) {
+		rc = fail(c, "'%s' is over the record limit, or not a file (%s)", line, vl_error_last());
+		goto out;
+	}
+	if (rc < 0)
+		goto out;
+	if (vl_record_parse(&r, raw.ptr, raw.len, line) < 0) {
 		rc = fail(c, "%s", vl_error_last());
 		goto out;
 	}
@@ -300,7 +291,7 @@ static int check_record(vctx *c, const char *ledger, const char *bucket, const g
 		rc = fail(c, "'%s' has a clock that does not parse", line);
 		goto out;
 	}
-	if (vl_record_verify(r, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob), NULL) < 0) {
+	if (vl_record_verify(r, raw.ptr, raw.len, NULL) < 0) {
 		rc = fail(c, "%s", vl_error_last());
 		goto out;
 	}
@@ -389,11 +380,10 @@ static int check_record(vctx *c, const char *ledger, const char *bucket, const g
 		rc = check_unique(c, ledger, id, line);
 out:
 	vl_buf_free(&diag);
+	vl_buf_free(&raw);
 	vl_record_free(r);
 	vl_record_free(oldrec);
 	git_blob_free(oldblob);
-	git_blob_free(blob);
-	git_odb_free(odb);
 	return rc;
 }
 

@@ -307,7 +307,7 @@ int vl_ledger_each(vl_node *n, const git_oid *commit, const char *ledger, vl_led
 {
 	git_commit *c = NULL;
 	git_tree *root = NULL, *ltree = NULL, *bucket = NULL;
-	git_blob *blob = NULL;
+	vl_buf raw = VL_BUF_INIT;
 	const git_tree_entry *le;
 	vl_buf path = VL_BUF_INIT;
 	size_t i, j;
@@ -338,9 +338,6 @@ int vl_ledger_each(vl_node *n, const git_oid *commit, const char *ledger, vl_led
 		}
 		for (j = 0; j < git_tree_entrycount(bucket); j++) {
 			const git_tree_entry *re = git_tree_entry_byindex(bucket, j);
-			size_t size;
-			git_object_t type;
-			git_odb *odb = NULL;
 			vl_buf_clear(&path);
 			if ((rc = vl_buf_printf(&path, "%s/%s/%s", ledger, git_tree_entry_name(be),
 					git_tree_entry_name(re))) < 0)
@@ -349,25 +346,11 @@ int vl_ledger_each(vl_node *n, const git_oid *commit, const char *ledger, vl_led
 				rc = vl_error_set(VL_EINVALID, "'%s' is not a regular file", path.ptr);
 				goto out;
 			}
-			if ((rc = git_repository_odb(&odb, n->repo)) == 0)
-				rc = git_odb_read_header(&size, &type, odb, git_tree_entry_id(re));
-			git_odb_free(odb);
-			if (rc < 0) {
-				rc = vl_error_git(rc, "cannot read a record header");
+			vl_buf_clear(&raw);
+			if ((rc = vl_repo_read_blob(&raw, n->repo, git_tree_entry_id(re), VL_RECORD_MAX_BYTES,
+					path.ptr)) < 0)
 				goto out;
-			}
-			if (size > VL_RECORD_MAX_BYTES) {
-				rc = vl_error_set(VL_ETOOBIG, "'%s' is %zu bytes, over the record limit", path.ptr, size);
-				goto out;
-			}
-			if ((rc = git_blob_lookup(&blob, n->repo, git_tree_entry_id(re))) < 0) {
-				rc = vl_error_git(rc, "cannot read a record");
-				goto out;
-			}
-			rc = fn(path.ptr, git_tree_entry_id(re), git_blob_rawcontent(blob),
-					(size_t)git_blob_rawsize(blob), ctx);
-			git_blob_free(blob);
-			blob = NULL;
+			rc = fn(path.ptr, git_tree_entry_id(re), raw.ptr ? raw.ptr : "", raw.len, ctx);
 			if (rc < 0)
 				goto out;
 		}
@@ -377,7 +360,7 @@ int vl_ledger_each(vl_node *n, const git_oid *commit, const char *ledger, vl_led
 	rc = 0;
 out:
 	vl_buf_free(&path);
-	git_blob_free(blob);
+	vl_buf_free(&raw);
 	git_tree_free(bucket);
 	git_tree_free(ltree);
 	git_tree_free(root);

@@ -74,33 +74,12 @@ static int same(const git_tree_entry *a, const git_tree_entry *b)
 static int load_record(vl_record **out, vl_buf *raw, git_repository *repo, const git_tree_entry *e,
 		const char *path)
 {
-	git_odb *odb = NULL;
-	git_odb_object *obj = NULL;
-	size_t size;
-	git_object_t type;
 	int rc;
 
 	*out = NULL;
-	if ((rc = git_repository_odb(&odb, repo)) < 0 ||
-			(rc = git_odb_read_header(&size, &type, odb, git_tree_entry_id(e))) < 0) {
-		rc = vl_error_git(rc, "cannot read a record header");
-		goto out;
-	}
-	if (size > VL_RECORD_MAX_BYTES || type != GIT_OBJECT_BLOB) {
-		rc = vl_error_set(VL_ETOOBIG, "'%s' is not a record blob within the size limit", path);
-		goto out;
-	}
-	if ((rc = git_odb_read(&obj, odb, git_tree_entry_id(e))) < 0) {
-		rc = vl_error_git(rc, "cannot read a record");
-		goto out;
-	}
-	if ((rc = vl_buf_put(raw, git_odb_object_data(obj), git_odb_object_size(obj))) < 0)
-		goto out;
-	rc = vl_record_parse(out, raw->ptr, raw->len, path);
-out:
-	git_odb_object_free(obj);
-	git_odb_free(odb);
-	return rc;
+	if ((rc = vl_repo_read_blob(raw, repo, git_tree_entry_id(e), VL_RECORD_MAX_BYTES, path)) < 0)
+		return rc;
+	return vl_record_parse(out, raw->ptr, raw->len, path);
 }
 
 /* Both sides changed the record at path: merge it. */
