@@ -139,8 +139,9 @@ static int check_record(vctx *c, const char *ledger, const char *bucket, const g
 		goto out;
 	}
 	snprintf(line, sizeof(line), "%s/%s/%s", ledger, bucket, name);
-	if (vl_record_parse(&r, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob), line) < 0) {
-		rc = fail(c, "%s", vl_error_last());
+	if ((rc = vl_record_parse(&r, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob), line)) < 0) {
+		if (rc != VL_ENOMEM) /* out of memory is ours: an error, not a finding */
+			rc = fail(c, "%s", vl_error_last());
 		goto out;
 	}
 	if (strcmp(r->schema, ledger) != 0 || strcmp(r->id, id) != 0) {
@@ -175,8 +176,9 @@ static int check_record(vctx *c, const char *ledger, const char *bucket, const g
 			goto out;
 		}
 	}
-	if (vl_record_verify(r, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob), NULL) < 0) {
-		rc = fail(c, "%s", vl_error_last());
+	if ((rc = vl_record_verify(r, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob), NULL)) < 0) {
+		if (rc != VL_ENOMEM)
+			rc = fail(c, "%s", vl_error_last());
 		goto out;
 	}
 	if (c->max_time) {
@@ -210,8 +212,9 @@ static int check_record(vctx *c, const char *ledger, const char *bucket, const g
 		rc = fail(c, "'%s' belongs to ledger '%s', which has no schema", line, ledger);
 		goto out;
 	}
-	if (vl_schema_validate(s, r->data, r->deleted, &diag) < 0) {
-		rc = fail(c, "'%s' breaks its schema: %s", line, diag.ptr ? diag.ptr : vl_error_last());
+	if ((rc = vl_schema_validate(s, r->data, r->deleted, &diag)) < 0) {
+		if (rc != VL_ENOMEM)
+			rc = fail(c, "'%s' breaks its schema: %s", line, diag.ptr ? diag.ptr : vl_error_last());
 		goto out;
 	}
 	snprintf(line, sizeof(line), "Vledger-Record: %s %s %s\n", ledger, id, git_oid_tostr_s(git_tree_entry_id(e)));
@@ -472,7 +475,9 @@ static int verify_commit(vctx *c, git_commit *commit)
 		if (!c->scope) {
 			rc = fail(c, "merge commit on config; config history is linear");
 		} else if ((rc = vl_merge_replay(c->n, c->scope, git_commit_id(commit))) < 0) {
-			if (rc != VL_EBADSIG)
+			if (rc == VL_ENOMEM)
+				; /* ours, not the merge's: an error, not a finding */
+			else if (rc != VL_EBADSIG)
 				rc = fail(c, "merge replay failed: %s", vl_error_last());
 			else
 				rc = fail(c, "%s", vl_error_last());
@@ -483,8 +488,9 @@ static int verify_commit(vctx *c, git_commit *commit)
 	}
 	if ((rc = vl_repo_raw_commit(&raw, c->n->repo, git_commit_id(commit))) < 0)
 		goto out;
-	if (vl_commit_verify(raw.ptr, raw.len, pk) < 0) {
-		rc = fail(c, "commit signature: %s", vl_error_last());
+	if ((rc = vl_commit_verify(raw.ptr, raw.len, pk)) < 0) {
+		if (rc != VL_ENOMEM)
+			rc = fail(c, "commit signature: %s", vl_error_last());
 		goto out;
 	}
 	vl_fingerprint(fp, pk);

@@ -407,11 +407,14 @@ static int receive_branch(vl_node *n, git_repository *src, git_odb *srcodb, cons
 		for (k = 0; rc == 0 && k < git_commit_parentcount(c); k++) {
 			if (nstack == capstack) {
 				git_oid *ns = nstack >= VL_RECEIVE_MAX_OBJECTS ? NULL
-					: realloc(stack, sizeof(*stack) * (capstack *= 2));
+					: realloc(stack, sizeof(*stack) * (capstack * 2));
 				if (!ns) {
-					rc = vl_error_set(VL_ETOOBIG, "received history is too wide");
+					rc = nstack >= VL_RECEIVE_MAX_OBJECTS
+						? vl_error_set(VL_ETOOBIG, "received history is too wide")
+						: vl_error_set(VL_ENOMEM, "out of memory");
 					break;
 				}
+				capstack *= 2;
 				stack = ns;
 			}
 			git_oid_cpy(&stack[nstack++], git_commit_parent_id(c, k));
@@ -465,6 +468,13 @@ static int receive_branch(vl_node *n, git_repository *src, git_odb *srcodb, cons
 	} else {
 		vl_merge_summary sum;
 		if ((rc = vl_merge_heads(&result, &kind, n, code, &ours, theirs, &sum)) < 0) {
+			/* Out of memory or a failed write is ours, not the peer's:
+			 * stop with that error (exit 1), not a refusal (exit 4). */
+			if (rc == VL_ENOMEM || rc == VL_ERROR) {
+				vl_error_wrap(rc, "scope/%s from %s received but not merged (fetch again, or run "
+						"'vledger merge %s')", code, peer, peerref);
+				goto out;
+			}
 			/* Received and kept under refs/peers/, but not merged: say so
 			 * and go on with the other branches. */
 			res->branches_refused++;
@@ -483,13 +493,18 @@ static int receive_branch(vl_node *n, git_repository *src, git_odb *srcodb, cons
 	}
 	if (rc < 0) {
 		rc = vl_error_git(rc, "cannot move the branch");
+		vl_error_wrap(rc, "scope/%s from %s received but not merged (fetch again, or run 'vledger merge %s')",
+				code, peer, peerref);
 		goto out;
 	}
 	res->branches_updated++;
 	rc = 0;
 	goto out;
 refuse:
-	/* A cap or a malformed object: the batch is refused as a whole. */
+	/* A cap or a malformed object: the batch is refused as a whole. Out of
+	 * memory is ours: an error, not a refusal. */
+	if (rc == VL_ENOMEM)
+		goto out;
 	res->branches_refused++;
 	rc = vl_buf_printf(&res->report, "scope/%s from %s refused; nothing was taken: %s\n", code, peer,
 			vl_error_last());
