@@ -67,7 +67,7 @@ classify() {
 	local now; now=$(allrefs "$3")
 	if [ "$1" != add ] && [ "$now" = "$(cat "$w/want")" ]; then echo done; return; fi
 	if [ "$now" = "$(allrefs "$2")" ]; then echo pre; return; fi
-	if [ "$(grep ' refs/heads/' <<<"$now")" = "$(allrefs "$2" | grep ' refs/heads/')" ] &&
+	if [ "$(grep '^refs/heads/' <<<"$now")" = "$(allrefs "$2" | grep '^refs/heads/')" ] &&
 			[ -z "$(grep -v '^refs/heads/' <<<"$now" | grep -vxFf "$w/want" | grep -vxF "$(allrefs "$2")")" ]; then
 		echo received; return
 	fi
