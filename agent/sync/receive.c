@@ -46,6 +46,7 @@ typedef struct {
 	git_oid *ids;          /* objects written into the quarantine */
 	size_t nids, cap;
 	size_t bytes;
+	int write_failed;      /* a write into it failed: ours, not the peer's */
 } quarantine;
 
 static int quarantine_open(quarantine *q, vl_node *n)
@@ -158,6 +159,7 @@ static int take_object(quarantine *q, git_odb *src, git_repository *srcrepo, con
 	}
 	if ((rc = git_odb_write(&written, q->odb, git_odb_object_data(obj), git_odb_object_size(obj), type)) < 0) {
 		rc = vl_error_git(rc, "cannot write into the quarantine");
+		q->write_failed = 1;
 		goto out;
 	}
 	if (q->nids == q->cap) {
@@ -502,8 +504,8 @@ static int receive_branch(vl_node *n, git_repository *src, git_odb *srcodb, cons
 	goto out;
 refuse:
 	/* A cap or a malformed object: the batch is refused as a whole. Out of
-	 * memory is ours: an error, not a refusal. */
-	if (rc == VL_ENOMEM)
+	 * memory or a failed write is ours: an error, not a refusal. */
+	if (rc == VL_ENOMEM || q.write_failed)
 		goto out;
 	res->branches_refused++;
 	rc = vl_buf_printf(&res->report, "scope/%s from %s refused; nothing was taken: %s\n", code, peer,
