@@ -475,8 +475,8 @@ static int verify_commit(vctx *c, git_commit *commit)
 		if (!c->scope) {
 			rc = fail(c, "merge commit on config; config history is linear");
 		} else if ((rc = vl_merge_replay(c->n, c->scope, git_commit_id(commit))) < 0) {
-			if (rc == VL_ENOMEM)
-				; /* ours, not the merge's: an error, not a finding */
+			if (rc == VL_ENOMEM || rc == VL_ERROR)
+				; /* memory, a hook's temp file: ours, not the merge's */
 			else if (rc != VL_EBADSIG)
 				rc = fail(c, "merge replay failed: %s", vl_error_last());
 			else

@@ -40,14 +40,18 @@ done
 V lap1 fetch "$w/county/repo.git" >/dev/null && V lap2 fetch "$w/county/repo.git" >/dev/null || exit 1
 rA=$(V lap1 add resident --set name=王秀英 --set residence_kind=registered --set address="2 组 8 号" \
 	--set phone=13800000001 --set tags=独居老人 --set source=self_report) || exit 1
-V lap1 add worker_care --set worker_name=周丽 --set post=网格员 --set duty_status=on_duty \
-	--set subsidy_days=10 --set daily_rate=100.00 --set subsidy_amount=1000.00 --set subsidy_paid=500.00 >/dev/null || exit 1
+wc=$(V lap1 add worker_care --set worker_name=周丽 --set post=网格员 --set duty_status=on_duty \
+	--set subsidy_days=10 --set daily_rate=100.00 --set subsidy_amount=1000.00 --set subsidy_paid=500.00) || exit 1
 V lap2 fetch "$w/lap1/repo.git" >/dev/null || exit 1
 # Both laptops edit offline, so the next exchange is a real merge.
 V lap1 edit "$rA" --set phone=13800000011 --set tags=独居老人,残疾人 >/dev/null || exit 1
 V lap1 add resident --set name=赵建国 --set residence_kind=migrant --set address="1 组 3 号" \
 	--set source=worker_survey >/dev/null || exit 1
 V lap2 edit "$rA" --set phone=13800000022 --set grid=第3网格 >/dev/null || exit 1
+# The subsidy changed on both sides: the merge runs the pinned hook
+# (hooks/hook.c: fork, pipes, temp files), in verify's replay too.
+V lap1 edit "$wc" --set subsidy_days=12 --set subsidy_amount=1200.00 >/dev/null || exit 1
+V lap2 edit "$wc" --set subsidy_days=13 --set subsidy_amount=1300.00 >/dev/null || exit 1
 cp -a lap2 lap2-fetched
 V lap2-fetched fetch --no-merge "$w/lap1/repo.git" >/dev/null || exit 1
 peer=$(git --git-dir lap2-fetched/repo.git for-each-ref --format='%(refname)' "refs/peers/*/scope/$S" | head -1)
@@ -100,7 +104,7 @@ sweep() {
 	[ -z "${VL_FAULT_LIST:-}" ] || list=$VL_FAULT_LIST
 	echo "$op: $mcalls allocations, $iocalls writes/fsyncs; $(wc -l <<<"$list") faults to inject"
 	while read -r kind n; do
-		rm -rf t && cp -a "$pre" t
+		rm -rf t report && cp -a "$pre" t
 		if [ "$kind" = m ]; then
 			VL_FAULT_MALLOC=$n VL_FAULT_REPORT=$w/report "$VLEDGER_FAULT" -C "$w/t" "$@" >/dev/null 2>"$w/err"
 		else
