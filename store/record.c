@@ -365,13 +365,18 @@ int vl_record_verify(const vl_record *r, const char *raw, size_t len, unsigned c
 	if (len < strlen(r->sig) + 8 || memcmp(raw + signed_len, "sig: \"", 6) != 0 ||
 			(signed_len > 0 && raw[signed_len - 1] != '\n'))
 		return vl_error_set(VL_EBADSIG, "record %s: the sig line is not where the canonical form puts it", r->id);
+	/* Out of memory is ours, not the record's: it stays VL_ENOMEM, so
+	 * verify does not report a good record as forged. */
 	if ((rc = vl_base64_decode(&blob, r->sig, strlen(r->sig))) < 0) {
-		rc = vl_error_set(VL_EBADSIG, "record %s: 'sig' is not base64", r->id);
+		if (rc != VL_ENOMEM)
+			rc = vl_error_set(VL_EBADSIG, "record %s: 'sig' is not base64", r->id);
 		goto out;
 	}
 	if ((rc = vl_sshsig_verify(blob.ptr, blob.len, VL_NS_RECORD, raw, signed_len, pk)) < 0) {
-		vl_error_wrap(VL_EBADSIG, "record %s", r->id);
-		rc = VL_EBADSIG;
+		if (rc != VL_ENOMEM) {
+			vl_error_wrap(VL_EBADSIG, "record %s", r->id);
+			rc = VL_EBADSIG;
+		}
 		goto out;
 	}
 	vl_fingerprint(fp, pk);

@@ -244,8 +244,9 @@ static int check_record(vctx *c, const char *ledger, const char *bucket, const g
 	}
 	if (rc < 0)
 		goto out;
-	if (vl_record_parse(&r, raw.ptr, raw.len, line) < 0) {
-		rc = fail(c, "%s", vl_error_last());
+	if ((rc = vl_record_parse(&r, raw.ptr, raw.len, line)) < 0) {
+		if (rc != VL_ENOMEM) /* out of memory is ours: an error, not a finding */
+			rc = fail(c, "%s", vl_error_last());
 		goto out;
 	}
 	if (strcmp(r->schema, ledger) != 0 || strcmp(r->id, id) != 0) {
@@ -291,8 +292,9 @@ static int check_record(vctx *c, const char *ledger, const char *bucket, const g
 		rc = fail(c, "'%s' has a clock that does not parse", line);
 		goto out;
 	}
-	if (vl_record_verify(r, raw.ptr, raw.len, NULL) < 0) {
-		rc = fail(c, "%s", vl_error_last());
+	if ((rc = vl_record_verify(r, raw.ptr, raw.len, NULL)) < 0) {
+		if (rc != VL_ENOMEM)
+			rc = fail(c, "%s", vl_error_last());
 		goto out;
 	}
 	if (c->max_time) {
@@ -365,8 +367,9 @@ static int check_record(vctx *c, const char *ledger, const char *bucket, const g
 		rc = fail(c, "'%s' belongs to ledger '%s', which has no schema", line, ledger);
 		goto out;
 	}
-	if (vl_schema_validate(s, r->data, r->deleted, &diag) < 0) {
-		rc = fail(c, "'%s' breaks its schema: %s", line, diag.ptr ? diag.ptr : vl_error_last());
+	if ((rc = vl_schema_validate(s, r->data, r->deleted, &diag)) < 0) {
+		if (rc != VL_ENOMEM)
+			rc = fail(c, "'%s' breaks its schema: %s", line, diag.ptr ? diag.ptr : vl_error_last());
 		goto out;
 	}
 	snprintf(line, sizeof(line), "Vledger-Record: %s %s %s\n", ledger, id, git_oid_tostr_s(git_tree_entry_id(e)));
@@ -701,7 +704,9 @@ static int verify_commit(vctx *c, git_commit *commit)
 		if (!c->scope) {
 			rc = fail(c, "merge commit on config; config history is linear");
 		} else if ((rc = vl_merge_replay(c->view, c->n, c->scope, git_commit_id(commit))) < 0) {
-			if (rc != VL_EBADSIG)
+			if (rc == VL_ENOMEM || rc == VL_ERROR)
+				; /* memory, a hook's temp file: ours, not the merge's */
+			else if (rc != VL_EBADSIG)
 				rc = fail(c, "merge replay failed: %s", vl_error_last());
 			else
 				rc = fail(c, "%s", vl_error_last());
@@ -712,8 +717,9 @@ static int verify_commit(vctx *c, git_commit *commit)
 	}
 	if ((rc = vl_repo_raw_commit(&raw, c->repo, git_commit_id(commit))) < 0)
 		goto out;
-	if (vl_commit_verify(raw.ptr, raw.len, pk) < 0) {
-		rc = fail(c, "commit signature: %s", vl_error_last());
+	if ((rc = vl_commit_verify(raw.ptr, raw.len, pk)) < 0) {
+		if (rc != VL_ENOMEM)
+			rc = fail(c, "commit signature: %s", vl_error_last());
 		goto out;
 	}
 	if (vl_commit_check_canonical(raw.ptr, raw.len, 1) < 0) {
