@@ -336,9 +336,13 @@ static int check_record(vctx *c, const char *ledger, const char *bucket, const g
 		goto out;
 	}
 	if (old) {
-		if (git_blob_lookup(&oldblob, c->repo, git_tree_entry_id(old)) < 0 ||
-				vl_record_parse(&oldrec, git_blob_rawcontent(oldblob), (size_t)git_blob_rawsize(oldblob),
-						line) < 0 || vl_hlc_parse(&oclock, oldrec->clock) < 0) {
+		int prc = git_blob_lookup(&oldblob, c->repo, git_tree_entry_id(old)) < 0 ? VL_EINVALID
+			: vl_record_parse(&oldrec, git_blob_rawcontent(oldblob), (size_t)git_blob_rawsize(oldblob), line);
+		if (prc == VL_ENOMEM) {
+			rc = prc; /* ours: an error, not a finding */
+			goto out;
+		}
+		if (prc < 0 || vl_hlc_parse(&oclock, oldrec->clock) < 0) {
 			rc = fail(c, "'%s' replaces a version that does not read as a record", line);
 			goto out;
 		}

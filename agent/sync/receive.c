@@ -57,6 +57,7 @@ typedef struct {
 	size_t nids, cap;
 	size_t bytes;
 	size_t max_blob;       /* cap on one blob of what is being taken */
+	int write_failed;      /* a write into it failed: ours, not the peer's */
 } quarantine;
 
 static int quarantine_open(quarantine *q, vl_node *n)
@@ -170,6 +171,7 @@ static int take_object(quarantine *q, git_odb *src, git_repository *srcrepo, con
 		}
 	}
 	if ((rc = git_odb_write(&written, q->odb, git_odb_object_data(obj), git_odb_object_size(obj), type)) < 0) {
+		q->write_failed = 1;
 		rc = vl_error_git(rc, "cannot write into the quarantine");
 		goto out;
 	}
@@ -616,6 +618,10 @@ static int receive_branch(rx *x, branch *b)
 			 git_graph_descendant_of(n->repo, &b->ours, &b->theirs) == 1)))
 		return 0;
 	if ((rc = take_history(x, &b->theirs, &scope_caps)) < 0) {
+		/* Out of memory or a failed write is ours: an error (exit 1), not
+		 * a refusal of the peer's data. */
+		if (rc == VL_ENOMEM || x->q.write_failed)
+			return rc;
 		/* A cap or a malformed object: the branch is refused as a whole. */
 		x->res->branches_refused++;
 		return vl_buf_printf(&x->res->report, "scope/%s from %s refused; nothing was taken: %s\n", b->code,
@@ -979,6 +985,12 @@ static int accept_branch(rx *x, const branch *b, const char *peer, int merge)
 	} else {
 		vl_merge_summary sum;
 		if ((rc = vl_merge_heads(&result, &kind, n, b->code, &b->ours, &b->theirs, &sum)) < 0) {
+			/* Out of memory or a failed write is ours, not the peer's:
+			 * stop with that error (exit 1), not a refusal (exit 4). */
+			if (rc == VL_ENOMEM || rc == VL_ERROR)
+				return vl_error_wrap(rc, "scope/%s from %s received but not merged (fetch again, or "
+						"run 'vledger merge %s')", b->code, x->label,
+						*peerref ? peerref : git_oid_tostr_s(&b->theirs));
 			/* Received (and kept under refs/peers/ when the peer is known),
 			 * but not merged: say so and go on with the other branches. */
 			x->res->branches_refused++;
@@ -991,7 +1003,8 @@ static int accept_branch(rx *x, const branch *b, const char *peer, int merge)
 	}
 	if ((rc = vl_repo_ref_cas(n->repo, refname, &result, b->have_ours ? &b->ours : NULL, "vledger fetch",
 			"fetch again")) < 0)
-		return rc;
+		return vl_error_wrap(rc, "scope/%s from %s received but not merged (fetch again, or run "
+				"'vledger merge %s')", b->code, x->label, *peerref ? peerref : git_oid_tostr_s(&b->theirs));
 	x->res->branches_updated++;
 	return 0;
 }
