@@ -953,6 +953,26 @@ static void test_roster_rules_in_memory(void **state)
 	vl_value_free(base);
 }
 
+/* ---- 7: the key pair is checked when the node opens ----------------------- */
+
+/* Opening a node with its secret key refuses a keys/node.key that is not
+ * keys/node.pub's key, before any command runs (vl_node_check_key repeats
+ * the check before each write; each alone keeps `add` from writing, so this
+ * test pins the check at open). */
+static void test_key_mismatch_refused_at_open(void **state)
+{
+	fx *f = *state;
+	vl_node *n = NULL;
+
+	assert_int_equal(vt_run(NULL, "cp -p '%s/keys/node.key' '%s/keys/node.key'", f->village2, f->village), 0);
+	assert_int_equal(vl_node_open(&n, f->village, 1, NULL), VL_EINVALID);
+	assert_null(n);
+	vf_must_contain(vl_error_last(), "keys/node.key does not match keys/node.pub", "vl_node_open");
+	/* Without the secret key the node opens (verify, show need no key). */
+	assert_int_equal(vl_node_open(&n, f->village, 0, NULL), 0);
+	vl_node_close(n);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -972,6 +992,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_canon_signed_record_with_conflicts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_canon_author_is_roster_name, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_canon_author_time, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_key_mismatch_refused_at_open, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
