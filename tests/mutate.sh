@@ -146,7 +146,8 @@ mut node-key-at-open agent/node/node.c "test_trust" \
 mut node-key-before-write agent/node/node.c "test_trust" \
 	$'if (strcmp(keyfp, n->fp) != 0)\n\t\treturn' $'if (0)\n\t\treturn'
 mut commit-headers store/repo.c "test_trust test_receive" \
-	'if (i == norder || (i == 4 && !is_signed))' 'if (i == norder && 0)'
+	'if (i == norder || (i == 4 && !is_signed))' \
+	'if (i == norder) { p = eol + 1; continue; } if (0)'
 mut commit-trailer-twice store/repo.c "test_trust" \
 	'if (++seen[k] > 1)' 'if (++seen[k] > 1 && 0)'
 mut tree-mode-padded store/repo.c "test_trust" \
