@@ -98,14 +98,14 @@ mut record-signer-scope agent/audit/verify.c "test_verify test_receive" \
 mut revocation-time agent/audit/verify.c "test_receive test_verify" \
 	'return t >= rev;' 'return t >= rev + 3600000;'
 mut record-mode agent/audit/verify.c "test_verify test_receive" \
-	'if (git_tree_entry_filemode(e) != GIT_FILEMODE_BLOB) {' \
-	'if (git_tree_entry_filemode(e) == GIT_FILEMODE_LINK) {'
+	'if (git_tree_entry_filemode_raw(e) != GIT_FILEMODE_BLOB) {' \
+	'if (git_tree_entry_filemode_raw(e) == GIT_FILEMODE_LINK) {'
 mut record-bucket agent/audit/verify.c "test_verify" \
 	'if (!vl_ulid_valid(id) || bucket[0] != id[VL_ULID_LEN - 1] || bucket[1]) {' \
 	'if (!vl_ulid_valid(id)) {'
 mut tree-ledger-dirs agent/audit/verify.c "test_verify" \
-	'int ok = git_tree_entry_filemode(e) == GIT_FILEMODE_TREE &&' \
-	'int ok = git_tree_entry_filemode(e) != GIT_FILEMODE_BLOB ||'
+	'int ok = git_tree_entry_filemode_raw(e) == GIT_FILEMODE_TREE &&' \
+	'int ok = git_tree_entry_filemode_raw(e) != GIT_FILEMODE_BLOB ||'
 mut record-removed agent/audit/verify.c "test_verify" \
 	'if (!git_tree_entry_byname(new_tree, git_tree_entry_name(oe)))' 'if (0)'
 mut record-prev-chain agent/audit/verify.c "test_verify test_receive" \
@@ -119,6 +119,67 @@ mut equivocation-branch agent/audit/verify.c "test_verify" \
 	'if (0 && c->links[i].seq == seq &&'
 mut equivocation-received agent/audit/verify.c "test_receive" \
 	'if (hs == seq && !git_oid_equal(&at, git_commit_id(commit))) {' 'if (0) {'
+
+# ---- issue 7: trust rules (agent/audit/verify.c, agent/node/, store/repo.c) -
+mut time-commit-forward agent/audit/verify.c "test_trust" \
+	$'if (ct < pt) {\n\t\t\t\ttime_text(a, ct);' $'if (0) {\n\t\t\t\ttime_text(a, ct);'
+mut time-record-after-commit agent/audit/verify.c "test_trust" \
+	'if (c->prev_ms && rclock.ms < c->prev_ms) {' 'if (0) {'
+mut time-record-after-prev agent/audit/verify.c "test_trust" \
+	'if (vl_hlc_cmp(&rclock, &oclock) < 0) {' 'if (0) {'
+mut revocation-pin agent/audit/verify.c "test_trust" \
+	'return !(git_oid_equal(&pid, c->commit) || git_graph_descendant_of(c->repo, &pid, c->commit) == 1);' \
+	'return revoked_at_or_before(e, clock, secs);'
+mut revocation-pin-needs-revoked-at agent/node/roster.c "test_trust" \
+	$'if (!r->revoked_at)\n\t\treturn vl_error_set(VL_EINVALID, "roster entry %s: revoked_heads' \
+	$'if (0)\n\t\treturn vl_error_set(VL_EINVALID, "roster entry %s: revoked_heads'
+mut roster-window-revoked-at agent/node/roster.c "test_trust" \
+	'if (b->revoked_at && (!a || !a->revoked_at) && !near_commit(b->revoked_at, commit_s)) {' 'if (0) {'
+mut roster-window-valid-from agent/node/roster.c "test_trust" \
+	'!near_commit(b->valid_from, commit_s)) {' '0) {'
+mut record-id-other-branch agent/audit/verify.c "test_trust" \
+	'if (!strcmp(at[i].scope, c->scope) && !strcmp(at[i].ledger, ledger))' 'if (1)'
+mut record-id-other-ledger agent/audit/verify.c "test_trust" \
+	$'if (rc == VL_ENOTFOUND) {\n\t\t\trc = 0;\n\t\t\tcontinue;' $'if (1) {\n\t\t\trc = 0;\n\t\t\tcontinue;'
+mut node-key-at-open agent/node/node.c "test_trust" \
+	'if (strcmp(keyfp, n->fp) != 0) {' 'if (0) {'
+# (vl_node_check_key's own comparisons are not mutated: no test can reach
+# them. vl_node_open refuses a key pair that does not match before any write,
+# node.pub's fingerprint is the roster entry's, and the loaded key never
+# changes after open; the repeat check is a guard for future callers.)
+mut commit-headers store/repo.c "test_trust test_receive" \
+	'if (i == norder || (i == 4 && !is_signed))' \
+	'if (i == norder) { p = eol + 1; continue; } if (0)'
+mut commit-trailer-twice store/repo.c "test_trust" \
+	'if (++seen[k] > 1)' 'if (++seen[k] > 1 && 0)'
+mut tree-mode-padded store/repo.c "test_trust" \
+	"if (*p == '0')" 'if (0)'
+mut author-is-roster-name agent/audit/verify.c "test_trust" \
+	'if (strcmp(git_commit_author(commit)->name, c->signer->name) != 0 ||' \
+	'if (0 && strcmp(git_commit_author(commit)->name, c->signer->name) != 0 &&'
+mut author-time agent/audit/verify.c "test_trust" \
+	'if (git_commit_author(commit)->when.time - git_commit_committer(commit)->when.time > VL_AUTHOR_TIME_SKEW_S ||' \
+	'if (0 && git_commit_author(commit)->when.time - git_commit_committer(commit)->when.time > VL_AUTHOR_TIME_SKEW_S &&'
+mut record-conflicts-signed agent/audit/verify.c "test_trust" \
+	'if (!was || !vl_value_equal(was, r->conflicts->items[k])) {' 'if (0) {'
+mut evidence-checked agent/sync/receive.c "test_receive_path" \
+	$'if (vr.failures) {\n\t\trc = vl_buf_printf(&x->res->report, "evidence' \
+	$'if (0) {\n\t\trc = vl_buf_printf(&x->res->report, "evidence'
+
+# ---- issue 7: receiving (agent/sync/) and merge REF (agent/ops/merge.c) -----
+mut source-regular-file agent/sync/source.c "sh_receive" \
+	'if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {' 'if (fstat(fd, &st) < 0) {'
+mut source-pack-dir agent/sync/source.c "sh_receive" \
+	'if (lstat(f.ptr, &st) == 0 && !S_ISREG(st.st_mode)) {' 'if (0) {'
+mut source-loose-truncated agent/sync/source.c "sh_receive" \
+	'if (zr != Z_STREAM_END || z.total_out != k + size) {' 'if (0) {'
+mut peer-ref-signer agent/sync/receive.c "test_receive_path" \
+	$'if (!x->branches[i].accepted)\n\t\t\t\tcontinue;' $'if (0)\n\t\t\t\tcontinue;'
+mut merge-ref-verified agent/ops/merge.c "test_ops_merge sh_merge_ref" \
+	$'if (vr.failures) {\n\t\tif ((rc = copy_report' $'if (0) {\n\t\tif ((rc = copy_report'
+mut merge-ref-scope agent/ops/merge.c "test_ops_merge sh_merge_ref" \
+	'if (!(scope = opts->scope) && !(scope = scope_of_ref(opts->ref))) {' \
+	'if (!(scope = opts->scope) && !(scope = n->scope)) {'
 
 # ---- merge rules and hooks (hooks/) ------------------------------------------
 mut merge-sum hooks/merge.c "test_merge test_converge" \

@@ -575,6 +575,57 @@ static void test_offered_evidence_bad_tree_not_kept(void **state)
 	}
 }
 
+/* ---- item 9: a refused branch names no peer -------------------------------- */
+
+/* The source offers village 1's new commit and, on village 2's branch, a
+ * commit an hour newer signed by a key on no roster (a valid signature:
+ * anyone can make a key). That branch is refused, so its signer is nobody
+ * authenticated: the township names the peer by village 1's key, never by
+ * the stranger's. */
+static void test_peer_ref_not_from_refused_branch(void **state)
+{
+	fx *f = *state;
+	git_repository *repo = f->v->repo;
+	vl_key rogue;
+	vl_buf file = VL_BUF_INIT, payload = VL_BUF_INIT, armor = VL_BUF_INIT;
+	char path[128], id[VL_ULID_LEN + 1], rfp[VL_FP_LEN], rpeer[VL_FP_LEN], vpeer[VL_FP_LEN], want[300];
+	char *refs = NULL, *out = NULL;
+	git_oid h, blob, tree, forged;
+	long long when = (long long)(vl_hlc_wall_ms() / 1000) + 3600;
+
+	add_zone(f->v1, NULL, "Z4");
+	h = head_at(f->v1repo, V1_REF);
+	assert_int_equal(vl_key_generate(&rogue), 0);
+	vl_fingerprint(rfp, rogue.pk);
+	vf_new_zone(&file, &rogue, V2_CODE, path, id);
+	blob = vf_put_blob(repo, file.ptr, file.len);
+	tree = vf_tree_edit(repo, NULL, path, &blob, GIT_FILEMODE_BLOB);
+	assert_int_equal(vl_buf_printf(&payload, "tree %s\nauthor Rogue <%s@vledger> %lld +0000\n"
+			"committer Rogue <%s@vledger> %lld +0000\n\nzone\n", git_oid_tostr_s(&tree), rfp, when, rfp,
+			when), 0);
+	vf_make_armor(&armor, &rogue, payload.ptr, payload.len, VF_SIG_GOOD);
+	assert_int_equal(git_commit_create_with_signature(&forged, repo, payload.ptr, armor.ptr, "gpgsig"), 0);
+	vf_move_ref(repo, VL_REF_SCOPE_PREFIX V2_CODE, &forged);
+
+	assert_int_not_equal(fetch(f->town, f->v1repo, &out), 0);
+	vf_must_contain(out, V2_CODE, "the refused branch");
+	free(out);
+	assert_int_equal(vt_run(&refs, "git --git-dir '%s' for-each-ref --format='%%(refname) %%(objectname)' refs/peers/",
+			f->trepo), 0);
+	peer_of(rpeer, rfp);
+	peer_of(vpeer, f->v_fp);
+	if (strstr(refs, rpeer)) {
+		print_error("the township named the peer by the signer of a refused branch:\n%s\n", refs);
+		fail();
+	}
+	snprintf(want, sizeof(want), "refs/peers/%s/scope/%s %s", vpeer, V1_CODE, git_oid_tostr_s(&h));
+	vf_must_contain(refs, want, "the township's peer refs");
+	free(refs);
+	vl_buf_free(&file);
+	vl_buf_free(&payload);
+	vl_buf_free(&armor);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -583,6 +634,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_peer_refs_from_signer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_evidence_bad_trees_not_kept, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_offered_evidence_bad_tree_not_kept, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_peer_ref_not_from_refused_branch, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -953,6 +953,51 @@ static void test_roster_rules_in_memory(void **state)
 	vl_value_free(base);
 }
 
+/* ---- 7: the key pair is checked when the node opens ----------------------- */
+
+/* Opening a node with its secret key refuses a keys/node.key that is not
+ * keys/node.pub's key, before any command runs (vl_node_check_key repeats
+ * the check before each write; each alone keeps `add` from writing, so this
+ * test pins the check at open). */
+static void test_key_mismatch_refused_at_open(void **state)
+{
+	fx *f = *state;
+	vl_node *n = NULL;
+
+	assert_int_equal(vt_run(NULL, "cp -p '%s/keys/node.key' '%s/keys/node.key'", f->village2, f->village), 0);
+	assert_int_equal(vl_node_open(&n, f->village, 1, NULL), VL_EINVALID);
+	assert_null(n);
+	vf_must_contain(vl_error_last(), "keys/node.key does not match keys/node.pub", "vl_node_open");
+	/* Without the secret key the node opens (verify, show need no key). */
+	assert_int_equal(vl_node_open(&n, f->village, 0, NULL), 0);
+	vl_node_close(n);
+}
+
+/* ---- 4: ids unique across the ledgers of one received branch ------------- */
+
+/* Village 1 adds a test session (the binary picks its id), then forges a
+ * zone record under the same id. The county receives both at once, so it
+ * holds neither: the received head itself has the id in two ledgers. */
+static void test_record_id_reused_across_ledgers_in_one_receive(void **state)
+{
+	fx *f = *state;
+	vl_buf file = VL_BUF_INIT;
+	char path[128], id[VL_ULID_LEN + 1];
+	char *out;
+	how h = { 0 };
+
+	out = vf_ok(f->village, "add test_session --set kind=on_site --set date=2022-04-06 --set site=s1 "
+			"--set round=1");
+	assert_int_equal(strlen(out), VL_ULID_LEN);
+	memcpy(id, out, VL_ULID_LEN + 1);
+	free(out);
+	vf_rec_path(path, sizeof(path), "zone", id);
+	zone_version(&file, &f->v->key, id, V1_CODE, NULL, 0, vl_hlc_wall_ms(), 0);
+	(void)forge_commit(f, path, &file, &h);
+	expect_fetch_refused(f->county, f->village, "which the same branch holds in ledger");
+	vl_buf_free(&file);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -972,6 +1017,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_canon_signed_record_with_conflicts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_canon_author_is_roster_name, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_canon_author_time, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_key_mismatch_refused_at_open, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_record_id_reused_across_ledgers_in_one_receive, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -126,5 +126,12 @@ git --git-dir "$src" repack -adq
 mkfifo "$src/objects/pack/pack-0000000000000000000000000000000000000000.pack"
 refused_unchanged "$src" "not a regular file"
 
+# --- the truncation is found by the source's reader itself (bounded, and
+# nothing uninitialised is handed on), not only by the hash check after it.
+src=$(fresh truncated-reason)
+f=$(loose_path "$src" "$rec_blob")
+chmod u+w "$f" && truncate -s $(($(stat -c %s "$f") / 2)) "$f"
+refused_unchanged "$src" "loose object is truncated or corrupt"
+
 echo "$passes passed, $fails failed"
 [ "$fails" -eq 0 ]
