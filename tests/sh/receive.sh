@@ -3,7 +3,7 @@
 # repo.git with a FIFO at keys/node.pub, a FIFO named by an [include] of its
 # git config, a FIFO as a loose object, a ref, packed-refs or a pack file, a
 # truncated loose object, and a corrupt pack. Every fetch runs under
-# `timeout 20` (exit 124 = it hung) and must end with a clear message; a
+# `timeout 60` (exit 124 = it hung) and must end with a clear message; a
 # refused fetch leaves the receiver byte for byte as it was. Synthetic data.
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.bash"
 vl_workdir receive
@@ -20,12 +20,12 @@ fresh() { rm -rf "${w:?}/$1" && cp -a "$w/v1" "$w/$1" && echo "$w/$1/repo.git"; 
 # A fresh copy of the county (the receiver) at $w/rcv.
 receiver() { rm -rf "${w:?}/rcv" && cp -a "$w/county" "$w/rcv"; }
 R() { "$VLEDGER" -C "$w/rcv" "$@"; }
-# fetch_bounded WANT SRC: the receiver fetches SRC within 20 s, exit WANT.
+# fetch_bounded WANT SRC: the receiver fetches SRC within 60 s, exit WANT.
 fetch_bounded() {
 	local want=$1 src=$2
-	out=$(timeout 20 "$VLEDGER" -C "$w/rcv" fetch "$src" 2>&1 </dev/null)
+	out=$(timeout 60 "$VLEDGER" -C "$w/rcv" fetch "$src" 2>&1 </dev/null)
 	local got=$?
-	if [ "$got" -eq 124 ]; then bad "fetch from $src hung (killed after 20 s)"; return; fi
+	if [ "$got" -eq 124 ]; then bad "fetch from $src hung (killed after 60 s)"; return; fi
 	if [ "$got" -eq "$want" ]; then ok; else bad "fetch from $src: exit $got (want $want): $out"; fi
 }
 # refused_unchanged SRC TEXT: the fetch ends (not 0, not a hang), says TEXT,
@@ -34,9 +34,9 @@ refused_unchanged() {
 	local before after
 	receiver
 	before=$(snap "$w/rcv/repo.git")
-	out=$(timeout 20 "$VLEDGER" -C "$w/rcv" fetch "$1" 2>&1 </dev/null)
+	out=$(timeout 60 "$VLEDGER" -C "$w/rcv" fetch "$1" 2>&1 </dev/null)
 	local got=$?
-	if [ "$got" -eq 124 ]; then bad "fetch from $1 hung (killed after 20 s)"; return; fi
+	if [ "$got" -eq 124 ]; then bad "fetch from $1 hung (killed after 60 s)"; return; fi
 	[ "$got" -ne 0 ] && ok || bad "fetch from $1 succeeded: $out"
 	contains "$2"
 	after=$(snap "$w/rcv/repo.git")
