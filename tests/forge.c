@@ -72,6 +72,49 @@ void vf_ok_free(const char *home, const char *args)
 	free(vf_ok(home, args));
 }
 
+void vf_roster_add(const char *county, const char *home, const char *name, const char *role, const char *scope)
+{
+	char args[1024];
+	char *key = vf_ok(home, "key");
+
+	*strchr(key, '\n') = '\0';
+	snprintf(args, sizeof(args), "roster add --name %s --role %s --scope %s --key '%s'", name, role, scope, key);
+	free(key);
+	vf_ok_free(county, args);
+}
+
+void vf_fetch_ok(const char *home, const char *src_repo)
+{
+	char args[800];
+
+	snprintf(args, sizeof(args), "fetch '%s'", src_repo);
+	vf_ok_free(home, args);
+}
+
+void vf_network(const char *dir, const char *county, const char *town, const char *town_role, const char *v1,
+		const char *v2)
+{
+	char args[1024], net[600], crepo[600];
+
+	vf_path_in(net, sizeof(net), dir, "network.yaml");
+	vf_path_in(crepo, sizeof(crepo), county, "repo.git");
+	vf_ok_free(county, "init --name County --role county --scope " VF_COUNTY_CODE " --new-network");
+	snprintf(args, sizeof(args), "export network --output '%s'", net);
+	vf_ok_free(county, args);
+	snprintf(args, sizeof(args), "init --name Town --role township --scope " VF_TOWN_CODE " --network '%s'", net);
+	vf_ok_free(town, args);
+	snprintf(args, sizeof(args), "init --name V1 --role village --scope " VF_V1_CODE " --network '%s'", net);
+	vf_ok_free(v1, args);
+	snprintf(args, sizeof(args), "init --name V2 --role village --scope " VF_V2_CODE " --network '%s'", net);
+	vf_ok_free(v2, args);
+	vf_roster_add(county, town, "Town", town_role, VF_TOWN_CODE);
+	vf_roster_add(county, v1, "V1", "village", VF_V1_CODE);
+	vf_roster_add(county, v2, "V2", "village", VF_V2_CODE);
+	vf_fetch_ok(town, crepo);
+	vf_fetch_ok(v1, crepo);
+	vf_fetch_ok(v2, crepo);
+}
+
 void vf_must_contain(const char *hay, const char *needle, const char *what)
 {
 	if (!hay || !strstr(hay, needle)) {

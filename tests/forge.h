@@ -1,9 +1,10 @@
 /*
  * forge.h - fixture code shared by the cmocka tests that build a real
  * network with the binary and forge history on it with libgit2 and the store
- * library (test_receive.c, test_verify.c, test_roster.c): the binary at a
- * node home, template networks copied per test, repo snapshots, and forged
- * blobs, trees, commits, signatures and zone records.
+ * library (test_receive.c, test_receive_path.c, test_trust.c, test_verify.c,
+ * test_roster.c): the binary at a node home, the base network, template
+ * networks copied per test, repo snapshots, and forged blobs, trees,
+ * commits, signatures and zone records.
  * Include after <cmocka.h>'s prerequisites (stdarg, stddef, setjmp, stdint).
  * Every helper fails the test on error.
  */
@@ -33,6 +34,32 @@ void vf_template_free(char *template_dir);
  * Returns its output without trailing newlines (caller frees). */
 char *vf_ok(const char *home, const char *args);
 void vf_ok_free(const char *home, const char *args);
+/* `vledger -C county roster add` of the node at home under name, role and
+ * scope, with the key `vledger -C home key` prints. */
+void vf_roster_add(const char *county, const char *home, const char *name, const char *role, const char *scope);
+/* `vledger -C home fetch src_repo` (a repo.git path), which must exit 0. */
+void vf_fetch_ok(const char *home, const char *src_repo);
+
+/* The codes of the network vf_network makes. */
+#define VF_COUNTY_CODE "500243000000"
+#define VF_TOWN_CODE "500243001000"
+#define VF_V1_CODE "500243001001"
+#define VF_V2_CODE "500243001002"
+
+/*
+ * The base network the receive and trust tests share, made with the binary
+ * (for a group setup; the homes must not exist yet):
+ *   - county: "County", a new network (VF_COUNTY_CODE); the network is
+ *     exported to dir/network.yaml;
+ *   - town: "Town", a township node (VF_TOWN_CODE), rostered by the county
+ *     with town_role ("township", or "admin" to test a role mismatch);
+ *   - v1, v2: villages "V1", "V2" (VF_V1_CODE, VF_V2_CODE), rostered;
+ *   - town, v1 and v2 have fetched the county's config (roster included),
+ *     in that order. No records are written: callers add their zones.
+ * Fails the test if any step does not exit 0.
+ */
+void vf_network(const char *dir, const char *county, const char *town, const char *town_role, const char *v1,
+		const char *v2);
 /* Fail the test unless hay holds needle (what names hay in the message). */
 void vf_must_contain(const char *hay, const char *needle, const char *what);
 /* Fail the test if hay holds needle. */

@@ -30,10 +30,10 @@
 #include "store/sshsig.h"
 #include "testutil.h"
 
-#define COUNTY_CODE "500243000000"
-#define TOWN_CODE "500243001000"
-#define V1_CODE "500243001001"
-#define V2_CODE "500243001002"
+#define COUNTY_CODE VF_COUNTY_CODE
+#define TOWN_CODE VF_TOWN_CODE
+#define V1_CODE VF_V1_CODE
+#define V2_CODE VF_V2_CODE
 #define V3_CODE "500243001003"
 #define V1_REF VL_REF_SCOPE_PREFIX V1_CODE
 #define TOWN_REF VL_REF_SCOPE_PREFIX TOWN_CODE
@@ -66,25 +66,6 @@ static void add_zone(const char *home, const char *scope, const char *zone_no)
 	snprintf(args, sizeof(args), "add zone %s%s --set zone_no=%s --set designation=sealed --set area=a-%s "
 			"--set status=active --set announced_at=2022-04-06T08:00:00Z", scope ? "--scope " : "",
 			scope ? scope : "", zone_no, zone_no);
-	vf_ok_free(home, args);
-}
-
-static void roster_add(const char *county, const char *home, const char *name, const char *role, const char *scope)
-{
-	char args[1024];
-	char *key = vf_ok(home, "key");
-
-	*strchr(key, '\n') = '\0';
-	snprintf(args, sizeof(args), "roster add --name %s --role %s --scope %s --key '%s'", name, role, scope, key);
-	free(key);
-	vf_ok_free(county, args);
-}
-
-static void fetch_ok(const char *home, const char *src)
-{
-	char args[800];
-
-	snprintf(args, sizeof(args), "fetch '%s'", src);
 	vf_ok_free(home, args);
 }
 
@@ -151,7 +132,6 @@ static void peer_of(char out[VL_FP_LEN], const char *fp)
 static int group_setup(void **state)
 {
 	fx f;
-	char args[1024], net[600];
 
 	(void)state;
 	assert_int_equal(unsetenv("VLEDGER_FAKE_TIME_MS"), 0);
@@ -159,27 +139,12 @@ static int group_setup(void **state)
 	memset(&f, 0, sizeof(f));
 	g_template = vt_tmpdir();
 	set_paths(&f, g_template);
-	vf_path_in(net, sizeof(net), g_template, "network.yaml");
-	vf_ok_free(f.county, "init --name County --role county --scope " COUNTY_CODE " --new-network");
-	snprintf(args, sizeof(args), "export network --output '%s'", net);
-	vf_ok_free(f.county, args);
-	snprintf(args, sizeof(args), "init --name Town --role township --scope " TOWN_CODE " --network '%s'", net);
-	vf_ok_free(f.town, args);
-	snprintf(args, sizeof(args), "init --name V1 --role village --scope " V1_CODE " --network '%s'", net);
-	vf_ok_free(f.v1, args);
-	snprintf(args, sizeof(args), "init --name V2 --role village --scope " V2_CODE " --network '%s'", net);
-	vf_ok_free(f.v2, args);
-	roster_add(f.county, f.town, "Town", "township", TOWN_CODE);
-	roster_add(f.county, f.v1, "V1", "village", V1_CODE);
-	roster_add(f.county, f.v2, "V2", "village", V2_CODE);
-	fetch_ok(f.town, f.crepo);
-	fetch_ok(f.v1, f.crepo);
-	fetch_ok(f.v2, f.crepo);
+	vf_network(g_template, f.county, f.town, "township", f.v1, f.v2);
 	/* Village 1: seq 1..3; the township holds it. */
 	add_zone(f.v1, NULL, "Z1");
 	add_zone(f.v1, NULL, "Z2");
 	add_zone(f.v1, NULL, "Z3");
-	fetch_ok(f.town, f.v1repo);
+	vf_fetch_ok(f.town, f.v1repo);
 	return 0;
 }
 
@@ -233,7 +198,7 @@ static void test_config_and_scopes_one_pack(void **state)
 				f->dir);
 		vf_ok_free(v3, args);
 	}
-	roster_add(f->county, v3, "V3", "village", V3_CODE);
+	vf_roster_add(f->county, v3, "V3", "village", V3_CODE);
 	add_zone(f->county, TOWN_CODE, "C1");
 	cfg = head_at(f->crepo, VL_REF_CONFIG);
 	town = head_at(f->crepo, TOWN_REF);
