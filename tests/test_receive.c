@@ -44,10 +44,10 @@
 #include "agent/sync/treemerge.h"
 #include "store/yaml.h"
 
-#define COUNTY_CODE "500243000000"
-#define TOWN_CODE "500243001000"
-#define V1_CODE "500243001001"
-#define V2_CODE "500243001002"
+#define COUNTY_CODE VF_COUNTY_CODE
+#define TOWN_CODE VF_TOWN_CODE
+#define V1_CODE VF_V1_CODE
+#define V2_CODE VF_V2_CODE
 #define V3_CODE "500243001003"   /* a village of the township with no node yet */
 #define X1_CODE "500243002001"   /* a village of another township */
 #define V1_REF VL_REF_SCOPE_PREFIX V1_CODE
@@ -107,31 +107,18 @@ static void add_zone(char id[VL_ULID_LEN + 1], const char *home, const char *sco
 	free(out);
 }
 
-static void roster_add(const char *county, const char *home, const char *name, const char *role, const char *scope)
-{
-	char args[1024];
-	char *key = vf_ok(home, "key");
-
-	*strchr(key, '\n') = '\0';
-	snprintf(args, sizeof(args), "roster add --name %s --role %s --scope %s --key '%s'", name, role, scope, key);
-	free(key);
-	vf_ok_free(county, args);
-}
-
-/* vledger -C home fetch src, which must succeed (exit 0). */
+/* vledger -C home fetch src, which must succeed (exit 0) and leave no
+ * quarantine behind. */
 static void fetch_ok(const char *home, const char *src)
 {
-	char args[800];
-
-	snprintf(args, sizeof(args), "fetch '%s'", src);
-	vf_ok_free(home, args);
+	vf_fetch_ok(home, src);
 	no_quarantine(home);
 }
 
 static int group_setup(void **state)
 {
 	fx f;
-	char args[1024], net[600];
+	char args[1024];
 
 	(void)state;
 	assert_int_equal(unsetenv("VLEDGER_FAKE_TIME_MS"), 0);
@@ -139,23 +126,11 @@ static int group_setup(void **state)
 	memset(&f, 0, sizeof(f));
 	g_template = vt_tmpdir();
 	set_paths(&f, g_template);
-	vf_path_in(net, sizeof(net), g_template, "network.yaml");
-
-	vf_ok_free(f.county, "init --name County --role county --scope " COUNTY_CODE " --new-network");
-	snprintf(args, sizeof(args), "export network --output '%s'", net);
-	vf_ok_free(f.county, args);
-	snprintf(args, sizeof(args), "init --name Town --role township --scope " TOWN_CODE " --network '%s'", net);
-	vf_ok_free(f.town, args);
-	snprintf(args, sizeof(args), "init --name V1 --role village --scope " V1_CODE " --network '%s'", net);
-	vf_ok_free(f.v1, args);
-	snprintf(args, sizeof(args), "init --name V2 --role village --scope " V2_CODE " --network '%s'", net);
-	vf_ok_free(f.v2, args);
-	roster_add(f.county, f.town, "Town", "township", TOWN_CODE);
-	roster_add(f.county, f.v1, "V1", "village", V1_CODE);
-	roster_add(f.county, f.v2, "V2", "village", V2_CODE);
-	fetch_ok(f.town, f.crepo);
-	fetch_ok(f.v1, f.crepo);
-	fetch_ok(f.v2, f.crepo);
+	vf_network(g_template, f.county, f.town, "township", f.v1, f.v2);
+	/* Their config fetches left no quarantine behind. */
+	no_quarantine(f.town);
+	no_quarantine(f.v1);
+	no_quarantine(f.v2);
 
 	/* Village 1: seq 1..3 on its branch (two adds, one edit). */
 	add_zone(g_zone[0], f.v1, NULL, "Z1", NULL);

@@ -38,10 +38,10 @@
 #include "store/yaml.h"
 #include "testutil.h"
 
-#define COUNTY_CODE "500243000000"
-#define TOWN_CODE "500243001000"
-#define V1_CODE "500243001001"
-#define V2_CODE "500243001002"
+#define COUNTY_CODE VF_COUNTY_CODE
+#define TOWN_CODE VF_TOWN_CODE
+#define V1_CODE VF_V1_CODE
+#define V2_CODE VF_V2_CODE
 #define V1_REF VL_REF_SCOPE_PREFIX V1_CODE
 #define SHORT_ID 12
 
@@ -83,52 +83,27 @@ static void add_zone(char id[VL_ULID_LEN + 1], const char *home, const char *zon
 	free(out);
 }
 
-static void roster_add(const char *county, const char *home, const char *name, const char *role,
-		const char *scope)
-{
-	char args[1024];
-	char *key = vf_ok(home, "key");
-
-	*strchr(key, '\n') = '\0';
-	snprintf(args, sizeof(args), "roster add --name %s --role %s --scope %s --key '%s'", name, role, scope, key);
-	free(key);
-	vf_ok_free(county, args);
-}
-
+/* vledger -C home fetch src_home/repo.git, which must exit 0. */
 static void fetch_ok(const char *home, const char *src_home)
 {
-	char args[700];
+	char repo[600];
 
-	snprintf(args, sizeof(args), "fetch '%s/repo.git'", src_home);
-	vf_ok_free(home, args);
+	vf_path_in(repo, sizeof(repo), src_home, "repo.git");
+	vf_fetch_ok(home, repo);
 }
 
 static int group_setup(void **state)
 {
 	fx f;
-	char args[1024], net[600];
+	char args[1024];
 
 	(void)state;
 	vf_env_init();
 	memset(&f, 0, sizeof(f));
 	g_template = vt_tmpdir();
 	set_paths(&f, g_template);
-	vf_path_in(net, sizeof(net), g_template, "network.yaml");
-	vf_ok_free(f.county, "init --name County --role county --scope " COUNTY_CODE " --new-network");
-	snprintf(args, sizeof(args), "export network --output '%s'", net);
-	vf_ok_free(f.county, args);
-	snprintf(args, sizeof(args), "init --name Town --role township --scope " TOWN_CODE " --network '%s'", net);
-	vf_ok_free(f.town, args);
-	snprintf(args, sizeof(args), "init --name V1 --role village --scope " V1_CODE " --network '%s'", net);
-	vf_ok_free(f.village, args);
-	snprintf(args, sizeof(args), "init --name V2 --role village --scope " V2_CODE " --network '%s'", net);
-	vf_ok_free(f.village2, args);
-	roster_add(f.county, f.town, "Town", "admin", TOWN_CODE);
-	roster_add(f.county, f.village, "V1", "village", V1_CODE);
-	roster_add(f.county, f.village2, "V2", "village", V2_CODE);
-	fetch_ok(f.town, f.county);
-	fetch_ok(f.village, f.county);
-	fetch_ok(f.village2, f.county);
+	/* The town is rostered as an admin, not a township node. */
+	vf_network(g_template, f.county, f.town, "admin", f.village, f.village2);
 	add_zone(g_zone[0], f.village, "Z1");
 	add_zone(g_zone[1], f.village, "Z2");
 	snprintf(args, sizeof(args), "edit %s --set designation=controlled", g_zone[0]);
