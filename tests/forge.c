@@ -115,6 +115,17 @@ void vf_network(const char *dir, const char *county, const char *town, const cha
 	vf_fetch_ok(v2, crepo);
 }
 
+void vf_forger_open(vl_node **out, char *fp, const char *home)
+{
+	vl_node *n = NULL;
+
+	assert_int_equal(vl_node_open(&n, home, 1, NULL), 0);
+	assert_int_equal(vl_node_load_config(n), 0);
+	if (fp)
+		memcpy(fp, n->fp, VL_FP_LEN);
+	*out = n;
+}
+
 void vf_must_contain(const char *hay, const char *needle, const char *what)
 {
 	if (!hay || !strstr(hay, needle)) {

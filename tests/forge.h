@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <git2.h>
 
+#include "agent/node/node.h"
 #include "store/buf.h"
 #include "store/sshsig.h"
 #include "store/ulid.h"
@@ -60,6 +61,10 @@ void vf_fetch_ok(const char *home, const char *src_repo);
  */
 void vf_network(const char *dir, const char *county, const char *town, const char *town_role, const char *v1,
 		const char *v2);
+/* Open the node at home with its (plain) key and its config loaded, as the
+ * per-test setups do for the node they forge with; fp (NULL: not wanted)
+ * gets the node's key fingerprint. Caller closes *out with vl_node_close. */
+void vf_forger_open(vl_node **out, char *fp, const char *home);
 /* Fail the test unless hay holds needle (what names hay in the message). */
 void vf_must_contain(const char *hay, const char *needle, const char *what);
 /* Fail the test if hay holds needle. */

@@ -160,9 +160,7 @@ static int setup(void **state)
 	assert_non_null(f);
 	f->dir = vf_sandbox(g_template);
 	set_paths(f, f->dir);
-	assert_int_equal(vl_node_open(&f->v, f->v1, 1, NULL), 0);
-	assert_int_equal(vl_node_load_config(f->v), 0);
-	memcpy(f->v_fp, f->v->fp, VL_FP_LEN);
+	vf_forger_open(&f->v, f->v_fp, f->v1);
 	*state = f;
 	return 0;
 }

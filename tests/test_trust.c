@@ -128,8 +128,7 @@ static int setup(void **state)
 	assert_non_null(f);
 	f->dir = vf_sandbox(g_template);
 	set_paths(f, f->dir);
-	assert_int_equal(vl_node_open(&f->v, f->village, 1, NULL), 0);
-	assert_int_equal(vl_node_load_config(f->v), 0);
+	vf_forger_open(&f->v, NULL, f->village);
 	*state = f;
 	return 0;
 }

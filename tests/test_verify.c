@@ -91,7 +91,6 @@ static int group_setup(void **state)
 {
 	fx f;
 	char args[1024], net[600];
-	char *key;
 
 	(void)state;
 	vf_env_init();
@@ -113,18 +112,9 @@ static int group_setup(void **state)
 	/* Another network: same county code, its own root key. */
 	vf_ok_free(f.other, "init --name Other --role county --scope " COUNTY_CODE " --new-network");
 
-	key = vf_ok(f.village, "key");
-	*strchr(key, '\n') = '\0';
-	snprintf(args, sizeof(args), "roster add --name V1 --role village --scope " V1_CODE " --key '%s'", key);
-	free(key);
-	vf_ok_free(f.county, args);
-	key = vf_ok(f.village2, "key");
-	*strchr(key, '\n') = '\0';
-	snprintf(args, sizeof(args), "roster add --name V2 --role village --scope " V2_CODE " --key '%s'", key);
-	free(key);
-	vf_ok_free(f.county, args);
-	snprintf(args, sizeof(args), "fetch '%s'", f.crepo);
-	vf_ok_free(f.village, args);
+	vf_roster_add(f.county, f.village, "V1", "village", V1_CODE);
+	vf_roster_add(f.county, f.village2, "V2", "village", V2_CODE);
+	vf_fetch_ok(f.village, f.crepo);
 
 	add_zone(g_zone[0], f.village, "Z1");
 	add_zone(g_zone[1], f.village, "Z2");
@@ -150,9 +140,7 @@ static int setup(void **state)
 	assert_non_null(f);
 	f->dir = vf_sandbox(g_template);
 	set_paths(f, f->dir);
-	assert_int_equal(vl_node_open(&f->v, f->village, 1, NULL), 0);
-	assert_int_equal(vl_node_load_config(f->v), 0);
-	memcpy(f->v_fp, f->v->fp, VL_FP_LEN);
+	vf_forger_open(&f->v, f->v_fp, f->village);
 	*state = f;
 	return 0;
 }
