@@ -213,10 +213,10 @@ cleanup() {
 trap cleanup EXIT
 src=$scratch/src build=$scratch/build
 mkdir -p "$src" "$scratch/tmp"
-# The working tree as it is, edits included; ../shared as the tests expect.
+# The working tree as it is, edits included (the project needs nothing
+# beside it).
 (cd "$root" && git ls-files -z --cached --others --exclude-standard) |
 	(cd "$root" && tar --null -T - -cf -) | tar -C "$src" -xf -
-[ -e "$root/../shared" ] && ln -s "$(cd "$root/../shared" && pwd)" "$scratch/shared"
 
 start=$(date +%s)
 log=$scratch/log

@@ -17,7 +17,7 @@
 
 /*
  * The golden record was written by hand, not by the code under test: the
- * text of DESIGN.md §4's example with the canonical rules of
+ * text of docs/formats.md §4's example with the canonical rules of
  * docs/decisions.md ("One quoting rule": the id starts with a digit, so it is
  * quoted; flow maps for the short list items), and its sig line made by
  * stock OpenSSH over the bytes before it:

@@ -988,7 +988,7 @@ out:
 	return rc;
 }
 
-/* Record ids are unique across ledgers and scope branches (DESIGN.md §4):
+/* Record ids are unique across ledgers and scope branches (docs/formats.md §4):
  * report every id found at two places of the branch heads. */
 static int check_ids_unique(vl_node *n, vl_verify_result *res)
 {
