@@ -142,11 +142,10 @@ mut record-id-other-branch agent/audit/verify.c "test_trust" \
 mut record-id-other-ledger agent/audit/verify.c "test_trust" \
 	$'if (rc == VL_ENOTFOUND) {\n\t\t\trc = 0;\n\t\t\tcontinue;' $'if (1) {\n\t\t\trc = 0;\n\t\t\tcontinue;'
 mut node-key-at-open agent/node/node.c "test_trust" \
-	'if (strcmp(keyfp, n->fp) != 0) {' 'if (0) {'
-# (vl_node_check_key's own comparisons are not mutated: no test can reach
-# them. vl_node_open refuses a key pair that does not match before any write,
-# node.pub's fingerprint is the roster entry's, and the loaded key never
-# changes after open; the repeat check is a guard for future callers.)
+	$'if (strcmp(keyfp, n->fp) != 0)\n\t\treturn' $'if (0)\n\t\treturn'
+# (One check, vl_node_check_key, serves vl_node_open and every write. Its
+# roster comparison is not mutated: node.pub's fingerprint names the roster
+# entry, whose key the roster index checks against that fingerprint.)
 mut commit-headers store/repo.c "test_trust test_receive" \
 	'if (i == norder || (i == 4 && !is_signed))' \
 	'if (i == norder) { p = eol + 1; continue; } if (0)'

@@ -136,17 +136,9 @@ int vl_node_open(vl_node **out, const char *home, int need_key, const char *pass
 		/* A node signs only with the key its public key (and so its
 		 * roster entry) names: a commit by any other key would be
 		 * refused by every peer, its own verify included. */
-		{
-			char keyfp[VL_FP_LEN];
-			vl_fingerprint(keyfp, n->key.pk);
-			if (strcmp(keyfp, n->fp) != 0) {
-				rc = vl_error_set(VL_EINVALID, "keys/node.key does not match keys/node.pub (%s): an "
-						"interrupted key rotation? run 'vledger key rotate --finish', or put back "
-						"the key pair that belongs together; nothing was written", n->fp);
-				goto out;
-			}
-		}
 		n->have_key = 1;
+		if ((rc = vl_node_check_key(n)) < 0)
+			goto out;
 	}
 	if ((rc = path_join(&p, home, "repo.git")) < 0 || (rc = vl_repo_open(&n->repo, p.ptr)) < 0)
 		goto out;
@@ -486,7 +478,8 @@ int vl_node_check_key(const vl_node *n)
 	vl_fingerprint(keyfp, n->key.pk);
 	if (strcmp(keyfp, n->fp) != 0)
 		return vl_error_set(VL_EINVALID, "keys/node.key does not match keys/node.pub (%s): an "
-				"interrupted key rotation? run 'vledger key rotate --finish'; nothing was written", n->fp);
+				"interrupted key rotation? run 'vledger key rotate --finish', or put back the key "
+				"pair that belongs together; nothing was written", n->fp);
 	me = n->config_loaded ? vl_node_roster_find(n, n->fp) : NULL;
 	if (me && memcmp(me->pk, n->key.pk, sizeof(me->pk)) != 0)
 		return vl_error_set(VL_EINVALID, "the roster entry %s holds another key than keys/node.key; "
@@ -504,8 +497,6 @@ int vl_node_commit(git_oid *out, vl_node *n, const char *refname, const git_oid 
 	vl_ident who;
 	int rc;
 
-	if (!n->have_key)
-		return vl_error_set(VL_EDENIED, "this command needs the node's secret key");
 	if ((rc = vl_node_check_key(n)) < 0 || (rc = vl_node_lock_write(n)) < 0)
 		return rc;
 	if (expected && (rc = vl_repo_key_chain(&seq, &prev, n->repo, expected, n->fp)) < 0)

@@ -138,7 +138,7 @@ int vl_node_clock_save(vl_node *n) VL_MUST_CHECK;
 
 /*
  * Is the loaded secret key the one this node signs with? Its fingerprint
- * must be keys/node.pub's (checked once at vl_node_open too) and, when the
+ * must be keys/node.pub's (vl_node_open calls it when it loads the key) and, when the
  * config is loaded and lists the node, that roster entry's key. VL_EDENIED
  * without a secret key, VL_EINVALID with what to do otherwise. Every write
  * calls it before it writes anything (vl_node_commit, vl_ledger_commit).
