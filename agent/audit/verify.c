@@ -18,6 +18,21 @@ typedef struct {
 	git_oid commit;
 } chain_link;
 
+/*
+ * Received data: one key's chain in the history we hold (`known`), found
+ * once per verify run instead of once per commit (a revwalk over every
+ * commit we hold each time made a batch quadratic). at[0] is the key's
+ * newest commit there (vl_repo_key_chain, Vledger-Seq `top`); at[k] the
+ * commit k Vledger-Prev steps back, followed lazily as older seqs are asked.
+ */
+typedef struct {
+	char fp[VL_FP_LEN];
+	uint64_t top;           /* 0: the key has not signed in known's history */
+	git_oid *at;
+	size_t nat, capat;
+	int broken;             /* the step back from at[nat - 1] did not read */
+} known_chain;
+
 typedef struct {
 	vl_node *n;
 	git_repository *repo;   /* the view read: the node's, or a quarantine */
@@ -32,6 +47,8 @@ typedef struct {
 	chain_link *links;
 	size_t nlinks, caplinks;
 	const git_oid *known;   /* received data: the history we already hold */
+	known_chain *kc;        /* received data: the signers' chains in known */
+	size_t nkc, capkc;
 	int64_t max_time;       /* received data: latest acceptable time (s), 0 = none */
 	int no_chain;           /* evidence: a lone commit, its key chain not checked */
 	const git_oid *head;    /* the head being verified */
@@ -485,6 +502,97 @@ static size_t count_lines(const char *s)
 	return n;
 }
 
+static void known_chains_free(vctx *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->nkc; i++)
+		free(c->kc[i].at);
+	free(c->kc);
+	c->kc = NULL;
+	c->nkc = c->capkc = 0;
+}
+
+/*
+ * Received data: key fp's commit at Vledger-Seq `seq` in the history we
+ * hold. *same = 1 when it is this commit, 0 when it is another (its id in
+ * *at: equivocation), -1 when known has none (the key's chain there is
+ * shorter, or a Vledger-Prev on the way back does not read).
+ */
+static int known_at_seq(int *same, git_oid *at, vctx *c, const char *fp, uint64_t seq)
+{
+	known_chain *k = NULL;
+	vl_buf pv = VL_BUF_INIT;
+	size_t i, steps;
+	int rc = 0;
+
+	for (i = 0; i < c->nkc && !k; i++)
+		if (!strcmp(c->kc[i].fp, fp))
+			k = &c->kc[i];
+	if (!k) {
+		uint64_t top = 0;
+		git_oid newest;
+		if ((rc = vl_repo_key_chain(&top, &newest, c->repo, c->known, fp)) < 0)
+			return rc;
+		if (c->nkc == c->capkc) {
+			size_t ncap = c->capkc ? c->capkc * 2 : 8;
+			known_chain *nk = realloc(c->kc, ncap * sizeof(*nk));
+			if (!nk)
+				return vl_error_set(VL_ENOMEM, "out of memory");
+			c->kc = nk;
+			c->capkc = ncap;
+		}
+		k = &c->kc[c->nkc++];
+		memset(k, 0, sizeof(*k));
+		memcpy(k->fp, fp, VL_FP_LEN);
+		k->top = top;
+		if (top) {
+			if (!(k->at = malloc(8 * sizeof(*k->at)))) {
+				c->nkc--;
+				return vl_error_set(VL_ENOMEM, "out of memory");
+			}
+			k->capat = 8;
+			git_oid_cpy(&k->at[0], &newest);
+			k->nat = 1;
+		}
+	}
+	*same = -1;
+	if (k->top < seq || !k->top)
+		return 0;
+	steps = (size_t)(k->top - seq);
+	/* Follow Vledger-Prev back from the newest commit, as far as asked. */
+	while (k->nat <= steps && !k->broken) {
+		git_commit *kc = NULL;
+		git_oid prev;
+		vl_buf_clear(&pv);
+		if (git_commit_lookup(&kc, c->repo, &k->at[k->nat - 1]) < 0 ||
+				vl_message_trailer(&pv, git_commit_message(kc), "Vledger-Prev") < 0 ||
+				git_oid_fromstr(&prev, pv.ptr) < 0) {
+			k->broken = 1;
+		} else {
+			if (k->nat == k->capat) {
+				git_oid *na = realloc(k->at, k->capat * 2 * sizeof(*na));
+				if (!na) {
+					git_commit_free(kc);
+					rc = vl_error_set(VL_ENOMEM, "out of memory");
+					goto out;
+				}
+				k->at = na;
+				k->capat *= 2;
+			}
+			git_oid_cpy(&k->at[k->nat++], &prev);
+		}
+		git_commit_free(kc);
+	}
+	if (k->nat > steps) {
+		git_oid_cpy(at, &k->at[steps]);
+		*same = git_oid_equal(at, c->commit);
+	}
+out:
+	vl_buf_free(&pv);
+	return rc;
+}
+
 /* The key chain of one commit: Vledger-Seq n and Vledger-Prev. */
 static int check_chain(vctx *c, git_commit *commit)
 {
@@ -546,26 +654,11 @@ static int check_chain(vctx *c, git_commit *commit)
 	/* Received data: does the history we hold have another commit of this
 	 * key at this seq? Then the key signed two histories: equivocation. */
 	if (c->known) {
-		uint64_t hs = 0;
 		git_oid at;
-		vl_buf pv = VL_BUF_INIT;
-		if ((rc = vl_repo_key_chain(&hs, &at, c->repo, c->known, c->signer->fp)) < 0)
+		int same;
+		if ((rc = known_at_seq(&same, &at, c, c->signer->fp, seq)) < 0)
 			goto out;
-		while (hs > seq) {
-			git_commit *kc = NULL;
-			vl_buf_clear(&pv);
-			if (git_commit_lookup(&kc, c->repo, &at) < 0 ||
-					vl_message_trailer(&pv, git_commit_message(kc), "Vledger-Prev") < 0 ||
-					git_oid_fromstr(&at, pv.ptr) < 0) {
-				git_commit_free(kc);
-				hs = 0;
-				break;
-			}
-			git_commit_free(kc);
-			hs--;
-		}
-		vl_buf_free(&pv);
-		if (hs == seq && !git_oid_equal(&at, git_commit_id(commit))) {
+		if (same == 0) {
 			git_oid *ne = realloc(c->res->evidence, (c->res->nevidence + 2) * sizeof(*ne));
 			if (!ne) {
 				rc = vl_error_set(VL_ENOMEM, "out of memory");
@@ -886,6 +979,7 @@ static int verify_branch(const vl_view *v, vl_node *n, vl_verify_result *res, co
 out:
 	git_revwalk_free(walk);
 	free(c.links);
+	known_chains_free(&c);
 	vl_buf_free(&c.trailers);
 	return rc;
 }
