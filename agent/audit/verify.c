@@ -1,8 +1,10 @@
 /* verify.c - whole-repository verification (see verify.h). */
 #include "agent/audit/verify.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "agent/node/ledger.h"
 #include "store/repo.h"
@@ -33,6 +35,54 @@ typedef struct {
 	int broken;             /* the step back from at[nat - 1] did not read */
 } known_chain;
 
+/*
+ * The order-free part of one record's checks (check_record): what follows
+ * from the record's bytes alone, computed by any thread (prep_record) and
+ * consumed in order by check_record, which makes every finding. Serial
+ * verify runs the same part inline, so the two cannot drift. The buffers
+ * are reused from record to record.
+ */
+typedef struct {
+	/* in, set by the walk (setup_prep) */
+	git_oid id, oldid;
+	int has_old;
+	int skip;               /* name, bucket or mode wrong: nothing is read */
+	const vl_schema *s;     /* the ledger's schema (its name is the ledger) */
+	char bucket[2];
+	char name[VL_ULID_LEN + 6];
+	/* out: return codes of each step (0 when not reached) and what
+	 * vl_error_last said when one failed */
+	vl_buf raw;             /* the record's bytes */
+	int read_rc, parse_rc, clock_rc, verify_rc, old_rc, oclock_rc, schema_rc;
+	vl_record *r, *oldrec;
+	vl_hlc rclock, oclock;
+	vl_buf why_read;        /* the read's or the parse's error */
+	vl_buf why_verify;
+	vl_buf why_schema;
+	vl_buf diag;            /* vl_schema_validate's; freed, not cleared, between records */
+	int oom;                /* keeping a message ran out of memory */
+} rec_prep;
+
+/* Records are prepared this many at a time in parallel mode: enough to
+ * keep two threads busy, few enough to bound the memory of a big commit. */
+#define PREP_CHUNK 256
+
+/* Worker threads preparing records (prep_record) while the main thread
+ * does too; each worker reads through its own repository over the same
+ * objects (libgit2 objects are not shared across threads). */
+typedef struct {
+	pthread_t *th;
+	size_t nth;
+	pthread_mutex_t mu;
+	pthread_cond_t go, done;
+	struct prep_worker_s *workers;
+	size_t nworkers;
+	unsigned gen;           /* bumped for each batch */
+	int quit;
+	rec_prep *jobs;         /* the batch: jobs[next..njobs) not yet taken */
+	size_t njobs, next, finished;
+} prep_pool;
+
 typedef struct {
 	vl_node *n;
 	git_repository *repo;   /* the view read: the node's, or a quarantine */
@@ -59,6 +109,12 @@ typedef struct {
 	                         * its time in ms; 0 = none */
 	git_tree *ptree;        /* the tree of the commit's parent, or NULL */
 	const char *msg;        /* the commit's message */
+	unsigned threads;       /* 1: records prepared inline (serial) */
+	int collect;            /* walk_changes only lists the records (setup_prep) */
+	rec_prep one;           /* serial: the record being checked */
+	rec_prep *jobs;         /* parallel: the commit's records, in walk order */
+	size_t njobs, capjobs, jobi, prepped;
+	prep_pool *pool;        /* parallel: started at the first batch */
 } vctx;
 
 static int fail(vctx *c, const char *fmt, ...) VL_PRINTF(2, 3);
@@ -221,63 +277,152 @@ out:
 	return ok;
 }
 
-/* Check one changed record file at ledger/bucket/name. */
-static int check_record(vctx *c, const char *ledger, const char *bucket, const git_tree_entry *e,
+/* Keep what vl_error_last says about a failed step (errors are per thread). */
+static void keep_why(rec_prep *p, vl_buf *why)
+{
+	vl_buf_clear(why);
+	if (vl_buf_puts(why, vl_error_last()) < 0)
+		p->oom = 1;
+}
+
+/* Raise in this thread the error a step of prep_record kept. */
+static int raise_kept(int rc, const vl_buf *why)
+{
+	return vl_error_set(rc, "%s", why->len ? why->ptr : "out of memory");
+}
+
+/* Is a record file named and placed as check_record wants it, so that it
+ * is read at all? The same conditions, in the same order, as there. */
+static int record_entry_ok(const char *name, const char *bucket, uint32_t mode)
+{
+	char id[VL_ULID_LEN + 1];
+
+	if (strlen(name) != VL_ULID_LEN + 5 || strcmp(name + VL_ULID_LEN, ".yaml") != 0)
+		return 0;
+	memcpy(id, name, VL_ULID_LEN);
+	id[VL_ULID_LEN] = '\0';
+	return vl_ulid_valid(id) && bucket[0] == id[VL_ULID_LEN - 1] && !bucket[1] && mode == GIT_FILEMODE_BLOB;
+}
+
+/* Set p up for the record file e (old: the entry it replaces, or NULL) in
+ * ledger/bucket, dropping what the previous record left. */
+static void setup_prep(rec_prep *p, const vl_schema *s, const char *bucket, const git_tree_entry *e,
 		const git_tree_entry *old)
+{
+	const char *name = git_tree_entry_name(e);
+
+	vl_record_free(p->r);
+	vl_record_free(p->oldrec);
+	p->r = p->oldrec = NULL;
+	vl_buf_clear(&p->raw);
+	vl_buf_free(&p->diag);
+	p->read_rc = p->parse_rc = p->clock_rc = p->verify_rc = p->old_rc = p->oclock_rc = p->schema_rc = 0;
+	p->oom = 0;
+	p->s = s;
+	git_oid_cpy(&p->id, git_tree_entry_id(e));
+	p->has_old = old != NULL;
+	if (old)
+		git_oid_cpy(&p->oldid, git_tree_entry_id(old));
+	/* walk_changes enters only ledgers that have a schema: s is never NULL. */
+	p->skip = !s || !record_entry_ok(name, bucket, (uint32_t)git_tree_entry_filemode_raw(e));
+	if (!p->skip) {
+		memcpy(p->name, name, VL_ULID_LEN + 6);
+		memcpy(p->bucket, bucket, 2);
+	}
+}
+
+static void prep_free(rec_prep *p)
+{
+	vl_record_free(p->r);
+	vl_record_free(p->oldrec);
+	vl_buf_free(&p->raw);
+	vl_buf_free(&p->why_read);
+	vl_buf_free(&p->why_verify);
+	vl_buf_free(&p->why_schema);
+	vl_buf_free(&p->diag);
+	memset(p, 0, sizeof(*p));
+}
+
+/*
+ * The order-free part of check_record for p, read through repo (the
+ * calling thread's): read the blob once, parse it, its clock, its
+ * signature, its schema, and the version it replaces. Each step's result
+ * is kept; nothing is judged here.
+ */
+static void prep_record(rec_prep *p, git_repository *repo)
+{
+	git_blob *oldblob = NULL;
+	char line[256];
+
+	if (p->skip)
+		return;
+	snprintf(line, sizeof(line), "%s/%s/%s", p->s->name, p->bucket, p->name);
+	if ((p->read_rc = vl_repo_read_blob(&p->raw, repo, &p->id, VL_RECORD_MAX_BYTES, line)) < 0) {
+		keep_why(p, &p->why_read);
+		return;
+	}
+	if ((p->parse_rc = vl_record_parse(&p->r, p->raw.ptr, p->raw.len, line)) < 0) {
+		keep_why(p, &p->why_read);
+		return;
+	}
+	p->clock_rc = vl_hlc_parse(&p->rclock, p->r->clock);
+	if ((p->verify_rc = vl_record_verify(p->r, p->raw.ptr, p->raw.len, NULL)) < 0)
+		keep_why(p, &p->why_verify);
+	if (p->has_old) {
+		p->old_rc = git_blob_lookup(&oldblob, repo, &p->oldid) < 0 ? VL_EINVALID
+			: vl_record_parse(&p->oldrec, git_blob_rawcontent(oldblob), (size_t)git_blob_rawsize(oldblob), line);
+		if (p->old_rc == 0)
+			p->oclock_rc = vl_hlc_parse(&p->oclock, p->oldrec->clock);
+		git_blob_free(oldblob);
+	}
+	if ((p->schema_rc = vl_schema_validate(p->s, p->r->data, p->r->deleted, &p->diag)) < 0)
+		keep_why(p, &p->why_schema);
+}
+
+/* Check one changed record file at ledger/bucket/name, consuming p (set
+ * up for it and prepared). */
+static int check_record(vctx *c, const char *ledger, const char *bucket, const git_tree_entry *e,
+		const git_tree_entry *old, rec_prep *p)
 {
 	const char *name = git_tree_entry_name(e);
 	char id[VL_ULID_LEN + 1], line[256];
 	const vl_schema *s = vl_node_schema(c->n, ledger);
 	const vl_roster_entry *author;
-	vl_record *r = NULL, *oldrec = NULL;
-	git_blob *oldblob = NULL;
-	vl_buf diag = VL_BUF_INIT, raw = VL_BUF_INIT;
+	const vl_record *r = p->r, *oldrec = p->oldrec;
 	const char *pin;
-	vl_hlc rclock, oclock;
 	int rc = 0;
 
 	c->res->records++;
-	if (strlen(name) != VL_ULID_LEN + 5 || strcmp(name + VL_ULID_LEN, ".yaml") != 0) {
-		rc = fail(c, "'%s/%s/%.60s' is not named <id>.yaml", ledger, bucket, name);
-		goto out;
-	}
+	if (p->oom)
+		return vl_error_set(VL_ENOMEM, "out of memory");
+	if (strlen(name) != VL_ULID_LEN + 5 || strcmp(name + VL_ULID_LEN, ".yaml") != 0)
+		return fail(c, "'%s/%s/%.60s' is not named <id>.yaml", ledger, bucket, name);
 	memcpy(id, name, VL_ULID_LEN);
 	id[VL_ULID_LEN] = '\0';
-	if (!vl_ulid_valid(id) || bucket[0] != id[VL_ULID_LEN - 1] || bucket[1]) {
-		rc = fail(c, "'%s/%s/%s' is not in its bucket, or the id is not a ULID", ledger, bucket, name);
-		goto out;
-	}
+	if (!vl_ulid_valid(id) || bucket[0] != id[VL_ULID_LEN - 1] || bucket[1])
+		return fail(c, "'%s/%s/%s' is not in its bucket, or the id is not a ULID", ledger, bucket, name);
 	/* The raw mode: libgit2 reads 100664 and 100600 as 100644. */
-	if (git_tree_entry_filemode_raw(e) != GIT_FILEMODE_BLOB) {
-		rc = fail(c, "'%s/%s/%s' is not a regular file (mode %o), as records are (100644)", ledger, bucket, name,
-				(unsigned)git_tree_entry_filemode_raw(e));
-		goto out;
-	}
+	if (git_tree_entry_filemode_raw(e) != GIT_FILEMODE_BLOB)
+		return fail(c, "'%s/%s/%s' is not a regular file (mode %o), as records are (100644)", ledger, bucket,
+				name, (unsigned)git_tree_entry_filemode_raw(e));
 	snprintf(line, sizeof(line), "%s/%s/%s", ledger, bucket, name);
-	rc = vl_repo_read_blob(&raw, c->repo, git_tree_entry_id(e), VL_RECORD_MAX_BYTES, line);
-	if (rc == VL_ETOOBIG) {
-		rc = fail(c, "'%s' is over the record limit, or not a file (%s)", line, vl_error_last());
-		goto out;
+	if (p->skip || !git_oid_equal(&p->id, git_tree_entry_id(e)))
+		return vl_error_set(VL_ERROR, "verify prepared '%s' out of step with the walk", line);
+	if (p->read_rc == VL_ETOOBIG)
+		return fail(c, "'%s' is over the record limit, or not a file (%s)", line, p->why_read.ptr);
+	if (p->read_rc < 0)
+		return raise_kept(p->read_rc, &p->why_read);
+	if (p->parse_rc < 0) {
+		if (p->parse_rc != VL_ENOMEM) /* out of memory is ours: an error, not a finding */
+			return fail(c, "%s", p->why_read.ptr);
+		return raise_kept(p->parse_rc, &p->why_read);
 	}
-	if (rc < 0)
-		goto out;
-	if ((rc = vl_record_parse(&r, raw.ptr, raw.len, line)) < 0) {
-		if (rc != VL_ENOMEM) /* out of memory is ours: an error, not a finding */
-			rc = fail(c, "%s", vl_error_last());
-		goto out;
-	}
-	if (strcmp(r->schema, ledger) != 0 || strcmp(r->id, id) != 0) {
-		rc = fail(c, "'%s' holds record %s of ledger %s", line, r->id, r->schema);
-		goto out;
-	}
-	if (strcmp(r->scope, c->scope) != 0) {
-		rc = fail(c, "'%s' has scope %s but lives on the branch of %s", line, r->scope, c->scope);
-		goto out;
-	}
-	if (!strcmp(r->author, VL_AUTHOR_MERGE)) {
-		rc = fail(c, "'%s' is a merged record outside a merge commit", line);
-		goto out;
-	}
+	if (strcmp(r->schema, ledger) != 0 || strcmp(r->id, id) != 0)
+		return fail(c, "'%s' holds record %s of ledger %s", line, r->id, r->schema);
+	if (strcmp(r->scope, c->scope) != 0)
+		return fail(c, "'%s' has scope %s but lives on the branch of %s", line, r->scope, c->scope);
+	if (!strcmp(r->author, VL_AUTHOR_MERGE))
+		return fail(c, "'%s' is a merged record outside a merge commit", line);
 	/* The hash chain: a new record has no prev; an edit names the version
 	 * it replaces (so an old version cannot be put back), and only that
 	 * one: a signed version replaces one version (merges, which join two,
@@ -290,84 +435,55 @@ static int check_record(vctx *c, const char *ledger, const char *bucket, const g
 			git_oid_tostr(oldhex, sizeof(oldhex), git_tree_entry_id(old));
 			for (k = 0; k < r->nprev; k++)
 				found |= !strcmp(r->prev[k], oldhex);
-			if (!found) {
-				rc = fail(c, "'%s' does not name the version it replaces (%.12s) in 'prev': "
+			if (!found)
+				return fail(c, "'%s' does not name the version it replaces (%.12s) in 'prev': "
 						"an old or unrelated version was put back", line, oldhex);
-				goto out;
-			}
-			if (r->nprev != 1 && !joined_version(c, ledger, id, r, oldhex)) {
-				rc = fail(c, "'%s' names versions in 'prev' other than the one it replaces (%.12s)",
+			if (r->nprev != 1 && !joined_version(c, ledger, id, r, oldhex))
+				return fail(c, "'%s' names versions in 'prev' other than the one it replaces (%.12s)",
 						line, oldhex);
-				goto out;
-			}
 		} else if (r->nprev) {
-			rc = fail(c, "'%s' is new on this branch but names earlier versions in 'prev'", line);
-			goto out;
+			return fail(c, "'%s' is new on this branch but names earlier versions in 'prev'", line);
 		}
 	}
-	if (vl_hlc_parse(&rclock, r->clock) < 0) {
-		rc = fail(c, "'%s' has a clock that does not parse", line);
-		goto out;
+	if (p->clock_rc < 0)
+		return fail(c, "'%s' has a clock that does not parse", line);
+	if (p->verify_rc < 0) {
+		if (p->verify_rc != VL_ENOMEM)
+			return fail(c, "%s", p->why_verify.ptr);
+		return raise_kept(p->verify_rc, &p->why_verify);
 	}
-	if ((rc = vl_record_verify(r, raw.ptr, raw.len, NULL)) < 0) {
-		if (rc != VL_ENOMEM)
-			rc = fail(c, "%s", vl_error_last());
-		goto out;
-	}
-	if (c->max_time) {
-		if (rclock.ms / 1000 > (uint64_t)c->max_time) {
-			rc = fail(c, "'%s' has a clock more than 24 hours ahead of this node's clock", line);
-			goto out;
-		}
-	}
+	if (c->max_time && p->rclock.ms / 1000 > (uint64_t)c->max_time)
+		return fail(c, "'%s' has a clock more than 24 hours ahead of this node's clock", line);
 	author = vl_node_roster_find(c->n, r->author);
-	if (!author) {
-		rc = fail(c, "'%s' is signed by %s, which is not on the roster", line, r->author);
-		goto out;
-	}
-	if (before_valid_from(author, r->clock, 0)) {
-		rc = fail(c, "'%s' is signed by %s at %s, more than a day before the key joined the roster (%s)",
+	if (!author)
+		return fail(c, "'%s' is signed by %s, which is not on the roster", line, r->author);
+	if (before_valid_from(author, r->clock, 0))
+		return fail(c, "'%s' is signed by %s at %s, more than a day before the key joined the roster (%s)",
 				line, r->author, r->clock, author->valid_from);
-		goto out;
-	}
 	if (revoked_refuses(c, author, r->clock, 0, &pin)) {
 		if (pin)
-			rc = fail(c, "'%s' is signed by %s, revoked at %s, in a commit beyond the head %.12s "
+			return fail(c, "'%s' is signed by %s, revoked at %s, in a commit beyond the head %.12s "
 					"pinned on this branch by the revocation", line, r->author, author->revoked_at, pin);
-		else
-			rc = fail(c, "'%s' is signed by %s at %s, after the key was revoked at %s", line, r->author,
-					r->clock, author->revoked_at);
-		goto out;
+		return fail(c, "'%s' is signed by %s at %s, after the key was revoked at %s", line, r->author,
+				r->clock, author->revoked_at);
 	}
-	if (!strcmp(author->role, "auditor") || !vl_division_covers(author->scope, r->scope)) {
-		rc = fail(c, "'%s' is signed by %s (%s, scope %s), which may not write scope %s", line,
+	if (!strcmp(author->role, "auditor") || !vl_division_covers(author->scope, r->scope))
+		return fail(c, "'%s' is signed by %s (%s, scope %s), which may not write scope %s", line,
 				r->author, author->role, author->scope, r->scope);
-		goto out;
-	}
 	/* Time moves forward: not before the signer's previous commit on this
 	 * branch, not before the version replaced. HLC values never go back,
 	 * so no step back at all is allowed. */
-	if (c->prev_ms && rclock.ms < c->prev_ms) {
-		rc = fail(c, "'%s' has clock %s, before the signing key's previous commit on this branch: "
+	if (c->prev_ms && p->rclock.ms < c->prev_ms)
+		return fail(c, "'%s' has clock %s, before the signing key's previous commit on this branch: "
 				"time goes only forward along a key's chain", line, r->clock);
-		goto out;
-	}
 	if (old) {
-		int prc = git_blob_lookup(&oldblob, c->repo, git_tree_entry_id(old)) < 0 ? VL_EINVALID
-			: vl_record_parse(&oldrec, git_blob_rawcontent(oldblob), (size_t)git_blob_rawsize(oldblob), line);
-		if (prc == VL_ENOMEM) {
-			rc = prc; /* ours: an error, not a finding */
-			goto out;
-		}
-		if (prc < 0 || vl_hlc_parse(&oclock, oldrec->clock) < 0) {
-			rc = fail(c, "'%s' replaces a version that does not read as a record", line);
-			goto out;
-		}
-		if (vl_hlc_cmp(&rclock, &oclock) < 0) {
-			rc = fail(c, "'%s' has clock %s, earlier than the version it replaces (%s)", line, r->clock,
+		if (p->old_rc == VL_ENOMEM)
+			return vl_error_set(VL_ENOMEM, "out of memory"); /* ours: an error, not a finding */
+		if (p->old_rc < 0 || p->oclock_rc < 0)
+			return fail(c, "'%s' replaces a version that does not read as a record", line);
+		if (vl_hlc_cmp(&p->rclock, &p->oclock) < 0)
+			return fail(c, "'%s' has clock %s, earlier than the version it replaces (%s)", line, r->clock,
 					oldrec->clock);
-			goto out;
-		}
 	}
 	/* Conflicts come from merges only: a signed version may keep (some
 	 * of) the conflicts of the version it replaces, never add one. */
@@ -376,38 +492,25 @@ static int check_record(vctx *c, const char *ledger, const char *bucket, const g
 		for (k = 0; k < r->conflicts->n; k++) {
 			const vl_value *was = oldrec && oldrec->conflicts
 				? vl_value_map_get(oldrec->conflicts, r->conflicts->keys[k]) : NULL;
-			if (!was || !vl_value_equal(was, r->conflicts->items[k])) {
-				rc = fail(c, "'%s' carries a conflict on '%.40s' that no merge produced (a signed "
+			if (!was || !vl_value_equal(was, r->conflicts->items[k]))
+				return fail(c, "'%s' carries a conflict on '%.40s' that no merge produced (a signed "
 						"version may only keep conflicts of the version it replaces)", line,
 						r->conflicts->keys[k]);
-				goto out;
-			}
 		}
 	}
-	if (!s) {
-		rc = fail(c, "'%s' belongs to ledger '%s', which has no schema", line, ledger);
-		goto out;
-	}
-	if ((rc = vl_schema_validate(s, r->data, r->deleted, &diag)) < 0) {
-		if (rc != VL_ENOMEM)
-			rc = fail(c, "'%s' breaks its schema: %s", line, diag.ptr ? diag.ptr : vl_error_last());
-		goto out;
+	if (!s)
+		return fail(c, "'%s' belongs to ledger '%s', which has no schema", line, ledger);
+	if (p->schema_rc < 0) {
+		if (p->schema_rc != VL_ENOMEM)
+			return fail(c, "'%s' breaks its schema: %s", line, p->diag.ptr ? p->diag.ptr : p->why_schema.ptr);
+		return raise_kept(p->schema_rc, &p->why_schema);
 	}
 	snprintf(line, sizeof(line), "Vledger-Record: %s %s %s\n", ledger, id, git_oid_tostr_s(git_tree_entry_id(e)));
-	if (!c->trailers.ptr || !strstr(c->trailers.ptr, line)) {
-		rc = fail(c, "record %s changed but the commit has no Vledger-Record trailer for it", id);
-		goto out;
-	}
+	if (!c->trailers.ptr || !strstr(c->trailers.ptr, line))
+		return fail(c, "record %s changed but the commit has no Vledger-Record trailer for it", id);
 	c->trailers_seen++;
-	rc = 0;
 	if (c->home && !old)
 		rc = check_unique(c, ledger, id, line);
-out:
-	vl_buf_free(&diag);
-	vl_buf_free(&raw);
-	vl_record_free(r);
-	vl_record_free(oldrec);
-	git_blob_free(oldblob);
 	return rc;
 }
 
@@ -432,9 +535,220 @@ out:
 	return rc;
 }
 
+/* ---- parallel preparation of records ----------------------------------- */
+
+typedef struct prep_worker_s {
+	prep_pool *pool;
+	git_repository *repo;
+} prep_worker;
+
+/* Take jobs of the current batch until none is left; pool->mu held on
+ * entry and exit. */
+static void pool_drain(prep_pool *pool, git_repository *repo)
+{
+	while (pool->next < pool->njobs) {
+		rec_prep *p = &pool->jobs[pool->next++];
+		pthread_mutex_unlock(&pool->mu);
+		prep_record(p, repo);
+		pthread_mutex_lock(&pool->mu);
+		if (++pool->finished == pool->njobs)
+			pthread_cond_signal(&pool->done);
+	}
+}
+
+static void *pool_worker(void *arg)
+{
+	prep_worker *w = arg;
+	prep_pool *pool = w->pool;
+	unsigned seen = 0;
+
+	pthread_mutex_lock(&pool->mu);
+	for (;;) {
+		while (pool->gen == seen && !pool->quit)
+			pthread_cond_wait(&pool->go, &pool->mu);
+		if (pool->quit)
+			break;
+		seen = pool->gen;
+		pool_drain(pool, w->repo);
+	}
+	pthread_mutex_unlock(&pool->mu);
+	return NULL;
+}
+
+static void pool_stop(prep_pool *pool)
+{
+	size_t i;
+
+	if (!pool)
+		return;
+	pthread_mutex_lock(&pool->mu);
+	pool->quit = 1;
+	pthread_cond_broadcast(&pool->go);
+	pthread_mutex_unlock(&pool->mu);
+	for (i = 0; i < pool->nth; i++)
+		pthread_join(pool->th[i], NULL);
+	for (i = 0; pool->workers && i < pool->nworkers; i++)
+		git_repository_free(pool->workers[i].repo);
+	pthread_cond_destroy(&pool->go);
+	pthread_cond_destroy(&pool->done);
+	pthread_mutex_destroy(&pool->mu);
+	free(pool->workers);
+	free(pool->th);
+	free(pool);
+}
+
+/* A repository of its own for a worker, over the objects the view reads:
+ * the node's, and the quarantine's when the view has one. */
+static int worker_repo(git_repository **out, vctx *c)
+{
+	git_odb *odb = NULL;
+	vl_buf objects = VL_BUF_INIT;
+	int rc;
+
+	if ((rc = vl_buf_printf(&objects, "%sobjects", git_repository_path(c->n->repo))) < 0)
+		return rc;
+	if ((rc = git_odb_new(&odb)) < 0 ||
+			(c->view->quarantine_objects && (rc = git_odb_add_disk_alternate(odb, c->view->quarantine_objects)) < 0) ||
+			(rc = git_odb_add_disk_alternate(odb, objects.ptr)) < 0 ||
+			(rc = git_repository_wrap_odb(out, odb)) < 0)
+		rc = vl_error_git(rc, "cannot open the objects for a verify thread");
+	git_odb_free(odb);
+	vl_buf_free(&objects);
+	return rc;
+}
+
+/* Start c->threads - 1 workers. */
+static int pool_start(vctx *c)
+{
+	prep_pool *pool = calloc(1, sizeof(*pool));
+	size_t i, n = c->threads - 1;
+	int rc = 0;
+
+	if (!pool)
+		return vl_error_set(VL_ENOMEM, "out of memory");
+	pthread_mutex_init(&pool->mu, NULL);
+	pthread_cond_init(&pool->go, NULL);
+	pthread_cond_init(&pool->done, NULL);
+	if (!(pool->th = calloc(n, sizeof(*pool->th))) || !(pool->workers = calloc(n, sizeof(*pool->workers)))) {
+		rc = vl_error_set(VL_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		pool->workers[i].pool = pool;
+		if ((rc = worker_repo(&pool->workers[i].repo, c)) < 0)
+			goto out;
+		pool->nworkers++;
+		if (pthread_create(&pool->th[i], NULL, pool_worker, &pool->workers[i]) != 0) {
+			rc = vl_error_set(VL_ERROR, "cannot start a verify thread: run with VLEDGER_THREADS=1");
+			goto out;
+		}
+		pool->nth++;
+	}
+out:
+	if (rc < 0)
+		pool_stop(pool);
+	else
+		c->pool = pool;
+	return rc;
+}
+
+/* Prepare jobs[from, to) on every thread, this one included. */
+static int pool_run(vctx *c, size_t from, size_t to)
+{
+	prep_pool *pool;
+	int rc;
+
+	if (!c->pool && (rc = pool_start(c)) < 0)
+		return rc;
+	pool = c->pool;
+	pthread_mutex_lock(&pool->mu);
+	pool->jobs = c->jobs + from;
+	pool->njobs = to - from;
+	pool->next = pool->finished = 0;
+	pool->gen++;
+	pthread_cond_broadcast(&pool->go);
+	pool_drain(pool, c->repo);
+	while (pool->finished < pool->njobs)
+		pthread_cond_wait(&pool->done, &pool->mu);
+	pool->jobs = NULL;
+	pool->njobs = pool->next = pool->finished = 0;
+	pthread_mutex_unlock(&pool->mu);
+	return 0;
+}
+
+/* Collecting: list record file e (old: what it replaces) of ledger/bucket. */
+static int add_job(vctx *c, const char *ledger, const char *bucket, const git_tree_entry *e,
+		const git_tree_entry *old)
+{
+	if (c->njobs == c->capjobs) {
+		size_t ncap = c->capjobs ? c->capjobs * 2 : 64;
+		rec_prep *nj = realloc(c->jobs, ncap * sizeof(*nj));
+		if (!nj)
+			return vl_error_set(VL_ENOMEM, "out of memory");
+		memset(nj + c->capjobs, 0, (ncap - c->capjobs) * sizeof(*nj));
+		c->jobs = nj;
+		c->capjobs = ncap;
+	}
+	setup_prep(&c->jobs[c->njobs++], vl_node_schema(c->n, ledger), bucket, e, old);
+	return 0;
+}
+
+/* The prepared record for file e, in walk order: the next job (preparing
+ * the next chunk first when needed), or in serial mode e prepared now. */
+static int next_prep(rec_prep **out, vctx *c, const char *ledger, const char *bucket, const git_tree_entry *e,
+		const git_tree_entry *old)
+{
+	int rc;
+
+	if (c->threads <= 1) {
+		setup_prep(&c->one, vl_node_schema(c->n, ledger), bucket, e, old);
+		prep_record(&c->one, c->repo);
+		*out = &c->one;
+		return 0;
+	}
+	if (c->jobi >= c->njobs)
+		return vl_error_set(VL_ERROR, "verify walked more records than it prepared");
+	if (c->jobi == c->prepped) {
+		size_t to = c->njobs - c->jobi > PREP_CHUNK ? c->jobi + PREP_CHUNK : c->njobs;
+		if ((rc = pool_run(c, c->jobi, to)) < 0)
+			return rc;
+		c->prepped = to;
+	}
+	*out = &c->jobs[c->jobi++];
+	return 0;
+}
+
+/* Parallel mode: a consumed job's parsed records go now, so that a big
+ * commit holds at most a chunk of them. */
+static void job_done(vctx *c, rec_prep *p)
+{
+	if (p == &c->one)
+		return;
+	vl_record_free(p->r);
+	vl_record_free(p->oldrec);
+	p->r = p->oldrec = NULL;
+	vl_buf_free(&p->diag);
+}
+
+static void jobs_free(vctx *c)
+{
+	size_t i;
+
+	pool_stop(c->pool);
+	c->pool = NULL;
+	for (i = 0; i < c->capjobs; i++)
+		prep_free(&c->jobs[i]);
+	free(c->jobs);
+	c->jobs = NULL;
+	c->njobs = c->capjobs = c->jobi = c->prepped = 0;
+	prep_free(&c->one);
+}
+
 /*
  * Walk the entries of new_tree that differ from old_tree (NULL = empty),
- * depth 0 = ledger dirs, 1 = buckets, 2 = record files.
+ * depth 0 = ledger dirs, 1 = buckets, 2 = record files. When c->collect,
+ * only list the record files (add_job), finding nothing; the walk that
+ * follows takes exactly the same steps and consumes the list in order.
  */
 static int walk_changes(vctx *c, git_tree *old_tree, git_tree *new_tree, int depth,
 		const char *ledger, const char *bucket)
@@ -442,10 +756,10 @@ static int walk_changes(vctx *c, git_tree *old_tree, git_tree *new_tree, int dep
 	size_t i, count = git_tree_entrycount(new_tree);
 	int rc = 0;
 
-	if ((rc = check_tree_bytes(c, new_tree, ledger, bucket)) < 0)
+	if (!c->collect && (rc = check_tree_bytes(c, new_tree, ledger, bucket)) < 0)
 		return rc;
 	/* Records are never removed from a scope branch: tombstones stay. */
-	if (old_tree) {
+	if (old_tree && !c->collect) {
 		for (i = 0; i < git_tree_entrycount(old_tree); i++) {
 			const git_tree_entry *oe = git_tree_entry_byindex(old_tree, i);
 			if (!git_tree_entry_byname(new_tree, git_tree_entry_name(oe)))
@@ -469,7 +783,7 @@ static int walk_changes(vctx *c, git_tree *old_tree, git_tree *new_tree, int dep
 					(depth == 0 ? vl_ledger_name_valid(name) && vl_node_schema(c->n, name)
 						    : strlen(name) == 1 && strchr("0123456789abcdefghjkmnpqrstvwxyz", name[0]));
 			if (!ok) {
-				if ((rc = fail(c, "'%s%s%.60s' is not allowed in a scope branch (only <ledger>/<bucket>/<id>.yaml)",
+				if (!c->collect && (rc = fail(c, "'%s%s%.60s' is not allowed in a scope branch (only <ledger>/<bucket>/<id>.yaml)",
 						ledger ? ledger : "", ledger ? "/" : "", name)) < 0)
 					return rc;
 				continue;
@@ -486,8 +800,17 @@ static int walk_changes(vctx *c, git_tree *old_tree, git_tree *new_tree, int dep
 			git_tree_free(osub);
 			if (rc < 0)
 				return rc;
-		} else if ((rc = check_record(c, ledger, bucket, e, oe)) < 0) {
-			return rc;
+		} else if (c->collect) {
+			if ((rc = add_job(c, ledger, bucket, e, oe)) < 0)
+				return rc;
+		} else {
+			rec_prep *p = NULL;
+			if ((rc = next_prep(&p, c, ledger, bucket, e, oe)) < 0)
+				return rc;
+			rc = check_record(c, ledger, bucket, e, oe, p);
+			job_done(c, p);
+			if (rc < 0)
+				return rc;
 		}
 	}
 	return 0;
@@ -909,7 +1232,16 @@ static int verify_commit(vctx *c, git_commit *commit)
 	if (c->scope) {
 		c->ptree = ptree;
 		c->msg = msg;
-		rc = walk_changes(c, ptree, tree, 0, NULL, NULL);
+		if (c->threads > 1) {
+			/* List the records first, prepare them on every thread in
+			 * chunks as the ordered walk reaches them. */
+			c->collect = 1;
+			c->njobs = c->jobi = c->prepped = 0;
+			rc = walk_changes(c, ptree, tree, 0, NULL, NULL);
+			c->collect = 0;
+		}
+		if (rc == 0)
+			rc = walk_changes(c, ptree, tree, 0, NULL, NULL);
 		c->ptree = NULL;
 		if (rc < 0)
 			goto out;
@@ -926,6 +1258,24 @@ out:
 	vl_buf_free(&raw);
 	vl_buf_free(&email);
 	return rc;
+}
+
+/* How many threads check records: res->threads, else VLEDGER_THREADS, else
+ * 2 when this machine has two processors online. */
+static unsigned verify_threads(const vl_verify_result *res)
+{
+	const char *env = getenv("VLEDGER_THREADS");
+	unsigned long v;
+	char *end = NULL;
+
+	if (res->threads)
+		return res->threads > VL_VERIFY_MAX_THREADS ? VL_VERIFY_MAX_THREADS : res->threads;
+	if (env && env[0] >= '1' && env[0] <= '9') {
+		v = strtoul(env, &end, 10);
+		if (!*end)
+			return v > VL_VERIFY_MAX_THREADS ? VL_VERIFY_MAX_THREADS : (unsigned)v;
+	}
+	return sysconf(_SC_NPROCESSORS_ONLN) >= 2 ? 2 : 1;
 }
 
 static int verify_branch(const vl_view *v, vl_node *n, vl_verify_result *res, const char *refname,
@@ -949,6 +1299,7 @@ static int verify_branch(const vl_view *v, vl_node *n, vl_verify_result *res, co
 	c.max_time = max_time;
 	c.head = head;
 	c.home = home;
+	c.threads = verify_threads(res);
 	res->branches++;
 	if (c.scope && vl_division_level(c.scope) == VL_DIV_INVALID) {
 		rc = fail(&c, "branch name is not scope/<12-digit code>");
@@ -980,6 +1331,7 @@ out:
 	git_revwalk_free(walk);
 	free(c.links);
 	known_chains_free(&c);
+	jobs_free(&c);
 	vl_buf_free(&c.trailers);
 	return rc;
 }
@@ -1245,5 +1597,6 @@ int vl_verify_evidence(const vl_view *v, vl_node *n, const char *scope, const gi
 	git_commit_free(gc);
 	vl_buf_free(&c.trailers);
 	free(c.links);
+	jobs_free(&c);
 	return rc;
 }

@@ -47,7 +47,14 @@ typedef struct {
 	                     * signed at the same Vledger-Seq */
 	size_t nevidence;   /* 2 per pair */
 	FILE *progress;  /* where to print progress, or NULL */
+	unsigned threads; /* in: threads that check records (commits stay in
+	                   * order, the report is the same for any number);
+	                   * 0 = $VLEDGER_THREADS, else 2 when two processors
+	                   * are online, else 1 */
 } vl_verify_result;
+
+/* At most this many verify threads, whatever is asked. */
+#define VL_VERIFY_MAX_THREADS 16
 
 /* Author and committer time of a signed commit may differ by this many
  * seconds: none, vledger writes both from one clock (docs/decisions.md). */

@@ -16,6 +16,7 @@ int vl_verify(vl_node *n, const vl_verify_opts *opts, vl_verify_result *out)
 	if (!opts)
 		opts = &dflt;
 	out->progress = opts->progress_file;
+	out->threads = opts->threads;
 	vl_progress_report(&opts->progress, "verify", 0, 0);
 	rc = vl_verify_some(n, opts->scope, opts->since, out);
 	out->progress = NULL;

@@ -21,8 +21,9 @@ typedef struct {
 	 * none. A stream until audit/verify.c reports through a vl_progress. */
 	FILE *progress_file;
 	vl_progress progress;  /* stage "verify" at start and end */
+	unsigned threads;      /* vl_verify_result.threads (0: the default) */
 } vl_verify_opts;
-#define VL_VERIFY_OPTS_INIT { NULL, NULL, NULL, { NULL, NULL } }
+#define VL_VERIFY_OPTS_INIT { NULL, NULL, NULL, { NULL, NULL }, 0 }
 
 /*
  * Verify the node's history (vl_verify_some; both NULL: vl_verify_all).
