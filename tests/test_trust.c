@@ -155,11 +155,34 @@ static int run(char **out, const char *home, const char *args)
 	return rc;
 }
 
+/*
+ * vledger -C home args, twice: records checked on one thread
+ * (VLEDGER_THREADS=1), then on two. Only for commands that change nothing
+ * (verify, a refused fetch): both runs must exit alike and print the same
+ * bytes, the parallel report being exactly the serial one.
+ */
+static int run_both(char **out, const char *home, const char *args)
+{
+	char *serial = NULL;
+	int rc1 = vt_run(&serial, "VLEDGER_THREADS=1 '%s' -C '%s' %s 2>&1", VL_BINARY, home, args);
+	int rc2 = vt_run(out, "VLEDGER_THREADS=2 '%s' -C '%s' %s 2>&1", VL_BINARY, home, args);
+
+	if (getenv("VT_VERBOSE"))
+		print_message("vledger -C %s %s -> %d\n%s\n", home, args, rc2, *out);
+	if (rc1 != rc2 || strcmp(serial, *out) != 0) {
+		print_error("vledger %s on 1 thread (exit %d):\n%s\nand on 2 threads (exit %d):\n%s\n", args, rc1,
+				serial, rc2, *out);
+		fail();
+	}
+	free(serial);
+	return rc2;
+}
+
 /* `vledger verify` at home exits 4 naming `what` and (when given) bad. */
 static void expect_verify_fails(const char *home, const char *what, const git_oid *bad)
 {
 	char *out = NULL, idbuf[GIT_OID_HEXSZ + 1];
-	int rc = run(&out, home, "verify --quiet");
+	int rc = run_both(&out, home, "verify --quiet");
 
 	if (rc != 4) {
 		print_error("vledger verify exited %d, expected 4:\n%s\n", rc, out);
@@ -176,7 +199,7 @@ static void expect_verify_fails(const char *home, const char *what, const git_oi
 static void expect_verify_good(const char *home)
 {
 	char *out = NULL;
-	int rc = run(&out, home, "verify --quiet");
+	int rc = run_both(&out, home, "verify --quiet");
 
 	if (rc != 0) {
 		print_error("vledger verify exited %d on a good node:\n%s\n", rc, out);
@@ -198,7 +221,7 @@ static void expect_fetch_refused(const char *home, const char *src_home, const c
 	vf_path_in(repo, sizeof(repo), home, "repo.git");
 	before = vf_snapshot(repo);
 	snprintf(args, sizeof(args), "fetch '%s/repo.git'", src_home);
-	rc = run(&out, home, args);
+	rc = run_both(&out, home, args);
 	if (rc != 4 && !(rc == 1 && strstr(out, "config commit"))) {
 		print_error("vledger fetch exited %d, expected 4 (refused):\n%s\n", rc, out);
 		fail();

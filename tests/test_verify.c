@@ -166,24 +166,68 @@ static void village_zone(fx *f, vl_buf *file, char path[128], char id[VL_ULID_LE
 
 /* ---- the two verifiers -------------------------------------------------- */
 
+/*
+ * `vledger verify --quiet` at home, run twice: records checked on one
+ * thread (VLEDGER_THREADS=1) and on two. Both runs must exit alike and
+ * print the same bytes (the parallel report is exactly the serial one).
+ */
 static int run_verify(char **out, const char *home)
 {
-	return vt_run(out, "'%s' -C '%s' verify --quiet", VL_BINARY, home);
+	char *serial = NULL;
+	int rc1 = vt_run(&serial, "VLEDGER_THREADS=1 '%s' -C '%s' verify --quiet", VL_BINARY, home);
+	int rc2 = vt_run(out, "VLEDGER_THREADS=2 '%s' -C '%s' verify --quiet", VL_BINARY, home);
+
+	if (rc1 != rc2 || strcmp(serial, *out) != 0) {
+		print_error("vledger verify on 1 thread (exit %d):\n%s\nand on 2 threads (exit %d):\n%s\n", rc1,
+				serial, rc2, *out);
+		fail();
+	}
+	free(serial);
+	return rc2;
 }
 
-static void verify_lib(const char *home, size_t *failures, char **report)
+/* vl_verify_all at home with records checked on `threads` threads. */
+static void verify_lib_on(const char *home, unsigned threads, vl_verify_result *res)
 {
 	vl_node *n = NULL;
-	vl_verify_result res;
 
-	memset(&res, 0, sizeof(res));
+	memset(res, 0, sizeof(*res));
+	res->threads = threads;
 	assert_int_equal(vl_node_open(&n, home, 0, NULL), 0);
-	assert_int_equal(vl_verify_all(n, &res), 0);
-	*failures = res.failures;
-	*report = strdup(res.report.ptr ? res.report.ptr : "");
-	assert_non_null(*report);
-	vl_verify_result_free(&res);
+	assert_int_equal(vl_verify_all(n, res), 0);
 	vl_node_close(n);
+}
+
+/* Two results must be the same: counts, report, revocations, evidence. */
+static void expect_same_result(const vl_verify_result *a, const vl_verify_result *b)
+{
+	assert_int_equal(a->branches, b->branches);
+	assert_int_equal(a->commits, b->commits);
+	assert_int_equal(a->merges, b->merges);
+	assert_int_equal(a->records, b->records);
+	assert_int_equal(a->failures, b->failures);
+	assert_string_equal(a->report.ptr ? a->report.ptr : "", b->report.ptr ? b->report.ptr : "");
+	assert_string_equal(a->revocations.ptr ? a->revocations.ptr : "",
+			b->revocations.ptr ? b->revocations.ptr : "");
+	assert_int_equal(a->nevidence, b->nevidence);
+	if (a->nevidence)
+		assert_memory_equal(a->evidence, b->evidence, a->nevidence * sizeof(*a->evidence));
+}
+
+/* vl_verify_all at home, serial and on two threads: the same result, of
+ * which the failures and the report are returned. */
+static void verify_lib(const char *home, size_t *failures, char **report)
+{
+	vl_verify_result serial, parallel;
+
+	verify_lib_on(home, 1, &serial);
+	verify_lib_on(home, 2, &parallel);
+	expect_same_result(&serial, &parallel);
+	*failures = parallel.failures;
+	*report = strdup(parallel.report.ptr ? parallel.report.ptr : "");
+	assert_non_null(*report);
+	vl_verify_result_free(&serial);
+	vl_verify_result_free(&parallel);
 }
 
 /*
@@ -1001,13 +1045,144 @@ static void test_write_before_key_joined(void **state)
 	vl_buf_free(&file);
 }
 
+/* ---- records checked on two threads ---------------------------------------- */
+
+/* The kinds of record many_records_commit writes, by index. */
+enum { MR_GOOD, MR_BAD_SIG, MR_OTHER_SCOPE, MR_UNKNOWN_KEY, MR_GOOD2, MR_KINDS };
+
+/* One forged record and where its finding must come in the report. */
+typedef struct {
+	char id[VL_ULID_LEN + 1];
+	int bad;
+} mr_rec;
+
+static int mr_cmp(const void *a, const void *b)
+{
+	const mr_rec *x = a, *y = b;
+
+	/* The walk's order: bucket (the id's last character), then name. */
+	if (x->id[VL_ULID_LEN - 1] != y->id[VL_ULID_LEN - 1])
+		return (unsigned char)x->id[VL_ULID_LEN - 1] < (unsigned char)y->id[VL_ULID_LEN - 1] ? -1 : 1;
+	return strcmp(x->id, y->id);
+}
+
+/* One signed commit on V1 adding n zone records, a mix of good ones and
+ * three kinds of bad ones (see the enum), listed in recs. */
+static git_oid many_records_commit(fx *f, size_t n, const vl_key *stranger, mr_rec *recs)
+{
+	git_oid head = vf_head_of(f->v->repo, V1_REF), tree = vf_tree_of(f->v->repo, &head), blob, out;
+	vl_buf file = VL_BUF_INIT, trailers = VL_BUF_INIT, msg = VL_BUF_INIT;
+	char path[128], zone[32], from[40], to[40];
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		int kind = (int)(i * 7 % MR_KINDS); /* spread the kinds unevenly over the buckets */
+		vl_buf_clear(&file);
+		vf_new_id(recs[i].id);
+		snprintf(zone, sizeof(zone), "Q%zu", i);
+		vf_make_zone(&file, kind == MR_UNKNOWN_KEY ? stranger : &f->v->key, recs[i].id,
+				kind == MR_OTHER_SCOPE ? V2_CODE : V1_CODE, zone);
+		if (kind == MR_BAD_SIG) {
+			snprintf(from, sizeof(from), "a-Q%zu", i);
+			snprintf(to, sizeof(to), "a-R%zu", i);
+			vf_buf_replace(&file, from, to);
+		}
+		recs[i].bad = kind == MR_BAD_SIG || kind == MR_OTHER_SCOPE || kind == MR_UNKNOWN_KEY;
+		vf_rec_path(path, sizeof(path), "zone", recs[i].id);
+		blob = vf_put_blob(f->v->repo, file.ptr, file.len);
+		tree = vf_tree_edit(f->v->repo, &tree, path, &blob, GIT_FILEMODE_BLOB);
+		vf_record_trailer(&trailers, path, &blob);
+	}
+	vf_chain_msg(&msg, f->v->repo, &head, f->v_fp, trailers.ptr);
+	out = vf_write_commit(f->v->repo, V1_REF, &head, &tree, f->v_fp, msg.ptr, &f->v->key);
+	vl_buf_free(&file);
+	vl_buf_free(&trailers);
+	vl_buf_free(&msg);
+	return out;
+}
+
+/*
+ * Many forged records spread over commits of different sizes (one over
+ * the chunk the threads share, so chunks end mid-commit): serial and
+ * parallel verify must give the same report, which names each bad record
+ * once, in the walk's order, with the finding of its own kind. A record
+ * prepared by one thread and consumed as another's would show here.
+ */
+static void test_parallel_report_is_serial(void **state)
+{
+	fx *f = *state;
+	static const size_t sizes[] = { 300, 37, 1, 64 };
+	mr_rec *recs[4];
+	vl_verify_result serial, parallel;
+	vl_key stranger;
+	char *out = NULL;
+	const char *line;
+	size_t c, i, bad = 0, total = 0;
+
+	assert_int_equal(vl_key_generate(&stranger), 0);
+	for (c = 0; c < 4; c++) {
+		recs[c] = calloc(sizes[c], sizeof(mr_rec));
+		assert_non_null(recs[c]);
+		(void)many_records_commit(f, sizes[c], &stranger, recs[c]);
+		total += sizes[c];
+	}
+	verify_lib_on(f->village, 1, &serial);
+	verify_lib_on(f->village, 2, &parallel);
+	expect_same_result(&serial, &parallel);
+	assert_int_equal(parallel.records, 4 + total);
+	/* Each bad record once, in the walk's order, with its kind's finding. */
+	line = parallel.report.ptr;
+	assert_non_null(line);
+	for (c = 0; c < 4; c++) {
+		qsort(recs[c], sizes[c], sizeof(mr_rec), mr_cmp);
+		for (i = 0; i < sizes[c]; i++) {
+			const char *eol;
+			char one[2048];
+			if (!recs[c][i].bad)
+				continue;
+			bad++;
+			eol = strchr(line, '\n');
+			assert_non_null(eol);
+			snprintf(one, sizeof(one), "%.*s", (int)(eol - line), line);
+			if (!strstr(one, recs[c][i].id)) {
+				print_error("report line %zu does not name record %s:\n%s\n", bad, recs[c][i].id, one);
+				fail();
+			}
+			line = eol + 1;
+		}
+	}
+	assert_int_equal(parallel.failures, bad);
+	assert_string_equal(line, "");
+	/* Each kind's finding is there (so the kinds did not collapse into one). */
+	vf_must_contain(parallel.report.ptr, "has scope " V2_CODE " but lives on the branch of " V1_CODE, "report");
+	vf_must_contain(parallel.report.ptr, "which is not on the roster", "report");
+	vf_must_contain(parallel.report.ptr, "signature", "report");
+	/* The binary, serial and parallel (run_verify compares the two). */
+	assert_int_equal(run_verify(&out, f->village), 4);
+	free(out);
+	vl_verify_result_free(&serial);
+	vl_verify_result_free(&parallel);
+	for (c = 0; c < 4; c++)
+		free(recs[c]);
+}
+
 /* ---- vledger fetch (config) ---------------------------------------------- */
 
 /* vledger -C home fetch source must fail naming `what`, changing nothing. */
 static void expect_fetch_refused(const char *home, const char *repo, const char *source, const char *what)
 {
-	char *before = vf_snapshot(repo), *after, *out = NULL;
-	int rc = vt_run(&out, "'%s' -C '%s' fetch '%s'", VL_BINARY, home, source);
+	char *before = vf_snapshot(repo), *after, *out = NULL, *serial = NULL;
+	int rc1 = vt_run(&serial, "VLEDGER_THREADS=1 '%s' -C '%s' fetch '%s'", VL_BINARY, home, source);
+	int rc = vt_run(&out, "VLEDGER_THREADS=2 '%s' -C '%s' fetch '%s'", VL_BINARY, home, source);
+
+	/* Refused, so nothing changed: the second run meets the same state,
+	 * and must say the same. */
+	if (rc1 != rc || strcmp(serial, out) != 0) {
+		print_error("vledger fetch on 1 thread (exit %d):\n%s\nand on 2 threads (exit %d):\n%s\n", rc1,
+				serial, rc, out);
+		fail();
+	}
+	free(serial);
 
 	if (getenv("VT_VERBOSE"))
 		print_message("%s", out);
@@ -1303,6 +1478,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_commit_signature_cryptographically_wrong, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_commit_signed_by_other_roster_key, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_commit_scope_only_wrong, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_parallel_report_is_serial, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
