@@ -906,6 +906,73 @@ static void test_equivocation_same_seq(void **state)
 	expect_caught(f, "equivocation", &b);
 }
 
+/* vl_verify_received of V1 at theirs against ours, as a fetch verifies
+ * it, on `threads` threads. */
+static void verify_received_on(fx *f, const git_oid *theirs, const git_oid *ours, unsigned threads,
+		vl_verify_result *res)
+{
+	vl_node *n = NULL;
+	vl_view view;
+
+	memset(res, 0, sizeof(*res));
+	res->threads = threads;
+	assert_int_equal(vl_node_open(&n, f->village, 0, NULL), 0);
+	assert_int_equal(vl_node_load_config(n), 0);
+	view = VL_VIEW_OF(n);
+	assert_int_equal(vl_verify_received(&view, n, V1_REF, theirs, ours, res), 0);
+	vl_node_close(n);
+}
+
+/*
+ * Received history that forks off our chain two links back: its seq 3 and
+ * 4 are equivocation against our seq 3 and 4 (the key's chain in our
+ * history is found once and followed back, one step for seq 3), its seq 5
+ * is past our chain. The pairs, in order, as evidence.
+ */
+static void test_equivocation_behind_our_head(void **state)
+{
+	fx *f = *state;
+	git_oid h4 = vf_head_of(f->v->repo, V1_REF), h3, h2, x3, x4, x5;
+	char hex[GIT_OID_HEXSZ + 1], want[128];
+	vl_verify_result serial, parallel;
+	const char *second;
+	git_commit *c = NULL;
+
+	assert_int_equal(git_commit_lookup(&c, f->v->repo, &h4), 0);
+	git_oid_cpy(&h3, git_commit_parent_id(c, 0));
+	git_commit_free(c);
+	assert_int_equal(git_commit_lookup(&c, f->v->repo, &h3), 0);
+	git_oid_cpy(&h2, git_commit_parent_id(c, 0));
+	git_commit_free(c);
+	vf_move_ref(f->v->repo, V1_REF, &h2);
+	x3 = forge_chain(f, "3", git_oid_tostr(hex, sizeof(hex), &h2));
+	x4 = forge_chain(f, "4", git_oid_tostr(hex, sizeof(hex), &x3));
+	x5 = forge_chain(f, "5", git_oid_tostr(hex, sizeof(hex), &x4));
+	vf_move_ref(f->v->repo, V1_REF, &h4);
+
+	verify_received_on(f, &x5, &h4, 1, &serial);
+	verify_received_on(f, &x5, &h4, 2, &parallel);
+	expect_same_result(&serial, &parallel);
+	assert_int_equal(parallel.commits, 3);
+	assert_int_equal(parallel.failures, 2);
+	assert_int_equal(parallel.nevidence, 4);
+	assert_true(git_oid_equal(&parallel.evidence[0], &h3));
+	assert_true(git_oid_equal(&parallel.evidence[1], &x3));
+	assert_true(git_oid_equal(&parallel.evidence[2], &h4));
+	assert_true(git_oid_equal(&parallel.evidence[3], &x4));
+	second = strchr(parallel.report.ptr, '\n');
+	assert_non_null(second);
+	snprintf(want, sizeof(want), "%.12s: key %s signed", git_oid_tostr_s(&x3), f->v_fp);
+	assert_true(!strncmp(parallel.report.ptr + strlen("scope/" V1_CODE " "), want, strlen(want)));
+	snprintf(want, sizeof(want), "our %.12s with the same Vledger-Seq 3: equivocation", git_oid_tostr_s(&h3));
+	vf_must_contain(parallel.report.ptr, want, "report");
+	assert_true(strstr(parallel.report.ptr, want) < second);
+	snprintf(want, sizeof(want), "our %.12s with the same Vledger-Seq 4: equivocation", git_oid_tostr_s(&h4));
+	vf_must_contain(second, want, "report (second line)");
+	vl_verify_result_free(&serial);
+	vl_verify_result_free(&parallel);
+}
+
 /* Beyond the brief's list: the fork must be named even when another
  * problem was found before it (report masking). */
 static void test_equivocation_reported_after_other_failure(void **state)
@@ -1465,6 +1532,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_record_trailer_missing_or_wrong, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_broken_seq_prev_chain, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_equivocation_same_seq, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_equivocation_behind_our_head, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_equivocation_reported_after_other_failure, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_record_removed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_replayed_old_record_version, setup, teardown),
