@@ -63,9 +63,25 @@ typedef struct {
 	int oom;                /* keeping a message ran out of memory */
 } rec_prep;
 
+/* The order-free part of a signed commit's checks (verify_commit): its
+ * raw bytes, signature and canonical form, by any thread (prep_commit). */
+typedef struct {
+	git_oid id;
+	int skip;               /* a merge: nothing to prepare */
+	vl_buf raw;
+	int read_rc, sig_rc, canon_rc;
+	unsigned char pk[32];   /* the signing key, when sig_rc is 0 */
+	vl_buf why_read, why_sig, why_canon;
+	int oom;
+} commit_prep;
+
 /* Records are prepared this many at a time in parallel mode: enough to
  * keep two threads busy, few enough to bound the memory of a big commit. */
 #define PREP_CHUNK 256
+/* Parallel mode prepares the commits of a branch this many at a time (or
+ * fewer, once they change PREP_CHUNK records), so that a run of small
+ * commits (a day of edits, one record each) is spread over the threads too. */
+#define PREP_WINDOW 64
 
 /* Worker threads preparing records (prep_record) while the main thread
  * does too; each worker reads through its own repository over the same
@@ -79,7 +95,10 @@ typedef struct {
 	size_t nworkers;
 	unsigned gen;           /* bumped for each batch */
 	int quit;
-	rec_prep *jobs;         /* the batch: jobs[next..njobs) not yet taken */
+	/* The batch: commit jobs, then record jobs; items next.. not yet taken. */
+	commit_prep *cjobs;
+	size_t ncjobs;
+	rec_prep *jobs;
 	size_t njobs, next, finished;
 } prep_pool;
 
@@ -112,8 +131,13 @@ typedef struct {
 	unsigned threads;       /* 1: records prepared inline (serial) */
 	int collect;            /* walk_changes only lists the records (setup_prep) */
 	rec_prep one;           /* serial: the record being checked */
-	rec_prep *jobs;         /* parallel: the commit's records, in walk order */
-	size_t njobs, capjobs, jobi, prepped;
+	commit_prep onec;       /* serial: the commit being checked */
+	rec_prep *jobs;         /* parallel: the window's records, in walk order */
+	size_t njobs, capjobs;
+	size_t jobi, jobend;    /* the commit being checked: its records jobs[jobi..jobend) */
+	size_t prepped;         /* jobs before this one that the ordered walk may reach are prepared */
+	int inline_prep;        /* its records could not be listed ahead: prepare them inline */
+	commit_prep *cjobs;     /* parallel: the window's commits */
 	prep_pool *pool;        /* parallel: started at the first batch */
 } vctx;
 
@@ -278,11 +302,11 @@ out:
 }
 
 /* Keep what vl_error_last says about a failed step (errors are per thread). */
-static void keep_why(rec_prep *p, vl_buf *why)
+static void keep_why(int *oom, vl_buf *why)
 {
 	vl_buf_clear(why);
 	if (vl_buf_puts(why, vl_error_last()) < 0)
-		p->oom = 1;
+		*oom = 1;
 }
 
 /* Raise in this thread the error a step of prep_record kept. */
@@ -358,16 +382,16 @@ static void prep_record(rec_prep *p, git_repository *repo)
 		return;
 	snprintf(line, sizeof(line), "%s/%s/%s", p->s->name, p->bucket, p->name);
 	if ((p->read_rc = vl_repo_read_blob(&p->raw, repo, &p->id, VL_RECORD_MAX_BYTES, line)) < 0) {
-		keep_why(p, &p->why_read);
+		keep_why(&p->oom, &p->why_read);
 		return;
 	}
 	if ((p->parse_rc = vl_record_parse(&p->r, p->raw.ptr, p->raw.len, line)) < 0) {
-		keep_why(p, &p->why_read);
+		keep_why(&p->oom, &p->why_read);
 		return;
 	}
 	p->clock_rc = vl_hlc_parse(&p->rclock, p->r->clock);
 	if ((p->verify_rc = vl_record_verify(p->r, p->raw.ptr, p->raw.len, NULL)) < 0)
-		keep_why(p, &p->why_verify);
+		keep_why(&p->oom, &p->why_verify);
 	if (p->has_old) {
 		p->old_rc = git_blob_lookup(&oldblob, repo, &p->oldid) < 0 ? VL_EINVALID
 			: vl_record_parse(&p->oldrec, git_blob_rawcontent(oldblob), (size_t)git_blob_rawsize(oldblob), line);
@@ -376,7 +400,44 @@ static void prep_record(rec_prep *p, git_repository *repo)
 		git_blob_free(oldblob);
 	}
 	if ((p->schema_rc = vl_schema_validate(p->s, p->r->data, p->r->deleted, &p->diag)) < 0)
-		keep_why(p, &p->why_schema);
+		keep_why(&p->oom, &p->why_schema);
+}
+
+/* Set cp up for commit id (skip: a merge, nothing to prepare). */
+static void setup_commit_prep(commit_prep *cp, const git_oid *id, int skip)
+{
+	vl_buf_clear(&cp->raw);
+	git_oid_cpy(&cp->id, id);
+	cp->skip = skip;
+	cp->read_rc = cp->sig_rc = cp->canon_rc = 0;
+	cp->oom = 0;
+}
+
+static void commit_prep_free(commit_prep *cp)
+{
+	vl_buf_free(&cp->raw);
+	vl_buf_free(&cp->why_read);
+	vl_buf_free(&cp->why_sig);
+	vl_buf_free(&cp->why_canon);
+	memset(cp, 0, sizeof(*cp));
+}
+
+/* The order-free part of verify_commit for cp, read through repo (the
+ * calling thread's): the raw commit, its signature, its form. */
+static void prep_commit(commit_prep *cp, git_repository *repo)
+{
+	if (cp->skip)
+		return;
+	if ((cp->read_rc = vl_repo_raw_commit(&cp->raw, repo, &cp->id)) < 0) {
+		keep_why(&cp->oom, &cp->why_read);
+		return;
+	}
+	if ((cp->sig_rc = vl_commit_verify(cp->raw.ptr, cp->raw.len, cp->pk)) < 0) {
+		keep_why(&cp->oom, &cp->why_sig);
+		return;
+	}
+	if ((cp->canon_rc = vl_commit_check_canonical(cp->raw.ptr, cp->raw.len, 1)) < 0)
+		keep_why(&cp->oom, &cp->why_canon);
 }
 
 /* Check one changed record file at ledger/bucket/name, consuming p (set
@@ -546,12 +607,17 @@ typedef struct prep_worker_s {
  * entry and exit. */
 static void pool_drain(prep_pool *pool, git_repository *repo)
 {
-	while (pool->next < pool->njobs) {
-		rec_prep *p = &pool->jobs[pool->next++];
+	size_t total = pool->ncjobs + pool->njobs;
+
+	while (pool->next < total) {
+		size_t i = pool->next++;
 		pthread_mutex_unlock(&pool->mu);
-		prep_record(p, repo);
+		if (i < pool->ncjobs)
+			prep_commit(&pool->cjobs[i], repo);
+		else
+			prep_record(&pool->jobs[i - pool->ncjobs], repo);
 		pthread_mutex_lock(&pool->mu);
-		if (++pool->finished == pool->njobs)
+		if (++pool->finished == total)
 			pthread_cond_signal(&pool->done);
 	}
 }
@@ -652,8 +718,9 @@ out:
 	return rc;
 }
 
-/* Prepare jobs[from, to) on every thread, this one included. */
-static int pool_run(vctx *c, size_t from, size_t to)
+/* Prepare the first ncommits of cjobs and jobs[from, to) on every thread,
+ * this one included. */
+static int pool_run(vctx *c, size_t ncommits, size_t from, size_t to)
 {
 	prep_pool *pool;
 	int rc;
@@ -662,16 +729,19 @@ static int pool_run(vctx *c, size_t from, size_t to)
 		return rc;
 	pool = c->pool;
 	pthread_mutex_lock(&pool->mu);
+	pool->cjobs = c->cjobs;
+	pool->ncjobs = ncommits;
 	pool->jobs = c->jobs + from;
 	pool->njobs = to - from;
 	pool->next = pool->finished = 0;
 	pool->gen++;
 	pthread_cond_broadcast(&pool->go);
 	pool_drain(pool, c->repo);
-	while (pool->finished < pool->njobs)
+	while (pool->finished < pool->ncjobs + pool->njobs)
 		pthread_cond_wait(&pool->done, &pool->mu);
 	pool->jobs = NULL;
-	pool->njobs = pool->next = pool->finished = 0;
+	pool->cjobs = NULL;
+	pool->ncjobs = pool->njobs = pool->next = pool->finished = 0;
 	pthread_mutex_unlock(&pool->mu);
 	return 0;
 }
@@ -700,17 +770,17 @@ static int next_prep(rec_prep **out, vctx *c, const char *ledger, const char *bu
 {
 	int rc;
 
-	if (c->threads <= 1) {
+	if (c->threads <= 1 || c->inline_prep) {
 		setup_prep(&c->one, vl_node_schema(c->n, ledger), bucket, e, old);
 		prep_record(&c->one, c->repo);
 		*out = &c->one;
 		return 0;
 	}
-	if (c->jobi >= c->njobs)
-		return vl_error_set(VL_ERROR, "verify walked more records than it prepared");
-	if (c->jobi == c->prepped) {
+	if (c->jobi >= c->jobend)
+		return vl_error_set(VL_ERROR, "verify walked more records than it listed");
+	if (c->jobi >= c->prepped) {
 		size_t to = c->njobs - c->jobi > PREP_CHUNK ? c->jobi + PREP_CHUNK : c->njobs;
-		if ((rc = pool_run(c, c->jobi, to)) < 0)
+		if ((rc = pool_run(c, 0, c->jobi, to)) < 0)
 			return rc;
 		c->prepped = to;
 	}
@@ -740,8 +810,13 @@ static void jobs_free(vctx *c)
 		prep_free(&c->jobs[i]);
 	free(c->jobs);
 	c->jobs = NULL;
-	c->njobs = c->capjobs = c->jobi = c->prepped = 0;
+	c->njobs = c->capjobs = c->jobi = c->jobend = c->prepped = 0;
 	prep_free(&c->one);
+	for (i = 0; c->cjobs && i < PREP_WINDOW; i++)
+		commit_prep_free(&c->cjobs[i]);
+	free(c->cjobs);
+	c->cjobs = NULL;
+	commit_prep_free(&c->onec);
 }
 
 /*
@@ -978,7 +1053,7 @@ static int check_chain(vctx *c, git_commit *commit)
 	 * key at this seq? Then the key signed two histories: equivocation. */
 	if (c->known) {
 		git_oid at;
-		int same;
+		int same = -1;
 		if ((rc = known_at_seq(&same, &at, c, c->signer->fp, seq)) < 0)
 			goto out;
 		if (same == 0) {
@@ -1096,9 +1171,10 @@ static int check_config_paths(vctx *c, git_tree *old_tree, git_tree *new_tree)
 	return 0;
 }
 
-static int verify_commit(vctx *c, git_commit *commit)
+/* Verify one commit; cp: its prepared part, or NULL to prepare it here. */
+static int verify_commit(vctx *c, git_commit *commit, const commit_prep *cp)
 {
-	vl_buf raw = VL_BUF_INIT, email = VL_BUF_INIT;
+	vl_buf email = VL_BUF_INIT;
 	git_commit *parent = NULL;
 	git_tree *tree = NULL, *ptree = NULL;
 	unsigned char pk[32];
@@ -1135,17 +1211,36 @@ static int verify_commit(vctx *c, git_commit *commit)
 		}
 		goto out;
 	}
-	if ((rc = vl_repo_raw_commit(&raw, c->repo, git_commit_id(commit))) < 0)
-		goto out;
-	if ((rc = vl_commit_verify(raw.ptr, raw.len, pk)) < 0) {
-		if (rc != VL_ENOMEM)
-			rc = fail(c, "commit signature: %s", vl_error_last());
+	if (!cp) {
+		setup_commit_prep(&c->onec, git_commit_id(commit), 0);
+		prep_commit(&c->onec, c->repo);
+		cp = &c->onec;
+	}
+	if (cp->skip || !git_oid_equal(&cp->id, git_commit_id(commit))) {
+		rc = vl_error_set(VL_ERROR, "verify prepared commit %.12s out of step with the walk",
+				git_oid_tostr_s(git_commit_id(commit)));
 		goto out;
 	}
-	if (vl_commit_check_canonical(raw.ptr, raw.len, 1) < 0) {
-		rc = fail(c, "commit is not in canonical form: %s", vl_error_last());
+	if (cp->oom) {
+		rc = vl_error_set(VL_ENOMEM, "out of memory");
 		goto out;
 	}
+	if (cp->read_rc < 0) {
+		rc = raise_kept(cp->read_rc, &cp->why_read);
+		goto out;
+	}
+	if (cp->sig_rc < 0) {
+		if (cp->sig_rc != VL_ENOMEM)
+			rc = fail(c, "commit signature: %s", cp->why_sig.ptr);
+		else
+			rc = raise_kept(cp->sig_rc, &cp->why_sig);
+		goto out;
+	}
+	if (cp->canon_rc < 0) {
+		rc = fail(c, "commit is not in canonical form: %s", cp->why_canon.ptr);
+		goto out;
+	}
+	memcpy(pk, cp->pk, 32);
 	vl_fingerprint(fp, pk);
 	if ((rc = vl_buf_printf(&email, "%s@vledger", fp)) < 0)
 		goto out;
@@ -1232,16 +1327,7 @@ static int verify_commit(vctx *c, git_commit *commit)
 	if (c->scope) {
 		c->ptree = ptree;
 		c->msg = msg;
-		if (c->threads > 1) {
-			/* List the records first, prepare them on every thread in
-			 * chunks as the ordered walk reaches them. */
-			c->collect = 1;
-			c->njobs = c->jobi = c->prepped = 0;
-			rc = walk_changes(c, ptree, tree, 0, NULL, NULL);
-			c->collect = 0;
-		}
-		if (rc == 0)
-			rc = walk_changes(c, ptree, tree, 0, NULL, NULL);
+		rc = walk_changes(c, ptree, tree, 0, NULL, NULL);
 		c->ptree = NULL;
 		if (rc < 0)
 			goto out;
@@ -1255,8 +1341,109 @@ out:
 	git_tree_free(tree);
 	git_tree_free(ptree);
 	git_commit_free(parent);
-	vl_buf_free(&raw);
 	vl_buf_free(&email);
+	return rc;
+}
+
+static void progress(vctx *c)
+{
+	if (c->res->progress && c->res->commits % 100 == 0)
+		fprintf(c->res->progress, "\rverifying %s: %zu commits, %zu records", c->branch, c->res->commits,
+				c->res->records);
+}
+
+/* Parallel mode: list the records commit changes (add_job), as the walk of
+ * verify_commit will meet them. */
+static int collect_commit(vctx *c, git_commit *commit)
+{
+	git_commit *parent = NULL;
+	git_tree *tree = NULL, *ptree = NULL;
+	int rc;
+
+	if (!c->scope || git_commit_parentcount(commit) > 1)
+		return 0;
+	if ((rc = git_commit_tree(&tree, commit)) < 0 ||
+			(git_commit_parentcount(commit) == 1 &&
+			 ((rc = git_commit_parent(&parent, commit, 0)) < 0 || (rc = git_commit_tree(&ptree, parent)) < 0))) {
+		rc = vl_error_git(rc, "cannot read a commit's tree");
+		goto out;
+	}
+	c->collect = 1;
+	rc = walk_changes(c, ptree, tree, 0, NULL, NULL);
+	c->collect = 0;
+out:
+	git_tree_free(tree);
+	git_tree_free(ptree);
+	git_commit_free(parent);
+	return rc;
+}
+
+/*
+ * Parallel mode: the commits of walk, oldest first, a window at a time.
+ * The window's commits are read, their records listed, and both prepared
+ * on every thread; then each commit is verified in order, consuming what
+ * was prepared for it (the records past the first chunk prepared as the
+ * walk reaches them). A commit whose records cannot be listed ahead (an
+ * unreadable tree) has them prepared inline, so that its findings, or
+ * the error, come as in serial mode.
+ */
+static int verify_windows(vctx *c, git_revwalk *walk)
+{
+	git_commit *win[PREP_WINDOW];
+	size_t start[PREP_WINDOW], end[PREP_WINDOW], nwin = 0, i;
+	int listed[PREP_WINDOW], more = 1, rc = 0;
+	git_oid id;
+
+	if (!c->cjobs && !(c->cjobs = calloc(PREP_WINDOW, sizeof(*c->cjobs))))
+		return vl_error_set(VL_ENOMEM, "out of memory");
+	while (more) {
+		c->njobs = c->jobi = c->jobend = c->prepped = 0;
+		while (nwin < PREP_WINDOW && c->njobs < PREP_CHUNK) {
+			if ((rc = git_revwalk_next(&id, walk)) == GIT_ITEROVER) {
+				more = 0;
+				rc = 0;
+				break;
+			}
+			if (rc < 0) {
+				rc = vl_error_git(rc, "cannot walk history");
+				goto out;
+			}
+			if ((rc = git_commit_lookup(&win[nwin], c->repo, &id)) < 0) {
+				rc = vl_error_git(rc, "cannot read a commit");
+				goto out;
+			}
+			setup_commit_prep(&c->cjobs[nwin], &id, git_commit_parentcount(win[nwin]) > 1);
+			start[nwin] = c->njobs;
+			rc = collect_commit(c, win[nwin]);
+			if (rc == VL_ENOMEM)
+				goto out;
+			listed[nwin] = rc == 0;
+			if (rc < 0)
+				c->njobs = start[nwin];
+			end[nwin] = c->njobs;
+			nwin++;
+		}
+		c->prepped = c->njobs > PREP_CHUNK ? PREP_CHUNK : c->njobs;
+		if (nwin && (rc = pool_run(c, nwin, 0, c->prepped)) < 0)
+			goto out;
+		for (i = 0; i < nwin; i++) {
+			c->commit = git_commit_id(win[i]);
+			c->jobi = start[i];
+			c->jobend = end[i];
+			c->inline_prep = !listed[i];
+			rc = verify_commit(c, win[i], &c->cjobs[i]);
+			c->inline_prep = 0;
+			if (rc < 0)
+				goto out;
+			progress(c);
+		}
+		for (i = 0; i < nwin; i++)
+			git_commit_free(win[i]);
+		nwin = 0;
+	}
+out:
+	for (i = 0; i < nwin; i++)
+		git_commit_free(win[i]);
 	return rc;
 }
 
@@ -1312,19 +1499,22 @@ static int verify_branch(const vl_view *v, vl_node *n, vl_verify_result *res, co
 		rc = vl_error_git(rc, "cannot walk history");
 		goto out;
 	}
+	if (c.threads > 1) {
+		rc = verify_windows(&c, walk);
+		goto out;
+	}
 	while ((rc = git_revwalk_next(&id, walk)) == 0) {
 		if ((rc = git_commit_lookup(&commit, v->repo, &id)) < 0) {
 			rc = vl_error_git(rc, "cannot read a commit");
 			goto out;
 		}
 		c.commit = git_commit_id(commit);
-		rc = verify_commit(&c, commit);
+		rc = verify_commit(&c, commit, NULL);
 		git_commit_free(commit);
 		commit = NULL;
 		if (rc < 0)
 			goto out;
-		if (res->progress && res->commits % 100 == 0)
-			fprintf(res->progress, "\rverifying %s: %zu commits, %zu records", c.branch, res->commits, res->records);
+		progress(&c);
 	}
 	rc = rc == GIT_ITEROVER ? 0 : vl_error_git(rc, "cannot walk history");
 out:
@@ -1593,7 +1783,7 @@ int vl_verify_evidence(const vl_view *v, vl_node *n, const char *scope, const gi
 	if ((rc = git_commit_lookup(&gc, v->repo, commit)) < 0)
 		return vl_error_git(rc, "cannot read an evidence commit");
 	c.commit = git_commit_id(gc);
-	rc = verify_commit(&c, gc);
+	rc = verify_commit(&c, gc, NULL);
 	git_commit_free(gc);
 	vl_buf_free(&c.trailers);
 	free(c.links);
