@@ -112,6 +112,8 @@ typedef struct {
 	const git_oid *commit;
 	const vl_roster_entry *signer;
 	vl_buf trailers;        /* the commit's Vledger-Record trailers, one per line */
+	const char **tlines;    /* the lines of trailers, sorted (has_trailer) */
+	size_t ntlines, captlines;
 	size_t trailers_seen;
 	chain_link *links;
 	size_t nlinks, caplinks;
@@ -403,6 +405,61 @@ static void prep_record(rec_prep *p, git_repository *repo)
 		keep_why(&p->oom, &p->why_schema);
 }
 
+/* Order of two '\n'-terminated lines. */
+static int cmp_line(const char *a, const char *b)
+{
+	while (*a == *b && *a != '\n' && *a)
+		a++, b++;
+	return (unsigned char)*a - (unsigned char)*b;
+}
+
+static int cmp_tline(const void *a, const void *b)
+{
+	return cmp_line(*(const char *const *)a, *(const char *const *)b);
+}
+
+static int cmp_key_tline(const void *key, const void *elem)
+{
+	return cmp_line(key, *(const char *const *)elem);
+}
+
+/*
+ * Sort the lines of c->trailers for has_trailer: a commit of n records
+ * has n trailers, and searching the text for each would be quadratic.
+ */
+static int index_trailers(vctx *c)
+{
+	const char *p;
+
+	c->ntlines = 0;
+	for (p = c->trailers.ptr; p && *p; p = strchr(p, '\n') + 1) {
+		if (c->ntlines == c->captlines) {
+			size_t ncap = c->captlines ? c->captlines * 2 : 64;
+			const char **nl = realloc(c->tlines, ncap * sizeof(*nl));
+			if (!nl)
+				return vl_error_set(VL_ENOMEM, "out of memory");
+			c->tlines = nl;
+			c->captlines = ncap;
+		}
+		c->tlines[c->ntlines++] = p;
+	}
+	if (c->ntlines > 1)
+		qsort(c->tlines, c->ntlines, sizeof(*c->tlines), cmp_tline);
+	return 0;
+}
+
+/* Does the commit's trailer text hold `line` ("Vledger-Record: ...\n")? A
+ * whole line is found in the index; anything else (a trailer line with
+ * more before it) by searching the text, as the index cannot say. */
+static int has_trailer(const vctx *c, const char *line)
+{
+	if (!c->trailers.ptr)
+		return 0;
+	if (c->ntlines && bsearch(line, c->tlines, c->ntlines, sizeof(*c->tlines), cmp_key_tline))
+		return 1;
+	return strstr(c->trailers.ptr, line) != NULL;
+}
+
 /* Set cp up for commit id (skip: a merge, nothing to prepare). */
 static void setup_commit_prep(commit_prep *cp, const git_oid *id, int skip)
 {
@@ -567,7 +624,7 @@ static int check_record(vctx *c, const char *ledger, const char *bucket, const g
 		return raise_kept(p->schema_rc, &p->why_schema);
 	}
 	snprintf(line, sizeof(line), "Vledger-Record: %s %s %s\n", ledger, id, git_oid_tostr_s(git_tree_entry_id(e)));
-	if (!c->trailers.ptr || !strstr(c->trailers.ptr, line))
+	if (!has_trailer(c, line))
 		return fail(c, "record %s changed but the commit has no Vledger-Record trailer for it", id);
 	c->trailers_seen++;
 	if (c->home && !old)
@@ -1188,6 +1245,7 @@ static int verify_commit(vctx *c, git_commit *commit, const commit_prep *cp)
 	c->signer = NULL;
 	c->prev_ms = 0;
 	c->trailers_seen = 0;
+	c->ntlines = 0;
 	vl_buf_clear(&c->trailers);
 	if (git_commit_parentcount(commit) > 2) {
 		rc = fail(c, "commit has %u parents; vledger merges two heads at a time",
@@ -1318,6 +1376,8 @@ static int verify_commit(vctx *c, git_commit *commit, const commit_prep *cp)
 		if (!eol && (rc = vl_buf_putc(&c->trailers, '\n')) < 0)
 			goto out;
 	}
+	if ((rc = index_trailers(c)) < 0)
+		goto out;
 	if ((rc = git_commit_tree(&tree, commit)) < 0 ||
 			(git_commit_parentcount(commit) == 1 &&
 			 ((rc = git_commit_parent(&parent, commit, 0)) < 0 || (rc = git_commit_tree(&ptree, parent)) < 0))) {
@@ -1523,6 +1583,7 @@ out:
 	known_chains_free(&c);
 	jobs_free(&c);
 	vl_buf_free(&c.trailers);
+	free(c.tlines);
 	return rc;
 }
 
@@ -1786,6 +1847,7 @@ int vl_verify_evidence(const vl_view *v, vl_node *n, const char *scope, const gi
 	rc = verify_commit(&c, gc, NULL);
 	git_commit_free(gc);
 	vl_buf_free(&c.trailers);
+	free(c.tlines);
 	free(c.links);
 	jobs_free(&c);
 	return rc;
