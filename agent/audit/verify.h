@@ -27,6 +27,13 @@
  * (roster.h), elsewhere when dated before revoked_at. Record ids are unique
  * across ledgers and scope branches.
  * Only the trees that changed are walked (equal subtree ids are skipped).
+ *
+ * Threads: commits are verified in order, one at a time; what each record
+ * and signed commit gives on its own (blob read, parse, signatures, schema)
+ * is computed on res->threads threads ahead of the ordered checks, which
+ * make every finding from it. The result (counts, report, evidence) is the
+ * same for any number of threads. Received data: each signer's chain in
+ * the held history is found once per call, not once per commit.
  */
 #ifndef VL_VERIFY_H
 #define VL_VERIFY_H
