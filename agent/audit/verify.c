@@ -75,13 +75,27 @@ typedef struct {
 	int oom;
 } commit_prep;
 
-/* Records are prepared this many at a time in parallel mode: enough to
- * keep two threads busy, few enough to bound the memory of a big commit. */
+/* Parallel mode takes the commits of a branch a window at a time: up to
+ * PREP_WINDOW commits, fewer once they change PREP_CHUNK records, so that a
+ * run of small commits (a day of edits, one record each) is spread over
+ * the threads too. A window's records are prepared in one batch up to
+ * PREP_BATCH_MAX (the rest PREP_CHUNK at a time as the walk reaches them),
+ * which bounds the parsed records held for one huge commit. */
 #define PREP_CHUNK 256
-/* Parallel mode prepares the commits of a branch this many at a time (or
- * fewer, once they change PREP_CHUNK records), so that a run of small
- * commits (a day of edits, one record each) is spread over the threads too. */
 #define PREP_WINDOW 64
+#define PREP_BATCH_MAX 4096
+
+/* One window: its commits, their prepared parts, their records'. */
+typedef struct {
+	git_commit *win[PREP_WINDOW];
+	size_t start[PREP_WINDOW], end[PREP_WINDOW]; /* commit i's records: jobs[start[i]..end[i]) */
+	int listed[PREP_WINDOW];                     /* 0: its trees did not read, prepare inline */
+	size_t nwin;
+	commit_prep cjobs[PREP_WINDOW];
+	rec_prep *jobs;
+	size_t njobs, capjobs;
+	size_t prepped;     /* jobs the walk may reach before this one are prepared */
+} prep_window;
 
 /* Worker threads preparing records (prep_record) while the main thread
  * does too; each worker reads through its own repository over the same
@@ -134,12 +148,13 @@ typedef struct {
 	int collect;            /* walk_changes only lists the records (setup_prep) */
 	rec_prep one;           /* serial: the record being checked */
 	commit_prep onec;       /* serial: the commit being checked */
-	rec_prep *jobs;         /* parallel: the window's records, in walk order */
-	size_t njobs, capjobs;
-	size_t jobi, jobend;    /* the commit being checked: its records jobs[jobi..jobend) */
-	size_t prepped;         /* jobs before this one that the ordered walk may reach are prepared */
+	prep_window *wins;      /* parallel: two windows, one verified while the
+	                         * threads prepare the other */
+	prep_window *fill;      /* the window being listed (add_job) */
+	prep_window *cur;       /* the window being verified (next_prep) */
+	prep_window *inflight;  /* the window the threads are preparing, or NULL */
+	size_t jobi, jobend;    /* the commit being checked: its records cur->jobs[jobi..jobend) */
 	int inline_prep;        /* its records could not be listed ahead: prepare them inline */
-	commit_prep *cjobs;     /* parallel: the window's commits */
 	prep_pool *pool;        /* parallel: started at the first batch */
 } vctx;
 
@@ -775,9 +790,9 @@ out:
 	return rc;
 }
 
-/* Prepare the first ncommits of cjobs and jobs[from, to) on every thread,
- * this one included. */
-static int pool_run(vctx *c, size_t ncommits, size_t from, size_t to)
+/* Start the threads on the commits of w and its records jobs[from, to):
+ * the batch runs while this thread goes on (pool_finish waits for it). */
+static int pool_submit(vctx *c, prep_window *w, size_t ncommits, size_t from, size_t to)
 {
 	prep_pool *pool;
 	int rc;
@@ -786,13 +801,26 @@ static int pool_run(vctx *c, size_t ncommits, size_t from, size_t to)
 		return rc;
 	pool = c->pool;
 	pthread_mutex_lock(&pool->mu);
-	pool->cjobs = c->cjobs;
+	pool->cjobs = w->cjobs;
 	pool->ncjobs = ncommits;
-	pool->jobs = c->jobs + from;
+	pool->jobs = w->jobs + from;
 	pool->njobs = to - from;
 	pool->next = pool->finished = 0;
 	pool->gen++;
 	pthread_cond_broadcast(&pool->go);
+	pthread_mutex_unlock(&pool->mu);
+	c->inflight = w;
+	return 0;
+}
+
+/* Finish the batch in flight, if any, this thread taking jobs too. */
+static void pool_finish(vctx *c)
+{
+	prep_pool *pool = c->pool;
+
+	if (!c->inflight)
+		return;
+	pthread_mutex_lock(&pool->mu);
 	pool_drain(pool, c->repo);
 	while (pool->finished < pool->ncjobs + pool->njobs)
 		pthread_cond_wait(&pool->done, &pool->mu);
@@ -800,23 +828,25 @@ static int pool_run(vctx *c, size_t ncommits, size_t from, size_t to)
 	pool->cjobs = NULL;
 	pool->ncjobs = pool->njobs = pool->next = pool->finished = 0;
 	pthread_mutex_unlock(&pool->mu);
-	return 0;
+	c->inflight = NULL;
 }
 
 /* Collecting: list record file e (old: what it replaces) of ledger/bucket. */
 static int add_job(vctx *c, const char *ledger, const char *bucket, const git_tree_entry *e,
 		const git_tree_entry *old)
 {
-	if (c->njobs == c->capjobs) {
-		size_t ncap = c->capjobs ? c->capjobs * 2 : 64;
-		rec_prep *nj = realloc(c->jobs, ncap * sizeof(*nj));
+	prep_window *w = c->fill;
+
+	if (w->njobs == w->capjobs) {
+		size_t ncap = w->capjobs ? w->capjobs * 2 : 64;
+		rec_prep *nj = realloc(w->jobs, ncap * sizeof(*nj));
 		if (!nj)
 			return vl_error_set(VL_ENOMEM, "out of memory");
-		memset(nj + c->capjobs, 0, (ncap - c->capjobs) * sizeof(*nj));
-		c->jobs = nj;
-		c->capjobs = ncap;
+		memset(nj + w->capjobs, 0, (ncap - w->capjobs) * sizeof(*nj));
+		w->jobs = nj;
+		w->capjobs = ncap;
 	}
-	setup_prep(&c->jobs[c->njobs++], vl_node_schema(c->n, ledger), bucket, e, old);
+	setup_prep(&w->jobs[w->njobs++], vl_node_schema(c->n, ledger), bucket, e, old);
 	return 0;
 }
 
@@ -835,13 +865,17 @@ static int next_prep(rec_prep **out, vctx *c, const char *ledger, const char *bu
 	}
 	if (c->jobi >= c->jobend)
 		return vl_error_set(VL_ERROR, "verify walked more records than it listed");
-	if (c->jobi >= c->prepped) {
-		size_t to = c->njobs - c->jobi > PREP_CHUNK ? c->jobi + PREP_CHUNK : c->njobs;
-		if ((rc = pool_run(c, 0, c->jobi, to)) < 0)
+	if (c->jobi >= c->cur->prepped) {
+		/* A huge commit: its next chunk, once the batch in flight is done. */
+		prep_window *w = c->cur;
+		size_t to = w->njobs - c->jobi > PREP_CHUNK ? c->jobi + PREP_CHUNK : w->njobs;
+		pool_finish(c);
+		if ((rc = pool_submit(c, w, 0, c->jobi, to)) < 0)
 			return rc;
-		c->prepped = to;
+		pool_finish(c);
+		w->prepped = to;
 	}
-	*out = &c->jobs[c->jobi++];
+	*out = &c->cur->jobs[c->jobi++];
 	return 0;
 }
 
@@ -859,20 +893,24 @@ static void job_done(vctx *c, rec_prep *p)
 
 static void jobs_free(vctx *c)
 {
-	size_t i;
+	size_t i, k;
 
 	pool_stop(c->pool);
 	c->pool = NULL;
-	for (i = 0; i < c->capjobs; i++)
-		prep_free(&c->jobs[i]);
-	free(c->jobs);
-	c->jobs = NULL;
-	c->njobs = c->capjobs = c->jobi = c->jobend = c->prepped = 0;
+	for (k = 0; c->wins && k < 2; k++) {
+		prep_window *w = &c->wins[k];
+		for (i = 0; i < w->capjobs; i++)
+			prep_free(&w->jobs[i]);
+		free(w->jobs);
+		for (i = 0; i < PREP_WINDOW; i++)
+			commit_prep_free(&w->cjobs[i]);
+		for (i = 0; i < w->nwin; i++)
+			git_commit_free(w->win[i]);
+	}
+	free(c->wins);
+	c->wins = c->fill = c->cur = NULL;
+	c->jobi = c->jobend = 0;
 	prep_free(&c->one);
-	for (i = 0; c->cjobs && i < PREP_WINDOW; i++)
-		commit_prep_free(&c->cjobs[i]);
-	free(c->cjobs);
-	c->cjobs = NULL;
 	commit_prep_free(&c->onec);
 }
 
@@ -1255,6 +1293,9 @@ static int verify_commit(vctx *c, git_commit *commit, const commit_prep *cp)
 	if (git_commit_parentcount(commit) == 2) {
 		/* A merge is not signed: it is verified by replaying it from its
 		 * parents, which were verified before it (oldest first). */
+		/* The replay may load config into the node: no thread may be
+		 * reading the node's schemas then. */
+		pool_finish(c);
 		if (!c->scope) {
 			rc = fail(c, "merge commit on config; config history is linear");
 		} else if ((rc = vl_merge_replay(c->view, c->n, c->scope, git_commit_id(commit))) < 0) {
@@ -1439,71 +1480,101 @@ out:
 }
 
 /*
+ * List the next window of walk into w (w->nwin 0: the walk is over): read
+ * its commits, set their prepared parts up, list their records.
+ */
+static int fill_window(vctx *c, prep_window *w, git_revwalk *walk)
+{
+	git_oid id;
+	int rc;
+
+	c->fill = w;
+	w->nwin = w->njobs = w->prepped = 0;
+	while (w->nwin < PREP_WINDOW && w->njobs < PREP_CHUNK) {
+		size_t k = w->nwin;
+		if ((rc = git_revwalk_next(&id, walk)) == GIT_ITEROVER)
+			return 0;
+		if (rc < 0)
+			return vl_error_git(rc, "cannot walk history");
+		if ((rc = git_commit_lookup(&w->win[k], c->repo, &id)) < 0)
+			return vl_error_git(rc, "cannot read a commit");
+		w->nwin++;
+		setup_commit_prep(&w->cjobs[k], &id, git_commit_parentcount(w->win[k]) > 1);
+		w->start[k] = w->njobs;
+		rc = collect_commit(c, w->win[k]);
+		if (rc == VL_ENOMEM)
+			return rc;
+		w->listed[k] = rc == 0;
+		if (rc < 0)
+			w->njobs = w->start[k]; /* prepared inline if the walk gets there */
+		w->end[k] = w->njobs;
+	}
+	return 0;
+}
+
+static void window_release(prep_window *w)
+{
+	size_t i;
+
+	for (i = 0; i < w->nwin; i++)
+		git_commit_free(w->win[i]);
+	w->nwin = 0;
+}
+
+/*
  * Parallel mode: the commits of walk, oldest first, a window at a time.
- * The window's commits are read, their records listed, and both prepared
- * on every thread; then each commit is verified in order, consuming what
- * was prepared for it (the records past the first chunk prepared as the
- * walk reaches them). A commit whose records cannot be listed ahead (an
- * unreadable tree) has them prepared inline, so that its findings, or
+ * While the threads prepare a window (its commits' signatures and its
+ * records), this thread lists the next one; then it verifies the window's
+ * commits in order, consuming what was prepared for each, while the
+ * threads prepare the next. A commit whose records cannot be listed ahead
+ * (an unreadable tree) has them prepared inline, so that its findings, or
  * the error, come as in serial mode.
  */
 static int verify_windows(vctx *c, git_revwalk *walk)
 {
-	git_commit *win[PREP_WINDOW];
-	size_t start[PREP_WINDOW], end[PREP_WINDOW], nwin = 0, i;
-	int listed[PREP_WINDOW], more = 1, rc = 0;
-	git_oid id;
+	prep_window *cur, *next, *t;
+	size_t i;
+	int rc;
 
-	if (!c->cjobs && !(c->cjobs = calloc(PREP_WINDOW, sizeof(*c->cjobs))))
+	if (!c->wins && !(c->wins = calloc(2, sizeof(*c->wins))))
 		return vl_error_set(VL_ENOMEM, "out of memory");
-	while (more) {
-		c->njobs = c->jobi = c->jobend = c->prepped = 0;
-		while (nwin < PREP_WINDOW && c->njobs < PREP_CHUNK) {
-			if ((rc = git_revwalk_next(&id, walk)) == GIT_ITEROVER) {
-				more = 0;
-				rc = 0;
-				break;
-			}
-			if (rc < 0) {
-				rc = vl_error_git(rc, "cannot walk history");
-				goto out;
-			}
-			if ((rc = git_commit_lookup(&win[nwin], c->repo, &id)) < 0) {
-				rc = vl_error_git(rc, "cannot read a commit");
-				goto out;
-			}
-			setup_commit_prep(&c->cjobs[nwin], &id, git_commit_parentcount(win[nwin]) > 1);
-			start[nwin] = c->njobs;
-			rc = collect_commit(c, win[nwin]);
-			if (rc == VL_ENOMEM)
-				goto out;
-			listed[nwin] = rc == 0;
-			if (rc < 0)
-				c->njobs = start[nwin];
-			end[nwin] = c->njobs;
-			nwin++;
-		}
-		c->prepped = c->njobs > PREP_CHUNK ? PREP_CHUNK : c->njobs;
-		if (nwin && (rc = pool_run(c, nwin, 0, c->prepped)) < 0)
+	cur = &c->wins[0];
+	next = &c->wins[1];
+	if ((rc = fill_window(c, cur, walk)) < 0 || !cur->nwin)
+		goto out;
+	cur->prepped = cur->njobs > PREP_BATCH_MAX ? PREP_BATCH_MAX : cur->njobs;
+	if ((rc = pool_submit(c, cur, cur->nwin, 0, cur->prepped)) < 0)
+		goto out;
+	while (cur->nwin) {
+		if ((rc = fill_window(c, next, walk)) < 0)
 			goto out;
-		for (i = 0; i < nwin; i++) {
-			c->commit = git_commit_id(win[i]);
-			c->jobi = start[i];
-			c->jobend = end[i];
-			c->inline_prep = !listed[i];
-			rc = verify_commit(c, win[i], &c->cjobs[i]);
+		pool_finish(c);
+		if (next->nwin) {
+			next->prepped = next->njobs > PREP_BATCH_MAX ? PREP_BATCH_MAX : next->njobs;
+			if ((rc = pool_submit(c, next, next->nwin, 0, next->prepped)) < 0)
+				goto out;
+		}
+		c->cur = cur;
+		for (i = 0; i < cur->nwin; i++) {
+			c->commit = git_commit_id(cur->win[i]);
+			c->jobi = cur->start[i];
+			c->jobend = cur->end[i];
+			c->inline_prep = !cur->listed[i];
+			rc = verify_commit(c, cur->win[i], &cur->cjobs[i]);
 			c->inline_prep = 0;
 			if (rc < 0)
 				goto out;
 			progress(c);
 		}
-		for (i = 0; i < nwin; i++)
-			git_commit_free(win[i]);
-		nwin = 0;
+		c->cur = NULL;
+		window_release(cur);
+		t = cur;
+		cur = next;
+		next = t;
 	}
 out:
-	for (i = 0; i < nwin; i++)
-		git_commit_free(win[i]);
+	pool_finish(c);
+	c->cur = NULL;
 	return rc;
 }
 
