@@ -214,12 +214,15 @@ static char *describe(const char *path)
 	return out.ptr;
 }
 
-/* The file on disk holds exactly what a rebuild from the branches holds
- * (and the rebuild leaves it so). */
+/* The file on disk, brought up to date from where it stands (a diff per
+ * moved branch), holds exactly what a rebuild from the branches holds. */
 static void expect_file_is_rebuild(const fx *f)
 {
 	vl_node *n = open_county(f);
-	char *kept = describe(f->ipath), *rebuilt;
+	char *kept, *rebuilt;
+
+	assert_int_equal(vl_idindex_refresh(n, 0), 0);
+	kept = describe(f->ipath);
 
 	assert_int_equal(vl_idindex_refresh(n, 1), 0);
 	rebuilt = describe(f->ipath);
@@ -418,7 +421,7 @@ static void test_two_places(void **state)
 }
 
 /* Damage of any kind: the answer is right and the file is rebuilt. */
-typedef enum { T_TRUNCATE, T_GARBAGE, T_FLIP, T_WRONG_BRANCH, T_NO_SUCH_RECORD, T_HIDE_DUPLICATE } tamper;
+typedef enum { T_TRUNCATE, T_GARBAGE, T_FLIP, T_LEDGER_NAME, T_WRONG_BRANCH, T_NO_SUCH_RECORD, T_HIDE_DUPLICATE } tamper;
 
 static void tamper_with(const fx *f, tamper how)
 {
@@ -434,6 +437,11 @@ static void tamper_with(const fx *f, tamper how)
 		break;
 	case T_FLIP:
 		p[entry_of(p, len, g_v1[1]) + 3] ^= 1;
+		break;
+	case T_LEDGER_NAME:
+		/* "zone" -> "yone" in the header (its checksum not fixed): every
+		 * zone entry would name a ledger without a schema. */
+		p[24 + (size_t)(p[8] | p[9] << 8) * 32] = 'y';
 		break;
 	case T_WRONG_BRANCH: {
 		/* g_v1[1]'s entry now says the village 2 branch (branch
@@ -529,6 +537,7 @@ static void run_tamper(const fx *f, tamper how)
 static void test_tamper_truncated(void **state) { run_tamper(*state, T_TRUNCATE); }
 static void test_tamper_garbage(void **state) { run_tamper(*state, T_GARBAGE); }
 static void test_tamper_flipped_byte(void **state) { run_tamper(*state, T_FLIP); }
+static void test_tamper_ledger_name(void **state) { run_tamper(*state, T_LEDGER_NAME); }
 static void test_tamper_wrong_branch(void **state) { run_tamper(*state, T_WRONG_BRANCH); }
 static void test_tamper_no_such_record(void **state) { run_tamper(*state, T_NO_SUCH_RECORD); }
 
@@ -617,6 +626,37 @@ static void test_concurrent_use(void **state)
 	expect_file_is_rebuild(f);
 }
 
+/* More branches moved than a lookup looks at on its own: the index is
+ * brought up to date whole and written. */
+static void test_many_moved_branches(void **state)
+{
+	fx *f = *state;
+	vl_node *n = open_county(f);
+	char ids[12][VL_ULID_LEN + 1], ref[64], scope[13];
+	char *kept;
+	int i;
+
+	build(f);
+	for (i = 0; i < 12; i++) {
+		snprintf(scope, sizeof(scope), "5002430020%02d", i + 1);
+		vl_scope_ref(ref, scope);
+		vf_new_id(ids[i]);
+		put_record(n, ref, ids[i]);
+	}
+	vl_node_close(n);
+	expect_one(f, ids[11], "500243002012");
+	kept = describe(f->ipath);
+	vf_must_contain(kept, "500243002001 zone", "the index file");
+	vf_must_contain(kept, "500243002012 zone", "the index file");
+	free(kept);
+	for (i = 0; i < 12; i++) {
+		snprintf(scope, sizeof(scope), "5002430020%02d", i + 1);
+		expect_one(f, ids[i], scope);
+	}
+	expect_one(f, g_v1[0], VF_V1_CODE);
+	expect_file_is_rebuild(f);
+}
+
 /* A home whose cache/ cannot be written still answers (the index lives in
  * memory only). */
 static void test_read_only_cache(void **state)
@@ -643,11 +683,13 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_tamper_truncated, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tamper_garbage, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tamper_flipped_byte, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tamper_ledger_name, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tamper_wrong_branch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tamper_no_such_record, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tamper_wrong_branch_show, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tamper_hidden_duplicate, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_use, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_many_moved_branches, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_read_only_cache, setup, teardown),
 	};
 

@@ -762,14 +762,120 @@ static int pread_all(int fd, void *buf, size_t len, off_t off)
 	return 0;
 }
 
+/* Append a place (scope, ledger, head) to v. */
+static int add_place(vl_place **v, size_t *nv, const char *scope, const char *ledger, const git_oid *head)
+{
+	vl_place *grown = realloc(*v, (*nv + 1) * sizeof(**v));
+
+	if (!grown)
+		return vl_error_set(VL_ENOMEM, "out of memory");
+	*v = grown;
+	memset(&grown[*nv], 0, sizeof(grown[*nv]));
+	memcpy(grown[*nv].scope, scope, 13);
+	snprintf(grown[*nv].ledger, sizeof(grown[*nv].ledger), "%s", ledger);
+	git_oid_cpy(&grown[*nv].head, head);
+	(*nv)++;
+	return 0;
+}
+
+/* The places the section entries of x (key's section, loaded) give key on
+ * file branch fb in ledger li (any ledger when li < 0), at head. */
+static int file_places(vl_place **v, size_t *nv, const vl_idindex *x, const uint8_t key[16], size_t fb,
+		long li, const char *scope, const git_oid *head)
+{
+	size_t i;
+	int rc;
+
+	for (i = 0; i < x->nentries; i++) {
+		const ent *e = &x->entries[i];
+		if (memcmp(e->id, key, 16) != 0 || e->branch != fb || (li >= 0 && e->ledger != (size_t)li))
+			continue;
+		if ((rc = add_place(v, nv, scope, x->ledgers[e->ledger], head)) < 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* How many moved or new branches the quick path looks at itself before
+ * it prefers to bring the whole index up to date. */
+#define OVERLAY_MAX 8
+
+/*
+ * Branch `b` moved from `from` (file branch fb; NULL: not in the file):
+ * for each ledger with a schema, id's bucket tree is compared between the
+ * two heads; where it is the same the file's entries stand, elsewhere the
+ * record path is looked up at the new head. 1 when `from` is gone.
+ */
+static int overlay(vl_place **v, size_t *nv, vl_node *n, const vl_idindex *x, const uint8_t key[16],
+		const char *id, size_t fb, const git_oid *from, const branch *b)
+{
+	git_commit *oc = NULL, *nc = NULL;
+	git_tree *ot = NULL, *nt = NULL;
+	git_tree_entry *oe = NULL, *ne = NULL, *re = NULL;
+	vl_buf path = VL_BUF_INIT;
+	size_t i, k;
+	int rc;
+
+	if (from && (git_commit_lookup(&oc, n->repo, from) < 0 || git_commit_tree(&ot, oc) < 0)) {
+		rc = 1;
+		goto out;
+	}
+	if ((rc = git_commit_lookup(&nc, n->repo, &b->head)) < 0 || (rc = git_commit_tree(&nt, nc)) < 0) {
+		rc = vl_error_git(rc, "cannot read a branch head");
+		goto out;
+	}
+	for (i = 0; i < n->nschemas; i++) {
+		const char *ledger = n->schemas[i]->name;
+		long li = -1;
+		vl_buf_clear(&path);
+		if ((rc = vl_buf_printf(&path, "%s/%c", ledger, id[VL_ULID_LEN - 1])) < 0)
+			goto out;
+		if (ot && git_tree_entry_bypath(&oe, ot, path.ptr) < 0)
+			oe = NULL;
+		if (git_tree_entry_bypath(&ne, nt, path.ptr) < 0)
+			ne = NULL;
+		for (k = 0; k < x->nledgers; k++)
+			if (!strcmp(x->ledgers[k], ledger))
+				li = (long)k;
+		if (ot && ((!oe && !ne) || (oe && ne && git_oid_equal(git_tree_entry_id(oe), git_tree_entry_id(ne)) &&
+				git_tree_entry_type(ne) == GIT_OBJECT_TREE))) {
+			if (li >= 0 && (rc = file_places(v, nv, x, key, fb, li, b->scope, &b->head)) < 0)
+				goto out;
+		} else {
+			vl_buf_clear(&path);
+			if ((rc = vl_record_path(&path, ledger, id)) < 0)
+				goto out;
+			if (git_tree_entry_bypath(&re, nt, path.ptr) == 0 &&
+					(rc = add_place(v, nv, b->scope, ledger, &b->head)) < 0)
+				goto out;
+		}
+		git_tree_entry_free(oe);
+		git_tree_entry_free(ne);
+		git_tree_entry_free(re);
+		oe = ne = re = NULL;
+	}
+	rc = 0;
+out:
+	git_tree_entry_free(oe);
+	git_tree_entry_free(ne);
+	git_tree_entry_free(re);
+	vl_buf_free(&path);
+	git_tree_free(ot);
+	git_tree_free(nt);
+	git_commit_free(oc);
+	git_commit_free(nc);
+	return rc;
+}
+
 /*
  * The quick path of a process that has not loaded the index: read the
- * header and the one section of key from the file. 0 with the places the
- * file names when its heads are cur's (*nhits of them into hits, which the
- * caller frees); 1 when the file cannot answer (absent, stale, damaged).
+ * header and the one section of key from the file, and look at the few
+ * branches that moved since it was written (at most OVERLAY_MAX) on their
+ * own. 0 with the places found (*nhits of them into hits, which the caller
+ * frees); 1 when the file cannot answer (absent, damaged, too far behind).
  */
-static int probe(vl_place **hits, size_t *nhits, const vl_node *n, const branch *cur, size_t ncur,
-		const uint8_t key[16])
+static int probe(vl_place **hits, size_t *nhits, vl_node *n, const branch *cur, size_t ncur,
+		const uint8_t key[16], const char *id)
 {
 	vl_buf path = VL_BUF_INIT;
 	vl_idindex *x = NULL;
@@ -778,41 +884,42 @@ static int probe(vl_place **hits, size_t *nhits, const vl_node *n, const branch 
 	const unsigned char *sums = NULL;
 	vl_place *v = NULL;
 	struct stat st;
-	size_t hl, ne = 0, cnt, i, nv = 0;
+	size_t hl, ne = 0, cnt, i, j, nv = 0, moved = 0;
 	int fd = -1, rc = 1;
 
 	if (index_path(&path, n) < 0 || (fd = open(path.ptr, O_RDONLY | O_CLOEXEC)) < 0 || fstat(fd, &st) != 0 ||
 			pread_all(fd, fixed, FIXED, 0) < 0)
 		goto out;
-	if (memcmp(fixed, MAGIC, 8) != 0 || get32(fixed + 8) != ncur || get32(fixed + 12) > VL_IDX_MAX_LEDGERS ||
-			get32(fixed + 16) > VL_IDX_MAX_ENTRIES)
+	if (memcmp(fixed, MAGIC, 8) != 0 || get32(fixed + 8) > VL_IDX_MAX_BRANCHES ||
+			get32(fixed + 12) > VL_IDX_MAX_LEDGERS || get32(fixed + 16) > VL_IDX_MAX_ENTRIES)
 		goto out;
-	hl = head_len(ncur, get32(fixed + 12));
+	hl = head_len(get32(fixed + 8), get32(fixed + 12));
 	if ((uint64_t)st.st_size != hl + (uint64_t)get32(fixed + 16) * ENTRY || !(head = malloc(hl)) ||
 			pread_all(fd, head, hl, 0) < 0 || !(x = calloc(1, sizeof(*x))))
 		goto out;
-	if (parse_head(x, starts, &sums, &ne, head, hl) < 0 || !heads_equal(x, cur, ncur))
+	if (parse_head(x, starts, &sums, &ne, head, hl) < 0)
 		goto out;
 	cnt = starts[key[15] + 1] - starts[key[15]];
 	if (!(sec = malloc(cnt ? cnt * ENTRY : 1)) || !(x->entries = calloc(cnt ? cnt : 1, sizeof(*x->entries))) ||
 			pread_all(fd, sec, cnt * ENTRY, (off_t)(hl + (size_t)starts[key[15]] * ENTRY)) < 0 ||
 			parse_section(x, key[15], sec, cnt, sums + (size_t)key[15] * SECSUM) < 0)
 		goto out;
-	for (i = 0; i < x->nentries; i++) {
-		const ent *e = &x->entries[i];
-		if (memcmp(e->id, key, 16) != 0)
-			continue;
-		vl_place *grown = realloc(v, (nv + 1) * sizeof(*v));
-		if (!grown) {
-			rc = vl_error_set(VL_ENOMEM, "out of memory");
+	/* Both branch lists are in scope order. */
+	for (i = 0, j = 0; j < ncur; j++) {
+		int c = 1;
+		while (i < x->nbranches && (c = strcmp(x->branches[i].scope, cur[j].scope)) < 0)
+			i++;
+		if (i < x->nbranches && c == 0 && git_oid_equal(&x->branches[i].head, &cur[j].head)) {
+			rc = file_places(&v, &nv, x, key, i, -1, cur[j].scope, &cur[j].head);
+		} else if (++moved > OVERLAY_MAX) {
+			rc = 1;
 			goto out;
+		} else {
+			rc = overlay(&v, &nv, n, x, key, id, i, i < x->nbranches && c == 0 ? &x->branches[i].head : NULL,
+					&cur[j]);
 		}
-		v = grown;
-		memset(&v[nv], 0, sizeof(v[nv]));
-		memcpy(v[nv].scope, x->branches[e->branch].scope, 13);
-		memcpy(v[nv].ledger, x->ledgers[e->ledger], sizeof(v[nv].ledger));
-		git_oid_cpy(&v[nv].head, &x->branches[e->branch].head);
-		nv++;
+		if (rc != 0)
+			goto out;
 	}
 	*hits = v;
 	*nhits = nv;
@@ -987,7 +1094,7 @@ int vl_idindex_places(vl_place *out, size_t max, size_t *count, vl_node *n, cons
 	if ((rc = list_heads(&cur, &ncur, n->repo)) < 0)
 		goto out;
 	if (!x->loaded) {
-		if ((rc = probe(&hits, &nhits, n, cur, ncur, key)) < 0)
+		if ((rc = probe(&hits, &nhits, n, cur, ncur, key, id)) < 0)
 			goto out;
 		if (rc == 0 && (rc = confirm(hits, &nhits, n, id)) < 0)
 			goto out;
