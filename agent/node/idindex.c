@@ -1051,11 +1051,19 @@ int vl_idindex_refresh(vl_node *n, int rebuild)
 void vl_idindex_hold(vl_node *n)
 {
 	vl_idindex *x = index_of(n);
+	branch *cur = NULL;
+	size_t ncur = 0;
 
-	if (x) {
-		x->held = 1;
-		x->fresh = 0;
-	}
+	if (!x)
+		return;
+	/* Brought up to date here, so that lookups while held only read x
+	 * (a wrong index then makes the caller scan); when that fails, they
+	 * all scan. */
+	x->held = 1;
+	x->fresh = 0;
+	if (list_heads(&cur, &ncur, n->repo) == 0 && bring_up(x, n, cur, ncur, 0) == 0)
+		x->fresh = 1;
+	free(cur);
 }
 
 void vl_idindex_release(vl_node *n)
@@ -1080,9 +1088,13 @@ int vl_idindex_places(vl_place *out, size_t max, size_t *count, vl_node *n, cons
 	if (!x)
 		return vl_error_set(VL_ENOMEM, "out of memory");
 	id_bin(key, id);
-	if (x->held && x->fresh) {
+	if (x->held) {
 		/* Held: no second look at the heads, and no rebuild either (a
 		 * wrong index makes the caller scan). */
+		if (!x->fresh) {
+			rc = vl_error_set(VL_ERROR, "the record index could not be read");
+			goto out;
+		}
 		if ((rc = search(&hits, &nhits, x, key)) < 0 || (rc = confirm(hits, &nhits, n, id)) < 0)
 			goto out;
 		if (rc == 1) {
@@ -1098,7 +1110,7 @@ int vl_idindex_places(vl_place *out, size_t max, size_t *count, vl_node *n, cons
 			goto out;
 		if (rc == 0 && (rc = confirm(hits, &nhits, n, id)) < 0)
 			goto out;
-		if (rc == 0 && !x->held)
+		if (rc == 0)
 			goto done;
 		free(hits);
 		hits = NULL;
@@ -1120,8 +1132,6 @@ int vl_idindex_places(vl_place *out, size_t max, size_t *count, vl_node *n, cons
 		rc = vl_error_set(VL_ERROR, "the record index disagrees with the branches");
 		goto out;
 	}
-	if (x->held)
-		x->fresh = 1;
 done:
 	for (i = 0; i < nhits && i < max; i++)
 		out[i] = hits[i];

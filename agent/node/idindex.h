@@ -67,10 +67,12 @@ int vl_idindex_places(vl_place *out, size_t max, size_t *count, vl_node *n, cons
 int vl_idindex_refresh(vl_node *n, int rebuild) VL_MUST_CHECK;
 
 /*
- * Between hold and release, vl_idindex_places reads the branch heads once
- * (at its first call) instead of at every call. Only for a caller that
- * holds n's write lock and moves no scope branch in between: receive's
- * verification of one received branch, which looks up every new record.
+ * hold brings the index up to date with the branch heads now; until
+ * release, vl_idindex_places answers from it without looking at the heads
+ * again, and only reads it (a wrong index, or one hold could not bring up
+ * to date, makes the caller scan). Only for a caller that holds n's write
+ * lock and moves no scope branch in between: receive's verification of
+ * one received branch, which looks up every new record.
  */
 void vl_idindex_hold(vl_node *n);
 void vl_idindex_release(vl_node *n);
