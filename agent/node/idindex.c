@@ -942,6 +942,7 @@ static int search(vl_place **hits, size_t *nhits, const vl_idindex *x, const uin
 	ent probe_e;
 	vl_place *v = NULL;
 	size_t lo = 0, hi = x->nentries, nv = 0;
+	int rc;
 
 	memcpy(probe_e.id, key, 16);
 	probe_e.branch = 0;
@@ -955,17 +956,11 @@ static int search(vl_place **hits, size_t *nhits, const vl_idindex *x, const uin
 	}
 	for (; lo < x->nentries && !memcmp(x->entries[lo].id, key, 16); lo++) {
 		const ent *e = &x->entries[lo];
-		vl_place *nv_ = realloc(v, (nv + 1) * sizeof(*v));
-		if (!nv_) {
+		if ((rc = add_place(&v, &nv, x->branches[e->branch].scope, x->ledgers[e->ledger],
+				&x->branches[e->branch].head)) < 0) {
 			free(v);
-			return vl_error_set(VL_ENOMEM, "out of memory");
+			return rc;
 		}
-		v = nv_;
-		memset(&v[nv], 0, sizeof(v[nv]));
-		memcpy(v[nv].scope, x->branches[e->branch].scope, 13);
-		memcpy(v[nv].ledger, x->ledgers[e->ledger], sizeof(v[nv].ledger));
-		git_oid_cpy(&v[nv].head, &x->branches[e->branch].head);
-		nv++;
 	}
 	*hits = v;
 	*nhits = nv;
