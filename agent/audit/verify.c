@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "agent/node/idindex.h"
 #include "agent/node/ledger.h"
 #include "store/repo.h"
 #include "agent/node/roster.h"
@@ -1618,6 +1619,8 @@ static int verify_branch(const vl_view *v, vl_node *n, vl_verify_result *res, co
 	c.head = head;
 	c.home = home;
 	c.threads = verify_threads(res);
+	if (home) /* under the write lock; nothing moves a branch until it returns */
+		vl_idindex_hold(n);
 	res->branches++;
 	if (c.scope && vl_division_level(c.scope) == VL_DIV_INVALID) {
 		rc = fail(&c, "branch name is not scope/<12-digit code>");
@@ -1649,6 +1652,8 @@ static int verify_branch(const vl_view *v, vl_node *n, vl_verify_result *res, co
 	}
 	rc = rc == GIT_ITEROVER ? 0 : vl_error_git(rc, "cannot walk history");
 out:
+	if (home)
+		vl_idindex_release(n);
 	git_revwalk_free(walk);
 	free(c.links);
 	known_chains_free(&c);

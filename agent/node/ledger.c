@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agent/node/idindex.h"
 #include "store/repo.h"
 #include "schemas/types.h"
 #include "store/yaml.h"
@@ -45,7 +46,8 @@ void vl_scope_ref(char out[64], const char *scope)
 	snprintf(out, 64, "%s%s", VL_REF_SCOPE_PREFIX, scope);
 }
 
-int vl_ledger_places(vl_place *out, size_t max, size_t *count, const vl_node *n, git_repository *repo,
+/* vl_ledger_places the long way: every ledger of every scope branch. */
+static int scan_places(vl_place *out, size_t max, size_t *count, const vl_node *n, git_repository *repo,
 		const char *id)
 {
 	git_reference_iterator *it = NULL;
@@ -100,6 +102,20 @@ out:
 	git_reference_free(ref);
 	git_reference_iterator_free(it);
 	return rc;
+}
+
+int vl_ledger_places(vl_place *out, size_t max, size_t *count, vl_node *n, git_repository *repo,
+		const char *id)
+{
+	int rc;
+
+	/* The index describes the node's own repository only. */
+	if (repo == n->repo) {
+		rc = vl_idindex_places(out, max, count, n, id);
+		if (rc == 0 || rc == VL_ENOMEM || rc == VL_EINVALID)
+			return rc;
+	}
+	return scan_places(out, max, count, n, repo, id);
 }
 
 int vl_ledger_find(vl_found *out, vl_node *n, const char *id)

@@ -42,9 +42,12 @@ typedef struct {
  * (this node's repository; each ledger with a schema of n): the first `max` go to out, *count gets how
  * many there are. Record ids are unique across ledgers and scope branches
  * (verify refuses a second one), so more than one is an error to report.
- * VL_EINVALID if id is not a ULID.
+ * VL_EINVALID if id is not a ULID. For n->repo the answer comes from the
+ * record index (idindex.h: kept up to date with the branches, every place
+ * confirmed on its head), else, or when the index cannot answer, from
+ * every ledger of every branch.
  */
-int vl_ledger_places(vl_place *out, size_t max, size_t *count, const vl_node *n, git_repository *repo,
+int vl_ledger_places(vl_place *out, size_t max, size_t *count, vl_node *n, git_repository *repo,
 		const char *id) VL_MUST_CHECK;
 
 /*

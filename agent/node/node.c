@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agent/node/idindex.h"
 #include "agent/node/roster.h"
 #include "store/repo.h"
 #include "schemas/types.h"
@@ -179,6 +180,7 @@ void vl_node_close(vl_node *n)
 	vl_value_free(n->roster);
 	free(n->entries);
 	vl_schemas_free(n->schemas, n->nschemas);
+	vl_idindex_free(n->idindex);
 	free(n->home);
 	free(n->name);
 	free(n->role);

@@ -58,6 +58,8 @@ typedef struct {
 	size_t nentries;
 	vl_schema **schemas;
 	size_t nschemas;
+	/* the record id index (idindex.h), loaded on first use; owned */
+	struct vl_idindex *idindex;
 } vl_node;
 
 /*
