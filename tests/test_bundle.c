@@ -1,7 +1,7 @@
 /*
  * test_bundle.c - the bundle header parser (agent/sync/bundle.h) and the
  * sealed stream (agent/sync/seal.h): the test vector of docs/formats.md
- * §8.3, round trips across chunk boundaries, a stream sealed to another key
+ * §8.1, round trips across chunk boundaries, a stream sealed to another key
  * refused naming it, every flipped byte and every truncation refused, and
  * every malformed header line refused. The end-to-end cases (stock git both
  * ways, apply, attack bundles against a real node) are tests/sh/bundle.sh.
@@ -21,7 +21,7 @@
 #include "agent/sync/seal.h"
 #include "store/sshsig.h"
 
-/* ---- the sealed test vector (docs/formats.md §8.3) ------------------------ */
+/* ---- the sealed test vector (docs/formats.md §8.1) ------------------------ */
 
 /* Recipient: TV1's key (seed 00 01 .. 1f, docs/formats.md §5.7). */
 #define TV_FP "SHA256:lbmsoA0yIEcEiVDRnMWuzm+nV+3ZEEpVIURqFoeSspg"

@@ -1,5 +1,5 @@
 /*
- * bundle.h - git bundles (v2, docs/formats.md §8.3): the file a USB stick
+ * bundle.h - git bundles (v2, docs/formats.md §8.1): the file a USB stick
  * carries between nodes that share no network. Stock git reads and writes
  * the same format:
  *

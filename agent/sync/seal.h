@@ -1,6 +1,6 @@
 /*
  * seal.h - a stream sealed to one recipient's node key (docs/formats.md
- * §8.3, "Sealed bundles"): what `vledger bundle create --seal-to` writes, so
+ * §8.1, "Sealed bundles"): what `vledger bundle create --seal-to` writes, so
  * a lost USB stick leaks nothing and a township can carry a village's
  * bundle to the county without reading it.
  *

@@ -1,7 +1,7 @@
 /*
  * fuzz_seal.c - libFuzzer target for the sealed stream reader
  * (agent/sync/seal.h): the input is read as a sealed stream with TV1's key
- * (the recipient of the test vector, docs/formats.md §8.3). Besides "no
+ * (the recipient of the test vector, docs/formats.md §8.1). Besides "no
  * crash, no leak": a stream is accepted only whole (its header parses, it
  * is sealed to TV1's key); what a reader returned before a failure is never
  * more than the input. Seeds: corpus/seal/ (accept-* / reject-*).
