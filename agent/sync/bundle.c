@@ -213,6 +213,137 @@ out:
 
 /* ---- writing ------------------------------------------------------------- */
 
+/* A set of object ids (open addressing, grows at half full). */
+typedef struct {
+	git_oid *ids;
+	unsigned char *used;
+	size_t cap, n;
+} oidset;
+
+static size_t oidset_slot(const oidset *s, const git_oid *id)
+{
+	size_t h, mask = s->cap - 1;
+
+	memcpy(&h, id->id, sizeof(h));
+	for (h &= mask; s->used[h] && !git_oid_equal(&s->ids[h], id); h = (h + 1) & mask)
+		;
+	return h;
+}
+
+/* 1 when added, 0 when it was there, <0 on error. */
+static int oidset_add(oidset *s, const git_oid *id)
+{
+	size_t k;
+
+	if (2 * (s->n + 1) > s->cap) {
+		oidset big = { NULL, NULL, s->cap ? s->cap * 2 : 1024, 0 };
+		if (!(big.ids = malloc(big.cap * sizeof(*big.ids))) || !(big.used = calloc(big.cap, 1))) {
+			free(big.ids);
+			return vl_error_set(VL_ENOMEM, "out of memory");
+		}
+		for (k = 0; k < s->cap; k++)
+			if (s->used[k]) {
+				size_t at = oidset_slot(&big, &s->ids[k]);
+				big.used[at] = 1;
+				git_oid_cpy(&big.ids[at], &s->ids[k]);
+				big.n++;
+			}
+		free(s->ids);
+		free(s->used);
+		*s = big;
+	}
+	k = oidset_slot(s, id);
+	if (s->used[k])
+		return 0;
+	s->used[k] = 1;
+	git_oid_cpy(&s->ids[k], id);
+	s->n++;
+	return 1;
+}
+
+static void oidset_free(oidset *s)
+{
+	free(s->ids);
+	free(s->used);
+	memset(s, 0, sizeof(*s));
+}
+
+/*
+ * Walk the tree `id` (named `name` in its parent, "" for a root): with pb,
+ * insert it and everything below it that `skip` does not hold, each under
+ * its name (libgit2's packbuilder looks for deltas among objects of one
+ * name: a tree's versions find each other, which git_packbuilder_insert_walk,
+ * naming no tree, misses); without pb, add everything to skip.
+ */
+static int walk_tree(git_packbuilder *pb, oidset *skip, git_repository *repo, const git_oid *id, const char *name,
+		int depth)
+{
+	git_tree *tree = NULL;
+	size_t i;
+	int rc;
+
+	if ((rc = oidset_add(skip, id)) <= 0)
+		return rc; /* seen (or excluded) already, with all below it */
+	if (depth > 8)
+		return vl_error_set(VL_EINVALID, "tree %.12s nests too deep for a ledger", git_oid_tostr_s(id));
+	if (pb && (rc = git_packbuilder_insert(pb, id, name)) < 0)
+		return vl_error_git(rc, "cannot collect the bundle's objects");
+	if ((rc = git_tree_lookup(&tree, repo, id)) < 0)
+		return vl_error_git(rc, "cannot read a tree for the bundle");
+	for (i = 0; i < git_tree_entrycount(tree); i++) {
+		const git_tree_entry *e = git_tree_entry_byindex(tree, i);
+		if (git_tree_entry_type(e) == GIT_OBJECT_TREE) {
+			rc = walk_tree(pb, skip, repo, git_tree_entry_id(e), git_tree_entry_name(e), depth + 1);
+		} else if (git_tree_entry_type(e) == GIT_OBJECT_BLOB) {
+			rc = oidset_add(skip, git_tree_entry_id(e));
+			if (rc == 1 && pb && (rc = git_packbuilder_insert(pb, git_tree_entry_id(e),
+					git_tree_entry_name(e))) < 0)
+				rc = vl_error_git(rc, "cannot collect the bundle's objects");
+		} else {
+			rc = 0; /* submodules: nothing to carry */
+		}
+		if (rc < 0)
+			break;
+	}
+	git_tree_free(tree);
+	return rc < 0 ? rc : 0;
+}
+
+/* The commits walk yields, and the trees and blobs they reach that the
+ * prerequisites' trees do not hold, into pb (as git's "edges
+ * uninteresting": the trees of the prerequisites are excluded whole). */
+static int insert_objects(git_packbuilder *pb, git_repository *repo, git_revwalk *walk, const vl_bundle_header *h)
+{
+	oidset seen = { NULL, NULL, 0, 0 };
+	git_commit *c = NULL;
+	git_oid id;
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < h->nprereqs && rc == 0; i++) {
+		if ((rc = git_commit_lookup(&c, repo, &h->prereqs[i].id)) < 0) {
+			rc = vl_error_git(rc, "cannot read a prerequisite of the bundle");
+			break;
+		}
+		rc = walk_tree(NULL, &seen, repo, git_commit_tree_id(c), "", 0);
+		git_commit_free(c);
+		c = NULL;
+	}
+	while (rc == 0 && (rc = git_revwalk_next(&id, walk)) == 0) {
+		if ((rc = git_packbuilder_insert(pb, &id, NULL)) < 0 || (rc = git_commit_lookup(&c, repo, &id)) < 0) {
+			rc = vl_error_git(rc, "cannot collect the bundle's objects");
+			break;
+		}
+		rc = walk_tree(pb, &seen, repo, git_commit_tree_id(c), "", 0);
+		git_commit_free(c);
+		c = NULL;
+	}
+	if (rc == GIT_ITEROVER)
+		rc = 0;
+	oidset_free(&seen);
+	return rc;
+}
+
 typedef struct {
 	FILE *f;
 	vl_seal_writer *seal;
@@ -292,10 +423,8 @@ int vl_bundle_write(size_t *objects, size_t *bytes, git_repository *repo, const 
 			rc = vl_error_git(rc, "cannot walk the bundle's prerequisites");
 			goto out;
 		}
-	if ((rc = git_packbuilder_insert_walk(pb, walk)) < 0) {
-		rc = vl_error_git(rc, "cannot collect the bundle's objects");
+	if ((rc = insert_objects(pb, repo, walk, h)) < 0)
 		goto out;
-	}
 	if ((fd = mkstemp(tmp.ptr)) < 0) {
 		rc = vl_error_set(VL_ERROR, "cannot create a file next to '%s': %s", path, strerror(errno));
 		goto out;
