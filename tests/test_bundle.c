@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sodium.h>
+#include <zlib.h>
 
 #include "agent/sync/bundle.h"
 #include "agent/sync/seal.h"
@@ -351,6 +352,135 @@ static void test_header_caps(void **state)
 	vl_buf_free(&b);
 }
 
+
+/* ---- the pack check -------------------------------------------------------- */
+
+/* A pack entry header: type and size. */
+static void pack_entry(vl_buf *b, int type, uint64_t size)
+{
+	unsigned char c = (unsigned char)(type << 4 | (size & 15));
+
+	size >>= 4;
+	while (size) {
+		assert_int_equal(vl_buf_putc(b, (char)(c | 0x80)), 0);
+		c = size & 0x7f;
+		size >>= 7;
+	}
+	assert_int_equal(vl_buf_putc(b, (char)c), 0);
+}
+
+static void pack_zlib(vl_buf *b, const void *data, size_t len)
+{
+	unsigned char out[1024];
+	uLongf olen = sizeof(out);
+
+	assert_int_equal(compress2(out, &olen, data, (uLong)len, 6), Z_OK);
+	assert_int_equal(vl_buf_put(b, out, olen), 0);
+}
+
+static void pack_start(vl_buf *b, uint32_t count)
+{
+	unsigned char h[12] = { 'P', 'A', 'C', 'K', 0, 0, 0, 2 };
+
+	h[8] = (unsigned char)(count >> 24);
+	h[9] = (unsigned char)(count >> 16);
+	h[10] = (unsigned char)(count >> 8);
+	h[11] = (unsigned char)count;
+	assert_int_equal(vl_buf_put(b, h, 12), 0);
+}
+
+static void pack_end(vl_buf *b)
+{
+	unsigned char trailer[20] = { 0 };
+
+	assert_int_equal(vl_buf_put(b, trailer, 20), 0);
+}
+
+static int check_pack(const vl_buf *b)
+{
+	FILE *f = stream_of(b->ptr, b->len);
+	size_t n = 0;
+	int rc = vl_bundle_pack_check(&n, f);
+
+	fclose(f);
+	return rc;
+}
+
+static void test_pack_check(void **state)
+{
+	/* A delta of 1 byte into 8 GiB: base size 1, result 2^33. */
+	static const unsigned char bomb[] = { 0x01, 0x80, 0x80, 0x80, 0x80, 0x20, 0x90, 0x01 };
+	vl_buf b = VL_BUF_INIT;
+
+	(void)state;
+	/* A good one: a blob. */
+	pack_start(&b, 1);
+	pack_entry(&b, 3, 5);
+	pack_zlib(&b, "hello", 5);
+	pack_end(&b);
+	assert_int_equal(check_pack(&b), 0);
+	/* Truncated anywhere, or with a byte more: refused. */
+	{
+		size_t full = b.len, cut;
+		for (cut = 0; cut < full; cut++) {
+			b.len = cut;
+			if (check_pack(&b) == 0)
+				fail_msg("a pack cut at %zu of %zu was accepted", cut, full);
+		}
+		b.len = full;
+		assert_int_equal(vl_buf_putc(&b, 'x'), 0);
+		assert_int_equal(check_pack(&b), VL_EINVALID);
+	}
+	/* Declared shorter or longer than its data. */
+	vl_buf_clear(&b);
+	pack_start(&b, 1);
+	pack_entry(&b, 3, 4);
+	pack_zlib(&b, "hello", 5);
+	pack_end(&b);
+	assert_int_equal(check_pack(&b), VL_EINVALID);
+	vl_buf_clear(&b);
+	pack_start(&b, 1);
+	pack_entry(&b, 3, 6);
+	pack_zlib(&b, "hello", 5);
+	pack_end(&b);
+	assert_int_equal(check_pack(&b), VL_EINVALID);
+	/* An object declared over the cap: refused from its header. */
+	vl_buf_clear(&b);
+	pack_start(&b, 1);
+	pack_entry(&b, 3, (uint64_t)VL_SOURCE_MAX_OBJECT + 1);
+	pack_zlib(&b, "hello", 5);
+	pack_end(&b);
+	assert_int_equal(check_pack(&b), VL_ETOOBIG);
+	/* A delta bomb: a blob, then an OFS_DELTA on it making 8 GiB. */
+	vl_buf_clear(&b);
+	pack_start(&b, 2);
+	pack_entry(&b, 3, 1);
+	pack_zlib(&b, "a", 1);
+	pack_entry(&b, 6, sizeof(bomb));
+	assert_int_equal(vl_buf_putc(&b, 0x0e), 0); /* offset back to the blob */
+	pack_zlib(&b, bomb, sizeof(bomb));
+	pack_end(&b);
+	assert_int_equal(check_pack(&b), VL_ETOOBIG);
+	assert_non_null(strstr(vl_error_last(), "delta making"));
+	/* Too many objects, an unknown type, another version. */
+	vl_buf_clear(&b);
+	pack_start(&b, VL_BUNDLE_MAX_OBJECTS + 1);
+	pack_end(&b);
+	assert_int_equal(check_pack(&b), VL_ETOOBIG);
+	vl_buf_clear(&b);
+	pack_start(&b, 1);
+	pack_entry(&b, 5, 5);
+	pack_zlib(&b, "hello", 5);
+	pack_end(&b);
+	assert_int_equal(check_pack(&b), VL_EINVALID);
+	vl_buf_clear(&b);
+	pack_start(&b, 0);
+	b.ptr[7] = 4;
+	pack_end(&b);
+	assert_int_equal(check_pack(&b), VL_EINVALID);
+	vl_buf_free(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -361,6 +491,7 @@ int main(void)
 		cmocka_unit_test(test_header_good),
 		cmocka_unit_test(test_header_bad),
 		cmocka_unit_test(test_header_caps),
+		cmocka_unit_test(test_pack_check),
 	};
 
 	int rc;

@@ -13,7 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <stdint.h>
 #include <unistd.h>
+#include <zlib.h>
 #include <git2/sys/odb_backend.h>
 
 #include "agent/sync/seal.h"
@@ -578,6 +580,183 @@ static int in_next(instream *in, const char **data, size_t *len)
 	return 0;
 }
 
+/* ---- checking a pack before libgit2 indexes it ---------------------------- */
+
+/* Read one byte; VL_EINVALID (truncated) at the end. */
+static int pack_byte(FILE *f, unsigned char *c)
+{
+	int v = getc(f);
+
+	if (v == EOF)
+		return vl_error_set(VL_EINVALID, "bundle's pack is truncated; copy the bundle again");
+	*c = (unsigned char)v;
+	return 0;
+}
+
+/* A delta's header: base size, then result size (7-bit groups, least
+ * significant first). */
+static int delta_sizes(uint64_t *base, uint64_t *result, const unsigned char *d, size_t len)
+{
+	uint64_t *v[2] = { base, result };
+	size_t at = 0;
+	int k, shift;
+
+	for (k = 0; k < 2; k++) {
+		*v[k] = 0;
+		for (shift = 0;; shift += 7) {
+			if (at >= len || shift > 56)
+				return vl_error_set(VL_EINVALID, "bundle's pack holds a malformed delta");
+			*v[k] |= (uint64_t)(d[at] & 0x7f) << shift;
+			if (!(d[at++] & 0x80))
+				break;
+		}
+	}
+	return 0;
+}
+
+int vl_bundle_pack_check(size_t *objects, FILE *f)
+{
+	unsigned char hdr[12], c, in[16384], out[16384], dhead[32];
+	uint64_t total = 0;
+	uint32_t count, i;
+	z_stream z;
+	int rc = 0, zinit = 0, k;
+
+	memset(&z, 0, sizeof(z));
+	if (fread(hdr, 1, 12, f) != 12 || memcmp(hdr, "PACK", 4))
+		return vl_error_set(VL_EINVALID, "bundle's pack has no pack header (truncated or not a pack)");
+	if (hdr[4] || hdr[5] || hdr[6] || (hdr[7] != 2 && hdr[7] != 3))
+		return vl_error_set(VL_EINVALID, "bundle's pack is of an unknown version");
+	count = (uint32_t)hdr[8] << 24 | (uint32_t)hdr[9] << 16 | (uint32_t)hdr[10] << 8 | hdr[11];
+	if (count > VL_BUNDLE_MAX_OBJECTS)
+		return vl_error_set(VL_ETOOBIG, "bundle's pack holds %u objects, over the limit of %d", count,
+				VL_BUNDLE_MAX_OBJECTS);
+	if (inflateInit(&z) != Z_OK)
+		return vl_error_set(VL_ENOMEM, "cannot start zlib");
+	zinit = 1;
+	for (i = 0; i < count; i++) {
+		uint64_t size, dbase = 0, dresult = 0;
+		size_t got_head = 0;
+		int type, shift = 4, zr = Z_OK;
+		if ((rc = pack_byte(f, &c)) < 0)
+			goto out;
+		type = (c >> 4) & 7;
+		size = c & 15;
+		while (c & 0x80) {
+			if (shift > 56) {
+				rc = vl_error_set(VL_EINVALID, "bundle's pack has a malformed object header");
+				goto out;
+			}
+			if ((rc = pack_byte(f, &c)) < 0)
+				goto out;
+			size |= (uint64_t)(c & 0x7f) << shift;
+			shift += 7;
+		}
+		if (type == 0 || type == 5) {
+			rc = vl_error_set(VL_EINVALID, "bundle's pack has an object of unknown type %d", type);
+			goto out;
+		}
+		if (type == 6) {          /* OFS_DELTA: a negative offset, 7-bit groups */
+			for (k = 0;; k++) {
+				if (k > 9) {
+					rc = vl_error_set(VL_EINVALID, "bundle's pack has a malformed delta offset");
+					goto out;
+				}
+				if ((rc = pack_byte(f, &c)) < 0)
+					goto out;
+				if (!(c & 0x80))
+					break;
+			}
+		} else if (type == 7) {   /* REF_DELTA: the base's id */
+			for (k = 0; k < GIT_OID_RAWSZ; k++)
+				if ((rc = pack_byte(f, &c)) < 0)
+					goto out;
+		}
+		/* Every object, and a delta's result, within the object cap,
+		 * all of them within the receive cap: checked from headers
+		 * before libgit2 inflates or applies anything. */
+		if (size > VL_SOURCE_MAX_OBJECT) {
+			rc = vl_error_set(VL_ETOOBIG, "bundle's pack holds an object of %llu bytes, over the limit of %zu",
+					(unsigned long long)size, VL_SOURCE_MAX_OBJECT);
+			goto out;
+		}
+		if (inflateReset(&z) != Z_OK) {
+			rc = vl_error_set(VL_ERROR, "cannot reset zlib");
+			goto out;
+		}
+		z.avail_in = 0;
+		while (zr != Z_STREAM_END) {
+			if (z.avail_in == 0) {
+				size_t got = fread(in, 1, sizeof(in), f);
+				if (got == 0) {
+					rc = vl_error_set(VL_EINVALID, "bundle's pack is truncated; copy the bundle again");
+					goto out;
+				}
+				z.next_in = in;
+				z.avail_in = (uInt)got;
+			}
+			z.next_out = out;
+			z.avail_out = sizeof(out);
+			zr = inflate(&z, Z_NO_FLUSH);
+			if (zr != Z_OK && zr != Z_STREAM_END) {
+				rc = vl_error_set(VL_EINVALID, "bundle's pack holds a corrupt object (tampered or damaged)");
+				goto out;
+			}
+			if ((type == 6 || type == 7) && got_head < sizeof(dhead)) {
+				size_t made = sizeof(out) - z.avail_out, take = sizeof(dhead) - got_head;
+				memcpy(dhead + got_head, out, made < take ? made : take);
+				got_head += made < take ? made : take;
+			}
+			if (z.total_out > size) {
+				rc = vl_error_set(VL_EINVALID, "bundle's pack holds an object longer than its header says "
+						"(tampered)");
+				goto out;
+			}
+		}
+		if (z.total_out != size) {
+			rc = vl_error_set(VL_EINVALID, "bundle's pack holds an object shorter than its header says "
+					"(tampered)");
+			goto out;
+		}
+		/* Give back what zlib read past the object's end. */
+		if (z.avail_in && fseeko(f, -(off_t)z.avail_in, SEEK_CUR) < 0) {
+			rc = vl_error_set(VL_ERROR, "cannot read back the bundle's pack: %s", strerror(errno));
+			goto out;
+		}
+		if (type == 6 || type == 7) {
+			if ((rc = delta_sizes(&dbase, &dresult, dhead, got_head)) < 0)
+				goto out;
+			if (dresult > VL_SOURCE_MAX_OBJECT || dbase > VL_SOURCE_MAX_OBJECT) {
+				rc = vl_error_set(VL_ETOOBIG, "bundle's pack holds a delta making %llu bytes from %llu, over "
+						"the limit of %zu", (unsigned long long)dresult, (unsigned long long)dbase,
+						VL_SOURCE_MAX_OBJECT);
+				goto out;
+			}
+			size = dresult;
+		}
+		total += size;
+		if (total > VL_RECEIVE_MAX_BYTES) {
+			rc = vl_error_set(VL_ETOOBIG, "bundle's pack holds over %zu bytes of objects", VL_RECEIVE_MAX_BYTES);
+			goto out;
+		}
+	}
+	/* The trailer, then nothing. */
+	for (k = 0; k < GIT_OID_RAWSZ; k++)
+		if ((rc = pack_byte(f, &c)) < 0)
+			goto out;
+	if (getc(f) != EOF) {
+		rc = vl_error_set(VL_EINVALID, "bundle has bytes after its pack (tampered)");
+		goto out;
+	}
+	if (objects)
+		*objects = count;
+	rc = 0;
+out:
+	if (zinit)
+		inflateEnd(&z);
+	return rc;
+}
+
 typedef struct {
 	vl_source base;
 	vl_bundle_header header;
@@ -688,7 +867,8 @@ int vl_source_open_bundle(vl_source **out, vl_bundle_info *info, vl_node *n, con
 {
 	bundle_source *bs = NULL;
 	instream in;
-	vl_buf head = VL_BUF_INIT, idxpath = VL_BUF_INIT;
+	vl_buf head = VL_BUF_INIT, idxpath = VL_BUF_INIT, spool = VL_BUF_INIT;
+	FILE *pf = NULL;
 	git_indexer *idx = NULL;
 	git_indexer_options iopts;
 	git_indexer_progress stats;
@@ -773,8 +953,12 @@ int vl_source_open_bundle(vl_source **out, vl_bundle_info *info, vl_node *n, con
 		goto out;
 	}
 	iopts.progress_cb = index_progress;
-	if ((rc = git_indexer_new(&idx, bs->dir, 0, ours, &iopts)) < 0) {
-		rc = vl_error_git(rc, "cannot index the bundle's pack");
+	/* Spool the pack to a file there, check it from its headers (caps on
+	 * objects and sizes before anything is inflated whole), then index it. */
+	if ((rc = vl_buf_printf(&spool, "%s/incoming.pack", bs->dir)) < 0)
+		goto out;
+	if (!(pf = fopen(spool.ptr, "w+b"))) {
+		rc = vl_error_set(VL_ERROR, "cannot write '%s': %s", spool.ptr, strerror(errno));
 		goto out;
 	}
 	data = head.ptr + consumed;
@@ -786,12 +970,8 @@ int vl_source_open_bundle(vl_source **out, vl_bundle_info *info, vl_node *n, con
 				rc = vl_error_set(VL_ETOOBIG, "bundle's pack is over %zu bytes", VL_BUNDLE_MAX_PACK);
 				goto out;
 			}
-			if ((rc = git_indexer_append(idx, data, len, &stats)) < 0) {
-				rc = stats.total_objects > VL_BUNDLE_MAX_OBJECTS ?
-					vl_error_set(VL_ETOOBIG, "bundle's pack holds over %d objects", VL_BUNDLE_MAX_OBJECTS) :
-					vl_error_git(rc, "bundle's pack is corrupt or tampered");
-				if (rc == VL_ERROR)
-					rc = VL_EINVALID;
+			if (fwrite(data, 1, len, pf) != len) {
+				rc = vl_error_set(VL_ERROR, "cannot write '%s': %s", spool.ptr, strerror(errno));
 				goto out;
 			}
 		}
@@ -805,6 +985,32 @@ int vl_source_open_bundle(vl_source **out, vl_bundle_info *info, vl_node *n, con
 				path);
 		goto out;
 	}
+	if (fflush(pf) != 0 || fseeko(pf, 0, SEEK_SET) < 0) {
+		rc = vl_error_set(VL_ERROR, "cannot read back '%s': %s", spool.ptr, strerror(errno));
+		goto out;
+	}
+	if ((rc = vl_bundle_pack_check(NULL, pf)) < 0)
+		goto out;
+	if (fseeko(pf, 0, SEEK_SET) < 0) {
+		rc = vl_error_set(VL_ERROR, "cannot read back '%s': %s", spool.ptr, strerror(errno));
+		goto out;
+	}
+	if ((rc = git_indexer_new(&idx, bs->dir, 0, ours, &iopts)) < 0) {
+		rc = vl_error_git(rc, "cannot index the bundle's pack");
+		goto out;
+	}
+	for (;;) {
+		char chunk[65536];
+		size_t part = fread(chunk, 1, sizeof(chunk), pf);
+		if (part == 0)
+			break;
+		if ((rc = git_indexer_append(idx, chunk, part, &stats)) < 0) {
+			rc = vl_error_git(rc, "bundle's pack is corrupt or tampered");
+			if (rc == VL_ERROR)
+				rc = VL_EINVALID;
+			goto out;
+		}
+	}
 	if ((rc = git_indexer_commit(idx, &stats)) < 0) {
 		rc = vl_error_git(rc, "bundle's pack is truncated, corrupt or tampered; copy it again");
 		if (rc == VL_ERROR)
@@ -812,6 +1018,9 @@ int vl_source_open_bundle(vl_source **out, vl_bundle_info *info, vl_node *n, con
 		goto out;
 	}
 	info->objects = stats.total_objects;
+	fclose(pf);
+	pf = NULL;
+	unlink(spool.ptr);
 	if ((rc = vl_buf_printf(&idxpath, "%s/pack-%s.idx", bs->dir, git_indexer_name(idx))) < 0)
 		goto out;
 	if ((rc = git_odb_new(&bs->odb)) < 0 || (rc = git_odb_backend_one_pack(&pack, idxpath.ptr)) < 0) {
@@ -827,6 +1036,9 @@ int vl_source_open_bundle(vl_source **out, vl_bundle_info *info, vl_node *n, con
 	bs = NULL;
 	rc = 0;
 out:
+	if (pf)
+		fclose(pf);
+	vl_buf_free(&spool);
 	git_indexer_free(idx);
 	git_odb_free(ours);
 	vl_seal_reader_free(in.seal);

@@ -20,6 +20,7 @@
 #ifndef VL_BUNDLE_H
 #define VL_BUNDLE_H
 
+#include <stdio.h>
 #include <git2.h>
 
 #include "agent/node/node.h"
@@ -88,6 +89,19 @@ int vl_bundle_write(size_t *objects, size_t *bytes, git_repository *repo, const 
  */
 int vl_bundle_peek(int *sealed, char fp[VL_FP_LEN], const char *path) VL_MUST_CHECK;
 
+/*
+ * Check the pack on f (from its current position to the end) from its
+ * headers alone, before libgit2 inflates or applies anything: pack version
+ * 2 or 3; at most VL_BUNDLE_MAX_OBJECTS objects; every object, and every
+ * delta's base and result (from the delta's own header), at most
+ * VL_SOURCE_MAX_OBJECT bytes, and all of them at most VL_RECEIVE_MAX_BYTES
+ * (a delta or zlib bomb is refused, not allocated); each object's zlib data
+ * inflating to exactly its declared size; the 20-byte trailer, then the end
+ * of f. Ids, CRCs and the checksum are left to the indexer. objects (may be
+ * NULL) gets the count. VL_EINVALID (truncated, corrupt) or VL_ETOOBIG.
+ */
+int vl_bundle_pack_check(size_t *objects, FILE *f) VL_MUST_CHECK;
+
 /* What opening a bundle saw (for the report). Freed with
  * vl_bundle_info_free. */
 typedef struct {
@@ -106,8 +120,8 @@ void vl_bundle_info_free(vl_bundle_info *info);
  * to another key, saying to whom); the header is parsed; every
  * prerequisite must be an object n holds, else VL_ENOTFOUND with them in
  * info->missing and the message saying what to ask the sender for; the
- * pack is indexed into <home>/cache/bundle-XXXXXX (removed by
- * vl_source_free). A truncated or tampered file is refused (VL_EBADSIG,
+ * pack is spooled to <home>/cache/bundle-XXXXXX, checked by
+ * vl_bundle_pack_check, and indexed there (removed by vl_source_free). A truncated or tampered file is refused (VL_EBADSIG,
  * VL_EINVALID) before anything is offered. Nothing of n changes. info is
  * zeroed at entry; the caller frees it, also after a failure.
  */

@@ -2,10 +2,13 @@
  * fuzz_bundle.c - libFuzzer target for the bundle header parser
  * (agent/sync/bundle.h). Besides "no crash, no leak" it checks the
  * strictness promise: an accepted header re-serialises to exactly the bytes
- * it consumed, which end in the blank line. Seeds: corpus/bundle/
+ * it consumed, which end in the blank line. What follows an accepted header
+ * goes through the pack check (vl_bundle_pack_check). Seeds: corpus/bundle/
  * (accept-* / reject-* carry their expectation).
  */
+#define _GNU_SOURCE /* fmemopen */
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,6 +65,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check(again.len <= consumed && again.len + h.nprereqs >= consumed);
 		if (again.len == consumed)
 			check(memcmp(again.ptr, data, consumed) == 0);
+		if (consumed < size) {
+			FILE *f = fmemopen((void *)(data + consumed), size - consumed, "rb");
+			size_t objects = 0;
+			check(f != NULL);
+			if (vl_bundle_pack_check(&objects, f) == 0)
+				check(objects <= (size - consumed) / 2);
+			fclose(f);
+		}
 	} else {
 		check(h.nrefs == 0 && h.nprereqs == 0);
 	}

@@ -180,6 +180,25 @@ expect 0 V bundle apply "$w/outside.bundle"
 # A huge header (9 MiB of prerequisite lines).
 { printf '# v2 git bundle\n'; yes -- "-$cfg" | head -n 230000; printf '%s refs/heads/config\n\n' "$cfg"; } > "$w/huge.bundle"
 refused_unchanged v1 "$w/huge.bundle" "over"
+# A delta bomb: a 1-byte blob and a delta on it declaring 8 GiB (a valid
+# pack checksum, so only the size check stands in the way).
+python3 - "$cfg" "$w/bomb.bundle" <<'PY'
+import hashlib, sys, zlib
+def entry(t, n):
+    c = t << 4 | (n & 15); n >>= 4; out = b""
+    while n:
+        out += bytes([c | 0x80]); c = n & 0x7f; n >>= 7
+    return out + bytes([c])
+delta = bytes([0x01, 0x80, 0x80, 0x80, 0x80, 0x20, 0x90, 0x01])
+pack = b"PACK" + (2).to_bytes(4, "big") + (2).to_bytes(4, "big")
+first = len(pack)
+pack += entry(3, 1) + zlib.compress(b"a")
+here = len(pack)
+pack += entry(6, len(delta)) + bytes([here - first]) + zlib.compress(delta)
+pack += hashlib.sha1(pack).digest()
+open(sys.argv[2], "wb").write(b"# v2 git bundle\n" + sys.argv[1].encode() + b" refs/heads/config\n\n" + pack)
+PY
+refused_unchanged v1 "$w/bomb.bundle" "delta making 8589934592 bytes"
 # Many refs.
 { printf '# v2 git bundle\n'; seq 1 100001 | sed "s|^|$cfg refs/heads/x|"; printf '\n'; } > "$w/many.bundle"
 refused_unchanged v1 "$w/many.bundle" "over 100000 refs"
