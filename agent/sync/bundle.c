@@ -876,8 +876,8 @@ int vl_source_open_bundle(vl_source **out, vl_bundle_info *info, vl_node *n, con
 	git_odb_backend *pack = NULL;
 	unsigned char sealhead[VL_SEAL_HEADER_MAX];
 	char fp[VL_FP_LEN];
-	const char *data = NULL, *nl;
-	size_t len = 0, consumed = 0, packbytes = 0, got, hlen;
+	const char *data = NULL;
+	size_t len = 0, consumed = 0, packbytes = 0, got, hlen, from;
 	int rc;
 
 	*out = NULL;
@@ -925,9 +925,11 @@ int vl_source_open_bundle(vl_source **out, vl_bundle_info *info, vl_node *n, con
 			rc = vl_error_set(VL_ETOOBIG, "bundle header is over %zu bytes", VL_BUNDLE_MAX_HEADER);
 			goto out;
 		}
+		/* Look for the blank line only in what is new (and the byte before). */
+		from = head.len ? head.len - 1 : 0;
 		if ((rc = vl_buf_put(&head, data, len)) < 0)
 			goto out;
-		if ((nl = memmem(head.ptr, head.len, "\n\n", 2)) != NULL || head.len > VL_BUNDLE_MAX_HEADER)
+		if (memmem(head.ptr + from, head.len - from, "\n\n", 2) || head.len > VL_BUNDLE_MAX_HEADER)
 			break;
 	}
 	if ((rc = vl_bundle_header_parse(&bs->header, &consumed, head.ptr ? head.ptr : "", head.len)) < 0)
