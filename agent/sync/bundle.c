@@ -616,7 +616,7 @@ static int delta_sizes(uint64_t *base, uint64_t *result, const unsigned char *d,
 
 int vl_bundle_pack_check(size_t *objects, FILE *f)
 {
-	unsigned char hdr[12], c, in[16384], out[16384], dhead[32];
+	unsigned char hdr[12], c = 0, in[16384], out[16384], dhead[32];
 	uint64_t total = 0;
 	uint32_t count, i;
 	z_stream z;
