@@ -72,8 +72,15 @@ int vl_cmd_bundle_apply(const vl_command *cmd, const vl_cli *cli, int argc, char
 		free(pos);
 		return vl_cli_usage(cmd, "needs a bundle file or a directory of bundles");
 	}
-	if (vl_cli_node(&n, cli, vl_bundle_apply_needs_key(pos[0]), passfile) < 0)
+	/* The secret key (and its passphrase) only for a bundle sealed to it. */
+	if (vl_cli_node(&n, cli, 0, NULL) < 0)
 		goto out;
+	if (vl_bundle_apply_needs_key(pos[0], n->fp)) {
+		vl_node_close(n);
+		n = NULL;
+		if (vl_cli_node(&n, cli, 1, passfile) < 0)
+			goto out;
+	}
 	ao.path = pos[0];
 	ao.merge = !no_merge;
 	rc = vl_bundle_apply(n, &ao, &res);

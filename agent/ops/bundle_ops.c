@@ -454,23 +454,36 @@ out:
 	return rc;
 }
 
-int vl_bundle_apply_needs_key(const char *path)
+/* 1 when file is sealed to fp. */
+static int sealed_to(const char *file, const char *fp)
 {
-	char **files = NULL, fp[VL_FP_LEN];
+	char to[VL_FP_LEN];
+	int sealed = 0;
+
+	if (vl_bundle_peek(&sealed, to, file) < 0) {
+		vl_error_clear();
+		return 0;
+	}
+	return sealed && !strcmp(to, fp);
+}
+
+int vl_bundle_apply_needs_key(const char *path, const char *fp)
+{
+	char **files = NULL;
 	size_t nfiles = 0, i;
 	struct stat st;
-	int sealed = 0, any = 0;
+	int any = 0;
 
 	if (stat(path, &st) < 0)
 		return 0;
 	if (!S_ISDIR(st.st_mode))
-		return vl_bundle_peek(&sealed, fp, path) == 0 && sealed;
+		return sealed_to(path, fp);
 	if (list_dir(&files, &nfiles, path) < 0) {
 		vl_error_clear();
 		return 0;
 	}
 	for (i = 0; i < nfiles; i++) {
-		if (!any && vl_bundle_peek(&sealed, fp, files[i]) == 0 && sealed)
+		if (!any && sealed_to(files[i], fp))
 			any = 1;
 		free(files[i]);
 	}

@@ -90,9 +90,10 @@ void vl_bundle_apply_result_free(vl_bundle_apply_result *r);
  */
 int vl_bundle_apply(vl_node *n, const vl_bundle_apply_opts *opts, vl_bundle_apply_result *out) VL_MUST_CHECK;
 
-/* 1 when path is a sealed bundle or a directory holding one (so the
- * caller opens the node with its secret key), 0 otherwise (also when path
- * cannot be read: vl_bundle_apply says why). */
-int vl_bundle_apply_needs_key(const char *path);
+/* 1 when path is a bundle sealed to fingerprint fp, or a directory holding
+ * one (so the caller opens the node with its secret key, asking for its
+ * passphrase only then), 0 otherwise (also when path cannot be read:
+ * vl_bundle_apply says why). */
+int vl_bundle_apply_needs_key(const char *path, const char *fp);
 
 #endif
