@@ -895,20 +895,20 @@ int vl_source_open_bundle(vl_source **out, vl_bundle_info *info, vl_node *n, con
 	got = fread(sealhead, 1, sizeof(sealhead), in.f);
 	rc = vl_seal_header_parse(fp, &hlen, sealhead, got);
 	if (rc == 0) {
+		if (strcmp(fp, n->fp)) {
+			const vl_roster_entry *e = n->config_loaded ? vl_node_roster_find(n, fp) : NULL;
+			rc = vl_error_set(VL_EDENIED, "bundle '%s' is sealed to %s%s%s'%s', not to this node; give it to "
+					"that node", path, e ? "'" : "", e ? e->name : "", e ? "' " : "", fp);
+			goto out;
+		}
 		if (!n->have_key) {
-			rc = vl_error_set(VL_EDENIED, "bundle '%s' is sealed to '%s'; open this node with its secret key "
-					"to read it", path, fp);
+			rc = vl_error_set(VL_EDENIED, "bundle '%s' is sealed to this node; open the node with its secret "
+					"key to read it", path);
 			goto out;
 		}
 		rewind(in.f);
-		if ((rc = vl_seal_reader_open(&in.seal, in.f, &n->key)) < 0) {
-			if (rc == VL_EDENIED) {
-				const vl_roster_entry *e = n->config_loaded ? vl_node_roster_find(n, fp) : NULL;
-				rc = vl_error_set(VL_EDENIED, "bundle '%s' is sealed to %s%s%s'%s', not to this node; give "
-						"it to that node", path, e ? "'" : "", e ? e->name : "", e ? "' " : "", fp);
-			}
+		if ((rc = vl_seal_reader_open(&in.seal, in.f, &n->key)) < 0)
 			goto out;
-		}
 		info->sealed = 1;
 	} else if (rc != VL_ENOTFOUND) {
 		goto out;
