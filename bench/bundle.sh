@@ -16,7 +16,8 @@
 #           same refs and range (config, scope/<village> ^<county's head>)
 #   time:   vledger bundle create + vledger bundle apply (into a copy of the
 #           county)   vs   git bundle create + git fetch of it (into a copy of
-#           the county's repo.git)
+#           the county's repo.git); also each part, and `vledger fetch` of the
+#           village's repo.git (the same receive path without a bundle)
 # Issue 10's targets: size <= 1.1x, time <= 1.5x. KEEP=1 keeps the work
 # directory. The machine is shared: compare figures only within one run.
 set -euo pipefail
@@ -68,29 +69,41 @@ echo
 
 now() { date +%s.%N; }
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-vt=() gt=()
+ct=() at=() ft=() vt=() gt=()
 for r in $(seq 1 "$reps"); do
-	rm -rf "$work/rcv" "$work/rcv.git" "$work/v.bundle" "$work/g.bundle"
+	rm -rf "$work/rcv" "$work/rcvf" "$work/rcv.git" "$work/v.bundle" "$work/g.bundle"
 	cp -a "$work/county" "$work/rcv"
+	cp -a "$work/county" "$work/rcvf"
 	cp -a "$work/county/repo.git" "$work/rcv.git"
 	t0=$(now)
 	"$VL" -C "$work/village" bundle create "$work/v.bundle" --for County >/dev/null
-	"$VL" -C "$work/rcv" bundle apply "$work/v.bundle" >/dev/null
 	t1=$(now)
+	"$VL" -C "$work/rcv" bundle apply "$work/v.bundle" >/dev/null
+	t2=$(now)
 	git --git-dir "$work/village/repo.git" bundle create -q "$work/g.bundle" refs/heads/config \
 		refs/heads/scope/$S "^$base" 2>/dev/null
 	git --git-dir "$work/rcv.git" fetch -q "$work/g.bundle" "refs/heads/*:refs/heads/*"
-	t2=$(now)
-	vt+=("$(echo "$t1 - $t0" | bc)")
-	gt+=("$(echo "$t2 - $t1" | bc)")
+	t3=$(now)
+	"$VL" -C "$work/rcvf" fetch "$work/village/repo.git" >/dev/null
+	t4=$(now)
+	ct+=("$(echo "$t1 - $t0" | bc)")
+	at+=("$(echo "$t2 - $t1" | bc)")
+	vt+=("$(echo "$t2 - $t0" | bc)")
+	gt+=("$(echo "$t3 - $t2" | bc)")
+	ft+=("$(echo "$t4 - $t3" | bc)")
 	[ "$(git --git-dir "$work/rcv/repo.git" rev-parse refs/heads/scope/$S)" = "$head" ] ||
 		{ echo "the county did not take the bundle" >&2; exit 1; }
 done
 grep -a -q "^-$base" "$work/v.bundle" || { echo "vledger's bundle lacks the prerequisite" >&2; exit 1; }
 vs=$(stat -c %s "$work/v.bundle") gs=$(stat -c %s "$work/g.bundle")
-vm=$(printf '%s\n' "${vt[@]}" | median) gm=$(printf '%s\n' "${gt[@]}" | median)
+med() { printf '%s\n' "$@" | median; }
+vm=$(med "${vt[@]}") gm=$(med "${gt[@]}")
 echo "| measure | vledger | stock git | ratio | target |"
 echo "|---|---|---|---|---|"
 printf '| bundle size (bytes) | %d | %d | %.2f | <= 1.1 |\n' "$vs" "$gs" "$(echo "$vs / $gs" | bc -l)"
 printf '| create + apply / fetch (s, median of %d) | %.3f | %.3f | %.2f | <= 1.5 |\n' "$reps" "$vm" "$gm" \
 	"$(echo "$vm / $gm" | bc -l)"
+echo
+echo "Of which (medians, s): bundle create $(med "${ct[@]}"), bundle apply $(med "${at[@]}");"
+echo "the same receive from the village's repo.git (vledger fetch, no bundle): $(med "${ft[@]}")."
+echo "Apply minus fetch is the bundle's own cost; the rest is the receive path's verification."
