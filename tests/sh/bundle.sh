@@ -163,6 +163,20 @@ out=$(C bundle apply "$w/usb2" 2>&1); code=$?
 contains "skipped, sealed to 'V1'"
 contains "1 updated"
 
+# --- A node whose key is sealed with a passphrase needs it only for a bundle
+# sealed to itself. ---
+echo "secret words" > "$w/pass"
+expect 0 "$VLEDGER" -C "$w/v1p" init --name V1P --role village --scope $S --network "$w/network.yaml" \
+	--passphrase-file "$w/pass"
+expect 0 C roster add --name V1P --role village --scope $S --key "$("$VLEDGER" -C "$w/v1p" key | head -1)"
+expect 0 "$VLEDGER" -C "$w/v1p" fetch "$w/county/repo.git"
+refused_unchanged v1p "$w/sealed.bundle" "sealed to 'V1'"
+expect 0 "$VLEDGER" -C "$w/v1p" bundle apply "$w/plain.bundle"
+expect 0 C bundle create "$w/to-v1p.bundle" --seal-to V1P --scope $S
+refused_unchanged v1p "$w/to-v1p.bundle" "passphrase"
+expect 0 "$VLEDGER" -C "$w/v1p" bundle apply "$w/to-v1p.bundle" --passphrase-file "$w/pass"
+contains "sealed to this node"
+
 # --- Attack bundles: nothing changes. ---
 cfg=$(head_of v1 refs/heads/config)
 scope=$(head_of v1 refs/heads/scope/$S)
