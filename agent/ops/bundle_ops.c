@@ -353,18 +353,21 @@ static int meant_for_other(char **why, const vl_node *n, const char *file)
 	to = base + 24;
 	if (!strncmp(to, "scope-", 6) || !strncmp(to, mine, 12))
 		return 0;
+	/* For another key: named by the roster when it knows the key. */
 	for (i = 0; i < n->nentries; i++) {
 		char s[VL_FP_LEN];
 		fp_safe(s, n->entries[i].fp);
-		if (!strncmp(s, to, 12)) {
-			if (vl_buf_printf(&msg, "made for '%s' (%s); not for this node", n->entries[i].name,
-					n->entries[i].fp) < 0)
-				return VL_ENOMEM;
-			*why = vl_buf_detach(&msg, NULL);
-			return *why ? 1 : VL_ENOMEM;
-		}
+		if (!strncmp(s, to, 12))
+			break;
 	}
-	return 0;
+	rc = i < n->nentries ?
+		vl_buf_printf(&msg, "made for '%s' (%s); not for this node", n->entries[i].name, n->entries[i].fp) :
+		vl_buf_printf(&msg, "made for another node's key ('%.12s...'); not for this node",
+				to);
+	if (rc < 0)
+		return rc;
+	*why = vl_buf_detach(&msg, NULL);
+	return *why ? 1 : VL_ENOMEM;
 }
 
 static int apply_one(vl_bundle_applied *item, vl_node *n, const char *file, int merge, const vl_progress *prog)

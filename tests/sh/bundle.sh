@@ -176,6 +176,15 @@ expect 0 C bundle create "$w/to-v1p.bundle" --seal-to V1P --scope $S
 refused_unchanged v1p "$w/to-v1p.bundle" "passphrase"
 expect 0 "$VLEDGER" -C "$w/v1p" bundle apply "$w/to-v1p.bundle" --passphrase-file "$w/pass"
 contains "sealed to this node"
+# A plain bundle named for another node in a directory: skipped, said so.
+mkdir "$w/usb3"
+expect 0 C bundle create "$w/usb3" --for V1P
+before=$(snap "$w/v1/repo.git")
+expect 0 V bundle apply "$w/usb3"
+contains "skipped, made for another node's key"   # v1 has not seen V1P's roster entry
+[ "$before" = "$(snap "$w/v1/repo.git")" ] && ok || bad "a bundle made for V1P changed v1"
+expect 0 C bundle apply "$w/usb3"
+contains "skipped, made for 'V1P'"
 
 # --- Attack bundles: nothing changes. ---
 cfg=$(head_of v1 refs/heads/config)
