@@ -115,6 +115,8 @@ int vl_cmd_blame(const vl_command *, const vl_cli *, int, char **);
 int vl_cmd_audit_export(const vl_command *, const vl_cli *, int, char **);
 int vl_cmd_verify(const vl_command *, const vl_cli *, int, char **);
 int vl_cmd_fetch(const vl_command *, const vl_cli *, int, char **);
+int vl_cmd_bundle_create(const vl_command *, const vl_cli *, int, char **);
+int vl_cmd_bundle_apply(const vl_command *, const vl_cli *, int, char **);
 int vl_cmd_invite(const vl_command *, const vl_cli *, int, char **);
 int vl_cmd_join(const vl_command *, const vl_cli *, int, char **);
 int vl_cmd_incidents(const vl_command *, const vl_cli *, int, char **);

@@ -65,6 +65,12 @@ static const vl_command commands[] = {
 	{ "fetch", "SOURCE [--no-merge]",
 	  "bring config and the scope branches we may read from another node's repo.git (a path): verified "
 	  "in a quarantine, then merged", vl_cmd_fetch },
+	{ "bundle create", "FILE|DIR [--for PEER | --scope CODE12] [--full] [--seal-to FP|PEER]",
+	  "write a git bundle of what a peer may read and has not acknowledged (a USB stick's load), "
+	  "optionally sealed to one key", vl_cmd_bundle_create },
+	{ "bundle apply", "FILE|DIR [--no-merge] [--passphrase-file F]",
+	  "take a bundle (or every bundle in a directory meant for this node) through the receive path",
+	  vl_cmd_bundle_apply },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -2,7 +2,8 @@
 # The malloc and I/O fault sweep (issue 7; SQLite's malloc and I/O fault
 # tests are the model). On a small network (a county, two laptops of one
 # village), each operation -- add, fetch into the county (receive), fetch
-# between the laptops (receive + merge), merge of a fetched head, verify --
+# between the laptops (receive + merge), merge of a fetched head, verify,
+# bundle apply of a plain and a sealed bundle --
 # is run by vledger-fault (tests/fault/fault.c) once without faults, to count
 # its allocations and writes/fsyncs and find their distinct call sites, then
 # once per chosen n with the n-th call failing. Every run must end in exit 0
@@ -58,6 +59,9 @@ peer=$(git --git-dir lap2-fetched/repo.git for-each-ref --format='%(refname)' "r
 [ -n "$peer" ] || { echo "FAIL: no peer ref after fetch --no-merge"; exit 1; }
 cp -a lap2 lap2-merged
 V lap2-merged fetch "$w/lap1/repo.git" >/dev/null; [ $? -le 3 ] || exit 1
+# Bundles of lap1 for the county, plain and sealed (issue 10).
+V lap1 bundle create "$w/lap1.bundle" --for 县 --full >/dev/null || exit 1
+V lap1 bundle create "$w/lap1-sealed.bundle" --for 县 --full --seal-to 县 >/dev/null || exit 1
 # Every run below is at one fixed time, so a complete run is byte-for-byte
 # the same commit each time.
 export VLEDGER_FAKE_TIME_MS=$(($(date +%s) * 1000 + 60000))
@@ -150,6 +154,8 @@ sweep receive county fetch "$w/lap1/repo.git"
 sweep fetch-merge lap2 fetch "$w/lap1/repo.git"
 sweep merge lap2-fetched merge "$peer"
 sweep verify lap2-merged verify
+sweep bundle county bundle apply "$w/lap1.bundle"
+sweep sealed-bundle county bundle apply "$w/lap1-sealed.bundle"
 
 echo "fault sweep: $runs faulty runs, $passes checks passed, $fails failed, ${SECONDS}s"
 [ "$fails" -eq 0 ]
