@@ -303,6 +303,56 @@ static void test_stage_takes_libgit2_writes(void **state)
 	vl_key_wipe(&key);
 }
 
+/* vl_repo_commit: a large commit lands in one pack, nothing loose; a small
+ * one stays loose. */
+static void test_commit_large_packed_small_loose(void **state)
+{
+	fixture *f = *state;
+	vl_key key;
+	char fp[VL_FP_LEN], email[80], dir[700], *out = NULL;
+	vl_change ch[VL_REPO_PACK_MIN_CHANGES];
+	char paths[VL_REPO_PACK_MIN_CHANGES][32], datas[VL_REPO_PACK_MIN_CHANGES][32];
+	vl_ident who;
+	git_oid c1, c2;
+	size_t i;
+
+	assert_int_equal(vl_crypto_init(), 0);
+	assert_int_equal(vl_key_generate(&key), 0);
+	vl_fingerprint(fp, key.pk);
+	snprintf(email, sizeof(email), "%s@vledger", fp);
+	who.name = "测试村";
+	who.email = email;
+	who.time = 1700000000;
+	for (i = 0; i < VL_REPO_PACK_MIN_CHANGES; i++) {
+		snprintf(paths[i], sizeof(paths[i]), "resident/%02zu/r%zu.yaml", i % 5, i);
+		snprintf(datas[i], sizeof(datas[i]), "id: %zu\n", i);
+		ch[i] = (vl_change){ paths[i], datas[i], strlen(datas[i]) };
+	}
+	snprintf(dir, sizeof(dir), "%s/pack", f->objects);
+	assert_int_equal(vl_repo_commit(&c1, f->repo, "refs/heads/main", NULL, ch, VL_REPO_PACK_MIN_CHANGES,
+					 "import\n\nVledger-Seq: 1\n", &who, &key), 0);
+	/* At most the empty base tree is loose (libgit2 answers it from
+	 * memory, never stages it). */
+	assert_true(count_loose(f->objects) <= 1);
+	assert_int_equal(count_files(dir, "pack-", ".idx"), 1);
+	assert_int_equal(count_files(dir, "tmp_", ""), 0);
+	assert_git_ok(f->git, "fsck --strict --full --no-dangling");
+	assert_int_equal(vt_run(&out, "git --git-dir='%s' cat-file -p main:resident/03/r63.yaml", f->git), 0);
+	assert_string_equal(out, "id: 63\n");
+	free(out);
+	out = NULL;
+	/* One change less than the threshold: loose, no new pack. */
+	for (i = 0; i < VL_REPO_PACK_MIN_CHANGES - 1; i++)
+		datas[i][0] = 'X';
+	who.time++;
+	assert_int_equal(vl_repo_commit(&c2, f->repo, "refs/heads/main", &c1, ch, VL_REPO_PACK_MIN_CHANGES - 1,
+					 "edit\n\nVledger-Seq: 2\n", &who, &key), 0);
+	assert_int_equal(count_files(dir, "pack-", ".idx"), 1);
+	assert_true(count_loose(f->objects) >= VL_REPO_PACK_MIN_CHANGES - 1 + 5 + 1 + 1);
+	assert_git_ok(f->git, "fsck --strict --full --no-dangling");
+	vl_key_wipe(&key);
+}
+
 /* A filtered flush writes only what the callback keeps. */
 static int keep_blobs(const git_oid *id, git_object_t type, void *payload)
 {
@@ -341,6 +391,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_packw_empty_and_abandoned, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stage_takes_libgit2_writes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stage_filtered_flush, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_commit_large_packed_small_loose, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
