@@ -7,6 +7,10 @@
 #include <string.h>
 #include <strings.h>
 
+/* Largest commit or tree kept in libgit2's object cache (its default is
+ * 4 KiB; the cache's total stays at libgit2's 256 MiB). */
+#define VL_REPO_CACHE_OBJECT_MAX ((size_t)1 << 20)
+
 /* Caps on what one pack may hold; received data is verified by the trust
  * layer, this is a backstop against pack bombs (docs/threats.md). */
 
@@ -22,7 +26,15 @@ int vl_repo_global_init(void)
 	if ((rc = git_libgit2_opts(GIT_OPT_ENABLE_FSYNC_GITDIR, 1)) < 0 ||
 			(rc = git_libgit2_opts(GIT_OPT_SET_PACK_MAX_OBJECTS, (size_t)VL_PACK_MAX_OBJECTS)) < 0 ||
 			(rc = git_libgit2_opts(GIT_OPT_ENABLE_STRICT_OBJECT_CREATION, 1)) < 0 ||
-			(rc = git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 1)) < 0)
+			(rc = git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 1)) < 0 ||
+			/* libgit2 caches commits and trees of at most 4 KiB: an
+			 * import commit (a trailer per record), a ledger's tree and
+			 * a large bucket are bigger, and were inflated and hashed
+			 * again for every record read through them. */
+			(rc = git_libgit2_opts(GIT_OPT_SET_CACHE_OBJECT_LIMIT, GIT_OBJECT_COMMIT,
+					(size_t)VL_REPO_CACHE_OBJECT_MAX)) < 0 ||
+			(rc = git_libgit2_opts(GIT_OPT_SET_CACHE_OBJECT_LIMIT, GIT_OBJECT_TREE,
+					(size_t)VL_REPO_CACHE_OBJECT_MAX)) < 0)
 		return vl_error_git(rc, "cannot set libgit2 options");
 	done = 1;
 	return 0;
