@@ -789,39 +789,33 @@ static void stage_backend_free(git_odb_backend *b)
 	stage_unref((vl_stage *)b);
 }
 
-int vl_stage_open(vl_stage **out, git_repository *repo)
+int vl_stage_open_odb(vl_stage **out, git_odb *odb, const char *objects_dir)
 {
-	git_odb *odb = NULL;
 	git_odb_backend *b = NULL;
 	vl_stage *s = NULL;
 	size_t i, nb;
 	int rc;
 
 	*out = NULL;
-	if ((rc = git_repository_odb(&odb, repo)) < 0) {
-		rc = vl_error_git(rc, "cannot open the object database");
-		goto out;
-	}
 	/* A closed stage left on this odb by an earlier open: reuse it. */
 	nb = git_odb_num_backends(odb);
 	for (i = 0; i < nb; i++) {
 		if (git_odb_get_backend(&b, odb, i) == 0 && b->read == stage_read && !((vl_stage *)b)->open) {
 			s = (vl_stage *)b;
+			vl_buf_clear(&s->objects_dir);
+			if (objects_dir && (rc = vl_buf_puts(&s->objects_dir, objects_dir)) < 0)
+				return rc;
 			s->open = 1;
 			s->refs++;
 			*out = s;
-			rc = 0;
-			goto out;
+			return 0;
 		}
 	}
-	if (!(s = calloc(1, sizeof(*s)))) {
-		rc = vl_error_set(VL_ENOMEM, "out of memory");
-		goto out;
-	}
+	if (!(s = calloc(1, sizeof(*s))))
+		return vl_error_set(VL_ENOMEM, "out of memory");
 	if ((rc = git_odb_init_backend(&s->parent, GIT_ODB_BACKEND_VERSION)) < 0) {
 		free(s);
-		rc = vl_error_git(rc, "cannot set up an object stage");
-		goto out;
+		return vl_error_git(rc, "cannot set up an object stage");
 	}
 	s->parent.read = stage_read;
 	s->parent.read_header = stage_read_header;
@@ -830,21 +824,40 @@ int vl_stage_open(vl_stage **out, git_repository *repo)
 	s->parent.exists = stage_exists;
 	s->parent.free = stage_backend_free;
 	s->refs = 1;
-	if ((rc = vl_buf_printf(&s->objects_dir, "%sobjects", git_repository_path(repo))) < 0) {
+	if (objects_dir && (rc = vl_buf_puts(&s->objects_dir, objects_dir)) < 0) {
 		stage_unref(s);
-		goto out;
+		return rc;
 	}
 	if ((rc = git_odb_add_backend(odb, &s->parent, VL_STAGE_PRIORITY)) < 0) {
 		stage_unref(s);
-		rc = vl_error_git(rc, "cannot set up an object stage");
-		goto out;
+		return vl_error_git(rc, "cannot set up an object stage");
 	}
 	/* The odb holds one reference, the caller the other. */
 	s->refs = 2;
 	s->open = 1;
 	*out = s;
-	rc = 0;
+	return 0;
+}
+
+int vl_stage_open(vl_stage **out, git_repository *repo)
+{
+	git_odb *odb = NULL;
+	vl_buf dir = VL_BUF_INIT;
+	int rc;
+
+	*out = NULL;
+	if (!git_repository_path(repo))
+		return vl_error_set(VL_EINVALID, "a repository without a directory has no objects to stage for; "
+				"use vl_stage_open_odb");
+	if ((rc = git_repository_odb(&odb, repo)) < 0) {
+		rc = vl_error_git(rc, "cannot open the object database");
+		goto out;
+	}
+	if ((rc = vl_buf_printf(&dir, "%sobjects", git_repository_path(repo))) < 0)
+		goto out;
+	rc = vl_stage_open_odb(out, odb, dir.ptr);
 out:
+	vl_buf_free(&dir);
 	git_odb_free(odb);
 	return rc;
 }
@@ -877,6 +890,10 @@ int vl_stage_flush_filtered(git_oid *pack_out, vl_stage *s, const char *objects_
 	memset(&packid, 0, sizeof(packid));
 	if (s->n == 0)
 		goto done;
+	if (!objects_dir && !s->objects_dir.len) {
+		rc = vl_error_set(VL_EINVALID, "the object stage has no objects directory to flush into");
+		goto out;
+	}
 	if ((rc = vl_packw_open(&w, objects_dir ? objects_dir : s->objects_dir.ptr, do_fsync)) < 0)
 		goto out;
 	for (i = 0; i < s->n; i++) {

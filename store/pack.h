@@ -94,6 +94,13 @@ typedef struct vl_stage vl_stage;
  */
 int vl_stage_open(vl_stage **out, git_repository *repo) VL_MUST_CHECK;
 
+/*
+ * As vl_stage_open, in front of a bare object database (a quarantine's, a
+ * merge's overlay). objects_dir: where vl_stage_flush writes when given no
+ * directory; NULL: flushes must name one.
+ */
+int vl_stage_open_odb(vl_stage **out, git_odb *odb, const char *objects_dir) VL_MUST_CHECK;
+
 /* Objects held now (written since the last flush) and their content bytes. */
 size_t vl_stage_count(const vl_stage *s);
 size_t vl_stage_bytes(const vl_stage *s);
@@ -103,7 +110,7 @@ int vl_stage_has(const vl_stage *s, const git_oid *id);
 
 /*
  * Write everything staged as one pack into `objects_dir` (NULL: the
- * repository's own objects directory), fsynced when do_fsync, then empty the
+ * directory named at open: the repository's own objects directory), fsynced when do_fsync, then empty the
  * stage (it stays open and takes more objects). Nothing staged: nothing is
  * written. On failure the stage keeps its objects and no pack appears.
  * pack_out (optional) gets the pack's checksum (zero when nothing written).
