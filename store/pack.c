@@ -872,6 +872,22 @@ size_t vl_stage_bytes(const vl_stage *s)
 	return s->bytes;
 }
 
+int vl_stage_add(git_oid *out, vl_stage *s, git_object_t type, const void *data, size_t len)
+{
+	git_oid id;
+	int rc;
+
+	if (!s->open)
+		return vl_error_set(VL_ERROR, "the object stage is closed");
+	if ((rc = git_odb_hash(&id, data, len, type)) < 0)
+		return vl_error_git(rc, "cannot hash an object");
+	if (stage_write(&s->parent, &id, data, len, type) != 0)
+		return vl_error_set(VL_ENOMEM, "out of memory");
+	if (out)
+		git_oid_cpy(out, &id);
+	return 0;
+}
+
 int vl_stage_has(const vl_stage *s, const git_oid *id)
 {
 	return stage_get(s, id) != NULL;

@@ -105,6 +105,14 @@ int vl_stage_open_odb(vl_stage **out, git_odb *odb, const char *objects_dir) VL_
 size_t vl_stage_count(const vl_stage *s);
 size_t vl_stage_bytes(const vl_stage *s);
 
+/*
+ * Put one object into the stage directly, without libgit2's lookups before a
+ * write (which rescan every pack directory when the object is new): for a
+ * caller that knows the object is not in the repository yet. out (optional)
+ * gets its id. An object staged already is kept once.
+ */
+int vl_stage_add(git_oid *out, vl_stage *s, git_object_t type, const void *data, size_t len) VL_MUST_CHECK;
+
 /* Is `id` held by the stage now? */
 int vl_stage_has(const vl_stage *s, const git_oid *id);
 

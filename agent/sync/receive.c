@@ -147,14 +147,28 @@ static int tree_order(const git_tree_entry *a, const git_tree_entry *b)
 	return (int)ca - (int)cb;
 }
 
-/* Write what the stage holds into the quarantine directory, as a pack. */
+/* Write what the stage holds into the quarantine directory, as a pack, and
+ * have the odb list that pack (quarantine_has does not look for new ones). */
 static int quarantine_flush(quarantine *q)
 {
 	int rc = vl_stage_flush(NULL, q->stage, NULL, 0);
 
-	if (rc < 0)
+	if (rc < 0) {
 		q->write_failed = 1;
-	return rc;
+		return rc;
+	}
+	if ((rc = git_odb_refresh(q->odb)) < 0)
+		return vl_error_git(rc, "cannot read the quarantine");
+	return 0;
+}
+
+/* Does the quarantine see id (taken, or ours)? Without libgit2's rescan of
+ * every pack directory on a miss (most lookups here miss: the object is
+ * new): only this process writes to the node while it holds the write lock,
+ * and it refreshes after its own flushes. */
+static int quarantine_has(quarantine *q, const git_oid *id)
+{
+	return git_odb_exists_ext(q->odb, id, GIT_ODB_LOOKUP_NO_REFRESH) == 1;
 }
 
 /* Copy one object from src into the quarantine unless it is already seen
@@ -169,7 +183,7 @@ static int take_object(quarantine *q, git_odb *src, git_repository *srcrepo, con
 	git_object_t type;
 	int rc;
 
-	if (git_odb_exists(q->odb, id))
+	if (quarantine_has(q, id))
 		return 0;
 	if (depth > 4)
 		return vl_error_set(VL_EINVALID, "received tree nests deeper than <ledger>/<bucket>/<id>.yaml");
@@ -206,9 +220,10 @@ static int take_object(quarantine *q, git_odb *src, git_repository *srcrepo, con
 				goto out;
 		}
 	}
-	if ((rc = git_odb_write(&written, q->odb, git_odb_object_data(obj), git_odb_object_size(obj), type)) < 0) {
+	/* Straight into the stage: quarantine_has said it is new. */
+	if ((rc = vl_stage_add(&written, q->stage, type, git_odb_object_data(obj), git_odb_object_size(obj))) < 0) {
 		q->write_failed = 1;
-		rc = vl_error_git(rc, "cannot write into the quarantine");
+		vl_error_wrap(rc, "cannot write into the quarantine");
 		goto out;
 	}
 	if (q->nids == q->cap) {
@@ -357,7 +372,7 @@ static int take_history(rx *x, const git_oid *tip, const take_caps *caps)
 		git_object_t type;
 		unsigned k;
 		git_oid_cpy(&id, &stack[--nstack]);
-		if (git_odb_exists(x->q.odb, &id))
+		if (quarantine_has(&x->q, &id))
 			continue;
 		if (++taken > caps->max_commits) {
 			rc = vl_error_set(VL_ETOOBIG, "received history has over %zu new commits", caps->max_commits);
