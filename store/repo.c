@@ -140,6 +140,10 @@ int vl_repo_commit(git_oid *out, git_repository *repo, const char *refname,
 	size_t i, nparents = 0;
 	int rc;
 
+	/* A large commit (an import batch) lands in one pack, fsynced once,
+	 * instead of one fsynced loose file per object. */
+	if (n >= VL_REPO_PACK_MIN_CHANGES && (rc = vl_stage_open(&stage, repo)) < 0)
+		goto out;
 	/* The CAS precondition, checked early for a clear message; the ref
 	 * update below re-checks it atomically. */
 	rc = vl_repo_head(&current, repo, refname);
@@ -174,10 +178,6 @@ int vl_repo_commit(git_oid *out, git_repository *repo, const char *refname,
 		}
 		git_treebuilder_free(tb);
 	}
-	/* A large commit (an import batch) lands in one pack, fsynced once,
-	 * instead of one fsynced loose file per object. */
-	if (n >= VL_REPO_PACK_MIN_CHANGES && (rc = vl_stage_open(&stage, repo)) < 0)
-		goto out;
 	b.updates = calloc(n ? n : 1, sizeof(*b.updates));
 	if (!b.updates) {
 		rc = vl_error_set(VL_ENOMEM, "out of memory");
