@@ -4,6 +4,7 @@
 
 #include <git2/sys/odb_backend.h>
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -950,4 +951,332 @@ void vl_stage_close(vl_stage *s)
 	stage_empty(s);
 	s->open = 0;
 	stage_unref(s);
+}
+
+/* ---- maintenance ---- */
+
+static int is_hex(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return s[n] == '\0';
+}
+
+/* Loose objects in objects/17, as git estimates the whole from it. */
+static size_t loose_in_17(const char *objects_dir)
+{
+	vl_buf p = VL_BUF_INIT;
+	struct dirent *de;
+	DIR *d = NULL;
+	size_t n = 0;
+
+	if (vl_buf_printf(&p, "%s/17", objects_dir) < 0 || !(d = opendir(p.ptr)))
+		goto out;
+	while ((de = readdir(d)))
+		n += is_hex(de->d_name, GIT_OID_HEXSZ - 2);
+out:
+	if (d)
+		closedir(d);
+	vl_buf_free(&p);
+	return n;
+}
+
+/* Add object id, read through odb, to the pack; 1 when added, 0 when it
+ * cannot be read (left where it is, for fsck to report). */
+static int add_from_odb(vl_packw *w, git_odb *odb, const git_oid *id)
+{
+	git_odb_object *o = NULL;
+	int rc;
+
+	if (vl_packw_has(w, id))
+		return 1;
+	if (git_odb_read(&o, odb, id) < 0)
+		return 0;
+	rc = vl_packw_add_known(w, id, git_odb_object_type(o), git_odb_object_data(o), git_odb_object_size(o));
+	git_odb_object_free(o);
+	return rc < 0 ? rc : 1;
+}
+
+/* Pack every loose object, then remove the loose files. */
+static int pack_loose(size_t *packed, const char *objects_dir, git_odb *odb, int do_fsync)
+{
+	vl_packw *w = NULL;
+	vl_buf p = VL_BUF_INIT;
+	git_oid *ids = NULL;
+	size_t n = 0, cap = 0, i;
+	char hex[GIT_OID_HEXSZ + 1];
+	struct dirent *de;
+	DIR *d = NULL;
+	unsigned fan;
+	int rc;
+
+	*packed = 0;
+	if ((rc = vl_packw_open(&w, objects_dir, do_fsync)) < 0)
+		goto out;
+	for (fan = 0; fan < 256; fan++) {
+		vl_buf_clear(&p);
+		if ((rc = vl_buf_printf(&p, "%s/%02x", objects_dir, fan)) < 0)
+			goto out;
+		if (!(d = opendir(p.ptr)))
+			continue;
+		while ((de = readdir(d))) {
+			git_oid id;
+			if (!is_hex(de->d_name, GIT_OID_HEXSZ - 2))
+				continue;
+			snprintf(hex, sizeof(hex), "%02x%.38s", fan, de->d_name);
+			if (git_oid_fromstr(&id, hex) < 0)
+				continue;
+			if ((rc = add_from_odb(w, odb, &id)) < 0)
+				goto out;
+			if (rc == 0)
+				continue;
+			if (n == cap) {
+				size_t ncap = cap ? cap * 2 : 1024;
+				git_oid *ni = realloc(ids, ncap * sizeof(*ni));
+				if (!ni) {
+					rc = vl_error_set(VL_ENOMEM, "out of memory");
+					goto out;
+				}
+				ids = ni;
+				cap = ncap;
+			}
+			git_oid_cpy(&ids[n++], &id);
+		}
+		closedir(d);
+		d = NULL;
+	}
+	/* Durable before any loose file goes. */
+	if ((rc = vl_packw_finish(NULL, w)) < 0)
+		goto out;
+	for (i = 0; i < n; i++) {
+		git_oid_tostr(hex, sizeof(hex), &ids[i]);
+		vl_buf_clear(&p);
+		if ((rc = vl_buf_printf(&p, "%s/%.2s/%s", objects_dir, hex, hex + 2)) < 0)
+			goto out;
+		(void)unlink(p.ptr);
+	}
+	*packed = n;
+	rc = 0;
+out:
+	if (d)
+		closedir(d);
+	vl_packw_free(w);
+	vl_buf_free(&p);
+	free(ids);
+	return rc;
+}
+
+typedef struct {
+	char *base;   /* <objects>/pack/pack-<sha>, without the suffix */
+	off_t size;   /* of the .pack */
+} pack_file;
+
+static int file_exists(const char *base, const char *suffix, off_t *size)
+{
+	vl_buf p = VL_BUF_INIT;
+	struct stat st;
+	int r = 0;
+
+	if (vl_buf_printf(&p, "%s%s", base, suffix) == 0 && stat(p.ptr, &st) == 0) {
+		r = 1;
+		if (size)
+			*size = st.st_size;
+	}
+	vl_buf_free(&p);
+	return r;
+}
+
+/* The packs of objects_dir that may be combined: index and pack present,
+ * no .keep. */
+static int list_packs(pack_file **out, size_t *nout, const char *objects_dir)
+{
+	vl_buf dir = VL_BUF_INIT, base = VL_BUF_INIT;
+	pack_file *v = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *de;
+	DIR *d = NULL;
+	int rc;
+
+	*out = NULL;
+	*nout = 0;
+	if ((rc = vl_buf_printf(&dir, "%s/pack", objects_dir)) < 0)
+		goto out;
+	if (!(d = opendir(dir.ptr))) {
+		rc = 0;
+		goto out;
+	}
+	while ((de = readdir(d))) {
+		size_t l = strlen(de->d_name);
+		off_t size = 0;
+		if (l != 5 + GIT_OID_HEXSZ + 4 || strncmp(de->d_name, "pack-", 5) || strcmp(de->d_name + l - 4, ".idx"))
+			continue;
+		vl_buf_clear(&base);
+		if ((rc = vl_buf_printf(&base, "%s/%.*s", dir.ptr, (int)(l - 4), de->d_name)) < 0)
+			goto out;
+		if (!file_exists(base.ptr, ".pack", &size) || file_exists(base.ptr, ".keep", NULL))
+			continue;
+		if (n == cap) {
+			size_t ncap = cap ? cap * 2 : 64;
+			pack_file *nv = realloc(v, ncap * sizeof(*nv));
+			if (!nv) {
+				rc = vl_error_set(VL_ENOMEM, "out of memory");
+				goto out;
+			}
+			v = nv;
+			cap = ncap;
+		}
+		v[n].size = size;
+		if (!(v[n].base = vl_buf_detach(&base, NULL))) {
+			rc = vl_error_set(VL_ENOMEM, "out of memory");
+			goto out;
+		}
+		n++;
+	}
+	*out = v;
+	*nout = n;
+	v = NULL;
+	rc = 0;
+out:
+	while (v && n)
+		free(v[--n].base);
+	free(v);
+	if (d)
+		closedir(d);
+	vl_buf_free(&dir);
+	vl_buf_free(&base);
+	return rc;
+}
+
+static uint32_t get_be32(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* Add every object a pack's index (v2) lists, read through odb. */
+static int add_pack_objects(vl_packw *w, git_odb *odb, const char *base)
+{
+	vl_buf path = VL_BUF_INIT, idx = VL_BUF_INIT;
+	const unsigned char *u;
+	uint32_t n, i;
+	int rc;
+
+	if ((rc = vl_buf_printf(&path, "%s.idx", base)) < 0 ||
+			(rc = vl_buf_read_file(&idx, path.ptr, (size_t)1 << 30)) < 0)
+		goto out;
+	u = (const unsigned char *)idx.ptr;
+	if (idx.len < 8 + 1024 + 40 || memcmp(u, "\377tOc\0\0\0\2", 8) != 0 ||
+			(n = get_be32(u + 8 + 255 * 4), idx.len < 8 + 1024 + (size_t)n * 28 + 40)) {
+		rc = vl_error_set(VL_EINVALID, "'%s' is not a pack index (v2); run git fsck", path.ptr);
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		git_oid id;
+		git_oid_fromraw(&id, u + 8 + 1024 + (size_t)i * GIT_OID_RAWSZ);
+		if ((rc = add_from_odb(w, odb, &id)) < 0)
+			goto out;
+		if (rc == 0) {
+			rc = vl_error_set(VL_ERROR, "object %s of '%s' cannot be read; run git fsck",
+					git_oid_tostr_s(&id), path.ptr);
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	vl_buf_free(&path);
+	vl_buf_free(&idx);
+	return rc;
+}
+
+/* Combine all packs but the largest into one, then remove them. */
+static int combine_packs(size_t *combined, const char *objects_dir, git_odb *odb, pack_file *packs, size_t n,
+		int do_fsync)
+{
+	static const char *const suffixes[] = { ".idx", ".pack", ".rev", ".bitmap", ".promisor", ".mtimes" };
+	vl_packw *w = NULL;
+	vl_buf p = VL_BUF_INIT;
+	size_t i, k, largest = 0;
+	git_oid packid;
+	char hex[GIT_OID_HEXSZ + 1];
+	int rc;
+
+	*combined = 0;
+	for (i = 1; i < n; i++)
+		if (packs[i].size > packs[largest].size)
+			largest = i;
+	if ((rc = vl_packw_open(&w, objects_dir, do_fsync)) < 0)
+		goto out;
+	for (i = 0; i < n; i++)
+		if (i != largest && (rc = add_pack_objects(w, odb, packs[i].base)) < 0)
+			goto out;
+	if ((rc = vl_packw_finish(&packid, w)) < 0)
+		goto out;
+	git_oid_tostr(hex, sizeof(hex), &packid);
+	for (i = 0; i < n; i++) {
+		size_t bl = strlen(packs[i].base);
+		/* The new pack can have the name of an old one (same objects). */
+		if (i == largest || (bl >= GIT_OID_HEXSZ && !strcmp(packs[i].base + bl - GIT_OID_HEXSZ, hex)))
+			continue;
+		/* The index first: a pack without one is not read. */
+		for (k = 0; k < sizeof(suffixes) / sizeof(suffixes[0]); k++) {
+			vl_buf_clear(&p);
+			if ((rc = vl_buf_printf(&p, "%s%s", packs[i].base, suffixes[k])) < 0)
+				goto out;
+			(void)unlink(p.ptr);
+		}
+		(*combined)++;
+	}
+	rc = 0;
+out:
+	vl_packw_free(w);
+	vl_buf_free(&p);
+	return rc;
+}
+
+int vl_pack_auto(vl_pack_auto_result *out, const char *objects_dir, const vl_pack_auto_opts *opts)
+{
+	static const vl_pack_auto_opts defaults = VL_PACK_AUTO_OPTS_INIT;
+	vl_pack_auto_result res = { 0, 0 };
+	pack_file *packs = NULL;
+	git_odb *odb = NULL;
+	size_t npacks = 0, i;
+	int rc = 0;
+
+	if (!opts)
+		opts = &defaults;
+	if (opts->loose_limit && loose_in_17(objects_dir) > (opts->loose_limit + 255) / 256) {
+		if ((rc = git_odb_open(&odb, objects_dir)) < 0) {
+			rc = vl_error_git(rc, "cannot open the object database");
+			goto out;
+		}
+		if ((rc = pack_loose(&res.loose_packed, objects_dir, odb, opts->do_fsync)) < 0)
+			goto out;
+	}
+	if (opts->pack_limit) {
+		if ((rc = list_packs(&packs, &npacks, objects_dir)) < 0)
+			goto out;
+		if (npacks > opts->pack_limit) {
+			if (odb)
+				rc = git_odb_refresh(odb);
+			else
+				rc = git_odb_open(&odb, objects_dir);
+			if (rc < 0) {
+				rc = vl_error_git(rc, "cannot open the object database");
+				goto out;
+			}
+			if ((rc = combine_packs(&res.packs_combined, objects_dir, odb, packs, npacks, opts->do_fsync)) < 0)
+				goto out;
+		}
+	}
+	if (out)
+		*out = res;
+	rc = 0;
+out:
+	for (i = 0; i < npacks; i++)
+		free(packs[i].base);
+	free(packs);
+	git_odb_free(odb);
+	return rc;
 }

@@ -141,4 +141,40 @@ int vl_stage_flush_filtered(git_oid *pack_out, vl_stage *s, const char *objects_
  * miss. Drops the caller's reference; NULL is allowed. */
 void vl_stage_close(vl_stage *s);
 
+/* ---- maintenance, as `git gc --auto` ---- */
+
+typedef struct {
+	/* Pack the loose objects when about this many are there (git's
+	 * gc.auto), estimated as git does: the count in objects/17 x 256.
+	 * 0: never. */
+	size_t loose_limit;
+	/* Combine packs when there are more than this many (git's
+	 * gc.autoPackLimit): all into one but the largest. 0: never. */
+	size_t pack_limit;
+	int do_fsync; /* fsync the new pack (always, but in tests) */
+} vl_pack_auto_opts;
+
+#define VL_PACK_AUTO_OPTS_INIT { 6700, 50, 1 }
+
+typedef struct {
+	size_t loose_packed;   /* loose objects written into a pack and removed */
+	size_t packs_combined; /* packs combined into one and removed */
+} vl_pack_auto_result;
+
+/*
+ * Keep an objects directory compact, as `git gc --auto` does: when loose
+ * objects pile up, write them all into one pack and remove the loose files;
+ * when packs exceed the limit, combine all but the largest into one (packs
+ * with a .keep file stay). Objects are never dropped (no pruning): every
+ * object read from the directory is in the new pack before anything is
+ * removed, and the new pack and index are durable (fsynced with the
+ * directory) first, so a crash at any instant leaves every object readable;
+ * at worst a duplicate stays behind. Reads through its own object database:
+ * free repository handles on the directory before, or refresh their odb
+ * after (a pack they had listed may be gone). The caller holds the node's
+ * write lock. out (optional) says what was done; nothing when under the
+ * limits.
+ */
+int vl_pack_auto(vl_pack_auto_result *out, const char *objects_dir, const vl_pack_auto_opts *opts) VL_MUST_CHECK;
+
 #endif

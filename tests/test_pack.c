@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include <dirent.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -383,6 +384,146 @@ static void test_stage_filtered_flush(void **state)
 					 git_oid_tostr_s(&tree)), 0);
 }
 
+/* Maintenance: loose objects piled up -> one pack, loose files gone, every
+ * object still there; below the limit nothing changes. */
+static void test_auto_packs_loose(void **state)
+{
+	fixture *f = *state;
+	vl_pack_auto_opts opts = VL_PACK_AUTO_OPTS_INIT;
+	vl_pack_auto_result res;
+	git_oid ids[2000];
+	char buf[64], sub[700], *out = NULL;
+	size_t n = 0, i;
+
+	/* Loose blobs until objects/17 holds 3 (git's estimate: 3 x 256). */
+	snprintf(sub, sizeof(sub), "%s/17", f->objects);
+	while (count_files(sub, "", "") - 2 < 3) {
+		assert_true(n < 2000);
+		snprintf(buf, sizeof(buf), "blob %zu\n", n);
+		assert_int_equal(git_blob_create_from_buffer(&ids[n], f->repo, buf, strlen(buf)), 0);
+		n++;
+	}
+	git_repository_free(f->repo);
+	f->repo = NULL;
+	assert_int_equal(count_loose(f->objects), (int)n);
+	/* Under the limit (3 <= ceil(768 / 256)): nothing happens. */
+	opts.loose_limit = 768;
+	opts.do_fsync = 0;
+	assert_int_equal(vl_pack_auto(&res, f->objects, &opts), 0);
+	assert_int_equal(res.loose_packed, 0);
+	assert_int_equal(count_loose(f->objects), (int)n);
+	/* Over it: one pack of all of them, nothing loose. */
+	opts.loose_limit = 512;
+	assert_int_equal(vl_pack_auto(&res, f->objects, &opts), 0);
+	assert_int_equal(res.loose_packed, n);
+	assert_int_equal(count_loose(f->objects), 0);
+	snprintf(sub, sizeof(sub), "%s/pack", f->objects);
+	assert_int_equal(count_files(sub, "pack-", ".idx"), 1);
+	assert_git_ok(f->git, "fsck --strict --full");
+	for (i = 0; i < n; i += 97) {
+		snprintf(buf, sizeof(buf), "blob %zu\n", i);
+		assert_int_equal(vt_run(&out, "git --git-dir='%s' cat-file -p %s", f->git, git_oid_tostr_s(&ids[i])), 0);
+		assert_string_equal(out, buf);
+		free(out);
+		out = NULL;
+	}
+	assert_int_equal(vt_run(&out, "git --git-dir='%s' count-objects -v | grep -E '^(count|in-pack):'", f->git), 0);
+	snprintf(buf, sizeof(buf), "count: 0\nin-pack: %zu\n", n);
+	assert_string_equal(out, buf);
+	free(out);
+}
+
+/* Maintenance: too many packs -> all but the largest combined, including a
+ * pack stock git wrote with deltas; every object still there. */
+static void test_auto_combines_packs(void **state)
+{
+	fixture *f = *state;
+	vl_pack_auto_opts opts = VL_PACK_AUTO_OPTS_INIT;
+	vl_pack_auto_result res;
+	vl_packw *w = NULL;
+	git_oid ids[35], big;
+	char buf[64], dir[700], list[1024] = "", *out = NULL, *data;
+	size_t i, k, at = 0, sz = 100000;
+	uint32_t x = 12345;
+
+	data = malloc(sz);
+	assert_non_null(data);
+	/* A pack stock git writes, of similar 3 KB blobs: stored as deltas. */
+	for (i = 0; i < 3000; i++)
+		data[i] = (char)('a' + (i * 7) % 26);
+	for (k = 0; k < 5; k++) {
+		data[0] = (char)('0' + k);
+		assert_int_equal(git_blob_create_from_buffer(&ids[30 + k], f->repo, data, 3000), 0);
+		at += (size_t)snprintf(list + at, sizeof(list) - at, "%s\\n", git_oid_tostr_s(&ids[30 + k]));
+	}
+	assert_int_equal(vt_run(NULL, "printf '%s' | git --git-dir='%s' pack-objects -q '%s/pack/pack' >/dev/null",
+					 list, f->git, f->objects), 0);
+	assert_int_equal(vt_run(&out, "git verify-pack -v %s/pack/pack-*.idx | grep -c ' blob .* 1 [0-9a-f]\\{40\\}$'",
+					 f->objects), 0);
+	assert_true(strtol(out, NULL, 10) >= 1); /* at least one delta */
+	free(out);
+	out = NULL;
+	/* The largest: ours, 100 KB that does not compress. */
+	for (i = 0; i < sz; i++) {
+		x = x * 1103515245u + 12345u;
+		data[i] = (char)(x >> 16);
+	}
+	assert_int_equal(vl_packw_open(&w, f->objects, 0), 0);
+	assert_int_equal(vl_packw_add(&big, w, GIT_OBJECT_BLOB, data, sz), 0);
+	assert_int_equal(vl_packw_finish(NULL, w), 0);
+	vl_packw_free(w);
+	w = NULL;
+	/* Four small packs of ours. */
+	for (k = 0; k < 4; k++) {
+		assert_int_equal(vl_packw_open(&w, f->objects, 0), 0);
+		for (i = 0; i < 6; i++) {
+			snprintf(buf, sizeof(buf), "pack %zu object %zu\n", k, i);
+			assert_int_equal(vl_packw_add(&ids[k * 6 + i], w, GIT_OBJECT_BLOB, buf, strlen(buf)), 0);
+		}
+		assert_int_equal(vl_packw_finish(NULL, w), 0);
+		vl_packw_free(w);
+		w = NULL;
+	}
+	git_repository_free(f->repo);
+	f->repo = NULL;
+	/* The loose copies of the similar blobs go: only packs hold them. */
+	for (k = 0; k < 5; k++) {
+		char hex[GIT_OID_HEXSZ + 1];
+		git_oid_tostr(hex, sizeof(hex), &ids[30 + k]);
+		snprintf(dir, sizeof(dir), "%s/%.2s/%s", f->objects, hex, hex + 2);
+		assert_int_equal(unlink(dir), 0);
+	}
+	snprintf(dir, sizeof(dir), "%s/pack", f->objects);
+	assert_int_equal(count_files(dir, "pack-", ".idx"), 6);
+	opts.do_fsync = 0;
+	opts.pack_limit = 6;
+	assert_int_equal(vl_pack_auto(&res, f->objects, &opts), 0);
+	assert_int_equal(res.packs_combined, 0);
+	assert_int_equal(count_files(dir, "pack-", ".idx"), 6);
+	opts.pack_limit = 5;
+	assert_int_equal(vl_pack_auto(&res, f->objects, &opts), 0);
+	assert_int_equal(res.packs_combined, 5);
+	assert_int_equal(count_files(dir, "pack-", ".idx"), 2);
+	assert_int_equal(count_files(dir, "pack-", ".pack"), 2);
+	assert_git_ok(f->git, "fsck --strict --full");
+	for (i = 0; i < 24; i++) {
+		snprintf(buf, sizeof(buf), "pack %zu object %zu\n", i / 6, i % 6);
+		assert_int_equal(vt_run(&out, "git --git-dir='%s' cat-file -p %s", f->git, git_oid_tostr_s(&ids[i])), 0);
+		assert_string_equal(out, buf);
+		free(out);
+		out = NULL;
+	}
+	for (k = 0; k < 5; k++) {
+		assert_int_equal(vt_run(&out, "git --git-dir='%s' cat-file -p %s | head -c 1", f->git,
+						 git_oid_tostr_s(&ids[30 + k])), 0);
+		assert_int_equal(out[0], '0' + (int)k);
+		free(out);
+		out = NULL;
+	}
+	assert_int_equal(vt_run(NULL, "git --git-dir='%s' cat-file -e %s", f->git, git_oid_tostr_s(&big)), 0);
+	free(data);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -391,6 +532,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_stage_takes_libgit2_writes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stage_filtered_flush, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_commit_large_packed_small_loose, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_auto_packs_loose, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_auto_combines_packs, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
