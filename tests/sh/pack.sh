@@ -2,6 +2,8 @@
 # Objects land in packs (store/pack.h): an import in large batches, a
 # receive and a merge each write whole packs, nothing loose, and stock git
 # reads them (fsck --strict --full); `vledger verify` passes throughout.
+# After a write, loose objects and packs are kept in check as git gc --auto
+# does (gc.auto, gc.autoPackLimit).
 # Synthetic data only.
 . "$(dirname "$0")/lib/common.bash"
 vl_workdir pack
@@ -61,6 +63,38 @@ expect 0 V lap1 fetch "$w/lap2/repo.git"
 same "both sides' head after the merge" "$(head_of lap1)" "$(head_of lap2)"
 fsck lap1
 expect 0 V lap1 verify --quiet
+
+# Maintenance, as git gc --auto, after a write under the write lock, with
+# git's own settings: loose objects piled up (here: stock git's, not
+# referenced) all go into one pack, none is lost.
+G lap2 config gc.auto 1
+G lap2 config gc.autoPackLimit 0
+i=0 junk=
+while [ "$(find "$w/lap2/repo.git/objects/17" -type f 2>/dev/null | wc -l)" -lt 2 ] && [ $i -lt 5000 ]; do
+	i=$((i + 1)); junk=$(echo "unreferenced $i" | G lap2 hash-object -w --stdin)
+done
+[ "$(loose lap2)" -gt 100 ] && ok || bad "expected many loose objects, have $(loose lap2)"
+p=$(packs lap2)
+expect 0 V lap2 add resident --set name=丁 --set residence_kind=registered --set address=z --set source=self_report
+same "loose objects after maintenance" "$(loose lap2)" 0
+same "packs after maintenance" "$(packs lap2)" "$((p + 1))"
+same "an unreferenced object kept" "$(G lap2 cat-file -p "$junk")" "unreferenced $i"
+fsck lap2
+expect 0 V lap2 verify --quiet
+# Too many packs: combined into one, beside the largest.
+G lap2 config gc.autoPackLimit 2
+[ "$(packs lap2)" -gt 3 ] && ok || bad "expected more than 3 packs, have $(packs lap2)"
+expect 0 V lap2 add resident --set name=戊 --set residence_kind=registered --set address=z --set source=self_report
+same "packs after combining" "$(packs lap2)" 2
+fsck lap2
+expect 0 V lap2 verify --quiet
+same "an unreferenced object kept" "$(G lap2 cat-file -p "$junk")" "unreferenced $i"
+# Under the limits, nothing moves.
+l=$(loose lap2) p=$(packs lap2)
+G lap2 config gc.auto 6700
+expect 0 V lap2 add resident --set name=己 --set residence_kind=registered --set address=z --set source=self_report
+[ "$(loose lap2)" -gt "$l" ] && ok || bad "a small edit under the limit should stay loose"
+same "packs under the limit" "$(packs lap2)" "$p"
 
 echo "$passes passed, $fails failed"
 [ "$fails" -eq 0 ]
