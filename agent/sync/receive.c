@@ -1038,8 +1038,13 @@ static int accept_branch(rx *x, const branch *b, const char *peer, int merge)
 	peerref[0] = '\0';
 	if (*peer) {
 		snprintf(peerref, sizeof(peerref), "refs/peers/%s/scope/%s", peer, b->code);
-		if ((rc = git_reference_create(&ref, n->repo, peerref, &b->theirs, 1, "vledger fetch")) < 0)
-			return vl_error_git(rc, "cannot record the peer's head");
+		/* A failure here may come after the ref file is in place (its
+		 * directory's fsync): the objects are promoted either way. */
+		if ((rc = git_reference_create(&ref, n->repo, peerref, &b->theirs, 1, "vledger fetch")) < 0) {
+			rc = vl_error_git(rc, "cannot record the peer's head");
+			return vl_error_wrap(rc, "scope/%s from %s received but not merged (fetch again)", b->code,
+					x->label);
+		}
 		git_reference_free(ref);
 		ref = NULL;
 	}
