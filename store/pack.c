@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -1235,6 +1236,37 @@ out:
 	return rc;
 }
 
+/* Temporary pack files older than VL_PACK_TMP_GRACE seconds: left by a
+ * writer killed mid-way (ours or stock git's; a younger one may still be
+ * written). */
+#define VL_PACK_TMP_GRACE 3600
+
+static void remove_stale_tmp(const char *objects_dir)
+{
+	vl_buf dir = VL_BUF_INIT, p = VL_BUF_INIT;
+	struct dirent *de;
+	struct stat st;
+	DIR *d = NULL;
+	time_t now = time(NULL);
+
+	if (vl_buf_printf(&dir, "%s/pack", objects_dir) < 0 || !(d = opendir(dir.ptr)))
+		goto out;
+	while ((de = readdir(d))) {
+		if (strncmp(de->d_name, "tmp_pack_", 9) != 0 && strncmp(de->d_name, "tmp_idx_", 8) != 0)
+			continue;
+		vl_buf_clear(&p);
+		if (vl_buf_printf(&p, "%s/%s", dir.ptr, de->d_name) < 0)
+			goto out;
+		if (lstat(p.ptr, &st) == 0 && S_ISREG(st.st_mode) && now - st.st_mtime > VL_PACK_TMP_GRACE)
+			(void)unlink(p.ptr);
+	}
+out:
+	if (d)
+		closedir(d);
+	vl_buf_free(&dir);
+	vl_buf_free(&p);
+}
+
 int vl_pack_auto(vl_pack_auto_result *out, const char *objects_dir, const vl_pack_auto_opts *opts)
 {
 	static const vl_pack_auto_opts defaults = VL_PACK_AUTO_OPTS_INIT;
@@ -1246,6 +1278,7 @@ int vl_pack_auto(vl_pack_auto_result *out, const char *objects_dir, const vl_pac
 
 	if (!opts)
 		opts = &defaults;
+	remove_stale_tmp(objects_dir);
 	if (opts->loose_limit && loose_in_17(objects_dir) > (opts->loose_limit + 255) / 256) {
 		if ((rc = git_odb_open(&odb, objects_dir)) < 0) {
 			rc = vl_error_git(rc, "cannot open the object database");

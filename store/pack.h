@@ -171,8 +171,9 @@ typedef struct {
  * directory) first, so a crash at any instant leaves every object readable;
  * at worst a duplicate stays behind. Reads through its own object database:
  * free repository handles on the directory before, or refresh their odb
- * after (a pack they had listed may be gone). The caller holds the node's
- * write lock. out (optional) says what was done; nothing when under the
+ * after (a pack they had listed may be gone). Temporary files in
+ * <objects>/pack older than an hour (a writer killed mid-way) are removed.
+ * The caller holds the node's write lock. out (optional) says what was done; nothing when under the
  * limits.
  */
 int vl_pack_auto(vl_pack_auto_result *out, const char *objects_dir, const vl_pack_auto_opts *opts) VL_MUST_CHECK;

@@ -524,6 +524,24 @@ static void test_auto_combines_packs(void **state)
 	free(data);
 }
 
+/* Maintenance removes temporary pack files a killed writer left, once they
+ * are an hour old, and nothing else. */
+static void test_auto_removes_stale_tmp(void **state)
+{
+	fixture *f = *state;
+	vl_pack_auto_opts opts = VL_PACK_AUTO_OPTS_INIT;
+	char dir[700];
+
+	snprintf(dir, sizeof(dir), "%s/pack", f->objects);
+	assert_int_equal(vt_run(NULL, "cd '%s' && echo x > tmp_pack_old && echo x > tmp_idx_old && "
+				      "echo x > tmp_pack_new && touch -d '2 hours ago' tmp_pack_old tmp_idx_old", dir), 0);
+	opts.do_fsync = 0;
+	assert_int_equal(vl_pack_auto(NULL, f->objects, &opts), 0);
+	assert_int_equal(count_files(dir, "tmp_pack_old", ""), 0);
+	assert_int_equal(count_files(dir, "tmp_idx_old", ""), 0);
+	assert_int_equal(count_files(dir, "tmp_pack_new", ""), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -534,6 +552,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_commit_large_packed_small_loose, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_auto_packs_loose, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_auto_combines_packs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_auto_removes_stale_tmp, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
