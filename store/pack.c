@@ -321,6 +321,15 @@ out:
 	return rc;
 }
 
+int vl_packw_set_level(vl_packw *w, int level)
+{
+	if (level < Z_NO_COMPRESSION || level > Z_BEST_COMPRESSION)
+		return vl_error_set(VL_EINVALID, "zlib level %d is not 0 to 9", level);
+	if (deflateParams(&w->z, level, Z_DEFAULT_STRATEGY) != Z_OK)
+		return vl_error_set(VL_ERROR, "zlib refused level %d", level);
+	return 0;
+}
+
 int vl_packw_has(const vl_packw *w, const git_oid *id)
 {
 	return w->set.slots && w->set.slots[idset_find(&w->set, w->ents, sizeof(*w->ents), id)] != 0;
@@ -617,6 +626,7 @@ struct vl_stage {
 	git_odb_backend parent; /* first: libgit2 hands us this pointer */
 	int refs;               /* the odb's and the caller's */
 	int open;
+	int level;              /* zlib level of its packs */
 	vl_buf objects_dir;     /* the repository's */
 	stage_obj *objs;
 	size_t n, cap, bytes;
@@ -808,6 +818,7 @@ int vl_stage_open_odb(vl_stage **out, git_odb *odb, const char *objects_dir)
 			if (objects_dir && (rc = vl_buf_puts(&s->objects_dir, objects_dir)) < 0)
 				return rc;
 			s->open = 1;
+			s->level = Z_BEST_SPEED;
 			s->refs++;
 			*out = s;
 			return 0;
@@ -826,6 +837,7 @@ int vl_stage_open_odb(vl_stage **out, git_odb *odb, const char *objects_dir)
 	s->parent.exists = stage_exists;
 	s->parent.free = stage_backend_free;
 	s->refs = 1;
+	s->level = Z_BEST_SPEED;
 	if (objects_dir && (rc = vl_buf_puts(&s->objects_dir, objects_dir)) < 0) {
 		stage_unref(s);
 		return rc;
@@ -862,6 +874,14 @@ out:
 	vl_buf_free(&dir);
 	git_odb_free(odb);
 	return rc;
+}
+
+int vl_stage_set_level(vl_stage *s, int level)
+{
+	if (level < Z_NO_COMPRESSION || level > Z_BEST_COMPRESSION)
+		return vl_error_set(VL_EINVALID, "zlib level %d is not 0 to 9", level);
+	s->level = level;
+	return 0;
 }
 
 size_t vl_stage_count(const vl_stage *s)
@@ -912,7 +932,8 @@ int vl_stage_flush_filtered(git_oid *pack_out, vl_stage *s, const char *objects_
 		rc = vl_error_set(VL_EINVALID, "the object stage has no objects directory to flush into");
 		goto out;
 	}
-	if ((rc = vl_packw_open(&w, objects_dir ? objects_dir : s->objects_dir.ptr, do_fsync)) < 0)
+	if ((rc = vl_packw_open(&w, objects_dir ? objects_dir : s->objects_dir.ptr, do_fsync)) < 0 ||
+			(rc = vl_packw_set_level(w, s->level)) < 0)
 		goto out;
 	for (i = 0; i < s->n; i++) {
 		const stage_obj *o = &s->objs[i];

@@ -64,6 +64,11 @@ int vl_packw_add(git_oid *out, vl_packw *w, git_object_t type, const void *data,
 int vl_packw_add_known(vl_packw *w, const git_oid *id, git_object_t type, const void *data,
 		size_t len) VL_MUST_CHECK;
 
+/* zlib level for the objects added from now on: 1 (the default, fastest
+ * real compression) to 9, or 0 for none (a pack read back soon and then
+ * dropped, as a quarantine's). VL_EINVALID outside 0..9. */
+int vl_packw_set_level(vl_packw *w, int level) VL_MUST_CHECK;
+
 /* Is `id` already in this pack? */
 int vl_packw_has(const vl_packw *w, const git_oid *id);
 
@@ -100,6 +105,10 @@ int vl_stage_open(vl_stage **out, git_repository *repo) VL_MUST_CHECK;
  * directory; NULL: flushes must name one.
  */
 int vl_stage_open_odb(vl_stage **out, git_odb *odb, const char *objects_dir) VL_MUST_CHECK;
+
+/* zlib level of the packs vl_stage_flush writes (vl_packw_set_level);
+ * 1 after each vl_stage_open. */
+int vl_stage_set_level(vl_stage *s, int level) VL_MUST_CHECK;
 
 /* Objects held now (written since the last flush) and their content bytes. */
 size_t vl_stage_count(const vl_stage *s);

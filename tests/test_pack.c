@@ -198,11 +198,16 @@ static void test_packw_empty_and_abandoned(void **state)
 	snprintf(dir, sizeof(dir), "%s/q", f->dir);
 	assert_int_equal(vt_run(NULL, "mkdir '%s'", dir), 0);
 	assert_int_equal(vl_packw_open(&w, dir, 0), 0);
+	/* Stored, not compressed (a quarantine's): still a pack git reads. */
+	assert_int_equal(vl_packw_set_level(w, 10), VL_EINVALID);
+	assert_int_equal(vl_packw_set_level(w, 0), 0);
 	assert_int_equal(vl_packw_add(NULL, w, GIT_OBJECT_BLOB, "x\n", 2), 0);
+	assert_int_equal(vl_packw_add(NULL, w, GIT_OBJECT_BLOB, "yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy\n", 43), 0);
 	assert_int_equal(vl_packw_finish(NULL, w), 0);
 	vl_packw_free(w);
 	snprintf(dir, sizeof(dir), "%s/q/pack", f->dir);
 	assert_int_equal(count_files(dir, "pack-", ".idx"), 1);
+	assert_int_equal(vt_run(NULL, "git verify-pack '%s'/pack-*.idx", dir), 0);
 }
 
 /* Many changes through vl_repo_commit with a stage open: nothing loose,

@@ -106,7 +106,9 @@ static int quarantine_open(quarantine *q, vl_node *n)
 		rc = vl_error_git(rc, "cannot set up the quarantine");
 		goto out;
 	}
-	if ((rc = vl_stage_open_odb(&q->stage, q->odb, q->dir)) < 0)
+	/* Its packs are read back once (verify, promote) and then dropped:
+	 * stored, not compressed. */
+	if ((rc = vl_stage_open_odb(&q->stage, q->odb, q->dir)) < 0 || (rc = vl_stage_set_level(q->stage, 0)) < 0)
 		goto out;
 	/* Our objects: read-only, so nothing received lands there early. */
 	if ((rc = git_odb_add_disk_alternate(q->odb, p.ptr)) < 0 ||
