@@ -1,10 +1,15 @@
 /* repo.c - the bare repository, signed commits, CAS ref updates (see repo.h). */
 #include "store/repo.h"
 #include "store/limits.h"
+#include "store/pack.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+/* Largest commit or tree kept in libgit2's object cache (its default is
+ * 4 KiB; the cache's total stays at libgit2's 256 MiB). */
+#define VL_REPO_CACHE_OBJECT_MAX ((size_t)1 << 20)
 
 /* Caps on what one pack may hold; received data is verified by the trust
  * layer, this is a backstop against pack bombs (docs/threats.md). */
@@ -21,7 +26,15 @@ int vl_repo_global_init(void)
 	if ((rc = git_libgit2_opts(GIT_OPT_ENABLE_FSYNC_GITDIR, 1)) < 0 ||
 			(rc = git_libgit2_opts(GIT_OPT_SET_PACK_MAX_OBJECTS, (size_t)VL_PACK_MAX_OBJECTS)) < 0 ||
 			(rc = git_libgit2_opts(GIT_OPT_ENABLE_STRICT_OBJECT_CREATION, 1)) < 0 ||
-			(rc = git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 1)) < 0)
+			(rc = git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 1)) < 0 ||
+			/* libgit2 caches commits and trees of at most 4 KiB: an
+			 * import commit (a trailer per record), a ledger's tree and
+			 * a large bucket are bigger, and were inflated and hashed
+			 * again for every record read through them. */
+			(rc = git_libgit2_opts(GIT_OPT_SET_CACHE_OBJECT_LIMIT, GIT_OBJECT_COMMIT,
+					(size_t)VL_REPO_CACHE_OBJECT_MAX)) < 0 ||
+			(rc = git_libgit2_opts(GIT_OPT_SET_CACHE_OBJECT_LIMIT, GIT_OBJECT_TREE,
+					(size_t)VL_REPO_CACHE_OBJECT_MAX)) < 0)
 		return vl_error_git(rc, "cannot set libgit2 options");
 	done = 1;
 	return 0;
@@ -121,11 +134,16 @@ int vl_repo_commit(git_oid *out, git_repository *repo, const char *refname,
 		const char *message, const vl_ident *who, const vl_key *key)
 {
 	commit_build b = { 0 };
+	vl_stage *stage = NULL;
 	git_oid current, tree_id, commit_id, empty_tree;
 	const git_commit *parents[1];
 	size_t i, nparents = 0;
 	int rc;
 
+	/* A large commit (an import batch) lands in one pack, fsynced once,
+	 * instead of one fsynced loose file per object. */
+	if (n >= VL_REPO_PACK_MIN_CHANGES && (rc = vl_stage_open(&stage, repo)) < 0)
+		goto out;
 	/* The CAS precondition, checked early for a clear message; the ref
 	 * update below re-checks it atomically. */
 	rc = vl_repo_head(&current, repo, refname);
@@ -200,11 +218,15 @@ int vl_repo_commit(git_oid *out, git_repository *repo, const char *refname,
 		rc = vl_error_git(rc, "cannot write the signed commit");
 		goto out;
 	}
+	/* The pack is durable before the ref names what it holds. */
+	if (stage && (rc = vl_stage_flush(NULL, stage, NULL, 1)) < 0)
+		goto out;
 	if ((rc = vl_repo_ref_cas(repo, refname, &commit_id, expected, "vledger commit", "try again")) < 0)
 		goto out;
 	git_oid_cpy(out, &commit_id);
 	rc = 0;
 out:
+	vl_stage_close(stage);
 	commit_build_free(&b);
 	return rc;
 }

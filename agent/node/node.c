@@ -15,6 +15,7 @@
 
 #include "agent/node/idindex.h"
 #include "agent/node/roster.h"
+#include "store/pack.h"
 #include "store/repo.h"
 #include "schemas/types.h"
 #include "store/yaml.h"
@@ -168,14 +169,53 @@ void vl_schemas_free(vl_schema **s, size_t n)
 	free(s);
 }
 
+/* As `git gc --auto` after a write (store/pack.h vl_pack_auto): under the
+ * write lock, with the repository handle freed. Best effort: it loses
+ * nothing when it fails (the next writer tries again), and the caller's
+ * error message stays. */
+static void auto_maintain(const vl_node *n)
+{
+	vl_pack_auto_opts opts = VL_PACK_AUTO_OPTS_INIT;
+	vl_buf objects = VL_BUF_INIT, saved = VL_BUF_INIT;
+	git_config *cfg = NULL;
+	int64_t v;
+	int code = vl_error_code();
+
+	if (!n->home || vl_buf_puts(&saved, vl_error_last()) < 0 ||
+			vl_buf_printf(&objects, "%s/repo.git/config", n->home) < 0)
+		goto out;
+	/* git's own settings, as stock git reads them (0 turns a step off). */
+	if (git_config_open_ondisk(&cfg, objects.ptr) == 0) {
+		if (git_config_get_int64(&v, cfg, "gc.auto") == 0 && v >= 0)
+			opts.loose_limit = (size_t)v;
+		if (git_config_get_int64(&v, cfg, "gc.autoPackLimit") == 0 && v >= 0)
+			opts.pack_limit = (size_t)v;
+	}
+	vl_buf_clear(&objects);
+	if (vl_buf_printf(&objects, "%s/repo.git/objects", n->home) < 0)
+		goto out;
+	if (vl_pack_auto(NULL, objects.ptr, &opts) < 0) {
+		if (code)
+			vl_error_set(code, "%s", saved.ptr ? saved.ptr : "");
+		else
+			vl_error_clear();
+	}
+out:
+	git_config_free(cfg);
+	vl_buf_free(&objects);
+	vl_buf_free(&saved);
+}
+
 void vl_node_close(vl_node *n)
 {
 	if (!n)
 		return;
 	vl_key_wipe(&n->key);
 	git_repository_free(n->repo);
-	if (n->write_lock >= 0)
+	if (n->write_lock >= 0) {
+		auto_maintain(n);
 		close(n->write_lock); /* releases the write lock */
+	}
 	vl_value_free(n->network);
 	vl_value_free(n->roster);
 	free(n->entries);

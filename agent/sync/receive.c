@@ -23,6 +23,7 @@
 #include "agent/node/ledger.h"
 #include "agent/node/roster.h"
 #include "store/repo.h"
+#include "store/pack.h"
 #include "agent/sync/treemerge.h"
 #include "schemas/types.h"
 #include "agent/audit/verify.h"
@@ -47,12 +48,20 @@ static void rmtree(const char *path)
 		nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
-/* A quarantine: a fresh loose-object directory under <home>/cache, with
- * the node's objects as a read-only alternate. */
+/* A quarantine: a fresh objects directory under <home>/cache, with the
+ * node's objects as a read-only alternate. What is taken goes into a stage
+ * (store/pack.h) in memory and reaches the directory as packs, not fsynced
+ * (a crash loses nothing acknowledged: nothing there is yet): at the end of
+ * each taking phase, before anything reads the directory (a merge replay
+ * during verification layers it under its overlay), and whenever the stage
+ * holds VL_RECEIVE_STAGE_BYTES. */
+#define VL_RECEIVE_STAGE_BYTES ((size_t)64 << 20)
+
 typedef struct {
 	char dir[4096];
 	git_odb *odb;
 	git_repository *repo;
+	vl_stage *stage;       /* in front of odb; one reference is ours */
 	git_oid *ids;          /* objects written into the quarantine */
 	size_t nids, cap;
 	size_t bytes;
@@ -62,8 +71,8 @@ typedef struct {
 
 static int quarantine_open(quarantine *q, vl_node *n)
 {
-	git_odb_backend *loose = NULL;
-	vl_buf p = VL_BUF_INIT;
+	git_odb_backend *loose = NULL, *packed = NULL;
+	vl_buf p = VL_BUF_INIT, packdir = VL_BUF_INIT;
 	int rc;
 
 	memset(q, 0, sizeof(*q));
@@ -84,6 +93,23 @@ static int quarantine_open(quarantine *q, vl_node *n)
 		rc = vl_error_git(rc, "cannot set up the quarantine");
 		goto out;
 	}
+	/* The stage's flushes land as packs in <dir>/pack. */
+	if ((rc = vl_buf_printf(&packdir, "%s/pack", q->dir)) < 0)
+		goto out;
+	if (mkdir(packdir.ptr, 0700) < 0) {
+		rc = vl_error_set(VL_ERROR, "cannot create a quarantine under '%s/cache'", n->home);
+		goto out;
+	}
+	if ((rc = git_odb_backend_pack(&packed, q->dir)) < 0 || (rc = git_odb_add_backend(q->odb, packed, 11)) < 0) {
+		if (packed)
+			packed->free(packed);
+		rc = vl_error_git(rc, "cannot set up the quarantine");
+		goto out;
+	}
+	/* Its packs are read back once (verify, promote) and then dropped:
+	 * stored, not compressed. */
+	if ((rc = vl_stage_open_odb(&q->stage, q->odb, q->dir)) < 0 || (rc = vl_stage_set_level(q->stage, 0)) < 0)
+		goto out;
 	/* Our objects: read-only, so nothing received lands there early. */
 	if ((rc = git_odb_add_disk_alternate(q->odb, p.ptr)) < 0 ||
 			(rc = git_repository_wrap_odb(&q->repo, q->odb)) < 0) {
@@ -92,11 +118,13 @@ static int quarantine_open(quarantine *q, vl_node *n)
 	}
 out:
 	vl_buf_free(&p);
+	vl_buf_free(&packdir);
 	return rc;
 }
 
 static void quarantine_close(quarantine *q)
 {
+	vl_stage_close(q->stage);
 	git_repository_free(q->repo);
 	git_odb_free(q->odb);
 	free(q->ids);
@@ -121,6 +149,30 @@ static int tree_order(const git_tree_entry *a, const git_tree_entry *b)
 	return (int)ca - (int)cb;
 }
 
+/* Write what the stage holds into the quarantine directory, as a pack, and
+ * have the odb list that pack (quarantine_has does not look for new ones). */
+static int quarantine_flush(quarantine *q)
+{
+	int rc = vl_stage_flush(NULL, q->stage, NULL, 0);
+
+	if (rc < 0) {
+		q->write_failed = 1;
+		return rc;
+	}
+	if ((rc = git_odb_refresh(q->odb)) < 0)
+		return vl_error_git(rc, "cannot read the quarantine");
+	return 0;
+}
+
+/* Does the quarantine see id (taken, or ours)? Without libgit2's rescan of
+ * every pack directory on a miss (most lookups here miss: the object is
+ * new): only this process writes to the node while it holds the write lock,
+ * and it refreshes after its own flushes. */
+static int quarantine_has(quarantine *q, const git_oid *id)
+{
+	return git_odb_exists_ext(q->odb, id, GIT_ODB_LOOKUP_NO_REFRESH) == 1;
+}
+
 /* Copy one object from src into the quarantine unless it is already seen
  * (ours, or copied), checking its size from the header first. Trees are
  * followed; commits are not (the caller walks them). */
@@ -133,7 +185,7 @@ static int take_object(quarantine *q, git_odb *src, git_repository *srcrepo, con
 	git_object_t type;
 	int rc;
 
-	if (git_odb_exists(q->odb, id))
+	if (quarantine_has(q, id))
 		return 0;
 	if (depth > 4)
 		return vl_error_set(VL_EINVALID, "received tree nests deeper than <ledger>/<bucket>/<id>.yaml");
@@ -170,9 +222,10 @@ static int take_object(quarantine *q, git_odb *src, git_repository *srcrepo, con
 				goto out;
 		}
 	}
-	if ((rc = git_odb_write(&written, q->odb, git_odb_object_data(obj), git_odb_object_size(obj), type)) < 0) {
+	/* Straight into the stage: quarantine_has said it is new. */
+	if ((rc = vl_stage_add(&written, q->stage, type, git_odb_object_data(obj), git_odb_object_size(obj))) < 0) {
 		q->write_failed = 1;
-		rc = vl_error_git(rc, "cannot write into the quarantine");
+		vl_error_wrap(rc, "cannot write into the quarantine");
 		goto out;
 	}
 	if (q->nids == q->cap) {
@@ -187,6 +240,8 @@ static int take_object(quarantine *q, git_odb *src, git_repository *srcrepo, con
 	}
 	git_oid_cpy(&q->ids[q->nids++], &written);
 	q->bytes += size;
+	if (vl_stage_bytes(q->stage) >= VL_RECEIVE_STAGE_BYTES && (rc = quarantine_flush(q)) < 0)
+		goto out;
 	rc = 0;
 out:
 	git_tree_free(tree);
@@ -319,7 +374,7 @@ static int take_history(rx *x, const git_oid *tip, const take_caps *caps)
 		git_object_t type;
 		unsigned k;
 		git_oid_cpy(&id, &stack[--nstack]);
-		if (git_odb_exists(x->q.odb, &id))
+		if (quarantine_has(&x->q, &id))
 			continue;
 		if (++taken > caps->max_commits) {
 			rc = vl_error_set(VL_ETOOBIG, "received history has over %zu new commits", caps->max_commits);
@@ -355,6 +410,9 @@ static int take_history(rx *x, const git_oid *tip, const take_caps *caps)
 		if (rc < 0)
 			break;
 	}
+	/* What was taken is on disk before anything reads the directory. */
+	if (rc == 0)
+		rc = quarantine_flush(&x->q);
 	free(stack);
 	return rc;
 }
@@ -819,7 +877,8 @@ static int oid_cmp(const void *a, const void *b)
  */
 static int promote(rx *x)
 {
-	git_packbuilder *pb = NULL;
+	vl_packw *pw = NULL;
+	git_odb_object *o = NULL;
 	vl_buf dir = VL_BUF_INIT;
 	unsigned char *mark = NULL;
 	git_oid *stack = NULL, id;
@@ -866,27 +925,37 @@ static int promote(rx *x)
 	}
 	if (rc < 0 || nmarked == 0)
 		goto out;
-	if ((rc = vl_buf_printf(&dir, "%s/repo.git/objects/pack", x->n->home)) < 0)
+	/* Whole objects, no delta search (store/pack.h), fsynced with the
+	 * directory before any ref names them. */
+	if ((rc = vl_buf_printf(&dir, "%s/repo.git/objects", x->n->home)) < 0 ||
+			(rc = vl_packw_open(&pw, dir.ptr, 1)) < 0)
 		goto out;
-	if ((rc = git_packbuilder_new(&pb, x->q.repo)) < 0) {
-		rc = vl_error_git(rc, "cannot pack the received objects");
-		goto out;
-	}
-	git_packbuilder_set_threads(pb, 1);
 	for (i = 0; i < x->q.nids; i++) {
-		if (mark[i] && (rc = git_packbuilder_insert(pb, &x->q.ids[i], NULL)) < 0) {
-			rc = vl_error_git(rc, "cannot pack the received objects");
+		if (!mark[i])
+			continue;
+		if ((rc = git_odb_read(&o, x->q.odb, &x->q.ids[i])) < 0) {
+			rc = vl_error_git(rc, "cannot read a quarantined object");
 			goto out;
 		}
+		if ((rc = vl_packw_add_known(pw, &x->q.ids[i], git_odb_object_type(o), git_odb_object_data(o),
+				git_odb_object_size(o))) < 0)
+			goto out;
+		git_odb_object_free(o);
+		o = NULL;
 	}
-	if ((rc = git_packbuilder_write(pb, dir.ptr, 0, NULL, NULL)) < 0) {
-		rc = vl_error_git(rc, "cannot store the received objects");
+	if ((rc = vl_packw_finish(NULL, pw)) < 0) {
+		vl_error_wrap(rc, "cannot store the received objects");
+		goto out;
+	}
+	if ((rc = git_odb_refresh(x->home_odb)) < 0) {
+		rc = vl_error_git(rc, "cannot read the received objects");
 		goto out;
 	}
 	x->res->objects += nmarked;
 	rc = 0;
 out:
-	git_packbuilder_free(pb);
+	git_odb_object_free(o);
+	vl_packw_free(pw);
 	vl_buf_free(&dir);
 	free(mark);
 	free(stack);
@@ -971,8 +1040,13 @@ static int accept_branch(rx *x, const branch *b, const char *peer, int merge)
 	peerref[0] = '\0';
 	if (*peer) {
 		snprintf(peerref, sizeof(peerref), "refs/peers/%s/scope/%s", peer, b->code);
-		if ((rc = git_reference_create(&ref, n->repo, peerref, &b->theirs, 1, "vledger fetch")) < 0)
-			return vl_error_git(rc, "cannot record the peer's head");
+		/* A failure here may come after the ref file is in place (its
+		 * directory's fsync): the objects are promoted either way. */
+		if ((rc = git_reference_create(&ref, n->repo, peerref, &b->theirs, 1, "vledger fetch")) < 0) {
+			rc = vl_error_git(rc, "cannot record the peer's head");
+			return vl_error_wrap(rc, "scope/%s from %s received but not merged (fetch again)", b->code,
+					x->label);
+		}
 		git_reference_free(ref);
 		ref = NULL;
 	}

@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <git2/sys/mempack.h>
 #include <git2/sys/odb_backend.h>
 
+#include "store/pack.h"
 #include "store/repo.h"
 #include "store/yaml.h"
 
@@ -366,8 +366,9 @@ out:
  */
 typedef struct {
 	git_repository *repo;    /* the overlay */
-	git_odb_backend *mem;    /* owned by the overlay's odb */
+	vl_stage *mem;           /* in front of the overlay's odb (store/pack.h) */
 	git_repository *home;    /* the node's repository, where a kept merge goes */
+	vl_buf home_objects;     /* its objects directory */
 } overlay;
 
 /* An in-memory object store over the view's objects: the node's, and the
@@ -379,18 +380,15 @@ static int overlay_open(overlay *o, vl_node *n, const vl_view *v)
 	int rc;
 
 	memset(o, 0, sizeof(*o));
-	if ((rc = vl_buf_printf(&objects, "%s/repo.git/objects", n->home)) < 0)
-		return rc;
-	if ((rc = git_odb_new(&odb)) < 0 || (rc = git_mempack_new(&o->mem)) < 0) {
+	if ((rc = vl_buf_printf(&objects, "%s/repo.git/objects", n->home)) < 0 ||
+			(rc = vl_buf_puts(&o->home_objects, objects.ptr)) < 0)
+		goto out;
+	if ((rc = git_odb_new(&odb)) < 0) {
 		rc = vl_error_git(rc, "cannot set up the merge's object store");
 		goto out;
 	}
-	if ((rc = git_odb_add_backend(odb, o->mem, 1000)) < 0) {
-		o->mem->free(o->mem);
-		o->mem = NULL;
-		rc = vl_error_git(rc, "cannot set up the merge's object store");
+	if ((rc = vl_stage_open_odb(&o->mem, odb, NULL)) < 0)
 		goto out;
-	}
 	if ((v->quarantine_objects && (rc = git_odb_add_disk_alternate(odb, v->quarantine_objects)) < 0) ||
 			(rc = git_odb_add_disk_alternate(odb, objects.ptr)) < 0 ||
 			(rc = git_repository_wrap_odb(&o->repo, odb)) < 0) {
@@ -399,36 +397,37 @@ static int overlay_open(overlay *o, vl_node *n, const vl_view *v)
 	}
 	o->home = n->repo;
 out:
+	if (rc < 0) {
+		vl_stage_close(o->mem);
+		o->mem = NULL;
+		vl_buf_free(&o->home_objects);
+	}
 	git_odb_free(odb);
 	vl_buf_free(&objects);
 	return rc;
 }
 
-/* Write what the overlay holds into the node's repository as one pack. */
+/* Write what the overlay holds into the node's repository as one pack,
+ * durable (fsynced with its directory) before the caller moves a ref. */
 static int overlay_keep(overlay *o)
 {
-	git_buf pack = GIT_BUF_INIT;
 	git_odb *odb = NULL;
-	git_odb_writepack *wp = NULL;
-	git_indexer_progress st;
 	int rc;
 
-	memset(&st, 0, sizeof(st));
-	if ((rc = git_mempack_dump(&pack, o->repo, o->mem)) < 0 ||
-			(rc = git_repository_odb(&odb, o->home)) < 0 ||
-			(rc = git_odb_write_pack(&wp, odb, NULL, NULL)) < 0 ||
-			(rc = wp->append(wp, pack.ptr, pack.size, &st)) < 0 || (rc = wp->commit(wp, &st)) < 0)
-		rc = vl_error_git(rc, "cannot store the merge");
-	if (wp)
-		wp->free(wp);
+	if ((rc = vl_stage_flush(NULL, o->mem, o->home_objects.ptr, 1)) < 0)
+		return vl_error_wrap(rc, "cannot store the merge");
+	/* The home repository's pack list, so that it reads the new pack. */
+	if ((rc = git_repository_odb(&odb, o->home)) < 0 || (rc = git_odb_refresh(odb)) < 0)
+		rc = vl_error_git(rc, "cannot read the stored merge");
 	git_odb_free(odb);
-	git_buf_dispose(&pack);
 	return rc;
 }
 
 static void overlay_close(overlay *o)
 {
+	vl_stage_close(o->mem);
 	git_repository_free(o->repo);
+	vl_buf_free(&o->home_objects);
 	memset(o, 0, sizeof(*o));
 }
 

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The malloc and I/O fault sweep (issue 7; SQLite's malloc and I/O fault
 # tests are the model). On a small network (a county, two laptops of one
-# village), each operation -- add, fetch into the county (receive), fetch
-# between the laptops (receive + merge), merge of a fetched head, verify,
-# bundle apply of a plain and a sealed bundle --
+# village), each operation -- add, a packed import, fetch into the county
+# (receive), fetch between the laptops (receive + merge), merge of a fetched
+# head, verify, bundle apply of a plain and a sealed bundle --
 # is run by vledger-fault (tests/fault/fault.c) once without faults, to count
 # its allocations and writes/fsyncs and find their distinct call sites, then
 # once per chosen n with the n-th call failing. Every run must end in exit 0
@@ -19,7 +19,7 @@
 # and, for allocations, every STRIDE-th call besides; writes and fsyncs are
 # few, so every one is failed. VL_FAULT_STRIDE (default 2000) and
 # VL_FAULT_PERSIST=1 (every call after the n-th fails too) and VL_FAULT_OPS
-# (e.g. "add verify": only these) can be set.
+# (e.g. "add import verify": only these) can be set.
 # Needs VLEDGER (vledger) and VLEDGER_FAULT (vledger-fault); run by
 # `ctest -R fault_sweep` in a build with -DVL_FAULT=ON. Synthetic data only.
 . "$(dirname "$0")/../sh/lib/common.bash"
@@ -67,23 +67,25 @@ V lap1 bundle create "$w/lap1-sealed.bundle" --for 县 --full --seal-to 县 >/de
 export VLEDGER_FAKE_TIME_MS=$(($(date +%s) * 1000 + 60000))
 
 # classify OP PRE DIR: "done" if DIR's refs are the complete run's (for
-# add: one commit on PRE's head adding one record), "pre" if they are PRE's,
+# add: one commit on PRE's head adding one record; import: one adding IMPORT_N
+# records, as record ids are random), "pre" if they are PRE's,
 # "received" if only refs outside refs/heads/ moved, each to its value after
 # the complete run (a fetch that promoted what it received and recorded the
 # peer's head, then failed to merge: fetching again finishes it), else "torn".
 classify() {
 	local now; now=$(allrefs "$3")
-	if [ "$1" != add ] && [ "$now" = "$(cat "$w/want")" ]; then echo done; return; fi
+	if [ "$1" != add ] && [ "$1" != import ] && [ "$now" = "$(cat "$w/want")" ]; then echo done; return; fi
 	if [ "$now" = "$(allrefs "$2")" ]; then echo pre; return; fi
 	if [ "$(grep '^refs/heads/' <<<"$now")" = "$(allrefs "$2" | grep '^refs/heads/')" ] &&
 			[ -z "$(grep -v '^refs/heads/' <<<"$now" | grep -vxFf "$w/want" | grep -vxF "$(allrefs "$2")")" ]; then
 		echo received; return
 	fi
-	if [ "$1" = add ]; then
-		local head old
+	if [ "$1" = add ] || [ "$1" = import ]; then
+		local head old k=1
+		[ "$1" = add ] || k=$IMPORT_N
 		head=$(git --git-dir "$3/repo.git" rev-parse -q --verify $BR) old=$(git --git-dir "$2/repo.git" rev-parse $BR)
 		if [ "$(git --git-dir "$3/repo.git" rev-parse -q --verify "$head^")" = "$old" ] &&
-				[ "$(git --git-dir "$3/repo.git" diff-tree -r --name-status "$old" "$head" | grep -c '^A	resident/')" = 1 ] &&
+				[ "$(git --git-dir "$3/repo.git" diff-tree -r --name-status "$old" "$head" | grep -c '^A	resident/')" = "$k" ] &&
 				[ "$(grep -v "^$BR " <<<"$now")" = "$(allrefs "$2" | grep -v "^$BR ")" ]; then
 			echo done; return
 		fi
@@ -150,6 +152,12 @@ sweep() {
 }
 
 sweep add lap1 add resident --set name=孙桂兰 --set residence_kind=registered --set address="4 组 1 号" --set source=self_report
+# An import in one batch large enough to be written as a pack (store/pack.h):
+# one commit of IMPORT_N records, whole or not at all.
+IMPORT_N=70
+{ echo "records:"; for i in $(seq 1 $IMPORT_N); do
+	echo "  - {name: 测$i, residence_kind: registered, address: \"$i 号\", source: self_report}"; done; } > "$w/import.yaml"
+sweep import lap1 import resident --file "$w/import.yaml" --batch $IMPORT_N
 sweep receive county fetch "$w/lap1/repo.git"
 sweep fetch-merge lap2 fetch "$w/lap1/repo.git"
 sweep merge lap2-fetched merge "$peer"

@@ -111,6 +111,43 @@ done
 echo "import (${took} ms uninterrupted): kills left $none with no commit, $torn part-way, $whole complete"
 [ "$torn" -gt 0 ] && ok || bad "no import kill landed between its commits: nothing was tested"
 [ "$whole" -gt 0 ] && ok || bad "no import kill landed after the import (the control)"
+# The same with batches large enough to be written as one pack each
+# (store/pack.h, VL_REPO_PACK_MIN_CHANGES): a kill leaves whole packed
+# commits or none, never a pack the repository cannot read.
+loose() { find "$w/$1/repo.git/objects" -path '*/objects/[0-9a-f][0-9a-f]/*' -type f | wc -l; }
+records d.yaml 400 庚
+before=$(residents lap1)
+rm -rf k && cp -a lap1 k
+l0=$(loose k)
+t0=$(now_ms)
+expect 0 V k import resident --file d.yaml --batch 80
+took=$(( $(now_ms) - t0 ))
+[ "$(residents k)" -eq $((before + 400)) ] && ok || bad "the reference packed import did not add 400 records"
+[ "$(loose k)" -eq "$l0" ] && ok || bad "the packed import wrote $(( $(loose k) - l0 )) loose objects"
+expect 0 git --git-dir "$w/k/repo.git" fsck --strict --full --no-dangling --no-progress
+none=0 torn=0 whole=0
+for pct in 10 30 50 65 80 90 150 300; do
+	d=$(at $pct $took)
+	rm -rf k && cp -a lap1 k
+	"$VLEDGER" -C "$w/k" import resident --file d.yaml --batch 80 >/dev/null 2>&1 &
+	pid=$!
+	sleep "$d"
+	kill -9 "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	n=$(residents k)
+	if [ "$n" -eq "$before" ]; then none=$((none + 1))
+	elif [ "$n" -lt $((before + 400)) ]; then torn=$((torn + 1))
+	else whole=$((whole + 1)); fi
+	[ $(((n - before) % 80)) -eq 0 ] && [ "$n" -le $((before + 400)) ] && ok ||
+		bad "packed import killed after ${d}s left $((n - before)) records (not whole commits of 80)"
+	expect 0 V k verify --quiet
+	expect 0 git --git-dir "$w/k/repo.git" fsck --full --no-dangling --no-progress
+	expect 0 V k import resident --file d.yaml --batch 80
+	expect 0 V k verify --quiet
+done
+echo "packed import (${took} ms uninterrupted): kills left $none with no commit, $torn part-way, $whole complete"
+[ "$torn" -gt 0 ] && ok || bad "no packed import kill landed between its commits: nothing was tested"
+
 # A process killed inside a ref update leaves the ref's lock file; the next
 # writer holds the node's write lock, so it knows the file is stale and
 # clears it (deterministic, whatever the kills above hit).

@@ -119,8 +119,12 @@ read -r sz off < <(git --git-dir "$src" verify-pack -v "${pack%.pack}.idx" | awk
 [ -n "$off" ] && ok || bad "the record blob is not in the pack"
 chmod u+w "$pack"
 printf 'corrupt%.0s' $(seq 1 64) | dd of="$pack" bs=1 seek=$((off + 2)) count=$((sz - 2)) conv=notrunc status=none
-# (The first object that fails may be one stored as a delta on the record.)
-refused_unchanged "$src" "truncated or corrupt"
+# (The first object that fails may be one stored as a delta on the record;
+# when git stored the record itself as a delta, its overwritten delta header
+# reads as a size over the limit before any inflate fails: refused as well.
+# Which happens depends on the random record ids.)
+refused_unchanged "$src" ""
+case $out in *"truncated or corrupt"*|*"over the limit"*) ok ;; *) bad "corrupt pack: unexpected message: $out" ;; esac
 src=$(fresh fifo-pack)
 git --git-dir "$src" repack -adq
 mkfifo "$src/objects/pack/pack-0000000000000000000000000000000000000000.pack"
