@@ -30,6 +30,7 @@
 #include <string.h>
 
 #include "forge.h"
+#include "agent/node/ledger.h"
 #include "agent/node/node.h"
 #include "agent/node/roster.h"
 #include "store/record.h"
@@ -995,6 +996,57 @@ static void test_record_id_reused_across_ledgers_in_one_receive(void **state)
 	vl_buf_free(&file);
 }
 
+/* One receive carrying two branches that each add a record under the same
+ * new id: the node holds neither yet, so only the receive itself can see
+ * it. One branch is accepted; the other is refused and its ref stays. */
+static void test_record_id_reused_across_branches_in_one_receive(void **state)
+{
+	fx *f = *state;
+	const char *scopes[2] = { TOWN_CODE, V2_CODE };
+	char id[VL_ULID_LEN + 1], ref[64];
+	vl_node *t = NULL;
+	git_repository *c = NULL;
+	git_reference *town_ref = NULL;
+	git_oid v2_before, v2_after, made;
+	char *out = NULL;
+	size_t i;
+	int rc, town_taken, v2_taken;
+
+	vf_fetch_ok(f->town, f->crepo); /* the town holds the county's scope/V2 */
+	vf_forger_open(&t, NULL, f->town);
+	vf_new_id(id);
+	for (i = 0; i < 2; i++) {
+		vl_record *r = NULL;
+		assert_int_equal(vl_record_new(&r, "zone", id, scopes[i]), 0);
+		assert_int_equal(vl_value_map_set(r->data, "zone_no", vl_value_str("Z8")), 0);
+		assert_int_equal(vl_value_map_set(r->data, "designation", vl_value_str("sealed")), 0);
+		assert_int_equal(vl_value_map_set(r->data, "area", vl_value_str("a-Z8")), 0);
+		assert_int_equal(vl_value_map_set(r->data, "status", vl_value_str("active")), 0);
+		assert_int_equal(vl_value_map_set(r->data, "announced_at", vl_value_str("2022-04-06T08:00:00Z")), 0);
+		assert_int_equal(vl_ledger_commit(&made, t, scopes[i], &r, 1, "zone", NULL), 0);
+		vl_record_free(r);
+	}
+	vl_node_close(t);
+
+	assert_int_equal(git_repository_open(&c, f->crepo), 0);
+	v2_before = vf_head_of(c, VL_REF_SCOPE_PREFIX V2_CODE);
+	rc = vt_run(&out, "'%s' -C '%s' fetch '%s' 2>&1", VL_BINARY, f->county, f->trepo);
+	assert_int_equal(rc, 4);
+	vf_must_contain(out, "in this same receive", "vledger fetch");
+	git_repository_free(c);
+	assert_int_equal(git_repository_open(&c, f->crepo), 0);
+	v2_after = vf_head_of(c, VL_REF_SCOPE_PREFIX V2_CODE);
+	vl_scope_ref(ref, TOWN_CODE);
+	town_taken = git_reference_lookup(&town_ref, c, ref) == 0;
+	v2_taken = !git_oid_equal(&v2_before, &v2_after);
+	assert_true(town_taken != v2_taken); /* exactly one of the two */
+	git_reference_free(town_ref);
+	git_repository_free(c);
+	free(out);
+	/* What was taken verifies: the id is in one place only. */
+	vf_ok_free(f->county, "verify --quiet");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1016,6 +1068,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_canon_author_time, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_key_mismatch_refused_at_open, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_record_id_reused_across_ledgers_in_one_receive, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_record_id_reused_across_branches_in_one_receive, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -236,6 +236,28 @@ static int check_unique(vctx *c, const char *ledger, const char *id, const char 
 	size_t count = 0, i;
 	int rc;
 
+	if (c->res->nalso_new) {
+		vl_new_id key;
+		const vl_new_id *hit;
+		memset(&key, 0, sizeof(key));
+		memcpy(key.id, id, VL_ULID_LEN);
+		hit = bsearch(&key, c->res->also_new, c->res->nalso_new, sizeof(key), vl_new_id_cmp);
+		if (hit)
+			return fail(c, "'%s' reuses record id %s, which scope/%s adds in ledger %s in this same "
+					"receive: record ids are unique across ledgers and scopes", line, id, hit->scope,
+					hit->ledger);
+	}
+	if (c->res->nnew_ids % 256 == 0) {
+		vl_new_id *nn = realloc(c->res->new_ids, (c->res->nnew_ids + 256) * sizeof(*nn));
+		if (!nn)
+			return vl_error_set(VL_ENOMEM, "out of memory");
+		c->res->new_ids = nn;
+	}
+	memset(&c->res->new_ids[c->res->nnew_ids], 0, sizeof(*c->res->new_ids));
+	memcpy(c->res->new_ids[c->res->nnew_ids].id, id, VL_ULID_LEN);
+	snprintf(c->res->new_ids[c->res->nnew_ids].scope, 13, "%s", c->scope);
+	snprintf(c->res->new_ids[c->res->nnew_ids].ledger, 33, "%s", ledger);
+	c->res->nnew_ids++;
 	if ((rc = vl_ledger_places(at, 4, &count, c->n, c->home, id)) < 0)
 		return rc;
 	for (i = 0; i < count && i < 4; i++) {
@@ -1843,8 +1865,16 @@ out:
 	return rc;
 }
 
+int vl_new_id_cmp(const void *a, const void *b)
+{
+	return strcmp(((const vl_new_id *)a)->id, ((const vl_new_id *)b)->id);
+}
+
 void vl_verify_result_free(vl_verify_result *res)
 {
+	free(res->new_ids);
+	res->new_ids = NULL;
+	res->nnew_ids = 0;
 	vl_buf_free(&res->report);
 	vl_buf_free(&res->revocations);
 	free(res->evidence);

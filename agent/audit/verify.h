@@ -41,6 +41,13 @@
 #include <stdio.h>
 #include "agent/node/node.h"
 
+/* A record new on a received branch: its id and where it lands. */
+typedef struct {
+	char id[27];      /* VL_ULID_LEN + 1 */
+	char scope[13];
+	char ledger[33];
+} vl_new_id;
+
 typedef struct {
 	size_t branches;
 	size_t commits;
@@ -58,7 +65,18 @@ typedef struct {
 	                   * order, the report is the same for any number);
 	                   * 0 = $VLEDGER_THREADS, else 2 when two processors
 	                   * are online, else 1 */
+	vl_new_id *new_ids;  /* received data (out): the records new on the
+	                      * branch, in the order they were checked */
+	size_t nnew_ids;
+	const vl_new_id *also_new; /* received data (in, borrowed, sorted by id):
+	                      * records other branches of the same receive
+	                      * add; a new record reusing one of their ids is
+	                      * refused, as one the node holds would be */
+	size_t nalso_new;
 } vl_verify_result;
+
+/* Order of vl_new_id by id (qsort, bsearch). */
+int vl_new_id_cmp(const void *a, const void *b);
 
 /* At most this many verify threads, whatever is asked. */
 #define VL_VERIFY_MAX_THREADS 16

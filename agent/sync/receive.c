@@ -292,6 +292,10 @@ typedef struct {
 	git_oid *evidence;        /* refs/evidence/ to create */
 	size_t nevidence, capevidence;
 	size_t evidence_bytes;
+	/* records new on the branches accepted so far, sorted by id: a later
+	 * branch of this receive may not add one of their ids again */
+	vl_new_id *new_ids;
+	size_t nnew_ids;
 } rx;
 
 static int grow(void **p, size_t *cap, size_t n, size_t size)
@@ -685,6 +689,8 @@ static int receive_branch(rx *x, branch *b)
 		return vl_buf_printf(&x->res->report, "scope/%s from %s refused; nothing was taken: %s\n", b->code,
 				x->label, vl_error_last());
 	}
+	vr.also_new = x->new_ids;
+	vr.nalso_new = x->nnew_ids;
 	if ((rc = vl_verify_received(&x->view, n, refname, &b->theirs, b->have_ours ? &b->ours : NULL, &vr)) < 0)
 		goto out; /* a local failure (memory, I/O): peer problems are in vr.failures */
 	if (vr.failures) {
@@ -703,6 +709,17 @@ static int receive_branch(rx *x, branch *b)
 		}
 		rc = 0;
 		goto out;
+	}
+	if (vr.nnew_ids) {
+		vl_new_id *nn = realloc(x->new_ids, (x->nnew_ids + vr.nnew_ids) * sizeof(*nn));
+		if (!nn) {
+			rc = vl_error_set(VL_ENOMEM, "out of memory");
+			goto out;
+		}
+		memcpy(nn + x->nnew_ids, vr.new_ids, vr.nnew_ids * sizeof(*nn));
+		x->new_ids = nn;
+		x->nnew_ids += vr.nnew_ids;
+		qsort(x->new_ids, x->nnew_ids, sizeof(*x->new_ids), vl_new_id_cmp);
 	}
 	b->accepted = 1;
 	x->res->commits += vr.commits;
@@ -1120,6 +1137,7 @@ static void rx_free(rx *x)
 	free(x->branches);
 	free(x->offered_evidence);
 	free(x->keep);
+	free(x->new_ids);
 	free(x->evidence);
 }
 
