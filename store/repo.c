@@ -1,6 +1,7 @@
 /* repo.c - the bare repository, signed commits, CAS ref updates (see repo.h). */
 #include "store/repo.h"
 #include "store/limits.h"
+#include "store/pack.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -121,6 +122,7 @@ int vl_repo_commit(git_oid *out, git_repository *repo, const char *refname,
 		const char *message, const vl_ident *who, const vl_key *key)
 {
 	commit_build b = { 0 };
+	vl_stage *stage = NULL;
 	git_oid current, tree_id, commit_id, empty_tree;
 	const git_commit *parents[1];
 	size_t i, nparents = 0;
@@ -160,6 +162,10 @@ int vl_repo_commit(git_oid *out, git_repository *repo, const char *refname,
 		}
 		git_treebuilder_free(tb);
 	}
+	/* A large commit (an import batch) lands in one pack, fsynced once,
+	 * instead of one fsynced loose file per object. */
+	if (n >= VL_REPO_PACK_MIN_CHANGES && (rc = vl_stage_open(&stage, repo)) < 0)
+		goto out;
 	b.updates = calloc(n ? n : 1, sizeof(*b.updates));
 	if (!b.updates) {
 		rc = vl_error_set(VL_ENOMEM, "out of memory");
@@ -200,11 +206,15 @@ int vl_repo_commit(git_oid *out, git_repository *repo, const char *refname,
 		rc = vl_error_git(rc, "cannot write the signed commit");
 		goto out;
 	}
+	/* The pack is durable before the ref names what it holds. */
+	if (stage && (rc = vl_stage_flush(NULL, stage, NULL, 1)) < 0)
+		goto out;
 	if ((rc = vl_repo_ref_cas(repo, refname, &commit_id, expected, "vledger commit", "try again")) < 0)
 		goto out;
 	git_oid_cpy(out, &commit_id);
 	rc = 0;
 out:
+	vl_stage_close(stage);
 	commit_build_free(&b);
 	return rc;
 }

@@ -42,6 +42,11 @@ typedef struct {
 	int64_t time;  /* seconds since the epoch */
 } vl_ident;
 
+/* A commit with at least this many changes writes its objects as one pack
+ * (store/pack.h), fsynced once before the ref moves; smaller ones write
+ * loose objects. */
+#define VL_REPO_PACK_MIN_CHANGES 64
+
 /*
  * Commit `changes` on `refname` and move it by compare-and-swap.
  *
@@ -50,7 +55,9 @@ typedef struct {
  * message   the full commit message (summary, blank line, trailers).
  * out       the new commit id.
  * Nothing moves on failure; objects written before a failed ref update are
- * unreachable and harmless.
+ * unreachable and harmless. With VL_REPO_PACK_MIN_CHANGES changes or more,
+ * the objects go through a stage (store/pack.h) and one pack; the caller
+ * must not hold a stage open on `repo` meanwhile.
  */
 int vl_repo_commit(git_oid *out, git_repository *repo, const char *refname,
 		const git_oid *expected, const vl_change *changes, size_t n,

@@ -1,0 +1,920 @@
+/* pack.c - the pack writer and the in-memory stage (see pack.h). */
+#include "store/pack.h"
+#include "store/buf.h"
+
+#include <git2/sys/odb_backend.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+/* ---- SHA-1 for the pack and index checksums (object ids come from
+ * libgit2's git_odb_hash). Plain FIPS 180-1; the checksums only guard
+ * against corruption, as in git. ---- */
+
+typedef struct {
+	uint32_t h[5];
+	uint64_t len;
+	unsigned char block[64];
+	size_t used;
+} sha1_ctx;
+
+static uint32_t rol32(uint32_t x, unsigned n)
+{
+	return (x << n) | (x >> (32 - n));
+}
+
+static void sha1_block(sha1_ctx *c, const unsigned char *p)
+{
+	uint32_t w[80], a, b, d, e, f, k, t, cc;
+	unsigned i;
+
+	for (i = 0; i < 16; i++)
+		w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 | (uint32_t)p[4 * i + 2] << 8 |
+		       (uint32_t)p[4 * i + 3];
+	for (i = 16; i < 80; i++)
+		w[i] = rol32(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1);
+	a = c->h[0];
+	b = c->h[1];
+	cc = c->h[2];
+	d = c->h[3];
+	e = c->h[4];
+	for (i = 0; i < 80; i++) {
+		if (i < 20) {
+			f = (b & cc) | (~b & d);
+			k = 0x5A827999;
+		} else if (i < 40) {
+			f = b ^ cc ^ d;
+			k = 0x6ED9EBA1;
+		} else if (i < 60) {
+			f = (b & cc) | (b & d) | (cc & d);
+			k = 0x8F1BBCDC;
+		} else {
+			f = b ^ cc ^ d;
+			k = 0xCA62C1D6;
+		}
+		t = rol32(a, 5) + f + e + k + w[i];
+		e = d;
+		d = cc;
+		cc = rol32(b, 30);
+		b = a;
+		a = t;
+	}
+	c->h[0] += a;
+	c->h[1] += b;
+	c->h[2] += cc;
+	c->h[3] += d;
+	c->h[4] += e;
+}
+
+static void sha1_init(sha1_ctx *c)
+{
+	static const uint32_t h0[5] = { 0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476, 0xC3D2E1F0 };
+
+	memcpy(c->h, h0, sizeof(h0));
+	c->len = 0;
+	c->used = 0;
+}
+
+static void sha1_update(sha1_ctx *c, const void *data, size_t len)
+{
+	const unsigned char *p = data;
+
+	c->len += len;
+	if (c->used) {
+		size_t take = 64 - c->used < len ? 64 - c->used : len;
+		memcpy(c->block + c->used, p, take);
+		c->used += take;
+		p += take;
+		len -= take;
+		if (c->used < 64)
+			return;
+		sha1_block(c, c->block);
+		c->used = 0;
+	}
+	for (; len >= 64; p += 64, len -= 64)
+		sha1_block(c, p);
+	memcpy(c->block, p, len);
+	c->used = len;
+}
+
+static void sha1_final(unsigned char out[20], sha1_ctx *c)
+{
+	uint64_t bits = c->len * 8;
+	unsigned char pad[72] = { 0x80 };
+	size_t padlen = (c->used < 56 ? 56 : 120) - c->used;
+	unsigned i;
+
+	for (i = 0; i < 8; i++)
+		pad[padlen + i] = (unsigned char)(bits >> (56 - 8 * i));
+	sha1_update(c, pad, padlen + 8);
+	for (i = 0; i < 5; i++) {
+		out[4 * i] = (unsigned char)(c->h[i] >> 24);
+		out[4 * i + 1] = (unsigned char)(c->h[i] >> 16);
+		out[4 * i + 2] = (unsigned char)(c->h[i] >> 8);
+		out[4 * i + 3] = (unsigned char)c->h[i];
+	}
+}
+
+static void put_be32(unsigned char *p, uint32_t v)
+{
+	p[0] = (unsigned char)(v >> 24);
+	p[1] = (unsigned char)(v >> 16);
+	p[2] = (unsigned char)(v >> 8);
+	p[3] = (unsigned char)v;
+}
+
+/* ---- an open-addressing set of ids: slots hold index + 1 into a caller's
+ * array of records that start with a git_oid ---- */
+
+typedef struct {
+	uint32_t *slots;
+	size_t mask; /* slots - 1; a power of two minus one, 0 when none */
+} idset;
+
+static size_t id_hash(const git_oid *id)
+{
+	size_t h;
+
+	memcpy(&h, id->id, sizeof(h));
+	return h;
+}
+
+/* Find the slot for id among `recs` (stride bytes each, oid first): the
+ * slot of the record with that id, or the empty one where it would go. */
+static size_t idset_find(const idset *s, const void *recs, size_t stride, const git_oid *id)
+{
+	size_t i = id_hash(id) & s->mask;
+
+	while (s->slots[i]) {
+		const git_oid *have = (const git_oid *)(const void *)((const char *)recs +
+				(size_t)(s->slots[i] - 1) * stride);
+		if (git_oid_equal(have, id))
+			break;
+		i = (i + 1) & s->mask;
+	}
+	return i;
+}
+
+/* Make room for n records (load at most one half). */
+static int idset_reserve(idset *s, const void *recs, size_t stride, size_t n)
+{
+	uint32_t *old = s->slots;
+	size_t oldn = old ? s->mask + 1 : 0, want = 64, i;
+
+	if (old && n * 2 <= oldn)
+		return 0;
+	while (want < n * 2)
+		want *= 2;
+	s->slots = calloc(want, sizeof(*s->slots));
+	if (!s->slots) {
+		s->slots = old;
+		return vl_error_set(VL_ENOMEM, "out of memory");
+	}
+	s->mask = want - 1;
+	for (i = 0; i < oldn; i++) {
+		if (old[i]) {
+			const git_oid *id = (const git_oid *)(const void *)((const char *)recs +
+					(size_t)(old[i] - 1) * stride);
+			s->slots[idset_find(s, recs, stride, id)] = old[i];
+		}
+	}
+	free(old);
+	return 0;
+}
+
+static void idset_clear(idset *s)
+{
+	free(s->slots);
+	s->slots = NULL;
+	s->mask = 0;
+}
+
+/* ---- the pack writer ---- */
+
+typedef struct {
+	git_oid id;
+	uint64_t offset;
+	uint32_t crc;
+} packw_entry;
+
+#define PACKW_BUFSZ ((size_t)1 << 20)
+
+struct vl_packw {
+	int fd;
+	int do_fsync;
+	int done;          /* finished or failed: takes nothing more */
+	vl_buf dir;        /* <objects>/pack */
+	vl_buf tmp_pack;   /* temporary names, empty once renamed or removed */
+	vl_buf tmp_idx;
+	packw_entry *ents;
+	size_t n, cap;
+	idset set;
+	uint64_t offset;   /* bytes of the pack so far, buffered included */
+	unsigned char *out;
+	size_t out_len;
+	z_stream z;
+	int z_ready;
+	unsigned char *zbuf;
+	size_t zcap;
+};
+
+static int write_all(int fd, const void *data, size_t len, const char *what)
+{
+	const char *p = data;
+
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return vl_error_set(VL_ERROR, "cannot write %s: %s; check the disk", what, strerror(errno));
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int packw_flush_buf(vl_packw *w)
+{
+	int rc = write_all(w->fd, w->out, w->out_len, "a pack");
+
+	w->out_len = 0;
+	return rc;
+}
+
+/* Append to the pack, through the buffer. */
+static int packw_put(vl_packw *w, const void *data, size_t len)
+{
+	int rc;
+
+	w->offset += len;
+	if (w->out_len + len > PACKW_BUFSZ) {
+		if ((rc = packw_flush_buf(w)) < 0)
+			return rc;
+		if (len > PACKW_BUFSZ)
+			return write_all(w->fd, data, len, "a pack");
+	}
+	memcpy(w->out + w->out_len, data, len);
+	w->out_len += len;
+	return 0;
+}
+
+static int fsync_path(const char *path, int flags, const char *what)
+{
+	int fd = open(path, flags), rc = 0;
+
+	if (fd < 0)
+		return vl_error_set(VL_ERROR, "cannot open %s '%s': %s", what, path, strerror(errno));
+	if (fsync(fd) < 0)
+		rc = vl_error_set(VL_ERROR, "cannot fsync %s '%s': %s", what, path, strerror(errno));
+	close(fd);
+	return rc;
+}
+
+int vl_packw_open(vl_packw **out, const char *objects_dir, int do_fsync)
+{
+	vl_packw *w = NULL;
+	unsigned char hdr[12] = { 'P', 'A', 'C', 'K', 0, 0, 0, 2, 0, 0, 0, 0 };
+	int rc;
+
+	*out = NULL;
+	if (!(w = calloc(1, sizeof(*w))))
+		return vl_error_set(VL_ENOMEM, "out of memory");
+	w->fd = -1;
+	w->do_fsync = do_fsync;
+	if ((rc = vl_buf_printf(&w->dir, "%s/pack", objects_dir)) < 0 ||
+			(rc = vl_buf_printf(&w->tmp_pack, "%s/tmp_pack_XXXXXX", w->dir.ptr)) < 0)
+		goto out;
+	if (mkdir(w->dir.ptr, 0755) < 0 && errno != EEXIST) {
+		rc = vl_error_set(VL_ERROR, "cannot create '%s': %s", w->dir.ptr, strerror(errno));
+		goto out;
+	}
+	if (!(w->out = malloc(PACKW_BUFSZ))) {
+		rc = vl_error_set(VL_ENOMEM, "out of memory");
+		goto out;
+	}
+	if (deflateInit(&w->z, Z_BEST_SPEED) != Z_OK) {
+		rc = vl_error_set(VL_ENOMEM, "cannot start zlib");
+		goto out;
+	}
+	w->z_ready = 1;
+	if ((w->fd = mkstemp(w->tmp_pack.ptr)) < 0) {
+		rc = vl_error_set(VL_ERROR, "cannot create a pack in '%s': %s", w->dir.ptr, strerror(errno));
+		vl_buf_clear(&w->tmp_pack);
+		goto out;
+	}
+	if ((rc = packw_put(w, hdr, sizeof(hdr))) < 0)
+		goto out;
+	*out = w;
+	w = NULL;
+	rc = 0;
+out:
+	vl_packw_free(w);
+	return rc;
+}
+
+int vl_packw_has(const vl_packw *w, const git_oid *id)
+{
+	return w->set.slots && w->set.slots[idset_find(&w->set, w->ents, sizeof(*w->ents), id)] != 0;
+}
+
+size_t vl_packw_count(const vl_packw *w)
+{
+	return w->n;
+}
+
+int vl_packw_add_known(vl_packw *w, const git_oid *id, git_object_t type, const void *data, size_t len)
+{
+	unsigned char hdr[16];
+	size_t h = 0, slot, bound;
+	uint64_t size = len;
+	packw_entry *e;
+	uint32_t crc;
+	int rc, zr;
+
+	if (w->done)
+		return vl_error_set(VL_ERROR, "the pack is already finished");
+	if (type < GIT_OBJECT_COMMIT || type > GIT_OBJECT_TAG)
+		return vl_error_set(VL_EINVALID, "an object of type %d cannot go in a pack", (int)type);
+	if ((rc = idset_reserve(&w->set, w->ents, sizeof(*w->ents), w->n + 1)) < 0)
+		return rc;
+	slot = idset_find(&w->set, w->ents, sizeof(*w->ents), id);
+	if (w->set.slots[slot])
+		return 0;
+	if (w->n >= VL_PACKW_MAX_OBJECTS)
+		return vl_error_set(VL_ETOOBIG, "a pack holds at most %zu objects", VL_PACKW_MAX_OBJECTS);
+	if (w->n == w->cap) {
+		size_t ncap = w->cap ? w->cap * 2 : 1024;
+		packw_entry *ne = realloc(w->ents, ncap * sizeof(*ne));
+		if (!ne)
+			return vl_error_set(VL_ENOMEM, "out of memory");
+		w->ents = ne;
+		w->cap = ncap;
+	}
+	/* The entry header: type and size, 4 bits then 7 per byte. */
+	hdr[h] = (unsigned char)(((unsigned)type << 4) | (size & 15));
+	size >>= 4;
+	while (size) {
+		hdr[h++] |= 0x80;
+		hdr[h] = (unsigned char)(size & 127);
+		size >>= 7;
+	}
+	h++;
+	bound = deflateBound(&w->z, (uLong)len);
+	if (bound > w->zcap) {
+		unsigned char *nb = realloc(w->zbuf, bound);
+		if (!nb)
+			return vl_error_set(VL_ENOMEM, "out of memory");
+		w->zbuf = nb;
+		w->zcap = bound;
+	}
+	if (deflateReset(&w->z) != Z_OK)
+		return vl_error_set(VL_ERROR, "zlib failed");
+	w->z.next_in = (Bytef *)(uintptr_t)data;
+	w->z.avail_in = (uInt)len;
+	w->z.next_out = w->zbuf;
+	w->z.avail_out = (uInt)w->zcap;
+	zr = deflate(&w->z, Z_FINISH);
+	if (zr != Z_STREAM_END)
+		return vl_error_set(VL_ERROR, "zlib failed to deflate an object");
+	crc = (uint32_t)crc32(0, hdr, (uInt)h);
+	crc = (uint32_t)crc32(crc, w->zbuf, (uInt)w->z.total_out);
+	e = &w->ents[w->n];
+	git_oid_cpy(&e->id, id);
+	e->offset = w->offset;
+	e->crc = crc;
+	if ((rc = packw_put(w, hdr, h)) < 0 || (rc = packw_put(w, w->zbuf, w->z.total_out)) < 0) {
+		w->done = 1; /* the file is now inconsistent */
+		return rc;
+	}
+	w->n++;
+	w->set.slots[slot] = (uint32_t)w->n;
+	return 0;
+}
+
+int vl_packw_add(git_oid *out, vl_packw *w, git_object_t type, const void *data, size_t len)
+{
+	git_oid id;
+	int rc;
+
+	if ((rc = git_odb_hash(&id, data, len, type)) < 0)
+		return vl_error_git(rc, "cannot hash an object");
+	if ((rc = vl_packw_add_known(w, &id, type, data, len)) < 0)
+		return rc;
+	if (out)
+		git_oid_cpy(out, &id);
+	return 0;
+}
+
+static int cmp_entry(const void *a, const void *b)
+{
+	return git_oid_cmp(&((const packw_entry *)a)->id, &((const packw_entry *)b)->id);
+}
+
+/* The pack's checksum: SHA-1 of everything written, read back (the object
+ * count in the header is only known now). */
+static int pack_checksum(unsigned char sum[20], vl_packw *w)
+{
+	sha1_ctx c;
+	uint64_t at = 0;
+
+	sha1_init(&c);
+	while (at < w->offset) {
+		size_t want = w->offset - at < PACKW_BUFSZ ? (size_t)(w->offset - at) : PACKW_BUFSZ;
+		ssize_t n = pread(w->fd, w->out, want, (off_t)at);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return vl_error_set(VL_ERROR, "cannot read back a pack: %s", n < 0 ? strerror(errno) : "short");
+		sha1_update(&c, w->out, (size_t)n);
+		at += (uint64_t)n;
+	}
+	sha1_final(sum, &c);
+	return 0;
+}
+
+/* The index (v2) of the sorted entries into idx. */
+static int build_idx(vl_buf *idx, const vl_packw *w, const unsigned char packsum[20])
+{
+	unsigned char be[8], sum[20];
+	uint32_t fan[256] = { 0 }, nlarge = 0;
+	size_t i;
+	sha1_ctx c;
+	int rc;
+
+	idx->max = (size_t)-1;
+	for (i = 0; i < w->n; i++)
+		fan[w->ents[i].id.id[0]]++;
+	for (i = 1; i < 256; i++)
+		fan[i] += fan[i - 1];
+	if ((rc = vl_buf_grow(idx, 8 + 1024 + w->n * 28 + 40)) < 0 ||
+			(rc = vl_buf_put(idx, "\377tOc\0\0\0\2", 8)) < 0)
+		return rc;
+	for (i = 0; i < 256; i++) {
+		put_be32(be, fan[i]);
+		if ((rc = vl_buf_put(idx, be, 4)) < 0)
+			return rc;
+	}
+	for (i = 0; i < w->n; i++)
+		if ((rc = vl_buf_put(idx, w->ents[i].id.id, GIT_OID_RAWSZ)) < 0)
+			return rc;
+	for (i = 0; i < w->n; i++) {
+		put_be32(be, w->ents[i].crc);
+		if ((rc = vl_buf_put(idx, be, 4)) < 0)
+			return rc;
+	}
+	for (i = 0; i < w->n; i++) {
+		uint64_t off = w->ents[i].offset;
+		put_be32(be, off < 0x80000000u ? (uint32_t)off : 0x80000000u | nlarge++);
+		if ((rc = vl_buf_put(idx, be, 4)) < 0)
+			return rc;
+	}
+	for (i = 0; i < w->n; i++) {
+		uint64_t off = w->ents[i].offset;
+		if (off < 0x80000000u)
+			continue;
+		put_be32(be, (uint32_t)(off >> 32));
+		put_be32(be + 4, (uint32_t)off);
+		if ((rc = vl_buf_put(idx, be, 8)) < 0)
+			return rc;
+	}
+	if ((rc = vl_buf_put(idx, packsum, 20)) < 0)
+		return rc;
+	sha1_init(&c);
+	sha1_update(&c, idx->ptr, idx->len);
+	sha1_final(sum, &c);
+	return vl_buf_put(idx, sum, 20);
+}
+
+int vl_packw_finish(git_oid *out, vl_packw *w)
+{
+	unsigned char count[4], sum[20];
+	vl_buf idx = VL_BUF_INIT, name = VL_BUF_INIT, final = VL_BUF_INIT;
+	char hex[GIT_OID_HEXSZ + 1];
+	git_oid packid;
+	int ifd = -1, rc;
+
+	if (w->done)
+		return vl_error_set(VL_ERROR, "the pack is already finished");
+	w->done = 1;
+	if (w->n == 0) {
+		/* Nothing to write: nothing appears. */
+		close(w->fd);
+		w->fd = -1;
+		unlink(w->tmp_pack.ptr);
+		vl_buf_clear(&w->tmp_pack);
+		if (out)
+			memset(out, 0, sizeof(*out));
+		return 0;
+	}
+	put_be32(count, (uint32_t)w->n);
+	if ((rc = packw_flush_buf(w)) < 0)
+		goto out;
+	if (pwrite(w->fd, count, 4, 8) != 4) {
+		rc = vl_error_set(VL_ERROR, "cannot write a pack header: %s", strerror(errno));
+		goto out;
+	}
+	if ((rc = pack_checksum(sum, w)) < 0 || (rc = write_all(w->fd, sum, 20, "a pack")) < 0)
+		goto out;
+	if (fchmod(w->fd, 0444) < 0) {
+		rc = vl_error_set(VL_ERROR, "cannot chmod a pack: %s", strerror(errno));
+		goto out;
+	}
+	if (w->do_fsync && fsync(w->fd) < 0) {
+		rc = vl_error_set(VL_ERROR, "cannot fsync a pack: %s", strerror(errno));
+		goto out;
+	}
+	qsort(w->ents, w->n, sizeof(*w->ents), cmp_entry);
+	idset_clear(&w->set); /* its slots index the unsorted order */
+	if ((rc = build_idx(&idx, w, sum)) < 0)
+		goto out;
+	if ((rc = vl_buf_printf(&w->tmp_idx, "%s/tmp_idx_XXXXXX", w->dir.ptr)) < 0)
+		goto out;
+	if ((ifd = mkstemp(w->tmp_idx.ptr)) < 0) {
+		rc = vl_error_set(VL_ERROR, "cannot create a pack index in '%s': %s", w->dir.ptr, strerror(errno));
+		vl_buf_clear(&w->tmp_idx);
+		goto out;
+	}
+	if ((rc = write_all(ifd, idx.ptr, idx.len, "a pack index")) < 0)
+		goto out;
+	if (fchmod(ifd, 0444) < 0 || (w->do_fsync && fsync(ifd) < 0)) {
+		rc = vl_error_set(VL_ERROR, "cannot finish a pack index: %s", strerror(errno));
+		goto out;
+	}
+	git_oid_fromraw(&packid, sum);
+	git_oid_tostr(hex, sizeof(hex), &packid);
+	if ((rc = vl_buf_printf(&name, "%s/pack-%s.pack", w->dir.ptr, hex)) < 0 ||
+			(rc = vl_buf_printf(&final, "%s/pack-%s.idx", w->dir.ptr, hex)) < 0)
+		goto out;
+	/* The pack first, its index last: a pack without an index is not seen. */
+	if (rename(w->tmp_pack.ptr, name.ptr) < 0) {
+		rc = vl_error_set(VL_ERROR, "cannot rename into '%s': %s", name.ptr, strerror(errno));
+		goto out;
+	}
+	vl_buf_clear(&w->tmp_pack);
+	if (rename(w->tmp_idx.ptr, final.ptr) < 0) {
+		rc = vl_error_set(VL_ERROR, "cannot rename into '%s': %s", final.ptr, strerror(errno));
+		goto out;
+	}
+	vl_buf_clear(&w->tmp_idx);
+	if (w->do_fsync && (rc = fsync_path(w->dir.ptr, O_RDONLY | O_DIRECTORY, "directory")) < 0)
+		goto out;
+	if (out)
+		git_oid_cpy(out, &packid);
+	rc = 0;
+out:
+	if (ifd >= 0)
+		close(ifd);
+	vl_buf_free(&idx);
+	vl_buf_free(&name);
+	vl_buf_free(&final);
+	return rc;
+}
+
+void vl_packw_free(vl_packw *w)
+{
+	if (!w)
+		return;
+	if (w->fd >= 0)
+		close(w->fd);
+	if (w->tmp_pack.len)
+		unlink(w->tmp_pack.ptr);
+	if (w->tmp_idx.len)
+		unlink(w->tmp_idx.ptr);
+	if (w->z_ready)
+		deflateEnd(&w->z);
+	vl_buf_free(&w->dir);
+	vl_buf_free(&w->tmp_pack);
+	vl_buf_free(&w->tmp_idx);
+	idset_clear(&w->set);
+	free(w->ents);
+	free(w->out);
+	free(w->zbuf);
+	free(w);
+}
+
+/* ---- the stage ---- */
+
+typedef struct {
+	git_oid id;
+	git_object_t type;
+	size_t len;
+	unsigned char *data;
+} stage_obj;
+
+/* Stages sit above the packed (2) and loose (1) backends. */
+#define VL_STAGE_PRIORITY 100
+
+struct vl_stage {
+	git_odb_backend parent; /* first: libgit2 hands us this pointer */
+	int refs;               /* the odb's and the caller's */
+	int open;
+	vl_buf objects_dir;     /* the repository's */
+	stage_obj *objs;
+	size_t n, cap, bytes;
+	idset set;
+};
+
+static stage_obj *stage_get(const vl_stage *s, const git_oid *id)
+{
+	uint32_t slot;
+
+	if (!s->open || !s->set.slots)
+		return NULL;
+	slot = s->set.slots[idset_find(&s->set, s->objs, sizeof(*s->objs), id)];
+	return slot ? &s->objs[slot - 1] : NULL;
+}
+
+static void stage_empty(vl_stage *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		free(s->objs[i].data);
+	s->n = 0;
+	s->bytes = 0;
+	if (s->set.slots)
+		memset(s->set.slots, 0, (s->set.mask + 1) * sizeof(*s->set.slots));
+}
+
+static int stage_read(void **data, size_t *len, git_object_t *type, git_odb_backend *b, const git_oid *id)
+{
+	stage_obj *o = stage_get((vl_stage *)b, id);
+
+	if (!o)
+		return GIT_ENOTFOUND;
+	if (!(*data = git_odb_backend_data_alloc(b, o->len ? o->len : 1)))
+		return GIT_ERROR;
+	memcpy(*data, o->data, o->len);
+	*len = o->len;
+	*type = o->type;
+	return 0;
+}
+
+static int stage_read_header(size_t *len, git_object_t *type, git_odb_backend *b, const git_oid *id)
+{
+	stage_obj *o = stage_get((vl_stage *)b, id);
+
+	if (!o)
+		return GIT_ENOTFOUND;
+	*len = o->len;
+	*type = o->type;
+	return 0;
+}
+
+static int stage_exists(git_odb_backend *b, const git_oid *id)
+{
+	return stage_get((vl_stage *)b, id) != NULL;
+}
+
+static int stage_write(git_odb_backend *b, const git_oid *id, const void *data, size_t len, git_object_t type)
+{
+	vl_stage *s = (vl_stage *)b;
+	stage_obj *o;
+	size_t slot;
+
+	if (!s->open)
+		return GIT_PASSTHROUGH;
+	if (idset_reserve(&s->set, s->objs, sizeof(*s->objs), s->n + 1) < 0)
+		return GIT_ERROR;
+	slot = idset_find(&s->set, s->objs, sizeof(*s->objs), id);
+	if (s->set.slots[slot])
+		return 0;
+	if (s->n == s->cap) {
+		size_t ncap = s->cap ? s->cap * 2 : 256;
+		stage_obj *no = realloc(s->objs, ncap * sizeof(*no));
+		if (!no)
+			return GIT_ERROR;
+		s->objs = no;
+		s->cap = ncap;
+	}
+	o = &s->objs[s->n];
+	if (!(o->data = malloc(len ? len : 1)))
+		return GIT_ERROR;
+	memcpy(o->data, data, len);
+	git_oid_cpy(&o->id, id);
+	o->type = type;
+	o->len = len;
+	s->n++;
+	s->bytes += len;
+	s->set.slots[slot] = (uint32_t)s->n;
+	return 0;
+}
+
+/* A write stream into the stage (git_blob_create_from_buffer writes through
+ * a stream). A closed stage declines it, and libgit2 asks the next backend. */
+typedef struct {
+	git_odb_stream parent;
+	git_object_t type;
+	unsigned char *buf;
+	size_t len, cap;
+} stage_stream;
+
+static int stage_stream_write(git_odb_stream *st, const char *data, size_t len)
+{
+	stage_stream *ss = (stage_stream *)st;
+
+	if (len > ss->cap - ss->len) {
+		size_t ncap = ss->len + len;
+		unsigned char *nb = realloc(ss->buf, ncap ? ncap : 1);
+		if (!nb)
+			return GIT_ERROR;
+		ss->buf = nb;
+		ss->cap = ncap;
+	}
+	memcpy(ss->buf + ss->len, data, len);
+	ss->len += len;
+	return 0;
+}
+
+static int stage_write(git_odb_backend *b, const git_oid *id, const void *data, size_t len, git_object_t type);
+
+static int stage_stream_finalize(git_odb_stream *st, const git_oid *id)
+{
+	stage_stream *ss = (stage_stream *)st;
+
+	return stage_write(st->backend, id, ss->buf, ss->len, ss->type);
+}
+
+static void stage_stream_free(git_odb_stream *st)
+{
+	stage_stream *ss = (stage_stream *)st;
+
+	free(ss->buf);
+	free(ss);
+}
+
+static int stage_writestream(git_odb_stream **out, git_odb_backend *b, git_object_size_t size, git_object_t type)
+{
+	stage_stream *ss;
+
+	if (!((vl_stage *)b)->open)
+		return GIT_PASSTHROUGH;
+	if (size > (git_object_size_t)VL_BUF_DEFAULT_MAX || !(ss = calloc(1, sizeof(*ss))))
+		return GIT_ERROR;
+	if (!(ss->buf = malloc(size ? (size_t)size : 1))) {
+		free(ss);
+		return GIT_ERROR;
+	}
+	ss->cap = (size_t)size;
+	ss->type = type;
+	ss->parent.backend = b;
+	ss->parent.mode = GIT_STREAM_WRONLY;
+	ss->parent.write = stage_stream_write;
+	ss->parent.finalize_write = stage_stream_finalize;
+	ss->parent.free = stage_stream_free;
+	*out = &ss->parent;
+	return 0;
+}
+
+static void stage_unref(vl_stage *s)
+{
+	if (--s->refs > 0)
+		return;
+	stage_empty(s);
+	free(s->objs);
+	idset_clear(&s->set);
+	vl_buf_free(&s->objects_dir);
+	free(s);
+}
+
+static void stage_backend_free(git_odb_backend *b)
+{
+	stage_unref((vl_stage *)b);
+}
+
+int vl_stage_open(vl_stage **out, git_repository *repo)
+{
+	git_odb *odb = NULL;
+	git_odb_backend *b = NULL;
+	vl_stage *s = NULL;
+	size_t i, nb;
+	int rc;
+
+	*out = NULL;
+	if ((rc = git_repository_odb(&odb, repo)) < 0) {
+		rc = vl_error_git(rc, "cannot open the object database");
+		goto out;
+	}
+	/* A closed stage left on this odb by an earlier open: reuse it. */
+	nb = git_odb_num_backends(odb);
+	for (i = 0; i < nb; i++) {
+		if (git_odb_get_backend(&b, odb, i) == 0 && b->read == stage_read && !((vl_stage *)b)->open) {
+			s = (vl_stage *)b;
+			s->open = 1;
+			s->refs++;
+			*out = s;
+			rc = 0;
+			goto out;
+		}
+	}
+	if (!(s = calloc(1, sizeof(*s)))) {
+		rc = vl_error_set(VL_ENOMEM, "out of memory");
+		goto out;
+	}
+	if ((rc = git_odb_init_backend(&s->parent, GIT_ODB_BACKEND_VERSION)) < 0) {
+		free(s);
+		rc = vl_error_git(rc, "cannot set up an object stage");
+		goto out;
+	}
+	s->parent.read = stage_read;
+	s->parent.read_header = stage_read_header;
+	s->parent.write = stage_write;
+	s->parent.writestream = stage_writestream;
+	s->parent.exists = stage_exists;
+	s->parent.free = stage_backend_free;
+	s->refs = 1;
+	if ((rc = vl_buf_printf(&s->objects_dir, "%sobjects", git_repository_path(repo))) < 0) {
+		stage_unref(s);
+		goto out;
+	}
+	if ((rc = git_odb_add_backend(odb, &s->parent, VL_STAGE_PRIORITY)) < 0) {
+		stage_unref(s);
+		rc = vl_error_git(rc, "cannot set up an object stage");
+		goto out;
+	}
+	/* The odb holds one reference, the caller the other. */
+	s->refs = 2;
+	s->open = 1;
+	*out = s;
+	rc = 0;
+out:
+	git_odb_free(odb);
+	return rc;
+}
+
+size_t vl_stage_count(const vl_stage *s)
+{
+	return s->n;
+}
+
+size_t vl_stage_bytes(const vl_stage *s)
+{
+	return s->bytes;
+}
+
+int vl_stage_has(const vl_stage *s, const git_oid *id)
+{
+	return stage_get(s, id) != NULL;
+}
+
+int vl_stage_flush_filtered(git_oid *pack_out, vl_stage *s, const char *objects_dir, int do_fsync,
+		vl_stage_keep_cb keep, void *payload)
+{
+	vl_packw *w = NULL;
+	git_oid packid;
+	size_t i;
+	int rc;
+
+	if (!s->open)
+		return vl_error_set(VL_ERROR, "the object stage is closed");
+	memset(&packid, 0, sizeof(packid));
+	if (s->n == 0)
+		goto done;
+	if ((rc = vl_packw_open(&w, objects_dir ? objects_dir : s->objects_dir.ptr, do_fsync)) < 0)
+		goto out;
+	for (i = 0; i < s->n; i++) {
+		const stage_obj *o = &s->objs[i];
+		if (keep) {
+			int k = keep(&o->id, o->type, payload);
+			if (k < 0) {
+				rc = k;
+				goto out;
+			}
+			if (!k)
+				continue;
+		}
+		if ((rc = vl_packw_add_known(w, &o->id, o->type, o->data, o->len)) < 0)
+			goto out;
+	}
+	if ((rc = vl_packw_finish(&packid, w)) < 0)
+		goto out;
+done:
+	stage_empty(s);
+	if (pack_out)
+		git_oid_cpy(pack_out, &packid);
+	rc = 0;
+out:
+	vl_packw_free(w);
+	return rc;
+}
+
+int vl_stage_flush(git_oid *pack_out, vl_stage *s, const char *objects_dir, int do_fsync)
+{
+	return vl_stage_flush_filtered(pack_out, s, objects_dir, do_fsync, NULL, NULL);
+}
+
+void vl_stage_close(vl_stage *s)
+{
+	if (!s)
+		return;
+	stage_empty(s);
+	s->open = 0;
+	stage_unref(s);
+}

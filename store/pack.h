@@ -1,0 +1,129 @@
+/*
+ * pack.h - objects written as git packs (docs/formats.md §2), and a stage
+ * that collects what libgit2 writes through a repository in memory.
+ *
+ * The pack writer appends whole objects (no delta search: records are small
+ * and distinct, and libgit2's packbuilder spends ~0.6 s per 1,000 objects
+ * looking for deltas) deflated at zlib's fastest level, and writes the pack
+ * (v2) and its index (v2) itself: it knows every id, offset and CRC as it
+ * goes. Files are written under temporary names in <objects>/pack and renamed
+ * to pack-<sha>.pack, then pack-<sha>.idx: git and libgit2 only see a pack
+ * through its index, so a crash at any instant leaves either no new pack or a
+ * complete one. With do_fsync both files are fsynced before the renames and
+ * the directory after them: when finish returns, the pack is durable.
+ *
+ * The stage is an in-memory object backend put in front of a repository's
+ * object database (above loose objects and packs). While open, every object
+ * libgit2 writes through that repository (git_blob_create_from_buffer,
+ * git_tree_create_updated, git_commit_create...) lands in memory and reads
+ * through the repository find it; an object the repository already holds is
+ * not staged again (libgit2 checks before writing). A flush writes what is
+ * staged as one pack. libgit2 1.5 cannot remove a backend: a closed stage
+ * stays in the odb's list, its writes fall through to the next backend
+ * (loose objects) and its reads miss; the next vl_stage_open on the same
+ * repository reuses it.
+ *
+ * Neither is thread safe; a stage is used by the one thread that uses its
+ * repository.
+ */
+#ifndef VL_PACK_H
+#define VL_PACK_H
+
+#include <git2.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "store/error.h"
+
+/* Objects in one pack written by us; a backstop, as VL_PACK_MAX_OBJECTS is
+ * for packs read (2^32 - 1 is the format's limit). */
+#define VL_PACKW_MAX_OBJECTS ((size_t)64 << 20)
+
+/* ---- the pack writer ---- */
+
+typedef struct vl_packw vl_packw;
+
+/*
+ * Start a pack in <objects_dir>/pack (created when missing). `objects_dir` is
+ * an objects directory: a repository's ("<repo>/objects") or a quarantine's.
+ * do_fsync: fsync the pack, its index and the directory at finish.
+ * out: the writer; caller frees with vl_packw_free (after vl_packw_finish, or
+ * instead of it to abandon the pack: its temporary files are removed).
+ */
+int vl_packw_open(vl_packw **out, const char *objects_dir, int do_fsync) VL_MUST_CHECK;
+
+/*
+ * Append one object of `type` (commit, tree, blob, tag) with `len` bytes of
+ * content; out (optional) gets its id. An id already in this pack is not
+ * written twice. The content is not checked: callers add objects they built
+ * or verified (libgit2's strict object creation checks what it writes).
+ */
+int vl_packw_add(git_oid *out, vl_packw *w, git_object_t type, const void *data, size_t len) VL_MUST_CHECK;
+
+/* As vl_packw_add when the caller already knows the object's id (a stage:
+ * libgit2 hashed it on write). The id is trusted, not recomputed. */
+int vl_packw_add_known(vl_packw *w, const git_oid *id, git_object_t type, const void *data,
+		size_t len) VL_MUST_CHECK;
+
+/* Is `id` already in this pack? */
+int vl_packw_has(const vl_packw *w, const git_oid *id);
+
+/* Objects added so far (distinct ids). */
+size_t vl_packw_count(const vl_packw *w);
+
+/*
+ * Write the trailer and the index, then rename both into place (the index
+ * last) and fsync as asked at open. out (optional) gets the pack's checksum,
+ * the <sha> of its name; all zeros when no object was added: then nothing is
+ * written and nothing appears. After finish (success or not) the writer
+ * takes no more objects; free it with vl_packw_free.
+ */
+int vl_packw_finish(git_oid *out, vl_packw *w) VL_MUST_CHECK;
+
+/* Free the writer; a pack not finished is removed (its temporary files). */
+void vl_packw_free(vl_packw *w);
+
+/* ---- the stage ---- */
+
+typedef struct vl_stage vl_stage;
+
+/*
+ * Put a stage in front of `repo`'s object database (or reopen the closed one
+ * left there by an earlier vl_stage_open). out: the stage; the caller closes
+ * it with vl_stage_close (which also drops the caller's reference; the odb
+ * holds its own until it is freed). Closing does not flush.
+ */
+int vl_stage_open(vl_stage **out, git_repository *repo) VL_MUST_CHECK;
+
+/* Objects held now (written since the last flush) and their content bytes. */
+size_t vl_stage_count(const vl_stage *s);
+size_t vl_stage_bytes(const vl_stage *s);
+
+/* Is `id` held by the stage now? */
+int vl_stage_has(const vl_stage *s, const git_oid *id);
+
+/*
+ * Write everything staged as one pack into `objects_dir` (NULL: the
+ * repository's own objects directory), fsynced when do_fsync, then empty the
+ * stage (it stays open and takes more objects). Nothing staged: nothing is
+ * written. On failure the stage keeps its objects and no pack appears.
+ * pack_out (optional) gets the pack's checksum (zero when nothing written).
+ */
+int vl_stage_flush(git_oid *pack_out, vl_stage *s, const char *objects_dir, int do_fsync) VL_MUST_CHECK;
+
+/*
+ * Callback for vl_stage_flush_filtered: 1 keeps the object in the pack,
+ * 0 leaves it out, negative stops the flush with that error.
+ */
+typedef int (*vl_stage_keep_cb)(const git_oid *id, git_object_t type, void *payload);
+
+/* vl_stage_flush writing only the objects `keep` accepts; the stage is
+ * emptied of all of them on success. */
+int vl_stage_flush_filtered(git_oid *pack_out, vl_stage *s, const char *objects_dir, int do_fsync,
+		vl_stage_keep_cb keep, void *payload) VL_MUST_CHECK;
+
+/* Drop whatever is staged (not written) and stop taking objects: writes
+ * through the repository go to loose objects again, reads of dropped objects
+ * miss. Drops the caller's reference; NULL is allowed. */
+void vl_stage_close(vl_stage *s);
+
+#endif

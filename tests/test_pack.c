@@ -1,0 +1,397 @@
+/* test_pack.c - packs we write, read back by stock git (verify-pack, fsck
+ * --strict --full, cat-file); the in-memory stage in front of a real
+ * repository. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/pack.h"
+#include "store/repo.h"
+#include "testutil.h"
+
+typedef struct {
+	char *dir;
+	char git[512];     /* the bare repository */
+	char objects[600]; /* its objects directory */
+	git_repository *repo;
+} fixture;
+
+static int setup(void **state)
+{
+	fixture *f = calloc(1, sizeof(*f));
+
+	assert_non_null(f);
+	f->dir = vt_tmpdir();
+	snprintf(f->git, sizeof(f->git), "%s/repo.git", f->dir);
+	snprintf(f->objects, sizeof(f->objects), "%s/objects", f->git);
+	assert_int_equal(vl_repo_init(&f->repo, f->git), 0);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	fixture *f = *state;
+
+	git_repository_free(f->repo);
+	vt_rmtree(f->dir);
+	free(f->dir);
+	free(f);
+	return 0;
+}
+
+/* Files in dir whose name starts with prefix and ends with suffix. */
+static int count_files(const char *dir, const char *prefix, const char *suffix)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+
+	if (!d)
+		return 0;
+	while ((e = readdir(d))) {
+		size_t l = strlen(e->d_name), sl = strlen(suffix);
+		if (!strncmp(e->d_name, prefix, strlen(prefix)) && l >= sl && !strcmp(e->d_name + l - sl, suffix))
+			n++;
+	}
+	closedir(d);
+	return n;
+}
+
+/* Loose objects: files in the two-hex-digit directories. */
+static int count_loose(const char *objects)
+{
+	char sub[700];
+	int n = 0, i;
+
+	for (i = 0; i < 256; i++) {
+		snprintf(sub, sizeof(sub), "%s/%02x", objects, i);
+		n += count_files(sub, "", "");
+	}
+	/* "." and ".." of each directory that exists */
+	for (i = 0; i < 256; i++) {
+		DIR *d;
+		snprintf(sub, sizeof(sub), "%s/%02x", objects, i);
+		if ((d = opendir(sub))) {
+			n -= 2;
+			closedir(d);
+		}
+	}
+	return n;
+}
+
+static void assert_git_ok(const char *git, const char *cmd)
+{
+	char *out = NULL;
+	int st = vt_run(&out, "git --git-dir='%s' %s 2>&1", git, cmd);
+
+	if (st != 0)
+		fail_msg("git %s: %s", cmd, out ? out : "");
+	free(out);
+}
+
+static void test_packw_stock_git_reads_it(void **state)
+{
+	fixture *f = *state;
+	vl_packw *w = NULL;
+	git_oid blob, blob2, tree, commit, pack;
+	char hex[GIT_OID_HEXSZ + 1], cmd[1024], *out = NULL, big[70000];
+	git_odb *odb = NULL;
+	git_odb_object *obj = NULL;
+	char commit_text[512];
+	size_t i;
+
+	for (i = 0; i < sizeof(big); i++)
+		big[i] = (char)('a' + (i * 7919) % 26);
+	assert_int_equal(vl_packw_open(&w, f->objects, 1), 0);
+	assert_int_equal(vl_packw_add(&blob, w, GIT_OBJECT_BLOB, "id: 1\nname: 张三\n", strlen("id: 1\nname: 张三\n")), 0);
+	/* A large object (multi-byte size header), and a duplicate written once. */
+	assert_int_equal(vl_packw_add(&blob2, w, GIT_OBJECT_BLOB, big, sizeof(big)), 0);
+	assert_int_equal(vl_packw_add(NULL, w, GIT_OBJECT_BLOB, big, sizeof(big)), 0);
+	assert_int_equal(vl_packw_count(w), 2);
+	assert_true(vl_packw_has(w, &blob2));
+	/* A tree over both blobs, its raw bytes as git writes them. */
+	{
+		/* mode SP name NUL id, sorted by name */
+		char t[128];
+		size_t tl = 0;
+		memcpy(t + tl, "100644 a.yaml", 13);
+		tl += 13;
+		t[tl++] = '\0';
+		memcpy(t + tl, blob.id, 20);
+		tl += 20;
+		memcpy(t + tl, "100644 b.yaml", 13);
+		tl += 13;
+		t[tl++] = '\0';
+		memcpy(t + tl, blob2.id, 20);
+		tl += 20;
+		assert_int_equal(vl_packw_add(&tree, w, GIT_OBJECT_TREE, t, tl), 0);
+	}
+	snprintf(commit_text, sizeof(commit_text),
+			"tree %s\nauthor A <a@x> 1700000000 +0000\ncommitter A <a@x> 1700000000 +0000\n\nfirst\n",
+			git_oid_tostr_s(&tree));
+	assert_int_equal(vl_packw_add(&commit, w, GIT_OBJECT_COMMIT, commit_text, strlen(commit_text)), 0);
+	assert_int_equal(count_files(f->objects, "", ""), 4); /* . .. info pack */
+	assert_int_equal(vl_packw_finish(&pack, w), 0);
+	vl_packw_free(w);
+
+	/* Nothing left behind but the pack and its index. */
+	snprintf(cmd, sizeof(cmd), "%s/pack", f->objects);
+	assert_int_equal(count_files(cmd, "tmp_", ""), 0);
+	assert_int_equal(count_files(cmd, "pack-", ".pack"), 1);
+	assert_int_equal(count_files(cmd, "pack-", ".idx"), 1);
+	assert_int_equal(count_loose(f->objects), 0);
+
+	git_oid_tostr(hex, sizeof(hex), &pack);
+	snprintf(cmd, sizeof(cmd), "verify-pack -v '%s/pack/pack-%s.idx'", f->objects, hex);
+	assert_git_ok(f->git, cmd);
+	assert_int_equal(vt_run(NULL, "git --git-dir='%s' update-ref refs/heads/main %s", f->git,
+					 git_oid_tostr_s(&commit)), 0);
+	assert_git_ok(f->git, "fsck --strict --full --no-dangling");
+	assert_int_equal(vt_run(&out, "git --git-dir='%s' cat-file -p %s", f->git, git_oid_tostr_s(&blob)), 0);
+	assert_string_equal(out, "id: 1\nname: 张三\n");
+	free(out);
+	out = NULL;
+	assert_int_equal(vt_run(&out, "git --git-dir='%s' cat-file -s %s", f->git, git_oid_tostr_s(&blob2)), 0);
+	assert_int_equal(strtol(out, NULL, 10), (long)sizeof(big));
+	free(out);
+	/* libgit2 reads it too, bytes equal. */
+	assert_int_equal(git_repository_odb(&odb, f->repo), 0);
+	assert_int_equal(git_odb_refresh(odb), 0);
+	assert_int_equal(git_odb_read(&obj, odb, &blob2), 0);
+	assert_int_equal(git_odb_object_size(obj), sizeof(big));
+	assert_memory_equal(git_odb_object_data(obj), big, sizeof(big));
+	git_odb_object_free(obj);
+	git_odb_free(odb);
+}
+
+static void test_packw_empty_and_abandoned(void **state)
+{
+	fixture *f = *state;
+	vl_packw *w = NULL;
+	git_oid pack, zero;
+	char dir[700];
+
+	snprintf(dir, sizeof(dir), "%s/pack", f->objects);
+	memset(&zero, 0, sizeof(zero));
+	/* An empty pack writes nothing. */
+	assert_int_equal(vl_packw_open(&w, f->objects, 1), 0);
+	assert_int_equal(count_files(dir, "tmp_pack_", ""), 1);
+	assert_int_equal(vl_packw_finish(&pack, w), 0);
+	assert_true(git_oid_equal(&pack, &zero));
+	vl_packw_free(w);
+	assert_int_equal(count_files(dir, "", ""), 2);
+	/* An abandoned one leaves nothing. */
+	assert_int_equal(vl_packw_open(&w, f->objects, 0), 0);
+	assert_int_equal(vl_packw_add(NULL, w, GIT_OBJECT_BLOB, "x\n", 2), 0);
+	vl_packw_free(w);
+	assert_int_equal(count_files(dir, "", ""), 2);
+	/* A pack into a fresh objects directory (a quarantine) creates pack/. */
+	snprintf(dir, sizeof(dir), "%s/q", f->dir);
+	assert_int_equal(vt_run(NULL, "mkdir '%s'", dir), 0);
+	assert_int_equal(vl_packw_open(&w, dir, 0), 0);
+	assert_int_equal(vl_packw_add(NULL, w, GIT_OBJECT_BLOB, "x\n", 2), 0);
+	assert_int_equal(vl_packw_finish(NULL, w), 0);
+	vl_packw_free(w);
+	snprintf(dir, sizeof(dir), "%s/q/pack", f->dir);
+	assert_int_equal(count_files(dir, "pack-", ".idx"), 1);
+}
+
+/* Many changes through vl_repo_commit with a stage open: nothing loose,
+ * one pack at flush, the same commit as without a stage. */
+static void test_stage_takes_libgit2_writes(void **state)
+{
+	fixture *f = *state;
+	vl_stage *s = NULL;
+	vl_key key;
+	char fp[VL_FP_LEN], email[80], *out = NULL;
+	vl_change ch[100];
+	char paths[100][32], datas[100][32];
+	vl_ident who;
+	git_oid c1, head, pack;
+	vl_buf b = VL_BUF_INIT;
+	size_t i, staged;
+
+	assert_int_equal(vl_crypto_init(), 0);
+	assert_int_equal(vl_key_generate(&key), 0);
+	vl_fingerprint(fp, key.pk);
+	snprintf(email, sizeof(email), "%s@vledger", fp);
+	who.name = "测试村";
+	who.email = email;
+	who.time = 1700000000;
+	for (i = 0; i < 100; i++) {
+		snprintf(paths[i], sizeof(paths[i]), "resident/%02zu/r%zu.yaml", i % 7, i);
+		snprintf(datas[i], sizeof(datas[i]), "id: %zu\n", i);
+		ch[i].path = paths[i];
+		ch[i].data = datas[i];
+		ch[i].len = strlen(datas[i]);
+	}
+	assert_int_equal(vl_stage_open(&s, f->repo), 0);
+	assert_int_equal(vl_repo_commit(&c1, f->repo, "refs/heads/main", NULL, ch, 100,
+					 "import\n\nVledger-Seq: 1\n", &who, &key), 0);
+	/* The empty base tree is the one object written before: only what the
+	 * stage does not hold may be loose. */
+	staged = vl_stage_count(s);
+	assert_true(staged >= 100 + 7 + 1 + 1 + 1);
+	assert_true(count_loose(f->objects) <= 1);
+	/* Reads through the repository find staged objects. */
+	assert_int_equal(vl_repo_read(&b, NULL, f->repo, NULL, &c1, "resident/03/r10.yaml", 1000), 0);
+	assert_string_equal(b.ptr, "id: 10\n");
+	assert_true(vl_stage_has(s, &c1));
+	assert_int_equal(vl_stage_flush(&pack, s, NULL, 1), 0);
+	assert_int_equal(vl_stage_count(s), 0);
+	assert_false(vl_stage_has(s, &c1));
+	/* Still readable, from the pack now. */
+	vl_buf_clear(&b);
+	assert_int_equal(vl_repo_read(&b, NULL, f->repo, NULL, &c1, "resident/05/r5.yaml", 1000), 0);
+	assert_string_equal(b.ptr, "id: 5\n");
+	assert_int_equal(vl_repo_head(&head, f->repo, "refs/heads/main"), 0);
+	assert_true(git_oid_equal(&head, &c1));
+	assert_git_ok(f->git, "fsck --strict --full --no-dangling");
+	assert_int_equal(vt_run(&out, "git --git-dir='%s' cat-file -p main:resident/01/r99.yaml", f->git), 0);
+	assert_string_equal(out, "id: 99\n");
+	free(out);
+	out = NULL;
+	assert_int_equal(vt_run(&out, "git --git-dir='%s' count-objects -v | grep '^in-pack'", f->git), 0);
+	assert_true(strtol(strchr(out, ' ') + 1, NULL, 10) >= (long)staged);
+	free(out);
+	out = NULL;
+	/* A second flush with nothing staged writes nothing. */
+	assert_int_equal(vl_stage_flush(&pack, s, NULL, 1), 0);
+	{
+		git_oid zero;
+		char dir[700];
+		memset(&zero, 0, sizeof(zero));
+		assert_true(git_oid_equal(&pack, &zero));
+		snprintf(dir, sizeof(dir), "%s/pack", f->objects);
+		assert_int_equal(count_files(dir, "pack-", ".pack"), 1);
+	}
+	/* Closed: writes are loose again, and a reopen reuses the same stage. */
+	vl_stage_close(s);
+	s = NULL;
+	{
+		git_oid blob;
+		git_odb *odb = NULL;
+		size_t nb;
+		int before = count_loose(f->objects);
+		assert_int_equal(git_blob_create_from_buffer(&blob, f->repo, "loose\n", 6), 0);
+		assert_int_equal(count_loose(f->objects), before + 1);
+		assert_int_equal(git_repository_odb(&odb, f->repo), 0);
+		nb = git_odb_num_backends(odb);
+		assert_int_equal(vl_stage_open(&s, f->repo), 0);
+		assert_int_equal(git_odb_num_backends(odb), nb);
+		/* An object the repository holds is not staged again. */
+		assert_int_equal(git_blob_create_from_buffer(&blob, f->repo, "loose\n", 6), 0);
+		assert_int_equal(vl_stage_count(s), 0);
+		assert_int_equal(git_blob_create_from_buffer(&blob, f->repo, "dropped\n", 8), 0);
+		assert_int_equal(vl_stage_count(s), 1);
+		vl_stage_close(s);
+		s = NULL;
+		/* Dropped: not in the repository. */
+		assert_int_not_equal(vt_run(NULL, "git --git-dir='%s' cat-file -e %s 2>/dev/null", f->git,
+						 git_oid_tostr_s(&blob)), 0);
+		git_odb_free(odb);
+	}
+	vl_buf_free(&b);
+	vl_key_wipe(&key);
+}
+
+/* vl_repo_commit: a large commit lands in one pack, nothing loose; a small
+ * one stays loose. */
+static void test_commit_large_packed_small_loose(void **state)
+{
+	fixture *f = *state;
+	vl_key key;
+	char fp[VL_FP_LEN], email[80], dir[700], *out = NULL;
+	vl_change ch[VL_REPO_PACK_MIN_CHANGES];
+	char paths[VL_REPO_PACK_MIN_CHANGES][32], datas[VL_REPO_PACK_MIN_CHANGES][32];
+	vl_ident who;
+	git_oid c1, c2;
+	size_t i;
+
+	assert_int_equal(vl_crypto_init(), 0);
+	assert_int_equal(vl_key_generate(&key), 0);
+	vl_fingerprint(fp, key.pk);
+	snprintf(email, sizeof(email), "%s@vledger", fp);
+	who.name = "测试村";
+	who.email = email;
+	who.time = 1700000000;
+	for (i = 0; i < VL_REPO_PACK_MIN_CHANGES; i++) {
+		snprintf(paths[i], sizeof(paths[i]), "resident/%02zu/r%zu.yaml", i % 5, i);
+		snprintf(datas[i], sizeof(datas[i]), "id: %zu\n", i);
+		ch[i] = (vl_change){ paths[i], datas[i], strlen(datas[i]) };
+	}
+	snprintf(dir, sizeof(dir), "%s/pack", f->objects);
+	assert_int_equal(vl_repo_commit(&c1, f->repo, "refs/heads/main", NULL, ch, VL_REPO_PACK_MIN_CHANGES,
+					 "import\n\nVledger-Seq: 1\n", &who, &key), 0);
+	/* At most the empty base tree is loose (libgit2 answers it from
+	 * memory, never stages it). */
+	assert_true(count_loose(f->objects) <= 1);
+	assert_int_equal(count_files(dir, "pack-", ".idx"), 1);
+	assert_int_equal(count_files(dir, "tmp_", ""), 0);
+	assert_git_ok(f->git, "fsck --strict --full --no-dangling");
+	assert_int_equal(vt_run(&out, "git --git-dir='%s' cat-file -p main:resident/03/r63.yaml", f->git), 0);
+	assert_string_equal(out, "id: 63\n");
+	free(out);
+	out = NULL;
+	/* One change less than the threshold: loose, no new pack. */
+	for (i = 0; i < VL_REPO_PACK_MIN_CHANGES - 1; i++)
+		datas[i][0] = 'X';
+	who.time++;
+	assert_int_equal(vl_repo_commit(&c2, f->repo, "refs/heads/main", &c1, ch, VL_REPO_PACK_MIN_CHANGES - 1,
+					 "edit\n\nVledger-Seq: 2\n", &who, &key), 0);
+	assert_int_equal(count_files(dir, "pack-", ".idx"), 1);
+	assert_true(count_loose(f->objects) >= VL_REPO_PACK_MIN_CHANGES - 1 + 5 + 1 + 1);
+	assert_git_ok(f->git, "fsck --strict --full --no-dangling");
+	vl_key_wipe(&key);
+}
+
+/* A filtered flush writes only what the callback keeps. */
+static int keep_blobs(const git_oid *id, git_object_t type, void *payload)
+{
+	(void)id;
+	(*(int *)payload)++;
+	return type == GIT_OBJECT_BLOB;
+}
+
+static void test_stage_filtered_flush(void **state)
+{
+	fixture *f = *state;
+	vl_stage *s = NULL;
+	git_oid blob, tree, pack;
+	git_treebuilder *tb = NULL;
+	int seen = 0;
+
+	assert_int_equal(vl_stage_open(&s, f->repo), 0);
+	assert_int_equal(git_blob_create_from_buffer(&blob, f->repo, "kept\n", 5), 0);
+	assert_int_equal(git_treebuilder_new(&tb, f->repo, NULL), 0);
+	assert_int_equal(git_treebuilder_insert(NULL, tb, "k", &blob, GIT_FILEMODE_BLOB), 0);
+	assert_int_equal(git_treebuilder_write(&tree, tb), 0);
+	git_treebuilder_free(tb);
+	assert_int_equal(vl_stage_count(s), 2);
+	assert_int_equal(vl_stage_flush_filtered(&pack, s, NULL, 0, keep_blobs, &seen), 0);
+	assert_int_equal(seen, 2);
+	vl_stage_close(s);
+	assert_int_equal(vt_run(NULL, "git --git-dir='%s' cat-file -e %s", f->git, git_oid_tostr_s(&blob)), 0);
+	assert_int_not_equal(vt_run(NULL, "git --git-dir='%s' cat-file -e %s 2>/dev/null", f->git,
+					 git_oid_tostr_s(&tree)), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_packw_stock_git_reads_it, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_packw_empty_and_abandoned, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stage_takes_libgit2_writes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stage_filtered_flush, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_commit_large_packed_small_loose, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
