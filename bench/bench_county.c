@@ -62,6 +62,7 @@
 #include "agent/sync/source.h"
 #include "schemas/types.h"
 #include "store/limits.h"
+#include "store/pack.h"
 #include "store/yaml.h"
 
 #define NVILLAGES_MAX 296
@@ -74,6 +75,8 @@
 #define T_ADDS 1649548800000ULL    /* 2022-04-10T00:00:00Z */
 #define T_EDITS 1650412800000ULL   /* 2022-04-20T00:00:00Z */
 #define VILLAGE_SLOT_MS (30ULL * 60 * 1000) /* village i works at +i x 30 min */
+/* Staged bytes that trigger a pack: ~10 packs for the 700k county. */
+#define FLUSH_BYTES ((size_t)192 << 20)
 
 typedef struct {
 	vlb_village v;
@@ -97,6 +100,7 @@ typedef struct {
 	uint64_t now;         /* the fake wall clock (ms) */
 	size_t records, versions, commits; /* written */
 	vl_yaml_limits limits;
+	size_t packs;         /* packs written */
 } county_gen;
 
 /* One village's records as they are written (owned). */
@@ -729,6 +733,27 @@ static int gen_village(county_gen *g, vl_node *n, const county_village *cv, cons
 	return rc;
 }
 
+/* ---- packs ---- */
+
+/*
+ * Everything written through n's repository lands in one stage (store/pack.h)
+ * that goes out as one pack whenever FLUSH_BYTES are staged (force: now).
+ * Opened before vl_repo_commit opens its own for a large commit, this stage
+ * is the one libgit2 writes to, so that commit's own flush finds nothing.
+ */
+static int stage_flush(county_gen *g, vl_stage *st, int force)
+{
+	git_oid pack;
+	int rc;
+
+	if (!st || vl_stage_count(st) == 0 || (!force && vl_stage_bytes(st) < FLUSH_BYTES))
+		return 0;
+	if ((rc = vl_stage_flush(&pack, st, NULL, 1)) < 0)
+		return rc;
+	g->packs++;
+	return 0;
+}
+
 /* ---- homes ---- */
 
 static int pathf(vl_buf *b, const char *dir, const char *rel)
@@ -754,8 +779,10 @@ static int install_key(const char *home, const vl_key *key, const char *name)
 }
 
 /* The county home: the network and every village key on the roster. */
-static int make_county(county_gen *g, vl_node **out, const char *home, const char *schema_dir)
+static int make_county(county_gen *g, vl_node **out, vl_stage **stage_out, const char *home,
+		const char *schema_dir)
 {
+	vl_stage *st = NULL;
 	vl_init_opts io = VL_INIT_OPTS_INIT;
 	vl_init_result ir;
 	vl_node *n = NULL;
@@ -774,7 +801,8 @@ static int make_county(county_gen *g, vl_node **out, const char *home, const cha
 	io.new_network = 1;
 	io.schema_dir = schema_dir;
 	if ((rc = set_now(g, T_NETWORK)) < 0 || (rc = vl_init(home, &io, &ir)) < 0 ||
-			(rc = vl_node_open(&n, home, 1, NULL)) < 0 || (rc = vl_node_load_config(n)) < 0)
+			(rc = vl_node_open(&n, home, 1, NULL)) < 0 || (rc = vl_node_load_config(n)) < 0 ||
+			(rc = vl_stage_open(&st, n->repo)) < 0)
 		goto out;
 	vlb_set_fsync(0);
 	for (i = 0; i < g->nvs; i++) {
@@ -799,9 +827,14 @@ static int make_county(county_gen *g, vl_node **out, const char *home, const cha
 			goto out;
 		g->commits++;
 	}
+	if ((rc = stage_flush(g, st, 1)) < 0)
+		goto out;
 	*out = n;
+	*stage_out = st;
 	n = NULL;
+	st = NULL;
 out:
+	vl_stage_close(st);
 	vl_init_result_free(&ir);
 	vl_node_close(n);
 	vl_buf_free(&line);
@@ -821,6 +854,7 @@ static int make_village_home(county_gen *g, const char *out_dir, const char *cou
 	vl_receive_result rr;
 	vl_node *cn = NULL, *vn = NULL;
 	vl_source *src = NULL;
+	vl_stage *st = NULL;
 	vl_key key;
 	int rc;
 
@@ -858,10 +892,12 @@ static int make_village_home(county_gen *g, const char *out_dir, const char *cou
 		if ((rc = vl_buf_printf(&imp, "%s/imports/%s.yaml", out_dir, cv->v.code)) < 0)
 			goto out;
 	}
-	if ((rc = gen_village(g, vn, cv, &key, g->home_records, g->imports ? imp.ptr : NULL)) < 0 ||
-			(rc = vl_node_clock_save(vn)) < 0)
+	if ((rc = vl_stage_open(&st, vn->repo)) < 0 ||
+			(rc = gen_village(g, vn, cv, &key, g->home_records, g->imports ? imp.ptr : NULL)) < 0 ||
+			(rc = stage_flush(g, st, 1)) < 0 || (rc = vl_node_clock_save(vn)) < 0)
 		goto out;
 out:
+	vl_stage_close(st);
 	vl_key_wipe(&key);
 	vl_source_free(src);
 	vl_receive_result_free(&rr);
@@ -924,6 +960,7 @@ int vlb_county_main(int argc, char **argv)
 {
 	county_gen g;
 	vl_node *cn = NULL;
+	vl_stage *st = NULL;
 	vl_buf county = VL_BUF_INIT, empty = VL_BUF_INIT, imp = VL_BUF_INIT;
 	const char *schema_dir = getenv("VLEDGER_SCHEMA_DIR");
 	double t0 = vlb_now(), t1;
@@ -1014,7 +1051,7 @@ int vlb_county_main(int argc, char **argv)
 		rc = vl_error_set(VL_ERROR, "cannot create '%s': %s", imp.ptr, strerror(errno));
 		goto fail;
 	}
-	if ((rc = make_county(&g, &cn, county.ptr, schema_dir)) < 0 || (rc = vl_node_clock_save(cn)) < 0 ||
+	if ((rc = make_county(&g, &cn, &st, county.ptr, schema_dir)) < 0 || (rc = vl_node_clock_save(cn)) < 0 ||
 			(rc = vlb_copy_tree(county.ptr, empty.ptr)) < 0)
 		goto fail;
 	fprintf(stderr, "county: network and %zu village keys in %.1f s\n", g.nvs, vlb_now() - t0);
@@ -1028,19 +1065,21 @@ int vlb_county_main(int argc, char **argv)
 			goto fail;
 		rc = gen_village(&g, cn, &g.vs[i], &key, g.vs[i].size, g.imports ? imp.ptr : NULL);
 		vl_key_wipe(&key);
-		if (rc < 0)
+		if (rc < 0 || (rc = stage_flush(&g, st, 0)) < 0)
 			goto fail;
 		if (++done % 10 == 0)
 			fprintf(stderr, "county: %zu villages, %zu records, %zu versions, %zu commits, %.1f s\n", done,
 					g.records, g.versions, g.commits, vlb_now() - t0);
 	}
-	if ((rc = vl_node_clock_save(cn)) < 0)
+	if ((rc = stage_flush(&g, st, 1)) < 0 || (rc = vl_node_clock_save(cn)) < 0)
 		goto fail;
+	vl_stage_close(st);
+	st = NULL;
 	vl_node_close(cn);
 	cn = NULL;
 	t1 = vlb_now();
-	fprintf(stderr, "county: %zu villages, %zu records + %zu edits in %zu commits, %.1f s\n", done, g.records,
-			g.versions, g.commits, t1 - t0);
+	fprintf(stderr, "county: %zu villages, %zu records + %zu edits in %zu commits, %zu packs, %.1f s\n", done,
+			g.records, g.versions, g.commits, g.packs, t1 - t0);
 	g.records = g.versions = g.commits = 0;
 	if ((rc = make_village_home(&g, g.out, county.ptr)) < 0)
 		goto fail;
@@ -1058,6 +1097,7 @@ int vlb_county_main(int argc, char **argv)
 	return 0;
 fail:
 	fprintf(stderr, "vl_bench county: %s\n", vl_error_last());
+	vl_stage_close(st);
 	vl_node_close(cn);
 	vlb_idset_free(g.ids);
 	free(g.vs);
