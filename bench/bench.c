@@ -753,6 +753,8 @@ int main(int argc, char **argv)
 	c.batch = 250;
 	if (argc >= 2 && !strcmp(argv[1], "county"))
 		return vlb_county_main(argc - 1, argv + 1);
+	if (argc >= 2 && (!strcmp(argv[1], "ceiling-dump") || !strcmp(argv[1], "ceiling") || !strcmp(argv[1], "day")))
+		return vlb_ceiling_main(argc - 1, argv + 1);
 	if (argc < 2 || (strcmp(argv[1], "run") != 0 && strcmp(argv[1], "gen") != 0 &&
 			strcmp(argv[1], "merge") != 0)) {
 		usage();

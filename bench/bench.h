@@ -60,6 +60,9 @@ uint64_t vlb_next_u64(uint64_t *s);
  * bench/README.md. argv[0] is "county"; returns the exit status.
  */
 int vlb_county_main(int argc, char **argv);
+/* `vl_bench ceiling-dump | ceiling | day` (bench_ceiling.c): the county
+ * benches' verify ceiling and the set-up of a day of edits. */
+int vlb_ceiling_main(int argc, char **argv);
 
 /* ---- shared by the modes of vl_bench (bench.c, bench_merge.c) ---- */
 
