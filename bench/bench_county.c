@@ -928,17 +928,15 @@ static int write_manifest(county_gen *g, const char *out_dir, const char *county
 			in_county++;
 		}
 	if ((rc = vl_buf_printf(&m, "villages=%zu\ncounty_residents=%zu\nrecords=%zu\nversions=%zu\ncommits=%zu\n"
-			"seconds=%.1f\nvillage_code=%s\nvillage_records=%zu\nvillage_codes=", in_county, residents,
+			"seconds=%.1f\nvillage_code=%s\nvillage_records=%zu\nvillage_codes=\"", in_county, residents,
 			g->records, g->versions, g->commits, secs, hv->v.code, g->home_records)) < 0)
 		goto out;
 	for (i = 0; i < g->nvillages && i < g->nvs; i++)
-		if (i != g->home_index && (rc = vl_buf_printf(&m, "%s%s", m.ptr[m.len - 1] == '=' ? "" : " ",
+		if (i != g->home_index && (rc = vl_buf_printf(&m, "%s%s", m.ptr[m.len - 1] == '"' ? "" : " ",
 				g->vs[i].v.code)) < 0)
 			goto out;
-	if ((rc = vl_buf_putc(&m, '\n')) < 0)
+	if ((rc = vl_buf_puts(&m, "\"\n")) < 0)
 		goto out;
-	/* A record the county holds, for show / edit: the first resident of
-	 * its first village, by path order. */
 	(void)county_home;
 	if ((rc = vl_buf_write_file((pathf(&p, out_dir, "manifest"), p.ptr), m.ptr, m.len, 0644)) < 0)
 		goto out;
