@@ -10,8 +10,9 @@
 # vledger command against its baseline in the same run, A B A B ..., each as
 # a whole process under /usr/bin/time (wall seconds and peak RSS), and prints
 # a Markdown table: medians, the median of the pairwise ratios, the target.
-# --runs: counted pairs of the quick benches (3); --heavy-runs: of the bulk
-# import and the day of edits (1). --only verify,bulk,import,sync,day,merge,show,edit
+# --runs: counted pairs of the quick benches (show, edit, import: 3, after
+# one uncounted pair); --heavy-runs: of verify, first sync, the day, the bulk
+# import and the merge bench (1; their set-up runs warm the caches). --only verify,bulk,import,sync,day,merge,show,edit
 # runs a subset. KEEP=1 keeps the work directory.
 set -euo pipefail
 build=$1
@@ -143,7 +144,7 @@ if want verify; then
 	"$B" ceiling-dump --home "$county" --out "$work/ceiling.bin" 2>>"$log"
 	out=$("$V" -C "$county" verify --quiet | tail -1) # also warms the page cache
 	nrec=$(echo "$out" | sed -n 's/.* and \([0-9]*\) record versions.*/\1/p')
-	pair verify "$runs" 1 ":" "exec $V -C $county verify --quiet" ":" "exec $B ceiling --in $work/ceiling.bin --threads 2"
+	pair verify "$heavy_runs" 0 ":" "exec $V -C $county verify --quiet" ":" "exec $B ceiling --in $work/ceiling.bin --threads 2"
 	a=$(wall verify.a) b=$(wall verify.b) r=$(ratio verify)
 	row "full \`vledger verify\` ($nrec record versions; $(awk -v n="$nrec" -v a="$a" 'BEGIN { printf "%.0f", n / a }') rec/s) vs libsodium verify ceiling, 2 threads (same records)" \
 		"$a s / $b s" "$r (= $(awk -v r="$r" 'BEGIN { printf "%.2f", 1 / r }') of the ceiling)" "≤ 1.43 (≥ 0.7 of the ceiling), ≤ 40 s at 700k" "$(peak_mib verify.a) MiB"
@@ -181,7 +182,7 @@ if want sync || want day || want edit; then
 fi
 if want sync; then
 	say "first sync"
-	pair sync "$runs" 0 "clone_home $county $work/s" "exec $V -C $work/s fetch $village/repo.git" \
+	pair sync "$heavy_runs" 0 "clone_home $county $work/s" "exec $V -C $work/s fetch $village/repo.git" \
 		"clone_home $county $work/g" "exec git -C $work/g/repo.git fetch -q $village/repo.git refs/heads/scope/$vcode:refs/heads/scope/$vcode"
 	row "first sync of a $vres-record village into the county: \`vledger fetch\` vs \`git fetch\` of the same objects" \
 		"$(wall sync.a) s / $(wall sync.b) s" "$(ratio sync)" "≤ 1.3 and ≤ 3 s" "$(peak_mib sync.a) MiB"
@@ -248,7 +249,7 @@ if want merge; then
 	say "merge (vl_bench merge, 3,000 records, 1,000 changed on both sides)"
 	mkdir "$work/merge"
 	"$B" merge --vledger "$V" --csv "$csv" --git "$(command -v git)" --driver "$root/bench/merge-driver.sh" \
-		--work "$work/merge" --reps "$runs" >"$work/merge.out" 2>>"$log"
+		--work "$work/merge" --reps "$heavy_runs" >"$work/merge.out" 2>>"$log"
 	mv_t=$(grep -m1 'cold, \*\*fsync on\*\*' "$work/merge.out" | awk -F'|' '{ gsub(/ /, "", $3); print $3 }')
 	mt_t=$(grep -m1 'merge-tree --write-tree' "$work/merge.out" | awk -F'|' '{ gsub(/ /, "", $3); print $3 }')
 	mr=$(awk -v a="$mv_t" -v b="$mt_t" 'BEGIN { printf "%.4f", a / b }')
@@ -265,4 +266,4 @@ echo "| command | peak RSS (largest process, over all runs) | target |"
 echo "|---|---|---|"
 cat "$rss"
 echo
-echo "runs: $runs counted pairs ($heavy_runs for the day and the bulk import); whole bench $(($(date +%s) - t_start)) s"
+echo "runs: $runs counted pairs for show, edit, import; $heavy_runs for verify, first sync, the day, the bulk import, merge; whole bench $(($(date +%s) - t_start)) s"
