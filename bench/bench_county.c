@@ -50,7 +50,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "bench.h"
@@ -101,6 +103,9 @@ typedef struct {
 	size_t records, versions, commits; /* written */
 	vl_yaml_limits limits;
 	size_t packs;         /* packs written */
+	size_t jobs;          /* worker processes */
+	size_t county_records, county_versions, county_commits;
+	const char *yaml_dir; /* under out: "imports" or ".residents" */
 } county_gen;
 
 /* One village's records as they are written (owned). */
@@ -235,6 +240,10 @@ static int build_records(vl_record ***out, size_t *nout, county_gen *g, village_
 	if ((rc = vl_yaml_load(&doc, yaml->ptr, yaml->len, &g->limits, ledger)) < 0)
 		goto out;
 	list = vl_value_map_get(doc, "records");
+	if (list && list->kind == VL_V_NULL) {
+		rc = 0; /* nothing of this ledger (a small village) */
+		goto out;
+	}
 	if (!list || list->kind != VL_V_LIST) {
 		rc = vl_error_set(VL_EINVALID, "%s: no records list", ledger);
 		goto out;
@@ -432,14 +441,14 @@ static void person_name(char *out, size_t cap, uint64_t *rng)
 			given[rnd(rng, 0, NELEM(given) - 1)], given[rnd(rng, 0, NELEM(given) - 1)]);
 }
 
-/* The residents of the village: generated, imported 500 to a commit. */
-static int gen_residents(county_gen *g, village_ctx *vc, size_t n, const char *import_path)
+/* The residents of the village (their import file, made by
+ * pregen_residents), imported 500 to a commit. */
+static int gen_residents(county_gen *g, village_ctx *vc, const char *yaml_path)
 {
 	vl_buf yaml = VL_BUF_INIT;
 	int rc;
 
-	if ((rc = vlb_gen_residents_ex(&yaml, &vc->cv->v, n, vc->rng, g->ids)) < 0 ||
-			(import_path && (rc = vl_buf_write_file(import_path, yaml.ptr, yaml.len, 0644)) < 0) ||
+	if ((rc = vl_buf_read_file(&yaml, yaml_path, g->limits.max_bytes)) < 0 ||
 			(rc = build_records(&vc->res, &vc->nres, g, vc, "resident", &yaml)) < 0)
 		goto out;
 	rc = commit_records(g, vc, vc->res, vc->nres, RESIDENT_BATCH, 40000);
@@ -692,13 +701,19 @@ out:
 	return rc;
 }
 
+/* The seed of village idx's generator. */
+static uint64_t village_seed(const county_gen *g, size_t idx)
+{
+	return g->seed * 1000003u + idx + 1;
+}
+
 /*
  * All records of village cv into node n's repository, signed by key (which
  * must be on the roster with the village's scope): n's key is swapped for
  * it meanwhile and the clock starts fresh (each village is its own node).
  */
-static int gen_village(county_gen *g, vl_node *n, const county_village *cv, const vl_key *key, size_t nres,
-		const char *import_path)
+static int gen_village(county_gen *g, vl_node *n, const county_village *cv, const vl_key *key,
+		const char *yaml_path)
 {
 	size_t idx = (size_t)(cv - g->vs);
 	village_ctx vc;
@@ -710,7 +725,7 @@ static int gen_village(county_gen *g, vl_node *n, const county_village *cv, cons
 	memset(&vc, 0, sizeof(vc));
 	vc.n = n;
 	vc.cv = cv;
-	vc.rng = g->seed * 1000003u + idx + 1;
+	vc.rng = village_seed(g, idx);
 	memcpy(saved_fp, n->fp, VL_FP_LEN);
 	n->key = *key;
 	vl_fingerprint(n->fp, key->pk);
@@ -720,7 +735,7 @@ static int gen_village(county_gen *g, vl_node *n, const county_village *cv, cons
 	snprintf(worker_phone, sizeof(worker_phone), "1390000%04d", (int)(idx % 10000));
 	if ((rc = vl_ledger_may_write(n, cv->v.code)) < 0 ||
 			(rc = set_now(g, T_SURVEY + idx * VILLAGE_SLOT_MS)) < 0 ||
-			(rc = gen_residents(g, &vc, nres, import_path)) < 0 ||
+			(rc = gen_residents(g, &vc, yaml_path)) < 0 ||
 			(rc = set_now(g, T_ADDS + idx * VILLAGE_SLOT_MS)) < 0 ||
 			(rc = gen_special_groups(g, &vc, worker, worker_phone)) < 0 ||
 			(rc = gen_small_ledgers(g, &vc, worker, worker_phone)) < 0)
@@ -887,13 +902,10 @@ static int make_village_home(county_gen *g, const char *out_dir, const char *cou
 	}
 	if ((rc = vl_node_reload_config(vn)) < 0 || (rc = vlb_copy_tree(home.ptr, empty.ptr)) < 0)
 		goto out;
-	if (g->imports) {
-		vl_buf_clear(&imp);
-		if ((rc = vl_buf_printf(&imp, "%s/imports/%s.yaml", out_dir, cv->v.code)) < 0)
-			goto out;
-	}
+	if ((rc = vl_buf_printf(&imp, "%s/%s/%s.yaml", out_dir, g->yaml_dir, cv->v.code)) < 0)
+		goto out;
 	if ((rc = vl_stage_open(&st, vn->repo)) < 0 ||
-			(rc = gen_village(g, vn, cv, &key, g->home_records, g->imports ? imp.ptr : NULL)) < 0 ||
+			(rc = gen_village(g, vn, cv, &key, imp.ptr)) < 0 ||
 			(rc = stage_flush(g, st, 1)) < 0 || (rc = vl_node_clock_save(vn)) < 0)
 		goto out;
 out:
@@ -913,6 +925,221 @@ out:
 	return rc;
 }
 
+/* ---- the residents, then the villages on worker processes ---- */
+
+/*
+ * Every village's residents as an import file, in table order (the county's
+ * villages, then the village home's), so that ID numbers are unique across
+ * the county whichever worker later writes a village.
+ */
+static int pregen_residents(county_gen *g)
+{
+	vl_buf yaml = VL_BUF_INIT, path = VL_BUF_INIT;
+	size_t i, k;
+	int rc = 0;
+
+	for (k = 0; k <= g->nvillages && rc == 0; k++) {
+		/* k = nvillages: the village home, last */
+		i = k < g->nvillages ? k : g->home_index;
+		if (k < g->nvillages && i == g->home_index)
+			continue;
+		vl_buf_clear(&yaml);
+		vl_buf_clear(&path);
+		if ((rc = vlb_gen_residents_ex(&yaml, &g->vs[i].v, k < g->nvillages ? g->vs[i].size : g->home_records,
+				village_seed(g, i), g->ids)) < 0 ||
+				(rc = vl_buf_printf(&path, "%s/%s/%s.yaml", g->out, g->yaml_dir, g->vs[i].v.code)) < 0)
+			break;
+		rc = vl_buf_write_file(path.ptr, yaml.ptr, yaml.len, 0644);
+	}
+	vl_buf_free(&yaml);
+	vl_buf_free(&path);
+	return rc;
+}
+
+/*
+ * Worker w of g->jobs, in a child process: in its own copy of the county
+ * (whome, a copy of county-empty), the villages i with i % jobs == w, through
+ * one stage; its counts go to whome/stats. Returns the exit status.
+ */
+static int run_worker(county_gen *g, size_t w, const char *whome)
+{
+	vl_node *n = NULL;
+	vl_stage *st = NULL;
+	vl_buf yaml = VL_BUF_INIT, stats = VL_BUF_INIT;
+	size_t i;
+	int rc;
+
+	vlb_set_fsync(0);
+	if ((rc = vl_node_open(&n, whome, 1, NULL)) < 0 || (rc = vl_node_load_config(n)) < 0 ||
+			(rc = vl_stage_open(&st, n->repo)) < 0)
+		goto out;
+	for (i = w; i < g->nvillages; i += g->jobs) {
+		vl_key key;
+		if (i == g->home_index)
+			continue;
+		vl_buf_clear(&yaml);
+		if ((rc = vl_buf_printf(&yaml, "%s/%s/%s.yaml", g->out, g->yaml_dir, g->vs[i].v.code)) < 0 ||
+				(rc = village_key(&key, g->seed, g->vs[i].v.code)) < 0)
+			goto out;
+		rc = gen_village(g, n, &g->vs[i], &key, yaml.ptr);
+		vl_key_wipe(&key);
+		if (rc < 0 || (rc = stage_flush(g, st, 0)) < 0)
+			goto out;
+	}
+	if ((rc = stage_flush(g, st, 1)) < 0 || (rc = vl_node_clock_save(n)) < 0 ||
+			(rc = vl_buf_printf(&stats, "%zu %zu %zu %zu\n", g->records, g->versions, g->commits, g->packs)) < 0)
+		goto out;
+	vl_buf_clear(&yaml);
+	if ((rc = vl_buf_printf(&yaml, "%s/stats", whome)) < 0)
+		goto out;
+	rc = vl_buf_write_file(yaml.ptr, stats.ptr, stats.len, 0644);
+out:
+	if (rc < 0)
+		fprintf(stderr, "vl_bench county: worker %zu: %s\n", w, vl_error_last());
+	vl_stage_close(st);
+	vl_node_close(n);
+	vl_buf_free(&yaml);
+	vl_buf_free(&stats);
+	return rc < 0 ? 1 : 0;
+}
+
+/*
+ * Take worker w's result into the county: its new packs (the pack, then its
+ * index, renamed into the county's objects/pack), each of its village
+ * branches (vl_repo_ref_cas, created: they are new), its clock and counts.
+ */
+static int merge_worker(county_gen *g, size_t w, const char *whome, vl_node *cn)
+{
+	vl_buf from = VL_BUF_INIT, to = VL_BUF_INIT, dir = VL_BUF_INIT, stats = VL_BUF_INIT;
+	git_repository *wr = NULL;
+	DIR *d = NULL;
+	struct dirent *de;
+	vl_hlc clock;
+	size_t i, st[4] = { 0, 0, 0, 0 };
+	int rc, ext;
+
+	/* Packs: .pack files first, then the .idx files (git sees a pack by its index). */
+	if ((rc = vl_buf_printf(&dir, "%s/repo.git/objects/pack", whome)) < 0)
+		goto out;
+	for (ext = 0; ext < 2; ext++) {
+		if (!(d = opendir(dir.ptr))) {
+			rc = vl_error_set(VL_ERROR, "cannot list '%s': %s", dir.ptr, strerror(errno));
+			goto out;
+		}
+		while ((de = readdir(d))) {
+			size_t l = strlen(de->d_name);
+			const char *want = ext ? ".idx" : ".pack";
+			struct stat sb;
+			if (strncmp(de->d_name, "pack-", 5) != 0 || l < 10 || strcmp(de->d_name + l - strlen(want), want) != 0)
+				continue;
+			vl_buf_clear(&from);
+			vl_buf_clear(&to);
+			if ((rc = vl_buf_printf(&from, "%s/%s", dir.ptr, de->d_name)) < 0 ||
+					(rc = vl_buf_printf(&to, "%s/objects/pack/%s", git_repository_path(cn->repo), de->d_name)) < 0)
+				goto out;
+			if (stat(to.ptr, &sb) == 0)
+				continue; /* the county's own (the roster's pack) */
+			if (rename(from.ptr, to.ptr) < 0) {
+				rc = vl_error_set(VL_ERROR, "cannot move '%s': %s", from.ptr, strerror(errno));
+				goto out;
+			}
+		}
+		closedir(d);
+		d = NULL;
+	}
+	/* The county's odb learns of the new packs on its next miss. */
+	vl_buf_clear(&from);
+	if ((rc = vl_buf_printf(&from, "%s/repo.git", whome)) < 0 || (rc = vl_repo_open(&wr, from.ptr)) < 0)
+		goto out;
+	for (i = w; i < g->nvillages; i += g->jobs) {
+		char ref[64];
+		git_oid head;
+		if (i == g->home_index)
+			continue;
+		vl_scope_ref(ref, g->vs[i].v.code);
+		if ((rc = vl_repo_head(&head, wr, ref)) < 0 ||
+				(rc = vl_repo_ref_cas(cn->repo, ref, &head, NULL, "vledger commit", "generate the county again")) < 0)
+			goto out;
+	}
+	vl_buf_clear(&from);
+	if ((rc = vl_buf_printf(&from, "%s/clock", whome)) < 0 || (rc = vl_hlc_load(&clock, from.ptr)) < 0)
+		goto out;
+	vl_hlc_observe(&cn->clock, &clock);
+	vl_buf_clear(&from);
+	if ((rc = vl_buf_printf(&from, "%s/stats", whome)) < 0 || (rc = vl_buf_read_file(&stats, from.ptr, 256)) < 0)
+		goto out;
+	if (sscanf(stats.ptr, "%zu %zu %zu %zu", &st[0], &st[1], &st[2], &st[3]) != 4) {
+		rc = vl_error_set(VL_EINVALID, "worker %zu left no counts", w);
+		goto out;
+	}
+	g->records += st[0];
+	g->versions += st[1];
+	g->commits += st[2];
+	g->packs += st[3];
+	rc = 0;
+out:
+	if (d)
+		closedir(d);
+	git_repository_free(wr);
+	vl_buf_free(&from);
+	vl_buf_free(&to);
+	vl_buf_free(&dir);
+	vl_buf_free(&stats);
+	return rc;
+}
+
+/*
+ * The county's villages on g->jobs worker processes, each in its own copy of
+ * county-empty, then merged into the county at `county`.
+ */
+static int gen_villages(county_gen *g, const char *county, const char *empty)
+{
+	pid_t pids[16];
+	vl_buf whome = VL_BUF_INIT;
+	vl_node *cn = NULL;
+	size_t w, started = 0;
+	int rc = 0, status;
+
+	for (w = 0; w < g->jobs && rc == 0; w++) {
+		vl_buf_clear(&whome);
+		if ((rc = vl_buf_printf(&whome, "%s/.worker%zu", g->out, w)) < 0 || (rc = vlb_copy_tree(empty, whome.ptr)) < 0)
+			break;
+		fflush(NULL);
+		pids[w] = fork();
+		if (pids[w] < 0) {
+			rc = vl_error_set(VL_ERROR, "fork: %s", strerror(errno));
+			break;
+		}
+		if (pids[w] == 0)
+			_exit(run_worker(g, w, whome.ptr));
+		started++;
+	}
+	for (w = 0; w < started; w++) {
+		while (waitpid(pids[w], &status, 0) < 0 && errno == EINTR)
+			;
+		if (rc == 0 && (!WIFEXITED(status) || WEXITSTATUS(status) != 0))
+			rc = vl_error_set(VL_ERROR, "worker %zu failed (status %d)", w, status);
+	}
+	if (rc < 0)
+		goto out;
+	if ((rc = vl_node_open(&cn, county, 1, NULL)) < 0 || (rc = vl_node_lock_write(cn)) < 0)
+		goto out;
+	for (w = 0; w < g->jobs; w++) {
+		char *argv[] = { "/bin/rm", "-rf", NULL, NULL };
+		vl_buf_clear(&whome);
+		if ((rc = vl_buf_printf(&whome, "%s/.worker%zu", g->out, w)) < 0 || (rc = merge_worker(g, w, whome.ptr, cn)) < 0)
+			goto out;
+		argv[2] = whome.ptr;
+		if ((rc = vlb_run_proc(NULL, NULL, argv)) < 0)
+			goto out;
+	}
+	rc = vl_node_clock_save(cn);
+out:
+	vl_node_close(cn);
+	vl_buf_free(&whome);
+	return rc;
+}
+
 /* key=value lines for the benches (bench/run.sh reads them). */
 static int write_manifest(county_gen *g, const char *out_dir, const char *county_home, double secs)
 {
@@ -928,8 +1155,10 @@ static int write_manifest(county_gen *g, const char *out_dir, const char *county
 			in_county++;
 		}
 	if ((rc = vl_buf_printf(&m, "villages=%zu\ncounty_residents=%zu\nrecords=%zu\nversions=%zu\ncommits=%zu\n"
-			"seconds=%.1f\nvillage_code=%s\nvillage_records=%zu\nvillage_codes=\"", in_county, residents,
-			g->records, g->versions, g->commits, secs, hv->v.code, g->home_records)) < 0)
+			"seconds=%.1f\njobs=%zu\nvillage_code=%s\nvillage_records=%zu\nvillage_all_records=%zu\n"
+			"village_versions=%zu\nvillage_commits=%zu\nvillage_codes=\"", in_county, residents,
+			g->county_records, g->county_versions, g->county_commits, secs, g->jobs, hv->v.code, g->home_records,
+			g->records, g->versions, g->commits)) < 0)
 		goto out;
 	for (i = 0; i < g->nvillages && i < g->nvs; i++)
 		if (i != g->home_index && (rc = vl_buf_printf(&m, "%s%s", m.ptr[m.len - 1] == '"' ? "" : " ",
@@ -951,7 +1180,7 @@ out:
 static void usage(void)
 {
 	fprintf(stderr, "usage: vl_bench county --csv DIVISIONS.csv --out DIR [--villages N] [--scale F] [--seed S]\n"
-			"                      [--village-home CODE] [--village-records N] [--imports]\n");
+			"                      [--village-home CODE] [--village-records N] [--imports] [--jobs N]\n");
 }
 
 int vlb_county_main(int argc, char **argv)
@@ -970,6 +1199,7 @@ int vlb_county_main(int argc, char **argv)
 	g.scale = 1.0;
 	g.seed = 20220407;
 	g.home_records = 3000;
+	g.jobs = 2;
 	g.limits = (vl_yaml_limits){ (size_t)64 << 20, 16, 5000000 };
 	for (a = 1; a < argc; a++) {
 		const char *o = argv[a], *v = a + 1 < argc ? argv[a + 1] : NULL;
@@ -994,6 +1224,8 @@ int vlb_county_main(int argc, char **argv)
 			g.nvillages = (size_t)strtoul(v, &end, 10);
 		else if (!strcmp(o, "--village-records"))
 			g.home_records = (size_t)strtoul(v, &end, 10);
+		else if (!strcmp(o, "--jobs"))
+			g.jobs = (size_t)strtoul(v, &end, 10);
 		else if (!strcmp(o, "--seed"))
 			g.seed = (uint64_t)strtoull(v, &end, 10);
 		else if (!strcmp(o, "--scale"))
@@ -1008,7 +1240,7 @@ int vlb_county_main(int argc, char **argv)
 		}
 	}
 	if (!g.csv || !g.out || g.nvillages == 0 || g.nvillages > NVILLAGES_MAX || g.home_records == 0 ||
-			g.home_records > 100000 || !(g.scale > 0 && g.scale <= 10)) {
+			g.home_records > 100000 || !(g.scale > 0 && g.scale <= 10) || g.jobs < 1 || g.jobs > 16) {
 		usage();
 		return 2;
 	}
@@ -1042,42 +1274,37 @@ int vlb_county_main(int argc, char **argv)
 	}
 	unsetenv("VLEDGER_PASSPHRASE_FILE");
 	unsetenv("VLEDGER_HOME");
+	g.yaml_dir = g.imports ? "imports" : ".residents";
 	if ((rc = pathf(&county, g.out, "county")) < 0 || (rc = pathf(&empty, g.out, "county-empty")) < 0 ||
-			(rc = pathf(&imp, g.out, "imports")) < 0)
+			(rc = pathf(&imp, g.out, g.yaml_dir)) < 0)
 		goto fail;
-	if (g.imports && mkdir(imp.ptr, 0755) < 0) {
+	if (mkdir(imp.ptr, 0755) < 0) {
 		rc = vl_error_set(VL_ERROR, "cannot create '%s': %s", imp.ptr, strerror(errno));
 		goto fail;
 	}
-	if ((rc = make_county(&g, &cn, &st, county.ptr, schema_dir)) < 0 || (rc = vl_node_clock_save(cn)) < 0 ||
-			(rc = vlb_copy_tree(county.ptr, empty.ptr)) < 0)
-		goto fail;
-	fprintf(stderr, "county: network and %zu village keys in %.1f s\n", g.nvs, vlb_now() - t0);
-	for (i = 0; i < g.nvillages; i++) {
-		vl_key key;
-		if (i == g.home_index)
-			continue;
-		vl_buf_clear(&imp);
-		if ((g.imports && (rc = vl_buf_printf(&imp, "%s/imports/%s.yaml", g.out, g.vs[i].v.code)) < 0) ||
-				(rc = village_key(&key, g.seed, g.vs[i].v.code)) < 0)
-			goto fail;
-		rc = gen_village(&g, cn, &g.vs[i], &key, g.vs[i].size, g.imports ? imp.ptr : NULL);
-		vl_key_wipe(&key);
-		if (rc < 0 || (rc = stage_flush(&g, st, 0)) < 0)
-			goto fail;
-		if (++done % 10 == 0)
-			fprintf(stderr, "county: %zu villages, %zu records, %zu versions, %zu commits, %.1f s\n", done,
-					g.records, g.versions, g.commits, vlb_now() - t0);
-	}
-	if ((rc = stage_flush(&g, st, 1)) < 0 || (rc = vl_node_clock_save(cn)) < 0)
+	if ((rc = make_county(&g, &cn, &st, county.ptr, schema_dir)) < 0 || (rc = vl_node_clock_save(cn)) < 0)
 		goto fail;
 	vl_stage_close(st);
 	st = NULL;
 	vl_node_close(cn);
 	cn = NULL;
+	if ((rc = vlb_copy_tree(county.ptr, empty.ptr)) < 0)
+		goto fail;
+	fprintf(stderr, "county: network and %zu village keys in %.1f s\n", g.nvs, vlb_now() - t0);
+	if ((rc = pregen_residents(&g)) < 0)
+		goto fail;
+	fprintf(stderr, "county: residents of %zu villages generated, %.1f s\n", g.nvillages, vlb_now() - t0);
+	g.records = g.versions = g.commits = g.packs = 0;
+	if ((rc = gen_villages(&g, county.ptr, empty.ptr)) < 0)
+		goto fail;
+	for (i = 0; i < g.nvillages; i++)
+		done += i != g.home_index;
+	g.county_records = g.records;
+	g.county_versions = g.versions;
+	g.county_commits = g.commits;
 	t1 = vlb_now();
-	fprintf(stderr, "county: %zu villages, %zu records + %zu edits in %zu commits, %zu packs, %.1f s\n", done,
-			g.records, g.versions, g.commits, g.packs, t1 - t0);
+	fprintf(stderr, "county: %zu villages on %zu workers, %zu records + %zu edits in %zu commits, %zu packs, %.1f s\n",
+			done, g.jobs, g.records, g.versions, g.commits, g.packs + 1, t1 - t0);
 	g.records = g.versions = g.commits = 0;
 	if ((rc = make_village_home(&g, g.out, county.ptr)) < 0)
 		goto fail;
@@ -1086,6 +1313,15 @@ int vlb_county_main(int argc, char **argv)
 	sync();
 	if ((rc = write_manifest(&g, g.out, county.ptr, vlb_now() - t0)) < 0)
 		goto fail;
+	if (!g.imports) {
+		/* The residents' files were only the workers' input. */
+		char *argv_rm[] = { "/bin/rm", "-rf", NULL, NULL };
+		if ((rc = pathf(&imp, g.out, g.yaml_dir)) < 0)
+			goto fail;
+		argv_rm[2] = imp.ptr;
+		if ((rc = vlb_run_proc(NULL, NULL, argv_rm)) < 0)
+			goto fail;
+	}
 	fprintf(stderr, "done in %.1f s: %s\n", vlb_now() - t0, g.out);
 	vlb_idset_free(g.ids);
 	free(g.vs);

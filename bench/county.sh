@@ -135,7 +135,7 @@ fi
 county=$gen/county
 village=$gen/village
 vcode=$village_code
-echo "county:  $villages villages, $county_residents residents; $records records + $versions edits in the county and its village; village $vcode ($village_records residents)"
+echo "county:  $villages villages, $county_residents residents; ${records:-?} records + ${versions:-?} edits in ${commits:-?} commits; village $vcode: $village_records residents, ${village_all_records:-?} records"
 vres=$village_records
 
 # ---- full verify against the 2-thread libsodium ceiling ----
