@@ -4,7 +4,7 @@
  * county, 39 townships, 296 villages and communities).
  *
  *   vl_bench county --csv CSV --out DIR [--villages N] [--scale F] [--seed S]
- *                   [--village-home CODE] [--village-records N] [--imports]
+ *                   [--village-home CODE] [--village-records N] [--imports] [--jobs N]
  *
  * What it writes under DIR (bench/README.md, "The county generator"):
  *   county/        the county's node home: the network (vl_init), all 296
@@ -40,9 +40,15 @@
  * each time (vl_init makes them), so commit ids differ between runs.
  *
  * Writes: objects go to the repository through libgit2 as the product
- * writes them; fsync is off while generating (the --wrap=fsync switch of
- * bench.c and libgit2's option) and one sync() makes everything durable at
- * the end.
+ * writes them, into an in-memory stage flushed as a pack (store/pack.h);
+ * fsync is off while generating (the --wrap=fsync switch of bench.c and
+ * libgit2's option) and one sync() makes everything durable at the end.
+ *
+ * Workers (--jobs, default 2): every village's residents are generated
+ * first, in table order; then worker w (a child process) writes villages
+ * i = w mod N into its own copy of county-empty; the parent moves the
+ * workers' packs into the county and creates their branches. A village's
+ * data depends only on the seed and the village, so any N writes the same.
  */
 #define _DEFAULT_SOURCE /* sync */
 #include <errno.h>
