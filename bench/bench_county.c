@@ -418,7 +418,12 @@ static int res_age(const vl_record *r)
 {
 	const char *b = res_str(r, "birth_date");
 
-	return b ? 2022 - atoi(b) : 40;
+	int y = 0, i;
+
+	/* birth_date is YYYY-MM-DD (the schema checked it) */
+	for (i = 0; b && i < 4 && b[i] >= '0' && b[i] <= '9'; i++)
+		y = y * 10 + (b[i] - '0');
+	return b && i == 4 ? 2022 - y : 40;
 }
 
 /* A resident picked at random with a mobile phone and an age in [lo, hi];
@@ -728,6 +733,11 @@ static int gen_village(county_gen *g, vl_node *n, const county_village *cv, cons
 	vl_hlc saved_clock = n->clock;
 	int rc;
 
+	/* One open node and repository (and its stage) writes every village of
+	 * a worker: for each village it holds that village's key and
+	 * fingerprint, as the village's own node would, and a fresh clock; the
+	 * county's are put back after. Opening a node per village would mean a
+	 * stage, and so a pack, per village. */
 	memset(&vc, 0, sizeof(vc));
 	vc.n = n;
 	vc.cv = cv;
