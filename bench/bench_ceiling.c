@@ -200,8 +200,13 @@ static int ceiling(const char *path, int threads)
 	double t0;
 	int fd, rc = 0;
 
-	if ((fd = open(path, O_RDONLY)) < 0 || fstat(fd, &st) < 0)
+	if ((fd = open(path, O_RDONLY)) < 0)
 		return vl_error_set(VL_ERROR, "cannot read '%s': %s", path, strerror(errno));
+	if (fstat(fd, &st) < 0) {
+		rc = vl_error_set(VL_ERROR, "cannot read '%s': %s", path, strerror(errno));
+		close(fd);
+		return rc;
+	}
 	if (st.st_size > 0)
 		map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
 	close(fd);
