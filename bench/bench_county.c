@@ -982,7 +982,7 @@ static int run_worker(county_gen *g, size_t w, const char *whome)
 	vl_node *n = NULL;
 	vl_stage *st = NULL;
 	vl_buf yaml = VL_BUF_INIT, stats = VL_BUF_INIT;
-	size_t i;
+	size_t i, done = 0;
 	int rc;
 
 	vlb_set_fsync(0);
@@ -1001,6 +1001,9 @@ static int run_worker(county_gen *g, size_t w, const char *whome)
 		vl_key_wipe(&key);
 		if (rc < 0 || (rc = stage_flush(g, st, 0)) < 0)
 			goto out;
+		if (++done % 20 == 0)
+			fprintf(stderr, "worker %zu: %zu villages, %zu records, %zu commits\n", w, done, g->records,
+					g->commits);
 	}
 	if ((rc = stage_flush(g, st, 1)) < 0 || (rc = vl_node_clock_save(n)) < 0 ||
 			(rc = vl_buf_printf(&stats, "%zu %zu %zu %zu\n", g->records, g->versions, g->commits, g->packs)) < 0)
