@@ -733,7 +733,8 @@ static void usage(void)
 			"       vl_bench merge --vledger PATH --csv DIVISIONS.csv --git PATH --driver merge-driver.sh\n"
 			"                    [--work DIR] [--records N] [--changed N] [--batch N] [--reps N]\n"
 			"                    [--village CODE]\n"
-			"       vl_bench gen --csv DIVISIONS.csv --out FILE [--records N] [--village CODE]\n");
+			"       vl_bench gen --csv DIVISIONS.csv --out FILE [--records N] [--village CODE]\n"
+			"       vl_bench county --csv DIVISIONS.csv --out DIR [--villages N] [--scale F] ...\n");
 }
 
 int main(int argc, char **argv)
@@ -750,6 +751,10 @@ int main(int argc, char **argv)
 	c.fsync_budget = 45;
 	c.changed = 1000;
 	c.batch = 250;
+	if (argc >= 2 && !strcmp(argv[1], "county"))
+		return vlb_county_main(argc - 1, argv + 1);
+	if (argc >= 2 && (!strcmp(argv[1], "ceiling-dump") || !strcmp(argv[1], "ceiling") || !strcmp(argv[1], "day")))
+		return vlb_ceiling_main(argc - 1, argv + 1);
 	if (argc < 2 || (strcmp(argv[1], "run") != 0 && strcmp(argv[1], "gen") != 0 &&
 			strcmp(argv[1], "merge") != 0)) {
 		usage();

@@ -45,6 +45,25 @@ int vlb_village_load(vlb_village *out, const char *csv_path, const char *code) V
  */
 int vlb_gen_residents(vl_buf *out, const vlb_village *v, size_t n, uint64_t seed) VL_MUST_CHECK;
 
+/* A set of resident ID numbers, to keep them unique across villages. */
+typedef struct vlb_idset vlb_idset;
+vlb_idset *vlb_idset_new(void);
+void vlb_idset_free(vlb_idset *s);
+/* vlb_gen_residents with ID numbers unique within `ids` (added to it). */
+int vlb_gen_residents_ex(vl_buf *out, const vlb_village *v, size_t n, uint64_t seed,
+		vlb_idset *ids) VL_MUST_CHECK;
+/* The generators' random numbers: splitmix64, deterministic for a seed. */
+uint64_t vlb_next_u64(uint64_t *s);
+
+/*
+ * `vl_bench county` (bench_county.c): the county generator of
+ * bench/README.md. argv[0] is "county"; returns the exit status.
+ */
+int vlb_county_main(int argc, char **argv);
+/* `vl_bench ceiling-dump | ceiling | day` (bench_ceiling.c): the county
+ * benches' verify ceiling and the set-up of a day of edits. */
+int vlb_ceiling_main(int argc, char **argv);
+
 /* ---- shared by the modes of vl_bench (bench.c, bench_merge.c) ---- */
 
 /* The options of a run; filled by main() in bench.c. */

@@ -17,7 +17,7 @@
 #include "schemas/types.h"
 
 /* splitmix64: small, fast, and the same sequence everywhere. */
-static uint64_t next_u64(uint64_t *s)
+uint64_t vlb_next_u64(uint64_t *s)
 {
 	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
 
@@ -29,7 +29,7 @@ static uint64_t next_u64(uint64_t *s)
 /* Uniform in [lo, hi]. */
 static int rnd(uint64_t *s, int lo, int hi)
 {
-	return lo + (int)(next_u64(s) % (uint64_t)(hi - lo + 1));
+	return lo + (int)(vlb_next_u64(s) % (uint64_t)(hi - lo + 1));
 }
 
 /* 1 with probability pct/100. */
@@ -139,16 +139,77 @@ static void make_name(char *out, size_t cap, uint64_t *s, const char *surname)
 		snprintf(out, cap, "%s%s", surname, given[rnd(s, 0, NELEM(given) - 1)]);
 }
 
+/* ---- a set of ID numbers (open addressing; ids are never removed) ---- */
+
+struct vlb_idset {
+	char (*slot)[19];
+	size_t cap, n;
+};
+
+vlb_idset *vlb_idset_new(void)
+{
+	return calloc(1, sizeof(vlb_idset));
+}
+
+void vlb_idset_free(vlb_idset *s)
+{
+	if (s) {
+		free(s->slot);
+		free(s);
+	}
+}
+
+static size_t id_hash(const char *id)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	for (; *id; id++)
+		h = (h ^ (unsigned char)*id) * 1099511628211ULL;
+	return (size_t)h;
+}
+
+/* 1 if id was added, 0 if it was there, <0 out of memory. */
+static int idset_add(vlb_idset *s, const char *id)
+{
+	size_t i;
+
+	if (2 * (s->n + 1) > s->cap) {
+		vlb_idset grown = { NULL, s->cap ? s->cap * 2 : 4096, 0 };
+		if (!(grown.slot = calloc(grown.cap, sizeof(*grown.slot))))
+			return vl_error_set(VL_ENOMEM, "out of memory");
+		for (i = 0; i < s->cap; i++)
+			if (s->slot[i][0])
+				(void)idset_add(&grown, s->slot[i]);
+		free(s->slot);
+		*s = grown;
+	}
+	for (i = id_hash(id) & (s->cap - 1); s->slot[i][0]; i = (i + 1) & (s->cap - 1))
+		if (!strcmp(s->slot[i], id))
+			return 0;
+	memcpy(s->slot[i], id, 19);
+	s->n++;
+	return 1;
+}
+
 int vlb_gen_residents(vl_buf *out, const vlb_village *v, size_t n, uint64_t seed)
 {
-	char (*ids)[19] = calloc(n ? n : 1, sizeof(*ids));
+	vlb_idset *ids = vlb_idset_new();
+	int rc;
+
+	if (!ids)
+		return vl_error_set(VL_ENOMEM, "out of memory");
+	rc = vlb_gen_residents_ex(out, v, n, seed, ids);
+	vlb_idset_free(ids);
+	return rc;
+}
+
+int vlb_gen_residents_ex(vl_buf *out, const vlb_village *v, size_t n, uint64_t seed, vlb_idset *ids)
+{
 	char workers[4][16];
 	uint64_t s = seed;
 	size_t done = 0, hh = 0, i;
 	int rc = 0;
 
-	if (!ids)
-		return vl_error_set(VL_ENOMEM, "out of memory");
 	for (i = 0; i < NELEM(workers); i++)
 		make_name(workers[i], sizeof(workers[i]), &s, surnames[rnd(&s, 0, NELEM(surnames) - 1)]);
 	if ((rc = vl_buf_puts(out, "records:\n")) < 0)
@@ -203,18 +264,16 @@ int vlb_gen_residents(vl_buf *out, const vlb_village *v, size_t n, uint64_t seed
 			snprintf(birth, sizeof(birth), "%04d-%02d-%02d", year, month, day);
 			/* A unique ID: bump the sequence (keeping its parity) on a clash. */
 			for (;;) {
-				size_t j;
 				snprintf(seqs, sizeof(seqs), "%03d", seq % 1000);
 				snprintf(id, sizeof(id), "500243%04d%02d%02d%s", year, month, day, seqs);
 				id[17] = vl_cn_id_check_char(id);
 				id[18] = '\0';
-				for (j = 0; j < done && strcmp(ids[j], id) != 0; j++)
-					;
-				if (j == done)
+				if ((rc = idset_add(ids, id)) < 0)
+					goto out;
+				if (rc == 1)
 					break;
 				seq += 2;
 			}
-			memcpy(ids[done], id, 19);
 			phone[0] = '\0';
 			if (m[k].age >= 14 && chance(&s, 85)) {
 				if (chance(&s, 10))
@@ -266,6 +325,5 @@ int vlb_gen_residents(vl_buf *out, const vlb_village *v, size_t n, uint64_t seed
 		}
 	}
 out:
-	free(ids);
 	return rc;
 }

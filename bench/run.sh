@@ -3,6 +3,9 @@
 #
 #   bench/run.sh [vl_bench run options, e.g. --records 1000 --reps 1]
 #   bench/run.sh merge [vl_bench merge options, e.g. --changed 100 --reps 1]
+#   bench/run.sh gen --out DIR [--villages N] [--scale F] [--imports] ...
+#                   (the county generator: vl_bench county, see README)
+#   bench/run.sh county [--villages N] [--runs N] [--keep DIR] (the county benches)
 #
 # Builds vledger and vl_bench in Release (-O2, no sanitizers) into
 # build-bench/, makes a county + village network in a temporary directory,
@@ -13,7 +16,7 @@
 # KEEP=1 keeps the work directory. Division codes: data/divisions/ (see data/README.md).
 set -euo pipefail
 mode=run
-if [ "${1:-}" = merge ]; then mode=merge; shift; fi
+case "${1:-}" in merge|gen|county) mode=$1; shift ;; esac
 root=$(cd "$(dirname "$0")/.." && pwd)
 csv=$root/data/divisions/pengshui_divisions.csv
 build=$root/build-bench
@@ -21,6 +24,13 @@ build=$root/build-bench
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_FLAGS_RELEASE="-O2 -DNDEBUG" \
 	-DVL_SANITIZE=OFF -DVL_FUZZ=OFF >/dev/null
 cmake --build "$build" -j2 --target vledger vl_bench >/dev/null
+export VLEDGER_SCHEMA_DIR=$root/schemas
+if [ "$mode" = gen ]; then
+	exec "$build/bench/vl_bench" county --csv "$csv" "$@"
+fi
+if [ "$mode" = county ]; then
+	exec "$root/bench/county.sh" "$build" "$@"
+fi
 
 work=$(mktemp -d /tmp/vl-bench.XXXXXX)
 if [ -n "${KEEP:-}" ]; then echo "work directory kept: $work" >&2; else trap 'rm -rf "$work"' EXIT; fi

@@ -1,0 +1,269 @@
+#!/usr/bin/env bash
+# bench/county.sh - the county benches of issue 8 (bench/README.md, "The county benches").
+# Run it through bench/run.sh, which builds vledger and vl_bench in Release first:
+#
+#   bench/run.sh county [--villages N] [--runs N] [--heavy-runs N] [--gen DIR]
+#                       [--only LIST] [--no-merge]
+#
+# Generates a county (vl_bench county --imports, N villages, default 34) in a
+# temporary directory, or uses DIR made that way (--gen), then times each
+# vledger command against its baseline in the same run, A B A B ..., each as
+# a whole process under /usr/bin/time (wall seconds and peak RSS), and prints
+# a Markdown table: medians, the median of the pairwise ratios, the target.
+# --runs: counted pairs of the quick benches (show, edit, import: 3, after
+# one uncounted pair); --heavy-runs: of verify, first sync, the day, the bulk
+# import and the merge bench (1; their set-up runs warm the caches). --only verify,bulk,import,sync,day,merge,show,edit
+# runs a subset. KEEP=1 keeps the work directory.
+set -euo pipefail
+build=$1
+shift
+root=$(cd "$(dirname "$0")/.." && pwd)
+csv=$root/data/divisions/pengshui_divisions.csv
+villages=34 runs=3 heavy_runs=1 gen= only=verify,bulk,import,sync,day,merge,show,edit
+while [ $# -gt 0 ]; do
+	case $1 in
+	--villages) villages=$2; shift 2 ;;
+	--runs) runs=$2; shift 2 ;;
+	--heavy-runs) heavy_runs=$2; shift 2 ;;
+	--gen) gen=$(cd "$2" && pwd); shift 2 ;;
+	--only) only=$2; shift 2 ;;
+	--no-merge) only=${only//merge/}; shift ;;
+	*) echo "usage: bench/run.sh county [--villages N] [--runs N] [--heavy-runs N] [--gen DIR] [--only LIST] [--no-merge]" >&2
+	   exit 2 ;;
+	esac
+done
+V=$build/agent/vledger
+B=$build/bench/vl_bench
+export VLEDGER_SCHEMA_DIR=$root/schemas
+unset VLEDGER_HOME VLEDGER_PASSPHRASE_FILE VLEDGER_FAKE_TIME_MS
+# git as shipped, apart from what vledger's repositories set (core.fsync=all,
+# transfer.fsckObjects=true): no system or global configuration.
+export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null
+work=$(mktemp -d /tmp/vl-county.XXXXXX)
+if [ -n "${KEEP:-}" ]; then echo "work directory kept: $work" >&2; else trap 'rm -rf "$work"' EXIT; fi
+log=$work/log
+mkdir "$work/times"
+want() { case ",$only," in *",$1,"*) return 0 ;; *) return 1 ;; esac; }
+say() { printf '%s  %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
+
+# A copy of a node home whose object files are hard links: no writer changes
+# an object file in place (new objects go to new files), so the copy is
+# independent for everything a run does, and costs milliseconds.
+clone_home() {
+	rm -rf "$2" && mkdir -p "$2" &&
+		tar -C "$1" --exclude=./repo.git/objects -cf - . | tar -C "$2" -xf - &&
+		cp -al "$1/repo.git/objects" "$2/repo.git/objects"
+}
+export -f clone_home
+
+# timed KEY CMD: run CMD under /usr/bin/time (for the peak RSS), timed by
+# bash's microsecond clock; append "wall_seconds peak_rss_kb" to times/KEY.
+# CMD is split into words and run directly, or by bash -c when it holds
+# shell syntax (a redirection, $(...), ;): the same for both sides of a
+# pair. Its output goes to the log.
+timed() {
+	local key=$1 cmd=$2 t0 t1 ok=1
+	cmd=${cmd#exec }
+	t0=$EPOCHREALTIME
+	if [[ $cmd == *[\<\>\$\;\|\&]* ]]; then
+		/usr/bin/time -f '%M' -o "$work/t" bash -c "$cmd" >>"$log" 2>&1 || ok=0
+	else
+		# shellcheck disable=SC2086
+		/usr/bin/time -f '%M' -o "$work/t" $cmd >>"$log" 2>&1 || ok=0
+	fi
+	t1=$EPOCHREALTIME
+	if [ $ok = 0 ]; then
+		echo "county.sh: failed: $cmd" >&2
+		tail -20 "$log" >&2
+		exit 1
+	fi
+	echo "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.4f", b - a }') $(tail -1 "$work/t")" >>"$work/times/$key"
+}
+
+# pair KEY N WARMUP PREP_A CMD_A PREP_B CMD_B: N counted turns of A then B
+# (after WARMUP uncounted ones); PREP_x runs before each, untimed. CMD_B
+# empty: A alone.
+pair() {
+	local key=$1 n=$2 warm=$3 pa=$4 ca=$5 pb=$6 cb=$7 i
+	: >"$work/times/$key.a"
+	: >"$work/times/$key.b"
+	for ((i = 0; i < warm + n; i++)); do
+		bash -c "$pa" >>"$log" 2>&1
+		timed "$key.a" "$ca"
+		if [ -n "$cb" ]; then
+			bash -c "$pb" >>"$log" 2>&1
+			timed "$key.b" "$cb"
+		fi
+	done
+	# Drop the warm-up turns.
+	for x in a b; do
+		tail -n +"$((warm + 1))" "$work/times/$key.$x" >"$work/t2" && mv "$work/t2" "$work/times/$key.$x"
+	done
+}
+
+median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "nan"; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+wall() { cut -d' ' -f1 "$work/times/$1" | median | awk '{ printf "%.3f", $1 }'; }
+peak_mib() { cut -d' ' -f2 "$work/times/$1" | sort -g | tail -1 | awk '{ printf "%.0f", $1 / 1024 }'; }
+ratio() { paste -d' ' "$work/times/$1.a" "$work/times/$1.b" | awk '{ print $1 / ($3 > 0 ? $3 : 0.0001) }' | median | awk '{ printf "%.2f", $1 }'; }
+
+rows=$work/rows
+rss=$work/rss
+: >"$rows"
+: >"$rss"
+row() { printf '| %s | %s | %s | %s | %s |\n' "$@" >>"$rows"; }
+rss_row() { printf '| %s | %s MiB | %s |\n' "$1" "$2" "$3" >>"$rss"; }
+
+echo "date:    $(date -u '+%Y-%m-%d %H:%M UTC')"
+echo "commit:  $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$root" diff --quiet HEAD 2>/dev/null || echo ' (with local changes)')"
+echo "machine: $(nproc) cores, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1), $(uname -sr)"
+echo "disk:    $(findmnt -no FSTYPE,OPTIONS -T "$work" 2>/dev/null || echo '?') ($work)"
+echo "load:    $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min, before the run)"
+echo "libs:    libgit2 $(pkg-config --modversion libgit2), libsodium $(pkg-config --modversion libsodium), git $(git --version | cut -d' ' -f3)"
+t_start=$(date +%s)
+
+# ---- the county ----
+if [ -z "$gen" ]; then
+	gen=$work/gen
+	say "generating a county of $villages villages"
+	t0=$(date +%s)
+	"$B" county --csv "$csv" --out "$gen" --villages "$villages" --imports 2>>"$log"
+	echo "county:  generated in $(($(date +%s) - t0)) s ($villages villages)"
+fi
+# shellcheck disable=SC1091
+. "$gen/manifest"
+[ -d "$gen/imports" ] || { echo "county.sh: $gen has no imports/ (generate it with --imports)" >&2; exit 1; }
+county=$gen/county
+village=$gen/village
+vcode=$village_code
+echo "county:  $villages villages, $county_residents residents; ${records:-?} records + ${versions:-?} edits in ${commits:-?} commits; village $vcode: $village_records residents, ${village_all_records:-?} records"
+vres=$village_records
+
+# ---- full verify against the 2-thread libsodium ceiling ----
+if want verify; then
+	say "verify"
+	"$B" ceiling-dump --home "$county" --out "$work/ceiling.bin" 2>>"$log"
+	out=$("$V" -C "$county" verify --quiet | tail -1) # also warms the page cache
+	nrec=$(echo "$out" | sed -n 's/.* and \([0-9]*\) record versions.*/\1/p')
+	pair verify "$heavy_runs" 0 ":" "exec $V -C $county verify --quiet" ":" "exec $B ceiling --in $work/ceiling.bin --threads 2"
+	a=$(wall verify.a) b=$(wall verify.b) r=$(ratio verify)
+	row "full \`vledger verify\` ($nrec record versions; $(awk -v n="$nrec" -v a="$a" 'BEGIN { printf "%.0f", n / a }') rec/s) vs libsodium verify ceiling, 2 threads (same records)" \
+		"$a s / $b s" "$r (= $(awk -v r="$r" 'BEGIN { printf "%.2f", 1 / r }') of the ceiling)" "≤ 1.43 (≥ 0.7 of the ceiling), ≤ 40 s at 700k" "$(peak_mib verify.a) MiB"
+	rss_row "county: \`vledger verify\`" "$(peak_mib verify.a)" "≤ 500 MiB"
+fi
+
+# ---- show by id: a resident of the county's first village ----
+if want show || want edit; then
+	first=${village_codes%% *}
+	line=$(git -C "$county/repo.git" ls-tree -r "refs/heads/scope/$first" resident/ | sed -n 1000p)
+	sblob=$(echo "$line" | awk '{ print $3 }')
+	sid=$(basename "$(echo "$line" | cut -f2)" .yaml)
+fi
+if want show; then
+	say "show"
+	pair show "$runs" 1 ":" "exec $V -C $county show $sid" ":" "exec git -C $county/repo.git cat-file -p $sblob"
+	row "\`vledger show ID\` vs \`git cat-file -p BLOB\` (county)" "$(wall show.a) s / $(wall show.b) s" "$(ratio show)" "≤ 3" "$(peak_mib show.a) MiB"
+	rss_row "county: \`vledger show\`" "$(peak_mib show.a)" "≤ 500 MiB"
+fi
+
+# ---- import of the village's residents into its own home, fsync on ----
+if want import; then
+	say "import"
+	pair import "$runs" 1 "clone_home $gen/village-empty $work/vi" "exec $V -C $work/vi import resident --file $gen/imports/$vcode.yaml" "" ""
+	a=$(wall import.a)
+	row "\`vledger import\` of a $vres-record village, fsync on" "$a s ($(awk -v n="$vres" -v a="$a" 'BEGIN { printf "%.0f", n / a }') records/s)" "-" "≥ 3,000 records/s" "$(peak_mib import.a) MiB"
+	rss_row "village: \`vledger import\` ($vres records)" "$(peak_mib import.a)" "≤ 30 MiB"
+fi
+
+# ---- first sync of the village into the county vs git fetch ----
+if want sync || want day || want edit; then
+	# The county after its first sync of the village (also the warm-up).
+	clone_home "$county" "$work/synced"
+	"$V" -C "$work/synced" fetch "$village/repo.git" >>"$log" 2>&1
+fi
+if want sync; then
+	say "first sync"
+	pair sync "$heavy_runs" 0 "clone_home $county $work/s" "exec $V -C $work/s fetch $village/repo.git" \
+		"clone_home $county $work/g" "exec git -C $work/g/repo.git fetch -q $village/repo.git refs/heads/scope/$vcode:refs/heads/scope/$vcode"
+	row "first sync of a $vres-record village into the county: \`vledger fetch\` vs \`git fetch\` of the same objects" \
+		"$(wall sync.a) s / $(wall sync.b) s" "$(ratio sync)" "≤ 1.3 and ≤ 3 s" "$(peak_mib sync.a) MiB"
+	rss_row "county: \`vledger fetch\` (first sync)" "$(peak_mib sync.a)" "≤ 500 MiB"
+fi
+
+# ---- a day edited on both sides: fetch + verify + merge vs git fetch ----
+if want day; then
+	say "day of edits (set-up)"
+	clone_home "$village" "$work/vday"
+	clone_home "$work/synced" "$work/cday"
+	"$B" day --home "$work/vday" --scope "$vcode" --count 1000 --every 3 --offset 0 --field phone 2>>"$log"
+	"$B" day --home "$work/cday" --scope "$vcode" --count 1000 --every 3 --offset 0 --field notes 2>>"$log"
+	say "day of edits"
+	pair day "$heavy_runs" 0 "clone_home $work/cday $work/d" "exec $V -C $work/d fetch $work/vday/repo.git" \
+		"clone_home $work/cday $work/g" "exec git -C $work/g/repo.git fetch -q $work/vday/repo.git refs/heads/scope/$vcode:refs/remotes/village/$vcode"
+	row "a day, 1,000 records edited on both sides (1,000 commits each): \`vledger fetch\` (fetch + verify + merge) vs \`git fetch\`" \
+		"$(wall day.a) s / $(wall day.b) s" "$(ratio day)" "≤ 1.5" "$(peak_mib day.a) MiB"
+	rss_row "county: \`vledger fetch\` (a day, with merge)" "$(peak_mib day.a)" "≤ 500 MiB"
+fi
+
+# ---- edit by id: in the county vs in the village (the same record) ----
+if want edit; then
+	say "edit"
+	line=$(git -C "$village/repo.git" ls-tree -r "refs/heads/scope/$vcode" resident/ | sed -n 1000p)
+	eid=$(basename "$(echo "$line" | cut -f2)" .yaml)
+	clone_home "$work/synced" "$work/ce"
+	clone_home "$village" "$work/ve"
+	set_phone='--set phone=1380000$(printf %04d $((RANDOM % 10000)))'
+	pair edit "$runs" 1 ":" "$V -C $work/ce edit $eid $set_phone" ":" "$V -C $work/ve edit $eid $set_phone"
+	row "\`vledger edit ID\` in the county vs the same edit in the village" "$(wall edit.a) s / $(wall edit.b) s" "$(ratio edit)" "≤ 2" "$(peak_mib edit.a) / $(peak_mib edit.b) MiB"
+	rss_row "county: \`vledger edit\`" "$(peak_mib edit.a)" "≤ 500 MiB"
+	rss_row "village: \`vledger edit\`" "$(peak_mib edit.b)" "≤ 30 MiB"
+fi
+
+# ---- bulk import of every village's residents by the county vs git fast-import ----
+if want bulk; then
+	say "bulk import (set-up run)"
+	{
+		echo 'set -e'
+		for c in $village_codes; do
+			echo "$V -C \$1 import resident --scope $c --file $gen/imports/$c.yaml >/dev/null"
+		done
+	} >"$work/bulk.sh"
+	clone_home "$gen/county-empty" "$work/bulk0"
+	t0=$(date +%s.%N)
+	bash "$work/bulk.sh" "$work/bulk0" >>"$log" 2>&1
+	say "bulk import set-up took $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.0f", b - a }') s"
+	# The same blobs, trees and commits as a fast-import stream (without
+	# the commit signatures, which git 2.39's fast-import cannot take).
+	git -C "$work/bulk0/repo.git" fast-export --reencode=no \
+		$(git -C "$work/bulk0/repo.git" for-each-ref --format='%(refname)' refs/heads/scope/) >"$work/stream.fi" 2>>"$log"
+	rm -rf "$work/bulk0"
+	say "bulk import"
+	pair bulk "$heavy_runs" 0 "clone_home $gen/county-empty $work/b" "bash $work/bulk.sh $work/b" \
+		"rm -rf $work/fi && git init -q --bare $work/fi" "exec git -C $work/fi -c core.fsync=all fast-import --quiet <$work/stream.fi"
+	row "bulk import of $county_residents residents ($villages villages, \`vledger import --scope\` per village by the county, fsync on) vs \`git fast-import\` (fsync on)" \
+		"$(wall bulk.a) s / $(wall bulk.b) s" "$(ratio bulk)" "≤ 1.3" "$(peak_mib bulk.a) MiB"
+	rss_row "county: \`vledger import --scope\` (largest village)" "$(peak_mib bulk.a)" "≤ 500 MiB"
+fi
+
+# ---- merge of 1,000 records changed on both sides (bench/run.sh merge) ----
+if want merge; then
+	say "merge (vl_bench merge, 3,000 records, 1,000 changed on both sides)"
+	mkdir "$work/merge"
+	"$B" merge --vledger "$V" --csv "$csv" --git "$(command -v git)" --driver "$root/bench/merge-driver.sh" \
+		--work "$work/merge" --reps "$heavy_runs" >"$work/merge.out" 2>>"$log"
+	mv_t=$(grep -m1 'cold, \*\*fsync on\*\*' "$work/merge.out" | awk -F'|' '{ gsub(/ /, "", $3); print $3 }')
+	mt_t=$(grep -m1 'merge-tree --write-tree' "$work/merge.out" | awk -F'|' '{ gsub(/ /, "", $3); print $3 }')
+	mr=$(awk -v a="$mv_t" -v b="$mt_t" 'BEGIN { printf "%.4f", a / b }')
+	row "merge of 1,000 records changed on both sides: \`vl_merge_heads\` (cold, fsync on) vs \`git merge-tree\` + driver (bench/run.sh merge)" \
+		"$mv_t s / $mt_t s" "$mr (git ÷ vledger = $(awk -v a="$mv_t" -v b="$mt_t" 'BEGIN { printf "%.1f", b / a }')x)" "≤ 0.02 (≥ 50x)" "-"
+fi
+
+echo
+echo "| workload | vledger / baseline (median wall) | ratio (median of pairs, vledger ÷ baseline) | target | peak RSS |"
+echo "|---|---|---|---|---|"
+cat "$rows"
+echo
+echo "| command | peak RSS (largest process, over all runs) | target |"
+echo "|---|---|---|"
+cat "$rss"
+echo
+echo "runs: $runs counted pairs for show, edit, import; $heavy_runs for verify, first sync, the day, the bulk import, merge; whole bench $(($(date +%s) - t_start)) s"

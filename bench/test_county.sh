@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# bench/test_county.sh (ctest sh_bench_county): what the county generator
+# (vl_bench county, bench/README.md) promises, on a small county: the homes
+# verify and fsck clean, every village's records are signed by that village's
+# roster key, the objects are in packs, the homes work with the vledger
+# binary (show, import of the import file, a first sync), and a second run
+# writes the same records.
+# Needs VLEDGER, VL_BENCH (the vl_bench binary) and VL_SOURCE_DIR.
+# shellcheck source=../tests/sh/lib/common.bash
+. "${VL_SOURCE_DIR:?}/tests/sh/lib/common.bash"
+: "${VL_BENCH:?set VL_BENCH to the vl_bench binary}"
+vl_workdir county
+csv=$VL_SOURCE_DIR/data/divisions/pengshui_divisions.csv
+gen() { "$VL_BENCH" county --csv "$csv" --villages 3 --scale 0.02 --village-records 40 --imports --out "$@"; }
+
+expect 0 gen a
+. a/manifest
+[ "$villages" = 3 ] && [ "$village_code" = 500243001004 ] &&
+	[ "$village_codes" = "500243001001 500243001002 500243001003" ] && ok || bad "manifest: $(cat a/manifest)"
+
+# The homes verify; stock git finds nothing wrong (the empty tree every
+# vledger repository holds is dangling).
+for h in county village; do
+	expect 0 "$VLEDGER" -C "a/$h" verify
+	contains "all good"
+	out=$(git --git-dir "a/$h/repo.git" fsck --strict --no-progress 2>&1) && ok || bad "fsck $h: $out"
+	lacks error
+	lacks warning
+done
+expect 0 "$VLEDGER" -C a/county verify --quiet
+contains "on 4 branches" # config + 3 villages
+
+# Each village's branch is signed by that village's key on the roster, not
+# the county's; records of every ledger are there.
+county_fp=$("$VLEDGER" -C a/county key | sed -n 2p)
+roster=$("$VLEDGER" -C a/county roster list)
+[ "$(echo "$roster" | grep -c ' village ')" = 296 ] && ok || bad "roster: $(echo "$roster" | wc -l) lines"
+for c in $village_codes; do
+	fp=$(echo "$roster" | awk -v c="$c" '$3 == c { print $1 }')
+	signers=$(git --git-dir a/county/repo.git log --format=%ae "refs/heads/scope/$c" | sort -u)
+	[ -n "$fp" ] && [ "$signers" = "$fp@vledger" ] && [ "$fp" != "$county_fp" ] && ok ||
+		bad "scope/$c signed by '$signers', roster key '$fp'"
+	ledgers=$(git --git-dir a/county/repo.git ls-tree --name-only "refs/heads/scope/$c" | tr '\n' ' ')
+	[ "$ledgers" = "network_role report resident special_group supply_request test_session volunteer worker_care zone " ] &&
+		ok || bad "scope/$c holds '$ledgers'"
+	# Edits: versions with prev (closed test sessions, delivered supply requests).
+	subjects=$(git --git-dir a/county/repo.git log --format=%s "refs/heads/scope/$c")
+	case "$subjects" in *"edit test_session "*) ok ;; *) bad "scope/$c has no edits" ;; esac
+done
+
+# Packs, not loose objects: only the network's first config commit (vl_init)
+# is loose.
+loose=$(git --git-dir a/county/repo.git count-objects -v | awk '$1 == "count:" { print $2 }')
+inpack=$(git --git-dir a/county/repo.git count-objects -v | awk '$1 == "in-pack:" { print $2 }')
+[ "$loose" -le 20 ] && [ "$inpack" -gt 1000 ] && ok || bad "county: $loose loose objects, $inpack in packs"
+
+# The homes are normal node homes.
+path=$(git --git-dir a/county/repo.git ls-tree -r --name-only refs/heads/scope/500243001002 resident/ | sed -n 5p)
+id=$(basename "$path" .yaml)
+expect 0 "$VLEDGER" -C a/county show "$id"
+contains "resident"
+cp -a a/village-empty vi
+expect 0 "$VLEDGER" -C vi import resident --file "a/imports/$village_code.yaml"
+contains "40"
+expect 0 "$VLEDGER" -C a/county fetch a/village/repo.git
+expect 0 "$VLEDGER" -C a/county verify --quiet
+contains "on 5 branches"
+[ "$(refs a/county | grep -c "refs/heads/scope/$village_code ")" = 1 ] && ok || bad "no scope/$village_code after the sync"
+
+# Deterministic: a second run, on one worker process instead of two, writes
+# the same records (the same trees on every village branch; commit ids
+# differ with the county's new key).
+grep -q '^jobs=2$' a/manifest && ok || bad "first run not on 2 workers"
+expect 0 gen b --jobs 1
+for c in $village_codes; do
+	ta=$(git --git-dir a/county/repo.git rev-parse "refs/heads/scope/$c^{tree}")
+	tb=$(git --git-dir b/county/repo.git rev-parse "refs/heads/scope/$c^{tree}")
+	[ "$ta" = "$tb" ] && ok || bad "scope/$c: tree $ta, then $tb"
+done
+cmp -s a/imports/500243001001.yaml b/imports/500243001001.yaml && ok || bad "import files differ"
+
+echo "$passes passed, $fails failed"
+[ "$fails" -eq 0 ]
