@@ -8,8 +8,11 @@
 #include <strings.h>
 
 /* Largest commit or tree kept in libgit2's object cache (its default is
- * 4 KiB; the cache's total stays at libgit2's 256 MiB). */
+ * 4 KiB). */
 #define VL_REPO_CACHE_OBJECT_MAX ((size_t)1 << 20)
+#define VL_REPO_MWINDOW_SIZE ((size_t)32 << 20)   /* one mapped window of a pack */
+#define VL_REPO_MWINDOW_LIMIT ((size_t)96 << 20)  /* all windows of the process */
+#define VL_REPO_CACHE_MAX ((size_t)48 << 20)      /* parsed objects, per repository */
 
 /* Caps on what one pack may hold; received data is verified by the trust
  * layer, this is a backstop against pack bombs (docs/threats.md). */
@@ -34,7 +37,16 @@ int vl_repo_global_init(void)
 			(rc = git_libgit2_opts(GIT_OPT_SET_CACHE_OBJECT_LIMIT, GIT_OBJECT_COMMIT,
 					(size_t)VL_REPO_CACHE_OBJECT_MAX)) < 0 ||
 			(rc = git_libgit2_opts(GIT_OPT_SET_CACHE_OBJECT_LIMIT, GIT_OBJECT_TREE,
-					(size_t)VL_REPO_CACHE_OBJECT_MAX)) < 0)
+					(size_t)VL_REPO_CACHE_OBJECT_MAX)) < 0 ||
+			/* Packs are mapped a window at a time (1 GiB windows and an
+			 * 8 GiB ceiling by default): a county's verify mapped every
+			 * pack whole in each thread's repository, and the pages it
+			 * touched counted against its memory. */
+			(rc = git_libgit2_opts(GIT_OPT_SET_MWINDOW_SIZE, (size_t)VL_REPO_MWINDOW_SIZE)) < 0 ||
+			(rc = git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT, (size_t)VL_REPO_MWINDOW_LIMIT)) < 0 ||
+			/* Each repository handle (verify opens one per thread)
+			 * caches up to this many bytes of parsed objects. */
+			(rc = git_libgit2_opts(GIT_OPT_SET_CACHE_MAX_SIZE, (ssize_t)VL_REPO_CACHE_MAX)) < 0)
 		return vl_error_git(rc, "cannot set libgit2 options");
 	done = 1;
 	return 0;
