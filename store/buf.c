@@ -6,6 +6,7 @@
 #include <libgen.h>
 #include <sodium.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -222,4 +223,19 @@ out:
 		unlink(tmp.ptr);
 	vl_buf_free(&tmp);
 	return rc;
+}
+
+int vl_array_grow(void **p, size_t *cap, size_t n, size_t size)
+{
+	void *np;
+	size_t ncap;
+
+	if (n < *cap)
+		return 0;
+	ncap = *cap ? *cap * 2 : 16;
+	if (ncap < *cap || (size && ncap > SIZE_MAX / size) || !(np = realloc(*p, ncap * size)))
+		return vl_error_set(VL_ENOMEM, "out of memory");
+	*p = np;
+	*cap = ncap;
+	return 0;
 }

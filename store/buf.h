@@ -41,6 +41,11 @@ char *vl_buf_detach(vl_buf *b, size_t *len_out);
 /* Read a whole file, failing with VL_ETOOBIG (before reading) if it is
  * larger than `max` bytes. VL_ENOTFOUND if it does not exist. */
 int vl_buf_read_file(vl_buf *out, const char *path, size_t max) VL_MUST_CHECK;
+
+/* Room for n + 1 elements of `size` bytes in the array *p of capacity *cap
+ * (doubled, from 16): VL_ENOMEM (nothing changed) when realloc fails or the
+ * size would overflow. */
+int vl_array_grow(void **p, size_t *cap, size_t n, size_t size) VL_MUST_CHECK;
 /* Write atomically: temp file in the same directory, fsync, rename, fsync dir. */
 int vl_buf_write_file(const char *path, const void *data, size_t len, int mode) VL_MUST_CHECK;
 

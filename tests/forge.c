@@ -91,6 +91,28 @@ void vf_fetch_ok(const char *home, const char *src_repo)
 	vf_ok_free(home, args);
 }
 
+void vf_fetch_home(const char *home, const char *src_home)
+{
+	char repo[600];
+
+	vf_path_in(repo, sizeof(repo), src_home, "repo.git");
+	vf_fetch_ok(home, repo);
+}
+
+void vf_add_zone(char id[VL_ULID_LEN + 1], const char *home, const char *zone_no)
+{
+	char args[512];
+	char *out;
+
+	snprintf(args, sizeof(args), "add zone --set zone_no=%s --set designation=sealed --set area=a-%s "
+			"--set status=active --set announced_at=2022-04-06T08:00:00Z", zone_no, zone_no);
+	out = vf_ok(home, args);
+	assert_int_equal(strlen(out), VL_ULID_LEN);
+	assert_true(vl_ulid_valid(out));
+	memcpy(id, out, VL_ULID_LEN + 1);
+	free(out);
+}
+
 void vf_network(const char *dir, const char *county, const char *town, const char *town_role, const char *v1,
 		const char *v2)
 {

@@ -40,6 +40,11 @@ void vf_ok_free(const char *home, const char *args);
 void vf_roster_add(const char *county, const char *home, const char *name, const char *role, const char *scope);
 /* `vledger -C home fetch src_repo` (a repo.git path), which must exit 0. */
 void vf_fetch_ok(const char *home, const char *src_repo);
+/* vledger -C home fetch src_home/repo.git, which must exit 0. */
+void vf_fetch_home(const char *home, const char *src_home);
+/* vledger -C home add zone (zone_no, area a-<zone_no>, sealed, active): its
+ * new id into id, checked to be a ULID. */
+void vf_add_zone(char id[VL_ULID_LEN + 1], const char *home, const char *zone_no);
 
 /* The codes of the network vf_network makes. */
 #define VF_COUNTY_CODE "500243000000"

@@ -52,27 +52,6 @@ static void set_paths(fx *f, const char *dir)
 	vf_path_in(f->ipath, sizeof(f->ipath), f->county, VL_IDX_FILE);
 }
 
-static void add_zone(char id[VL_ULID_LEN + 1], const char *home, const char *zone_no)
-{
-	char args[512];
-	char *out;
-
-	snprintf(args, sizeof(args), "add zone --set zone_no=%s --set designation=sealed --set area=a-%s "
-			"--set status=active --set announced_at=2022-04-06T08:00:00Z", zone_no, zone_no);
-	out = vf_ok(home, args);
-	assert_int_equal(strlen(out), VL_ULID_LEN);
-	memcpy(id, out, VL_ULID_LEN + 1);
-	free(out);
-}
-
-static void fetch_from(const char *home, const char *src_home)
-{
-	char repo[600];
-
-	vf_path_in(repo, sizeof(repo), src_home, "repo.git");
-	vf_fetch_ok(home, repo);
-}
-
 static int group_setup(void **state)
 {
 	fx f;
@@ -85,13 +64,13 @@ static int group_setup(void **state)
 	set_paths(&f, g_template);
 	vf_path_in(town, sizeof(town), g_template, "town");
 	vf_network(g_template, f.county, town, "township", f.village, f.village2);
-	add_zone(g_v1[0], f.village, "Z1");
-	add_zone(g_v1[1], f.village, "Z2");
-	add_zone(g_v1[2], f.village, "Z3");
-	add_zone(g_v2[0], f.village2, "Z4");
-	add_zone(g_v2[1], f.village2, "Z5");
-	fetch_from(f.county, f.village);
-	fetch_from(f.county, f.village2);
+	vf_add_zone(g_v1[0], f.village, "Z1");
+	vf_add_zone(g_v1[1], f.village, "Z2");
+	vf_add_zone(g_v1[2], f.village, "Z3");
+	vf_add_zone(g_v2[0], f.village2, "Z4");
+	vf_add_zone(g_v2[1], f.village2, "Z5");
+	vf_fetch_home(f.county, f.village);
+	vf_fetch_home(f.county, f.village2);
 	return 0;
 }
 
@@ -334,11 +313,11 @@ static void test_stale_after_other_processes(void **state)
 	build(f);
 	n = open_county(f);
 	assert_int_equal(places(n, g_v1[0], NULL), 1);
-	add_zone(id, f->village, "Z6");
+	vf_add_zone(id, f->village, "Z6");
 	snprintf(args, sizeof(args), "edit %s --set designation=controlled", g_v1[1]);
 	vf_ok_free(f->village, args);
-	fetch_from(f->county, f->village);
-	add_zone(own, f->county, "Z7");
+	vf_fetch_home(f->county, f->village);
+	vf_add_zone(own, f->county, "Z7");
 	assert_int_equal(places(n, id, NULL), 1);
 	assert_int_equal(places(n, own, NULL), 1);
 	assert_int_equal(places(n, g_v1[1], NULL), 1);
@@ -614,8 +593,8 @@ static void test_concurrent_use(void **state)
 	vl_node_close(n);
 
 	/* Stale for every process now. */
-	add_zone(late, f->village2, "Z8");
-	fetch_from(f->county, f->village2);
+	vf_add_zone(late, f->village2, "Z8");
+	vf_fetch_home(f->county, f->village2);
 	out = NULL;
 	assert_int_equal(vt_run(&out, "for i in 1 2 3 4; do ('%s' -C '%s' show %s >/dev/null || echo FAIL) & done; "
 			"wait", VL_BINARY, f->county, late), 0);

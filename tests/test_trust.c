@@ -71,28 +71,6 @@ static void set_paths(fx *f, const char *dir)
 	vf_path_in(f->trepo, sizeof(f->trepo), f->town, "repo.git");
 }
 
-static void add_zone(char id[VL_ULID_LEN + 1], const char *home, const char *zone_no)
-{
-	char args[512];
-	char *out;
-
-	snprintf(args, sizeof(args), "add zone --set zone_no=%s --set designation=sealed --set area=a-%s "
-			"--set status=active --set announced_at=2022-04-06T08:00:00Z", zone_no, zone_no);
-	out = vf_ok(home, args);
-	assert_int_equal(strlen(out), VL_ULID_LEN);
-	memcpy(id, out, VL_ULID_LEN + 1);
-	free(out);
-}
-
-/* vledger -C home fetch src_home/repo.git, which must exit 0. */
-static void fetch_ok(const char *home, const char *src_home)
-{
-	char repo[600];
-
-	vf_path_in(repo, sizeof(repo), src_home, "repo.git");
-	vf_fetch_ok(home, repo);
-}
-
 static int group_setup(void **state)
 {
 	fx f;
@@ -105,13 +83,13 @@ static int group_setup(void **state)
 	set_paths(&f, g_template);
 	/* The town is rostered as an admin, not a township node. */
 	vf_network(g_template, f.county, f.town, "admin", f.village, f.village2);
-	add_zone(g_zone[0], f.village, "Z1");
-	add_zone(g_zone[1], f.village, "Z2");
+	vf_add_zone(g_zone[0], f.village, "Z1");
+	vf_add_zone(g_zone[1], f.village, "Z2");
 	snprintf(args, sizeof(args), "edit %s --set designation=controlled", g_zone[0]);
 	vf_ok_free(f.village, args);
-	add_zone(g_zone2, f.village2, "Z5");
-	fetch_ok(f.county, f.village);
-	fetch_ok(f.county, f.village2);
+	vf_add_zone(g_zone2, f.village2, "Z5");
+	vf_fetch_home(f.county, f.village);
+	vf_fetch_home(f.county, f.village2);
 	return 0;
 }
 
@@ -393,7 +371,7 @@ static void test_forge_control(void **state)
 	zone_version(&edit, &f->v->key, g_zone[1], V1_CODE, prev, 1, vl_hlc_wall_ms(), 0);
 	(void)forge_commit(f, epath, &edit, &h);
 	expect_verify_good(f->village);
-	fetch_ok(f->county, f->village);
+	vf_fetch_home(f->county, f->village);
 	expect_verify_good(f->county);
 	vl_buf_free(&file);
 	vl_buf_free(&edit);
@@ -495,7 +473,7 @@ static void test_revocation_pins_heads(void **state)
 		assert_int_equal(vl_roster_time_ms(t, &ms), 0);
 	}
 	revoked = (int64_t)(ms / 1000);
-	fetch_ok(f->village, f->county);
+	vf_fetch_home(f->village, f->county);
 	vl_node_close(f->v);
 	assert_int_equal(vl_node_open(&f->v, f->village, 1, NULL), 0);
 	assert_int_equal(vl_node_load_config(f->v), 0);
@@ -593,7 +571,7 @@ static void test_backdated_revocation(void **state)
 	vl_roster_time_text(now, vl_hlc_wall_ms());
 	town_revokes(f, now);
 	expect_verify_good(f->town);
-	fetch_ok(f->county, f->town);
+	vf_fetch_home(f->county, f->town);
 	expect_verify_good(f->county);
 }
 

@@ -73,20 +73,6 @@ static void set_paths(fx *f, const char *dir)
 	vf_path_in(f->orepo, sizeof(f->orepo), f->other, "repo.git");
 }
 
-static void add_zone(char id[VL_ULID_LEN + 1], const char *home, const char *zone_no)
-{
-	char args[512];
-	char *out;
-
-	snprintf(args, sizeof(args), "add zone --set zone_no=%s --set designation=sealed --set area=a-%s "
-			"--set status=active --set announced_at=2022-04-06T08:00:00Z", zone_no, zone_no);
-	out = vf_ok(home, args);
-	assert_int_equal(strlen(out), VL_ULID_LEN);
-	assert_true(vl_ulid_valid(out));
-	memcpy(id, out, VL_ULID_LEN + 1);
-	free(out);
-}
-
 static int group_setup(void **state)
 {
 	fx f;
@@ -116,9 +102,9 @@ static int group_setup(void **state)
 	vf_roster_add(f.county, f.village2, "V2", "village", V2_CODE);
 	vf_fetch_ok(f.village, f.crepo);
 
-	add_zone(g_zone[0], f.village, "Z1");
-	add_zone(g_zone[1], f.village, "Z2");
-	add_zone(g_zone[2], f.village, "Z3");
+	vf_add_zone(g_zone[0], f.village, "Z1");
+	vf_add_zone(g_zone[1], f.village, "Z2");
+	vf_add_zone(g_zone[2], f.village, "Z3");
 	snprintf(args, sizeof(args), "edit %s --set designation=controlled", g_zone[0]);
 	vf_ok_free(f.village, args);
 	snprintf(args, sizeof(args), "export allowed-signers --output '%s'", f.signers);

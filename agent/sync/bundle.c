@@ -38,21 +38,6 @@ void vl_bundle_header_free(vl_bundle_header *h)
 	memset(h, 0, sizeof(*h));
 }
 
-static int grow(void **p, size_t *cap, size_t n, size_t size)
-{
-	void *np;
-	size_t ncap;
-
-	if (n < *cap)
-		return 0;
-	ncap = *cap ? *cap * 2 : 16;
-	if (!(np = realloc(*p, ncap * size)))
-		return vl_error_set(VL_ENOMEM, "out of memory");
-	*p = np;
-	*cap = ncap;
-	return 0;
-}
-
 /* A ref name a bundle may carry: "HEAD", or "refs/" + a name git accepts
  * (no control characters, spaces, "..", "//", "@{", trailing "/" or ".lock"). */
 static int ref_name_ok(const char *s, size_t len)
@@ -134,7 +119,7 @@ int vl_bundle_header_parse(vl_bundle_header *out, size_t *consumed, const char *
 				rc = vl_error_set(VL_ETOOBIG, "bundle has over %d prerequisites", VL_BUNDLE_MAX_PREREQS);
 				goto out;
 			}
-			if ((rc = grow((void **)&h.prereqs, &capprereqs, h.nprereqs, sizeof(*h.prereqs))) < 0)
+			if ((rc = vl_array_grow((void **)&h.prereqs, &capprereqs, h.nprereqs, sizeof(*h.prereqs))) < 0)
 				goto out;
 			q = &h.prereqs[h.nprereqs];
 			if (git_oid_fromstrn(&q->id, p + 1, GIT_OID_HEXSZ) < 0) {
@@ -173,7 +158,7 @@ int vl_bundle_header_parse(vl_bundle_header *out, size_t *consumed, const char *
 				rc = vl_error_set(VL_ETOOBIG, "bundle has over %d refs", VL_BUNDLE_MAX_REFS);
 				goto out;
 			}
-			if ((rc = grow((void **)&h.refs, &caprefs, h.nrefs, sizeof(*h.refs))) < 0)
+			if ((rc = vl_array_grow((void **)&h.refs, &caprefs, h.nrefs, sizeof(*h.refs))) < 0)
 				goto out;
 			r = &h.refs[h.nrefs];
 			if (git_oid_fromstrn(&r->id, p, GIT_OID_HEXSZ) < 0) {
@@ -838,7 +823,7 @@ static int check_prereqs(vl_bundle_info *info, vl_node *n, const vl_bundle_heade
 		vl_bundle_prereq *m;
 		if (git_odb_exists(odb, &h->prereqs[i].id))
 			continue;
-		if ((rc = grow((void **)&info->missing, &cap, info->nmissing, sizeof(*info->missing))) < 0)
+		if ((rc = vl_array_grow((void **)&info->missing, &cap, info->nmissing, sizeof(*info->missing))) < 0)
 			goto out;
 		m = &info->missing[info->nmissing];
 		git_oid_cpy(&m->id, &h->prereqs[i].id);

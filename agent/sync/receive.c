@@ -298,26 +298,11 @@ typedef struct {
 	size_t nnew_ids;
 } rx;
 
-static int grow(void **p, size_t *cap, size_t n, size_t size)
-{
-	void *np;
-	size_t ncap;
-
-	if (n < *cap)
-		return 0;
-	ncap = *cap ? *cap * 2 : 16;
-	if (!(np = realloc(*p, ncap * size)))
-		return vl_error_set(VL_ENOMEM, "out of memory");
-	*p = np;
-	*cap = ncap;
-	return 0;
-}
-
 static int push_oid(git_oid **arr, size_t *n, size_t *cap, const git_oid *id)
 {
 	int rc;
 
-	if ((rc = grow((void **)arr, cap, *n, sizeof(**arr))) < 0)
+	if ((rc = vl_array_grow((void **)arr, cap, *n, sizeof(**arr))) < 0)
 		return rc;
 	git_oid_cpy(&(*arr)[(*n)++], id);
 	return 0;
@@ -342,7 +327,7 @@ static int offered_ref(const char *name, const git_oid *target, void *ctx)
 		if (strlen(code) != 12 || vl_division_level(code) == VL_DIV_INVALID ||
 				!vl_division_covers(x->n->scope, code))
 			return 0;
-		if ((rc = grow((void **)&x->branches, &x->capbranches, x->nbranches, sizeof(*x->branches))) < 0)
+		if ((rc = vl_array_grow((void **)&x->branches, &x->capbranches, x->nbranches, sizeof(*x->branches))) < 0)
 			return rc;
 		b = &x->branches[x->nbranches++];
 		memset(b, 0, sizeof(*b));
@@ -812,7 +797,7 @@ static int receive_offered_evidence(rx *x)
 			/* Evidence carries the signer's records: take it only when this
 			 * node may read everything that key may write. */
 			if ((who = vl_node_roster_find(x->n, fp)) && vl_division_covers(x->n->scope, who->scope)) {
-				if ((rc = grow((void **)&cand, &cap, ncand, sizeof(*cand))) == 0) {
+				if ((rc = vl_array_grow((void **)&cand, &cap, ncand, sizeof(*cand))) == 0) {
 					memset(&cand[ncand], 0, sizeof(cand[ncand]));
 					git_oid_cpy(&cand[ncand].id, t);
 					memcpy(cand[ncand].fp, fp, VL_FP_LEN);
