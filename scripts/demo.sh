@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The demo network of this stage (see README): a county and a village node in
 # a temporary directory. The county creates the network; the village joins,
-# enters realistic records of every ledger, edits and deletes some; then
+# enters realistic records of every ledger, edits and deletes some, and
+# carries its ledgers to the county on a USB stick (a bundle sealed to the
+# county's key); then
 # everything is verified by vledger, by stock `git verify-commit` and by
 # `ssh-keygen -Y verify`. Every ID number and phone here is synthetic.
 # Set KEEP=1 to keep the directory, VLEDGER to use another binary.
@@ -171,8 +173,15 @@ village resolve "$r3" id_number --take 1
 village conflicts
 allow3 laptop2 fetch "$work/village/repo.git"
 
-say "the county pulls the village (the county may read every unit)"
-county fetch "$work/village/repo.git"
+say "no link to the county: a USB stick carries a bundle sealed to the county's key"
+mkdir "$work/usb"
+village bundle create "$work/usb" --for "${county_name}民政局" --seal-to "${county_name}民政局"
+# Anyone else holding the stick can neither read nor apply it.
+laptop2 bundle apply "$work/usb"
+
+say "the county applies the stick (verified in a quarantine like any fetch; the county reads every unit)"
+county bundle apply "$work/usb"
+county bundle apply "$work/usb"   # applying it twice changes nothing
 county list resident --scope $village_code
 
 say "history"
