@@ -768,9 +768,9 @@ static int worker_repo(git_repository **out, vctx *c)
 
 	if ((rc = vl_buf_printf(&objects, "%sobjects", git_repository_path(c->n->repo))) < 0)
 		return rc;
-	if ((rc = git_odb_new(&odb)) < 0 ||
-			(c->view->quarantine_objects && (rc = git_odb_add_disk_alternate(odb, c->view->quarantine_objects)) < 0) ||
-			(rc = git_odb_add_disk_alternate(odb, objects.ptr)) < 0 ||
+	if ((rc = git_odb_new(&odb)) < 0)
+		rc = vl_error_git(rc, "cannot open the objects for a verify thread");
+	else if ((rc = vl_view_add_objects(odb, c->view, objects.ptr)) == 0 &&
 			(rc = git_repository_wrap_odb(out, odb)) < 0)
 		rc = vl_error_git(rc, "cannot open the objects for a verify thread");
 	git_odb_free(odb);

@@ -4,6 +4,7 @@
 #include "store/limits.h"
 
 #include <dirent.h>
+#include <git2/sys/odb_backend.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -642,4 +643,23 @@ out:
 	vl_buf_free(&path);
 	vl_buf_free(&data);
 	return rc;
+}
+
+int vl_view_add_objects(git_odb *odb, const vl_view *v, const char *objects)
+{
+	git_odb_backend *packed = NULL;
+	int rc;
+
+	if (v->quarantine_objects) {
+		if ((rc = git_odb_backend_pack(&packed, v->quarantine_objects)) < 0)
+			return vl_error_git(rc, "cannot read the quarantine");
+		/* Above the node's own loose (1) and packed (2) backends. */
+		if ((rc = git_odb_add_alternate(odb, packed, 3)) < 0) {
+			packed->free(packed);
+			return vl_error_git(rc, "cannot read the quarantine");
+		}
+	}
+	if ((rc = git_odb_add_disk_alternate(odb, objects)) < 0)
+		return vl_error_git(rc, "cannot read this node's objects");
+	return 0;
 }

@@ -66,9 +66,10 @@ typedef struct {
  * A read view: the repository a function reads objects (and refs) from,
  * passed explicitly instead of the node's. Received data is read through a
  * quarantine view: `repo` sees the node's objects plus the received ones,
- * which live in the loose-object directory `quarantine_objects` until they
- * are promoted; a function that layers its own object store over the view
- * (a merge replay) adds that directory as an alternate. Borrowed fields.
+ * which live as packs in the objects directory `quarantine_objects` until
+ * they are promoted; a function that layers its own object store over the
+ * view (a merge replay, a verify thread) adds both with
+ * vl_view_add_objects. Borrowed fields.
  */
 typedef struct {
 	git_repository *repo;
@@ -77,6 +78,14 @@ typedef struct {
 
 /* The view of a node's own repository. */
 #define VL_VIEW_OF(node) ((vl_view){ (node)->repo, NULL })
+
+/*
+ * Add the objects view v reads to odb, read-only: the quarantine's packs
+ * (a pack backend only: the quarantine holds no loose objects, and a loose
+ * backend would cost an access() for every object looked up in it), then
+ * the node's objects directory `objects` (loose and packed).
+ */
+int vl_view_add_objects(git_odb *odb, const vl_view *v, const char *objects) VL_MUST_CHECK;
 
 /* Which home: dir if given, else $VLEDGER_HOME, else
  * ~/.local/share/vledger. Caller frees. */

@@ -88,7 +88,9 @@ static int quarantine_open(quarantine *q, vl_node *n)
 		rc = vl_error_git(rc, "cannot set up the quarantine");
 		goto out;
 	}
-	if ((rc = git_odb_add_backend(q->odb, loose, 10)) < 0) {
+	/* Last: it holds nothing while the stage takes every write, and a
+	 * loose backend costs an access() for each object looked up in it. */
+	if ((rc = git_odb_add_backend(q->odb, loose, 0)) < 0) {
 		loose->free(loose);
 		rc = vl_error_git(rc, "cannot set up the quarantine");
 		goto out;

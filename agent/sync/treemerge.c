@@ -18,6 +18,7 @@
 typedef struct {
 	vl_node *n;
 	git_repository *repo;    /* where records are read and merged ones written */
+	vl_stage *stage;         /* in front of repo's odb: merged records go straight in */
 	vl_merge_summary *sum;
 	vl_merge_env env;
 	git_tree_update *ups;
@@ -115,8 +116,10 @@ static int merge_file(mctx *m, const char *ledger, const char *path, const git_t
 	file.max = VL_RECORD_MAX_BYTES;
 	if ((rc = vl_record_emit(&file, out, 1)) < 0)
 		goto out;
-	if ((rc = git_blob_create_from_buffer(&blob, m->repo, file.ptr, file.len)) < 0) {
-		rc = vl_error_git(rc, "cannot write a merged record");
+	/* Into the stage directly: a write through libgit2 looks the new
+	 * object up first, which rescans the pack directory on every miss. */
+	if ((rc = vl_stage_add(&blob, m->stage, GIT_OBJECT_BLOB, file.ptr, file.len)) < 0) {
+		vl_error_wrap(rc, "cannot write a merged record");
 		goto out;
 	}
 	rc = push_update(m, path, &blob);
@@ -229,11 +232,12 @@ static int walk(mctx *m, git_tree *tb, git_tree *tx, git_tree *ty, int depth, co
 	return 0;
 }
 
-static int merge_heads(git_oid *out, int *kind, vl_node *n, git_repository *repo, const char *scope, const git_oid *a,
-		const git_oid *b, vl_merge_summary *summary, int depth);
+static int merge_heads(git_oid *out, int *kind, vl_node *n, git_repository *repo, vl_stage *stage,
+		const char *scope, const git_oid *a, const git_oid *b, vl_merge_summary *summary, int depth);
 
 /* The tree to merge against: none, the one merge base, or a virtual one. */
-static int base_tree(git_tree **out, vl_node *n, git_repository *repo, const char *scope, const git_oid *a, const git_oid *b, int depth)
+static int base_tree(git_tree **out, vl_node *n, git_repository *repo, vl_stage *stage, const char *scope,
+		const git_oid *a, const git_oid *b, int depth)
 {
 	git_oidarray bases = { NULL, 0 };
 	git_commit *c = NULL;
@@ -268,7 +272,7 @@ static int base_tree(git_tree **out, vl_node *n, git_repository *repo, const cha
 	}
 	git_oid_cpy(&virt, &sorted[0]);
 	for (i = 1; i < bases.count; i++)
-		if ((rc = merge_heads(&virt, &kind, n, repo, scope, &virt, &sorted[i], NULL, depth + 1)) < 0)
+		if ((rc = merge_heads(&virt, &kind, n, repo, stage, scope, &virt, &sorted[i], NULL, depth + 1)) < 0)
 			goto out;
 	if ((rc = git_commit_lookup(&c, repo, &virt)) < 0 || (rc = git_commit_tree(out, c)) < 0)
 		rc = vl_error_git(rc, "cannot read the merge base");
@@ -279,8 +283,8 @@ out:
 	return rc;
 }
 
-static int merge_heads(git_oid *out, int *kind, vl_node *n, git_repository *repo, const char *scope, const git_oid *a,
-		const git_oid *b, vl_merge_summary *summary, int depth)
+static int merge_heads(git_oid *out, int *kind, vl_node *n, git_repository *repo, vl_stage *stage,
+		const char *scope, const git_oid *a, const git_oid *b, vl_merge_summary *summary, int depth)
 {
 	git_commit *ca = NULL, *cb = NULL;
 	git_tree *tb = NULL, *ta = NULL, *tbb = NULL, *merged = NULL;
@@ -306,6 +310,7 @@ static int merge_heads(git_oid *out, int *kind, vl_node *n, git_repository *repo
 		return rc;
 	m.n = n;
 	m.repo = repo;
+	m.stage = stage;
 	m.sum = summary;
 	m.env.hooks_dir = hooks.ptr;
 	m.env.timeout_ms = VL_HOOK_TIMEOUT_MS;
@@ -320,7 +325,7 @@ static int merge_heads(git_oid *out, int *kind, vl_node *n, git_repository *repo
 		rc = vl_error_git(rc, "cannot read the heads to merge");
 		goto out;
 	}
-	if ((rc = base_tree(&tb, n, repo, scope, a, b, depth)) < 0 || (rc = walk(&m, tb, ta, tbb, 0, "", NULL)) < 0)
+	if ((rc = base_tree(&tb, n, repo, stage, scope, a, b, depth)) < 0 || (rc = walk(&m, tb, ta, tbb, 0, "", NULL)) < 0)
 		goto out;
 	if ((rc = git_tree_create_updated(&tree_id, repo, ta, m.nups, m.ups)) < 0 ||
 			(rc = git_tree_lookup(&merged, repo, &tree_id)) < 0) {
@@ -389,9 +394,9 @@ static int overlay_open(overlay *o, vl_node *n, const vl_view *v)
 	}
 	if ((rc = vl_stage_open_odb(&o->mem, odb, NULL)) < 0)
 		goto out;
-	if ((v->quarantine_objects && (rc = git_odb_add_disk_alternate(odb, v->quarantine_objects)) < 0) ||
-			(rc = git_odb_add_disk_alternate(odb, objects.ptr)) < 0 ||
-			(rc = git_repository_wrap_odb(&o->repo, odb)) < 0) {
+	if ((rc = vl_view_add_objects(odb, v, objects.ptr)) < 0)
+		goto out;
+	if ((rc = git_repository_wrap_odb(&o->repo, odb)) < 0) {
 		rc = vl_error_git(rc, "cannot set up the merge's object store");
 		goto out;
 	}
@@ -442,7 +447,7 @@ int vl_merge_heads(git_oid *out, int *kind, vl_node *n, const char *scope, const
 		memset(summary, 0, sizeof(*summary));
 	if ((rc = overlay_open(&o, n, &home)) < 0)
 		return rc;
-	rc = merge_heads(out, kind, n, o.repo, scope, a, b, summary, 0);
+	rc = merge_heads(out, kind, n, o.repo, o.mem, scope, a, b, summary, 0);
 	if (rc == 0 && *kind)
 		rc = overlay_keep(&o);
 	overlay_close(&o);
@@ -468,7 +473,7 @@ int vl_merge_replay(const vl_view *v, vl_node *n, const char *scope, const git_o
 	/* Replayed in memory only: nothing is written. */
 	if ((rc = overlay_open(&o, n, v)) < 0)
 		goto out;
-	if ((rc = merge_heads(&expect, &kind, n, o.repo, scope, git_commit_parent_id(c, 0),
+	if ((rc = merge_heads(&expect, &kind, n, o.repo, o.mem, scope, git_commit_parent_id(c, 0),
 			git_commit_parent_id(c, 1), NULL, 0)) < 0)
 		goto out;
 	git_oid_tostr(have, sizeof(have), commit);
