@@ -71,7 +71,7 @@ typedef struct {
 
 static int quarantine_open(quarantine *q, vl_node *n)
 {
-	git_odb_backend *loose = NULL, *packed = NULL;
+	git_odb_backend *packed = NULL;
 	vl_buf p = VL_BUF_INIT, packdir = VL_BUF_INIT;
 	int rc;
 
@@ -83,15 +83,10 @@ static int quarantine_open(quarantine *q, vl_node *n)
 	}
 	if ((rc = vl_buf_printf(&p, "%s/repo.git/objects", n->home)) < 0)
 		goto out;
-	if ((rc = git_odb_new(&q->odb)) < 0 ||
-			(rc = git_odb_backend_loose(&loose, q->dir, -1, 0, 0, 0)) < 0) {
-		rc = vl_error_git(rc, "cannot set up the quarantine");
-		goto out;
-	}
-	/* Last: it holds nothing while the stage takes every write, and a
-	 * loose backend costs an access() for each object looked up in it. */
-	if ((rc = git_odb_add_backend(q->odb, loose, 0)) < 0) {
-		loose->free(loose);
+	/* No loose backend: the stage takes every write (a write it cannot
+	 * take fails, as ours), and a loose backend would cost an access()
+	 * for every object looked up. */
+	if ((rc = git_odb_new(&q->odb)) < 0) {
 		rc = vl_error_git(rc, "cannot set up the quarantine");
 		goto out;
 	}
