@@ -134,14 +134,64 @@ oom:
 	return vl_error_set(VL_ENOMEM, "out of memory building a record");
 }
 
+/*
+ * Detach the borrowed data and conflicts trees that record_tree_borrowed
+ * put into m (leaving NULL slots, which vl_value_free skips), so freeing m
+ * frees only what it built.
+ */
+static void tree_unborrow(vl_value *m, const vl_record *r)
+{
+	size_t i;
+
+	for (i = 0; m && i < m->n; i++)
+		if ((r->data && m->items[i] == r->data) || (r->conflicts && m->items[i] == r->conflicts))
+			m->items[i] = NULL;
+}
+
+/*
+ * record_tree, but data and conflicts are borrowed from r rather than
+ * cloned (two deep copies per record read, for a tree that is only
+ * emitted): empty placeholders take their places, then r's own trees are
+ * swapped in. The caller must tree_unborrow the tree before freeing it.
+ */
+static int record_tree_borrowed(vl_value **out, const vl_record *r, int with_sig)
+{
+	vl_value *m = NULL, *empty = NULL;
+	vl_record shallow = *r;
+	size_t i;
+	int rc;
+
+	*out = NULL;
+	if (r->conflicts && !(empty = vl_value_new(VL_V_MAP)))
+		return vl_error_set(VL_ENOMEM, "out of memory building a record");
+	shallow.data = NULL;
+	shallow.conflicts = empty; /* cloned by record_tree: an empty map */
+	rc = record_tree(&m, &shallow, with_sig);
+	vl_value_free(empty);
+	if (rc < 0)
+		return rc;
+	for (i = 0; i < m->n; i++) {
+		if (r->data && !strcmp(m->keys[i], "data")) {
+			vl_value_free(m->items[i]);
+			m->items[i] = r->data;
+		} else if (r->conflicts && !strcmp(m->keys[i], "conflicts")) {
+			vl_value_free(m->items[i]);
+			m->items[i] = r->conflicts;
+		}
+	}
+	*out = m;
+	return 0;
+}
+
 int vl_record_emit(vl_buf *out, const vl_record *r, int with_sig)
 {
 	vl_value *tree = NULL;
 	int rc;
 
-	if ((rc = record_tree(&tree, r, with_sig)) < 0)
+	if ((rc = record_tree_borrowed(&tree, r, with_sig)) < 0)
 		return rc;
 	rc = vl_yaml_emit(out, tree);
+	tree_unborrow(tree, r);
 	vl_value_free(tree);
 	return rc;
 }
@@ -149,6 +199,24 @@ int vl_record_emit(vl_buf *out, const vl_record *r, int with_sig)
 static int scalar_str(const vl_value *v)
 {
 	return v && v->kind == VL_V_STR;
+}
+
+/* Take the value of key out of map (which keeps the key, with a NULL value
+ * that vl_value_free skips): the record owns the parsed subtree itself
+ * instead of a clone of it. NULL if absent. */
+static vl_value *map_take(vl_value *map, const char *key)
+{
+	vl_value *v;
+	size_t i;
+
+	for (i = 0; i < map->n; i++) {
+		if (!strcmp(map->keys[i], key)) {
+			v = map->items[i];
+			map->items[i] = NULL;
+			return v;
+		}
+	}
+	return NULL;
 }
 
 int vl_record_parse(vl_record **out, const char *buf, size_t len, const char *src)
@@ -254,7 +322,7 @@ int vl_record_parse(vl_record **out, const char *buf, size_t len, const char *sr
 		goto out;
 	}
 	vl_value_free(r->data);
-	r->data = vl_value_clone(v);
+	r->data = map_take(tree, "data");
 	if ((v = vl_value_map_get(tree, "deleted"))) {
 		if (v->kind != VL_V_BOOL || strcmp(v->s, "true") != 0) {
 			rc = vl_error_set(VL_EINVALID, "%s:%d:%d: 'deleted' may only be true (omit it otherwise)",
@@ -269,7 +337,7 @@ int vl_record_parse(vl_record **out, const char *buf, size_t len, const char *sr
 					src, v->line, v->col);
 			goto out;
 		}
-		r->conflicts = vl_value_clone(v);
+		r->conflicts = map_take(tree, "conflicts");
 	}
 	v = vl_value_map_get(tree, "sig");
 	if (!strcmp(r->author, VL_AUTHOR_MERGE)) {
@@ -282,14 +350,8 @@ int vl_record_parse(vl_record **out, const char *buf, size_t len, const char *sr
 			rc = vl_error_set(VL_EBADSIG, "%s: record has no 'sig' (every authored record is signed)", src);
 			goto out;
 		}
-		if (!(r->sig = strdup(v->s))) {
-			rc = vl_error_set(VL_ENOMEM, "out of memory");
-			goto out;
-		}
-	}
-	if (!r->data || (r->conflicts == NULL && vl_value_map_get(tree, "conflicts"))) {
-		rc = vl_error_set(VL_ENOMEM, "out of memory");
-		goto out;
+		r->sig = v->s; /* taken from the tree, which frees no NULL text */
+		v->s = NULL;
 	}
 	/* One encoding only: what we would write must be what we read. */
 	again.max = VL_RECORD_MAX_BYTES * 2;
