@@ -350,8 +350,10 @@ int vl_record_parse(vl_record **out, const char *buf, size_t len, const char *sr
 			rc = vl_error_set(VL_EBADSIG, "%s: record has no 'sig' (every authored record is signed)", src);
 			goto out;
 		}
-		r->sig = v->s; /* taken from the tree, which frees no NULL text */
-		v->s = NULL;
+		if (!(r->sig = strdup(v->s))) {
+			rc = vl_error_set(VL_ENOMEM, "out of memory");
+			goto out;
+		}
 	}
 	/* One encoding only: what we would write must be what we read. */
 	again.max = VL_RECORD_MAX_BYTES * 2;
