@@ -1608,12 +1608,35 @@ static void verr(vctx *c, const char *path, const vl_value *v, const char *rule)
 static void validate_map(vctx *c, const vl_field *fs, size_t nf, const vl_value *m,
 		const char *prefix, int deleted);
 
+/* out = "prefix.name" (name cut at 64 bytes), or "name" for no prefix,
+ * cut to n - 1 bytes as snprintf would: built by hand because it runs for
+ * every field of every record verified. n > 0. */
 static void child_path(char *out, size_t n, const char *prefix, const char *name)
 {
-	if (prefix && *prefix)
-		snprintf(out, n, "%s.%.64s", prefix, name);
-	else
-		snprintf(out, n, "%.64s", name);
+	size_t at = 0, k;
+
+	if (prefix && *prefix) {
+		for (k = 0; prefix[k] && at < n - 1; k++)
+			out[at++] = prefix[k];
+		if (at < n - 1)
+			out[at++] = '.';
+	}
+	for (k = 0; k < 64 && name[k] && at < n - 1; k++)
+		out[at++] = name[k];
+	out[at] = '\0';
+}
+
+/* find_field starting at fs[from] and wrapping around: the fields of a
+ * record follow the schema's order, so the next key is found at once.
+ * Field names are unique (parse_fields refuses repeats): same result. */
+static const vl_field *find_field_from(const vl_field *fs, size_t n, const char *name, size_t from)
+{
+	size_t i;
+
+	for (i = from; i < n; i++)
+		if (fs[i].name && strcmp(fs[i].name, name) == 0)
+			return &fs[i];
+	return find_field(fs, from < n ? from : n, name);
 }
 
 static void validate_value(vctx *c, const vl_field *f, const vl_value *v, const char *path,
@@ -1705,11 +1728,16 @@ static void validate_map(vctx *c, const vl_field *fs, size_t nf, const vl_value 
 		const char *prefix, int deleted)
 {
 	char path[256];
+	/* seen[fi]: m has a key for fs[fi] (keys and field names are unique),
+	 * so the required check needs no second search; big schemas search */
+	unsigned char seen_small[128], *seen = nf <= sizeof(seen_small) ? seen_small : NULL;
 	size_t i, fi, last = 0;
 	int have_last = 0;
 
+	if (seen)
+		memset(seen, 0, nf);
 	for (i = 0; i < m->n; i++) {
-		const vl_field *f = find_field(fs, nf, m->keys[i]);
+		const vl_field *f = find_field_from(fs, nf, m->keys[i], have_last ? last + 1 : 0);
 
 		child_path(path, sizeof(path), prefix, m->keys[i]);
 		if (!f) {
@@ -1717,6 +1745,8 @@ static void validate_map(vctx *c, const vl_field *fs, size_t nf, const vl_value 
 			continue;
 		}
 		fi = (size_t)(f - fs);
+		if (seen)
+			seen[fi] = 1;
 		if (have_last && fi <= last)
 			verr(c, path, m->items[i], "order (keys must follow the schema's field order)");
 		last = fi;
@@ -1730,7 +1760,7 @@ static void validate_map(vctx *c, const vl_field *fs, size_t nf, const vl_value 
 	if (deleted)
 		return;
 	for (fi = 0; fi < nf; fi++) {
-		if (!fs[fi].required || vl_value_map_get(m, fs[fi].name))
+		if (!fs[fi].required || (seen ? seen[fi] : vl_value_map_get(m, fs[fi].name) != NULL))
 			continue;
 		child_path(path, sizeof(path), prefix, fs[fi].name);
 		verr(c, path, m, "required (missing)");

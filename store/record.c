@@ -134,14 +134,64 @@ oom:
 	return vl_error_set(VL_ENOMEM, "out of memory building a record");
 }
 
+/*
+ * Detach the borrowed data and conflicts trees that record_tree_borrowed
+ * put into m (leaving NULL slots, which vl_value_free skips), so freeing m
+ * frees only what it built.
+ */
+static void tree_unborrow(vl_value *m, const vl_record *r)
+{
+	size_t i;
+
+	for (i = 0; m && i < m->n; i++)
+		if ((r->data && m->items[i] == r->data) || (r->conflicts && m->items[i] == r->conflicts))
+			m->items[i] = NULL;
+}
+
+/*
+ * record_tree, but data and conflicts are borrowed from r rather than
+ * cloned (two deep copies per record read, for a tree that is only
+ * emitted): empty placeholders take their places, then r's own trees are
+ * swapped in. The caller must tree_unborrow the tree before freeing it.
+ */
+static int record_tree_borrowed(vl_value **out, const vl_record *r, int with_sig)
+{
+	vl_value *m = NULL, *empty = NULL;
+	vl_record shallow = *r;
+	size_t i;
+	int rc;
+
+	*out = NULL;
+	if (r->conflicts && !(empty = vl_value_new(VL_V_MAP)))
+		return vl_error_set(VL_ENOMEM, "out of memory building a record");
+	shallow.data = NULL;
+	shallow.conflicts = empty; /* cloned by record_tree: an empty map */
+	rc = record_tree(&m, &shallow, with_sig);
+	vl_value_free(empty);
+	if (rc < 0)
+		return rc;
+	for (i = 0; i < m->n; i++) {
+		if (r->data && !strcmp(m->keys[i], "data")) {
+			vl_value_free(m->items[i]);
+			m->items[i] = r->data;
+		} else if (r->conflicts && !strcmp(m->keys[i], "conflicts")) {
+			vl_value_free(m->items[i]);
+			m->items[i] = r->conflicts;
+		}
+	}
+	*out = m;
+	return 0;
+}
+
 int vl_record_emit(vl_buf *out, const vl_record *r, int with_sig)
 {
 	vl_value *tree = NULL;
 	int rc;
 
-	if ((rc = record_tree(&tree, r, with_sig)) < 0)
+	if ((rc = record_tree_borrowed(&tree, r, with_sig)) < 0)
 		return rc;
 	rc = vl_yaml_emit(out, tree);
+	tree_unborrow(tree, r);
 	vl_value_free(tree);
 	return rc;
 }
@@ -149,6 +199,24 @@ int vl_record_emit(vl_buf *out, const vl_record *r, int with_sig)
 static int scalar_str(const vl_value *v)
 {
 	return v && v->kind == VL_V_STR;
+}
+
+/* Take the value of key out of map (which keeps the key, with a NULL value
+ * that vl_value_free skips): the record owns the parsed subtree itself
+ * instead of a clone of it. NULL if absent. */
+static vl_value *map_take(vl_value *map, const char *key)
+{
+	vl_value *v;
+	size_t i;
+
+	for (i = 0; i < map->n; i++) {
+		if (!strcmp(map->keys[i], key)) {
+			v = map->items[i];
+			map->items[i] = NULL;
+			return v;
+		}
+	}
+	return NULL;
 }
 
 int vl_record_parse(vl_record **out, const char *buf, size_t len, const char *src)
@@ -254,7 +322,7 @@ int vl_record_parse(vl_record **out, const char *buf, size_t len, const char *sr
 		goto out;
 	}
 	vl_value_free(r->data);
-	r->data = vl_value_clone(v);
+	r->data = map_take(tree, "data");
 	if ((v = vl_value_map_get(tree, "deleted"))) {
 		if (v->kind != VL_V_BOOL || strcmp(v->s, "true") != 0) {
 			rc = vl_error_set(VL_EINVALID, "%s:%d:%d: 'deleted' may only be true (omit it otherwise)",
@@ -269,7 +337,7 @@ int vl_record_parse(vl_record **out, const char *buf, size_t len, const char *sr
 					src, v->line, v->col);
 			goto out;
 		}
-		r->conflicts = vl_value_clone(v);
+		r->conflicts = map_take(tree, "conflicts");
 	}
 	v = vl_value_map_get(tree, "sig");
 	if (!strcmp(r->author, VL_AUTHOR_MERGE)) {
@@ -286,10 +354,6 @@ int vl_record_parse(vl_record **out, const char *buf, size_t len, const char *sr
 			rc = vl_error_set(VL_ENOMEM, "out of memory");
 			goto out;
 		}
-	}
-	if (!r->data || (r->conflicts == NULL && vl_value_map_get(tree, "conflicts"))) {
-		rc = vl_error_set(VL_ENOMEM, "out of memory");
-		goto out;
 	}
 	/* One encoding only: what we would write must be what we read. */
 	again.max = VL_RECORD_MAX_BYTES * 2;
@@ -352,27 +416,42 @@ out:
 int vl_record_verify(const vl_record *r, const char *raw, size_t len, unsigned char pk_out[32])
 {
 	vl_buf blob = VL_BUF_INIT;
-	unsigned char pk[32];
+	unsigned char pk[32], small[VL_SSHSIG_MAX_BLOB];
+	const void *bp = NULL;
 	char fp[VL_FP_LEN];
-	size_t signed_len;
+	size_t signed_len, siglen, bloblen = 0;
 	int rc;
 
 	if (!r->sig)
 		return vl_error_set(VL_EBADSIG, "record %s carries no signature", r->id);
+	siglen = strlen(r->sig);
 	/* vl_record_parse guaranteed the canonical form: the sig line is the
 	 * last line, "sig: \"<base64>\"\n". */
-	signed_len = len - (strlen(r->sig) + strlen("sig: \"\"\n"));
-	if (len < strlen(r->sig) + 8 || memcmp(raw + signed_len, "sig: \"", 6) != 0 ||
+	signed_len = len - (siglen + strlen("sig: \"\"\n"));
+	if (len < siglen + 8 || memcmp(raw + signed_len, "sig: \"", 6) != 0 ||
 			(signed_len > 0 && raw[signed_len - 1] != '\n'))
 		return vl_error_set(VL_EBADSIG, "record %s: the sig line is not where the canonical form puts it", r->id);
 	/* Out of memory is ours, not the record's: it stays VL_ENOMEM, so
 	 * verify does not report a good record as forged. */
-	if ((rc = vl_base64_decode(&blob, r->sig, strlen(r->sig))) < 0) {
-		if (rc != VL_ENOMEM)
+	/* A sig that fits a blob we accept is decoded on the stack, without
+	 * libsodium's constant-time decoder (it is public); a longer one the
+	 * old way, for the same "over the limit" finding. */
+	if (siglen / 4 * 3 <= sizeof(small)) {
+		if (vl_base64_decode_public(small, sizeof(small), &bloblen, r->sig, siglen) < 0) {
 			rc = vl_error_set(VL_EBADSIG, "record %s: 'sig' is not base64", r->id);
-		goto out;
+			goto out;
+		}
+		bp = small;
+	} else {
+		if ((rc = vl_base64_decode(&blob, r->sig, siglen)) < 0) {
+			if (rc != VL_ENOMEM)
+				rc = vl_error_set(VL_EBADSIG, "record %s: 'sig' is not base64", r->id);
+			goto out;
+		}
+		bp = blob.ptr;
+		bloblen = blob.len;
 	}
-	if ((rc = vl_sshsig_verify(blob.ptr, blob.len, VL_NS_RECORD, raw, signed_len, pk)) < 0) {
+	if ((rc = vl_sshsig_verify(bp, bloblen, VL_NS_RECORD, raw, signed_len, pk)) < 0) {
 		if (rc != VL_ENOMEM) {
 			vl_error_wrap(VL_EBADSIG, "record %s", r->id);
 			rc = VL_EBADSIG;

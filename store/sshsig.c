@@ -179,6 +179,63 @@ int vl_base64_decode(vl_buf *out, const char *b64, size_t len)
 	return 0;
 }
 
+/* Value of a base64 digit of the standard alphabet, 64 for anything else
+ * ('=' included). */
+static unsigned b64_digit(unsigned char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+')
+		return 62;
+	if (c == '/')
+		return 63;
+	return 64;
+}
+
+int vl_base64_decode_public(unsigned char *dst, size_t cap, size_t *outlen,
+		const char *b64, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)b64;
+	size_t i, n = 0, pad = 0;
+	unsigned d[4], k;
+
+	assert(cap >= len / 4 * 3);
+	if (len % 4 != 0 || cap < len / 4 * 3)
+		goto bad;
+	if (len >= 4) /* one or two '=' end the text; none elsewhere */
+		pad = p[len - 1] != '=' ? 0 : p[len - 2] != '=' ? 1 : 2;
+	for (i = 0; i < len; i += 4) {
+		for (k = 0; k < 4; k++)
+			d[k] = b64_digit(p[i + k]);
+		if (i + 4 < len || pad == 0) {
+			if ((d[0] | d[1] | d[2] | d[3]) >= 64)
+				goto bad;
+			dst[n++] = (unsigned char)(d[0] << 2 | d[1] >> 4);
+			dst[n++] = (unsigned char)(d[1] << 4 | d[2] >> 2);
+			dst[n++] = (unsigned char)(d[2] << 6 | d[3]);
+		} else if (pad == 1) {
+			/* the two low bits of the last digit are not used: zero */
+			if ((d[0] | d[1] | d[2]) >= 64 || (d[2] & 3))
+				goto bad;
+			dst[n++] = (unsigned char)(d[0] << 2 | d[1] >> 4);
+			dst[n++] = (unsigned char)(d[1] << 4 | d[2] >> 2);
+		} else {
+			if ((d[0] | d[1]) >= 64 || (d[1] & 15))
+				goto bad;
+			dst[n++] = (unsigned char)(d[0] << 2 | d[1] >> 4);
+		}
+	}
+	*outlen = n;
+	return 0;
+bad:
+	return vl_error_set(VL_EINVALID, "text is not strict base64 (standard alphabet, "
+			"'=' padding, no whitespace): re-encode it");
+}
+
 /* ---- keys ------------------------------------------------------------- */
 
 int vl_crypto_init(void)

@@ -85,6 +85,15 @@ int vl_sshsig_unarmor(vl_buf *out, const char *armor, size_t len) VL_MUST_CHECK;
 int vl_base64_encode(vl_buf *out, const void *data, size_t len) VL_MUST_CHECK;
 /* Strict decode: no whitespace, canonical padding. VL_EINVALID otherwise. */
 int vl_base64_decode(vl_buf *out, const char *b64, size_t len) VL_MUST_CHECK;
+/*
+ * The same strict decode of PUBLIC text (a record's sig) into dst, at most
+ * cap bytes, which must be >= len / 4 * 3: table-driven and not constant
+ * time, so never for secrets (vl_base64_decode is, through libsodium).
+ * Accepts exactly what vl_base64_decode accepts and gives the same bytes;
+ * 0 and *outlen, or VL_EINVALID with vl_base64_decode's message.
+ */
+int vl_base64_decode_public(unsigned char *dst, size_t cap, size_t *outlen,
+		const char *b64, size_t len) VL_MUST_CHECK;
 
 /*
  * Split a raw git commit object (as stored: headers, blank line, message)

@@ -52,15 +52,20 @@ static vl_value *scalar_n(vl_vkind kind, const char *s, size_t len)
 
 	if (nul)
 		len = (size_t)(nul - s);
-	v = calloc(1, sizeof(*v));
+	/* One allocation for the node and its text (vl_value_free knows the
+	 * text by its place): a record has dozens of scalars, and loading,
+	 * cloning and freeing them was a good part of verify's malloc time. */
+	if (len > SIZE_MAX - sizeof(*v) - 1)
+		return NULL;
+	v = malloc(sizeof(*v) + len + 1);
 	if (!v)
 		return NULL;
+	memset(v, 0, sizeof(*v));
 	v->kind = kind;
-	v->s = dup_n(s, len);
-	if (!v->s) {
-		free(v);
-		return NULL;
-	}
+	v->s = (char *)(v + 1);
+	if (len)
+		memcpy(v->s, s, len);
+	v->s[len] = '\0';
 	v->slen = len;
 	return v;
 }
@@ -178,7 +183,8 @@ void vl_value_free(vl_value *v)
 	}
 	free(v->keys);
 	free(v->items);
-	free(v->s);
+	if (v->s != (char *)(v + 1)) /* text kept apart from the node */
+		free(v->s);
 	free(v);
 }
 

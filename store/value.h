@@ -33,7 +33,9 @@ typedef enum {
 typedef struct vl_value vl_value;
 struct vl_value {
 	vl_vkind kind;
-	char *s;          /* scalar text, NUL-terminated; NULL for LIST/MAP */
+	char *s;          /* scalar text, NUL-terminated; NULL for LIST/MAP.
+	                   * Allocated with the node: edit it in place, never
+	                   * free or replace it */
 	size_t slen;      /* strlen(s) */
 	size_t n;         /* LIST/MAP: number of items */
 	size_t cap;

@@ -702,7 +702,8 @@ static int is_safe_plain(const char *s, size_t n)
 
 	if (n == 0)
 		return 0;
-	for (k = 0; k < sizeof(reserved) / sizeof(reserved[0]); k++)
+	/* the reserved words are at most 5 bytes: longer text is none of them */
+	for (k = 0; n <= 5 && k < sizeof(reserved) / sizeof(reserved[0]); k++)
 		if (ascii_ieq(s, n, reserved[k]))
 			return 0;
 	while (i < n) {

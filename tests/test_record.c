@@ -421,6 +421,78 @@ static void test_signer_must_be_author(void **state)
 /* The record's own size cap answers first (before the YAML loader's, which
  * has the same bound): one byte over is refused by size, with the record's
  * message, and the limit itself is not over it. */
+/* Line and column of every node, recursively: the parse hands the record
+ * the loaded subtree itself, which must keep the source positions that
+ * schema findings quote. */
+static void assert_same_positions(const vl_value *a, const vl_value *b)
+{
+	size_t i;
+
+	assert_int_equal(a->line, b->line);
+	assert_int_equal(a->col, b->col);
+	assert_int_equal(a->n, b->n);
+	for (i = 0; i < a->n; i++)
+		assert_same_positions(a->items[i], b->items[i]);
+}
+
+/*
+ * vl_record_parse takes data, conflicts and sig out of the loaded tree
+ * (no clones) and checks the canonical form with an emit that borrows
+ * them: the record must hold exactly what vl_yaml_load reads, with its
+ * positions, and emit back to the same bytes, deleted and conflicts in
+ * their places, also after a first emit (nothing borrowed was freed).
+ */
+static void test_parse_keeps_the_loaded_tree(void **state)
+{
+	vl_record *r = NULL, *back = NULL;
+	vl_value *tree = NULL, *c = NULL;
+	vl_buf text = VL_BUF_INIT, again = VL_BUF_INIT;
+	vl_key k;
+	int deleted;
+
+	(void)state;
+	tv1_key(&k);
+	for (deleted = 0; deleted < 2; deleted++) {
+		r = sample();
+		r->deleted = deleted;
+		c = vl_value_new(VL_V_MAP);
+		assert_int_equal(vl_value_map_set(c, "status", vl_value_str("ordered")), 0);
+		assert_int_equal(vl_value_map_set(c, "note", vl_value_str("两边都改了")), 0);
+		r->conflicts = c;
+		assert_int_equal(vl_record_sign(r, &k, &text), 0);
+		assert_int_equal(vl_yaml_load(&tree, text.ptr, text.len, &vl_yaml_record_limits, "t"), 0);
+		assert_int_equal(vl_record_parse(&back, text.ptr, text.len, "t"), 0);
+		assert_true(vl_value_equal(back->data, vl_value_map_get(tree, "data")));
+		assert_true(vl_value_equal(back->data, r->data));
+		assert_same_positions(back->data, vl_value_map_get(tree, "data"));
+		assert_non_null(back->conflicts);
+		assert_true(vl_value_equal(back->conflicts, r->conflicts));
+		assert_non_null(strstr(text.ptr, deleted ? "\ndeleted: true\nconflicts:\n" : "\nconflicts:\n"));
+		assert_non_null(strstr(text.ptr, "  note: 两边都改了\nsig: \""));
+		assert_true(vl_value_equal(back->conflicts, vl_value_map_get(tree, "conflicts")));
+		assert_same_positions(back->conflicts, vl_value_map_get(tree, "conflicts"));
+		assert_string_equal(back->sig, vl_value_map_get(tree, "sig")->s);
+		assert_int_equal(back->deleted, deleted);
+		assert_int_equal(vl_record_emit(&again, back, 1), 0);
+		assert_int_equal(again.len, text.len);
+		assert_memory_equal(again.ptr, text.ptr, text.len);
+		vl_buf_clear(&again);
+		assert_int_equal(vl_record_emit(&again, back, 1), 0);
+		assert_memory_equal(again.ptr, text.ptr, text.len);
+		assert_int_equal(vl_record_verify(back, text.ptr, text.len, NULL), 0);
+		vl_buf_clear(&again);
+		vl_buf_clear(&text);
+		vl_value_free(tree);
+		tree = NULL;
+		vl_record_free(back);
+		back = NULL;
+		vl_record_free(r);
+		r = NULL;
+	}
+	vl_buf_free(&again);
+	vl_buf_free(&text);
+}
+
 static void test_size_cap_checked_first(void **state)
 {
 	size_t n = VL_RECORD_MAX_BYTES + 1;
@@ -452,6 +524,7 @@ int main(void)
 		cmocka_unit_test(test_golden_verifies_with_ssh_keygen),
 		cmocka_unit_test(test_signer_must_be_author),
 		cmocka_unit_test(test_size_cap_checked_first),
+		cmocka_unit_test(test_parse_keeps_the_loaded_tree),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

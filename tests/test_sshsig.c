@@ -995,6 +995,70 @@ static void test_key_plain(void **state)
 }
 
 /* The one test that pays for argon2id at the real limits (3 derivations). */
+/* Both decoders on one text: the same verdict, the same bytes. */
+static void same_decode(const char *t, size_t len)
+{
+	unsigned char fast[64];
+	vl_buf slow = VL_BUF_INIT;
+	size_t n = 0;
+	int a, b;
+
+	assert_true(len / 4 * 3 <= sizeof(fast));
+	a = vl_base64_decode(&slow, t, len);
+	b = vl_base64_decode_public(fast, sizeof(fast), &n, t, len);
+	if (a != b)
+		fail_msg("decoders differ on '%.*s': %d (libsodium) vs %d (public)", (int)len, t, a, b);
+	if (a == 0) {
+		assert_int_equal(n, slow.len);
+		assert_memory_equal(fast, slow.ptr, n);
+	}
+	vl_buf_free(&slow);
+}
+
+/*
+ * vl_base64_decode_public (the record sig's decoder) accepts exactly what
+ * the libsodium one does: every last group of four over an alphabet with
+ * digits whose unused bits are zero and not, '=', and bytes outside the
+ * alphabet, after a good group; every length up to 12 of random such text.
+ */
+static void test_base64_public_matches_libsodium(void **state)
+{
+	static const char alpha[] = "AQgwBCR/+9z=-_ .\n\x80";
+	const size_t na = sizeof(alpha) - 1;
+	char t[16];
+	size_t a, b, c, d, len, i, round;
+	unsigned seed = 12345;
+
+	(void)state;
+	assert_int_equal(vl_crypto_init(), 0);
+	same_decode("", 0);
+	for (a = 0; a < na; a++)
+		for (b = 0; b < na; b++)
+			for (c = 0; c < na; c++)
+				for (d = 0; d < na; d++) {
+					memcpy(t, "TWFu", 4);
+					t[4] = alpha[a];
+					t[5] = alpha[b];
+					t[6] = alpha[c];
+					t[7] = alpha[d];
+					same_decode(t, 8);
+					same_decode(t + 4, 4);
+				}
+	for (round = 0; round < 200000; round++) {
+		len = (seed = seed * 1103515245u + 12345u) >> 16 & 15;
+		if (len > 12)
+			len = 12;
+		for (i = 0; i < len; i++)
+			t[i] = alpha[((seed = seed * 1103515245u + 12345u) >> 16) % na];
+		/* mostly well-formed: pads only at the end */
+		if (round % 2 == 0)
+			for (i = 0; i + 2 < len; i++)
+				if (t[i] == '=')
+					t[i] = 'A';
+		same_decode(t, len);
+	}
+}
+
 static void test_key_sealed(void **state)
 {
 	char *dir = vt_tmpdir(), path[PATH_LEN], *text;
@@ -1056,6 +1120,7 @@ int main(void)
 		cmocka_unit_test(test_commit_rejects),
 		cmocka_unit_test(test_key_plain),
 		cmocka_unit_test(test_key_sealed),
+		cmocka_unit_test(test_base64_public_matches_libsodium),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -417,10 +417,20 @@ static void prep_record(rec_prep *p, git_repository *repo)
 {
 	git_blob *oldblob = NULL;
 	char line[256];
+	size_t n;
 
 	if (p->skip)
 		return;
-	snprintf(line, sizeof(line), "%s/%s/%s", p->s->name, p->bucket, p->name);
+	/* "<ledger>/<bucket>/<name>" without snprintf, which showed per
+	 * record; a ledger name is at most 32 bytes, so nothing is cut */
+	n = strlen(p->s->name);
+	if (n > sizeof(line) - 3 - sizeof(p->name))
+		n = sizeof(line) - 3 - sizeof(p->name);
+	memcpy(line, p->s->name, n);
+	line[n] = '/';
+	line[n + 1] = p->bucket[0];
+	line[n + 2] = '/';
+	memcpy(line + n + 3, p->name, sizeof(p->name)); /* ends in its NUL */
 	if ((p->read_rc = vl_repo_read_blob(&p->raw, repo, &p->id, VL_RECORD_MAX_BYTES, line)) < 0) {
 		keep_why(&p->oom, &p->why_read);
 		return;
