@@ -198,7 +198,15 @@ int vl_repo_commit(git_oid *out, git_repository *repo, const char *refname,
 	for (i = 0; i < n; i++) {
 		b.updates[i].path = changes[i].path;
 		if (changes[i].data) {
-			if ((rc = git_blob_create_from_buffer(&b.updates[i].id, repo,
+			/* Into the stage directly: libgit2's write looks the new
+			 * blob up first and, missing it, rescans every pack
+			 * directory, once per record. A blob the repository holds
+			 * already is then written twice, which git allows. */
+			if (stage) {
+				if ((rc = vl_stage_add(&b.updates[i].id, stage, GIT_OBJECT_BLOB,
+						changes[i].data, changes[i].len)) < 0)
+					goto out;
+			} else if ((rc = git_blob_create_from_buffer(&b.updates[i].id, repo,
 					changes[i].data, changes[i].len)) < 0) {
 				rc = vl_error_git(rc, "cannot write a record");
 				goto out;
