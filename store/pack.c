@@ -910,6 +910,26 @@ int vl_stage_add(git_oid *out, vl_stage *s, git_object_t type, const void *data,
 	return 0;
 }
 
+vl_stage *vl_stage_writer(git_odb *odb)
+{
+	git_odb_backend *b = NULL;
+	size_t i, nb = git_odb_num_backends(odb);
+
+	/* The backends in libgit2's order, as a write tries them: a closed
+	 * stage passes, the first backend that writes takes it. */
+	for (i = 0; i < nb; i++) {
+		if (git_odb_get_backend(&b, odb, i) < 0)
+			return NULL;
+		if (b->read == stage_read) {
+			if (((vl_stage *)b)->open)
+				return (vl_stage *)b;
+		} else if (b->write || b->writestream) {
+			return NULL;
+		}
+	}
+	return NULL;
+}
+
 int vl_stage_has(const vl_stage *s, const git_oid *id)
 {
 	return stage_get(s, id) != NULL;
@@ -1212,39 +1232,72 @@ out:
 	return rc;
 }
 
-/* Combine all packs but the largest into one, then remove them. */
-static int combine_packs(size_t *combined, const char *objects_dir, git_odb *odb, pack_file *packs, size_t n,
+static int cmp_pack_size(const void *a, const void *b)
+{
+	const pack_file *x = a, *y = b;
+	return x->size < y->size ? -1 : x->size > y->size;
+}
+
+/* Which packs to combine, as `git repack --geometric=2` chooses: sorted by
+ * size, the packs above the split each hold at least twice what every
+ * smaller pack holds together, and stay; the small ones below it are
+ * combined (and any pack above that is not at least twice their sum). A
+ * pack is rewritten O(log n) times in the county's life, not at every
+ * combine: combining all but the largest rewrote most of a growing county
+ * each time the limit was passed. Sorts packs; returns how many of its
+ * first entries to combine (0 or at least 2). */
+static size_t geometric_rollup(pack_file *packs, size_t n)
+{
+	uint64_t total = 0;
+	size_t i, k = 0;
+
+	if (n < 2)
+		return 0;
+	qsort(packs, n, sizeof(*packs), cmp_pack_size);
+	/* The largest pack out of progression with the one below it. */
+	for (i = n - 1; i > 0; i--)
+		if ((uint64_t)packs[i].size < 2 * (uint64_t)packs[i - 1].size) {
+			k = i + 1;
+			break;
+		}
+	for (i = 0; i < k; i++)
+		total += (uint64_t)packs[i].size;
+	while (k < n && (uint64_t)packs[k].size < 2 * total)
+		total += (uint64_t)packs[k++].size;
+	return k >= 2 ? k : 0;
+}
+
+/* Combine the first k packs (sorted by geometric_rollup) into one, then
+ * remove them. */
+static int combine_packs(size_t *combined, const char *objects_dir, git_odb *odb, pack_file *packs, size_t k,
 		int do_fsync)
 {
 	static const char *const suffixes[] = { ".idx", ".pack", ".rev", ".bitmap", ".promisor", ".mtimes" };
 	vl_packw *w = NULL;
 	vl_buf p = VL_BUF_INIT;
-	size_t i, k, largest = 0;
+	size_t i, j;
 	git_oid packid;
 	char hex[GIT_OID_HEXSZ + 1];
 	int rc;
 
 	*combined = 0;
-	for (i = 1; i < n; i++)
-		if (packs[i].size > packs[largest].size)
-			largest = i;
 	if ((rc = vl_packw_open(&w, objects_dir, do_fsync)) < 0)
 		goto out;
-	for (i = 0; i < n; i++)
-		if (i != largest && (rc = add_pack_objects(w, odb, packs[i].base)) < 0)
+	for (i = 0; i < k; i++)
+		if ((rc = add_pack_objects(w, odb, packs[i].base)) < 0)
 			goto out;
 	if ((rc = vl_packw_finish(&packid, w)) < 0)
 		goto out;
 	git_oid_tostr(hex, sizeof(hex), &packid);
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < k; i++) {
 		size_t bl = strlen(packs[i].base);
 		/* The new pack can have the name of an old one (same objects). */
-		if (i == largest || (bl >= GIT_OID_HEXSZ && !strcmp(packs[i].base + bl - GIT_OID_HEXSZ, hex)))
+		if (bl >= GIT_OID_HEXSZ && !strcmp(packs[i].base + bl - GIT_OID_HEXSZ, hex))
 			continue;
 		/* The index first: a pack without one is not read. */
-		for (k = 0; k < sizeof(suffixes) / sizeof(suffixes[0]); k++) {
+		for (j = 0; j < sizeof(suffixes) / sizeof(suffixes[0]); j++) {
 			vl_buf_clear(&p);
-			if ((rc = vl_buf_printf(&p, "%s%s", packs[i].base, suffixes[k])) < 0)
+			if ((rc = vl_buf_printf(&p, "%s%s", packs[i].base, suffixes[j])) < 0)
 				goto out;
 			(void)unlink(p.ptr);
 		}
@@ -1294,7 +1347,7 @@ int vl_pack_auto(vl_pack_auto_result *out, const char *objects_dir, const vl_pac
 	vl_pack_auto_result res = { 0, 0 };
 	pack_file *packs = NULL;
 	git_odb *odb = NULL;
-	size_t npacks = 0, i;
+	size_t npacks = 0, nroll = 0, i;
 	int rc = 0;
 
 	if (!opts)
@@ -1311,7 +1364,7 @@ int vl_pack_auto(vl_pack_auto_result *out, const char *objects_dir, const vl_pac
 	if (opts->pack_limit) {
 		if ((rc = list_packs(&packs, &npacks, objects_dir)) < 0)
 			goto out;
-		if (npacks > opts->pack_limit) {
+		if (npacks > opts->pack_limit && (nroll = geometric_rollup(packs, npacks)) > 0) {
 			if (odb)
 				rc = git_odb_refresh(odb);
 			else
@@ -1320,7 +1373,7 @@ int vl_pack_auto(vl_pack_auto_result *out, const char *objects_dir, const vl_pac
 				rc = vl_error_git(rc, "cannot open the object database");
 				goto out;
 			}
-			if ((rc = combine_packs(&res.packs_combined, objects_dir, odb, packs, npacks, opts->do_fsync)) < 0)
+			if ((rc = combine_packs(&res.packs_combined, objects_dir, odb, packs, nroll, opts->do_fsync)) < 0)
 				goto out;
 		}
 	}
