@@ -597,6 +597,37 @@ static void test_auto_combines_geometrically(void **state)
 		assert_int_equal(vt_run(NULL, "git --git-dir='%s' cat-file -e %s", f->git, git_oid_tostr_s(&small[k])), 0);
 }
 
+/* Maintenance copies stored objects as they are, checked against the crc
+ * of their pack's index: a damaged entry stops the combine, and every pack
+ * stays as it was. */
+static void test_auto_combine_refuses_damage(void **state)
+{
+	fixture *f = *state;
+	vl_pack_auto_opts opts = VL_PACK_AUTO_OPTS_INIT;
+	vl_pack_auto_result res;
+	git_oid ids[3];
+	char dir[700], *before = NULL, *after = NULL;
+	size_t k;
+
+	for (k = 0; k < 3; k++)
+		random_pack(&ids[k], f->objects, 1000, 20 + (uint32_t)k);
+	git_repository_free(f->repo);
+	f->repo = NULL;
+	snprintf(dir, sizeof(dir), "%s/pack", f->objects);
+	/* One byte inside the stored data of one pack's object. */
+	assert_int_equal(vt_run(NULL, "p=$(ls %s/pack-*.pack | head -1) && chmod u+w $p && "
+				      "test \"$(dd if=$p bs=1 skip=600 count=1 2>/dev/null)\" != Z && "
+				      "printf Z | dd of=$p bs=1 seek=600 conv=notrunc 2>/dev/null", dir), 0);
+	assert_int_equal(vt_run(&before, "cd %s && ls && cat * | sha1sum", dir), 0);
+	opts.do_fsync = 0;
+	opts.pack_limit = 2;
+	assert_true(vl_pack_auto(&res, f->objects, &opts) < 0);
+	assert_int_equal(vt_run(&after, "cd %s && ls && cat * | sha1sum", dir), 0);
+	assert_string_equal(before, after);
+	free(before);
+	free(after);
+}
+
 /* Maintenance removes temporary pack files a killed writer left, once they
  * are an hour old, and nothing else. */
 static void test_auto_removes_stale_tmp(void **state)
@@ -626,6 +657,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_auto_packs_loose, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_auto_combines_packs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_auto_combines_geometrically, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_auto_combine_refuses_damage, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_auto_removes_stale_tmp, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
