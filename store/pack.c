@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -420,6 +421,45 @@ int vl_packw_add(git_oid *out, vl_packw *w, git_object_t type, const void *data,
 		return rc;
 	if (out)
 		git_oid_cpy(out, &id);
+	return 0;
+}
+
+/* Append an entry another pack stores whole (header and deflated data, as
+ * they are there), with the crc its index records; an id already in this
+ * pack is skipped. */
+static int packw_add_raw(vl_packw *w, const git_oid *id, const unsigned char *entry, size_t len, uint32_t crc)
+{
+	packw_entry *e;
+	size_t slot;
+	int rc;
+
+	if (w->done)
+		return vl_error_set(VL_ERROR, "the pack is already finished");
+	if ((rc = idset_reserve(&w->set, w->ents, sizeof(*w->ents), w->n + 1)) < 0)
+		return rc;
+	slot = idset_find(&w->set, w->ents, sizeof(*w->ents), id);
+	if (w->set.slots[slot])
+		return 0;
+	if (w->n >= VL_PACKW_MAX_OBJECTS)
+		return vl_error_set(VL_ETOOBIG, "a pack holds at most %zu objects", VL_PACKW_MAX_OBJECTS);
+	if (w->n == w->cap) {
+		size_t ncap = w->cap ? w->cap * 2 : 1024;
+		packw_entry *ne = realloc(w->ents, ncap * sizeof(*ne));
+		if (!ne)
+			return vl_error_set(VL_ENOMEM, "out of memory");
+		w->ents = ne;
+		w->cap = ncap;
+	}
+	e = &w->ents[w->n];
+	git_oid_cpy(&e->id, id);
+	e->offset = w->offset;
+	e->crc = crc;
+	if ((rc = packw_put(w, entry, len)) < 0) {
+		w->done = 1;
+		return rc;
+	}
+	w->n++;
+	w->set.slots[slot] = (uint32_t)w->n;
 	return 0;
 }
 
@@ -910,6 +950,26 @@ int vl_stage_add(git_oid *out, vl_stage *s, git_object_t type, const void *data,
 	return 0;
 }
 
+vl_stage *vl_stage_writer(git_odb *odb)
+{
+	git_odb_backend *b = NULL;
+	size_t i, nb = git_odb_num_backends(odb);
+
+	/* The backends in libgit2's order, as a write tries them: a closed
+	 * stage passes, the first backend that writes takes it. */
+	for (i = 0; i < nb; i++) {
+		if (git_odb_get_backend(&b, odb, i) < 0)
+			return NULL;
+		if (b->read == stage_read) {
+			if (((vl_stage *)b)->open)
+				return (vl_stage *)b;
+		} else if (b->write || b->writestream) {
+			return NULL;
+		}
+	}
+	return NULL;
+}
+
 int vl_stage_has(const vl_stage *s, const git_oid *id)
 {
 	return stage_get(s, id) != NULL;
@@ -1177,13 +1237,33 @@ static uint32_t get_be32(const unsigned char *p)
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-/* Add every object a pack's index (v2) lists, read through odb. */
+typedef struct {
+	uint64_t offset;
+	uint32_t i;
+} idx_pos;
+
+static int cmp_idx_pos(const void *a, const void *b)
+{
+	const idx_pos *x = a, *y = b;
+	return x->offset < y->offset ? -1 : x->offset > y->offset;
+}
+
+/*
+ * Add every object a pack's index (v2) lists. An object the pack stores whole
+ * is copied as it is stored, checked against the crc its index records (as
+ * `git repack` reuses data): no inflate, hash and deflate again, which made
+ * a combine of a county's packs cost seconds. A delta (stock git's packs) is
+ * read through odb and added whole.
+ */
 static int add_pack_objects(vl_packw *w, git_odb *odb, const char *base)
 {
 	vl_buf path = VL_BUF_INIT, idx = VL_BUF_INIT;
-	const unsigned char *u;
+	const unsigned char *u, *pk = NULL;
+	idx_pos *pos = NULL;
+	size_t pack_len = 0, nlarge;
+	struct stat st;
 	uint32_t n, i;
-	int rc;
+	int fd = -1, rc;
 
 	if ((rc = vl_buf_printf(&path, "%s.idx", base)) < 0 ||
 			(rc = vl_buf_read_file(&idx, path.ptr, (size_t)1 << 30)) < 0)
@@ -1194,57 +1274,152 @@ static int add_pack_objects(vl_packw *w, git_odb *odb, const char *base)
 		rc = vl_error_set(VL_EINVALID, "'%s' is not a pack index (v2); run git fsck", path.ptr);
 		goto out;
 	}
+	nlarge = (idx.len - 8 - 1024 - (size_t)n * 28 - 40) / 8;
+	vl_buf_clear(&path);
+	if ((rc = vl_buf_printf(&path, "%s.pack", base)) < 0)
+		goto out;
+	if ((fd = open(path.ptr, O_RDONLY | O_CLOEXEC)) < 0 || fstat(fd, &st) < 0) {
+		rc = vl_error_set(VL_ERROR, "cannot read '%s': %s", path.ptr, strerror(errno));
+		goto out;
+	}
+	pack_len = (size_t)st.st_size;
+	if (pack_len < 12 + 20 || (pk = mmap(NULL, pack_len, PROT_READ, MAP_PRIVATE, fd, 0)) == MAP_FAILED) {
+		pk = NULL;
+		rc = vl_error_set(VL_EINVALID, "'%s' is not a pack; run git fsck", path.ptr);
+		goto out;
+	}
+	if (memcmp(pk, "PACK\0\0\0\2", 8) != 0 || get_be32(pk + 8) != n) {
+		rc = vl_error_set(VL_EINVALID, "'%s' does not match its index; run git fsck", path.ptr);
+		goto out;
+	}
+	if (!(pos = calloc(n ? n : 1, sizeof(*pos)))) {
+		rc = vl_error_set(VL_ENOMEM, "out of memory");
+		goto out;
+	}
 	for (i = 0; i < n; i++) {
+		uint32_t o = get_be32(u + 8 + 1024 + (size_t)n * 24 + (size_t)i * 4);
+		uint64_t off = o;
+		if (o & 0x80000000u) {
+			const unsigned char *l = u + 8 + 1024 + (size_t)n * 28 + (size_t)(o & 0x7fffffffu) * 8;
+			if ((o & 0x7fffffffu) >= nlarge) {
+				rc = vl_error_set(VL_EINVALID, "'%s' is not a pack index (v2); run git fsck", base);
+				goto out;
+			}
+			off = (uint64_t)get_be32(l) << 32 | get_be32(l + 4);
+		}
+		pos[i].offset = off;
+		pos[i].i = i;
+	}
+	qsort(pos, n, sizeof(*pos), cmp_idx_pos);
+	for (i = 0; i < n; i++) {
+		uint64_t off = pos[i].offset, end = i + 1 < n ? pos[i + 1].offset : pack_len - 20;
+		uint32_t k = pos[i].i, crc;
+		unsigned type;
 		git_oid id;
-		git_oid_fromraw(&id, u + 8 + 1024 + (size_t)i * GIT_OID_RAWSZ);
-		if ((rc = add_from_odb(w, odb, &id)) < 0)
+
+		git_oid_fromraw(&id, u + 8 + 1024 + (size_t)k * GIT_OID_RAWSZ);
+		if (off < 12 || end <= off || end > pack_len - 20) {
+			rc = vl_error_set(VL_EINVALID, "'%s' does not match its index; run git fsck", path.ptr);
 			goto out;
-		if (rc == 0) {
-			rc = vl_error_set(VL_ERROR, "object %s of '%s' cannot be read; run git fsck",
+		}
+		type = (pk[off] >> 4) & 7;
+		if (type == 6 || type == 7) { /* OFS_DELTA, REF_DELTA */
+			if ((rc = add_from_odb(w, odb, &id)) < 0)
+				goto out;
+			if (rc == 0) {
+				rc = vl_error_set(VL_ERROR, "object %s of '%s' cannot be read; run git fsck",
+						git_oid_tostr_s(&id), path.ptr);
+				goto out;
+			}
+			continue;
+		}
+		crc = (uint32_t)crc32(0, pk + off, (uInt)(end - off));
+		if (crc != get_be32(u + 8 + 1024 + (size_t)n * 20 + (size_t)k * 4)) {
+			rc = vl_error_set(VL_EINVALID, "object %s of '%s' does not match its checksum; run git fsck",
 					git_oid_tostr_s(&id), path.ptr);
 			goto out;
 		}
+		if ((rc = packw_add_raw(w, &id, pk + off, (size_t)(end - off), crc)) < 0)
+			goto out;
 	}
 	rc = 0;
 out:
+	free(pos);
+	if (pk)
+		munmap((void *)(uintptr_t)pk, pack_len);
+	if (fd >= 0)
+		close(fd);
 	vl_buf_free(&path);
 	vl_buf_free(&idx);
 	return rc;
 }
 
-/* Combine all packs but the largest into one, then remove them. */
-static int combine_packs(size_t *combined, const char *objects_dir, git_odb *odb, pack_file *packs, size_t n,
+static int cmp_pack_size(const void *a, const void *b)
+{
+	const pack_file *x = a, *y = b;
+	return x->size < y->size ? -1 : x->size > y->size;
+}
+
+/* Which packs to combine, as `git repack --geometric=2` chooses: sorted by
+ * size, the packs above the split each hold at least twice what every
+ * smaller pack holds together, and stay; the small ones below it are
+ * combined (and any pack above that is not at least twice their sum). A
+ * pack is rewritten O(log n) times in the county's life, not at every
+ * combine: combining all but the largest rewrote most of a growing county
+ * each time the limit was passed. Sorts packs; returns how many of its
+ * first entries to combine (0 or at least 2). */
+static size_t geometric_rollup(pack_file *packs, size_t n)
+{
+	uint64_t total = 0;
+	size_t i, k = 0;
+
+	if (n < 2)
+		return 0;
+	qsort(packs, n, sizeof(*packs), cmp_pack_size);
+	/* The largest pack out of progression with the one below it. */
+	for (i = n - 1; i > 0; i--)
+		if ((uint64_t)packs[i].size < 2 * (uint64_t)packs[i - 1].size) {
+			k = i + 1;
+			break;
+		}
+	for (i = 0; i < k; i++)
+		total += (uint64_t)packs[i].size;
+	while (k < n && (uint64_t)packs[k].size < 2 * total)
+		total += (uint64_t)packs[k++].size;
+	return k >= 2 ? k : 0;
+}
+
+/* Combine the first k packs (sorted by geometric_rollup) into one, then
+ * remove them. */
+static int combine_packs(size_t *combined, const char *objects_dir, git_odb *odb, pack_file *packs, size_t k,
 		int do_fsync)
 {
 	static const char *const suffixes[] = { ".idx", ".pack", ".rev", ".bitmap", ".promisor", ".mtimes" };
 	vl_packw *w = NULL;
 	vl_buf p = VL_BUF_INIT;
-	size_t i, k, largest = 0;
+	size_t i, j;
 	git_oid packid;
 	char hex[GIT_OID_HEXSZ + 1];
 	int rc;
 
 	*combined = 0;
-	for (i = 1; i < n; i++)
-		if (packs[i].size > packs[largest].size)
-			largest = i;
 	if ((rc = vl_packw_open(&w, objects_dir, do_fsync)) < 0)
 		goto out;
-	for (i = 0; i < n; i++)
-		if (i != largest && (rc = add_pack_objects(w, odb, packs[i].base)) < 0)
+	for (i = 0; i < k; i++)
+		if ((rc = add_pack_objects(w, odb, packs[i].base)) < 0)
 			goto out;
 	if ((rc = vl_packw_finish(&packid, w)) < 0)
 		goto out;
 	git_oid_tostr(hex, sizeof(hex), &packid);
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < k; i++) {
 		size_t bl = strlen(packs[i].base);
 		/* The new pack can have the name of an old one (same objects). */
-		if (i == largest || (bl >= GIT_OID_HEXSZ && !strcmp(packs[i].base + bl - GIT_OID_HEXSZ, hex)))
+		if (bl >= GIT_OID_HEXSZ && !strcmp(packs[i].base + bl - GIT_OID_HEXSZ, hex))
 			continue;
 		/* The index first: a pack without one is not read. */
-		for (k = 0; k < sizeof(suffixes) / sizeof(suffixes[0]); k++) {
+		for (j = 0; j < sizeof(suffixes) / sizeof(suffixes[0]); j++) {
 			vl_buf_clear(&p);
-			if ((rc = vl_buf_printf(&p, "%s%s", packs[i].base, suffixes[k])) < 0)
+			if ((rc = vl_buf_printf(&p, "%s%s", packs[i].base, suffixes[j])) < 0)
 				goto out;
 			(void)unlink(p.ptr);
 		}
@@ -1294,7 +1469,7 @@ int vl_pack_auto(vl_pack_auto_result *out, const char *objects_dir, const vl_pac
 	vl_pack_auto_result res = { 0, 0 };
 	pack_file *packs = NULL;
 	git_odb *odb = NULL;
-	size_t npacks = 0, i;
+	size_t npacks = 0, nroll = 0, i;
 	int rc = 0;
 
 	if (!opts)
@@ -1311,7 +1486,7 @@ int vl_pack_auto(vl_pack_auto_result *out, const char *objects_dir, const vl_pac
 	if (opts->pack_limit) {
 		if ((rc = list_packs(&packs, &npacks, objects_dir)) < 0)
 			goto out;
-		if (npacks > opts->pack_limit) {
+		if (npacks > opts->pack_limit && (nroll = geometric_rollup(packs, npacks)) > 0) {
 			if (odb)
 				rc = git_odb_refresh(odb);
 			else
@@ -1320,7 +1495,7 @@ int vl_pack_auto(vl_pack_auto_result *out, const char *objects_dir, const vl_pac
 				rc = vl_error_git(rc, "cannot open the object database");
 				goto out;
 			}
-			if ((rc = combine_packs(&res.packs_combined, objects_dir, odb, packs, npacks, opts->do_fsync)) < 0)
+			if ((rc = combine_packs(&res.packs_combined, objects_dir, odb, packs, nroll, opts->do_fsync)) < 0)
 				goto out;
 		}
 	}

@@ -122,6 +122,14 @@ size_t vl_stage_bytes(const vl_stage *s);
  */
 int vl_stage_add(git_oid *out, vl_stage *s, git_object_t type, const void *data, size_t len) VL_MUST_CHECK;
 
+/*
+ * The stage that libgit2's writes into `odb` land in now: the first open one
+ * in the odb's order (a caller's stage opened before a nested one takes the
+ * writes); NULL when a write would go to disk. No reference is taken: it
+ * lives while the stage its opener holds is open.
+ */
+vl_stage *vl_stage_writer(git_odb *odb);
+
 /* Is `id` held by the stage now? */
 int vl_stage_has(const vl_stage *s, const git_oid *id);
 
@@ -158,7 +166,8 @@ typedef struct {
 	 * 0: never. */
 	size_t loose_limit;
 	/* Combine packs when there are more than this many (git's
-	 * gc.autoPackLimit): all into one but the largest. 0: never. */
+	 * gc.autoPackLimit): the small ones into one, as `git repack
+	 * --geometric=2` chooses. 0: never. */
 	size_t pack_limit;
 	int do_fsync; /* fsync the new pack (always, but in tests) */
 } vl_pack_auto_opts;
@@ -173,8 +182,10 @@ typedef struct {
 /*
  * Keep an objects directory compact, as `git gc --auto` does: when loose
  * objects pile up, write them all into one pack and remove the loose files;
- * when packs exceed the limit, combine all but the largest into one (packs
- * with a .keep file stay). Objects are never dropped (no pruning): every
+ * when packs exceed the limit, combine the small ones into one so that the
+ * packs left grow by at least a factor 2 each (`git repack --geometric=2`:
+ * a large pack is not rewritten by every combine; packs with a .keep file
+ * stay). Objects are never dropped (no pruning): every
  * object read from the directory is in the new pack before anything is
  * removed, and the new pack and index are durable (fsynced with the
  * directory) first, so a crash at any instant leaves every object readable;

@@ -146,7 +146,7 @@ int vl_repo_commit(git_oid *out, git_repository *repo, const char *refname,
 		const char *message, const vl_ident *who, const vl_key *key)
 {
 	commit_build b = { 0 };
-	vl_stage *stage = NULL;
+	vl_stage *stage = NULL, *writer = NULL;
 	git_oid current, tree_id, commit_id, empty_tree;
 	const git_commit *parents[1];
 	size_t i, nparents = 0;
@@ -154,8 +154,17 @@ int vl_repo_commit(git_oid *out, git_repository *repo, const char *refname,
 
 	/* A large commit (an import batch) lands in one pack, fsynced once,
 	 * instead of one fsynced loose file per object. */
-	if (n >= VL_REPO_PACK_MIN_CHANGES && (rc = vl_stage_open(&stage, repo)) < 0)
-		goto out;
+	if (n >= VL_REPO_PACK_MIN_CHANGES) {
+		git_odb *odb = NULL;
+		if ((rc = vl_stage_open(&stage, repo)) < 0)
+			goto out;
+		if ((rc = git_repository_odb(&odb, repo)) < 0) {
+			rc = vl_error_git(rc, "cannot open the object database");
+			goto out;
+		}
+		writer = vl_stage_writer(odb);
+		git_odb_free(odb);
+	}
 	/* The CAS precondition, checked early for a clear message; the ref
 	 * update below re-checks it atomically. */
 	rc = vl_repo_head(&current, repo, refname);
@@ -198,7 +207,17 @@ int vl_repo_commit(git_oid *out, git_repository *repo, const char *refname,
 	for (i = 0; i < n; i++) {
 		b.updates[i].path = changes[i].path;
 		if (changes[i].data) {
-			if ((rc = git_blob_create_from_buffer(&b.updates[i].id, repo,
+			/* Into the stage directly (the one libgit2 would write
+			 * to: a caller's own stage comes first): libgit2's
+			 * write looks the new blob up first and, missing it,
+			 * rescans every pack directory, once per record. A blob
+			 * the repository holds already is then written twice,
+			 * which git allows. */
+			if (writer) {
+				if ((rc = vl_stage_add(&b.updates[i].id, writer, GIT_OBJECT_BLOB,
+						changes[i].data, changes[i].len)) < 0)
+					goto out;
+			} else if ((rc = git_blob_create_from_buffer(&b.updates[i].id, repo,
 					changes[i].data, changes[i].len)) < 0) {
 				rc = vl_error_git(rc, "cannot write a record");
 				goto out;

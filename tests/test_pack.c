@@ -529,6 +529,105 @@ static void test_auto_combines_packs(void **state)
 	free(data);
 }
 
+/* One pack of `len` bytes that do not compress (seeded), id out. */
+static void random_pack(git_oid *id, const char *objects, size_t len, uint32_t seed)
+{
+	vl_packw *w = NULL;
+	char *data = malloc(len);
+	size_t i;
+
+	assert_non_null(data);
+	for (i = 0; i < len; i++) {
+		seed = seed * 1103515245u + 12345u;
+		data[i] = (char)(seed >> 16);
+	}
+	assert_int_equal(vl_packw_open(&w, objects, 0), 0);
+	assert_int_equal(vl_packw_add(id, w, GIT_OBJECT_BLOB, data, len), 0);
+	assert_int_equal(vl_packw_finish(NULL, w), 0);
+	vl_packw_free(w);
+	free(data);
+}
+
+/* Maintenance combines as `git repack --geometric=2`: a pack at least twice
+ * the size of everything smaller is not rewritten (combining all but the
+ * largest rewrote a growing county at every combine), the small ones are;
+ * a combine that leaves a progression is not repeated. */
+static void test_auto_combines_geometrically(void **state)
+{
+	fixture *f = *state;
+	vl_pack_auto_opts opts = VL_PACK_AUTO_OPTS_INIT;
+	vl_pack_auto_result res;
+	git_oid big, mid, small[4];
+	char dir[700], *out = NULL;
+	size_t k;
+
+	random_pack(&big, f->objects, 200000, 1);
+	random_pack(&mid, f->objects, 50000, 2);
+	for (k = 0; k < 4; k++)
+		random_pack(&small[k], f->objects, 1000, 10 + (uint32_t)k);
+	git_repository_free(f->repo);
+	f->repo = NULL;
+	snprintf(dir, sizeof(dir), "%s/pack", f->objects);
+	assert_int_equal(count_files(dir, "pack-", ".idx"), 6);
+	opts.do_fsync = 0;
+	opts.pack_limit = 5;
+	assert_int_equal(vl_pack_auto(&res, f->objects, &opts), 0);
+	assert_int_equal(res.packs_combined, 4);
+	assert_int_equal(count_files(dir, "pack-", ".idx"), 3);
+	/* The two large packs are the files they were. */
+	assert_int_equal(vt_run(&out, "git verify-pack -v %s/pack-*.idx | grep -c '^[0-9a-f]\\{40\\} blob'", dir), 0);
+	assert_int_equal(strtol(out, NULL, 10), 6);
+	free(out);
+	out = NULL;
+	assert_int_equal(vt_run(&out, "for i in %s/pack-*.idx; do git show-index <$i | wc -l; done | sort -n | tr '\\n' ' '",
+					 dir), 0);
+	assert_string_equal(out, "1 1 4 ");
+	free(out);
+	out = NULL;
+	/* 4 KB, 50 KB, 200 KB: a progression; nothing to combine even over
+	 * the limit. */
+	opts.pack_limit = 2;
+	assert_int_equal(vl_pack_auto(&res, f->objects, &opts), 0);
+	assert_int_equal(res.packs_combined, 0);
+	assert_int_equal(count_files(dir, "pack-", ".idx"), 3);
+	assert_git_ok(f->git, "fsck --strict --full");
+	assert_int_equal(vt_run(NULL, "git --git-dir='%s' cat-file -e %s && git --git-dir='%s' cat-file -e %s",
+					 f->git, git_oid_tostr_s(&big), f->git, git_oid_tostr_s(&mid)), 0);
+	for (k = 0; k < 4; k++)
+		assert_int_equal(vt_run(NULL, "git --git-dir='%s' cat-file -e %s", f->git, git_oid_tostr_s(&small[k])), 0);
+}
+
+/* Maintenance copies stored objects as they are, checked against the crc
+ * of their pack's index: a damaged entry stops the combine, and every pack
+ * stays as it was. */
+static void test_auto_combine_refuses_damage(void **state)
+{
+	fixture *f = *state;
+	vl_pack_auto_opts opts = VL_PACK_AUTO_OPTS_INIT;
+	vl_pack_auto_result res;
+	git_oid ids[3];
+	char dir[700], *before = NULL, *after = NULL;
+	size_t k;
+
+	for (k = 0; k < 3; k++)
+		random_pack(&ids[k], f->objects, 1000, 20 + (uint32_t)k);
+	git_repository_free(f->repo);
+	f->repo = NULL;
+	snprintf(dir, sizeof(dir), "%s/pack", f->objects);
+	/* One byte inside the stored data of one pack's object. */
+	assert_int_equal(vt_run(NULL, "p=$(ls %s/pack-*.pack | head -1) && chmod u+w $p && "
+				      "test \"$(dd if=$p bs=1 skip=600 count=1 2>/dev/null)\" != Z && "
+				      "printf Z | dd of=$p bs=1 seek=600 conv=notrunc 2>/dev/null", dir), 0);
+	assert_int_equal(vt_run(&before, "cd %s && ls && cat * | sha1sum", dir), 0);
+	opts.do_fsync = 0;
+	opts.pack_limit = 2;
+	assert_true(vl_pack_auto(&res, f->objects, &opts) < 0);
+	assert_int_equal(vt_run(&after, "cd %s && ls && cat * | sha1sum", dir), 0);
+	assert_string_equal(before, after);
+	free(before);
+	free(after);
+}
+
 /* Maintenance removes temporary pack files a killed writer left, once they
  * are an hour old, and nothing else. */
 static void test_auto_removes_stale_tmp(void **state)
@@ -557,6 +656,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_commit_large_packed_small_loose, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_auto_packs_loose, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_auto_combines_packs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_auto_combines_geometrically, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_auto_combine_refuses_damage, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_auto_removes_stale_tmp, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
