@@ -89,27 +89,27 @@ mut commit-scope@fetch agent/audit/verify.c "test_receive" \
 	'if (!strcmp(c->signer->role, "auditor") || !vl_division_covers(c->signer->scope, c->scope)) {' \
 	'if (!strcmp(c->signer->role, "auditor")) {'
 mut record-scope agent/audit/verify.c "test_verify" \
-	'if (strcmp(r->scope, c->scope) != 0) {' 'if (0) {'
+	'if (strcmp(r->scope, c->scope) != 0)' 'if (0)'
 mut record-scope@fetch agent/audit/verify.c "test_receive" \
-	'if (strcmp(r->scope, c->scope) != 0) {' 'if (0) {'
+	'if (strcmp(r->scope, c->scope) != 0)' 'if (0)'
 mut record-signer-scope agent/audit/verify.c "test_verify test_receive" \
-	'if (!strcmp(author->role, "auditor") || !vl_division_covers(author->scope, r->scope)) {' \
-	'if (!strcmp(author->role, "auditor")) {'
+	'if (!strcmp(author->role, "auditor") || !vl_division_covers(author->scope, r->scope))' \
+	'if (!strcmp(author->role, "auditor"))'
 mut revocation-time agent/audit/verify.c "test_receive test_verify" \
 	'return t >= rev;' 'return t >= rev + 3600000;'
 mut record-mode agent/audit/verify.c "test_verify test_receive" \
-	'if (git_tree_entry_filemode_raw(e) != GIT_FILEMODE_BLOB) {' \
-	'if (git_tree_entry_filemode_raw(e) == GIT_FILEMODE_LINK) {'
+	'if (git_tree_entry_filemode_raw(e) != GIT_FILEMODE_BLOB)' \
+	'if (git_tree_entry_filemode_raw(e) == GIT_FILEMODE_LINK)'
 mut record-bucket agent/audit/verify.c "test_verify" \
-	'if (!vl_ulid_valid(id) || bucket[0] != id[VL_ULID_LEN - 1] || bucket[1]) {' \
-	'if (!vl_ulid_valid(id)) {'
+	'if (!vl_ulid_valid(id) || bucket[0] != id[VL_ULID_LEN - 1] || bucket[1])' \
+	'if (!vl_ulid_valid(id))'
 mut tree-ledger-dirs agent/audit/verify.c "test_verify" \
 	'int ok = git_tree_entry_filemode_raw(e) == GIT_FILEMODE_TREE &&' \
 	'int ok = git_tree_entry_filemode_raw(e) != GIT_FILEMODE_BLOB ||'
 mut record-removed agent/audit/verify.c "test_verify" \
 	'if (!git_tree_entry_byname(new_tree, git_tree_entry_name(oe)))' 'if (0)'
 mut record-prev-chain agent/audit/verify.c "test_verify test_receive" \
-	$'if (!found) {\n\t\t\t\trc = fail(' $'if (0) {\n\t\t\t\trc = fail('
+	$'if (!found)\n\t\t\t\treturn fail(' $'if (0)\n\t\t\t\treturn fail('
 mut seq-prev-link agent/audit/verify.c "test_verify" \
 	'strtoull(ps.ptr, NULL, 10) != seq - 1 ||' '0 ||'
 mut seq-without-prev agent/audit/verify.c "test_verify" \
@@ -118,15 +118,15 @@ mut equivocation-branch agent/audit/verify.c "test_verify" \
 	'if (!strcmp(c->links[i].fp, c->signer->fp) && c->links[i].seq == seq &&' \
 	'if (0 && c->links[i].seq == seq &&'
 mut equivocation-received agent/audit/verify.c "test_receive" \
-	'if (hs == seq && !git_oid_equal(&at, git_commit_id(commit))) {' 'if (0) {'
+	'if (same == 0) {' 'if (0) {'
 
 # ---- issue 7: trust rules (agent/audit/verify.c, agent/node/, store/repo.c) -
 mut time-commit-forward agent/audit/verify.c "test_trust" \
 	$'if (ct < pt) {\n\t\t\t\ttime_text(a, ct);' $'if (0) {\n\t\t\t\ttime_text(a, ct);'
 mut time-record-after-commit agent/audit/verify.c "test_trust" \
-	'if (c->prev_ms && rclock.ms < c->prev_ms) {' 'if (0) {'
+	'if (c->prev_ms && p->rclock.ms < c->prev_ms)' 'if (0)'
 mut time-record-after-prev agent/audit/verify.c "test_trust" \
-	'if (vl_hlc_cmp(&rclock, &oclock) < 0) {' 'if (0) {'
+	'if (vl_hlc_cmp(&p->rclock, &p->oclock) < 0)' 'if (0)'
 mut revocation-pin agent/audit/verify.c "test_trust" \
 	'return !(git_oid_equal(&pid, c->commit) || git_graph_descendant_of(c->repo, &pid, c->commit) == 1);' \
 	'return revoked_at_or_before(e, clock, secs);'
@@ -139,6 +139,8 @@ mut roster-window-valid-from agent/node/roster.c "test_trust" \
 	'!near_commit(b->valid_from, commit_s)) {' '0) {'
 mut record-id-other-branch agent/audit/verify.c "test_trust" \
 	'if (!strcmp(at[i].scope, c->scope) && !strcmp(at[i].ledger, ledger))' 'if (1)'
+mut record-id-same-receive agent/audit/verify.c "test_trust" \
+	'		if (hit)' '		if (0)'
 mut record-id-other-ledger agent/audit/verify.c "test_trust" \
 	$'if (rc == VL_ENOTFOUND) {\n\t\t\trc = 0;\n\t\t\tcontinue;' $'if (1) {\n\t\t\trc = 0;\n\t\t\tcontinue;'
 mut node-key-at-open agent/node/node.c "test_trust" \
@@ -160,7 +162,7 @@ mut author-time agent/audit/verify.c "test_trust" \
 	'if (git_commit_author(commit)->when.time - git_commit_committer(commit)->when.time > VL_AUTHOR_TIME_SKEW_S ||' \
 	'if (0 && git_commit_author(commit)->when.time - git_commit_committer(commit)->when.time > VL_AUTHOR_TIME_SKEW_S &&'
 mut record-conflicts-signed agent/audit/verify.c "test_trust" \
-	'if (!was || !vl_value_equal(was, r->conflicts->items[k])) {' 'if (0) {'
+	'if (!was || !vl_value_equal(was, r->conflicts->items[k]))' 'if (0)'
 mut evidence-checked agent/sync/receive.c "test_receive_path" \
 	$'if (vr.failures) {\n\t\trc = vl_buf_printf(&x->res->report, "evidence' \
 	$'if (0) {\n\t\trc = vl_buf_printf(&x->res->report, "evidence'
