@@ -336,6 +336,33 @@ int vl_packw_has(const vl_packw *w, const git_oid *id)
 	return w->set.slots && w->set.slots[idset_find(&w->set, w->ents, sizeof(*w->ents), id)] != 0;
 }
 
+/*
+ * Room for object id in w: 1 when the pack holds it already (nothing to
+ * add), 0 when w->ents[w->n] is free for it and *slot is where its id goes
+ * in the id set, <0 on error (the pack is full, or out of memory).
+ */
+static int packw_room(size_t *slot, vl_packw *w, const git_oid *id)
+{
+	int rc;
+
+	if ((rc = idset_reserve(&w->set, w->ents, sizeof(*w->ents), w->n + 1)) < 0)
+		return rc;
+	*slot = idset_find(&w->set, w->ents, sizeof(*w->ents), id);
+	if (w->set.slots[*slot])
+		return 1;
+	if (w->n >= VL_PACKW_MAX_OBJECTS)
+		return vl_error_set(VL_ETOOBIG, "a pack holds at most %zu objects", VL_PACKW_MAX_OBJECTS);
+	if (w->n == w->cap) {
+		size_t ncap = w->cap ? w->cap * 2 : 1024;
+		packw_entry *ne = realloc(w->ents, ncap * sizeof(*ne));
+		if (!ne)
+			return vl_error_set(VL_ENOMEM, "out of memory");
+		w->ents = ne;
+		w->cap = ncap;
+	}
+	return 0;
+}
+
 size_t vl_packw_count(const vl_packw *w)
 {
 	return w->n;
@@ -354,21 +381,8 @@ int vl_packw_add_known(vl_packw *w, const git_oid *id, git_object_t type, const 
 		return vl_error_set(VL_ERROR, "the pack is already finished");
 	if (type < GIT_OBJECT_COMMIT || type > GIT_OBJECT_TAG)
 		return vl_error_set(VL_EINVALID, "an object of type %d cannot go in a pack", (int)type);
-	if ((rc = idset_reserve(&w->set, w->ents, sizeof(*w->ents), w->n + 1)) < 0)
-		return rc;
-	slot = idset_find(&w->set, w->ents, sizeof(*w->ents), id);
-	if (w->set.slots[slot])
-		return 0;
-	if (w->n >= VL_PACKW_MAX_OBJECTS)
-		return vl_error_set(VL_ETOOBIG, "a pack holds at most %zu objects", VL_PACKW_MAX_OBJECTS);
-	if (w->n == w->cap) {
-		size_t ncap = w->cap ? w->cap * 2 : 1024;
-		packw_entry *ne = realloc(w->ents, ncap * sizeof(*ne));
-		if (!ne)
-			return vl_error_set(VL_ENOMEM, "out of memory");
-		w->ents = ne;
-		w->cap = ncap;
-	}
+	if ((rc = packw_room(&slot, w, id)) != 0)
+		return rc < 0 ? rc : 0; /* an error, or the object is in the pack already */
 	/* The entry header: type and size, 4 bits then 7 per byte. */
 	hdr[h] = (unsigned char)(((unsigned)type << 4) | (size & 15));
 	size >>= 4;
@@ -435,21 +449,8 @@ static int packw_add_raw(vl_packw *w, const git_oid *id, const unsigned char *en
 
 	if (w->done)
 		return vl_error_set(VL_ERROR, "the pack is already finished");
-	if ((rc = idset_reserve(&w->set, w->ents, sizeof(*w->ents), w->n + 1)) < 0)
-		return rc;
-	slot = idset_find(&w->set, w->ents, sizeof(*w->ents), id);
-	if (w->set.slots[slot])
-		return 0;
-	if (w->n >= VL_PACKW_MAX_OBJECTS)
-		return vl_error_set(VL_ETOOBIG, "a pack holds at most %zu objects", VL_PACKW_MAX_OBJECTS);
-	if (w->n == w->cap) {
-		size_t ncap = w->cap ? w->cap * 2 : 1024;
-		packw_entry *ne = realloc(w->ents, ncap * sizeof(*ne));
-		if (!ne)
-			return vl_error_set(VL_ENOMEM, "out of memory");
-		w->ents = ne;
-		w->cap = ncap;
-	}
+	if ((rc = packw_room(&slot, w, id)) != 0)
+		return rc < 0 ? rc : 0; /* an error, or the object is in the pack already */
 	e = &w->ents[w->n];
 	git_oid_cpy(&e->id, id);
 	e->offset = w->offset;
