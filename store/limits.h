@@ -62,6 +62,11 @@
 /* An import file: records of VL_RECORD_MAX_BYTES at most each, 64 MiB in all. */
 #define VL_IMPORT_MAX_BYTES ((size_t)64 << 20)
 #define VL_IMPORT_BATCH_MAX 10000
+/* A CSV import (agent/ops/csv.h): the file is capped as above; rows
+ * (header included), columns of a row, bytes of one cell (a record's). */
+#define VL_CSV_MAX_ROWS 200000
+#define VL_CSV_MAX_COLUMNS 256
+#define VL_CSV_MAX_CELL VL_RECORD_MAX_BYTES
 /* An invitation token's text, checked before anything is decoded, and the
  * root keys it may carry. */
 #define VL_INVITE_MAX_TEXT 2048

@@ -88,6 +88,8 @@ int vl_cmd_import(const vl_command *cmd, const vl_cli *cli, int argc, char **arg
 	if (vl_cli_node(&n, cli, 1, passfile) < 0)
 		goto out;
 	if ((rc = vl_import(n, &io, &res)) < 0) {
+		if (res.bad_rows.len)
+			fputs(res.bad_rows.ptr, stderr);
 		exit_code = vl_cli_fail(rc);
 		goto out;
 	}

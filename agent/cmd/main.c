@@ -30,6 +30,9 @@ static const vl_command commands[] = {
 	  "write the allowed_signers file for git and ssh-keygen", vl_cmd_export_allowed_signers },
 	{ "export network", "[--output FILE]",
 	  "write network.yaml, for 'vledger init --network' on a new node", vl_cmd_export_network },
+	{ "export", "LEDGER --format csv [--scope CODE12] [--output FILE] [--reveal]",
+	  "a ledger as an Excel-ready CSV (Chinese headers; personal fields masked unless --reveal, "
+	  "which is logged in log/reveal.log)", vl_cmd_export },
 	{ "schema list", "[--json]", "list the ledgers and their labels", vl_cmd_schema_list },
 	{ "schema show", "NAME [--json]", "show a ledger's fields, types and rules", vl_cmd_schema_show },
 	{ "schema check", "FILE...", "check schema files, reporting every error with file:line:column",
@@ -37,7 +40,8 @@ static const vl_command commands[] = {
 	{ "add", "SCHEMA [--scope CODE12] (--set FIELD=VALUE... | --file F)",
 	  "add a record; prints its id", vl_cmd_add },
 	{ "import", "SCHEMA --file F [--scope CODE12] [--batch N]",
-	  "add many records from a YAML list, N per signed commit (default 500)", vl_cmd_import },
+	  "add many records from a YAML list or a CSV file (F.csv: headers in Chinese or English), "
+	  "N per signed commit (default 500); one bad row writes nothing", vl_cmd_import },
 	{ "edit", "ID [--set FIELD=VALUE...] [--unset FIELD...]", "change a record", vl_cmd_edit },
 	{ "rm", "ID --reason TEXT", "delete a record (a tombstone; history keeps it)", vl_cmd_rm },
 	{ "show", "ID [--json] [--reveal]", "show a record (personal fields masked unless --reveal)",

@@ -1,5 +1,6 @@
 /* record.c - add, import, edit, rm, show, list as operations (record.h). */
 #include "agent/ops/record.h"
+#include "agent/ops/csv.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -149,8 +150,10 @@ out:
 
 void vl_import_result_free(vl_import_result *r)
 {
-	if (r)
-		memset(r, 0, sizeof(*r));
+	if (!r)
+		return;
+	vl_buf_free(&r->bad_rows);
+	memset(r, 0, sizeof(*r));
 }
 
 int vl_import(vl_node *n, const vl_import_opts *opts, vl_import_result *out)
@@ -174,9 +177,21 @@ int vl_import(vl_node *n, const vl_import_opts *opts, vl_import_result *out)
 	if ((rc = node_ledger(&s, n, opts->ledger)) < 0 || (rc = write_scope(out->scope, n, opts->scope)) < 0 ||
 			(rc = vl_ledger_may_write(n, out->scope)) < 0)
 		goto out;
-	if ((rc = vl_buf_read_file(&in, file, import_limits.max_bytes)) < 0 ||
-			(rc = vl_yaml_load(&doc, in.ptr, in.len, &import_limits, file)) < 0)
+	if ((rc = vl_buf_read_file(&in, file, import_limits.max_bytes)) < 0)
 		goto out;
+	/* CSV: every row checked there, every bad row listed in bad_rows; the
+	 * rows then go through the same checks and commits as YAML records. */
+	if (vl_csv_is_csv(file, in.ptr, in.len)) {
+		if ((rc = vl_csv_records(&list, &out->bad_rows, s, in.ptr, in.len, file)) < 0 ||
+				!(doc = vl_value_new(VL_V_MAP)) || (rc = vl_value_map_set(doc, "records", list)) < 0) {
+			if (rc == 0)
+				vl_value_free(list);
+			rc = rc < 0 ? rc : vl_error_set(VL_ENOMEM, "out of memory");
+			goto out;
+		}
+	} else if ((rc = vl_yaml_load(&doc, in.ptr, in.len, &import_limits, file)) < 0) {
+		goto out;
+	}
 	list = vl_value_map_get(doc, "records");
 	if (!list || list->kind != VL_V_LIST) {
 		rc = vl_error_set(VL_EINVALID, "%s: an import file is a mapping with one key, 'records', "

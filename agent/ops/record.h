@@ -48,7 +48,11 @@ int vl_add(vl_node *n, const vl_add_opts *opts, vl_add_result *out) VL_MUST_CHEC
 typedef struct {
 	const char *ledger;
 	const char *scope;           /* NULL: the node's own */
-	const char *file;            /* YAML: {records: [data mapping, ...]} */
+	const char *file;            /* YAML: {records: [data mapping, ...]}, or CSV
+	                              * (a header row of field names or labels, one
+	                              * record per row; agent/ops/csv.h): CSV when the
+	                              * name ends in .csv or the file starts with a
+	                              * UTF-8 byte-order mark */
 	size_t batch;                /* records per commit, 1..VL_IMPORT_BATCH_MAX; 0 = default */
 	vl_progress progress;        /* stage "import": records committed of total */
 } vl_import_opts;
@@ -59,6 +63,9 @@ typedef struct {
 	size_t records;              /* records in the file */
 	size_t committed;            /* of them committed (all on success; after a
 	                              * failure, those of the batches before it) */
+	vl_buf bad_rows;             /* CSV refused for bad rows: every problem, one
+	                              * line each (row, column, cell, rule; never a
+	                              * value), the error message counting them */
 } vl_import_result;
 
 void vl_import_result_free(vl_import_result *r);
