@@ -100,6 +100,9 @@ int vl_csv_parse(vl_csv **out, const char *buf, size_t len, const vl_csv_limits 
 							i++;
 							break;
 						}
+					} else if (buf[i] == '\r' && i + 1 < len && buf[i + 1] == '\n') {
+						i++; /* CRLF in a cell is a line break: LF, as records keep it */
+						continue;
 					} else {
 						if (buf[i] == '\n') {
 							line++;

@@ -4,7 +4,8 @@
  * Three parts:
  * - a strict RFC 4180 parser (vl_csv_parse) for files as Excel and WPS save
  *   them: UTF-8 with or without a byte-order mark, CRLF or LF line ends,
- *   quoted fields with embedded commas, doubled quotes and line breaks.
+ *   quoted fields with embedded commas, doubled quotes and line breaks
+ *   (a CRLF inside a quoted cell is read as LF: records hold no CR).
  *   Anything else (a quote inside an unquoted field, text after a closing
  *   quote, an unterminated quote, a NUL byte, invalid UTF-8, a lone CR) is
  *   refused with its line and column. Caps (store/limits.h VL_CSV_*) on
