@@ -19,6 +19,7 @@
 
 #include "agent/audit/audit.h"
 #include "agent/cmd/cli.h"
+#include "agent/node/reveal.h"
 #include "agent/node/ledger.h"
 #include "agent/ops/history.h"
 #include "schemas/types.h"
@@ -432,6 +433,15 @@ static int version_text(vl_buf *b, const vl_node *n, const vl_audit_history *h, 
 	return vl_buf_putc(b, '\n');
 }
 
+/* Log a --reveal of one record's versions before they are shown. */
+static int log_reveal(const vl_node *n, const char *command, const vl_audit_history *h)
+{
+	const char *ids[1] = { h->id };
+	vl_reveal_entry e = { command, h->schema->name, h->scope, ids, 1, 1 };
+
+	return vl_reveal_log(n, &e);
+}
+
 int vl_cmd_history(const vl_command *cmd, const vl_cli *cli, int argc, char **argv)
 {
 	int json = 0, reveal = 0, rc, exit_code = VL_EXIT_ERROR;
@@ -457,7 +467,7 @@ int vl_cmd_history(const vl_command *cmd, const vl_cli *cli, int argc, char **ar
 	ho.id = pos[0];
 	if (vl_cli_node(&n, cli, 0, NULL) < 0)
 		goto out;
-	if ((rc = vl_history(n, &ho, &res)) < 0)
+	if ((rc = vl_history(n, &ho, &res)) < 0 || (reveal && (rc = log_reveal(n, "history", hp)) < 0))
 		goto fail;
 	if (json) {
 		if ((rc = vl_buf_printf(&out, "{\"schema\":\"%s\",\"id\":\"%s\",\"scope\":\"%s\",\"revealed\":%s,"
@@ -531,7 +541,7 @@ int vl_cmd_blame(const vl_command *cmd, const vl_cli *cli, int argc, char **argv
 	ho.id = pos[0];
 	if (vl_cli_node(&n, cli, 0, NULL) < 0)
 		goto out;
-	if ((rc = vl_blame(n, &ho, &res)) < 0)
+	if ((rc = vl_blame(n, &ho, &res)) < 0 || (reveal && (rc = log_reveal(n, "blame", hp)) < 0))
 		goto fail;
 	who = res.who;
 	data = hp->v[hp->n - 1].rec->data;
@@ -1217,6 +1227,12 @@ int vl_cmd_audit_export(const vl_command *cmd, const vl_cli *cli, int argc, char
 		goto out;
 	if ((rc = vl_audit_export(n, &ao, &res)) < 0)
 		goto fail;
+	if (reveal) {
+		/* Every version of the report is shown: the count, not the ids. */
+		vl_reveal_entry e = { "audit export", NULL, ao.scope, NULL, 0, res.nv };
+		if ((rc = vl_reveal_log(n, &e)) < 0)
+			goto fail;
+	}
 	r.n = n;
 	r.v = res.v;
 	r.nv = res.nv;

@@ -7,6 +7,7 @@
 
 #include "agent/audit/audit.h"
 #include "agent/cmd/cli.h"
+#include "agent/node/reveal.h"
 #include "agent/ops/merge.h"
 #include "store/yaml.h"
 
@@ -153,6 +154,17 @@ int vl_cmd_conflicts(const vl_command *cmd, const vl_cli *cli, int argc, char **
 		return VL_EXIT_ERROR;
 	if ((rc = vl_conflicts(n, &co, &res)) < 0)
 		goto fail;
+	/* Duplicates show ids only; conflicts show candidate values. */
+	if (reveal && !co.duplicates && res.nconflicts) {
+		const char **ids = calloc(res.nconflicts, sizeof(*ids));
+		vl_reveal_entry e = { "conflicts", NULL, res.scope, ids, res.nconflicts, res.nconflicts };
+		for (i = 0; ids && i < res.nconflicts; i++)
+			ids[i] = res.conflicts[i].id;
+		rc = ids ? vl_reveal_log(n, &e) : vl_error_set(VL_ENOMEM, "out of memory");
+		free(ids);
+		if (rc < 0)
+			goto fail;
+	}
 	if (!res.have_branch) {
 		printf(json ? "[]\n" : "no records in scope %s\n", res.scope);
 		exit_code = VL_EXIT_OK;

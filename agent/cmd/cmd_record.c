@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "agent/cmd/cli.h"
+#include "agent/node/reveal.h"
 #include "agent/ops/record.h"
 #include "schemas/types.h"
 #include "store/yaml.h"
@@ -336,6 +337,12 @@ int vl_cmd_show(const vl_command *cmd, const vl_cli *cli, int argc, char **argv)
 		goto out;
 	if ((rc = vl_show(n, &so, &res)) < 0 || (rc = shown_data(&shown, f->schema, f->rec->data, reveal)) < 0)
 		goto fail;
+	if (reveal) {
+		const char *ids[1] = { f->rec->id };
+		vl_reveal_entry e = { "show", f->schema->name, f->scope, ids, 1, 1 };
+		if ((rc = vl_reveal_log(n, &e)) < 0)
+			goto fail;
+	}
 	if (json) {
 		if ((rc = record_json(&out, f->rec, f->schema, shown, res.signer, reveal)) < 0)
 			goto fail;
@@ -425,6 +432,16 @@ int vl_cmd_list(const vl_command *cmd, const vl_cli *cli, int argc, char **argv)
 		goto out;
 	if ((rc = vl_list(n, &lo, &res)) < 0)
 		goto fail;
+	if (reveal && res.n) {
+		const char **ids = calloc(res.n, sizeof(*ids));
+		vl_reveal_entry e = { "list", res.schema->name, res.scope, ids, res.n, res.n };
+		for (k = 0; ids && k < res.n; k++)
+			ids[k] = res.items[k].rec->id;
+		rc = ids ? vl_reveal_log(n, &e) : vl_error_set(VL_ENOMEM, "out of memory");
+		free(ids);
+		if (rc < 0)
+			goto fail;
+	}
 	if (!res.have_branch) {
 		if (json)
 			printf("[]\n");

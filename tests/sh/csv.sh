@@ -123,7 +123,22 @@ contains '"command":"export"'; contains '"ledger":"resident"'; contains '"scope"
 contains '"count":4'; contains "\"fingerprint\":\"$(V key | sed -n 2p | awk '{print $NF}')"
 contains '"node":"鼓楼社区"'
 for secret in 王秀英 "$ID_OK" 13800000001 "2 组" 第一行 李小明; do lacks "$secret"; done
+# show, list, history, blame and audit export log their reveals the same way.
+rid=$(V list resident --json | jq -r '.[0].id')
+logged() { # logged COMMAND...: the command's --reveal adds one line naming it
+	local n0; n0=$(wc -l < "$log")
+	expect 0 V "$@" --reveal
+	[ "$(wc -l < "$log")" = $((n0 + 1)) ] && ok || bad "$1 --reveal was not logged"
+	tail -1 "$log" | grep -q "\"command\":\"$1" && ok || bad "$1: log line names another command"
+}
+logged show "$rid"; logged history "$rid"; logged blame "$rid"
+logged list resident
+logged audit export --format json
+grep -q "\"command\":\"show\".*\"ids\":\[\"$rid\"\]" "$log" && ok || bad "show's log line lacks the record id"
+out=$(cat "$log")
+for secret in 王秀英 "$ID_OK" 13800000001 "2 组" 第一行 李小明; do lacks "$secret"; done
 n0=$(wc -l < "$log")
+expect 0 V show "$rid"
 expect 0 V export resident --format csv --output masked2.csv
 [ "$(wc -l < "$log")" = "$n0" ] && ok || bad "a masked export was logged as a reveal"
 # A log that cannot be written refuses the reveal, and shows nothing.
