@@ -206,7 +206,7 @@ static vl_schema *sink(void)
 static const char *const shipped[] = {
 	"resident.yaml", "special_group.yaml", "zone.yaml", "supply_request.yaml",
 	"test_session.yaml", "volunteer.yaml", "worker_care.yaml", "network_role.yaml",
-	"report.yaml",
+	"report.yaml", "report_call.yaml",
 };
 
 static void test_shipped_load(void **state)

@@ -122,6 +122,7 @@ int vl_cmd_join(const vl_command *, const vl_cli *, int, char **);
 int vl_cmd_incidents(const vl_command *, const vl_cli *, int, char **);
 int vl_cmd_import(const vl_command *, const vl_cli *, int, char **);
 int vl_cmd_export(const vl_command *, const vl_cli *, int, char **);
+int vl_cmd_reports(const vl_command *, const vl_cli *, int, char **);
 int vl_cmd_merge(const vl_command *, const vl_cli *, int, char **);
 int vl_cmd_conflicts(const vl_command *, const vl_cli *, int, char **);
 int vl_cmd_resolve(const vl_command *, const vl_cli *, int, char **);

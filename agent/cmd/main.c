@@ -33,6 +33,10 @@ static const vl_command commands[] = {
 	{ "export", "LEDGER --format csv [--scope CODE12] [--output FILE] [--reveal]",
 	  "a ledger as an Excel-ready CSV (Chinese headers; personal fields masked unless --reveal, "
 	  "which is logged in log/reveal.log)", vl_cmd_export },
+	{ "reports", "[--call ID] [--due DATE] [--scope CODE12] [--today DATE] [--format table|json|html] "
+	  "[--output FILE] [--reveal]",
+	  "upward-report tracker: per unit called on, reported, late, missing or open, with the contact "
+	  "(masked unless --reveal)", vl_cmd_reports },
 	{ "schema list", "[--json]", "list the ledgers and their labels", vl_cmd_schema_list },
 	{ "schema show", "NAME [--json]", "show a ledger's fields, types and rules", vl_cmd_schema_show },
 	{ "schema check", "FILE...", "check schema files, reporting every error with file:line:column",
