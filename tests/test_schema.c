@@ -330,6 +330,46 @@ static void test_shipped_contracts(void **state)
 	vl_schema_free(s);
 }
 
+/* report.call (issue 11) is optional and last: a report written before it
+ * existed, with every field of version 1, still validates; a call that is
+ * not a record id is refused; report_call's units are division codes. */
+static void test_report_call_ref(void **state)
+{
+	vl_schema *s = load_file("report.yaml"), *cs = load_file("report_call.yaml");
+	vl_value *old = data_from("{title: t, kind: zero_report, body: b, contact_name: n, "
+			"contact_phone: \"13800000001\", target_level: township, target_unit: \"500243001000\", "
+			"deadline: 2026-01-10, status: adopted, submitted_at: \"2026-01-09T01:00:00Z\", "
+			"received_at: \"2026-01-09T02:00:00Z\", feedback: f, adopted_in: x}");
+	vl_value *bad = vl_value_clone(old), *good = vl_value_clone(old), *call = NULL;
+	char *diag;
+	int rc;
+
+	(void)state;
+	assert_non_null(bad);
+	assert_non_null(good);
+	assert_int_equal(vl_schema_validate(s, old, 0, NULL), 0);
+	assert_string_equal(s->fields[s->nfields - 1].name, "call");
+	assert_int_equal(vl_schema_field(s, "call")->type, VL_T_REF);
+	assert_int_equal(vl_schema_set_text(s, good, "call", "01hq3k5z6w8x9y0abcdefgh004"), 0);
+	assert_int_equal(vl_schema_validate(s, good, 0, NULL), 0);
+	assert_int_equal(vl_schema_set_text(s, bad, "call", "not-an-id"), 0);
+	diag = validate(s, bad, 0, &rc);
+	assert_int_equal(rc, VL_EINVALID);
+	assert_non_null(strstr(diag, "field 'call': ref"));
+	free(diag);
+	call = data_from("{title: t, kind: any, deadline: 2026-01-10, units: [\"500243001001\", \"500243001\"]}");
+	diag = validate(cs, call, 0, &rc);
+	assert_int_equal(rc, VL_EINVALID);
+	assert_non_null(strstr(diag, "field 'units[1]': division"));
+	free(diag);
+	vl_value_free(old);
+	vl_value_free(bad);
+	vl_value_free(good);
+	vl_value_free(call);
+	vl_schema_free(s);
+	vl_schema_free(cs);
+}
+
 static void test_sink_loads(void **state)
 {
 	vl_schema *s = sink();
@@ -1430,6 +1470,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_shipped_load),
+		cmocka_unit_test(test_report_call_ref),
 		cmocka_unit_test(test_shipped_contracts),
 		cmocka_unit_test(test_sink_loads),
 		cmocka_unit_test(test_bad_schema),
