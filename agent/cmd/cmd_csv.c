@@ -67,7 +67,8 @@ int vl_cmd_export(const vl_command *cmd, const vl_cli *cli, int argc, char **arg
 	}
 	if (!output || !strcmp(output, "-"))
 		fwrite(out.ptr, 1, out.len, stdout);
-	else if ((rc = vl_buf_write_file(output, out.ptr, out.len, 0600)) < 0)
+	/* A revealed file holds personal data: readable by its owner only. */
+	else if ((rc = vl_buf_write_file(output, out.ptr, out.len, reveal ? 0600 : 0644)) < 0)
 		goto fail;
 	else
 		fprintf(stderr, "exported %zu %s records of scope %s to %s%s\n", res.n, res.schema->name, res.scope,

@@ -335,7 +335,7 @@ static int row_data(vl_value **out, bad_ctx *b, const vl_schema *s, const vl_csv
 	memset(failed, 0, hdr->n);
 	for (j = 0; j < r->n; j++) {
 		const char *t = unneutralise(vl_csv_text(c, r, j));
-		if (!*t)
+		if (!*t || !cols[j])
 			continue;
 		rc = vl_schema_set_text(s, data, cols[j]->name, t);
 		if (rc == VL_ENOMEM)
@@ -371,7 +371,7 @@ static int row_data(vl_value **out, bad_ctx *b, const vl_schema *s, const vl_csv
 					field[fl] = q[fl];
 				field[fl] = '\0';
 				for (j = 0; j < hdr->n; j++)
-					if (!strcmp(cols[j]->name, field))
+					if (cols[j] && !strcmp(cols[j]->name, field))
 						col = j;
 			}
 			vl_buf_clear(&rule);
@@ -435,10 +435,31 @@ int vl_csv_records(vl_value **out, vl_buf *bad, const vl_schema *s, const char *
 		rc = vl_error_set(VL_ENOMEM, "out of memory");
 		goto out;
 	}
+	/* A first row that names no field at all is data, not a header: say so
+	 * without echoing it (it may be a person's record). */
+	for (j = 0, i = 0; j < hdr->n; j++)
+		i += header_field(s, vl_csv_text(c, hdr, j)) != NULL;
+	if (i == 0) {
+		rc = vl_error_set(VL_EINVALID, "%s: the first row names no field of ledger '%s' (its text is not shown); "
+				"is the header row missing? The first row holds the fields' Chinese labels or names, "
+				"as 'vledger schema show %s' lists them", src, s->name, s->name);
+		goto out;
+	}
 	for (j = 0; j < hdr->n; j++) {
 		const char *h = vl_csv_text(c, hdr, j);
 		char letters[8];
 		col_letters(letters, j);
+		if (!*h) {
+			/* A column without a header (spreadsheets save formatted empty
+			 * columns) is ignored when it holds nothing. */
+			for (i = 1; i < c->nrows; i++)
+				if (j < c->rows[i].n && *vl_csv_text(c, &c->rows[i], j)) {
+					rc = vl_error_set(VL_EINVALID, "%s: column %zu (%s) holds values but has no header; "
+							"name its field in row 1 or delete the column", src, j + 1, letters);
+					goto out;
+				}
+			continue;
+		}
 		if (!(cols[j] = header_field(s, h))) {
 			for (i = 0; i < s->nfields; i++)
 				if ((rc = vl_buf_printf(&known, "%s%s", i ? ", " : "",
@@ -451,7 +472,7 @@ int vl_csv_records(vl_value **out, vl_buf *bad, const vl_schema *s, const char *
 			goto out;
 		}
 		for (i = 0; i < j; i++)
-			if (cols[i] == cols[j]) {
+			if (cols[i] && cols[i] == cols[j]) {
 				rc = vl_error_set(VL_EINVALID, "%s: columns %zu and %zu both hold field '%s'; keep one",
 						src, i + 1, j + 1, cols[j]->name);
 				goto out;

@@ -90,7 +90,9 @@ int vl_csv_is_csv(const char *path, const char *buf, size_t len);
  * ledger s: out is a LIST of data MAPs, normalised and with the schema's
  * defaults, each valid by vl_schema_validate; rows with no text in any cell
  * are skipped. Headers: a field's name, Chinese label or English label
- * (ASCII case-insensitive), each column once.
+ * (ASCII case-insensitive), each field once; a column with an empty header
+ * is ignored when all its cells are empty. A first row naming no field is
+ * refused without echoing it (a file without its header row).
  * Errors: VL_EINVALID: bad rows, each problem appended to bad (when not
  * NULL) as one line
  *   "row R, column C '<header>' (cell B7, line L): RULE\n"

@@ -79,6 +79,15 @@ contains "column 2 (B1) header '昵称' is not a field of ledger 'resident'"; co
 printf '姓名,name,人口类型,现住址,信息来源\n甲,乙,户籍人口,1 组,主动摸排\n' > dup.csv
 expect 1 V import resident --file dup.csv
 contains "both hold field 'name'"
+# A file without its header row: refused, the first row not echoed.
+printf '王秀英,%s,户籍人口,1 组,主动摸排\n' "$ID_OK" > nohdr.csv
+expect 1 V import resident --file nohdr.csv
+contains "is the header row missing"; lacks 王秀英; lacks "$ID_OK"
+# An empty trailing column without a header is ignored; one with values is not.
+printf '姓名,人口类型,现住址,信息来源,\n甲,户籍人口,1 组,主动摸排,\n' > blankcol.csv
+printf '姓名,人口类型,现住址,信息来源,\n甲,户籍人口,1 组,主动摸排,x\n' > valcol.csv
+expect 1 V import resident --file valcol.csv
+contains "column 5 (E) holds values but has no header"
 # Not strict CSV: refused with line and column.
 printf '姓名,人口类型,现住址,信息来源\n甲"乙,户籍人口,1 组,主动摸排\n' > quote.csv
 expect 1 V import resident --file quote.csv
@@ -90,12 +99,14 @@ printf '\xd5\xc5\xc8\xfd,x\n' > gbk.csv
 expect 1 V import resident --file gbk.csv
 contains "CSV UTF-8"
 [ "$before" = "$(snapshot village)" ] && ok || bad "a refused CSV import changed the repository"
+expect 0 V import resident --file blankcol.csv
+contains "imported 1 resident"
 
 # Export: BOM, CRLF, Chinese headers and labels, personal fields masked,
 # formula-looking cells neutralised.
 expect 0 V export resident --format csv --output masked.csv
 [ "$(head -c 3 masked.csv | od -An -tx1 | tr -d ' ')" = efbbbf ] && ok || bad "no BOM"
-[ "$(grep -c $'\r$' masked.csv)" = 5 ] && ok || bad "lines do not end in CRLF"
+[ "$(grep -c $'\r$' masked.csv)" = 6 ] && ok || bad "lines do not end in CRLF"
 out=$(cat masked.csv)
 contains "姓名,公民身份号码,性别,出生日期,联系电话,人口类型"; contains "户籍人口"; contains "独居老人、特殊疾病患者"
 contains "500***********0029"
@@ -107,7 +118,7 @@ contains ",'=1+2,"; contains ",'@SUM(A1)"; lacks ",=1+2"
 
 # Round trip: the revealed export imports into a fresh village as the same records.
 expect 0 V2 import resident --file clear.csv
-contains "imported 4 resident records"
+contains "imported 5 resident records"
 data() { "$VLEDGER" -C "$w/$1" list resident --json --reveal | jq -S 'map(.data) | sort_by(.name)'; }
 a=$(data village); b=$(data village2)
 [ -n "$a" ] && [ "$a" = "$b" ] && ok || bad "round trip differs: $a :: $b"
@@ -120,7 +131,7 @@ log="$w/village/log/reveal.log"
 [ "$(stat -c %a "$log")" = 600 ] && ok || bad "reveal log not mode 600"
 out=$(cat "$log")
 contains '"command":"export"'; contains '"ledger":"resident"'; contains '"scope":"500243001001"'
-contains '"count":4'; contains "\"fingerprint\":\"$(V key | sed -n 2p | awk '{print $NF}')"
+contains '"count":5'; contains "\"fingerprint\":\"$(V key | sed -n 2p | awk '{print $NF}')"
 contains '"node":"鼓楼社区"'
 for secret in 王秀英 "$ID_OK" 13800000001 "2 组" 第一行 李小明; do lacks "$secret"; done
 # show, list, history, blame and audit export log their reveals the same way.
