@@ -193,6 +193,23 @@ mut merge-order-terminals hooks/merge.c "test_merge" \
 mut hook-sha256-pin hooks/hook.c "test_merge sh_merge" \
 	'if (!pin || strcmp(sha, pin) != 0) {' 'if (!pin) {'
 
+# ---- issue 11: CSV, reveal log, report tracking (agent/ops/csv.c, reports.c) --
+mut csv-bad-row-writes agent/ops/csv.c "sh_csv fuzz_csv_corpus" \
+	'if (b.nbadrows) {' 'if (0) {'
+mut csv-row-validated agent/ops/csv.c "sh_csv" \
+	'if (vl_schema_validate(s, data, 0, &diag) < 0) {' 'if (0) {'
+mut csv-formula agent/ops/csv.c "sh_csv" \
+	$'if (len && strchr("=+-@\\t\\r\'", t[0])' $'if (0 && len'
+mut csv-unquoted-quote agent/ops/csv.c "fuzz_csv_corpus sh_csv" \
+	"if (buf[k] == '\"') {" 'if (0) {'
+mut reveal-show-logged agent/cmd/cmd_record.c "sh_csv" \
+	$'vl_reveal_entry e = { "show", f->schema->name, f->scope, ids, 1, 1 };\n\t\tif ((rc = vl_reveal_log(n, &e)) < 0)' \
+	$'vl_reveal_entry e = { "show", f->schema->name, f->scope, ids, 1, 1 };\n\t\tif ((rc = 0 * (e.count)) < 0)'
+mut reveal-refuses agent/cmd/cmd_csv.c "sh_csv" \
+	'if ((rc = vl_reveal_log(n, &e)) < 0)' 'if ((rc = vl_reveal_log(n, &e)) < 0 && 0)'
+mut reports-late-cst agent/ops/reports.c "sh_reports" \
+	'(h + 8 >= 24 ? 1 : 0)' '0'
+
 # ---------------------------------------------------------------------------
 
 keep=0 baseline=1 only=

@@ -28,6 +28,7 @@ typedef struct {
 	vl_reports_result *res;
 	size_t cap;
 	vl_record **recs;        /* the calls' records, parallel to res->calls */
+	size_t recs_cap;
 	/* answer search */
 	const char *call_id;
 	vl_record *best;
@@ -199,10 +200,18 @@ static int call_cb(const char *path, const git_oid *blob, const char *raw, size_
 		vl_record_free(r);
 		return vl_error_set(VL_ETOOBIG, "more than %d report calls; narrow with --call or --due", MAX_CALLS);
 	}
-	if ((rc = vl_array_grow((void **)&c->res->calls, &c->cap, c->res->ncalls, sizeof(*c->res->calls))) < 0 ||
-			!(c->recs = realloc(c->recs, c->cap * sizeof(*c->recs)))) {
+	if ((rc = vl_array_grow((void **)&c->res->calls, &c->cap, c->res->ncalls, sizeof(*c->res->calls))) < 0) {
 		vl_record_free(r);
-		return rc < 0 ? rc : vl_error_set(VL_ENOMEM, "out of memory");
+		return rc;
+	}
+	if (c->recs_cap < c->cap) {
+		vl_record **nr = realloc(c->recs, c->cap * sizeof(*c->recs));
+		if (!nr) {
+			vl_record_free(r);
+			return vl_error_set(VL_ENOMEM, "out of memory");
+		}
+		c->recs = nr;
+		c->recs_cap = c->cap;
 	}
 	rc_ = &c->res->calls[c->res->ncalls];
 	memset(rc_, 0, sizeof(*rc_));
