@@ -339,8 +339,11 @@ static int judge_unit(rctx *ctx, vl_report_call *c, vl_report_unit *u, const bra
 	ctx->call_id = c->id;
 	ctx->best = NULL;
 	for (i = 0; i < nb; i++)
-		if (!strcmp(b[i].code, u->code) && (rc = vl_ledger_each(ctx->n, &b[i].head, "report", answer_cb, ctx)) < 0)
-			goto out;
+		if (!strcmp(b[i].code, u->code)) {
+			u->held = 1;
+			if ((rc = vl_ledger_each(ctx->n, &b[i].head, "report", answer_cb, ctx)) < 0)
+				goto out;
+		}
 	if (ctx->best) {
 		memcpy(u->report, ctx->best->id, sizeof(u->report));
 		if (!(u->submitted = strdup(ctx->best_at))) {
@@ -490,9 +493,10 @@ int vl_reports_text(vl_buf *out, const vl_reports_result *r, int reveal)
 			const vl_report_unit *u = &c->units[j];
 			vl_buf_clear(&cell);
 			if ((rc = contact_text(&cell, r, u, reveal)) < 0 ||
-					(rc = vl_buf_printf(out, "  %s  %-8s %-9s %s  %s  %s\n", u->code, vl_report_state_name(u->state),
+					(rc = vl_buf_printf(out, "  %s  %-8s %-9s %s  %s  %s%s\n", u->code, vl_report_state_name(u->state),
 							vl_report_state_zh(u->state), u->name ? u->name : "-",
-							u->report[0] ? u->report : "-", cell.len ? cell.ptr : "-")) < 0)
+							u->report[0] ? u->report : "-", cell.len ? cell.ptr : "-",
+							u->held ? "" : "  (no branch of this unit held: fetch from it)")) < 0)
 				goto out;
 		}
 	}
@@ -531,7 +535,8 @@ int vl_reports_json(vl_buf *out, const vl_reports_result *r, int reveal)
 			vl_buf_clear(&cell);
 			if ((rc = vl_buf_printf(out, "%s{\"code\":\"%s\",\"name\":", j ? "," : "", u->code)) < 0 ||
 					(rc = json_str_or_null(out, u->name)) < 0 ||
-					(rc = vl_buf_printf(out, ",\"state\":\"%s\",\"report\":", vl_report_state_name(u->state))) < 0 ||
+					(rc = vl_buf_printf(out, ",\"state\":\"%s\",\"held\":%s,\"report\":", vl_report_state_name(u->state),
+							u->held ? "true" : "false")) < 0 ||
 					(rc = json_str_or_null(out, u->report[0] ? u->report : NULL)) < 0 ||
 					(rc = vl_buf_puts(out, ",\"submitted_at\":")) < 0 ||
 					(rc = json_str_or_null(out, u->submitted)) < 0 ||
@@ -592,8 +597,8 @@ int vl_reports_html_section(vl_buf *out, const vl_reports_result *r, int reveal)
 			if ((rc = contact_text(&cell, r, u, reveal)) < 0 ||
 					(rc = vl_buf_printf(out, "<tr class=\"%s\"><td>%s</td><td>", cls[u->state], u->code)) < 0 ||
 					(rc = html_esc(out, u->name ? u->name : "")) < 0 ||
-					(rc = vl_buf_printf(out, "</td><td>%s</td><td>%s</td><td>", vl_report_state_zh(u->state),
-							u->report)) < 0 ||
+					(rc = vl_buf_printf(out, "</td><td>%s%s</td><td>%s</td><td>", vl_report_state_zh(u->state),
+							u->held ? "" : "（未收到该单位数据）", u->report)) < 0 ||
 					(rc = html_esc(out, u->submitted ? u->submitted : "")) < 0 ||
 					(rc = vl_buf_puts(out, "</td><td>")) < 0 || (rc = html_esc(out, cell.ptr ? cell.ptr : "")) < 0 ||
 					(rc = vl_buf_puts(out, "</td></tr>\n")) < 0)

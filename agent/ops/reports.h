@@ -46,6 +46,8 @@ typedef struct {
 	char code[13];
 	char *name;              /* a roster name of the unit's node, or NULL; owned */
 	vl_report_state state;
+	int held;                /* 0: the node holds no branch of the unit, so
+	                          * missing may only mean "not received yet" */
 	char report[VL_ULID_LEN + 1];  /* the answer's id, "" when none */
 	char *submitted;         /* when it was submitted (RFC 3339 UTC), or NULL; owned */
 	vl_value *contact_name;  /* the answer's contact, in clear, or NULL; owned */

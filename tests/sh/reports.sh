@@ -35,6 +35,12 @@ answer v3 2026-01-09T08:00:00Z draft 13800000033       # a draft is no answer
 # A report as written before calls existed: no call field; still valid.
 expect 0 N v3 add report --set title=旧报送 --set kind=zero_report --set contact_name=联络人乙 \
 	--set contact_phone=13800000044 --set target_level=township --set deadline=2025-12-01 --set status=submitted
+# Before the township fetched from its villages it cannot tell: say so.
+expect 0 N town reports --call "$call" --format json --today 2026-02-01
+[ "$(jq -r '[.calls[0].units[] | "\(.state)/\(.held)"] | join(",")' <<<"$out")" = missing/false,missing/false,missing/false ] \
+	&& ok || bad "units not held are not flagged: $out"
+expect 0 N town reports --call "$call" --today 2026-02-01
+contains "no branch of this unit held: fetch from it"
 for v in v1 v2 v3; do expect 0 N town fetch "$w/$v/repo.git"; done
 
 expect 0 N town reports --call "$call" --format json --today 2026-02-01
@@ -46,6 +52,7 @@ state() { jq -r --arg c "$1" '.calls[0].units[] | select(.code == $c) | .state' 
 [ "$(jq -r '.calls[0].units | length' <<<"$js")" = 3 ] && ok || bad "3 units expected: $js"
 [ "$(jq -r '.calls[0].counts | "\(.reported) \(.late) \(.missing) \(.open)"' <<<"$js")" = "1 1 1 0" ] && ok || bad "counts: $js"
 [ "$(jq -r '.calls[0].units[0].name' <<<"$js")" = 鼓楼社区 ] && ok || bad "unit name: $js"
+[ "$(jq -r '[.calls[0].units[].held] | join(",")' <<<"$js")" = true,true,true ] && ok || bad "held: $js"
 [ "$(jq -r '.calls[0].deadline' <<<"$js")" = 2026-01-10 ] && ok || bad "deadline: $js"
 out=$js; contains '138****0011'; lacks 13800000011; lacks 联络人甲
 
