@@ -306,6 +306,99 @@ static void test_every_bit_flipped(void **state)
 	}
 }
 
+/* ---- forged signatures inside correct boxes ------------------------------ */
+
+static const unsigned char zero24[24];
+
+/* A client and a server state through msg2 (hellos exchanged). */
+static void states_after_hello(vl_shs *c, vl_shs *s)
+{
+	unsigned char m1[64], m2[64];
+
+	vl_shs_init(c, netkey, &alice, bob.pk, NULL);
+	vl_shs_init(s, netkey, &bob, NULL, NULL);
+	vl_shs_hello(c, m1);
+	assert_int_equal(vl_shs_check_hello(s, m1), 0);
+	vl_shs_hello(s, m2);
+	assert_int_equal(vl_shs_check_hello(c, m2), 0);
+}
+
+/* Re-box H (c->hello) as msg3 with the right key: only the signature or
+ * the key inside can be wrong. */
+static void rebox_msg3(const vl_shs *c, unsigned char m3[112])
+{
+	unsigned char key[32];
+	crypto_hash_sha256_state st;
+
+	crypto_hash_sha256_init(&st);
+	crypto_hash_sha256_update(&st, c->K, 32);
+	crypto_hash_sha256_update(&st, c->ab, 32);
+	crypto_hash_sha256_update(&st, c->aB, 32);
+	crypto_hash_sha256_final(&st, key);
+	crypto_secretbox_easy(m3, c->hello, 96, zero24, key);
+}
+
+static void test_forged_signatures(void **state)
+{
+	vl_shs c, s;
+	unsigned char m3[112], m4[80], key[32], sig[64], msg[160];
+	crypto_hash_sha256_state st;
+	int which;
+
+	(void)state;
+	/* msg3: the control (re-boxed as made), a flipped signature bit, and
+	 * alice's signature claiming carol's key */
+	for (which = 0; which < 3; which++) {
+		states_after_hello(&c, &s);
+		assert_int_equal(vl_shs_client_auth(&c, m3), 0);
+		if (which == 1)
+			c.hello[10] ^= 1;
+		if (which == 2)
+			memcpy(c.hello + 64, carol.pk, 32);
+		rebox_msg3(&c, m3);
+		assert_int_equal(vl_shs_server_check_auth(&s, m3), which == 0 ? 0 : VL_EDENIED);
+		vl_shs_wipe(&c);
+		vl_shs_wipe(&s);
+	}
+	/* msg4: the control, a signature by carol (not the expected bob), and
+	 * bob's signature over another transcript */
+	for (which = 0; which < 3; which++) {
+		states_after_hello(&c, &s);
+		assert_int_equal(vl_shs_client_auth(&c, m3), 0);
+		assert_int_equal(vl_shs_server_check_auth(&s, m3), 0);
+		memcpy(msg, s.K, 32);
+		memcpy(msg + 32, s.hello, 96);
+		memcpy(msg + 128, s.ab_hash, 32);
+		if (which == 2)
+			msg[100] ^= 1;
+		crypto_sign_detached(sig, NULL, msg, sizeof(msg), which == 1 ? carol.sk : bob.sk);
+		crypto_hash_sha256_init(&st);
+		crypto_hash_sha256_update(&st, s.K, 32);
+		crypto_hash_sha256_update(&st, s.ab, 32);
+		crypto_hash_sha256_update(&st, s.aB, 32);
+		crypto_hash_sha256_update(&st, s.Ab, 32);
+		crypto_hash_sha256_final(&st, key);
+		crypto_secretbox_easy(m4, sig, 64, zero24, key);
+		assert_int_equal(vl_shs_client_check_accept(&c, m4), which == 0 ? 0 : VL_EDENIED);
+		vl_shs_wipe(&c);
+		vl_shs_wipe(&s);
+	}
+}
+
+static void test_weak_ephemeral_key(void **state)
+{
+	vl_shs s;
+	unsigned char m1[64];
+
+	(void)state;
+	/* a low-order point (zero) with a valid HMAC: refused as weak */
+	memset(m1 + 32, 0, 32);
+	crypto_auth(m1, m1 + 32, 32, netkey);
+	vl_shs_init(&s, netkey, &bob, NULL, NULL);
+	assert_int_equal(vl_shs_check_hello(&s, m1), VL_EPROTO);
+	vl_shs_wipe(&s);
+}
+
 /* A raw client (this thread) against a real server: the server must
  * close without sending a byte when msg1 is not for its network. */
 static void raw_msg1_expect_silence(const unsigned char m1[64])
@@ -728,6 +821,51 @@ static void test_tcp_loopback(void **state)
 	close(lfd);
 }
 
+/* Connect to "HOST:port" of listener lfd and accept it; 0 when both worked. */
+static int connect_to(int lfd, const char *host)
+{
+	vl_buf a = VL_BUF_INIT;
+	uint16_t port = 0;
+	int cfd = -1, afd = -1, rc;
+
+	assert_int_equal(vl_sock_local_port(&port, lfd), 0);
+	assert_int_equal(vl_buf_printf(&a, "%s:%u", host, (unsigned)port), 0);
+	rc = vl_sock_connect(&cfd, a.ptr, VL_NET_DEFAULT_PORT, 2000);
+	if (rc == 0) {
+		assert_int_equal(vl_sock_accept(&afd, lfd, 2000, NULL, 0), 0);
+		close(afd);
+		close(cfd);
+	}
+	vl_buf_free(&a);
+	return rc;
+}
+
+static void test_listen_forms(void **state)
+{
+	int lfd = -1, v6 = 0;
+
+	(void)state;
+	/* ":0" and "0": every address, IPv4 and (where there is one) IPv6 */
+	assert_int_equal(vl_sock_listen(&lfd, ":0", VL_NET_DEFAULT_PORT), 0);
+	assert_int_equal(connect_to(lfd, "127.0.0.1"), 0);
+	assert_int_equal(connect_to(lfd, "localhost"), 0);
+	v6 = connect_to(lfd, "[::1]") == 0;
+	close(lfd);
+	assert_int_equal(vl_sock_listen(&lfd, "0", VL_NET_DEFAULT_PORT), 0);
+	assert_int_equal(connect_to(lfd, "127.0.0.1"), 0);
+	close(lfd);
+	/* a name */
+	assert_int_equal(vl_sock_listen(&lfd, "localhost:0", VL_NET_DEFAULT_PORT), 0);
+	close(lfd);
+	if (v6) {
+		assert_int_equal(vl_sock_listen(&lfd, "[::1]:0", VL_NET_DEFAULT_PORT), 0);
+		assert_int_equal(connect_to(lfd, "[::1]"), 0);
+		assert_int_not_equal(connect_to(lfd, "127.0.0.1"), 0); /* only ::1 */
+		close(lfd);
+	}
+	assert_int_equal(vl_sock_listen(&lfd, "nonsense:x", VL_NET_DEFAULT_PORT), VL_EINVALID);
+}
+
 static void test_parse_addr(void **state)
 {
 	char host[64];
@@ -764,6 +902,8 @@ int main(void)
 		cmocka_unit_test(test_read_exact_early_goodbye),
 		cmocka_unit_test(test_every_bit_flipped),
 		cmocka_unit_test(test_flipped_msg1_gets_no_byte),
+		cmocka_unit_test(test_forged_signatures),
+		cmocka_unit_test(test_weak_ephemeral_key),
 		cmocka_unit_test(test_wrong_network_key),
 		cmocka_unit_test(test_wrong_server_key),
 		cmocka_unit_test(test_evil_client_is_real),
@@ -772,6 +912,7 @@ int main(void)
 		cmocka_unit_test(test_trickle_and_silence),
 		cmocka_unit_test(test_flood_hits_byte_cap),
 		cmocka_unit_test(test_tcp_loopback),
+		cmocka_unit_test(test_listen_forms),
 		cmocka_unit_test(test_parse_addr),
 	};
 
