@@ -121,8 +121,25 @@ static void test_handshake_both_roles(void **state)
 {
 	vl_chan *cl = NULL, *sv = NULL;
 	unsigned char b[8];
+	struct srv s;
+	int fds[2];
+	int64_t t0;
 
 	(void)state;
+	/* blocking descriptors (as a caller's own accept gives): the channel
+	 * makes them non-blocking, so its deadlines hold */
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
+	srv_start(&s, fds[1], netkey, &bob);
+	assert_int_equal(vl_shs_client(&cl, fds[0], netkey, &alice, bob.pk, 5000), 0);
+	srv_join(&s);
+	assert_int_equal(s.rc, 0);
+	vl_chan_set_idle_timeout(s.chan, 100);
+	t0 = vl_sock_now_ms();
+	assert_int_equal(vl_chan_read(s.chan, b, 1, &(size_t){ 0 }), VL_ERROR);
+	assert_true(vl_sock_now_ms() - t0 < 2000);
+	vl_chan_free(cl);
+	vl_chan_free(s.chan);
+
 	connect_pair(&cl, &sv);
 	/* each end learned the other's key */
 	assert_memory_equal(vl_chan_peer_key(cl), bob.pk, 32);

@@ -1,6 +1,8 @@
 /* chan.c - the secure channel: handshake I/O and buffered box-stream (see chan.h). */
 #include "agent/net/chan.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,6 +59,16 @@ static int hs_read(int fd, unsigned char *buf, size_t len, int64_t deadline, con
 	return rc;
 }
 
+/* The deadlines need a non-blocking fd, whoever made it. */
+static int nonblocking(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
+		return vl_error_set(VL_ERROR, "cannot make the connection non-blocking: %s", strerror(errno));
+	return 0;
+}
+
 static int chan_new(vl_chan **out, int fd, const vl_shs *s, uint64_t hs_in, uint64_t hs_out)
 {
 	vl_chan *c = calloc(1, sizeof(*c));
@@ -82,7 +94,8 @@ int vl_shs_client(vl_chan **out, int fd, const unsigned char netkey[32], const v
 	int rc;
 
 	*out = NULL;
-	if ((rc = vl_crypto_init()) < 0)
+	memset(&s, 0, sizeof(s));
+	if ((rc = vl_crypto_init()) < 0 || (rc = nonblocking(fd)) < 0)
 		goto fail;
 	vl_shs_init(&s, netkey, me, server_pk, NULL);
 	vl_shs_hello(&s, m1);
@@ -115,7 +128,8 @@ int vl_shs_server(vl_chan **out, int fd, const unsigned char netkey[32], const v
 	int rc;
 
 	*out = NULL;
-	if ((rc = vl_crypto_init()) < 0)
+	memset(&s, 0, sizeof(s));
+	if ((rc = vl_crypto_init()) < 0 || (rc = nonblocking(fd)) < 0)
 		goto fail;
 	vl_shs_init(&s, netkey, me, NULL, NULL);
 	/* nothing is written before msg1's HMAC has proved the network key */
