@@ -30,6 +30,7 @@
 #include "agent/net/chan.h"
 #include "agent/net/shs.h"
 #include "agent/net/sock.h"
+#include "testutil.h"
 
 static unsigned char netkey[32], otherkey[32];
 static vl_key alice, bob, carol; /* client, server, a stranger */
@@ -160,6 +161,109 @@ static void test_handshake_both_roles(void **state)
 	assert_memory_equal(b, "pong", 4);
 	vl_chan_free(cl);
 	vl_chan_free(sv);
+}
+
+/* ---- the reference's known answer (tests/golden/shs-kat.txt) --------------- */
+
+/* The hex value of line `name` of the KAT file, into out (at most cap). */
+static size_t kat_get(const char *kat, const char *name, unsigned char *out, size_t cap)
+{
+	size_t nl = strlen(name), len = 0;
+	const char *p = kat, *e;
+
+	for (;;) {
+		if (!strncmp(p, name, nl) && p[nl] == ' ')
+			break;
+		p = strchr(p, '\n');
+		if (!p)
+			fail_msg("shs-kat.txt has no '%s'", name);
+		p++;
+	}
+	p += nl + 1;
+	e = strchr(p, '\n');
+	assert_int_equal(sodium_hex2bin(out, cap, p, e ? (size_t)(e - p) : strlen(p), NULL, &len, NULL), 0);
+	return len;
+}
+
+static void test_reference_kat(void **state)
+{
+	char *kat = vt_read(VL_SOURCE_DIR "/tests/golden/shs-kat.txt", NULL);
+	unsigned char K[32], seed[32], ce[32], se[32], want[16384], got[16384], text[5000];
+	unsigned char m1[64], m2[64], m3[112], m4[80];
+	vl_key a, b;
+	vl_shs c, s;
+	vl_box cenc, cdec, senc, sdec;
+	size_t i, n, off;
+
+	(void)state;
+	for (i = 0; i < 32; i++)
+		K[i] = (unsigned char)i;
+	memset(seed, 1, 32);
+	assert_int_equal(vl_key_from_seed(&a, seed), 0);
+	memset(seed, 2, 32);
+	assert_int_equal(vl_key_from_seed(&b, seed), 0);
+	memset(ce, 0x11, 32);
+	memset(se, 0x22, 32);
+	vl_shs_init(&c, K, &a, b.pk, ce);
+	vl_shs_init(&s, K, &b, NULL, se);
+	vl_shs_hello(&c, m1);
+	assert_int_equal(vl_shs_check_hello(&s, m1), 0);
+	vl_shs_hello(&s, m2);
+	assert_int_equal(vl_shs_check_hello(&c, m2), 0);
+	assert_int_equal(vl_shs_client_auth(&c, m3), 0);
+	assert_int_equal(vl_shs_server_check_auth(&s, m3), 0);
+	vl_shs_server_accept(&s, m4);
+	assert_int_equal(vl_shs_client_check_accept(&c, m4), 0);
+	/* byte for byte what npm secret-handshake sends */
+	assert_int_equal(kat_get(kat, "msg1", want, sizeof(want)), 64);
+	assert_memory_equal(m1, want, 64);
+	assert_int_equal(kat_get(kat, "msg2", want, sizeof(want)), 64);
+	assert_memory_equal(m2, want, 64);
+	assert_int_equal(kat_get(kat, "msg3", want, sizeof(want)), 112);
+	assert_memory_equal(m3, want, 112);
+	assert_int_equal(kat_get(kat, "msg4", want, sizeof(want)), 80);
+	assert_memory_equal(m4, want, 80);
+	vl_shs_keys(&c, &cenc, &cdec);
+	vl_shs_keys(&s, &senc, &sdec);
+	kat_get(kat, "client_enc_key", want, sizeof(want));
+	assert_memory_equal(cenc.key, want, 32);
+	kat_get(kat, "client_enc_nonce", want, sizeof(want));
+	assert_memory_equal(cenc.nonce, want, 24);
+	kat_get(kat, "client_dec_key", want, sizeof(want));
+	assert_memory_equal(cdec.key, want, 32);
+	kat_get(kat, "client_dec_nonce", want, sizeof(want));
+	assert_memory_equal(cdec.nonce, want, 24);
+	kat_get(kat, "server_enc_key", want, sizeof(want));
+	assert_memory_equal(senc.key, want, 32);
+	kat_get(kat, "server_enc_nonce", want, sizeof(want));
+	assert_memory_equal(senc.nonce, want, 24);
+	/* and the same boxes for a 5000-byte text: 4096 + 904 and the goodbye */
+	for (i = 0; i < sizeof(text); i++)
+		text[i] = (unsigned char)((i * 31 + 7) & 0xff);
+	off = 0;
+	vl_box_seal(&cenc, got, text, 4096);
+	off += VL_BOX_HEADER + 4096;
+	vl_box_seal(&cenc, got + off, text + 4096, 904);
+	off += VL_BOX_HEADER + 904;
+	vl_box_goodbye(&cenc, got + off);
+	off += VL_BOX_HEADER;
+	n = kat_get(kat, "box_stream", want, sizeof(want));
+	assert_int_equal(n, off);
+	assert_memory_equal(got, want, n);
+	/* the server reads them back */
+	{
+		unsigned char tag[16], body[4096];
+		size_t len = 0;
+		assert_int_equal(vl_box_open_header(&sdec, &len, tag, want), 0);
+		assert_int_equal(len, 4096);
+		assert_int_equal(vl_box_open_body(&sdec, body, want + VL_BOX_HEADER, len, tag), 0);
+		assert_memory_equal(body, text, 4096);
+	}
+	vl_shs_wipe(&c);
+	vl_shs_wipe(&s);
+	vl_key_wipe(&a);
+	vl_key_wipe(&b);
+	free(kat);
 }
 
 /* ---- box-stream round trips ----------------------------------------------- */
@@ -1037,6 +1141,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_handshake_both_roles),
+		cmocka_unit_test(test_reference_kat),
 		cmocka_unit_test(test_boxstream_boundaries),
 		cmocka_unit_test(test_read_exact_early_goodbye),
 		cmocka_unit_test(test_every_bit_flipped),
