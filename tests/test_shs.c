@@ -141,6 +141,16 @@ static void test_handshake_both_roles(void **state)
 	vl_chan_free(cl);
 	vl_chan_free(s.chan);
 
+	/* a watchdog's shutdown(2) on the fd ends a blocked read at once */
+	connect_pair(&cl, &sv);
+	vl_chan_set_idle_timeout(sv, 60000);
+	assert_int_equal(shutdown(vl_chan_fd(sv), SHUT_RDWR), 0);
+	t0 = vl_sock_now_ms();
+	assert_int_equal(vl_chan_read(sv, b, 1, &(size_t){ 0 }), VL_EPROTO);
+	assert_true(vl_sock_now_ms() - t0 < 2000);
+	vl_chan_free(cl);
+	vl_chan_free(sv);
+
 	connect_pair(&cl, &sv);
 	/* each end learned the other's key */
 	assert_memory_equal(vl_chan_peer_key(cl), bob.pk, 32);

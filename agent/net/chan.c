@@ -168,6 +168,11 @@ void vl_chan_set_byte_cap(vl_chan *c, uint64_t in_cap)
 	c->in_cap = in_cap;
 }
 
+int vl_chan_fd(const vl_chan *c)
+{
+	return c->fd;
+}
+
 uint64_t vl_chan_bytes_in(const vl_chan *c)
 {
 	return c->bytes_in;
