@@ -10,7 +10,8 @@
 
 static const vl_command commands[] = {
 	{ "init", "--name NAME --role ROLE --scope CODE12 (--new-network | --network FILE) [--passphrase-file F]",
-	  "create a node home: key, repository, and (county) a new network", vl_cmd_init },
+	  "create a node home: key, repository, and (county) a new network; --network takes network.key from beside FILE",
+	  vl_cmd_init },
 	{ "key", "", "print this node's public key and fingerprint", vl_cmd_key },
 	{ "roster add", "--name N --role R --scope CODE12 --key \"ssh-ed25519 ...\"",
 	  "add a key to the roster (admins only; a signed commit on config)", vl_cmd_roster_add },
@@ -29,7 +30,8 @@ static const vl_command commands[] = {
 	{ "export allowed-signers", "[--output FILE] [--revocations FILE]",
 	  "write the allowed_signers file for git and ssh-keygen", vl_cmd_export_allowed_signers },
 	{ "export network", "[--output FILE]",
-	  "write network.yaml, for 'vledger init --network' on a new node", vl_cmd_export_network },
+	  "write network.yaml (and, with --output, the network key as network.key beside it), for 'vledger init --network'",
+	  vl_cmd_export_network },
 	{ "export", "LEDGER --format csv [--scope CODE12] [--output FILE] [--reveal]",
 	  "a ledger as an Excel-ready CSV (Chinese headers; personal fields masked unless --reveal, "
 	  "which is logged in log/reveal.log)", vl_cmd_export },
