@@ -1,0 +1,120 @@
+/*
+ * aggregate.h - the aggregate operation (ops.h conventions): the schemas'
+ * aggregate declarations evaluated over every scope branch the node holds,
+ * live records only, rolled up village -> township -> county along the
+ * division codes, each unit named from the division table (divisions.h).
+ *
+ * Figures are exact: counts, and sums of int/decimal fields kept as 64-bit
+ * integers scaled by VL_AGG_SCALE (a decimal with more than 6 fraction
+ * digits cannot be summed and is an error naming the field and record path).
+ * A figure's key is LEDGER.AGGREGATE, or LEDGER.AGGREGATE.VALUE for each
+ * declared value of a `group_by` aggregate (docs/formats.md, "Aggregates").
+ *
+ * Incremental: figures of each ledger subtree and bucket subtree of a branch
+ * are cached in <home>/cache/aggregate.v1, keyed by (tree id, digest of the
+ * ledger's name, schema version, aggregate declarations and the --where
+ * expressions). A run reads only subtrees whose ids it has not seen; equal
+ * ids are skipped without reading, so after a sync only the changed buckets
+ * are parsed. The cache is derived data: deleted, unreadable, over its caps
+ * or failing its per-line checksum, it is ignored and rebuilt; it is
+ * rewritten (atomically) after each run with the entries that run used.
+ *
+ * Freshness: a unit with a branch carries its head and `as_of`, the later of
+ * the head commit's committer time (when the data last changed at its
+ * source) and the newest reflog entry of the branch on this node (when it
+ * last moved here: a local commit or a receive). It is stale when as_of is
+ * older than stale_after. A village in the division table with no branch at
+ * the node is `never_synced`: it has no figures (not zeros), and every unit
+ * above counts it.
+ */
+#ifndef VL_OPS_AGGREGATE_H
+#define VL_OPS_AGGREGATE_H
+
+#include "agent/node/divisions.h"
+#include "agent/node/node.h"
+#include "agent/ops/ops.h"
+
+#define VL_AGG_SCALE 1000000LL                     /* figures are value * VL_AGG_SCALE */
+#define VL_AGG_STALE_DEFAULT (7LL * 24 * 3600)      /* seconds */
+#define VL_AGG_CACHE_MAX_BYTES (64u << 20)
+#define VL_AGG_CACHE_MAX_FIGURES 4096              /* figures of one ledger */
+
+typedef struct {
+	const char *scope;           /* unit to aggregate under; NULL: the node's own */
+	const char *by;              /* "village", "township", "county": only units of that
+	                              * level in the result; NULL: every level */
+	const char *ledger;          /* NULL: every ledger with aggregates */
+	const char *const *where;    /* query.h expressions, ANDed; need ledger */
+	size_t nwhere;
+	const char *divisions;       /* division table (divisions.h); NULL: default */
+	long long stale_after;       /* seconds; 0: VL_AGG_STALE_DEFAULT */
+	long long now;               /* unix seconds; 0: the clock */
+	int no_cache;                /* 1: neither read nor write the cache */
+	vl_progress progress;        /* stage "aggregate": branches done of total */
+} vl_aggregate_opts;
+#define VL_AGGREGATE_OPTS_INIT { NULL, NULL, NULL, NULL, 0, NULL, 0, 0, 0, { NULL, NULL } }
+
+/* One figure (a column). */
+typedef struct {
+	char *key;                   /* LEDGER.AGGREGATE[.VALUE], owned */
+	const vl_schema *schema;     /* borrowed from the node */
+	const vl_aggregate *agg;     /* borrowed from the schema */
+	const char *group_value;     /* group_by value (borrowed), or NULL */
+	int is_sum;                  /* 0 count, 1 sum */
+} vl_agg_figure;
+
+/* One unit (a row). */
+typedef struct {
+	char code[13];
+	char parent[13];
+	const char *name;            /* borrowed from the result's table; NULL: not in it */
+	vl_div_level level;
+	int have_branch;             /* the node holds this unit's own branch */
+	git_oid head;                /* its head, when have_branch */
+	long long as_of;             /* unix seconds, when have_branch */
+	int stale;                   /* have_branch and as_of older than stale_after */
+	int never_synced;            /* a village with no branch at the node */
+	size_t villages_below;       /* villages of the table (or with branches) below */
+	size_t stale_below;          /* of them (and other units below) stale */
+	size_t never_synced_below;
+	long long *vals;             /* nfigs totals (own + everything below), scaled */
+} vl_agg_unit;
+
+typedef struct {
+	char scope[13];
+	int have_divisions;          /* a division table was loaded */
+	vl_divisions divisions;
+	vl_agg_figure *figs;
+	size_t nfigs;
+	vl_agg_unit *units;          /* by code (so each unit precedes the units below it) */
+	size_t nunits;
+	long long now, stale_after;
+	/* what the run read, for the bench and tests */
+	size_t branches, records_read, subtrees_read, subtrees_cached;
+	int cache_rejected;          /* the cache file was there but not trusted */
+} vl_aggregate_result;
+
+void vl_aggregate_result_free(vl_aggregate_result *r);
+
+/*
+ * Aggregate. VL_EINVALID: scope not a division code (or a code the table
+ * does not know while the node holds nothing under it), an unknown ledger,
+ * a bad --where (query.h), --where without a ledger, a bad `by`.
+ * Never writes the repository; writes only <home>/cache/.
+ */
+int vl_aggregate_run(vl_node *n, const vl_aggregate_opts *opts, vl_aggregate_result *out) VL_MUST_CHECK;
+
+/* Append a scaled figure as exact decimal text ("37", "1234.5"). */
+int vl_agg_format(vl_buf *out, long long scaled) VL_MUST_CHECK;
+
+/*
+ * Parse a cache file's bytes (for the fuzz target and the operation):
+ * every entry checked (format, caps, checksum); calls fn for each valid
+ * entry. VL_EINVALID / VL_ETOOBIG at the first bad byte (the caller then
+ * ignores the whole file).
+ */
+typedef int (*vl_agg_cache_cb)(void *ctx, const git_oid *tree, const unsigned char digest[16],
+		const long long *vals, size_t n);
+int vl_agg_cache_parse(const char *buf, size_t len, vl_agg_cache_cb fn, void *ctx) VL_MUST_CHECK;
+
+#endif
