@@ -1252,7 +1252,17 @@ const char *vl_cmp_name(vl_cmp c)
 }
 
 /* One condition {field, [op,] value} of an aggregate's `where` into out. */
-static void parse_agg_cond(pctx *c, vl_schema *s, const vl_value *wv, const char *where,
+/* May aggregate a, which declared `personal: true`, filter or group on
+ * pii field f? Counts only, and only by category or date: never a sum of,
+ * or a filter on, free text or identifiers. */
+static int personal_ok(const vl_aggregate *a, const vl_field *f)
+{
+	return a->personal && a->op && strcmp(a->op, "count") == 0 &&
+		(f->type == VL_T_ENUM || f->type == VL_T_BOOL || f->type == VL_T_DATE ||
+		 (f->type == VL_T_SET && f->item_type == VL_T_ENUM));
+}
+
+static void parse_agg_cond(pctx *c, vl_schema *s, const vl_aggregate *a, const vl_value *wv, const char *where,
 		vl_agg_cond *out, const char *today)
 {
 	static const char *const wknown[] = { "field", "op", "value", NULL };
@@ -1282,8 +1292,9 @@ static void parse_agg_cond(pctx *c, vl_schema *s, const vl_value *wv, const char
 		perr(c, wv, "%s: 'where' needs 'value'", where);
 	if (fname && !f) {
 		perr(c, vl_value_map_get(wv, "field"), "%s: 'where' names no field '%.64s'", where, fname);
-	} else if (f && f->pii) {
-		perr(c, vl_value_map_get(wv, "field"), "%s: personal (pii) fields are never aggregated", where);
+	} else if (f && f->pii && !personal_ok(a, f)) {
+		perr(c, vl_value_map_get(wv, "field"), "%s: personal (pii) fields are never aggregated (a count by "
+				"an enum, bool or date field may say 'personal: true')", where);
 	} else if (f && (f->type == VL_T_MAP || (f->type == VL_T_LIST && f->item_type == VL_T_MAP))) {
 		perr(c, vl_value_map_get(wv, "field"), "%s: 'where' needs a scalar, set or list field", where);
 	} else if (f && op != VL_CMP_EQ && op != VL_CMP_NE && f->type != VL_T_INT && f->type != VL_T_DECIMAL &&
@@ -1314,8 +1325,9 @@ static void parse_group_by(pctx *c, vl_schema *s, const vl_value *m, const char 
 	f = find_field(s->fields, s->nfields, g);
 	if (!f)
 		perr(c, gv, "%s: 'group_by' names no field '%.64s'", where, g);
-	else if (f->pii)
-		perr(c, gv, "%s: personal (pii) fields are never aggregated", where);
+	else if (f->pii && !personal_ok(a, f))
+		perr(c, gv, "%s: personal (pii) fields are never aggregated (a count by an enum or bool field may "
+				"say 'personal: true')", where);
 	else if (f->type && f->type != VL_T_ENUM && f->type != VL_T_BOOL &&
 			!(f->type == VL_T_SET && f->item_type == VL_T_ENUM))
 		perr(c, gv, "%s: 'group_by' needs an enum, bool or set-of-enum field, not %s", where,
@@ -1326,7 +1338,8 @@ static void parse_group_by(pctx *c, vl_schema *s, const vl_value *m, const char 
 
 static void parse_aggregates(pctx *c, vl_schema *s, const vl_value *v, const char *today)
 {
-	static const char *const known[] = { "name", "zh", "en", "doc", "op", "field", "where", "group_by", NULL };
+	static const char *const known[] = { "name", "zh", "en", "doc", "op", "field", "where", "group_by",
+		"personal", NULL };
 	size_t i, j;
 
 	if (v->kind != VL_V_LIST) {
@@ -1391,6 +1404,12 @@ static void parse_aggregates(pctx *c, vl_schema *s, const vl_value *v, const cha
 			op = NULL;
 		}
 		a->op = pdup(c, op);
+		if ((fv = vl_value_map_get(m, "personal")) != NULL) {
+			if (fv->kind != VL_V_BOOL)
+				perr(c, fv, "%s: 'personal' is true or false", where);
+			else
+				a->personal = strcmp(fv->s, "true") == 0;
+		}
 		parse_group_by(c, s, m, where, a);
 		wv = vl_value_map_get(m, "where");
 		if (!wv)
@@ -1411,7 +1430,7 @@ static void parse_aggregates(pctx *c, vl_schema *s, const vl_value *v, const cha
 			continue;
 		}
 		for (j = 0; j < a->nconds; j++)
-			parse_agg_cond(c, s, wv->kind == VL_V_LIST ? wv->items[j] : wv, where, &a->conds[j], today);
+			parse_agg_cond(c, s, a, wv->kind == VL_V_LIST ? wv->items[j] : wv, where, &a->conds[j], today);
 		if (a->conds[0].field && a->conds[0].op == VL_CMP_EQ) {
 			a->where_field = pdup(c, a->conds[0].field);
 			a->where_value = pdup(c, a->conds[0].value);

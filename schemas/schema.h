@@ -134,6 +134,11 @@ typedef struct {
 	/* group_by: an enum or bool field (or a set of enum), not pii: one
 	 * figure per declared value, NAME.VALUE; NULL for one figure. */
 	char *group_by;
+	/* `personal: true`: a count that may filter or group on personal
+	 * fields of a category type (enum, bool, date, set of enum), e.g.
+	 * workers infected. Such figures name no one by themselves, but small
+	 * ones can; publishing suppresses them like every small count. */
+	int personal;
 } vl_aggregate;
 
 typedef struct {

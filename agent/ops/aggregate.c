@@ -837,8 +837,16 @@ static int rollup(vl_aggregate_result *r)
 					return rc;
 			p->villages_below += u->level == VL_DIV_VILLAGE ? 1 : u->villages_below;
 			p->stale_below += u->stale_below + (size_t)u->stale;
-			p->never_synced_below += u->never_synced_below + (size_t)u->never_synced;
+			p->never_synced_below += u->never_synced_below + (size_t)(u->level == VL_DIV_VILLAGE && u->never_synced);
 		}
+	}
+	/* A unit above the villages with no branch of its own and nothing synced
+	 * below is never synced too: no figures, not zeros. */
+	for (i = 0; i < r->nunits; i++) {
+		vl_agg_unit *u = &r->units[i];
+		if (u->level != VL_DIV_VILLAGE && !u->have_branch && u->villages_below &&
+				u->never_synced_below == u->villages_below)
+			u->never_synced = 1;
 	}
 	return 0;
 }

@@ -73,7 +73,9 @@ typedef struct {
 	git_oid head;                /* its head, when have_branch */
 	long long as_of;             /* unix seconds, when have_branch */
 	int stale;                   /* have_branch and as_of older than stale_after */
-	int never_synced;            /* a village with no branch at the node */
+	int never_synced;            /* a village with no branch at the node, or a unit
+	                              * above with no branch and only such villages;
+	                              * its vals are zeros that mean "unknown" */
 	size_t villages_below;       /* villages of the table (or with branches) below */
 	size_t stale_below;          /* of them (and other units below) stale */
 	size_t never_synced_below;
