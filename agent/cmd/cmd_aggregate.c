@@ -66,7 +66,10 @@ int vl_agg_json(vl_buf *b, const vl_aggregate_result *r)
 
 	rfc3339(t, r->now);
 	if ((rc = vl_buf_printf(b, "{\"scope\": \"%s\", \"generated_at\": \"%s\", \"stale_after_seconds\": %lld,\n"
-			" \"figures\": [", r->scope, t, r->stale_after)) < 0)
+			" \"run\": {\"branches\": %zu, \"records_read\": %zu, \"subtrees_read\": %zu, "
+			"\"subtrees_cached\": %zu, \"cache_rejected\": %s},\n \"figures\": [", r->scope, t, r->stale_after,
+			r->branches, r->records_read, r->subtrees_read, r->subtrees_cached,
+			r->cache_rejected ? "true" : "false")) < 0)
 		return rc;
 	for (k = 0; k < r->nfigs; k++) {
 		const vl_agg_figure *f = &r->figs[k];
