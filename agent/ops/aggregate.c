@@ -361,7 +361,13 @@ int vl_agg_cache_parse(const char *buf, size_t len, vl_agg_cache_cb fn, void *ct
 			rc = vl_error_set(VL_EINVALID, "aggregate cache: checksum mismatch");
 			goto out;
 		}
-		if (line[40] != ' ' || line[73] != ' ' || git_oid_fromstrn(&tree, line, 40) < 0 ||
+		/* Lowercase hex only (the one form the writer makes), decoded
+		 * here: libgit2's parser needs the library initialised. */
+		for (i = 0; i < 73; i++)
+			if (i != 40 && !((line[i] >= '0' && line[i] <= '9') || (line[i] >= 'a' && line[i] <= 'f')))
+				break;
+		if (i != 73 || line[40] != ' ' || line[73] != ' ' ||
+				sodium_hex2bin(tree.id, sizeof(tree.id), line, 40, NULL, NULL, NULL) != 0 ||
 				sodium_hex2bin(digest, 16, line + 41, 32, NULL, NULL, NULL) != 0) {
 			rc = vl_error_set(VL_EINVALID, "aggregate cache: bad key");
 			goto out;
