@@ -107,8 +107,11 @@ static int section(vl_buf *b, const vl_aggregate_result *r, const vl_agg_unit *t
 	size_t k, n = 0, pl = strlen(prefix);
 	int rc;
 
+	/* A ledger's section ("resident.") leaves its groups to their own. */
+	int groups = strchr(prefix, '.') != strrchr(prefix, '.');
+
 	for (k = 0; k < r->nfigs && n < 64; k++)
-		if (strncmp(r->figs[k].key, prefix, pl) == 0) {
+		if (strncmp(r->figs[k].key, prefix, pl) == 0 && (groups || !r->figs[k].group_value)) {
 			bars[n].label = NULL;
 			bars[n].f = &r->figs[k];
 			bars[n++].v = top->vals[k];
@@ -163,7 +166,7 @@ static int overview(vl_buf *b, const vl_aggregate_result *r, const vl_agg_unit *
 		if ((rc = vl_buf_printf(b, "<tr%s><td>%s</td><td>", u->never_synced ? " class=\"never\"" :
 				u->stale ? " class=\"stale\"" : "", u->code)) < 0 || (rc = esc(b, u->name ? u->name : "")) < 0 ||
 				(rc = vl_buf_printf(b, "%s%s</td><td>%s</td>", u->never_synced ? "（从未同步）" : "",
-						u->stale ? "（数据过期）" : (u->never_synced_below ? "（部分未同步）" : ""), t)) < 0)
+						u->stale ? "（数据过期）" : (!u->never_synced && u->never_synced_below ? "（部分未同步）" : ""), t)) < 0)
 			break;
 		for (k = 0; k < nc && rc >= 0; k++) {
 			vl_buf_clear(&num);
