@@ -176,18 +176,59 @@ static int agg_table(vl_buf *b, const vl_aggregate_result *r)
 	return rc;
 }
 
+static int publish_cmd(vl_node *n, const vl_aggregate_opts *ao)
+{
+	vl_agg_publish_result pr;
+	int rc;
+
+	rc = vl_aggregate_publish(n, ao, &pr);
+	if (rc < 0) {
+		vl_agg_publish_result_free(&pr);
+		return vl_cli_fail(rc);
+	}
+	printf("%s\n", pr.id);
+	fprintf(stderr, "published %zu figures of %s (rule %s), citing %zu heads\n", pr.agg.nfigs, pr.unit,
+			VL_AGG_RULE, pr.nheads);
+	vl_agg_publish_result_free(&pr);
+	return VL_EXIT_OK;
+}
+
+/* Exit 0 when every figure recomputes equal, 4 when one does not. */
+static int check_cmd(vl_node *n, const vl_aggregate_opts *ao, const char *id)
+{
+	vl_agg_check_result cr;
+	int rc, exit_code;
+
+	if ((rc = vl_aggregate_check(n, id, ao, &cr)) < 0) {
+		vl_agg_check_result_free(&cr);
+		return vl_cli_fail(rc);
+	}
+	if (cr.nmatch == cr.nfigs) {
+		printf("match: all %zu figures of %s recomputed equal from the %zu heads cited\n", cr.nfigs, cr.unit,
+				cr.nheads);
+		exit_code = VL_EXIT_OK;
+	} else {
+		printf("MISMATCH: %zu of %zu figures of %s differ from a recomputation at the %zu heads cited\n%s",
+				cr.nfigs - cr.nmatch, cr.nfigs, cr.unit, cr.nheads, cr.mismatches.ptr ? cr.mismatches.ptr : "");
+		exit_code = VL_EXIT_VERIFY;
+	}
+	vl_agg_check_result_free(&cr);
+	return exit_code;
+}
+
 int vl_cmd_aggregate(const vl_command *cmd, const vl_cli *cli, int argc, char **argv)
 {
 	vl_aggregate_opts ao = VL_AGGREGATE_OPTS_INIT;
 	vl_strlist where = { 0 };
-	const char *format = NULL, *output = NULL, *stale = NULL;
-	int no_cache = 0;
+	const char *format = NULL, *output = NULL, *stale = NULL, *check = NULL;
+	int no_cache = 0, publish = 0;
 	const vl_opt opts[] = {
 		{ "--scope", 1, &ao.scope, NULL, NULL }, { "--by", 1, &ao.by, NULL, NULL },
 		{ "--ledger", 1, &ao.ledger, NULL, NULL }, { "--where", 1, NULL, NULL, &where },
 		{ "--format", 1, &format, NULL, NULL }, { "--output", 1, &output, NULL, NULL },
 		{ "--stale-after", 1, &stale, NULL, NULL }, { "--divisions", 1, &ao.divisions, NULL, NULL },
-		{ "--no-cache", 0, NULL, &no_cache, NULL }, { NULL, 0, NULL, NULL, NULL }
+		{ "--no-cache", 0, NULL, &no_cache, NULL }, { "--publish", 0, NULL, &publish, NULL },
+		{ "--check", 1, &check, NULL, NULL }, { NULL, 0, NULL, NULL, NULL }
 	};
 	vl_node *n = NULL;
 	vl_aggregate_result res;
@@ -211,8 +252,16 @@ int vl_cmd_aggregate(const vl_command *cmd, const vl_cli *cli, int argc, char **
 	ao.where = where.items;
 	ao.nwhere = where.n;
 	ao.no_cache = no_cache;
-	if (vl_cli_node(&n, cli, 0, NULL) < 0)
+	if (publish && check) {
+		vl_strlist_free(&where);
+		return vl_cli_usage(cmd, "--publish and --check are two different things: give one");
+	}
+	if (vl_cli_node(&n, cli, publish, NULL) < 0)
 		goto out;
+	if (publish || check) {
+		exit_code = publish ? publish_cmd(n, &ao) : check_cmd(n, &ao, check);
+		goto out;
+	}
 	if ((rc = vl_aggregate_run(n, &ao, &res)) < 0) {
 		exit_code = vl_cli_fail(rc);
 		goto out;

@@ -675,7 +675,7 @@ static long long branch_as_of(git_repository *repo, const char *ref, const git_c
 	return t;
 }
 
-static int branch_eval(agg_ctx *x, vl_agg_unit *u)
+static int branch_eval(agg_ctx *x, vl_agg_unit *u, const git_oid *head)
 {
 	git_commit *c = NULL;
 	git_tree *root = NULL;
@@ -684,10 +684,11 @@ static int branch_eval(agg_ctx *x, vl_agg_unit *u)
 	int rc;
 
 	vl_scope_ref(ref, u->code);
-	if ((rc = vl_repo_head(&u->head, x->n->repo, ref)) < 0)
-		goto out;
+	git_oid_cpy(&u->head, head);
 	if ((rc = git_commit_lookup(&c, x->n->repo, &u->head)) < 0 || (rc = git_commit_tree(&root, c)) < 0) {
-		rc = vl_error_git(rc, "cannot read a branch head");
+		rc = rc == GIT_ENOTFOUND ? vl_error_set(VL_ENOTFOUND, "this node lacks commit %s of '%s' (fetch it "
+					"first)", git_oid_tostr_s(head), ref)
+			: vl_error_git(rc, "cannot read a branch head");
 		goto out;
 	}
 	u->have_branch = 1;
@@ -755,11 +756,17 @@ static int units_build(agg_ctx *x, const char *scope)
 		if (vl_division_covers(scope, x->r->divisions.d[i].code) &&
 				(rc = codes_add(&cs, x->r->divisions.d[i].code, scope)) < 0)
 			goto out;
-	if ((rc = git_reference_iterator_glob_new(&it, x->n->repo, "refs/heads/scope/*")) < 0) {
+	for (i = 0; x->o->at && i < x->o->nat; i++)
+		if (vl_division_covers(scope, x->o->at[i].code)) {
+			nbranch++;
+			if ((rc = codes_add(&cs, x->o->at[i].code, scope)) < 0)
+				goto out;
+		}
+	if (!x->o->at && (rc = git_reference_iterator_glob_new(&it, x->n->repo, "refs/heads/scope/*")) < 0) {
 		rc = vl_error_git(rc, "cannot list the scope branches");
 		goto out;
 	}
-	while ((rc = git_reference_next(&ref, it)) == 0) {
+	while (it && (rc = git_reference_next(&ref, it)) == 0) {
 		const char *code = git_reference_name(ref) + strlen("refs/heads/scope/");
 		if (vl_division_level(code) != VL_DIV_INVALID && vl_division_covers(scope, code)) {
 			nbranch++;
@@ -769,7 +776,7 @@ static int units_build(agg_ctx *x, const char *scope)
 		git_reference_free(ref);
 		ref = NULL;
 	}
-	if (rc != GIT_ITEROVER) {
+	if (it && rc != GIT_ITEROVER) {
 		rc = vl_error_git(rc, "cannot list the scope branches");
 		goto out;
 	}
@@ -806,12 +813,21 @@ static int units_build(agg_ctx *x, const char *scope)
 		git_oid head;
 
 		vl_scope_ref(refname, x->r->units[i].code);
-		rc = vl_repo_head(&head, x->n->repo, refname);
+		if (x->o->at) {
+			size_t a;
+			for (a = 0; a < x->o->nat && strcmp(x->o->at[a].code, x->r->units[i].code) != 0; a++)
+				;
+			if (a < x->o->nat)
+				git_oid_cpy(&head, &x->o->at[a].head);
+			rc = a < x->o->nat ? 0 : VL_ENOTFOUND;
+		} else {
+			rc = vl_repo_head(&head, x->n->repo, refname);
+		}
 		if (rc == VL_ENOTFOUND) {
 			x->r->units[i].never_synced = x->r->units[i].level == VL_DIV_VILLAGE;
 			continue;
 		}
-		if (rc < 0 || (rc = branch_eval(x, &x->r->units[i])) < 0)
+		if (rc < 0 || (rc = branch_eval(x, &x->r->units[i], &head)) < 0)
 			goto out;
 		vl_progress_report(&x->o->progress, "aggregate", ++j, nbranch);
 	}

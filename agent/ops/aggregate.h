@@ -39,6 +39,12 @@
 #define VL_AGG_CACHE_MAX_BYTES (64u << 20)
 #define VL_AGG_CACHE_MAX_FIGURES 4096              /* figures of one ledger */
 
+/* A branch head to read instead of the branch's current one. */
+typedef struct {
+	char code[13];
+	git_oid head;
+} vl_agg_head;
+
 typedef struct {
 	const char *scope;           /* unit to aggregate under; NULL: the node's own */
 	const char *by;              /* "village", "township", "county": only units of that
@@ -51,8 +57,12 @@ typedef struct {
 	long long now;               /* unix seconds; 0: the clock */
 	int no_cache;                /* 1: neither read nor write the cache */
 	vl_progress progress;        /* stage "aggregate": branches done of total */
+	/* Not NULL: read exactly these branches at these heads (a published
+	 * report's citations), as if the node held no other branch. */
+	const vl_agg_head *at;
+	size_t nat;
 } vl_aggregate_opts;
-#define VL_AGGREGATE_OPTS_INIT { NULL, NULL, NULL, NULL, 0, NULL, 0, 0, 0, { NULL, NULL } }
+#define VL_AGGREGATE_OPTS_INIT { NULL, NULL, NULL, NULL, 0, NULL, 0, 0, 0, { NULL, NULL }, NULL, 0 }
 
 /* One figure (a column). */
 typedef struct {
@@ -105,6 +115,61 @@ void vl_aggregate_result_free(vl_aggregate_result *r);
  * Never writes the repository; writes only <home>/cache/.
  */
 int vl_aggregate_run(vl_node *n, const vl_aggregate_opts *opts, vl_aggregate_result *out) VL_MUST_CHECK;
+
+/* ---- published aggregates (docs/formats.md §9.2) ------------------------- */
+
+/*
+ * The suppression rule of published figures, `lt3_v1`: in a unit below the
+ * county (a township or village) a count of 1 or 2 is published as "<3",
+ * and a sum as "hidden" when its aggregate has a `where` (its support is
+ * unknown) or when the ledger's record count (its first aggregate counting
+ * every record) is 1 or 2 or not declared. County figures and above are
+ * exact. Zeros are exact everywhere.
+ */
+#define VL_AGG_RULE "lt3_v1"
+
+/* Append figure k of unit u of r as published: "KEY=VALUE" under lt3_v1. */
+int vl_agg_published_figure(vl_buf *out, const vl_aggregate_result *r, const vl_agg_unit *u, size_t k) VL_MUST_CHECK;
+
+typedef struct {
+	vl_aggregate_result agg;     /* the figures computed (every unit) */
+	char id[27];                 /* the aggregate_report record written */
+	char unit[13];
+	git_oid commit;
+	size_t nheads;
+} vl_agg_publish_result;
+
+void vl_agg_publish_result_free(vl_agg_publish_result *r);
+
+/*
+ * Compute the node's own unit's figures (every ledger, current heads) and
+ * write them, suppressed, as a signed `aggregate_report` record in the
+ * node's scope, citing every branch head read. opts: only divisions,
+ * stale_after, now, no_cache and progress apply. VL_ENOTFOUND when the
+ * network's schemas lack aggregate_report; VL_EDENIED when the node may not
+ * write its scope; VL_EINVALID for options that do not apply.
+ */
+int vl_aggregate_publish(vl_node *n, const vl_aggregate_opts *opts, vl_agg_publish_result *out) VL_MUST_CHECK;
+
+typedef struct {
+	char unit[13];
+	size_t nheads;               /* heads the record cites */
+	size_t nfigs;                /* figures it publishes */
+	size_t nmatch;               /* of them recomputed equal */
+	vl_buf mismatches;           /* one line per difference: "KEY: published V, recomputed W" */
+} vl_agg_check_result;
+
+void vl_agg_check_result_free(vl_agg_check_result *r);
+
+/*
+ * Recompute a published aggregate_report record from the heads it cites
+ * (read from this node's repository, with its current schemas) and compare
+ * every figure under the record's rule. Returns 0 whether or not they
+ * match (see nmatch / mismatches). VL_ENOTFOUND: no such record, or this
+ * node lacks a cited commit; VL_EINVALID: not an aggregate_report, or a
+ * rule this version does not know.
+ */
+int vl_aggregate_check(vl_node *n, const char *id, const vl_aggregate_opts *opts, vl_agg_check_result *out) VL_MUST_CHECK;
 
 /* Append a scaled figure as exact decimal text ("37", "1234.5"). */
 int vl_agg_format(vl_buf *out, long long scaled) VL_MUST_CHECK;
