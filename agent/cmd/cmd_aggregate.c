@@ -58,6 +58,23 @@ static int json_strz(vl_buf *b, const char *s)
 	return s ? vl_json_str(b, s, strlen(s)) : vl_buf_puts(b, "null");
 }
 
+/* Figure k of u as text: the number, or "<3" / "hidden" as a published
+ * report gave it (from_published), ">=N" for a total over such parts. */
+static int fig_text(vl_buf *b, const vl_agg_unit *u, size_t k, int json)
+{
+	int s = u->supp ? u->supp[k] : VL_AGG_EXACT;
+
+	if (s == VL_AGG_LT3)
+		return vl_buf_puts(b, json ? "\"<3\"" : "<3");
+	if (s == VL_AGG_HIDDEN)
+		return vl_buf_puts(b, json ? "\"hidden\"" : "hidden");
+	if (s == VL_AGG_LOWER_BOUND && !json) {
+		int rc = vl_buf_puts(b, ">=");
+		return rc < 0 ? rc : vl_agg_format(b, u->vals[k]);
+	}
+	return vl_agg_format(b, u->vals[k]);
+}
+
 int vl_agg_json(vl_buf *b, const vl_aggregate_result *r)
 {
 	char t[32];
@@ -107,9 +124,24 @@ int vl_agg_json(vl_buf *b, const vl_aggregate_result *r)
 			return rc;
 		for (k = 0; !u->never_synced && k < r->nfigs; k++)
 			if ((rc = vl_buf_puts(b, k ? ", " : "")) < 0 || (rc = json_strz(b, r->figs[k].key)) < 0 ||
-					(rc = vl_buf_puts(b, ": ")) < 0 || (rc = vl_agg_format(b, u->vals[k])) < 0)
+					(rc = vl_buf_puts(b, ": ")) < 0 || (rc = fig_text(b, u, k, 1)) < 0)
 				return rc;
-		if ((rc = vl_buf_puts(b, "}}")) < 0)
+		if ((rc = vl_buf_puts(b, "}")) < 0)
+			return rc;
+		if (u->supp) {
+			int first = 1;
+			if ((rc = vl_buf_puts(b, ", \"lower_bounds\": [")) < 0)
+				return rc;
+			for (k = 0; k < r->nfigs; k++)
+				if (u->supp[k] == VL_AGG_LOWER_BOUND) {
+					if ((rc = vl_buf_puts(b, first ? "" : ", ")) < 0 || (rc = json_strz(b, r->figs[k].key)) < 0)
+						return rc;
+					first = 0;
+				}
+			if ((rc = vl_buf_puts(b, "]")) < 0)
+				return rc;
+		}
+		if ((rc = vl_buf_puts(b, "}")) < 0)
 			return rc;
 	}
 	return vl_buf_puts(b, "]}\n");
@@ -135,7 +167,7 @@ static int agg_csv(vl_buf *b, const vl_aggregate_result *r)
 				vl_division_level_name(u->level), t, u->stale, u->never_synced)) < 0)
 			return rc;
 		for (k = 0; k < r->nfigs; k++)
-			if ((rc = vl_buf_putc(b, ',')) < 0 || (!u->never_synced && (rc = vl_agg_format(b, u->vals[k])) < 0))
+			if ((rc = vl_buf_putc(b, ',')) < 0 || (!u->never_synced && (rc = fig_text(b, u, k, 0)) < 0))
 				return rc;
 	}
 	return vl_buf_putc(b, '\n');
@@ -166,7 +198,7 @@ static int agg_table(vl_buf *b, const vl_aggregate_result *r)
 		for (k = 0; rc >= 0 && !u->never_synced && k < r->nfigs; k++) {
 			const vl_agg_figure *f = &r->figs[k];
 			vl_buf_clear(&v);
-			if ((rc = vl_agg_format(&v, u->vals[k])) < 0)
+			if ((rc = fig_text(&v, u, k, 0)) < 0)
 				break;
 			rc = vl_buf_printf(b, "  %-44s %12s  %s%s%s\n", f->key, v.ptr, f->agg->label_zh,
 					f->group_value ? " " : "", f->group_value ? f->group_value : "");
@@ -221,14 +253,15 @@ int vl_cmd_aggregate(const vl_command *cmd, const vl_cli *cli, int argc, char **
 	vl_aggregate_opts ao = VL_AGGREGATE_OPTS_INIT;
 	vl_strlist where = { 0 };
 	const char *format = NULL, *output = NULL, *stale = NULL, *check = NULL;
-	int no_cache = 0, publish = 0;
+	int no_cache = 0, publish = 0, from_published = 0;
 	const vl_opt opts[] = {
 		{ "--scope", 1, &ao.scope, NULL, NULL }, { "--by", 1, &ao.by, NULL, NULL },
 		{ "--ledger", 1, &ao.ledger, NULL, NULL }, { "--where", 1, NULL, NULL, &where },
 		{ "--format", 1, &format, NULL, NULL }, { "--output", 1, &output, NULL, NULL },
 		{ "--stale-after", 1, &stale, NULL, NULL }, { "--divisions", 1, &ao.divisions, NULL, NULL },
 		{ "--no-cache", 0, NULL, &no_cache, NULL }, { "--publish", 0, NULL, &publish, NULL },
-		{ "--check", 1, &check, NULL, NULL }, { NULL, 0, NULL, NULL, NULL }
+		{ "--check", 1, &check, NULL, NULL }, { "--from-published", 0, NULL, &from_published, NULL },
+		{ NULL, 0, NULL, NULL, NULL }
 	};
 	vl_node *n = NULL;
 	vl_aggregate_result res;
@@ -252,6 +285,7 @@ int vl_cmd_aggregate(const vl_command *cmd, const vl_cli *cli, int argc, char **
 	ao.where = where.items;
 	ao.nwhere = where.n;
 	ao.no_cache = no_cache;
+	ao.from_published = from_published;
 	if (publish && check) {
 		vl_strlist_free(&where);
 		return vl_cli_usage(cmd, "--publish and --check are two different things: give one");

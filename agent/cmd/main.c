@@ -46,9 +46,10 @@ static const vl_command commands[] = {
 	  "list the records of a ledger", vl_cmd_list },
 	{ "aggregate", "[--scope CODE12] [--by village|township|county] [--ledger NAME] [--where EXPR...] "
 	  "[--format table|json|csv|html] [--output FILE] [--stale-after DURATION] [--divisions FILE] [--no-cache] "
-	  "| --publish | --check RECORD_ID",
+	  "| --from-published | --publish | --check RECORD_ID",
 	  "the schemas' counts and sums over every branch held, rolled up village -> township -> county; "
-	  "--publish signs this unit's figures (small counts suppressed), --check recomputes a published report",
+	  "--publish signs this unit's figures (small counts suppressed), --from-published sums those of the "
+	  "units below, --check recomputes a published report",
 	  vl_cmd_aggregate },
 	{ "log", "[--scope CODE12] [--record ID] [--json]", "show the history of a branch", vl_cmd_log },
 	{ "history", "ID [--json] [--reveal]",

@@ -8,6 +8,7 @@
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -740,6 +741,35 @@ static int unit_cmp(const void *a, const void *b)
 	return strcmp(((const vl_agg_unit *)a)->code, ((const vl_agg_unit *)b)->code);
 }
 
+/* The units of the sorted, de-duplicated codes of cs, named from the table;
+ * with_supp: each gets a suppression flag per figure. */
+static int units_alloc(agg_ctx *x, codes *cs, int with_supp)
+{
+	size_t i;
+
+	qsort(cs->c, cs->n, sizeof(*cs->c), code_cmp);
+	if (!(x->r->units = calloc(cs->n ? cs->n : 1, sizeof(*x->r->units))))
+		return vl_error_set(VL_ENOMEM, "out of memory");
+	for (i = 0; i < cs->n; i++) {
+		vl_agg_unit *u;
+		const vl_division *d;
+
+		if (i && strcmp(cs->c[i], cs->c[i - 1]) == 0)
+			continue;
+		u = &x->r->units[x->r->nunits++];
+		memcpy(u->code, cs->c[i], 13);
+		if (vl_division_parent(u->code, u->parent) < 0)
+			u->parent[0] = '\0';
+		u->level = vl_division_level(u->code);
+		d = vl_divisions_find(&x->r->divisions, u->code);
+		u->name = d ? d->name : NULL;
+		if (!(u->vals = calloc(x->r->nfigs ? x->r->nfigs : 1, sizeof(*u->vals))) ||
+				(with_supp && !(u->supp = calloc(x->r->nfigs ? x->r->nfigs : 1, 1))))
+			return vl_error_set(VL_ENOMEM, "out of memory");
+	}
+	return 0;
+}
+
 /* Every unit: the table's rows under scope, the branches under it, and the
  * codes between them and scope. */
 static int units_build(agg_ctx *x, const char *scope)
@@ -785,29 +815,8 @@ static int units_build(agg_ctx *x, const char *scope)
 				"under it (check the code, or give --divisions FILE)", scope);
 		goto out;
 	}
-	qsort(cs.c, cs.n, sizeof(*cs.c), code_cmp);
-	if (!(x->r->units = calloc(cs.n, sizeof(*x->r->units)))) {
-		rc = vl_error_set(VL_ENOMEM, "out of memory");
+	if ((rc = units_alloc(x, &cs, 0)) < 0)
 		goto out;
-	}
-	for (i = 0; i < cs.n; i++) {
-		vl_agg_unit *u;
-		const vl_division *d;
-
-		if (i && strcmp(cs.c[i], cs.c[i - 1]) == 0)
-			continue;
-		u = &x->r->units[x->r->nunits++];
-		memcpy(u->code, cs.c[i], 13);
-		if (vl_division_parent(u->code, u->parent) < 0)
-			u->parent[0] = '\0';
-		u->level = vl_division_level(u->code);
-		d = vl_divisions_find(&x->r->divisions, u->code);
-		u->name = d ? d->name : NULL;
-		if (!(u->vals = calloc(x->r->nfigs ? x->r->nfigs : 1, sizeof(*u->vals)))) {
-			rc = vl_error_set(VL_ENOMEM, "out of memory");
-			goto out;
-		}
-	}
 	for (i = 0, j = 0; i < x->r->nunits; i++) {
 		char refname[64];
 		git_oid head;
@@ -831,6 +840,164 @@ static int units_build(agg_ctx *x, const char *scope)
 			goto out;
 		vl_progress_report(&x->o->progress, "aggregate", ++j, nbranch);
 	}
+	rc = 0;
+out:
+	git_reference_free(ref);
+	git_reference_iterator_free(it);
+	free(cs.c);
+	return rc;
+}
+
+
+/* ---- --from-published ----------------------------------------------------- */
+
+typedef struct {
+	const char *unit;
+	vl_record *best;             /* newest report of unit seen so far, owned */
+	const char *best_at;
+} pub_ctx;
+
+static int pub_one(const char *path, const git_oid *blob, const char *raw, size_t len, void *ctx)
+{
+	pub_ctx *p = ctx;
+	vl_record *r = NULL;
+	const vl_value *u, *at;
+	int rc;
+
+	(void)blob;
+	if ((rc = vl_record_parse(&r, raw, len, path)) < 0)
+		return rc;
+	u = vl_value_map_get(r->data, "unit");
+	at = vl_value_map_get(r->data, "computed_at");
+	if (r->deleted || !u || !u->s || strcmp(u->s, p->unit) != 0 || !at || !at->s ||
+			(p->best && (strcmp(at->s, p->best_at) < 0 ||
+				(strcmp(at->s, p->best_at) == 0 && strcmp(r->id, p->best->id) < 0)))) {
+		vl_record_free(r);
+		return 0;
+	}
+	vl_record_free(p->best);
+	p->best = r;
+	p->best_at = at->s;
+	return 0;
+}
+
+/* RFC 3339 UTC to unix seconds (the roster's parser); 0 if it does not parse. */
+static long long rfc3339_secs(const char *s)
+{
+	uint64_t ms;
+
+	return vl_roster_time_ms(s, &ms) == 0 ? (long long)(ms / 1000) : 0;
+}
+
+/* Unit u's figures from the newest aggregate_report of its own branch. */
+static int published_unit(agg_ctx *x, vl_agg_unit *u)
+{
+	pub_ctx p = { u->code, NULL, NULL };
+	const vl_value *figs;
+	git_oid head;
+	char ref[64];
+	size_t i, k;
+	int rc;
+
+	vl_scope_ref(ref, u->code);
+	rc = vl_repo_head(&head, x->n->repo, ref);
+	if (rc == VL_ENOTFOUND || (rc == 0 && !vl_node_schema(x->n, "aggregate_report"))) {
+		u->never_synced = 1;
+		return 0;
+	}
+	if (rc < 0 || (rc = vl_ledger_each(x->n, &head, "aggregate_report", pub_one, &p)) < 0)
+		goto out;
+	x->r->branches++;
+	if (!p.best) {
+		u->never_synced = 1;
+		rc = 0;
+		goto out;
+	}
+	u->have_branch = 1;
+	git_oid_cpy(&u->head, &head);
+	u->as_of = rfc3339_secs(p.best_at);
+	u->stale = x->r->now - u->as_of > x->r->stale_after;
+	figs = vl_value_map_get(p.best->data, "figures");
+	for (i = 0; figs && figs->kind == VL_V_LIST && i < figs->n; i++) {
+		const char *f = figs->items[i]->s, *eq = f ? strchr(f, '=') : NULL;
+		if (!eq)
+			continue;
+		for (k = 0; k < x->r->nfigs; k++) {
+			if (strlen(x->r->figs[k].key) != (size_t)(eq - f) || strncmp(x->r->figs[k].key, f, (size_t)(eq - f)))
+				continue;
+			if (strcmp(eq + 1, "<3") == 0)
+				u->supp[k] = VL_AGG_LT3;
+			else if (strcmp(eq + 1, "hidden") == 0)
+				u->supp[k] = VL_AGG_HIDDEN;
+			else if (scaled_parse(&u->vals[k], eq + 1) < 0)
+				u->supp[k] = VL_AGG_HIDDEN;
+			break;
+		}
+	}
+	rc = 0;
+out:
+	vl_record_free(p.best);
+	return rc;
+}
+
+/* The scope and the units one level below it, each with its newest
+ * published report; the scope's figures are the sum of theirs. */
+static int published_build(agg_ctx *x, const char *scope)
+{
+	git_reference_iterator *it = NULL;
+	git_reference *ref = NULL;
+	codes cs = { NULL, 0, 0 };
+	vl_agg_unit *top = NULL;
+	char parent[13];
+	size_t i, k;
+	int rc;
+
+	if ((rc = vl_array_grow((void **)&cs.c, &cs.cap, cs.n, sizeof(*cs.c))) < 0)
+		goto out;
+	memcpy(cs.c[cs.n++], scope, 13);
+	for (i = 0; i < x->r->divisions.n; i++)
+		if (strcmp(x->r->divisions.d[i].parent, scope) == 0 &&
+				(rc = codes_add(&cs, x->r->divisions.d[i].code, x->r->divisions.d[i].code)) < 0)
+			goto out;
+	if ((rc = git_reference_iterator_glob_new(&it, x->n->repo, "refs/heads/scope/*")) < 0) {
+		rc = vl_error_git(rc, "cannot list the scope branches");
+		goto out;
+	}
+	while ((rc = git_reference_next(&ref, it)) == 0) {
+		const char *code = git_reference_name(ref) + strlen("refs/heads/scope/");
+		if (vl_division_parent(code, parent) == 0 && strcmp(parent, scope) == 0 &&
+				(rc = codes_add(&cs, code, code)) < 0)
+			goto out;
+		git_reference_free(ref);
+		ref = NULL;
+	}
+	if (rc != GIT_ITEROVER) {
+		rc = vl_error_git(rc, "cannot list the scope branches");
+		goto out;
+	}
+	if ((rc = units_alloc(x, &cs, 1)) < 0)
+		goto out;
+	for (i = 0; i < x->r->nunits; i++)
+		if (strcmp(x->r->units[i].code, scope) == 0)
+			top = &x->r->units[i];
+	for (i = 0; i < x->r->nunits; i++) {
+		vl_agg_unit *u = &x->r->units[i];
+		if (u == top)
+			continue;
+		if ((rc = published_unit(x, u)) < 0)
+			goto out;
+		top->villages_below++;
+		top->never_synced_below += (size_t)u->never_synced;
+		top->stale_below += (size_t)u->stale;
+		for (k = 0; !u->never_synced && k < x->r->nfigs; k++) {
+			if (u->supp[k])
+				top->supp[k] = VL_AGG_LOWER_BOUND;
+			else if ((rc = add_checked(&top->vals[k], u->vals[k])) < 0)
+				goto out;
+		}
+	}
+	if (top->villages_below && top->never_synced_below == top->villages_below)
+		top->never_synced = 1;
 	rc = 0;
 out:
 	git_reference_free(ref);
@@ -882,8 +1049,10 @@ void vl_aggregate_result_free(vl_aggregate_result *r)
 	for (i = 0; i < r->nfigs; i++)
 		free(r->figs[i].key);
 	free(r->figs);
-	for (i = 0; i < r->nunits; i++)
+	for (i = 0; i < r->nunits; i++) {
 		free(r->units[i].vals);
+		free(r->units[i].supp);
+	}
 	free(r->units);
 	vl_divisions_free(&r->divisions);
 	memset(r, 0, sizeof(*r));
@@ -925,16 +1094,26 @@ int vl_aggregate_run(vl_node *n, const vl_aggregate_opts *opts, vl_aggregate_res
 		goto out;
 	if (x.use_cache && (rc = cache_load(&x.c, n, &out->cache_rejected)) < 0)
 		goto out;
+	if (opts->from_published) {
+		if (opts->nwhere || opts->at || opts->by) {
+			rc = vl_error_set(VL_EINVALID, "--from-published sums published figures: it takes no --where or --by");
+			goto out;
+		}
+		rc = published_build(&x, out->scope);
+		goto out;
+	}
 	if ((rc = units_build(&x, out->scope)) < 0 || (rc = rollup(out)) < 0)
 		goto out;
 	if (x.use_cache)
 		cache_save(&x.c, n);
 	if (opts->by) {
 		for (i = 0, k = 0; i < out->nunits; i++) {
-			if (out->units[i].level == by)
+			if (out->units[i].level == by) {
 				out->units[k++] = out->units[i];
-			else
+			} else {
 				free(out->units[i].vals);
+				free(out->units[i].supp);
+			}
 		}
 		out->nunits = k;
 	}

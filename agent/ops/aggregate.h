@@ -61,8 +61,13 @@ typedef struct {
 	 * report's citations), as if the node held no other branch. */
 	const vl_agg_head *at;
 	size_t nat;
+	/* 1: the scope's figures are the sum of the newest aggregate_report
+	 * published by each unit one level below it (and held here), not of
+	 * any record: units are the scope and those units; a unit with no
+	 * report is never_synced; villages_below counts the units below */
+	int from_published;
 } vl_aggregate_opts;
-#define VL_AGGREGATE_OPTS_INIT { NULL, NULL, NULL, NULL, 0, NULL, 0, 0, 0, { NULL, NULL }, NULL, 0 }
+#define VL_AGGREGATE_OPTS_INIT { NULL, NULL, NULL, NULL, 0, NULL, 0, 0, 0, { NULL, NULL }, NULL, 0, 0 }
 
 /* One figure (a column). */
 typedef struct {
@@ -90,7 +95,13 @@ typedef struct {
 	size_t stale_below;          /* of them (and other units below) stale */
 	size_t never_synced_below;
 	long long *vals;             /* nfigs totals (own + everything below), scaled */
+	/* from_published only (else NULL): per figure, VL_AGG_LT3 / VL_AGG_HIDDEN
+	 * as the unit's report published it, or VL_AGG_LOWER_BOUND for a total
+	 * that left out such parts (vals then holds the sum of the exact ones) */
+	unsigned char *supp;
 } vl_agg_unit;
+
+enum { VL_AGG_EXACT = 0, VL_AGG_LT3, VL_AGG_HIDDEN, VL_AGG_LOWER_BOUND };
 
 typedef struct {
 	char scope[13];
