@@ -458,9 +458,15 @@ out:
 	return rc;
 }
 
-/* Write the entries this run used, atomically (temp file + rename). A
- * failure to write the cache is not the operation's failure. */
-static void cache_save(const cache *c, const vl_node *n)
+/* Entries a partial run keeps beyond those it used. */
+#define CACHE_KEEP_MAX 1000000
+
+/* Write the cache atomically. prune (a run over the node's whole scope and
+ * every ledger, which used every entry still current): only the entries
+ * used; else also those loaded, up to CACHE_KEEP_MAX, so a run over one
+ * township does not throw away the county's. A failure to write the cache
+ * is not the operation's failure. */
+static void cache_save(const cache *c, const vl_node *n, int prune)
 {
 	vl_buf out = VL_BUF_INIT, dir = VL_BUF_INIT, path = VL_BUF_INIT;
 	size_t i, j;
@@ -472,7 +478,7 @@ static void cache_save(const cache *c, const vl_node *n)
 		char hex[GIT_OID_HEXSZ + 1], dg[33], check[17];
 		size_t start = out.len;
 
-		if (!e->used)
+		if (!e->used && (prune || i >= CACHE_KEEP_MAX))
 			continue;
 		git_oid_tostr(hex, sizeof(hex), &e->tree);
 		sodium_bin2hex(dg, sizeof(dg), e->digest, 16);
@@ -1105,7 +1111,7 @@ int vl_aggregate_run(vl_node *n, const vl_aggregate_opts *opts, vl_aggregate_res
 	if ((rc = units_build(&x, out->scope)) < 0 || (rc = rollup(out)) < 0)
 		goto out;
 	if (x.use_cache)
-		cache_save(&x.c, n);
+		cache_save(&x.c, n, !opts->ledger && !opts->nwhere && !opts->at && strcmp(out->scope, n->scope) == 0);
 	if (opts->by) {
 		for (i = 0, k = 0; i < out->nunits; i++) {
 			if (out->units[i].level == by) {

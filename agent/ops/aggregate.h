@@ -17,7 +17,9 @@
  * ids are skipped without reading, so after a sync only the changed buckets
  * are parsed. The cache is derived data: deleted, unreadable, over its caps
  * or failing its per-line checksum, it is ignored and rebuilt; it is
- * rewritten (atomically) after each run with the entries that run used.
+ * rewritten (atomically) after each run: a run over the node's whole scope
+ * and every ledger keeps only the entries it used (pruning old trees), a
+ * narrower run keeps the others too.
  *
  * Freshness: a unit with a branch carries its head and `as_of`, the later of
  * the head commit's committer time (when the data last changed at its

@@ -170,6 +170,11 @@ want_read=$(G ls-tree --name-only refs/heads/scope/$V3:resident/$changed_bucket 
 [ "$(run cache_rejected)" = false ] && ok || bad "cache rejected"
 check $V3 resident.residents "$(count $V3 resident all)"
 check $V3 resident.pregnant "$(count $V3 resident 'tags~pregnant')"
+# A narrower run (one township, one ledger) keeps the rest of the cache: the
+# next full run reads nothing.
+expect 0 C aggregate --scope $T1 --ledger resident --format json
+expect 0 C aggregate --format json
+[ "$(run records_read)" = 0 ] && ok || bad "a narrow run dropped cache entries: $(run records_read) records re-read"
 check 500243000000 resident.pregnant "$(( $(count $V1 resident 'tags~pregnant') + $(count $V2 resident 'tags~pregnant') + $(count $V3 resident 'tags~pregnant') ))"
 
 # ---- --where: operators, AND, set membership; list and aggregate ----
