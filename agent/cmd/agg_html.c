@@ -170,10 +170,13 @@ static int overview(vl_buf *b, const vl_aggregate_result *r, const vl_agg_unit *
 			break;
 		for (k = 0; k < nc && rc >= 0; k++) {
 			vl_buf_clear(&num);
-			if (u->never_synced)
+			int sp = u->supp ? u->supp[cols[k]] : VL_AGG_EXACT;
+			if (u->never_synced || sp == VL_AGG_HIDDEN)
 				rc = vl_buf_puts(b, "<td>—</td>");
+			else if (sp == VL_AGG_LT3)
+				rc = vl_buf_puts(b, "<td class=\"n\">&lt;3</td>");
 			else if ((rc = vl_agg_format(&num, u->vals[cols[k]])) >= 0)
-				rc = vl_buf_printf(b, "<td class=\"n\">%s</td>", num.ptr);
+				rc = vl_buf_printf(b, "<td class=\"n\">%s%s</td>", sp == VL_AGG_LOWER_BOUND ? "≥" : "", num.ptr);
 		}
 		if (rc >= 0)
 			rc = vl_buf_puts(b, "</tr>\n");
