@@ -1220,28 +1220,22 @@ static void parse_identity(pctx *c, vl_schema *s, const vl_value *v)
 
 int vl_cmp_parse(const char *s, vl_cmp *out, size_t *len)
 {
-	vl_cmp c;
-	size_t l = 2;
+	/* Two-character operators first, so "<=" is not read as "<". */
+	static const struct { const char *text; vl_cmp c; } ops[] = {
+		{ "!=", VL_CMP_NE }, { "<=", VL_CMP_LE }, { ">=", VL_CMP_GE },
+		{ "=", VL_CMP_EQ }, { "<", VL_CMP_LT }, { ">", VL_CMP_GT }
+	};
+	size_t i;
 
-	if (!s)
-		return 0;
-	if (s[0] == '!' && s[1] == '=')
-		c = VL_CMP_NE;
-	else if (s[0] == '<' && s[1] == '=')
-		c = VL_CMP_LE;
-	else if (s[0] == '>' && s[1] == '=')
-		c = VL_CMP_GE;
-	else if ((l = 1) && s[0] == '=')
-		c = VL_CMP_EQ;
-	else if (s[0] == '<')
-		c = VL_CMP_LT;
-	else if (s[0] == '>')
-		c = VL_CMP_GT;
-	else
-		return 0;
-	*out = c;
-	*len = l;
-	return 1;
+	for (i = 0; s && i < sizeof(ops) / sizeof(ops[0]); i++) {
+		size_t l = strlen(ops[i].text);
+		if (strncmp(s, ops[i].text, l) == 0) {
+			*out = ops[i].c;
+			*len = l;
+			return 1;
+		}
+	}
+	return 0;
 }
 
 const char *vl_cmp_name(vl_cmp c)
