@@ -126,7 +126,7 @@ done
 [ "$(field 500243003000 never_synced)" = true ] && ok || bad "a township with nothing synced below is not flagged"
 [ "$(field $V1 head)" = "$(G rev-parse refs/heads/scope/$V1)" ] && ok || bad "the head a unit's figures came from"
 [ "$(field $V1 stale)" = false ] && ok || bad "fresh data flagged stale"
-# Freshness: a clock far ahead (VL test hook: a tiny threshold) makes data stale.
+# Freshness: with a 1-second threshold, data 2 seconds old is stale.
 sleep 2
 expect 0 C aggregate --format json --stale-after 1s --scope $T1
 [ "$(field $V1 stale)" = true ] && ok || bad "old data not flagged stale"
