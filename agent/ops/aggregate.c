@@ -153,7 +153,8 @@ static void plan_digest(ledger_plan *lp, const vl_aggregate_result *r, const vl_
 		for (k = 0; k < a->nconds; k++) {
 			crypto_generichash_update(&st, (const unsigned char *)a->conds[k].field,
 					strlen(a->conds[k].field) + 1);
-			crypto_generichash_update(&st, (const unsigned char *)vl_cmp_name(a->conds[k].op), 3);
+			crypto_generichash_update(&st, (const unsigned char *)vl_cmp_name(a->conds[k].op),
+					strlen(vl_cmp_name(a->conds[k].op)) + 1);
 			crypto_generichash_update(&st, (const unsigned char *)a->conds[k].value,
 					strlen(a->conds[k].value) + 1);
 		}
