@@ -751,6 +751,8 @@ int main(int argc, char **argv)
 	c.fsync_budget = 45;
 	c.changed = 1000;
 	c.batch = 250;
+	if (argc >= 2 && !strcmp(argv[1], "read-ceiling"))
+		return vlb_agg_main(argc, argv);
 	if (argc >= 2 && !strcmp(argv[1], "county"))
 		return vlb_county_main(argc - 1, argv + 1);
 	if (argc >= 2 && (!strcmp(argv[1], "ceiling-dump") || !strcmp(argv[1], "ceiling") || !strcmp(argv[1], "day")))

@@ -63,6 +63,8 @@ int vlb_county_main(int argc, char **argv);
 /* `vl_bench ceiling-dump | ceiling | day` (bench_ceiling.c): the county
  * benches' verify ceiling and the set-up of a day of edits. */
 int vlb_ceiling_main(int argc, char **argv);
+/* `vl_bench read-ceiling` (bench_agg.c): the aggregate bench's baseline. */
+int vlb_agg_main(int argc, char **argv);
 
 /* ---- shared by the modes of vl_bench (bench.c, bench_merge.c) ---- */
 

@@ -6,6 +6,7 @@
 #   bench/run.sh gen --out DIR [--villages N] [--scale F] [--imports] ...
 #                   (the county generator: vl_bench county, see README)
 #   bench/run.sh county [--villages N] [--runs N] [--keep DIR] (the county benches)
+#   bench/run.sh aggregate --gen DIR [--runs N]  (the aggregate bench, bench/aggregate.sh)
 #
 # Builds vledger and vl_bench in Release (-O2, no sanitizers) into
 # build-bench/, makes a county + village network in a temporary directory,
@@ -16,7 +17,7 @@
 # KEEP=1 keeps the work directory. Division codes: data/divisions/ (see data/README.md).
 set -euo pipefail
 mode=run
-case "${1:-}" in merge|gen|county) mode=$1; shift ;; esac
+case "${1:-}" in merge|gen|county|aggregate) mode=$1; shift ;; esac
 root=$(cd "$(dirname "$0")/.." && pwd)
 csv=$root/data/divisions/pengshui_divisions.csv
 build=$root/build-bench
@@ -30,6 +31,9 @@ if [ "$mode" = gen ]; then
 fi
 if [ "$mode" = county ]; then
 	exec "$root/bench/county.sh" "$build" "$@"
+fi
+if [ "$mode" = aggregate ]; then
+	exec "$root/bench/aggregate.sh" "$build" "$@"
 fi
 
 work=$(mktemp -d /tmp/vl-bench.XXXXXX)

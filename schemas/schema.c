@@ -1218,10 +1218,122 @@ static void parse_identity(pctx *c, vl_schema *s, const vl_value *v)
 	}
 }
 
+int vl_cmp_parse(const char *s, vl_cmp *out, size_t *len)
+{
+	/* Two-character operators first, so "<=" is not read as "<". */
+	static const struct { const char *text; vl_cmp c; } ops[] = {
+		{ "!=", VL_CMP_NE }, { "<=", VL_CMP_LE }, { ">=", VL_CMP_GE },
+		{ "=", VL_CMP_EQ }, { "<", VL_CMP_LT }, { ">", VL_CMP_GT }
+	};
+	size_t i;
+
+	for (i = 0; s && i < sizeof(ops) / sizeof(ops[0]); i++) {
+		size_t l = strlen(ops[i].text);
+		if (strncmp(s, ops[i].text, l) == 0) {
+			*out = ops[i].c;
+			*len = l;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+const char *vl_cmp_name(vl_cmp c)
+{
+	static const char *const names[] = { "=", "!=", "<", "<=", ">", ">=" };
+
+	return (unsigned)c < sizeof(names) / sizeof(names[0]) ? names[c] : "?";
+}
+
+/* One condition {field, [op,] value} of an aggregate's `where` into out. */
+/* May aggregate a, which declared `personal: true`, filter or group on
+ * pii field f? Counts only, and only by category or date: never a sum of,
+ * or a filter on, free text or identifiers. */
+static int personal_ok(const vl_aggregate *a, const vl_field *f)
+{
+	return a->personal && a->op && strcmp(a->op, "count") == 0 &&
+		(f->type == VL_T_ENUM || f->type == VL_T_BOOL || f->type == VL_T_DATE ||
+		 (f->type == VL_T_SET && f->item_type == VL_T_ENUM));
+}
+
+static void parse_agg_cond(pctx *c, vl_schema *s, const vl_aggregate *a, const vl_value *wv, const char *where,
+		vl_agg_cond *out, const char *today)
+{
+	static const char *const wknown[] = { "field", "op", "value", NULL };
+	const vl_value *val, *opv;
+	const vl_field *f;
+	const char *fname, *optext;
+	vl_cmp op = VL_CMP_EQ;
+	size_t oplen = 0;
+
+	if (wv->kind != VL_V_MAP) {
+		perr(c, wv, "%s: a 'where' condition must be a map {field, op, value}", where);
+		return;
+	}
+	check_keys(c, wv, where, wknown);
+	fname = get_str(c, wv, "field", 1, where);
+	optext = get_str(c, wv, "op", 0, where);
+	opv = vl_value_map_get(wv, "op");
+	if (optext && (!vl_cmp_parse(optext, &op, &oplen) || optext[oplen])) {
+		perr(c, opv, "%s: unknown 'where' op '%.8s' (=, !=, <, <=, >, >=)", where, optext);
+		optext = NULL;
+		op = VL_CMP_EQ;
+		opv = NULL;
+	}
+	val = vl_value_map_get(wv, "value");
+	f = fname ? find_field(s->fields, s->nfields, fname) : NULL;
+	if (!val)
+		perr(c, wv, "%s: 'where' needs 'value'", where);
+	if (fname && !f) {
+		perr(c, vl_value_map_get(wv, "field"), "%s: 'where' names no field '%.64s'", where, fname);
+	} else if (f && f->pii && !personal_ok(a, f)) {
+		perr(c, vl_value_map_get(wv, "field"), "%s: personal (pii) fields are never aggregated (a count by "
+				"an enum, bool or date field may say 'personal: true')", where);
+	} else if (f && (f->type == VL_T_MAP || (f->type == VL_T_LIST && f->item_type == VL_T_MAP))) {
+		perr(c, vl_value_map_get(wv, "field"), "%s: 'where' needs a scalar, set or list field", where);
+	} else if (f && op != VL_CMP_EQ && op != VL_CMP_NE && f->type != VL_T_INT && f->type != VL_T_DECIMAL &&
+			f->type != VL_T_DATE && f->type != VL_T_DATETIME) {
+		perr(c, opv, "%s: '%s' needs an int, decimal, date or datetime field, not %s", where,
+				vl_cmp_name(op), f->type ? vl_ftype_name(f->type) : "?");
+	} else if (f && val && f->type) {
+		vl_ftype t = scalar_type(f);
+		const char *why = is_scalar_value(val) && t ? check_scalar(s, f, t, val, today) : "not a scalar";
+
+		if (why)
+			perr(c, val, "%s: 'where' value is not valid for field '%s' (%s)", where, f->name, why);
+		out->field = pdup(c, fname);
+		out->op = op;
+		out->value = pdup(c, vl_value_text(val));
+	}
+}
+
+/* group_by: an enum or bool field, or a set of enum, not pii. */
+static void parse_group_by(pctx *c, vl_schema *s, const vl_value *m, const char *where, vl_aggregate *a)
+{
+	const char *g = get_str(c, m, "group_by", 0, where);
+	const vl_value *gv = vl_value_map_get(m, "group_by");
+	const vl_field *f;
+
+	if (!g)
+		return;
+	f = find_field(s->fields, s->nfields, g);
+	if (!f)
+		perr(c, gv, "%s: 'group_by' names no field '%.64s'", where, g);
+	else if (f->pii && !personal_ok(a, f))
+		perr(c, gv, "%s: personal (pii) fields are never aggregated (a count by an enum or bool field may "
+				"say 'personal: true')", where);
+	else if (f->type && f->type != VL_T_ENUM && f->type != VL_T_BOOL &&
+			!(f->type == VL_T_SET && f->item_type == VL_T_ENUM))
+		perr(c, gv, "%s: 'group_by' needs an enum, bool or set-of-enum field, not %s", where,
+				vl_ftype_name(f->type));
+	else
+		a->group_by = pdup(c, g);
+}
+
 static void parse_aggregates(pctx *c, vl_schema *s, const vl_value *v, const char *today)
 {
-	static const char *const known[] = { "name", "zh", "en", "doc", "op", "field", "where", NULL };
-	static const char *const wknown[] = { "field", "value", NULL };
+	static const char *const known[] = { "name", "zh", "en", "doc", "op", "field", "where", "group_by",
+		"personal", NULL };
 	size_t i, j;
 
 	if (v->kind != VL_V_LIST) {
@@ -1286,41 +1398,36 @@ static void parse_aggregates(pctx *c, vl_schema *s, const vl_value *v, const cha
 			op = NULL;
 		}
 		a->op = pdup(c, op);
+		if ((fv = vl_value_map_get(m, "personal")) != NULL) {
+			if (fv->kind != VL_V_BOOL)
+				perr(c, fv, "%s: 'personal' is true or false", where);
+			else
+				a->personal = strcmp(fv->s, "true") == 0;
+		}
+		parse_group_by(c, s, m, where, a);
 		wv = vl_value_map_get(m, "where");
-		if (wv) {
-			const vl_value *val;
-
-			if (wv->kind != VL_V_MAP) {
-				perr(c, wv, "%s: 'where' must be a map {field, value}", where);
-				continue;
-			}
-			check_keys(c, wv, where, wknown);
-			fname = get_str(c, wv, "field", 1, where);
-			val = vl_value_map_get(wv, "value");
-			f = fname ? find_field(s->fields, s->nfields, fname) : NULL;
-			if (!val)
-				perr(c, wv, "%s: 'where' needs 'value'", where);
-			if (fname && !f) {
-				perr(c, vl_value_map_get(wv, "field"), "%s: 'where' names no field '%.64s'",
-						where, fname);
-			} else if (f && f->pii) {
-				perr(c, vl_value_map_get(wv, "field"),
-						"%s: personal (pii) fields are never aggregated", where);
-			} else if (f && (f->type == VL_T_MAP ||
-					(f->type == VL_T_LIST && f->item_type == VL_T_MAP))) {
-				perr(c, vl_value_map_get(wv, "field"),
-						"%s: 'where' needs a scalar, set or list field", where);
-			} else if (f && val && f->type) {
-				vl_ftype t = scalar_type(f);
-				const char *why = is_scalar_value(val) && t ?
-					check_scalar(s, f, t, val, today) : "not a scalar";
-
-				if (why)
-					perr(c, val, "%s: 'where' value is not valid for field '%s' (%s)",
-							where, f->name, why);
-				a->where_field = pdup(c, fname);
-				a->where_value = pdup(c, vl_value_text(val));
-			}
+		if (!wv)
+			continue;
+		/* `where` is one condition (a map) or several (a list), ANDed. */
+		if (wv->kind == VL_V_LIST && (wv->n == 0 || wv->n > VL_AGG_CONDS_MAX)) {
+			perr(c, wv, "%s: 'where' takes 1 to %d conditions", where, VL_AGG_CONDS_MAX);
+			continue;
+		}
+		if (wv->kind != VL_V_LIST && wv->kind != VL_V_MAP) {
+			perr(c, wv, "%s: 'where' must be a map {field, op, value} or a list of them", where);
+			continue;
+		}
+		a->nconds = wv->kind == VL_V_LIST ? wv->n : 1;
+		if (!(a->conds = calloc(a->nconds, sizeof(*a->conds)))) {
+			a->nconds = 0;
+			c->oom = 1;
+			continue;
+		}
+		for (j = 0; j < a->nconds; j++)
+			parse_agg_cond(c, s, a, wv->kind == VL_V_LIST ? wv->items[j] : wv, where, &a->conds[j], today);
+		if (a->conds[0].field && a->conds[0].op == VL_CMP_EQ) {
+			a->where_field = pdup(c, a->conds[0].field);
+			a->where_value = pdup(c, a->conds[0].value);
 		}
 	}
 }
@@ -1424,7 +1531,7 @@ out:
 void vl_schema_free(vl_schema *s)
 {
 	schema_impl *im = (schema_impl *)s;
-	size_t i;
+	size_t i, j;
 
 	if (!s)
 		return;
@@ -1449,6 +1556,12 @@ void vl_schema_free(vl_schema *s)
 		free(a->field);
 		free(a->where_field);
 		free(a->where_value);
+		for (j = 0; j < a->nconds; j++) {
+			free(a->conds[j].field);
+			free(a->conds[j].value);
+		}
+		free(a->conds);
+		free(a->group_by);
 	}
 	free(s->aggregates);
 	im->magic = 0;

@@ -96,13 +96,49 @@ struct vl_field {
 	size_t nterminal;
 };
 
+/*
+ * A comparison of a filter (aggregate `where`, `--where`): `=` and `!=` on
+ * any scalar, set or list field (for a set or list: contains / does not
+ * contain), the orderings on int, decimal, date and datetime fields only.
+ */
+typedef enum { VL_CMP_EQ = 0, VL_CMP_NE, VL_CMP_LT, VL_CMP_LE, VL_CMP_GT, VL_CMP_GE } vl_cmp;
+
+/* The operator at the start of s ("<=" before "<"): its length (1 or 2)
+ * into *len and the comparison into *out; 0 if s starts with none. */
+int vl_cmp_parse(const char *s, vl_cmp *out, size_t *len);
+/* "=", "!=", "<", ... Static string. */
+const char *vl_cmp_name(vl_cmp c);
+
+/* One condition of an aggregate's `where`: the value is text valid for the
+ * field (checked when the schema loads). */
+typedef struct {
+	char *field;
+	vl_cmp op;
+	char *value;
+} vl_agg_cond;
+
+#define VL_AGG_CONDS_MAX 8     /* conditions in one aggregate's `where` */
+
 typedef struct {
 	char *name;
 	char *label_zh, *label_en;
 	char *op;              /* count | sum */
 	char *field;           /* sum: the field summed */
-	char *where_field;     /* optional filter: field ... */
-	char *where_value;     /* ... equals (or, for a set, contains) value */
+	/* The first condition when it is an equality (the original
+	 * `where: {field, value}` form), for readers of the old interface;
+	 * NULL otherwise. Decide by conds. */
+	char *where_field;
+	char *where_value;
+	vl_agg_cond *conds;    /* every condition of `where`, ANDed */
+	size_t nconds;
+	/* group_by: an enum or bool field (or a set of enum), not pii: one
+	 * figure per declared value, NAME.VALUE; NULL for one figure. */
+	char *group_by;
+	/* `personal: true`: a count that may filter or group on personal
+	 * fields of a category type (enum, bool, date, set of enum), e.g.
+	 * workers infected. Such figures name no one by themselves, but small
+	 * ones can; publishing suppresses them like every small count. */
+	int personal;
 } vl_aggregate;
 
 typedef struct {

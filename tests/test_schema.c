@@ -392,6 +392,9 @@ static void test_sink_loads(void **state)
 	assert_string_equal(s->aggregates[2].where_field, "tags");
 	assert_string_equal(s->aggregates[2].where_value, "elderly_alone");
 	assert_string_equal(s->aggregates[3].where_value, "true");
+	/* the original one-condition form is one equality in conds */
+	assert_int_equal(s->aggregates[2].nconds, 1);
+	assert_int_equal(s->aggregates[2].conds[0].op, VL_CMP_EQ);
 	assert_null(vl_schema_field(s, "nope"));
 	assert_string_equal(vl_ftype_name(VL_T_CN_ID), "cn_id");
 	assert_string_equal(vl_ftype_name(VL_T_DIVISION), "division");
@@ -544,6 +547,28 @@ static void test_bad_schema_more(void **state)
 		  "aggregate 's': count takes no 'field'" },
 		{ "name: x\nversion: 1\nzh: a\nen: b\nfields:\n  - {name: f, type: string, zh: a, en: b, merge: lww, pattern: \"a)|(b\"}\n",
 		  "field 'f': pattern has an unmatched ')'" },
+		/* aggregate conditions, groups and personal counts (docs/schemas.md "Aggregates") */
+		{ "name: x\nversion: 1\nzh: a\nen: b\nfields:\n  - {name: f, type: string, zh: a, en: b, merge: lww}\n"
+		  "aggregates:\n  - {name: s, zh: a, en: b, op: count, where: {field: f, op: \"<\", value: x}}\n",
+		  "aggregate 's': '<' needs an int, decimal, date or datetime field, not string" },
+		{ "name: x\nversion: 1\nzh: a\nen: b\nfields:\n  - {name: f, type: int, zh: a, en: b, merge: lww}\n"
+		  "aggregates:\n  - {name: s, zh: a, en: b, op: count, where: {field: f, op: \"=<\", value: 1}}\n",
+		  "aggregate 's': unknown 'where' op '=<'" },
+		{ "name: x\nversion: 1\nzh: a\nen: b\nfields:\n  - {name: f, type: int, zh: a, en: b, merge: lww}\n"
+		  "aggregates:\n  - {name: s, zh: a, en: b, op: count, where: []}\n",
+		  "aggregate 's': 'where' takes 1 to 8 conditions" },
+		{ "name: x\nversion: 1\nzh: a\nen: b\nfields:\n  - {name: f, type: int, zh: a, en: b, merge: lww}\n"
+		  "aggregates:\n  - {name: s, zh: a, en: b, op: count, group_by: f}\n",
+		  "aggregate 's': 'group_by' needs an enum, bool or set-of-enum field, not int" },
+		{ "name: x\nversion: 1\nzh: a\nen: b\nfields:\n  - {name: f, type: enum, zh: a, en: b, merge: lww, pii: true, values: [{value: v, zh: a, en: b}]}\n"
+		  "aggregates:\n  - {name: s, zh: a, en: b, op: count, where: {field: f, value: v}}\n",
+		  "aggregate 's': personal (pii) fields are never aggregated" },
+		{ "name: x\nversion: 1\nzh: a\nen: b\nfields:\n  - {name: f, type: string, zh: a, en: b, merge: lww, pii: true}\n"
+		  "aggregates:\n  - {name: s, zh: a, en: b, op: count, personal: true, where: {field: f, value: v}}\n",
+		  "aggregate 's': personal (pii) fields are never aggregated" },
+		{ "name: x\nversion: 1\nzh: a\nen: b\nfields:\n  - {name: f, type: int, zh: a, en: b, merge: lww}\n"
+		  "aggregates:\n  - {name: s, zh: a, en: b, op: count, personal: yes}\n",
+		  "aggregate 's': 'personal' is true or false" },
 		/* not YAML at all: the loader's own message, with its position */
 		{ "name: [x\n", "test.yaml:" },
 	};
@@ -1466,6 +1491,40 @@ static void test_no_pii_in_messages(void **state)
 	vl_schema_free(s);
 }
 
+/* The aggregate language's conditions, groups and personal counts load as
+ * declared (docs/schemas.md "Aggregates"). */
+static void test_aggregate_conditions(void **state)
+{
+	static const char text[] =
+		"name: x\nversion: 1\nzh: a\nen: b\nfields:\n"
+		"  - {name: n, type: int, zh: a, en: b, merge: lww}\n"
+		"  - {name: e, type: enum, zh: a, en: b, merge: lww, values: [{value: p, zh: a, en: b}, {value: q, zh: c, en: d}]}\n"
+		"  - {name: h, type: enum, zh: a, en: b, merge: lww, pii: true, values: [{value: y, zh: a, en: b}]}\n"
+		"aggregates:\n"
+		"  - {name: a1, zh: a, en: b, op: count, where: [{field: n, op: \">=\", value: 3}, {field: e, op: \"!=\", value: q}]}\n"
+		"  - {name: a2, zh: a, en: b, op: sum, field: n, group_by: e}\n"
+		"  - {name: a3, zh: a, en: b, op: count, personal: true, where: {field: h, value: y}}\n";
+	vl_buf diag = VL_BUF_INIT;
+	int rc;
+	vl_schema *s = load_text(text, &diag, &rc);
+
+	(void)state;
+	if (rc != 0)
+		print_error("%s\n", diag.ptr ? diag.ptr : "");
+	assert_int_equal(rc, 0);
+	assert_int_equal(s->aggregates[0].nconds, 2);
+	assert_int_equal(s->aggregates[0].conds[0].op, VL_CMP_GE);
+	assert_string_equal(s->aggregates[0].conds[0].value, "3");
+	assert_int_equal(s->aggregates[0].conds[1].op, VL_CMP_NE);
+	assert_null(s->aggregates[0].where_field); /* the first is not an equality */
+	assert_string_equal(s->aggregates[1].group_by, "e");
+	assert_int_equal(s->aggregates[1].nconds, 0);
+	assert_int_equal(s->aggregates[2].personal, 1);
+	assert_string_equal(s->aggregates[2].where_field, "h");
+	vl_schema_free(s);
+	vl_buf_free(&diag);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1487,6 +1546,7 @@ int main(void)
 		cmocka_unit_test(test_mask),
 		cmocka_unit_test(test_identity),
 		cmocka_unit_test(test_no_pii_in_messages),
+		cmocka_unit_test(test_aggregate_conditions),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -127,5 +127,6 @@ int vl_cmd_merge(const vl_command *, const vl_cli *, int, char **);
 int vl_cmd_conflicts(const vl_command *, const vl_cli *, int, char **);
 int vl_cmd_resolve(const vl_command *, const vl_cli *, int, char **);
 int vl_cmd_join_records(const vl_command *, const vl_cli *, int, char **);
+int vl_cmd_aggregate(const vl_command *, const vl_cli *, int, char **);
 
 #endif

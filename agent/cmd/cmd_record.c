@@ -406,7 +406,8 @@ int vl_cmd_list(const vl_command *cmd, const vl_cli *cli, int argc, char **argv)
 	const vl_opt opts[] = {
 		{ "--scope", 1, &lo.scope, NULL, NULL }, { "--where", 1, NULL, NULL, &where },
 		{ "--json", 0, NULL, &json, NULL }, { "--reveal", 0, NULL, &reveal, NULL },
-		{ "--deleted", 0, NULL, &lo.deleted, NULL }, { NULL, 0, NULL, NULL, NULL }
+		{ "--deleted", 0, NULL, &lo.deleted, NULL }, { "--no-children", 0, NULL, &lo.no_children, NULL },
+		{ NULL, 0, NULL, NULL, NULL }
 	};
 	const char **pos = NULL;
 	size_t npos, i, k, ncols = 0;

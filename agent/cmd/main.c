@@ -52,8 +52,15 @@ static const vl_command commands[] = {
 	{ "rm", "ID --reason TEXT", "delete a record (a tombstone; history keeps it)", vl_cmd_rm },
 	{ "show", "ID [--json] [--reveal]", "show a record (personal fields masked unless --reveal)",
 	  vl_cmd_show },
-	{ "list", "SCHEMA [--scope CODE12] [--where FIELD=VALUE...] [--deleted] [--json] [--reveal]",
+	{ "list", "SCHEMA [--scope CODE12] [--no-children] [--where FIELD(=|!=|<|<=|>|>=)VALUE...] [--deleted] [--json] [--reveal]",
 	  "list the records of a ledger", vl_cmd_list },
+	{ "aggregate", "[--scope CODE12] [--by village|township|county] [--ledger NAME] [--where EXPR...] "
+	  "[--format table|json|csv|html] [--output FILE] [--stale-after DURATION] [--divisions FILE] [--no-cache] "
+	  "| --from-published | --publish | --check RECORD_ID",
+	  "the schemas' counts and sums over every branch held, rolled up village -> township -> county; "
+	  "--publish signs this unit's figures (small counts suppressed), --from-published sums those of the "
+	  "units below, --check recomputes a published report",
+	  vl_cmd_aggregate },
 	{ "log", "[--scope CODE12] [--record ID] [--json]", "show the history of a branch", vl_cmd_log },
 	{ "history", "ID [--json] [--reveal]",
 	  "every version of a record field by field: signer, commit, merge rules", vl_cmd_history },

@@ -1,6 +1,8 @@
 /* record.c - add, import, edit, rm, show, list as operations (record.h). */
 #include "agent/ops/record.h"
 #include "agent/ops/csv.h"
+#include "agent/ops/query.h"
+#include "agent/node/divisions.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -424,51 +426,9 @@ typedef struct {
 	vl_node *n;
 	const vl_list_opts *opts;
 	vl_list_result *res;
+	vl_query where;
 	size_t cap;
 } list_ctx;
-
-/* Does data match every where item (equal, or contained in a set / list;
- * enum labels accepted)? */
-static int where_match(const list_ctx *c, const vl_value *data, int *match)
-{
-	size_t i, j;
-	int rc;
-
-	*match = 1;
-	for (i = 0; i < c->opts->nwhere && *match; i++) {
-		char field[128];
-		const char *val = split_set(field, c->opts->where[i]);
-		const vl_value *have, *want;
-		vl_value *probe = NULL;
-		if (!val)
-			return vl_error_set(VL_EINVALID, "--where takes FIELD=VALUE");
-		/* Parse the wanted value by the field's type. */
-		if (!(probe = vl_value_new(VL_V_MAP)))
-			return vl_error_set(VL_ENOMEM, "out of memory");
-		if ((rc = vl_schema_set_text(c->res->schema, probe, field, val)) < 0) {
-			vl_value_free(probe);
-			return rc;
-		}
-		want = vl_value_map_get(probe, field);
-		have = vl_value_map_get(data, field);
-		if (!have) {
-			*match = 0;
-		} else if (have->kind == VL_V_LIST && want->kind == VL_V_LIST) {
-			/* Every wanted item present. */
-			size_t k;
-			for (k = 0; k < want->n && *match; k++) {
-				int found = 0;
-				for (j = 0; j < have->n && !found; j++)
-					found = vl_value_equal(have->items[j], want->items[k]);
-				*match = found;
-			}
-		} else {
-			*match = vl_value_equal(have, want);
-		}
-		vl_value_free(probe);
-	}
-	return 0;
-}
 
 static int list_one(const char *path, const git_oid *blob, const char *raw, size_t len, void *ctx)
 {
@@ -479,7 +439,8 @@ static int list_one(const char *path, const git_oid *blob, const char *raw, size
 	(void)blob;
 	if ((rc = vl_record_parse(&r, raw, len, path)) < 0)
 		return rc;
-	if ((r->deleted && !c->opts->deleted) || (rc = where_match(c, r->data, &match)) < 0 || !match)
+	match = vl_query_match(&c->where, r->data);
+	if ((r->deleted && !c->opts->deleted) || !match)
 		goto out;
 	if (c->res->n == c->cap) {
 		size_t ncap = c->cap ? c->cap * 2 : 64;
@@ -500,28 +461,96 @@ out:
 	return rc;
 }
 
+static int code_cmp(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+/* The scope codes whose branches a list reads: scope itself, and unless
+ * no_children every branch below it, sorted. */
+static int list_scopes(char (**out)[13], size_t *n, vl_node *n_, const char *scope, int no_children)
+{
+	git_reference_iterator *it = NULL;
+	git_reference *ref = NULL;
+	char (*v)[13] = NULL;
+	size_t cap = 0, k = 0;
+	int rc;
+
+	if ((rc = git_reference_iterator_glob_new(&it, n_->repo, "refs/heads/scope/*")) < 0) {
+		rc = vl_error_git(rc, "cannot list the scope branches");
+		goto out;
+	}
+	while ((rc = git_reference_next(&ref, it)) == 0) {
+		const char *code = git_reference_name(ref) + strlen("refs/heads/scope/");
+		if (vl_division_level(code) != VL_DIV_INVALID &&
+				(no_children ? strcmp(code, scope) == 0 : vl_division_covers(scope, code))) {
+			if ((rc = vl_array_grow((void **)&v, &cap, k, sizeof(*v))) < 0)
+				goto out;
+			snprintf(v[k++], 13, "%s", code);
+		}
+		git_reference_free(ref);
+		ref = NULL;
+	}
+	if (rc != GIT_ITEROVER) {
+		rc = vl_error_git(rc, "cannot list the scope branches");
+		goto out;
+	}
+	if (k)
+		qsort(v, k, sizeof(*v), code_cmp);
+	*out = v;
+	*n = k;
+	v = NULL;
+	rc = 0;
+out:
+	free(v);
+	git_reference_free(ref);
+	git_reference_iterator_free(it);
+	return rc;
+}
+
 int vl_list(vl_node *n, const vl_list_opts *opts, vl_list_result *out)
 {
 	list_ctx c;
+	vl_divisions div = VL_DIVISIONS_INIT;
+	char (*scopes)[13] = NULL;
 	char ref[64];
 	git_oid head;
-	int rc;
+	size_t i, nscopes = 0;
+	int rc, have_div = 0;
 
 	memset(out, 0, sizeof(*out));
+	memset(&c, 0, sizeof(c));
 	if (!opts)
 		return vl_error_set(VL_EINVALID, "list needs a ledger name");
-	if ((rc = node_ledger(&out->schema, n, opts->ledger)) < 0 || (rc = write_scope(out->scope, n, opts->scope)) < 0)
-		return rc;
-	vl_scope_ref(ref, out->scope);
-	rc = vl_repo_head(&head, n->repo, ref);
-	if (rc == VL_ENOTFOUND)
-		return 0;
-	if (rc < 0)
-		return rc;
-	out->have_branch = 1;
-	memset(&c, 0, sizeof(c));
+	if ((rc = node_ledger(&out->schema, n, opts->ledger)) < 0 || (rc = write_scope(out->scope, n, opts->scope)) < 0 ||
+			(rc = vl_query_parse(&c.where, out->schema, opts->where, opts->nwhere, 1)) < 0 ||
+			(rc = list_scopes(&scopes, &nscopes, n, out->scope, opts->no_children)) < 0)
+		goto out;
+	/* A well-formed code that names no unit is an error too, not an empty
+	 * list, when the node has a division table to tell (divisions.h). */
+	if (nscopes == 0 && opts->scope) {
+		if ((rc = vl_divisions_load(&div, &have_div, n->home, NULL)) < 0)
+			goto out;
+		if (have_div && !vl_divisions_find(&div, out->scope)) {
+			rc = vl_error_set(VL_EINVALID, "scope '%s' is not a unit of the division table", out->scope);
+			goto out;
+		}
+	}
 	c.n = n;
 	c.opts = opts;
 	c.res = out;
-	return vl_ledger_each(n, &head, out->schema->name, list_one, &c);
+	for (i = 0; i < nscopes; i++) {
+		vl_scope_ref(ref, scopes[i]);
+		if ((rc = vl_repo_head(&head, n->repo, ref)) < 0)
+			goto out;
+		out->have_branch = 1;
+		if ((rc = vl_ledger_each(n, &head, out->schema->name, list_one, &c)) < 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	vl_query_free(&c.where);
+	vl_divisions_free(&div);
+	free(scopes);
+	return rc;
 }

@@ -141,13 +141,15 @@ int vl_show(vl_node *n, const vl_show_opts *opts, vl_show_result *out) VL_MUST_C
 typedef struct {
 	const char *ledger;
 	const char *scope;           /* NULL: the node's own */
-	const char *const *where;    /* "FIELD=VALUE": equal, or contained in a set
-	                              * or list; enum labels accepted */
+	const char *const *where;    /* FIELD OP VALUE expressions, ANDed (query.h:
+	                              * = != < <= > >=; for a set or list, = is
+	                              * contains); enum labels accepted */
 	size_t nwhere;
 	int deleted;                 /* include tombstones */
 	vl_progress progress;
+	int no_children;             /* 1: only scope's own branch, not the units below */
 } vl_list_opts;
-#define VL_LIST_OPTS_INIT { NULL, NULL, NULL, 0, 0, { NULL, NULL } }
+#define VL_LIST_OPTS_INIT { NULL, NULL, NULL, 0, 0, { NULL, NULL }, 0 }
 
 typedef struct {
 	vl_record *rec;                  /* owned */
@@ -157,8 +159,9 @@ typedef struct {
 typedef struct {
 	const vl_schema *schema;     /* borrowed from the node */
 	char scope[13];
-	int have_branch;             /* 0: the node holds no branch of scope */
-	vl_list_item *items;         /* in path order */
+	int have_branch;             /* 0: the node holds no branch of scope (nor,
+	                              * unless no_children, of a unit below it) */
+	vl_list_item *items;         /* by scope code, then in path order */
 	size_t n;
 } vl_list_result;
 

@@ -1,0 +1,331 @@
+/*
+ * cmd_aggregate.c - vledger aggregate: parse, vl_aggregate_run
+ * (agent/ops/aggregate.h), print as a table, JSON (docs/formats.md,
+ * "Aggregates": a stable interface), CSV or a self-contained HTML page.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "agent/cmd/cli.h"
+#include "agent/cmd/agg_html.h"
+#include "agent/ops/aggregate.h"
+#include "store/yaml.h"
+
+/* "7d", "12h", "30m", "3600s" or plain seconds. */
+static int parse_duration(long long *out, const char *s)
+{
+	long long v = 0, mul = 1;
+	size_t i = 0;
+
+	for (; s[i] >= '0' && s[i] <= '9'; i++) {
+		if (i >= 9)
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	if (i == 0)
+		return -1;
+	if (s[i] == 'd')
+		mul = 86400;
+	else if (s[i] == 'h')
+		mul = 3600;
+	else if (s[i] == 'm')
+		mul = 60;
+	else if (s[i] == 's' || !s[i])
+		mul = 1;
+	else
+		return -1;
+	if (s[i] && s[i + 1])
+		return -1;
+	if (v == 0)
+		return -1;
+	*out = v * mul;
+	return 0;
+}
+
+static void rfc3339(char out[32], long long t)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (!gmtime_r(&tt, &tm) || !strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm))
+		snprintf(out, 32, "?");
+}
+
+static int json_strz(vl_buf *b, const char *s)
+{
+	return s ? vl_json_str(b, s, strlen(s)) : vl_buf_puts(b, "null");
+}
+
+/* Figure k of u as text: the number, or "<3" / "hidden" as a published
+ * report gave it (from_published), ">=N" for a total over such parts. */
+static int fig_text(vl_buf *b, const vl_agg_unit *u, size_t k, int json)
+{
+	int s = u->supp ? u->supp[k] : VL_AGG_EXACT;
+
+	if (s == VL_AGG_LT3)
+		return vl_buf_puts(b, json ? "\"<3\"" : "<3");
+	if (s == VL_AGG_HIDDEN)
+		return vl_buf_puts(b, json ? "\"hidden\"" : "hidden");
+	if (s == VL_AGG_LOWER_BOUND && !json) {
+		int rc = vl_buf_puts(b, ">=");
+		return rc < 0 ? rc : vl_agg_format(b, u->vals[k]);
+	}
+	return vl_agg_format(b, u->vals[k]);
+}
+
+int vl_agg_json(vl_buf *b, const vl_aggregate_result *r)
+{
+	char t[32];
+	size_t i, k;
+	int rc;
+
+	rfc3339(t, r->now);
+	if ((rc = vl_buf_printf(b, "{\"scope\": \"%s\", \"generated_at\": \"%s\", \"stale_after_seconds\": %lld,\n"
+			" \"run\": {\"branches\": %zu, \"records_read\": %zu, \"subtrees_read\": %zu, "
+			"\"subtrees_cached\": %zu, \"cache_rejected\": %s},\n \"figures\": [", r->scope, t, r->stale_after,
+			r->branches, r->records_read, r->subtrees_read, r->subtrees_cached,
+			r->cache_rejected ? "true" : "false")) < 0)
+		return rc;
+	for (k = 0; k < r->nfigs; k++) {
+		const vl_agg_figure *f = &r->figs[k];
+		if ((rc = vl_buf_puts(b, k ? ",\n  {\"key\": " : "\n  {\"key\": ")) < 0 || (rc = json_strz(b, f->key)) < 0 ||
+				(rc = vl_buf_puts(b, ", \"ledger\": ")) < 0 || (rc = json_strz(b, f->schema->name)) < 0 ||
+				(rc = vl_buf_puts(b, ", \"aggregate\": ")) < 0 || (rc = json_strz(b, f->agg->name)) < 0 ||
+				(rc = vl_buf_puts(b, ", \"group_value\": ")) < 0 || (rc = json_strz(b, f->group_value)) < 0 ||
+				(rc = vl_buf_printf(b, ", \"op\": \"%s\", \"zh\": ", f->is_sum ? "sum" : "count")) < 0 ||
+				(rc = json_strz(b, f->agg->label_zh)) < 0 || (rc = vl_buf_puts(b, ", \"en\": ")) < 0 ||
+				(rc = json_strz(b, f->agg->label_en)) < 0 || (rc = vl_buf_puts(b, "}")) < 0)
+			return rc;
+	}
+	if ((rc = vl_buf_puts(b, "],\n \"units\": [")) < 0)
+		return rc;
+	for (i = 0; i < r->nunits; i++) {
+		const vl_agg_unit *u = &r->units[i];
+		char head[GIT_OID_HEXSZ + 1];
+
+		if ((rc = vl_buf_printf(b, "%s\n  {\"code\": \"%s\", \"name\": ", i ? "," : "", u->code)) < 0 ||
+				(rc = json_strz(b, u->name)) < 0 ||
+				(rc = vl_buf_printf(b, ", \"level\": \"%s\", \"parent\": ", vl_division_level_name(u->level))) < 0 ||
+				(rc = json_strz(b, u->parent[0] ? u->parent : NULL)) < 0)
+			return rc;
+		if (u->have_branch) {
+			git_oid_tostr(head, sizeof(head), &u->head);
+			rfc3339(t, u->as_of);
+			rc = vl_buf_printf(b, ", \"head\": \"%s\", \"as_of\": \"%s\"", head, t);
+		} else {
+			rc = vl_buf_puts(b, ", \"head\": null, \"as_of\": null");
+		}
+		if (rc < 0 || (rc = vl_buf_printf(b, ", \"stale\": %s, \"never_synced\": %s, \"villages_below\": %zu, "
+				"\"stale_below\": %zu, \"never_synced_below\": %zu,\n   \"figures\": {",
+				u->stale ? "true" : "false", u->never_synced ? "true" : "false", u->villages_below,
+				u->stale_below, u->never_synced_below)) < 0)
+			return rc;
+		for (k = 0; !u->never_synced && k < r->nfigs; k++)
+			if ((rc = vl_buf_puts(b, k ? ", " : "")) < 0 || (rc = json_strz(b, r->figs[k].key)) < 0 ||
+					(rc = vl_buf_puts(b, ": ")) < 0 || (rc = fig_text(b, u, k, 1)) < 0)
+				return rc;
+		if ((rc = vl_buf_puts(b, "}")) < 0)
+			return rc;
+		if (u->supp) {
+			int first = 1;
+			if ((rc = vl_buf_puts(b, ", \"lower_bounds\": [")) < 0)
+				return rc;
+			for (k = 0; k < r->nfigs; k++)
+				if (u->supp[k] == VL_AGG_LOWER_BOUND) {
+					if ((rc = vl_buf_puts(b, first ? "" : ", ")) < 0 || (rc = json_strz(b, r->figs[k].key)) < 0)
+						return rc;
+					first = 0;
+				}
+			if ((rc = vl_buf_puts(b, "]")) < 0)
+				return rc;
+		}
+		if ((rc = vl_buf_puts(b, "}")) < 0)
+			return rc;
+	}
+	return vl_buf_puts(b, "]}\n");
+}
+
+static int agg_csv(vl_buf *b, const vl_aggregate_result *r)
+{
+	size_t i, k;
+	int rc;
+
+	if ((rc = vl_buf_puts(b, "code,name,level,as_of,stale,never_synced")) < 0)
+		return rc;
+	for (k = 0; k < r->nfigs; k++)
+		if ((rc = vl_buf_printf(b, ",%s", r->figs[k].key)) < 0)
+			return rc;
+	for (i = 0; i < r->nunits; i++) {
+		const vl_agg_unit *u = &r->units[i];
+		char t[32] = "";
+		if (u->have_branch)
+			rfc3339(t, u->as_of);
+		/* Names come from the validated table: no comma, quote or newline. */
+		if ((rc = vl_buf_printf(b, "\n%s,%s,%s,%s,%d,%d", u->code, u->name ? u->name : "",
+				vl_division_level_name(u->level), t, u->stale, u->never_synced)) < 0)
+			return rc;
+		for (k = 0; k < r->nfigs; k++)
+			if ((rc = vl_buf_putc(b, ',')) < 0 || (!u->never_synced && (rc = fig_text(b, u, k, 0)) < 0))
+				return rc;
+	}
+	return vl_buf_putc(b, '\n');
+}
+
+static int agg_table(vl_buf *b, const vl_aggregate_result *r)
+{
+	vl_buf v = VL_BUF_INIT;
+	size_t i, k;
+	int rc = 0;
+
+	for (i = 0; i < r->nunits && rc >= 0; i++) {
+		const vl_agg_unit *u = &r->units[i];
+		char t[32];
+
+		rfc3339(t, u->as_of);
+		rc = vl_buf_printf(b, "%s%s %s (%s)", i ? "\n" : "", u->code, u->name ? u->name : "-",
+				vl_division_level_name(u->level));
+		if (rc >= 0 && u->have_branch)
+			rc = vl_buf_printf(b, "  as of %s%s", t, u->stale ? "  STALE" : "");
+		if (rc >= 0 && u->never_synced)
+			rc = vl_buf_puts(b, "  NEVER SYNCED: no figures");
+		if (rc >= 0 && (u->stale_below || u->never_synced_below))
+			rc = vl_buf_printf(b, "  incomplete: %zu of %zu villages never synced, %zu stale below",
+					u->never_synced_below, u->villages_below, u->stale_below);
+		if (rc >= 0)
+			rc = vl_buf_putc(b, '\n');
+		for (k = 0; rc >= 0 && !u->never_synced && k < r->nfigs; k++) {
+			const vl_agg_figure *f = &r->figs[k];
+			vl_buf_clear(&v);
+			if ((rc = fig_text(&v, u, k, 0)) < 0)
+				break;
+			rc = vl_buf_printf(b, "  %-44s %12s  %s%s%s\n", f->key, v.ptr, f->agg->label_zh,
+					f->group_value ? " " : "", f->group_value ? f->group_value : "");
+		}
+	}
+	vl_buf_free(&v);
+	return rc;
+}
+
+static int publish_cmd(vl_node *n, const vl_aggregate_opts *ao)
+{
+	vl_agg_publish_result pr;
+	int rc;
+
+	rc = vl_aggregate_publish(n, ao, &pr);
+	if (rc < 0) {
+		vl_agg_publish_result_free(&pr);
+		return vl_cli_fail(rc);
+	}
+	printf("%s\n", pr.id);
+	fprintf(stderr, "published %zu figures of %s (rule %s), citing %zu heads\n", pr.agg.nfigs, pr.unit,
+			VL_AGG_RULE, pr.nheads);
+	vl_agg_publish_result_free(&pr);
+	return VL_EXIT_OK;
+}
+
+/* Exit 0 when every figure recomputes equal, 4 when one does not. */
+static int check_cmd(vl_node *n, const vl_aggregate_opts *ao, const char *id)
+{
+	vl_agg_check_result cr;
+	int rc, exit_code;
+
+	if ((rc = vl_aggregate_check(n, id, ao, &cr)) < 0) {
+		vl_agg_check_result_free(&cr);
+		return vl_cli_fail(rc);
+	}
+	if (cr.nmatch == cr.nfigs) {
+		printf("match: all %zu figures of %s recomputed equal from the %zu heads cited\n", cr.nfigs, cr.unit,
+				cr.nheads);
+		exit_code = VL_EXIT_OK;
+	} else {
+		printf("MISMATCH: %zu of %zu figures of %s differ from a recomputation at the %zu heads cited\n%s",
+				cr.nfigs - cr.nmatch, cr.nfigs, cr.unit, cr.nheads, cr.mismatches.ptr ? cr.mismatches.ptr : "");
+		exit_code = VL_EXIT_VERIFY;
+	}
+	vl_agg_check_result_free(&cr);
+	return exit_code;
+}
+
+int vl_cmd_aggregate(const vl_command *cmd, const vl_cli *cli, int argc, char **argv)
+{
+	vl_aggregate_opts ao = VL_AGGREGATE_OPTS_INIT;
+	vl_strlist where = { 0 };
+	const char *format = NULL, *output = NULL, *stale = NULL, *check = NULL;
+	int no_cache = 0, publish = 0, from_published = 0;
+	const vl_opt opts[] = {
+		{ "--scope", 1, &ao.scope, NULL, NULL }, { "--by", 1, &ao.by, NULL, NULL },
+		{ "--ledger", 1, &ao.ledger, NULL, NULL }, { "--where", 1, NULL, NULL, &where },
+		{ "--format", 1, &format, NULL, NULL }, { "--output", 1, &output, NULL, NULL },
+		{ "--stale-after", 1, &stale, NULL, NULL }, { "--divisions", 1, &ao.divisions, NULL, NULL },
+		{ "--no-cache", 0, NULL, &no_cache, NULL }, { "--publish", 0, NULL, &publish, NULL },
+		{ "--check", 1, &check, NULL, NULL }, { "--from-published", 0, NULL, &from_published, NULL },
+		{ NULL, 0, NULL, NULL, NULL }
+	};
+	vl_node *n = NULL;
+	vl_aggregate_result res;
+	vl_buf out = VL_BUF_INIT;
+	int rc, exit_code = VL_EXIT_ERROR;
+
+	memset(&res, 0, sizeof(res));
+	if ((rc = vl_cli_parse_options(cmd, argc, argv, opts)) != 0) {
+		vl_strlist_free(&where);
+		return rc;
+	}
+	if (format && strcmp(format, "table") && strcmp(format, "json") && strcmp(format, "csv") &&
+			strcmp(format, "html")) {
+		vl_strlist_free(&where);
+		return vl_cli_usage(cmd, "--format is table, json, csv or html");
+	}
+	if (stale && parse_duration(&ao.stale_after, stale) < 0) {
+		vl_strlist_free(&where);
+		return vl_cli_usage(cmd, "--stale-after takes a duration such as 7d, 12h, 30m or 3600s");
+	}
+	ao.where = where.items;
+	ao.nwhere = where.n;
+	ao.no_cache = no_cache;
+	ao.from_published = from_published;
+	if (publish && check) {
+		vl_strlist_free(&where);
+		return vl_cli_usage(cmd, "--publish and --check are two different things: give one");
+	}
+	if (vl_cli_node(&n, cli, publish, NULL) < 0)
+		goto out;
+	if (publish || check) {
+		exit_code = publish ? publish_cmd(n, &ao) : check_cmd(n, &ao, check);
+		goto out;
+	}
+	if ((rc = vl_aggregate_run(n, &ao, &res)) < 0) {
+		exit_code = vl_cli_fail(rc);
+		goto out;
+	}
+	if (!format || !strcmp(format, "table"))
+		rc = agg_table(&out, &res);
+	else if (!strcmp(format, "json"))
+		rc = vl_agg_json(&out, &res);
+	else if (!strcmp(format, "csv"))
+		rc = agg_csv(&out, &res);
+	else
+		rc = vl_agg_html(&out, &res);
+	if (rc < 0) {
+		exit_code = vl_cli_fail(rc);
+		goto out;
+	}
+	if (output) {
+		if ((rc = vl_buf_write_file(output, out.ptr, out.len, 0644)) < 0) {
+			exit_code = vl_cli_fail(rc);
+			goto out;
+		}
+		fprintf(stderr, "wrote %s: %zu units, %zu figures\n", output, res.nunits, res.nfigs);
+	} else {
+		fwrite(out.ptr ? out.ptr : "", 1, out.len, stdout);
+	}
+	exit_code = VL_EXIT_OK;
+out:
+	vl_buf_free(&out);
+	vl_aggregate_result_free(&res);
+	vl_node_close(n);
+	vl_strlist_free(&where);
+	return exit_code;
+}
