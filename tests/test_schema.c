@@ -608,7 +608,7 @@ static void test_validate_rules(void **state)
 	assert_int_equal(rc, VL_EINVALID);
 	assert_contains(diag, "field 'code': pattern (does not match) (line 1 col 7)");
 	assert_contains(diag, "field 'name': min_len (too short) (line 2 col 7)");
-	assert_contains(diag, "field 'id_number': cn_id check digit (line 3 col 12)");
+	assert_contains(diag, "field 'id_number': cn_id check digit should be X (line 3 col 12) (身份证号)");
 	assert_contains(diag, "field 'mobile': cn_mobile");
 	assert_contains(diag, "(line 4 col 9)");
 	assert_contains(diag, "field 'phone': phone");
@@ -617,7 +617,9 @@ static void test_validate_rules(void **state)
 	assert_contains(diag, "field 'ok': type (expected true or false) (line 8 col 5)");
 	assert_contains(diag, "field 'day': date (expected a real date YYYY-MM-DD) (line 9 col 6)");
 	assert_contains(diag, "field 'at': datetime");
-	assert_contains(diag, "field 'status': enum (not one of the values) (line 11 col 9)");
+	/* the accepted values named, Chinese labels with their ids */
+	assert_contains(diag, "field 'status': enum: should be one of 已登记 (registered), 已采购 (purchased), "
+			"已送达 (delivered), 已取消 (cancelled) (line 11 col 9) (状态)");
 	assert_contains(diag, "field 'tags[1]': set (items not sorted) (line 12 col 23)");
 	assert_contains(diag, "field 'nums[1]': set (duplicate item) (line 13 col 11)");
 	assert_contains(diag, "field 'unit': division");
@@ -661,7 +663,7 @@ static void test_validate_rules(void **state)
 	diag = validate(s, d, 0, &rc);
 	assert_int_equal(rc, VL_EINVALID);
 	assert_contains(diag, "field 'age': order");
-	assert_contains(diag, "field 'age': type (expected int)\n");
+	assert_contains(diag, "field 'age': type (expected int) (年龄)\n");
 	free(diag);
 	vl_value_free(d);
 
@@ -765,7 +767,7 @@ static void test_validate_shipped(void **state)
 	diag = validate(s, d, 0, &rc);
 	assert_int_equal(rc, VL_EINVALID);
 	/* the check character of this one is X, not 1 */
-	assert_contains(diag, "field 'id_number': cn_id check digit (line 2 col 12)");
+	assert_contains(diag, "field 'id_number': cn_id check digit should be X (line 2 col 12) (公民身份号码)");
 	free(diag);
 	vl_value_free(d);
 	vl_schema_free(s);
@@ -851,7 +853,8 @@ static void test_set_text(void **state)
 	assert_contains(vl_error_last(), "request_no");
 	assert_contains(vl_error_last(), "contact_phone");
 	assert_int_equal(vl_schema_set_text(s, d, "status", "lost"), VL_EINVALID);
-	assert_contains(vl_error_last(), "registered, purchased, delivering, delivered, cancelled");
+	assert_contains(vl_error_last(), "should be one of 已登记 (registered), 已采购 (purchased), 配送中 (delivering), "
+			"已送达 (delivered), 已取消 (cancelled) (状态)");
 	assert_int_equal(vl_schema_set_text(s, d, "urgent", "maybe"), VL_EINVALID);
 	assert_int_equal(vl_schema_set_text(s, d, "amount", "1,5"), VL_EINVALID);
 	assert_int_equal(vl_schema_set_text(s, d, "amount", "1e3"), VL_EINVALID);

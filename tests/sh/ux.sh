@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Issue 12, part A: forgiving input and checks for village workers, end to
+# end against the real binary. Each block covers one friction of the issue;
+# synthetic data only.
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.bash"
+vl_workdir ux
+C() { "$VLEDGER" -C "$w/county" "$@"; }
+ID_OK=500243194302150029   # synthetic, valid check digit 9 (born 1943-02-15, female)
+ID_BAD=500243194302150021  # same, wrong check digit
+
+expect 0 C init --name 彭水县民政局 --role county --scope 500243000000 --new-network
+
+# ---- 1. input normalised before validation ---------------------------------
+# Full-width digits, an ideographic space, spaces and dashes in the ID and
+# phone numbers, a lower-case x: all accepted and stored in canonical form.
+FW_ID='５００２４３ １９４３０２１５ ００２９'
+expect 0 C add resident --set name=王秀英 --set "id_number=$FW_ID" --set "phone=138 1234-5678" \
+	--set residence_kind=户籍人口 --set address=鼓楼社区2栋 --set source=self_report \
+	--set birth_date=１９４３－０２－１５ --set gender=女
+r1=$(printf '%s\n' "$out" | grep -oE '[0-9a-hjkmnp-tv-z]{26}' | head -1)
+[ -n "$r1" ] && ok || bad "no record id printed: $out"
+expect 0 C show "$r1" --json --reveal
+contains "\"id_number\":\"$ID_OK\""; contains '"phone":"13812345678"'; contains '"birth_date":"1943-02-15"'
+# A landline keeps its one dash; spaces stand for it.
+expect 0 C add resident --set name=李四 --set "phone=023 1234 5678" --set residence_kind=migrant \
+	--set address=x --set source=self_report
+r2=$(printf '%s\n' "$out" | grep -oE '[0-9a-hjkmnp-tv-z]{26}' | head -1)
+expect 0 C show "$r2" --json --reveal
+contains '"phone":"023-12345678"'
+# x at the end of an ID number is X (file input too), full-width in a file.
+ID_X=11010519491231002X
+printf 'name: 赵六\nid_number: "%s"\nresidence_kind: Registered\naddress: y\nsource: 主动摸排\nsurveyed_on: ２０２２-０４-０１\n' \
+	"${ID_X,,}" > "$w/r.yaml"
+expect 0 C add resident --file "$w/r.yaml"
+r3=$(printf '%s\n' "$out" | grep -oE '[0-9a-hjkmnp-tv-z]{26}' | head -1)
+expect 0 C show "$r3" --json --reveal
+contains "\"id_number\":\"$ID_X\""; contains '"surveyed_on":"2022-04-01"'
+# Free text is never folded.
+expect 0 C edit "$r3" --set 'notes=ＡＢＣ　１２３'
+expect 0 C show "$r3" --json --reveal
+contains '"notes":"ＡＢＣ　１２３"'
+
+# Enum labels matched forgivingly: English id in any case, English label,
+# the label without its parenthesised part, a unique prefix.
+expect 0 C edit "$r2" --set residence_kind=REGISTERED
+expect 0 C edit "$r2" --set residence_kind=流动
+expect 0 C show "$r2" --json
+contains '"residence_kind":"migrant"'
+expect 0 C edit "$r2" --set relation=户
+expect 0 C show "$r2" --json
+contains '"relation":"head"'
+# 乡镇 is 乡镇（街道） without its parenthesised part.
+REPORT=(--set title=防控简报 --set kind=零报告 --set contact_name=张三 --set contact_phone=13800000000
+	--set deadline=2022-04-10)
+expect 0 C add report "${REPORT[@]}" --set target_level=乡镇
+rep=$(printf '%s\n' "$out" | grep -oE '[0-9a-hjkmnp-tv-z]{26}' | head -1)
+expect 0 C show "$rep" --json
+contains '"target_level":"township"'
+# Ambiguous: the candidates listed, nothing written.
+before=$(refs county)
+expect 1 C add report "${REPORT[@]}" --set target_level=乡镇 --set status=已
+contains "more than one value fits"; contains "已报送 (submitted)"; contains "已接收 (received)"
+lacks "草稿"
+[ "$before" = "$(refs county)" ] && ok || bad "refs moved on an ambiguous label"
+
+# ---- 2. errors say what was expected ----------------------------------------
+expect 1 C add resident --set name=x --set residence_kind=本地人 --set address=x --set source=self_report
+contains "人口类型"; contains "户籍人口 (registered)"; contains "流动人口 (migrant)"
+expect 1 C add resident --set name=x --set "id_number=$ID_BAD" --set residence_kind=migrant --set address=x --set source=self_report
+contains "check digit should be 9"; contains "公民身份号码"; lacks "$ID_BAD"
+expect 1 C add resident --set name=x --set "id_number=${ID_OK:0:17}" --set residence_kind=migrant --set address=x --set source=self_report
+contains "should be 18 characters, got 17"; lacks "${ID_OK:0:17}"
+
+echo "ux: $passes passed, $fails failed"
+[ "$fails" -eq 0 ]
