@@ -104,9 +104,11 @@ int vl_cmd_edit(const vl_command *cmd, const vl_cli *cli, int argc, char **argv)
 {
 	const char *passfile = NULL;
 	vl_edit_opts eo = VL_EDIT_OPTS_INIT;
-	vl_strlist sets = { 0 }, unsets = { 0 };
+	vl_strlist sets = { 0 }, unsets = { 0 }, adds = { 0 }, removes = { 0 };
 	const vl_opt opts[] = {
 		{ "--set", 1, NULL, NULL, &sets }, { "--unset", 1, NULL, NULL, &unsets },
+		{ "--add", 1, NULL, NULL, &adds }, { "--remove", 1, NULL, NULL, &removes },
+		{ "--replace", 0, NULL, &eo.replace, NULL },
 		{ "--passphrase-file", 1, &passfile, NULL, NULL }, { NULL, 0, NULL, NULL, NULL }
 	};
 	const char **pos = NULL;
@@ -118,12 +120,18 @@ int vl_cmd_edit(const vl_command *cmd, const vl_cli *cli, int argc, char **argv)
 	memset(&res, 0, sizeof(res));
 	if ((rc = vl_cli_parse(cmd, argc, argv, opts, &pos, &npos)) != 0)
 		return rc;
-	if (npos != 1 || (!sets.n && !unsets.n)) {
+	if (npos != 1 || (!sets.n && !unsets.n && !adds.n && !removes.n)) {
 		free(pos);
 		vl_strlist_free(&sets);
 		vl_strlist_free(&unsets);
-		return vl_cli_usage(cmd, "needs a record id and at least one --set or --unset");
+		vl_strlist_free(&adds);
+		vl_strlist_free(&removes);
+		return vl_cli_usage(cmd, "needs a record id and at least one --set, --unset, --add or --remove");
 	}
+	eo.adds = adds.items;
+	eo.nadds = adds.n;
+	eo.removes = removes.items;
+	eo.nremoves = removes.n;
 	eo.id = pos[0];
 	eo.sets = sets.items;
 	eo.nsets = sets.n;
@@ -142,6 +150,8 @@ out:
 	vl_node_close(n);
 	vl_strlist_free(&sets);
 	vl_strlist_free(&unsets);
+	vl_strlist_free(&adds);
+	vl_strlist_free(&removes);
 	free(pos);
 	return exit_code;
 }

@@ -41,6 +41,229 @@ static int apply_sets(const vl_schema *s, vl_value *data, const char *const *set
 	return 0;
 }
 
+/* "field 'items' (物资清单)" into out, for messages about a field. */
+static void field_name(char out[200], const vl_field *f)
+{
+	snprintf(out, 200, "field '%.64s'%s%.100s%s", f->name, f->label_zh ? " (" : "",
+			f->label_zh ? f->label_zh : "", f->label_zh ? ")" : "");
+}
+
+/* 1 if elements a and b of list-or-set field f are the same element: equal
+ * scalars, or maps with equal item keys (a list of maps with a key). */
+static int same_element(const vl_field *f, const vl_value *a, const vl_value *b)
+{
+	if (f->item_type == VL_T_MAP && f->item_key && a->kind == VL_V_MAP && b->kind == VL_V_MAP) {
+		const vl_value *ka = vl_value_map_get(a, f->item_key), *kb = vl_value_map_get(b, f->item_key);
+
+		return ka && kb && vl_value_equal(ka, kb);
+	}
+	return vl_value_equal(a, b);
+}
+
+/* Number of elements of old that new lacks (by same_element). */
+static size_t dropped_elements(const vl_field *f, const vl_value *old, const vl_value *new_)
+{
+	size_t i, j, n = 0;
+
+	if (!old || old->kind != VL_V_LIST)
+		return 0;
+	for (i = 0; i < old->n; i++) {
+		int found = 0;
+
+		for (j = 0; new_ && new_->kind == VL_V_LIST && j < new_->n && !found; j++)
+			found = same_element(f, old->items[i], new_->items[j]);
+		n += !found;
+	}
+	return n;
+}
+
+/*
+ * A --set of a set or list field replaces it whole; refuse one that would
+ * silently drop elements the record holds (the supply request whose earlier
+ * items vanished) unless the person said --replace.
+ */
+static int check_no_drops(const vl_schema *s, const vl_value *old, const vl_value *new_,
+		const char *const *sets, size_t nsets)
+{
+	size_t i, k;
+
+	for (i = 0; i < nsets; i++) {
+		char field[128], name[200];
+		const vl_field *f;
+
+		if (!split_set(field, sets[i]) || !(f = vl_schema_field(s, field)) ||
+				(f->type != VL_T_SET && f->type != VL_T_LIST))
+			continue;
+		k = dropped_elements(f, vl_value_map_get(old, field), vl_value_map_get(new_, field));
+		if (k) {
+			field_name(name, f);
+			return vl_error_set(VL_EINVALID, "%s: --set would drop %zu of its %zu elements; use "
+					"--add %s=VALUE to add one, --remove %s=VALUE to take one out, or --replace "
+					"to replace them all; nothing was changed", name, k,
+					vl_value_map_get(old, field)->n, f->name, f->name);
+		}
+	}
+	return 0;
+}
+
+/* The elements VALUE names for set or list field f, as a LIST: parsed as
+ * --set would parse it; one flow map {..} is one item of a list of maps. */
+static int parse_elements(vl_value **out, const vl_schema *s, const vl_field *f, const char *text)
+{
+	vl_value *probe = NULL;
+	vl_buf wrapped = VL_BUF_INIT;
+	const char *t = text;
+	int rc;
+
+	*out = NULL;
+	while (*t == ' ')
+		t++;
+	if (f->item_type == VL_T_MAP && *t == '{') {
+		if ((rc = vl_buf_printf(&wrapped, "[%s]", t)) < 0)
+			goto out;
+		text = wrapped.ptr;
+	}
+	if (!(probe = vl_value_new(VL_V_MAP))) {
+		rc = vl_error_set(VL_ENOMEM, "out of memory");
+		goto out;
+	}
+	if ((rc = vl_schema_set_text(s, probe, f->name, text)) < 0)
+		goto out;
+	if (probe->n != 1 || probe->items[0]->kind != VL_V_LIST) {
+		rc = vl_error_set(VL_EINVALID, "field '%s': no element given", f->name);
+		goto out;
+	}
+	*out = probe->items[0];
+	probe->items[0] = NULL;
+	rc = 0;
+out:
+	vl_value_free(probe);
+	vl_buf_free(&wrapped);
+	return rc;
+}
+
+/* Index in list of the element `want` names, or -1. For a list of maps
+ * with a key, want may also be the key's text (items=大米). */
+static long find_element(const vl_field *f, const vl_value *list, const vl_value *want, const char *text)
+{
+	size_t i;
+
+	for (i = 0; list && i < list->n; i++) {
+		const vl_value *it = list->items[i];
+
+		if (f->item_type == VL_T_MAP && f->item_key && it->kind == VL_V_MAP) {
+			const vl_value *k = vl_value_map_get(it, f->item_key);
+
+			if (want && want->kind == VL_V_MAP ? same_element(f, it, want) :
+					(k && vl_value_text(k) && strcmp(vl_value_text(k), text) == 0))
+				return (long)i;
+		} else if (want && vl_value_equal(it, want)) {
+			return (long)i;
+		}
+	}
+	return -1;
+}
+
+/* Apply one --add (add = 1) or --remove "FIELD=VALUE" to data. */
+static int apply_element(const vl_schema *s, vl_value *data, const char *item, int add)
+{
+	const char *opt = add ? "--add" : "--remove";
+	char field[128], name[200], *key = NULL;
+	const char *val = split_set(field, item);
+	const vl_field *f;
+	vl_value *elems = NULL, *list = NULL, *cur;
+	size_t i;
+	long at;
+	int rc = 0;
+
+	if (!val || !field[0])
+		return vl_error_set(VL_EINVALID, "%s takes FIELD=VALUE, got '%.40s'", opt, item);
+	if (!(f = vl_schema_field(s, field)))
+		return vl_error_set(VL_ENOTFOUND, "ledger '%s' has no field '%s'; 'vledger schema show %s' "
+				"lists them", s->name, field, s->name);
+	field_name(name, f);
+	if (f->type != VL_T_SET && f->type != VL_T_LIST)
+		return vl_error_set(VL_EINVALID, "%s: %s takes a set or list field; use --set for a %s",
+				name, opt, vl_ftype_name(f->type));
+	cur = vl_value_map_get(data, field);
+	if (add && !cur)
+		return vl_schema_set_text(s, data, field, val);
+	/* A list of maps' item named by its key: no parse, the key's text. */
+	if (!add && f->item_type == VL_T_MAP) {
+		const char *t = val;
+
+		while (*t == ' ')
+			t++;
+		if (*t != '{' && *t != '[') {
+			if (!(key = strdup(t))) {
+				rc = vl_error_set(VL_ENOMEM, "out of memory");
+				goto out;
+			}
+			for (i = strlen(key); i > 0 && key[i - 1] == ' '; i--)
+				key[i - 1] = '\0';
+		}
+	}
+	if (!key && (rc = parse_elements(&elems, s, f, val)) < 0)
+		goto out;
+	if (!(list = cur ? vl_value_clone(cur) : vl_value_new(VL_V_LIST))) {
+		rc = vl_error_set(VL_ENOMEM, "out of memory");
+		goto out;
+	}
+	if (list->kind != VL_V_LIST) {
+		rc = vl_error_set(VL_EINVALID, "%s: the record's value is not a list; use --set", name);
+		goto out;
+	}
+	for (i = 0; i < (key ? 1 : elems->n); i++) {
+		const vl_value *e = key ? NULL : elems->items[i];
+
+		at = find_element(f, list, e, key);
+		if (add) {
+			if (at >= 0 && f->type == VL_T_SET)
+				continue; /* already in the set */
+			if (at >= 0 && f->item_type == VL_T_MAP && f->item_key) {
+				rc = vl_error_set(VL_EINVALID, "%s: an item with that %s is there already; "
+						"--remove it first to change it", name, f->item_key);
+				goto out;
+			}
+			vl_value *copy = vl_value_clone(e);
+
+			if (!copy) {
+				rc = vl_error_set(VL_ENOMEM, "out of memory");
+				goto out;
+			}
+			if ((rc = vl_value_list_push(list, copy)) < 0)
+				goto out;
+		} else {
+			if (at < 0) {
+				rc = vl_error_set(VL_EINVALID, "%s: no such element to remove "
+						"(see the record with 'vledger show')", name);
+				goto out;
+			}
+			vl_value_free(list->items[at]);
+			memmove(list->items + at, list->items + at + 1,
+					(list->n - (size_t)at - 1) * sizeof(*list->items));
+			list->n--;
+		}
+	}
+	if (f->type == VL_T_SET && list->n > 1)
+		qsort(list->items, list->n, sizeof(*list->items), vl_value_set_cmp);
+	if (list->n == 0) {
+		/* Absence is how records say "none": validate judges a required one. */
+		(void)vl_value_map_del(data, field);
+	} else {
+		rc = vl_value_map_set(data, field, list);
+		list = NULL;
+		if (rc < 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	free(key);
+	vl_value_free(elems);
+	vl_value_free(list);
+	return rc;
+}
+
 /* Validate; the error lists every violation. VL_EINVALID when any. */
 static int validate_or_report(const vl_schema *s, const vl_value *data, int deleted, const char *what)
 {
@@ -257,8 +480,9 @@ int vl_edit(vl_node *n, const vl_edit_opts *opts, vl_edit_result *out)
 
 	memset(out, 0, sizeof(*out));
 	memset(&f, 0, sizeof(f));
-	if (!opts || !opts->id || (!opts->nsets && !opts->nunsets))
-		return vl_error_set(VL_EINVALID, "edit needs a record id and at least one field to set or unset");
+	if (!opts || !opts->id || (!opts->nsets && !opts->nunsets && !opts->nadds && !opts->nremoves))
+		return vl_error_set(VL_EINVALID, "edit needs a record id and at least one field to set, unset, "
+				"add to or remove from");
 	if ((rc = vl_node_load_config(n)) < 0 || (rc = vl_ledger_find(&f, n, opts->id)) < 0 ||
 			(rc = vl_ledger_may_write(n, f.scope)) < 0)
 		goto out;
@@ -267,6 +491,8 @@ int vl_edit(vl_node *n, const vl_edit_opts *opts, vl_edit_result *out)
 		goto out;
 	}
 	if ((rc = vl_ledger_next_version(&r, &f)) < 0 || (rc = apply_sets(f.schema, r->data, opts->sets, opts->nsets)) < 0)
+		goto out;
+	if (!opts->replace && (rc = check_no_drops(f.schema, f.rec->data, r->data, opts->sets, opts->nsets)) < 0)
 		goto out;
 	/* Setting a field a merge left for a person settles it with that value. */
 	for (i = 0; r->conflicts && i < opts->nsets; i++) {
@@ -283,6 +509,12 @@ int vl_edit(vl_node *n, const vl_edit_opts *opts, vl_edit_result *out)
 		if (r->conflicts)
 			(void)vl_value_map_del(r->conflicts, opts->unsets[i]);
 	}
+	for (i = 0; i < opts->nadds; i++)
+		if ((rc = apply_element(f.schema, r->data, opts->adds[i], 1)) < 0)
+			goto out;
+	for (i = 0; i < opts->nremoves; i++)
+		if ((rc = apply_element(f.schema, r->data, opts->removes[i], 0)) < 0)
+			goto out;
 	if (r->conflicts && r->conflicts->n == 0) {
 		vl_value_free(r->conflicts);
 		r->conflicts = NULL;

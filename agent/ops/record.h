@@ -77,8 +77,20 @@ typedef struct {
 	const char *const *unsets;   /* field names to remove */
 	size_t nunsets;
 	vl_progress progress;
+	/* Set and list fields edited by element (after sets and unsets):
+	 * "FIELD=VALUE" adds VALUE's elements (a set ignores one it holds; a
+	 * list of maps refuses an item whose key it holds) or removes them (a
+	 * list of maps: VALUE is the item's key, e.g. items=大米; an element
+	 * not there is an error). */
+	const char *const *adds;
+	size_t nadds;
+	const char *const *removes;
+	size_t nremoves;
+	/* 0: a --set of a set or list field that would drop elements the
+	 * record holds is refused (VL_EINVALID); 1: the whole value replaced. */
+	int replace;
 } vl_edit_opts;
-#define VL_EDIT_OPTS_INIT { NULL, NULL, 0, NULL, 0, { NULL, NULL } }
+#define VL_EDIT_OPTS_INIT { NULL, NULL, 0, NULL, 0, { NULL, NULL }, NULL, 0, NULL, 0, 0 }
 
 typedef struct {
 	char id[VL_ULID_LEN + 1];

@@ -71,5 +71,43 @@ contains "check digit should be 9"; contains "公民身份号码"; lacks "$ID_BA
 expect 1 C add resident --set name=x --set "id_number=${ID_OK:0:17}" --set residence_kind=migrant --set address=x --set source=self_report
 contains "should be 18 characters, got 17"; lacks "${ID_OK:0:17}"
 
+# ---- 3. set and list fields edited by element ----------------------------
+SUPPLY=(--set request_no=500243000000-20220407-001 --set reason=封控户 --set address=鼓楼社区2栋
+	--set contact_name=李四 --set contact_phone=13800000001)
+expect 0 C add supply_request "${SUPPLY[@]}" --set 'items=[{name: 大米, qty: 2, unit: 袋}]'
+sr=$(printf '%s\n' "$out" | grep -oE '[0-9a-hjkmnp-tv-z]{26}' | head -1)
+# The issue's case: a --set that would drop the earlier items is refused.
+before=$(refs county)
+expect 1 C edit "$sr" --set 'items=[{name: 鸡蛋, qty: 1}]'
+contains "物资清单"; contains "would drop 1 of its 1"; contains "--replace"
+[ "$before" = "$(refs county)" ] && ok || bad "refs moved on a dropping --set"
+expect 0 C edit "$sr" --add 'items={name: 鸡蛋, qty: 1}'
+expect 0 C show "$sr" --json
+contains '"items":[{"name":"大米","qty":2,"unit":"袋"},{"name":"鸡蛋","qty":1}]'
+# Changing an item keeps it: no drop.
+expect 0 C edit "$sr" --set 'items=[{name: 大米, qty: 3, unit: 袋}, {name: 鸡蛋, qty: 1}]'
+expect 1 C edit "$sr" --add 'items={name: 大米, qty: 1}'
+contains "there already"
+expect 0 C edit "$sr" --remove items=大米
+expect 0 C show "$sr" --json
+contains '"items":[{"name":"鸡蛋","qty":1}]'
+expect 1 C edit "$sr" --remove items=大米
+contains "no such element"
+expect 0 C edit "$sr" --replace --set 'items=[{name: 牛奶, qty: 6}]'
+expect 0 C show "$sr" --json
+contains '"items":[{"name":"牛奶","qty":6}]'
+# A set: labels accepted, kept sorted; removing by label.
+expect 0 C edit "$r1" --add tags=独居老人 --add tags=disabled
+expect 0 C edit "$r1" --add tags=独居
+expect 0 C show "$r1" --json
+contains '"tags":["disabled","elderly_alone"]'
+expect 1 C edit "$r1" --set tags=孕产妇
+contains "would drop 2 of its 2"
+expect 0 C edit "$r1" --remove tags=残疾人
+expect 0 C show "$r1" --json
+contains '"tags":["elderly_alone"]'
+expect 1 C edit "$r1" --add name=x
+contains "takes a set or list field"
+
 echo "ux: $passes passed, $fails failed"
 [ "$fails" -eq 0 ]
