@@ -44,6 +44,10 @@ int vl_cmd_add(const vl_command *cmd, const vl_cli *cli, int argc, char **argv)
 		goto out;
 	}
 	printf("%s\n", res.id);
+	if (res.duplicate_of[0])
+		fprintf(stderr, "vledger: warning: likely a duplicate of record %s (same identity fields); "
+				"if they are one, 'vledger join-records %s %s' joins them\n", res.duplicate_of,
+				res.duplicate_of, res.id);
 	exit_code = VL_EXIT_OK;
 out:
 	vl_add_result_free(&res);
@@ -109,6 +113,7 @@ int vl_cmd_edit(const vl_command *cmd, const vl_cli *cli, int argc, char **argv)
 		{ "--set", 1, NULL, NULL, &sets }, { "--unset", 1, NULL, NULL, &unsets },
 		{ "--add", 1, NULL, NULL, &adds }, { "--remove", 1, NULL, NULL, &removes },
 		{ "--replace", 0, NULL, &eo.replace, NULL },
+		{ "--allow-backwards", 0, NULL, &eo.allow_backwards, NULL }, { "--reason", 1, &eo.reason, NULL, NULL },
 		{ "--passphrase-file", 1, &passfile, NULL, NULL }, { NULL, 0, NULL, NULL, NULL }
 	};
 	const char **pos = NULL;

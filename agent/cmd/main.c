@@ -39,7 +39,7 @@ static const vl_command commands[] = {
 	{ "import", "SCHEMA --file F [--scope CODE12] [--batch N]",
 	  "add many records from a YAML list, N per signed commit (default 500)", vl_cmd_import },
 	{ "edit", "ID [--set FIELD=VALUE...] [--unset FIELD...] [--add FIELD=VALUE...] [--remove FIELD=VALUE...] "
-	  "[--replace]",
+	  "[--replace] [--allow-backwards --reason TEXT]",
 	  "change a record; --add/--remove edit a set or list by element, --replace lets --set drop elements",
 	  vl_cmd_edit },
 	{ "rm", "ID --reason TEXT", "delete a record (a tombstone; history keeps it)", vl_cmd_rm },

@@ -264,6 +264,226 @@ out:
 	return rc;
 }
 
+/* ---- checks of entry beyond the schema ------------------------------------ */
+
+/* Is ref value id (of field f) a live record of ledger f->ref on this node?
+ * Only values that changed are checked: an edit of another field is not
+ * refused because a record referred to was deleted since. */
+static int check_ref(vl_node *n, const vl_field *f, const char *id)
+{
+	vl_found fd;
+	char name[200];
+	int rc;
+
+	memset(&fd, 0, sizeof(fd));
+	field_name(name, f);
+	rc = vl_ledger_find(&fd, n, id);
+	if (rc == VL_ENOTFOUND) {
+		rc = vl_error_set(VL_EINVALID, "%s: no record %s on this node; it should name a '%s' record "
+				"('vledger list %s' shows them)", name, id, f->ref, f->ref);
+	} else if (rc == 0 && strcmp(fd.rec->schema, f->ref) != 0) {
+		rc = vl_error_set(VL_EINVALID, "%s: record %s is a '%s' record; it should name a '%s' record",
+				name, id, fd.rec->schema, f->ref);
+	} else if (rc == 0 && fd.rec->deleted) {
+		rc = vl_error_set(VL_EINVALID, "%s: record %s is deleted; name a live '%s' record", name, id,
+				f->ref);
+	} else if (rc < 0) {
+		vl_error_wrap(rc, "%s", name);
+	}
+	vl_found_free(&fd);
+	return rc;
+}
+
+/* Every top-level ref value (alone, or items of a set or list) of data
+ * that old (NULL at add) lacks. */
+static int check_refs(vl_node *n, const vl_schema *s, const vl_value *data, const vl_value *old)
+{
+	size_t i, j;
+	int rc;
+
+	for (i = 0; i < s->nfields; i++) {
+		const vl_field *f = &s->fields[i];
+		const vl_value *v = vl_value_map_get(data, f->name), *ov;
+
+		if (!v || !f->ref)
+			continue;
+		ov = old ? vl_value_map_get(old, f->name) : NULL;
+		if (f->type == VL_T_REF && v->kind == VL_V_STR) {
+			if (!(ov && vl_value_equal(ov, v)) && (rc = check_ref(n, f, v->s)) < 0)
+				return rc;
+		} else if ((f->type == VL_T_SET || f->type == VL_T_LIST) && f->item_type == VL_T_REF &&
+				v->kind == VL_V_LIST) {
+			for (j = 0; j < v->n; j++) {
+				size_t k;
+				int had = 0;
+
+				for (k = 0; ov && ov->kind == VL_V_LIST && k < ov->n && !had; k++)
+					had = vl_value_equal(ov->items[k], v->items[j]);
+				if (!had && v->items[j]->kind == VL_V_STR && (rc = check_ref(n, f, v->items[j]->s)) < 0)
+					return rc;
+			}
+		}
+	}
+	return 0;
+}
+
+/*
+ * A resident ID number carries its holder's birth date (digits 7-14) and
+ * sex (digit 17: odd male, even female). When the schema has a cn_id field
+ * and a `birth_date` date field or a `gender` enum of male/female, they
+ * must agree: one of them was mistyped. Only a well-formed number is
+ * compared (validate reports the others); values are never quoted.
+ */
+static int check_id_agrees(const vl_schema *s, const vl_value *data)
+{
+	const vl_field *bf = vl_schema_field(s, "birth_date"), *gf = vl_schema_field(s, "gender");
+	const vl_value *bd = vl_value_map_get(data, "birth_date"), *g = vl_value_map_get(data, "gender");
+	char idname[200], name[200];
+	size_t i;
+
+	for (i = 0; i < s->nfields; i++) {
+		const vl_field *f = &s->fields[i];
+		const vl_value *v = vl_value_map_get(data, f->name);
+		vl_cn_id_info info;
+
+		if (f->type != VL_T_CN_ID || !v || v->kind != VL_V_STR || vl_cn_id_check(v->s, NULL, &info))
+			continue;
+		field_name(idname, f);
+		if (bf && bf->type == VL_T_DATE && bd && bd->kind == VL_V_STR && strcmp(bd->s, info.birth) != 0) {
+			field_name(name, bf);
+			return vl_error_set(VL_EINVALID, "%s does not agree with the birth date in %s "
+					"(characters 7-14); check both against the ID card", name, idname);
+		}
+		if (gf && gf->type == VL_T_ENUM && g && g->kind == VL_V_STR &&
+				((!strcmp(g->s, "male") && info.sex != 1) || (!strcmp(g->s, "female") && info.sex != 2))) {
+			field_name(name, gf);
+			return vl_error_set(VL_EINVALID, "%s does not agree with %s (its 17th digit: odd for "
+					"male, even for female); check both against the ID card", name, idname);
+		}
+	}
+	return 0;
+}
+
+typedef struct {
+	const vl_schema *s;
+	const char *key;             /* identity of the new record */
+	char found[VL_ULID_LEN + 1];
+} dup_ctx;
+
+static int dup_one(const char *path, const git_oid *blob, const char *raw, size_t len, void *ctx)
+{
+	dup_ctx *c = ctx;
+	vl_record *r = NULL;
+	vl_buf key = VL_BUF_INIT;
+	int rc;
+
+	(void)blob;
+	if ((rc = vl_record_parse(&r, raw, len, path)) < 0)
+		return rc;
+	if (!r->deleted && vl_schema_identity(&key, c->s, r->data) == 0 && key.ptr &&
+			strcmp(key.ptr, c->key) == 0) {
+		snprintf(c->found, sizeof(c->found), "%s", r->id);
+		rc = VL_EEXISTS; /* stop the walk: one is enough */
+	}
+	vl_buf_free(&key);
+	vl_record_free(r);
+	return rc;
+}
+
+/* The id of a live record of s on scope's branch with data's identity key
+ * into out ("" if none, or if s has no identity or data lacks a part). */
+static int find_duplicate(char out[VL_ULID_LEN + 1], vl_node *n, const vl_schema *s, const char *scope,
+		const vl_value *data)
+{
+	vl_buf key = VL_BUF_INIT;
+	dup_ctx c;
+	git_oid head;
+	char ref[64];
+	int rc;
+
+	out[0] = '\0';
+	if (!s->nidentity || vl_schema_identity(&key, s, data) < 0 || !key.ptr) {
+		vl_buf_free(&key);
+		return 0;
+	}
+	memset(&c, 0, sizeof(c));
+	c.s = s;
+	c.key = key.ptr;
+	vl_scope_ref(ref, scope);
+	rc = vl_repo_head(&head, n->repo, ref);
+	if (rc == 0) {
+		rc = vl_ledger_each(n, &head, s->name, dup_one, &c);
+		if (rc == VL_EEXISTS && c.found[0]) {
+			memcpy(out, c.found, VL_ULID_LEN + 1);
+			rc = 0;
+		}
+	} else if (rc == VL_ENOTFOUND) {
+		rc = 0;
+	}
+	vl_buf_free(&key);
+	return rc;
+}
+
+/* Index of state v in f's order list, or -1. */
+static long order_index(const vl_field *f, const char *v)
+{
+	size_t i;
+
+	for (i = 0; i < f->norder; i++)
+		if (!strcmp(f->order[i], v))
+			return (long)i;
+	return -1;
+}
+
+static int is_terminal(const vl_field *f, const char *v)
+{
+	size_t i;
+
+	for (i = 0; i < f->nterminal; i++)
+		if (!strcmp(f->terminal[i], v))
+			return 1;
+	return 0;
+}
+
+/*
+ * A field with an `order` rule moves forward: a merge keeps the step
+ * furthest along, so a local step back would be undone by the next merge
+ * anyway, and it is how a delivered request quietly becomes pending again.
+ * Refused unless the person said --allow-backwards and gave a reason.
+ */
+static int check_backwards(const vl_schema *s, const vl_value *old, const vl_value *data,
+		const vl_edit_opts *opts)
+{
+	char name[200];
+	size_t i;
+
+	for (i = 0; i < s->nfields; i++) {
+		const vl_field *f = &s->fields[i];
+		const vl_value *a = vl_value_map_get(old, f->name), *b = vl_value_map_get(data, f->name);
+		long ia, ib;
+		int back;
+
+		if (f->rule != VL_RULE_ORDER || !a || !b || a->kind != VL_V_STR || b->kind != VL_V_STR ||
+				!strcmp(a->s, b->s))
+			continue;
+		ia = order_index(f, a->s);
+		ib = order_index(f, b->s);
+		back = is_terminal(f, a->s) || (ia >= 0 && ib >= 0 && ib < ia);
+		if (!back)
+			continue;
+		field_name(name, f);
+		if (!opts->allow_backwards)
+			return vl_error_set(VL_EINVALID, "%s: moving from %s back to %s goes against its order; "
+					"if that is really meant, add --allow-backwards --reason TEXT; nothing was changed",
+					name, vl_field_enum_label(f, a->s) ? vl_field_enum_label(f, a->s) : a->s,
+					vl_field_enum_label(f, b->s) ? vl_field_enum_label(f, b->s) : b->s);
+		if (!opts->reason || !*opts->reason)
+			return vl_error_set(VL_EINVALID, "%s: --allow-backwards needs --reason TEXT saying why; "
+					"nothing was changed", name);
+	}
+	return 0;
+}
+
 /* Validate; the error lists every violation. VL_EINVALID when any. */
 static int validate_or_report(const vl_schema *s, const vl_value *data, int deleted, const char *what)
 {
@@ -346,7 +566,9 @@ int vl_add(vl_node *n, const vl_add_opts *opts, vl_add_result *out)
 		rc = vl_buf_printf(&what, "record from '%s' (positions are line and column there)", opts->file);
 	else
 		rc = vl_buf_puts(&what, "record");
-	if (rc < 0 || (rc = validate_or_report(s, data, 0, what.ptr)) < 0)
+	if (rc < 0 || (rc = validate_or_report(s, data, 0, what.ptr)) < 0 ||
+			(rc = check_id_agrees(s, data)) < 0 || (rc = check_refs(n, s, data, NULL)) < 0 ||
+			(rc = find_duplicate(out->duplicate_of, n, s, out->scope, data)) < 0)
 		goto out;
 	vl_ulid_new(id, vl_hlc_wall_ms());
 	if ((rc = vl_record_new(&r, s->name, id, out->scope)) < 0)
@@ -474,7 +696,7 @@ int vl_edit(vl_node *n, const vl_edit_opts *opts, vl_edit_result *out)
 {
 	vl_found f;
 	vl_record *r = NULL;
-	vl_buf summary = VL_BUF_INIT;
+	vl_buf summary = VL_BUF_INIT, trailer = VL_BUF_INIT;
 	size_t i;
 	int rc;
 
@@ -525,10 +747,24 @@ int vl_edit(vl_node *n, const vl_edit_opts *opts, vl_edit_result *out)
 		rc = 0; /* unchanged: nothing to write */
 		goto out;
 	}
-	if ((rc = validate_or_report(f.schema, r->data, 0, "edit")) < 0)
+	if ((rc = validate_or_report(f.schema, r->data, 0, "edit")) < 0 ||
+			(rc = check_id_agrees(f.schema, r->data)) < 0 ||
+			(rc = check_refs(n, f.schema, r->data, f.rec->data)) < 0 ||
+			(rc = check_backwards(f.schema, f.rec->data, r->data, opts)) < 0)
 		goto out;
+	if (opts->reason && *opts->reason) {
+		/* The reason goes into the commit message on one line. */
+		if ((rc = vl_buf_puts(&trailer, "Vledger-Reason: ")) < 0)
+			goto out;
+		for (i = 0; opts->reason[i] && i < 400; i++)
+			if ((rc = vl_buf_putc(&trailer, opts->reason[i] == '\n' || opts->reason[i] == '\r' ?
+					' ' : opts->reason[i])) < 0)
+				goto out;
+		if ((rc = vl_buf_putc(&trailer, '\n')) < 0)
+			goto out;
+	}
 	if ((rc = vl_buf_printf(&summary, "edit %s %s", r->schema, r->id)) < 0 ||
-			(rc = vl_ledger_commit(&out->commit, n, f.scope, &r, 1, summary.ptr, NULL)) < 0)
+			(rc = vl_ledger_commit(&out->commit, n, f.scope, &r, 1, summary.ptr, trailer.ptr)) < 0)
 		goto out;
 	out->changed = 1;
 	rc = 0;
@@ -536,6 +772,7 @@ out:
 	vl_found_free(&f);
 	vl_record_free(r);
 	vl_buf_free(&summary);
+	vl_buf_free(&trailer);
 	return rc;
 }
 

@@ -109,5 +109,52 @@ contains '"tags":["elderly_alone"]'
 expect 1 C edit "$r1" --add name=x
 contains "takes a set or list field"
 
+# ---- 4. checks at add and edit ---------------------------------------------
+# A ref must name a live record of its ledger.
+before=$(refs county)
+expect 1 C add special_group --set resident=01aaaaaaaaaaaaaaaaaaaaaaaa --set group=独居老人 --set liaison_name=刘五
+contains "no record 01aaaaaaaaaaaaaaaaaaaaaaaa"; contains "'resident'"
+expect 1 C add special_group --set "resident=$sr" --set group=独居老人 --set liaison_name=刘五
+contains "is a 'supply_request' record"
+[ "$before" = "$(refs county)" ] && ok || bad "refs moved on a bad ref"
+expect 0 C add special_group --set "resident=$r2" --set group=独居老人 --set liaison_name=刘五
+sg=$(printf '%s\n' "$out" | grep -oE '[0-9a-hjkmnp-tv-z]{26}' | head -1)
+lacks "duplicate"
+expect 0 C edit "$sr" --set "resident=$r1"
+expect 1 C edit "$sg" --set resident=01aaaaaaaaaaaaaaaaaaaaaaaa
+contains "no record"
+# A deleted record is not a valid reference.
+expect 0 C rm "$r3" --reason 搬离
+expect 1 C edit "$sg" --set "resident=$r3"
+contains "is deleted"
+# The ID number cross-checked with birth_date and gender.
+expect 1 C edit "$r1" --set birth_date=1943-02-16
+contains "出生日期"; contains "does not agree"; lacks "1943"
+expect 1 C edit "$r1" --set gender=男
+contains "性别"; contains "17th digit"
+expect 1 C add resident --set name=x --set "id_number=$ID_OK" --set birth_date=1950-01-01 \
+	--set residence_kind=migrant --set address=x --set source=self_report
+contains "does not agree"
+# A likely duplicate (same identity) is written, with a warning naming the record.
+expect 0 C add resident --set name=王秀英2 --set "id_number=$ID_OK" --set residence_kind=migrant \
+	--set address=x --set source=self_report
+contains "likely a duplicate of record $r1"; lacks "$ID_OK"
+expect 0 C add special_group --set "resident=$r2" --set group=elderly_alone --set liaison_name=刘五
+contains "likely a duplicate of record $sg"
+# A status moved backwards against its order needs a flag and a reason.
+expect 0 C edit "$sr" --set status=已采购
+before=$(refs county)
+expect 1 C edit "$sr" --set status=registered
+contains "against its order"; contains "--allow-backwards"
+expect 1 C edit "$sr" --set status=registered --allow-backwards
+contains "--reason"
+[ "$before" = "$(refs county)" ] && ok || bad "refs moved on a backwards status"
+expect 0 C edit "$sr" --set status=registered --allow-backwards --reason "登记错误，尚未采购"
+git --git-dir "$w/county/repo.git" log -1 --format=%B scope/500243000000 | grep -q "Vledger-Reason: 登记错误" \
+	&& ok || bad "no reason trailer on a backwards edit"
+expect 0 C edit "$sr" --set status=cancelled
+expect 1 C edit "$sr" --set status=delivering
+contains "against its order"
+
 echo "ux: $passes passed, $fails failed"
 [ "$fails" -eq 0 ]
