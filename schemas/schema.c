@@ -1455,6 +1455,27 @@ void vl_schema_free(vl_schema *s)
 	free(im);
 }
 
+const vl_schema *vl_schema_lookup(vl_schema *const *list, size_t n, const char *text)
+{
+	const vl_schema *hit = NULL;
+	size_t i;
+
+	if (!text)
+		return NULL;
+	for (i = 0; i < n; i++)
+		if (list[i]->name && strcmp(list[i]->name, text) == 0)
+			return list[i];
+	for (i = 0; i < n; i++) {
+		if ((list[i]->label_zh && strcmp(list[i]->label_zh, text) == 0) ||
+				(list[i]->label_en && ascii_casecmp(list[i]->label_en, text) == 0)) {
+			if (hit)
+				return NULL; /* two ledgers with one label: make the person use the name */
+			hit = list[i];
+		}
+	}
+	return hit;
+}
+
 const vl_field *vl_schema_field(const vl_schema *s, const char *name)
 {
 	return s && name ? find_field(s->fields, s->nfields, name) : NULL;

@@ -509,7 +509,8 @@ static int node_ledger(const vl_schema **out, vl_node *n, const char *name)
 		return vl_error_set(VL_EINVALID, "no ledger named; 'vledger schema list' shows them");
 	if ((rc = vl_node_load_config(n)) < 0)
 		return rc;
-	if (!(*out = vl_node_schema(n, name)))
+	/* By name or label: 'vledger list 常住人口' works as 'list resident'. */
+	if (!(*out = vl_schema_lookup(n->schemas, n->nschemas, name)))
 		return vl_error_set(VL_ENOTFOUND, "no ledger '%s'; 'vledger schema list' shows them", name);
 	return 0;
 }

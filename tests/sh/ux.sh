@@ -156,5 +156,24 @@ expect 0 C edit "$sr" --set status=cancelled
 expect 1 C edit "$sr" --set status=delivering
 contains "against its order"
 
+# ---- 5. ledgers by id or Chinese label; help COMMAND -------------------------
+expect 0 C list 常住人口
+contains "$r1"
+expect 0 C list Residents --json
+contains "$r2"
+expect 0 C schema show 物资需求
+contains "request_no"
+expect 0 C add 重点人群 --set "resident=$r1" --set group=残疾人 --set liaison_name=刘五
+expect 1 C list 不存在的台账
+contains "schema list"
+expect 0 "$VLEDGER" help add
+contains "usage: vledger add LEDGER"; contains "add a record"
+expect 0 "$VLEDGER" help roster add
+contains "usage: vledger roster add"
+expect 0 "$VLEDGER" help
+contains "commands:"; contains "import"
+expect 2 "$VLEDGER" help frobnicate
+contains "vledger help"
+
 echo "ux: $passes passed, $fails failed"
 [ "$fails" -eq 0 ]
