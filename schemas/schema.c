@@ -2732,37 +2732,35 @@ int vl_schema_apply_defaults(const vl_schema *s, vl_value *data)
 /* ------------------------------------------------------------------------ */
 /* Masking, tombstones, identity                                             */
 
-/* The mask of a pii value of (scalar) type t. */
+/*
+ * The mask of a pii value of (scalar) type t, of a fixed length so that it
+ * never tells how long the value is (a two-character name and a
+ * four-character one both show "***"). ID and phone numbers keep their
+ * first 3 and last 4 characters, as printed ID cards and SMS receipts do,
+ * with a fixed run of stars between: "500***********123X" (an ID number is
+ * always 18), "138****5678", "023****5678".
+ */
 static vl_value *mask_value(vl_ftype t, const vl_value *v)
 {
 	vl_buf b = VL_BUF_INIT;
 	vl_value *m = NULL;
-	size_t chars, i;
+	size_t chars;
 
 	if (v->kind != VL_V_STR)
 		return vl_value_str("***");
 	chars = utf8_chars(v->s, v->slen);
-	if ((t == VL_T_CN_ID || t == VL_T_CN_MOBILE || t == VL_T_PHONE) && chars > 7) {
-		/* Keep the first 3 and last 4 characters, as printed ID cards and
-		 * SMS receipts do: "500***********123X", "138****5678". */
+	if ((t == VL_T_CN_ID && chars == 18) || ((t == VL_T_CN_MOBILE || t == VL_T_PHONE) && chars > 7)) {
 		size_t head = utf8_offset(v->s, v->slen, 3);
 		size_t tail = utf8_offset(v->s, v->slen, chars - 4);
 
-		if (vl_buf_put(&b, v->s, head) < 0)
+		if (vl_buf_put(&b, v->s, head) < 0 ||
+				vl_buf_puts(&b, t == VL_T_CN_ID ? "***********" : "****") < 0 ||
+				vl_buf_put(&b, v->s + tail, v->slen - tail) < 0)
 			goto out;
-		for (i = 0; i < chars - 7; i++)
-			if (vl_buf_putc(&b, '*') < 0)
-				goto out;
-		if (vl_buf_put(&b, v->s + tail, v->slen - tail) < 0)
-			goto out;
+		m = vl_value_strn(b.ptr, b.len);
 	} else {
-		/* Names and the rest: one star per character, at most 6, so a long
-		 * text does not show its length. */
-		for (i = 0; i < chars && i < 6; i++)
-			if (vl_buf_putc(&b, '*') < 0)
-				goto out;
+		m = vl_value_str("***");
 	}
-	m = vl_value_strn(b.ptr ? b.ptr : "", b.len);
 out:
 	vl_buf_free(&b);
 	return m;

@@ -175,5 +175,14 @@ contains "commands:"; contains "import"
 expect 2 "$VLEDGER" help frobnicate
 contains "vledger help"
 
+# ---- 6. masks of fixed length ------------------------------------------------
+# 王秀英 (3 characters) and 李四 (2) show the same mask; phones a fixed run.
+expect 0 C show "$r1" --json
+contains '"name":"***"'; contains '"phone":"138****5678"'
+expect 0 C show "$r2" --json
+contains '"name":"***"'; contains '"phone":"023****5678"'
+expect 0 C list resident
+contains "***"; lacks "王秀英"; lacks "李四"
+
 echo "ux: $passes passed, $fails failed"
 [ "$fails" -eq 0 ]
