@@ -35,11 +35,11 @@ static const vl_command commands[] = {
 	{ "schema check", "FILE...", "check schema files, reporting every error with file:line:column",
 	  vl_cmd_schema_check },
 	{ "add", "LEDGER [--scope CODE12] (--set FIELD=VALUE... | --file F) [--json]",
-	  "add a record; prints its id", vl_cmd_add },
+	  "add a record; says what was saved (its id alone when the output is not a terminal)", vl_cmd_add },
 	{ "import", "SCHEMA --file F [--scope CODE12] [--batch N]",
 	  "add many records from a YAML list, N per signed commit (default 500)", vl_cmd_import },
 	{ "edit", "ID [--set FIELD=VALUE...] [--unset FIELD...] [--add FIELD=VALUE...] [--remove FIELD=VALUE...] "
-	  "[--replace] [--allow-backwards --reason TEXT]",
+	  "[--replace] [--allow-backwards --reason TEXT] [--json]",
 	  "change a record; --add/--remove edit a set or list by element, --replace lets --set drop elements",
 	  vl_cmd_edit },
 	{ "rm", "ID --reason TEXT", "delete a record (a tombstone; history keeps it)", vl_cmd_rm },

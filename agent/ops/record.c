@@ -528,8 +528,10 @@ static int write_scope(char out[13], const vl_node *n, const char *scope)
 
 void vl_add_result_free(vl_add_result *r)
 {
-	if (r)
+	if (r) {
+		vl_value_free((vl_value *)r->data);
 		memset(r, 0, sizeof(*r));
+	}
 }
 
 int vl_add(vl_node *n, const vl_add_opts *opts, vl_add_result *out)
@@ -581,6 +583,8 @@ int vl_add(vl_node *n, const vl_add_opts *opts, vl_add_result *out)
 			(rc = vl_ledger_commit(&out->commit, n, out->scope, &r, 1, summary.ptr, NULL)) < 0)
 		goto out;
 	memcpy(out->id, id, sizeof(out->id));
+	out->schema = s;
+	out->data = r && r->data ? vl_value_clone(r->data) : NULL;
 	rc = 0;
 out:
 	vl_record_free(r);
@@ -689,8 +693,37 @@ out:
 
 void vl_edit_result_free(vl_edit_result *r)
 {
-	if (r)
-		memset(r, 0, sizeof(*r));
+	size_t i;
+
+	if (!r)
+		return;
+	for (i = 0; i < r->nfields; i++)
+		free(r->fields[i]);
+	free(r->fields);
+	vl_value_free(r->data);
+	memset(r, 0, sizeof(*r));
+}
+
+/* The names of the top-level fields of s whose value differs between a
+ * and b (present in one only, or unequal), in schema order, into out. */
+static int changed_fields(vl_edit_result *out, const vl_schema *s, const vl_value *a, const vl_value *b)
+{
+	size_t i;
+
+	for (i = 0; i < s->nfields; i++) {
+		const vl_value *x = vl_value_map_get(a, s->fields[i].name), *y = vl_value_map_get(b, s->fields[i].name);
+		char **nf;
+
+		if ((!x && !y) || (x && y && vl_value_equal(x, y)))
+			continue;
+		if (!(nf = realloc(out->fields, (out->nfields + 1) * sizeof(*nf))))
+			return vl_error_set(VL_ENOMEM, "out of memory");
+		out->fields = nf;
+		if (!(out->fields[out->nfields] = strdup(s->fields[i].name)))
+			return vl_error_set(VL_ENOMEM, "out of memory");
+		out->nfields++;
+	}
+	return 0;
 }
 
 int vl_edit(vl_node *n, const vl_edit_opts *opts, vl_edit_result *out)
@@ -743,6 +776,13 @@ int vl_edit(vl_node *n, const vl_edit_opts *opts, vl_edit_result *out)
 		r->conflicts = NULL;
 	}
 	memcpy(out->id, f.rec->id, sizeof(out->id));
+	out->schema = f.schema;
+	if (!(out->data = vl_value_clone(r->data))) {
+		rc = vl_error_set(VL_ENOMEM, "out of memory");
+		goto out;
+	}
+	if ((rc = changed_fields(out, f.schema, f.rec->data, r->data)) < 0)
+		goto out;
 	if (vl_value_equal(r->data, f.rec->data) && !r->conflicts == !f.rec->conflicts &&
 			(!r->conflicts || vl_value_equal(r->conflicts, f.rec->conflicts))) {
 		rc = 0; /* unchanged: nothing to write */
@@ -770,6 +810,8 @@ int vl_edit(vl_node *n, const vl_edit_opts *opts, vl_edit_result *out)
 	out->changed = 1;
 	rc = 0;
 out:
+	if (rc < 0)
+		vl_edit_result_free(out); /* out-params are set on success only */
 	vl_found_free(&f);
 	vl_record_free(r);
 	vl_buf_free(&summary);

@@ -36,6 +36,8 @@ typedef struct {
 	 * key (docs/schemas.md "Identity"): a likely duplicate, written anyway
 	 * (only a person can tell) and named here for a warning; "" if none. */
 	char duplicate_of[VL_ULID_LEN + 1];
+	const vl_schema *schema;     /* the record's ledger, borrowed from the node */
+	const vl_value *data;        /* the data saved; owned by the result */
 } vl_add_result;
 
 void vl_add_result_free(vl_add_result *r);
@@ -109,6 +111,11 @@ typedef struct {
 	char id[VL_ULID_LEN + 1];
 	int changed;                 /* 0: the edit changed nothing, nothing written */
 	git_oid commit;
+	const vl_schema *schema;     /* the record's ledger, borrowed from the node */
+	vl_value *data;              /* the data as saved (or as it stands); owned */
+	char **fields;               /* names of the top-level fields whose value
+	                              * changed, in schema order; owned */
+	size_t nfields;
 } vl_edit_result;
 
 void vl_edit_result_free(vl_edit_result *r);

@@ -184,5 +184,33 @@ contains '"name":"***"'; contains '"phone":"023****5678"'
 expect 0 C list resident
 contains "***"; lacks "王秀英"; lacks "李四"
 
+# ---- 7. add and edit say what was saved ----------------------------------------
+# On a terminal (a pseudo-terminal from script(1)): in words, labels only.
+tty_run() { out=$(script -qec "$(printf '%q ' "$@")" /dev/null 2>&1 | tr -d '\r'); }
+if command -v script >/dev/null; then
+	tty_run "$VLEDGER" -C "$w/county" edit "$r1" --set phone=13900000000 --set residence_kind=migrant
+	contains "saved 常住人口 $r1, changed: 联系电话、人口类型"; lacks "13900000000"
+	tty_run "$VLEDGER" -C "$w/county" add supply_request --set request_no=500243000000-20220407-002 \
+		--set reason=other --set address=x --set contact_name=x --set contact_phone=13800000002 --set 'items=[{name: 药, qty: 1}]'
+	contains "saved 物资需求 500243000000-20220407-002 ("
+	tty_run "$VLEDGER" -C "$w/county" edit "$r1" --set phone=13900000000
+	contains "nothing to save: 常住人口 $r1 is unchanged"
+else
+	bad "script(1) (util-linux) is needed to drive a pseudo-terminal"
+fi
+# Not a terminal: the id alone, as scripts expect.
+expect 0 C edit "$r1" --set grid=第1网格
+[ "$out" = "$r1" ] && ok || bad "edit output for a script is not the id: $out"
+# --json on add and edit.
+expect 0 C add resident --set name=x --set residence_kind=migrant --set address=x --set source=self_report --json
+contains '"ledger":"resident","ledger_label":"常住人口","scope":"500243000000","saved":true,"commit":"'
+contains '"duplicate_of":null}'
+expect 0 C edit "$r1" --set phone=13900000001 --set surveyed_on=2022-04-02 --json
+contains "{\"id\":\"$r1\",\"ledger\":\"resident\""
+contains '"changed":[{"field":"phone","label":"联系电话"},{"field":"surveyed_on","label":"最近摸排日期"}]'
+lacks "13900000001"
+expect 0 C edit "$r1" --set surveyed_on=2022-04-02 --json
+contains '"saved":false,"commit":null,"changed":[]'
+
 echo "ux: $passes passed, $fails failed"
 [ "$fails" -eq 0 ]
