@@ -1430,9 +1430,82 @@ static void test_no_pii_in_messages(void **state)
 	vl_schema_free(s);
 }
 
+/* Issue 12: what a hurried person types is forgiven before validation;
+ * what cannot be told apart is refused with the candidates. */
+static void test_forgiving_input(void **state)
+{
+	vl_schema *s, *r, *list[3];
+	vl_value *d;
+	char buf[64];
+
+	(void)state;
+	/* the pure fold: full-width forms and the ideographic space */
+	assert_int_equal(vl_fold_fullwidth(buf, "１９４３－０２－１５　Ｘｘ！～", strlen("１９４３－０２－１５　Ｘｘ！～")), 15);
+	assert_string_equal(buf, "1943-02-15 Xx!~");
+	assert_int_equal(vl_fold_fullwidth(buf, "王a", strlen("王a")), 4);
+	assert_string_equal(buf, "王a");
+
+	s = load_file("supply_request.yaml");
+	r = load_file("resident.yaml");
+	d = vl_value_new(VL_V_MAP);
+	assert_non_null(d);
+	assert_int_equal(vl_schema_set_text(s, d, "request_no", "５００２４３００１００１－２０２２０４０７－００３"), 0);
+	assert_string_equal(text_of(d, "request_no"), "500243001001-20220407-003");
+	assert_int_equal(vl_schema_set_text(s, d, "contact_phone", "+86 138-1234 5678"), 0);
+	assert_string_equal(text_of(d, "contact_phone"), "+8613812345678");
+	assert_int_equal(vl_schema_set_text(s, d, "contact_phone", "023　1234 5678"), 0);
+	assert_string_equal(text_of(d, "contact_phone"), "023-12345678");
+	assert_int_equal(vl_schema_set_text(s, d, "contact_phone", "0571-8888 1234-12"), 0);
+	assert_string_equal(text_of(d, "contact_phone"), "0571-88881234-12");
+	assert_int_equal(vl_schema_set_text(s, d, "amount", "１３５．５０"), 0);
+	assert_string_equal(text_of(d, "amount"), "135.50");
+	/* free text is kept as typed */
+	assert_int_equal(vl_schema_set_text(s, d, "address", "２栋　３单元"), 0);
+	assert_string_equal(text_of(d, "address"), "２栋　３单元");
+	/* labels: unique prefix, any case, zh label, English label */
+	assert_int_equal(vl_schema_set_text(s, d, "status", "配送"), 0);
+	assert_string_equal(text_of(d, "status"), "delivering");
+	assert_int_equal(vl_schema_set_text(s, d, "status", "DELIVERED"), 0);
+	assert_string_equal(text_of(d, "status"), "delivered");
+	assert_int_equal(vl_schema_set_text(s, d, "status", "已"), VL_EINVALID);
+	assert_non_null(strstr(vl_error_last(), "more than one value fits"));
+	assert_non_null(strstr(vl_error_last(), "已登记 (registered)"));
+	assert_null(strstr(vl_error_last(), "配送中"));
+	assert_string_equal(text_of(d, "status"), "delivered"); /* unchanged */
+	vl_value_free(d);
+
+	d = vl_value_new(VL_V_MAP);
+	assert_non_null(d);
+	assert_int_equal(vl_schema_set_text(r, d, "id_number", "110105 19491231 002x"), 0);
+	assert_string_equal(text_of(d, "id_number"), "11010519491231002X");
+	assert_int_equal(vl_schema_set_text(r, d, "surveyed_on", "２０２２－０４－０１"), 0);
+	assert_string_equal(text_of(d, "surveyed_on"), "2022-04-01");
+	vl_value_free(d);
+
+	/* a file is forgiven the same way */
+	d = data_from("id_number: \"１１０１０５１９４９１２３１００２ｘ\"\nresidence_kind: 流动\n");
+	assert_int_equal(vl_schema_normalize(r, d), 0);
+	assert_string_equal(text_of(d, "id_number"), "11010519491231002X");
+	assert_string_equal(text_of(d, "residence_kind"), "migrant");
+	vl_value_free(d);
+
+	/* ledgers by name, zh label, en label in any case */
+	list[0] = s;
+	list[1] = r;
+	assert_ptr_equal(vl_schema_lookup(list, 2, "resident"), r);
+	assert_ptr_equal(vl_schema_lookup(list, 2, "常住人口"), r);
+	assert_ptr_equal(vl_schema_lookup(list, 2, "supply REQUESTS"), s);
+	assert_null(vl_schema_lookup(list, 2, "常住"));
+	list[2] = r;
+	assert_null(vl_schema_lookup(list, 3, "常住人口")); /* two with one label: neither */
+	vl_schema_free(s);
+	vl_schema_free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_forgiving_input),
 		cmocka_unit_test(test_shipped_load),
 		cmocka_unit_test(test_shipped_contracts),
 		cmocka_unit_test(test_sink_loads),

@@ -186,8 +186,6 @@ static int apply_element(const vl_schema *s, vl_value *data, const char *item, i
 		return vl_error_set(VL_EINVALID, "%s: %s takes a set or list field; use --set for a %s",
 				name, opt, vl_ftype_name(f->type));
 	cur = vl_value_map_get(data, field);
-	if (add && !cur)
-		return vl_schema_set_text(s, data, field, val);
 	/* A list of maps' item named by its key: no parse, the key's text. */
 	if (!add && f->item_type == VL_T_MAP) {
 		const char *t = val;
@@ -253,7 +251,9 @@ static int apply_element(const vl_schema *s, vl_value *data, const char *item, i
 	} else {
 		rc = vl_value_map_set(data, field, list);
 		list = NULL;
-		if (rc < 0)
+		/* A new key is appended; normalising puts keys in schema order
+		 * (and leaves canonical values as they are). */
+		if (rc < 0 || (!cur && (rc = vl_schema_normalize(s, data)) < 0))
 			goto out;
 	}
 	rc = 0;

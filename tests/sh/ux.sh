@@ -106,6 +106,11 @@ contains "would drop 2 of its 2"
 expect 0 C edit "$r1" --remove tags=残疾人
 expect 0 C show "$r1" --json
 contains '"tags":["elderly_alone"]'
+# --add to a list the record lacks yet: a new key, at its schema place.
+expect 0 C edit "$r2" --add tags=残疾人
+expect 0 C show "$r2" --json
+contains '"address":"***","tags":["disabled"],"source":"self_report"'
+expect 0 C edit "$r2" --unset tags
 expect 1 C edit "$r1" --add name=x
 contains "takes a set or list field"
 
