@@ -2357,11 +2357,15 @@ static void trim(const char **p, size_t *n)
 static int parse_scalar_text(vl_value **out, const vl_field *f, vl_ftype t, const char *path,
 		const char *text, size_t len)
 {
-	char *tmp = NULL;
+	char *tmp = NULL, lb[128];
 	vl_value *v = NULL;
 	int rc = 0;
 
 	*out = NULL;
+	/* The Chinese label ends each message, as in validate's (verr). */
+	lb[0] = '\0';
+	if (f->label_zh)
+		snprintf(lb, sizeof(lb), " (%.100s)", f->label_zh);
 	if (t != VL_T_TEXT)
 		trim(&text, &len);
 	tmp = malloc(len + 1);
@@ -2370,7 +2374,7 @@ static int parse_scalar_text(vl_value **out, const vl_field *f, vl_ftype t, cons
 	memcpy(tmp, text, len);
 	tmp[len] = '\0';
 	if (strlen(tmp) != len) {
-		rc = vl_error_set(VL_EINVALID, "field '%s': text contains a NUL byte", path);
+		rc = vl_error_set(VL_EINVALID, "field '%s': text contains a NUL byte%s", path, lb);
 		goto out;
 	}
 	forgive_input(f, t, tmp, &len);
@@ -2379,7 +2383,7 @@ static int parse_scalar_text(vl_value **out, const vl_field *f, vl_ftype t, cons
 		long long ll;
 
 		if (!parse_ll(tmp, &ll)) {
-			rc = vl_error_set(VL_EINVALID, "field '%s': not an int (digits, optional leading -)", path);
+			rc = vl_error_set(VL_EINVALID, "field '%s': not an int (digits, optional leading -)%s", path, lb);
 			goto out;
 		}
 		v = vl_value_scalar(VL_V_INT, tmp);
@@ -2391,7 +2395,7 @@ static int parse_scalar_text(vl_value **out, const vl_field *f, vl_ftype t, cons
 		} else if (match_dec(tmp)) {
 			v = vl_value_scalar(VL_V_DEC, tmp);
 		} else {
-			rc = vl_error_set(VL_EINVALID, "field '%s': not a decimal (like 12 or 12.50)", path);
+			rc = vl_error_set(VL_EINVALID, "field '%s': not a decimal (like 12 or 12.50)%s", path, lb);
 			goto out;
 		}
 		break;
@@ -2401,13 +2405,13 @@ static int parse_scalar_text(vl_value **out, const vl_field *f, vl_ftype t, cons
 		} else if (strcmp(tmp, "false") == 0 || strcmp(tmp, "否") == 0) {
 			v = vl_value_bool(0);
 		} else {
-			rc = vl_error_set(VL_EINVALID, "field '%s': not a bool (true, false, 是, 否)", path);
+			rc = vl_error_set(VL_EINVALID, "field '%s': not a bool (true, false, 是, 否)%s", path, lb);
 			goto out;
 		}
 		break;
 	case VL_T_DATE:
 		if (!vl_date_valid(tmp)) {
-			rc = vl_error_set(VL_EINVALID, "field '%s': not a date (YYYY-MM-DD)", path);
+			rc = vl_error_set(VL_EINVALID, "field '%s': not a date (YYYY-MM-DD)%s", path, lb);
 			goto out;
 		}
 		v = vl_value_str(tmp);
@@ -2417,8 +2421,8 @@ static int parse_scalar_text(vl_value **out, const vl_field *f, vl_ftype t, cons
 
 		if (!datetime_to_utc(tmp, utc)) {
 			rc = vl_error_set(VL_EINVALID,
-					"field '%s': not a date and time (YYYY-MM-DDTHH:MM:SSZ or with an offset like +08:00)",
-					path);
+					"field '%s': not a date and time (YYYY-MM-DDTHH:MM:SSZ or with an offset like +08:00)%s",
+					path, lb);
 			goto out;
 		}
 		v = vl_value_str(utc);

@@ -70,6 +70,8 @@ expect 1 C add resident --set name=x --set "id_number=$ID_BAD" --set residence_k
 contains "check digit should be 9"; contains "公民身份号码"; lacks "$ID_BAD"
 expect 1 C add resident --set name=x --set "id_number=${ID_OK:0:17}" --set residence_kind=migrant --set address=x --set source=self_report
 contains "should be 18 characters, got 17"; lacks "${ID_OK:0:17}"
+expect 1 C add resident --set name=x --set birth_date=1943-02-30 --set residence_kind=migrant --set address=x --set source=self_report
+contains "field 'birth_date': not a date (YYYY-MM-DD) (出生日期)"
 
 # ---- 3. set and list fields edited by element ----------------------------
 SUPPLY=(--set request_no=500243000000-20220407-001 --set reason=封控户 --set address=鼓楼社区2栋
