@@ -1568,6 +1568,27 @@ void vl_schema_free(vl_schema *s)
 	free(im);
 }
 
+const vl_schema *vl_schema_lookup(vl_schema *const *list, size_t n, const char *text)
+{
+	const vl_schema *hit = NULL;
+	size_t i;
+
+	if (!text)
+		return NULL;
+	for (i = 0; i < n; i++)
+		if (list[i]->name && strcmp(list[i]->name, text) == 0)
+			return list[i];
+	for (i = 0; i < n; i++) {
+		if ((list[i]->label_zh && strcmp(list[i]->label_zh, text) == 0) ||
+				(list[i]->label_en && ascii_casecmp(list[i]->label_en, text) == 0)) {
+			if (hit)
+				return NULL; /* two ledgers with one label: make the person use the name */
+			hit = list[i];
+		}
+	}
+	return hit;
+}
+
 const vl_field *vl_schema_field(const vl_schema *s, const char *name)
 {
 	return s && name ? find_field(s->fields, s->nfields, name) : NULL;
@@ -1669,16 +1690,20 @@ static const char *check_scalar(const vl_schema *s, const vl_field *f, vl_ftype 
 	case VL_T_DATETIME:
 		return vl_datetime_valid(v->s) ? NULL : "datetime (expected YYYY-MM-DDTHH:MM:SS[.fff]Z)";
 	case VL_T_ENUM:
-		return find_opt(f, v->s) ? NULL : "enum (not one of the values)";
+		return find_opt(f, v->s) ? NULL : "enum (not one of the accepted values)";
 	case VL_T_CN_ID:
 		why = vl_cn_id_check(v->s, today, NULL);
 		if (!why)
 			return NULL;
-		if (strcmp(why, "length") == 0) return "cn_id length";
-		if (strcmp(why, "characters") == 0) return "cn_id characters";
-		if (strcmp(why, "region") == 0) return "cn_id region";
-		if (strcmp(why, "birth date") == 0) return "cn_id birth date";
-		if (strcmp(why, "future birth date") == 0) return "cn_id future birth date";
+		/* validate_value adds the counts and the expected check digit. */
+		if (strcmp(why, "length") == 0) return "cn_id length (should be 18 characters)";
+		if (strcmp(why, "characters") == 0)
+			return "cn_id characters (should be 17 digits, then a digit or X)";
+		if (strcmp(why, "region") == 0) return "cn_id region (the first 6 digits are not a region code)";
+		if (strcmp(why, "birth date") == 0)
+			return "cn_id birth date (characters 7-14 should be a real date YYYYMMDD from 1900 on)";
+		if (strcmp(why, "future birth date") == 0)
+			return "cn_id birth date (characters 7-14 are a date in the future)";
 		return "cn_id check digit";
 	case VL_T_CN_MOBILE:
 		return vl_cn_mobile_check(v->s) ? "cn_mobile (expected 1[3-9] and 9 digits)" : NULL;
@@ -1699,18 +1724,25 @@ typedef struct {
 	size_t nerr;
 	int oom;
 	char today[11];
-	char first[300];
+	char first[600];
 } vctx;
 
-/* Report a violation of `path` at v (position only when it came from a file). */
-static void verr(vctx *c, const char *path, const vl_value *v, const char *rule)
+/* Report a violation of `path` at v (position only when it came from a file).
+ * f: the field, whose Chinese label follows the path so that a village
+ * worker knows which box is meant; NULL for a key the schema lacks. */
+static void verr(vctx *c, const vl_field *f, const char *path, const vl_value *v, const char *rule)
 {
-	char msg[sizeof(c->first)];
+	char msg[sizeof(c->first)], label[128];
 
+	/* The label goes last so that "field 'x': rule (line L col C)" stays
+	 * one greppable piece for scripts that read these messages. */
+	label[0] = '\0';
+	if (f && f->label_zh)
+		snprintf(label, sizeof(label), " (%.100s)", f->label_zh);
 	if (v && v->line > 0)
-		snprintf(msg, sizeof(msg), "field '%s': %s (line %d col %d)", path, rule, v->line, v->col);
+		snprintf(msg, sizeof(msg), "field '%s': %s (line %d col %d)%s", path, rule, v->line, v->col, label);
 	else
-		snprintf(msg, sizeof(msg), "field '%s': %s", path, rule);
+		snprintf(msg, sizeof(msg), "field '%s': %s%s", path, rule, label);
 	if (c->nerr == 0)
 		snprintf(c->first, sizeof(c->first), "%s", msg);
 	c->nerr++;
@@ -1752,6 +1784,44 @@ static const vl_field *find_field_from(const vl_field *fs, size_t n, const char 
 	return find_field(fs, from < n ? from : n, name);
 }
 
+/*
+ * verr for a scalar that check_scalar refused with `why`, saying what was
+ * expected where a static phrase cannot: the accepted values of an enum
+ * (Chinese labels and ids), the length of a resident ID number and its
+ * expected check digit (a digit the number's own digits determine; the
+ * number itself is never quoted).
+ */
+static void verr_scalar(vctx *c, const vl_field *f, vl_ftype t, const char *path,
+		const vl_value *v, const char *why)
+{
+	char msg[sizeof(c->first)];
+	size_t i, used;
+
+	if (t == VL_T_ENUM && f->nopts) {
+		snprintf(msg, sizeof(msg), "%s", "enum: should be one of ");
+		for (i = 0; i < f->nopts; i++) {
+			used = strlen(msg);
+			snprintf(msg + used, sizeof(msg) - used, "%s%s (%s)", i ? ", " : "",
+					f->opts[i].zh ? f->opts[i].zh : "", f->opts[i].value ? f->opts[i].value : "");
+		}
+		verr(c, f, path, v, msg);
+		return;
+	}
+	if (t == VL_T_CN_ID && v->kind == VL_V_STR && strcmp(why, "cn_id check digit") == 0 &&
+			v->slen == 18) {
+		snprintf(msg, sizeof(msg), "cn_id check digit should be %c", vl_cn_id_check_char(v->s));
+		verr(c, f, path, v, msg);
+		return;
+	}
+	if (t == VL_T_CN_ID && v->kind == VL_V_STR && strncmp(why, "cn_id length", 12) == 0) {
+		snprintf(msg, sizeof(msg), "cn_id length: should be 18 characters, got %zu",
+				utf8_chars(v->s, v->slen));
+		verr(c, f, path, v, msg);
+		return;
+	}
+	verr(c, f, path, v, why);
+}
+
 static void validate_value(vctx *c, const vl_field *f, const vl_value *v, const char *path,
 		int deleted)
 {
@@ -1760,14 +1830,14 @@ static void validate_value(vctx *c, const vl_field *f, const vl_value *v, const 
 	size_t i, j;
 
 	if (v->kind == VL_V_NULL) {
-		verr(c, path, v, "null (leave the field out instead)");
+		verr(c, f, path, v, "null (leave the field out instead)");
 		return;
 	}
 	switch (f->type) {
 	case VL_T_SET:
 	case VL_T_LIST:
 		if (v->kind != VL_V_LIST) {
-			verr(c, path, v, f->type == VL_T_SET ? "type (expected a set: a list)" : "type (expected a list)");
+			verr(c, f, path, v, f->type == VL_T_SET ? "type (expected a set: a list)" : "type (expected a list)");
 			return;
 		}
 		for (i = 0; i < v->n; i++) {
@@ -1776,7 +1846,7 @@ static void validate_value(vctx *c, const vl_field *f, const vl_value *v, const 
 			snprintf(sub, sizeof(sub), "%.200s[%zu]", path, i);
 			if (f->item_type == VL_T_MAP) {
 				if (it->kind != VL_V_MAP) {
-					verr(c, sub, it, "type (expected a map)");
+					verr(c, f, sub, it, "type (expected a map)");
 					continue;
 				}
 				validate_map(c, f->item_fields, f->nitem_fields, it, sub, deleted);
@@ -1786,14 +1856,14 @@ static void validate_value(vctx *c, const vl_field *f, const vl_value *v, const 
 					const vl_value *k = vl_value_map_get(it, f->item_key);
 
 					if (!k) {
-						verr(c, sub, it, "item key missing");
+						verr(c, f, sub, it, "item key missing");
 						continue;
 					}
 					for (j = 0; j < i; j++) {
 						const vl_value *k2 = vl_value_map_get(v->items[j], f->item_key);
 
 						if (k2 && vl_value_equal(k, k2)) {
-							verr(c, sub, it, "item key repeats an earlier item");
+							verr(c, f, sub, it, "item key repeats an earlier item");
 							break;
 						}
 					}
@@ -1801,39 +1871,39 @@ static void validate_value(vctx *c, const vl_field *f, const vl_value *v, const 
 				continue;
 			}
 			if (!is_scalar_value(it)) {
-				verr(c, sub, it, "type (expected a scalar item)");
+				verr(c, f, sub, it, "type (expected a scalar item)");
 				continue;
 			}
 			why = check_scalar(c->s, f, f->item_type, it, c->today);
 			if (why) {
-				verr(c, sub, it, why);
+				verr_scalar(c, f, f->item_type, sub, it, why);
 				continue;
 			}
 			if (f->type == VL_T_SET && i > 0 && is_scalar_value(v->items[i - 1])) {
 				int cmp = vl_value_set_cmp(&v->items[i - 1], &v->items[i]);
 
 				if (cmp == 0)
-					verr(c, sub, it, "set (duplicate item)");
+					verr(c, f, sub, it, "set (duplicate item)");
 				else if (cmp > 0)
-					verr(c, sub, it, "set (items not sorted)");
+					verr(c, f, sub, it, "set (items not sorted)");
 			}
 		}
 		return;
 	case VL_T_MAP:
 		if (v->kind != VL_V_MAP) {
-			verr(c, path, v, "type (expected a map)");
+			verr(c, f, path, v, "type (expected a map)");
 			return;
 		}
 		validate_map(c, f->item_fields, f->nitem_fields, v, path, deleted);
 		return;
 	default:
 		if (!is_scalar_value(v)) {
-			verr(c, path, v, "type (expected a scalar)");
+			verr(c, f, path, v, "type (expected a scalar)");
 			return;
 		}
 		why = check_scalar(c->s, f, f->type, v, c->today);
 		if (why)
-			verr(c, path, v, why);
+			verr_scalar(c, f, f->type, path, v, why);
 	}
 }
 
@@ -1854,18 +1924,18 @@ static void validate_map(vctx *c, const vl_field *fs, size_t nf, const vl_value 
 
 		child_path(path, sizeof(path), prefix, m->keys[i]);
 		if (!f) {
-			verr(c, path, m->items[i], "unknown field (not in the schema)");
+			verr(c, NULL, path, m->items[i], "unknown field (not in the schema)");
 			continue;
 		}
 		fi = (size_t)(f - fs);
 		if (seen)
 			seen[fi] = 1;
 		if (have_last && fi <= last)
-			verr(c, path, m->items[i], "order (keys must follow the schema's field order)");
+			verr(c, f, path, m->items[i], "order (keys must follow the schema's field order)");
 		last = fi;
 		have_last = 1;
 		if (deleted && f->pii) {
-			verr(c, path, m->items[i], "pii (a tombstone keeps no personal data)");
+			verr(c, f, path, m->items[i], "pii (a tombstone keeps no personal data)");
 			continue;
 		}
 		validate_value(c, f, m->items[i], path, deleted);
@@ -1876,7 +1946,7 @@ static void validate_map(vctx *c, const vl_field *fs, size_t nf, const vl_value 
 		if (!fs[fi].required || (seen ? seen[fi] : vl_value_map_get(m, fs[fi].name) != NULL))
 			continue;
 		child_path(path, sizeof(path), prefix, fs[fi].name);
-		verr(c, path, m, "required (missing)");
+		verr(c, &fs[fi], path, m, "required (missing)");
 	}
 }
 
@@ -1943,6 +2013,194 @@ static const vl_enum_opt *opt_by_text(const vl_field *f, const char *t)
 	return NULL;
 }
 
+static void trim(const char **p, size_t *n);
+
+/* 1 if label starts with prefix p (bytewise; ASCII case-insensitive). */
+static int label_has_prefix(const char *label, const char *p)
+{
+	size_t i;
+
+	for (i = 0; p[i]; i++)
+		if (!label[i] || ascii_lower((unsigned char)label[i]) != ascii_lower((unsigned char)p[i]))
+			return 0;
+	return 1;
+}
+
+/* Length of label without a trailing parenthesised part, "乡镇（街道）" ->
+ * "乡镇", "Town (street)" -> "Town"; the whole length when it has none. */
+static size_t label_core_len(const char *label)
+{
+	size_t n = strlen(label);
+	const char *open = NULL;
+
+	if (n >= 3 && strcmp(label + n - 3, "）") == 0) {
+		const char *p = strstr(label, "（");
+		while (p) {
+			open = p;
+			p = strstr(p + 3, "（");
+		}
+	} else if (n >= 1 && label[n - 1] == ')') {
+		open = strrchr(label, '(');
+	}
+	if (!open)
+		return n;
+	while (open > label && open[-1] == ' ')
+		open--;
+	return (size_t)(open - label);
+}
+
+/*
+ * The option a person meant by text t (already trimmed and folded to
+ * half-width): the exact value or label first (opt_by_text), then the
+ * value or English label in any case, then a label without its
+ * parenthesised part, then a unique prefix of a value or label. Returns
+ * the option, or NULL with *ambiguous = 1 when more than one option fits
+ * (the caller lists them), 0 when none does.
+ */
+static const vl_enum_opt *opt_match(const vl_field *f, const char *t, int *ambiguous)
+{
+	const vl_enum_opt *hit = NULL, *o;
+	size_t i, tl = strlen(t);
+	int pass, n;
+
+	*ambiguous = 0;
+	if ((o = opt_by_text(f, t)))
+		return o;
+	if (tl == 0)
+		return NULL;
+	for (pass = 0; pass < 2; pass++) {
+		n = 0;
+		for (i = 0; i < f->nopts; i++) {
+			const vl_enum_opt *x = &f->opts[i];
+			int fit;
+
+			if (!x->value)
+				continue;
+			if (pass == 0)
+				fit = ascii_casecmp(x->value, t) == 0 ||
+					(x->zh && label_core_len(x->zh) == tl && strncmp(x->zh, t, tl) == 0) ||
+					(x->en && label_core_len(x->en) == tl && label_has_prefix(x->en, t));
+			else
+				fit = label_has_prefix(x->value, t) || (x->zh && label_has_prefix(x->zh, t)) ||
+					(x->en && label_has_prefix(x->en, t));
+			if (fit && x != hit) {
+				hit = x;
+				n++;
+			}
+		}
+		if (n == 1)
+			return hit;
+		if (n > 1) {
+			*ambiguous = 1;
+			return NULL;
+		}
+		hit = NULL;
+	}
+	return NULL;
+}
+
+/* Append "户籍人口 (registered), 流动人口 (migrant)": every option of f, or
+ * with only_prefix those t fits as opt_match's prefix pass would. */
+static int list_options(vl_buf *out, const vl_field *f, const char *only_prefix)
+{
+	size_t i, k = 0;
+	int rc;
+
+	for (i = 0; i < f->nopts; i++) {
+		const vl_enum_opt *x = &f->opts[i];
+
+		if (!x->value)
+			continue;
+		if (only_prefix && !label_has_prefix(x->value, only_prefix) &&
+				!(x->zh && label_has_prefix(x->zh, only_prefix)) &&
+				!(x->en && label_has_prefix(x->en, only_prefix)) &&
+				!(x->zh && label_core_len(x->zh) == strlen(only_prefix) &&
+					strncmp(x->zh, only_prefix, strlen(only_prefix)) == 0))
+			continue;
+		if ((rc = vl_buf_printf(out, "%s%s (%s)", k++ ? ", " : "", x->zh ? x->zh : x->value,
+				x->value)) < 0)
+			return rc;
+	}
+	return 0;
+}
+
+/*
+ * Forgive what a hurried person or an input method adds, in place on a NUL
+ * terminated tmp of *len bytes (the result is never longer), before a value
+ * of type t is parsed: full-width digits, letters and punctuation folded to
+ * ASCII for numbers, dates, times, enums, booleans, ID and phone numbers,
+ * division codes, record ids and code-like strings (a string field with a
+ * pattern); then spaces and dashes dropped inside ID and mobile numbers, an
+ * ID number's final x made X, and spaces inside a landline number made the
+ * one dash it takes ("023 1234 5678" -> "023-12345678"). Free text is
+ * never touched. docs/schemas.md, "Input rules".
+ */
+static void forgive_input(const vl_field *f, vl_ftype t, char *tmp, size_t *len)
+{
+	size_t i, o;
+
+	switch (t) {
+	case VL_T_STRING:
+		if (!f->pattern)
+			return;
+		break;
+	case VL_T_TEXT:
+	case VL_T_SET:
+	case VL_T_LIST:
+	case VL_T_MAP:
+		return;
+	default:
+		break;
+	}
+	*len = vl_fold_fullwidth(tmp, tmp, *len);
+	{
+		const char *p = tmp;
+		size_t n = *len;
+
+		trim(&p, &n);
+		memmove(tmp, p, n);
+		tmp[n] = '\0';
+		*len = n;
+	}
+	if (t == VL_T_CN_ID || t == VL_T_CN_MOBILE || t == VL_T_PHONE) {
+		int mobile_like = 0;
+
+		/* A phone number whose digits (and +) alone make a mobile: drop
+		 * every space and dash; any other phone keeps its dashes. */
+		if (t == VL_T_PHONE) {
+			char probe[64];
+
+			for (i = 0, o = 0; i < *len && o < sizeof(probe) - 1; i++)
+				if (tmp[i] != ' ' && tmp[i] != '-')
+					probe[o++] = tmp[i];
+			probe[o] = '\0';
+			mobile_like = i == *len && vl_cn_mobile_check(probe) == NULL;
+		}
+		{
+			int keep_dashes = t == VL_T_PHONE && !mobile_like;
+			int dash = keep_dashes && memchr(tmp, '-', *len) != NULL;
+
+			for (i = 0, o = 0; i < *len; i++) {
+				if (tmp[i] == '-' && keep_dashes) {
+					tmp[o++] = '-';
+				} else if (tmp[i] == ' ' || tmp[i] == '-') {
+					/* Spaces in a landline: the first one is its dash. */
+					if (keep_dashes && !dash && o > 0) {
+						tmp[o++] = '-';
+						dash = 1;
+					}
+				} else {
+					tmp[o++] = tmp[i];
+				}
+			}
+		}
+		tmp[o] = '\0';
+		*len = o;
+		if (t == VL_T_CN_ID && o == 18 && tmp[17] == 'x')
+			tmp[17] = 'X';
+	}
+}
+
 /* One scalar of scalar type t into its canonical spelling, in place. */
 static int normalize_scalar(const vl_field *f, vl_ftype t, vl_value **slot)
 {
@@ -1950,21 +2208,47 @@ static int normalize_scalar(const vl_field *f, vl_ftype t, vl_value **slot)
 
 	if (!is_scalar_value(v))
 		return 0;
-	if (t == VL_T_ENUM && v->kind == VL_V_STR) {
-		const vl_enum_opt *o = opt_by_text(f, v->s);
+	/* Data from a file is forgiven as typed text is (forgive_input); a
+	 * value still wrong is left for validate to report. */
+	if (v->kind == VL_V_STR && t != VL_T_TEXT && (t != VL_T_STRING || f->pattern)) {
+		char *tmp = malloc(v->slen + 1);
+		size_t len = v->slen;
+		int rc = 0;
 
-		if (o && strcmp(o->value, v->s) != 0)
-			return replace_str(slot, o->value);
-		return 0;
+		if (!tmp)
+			return vl_error_set(VL_ENOMEM, "out of memory");
+		memcpy(tmp, v->s, len + 1);
+		forgive_input(f, t, tmp, &len);
+		if (t == VL_T_ENUM) {
+			int amb;
+			const vl_enum_opt *o = opt_match(f, tmp, &amb);
+
+			if (o && strcmp(o->value, v->s) != 0)
+				rc = replace_str(slot, o->value);
+		} else if (len != v->slen && ((t == VL_T_INT && match_int(tmp)) ||
+				(t == VL_T_DECIMAL && (match_int(tmp) || match_dec(tmp))))) {
+			/* Full-width digits only: a quoted "42" stays a string for
+			 * validate to report, as the file said a string. */
+			vl_value *n = vl_value_scalar(match_int(tmp) ? VL_V_INT : VL_V_DEC, tmp);
+
+			if (!n) {
+				rc = vl_error_set(VL_ENOMEM, "out of memory");
+			} else {
+				n->line = v->line;
+				n->col = v->col;
+				vl_value_free(*slot);
+				*slot = n;
+			}
+		} else if (is_str_type(t) && (len != v->slen || memcmp(tmp, v->s, len) != 0)) {
+			rc = replace_str(slot, tmp);
+		}
+		free(tmp);
+		return rc;
 	}
 	/* A plain 302 or 500243001001 in a string-typed field: the text is
 	 * exactly what was written, so making it a string loses nothing. */
 	if (is_str_type(t) && (v->kind == VL_V_INT || v->kind == VL_V_DEC))
 		return replace_str(slot, v->s);
-	if (t == VL_T_CN_ID && v->kind == VL_V_STR && v->slen == 18 && v->s[17] == 'x') {
-		v->s[17] = 'X';
-		return 0;
-	}
 	return 0;
 }
 
@@ -2182,27 +2466,19 @@ static void trim(const char **p, size_t *n)
 		(*n)--;
 }
 
-/* Append "a, b, c" (the field's values) to a message buffer. */
-static void list_values(char *buf, size_t n, const vl_field *f)
-{
-	size_t i, used;
-
-	buf[0] = '\0';
-	for (i = 0; i < f->nopts; i++) {
-		used = strlen(buf);
-		snprintf(buf + used, n - used, "%s%s", i ? ", " : "", f->opts[i].value);
-	}
-}
-
 /* Parse the text of one scalar of type t into *out (a new node). */
 static int parse_scalar_text(vl_value **out, const vl_field *f, vl_ftype t, const char *path,
 		const char *text, size_t len)
 {
-	char *tmp = NULL;
+	char *tmp = NULL, lb[128];
 	vl_value *v = NULL;
 	int rc = 0;
 
 	*out = NULL;
+	/* The Chinese label ends each message, as in validate's (verr). */
+	lb[0] = '\0';
+	if (f->label_zh)
+		snprintf(lb, sizeof(lb), " (%.100s)", f->label_zh);
 	if (t != VL_T_TEXT)
 		trim(&text, &len);
 	tmp = malloc(len + 1);
@@ -2211,15 +2487,16 @@ static int parse_scalar_text(vl_value **out, const vl_field *f, vl_ftype t, cons
 	memcpy(tmp, text, len);
 	tmp[len] = '\0';
 	if (strlen(tmp) != len) {
-		rc = vl_error_set(VL_EINVALID, "field '%s': text contains a NUL byte", path);
+		rc = vl_error_set(VL_EINVALID, "field '%s': text contains a NUL byte%s", path, lb);
 		goto out;
 	}
+	forgive_input(f, t, tmp, &len);
 	switch (t) {
 	case VL_T_INT: {
 		long long ll;
 
 		if (!parse_ll(tmp, &ll)) {
-			rc = vl_error_set(VL_EINVALID, "field '%s': not an int (digits, optional leading -)", path);
+			rc = vl_error_set(VL_EINVALID, "field '%s': not an int (digits, optional leading -)%s", path, lb);
 			goto out;
 		}
 		v = vl_value_scalar(VL_V_INT, tmp);
@@ -2231,7 +2508,7 @@ static int parse_scalar_text(vl_value **out, const vl_field *f, vl_ftype t, cons
 		} else if (match_dec(tmp)) {
 			v = vl_value_scalar(VL_V_DEC, tmp);
 		} else {
-			rc = vl_error_set(VL_EINVALID, "field '%s': not a decimal (like 12 or 12.50)", path);
+			rc = vl_error_set(VL_EINVALID, "field '%s': not a decimal (like 12 or 12.50)%s", path, lb);
 			goto out;
 		}
 		break;
@@ -2241,13 +2518,13 @@ static int parse_scalar_text(vl_value **out, const vl_field *f, vl_ftype t, cons
 		} else if (strcmp(tmp, "false") == 0 || strcmp(tmp, "否") == 0) {
 			v = vl_value_bool(0);
 		} else {
-			rc = vl_error_set(VL_EINVALID, "field '%s': not a bool (true, false, 是, 否)", path);
+			rc = vl_error_set(VL_EINVALID, "field '%s': not a bool (true, false, 是, 否)%s", path, lb);
 			goto out;
 		}
 		break;
 	case VL_T_DATE:
 		if (!vl_date_valid(tmp)) {
-			rc = vl_error_set(VL_EINVALID, "field '%s': not a date (YYYY-MM-DD)", path);
+			rc = vl_error_set(VL_EINVALID, "field '%s': not a date (YYYY-MM-DD)%s", path, lb);
 			goto out;
 		}
 		v = vl_value_str(tmp);
@@ -2257,31 +2534,38 @@ static int parse_scalar_text(vl_value **out, const vl_field *f, vl_ftype t, cons
 
 		if (!datetime_to_utc(tmp, utc)) {
 			rc = vl_error_set(VL_EINVALID,
-					"field '%s': not a date and time (YYYY-MM-DDTHH:MM:SSZ or with an offset like +08:00)",
-					path);
+					"field '%s': not a date and time (YYYY-MM-DDTHH:MM:SSZ or with an offset like +08:00)%s",
+					path, lb);
 			goto out;
 		}
 		v = vl_value_str(utc);
 		break;
 	}
 	case VL_T_ENUM: {
-		const vl_enum_opt *o = opt_by_text(f, tmp);
+		int amb;
+		const vl_enum_opt *o = opt_match(f, tmp, &amb);
 
 		if (!o) {
-			char vals[512];
+			vl_buf vals = VL_BUF_INIT;
 
-			list_values(vals, sizeof(vals), f);
-			rc = vl_error_set(VL_EINVALID, "field '%s': not one of the values (%s)", path, vals);
+			if (list_options(&vals, f, amb ? tmp : NULL) < 0) {
+				rc = vl_error_set(VL_ENOMEM, "out of memory");
+			} else if (amb) {
+				rc = vl_error_set(VL_EINVALID, "field '%s': more than one value fits, "
+						"say which: %s%s%s%s", path, vals.ptr ? vals.ptr : "",
+						f->label_zh ? " (" : "", f->label_zh ? f->label_zh : "",
+						f->label_zh ? ")" : "");
+			} else {
+				rc = vl_error_set(VL_EINVALID, "field '%s': should be one of %s%s%s%s", path,
+						vals.ptr ? vals.ptr : "", f->label_zh ? " (" : "",
+						f->label_zh ? f->label_zh : "", f->label_zh ? ")" : "");
+			}
+			vl_buf_free(&vals);
 			goto out;
 		}
 		v = vl_value_str(o->value);
 		break;
 	}
-	case VL_T_CN_ID:
-		if (len == 18 && tmp[17] == 'x')
-			tmp[17] = 'X';
-		v = vl_value_str(tmp);
-		break;
 	default:
 		v = vl_value_str(tmp);
 		break;
@@ -2565,37 +2849,35 @@ int vl_schema_apply_defaults(const vl_schema *s, vl_value *data)
 /* ------------------------------------------------------------------------ */
 /* Masking, tombstones, identity                                             */
 
-/* The mask of a pii value of (scalar) type t. */
+/*
+ * The mask of a pii value of (scalar) type t, of a fixed length so that it
+ * never tells how long the value is (a two-character name and a
+ * four-character one both show "***"). ID and phone numbers keep their
+ * first 3 and last 4 characters, as printed ID cards and SMS receipts do,
+ * with a fixed run of stars between: "500***********123X" (an ID number is
+ * always 18), "138****5678", "023****5678".
+ */
 static vl_value *mask_value(vl_ftype t, const vl_value *v)
 {
 	vl_buf b = VL_BUF_INIT;
 	vl_value *m = NULL;
-	size_t chars, i;
+	size_t chars;
 
 	if (v->kind != VL_V_STR)
 		return vl_value_str("***");
 	chars = utf8_chars(v->s, v->slen);
-	if ((t == VL_T_CN_ID || t == VL_T_CN_MOBILE || t == VL_T_PHONE) && chars > 7) {
-		/* Keep the first 3 and last 4 characters, as printed ID cards and
-		 * SMS receipts do: "500***********123X", "138****5678". */
+	if ((t == VL_T_CN_ID && chars == 18) || ((t == VL_T_CN_MOBILE || t == VL_T_PHONE) && chars > 7)) {
 		size_t head = utf8_offset(v->s, v->slen, 3);
 		size_t tail = utf8_offset(v->s, v->slen, chars - 4);
 
-		if (vl_buf_put(&b, v->s, head) < 0)
+		if (vl_buf_put(&b, v->s, head) < 0 ||
+				vl_buf_puts(&b, t == VL_T_CN_ID ? "***********" : "****") < 0 ||
+				vl_buf_put(&b, v->s + tail, v->slen - tail) < 0)
 			goto out;
-		for (i = 0; i < chars - 7; i++)
-			if (vl_buf_putc(&b, '*') < 0)
-				goto out;
-		if (vl_buf_put(&b, v->s + tail, v->slen - tail) < 0)
-			goto out;
+		m = vl_value_strn(b.ptr, b.len);
 	} else {
-		/* Names and the rest: one star per character, at most 6, so a long
-		 * text does not show its length. */
-		for (i = 0; i < chars && i < 6; i++)
-			if (vl_buf_putc(&b, '*') < 0)
-				goto out;
+		m = vl_value_str("***");
 	}
-	m = vl_value_strn(b.ptr ? b.ptr : "", b.len);
 out:
 	vl_buf_free(&b);
 	return m;

@@ -167,6 +167,15 @@ int vl_schema_load(vl_schema **out, const char *buf, size_t len, const char *src
 		vl_buf *diag) VL_MUST_CHECK;
 void vl_schema_free(vl_schema *s);
 
+/*
+ * The ledger a person named, among list[0..n): by its name (resident), its
+ * Chinese label (常住人口) or its English label in any case (Residents).
+ * The one lookup behind every SCHEMA/LEDGER argument of the command line
+ * (never for names read from records or branches, which are exact).
+ * Borrowed; NULL if none or if two ledgers share the label.
+ */
+const vl_schema *vl_schema_lookup(vl_schema *const *list, size_t n, const char *text);
+
 /* Borrowed field by name, NULL if none. */
 const vl_field *vl_schema_field(const vl_schema *s, const char *name);
 

@@ -186,6 +186,33 @@ const char *vl_cn_id_check(const char *s, const char *today, vl_cn_id_info *info
 	return 0;
 }
 
+/* ---- input forgiveness ---------------------------------------------- */
+
+size_t vl_fold_fullwidth(char *out, const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, o = 0;
+
+	while (i < len) {
+		/* U+FF01-U+FF3F is EF BC 81-BF, U+FF40-U+FF5E is EF BD 80-9E. */
+		if (i + 2 < len && p[i] == 0xef && p[i + 1] == 0xbc && p[i + 2] >= 0x81 && p[i + 2] <= 0xbf) {
+			out[o++] = (char)(p[i + 2] - 0x81 + 0x21);
+			i += 3;
+		} else if (i + 2 < len && p[i] == 0xef && p[i + 1] == 0xbd && p[i + 2] >= 0x80 &&
+				p[i + 2] <= 0x9e) {
+			out[o++] = (char)(p[i + 2] - 0x80 + 0x60);
+			i += 3;
+		} else if (i + 2 < len && p[i] == 0xe3 && p[i + 1] == 0x80 && p[i + 2] == 0x80) {
+			out[o++] = ' ';
+			i += 3;
+		} else {
+			out[o++] = s[i++];
+		}
+	}
+	out[o] = '\0';
+	return o;
+}
+
 /* ---- phone numbers ---------------------------------------------------- */
 
 const char *vl_cn_mobile_check(const char *s)

@@ -54,6 +54,15 @@ int vl_division_covers(const char *ancestor, const char *code);
  * (200-399) or NULL. */
 const char *vl_division_kind(const char *code);
 
+/*
+ * Input forgiveness (docs/schemas.md, "Input rules"): fold the full-width
+ * forms a Chinese input method types (U+FF01-U+FF5E to ASCII 0x21-0x7E,
+ * U+3000 ideographic space to ' ') in s[0..len) into out, which may be s
+ * itself: the result is never longer. out gets a NUL; returns its length.
+ * Other bytes are copied unchanged.
+ */
+size_t vl_fold_fullwidth(char *out, const char *s, size_t len);
+
 /* YYYY-MM-DD, a real calendar date. 1 ok, 0 not. */
 int vl_date_valid(const char *s);
 /* RFC 3339 UTC "YYYY-MM-DDTHH:MM:SS[.fff]Z". 1 ok, 0 not. */

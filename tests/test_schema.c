@@ -673,7 +673,7 @@ static void test_validate_rules(void **state)
 	assert_int_equal(rc, VL_EINVALID);
 	assert_contains(diag, "field 'code': pattern (does not match) (line 1 col 7)");
 	assert_contains(diag, "field 'name': min_len (too short) (line 2 col 7)");
-	assert_contains(diag, "field 'id_number': cn_id check digit (line 3 col 12)");
+	assert_contains(diag, "field 'id_number': cn_id check digit should be X (line 3 col 12) (身份证号)");
 	assert_contains(diag, "field 'mobile': cn_mobile");
 	assert_contains(diag, "(line 4 col 9)");
 	assert_contains(diag, "field 'phone': phone");
@@ -682,7 +682,9 @@ static void test_validate_rules(void **state)
 	assert_contains(diag, "field 'ok': type (expected true or false) (line 8 col 5)");
 	assert_contains(diag, "field 'day': date (expected a real date YYYY-MM-DD) (line 9 col 6)");
 	assert_contains(diag, "field 'at': datetime");
-	assert_contains(diag, "field 'status': enum (not one of the values) (line 11 col 9)");
+	/* the accepted values named, Chinese labels with their ids */
+	assert_contains(diag, "field 'status': enum: should be one of 已登记 (registered), 已采购 (purchased), "
+			"已送达 (delivered), 已取消 (cancelled) (line 11 col 9) (状态)");
 	assert_contains(diag, "field 'tags[1]': set (items not sorted) (line 12 col 23)");
 	assert_contains(diag, "field 'nums[1]': set (duplicate item) (line 13 col 11)");
 	assert_contains(diag, "field 'unit': division");
@@ -726,7 +728,7 @@ static void test_validate_rules(void **state)
 	diag = validate(s, d, 0, &rc);
 	assert_int_equal(rc, VL_EINVALID);
 	assert_contains(diag, "field 'age': order");
-	assert_contains(diag, "field 'age': type (expected int)\n");
+	assert_contains(diag, "field 'age': type (expected int) (年龄)\n");
 	free(diag);
 	vl_value_free(d);
 
@@ -830,7 +832,7 @@ static void test_validate_shipped(void **state)
 	diag = validate(s, d, 0, &rc);
 	assert_int_equal(rc, VL_EINVALID);
 	/* the check character of this one is X, not 1 */
-	assert_contains(diag, "field 'id_number': cn_id check digit (line 2 col 12)");
+	assert_contains(diag, "field 'id_number': cn_id check digit should be X (line 2 col 12) (公民身份号码)");
 	free(diag);
 	vl_value_free(d);
 	vl_schema_free(s);
@@ -916,7 +918,8 @@ static void test_set_text(void **state)
 	assert_contains(vl_error_last(), "request_no");
 	assert_contains(vl_error_last(), "contact_phone");
 	assert_int_equal(vl_schema_set_text(s, d, "status", "lost"), VL_EINVALID);
-	assert_contains(vl_error_last(), "registered, purchased, delivering, delivered, cancelled");
+	assert_contains(vl_error_last(), "should be one of 已登记 (registered), 已采购 (purchased), 配送中 (delivering), "
+			"已送达 (delivered), 已取消 (cancelled) (状态)");
 	assert_int_equal(vl_schema_set_text(s, d, "urgent", "maybe"), VL_EINVALID);
 	assert_int_equal(vl_schema_set_text(s, d, "amount", "1,5"), VL_EINVALID);
 	assert_int_equal(vl_schema_set_text(s, d, "amount", "1e3"), VL_EINVALID);
@@ -1340,12 +1343,12 @@ static void test_mask(void **state)
 	assert_int_equal(vl_schema_mask(&m, s, d), 0);
 	assert_string_equal(text_of(m, "id_number"), "500***********001X");
 	assert_string_equal(text_of(m, "mobile"), "138****5678");
-	assert_string_equal(text_of(m, "phone"), "023*****1234");
-	assert_string_equal(text_of(m, "name"), "**");
+	assert_string_equal(text_of(m, "phone"), "023****1234"); /* a fixed run of stars */
+	assert_string_equal(text_of(m, "name"), "***");
 	assert_string_equal(text_of(m, "code"), "AB123");
 	assert_string_equal(text_of(m, "colour"), "***"); /* unknown: masked too */
 	t = vl_value_map_get(m, "items");
-	assert_string_equal(text_of(t->items[0], "secret"), "*");
+	assert_string_equal(text_of(t->items[0], "secret"), "***"); /* one character shows as three */
 	assert_string_equal(text_of(t->items[0], "name"), "大米");
 	assert_string_equal(text_of(vl_value_map_get(m, "addr"), "room"), "***");
 	assert_string_equal(text_of(vl_value_map_get(m, "addr"), "street"), "新华路");
@@ -1360,11 +1363,12 @@ static void test_mask(void **state)
 	vl_value_free(m);
 	vl_value_free(d);
 
-	/* long names are capped at six stars; short ids fully masked; non-strings */
+	/* masks of fixed length: a long name shows what a short one does;
+	 * short ids fully masked; non-strings */
 	d = data_from("name: 欧阳司马诸葛上官\nid_number: \"1234567\"\nmobile: 13812345678\n");
 	assert_int_equal(vl_schema_mask(&m, s, d), 0);
-	assert_string_equal(text_of(m, "name"), "******");
-	assert_string_equal(text_of(m, "id_number"), "******"); /* too short to keep 3 + 4 */
+	assert_string_equal(text_of(m, "name"), "***");
+	assert_string_equal(text_of(m, "id_number"), "***"); /* too short to keep 3 + 4 */
 	assert_string_equal(text_of(m, "mobile"), "***"); /* an INT where a string belongs */
 	vl_value_free(m);
 	vl_value_free(d);
@@ -1374,7 +1378,7 @@ static void test_mask(void **state)
 	s = load_file("resident.yaml");
 	d = data_from("name: 张三\ntags: [disabled]\nnotes: \"独居，需送药\"\n");
 	assert_int_equal(vl_schema_mask(&m, s, d), 0);
-	assert_string_equal(text_of(m, "notes"), "******");
+	assert_string_equal(text_of(m, "notes"), "***");
 	assert_int_equal(vl_value_map_get(m, "tags")->kind, VL_V_LIST);
 	vl_value_free(m);
 	vl_value_free(d);
@@ -1525,9 +1529,82 @@ static void test_aggregate_conditions(void **state)
 	vl_buf_free(&diag);
 }
 
+/* Issue 12: what a hurried person types is forgiven before validation;
+ * what cannot be told apart is refused with the candidates. */
+static void test_forgiving_input(void **state)
+{
+	vl_schema *s, *r, *list[3];
+	vl_value *d;
+	char buf[64];
+
+	(void)state;
+	/* the pure fold: full-width forms and the ideographic space */
+	assert_int_equal(vl_fold_fullwidth(buf, "１９４３－０２－１５　Ｘｘ！～", strlen("１９４３－０２－１５　Ｘｘ！～")), 15);
+	assert_string_equal(buf, "1943-02-15 Xx!~");
+	assert_int_equal(vl_fold_fullwidth(buf, "王a", strlen("王a")), 4);
+	assert_string_equal(buf, "王a");
+
+	s = load_file("supply_request.yaml");
+	r = load_file("resident.yaml");
+	d = vl_value_new(VL_V_MAP);
+	assert_non_null(d);
+	assert_int_equal(vl_schema_set_text(s, d, "request_no", "５００２４３００１００１－２０２２０４０７－００３"), 0);
+	assert_string_equal(text_of(d, "request_no"), "500243001001-20220407-003");
+	assert_int_equal(vl_schema_set_text(s, d, "contact_phone", "+86 138-1234 5678"), 0);
+	assert_string_equal(text_of(d, "contact_phone"), "+8613812345678");
+	assert_int_equal(vl_schema_set_text(s, d, "contact_phone", "023　1234 5678"), 0);
+	assert_string_equal(text_of(d, "contact_phone"), "023-12345678");
+	assert_int_equal(vl_schema_set_text(s, d, "contact_phone", "0571-8888 1234-12"), 0);
+	assert_string_equal(text_of(d, "contact_phone"), "0571-88881234-12");
+	assert_int_equal(vl_schema_set_text(s, d, "amount", "１３５．５０"), 0);
+	assert_string_equal(text_of(d, "amount"), "135.50");
+	/* free text is kept as typed */
+	assert_int_equal(vl_schema_set_text(s, d, "address", "２栋　３单元"), 0);
+	assert_string_equal(text_of(d, "address"), "２栋　３单元");
+	/* labels: unique prefix, any case, zh label, English label */
+	assert_int_equal(vl_schema_set_text(s, d, "status", "配送"), 0);
+	assert_string_equal(text_of(d, "status"), "delivering");
+	assert_int_equal(vl_schema_set_text(s, d, "status", "DELIVERED"), 0);
+	assert_string_equal(text_of(d, "status"), "delivered");
+	assert_int_equal(vl_schema_set_text(s, d, "status", "已"), VL_EINVALID);
+	assert_non_null(strstr(vl_error_last(), "more than one value fits"));
+	assert_non_null(strstr(vl_error_last(), "已登记 (registered)"));
+	assert_null(strstr(vl_error_last(), "配送中"));
+	assert_string_equal(text_of(d, "status"), "delivered"); /* unchanged */
+	vl_value_free(d);
+
+	d = vl_value_new(VL_V_MAP);
+	assert_non_null(d);
+	assert_int_equal(vl_schema_set_text(r, d, "id_number", "110105 19491231 002x"), 0);
+	assert_string_equal(text_of(d, "id_number"), "11010519491231002X");
+	assert_int_equal(vl_schema_set_text(r, d, "surveyed_on", "２０２２－０４－０１"), 0);
+	assert_string_equal(text_of(d, "surveyed_on"), "2022-04-01");
+	vl_value_free(d);
+
+	/* a file is forgiven the same way */
+	d = data_from("id_number: \"１１０１０５１９４９１２３１００２ｘ\"\nresidence_kind: 流动\n");
+	assert_int_equal(vl_schema_normalize(r, d), 0);
+	assert_string_equal(text_of(d, "id_number"), "11010519491231002X");
+	assert_string_equal(text_of(d, "residence_kind"), "migrant");
+	vl_value_free(d);
+
+	/* ledgers by name, zh label, en label in any case */
+	list[0] = s;
+	list[1] = r;
+	assert_ptr_equal(vl_schema_lookup(list, 2, "resident"), r);
+	assert_ptr_equal(vl_schema_lookup(list, 2, "常住人口"), r);
+	assert_ptr_equal(vl_schema_lookup(list, 2, "supply REQUESTS"), s);
+	assert_null(vl_schema_lookup(list, 2, "常住"));
+	list[2] = r;
+	assert_null(vl_schema_lookup(list, 3, "常住人口")); /* two with one label: neither */
+	vl_schema_free(s);
+	vl_schema_free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_forgiving_input),
 		cmocka_unit_test(test_shipped_load),
 		cmocka_unit_test(test_report_call_ref),
 		cmocka_unit_test(test_shipped_contracts),

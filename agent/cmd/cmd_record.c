@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "agent/cmd/cli.h"
 #include "agent/node/reveal.h"
@@ -11,13 +12,96 @@
 #include "schemas/types.h"
 #include "store/yaml.h"
 
+/*
+ * How a saved record is named to the person who saved it: its ledger's
+ * Chinese label, then the value of its first required, non-personal string
+ * field (a request number, a report title), then its id. Personal values
+ * never: a resident is named by id.
+ */
+static int saved_name(vl_buf *out, const vl_schema *s, const vl_value *data, const char *id)
+{
+	size_t i;
+	int rc;
+
+	if ((rc = vl_buf_puts(out, s->label_zh ? s->label_zh : s->name)) < 0)
+		return rc;
+	for (i = 0; data && i < s->nfields; i++) {
+		const vl_field *f = &s->fields[i];
+		const vl_value *v = vl_value_map_get(data, f->name);
+
+		if (f->type == VL_T_STRING && f->required && !f->pii && v && v->kind == VL_V_STR)
+			return vl_buf_printf(out, " %s (%s)", v->s, id);
+	}
+	return vl_buf_printf(out, " %s", id);
+}
+
+/* "联系电话、人口类型": the Chinese labels of fields (names if none). */
+static int field_labels(vl_buf *out, const vl_schema *s, char *const *names, size_t n)
+{
+	size_t i;
+	int rc;
+
+	for (i = 0; i < n; i++) {
+		const vl_field *f = vl_schema_field(s, names[i]);
+
+		if ((rc = vl_buf_printf(out, "%s%s", i ? "、" : "", f && f->label_zh ? f->label_zh : names[i])) < 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* --json of add (edit = 0: duplicate_of) and edit (edit = 1: the changed
+ * fields): stable names, docs/formats.md. */
+static int saved_json(vl_buf *out, const vl_schema *s, const char *id, const char *scope, const git_oid *commit,
+		int changed, int edit, char *const *fields, size_t nfields, const char *duplicate_of)
+{
+	size_t i;
+	int rc;
+
+	if ((rc = vl_buf_printf(out, "{\"id\":\"%s\",\"ledger\":", id)) < 0 ||
+			(rc = vl_json_str(out, s->name, strlen(s->name))) < 0 ||
+			(rc = vl_buf_puts(out, ",\"ledger_label\":")) < 0 ||
+			(rc = s->label_zh ? vl_json_str(out, s->label_zh, strlen(s->label_zh)) : vl_buf_puts(out, "null")) < 0)
+		return rc;
+	if (scope && (rc = vl_buf_printf(out, ",\"scope\":\"%s\"", scope)) < 0)
+		return rc;
+	if ((rc = vl_buf_printf(out, ",\"saved\":%s,\"commit\":", changed ? "true" : "false")) < 0 ||
+			(rc = changed ? vl_buf_printf(out, "\"%s\"", git_oid_tostr_s(commit)) : vl_buf_puts(out, "null")) < 0)
+		return rc;
+	if (edit) {
+		if ((rc = vl_buf_puts(out, ",\"changed\":[")) < 0)
+			return rc;
+		for (i = 0; i < nfields; i++) {
+			const vl_field *f = vl_schema_field(s, fields[i]);
+
+			if ((rc = vl_buf_printf(out, "%s{\"field\":", i ? "," : "")) < 0 ||
+					(rc = vl_json_str(out, fields[i], strlen(fields[i]))) < 0 ||
+					(rc = vl_buf_puts(out, ",\"label\":")) < 0 ||
+					(rc = f && f->label_zh ? vl_json_str(out, f->label_zh, strlen(f->label_zh)) :
+					 vl_buf_puts(out, "null")) < 0 ||
+					(rc = vl_buf_putc(out, '}')) < 0)
+				return rc;
+		}
+		if ((rc = vl_buf_putc(out, ']')) < 0)
+			return rc;
+	}
+	if (!edit && (rc = duplicate_of && *duplicate_of ?
+			vl_buf_printf(out, ",\"duplicate_of\":\"%s\"", duplicate_of) :
+			vl_buf_puts(out, ",\"duplicate_of\":null")) < 0)
+		return rc;
+	return vl_buf_puts(out, "}\n");
+}
+
 int vl_cmd_add(const vl_command *cmd, const vl_cli *cli, int argc, char **argv)
 {
 	const char *passfile = NULL;
 	vl_add_opts ao = VL_ADD_OPTS_INIT;
 	vl_strlist sets = { 0 };
+	vl_buf text = VL_BUF_INIT;
+	int json = 0;
 	const vl_opt opts[] = {
 		{ "--scope", 1, &ao.scope, NULL, NULL }, { "--set", 1, NULL, NULL, &sets },
+		{ "--json", 0, NULL, &json, NULL },
 		{ "--file", 1, &ao.file, NULL, NULL }, { "--passphrase-file", 1, &passfile, NULL, NULL },
 		{ NULL, 0, NULL, NULL, NULL }
 	};
@@ -44,11 +128,29 @@ int vl_cmd_add(const vl_command *cmd, const vl_cli *cli, int argc, char **argv)
 		exit_code = vl_cli_fail(rc);
 		goto out;
 	}
-	printf("%s\n", res.id);
+	/* In words on a terminal; the id alone for a script ($(vledger add ..)),
+	 * as before; --json for both. */
+	if (json)
+		rc = saved_json(&text, res.schema, res.id, res.scope, &res.commit, 1, 0, NULL, 0, res.duplicate_of);
+	else if (isatty(STDOUT_FILENO))
+		rc = vl_buf_puts(&text, "saved ") < 0 || saved_name(&text, res.schema, res.data, res.id) < 0 ||
+			vl_buf_putc(&text, '\n') < 0 ? VL_ENOMEM : 0;
+	else
+		rc = vl_buf_printf(&text, "%s\n", res.id);
+	if (rc < 0) {
+		exit_code = vl_cli_fail(rc);
+		goto out;
+	}
+	fputs(text.ptr, stdout);
+	if (res.duplicate_of[0])
+		fprintf(stderr, "vledger: warning: likely a duplicate of record %s (same identity fields); "
+				"if they are one, 'vledger join-records %s %s' joins them\n", res.duplicate_of,
+				res.duplicate_of, res.id);
 	exit_code = VL_EXIT_OK;
 out:
 	vl_add_result_free(&res);
 	vl_node_close(n);
+	vl_buf_free(&text);
 	vl_strlist_free(&sets);
 	free(pos);
 	return exit_code;
@@ -107,9 +209,15 @@ int vl_cmd_edit(const vl_command *cmd, const vl_cli *cli, int argc, char **argv)
 {
 	const char *passfile = NULL;
 	vl_edit_opts eo = VL_EDIT_OPTS_INIT;
-	vl_strlist sets = { 0 }, unsets = { 0 };
+	vl_strlist sets = { 0 }, unsets = { 0 }, adds = { 0 }, removes = { 0 };
+	vl_buf text = VL_BUF_INIT;
+	int json = 0;
 	const vl_opt opts[] = {
+		{ "--json", 0, NULL, &json, NULL },
 		{ "--set", 1, NULL, NULL, &sets }, { "--unset", 1, NULL, NULL, &unsets },
+		{ "--add", 1, NULL, NULL, &adds }, { "--remove", 1, NULL, NULL, &removes },
+		{ "--replace", 0, NULL, &eo.replace, NULL },
+		{ "--allow-backwards", 0, NULL, &eo.allow_backwards, NULL }, { "--reason", 1, &eo.reason, NULL, NULL },
 		{ "--passphrase-file", 1, &passfile, NULL, NULL }, { NULL, 0, NULL, NULL, NULL }
 	};
 	const char **pos = NULL;
@@ -121,12 +229,18 @@ int vl_cmd_edit(const vl_command *cmd, const vl_cli *cli, int argc, char **argv)
 	memset(&res, 0, sizeof(res));
 	if ((rc = vl_cli_parse(cmd, argc, argv, opts, &pos, &npos)) != 0)
 		return rc;
-	if (npos != 1 || (!sets.n && !unsets.n)) {
+	if (npos != 1 || (!sets.n && !unsets.n && !adds.n && !removes.n)) {
 		free(pos);
 		vl_strlist_free(&sets);
 		vl_strlist_free(&unsets);
-		return vl_cli_usage(cmd, "needs a record id and at least one --set or --unset");
+		vl_strlist_free(&adds);
+		vl_strlist_free(&removes);
+		return vl_cli_usage(cmd, "needs a record id and at least one --set, --unset, --add or --remove");
 	}
+	eo.adds = adds.items;
+	eo.nadds = adds.n;
+	eo.removes = removes.items;
+	eo.nremoves = removes.n;
 	eo.id = pos[0];
 	eo.sets = sets.items;
 	eo.nsets = sets.n;
@@ -138,13 +252,34 @@ int vl_cmd_edit(const vl_command *cmd, const vl_cli *cli, int argc, char **argv)
 		exit_code = vl_cli_fail(rc);
 		goto out;
 	}
-	printf(res.changed ? "%s\n" : "%s unchanged\n", res.id);
+	if (json) {
+		rc = saved_json(&text, res.schema, res.id, NULL, &res.commit, res.changed, 1, res.fields,
+				res.nfields, NULL);
+	} else if (isatty(STDOUT_FILENO)) {
+		rc = vl_buf_puts(&text, res.changed ? "saved " : "nothing to save: ");
+		if (rc == 0)
+			rc = saved_name(&text, res.schema, res.data, res.id);
+		if (rc == 0 && res.changed && (rc = vl_buf_puts(&text, ", changed: ")) == 0)
+			rc = field_labels(&text, res.schema, res.fields, res.nfields);
+		if (rc == 0)
+			rc = vl_buf_puts(&text, res.changed ? "\n" : " is unchanged\n");
+	} else {
+		rc = vl_buf_printf(&text, res.changed ? "%s\n" : "%s unchanged\n", res.id);
+	}
+	if (rc < 0) {
+		exit_code = vl_cli_fail(rc);
+		goto out;
+	}
+	fputs(text.ptr, stdout);
 	exit_code = VL_EXIT_OK;
 out:
 	vl_edit_result_free(&res);
+	vl_buf_free(&text);
 	vl_node_close(n);
 	vl_strlist_free(&sets);
 	vl_strlist_free(&unsets);
+	vl_strlist_free(&adds);
+	vl_strlist_free(&removes);
 	free(pos);
 	return exit_code;
 }

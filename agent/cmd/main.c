@@ -43,12 +43,15 @@ static const vl_command commands[] = {
 	{ "schema show", "NAME [--json]", "show a ledger's fields, types and rules", vl_cmd_schema_show },
 	{ "schema check", "FILE...", "check schema files, reporting every error with file:line:column",
 	  vl_cmd_schema_check },
-	{ "add", "SCHEMA [--scope CODE12] (--set FIELD=VALUE... | --file F)",
-	  "add a record; prints its id", vl_cmd_add },
-	{ "import", "SCHEMA --file F [--scope CODE12] [--batch N]",
+	{ "add", "LEDGER [--scope CODE12] (--set FIELD=VALUE... | --file F) [--json]",
+	  "add a record; says what was saved (its id alone when the output is not a terminal)", vl_cmd_add },
+	{ "import", "LEDGER --file F [--scope CODE12] [--batch N]",
 	  "add many records from a YAML list or a CSV file (F.csv: headers in Chinese or English), "
 	  "N per signed commit (default 500); one bad row writes nothing", vl_cmd_import },
-	{ "edit", "ID [--set FIELD=VALUE...] [--unset FIELD...]", "change a record", vl_cmd_edit },
+	{ "edit", "ID [--set FIELD=VALUE...] [--unset FIELD...] [--add FIELD=VALUE...] [--remove FIELD=VALUE...] "
+	  "[--replace] [--allow-backwards --reason TEXT] [--json]",
+	  "change a record; --add/--remove edit a set or list by element, --replace lets --set drop elements",
+	  vl_cmd_edit },
 	{ "rm", "ID --reason TEXT", "delete a record (a tombstone; history keeps it)", vl_cmd_rm },
 	{ "show", "ID [--json] [--reveal]", "show a record (personal fields masked unless --reveal)",
 	  vl_cmd_show },
@@ -102,8 +105,68 @@ static void print_help(FILE *f)
 			"commands:\n");
 	for (i = 0; i < NCOMMANDS; i++)
 		fprintf(f, "  %-24s %s\n", commands[i].name, commands[i].help);
-	fprintf(f, "\n'vledger COMMAND --help' shows a command's arguments.\n"
+	fprintf(f, "\n'vledger help COMMAND' (or 'vledger COMMAND --help') shows a command's arguments.\n"
 			"exit codes: 0 ok, 1 error, 2 usage, 3 conflicts left for a person, 4 verification failed\n");
+}
+
+/* The command named by argv[arg] (and argv[arg + 1] for two-word names,
+ * the longest match: "roster add" before "roster"); *words gets how many
+ * words it took. NULL if none. */
+static const vl_command *find_command(int argc, char **argv, int arg, size_t *words)
+{
+	const vl_command *best = NULL;
+	size_t i, best_words = 0;
+
+	for (i = 0; i < NCOMMANDS; i++) {
+		const char *name = commands[i].name, *sp = strchr(name, ' ');
+		if (sp) {
+			size_t l1 = (size_t)(sp - name);
+			if (arg + 1 < argc && strlen(argv[arg]) == l1 && !strncmp(argv[arg], name, l1) &&
+					!strcmp(argv[arg + 1], sp + 1) && best_words < 2) {
+				best = &commands[i];
+				best_words = 2;
+			}
+		} else if (!strcmp(argv[arg], name) && best_words < 1) {
+			best = &commands[i];
+			best_words = 1;
+		}
+	}
+	*words = best_words;
+	return best;
+}
+
+static void print_command_help(const vl_command *c)
+{
+	printf("usage: vledger %s %s\n%s\n", c->name, c->usage, c->help);
+}
+
+/* `vledger help` lists the commands; `vledger help COMMAND` shows one (and
+ * `vledger help roster` every "roster ..." command). */
+static int help_command(int argc, char **argv, int arg)
+{
+	const vl_command *c;
+	size_t i, words, shown = 0;
+
+	if (arg >= argc) {
+		print_help(stdout);
+		return VL_EXIT_OK;
+	}
+	if ((c = find_command(argc, argv, arg, &words))) {
+		print_command_help(c);
+		return VL_EXIT_OK;
+	}
+	for (i = 0; i < NCOMMANDS; i++) {
+		size_t l = strlen(argv[arg]);
+
+		if (!strncmp(commands[i].name, argv[arg], l) && commands[i].name[l] == ' ') {
+			print_command_help(&commands[i]);
+			shown++;
+		}
+	}
+	if (shown)
+		return VL_EXIT_OK;
+	fprintf(stderr, "vledger: no command '%s'; 'vledger help' lists the commands\n", argv[arg]);
+	return VL_EXIT_USAGE;
 }
 
 int main(int argc, char **argv)
@@ -134,21 +197,9 @@ int main(int argc, char **argv)
 		print_help(stderr);
 		return VL_EXIT_USAGE;
 	}
-	/* Longest match of one or two words ("roster add" before "roster"). */
-	for (i = 0; i < NCOMMANDS; i++) {
-		const char *name = commands[i].name, *sp = strchr(name, ' ');
-		if (sp) {
-			size_t l1 = (size_t)(sp - name);
-			if (arg + 1 < argc && strlen(argv[arg]) == l1 && !strncmp(argv[arg], name, l1) &&
-					!strcmp(argv[arg + 1], sp + 1) && best_words < 2) {
-				best = &commands[i];
-				best_words = 2;
-			}
-		} else if (!strcmp(argv[arg], name) && best_words < 1) {
-			best = &commands[i];
-			best_words = 1;
-		}
-	}
+	if (!strcmp(argv[arg], "help"))
+		return help_command(argc, argv, arg + 1);
+	best = find_command(argc, argv, arg, &best_words);
 	if (!best) {
 		fprintf(stderr, "vledger: unknown command '%s'", argv[arg]);
 		if (arg + 1 < argc)
@@ -159,7 +210,7 @@ int main(int argc, char **argv)
 	arg += (int)best_words;
 	for (i = (size_t)arg; i < (size_t)argc; i++) {
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			printf("usage: vledger %s %s\n%s\n", best->name, best->usage, best->help);
+			print_command_help(best);
 			return VL_EXIT_OK;
 		}
 	}

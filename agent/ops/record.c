@@ -44,6 +44,449 @@ static int apply_sets(const vl_schema *s, vl_value *data, const char *const *set
 	return 0;
 }
 
+/* "field 'items' (物资清单)" into out, for messages about a field. */
+static void field_name(char out[200], const vl_field *f)
+{
+	snprintf(out, 200, "field '%.64s'%s%.100s%s", f->name, f->label_zh ? " (" : "",
+			f->label_zh ? f->label_zh : "", f->label_zh ? ")" : "");
+}
+
+/* 1 if elements a and b of list-or-set field f are the same element: equal
+ * scalars, or maps with equal item keys (a list of maps with a key). */
+static int same_element(const vl_field *f, const vl_value *a, const vl_value *b)
+{
+	if (f->item_type == VL_T_MAP && f->item_key && a->kind == VL_V_MAP && b->kind == VL_V_MAP) {
+		const vl_value *ka = vl_value_map_get(a, f->item_key), *kb = vl_value_map_get(b, f->item_key);
+
+		return ka && kb && vl_value_equal(ka, kb);
+	}
+	return vl_value_equal(a, b);
+}
+
+/* Number of elements of old that new lacks (by same_element). */
+static size_t dropped_elements(const vl_field *f, const vl_value *old, const vl_value *new_)
+{
+	size_t i, j, n = 0;
+
+	if (!old || old->kind != VL_V_LIST)
+		return 0;
+	for (i = 0; i < old->n; i++) {
+		int found = 0;
+
+		for (j = 0; new_ && new_->kind == VL_V_LIST && j < new_->n && !found; j++)
+			found = same_element(f, old->items[i], new_->items[j]);
+		n += !found;
+	}
+	return n;
+}
+
+/*
+ * A --set of a set or list field replaces it whole; refuse one that would
+ * silently drop elements the record holds (the supply request whose earlier
+ * items vanished) unless the person said --replace.
+ */
+static int check_no_drops(const vl_schema *s, const vl_value *old, const vl_value *new_,
+		const char *const *sets, size_t nsets)
+{
+	size_t i, k;
+
+	for (i = 0; i < nsets; i++) {
+		char field[128], name[200];
+		const vl_field *f;
+
+		if (!split_set(field, sets[i]) || !(f = vl_schema_field(s, field)) ||
+				(f->type != VL_T_SET && f->type != VL_T_LIST))
+			continue;
+		k = dropped_elements(f, vl_value_map_get(old, field), vl_value_map_get(new_, field));
+		if (k) {
+			field_name(name, f);
+			return vl_error_set(VL_EINVALID, "%s: --set would drop %zu of its %zu elements; use "
+					"--add %s=VALUE to add one, --remove %s=VALUE to take one out, or --replace "
+					"to replace them all; nothing was changed", name, k,
+					vl_value_map_get(old, field)->n, f->name, f->name);
+		}
+	}
+	return 0;
+}
+
+/* The elements VALUE names for set or list field f, as a LIST: parsed as
+ * --set would parse it; one flow map {..} is one item of a list of maps. */
+static int parse_elements(vl_value **out, const vl_schema *s, const vl_field *f, const char *text)
+{
+	vl_value *probe = NULL;
+	vl_buf wrapped = VL_BUF_INIT;
+	const char *t = text;
+	int rc;
+
+	*out = NULL;
+	while (*t == ' ')
+		t++;
+	if (f->item_type == VL_T_MAP && *t == '{') {
+		if ((rc = vl_buf_printf(&wrapped, "[%s]", t)) < 0)
+			goto out;
+		text = wrapped.ptr;
+	}
+	if (!(probe = vl_value_new(VL_V_MAP))) {
+		rc = vl_error_set(VL_ENOMEM, "out of memory");
+		goto out;
+	}
+	if ((rc = vl_schema_set_text(s, probe, f->name, text)) < 0)
+		goto out;
+	if (probe->n != 1 || probe->items[0]->kind != VL_V_LIST) {
+		rc = vl_error_set(VL_EINVALID, "field '%s': no element given", f->name);
+		goto out;
+	}
+	*out = probe->items[0];
+	probe->items[0] = NULL;
+	rc = 0;
+out:
+	vl_value_free(probe);
+	vl_buf_free(&wrapped);
+	return rc;
+}
+
+/* Index in list of the element `want` names, or -1. For a list of maps
+ * with a key, want may also be the key's text (items=大米). */
+static long find_element(const vl_field *f, const vl_value *list, const vl_value *want, const char *text)
+{
+	size_t i;
+
+	for (i = 0; list && i < list->n; i++) {
+		const vl_value *it = list->items[i];
+
+		if (f->item_type == VL_T_MAP && f->item_key && it->kind == VL_V_MAP) {
+			const vl_value *k = vl_value_map_get(it, f->item_key);
+
+			if (want && want->kind == VL_V_MAP ? same_element(f, it, want) :
+					(k && vl_value_text(k) && strcmp(vl_value_text(k), text) == 0))
+				return (long)i;
+		} else if (want && vl_value_equal(it, want)) {
+			return (long)i;
+		}
+	}
+	return -1;
+}
+
+/* Apply one --add (add = 1) or --remove "FIELD=VALUE" to data. */
+static int apply_element(const vl_schema *s, vl_value *data, const char *item, int add)
+{
+	const char *opt = add ? "--add" : "--remove";
+	char field[128], name[200], *key = NULL;
+	const char *val = split_set(field, item);
+	const vl_field *f;
+	vl_value *elems = NULL, *list = NULL, *cur;
+	size_t i;
+	long at;
+	int rc = 0;
+
+	if (!val || !field[0])
+		return vl_error_set(VL_EINVALID, "%s takes FIELD=VALUE, got '%.40s'", opt, item);
+	if (!(f = vl_schema_field(s, field)))
+		return vl_error_set(VL_ENOTFOUND, "ledger '%s' has no field '%s'; 'vledger schema show %s' "
+				"lists them", s->name, field, s->name);
+	field_name(name, f);
+	if (f->type != VL_T_SET && f->type != VL_T_LIST)
+		return vl_error_set(VL_EINVALID, "%s: %s takes a set or list field; use --set for a %s",
+				name, opt, vl_ftype_name(f->type));
+	cur = vl_value_map_get(data, field);
+	/* A list of maps' item named by its key: no parse, the key's text. */
+	if (!add && f->item_type == VL_T_MAP) {
+		const char *t = val;
+
+		while (*t == ' ')
+			t++;
+		if (*t != '{' && *t != '[') {
+			if (!(key = strdup(t))) {
+				rc = vl_error_set(VL_ENOMEM, "out of memory");
+				goto out;
+			}
+			for (i = strlen(key); i > 0 && key[i - 1] == ' '; i--)
+				key[i - 1] = '\0';
+		}
+	}
+	if (!key && (rc = parse_elements(&elems, s, f, val)) < 0)
+		goto out;
+	if (!(list = cur ? vl_value_clone(cur) : vl_value_new(VL_V_LIST))) {
+		rc = vl_error_set(VL_ENOMEM, "out of memory");
+		goto out;
+	}
+	if (list->kind != VL_V_LIST) {
+		rc = vl_error_set(VL_EINVALID, "%s: the record's value is not a list; use --set", name);
+		goto out;
+	}
+	for (i = 0; i < (key ? 1 : elems->n); i++) {
+		const vl_value *e = key ? NULL : elems->items[i];
+
+		at = find_element(f, list, e, key);
+		if (add) {
+			if (at >= 0 && f->type == VL_T_SET)
+				continue; /* already in the set */
+			if (at >= 0 && f->item_type == VL_T_MAP && f->item_key) {
+				rc = vl_error_set(VL_EINVALID, "%s: an item with that %s is there already; "
+						"--remove it first to change it", name, f->item_key);
+				goto out;
+			}
+			vl_value *copy = vl_value_clone(e);
+
+			if (!copy) {
+				rc = vl_error_set(VL_ENOMEM, "out of memory");
+				goto out;
+			}
+			if ((rc = vl_value_list_push(list, copy)) < 0)
+				goto out;
+		} else {
+			if (at < 0) {
+				rc = vl_error_set(VL_EINVALID, "%s: no such element to remove "
+						"(see the record with 'vledger show')", name);
+				goto out;
+			}
+			vl_value_free(list->items[at]);
+			memmove(list->items + at, list->items + at + 1,
+					(list->n - (size_t)at - 1) * sizeof(*list->items));
+			list->n--;
+		}
+	}
+	if (f->type == VL_T_SET && list->n > 1)
+		qsort(list->items, list->n, sizeof(*list->items), vl_value_set_cmp);
+	if (list->n == 0) {
+		/* Absence is how records say "none": validate judges a required one. */
+		(void)vl_value_map_del(data, field);
+	} else {
+		rc = vl_value_map_set(data, field, list);
+		list = NULL;
+		/* A new key is appended; normalising puts keys in schema order
+		 * (and leaves canonical values as they are). */
+		if (rc < 0 || (!cur && (rc = vl_schema_normalize(s, data)) < 0))
+			goto out;
+	}
+	rc = 0;
+out:
+	free(key);
+	vl_value_free(elems);
+	vl_value_free(list);
+	return rc;
+}
+
+/* ---- checks of entry beyond the schema ------------------------------------ */
+
+/* Is ref value id (of field f) a live record of ledger f->ref on this node?
+ * Only values that changed are checked: an edit of another field is not
+ * refused because a record referred to was deleted since. */
+static int check_ref(vl_node *n, const vl_field *f, const char *id)
+{
+	vl_found fd;
+	char name[200];
+	int rc;
+
+	memset(&fd, 0, sizeof(fd));
+	field_name(name, f);
+	rc = vl_ledger_find(&fd, n, id);
+	if (rc == VL_ENOTFOUND) {
+		rc = vl_error_set(VL_EINVALID, "%s: no record %s on this node; it should name a '%s' record "
+				"('vledger list %s' shows them)", name, id, f->ref, f->ref);
+	} else if (rc == 0 && strcmp(fd.rec->schema, f->ref) != 0) {
+		rc = vl_error_set(VL_EINVALID, "%s: record %s is a '%s' record; it should name a '%s' record",
+				name, id, fd.rec->schema, f->ref);
+	} else if (rc == 0 && fd.rec->deleted) {
+		rc = vl_error_set(VL_EINVALID, "%s: record %s is deleted; name a live '%s' record", name, id,
+				f->ref);
+	} else if (rc < 0) {
+		vl_error_wrap(rc, "%s", name);
+	}
+	vl_found_free(&fd);
+	return rc;
+}
+
+/* Every top-level ref value (alone, or items of a set or list) of data
+ * that old (NULL at add) lacks. */
+static int check_refs(vl_node *n, const vl_schema *s, const vl_value *data, const vl_value *old)
+{
+	size_t i, j;
+	int rc;
+
+	for (i = 0; i < s->nfields; i++) {
+		const vl_field *f = &s->fields[i];
+		const vl_value *v = vl_value_map_get(data, f->name), *ov;
+
+		if (!v || !f->ref)
+			continue;
+		ov = old ? vl_value_map_get(old, f->name) : NULL;
+		if (f->type == VL_T_REF && v->kind == VL_V_STR) {
+			if (!(ov && vl_value_equal(ov, v)) && (rc = check_ref(n, f, v->s)) < 0)
+				return rc;
+		} else if ((f->type == VL_T_SET || f->type == VL_T_LIST) && f->item_type == VL_T_REF &&
+				v->kind == VL_V_LIST) {
+			for (j = 0; j < v->n; j++) {
+				size_t k;
+				int had = 0;
+
+				for (k = 0; ov && ov->kind == VL_V_LIST && k < ov->n && !had; k++)
+					had = vl_value_equal(ov->items[k], v->items[j]);
+				if (!had && v->items[j]->kind == VL_V_STR && (rc = check_ref(n, f, v->items[j]->s)) < 0)
+					return rc;
+			}
+		}
+	}
+	return 0;
+}
+
+/*
+ * A resident ID number carries its holder's birth date (digits 7-14) and
+ * sex (digit 17: odd male, even female). When the schema has a cn_id field
+ * and a `birth_date` date field or a `gender` enum of male/female, they
+ * must agree: one of them was mistyped. Only a well-formed number is
+ * compared (validate reports the others); values are never quoted.
+ */
+static int check_id_agrees(const vl_schema *s, const vl_value *data)
+{
+	const vl_field *bf = vl_schema_field(s, "birth_date"), *gf = vl_schema_field(s, "gender");
+	const vl_value *bd = vl_value_map_get(data, "birth_date"), *g = vl_value_map_get(data, "gender");
+	char idname[200], name[200];
+	size_t i;
+
+	for (i = 0; i < s->nfields; i++) {
+		const vl_field *f = &s->fields[i];
+		const vl_value *v = vl_value_map_get(data, f->name);
+		vl_cn_id_info info;
+
+		if (f->type != VL_T_CN_ID || !v || v->kind != VL_V_STR || vl_cn_id_check(v->s, NULL, &info))
+			continue;
+		field_name(idname, f);
+		if (bf && bf->type == VL_T_DATE && bd && bd->kind == VL_V_STR && strcmp(bd->s, info.birth) != 0) {
+			field_name(name, bf);
+			return vl_error_set(VL_EINVALID, "%s does not agree with the birth date in %s "
+					"(characters 7-14); check both against the ID card", name, idname);
+		}
+		if (gf && gf->type == VL_T_ENUM && g && g->kind == VL_V_STR &&
+				((!strcmp(g->s, "male") && info.sex != 1) || (!strcmp(g->s, "female") && info.sex != 2))) {
+			field_name(name, gf);
+			return vl_error_set(VL_EINVALID, "%s does not agree with %s (its 17th digit: odd for "
+					"male, even for female); check both against the ID card", name, idname);
+		}
+	}
+	return 0;
+}
+
+typedef struct {
+	const vl_schema *s;
+	const char *key;             /* identity of the new record */
+	char found[VL_ULID_LEN + 1];
+} dup_ctx;
+
+static int dup_one(const char *path, const git_oid *blob, const char *raw, size_t len, void *ctx)
+{
+	dup_ctx *c = ctx;
+	vl_record *r = NULL;
+	vl_buf key = VL_BUF_INIT;
+	int rc;
+
+	(void)blob;
+	if ((rc = vl_record_parse(&r, raw, len, path)) < 0)
+		return rc;
+	if (!r->deleted && vl_schema_identity(&key, c->s, r->data) == 0 && key.ptr &&
+			strcmp(key.ptr, c->key) == 0) {
+		snprintf(c->found, sizeof(c->found), "%s", r->id);
+		rc = VL_EEXISTS; /* stop the walk: one is enough */
+	}
+	vl_buf_free(&key);
+	vl_record_free(r);
+	return rc;
+}
+
+/* The id of a live record of s on scope's branch with data's identity key
+ * into out ("" if none, or if s has no identity or data lacks a part). */
+static int find_duplicate(char out[VL_ULID_LEN + 1], vl_node *n, const vl_schema *s, const char *scope,
+		const vl_value *data)
+{
+	vl_buf key = VL_BUF_INIT;
+	dup_ctx c;
+	git_oid head;
+	char ref[64];
+	int rc;
+
+	out[0] = '\0';
+	if (!s->nidentity || vl_schema_identity(&key, s, data) < 0 || !key.ptr) {
+		vl_buf_free(&key);
+		return 0;
+	}
+	memset(&c, 0, sizeof(c));
+	c.s = s;
+	c.key = key.ptr;
+	vl_scope_ref(ref, scope);
+	rc = vl_repo_head(&head, n->repo, ref);
+	if (rc == 0) {
+		rc = vl_ledger_each(n, &head, s->name, dup_one, &c);
+		if (rc == VL_EEXISTS && c.found[0]) {
+			memcpy(out, c.found, VL_ULID_LEN + 1);
+			rc = 0;
+		}
+	} else if (rc == VL_ENOTFOUND) {
+		rc = 0;
+	}
+	vl_buf_free(&key);
+	return rc;
+}
+
+/* Index of state v in f's order list, or -1. */
+static long order_index(const vl_field *f, const char *v)
+{
+	size_t i;
+
+	for (i = 0; i < f->norder; i++)
+		if (!strcmp(f->order[i], v))
+			return (long)i;
+	return -1;
+}
+
+static int is_terminal(const vl_field *f, const char *v)
+{
+	size_t i;
+
+	for (i = 0; i < f->nterminal; i++)
+		if (!strcmp(f->terminal[i], v))
+			return 1;
+	return 0;
+}
+
+/*
+ * A field with an `order` rule moves forward: a merge keeps the step
+ * furthest along, so a local step back would be undone by the next merge
+ * anyway, and it is how a delivered request quietly becomes pending again.
+ * Refused unless the person said --allow-backwards and gave a reason.
+ */
+static int check_backwards(const vl_schema *s, const vl_value *old, const vl_value *data,
+		const vl_edit_opts *opts)
+{
+	char name[200];
+	size_t i;
+
+	for (i = 0; i < s->nfields; i++) {
+		const vl_field *f = &s->fields[i];
+		const vl_value *a = vl_value_map_get(old, f->name), *b = vl_value_map_get(data, f->name);
+		long ia, ib;
+		int back;
+
+		if (f->rule != VL_RULE_ORDER || !a || !b || a->kind != VL_V_STR || b->kind != VL_V_STR ||
+				!strcmp(a->s, b->s))
+			continue;
+		ia = order_index(f, a->s);
+		ib = order_index(f, b->s);
+		back = is_terminal(f, a->s) || (ia >= 0 && ib >= 0 && ib < ia);
+		if (!back)
+			continue;
+		field_name(name, f);
+		if (!opts->allow_backwards)
+			return vl_error_set(VL_EINVALID, "%s: moving from %s back to %s goes against its order; "
+					"if that is really meant, add --allow-backwards --reason TEXT; nothing was changed",
+					name, vl_field_enum_label(f, a->s) ? vl_field_enum_label(f, a->s) : a->s,
+					vl_field_enum_label(f, b->s) ? vl_field_enum_label(f, b->s) : b->s);
+		if (!opts->reason || !*opts->reason)
+			return vl_error_set(VL_EINVALID, "%s: --allow-backwards needs --reason TEXT saying why; "
+					"nothing was changed", name);
+	}
+	return 0;
+}
+
 /* Validate; the error lists every violation. VL_EINVALID when any. */
 static int validate_or_report(const vl_schema *s, const vl_value *data, int deleted, const char *what)
 {
@@ -69,7 +512,8 @@ static int node_ledger(const vl_schema **out, vl_node *n, const char *name)
 		return vl_error_set(VL_EINVALID, "no ledger named; 'vledger schema list' shows them");
 	if ((rc = vl_node_load_config(n)) < 0)
 		return rc;
-	if (!(*out = vl_node_schema(n, name)))
+	/* By name or label: 'vledger list 常住人口' works as 'list resident'. */
+	if (!(*out = vl_schema_lookup(n->schemas, n->nschemas, name)))
 		return vl_error_set(VL_ENOTFOUND, "no ledger '%s'; 'vledger schema list' shows them", name);
 	return 0;
 }
@@ -87,8 +531,10 @@ static int write_scope(char out[13], const vl_node *n, const char *scope)
 
 void vl_add_result_free(vl_add_result *r)
 {
-	if (r)
+	if (r) {
+		vl_value_free((vl_value *)r->data);
 		memset(r, 0, sizeof(*r));
+	}
 }
 
 int vl_add(vl_node *n, const vl_add_opts *opts, vl_add_result *out)
@@ -126,7 +572,9 @@ int vl_add(vl_node *n, const vl_add_opts *opts, vl_add_result *out)
 		rc = vl_buf_printf(&what, "record from '%s' (positions are line and column there)", opts->file);
 	else
 		rc = vl_buf_puts(&what, "record");
-	if (rc < 0 || (rc = validate_or_report(s, data, 0, what.ptr)) < 0)
+	if (rc < 0 || (rc = validate_or_report(s, data, 0, what.ptr)) < 0 ||
+			(rc = check_id_agrees(s, data)) < 0 || (rc = check_refs(n, s, data, NULL)) < 0 ||
+			(rc = find_duplicate(out->duplicate_of, n, s, out->scope, data)) < 0)
 		goto out;
 	vl_ulid_new(id, vl_hlc_wall_ms());
 	if ((rc = vl_record_new(&r, s->name, id, out->scope)) < 0)
@@ -138,6 +586,8 @@ int vl_add(vl_node *n, const vl_add_opts *opts, vl_add_result *out)
 			(rc = vl_ledger_commit(&out->commit, n, out->scope, &r, 1, summary.ptr, NULL)) < 0)
 		goto out;
 	memcpy(out->id, id, sizeof(out->id));
+	out->schema = s;
+	out->data = r && r->data ? vl_value_clone(r->data) : NULL;
 	rc = 0;
 out:
 	vl_record_free(r);
@@ -260,22 +710,52 @@ out:
 
 void vl_edit_result_free(vl_edit_result *r)
 {
-	if (r)
-		memset(r, 0, sizeof(*r));
+	size_t i;
+
+	if (!r)
+		return;
+	for (i = 0; i < r->nfields; i++)
+		free(r->fields[i]);
+	free(r->fields);
+	vl_value_free(r->data);
+	memset(r, 0, sizeof(*r));
+}
+
+/* The names of the top-level fields of s whose value differs between a
+ * and b (present in one only, or unequal), in schema order, into out. */
+static int changed_fields(vl_edit_result *out, const vl_schema *s, const vl_value *a, const vl_value *b)
+{
+	size_t i;
+
+	for (i = 0; i < s->nfields; i++) {
+		const vl_value *x = vl_value_map_get(a, s->fields[i].name), *y = vl_value_map_get(b, s->fields[i].name);
+		char **nf;
+
+		if ((!x && !y) || (x && y && vl_value_equal(x, y)))
+			continue;
+		if (!(nf = realloc(out->fields, (out->nfields + 1) * sizeof(*nf))))
+			return vl_error_set(VL_ENOMEM, "out of memory");
+		out->fields = nf;
+		if (!(out->fields[out->nfields] = strdup(s->fields[i].name)))
+			return vl_error_set(VL_ENOMEM, "out of memory");
+		out->nfields++;
+	}
+	return 0;
 }
 
 int vl_edit(vl_node *n, const vl_edit_opts *opts, vl_edit_result *out)
 {
 	vl_found f;
 	vl_record *r = NULL;
-	vl_buf summary = VL_BUF_INIT;
+	vl_buf summary = VL_BUF_INIT, trailer = VL_BUF_INIT;
 	size_t i;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
 	memset(&f, 0, sizeof(f));
-	if (!opts || !opts->id || (!opts->nsets && !opts->nunsets))
-		return vl_error_set(VL_EINVALID, "edit needs a record id and at least one field to set or unset");
+	if (!opts || !opts->id || (!opts->nsets && !opts->nunsets && !opts->nadds && !opts->nremoves))
+		return vl_error_set(VL_EINVALID, "edit needs a record id and at least one field to set, unset, "
+				"add to or remove from");
 	if ((rc = vl_node_load_config(n)) < 0 || (rc = vl_ledger_find(&f, n, opts->id)) < 0 ||
 			(rc = vl_ledger_may_write(n, f.scope)) < 0)
 		goto out;
@@ -284,6 +764,8 @@ int vl_edit(vl_node *n, const vl_edit_opts *opts, vl_edit_result *out)
 		goto out;
 	}
 	if ((rc = vl_ledger_next_version(&r, &f)) < 0 || (rc = apply_sets(f.schema, r->data, opts->sets, opts->nsets)) < 0)
+		goto out;
+	if (!opts->replace && (rc = check_no_drops(f.schema, f.rec->data, r->data, opts->sets, opts->nsets)) < 0)
 		goto out;
 	/* Setting a field a merge left for a person settles it with that value. */
 	for (i = 0; r->conflicts && i < opts->nsets; i++) {
@@ -300,27 +782,57 @@ int vl_edit(vl_node *n, const vl_edit_opts *opts, vl_edit_result *out)
 		if (r->conflicts)
 			(void)vl_value_map_del(r->conflicts, opts->unsets[i]);
 	}
+	for (i = 0; i < opts->nadds; i++)
+		if ((rc = apply_element(f.schema, r->data, opts->adds[i], 1)) < 0)
+			goto out;
+	for (i = 0; i < opts->nremoves; i++)
+		if ((rc = apply_element(f.schema, r->data, opts->removes[i], 0)) < 0)
+			goto out;
 	if (r->conflicts && r->conflicts->n == 0) {
 		vl_value_free(r->conflicts);
 		r->conflicts = NULL;
 	}
 	memcpy(out->id, f.rec->id, sizeof(out->id));
+	out->schema = f.schema;
+	if (!(out->data = vl_value_clone(r->data))) {
+		rc = vl_error_set(VL_ENOMEM, "out of memory");
+		goto out;
+	}
+	if ((rc = changed_fields(out, f.schema, f.rec->data, r->data)) < 0)
+		goto out;
 	if (vl_value_equal(r->data, f.rec->data) && !r->conflicts == !f.rec->conflicts &&
 			(!r->conflicts || vl_value_equal(r->conflicts, f.rec->conflicts))) {
 		rc = 0; /* unchanged: nothing to write */
 		goto out;
 	}
-	if ((rc = validate_or_report(f.schema, r->data, 0, "edit")) < 0)
+	if ((rc = validate_or_report(f.schema, r->data, 0, "edit")) < 0 ||
+			(rc = check_id_agrees(f.schema, r->data)) < 0 ||
+			(rc = check_refs(n, f.schema, r->data, f.rec->data)) < 0 ||
+			(rc = check_backwards(f.schema, f.rec->data, r->data, opts)) < 0)
 		goto out;
+	if (opts->reason && *opts->reason) {
+		/* The reason goes into the commit message on one line. */
+		if ((rc = vl_buf_puts(&trailer, "Vledger-Reason: ")) < 0)
+			goto out;
+		for (i = 0; opts->reason[i] && i < 400; i++)
+			if ((rc = vl_buf_putc(&trailer, opts->reason[i] == '\n' || opts->reason[i] == '\r' ?
+					' ' : opts->reason[i])) < 0)
+				goto out;
+		if ((rc = vl_buf_putc(&trailer, '\n')) < 0)
+			goto out;
+	}
 	if ((rc = vl_buf_printf(&summary, "edit %s %s", r->schema, r->id)) < 0 ||
-			(rc = vl_ledger_commit(&out->commit, n, f.scope, &r, 1, summary.ptr, NULL)) < 0)
+			(rc = vl_ledger_commit(&out->commit, n, f.scope, &r, 1, summary.ptr, trailer.ptr)) < 0)
 		goto out;
 	out->changed = 1;
 	rc = 0;
 out:
+	if (rc < 0)
+		vl_edit_result_free(out); /* out-params are set on success only */
 	vl_found_free(&f);
 	vl_record_free(r);
 	vl_buf_free(&summary);
+	vl_buf_free(&trailer);
 	return rc;
 }
 

@@ -32,12 +32,22 @@ typedef struct {
 	char id[VL_ULID_LEN + 1];    /* the new record's id */
 	char scope[13];
 	git_oid commit;
+	/* A live record of the same ledger and scope with the same identity
+	 * key (docs/schemas.md "Identity"): a likely duplicate, written anyway
+	 * (only a person can tell) and named here for a warning; "" if none. */
+	char duplicate_of[VL_ULID_LEN + 1];
+	const vl_schema *schema;     /* the record's ledger, borrowed from the node */
+	const vl_value *data;        /* the data saved; owned by the result */
 } vl_add_result;
 
 void vl_add_result_free(vl_add_result *r);
 
 /* A new record from sets or file (exactly one of them), the schema's
- * defaults filling the fields left out, validated, signed and committed. */
+ * defaults filling the fields left out, validated, signed and committed.
+ * Besides the schema's rules (add and edit both): a `ref` field must name
+ * a live record of its ledger that this node holds (what the writer may
+ * read); a resident ID number must agree with the record's birth_date and
+ * gender fields when the schema has them. */
 int vl_add(vl_node *n, const vl_add_opts *opts, vl_add_result *out) VL_MUST_CHECK;
 
 /* ---- import -------------------------------------------------------------- */
@@ -84,13 +94,35 @@ typedef struct {
 	const char *const *unsets;   /* field names to remove */
 	size_t nunsets;
 	vl_progress progress;
+	/* Set and list fields edited by element (after sets and unsets):
+	 * "FIELD=VALUE" adds VALUE's elements (a set ignores one it holds; a
+	 * list of maps refuses an item whose key it holds) or removes them (a
+	 * list of maps: VALUE is the item's key, e.g. items=大米; an element
+	 * not there is an error). */
+	const char *const *adds;
+	size_t nadds;
+	const char *const *removes;
+	size_t nremoves;
+	/* 0: a --set of a set or list field that would drop elements the
+	 * record holds is refused (VL_EINVALID); 1: the whole value replaced. */
+	int replace;
+	/* A field with an `order` rule moved back (to an earlier state, or out
+	 * of a terminal one) is refused unless allow_backwards and a reason
+	 * (kept in a Vledger-Reason trailer, one line of at most 400 bytes). */
+	int allow_backwards;
+	const char *reason;
 } vl_edit_opts;
-#define VL_EDIT_OPTS_INIT { NULL, NULL, 0, NULL, 0, { NULL, NULL } }
+#define VL_EDIT_OPTS_INIT { NULL, NULL, 0, NULL, 0, { NULL, NULL }, NULL, 0, NULL, 0, 0, 0, NULL }
 
 typedef struct {
 	char id[VL_ULID_LEN + 1];
 	int changed;                 /* 0: the edit changed nothing, nothing written */
 	git_oid commit;
+	const vl_schema *schema;     /* the record's ledger, borrowed from the node */
+	vl_value *data;              /* the data as saved (or as it stands); owned */
+	char **fields;               /* names of the top-level fields whose value
+	                              * changed, in schema order; owned */
+	size_t nfields;
 } vl_edit_result;
 
 void vl_edit_result_free(vl_edit_result *r);

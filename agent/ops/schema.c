@@ -40,7 +40,6 @@ int vl_schema_list(vl_node *n, const vl_schema_opts *opts, vl_schema_result *out
 
 int vl_schema_show(vl_node *n, const vl_schema_opts *opts, vl_schema_result *out)
 {
-	size_t i;
 	int rc;
 
 	if (!opts || !opts->name) {
@@ -49,9 +48,7 @@ int vl_schema_show(vl_node *n, const vl_schema_opts *opts, vl_schema_result *out
 	}
 	if ((rc = vl_schema_list(n, opts, out)) < 0)
 		return rc;
-	for (i = 0; i < out->n; i++)
-		if (!strcmp(out->list[i]->name, opts->name))
-			out->schema = out->list[i];
+	out->schema = vl_schema_lookup(out->list, out->n, opts->name);
 	if (!out->schema)
 		return vl_error_set(VL_ENOTFOUND, "no ledger '%s'; 'vledger schema list' shows them", opts->name);
 	return 0;
