@@ -166,12 +166,14 @@ static void plan_digest(ledger_plan *lp, const vl_aggregate_result *r, const vl_
 
 static int plan_build(plan *p, vl_node *n, const vl_aggregate_opts *o, vl_aggregate_result *r)
 {
+	const vl_schema *only = NULL;
 	size_t i, j, k, cap = 0;
 	int rc;
 
 	if (o->nwhere && !o->ledger)
 		return vl_error_set(VL_EINVALID, "--where needs --ledger NAME: its fields belong to one ledger");
-	if (o->ledger && !vl_node_schema(n, o->ledger))
+	/* the ledger by its id or either label, as every command takes it */
+	if (o->ledger && !(only = vl_schema_lookup(n->schemas, n->nschemas, o->ledger)))
 		return vl_error_set(VL_EINVALID, "no ledger '%.40s' ('vledger schema list' lists them)", o->ledger);
 	if (!(p->l = calloc(n->nschemas ? n->nschemas : 1, sizeof(*p->l))))
 		return vl_error_set(VL_ENOMEM, "out of memory");
@@ -179,7 +181,7 @@ static int plan_build(plan *p, vl_node *n, const vl_aggregate_opts *o, vl_aggreg
 		const vl_schema *s = n->schemas[i];
 		ledger_plan *lp;
 
-		if ((o->ledger && strcmp(o->ledger, s->name) != 0) || s->naggregates == 0)
+		if ((only && only != s) || s->naggregates == 0)
 			continue;
 		lp = &p->l[p->n++];
 		lp->s = s;
