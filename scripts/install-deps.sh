@@ -6,7 +6,7 @@ set -euo pipefail
 
 pkgs=(build-essential cmake pkg-config git openssh-client
       libgit2-dev libyaml-dev libsodium-dev zlib1g-dev libcmocka-dev libqrencode-dev
-      zbar-tools)
+      zbar-tools lighttpd openssh-server)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

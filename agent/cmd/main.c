@@ -68,6 +68,15 @@ static const vl_command commands[] = {
 	{ "bundle create", "FILE|DIR [--for PEER | --scope CODE12] [--full] [--seal-to FP|PEER]",
 	  "write a git bundle of what a peer may read and has not acknowledged (a USB stick's load), "
 	  "optionally sealed to one key", vl_cmd_bundle_create },
+	{ "remote add", "NAME URL",
+	  "name a git server as a remote (file://, ssh://, https://, http://, git://, host:path)", vl_cmd_remote_add },
+	{ "remote list", "[--json]", "list this node's git remotes", vl_cmd_remote_list },
+	{ "remote remove", "NAME", "forget a git remote", vl_cmd_remote_remove },
+	{ "sync", "NAME",
+	  "fetch what this node may read from a git remote (verified, merged), then push back what it holds; "
+	  "never forced", vl_cmd_sync },
+	{ "pull", "NAME [--no-merge]", "fetch what this node may read from a git remote: verified, then merged",
+	  vl_cmd_pull },
 	{ "bundle apply", "FILE|DIR [--no-merge] [--passphrase-file F]",
 	  "take a bundle (or every bundle in a directory meant for this node) through the receive path",
 	  vl_cmd_bundle_apply },
