@@ -205,6 +205,10 @@ static int sync_or_pull(const vl_command *cmd, const vl_cli *cli, int argc, char
 	}
 	is = vl_remote_is(n, pos[0]);
 	vl_node_close(n);
+	if (is < 0) {
+		free(pos);
+		return vl_cli_fail(is);
+	}
 	if (is) {
 		rc = remote_sync(cli, pos[0], push, !no_merge);
 		free(pos);

@@ -296,10 +296,12 @@ int vl_remote_is(vl_node *n, const char *name)
 	vl_remote_list_result l;
 	int is;
 
-	if (!name || vl_remote_name_check(name) < 0 || load(&l, n) < 0) {
+	if (!name || vl_remote_name_check(name) < 0) {
 		vl_error_clear();
 		return 0;
 	}
+	if ((is = load(&l, n)) < 0)
+		return is;
 	is = find(&l, name) != NULL;
 	vl_remote_list_result_free(&l);
 	return is;

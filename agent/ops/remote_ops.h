@@ -95,12 +95,13 @@ int vl_remote_add(vl_node *n, const vl_remote_opts *opts, vl_remote_list_result 
 int vl_remote_remove(vl_node *n, const vl_remote_opts *opts, vl_remote_list_result *out) VL_MUST_CHECK;
 
 /*
- * Is name one of this node's git remotes? 1 yes, 0 no (also when the
- * remotes file cannot be read: vl_remote_sync says why). The dispatch of
+ * Is name one of this node's git remotes? 1 yes, 0 no (also for a name
+ * that is not a valid remote name), a negative code when the remotes file
+ * cannot be read or is invalid (the message says why). The dispatch of
  * `vledger sync NAME` / `pull NAME`: a git remote goes to vl_remote_sync,
  * anything else to the network peers (issue 9).
  */
-int vl_remote_is(vl_node *n, const char *name);
+int vl_remote_is(vl_node *n, const char *name) VL_MUST_CHECK;
 
 /* ---- sync / pull with a git remote --------------------------------------- */
 
