@@ -64,6 +64,8 @@ int vl_remote_url_check(const char *url)
 	}
 	if (url[0] == '/')
 		return 0;
+	if (url[0] == '-')
+		return vl_error_set(VL_EINVALID, "a remote URL does not start with '-'; give the URL itself");
 	for (i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++)
 		if (has_prefix(url, schemes[i]))
 			host = url + strlen(schemes[i]);
@@ -411,7 +413,7 @@ static int url_label(vl_buf *out, const char *name, const char *url)
 	return vl_buf_printf(out, "remote '%s' (%s)", name, url);
 }
 
-static int transfer_error(int rc, const xfer *x, const char *label, const char *what)
+static int transfer_error(const xfer *x, const char *label, const char *what)
 {
 	if (x->over == 1)
 		return vl_error_set(VL_ETOOBIG, "%s sent over %zu bytes; refused (nothing changed)", label,
@@ -422,7 +424,6 @@ static int transfer_error(int rc, const xfer *x, const char *label, const char *
 	return vl_error_set(VL_ERROR, "cannot %s %s: %s; check the URL and that the server runs, then try again "
 			"(nothing changed)", what, label,
 			git_error_last() && git_error_last()->message ? git_error_last()->message : "transfer failed");
-	(void)rc;
 }
 
 /* A ref this node may read from a remote: config, its scope branches, evidence. */
@@ -468,7 +469,7 @@ static int fetch_into(vl_remote_sync_result *out, vl_node *n, git_repository *tm
 	}
 	if ((rc = git_remote_connect(rem, GIT_DIRECTION_FETCH, &cbs, NULL, NULL)) < 0 ||
 			(rc = git_remote_ls(&heads, &nheads, rem)) < 0) {
-		rc = transfer_error(rc, x, label, "reach");
+		rc = transfer_error(x, label, "reach");
 		goto out;
 	}
 	out->remote_refs = nheads;
@@ -507,7 +508,7 @@ static int fetch_into(vl_remote_sync_result *out, vl_node *n, git_repository *tm
 	fo.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
 	if ((rc = git_remote_download(rem, &specs, &fo)) < 0 ||
 			(rc = git_remote_update_tips(rem, &cbs, 0, GIT_REMOTE_DOWNLOAD_TAGS_NONE, "vledger fetch")) < 0) {
-		rc = transfer_error(rc, x, label, "fetch from");
+		rc = transfer_error(x, label, "fetch from");
 		goto out;
 	}
 	out->received_bytes = x->bytes;
@@ -616,7 +617,7 @@ static int push_to(vl_remote_sync_result *out, vl_node *n, git_repository *tmp, 
 		for (i = 0; i < out->npush; i++)
 			if (out->push[i].state == VL_PUSH_DONE)
 				out->push[i].state = VL_PUSH_REJECTED;
-		rc = transfer_error(rc, x, label, "push to");
+		rc = transfer_error(x, label, "push to");
 		goto out;
 	}
 	/* What the server refused. */
