@@ -647,6 +647,74 @@ out:
 	return rc;
 }
 
+/*
+ * Let the fetch negotiate from what this node holds: the temporary
+ * repository reads repo.git's objects as an alternate (so a thin pack's
+ * bases resolve and a head we hold needs no download), and names our heads
+ * under refs/haves/ (libgit2 offers every ref's commit as a "have"). Those
+ * refs are not offered by the path source to anything receive looks at
+ * (receive takes config, scope and evidence refs only), and the source
+ * itself never reads alternates: it offers what was downloaded, and
+ * receive finds the rest in the node, as from any source.
+ */
+static int seed_haves(git_repository **tmp, vl_node *n, const char *dir)
+{
+	git_reference_iterator *it = NULL;
+	git_reference *ref = NULL, *made = NULL;
+	vl_buf p = VL_BUF_INIT, objs = VL_BUF_INIT, name = VL_BUF_INIT;
+	size_t k = 0;
+	int rc;
+
+	if ((rc = vl_buf_printf(&p, "%s/objects/info", dir)) < 0)
+		goto out;
+	(void)mkdir(p.ptr, 0755);
+	if ((rc = vl_buf_puts(&p, "/alternates")) < 0 ||
+			(rc = vl_buf_printf(&objs, "%sobjects\n", git_repository_path(n->repo))) < 0 ||
+			(rc = vl_buf_write_file(p.ptr, objs.ptr, objs.len, 0644)) < 0)
+		goto out;
+	/* Reopen, so the object database reads the alternate. */
+	git_repository_free(*tmp);
+	*tmp = NULL;
+	if ((rc = git_repository_open_bare(tmp, dir)) < 0) {
+		rc = vl_error_git(rc, "cannot open the temporary repository");
+		goto out;
+	}
+	if ((rc = git_reference_iterator_new(&it, n->repo)) < 0) {
+		rc = vl_error_git(rc, "cannot list this node's branches");
+		goto out;
+	}
+	while ((rc = git_reference_next(&ref, it)) == 0) {
+		const char *rn = git_reference_name(ref);
+		const git_oid *id = git_reference_target(ref);
+		if (id && (!strcmp(rn, VL_REF_CONFIG) || has_prefix(rn, VL_REF_SCOPE_PREFIX))) {
+			vl_buf_clear(&name);
+			if ((rc = vl_buf_printf(&name, "refs/haves/%zu", k++)) < 0)
+				goto out;
+			if ((rc = git_reference_create(&made, *tmp, name.ptr, id, 1, NULL)) < 0) {
+				rc = vl_error_git(rc, "cannot write the temporary repository");
+				goto out;
+			}
+			git_reference_free(made);
+			made = NULL;
+		}
+		git_reference_free(ref);
+		ref = NULL;
+	}
+	if (rc != GIT_ITEROVER) {
+		rc = vl_error_git(rc, "cannot list this node's branches");
+		goto out;
+	}
+	rc = 0;
+out:
+	git_reference_free(ref);
+	git_reference_free(made);
+	git_reference_iterator_free(it);
+	vl_buf_free(&p);
+	vl_buf_free(&objs);
+	vl_buf_free(&name);
+	return rc;
+}
+
 int vl_remote_sync(vl_node *n, const vl_remote_sync_opts *opts, vl_remote_sync_result *out)
 {
 	vl_remote_sync_opts dflt = VL_REMOTE_SYNC_OPTS_INIT;
@@ -697,6 +765,8 @@ int vl_remote_sync(vl_node *n, const vl_remote_sync_opts *opts, vl_remote_sync_r
 		rc = vl_error_git(rc, "cannot create the temporary repository");
 		goto out;
 	}
+	if ((rc = seed_haves(&tmp, n, dir)) < 0)
+		goto out;
 	if ((rc = fetch_into(out, n, tmp, r->url, label.ptr, &x)) < 0)
 		goto out;
 	/* An empty remote (a new hub): nothing to receive; a sync fills it. */

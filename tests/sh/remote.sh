@@ -69,6 +69,7 @@ expect 0 V2 init --name V2 --role village --scope $S2 --network "$w/network.yaml
 expect 0 C roster add --name Town --role township --scope $T --key "$(TW key | head -1)"
 expect 0 C roster add --name V1 --role village --scope $S --key "$(V key | head -1)"
 expect 0 C roster add --name V2 --role village --scope $S2 --key "$(V2 key | head -1)"
+cp -a "$w/county" "$w/county0"   # config only: for the interrupted fetch
 
 # --- HEAD of a new node points at its own scope branch; stock git clone of
 # a node gives files once it has a branch. ---
@@ -135,9 +136,11 @@ zone v1 Z2
 expect 0 V sync hub
 contains "push refs/heads/scope/$S: pushed"
 [ "$(hub_head "$w/srv/hub.git" refs/heads/scope/$S)" = "$(head_of v1 refs/heads/scope/$S)" ] && ok || bad "hub lacks the village's branch"
-# Again: nothing to do.
+# Again: nothing to do, nothing downloaded (the fetch negotiates from what
+# the node holds).
 expect 0 V sync hub
 contains "0 branches pushed"
+contains "2 of 2 refs, 0 objects"
 # Village 2 too; it fetches only what it may read.
 expect 0 V2 remote add hub "$HUB"
 expect 0 V2 pull hub
@@ -243,15 +246,17 @@ while True:
     threading.Thread(target=pipe, args=(c, u, limit if direction == "up" else None), daemon=True).start()
     threading.Thread(target=pipe, args=(u, c, limit if direction == "down" else None), daemon=True).start()
 EOF
-# Fetch cut: a fresh county (config only) pulls the whole hub through a
-# proxy that passes 3000 bytes from the server.
-cp -a "$w/county" "$w/county-cut"
+# Fetch cut: the county as it began (config only) pulls every branch of the
+# hub through a proxy that passes the ref advertisement and half the pack.
+cp -a "$w/county0" "$w/county-probe"
+expect 0 "$VLEDGER" -C "$w/county-probe" remote add hub "$HUB"
+expect 0 "$VLEDGER" -C "$w/county-probe" pull hub
+packbytes=$(echo "$out" | sed -n 's/.* objects, \([0-9]*\) bytes$/\1/p')
+[ "${packbytes:-0}" -gt 2000 ] && ok || bad "the probe pull downloaded too little to cut: $out"
+cp -a "$w/county0" "$w/county-cut"
 PP=$(free_port)
-python3 "$w/cut.py" $PP $GP down 3000 & pids+=($!)
+python3 "$w/cut.py" $PP $GP down $((600 + ${packbytes:-0} / 2)) & pids+=($!)
 wait_port $PP && ok || bad "the cutting proxy did not start"
-git --git-dir "$w/county-cut/repo.git" update-ref -d refs/heads/scope/$S
-git --git-dir "$w/county-cut/repo.git" update-ref -d refs/heads/scope/$S2
-"$VLEDGER" -C "$w/county-cut" remote remove hub >/dev/null
 expect 0 "$VLEDGER" -C "$w/county-cut" remote add cut "git://127.0.0.1:$PP/hub.git"
 refused_unchanged county-cut "cannot fetch from remote 'cut'" pull cut
 # Push cut: the village writes, pushes through a proxy passing 300 bytes
