@@ -219,6 +219,15 @@ refused_unchanged v2 "config" pull hub
 rm -rf "$w/srv/hub.git"; cp -a "$w/hub-good.git" "$w/srv/hub.git"
 expect 0 TW pull hub
 
+# (4) A hub advertising more refs than the cap (VL_SOURCE_MAX_REFS, 200000):
+# refused before anything is fetched.
+git clone -q --bare "$w/hub-good.git" "$w/srv/many.git" 2>/dev/null
+c=$(hub_head "$w/srv/many.git" refs/heads/config)
+awk -v c="$c" 'BEGIN { for (i = 0; i <= 200000; i++) printf "%s refs/tags/t%06d\n", c, i }' >> "$w/srv/many.git/packed-refs"
+expect 0 TW remote add many "git://127.0.0.1:$GP/many.git"
+refused_unchanged town "advertises 200" pull many
+contains "refs, over 200000"
+
 # --- An interrupted fetch or push: a proxy that cuts the connection after
 # N bytes in one direction. Nothing half-applied, no temporary left. ---
 cat > "$w/cut.py" <<'EOF'
