@@ -3,7 +3,7 @@
 # a temporary directory. The county creates the network; the village joins,
 # enters realistic records of every ledger, edits and deletes some, and
 # carries its ledgers to the county on a USB stick (a bundle sealed to the
-# county's key); then
+# county's key); the county keeps its copies on a git server hub; then
 # everything is verified by vledger, by stock `git verify-commit` and by
 # `ssh-keygen -Y verify`. Every ID number and phone here is synthetic.
 # Set KEEP=1 to keep the directory, VLEDGER to use another binary.
@@ -183,6 +183,33 @@ say "the county applies the stick (verified in a quarantine like any fetch; the 
 county bundle apply "$work/usb"
 county bundle apply "$work/usb"   # applying it twice changes nothing
 county list resident --scope $village_code
+
+# ---- The county keeps its copies on a git server hub (issue 10): a git
+# daemon on loopback stands for any git server (ssh://, https:// alike). ----
+hub_demo() {
+	local port pid
+	say "the county also keeps its copies on an ordinary git server (git daemon on 127.0.0.1)"
+	mkdir -p "$work/srv"
+	git init -q --bare "$work/srv/hub.git"
+	port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+	git daemon --reuseaddr --enable=receive-pack --export-all --base-path="$work/srv" \
+		--listen=127.0.0.1 --port="$port" "$work/srv" 2>/dev/null &
+	pid=$!
+	trap 'kill '"$pid"' 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
+	for _ in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
+	county remote add hub "git://127.0.0.1:$port/hub.git"
+	county remote list
+	county sync hub           # fetch (nothing yet), then push config and every branch it holds
+	county sync hub           # again: nothing to do
+	say "stock git clone of the hub has the records"
+	git clone -q -b "scope/$village_code" "git://127.0.0.1:$port/hub.git" "$work/hubclone"
+	find "$work/hubclone" -name '*.yaml' -path '*resident*' | head -3
+	echo "$(find "$work/hubclone" -name '*.yaml' -not -path '*/.git/*' | wc -l) record files in the clone"
+	kill "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null || true
+	trap '[ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
+}
+hub_demo
 
 say "history"
 village log

@@ -207,11 +207,39 @@ out:
 	vl_buf_free(&saved);
 }
 
+int vl_node_head_follow(git_repository *repo, const char *scope)
+{
+	git_reference *head = NULL, *ref = NULL;
+	char want[64];
+	git_oid id;
+	int rc;
+
+	if ((size_t)snprintf(want, sizeof(want), VL_REF_SCOPE_PREFIX "%s", scope) >= sizeof(want))
+		return vl_error_set(VL_EINVALID, "scope '%s' is not a 12-digit division code", scope);
+	if (git_reference_name_to_id(&id, repo, want) < 0 && git_reference_name_to_id(&id, repo, VL_REF_CONFIG) == 0)
+		snprintf(want, sizeof(want), "%s", VL_REF_CONFIG);
+	git_error_clear();
+	if (git_reference_lookup(&head, repo, "HEAD") == 0 && git_reference_type(head) == GIT_REFERENCE_SYMBOLIC &&
+			!strcmp(git_reference_symbolic_target(head), want)) {
+		rc = 0;
+		goto out;
+	}
+	if ((rc = git_reference_symbolic_create(&ref, repo, "HEAD", want, 1, "vledger: HEAD follows the node's branch")) < 0)
+		rc = vl_error_git(rc, "cannot point HEAD at the node's branch");
+out:
+	git_reference_free(head);
+	git_reference_free(ref);
+	return rc;
+}
+
 void vl_node_close(vl_node *n)
 {
 	if (!n)
 		return;
 	vl_key_wipe(&n->key);
+	/* After a write session, HEAD follows the branches that now exist. */
+	if (n->write_lock >= 0 && n->repo && vl_node_head_follow(n->repo, n->scope) < 0)
+		vl_error_clear();
 	git_repository_free(n->repo);
 	if (n->write_lock >= 0) {
 		auto_maintain(n);

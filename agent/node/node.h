@@ -140,6 +140,16 @@ int vl_roster_time_ms(const char *t, uint64_t *ms);
  */
 int vl_node_lock_write(vl_node *n) VL_MUST_CHECK;
 
+/*
+ * Point repo's HEAD where `git clone` of the node finds files: the node's
+ * own scope branch refs/heads/scope/<scope> when it exists, else
+ * refs/heads/config when that exists, else the scope branch (unborn, as
+ * at init). Writes HEAD only when it differs. Called at init and, by
+ * vl_node_close, after every session that held the write lock (a
+ * received or first-written branch); best effort there.
+ */
+int vl_node_head_follow(git_repository *repo, const char *scope) VL_MUST_CHECK;
+
 /* Next clock value, persisted before it is returned. */
 int vl_node_tick(vl_node *n, char out[VL_HLC_TEXT_LEN + 1]) VL_MUST_CHECK;
 /* Next clock value in memory only: the caller must vl_node_clock_save

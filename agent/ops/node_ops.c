@@ -146,7 +146,8 @@ int vl_node_create(vl_key *key_out, const char *home, const vl_node_create_opts 
 			(rc = vl_buf_write_file(p.ptr, pub.ptr, pub.len, 0644)) < 0)
 		goto out;
 	vl_buf_clear(&p);
-	if ((rc = vl_buf_printf(&p, "%s/repo.git", home)) < 0 || (rc = vl_repo_init(&repo, p.ptr)) < 0)
+	if ((rc = vl_buf_printf(&p, "%s/repo.git", home)) < 0 || (rc = vl_repo_init(&repo, p.ptr)) < 0 ||
+			(rc = vl_node_head_follow(repo, o->scope)) < 0)
 		goto out;
 	if (o->network_yaml) {
 		if ((rc = vl_buf_printf(&netpath, "%s/network.yaml", home)) < 0)
