@@ -19,7 +19,7 @@
 #include "store/error.h"
 
 /* Port used when an address names none (the one invitation tokens carry). */
-#define VL_NET_DEFAULT_PORT 7878
+#define VL_NET_DEFAULT_PORT 7433
 /* Longest "HOST[:PORT]" / "[V6]:PORT" text accepted. */
 #define VL_NET_MAX_ADDR 300
 
