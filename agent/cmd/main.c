@@ -10,7 +10,8 @@
 
 static const vl_command commands[] = {
 	{ "init", "--name NAME --role ROLE --scope CODE12 (--new-network | --network FILE) [--passphrase-file F]",
-	  "create a node home: key, repository, and (county) a new network", vl_cmd_init },
+	  "create a node home: key, repository, and (county) a new network; --network takes network.key from beside FILE",
+	  vl_cmd_init },
 	{ "key", "", "print this node's public key and fingerprint", vl_cmd_key },
 	{ "roster add", "--name N --role R --scope CODE12 --key \"ssh-ed25519 ...\"",
 	  "add a key to the roster (admins only; a signed commit on config)", vl_cmd_roster_add },
@@ -29,7 +30,8 @@ static const vl_command commands[] = {
 	{ "export allowed-signers", "[--output FILE] [--revocations FILE]",
 	  "write the allowed_signers file for git and ssh-keygen", vl_cmd_export_allowed_signers },
 	{ "export network", "[--output FILE]",
-	  "write network.yaml, for 'vledger init --network' on a new node", vl_cmd_export_network },
+	  "write network.yaml (and, with --output, the network key as network.key beside it), for 'vledger init --network'",
+	  vl_cmd_export_network },
 	{ "schema list", "[--json]", "list the ledgers and their labels", vl_cmd_schema_list },
 	{ "schema show", "NAME [--json]", "show a ledger's fields, types and rules", vl_cmd_schema_show },
 	{ "schema check", "FILE...", "check schema files, reporting every error with file:line:column",

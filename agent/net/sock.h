@@ -64,6 +64,10 @@ int vl_sock_connect(int *out, const char *addr, uint16_t default_port, int timeo
  * timeout or a failed read.
  */
 int vl_sock_read_full(int fd, void *buf, size_t len, int timeout_ms, size_t *got) VL_MUST_CHECK;
+/* Read what is there, 1..cap bytes, waiting at most timeout_ms for the
+ * first (< 0: no deadline). VL_EPROTO when the peer has closed, VL_ERROR
+ * on a timeout or a failed read. */
+int vl_sock_read_some(int fd, void *buf, size_t cap, int timeout_ms, size_t *got) VL_MUST_CHECK;
 /* Write all len bytes within timeout_ms (< 0: no deadline). VL_ERROR on a
  * timeout, a reset or a closed peer (no SIGPIPE). */
 int vl_sock_write_full(int fd, const void *buf, size_t len, int timeout_ms) VL_MUST_CHECK;
