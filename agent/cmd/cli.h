@@ -125,5 +125,12 @@ int vl_cmd_merge(const vl_command *, const vl_cli *, int, char **);
 int vl_cmd_conflicts(const vl_command *, const vl_cli *, int, char **);
 int vl_cmd_resolve(const vl_command *, const vl_cli *, int, char **);
 int vl_cmd_join_records(const vl_command *, const vl_cli *, int, char **);
+/* cmd_net.c */
+int vl_cmd_serve(const vl_command *, const vl_cli *, int, char **);
+int vl_cmd_sync(const vl_command *, const vl_cli *, int, char **);
+int vl_cmd_pull(const vl_command *, const vl_cli *, int, char **);
+int vl_cmd_peer_add(const vl_command *, const vl_cli *, int, char **);
+int vl_cmd_peer_list(const vl_command *, const vl_cli *, int, char **);
+int vl_cmd_status(const vl_command *, const vl_cli *, int, char **);
 
 #endif

@@ -73,6 +73,22 @@ static const vl_command commands[] = {
 	{ "bundle apply", "FILE|DIR [--no-merge] [--passphrase-file F]",
 	  "take a bundle (or every bundle in a directory meant for this node) through the receive path",
 	  vl_cmd_bundle_apply },
+	/* Network sync (cmd_net.c). HOOK (h-remote): one `sync` / `pull` entry
+	 * each; the command asks "is NAME a git remote?" first (cmd_net.c). */
+	{ "serve", "[--listen ADDR:PORT] [--sync-every DURATION] [--max-sessions N] [--idle-timeout S] "
+	  "[--max-bytes N] [--passphrase-file F]",
+	  "serve this node to its roster peers over the secret handshake; with --sync-every also sync with "
+	  "node.yaml's peers on that schedule", vl_cmd_serve },
+	{ "sync", "PEER [--json] [--timeout S] [--passphrase-file F]",
+	  "exchange what each side may read with a peer (HOST[:PORT] or a peer name), both directions in one "
+	  "session", vl_cmd_sync },
+	{ "pull", "PEER [--json] [--timeout S] [--passphrase-file F]",
+	  "receive what this node may read from a peer, sending nothing", vl_cmd_pull },
+	{ "peer add", "NAME HOST[:PORT] [--key FINGERPRINT]", "name a peer to sync with (kept in node.yaml)",
+	  vl_cmd_peer_add },
+	{ "peer list", "[--json]", "list the peers of node.yaml", vl_cmd_peer_list },
+	{ "status", "[--json]", "each peer's last success, last error and what is waiting to go to it",
+	  vl_cmd_status },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
