@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "agent/sync/bundle.h"
@@ -767,11 +768,21 @@ static int receive_chunk(vl_transfer_stats *st, vl_node *n, vl_source *src, int 
 	vl_node *w = NULL;
 	vl_receive_opts ro = VL_RECEIVE_OPTS_INIT;
 	vl_receive_result res;
-	int rc;
+	int rc, i;
 
 	memset(&res, 0, sizeof(res));
 	ro.merge = final;
 	if ((rc = vl_node_open(&w, n->home, 0, NULL)) < 0)
+		goto out;
+	/* Another writer (a local command, another session's receive) holds
+	 * the lock only for its own write: wait for it, boundedly, while the
+	 * peer waits for our acknowledgement. */
+	for (i = 0; (rc = vl_node_lock_write(w)) == VL_ECONFLICT && i < VL_NET_LOCK_WAIT_MS / 50; i++) {
+		struct timespec ts = { 0, 50 * 1000 * 1000 };
+		vl_error_clear();
+		nanosleep(&ts, NULL);
+	}
+	if (rc < 0)
 		goto out;
 	rc = vl_receive(w, src, &ro, &res);
 	st->updated += res.branches_updated;

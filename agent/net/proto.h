@@ -64,6 +64,7 @@ enum {
 #define VL_NET_MAX_CHUNK_PACK ((uint64_t)512 << 20) /* bytes of one chunk's pack */
 #define VL_NET_CHUNK_COMMITS 256                 /* commits in one chunk */
 #define VL_NET_MAX_CHUNKS 100000                 /* chunks in one transfer */
+#define VL_NET_LOCK_WAIT_MS 20000                /* a receive waits this long for the write lock */
 
 /* A list of refs (owned names). */
 typedef struct {
