@@ -186,7 +186,7 @@ expect 4 X evil sync 127.0.0.1:$port_town --timeout 10
 git --git-dir "$w/town/repo.git" cat-file -e "$forged" 2>/dev/null && bad "the township keeps the forged commit" || ok
 
 # --- A byte cap per session: a large push is cut off, nothing of it applied. ---
-for i in $(seq 1 300); do printf '  - {zone_no: B%d, designation: sealed, area: a, status: active, announced_at: "2022-04-06T08:00:00Z"}\n' "$i"; done |
+for i in $(seq 1 600); do printf '  - {zone_no: B%d, designation: sealed, area: a, status: active, announced_at: "2022-04-06T08:00:00Z"}\n' "$i"; done |
 	{ echo "records:"; cat; } >"$w/big.yaml"
 expect 0 X v1 import zone --file "$w/big.yaml" --batch 1
 serve town --max-bytes 20000
@@ -198,20 +198,40 @@ git --git-dir "$w/town/repo.git" fsck --strict >/dev/null 2>&1 && ok || bad "tow
 kill "$pid_town"; wait "$pid_town" 2>/dev/null
 
 # --- SIGKILL mid-transfer (the client, then the server), then the retry completes. ---
+# The client is killed right after the township kept its first chunk (a
+# whole receive, recorded under refs/peers/): the retry must not send that
+# chunk's objects again.
 serve town
+peerref=refs/peers/$v1fp/scope/$S1
 for victim in client server; do
 	[ $victim = server ] && { zone v1 K1; expect 0 X v1 import zone --file <(sed 's/B/C/' "$w/big.yaml") --batch 1; }
+	kept_before=$(head_of town $peerref)
+	town_before=$(head_of town refs/heads/scope/$S1)
 	"$VLEDGER" -C "$w/v1" sync 127.0.0.1:$port_town >/dev/null 2>&1 &
 	cp=$!
-	sleep 0.$((RANDOM % 6 + 3))
-	if [ $victim = client ]; then kill -9 $cp; else for c in $(ps -o pid= --ppid "$pid_town"); do kill -9 "$c" 2>/dev/null; done; fi
+	if [ $victim = client ]; then
+		for _ in $(seq 400); do [ "$(head_of town $peerref)" != "$kept_before" ] && break; sleep 0.02; done
+		kill -9 $cp 2>/dev/null
+	else
+		sleep 0.$((RANDOM % 6 + 3))
+		for c in $(ps -o pid= --ppid "$pid_town"); do kill -9 "$c" 2>/dev/null; done
+	fi
 	wait $cp 2>/dev/null
 	[ $victim = server ] && { kill "$pid_town" 2>/dev/null; wait "$pid_town" 2>/dev/null; serve town; }
+	kept=$(head_of town $peerref)
 	expect 0 X v1 sync 127.0.0.1:$port_town --json
 	contains '"identical": true'
+	sent=$(echo "$out" | sed -n 's/.*"pushed": {"chunks": [0-9]*, "objects": \([0-9]*\).*/\1/p')
+	full=$(git --git-dir "$w/v1/repo.git" rev-list --objects refs/heads/scope/$S1 --not $town_before | wc -l)
+	if [ $victim = client ]; then
+		[ "$kept" != "$kept_before" ] && ok || bad "the township kept no chunk before the client was killed"
+		echo "retry after a kept chunk sent $sent of $full objects"
+		[ -n "$sent" ] && [ "$sent" -lt "$full" ] && ok || bad "the retry sent $sent objects of $full: the kept chunk went again"
+	fi
 	[ "$(head_of town refs/heads/scope/$S1)" = "$(head_of v1 refs/heads/scope/$S1)" ] && ok || bad "retry after killing the $victim did not complete"
 	expect 0 X town verify --quiet
 	expect 0 X v1 verify --quiet
+	[ -z "$(ls "$w/town/cache" | grep -E 'net-|quarantine')" ] || [ $victim = server ] && ok || bad "a temporary directory was left in the township's cache"
 done
 # Nothing acknowledged lost: every record v1 wrote is at the township.
 n1=$(git --git-dir "$w/v1/repo.git" ls-tree -r --name-only refs/heads/scope/$S1 | grep -c '^zone/')
