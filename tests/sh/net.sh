@@ -101,7 +101,7 @@ expect 0 X county pull town
 [ "$(head_of county refs/heads/scope/$S1)" = "$(head_of town refs/heads/scope/$S1)" ] && ok || bad "county lacks v1"
 [ "$(head_of county refs/heads/scope/$S2)" = "$(head_of town refs/heads/scope/$S2)" ] && ok || bad "county lacks v2"
 expect 0 X county status --json
-contains '"name": "town"'; contains '"last_success": 1'
+contains '"name": "town"'; contains '"last_success": 1'; contains '"waiting_commits": 0'; contains '"key_known": true'
 
 # --- A scheduled sync: the township's serve --sync-every reaches the county. ---
 kill "$pid_town"; wait "$pid_town" 2>/dev/null
