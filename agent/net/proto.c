@@ -893,6 +893,7 @@ int vl_proto_recv_side(vl_transfer_stats *st, vl_chan *c, vl_node *n, const unsi
 	net_source *ns = NULL;
 	char fp[VL_FP_LEN], label[VL_FP_LEN + 32];
 	uint64_t packlen = 0;
+	size_t upd0, ref0;
 	int rc, final = 0;
 
 	vl_fingerprint(fp, peer_pk);
@@ -914,17 +915,20 @@ int vl_proto_recv_side(vl_transfer_stats *st, vl_chan *c, vl_node *n, const unsi
 		}
 		st->chunks++;
 		st->pack_bytes += packlen;
+		upd0 = st->updated;
+		ref0 = st->refused;
 		rc = receive_chunk(st, n, &ns->base, final);
 		vl_source_free(&ns->base);
 		ns = NULL;
 		if (rc < 0) {
 			char why[VL_PROTO_MAX_TEXT];
 			snprintf(why, sizeof(why), "%s", vl_error_last());
-			(void)send_ack(c, 1, st->updated, st->refused, why);
+			(void)send_ack(c, 1, st->updated - upd0, st->refused - ref0, why);
 			vl_error_set(rc, "%s", why);
 			goto out;
 		}
-		if ((rc = send_ack(c, 0, st->updated, st->refused, "")) < 0)
+		/* This chunk's counts: the sender adds them up. */
+		if ((rc = send_ack(c, 0, st->updated - upd0, st->refused - ref0, "")) < 0)
 			goto out;
 	}
 	rc = 0;
