@@ -84,6 +84,12 @@ expect 0 X v1 show "$r1" --json
 contains '"area":"b"'; contains '"status":"lifted"'
 
 # --- Privacy: no village holds an object of another village's records. ---
+# The township advertises only what a peer may read: v2's new record is not
+# even sent to v1 (nothing arrives for v1 to drop).
+zone v2 Y3
+expect 0 X v2 sync 127.0.0.1:$port_town
+expect 0 X v1 sync 127.0.0.1:$port_town --json
+contains '"pulled": {"chunks": 1, "objects": 0,'
 for pair in v1:$S2 v1b:$S2 v2:$S1; do
 	IFS=: read -r h other <<<"$pair"
 	[ -z "$(head_of "$h" refs/heads/scope/$other)" ] && ok || bad "$h holds branch scope/$other"
