@@ -228,7 +228,7 @@ static void join_addr(char *out, size_t cap, const char *host, uint16_t port)
 
 /* Record the outcome in the peer's state file (best effort: a sync that
  * worked is not failed by its bookkeeping). */
-static void note_outcome(vl_node *n, const char *who, int rc, const char *fp)
+static void note_outcome(vl_node *n, const char *who, int rc, const char *fp, const char *why)
 {
 	vl_peer_state st;
 
@@ -241,7 +241,7 @@ static void note_outcome(vl_node *n, const char *who, int rc, const char *fp)
 	} else {
 		st.last_error = (int64_t)time(NULL);
 		st.failures++;
-		snprintf(st.error, sizeof(st.error), "%s", vl_error_last());
+		snprintf(st.error, sizeof(st.error), "%s", why);
 	}
 	if (fp && *fp)
 		snprintf(st.key, sizeof(st.key), "%s", fp);
@@ -367,7 +367,7 @@ out:
 		int keep = rc;
 		char msg[1024];
 		snprintf(msg, sizeof(msg), "%s", vl_error_last());
-		note_outcome(n, who, rc, out->peer_fp);
+		note_outcome(n, who, rc, out->peer_fp, msg);
 		if (keep < 0)
 			vl_error_set(keep, "%s", msg);
 	}
