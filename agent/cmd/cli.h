@@ -120,8 +120,7 @@ int vl_cmd_bundle_apply(const vl_command *, const vl_cli *, int, char **);
 int vl_cmd_remote_add(const vl_command *, const vl_cli *, int, char **);
 int vl_cmd_remote_list(const vl_command *, const vl_cli *, int, char **);
 int vl_cmd_remote_remove(const vl_command *, const vl_cli *, int, char **);
-int vl_cmd_sync(const vl_command *, const vl_cli *, int, char **);
-int vl_cmd_pull(const vl_command *, const vl_cli *, int, char **);
+int vl_cmd_remote_dispatch(const vl_command *, const vl_cli *, int, char **, int push, int *handled);
 int vl_cmd_invite(const vl_command *, const vl_cli *, int, char **);
 int vl_cmd_join(const vl_command *, const vl_cli *, int, char **);
 int vl_cmd_incidents(const vl_command *, const vl_cli *, int, char **);
@@ -133,5 +132,12 @@ int vl_cmd_conflicts(const vl_command *, const vl_cli *, int, char **);
 int vl_cmd_resolve(const vl_command *, const vl_cli *, int, char **);
 int vl_cmd_join_records(const vl_command *, const vl_cli *, int, char **);
 int vl_cmd_aggregate(const vl_command *, const vl_cli *, int, char **);
+/* cmd_net.c */
+int vl_cmd_serve(const vl_command *, const vl_cli *, int, char **);
+int vl_cmd_sync(const vl_command *, const vl_cli *, int, char **);
+int vl_cmd_pull(const vl_command *, const vl_cli *, int, char **);
+int vl_cmd_peer_add(const vl_command *, const vl_cli *, int, char **);
+int vl_cmd_peer_list(const vl_command *, const vl_cli *, int, char **);
+int vl_cmd_status(const vl_command *, const vl_cli *, int, char **);
 
 #endif

@@ -179,58 +179,52 @@ out:
 }
 
 /*
- * sync NAME / pull NAME: a git remote of this node goes to vl_remote_sync;
- * anything else will be a network peer (issue 9: its dispatch goes where
- * marked below).
+ * sync NAME / pull NAME when NAME is a git remote of this node (cmd_net.c's
+ * sync_or_pull asks here first; a network peer is its own). *handled = 1
+ * when NAME named a remote and this ran the remote sync.
  */
-static int sync_or_pull(const vl_command *cmd, const vl_cli *cli, int argc, char **argv, int push)
+int vl_cmd_remote_dispatch(const vl_command *cmd, const vl_cli *cli, int argc, char **argv, int push, int *handled)
 {
 	int no_merge = 0;
 	const vl_opt opts_pull[] = { { "--no-merge", 0, NULL, &no_merge, NULL }, { NULL, 0, NULL, NULL, NULL } };
 	const vl_opt opts_sync[] = { { NULL, 0, NULL, NULL, NULL } };
 	const char **pos = NULL;
+	const char *name = NULL;
 	size_t npos;
 	vl_node *n = NULL;
-	int rc, is;
+	int i, rc, is;
 
-	if ((rc = vl_cli_parse(cmd, argc, argv, push ? opts_sync : opts_pull, &pos, &npos)) != 0)
-		return rc;
-	if (npos != 1) {
-		free(pos);
-		return vl_cli_usage(cmd, "needs the name of a remote ('vledger remote list')");
+	*handled = 0;
+	/* The one positional argument, skipping the network options' values. */
+	for (i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "--"))
+			return 0;  /* cmd_net.c's parser handles what follows */
+		if (!strcmp(argv[i], "--timeout") || !strcmp(argv[i], "--passphrase-file")) {
+			i++;
+			continue;
+		}
+		if (argv[i][0] == '-')
+			continue;
+		if (name)
+			return 0;  /* two: cmd_net.c says what is wrong */
+		name = argv[i];
 	}
-	if (vl_cli_node(&n, cli, 0, NULL) < 0) {
-		free(pos);
-		return VL_EXIT_ERROR;
-	}
-	is = vl_remote_is(n, pos[0]);
+	if (!name || vl_remote_name_check(name) < 0)
+		return 0;
+	if (vl_cli_node(&n, cli, 0, NULL) < 0)
+		return 0;  /* no node here: cmd_net.c says so */
+	is = vl_remote_is(n, name);
 	vl_node_close(n);
 	if (is < 0) {
-		free(pos);
+		*handled = 1;
 		return vl_cli_fail(is);
 	}
-	if (is) {
-		rc = remote_sync(cli, pos[0], push, !no_merge);
-		free(pos);
+	if (!is)
+		return 0;
+	*handled = 1;
+	if ((rc = vl_cli_parse(cmd, argc, argv, push ? opts_sync : opts_pull, &pos, &npos)) != 0)
 		return rc;
-	}
-	/* Network peers (issue 9) go here. */
-	if (vl_remote_name_check(pos[0]) < 0)
-		rc = vl_error_set(VL_ENOTFOUND, "'%s' is not a remote name; add one with 'vledger remote add NAME URL' "
-				"(a path or URL is given there, not here)", pos[0]);
-	else
-		rc = vl_error_set(VL_ENOTFOUND, "no remote named '%s'; add it with 'vledger remote add %s URL' "
-				"('vledger remote list' shows them)", pos[0], pos[0]);
+	rc = remote_sync(cli, pos[0], push, !no_merge);
 	free(pos);
-	return vl_cli_fail(rc);
-}
-
-int vl_cmd_sync(const vl_command *cmd, const vl_cli *cli, int argc, char **argv)
-{
-	return sync_or_pull(cmd, cli, argc, argv, 1);
-}
-
-int vl_cmd_pull(const vl_command *cmd, const vl_cli *cli, int argc, char **argv)
-{
-	return sync_or_pull(cmd, cli, argc, argv, 0);
+	return rc;
 }

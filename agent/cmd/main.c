@@ -107,14 +107,25 @@ static const vl_command commands[] = {
 	  "name a git server as a remote (file://, ssh://, https://, http://, git://, host:path)", vl_cmd_remote_add },
 	{ "remote list", "[--json]", "list this node's git remotes", vl_cmd_remote_list },
 	{ "remote remove", "NAME", "forget a git remote", vl_cmd_remote_remove },
-	{ "sync", "NAME",
-	  "fetch what this node may read from a git remote (verified, merged), then push back what it holds; "
-	  "never forced", vl_cmd_sync },
-	{ "pull", "NAME [--no-merge]", "fetch what this node may read from a git remote: verified, then merged",
-	  vl_cmd_pull },
 	{ "bundle apply", "FILE|DIR [--no-merge] [--passphrase-file F]",
 	  "take a bundle (or every bundle in a directory meant for this node) through the receive path",
 	  vl_cmd_bundle_apply },
+	/* Network sync and git remotes (cmd_net.c, cmd_remote.c): one `sync` /
+	 * `pull` entry each; a git remote's name is asked about first. */
+	{ "serve", "[--listen ADDR:PORT] [--sync-every DURATION] [--max-sessions N] [--idle-timeout S] "
+	  "[--max-bytes N] [--passphrase-file F]",
+	  "serve this node to its roster peers over the secret handshake; with --sync-every also sync with "
+	  "node.yaml's peers on that schedule", vl_cmd_serve },
+	{ "sync", "PEER|REMOTE [--json] [--timeout S] [--passphrase-file F]",
+	  "exchange what each side may read with a peer (HOST[:PORT] or a peer name), both directions in one "
+	  "session; or with a git remote: fetch (verified, merged), then push back, never forced", vl_cmd_sync },
+	{ "pull", "PEER|REMOTE [--json] [--timeout S] [--passphrase-file F] [--no-merge (a remote)]",
+	  "receive what this node may read from a peer or a git remote, sending nothing", vl_cmd_pull },
+	{ "peer add", "NAME HOST[:PORT] [--key FINGERPRINT]", "name a peer to sync with (kept in node.yaml)",
+	  vl_cmd_peer_add },
+	{ "peer list", "[--json]", "list the peers of node.yaml", vl_cmd_peer_list },
+	{ "status", "[--json]", "each peer's last success, last error and what is waiting to go to it",
+	  vl_cmd_status },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -98,8 +98,9 @@ expect 0 V remote remove local
 expect 1 V remote remove local; contains "no remote named 'local'"
 expect 0 V remote list; [ -z "$out" ] && ok || bad "remotes left: $out"
 git --git-dir "$w/v1/repo.git" config --get-regexp '^remote\.' >/dev/null && bad "a remote went into repo.git's git config" || ok
-expect 1 V sync nosuch; contains "no remote named 'nosuch'; add it with 'vledger remote add nosuch URL'"
-expect 1 V pull /some/path; contains "not a remote name"
+# Neither a remote nor a peer: the network path says what it would need.
+expect 1 V sync nosuch  # (this node has no config yet: the network path says so)
+expect 1 V pull /some/path; contains "is a path or URL, not a peer"
 # A hand-edited remotes file is checked like the command line.
 printf 'remotes:\n  hub: "ftp://x/y"\n' > "$w/v1/remotes.yaml"
 expect 1 V remote list; contains "remotes.yaml:2"
