@@ -125,5 +125,7 @@ int vl_cmd_merge(const vl_command *, const vl_cli *, int, char **);
 int vl_cmd_conflicts(const vl_command *, const vl_cli *, int, char **);
 int vl_cmd_resolve(const vl_command *, const vl_cli *, int, char **);
 int vl_cmd_join_records(const vl_command *, const vl_cli *, int, char **);
+/* `peer list --lan` (cmd_lan.c): `peer list` hands its arguments here when given --lan. */
+int vl_cmd_peer_list_lan(const vl_command *, const vl_cli *, int, char **);
 
 #endif

@@ -71,6 +71,10 @@ static const vl_command commands[] = {
 	{ "bundle apply", "FILE|DIR [--no-merge] [--passphrase-file F]",
 	  "take a bundle (or every bundle in a directory meant for this node) through the receive path",
 	  vl_cmd_bundle_apply },
+	/* Until the peer commands arrive (h-session), `peer list` is its --lan form only. */
+	{ "peer list", "--lan [--wait SECONDS] [--json]",
+	  "list the nodes of this network that announce themselves on the LAN (a claim the handshake checks)",
+	  vl_cmd_peer_list_lan },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
