@@ -6,7 +6,8 @@ set -euo pipefail
 
 pkgs=(build-essential cmake pkg-config git openssh-client
       libgit2-dev libyaml-dev libsodium-dev zlib1g-dev libcmocka-dev libqrencode-dev
-      zbar-tools)
+      zbar-tools
+      iproute2 xxd) # tests/sh/lan.sh: network namespaces, datagrams built by hand
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
