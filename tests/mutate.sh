@@ -193,6 +193,14 @@ mut merge-order-terminals hooks/merge.c "test_merge" \
 mut hook-sha256-pin hooks/hook.c "test_merge sh_merge" \
 	'if (!pin || strcmp(sha, pin) != 0) {' 'if (!pin) {'
 
+# ---- LAN announcements (agent/net/lan.c) --------------------------------------
+mut lan-network-hash agent/net/lan.c "test_lan" \
+	' || memcmp(ann.net_hash, net, 32) != 0)' ')'
+mut lan-length agent/net/lan.c "test_lan" \
+	'if (len != VL_LAN_DGRAM_LEN)' 'if (len < VL_LAN_DGRAM_LEN)'
+mut lan-version agent/net/lan.c "test_lan" \
+	'|| p[4] != LAN_VERSION || p[5] != 0)' '|| p[5] != 0)'
+
 # ---------------------------------------------------------------------------
 
 keep=0 baseline=1 only=
