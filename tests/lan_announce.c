@@ -3,7 +3,10 @@
  * serve` does (agent/net/lan.h), without serving. For tests/sh/lan.sh,
  * which runs it inside a network namespace.
  *
- *   lan_announce HOME TCP_PORT SECONDS [INTERVAL_MS]
+ *   lan_announce HOME TCP_PORT SECONDS [INTERVAL_MS [LISTEN_HOST]]
+ *
+ * LISTEN_HOST is what serve would be given in --listen HOST:PORT
+ * (vl_lan_opts.listen_host).
  *
  * The UDP port is vl_lan_default_port() ($VLEDGER_LAN_PORT or 7433).
  */
@@ -38,9 +41,9 @@ int main(int argc, char **argv)
 	long port, secs, interval = 500;
 	struct timespec t;
 
-	if (argc < 4 || argc > 5 || (port = num(argv[2], 65535)) < 1 || (secs = num(argv[3], 3600)) < 0 ||
-			(argc == 5 && (interval = num(argv[4], 60000)) < 1)) {
-		fprintf(stderr, "usage: lan_announce HOME TCP_PORT SECONDS [INTERVAL_MS]\n");
+	if (argc < 4 || argc > 6 || (port = num(argv[2], 65535)) < 1 || (secs = num(argv[3], 3600)) < 0 ||
+			(argc >= 5 && (interval = num(argv[4], 60000)) < 1)) {
+		fprintf(stderr, "usage: lan_announce HOME TCP_PORT SECONDS [INTERVAL_MS [LISTEN_HOST]]\n");
 		return 2;
 	}
 	if (vl_crypto_init() < 0 || vl_node_open(&n, argv[1], 0, NULL) < 0) {
@@ -48,6 +51,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	lo.interval_ms = (int)interval;
+	lo.listen_host = argc == 6 ? argv[5] : NULL;
 	if (vl_lan_announcer_start(&a, n->network_id, n->key.pk, (uint16_t)port, &lo) < 0) {
 		fprintf(stderr, "lan_announce: %s\n", vl_error_last());
 		vl_node_close(n);

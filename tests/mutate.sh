@@ -200,6 +200,8 @@ mut lan-length agent/net/lan.c "test_lan" \
 	'if (len != VL_LAN_DGRAM_LEN)' 'if (len < VL_LAN_DGRAM_LEN)'
 mut lan-version agent/net/lan.c "test_lan" \
 	'|| p[4] != LAN_VERSION || p[5] != 0)' '|| p[5] != 0)'
+mut lan-listen-interface agent/net/lan.c "test_lan sh_lan" \
+	'if (only_addr != htonl(INADDR_ANY) && htonl(addr) != only_addr)' 'if (0)'
 
 # ---------------------------------------------------------------------------
 

@@ -360,6 +360,37 @@ static void test_two_listeners(void **state)
 	vl_lan_announcer_stop(a);
 }
 
+/* Serving on one address: announced on that address's interface only; on an
+ * IPv6 address: not at all (announcements are IPv4). */
+static void test_listen_host(void **state)
+{
+	unsigned char pk[32];
+	uint16_t port = free_udp_port();
+	vl_lan_opts lo = VL_LAN_OPTS_INIT;
+	vl_lan_announcer *a = NULL, *b = NULL;
+	heard h;
+	int i;
+
+	(void)state;
+	memset(&h, 0, sizeof(h));
+	tv1_pk(pk);
+	lo.udp_port = port;
+	lo.interval_ms = 50;
+	lo.listen_host = "127.0.0.1";
+	assert_int_equal(vl_lan_announcer_start(&a, NET_ID, pk, 40005, &lo), 0);
+	lo.listen_host = "[::1]";
+	assert_int_equal(vl_lan_announcer_start(&b, NET_ID, pk, 40006, &lo), 0);
+	assert_int_equal(vl_lan_discover(NET_ID, port, 700, on_found, &h), 0);
+	assert_true(vl_lan_announcer_rounds(b) >= 3);
+	assert_int_equal(h.n, 1);
+	for (i = 0; i < h.n; i++) {
+		assert_string_equal(h.peers[i].addr, "127.0.0.1");
+		assert_int_equal(h.peers[i].port, 40005);
+	}
+	vl_lan_announcer_stop(b);
+	vl_lan_announcer_stop(a);
+}
+
 static void test_bad_arguments(void **state)
 {
 	unsigned char pk[32];
@@ -393,6 +424,7 @@ int main(void)
 		cmocka_unit_test(test_loopback),
 		cmocka_unit_test(test_stop_early_and_shared_port),
 		cmocka_unit_test(test_two_listeners),
+		cmocka_unit_test(test_listen_host),
 		cmocka_unit_test(test_bad_arguments),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -113,6 +113,8 @@ struct vl_lan_announcer {
 	pthread_t thread;
 	uint16_t udp_port;
 	int interval_ms;
+	int only_none;              /* listening on an IPv6 address: announce nowhere */
+	uint32_t only_addr;         /* network order; INADDR_ANY: every interface */
 	unsigned char dgram[VL_LAN_DGRAM_LEN];
 	atomic_uint rounds;
 };
@@ -122,9 +124,11 @@ struct vl_lan_announcer {
  * computed rather than read from ifa_broadaddr, which is unset when an
  * address was added without "brd". Loopback counts (nodes on one machine
  * find each other through 127.255.255.255); point-to-point links and /32s
- * have no broadcast and are skipped. Returns how many (network order).
+ * have no broadcast and are skipped. With only_addr (network order) other
+ * than INADDR_ANY, only the interface holding that address. Returns how
+ * many (network order).
  */
-static size_t broadcast_targets(uint32_t out[LAN_MAX_TARGETS])
+static size_t broadcast_targets(uint32_t out[LAN_MAX_TARGETS], uint32_t only_addr)
 {
 	struct ifaddrs *ifs = NULL, *i;
 	size_t n = 0, k;
@@ -137,6 +141,8 @@ static size_t broadcast_targets(uint32_t out[LAN_MAX_TARGETS])
 				!(i->ifa_flags & IFF_UP) || !(i->ifa_flags & (IFF_BROADCAST | IFF_LOOPBACK)))
 			continue;
 		addr = ntohl(((const struct sockaddr_in *)(const void *)i->ifa_addr)->sin_addr.s_addr);
+		if (only_addr != htonl(INADDR_ANY) && htonl(addr) != only_addr)
+			continue;
 		mask = ntohl(((const struct sockaddr_in *)(const void *)i->ifa_netmask)->sin_addr.s_addr);
 		if (mask == 0xffffffffu)
 			continue;
@@ -153,7 +159,7 @@ static size_t broadcast_targets(uint32_t out[LAN_MAX_TARGETS])
 static void announce_round(vl_lan_announcer *a)
 {
 	uint32_t targets[LAN_MAX_TARGETS];
-	size_t n = broadcast_targets(targets), i;
+	size_t n = a->only_none ? 0 : broadcast_targets(targets, a->only_addr), i;
 
 	for (i = 0; i < n; i++) {
 		struct sockaddr_in to;
@@ -212,6 +218,24 @@ int vl_lan_announcer_start(vl_lan_announcer **out, const char *network_id, const
 	a->udp_port = opts && opts->udp_port ? opts->udp_port : vl_lan_default_port();
 	a->interval_ms = opts && opts->interval_ms > 0 ? opts->interval_ms : VL_LAN_INTERVAL_MS;
 	atomic_init(&a->rounds, 0);
+	a->only_addr = htonl(INADDR_ANY);
+	if (opts && opts->listen_host && *opts->listen_host) {
+		const char *h = opts->listen_host;
+		struct in_addr v4;
+		struct in6_addr v6;
+		char h6[64];
+		size_t hl = strlen(h);
+		/* "[::1]" as --listen writes IPv6 hosts */
+		if (h[0] == '[' && hl >= 2 && hl - 2 < sizeof(h6) && h[hl - 1] == ']') {
+			memcpy(h6, h + 1, hl - 2);
+			h6[hl - 2] = 0;
+			h = h6;
+		}
+		if (inet_pton(AF_INET, h, &v4) == 1)
+			a->only_addr = v4.s_addr;
+		else if (inet_pton(AF_INET6, h, &v6) == 1 && !IN6_IS_ADDR_UNSPECIFIED(&v6))
+			a->only_none = 1;
+	}
 	ann.port = tcp_port;
 	vl_lan_network_hash(ann.net_hash, network_id);
 	vl_lan_fp_digest(ann.fp, pk);

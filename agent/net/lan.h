@@ -70,8 +70,15 @@ int vl_lan_parse(vl_lan_announce *out, const void *data, size_t len) VL_MUST_CHE
 typedef struct {
 	uint16_t udp_port;    /* where to send (0: vl_lan_default_port()) */
 	int interval_ms;      /* between announcements (0: VL_LAN_INTERVAL_MS) */
+	/* The host serve listens on (the HOST of --listen HOST:PORT): a
+	 * numeric IPv4 address limits announcements to the interface that has
+	 * it (127.0.0.1: loopback only), since the port is not reachable on
+	 * the others; an IPv6 address other than "::" means no announcements
+	 * (they are IPv4); NULL, "", "0.0.0.0", "::", "[::]" or a name: every
+	 * interface. */
+	const char *listen_host;
 } vl_lan_opts;
-#define VL_LAN_OPTS_INIT { 0, 0 }
+#define VL_LAN_OPTS_INIT { 0, 0, NULL }
 
 /* $VLEDGER_LAN_PORT when it holds a port number (1..65535), else
  * VL_LAN_PORT: lets tests and odd networks move discovery off the default. */

@@ -69,6 +69,10 @@ dgram 0100 1004 "$net_hash" "$rnd_hex" > control               # ours: must be h
 # A: the county announces (as serve will) for 8 s, every 0.5 s, TCP port 7433.
 ip netns exec "$A" "$LAN_ANNOUNCE" "$w/county" 7433 8 500 2> announce.log &
 pids+=($!)
+# A: the county again, as if serving on 127.0.0.1:7999 only: not announced
+# on the veth, where that port cannot be reached.
+ip netns exec "$A" "$LAN_ANNOUNCE" "$w/county" 7999 8 500 127.0.0.1 2> announce-lo.log &
+pids+=($!)
 # A: the impostors and the control, unicast to B, every 0.3 s.
 ip netns exec "$A" bash -c 'for i in $(seq 10); do
 	for f in other-network too-long version-2 garbage control; do cat "$f" > /dev/udp/10.231.7.2/7433; done
@@ -85,6 +89,7 @@ lacks ":1001"                 # another network
 lacks ":1002"                 # one byte too long
 lacks ":1003"                 # version 2
 lacks "127.0.0.1"             # A's loopback is not B's
+lacks ":7999"                 # announced on A's loopback only
 n=$(printf '%s\n' "$out" | grep -c '^10\.')
 [ "$n" -eq 2 ] && ok || bad "want exactly 2 announcers heard, got $n: $out"
 
@@ -102,6 +107,7 @@ contains "no node of this network announced itself"
 for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
 pids=()
 grep -q "rounds" announce.log && ok || bad "announcer did not run: $(cat announce.log)"
+grep -q "rounds" announce-lo.log && ok || bad "loopback announcer did not run: $(cat announce-lo.log)"
 
 echo "lan.sh: $passes passed, $fails failed"
 [ "$fails" -eq 0 ]
