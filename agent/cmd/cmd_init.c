@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "agent/cmd/cli.h"
+#include "agent/node/netkey.h"
 #include "agent/node/roster.h"
 #include "agent/ops/node_ops.h"
 #include "agent/ops/roster_ops.h"
@@ -16,8 +17,14 @@ void vl_cli_print_init(const vl_init_result *r)
 	printf("fingerprint %s\n", r->fp);
 	if (r->new_network)
 		printf("network %s created; this key is its root and first admin\n", r->network);
-	else
+	else {
+		if (r->has_network_key)
+			printf("network key taken from network.key beside the network file\n");
+		else
+			printf("no network.key beside the network file: this node cannot sync over the network "
+					"until it has keys/network.key\n");
 		printf("next: an admin adds this key with 'vledger roster add', then run 'vledger fetch'\n");
+	}
 }
 
 int vl_cmd_init(const vl_command *cmd, const vl_cli *cli, int argc, char **argv)
@@ -116,9 +123,15 @@ int vl_cmd_export_allowed_signers(const vl_command *cmd, const vl_cli *cli, int 
 	return exit_code;
 }
 
+/*
+ * network.yaml of the config head (vl_export_network), to --output FILE or
+ * standard output; with a FILE and a node that holds the network key, also
+ * the key as network.key beside FILE (what 'init --network FILE' takes).
+ */
 int vl_cmd_export_network(const vl_command *cmd, const vl_cli *cli, int argc, char **argv)
 {
 	const char *output = NULL;
+	vl_buf keypath = VL_BUF_INIT;
 	const vl_opt opts[] = { { "--output", 1, &output, NULL, NULL }, { NULL, 0, NULL, NULL, NULL } };
 	vl_export_network_result res;
 	vl_node *n = NULL;
@@ -131,6 +144,16 @@ int vl_cmd_export_network(const vl_command *cmd, const vl_cli *cli, int argc, ch
 		return VL_EXIT_ERROR;
 	if ((rc = vl_export_network(n, NULL, &res)) < 0 || (rc = write_output(output, &res.network)) < 0)
 		exit_code = vl_cli_fail(rc);
+	else if (res.has_network_key && output && strcmp(output, "-") != 0) {
+		/* the capability goes beside the file, 0600, never into the config branch */
+		if ((rc = vl_netkey_beside(&keypath, output)) < 0 ||
+				(rc = vl_netkey_write_file(keypath.ptr, res.network_key)) < 0)
+			exit_code = vl_cli_fail(rc);
+		else
+			printf("wrote %s and %s (mode 600: the network's secret, hand it over with the file "
+					"and never publish it)\n", output, keypath.ptr);
+	}
+	vl_buf_free(&keypath);
 	vl_export_network_result_free(&res);
 	vl_node_close(n);
 	return exit_code;

@@ -1,7 +1,7 @@
 /*
  * cmd_lan.c - `peer list --lan`: parse, call vl_peer_lan
- * (ops/lan_ops.h), print. The `peer list` command dispatches here when it
- * is given --lan.
+ * (ops/lan_ops.h), print; and the table's `peer list` entry, which comes
+ * here with --lan and goes to cmd_net.c's node.yaml listing without.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -116,4 +116,15 @@ int vl_cmd_peer_list_lan(const vl_command *cmd, const vl_cli *cli, int argc, cha
 	vl_peer_lan_result_free(&res);
 	vl_node_close(n);
 	return exit_code;
+}
+
+/* The table's `peer list`: the LAN form with --lan, else node.yaml's peers. */
+int vl_cmd_peer_list_or_lan(const vl_command *cmd, const vl_cli *cli, int argc, char **argv)
+{
+	int i;
+
+	for (i = 0; i < argc; i++)
+		if (!strcmp(argv[i], "--lan"))
+			return vl_cmd_peer_list_lan(cmd, cli, argc, argv);
+	return vl_cmd_peer_list(cmd, cli, argc, argv);
 }

@@ -10,7 +10,8 @@
 
 static const vl_command commands[] = {
 	{ "init", "--name NAME --role ROLE --scope CODE12 (--new-network | --network FILE) [--passphrase-file F]",
-	  "create a node home: key, repository, and (county) a new network", vl_cmd_init },
+	  "create a node home: key, repository, and (county) a new network; --network takes network.key from beside FILE",
+	  vl_cmd_init },
 	{ "key", "", "print this node's public key and fingerprint", vl_cmd_key },
 	{ "roster add", "--name N --role R --scope CODE12 --key \"ssh-ed25519 ...\"",
 	  "add a key to the roster (admins only; a signed commit on config)", vl_cmd_roster_add },
@@ -29,7 +30,8 @@ static const vl_command commands[] = {
 	{ "export allowed-signers", "[--output FILE] [--revocations FILE]",
 	  "write the allowed_signers file for git and ssh-keygen", vl_cmd_export_allowed_signers },
 	{ "export network", "[--output FILE]",
-	  "write network.yaml, for 'vledger init --network' on a new node", vl_cmd_export_network },
+	  "write network.yaml (and, with --output, the network key as network.key beside it), for 'vledger init --network'",
+	  vl_cmd_export_network },
 	{ "schema list", "[--json]", "list the ledgers and their labels", vl_cmd_schema_list },
 	{ "schema show", "NAME [--json]", "show a ledger's fields, types and rules", vl_cmd_schema_show },
 	{ "schema check", "FILE...", "check schema files, reporting every error with file:line:column",
@@ -71,10 +73,24 @@ static const vl_command commands[] = {
 	{ "bundle apply", "FILE|DIR [--no-merge] [--passphrase-file F]",
 	  "take a bundle (or every bundle in a directory meant for this node) through the receive path",
 	  vl_cmd_bundle_apply },
-	/* Until the peer commands arrive (h-session), `peer list` is its --lan form only. */
-	{ "peer list", "--lan [--wait SECONDS] [--json]",
-	  "list the nodes of this network that announce themselves on the LAN (a claim the handshake checks)",
-	  vl_cmd_peer_list_lan },
+	/* Network sync (cmd_net.c). HOOK (h-remote): one `sync` / `pull` entry
+	 * each; the command asks "is NAME a git remote?" first (cmd_net.c). */
+	{ "serve", "[--listen ADDR:PORT] [--sync-every DURATION] [--max-sessions N] [--idle-timeout S] "
+	  "[--max-bytes N] [--passphrase-file F]",
+	  "serve this node to its roster peers over the secret handshake; with --sync-every also sync with "
+	  "node.yaml's peers on that schedule", vl_cmd_serve },
+	{ "sync", "PEER [--json] [--timeout S] [--passphrase-file F]",
+	  "exchange what each side may read with a peer (HOST[:PORT] or a peer name), both directions in one "
+	  "session", vl_cmd_sync },
+	{ "pull", "PEER [--json] [--timeout S] [--passphrase-file F]",
+	  "receive what this node may read from a peer, sending nothing", vl_cmd_pull },
+	{ "peer add", "NAME HOST[:PORT] [--key FINGERPRINT]", "name a peer to sync with (kept in node.yaml)",
+	  vl_cmd_peer_add },
+	{ "peer list", "[--json] | --lan [--wait SECONDS] [--json]",
+	  "list the peers of node.yaml; --lan: the nodes of this network announcing themselves on the LAN "
+	  "(a claim the handshake checks)", vl_cmd_peer_list_or_lan },
+	{ "status", "[--json]", "each peer's last success, last error and what is waiting to go to it",
+	  vl_cmd_status },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -314,11 +314,11 @@ out:
 int vl_init(const char *home, const vl_init_opts *opts, vl_init_result *out)
 {
 	vl_node_create_opts co;
-	vl_buf netfile = VL_BUF_INIT;
+	vl_buf netfile = VL_BUF_INIT, keypath = VL_BUF_INIT;
 	vl_node *n = NULL;
 	vl_key key;
-	unsigned char nid[16];
-	int rc;
+	unsigned char nid[16], netkey[32];
+	int rc, have_netkey = 0;
 
 	memset(out, 0, sizeof(*out));
 	memset(&key, 0, sizeof(key));
@@ -341,8 +341,16 @@ int vl_init(const char *home, const vl_init_opts *opts, vl_init_result *out)
 	snprintf(out->scope, sizeof(out->scope), "%s", opts->scope);
 	out->new_network = opts->new_network;
 	if (opts->network_file) {
-		if ((rc = network_file_id(out->network, &netfile, opts->network_file)) < 0)
+		if ((rc = network_file_id(out->network, &netfile, opts->network_file)) < 0 ||
+				(rc = vl_netkey_beside(&keypath, opts->network_file)) < 0)
 			goto out;
+		/* read (and so check) the key before the home is made */
+		rc = vl_netkey_read_file(netkey, keypath.ptr);
+		if (rc < 0 && rc != VL_ENOTFOUND)
+			goto out;
+		if (rc == VL_ENOTFOUND)
+			vl_error_clear();
+		have_netkey = rc == 0;
 	} else {
 		randombytes_buf(nid, sizeof(nid));
 		sodium_bin2hex(out->network, sizeof(out->network), nid, sizeof(nid));
@@ -367,8 +375,16 @@ int vl_init(const char *home, const vl_init_opts *opts, vl_init_result *out)
 		if ((rc = vl_netkey_create(home)) < 0 || (rc = vl_node_open(&n, home, 1, opts->passphrase_file)) < 0 ||
 				(rc = create_network(n, out->network, opts->schema_dir)) < 0)
 			goto out;
+		out->has_network_key = 1;
+	} else if (have_netkey) {
+		if ((rc = vl_netkey_write(home, netkey)) < 0)
+			goto out;
+		out->has_network_key = 1;
 	}
+	rc = 0;
 out:
+	sodium_memzero(netkey, sizeof(netkey));
+	vl_buf_free(&keypath);
 	vl_key_wipe(&key);
 	vl_node_close(n);
 	vl_buf_free(&netfile);
@@ -404,12 +420,27 @@ void vl_export_network_result_free(vl_export_network_result *r)
 	if (!r)
 		return;
 	vl_buf_free(&r->network);
-	memset(r, 0, sizeof(*r));
+	sodium_memzero(r, sizeof(*r));
 }
 
 int vl_export_network(vl_node *n, const vl_export_network_opts *opts, vl_export_network_result *out)
 {
+	int rc;
+
 	(void)opts;
 	memset(out, 0, sizeof(*out));
-	return vl_repo_read(&out->network, NULL, n->repo, VL_REF_CONFIG, NULL, "network.yaml", VL_NETWORK_FILE_MAX);
+	if ((rc = vl_repo_read(&out->network, NULL, n->repo, VL_REF_CONFIG, NULL, "network.yaml",
+			VL_NETWORK_FILE_MAX)) < 0)
+		return rc;
+	rc = vl_netkey_load(out->network_key, n->home);
+	if (rc == VL_ENOTFOUND) {
+		vl_error_clear();
+		return 0;
+	}
+	if (rc < 0) {
+		vl_export_network_result_free(out);
+		return rc;
+	}
+	out->has_network_key = 1;
+	return 0;
 }

@@ -56,6 +56,8 @@ typedef struct {
 	char scope[13];
 	char network[33];             /* the network id */
 	int new_network;              /* 1 when this init created the network */
+	int has_network_key;          /* 1 when keys/network.key was written: a new network's, or
+	                               * the network.key found beside the network file */
 	char fp[VL_FP_LEN];           /* the new key's fingerprint */
 	vl_buf pubkey;                /* keys/node.pub: "ssh-ed25519 AAAA... NAME\n" */
 } vl_init_result;
@@ -68,7 +70,10 @@ void vl_init_result_free(vl_init_result *r);
  * first config commit (network.yaml with this key as root, roster.yaml with
  * it as admin, the schemas of schema_dir), signed by the new key; with
  * network_file, that file's network id pinned, and no config until a
- * fetch. VL_EINVALID for a bad role, scope or network file, or a
+ * fetch; the network key is taken from network.key beside network_file
+ * when it is there (vl_netkey_beside; stored as keys/network.key, 0600),
+ * and checked before anything is made. VL_EINVALID for a bad role, scope,
+ * network file or network key file, or a
  * network created by a node that is not a county; VL_EEXISTS when home holds
  * a node.
  */
@@ -101,12 +106,17 @@ typedef struct {
 
 typedef struct {
 	vl_buf network;               /* network.yaml of the config head, as committed */
+	int has_network_key;          /* 1 when the node holds keys/network.key: */
+	unsigned char network_key[32]; /* the handshake capability (secret; wiped by _free) */
 } vl_export_network_result;
 
 void vl_export_network_result_free(vl_export_network_result *r);
 
 /* network.yaml of the node's config branch: what another node's 'init
- * --network FILE' pins. VL_ENOTFOUND when the node has no config yet. */
+ * --network FILE' pins, and the network key when this node has one (the
+ * command writes it as network.key beside the file, mode 0600).
+ * VL_ENOTFOUND when the node has no config yet; VL_EDENIED when
+ * keys/network.key may be read by others. */
 int vl_export_network(vl_node *n, const vl_export_network_opts *opts, vl_export_network_result *out) VL_MUST_CHECK;
 
 #endif

@@ -297,9 +297,10 @@ static int walk_tree(git_packbuilder *pb, oidset *skip, git_repository *repo, co
 }
 
 /* The commits walk yields, and the trees and blobs they reach that the
- * prerequisites' trees do not hold, into pb (as git's "edges
- * uninteresting": the trees of the prerequisites are excluded whole). */
-static int insert_objects(git_packbuilder *pb, git_repository *repo, git_revwalk *walk, const vl_bundle_header *h)
+ * trees of `hide` do not hold, into pb (as git's "edges uninteresting": the
+ * trees of the hidden commits are excluded whole). */
+static int insert_objects(git_packbuilder *pb, git_repository *repo, git_revwalk *walk, const git_oid *hide,
+		size_t nhide)
 {
 	oidset seen = { NULL, NULL, 0, 0 };
 	git_commit *c = NULL;
@@ -307,9 +308,9 @@ static int insert_objects(git_packbuilder *pb, git_repository *repo, git_revwalk
 	size_t i;
 	int rc = 0;
 
-	for (i = 0; i < h->nprereqs && rc == 0; i++) {
-		if ((rc = git_commit_lookup(&c, repo, &h->prereqs[i].id)) < 0) {
-			rc = vl_error_git(rc, "cannot read a prerequisite of the bundle");
+	for (i = 0; i < nhide && rc == 0; i++) {
+		if ((rc = git_commit_lookup(&c, repo, &hide[i])) < 0) {
+			rc = vl_error_git(rc, "cannot read a commit the pack leaves out");
 			break;
 		}
 		rc = walk_tree(NULL, &seen, repo, git_commit_tree_id(c), "", 0);
@@ -318,7 +319,7 @@ static int insert_objects(git_packbuilder *pb, git_repository *repo, git_revwalk
 	}
 	while (rc == 0 && (rc = git_revwalk_next(&id, walk)) == 0) {
 		if ((rc = git_packbuilder_insert(pb, &id, NULL)) < 0 || (rc = git_commit_lookup(&c, repo, &id)) < 0) {
-			rc = vl_error_git(rc, "cannot collect the bundle's objects");
+			rc = vl_error_git(rc, "cannot collect the pack's objects");
 			break;
 		}
 		rc = walk_tree(pb, &seen, repo, git_commit_tree_id(c), "", 0);
@@ -328,6 +329,31 @@ static int insert_objects(git_packbuilder *pb, git_repository *repo, git_revwalk
 	if (rc == GIT_ITEROVER)
 		rc = 0;
 	oidset_free(&seen);
+	return rc;
+}
+
+int vl_pack_collect(git_packbuilder *pb, git_repository *repo, const git_oid *tips, size_t ntips,
+		const git_oid *hide, size_t nhide)
+{
+	git_revwalk *walk = NULL;
+	size_t i;
+	int rc;
+
+	if ((rc = git_revwalk_new(&walk, repo)) < 0)
+		return vl_error_git(rc, "cannot start the pack");
+	for (i = 0; i < ntips; i++)
+		if ((rc = git_revwalk_push(walk, &tips[i])) < 0) {
+			rc = vl_error_git(rc, "cannot walk the pack's refs");
+			goto out;
+		}
+	for (i = 0; i < nhide; i++)
+		if ((rc = git_revwalk_hide(walk, &hide[i])) < 0) {
+			rc = vl_error_git(rc, "cannot walk the commits the pack leaves out");
+			goto out;
+		}
+	rc = insert_objects(pb, repo, walk, hide, nhide);
+out:
+	git_revwalk_free(walk);
 	return rc;
 }
 
@@ -368,7 +394,7 @@ int vl_bundle_write(size_t *objects, size_t *bytes, git_repository *repo, const 
 		const char *path, const unsigned char *seal_pk)
 {
 	git_packbuilder *pb = NULL;
-	git_revwalk *walk = NULL;
+	git_oid *tips = NULL, *hide = NULL;
 	vl_buf head = VL_BUF_INIT, tmp = VL_BUF_INIT;
 	sink s = { NULL, NULL, 0, 0 };
 	struct stat st;
@@ -395,22 +421,21 @@ int vl_bundle_write(size_t *objects, size_t *bytes, git_repository *repo, const 
 	if ((rc = vl_buf_putc(&head, '\n')) < 0)
 		goto out;
 	/* The pack: what the refs reach, less what the prerequisites reach. */
-	if ((rc = git_packbuilder_new(&pb, repo)) < 0 || (rc = git_revwalk_new(&walk, repo)) < 0) {
+	if ((rc = git_packbuilder_new(&pb, repo)) < 0) {
 		rc = vl_error_git(rc, "cannot start the bundle's pack");
 		goto out;
 	}
 	git_packbuilder_set_threads(pb, 0);
+	if ((h->nrefs && !(tips = malloc(h->nrefs * sizeof(*tips)))) ||
+			(h->nprereqs && !(hide = malloc(h->nprereqs * sizeof(*hide))))) {
+		rc = vl_error_set(VL_ENOMEM, "out of memory");
+		goto out;
+	}
 	for (i = 0; i < h->nrefs; i++)
-		if ((rc = git_revwalk_push(walk, &h->refs[i].id)) < 0) {
-			rc = vl_error_git(rc, "cannot walk the bundle's refs");
-			goto out;
-		}
+		git_oid_cpy(&tips[i], &h->refs[i].id);
 	for (i = 0; i < h->nprereqs; i++)
-		if ((rc = git_revwalk_hide(walk, &h->prereqs[i].id)) < 0) {
-			rc = vl_error_git(rc, "cannot walk the bundle's prerequisites");
-			goto out;
-		}
-	if ((rc = insert_objects(pb, repo, walk, h)) < 0)
+		git_oid_cpy(&hide[i], &h->prereqs[i].id);
+	if ((rc = vl_pack_collect(pb, repo, tips, h->nrefs, hide, h->nprereqs)) < 0)
 		goto out;
 	if ((fd = mkstemp(tmp.ptr)) < 0) {
 		rc = vl_error_set(VL_ERROR, "cannot create a file next to '%s': %s", path, strerror(errno));
@@ -457,7 +482,8 @@ out:
 		close(fd);
 	if (made)
 		unlink(tmp.ptr); /* the temporary name; path keeps the file */
-	git_revwalk_free(walk);
+	free(tips);
+	free(hide);
 	git_packbuilder_free(pb);
 	vl_buf_free(&head);
 	vl_buf_free(&tmp);
@@ -808,6 +834,78 @@ static int index_progress(const git_indexer_progress *stats, void *payload)
 	return stats->total_objects > VL_BUNDLE_MAX_OBJECTS ? -1 : 0;
 }
 
+int vl_pack_index_file(git_odb **out, size_t *objects, vl_node *n, const char *dir, FILE *pf)
+{
+	vl_buf idxpath = VL_BUF_INIT;
+	git_indexer *idx = NULL;
+	git_indexer_options iopts;
+	git_indexer_progress stats;
+	git_odb *ours = NULL, *odb = NULL;
+	git_odb_backend *pack = NULL;
+	int rc;
+
+	memset(&stats, 0, sizeof(stats));
+	if (fseeko(pf, 0, SEEK_SET) < 0) {
+		rc = vl_error_set(VL_ERROR, "cannot read back a pack in '%s': %s", dir, strerror(errno));
+		goto out;
+	}
+	if ((rc = vl_bundle_pack_check(NULL, pf)) < 0)
+		goto out;
+	if (fseeko(pf, 0, SEEK_SET) < 0) {
+		rc = vl_error_set(VL_ERROR, "cannot read back a pack in '%s': %s", dir, strerror(errno));
+		goto out;
+	}
+	if ((rc = git_repository_odb(&ours, n->repo)) < 0) {
+		rc = vl_error_git(rc, "cannot read this node's objects");
+		goto out;
+	}
+	if ((rc = git_indexer_options_init(&iopts, GIT_INDEXER_OPTIONS_VERSION)) < 0 ||
+			(iopts.progress_cb = index_progress, (rc = git_indexer_new(&idx, dir, 0, ours, &iopts)) < 0)) {
+		rc = vl_error_git(rc, "cannot index a received pack");
+		goto out;
+	}
+	for (;;) {
+		char chunk[65536];
+		size_t part = fread(chunk, 1, sizeof(chunk), pf);
+		if (part == 0)
+			break;
+		if ((rc = git_indexer_append(idx, chunk, part, &stats)) < 0) {
+			rc = vl_error_git(rc, "the pack is corrupt or tampered");
+			if (rc == VL_ERROR)
+				rc = VL_EINVALID;
+			goto out;
+		}
+	}
+	if ((rc = git_indexer_commit(idx, &stats)) < 0) {
+		rc = vl_error_git(rc, "the pack is truncated, corrupt or tampered");
+		if (rc == VL_ERROR)
+			rc = VL_EINVALID;
+		goto out;
+	}
+	if ((rc = vl_buf_printf(&idxpath, "%s/pack-%s.idx", dir, git_indexer_name(idx))) < 0)
+		goto out;
+	if ((rc = git_odb_new(&odb)) < 0 || (rc = git_odb_backend_one_pack(&pack, idxpath.ptr)) < 0) {
+		rc = vl_error_git(rc, "cannot read a received pack");
+		goto out;
+	}
+	if ((rc = git_odb_add_backend(odb, pack, 1)) < 0) {
+		pack->free(pack);
+		rc = vl_error_git(rc, "cannot read a received pack");
+		goto out;
+	}
+	if (objects)
+		*objects = stats.total_objects;
+	*out = odb;
+	odb = NULL;
+	rc = 0;
+out:
+	git_odb_free(odb);
+	git_indexer_free(idx);
+	git_odb_free(ours);
+	vl_buf_free(&idxpath);
+	return rc;
+}
+
 /* Prerequisites n does not hold, into info->missing; VL_ENOTFOUND with the
  * message when there are any. */
 static int check_prereqs(vl_bundle_info *info, vl_node *n, const vl_bundle_header *h, const char *path)
@@ -852,13 +950,8 @@ int vl_source_open_bundle(vl_source **out, vl_bundle_info *info, vl_node *n, con
 {
 	bundle_source *bs = NULL;
 	instream in;
-	vl_buf head = VL_BUF_INIT, idxpath = VL_BUF_INIT, spool = VL_BUF_INIT;
+	vl_buf head = VL_BUF_INIT, spool = VL_BUF_INIT;
 	FILE *pf = NULL;
-	git_indexer *idx = NULL;
-	git_indexer_options iopts;
-	git_indexer_progress stats;
-	git_odb *ours = NULL;
-	git_odb_backend *pack = NULL;
 	unsigned char sealhead[VL_SEAL_HEADER_MAX];
 	char fp[VL_FP_LEN];
 	const char *data = NULL;
@@ -868,7 +961,6 @@ int vl_source_open_bundle(vl_source **out, vl_bundle_info *info, vl_node *n, con
 	*out = NULL;
 	memset(info, 0, sizeof(*info));
 	memset(&in, 0, sizeof(in));
-	memset(&stats, 0, sizeof(stats));
 	if (!(bs = calloc(1, sizeof(*bs)))) {
 		rc = vl_error_set(VL_ENOMEM, "out of memory");
 		goto out;
@@ -931,15 +1023,6 @@ int vl_source_open_bundle(vl_source **out, vl_bundle_info *info, vl_node *n, con
 		rc = vl_error_set(VL_ERROR, "cannot create a directory under '%s/cache': %s", n->home, strerror(errno));
 		goto out;
 	}
-	if ((rc = git_repository_odb(&ours, n->repo)) < 0) {
-		rc = vl_error_git(rc, "cannot read this node's objects");
-		goto out;
-	}
-	if ((rc = git_indexer_options_init(&iopts, GIT_INDEXER_OPTIONS_VERSION)) < 0) {
-		rc = vl_error_git(rc, "cannot index the bundle's pack");
-		goto out;
-	}
-	iopts.progress_cb = index_progress;
 	/* Spool the pack to a file there, check it from its headers (caps on
 	 * objects and sizes before anything is inflated whole), then index it. */
 	if ((rc = vl_buf_printf(&spool, "%s/incoming.pack", bs->dir)) < 0)
@@ -976,49 +1059,14 @@ int vl_source_open_bundle(vl_source **out, vl_bundle_info *info, vl_node *n, con
 		rc = vl_error_set(VL_ERROR, "cannot read back '%s': %s", spool.ptr, strerror(errno));
 		goto out;
 	}
-	if ((rc = vl_bundle_pack_check(NULL, pf)) < 0)
-		goto out;
-	if (fseeko(pf, 0, SEEK_SET) < 0) {
-		rc = vl_error_set(VL_ERROR, "cannot read back '%s': %s", spool.ptr, strerror(errno));
-		goto out;
-	}
-	if ((rc = git_indexer_new(&idx, bs->dir, 0, ours, &iopts)) < 0) {
-		rc = vl_error_git(rc, "cannot index the bundle's pack");
+	if ((rc = vl_pack_index_file(&bs->odb, &info->objects, n, bs->dir, pf)) < 0) {
+		if (rc == VL_EINVALID)
+			vl_error_wrap(rc, "bundle '%s' is truncated, corrupt or tampered; copy it again", path);
 		goto out;
 	}
-	for (;;) {
-		char chunk[65536];
-		size_t part = fread(chunk, 1, sizeof(chunk), pf);
-		if (part == 0)
-			break;
-		if ((rc = git_indexer_append(idx, chunk, part, &stats)) < 0) {
-			rc = vl_error_git(rc, "bundle's pack is corrupt or tampered");
-			if (rc == VL_ERROR)
-				rc = VL_EINVALID;
-			goto out;
-		}
-	}
-	if ((rc = git_indexer_commit(idx, &stats)) < 0) {
-		rc = vl_error_git(rc, "bundle's pack is truncated, corrupt or tampered; copy it again");
-		if (rc == VL_ERROR)
-			rc = VL_EINVALID;
-		goto out;
-	}
-	info->objects = stats.total_objects;
 	fclose(pf);
 	pf = NULL;
 	unlink(spool.ptr);
-	if ((rc = vl_buf_printf(&idxpath, "%s/pack-%s.idx", bs->dir, git_indexer_name(idx))) < 0)
-		goto out;
-	if ((rc = git_odb_new(&bs->odb)) < 0 || (rc = git_odb_backend_one_pack(&pack, idxpath.ptr)) < 0) {
-		rc = vl_error_git(rc, "cannot read the bundle's pack");
-		goto out;
-	}
-	if ((rc = git_odb_add_backend(bs->odb, pack, 1)) < 0) {
-		pack->free(pack);
-		rc = vl_error_git(rc, "cannot read the bundle's pack");
-		goto out;
-	}
 	*out = &bs->base;
 	bs = NULL;
 	rc = 0;
@@ -1026,14 +1074,11 @@ out:
 	if (pf)
 		fclose(pf);
 	vl_buf_free(&spool);
-	git_indexer_free(idx);
-	git_odb_free(ours);
 	vl_seal_reader_free(in.seal);
 	if (in.f)
 		fclose(in.f);
 	vl_buf_free(&in.chunk);
 	vl_buf_free(&head);
-	vl_buf_free(&idxpath);
 	if (bs)
 		bundle_free(&bs->base);
 	return rc;

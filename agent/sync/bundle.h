@@ -127,4 +127,26 @@ void vl_bundle_info_free(vl_bundle_info *info);
  */
 int vl_source_open_bundle(vl_source **out, vl_bundle_info *info, vl_node *n, const char *path) VL_MUST_CHECK;
 
+/* ---- shared with the network source (agent/net/proto.h) ------------------- */
+
+/*
+ * Insert into pb the commits of repo reachable from tips and not from hide
+ * (every hide id must be a commit repo holds), with the trees and blobs
+ * they reach that the trees of the hide commits do not: the pack of a
+ * bundle or of one network chunk. Each tree and blob goes in under its name
+ * so versions of one file find each other as deltas.
+ */
+int vl_pack_collect(git_packbuilder *pb, git_repository *repo, const git_oid *tips, size_t ntips,
+		const git_oid *hide, size_t nhide) VL_MUST_CHECK;
+
+/*
+ * The pack spooled in pf (read from its start), checked from its headers
+ * (vl_bundle_pack_check) and indexed by libgit2's indexer into directory
+ * dir (the caller's temporary directory under <home>/cache, removed by the
+ * caller), the bases of a thin pack taken from n's objects: *out (caller
+ * frees) reads it, objects (may be NULL) gets its count. VL_EINVALID
+ * (truncated, corrupt, tampered) or VL_ETOOBIG; nothing of n changes.
+ */
+int vl_pack_index_file(git_odb **out, size_t *objects, vl_node *n, const char *dir, FILE *pf) VL_MUST_CHECK;
+
 #endif
