@@ -136,5 +136,7 @@ int vl_cmd_status(const vl_command *, const vl_cli *, int, char **);
  * entries call the dispatchers, which hand other arguments to cmd_net.c. */
 int vl_cmd_peer_list_lan(const vl_command *, const vl_cli *, int, char **);
 int vl_cmd_peer_list_or_lan(const vl_command *, const vl_cli *, int, char **);
+int vl_cmd_sync_lan(const vl_command *, const vl_cli *, int, char **);
+int vl_cmd_sync_or_lan(const vl_command *, const vl_cli *, int, char **);
 
 #endif

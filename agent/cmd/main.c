@@ -79,9 +79,9 @@ static const vl_command commands[] = {
 	  "[--max-bytes N] [--passphrase-file F]",
 	  "serve this node to its roster peers over the secret handshake; with --sync-every also sync with "
 	  "node.yaml's peers on that schedule", vl_cmd_serve },
-	{ "sync", "PEER [--json] [--timeout S] [--passphrase-file F]",
+	{ "sync", "(PEER | --lan [--wait SECONDS]) [--json] [--timeout S] [--passphrase-file F]",
 	  "exchange what each side may read with a peer (HOST[:PORT] or a peer name), both directions in one "
-	  "session", vl_cmd_sync },
+	  "session; --lan: with every roster peer announcing itself on the LAN", vl_cmd_sync_or_lan },
 	{ "pull", "PEER [--json] [--timeout S] [--passphrase-file F]",
 	  "receive what this node may read from a peer, sending nothing", vl_cmd_pull },
 	{ "peer add", "NAME HOST[:PORT] [--key FINGERPRINT]", "name a peer to sync with (kept in node.yaml)",

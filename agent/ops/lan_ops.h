@@ -7,6 +7,11 @@
  * the fingerprint is on this node's roster, that entry's name, role and
  * scope. Being heard proves nothing about who sent it: a listed peer is a
  * place to try the secret handshake, which authenticates it.
+ *
+ * sync lan: listen as peer lan does, keeping roster peers only (not
+ * revoked, not this node), then vl_sync (ops/net_ops.h) with each
+ * fingerprint heard, once: its addresses in order until one completes. The
+ * handshake proves the key; an impostor's address simply fails.
  */
 #ifndef VL_OPS_LAN_H
 #define VL_OPS_LAN_H
@@ -14,6 +19,7 @@
 #include <stdint.h>
 #include "agent/net/lan.h"
 #include "agent/node/node.h"
+#include "agent/ops/net_ops.h"
 #include "agent/ops/ops.h"
 
 typedef struct {
@@ -53,5 +59,42 @@ void vl_peer_lan_result_free(vl_peer_lan_result *r);
  * the UDP port cannot be bound. Hearing nobody is a success with n == 0.
  */
 int vl_peer_lan(vl_node *n, const vl_peer_lan_opts *opts, vl_peer_lan_result *out) VL_MUST_CHECK;
+
+/* ---- sync --lan ------------------------------------------------------------ */
+
+typedef struct {
+	int wait_ms;          /* how long to listen (0: VL_LAN_WAIT_MS) */
+	uint16_t udp_port;    /* 0: vl_lan_default_port() */
+	int push;             /* 1: sync (both directions); 0: pull */
+	int timeout_ms;       /* per peer: connect + handshake, and idle (0: vl_sync's default) */
+	vl_progress progress; /* passed to each vl_sync */
+} vl_sync_lan_opts;
+#define VL_SYNC_LAN_OPTS_INIT { 0, 0, 1, 0, { NULL, NULL } }
+
+/* One roster key heard, and how syncing with it went. */
+typedef struct {
+	size_t heard;           /* index in heard.peers of the address used (the last tried on failure) */
+	size_t tries;           /* addresses tried */
+	int rc;                 /* 0, or the last address's failure */
+	char *message;          /* its message (owned; NULL on success) */
+	vl_sync_result sync;    /* what the successful vl_sync did */
+} vl_lan_synced;
+
+typedef struct {
+	vl_peer_lan_result heard;  /* roster peers heard, by address */
+	vl_lan_synced *items;      /* one per fingerprint, in the order first heard */
+	size_t n;
+	size_t failed;             /* items with rc < 0 */
+} vl_sync_lan_result;
+
+void vl_sync_lan_result_free(vl_sync_lan_result *r);
+
+/*
+ * Listen, then sync with every roster peer heard. n must hold its secret
+ * key and the network key. Hearing nobody is a success with n == 0. When
+ * some peers failed: the first failure's code, with a message counting
+ * them (each item says why); the others' syncs stand.
+ */
+int vl_sync_lan(vl_node *n, const vl_sync_lan_opts *opts, vl_sync_lan_result *out) VL_MUST_CHECK;
 
 #endif
