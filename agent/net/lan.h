@@ -1,5 +1,5 @@
 /*
- * lan.h - finding peers on the local network (docs/formats.md §8.3).
+ * lan.h - finding peers on the local network (docs/formats.md §8.4).
  *
  * A serving node announces itself every few seconds with one UDP datagram
  * of VL_LAN_DGRAM_LEN bytes, sent to the broadcast address of every IPv4

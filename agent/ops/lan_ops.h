@@ -1,6 +1,6 @@
 /*
  * lan_ops.h - who is on the LAN (ops.h conventions; the announcements:
- * agent/net/lan.h, docs/formats.md §8.3).
+ * agent/net/lan.h, docs/formats.md §8.4).
  *
  * peer lan: listen for the announcements of this node's network for a
  * while and say who was heard: address, TCP port, fingerprint, and, when

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # LAN discovery between two network namespaces joined by a veth pair that
-# this test makes (docs/formats.md §8.3): a county node announces itself in
+# this test makes (docs/formats.md §8.4): a county node announces itself in
 # namespace A; a village node in namespace B runs `vledger peer list --lan`
 # and hears it, at A's veth address, with the county's roster name. From A,
 # datagrams of another network, of the wrong length, of another version
