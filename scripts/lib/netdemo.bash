@@ -56,8 +56,8 @@ vl_stop_all() {
 	done
 	for h in "${!vl_pid[@]}"; do
 		for _ in $(seq 50); do kill -0 "${vl_pid[$h]}" 2>/dev/null || break; sleep 0.1; done
-		kill -KILL "${vl_pid[$h]}" 2>/dev/null
-		wait "${vl_pid[$h]}" 2>/dev/null
+		kill -KILL "${vl_pid[$h]}" 2>/dev/null || true
+		wait "${vl_pid[$h]}" 2>/dev/null || true
 	done
 	vl_pid=()
 	echo "stopped $n serve processes"
