@@ -183,9 +183,9 @@ int vl_cmd_sync_lan(const vl_command *cmd, const vl_cli *cli, int argc, char **a
 			}
 			vl_value_free(v);
 			printf("%s\n  {\"name\": %s, \"fingerprint\": \"%s\", \"address\": \"%s\", \"port\": %u, "
-					"\"ok\": %s, \"identical\": %s, \"received_objects\": %zu, \"sent_objects\": %zu, "
+					"\"tries\": %zu, \"ok\": %s, \"identical\": %s, \"received_objects\": %zu, \"sent_objects\": %zu, "
 					"\"refused\": %zu, \"conflicts\": %zu}", i ? "," : "", name.ptr, f->fp, f->addr, f->port,
-					it->rc == 0 ? "true" : "false", r->identical ? "true" : "false", r->pulled.objects,
+					it->tries, it->rc == 0 ? "true" : "false", r->identical ? "true" : "false", r->pulled.objects,
 					r->pushed.objects, r->pulled.refused + r->pushed.refused, r->pulled.conflicts);
 			vl_buf_free(&name);
 		} else if (it->rc < 0) {
@@ -195,6 +195,9 @@ int vl_cmd_sync_lan(const vl_command *cmd, const vl_cli *cli, int argc, char **a
 			printf("%s (%s) at %s:%u: received %zu objects (%zu branches updated), sent %zu objects; %s\n",
 					f->name ? f->name : "", f->fp, f->addr, f->port, r->pulled.objects, r->pulled.updated,
 					r->pushed.objects, r->identical ? "same heads" : "heads still differ: sync again");
+			if (it->tries > 1)
+				printf("  %zu other address%s announced for this key failed the handshake or the connection\n",
+						it->tries - 1, it->tries == 2 ? "" : "es");
 			if (r->pulled.report.len)
 				fprintf(stderr, "%s", r->pulled.report.ptr);
 			if (r->pushed.report.len)

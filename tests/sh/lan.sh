@@ -109,5 +109,41 @@ pids=()
 grep -q "rounds" announce.log && ok || bad "announcer did not run: $(cat announce.log)"
 grep -q "rounds" announce-lo.log && ok || bad "loopback announcer did not run: $(cat announce-lo.log)"
 
+# sync --lan across the namespaces, with real serve processes in A: the
+# county on 10.231.7.1:7433 (announcing itself), and the township on
+# 10.231.7.1:1006, for which a forged announcement claims the county's key.
+# The village tries the forged address first (lower port), the handshake
+# fails there (the township cannot prove the county's key), then the real
+# one completes: what an announcement says is never trusted.
+V town init --name 汉葭街道 --role township --scope 500243001000 --network "$w/network.yaml" >/dev/null ||
+	bad "town init"
+V county roster add --name 汉葭街道 --role township --scope 500243001000 --key "$(V town key | head -1)" \
+	>/dev/null || bad "roster add town"
+V town fetch "$w/county/repo.git" >/dev/null || bad "town fetch"
+V village fetch "$w/county/repo.git" >/dev/null || bad "village fetch again"
+ip netns exec "$A" "$VLEDGER" -C "$w/county" serve --listen 10.231.7.1:7433 > county.serve.log 2>&1 &
+pids+=($!)
+ip netns exec "$A" "$VLEDGER" -C "$w/town" serve --listen 10.231.7.1:1006 > town.serve.log 2>&1 &
+pids+=($!)
+ip netns exec "$A" "$LAN_ANNOUNCE" "$w/county" 7433 8 500 2> announce2.log &   # until serve announces
+pids+=($!)
+dgram 0100 1006 "$net_hash" "$cfp_hex" > forged
+ip netns exec "$A" bash -c 'for i in $(seq 30); do cat forged > /dev/udp/10.231.7.2/7433; sleep 0.3; done' &
+pids+=($!)
+rec=$(V village add volunteer --set name=张三 --set phone=13700000003 --set team=t 2>&1) || bad "add: $rec"
+vhead=$(git --git-dir "$w/village/repo.git" rev-parse refs/heads/scope/500243001001)
+sleep 0.5
+expect 0 ip netns exec "$B" "$VLEDGER" -C "$w/village" sync --lan --wait 3
+echo "$out"
+contains "彭水县民政局 ($county_fp) at 10.231.7.1:7433: received"
+contains "1 other address announced for this key failed"   # the forged one, tried first
+contains "汉葭街道"
+[ "$(git --git-dir "$w/county/repo.git" rev-parse -q --verify refs/heads/scope/500243001001)" = "$vhead" ] &&
+	ok || bad "the county does not hold the village's head after sync --lan"
+[ "$(git --git-dir "$w/town/repo.git" rev-parse -q --verify refs/heads/scope/500243001001)" = "$vhead" ] &&
+	ok || bad "the township does not hold the village's head after sync --lan"
+for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+pids=()
+
 echo "lan.sh: $passes passed, $fails failed"
 [ "$fails" -eq 0 ]
