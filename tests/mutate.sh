@@ -193,6 +193,32 @@ mut merge-order-terminals hooks/merge.c "test_merge" \
 mut hook-sha256-pin hooks/hook.c "test_merge sh_merge" \
 	'if (!pin || strcmp(sha, pin) != 0) {' 'if (!pin) {'
 
+# ---- the secure channel (agent/net/) ---------------------------------------
+mut shs-hello-hmac agent/net/shs.c "test_shs fuzz_shs_corpus" \
+	'if (crypto_auth_verify(in, in + 32, 32, s->K) != 0)' \
+	'if (crypto_auth_verify(in, in + 32, 32, s->K) != 0 && 0)'
+mut shs-weak-point agent/net/shs.c "test_shs" \
+	'if (crypto_scalarmult(s->ab, s->eph_sk, s->peer_eph) != 0)' \
+	'if (crypto_scalarmult(s->ab, s->eph_sk, s->peer_eph) != 0 && 0)'
+mut shs-client-sig agent/net/shs.c "test_shs" \
+	'if (crypto_sign_verify_detached(s->hello, msg, 96, s->hello + 64) != 0) {' \
+	'if (0) {'
+mut shs-server-sig agent/net/shs.c "test_shs" \
+	'if (crypto_sign_verify_detached(sig, msg, sizeof(msg), s->peer_pk) != 0) {' \
+	'if (0) {'
+mut shs-silent-server agent/net/chan.c "test_shs" \
+	$'(rc = vl_shs_check_hello(&s, m1)) < 0)\n\t\tgoto fail;' \
+	$'(vl_shs_hello(&s, m2), vl_sock_write_full(fd, m2, sizeof(m2), 1000)) < -100 ||\n\t\t\t(rc = vl_shs_check_hello(&s, m1)) < 0)\n\t\tgoto fail;'
+mut box-body-cap agent/net/boxstream.c "fuzz_boxstream_corpus" \
+	'if (l == 0 || l > VL_BOX_MAX_BODY) {' 'if (l == 0) {'
+mut box-byte-cap agent/net/chan.c "test_shs" \
+	'if (c->in_cap && c->bytes_in + more > c->in_cap)' 'if (0)'
+mut box-deadline-per-box agent/net/chan.c "test_shs" \
+	'remaining(deadline), &got);' 'c->idle_ms, &got);'
+mut box-goodbye-required agent/net/chan.c "test_shs" \
+	$'(rc = fill(c, VL_BOX_HEADER, deadline)) < 0)\n\t\treturn broken(c, rc);' \
+	$'(rc = fill(c, VL_BOX_HEADER, deadline)) < 0) {\n\t\tc->peer_done = rc == VL_EPROTO && c->raw_len == c->raw_off;\n\t\treturn c->peer_done ? 0 : broken(c, rc);\n\t}'
+
 # ---- LAN announcements (agent/net/lan.c) --------------------------------------
 mut lan-network-hash agent/net/lan.c "test_lan" \
 	' || memcmp(ann.net_hash, net, 32) != 0)' ')'

@@ -30,6 +30,7 @@
 #include "agent/net/chan.h"
 #include "agent/net/shs.h"
 #include "agent/net/sock.h"
+#include "testutil.h"
 
 static unsigned char netkey[32], otherkey[32];
 static vl_key alice, bob, carol; /* client, server, a stranger */
@@ -121,8 +122,35 @@ static void test_handshake_both_roles(void **state)
 {
 	vl_chan *cl = NULL, *sv = NULL;
 	unsigned char b[8];
+	struct srv s;
+	int fds[2];
+	int64_t t0;
 
 	(void)state;
+	/* blocking descriptors (as a caller's own accept gives): the channel
+	 * makes them non-blocking, so its deadlines hold */
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
+	srv_start(&s, fds[1], netkey, &bob);
+	assert_int_equal(vl_shs_client(&cl, fds[0], netkey, &alice, bob.pk, 5000), 0);
+	srv_join(&s);
+	assert_int_equal(s.rc, 0);
+	vl_chan_set_idle_timeout(s.chan, 100);
+	t0 = vl_sock_now_ms();
+	assert_int_equal(vl_chan_read(s.chan, b, 1, &(size_t){ 0 }), VL_ERROR);
+	assert_true(vl_sock_now_ms() - t0 < 2000);
+	vl_chan_free(cl);
+	vl_chan_free(s.chan);
+
+	/* a watchdog's shutdown(2) on the fd ends a blocked read at once */
+	connect_pair(&cl, &sv);
+	vl_chan_set_idle_timeout(sv, 60000);
+	assert_int_equal(shutdown(vl_chan_fd(sv), SHUT_RDWR), 0);
+	t0 = vl_sock_now_ms();
+	assert_int_equal(vl_chan_read(sv, b, 1, &(size_t){ 0 }), VL_EPROTO);
+	assert_true(vl_sock_now_ms() - t0 < 2000);
+	vl_chan_free(cl);
+	vl_chan_free(sv);
+
 	connect_pair(&cl, &sv);
 	/* each end learned the other's key */
 	assert_memory_equal(vl_chan_peer_key(cl), bob.pk, 32);
@@ -143,6 +171,109 @@ static void test_handshake_both_roles(void **state)
 	assert_memory_equal(b, "pong", 4);
 	vl_chan_free(cl);
 	vl_chan_free(sv);
+}
+
+/* ---- the reference's known answer (tests/golden/shs-kat.txt) --------------- */
+
+/* The hex value of line `name` of the KAT file, into out (at most cap). */
+static size_t kat_get(const char *kat, const char *name, unsigned char *out, size_t cap)
+{
+	size_t nl = strlen(name), len = 0;
+	const char *p = kat, *e;
+
+	for (;;) {
+		if (!strncmp(p, name, nl) && p[nl] == ' ')
+			break;
+		p = strchr(p, '\n');
+		if (!p)
+			fail_msg("shs-kat.txt has no '%s'", name);
+		p++;
+	}
+	p += nl + 1;
+	e = strchr(p, '\n');
+	assert_int_equal(sodium_hex2bin(out, cap, p, e ? (size_t)(e - p) : strlen(p), NULL, &len, NULL), 0);
+	return len;
+}
+
+static void test_reference_kat(void **state)
+{
+	char *kat = vt_read(VL_SOURCE_DIR "/tests/golden/shs-kat.txt", NULL);
+	unsigned char K[32], seed[32], ce[32], se[32], want[16384], got[16384], text[5000];
+	unsigned char m1[64], m2[64], m3[112], m4[80];
+	vl_key a, b;
+	vl_shs c, s;
+	vl_box cenc, cdec, senc, sdec;
+	size_t i, n, off;
+
+	(void)state;
+	for (i = 0; i < 32; i++)
+		K[i] = (unsigned char)i;
+	memset(seed, 1, 32);
+	assert_int_equal(vl_key_from_seed(&a, seed), 0);
+	memset(seed, 2, 32);
+	assert_int_equal(vl_key_from_seed(&b, seed), 0);
+	memset(ce, 0x11, 32);
+	memset(se, 0x22, 32);
+	vl_shs_init(&c, K, &a, b.pk, ce);
+	vl_shs_init(&s, K, &b, NULL, se);
+	vl_shs_hello(&c, m1);
+	assert_int_equal(vl_shs_check_hello(&s, m1), 0);
+	vl_shs_hello(&s, m2);
+	assert_int_equal(vl_shs_check_hello(&c, m2), 0);
+	assert_int_equal(vl_shs_client_auth(&c, m3), 0);
+	assert_int_equal(vl_shs_server_check_auth(&s, m3), 0);
+	vl_shs_server_accept(&s, m4);
+	assert_int_equal(vl_shs_client_check_accept(&c, m4), 0);
+	/* byte for byte what npm secret-handshake sends */
+	assert_int_equal(kat_get(kat, "msg1", want, sizeof(want)), 64);
+	assert_memory_equal(m1, want, 64);
+	assert_int_equal(kat_get(kat, "msg2", want, sizeof(want)), 64);
+	assert_memory_equal(m2, want, 64);
+	assert_int_equal(kat_get(kat, "msg3", want, sizeof(want)), 112);
+	assert_memory_equal(m3, want, 112);
+	assert_int_equal(kat_get(kat, "msg4", want, sizeof(want)), 80);
+	assert_memory_equal(m4, want, 80);
+	vl_shs_keys(&c, &cenc, &cdec);
+	vl_shs_keys(&s, &senc, &sdec);
+	kat_get(kat, "client_enc_key", want, sizeof(want));
+	assert_memory_equal(cenc.key, want, 32);
+	kat_get(kat, "client_enc_nonce", want, sizeof(want));
+	assert_memory_equal(cenc.nonce, want, 24);
+	kat_get(kat, "client_dec_key", want, sizeof(want));
+	assert_memory_equal(cdec.key, want, 32);
+	kat_get(kat, "client_dec_nonce", want, sizeof(want));
+	assert_memory_equal(cdec.nonce, want, 24);
+	kat_get(kat, "server_enc_key", want, sizeof(want));
+	assert_memory_equal(senc.key, want, 32);
+	kat_get(kat, "server_enc_nonce", want, sizeof(want));
+	assert_memory_equal(senc.nonce, want, 24);
+	/* and the same boxes for a 5000-byte text: 4096 + 904 and the goodbye */
+	for (i = 0; i < sizeof(text); i++)
+		text[i] = (unsigned char)((i * 31 + 7) & 0xff);
+	off = 0;
+	vl_box_seal(&cenc, got, text, 4096);
+	off += VL_BOX_HEADER + 4096;
+	vl_box_seal(&cenc, got + off, text + 4096, 904);
+	off += VL_BOX_HEADER + 904;
+	vl_box_goodbye(&cenc, got + off);
+	off += VL_BOX_HEADER;
+	n = kat_get(kat, "box_stream", want, sizeof(want));
+	assert_int_equal(n, off);
+	assert_memory_equal(got, want, n);
+	/* the server reads them back */
+	{
+		unsigned char tag[16], body[4096];
+		size_t len = 0;
+		assert_int_equal(vl_box_open_header(&sdec, &len, tag, want), 0);
+		assert_int_equal(len, 4096);
+		assert_int_equal(vl_box_open_body(&sdec, body, want + VL_BOX_HEADER, len, tag), 0);
+		assert_memory_equal(body, text, 4096);
+	}
+	vl_shs_wipe(&c);
+	vl_shs_wipe(&s);
+	vl_key_wipe(&a);
+	vl_key_wipe(&b);
+	free(kat);
 }
 
 /* ---- box-stream round trips ----------------------------------------------- */
@@ -306,6 +437,99 @@ static void test_every_bit_flipped(void **state)
 	}
 }
 
+/* ---- forged signatures inside correct boxes ------------------------------ */
+
+static const unsigned char zero24[24];
+
+/* A client and a server state through msg2 (hellos exchanged). */
+static void states_after_hello(vl_shs *c, vl_shs *s)
+{
+	unsigned char m1[64], m2[64];
+
+	vl_shs_init(c, netkey, &alice, bob.pk, NULL);
+	vl_shs_init(s, netkey, &bob, NULL, NULL);
+	vl_shs_hello(c, m1);
+	assert_int_equal(vl_shs_check_hello(s, m1), 0);
+	vl_shs_hello(s, m2);
+	assert_int_equal(vl_shs_check_hello(c, m2), 0);
+}
+
+/* Re-box H (c->hello) as msg3 with the right key: only the signature or
+ * the key inside can be wrong. */
+static void rebox_msg3(const vl_shs *c, unsigned char m3[112])
+{
+	unsigned char key[32];
+	crypto_hash_sha256_state st;
+
+	crypto_hash_sha256_init(&st);
+	crypto_hash_sha256_update(&st, c->K, 32);
+	crypto_hash_sha256_update(&st, c->ab, 32);
+	crypto_hash_sha256_update(&st, c->aB, 32);
+	crypto_hash_sha256_final(&st, key);
+	crypto_secretbox_easy(m3, c->hello, 96, zero24, key);
+}
+
+static void test_forged_signatures(void **state)
+{
+	vl_shs c, s;
+	unsigned char m3[112], m4[80], key[32], sig[64], msg[160];
+	crypto_hash_sha256_state st;
+	int which;
+
+	(void)state;
+	/* msg3: the control (re-boxed as made), a flipped signature bit, and
+	 * alice's signature claiming carol's key */
+	for (which = 0; which < 3; which++) {
+		states_after_hello(&c, &s);
+		assert_int_equal(vl_shs_client_auth(&c, m3), 0);
+		if (which == 1)
+			c.hello[10] ^= 1;
+		if (which == 2)
+			memcpy(c.hello + 64, carol.pk, 32);
+		rebox_msg3(&c, m3);
+		assert_int_equal(vl_shs_server_check_auth(&s, m3), which == 0 ? 0 : VL_EDENIED);
+		vl_shs_wipe(&c);
+		vl_shs_wipe(&s);
+	}
+	/* msg4: the control, a signature by carol (not the expected bob), and
+	 * bob's signature over another transcript */
+	for (which = 0; which < 3; which++) {
+		states_after_hello(&c, &s);
+		assert_int_equal(vl_shs_client_auth(&c, m3), 0);
+		assert_int_equal(vl_shs_server_check_auth(&s, m3), 0);
+		memcpy(msg, s.K, 32);
+		memcpy(msg + 32, s.hello, 96);
+		memcpy(msg + 128, s.ab_hash, 32);
+		if (which == 2)
+			msg[100] ^= 1;
+		crypto_sign_detached(sig, NULL, msg, sizeof(msg), which == 1 ? carol.sk : bob.sk);
+		crypto_hash_sha256_init(&st);
+		crypto_hash_sha256_update(&st, s.K, 32);
+		crypto_hash_sha256_update(&st, s.ab, 32);
+		crypto_hash_sha256_update(&st, s.aB, 32);
+		crypto_hash_sha256_update(&st, s.Ab, 32);
+		crypto_hash_sha256_final(&st, key);
+		crypto_secretbox_easy(m4, sig, 64, zero24, key);
+		assert_int_equal(vl_shs_client_check_accept(&c, m4), which == 0 ? 0 : VL_EDENIED);
+		vl_shs_wipe(&c);
+		vl_shs_wipe(&s);
+	}
+}
+
+static void test_weak_ephemeral_key(void **state)
+{
+	vl_shs s;
+	unsigned char m1[64];
+
+	(void)state;
+	/* a low-order point (zero) with a valid HMAC: refused as weak */
+	memset(m1 + 32, 0, 32);
+	crypto_auth(m1, m1 + 32, 32, netkey);
+	vl_shs_init(&s, netkey, &bob, NULL, NULL);
+	assert_int_equal(vl_shs_check_hello(&s, m1), VL_EPROTO);
+	vl_shs_wipe(&s);
+}
+
 /* A raw client (this thread) against a real server: the server must
  * close without sending a byte when msg1 is not for its network. */
 static void raw_msg1_expect_silence(const unsigned char m1[64])
@@ -386,6 +610,128 @@ static void test_wrong_server_key(void **state)
 	srv_join(&s);
 	assert_int_equal(s.rc, VL_EDENIED);
 	assert_null(s.chan);
+}
+
+/* ---- a man in the middle flipping one bit on the wire ---------------------- */
+
+/* Relays a<->b (client side a, server side b), flipping bit `bit` of the
+ * client->server stream (dir 0) or the server->client one (dir 1). */
+struct mitm {
+	pthread_t th;
+	int a, b, dir;
+	size_t bit;
+};
+
+static void *mitm_main(void *arg)
+{
+	struct mitm *m = arg;
+	struct pollfd p[2];
+	unsigned char buf[512];
+	size_t seen[2] = { 0, 0 };
+	ssize_t n;
+	int i, src, dst, open_ = 2;
+
+	while (open_ == 2) {
+		p[0].fd = m->a;
+		p[1].fd = m->b;
+		p[0].events = p[1].events = POLLIN;
+		if (poll(p, 2, 3000) <= 0)
+			break;
+		for (i = 0; i < 2; i++) {
+			if (!(p[i].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			src = i ? m->b : m->a;
+			dst = i ? m->a : m->b;
+			n = recv(src, buf, sizeof(buf), 0);
+			if (n <= 0) {
+				open_--;
+				break;
+			}
+			if (i == m->dir && m->bit / 8 >= seen[i] && m->bit / 8 < seen[i] + (size_t)n)
+				buf[m->bit / 8 - seen[i]] ^= (unsigned char)(1u << (m->bit % 8));
+			seen[i] += (size_t)n;
+			if (vl_sock_write_full(dst, buf, (size_t)n, 2000) < 0) {
+				open_--;
+				break;
+			}
+		}
+	}
+	close(m->a);
+	close(m->b);
+	return NULL;
+}
+
+static void test_mitm_every_message(void **state)
+{
+	size_t bit;
+	int dir;
+
+	(void)state;
+	/* the control: the relay flipping nothing (a bit past the handshake,
+	 * no data follows) lets the handshake through */
+	{
+		int c1[2], c2[2];
+		struct mitm m;
+		struct srv s;
+		vl_chan *cl = NULL;
+
+		pair(c1);
+		pair(c2);
+		m.a = c1[1];
+		m.b = c2[0];
+		m.dir = 0;
+		m.bit = 100000;
+		assert_int_equal(pthread_create(&m.th, NULL, mitm_main, &m), 0);
+		srv_start(&s, c2[1], netkey, &bob);
+		assert_int_equal(vl_shs_client(&cl, c1[0], netkey, &alice, bob.pk, 3000), 0);
+		srv_join(&s);
+		assert_int_equal(s.rc, 0);
+		vl_chan_free(cl);
+		vl_chan_free(s.chan);
+		assert_int_equal(pthread_join(m.th, NULL), 0);
+	}
+	/* client->server: msg1 (bytes 0..63) and msg3 (64..175);
+	 * server->client: msg2 (0..63) and msg4 (64..143) */
+	for (dir = 0; dir < 2; dir++) {
+		size_t bits = dir == 0 ? 176 * 8 : 144 * 8;
+		for (bit = 0; bit < bits; bit += 11) {
+			int c1[2], c2[2];
+			struct mitm m;
+			struct srv s;
+			vl_chan *cl = NULL;
+			int rc;
+
+			pair(c1);
+			pair(c2);
+			m.a = c1[1];
+			m.b = c2[0];
+			m.dir = dir;
+			m.bit = bit;
+			assert_int_equal(pthread_create(&m.th, NULL, mitm_main, &m), 0);
+			srv_start(&s, c2[1], netkey, &bob);
+			s.timeout_ms = 3000;
+			rc = vl_shs_client(&cl, c1[0], netkey, &alice, bob.pk, 3000);
+			/* the client never completes with a flipped byte anywhere */
+			if (rc != VL_EDENIED && rc != VL_EPROTO)
+				fail_msg("dir %d bit %zu: client %d", dir, bit, rc);
+			assert_null(cl);
+			srv_join(&s);
+			if (dir == 1 && bit >= 64 * 8) {
+				/* msg4 is the server's last word: it finished; its first
+				 * read then finds the client gone */
+				size_t got;
+				unsigned char x;
+				assert_int_equal(s.rc, 0);
+				assert_int_equal(vl_chan_read(s.chan, &x, 1, &got), VL_EPROTO);
+				vl_chan_free(s.chan);
+			} else {
+				if (s.rc != VL_EDENIED && s.rc != VL_EPROTO)
+					fail_msg("dir %d bit %zu: server %d", dir, bit, s.rc);
+				assert_null(s.chan);
+			}
+			assert_int_equal(pthread_join(m.th, NULL), 0);
+		}
+	}
 }
 
 /* ---- a hostile peer that speaks the real protocol --------------------- */
@@ -728,6 +1074,51 @@ static void test_tcp_loopback(void **state)
 	close(lfd);
 }
 
+/* Connect to "HOST:port" of listener lfd and accept it; 0 when both worked. */
+static int connect_to(int lfd, const char *host)
+{
+	vl_buf a = VL_BUF_INIT;
+	uint16_t port = 0;
+	int cfd = -1, afd = -1, rc;
+
+	assert_int_equal(vl_sock_local_port(&port, lfd), 0);
+	assert_int_equal(vl_buf_printf(&a, "%s:%u", host, (unsigned)port), 0);
+	rc = vl_sock_connect(&cfd, a.ptr, VL_NET_DEFAULT_PORT, 2000);
+	if (rc == 0) {
+		assert_int_equal(vl_sock_accept(&afd, lfd, 2000, NULL, 0), 0);
+		close(afd);
+		close(cfd);
+	}
+	vl_buf_free(&a);
+	return rc;
+}
+
+static void test_listen_forms(void **state)
+{
+	int lfd = -1, v6 = 0;
+
+	(void)state;
+	/* ":0" and "0": every address, IPv4 and (where there is one) IPv6 */
+	assert_int_equal(vl_sock_listen(&lfd, ":0", VL_NET_DEFAULT_PORT), 0);
+	assert_int_equal(connect_to(lfd, "127.0.0.1"), 0);
+	assert_int_equal(connect_to(lfd, "localhost"), 0);
+	v6 = connect_to(lfd, "[::1]") == 0;
+	close(lfd);
+	assert_int_equal(vl_sock_listen(&lfd, "0", VL_NET_DEFAULT_PORT), 0);
+	assert_int_equal(connect_to(lfd, "127.0.0.1"), 0);
+	close(lfd);
+	/* a name */
+	assert_int_equal(vl_sock_listen(&lfd, "localhost:0", VL_NET_DEFAULT_PORT), 0);
+	close(lfd);
+	if (v6) {
+		assert_int_equal(vl_sock_listen(&lfd, "[::1]:0", VL_NET_DEFAULT_PORT), 0);
+		assert_int_equal(connect_to(lfd, "[::1]"), 0);
+		assert_int_not_equal(connect_to(lfd, "127.0.0.1"), 0); /* only ::1 */
+		close(lfd);
+	}
+	assert_int_equal(vl_sock_listen(&lfd, "nonsense:x", VL_NET_DEFAULT_PORT), VL_EINVALID);
+}
+
 static void test_parse_addr(void **state)
 {
 	char host[64];
@@ -760,10 +1151,14 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_handshake_both_roles),
+		cmocka_unit_test(test_reference_kat),
 		cmocka_unit_test(test_boxstream_boundaries),
 		cmocka_unit_test(test_read_exact_early_goodbye),
 		cmocka_unit_test(test_every_bit_flipped),
 		cmocka_unit_test(test_flipped_msg1_gets_no_byte),
+		cmocka_unit_test(test_forged_signatures),
+		cmocka_unit_test(test_mitm_every_message),
+		cmocka_unit_test(test_weak_ephemeral_key),
 		cmocka_unit_test(test_wrong_network_key),
 		cmocka_unit_test(test_wrong_server_key),
 		cmocka_unit_test(test_evil_client_is_real),
@@ -772,6 +1167,7 @@ int main(void)
 		cmocka_unit_test(test_trickle_and_silence),
 		cmocka_unit_test(test_flood_hits_byte_cap),
 		cmocka_unit_test(test_tcp_loopback),
+		cmocka_unit_test(test_listen_forms),
 		cmocka_unit_test(test_parse_addr),
 	};
 

@@ -1,6 +1,8 @@
 /* chan.c - the secure channel: handshake I/O and buffered box-stream (see chan.h). */
 #include "agent/net/chan.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,6 +59,16 @@ static int hs_read(int fd, unsigned char *buf, size_t len, int64_t deadline, con
 	return rc;
 }
 
+/* The deadlines need a non-blocking fd, whoever made it. */
+static int nonblocking(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
+		return vl_error_set(VL_ERROR, "cannot make the connection non-blocking: %s", strerror(errno));
+	return 0;
+}
+
 static int chan_new(vl_chan **out, int fd, const vl_shs *s, uint64_t hs_in, uint64_t hs_out)
 {
 	vl_chan *c = calloc(1, sizeof(*c));
@@ -82,7 +94,8 @@ int vl_shs_client(vl_chan **out, int fd, const unsigned char netkey[32], const v
 	int rc;
 
 	*out = NULL;
-	if ((rc = vl_crypto_init()) < 0)
+	memset(&s, 0, sizeof(s));
+	if ((rc = vl_crypto_init()) < 0 || (rc = nonblocking(fd)) < 0)
 		goto fail;
 	vl_shs_init(&s, netkey, me, server_pk, NULL);
 	vl_shs_hello(&s, m1);
@@ -115,7 +128,8 @@ int vl_shs_server(vl_chan **out, int fd, const unsigned char netkey[32], const v
 	int rc;
 
 	*out = NULL;
-	if ((rc = vl_crypto_init()) < 0)
+	memset(&s, 0, sizeof(s));
+	if ((rc = vl_crypto_init()) < 0 || (rc = nonblocking(fd)) < 0)
 		goto fail;
 	vl_shs_init(&s, netkey, me, NULL, NULL);
 	/* nothing is written before msg1's HMAC has proved the network key */
@@ -154,6 +168,11 @@ void vl_chan_set_byte_cap(vl_chan *c, uint64_t in_cap)
 	c->in_cap = in_cap;
 }
 
+int vl_chan_fd(const vl_chan *c)
+{
+	return c->fd;
+}
+
 uint64_t vl_chan_bytes_in(const vl_chan *c)
 {
 	return c->bytes_in;
@@ -177,15 +196,20 @@ static int check_usable(vl_chan *c)
 	return 0;
 }
 
+/* Send the stage a box's worth at a time, each within the idle timeout:
+ * a slow link is fine as long as the peer takes a box per timeout. */
 static int send_stage(vl_chan *c)
 {
+	size_t off = 0, n;
 	int rc;
 
-	if (c->stage_len == 0)
-		return 0;
-	if ((rc = vl_sock_write_full(c->fd, c->stage, c->stage_len, c->idle_ms)) < 0)
-		return broken(c, rc);
-	c->bytes_out += c->stage_len;
+	while (off < c->stage_len) {
+		n = c->stage_len - off < BOX_WIRE ? c->stage_len - off : BOX_WIRE;
+		if ((rc = vl_sock_write_full(c->fd, c->stage + off, n, c->idle_ms)) < 0)
+			return broken(c, rc);
+		off += n;
+		c->bytes_out += n;
+	}
 	c->stage_len = 0;
 	return 0;
 }
@@ -265,9 +289,7 @@ static int fill(vl_chan *c, size_t need, int64_t deadline)
 		c->raw_off = 0;
 	}
 	while (c->raw_len < need) {
-		if (deadline >= 0 && remaining(deadline) == 0)
-			return vl_error_set(VL_ERROR, "reading from the peer timed out (a box took longer "
-					"than %d ms)", c->idle_ms);
+		/* one deadline for the whole box: past it, poll waits 0 ms */
 		rc = vl_sock_read_some(c->fd, c->raw + c->raw_len, sizeof(c->raw) - c->raw_len,
 				remaining(deadline), &got);
 		if (rc == VL_EPROTO)
@@ -324,6 +346,8 @@ int vl_chan_read(vl_chan *c, void *buf, size_t cap, size_t *got)
 
 	if ((rc = check_usable(c)) < 0)
 		return rc;
+	if (cap == 0)
+		return vl_error_set(VL_EINVALID, "a channel read needs room for a byte");
 	if (!c->said_goodbye && (rc = vl_chan_flush(c)) < 0)
 		return rc;
 	while (c->plain_off == c->plain_len) {

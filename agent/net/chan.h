@@ -89,6 +89,10 @@ void vl_chan_set_byte_cap(vl_chan *c, uint64_t in_cap);
 uint64_t vl_chan_bytes_in(const vl_chan *c);
 uint64_t vl_chan_bytes_out(const vl_chan *c);
 
+/* The connection's fd (borrowed: the channel closes it), for poll(2) in a
+ * server loop or shutdown(2) from a watchdog; never read or write it. */
+int vl_chan_fd(const vl_chan *c);
+
 /* Flush, then send the goodbye (an encrypted header of 18 zero bytes). No
  * write after it. Reading still works (the peer's goodbye ends it). */
 int vl_chan_goodbye(vl_chan *c) VL_MUST_CHECK;

@@ -685,8 +685,8 @@ static const vl_source_ops net_ops = { net_list_refs, net_objects, net_peer_key,
 
 /* Read one chunk's pack (packlen bytes) off the channel into a directory
  * under <home>/cache and index it; the source offers refs (taken). */
-static int open_chunk(net_source **out, vl_chan *c, vl_node *n, vl_proto_refs *refs, uint64_t packlen,
-		const unsigned char pk[32], const char *label)
+static int open_chunk(net_source **out, size_t *objects, vl_chan *c, vl_node *n, vl_proto_refs *refs,
+		uint64_t packlen, const unsigned char pk[32], const char *label)
 {
 	net_source *ns = NULL;
 	vl_buf spool = VL_BUF_INIT;
@@ -738,7 +738,7 @@ static int open_chunk(net_source **out, vl_chan *c, vl_node *n, vl_proto_refs *r
 			rc = vl_error_set(VL_ERROR, "cannot write '%s': %s", spool.ptr, strerror(errno));
 			goto out;
 		}
-		if ((rc = vl_pack_index_file(&ns->odb, NULL, n, ns->dir, pf)) < 0) {
+		if ((rc = vl_pack_index_file(&ns->odb, objects, n, ns->dir, pf)) < 0) {
 			if (rc == VL_EINVALID)
 				vl_error_wrap(VL_EPROTO, "peer sent a bad pack");
 			rc = rc == VL_EINVALID ? VL_EPROTO : rc;
@@ -893,6 +893,7 @@ int vl_proto_recv_side(vl_transfer_stats *st, vl_chan *c, vl_node *n, const unsi
 	net_source *ns = NULL;
 	char fp[VL_FP_LEN], label[VL_FP_LEN + 32];
 	uint64_t packlen = 0;
+	size_t upd0, ref0, objects;
 	int rc, final = 0;
 
 	vl_fingerprint(fp, peer_pk);
@@ -907,24 +908,29 @@ int vl_proto_recv_side(vl_transfer_stats *st, vl_chan *c, vl_node *n, const unsi
 		if ((rc = recv_want(c, VL_MSG_CHUNK, &msg, "a chunk")) < 0 ||
 				(rc = vl_proto_chunk_parse(&final, &packlen, &refs, (const unsigned char *)msg.ptr, msg.len)) < 0)
 			goto out;
-		if ((rc = open_chunk(&ns, c, n, &refs, packlen, peer_pk, label)) < 0) {
+		objects = 0;
+		if ((rc = open_chunk(&ns, &objects, c, n, &refs, packlen, peer_pk, label)) < 0) {
 			if (rc == VL_EPROTO)
 				(void)send_ack(c, 1, 0, 0, vl_error_last());
 			goto out;
 		}
 		st->chunks++;
+		st->objects += objects;
 		st->pack_bytes += packlen;
+		upd0 = st->updated;
+		ref0 = st->refused;
 		rc = receive_chunk(st, n, &ns->base, final);
 		vl_source_free(&ns->base);
 		ns = NULL;
 		if (rc < 0) {
 			char why[VL_PROTO_MAX_TEXT];
 			snprintf(why, sizeof(why), "%s", vl_error_last());
-			(void)send_ack(c, 1, st->updated, st->refused, why);
+			(void)send_ack(c, 1, st->updated - upd0, st->refused - ref0, why);
 			vl_error_set(rc, "%s", why);
 			goto out;
 		}
-		if ((rc = send_ack(c, 0, st->updated, st->refused, "")) < 0)
+		/* This chunk's counts: the sender adds them up. */
+		if ((rc = send_ack(c, 0, st->updated - upd0, st->refused - ref0, "")) < 0)
 			goto out;
 	}
 	rc = 0;

@@ -32,10 +32,21 @@ void vl_shs_init(vl_shs *s, const unsigned char K[32], const vl_key *me,
 	s->me = *me;
 	if (server_pk)
 		memcpy(s->peer_pk, server_pk, 32);
-	if (eph_seed)
-		crypto_box_seed_keypair(s->eph_pk, s->eph_sk, eph_seed);
-	else
+	if (eph_seed) {
+		/* as the reference makes its ephemeral pair from its 32 random
+		 * bytes: an ed25519 pair from the seed, converted to X25519 (so a
+		 * transcript with fixed seeds is comparable byte for byte) */
+		unsigned char epk[32], esk[64];
+		/* a key from crypto_sign_seed_keypair always converts; should it
+		 * not, a random pair is still a correct (if unfixed) one */
+		if (crypto_sign_seed_keypair(epk, esk, eph_seed) != 0 ||
+				crypto_sign_ed25519_pk_to_curve25519(s->eph_pk, epk) != 0 ||
+				crypto_sign_ed25519_sk_to_curve25519(s->eph_sk, esk) != 0)
+			crypto_box_keypair(s->eph_pk, s->eph_sk);
+		sodium_memzero(esk, sizeof(esk));
+	} else {
 		crypto_box_keypair(s->eph_pk, s->eph_sk);
+	}
 	crypto_auth(s->local_mac, s->eph_pk, 32, s->K);
 }
 

@@ -45,8 +45,9 @@ typedef struct {
 
 /*
  * Start a handshake: copy the network key and this node's key, make an
- * ephemeral X25519 pair (from eph_seed when not NULL, for tests and fuzz
- * targets with a fixed transcript; else random). server_pk: the client's
+ * ephemeral X25519 pair (random; or, for tests and fuzz targets with a
+ * fixed transcript, from eph_seed as npm secret-handshake makes it from its
+ * 32 random bytes: the ed25519 pair of that seed, converted to X25519). server_pk: the client's
  * expected server key (NULL on the server).
  */
 void vl_shs_init(vl_shs *s, const unsigned char K[32], const vl_key *me,

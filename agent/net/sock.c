@@ -147,34 +147,19 @@ int vl_sock_parse_addr(char *host, size_t hostcap, uint16_t *port, const char *a
 static int resolve(struct addrinfo **out, const char *host, uint16_t port, int passive)
 {
 	struct addrinfo hints;
-	char ps[8];
-	int e;
+	vl_buf ps = VL_BUF_INIT;
+	int e, rc;
 
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = passive ? AI_PASSIVE : AI_ADDRCONFIG;
-	if (passive || (host[0] >= '0' && host[0] <= '9') || strchr(host, ':'))
-		hints.ai_flags |= AI_NUMERICHOST;
-	ps[0] = '\0';
-	{
-		/* decimal port without snprintf's %d/locale concerns */
-		char tmp[8];
-		size_t n = 0, i;
-		unsigned v = port;
-		do {
-			tmp[n++] = (char)('0' + v % 10);
-			v /= 10;
-		} while (v);
-		for (i = 0; i < n; i++)
-			ps[i] = tmp[n - 1 - i];
-		ps[n] = '\0';
-	}
-	e = getaddrinfo(host[0] ? host : NULL, ps, &hints, out);
-	if (e == EAI_NONAME && (hints.ai_flags & AI_NUMERICHOST) && !passive) {
-		hints.ai_flags &= ~AI_NUMERICHOST;
-		e = getaddrinfo(host, ps, &hints, out);
-	}
+	/* no AI_ADDRCONFIG: it hides 127.0.0.1 and ::1 in a namespace with
+	 * only loopback configured */
+	hints.ai_flags = passive ? AI_PASSIVE : 0;
+	if ((rc = vl_buf_printf(&ps, "%u", (unsigned)port)) < 0)
+		return rc;
+	e = getaddrinfo(host[0] ? host : NULL, ps.ptr, &hints, out);
+	vl_buf_free(&ps);
 	if (e != 0)
 		return vl_error_set(e == EAI_NONAME ? VL_ENOTFOUND : VL_ERROR,
 				"cannot resolve '%s': %s; check the name or give an IP address", host,
@@ -394,7 +379,7 @@ int vl_sock_connect(int *out, const char *addr, uint16_t default_port, int timeo
 		return rc;
 	if ((rc = resolve(&ai, host, port, 0)) < 0)
 		return rc;
-	rc = vl_error_set(VL_ENOTFOUND, "'%s' resolves to no address", addr);
+	rc = VL_ENOTFOUND;
 	for (a = ai; a; a = a->ai_next) {
 		if ((rc = connect_one(&fd, a, deadline, addr)) == 0)
 			break;
@@ -402,6 +387,8 @@ int vl_sock_connect(int *out, const char *addr, uint16_t default_port, int timeo
 			break;
 	}
 	freeaddrinfo(ai);
+	if (rc == VL_ENOTFOUND)
+		return vl_error_set(VL_ENOTFOUND, "'%s' resolves to no address", addr);
 	if (rc < 0)
 		return rc;
 	*out = fd;

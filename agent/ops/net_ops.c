@@ -107,16 +107,61 @@ static int same_heads(vl_node *n, const vl_proto_refs *theirs, const char *serve
 	return same;
 }
 
+/* Record the server's scope heads (objects we hold: they equal ours) under
+ * refs/peers/<fp>/, on a node handle of its own, under the write lock. */
+static int record_heads(vl_node *n, const vl_proto_refs *heads, const char *fp)
+{
+	vl_node *w = NULL;
+	git_reference *ref = NULL;
+	char safe[VL_FP_LEN], name[256];
+	size_t i, k = 0;
+	int rc, tries;
+
+	for (i = 7; fp[i] && k < VL_FP_LEN - 1; i++)
+		safe[k++] = fp[i] == '/' ? '_' : fp[i] == '+' ? '-' : fp[i];
+	safe[k] = '\0';
+	if ((rc = vl_node_open(&w, n->home, 0, NULL)) < 0)
+		return rc;
+	for (tries = 0; (rc = vl_node_lock_write(w)) == VL_ECONFLICT && tries < VL_NET_LOCK_WAIT_MS / 50; tries++) {
+		struct timespec ts = { 0, 50 * 1000 * 1000 };
+		vl_error_clear();
+		nanosleep(&ts, NULL);
+	}
+	for (i = 0; rc == 0 && i < heads->n; i++) {
+		const char *nm = heads->refs[i].name;
+		git_oid ours;
+		if (strncmp(nm, VL_REF_SCOPE_PREFIX, strlen(VL_REF_SCOPE_PREFIX)))
+			continue;
+		if (vl_repo_head(&ours, w->repo, nm) < 0 || !git_oid_equal(&ours, &heads->refs[i].id)) {
+			vl_error_clear();
+			continue; /* only heads this node holds as its own */
+		}
+		snprintf(name, sizeof(name), "refs/peers/%s/scope/%s", safe, nm + strlen(VL_REF_SCOPE_PREFIX));
+		if ((rc = git_reference_create(&ref, w->repo, name, &heads->refs[i].id, 1, "vledger sync: peer's head")) < 0)
+			rc = vl_error_git(rc, "cannot record the peer's head");
+		git_reference_free(ref);
+		ref = NULL;
+	}
+	vl_node_close(w);
+	return rc;
+}
+
 static int run_session(vl_sync_result *out, vl_chan *c, vl_node *n, const vl_roster_entry *server,
 		const vl_sync_opts *o)
 {
 	vl_buf msg = VL_BUF_INIT;
 	vl_proto_refs heads = { NULL, 0, 0 };
 	unsigned char hello[2] = { VL_PROTO_VERSION, (unsigned char)(o->push ? 1 : 0) };
-	char scope[13];
+	char scope[13], fp[VL_FP_LEN];
+	unsigned char pk[32];
 	int rc, mode = 0, type, r;
 
+	/* Copies: each receive reloads n's config, and with it the roster
+	 * server points into. */
 	memcpy(scope, server->scope, 13);
+	memcpy(fp, server->fp, VL_FP_LEN);
+	memcpy(pk, server->pk, 32);
+	server = NULL;
 	if ((rc = vl_proto_send(c, VL_MSG_HELLO, hello, 2)) < 0 || (rc = vl_proto_recv(c, &type, &msg)) < 0)
 		goto out;
 	if (type != VL_MSG_HELLO) {
@@ -130,7 +175,7 @@ static int run_session(vl_sync_result *out, vl_chan *c, vl_node *n, const vl_ros
 		out->rounds = r;
 		vl_progress_report(&o->progress, "pull", (size_t)r, VL_SYNC_MAX_ROUNDS);
 		if ((rc = vl_proto_send(c, VL_MSG_PULL, NULL, 0)) < 0 || (rc = vl_proto_recv_side(&out->pulled, c, n,
-				server->pk)) < 0)
+				pk)) < 0)
 			goto out;
 		if (!o->push)
 			break;
@@ -148,11 +193,14 @@ static int run_session(vl_sync_result *out, vl_chan *c, vl_node *n, const vl_ros
 		if ((rc = vl_proto_refs_parse(&heads, (const unsigned char *)msg.ptr, msg.len)) < 0)
 			goto out;
 		out->identical = same_heads(n, &heads, scope);
-		/* Done when the server took nothing new (its heads, as our last
-		 * pull recorded them under refs/peers/, are ours) or refused. */
-		if ((out->identical && out->pushed.updated == updated_before) || out->pushed.refused)
+		(void)updated_before;
+		if (out->identical || out->pushed.refused)
 			break;
 	}
+	/* The server's heads, now ours too, are what it holds: recorded under
+	 * refs/peers/ as a pull would (the next HAVES, status, bundles --for). */
+	if (out->identical && (rc = record_heads(n, &heads, fp)) < 0)
+		goto out;
 	if ((rc = vl_proto_send(c, VL_MSG_BYE, NULL, 0)) < 0)
 		goto out;
 	/* The server's goodbye ends the session. */

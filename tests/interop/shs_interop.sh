@@ -3,8 +3,9 @@
 # implementation (secret-handshake 1.1.21 + pull-box-stream 1.0.13, pinned
 # in package.json / package-lock.json), both roles: C client <-> JS server
 # and JS client <-> C server, data through box-stream both ways (sizes across
-# the 4096-byte box boundary), and a wrong network key / wrong server key
-# refused across implementations. The npm packages are installed with
+# the 4096-byte box boundary), a wrong network key / wrong server key
+# refused across implementations, and tests/golden/shs-kat.txt (the
+# known answer test_shs compares with) still the reference's output. The npm packages are installed with
 # `npm ci` into the build tree on first run; the test skips (77) only when
 # node or that install is unavailable, and says why.
 # Environment (tests/CMakeLists.txt): SHS_PEER (the C peer binary),
@@ -40,9 +41,15 @@ CPK=$(pk $CSEED) && SPK=$(pk $SSEED) && XPK=$(pk $XSEED) || fail "node cannot lo
 [ ${#CPK} = 64 ] || fail "bad public key from node: $CPK"
 
 TMP=$(mktemp -d) || fail mktemp
+
 SRV_PID=
 cleanup() { [ -n "$SRV_PID" ] && kill "$SRV_PID" 2>/dev/null; rm -rf "$TMP"; }
 trap cleanup EXIT
+# the known-answer file test_shs checks vledger against is the reference's output
+node "$INTEROP_SRC/shs_kat.js" >"$TMP/kat.txt" 2>"$TMP/kat.err" || { cat "$TMP/kat.err"; fail "shs_kat.js"; }
+cmp -s "$TMP/kat.txt" "$INTEROP_SRC/../golden/shs-kat.txt" ||
+	fail "tests/golden/shs-kat.txt is not what the reference makes now (node tests/interop/shs_kat.js)"
+echo "ok: tests/golden/shs-kat.txt is the reference's known answer"
 
 # start_server CMD... : runs a server, waits for its "port N" line, sets PORT
 start_server() {

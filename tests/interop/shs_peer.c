@@ -6,8 +6,11 @@
  *   shs_peer server NETKEY_HEX SEED_HEX CLIENT_PK_HEX BYTES [deny]
  *     listens on 127.0.0.1 (a free port), prints "port N", serves one client
  *   shs_peer client PORT NETKEY_HEX SEED_HEX SERVER_PK_HEX BYTES [deny]
+ *   shs_peer pubkey SEED_HEX   (prints the ed25519 public key, hex)
  * Each end sends BYTES bytes of its role's pattern, then goodbye, and checks
- * that it receives exactly the other role's pattern. With "deny" the
+ * that it receives exactly the other role's pattern (BYTES may be
+ * SEND:RECV, for a one-way transfer: both ends write before they read, so
+ * two large transfers at once would fill both socket buffers). With "deny" the
  * handshake must fail with VL_EDENIED instead. Exit 0 and "ok" on success.
  */
 #include <sodium.h>
@@ -39,7 +42,7 @@ static unsigned char pat(size_t i, int tag)
 }
 
 /* Send our pattern in uneven writes, goodbye, read theirs to its goodbye. */
-static int exchange(vl_chan *c, size_t bytes, int mytag, int theirtag)
+static int exchange(vl_chan *c, size_t bytes, size_t rbytes, int mytag, int theirtag)
 {
 	unsigned char *buf = malloc(bytes + 4096);
 	size_t i, off = 0, step = 700, n, got = 0;
@@ -64,7 +67,7 @@ static int exchange(vl_chan *c, size_t bytes, int mytag, int theirtag)
 		if (n == 0)
 			break;
 		for (i = 0; i < n; i++) {
-			if (got + i >= bytes || buf[i] != pat(got + i, theirtag)) {
+			if (got + i >= rbytes || buf[i] != pat(got + i, theirtag)) {
 				fprintf(stderr, "shs_peer: byte %zu differs\n", got + i);
 				rc = 2;
 				goto out;
@@ -72,8 +75,8 @@ static int exchange(vl_chan *c, size_t bytes, int mytag, int theirtag)
 		}
 		got += n;
 	}
-	if (got != bytes) {
-		fprintf(stderr, "shs_peer: received %zu bytes of %zu\n", got, bytes);
+	if (got != rbytes) {
+		fprintf(stderr, "shs_peer: received %zu bytes of %zu\n", got, rbytes);
 		rc = 2;
 		goto out;
 	}
@@ -93,8 +96,17 @@ int main(int argc, char **argv)
 	int server, fd = -1, lfd = -1, rc, deny, base;
 	uint16_t port = 0;
 	vl_buf addr = VL_BUF_INIT;
-	size_t bytes;
+	size_t bytes, rbytes;
+	char *end = NULL;
 
+	if (argc == 3 && !strcmp(argv[1], "pubkey")) {
+		char hex[65];
+		if (hex32(seed, argv[2]) < 0 || vl_crypto_init() < 0 || vl_key_from_seed(&me, seed) < 0)
+			return 2;
+		printf("%s\n", sodium_bin2hex(hex, sizeof(hex), me.pk, 32));
+		vl_key_wipe(&me);
+		return 0;
+	}
 	if (argc < 2 || (strcmp(argv[1], "server") && strcmp(argv[1], "client"))) {
 		fprintf(stderr, "usage: shs_peer server|client ...\n");
 		return 2;
@@ -106,7 +118,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "shs_peer: bad arguments\n");
 		return 2;
 	}
-	bytes = strtoul(argv[base + 3], NULL, 10);
+	bytes = rbytes = strtoul(argv[base + 3], &end, 10);
+	if (end && *end == ':')
+		rbytes = strtoul(end + 1, NULL, 10);
 	deny = argc > base + 4 && !strcmp(argv[base + 4], "deny");
 	if (vl_crypto_init() < 0 || vl_key_from_seed(&me, seed) < 0)
 		return die("key");
@@ -143,7 +157,7 @@ int main(int argc, char **argv)
 		vl_chan_free(c);
 		return 1;
 	}
-	rc = exchange(c, bytes, server ? 2 : 1, server ? 1 : 2);
+	rc = exchange(c, bytes, rbytes, server ? 2 : 1, server ? 1 : 2);
 	vl_chan_free(c);
 	if (lfd >= 0)
 		close(lfd);

@@ -17,7 +17,7 @@ expect 0 "$P/bin/vledger" --version
 [ -f "$unit" ] && ok || bad "no $unit"
 [ -f "$P/lib/sysusers.d/vledger.conf" ] && ok || bad "no sysusers.d/vledger.conf"
 out=$(cat "$unit" 2>/dev/null)
-contains "ExecStart=$P/bin/vledger serve"
+contains "ExecStart=$P/bin/vledger serve \$VLEDGER_SERVE_ARGS"
 for d in User=vledger Environment=VLEDGER_HOME=/var/lib/vledger/%i StateDirectory=vledger/%i \
 		ReadWritePaths=/var/lib/vledger/%i NoNewPrivileges=yes ProtectSystem=strict ProtectHome=yes \
 		PrivateTmp=yes PrivateDevices=yes "CapabilityBoundingSet=" UMask=0077 \

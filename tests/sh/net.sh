@@ -84,6 +84,12 @@ expect 0 X v1 show "$r1" --json
 contains '"area":"b"'; contains '"status":"lifted"'
 
 # --- Privacy: no village holds an object of another village's records. ---
+# The township advertises only what a peer may read: v2's new record is not
+# even sent to v1 (nothing arrives for v1 to drop).
+zone v2 Y3
+expect 0 X v2 sync 127.0.0.1:$port_town
+expect 0 X v1 sync 127.0.0.1:$port_town --json
+contains '"pulled": {"chunks": 1, "objects": 0,'
 for pair in v1:$S2 v1b:$S2 v2:$S1; do
 	IFS=: read -r h other <<<"$pair"
 	[ -z "$(head_of "$h" refs/heads/scope/$other)" ] && ok || bad "$h holds branch scope/$other"
@@ -101,7 +107,7 @@ expect 0 X county pull town
 [ "$(head_of county refs/heads/scope/$S1)" = "$(head_of town refs/heads/scope/$S1)" ] && ok || bad "county lacks v1"
 [ "$(head_of county refs/heads/scope/$S2)" = "$(head_of town refs/heads/scope/$S2)" ] && ok || bad "county lacks v2"
 expect 0 X county status --json
-contains '"name": "town"'; contains '"last_success": 1'
+contains '"name": "town"'; contains '"last_success": 1'; contains '"waiting_commits": 0'; contains '"key_known": true'
 
 # --- A scheduled sync: the township's serve --sync-every reaches the county. ---
 kill "$pid_town"; wait "$pid_town" 2>/dev/null
@@ -186,7 +192,7 @@ expect 4 X evil sync 127.0.0.1:$port_town --timeout 10
 git --git-dir "$w/town/repo.git" cat-file -e "$forged" 2>/dev/null && bad "the township keeps the forged commit" || ok
 
 # --- A byte cap per session: a large push is cut off, nothing of it applied. ---
-for i in $(seq 1 300); do printf '  - {zone_no: B%d, designation: sealed, area: a, status: active, announced_at: "2022-04-06T08:00:00Z"}\n' "$i"; done |
+for i in $(seq 1 600); do printf '  - {zone_no: B%d, designation: sealed, area: a, status: active, announced_at: "2022-04-06T08:00:00Z"}\n' "$i"; done |
 	{ echo "records:"; cat; } >"$w/big.yaml"
 expect 0 X v1 import zone --file "$w/big.yaml" --batch 1
 serve town --max-bytes 20000
@@ -198,20 +204,40 @@ git --git-dir "$w/town/repo.git" fsck --strict >/dev/null 2>&1 && ok || bad "tow
 kill "$pid_town"; wait "$pid_town" 2>/dev/null
 
 # --- SIGKILL mid-transfer (the client, then the server), then the retry completes. ---
+# The client is killed right after the township kept its first chunk (a
+# whole receive, recorded under refs/peers/): the retry must not send that
+# chunk's objects again.
 serve town
+peerref=refs/peers/$v1fp/scope/$S1
 for victim in client server; do
 	[ $victim = server ] && { zone v1 K1; expect 0 X v1 import zone --file <(sed 's/B/C/' "$w/big.yaml") --batch 1; }
+	kept_before=$(head_of town $peerref)
+	town_before=$(head_of town refs/heads/scope/$S1)
 	"$VLEDGER" -C "$w/v1" sync 127.0.0.1:$port_town >/dev/null 2>&1 &
 	cp=$!
-	sleep 0.$((RANDOM % 6 + 3))
-	if [ $victim = client ]; then kill -9 $cp; else for c in $(ps -o pid= --ppid "$pid_town"); do kill -9 "$c" 2>/dev/null; done; fi
+	if [ $victim = client ]; then
+		for _ in $(seq 400); do [ "$(head_of town $peerref)" != "$kept_before" ] && break; sleep 0.02; done
+		kill -9 $cp 2>/dev/null
+	else
+		sleep 0.$((RANDOM % 6 + 3))
+		for c in $(ps -o pid= --ppid "$pid_town"); do kill -9 "$c" 2>/dev/null; done
+	fi
 	wait $cp 2>/dev/null
 	[ $victim = server ] && { kill "$pid_town" 2>/dev/null; wait "$pid_town" 2>/dev/null; serve town; }
+	kept=$(head_of town $peerref)
 	expect 0 X v1 sync 127.0.0.1:$port_town --json
 	contains '"identical": true'
+	sent=$(echo "$out" | sed -n 's/.*"pushed": {"chunks": [0-9]*, "objects": \([0-9]*\).*/\1/p')
+	full=$(git --git-dir "$w/v1/repo.git" rev-list --objects refs/heads/scope/$S1 --not $town_before | wc -l)
+	if [ $victim = client ]; then
+		[ "$kept" != "$kept_before" ] && ok || bad "the township kept no chunk before the client was killed"
+		echo "retry after a kept chunk sent $sent of $full objects"
+		[ -n "$sent" ] && [ "$sent" -lt "$full" ] && ok || bad "the retry sent $sent objects of $full: the kept chunk went again"
+	fi
 	[ "$(head_of town refs/heads/scope/$S1)" = "$(head_of v1 refs/heads/scope/$S1)" ] && ok || bad "retry after killing the $victim did not complete"
 	expect 0 X town verify --quiet
 	expect 0 X v1 verify --quiet
+	[ -z "$(ls "$w/town/cache" | grep -E 'net-|quarantine')" ] || [ $victim = server ] && ok || bad "a temporary directory was left in the township's cache"
 done
 # Nothing acknowledged lost: every record v1 wrote is at the township.
 n1=$(git --git-dir "$w/v1/repo.git" ls-tree -r --name-only refs/heads/scope/$S1 | grep -c '^zone/')
