@@ -231,6 +231,20 @@ mut lan-listen-interface agent/net/lan.c "test_lan sh_lan" \
 
 # ---------------------------------------------------------------------------
 
+# ---- network sessions (agent/net/server.c, agent/net/proto.c) ---------------
+mut net-roster-check agent/net/server.c "sh_net" \
+	'if (!peer || peer->revoked_at) {' \
+	'if (!peer) { peer = &n->entries[0]; } if (0) {'
+mut net-advertise-scope agent/net/proto.c "sh_net" \
+	'vl_division_covers(scope, code) && (rc = vl_proto_refs_add(out, name, id)) < 0)' \
+	'(scope || 1) && (rc = vl_proto_refs_add(out, name, id)) < 0)'
+mut net-chunk-config agent/net/proto.c "fuzz_proto_corpus" \
+	'if (!vl_proto_refs_get(refs, VL_REF_CONFIG)) {' \
+	'if (0) {'
+mut net-refs-twice agent/net/proto.c "fuzz_proto_corpus" \
+	'if (!strcmp(r.refs[k].name, name)) {' \
+	'if (0) {'
+
 keep=0 baseline=1 only=
 while [ $# -gt 0 ]; do
 	case $1 in

@@ -468,7 +468,7 @@ static int send_chunk(sender *s, const vl_proto_refs *offer, const git_oid *hide
 		rc = vl_error_git(rc, "cannot start a pack");
 		goto out;
 	}
-	git_packbuilder_set_threads(pb, 1);
+	git_packbuilder_set_threads(pb, 0); /* one per core: the delta search is most of a send */
 	if ((rc = vl_pack_collect(pb, s->n->repo, tips, offer->n, all, nall)) < 0)
 		goto out;
 	objects = git_packbuilder_object_count(pb);

@@ -228,7 +228,7 @@ static void join_addr(char *out, size_t cap, const char *host, uint16_t port)
 
 /* Record the outcome in the peer's state file (best effort: a sync that
  * worked is not failed by its bookkeeping). */
-static void note_outcome(vl_node *n, const char *who, int rc, const char *fp)
+static void note_outcome(vl_node *n, const char *who, int rc, const char *fp, const char *why)
 {
 	vl_peer_state st;
 
@@ -241,7 +241,7 @@ static void note_outcome(vl_node *n, const char *who, int rc, const char *fp)
 	} else {
 		st.last_error = (int64_t)time(NULL);
 		st.failures++;
-		snprintf(st.error, sizeof(st.error), "%s", vl_error_last());
+		snprintf(st.error, sizeof(st.error), "%s", why);
 	}
 	if (fp && *fp)
 		snprintf(st.key, sizeof(st.key), "%s", fp);
@@ -286,7 +286,7 @@ int vl_sync(vl_node *n, const vl_sync_opts *opts, vl_sync_result *out)
 		}
 		snprintf(out->address, sizeof(out->address), "%s", peer.address);
 	} else if (opts->host) {
-		join_addr(out->address, sizeof(out->address), opts->host, opts->port ? opts->port : VL_NET_DEFAULT_PORT);
+		join_addr(out->address, sizeof(out->address), opts->host, opts->port ? opts->port : VL_SYNC_DEFAULT_PORT);
 		who = out->address;
 	} else {
 		rc = vl_error_set(VL_EINVALID, "give a peer: HOST[:PORT] or a name from 'vledger peer list'");
@@ -329,7 +329,7 @@ int vl_sync(vl_node *n, const vl_sync_opts *opts, vl_sync_result *out)
 	}
 	vl_progress_report(&opts->progress, "connect", 0, ncands);
 	for (i = 0; i < ncands; i++) {
-		if ((rc = vl_sock_connect(&fd, out->address, VL_NET_DEFAULT_PORT, opts->timeout_ms)) < 0)
+		if ((rc = vl_sock_connect(&fd, out->address, VL_SYNC_DEFAULT_PORT, opts->timeout_ms)) < 0)
 			goto out;
 		rc = vl_shs_client(&c, fd, netkey, &n->key, cands[i].pk, opts->timeout_ms);
 		fd = -1; /* the handshake owns it */
@@ -367,7 +367,7 @@ out:
 		int keep = rc;
 		char msg[1024];
 		snprintf(msg, sizeof(msg), "%s", vl_error_last());
-		note_outcome(n, who, rc, out->peer_fp);
+		note_outcome(n, who, rc, out->peer_fp, msg);
 		if (keep < 0)
 			vl_error_set(keep, "%s", msg);
 	}
@@ -508,8 +508,8 @@ int vl_serve(vl_node *n, const vl_serve_opts *opts, vl_serve_result *out)
 	else if ((rc = node_listen(listen_at, sizeof(listen_at), n->home)) < 0)
 		return rc;
 	if (!listen_at[0])
-		snprintf(listen_at, sizeof(listen_at), "0.0.0.0:%d", VL_NET_DEFAULT_PORT);
-	if ((rc = vl_sock_listen(&lfd, listen_at, VL_NET_DEFAULT_PORT)) < 0 || (rc = vl_sock_local_port(&port, lfd)) < 0)
+		snprintf(listen_at, sizeof(listen_at), "0.0.0.0:%d", VL_SYNC_DEFAULT_PORT);
+	if ((rc = vl_sock_listen(&lfd, listen_at, VL_SYNC_DEFAULT_PORT)) < 0 || (rc = vl_sock_local_port(&port, lfd)) < 0)
 		goto out;
 	out->port = port;
 	snprintf(shown, sizeof(shown), "%s", listen_at);

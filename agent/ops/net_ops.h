@@ -15,6 +15,12 @@
 #include "agent/node/node.h"
 #include "agent/ops/ops.h"
 
+/* The port serve listens on and sync dials when an address names none: the
+ * one node.yaml's default `listen` and so invitation tokens carry
+ * (agent/ops/node_ops.c). sock.h's VL_NET_DEFAULT_PORT should become the
+ * same (asked of the channel's branch); until then this one is used here. */
+#define VL_SYNC_DEFAULT_PORT 7433
+
 /* ---- sync / pull ---------------------------------------------------------- */
 
 #define VL_SYNC_MAX_ROUNDS 3      /* pull+push rounds until both ends hold the same heads */

@@ -125,6 +125,15 @@ contains "last success: 2"
 kill "$pid_town"; wait "$pid_town" 2>/dev/null
 serve town
 
+# --- An unreachable peer: the error is kept for `status`; the schedule backs off. ---
+expect 0 X v1 peer add dead 127.0.0.1:1
+expect 1 X v1 sync dead --timeout 2
+contains "cannot connect"
+expect 0 X v1 status
+contains "last error:   2"; contains "cannot connect"
+expect 0 X v1 status --json
+contains '"failures": 1'
+
 # --- Unknown key: dropped after the handshake, nothing advertised, nothing changed. ---
 before=$(snap "$w/town/repo.git")
 expect 1 X stranger sync 127.0.0.1:$port_town --timeout 5
