@@ -125,8 +125,6 @@ ip netns exec "$A" "$VLEDGER" -C "$w/county" serve --listen 10.231.7.1:7433 > co
 pids+=($!)
 ip netns exec "$A" "$VLEDGER" -C "$w/town" serve --listen 10.231.7.1:1006 > town.serve.log 2>&1 &
 pids+=($!)
-ip netns exec "$A" "$LAN_ANNOUNCE" "$w/county" 7433 8 500 2> announce2.log &   # until serve announces
-pids+=($!)
 dgram 0100 1006 "$net_hash" "$cfp_hex" > forged
 ip netns exec "$A" bash -c 'for i in $(seq 30); do cat forged > /dev/udp/10.231.7.2/7433; sleep 0.3; done' &
 pids+=($!)
