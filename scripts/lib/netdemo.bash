@@ -60,7 +60,7 @@ vl_stop_all() {
 		wait "${vl_pid[$h]}" 2>/dev/null || true
 	done
 	vl_pid=()
-	echo "stopped $n serve processes"
+	[ "$n" -eq 0 ] || echo "stopped $n serve processes"
 }
 
 vl_fp() { "$VLEDGER" -C "$1" key | sed -n 2p; }
