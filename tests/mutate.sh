@@ -228,6 +228,11 @@ mut lan-version agent/net/lan.c "test_lan" \
 	'|| p[4] != LAN_VERSION || p[5] != 0)' '|| p[5] != 0)'
 mut lan-listen-interface agent/net/lan.c "test_lan sh_lan" \
 	'if (only_addr != htonl(INADDR_ANY) && htonl(addr) != only_addr)' 'if (0)'
+mut lan-sync-next-address agent/ops/lan_ops.c "sh_lan" \
+	$'if ((it->rc = vl_sync(n, &so, &it->sync)) == 0)\n\t\t\t\tbreak;' \
+	$'if ((it->rc = vl_sync(n, &so, &it->sync)) <= 0)\n\t\t\t\tbreak;'
+mut lan-sync-roster-only agent/ops/lan_ops.c "sh_net3 sh_lan" \
+	'if (c->opts->roster_only && (!e || e->revoked_at || self))' 'if (0)'
 
 # ---------------------------------------------------------------------------
 

@@ -126,7 +126,9 @@ pids+=($!)
 ip netns exec "$A" "$VLEDGER" -C "$w/town" serve --listen 10.231.7.1:1006 > town.serve.log 2>&1 &
 pids+=($!)
 dgram 0100 1006 "$net_hash" "$cfp_hex" > forged
-ip netns exec "$A" bash -c 'for i in $(seq 30); do cat forged > /dev/udp/10.231.7.2/7433; sleep 0.3; done' &
+# (and the control of above again: of our network, but no roster key: never contacted)
+ip netns exec "$A" bash -c 'for i in $(seq 30); do cat forged > /dev/udp/10.231.7.2/7433
+	cat control > /dev/udp/10.231.7.2/7433; sleep 0.3; done' &
 pids+=($!)
 rec=$(V village add volunteer --set name=张三 --set phone=13700000003 --set team=t 2>&1) || bad "add: $rec"
 vhead=$(git --git-dir "$w/village/repo.git" rev-parse refs/heads/scope/500243001001)
@@ -135,6 +137,7 @@ expect 0 ip netns exec "$B" "$VLEDGER" -C "$w/village" sync --lan --wait 3
 echo "$out"
 contains "彭水县民政局 ($county_fp) at 10.231.7.1:7433: received"
 contains "1 other address announced for this key failed"   # the forged one, tried first
+lacks ":1004"                 # not on the roster: not synced with
 contains "汉葭街道"
 [ "$(git --git-dir "$w/county/repo.git" rev-parse -q --verify refs/heads/scope/500243001001)" = "$vhead" ] &&
 	ok || bad "the county does not hold the village's head after sync --lan"
