@@ -11,8 +11,6 @@
 # serve process is stopped at the end (checked).
 source "$(dirname "$0")/lib/common.bash"
 source "$VL_SOURCE_DIR/scripts/lib/netdemo.bash"
-# Until the network commands are merged (h-session), say so and skip.
-"$VLEDGER" serve --help >/dev/null 2>&1 || { echo "SKIP: this vledger has no 'serve' command yet"; exit 77; }
 vl_workdir net3
 trap 'vl_stop_all >/dev/null; rm -rf "$w"' EXIT
 scan=$VL_SOURCE_DIR/scripts/privacy-scan.sh
