@@ -1,12 +1,21 @@
 #!/usr/bin/env bash
-# The demo network of this stage (see README): a county and a village node in
-# a temporary directory. The county creates the network; the village joins,
-# enters realistic records of every ledger, edits and deletes some, and
-# carries its ledgers to the county on a USB stick (a bundle sealed to the
-# county's key); the county keeps its copies on a git server hub; then
-# everything is verified by vledger, by stock `git verify-commit` and by
-# `ssh-keygen -Y verify`. Every ID number and phone here is synthetic.
-# Set KEEP=1 to keep the directory, VLEDGER to use another binary.
+# The demo network (see README): on loopback, a county, two townships and
+# four villages of 彭水 (real division codes from data/divisions), each its
+# own node home and its own `vledger serve` process. The county creates the
+# network and adds every key to the roster; each node takes its first config
+# from the county by path (as an invitation's source would), then everything
+# moves over the network: the secret handshake, scoped refs, packs, the
+# receive path. One village enters realistic records of every ledger; its
+# second laptop joins; both laptops edit the same records offline and sync
+# through their township, ending on the same merge; a village with no link
+# sends a USB stick (a bundle sealed to the county); the county pulls from
+# both townships and keeps its copies on a git server hub (git daemon).
+# Then every node is verified, what each holds is printed,
+# the privacy scan shows that no node holds an object of records outside
+# its scope, stock `git verify-commit` and `ssh-keygen -Y verify` check the
+# signatures, and every serve process is stopped. Every ID number and phone
+# here is synthetic. Set KEEP=1 to keep the directory, VLEDGER to use
+# another binary.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 
@@ -17,14 +26,26 @@ if [ -z "${VLEDGER:-}" ]; then
 	VLEDGER=$root/build/agent/vledger
 fi
 export VLEDGER_SCHEMA_DIR=$root/schemas
+source "$root/scripts/lib/netdemo.bash"
 work=$(mktemp -d /tmp/vledger-demo.XXXXXX)
-[ -n "${KEEP:-}" ] || trap 'rm -rf "$work"' EXIT
+hub_pid=
+cleanup() {
+	vl_stop_all
+	[ -z "$hub_pid" ] || kill "$hub_pid" 2>/dev/null || true
+	[ -n "${KEEP:-}" ] || rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
 cd "$work"
+t0=$SECONDS
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 county() { "$VLEDGER" -C "$work/county" "$@"; }
 village() { "$VLEDGER" -C "$work/village" "$@"; }
 laptop2() { "$VLEDGER" -C "$work/laptop2" "$@"; }
+town1() { "$VLEDGER" -C "$work/town1" "$@"; }
+town2() { "$VLEDGER" -C "$work/town2" "$@"; }
+node() { "$VLEDGER" -C "$work/$1" "${@:2}"; }
 # Exit 3 means "fields were left for a person": expected where we say so.
 allow3() { "$@" || [ $? -eq 3 ]; }
 
@@ -38,11 +59,16 @@ name_of() {
 	echo "$n"
 }
 county_code=500243000000
-town_code=500243001000
+town_code=500243001000        # 汉葭街道: 鼓楼社区 (the village of this story) and 石嘴社区
+town2_code=500243002000       # 绍庆街道: 河堡社区 and 滨江社区
 village_code=500243001001
 county_name=$(name_of $county_code)
 village_name=$(name_of $village_code)
 town_name=$(name_of $town_code)
+# home code: the nodes besides the county and the village's two laptops
+others="town1:$town_code town2:$town2_code shizui:500243001002 hebao:500243002001 binjiang:500243002002"
+scope_of() { case $1 in county) echo $county_code ;; village|laptop2) echo $village_code ;;
+	*) local x; for x in $others; do [ "${x%%:*}" = "$1" ] && echo "${x#*:}"; done ;; esac; }
 
 # A synthetic resident ID: region 500243, birth date, sequence, MOD 11-2 check.
 cn_id() {
@@ -53,19 +79,45 @@ cn_id() {
 
 say "county node: $county_name ($county_code) creates the network"
 county init --name "${county_name}民政局" --role county --scope $county_code --new-network
-county export network --output network.yaml
+county export network --output network.yaml      # and network.key beside it (mode 0600)
 
-say "village node: $village_name ($village_code) of $town_name, key sealed with a passphrase"
+say "$village_name ($village_code) of $town_name joins, key sealed with a passphrase"
 printf 'demo passphrase for the village laptop\n' > pass
 chmod 600 pass
 export VLEDGER_PASSPHRASE_FILE=$work/pass
 village init --name "$village_name" --role village --scope $village_code --network network.yaml \
 	--passphrase-file pass
-vkey=$(village key | head -1)
-county roster add --name "$village_name" --role village --scope $village_code --key "$vkey"
-village fetch "$work/county/repo.git"
+county roster add --name "$village_name" --role village --scope $village_code --key "$(village key | head -1)"
+
+say "two townships and three more villages join (real codes: $(for x in $others; do printf '%s ' "$(name_of "${x#*:}")"; done))"
+for x in $others; do
+	h=${x%%:*} code=${x#*:} name=$(name_of "${x#*:}")
+	case $code in *000) role=township ;; *) role=village ;; esac
+	node "$h" init --name "$name" --role $role --scope "$code" --network network.yaml >/dev/null
+	county roster add --name "$name" --role $role --scope "$code" --key "$(node "$h" key | head -1)"
+done
+# The first config comes by path, as an invitation's source brings it; from
+# here on everything moves over the network.
+for h in village town1 town2 shizui hebao binjiang; do node "$h" fetch "$work/county/repo.git" >/dev/null; done
 village roster list
 village schema list
+
+say "every node serves on loopback: its own 'vledger serve' process (secret handshake, LAN announcements)"
+for h in county town1 town2 village shizui hebao binjiang; do
+	vl_serve "$work/$h"
+	printf '  %-9s %-24s 127.0.0.1:%s  pid %s\n' "$h" "$(node "$h" key | sed -n 2p | cut -c1-20)..." \
+		"${vl_port[$work/$h]}" "${vl_pid[$work/$h]}"
+done
+# Who talks to whom: villages to their township, townships to the county.
+peer() { node "$1" peer add "$2" "127.0.0.1:${vl_port[$work/$2]}" --key "$(vl_fp "$work/$2")" >/dev/null; }
+for h in village shizui; do peer $h town1; done
+for h in hebao binjiang; do peer $h town2; done
+peer town1 county; peer town2 county
+peer county town1; peer county town2
+village peer list
+
+say "$town_name listens on the LAN: who announces itself (a claim; the handshake checks it)"
+town1 peer list --lan --wait 3
 
 say "resident register (常住人口) with vulnerable groups"
 r1=$(village add resident --set name=王秀英 --set id_number="$(cn_id 50024319430215002)" \
@@ -131,13 +183,26 @@ if village add resident --scope 500243001002 --set name=越权 --set residence_k
 [ "$before" = "$(git --git-dir village/repo.git for-each-ref --format='%(objectname)')" ]
 echo "refs unchanged"
 
-say "a second laptop of the same village joins and takes the village's ledgers"
+say "the other villages enter a volunteer each; everyone syncs with the township, townships with the county"
+for h in shizui hebao binjiang; do
+	node $h add volunteer --set name=志愿者$h --set phone=1370000$((RANDOM % 9000 + 1000)) --set team="${h}青年突击队" >/dev/null
+done
+village sync town1
+node shizui sync town1
+node hebao sync town2
+town1 sync county
+town2 sync county
+
+say "a second laptop of the same village joins; the township gives it the village's ledgers"
 laptop2 init --name "${village_name}(2号机)" --role village --scope $village_code --network network.yaml \
 	--passphrase-file pass
 county roster add --name "${village_name}(2号机)" --role village --scope $village_code \
 	--key "$(laptop2 key | head -1)"
-laptop2 fetch "$work/county/repo.git"
-laptop2 fetch "$work/village/repo.git"
+town1 sync county          # the township learns the new key (the roster is on config)
+laptop2 fetch "$work/county/repo.git" >/dev/null    # its first config, by path like the others
+peer laptop2 town1
+laptop2 sync town1
+laptop2 list resident
 
 say "both laptops work offline on the same records"
 village edit "$r1" --set phone=13800000011
@@ -153,15 +218,18 @@ laptop2 edit "$vol" --set service_hours=2 --set 'service_log=[{date: 2022-04-09,
 village edit "$wc" --set subsidy_days=14 --set subsidy_amount=1400.00
 laptop2 edit "$wc" --set subsidy_days=15 --set subsidy_amount=1500.00
 
-say "they meet: each fetches the other (verified in a quarantine) and merges"
-allow3 village fetch "$work/laptop2/repo.git"
-allow3 laptop2 fetch "$work/village/repo.git"
+say "they meet through the township: each syncs with $town_name (verified in a quarantine, then merged)"
+allow3 village sync town1
+allow3 laptop2 sync town1
+allow3 village sync town1
 h1=$(git --git-dir village/repo.git rev-parse scope/$village_code)
 h2=$(git --git-dir laptop2/repo.git rev-parse scope/$village_code)
+h3=$(git --git-dir town1/repo.git rev-parse scope/$village_code)
 echo "laptop 1 head $h1"
 echo "laptop 2 head $h2"
-[ "$h1" = "$h2" ] || { echo "the laptops did not converge"; exit 1; }
-echo "same merge commit on both laptops: merges are deterministic"
+echo "township head $h3"
+[ "$h1" = "$h2" ] && [ "$h2" = "$h3" ] || { echo "the laptops and the township did not converge"; exit 1; }
+echo "same merge commit on both laptops and the township: merges are deterministic"
 village show "$r1" --reveal | grep -E "phone|tags"
 village show "$vol" | grep -E "service"
 village show "$rep" | grep -E "status"
@@ -171,17 +239,21 @@ say "what no rule may decide is left for a person: an ID number"
 allow3 village conflicts
 village resolve "$r3" id_number --take 1
 village conflicts
-allow3 laptop2 fetch "$work/village/repo.git"
+village sync town1
+laptop2 sync town1
 
-say "no link to the county: a USB stick carries a bundle sealed to the county's key"
+say "$(name_of 500243002002) has no link today: a USB stick carries a bundle sealed to the county's key"
 mkdir "$work/usb"
-village bundle create "$work/usb" --for "${county_name}民政局" --seal-to "${county_name}民政局"
+node binjiang bundle create "$work/usb" --for "${county_name}民政局" --seal-to "${county_name}民政局"
 # Anyone else holding the stick can neither read nor apply it.
 laptop2 bundle apply "$work/usb"
-
-say "the county applies the stick (verified in a quarantine like any fetch; the county reads every unit)"
 county bundle apply "$work/usb"
 county bundle apply "$work/usb"   # applying it twice changes nothing
+
+say "the county pulls from both townships (receive only: what a county does)"
+town1 sync county
+county pull town1
+county pull town2
 county list resident --scope $village_code
 
 # ---- The county keeps its copies on a git server hub (issue 10): a git
@@ -195,7 +267,7 @@ hub_demo() {
 	git daemon --reuseaddr --enable=receive-pack --export-all --base-path="$work/srv" \
 		--listen=127.0.0.1 --port="$port" "$work/srv" 2>/dev/null &
 	pid=$!
-	trap 'kill '"$pid"' 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
+	hub_pid=$pid   # cleanup() stops it if anything below fails
 	for _ in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
 	county remote add hub "git://127.0.0.1:$port/hub.git"
 	county remote list
@@ -207,7 +279,7 @@ hub_demo() {
 	echo "$(find "$work/hubclone" -name '*.yaml' -not -path '*/.git/*' | wc -l) record files in the clone"
 	kill "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null || true
-	trap '[ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
+	hub_pid=
 }
 hub_demo
 
@@ -215,10 +287,23 @@ say "history"
 village log
 village log --record "$sup"
 
-say "vledger verify (signatures, roster, schemas, chains, and a replay of every merge)"
-village verify
-laptop2 verify
-county verify
+say "vledger verify on every node (signatures, roster, schemas, chains, and a replay of every merge)"
+for h in county town1 town2 village laptop2 shizui hebao binjiang; do
+	printf '  %-9s ' $h
+	node $h verify --quiet && echo "verified" || { echo "VERIFY FAILED on $h"; exit 1; }
+done
+
+say "what each node holds (branch, records at its head, head commit)"
+for h in county town1 town2 village laptop2 shizui hebao binjiang; do
+	echo "  $h ($(scope_of $h)):"
+	vl_holdings "$work/$h"
+done
+
+say "the privacy scan: no node holds an object of records outside its scope (compared with the county)"
+for h in town1 town2 village laptop2 shizui hebao binjiang; do
+	"$root/scripts/privacy-scan.sh" "$work/$h" "$work/county/repo.git" "$(scope_of $h)" ||
+		{ echo "PRIVACY SCAN FAILED on $h"; exit 1; }
+done
 
 say "stock git verifies every commit (gpg.ssh.allowedSignersFile from the roster)"
 village export allowed-signers --output allowed_signers
@@ -245,4 +330,6 @@ for b in $(git --git-dir village/repo.git rev-list --objects --all -- | awk 'spl
 	n=$((n + 1))
 done
 echo "ssh-keygen -Y verify: Good signature on all $n signed record versions ($merged merged ones are verified by replay)"
-say "demo done${KEEP:+: nodes kept in $work}"
+say "stopping every serve process"
+vl_stop_all
+say "demo done in $((SECONDS - t0)) s${KEEP:+: nodes kept in $work}"

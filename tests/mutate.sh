@@ -235,6 +235,21 @@ mut box-goodbye-required agent/net/chan.c "test_shs" \
 	$'(rc = fill(c, VL_BOX_HEADER, deadline)) < 0)\n\t\treturn broken(c, rc);' \
 	$'(rc = fill(c, VL_BOX_HEADER, deadline)) < 0) {\n\t\tc->peer_done = rc == VL_EPROTO && c->raw_len == c->raw_off;\n\t\treturn c->peer_done ? 0 : broken(c, rc);\n\t}'
 
+# ---- LAN announcements (agent/net/lan.c) --------------------------------------
+mut lan-network-hash agent/net/lan.c "test_lan" \
+	' || memcmp(ann.net_hash, net, 32) != 0)' ')'
+mut lan-length agent/net/lan.c "test_lan" \
+	'if (len != VL_LAN_DGRAM_LEN)' 'if (len < VL_LAN_DGRAM_LEN)'
+mut lan-version agent/net/lan.c "test_lan" \
+	'|| p[4] != LAN_VERSION || p[5] != 0)' '|| p[5] != 0)'
+mut lan-listen-interface agent/net/lan.c "test_lan sh_lan" \
+	'if (only_addr != htonl(INADDR_ANY) && htonl(addr) != only_addr)' 'if (0)'
+mut lan-sync-next-address agent/ops/lan_ops.c "sh_lan" \
+	$'if ((it->rc = vl_sync(n, &so, &it->sync)) == 0)\n\t\t\t\tbreak;' \
+	$'if ((it->rc = vl_sync(n, &so, &it->sync)) <= 0)\n\t\t\t\tbreak;'
+mut lan-sync-roster-only agent/ops/lan_ops.c "sh_net3 sh_lan" \
+	'if (c->opts->roster_only && (!e || e->revoked_at || self))' 'if (0)'
+
 # ---------------------------------------------------------------------------
 
 # ---- network sessions (agent/net/server.c, agent/net/proto.c) ---------------

@@ -139,5 +139,11 @@ int vl_cmd_pull(const vl_command *, const vl_cli *, int, char **);
 int vl_cmd_peer_add(const vl_command *, const vl_cli *, int, char **);
 int vl_cmd_peer_list(const vl_command *, const vl_cli *, int, char **);
 int vl_cmd_status(const vl_command *, const vl_cli *, int, char **);
+/* cmd_lan.c: `peer list --lan` and `sync --lan`; the table's `peer list` and `sync`
+ * entries call the dispatchers, which hand other arguments to cmd_net.c. */
+int vl_cmd_peer_list_lan(const vl_command *, const vl_cli *, int, char **);
+int vl_cmd_peer_list_or_lan(const vl_command *, const vl_cli *, int, char **);
+int vl_cmd_sync_lan(const vl_command *, const vl_cli *, int, char **);
+int vl_cmd_sync_or_lan(const vl_command *, const vl_cli *, int, char **);
 
 #endif

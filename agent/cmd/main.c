@@ -116,14 +116,17 @@ static const vl_command commands[] = {
 	  "[--max-bytes N] [--passphrase-file F]",
 	  "serve this node to its roster peers over the secret handshake; with --sync-every also sync with "
 	  "node.yaml's peers on that schedule", vl_cmd_serve },
-	{ "sync", "PEER|REMOTE [--json] [--timeout S] [--passphrase-file F]",
+	{ "sync", "(PEER | REMOTE | --lan [--wait SECONDS]) [--json] [--timeout S] [--passphrase-file F]",
 	  "exchange what each side may read with a peer (HOST[:PORT] or a peer name), both directions in one "
-	  "session; or with a git remote: fetch (verified, merged), then push back, never forced", vl_cmd_sync },
+	  "session; with a git remote: fetch (verified, merged), then push back, never forced; --lan: with every "
+	  "roster peer announcing itself on the LAN", vl_cmd_sync_or_lan },
 	{ "pull", "PEER|REMOTE [--json] [--timeout S] [--passphrase-file F] [--no-merge (a remote)]",
 	  "receive what this node may read from a peer or a git remote, sending nothing", vl_cmd_pull },
 	{ "peer add", "NAME HOST[:PORT] [--key FINGERPRINT]", "name a peer to sync with (kept in node.yaml)",
 	  vl_cmd_peer_add },
-	{ "peer list", "[--json]", "list the peers of node.yaml", vl_cmd_peer_list },
+	{ "peer list", "[--json] | --lan [--wait SECONDS] [--json]",
+	  "list the peers of node.yaml; --lan: the nodes of this network announcing themselves on the LAN "
+	  "(a claim the handshake checks)", vl_cmd_peer_list_or_lan },
 	{ "status", "[--json]", "each peer's last success, last error and what is waiting to go to it",
 	  vl_cmd_status },
 };

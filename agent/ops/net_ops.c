@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "agent/net/chan.h"
+#include "agent/net/lan.h"
 #include "agent/net/sock.h"
 #include "agent/node/netkey.h"
 #include "schemas/types.h"
@@ -481,6 +482,29 @@ static void serve_tick(void *ctx)
 		s->child = 0;
 }
 
+/*
+ * LAN (h-lan): start announcing this node (agent/net/lan.h) from the
+ * serving process, limited to the listen address's interface when that is
+ * one IPv4 address. Best effort: a failure is kept in out and serving goes
+ * on. Session children are forked from the loop; they never stop the
+ * announcer (only this process, at the end of vl_serve).
+ */
+static void lan_start(vl_lan_announcer **lan, vl_serve_result *out, vl_node *n, const char *listen_at,
+		uint16_t port)
+{
+	vl_lan_opts lo = VL_LAN_OPTS_INIT;
+	char host[VL_NET_MAX_ADDR + 1];
+	uint16_t p;
+
+	if (vl_sock_parse_addr(host, sizeof(host), &p, listen_at, port) == 0)
+		lo.listen_host = host;
+	if (vl_lan_announcer_start(lan, n->network_id, n->key.pk, port, &lo) < 0) {
+		snprintf(out->lan_error, sizeof(out->lan_error), "%s", vl_error_last());
+		return;
+	}
+	out->lan_announcing = 1;
+}
+
 int vl_serve(vl_node *n, const vl_serve_opts *opts, vl_serve_result *out)
 {
 	vl_serve_opts dflt = VL_SERVE_OPTS_INIT;
@@ -489,6 +513,7 @@ int vl_serve(vl_node *n, const vl_serve_opts *opts, vl_serve_result *out)
 	unsigned char netkey[32];
 	char listen_at[VL_NET_MAX_ADDR + 1], shown[VL_NET_MAX_ADDR + 16];
 	static volatile sig_atomic_t never = 0;
+	vl_lan_announcer *lan = NULL;
 	uint16_t port = 0;
 	int rc, lfd = -1;
 
@@ -513,6 +538,8 @@ int vl_serve(vl_node *n, const vl_serve_opts *opts, vl_serve_result *out)
 		goto out;
 	out->port = port;
 	snprintf(shown, sizeof(shown), "%s", listen_at);
+	if (opts->lan)
+		lan_start(&lan, out, n, listen_at, port);
 	if (opts->on_listen)
 		opts->on_listen(opts->ctx, shown, port);
 	memset(&sc, 0, sizeof(sc));
@@ -535,6 +562,7 @@ int vl_serve(vl_node *n, const vl_serve_opts *opts, vl_serve_result *out)
 		waitpid(sc.child, NULL, 0);
 	}
 out:
+	vl_lan_announcer_stop(lan);
 	if (lfd >= 0)
 		close(lfd);
 	return rc;

@@ -81,11 +81,19 @@ typedef struct {
 	void (*on_tick)(void *ctx);
 	void *ctx;
 	volatile sig_atomic_t *stop;  /* the loop ends when it becomes non-zero */
+	/* LAN (h-lan): announce this node on the LAN while serving
+	 * (agent/net/lan.h; on the interface of the listen address only when
+	 * that is one IPv4 address). Default 1. */
+	int lan;
 } vl_serve_opts;
-#define VL_SERVE_OPTS_INIT { NULL, 0, 16, VL_SESSION_LIMITS_INIT, NULL, NULL, NULL, NULL }
+#define VL_SERVE_OPTS_INIT { NULL, 0, 16, VL_SESSION_LIMITS_INIT, NULL, NULL, NULL, NULL, 1 }
 
 typedef struct {
 	uint16_t port;
+	/* LAN (h-lan): 1 while announcing; otherwise why not, when it failed
+	 * (announcing is best effort: serving goes on without it). */
+	int lan_announcing;
+	char lan_error[160];
 } vl_serve_result;
 
 /* Listen and serve until *opts->stop. n must hold its secret key and the

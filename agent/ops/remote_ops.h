@@ -1,6 +1,6 @@
 /*
  * remote_ops.h - git remotes as sources and hubs (issue 10; ops.h
- * conventions; docs/formats.md §8.3).
+ * conventions; docs/formats.md §8.5).
  *
  * A git remote is any git server libgit2 reaches: file://, ssh://,
  * https://, http://, git:// URLs, scp-like [user@]host:path, or an absolute
