@@ -209,6 +209,14 @@ mut reveal-refuses agent/cmd/cmd_csv.c "sh_csv" \
 	'if ((rc = vl_reveal_log(n, &e)) < 0)' 'if ((rc = vl_reveal_log(n, &e)) < 0 && 0)'
 mut reports-late-cst agent/ops/reports.c "sh_reports" \
 	'(h + 8 >= 24 ? 1 : 0)' '0'
+mut reports-division-table agent/ops/reports.c "sh_reports" \
+	'for (i = 0; ctx->have_div && i < ctx->div.n; i++)' 'for (i = 0; 0 && ctx->have_div && i < ctx->div.n; i++)'
+mut reports-in-overview agent/cmd/agg_html.c "sh_aggregate_html" \
+	'(tracker && tracker->ncalls && (rc' '(0 && tracker && tracker->ncalls && (rc'
+mut ref-not-held-accepted agent/ops/record.c "sh_reports" \
+	'rc = holds ? VL_ENOTFOUND : 0;' 'rc = VL_ENOTFOUND;'
+mut ref-held-checked agent/ops/record.c "sh_ux" \
+	'rc = holds ? VL_ENOTFOUND : 0;' 'rc = 0;'
 # ---- the secure channel (agent/net/) ---------------------------------------
 mut shs-hello-hmac agent/net/shs.c "test_shs fuzz_shs_corpus" \
 	'if (crypto_auth_verify(in, in + 32, 32, s->K) != 0)' \

@@ -210,7 +210,7 @@ static int by_unit_chart(vl_buf *b, const vl_aggregate_result *r, const vl_agg_u
 	return vl_buf_puts(b, "</section>\n");
 }
 
-int vl_agg_html(vl_buf *b, const vl_aggregate_result *r)
+int vl_agg_html(vl_buf *b, const vl_aggregate_result *r, const vl_reports_result *tracker)
 {
 	const vl_agg_unit *top = top_unit(r);
 	char t[32] = "";
@@ -248,7 +248,8 @@ int vl_agg_html(vl_buf *b, const vl_aggregate_result *r)
 			(rc = section(b, r, top, "物资需求（按环节）", "supply_request.by_stage.")) < 0 ||
 			(rc = section(b, r, top, "物资需求", "supply_request.")) < 0 ||
 			(rc = section(b, r, top, "工作人员关爱（按状态）", "worker_care.by_duty_status.")) < 0 ||
-			(rc = section(b, r, top, "工作人员关爱", "worker_care.")) < 0)
+			(rc = section(b, r, top, "工作人员关爱", "worker_care.")) < 0 ||
+			(tracker && tracker->ncalls && (rc = vl_reports_html_section(b, tracker, 0)) < 0))
 		return rc;
 	return vl_buf_puts(b, "<p>本页由 vledger aggregate 生成；数字来自各单位已签名的台账记录，不含个人信息。</p>\n</body></html>\n");
 }

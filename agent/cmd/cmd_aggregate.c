@@ -248,6 +248,26 @@ static int check_cmd(vl_node *n, const vl_aggregate_opts *ao, const char *id)
 	return exit_code;
 }
 
+/* The report tracker for the HTML overview of scope: the calls the node
+ * holds for it (vl_reports), judged today; none (out left empty) when the
+ * network's config has no report ledgers, since a page without a tracker
+ * is still the overview. */
+static int html_tracker(vl_node *n, const vl_aggregate_opts *ao, const char *scope, vl_reports_result *out)
+{
+	vl_reports_opts ro = VL_REPORTS_OPTS_INIT;
+	int rc;
+
+	ro.scope = scope;
+	ro.divisions = ao->divisions;
+	rc = vl_reports(n, &ro, out);
+	if (rc == VL_ENOTFOUND) {
+		vl_reports_result_free(out);
+		vl_error_clear();
+		return 0;
+	}
+	return rc;
+}
+
 int vl_cmd_aggregate(const vl_command *cmd, const vl_cli *cli, int argc, char **argv)
 {
 	vl_aggregate_opts ao = VL_AGGREGATE_OPTS_INIT;
@@ -265,10 +285,12 @@ int vl_cmd_aggregate(const vl_command *cmd, const vl_cli *cli, int argc, char **
 	};
 	vl_node *n = NULL;
 	vl_aggregate_result res;
+	vl_reports_result tracker;
 	vl_buf out = VL_BUF_INIT;
 	int rc, exit_code = VL_EXIT_ERROR;
 
 	memset(&res, 0, sizeof(res));
+	memset(&tracker, 0, sizeof(tracker));
 	if ((rc = vl_cli_parse_options(cmd, argc, argv, opts)) != 0) {
 		vl_strlist_free(&where);
 		return rc;
@@ -306,8 +328,8 @@ int vl_cmd_aggregate(const vl_command *cmd, const vl_cli *cli, int argc, char **
 		rc = vl_agg_json(&out, &res);
 	else if (!strcmp(format, "csv"))
 		rc = agg_csv(&out, &res);
-	else
-		rc = vl_agg_html(&out, &res);
+	else if ((rc = html_tracker(n, &ao, res.scope, &tracker)) == 0)
+		rc = vl_agg_html(&out, &res, &tracker);
 	if (rc < 0) {
 		exit_code = vl_cli_fail(rc);
 		goto out;
@@ -324,6 +346,7 @@ int vl_cmd_aggregate(const vl_command *cmd, const vl_cli *cli, int argc, char **
 	exit_code = VL_EXIT_OK;
 out:
 	vl_buf_free(&out);
+	vl_reports_result_free(&tracker);
 	vl_aggregate_result_free(&res);
 	vl_node_close(n);
 	vl_strlist_free(&where);

@@ -18,7 +18,8 @@ int vl_cmd_reports(const vl_command *cmd, const vl_cli *cli, int argc, char **ar
 		{ "--call", 1, &ro.call, NULL, NULL }, { "--due", 1, &ro.due, NULL, NULL },
 		{ "--scope", 1, &ro.scope, NULL, NULL }, { "--format", 1, &format, NULL, NULL },
 		{ "--today", 1, &ro.today, NULL, NULL }, { "--output", 1, &output, NULL, NULL },
-		{ "--reveal", 0, NULL, &reveal, NULL }, { NULL, 0, NULL, NULL, NULL }
+		{ "--reveal", 0, NULL, &reveal, NULL }, { "--divisions", 1, &ro.divisions, NULL, NULL },
+		{ NULL, 0, NULL, NULL, NULL }
 	};
 	vl_node *n = NULL;
 	vl_reports_result res;

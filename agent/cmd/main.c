@@ -51,7 +51,7 @@ static const vl_command commands[] = {
 	  "a ledger as an Excel-ready CSV (Chinese headers; personal fields masked unless --reveal, "
 	  "which is logged in log/reveal.log)", vl_cmd_export },
 	{ "reports", "[--call ID] [--due DATE] [--scope CODE12] [--today DATE] [--format table|json|html] "
-	  "[--output FILE] [--reveal]",
+	  "[--output FILE] [--divisions FILE] [--reveal]",
 	  "upward-report tracker: per unit called on, reported, late, missing or open, with the contact "
 	  "(masked unless --reveal)", vl_cmd_reports },
 	{ "schema list", "[--json]", "list the ledgers and their labels", vl_cmd_schema_list },

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "agent/node/divisions.h"
 #include "agent/node/ledger.h"
 #include "schemas/types.h"
 #include "store/record.h"
@@ -33,6 +34,9 @@ typedef struct {
 	const char *call_id;
 	vl_record *best;
 	char best_at[21];
+	/* the division table, loaded by the first call with all_villages_of */
+	vl_divisions div;
+	int div_loaded, have_div;
 } rctx;
 
 const char *vl_report_state_name(vl_report_state s)
@@ -297,8 +301,15 @@ static int add_unit(vl_report_call *c, size_t *cap, const char *code, const char
 	return 0;
 }
 
-static int fill_units(vl_node *n, vl_report_call *c, const vl_record *r, const branch *b, size_t nb, const char *scope)
+/* Units of call r: its `units`, and with `all_villages_of` T every village
+ * below T in the division table (so a village without a node, or one not
+ * fetched yet, is listed missing rather than left out), plus the villages
+ * below T the node knows otherwise (roster entries, branches held), which
+ * covers a village whose code a stale table lacks and a node without a
+ * table. */
+static int fill_units(rctx *ctx, vl_report_call *c, const vl_record *r, const branch *b, size_t nb, const char *scope)
 {
+	vl_node *n = ctx->n;
 	const vl_value *units = vl_value_map_get(r->data, "units");
 	const char *all = str_of(r->data, "all_villages_of");
 	size_t i, cap = 0;
@@ -308,6 +319,15 @@ static int fill_units(vl_node *n, vl_report_call *c, const vl_record *r, const b
 		if (units->items[i]->kind == VL_V_STR && (rc = add_unit(c, &cap, units->items[i]->s, scope)) < 0)
 			return rc;
 	if (all && vl_division_level(all) != VL_DIV_INVALID) {
+		if (!ctx->div_loaded) {
+			if ((rc = vl_divisions_load(&ctx->div, &ctx->have_div, n->home, ctx->opts->divisions)) < 0)
+				return rc;
+			ctx->div_loaded = 1;
+		}
+		for (i = 0; ctx->have_div && i < ctx->div.n; i++)
+			if (ctx->div.d[i].level == VL_DIV_VILLAGE && vl_division_covers(all, ctx->div.d[i].code) &&
+					(rc = add_unit(c, &cap, ctx->div.d[i].code, scope)) < 0)
+				return rc;
 		for (i = 0; i < n->nentries; i++) {
 			const vl_roster_entry *e = &n->entries[i];
 			if (e->role && !strcmp(e->role, "village") && e->scope && !e->revoked_at &&
@@ -336,6 +356,12 @@ static int judge_unit(rctx *ctx, vl_report_call *c, vl_report_unit *u, const bra
 				return vl_error_set(VL_ENOMEM, "out of memory");
 			break;
 		}
+	if (!u->name && ctx->have_div) {
+		/* No node of the unit in the roster: the division table's name. */
+		const vl_division *d = vl_divisions_find(&ctx->div, u->code);
+		if (d && d->name && !(u->name = strdup(d->name)))
+			return vl_error_set(VL_ENOMEM, "out of memory");
+	}
 	ctx->call_id = c->id;
 	ctx->best = NULL;
 	for (i = 0; i < nb; i++)
@@ -423,7 +449,7 @@ int vl_reports(vl_node *n, const vl_reports_opts *opts, vl_reports_result *out)
 	for (i = 0; i < out->ncalls; i++) {
 		vl_report_call *call = &out->calls[i];
 		vl_progress_report(&opts->progress, "reports", i, out->ncalls);
-		if ((rc = fill_units(n, call, c.recs[i], b, nb, out->scope)) < 0)
+		if ((rc = fill_units(&c, call, c.recs[i], b, nb, out->scope)) < 0)
 			goto out;
 		for (j = 0; j < call->nunits; j++)
 			if ((rc = judge_unit(&c, call, &call->units[j], b, nb)) < 0)
@@ -436,6 +462,7 @@ out:
 	for (i = 0; c.recs && i < out->ncalls; i++)
 		vl_record_free(c.recs[i]);
 	free(c.recs);
+	vl_divisions_free(&c.div);
 	free(b);
 	return rc;
 }

@@ -12,8 +12,11 @@
  * China Standard Time (UTC+8). Without an answer a unit is missing once the
  * deadline has passed (as of opts->today), else open.
  * Which units: the call's `units`, plus with `all_villages_of` T every
- * village below T that the node knows (roster entries with a village scope
- * below T, and village branches held below T).
+ * village below T in the division table (vl_divisions_load: opts->divisions,
+ * $VLEDGER_DIVISIONS, <home>/divisions.csv, the built-in table), so a
+ * village without a node is listed missing, and every other village below T
+ * the node knows (roster entries with a village scope, village branches
+ * held). A unit's name is its roster name, else the table's.
  * Values in the result are in clear; the renderers mask the contact
  * unless told to reveal (ops.h, "Personal data").
  */
@@ -32,8 +35,9 @@ typedef struct {
 	                       * above it; units called on below it (or it) */
 	const char *today;    /* YYYY-MM-DD the states are judged on; NULL: today (UTC+8) */
 	vl_progress progress;
+	const char *divisions; /* division table file; NULL: vl_divisions_load's default */
 } vl_reports_opts;
-#define VL_REPORTS_OPTS_INIT { NULL, NULL, NULL, NULL, { NULL, NULL } }
+#define VL_REPORTS_OPTS_INIT { NULL, NULL, NULL, NULL, { NULL, NULL }, NULL }
 
 typedef enum {
 	VL_REPORT_REPORTED = 0,  /* answered on or before the deadline */
@@ -44,7 +48,8 @@ typedef enum {
 
 typedef struct {
 	char code[13];
-	char *name;              /* a roster name of the unit's node, or NULL; owned */
+	char *name;              /* a roster name of the unit's node, else the
+	                          * division table's, or NULL; owned */
 	vl_report_state state;
 	int held;                /* 0: the node holds no branch of the unit, so
 	                          * missing may only mean "not received yet" */

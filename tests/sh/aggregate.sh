@@ -200,6 +200,15 @@ expect 0 C list resident --scope $T1 --json
 [ "$(printf '%s' "$out" | jq length)" = "$(( 38 + 25 ))" ] && ok || bad "township list includes villages"
 expect 0 C aggregate --format json --ledger resident
 county_pregnant=$(num 500243000000 resident.pregnant)
+# --ledger takes the ledger's id or either label, as the other commands do.
+by_id=$(jq -c '.units' <<<"$out")
+expect 0 C aggregate --format json --ledger 常住人口
+[ "$(jq -c '.units' <<<"$out")" = "$by_id" ] && ok || bad "--ledger 常住人口 differs from --ledger resident"
+[ "$(jq -r '[.units[0].figures | keys[] | select(startswith("resident.") | not)] | length' <<<"$out")" = 0 ] && ok ||
+	bad "--ledger 常住人口 kept other ledgers: $(jq -c '.units[0].figures | keys' <<<"$out")"
+expect 0 C aggregate --format json --ledger Residents
+[ "$(jq -c '.units' <<<"$out")" = "$by_id" ] && ok || bad "--ledger Residents differs from --ledger resident"
+expect 1 C aggregate --ledger 不存在的台账
 expect 0 C list resident --scope 500243000000 --json --where tags=pregnant
 [ "$(printf '%s' "$out" | jq length)" = "$county_pregnant" ] && ok || bad "county list = county figure"
 expect 0 C list resident --scope $T1 --no-children

@@ -3,7 +3,9 @@
 # chromium, scripts/install-deps.sh): the page is one self-contained file
 # (no external resource, no script), its text holds the expected figures and
 # Chinese labels after the browser parsed it, and text from the division
-# table is escaped (a name with markup stays text). The screenshot is kept
+# table is escaped (a name with markup stays text), and with a report call
+# held the report tracker (reported / missing per village, contacts masked)
+# is part of the page. The screenshot is kept
 # as an artefact: $VL_BUILD_DIR/tests/aggregate-overview.png.
 # Exit 77 (skipped, with the reason) only when chromium cannot run here.
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.bash"
@@ -34,6 +36,17 @@ done
 expect 0 C add zone --scope 500243002001 --set zone_no=Z1 --set designation=sealed --set area=一组 --set status=active \
 	--set households=12 --set residents=40 --set "announced_at=2022-04-07 09:00+08:00"
 expect 0 C add worker_care --scope 500243001001 --set worker_name=王 --set post=网格员 --set duty_status=resting
+# Without report calls the page has no tracker section.
+expect 0 C aggregate --format html --divisions div.csv --output "$w/n.html"
+out=$(cat "$w/n.html"); lacks "报送情况"
+# A call to all villages of 汉葭街道, answered on time by 鼓楼 (…001) only;
+# 石嘴 (…002) has no branch here and is listed missing from the table.
+expect 0 C add report_call --scope 500243001000 --set title=春季走访报送 --set kind=any --set deadline=2026-01-10 \
+	--set all_villages_of=500243001000 --set contact_name=联络员 --set contact_phone=13900000009
+call=$(printf '%s\n' "$out" | grep -oE '[0-9a-hjkmnp-tv-z]{26}' | head -1)
+expect 0 C add report --scope 500243001001 --set title=走访材料 --set kind=typical_experience --set contact_name=联络人甲 \
+	--set contact_phone=13800000011 --set target_level=township --set deadline=2026-01-10 --set status=submitted \
+	--set submitted_at=2026-01-09T08:00:00Z --set call="$call"
 expect 0 C aggregate --format html --divisions div.csv --output "$w/o.html"
 html=$(cat "$w/o.html")
 case "$html" in *"src="*|*"href="*|*"<script"*|*"@import"*|*"url("*) bad "the page refers to something outside it" ;; *) ok ;; esac
@@ -64,6 +77,13 @@ contains '&lt;b id=x&gt;鼓楼&amp;amp;社区&lt;/b&gt;'
 out=$dom
 # The freshness warning: of the table's villages only two hold branches.
 contains "数据不完整"
+# The report tracker, as the browser parsed it: the call, its counts, the
+# on-time village, the missing one named from the table, the contact masked.
+contains "报送情况"; contains "春季走访报送"; contains "$call"
+contains "截止 2026-01-10：按时报送 1，逾期报送 0，未报送 1，未到期 0"
+[[ "$dom" =~ \<td\>500243001001\</td\>\<td\>[^\<]*\</td\>\<td\>按时报送\</td\> ]] && ok || bad "鼓楼 not reported: $(printf '%s' "$dom" | grep -o '<td>500243001001</td>.\{0,120\}')"
+[[ "$dom" =~ \<td\>500243001002\</td\>\<td\>石嘴社区居委会\</td\>\<td\>未报送（未收到该单位数据）\</td\> ]] && ok || bad "石嘴 not missing: $(printf '%s' "$dom" | grep -o '<td>500243001002</td>.\{0,120\}')"
+contains '138****0011'; lacks 13800000011; lacks 联络人甲
 
 echo "$passes passed, $fails failed"
 [ "$fails" -eq 0 ]

@@ -69,7 +69,7 @@ lacks "$ID_BAD"; lacks "99999"; lacks "周九"; lacks "吴十"
 [ "$before" = "$(snapshot village)" ] && ok || bad "a refused CSV import changed the repository"
 printf '姓名,人口类型,现住址,信息来源\n甲,火星人,1 组,主动摸排\n' > enum.csv
 expect 1 V import resident --file enum.csv
-contains "row 2, column 2 '人口类型' (cell B2, line 2): not one of the values"
+contains "row 2, column 2 '人口类型' (cell B2, line 2): should be one of 户籍人口 (registered)"
 lacks "火星人"
 
 # Unknown or repeated header: a clear error naming it; nothing written.
@@ -111,6 +111,9 @@ out=$(cat masked.csv)
 contains "姓名,公民身份号码,性别,出生日期,联系电话,人口类型"; contains "户籍人口"; contains "独居老人、特殊疾病患者"
 contains "500***********0029"
 lacks "王秀英"; lacks "$ID_OK"; lacks "13800000001"; lacks "2 组, 8 号"
+# The ledger by its Chinese label, as every command takes it: the same file.
+expect 0 V export 常住人口 --format csv --output masked_zh.csv
+cmp -s masked.csv masked_zh.csv && ok || bad "export 常住人口 differs from export resident"
 expect 0 V export resident --format csv --reveal --output clear.csv
 out=$(cat clear.csv)
 contains "王秀英"; contains "\"2 组, 8 号\""; contains "\"说\"\"好\"\"的\""
