@@ -8,6 +8,7 @@
 
 #include "agent/cmd/cli.h"
 #include "agent/node/reveal.h"
+#include "agent/node/tz.h"
 #include "agent/ops/record.h"
 #include "schemas/types.h"
 #include "store/yaml.h"
@@ -322,8 +323,9 @@ out:
 }
 
 /* Text of a value for people: enum values (alone or in a set) as their
- * Chinese labels, other scalars as they are, anything else as JSON. */
-static int cell_text(vl_buf *out, const vl_field *f, const vl_value *v)
+ * Chinese labels, datetimes in the network's local time (tz_min, tz.h),
+ * other scalars as they are, anything else as JSON. */
+static int cell_text(vl_buf *out, const vl_field *f, const vl_value *v, int tz_min)
 {
 	size_t i;
 	int rc;
@@ -341,6 +343,8 @@ static int cell_text(vl_buf *out, const vl_field *f, const vl_value *v)
 		}
 		return 0;
 	}
+	if (f && f->type == VL_T_DATETIME && v->kind == VL_V_STR)
+		return vl_time_show(out, v->s, tz_min);
 	if (v->kind != VL_V_LIST && v->kind != VL_V_MAP)
 		return vl_buf_puts(out, v->s);
 	return vl_json_emit(out, v, 0);
@@ -502,7 +506,7 @@ int vl_cmd_show(const vl_command *cmd, const vl_cli *cli, int argc, char **argv)
 			const vl_field *fd = vl_schema_field(f->schema, shown->keys[i]);
 			vl_buf label = VL_BUF_INIT, cell = VL_BUF_INIT;
 			if (vl_buf_printf(&label, "%s %s", fd && fd->label_zh ? fd->label_zh : "", shown->keys[i]) < 0 ||
-					cell_text(&cell, fd, shown->items[i]) < 0) {
+					cell_text(&cell, fd, shown->items[i], n->tz_min) < 0) {
 				vl_buf_free(&label);
 				vl_buf_free(&cell);
 				rc = VL_ENOMEM;
@@ -615,7 +619,7 @@ int vl_cmd_list(const vl_command *cmd, const vl_cli *cli, int argc, char **argv)
 		printf("%s", r->id);
 		for (i = 0; i < ncols; i++) {
 			vl_buf_clear(&cell);
-			if ((rc = cell_text(&cell, cols[i], vl_value_map_get(shown, cols[i]->name))) < 0)
+			if ((rc = cell_text(&cell, cols[i], vl_value_map_get(shown, cols[i]->name), n->tz_min)) < 0)
 				goto fail;
 			printf("  ");
 			vl_print_padded(cell.len ? cell.ptr : "-", 18);

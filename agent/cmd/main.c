@@ -24,8 +24,9 @@ const char *__lsan_default_suppressions(void)
 #endif
 
 static const vl_command commands[] = {
-	{ "init", "--name NAME --role ROLE --scope CODE12 (--new-network | --network FILE) [--passphrase-file F]",
-	  "create a node home: key, repository, and (county) a new network; --network takes network.key from beside FILE",
+	{ "init", "--name NAME --role ROLE --scope CODE12 (--new-network [--timezone +HH:MM] | --network FILE) [--passphrase-file F]",
+	  "create a node home: key, repository, and (county) a new network, whose times show in --timezone "
+	  "(default Asia/Shanghai, +08:00); --network takes network.key from beside FILE",
 	  vl_cmd_init },
 	{ "key", "", "print this node's public key and fingerprint", vl_cmd_key },
 	{ "roster add", "--name N --role R --scope CODE12 --key \"ssh-ed25519 ...\"",
