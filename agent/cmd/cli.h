@@ -17,6 +17,7 @@
 #include "store/buf.h"
 #include "agent/node/node.h"
 #include "agent/ops/node_ops.h"
+#include "agent/ops/ops.h"
 #include "agent/sync/receive.h"
 
 enum { VL_EXIT_OK = 0, VL_EXIT_ERROR = 1, VL_EXIT_USAGE = 2, VL_EXIT_CONFLICTS = 3, VL_EXIT_VERIFY = 4 };
@@ -82,6 +83,18 @@ const char *vl_cli_schema_dir(void);
 size_t vl_text_width(const char *s);
 /* Print s padded with spaces to width w (no truncation). */
 void vl_print_padded(const char *s, size_t w);
+
+/*
+ * Progress of long work (import, fetch, bundle apply, sync, pull, aggregate)
+ * for the operation's vl_progress: when stderr is a terminal, one line on
+ * stderr ("import 1200/5000"), redrawn in place at most every 100 ms and
+ * whenever the stage changes or finishes; when it is not (a pipe, a file, a
+ * script), fn is NULL and nothing is written. vl_cli_progress_done ends the
+ * line (erases it) before the command prints its result; vl_cli_fail calls
+ * it too. One progress line per process.
+ */
+vl_progress vl_cli_progress(void);
+void vl_cli_progress_done(void);
 
 /* Results printed the same way by more than one command. */
 /* A made node: init, join (cmd_init.c). */

@@ -83,7 +83,9 @@ int vl_cmd_bundle_apply(const vl_command *cmd, const vl_cli *cli, int argc, char
 	}
 	ao.path = pos[0];
 	ao.merge = !no_merge;
+	ao.progress = vl_cli_progress();
 	rc = vl_bundle_apply(n, &ao, &res);
+	vl_cli_progress_done();
 	if (rc < 0 && res.n == 0) {
 		exit_code = vl_cli_fail(rc);
 		goto out;

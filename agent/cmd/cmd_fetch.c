@@ -51,7 +51,12 @@ int vl_cmd_fetch(const vl_command *cmd, const vl_cli *cli, int argc, char **argv
 	if (vl_cli_node(&n, cli, 0, NULL) < 0)
 		goto out;
 	ropts.merge = !no_merge;
-	if ((rc = vl_source_open_path(&src, pos[0])) < 0 || (rc = vl_receive(n, src, &ropts, &res)) < 0) {
+	ropts.progress = vl_cli_progress();
+	rc = vl_source_open_path(&src, pos[0]);
+	if (rc == 0)
+		rc = vl_receive(n, src, &ropts, &res);
+	vl_cli_progress_done();
+	if (rc < 0) {
 		exit_code = vl_cli_fail(rc);
 		goto out;
 	}

@@ -191,7 +191,10 @@ int vl_cmd_import(const vl_command *cmd, const vl_cli *cli, int argc, char **arg
 	io.ledger = pos[0];
 	if (vl_cli_node(&n, cli, 1, passfile) < 0)
 		goto out;
-	if ((rc = vl_import(n, &io, &res)) < 0) {
+	io.progress = vl_cli_progress();
+	rc = vl_import(n, &io, &res);
+	vl_cli_progress_done();
+	if (rc < 0) {
 		if (res.bad_rows.len)
 			fputs(res.bad_rows.ptr, stderr);
 		exit_code = vl_cli_fail(rc);
