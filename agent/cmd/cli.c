@@ -8,6 +8,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "store/yaml.h"
+
 #ifndef VL_DEFAULT_SCHEMA_DIR
 #define VL_DEFAULT_SCHEMA_DIR "schemas"
 #endif
@@ -164,6 +166,24 @@ static void progress_draw(void *ctx, const char *stage, size_t done, size_t tota
 	fflush(stderr);
 	progress_line.drawn = 1;
 	progress_line.last_ms = now;
+}
+
+int vl_cli_json_lines(vl_buf *out, const char *text, size_t len)
+{
+	size_t i = 0, start, k = 0;
+	int rc;
+
+	if ((rc = vl_buf_putc(out, '[')) < 0)
+		return rc;
+	while (text && i < len) {
+		for (start = i; i < len && text[i] != '\n'; i++)
+			;
+		if (i > start && ((k++ && (rc = vl_buf_putc(out, ',')) < 0) ||
+				(rc = vl_json_str(out, text + start, i - start)) < 0))
+			return rc;
+		i++;
+	}
+	return vl_buf_putc(out, ']');
 }
 
 vl_progress vl_cli_progress(void)

@@ -103,6 +103,14 @@ void vl_cli_print_init(const vl_init_result *r);
  * means: 4 when branches were refused, 3 when fields were left for a
  * person, else 0. */
 int vl_cli_print_receive(const vl_receive_result *r);
+/* The exit code vl_cli_print_receive returns, without printing. */
+int vl_cli_receive_code(const vl_receive_result *r);
+/* --json of a receive (fetch, bundle apply; docs/formats.md "--json of
+ * verify, fetch, import, bundle apply"): one object appended to out. */
+int vl_cli_receive_json(vl_buf *out, const vl_receive_result *r) VL_MUST_CHECK;
+/* Text of lines ("a\nb\n") appended to out as a JSON array of strings,
+ * one a line, empty lines left out. */
+int vl_cli_json_lines(vl_buf *out, const char *text, size_t len) VL_MUST_CHECK;
 
 /* The commands, defined in cmd_*.c. */
 int vl_cmd_init(const vl_command *, const vl_cli *, int, char **);
