@@ -274,6 +274,16 @@ mut net-refs-twice agent/net/proto.c "fuzz_proto_corpus" \
 	'if (!strcmp(r.refs[k].name, name)) {' \
 	'if (0) {'
 
+# ---- time zone and progress (agent/node/tz.c, agent/cmd/cli.c; issue 12) ---
+mut tz-local-time agent/node/tz.c "sh_tz" \
+	'return put_local(out, secs, frac, 0, tz_min);' 'return vl_buf_puts(out, utc);'
+mut tz-network-key agent/node/node.c "sh_tz" \
+	'if (tz && (rc = vl_tz_parse(&n->tz_min,' 'if (0 && (rc = vl_tz_parse(&n->tz_min,'
+mut progress-tty-only agent/cmd/cli.c "sh_progress" \
+	'if (isatty(STDERR_FILENO))' 'if (1)'
+mut progress-shown agent/cmd/cli.c "sh_progress" \
+	'if (isatty(STDERR_FILENO))' 'if (isatty(STDERR_FILENO) && 0)'
+
 keep=0 baseline=1 only=
 while [ $# -gt 0 ]; do
 	case $1 in

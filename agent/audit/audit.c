@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "agent/node/ledger.h"
+#include "agent/node/tz.h"
 #include "hooks/merge.h"
 #include "store/repo.h"
 #include "agent/sync/treemerge.h"
@@ -203,7 +204,7 @@ out:
 	return rc;
 }
 
-int vl_audit_value_text(vl_buf *out, const vl_field *f, const vl_value *v)
+int vl_audit_value_text(vl_buf *out, const vl_field *f, const vl_value *v, int tz_min)
 {
 	size_t i;
 	int rc;
@@ -221,6 +222,8 @@ int vl_audit_value_text(vl_buf *out, const vl_field *f, const vl_value *v)
 		}
 		return v->n ? 0 : vl_buf_puts(out, "[]");
 	}
+	if (f && f->type == VL_T_DATETIME && v->kind == VL_V_STR)
+		return vl_time_show(out, v->s, tz_min);
 	if (v->kind != VL_V_LIST && v->kind != VL_V_MAP)
 		return vl_buf_puts(out, v->s);
 	return vl_json_emit(out, v, 0);

@@ -147,9 +147,10 @@ int vl_audit_collect(vl_audit_version **out, size_t *nout, vl_node *n, const cha
  * vl_value_free. */
 int vl_audit_mask_value(vl_value **out, const vl_schema *s, const char *field, const vl_value *v) VL_MUST_CHECK;
 
-/* Display text of a value: enum values as "label (value)", other scalars
+/* Display text of a value: enum values as "label (value)", datetimes in
+ * local time at tz_min minutes east of UTC (agent/node/tz.h), other scalars
  * as they are, lists and maps as JSON, absent as "-". Appends to out. */
-int vl_audit_value_text(vl_buf *out, const vl_field *f, const vl_value *v) VL_MUST_CHECK;
+int vl_audit_value_text(vl_buf *out, const vl_field *f, const vl_value *v, int tz_min) VL_MUST_CHECK;
 
 /* Short names: "set" "one_side" "same" "rule" "person". */
 const char *vl_audit_how_name(vl_audit_how how);

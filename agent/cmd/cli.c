@@ -5,6 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "store/yaml.h"
 
 #ifndef VL_DEFAULT_SCHEMA_DIR
 #define VL_DEFAULT_SCHEMA_DIR "schemas"
@@ -125,10 +129,87 @@ int vl_cli_parse_options(const vl_command *cmd, int argc, char **argv, const vl_
 	return 0;
 }
 
+/* The one progress line of this process (vl_cli_progress). */
+static struct {
+	int drawn;              /* a line is on the terminal */
+	long long last_ms;      /* when it was drawn, CLOCK_MONOTONIC */
+	char stage[32];
+} progress_line;
+
+static long long mono_ms(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
+		return 0;
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void progress_draw(void *ctx, const char *stage, size_t done, size_t total)
+{
+	long long now = mono_ms();
+	int same = stage && !strncmp(progress_line.stage, stage, sizeof(progress_line.stage) - 1);
+
+	(void)ctx;
+	if (!stage)
+		return;
+	/* Rate-limited; a new stage and the end of one always show. */
+	if (progress_line.drawn && same && !(total && done >= total) && now - progress_line.last_ms < 100)
+		return;
+	snprintf(progress_line.stage, sizeof(progress_line.stage), "%s", stage);
+	if (total)
+		fprintf(stderr, "\r\033[K%s %zu/%zu", stage, done, total);
+	else if (done)
+		fprintf(stderr, "\r\033[K%s %zu", stage, done);
+	else
+		fprintf(stderr, "\r\033[K%s ...", stage);
+	fflush(stderr);
+	progress_line.drawn = 1;
+	progress_line.last_ms = now;
+}
+
+int vl_cli_json_lines(vl_buf *out, const char *text, size_t len)
+{
+	size_t i = 0, start, k = 0;
+	int rc;
+
+	if ((rc = vl_buf_putc(out, '[')) < 0)
+		return rc;
+	while (text && i < len) {
+		for (start = i; i < len && text[i] != '\n'; i++)
+			;
+		if (i > start && ((k++ && (rc = vl_buf_putc(out, ',')) < 0) ||
+				(rc = vl_json_str(out, text + start, i - start)) < 0))
+			return rc;
+		i++;
+	}
+	return vl_buf_putc(out, ']');
+}
+
+vl_progress vl_cli_progress(void)
+{
+	vl_progress p = { NULL, NULL };
+
+	if (isatty(STDERR_FILENO))
+		p.fn = progress_draw;
+	return p;
+}
+
+void vl_cli_progress_done(void)
+{
+	if (!progress_line.drawn)
+		return;
+	fprintf(stderr, "\r\033[K");
+	fflush(stderr);
+	progress_line.drawn = 0;
+	progress_line.stage[0] = '\0';
+}
+
 int vl_cli_fail(int rc)
 {
 	const char *msg = vl_error_last();
 
+	vl_cli_progress_done();
 	fprintf(stderr, "vledger: %s\n", msg && *msg ? msg : vl_error_name(rc));
 	return rc == VL_EBADSIG ? VL_EXIT_VERIFY : VL_EXIT_ERROR;
 }

@@ -17,6 +17,7 @@
 #include "store/buf.h"
 #include "agent/node/node.h"
 #include "agent/ops/node_ops.h"
+#include "agent/ops/ops.h"
 #include "agent/sync/receive.h"
 
 enum { VL_EXIT_OK = 0, VL_EXIT_ERROR = 1, VL_EXIT_USAGE = 2, VL_EXIT_CONFLICTS = 3, VL_EXIT_VERIFY = 4 };
@@ -83,6 +84,18 @@ size_t vl_text_width(const char *s);
 /* Print s padded with spaces to width w (no truncation). */
 void vl_print_padded(const char *s, size_t w);
 
+/*
+ * Progress of long work (import, fetch, bundle apply, sync, pull, aggregate)
+ * for the operation's vl_progress: when stderr is a terminal, one line on
+ * stderr ("import 1200/5000"), redrawn in place at most every 100 ms and
+ * whenever the stage changes or finishes; when it is not (a pipe, a file, a
+ * script), fn is NULL and nothing is written. vl_cli_progress_done ends the
+ * line (erases it) before the command prints its result; vl_cli_fail calls
+ * it too. One progress line per process.
+ */
+vl_progress vl_cli_progress(void);
+void vl_cli_progress_done(void);
+
 /* Results printed the same way by more than one command. */
 /* A made node: init, join (cmd_init.c). */
 void vl_cli_print_init(const vl_init_result *r);
@@ -90,6 +103,14 @@ void vl_cli_print_init(const vl_init_result *r);
  * means: 4 when branches were refused, 3 when fields were left for a
  * person, else 0. */
 int vl_cli_print_receive(const vl_receive_result *r);
+/* The exit code vl_cli_print_receive returns, without printing. */
+int vl_cli_receive_code(const vl_receive_result *r);
+/* --json of a receive (fetch, bundle apply; docs/formats.md "--json of
+ * verify, fetch, import, bundle apply"): one object appended to out. */
+int vl_cli_receive_json(vl_buf *out, const vl_receive_result *r) VL_MUST_CHECK;
+/* Text of lines ("a\nb\n") appended to out as a JSON array of strings,
+ * one a line, empty lines left out. */
+int vl_cli_json_lines(vl_buf *out, const char *text, size_t len) VL_MUST_CHECK;
 
 /* The commands, defined in cmd_*.c. */
 int vl_cmd_init(const vl_command *, const vl_cli *, int, char **);

@@ -318,7 +318,10 @@ int vl_cmd_aggregate(const vl_command *cmd, const vl_cli *cli, int argc, char **
 		exit_code = publish ? publish_cmd(n, &ao) : check_cmd(n, &ao, check);
 		goto out;
 	}
-	if ((rc = vl_aggregate_run(n, &ao, &res)) < 0) {
+	ao.progress = vl_cli_progress();
+	rc = vl_aggregate_run(n, &ao, &res);
+	vl_cli_progress_done();
+	if (rc < 0) {
 		exit_code = vl_cli_fail(rc);
 		goto out;
 	}

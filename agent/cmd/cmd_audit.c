@@ -21,6 +21,7 @@
 #include "agent/cmd/cli.h"
 #include "agent/node/reveal.h"
 #include "agent/node/ledger.h"
+#include "agent/node/tz.h"
 #include "agent/ops/history.h"
 #include "schemas/types.h"
 #include "store/yaml.h"
@@ -28,13 +29,32 @@
 /* ------------------------------------------------------------------------ */
 /* Shared rendering helpers                                                 */
 
+/* The node whose network time zone (tz.h) text and HTML show; set by each
+ * command once its node is open (one command runs per process; the config,
+ * and with it the zone, loads inside the operation). JSON keeps UTC. */
+static const vl_node *tz_node;
+
+static int show_tz(void)
+{
+	return tz_node ? tz_node->tz_min : VL_TZ_DEFAULT_MIN;
+}
+
+/* A commit time: iso, RFC 3339 UTC for JSON; else local time with offset. */
 static void fmt_time(char out[32], long long t, int iso)
 {
 	time_t tt = (time_t)t;
 	struct tm tm;
+	vl_buf b = VL_BUF_INIT;
 
+	out[0] = '\0';
+	if (!iso) {
+		if (vl_time_show_secs(&b, (int64_t)t, show_tz()) == 0 && b.len < 32)
+			memcpy(out, b.ptr, b.len + 1);
+		vl_buf_free(&b);
+		return;
+	}
 	gmtime_r(&tt, &tm);
-	strftime(out, 32, iso ? "%Y-%m-%dT%H:%M:%SZ" : "%Y-%m-%d %H:%M:%SZ", &tm);
+	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
 static int html_esc(vl_buf *b, const char *s)
@@ -68,7 +88,7 @@ static int value_text(vl_buf *out, const vl_schema *s, const char *field, const 
 
 	if (!reveal && v && (rc = vl_audit_mask_value(&m, s, field, v)) < 0)
 		return rc;
-	rc = vl_audit_value_text(out, vl_schema_field(s, field), reveal ? v : m);
+	rc = vl_audit_value_text(out, vl_schema_field(s, field), reveal ? v : m, show_tz());
 	vl_value_free(m);
 	return rc;
 }
@@ -467,6 +487,7 @@ int vl_cmd_history(const vl_command *cmd, const vl_cli *cli, int argc, char **ar
 	ho.id = pos[0];
 	if (vl_cli_node(&n, cli, 0, NULL) < 0)
 		goto out;
+	tz_node = n;
 	if ((rc = vl_history(n, &ho, &res)) < 0 || (reveal && (rc = log_reveal(n, "history", hp)) < 0))
 		goto fail;
 	if (json) {
@@ -496,6 +517,7 @@ fail:
 out:
 	vl_history_result_free(&res);
 	vl_buf_free(&out);
+	tz_node = NULL;
 	vl_node_close(n);
 	free(pos);
 	return exit_code;
@@ -541,6 +563,7 @@ int vl_cmd_blame(const vl_command *cmd, const vl_cli *cli, int argc, char **argv
 	ho.id = pos[0];
 	if (vl_cli_node(&n, cli, 0, NULL) < 0)
 		goto out;
+	tz_node = n;
 	if ((rc = vl_blame(n, &ho, &res)) < 0 || (reveal && (rc = log_reveal(n, "blame", hp)) < 0))
 		goto fail;
 	who = res.who;
@@ -611,6 +634,7 @@ out:
 	vl_history_result_free(&res);
 	vl_buf_free(&out);
 	vl_buf_free(&cell);
+	tz_node = NULL;
 	vl_node_close(n);
 	free(pos);
 	return exit_code;
@@ -1225,6 +1249,7 @@ int vl_cmd_audit_export(const vl_command *cmd, const vl_cli *cli, int argc, char
 		return vl_cli_usage(cmd, "--from %s is after --to %s", ao.from, ao.to);
 	if (vl_cli_node(&n, cli, 0, NULL) < 0)
 		goto out;
+	tz_node = n;
 	if ((rc = vl_audit_export(n, &ao, &res)) < 0)
 		goto fail;
 	if (reveal) {
@@ -1270,6 +1295,7 @@ out:
 	free(r.days);
 	vl_audit_export_result_free(&res);
 	vl_buf_free(&out);
+	tz_node = NULL;
 	vl_node_close(n);
 	return exit_code;
 }

@@ -6,6 +6,7 @@
 
 #include "agent/cmd/cli.h"
 #include "agent/ops/bundle_ops.h"
+#include "store/yaml.h"
 
 int vl_cmd_bundle_create(const vl_command *cmd, const vl_cli *cli, int argc, char **argv)
 {
@@ -55,14 +56,15 @@ int vl_cmd_bundle_apply(const vl_command *cmd, const vl_cli *cli, int argc, char
 	vl_bundle_apply_opts ao = VL_BUNDLE_APPLY_OPTS_INIT;
 	vl_bundle_apply_result res;
 	const char *passfile = NULL;
-	int no_merge = 0;
+	int no_merge = 0, json = 0;
 	const vl_opt opts[] = {
 		{ "--no-merge", 0, NULL, &no_merge, NULL }, { "--passphrase-file", 1, &passfile, NULL, NULL },
-		{ NULL, 0, NULL, NULL, NULL }
+		{ "--json", 0, NULL, &json, NULL }, { NULL, 0, NULL, NULL, NULL }
 	};
 	const char **pos = NULL;
 	size_t npos, i;
 	vl_node *n = NULL;
+	vl_buf out = VL_BUF_INIT;
 	int rc, exit_code = VL_EXIT_ERROR, worst = VL_EXIT_OK;
 
 	memset(&res, 0, sizeof(res));
@@ -83,19 +85,38 @@ int vl_cmd_bundle_apply(const vl_command *cmd, const vl_cli *cli, int argc, char
 	}
 	ao.path = pos[0];
 	ao.merge = !no_merge;
+	ao.progress = vl_cli_progress();
 	rc = vl_bundle_apply(n, &ao, &res);
+	vl_cli_progress_done();
 	if (rc < 0 && res.n == 0) {
 		exit_code = vl_cli_fail(rc);
 		goto out;
 	}
+	if (json && ((rc = vl_buf_puts(&out, "{\"path\":")) < 0 || (rc = vl_json_str(&out, ao.path, strlen(ao.path))) < 0 ||
+			(rc = vl_buf_puts(&out, ",\"bundles\":[")) < 0))
+		goto fail;
 	for (i = 0; i < res.n; i++) {
 		const vl_bundle_applied *it = &res.items[i];
 		int code;
-		if (it->skipped) {
+		if (json) {
+			const char *msg = it->message ? it->message : it->rc < 0 ? vl_error_name(it->rc) : NULL;
+			code = it->skipped ? VL_EXIT_OK : it->rc < 0 ? (it->rc == VL_EBADSIG ? VL_EXIT_VERIFY : VL_EXIT_ERROR) :
+					vl_cli_receive_code(&it->receive);
+			if ((rc = vl_buf_puts(&out, i ? ",{\"file\":" : "{\"file\":")) < 0 ||
+					(rc = vl_json_str(&out, it->file, strlen(it->file))) < 0 ||
+					(rc = vl_buf_printf(&out, ",\"status\":\"%s\",\"message\":", it->skipped ? "skipped" :
+							it->rc < 0 ? "failed" : "applied")) < 0 ||
+					(rc = msg ? vl_json_str(&out, msg, strlen(msg)) : vl_buf_puts(&out, "null")) < 0 ||
+					(rc = vl_buf_printf(&out, ",\"sealed\":%s,\"refs\":%zu,\"objects\":%zu,\"receive\":",
+							it->info.sealed ? "true" : "false", it->info.refs, it->info.objects)) < 0 ||
+					(rc = it->received && it->rc == 0 ? vl_cli_receive_json(&out, &it->receive) :
+							vl_buf_puts(&out, "null")) < 0 ||
+					(rc = vl_buf_putc(&out, '}')) < 0)
+				goto fail;
+		} else if (it->skipped) {
 			printf("%s: skipped, %s\n", it->file, it->message);
 			continue;
-		}
-		if (it->rc < 0) {
+		} else if (it->rc < 0) {
 			fprintf(stderr, "vledger: %s: %s\n", it->file, it->message ? it->message : vl_error_name(it->rc));
 			code = it->rc == VL_EBADSIG ? VL_EXIT_VERIFY : VL_EXIT_ERROR;
 		} else {
@@ -107,10 +128,19 @@ int vl_cmd_bundle_apply(const vl_command *cmd, const vl_cli *cli, int argc, char
 		if (code == VL_EXIT_ERROR || (worst != VL_EXIT_ERROR && code > worst))
 			worst = code;
 	}
-	if (res.n == 0)
+	if (json) {
+		if ((rc = vl_buf_puts(&out, "]}")) < 0)
+			goto fail;
+		printf("%s\n", out.ptr);
+	} else if (res.n == 0) {
 		printf("%s: no bundles\n", ao.path);
+	}
 	exit_code = worst;
+	goto out;
+fail:
+	exit_code = vl_cli_fail(rc);
 out:
+	vl_buf_free(&out);
 	vl_bundle_apply_result_free(&res);
 	vl_node_close(n);
 	free(pos);

@@ -33,7 +33,7 @@ int vl_cmd_init(const vl_command *cmd, const vl_cli *cli, int argc, char **argv)
 	const vl_opt opts[] = {
 		{ "--name", 1, &io.name, NULL, NULL }, { "--role", 1, &io.role, NULL, NULL },
 		{ "--scope", 1, &io.scope, NULL, NULL }, { "--network", 1, &io.network_file, NULL, NULL },
-		{ "--new-network", 0, NULL, &io.new_network, NULL },
+		{ "--new-network", 0, NULL, &io.new_network, NULL }, { "--timezone", 1, &io.timezone, NULL, NULL },
 		{ "--passphrase-file", 1, &io.passphrase_file, NULL, NULL }, { NULL, 0, NULL, NULL, NULL }
 	};
 	vl_init_result res;

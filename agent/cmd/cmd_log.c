@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "agent/cmd/cli.h"
+#include "agent/node/tz.h"
 #include "agent/ops/history.h"
 #include "store/yaml.h"
 
@@ -52,8 +53,12 @@ int vl_cmd_log(const vl_command *cmd, const vl_cli *cli, int argc, char **argv)
 					(rc = vl_buf_putc(&out, '}')) < 0)
 				goto fail;
 		} else {
-			printf("%.12s  %s  %s%s%s%s  %s\n", git_oid_tostr_s(&e->commit), when, e->author,
+			vl_buf local = VL_BUF_INIT;
+			if ((rc = vl_time_show_secs(&local, (int64_t)e->time, n->tz_min)) < 0)
+				goto fail;
+			printf("%.12s  %s  %s%s%s%s  %s\n", git_oid_tostr_s(&e->commit), local.ptr, e->author,
 					who ? " (" : "", who ? who->role : "", who ? ")" : "", e->summary);
+			vl_buf_free(&local);
 		}
 	}
 	if (json)

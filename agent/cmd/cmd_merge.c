@@ -8,6 +8,7 @@
 #include "agent/audit/audit.h"
 #include "agent/cmd/cli.h"
 #include "agent/node/reveal.h"
+#include "agent/node/tz.h"
 #include "agent/ops/merge.h"
 #include "store/yaml.h"
 
@@ -60,8 +61,10 @@ out:
 
 /* A candidate value as text for people, masked when the field is pii and
  * not reveal ("(absent)" when the candidate had none). */
-static int candidate_text(vl_buf *out, const vl_schema *s, const char *field, const vl_value *v, int reveal)
+static int candidate_text(vl_buf *out, const vl_schema *s, const char *field, const vl_value *v, int reveal,
+		const int *tz_min)
 {
+	const vl_field *f = vl_schema_field(s, field);
 	vl_value *masked = NULL;
 	int rc;
 
@@ -72,7 +75,11 @@ static int candidate_text(vl_buf *out, const vl_schema *s, const char *field, co
 			return rc;
 		v = masked;
 	}
-	rc = v->kind == VL_V_LIST || v->kind == VL_V_MAP ? vl_json_emit(out, v, 0) : vl_buf_puts(out, v->s);
+	/* tz_min: text shows datetimes in local time; JSON (NULL) keeps UTC. */
+	if (tz_min && f && f->type == VL_T_DATETIME && v->kind == VL_V_STR)
+		rc = vl_time_show(out, v->s, *tz_min);
+	else
+		rc = v->kind == VL_V_LIST || v->kind == VL_V_MAP ? vl_json_emit(out, v, 0) : vl_buf_puts(out, v->s);
 	vl_value_free(masked);
 	return rc;
 }
@@ -93,7 +100,7 @@ static int print_conflicts_json(vl_buf *out, const vl_conflicts_result *res, int
 		for (j = 0; rc == 0 && j < cf->ncands; j++) {
 			const vl_conflict_candidate *k = &cf->cands[j];
 			vl_buf_clear(&text);
-			if ((rc = candidate_text(&text, cf->schema, cf->field, k->value, reveal)) < 0 ||
+			if ((rc = candidate_text(&text, cf->schema, cf->field, k->value, reveal, NULL)) < 0 ||
 					(rc = vl_buf_printf(out, "%s{\"n\":%zu,\"value\":", j ? "," : "", j + 1)) < 0 ||
 					(rc = vl_json_str(out, text.ptr, text.len)) < 0 ||
 					(rc = vl_buf_puts(out, ",\"author\":")) < 0 ||
@@ -111,7 +118,7 @@ static int print_conflicts_json(vl_buf *out, const vl_conflicts_result *res, int
 	return rc;
 }
 
-static int print_conflicts_text(const vl_conflicts_result *res, int reveal)
+static int print_conflicts_text(const vl_conflicts_result *res, int reveal, int tz_min)
 {
 	vl_buf text = VL_BUF_INIT;
 	size_t i, j;
@@ -123,7 +130,7 @@ static int print_conflicts_text(const vl_conflicts_result *res, int reveal)
 		for (j = 0; rc == 0 && j < cf->ncands; j++) {
 			const vl_conflict_candidate *k = &cf->cands[j];
 			vl_buf_clear(&text);
-			if ((rc = candidate_text(&text, cf->schema, cf->field, k->value, reveal)) < 0)
+			if ((rc = candidate_text(&text, cf->schema, cf->field, k->value, reveal, &tz_min)) < 0)
 				break;
 			printf("  [%zu] %s  — %s %s\n", j + 1, text.ptr, k->signer ? k->signer->name :
 					(k->author[0] ? k->author : "?"), k->clock);
@@ -193,7 +200,7 @@ int vl_cmd_conflicts(const vl_command *cmd, const vl_cli *cli, int argc, char **
 	} else if (json) {
 		if ((rc = print_conflicts_json(&out, &res, reveal)) < 0)
 			goto fail;
-	} else if ((rc = print_conflicts_text(&res, reveal)) < 0) {
+	} else if ((rc = print_conflicts_text(&res, reveal, n->tz_min)) < 0) {
 		goto fail;
 	}
 	if (json)

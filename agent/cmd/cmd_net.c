@@ -179,7 +179,9 @@ static int sync_or_pull(const vl_command *cmd, const vl_cli *cli, int argc, char
 	signal(SIGPIPE, SIG_IGN);
 	if (vl_cli_node(&n, cli, 1, pass) < 0)
 		goto out;
+	so.progress = vl_cli_progress();
 	rc = vl_sync(n, &so, &res);
+	vl_cli_progress_done();
 	if (rc < 0) {
 		exit_code = vl_cli_fail(rc);
 		goto out;

@@ -148,7 +148,9 @@ static int remote_sync(const vl_cli *cli, const char *name, int push, int merge)
 	so.name = name;
 	so.push = push;
 	so.merge = merge;
+	so.progress = vl_cli_progress();
 	rc = vl_remote_sync(n, &so, &res);
+	vl_cli_progress_done();
 	if (res.received) {
 		printf("%s: fetched %zu of %zu refs, %zu objects, %zu bytes\n", name, res.fetched_refs, res.remote_refs,
 				res.received_objects, res.received_bytes);

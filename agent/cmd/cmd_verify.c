@@ -9,11 +9,12 @@
 
 int vl_cmd_verify(const vl_command *cmd, const vl_cli *cli, int argc, char **argv)
 {
-	int quiet = 0, rc;
+	int quiet = 0, json = 0, rc;
 	vl_verify_opts vo = VL_VERIFY_OPTS_INIT;
 	const vl_opt opts[] = {
 		{ "--quiet", 0, NULL, &quiet, NULL }, { "--scope", 1, &vo.scope, NULL, NULL },
-		{ "--since", 1, &vo.since, NULL, NULL }, { NULL, 0, NULL, NULL, NULL }
+		{ "--since", 1, &vo.since, NULL, NULL }, { "--json", 0, NULL, &json, NULL },
+		{ NULL, 0, NULL, NULL, NULL }
 	};
 	vl_node *n = NULL;
 	vl_verify_result res;
@@ -29,15 +30,33 @@ int vl_cmd_verify(const vl_command *cmd, const vl_cli *cli, int argc, char **arg
 		vl_node_close(n);
 		return vl_cli_fail(rc);
 	}
-	if (!quiet && res.revocations.len)
-		printf("%s", res.revocations.ptr);
-	if (res.failures) {
-		fprintf(stderr, "%s", res.report.ptr);
-		printf("verification FAILED: %zu problem%s in %zu commits, %zu records on %zu branches\n",
-				res.failures, res.failures == 1 ? "" : "s", res.commits, res.records, res.branches);
+	if (json) {
+		vl_buf out = VL_BUF_INIT;
+		if ((rc = vl_buf_printf(&out, "{\"ok\":%s,\"commits\":%zu,\"merges\":%zu,\"records\":%zu,"
+				"\"branches\":%zu,\"failures\":%zu,\"problems\":", res.failures ? "false" : "true", res.commits,
+				res.merges, res.records, res.branches, res.failures)) < 0 ||
+				(rc = vl_cli_json_lines(&out, res.report.ptr, res.report.len)) < 0 ||
+				(rc = vl_buf_puts(&out, ",\"revocations\":")) < 0 ||
+				(rc = vl_cli_json_lines(&out, res.revocations.ptr, res.revocations.len)) < 0 ||
+				(rc = vl_buf_putc(&out, '}')) < 0) {
+			vl_buf_free(&out);
+			vl_verify_result_free(&res);
+			vl_node_close(n);
+			return vl_cli_fail(rc);
+		}
+		printf("%s\n", out.ptr);
+		vl_buf_free(&out);
 	} else {
-		printf("verified %zu commits (%zu merges replayed) and %zu record versions on %zu branches: "
-				"all good\n", res.commits, res.merges, res.records, res.branches);
+		if (!quiet && res.revocations.len)
+			printf("%s", res.revocations.ptr);
+		if (res.failures) {
+			fprintf(stderr, "%s", res.report.ptr);
+			printf("verification FAILED: %zu problem%s in %zu commits, %zu records on %zu branches\n",
+					res.failures, res.failures == 1 ? "" : "s", res.commits, res.records, res.branches);
+		} else {
+			printf("verified %zu commits (%zu merges replayed) and %zu record versions on %zu branches: "
+					"all good\n", res.commits, res.merges, res.records, res.branches);
+		}
 	}
 	rc = res.failures ? VL_EXIT_VERIFY : VL_EXIT_OK;
 	vl_verify_result_free(&res);

@@ -24,8 +24,9 @@ const char *__lsan_default_suppressions(void)
 #endif
 
 static const vl_command commands[] = {
-	{ "init", "--name NAME --role ROLE --scope CODE12 (--new-network | --network FILE) [--passphrase-file F]",
-	  "create a node home: key, repository, and (county) a new network; --network takes network.key from beside FILE",
+	{ "init", "--name NAME --role ROLE --scope CODE12 (--new-network [--timezone +HH:MM] | --network FILE) [--passphrase-file F]",
+	  "create a node home: key, repository, and (county) a new network, whose times show in --timezone "
+	  "(default Asia/Shanghai, +08:00); --network takes network.key from beside FILE",
 	  vl_cmd_init },
 	{ "key", "", "print this node's public key and fingerprint", vl_cmd_key },
 	{ "roster add", "--name N --role R --scope CODE12 --key \"ssh-ed25519 ...\"",
@@ -60,7 +61,7 @@ static const vl_command commands[] = {
 	  vl_cmd_schema_check },
 	{ "add", "LEDGER [--scope CODE12] (--set FIELD=VALUE... | --file F) [--json]",
 	  "add a record; says what was saved (its id alone when the output is not a terminal)", vl_cmd_add },
-	{ "import", "LEDGER --file F [--scope CODE12] [--batch N]",
+	{ "import", "LEDGER --file F [--scope CODE12] [--batch N] [--json]",
 	  "add many records from a YAML list or a CSV file (F.csv: headers in Chinese or English), "
 	  "N per signed commit (default 500); one bad row writes nothing", vl_cmd_import },
 	{ "edit", "ID [--set FIELD=VALUE...] [--unset FIELD...] [--add FIELD=VALUE...] [--remove FIELD=VALUE...] "
@@ -85,7 +86,7 @@ static const vl_command commands[] = {
 	{ "blame", "ID [--json] [--reveal]", "which version set each field's current value", vl_cmd_blame },
 	{ "audit export", "--format html|json [--scope CODE12] [--from DATE --to DATE] [--output FILE] [--reveal]",
 	  "an offline audit report: changes, signers, merge rules, conflicts, verification", vl_cmd_audit_export },
-	{ "verify", "[--scope CODE12] [--since REV] [--quiet]",
+	{ "verify", "[--scope CODE12] [--since REV] [--quiet] [--json]",
 	  "verify every commit and record on every branch; exit 4 on any failure", vl_cmd_verify },
 	{ "merge", "REF [--scope CODE12]",
 	  "merge another head of its scope branch into ours, verified first (exit 3: fields left for a person; 4: refused)",
@@ -97,7 +98,7 @@ static const vl_command commands[] = {
 	  vl_cmd_join_records },
 	{ "incidents", "[--json]", "list keys caught signing two histories (evidence kept under refs/evidence/)",
 	  vl_cmd_incidents },
-	{ "fetch", "SOURCE [--no-merge]",
+	{ "fetch", "SOURCE [--no-merge] [--json]",
 	  "bring config and the scope branches we may read from another node's repo.git (a path): verified "
 	  "in a quarantine, then merged", vl_cmd_fetch },
 	{ "bundle create", "FILE|DIR [--for PEER | --scope CODE12] [--full] [--seal-to FP|PEER]",
@@ -107,7 +108,7 @@ static const vl_command commands[] = {
 	  "name a git server as a remote (file://, ssh://, https://, http://, git://, host:path)", vl_cmd_remote_add },
 	{ "remote list", "[--json]", "list this node's git remotes", vl_cmd_remote_list },
 	{ "remote remove", "NAME", "forget a git remote", vl_cmd_remote_remove },
-	{ "bundle apply", "FILE|DIR [--no-merge] [--passphrase-file F]",
+	{ "bundle apply", "FILE|DIR [--no-merge] [--passphrase-file F] [--json]",
 	  "take a bundle (or every bundle in a directory meant for this node) through the receive path",
 	  vl_cmd_bundle_apply },
 	/* Network sync and git remotes (cmd_net.c, cmd_remote.c): one `sync` /

@@ -16,6 +16,7 @@
 
 #include "agent/node/idindex.h"
 #include "agent/node/roster.h"
+#include "agent/node/tz.h"
 #include "store/pack.h"
 #include "store/repo.h"
 #include "schemas/types.h"
@@ -82,8 +83,10 @@ int vl_node_open(vl_node **out, const char *home, int need_key, const char *pass
 	*out = NULL;
 	if ((rc = vl_crypto_init()) < 0 || (rc = vl_repo_global_init()) < 0)
 		return rc;
-	if ((n = calloc(1, sizeof(*n))))
+	if ((n = calloc(1, sizeof(*n)))) {
 		n->write_lock = -1;
+		n->tz_min = VL_TZ_DEFAULT_MIN;
+	}
 	if (!n || !(n->home = strdup(home))) {
 		rc = vl_error_set(VL_ENOMEM, "out of memory");
 		goto out;
@@ -439,6 +442,13 @@ static int load_config(vl_node *n, git_repository *repo, const git_oid *at)
 	if ((rc = vl_repo_read(&b, NULL, repo, NULL, &head, "network.yaml", VL_NETWORK_FILE_MAX)) < 0 ||
 			(rc = vl_yaml_load(&n->network, b.ptr, b.len, &vl_yaml_file_limits, "config:network.yaml")) < 0)
 		goto out;
+	{
+		/* Optional; a network.yaml from before the key shows Asia/Shanghai. */
+		const vl_value *tz = vl_value_map_get(n->network, "timezone");
+		n->tz_min = VL_TZ_DEFAULT_MIN;
+		if (tz && (rc = vl_tz_parse(&n->tz_min, tz->kind == VL_V_STR ? tz->s : NULL)) < 0)
+			goto out;
+	}
 	vl_buf_clear(&b);
 	if ((rc = vl_repo_read(&b, NULL, repo, NULL, &head, "roster.yaml", VL_ROSTER_FILE_MAX)) < 0)
 		goto out;

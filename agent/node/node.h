@@ -53,6 +53,7 @@ typedef struct {
 	/* config branch, loaded by vl_node_load_config */
 	int config_loaded;
 	vl_value *network;
+	int tz_min;             /* network.yaml `timezone`, minutes east of UTC (tz.h); default +08:00 */
 	vl_value *roster;
 	vl_roster_entry *entries;
 	size_t nentries;

@@ -1,5 +1,6 @@
 /* roster.c - the rule for config changes by delegated admins (see roster.h). */
 #include "agent/node/roster.h"
+#include "agent/node/tz.h"
 #include "store/limits.h"
 
 #include <stdio.h>
@@ -349,6 +350,13 @@ int vl_config_check_commit(git_repository *repo, git_commit *commit, const char 
 	if (!county || vl_division_level(county) != VL_DIV_COUNTY) {
 		rc = vl_error_set(VL_EINVALID, "network.yaml names no valid county code");
 		goto out;
+	}
+	{
+		/* A bad time zone would stop every node loading the config. */
+		const vl_value *tz = vl_value_map_get(net1, "timezone");
+		int tz_min;
+		if (tz && (rc = vl_tz_parse(&tz_min, tz->kind == VL_V_STR ? tz->s : NULL)) < 0)
+			goto out;
 	}
 	if ((rc = vl_roster_check_change(r0, r1, signer_fp, county, others_differ(t0, t1))) < 0)
 		goto out;

@@ -14,6 +14,7 @@
 
 #include "agent/node/netkey.h"
 #include "agent/node/roster.h"
+#include "agent/node/tz.h"
 #include "schemas/types.h"
 #include "store/repo.h"
 #include "store/yaml.h"
@@ -194,9 +195,10 @@ void vl_init_result_free(vl_init_result *r)
 	memset(r, 0, sizeof(*r));
 }
 
-/* Build the first config commit of a new network: network.yaml, roster.yaml
- * with this key as admin, and the schemas of `dir`. */
-static int create_network(vl_node *n, const char *network_id, const char *dir)
+/* Build the first config commit of a new network: network.yaml (with
+ * `timezone` when given, already checked), roster.yaml with this key as
+ * admin, and the schemas of `dir`. */
+static int create_network(vl_node *n, const char *network_id, const char *dir, const char *timezone)
 {
 	vl_value *net = NULL, *roster = NULL, *list = NULL, *roots = NULL;
 	vl_buf netb = VL_BUF_INIT, rosb = VL_BUF_INIT, key = VL_BUF_INIT, diag = VL_BUF_INIT;
@@ -231,6 +233,7 @@ static int create_network(vl_node *n, const char *network_id, const char *dir)
 	rc = vl_value_map_set(net, "root_keys", roots);
 	roots = NULL;
 	if (rc < 0 || vl_value_map_set(net, "created", vl_value_str(now)) < 0 ||
+			(timezone && vl_value_map_set(net, "timezone", vl_value_str(timezone)) < 0) ||
 			vl_yaml_emit(&netb, net) < 0)
 		goto oom;
 	if (!(roster = vl_value_new(VL_V_MAP)) || !(list = vl_value_new(VL_V_LIST)) ||
@@ -335,6 +338,16 @@ int vl_init(const char *home, const vl_init_opts *opts, vl_init_result *out)
 		rc = vl_error_set(VL_EINVALID, "only a county node with a county-level scope creates a network");
 		goto out;
 	}
+	if (opts->timezone) {
+		int tz_min;
+		if (!opts->new_network) {
+			rc = vl_error_set(VL_EINVALID, "--timezone is set when a network is created; a joining node "
+					"takes the network's");
+			goto out;
+		}
+		if ((rc = vl_tz_parse(&tz_min, opts->timezone)) < 0)
+			goto out;
+	}
 	if (!(out->home = strdup(home)) || !(out->name = strdup(opts->name)) || !(out->role = strdup(opts->role))) {
 		rc = vl_error_set(VL_ENOMEM, "out of memory");
 		goto out;
@@ -374,7 +387,7 @@ int vl_init(const char *home, const vl_init_opts *opts, vl_init_result *out)
 		/* keys/network.key: the handshake capability, handed on by invitations. */
 		vl_progress_report(&opts->progress, "config", 0, 0);
 		if ((rc = vl_netkey_create(home)) < 0 || (rc = vl_node_open(&n, home, 1, opts->passphrase_file)) < 0 ||
-				(rc = create_network(n, out->network, opts->schema_dir)) < 0)
+				(rc = create_network(n, out->network, opts->schema_dir, opts->timezone)) < 0)
 			goto out;
 		out->has_network_key = 1;
 	} else if (have_netkey) {

@@ -46,8 +46,10 @@ typedef struct {
 	const char *schema_dir;       /* new network: the shipped schemas for its first config commit */
 	const char *hook_dir;         /* as vl_node_create_opts */
 	vl_progress progress;
+	const char *timezone;         /* new network: network.yaml `timezone` (agent/node/tz.h); NULL: none
+	                               * written, Asia/Shanghai shown */
 } vl_init_opts;
-#define VL_INIT_OPTS_INIT { NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL, { NULL, NULL } }
+#define VL_INIT_OPTS_INIT { NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL, { NULL, NULL }, NULL }
 
 typedef struct {
 	char *home;                   /* where the node was made */

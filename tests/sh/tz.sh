@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# Issue 12: times stored in UTC, shown in the network's time zone
+# (network.yaml `timezone`, Asia/Shanghai by default) by list, show,
+# history, blame, log, conflicts and the audit export; JSON keeps the UTC
+# instant as signed. Synthetic data only.
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.bash"
+vl_workdir tz
+# The shipped schemas plus a small ledger whose datetime is a list column.
+mkdir "$w/schemas"
+cp "$VL_SOURCE_DIR"/schemas/*.yaml "$w/schemas/"
+cat > "$w/schemas/visit.yaml" <<'YAML'
+name: visit
+version: 1
+zh: 走访
+en: Visits
+doc: A test ledger, a place and when it was visited.
+fields:
+  - name: place
+    type: string
+    zh: 地点
+    en: Place
+    max_len: 40
+    merge: lww
+    doc: Where.
+  - name: visited_at
+    type: datetime
+    zh: 走访时间
+    en: Visited at
+    merge: lww
+    doc: When.
+YAML
+export VLEDGER_SCHEMA_DIR=$w/schemas
+C() { "$VLEDGER" -C "$w/county" "$@"; }
+id_of() { printf '%s\n' "$out" | grep -oE '[0-9a-hjkmnp-tv-z]{26}' | head -1; }
+
+expect 0 C init --name 彭水县民政局 --role county --scope 500243000000 --new-network
+# No `timezone` key: the network.yaml of before still loads, shown +08:00.
+git --git-dir "$w/county/repo.git" show config:network.yaml > "$w/net.yaml"
+grep -q timezone "$w/net.yaml" && bad "network.yaml has a timezone nobody asked for" || ok
+
+# ---- entered as +08:00: stored as the UTC instant ---------------------------
+expect 0 C add visit --set place=鼓楼社区 --set visited_at=2022-04-07T16:00:00+08:00
+v1=$(id_of)
+expect 0 C show "$v1" --json
+contains '"visited_at":"2022-04-07T08:00:00Z"'
+blob=$(git --git-dir "$w/county/repo.git" ls-tree -r refs/heads/scope/500243000000 | awk '/visit\// {print $3}')
+git --git-dir "$w/county/repo.git" cat-file -p "$blob" | grep -q '^ *visited_at: "\?2022-04-07T08:00:00Z' && ok ||
+	bad "record does not hold the UTC instant: $(git --git-dir "$w/county/repo.git" cat-file -p "$blob")"
+
+# ---- shown back in local time: 16:00 +08:00 --------------------------------
+expect 0 C show "$v1"
+contains '2022-04-07 16:00 +08:00'; lacks '08:00:00Z'
+expect 0 C list visit
+contains '2022-04-07 16:00 +08:00'; lacks '08:00:00Z'
+expect 0 C edit "$v1" --set visited_at=2022-04-07T09:30:15Z
+expect 0 C history "$v1"
+contains '2022-04-07 16:00 +08:00 → 2022-04-07 17:30:15 +08:00'; lacks '08:00:00Z'
+# Commit times in local time with the offset too.
+contains ' +08:00  '
+expect 0 C blame "$v1"
+contains '2022-04-07 17:30:15 +08:00'
+expect 0 C log
+printf '%s\n' "$out" | grep -qE '^[0-9a-f]{12}  [0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2} \+08:00  ' && ok ||
+	bad "log time not local: $out"
+expect 0 C audit export --format html --output "$w/audit.html"
+out=$(cat "$w/audit.html")
+contains '2022-04-07 17:30:15 +08:00'; lacks '09:30:15Z'
+# JSON keeps the UTC instant exactly as signed.
+expect 0 C history "$v1" --json
+contains '2022-04-07T09:30:15Z'
+expect 0 C list visit --json
+contains '"visited_at":"2022-04-07T09:30:15Z"'
+# Across midnight: 2022-04-07T20:00Z is the 8th in Shanghai.
+expect 0 C add visit --set place=x --set visited_at=2022-04-07T20:00:00.5Z
+expect 0 C show "$(id_of)"
+contains '2022-04-08 04:00:00.5 +08:00'
+
+# ---- a network with another zone --------------------------------------------
+D() { "$VLEDGER" -C "$w/other" "$@"; }
+expect 1 D init --name x --role county --scope 500243000000 --new-network --timezone +8
+contains "'timezone'"
+[ ! -e "$w/other" ] && ok || bad "a refused init left a home behind"
+expect 0 D init --name x --role county --scope 500243000000 --new-network --timezone -03:30
+expect 0 D add visit --set place=y --set visited_at=2022-04-07T16:00:00+08:00
+expect 0 D list visit
+contains '2022-04-07 04:30 -03:30'
+
+echo "tz: $passes passed, $fails failed"
+[ "$fails" -eq 0 ]
