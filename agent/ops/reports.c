@@ -107,22 +107,25 @@ static void civil_from_days(long z, char out[11])
 	snprintf(out, 11, "%04u-%02u-%02u", (unsigned)(y % 10000), m % 100u, d % 100u);
 }
 
-/* The China Standard Time date of a UTC time "YYYY-MM-DDTHH:MM:SS..." into
- * out; 0 if t does not start that way. */
-static int cst_date(const char *t, char out[11])
+/* The date, in the network's time zone (tz_min minutes east of UTC:
+ * China Standard Time unless network.yaml says otherwise), of a UTC time
+ * "YYYY-MM-DDTHH:MM:SS..." into out; 0 if t does not start that way. */
+static int local_date(const char *t, int tz_min, char out[11])
 {
-	unsigned y, mo, d, h;
+	unsigned y, mo, d, h, mi;
+	long m;
 
-	if (!t || strlen(t) < 19 || sscanf(t, "%4u-%2u-%2uT%2u", &y, &mo, &d, &h) != 4 || mo < 1 || mo > 12 ||
-			d < 1 || d > 31 || h > 23)
+	if (!t || strlen(t) < 19 || sscanf(t, "%4u-%2u-%2uT%2u:%2u", &y, &mo, &d, &h, &mi) != 5 || mo < 1 ||
+			mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59)
 		return 0;
-	civil_from_days(days_from_civil((long)y, mo, d) + (h + 8 >= 24 ? 1 : 0), out);
+	m = (long)h * 60 + (long)mi + tz_min;  /* |tz_min| <= 14 h: at most one day either way */
+	civil_from_days(days_from_civil((long)y, mo, d) + (m >= 1440 ? 1 : m < 0 ? -1 : 0), out);
 	return 1;
 }
 
-static void today_cst(char out[11])
+static void today_local(char out[11], int tz_min)
 {
-	time_t t = time(NULL) + 8 * 3600;
+	time_t t = time(NULL) + (time_t)tz_min * 60;
 	struct tm tm;
 
 	if (gmtime_r(&t, &tm))
@@ -386,7 +389,7 @@ static int judge_unit(rctx *ctx, vl_report_call *c, vl_report_unit *u, const bra
 			rc = vl_error_set(VL_ENOMEM, "out of memory");
 			goto out;
 		}
-		u->state = cst_date(ctx->best_at, day) && strcmp(day, c->deadline) <= 0 ? VL_REPORT_REPORTED : VL_REPORT_LATE;
+		u->state = local_date(ctx->best_at, ctx->n->tz_min, day) && strcmp(day, c->deadline) <= 0 ? VL_REPORT_REPORTED : VL_REPORT_LATE;
 	} else {
 		u->state = strcmp(ctx->res->today, c->deadline) > 0 ? VL_REPORT_MISSING : VL_REPORT_OPEN;
 	}
@@ -426,7 +429,7 @@ int vl_reports(vl_node *n, const vl_reports_opts *opts, vl_reports_result *out)
 	if (opts->today)
 		snprintf(out->today, sizeof(out->today), "%s", opts->today);
 	else
-		today_cst(out->today);
+		today_local(out->today, n->tz_min);
 	c.n = n;
 	c.opts = opts;
 	c.res = out;
