@@ -144,6 +144,11 @@ int vl_cli_node(vl_node **out, const vl_cli *cli, int need_key, const char *pass
 	}
 	rc = vl_node_open(out, home, need_key, passphrase_file);
 	free(home);
+	if (rc == 0 && cli->operator_name && (rc = vl_node_set_operator(*out, cli->operator_name)) < 0) {
+		vl_error_wrap(rc, "--operator");
+		vl_node_close(*out);
+		*out = NULL;
+	}
 	if (rc < 0)
 		vl_cli_fail(rc);
 	return rc;

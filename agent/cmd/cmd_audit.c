@@ -260,7 +260,8 @@ static int version_json(vl_buf *b, const vl_node *n, const vl_audit_version *v, 
 		fmt_time(when, v->commit_time, 1);
 		if ((rc = vl_buf_printf(b, "{\"id\":\"%s\",\"time\":\"%s\",\"committer\":", v->commit, when)) < 0 ||
 				(rc = jstr(b, v->commit_name)) < 0 || (rc = vl_buf_puts(b, ",\"summary\":")) < 0 ||
-				(rc = jstr(b, v->summary)) < 0 || (rc = vl_buf_putc(b, '}')) < 0)
+				(rc = jstr(b, v->summary)) < 0 || (rc = vl_buf_puts(b, ",\"operator\":")) < 0 ||
+				(rc = jstr(b, v->operator_name)) < 0 || (rc = vl_buf_putc(b, '}')) < 0)
 			return rc;
 	} else if ((rc = vl_buf_puts(b, "null")) < 0) {
 		return rc;
@@ -359,6 +360,8 @@ static int version_text(vl_buf *b, const vl_node *n, const vl_audit_history *h, 
 		rc = vl_buf_puts(b, "\n     commit  (not found on the branch)");
 	}
 	if (rc < 0 || (rc = vl_buf_printf(b, "\n     blob    %s", v->blob)) < 0)
+		return rc;
+	if (v->operator_name && (rc = vl_buf_printf(b, "\n     operator %s", v->operator_name)) < 0)
 		return rc;
 	if (v->reason && (rc = vl_buf_printf(b, "\n     reason  %s", v->reason)) < 0)
 		return rc;
@@ -580,7 +583,8 @@ int vl_cmd_blame(const vl_command *cmd, const vl_cli *cli, int argc, char **argv
 					(rc = jstr(&out, v->have_commit ? v->commit : NULL)) < 0 ||
 					(rc = vl_buf_puts(&out, ",\"commit_time\":")) < 0 ||
 					(rc = jstr(&out, v->have_commit ? when : NULL)) < 0 || (rc = vl_buf_puts(&out, ",\"rule\":")) < 0 ||
-					(rc = jstr(&out, rule)) < 0 || (rc = vl_buf_putc(&out, '}')) < 0)
+					(rc = jstr(&out, rule)) < 0 || (rc = vl_buf_puts(&out, ",\"operator\":")) < 0 ||
+					(rc = jstr(&out, v->operator_name)) < 0 || (rc = vl_buf_putc(&out, '}')) < 0)
 				goto fail;
 			continue;
 		}
@@ -594,9 +598,10 @@ int vl_cmd_blame(const vl_command *cmd, const vl_cli *cli, int argc, char **argv
 			goto fail;
 		printf(" ");
 		vl_print_padded(cell.ptr, 20);
-		printf("  #%-3zu %-7s %s  %s  %.12s%s%s%s\n", who[i] + 1, v->kind, v->rec->clock,
+		printf("  #%-3zu %-7s %s  %s%s%s  %.12s%s%s\n", who[i] + 1, v->kind, v->rec->clock,
 				e ? e->name : strcmp(v->rec->author, VL_AUTHOR_MERGE) ? v->rec->author : "merge",
-				v->have_commit ? v->commit : "-", rule ? "  rule " : "", rule ? rule : "", "");
+				v->operator_name ? ", operator " : "", v->operator_name ? v->operator_name : "",
+				v->have_commit ? v->commit : "-", rule ? "  rule " : "", rule ? rule : "");
 	}
 	if (json) {
 		if ((rc = vl_buf_puts(&out, "]}\n")) < 0)
@@ -1168,6 +1173,9 @@ static int report_html(vl_buf *b, const report *r)
 				(rc = html_signer(b, n, v->rec)) < 0 ||
 				(rc = vl_buf_printf(b, "</td><td><code>%.12s</code><br>%s<br>", v->have_commit ? v->commit : "-", when)) < 0 ||
 				(rc = html_esc(b, v->summary ? v->summary : "")) < 0)
+			return rc;
+		if (v->operator_name && ((rc = vl_buf_puts(b, "<br>操作员 operator: ")) < 0 ||
+				(rc = html_esc(b, v->operator_name)) < 0))
 			return rc;
 		if (v->reason && ((rc = vl_buf_puts(b, "<br>原因 reason: ")) < 0 || (rc = html_esc(b, v->reason)) < 0))
 			return rc;

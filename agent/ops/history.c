@@ -23,6 +23,7 @@ void vl_log_result_free(vl_log_result *r)
 		free(r->items[i].email);
 		free(r->items[i].message);
 		free(r->items[i].summary);
+		free(r->items[i].operator_name);
 	}
 	free(r->items);
 	memset(r, 0, sizeof(*r));
@@ -114,6 +115,8 @@ int vl_log(vl_node *n, const vl_log_opts *opts, vl_log_result *out)
 			rc = vl_error_set(VL_ENOMEM, "out of memory");
 			goto out;
 		}
+		if ((rc = vl_message_operator(&e->operator_name, msg)) < 0)
+			goto out;
 	}
 	if (rc != GIT_ITEROVER) {
 		rc = vl_error_git(rc, "cannot walk history");

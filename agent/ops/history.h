@@ -34,6 +34,8 @@ typedef struct {
 	char *email;                     /* owned */
 	char *message;                   /* whole message; owned */
 	char *summary;                   /* first line; owned */
+	char *operator_name;             /* Vledger-Operator trailer (vl_message_operator),
+	                                  * or NULL; owned */
 	const vl_roster_entry *signer;   /* the key the email names (borrowed
 	                                  * from the node), or NULL */
 } vl_log_entry;
