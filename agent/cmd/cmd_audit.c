@@ -448,13 +448,13 @@ static int log_reveal(const vl_node *n, const char *command, const vl_audit_hist
 int vl_cmd_history(const vl_command *cmd, const vl_cli *cli, int argc, char **argv)
 {
 	int json = 0, reveal = 0, rc, exit_code = VL_EXIT_ERROR;
+	vl_history_opts ho = VL_HISTORY_OPTS_INIT;
 	const vl_opt opts[] = {
 		{ "--json", 0, NULL, &json, NULL }, { "--reveal", 0, NULL, &reveal, NULL },
-		{ NULL, 0, NULL, NULL, NULL }
+		{ "--field", 1, &ho.field, NULL, NULL }, { NULL, 0, NULL, NULL, NULL }
 	};
-	vl_history_opts ho = VL_HISTORY_OPTS_INIT;
 	const char **pos = NULL;
-	size_t npos, i;
+	size_t npos, i, shown = 0;
 	vl_node *n = NULL;
 	vl_history_result res;
 	const vl_audit_history *hp = &res.h;
@@ -474,12 +474,17 @@ int vl_cmd_history(const vl_command *cmd, const vl_cli *cli, int argc, char **ar
 		goto fail;
 	if (json) {
 		if ((rc = vl_buf_printf(&out, "{\"schema\":\"%s\",\"id\":\"%s\",\"scope\":\"%s\",\"revealed\":%s,"
-				"\"versions\":[", hp->schema->name, hp->id, hp->scope, reveal ? "true" : "false")) < 0)
+				"\"field\":", hp->schema->name, hp->id, hp->scope, reveal ? "true" : "false")) < 0 ||
+				(rc = jstr(&out, res.field ? res.field->name : NULL)) < 0 ||
+				(rc = vl_buf_puts(&out, ",\"versions\":[")) < 0)
 			goto fail;
+		/* With --field, only the versions that changed it, "n" still
+		 * numbering all versions. */
 		for (i = 0; i < hp->n; i++)
-			if ((i && (rc = vl_buf_puts(&out, ",\n")) < 0) ||
-					(rc = version_json(&out, n, &hp->v[i], (long)i + 1, reveal)) < 0)
-				goto fail;
+			if (!res.changed || res.changed[i])
+				if ((shown++ && (rc = vl_buf_puts(&out, ",\n")) < 0) ||
+						(rc = version_json(&out, n, &hp->v[i], (long)i + 1, reveal)) < 0)
+					goto fail;
 		if ((rc = vl_buf_puts(&out, "]}\n")) < 0)
 			goto fail;
 	} else {
@@ -487,8 +492,12 @@ int vl_cmd_history(const vl_command *cmd, const vl_cli *cli, int argc, char **ar
 				hp->schema->label_zh : "", hp->schema->name, hp->id, hp->scope, hp->n, hp->n == 1 ? "" : "s",
 				reveal ? "" : "  (personal fields masked; --reveal shows them)")) < 0)
 			goto fail;
+		if (res.field && (rc = vl_buf_printf(&out, "field %s %s: changed in %zu of the %zu versions\n",
+				res.field->label_zh ? res.field->label_zh : "", res.field->name, res.nchanged, hp->n)) < 0)
+			goto fail;
 		for (i = 0; i < hp->n; i++)
-			if ((rc = vl_buf_putc(&out, '\n')) < 0 || (rc = version_text(&out, n, hp, i, reveal)) < 0)
+			if ((!res.changed || res.changed[i]) &&
+					((rc = vl_buf_putc(&out, '\n')) < 0 || (rc = version_text(&out, n, hp, i, reveal)) < 0))
 				goto fail;
 	}
 	fwrite(out.ptr, 1, out.len, stdout);

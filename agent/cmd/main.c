@@ -80,7 +80,7 @@ static const vl_command commands[] = {
 	  "units below, --check recomputes a published report",
 	  vl_cmd_aggregate },
 	{ "log", "[--scope CODE12] [--record ID] [--json]", "show the history of a branch", vl_cmd_log },
-	{ "history", "ID [--json] [--reveal]",
+	{ "history", "ID [--field FIELD] [--json] [--reveal]",
 	  "every version of a record field by field: signer, commit, merge rules", vl_cmd_history },
 	{ "blame", "ID [--json] [--reveal]", "which version set each field's current value", vl_cmd_blame },
 	{ "audit export", "--format html|json [--scope CODE12] [--from DATE --to DATE] [--output FILE] [--reveal]",

@@ -52,6 +52,22 @@ contains '"operator":"张三"'
 expect 0 C audit export --format html
 contains '操作员 operator: 王秀英'
 
+# ---- history --field: only the versions that changed that field ------------------
+# Versions: #1 add, #2-#3 address, #4 phone, #5 address.
+expect 0 C history "$r" --field 联系电话
+contains 'changed in 2 of the 5 versions'; contains '#1 add'; contains '#4 edit'
+lacks '#2 edit'; lacks '#3 edit'; lacks '#5 edit'
+expect 0 C history "$r" --field address
+contains '#2 edit'; contains '#3 edit'; contains '#5 edit'; lacks '#4 edit'
+expect 0 C history "$r" --field phone --json
+contains '"field":"phone"'; contains '"n":4,'; lacks '"n":2,'; lacks '"n":5,'
+# Unknown fields name the ledger and where the fields are listed; a field
+# a version did not change leaves only the versions that did.
+expect 1 C history "$r" --field 电话号码
+contains "ledger 'resident' has no field"
+expect 0 C history "$r" --field notes
+contains 'changed in 0 of the 5 versions'; lacks '#1 add'
+
 # ---- verify, and stock git still verifies the signatures --------------------------
 expect 0 C verify
 contains 'all good'
