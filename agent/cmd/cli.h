@@ -82,6 +82,9 @@ const char *vl_cli_schema_dir(void);
 
 /* Display width of UTF-8 text (CJK wide characters count 2). */
 size_t vl_text_width(const char *s);
+/* Append s to out cut to at most w terminal columns (vl_text_width), a
+ * cut marked by "…" (one column); whole UTF-8 sequences only. */
+int vl_text_fit(vl_buf *out, const char *s, size_t w) VL_MUST_CHECK;
 /* Print s padded with spaces to width w (no truncation). */
 void vl_print_padded(const char *s, size_t w);
 
