@@ -111,23 +111,27 @@ int vl_node_open(vl_node **out, const char *home, int need_key, const char *pass
 		rc = vl_error_set(VL_ENOMEM, "out of memory");
 		goto out;
 	}
-	/* The operator: node.yaml's, unless the environment names one. */
+	/* The operator: node.yaml's, unless the environment names one. A bad
+	 * one stops only a node opened to write (to sign with it): reading
+	 * commands, and 'operator set' which repairs it, still open. */
 	if ((s = getenv("VLEDGER_OPERATOR")) && *s) {
 		if ((rc = vl_node_set_operator(n, s)) < 0) {
 			vl_error_wrap(rc, "VLEDGER_OPERATOR");
-			goto out;
+			if (need_key)
+				goto out;
+			vl_error_clear();
 		}
 	} else if (vl_value_map_get(conf, "operator")) {
-		if (!(s = map_str(conf, "operator"))) {
+		if (!(s = map_str(conf, "operator")))
 			rc = vl_error_set(VL_EINVALID, "'operator' in '%s' is not text; set it again with "
 					"'vledger operator set NAME'", p.ptr);
+		else if ((rc = vl_node_set_operator(n, s)) < 0)
+			vl_error_wrap(rc, "'%s' (set it again with 'vledger operator set NAME')", p.ptr);
+		if (rc < 0 && need_key)
 			goto out;
-		}
-		if ((rc = vl_node_set_operator(n, s)) < 0) {
-			vl_error_wrap(rc, "'%s'", p.ptr);
-			goto out;
-		}
+		vl_error_clear();
 	}
+	rc = 0;
 	/* The public key is always there; the secret one only when asked. */
 	vl_buf_clear(&pub);
 	if ((rc = path_join(&p, home, "keys/node.pub")) < 0 ||

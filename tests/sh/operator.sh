@@ -92,6 +92,15 @@ VLEDGER_OPERATOR=$'\t' expect 1 C edit "$r" --set address=x
 contains 'VLEDGER_OPERATOR'
 [ "$(refs county)" = "$before" ] && ok || bad "a refused operator moved a ref"
 [ "$(cat "$w/county/node.yaml")" = "$conf" ] && ok || bad "a refused operator changed node.yaml"
+# A node.yaml operator broken by hand stops writes, not reads, and
+# 'operator set' repairs it.
+sed -i 's/^operator: .*/operator: "a\\tb"/' "$w/county/node.yaml"
+grep -q '^operator: "a\\tb"$' "$w/county/node.yaml" && ok || bad "could not break node.yaml: $(cat "$w/county/node.yaml")"
+expect 1 C edit "$r" --set address=x
+contains 'control character'; contains 'operator set'
+expect 0 C list resident
+expect 0 C operator set 王秀英
+expect 0 C edit "$r" --set address=鼓楼社区6栋
 # 21 Chinese characters (63 bytes) fit.
 expect 0 C operator set "$(printf '王%.0s' {1..21})"
 expect 0 C operator set --clear
