@@ -21,6 +21,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 #include <time.h>
 
@@ -1177,45 +1178,57 @@ static const vl_field *find_field(const vl_field *fs, size_t n, const char *name
 	return NULL;
 }
 
-static void parse_identity(pctx *c, vl_schema *s, const vl_value *v)
+/* A list of distinct top-level scalar field names (`identity`,
+ * `list_columns`), at most `max` of them, into *out / *nout. */
+static void parse_field_names(pctx *c, const vl_schema *s, const vl_value *v, const char *key, size_t max,
+		char ***out, size_t *nout)
 {
 	size_t i, j;
 
 	if (v->kind != VL_V_LIST) {
-		perr(c, v, "'identity' must be a list of field names");
+		perr(c, v, "'%s' must be a list of field names", key);
 		return;
 	}
 	if (v->n == 0)
 		return;
-	s->identity = calloc(v->n, sizeof(*s->identity));
-	if (!s->identity) {
+	if (v->n > max) {
+		perr(c, v, "'%s' names %zu fields; at most %zu", key, v->n, max);
+		return;
+	}
+	*out = calloc(v->n, sizeof(**out));
+	if (!*out) {
 		c->oom = 1;
 		return;
 	}
-	s->nidentity = v->n;
+	*nout = v->n;
 	for (i = 0; i < v->n; i++) {
 		const vl_value *it = v->items[i];
 		const vl_field *f;
 
 		if (it->kind != VL_V_STR) {
-			perr(c, it, "identity: item %zu must be a field name", i + 1);
+			perr(c, it, "%s: item %zu must be a field name", key, i + 1);
 			continue;
 		}
 		f = find_field(s->fields, s->nfields, it->s);
 		if (!f) {
-			perr(c, it, "identity: no field '%.64s'", it->s);
+			perr(c, it, "%s: no field '%.64s'", key, it->s);
 			continue;
 		}
 		if (f->type && !is_scalar_type(f->type)) {
-			perr(c, it, "identity: field '%s' must be a scalar, not %s", f->name,
+			perr(c, it, "%s: field '%s' must be a scalar, not %s", key, f->name,
 					vl_ftype_name(f->type));
 			continue;
 		}
 		for (j = 0; j < i; j++)
-			if (s->identity[j] && strcmp(s->identity[j], it->s) == 0)
-				perr(c, it, "identity: field '%s' named twice", f->name);
-		s->identity[i] = pdup(c, it->s);
+			if ((*out)[j] && strcmp((*out)[j], it->s) == 0)
+				perr(c, it, "%s: field '%s' named twice", key, f->name);
+		(*out)[i] = pdup(c, it->s);
 	}
+}
+
+static void parse_identity(pctx *c, vl_schema *s, const vl_value *v)
+{
+	parse_field_names(c, s, v, "identity", SIZE_MAX, &s->identity, &s->nidentity);
 }
 
 int vl_cmp_parse(const char *s, vl_cmp *out, size_t *len)
@@ -1437,7 +1450,7 @@ int vl_schema_load(vl_schema **out, const char *buf, size_t len, const char *src
 {
 	static const char *const known[] = {
 		"name", "version", "zh", "en", "doc", "identity", "on_delete", "fields",
-		"aggregates", NULL
+		"aggregates", "list_columns", NULL
 	};
 	vl_value *tree = NULL;
 	schema_impl *im = NULL;
@@ -1508,6 +1521,9 @@ int vl_schema_load(vl_schema **out, const char *buf, size_t len, const char *src
 		parse_identity(&c, s, v);
 	if (!c.oom && (v = vl_value_map_get(tree, "aggregates")) != NULL)
 		parse_aggregates(&c, s, v, today);
+	if (!c.oom && (v = vl_value_map_get(tree, "list_columns")) != NULL)
+		parse_field_names(&c, s, v, "list_columns", VL_LIST_COLUMNS_MAX, &s->list_columns,
+				&s->nlist_columns);
 
 	if (c.oom) {
 		rc = vl_error_set(VL_ENOMEM, "%s: out of memory loading the schema", c.src);
@@ -1545,6 +1561,7 @@ void vl_schema_free(vl_schema *s)
 	free(s->label_en);
 	fields_free(s->fields, s->nfields);
 	strv_free(s->identity, s->nidentity);
+	strv_free(s->list_columns, s->nlist_columns);
 	free(s->on_delete);
 	for (i = 0; s->aggregates && i < s->naggregates; i++) {
 		vl_aggregate *a = &s->aggregates[i];

@@ -154,7 +154,13 @@ typedef struct {
 	int edit_wins;         /* parsed on_delete: 1 edit_wins, 0 tombstone_wins */
 	vl_aggregate *aggregates;
 	size_t naggregates;
+	/* `list_columns`: the fields `vledger list` shows, in order (at most
+	 * VL_LIST_COLUMNS_MAX top-level scalar fields); n = 0 when the schema
+	 * does not say (list then takes the first short fields). */
+	char **list_columns;
+	size_t nlist_columns;
 } vl_schema;
+#define VL_LIST_COLUMNS_MAX 8
 
 /*
  * Parse and check a schema file. Every problem found is appended to diag

@@ -2,6 +2,7 @@
 #include "store/repo.h"
 #include "store/limits.h"
 #include "store/pack.h"
+#include "store/yaml.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -491,8 +492,47 @@ static int word_is(const char *p, size_t l, const char *w)
 	return l == strlen(w) && !memcmp(p, w, l);
 }
 
-/* Trailers that name the key chain: each at most once, in this case. */
-static const char *const chain_trailers[] = { "Vledger-Seq", "Vledger-Prev" };
+int vl_operator_check(const char *name, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)name;
+	size_t i;
+
+	if (len == 0 || len > VL_OPERATOR_MAX)
+		return vl_error_set(VL_EINVALID, "the operator name is %zu bytes; give 1 to %d bytes "
+				"(about %d Chinese characters)", len, VL_OPERATOR_MAX, VL_OPERATOR_MAX / 3);
+	if (!vl_utf8_valid_nfc(name, len))
+		return vl_error_set(VL_EINVALID, "the operator name is not valid UTF-8 text in NFC; type it again");
+	for (i = 0; i < len; i++)
+		/* C0 and DEL; C1 (U+0080-009F) is encoded 0xC2 0x80-0x9F. */
+		if (s[i] < 0x20 || s[i] == 0x7f || (s[i] == 0xc2 && i + 1 < len && s[i + 1] >= 0x80 && s[i + 1] <= 0x9f))
+			return vl_error_set(VL_EINVALID, "the operator name has a control character; "
+					"give a plain name on one line");
+	if (s[0] == ' ' || s[len - 1] == ' ')
+		return vl_error_set(VL_EINVALID, "the operator name starts or ends with a space; remove it");
+	return 0;
+}
+
+int vl_message_operator(char **out, const char *message)
+{
+	vl_buf v = VL_BUF_INIT;
+	int found, valid;
+
+	*out = NULL;
+	found = message && vl_message_trailer(&v, message, "Vledger-Operator") == 0 && v.ptr;
+	valid = found && vl_operator_check(v.ptr, v.len) == 0;
+	vl_error_clear(); /* absent or invalid: shown as none, not an error */
+	if (valid && !(*out = vl_buf_detach(&v, NULL))) {
+		vl_buf_free(&v);
+		return vl_error_set(VL_ENOMEM, "out of memory");
+	}
+	vl_buf_free(&v);
+	return 0;
+}
+
+/* Trailers that appear at most once, in this case: the key chain's, and
+ * the operator's (a second or miscased one could show another name to a
+ * reader that takes the last, or any case). */
+static const char *const chain_trailers[] = { "Vledger-Seq", "Vledger-Prev", "Vledger-Operator" };
 
 static int check_chain_trailers(const char *msg, const char *end)
 {
@@ -513,6 +553,14 @@ static int check_chain_trailers(const char *msg, const char *end)
 			if (++seen[k] > 1)
 				return vl_error_set(VL_EINVALID, "the commit message has the %s trailer twice",
 						chain_trailers[k]);
+			if (k == 2) {
+				const char *v = p + tl + 1;
+				size_t vl = llen - tl - 1;
+				if (vl == 0 || *v != ' ')
+					return vl_error_set(VL_EINVALID, "the commit's Vledger-Operator trailer has no value");
+				if (vl_operator_check(v + 1, vl - 1) < 0)
+					return vl_error_wrap(VL_EINVALID, "the commit's Vledger-Operator trailer");
+			}
 		}
 		p = eol ? eol + 1 : end;
 	}

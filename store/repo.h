@@ -113,13 +113,33 @@ int vl_repo_key_chain(uint64_t *seq, git_oid *prev, git_repository *repo,
 int vl_message_trailer(vl_buf *out, const char *message, const char *name) VL_MUST_CHECK;
 
 /*
+ * The operator name a commit may carry in a `Vledger-Operator: <name>`
+ * trailer (docs/formats.md §5.2): the person at the keyboard as the key
+ * holder claims it, not an identity. 1 to VL_OPERATOR_MAX bytes of valid
+ * UTF-8 (NFC as vl_utf8_valid_nfc checks it), no control character (C0,
+ * DEL, C1), no leading or trailing space. VL_EINVALID saying what is wrong
+ * (never the name itself: it is personal data).
+ */
+#define VL_OPERATOR_MAX 64
+int vl_operator_check(const char *name, size_t len) VL_MUST_CHECK;
+
+/*
+ * The operator a commit message names: *out = a copy of its
+ * Vledger-Operator value (caller frees), or NULL when it has none or the
+ * value fails vl_operator_check (display never shows control characters
+ * an unverified commit may carry). Fails only on VL_ENOMEM.
+ */
+int vl_message_operator(char **out, const char *message) VL_MUST_CHECK;
+
+/*
  * Is a raw commit object in the one form vledger writes? Headers exactly
  * `tree`, `parent` (any number), `author`, `committer`, then `gpgsig` when
  * is_signed (with its continuation lines) or nothing when not, in that order
  * and each once: no `encoding`, `mergetag` or unknown header. In the message,
- * the Vledger-Seq and Vledger-Prev trailers appear at most once each and
- * only in that exact case (a `Vledger-prev` or `VLEDGER-SEQ` line, which
- * other readers may take for the trailer, is refused). VL_EINVALID naming
+ * the Vledger-Seq, Vledger-Prev and Vledger-Operator trailers appear at most
+ * once each and only in that exact case (a `Vledger-prev` or `VLEDGER-SEQ`
+ * line, which other readers may take for the trailer, is refused), and a
+ * Vledger-Operator value passes vl_operator_check. VL_EINVALID naming
  * the problem (no commit id: the caller adds it).
  */
 int vl_commit_check_canonical(const char *raw, size_t len, int is_signed) VL_MUST_CHECK;

@@ -284,6 +284,16 @@ mut progress-tty-only agent/cmd/cli.c "sh_progress" \
 mut progress-shown agent/cmd/cli.c "sh_progress" \
 	'if (isatty(STDERR_FILENO))' 'if (isatty(STDERR_FILENO) && 0)'
 
+# ---- issue 12: operator trailer, history --field, list columns ----------------
+mut operator-control-char store/repo.c "test_trust" \
+	'if (s[i] < 0x20 || s[i] == 0x7f ||' 'if (0 && (s[i] < 0x20 || s[i] == 0x7f) &&'
+mut operator-checked-in-commits store/repo.c "test_trust" \
+	'if (vl_operator_check(v + 1, vl - 1) < 0)' 'if (0)'
+mut history-field-filter agent/cmd/cmd_audit.c "sh_operator" \
+	'if ((!res.changed || res.changed[i]) &&' 'if ((1) &&'
+mut list-column-width agent/cmd/cmd_record.c "sh_list" \
+	'vl_print_padded(cells[k * ncols + i], i + 1 < ncols ? width[i] : 0);' \
+	'vl_print_padded(cells[k * ncols + i], 18);'
 keep=0 baseline=1 only=
 while [ $# -gt 0 ]; do
 	case $1 in

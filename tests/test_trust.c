@@ -793,6 +793,25 @@ static void test_canon_chain_trailers(void **state)
 	check_trailers(f, "VLEDGER-SEQ: 99\n", "'VLEDGER-SEQ' line");
 }
 
+/* The operator trailer is optional, but at most once, in this case, with
+ * a capped value without control characters (a terminal escape or a
+ * second name would show the reader something the signer did not say
+ * once). */
+static void test_canon_operator_trailer(void **state)
+{
+	fx *f = *state;
+	char line[128];
+
+	check_trailers(f, "Vledger-Operator: 王秀英\nVledger-Operator: 张三\n", "Vledger-Operator trailer twice");
+	check_trailers(f, "vledger-operator: 王秀英\n", "'vledger-operator' line");
+	check_trailers(f, "Vledger-Operator: 王\x1b[2J秀英\n", "control character");
+	check_trailers(f, "Vledger-Operator: \xc2\x9b" "31m\n", "control character");
+	check_trailers(f, "Vledger-Operator: \n", "operator name is 0 bytes");
+	check_trailers(f, "Vledger-Operator: \xff\xfe\n", "not valid UTF-8");
+	snprintf(line, sizeof(line), "Vledger-Operator: %065d\n", 0);
+	check_trailers(f, line, "operator name is 65 bytes");
+}
+
 static void test_canon_signed_record_with_conflicts(void **state)
 {
 	fx *f = *state;
@@ -1041,6 +1060,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_canon_prev_names_missing_version, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_canon_commit_headers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_canon_chain_trailers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_canon_operator_trailer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_canon_signed_record_with_conflicts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_canon_author_is_roster_name, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_canon_author_time, setup, teardown),

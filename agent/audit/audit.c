@@ -69,6 +69,7 @@ void vl_audit_version_free(vl_audit_version *v)
 	free(v->commit_name);
 	free(v->summary);
 	free(v->reason);
+	free(v->operator_name);
 	memset(v, 0, sizeof(*v));
 }
 
@@ -124,7 +125,7 @@ static int version_load(vl_audit_version *v, vl_node *n, const char *hex)
 typedef struct {
 	char id[VL_OID_HEX + 1];
 	long long time;
-	char *name, *summary, *reason;
+	char *name, *summary, *reason, *operator_name;
 } commit_info;
 
 static void commit_info_free(commit_info *ci)
@@ -132,6 +133,7 @@ static void commit_info_free(commit_info *ci)
 	free(ci->name);
 	free(ci->summary);
 	free(ci->reason);
+	free(ci->operator_name);
 	memset(ci, 0, sizeof(*ci));
 }
 
@@ -156,6 +158,8 @@ static int commit_info_load(commit_info *ci, git_repository *repo, const git_oid
 	else if (vl_message_trailer(&reason, git_commit_message(c), "Vledger-Reason") == 0 &&
 			!(ci->reason = vl_buf_detach(&reason, NULL)))
 		rc = oom();
+	if (rc == 0)
+		rc = vl_message_operator(&ci->operator_name, git_commit_message(c));
 	vl_buf_free(&reason);
 	git_commit_free(c);
 	return rc;
@@ -168,7 +172,8 @@ static int version_commit(vl_audit_version *v, const commit_info *ci, size_t seq
 	memcpy(v->commit, ci->id, sizeof(v->commit));
 	v->commit_time = ci->time;
 	if (!(v->commit_name = strdup(ci->name)) || !(v->summary = strdup(ci->summary)) ||
-			(ci->reason && !(v->reason = strdup(ci->reason))))
+			(ci->reason && !(v->reason = strdup(ci->reason))) ||
+			(ci->operator_name && !(v->operator_name = strdup(ci->operator_name))))
 		return oom();
 	return 0;
 }

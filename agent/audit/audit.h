@@ -82,6 +82,8 @@ typedef struct {
 	char *commit_name;           /* committer name (roster name, or "vledger merge") */
 	char *summary;               /* the commit's first line */
 	char *reason;                /* Vledger-Reason trailer (deletions), or NULL */
+	char *operator_name;         /* Vledger-Operator trailer (vl_message_operator): the
+	                              * name the key holder claims, or NULL; owned */
 	/* prev[k]: the version rec->prev[k] names, loaded (owned); NULL when
 	 * the repository lacks it. A join's prevs are one version of this
 	 * record and one of the record joined in. */

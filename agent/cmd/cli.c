@@ -225,6 +225,11 @@ int vl_cli_node(vl_node **out, const vl_cli *cli, int need_key, const char *pass
 	}
 	rc = vl_node_open(out, home, need_key, passphrase_file);
 	free(home);
+	if (rc == 0 && cli->operator_name && (rc = vl_node_set_operator(*out, cli->operator_name)) < 0) {
+		vl_error_wrap(rc, "--operator");
+		vl_node_close(*out);
+		*out = NULL;
+	}
 	if (rc < 0)
 		vl_cli_fail(rc);
 	return rc;
@@ -260,6 +265,16 @@ static size_t utf8_next(const unsigned char *s, unsigned *cp)
 	return 1;
 }
 
+/* Columns a code point takes on a terminal: 2 for East Asian Wide and
+ * Fullwidth (the CJK ranges below, no locale involved), else 1. */
+static size_t cp_width(unsigned cp)
+{
+	return (cp >= 0x1100 && (cp <= 0x115f || (cp >= 0x2e80 && cp <= 0xa4cf) ||
+			(cp >= 0xac00 && cp <= 0xd7a3) || (cp >= 0xf900 && cp <= 0xfaff) ||
+			(cp >= 0xfe30 && cp <= 0xfe4f) || (cp >= 0xff00 && cp <= 0xff60) ||
+			(cp >= 0xffe0 && cp <= 0xffe6) || (cp >= 0x20000 && cp <= 0x3fffd))) ? 2 : 1;
+}
+
 size_t vl_text_width(const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
@@ -268,13 +283,31 @@ size_t vl_text_width(const char *s)
 
 	while (p && *p) {
 		p += utf8_next(p, &cp);
-		/* East Asian wide and full-width ranges. */
-		w += (cp >= 0x1100 && (cp <= 0x115f || (cp >= 0x2e80 && cp <= 0xa4cf) ||
-				(cp >= 0xac00 && cp <= 0xd7a3) || (cp >= 0xf900 && cp <= 0xfaff) ||
-				(cp >= 0xfe30 && cp <= 0xfe4f) || (cp >= 0xff00 && cp <= 0xff60) ||
-				(cp >= 0xffe0 && cp <= 0xffe6) || (cp >= 0x20000 && cp <= 0x3fffd))) ? 2 : 1;
+		w += cp_width(cp);
 	}
 	return w;
+}
+
+int vl_text_fit(vl_buf *out, const char *s, size_t w)
+{
+	const unsigned char *p = (const unsigned char *)s, *q;
+	size_t have = 0;
+	unsigned cp;
+	int rc;
+
+	if (vl_text_width(s) <= w)
+		return vl_buf_puts(out, s);
+	/* Room for the ellipsis (one column). */
+	while (w && *p) {
+		q = p + utf8_next(p, &cp);
+		if (have + cp_width(cp) > w - 1)
+			break;
+		have += cp_width(cp);
+		p = q;
+	}
+	if ((rc = vl_buf_put(out, s, (size_t)(p - (const unsigned char *)s))) < 0)
+		return rc;
+	return vl_buf_puts(out, w ? "…" : "");
 }
 
 void vl_print_padded(const char *s, size_t w)

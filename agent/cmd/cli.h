@@ -25,6 +25,7 @@ enum { VL_EXIT_OK = 0, VL_EXIT_ERROR = 1, VL_EXIT_USAGE = 2, VL_EXIT_CONFLICTS =
 /* Global options, given before the command. */
 typedef struct {
 	const char *home;            /* -C DIR */
+	const char *operator_name;   /* --operator NAME (vl_node_set_operator), or NULL */
 } vl_cli;
 
 typedef struct vl_command vl_command;
@@ -72,7 +73,8 @@ int vl_cli_fail(int rc);
 /* Print "usage: vledger <name> <usage>" with a reason; return 2. */
 int vl_cli_usage(const vl_command *cmd, const char *fmt, ...) VL_PRINTF(2, 3);
 
-/* Open the node of cli->home (see vl_node_open), printing the error. */
+/* Open the node of cli->home (see vl_node_open) with cli->operator_name
+ * when given, printing the error. */
 int vl_cli_node(vl_node **out, const vl_cli *cli, int need_key, const char *passphrase_file);
 
 /* Directory of the shipped schemas: $VLEDGER_SCHEMA_DIR, else the install
@@ -81,6 +83,9 @@ const char *vl_cli_schema_dir(void);
 
 /* Display width of UTF-8 text (CJK wide characters count 2). */
 size_t vl_text_width(const char *s);
+/* Append s to out cut to at most w terminal columns (vl_text_width), a
+ * cut marked by "…" (one column); whole UTF-8 sequences only. */
+int vl_text_fit(vl_buf *out, const char *s, size_t w) VL_MUST_CHECK;
 /* Print s padded with spaces to width w (no truncation). */
 void vl_print_padded(const char *s, size_t w);
 
@@ -158,6 +163,8 @@ int vl_cmd_serve(const vl_command *, const vl_cli *, int, char **);
 int vl_cmd_sync(const vl_command *, const vl_cli *, int, char **);
 int vl_cmd_pull(const vl_command *, const vl_cli *, int, char **);
 int vl_cmd_peer_add(const vl_command *, const vl_cli *, int, char **);
+int vl_cmd_operator_set(const vl_command *, const vl_cli *, int, char **);
+int vl_cmd_operator_show(const vl_command *, const vl_cli *, int, char **);
 int vl_cmd_peer_list(const vl_command *, const vl_cli *, int, char **);
 int vl_cmd_status(const vl_command *, const vl_cli *, int, char **);
 /* cmd_lan.c: `peer list --lan` and `sync --lan`; the table's `peer list` and `sync`

@@ -280,7 +280,8 @@ static int version_json(vl_buf *b, const vl_node *n, const vl_audit_version *v, 
 		fmt_time(when, v->commit_time, 1);
 		if ((rc = vl_buf_printf(b, "{\"id\":\"%s\",\"time\":\"%s\",\"committer\":", v->commit, when)) < 0 ||
 				(rc = jstr(b, v->commit_name)) < 0 || (rc = vl_buf_puts(b, ",\"summary\":")) < 0 ||
-				(rc = jstr(b, v->summary)) < 0 || (rc = vl_buf_putc(b, '}')) < 0)
+				(rc = jstr(b, v->summary)) < 0 || (rc = vl_buf_puts(b, ",\"operator\":")) < 0 ||
+				(rc = jstr(b, v->operator_name)) < 0 || (rc = vl_buf_putc(b, '}')) < 0)
 			return rc;
 	} else if ((rc = vl_buf_puts(b, "null")) < 0) {
 		return rc;
@@ -380,6 +381,8 @@ static int version_text(vl_buf *b, const vl_node *n, const vl_audit_history *h, 
 	}
 	if (rc < 0 || (rc = vl_buf_printf(b, "\n     blob    %s", v->blob)) < 0)
 		return rc;
+	if (v->operator_name && (rc = vl_buf_printf(b, "\n     operator %s", v->operator_name)) < 0)
+		return rc;
 	if (v->reason && (rc = vl_buf_printf(b, "\n     reason  %s", v->reason)) < 0)
 		return rc;
 	if (v->joined[0] && (rc = vl_buf_printf(b, "\n     joined  record %s joined into this one", v->joined)) < 0)
@@ -465,13 +468,13 @@ static int log_reveal(const vl_node *n, const char *command, const vl_audit_hist
 int vl_cmd_history(const vl_command *cmd, const vl_cli *cli, int argc, char **argv)
 {
 	int json = 0, reveal = 0, rc, exit_code = VL_EXIT_ERROR;
+	vl_history_opts ho = VL_HISTORY_OPTS_INIT;
 	const vl_opt opts[] = {
 		{ "--json", 0, NULL, &json, NULL }, { "--reveal", 0, NULL, &reveal, NULL },
-		{ NULL, 0, NULL, NULL, NULL }
+		{ "--field", 1, &ho.field, NULL, NULL }, { NULL, 0, NULL, NULL, NULL }
 	};
-	vl_history_opts ho = VL_HISTORY_OPTS_INIT;
 	const char **pos = NULL;
-	size_t npos, i;
+	size_t npos, i, shown = 0;
 	vl_node *n = NULL;
 	vl_history_result res;
 	const vl_audit_history *hp = &res.h;
@@ -492,12 +495,17 @@ int vl_cmd_history(const vl_command *cmd, const vl_cli *cli, int argc, char **ar
 		goto fail;
 	if (json) {
 		if ((rc = vl_buf_printf(&out, "{\"schema\":\"%s\",\"id\":\"%s\",\"scope\":\"%s\",\"revealed\":%s,"
-				"\"versions\":[", hp->schema->name, hp->id, hp->scope, reveal ? "true" : "false")) < 0)
+				"\"field\":", hp->schema->name, hp->id, hp->scope, reveal ? "true" : "false")) < 0 ||
+				(rc = jstr(&out, res.field ? res.field->name : NULL)) < 0 ||
+				(rc = vl_buf_puts(&out, ",\"versions\":[")) < 0)
 			goto fail;
+		/* With --field, only the versions that changed it, "n" still
+		 * numbering all versions. */
 		for (i = 0; i < hp->n; i++)
-			if ((i && (rc = vl_buf_puts(&out, ",\n")) < 0) ||
-					(rc = version_json(&out, n, &hp->v[i], (long)i + 1, reveal)) < 0)
-				goto fail;
+			if (!res.changed || res.changed[i])
+				if ((shown++ && (rc = vl_buf_puts(&out, ",\n")) < 0) ||
+						(rc = version_json(&out, n, &hp->v[i], (long)i + 1, reveal)) < 0)
+					goto fail;
 		if ((rc = vl_buf_puts(&out, "]}\n")) < 0)
 			goto fail;
 	} else {
@@ -505,8 +513,12 @@ int vl_cmd_history(const vl_command *cmd, const vl_cli *cli, int argc, char **ar
 				hp->schema->label_zh : "", hp->schema->name, hp->id, hp->scope, hp->n, hp->n == 1 ? "" : "s",
 				reveal ? "" : "  (personal fields masked; --reveal shows them)")) < 0)
 			goto fail;
+		if (res.field && (rc = vl_buf_printf(&out, "field %s %s: changed in %zu of the %zu versions\n",
+				res.field->label_zh ? res.field->label_zh : "", res.field->name, res.nchanged, hp->n)) < 0)
+			goto fail;
 		for (i = 0; i < hp->n; i++)
-			if ((rc = vl_buf_putc(&out, '\n')) < 0 || (rc = version_text(&out, n, hp, i, reveal)) < 0)
+			if ((!res.changed || res.changed[i]) &&
+					((rc = vl_buf_putc(&out, '\n')) < 0 || (rc = version_text(&out, n, hp, i, reveal)) < 0))
 				goto fail;
 	}
 	fwrite(out.ptr, 1, out.len, stdout);
@@ -603,7 +615,8 @@ int vl_cmd_blame(const vl_command *cmd, const vl_cli *cli, int argc, char **argv
 					(rc = jstr(&out, v->have_commit ? v->commit : NULL)) < 0 ||
 					(rc = vl_buf_puts(&out, ",\"commit_time\":")) < 0 ||
 					(rc = jstr(&out, v->have_commit ? when : NULL)) < 0 || (rc = vl_buf_puts(&out, ",\"rule\":")) < 0 ||
-					(rc = jstr(&out, rule)) < 0 || (rc = vl_buf_putc(&out, '}')) < 0)
+					(rc = jstr(&out, rule)) < 0 || (rc = vl_buf_puts(&out, ",\"operator\":")) < 0 ||
+					(rc = jstr(&out, v->operator_name)) < 0 || (rc = vl_buf_putc(&out, '}')) < 0)
 				goto fail;
 			continue;
 		}
@@ -617,9 +630,10 @@ int vl_cmd_blame(const vl_command *cmd, const vl_cli *cli, int argc, char **argv
 			goto fail;
 		printf(" ");
 		vl_print_padded(cell.ptr, 20);
-		printf("  #%-3zu %-7s %s  %s  %.12s%s%s%s\n", who[i] + 1, v->kind, v->rec->clock,
+		printf("  #%-3zu %-7s %s  %s%s%s  %.12s%s%s\n", who[i] + 1, v->kind, v->rec->clock,
 				e ? e->name : strcmp(v->rec->author, VL_AUTHOR_MERGE) ? v->rec->author : "merge",
-				v->have_commit ? v->commit : "-", rule ? "  rule " : "", rule ? rule : "", "");
+				v->operator_name ? ", operator " : "", v->operator_name ? v->operator_name : "",
+				v->have_commit ? v->commit : "-", rule ? "  rule " : "", rule ? rule : "");
 	}
 	if (json) {
 		if ((rc = vl_buf_puts(&out, "]}\n")) < 0)
@@ -1192,6 +1206,9 @@ static int report_html(vl_buf *b, const report *r)
 				(rc = html_signer(b, n, v->rec)) < 0 ||
 				(rc = vl_buf_printf(b, "</td><td><code>%.12s</code><br>%s<br>", v->have_commit ? v->commit : "-", when)) < 0 ||
 				(rc = html_esc(b, v->summary ? v->summary : "")) < 0)
+			return rc;
+		if (v->operator_name && ((rc = vl_buf_puts(b, "<br>操作员 operator: ")) < 0 ||
+				(rc = html_esc(b, v->operator_name)) < 0))
 			return rc;
 		if (v->reason && ((rc = vl_buf_puts(b, "<br>原因 reason: ")) < 0 || (rc = html_esc(b, v->reason)) < 0))
 			return rc;

@@ -50,14 +50,18 @@ int vl_cmd_log(const vl_command *cmd, const vl_cli *cli, int argc, char **argv)
 					(rc = vl_json_str(&out, e->email, strlen(e->email))) < 0 ||
 					(rc = vl_buf_puts(&out, ",\"message\":")) < 0 ||
 					(rc = vl_json_str(&out, e->message, strlen(e->message))) < 0 ||
+					(rc = vl_buf_puts(&out, ",\"operator\":")) < 0 ||
+					(rc = e->operator_name ? vl_json_str(&out, e->operator_name, strlen(e->operator_name))
+					 : vl_buf_puts(&out, "null")) < 0 ||
 					(rc = vl_buf_putc(&out, '}')) < 0)
 				goto fail;
 		} else {
 			vl_buf local = VL_BUF_INIT;
 			if ((rc = vl_time_show_secs(&local, (int64_t)e->time, n->tz_min)) < 0)
 				goto fail;
-			printf("%.12s  %s  %s%s%s%s  %s\n", git_oid_tostr_s(&e->commit), local.ptr, e->author,
-					who ? " (" : "", who ? who->role : "", who ? ")" : "", e->summary);
+			printf("%.12s  %s  %s%s%s%s%s%s  %s\n", git_oid_tostr_s(&e->commit), local.ptr, e->author,
+					who ? " (" : "", who ? who->role : "", who ? ")" : "",
+					e->operator_name ? ", operator " : "", e->operator_name ? e->operator_name : "", e->summary);
 			vl_buf_free(&local);
 		}
 	}

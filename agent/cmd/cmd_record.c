@@ -546,6 +546,9 @@ out:
 	return exit_code;
 }
 
+/* Widest cell of a list column, in terminal columns; longer ones are cut. */
+#define VL_LIST_CELL_MAX 30
+
 int vl_cmd_list(const vl_command *cmd, const vl_cli *cli, int argc, char **argv)
 {
 	vl_list_opts lo = VL_LIST_OPTS_INIT;
@@ -558,12 +561,13 @@ int vl_cmd_list(const vl_command *cmd, const vl_cli *cli, int argc, char **argv)
 		{ NULL, 0, NULL, NULL, NULL }
 	};
 	const char **pos = NULL;
-	size_t npos, i, k, ncols = 0;
-	const vl_field *cols[4];
+	size_t npos, i, k, ncols = 0, width[VL_LIST_COLUMNS_MAX];
+	const vl_field *cols[VL_LIST_COLUMNS_MAX], *f = NULL;
+	char **cells = NULL;
 	vl_node *n = NULL;
 	vl_list_result res;
 	vl_value *shown = NULL;
-	vl_buf out = VL_BUF_INIT, cell = VL_BUF_INIT;
+	vl_buf out = VL_BUF_INIT, cell = VL_BUF_INIT, text = VL_BUF_INIT;
 	int rc, exit_code = VL_EXIT_ERROR;
 
 	memset(&res, 0, sizeof(res));
@@ -575,6 +579,7 @@ int vl_cmd_list(const vl_command *cmd, const vl_cli *cli, int argc, char **argv)
 		return vl_cli_usage(cmd, "needs a ledger name");
 	}
 	lo.ledger = pos[0];
+	lo.ref_labels = !json;
 	lo.where = where.items;
 	lo.nwhere = where.n;
 	if (vl_cli_node(&n, cli, 0, NULL) < 0)
@@ -599,51 +604,85 @@ int vl_cmd_list(const vl_command *cmd, const vl_cli *cli, int argc, char **argv)
 		exit_code = VL_EXIT_OK;
 		goto out;
 	}
-	/* Columns: the first four fields short enough for a table. */
-	for (i = 0; i < res.schema->nfields && ncols < 4; i++)
+	/* Columns: the ledger's list_columns, else the first four fields
+	 * short enough for a table. */
+	for (i = 0; i < res.schema->nlist_columns && ncols < VL_LIST_COLUMNS_MAX; i++)
+		if ((f = vl_schema_field(res.schema, res.schema->list_columns[i])))
+			cols[ncols++] = f;
+	for (i = 0; !res.schema->nlist_columns && i < res.schema->nfields && ncols < 4; i++)
 		if (res.schema->fields[i].type != VL_T_TEXT && res.schema->fields[i].type != VL_T_LIST &&
 				res.schema->fields[i].type != VL_T_MAP)
 			cols[ncols++] = &res.schema->fields[i];
-	if (!json) {
-		vl_print_padded("ID", 26);
-		for (i = 0; i < ncols; i++) {
-			printf("  ");
-			vl_print_padded(cols[i]->label_zh ? cols[i]->label_zh : cols[i]->name, 18);
+	if (json) {
+		if ((rc = vl_buf_puts(&out, "[")) < 0)
+			goto fail;
+		for (k = 0; k < res.n; k++) {
+			const vl_record *r = res.items[k].rec;
+			vl_value_free(shown);
+			if ((rc = shown_data(&shown, res.schema, r->data, reveal)) < 0 ||
+					(rc = vl_buf_puts(&out, k ? ",\n" : "")) < 0 ||
+					(rc = record_json(&out, r, res.schema, shown, res.items[k].signer, reveal)) < 0)
+				goto fail;
 		}
-		printf("\n");
-	} else if ((rc = vl_buf_puts(&out, "[")) < 0) {
+		printf("%s]\n", out.ptr);
+		exit_code = VL_EXIT_OK;
+		goto out;
+	}
+	/* The table: every cell first (a ref by its record's label), each
+	 * column as wide as its widest cell in terminal columns (CJK
+	 * characters count 2), at most VL_LIST_CELL_MAX; longer cells cut. */
+	if (!(cells = calloc((res.n + 1) * ncols + 1, sizeof(*cells)))) {
+		rc = vl_error_set(VL_ENOMEM, "out of memory");
 		goto fail;
+	}
+	for (i = 0; i < ncols; i++) {
+		vl_buf_clear(&cell);
+		if ((rc = vl_text_fit(&cell, cols[i]->label_zh ? cols[i]->label_zh : cols[i]->name, VL_LIST_CELL_MAX)) < 0 ||
+				!(cells[i] = vl_buf_detach(&cell, NULL)))
+			goto cell_fail;
+		width[i] = vl_text_width(cells[i]);
 	}
 	for (k = 0; k < res.n; k++) {
 		const vl_record *r = res.items[k].rec;
 		vl_value_free(shown);
 		if ((rc = shown_data(&shown, res.schema, r->data, reveal)) < 0)
 			goto fail;
-		if (json) {
-			if ((rc = vl_buf_puts(&out, k ? ",\n" : "")) < 0 ||
-					(rc = record_json(&out, r, res.schema, shown, res.items[k].signer, reveal)) < 0)
-				goto fail;
-			continue;
-		}
-		printf("%s", r->id);
 		for (i = 0; i < ncols; i++) {
+			const vl_value *lv = vl_value_map_get(res.items[k].ref_labels, cols[i]->name);
+			vl_buf_clear(&text);
 			vl_buf_clear(&cell);
-			if ((rc = cell_text(&cell, cols[i], vl_value_map_get(shown, cols[i]->name), n->tz_min)) < 0)
-				goto fail;
-			printf("  ");
-			vl_print_padded(cell.len ? cell.ptr : "-", 18);
+			if ((rc = lv && lv->kind == VL_V_STR ? vl_buf_puts(&text, lv->s)
+					: cell_text(&text, cols[i], vl_value_map_get(shown, cols[i]->name), n->tz_min)) < 0 ||
+					(rc = vl_text_fit(&cell, text.len ? text.ptr : "-", VL_LIST_CELL_MAX)) < 0 ||
+					!(cells[(k + 1) * ncols + i] = vl_buf_detach(&cell, NULL)))
+				goto cell_fail;
+			if (vl_text_width(cells[(k + 1) * ncols + i]) > width[i])
+				width[i] = vl_text_width(cells[(k + 1) * ncols + i]);
 		}
-		printf("%s\n", r->deleted ? "  [deleted]" : "");
 	}
-	if (json)
-		printf("%s]\n", out.ptr);
-	else
-		printf("%zu record%s\n", res.n, res.n == 1 ? "" : "s");
+	for (k = 0; k <= res.n; k++) {
+		const vl_record *r = k ? res.items[k - 1].rec : NULL;
+		vl_print_padded(r ? r->id : "ID", 26);
+		for (i = 0; i < ncols; i++) {
+			printf("  ");
+			/* The last column is not padded: no trailing spaces. */
+			vl_print_padded(cells[k * ncols + i], i + 1 < ncols ? width[i] : 0);
+		}
+		printf("%s\n", r && r->deleted ? "  [deleted]" : "");
+	}
+	printf("%zu record%s\n", res.n, res.n == 1 ? "" : "s");
 	exit_code = VL_EXIT_OK;
 	goto out;
+cell_fail:
+	if (rc >= 0)
+		rc = vl_error_set(VL_ENOMEM, "out of memory");
 fail:
 	exit_code = vl_cli_fail(rc);
 out:
+	for (i = 0; cells && i < (res.n + 1) * ncols; i++)
+		free(cells[i]);
+	free(cells);
+	vl_buf_free(&text);
 	vl_value_free(shown);
 	vl_list_result_free(&res);
 	vl_buf_free(&out);

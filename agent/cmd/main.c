@@ -81,7 +81,7 @@ static const vl_command commands[] = {
 	  "units below, --check recomputes a published report",
 	  vl_cmd_aggregate },
 	{ "log", "[--scope CODE12] [--record ID] [--json]", "show the history of a branch", vl_cmd_log },
-	{ "history", "ID [--json] [--reveal]",
+	{ "history", "ID [--field FIELD] [--json] [--reveal]",
 	  "every version of a record field by field: signer, commit, merge rules", vl_cmd_history },
 	{ "blame", "ID [--json] [--reveal]", "which version set each field's current value", vl_cmd_blame },
 	{ "audit export", "--format html|json [--scope CODE12] [--from DATE --to DATE] [--output FILE] [--reveal]",
@@ -123,6 +123,9 @@ static const vl_command commands[] = {
 	  "roster peer announcing itself on the LAN", vl_cmd_sync_or_lan },
 	{ "pull", "PEER|REMOTE [--json] [--timeout S] [--passphrase-file F] [--no-merge (a remote)]",
 	  "receive what this node may read from a peer or a git remote, sending nothing", vl_cmd_pull },
+	{ "operator set", "NAME | --clear", "name the person at this laptop; commits carry it (kept in node.yaml)",
+	  vl_cmd_operator_set },
+	{ "operator show", "", "print the operator name commits carry", vl_cmd_operator_show },
 	{ "peer add", "NAME HOST[:PORT] [--key FINGERPRINT]", "name a peer to sync with (kept in node.yaml)",
 	  vl_cmd_peer_add },
 	{ "peer list", "[--json] | --lan [--wait SECONDS] [--json]",
@@ -138,7 +141,7 @@ static void print_help(FILE *f)
 {
 	size_t i;
 
-	fprintf(f, "usage: vledger [-C HOME] COMMAND [ARGS]\n\n"
+	fprintf(f, "usage: vledger [-C HOME] [--operator NAME] COMMAND [ARGS]\n\n"
 			"vledger keeps village, township and county ledgers as signed YAML records\n"
 			"in a git repository. HOME defaults to $VLEDGER_HOME or ~/.local/share/vledger.\n\n"
 			"commands:\n");
@@ -220,6 +223,9 @@ int main(int argc, char **argv)
 		if (!strcmp(argv[arg], "-C") && arg + 1 < argc) {
 			cli.home = argv[arg + 1];
 			arg += 2;
+		} else if (!strcmp(argv[arg], "--operator") && arg + 1 < argc) {
+			cli.operator_name = argv[arg + 1];
+			arg += 2;
 		} else if (!strcmp(argv[arg], "--help") || !strcmp(argv[arg], "-h")) {
 			print_help(stdout);
 			return VL_EXIT_OK;
@@ -247,6 +253,17 @@ int main(int argc, char **argv)
 		return VL_EXIT_USAGE;
 	}
 	arg += (int)best_words;
+	/* --operator NAME may also follow the command (every command that
+	 * commits takes it): taken out here, before the command parses. */
+	for (i = (size_t)arg; i + 1 < (size_t)argc && strcmp(argv[i], "--"); i++) {
+		if (!strcmp(argv[i], "--operator")) {
+			cli.operator_name = argv[i + 1];
+			memmove(&argv[i], &argv[i + 2], (size_t)(argc - (int)i - 2) * sizeof(*argv));
+			argc -= 2;
+			argv[argc] = NULL;
+			i--;
+		}
+	}
 	for (i = (size_t)arg; i < (size_t)argc; i++) {
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
 			print_command_help(best);

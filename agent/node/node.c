@@ -114,6 +114,27 @@ int vl_node_open(vl_node **out, const char *home, int need_key, const char *pass
 		rc = vl_error_set(VL_ENOMEM, "out of memory");
 		goto out;
 	}
+	/* The operator: node.yaml's, unless the environment names one. A bad
+	 * one stops only a node opened to write (to sign with it): reading
+	 * commands, and 'operator set' which repairs it, still open. */
+	if ((s = getenv("VLEDGER_OPERATOR")) && *s) {
+		if ((rc = vl_node_set_operator(n, s)) < 0) {
+			vl_error_wrap(rc, "VLEDGER_OPERATOR");
+			if (need_key)
+				goto out;
+			vl_error_clear();
+		}
+	} else if (vl_value_map_get(conf, "operator")) {
+		if (!(s = map_str(conf, "operator")))
+			rc = vl_error_set(VL_EINVALID, "'operator' in '%s' is not text; set it again with "
+					"'vledger operator set NAME'", p.ptr);
+		else if ((rc = vl_node_set_operator(n, s)) < 0)
+			vl_error_wrap(rc, "'%s' (set it again with 'vledger operator set NAME')", p.ptr);
+		if (rc < 0 && need_key)
+			goto out;
+		vl_error_clear();
+	}
+	rc = 0;
 	/* The public key is always there; the secret one only when asked. */
 	vl_buf_clear(&pub);
 	if ((rc = path_join(&p, home, "keys/node.pub")) < 0 ||
@@ -257,6 +278,7 @@ void vl_node_close(vl_node *n)
 	free(n->name);
 	free(n->role);
 	free(n->network_id);
+	free(n->operator_name);
 	free(n);
 }
 
@@ -583,6 +605,7 @@ int vl_node_commit(git_oid *out, vl_node *n, const char *refname, const git_oid 
 	if (expected && (rc = vl_repo_key_chain(&seq, &prev, n->repo, expected, n->fp)) < 0)
 		return rc;
 	if ((rc = vl_buf_printf(&msg, "%s\n\n%s", summary, trailers ? trailers : "")) < 0 ||
+			(n->operator_name && (rc = vl_buf_printf(&msg, "Vledger-Operator: %s\n", n->operator_name)) < 0) ||
 			(rc = vl_buf_printf(&msg, "Vledger-Seq: %llu\n", (unsigned long long)seq + 1)) < 0 ||
 			(seq && (rc = vl_buf_printf(&msg, "Vledger-Prev: %s\n", git_oid_tostr_s(&prev))) < 0) ||
 			(rc = vl_buf_printf(&email, "%s@vledger", n->fp)) < 0)
@@ -700,4 +723,54 @@ int vl_view_add_objects(git_odb *odb, const vl_view *v, const char *objects)
 	if ((rc = git_odb_add_disk_alternate(odb, objects)) < 0)
 		return vl_error_git(rc, "cannot read this node's objects");
 	return 0;
+}
+
+int vl_node_set_operator(vl_node *n, const char *name)
+{
+	char *copy = NULL;
+	int rc;
+
+	if (name && *name) {
+		if ((rc = vl_operator_check(name, strlen(name))) < 0)
+			return rc;
+		if (!(copy = strdup(name)))
+			return vl_error_set(VL_ENOMEM, "out of memory");
+	}
+	free(n->operator_name);
+	n->operator_name = copy;
+	return 0;
+}
+
+int vl_node_save_operator(vl_node *n, const char *name)
+{
+	vl_buf path = VL_BUF_INIT, data = VL_BUF_INIT, text = VL_BUF_INIT;
+	vl_value *conf = NULL;
+	int rc;
+
+	if (name && *name && (rc = vl_operator_check(name, strlen(name))) < 0)
+		return rc;
+	if ((rc = path_join(&path, n->home, "node.yaml")) < 0 ||
+			(rc = vl_buf_read_file(&data, path.ptr, VL_NODE_YAML_MAX)) < 0 ||
+			(rc = vl_yaml_load(&conf, data.ptr ? data.ptr : "", data.len, &vl_yaml_file_limits, path.ptr)) < 0)
+		goto out;
+	if (conf->kind != VL_V_MAP) {
+		rc = vl_error_set(VL_EINVALID, "'%s' is not a map of settings", path.ptr);
+		goto out;
+	}
+	if (name && *name) {
+		/* map_set takes the value, and frees it on failure too. */
+		if ((rc = vl_value_map_set(conf, "operator", vl_value_str(name))) < 0)
+			goto out;
+	} else {
+		(void)vl_value_map_del(conf, "operator");
+	}
+	if ((rc = vl_yaml_emit(&text, conf)) < 0 || (rc = vl_buf_write_file(path.ptr, text.ptr, text.len, 0600)) < 0)
+		goto out;
+	rc = vl_node_set_operator(n, name);
+out:
+	vl_value_free(conf);
+	vl_buf_free(&path);
+	vl_buf_free(&data);
+	vl_buf_free(&text);
+	return rc;
 }

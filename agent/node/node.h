@@ -44,6 +44,11 @@ typedef struct {
 	char *role;
 	char scope[13];
 	char *network_id;
+	/* The operator name vl_node_commit writes in a Vledger-Operator
+	 * trailer, or NULL: node.yaml's `operator`, replaced by
+	 * $VLEDGER_OPERATOR when set (vl_node_open) and by
+	 * vl_node_set_operator. A claim of the key holder, not an identity. */
+	char *operator_name;
 	vl_key key;
 	int have_key;
 	int write_lock;          /* fd holding <home>/lock, or -1 (vl_node_lock_write) */
@@ -176,6 +181,18 @@ int vl_node_check_key(const vl_node *n) VL_MUST_CHECK;
 int vl_node_commit(git_oid *out, vl_node *n, const char *refname, const git_oid *expected,
 		const vl_change *changes, size_t nchanges, const char *summary,
 		const char *trailers) VL_MUST_CHECK;
+
+/*
+ * Sign this node's next commits with operator `name` (vl_operator_check;
+ * "" clears it for this run). Does not write node.yaml (vl_node_save_operator).
+ */
+int vl_node_set_operator(vl_node *n, const char *name) VL_MUST_CHECK;
+
+/*
+ * Keep operator `name` in <home>/node.yaml (NULL or "": remove it), other
+ * keys unchanged, and use it from now on.
+ */
+int vl_node_save_operator(vl_node *n, const char *name) VL_MUST_CHECK;
 
 /* Read a passphrase file (first line, without the newline). */
 int vl_read_passphrase(char **out, const char *path) VL_MUST_CHECK;

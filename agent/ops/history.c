@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "agent/node/ledger.h"
@@ -23,6 +24,7 @@ void vl_log_result_free(vl_log_result *r)
 		free(r->items[i].email);
 		free(r->items[i].message);
 		free(r->items[i].summary);
+		free(r->items[i].operator_name);
 	}
 	free(r->items);
 	memset(r, 0, sizeof(*r));
@@ -114,6 +116,8 @@ int vl_log(vl_node *n, const vl_log_opts *opts, vl_log_result *out)
 			rc = vl_error_set(VL_ENOMEM, "out of memory");
 			goto out;
 		}
+		if ((rc = vl_message_operator(&e->operator_name, msg)) < 0)
+			goto out;
 	}
 	if (rc != GIT_ITEROVER) {
 		rc = vl_error_git(rc, "cannot walk history");
@@ -135,15 +139,55 @@ void vl_history_result_free(vl_history_result *r)
 		return;
 	vl_audit_history_free(&r->h);
 	free(r->who);
+	free(r->changed);
 	memset(r, 0, sizeof(*r));
+}
+
+/* The field `name` names in s: its id, else its Chinese label, else its
+ * English label in any case. */
+static const vl_field *field_named(const vl_schema *s, const char *name)
+{
+	const vl_field *f = vl_schema_field(s, name);
+	size_t i;
+
+	for (i = 0; !f && i < s->nfields; i++)
+		if (s->fields[i].label_zh && !strcmp(s->fields[i].label_zh, name))
+			f = &s->fields[i];
+	for (i = 0; !f && i < s->nfields; i++)
+		if (s->fields[i].label_en && !strcasecmp(s->fields[i].label_en, name))
+			f = &s->fields[i];
+	return f;
 }
 
 int vl_history(vl_node *n, const vl_history_opts *opts, vl_history_result *out)
 {
+	size_t i, k;
+	int rc;
+
 	memset(out, 0, sizeof(*out));
 	if (!opts || !opts->id)
 		return vl_error_set(VL_EINVALID, "history needs a record id");
-	return vl_audit_history_load(&out->h, n, opts->id);
+	if ((rc = vl_audit_history_load(&out->h, n, opts->id)) < 0 || !opts->field)
+		return rc;
+	if (!(out->field = field_named(out->h.schema, opts->field))) {
+		rc = vl_error_set(VL_EINVALID, "ledger '%s' has no field '%.64s'; 'vledger schema show %s' lists its "
+				"fields and labels", out->h.schema->name, opts->field, out->h.schema->name);
+		goto fail;
+	}
+	if (out->h.n && !(out->changed = calloc(out->h.n, 1))) {
+		rc = vl_error_set(VL_ENOMEM, "out of memory");
+		goto fail;
+	}
+	for (i = 0; i < out->h.n; i++)
+		for (k = 0; k < out->h.v[i].nchanges && !out->changed[i]; k++)
+			if (!strcmp(out->h.v[i].changes[k].field, out->field->name)) {
+				out->changed[i] = 1;
+				out->nchanged++;
+			}
+	return 0;
+fail:
+	vl_history_result_free(out);
+	return rc;
 }
 
 int vl_blame(vl_node *n, const vl_history_opts *opts, vl_history_result *out)

@@ -34,6 +34,8 @@ typedef struct {
 	char *email;                     /* owned */
 	char *message;                   /* whole message; owned */
 	char *summary;                   /* first line; owned */
+	char *operator_name;             /* Vledger-Operator trailer (vl_message_operator),
+	                                  * or NULL; owned */
 	const vl_roster_entry *signer;   /* the key the email names (borrowed
 	                                  * from the node), or NULL */
 } vl_log_entry;
@@ -53,13 +55,22 @@ int vl_log(vl_node *n, const vl_log_opts *opts, vl_log_result *out) VL_MUST_CHEC
 typedef struct {
 	const char *id;        /* record id */
 	vl_progress progress;
+	const char *field;     /* vl_history: only versions that changed this
+	                        * field, named by id or by its Chinese or English
+	                        * label; NULL: all */
 } vl_history_opts;
-#define VL_HISTORY_OPTS_INIT { NULL, { NULL, NULL } }
+#define VL_HISTORY_OPTS_INIT { NULL, { NULL, NULL }, NULL }
 
 typedef struct {
 	vl_audit_history h;    /* every version, oldest first (audit.h) */
 	size_t *who;           /* vl_blame only: per field of the current data,
 	                        * the index in h.v of the version that set it */
+	/* With opts->field: the field (borrowed from the schema) and, per
+	 * version of h, 1 if it changed the field (added, set, removed; a merge
+	 * that decided it), else 0; owned. NULL without opts->field. */
+	const vl_field *field;
+	unsigned char *changed;
+	size_t nchanged;       /* how many versions changed it */
 } vl_history_result;
 
 void vl_history_result_free(vl_history_result *r);

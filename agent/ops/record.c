@@ -979,8 +979,10 @@ void vl_list_result_free(vl_list_result *r)
 
 	if (!r)
 		return;
-	for (i = 0; i < r->n; i++)
+	for (i = 0; i < r->n; i++) {
 		vl_record_free(r->items[i].rec);
+		vl_value_free(r->items[i].ref_labels);
+	}
 	free(r->items);
 	memset(r, 0, sizeof(*r));
 }
@@ -1015,6 +1017,7 @@ static int list_one(const char *path, const git_oid *blob, const char *raw, size
 		c->res->items = ni;
 		c->cap = ncap;
 	}
+	c->res->items[c->res->n].ref_labels = NULL;
 	c->res->items[c->res->n].signer = vl_node_roster_find(c->n, r->author);
 	c->res->items[c->res->n++].rec = r;
 	r = NULL;
@@ -1071,6 +1074,83 @@ out:
 	return rc;
 }
 
+static int label_field_ok(const vl_field *f)
+{
+	return f && f->type == VL_T_STRING && !f->pii;
+}
+
+int vl_record_label(const char **out, const vl_schema *s, const vl_record *r)
+{
+	const vl_value *v;
+	size_t i;
+
+	for (i = 0; s && i < s->nlist_columns; i++)
+		if (label_field_ok(vl_schema_field(s, s->list_columns[i])) &&
+				(v = vl_value_map_get(r->data, s->list_columns[i])) && v->kind == VL_V_STR && *v->s) {
+			*out = v->s;
+			return 0;
+		}
+	for (i = 0; s && i < s->nfields; i++)
+		if (label_field_ok(&s->fields[i]) &&
+				(v = vl_value_map_get(r->data, s->fields[i].name)) && v->kind == VL_V_STR && *v->s) {
+			*out = v->s;
+			return 0;
+		}
+	return VL_ENOTFOUND;
+}
+
+/* Each item's ref_labels: the label of every record a top-level ref field
+ * names, when this node holds it (in the ledger the field says) and it
+ * has one. Records not held keep their id; lookups go through the id
+ * index, one per distinct id in a row (reports of one call share it). */
+static int list_ref_labels(vl_node *n, vl_list_result *out)
+{
+	const vl_schema *s = out->schema;
+	char last_id[VL_ULID_LEN + 1] = "";
+	vl_buf last_label = VL_BUF_INIT;
+	int last_found = 0, rc = 0;
+	size_t i, k;
+
+	for (i = 0; i < out->n && rc == 0; i++) {
+		for (k = 0; k < s->nfields && rc == 0; k++) {
+			const vl_field *f = &s->fields[k];
+			const vl_value *v = f->type == VL_T_REF ? vl_value_map_get(out->items[i].rec->data, f->name) : NULL;
+			vl_found fd;
+			const char *label = NULL;
+
+			if (!v || v->kind != VL_V_STR || strlen(v->s) > VL_ULID_LEN)
+				continue;
+			if (strcmp(last_id, v->s) != 0) {
+				memset(&fd, 0, sizeof(fd));
+				vl_buf_clear(&last_label);
+				last_found = 0;
+				snprintf(last_id, sizeof(last_id), "%s", v->s);
+				rc = vl_ledger_find(&fd, n, v->s);
+				if (rc == 0 && f->ref && !strcmp(fd.rec->schema, f->ref) && !fd.rec->deleted &&
+						vl_record_label(&label, fd.schema, fd.rec) == 0) {
+					rc = vl_buf_puts(&last_label, label);
+					last_found = rc == 0;
+				} else if (rc == VL_ENOTFOUND || rc == VL_EINVALID || rc == 0) {
+					vl_error_clear(); /* not held (or not a label): the id is shown */
+					rc = 0;
+				}
+				vl_found_free(&fd);
+				if (rc < 0)
+					break;
+			}
+			if (!last_found)
+				continue;
+			if (!out->items[i].ref_labels && !(out->items[i].ref_labels = vl_value_new(VL_V_MAP))) {
+				rc = vl_error_set(VL_ENOMEM, "out of memory");
+				break;
+			}
+			rc = vl_value_map_set(out->items[i].ref_labels, f->name, vl_value_str(last_label.ptr));
+		}
+	}
+	vl_buf_free(&last_label);
+	return rc;
+}
+
 int vl_list(vl_node *n, const vl_list_opts *opts, vl_list_result *out)
 {
 	list_ctx c;
@@ -1110,7 +1190,7 @@ int vl_list(vl_node *n, const vl_list_opts *opts, vl_list_result *out)
 		if ((rc = vl_ledger_each(n, &head, out->schema->name, list_one, &c)) < 0)
 			goto out;
 	}
-	rc = 0;
+	rc = opts->ref_labels ? list_ref_labels(n, out) : 0;
 out:
 	vl_query_free(&c.where);
 	vl_divisions_free(&div);

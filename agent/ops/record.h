@@ -180,12 +180,17 @@ typedef struct {
 	int deleted;                 /* include tombstones */
 	vl_progress progress;
 	int no_children;             /* 1: only scope's own branch, not the units below */
+	int ref_labels;              /* 1: fill each item's ref_labels */
 } vl_list_opts;
-#define VL_LIST_OPTS_INIT { NULL, NULL, NULL, 0, 0, { NULL, NULL }, 0 }
+#define VL_LIST_OPTS_INIT { NULL, NULL, NULL, 0, 0, { NULL, NULL }, 0, 0 }
 
 typedef struct {
 	vl_record *rec;                  /* owned */
 	const vl_roster_entry *signer;   /* borrowed from the node, or NULL */
+	/* With opts->ref_labels: a MAP from each top-level `ref` field whose
+	 * record this node holds to that record's label (vl_record_label), or
+	 * NULL when there is none; owned. */
+	vl_value *ref_labels;
 } vl_list_item;
 
 typedef struct {
@@ -200,5 +205,13 @@ typedef struct {
 void vl_list_result_free(vl_list_result *r);
 
 int vl_list(vl_node *n, const vl_list_opts *opts, vl_list_result *out) VL_MUST_CHECK;
+
+/*
+ * The text a record is known by where a `ref` names it: the value of the
+ * first field of its ledger's `list_columns`, else of its fields, that is a
+ * non-personal string (so never masked data). VL_ENOTFOUND when the record
+ * has no such value. Borrowed from r.
+ */
+int vl_record_label(const char **out, const vl_schema *s, const vl_record *r) VL_MUST_CHECK;
 
 #endif

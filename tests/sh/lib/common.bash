@@ -9,7 +9,7 @@ set -uo pipefail
 : "${VLEDGER:?set VLEDGER to the vledger binary}"
 : "${VL_SOURCE_DIR:?}"
 export VLEDGER_SCHEMA_DIR=$VL_SOURCE_DIR/schemas
-unset VLEDGER_PASSPHRASE_FILE VLEDGER_HOME
+unset VLEDGER_PASSPHRASE_FILE VLEDGER_HOME VLEDGER_OPERATOR
 
 # vl_workdir NAME: make a scratch directory $w (/tmp/vltest-NAME.XXXXXX),
 # remove it on exit, and cd into it.
