@@ -26,6 +26,7 @@
 #include <time.h>
 
 #include "schemas/types.h"
+#include "store/hlc.h"
 #include "store/ulid.h"
 #include "store/yaml.h"
 
@@ -2366,34 +2367,6 @@ int vl_schema_normalize(const vl_schema *s, vl_value *data)
 /* ------------------------------------------------------------------------ */
 /* set_text                                                                  */
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant). */
-static long long days_from_civil(long long y, int m, int d)
-{
-	long long era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
-static void civil_from_days(long long z, long long *y, int *m, int *d)
-{
-	long long era, doe, yoe, doy, mp;
-
-	z += 719468;
-	era = (z >= 0 ? z : z - 146096) / 146097;
-	doe = z - era * 146097;
-	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	mp = (5 * doy + 2) / 153;
-	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
-	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
-	*y = yoe + era * 400 + (*m <= 2);
-}
-
 static int two(const char *p)
 {
 	return (p[0] - '0') * 10 + (p[1] - '0');
@@ -2418,8 +2391,10 @@ static int datetime_to_utc(const char *in, char out[40])
 {
 	char date[11], frac[12] = "";
 	size_t n = strlen(in), i = 16, fl = 0;
-	int h, mi, sec = 0, off = 0, mo, d;
-	long long y, days, mins;
+	int h, mi, sec = 0, off = 0;
+	unsigned mo, d;
+	int64_t y;
+	long long days, mins;
 
 	if (n < 17 || n > 40)
 		return 0;
@@ -2460,14 +2435,14 @@ static int datetime_to_utc(const char *in, char out[40])
 	} else {
 		return 0;
 	}
-	days = days_from_civil(two(in) * 100 + two(in + 2), two(in + 5), two(in + 8));
+	days = vl_days_from_civil(two(in) * 100 + two(in + 2), (unsigned)two(in + 5), (unsigned)two(in + 8));
 	mins = days * 1440 + h * 60 + mi - off;
 	days = mins >= 0 ? mins / 1440 : -((-mins + 1439) / 1440);
 	mins -= days * 1440;
-	civil_from_days(days, &y, &mo, &d);
+	vl_civil_from_days(days, &y, &mo, &d);
 	if (y < 1 || y > 9999)
 		return 0;
-	snprintf(out, 40, "%04d-%02d-%02dT%02d:%02d:%02d%s%.9sZ", (int)y, mo % 100, d % 100,
+	snprintf(out, 40, "%04d-%02u-%02uT%02d:%02d:%02d%s%.9sZ", (int)y, mo % 100, d % 100,
 			(int)(mins / 60) % 100, (int)(mins % 60), sec % 100, fl ? "." : "", frac);
 	return 1;
 }

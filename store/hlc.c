@@ -8,9 +8,7 @@
 
 #include "store/buf.h"
 
-/* Days from 1970-01-01 to y-m-d (proleptic Gregorian), Howard Hinnant's
- * days_from_civil. */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+int64_t vl_days_from_civil(int64_t y, unsigned m, unsigned d)
 {
 	int64_t era;
 	unsigned yoe, doy, doe;
@@ -23,7 +21,7 @@ static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
 	return era * 146097 + (int64_t)doe - 719468;
 }
 
-static void civil_from_days(int64_t z, int *y, unsigned *m, unsigned *d)
+void vl_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
 {
 	int64_t era;
 	unsigned doe, yoe, doy, mp;
@@ -36,7 +34,7 @@ static void civil_from_days(int64_t z, int *y, unsigned *m, unsigned *d)
 	mp = (5 * doy + 2) / 153;
 	*d = doy - (153 * mp + 2) / 5 + 1;
 	*m = mp < 10 ? mp + 3 : mp - 9;
-	*y = (int)((int64_t)yoe + era * 400 + (*m <= 2));
+	*y = (int64_t)yoe + era * 400 + (*m <= 2);
 }
 
 static int digits(const char *s, int n, unsigned *out)
@@ -67,7 +65,7 @@ int vl_hlc_parse(vl_hlc *out, const char *s)
 	if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 || mi > 59 || se > 59 ||
 			(mo == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0)))
 		return vl_error_set(VL_EINVALID, "clock names a date or time that does not exist");
-	out->ms = ((uint64_t)days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se) * 1000 + ms;
+	out->ms = ((uint64_t)vl_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se) * 1000 + ms;
 	out->counter = ctr;
 	return 0;
 }
@@ -77,15 +75,15 @@ void vl_hlc_format(char out[VL_HLC_TEXT_LEN + 1], const vl_hlc *c)
 	uint64_t secs = c->ms / 1000;
 	char tmp[96];
 	unsigned m, d;
-	int y;
+	int64_t y;
 
-	civil_from_days((int64_t)(secs / 86400), &y, &m, &d);
+	vl_civil_from_days((int64_t)(secs / 86400), &y, &m, &d);
 	/* Years past 9999 cannot occur for a wall clock; clamp so the text
 	 * keeps its fixed width. */
 	if (y > 9999)
 		y = 9999;
 	snprintf(tmp, sizeof(tmp), "%04d-%02u-%02uT%02u:%02u:%02u.%03uZ/%04u",
-			y, m, d, (unsigned)(secs % 86400 / 3600), (unsigned)(secs % 3600 / 60),
+			(int)y, m, d, (unsigned)(secs % 86400 / 3600), (unsigned)(secs % 3600 / 60),
 			(unsigned)(secs % 60), (unsigned)(c->ms % 1000), c->counter % 10000u);
 	memcpy(out, tmp, VL_HLC_TEXT_LEN);
 	out[VL_HLC_TEXT_LEN] = '\0';

@@ -24,6 +24,13 @@ typedef struct {
 
 /* Parse the text form strictly (a real date and time, UTC 'Z'). */
 int vl_hlc_parse(vl_hlc *out, const char *s) VL_MUST_CHECK;
+
+/* Days from 1970-01-01 to y-m-d of the proleptic Gregorian calendar, and
+ * back (Howard Hinnant's days_from_civil / civil_from_days): exact for any
+ * year; m 1-12, d 1-31. The one copy of this arithmetic: the clock, date
+ * and time fields, the time zone and report deadlines all use it. */
+int64_t vl_days_from_civil(int64_t y, unsigned m, unsigned d);
+void vl_civil_from_days(int64_t days, int64_t *y, unsigned *m, unsigned *d);
 /* Format into out[30]. */
 void vl_hlc_format(char out[VL_HLC_TEXT_LEN + 1], const vl_hlc *c);
 /* <0, 0, >0 like strcmp. */

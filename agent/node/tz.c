@@ -4,37 +4,7 @@
 #include <string.h>
 
 #include "schemas/types.h"
-
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
- * days_from_civil): exact for every year a record may hold. */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-	int64_t era;
-	unsigned yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = (unsigned)(y - era * 400);
-	doy = (153 * (m + (m > 2 ? (unsigned)-3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + (int64_t)doe - 719468;
-}
-
-static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
-{
-	int64_t era;
-	unsigned doe, yoe, doy, mp;
-
-	z += 719468;
-	era = (z >= 0 ? z : z - 146096) / 146097;
-	doe = (unsigned)(z - era * 146097);
-	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	mp = (5 * doy + 2) / 153;
-	*d = doy - (153 * mp + 2) / 5 + 1;
-	*m = mp < 10 ? mp + 3 : mp - 9;
-	*y = (int64_t)yoe + era * 400 + (*m <= 2);
-}
+#include "store/hlc.h"
 
 static int two(const char *s)
 {
@@ -75,7 +45,7 @@ static int put_local(vl_buf *out, int64_t secs, const char *frac, int always_sec
 
 	days = t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
 	rem = t - days * 86400;
-	civil_from_days(days, &y, &mo, &d);
+	vl_civil_from_days(days, &y, &mo, &d);
 	if ((rc = vl_buf_printf(out, "%04lld-%02u-%02u %02u:%02u", (long long)y, mo, d, (unsigned)(rem / 3600),
 			(unsigned)(rem / 60 % 60))) < 0)
 		return rc;
@@ -104,7 +74,7 @@ int vl_time_show(vl_buf *out, const char *utc, int tz_min)
 	if (fl)
 		memcpy(frac, utc + 20, fl);
 	frac[fl] = '\0';
-	secs = days_from_civil((date[0] - '0') * 1000 + (date[1] - '0') * 100 + two(date + 2),
+	secs = vl_days_from_civil((date[0] - '0') * 1000 + (date[1] - '0') * 100 + two(date + 2),
 			(unsigned)two(date + 5), (unsigned)two(date + 8)) * 86400 +
 			two(utc + 11) * 3600 + two(utc + 14) * 60 + two(utc + 17);
 	return put_local(out, secs, frac, 0, tz_min);

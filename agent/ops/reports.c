@@ -9,6 +9,7 @@
 #include "agent/node/divisions.h"
 #include "agent/node/ledger.h"
 #include "schemas/types.h"
+#include "store/hlc.h"
 #include "store/record.h"
 #include "store/repo.h"
 #include "store/yaml.h"
@@ -75,35 +76,13 @@ void vl_reports_result_free(vl_reports_result *r)
 
 /* ---- dates ----------------------------------------------------------------- */
 
-/* Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm). */
-static long days_from_civil(long y, unsigned m, unsigned d)
+/* YYYY-MM-DD of a day count since 1970-01-01 into out. */
+static void date_of_days(int64_t z, char out[11])
 {
-	long era;
-	unsigned yoe, doy, doe;
+	int64_t y;
+	unsigned m, d;
 
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = (unsigned)(y - era * 400);
-	doy = (153 * (m + (m > 2 ? (unsigned)-3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + (long)doe - 719468;
-}
-
-static void civil_from_days(long z, char out[11])
-{
-	long era, y;
-	unsigned doe, yoe, doy, mp, d, m;
-
-	z += 719468;
-	era = (z >= 0 ? z : z - 146096) / 146097;
-	doe = (unsigned)(z - era * 146097);
-	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	y = (long)yoe + era * 400;
-	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	mp = (5 * doy + 2) / 153;
-	d = doy - (153 * mp + 2) / 5 + 1;
-	m = mp < 10 ? mp + 3 : mp - 9;
-	y += m <= 2;
+	vl_civil_from_days(z, &y, &m, &d);
 	snprintf(out, 11, "%04u-%02u-%02u", (unsigned)(y % 10000), m % 100u, d % 100u);
 }
 
@@ -119,7 +98,7 @@ static int local_date(const char *t, int tz_min, char out[11])
 			mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59)
 		return 0;
 	m = (long)h * 60 + (long)mi + tz_min;  /* |tz_min| <= 14 h: at most one day either way */
-	civil_from_days(days_from_civil((long)y, mo, d) + (m >= 1440 ? 1 : m < 0 ? -1 : 0), out);
+	date_of_days(vl_days_from_civil(y, mo, d) + (m >= 1440 ? 1 : m < 0 ? -1 : 0), out);
 	return 1;
 }
 
