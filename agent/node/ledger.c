@@ -46,6 +46,40 @@ void vl_scope_ref(char out[64], const char *scope)
 	snprintf(out, 64, "%s%s", VL_REF_SCOPE_PREFIX, scope);
 }
 
+int vl_scope_branches_each(git_repository *repo, int (*fn)(const char code[13], const git_oid *head, void *ctx),
+		void *ctx)
+{
+	git_reference_iterator *it = NULL;
+	git_reference *ref = NULL;
+	const size_t plen = strlen(VL_REF_SCOPE_PREFIX);
+	int rc;
+
+	if ((rc = git_reference_iterator_glob_new(&it, repo, VL_REF_SCOPE_PREFIX "*")) < 0)
+		return vl_error_git(rc, "cannot list branches");
+	while ((rc = git_reference_next(&ref, it)) == 0) {
+		const char *name = git_reference_name(ref);
+		const git_oid *target = git_reference_target(ref);
+		char code[13];
+		/* vl_division_level also checks the length is exactly 12 */
+		if (target && vl_division_level(name + plen) != VL_DIV_INVALID) {
+			memcpy(code, name + plen, 13);
+			if ((rc = fn(code, target, ctx)) < 0)
+				goto out;
+		}
+		git_reference_free(ref);
+		ref = NULL;
+	}
+	if (rc != GIT_ITEROVER) {
+		rc = vl_error_git(rc, "cannot list branches");
+		goto out;
+	}
+	rc = 0;
+out:
+	git_reference_free(ref);
+	git_reference_iterator_free(it);
+	return rc;
+}
+
 /* vl_ledger_places the long way: every ledger of every scope branch. */
 static int scan_places(vl_place *out, size_t max, size_t *count, const vl_node *n, git_repository *repo,
 		const char *id)

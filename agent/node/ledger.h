@@ -30,6 +30,17 @@ int vl_ledger_next_version(vl_record **out, const vl_found *f) VL_MUST_CHECK;
 /* "refs/heads/scope/<code>" into out[64]. */
 void vl_scope_ref(char out[64], const char *scope);
 
+/*
+ * Call fn(code, head, ctx) for every scope branch refs/heads/scope/<CODE12>
+ * of repo, in ref order; skips symbolic refs and names that are not a
+ * division code (vl_division_level). code and head are borrowed for the call
+ * only. fn < 0 stops the walk and is returned as is (fn sets the error);
+ * a failure to list the refs returns vl_error_git's code. 0 when every
+ * branch was seen.
+ */
+int vl_scope_branches_each(git_repository *repo, int (*fn)(const char code[13], const git_oid *head, void *ctx),
+		void *ctx) VL_MUST_CHECK;
+
 /* One place a record id lives: a ledger on a scope branch's head. */
 typedef struct {
 	char scope[13];

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agent/node/ledger.h"
 #include "store/repo.h"
 #include "schemas/types.h"
 #include "store/yaml.h"
@@ -418,12 +419,33 @@ out:
 	return rc;
 }
 
+typedef struct {
+	vl_node *n;
+	const char *fp;
+	vl_value *heads;
+} pin_ctx;
+
+/* heads["scope/<code>"] = the last commit of key fp on that branch, if any. */
+static int pin_head(const char code[13], const git_oid *head, void *ctx)
+{
+	pin_ctx *p = ctx;
+	char key[32];
+	uint64_t seq = 0;
+	git_oid last;
+	int rc;
+
+	if ((rc = vl_repo_key_chain(&seq, &last, p->n->repo, head, p->fp)) < 0)
+		return rc;
+	snprintf(key, sizeof(key), "scope/%s", code);
+	if (seq && vl_value_map_set(p->heads, key, vl_value_str(git_oid_tostr_s(&last))) < 0)
+		return vl_error_set(VL_ENOMEM, "out of memory");
+	return 0;
+}
+
 int vl_roster_pin_heads(vl_value *roster, vl_node *n, const char *fp)
 {
-	git_reference_iterator *it = NULL;
-	git_reference *ref = NULL;
 	vl_value *heads = NULL, *keys = vl_value_map_get(roster, "keys"), *entry = NULL;
-	const size_t plen = strlen(VL_REF_SCOPE_PREFIX);
+	pin_ctx p;
 	size_t i;
 	int rc;
 
@@ -436,32 +458,11 @@ int vl_roster_pin_heads(vl_value *roster, vl_node *n, const char *fp)
 		return vl_error_set(VL_ENOTFOUND, "key %s is not on the roster", fp);
 	if (!(heads = vl_value_new(VL_V_MAP)))
 		return vl_error_set(VL_ENOMEM, "out of memory");
-	if ((rc = git_reference_iterator_glob_new(&it, n->repo, VL_REF_SCOPE_PREFIX "*")) < 0) {
-		rc = vl_error_git(rc, "cannot list branches");
+	p.n = n;
+	p.fp = fp;
+	p.heads = heads;
+	if ((rc = vl_scope_branches_each(n->repo, pin_head, &p)) < 0)
 		goto out;
-	}
-	while ((rc = git_reference_next(&ref, it)) == 0) {
-		const char *name = git_reference_name(ref);
-		const git_oid *t = git_reference_target(ref);
-		uint64_t seq = 0;
-		git_oid last;
-		if (t && vl_division_level(name + plen) != VL_DIV_INVALID) {
-			if ((rc = vl_repo_key_chain(&seq, &last, n->repo, t, fp)) < 0)
-				goto out;
-			if (seq && vl_value_map_set(heads, name + strlen("refs/heads/"),
-					vl_value_str(git_oid_tostr_s(&last))) < 0) {
-				rc = vl_error_set(VL_ENOMEM, "out of memory");
-				goto out;
-			}
-		}
-		git_reference_free(ref);
-		ref = NULL;
-	}
-	if (rc != GIT_ITEROVER) {
-		rc = vl_error_git(rc, "cannot list branches");
-		goto out;
-	}
-	rc = 0;
 	if (heads->n) {
 		if (vl_value_map_set(entry, "revoked_heads", heads) < 0) {
 			heads = NULL; /* vl_value_map_set takes it, even on failure */
@@ -472,8 +473,6 @@ int vl_roster_pin_heads(vl_value *roster, vl_node *n, const char *fp)
 	}
 out:
 	vl_value_free(heads);
-	git_reference_free(ref);
-	git_reference_iterator_free(it);
 	return rc;
 }
 

@@ -116,45 +116,38 @@ static void today_local(char out[11], int tz_min)
 
 /* ---- collecting ------------------------------------------------------------ */
 
+typedef struct {
+	branch *b;
+	size_t nb, cap;
+} branch_list;
+
+static int branch_add(const char code[13], const git_oid *head, void *ctx)
+{
+	branch_list *l = ctx;
+	int rc;
+
+	if ((rc = vl_array_grow((void **)&l->b, &l->cap, l->nb, sizeof(*l->b))) < 0)
+		return rc;
+	memcpy(l->b[l->nb].code, code, 13);
+	git_oid_cpy(&l->b[l->nb].head, head);
+	l->nb++;
+	return 0;
+}
+
 static int list_branches(branch **out, size_t *nout, vl_node *n)
 {
-	git_reference_iterator *it = NULL;
-	git_reference *ref = NULL;
-	branch *b = NULL;
-	size_t nb = 0, cap = 0;
-	const size_t plen = strlen(VL_REF_SCOPE_PREFIX);
+	branch_list l = {NULL, 0, 0};
 	int rc;
 
 	*out = NULL;
 	*nout = 0;
-	if ((rc = git_reference_iterator_glob_new(&it, n->repo, VL_REF_SCOPE_PREFIX "*")) < 0)
-		return vl_error_git(rc, "cannot list branches");
-	while ((rc = git_reference_next(&ref, it)) == 0) {
-		const char *name = git_reference_name(ref);
-		const git_oid *target = git_reference_target(ref);
-		if (target && strlen(name) == plen + 12 && vl_division_level(name + plen) != VL_DIV_INVALID) {
-			if ((rc = vl_array_grow((void **)&b, &cap, nb, sizeof(*b))) < 0)
-				goto out;
-			memcpy(b[nb].code, name + plen, 13);
-			git_oid_cpy(&b[nb].head, target);
-			nb++;
-		}
-		git_reference_free(ref);
-		ref = NULL;
+	if ((rc = vl_scope_branches_each(n->repo, branch_add, &l)) < 0) {
+		free(l.b);
+		return rc;
 	}
-	if (rc != GIT_ITEROVER) {
-		rc = vl_error_git(rc, "cannot list branches");
-		goto out;
-	}
-	*out = b;
-	*nout = nb;
-	b = NULL;
-	rc = 0;
-out:
-	free(b);
-	git_reference_free(ref);
-	git_reference_iterator_free(it);
-	return rc;
+	*out = l.b;
+	*nout = l.nb;
+	return 0;
 }
 
 static const char *str_of(const vl_value *data, const char *field)
