@@ -265,8 +265,8 @@ mut net-roster-check agent/net/server.c "sh_net" \
 	'if (!peer || peer->revoked_at) {' \
 	'if (!peer) { peer = &n->entries[0]; } if (0) {'
 mut net-advertise-scope agent/net/proto.c "sh_net" \
-	'vl_division_covers(scope, code) && (rc = vl_proto_refs_add(out, name, id)) < 0)' \
-	'(scope || 1) && (rc = vl_proto_refs_add(out, name, id)) < 0)'
+	'if (!vl_division_covers(r->scope, code))' \
+	'if (!r->scope)'
 mut net-chunk-config agent/net/proto.c "fuzz_proto_corpus" \
 	'if (!vl_proto_refs_get(refs, VL_REF_CONFIG)) {' \
 	'if (0) {'

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "agent/node/ledger.h"
 #include "agent/sync/bundle.h"
 #include "agent/sync/source.h"
 #include "schemas/types.h"
@@ -362,10 +363,25 @@ void vl_transfer_stats_free(vl_transfer_stats *s)
 	memset(s, 0, sizeof(*s));
 }
 
+typedef struct {
+	vl_proto_refs *out;
+	const char *scope;
+} readable_ctx;
+
+static int readable_add(const char code[13], const git_oid *head, void *ctx)
+{
+	readable_ctx *r = ctx;
+	char name[64];
+
+	if (!vl_division_covers(r->scope, code))
+		return 0;
+	vl_scope_ref(name, code);
+	return vl_proto_refs_add(r->out, name, head);
+}
+
 int vl_proto_readable_refs(vl_proto_refs *out, vl_node *n, const char *scope)
 {
-	git_reference_iterator *it = NULL;
-	git_reference *ref = NULL;
+	readable_ctx r;
 	git_oid config;
 	int rc;
 
@@ -376,27 +392,10 @@ int vl_proto_readable_refs(vl_proto_refs *out, vl_node *n, const char *scope)
 	}
 	if ((rc = vl_proto_refs_add(out, VL_REF_CONFIG, &config)) < 0)
 		goto out;
-	if ((rc = git_reference_iterator_glob_new(&it, n->repo, VL_REF_SCOPE_PREFIX "*")) < 0) {
-		rc = vl_error_git(rc, "cannot list this node's branches");
-		goto out;
-	}
-	while ((rc = git_reference_next(&ref, it)) == 0) {
-		const char *name = git_reference_name(ref), *code = name + strlen(VL_REF_SCOPE_PREFIX);
-		const git_oid *id = git_reference_target(ref);
-		if (id && strlen(code) == 12 && vl_division_level(code) != VL_DIV_INVALID &&
-				vl_division_covers(scope, code) && (rc = vl_proto_refs_add(out, name, id)) < 0)
-			goto out;
-		git_reference_free(ref);
-		ref = NULL;
-	}
-	if (rc != GIT_ITEROVER) {
-		rc = vl_error_git(rc, "cannot list this node's branches");
-		goto out;
-	}
-	rc = 0;
+	r.out = out;
+	r.scope = scope;
+	rc = vl_scope_branches_each(n->repo, readable_add, &r);
 out:
-	git_reference_free(ref);
-	git_reference_iterator_free(it);
 	if (rc < 0)
 		vl_proto_refs_free(out);
 	return rc;

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "agent/node/ledger.h"
 #include "schemas/types.h"
 #include "store/repo.h"
 
@@ -101,54 +102,57 @@ static int add_prereq(vl_bundle_header *h, size_t *cap, const git_oid *id, const
 /* The refs scope may read (config, scope branches it covers) and, with
  * peer (fp-safe, "" = none), the heads last received from that peer which
  * ours contain, as prerequisites. */
+typedef struct {
+	vl_bundle_header *h;
+	vl_node *n;
+	const char *scope, *peer;
+	size_t caprefs, capprereqs;
+} collect_ctx;
+
+static int collect_branch(const char code[13], const git_oid *ours, void *ctx)
+{
+	collect_ctx *c = ctx;
+	char name[64];
+	int rc;
+
+	if (!vl_division_covers(c->scope, code))
+		return 0;
+	vl_scope_ref(name, code);
+	if ((rc = add_ref(c->h, &c->caprefs, name, ours)) < 0)
+		return rc;
+	if (*c->peer) {
+		char peerref[256], comment[64];
+		git_oid theirs;
+		snprintf(peerref, sizeof(peerref), "refs/peers/%s/scope/%s", c->peer, code);
+		snprintf(comment, sizeof(comment), "scope/%s", code);
+		if (vl_repo_head(&theirs, c->n->repo, peerref) == 0 &&
+				(git_oid_equal(&theirs, ours) ||
+				 git_graph_descendant_of(c->n->repo, ours, &theirs) == 1) &&
+				(rc = add_prereq(c->h, &c->capprereqs, &theirs, comment)) < 0)
+			return rc;
+	}
+	return 0;
+}
+
 static int collect(vl_bundle_header *h, vl_node *n, const char *scope, const char *peer)
 {
-	git_reference_iterator *it = NULL;
-	git_reference *ref = NULL;
+	collect_ctx c;
 	git_oid config;
-	size_t caprefs = 0, capprereqs = 0;
 	int rc;
 
 	if ((rc = vl_repo_head(&config, n->repo, VL_REF_CONFIG)) < 0) {
 		rc = vl_error_set(VL_ENOTFOUND, "this node has no config branch yet; fetch the network's config first");
 		goto out;
 	}
-	if ((rc = add_ref(h, &caprefs, VL_REF_CONFIG, &config)) < 0)
+	memset(&c, 0, sizeof(c));
+	c.h = h;
+	c.n = n;
+	c.scope = scope;
+	c.peer = peer;
+	if ((rc = add_ref(h, &c.caprefs, VL_REF_CONFIG, &config)) < 0)
 		goto out;
-	if ((rc = git_reference_iterator_glob_new(&it, n->repo, VL_REF_SCOPE_PREFIX "*")) < 0) {
-		rc = vl_error_git(rc, "cannot list this node's branches");
-		goto out;
-	}
-	while ((rc = git_reference_next(&ref, it)) == 0) {
-		const char *name = git_reference_name(ref), *code = name + strlen(VL_REF_SCOPE_PREFIX);
-		const git_oid *ours = git_reference_target(ref);
-		if (ours && strlen(code) == 12 && vl_division_level(code) != VL_DIV_INVALID &&
-				vl_division_covers(scope, code)) {
-			if ((rc = add_ref(h, &caprefs, name, ours)) < 0)
-				goto out;
-			if (*peer) {
-				char peerref[256], comment[64];
-				git_oid theirs;
-				snprintf(peerref, sizeof(peerref), "refs/peers/%s/scope/%s", peer, code);
-				snprintf(comment, sizeof(comment), "scope/%s", code);
-				if (vl_repo_head(&theirs, n->repo, peerref) == 0 &&
-						(git_oid_equal(&theirs, ours) ||
-						 git_graph_descendant_of(n->repo, ours, &theirs) == 1) &&
-						(rc = add_prereq(h, &capprereqs, &theirs, comment)) < 0)
-					goto out;
-			}
-		}
-		git_reference_free(ref);
-		ref = NULL;
-	}
-	if (rc != GIT_ITEROVER) {
-		rc = vl_error_git(rc, "cannot list this node's branches");
-		goto out;
-	}
-	rc = 0;
+	rc = vl_scope_branches_each(n->repo, collect_branch, &c);
 out:
-	git_reference_free(ref);
-	git_reference_iterator_free(it);
 	return rc;
 }
 
