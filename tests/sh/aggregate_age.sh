@@ -27,8 +27,14 @@ req $V3 005 2022-04-01T00:00:00Z registered   # 9 d 16 h: >= 7 days
 req $V3 006 2022-04-03T16:00:00Z registered   # exactly 7 days: >= 7 days
 req $V3 007 2022-04-02T00:00:00Z cancelled    # done: not counted
 
+# Two plain runs: the second prunes bucket entries the first wrote.
+expect 0 C aggregate --format table
+expect 0 C aggregate --format table
+cp "$w/c/cache/aggregate.v1" "$w/cache.before"
 expect 0 C aggregate --format json --as-of 2022-04-10
 json=$out
+# Never cached: the age runs add no entry to the aggregate cache.
+cmp -s "$w/c/cache/aggregate.v1" "$w/cache.before" && ok || bad "the request ages went into the cache"
 age() { printf '%s' "$json" | jq -c --arg c "$1" '.units[] | select(.code == $c) | .open_requests_by_age'; }
 [ "$(printf '%s' "$json" | jq -r .open_requests_age_now)" = 2022-04-10T16:00:00Z ] && ok || bad "as-of: $json"
 [ "$(age $V1)" = '{"lt1d":1,"1d_3d":1,"3d_7d":1,"ge7d":0}' ] && ok || bad "village $V1: $(age $V1)"
