@@ -374,6 +374,11 @@ int vl_cmd_aggregate(const vl_command *cmd, const vl_cli *cli, int argc, char **
 		vl_strlist_free(&where);
 		return vl_cli_usage(cmd, "--publish and --check are two different things: give one");
 	}
+	if (as_of && (publish || check || from_published)) {
+		vl_strlist_free(&where);
+		return vl_cli_usage(cmd, "--as-of dates the open requests' ages of an overview: give it without "
+				"--publish, --check or --from-published");
+	}
 	if (vl_cli_node(&n, cli, publish, NULL) < 0)
 		goto out;
 	if (as_of && parse_as_of(&ao.now, as_of, n->tz_min) < 0) {

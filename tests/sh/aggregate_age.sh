@@ -51,6 +51,8 @@ json=$out
 expect 2 C aggregate --format json --as-of 2022-02-30
 contains "--as-of takes a date"
 expect 2 C aggregate --format json --as-of yesterday
+expect 2 C aggregate --publish --as-of 2022-04-10
+contains "--as-of dates the open requests"
 
 browser=$(command -v chromium || command -v chromium-browser || true)
 if [ -z "$browser" ]; then
