@@ -213,6 +213,14 @@ mut reports-division-table agent/ops/reports.c "sh_reports" \
 	'for (i = 0; ctx->have_div && i < ctx->div.n; i++)' 'for (i = 0; 0 && ctx->have_div && i < ctx->div.n; i++)'
 mut reports-in-overview agent/cmd/agg_html.c "sh_aggregate_html" \
 	'(tracker && tracker->ncalls && (rc' '(0 && tracker && tracker->ncalls && (rc'
+mut request-age-uncached agent/ops/request_age.c "sh_aggregate_age" \
+	'ao.no_cache = 1;' 'ao.no_cache = 0;'
+mut request-age-open-only agent/ops/request_age.c "sh_aggregate_age" \
+	'"supply_request.open"' '"supply_request.requests"'
+mut request-age-network-zone agent/cmd/cmd_aggregate.c "sh_aggregate_age" \
+	'(long long)(days + 1) * 86400 - (long long)tz_min * 60;' '(long long)(days + 1) * 86400 + 0 * tz_min;'
+mut request-age-in-page agent/cmd/agg_html.c "sh_aggregate_age" \
+	'(age && (rc = age_section' '(0 && age && (rc = age_section'
 mut ref-not-held-accepted agent/ops/record.c "sh_reports" \
 	'rc = holds ? VL_ENOTFOUND : 0;' 'rc = VL_ENOTFOUND;'
 mut ref-held-checked agent/ops/record.c "sh_ux" \

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "agent/cmd/agg_html.h"
+#include "agent/node/tz.h"
 
 static int esc(vl_buf *b, const char *s)
 {
@@ -210,7 +211,63 @@ static int by_unit_chart(vl_buf *b, const vl_aggregate_result *r, const vl_agg_u
 	return vl_buf_puts(b, "</section>\n");
 }
 
-int vl_agg_html(vl_buf *b, const vl_aggregate_result *r, const vl_reports_result *tracker)
+static const char *const age_labels[VL_REQ_AGE_NBUCKETS] = { "不足1天", "1–3天", "3–7天", "7天以上" };
+
+/* Open supply requests by waiting time (request_age.h): a chart of the
+ * top unit's buckets and a table of it and the units one level below,
+ * as of age->now. Skipped without figures for the top unit. */
+static int age_section(vl_buf *b, const vl_aggregate_result *r, const vl_agg_unit *top,
+		const vl_req_age_result *age, int tz_min)
+{
+	const vl_req_age_unit *ta = vl_req_age_find(age, top->code);
+	bar bars[VL_REQ_AGE_NBUCKETS];
+	size_t i, j;
+	int rc;
+
+	if (!ta || ta->never_synced)
+		return 0;
+	for (j = 0; j < VL_REQ_AGE_NBUCKETS; j++) {
+		bars[j].label = age_labels[j];
+		bars[j].f = NULL;
+		bars[j].v = ta->n[j] * VL_AGG_SCALE;
+	}
+	if ((rc = vl_buf_puts(b, "<section id=\"open-requests-by-age\"><h2>未办结物资需求（按等待时长）</h2>\n"
+			"<p>截至 ")) < 0 || (rc = vl_time_show_secs(b, age->now, tz_min)) < 0 ||
+			(rc = vl_buf_puts(b, "，按登记时间计算未送达、未取消的需求（生成时计算，不缓存）。</p>\n")) < 0 ||
+			(rc = chart(b, bars, VL_REQ_AGE_NBUCKETS)) < 0 ||
+			(rc = vl_buf_puts(b, "<table><tr><th>代码</th><th>单位</th>")) < 0)
+		return rc;
+	for (j = 0; j < VL_REQ_AGE_NBUCKETS; j++)
+		if ((rc = vl_buf_printf(b, "<th>%s</th>", age_labels[j])) < 0)
+			return rc;
+	if ((rc = vl_buf_puts(b, "</tr>\n")) < 0)
+		return rc;
+	for (i = 0; i < r->nunits; i++) {
+		const vl_agg_unit *u = &r->units[i];
+		const vl_req_age_unit *a;
+
+		if (u != top && strcmp(u->parent, top->code) != 0)
+			continue;
+		a = vl_req_age_find(age, u->code);
+		if ((rc = vl_buf_printf(b, "<tr><td>%s</td><td>", u->code)) < 0 ||
+				(rc = esc(b, u->name ? u->name : "")) < 0 || (rc = vl_buf_puts(b, "</td>")) < 0)
+			return rc;
+		for (j = 0; j < VL_REQ_AGE_NBUCKETS; j++) {
+			if (!a || a->never_synced)
+				rc = vl_buf_puts(b, "<td>—</td>");
+			else
+				rc = vl_buf_printf(b, "<td class=\"n\">%lld</td>", a->n[j]);
+			if (rc < 0)
+				return rc;
+		}
+		if ((rc = vl_buf_puts(b, "</tr>\n")) < 0)
+			return rc;
+	}
+	return vl_buf_puts(b, "</table></section>\n");
+}
+
+int vl_agg_html(vl_buf *b, const vl_aggregate_result *r, const vl_reports_result *tracker,
+		const vl_req_age_result *age, int tz_min)
 {
 	const vl_agg_unit *top = top_unit(r);
 	char t[32] = "";
@@ -246,6 +303,7 @@ int vl_agg_html(vl_buf *b, const vl_aggregate_result *r, const vl_reports_result
 			(rc = section(b, r, top, "常住人口与重点人群标识", "resident.")) < 0 ||
 			(rc = section(b, r, top, "生效区域（按类别）", "zone.active_by_class.")) < 0 ||
 			(rc = section(b, r, top, "物资需求（按环节）", "supply_request.by_stage.")) < 0 ||
+			(age && (rc = age_section(b, r, top, age, tz_min)) < 0) ||
 			(rc = section(b, r, top, "物资需求", "supply_request.")) < 0 ||
 			(rc = section(b, r, top, "工作人员关爱（按状态）", "worker_care.by_duty_status.")) < 0 ||
 			(rc = section(b, r, top, "工作人员关爱", "worker_care.")) < 0 ||

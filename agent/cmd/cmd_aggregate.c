@@ -11,6 +11,8 @@
 #include "agent/cmd/cli.h"
 #include "agent/cmd/agg_html.h"
 #include "agent/ops/aggregate.h"
+#include "agent/ops/request_age.h"
+#include "store/hlc.h"
 #include "store/yaml.h"
 
 /* "7d", "12h", "30m", "3600s" or plain seconds. */
@@ -41,6 +43,36 @@ static int parse_duration(long long *out, const char *s)
 	if (v == 0)
 		return -1;
 	*out = v * mul;
+	return 0;
+}
+
+/* --as-of YYYY-MM-DD: the end of that day (the next midnight) in the
+ * network's time zone, tz_min minutes east of UTC, as unix seconds. */
+static int parse_as_of(long long *out, const char *s, int tz_min)
+{
+	unsigned v[3] = { 0, 0, 0 }, m = 0, d = 0;
+	int64_t y = 0, days;
+	size_t i, f = 0, nd = 0;
+	static const size_t width[3] = { 4, 2, 2 };
+
+	for (i = 0; s[i]; i++) {
+		if (s[i] == '-' && nd == width[f] && f < 2) {
+			f++;
+			nd = 0;
+		} else if (s[i] >= '0' && s[i] <= '9' && nd < width[f]) {
+			v[f] = v[f] * 10 + (unsigned)(s[i] - '0');
+			nd++;
+		} else {
+			return -1;
+		}
+	}
+	if (f != 2 || nd != 2 || v[0] < 1970 || v[1] < 1 || v[1] > 12 || v[2] < 1 || v[2] > 31)
+		return -1;
+	days = vl_days_from_civil(v[0], v[1], v[2]);
+	vl_civil_from_days(days, &y, &m, &d);
+	if (y != v[0] || m != v[1] || d != v[2])
+		return -1;                     /* 2022-02-30 */
+	*out = (long long)(days + 1) * 86400 - (long long)tz_min * 60;
 	return 0;
 }
 
@@ -75,7 +107,24 @@ static int fig_text(vl_buf *b, const vl_agg_unit *u, size_t k, int json)
 	return vl_agg_format(b, u->vals[k]);
 }
 
-int vl_agg_json(vl_buf *b, const vl_aggregate_result *r)
+/* The unit's open requests by age, computed at run time (request_age.h):
+ * nothing without them or for a unit never synced. */
+static int age_json(vl_buf *b, const vl_req_age_unit *a)
+{
+	size_t j;
+	int rc;
+
+	if (!a || a->never_synced)
+		return 0;
+	if ((rc = vl_buf_puts(b, ",\n   \"open_requests_by_age\": {")) < 0)
+		return rc;
+	for (j = 0; j < VL_REQ_AGE_NBUCKETS; j++)
+		if ((rc = vl_buf_printf(b, "%s\"%s\": %lld", j ? ", " : "", vl_req_age_keys[j], a->n[j])) < 0)
+			return rc;
+	return vl_buf_puts(b, "}");
+}
+
+int vl_agg_json(vl_buf *b, const vl_aggregate_result *r, const vl_req_age_result *age)
 {
 	char t[32];
 	size_t i, k;
@@ -84,9 +133,16 @@ int vl_agg_json(vl_buf *b, const vl_aggregate_result *r)
 	rfc3339(t, r->now);
 	if ((rc = vl_buf_printf(b, "{\"scope\": \"%s\", \"generated_at\": \"%s\", \"stale_after_seconds\": %lld,\n"
 			" \"run\": {\"branches\": %zu, \"records_read\": %zu, \"subtrees_read\": %zu, "
-			"\"subtrees_cached\": %zu, \"cache_rejected\": %s},\n \"figures\": [", r->scope, t, r->stale_after,
+			"\"subtrees_cached\": %zu, \"cache_rejected\": %s},\n", r->scope, t, r->stale_after,
 			r->branches, r->records_read, r->subtrees_read, r->subtrees_cached,
 			r->cache_rejected ? "true" : "false")) < 0)
+		return rc;
+	if (age) {
+		rfc3339(t, age->now);
+		if ((rc = vl_buf_printf(b, " \"open_requests_age_now\": \"%s\",\n", t)) < 0)
+			return rc;
+	}
+	if ((rc = vl_buf_puts(b, " \"figures\": [")) < 0)
 		return rc;
 	for (k = 0; k < r->nfigs; k++) {
 		const vl_agg_figure *f = &r->figs[k];
@@ -127,6 +183,8 @@ int vl_agg_json(vl_buf *b, const vl_aggregate_result *r)
 					(rc = vl_buf_puts(b, ": ")) < 0 || (rc = fig_text(b, u, k, 1)) < 0)
 				return rc;
 		if ((rc = vl_buf_puts(b, "}")) < 0)
+			return rc;
+		if ((rc = age_json(b, age ? vl_req_age_find(age, u->code) : NULL)) < 0)
 			return rc;
 		if (u->supp) {
 			int first = 1;
@@ -272,7 +330,7 @@ int vl_cmd_aggregate(const vl_command *cmd, const vl_cli *cli, int argc, char **
 {
 	vl_aggregate_opts ao = VL_AGGREGATE_OPTS_INIT;
 	vl_strlist where = { 0 };
-	const char *format = NULL, *output = NULL, *stale = NULL, *check = NULL;
+	const char *format = NULL, *output = NULL, *stale = NULL, *check = NULL, *as_of = NULL;
 	int no_cache = 0, publish = 0, from_published = 0;
 	const vl_opt opts[] = {
 		{ "--scope", 1, &ao.scope, NULL, NULL }, { "--by", 1, &ao.by, NULL, NULL },
@@ -281,16 +339,20 @@ int vl_cmd_aggregate(const vl_command *cmd, const vl_cli *cli, int argc, char **
 		{ "--stale-after", 1, &stale, NULL, NULL }, { "--divisions", 1, &ao.divisions, NULL, NULL },
 		{ "--no-cache", 0, NULL, &no_cache, NULL }, { "--publish", 0, NULL, &publish, NULL },
 		{ "--check", 1, &check, NULL, NULL }, { "--from-published", 0, NULL, &from_published, NULL },
+		{ "--as-of", 1, &as_of, NULL, NULL },
 		{ NULL, 0, NULL, NULL, NULL }
 	};
 	vl_node *n = NULL;
 	vl_aggregate_result res;
 	vl_reports_result tracker;
+	vl_req_age_result age;
+	const vl_req_age_result *agep = NULL;
 	vl_buf out = VL_BUF_INIT;
 	int rc, exit_code = VL_EXIT_ERROR;
 
 	memset(&res, 0, sizeof(res));
 	memset(&tracker, 0, sizeof(tracker));
+	memset(&age, 0, sizeof(age));
 	if ((rc = vl_cli_parse_options(cmd, argc, argv, opts)) != 0) {
 		vl_strlist_free(&where);
 		return rc;
@@ -312,8 +374,17 @@ int vl_cmd_aggregate(const vl_command *cmd, const vl_cli *cli, int argc, char **
 		vl_strlist_free(&where);
 		return vl_cli_usage(cmd, "--publish and --check are two different things: give one");
 	}
+	if (as_of && (publish || check || from_published)) {
+		vl_strlist_free(&where);
+		return vl_cli_usage(cmd, "--as-of dates the open requests' ages of an overview: give it without "
+				"--publish, --check or --from-published");
+	}
 	if (vl_cli_node(&n, cli, publish, NULL) < 0)
 		goto out;
+	if (as_of && parse_as_of(&ao.now, as_of, n->tz_min) < 0) {
+		exit_code = vl_cli_usage(cmd, "--as-of takes a date YYYY-MM-DD (the end of that day in the network's time zone)");
+		goto out;
+	}
 	if (publish || check) {
 		exit_code = publish ? publish_cmd(n, &ao) : check_cmd(n, &ao, check);
 		goto out;
@@ -325,14 +396,28 @@ int vl_cmd_aggregate(const vl_command *cmd, const vl_cli *cli, int argc, char **
 		exit_code = vl_cli_fail(rc);
 		goto out;
 	}
+	/* Open requests by age, for the overview formats: relative to now,
+	 * so computed here at each run and never cached (request_age.h). */
+	if (format && (!strcmp(format, "json") || !strcmp(format, "html")) && !from_published &&
+			(!ao.ledger || !strcmp(ao.ledger, "supply_request"))) {
+		rc = vl_request_age(n, &ao, res.now, &age);
+		if (rc == VL_ENOTFOUND) {
+			vl_error_clear();
+		} else if (rc < 0) {
+			exit_code = vl_cli_fail(rc);
+			goto out;
+		} else {
+			agep = &age;
+		}
+	}
 	if (!format || !strcmp(format, "table"))
 		rc = agg_table(&out, &res);
 	else if (!strcmp(format, "json"))
-		rc = vl_agg_json(&out, &res);
+		rc = vl_agg_json(&out, &res, agep);
 	else if (!strcmp(format, "csv"))
 		rc = agg_csv(&out, &res);
 	else if ((rc = html_tracker(n, &ao, res.scope, &tracker)) == 0)
-		rc = vl_agg_html(&out, &res, &tracker);
+		rc = vl_agg_html(&out, &res, &tracker, agep, n->tz_min);
 	if (rc < 0) {
 		exit_code = vl_cli_fail(rc);
 		goto out;
@@ -350,6 +435,7 @@ int vl_cmd_aggregate(const vl_command *cmd, const vl_cli *cli, int argc, char **
 out:
 	vl_buf_free(&out);
 	vl_reports_result_free(&tracker);
+	vl_req_age_result_free(&age);
 	vl_aggregate_result_free(&res);
 	vl_node_close(n);
 	vl_strlist_free(&where);
