@@ -331,7 +331,7 @@ int vl_cmd_aggregate(const vl_command *cmd, const vl_cli *cli, int argc, char **
 	vl_aggregate_opts ao = VL_AGGREGATE_OPTS_INIT;
 	vl_strlist where = { 0 };
 	const char *format = NULL, *output = NULL, *stale = NULL, *check = NULL, *as_of = NULL;
-	int no_cache = 0, publish = 0, from_published = 0;
+	int no_cache = 0, publish = 0, from_published = 0, ages = 0;
 	const vl_opt opts[] = {
 		{ "--scope", 1, &ao.scope, NULL, NULL }, { "--by", 1, &ao.by, NULL, NULL },
 		{ "--ledger", 1, &ao.ledger, NULL, NULL }, { "--where", 1, NULL, NULL, &where },
@@ -339,7 +339,7 @@ int vl_cmd_aggregate(const vl_command *cmd, const vl_cli *cli, int argc, char **
 		{ "--stale-after", 1, &stale, NULL, NULL }, { "--divisions", 1, &ao.divisions, NULL, NULL },
 		{ "--no-cache", 0, NULL, &no_cache, NULL }, { "--publish", 0, NULL, &publish, NULL },
 		{ "--check", 1, &check, NULL, NULL }, { "--from-published", 0, NULL, &from_published, NULL },
-		{ "--as-of", 1, &as_of, NULL, NULL },
+		{ "--as-of", 1, &as_of, NULL, NULL }, { "--ages", 0, NULL, &ages, NULL },
 		{ NULL, 0, NULL, NULL, NULL }
 	};
 	vl_node *n = NULL;
@@ -396,9 +396,11 @@ int vl_cmd_aggregate(const vl_command *cmd, const vl_cli *cli, int argc, char **
 		exit_code = vl_cli_fail(rc);
 		goto out;
 	}
-	/* Open requests by age, for the overview formats: relative to now,
-	 * so computed here at each run and never cached (request_age.h). */
-	if (format && (!strcmp(format, "json") || !strcmp(format, "html")) && !from_published &&
+	/* Open requests by age, for the overview page (and JSON when asked:
+	 * --ages or --as-of): relative to now, so computed here at each run and
+	 * never cached (request_age.h). Not by default in JSON, whose re-run
+	 * after a sync should read only what changed. */
+	if (format && (!strcmp(format, "html") || (!strcmp(format, "json") && (ages || as_of))) && !from_published &&
 			(!ao.ledger || !strcmp(ao.ledger, "supply_request"))) {
 		rc = vl_request_age(n, &ao, res.now, &age);
 		if (rc == VL_ENOTFOUND) {

@@ -74,7 +74,7 @@ static const vl_command commands[] = {
 	{ "list", "SCHEMA [--scope CODE12] [--no-children] [--where FIELD(=|!=|<|<=|>|>=)VALUE...] [--deleted] [--json] [--reveal]",
 	  "list the records of a ledger", vl_cmd_list },
 	{ "aggregate", "[--scope CODE12] [--by village|township|county] [--ledger NAME] [--where EXPR...] "
-	  "[--format table|json|csv|html] [--output FILE] [--stale-after DURATION] [--divisions FILE] [--no-cache] [--as-of YYYY-MM-DD] "
+	  "[--format table|json|csv|html] [--output FILE] [--stale-after DURATION] [--divisions FILE] [--no-cache] [--as-of YYYY-MM-DD] [--ages] "
 	  "| --from-published | --publish | --check RECORD_ID",
 	  "the schemas' counts and sums over every branch held, rolled up village -> township -> county; "
 	  "--publish signs this unit's figures (small counts suppressed), --from-published sums those of the "

@@ -31,6 +31,11 @@ req $V3 007 2022-04-02T00:00:00Z cancelled    # done: not counted
 expect 0 C aggregate --format table
 expect 0 C aggregate --format table
 cp "$w/c/cache/aggregate.v1" "$w/cache.before"
+# Plain JSON leaves the ages out (a re-run reads only what changed); --ages asks.
+expect 0 C aggregate --format json
+[ "$(printf '%s' "$out" | jq '[.units[] | select(has("open_requests_by_age"))] | length')" = 0 ] && ok || bad "plain json computed the ages"
+expect 0 C aggregate --format json --ages
+[ "$(printf '%s' "$out" | jq '[.units[] | select(has("open_requests_by_age"))] | length')" != 0 ] && ok || bad "--ages gave no ages"
 expect 0 C aggregate --format json --as-of 2022-04-10
 json=$out
 # Never cached: the age runs add no entry to the aggregate cache.
