@@ -207,8 +207,8 @@ mut reveal-show-logged agent/cmd/cmd_record.c "sh_csv" \
 	$'vl_reveal_entry e = { "show", f->schema->name, f->scope, ids, 1, 1 };\n\t\tif ((rc = 0 * (e.count)) < 0)'
 mut reveal-refuses agent/cmd/cmd_csv.c "sh_csv" \
 	'if ((rc = vl_reveal_log(n, &e)) < 0)' 'if ((rc = vl_reveal_log(n, &e)) < 0 && 0)'
-mut reports-late-cst agent/ops/reports.c "sh_reports" \
-	'(h + 8 >= 24 ? 1 : 0)' '0'
+mut reports-late-local agent/ops/reports.c "sh_reports" \
+	'(m >= 1440 ? 1 : m < 0 ? -1 : 0)' '0'
 mut reports-division-table agent/ops/reports.c "sh_reports" \
 	'for (i = 0; ctx->have_div && i < ctx->div.n; i++)' 'for (i = 0; 0 && ctx->have_div && i < ctx->div.n; i++)'
 mut reports-in-overview agent/cmd/agg_html.c "sh_aggregate_html" \
