@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/i18n.h"
 #include "store/limits.h"
 #include "store/yaml.h"
 
@@ -283,23 +284,21 @@ static int bad_line(bad_ctx *b, const vl_csv *c, size_t ri, size_t j, const char
 {
 	char letters[8];
 	const vl_csv_row *r = &c->rows[ri];
+	vl_buf h = VL_BUF_INIT;
 	int rc;
 
 	b->nlines++;
 	if (!b->bad || b->nlines > BAD_MAX_LINES)
 		return 0;
-	if ((rc = vl_buf_printf(b->bad, "row %zu", ri + 1)) < 0)
-		return rc;
-	if (j != (size_t)-1) {
-		col_letters(letters, j);
-		if ((rc = vl_buf_printf(b->bad, ", column %zu '", j + 1)) < 0 || (rc = put_header(b->bad, header)) < 0 ||
-				(rc = vl_buf_printf(b->bad, "' (cell %s%zu, line %d)", letters, ri + 1,
-						j < r->n ? c->cells[r->first + j].line : r->line)) < 0)
-			return rc;
-	} else if ((rc = vl_buf_printf(b->bad, " (line %d)", r->line)) < 0) {
-		return rc;
-	}
-	return vl_buf_printf(b->bad, ": %s\n", rule);
+	if (j == (size_t)-1)
+		return vl_buf_printf(b->bad, _("row %zu (line %d): %s\n"), ri + 1, r->line, rule);
+	/* One whole sentence per line, so a translation can order it. */
+	col_letters(letters, j);
+	if ((rc = put_header(&h, header)) == 0)
+		rc = vl_buf_printf(b->bad, _("row %zu, column %zu '%s' (cell %s%zu, line %d): %s\n"), ri + 1, j + 1,
+				h.ptr ? h.ptr : "", letters, ri + 1, j < r->n ? c->cells[r->first + j].line : r->line, rule);
+	vl_buf_free(&h);
+	return rc;
 }
 
 /* The rule of a "field 'X': RULE" message (set_text's and validate's). */
@@ -347,7 +346,7 @@ static int row_data(vl_value **out, bad_ctx *b, const vl_schema *s, const vl_csv
 			/* A map or list of maps is parsed as YAML, whose message may
 			 * quote the text: say only what was expected. */
 			if (f->type == VL_T_MAP || (f->type == VL_T_LIST && f->item_type == VL_T_MAP))
-				rc = vl_buf_puts(&rule, "not YAML flow text (like [a, b] or {k: v})");
+				rc = vl_buf_puts(&rule, _("not YAML flow text (like [a, b] or {k: v})"));
 			else
 				rc = vl_buf_puts(&rule, rule_of(vl_error_last()));
 			if (rc < 0 || (rc = bad_line(b, c, ri, j, vl_csv_text(c, hdr, j), rule.ptr)) < 0)
@@ -382,7 +381,7 @@ static int row_data(vl_value **out, bad_ctx *b, const vl_schema *s, const vl_csv
 					/* No column for a required field: name it. */
 					vl_buf tmp = VL_BUF_INIT;
 					const vl_field *f = vl_schema_field(s, field);
-					rc = vl_buf_printf(&tmp, "%s: no column '%s' (%s) and no default", rule_of(rule.ptr),
+					rc = vl_buf_printf(&tmp, _("%s: no column '%s' (%s) and no default"), rule_of(rule.ptr),
 							f && f->label_zh ? f->label_zh : field, field);
 					if (rc == 0)
 						rc = bad_line(b, c, ri, (size_t)-1, NULL, tmp.ptr);
@@ -465,10 +464,10 @@ int vl_csv_records(vl_value **out, vl_buf *bad, const vl_schema *s, const char *
 				if ((rc = vl_buf_printf(&known, "%s%s", i ? ", " : "",
 						s->fields[i].label_zh ? s->fields[i].label_zh : s->fields[i].name)) < 0)
 					goto out;
-			if ((rc = vl_buf_printf(&known, " (or the field names of 'vledger schema show %s')", s->name)) < 0)
+			if ((rc = vl_buf_printf(&known, _(" (or the field names of 'vledger schema show %s')"), s->name)) < 0)
 				goto out;
 			rc = vl_error_set(VL_EINVALID, "%s: column %zu (%s1) header '%.60s' is not a field of ledger '%s'; "
-					"the headers are %s", src, j + 1, letters, *h ? h : "(empty)", s->name, known.ptr);
+					"the headers are %s", src, j + 1, letters, *h ? h : _("(empty)"), s->name, known.ptr);
 			goto out;
 		}
 		for (i = 0; i < j; i++)
@@ -486,9 +485,11 @@ int vl_csv_records(vl_value **out, vl_buf *bad, const vl_schema *s, const char *
 		if (empty)
 			continue;
 		if (r->n != hdr->n) {
-			char msg[96];
-			snprintf(msg, sizeof(msg), "the row has %zu cells, the header %zu", r->n, hdr->n);
-			if ((rc = bad_line(&b, c, i, (size_t)-1, NULL, msg)) < 0)
+			vl_buf msg = VL_BUF_INIT;
+			if ((rc = vl_buf_printf(&msg, _("the row has %zu cells, the header %zu"), r->n, hdr->n)) == 0)
+				rc = bad_line(&b, c, i, (size_t)-1, NULL, msg.ptr);
+			vl_buf_free(&msg);
+			if (rc < 0)
 				goto out;
 			b.nbadrows++;
 			continue;
@@ -504,7 +505,7 @@ int vl_csv_records(vl_value **out, vl_buf *bad, const vl_schema *s, const char *
 		}
 	}
 	if (b.nbadrows) {
-		if (bad && b.nlines > BAD_MAX_LINES && (rc = vl_buf_printf(bad, "... and %zu more problems\n",
+		if (bad && b.nlines > BAD_MAX_LINES && (rc = vl_buf_printf(bad, _("... and %zu more problems\n"),
 				b.nlines - BAD_MAX_LINES)) < 0)
 			goto out;
 		rc = vl_error_set(VL_EINVALID, "%s: %zu of %zu rows break ledger '%s' rules (%zu problems listed "

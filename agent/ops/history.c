@@ -10,6 +10,7 @@
 
 #include "agent/node/ledger.h"
 #include "schemas/types.h"
+#include "store/i18n.h"
 
 /* ---- log ----------------------------------------------------------------- */
 
@@ -78,7 +79,7 @@ int vl_log(vl_node *n, const vl_log_opts *opts, vl_log_result *out)
 	if ((rc = git_revwalk_new(&walk, n->repo)) < 0 ||
 			(rc = git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL | GIT_SORT_TIME)) < 0 ||
 			(rc = git_revwalk_push(walk, &head)) < 0) {
-		rc = vl_error_git(rc, "cannot walk history");
+		rc = vl_error_git(rc, _("cannot walk history"));
 		goto out;
 	}
 	while ((rc = git_revwalk_next(&id, walk)) == 0) {
@@ -88,7 +89,7 @@ int vl_log(vl_node *n, const vl_log_opts *opts, vl_log_result *out)
 
 		git_commit_free(c);
 		if ((rc = git_commit_lookup(&c, n->repo, &id)) < 0) {
-			rc = vl_error_git(rc, "cannot read a commit");
+			rc = vl_error_git(rc, _("cannot read a commit"));
 			goto out;
 		}
 		msg = git_commit_message(c);
@@ -120,7 +121,7 @@ int vl_log(vl_node *n, const vl_log_opts *opts, vl_log_result *out)
 			goto out;
 	}
 	if (rc != GIT_ITEROVER) {
-		rc = vl_error_git(rc, "cannot walk history");
+		rc = vl_error_git(rc, _("cannot walk history"));
 		goto out;
 	}
 	rc = 0;

@@ -8,6 +8,7 @@
 #include "agent/audit/verify.h"
 #include "agent/node/ledger.h"
 #include "schemas/types.h"
+#include "store/i18n.h"
 #include "store/repo.h"
 #include "store/yaml.h"
 
@@ -80,7 +81,7 @@ static int records_scope(char out[13], git_repository *repo, const git_oid *id)
 	p.repo = repo;
 	out[0] = '\0';
 	if ((rc = git_commit_lookup(&c, repo, id)) < 0 || (rc = git_commit_tree(&t, c)) < 0) {
-		rc = vl_error_git(rc, "cannot read the commit to merge");
+		rc = vl_error_git(rc, _("cannot read the commit to merge"));
 		goto out;
 	}
 	(void)git_tree_walk(t, GIT_TREEWALK_PRE, probe_one, &p);
@@ -170,9 +171,12 @@ int vl_merge(vl_node *n, const vl_merge_opts *opts, vl_merge_result *out)
 	if (vr.failures) {
 		if ((rc = copy_report(&out->report, vr.report.ptr ? vr.report.ptr : "")) < 0)
 			goto out;
-		rc = vl_error_set(VL_EBADSIG, "'%s' does not verify as history of scope/%s%s; nothing changed (the "
-				"report says why; merge the ref into its own scope, or drop it)",
-				opts->ref, out->scope, vr.nevidence ? " (a key signed two commits at one Vledger-Seq)" : "");
+		rc = vr.nevidence ?
+			vl_error_set(VL_EBADSIG, "'%s' does not verify as history of scope/%s (a key signed two "
+				"commits at one Vledger-Seq); nothing changed (the report says why; merge the ref into "
+				"its own scope, or drop it)", opts->ref, out->scope) :
+			vl_error_set(VL_EBADSIG, "'%s' does not verify as history of scope/%s; nothing changed (the "
+				"report says why; merge the ref into its own scope, or drop it)", opts->ref, out->scope);
 		goto out;
 	}
 	vl_progress_report(&opts->progress, "merge", 0, 0);
