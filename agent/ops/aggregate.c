@@ -848,7 +848,7 @@ static int units_build(agg_ctx *x, const char *scope)
 		}
 		if (rc < 0 || (rc = branch_eval(x, &x->r->units[i], &head)) < 0)
 			goto out;
-		vl_progress_report(&x->o->progress, "aggregate", ++j, nbranch);
+		vl_progress_report(&x->o->progress, N_("aggregate"), ++j, nbranch);
 	}
 	rc = 0;
 out:

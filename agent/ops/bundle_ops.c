@@ -197,7 +197,7 @@ int vl_bundle_create(vl_node *n, const vl_bundle_create_opts *opts, vl_bundle_cr
 			return rc;
 		memcpy(out->sealed_to, seal->fp, VL_FP_LEN);
 	}
-	vl_progress_report(&opts->progress, "bundle", 0, 1);
+	vl_progress_report(&opts->progress, N_("bundle"), 0, 1);
 	if ((rc = collect(&h, n, out->scope, peersafe)) < 0)
 		goto out;
 	/* A directory: the file is named by this node, the recipient and the time. */
@@ -237,7 +237,7 @@ int vl_bundle_create(vl_node *n, const vl_bundle_create_opts *opts, vl_bundle_cr
 		rc = vl_error_set(VL_ENOMEM, "out of memory");
 		goto out;
 	}
-	vl_progress_report(&opts->progress, "bundle", 1, 1);
+	vl_progress_report(&opts->progress, N_("bundle"), 1, 1);
 	rc = 0;
 out:
 	vl_bundle_header_free(&h);
@@ -432,7 +432,7 @@ int vl_bundle_apply(vl_node *n, const vl_bundle_apply_opts *opts, vl_bundle_appl
 		vl_bundle_applied *item = &out->items[out->n++];
 		item->file = files[i];
 		files[i] = NULL;
-		vl_progress_report(&opts->progress, "bundle", i, nfiles);
+		vl_progress_report(&opts->progress, N_("bundle"), i, nfiles);
 		if (S_ISDIR(st.st_mode)) {
 			if ((rc = meant_for_other(&why, n, item->file)) < 0)
 				goto out;
@@ -449,7 +449,7 @@ int vl_bundle_apply(vl_node *n, const vl_bundle_apply_opts *opts, vl_bundle_appl
 		if (rc < 0 && !first)
 			first = rc;
 	}
-	vl_progress_report(&opts->progress, "bundle", nfiles, nfiles);
+	vl_progress_report(&opts->progress, N_("bundle"), nfiles, nfiles);
 	rc = first;
 	if (rc < 0 && out->n == 1)
 		vl_error_set(rc, "%s", out->items[0].message);

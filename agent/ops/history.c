@@ -232,12 +232,12 @@ int vl_audit_export(vl_node *n, const vl_audit_export_opts *opts, vl_audit_expor
 	out->generated = (long long)time(NULL);
 	if ((rc = vl_node_load_config(n)) < 0)
 		return rc;
-	vl_progress_report(&opts->progress, "verify", 0, 2);
+	vl_progress_report(&opts->progress, N_("verify"), 0, 2);
 	if ((rc = vl_verify_all(n, &out->verify)) < 0)
 		return rc;
-	vl_progress_report(&opts->progress, "collect", 1, 2);
+	vl_progress_report(&opts->progress, N_("collect"), 1, 2);
 	if ((rc = vl_audit_collect(&out->v, &out->nv, n, opts->scope, opts->from, opts->to)) < 0)
 		return rc;
-	vl_progress_report(&opts->progress, "collect", 2, 2);
+	vl_progress_report(&opts->progress, N_("collect"), 2, 2);
 	return 0;
 }

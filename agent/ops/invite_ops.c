@@ -15,6 +15,7 @@
 #include "agent/node/netkey.h"
 #include "agent/sync/source.h"
 #include "schemas/types.h"
+#include "store/i18n.h"
 #include "store/yaml.h"
 
 
@@ -516,7 +517,7 @@ int vl_join(const char *home, const vl_join_opts *opts, vl_join_result *out)
 	co.network_yaml_len = net.len;
 	co.passphrase_file = opts->passphrase_file;
 	co.hook_dir = opts->hook_dir;
-	vl_progress_report(&opts->progress, "create", 0, 0);
+	vl_progress_report(&opts->progress, N_("create"), 0, 0);
 	if ((rc = vl_node_create(&key, home, &co)) < 0)
 		goto out;
 	vl_fingerprint(out->node.fp, key.pk);

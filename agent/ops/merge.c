@@ -162,7 +162,7 @@ int vl_merge(vl_node *n, const vl_merge_opts *opts, vl_merge_result *out)
 	/* What the ref brings is checked as received data before anything is
 	 * written: the scope of its records, signatures, and equivocation
 	 * against our branch. Its objects are ours already, so no quarantine. */
-	vl_progress_report(&opts->progress, "verify", 0, 0);
+	vl_progress_report(&opts->progress, N_("verify"), 0, 0);
 	{
 		const vl_view view = VL_VIEW_OF(n);
 		if ((rc = vl_verify_received(&view, n, refname, &theirs, have_ours ? &ours : NULL, &vr)) < 0)
@@ -179,7 +179,7 @@ int vl_merge(vl_node *n, const vl_merge_opts *opts, vl_merge_result *out)
 				"report says why; merge the ref into its own scope, or drop it)", opts->ref, out->scope);
 		goto out;
 	}
-	vl_progress_report(&opts->progress, "merge", 0, 0);
+	vl_progress_report(&opts->progress, N_("merge"), 0, 0);
 	if (!have_ours) {
 		git_oid_cpy(&result, &theirs);
 		kind = 0;
@@ -415,7 +415,7 @@ int vl_conflicts(vl_node *n, const vl_conflicts_opts *opts, vl_conflicts_result 
 	out->have_branch = 1;
 	for (i = 0; i < n->nschemas; i++) {
 		c.s = n->schemas[i];
-		vl_progress_report(&opts->progress, "conflicts", i, n->nschemas);
+		vl_progress_report(&opts->progress, N_("conflicts"), i, n->nschemas);
 		if ((rc = vl_ledger_each(n, &head, c.s->name, conf_one, &c)) < 0)
 			goto out;
 		if (c.duplicates && (rc = group_duplicates(&c, &capgroups)) < 0)

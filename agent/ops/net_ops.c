@@ -175,13 +175,13 @@ static int run_session(vl_sync_result *out, vl_chan *c, vl_node *n, const vl_ros
 	for (r = 1; r <= VL_SYNC_MAX_ROUNDS; r++) {
 		size_t updated_before = out->pushed.updated;
 		out->rounds = r;
-		vl_progress_report(&o->progress, "pull", (size_t)r, VL_SYNC_MAX_ROUNDS);
+		vl_progress_report(&o->progress, N_("pull"), (size_t)r, VL_SYNC_MAX_ROUNDS);
 		if ((rc = vl_proto_send(c, VL_MSG_PULL, NULL, 0)) < 0 || (rc = vl_proto_recv_side(&out->pulled, c, n,
 				pk)) < 0)
 			goto out;
 		if (!o->push)
 			break;
-		vl_progress_report(&o->progress, "push", (size_t)r, VL_SYNC_MAX_ROUNDS);
+		vl_progress_report(&o->progress, N_("push"), (size_t)r, VL_SYNC_MAX_ROUNDS);
 		if ((rc = vl_proto_send(c, VL_MSG_PUSH, NULL, 0)) < 0 ||
 				(rc = vl_proto_send_side(&out->pushed, c, n, scope)) < 0)
 			goto out;
@@ -329,7 +329,7 @@ int vl_sync(vl_node *n, const vl_sync_opts *opts, vl_sync_result *out)
 				"--key FINGERPRINT'", out->address, out->address);
 		goto out;
 	}
-	vl_progress_report(&opts->progress, "connect", 0, ncands);
+	vl_progress_report(&opts->progress, N_("connect"), 0, ncands);
 	for (i = 0; i < ncands; i++) {
 		if ((rc = vl_sock_connect(&fd, out->address, VL_SYNC_DEFAULT_PORT, opts->timeout_ms)) < 0)
 			goto out;

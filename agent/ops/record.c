@@ -733,7 +733,7 @@ int vl_import(vl_node *n, const vl_import_opts *opts, vl_import_result *out)
 	out->records = nrecs;
 	for (done = 0; done < nrecs; done += batch) {
 		size_t k = nrecs - done < batch ? nrecs - done : batch;
-		vl_progress_report(&opts->progress, "import", done, nrecs);
+		vl_progress_report(&opts->progress, N_("import"), done, nrecs);
 		vl_buf_clear(&summary);
 		if ((rc = vl_buf_printf(&summary, "import %zu %s records (%zu-%zu of %zu)", k, s->name,
 				done + 1, done + k, nrecs)) < 0 ||
@@ -744,7 +744,7 @@ int vl_import(vl_node *n, const vl_import_opts *opts, vl_import_result *out)
 		}
 		out->committed = done + k;
 	}
-	vl_progress_report(&opts->progress, "import", nrecs, nrecs);
+	vl_progress_report(&opts->progress, N_("import"), nrecs, nrecs);
 	rc = 0;
 out:
 	for (i = 0; recs && i < nrecs; i++)

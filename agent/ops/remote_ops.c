@@ -360,7 +360,7 @@ static int on_transfer(const git_indexer_progress *st, void *payload)
 		x->over = 2;
 		return -1;
 	}
-	vl_progress_report(x->progress, "fetch", st->received_bytes, 0);
+	vl_progress_report(x->progress, N_("fetch"), st->received_bytes, 0);
 	return 0;
 }
 
@@ -615,7 +615,7 @@ static int push_to(vl_remote_sync_result *out, vl_node *n, git_repository *tmp, 
 	rc = 0;
 	if (specs.count == 0)
 		goto out;
-	vl_progress_report(prog, "push", 0, specs.count);
+	vl_progress_report(prog, N_("push"), 0, specs.count);
 	cbs.credentials = on_credentials;
 	cbs.push_update_reference = on_push_ref;
 	cbs.payload = x;
@@ -648,7 +648,7 @@ static int push_to(vl_remote_sync_result *out, vl_node *n, git_repository *tmp, 
 			line = nl ? nl + 1 : NULL;
 		}
 	}
-	vl_progress_report(prog, "push", specs.count, specs.count);
+	vl_progress_report(prog, N_("push"), specs.count, specs.count);
 out:
 	git_reference_free(ref);
 	git_reference_iterator_free(it);

@@ -413,7 +413,7 @@ int vl_reports(vl_node *n, const vl_reports_opts *opts, vl_reports_result *out)
 	for (i = 0; i < nb; i++) {
 		if (!vl_division_covers(out->scope, b[i].code) && !vl_division_covers(b[i].code, out->scope))
 			continue;
-		vl_progress_report(&opts->progress, "calls", i, nb);
+		vl_progress_report(&opts->progress, N_("calls"), i, nb);
 		if ((rc = vl_ledger_each(n, &b[i].head, "report_call", call_cb, &c)) < 0)
 			goto out;
 	}
@@ -424,7 +424,7 @@ int vl_reports(vl_node *n, const vl_reports_opts *opts, vl_reports_result *out)
 	}
 	for (i = 0; i < out->ncalls; i++) {
 		vl_report_call *call = &out->calls[i];
-		vl_progress_report(&opts->progress, "reports", i, out->ncalls);
+		vl_progress_report(&opts->progress, N_("reports"), i, out->ncalls);
 		if ((rc = fill_units(&c, call, c.recs[i], b, nb, out->scope)) < 0)
 			goto out;
 		for (j = 0; j < call->nunits; j++)

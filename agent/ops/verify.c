@@ -18,10 +18,10 @@ int vl_verify(vl_node *n, const vl_verify_opts *opts, vl_verify_result *out)
 		opts = &dflt;
 	out->progress = opts->progress_file;
 	out->threads = opts->threads;
-	vl_progress_report(&opts->progress, "verify", 0, 0);
+	vl_progress_report(&opts->progress, N_("verify"), 0, 0);
 	rc = vl_verify_some(n, opts->scope, opts->since, out);
 	out->progress = NULL;
-	vl_progress_report(&opts->progress, "verify", 1, 1);
+	vl_progress_report(&opts->progress, N_("verify"), 1, 1);
 	return rc;
 }
 

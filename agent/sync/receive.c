@@ -1146,7 +1146,7 @@ int vl_receive(vl_node *n, vl_source *source, const vl_receive_opts *opts, vl_re
 	if ((rc = vl_node_lock_write(n)) < 0)
 		goto out;
 	sweep_quarantines(n);
-	vl_progress_report(&opts->progress, "refs", 0, 0);
+	vl_progress_report(&opts->progress, N_("refs"), 0, 0);
 	if ((rc = vl_source_list_refs(source, offered_ref, &x)) < 0)
 		goto out;
 	if (!x.have_config) {
@@ -1174,22 +1174,22 @@ int vl_receive(vl_node *n, vl_source *source, const vl_receive_opts *opts, vl_re
 	have_ours_config = rc == 0;
 
 	/* 1. Config: a bad one refuses everything, nothing changed. */
-	vl_progress_report(&opts->progress, "config", 0, 0);
+	vl_progress_report(&opts->progress, N_("config"), 0, 0);
 	if ((rc = receive_config(&x, &update_config)) < 0)
 		goto out;
 	/* 2. Scope branches, judged by that config. */
 	for (i = 0; i < x.nbranches; i++) {
-		vl_progress_report(&opts->progress, "scopes", i, x.nbranches);
+		vl_progress_report(&opts->progress, N_("scopes"), i, x.nbranches);
 		out->branches_seen++;
 		if ((rc = receive_branch(&x, &x.branches[i])) < 0)
 			goto restore;
 	}
 	/* 3. Evidence the peer offers. */
-	vl_progress_report(&opts->progress, "evidence", 0, 0);
+	vl_progress_report(&opts->progress, N_("evidence"), 0, 0);
 	if ((rc = receive_offered_evidence(&x)) < 0)
 		goto restore;
 	/* 4. One pack of everything accepted. */
-	vl_progress_report(&opts->progress, "store", 0, 0);
+	vl_progress_report(&opts->progress, N_("store"), 0, 0);
 	if ((rc = promote(&x)) < 0)
 		goto restore;
 	/* 5. Refs, by compare-and-swap: config first. */
@@ -1216,7 +1216,7 @@ int vl_receive(vl_node *n, vl_source *source, const vl_receive_opts *opts, vl_re
 	}
 	if ((rc = peer_name(&peer, &x, source)) < 0)
 		goto out;
-	vl_progress_report(&opts->progress, "merge", 0, 0);
+	vl_progress_report(&opts->progress, N_("merge"), 0, 0);
 	for (i = 0; i < x.nbranches; i++)
 		if (x.branches[i].accepted && (rc = accept_branch(&x, &x.branches[i], peer.ptr ? peer.ptr : "",
 				opts->merge)) < 0)
