@@ -301,12 +301,47 @@ static int bad_line(bad_ctx *b, const vl_csv *c, size_t ri, size_t j, const char
 	return rc;
 }
 
-/* The rule of a "field 'X': RULE" message (set_text's and validate's). */
+/*
+ * A "field 'PATH': RULE" message of set_text or validate, in English or in
+ * the Chinese catalog's form "字段“PATH”：RULE" (po/zh_CN.po keeps that
+ * prefix): 1 with the top field of PATH in field (before any '.' or '[')
+ * and *rule at RULE; 0 when msg has neither form (*rule = msg).
+ */
+static int field_msg(char field[128], const char **rule, const char *msg, size_t len)
+{
+	static const struct { const char *open, *close; } forms[] = {
+		{ "field '", "': " }, { "字段“", "”：" }, { "字段“", "”: " },
+	};
+	size_t i, k, ol, cl, fl;
+
+	*rule = msg;
+	field[0] = '\0';
+	for (i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+		ol = strlen(forms[i].open);
+		cl = strlen(forms[i].close);
+		if (len <= ol || strncmp(msg, forms[i].open, ol))
+			continue;
+		for (k = ol; k + cl <= len && strncmp(msg + k, forms[i].close, cl); k++)
+			;
+		if (k + cl > len)
+			continue;
+		for (fl = 0; ol + fl < k && msg[ol + fl] != '.' && msg[ol + fl] != '[' && fl < 127; fl++)
+			field[fl] = msg[ol + fl];
+		field[fl] = '\0';
+		*rule = msg + k + cl;
+		return 1;
+	}
+	return 0;
+}
+
+/* The rule of a "field 'X': RULE" message, or the whole message. */
 static const char *rule_of(const char *msg)
 {
-	const char *p = strstr(msg, "': ");
+	char field[128];
+	const char *rule;
 
-	return (!strncmp(msg, "field '", 7) && p) ? p + 3 : msg;
+	field_msg(field, &rule, msg, strlen(msg));
+	return rule;
 }
 
 /* A cell's text with the export's formula neutralisation undone: one
@@ -359,26 +394,24 @@ static int row_data(vl_value **out, bad_ctx *b, const vl_schema *s, const vl_csv
 	if (vl_schema_validate(s, data, 0, &diag) < 0) {
 		const char *p = diag.ptr ? diag.ptr : "";
 		while (*p) {
-			const char *nl = strchr(p, '\n'), *q;
-			size_t ll = nl ? (size_t)(nl - p) : strlen(p), fl;
+			const char *nl = strchr(p, '\n'), *lrule;
+			size_t ll = nl ? (size_t)(nl - p) : strlen(p);
 			char field[128];
 			size_t col = (size_t)-1;
 			/* "field 'PATH': RULE": the column is the top field of PATH. */
-			if (ll > 7 && !strncmp(p, "field '", 7)) {
-				q = p + 7;
-				for (fl = 0; q + fl < p + ll && q[fl] != '\'' && q[fl] != '.' && q[fl] != '[' && fl < sizeof(field) - 1; fl++)
-					field[fl] = q[fl];
-				field[fl] = '\0';
+			int named = field_msg(field, &lrule, p, ll);
+			if (named)
 				for (j = 0; j < hdr->n; j++)
 					if (cols[j] && !strcmp(cols[j]->name, field))
 						col = j;
-			}
 			vl_buf_clear(&rule);
 			if ((rc = vl_buf_put(&rule, p, ll)) < 0)
 				goto out;
 			if (col == (size_t)-1 || !failed[col]) {
-				if (col == (size_t)-1 && !strncmp(p, "field '", 7) && strstr(rule.ptr, "required")) {
-					/* No column for a required field: name it. */
+				if (col == (size_t)-1 && named && vl_schema_field(s, field) && !vl_value_map_get(data, field)) {
+					/* No column for a required field: name it (the field is
+					 * known and absent; not told by the rule's words, which
+					 * are translated). */
 					vl_buf tmp = VL_BUF_INIT;
 					const vl_field *f = vl_schema_field(s, field);
 					rc = vl_buf_printf(&tmp, _("%s: no column '%s' (%s) and no default"), rule_of(rule.ptr),

@@ -5,11 +5,12 @@
 # applied by the wrong node, a tampered sealed bundle, a truncated plain one,
 # a bundle for a name not on the roster, a sync to a port where no server
 # runs, a remote with an unsupported URL, a CSV import with bad rows (its
-# report lines by row, column and cell). Each is run under four
-# environments: LANG=zh_CN.UTF-8 and LANGUAGE=zh_CN with LC_ALL=C.UTF-8
-# (a machine without a generated zh_CN locale) must give the Chinese text,
-# LANG=C and LANG=en_US.UTF-8 the English one; a refused bundle leaves the
-# receiver byte for byte unchanged in every language. Synthetic data.
+# report lines by row, column and cell) and one lacking a required column.
+# Each is run under four environments: LANG=zh_CN.UTF-8 and LANGUAGE=zh_CN
+# with LC_ALL=C.UTF-8 (a machine without a generated zh_CN locale) must give
+# the Chinese text, LANG=C and LANG=en_US.UTF-8 the English one; a refused
+# bundle leaves the receiver byte for byte unchanged in every language.
+# Synthetic data.
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.bash"
 vl_workdir i18n_ops
 
@@ -111,6 +112,12 @@ both 1 "1 of 2 rows break ledger 'resident' rules" "共 2 行中有 1 行不符�
 	"$VLEDGER" -C "$w/v1" import resident --file "$w/bad.csv"
 both 1 "row 3, column 2 '公民身份号码' (cell B3, line 3)" "第 3 行，第 2 列“公民身份号码”（单元格 B3，文件第 3 行）" \
 	"$VLEDGER" -C "$w/v1" import resident --file "$w/bad.csv"
+# A required field without a column: named by its label, whatever the
+# language of the rule's words.
+printf '姓名,人口类型,信息来源\n吴十,户籍人口,主动摸排\n' > "$w/nocol.csv"
+both 1 "row 2 (line 2): " "第 2 行（文件第 2 行）：" "$VLEDGER" -C "$w/v1" import resident --file "$w/nocol.csv"
+both 1 "no column '现住址' (address) and no default" "没有“现住址”（address）这一列，也没有默认值" \
+	"$VLEDGER" -C "$w/v1" import resident --file "$w/nocol.csv"
 expect 0 "$VLEDGER" -C "$w/v1" list resident --json
 [ "$(jq length <<<"$out")" = 0 ] && ok || bad "a refused import left records: $out"
 
