@@ -1,6 +1,7 @@
 /* csv.c - strict CSV parser, CSV rows as record data, records as CSV (csv.h). */
 #include "agent/ops/csv.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -302,36 +303,56 @@ static int bad_line(bad_ctx *b, const vl_csv *c, size_t ri, size_t j, const char
 }
 
 /*
- * A "field 'PATH': RULE" message of set_text or validate, in English or in
- * the Chinese catalog's form "字段“PATH”：RULE" (po/zh_CN.po keeps that
- * prefix): 1 with the top field of PATH in field (before any '.' or '[')
- * and *rule at RULE; 0 when msg has neither form (*rule = msg).
+ * A message of set_text or validate about one field, in any of the forms
+ * schemas/schema.c's field_msg writes: English "field 'PATH': RULE", the
+ * Chinese catalog's "LABEL（PATH）：RULE" (label first) or "字段“PATH”：RULE".
+ * 1 with the top field of PATH in field (before any '.' or '[') and *rule
+ * at RULE; 0 when msg has none of the forms (*rule = msg).
  */
 static int field_msg(char field[128], const char **rule, const char *msg, size_t len)
 {
 	static const struct { const char *open, *close; } forms[] = {
-		{ "field '", "': " }, { "字段“", "”：" }, { "字段“", "”: " },
+		{ "field '", "': " }, { "字段“", "”：" },
 	};
-	size_t i, k, ol, cl, fl;
+	static const char lp[] = "（", rp[] = "）：";
+	size_t i, k, ol, cl, fl, start = 0, end = 0;
+	const char *p;
 
 	*rule = msg;
 	field[0] = '\0';
-	for (i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+	for (i = 0; i < sizeof(forms) / sizeof(forms[0]) && !end; i++) {
 		ol = strlen(forms[i].open);
 		cl = strlen(forms[i].close);
 		if (len <= ol || strncmp(msg, forms[i].open, ol))
 			continue;
 		for (k = ol; k + cl <= len && strncmp(msg + k, forms[i].close, cl); k++)
 			;
-		if (k + cl > len)
-			continue;
-		for (fl = 0; ol + fl < k && msg[ol + fl] != '.' && msg[ol + fl] != '[' && fl < 127; fl++)
-			field[fl] = msg[ol + fl];
-		field[fl] = '\0';
-		*rule = msg + k + cl;
-		return 1;
+		if (k + cl <= len) {
+			start = ol;
+			end = k;
+			*rule = msg + k + cl;
+		}
 	}
-	return 0;
+	/* LABEL（PATH）：RULE - PATH is the field's id, ASCII. */
+	for (k = 0; !end && k + sizeof(rp) - 1 <= len; k++) {
+		if (strncmp(msg + k, rp, sizeof(rp) - 1))
+			continue;
+		for (p = msg + k; p > msg && (isalnum((unsigned char)p[-1]) || strchr("_.[]", p[-1])); p--)
+			;
+		if (p < msg + k && (size_t)(p - msg) >= sizeof(lp) - 1 &&
+				!strncmp(p - (sizeof(lp) - 1), lp, sizeof(lp) - 1)) {
+			start = (size_t)(p - msg);
+			end = k;
+			*rule = msg + k + sizeof(rp) - 1;
+		}
+		break;
+	}
+	if (!end)
+		return 0;
+	for (fl = 0; start + fl < end && msg[start + fl] != '.' && msg[start + fl] != '[' && fl < 127; fl++)
+		field[fl] = msg[start + fl];
+	field[fl] = '\0';
+	return 1;
 }
 
 /* The rule of a "field 'X': RULE" message, or the whole message. */

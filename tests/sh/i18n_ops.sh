@@ -118,6 +118,12 @@ printf '姓名,人口类型,信息来源\n吴十,户籍人口,主动摸排\n' > 
 both 1 "row 2 (line 2): " "第 2 行（文件第 2 行）：" "$VLEDGER" -C "$w/v1" import resident --file "$w/nocol.csv"
 both 1 "no column '现住址' (address) and no default" "没有“现住址”（address）这一列，也没有默认值" \
 	"$VLEDGER" -C "$w/v1" import resident --file "$w/nocol.csv"
+# The schema's own words follow the cell, without the field named again
+# (English "field 'id_number': ...", Chinese "公民身份号码（id_number）：...").
+both 1 "(cell B3, line 3): cn_id check digit should be 9" "（单元格 B3，文件第 3 行）：校验位应为 9" \
+	"$VLEDGER" -C "$w/v1" import resident --file "$w/bad.csv"
+expect 1 in_env zh "$VLEDGER" -C "$w/v1" import resident --file "$w/bad.csv"
+lacks "（id_number）"
 expect 0 "$VLEDGER" -C "$w/v1" list resident --json
 [ "$(jq length <<<"$out")" = 0 ] && ok || bad "a refused import left records: $out"
 
