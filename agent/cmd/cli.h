@@ -70,7 +70,8 @@ int vl_cli_parse_options(const vl_command *cmd, int argc, char **argv, const vl_
 /* Print "vledger: <message>" for the last error; return the exit code for
  * rc (VL_EBADSIG -> 4, else 1). */
 int vl_cli_fail(int rc);
-/* Print "usage: vledger <name> <usage>" with a reason; return 2. */
+/* Print "usage: vledger <name> <usage>" with a reason; return 2. The reason's
+ * format is translated (store/i18n.h; xgettext keyword vl_cli_usage:2). */
 int vl_cli_usage(const vl_command *cmd, const char *fmt, ...) VL_PRINTF(2, 3);
 
 /* Open the node of cli->home (see vl_node_open) with cli->operator_name

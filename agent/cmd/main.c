@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "agent/cmd/cli.h"
+#include "store/i18n.h"
 #include "store/repo.h"
 
 #ifdef __SANITIZE_ADDRESS__
@@ -222,6 +223,7 @@ int main(int argc, char **argv)
 	int arg = 1, rc;
 
 	setlocale(LC_CTYPE, "C.UTF-8");
+	vl_i18n_init();
 	while (arg < argc && argv[arg][0] == '-') {
 		if (!strcmp(argv[arg], "-C") && arg + 1 < argc) {
 			cli.home = argv[arg + 1];
