@@ -32,7 +32,7 @@ typedef struct vl_command vl_command;
 struct vl_command {
 	const char *name;            /* "add", "roster add" */
 	const char *usage;           /* arguments after the name */
-	const char *help;            /* one line */
+	const char *help;            /* one line, marked N_() and printed with _() */
 	int (*fn)(const vl_command *cmd, const vl_cli *cli, int argc, char **argv);
 };
 
