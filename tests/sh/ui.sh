@@ -133,7 +133,7 @@ code "${J[@]}" "$base/ledger/resident" >/dev/null
 out=$(cat "$w/body"); contains 'href="/ledger/resident/new"'
 code "${J[@]}" "$base/" >/dev/null
 out=$(cat "$w/body"); contains 'href="/aggregate"'; contains 'href="/reports"'
-code "${J[@]}" "$base/record/$ID?done=added&dup=%3Cb%3E" >/dev/null
+code "${J[@]}" -H "Accept-Language: en" "$base/record/$ID?done=added&dup=%3Cb%3E" >/dev/null
 out=$(cat "$w/body"); contains 'class="notice"'; contains "The record was added."; contains 'href="/record/%3Cb%3E">&lt;b&gt;</a>'
 contains "href=\"/record/$ID/edit\""
 code "${J[@]}" "$base/record/$ID?done=bogus" >/dev/null
