@@ -149,6 +149,7 @@ int vl_cmd_remote_list(const vl_command *, const vl_cli *, int, char **);
 int vl_cmd_remote_remove(const vl_command *, const vl_cli *, int, char **);
 int vl_cmd_remote_dispatch(const vl_command *, const vl_cli *, int, char **, int push, int *handled);
 int vl_cmd_invite(const vl_command *, const vl_cli *, int, char **);
+int vl_cmd_ui(const vl_command *, const vl_cli *, int, char **);
 int vl_cmd_join(const vl_command *, const vl_cli *, int, char **);
 int vl_cmd_incidents(const vl_command *, const vl_cli *, int, char **);
 int vl_cmd_import(const vl_command *, const vl_cli *, int, char **);

@@ -134,6 +134,9 @@ static const vl_command commands[] = {
 	  "(a claim the handshake checks)"), vl_cmd_peer_list_or_lan },
 	{ "status", "[--json]", N_("each peer's last success, last error and what is waiting to go to it"),
 	  vl_cmd_status },
+	{ "ui", "[--listen 127.0.0.1:PORT] [--no-open] [--allow-remote] [--passphrase-file F]",
+	  "serve the local web interface; prints the address to open (with its one-time token) first",
+	  vl_cmd_ui },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
