@@ -48,6 +48,12 @@ expect 1 en C add resident "${RES[@]}" --set residence_kind=本地人
 contains "field 'residence_kind': should be one of 户籍人口 (registered), 流动人口 (migrant)"
 [ "$before" = "$(refs county)" ] && ok || bad "refs moved on refused input"
 
+# Output for programs stays English under zh: --json, messages included.
+expect 1 zh C add resident "${RES[@]}" --set residence_kind=本地人 --json
+contains "field 'residence_kind': should be one of 户籍人口 (registered)"; lacks "应为"
+expect 0 zh C schema show resident --json
+lacks "用法"; lacks "台账“"
+
 # ---- ID numbers: what was expected, never the number -------------------------
 expect 1 zh C add resident "${RES[@]}" --set residence_kind=migrant --set "id_number=$ID_BAD"
 contains "公民身份号码（id_number）：校验位应为 9"; lacks "$ID_BAD"
