@@ -11,6 +11,7 @@
 #include "agent/net/boxstream.h"
 #include "agent/net/shs.h"
 #include "agent/net/sock.h"
+#include "store/i18n.h"
 
 #define BOX_WIRE (VL_BOX_HEADER + VL_BOX_MAX_BODY)
 /* Sealed boxes staged for one send(2), and raw received bytes parsed from. */
@@ -100,14 +101,14 @@ int vl_shs_client(vl_chan **out, int fd, const unsigned char netkey[32], const v
 	vl_shs_init(&s, netkey, me, server_pk, NULL);
 	vl_shs_hello(&s, m1);
 	if ((rc = vl_sock_write_full(fd, m1, sizeof(m1), remaining(deadline))) < 0 ||
-			(rc = hs_read(fd, m2, sizeof(m2), deadline, "the server closed the connection at "
+			(rc = hs_read(fd, m2, sizeof(m2), deadline, _("the server closed the connection at "
 				"the handshake's first message: it is on another network (its network key "
-				"differs)")) < 0 ||
+				"differs)"))) < 0 ||
 			(rc = vl_shs_check_hello(&s, m2)) < 0 || (rc = vl_shs_client_auth(&s, m3)) < 0 ||
 			(rc = vl_sock_write_full(fd, m3, sizeof(m3), remaining(deadline))) < 0 ||
-			(rc = hs_read(fd, m4, sizeof(m4), deadline, "the server closed the connection at "
+			(rc = hs_read(fd, m4, sizeof(m4), deadline, _("the server closed the connection at "
 				"the handshake's third message: it has another key than the one given, or it "
-				"does not accept this node")) < 0 ||
+				"does not accept this node"))) < 0 ||
 			(rc = vl_shs_client_check_accept(&s, m4)) < 0 ||
 			(rc = chan_new(out, fd, &s, sizeof(m2) + sizeof(m4), sizeof(m1) + sizeof(m3))) < 0)
 		goto fail;
@@ -293,8 +294,8 @@ static int fill(vl_chan *c, size_t need, int64_t deadline)
 		rc = vl_sock_read_some(c->fd, c->raw + c->raw_len, sizeof(c->raw) - c->raw_len,
 				remaining(deadline), &got);
 		if (rc == VL_EPROTO)
-			return vl_error_set(VL_EPROTO, "the peer closed the connection %s",
-					c->raw_len ? "in the middle of a box" : "without saying goodbye");
+			return c->raw_len ? vl_error_set(VL_EPROTO, "the peer closed the connection in the middle of a box") :
+				vl_error_set(VL_EPROTO, "the peer closed the connection without saying goodbye");
 		if (rc < 0)
 			return rc;
 		c->raw_len += got;

@@ -16,6 +16,7 @@
 #include "agent/sync/bundle.h"
 #include "agent/sync/source.h"
 #include "schemas/types.h"
+#include "store/i18n.h"
 #include "store/repo.h"
 
 /* ---- refs lists ---------------------------------------------------------- */
@@ -464,7 +465,7 @@ static int send_chunk(sender *s, const vl_proto_refs *offer, const git_oid *hide
 		if ((rc = push_oid(&all, &nall, &capall, &s->sent[i])) < 0)
 			goto out;
 	if ((rc = git_packbuilder_new(&pb, s->n->repo)) < 0) {
-		rc = vl_error_git(rc, "cannot start a pack");
+		rc = vl_error_git(rc, _("cannot start a pack"));
 		goto out;
 	}
 	git_packbuilder_set_threads(pb, 0); /* one per core: the delta search is most of a send */
@@ -472,7 +473,7 @@ static int send_chunk(sender *s, const vl_proto_refs *offer, const git_oid *hide
 		goto out;
 	objects = git_packbuilder_object_count(pb);
 	if (objects && (rc = git_packbuilder_foreach(pb, pack_to_buf, &s->pack)) < 0) {
-		rc = vl_error_git(rc, "cannot write a pack");
+		rc = vl_error_git(rc, _("cannot write a pack"));
 		goto out;
 	}
 	if ((uint64_t)s->pack.len > VL_NET_MAX_CHUNK_PACK) {
@@ -492,7 +493,7 @@ static int send_chunk(sender *s, const vl_proto_refs *offer, const git_oid *hide
 	s->st->chunks++;
 	s->st->objects += objects;
 	s->st->pack_bytes += s->pack.len;
-	if ((rc = recv_want(s->c, VL_MSG_ACK, &s->reply, "an acknowledgement")) < 0 ||
+	if ((rc = recv_want(s->c, VL_MSG_ACK, &s->reply, _("an acknowledgement"))) < 0 ||
 			(rc = vl_proto_ack_parse(&status, &updated, &refused, &s->text, (const unsigned char *)s->reply.ptr,
 					s->reply.len)) < 0)
 		goto out;
@@ -546,12 +547,12 @@ int vl_proto_send_side(vl_transfer_stats *st, vl_chan *c, vl_node *n, const char
 	if ((rc = vl_proto_refs_encode(&s.msg, &mine)) < 0 ||
 			(rc = vl_proto_send(c, VL_MSG_REFS, s.msg.ptr, s.msg.len)) < 0)
 		goto out;
-	if ((rc = recv_want(c, VL_MSG_HAVES, &s.reply, "the list of what it holds")) < 0 ||
+	if ((rc = recv_want(c, VL_MSG_HAVES, &s.reply, _("the list of what it holds"))) < 0 ||
 			(rc = vl_proto_haves_parse(&theirs, &ntheirs, (const unsigned char *)s.reply.ptr, s.reply.len)) < 0)
 		goto out;
 	/* Only commits we hold can be left out (the peer's list is just ids). */
 	if ((rc = git_repository_odb(&odb, n->repo)) < 0) {
-		rc = vl_error_git(rc, "cannot read this node's objects");
+		rc = vl_error_git(rc, _("cannot read this node's objects"));
 		goto out;
 	}
 	for (i = 0; i < ntheirs; i++)
@@ -564,29 +565,29 @@ int vl_proto_send_side(vl_transfer_stats *st, vl_chan *c, vl_node *n, const char
 		const vl_proto_ref *r = &mine.refs[k];
 		nline = 0;
 		if ((rc = git_revwalk_new(&walk, n->repo)) < 0) {
-			rc = vl_error_git(rc, "cannot walk this node's history");
+			rc = vl_error_git(rc, _("cannot walk this node's history"));
 			goto out;
 		}
 		git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL | GIT_SORT_REVERSE);
 		if ((rc = git_revwalk_push(walk, &r->id)) < 0) {
-			rc = vl_error_git(rc, "cannot walk this node's history");
+			rc = vl_error_git(rc, _("cannot walk this node's history"));
 			goto out;
 		}
 		for (i = 0; i < nhide; i++)
 			if ((rc = git_revwalk_hide(walk, &hide[i])) < 0) {
-				rc = vl_error_git(rc, "cannot walk this node's history");
+				rc = vl_error_git(rc, _("cannot walk this node's history"));
 				goto out;
 			}
 		for (i = 0; i < s.nsent; i++)
 			if ((rc = git_revwalk_hide(walk, &s.sent[i])) < 0) {
-				rc = vl_error_git(rc, "cannot walk this node's history");
+				rc = vl_error_git(rc, _("cannot walk this node's history"));
 				goto out;
 			}
 		while ((rc = git_revwalk_next(&id, walk)) == 0)
 			if ((rc = push_oid(&line, &nline, &capline, &id)) < 0)
 				goto out;
 		if (rc != GIT_ITEROVER) {
-			rc = vl_error_git(rc, "cannot walk this node's history");
+			rc = vl_error_git(rc, _("cannot walk this node's history"));
 			goto out;
 		}
 		git_revwalk_free(walk);
@@ -713,7 +714,7 @@ static int open_chunk(net_source **out, size_t *objects, vl_chan *c, vl_node *n,
 	if (packlen == 0) {
 		/* Nothing new: the refs name commits the receiver holds. */
 		if ((rc = git_odb_new(&ns->odb)) < 0) {
-			rc = vl_error_git(rc, "cannot set up an empty source");
+			rc = vl_error_git(rc, _("cannot set up an empty source"));
 			goto out;
 		}
 	} else {
@@ -827,7 +828,7 @@ static int make_haves(vl_buf *out, vl_node *n, const vl_proto_refs *theirs, cons
 	int rc, k = 0;
 
 	if ((rc = git_repository_odb(&odb, n->repo)) < 0) {
-		rc = vl_error_git(rc, "cannot read this node's objects");
+		rc = vl_error_git(rc, _("cannot read this node's objects"));
 		goto out;
 	}
 	for (i = 0; i < theirs->n; i++)
@@ -848,7 +849,7 @@ static int make_haves(vl_buf *out, vl_node *n, const vl_proto_refs *theirs, cons
 		globs[1] = peerglob;
 		for (g = 0; g < 2; g++) {
 			if ((rc = git_reference_iterator_glob_new(&it, n->repo, globs[g])) < 0) {
-				rc = vl_error_git(rc, "cannot list this node's refs");
+				rc = vl_error_git(rc, _("cannot list this node's refs"));
 				goto out;
 			}
 			while ((rc = git_reference_next(&ref, it)) == 0) {
@@ -860,7 +861,7 @@ static int make_haves(vl_buf *out, vl_node *n, const vl_proto_refs *theirs, cons
 				ref = NULL;
 			}
 			if (rc != GIT_ITEROVER) {
-				rc = vl_error_git(rc, "cannot list this node's refs");
+				rc = vl_error_git(rc, _("cannot list this node's refs"));
 				goto out;
 			}
 			git_reference_iterator_free(it);
@@ -897,14 +898,14 @@ int vl_proto_recv_side(vl_transfer_stats *st, vl_chan *c, vl_node *n, const unsi
 
 	vl_fingerprint(fp, peer_pk);
 	snprintf(label, sizeof(label), "peer '%s'", fp);
-	if ((rc = recv_want(c, VL_MSG_REFS, &msg, "the refs list")) < 0 ||
+	if ((rc = recv_want(c, VL_MSG_REFS, &msg, _("the refs list"))) < 0 ||
 			(rc = vl_proto_refs_parse(&theirs, (const unsigned char *)msg.ptr, msg.len)) < 0)
 		goto out;
 	if ((rc = make_haves(&out, n, &theirs, peer_pk)) < 0 ||
 			(rc = vl_proto_send(c, VL_MSG_HAVES, out.ptr, out.len)) < 0)
 		goto out;
 	while (!final) {
-		if ((rc = recv_want(c, VL_MSG_CHUNK, &msg, "a chunk")) < 0 ||
+		if ((rc = recv_want(c, VL_MSG_CHUNK, &msg, _("a chunk"))) < 0 ||
 				(rc = vl_proto_chunk_parse(&final, &packlen, &refs, (const unsigned char *)msg.ptr, msg.len)) < 0)
 			goto out;
 		objects = 0;

@@ -37,7 +37,8 @@ int vl_server_session(const char *home, const vl_key *me, const unsigned char ne
 		goto out;
 	peer = vl_node_roster_find(n, fp);
 	if (!peer || peer->revoked_at) {
-		rc = vl_error_set(VL_EDENIED, "key '%s' is %s; session dropped", fp, peer ? "revoked" : "not on the roster");
+		rc = peer ? vl_error_set(VL_EDENIED, "key '%s' is revoked; session dropped", fp) :
+			vl_error_set(VL_EDENIED, "key '%s' is not on the roster; session dropped", fp);
 		goto out;
 	}
 	memcpy(scope, peer->scope, 13);

@@ -2,6 +2,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "agent/net/sock.h"
 #include "store/buf.h"
+#include "store/i18n.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -312,8 +313,9 @@ int vl_sock_accept(int *out, int lfd, int timeout_ms, char *peer, size_t peercap
 		if (n == 0)
 			return vl_error_set(VL_ERROR, "accept timed out");
 		if (n < 0)
-			return vl_error_set(VL_ERROR, "accept %s: %s",
-					errno == EINTR ? "timed out (interrupted)" : "failed", strerror(errno));
+			return errno == EINTR ?
+				vl_error_set(VL_ERROR, "accept timed out (interrupted): %s", strerror(errno)) :
+				vl_error_set(VL_ERROR, "accept failed: %s", strerror(errno));
 		sl = sizeof(ss);
 		fd = accept(lfd, (struct sockaddr *)&ss, &sl);
 		if (fd >= 0)
@@ -349,7 +351,7 @@ static int connect_one(int *out, const struct addrinfo *a, int64_t deadline, con
 			rc = vl_error_set(VL_ERROR, "cannot connect to '%s': %s", addr, strerror(errno));
 			goto fail;
 		}
-		if ((rc = wait_fd(fd, POLLOUT, deadline, "connecting")) < 0) {
+		if ((rc = wait_fd(fd, POLLOUT, deadline, _("connecting"))) < 0) {
 			rc = vl_error_wrap(rc, "'%s'", addr);
 			goto fail;
 		}
@@ -416,7 +418,7 @@ int vl_sock_read_full(int fd, void *buf, size_t len, int timeout_ms, size_t *got
 		if (errno == EINTR)
 			continue;
 		if (errno == EAGAIN || errno == EWOULDBLOCK) {
-			if ((rc = wait_fd(fd, POLLIN, deadline, "reading from the peer")) < 0)
+			if ((rc = wait_fd(fd, POLLIN, deadline, _("reading from the peer"))) < 0)
 				break;
 			continue;
 		}
@@ -448,7 +450,7 @@ int vl_sock_read_some(int fd, void *buf, size_t cap, int timeout_ms, size_t *got
 		if (errno != EAGAIN && errno != EWOULDBLOCK)
 			return vl_error_set(errno == ECONNRESET ? VL_EPROTO : VL_ERROR,
 					"reading from the peer failed: %s", strerror(errno));
-		if ((rc = wait_fd(fd, POLLIN, deadline, "reading from the peer")) < 0)
+		if ((rc = wait_fd(fd, POLLIN, deadline, _("reading from the peer"))) < 0)
 			return rc;
 	}
 }
@@ -470,12 +472,12 @@ int vl_sock_write_full(int fd, const void *buf, size_t len, int timeout_ms)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			if ((rc = wait_fd(fd, POLLOUT, deadline, "writing to the peer")) < 0)
+			if ((rc = wait_fd(fd, POLLOUT, deadline, _("writing to the peer"))) < 0)
 				return rc;
 			continue;
 		}
 		return vl_error_set(VL_ERROR, "writing to the peer failed: %s",
-				n < 0 ? strerror(errno) : "no progress");
+				n < 0 ? strerror(errno) : _("no progress"));
 	}
 	return 0;
 }

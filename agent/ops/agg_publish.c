@@ -11,6 +11,7 @@
 
 #include "agent/node/ledger.h"
 #include "agent/ops/aggregate.h"
+#include "store/i18n.h"
 #include "store/ulid.h"
 
 #define REPORT_LEDGER "aggregate_report"
@@ -268,12 +269,12 @@ int vl_aggregate_check(vl_node *n, const char *id, const vl_aggregate_opts *opts
 				goto out;
 			if (strcmp(t.ptr, pub) == 0)
 				out->nmatch++;
-			else if ((rc = vl_buf_printf(&out->mismatches, "%.*s: published %s, recomputed %s\n",
+			else if ((rc = vl_buf_printf(&out->mismatches, _("%.*s: published %s, recomputed %s\n"),
 					(int)(eq - pub), pub, eq + 1, strchr(t.ptr, '=') + 1)) < 0)
 				goto out;
 		}
-		if (!found && (rc = vl_buf_printf(&out->mismatches, "%.*s: published %s, no such figure in this "
-				"node's schemas\n", (int)(eq - pub), pub, eq + 1)) < 0)
+		if (!found && (rc = vl_buf_printf(&out->mismatches, _("%.*s: published %s, no such figure in this "
+				"node's schemas\n"), (int)(eq - pub), pub, eq + 1)) < 0)
 			goto out;
 	}
 	rc = 0;

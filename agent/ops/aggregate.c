@@ -15,6 +15,7 @@
 #include "agent/node/ledger.h"
 #include "agent/ops/aggregate.h"
 #include "agent/ops/query.h"
+#include "store/i18n.h"
 #include "store/record.h"
 
 #define CACHE_MAGIC "vledger-aggregate-cache 1\n"
@@ -698,7 +699,7 @@ static int branch_eval(agg_ctx *x, vl_agg_unit *u, const git_oid *head)
 	if ((rc = git_commit_lookup(&c, x->n->repo, &u->head)) < 0 || (rc = git_commit_tree(&root, c)) < 0) {
 		rc = rc == GIT_ENOTFOUND ? vl_error_set(VL_ENOTFOUND, "this node lacks commit %s of '%s' (fetch it "
 					"first)", git_oid_tostr_s(head), ref)
-			: vl_error_git(rc, "cannot read a branch head");
+			: vl_error_git(rc, _("cannot read a branch head"));
 		goto out;
 	}
 	u->have_branch = 1;
@@ -802,7 +803,7 @@ static int units_build(agg_ctx *x, const char *scope)
 				goto out;
 		}
 	if (!x->o->at && (rc = git_reference_iterator_glob_new(&it, x->n->repo, "refs/heads/scope/*")) < 0) {
-		rc = vl_error_git(rc, "cannot list the scope branches");
+		rc = vl_error_git(rc, _("cannot list the scope branches"));
 		goto out;
 	}
 	while (it && (rc = git_reference_next(&ref, it)) == 0) {
@@ -816,7 +817,7 @@ static int units_build(agg_ctx *x, const char *scope)
 		ref = NULL;
 	}
 	if (it && rc != GIT_ITEROVER) {
-		rc = vl_error_git(rc, "cannot list the scope branches");
+		rc = vl_error_git(rc, _("cannot list the scope branches"));
 		goto out;
 	}
 	if (x->r->have_divisions && !vl_divisions_find(&x->r->divisions, scope) && nbranch == 0) {
@@ -847,7 +848,7 @@ static int units_build(agg_ctx *x, const char *scope)
 		}
 		if (rc < 0 || (rc = branch_eval(x, &x->r->units[i], &head)) < 0)
 			goto out;
-		vl_progress_report(&x->o->progress, "aggregate", ++j, nbranch);
+		vl_progress_report(&x->o->progress, N_("aggregate"), ++j, nbranch);
 	}
 	rc = 0;
 out:
@@ -969,7 +970,7 @@ static int published_build(agg_ctx *x, const char *scope)
 				(rc = codes_add(&cs, x->r->divisions.d[i].code, x->r->divisions.d[i].code)) < 0)
 			goto out;
 	if ((rc = git_reference_iterator_glob_new(&it, x->n->repo, "refs/heads/scope/*")) < 0) {
-		rc = vl_error_git(rc, "cannot list the scope branches");
+		rc = vl_error_git(rc, _("cannot list the scope branches"));
 		goto out;
 	}
 	while ((rc = git_reference_next(&ref, it)) == 0) {
@@ -981,7 +982,7 @@ static int published_build(agg_ctx *x, const char *scope)
 		ref = NULL;
 	}
 	if (rc != GIT_ITEROVER) {
-		rc = vl_error_git(rc, "cannot list the scope branches");
+		rc = vl_error_git(rc, _("cannot list the scope branches"));
 		goto out;
 	}
 	if ((rc = units_alloc(x, &cs, 1)) < 0)

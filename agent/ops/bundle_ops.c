@@ -11,6 +11,7 @@
 
 #include "agent/node/ledger.h"
 #include "schemas/types.h"
+#include "store/i18n.h"
 #include "store/repo.h"
 
 /* ---- who and what -------------------------------------------------------- */
@@ -179,7 +180,7 @@ int vl_bundle_create(vl_node *n, const vl_bundle_create_opts *opts, vl_bundle_cr
 			vl_error_set(VL_ENOTFOUND, "this node has no config branch yet; fetch the network's config first") :
 			rc;
 	if (opts->for_peer) {
-		if ((rc = find_entry(&peer, n, opts->for_peer, "peer")) < 0)
+		if ((rc = find_entry(&peer, n, opts->for_peer, _("peer"))) < 0)
 			return rc;
 		memcpy(out->scope, peer->scope, 13);
 		if (!opts->full)
@@ -192,11 +193,11 @@ int vl_bundle_create(vl_node *n, const vl_bundle_create_opts *opts, vl_bundle_cr
 		memcpy(out->scope, n->scope, 13);
 	}
 	if (opts->seal_to) {
-		if ((rc = find_entry(&seal, n, opts->seal_to, "seal recipient")) < 0)
+		if ((rc = find_entry(&seal, n, opts->seal_to, _("seal recipient"))) < 0)
 			return rc;
 		memcpy(out->sealed_to, seal->fp, VL_FP_LEN);
 	}
-	vl_progress_report(&opts->progress, "bundle", 0, 1);
+	vl_progress_report(&opts->progress, N_("bundle"), 0, 1);
 	if ((rc = collect(&h, n, out->scope, peersafe)) < 0)
 		goto out;
 	/* A directory: the file is named by this node, the recipient and the time. */
@@ -236,7 +237,7 @@ int vl_bundle_create(vl_node *n, const vl_bundle_create_opts *opts, vl_bundle_cr
 		rc = vl_error_set(VL_ENOMEM, "out of memory");
 		goto out;
 	}
-	vl_progress_report(&opts->progress, "bundle", 1, 1);
+	vl_progress_report(&opts->progress, N_("bundle"), 1, 1);
 	rc = 0;
 out:
 	vl_bundle_header_free(&h);
@@ -345,8 +346,9 @@ static int meant_for_other(char **why, const vl_node *n, const char *file)
 		if (!strcmp(sealed_fp, n->fp))
 			return 0;
 		e = n->config_loaded ? vl_node_roster_find(n, sealed_fp) : NULL;
-		if (vl_buf_printf(&msg, "sealed to %s%s%s'%s'; not for this node", e ? "'" : "", e ? e->name : "",
-				e ? "' " : "", sealed_fp) < 0)
+		rc = e ? vl_buf_printf(&msg, _("sealed to '%s' '%s'; not for this node"), e->name, sealed_fp) :
+			vl_buf_printf(&msg, _("sealed to '%s'; not for this node"), sealed_fp);
+		if (rc < 0)
 			return VL_ENOMEM;
 		*why = vl_buf_detach(&msg, NULL);
 		return *why ? 1 : VL_ENOMEM;
@@ -365,8 +367,8 @@ static int meant_for_other(char **why, const vl_node *n, const char *file)
 			break;
 	}
 	rc = i < n->nentries ?
-		vl_buf_printf(&msg, "made for '%s' (%s); not for this node", n->entries[i].name, n->entries[i].fp) :
-		vl_buf_printf(&msg, "made for another node's key ('%.12s...'); not for this node",
+		vl_buf_printf(&msg, _("made for '%s' (%s); not for this node"), n->entries[i].name, n->entries[i].fp) :
+		vl_buf_printf(&msg, _("made for another node's key ('%.12s...'); not for this node"),
 				to);
 	if (rc < 0)
 		return rc;
@@ -430,7 +432,7 @@ int vl_bundle_apply(vl_node *n, const vl_bundle_apply_opts *opts, vl_bundle_appl
 		vl_bundle_applied *item = &out->items[out->n++];
 		item->file = files[i];
 		files[i] = NULL;
-		vl_progress_report(&opts->progress, "bundle", i, nfiles);
+		vl_progress_report(&opts->progress, N_("bundle"), i, nfiles);
 		if (S_ISDIR(st.st_mode)) {
 			if ((rc = meant_for_other(&why, n, item->file)) < 0)
 				goto out;
@@ -447,7 +449,7 @@ int vl_bundle_apply(vl_node *n, const vl_bundle_apply_opts *opts, vl_bundle_appl
 		if (rc < 0 && !first)
 			first = rc;
 	}
-	vl_progress_report(&opts->progress, "bundle", nfiles, nfiles);
+	vl_progress_report(&opts->progress, N_("bundle"), nfiles, nfiles);
 	rc = first;
 	if (rc < 0 && out->n == 1)
 		vl_error_set(rc, "%s", out->items[0].message);

@@ -1,10 +1,12 @@
 /* csv.c - strict CSV parser, CSV rows as record data, records as CSV (csv.h). */
 #include "agent/ops/csv.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/i18n.h"
 #include "store/limits.h"
 #include "store/yaml.h"
 
@@ -283,31 +285,84 @@ static int bad_line(bad_ctx *b, const vl_csv *c, size_t ri, size_t j, const char
 {
 	char letters[8];
 	const vl_csv_row *r = &c->rows[ri];
+	vl_buf h = VL_BUF_INIT;
 	int rc;
 
 	b->nlines++;
 	if (!b->bad || b->nlines > BAD_MAX_LINES)
 		return 0;
-	if ((rc = vl_buf_printf(b->bad, "row %zu", ri + 1)) < 0)
-		return rc;
-	if (j != (size_t)-1) {
-		col_letters(letters, j);
-		if ((rc = vl_buf_printf(b->bad, ", column %zu '", j + 1)) < 0 || (rc = put_header(b->bad, header)) < 0 ||
-				(rc = vl_buf_printf(b->bad, "' (cell %s%zu, line %d)", letters, ri + 1,
-						j < r->n ? c->cells[r->first + j].line : r->line)) < 0)
-			return rc;
-	} else if ((rc = vl_buf_printf(b->bad, " (line %d)", r->line)) < 0) {
-		return rc;
-	}
-	return vl_buf_printf(b->bad, ": %s\n", rule);
+	if (j == (size_t)-1)
+		return vl_buf_printf(b->bad, _("row %zu (line %d): %s\n"), ri + 1, r->line, rule);
+	/* One whole sentence per line, so a translation can order it. */
+	col_letters(letters, j);
+	if ((rc = put_header(&h, header)) == 0)
+		rc = vl_buf_printf(b->bad, _("row %zu, column %zu '%s' (cell %s%zu, line %d): %s\n"), ri + 1, j + 1,
+				h.ptr ? h.ptr : "", letters, ri + 1, j < r->n ? c->cells[r->first + j].line : r->line, rule);
+	vl_buf_free(&h);
+	return rc;
 }
 
-/* The rule of a "field 'X': RULE" message (set_text's and validate's). */
+/*
+ * A message of set_text or validate about one field, in any of the forms
+ * schemas/schema.c's field_msg writes: English "field 'PATH': RULE", the
+ * Chinese catalog's "LABEL（PATH）：RULE" (label first) or "字段“PATH”：RULE".
+ * 1 with the top field of PATH in field (before any '.' or '[') and *rule
+ * at RULE; 0 when msg has none of the forms (*rule = msg).
+ */
+static int field_msg(char field[128], const char **rule, const char *msg, size_t len)
+{
+	static const struct { const char *open, *close; } forms[] = {
+		{ "field '", "': " }, { "字段“", "”：" },
+	};
+	static const char lp[] = "（", rp[] = "）：";
+	size_t i, k, ol, cl, fl, start = 0, end = 0;
+	const char *p;
+
+	*rule = msg;
+	field[0] = '\0';
+	for (i = 0; i < sizeof(forms) / sizeof(forms[0]) && !end; i++) {
+		ol = strlen(forms[i].open);
+		cl = strlen(forms[i].close);
+		if (len <= ol || strncmp(msg, forms[i].open, ol))
+			continue;
+		for (k = ol; k + cl <= len && strncmp(msg + k, forms[i].close, cl); k++)
+			;
+		if (k + cl <= len) {
+			start = ol;
+			end = k;
+			*rule = msg + k + cl;
+		}
+	}
+	/* LABEL（PATH）：RULE - PATH is the field's id, ASCII. */
+	for (k = 0; !end && k + sizeof(rp) - 1 <= len; k++) {
+		if (strncmp(msg + k, rp, sizeof(rp) - 1))
+			continue;
+		for (p = msg + k; p > msg && (isalnum((unsigned char)p[-1]) || strchr("_.[]", p[-1])); p--)
+			;
+		if (p < msg + k && (size_t)(p - msg) >= sizeof(lp) - 1 &&
+				!strncmp(p - (sizeof(lp) - 1), lp, sizeof(lp) - 1)) {
+			start = (size_t)(p - msg);
+			end = k;
+			*rule = msg + k + sizeof(rp) - 1;
+		}
+		break;
+	}
+	if (!end)
+		return 0;
+	for (fl = 0; start + fl < end && msg[start + fl] != '.' && msg[start + fl] != '[' && fl < 127; fl++)
+		field[fl] = msg[start + fl];
+	field[fl] = '\0';
+	return 1;
+}
+
+/* The rule of a "field 'X': RULE" message, or the whole message. */
 static const char *rule_of(const char *msg)
 {
-	const char *p = strstr(msg, "': ");
+	char field[128];
+	const char *rule;
 
-	return (!strncmp(msg, "field '", 7) && p) ? p + 3 : msg;
+	field_msg(field, &rule, msg, strlen(msg));
+	return rule;
 }
 
 /* A cell's text with the export's formula neutralisation undone: one
@@ -347,7 +402,7 @@ static int row_data(vl_value **out, bad_ctx *b, const vl_schema *s, const vl_csv
 			/* A map or list of maps is parsed as YAML, whose message may
 			 * quote the text: say only what was expected. */
 			if (f->type == VL_T_MAP || (f->type == VL_T_LIST && f->item_type == VL_T_MAP))
-				rc = vl_buf_puts(&rule, "not YAML flow text (like [a, b] or {k: v})");
+				rc = vl_buf_puts(&rule, _("not YAML flow text (like [a, b] or {k: v})"));
 			else
 				rc = vl_buf_puts(&rule, rule_of(vl_error_last()));
 			if (rc < 0 || (rc = bad_line(b, c, ri, j, vl_csv_text(c, hdr, j), rule.ptr)) < 0)
@@ -360,29 +415,27 @@ static int row_data(vl_value **out, bad_ctx *b, const vl_schema *s, const vl_csv
 	if (vl_schema_validate(s, data, 0, &diag) < 0) {
 		const char *p = diag.ptr ? diag.ptr : "";
 		while (*p) {
-			const char *nl = strchr(p, '\n'), *q;
-			size_t ll = nl ? (size_t)(nl - p) : strlen(p), fl;
+			const char *nl = strchr(p, '\n'), *lrule;
+			size_t ll = nl ? (size_t)(nl - p) : strlen(p);
 			char field[128];
 			size_t col = (size_t)-1;
 			/* "field 'PATH': RULE": the column is the top field of PATH. */
-			if (ll > 7 && !strncmp(p, "field '", 7)) {
-				q = p + 7;
-				for (fl = 0; q + fl < p + ll && q[fl] != '\'' && q[fl] != '.' && q[fl] != '[' && fl < sizeof(field) - 1; fl++)
-					field[fl] = q[fl];
-				field[fl] = '\0';
+			int named = field_msg(field, &lrule, p, ll);
+			if (named)
 				for (j = 0; j < hdr->n; j++)
 					if (cols[j] && !strcmp(cols[j]->name, field))
 						col = j;
-			}
 			vl_buf_clear(&rule);
 			if ((rc = vl_buf_put(&rule, p, ll)) < 0)
 				goto out;
 			if (col == (size_t)-1 || !failed[col]) {
-				if (col == (size_t)-1 && !strncmp(p, "field '", 7) && strstr(rule.ptr, "required")) {
-					/* No column for a required field: name it. */
+				if (col == (size_t)-1 && named && vl_schema_field(s, field) && !vl_value_map_get(data, field)) {
+					/* No column for a required field: name it (the field is
+					 * known and absent; not told by the rule's words, which
+					 * are translated). */
 					vl_buf tmp = VL_BUF_INIT;
 					const vl_field *f = vl_schema_field(s, field);
-					rc = vl_buf_printf(&tmp, "%s: no column '%s' (%s) and no default", rule_of(rule.ptr),
+					rc = vl_buf_printf(&tmp, _("%s: no column '%s' (%s) and no default"), rule_of(rule.ptr),
 							f && f->label_zh ? f->label_zh : field, field);
 					if (rc == 0)
 						rc = bad_line(b, c, ri, (size_t)-1, NULL, tmp.ptr);
@@ -465,10 +518,10 @@ int vl_csv_records(vl_value **out, vl_buf *bad, const vl_schema *s, const char *
 				if ((rc = vl_buf_printf(&known, "%s%s", i ? ", " : "",
 						s->fields[i].label_zh ? s->fields[i].label_zh : s->fields[i].name)) < 0)
 					goto out;
-			if ((rc = vl_buf_printf(&known, " (or the field names of 'vledger schema show %s')", s->name)) < 0)
+			if ((rc = vl_buf_printf(&known, _(" (or the field names of 'vledger schema show %s')"), s->name)) < 0)
 				goto out;
 			rc = vl_error_set(VL_EINVALID, "%s: column %zu (%s1) header '%.60s' is not a field of ledger '%s'; "
-					"the headers are %s", src, j + 1, letters, *h ? h : "(empty)", s->name, known.ptr);
+					"the headers are %s", src, j + 1, letters, *h ? h : _("(empty)"), s->name, known.ptr);
 			goto out;
 		}
 		for (i = 0; i < j; i++)
@@ -486,9 +539,11 @@ int vl_csv_records(vl_value **out, vl_buf *bad, const vl_schema *s, const char *
 		if (empty)
 			continue;
 		if (r->n != hdr->n) {
-			char msg[96];
-			snprintf(msg, sizeof(msg), "the row has %zu cells, the header %zu", r->n, hdr->n);
-			if ((rc = bad_line(&b, c, i, (size_t)-1, NULL, msg)) < 0)
+			vl_buf msg = VL_BUF_INIT;
+			if ((rc = vl_buf_printf(&msg, _("the row has %zu cells, the header %zu"), r->n, hdr->n)) == 0)
+				rc = bad_line(&b, c, i, (size_t)-1, NULL, msg.ptr);
+			vl_buf_free(&msg);
+			if (rc < 0)
 				goto out;
 			b.nbadrows++;
 			continue;
@@ -504,7 +559,7 @@ int vl_csv_records(vl_value **out, vl_buf *bad, const vl_schema *s, const char *
 		}
 	}
 	if (b.nbadrows) {
-		if (bad && b.nlines > BAD_MAX_LINES && (rc = vl_buf_printf(bad, "... and %zu more problems\n",
+		if (bad && b.nlines > BAD_MAX_LINES && (rc = vl_buf_printf(bad, _("... and %zu more problems\n"),
 				b.nlines - BAD_MAX_LINES)) < 0)
 			goto out;
 		rc = vl_error_set(VL_EINVALID, "%s: %zu of %zu rows break ledger '%s' rules (%zu problems listed "

@@ -10,6 +10,7 @@
 
 #include "agent/node/ledger.h"
 #include "schemas/types.h"
+#include "store/i18n.h"
 
 /* ---- log ----------------------------------------------------------------- */
 
@@ -78,7 +79,7 @@ int vl_log(vl_node *n, const vl_log_opts *opts, vl_log_result *out)
 	if ((rc = git_revwalk_new(&walk, n->repo)) < 0 ||
 			(rc = git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL | GIT_SORT_TIME)) < 0 ||
 			(rc = git_revwalk_push(walk, &head)) < 0) {
-		rc = vl_error_git(rc, "cannot walk history");
+		rc = vl_error_git(rc, _("cannot walk history"));
 		goto out;
 	}
 	while ((rc = git_revwalk_next(&id, walk)) == 0) {
@@ -88,7 +89,7 @@ int vl_log(vl_node *n, const vl_log_opts *opts, vl_log_result *out)
 
 		git_commit_free(c);
 		if ((rc = git_commit_lookup(&c, n->repo, &id)) < 0) {
-			rc = vl_error_git(rc, "cannot read a commit");
+			rc = vl_error_git(rc, _("cannot read a commit"));
 			goto out;
 		}
 		msg = git_commit_message(c);
@@ -120,7 +121,7 @@ int vl_log(vl_node *n, const vl_log_opts *opts, vl_log_result *out)
 			goto out;
 	}
 	if (rc != GIT_ITEROVER) {
-		rc = vl_error_git(rc, "cannot walk history");
+		rc = vl_error_git(rc, _("cannot walk history"));
 		goto out;
 	}
 	rc = 0;
@@ -231,12 +232,12 @@ int vl_audit_export(vl_node *n, const vl_audit_export_opts *opts, vl_audit_expor
 	out->generated = (long long)time(NULL);
 	if ((rc = vl_node_load_config(n)) < 0)
 		return rc;
-	vl_progress_report(&opts->progress, "verify", 0, 2);
+	vl_progress_report(&opts->progress, N_("verify"), 0, 2);
 	if ((rc = vl_verify_all(n, &out->verify)) < 0)
 		return rc;
-	vl_progress_report(&opts->progress, "collect", 1, 2);
+	vl_progress_report(&opts->progress, N_("collect"), 1, 2);
 	if ((rc = vl_audit_collect(&out->v, &out->nv, n, opts->scope, opts->from, opts->to)) < 0)
 		return rc;
-	vl_progress_report(&opts->progress, "collect", 2, 2);
+	vl_progress_report(&opts->progress, N_("collect"), 2, 2);
 	return 0;
 }

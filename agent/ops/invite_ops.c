@@ -15,6 +15,7 @@
 #include "agent/node/netkey.h"
 #include "agent/sync/source.h"
 #include "schemas/types.h"
+#include "store/i18n.h"
 #include "store/yaml.h"
 
 
@@ -246,8 +247,10 @@ int vl_invite_create(vl_node *n, const vl_invite_create_opts *opts, vl_invite_cr
 		goto out;
 	me = vl_node_roster_find(n, n->fp);
 	if (!me || me->revoked_at) {
-		rc = vl_error_set(VL_EDENIED, "this node's key %s is %s; only a key on the roster invites",
-				n->fp, me ? "revoked" : "not on the roster");
+		rc = me ? vl_error_set(VL_EDENIED, "this node's key %s is revoked; only a key on the roster invites",
+				n->fp) :
+			vl_error_set(VL_EDENIED, "this node's key %s is not on the roster; only a key on the roster "
+				"invites", n->fp);
 		goto out;
 	}
 	if (!vl_division_covers(me->scope, opts->scope)) {
@@ -514,7 +517,7 @@ int vl_join(const char *home, const vl_join_opts *opts, vl_join_result *out)
 	co.network_yaml_len = net.len;
 	co.passphrase_file = opts->passphrase_file;
 	co.hook_dir = opts->hook_dir;
-	vl_progress_report(&opts->progress, "create", 0, 0);
+	vl_progress_report(&opts->progress, N_("create"), 0, 0);
 	if ((rc = vl_node_create(&key, home, &co)) < 0)
 		goto out;
 	vl_fingerprint(out->node.fp, key.pk);
@@ -565,12 +568,20 @@ static int not_admin(const vl_roster_entry *me, const invite_file *inv, const ch
 			vl_buf_printf(&cmdline, " --role %s --scope %s --key ", inv->role, inv->scope) < 0 ||
 			shell_quote(&cmdline, keyline) < 0)
 		rc = oom();
+	else if (!me)
+		rc = vl_error_set(VL_EDENIED, "the request is good (invitation %s, left unused), but this "
+				"node's key (not on the roster) may not change the roster for '%s'; an admin whose "
+				"scope covers '%s' adds the key on their node with:\n  %s", idhex, inv->scope,
+				inv->scope, cmdline.ptr);
+	else if (me->revoked_at)
+		rc = vl_error_set(VL_EDENIED, "the request is good (invitation %s, left unused), but this "
+				"node's key (revoked) may not change the roster for '%s'; an admin whose scope covers "
+				"'%s' adds the key on their node with:\n  %s", idhex, inv->scope, inv->scope,
+				cmdline.ptr);
 	else
 		rc = vl_error_set(VL_EDENIED, "the request is good (invitation %s, left unused), but this "
-				"node's key (%s%s%s) may not change the roster for '%s'; an admin whose scope covers "
-				"'%s' adds the key on their node with:\n  %s", idhex,
-				!me ? "not on the roster" : me->revoked_at ? "revoked" : me->role,
-				me && !me->revoked_at ? " for " : "", me && !me->revoked_at ? me->scope : "",
+				"node's key (%s for %s) may not change the roster for '%s'; an admin whose scope "
+				"covers '%s' adds the key on their node with:\n  %s", idhex, me->role, me->scope,
 				inv->scope, inv->scope, cmdline.ptr);
 	vl_buf_free(&cmdline);
 	return rc;

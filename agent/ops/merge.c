@@ -8,6 +8,7 @@
 #include "agent/audit/verify.h"
 #include "agent/node/ledger.h"
 #include "schemas/types.h"
+#include "store/i18n.h"
 #include "store/repo.h"
 #include "store/yaml.h"
 
@@ -80,7 +81,7 @@ static int records_scope(char out[13], git_repository *repo, const git_oid *id)
 	p.repo = repo;
 	out[0] = '\0';
 	if ((rc = git_commit_lookup(&c, repo, id)) < 0 || (rc = git_commit_tree(&t, c)) < 0) {
-		rc = vl_error_git(rc, "cannot read the commit to merge");
+		rc = vl_error_git(rc, _("cannot read the commit to merge"));
 		goto out;
 	}
 	(void)git_tree_walk(t, GIT_TREEWALK_PRE, probe_one, &p);
@@ -161,7 +162,7 @@ int vl_merge(vl_node *n, const vl_merge_opts *opts, vl_merge_result *out)
 	/* What the ref brings is checked as received data before anything is
 	 * written: the scope of its records, signatures, and equivocation
 	 * against our branch. Its objects are ours already, so no quarantine. */
-	vl_progress_report(&opts->progress, "verify", 0, 0);
+	vl_progress_report(&opts->progress, N_("verify"), 0, 0);
 	{
 		const vl_view view = VL_VIEW_OF(n);
 		if ((rc = vl_verify_received(&view, n, refname, &theirs, have_ours ? &ours : NULL, &vr)) < 0)
@@ -170,12 +171,15 @@ int vl_merge(vl_node *n, const vl_merge_opts *opts, vl_merge_result *out)
 	if (vr.failures) {
 		if ((rc = copy_report(&out->report, vr.report.ptr ? vr.report.ptr : "")) < 0)
 			goto out;
-		rc = vl_error_set(VL_EBADSIG, "'%s' does not verify as history of scope/%s%s; nothing changed (the "
-				"report says why; merge the ref into its own scope, or drop it)",
-				opts->ref, out->scope, vr.nevidence ? " (a key signed two commits at one Vledger-Seq)" : "");
+		rc = vr.nevidence ?
+			vl_error_set(VL_EBADSIG, "'%s' does not verify as history of scope/%s (a key signed two "
+				"commits at one Vledger-Seq); nothing changed (the report says why; merge the ref into "
+				"its own scope, or drop it)", opts->ref, out->scope) :
+			vl_error_set(VL_EBADSIG, "'%s' does not verify as history of scope/%s; nothing changed (the "
+				"report says why; merge the ref into its own scope, or drop it)", opts->ref, out->scope);
 		goto out;
 	}
-	vl_progress_report(&opts->progress, "merge", 0, 0);
+	vl_progress_report(&opts->progress, N_("merge"), 0, 0);
 	if (!have_ours) {
 		git_oid_cpy(&result, &theirs);
 		kind = 0;
@@ -411,7 +415,7 @@ int vl_conflicts(vl_node *n, const vl_conflicts_opts *opts, vl_conflicts_result 
 	out->have_branch = 1;
 	for (i = 0; i < n->nschemas; i++) {
 		c.s = n->schemas[i];
-		vl_progress_report(&opts->progress, "conflicts", i, n->nschemas);
+		vl_progress_report(&opts->progress, N_("conflicts"), i, n->nschemas);
 		if ((rc = vl_ledger_each(n, &head, c.s->name, conf_one, &c)) < 0)
 			goto out;
 		if (c.duplicates && (rc = group_duplicates(&c, &capgroups)) < 0)

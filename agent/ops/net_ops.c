@@ -15,6 +15,7 @@
 #include "agent/net/sock.h"
 #include "agent/node/netkey.h"
 #include "schemas/types.h"
+#include "store/i18n.h"
 #include "store/limits.h"
 #include "store/repo.h"
 #include "store/value.h"
@@ -139,7 +140,7 @@ static int record_heads(vl_node *n, const vl_proto_refs *heads, const char *fp)
 		}
 		snprintf(name, sizeof(name), "refs/peers/%s/scope/%s", safe, nm + strlen(VL_REF_SCOPE_PREFIX));
 		if ((rc = git_reference_create(&ref, w->repo, name, &heads->refs[i].id, 1, "vledger sync: peer's head")) < 0)
-			rc = vl_error_git(rc, "cannot record the peer's head");
+			rc = vl_error_git(rc, _("cannot record the peer's head"));
 		git_reference_free(ref);
 		ref = NULL;
 	}
@@ -174,13 +175,13 @@ static int run_session(vl_sync_result *out, vl_chan *c, vl_node *n, const vl_ros
 	for (r = 1; r <= VL_SYNC_MAX_ROUNDS; r++) {
 		size_t updated_before = out->pushed.updated;
 		out->rounds = r;
-		vl_progress_report(&o->progress, "pull", (size_t)r, VL_SYNC_MAX_ROUNDS);
+		vl_progress_report(&o->progress, N_("pull"), (size_t)r, VL_SYNC_MAX_ROUNDS);
 		if ((rc = vl_proto_send(c, VL_MSG_PULL, NULL, 0)) < 0 || (rc = vl_proto_recv_side(&out->pulled, c, n,
 				pk)) < 0)
 			goto out;
 		if (!o->push)
 			break;
-		vl_progress_report(&o->progress, "push", (size_t)r, VL_SYNC_MAX_ROUNDS);
+		vl_progress_report(&o->progress, N_("push"), (size_t)r, VL_SYNC_MAX_ROUNDS);
 		if ((rc = vl_proto_send(c, VL_MSG_PUSH, NULL, 0)) < 0 ||
 				(rc = vl_proto_send_side(&out->pushed, c, n, scope)) < 0)
 			goto out;
@@ -328,7 +329,7 @@ int vl_sync(vl_node *n, const vl_sync_opts *opts, vl_sync_result *out)
 				"--key FINGERPRINT'", out->address, out->address);
 		goto out;
 	}
-	vl_progress_report(&opts->progress, "connect", 0, ncands);
+	vl_progress_report(&opts->progress, N_("connect"), 0, ncands);
 	for (i = 0; i < ncands; i++) {
 		if ((rc = vl_sock_connect(&fd, out->address, VL_SYNC_DEFAULT_PORT, opts->timeout_ms)) < 0)
 			goto out;
@@ -350,8 +351,10 @@ int vl_sync(vl_node *n, const vl_sync_opts *opts, vl_sync_result *out)
 	vl_fingerprint(out->peer_fp, vl_chan_peer_key(c));
 	server = vl_node_roster_find(n, out->peer_fp);
 	if (!server || server->revoked_at) {
-		rc = vl_error_set(VL_EDENIED, "the server at '%s' holds key '%s', which is %s; not syncing", out->address,
-				out->peer_fp, server ? "revoked" : "not on the roster");
+		rc = server ? vl_error_set(VL_EDENIED, "the server at '%s' holds key '%s', which is revoked; not syncing",
+				out->address, out->peer_fp) :
+			vl_error_set(VL_EDENIED, "the server at '%s' holds key '%s', which is not on the roster; not "
+				"syncing", out->address, out->peer_fp);
 		goto out;
 	}
 	snprintf(out->peer_name, sizeof(out->peer_name), "%s", server->name ? server->name : "");

@@ -16,6 +16,7 @@
 #include "agent/node/roster.h"
 #include "agent/node/tz.h"
 #include "schemas/types.h"
+#include "store/i18n.h"
 #include "store/repo.h"
 #include "store/yaml.h"
 
@@ -377,7 +378,7 @@ int vl_init(const char *home, const vl_init_opts *opts, vl_init_result *out)
 	co.network_yaml_len = netfile.len;
 	co.passphrase_file = opts->passphrase_file;
 	co.hook_dir = opts->hook_dir;
-	vl_progress_report(&opts->progress, "create", 0, 0);
+	vl_progress_report(&opts->progress, N_("create"), 0, 0);
 	if ((rc = vl_node_create(&key, home, &co)) < 0)
 		goto out;
 	vl_fingerprint(out->fp, key.pk);
@@ -385,7 +386,7 @@ int vl_init(const char *home, const vl_init_opts *opts, vl_init_result *out)
 		goto out;
 	if (opts->new_network) {
 		/* keys/network.key: the handshake capability, handed on by invitations. */
-		vl_progress_report(&opts->progress, "config", 0, 0);
+		vl_progress_report(&opts->progress, N_("config"), 0, 0);
 		if ((rc = vl_netkey_create(home)) < 0 || (rc = vl_node_open(&n, home, 1, opts->passphrase_file)) < 0 ||
 				(rc = create_network(n, out->network, opts->schema_dir, opts->timezone)) < 0)
 			goto out;

@@ -32,7 +32,9 @@
 
 /*
  * Progress of a long operation: `stage` names the step ("config",
- * "verify", "merge", "import", ...; static text), `done` of `total` units
+ * "verify", "merge", "import", ...; static English text marked N_() at the
+ * call, so a listener may use it as an id and one that shows it translates
+ * it with vl_tr(stage)), `done` of `total` units
  * (total 0 = unknown). Called from the operation's thread; must not call
  * back into the operation.
  */

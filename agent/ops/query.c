@@ -8,6 +8,7 @@
 
 #include "agent/ops/query.h"
 #include "store/error.h"
+#include "store/i18n.h"
 
 void vl_query_free(vl_query *q)
 {
@@ -276,7 +277,7 @@ int vl_query_add_aggregate(vl_query *out, const vl_schema *s, const vl_aggregate
 		if (!f || !a->conds[i].value)
 			return vl_error_set(VL_EINVALID, "aggregate '%s' of '%s': a condition names no field", a->name,
 					s->name);
-		if ((rc = add_cond(out, s, f, a->conds[i].op, a->conds[i].value, "aggregate condition")) < 0)
+		if ((rc = add_cond(out, s, f, a->conds[i].op, a->conds[i].value, _("aggregate condition"))) < 0)
 			return rc;
 	}
 	return 0;

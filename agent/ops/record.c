@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "schemas/types.h"
+#include "store/i18n.h"
 #include "store/repo.h"
 #include "store/yaml.h"
 
@@ -280,12 +281,12 @@ static int node_holds_ledger(int *out, vl_node *n, const char *ledger)
 	int rc, found = 0;
 
 	if ((rc = git_reference_iterator_glob_new(&it, n->repo, VL_REF_SCOPE_PREFIX "*")) < 0)
-		return vl_error_git(rc, "cannot list branches");
+		return vl_error_git(rc, _("cannot list branches"));
 	while (!found && (rc = git_reference_next(&ref, it)) == 0) {
 		const git_oid *target = git_reference_target(ref);
 		if (target) {
 			if ((rc = git_commit_lookup(&c, n->repo, target)) < 0 || (rc = git_commit_tree(&root, c)) < 0) {
-				rc = vl_error_git(rc, "cannot read a branch head");
+				rc = vl_error_git(rc, _("cannot read a branch head"));
 				goto out;
 			}
 			found = git_tree_entry_byname(root, ledger) != NULL;
@@ -298,7 +299,7 @@ static int node_holds_ledger(int *out, vl_node *n, const char *ledger)
 		ref = NULL;
 	}
 	if (!found && rc != GIT_ITEROVER) {
-		rc = vl_error_git(rc, "cannot list branches");
+		rc = vl_error_git(rc, _("cannot list branches"));
 		goto out;
 	}
 	*out = found;
@@ -545,9 +546,8 @@ static int validate_or_report(const vl_schema *s, const vl_value *data, int dele
 	int rc = vl_schema_validate(s, data, deleted, &diag);
 
 	if (rc < 0) {
-		vl_error_set(rc, "%s not written; ledger '%s' rules broken:\n%s%s", what, s->name,
-				diag.len ? diag.ptr : vl_error_last(),
-				"fix the values above; nothing was changed");
+		vl_error_set(rc, "%s not written; ledger '%s' rules broken:\n%sfix the values above; nothing was "
+				"changed", what, s->name, diag.len ? diag.ptr : vl_error_last());
 	}
 	vl_buf_free(&diag);
 	return rc;
@@ -620,9 +620,9 @@ int vl_add(vl_node *n, const vl_add_opts *opts, vl_add_result *out)
 	if ((rc = vl_schema_apply_defaults(s, data)) < 0)
 		goto out;
 	if (opts->file)
-		rc = vl_buf_printf(&what, "record from '%s' (positions are line and column there)", opts->file);
+		rc = vl_buf_printf(&what, _("record from '%s' (positions are line and column there)"), opts->file);
 	else
-		rc = vl_buf_puts(&what, "record");
+		rc = vl_buf_puts(&what, _("record"));
 	if (rc < 0 || (rc = validate_or_report(s, data, 0, what.ptr)) < 0 ||
 			(rc = check_id_agrees(s, data)) < 0 || (rc = check_refs(n, s, data, NULL)) < 0 ||
 			(rc = find_duplicate(out->duplicate_of, n, s, out->scope, data)) < 0)
@@ -733,7 +733,7 @@ int vl_import(vl_node *n, const vl_import_opts *opts, vl_import_result *out)
 	out->records = nrecs;
 	for (done = 0; done < nrecs; done += batch) {
 		size_t k = nrecs - done < batch ? nrecs - done : batch;
-		vl_progress_report(&opts->progress, "import", done, nrecs);
+		vl_progress_report(&opts->progress, N_("import"), done, nrecs);
 		vl_buf_clear(&summary);
 		if ((rc = vl_buf_printf(&summary, "import %zu %s records (%zu-%zu of %zu)", k, s->name,
 				done + 1, done + k, nrecs)) < 0 ||
@@ -744,7 +744,7 @@ int vl_import(vl_node *n, const vl_import_opts *opts, vl_import_result *out)
 		}
 		out->committed = done + k;
 	}
-	vl_progress_report(&opts->progress, "import", nrecs, nrecs);
+	vl_progress_report(&opts->progress, N_("import"), nrecs, nrecs);
 	rc = 0;
 out:
 	for (i = 0; recs && i < nrecs; i++)
@@ -1043,7 +1043,7 @@ static int list_scopes(char (**out)[13], size_t *n, vl_node *n_, const char *sco
 	int rc;
 
 	if ((rc = git_reference_iterator_glob_new(&it, n_->repo, "refs/heads/scope/*")) < 0) {
-		rc = vl_error_git(rc, "cannot list the scope branches");
+		rc = vl_error_git(rc, _("cannot list the scope branches"));
 		goto out;
 	}
 	while ((rc = git_reference_next(&ref, it)) == 0) {
@@ -1058,7 +1058,7 @@ static int list_scopes(char (**out)[13], size_t *n, vl_node *n_, const char *sco
 		ref = NULL;
 	}
 	if (rc != GIT_ITEROVER) {
-		rc = vl_error_git(rc, "cannot list the scope branches");
+		rc = vl_error_git(rc, _("cannot list the scope branches"));
 		goto out;
 	}
 	if (k)

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "schemas/types.h"
+#include "store/i18n.h"
 #include "store/repo.h"
 #include "store/yaml.h"
 
@@ -359,7 +360,7 @@ static int on_transfer(const git_indexer_progress *st, void *payload)
 		x->over = 2;
 		return -1;
 	}
-	vl_progress_report(x->progress, "fetch", st->received_bytes, 0);
+	vl_progress_report(x->progress, N_("fetch"), st->received_bytes, 0);
 	return 0;
 }
 
@@ -413,17 +414,27 @@ static int url_label(vl_buf *out, const char *name, const char *url)
 	return vl_buf_printf(out, "remote '%s' (%s)", name, url);
 }
 
-static int transfer_error(const xfer *x, const char *label, const char *what)
+enum { XFER_REACH, XFER_FETCH, XFER_PUSH };
+
+static int transfer_error(const xfer *x, const char *label, int what)
 {
+	const char *why = git_error_last() && git_error_last()->message ? git_error_last()->message :
+		_("transfer failed");
+
 	if (x->over == 1)
 		return vl_error_set(VL_ETOOBIG, "%s sent over %zu bytes; refused (nothing changed)", label,
 				VL_RECEIVE_MAX_BYTES);
 	if (x->over == 2)
 		return vl_error_set(VL_ETOOBIG, "%s offered over %d objects; refused (nothing changed)", label,
 				VL_RECEIVE_MAX_OBJECTS);
-	return vl_error_set(VL_ERROR, "cannot %s %s: %s; check the URL and that the server runs, then try again "
-			"(nothing changed)", what, label,
-			git_error_last() && git_error_last()->message ? git_error_last()->message : "transfer failed");
+	if (what == XFER_REACH)
+		return vl_error_set(VL_ERROR, "cannot reach %s: %s; check the URL and that the server runs, then try "
+				"again (nothing changed)", label, why);
+	if (what == XFER_FETCH)
+		return vl_error_set(VL_ERROR, "cannot fetch from %s: %s; check the URL and that the server runs, then "
+				"try again (nothing changed)", label, why);
+	return vl_error_set(VL_ERROR, "cannot push to %s: %s; check the URL and that the server runs, then try "
+			"again (nothing changed)", label, why);
 }
 
 /* A ref this node may read from a remote: config, its scope branches, evidence. */
@@ -458,7 +469,7 @@ static int fetch_into(vl_remote_sync_result *out, vl_node *n, git_repository *tm
 
 	if ((rc = git_remote_init_callbacks(&cbs, GIT_REMOTE_CALLBACKS_VERSION)) < 0 ||
 			(rc = git_fetch_options_init(&fo, GIT_FETCH_OPTIONS_VERSION)) < 0)
-		return vl_error_git(rc, "cannot set up the fetch");
+		return vl_error_git(rc, _("cannot set up the fetch"));
 	cbs.transfer_progress = on_transfer;
 	cbs.credentials = on_credentials;
 	cbs.payload = x;
@@ -469,7 +480,7 @@ static int fetch_into(vl_remote_sync_result *out, vl_node *n, git_repository *tm
 	}
 	if ((rc = git_remote_connect(rem, GIT_DIRECTION_FETCH, &cbs, NULL, NULL)) < 0 ||
 			(rc = git_remote_ls(&heads, &nheads, rem)) < 0) {
-		rc = transfer_error(x, label, "reach");
+		rc = transfer_error(x, label, XFER_REACH);
 		goto out;
 	}
 	out->remote_refs = nheads;
@@ -508,7 +519,7 @@ static int fetch_into(vl_remote_sync_result *out, vl_node *n, git_repository *tm
 	fo.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
 	if ((rc = git_remote_download(rem, &specs, &fo)) < 0 ||
 			(rc = git_remote_update_tips(rem, &cbs, 0, GIT_REMOTE_DOWNLOAD_TAGS_NONE, "vledger fetch")) < 0) {
-		rc = transfer_error(x, label, "fetch from");
+		rc = transfer_error(x, label, XFER_FETCH);
 		goto out;
 	}
 	out->received_bytes = x->bytes;
@@ -557,9 +568,9 @@ static int push_to(vl_remote_sync_result *out, vl_node *n, git_repository *tmp, 
 
 	if ((rc = git_remote_init_callbacks(&cbs, GIT_REMOTE_CALLBACKS_VERSION)) < 0 ||
 			(rc = git_push_options_init(&po, GIT_PUSH_OPTIONS_VERSION)) < 0)
-		return vl_error_git(rc, "cannot set up the push");
+		return vl_error_git(rc, _("cannot set up the push"));
 	if ((rc = git_reference_iterator_new(&it, n->repo)) < 0) {
-		rc = vl_error_git(rc, "cannot list this node's branches");
+		rc = vl_error_git(rc, _("cannot list this node's branches"));
 		goto out;
 	}
 	while ((rc = git_reference_next(&ref, it)) == 0) {
@@ -577,8 +588,8 @@ static int push_to(vl_remote_sync_result *out, vl_node *n, git_repository *tmp, 
 		if (have && git_oid_equal(&theirs, ours)) {
 			rc = push_add(out, &cap, name, VL_PUSH_UPTODATE, NULL);
 		} else if (have && git_graph_descendant_of(n->repo, ours, &theirs) != 1) {
-			rc = push_add(out, &cap, name, VL_PUSH_SKIPPED, "the remote's head is not in this node's history "
-					"(refused above, or not merged); not pushed");
+			rc = push_add(out, &cap, name, VL_PUSH_SKIPPED, _("the remote's head is not in this node's history "
+					"(refused above, or not merged); not pushed"));
 		} else {
 			vl_buf_clear(&spec);
 			if ((rc = vl_buf_printf(&spec, "%s:%s", name, name)) < 0 ||
@@ -597,14 +608,14 @@ static int push_to(vl_remote_sync_result *out, vl_node *n, git_repository *tmp, 
 			goto out;
 	}
 	if (rc != GIT_ITEROVER) {
-		rc = vl_error_git(rc, "cannot list this node's branches");
+		rc = vl_error_git(rc, _("cannot list this node's branches"));
 		goto out;
 	}
 	out->pushed = 1;
 	rc = 0;
 	if (specs.count == 0)
 		goto out;
-	vl_progress_report(prog, "push", 0, specs.count);
+	vl_progress_report(prog, N_("push"), 0, specs.count);
 	cbs.credentials = on_credentials;
 	cbs.push_update_reference = on_push_ref;
 	cbs.payload = x;
@@ -617,7 +628,7 @@ static int push_to(vl_remote_sync_result *out, vl_node *n, git_repository *tmp, 
 		for (i = 0; i < out->npush; i++)
 			if (out->push[i].state == VL_PUSH_DONE)
 				out->push[i].state = VL_PUSH_REJECTED;
-		rc = transfer_error(x, label, "push to");
+		rc = transfer_error(x, label, XFER_PUSH);
 		goto out;
 	}
 	/* What the server refused. */
@@ -637,7 +648,7 @@ static int push_to(vl_remote_sync_result *out, vl_node *n, git_repository *tmp, 
 			line = nl ? nl + 1 : NULL;
 		}
 	}
-	vl_progress_report(prog, "push", specs.count, specs.count);
+	vl_progress_report(prog, N_("push"), specs.count, specs.count);
 out:
 	git_reference_free(ref);
 	git_reference_iterator_free(it);
@@ -676,11 +687,11 @@ static int seed_haves(git_repository **tmp, vl_node *n, const char *dir)
 	git_repository_free(*tmp);
 	*tmp = NULL;
 	if ((rc = git_repository_open_bare(tmp, dir)) < 0) {
-		rc = vl_error_git(rc, "cannot open the temporary repository");
+		rc = vl_error_git(rc, _("cannot open the temporary repository"));
 		goto out;
 	}
 	if ((rc = git_reference_iterator_new(&it, n->repo)) < 0) {
-		rc = vl_error_git(rc, "cannot list this node's branches");
+		rc = vl_error_git(rc, _("cannot list this node's branches"));
 		goto out;
 	}
 	while ((rc = git_reference_next(&ref, it)) == 0) {
@@ -691,7 +702,7 @@ static int seed_haves(git_repository **tmp, vl_node *n, const char *dir)
 			if ((rc = vl_buf_printf(&name, "refs/haves/%zu", k++)) < 0)
 				goto out;
 			if ((rc = git_reference_create(&made, *tmp, name.ptr, id, 1, NULL)) < 0) {
-				rc = vl_error_git(rc, "cannot write the temporary repository");
+				rc = vl_error_git(rc, _("cannot write the temporary repository"));
 				goto out;
 			}
 			git_reference_free(made);
@@ -701,7 +712,7 @@ static int seed_haves(git_repository **tmp, vl_node *n, const char *dir)
 		ref = NULL;
 	}
 	if (rc != GIT_ITEROVER) {
-		rc = vl_error_git(rc, "cannot list this node's branches");
+		rc = vl_error_git(rc, _("cannot list this node's branches"));
 		goto out;
 	}
 	rc = 0;
@@ -762,7 +773,7 @@ int vl_remote_sync(vl_node *n, const vl_remote_sync_opts *opts, vl_remote_sync_r
 		goto out;
 	}
 	if ((rc = git_repository_init(&tmp, dir, 1)) < 0) {
-		rc = vl_error_git(rc, "cannot create the temporary repository");
+		rc = vl_error_git(rc, _("cannot create the temporary repository"));
 		goto out;
 	}
 	if ((rc = seed_haves(&tmp, n, dir)) < 0)

@@ -10,6 +10,7 @@
 #include "agent/node/ledger.h"
 #include "schemas/types.h"
 #include "store/hlc.h"
+#include "store/i18n.h"
 #include "store/record.h"
 #include "store/repo.h"
 #include "store/yaml.h"
@@ -412,7 +413,7 @@ int vl_reports(vl_node *n, const vl_reports_opts *opts, vl_reports_result *out)
 	for (i = 0; i < nb; i++) {
 		if (!vl_division_covers(out->scope, b[i].code) && !vl_division_covers(b[i].code, out->scope))
 			continue;
-		vl_progress_report(&opts->progress, "calls", i, nb);
+		vl_progress_report(&opts->progress, N_("calls"), i, nb);
 		if ((rc = vl_ledger_each(n, &b[i].head, "report_call", call_cb, &c)) < 0)
 			goto out;
 	}
@@ -423,7 +424,7 @@ int vl_reports(vl_node *n, const vl_reports_opts *opts, vl_reports_result *out)
 	}
 	for (i = 0; i < out->ncalls; i++) {
 		vl_report_call *call = &out->calls[i];
-		vl_progress_report(&opts->progress, "reports", i, out->ncalls);
+		vl_progress_report(&opts->progress, N_("reports"), i, out->ncalls);
 		if ((rc = fill_units(&c, call, c.recs[i], b, nb, out->scope)) < 0)
 			goto out;
 		for (j = 0; j < call->nunits; j++)
@@ -482,13 +483,13 @@ int vl_reports_text(vl_buf *out, const vl_reports_result *r, int reveal)
 	int rc = 0;
 
 	if (r->ncalls == 0) {
-		rc = vl_buf_printf(out, "no report calls for scope %s\n", r->scope);
+		rc = vl_buf_printf(out, _("no report calls for scope %s\n"), r->scope);
 		goto out;
 	}
 	for (i = 0; i < r->ncalls; i++) {
 		const vl_report_call *c = &r->calls[i];
-		if ((rc = vl_buf_printf(out, "%s报送通知 %s  %s\n  issued by %s, deadline %s (as of %s): %zu reported, "
-				"%zu late, %zu missing, %zu open\n", i ? "\n" : "", c->id, c->title, c->issuer, c->deadline,
+		if ((rc = vl_buf_printf(out, _("%s报送通知 %s  %s\n  issued by %s, deadline %s (as of %s): %zu reported, "
+				"%zu late, %zu missing, %zu open\n"), i ? "\n" : "", c->id, c->title, c->issuer, c->deadline,
 				r->today, c->counts[0], c->counts[1], c->counts[2], c->counts[3])) < 0)
 			goto out;
 		for (j = 0; j < c->nunits; j++) {
@@ -498,12 +499,12 @@ int vl_reports_text(vl_buf *out, const vl_reports_result *r, int reveal)
 					(rc = vl_buf_printf(out, "  %s  %-8s %-9s %s  %s  %s%s\n", u->code, vl_report_state_name(u->state),
 							vl_report_state_zh(u->state), u->name ? u->name : "-",
 							u->report[0] ? u->report : "-", cell.len ? cell.ptr : "-",
-							u->held ? "" : "  (no branch of this unit held: fetch from it)")) < 0)
+							u->held ? "" : _("  (no branch of this unit held: fetch from it)"))) < 0)
 				goto out;
 		}
 	}
 	if (!reveal)
-		rc = vl_buf_puts(out, "(contacts masked; --reveal shows them)\n");
+		rc = vl_buf_puts(out, _("(contacts masked; --reveal shows them)\n"));
 out:
 	vl_buf_free(&cell);
 	return rc;

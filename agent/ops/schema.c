@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/i18n.h"
 #include "store/yaml.h"
 
 void vl_schema_result_free(vl_schema_result *r)
@@ -83,7 +84,7 @@ int vl_schema_check(vl_node *n, const vl_schema_check_opts *opts, vl_schema_chec
 		vl_buf in = VL_BUF_INIT, diag = VL_BUF_INIT;
 		int rc;
 		it->file = opts->files[i];
-		vl_progress_report(&opts->progress, "check", i, opts->nfiles);
+		vl_progress_report(&opts->progress, N_("check"), i, opts->nfiles);
 		rc = vl_buf_read_file(&in, it->file, vl_yaml_file_limits.max_bytes);
 		if (rc == 0)
 			rc = vl_schema_load(&it->schema, in.ptr, in.len, it->file, &diag);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/i18n.h"
 #include "store/repo.h"
 
 int vl_verify(vl_node *n, const vl_verify_opts *opts, vl_verify_result *out)
@@ -17,10 +18,10 @@ int vl_verify(vl_node *n, const vl_verify_opts *opts, vl_verify_result *out)
 		opts = &dflt;
 	out->progress = opts->progress_file;
 	out->threads = opts->threads;
-	vl_progress_report(&opts->progress, "verify", 0, 0);
+	vl_progress_report(&opts->progress, N_("verify"), 0, 0);
 	rc = vl_verify_some(n, opts->scope, opts->since, out);
 	out->progress = NULL;
-	vl_progress_report(&opts->progress, "verify", 1, 1);
+	vl_progress_report(&opts->progress, N_("verify"), 1, 1);
 	return rc;
 }
 
@@ -62,7 +63,7 @@ int vl_incidents(vl_node *n, const vl_incidents_opts *opts, vl_incidents_result 
 	if ((rc = vl_node_load_config(n)) < 0)
 		goto out;
 	if ((rc = git_reference_iterator_glob_new(&it, n->repo, "refs/evidence/*")) < 0) {
-		rc = vl_error_git(rc, "cannot list evidence");
+		rc = vl_error_git(rc, _("cannot list evidence"));
 		goto out;
 	}
 	while ((rc = git_reference_next(&ref, it)) == 0) {
@@ -105,7 +106,7 @@ int vl_incidents(vl_node *n, const vl_incidents_opts *opts, vl_incidents_result 
 		ref = NULL;
 	}
 	if (rc != GIT_ITEROVER) {
-		rc = vl_error_git(rc, "cannot list evidence");
+		rc = vl_error_git(rc, _("cannot list evidence"));
 		goto out;
 	}
 	if (out->n)

@@ -20,6 +20,7 @@
 
 #include "agent/sync/seal.h"
 #include "store/error.h"
+#include "store/i18n.h"
 
 /* ---- the header ---------------------------------------------------------- */
 
@@ -274,9 +275,9 @@ static int walk_tree(git_packbuilder *pb, oidset *skip, git_repository *repo, co
 	if (depth > 8)
 		return vl_error_set(VL_EINVALID, "tree %.12s nests too deep for a ledger", git_oid_tostr_s(id));
 	if (pb && (rc = git_packbuilder_insert(pb, id, name)) < 0)
-		return vl_error_git(rc, "cannot collect the bundle's objects");
+		return vl_error_git(rc, _("cannot collect the bundle's objects"));
 	if ((rc = git_tree_lookup(&tree, repo, id)) < 0)
-		return vl_error_git(rc, "cannot read a tree for the bundle");
+		return vl_error_git(rc, _("cannot read a tree for the bundle"));
 	for (i = 0; i < git_tree_entrycount(tree); i++) {
 		const git_tree_entry *e = git_tree_entry_byindex(tree, i);
 		if (git_tree_entry_type(e) == GIT_OBJECT_TREE) {
@@ -285,7 +286,7 @@ static int walk_tree(git_packbuilder *pb, oidset *skip, git_repository *repo, co
 			rc = oidset_add(skip, git_tree_entry_id(e));
 			if (rc == 1 && pb && (rc = git_packbuilder_insert(pb, git_tree_entry_id(e),
 					git_tree_entry_name(e))) < 0)
-				rc = vl_error_git(rc, "cannot collect the bundle's objects");
+				rc = vl_error_git(rc, _("cannot collect the bundle's objects"));
 		} else {
 			rc = 0; /* submodules: nothing to carry */
 		}
@@ -310,7 +311,7 @@ static int insert_objects(git_packbuilder *pb, git_repository *repo, git_revwalk
 
 	for (i = 0; i < nhide && rc == 0; i++) {
 		if ((rc = git_commit_lookup(&c, repo, &hide[i])) < 0) {
-			rc = vl_error_git(rc, "cannot read a commit the pack leaves out");
+			rc = vl_error_git(rc, _("cannot read a commit the pack leaves out"));
 			break;
 		}
 		rc = walk_tree(NULL, &seen, repo, git_commit_tree_id(c), "", 0);
@@ -319,7 +320,7 @@ static int insert_objects(git_packbuilder *pb, git_repository *repo, git_revwalk
 	}
 	while (rc == 0 && (rc = git_revwalk_next(&id, walk)) == 0) {
 		if ((rc = git_packbuilder_insert(pb, &id, NULL)) < 0 || (rc = git_commit_lookup(&c, repo, &id)) < 0) {
-			rc = vl_error_git(rc, "cannot collect the pack's objects");
+			rc = vl_error_git(rc, _("cannot collect the pack's objects"));
 			break;
 		}
 		rc = walk_tree(pb, &seen, repo, git_commit_tree_id(c), "", 0);
@@ -340,15 +341,15 @@ int vl_pack_collect(git_packbuilder *pb, git_repository *repo, const git_oid *ti
 	int rc;
 
 	if ((rc = git_revwalk_new(&walk, repo)) < 0)
-		return vl_error_git(rc, "cannot start the pack");
+		return vl_error_git(rc, _("cannot start the pack"));
 	for (i = 0; i < ntips; i++)
 		if ((rc = git_revwalk_push(walk, &tips[i])) < 0) {
-			rc = vl_error_git(rc, "cannot walk the pack's refs");
+			rc = vl_error_git(rc, _("cannot walk the pack's refs"));
 			goto out;
 		}
 	for (i = 0; i < nhide; i++)
 		if ((rc = git_revwalk_hide(walk, &hide[i])) < 0) {
-			rc = vl_error_git(rc, "cannot walk the commits the pack leaves out");
+			rc = vl_error_git(rc, _("cannot walk the commits the pack leaves out"));
 			goto out;
 		}
 	rc = insert_objects(pb, repo, walk, hide, nhide);
@@ -422,7 +423,7 @@ int vl_bundle_write(size_t *objects, size_t *bytes, git_repository *repo, const 
 		goto out;
 	/* The pack: what the refs reach, less what the prerequisites reach. */
 	if ((rc = git_packbuilder_new(&pb, repo)) < 0) {
-		rc = vl_error_git(rc, "cannot start the bundle's pack");
+		rc = vl_error_git(rc, _("cannot start the bundle's pack"));
 		goto out;
 	}
 	git_packbuilder_set_threads(pb, 0);
@@ -452,7 +453,7 @@ int vl_bundle_write(size_t *objects, size_t *bytes, git_repository *repo, const 
 	if ((rc = sink_put(&s, head.ptr, head.len)) < 0)
 		goto out;
 	if ((rc = git_packbuilder_foreach(pb, pack_cb, &s)) < 0 || s.rc < 0) {
-		rc = s.rc < 0 ? s.rc : vl_error_git(rc, "cannot write the bundle's pack");
+		rc = s.rc < 0 ? s.rc : vl_error_git(rc, _("cannot write the bundle's pack"));
 		goto out;
 	}
 	if (s.seal && (rc = vl_seal_writer_finish(s.seal)) < 0)
@@ -856,12 +857,12 @@ int vl_pack_index_file(git_odb **out, size_t *objects, vl_node *n, const char *d
 		goto out;
 	}
 	if ((rc = git_repository_odb(&ours, n->repo)) < 0) {
-		rc = vl_error_git(rc, "cannot read this node's objects");
+		rc = vl_error_git(rc, _("cannot read this node's objects"));
 		goto out;
 	}
 	if ((rc = git_indexer_options_init(&iopts, GIT_INDEXER_OPTIONS_VERSION)) < 0 ||
 			(iopts.progress_cb = index_progress, (rc = git_indexer_new(&idx, dir, 0, ours, &iopts)) < 0)) {
-		rc = vl_error_git(rc, "cannot index a received pack");
+		rc = vl_error_git(rc, _("cannot index a received pack"));
 		goto out;
 	}
 	for (;;) {
@@ -870,14 +871,14 @@ int vl_pack_index_file(git_odb **out, size_t *objects, vl_node *n, const char *d
 		if (part == 0)
 			break;
 		if ((rc = git_indexer_append(idx, chunk, part, &stats)) < 0) {
-			rc = vl_error_git(rc, "the pack is corrupt or tampered");
+			rc = vl_error_git(rc, _("the pack is corrupt or tampered"));
 			if (rc == VL_ERROR)
 				rc = VL_EINVALID;
 			goto out;
 		}
 	}
 	if ((rc = git_indexer_commit(idx, &stats)) < 0) {
-		rc = vl_error_git(rc, "the pack is truncated, corrupt or tampered");
+		rc = vl_error_git(rc, _("the pack is truncated, corrupt or tampered"));
 		if (rc == VL_ERROR)
 			rc = VL_EINVALID;
 		goto out;
@@ -885,12 +886,12 @@ int vl_pack_index_file(git_odb **out, size_t *objects, vl_node *n, const char *d
 	if ((rc = vl_buf_printf(&idxpath, "%s/pack-%s.idx", dir, git_indexer_name(idx))) < 0)
 		goto out;
 	if ((rc = git_odb_new(&odb)) < 0 || (rc = git_odb_backend_one_pack(&pack, idxpath.ptr)) < 0) {
-		rc = vl_error_git(rc, "cannot read a received pack");
+		rc = vl_error_git(rc, _("cannot read a received pack"));
 		goto out;
 	}
 	if ((rc = git_odb_add_backend(odb, pack, 1)) < 0) {
 		pack->free(pack);
-		rc = vl_error_git(rc, "cannot read a received pack");
+		rc = vl_error_git(rc, _("cannot read a received pack"));
 		goto out;
 	}
 	if (objects)
@@ -916,7 +917,7 @@ static int check_prereqs(vl_bundle_info *info, vl_node *n, const vl_bundle_heade
 	int rc;
 
 	if ((rc = git_repository_odb(&odb, n->repo)) < 0)
-		return vl_error_git(rc, "cannot read this node's objects");
+		return vl_error_git(rc, _("cannot read this node's objects"));
 	for (i = 0; i < h->nprereqs; i++) {
 		vl_bundle_prereq *m;
 		if (git_odb_exists(odb, &h->prereqs[i].id))
@@ -936,10 +937,14 @@ static int check_prereqs(vl_bundle_info *info, vl_node *n, const vl_bundle_heade
 	}
 	rc = 0;
 	if (info->nmissing)
-		rc = vl_error_set(VL_ENOTFOUND, "bundle '%s' needs %zu commit%s this node does not hold (%s%s); "
+		rc = info->nmissing == 1 ?
+			vl_error_set(VL_ENOTFOUND, "bundle '%s' needs 1 commit this node does not hold (%s); ask the "
+				"sender for a bundle made with '--full', or apply the bundles it made before this one "
+				"first", path, list.ptr ? list.ptr : "") :
+			vl_error_set(VL_ENOTFOUND, "bundle '%s' needs %zu commits this node does not hold (%s%s); "
 				"ask the sender for a bundle made with '--full', or apply the bundles it made "
-				"before this one first", path, info->nmissing, info->nmissing == 1 ? "" : "s",
-				list.ptr ? list.ptr : "", info->nmissing > 5 ? ", ..." : "");
+				"before this one first", path, info->nmissing, list.ptr ? list.ptr : "",
+				info->nmissing > 5 ? ", ..." : "");
 out:
 	vl_buf_free(&list);
 	git_odb_free(odb);
@@ -974,8 +979,10 @@ int vl_source_open_bundle(vl_source **out, vl_bundle_info *info, vl_node *n, con
 	if (rc == 0) {
 		if (strcmp(fp, n->fp)) {
 			const vl_roster_entry *e = n->config_loaded ? vl_node_roster_find(n, fp) : NULL;
-			rc = vl_error_set(VL_EDENIED, "bundle '%s' is sealed to %s%s%s'%s', not to this node; give it to "
-					"that node", path, e ? "'" : "", e ? e->name : "", e ? "' " : "", fp);
+			rc = e ? vl_error_set(VL_EDENIED, "bundle '%s' is sealed to '%s' '%s', not to this node; give it "
+					"to that node", path, e->name, fp) :
+				vl_error_set(VL_EDENIED, "bundle '%s' is sealed to '%s', not to this node; give it to "
+					"that node", path, fp);
 			goto out;
 		}
 		if (!n->have_key) {

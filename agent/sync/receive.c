@@ -22,6 +22,7 @@
 
 #include "agent/node/ledger.h"
 #include "agent/node/roster.h"
+#include "store/i18n.h"
 #include "store/repo.h"
 #include "store/pack.h"
 #include "agent/sync/treemerge.h"
@@ -87,7 +88,7 @@ static int quarantine_open(quarantine *q, vl_node *n)
 	 * take fails, as ours), and a loose backend would cost an access()
 	 * for every object looked up. */
 	if ((rc = git_odb_new(&q->odb)) < 0) {
-		rc = vl_error_git(rc, "cannot set up the quarantine");
+		rc = vl_error_git(rc, _("cannot set up the quarantine"));
 		goto out;
 	}
 	/* The stage's flushes land as packs in <dir>/pack. */
@@ -100,7 +101,7 @@ static int quarantine_open(quarantine *q, vl_node *n)
 	if ((rc = git_odb_backend_pack(&packed, q->dir)) < 0 || (rc = git_odb_add_backend(q->odb, packed, 11)) < 0) {
 		if (packed)
 			packed->free(packed);
-		rc = vl_error_git(rc, "cannot set up the quarantine");
+		rc = vl_error_git(rc, _("cannot set up the quarantine"));
 		goto out;
 	}
 	/* Its packs are read back once (verify, promote) and then dropped:
@@ -110,7 +111,7 @@ static int quarantine_open(quarantine *q, vl_node *n)
 	/* Our objects: read-only, so nothing received lands there early. */
 	if ((rc = git_odb_add_disk_alternate(q->odb, p.ptr)) < 0 ||
 			(rc = git_repository_wrap_odb(&q->repo, q->odb)) < 0) {
-		rc = vl_error_git(rc, "cannot set up the quarantine");
+		rc = vl_error_git(rc, _("cannot set up the quarantine"));
 		goto out;
 	}
 out:
@@ -157,7 +158,7 @@ static int quarantine_flush(quarantine *q)
 		return rc;
 	}
 	if ((rc = git_odb_refresh(q->odb)) < 0)
-		return vl_error_git(rc, "cannot read the quarantine");
+		return vl_error_git(rc, _("cannot read the quarantine"));
 	return 0;
 }
 
@@ -200,7 +201,7 @@ static int take_object(quarantine *q, git_odb *src, git_repository *srcrepo, con
 				git_oid_tostr_s(id), git_error_last() ? git_error_last()->message : "unreadable");
 	if (type == GIT_OBJECT_TREE) {
 		if ((rc = git_tree_lookup(&tree, srcrepo, id)) < 0) {
-			rc = vl_error_git(rc, "cannot parse a received tree");
+			rc = vl_error_git(rc, _("cannot parse a received tree"));
 			goto out;
 		}
 		for (i = 0; i < git_tree_entrycount(tree); i++) {
@@ -497,7 +498,7 @@ static int receive_config(rx *x, int *update)
 	if ((rc = vl_verify_received(&x->view, n, VL_REF_CONFIG, &x->config, have_ours ? &ours : NULL, &vr)) < 0)
 		goto refused;
 	if (vr.failures) {
-		rc = vl_buf_printf(&x->res->report, "config from %s refused; nothing was taken:\n%s", x->label,
+		rc = vl_buf_printf(&x->res->report, _("config from %s refused; nothing was taken:\n%s"), x->label,
 				vr.report.ptr ? vr.report.ptr : "");
 		rc = rc < 0 ? rc : vl_error_set(VL_EBADSIG, "the config of %s is refused; nothing fetched:\n%.1500s",
 				x->label, vr.report.ptr ? vr.report.ptr : "");
@@ -598,7 +599,7 @@ static int evidence_ok(rx *x, const char *scope, const git_oid *commit)
 		if ((rc = vl_verify_evidence(&x->view, x->n, scope, &id, &vr)) < 0)
 			goto out;
 		if ((rc = git_commit_lookup(&c, x->q.repo, &id)) < 0) {
-			rc = vl_error_git(rc, "cannot read an evidence commit");
+			rc = vl_error_git(rc, _("cannot read an evidence commit"));
 			goto out;
 		}
 		for (k = 0; rc == 0 && k < git_commit_parentcount(c); k++)
@@ -904,7 +905,7 @@ static int promote(rx *x)
 		mark[at - x->q.ids] = 1;
 		nmarked++;
 		if ((rc = git_object_lookup(&obj, x->q.repo, &id, GIT_OBJECT_ANY)) < 0) {
-			rc = vl_error_git(rc, "cannot read a quarantined object");
+			rc = vl_error_git(rc, _("cannot read a quarantined object"));
 			break;
 		}
 		if (git_object_type(obj) == GIT_OBJECT_COMMIT) {
@@ -933,7 +934,7 @@ static int promote(rx *x)
 		if (!mark[i])
 			continue;
 		if ((rc = git_odb_read(&o, x->q.odb, &x->q.ids[i])) < 0) {
-			rc = vl_error_git(rc, "cannot read a quarantined object");
+			rc = vl_error_git(rc, _("cannot read a quarantined object"));
 			goto out;
 		}
 		if ((rc = vl_packw_add_known(pw, &x->q.ids[i], git_odb_object_type(o), git_odb_object_data(o),
@@ -947,7 +948,7 @@ static int promote(rx *x)
 		goto out;
 	}
 	if ((rc = git_odb_refresh(x->home_odb)) < 0) {
-		rc = vl_error_git(rc, "cannot read the received objects");
+		rc = vl_error_git(rc, _("cannot read the received objects"));
 		goto out;
 	}
 	x->res->objects += nmarked;
@@ -1042,7 +1043,7 @@ static int accept_branch(rx *x, const branch *b, const char *peer, int merge)
 		/* A failure here may come after the ref file is in place (its
 		 * directory's fsync): the objects are promoted either way. */
 		if ((rc = git_reference_create(&ref, n->repo, peerref, &b->theirs, 1, "vledger fetch")) < 0) {
-			rc = vl_error_git(rc, "cannot record the peer's head");
+			rc = vl_error_git(rc, _("cannot record the peer's head"));
 			return vl_error_wrap(rc, "scope/%s from %s received but not merged (fetch again)", b->code,
 					x->label);
 		}
@@ -1145,7 +1146,7 @@ int vl_receive(vl_node *n, vl_source *source, const vl_receive_opts *opts, vl_re
 	if ((rc = vl_node_lock_write(n)) < 0)
 		goto out;
 	sweep_quarantines(n);
-	vl_progress_report(&opts->progress, "refs", 0, 0);
+	vl_progress_report(&opts->progress, N_("refs"), 0, 0);
 	if ((rc = vl_source_list_refs(source, offered_ref, &x)) < 0)
 		goto out;
 	if (!x.have_config) {
@@ -1160,7 +1161,7 @@ int vl_receive(vl_node *n, vl_source *source, const vl_receive_opts *opts, vl_re
 	if ((rc = git_repository_wrap_odb(&x.srcrepo, x.srcodb)) < 0 || (rc = git_config_new(&empty)) < 0 ||
 			(rc = git_repository_set_config(x.srcrepo, empty)) < 0 ||
 			(rc = git_repository_odb(&x.home_odb, n->repo)) < 0) {
-		rc = vl_error_git(rc, "cannot set up reading the source");
+		rc = vl_error_git(rc, _("cannot set up reading the source"));
 		goto out;
 	}
 	if ((rc = quarantine_open(&x.q, n)) < 0)
@@ -1173,22 +1174,22 @@ int vl_receive(vl_node *n, vl_source *source, const vl_receive_opts *opts, vl_re
 	have_ours_config = rc == 0;
 
 	/* 1. Config: a bad one refuses everything, nothing changed. */
-	vl_progress_report(&opts->progress, "config", 0, 0);
+	vl_progress_report(&opts->progress, N_("config"), 0, 0);
 	if ((rc = receive_config(&x, &update_config)) < 0)
 		goto out;
 	/* 2. Scope branches, judged by that config. */
 	for (i = 0; i < x.nbranches; i++) {
-		vl_progress_report(&opts->progress, "scopes", i, x.nbranches);
+		vl_progress_report(&opts->progress, N_("scopes"), i, x.nbranches);
 		out->branches_seen++;
 		if ((rc = receive_branch(&x, &x.branches[i])) < 0)
 			goto restore;
 	}
 	/* 3. Evidence the peer offers. */
-	vl_progress_report(&opts->progress, "evidence", 0, 0);
+	vl_progress_report(&opts->progress, N_("evidence"), 0, 0);
 	if ((rc = receive_offered_evidence(&x)) < 0)
 		goto restore;
 	/* 4. One pack of everything accepted. */
-	vl_progress_report(&opts->progress, "store", 0, 0);
+	vl_progress_report(&opts->progress, N_("store"), 0, 0);
 	if ((rc = promote(&x)) < 0)
 		goto restore;
 	/* 5. Refs, by compare-and-swap: config first. */
@@ -1207,7 +1208,7 @@ int vl_receive(vl_node *n, vl_source *source, const vl_receive_opts *opts, vl_re
 		git_reference_free(ref);
 		ref = NULL;
 		if (rc < 0 && rc != GIT_EEXISTS) {
-			rc = vl_error_git(rc, "cannot keep evidence");
+			rc = vl_error_git(rc, _("cannot keep evidence"));
 			goto out;
 		}
 		if (rc == 0)
@@ -1215,7 +1216,7 @@ int vl_receive(vl_node *n, vl_source *source, const vl_receive_opts *opts, vl_re
 	}
 	if ((rc = peer_name(&peer, &x, source)) < 0)
 		goto out;
-	vl_progress_report(&opts->progress, "merge", 0, 0);
+	vl_progress_report(&opts->progress, N_("merge"), 0, 0);
 	for (i = 0; i < x.nbranches; i++)
 		if (x.branches[i].accepted && (rc = accept_branch(&x, &x.branches[i], peer.ptr ? peer.ptr : "",
 				opts->merge)) < 0)

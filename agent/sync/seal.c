@@ -11,6 +11,7 @@
 #include <sodium.h>
 
 #include "store/error.h"
+#include "store/i18n.h"
 
 #define SEALED_KEY_LEN (crypto_box_SEALBYTES + crypto_secretstream_xchacha20poly1305_KEYBYTES)
 #define SS_HEADER_LEN crypto_secretstream_xchacha20poly1305_HEADERBYTES
@@ -231,8 +232,8 @@ int vl_seal_reader_open(vl_seal_reader **out, FILE *f, const vl_key *key)
 		rc = vl_error_set(VL_ERROR, "cannot read the sealed bundle: %s", strerror(errno));
 		goto out;
 	}
-	if ((rc = get_all(f, sealed, sizeof(sealed), "the sealed key")) < 0 ||
-			(rc = get_all(f, ssh, sizeof(ssh), "the stream header")) < 0)
+	if ((rc = get_all(f, sealed, sizeof(sealed), _("the sealed key"))) < 0 ||
+			(rc = get_all(f, ssh, sizeof(ssh), _("the stream header"))) < 0)
 		goto out;
 	if (crypto_sign_ed25519_pk_to_curve25519(xpk, key->pk) != 0 ||
 			crypto_sign_ed25519_sk_to_curve25519(xsk, key->sk) != 0) {

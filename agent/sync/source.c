@@ -22,6 +22,7 @@
 
 #include "agent/sync/source.h"
 #include "store/error.h"
+#include "store/i18n.h"
 
 /* ---- reading files of a source ------------------------------------------- */
 
@@ -108,7 +109,7 @@ static int loose_load(void **data, size_t *len, git_object_t *type, loose_backen
 
 	memset(&z, 0, sizeof(z));
 	if (loose_path(&p, b, id) < 0) {
-		msg = "out of memory";
+		msg = _("out of memory");
 		goto out;
 	}
 	rc = read_regular(&file, p.ptr, VL_SOURCE_MAX_LOOSE);
@@ -121,7 +122,7 @@ static int loose_load(void **data, size_t *len, git_object_t *type, loose_backen
 		goto out;
 	}
 	if (inflateInit(&z) != Z_OK) {
-		msg = "cannot start zlib";
+		msg = _("cannot start zlib");
 		goto out;
 	}
 	zinit = 1;
@@ -131,14 +132,14 @@ static int loose_load(void **data, size_t *len, git_object_t *type, loose_backen
 	z.avail_out = sizeof(head);
 	zr = inflate(&z, Z_SYNC_FLUSH);
 	if (zr != Z_OK && zr != Z_STREAM_END) {
-		msg = "loose object is truncated or corrupt";
+		msg = _("loose object is truncated or corrupt");
 		goto out;
 	}
 	hl = sizeof(head) - z.avail_out;
 	for (k = 0; k < hl && head[k]; k++)
 		;
 	if (k == hl || k > 30) {
-		msg = "loose object is truncated or corrupt (no valid header)";
+		msg = _("loose object is truncated or corrupt (no valid header)");
 		goto out;
 	}
 	head[k] = '\0';
@@ -151,7 +152,7 @@ static int loose_load(void **data, size_t *len, git_object_t *type, loose_backen
 	else if (!strncmp((char *)head, "tag ", 4))
 		*type = GIT_OBJECT_TAG;
 	else {
-		msg = "loose object has an unknown type";
+		msg = _("loose object has an unknown type");
 		goto out;
 	}
 	{
@@ -162,19 +163,19 @@ static int loose_load(void **data, size_t *len, git_object_t *type, loose_backen
 		if (errno || *end || !*digits || *digits < '0' || *digits > '9' ||
 				(digits[0] == '0' && digits[1]) || v > ((unsigned long long)1 << 40) ||
 				(!header_only && v > VL_SOURCE_MAX_OBJECT)) {
-			msg = "loose object's size is not a number within the limit";
+			msg = _("loose object's size is not a number within the limit");
 			goto out;
 		}
 		size = (size_t)v;
 	}
 	k++; /* past the NUL: head[k..hl) is data already inflated */
 	if (hl - k > size) {
-		msg = "loose object is longer than its header says";
+		msg = _("loose object is longer than its header says");
 		goto out;
 	}
 	if (!header_only) {
 		if (!(obj = git_odb_backend_data_alloc(&b->parent, size + 1))) {
-			msg = "out of memory";
+			msg = _("out of memory");
 			goto out;
 		}
 		memcpy(obj, head + k, hl - k);
@@ -185,7 +186,7 @@ static int loose_load(void **data, size_t *len, git_object_t *type, loose_backen
 			zr = inflate(&z, Z_FINISH);
 		}
 		if (zr != Z_STREAM_END || z.total_out != k + size) {
-			msg = "loose object is truncated or corrupt";
+			msg = _("loose object is truncated or corrupt");
 			goto out;
 		}
 		obj[size] = '\0';
@@ -220,7 +221,7 @@ static int loose_read(void **data, size_t *len, git_object_t *type, git_odb_back
 	if (git_odb_hash(&check, *data, *len, *type) < 0 || !git_oid_equal(&check, id)) {
 		git_odb_backend_data_free(be, *data);
 		*data = NULL;
-		git_error_set_str(GIT_ERROR_ODB, "loose object does not hash to its name");
+		git_error_set_str(GIT_ERROR_ODB, _("loose object does not hash to its name"));
 		return GIT_ERROR;
 	}
 	return 0;
@@ -459,25 +460,25 @@ static int path_objects(vl_source *s, git_odb **out)
 	if ((rc = vl_buf_printf(&objects, "%s/objects", ps->path)) < 0)
 		goto out;
 	if ((rc = git_odb_new(&ps->odb)) < 0) {
-		rc = vl_error_git(rc, "cannot set up reading the source's objects");
+		rc = vl_error_git(rc, _("cannot set up reading the source's objects"));
 		goto out;
 	}
 	if ((rc = loose_backend_new(&loose, objects.ptr)) < 0)
 		goto out;
 	if ((rc = git_odb_add_backend(ps->odb, loose, 2)) < 0) {
 		loose->free(loose);
-		rc = vl_error_git(rc, "cannot set up reading the source's objects");
+		rc = vl_error_git(rc, _("cannot set up reading the source's objects"));
 		goto out;
 	}
 	/* Pack files were checked to be regular files when the source was
 	 * opened; no alternates are added. */
 	if ((rc = git_odb_backend_pack(&pack, objects.ptr)) < 0) {
-		rc = vl_error_git(rc, "cannot read the source's packs");
+		rc = vl_error_git(rc, _("cannot read the source's packs"));
 		goto out;
 	}
 	if ((rc = git_odb_add_backend(ps->odb, pack, 1)) < 0) {
 		pack->free(pack);
-		rc = vl_error_git(rc, "cannot read the source's packs");
+		rc = vl_error_git(rc, _("cannot read the source's packs"));
 		goto out;
 	}
 	*out = ps->odb;

@@ -7,6 +7,7 @@
 
 #include <git2/sys/odb_backend.h>
 
+#include "store/i18n.h"
 #include "store/pack.h"
 #include "store/repo.h"
 #include "store/yaml.h"
@@ -151,7 +152,7 @@ static int lookup_sub(git_tree **out, git_repository *repo, const git_tree_entry
 		return vl_error_set(VL_EINVALID, "'%s' is not a directory where one is expected",
 				git_tree_entry_name(e));
 	if ((rc = git_tree_lookup(out, repo, git_tree_entry_id(e))) < 0)
-		return vl_error_git(rc, "cannot read a tree");
+		return vl_error_git(rc, _("cannot read a tree"));
 	return 0;
 }
 
@@ -250,7 +251,7 @@ static int base_tree(git_tree **out, vl_node *n, git_repository *repo, vl_stage 
 	if (rc == GIT_ENOTFOUND)
 		return 0; /* unrelated histories: an empty base */
 	if (rc < 0)
-		return vl_error_git(rc, "cannot find the merge base");
+		return vl_error_git(rc, _("cannot find the merge base"));
 	if (bases.count > 1 && depth >= MAX_VIRTUAL_DEPTH) {
 		rc = vl_error_set(VL_ETOOBIG, "criss-cross merge bases nested more than %d deep", MAX_VIRTUAL_DEPTH);
 		goto out;
@@ -275,7 +276,7 @@ static int base_tree(git_tree **out, vl_node *n, git_repository *repo, vl_stage 
 		if ((rc = merge_heads(&virt, &kind, n, repo, stage, scope, &virt, &sorted[i], NULL, depth + 1)) < 0)
 			goto out;
 	if ((rc = git_commit_lookup(&c, repo, &virt)) < 0 || (rc = git_commit_tree(out, c)) < 0)
-		rc = vl_error_git(rc, "cannot read the merge base");
+		rc = vl_error_git(rc, _("cannot read the merge base"));
 out:
 	free(sorted);
 	git_commit_free(c);
@@ -322,14 +323,14 @@ static int merge_heads(git_oid *out, int *kind, vl_node *n, git_repository *repo
 	}
 	if ((rc = git_commit_lookup(&ca, repo, a)) < 0 || (rc = git_commit_lookup(&cb, repo, b)) < 0 ||
 			(rc = git_commit_tree(&ta, ca)) < 0 || (rc = git_commit_tree(&tbb, cb)) < 0) {
-		rc = vl_error_git(rc, "cannot read the heads to merge");
+		rc = vl_error_git(rc, _("cannot read the heads to merge"));
 		goto out;
 	}
 	if ((rc = base_tree(&tb, n, repo, stage, scope, a, b, depth)) < 0 || (rc = walk(&m, tb, ta, tbb, 0, "", NULL)) < 0)
 		goto out;
 	if ((rc = git_tree_create_updated(&tree_id, repo, ta, m.nups, m.ups)) < 0 ||
 			(rc = git_tree_lookup(&merged, repo, &tree_id)) < 0) {
-		rc = vl_error_git(rc, "cannot write the merged tree");
+		rc = vl_error_git(rc, _("cannot write the merged tree"));
 		goto out;
 	}
 	when = git_commit_committer(ca)->when.time;
@@ -338,13 +339,13 @@ static int merge_heads(git_oid *out, int *kind, vl_node *n, git_repository *repo
 	if ((rc = vl_buf_printf(&msg, "merge scope/%s\n", scope)) < 0)
 		goto out;
 	if ((rc = git_signature_new(&sig, VL_MERGE_NAME, VL_MERGE_EMAIL, when, 0)) < 0) {
-		rc = vl_error_git(rc, "cannot make the merge signature");
+		rc = vl_error_git(rc, _("cannot make the merge signature"));
 		goto out;
 	}
 	parents[0] = ca;
 	parents[1] = cb;
 	if ((rc = git_commit_create(out, repo, NULL, sig, sig, NULL, msg.ptr, merged, 2, parents)) < 0) {
-		rc = vl_error_git(rc, "cannot write the merge commit");
+		rc = vl_error_git(rc, _("cannot write the merge commit"));
 		goto out;
 	}
 	*kind = 1;
@@ -389,7 +390,7 @@ static int overlay_open(overlay *o, vl_node *n, const vl_view *v)
 			(rc = vl_buf_puts(&o->home_objects, objects.ptr)) < 0)
 		goto out;
 	if ((rc = git_odb_new(&odb)) < 0) {
-		rc = vl_error_git(rc, "cannot set up the merge's object store");
+		rc = vl_error_git(rc, _("cannot set up the merge's object store"));
 		goto out;
 	}
 	if ((rc = vl_stage_open_odb(&o->mem, odb, NULL)) < 0)
@@ -397,7 +398,7 @@ static int overlay_open(overlay *o, vl_node *n, const vl_view *v)
 	if ((rc = vl_view_add_objects(odb, v, objects.ptr)) < 0)
 		goto out;
 	if ((rc = git_repository_wrap_odb(&o->repo, odb)) < 0) {
-		rc = vl_error_git(rc, "cannot set up the merge's object store");
+		rc = vl_error_git(rc, _("cannot set up the merge's object store"));
 		goto out;
 	}
 	o->home = n->repo;
@@ -423,7 +424,7 @@ static int overlay_keep(overlay *o)
 		return vl_error_wrap(rc, "cannot store the merge");
 	/* The home repository's pack list, so that it reads the new pack. */
 	if ((rc = git_repository_odb(&odb, o->home)) < 0 || (rc = git_odb_refresh(odb)) < 0)
-		rc = vl_error_git(rc, "cannot read the stored merge");
+		rc = vl_error_git(rc, _("cannot read the stored merge"));
 	git_odb_free(odb);
 	return rc;
 }
@@ -464,7 +465,7 @@ int vl_merge_replay(const vl_view *v, vl_node *n, const char *scope, const git_o
 
 	memset(&o, 0, sizeof(o));
 	if ((rc = git_commit_lookup(&c, v->repo, commit)) < 0)
-		return vl_error_git(rc, "cannot read a merge commit");
+		return vl_error_git(rc, _("cannot read a merge commit"));
 	if (git_commit_parentcount(c) != 2) {
 		rc = vl_error_set(VL_EBADSIG, "a merge commit has exactly two parents, this one %u",
 				git_commit_parentcount(c));
@@ -482,12 +483,13 @@ int vl_merge_replay(const vl_view *v, vl_node *n, const char *scope, const git_o
 				"other; vledger fast-forwards there and never writes such a merge", have);
 	} else if (!git_oid_equal(&expect, commit)) {
 		git_commit *e = NULL;
-		const char *what = "its metadata (author, time, message or parent order)";
 		if (git_commit_lookup(&e, o.repo, &expect) == 0 &&
 				!git_oid_equal(git_commit_tree_id(e), git_commit_tree_id(c)))
-			what = "its tree (the merged records)";
-		rc = vl_error_set(VL_EBADSIG, "merge commit %.12s differs from its replay %.12s in %s",
-				have, git_oid_tostr_s(&expect), what);
+			rc = vl_error_set(VL_EBADSIG, "merge commit %.12s differs from its replay %.12s in its tree "
+					"(the merged records)", have, git_oid_tostr_s(&expect));
+		else
+			rc = vl_error_set(VL_EBADSIG, "merge commit %.12s differs from its replay %.12s in its metadata "
+					"(author, time, message or parent order)", have, git_oid_tostr_s(&expect));
 		git_commit_free(e);
 	}
 out:

@@ -11,7 +11,7 @@
 
 # Files whose messages must all be translated (a prefix per part; the
 # other parts are translated by their own branches and added here).
-COMPLETE="store/ schemas/ hooks/ agent/node/ agent/audit/ agent/cmd/"
+COMPLETE="store/ schemas/ hooks/ agent/node/ agent/audit/ agent/cmd/ agent/ops/ agent/sync/ agent/net/"
 
 for t in msgfmt xgettext msgattrib msgcat; do
 	command -v $t >/dev/null || { echo "SKIP: $t not installed (Debian package gettext)"; exit 77; }
