@@ -203,6 +203,13 @@ const char *vl_tr(const char *msgid)
 	return dgettext(VL_TEXT_DOMAIN, msgid);
 }
 
+const char *vl_trc(const char *ctx_msgid, const char *msgid)
+{
+	const char *t = dgettext(VL_TEXT_DOMAIN, ctx_msgid);
+
+	return t == ctx_msgid ? msgid : t;
+}
+
 const char *vl_i18n_set_lang(const char *lang)
 {
 	const char *want = lang ? (!strncmp(lang, "zh", 2) ? "zh" : "en") : env_lang();
