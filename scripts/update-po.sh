@@ -6,8 +6,8 @@
 #   scripts/update-po.sh --pot OUT [SRCDIR]   only the template, written to OUT
 #                                             (tests/i18n_po.sh: msgid drift)
 #
-# The keywords are every function that translates its argument: _() and
-# N_() (store/i18n.h), the format of vl_error_set/setv/wrap and the `what`
+# The keywords are every function that translates its argument: _(), N_()
+# and C_(context, msgid) (store/i18n.h), the format of vl_error_set/setv/wrap and the `what`
 # of vl_error_git (store/error.c translates them), the reason of
 # vl_cli_usage (agent/cmd/cli.c). A new translating function is added here.
 # Locations are file names only (no line numbers) and entries are sorted by
@@ -29,7 +29,7 @@ find store schemas hooks agent -name '*.[ch]' | LC_ALL=C sort > "$files"
 
 out=${pot_only:-po/vledger.pot}
 xgettext --language=C --from-code=UTF-8 --add-comments=TRANSLATORS: \
-	--keyword=_ --keyword=N_ --keyword=vl_tr \
+	--keyword=_ --keyword=N_ --keyword=vl_tr --keyword=C_:1c,2 \
 	--keyword=vl_error_set:2 --keyword=vl_error_setv:2 --keyword=vl_error_wrap:2 \
 	--keyword=vl_error_git:2 --keyword=vl_cli_usage:2 \
 	--flag=vl_error_set:2:c-format --flag=vl_error_setv:2:c-format \

@@ -40,7 +40,18 @@ const char *vl_i18n_set_lang(const char *lang);
 /* The language now in use: "zh" or "en". */
 const char *vl_i18n_lang(void);
 
+/* The translation of a msgid that means different things in different
+ * places (a column header "NAME"), told apart by a context: C_("roster",
+ * "NAME"). ctx_msgid is ctx "\004" msgid, as gettext's pgettext keys it;
+ * msgid itself when there is no translation. Borrowed. */
+#if defined(__GNUC__)
+const char *vl_trc(const char *ctx_msgid, const char *msgid) __attribute__((format_arg(2)));
+#else
+const char *vl_trc(const char *ctx_msgid, const char *msgid);
+#endif
+
 #define _(s) vl_tr(s)
+#define C_(ctx, s) vl_trc(ctx "\004" s, s)
 #define N_(s) (s)
 
 #endif

@@ -100,7 +100,10 @@ int vl_cmd_peer_list_lan(const vl_command *cmd, const vl_cli *cli, int argc, cha
 				res.wait_ms / 1000);
 	} else {
 		/* Who announced is a claim: the handshake checks it (the note says so). */
-		printf("%-21s  %-51s  %s\n", "ADDRESS", "FINGERPRINT", "ROSTER");
+		vl_print_padded(_("ADDRESS"), 23);
+		vl_print_padded(_("FINGERPRINT"), 53);
+		/* TRANSLATORS: a column header: what the roster says of the key. */
+		printf("%s\n", _("ROSTER"));
 		for (i = 0; i < res.n; i++) {
 			const vl_lan_found *f = &res.peers[i];
 			char hp[VL_LAN_ADDR_LEN + 6];

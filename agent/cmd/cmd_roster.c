@@ -71,7 +71,11 @@ int vl_cmd_roster_list(const vl_command *cmd, const vl_cli *cli, int argc, char 
 	} else if (json) {
 		printf("%s\n", out.ptr);
 	} else {
-		printf("%-51s  %-8s  %-12s  %s\n", "FINGERPRINT", "ROLE", "SCOPE", "NAME");
+		vl_print_padded(_("FINGERPRINT"), 53);
+		vl_print_padded(_("ROLE"), 10);
+		vl_print_padded(_("SCOPE"), 14);
+		/* TRANSLATORS: a column header: the name of a key's holder. */
+		printf("%s\n", C_("roster", "NAME"));
 		for (i = 0; i < res.n; i++)
 			printf("%-51s  %-8s  %-12s  %s%s\n", res.entries[i].fp, res.entries[i].role,
 					res.entries[i].scope, res.entries[i].name,

@@ -56,7 +56,13 @@ int vl_cmd_schema_list(const vl_command *cmd, const vl_cli *cli, int argc, char 
 		if (!ok)
 			exit_code = vl_cli_fail(VL_ENOMEM);
 	} else {
-		printf("%-16s %-7s  %-16s %s\n", "LEDGER", "FIELDS", "名称", "NAME");
+		/* Headers translated, padded by display width (CJK counts 2). */
+		vl_print_padded(_("LEDGER"), 17);
+		/* TRANSLATORS: a column header: how many fields a ledger has. */
+		vl_print_padded(_("FIELDS"), 9);
+		vl_print_padded("名称", 17);
+		/* TRANSLATORS: a column header: the ledger's English label. */
+		printf("%s\n", C_("schema list", "NAME"));
 		for (i = 0; i < res.n; i++) {
 			printf("%-16s %-7zu  ", res.list[i]->name, res.list[i]->nfields);
 			vl_print_padded(res.list[i]->label_zh ? res.list[i]->label_zh : "", 16);
@@ -143,7 +149,11 @@ int vl_cmd_schema_show(const vl_command *cmd, const vl_cli *cli, int argc, char 
 				printf(" %s", s->identity[i]);
 			printf("\n");
 		}
-		printf("%-20s %-10s %-4s %-4s %-22s %s\n", "FIELD", "TYPE", "", "", "MERGE", "LABEL");
+		vl_print_padded(_("FIELD"), 21);
+		vl_print_padded(_("TYPE"), 21);
+		/* TRANSLATORS: a column header: the field's merge rule. */
+		vl_print_padded(_("MERGE"), 23);
+		printf("%s\n", _("LABEL"));
 		print_fields(s->fields, s->nfields, 0);
 		for (i = 0; i < s->naggregates; i++)
 			printf(_("aggregate %s: %s%s%s%s%s%s\n"), s->aggregates[i].name, s->aggregates[i].op,

@@ -4,7 +4,8 @@
 # (NoNewPrivileges, ProtectSystem=strict, the node home the only writable
 # path, PrivateTmp ...), and `systemd-analyze verify` accepts it without a
 # word (that part is skipped, with the reason printed, where systemd-analyze
-# is missing); `systemd-analyze security` rates it OK or better.
+# is missing); `systemd-analyze security` rates it OK or better. The
+# message catalogs are installed and found by the installed binary.
 source "$(dirname "$0")/lib/common.bash"
 : "${VL_BUILD_DIR:?set VL_BUILD_DIR to the cmake build directory}"
 vl_workdir install
@@ -26,6 +27,15 @@ for d in User=vledger Environment=VLEDGER_HOME=/var/lib/vledger/%i StateDirector
 done
 out=$(cat "$P/lib/sysusers.d/vledger.conf" 2>/dev/null)
 contains 'u vledger - "vledger sync agent" /var/lib/vledger'
+
+# The Chinese catalog is installed, and the installed binary finds it
+# beside itself (../share/locale) although the prefix was chosen at install
+# time, not at configure time.
+[ -f "$P/share/locale/zh_CN/LC_MESSAGES/vledger.mo" ] && ok || bad "no $P/share/locale/zh_CN/LC_MESSAGES/vledger.mo"
+out=$(LANGUAGE= LC_ALL= LANG=zh_CN.UTF-8 "$P/bin/vledger" frobnicate 2>&1)
+contains "未知命令“frobnicate”"
+out=$(LANGUAGE= LC_ALL= LANG=en_US.UTF-8 "$P/bin/vledger" frobnicate 2>&1)
+contains "unknown command 'frobnicate'"
 
 if ! command -v systemd-analyze >/dev/null; then
 	echo "SKIP (part): systemd-analyze is not installed, so the unit is not checked by systemd"
