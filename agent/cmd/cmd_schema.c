@@ -182,6 +182,8 @@ int vl_cmd_schema_check(const vl_command *cmd, const vl_cli *cli, int argc, char
 		return vl_cli_fail(rc);
 	}
 	for (i = 0; i < res.n; i++) {
+		if (res.items[i].schema && res.items[i].schema->warnings)
+			fputs(res.items[i].schema->warnings, stderr);
 		if (res.items[i].schema)
 			printf("%s: ok (ledger '%s', %zu fields)\n", res.items[i].file, res.items[i].schema->name,
 					res.items[i].schema->nfields);
