@@ -302,6 +302,20 @@ mut history-field-filter agent/cmd/cmd_audit.c "sh_operator" \
 mut list-column-width agent/cmd/cmd_record.c "sh_list" \
 	'vl_print_padded(cells[k * ncols + i], i + 1 < ncols ? width[i] : 0);' \
 	'vl_print_padded(cells[k * ncols + i], 18);'
+# ---- issue 12: schema language rule, schema install (helper ledgers) ----------
+mut schema-ui-keys-only schemas/schema.c "test_schema" \
+	'if (strncmp(m->keys[i], VL_SCHEMA_DISPLAY_PREFIX, plen) == 0 && m->keys[i][plen])' \
+	'if (m->keys[i][0])'
+mut schema-later-language schemas/schema.c "test_schema" \
+	'if (c.language > VL_SCHEMA_LANGUAGE)' 'if (0)'
+mut install-held-records agent/ops/schema.c "sh_schema_install" \
+	'rc = check_held_records(&rc_ctx, items, nitems);' 'rc = 0 && check_held_records(&rc_ctx, items, nitems);'
+mut install-merge-rules agent/ops/schema.c "sh_schema_install" \
+	'rc = check_merge_rules(&why, &bad, it->old, it->s);' 'rc = 0 && check_merge_rules(&why, &bad, it->old, it->s);'
+mut install-lower-version agent/ops/schema.c "sh_schema_install" \
+	'if (it->s->version < it->old->version)' 'if (0)'
+mut install-admin agent/ops/schema.c "sh_schema_install" \
+	'if ((rc = vl_roster_check_change(n->roster, n->roster, n->fp, county, 1)) < 0) {' 'if (0) {'
 keep=0 baseline=1 only=
 while [ $# -gt 0 ]; do
 	case $1 in
