@@ -212,7 +212,7 @@ static int check_record(rcheck *c, const inst_item *it, const git_tree_entry *e,
 	git_blob *b = NULL;
 	vl_record *r = NULL;
 	vl_buf diag = VL_BUF_INIT;
-	char *nl;
+	char *nl = NULL;
 	int rc;
 
 	if ((rc = oidset_add(&c->seen, git_tree_entry_id(e))) <= 0)
@@ -403,7 +403,7 @@ static int cmp_cstr(const void *a, const void *b)
 static int dir_files(char ***out, size_t *nout, const char *dir)
 {
 	DIR *d = opendir(dir);
-	struct dirent *de;
+	struct dirent *de = NULL;
 	char **v = NULL, **nv = NULL;
 	size_t n = 0, cap = 0, i;
 	vl_buf p = VL_BUF_INIT;
@@ -465,7 +465,7 @@ int vl_schema_install(vl_node *n, const vl_schema_install_opts *opts, vl_schema_
 	vl_change *changes = NULL;
 	vl_buf *cpaths = NULL;
 	rcheck rc_ctx;
-	const char *county;
+	const char *county = NULL;
 	git_oid head;
 	char clock[VL_HLC_TEXT_LEN + 1];
 	int rc;
