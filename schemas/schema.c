@@ -412,6 +412,7 @@ typedef struct {
 	const char *today;  /* the load's UTC date, for checking cn_id defaults */
 	int language;       /* the schema's `language:` (1 when absent or bad) */
 	vl_buf warn;        /* ignored display-only keys, one line each */
+	size_t nwarn;       /* how many (lines kept up to DIAG_MAX_LINES) */
 } pctx;
 
 static void perr(pctx *c, const vl_value *at, const char *fmt, ...) VL_PRINTF(3, 4);
@@ -461,6 +462,12 @@ static void pwarn_ignored(pctx *c, const vl_value *at, const char *where, const 
 {
 	int rc;
 
+	if (++c->nwarn > DIAG_MAX_LINES) {
+		if (c->nwarn == DIAG_MAX_LINES + 1 &&
+				vl_buf_printf(&c->warn, "%s: more ignored keys not listed\n", c->src) < 0)
+			c->oom = 1;
+		return;
+	}
 	if (at && at->line > 0)
 		rc = vl_buf_printf(&c->warn, "%s:%d:%d: %s: key '%.64s' is not known to this vledger (schema "
 				"language %d) and is ignored: '%s' keys only change how records are shown\n", c->src,
