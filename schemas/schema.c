@@ -411,6 +411,9 @@ typedef struct {
 	char first[512];
 	schema_impl *im;
 	const char *today;  /* the load's UTC date, for checking cn_id defaults */
+	int language;       /* the schema's `language:` (1 when absent or bad) */
+	vl_buf warn;        /* ignored display-only keys, one line each */
+	size_t nwarn;       /* how many (lines kept up to DIAG_MAX_LINES) */
 } pctx;
 
 static void perr(pctx *c, const vl_value *at, const char *fmt, ...) VL_PRINTF(3, 4);
@@ -454,17 +457,58 @@ static char *pdup(pctx *c, const char *s)
 	return p;
 }
 
-/* Report every key of m that is not in the NULL-terminated list. */
+/* A display-only key this binary does not know: ignored, with a warning
+ * line kept for the commands that check or install schemas. */
+static void pwarn_ignored(pctx *c, const vl_value *at, const char *where, const char *key)
+{
+	int rc;
+
+	if (++c->nwarn > DIAG_MAX_LINES) {
+		if (c->nwarn == DIAG_MAX_LINES + 1 &&
+				vl_buf_printf(&c->warn, "%s: more ignored keys not listed\n", c->src) < 0)
+			c->oom = 1;
+		return;
+	}
+	if (at && at->line > 0)
+		rc = vl_buf_printf(&c->warn, "%s:%d:%d: %s: key '%.64s' is not known to this vledger (schema "
+				"language %d) and is ignored: '%s' keys only change how records are shown\n", c->src,
+				at->line, at->col, where, key, VL_SCHEMA_LANGUAGE, VL_SCHEMA_DISPLAY_PREFIX);
+	else
+		rc = vl_buf_printf(&c->warn, "%s: %s: key '%.64s' is not known to this vledger (schema "
+				"language %d) and is ignored: '%s' keys only change how records are shown\n", c->src,
+				where, key, VL_SCHEMA_LANGUAGE, VL_SCHEMA_DISPLAY_PREFIX);
+	if (rc < 0)
+		c->oom = 1;
+}
+
+/*
+ * Report every key of m that is not in the NULL-terminated list: the schema
+ * language version rule (schema.h VL_SCHEMA_LANGUAGE). A `ui_*` key only
+ * changes the display, so one this binary does not know is ignored with a
+ * warning; any other could change which records are valid or how they
+ * merge, so it is refused, naming the language the schema says it needs
+ * when that is newer than this binary's.
+ */
 static void check_keys(pctx *c, const vl_value *m, const char *where, const char *const *known)
 {
-	size_t i, k;
+	size_t i, k, plen = strlen(VL_SCHEMA_DISPLAY_PREFIX);
 
 	for (i = 0; i < m->n; i++) {
 		for (k = 0; known[k]; k++)
 			if (strcmp(m->keys[i], known[k]) == 0)
 				break;
-		if (!known[k])
-			perr(c, m->items[i], "%s: unknown key '%.64s'", where, m->keys[i]);
+		if (known[k])
+			continue;
+		if (strncmp(m->keys[i], VL_SCHEMA_DISPLAY_PREFIX, plen) == 0 && m->keys[i][plen])
+			pwarn_ignored(c, m->items[i], where, m->keys[i]);
+		else if (c->language > VL_SCHEMA_LANGUAGE)
+			perr(c, m->items[i], "%s: key '%.64s' needs schema language %d, and this vledger reads "
+					"schema language %d: upgrade vledger on this node", where, m->keys[i],
+					c->language, VL_SCHEMA_LANGUAGE);
+		else
+			perr(c, m->items[i], "%s: unknown key '%.64s' (not in schema language %d; a schema "
+					"written for a newer vledger says so with 'language:')", where, m->keys[i],
+					VL_SCHEMA_LANGUAGE);
 	}
 }
 
@@ -1451,7 +1495,7 @@ int vl_schema_load(vl_schema **out, const char *buf, size_t len, const char *src
 		vl_buf *diag)
 {
 	static const char *const known[] = {
-		"name", "version", "zh", "en", "doc", "identity", "on_delete", "fields",
+		"name", "version", "language", "zh", "en", "doc", "identity", "on_delete", "fields",
 		"aggregates", "list_columns", NULL
 	};
 	vl_value *tree = NULL;
@@ -1483,6 +1527,18 @@ int vl_schema_load(vl_schema **out, const char *buf, size_t len, const char *src
 	s = &im->pub;
 	vl_date_today(today);
 	c.today = today;
+	c.language = 1;
+	/* The language first: it says how to read unknown keys everywhere. */
+	v = tree->kind == VL_V_MAP ? vl_value_map_get(tree, "language") : NULL;
+	if (v) {
+		long long lang;
+
+		if (v->kind != VL_V_INT || !parse_ll(v->s, &lang) || lang < 1 || lang > INT_MAX)
+			perr(&c, v, "schema: 'language' must be a positive int (the schema language version)");
+		else
+			c.language = (int)lang;
+	}
+	s->language = c.language;
 
 	check_keys(&c, tree, "schema", known);
 	str = get_str(&c, tree, "name", 1, "schema");
@@ -1527,6 +1583,13 @@ int vl_schema_load(vl_schema **out, const char *buf, size_t len, const char *src
 		parse_field_names(&c, s, v, "list_columns", VL_LIST_COLUMNS_MAX, &s->list_columns,
 				&s->nlist_columns);
 
+	/* Last, so that a key the language added is what the message names
+	 * first; also when every key is known (a new value of a known key). */
+	if (c.language > VL_SCHEMA_LANGUAGE)
+		perr(&c, vl_value_map_get(tree, "language"), "schema: needs schema language %d, and this vledger "
+				"reads schema language %d: upgrade vledger on this node", c.language, VL_SCHEMA_LANGUAGE);
+	if (!c.oom && c.warn.len && !(s->warnings = vl_buf_detach(&c.warn, NULL)))
+		c.oom = 1;
 	if (c.oom) {
 		rc = vl_error_set(VL_ENOMEM, "%s: out of memory loading the schema", c.src);
 		goto out;
@@ -1543,6 +1606,7 @@ out:
 	if (im)
 		vl_schema_free(&im->pub);
 	vl_value_free(tree);
+	vl_buf_free(&c.warn);
 	return rc;
 }
 
@@ -1565,6 +1629,7 @@ void vl_schema_free(vl_schema *s)
 	strv_free(s->identity, s->nidentity);
 	strv_free(s->list_columns, s->nlist_columns);
 	free(s->on_delete);
+	free(s->warnings);
 	for (i = 0; s->aggregates && i < s->naggregates; i++) {
 		vl_aggregate *a = &s->aggregates[i];
 

@@ -159,8 +159,32 @@ typedef struct {
 	 * does not say (list then takes the first short fields). */
 	char **list_columns;
 	size_t nlist_columns;
+	/* `language:` (1 when absent): the schema-language version the schema
+	 * needs for validity and merging (docs/schemas.md "Schema language
+	 * versions"); never above VL_SCHEMA_LANGUAGE in a loaded schema. */
+	int language;
+	/* What was ignored while loading: one line per display-only `ui_*`
+	 * key this binary does not know ("src:line:col: ...\n"), NULL if
+	 * none. Owned by the schema. Commands that check or install schemas
+	 * print it; loading a node's config keeps quiet. */
+	char *warnings;
 } vl_schema;
 #define VL_LIST_COLUMNS_MAX 8
+
+/*
+ * The schema language this binary reads. A schema declares with `language:
+ * N` the version its validity and merge rules need; a binary refuses a
+ * schema whose N is above this, naming the first key it does not know and
+ * N. Keys named `ui_*` only change how records are shown (forms, hints):
+ * a binary that does not know one ignores it with a warning, whatever N
+ * says. Every other unknown key is an error. Binaries from before this rule
+ * (issue 12's first half and older) know neither `language` nor `ui_*` and
+ * refuse both; a schema that leaves both out loads everywhere its other
+ * keys are known.
+ */
+#define VL_SCHEMA_LANGUAGE 1
+/* The prefix of display-only keys (see VL_SCHEMA_LANGUAGE). */
+#define VL_SCHEMA_DISPLAY_PREFIX "ui_"
 
 /*
  * Parse and check a schema file. Every problem found is appended to diag

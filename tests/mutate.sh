@@ -332,6 +332,20 @@ mut ui-mask agent/ui/pages_core.c "sh_ui ui_browser" \
 	'if (!(shown = vl_value_clone(rec->data)))
 		goto out;
 	if (reveal'
+# ---- issue 12: schema language rule, schema install (helper ledgers) ----------
+mut schema-ui-keys-only schemas/schema.c "test_schema" \
+	'if (strncmp(m->keys[i], VL_SCHEMA_DISPLAY_PREFIX, plen) == 0 && m->keys[i][plen])' \
+	'if (m->keys[i][0])'
+mut schema-later-language schemas/schema.c "test_schema" \
+	'if (c.language > VL_SCHEMA_LANGUAGE)' 'if (0)'
+mut install-held-records agent/ops/schema.c "sh_schema_install" \
+	'rc = check_held_records(&rc_ctx, items, nitems);' 'rc = 0 && check_held_records(&rc_ctx, items, nitems);'
+mut install-merge-rules agent/ops/schema.c "sh_schema_install" \
+	'rc = check_merge_rules(&why, &bad, it->old, it->s);' 'rc = 0 && check_merge_rules(&why, &bad, it->old, it->s);'
+mut install-lower-version agent/ops/schema.c "sh_schema_install" \
+	'if (it->s->version < it->old->version)' 'if (0)'
+mut install-admin agent/ops/schema.c "sh_schema_install" \
+	'if ((rc = vl_roster_check_change(n->roster, n->roster, n->fp, county, 1)) < 0) {' 'if (0) {'
 keep=0 baseline=1 only=
 while [ $# -gt 0 ]; do
 	case $1 in

@@ -206,7 +206,8 @@ static vl_schema *sink(void)
 static const char *const shipped[] = {
 	"resident.yaml", "special_group.yaml", "zone.yaml", "supply_request.yaml",
 	"test_session.yaml", "volunteer.yaml", "worker_care.yaml", "network_role.yaml",
-	"report.yaml", "report_call.yaml",
+	"report.yaml", "report_call.yaml", "care_tally.yaml", "committee.yaml",
+	"test_attendance.yaml", "appeal.yaml",
 };
 
 static void test_shipped_load(void **state)
@@ -348,7 +349,13 @@ static void test_report_call_ref(void **state)
 	assert_non_null(bad);
 	assert_non_null(good);
 	assert_int_equal(vl_schema_validate(s, old, 0, NULL), 0);
-	assert_string_equal(s->fields[s->nfields - 1].name, "call");
+	/* call and the fields added after it (version 3) are optional */
+	{
+		size_t k = (size_t)(vl_schema_field(s, "call") - s->fields);
+		assert_true(k < s->nfields);
+		for (; k < s->nfields; k++)
+			assert_false(s->fields[k].required);
+	}
 	assert_int_equal(vl_schema_field(s, "call")->type, VL_T_REF);
 	assert_int_equal(vl_schema_set_text(s, good, "call", "01hq3k5z6w8x9y0abcdefgh004"), 0);
 	assert_int_equal(vl_schema_validate(s, good, 0, NULL), 0);
@@ -403,6 +410,114 @@ static void test_sink_loads(void **state)
 }
 
 /* One file, many mistakes: all reported, each at its line:col. */
+/* ---- the schema language version rule ------------------------------------- */
+
+/* A schema of a later language: display-only `ui_*` keys at every level,
+ * and (line 14) a validity key this binary does not know. */
+static const char later_yaml[] =
+	"name: thing\n"                                         /* 1 */
+	"version: 2\n"                                          /* 2 */
+	"language: %d\n"                                        /* 3 */
+	"zh: 东西\n"                                            /* 4 */
+	"en: Things\n"                                          /* 5 */
+	"ui_form: {columns: 2, groups: [a, b]}\n"               /* 6 */
+	"fields:\n"                                             /* 7 */
+	"  - name: kind\n"                                      /* 8 */
+	"    type: enum\n"                                      /* 9 */
+	"    zh: 类\n"                                          /* 10 */
+	"    en: Kind\n"                                        /* 11 */
+	"    values:\n"                                         /* 12 */
+	"      - {value: a, zh: 甲, en: A, ui_colour: red}\n"   /* 13 */
+	"    %s: true\n"                                        /* 14 */
+	"    ui_widget: radio\n"                                /* 15 */
+	"    merge: lww\n"                                      /* 16 */
+	"aggregates:\n"                                         /* 17 */
+	"  - {name: n, zh: 数, en: N, op: count, ui_chart: bar}\n"; /* 18 */
+
+static vl_schema *load_later(int language, const char *key14, vl_buf *diag, int *rc)
+{
+	char text[sizeof(later_yaml) + 64];
+
+	snprintf(text, sizeof(text), later_yaml, language, key14);
+	return load_text(text, diag, rc);
+}
+
+static void test_language_rule(void **state)
+{
+	vl_buf diag = VL_BUF_INIT;
+	vl_schema *s;
+	int rc;
+
+	(void)state;
+	/* Display-only keys this binary does not know: loaded, each one warned
+	 * about at its position, nothing else changed. */
+	s = load_later(1, "ui_hint", &diag, &rc);
+	assert_int_equal(rc, 0);
+	assert_non_null(s);
+	assert_int_equal(diag.len, 0);
+	assert_int_equal(s->language, 1);
+	assert_non_null(s->warnings);
+	assert_contains(s->warnings, "test.yaml:6:10: schema: key 'ui_form' is not known to this vledger "
+			"(schema language 1) and is ignored: 'ui_' keys only change how records are shown");
+	assert_contains(s->warnings, "test.yaml:13:45: field 'kind': value 1: key 'ui_colour'");
+	assert_contains(s->warnings, "test.yaml:14:14: field 'kind': key 'ui_hint'");
+	assert_contains(s->warnings, "test.yaml:15:16: field 'kind': key 'ui_widget'");
+	assert_contains(s->warnings, "test.yaml:18:50: aggregate 'n': key 'ui_chart'");
+	assert_int_equal(count_lines(s->warnings), 5);
+	assert_int_equal(s->nfields, 1);
+	assert_int_equal(s->fields[0].nopts, 1);
+	vl_schema_free(s);
+
+	/* A key that could change validity or merging, in a schema that says it
+	 * needs a later language: refused, naming the key and the version. */
+	vl_buf_clear(&diag);
+	s = load_later(2, "unique", &diag, &rc);
+	assert_int_equal(rc, VL_EINVALID);
+	assert_null(s);
+	assert_contains(diag.ptr, "test.yaml:14:13: field 'kind': key 'unique' needs schema language 2, and "
+			"this vledger reads schema language 1: upgrade vledger on this node");
+	assert_contains(diag.ptr, "test.yaml:3:11: schema: needs schema language 2");
+	assert_int_equal(count_lines(diag.ptr), 2);
+	/* the one-line error names the key first */
+	assert_contains(vl_error_last(), "key 'unique' needs schema language 2");
+
+	/* Every key known, but a later language: still refused (a known key
+	 * may have gained a value this binary cannot check). */
+	vl_buf_clear(&diag);
+	s = load_later(3, "ui_hint", &diag, &rc);
+	assert_int_equal(rc, VL_EINVALID);
+	assert_null(s);
+	assert_contains(diag.ptr, "test.yaml:3:11: schema: needs schema language 3, and this vledger reads "
+			"schema language 1: upgrade vledger on this node");
+	assert_int_equal(count_lines(diag.ptr), 1);
+
+	/* No language said (or this one): an unknown key is an error, as ever,
+	 * and the message says how a newer schema would have said so. */
+	vl_buf_clear(&diag);
+	s = load_later(1, "unique", &diag, &rc);
+	assert_int_equal(rc, VL_EINVALID);
+	assert_contains(diag.ptr, "test.yaml:14:13: field 'kind': unknown key 'unique' (not in schema "
+			"language 1; a schema written for a newer vledger says so with 'language:')");
+
+	/* `ui_` alone is not a display key; a bad language is an error. */
+	vl_buf_clear(&diag);
+	s = load_later(1, "ui_", &diag, &rc);
+	assert_int_equal(rc, VL_EINVALID);
+	assert_contains(diag.ptr, "unknown key 'ui_'");
+	vl_buf_clear(&diag);
+	s = load_later(0, "ui_hint", &diag, &rc);
+	assert_int_equal(rc, VL_EINVALID);
+	assert_contains(diag.ptr, "test.yaml:3:11: schema: 'language' must be a positive int");
+
+	/* The shipped schemas say no language (so binaries from before the
+	 * rule read them) and carry no warning. */
+	s = load_file("report.yaml");
+	assert_int_equal(s->language, 1);
+	assert_null(s->warnings);
+	vl_schema_free(s);
+	vl_buf_free(&diag);
+}
+
 static void test_bad_schema(void **state)
 {
 	static const char bad[] =
@@ -1093,6 +1208,12 @@ static void test_defaults_load(void **state)
 		{ "test_session.yaml", "status", "planned" },
 		{ "network_role.yaml", "status", "active" },
 		{ "special_group.yaml", "status", "active" },
+		{ "committee.yaml", "status", "active" },
+		{ "test_attendance.yaml", "status", "notified" },
+		{ "test_attendance.yaml", "notified_at", "now" },
+		{ "appeal.yaml", "urgency", "normal" },
+		{ "appeal.yaml", "received_at", "now" },
+		{ "appeal.yaml", "status", "received" },
 	};
 	vl_schema *s = dflt();
 	size_t i, j, n;
@@ -1608,6 +1729,7 @@ int main(void)
 		cmocka_unit_test(test_shipped_load),
 		cmocka_unit_test(test_report_call_ref),
 		cmocka_unit_test(test_shipped_contracts),
+		cmocka_unit_test(test_language_rule),
 		cmocka_unit_test(test_sink_loads),
 		cmocka_unit_test(test_bad_schema),
 		cmocka_unit_test(test_bad_schema_more),

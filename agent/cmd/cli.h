@@ -131,6 +131,7 @@ int vl_cmd_export_network(const vl_command *, const vl_cli *, int, char **);
 int vl_cmd_schema_list(const vl_command *, const vl_cli *, int, char **);
 int vl_cmd_schema_show(const vl_command *, const vl_cli *, int, char **);
 int vl_cmd_schema_check(const vl_command *, const vl_cli *, int, char **);
+int vl_cmd_schema_install(const vl_command *, const vl_cli *, int, char **);
 int vl_cmd_add(const vl_command *, const vl_cli *, int, char **);
 int vl_cmd_edit(const vl_command *, const vl_cli *, int, char **);
 int vl_cmd_rm(const vl_command *, const vl_cli *, int, char **);

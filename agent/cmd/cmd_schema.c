@@ -193,6 +193,8 @@ int vl_cmd_schema_check(const vl_command *cmd, const vl_cli *cli, int argc, char
 		return vl_cli_fail(rc);
 	}
 	for (i = 0; i < res.n; i++) {
+		if (res.items[i].schema && res.items[i].schema->warnings)
+			fputs(res.items[i].schema->warnings, stderr);
 		if (res.items[i].schema)
 			printf(_("%s: ok (ledger '%s', %zu fields)\n"), res.items[i].file, res.items[i].schema->name,
 					res.items[i].schema->nfields);
@@ -203,4 +205,80 @@ int vl_cmd_schema_check(const vl_command *cmd, const vl_cli *cli, int argc, char
 	vl_schema_check_result_free(&res);
 	free(pos);
 	return rc;
+}
+
+int vl_cmd_schema_install(const vl_command *cmd, const vl_cli *cli, int argc, char **argv)
+{
+	int shipped = 0, json = 0, rc, exit_code = VL_EXIT_OK;
+	const char *passfile = NULL;
+	const vl_opt opts[] = {
+		{ "--shipped", 0, NULL, &shipped, NULL }, { "--json", 0, NULL, &json, NULL },
+		{ "--passphrase-file", 1, &passfile, NULL, NULL }, { NULL, 0, NULL, NULL, NULL }
+	};
+	vl_schema_install_opts io = VL_SCHEMA_INSTALL_OPTS_INIT;
+	vl_schema_install_result res;
+	const char **pos = NULL;
+	size_t npos, i;
+	vl_node *n = NULL;
+
+	memset(&res, 0, sizeof(res));
+	if ((rc = vl_cli_parse(cmd, argc, argv, opts, &pos, &npos)) != 0)
+		return rc;
+	if (!npos == !shipped) {
+		free(pos);
+		return vl_cli_usage(cmd, "needs schema files or --shipped (not both)");
+	}
+	io.files = pos;
+	io.nfiles = npos;
+	io.dir = shipped ? vl_cli_schema_dir() : NULL;
+	io.progress = vl_cli_progress();
+	if (vl_cli_node(&n, cli, 1, passfile) < 0) {
+		free(pos);
+		return VL_EXIT_ERROR;
+	}
+	rc = vl_schema_install(n, &io, &res);
+	vl_cli_progress_done();
+	if (rc < 0) {
+		exit_code = vl_cli_fail(rc);
+		goto out;
+	}
+	if (res.warnings)
+		fputs(res.warnings, stderr);
+	if (json) {
+		vl_buf o = VL_BUF_INIT;
+		int ok = vl_buf_puts(&o, "{\"schemas\":[") == 0;
+		for (i = 0; ok && i < res.n; i++)
+			ok = vl_buf_printf(&o, "%s{\"name\":\"%s\",\"old_version\":%d,\"version\":%d,\"changed\":%s}",
+					i ? "," : "", res.items[i].name, res.items[i].old_version, res.items[i].new_version,
+					res.items[i].changed ? "true" : "false") == 0;
+		ok = ok && vl_buf_printf(&o, "],\"installed\":%zu,\"records_checked\":%zu,\"commit\":", res.installed,
+				res.records_checked) == 0;
+		ok = ok && (res.committed ? vl_buf_printf(&o, "\"%s\"}", git_oid_tostr_s(&res.commit)) :
+				vl_buf_puts(&o, "null}")) == 0;
+		if (ok)
+			printf("%s\n", o.ptr);
+		else
+			exit_code = vl_cli_fail(VL_ENOMEM);
+		vl_buf_free(&o);
+		goto out;
+	}
+	for (i = 0; i < res.n; i++) {
+		if (!res.items[i].changed)
+			printf("unchanged %s version %d\n", res.items[i].name, res.items[i].new_version);
+		else if (!res.items[i].old_version)
+			printf("installed %s version %d (new ledger)\n", res.items[i].name, res.items[i].new_version);
+		else
+			printf("installed %s version %d (was version %d)\n", res.items[i].name, res.items[i].new_version,
+					res.items[i].old_version);
+	}
+	if (res.committed)
+		printf("config commit %s; %zu record versions checked against the new schemas\n",
+				git_oid_tostr_s(&res.commit), res.records_checked);
+	else
+		printf("nothing to install: the network has these schemas already\n");
+out:
+	vl_schema_install_result_free(&res);
+	vl_node_close(n);
+	free(pos);
+	return exit_code;
 }

@@ -60,6 +60,9 @@ static const vl_command commands[] = {
 	{ "schema show", "NAME [--json]", N_("show a ledger's fields, types and rules"), vl_cmd_schema_show },
 	{ "schema check", "FILE...", N_("check schema files, reporting every error with file:line:column"),
 	  vl_cmd_schema_check },
+	{ "schema install", "FILE...|--shipped [--json]",
+	  "install or upgrade ledger schemas on config (county admin): a higher version only, no change to how "
+	  "existing fields merge, and every record held must stay valid", vl_cmd_schema_install },
 	{ "add", "LEDGER [--scope CODE12] (--set FIELD=VALUE... | --file F) [--json]",
 	  N_("add a record; says what was saved (its id alone when the output is not a terminal)"), vl_cmd_add },
 	{ "import", "LEDGER --file F [--scope CODE12] [--batch N] [--json]",

@@ -232,7 +232,9 @@ static int answer_cb(const char *path, const git_oid *blob, const char *raw, siz
 		return rc;
 	call = str_of(r->data, "call");
 	status = str_of(r->data, "status");
+	/* A draft, or one reviewed (审核, report v3) but not sent, answers nothing yet. */
 	if (r->deleted || !call || strcmp(call, c->call_id) || !status || !strcmp(status, "draft") ||
+			!strcmp(status, "reviewed") ||
 			!submitted_time(r, at) || (c->best && strcmp(at, c->best_at) >= 0)) {
 		vl_record_free(r);
 		return 0;
