@@ -8,11 +8,20 @@
 #include <string.h>
 
 #include "agent/cmd/cli.h"
+#include "agent/node/tz.h"
 #include "agent/node/roster.h"
 #include "agent/ops/roster_ops.h"
 #include "store/yaml.h"
 
 /* ---- roster add ------------------------------------------------------------ */
+
+/* A roster time (UTC in the config) as the network's local time (tz.h);
+ * borrowed from *tmp, which the caller frees. */
+static const char *local_time(vl_buf *tmp, const vl_node *n, const char *utc)
+{
+	vl_buf_clear(tmp);
+	return utc && vl_time_show(tmp, utc, n->tz_min) == 0 && tmp->ptr ? tmp->ptr : utc ? utc : "";
+}
 
 int vl_cmd_roster_add(const vl_command *cmd, const vl_cli *cli, int argc, char **argv)
 {
@@ -95,6 +104,7 @@ int vl_cmd_roster_revoke(const vl_command *cmd, const vl_cli *cli, int argc, cha
 	const char **pos = NULL;
 	size_t npos;
 	vl_roster_revoke_result res;
+	vl_buf tb = VL_BUF_INIT;
 	vl_node *n = NULL;
 	int rc, exit_code = VL_EXIT_OK;
 
@@ -117,7 +127,8 @@ int vl_cmd_roster_revoke(const vl_command *cmd, const vl_cli *cli, int argc, cha
 	if ((rc = vl_roster_revoke(n, &ro, &res)) < 0)
 		exit_code = vl_cli_fail(rc);
 	else
-		printf("revoked %s (%s, scope %s) at %s\n", res.fp, res.role, res.scope, res.revoked_at);
+		printf("revoked %s (%s, scope %s) at %s\n", res.fp, res.role, res.scope, local_time(&tb, n, res.revoked_at));
+	vl_buf_free(&tb);
 	vl_roster_revoke_result_free(&res);
 	vl_node_close(n);
 	free(pos);
@@ -132,6 +143,7 @@ int vl_cmd_roster_approve(const vl_command *cmd, const vl_cli *cli, int argc, ch
 	const vl_opt opts[] = { { "--passphrase-file", 1, &passfile, NULL, NULL }, { NULL, 0, NULL, NULL, NULL } };
 	vl_roster_approve_opts ao = VL_ROSTER_APPROVE_OPTS_INIT;
 	vl_roster_approve_result res;
+	vl_buf tb = VL_BUF_INIT;
 	const char **pos = NULL;
 	size_t npos;
 	vl_node *n = NULL;
@@ -160,9 +172,10 @@ int vl_cmd_roster_approve(const vl_command *cmd, const vl_cli *cli, int argc, ch
 				res.source.ptr);
 	} else {
 		printf("approved: %s (%s, scope %s) now signs with %s; %s revoked at %s\n", res.name, res.role,
-				res.scope, res.fp, res.old_fp, res.when);
+				res.scope, res.fp, res.old_fp, local_time(&tb, n, res.when));
 		printf("the node switches with 'vledger key rotate --finish' after it fetches this config\n");
 	}
+	vl_buf_free(&tb);
 	vl_roster_approve_result_free(&res);
 	vl_node_close(n);
 	free(pos);
@@ -182,6 +195,7 @@ int vl_cmd_key_rotate(const vl_command *cmd, const vl_cli *cli, int argc, char *
 	const char **pos = NULL;
 	size_t npos;
 	vl_key_rotate_result res;
+	vl_buf tb = VL_BUF_INIT;
 	vl_node *n = NULL;
 	int rc, exit_code = VL_EXIT_OK;
 
@@ -200,7 +214,8 @@ int vl_cmd_key_rotate(const vl_command *cmd, const vl_cli *cli, int argc, char *
 	} else if (res.state == VL_ROTATE_FINISHED) {
 		printf("this node now signs with %s\n", res.new_fp);
 	} else if (res.state == VL_ROTATE_DONE) {
-		printf("rotated: this node now signs with %s; %s revoked at %s\n", res.new_fp, res.old_fp, res.when);
+		printf("rotated: this node now signs with %s; %s revoked at %s\n", res.new_fp, res.old_fp,
+				local_time(&tb, n, res.when));
 	} else {
 		printf("new key %s is pending; this node goes on signing with %s until the switch\n", res.new_fp,
 				res.old_fp);
@@ -209,6 +224,7 @@ int vl_cmd_key_rotate(const vl_command *cmd, const vl_cli *cli, int argc, char *
 				"then, after 'vledger fetch', run here: vledger key rotate --finish\n", ko.request_path,
 				res.scope, ko.request_path);
 	}
+	vl_buf_free(&tb);
 	vl_key_rotate_result_free(&res);
 	vl_node_close(n);
 	return exit_code;
