@@ -297,10 +297,11 @@ out:
 int vl_cmd_rm(const vl_command *cmd, const vl_cli *cli, int argc, char **argv)
 {
 	const char *passfile = NULL;
+	int json = 0;
 	vl_rm_opts ro = VL_RM_OPTS_INIT;
 	const vl_opt opts[] = {
 		{ "--reason", 1, &ro.reason, NULL, NULL }, { "--passphrase-file", 1, &passfile, NULL, NULL },
-		{ NULL, 0, NULL, NULL, NULL }
+		{ "--json", 0, NULL, &json, NULL }, { NULL, 0, NULL, NULL, NULL }
 	};
 	const char **pos = NULL;
 	size_t npos;
@@ -322,7 +323,10 @@ int vl_cmd_rm(const vl_command *cmd, const vl_cli *cli, int argc, char **argv)
 		exit_code = vl_cli_fail(rc);
 		goto out;
 	}
-	printf("%s deleted\n", res.id);
+	if (json)  /* docs/formats.md §9.5 */
+		printf("{\"id\":\"%s\",\"deleted\":true,\"commit\":\"%s\"}\n", res.id, git_oid_tostr_s(&res.commit));
+	else
+		printf("%s deleted\n", res.id);
 	exit_code = VL_EXIT_OK;
 out:
 	vl_rm_result_free(&res);

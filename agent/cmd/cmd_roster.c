@@ -15,6 +15,11 @@
 
 /* ---- roster add ------------------------------------------------------------ */
 
+static int jstr(vl_buf *b, const char *s)
+{
+	return vl_json_str(b, s ? s : "", s ? strlen(s) : 0);
+}
+
 /* A roster time (UTC in the config) as the network's local time (tz.h);
  * borrowed from *tmp, which the caller frees. */
 static const char *local_time(vl_buf *tmp, const vl_node *n, const char *utc)
@@ -27,15 +32,18 @@ int vl_cmd_roster_add(const vl_command *cmd, const vl_cli *cli, int argc, char *
 {
 	vl_roster_add_opts ao = VL_ROSTER_ADD_OPTS_INIT;
 	const char *passfile = NULL;
+	int json = 0;
 	const vl_opt opts[] = {
 		{ "--name", 1, &ao.name, NULL, NULL }, { "--role", 1, &ao.role, NULL, NULL },
 		{ "--scope", 1, &ao.scope, NULL, NULL }, { "--key", 1, &ao.key, NULL, NULL },
-		{ "--passphrase-file", 1, &passfile, NULL, NULL }, { NULL, 0, NULL, NULL, NULL }
+		{ "--passphrase-file", 1, &passfile, NULL, NULL }, { "--json", 0, NULL, &json, NULL },
+		{ NULL, 0, NULL, NULL, NULL }
 	};
 	const char **pos = NULL;
 	size_t npos;
 	vl_roster_add_result res;
 	vl_node *n = NULL;
+	vl_buf out = VL_BUF_INIT;
 	int rc, exit_code = VL_EXIT_OK;
 
 	memset(&res, 0, sizeof(res));
@@ -50,8 +58,17 @@ int vl_cmd_roster_add(const vl_command *cmd, const vl_cli *cli, int argc, char *
 		return VL_EXIT_ERROR;
 	if ((rc = vl_roster_add(n, &ao, &res)) < 0)
 		exit_code = vl_cli_fail(rc);
+	else if (json && ((rc = vl_buf_puts(&out, "{\"fingerprint\":")) < 0 || (rc = jstr(&out, res.fp)) < 0 ||
+			(rc = vl_buf_puts(&out, ",\"name\":")) < 0 || (rc = jstr(&out, res.name)) < 0 ||
+			(rc = vl_buf_puts(&out, ",\"role\":")) < 0 || (rc = jstr(&out, res.role)) < 0 ||
+			(rc = vl_buf_printf(&out, ",\"scope\":\"%s\",\"valid_from\":\"%s\",\"commit\":\"%s\"}\n",
+					res.scope, res.valid_from, git_oid_tostr_s(&res.commit))) < 0))
+		exit_code = vl_cli_fail(rc);
+	else if (json)  /* docs/formats.md §9.5 */
+		fwrite(out.ptr, 1, out.len, stdout);
 	else
 		printf("added %s %s (%s, scope %s)\n", res.fp, res.name, res.role, res.scope);
+	vl_buf_free(&out);
 	vl_roster_add_result_free(&res);
 	vl_node_close(n);
 	return exit_code;
@@ -97,9 +114,10 @@ int vl_cmd_roster_revoke(const vl_command *cmd, const vl_cli *cli, int argc, cha
 {
 	vl_roster_revoke_opts ro = VL_ROSTER_REVOKE_OPTS_INIT;
 	const char *passfile = NULL;
+	int json = 0;
 	const vl_opt opts[] = {
 		{ "--reason", 1, &ro.reason, NULL, NULL }, { "--passphrase-file", 1, &passfile, NULL, NULL },
-		{ NULL, 0, NULL, NULL, NULL }
+		{ "--json", 0, NULL, &json, NULL }, { NULL, 0, NULL, NULL, NULL }
 	};
 	const char **pos = NULL;
 	size_t npos;
@@ -126,6 +144,9 @@ int vl_cmd_roster_revoke(const vl_command *cmd, const vl_cli *cli, int argc, cha
 	}
 	if ((rc = vl_roster_revoke(n, &ro, &res)) < 0)
 		exit_code = vl_cli_fail(rc);
+	else if (json)  /* docs/formats.md §9.5: revoked_at in UTC, as signed */
+		printf("{\"fingerprint\":\"%s\",\"role\":\"%s\",\"scope\":\"%s\",\"revoked_at\":\"%s\",\"commit\":\"%s\"}\n",
+				res.fp, res.role, res.scope, res.revoked_at, git_oid_tostr_s(&res.commit));
 	else
 		printf("revoked %s (%s, scope %s) at %s\n", res.fp, res.role, res.scope, local_time(&tb, n, res.revoked_at));
 	vl_buf_free(&tb);
