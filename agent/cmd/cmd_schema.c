@@ -144,12 +144,15 @@ int vl_cmd_schema_show(const vl_command *cmd, const vl_cli *cli, int argc, char 
 		}
 		printf("%-20s %-10s %-4s %-4s %-22s %s\n", "FIELD", "TYPE", "", "", "MERGE", "LABEL");
 		print_fields(s->fields, s->nfields, 0);
+		/* The filter with its value ("count where residence_kind=registered"):
+		 * without it the line does not say what is counted. */
 		for (i = 0; i < s->naggregates; i++)
-			printf("aggregate %s: %s%s%s%s%s%s\n", s->aggregates[i].name, s->aggregates[i].op,
+			printf("aggregate %s: %s%s%s%s%s%s%s\n", s->aggregates[i].name, s->aggregates[i].op,
 					s->aggregates[i].field ? " " : "", s->aggregates[i].field ? s->aggregates[i].field : "",
 					s->aggregates[i].where_field ? " where " : "",
 					s->aggregates[i].where_field ? s->aggregates[i].where_field : "",
-					s->aggregates[i].where_value ? "=" : "");
+					s->aggregates[i].where_value ? "=" : "",
+					s->aggregates[i].where_value ? s->aggregates[i].where_value : "");
 	}
 	free(pos);
 	vl_schema_result_free(&res);
