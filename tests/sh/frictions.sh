@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Issue 12's friction list: the bullets no other test covered (the map of
-# bullet -> test is in docs/decisions.md "Village UX, the rest"). Synthetic
-# data only.
+# Issue 12's friction list: the bullets no other test covered (the others
+# are in ux.sh, tz.sh, list.sh, json*.sh, progress.sh, operator.sh, csv.sh,
+# prompt.sh and import_checks.sh). Synthetic data only.
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.bash"
 vl_workdir frictions
 
