@@ -10,6 +10,10 @@ set -uo pipefail
 : "${VL_SOURCE_DIR:?}"
 export VLEDGER_SCHEMA_DIR=$VL_SOURCE_DIR/schemas
 unset VLEDGER_PASSPHRASE_FILE VLEDGER_HOME VLEDGER_OPERATOR
+# Never a terminal on stdin: run from a shell, a command that needs a sealed
+# key would ask for its passphrase there (agent/node/passprompt.h) and wait.
+# Tests that want a terminal make one (ptydrive, script).
+exec </dev/null
 
 # vl_workdir NAME: make a scratch directory $w (/tmp/vltest-NAME.XXXXXX),
 # remove it on exit, and cd into it.
