@@ -346,6 +346,17 @@ mut install-lower-version agent/ops/schema.c "sh_schema_install" \
 	'if (it->s->version < it->old->version)' 'if (0)'
 mut install-admin agent/ops/schema.c "sh_schema_install" \
 	'if ((rc = vl_roster_check_change(n->roster, n->roster, n->fp, county, 1)) < 0) {' 'if (0) {'
+# ---- issue 12, the rest (helper uxrest) --------------------------------------
+mut prompt-echo-off agent/node/passprompt.c "sh_prompt" \
+	't.c_lflag &= ~(tcflag_t)(ECHO | ECHOE | ECHOK);' 't.c_lflag &= ~(tcflag_t)(ECHOE | ECHOK);'
+mut prompt-sigint-restores agent/node/passprompt.c "sh_prompt" \
+	'tcsetattr(prompt_fd, TCSAFLUSH, &prompt_saved);' '(void)prompt_fd;'
+mut import-checks-as-add agent/ops/record.c "sh_import_checks" \
+	'if ((rc = check_id_agrees(s, d)) < 0 || (rc = check_refs(n, s, d, NULL)) < 0) {' 'if (0) {'
+mut ref-in-list-items agent/ops/record.c "sh_import_checks" \
+	'rc = each_ref(f->item_fields, f->nitem_fields, it, fn, ctx);' 'rc = 0;'
+mut import-duplicates-warned agent/ops/record.c "sh_import_checks" \
+	'if ((rc = import_dup(out, &capdups, &have, &seen, s, d, i)) < 0)' 'if (0)'
 keep=0 baseline=1 only=
 while [ $# -gt 0 ]; do
 	case $1 in

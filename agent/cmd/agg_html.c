@@ -131,7 +131,7 @@ static const char *const overview_keys[] = {
 };
 
 /* The table of the units one level below the top, with freshness. */
-static int overview(vl_buf *b, const vl_aggregate_result *r, const vl_agg_unit *top)
+static int overview(vl_buf *b, const vl_aggregate_result *r, const vl_agg_unit *top, int tz_min)
 {
 	size_t i, k;
 	long cols[8];
@@ -159,7 +159,8 @@ static int overview(vl_buf *b, const vl_aggregate_result *r, const vl_agg_unit *
 		if (strcmp(u->parent, top->code) != 0)
 			continue;
 		if (u->have_branch) {
-			time_t tt = (time_t)u->as_of;
+			/* The day in the network's time zone (tz.h). */
+			time_t tt = (time_t)u->as_of + (time_t)tz_min * 60;
 			struct tm tm;
 			if (gmtime_r(&tt, &tm))
 				strftime(t, sizeof(t), "%Y-%m-%d", &tm);
@@ -270,15 +271,14 @@ int vl_agg_html(vl_buf *b, const vl_aggregate_result *r, const vl_reports_result
 		const vl_req_age_result *age, int tz_min)
 {
 	const vl_agg_unit *top = top_unit(r);
-	char t[32] = "";
-	time_t now = (time_t)r->now;
-	struct tm tm;
+	vl_buf t = VL_BUF_INIT;
 	int rc;
 
 	if (!top)
 		return vl_error_set(VL_ENOTFOUND, "no unit '%s' to report on", r->scope);
-	if (gmtime_r(&now, &tm))
-		strftime(t, sizeof(t), "%Y-%m-%d %H:%M UTC", &tm);
+	/* Generated at: the network's local time (tz.h), as every human output. */
+	if ((rc = vl_time_show_secs(&t, r->now, tz_min)) < 0)
+		return rc;
 	if ((rc = vl_buf_puts(b, "<!DOCTYPE html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\">\n<title>")) < 0 ||
 			(rc = esc(b, top->name ? top->name : top->code)) < 0 ||
 			(rc = vl_buf_puts(b, " 汇总报告</title>\n<style>\n"
@@ -290,14 +290,17 @@ int vl_agg_html(vl_buf *b, const vl_aggregate_result *r, const vl_reports_result
 				".warn{background:#fff3cd;padding:6px 10px}\n"
 				"</style></head><body>\n<h1>")) < 0 ||
 			(rc = esc(b, top->name ? top->name : top->code)) < 0 ||
-			(rc = vl_buf_printf(b, " 汇总报告</h1>\n<p>单位代码 %s，生成时间 %s。</p>\n", top->code, t)) < 0)
+			(rc = vl_buf_printf(b, " 汇总报告</h1>\n<p>单位代码 %s，生成时间 %s。</p>\n", top->code, t.ptr)) < 0) {
+		vl_buf_free(&t);
 		return rc;
+	}
+	vl_buf_free(&t);
 	if ((top->never_synced_below || top->stale_below) &&
 			(rc = vl_buf_printf(b, "<p class=\"warn\">数据不完整：%zu 个村（社区）中 %zu 个从未同步，%zu 个单位数据过期；"
 					"以下合计不含从未同步的单位。</p>\n", top->villages_below, top->never_synced_below,
 					top->stale_below)) < 0)
 		return rc;
-	if ((rc = overview(b, r, top)) < 0 ||
+	if ((rc = overview(b, r, top, tz_min)) < 0 ||
 			(rc = by_unit_chart(b, r, top, "resident.residents", "常住人口（按下级单位）")) < 0 ||
 			(rc = section(b, r, top, "重点人群", "special_group.")) < 0 ||
 			(rc = section(b, r, top, "常住人口与重点人群标识", "resident.")) < 0 ||

@@ -11,6 +11,7 @@
 #include "agent/cmd/cli.h"
 #include "store/i18n.h"
 #include "agent/cmd/agg_html.h"
+#include "agent/node/tz.h"
 #include "agent/ops/aggregate.h"
 #include "agent/ops/request_age.h"
 #include "store/hlc.h"
@@ -232,7 +233,8 @@ static int agg_csv(vl_buf *b, const vl_aggregate_result *r)
 	return vl_buf_putc(b, '\n');
 }
 
-static int agg_table(vl_buf *b, const vl_aggregate_result *r)
+/* The text table; "as of" in the network's time zone (tz.h). */
+static int agg_table(vl_buf *b, const vl_aggregate_result *r, int tz_min)
 {
 	vl_buf v = VL_BUF_INIT;
 	size_t i, k;
@@ -240,13 +242,12 @@ static int agg_table(vl_buf *b, const vl_aggregate_result *r)
 
 	for (i = 0; i < r->nunits && rc >= 0; i++) {
 		const vl_agg_unit *u = &r->units[i];
-		char t[32];
 
-		rfc3339(t, u->as_of);
 		rc = vl_buf_printf(b, "%s%s %s (%s)", i ? "\n" : "", u->code, u->name ? u->name : "-",
 				vl_division_level_name(u->level));
-		if (rc >= 0 && u->have_branch)
-			rc = vl_buf_printf(b, "  as of %s%s", t, u->stale ? "  STALE" : "");
+		if (rc >= 0 && u->have_branch && (rc = vl_buf_puts(b, "  as of ")) >= 0 &&
+				(rc = vl_time_show_secs(b, u->as_of, tz_min)) >= 0)
+			rc = vl_buf_puts(b, u->stale ? "  STALE" : "");
 		if (rc >= 0 && u->never_synced)
 			rc = vl_buf_puts(b, "  NEVER SYNCED: no figures");
 		if (rc >= 0 && (u->stale_below || u->never_synced_below))
@@ -414,7 +415,7 @@ int vl_cmd_aggregate(const vl_command *cmd, const vl_cli *cli, int argc, char **
 		}
 	}
 	if (!format || !strcmp(format, "table"))
-		rc = agg_table(&out, &res);
+		rc = agg_table(&out, &res, n->tz_min);
 	else if (!strcmp(format, "json"))
 		rc = vl_agg_json(&out, &res, agep);
 	else if (!strcmp(format, "csv"))

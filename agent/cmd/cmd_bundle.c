@@ -13,14 +13,16 @@ int vl_cmd_bundle_create(const vl_command *cmd, const vl_cli *cli, int argc, cha
 {
 	vl_bundle_create_opts bo = VL_BUNDLE_CREATE_OPTS_INIT;
 	vl_bundle_create_result res;
+	int json = 0;
 	const vl_opt opts[] = {
 		{ "--for", 1, &bo.for_peer, NULL, NULL }, { "--scope", 1, &bo.scope, NULL, NULL },
 		{ "--full", 0, NULL, &bo.full, NULL }, { "--seal-to", 1, &bo.seal_to, NULL, NULL },
-		{ NULL, 0, NULL, NULL, NULL }
+		{ "--json", 0, NULL, &json, NULL }, { NULL, 0, NULL, NULL, NULL }
 	};
 	const char **pos = NULL;
 	size_t npos;
 	vl_node *n = NULL;
+	vl_buf out = VL_BUF_INIT;
 	int rc, exit_code = VL_EXIT_ERROR;
 
 	memset(&res, 0, sizeof(res));
@@ -41,11 +43,26 @@ int vl_cmd_bundle_create(const vl_command *cmd, const vl_cli *cli, int argc, cha
 		exit_code = vl_cli_fail(rc);
 		goto out;
 	}
-	printf(_("wrote %s: %zu bytes, %zu refs, %zu objects, %zu prerequisite%s, what scope %s reads%s%s\n"),
-			res.path, res.bytes, res.refs, res.objects, res.prereqs, res.prereqs == 1 ? "" : "s", res.scope,
-			*res.sealed_to ? "; sealed to " : "", res.sealed_to);
+	if (json) {
+		/* docs/formats.md §9.5 */
+		if ((rc = vl_buf_puts(&out, "{\"path\":")) < 0 || (rc = vl_json_str(&out, res.path, strlen(res.path))) < 0 ||
+				(rc = vl_buf_printf(&out, ",\"scope\":\"%s\",\"bytes\":%zu,\"refs\":%zu,\"objects\":%zu,"
+						"\"prerequisites\":%zu,\"sealed_to\":", res.scope, res.bytes, res.refs, res.objects,
+						res.prereqs)) < 0 ||
+				(rc = *res.sealed_to ? vl_json_str(&out, res.sealed_to, strlen(res.sealed_to)) :
+						vl_buf_puts(&out, "null")) < 0 || (rc = vl_buf_puts(&out, "}\n")) < 0) {
+			exit_code = vl_cli_fail(rc);
+			goto out;
+		}
+		fwrite(out.ptr, 1, out.len, stdout);
+	} else {
+		printf(_("wrote %s: %zu bytes, %zu refs, %zu objects, %zu prerequisite%s, what scope %s reads%s%s\n"),
+				res.path, res.bytes, res.refs, res.objects, res.prereqs, res.prereqs == 1 ? "" : "s", res.scope,
+				*res.sealed_to ? "; sealed to " : "", res.sealed_to);
+	}
 	exit_code = VL_EXIT_OK;
 out:
+	vl_buf_free(&out);
 	vl_bundle_create_result_free(&res);
 	vl_node_close(n);
 	free(pos);

@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "agent/cmd/cli.h"
+#include "agent/node/tz.h"
 #include "store/i18n.h"
 #include "agent/ops/verify.h"
 #include "store/yaml.h"
@@ -49,7 +50,11 @@ int vl_cmd_incidents(const vl_command *cmd, const vl_cli *cli, int argc, char **
 				printf(_("key %s (%s, %s %s) signed two histories at Vledger-Seq %llu:\n"), inc->fp,
 						who ? who->name : "not on the roster", who ? who->role : "",
 						who ? who->scope : "", inc->seq);
-			printf("  %.12s  %s  %s\n", git_oid_tostr_s(&inc->commit), when, inc->summary);
+			vl_buf local = VL_BUF_INIT;
+			if ((rc = vl_time_show_secs(&local, (int64_t)inc->time, n->tz_min)) < 0)
+				goto fail;
+			printf("  %.12s  %s  %s\n", git_oid_tostr_s(&inc->commit), local.ptr, inc->summary);
+			vl_buf_free(&local);
 		}
 	}
 	if (json)

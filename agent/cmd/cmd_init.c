@@ -6,6 +6,7 @@
 
 #include "agent/cmd/cli.h"
 #include "store/i18n.h"
+#include "store/yaml.h"
 #include "agent/node/netkey.h"
 #include "agent/node/roster.h"
 #include "agent/ops/node_ops.h"
@@ -67,9 +68,11 @@ int vl_cmd_init(const vl_command *cmd, const vl_cli *cli, int argc, char **argv)
 
 int vl_cmd_key(const vl_command *cmd, const vl_cli *cli, int argc, char **argv)
 {
-	const vl_opt opts[] = { { NULL, 0, NULL, NULL, NULL } };
+	int json = 0;
+	const vl_opt opts[] = { { "--json", 0, NULL, &json, NULL }, { NULL, 0, NULL, NULL, NULL } };
 	vl_key_show_result res;
 	vl_node *n = NULL;
+	vl_buf out = VL_BUF_INIT;
 	int rc, exit_code = VL_EXIT_OK;
 
 	memset(&res, 0, sizeof(res));
@@ -79,8 +82,15 @@ int vl_cmd_key(const vl_command *cmd, const vl_cli *cli, int argc, char **argv)
 		return VL_EXIT_ERROR;
 	if ((rc = vl_key_show(n, NULL, &res)) < 0)
 		exit_code = vl_cli_fail(rc);
+	else if (json && ((rc = vl_buf_puts(&out, "{\"public_key\":")) < 0 ||
+			(rc = vl_json_str(&out, res.pubkey.ptr, res.pubkey.len)) < 0 ||
+			(rc = vl_buf_printf(&out, ",\"fingerprint\":\"%s\"}\n", res.fp)) < 0))
+		exit_code = vl_cli_fail(rc);
+	else if (json)  /* docs/formats.md §9.5 */
+		fwrite(out.ptr, 1, out.len, stdout);
 	else
 		printf("%s\n%s\n", res.pubkey.ptr, res.fp);
+	vl_buf_free(&out);
 	vl_key_show_result_free(&res);
 	vl_node_close(n);
 	return exit_code;

@@ -16,7 +16,10 @@
 int vl_cmd_merge(const vl_command *cmd, const vl_cli *cli, int argc, char **argv)
 {
 	vl_merge_opts mo = VL_MERGE_OPTS_INIT;
-	const vl_opt opts[] = { { "--scope", 1, &mo.scope, NULL, NULL }, { NULL, 0, NULL, NULL, NULL } };
+	int json = 0;
+	const vl_opt opts[] = { { "--scope", 1, &mo.scope, NULL, NULL }, { "--json", 0, NULL, &json, NULL },
+		{ NULL, 0, NULL, NULL, NULL } };
+	static const char *const outcome[] = { "none", "up_to_date", "fast_forward", "merged" };
 	const char **pos = NULL;
 	size_t npos;
 	vl_node *n = NULL;
@@ -39,7 +42,12 @@ int vl_cmd_merge(const vl_command *cmd, const vl_cli *cli, int argc, char **argv
 		exit_code = vl_cli_fail(rc);
 		goto out;
 	}
-	switch (res.outcome) {
+	if (json) {
+		/* docs/formats.md §9.5 */
+		printf("{\"scope\":\"%s\",\"outcome\":\"%s\",\"head\":\"%s\",\"records_merged\":%zu,"
+				"\"records_taken\":%zu,\"conflicts\":%zu}\n", res.scope, outcome[res.outcome],
+				git_oid_tostr_s(&res.head), res.sum.records_merged, res.sum.records_taken, res.sum.conflicts);
+	} else switch (res.outcome) {
 	case VL_MERGED_UP_TO_DATE:
 		printf(_("scope/%s is up to date (%.12s)\n"), res.scope, git_oid_tostr_s(&res.head));
 		break;
@@ -224,15 +232,18 @@ out:
 int vl_cmd_resolve(const vl_command *cmd, const vl_cli *cli, int argc, char **argv)
 {
 	const char *take = NULL, *passfile = NULL;
+	int json = 0;
 	vl_resolve_opts ro = VL_RESOLVE_OPTS_INIT;
 	const vl_opt opts[] = {
 		{ "--take", 1, &take, NULL, NULL }, { "--value", 1, &ro.value, NULL, NULL },
-		{ "--passphrase-file", 1, &passfile, NULL, NULL }, { NULL, 0, NULL, NULL, NULL }
+		{ "--passphrase-file", 1, &passfile, NULL, NULL }, { "--json", 0, NULL, &json, NULL },
+		{ NULL, 0, NULL, NULL, NULL }
 	};
 	const char **pos = NULL;
 	size_t npos;
 	vl_node *n = NULL;
 	vl_resolve_result res;
+	vl_buf out = VL_BUF_INIT;
 	int rc, exit_code = VL_EXIT_ERROR;
 
 	memset(&res, 0, sizeof(res));
@@ -257,9 +268,21 @@ int vl_cmd_resolve(const vl_command *cmd, const vl_cli *cli, int argc, char **ar
 		exit_code = vl_cli_fail(rc);
 		goto out;
 	}
-	printf(_("%s: '%s' resolved\n"), res.id, ro.field);
+	if (json) {
+		/* docs/formats.md §9.5 */
+		if ((rc = vl_buf_printf(&out, "{\"id\":\"%s\",\"field\":", res.id)) < 0 ||
+				(rc = vl_json_str(&out, ro.field, strlen(ro.field))) < 0 ||
+				(rc = vl_buf_printf(&out, ",\"commit\":\"%s\"}\n", git_oid_tostr_s(&res.commit))) < 0) {
+			exit_code = vl_cli_fail(rc);
+			goto out;
+		}
+		fwrite(out.ptr, 1, out.len, stdout);
+	} else {
+		printf(_("%s: '%s' resolved\n"), res.id, ro.field);
+	}
 	exit_code = VL_EXIT_OK;
 out:
+	vl_buf_free(&out);
 	vl_resolve_result_free(&res);
 	vl_node_close(n);
 	free(pos);
@@ -269,7 +292,9 @@ out:
 int vl_cmd_join_records(const vl_command *cmd, const vl_cli *cli, int argc, char **argv)
 {
 	const char *passfile = NULL;
-	const vl_opt opts[] = { { "--passphrase-file", 1, &passfile, NULL, NULL }, { NULL, 0, NULL, NULL, NULL } };
+	int json = 0;
+	const vl_opt opts[] = { { "--passphrase-file", 1, &passfile, NULL, NULL }, { "--json", 0, NULL, &json, NULL },
+		{ NULL, 0, NULL, NULL, NULL } };
 	vl_join_records_opts jo = VL_JOIN_RECORDS_OPTS_INIT;
 	const char **pos = NULL;
 	size_t npos;
@@ -292,8 +317,12 @@ int vl_cmd_join_records(const vl_command *cmd, const vl_cli *cli, int argc, char
 		exit_code = vl_cli_fail(rc);
 		goto out;
 	}
-	printf(_("%s joined into %s (%s deleted)%s\n"), res.other, res.keep, res.other,
-			res.conflicts ? "; fields that differ are listed by 'vledger conflicts'" : "");
+	if (json)  /* docs/formats.md §9.5 */
+		printf("{\"keep\":\"%s\",\"deleted\":\"%s\",\"commit\":\"%s\",\"conflicts\":%zu}\n", res.keep,
+				res.other, git_oid_tostr_s(&res.commit), res.conflicts);
+	else
+		printf(_("%s joined into %s (%s deleted)%s\n"), res.other, res.keep, res.other,
+				res.conflicts ? "; fields that differ are listed by 'vledger conflicts'" : "");
 	exit_code = res.conflicts ? VL_EXIT_CONFLICTS : VL_EXIT_OK;
 out:
 	vl_join_records_result_free(&res);

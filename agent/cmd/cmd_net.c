@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "agent/cmd/cli.h"
+#include "agent/node/tz.h"
 #include "store/i18n.h"
 #include "agent/ops/net_ops.h"
 #include "store/yaml.h"
@@ -268,16 +269,16 @@ out:
 	return exit_code;
 }
 
-static void print_time(int64_t t)
+/* A peer's time in the network's time zone (tz.h); JSON keeps the seconds. */
+static void print_time(int64_t t, int tz_min)
 {
-	char b[32];
-	time_t tt = (time_t)t;
-	struct tm tm;
+	vl_buf b = VL_BUF_INIT;
 
-	if (!t || !gmtime_r(&tt, &tm) || !strftime(b, sizeof(b), "%Y-%m-%dT%H:%M:%SZ", &tm))
+	if (!t || vl_time_show_secs(&b, t, tz_min) < 0)
 		printf(_("never"));
 	else
-		printf("%s", b);
+		printf("%s", b.ptr);
+	vl_buf_free(&b);
 }
 
 static int json_str(vl_buf *b, const char *s)
@@ -348,9 +349,9 @@ static int list_peers(const vl_command *cmd, const vl_cli *cli, int argc, char *
 					p->peer.key[0] ? p->peer.key : p->state.key[0] ? p->state.key : "(key not known yet)");
 			if (with_state) {
 				printf(_("\n  last success: "));
-				print_time(p->state.last_success);
+				print_time(p->state.last_success, n->tz_min);
 				printf(_("\n  last error:   "));
-				print_time(p->state.last_error);
+				print_time(p->state.last_error, n->tz_min);
 				if (p->state.last_error && p->state.error[0])
 					printf(" (%s)", p->state.error);
 				if (p->known)

@@ -8,6 +8,7 @@
 
 #include "agent/cmd/cli.h"
 #include "store/i18n.h"
+#include "store/yaml.h"
 
 int vl_cmd_operator_set(const vl_command *cmd, const vl_cli *cli, int argc, char **argv)
 {
@@ -45,13 +46,26 @@ out:
 int vl_cmd_operator_show(const vl_command *cmd, const vl_cli *cli, int argc, char **argv)
 {
 	vl_node *n = NULL;
-	int rc;
+	vl_buf out = VL_BUF_INIT;
+	int rc, json = 0;
+	const vl_opt opts[] = { { "--json", 0, NULL, &json, NULL }, { NULL, 0, NULL, NULL, NULL } };
 
-	if ((rc = vl_cli_parse_options(cmd, argc, argv, NULL)) != 0)
+	if ((rc = vl_cli_parse_options(cmd, argc, argv, opts)) != 0)
 		return rc;
 	if (vl_cli_node(&n, cli, 0, NULL) < 0)
 		return VL_EXIT_ERROR;
-	if (n->operator_name)
+	if (json) {
+		/* {"operator": NAME or null} (docs/formats.md §9.5) */
+		if ((rc = vl_buf_puts(&out, "{\"operator\":")) < 0 ||
+				(rc = n->operator_name ? vl_json_str(&out, n->operator_name, strlen(n->operator_name)) :
+						vl_buf_puts(&out, "null")) < 0 || (rc = vl_buf_puts(&out, "}\n")) < 0) {
+			vl_buf_free(&out);
+			vl_node_close(n);
+			return vl_cli_fail(rc);
+		}
+		fwrite(out.ptr, 1, out.len, stdout);
+		vl_buf_free(&out);
+	} else if (n->operator_name)
 		printf("%s\n", n->operator_name);
 	else
 		printf(_("no operator set; name one with 'vledger operator set NAME'\n"));

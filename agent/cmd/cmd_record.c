@@ -172,7 +172,7 @@ int vl_cmd_import(const vl_command *cmd, const vl_cli *cli, int argc, char **arg
 		{ "--json", 0, NULL, &json, NULL }, { NULL, 0, NULL, NULL, NULL }
 	};
 	const char **pos = NULL;
-	size_t npos;
+	size_t npos, i;
 	vl_node *n = NULL;
 	vl_import_result res;
 	int rc, exit_code = VL_EXIT_ERROR;
@@ -205,12 +205,34 @@ int vl_cmd_import(const vl_command *cmd, const vl_cli *cli, int argc, char **arg
 		exit_code = vl_cli_fail(rc);
 		goto out;
 	}
-	if (json)
+	if (json) {
 		/* The ledger as named on the command line may be a label: the
 		 * scope and counts are what scripts need; see docs/formats.md. */
-		printf("{\"scope\":\"%s\",\"records\":%zu,\"committed\":%zu}\n", res.scope, res.records, res.committed);
-	else
+		printf("{\"scope\":\"%s\",\"records\":%zu,\"committed\":%zu,\"duplicates\":[", res.scope, res.records,
+				res.committed);
+		for (i = 0; i < res.ndups; i++) {
+			const vl_import_dup *d = &res.dups[i];
+			printf("%s{\"record\":%zu,\"line\":%d,\"duplicate_of\":", i ? "," : "", d->record, d->line);
+			if (d->duplicate_of[0])
+				printf("\"%s\",\"same_as_record\":null}", d->duplicate_of);
+			else
+				printf("null,\"same_as_record\":%zu}", d->same_as);
+		}
+		printf("]}\n");
+	} else {
+		/* Warned as add warns: one line per record, the other named. */
+		for (i = 0; i < res.ndups; i++) {
+			const vl_import_dup *d = &res.dups[i];
+			if (d->duplicate_of[0])
+				fprintf(stderr, _("vledger: warning: record %zu (line %d) is likely a duplicate of record %s "
+						"(same identity fields); if they are one, 'vledger join-records' joins them\n"),
+						d->record, d->line, d->duplicate_of);
+			else
+				fprintf(stderr, _("vledger: warning: record %zu (line %d) has the same identity fields as "
+						"record %zu of the file; both were imported\n"), d->record, d->line, d->same_as);
+		}
 		printf(_("imported %zu %s records into scope %s\n"), res.records, io.ledger, res.scope);
+	}
 	exit_code = VL_EXIT_OK;
 out:
 	vl_import_result_free(&res);
@@ -304,10 +326,11 @@ out:
 int vl_cmd_rm(const vl_command *cmd, const vl_cli *cli, int argc, char **argv)
 {
 	const char *passfile = NULL;
+	int json = 0;
 	vl_rm_opts ro = VL_RM_OPTS_INIT;
 	const vl_opt opts[] = {
 		{ "--reason", 1, &ro.reason, NULL, NULL }, { "--passphrase-file", 1, &passfile, NULL, NULL },
-		{ NULL, 0, NULL, NULL, NULL }
+		{ "--json", 0, NULL, &json, NULL }, { NULL, 0, NULL, NULL, NULL }
 	};
 	const char **pos = NULL;
 	size_t npos;
@@ -329,7 +352,10 @@ int vl_cmd_rm(const vl_command *cmd, const vl_cli *cli, int argc, char **argv)
 		exit_code = vl_cli_fail(rc);
 		goto out;
 	}
-	printf(_("%s deleted\n"), res.id);
+	if (json)  /* docs/formats.md §9.5 */
+		printf("{\"id\":\"%s\",\"deleted\":true,\"commit\":\"%s\"}\n", res.id, git_oid_tostr_s(&res.commit));
+	else
+		printf(_("%s deleted\n"), res.id);
 	exit_code = VL_EXIT_OK;
 out:
 	vl_rm_result_free(&res);

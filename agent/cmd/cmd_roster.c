@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "agent/cmd/cli.h"
+#include "agent/node/tz.h"
 #include "store/i18n.h"
 #include "agent/node/roster.h"
 #include "agent/ops/roster_ops.h"
@@ -15,19 +16,35 @@
 
 /* ---- roster add ------------------------------------------------------------ */
 
+static int jstr(vl_buf *b, const char *s)
+{
+	return vl_json_str(b, s ? s : "", s ? strlen(s) : 0);
+}
+
+/* A roster time (UTC in the config) as the network's local time (tz.h);
+ * borrowed from *tmp, which the caller frees. */
+static const char *local_time(vl_buf *tmp, const vl_node *n, const char *utc)
+{
+	vl_buf_clear(tmp);
+	return utc && vl_time_show(tmp, utc, n->tz_min) == 0 && tmp->ptr ? tmp->ptr : utc ? utc : "";
+}
+
 int vl_cmd_roster_add(const vl_command *cmd, const vl_cli *cli, int argc, char **argv)
 {
 	vl_roster_add_opts ao = VL_ROSTER_ADD_OPTS_INIT;
 	const char *passfile = NULL;
+	int json = 0;
 	const vl_opt opts[] = {
 		{ "--name", 1, &ao.name, NULL, NULL }, { "--role", 1, &ao.role, NULL, NULL },
 		{ "--scope", 1, &ao.scope, NULL, NULL }, { "--key", 1, &ao.key, NULL, NULL },
-		{ "--passphrase-file", 1, &passfile, NULL, NULL }, { NULL, 0, NULL, NULL, NULL }
+		{ "--passphrase-file", 1, &passfile, NULL, NULL }, { "--json", 0, NULL, &json, NULL },
+		{ NULL, 0, NULL, NULL, NULL }
 	};
 	const char **pos = NULL;
 	size_t npos;
 	vl_roster_add_result res;
 	vl_node *n = NULL;
+	vl_buf out = VL_BUF_INIT;
 	int rc, exit_code = VL_EXIT_OK;
 
 	memset(&res, 0, sizeof(res));
@@ -42,8 +59,17 @@ int vl_cmd_roster_add(const vl_command *cmd, const vl_cli *cli, int argc, char *
 		return VL_EXIT_ERROR;
 	if ((rc = vl_roster_add(n, &ao, &res)) < 0)
 		exit_code = vl_cli_fail(rc);
+	else if (json && ((rc = vl_buf_puts(&out, "{\"fingerprint\":")) < 0 || (rc = jstr(&out, res.fp)) < 0 ||
+			(rc = vl_buf_puts(&out, ",\"name\":")) < 0 || (rc = jstr(&out, res.name)) < 0 ||
+			(rc = vl_buf_puts(&out, ",\"role\":")) < 0 || (rc = jstr(&out, res.role)) < 0 ||
+			(rc = vl_buf_printf(&out, ",\"scope\":\"%s\",\"valid_from\":\"%s\",\"commit\":\"%s\"}\n",
+					res.scope, res.valid_from, git_oid_tostr_s(&res.commit))) < 0))
+		exit_code = vl_cli_fail(rc);
+	else if (json)  /* docs/formats.md §9.5 */
+		fwrite(out.ptr, 1, out.len, stdout);
 	else
 		printf(_("added %s %s (%s, scope %s)\n"), res.fp, res.name, res.role, res.scope);
+	vl_buf_free(&out);
 	vl_roster_add_result_free(&res);
 	vl_node_close(n);
 	return exit_code;
@@ -93,13 +119,15 @@ int vl_cmd_roster_revoke(const vl_command *cmd, const vl_cli *cli, int argc, cha
 {
 	vl_roster_revoke_opts ro = VL_ROSTER_REVOKE_OPTS_INIT;
 	const char *passfile = NULL;
+	int json = 0;
 	const vl_opt opts[] = {
 		{ "--reason", 1, &ro.reason, NULL, NULL }, { "--passphrase-file", 1, &passfile, NULL, NULL },
-		{ NULL, 0, NULL, NULL, NULL }
+		{ "--json", 0, NULL, &json, NULL }, { NULL, 0, NULL, NULL, NULL }
 	};
 	const char **pos = NULL;
 	size_t npos;
 	vl_roster_revoke_result res;
+	vl_buf tb = VL_BUF_INIT;
 	vl_node *n = NULL;
 	int rc, exit_code = VL_EXIT_OK;
 
@@ -121,8 +149,12 @@ int vl_cmd_roster_revoke(const vl_command *cmd, const vl_cli *cli, int argc, cha
 	}
 	if ((rc = vl_roster_revoke(n, &ro, &res)) < 0)
 		exit_code = vl_cli_fail(rc);
+	else if (json)  /* docs/formats.md §9.5: revoked_at in UTC, as signed */
+		printf("{\"fingerprint\":\"%s\",\"role\":\"%s\",\"scope\":\"%s\",\"revoked_at\":\"%s\",\"commit\":\"%s\"}\n",
+				res.fp, res.role, res.scope, res.revoked_at, git_oid_tostr_s(&res.commit));
 	else
-		printf(_("revoked %s (%s, scope %s) at %s\n"), res.fp, res.role, res.scope, res.revoked_at);
+		printf(_("revoked %s (%s, scope %s) at %s\n"), res.fp, res.role, res.scope, local_time(&tb, n, res.revoked_at));
+	vl_buf_free(&tb);
 	vl_roster_revoke_result_free(&res);
 	vl_node_close(n);
 	free(pos);
@@ -137,6 +169,7 @@ int vl_cmd_roster_approve(const vl_command *cmd, const vl_cli *cli, int argc, ch
 	const vl_opt opts[] = { { "--passphrase-file", 1, &passfile, NULL, NULL }, { NULL, 0, NULL, NULL, NULL } };
 	vl_roster_approve_opts ao = VL_ROSTER_APPROVE_OPTS_INIT;
 	vl_roster_approve_result res;
+	vl_buf tb = VL_BUF_INIT;
 	const char **pos = NULL;
 	size_t npos;
 	vl_node *n = NULL;
@@ -165,9 +198,10 @@ int vl_cmd_roster_approve(const vl_command *cmd, const vl_cli *cli, int argc, ch
 				res.source.ptr);
 	} else {
 		printf(_("approved: %s (%s, scope %s) now signs with %s; %s revoked at %s\n"), res.name, res.role,
-				res.scope, res.fp, res.old_fp, res.when);
+				res.scope, res.fp, res.old_fp, local_time(&tb, n, res.when));
 		printf(_("the node switches with 'vledger key rotate --finish' after it fetches this config\n"));
 	}
+	vl_buf_free(&tb);
 	vl_roster_approve_result_free(&res);
 	vl_node_close(n);
 	free(pos);
@@ -187,6 +221,7 @@ int vl_cmd_key_rotate(const vl_command *cmd, const vl_cli *cli, int argc, char *
 	const char **pos = NULL;
 	size_t npos;
 	vl_key_rotate_result res;
+	vl_buf tb = VL_BUF_INIT;
 	vl_node *n = NULL;
 	int rc, exit_code = VL_EXIT_OK;
 
@@ -205,7 +240,8 @@ int vl_cmd_key_rotate(const vl_command *cmd, const vl_cli *cli, int argc, char *
 	} else if (res.state == VL_ROTATE_FINISHED) {
 		printf(_("this node now signs with %s\n"), res.new_fp);
 	} else if (res.state == VL_ROTATE_DONE) {
-		printf(_("rotated: this node now signs with %s; %s revoked at %s\n"), res.new_fp, res.old_fp, res.when);
+		printf(_("rotated: this node now signs with %s; %s revoked at %s\n"), res.new_fp, res.old_fp,
+				local_time(&tb, n, res.when));
 	} else {
 		printf(_("new key %s is pending; this node goes on signing with %s until the switch\n"), res.new_fp,
 				res.old_fp);
@@ -214,6 +250,7 @@ int vl_cmd_key_rotate(const vl_command *cmd, const vl_cli *cli, int argc, char *
 				"then, after 'vledger fetch', run here: vledger key rotate --finish\n"), ko.request_path,
 				res.scope, ko.request_path);
 	}
+	vl_buf_free(&tb);
 	vl_key_rotate_result_free(&res);
 	vl_node_close(n);
 	return exit_code;

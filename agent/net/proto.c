@@ -493,6 +493,7 @@ static int send_chunk(sender *s, const vl_proto_refs *offer, const git_oid *hide
 	s->st->chunks++;
 	s->st->objects += objects;
 	s->st->pack_bytes += s->pack.len;
+	vl_progress_report(&s->st->progress, N_("send"), s->st->objects, 0);
 	if ((rc = recv_want(s->c, VL_MSG_ACK, &s->reply, _("an acknowledgement"))) < 0 ||
 			(rc = vl_proto_ack_parse(&status, &updated, &refused, &s->text, (const unsigned char *)s->reply.ptr,
 					s->reply.len)) < 0)
@@ -917,6 +918,7 @@ int vl_proto_recv_side(vl_transfer_stats *st, vl_chan *c, vl_node *n, const unsi
 		st->chunks++;
 		st->objects += objects;
 		st->pack_bytes += packlen;
+		vl_progress_report(&st->progress, N_("receive"), st->objects, 0);
 		upd0 = st->updated;
 		ref0 = st->refused;
 		rc = receive_chunk(st, n, &ns->base, final);

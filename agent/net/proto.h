@@ -37,6 +37,7 @@
 
 #include "agent/net/chan.h"
 #include "agent/node/node.h"
+#include "agent/ops/ops.h"
 #include "agent/sync/receive.h"
 #include "store/buf.h"
 
@@ -122,6 +123,8 @@ typedef struct {
 	uint64_t pack_bytes;
 	size_t updated, refused, commits, merges, conflicts;
 	vl_buf report;          /* what receive refused, in words */
+	vl_progress progress;   /* set by the caller (zeroed: none): stage "receive"
+	                         * or "send", objects so far after each chunk */
 } vl_transfer_stats;
 
 void vl_transfer_stats_free(vl_transfer_stats *s);

@@ -15,8 +15,10 @@
 #include <string.h>
 
 #include "agent/node/idindex.h"
+#include "agent/node/passprompt.h"
 #include "agent/node/roster.h"
 #include "agent/node/tz.h"
+#include "store/i18n.h"
 #include "store/pack.h"
 #include "store/repo.h"
 #include "schemas/types.h"
@@ -56,6 +58,25 @@ int vl_read_passphrase(char **out, const char *path)
 	b.ptr[b.len] = '\0';
 	*out = vl_buf_detach(&b, NULL);
 	return 0;
+}
+
+int vl_node_prompt_key(vl_key *out, const char *key_path)
+{
+	char *pass = NULL;
+	int rc = 0, attempt;
+
+	for (attempt = 0; attempt < 2; attempt++) {
+		if ((rc = vl_passphrase_prompt(&pass, attempt ? _("Wrong passphrase; try again: ") :
+				_("Passphrase for this node's key: "))) < 0)
+			return rc;
+		rc = vl_key_load(out, key_path, pass);
+		sodium_memzero(pass, strlen(pass));
+		free(pass);
+		pass = NULL;
+		if (rc != VL_EDENIED)
+			break;
+	}
+	return rc;
 }
 
 static const char *map_str(const vl_value *m, const char *key)
@@ -149,17 +170,24 @@ int vl_node_open(vl_node **out, const char *home, int need_key, const char *pass
 			goto out;
 		if (!passphrase_file)
 			passphrase_file = getenv("VLEDGER_PASSPHRASE_FILE");
-		if (vl_key_is_sealed(p.ptr) == 1) {
-			if (!passphrase_file || !*passphrase_file) {
-				rc = vl_error_set(VL_EDENIED, "the node key is sealed with a passphrase; "
-						"give it with --passphrase-file FILE or VLEDGER_PASSPHRASE_FILE");
+		if (vl_key_is_sealed(p.ptr) == 1 && (!passphrase_file || !*passphrase_file) &&
+				vl_passphrase_can_prompt()) {
+			/* No file given, a person at a terminal: ask, twice at most. */
+			if ((rc = vl_node_prompt_key(&n->key, p.ptr)) < 0)
 				goto out;
+		} else {
+			if (vl_key_is_sealed(p.ptr) == 1) {
+				if (!passphrase_file || !*passphrase_file) {
+					rc = vl_error_set(VL_EDENIED, "the node key is sealed with a passphrase; "
+							"give it with --passphrase-file FILE or VLEDGER_PASSPHRASE_FILE");
+					goto out;
+				}
+				if ((rc = vl_read_passphrase(&pass, passphrase_file)) < 0)
+					goto out;
 			}
-			if ((rc = vl_read_passphrase(&pass, passphrase_file)) < 0)
+			if ((rc = vl_key_load(&n->key, p.ptr, pass)) < 0)
 				goto out;
 		}
-		if ((rc = vl_key_load(&n->key, p.ptr, pass)) < 0)
-			goto out;
 		/* A node signs only with the key its public key (and so its
 		 * roster entry) names: a commit by any other key would be
 		 * refused by every peer, its own verify included. */

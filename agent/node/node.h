@@ -98,9 +98,10 @@ int vl_view_add_objects(git_odb *odb, const vl_view *v, const char *objects) VL_
 char *vl_node_home_path(const char *dir);
 
 /*
- * Open a node home. need_key: 1 loads the secret key (asking for the
- * passphrase through passphrase_file or $VLEDGER_PASSPHRASE_FILE when the
- * key is sealed), 0 only the public key. VL_ENOTFOUND when there is no node
+ * Open a node home. need_key: 1 loads the secret key (when it is sealed,
+ * the passphrase comes from passphrase_file, else $VLEDGER_PASSPHRASE_FILE,
+ * else a prompt without echo when stdin is a terminal, else VL_EDENIED
+ * saying how to give it), 0 only the public key. VL_ENOTFOUND when there is no node
  * at home ("run 'vledger init' first").
  */
 int vl_node_open(vl_node **out, const char *home, int need_key, const char *passphrase_file) VL_MUST_CHECK;
@@ -196,6 +197,14 @@ int vl_node_save_operator(vl_node *n, const char *name) VL_MUST_CHECK;
 
 /* Read a passphrase file (first line, without the newline). */
 int vl_read_passphrase(char **out, const char *path) VL_MUST_CHECK;
+
+/*
+ * Load the sealed key at key_path into *out with a passphrase asked on the
+ * terminal (agent/node/passprompt.h), asking once more after a wrong one.
+ * For callers that checked vl_passphrase_can_prompt(). VL_EDENIED: wrong
+ * twice or nothing typed; the passphrase is never kept or shown.
+ */
+int vl_node_prompt_key(vl_key *out, const char *key_path) VL_MUST_CHECK;
 
 /* Load all *.yaml schema files of a directory, in name order. */
 int vl_schemas_load_dir(vl_schema ***out, size_t *n, const char *dir, vl_buf *diag) VL_MUST_CHECK;

@@ -387,6 +387,8 @@ static int row_data(vl_value **out, bad_ctx *b, const vl_schema *s, const vl_csv
 	*out = NULL;
 	if (!(data = vl_value_new(VL_V_MAP)))
 		return vl_error_set(VL_ENOMEM, "out of memory");
+	/* The row's line, so import names it as it names a YAML record's. */
+	data->line = r->line;
 	memset(failed, 0, hdr->n);
 	for (j = 0; j < r->n; j++) {
 		const char *t = unneutralise(vl_csv_text(c, r, j));

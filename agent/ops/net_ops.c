@@ -176,12 +176,14 @@ static int run_session(vl_sync_result *out, vl_chan *c, vl_node *n, const vl_ros
 		size_t updated_before = out->pushed.updated;
 		out->rounds = r;
 		vl_progress_report(&o->progress, N_("pull"), (size_t)r, VL_SYNC_MAX_ROUNDS);
+		out->pulled.progress = o->progress;  /* objects as chunks arrive */
 		if ((rc = vl_proto_send(c, VL_MSG_PULL, NULL, 0)) < 0 || (rc = vl_proto_recv_side(&out->pulled, c, n,
 				pk)) < 0)
 			goto out;
 		if (!o->push)
 			break;
 		vl_progress_report(&o->progress, N_("push"), (size_t)r, VL_SYNC_MAX_ROUNDS);
+		out->pushed.progress = o->progress;
 		if ((rc = vl_proto_send(c, VL_MSG_PUSH, NULL, 0)) < 0 ||
 				(rc = vl_proto_send_side(&out->pushed, c, n, scope)) < 0)
 			goto out;

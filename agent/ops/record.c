@@ -349,37 +349,86 @@ static int check_ref(vl_node *n, const vl_field *f, const char *id)
 	return rc;
 }
 
-/* Every top-level ref value (alone, or items of a set or list) of data
- * that old (NULL at add) lacks. */
-static int check_refs(vl_node *n, const vl_schema *s, const vl_value *data, const vl_value *old)
+/* Call fn(ctx, field, id) for every ref value of map (described by fields):
+ * a ref field, items of a set or list of refs, and, inside a map field or
+ * the items of a list of maps, the same again (a schema's nesting is
+ * bounded by its own caps). fn returns < 0 (an error), 1 (stop: found) or
+ * 0 (go on); the walk returns the first non-zero. */
+typedef int (*ref_fn)(void *ctx, const vl_field *f, const char *id);
+
+static int each_ref(const vl_field *fields, size_t nfields, const vl_value *map, ref_fn fn, void *ctx)
 {
 	size_t i, j;
 	int rc;
 
-	for (i = 0; i < s->nfields; i++) {
-		const vl_field *f = &s->fields[i];
-		const vl_value *v = vl_value_map_get(data, f->name), *ov;
+	if (!map || map->kind != VL_V_MAP)
+		return 0;
+	for (i = 0; i < nfields; i++) {
+		const vl_field *f = &fields[i];
+		const vl_value *v = vl_value_map_get(map, f->name);
 
-		if (!v || !f->ref)
+		if (!v)
 			continue;
-		ov = old ? vl_value_map_get(old, f->name) : NULL;
-		if (f->type == VL_T_REF && v->kind == VL_V_STR) {
-			if (!(ov && vl_value_equal(ov, v)) && (rc = check_ref(n, f, v->s)) < 0)
+		if (f->type == VL_T_REF && f->ref && v->kind == VL_V_STR) {
+			if ((rc = fn(ctx, f, v->s)) != 0)
 				return rc;
-		} else if ((f->type == VL_T_SET || f->type == VL_T_LIST) && f->item_type == VL_T_REF &&
-				v->kind == VL_V_LIST) {
+		} else if ((f->type == VL_T_SET || f->type == VL_T_LIST) && v->kind == VL_V_LIST) {
 			for (j = 0; j < v->n; j++) {
-				size_t k;
-				int had = 0;
-
-				for (k = 0; ov && ov->kind == VL_V_LIST && k < ov->n && !had; k++)
-					had = vl_value_equal(ov->items[k], v->items[j]);
-				if (!had && v->items[j]->kind == VL_V_STR && (rc = check_ref(n, f, v->items[j]->s)) < 0)
+				const vl_value *it = v->items[j];
+				if (f->item_type == VL_T_REF && f->ref && it->kind == VL_V_STR)
+					rc = fn(ctx, f, it->s);
+				else if (f->item_type == VL_T_MAP)
+					rc = each_ref(f->item_fields, f->nitem_fields, it, fn, ctx);
+				else
+					rc = 0;
+				if (rc != 0)
 					return rc;
 			}
+		} else if (f->type == VL_T_MAP && (rc = each_ref(f->item_fields, f->nitem_fields, v, fn, ctx)) != 0) {
+			return rc;
 		}
 	}
 	return 0;
+}
+
+typedef struct {
+	vl_node *n;
+	const vl_schema *s;
+	const vl_value *old;         /* the record before an edit, NULL at add */
+	const vl_field *want;        /* ref_same: looking for this field ... */
+	const char *id;              /* ... holding this id */
+} ref_ctx;
+
+static int ref_same(void *ctx, const vl_field *f, const char *id)
+{
+	const ref_ctx *c = ctx;
+
+	return f == c->want && !strcmp(id, c->id);
+}
+
+/* A ref value the record had before is not checked again: an edit of
+ * another field is not refused because a record referred to was deleted
+ * since (check_ref). */
+static int ref_check_new(void *ctx, const vl_field *f, const char *id)
+{
+	const ref_ctx *c = ctx;
+	ref_ctx had = *c;
+
+	had.want = f;
+	had.id = id;
+	if (c->old && each_ref(c->s->fields, c->s->nfields, c->old, ref_same, &had) == 1)
+		return 0;
+	return check_ref(c->n, f, id);
+}
+
+/* Every ref value of data, at any depth (a ref inside the items of a list
+ * of maps too), that old (NULL at add and import) lacks. */
+static int check_refs(vl_node *n, const vl_schema *s, const vl_value *data, const vl_value *old)
+{
+	ref_ctx c = { n, s, old, NULL, NULL };
+	int rc = each_ref(s->fields, s->nfields, data, ref_check_new, &c);
+
+	return rc < 0 ? rc : 0;
 }
 
 /*
@@ -656,7 +705,142 @@ void vl_import_result_free(vl_import_result *r)
 	if (!r)
 		return;
 	vl_buf_free(&r->bad_rows);
+	free(r->dups);
 	memset(r, 0, sizeof(*r));
+}
+
+/* Identity keys of a scope's live records (or of the file's records so
+ * far), sorted for bsearch: import checks thousands of records against
+ * thousands without a walk of the ledger per record. */
+typedef struct {
+	char *key;
+	char id[VL_ULID_LEN + 1];    /* "" for a record of the file */
+	size_t record;               /* the file's record number, from 1 */
+} ident;
+
+typedef struct {
+	const vl_schema *s;
+	ident *v;
+	size_t n, cap;
+} ident_set;
+
+static void ident_set_free(ident_set *is)
+{
+	size_t i;
+
+	for (i = 0; i < is->n; i++)
+		free(is->v[i].key);
+	free(is->v);
+	memset(is, 0, sizeof(*is));
+}
+
+static int ident_cmp(const void *a, const void *b)
+{
+	return strcmp(((const ident *)a)->key, ((const ident *)b)->key);
+}
+
+/* Append key (taken over: freed here on failure). */
+static int ident_push(ident_set *is, char *key, const char *id, size_t record)
+{
+	if (is->n == is->cap) {
+		size_t cap = is->cap ? is->cap * 2 : 64;
+		ident *v = realloc(is->v, cap * sizeof(*v));
+		if (!v) {
+			free(key);
+			return vl_error_set(VL_ENOMEM, "out of memory");
+		}
+		is->v = v;
+		is->cap = cap;
+	}
+	is->v[is->n].key = key;
+	snprintf(is->v[is->n].id, sizeof(is->v[is->n].id), "%s", id ? id : "");
+	is->v[is->n].record = record;
+	is->n++;
+	return 0;
+}
+
+static int ident_one(const char *path, const git_oid *blob, const char *raw, size_t len, void *ctx)
+{
+	ident_set *is = ctx;
+	vl_record *r = NULL;
+	vl_buf key = VL_BUF_INIT;
+	int rc;
+
+	(void)blob;
+	if ((rc = vl_record_parse(&r, raw, len, path)) < 0)
+		return rc;
+	if (!r->deleted && vl_schema_identity(&key, is->s, r->data) == 0 && key.ptr)
+		rc = ident_push(is, vl_buf_detach(&key, NULL), r->id, 0);
+	vl_buf_free(&key);
+	vl_record_free(r);
+	return rc;
+}
+
+/* The live records of s on scope's branch by identity key, sorted. */
+static int ident_load(ident_set *is, vl_node *n, const vl_schema *s, const char *scope)
+{
+	git_oid head;
+	char ref[64];
+	int rc;
+
+	memset(is, 0, sizeof(*is));
+	is->s = s;
+	if (!s->nidentity)
+		return 0;
+	vl_scope_ref(ref, scope);
+	rc = vl_repo_head(&head, n->repo, ref);
+	if (rc == VL_ENOTFOUND)
+		return 0;
+	if (rc < 0 || (rc = vl_ledger_each(n, &head, s->name, ident_one, is)) < 0)
+		return rc;
+	if (is->n)
+		qsort(is->v, is->n, sizeof(*is->v), ident_cmp);
+	return 0;
+}
+
+/* Note record i (0-based) of the file as a likely duplicate when its
+ * identity is one of the scope's (have) or of an earlier record (seen,
+ * then added to seen). Warned, never refused: as add. */
+static int import_dup(vl_import_result *out, size_t *capdups, ident_set *have, ident_set *seen,
+		const vl_schema *s, const vl_value *d, size_t i)
+{
+	vl_buf key = VL_BUF_INIT;
+	ident probe, *hit = NULL;
+	size_t j;
+	int rc = 0;
+
+	if (!s->nidentity || vl_schema_identity(&key, s, d) < 0 || !key.ptr) {
+		vl_buf_free(&key);
+		return 0;
+	}
+	probe.key = key.ptr;
+	if (have->n)
+		hit = bsearch(&probe, have->v, have->n, sizeof(*have->v), ident_cmp);
+	for (j = 0; !hit && j < seen->n; j++)  /* in file order: the first earlier one */
+		if (!strcmp(seen->v[j].key, key.ptr))
+			hit = &seen->v[j];
+	if (hit) {
+		if (out->ndups == *capdups) {
+			size_t cap = *capdups ? *capdups * 2 : 16;
+			vl_import_dup *v = realloc(out->dups, cap * sizeof(*v));
+			if (!v) {
+				vl_buf_free(&key);
+				return vl_error_set(VL_ENOMEM, "out of memory");
+			}
+			out->dups = v;
+			*capdups = cap;
+		}
+		memset(&out->dups[out->ndups], 0, sizeof(out->dups[0]));
+		out->dups[out->ndups].record = i + 1;
+		out->dups[out->ndups].line = d->line;
+		snprintf(out->dups[out->ndups].duplicate_of, VL_ULID_LEN + 1, "%s", hit->id);
+		out->dups[out->ndups].same_as = hit->id[0] ? 0 : hit->record;
+		out->ndups++;
+	}
+	if (!hit || hit->id[0])
+		rc = ident_push(seen, vl_buf_detach(&key, NULL), NULL, i + 1);
+	vl_buf_free(&key);
+	return rc;
 }
 
 int vl_import(vl_node *n, const vl_import_opts *opts, vl_import_result *out)
@@ -668,9 +852,13 @@ int vl_import(vl_node *n, const vl_import_opts *opts, vl_import_result *out)
 	vl_buf in = VL_BUF_INIT, summary = VL_BUF_INIT, diag = VL_BUF_INIT;
 	git_oid commit;
 	const char *file = NULL;
+	ident_set have, seen;
+	size_t capdups = 0;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
+	memset(&have, 0, sizeof(have));
+	memset(&seen, 0, sizeof(seen));
 	if (!opts || !opts->file)
 		return vl_error_set(VL_EINVALID, "import needs a ledger name and a file");
 	if (opts->batch > VL_IMPORT_BATCH_MAX)
@@ -707,6 +895,9 @@ int vl_import(vl_node *n, const vl_import_opts *opts, vl_import_result *out)
 		rc = vl_error_set(VL_ENOMEM, "out of memory");
 		goto out;
 	}
+	if ((rc = ident_load(&have, n, s, out->scope)) < 0)
+		goto out;
+	seen.s = s;
 	for (i = 0; i < list->n; i++) {
 		vl_value *d = list->items[i];
 		char id[VL_ULID_LEN + 1];
@@ -722,6 +913,17 @@ int vl_import(vl_node *n, const vl_import_opts *opts, vl_import_result *out)
 					"nothing was imported", file, i + 1, d->line, s->name, diag.ptr ? diag.ptr : "");
 			goto out;
 		}
+		/* The checks add makes: ID number against birth date and
+		 * gender, references that exist, likely duplicates (warned). */
+		if ((rc = check_id_agrees(s, d)) < 0 || (rc = check_refs(n, s, d, NULL)) < 0) {
+			char why[1024];
+			snprintf(why, sizeof(why), "%s", vl_error_last());
+			rc = vl_error_set(rc, "%s: record %zu (line %d): %s; nothing was imported", file, i + 1,
+					d->line, why);
+			goto out;
+		}
+		if ((rc = import_dup(out, &capdups, &have, &seen, s, d, i)) < 0)
+			goto out;
 		vl_ulid_new(id, vl_hlc_wall_ms());
 		if ((rc = vl_record_new(&recs[i], s->name, id, out->scope)) < 0)
 			goto out;
@@ -750,6 +952,8 @@ out:
 	for (i = 0; recs && i < nrecs; i++)
 		vl_record_free(recs[i]);
 	free(recs);
+	ident_set_free(&have);
+	ident_set_free(&seen);
 	vl_value_free(doc);
 	vl_buf_free(&in);
 	vl_buf_free(&summary);

@@ -68,6 +68,16 @@ typedef struct {
 } vl_import_opts;
 #define VL_IMPORT_OPTS_INIT { NULL, NULL, NULL, 0, { NULL, NULL } }
 
+/* A record of an import file that is likely a duplicate: the same identity
+ * fields (schema `identity`) as a live record of the scope, or as an
+ * earlier record of the same file. */
+typedef struct {
+	size_t record;               /* its number in the file, from 1 */
+	int line;                    /* its line there (CSV: its row's line) */
+	char duplicate_of[VL_ULID_LEN + 1]; /* the existing record's id, or "" */
+	size_t same_as;              /* else the earlier record's number in the file */
+} vl_import_dup;
+
 typedef struct {
 	char scope[13];
 	size_t records;              /* records in the file */
@@ -76,6 +86,9 @@ typedef struct {
 	vl_buf bad_rows;             /* CSV refused for bad rows: every problem, one
 	                              * line each (row, column, cell, rule; never a
 	                              * value), the error message counting them */
+	vl_import_dup *dups;         /* likely duplicates, warned as add warns
+	                              * (imported all the same), in file order */
+	size_t ndups;
 } vl_import_result;
 
 void vl_import_result_free(vl_import_result *r);

@@ -13,9 +13,11 @@
 
 #include <sodium.h>
 
+#include "agent/node/passprompt.h"
 #include "agent/node/roster.h"
 #include "agent/ops/invite_ops.h"
 #include "schemas/types.h"
+#include "store/i18n.h"
 #include "store/repo.h"
 #include "store/yaml.h"
 
@@ -699,13 +701,23 @@ int vl_key_rotate(vl_node *n, const vl_key_rotate_opts *opts, vl_key_rotate_resu
 	if ((rc = key_path(&p, n, "node.key")) < 0)
 		goto out;
 	if (vl_key_is_sealed(p.ptr) == 1) {
-		if (!opts->passphrase_file) {
+		if (!opts->passphrase_file && vl_passphrase_can_prompt()) {
+			/* Asked again (the open did not keep it) and checked to
+			 * open the current key, so both keys take one passphrase. */
+			vl_key chk;
+			if ((rc = vl_passphrase_prompt(&pass, _("Passphrase of this node's key, to seal the new key alike: "))) < 0)
+				goto out;
+			rc = vl_key_load(&chk, p.ptr, pass);
+			sodium_memzero(&chk, sizeof(chk));
+			if (rc < 0)
+				goto out;
+		} else if (!opts->passphrase_file) {
 			rc = vl_error_set(VL_EDENIED, "this node's key is sealed: give the passphrase file "
 					"(--passphrase-file or VLEDGER_PASSPHRASE_FILE) to seal the new key alike");
 			goto out;
-		}
-		if ((rc = vl_read_passphrase(&pass, opts->passphrase_file)) < 0)
+		} else if ((rc = vl_read_passphrase(&pass, opts->passphrase_file)) < 0) {
 			goto out;
+		}
 	}
 	if ((rc = vl_key_generate(&k)) < 0 || (rc = write_pending(n, &k, pass)) < 0)
 		goto out;

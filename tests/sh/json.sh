@@ -35,7 +35,7 @@ is '.config.state' unchanged; is '.commits' 0
 # import.
 printf 'records:\n  - {name: 甲, residence_kind: registered, address: a, source: self_report}\n  - {name: 乙, residence_kind: migrant, address: b, source: self_report}\n' > "$w/r.yaml"
 jexpect 0 V import resident --file "$w/r.yaml" --json
-is '.scope' $S; is '.records' 2; is '.committed' 2; is 'keys | join(",")' 'committed,records,scope'
+is '.scope' $S; is '.records' 2; is '.committed' 2; is 'keys | join(",")' 'committed,duplicates,records,scope'; is '.duplicates | length' 0
 
 # bundle apply: one applied; one sealed to someone else failed, exit 1 as
 # without --json, the reason in "message".

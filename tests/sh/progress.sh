@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Issue 12: progress of long work on a terminal. Driven through a
-# pseudo-terminal (util-linux `script`), import, fetch, bundle apply,
+# pseudo-terminal (util-linux `script`), import, fetch, bundle apply, sync,
 # verify and aggregate draw a counter on stderr; with stderr a pipe or a
 # file they write no progress at all. Synthetic data only.
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.bash"
@@ -42,6 +42,7 @@ lacks 'import '; [ -z "$out" ] && ok || bad "import wrote to stderr off a termin
 
 # fetch: the receive path's stages.
 cp -a "$w/county" "$w/county0"
+cp -a "$w/county" "$w/countyS"; cp -a "$w/county" "$w/countyQ"   # for sync, below
 tty -C "$w/county" fetch "$w/v1/repo.git"
 contains 'scopes '; contains 'refs ...'
 quiet -C "$w/county0" fetch "$w/v1/repo.git"
@@ -55,6 +56,23 @@ tty -C "$w/county0" bundle apply "$w/usb/v1.bundle"
 contains 'bundle 0/1'
 quiet -C "$w/county1" bundle apply "$w/usb/v1.bundle"
 lacks 'bundle 0/1'
+
+# sync: objects counted as the chunks arrive (a `serve` of v1 on loopback).
+"$VLEDGER" -C "$w/v1" serve --listen 127.0.0.1:0 >"$w/serve.out" 2>"$w/serve.err" &
+spid=$!
+trap 'kill $spid 2>/dev/null; wait 2>/dev/null; rm -rf "$w"' EXIT
+port=
+for _ in $(seq 100); do
+	port=$(sed -n 's/.*(port \([0-9]*\)).*/\1/p' "$w/serve.out" 2>/dev/null)
+	[ -n "$port" ] && break
+	sleep 0.1
+done
+[ -n "$port" ] && ok || bad "serve did not start: $(cat "$w/serve.err")"
+tty -C "$w/countyS" sync 127.0.0.1:$port
+contains 'pull 1/3'; printf '%s' "$out" | grep -qE 'receive [1-9][0-9]+' && ok || bad "no receive counter: $out"
+quiet -C "$w/countyQ" sync 127.0.0.1:$port
+lacks 'receive '; lacks 'pull 1/3'
+kill $spid; wait $spid 2>/dev/null
 
 # verify (its own line, audit/verify.c) and aggregate.
 tty -C "$w/county" verify

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Issue 12: times stored in UTC, shown in the network's time zone
 # (network.yaml `timezone`, Asia/Shanghai by default) by list, show,
-# history, blame, log, conflicts and the audit export; JSON keeps the UTC
+# history, blame, log, conflicts, the audit export, aggregate (table and
+# HTML), roster revoke and status; JSON keeps the UTC
 # instant as signed. Synthetic data only.
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.bash"
 vl_workdir tz
@@ -74,6 +75,34 @@ contains '"visited_at":"2022-04-07T09:30:15Z"'
 expect 0 C add visit --set place=x --set visited_at=2022-04-07T20:00:00.5Z
 expect 0 C show "$(id_of)"
 contains '2022-04-08 04:00:00.5 +08:00'
+
+# ---- the rest of the human outputs (helper uxrest) --------------------------
+# A time in local form: "YYYY-MM-DD HH:MM[:SS] +08:00"; never a "...Z" instant
+# or "UTC" in text.
+LOCAL='[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}(:[0-9]{2})? \+08:00'
+# aggregate: the table's "as of", the HTML page's generated-at and the
+# per-unit date (its day in the network's zone).
+expect 0 C aggregate
+printf '%s\n' "$out" | grep -qE "as of $LOCAL" && ok || bad "aggregate table not local: $out"
+lacks 'Z  '; printf '%s\n' "$out" | grep -qE 'as of [0-9T:-]+Z' && bad "aggregate as of in UTC: $out" || ok
+expect 0 C aggregate --format html --output "$w/agg.html"
+out=$(cat "$w/agg.html")
+printf '%s\n' "$out" | grep -qE "生成时间 $LOCAL" && ok || bad "aggregate html generated-at not local"
+lacks ' UTC'
+# roster revoke says when, in local time.
+ssh-keygen -q -t ed25519 -N '' -C x -f "$w/other.key"
+expect 0 C roster add --name 另一社区 --role village --scope 500243001002 --key "$(cat "$w/other.key.pub")"
+fp=$(printf '%s\n' "$out" | grep -oE 'SHA256:[A-Za-z0-9+/]+' | head -1)
+expect 0 C roster revoke "$fp" --reason test
+printf '%s\n' "$out" | grep -qE "at $LOCAL" && ok || bad "revoke time not local: $out"
+# status: a peer's last error in local time; --json keeps the seconds.
+expect 0 C peer add nowhere 127.0.0.1:1
+expect 1 C sync nowhere --timeout 2
+expect 0 C status
+printf '%s\n' "$out" | grep -qE "last error: +$LOCAL" && ok || bad "status last error not local: $out"
+contains "last success: never"
+expect 0 C status --json
+printf '%s\n' "$out" | grep -qE '"last_error": [1-9][0-9]+' && ok || bad "status json: $out"
 
 # ---- a network with another zone --------------------------------------------
 D() { "$VLEDGER" -C "$w/other" "$@"; }

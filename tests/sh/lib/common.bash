@@ -13,6 +13,10 @@ unset VLEDGER_PASSPHRASE_FILE VLEDGER_HOME VLEDGER_OPERATOR
 # English messages whatever the caller's locale (ctest sets the same); a test
 # of the Chinese messages sets LANG/LANGUAGE per command (tests/sh/i18n.sh).
 export LANGUAGE= LC_ALL=C.UTF-8
+# Never a terminal on stdin: run from a shell, a command that needs a sealed
+# key would ask for its passphrase there (agent/node/passprompt.h) and wait.
+# Tests that want a terminal make one (ptydrive, script).
+exec </dev/null
 
 # vl_workdir NAME: make a scratch directory $w (/tmp/vltest-NAME.XXXXXX),
 # remove it on exit, and cd into it.
