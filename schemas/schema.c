@@ -27,6 +27,7 @@
 
 #include "schemas/types.h"
 #include "store/hlc.h"
+#include "store/i18n.h"
 #include "store/ulid.h"
 #include "store/yaml.h"
 
@@ -1650,89 +1651,89 @@ static const char *check_scalar(const vl_schema *s, const vl_field *f, vl_ftype 
 	switch (t) {
 	case VL_T_INT:
 		if (v->kind != VL_V_INT || !parse_ll(v->s, &ll))
-			return "type (expected int)";
+			return N_("type (expected int)");
 		if (f->has_min && dec_cmp(v->s, f->min) < 0)
-			return "min (below the minimum)";
+			return N_("min (below the minimum)");
 		if (f->has_max && dec_cmp(v->s, f->max) > 0)
-			return "max (above the maximum)";
+			return N_("max (above the maximum)");
 		return NULL;
 	case VL_T_DECIMAL:
 		if (!(v->kind == VL_V_INT && match_int(v->s)) && !(v->kind == VL_V_DEC && match_dec(v->s)))
-			return "type (expected decimal)";
+			return N_("type (expected decimal)");
 		if (f->has_min && dec_cmp(v->s, f->min) < 0)
-			return "min (below the minimum)";
+			return N_("min (below the minimum)");
 		if (f->has_max && dec_cmp(v->s, f->max) > 0)
-			return "max (above the maximum)";
+			return N_("max (above the maximum)");
 		return NULL;
 	case VL_T_BOOL:
-		return v->kind == VL_V_BOOL ? NULL : "type (expected true or false)";
+		return v->kind == VL_V_BOOL ? NULL : N_("type (expected true or false)");
 	default:
 		break;
 	}
 	if (!is_str_type(t))
-		return "type (unknown)";
+		return N_("type (unknown)");
 	if (v->kind != VL_V_STR)
-		return v->kind == VL_V_NULL ? "null (leave the field out instead)" : "type (expected a string)";
+		return v->kind == VL_V_NULL ? N_("null (leave the field out instead)") : N_("type (expected a string)");
 	if (v->slen == 0)
-		return "empty (leave the field out instead)";
+		return N_("empty (leave the field out instead)");
 	if (!vl_utf8_valid_nfc(v->s, v->slen))
-		return "utf-8 (invalid or not NFC)";
+		return N_("utf-8 (invalid or not NFC)");
 	switch (t) {
 	case VL_T_STRING:
 	case VL_T_TEXT:
 		if (has_controls(v->s, v->slen, t == VL_T_TEXT))
-			return t == VL_T_TEXT ? "control character" : "control character (one line only)";
+			return t == VL_T_TEXT ? N_("control character") : N_("control character (one line only)");
 		if (f->min_len >= 0 || f->max_len >= 0) {
 			size_t n = utf8_chars(v->s, v->slen);
 
 			if (f->min_len >= 0 && n < (size_t)f->min_len)
-				return "min_len (too short)";
+				return N_("min_len (too short)");
 			if (f->max_len >= 0 && n > (size_t)f->max_len)
-				return "max_len (too long)";
+				return N_("max_len (too long)");
 		}
 		if (f->pattern) {
 			const regex_t *re = pattern_of(s, f);
 
 			if (re && regexec(re, v->s, 0, NULL, 0) != 0)
-				return "pattern (does not match)";
+				return N_("pattern (does not match)");
 		}
 		return NULL;
 	case VL_T_DATE:
 		if (!vl_date_valid(v->s))
-			return "date (expected a real date YYYY-MM-DD)";
+			return N_("date (expected a real date YYYY-MM-DD)");
 		if (f->has_min && strcmp(v->s, f->min) < 0)
-			return "min (before the earliest date)";
+			return N_("min (before the earliest date)");
 		if (f->has_max && strcmp(v->s, f->max) > 0)
-			return "max (after the latest date)";
+			return N_("max (after the latest date)");
 		return NULL;
 	case VL_T_DATETIME:
-		return vl_datetime_valid(v->s) ? NULL : "datetime (expected YYYY-MM-DDTHH:MM:SS[.fff]Z)";
+		return vl_datetime_valid(v->s) ? NULL : N_("datetime (expected YYYY-MM-DDTHH:MM:SS[.fff]Z)");
 	case VL_T_ENUM:
-		return find_opt(f, v->s) ? NULL : "enum (not one of the accepted values)";
+		return find_opt(f, v->s) ? NULL : N_("enum (not one of the accepted values)");
 	case VL_T_CN_ID:
 		why = vl_cn_id_check(v->s, today, NULL);
 		if (!why)
 			return NULL;
 		/* validate_value adds the counts and the expected check digit. */
-		if (strcmp(why, "length") == 0) return "cn_id length (should be 18 characters)";
+		if (strcmp(why, "length") == 0) return N_("cn_id length (should be 18 characters)");
 		if (strcmp(why, "characters") == 0)
-			return "cn_id characters (should be 17 digits, then a digit or X)";
-		if (strcmp(why, "region") == 0) return "cn_id region (the first 6 digits are not a region code)";
+			return N_("cn_id characters (should be 17 digits, then a digit or X)");
+		if (strcmp(why, "region") == 0) return N_("cn_id region (the first 6 digits are not a region code)");
 		if (strcmp(why, "birth date") == 0)
-			return "cn_id birth date (characters 7-14 should be a real date YYYYMMDD from 1900 on)";
+			return N_("cn_id birth date (characters 7-14 should be a real date YYYYMMDD from 1900 on)");
 		if (strcmp(why, "future birth date") == 0)
-			return "cn_id birth date (characters 7-14 are a date in the future)";
-		return "cn_id check digit";
+			return N_("cn_id birth date (characters 7-14 are a date in the future)");
+		return N_("cn_id check digit");
 	case VL_T_CN_MOBILE:
-		return vl_cn_mobile_check(v->s) ? "cn_mobile (expected 1[3-9] and 9 digits)" : NULL;
+		return vl_cn_mobile_check(v->s) ? N_("cn_mobile (expected 1[3-9] and 9 digits)") : NULL;
 	case VL_T_PHONE:
-		return vl_phone_check(v->s) ? "phone (expected a mobile or 0AA-NNNNNNNN[-EXT])" : NULL;
+		return vl_phone_check(v->s) ? N_("phone (expected a mobile or 0AA-NNNNNNNN[-EXT])") : NULL;
 	case VL_T_DIVISION:
-		return vl_division_level(v->s) == VL_DIV_INVALID ? "division (expected a 12-digit code)" : NULL;
+		return vl_division_level(v->s) == VL_DIV_INVALID ? N_("division (expected a 12-digit code)") : NULL;
 	case VL_T_REF:
-		return vl_ulid_valid(v->s) ? NULL : "ref (expected a record id)";
+		return vl_ulid_valid(v->s) ? NULL : N_("ref (expected a record id)");
 	default:
-		return "type (unknown)";
+		return N_("type (unknown)");
 	}
 }
 
@@ -1745,22 +1746,62 @@ typedef struct {
 	char first[600];
 } vctx;
 
+static int lang_zh(void)
+{
+	return vl_i18n_lang()[0] == 'z';
+}
+
+/*
+ * One message about a field, into out (cut at n): in English
+ * "field 'path': rule (line L col C) (label)" - the label last so that
+ * "field 'x': rule" stays one greppable piece for scripts that read these
+ * messages; in Chinese the label first, as a village worker knows the box:
+ * "身份证号（id_number）：校验位应为 X（第 3 行第 12 列）". `rule` is already
+ * in the current language. line <= 0: no position. f NULL or without a
+ * label: no label.
+ */
+static void field_msg(char *out, size_t n, const vl_field *f, const char *path, const char *rule,
+		int line, int col)
+{
+	const char *label = f && f->label_zh ? f->label_zh : NULL;
+	char lb[104];
+
+	if (label) {
+		snprintf(lb, sizeof(lb), "%.100s", label);
+		if (line > 0)
+			/* TRANSLATORS: 1: field id, 2: what is wrong, 3-4: line and column
+			 * in the file, 5: the field's label. Put the label first. */
+			snprintf(out, n, _("field '%s': %s (line %d col %d) (%s)"), path, rule, line, col, lb);
+		else
+			/* TRANSLATORS: 1: field id, 2: what is wrong, 3: the field's label. */
+			snprintf(out, n, _("field '%s': %s (%s)"), path, rule, lb);
+	} else if (line > 0) {
+		snprintf(out, n, _("field '%s': %s (line %d col %d)"), path, rule, line, col);
+	} else {
+		snprintf(out, n, _("field '%s': %s"), path, rule);
+	}
+}
+
+/* vl_error_set(VL_EINVALID) with field_msg's message; rule is translated
+ * here (a phrase marked N_(), or one already made in the language). buf:
+ * the caller's scratch. */
+static int field_error(char *buf, size_t n, const vl_field *f, const char *path, const char *rule)
+{
+	field_msg(buf, n, f, path, vl_tr(rule), 0, 0);
+	return vl_error_set(VL_EINVALID, "%s", buf);
+}
+
 /* Report a violation of `path` at v (position only when it came from a file).
  * f: the field, whose Chinese label follows the path so that a village
  * worker knows which box is meant; NULL for a key the schema lacks. */
+static int list_options(vl_buf *out, const vl_field *f, const char *only_prefix);
+
 static void verr(vctx *c, const vl_field *f, const char *path, const vl_value *v, const char *rule)
 {
-	char msg[sizeof(c->first)], label[128];
+	char msg[sizeof(c->first)];
 
-	/* The label goes last so that "field 'x': rule (line L col C)" stays
-	 * one greppable piece for scripts that read these messages. */
-	label[0] = '\0';
-	if (f && f->label_zh)
-		snprintf(label, sizeof(label), " (%.100s)", f->label_zh);
-	if (v && v->line > 0)
-		snprintf(msg, sizeof(msg), "field '%s': %s (line %d col %d)%s", path, rule, v->line, v->col, label);
-	else
-		snprintf(msg, sizeof(msg), "field '%s': %s%s", path, rule, label);
+	/* rule: a phrase marked N_() or one verr_scalar made in the language. */
+	field_msg(msg, sizeof(msg), f, path, vl_tr(rule), v ? v->line : 0, v ? v->col : 0);
 	if (c->nerr == 0)
 		snprintf(c->first, sizeof(c->first), "%s", msg);
 	c->nerr++;
@@ -1813,26 +1854,28 @@ static void verr_scalar(vctx *c, const vl_field *f, vl_ftype t, const char *path
 		const vl_value *v, const char *why)
 {
 	char msg[sizeof(c->first)];
-	size_t i, used;
 
 	if (t == VL_T_ENUM && f->nopts) {
-		snprintf(msg, sizeof(msg), "%s", "enum: should be one of ");
-		for (i = 0; i < f->nopts; i++) {
-			used = strlen(msg);
-			snprintf(msg + used, sizeof(msg) - used, "%s%s (%s)", i ? ", " : "",
-					f->opts[i].zh ? f->opts[i].zh : "", f->opts[i].value ? f->opts[i].value : "");
+		vl_buf vals = VL_BUF_INIT;
+
+		if (list_options(&vals, f, NULL) < 0) {
+			c->oom = 1;
+			return;
 		}
+		/* TRANSLATORS: %s: the accepted values, in Chinese their labels "户籍人口、流动人口". */
+		snprintf(msg, sizeof(msg), _("enum: should be one of %s"), vals.ptr ? vals.ptr : "");
+		vl_buf_free(&vals);
 		verr(c, f, path, v, msg);
 		return;
 	}
 	if (t == VL_T_CN_ID && v->kind == VL_V_STR && strcmp(why, "cn_id check digit") == 0 &&
 			v->slen == 18) {
-		snprintf(msg, sizeof(msg), "cn_id check digit should be %c", vl_cn_id_check_char(v->s));
+		snprintf(msg, sizeof(msg), _("cn_id check digit should be %c"), vl_cn_id_check_char(v->s));
 		verr(c, f, path, v, msg);
 		return;
 	}
 	if (t == VL_T_CN_ID && v->kind == VL_V_STR && strncmp(why, "cn_id length", 12) == 0) {
-		snprintf(msg, sizeof(msg), "cn_id length: should be 18 characters, got %zu",
+		snprintf(msg, sizeof(msg), _("cn_id length: should be 18 characters, got %zu"),
 				utf8_chars(v->s, v->slen));
 		verr(c, f, path, v, msg);
 		return;
@@ -1848,14 +1891,14 @@ static void validate_value(vctx *c, const vl_field *f, const vl_value *v, const 
 	size_t i, j;
 
 	if (v->kind == VL_V_NULL) {
-		verr(c, f, path, v, "null (leave the field out instead)");
+		verr(c, f, path, v, N_("null (leave the field out instead)"));
 		return;
 	}
 	switch (f->type) {
 	case VL_T_SET:
 	case VL_T_LIST:
 		if (v->kind != VL_V_LIST) {
-			verr(c, f, path, v, f->type == VL_T_SET ? "type (expected a set: a list)" : "type (expected a list)");
+			verr(c, f, path, v, f->type == VL_T_SET ? N_("type (expected a set: a list)") : N_("type (expected a list)"));
 			return;
 		}
 		for (i = 0; i < v->n; i++) {
@@ -1864,7 +1907,7 @@ static void validate_value(vctx *c, const vl_field *f, const vl_value *v, const 
 			snprintf(sub, sizeof(sub), "%.200s[%zu]", path, i);
 			if (f->item_type == VL_T_MAP) {
 				if (it->kind != VL_V_MAP) {
-					verr(c, f, sub, it, "type (expected a map)");
+					verr(c, f, sub, it, N_("type (expected a map)"));
 					continue;
 				}
 				validate_map(c, f->item_fields, f->nitem_fields, it, sub, deleted);
@@ -1874,14 +1917,14 @@ static void validate_value(vctx *c, const vl_field *f, const vl_value *v, const 
 					const vl_value *k = vl_value_map_get(it, f->item_key);
 
 					if (!k) {
-						verr(c, f, sub, it, "item key missing");
+						verr(c, f, sub, it, N_("item key missing"));
 						continue;
 					}
 					for (j = 0; j < i; j++) {
 						const vl_value *k2 = vl_value_map_get(v->items[j], f->item_key);
 
 						if (k2 && vl_value_equal(k, k2)) {
-							verr(c, f, sub, it, "item key repeats an earlier item");
+							verr(c, f, sub, it, N_("item key repeats an earlier item"));
 							break;
 						}
 					}
@@ -1889,7 +1932,7 @@ static void validate_value(vctx *c, const vl_field *f, const vl_value *v, const 
 				continue;
 			}
 			if (!is_scalar_value(it)) {
-				verr(c, f, sub, it, "type (expected a scalar item)");
+				verr(c, f, sub, it, N_("type (expected a scalar item)"));
 				continue;
 			}
 			why = check_scalar(c->s, f, f->item_type, it, c->today);
@@ -1901,22 +1944,22 @@ static void validate_value(vctx *c, const vl_field *f, const vl_value *v, const 
 				int cmp = vl_value_set_cmp(&v->items[i - 1], &v->items[i]);
 
 				if (cmp == 0)
-					verr(c, f, sub, it, "set (duplicate item)");
+					verr(c, f, sub, it, N_("set (duplicate item)"));
 				else if (cmp > 0)
-					verr(c, f, sub, it, "set (items not sorted)");
+					verr(c, f, sub, it, N_("set (items not sorted)"));
 			}
 		}
 		return;
 	case VL_T_MAP:
 		if (v->kind != VL_V_MAP) {
-			verr(c, f, path, v, "type (expected a map)");
+			verr(c, f, path, v, N_("type (expected a map)"));
 			return;
 		}
 		validate_map(c, f->item_fields, f->nitem_fields, v, path, deleted);
 		return;
 	default:
 		if (!is_scalar_value(v)) {
-			verr(c, f, path, v, "type (expected a scalar)");
+			verr(c, f, path, v, N_("type (expected a scalar)"));
 			return;
 		}
 		why = check_scalar(c->s, f, f->type, v, c->today);
@@ -1942,18 +1985,18 @@ static void validate_map(vctx *c, const vl_field *fs, size_t nf, const vl_value 
 
 		child_path(path, sizeof(path), prefix, m->keys[i]);
 		if (!f) {
-			verr(c, NULL, path, m->items[i], "unknown field (not in the schema)");
+			verr(c, NULL, path, m->items[i], N_("unknown field (not in the schema)"));
 			continue;
 		}
 		fi = (size_t)(f - fs);
 		if (seen)
 			seen[fi] = 1;
 		if (have_last && fi <= last)
-			verr(c, f, path, m->items[i], "order (keys must follow the schema's field order)");
+			verr(c, f, path, m->items[i], N_("order (keys must follow the schema's field order)"));
 		last = fi;
 		have_last = 1;
 		if (deleted && f->pii) {
-			verr(c, f, path, m->items[i], "pii (a tombstone keeps no personal data)");
+			verr(c, f, path, m->items[i], N_("pii (a tombstone keeps no personal data)"));
 			continue;
 		}
 		validate_value(c, f, m->items[i], path, deleted);
@@ -1964,7 +2007,7 @@ static void validate_map(vctx *c, const vl_field *fs, size_t nf, const vl_value 
 		if (!fs[fi].required || (seen ? seen[fi] : vl_value_map_get(m, fs[fi].name) != NULL))
 			continue;
 		child_path(path, sizeof(path), prefix, fs[fi].name);
-		verr(c, &fs[fi], path, m, "required (missing)");
+		verr(c, &fs[fi], path, m, N_("required (missing)"));
 	}
 }
 
@@ -1984,9 +2027,13 @@ int vl_schema_validate(const vl_schema *s, const vl_value *data, int deleted, vl
 	validate_map(&c, s->fields, s->nfields, data, "", deleted);
 	if (c.oom)
 		return vl_error_set(VL_ENOMEM, "out of memory reporting schema violations");
+	/* The ledger by its Chinese label in Chinese, by its id in English. */
+	if (c.nerr > 1)
+		return vl_error_set(VL_EINVALID, "%s: %s (and more)",
+				lang_zh() && s->label_zh ? s->label_zh : s->name, c.first);
 	if (c.nerr)
-		return vl_error_set(VL_EINVALID, "%s: %s%s", s->name, c.first,
-				c.nerr > 1 ? " (and more)" : "");
+		return vl_error_set(VL_EINVALID, "%s: %s", lang_zh() && s->label_zh ? s->label_zh : s->name,
+				c.first);
 	return 0;
 }
 
@@ -2117,7 +2164,8 @@ static const vl_enum_opt *opt_match(const vl_field *f, const char *t, int *ambig
 	return NULL;
 }
 
-/* Append "户籍人口 (registered), 流动人口 (migrant)": every option of f, or
+/* Append "户籍人口 (registered), 流动人口 (migrant)" ("户籍人口、流动人口" in
+ * Chinese): every option of f, or
  * with only_prefix those t fits as opt_match's prefix pass would. */
 static int list_options(vl_buf *out, const vl_field *f, const char *only_prefix)
 {
@@ -2135,8 +2183,14 @@ static int list_options(vl_buf *out, const vl_field *f, const char *only_prefix)
 				!(x->zh && label_core_len(x->zh) == strlen(only_prefix) &&
 					strncmp(x->zh, only_prefix, strlen(only_prefix)) == 0))
 			continue;
-		if ((rc = vl_buf_printf(out, "%s%s (%s)", k++ ? ", " : "", x->zh ? x->zh : x->value,
-				x->value)) < 0)
+		/* Chinese: the labels a worker types ("户籍人口、流动人口"); English: each
+		 * label with its id ("户籍人口 (registered), 流动人口 (migrant)"). */
+		if (lang_zh())
+			rc = vl_buf_printf(out, "%s%s", k++ ? "、" : "", x->zh ? x->zh : x->value);
+		else
+			rc = vl_buf_printf(out, "%s%s (%s)", k++ ? ", " : "", x->zh ? x->zh : x->value,
+					x->value);
+		if (rc < 0)
 			return rc;
 	}
 	return 0;
@@ -2462,15 +2516,11 @@ static void trim(const char **p, size_t *n)
 static int parse_scalar_text(vl_value **out, const vl_field *f, vl_ftype t, const char *path,
 		const char *text, size_t len)
 {
-	char *tmp = NULL, lb[128];
+	char *tmp = NULL, msg[600];
 	vl_value *v = NULL;
 	int rc = 0;
 
 	*out = NULL;
-	/* The Chinese label ends each message, as in validate's (verr). */
-	lb[0] = '\0';
-	if (f->label_zh)
-		snprintf(lb, sizeof(lb), " (%.100s)", f->label_zh);
 	if (t != VL_T_TEXT)
 		trim(&text, &len);
 	tmp = malloc(len + 1);
@@ -2479,7 +2529,7 @@ static int parse_scalar_text(vl_value **out, const vl_field *f, vl_ftype t, cons
 	memcpy(tmp, text, len);
 	tmp[len] = '\0';
 	if (strlen(tmp) != len) {
-		rc = vl_error_set(VL_EINVALID, "field '%s': text contains a NUL byte%s", path, lb);
+		rc = field_error(msg, sizeof(msg), f, path, N_("text contains a NUL byte"));
 		goto out;
 	}
 	forgive_input(f, t, tmp, &len);
@@ -2488,7 +2538,7 @@ static int parse_scalar_text(vl_value **out, const vl_field *f, vl_ftype t, cons
 		long long ll;
 
 		if (!parse_ll(tmp, &ll)) {
-			rc = vl_error_set(VL_EINVALID, "field '%s': not an int (digits, optional leading -)%s", path, lb);
+			rc = field_error(msg, sizeof(msg), f, path, N_("not an int (digits, optional leading -)"));
 			goto out;
 		}
 		v = vl_value_scalar(VL_V_INT, tmp);
@@ -2500,7 +2550,7 @@ static int parse_scalar_text(vl_value **out, const vl_field *f, vl_ftype t, cons
 		} else if (match_dec(tmp)) {
 			v = vl_value_scalar(VL_V_DEC, tmp);
 		} else {
-			rc = vl_error_set(VL_EINVALID, "field '%s': not a decimal (like 12 or 12.50)%s", path, lb);
+			rc = field_error(msg, sizeof(msg), f, path, N_("not a decimal (like 12 or 12.50)"));
 			goto out;
 		}
 		break;
@@ -2510,13 +2560,13 @@ static int parse_scalar_text(vl_value **out, const vl_field *f, vl_ftype t, cons
 		} else if (strcmp(tmp, "false") == 0 || strcmp(tmp, "否") == 0) {
 			v = vl_value_bool(0);
 		} else {
-			rc = vl_error_set(VL_EINVALID, "field '%s': not a bool (true, false, 是, 否)%s", path, lb);
+			rc = field_error(msg, sizeof(msg), f, path, N_("not a bool (true, false, 是, 否)"));
 			goto out;
 		}
 		break;
 	case VL_T_DATE:
 		if (!vl_date_valid(tmp)) {
-			rc = vl_error_set(VL_EINVALID, "field '%s': not a date (YYYY-MM-DD)%s", path, lb);
+			rc = field_error(msg, sizeof(msg), f, path, N_("not a date (YYYY-MM-DD)"));
 			goto out;
 		}
 		v = vl_value_str(tmp);
@@ -2525,9 +2575,8 @@ static int parse_scalar_text(vl_value **out, const vl_field *f, vl_ftype t, cons
 		char utc[40];
 
 		if (!datetime_to_utc(tmp, utc)) {
-			rc = vl_error_set(VL_EINVALID,
-					"field '%s': not a date and time (YYYY-MM-DDTHH:MM:SSZ or with an offset like +08:00)%s",
-					path, lb);
+			rc = field_error(msg, sizeof(msg), f, path,
+					N_("not a date and time (YYYY-MM-DDTHH:MM:SSZ or with an offset like +08:00)"));
 			goto out;
 		}
 		v = vl_value_str(utc);
@@ -2542,15 +2591,17 @@ static int parse_scalar_text(vl_value **out, const vl_field *f, vl_ftype t, cons
 
 			if (list_options(&vals, f, amb ? tmp : NULL) < 0) {
 				rc = vl_error_set(VL_ENOMEM, "out of memory");
-			} else if (amb) {
-				rc = vl_error_set(VL_EINVALID, "field '%s': more than one value fits, "
-						"say which: %s%s%s%s", path, vals.ptr ? vals.ptr : "",
-						f->label_zh ? " (" : "", f->label_zh ? f->label_zh : "",
-						f->label_zh ? ")" : "");
 			} else {
-				rc = vl_error_set(VL_EINVALID, "field '%s': should be one of %s%s%s%s", path,
-						vals.ptr ? vals.ptr : "", f->label_zh ? " (" : "",
-						f->label_zh ? f->label_zh : "", f->label_zh ? ")" : "");
+				char rule[480];
+
+				if (amb)
+					/* TRANSLATORS: %s: the values that fit, in Chinese their labels. */
+					snprintf(rule, sizeof(rule), _("more than one value fits, say which: %s"),
+							vals.ptr ? vals.ptr : "");
+				else
+					/* TRANSLATORS: %s: the accepted values, in Chinese their labels. */
+					snprintf(rule, sizeof(rule), _("should be one of %s"), vals.ptr ? vals.ptr : "");
+				rc = field_error(msg, sizeof(msg), f, path, rule);
 			}
 			vl_buf_free(&vals);
 			goto out;
@@ -2592,9 +2643,10 @@ static int parse_flow(vl_value **out, const char *path, const char *text, vl_vki
 	}
 	v = tree->n == 1 ? vl_value_map_get(tree, "v") : NULL;
 	if (!v || v->kind != kind) {
-		rc = vl_error_set(VL_EINVALID, "field '%s': expected a YAML flow %s like %s", path,
-				kind == VL_V_LIST ? "sequence" : "mapping",
-				kind == VL_V_LIST ? "[a, b]" : "{k: v}");
+		if (kind == VL_V_LIST)
+			rc = vl_error_set(VL_EINVALID, "field '%s': expected a YAML flow sequence like [a, b]", path);
+		else
+			rc = vl_error_set(VL_EINVALID, "field '%s': expected a YAML flow mapping like {k: v}", path);
 		goto out;
 	}
 	/* Detach v from the wrapper so that only it survives. */

@@ -4,7 +4,7 @@
 # with sudo available).
 set -euo pipefail
 
-pkgs=(build-essential cmake pkg-config git openssh-client
+pkgs=(build-essential cmake pkg-config git openssh-client gettext   # gettext: msgfmt builds po/*.po
       libgit2-dev libyaml-dev libsodium-dev zlib1g-dev libcmocka-dev libqrencode-dev
       zbar-tools lighttpd openssh-server   # tests/sh/remote.sh: git http-backend and ssh hubs
       iproute2 xxd   # tests/sh/lan.sh: network namespaces, datagrams built by hand

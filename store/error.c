@@ -1,5 +1,13 @@
-/* error.c - the thread-local last error (see error.h). */
+/*
+ * error.c - the thread-local last error (see error.h).
+ *
+ * Format strings are translated here (store/i18n.h), so every message of
+ * every vl_error_set/vl_error_setv/vl_error_wrap call is in the user's
+ * language without its call site doing anything; xgettext extracts them by
+ * those names (scripts/update-po.sh).
+ */
 #include "store/error.h"
+#include "store/i18n.h"
 
 #include <git2.h>
 #include <stdio.h>
@@ -12,7 +20,7 @@ static _Thread_local int last_code;
 
 int vl_error_setv(int code, const char *fmt, va_list ap)
 {
-	vsnprintf(last_msg, sizeof(last_msg), fmt, ap);
+	vsnprintf(last_msg, sizeof(last_msg), vl_tr(fmt), ap);
 	last_code = code;
 	return code;
 }
@@ -35,13 +43,15 @@ int vl_error_wrap(int code, const char *fmt, ...)
 	int n;
 
 	va_start(ap, fmt);
-	vsnprintf(prefix, sizeof(prefix), fmt, ap);
+	vsnprintf(prefix, sizeof(prefix), vl_tr(fmt), ap);
 	va_end(ap);
 	memcpy(old, last_msg, sizeof(old));
 	/* A message cut at the slot's size is still useful; the length is
 	 * looked at only to tell the compiler truncation is expected. */
 	if (old[0])
-		n = snprintf(last_msg, sizeof(last_msg), "%s: %s", prefix, old);
+		/* TRANSLATORS: context added to an error on its way up: "what we were
+		 * doing: what went wrong" (Chinese: a full-width colon). */
+		n = snprintf(last_msg, sizeof(last_msg), _("%s: %s"), prefix, old);
 	else
 		n = snprintf(last_msg, sizeof(last_msg), "%s", prefix);
 	if (n >= (int)sizeof(last_msg))
@@ -62,8 +72,10 @@ int vl_error_git(int rc, const char *what)
 	case GIT_ELOCKED: code = VL_ECONFLICT; break;
 	default: code = VL_ERROR; break;
 	}
-	return vl_error_set(code, "%s: %s", what,
-			e && e->message ? e->message : "libgit2 gave no message");
+	/* `what` is translated as vl_error_set's format is (xgettext keyword
+	 * vl_error_git:2); libgit2's own message stays English. */
+	return vl_error_set(code, "%s: %s", vl_tr(what),
+			e && e->message ? e->message : _("libgit2 gave no message"));
 }
 
 const char *vl_error_last(void) { return last_msg; }

@@ -14,13 +14,23 @@
 
 #define VL_TEXT_DOMAIN "vledger"
 
-/* Pick the language from the environment and bind the catalog directory
- * (the build tree's, then the installed one). Call once, early in main. */
+/* Pick the language from the environment and bind the catalog directory:
+ * $VLEDGER_LOCALEDIR, the build tree's (a program of the build tree),
+ * ../share/locale beside the binary, the configured install dir. Call once,
+ * early in main (again: no effect). Without it every message is English.
+ * A Chinese environment works without a zh_CN locale installed: see i18n.c;
+ * the process's LANGUAGE is set to the language chosen. */
 void vl_i18n_init(void);
 
 /* The translation of `msgid` in the current language, or `msgid` itself.
- * Borrowed: the catalog's string or the argument. */
+ * Borrowed: the catalog's string or the argument. format_arg: the compiler
+ * checks printf(_("%s ..."), x) against the msgid; msgfmt --check-format
+ * checks that every translation has the msgid's conversions. */
+#if defined(__GNUC__)
+const char *vl_tr(const char *msgid) __attribute__((format_arg(1)));
+#else
 const char *vl_tr(const char *msgid);
+#endif
 
 /* Switch the process's message language: "zh" (any zh_*), "en", or NULL for
  * what the environment says. Not thread-safe: callers serialise (the UI

@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "store/i18n.h"
 #include "store/yaml.h"
 
 #ifndef VL_DEFAULT_SCHEMA_DIR
@@ -41,9 +42,10 @@ int vl_cli_usage(const vl_command *cmd, const char *fmt, ...)
 
 	fprintf(stderr, "vledger %s: ", cmd->name);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vfprintf(stderr, vl_tr(fmt), ap);
 	va_end(ap);
-	fprintf(stderr, "\nusage: vledger %s %s\n", cmd->name, cmd->usage);
+	/* TRANSLATORS: the command's name and its arguments, which stay as they are. */
+	fprintf(stderr, _("\nusage: vledger %s %s\n"), cmd->name, cmd->usage);
 	return VL_EXIT_USAGE;
 }
 
@@ -57,7 +59,7 @@ int vl_cli_parse(const vl_command *cmd, int argc, char **argv, const vl_opt *opt
 	*pos = NULL;
 	*npos = 0;
 	if (!p) {
-		fprintf(stderr, "vledger: out of memory\n");
+		fputs(_("vledger: out of memory\n"), stderr);
 		return VL_EXIT_ERROR;
 	}
 	for (i = 0; i < argc; i++) {
@@ -95,7 +97,7 @@ int vl_cli_parse(const vl_command *cmd, int argc, char **argv, const vl_opt *opt
 			if (o->list) {
 				if (strlist_push(o->list, val) < 0) {
 					free(p);
-					fprintf(stderr, "vledger: out of memory\n");
+					fputs(_("vledger: out of memory\n"), stderr);
 					return VL_EXIT_ERROR;
 				}
 			} else if (o->val) {
@@ -220,7 +222,7 @@ int vl_cli_node(vl_node **out, const vl_cli *cli, int need_key, const char *pass
 	int rc;
 
 	if (!home) {
-		fprintf(stderr, "vledger: out of memory\n");
+		fputs(_("vledger: out of memory\n"), stderr);
 		return VL_ENOMEM;
 	}
 	rc = vl_node_open(out, home, need_key, passphrase_file);

@@ -32,7 +32,7 @@ typedef struct vl_command vl_command;
 struct vl_command {
 	const char *name;            /* "add", "roster add" */
 	const char *usage;           /* arguments after the name */
-	const char *help;            /* one line */
+	const char *help;            /* one line, marked N_() and printed with _() */
 	int (*fn)(const vl_command *cmd, const vl_cli *cli, int argc, char **argv);
 };
 
@@ -70,7 +70,8 @@ int vl_cli_parse_options(const vl_command *cmd, int argc, char **argv, const vl_
 /* Print "vledger: <message>" for the last error; return the exit code for
  * rc (VL_EBADSIG -> 4, else 1). */
 int vl_cli_fail(int rc);
-/* Print "usage: vledger <name> <usage>" with a reason; return 2. */
+/* Print "usage: vledger <name> <usage>" with a reason; return 2. The reason's
+ * format is translated (store/i18n.h; xgettext keyword vl_cli_usage:2). */
 int vl_cli_usage(const vl_command *cmd, const char *fmt, ...) VL_PRINTF(2, 3);
 
 /* Open the node of cli->home (see vl_node_open) with cli->operator_name
@@ -148,6 +149,7 @@ int vl_cmd_remote_list(const vl_command *, const vl_cli *, int, char **);
 int vl_cmd_remote_remove(const vl_command *, const vl_cli *, int, char **);
 int vl_cmd_remote_dispatch(const vl_command *, const vl_cli *, int, char **, int push, int *handled);
 int vl_cmd_invite(const vl_command *, const vl_cli *, int, char **);
+int vl_cmd_ui(const vl_command *, const vl_cli *, int, char **);
 int vl_cmd_join(const vl_command *, const vl_cli *, int, char **);
 int vl_cmd_incidents(const vl_command *, const vl_cli *, int, char **);
 int vl_cmd_import(const vl_command *, const vl_cli *, int, char **);

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "agent/cmd/cli.h"
+#include "store/i18n.h"
 #include "agent/cmd/agg_html.h"
 #include "agent/ops/aggregate.h"
 #include "agent/ops/request_age.h"
@@ -277,7 +278,7 @@ static int publish_cmd(vl_node *n, const vl_aggregate_opts *ao)
 		return vl_cli_fail(rc);
 	}
 	printf("%s\n", pr.id);
-	fprintf(stderr, "published %zu figures of %s (rule %s), citing %zu heads\n", pr.agg.nfigs, pr.unit,
+	fprintf(stderr, _("published %zu figures of %s (rule %s), citing %zu heads\n"), pr.agg.nfigs, pr.unit,
 			VL_AGG_RULE, pr.nheads);
 	vl_agg_publish_result_free(&pr);
 	return VL_EXIT_OK;
@@ -294,11 +295,11 @@ static int check_cmd(vl_node *n, const vl_aggregate_opts *ao, const char *id)
 		return vl_cli_fail(rc);
 	}
 	if (cr.nmatch == cr.nfigs) {
-		printf("match: all %zu figures of %s recomputed equal from the %zu heads cited\n", cr.nfigs, cr.unit,
+		printf(_("match: all %zu figures of %s recomputed equal from the %zu heads cited\n"), cr.nfigs, cr.unit,
 				cr.nheads);
 		exit_code = VL_EXIT_OK;
 	} else {
-		printf("MISMATCH: %zu of %zu figures of %s differ from a recomputation at the %zu heads cited\n%s",
+		printf(_("MISMATCH: %zu of %zu figures of %s differ from a recomputation at the %zu heads cited\n%s"),
 				cr.nfigs - cr.nmatch, cr.nfigs, cr.unit, cr.nheads, cr.mismatches.ptr ? cr.mismatches.ptr : "");
 		exit_code = VL_EXIT_VERIFY;
 	}
@@ -429,7 +430,7 @@ int vl_cmd_aggregate(const vl_command *cmd, const vl_cli *cli, int argc, char **
 			exit_code = vl_cli_fail(rc);
 			goto out;
 		}
-		fprintf(stderr, "wrote %s: %zu units, %zu figures\n", output, res.nunits, res.nfigs);
+		fprintf(stderr, _("wrote %s: %zu units, %zu figures\n"), output, res.nunits, res.nfigs);
 	} else {
 		fwrite(out.ptr ? out.ptr : "", 1, out.len, stdout);
 	}

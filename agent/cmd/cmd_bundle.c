@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "agent/cmd/cli.h"
+#include "store/i18n.h"
 #include "agent/ops/bundle_ops.h"
 #include "store/yaml.h"
 
@@ -40,7 +41,7 @@ int vl_cmd_bundle_create(const vl_command *cmd, const vl_cli *cli, int argc, cha
 		exit_code = vl_cli_fail(rc);
 		goto out;
 	}
-	printf("wrote %s: %zu bytes, %zu refs, %zu objects, %zu prerequisite%s, what scope %s reads%s%s\n",
+	printf(_("wrote %s: %zu bytes, %zu refs, %zu objects, %zu prerequisite%s, what scope %s reads%s%s\n"),
 			res.path, res.bytes, res.refs, res.objects, res.prereqs, res.prereqs == 1 ? "" : "s", res.scope,
 			*res.sealed_to ? "; sealed to " : "", res.sealed_to);
 	exit_code = VL_EXIT_OK;
@@ -114,13 +115,13 @@ int vl_cmd_bundle_apply(const vl_command *cmd, const vl_cli *cli, int argc, char
 					(rc = vl_buf_putc(&out, '}')) < 0)
 				goto fail;
 		} else if (it->skipped) {
-			printf("%s: skipped, %s\n", it->file, it->message);
+			printf(_("%s: skipped, %s\n"), it->file, it->message);
 			continue;
 		} else if (it->rc < 0) {
-			fprintf(stderr, "vledger: %s: %s\n", it->file, it->message ? it->message : vl_error_name(it->rc));
+			fprintf(stderr, _("vledger: %s: %s\n"), it->file, it->message ? it->message : vl_error_name(it->rc));
 			code = it->rc == VL_EBADSIG ? VL_EXIT_VERIFY : VL_EXIT_ERROR;
 		} else {
-			printf("%s: %s%zu refs, %zu objects\n", it->file, it->info.sealed ? "sealed to this node, " : "",
+			printf(_("%s: %s%zu refs, %zu objects\n"), it->file, it->info.sealed ? "sealed to this node, " : "",
 					it->info.refs, it->info.objects);
 			code = vl_cli_print_receive(&it->receive);
 		}
@@ -133,7 +134,7 @@ int vl_cmd_bundle_apply(const vl_command *cmd, const vl_cli *cli, int argc, char
 			goto fail;
 		printf("%s\n", out.ptr);
 	} else if (res.n == 0) {
-		printf("%s: no bundles\n", ao.path);
+		printf(_("%s: no bundles\n"), ao.path);
 	}
 	exit_code = worst;
 	goto out;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "agent/cmd/cli.h"
+#include "store/i18n.h"
 #include "agent/node/reveal.h"
 #include "agent/ops/csv.h"
 #include "agent/ops/record.h"
@@ -71,7 +72,7 @@ int vl_cmd_export(const vl_command *cmd, const vl_cli *cli, int argc, char **arg
 	else if ((rc = vl_buf_write_file(output, out.ptr, out.len, reveal ? 0600 : 0644)) < 0)
 		goto fail;
 	else
-		fprintf(stderr, "exported %zu %s records of scope %s to %s%s\n", res.n, res.schema->name, res.scope,
+		fprintf(stderr, _("exported %zu %s records of scope %s to %s%s\n"), res.n, res.schema->name, res.scope,
 				output, reveal ? " (personal fields in clear; logged)" : " (personal fields masked)");
 	exit_code = VL_EXIT_OK;
 	goto out;

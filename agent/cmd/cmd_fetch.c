@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "agent/cmd/cli.h"
+#include "store/i18n.h"
 #include "agent/sync/receive.h"
 #include "store/yaml.h"
 
@@ -11,20 +12,20 @@ int vl_cli_print_receive(const vl_receive_result *res)
 {
 	switch (res->config) {
 	case VL_CONFIG_UNCHANGED:
-		printf("config is up to date (%.12s)\n", git_oid_tostr_s(&res->config_head));
+		printf(_("config is up to date (%.12s)\n"), git_oid_tostr_s(&res->config_head));
 		break;
 	case VL_CONFIG_OURS_NEWER:
-		printf("config is up to date (%.12s; the source's is older)\n", git_oid_tostr_s(&res->config_head));
+		printf(_("config is up to date (%.12s; the source's is older)\n"), git_oid_tostr_s(&res->config_head));
 		break;
 	case VL_CONFIG_UPDATED:
-		printf("config: %zu new commit%s, now at %.12s\n", res->config_commits,
+		printf(_("config: %zu new commit%s, now at %.12s\n"), res->config_commits,
 				res->config_commits == 1 ? "" : "s", git_oid_tostr_s(&res->config_head));
 		break;
 	}
 	if (res->report.len)
 		fprintf(stderr, "%s", res->report.ptr);
-	printf("scopes: %zu readable, %zu updated, %zu refused; %zu new commits, %zu merges, "
-			"%zu fields left for a person%s\n", res->branches_seen, res->branches_updated,
+	printf(_("scopes: %zu readable, %zu updated, %zu refused; %zu new commits, %zu merges, "
+			"%zu fields left for a person%s\n"), res->branches_seen, res->branches_updated,
 			res->branches_refused, res->commits, res->merges, res->conflicts,
 			res->evidence ? "; EQUIVOCATION evidence kept, see 'vledger incidents'" : "");
 	return vl_cli_receive_code(res);

@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "agent/cmd/cli.h"
+#include "store/i18n.h"
 #include "agent/ops/verify.h"
 #include "store/yaml.h"
 
@@ -45,7 +46,7 @@ int vl_cmd_incidents(const vl_command *cmd, const vl_cli *cli, int argc, char **
 				goto fail;
 		} else {
 			if (i == 0 || strcmp(res.items[i - 1].fp, inc->fp) || res.items[i - 1].seq != inc->seq)
-				printf("key %s (%s, %s %s) signed two histories at Vledger-Seq %llu:\n", inc->fp,
+				printf(_("key %s (%s, %s %s) signed two histories at Vledger-Seq %llu:\n"), inc->fp,
 						who ? who->name : "not on the roster", who ? who->role : "",
 						who ? who->scope : "", inc->seq);
 			printf("  %.12s  %s  %s\n", git_oid_tostr_s(&inc->commit), when, inc->summary);
@@ -54,10 +55,10 @@ int vl_cmd_incidents(const vl_command *cmd, const vl_cli *cli, int argc, char **
 	if (json)
 		printf("%s]\n", out.ptr);
 	else if (!res.n)
-		printf("no incidents\n");
+		printf(_("no incidents\n"));
 	else
-		printf("a key that signs two histories was copied to a second machine or its laptop was rewound: "
-				"revoke it ('vledger roster revoke') and find out which\n");
+		printf(_("a key that signs two histories was copied to a second machine or its laptop was rewound: "
+				"revoke it ('vledger roster revoke') and find out which\n"));
 	exit_code = res.n ? VL_EXIT_VERIFY : VL_EXIT_OK;
 	goto out;
 fail:

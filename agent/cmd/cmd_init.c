@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "agent/cmd/cli.h"
+#include "store/i18n.h"
 #include "agent/node/netkey.h"
 #include "agent/node/roster.h"
 #include "agent/ops/node_ops.h"
@@ -12,18 +13,18 @@
 
 void vl_cli_print_init(const vl_init_result *r)
 {
-	printf("created node '%s' (%s, scope %s) at %s\n", r->name, r->role, r->scope, r->home);
-	printf("key %s", r->pubkey.ptr ? r->pubkey.ptr : "\n");
-	printf("fingerprint %s\n", r->fp);
+	printf(_("created node '%s' (%s, scope %s) at %s\n"), r->name, r->role, r->scope, r->home);
+	printf(_("key %s"), r->pubkey.ptr ? r->pubkey.ptr : "\n");
+	printf(_("fingerprint %s\n"), r->fp);
 	if (r->new_network)
-		printf("network %s created; this key is its root and first admin\n", r->network);
+		printf(_("network %s created; this key is its root and first admin\n"), r->network);
 	else {
 		if (r->has_network_key)
-			printf("network key taken from network.key beside the network file\n");
+			printf(_("network key taken from network.key beside the network file\n"));
 		else
-			printf("no network.key beside the network file: this node cannot sync over the network "
-					"until it has keys/network.key\n");
-		printf("next: an admin adds this key with 'vledger roster add', then run 'vledger fetch'\n");
+			printf(_("no network.key beside the network file: this node cannot sync over the network "
+					"until it has keys/network.key\n"));
+		printf(_("next: an admin adds this key with 'vledger roster add', then run 'vledger fetch'\n"));
 	}
 }
 
@@ -150,8 +151,8 @@ int vl_cmd_export_network(const vl_command *cmd, const vl_cli *cli, int argc, ch
 				(rc = vl_netkey_write_file(keypath.ptr, res.network_key)) < 0)
 			exit_code = vl_cli_fail(rc);
 		else
-			printf("wrote %s and %s (mode 600: the network's secret, hand it over with the file "
-					"and never publish it)\n", output, keypath.ptr);
+			printf(_("wrote %s and %s (mode 600: the network's secret, hand it over with the file "
+					"and never publish it)\n"), output, keypath.ptr);
 	}
 	vl_buf_free(&keypath);
 	vl_export_network_result_free(&res);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "agent/cmd/cli.h"
+#include "store/i18n.h"
 #include "agent/node/invite.h"
 #include "agent/ops/invite_ops.h"
 
@@ -64,18 +65,18 @@ int vl_cmd_invite(const vl_command *cmd, const vl_cli *cli, int argc, char **arg
 		exit_code = vl_cli_fail(rc);
 		goto out;
 	}
-	printf("invitation %s for '%s' (%s, scope %s), good for one join until %s\n", res.id, io.name, io.role,
+	printf(_("invitation %s for '%s' (%s, scope %s), good for one join until %s\n"), res.id, io.name, io.role,
 			io.scope, res.expires_at);
 	printf("%s\n", res.token.ptr);
 	if (!no_qr)
 		printf("\n%s\n", qr.ptr);
-	printf("on the new laptop:  vledger join TOKEN [--passphrase-file FILE]\n"
+	printf(_("on the new laptop:  vledger join TOKEN [--passphrase-file FILE]\n"
 			"then, here:         vledger roster approve join-request.yaml   (the file join writes)\n"
-			"whoever holds this token can join until it expires: show it only to the new laptop\n");
+			"whoever holds this token can join until it expires: show it only to the new laptop\n"));
 	if (res.needs_admin)
-		printf("note: this key is '%s', not an admin, for '%s': the invitation is pending an admin. "
+		printf(_("note: this key is '%s', not an admin, for '%s': the invitation is pending an admin. "
 				"'roster approve' here checks the request and prints the 'roster add' command for "
-				"an admin whose scope covers %s\n", res.inviter_role, res.inviter_scope, io.scope);
+				"an admin whose scope covers %s\n"), res.inviter_role, res.inviter_scope, io.scope);
 out:
 	vl_buf_free_secure(&qr);
 	vl_invite_create_result_free(&res);
@@ -118,24 +119,24 @@ int vl_cmd_join(const vl_command *cmd, const vl_cli *cli, int argc, char **argv)
 		goto out;
 	}
 	vl_cli_print_init(&res.node);
-	printf("joining network %s (county %s) as '%s' (%s, scope %s); the invitation is good until %s\n",
+	printf(_("joining network %s (county %s) as '%s' (%s, scope %s); the invitation is good until %s\n"),
 			res.node.network, res.county, res.node.name, res.node.role, res.node.scope, res.expires_at);
-	printf("join request: %s\n", res.request_path.ptr);
+	printf(_("join request: %s\n"), res.request_path.ptr);
 	/* A wildcard listen address (0.0.0.0:7433) names no host worth showing. */
 	wild = !*res.address || !strncmp(res.address, "0.0.0.0:", 8) || !strncmp(res.address, "[::]:", 5);
-	printf("send that file to the inviter%s%s, who runs:  vledger roster approve join-request.yaml\n",
+	printf(_("send that file to the inviter%s%s, who runs:  vledger roster approve join-request.yaml\n"),
 			wild ? "" : " at ", wild ? "" : res.address);
-	printf("once approved, fetch the config here:  vledger -C %s fetch %s\n", res.node.home,
+	printf(_("once approved, fetch the config here:  vledger -C %s fetch %s\n"), res.node.home,
 			*res.source ? res.source : "SOURCE");
 	if (res.fetched) {
-		printf("fetching the config now from %s (the roster will name this key after approval):\n",
+		printf(_("fetching the config now from %s (the roster will name this key after approval):\n"),
 				res.source);
 		fflush(stdout);
 		if (res.fetch_rc < 0)
-			fprintf(stderr, "vledger: %s\n", res.fetch_error.len ? res.fetch_error.ptr : vl_error_name(res.fetch_rc));
+			fprintf(stderr, _("vledger: %s\n"), res.fetch_error.len ? res.fetch_error.ptr : vl_error_name(res.fetch_rc));
 		if (res.fetch_rc < 0 || vl_cli_print_receive(&res.receive) != VL_EXIT_OK)
-			fprintf(stderr, "vledger: the join request stands; fetch again once the source is "
-					"reachable and the request approved\n");
+			fprintf(stderr, _("vledger: the join request stands; fetch again once the source is "
+					"reachable and the request approved\n"));
 	}
 out:
 	vl_join_result_free(&res);

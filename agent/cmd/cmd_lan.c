@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "agent/cmd/cli.h"
+#include "store/i18n.h"
 #include "agent/ops/lan_ops.h"
 #include "store/yaml.h"
 
@@ -95,7 +96,7 @@ int vl_cmd_peer_list_lan(const vl_command *cmd, const vl_cli *cli, int argc, cha
 	} else if (json) {
 		printf("%s\n", out.ptr);
 	} else if (res.n == 0) {
-		printf("no node of this network announced itself on udp port %u in %d s\n", res.udp_port,
+		printf(_("no node of this network announced itself on udp port %u in %d s\n"), res.udp_port,
 				res.wait_ms / 1000);
 	} else {
 		/* Who announced is a claim: the handshake checks it (the note says so). */
@@ -109,9 +110,9 @@ int vl_cmd_peer_list_lan(const vl_command *cmd, const vl_cli *cli, int argc, cha
 				printf("%s (%s %s)%s%s\n", f->name ? f->name : "", f->role ? f->role : "", f->scope,
 						f->revoked ? "  revoked" : "", f->self ? "  this node" : "");
 			else
-				printf("not on the roster%s\n", f->self ? "  this node" : "");
+				printf(_("not on the roster%s\n"), f->self ? "  this node" : "");
 		}
-		printf("%zu heard in %d s; an announcement is a claim: sync authenticates the key\n", res.n,
+		printf(_("%zu heard in %d s; an announcement is a claim: sync authenticates the key\n"), res.n,
 				res.wait_ms / 1000);
 	}
 	vl_buf_free(&out);
@@ -189,14 +190,14 @@ int vl_cmd_sync_lan(const vl_command *cmd, const vl_cli *cli, int argc, char **a
 					r->pushed.objects, r->pulled.refused + r->pushed.refused, r->pulled.conflicts);
 			vl_buf_free(&name);
 		} else if (it->rc < 0) {
-			printf("%s (%s) at %s:%u: failed after %zu address%s: %s\n", f->name ? f->name : "", f->fp, f->addr,
+			printf(_("%s (%s) at %s:%u: failed after %zu address%s: %s\n"), f->name ? f->name : "", f->fp, f->addr,
 					f->port, it->tries, it->tries == 1 ? "" : "es", it->message ? it->message : "");
 		} else {
-			printf("%s (%s) at %s:%u: received %zu objects (%zu branches updated), sent %zu objects; %s\n",
+			printf(_("%s (%s) at %s:%u: received %zu objects (%zu branches updated), sent %zu objects; %s\n"),
 					f->name ? f->name : "", f->fp, f->addr, f->port, r->pulled.objects, r->pulled.updated,
 					r->pushed.objects, r->identical ? "same heads" : "heads still differ: sync again");
 			if (it->tries > 1)
-				printf("  %zu other address%s announced for this key failed the handshake or the connection\n",
+				printf(_("  %zu other address%s announced for this key failed the handshake or the connection\n"),
 						it->tries - 1, it->tries == 2 ? "" : "es");
 			if (r->pulled.report.len)
 				fprintf(stderr, "%s", r->pulled.report.ptr);
@@ -211,7 +212,7 @@ int vl_cmd_sync_lan(const vl_command *cmd, const vl_cli *cli, int argc, char **a
 	if (json)
 		printf("%s]\n", res.n ? "\n" : "");
 	else if (res.n == 0)
-		printf("no roster peer of this network announced itself on udp port %u in %d s; nothing synced\n",
+		printf(_("no roster peer of this network announced itself on udp port %u in %d s; nothing synced\n"),
 				res.heard.udp_port, res.heard.wait_ms / 1000);
 	if (rc < 0)
 		exit_code = vl_cli_fail(rc);

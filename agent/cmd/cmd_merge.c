@@ -7,6 +7,7 @@
 
 #include "agent/audit/audit.h"
 #include "agent/cmd/cli.h"
+#include "store/i18n.h"
 #include "agent/node/reveal.h"
 #include "agent/node/tz.h"
 #include "agent/ops/merge.h"
@@ -40,14 +41,14 @@ int vl_cmd_merge(const vl_command *cmd, const vl_cli *cli, int argc, char **argv
 	}
 	switch (res.outcome) {
 	case VL_MERGED_UP_TO_DATE:
-		printf("scope/%s is up to date (%.12s)\n", res.scope, git_oid_tostr_s(&res.head));
+		printf(_("scope/%s is up to date (%.12s)\n"), res.scope, git_oid_tostr_s(&res.head));
 		break;
 	case VL_MERGED_FAST_FORWARD:
-		printf("scope/%s fast-forwarded to %.12s\n", res.scope, git_oid_tostr_s(&res.head));
+		printf(_("scope/%s fast-forwarded to %.12s\n"), res.scope, git_oid_tostr_s(&res.head));
 		break;
 	default:
-		printf("scope/%s merged: %.12s (%zu records merged, %zu taken from one side, %zu fields left "
-				"for a person%s)\n", res.scope, git_oid_tostr_s(&res.head), res.sum.records_merged,
+		printf(_("scope/%s merged: %.12s (%zu records merged, %zu taken from one side, %zu fields left "
+				"for a person%s)\n"), res.scope, git_oid_tostr_s(&res.head), res.sum.records_merged,
 				res.sum.records_taken, res.sum.conflicts, res.sum.conflicts ? "; see 'vledger conflicts'" : "");
 		break;
 	}
@@ -126,7 +127,7 @@ static int print_conflicts_text(const vl_conflicts_result *res, int reveal, int 
 
 	for (i = 0; rc == 0 && i < res->nconflicts; i++) {
 		const vl_conflict *cf = &res->conflicts[i];
-		printf("%s %s  field %s%s\n", cf->schema->name, cf->id, cf->field, cf->deleted ? "  (record deleted)" : "");
+		printf(_("%s %s  field %s%s\n"), cf->schema->name, cf->id, cf->field, cf->deleted ? "  (record deleted)" : "");
 		for (j = 0; rc == 0 && j < cf->ncands; j++) {
 			const vl_conflict_candidate *k = &cf->cands[j];
 			vl_buf_clear(&text);
@@ -191,10 +192,10 @@ int vl_cmd_conflicts(const vl_command *cmd, const vl_cli *cli, int argc, char **
 				if ((rc = vl_buf_puts(&out, "]}")) < 0)
 					goto fail;
 			} else {
-				printf("%s: the same %s on records %s", g->schema->name, g->schema->identity[0], g->ids[0]);
+				printf(_("%s: the same %s on records %s"), g->schema->name, g->schema->identity[0], g->ids[0]);
 				for (j = 1; j < g->nids; j++)
 					printf(" %s", g->ids[j]);
-				printf("\n  join them with 'vledger join-records KEEP OTHER'\n");
+				printf(_("\n  join them with 'vledger join-records KEEP OTHER'\n"));
 			}
 		}
 	} else if (json) {
@@ -206,9 +207,9 @@ int vl_cmd_conflicts(const vl_command *cmd, const vl_cli *cli, int argc, char **
 	if (json)
 		printf("%s]\n", out.ptr);
 	else if (co.duplicates)
-		printf("%zu group%s of duplicates\n", res.ngroups, res.ngroups == 1 ? "" : "s");
+		printf(_("%zu group%s of duplicates\n"), res.ngroups, res.ngroups == 1 ? "" : "s");
 	else
-		printf("%zu field%s left for a person\n", res.nconflicts, res.nconflicts == 1 ? "" : "s");
+		printf(_("%zu field%s left for a person\n"), res.nconflicts, res.nconflicts == 1 ? "" : "s");
 	exit_code = (co.duplicates ? res.ngroups : res.nconflicts) ? VL_EXIT_CONFLICTS : VL_EXIT_OK;
 	goto out;
 fail:
@@ -256,7 +257,7 @@ int vl_cmd_resolve(const vl_command *cmd, const vl_cli *cli, int argc, char **ar
 		exit_code = vl_cli_fail(rc);
 		goto out;
 	}
-	printf("%s: '%s' resolved\n", res.id, ro.field);
+	printf(_("%s: '%s' resolved\n"), res.id, ro.field);
 	exit_code = VL_EXIT_OK;
 out:
 	vl_resolve_result_free(&res);
@@ -291,7 +292,7 @@ int vl_cmd_join_records(const vl_command *cmd, const vl_cli *cli, int argc, char
 		exit_code = vl_cli_fail(rc);
 		goto out;
 	}
-	printf("%s joined into %s (%s deleted)%s\n", res.other, res.keep, res.other,
+	printf(_("%s joined into %s (%s deleted)%s\n"), res.other, res.keep, res.other,
 			res.conflicts ? "; fields that differ are listed by 'vledger conflicts'" : "");
 	exit_code = res.conflicts ? VL_EXIT_CONFLICTS : VL_EXIT_OK;
 out:

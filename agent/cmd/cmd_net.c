@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "agent/cmd/cli.h"
+#include "store/i18n.h"
 #include "agent/ops/net_ops.h"
 #include "store/yaml.h"
 
@@ -24,7 +25,7 @@ static void print_listen(void *ctx, const char *addr, uint16_t port)
 	(void)ctx;
 	/* Tests and scripts read the port from this line (with port 0 the
 	 * kernel chose it). */
-	printf("listening on %s (port %u)\n", addr, (unsigned)port);
+	printf(_("listening on %s (port %u)\n"), addr, (unsigned)port);
 	fflush(stdout);
 }
 
@@ -123,8 +124,8 @@ out:
 
 static void print_transfer(const char *what, const vl_transfer_stats *t)
 {
-	printf("%s: %zu chunk%s, %zu objects, %llu pack bytes; %zu branches updated, %zu refused, %zu new commits, "
-			"%zu merges, %zu fields left for a person\n", what, t->chunks, t->chunks == 1 ? "" : "s", t->objects,
+	printf(_("%s: %zu chunk%s, %zu objects, %llu pack bytes; %zu branches updated, %zu refused, %zu new commits, "
+			"%zu merges, %zu fields left for a person\n"), what, t->chunks, t->chunks == 1 ? "" : "s", t->objects,
 			(unsigned long long)t->pack_bytes, t->updated, t->refused, t->commits, t->merges, t->conflicts);
 	if (t->report.len)
 		fprintf(stderr, "%s", t->report.ptr);
@@ -196,11 +197,11 @@ static int sync_or_pull(const vl_command *cmd, const vl_cli *cli, int argc, char
 				(unsigned long long)res.pushed.pack_bytes, res.pushed.updated, res.pushed.refused,
 				(unsigned long long)res.bytes_in, (unsigned long long)res.bytes_out);
 	} else {
-		printf("peer %s (%s) at %s\n", res.peer_name, res.peer_fp, res.address);
+		printf(_("peer %s (%s) at %s\n"), res.peer_name, res.peer_fp, res.address);
 		print_transfer("received", &res.pulled);
 		if (push) {
 			print_transfer("sent", &res.pushed);
-			printf("%s after %d round%s; %llu bytes in, %llu bytes out\n",
+			printf(_("%s after %d round%s; %llu bytes in, %llu bytes out\n"),
 					res.identical ? "both ends hold the same heads" : "heads still differ (the peer refused "
 					"something, or keeps moving); sync again", res.rounds, res.rounds == 1 ? "" : "s",
 					(unsigned long long)res.bytes_in, (unsigned long long)res.bytes_out);
@@ -251,7 +252,7 @@ int vl_cmd_peer_add(const vl_command *cmd, const vl_cli *cli, int argc, char **a
 	if (key) {
 		const vl_roster_entry *e;
 		if (vl_node_load_config(n) < 0 || !(e = vl_node_roster_find(n, key))) {
-			fprintf(stderr, "vledger: key '%s' is not on the roster; see 'vledger roster list'\n", key);
+			fprintf(stderr, _("vledger: key '%s' is not on the roster; see 'vledger roster list'\n"), key);
 			goto out;
 		}
 	}
@@ -259,7 +260,7 @@ int vl_cmd_peer_add(const vl_command *cmd, const vl_cli *cli, int argc, char **a
 		exit_code = vl_cli_fail(rc);
 		goto out;
 	}
-	printf("peer %s at %s%s%s\n", p.name, p.address, *p.key ? " with key " : "", p.key);
+	printf(_("peer %s at %s%s%s\n"), p.name, p.address, *p.key ? " with key " : "", p.key);
 	exit_code = VL_EXIT_OK;
 out:
 	vl_node_close(n);
@@ -274,7 +275,7 @@ static void print_time(int64_t t)
 	struct tm tm;
 
 	if (!t || !gmtime_r(&tt, &tm) || !strftime(b, sizeof(b), "%Y-%m-%dT%H:%M:%SZ", &tm))
-		printf("never");
+		printf(_("never"));
 	else
 		printf("%s", b);
 }
@@ -340,24 +341,24 @@ static int list_peers(const vl_command *cmd, const vl_cli *cli, int argc, char *
 		fwrite(b.ptr, 1, b.len, stdout);
 	} else {
 		if (!res.n)
-			printf("no peers; add one with 'vledger peer add NAME HOST[:PORT]'\n");
+			printf(_("no peers; add one with 'vledger peer add NAME HOST[:PORT]'\n"));
 		for (i = 0; i < res.n; i++) {
 			const vl_status_peer *p = &res.peers[i];
 			printf("%s  %s  %s", p->peer.name, p->peer.address,
 					p->peer.key[0] ? p->peer.key : p->state.key[0] ? p->state.key : "(key not known yet)");
 			if (with_state) {
-				printf("\n  last success: ");
+				printf(_("\n  last success: "));
 				print_time(p->state.last_success);
-				printf("\n  last error:   ");
+				printf(_("\n  last error:   "));
 				print_time(p->state.last_error);
 				if (p->state.last_error && p->state.error[0])
 					printf(" (%s)", p->state.error);
 				if (p->known)
-					printf("\n  waiting:      %zu commit%s on %zu branch%s", p->waiting_commits,
+					printf(_("\n  waiting:      %zu commit%s on %zu branch%s"), p->waiting_commits,
 							p->waiting_commits == 1 ? "" : "s", p->waiting_branches,
 							p->waiting_branches == 1 ? "" : "es");
 				else
-					printf("\n  waiting:      unknown until the first sync");
+					printf(_("\n  waiting:      unknown until the first sync"));
 			}
 			printf("\n");
 		}

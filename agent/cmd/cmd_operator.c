@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "agent/cmd/cli.h"
+#include "store/i18n.h"
 
 int vl_cmd_operator_set(const vl_command *cmd, const vl_cli *cli, int argc, char **argv)
 {
@@ -30,9 +31,9 @@ int vl_cmd_operator_set(const vl_command *cmd, const vl_cli *cli, int argc, char
 		goto out;
 	}
 	if (clear)
-		printf("operator cleared: commits name only the node's key\n");
+		printf(_("operator cleared: commits name only the node's key\n"));
 	else
-		printf("operator %s: this node's commits carry it (a claim of the key holder, not an identity)\n",
+		printf(_("operator %s: this node's commits carry it (a claim of the key holder, not an identity)\n"),
 				n->operator_name);
 	exit_code = VL_EXIT_OK;
 out:
@@ -53,7 +54,7 @@ int vl_cmd_operator_show(const vl_command *cmd, const vl_cli *cli, int argc, cha
 	if (n->operator_name)
 		printf("%s\n", n->operator_name);
 	else
-		printf("no operator set; name one with 'vledger operator set NAME'\n");
+		printf(_("no operator set; name one with 'vledger operator set NAME'\n"));
 	vl_node_close(n);
 	return VL_EXIT_OK;
 }

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "agent/cmd/cli.h"
+#include "store/i18n.h"
 #include "agent/node/reveal.h"
 #include "agent/node/tz.h"
 #include "agent/ops/record.h"
@@ -99,6 +100,7 @@ int vl_cmd_add(const vl_command *cmd, const vl_cli *cli, int argc, char **argv)
 	vl_add_opts ao = VL_ADD_OPTS_INIT;
 	vl_strlist sets = { 0 };
 	vl_buf text = VL_BUF_INIT;
+	vl_buf name = VL_BUF_INIT;
 	int json = 0;
 	const vl_opt opts[] = {
 		{ "--scope", 1, &ao.scope, NULL, NULL }, { "--set", 1, NULL, NULL, &sets },
@@ -134,8 +136,9 @@ int vl_cmd_add(const vl_command *cmd, const vl_cli *cli, int argc, char **argv)
 	if (json)
 		rc = saved_json(&text, res.schema, res.id, res.scope, &res.commit, 1, 0, NULL, 0, res.duplicate_of);
 	else if (isatty(STDOUT_FILENO))
-		rc = vl_buf_puts(&text, "saved ") < 0 || saved_name(&text, res.schema, res.data, res.id) < 0 ||
-			vl_buf_putc(&text, '\n') < 0 ? VL_ENOMEM : 0;
+		rc = saved_name(&name, res.schema, res.data, res.id) < 0 ||
+			/* TRANSLATORS: %s: the ledger and the record ("常住人口 王秀英 (ULID)"). */
+			vl_buf_printf(&text, _("saved %s\n"), name.ptr) < 0 ? VL_ENOMEM : 0;
 	else
 		rc = vl_buf_printf(&text, "%s\n", res.id);
 	if (rc < 0) {
@@ -144,14 +147,15 @@ int vl_cmd_add(const vl_command *cmd, const vl_cli *cli, int argc, char **argv)
 	}
 	fputs(text.ptr, stdout);
 	if (res.duplicate_of[0])
-		fprintf(stderr, "vledger: warning: likely a duplicate of record %s (same identity fields); "
-				"if they are one, 'vledger join-records %s %s' joins them\n", res.duplicate_of,
+		fprintf(stderr, _("vledger: warning: likely a duplicate of record %s (same identity fields); "
+				"if they are one, 'vledger join-records %s %s' joins them\n"), res.duplicate_of,
 				res.duplicate_of, res.id);
 	exit_code = VL_EXIT_OK;
 out:
 	vl_add_result_free(&res);
 	vl_node_close(n);
 	vl_buf_free(&text);
+	vl_buf_free(&name);
 	vl_strlist_free(&sets);
 	free(pos);
 	return exit_code;
@@ -206,7 +210,7 @@ int vl_cmd_import(const vl_command *cmd, const vl_cli *cli, int argc, char **arg
 		 * scope and counts are what scripts need; see docs/formats.md. */
 		printf("{\"scope\":\"%s\",\"records\":%zu,\"committed\":%zu}\n", res.scope, res.records, res.committed);
 	else
-		printf("imported %zu %s records into scope %s\n", res.records, io.ledger, res.scope);
+		printf(_("imported %zu %s records into scope %s\n"), res.records, io.ledger, res.scope);
 	exit_code = VL_EXIT_OK;
 out:
 	vl_import_result_free(&res);
@@ -221,6 +225,7 @@ int vl_cmd_edit(const vl_command *cmd, const vl_cli *cli, int argc, char **argv)
 	vl_edit_opts eo = VL_EDIT_OPTS_INIT;
 	vl_strlist sets = { 0 }, unsets = { 0 }, adds = { 0 }, removes = { 0 };
 	vl_buf text = VL_BUF_INIT;
+	vl_buf name = VL_BUF_INIT, labels = VL_BUF_INIT;
 	int json = 0;
 	const vl_opt opts[] = {
 		{ "--json", 0, NULL, &json, NULL },
@@ -266,13 +271,13 @@ int vl_cmd_edit(const vl_command *cmd, const vl_cli *cli, int argc, char **argv)
 		rc = saved_json(&text, res.schema, res.id, NULL, &res.commit, res.changed, 1, res.fields,
 				res.nfields, NULL);
 	} else if (isatty(STDOUT_FILENO)) {
-		rc = vl_buf_puts(&text, res.changed ? "saved " : "nothing to save: ");
-		if (rc == 0)
-			rc = saved_name(&text, res.schema, res.data, res.id);
-		if (rc == 0 && res.changed && (rc = vl_buf_puts(&text, ", changed: ")) == 0)
-			rc = field_labels(&text, res.schema, res.fields, res.nfields);
-		if (rc == 0)
-			rc = vl_buf_puts(&text, res.changed ? "\n" : " is unchanged\n");
+		/* Whole sentences with the names as arguments, for the translations. */
+		rc = saved_name(&name, res.schema, res.data, res.id);
+		if (rc == 0 && res.changed && (rc = field_labels(&labels, res.schema, res.fields, res.nfields)) == 0)
+			/* TRANSLATORS: 1: the ledger and the record, 2: the labels of the fields changed. */
+			rc = vl_buf_printf(&text, _("saved %s, changed: %s\n"), name.ptr, labels.ptr ? labels.ptr : "");
+		else if (rc == 0 && !res.changed)
+			rc = vl_buf_printf(&text, _("nothing to save: %s is unchanged\n"), name.ptr);
 	} else {
 		rc = vl_buf_printf(&text, res.changed ? "%s\n" : "%s unchanged\n", res.id);
 	}
@@ -285,6 +290,8 @@ int vl_cmd_edit(const vl_command *cmd, const vl_cli *cli, int argc, char **argv)
 out:
 	vl_edit_result_free(&res);
 	vl_buf_free(&text);
+	vl_buf_free(&name);
+	vl_buf_free(&labels);
 	vl_node_close(n);
 	vl_strlist_free(&sets);
 	vl_strlist_free(&unsets);
@@ -322,7 +329,7 @@ int vl_cmd_rm(const vl_command *cmd, const vl_cli *cli, int argc, char **argv)
 		exit_code = vl_cli_fail(rc);
 		goto out;
 	}
-	printf("%s deleted\n", res.id);
+	printf(_("%s deleted\n"), res.id);
 	exit_code = VL_EXIT_OK;
 out:
 	vl_rm_result_free(&res);
@@ -500,11 +507,11 @@ int vl_cmd_show(const vl_command *cmd, const vl_cli *cli, int argc, char **argv)
 		size_t w = 0;
 		printf("%s %s  %s%s\n", f->schema->label_zh ? f->schema->label_zh : f->schema->name, f->rec->id,
 				f->rec->schema, f->rec->deleted ? "  [已删除 deleted]" : "");
-		printf("  scope    %s\n  clock    %s\n  author   %s%s%s%s\n", f->rec->scope, f->rec->clock,
+		printf(_("  scope    %s\n  clock    %s\n  author   %s%s%s%s\n"), f->rec->scope, f->rec->clock,
 				who ? who->name : "", who ? " (" : "", f->rec->author, who ? ")" : "");
 		for (i = 0; i < f->rec->nprev; i++)
-			printf("  prev     %s\n", f->rec->prev[i]);
-		printf("  blob     %s\n", git_oid_tostr_s(&f->blob));
+			printf(_("  prev     %s\n"), f->rec->prev[i]);
+		printf(_("  blob     %s\n"), git_oid_tostr_s(&f->blob));
 		for (i = 0; i < f->schema->nfields; i++) {
 			size_t lw = vl_text_width(f->schema->fields[i].label_zh ? f->schema->fields[i].label_zh : "") +
 					strlen(f->schema->fields[i].name) + 1;
@@ -531,7 +538,7 @@ int vl_cmd_show(const vl_command *cmd, const vl_cli *cli, int argc, char **argv)
 			vl_buf_free(&cell);
 		}
 		if (!reveal)
-			printf("  (personal fields masked; --reveal shows them)\n");
+			printf(_("  (personal fields masked; --reveal shows them)\n"));
 	}
 	exit_code = VL_EXIT_OK;
 	goto out;
@@ -600,7 +607,7 @@ int vl_cmd_list(const vl_command *cmd, const vl_cli *cli, int argc, char **argv)
 		if (json)
 			printf("[]\n");
 		else
-			printf("no records in scope %s\n", res.scope);
+			printf(_("no records in scope %s\n"), res.scope);
 		exit_code = VL_EXIT_OK;
 		goto out;
 	}
@@ -670,7 +677,7 @@ int vl_cmd_list(const vl_command *cmd, const vl_cli *cli, int argc, char **argv)
 		}
 		printf("%s\n", r && r->deleted ? "  [deleted]" : "");
 	}
-	printf("%zu record%s\n", res.n, res.n == 1 ? "" : "s");
+	printf(_("%zu record%s\n"), res.n, res.n == 1 ? "" : "s");
 	exit_code = VL_EXIT_OK;
 	goto out;
 cell_fail:

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "agent/cmd/cli.h"
+#include "store/i18n.h"
 #include "agent/ops/remote_ops.h"
 #include "store/yaml.h"
 
@@ -57,7 +58,7 @@ int vl_cmd_remote_add(const vl_command *cmd, const vl_cli *cli, int argc, char *
 		exit_code = vl_cli_fail(rc);
 		goto out;
 	}
-	printf("added remote %s: %s\n", ro.name, ro.url);
+	printf(_("added remote %s: %s\n"), ro.name, ro.url);
 	exit_code = VL_EXIT_OK;
 out:
 	vl_remote_list_result_free(&res);
@@ -89,7 +90,7 @@ int vl_cmd_remote_remove(const vl_command *cmd, const vl_cli *cli, int argc, cha
 		exit_code = vl_cli_fail(rc);
 		goto out;
 	}
-	printf("removed remote %s\n", ro.name);
+	printf(_("removed remote %s\n"), ro.name);
 	exit_code = VL_EXIT_OK;
 out:
 	vl_remote_list_result_free(&res);
@@ -152,11 +153,11 @@ static int remote_sync(const vl_cli *cli, const char *name, int push, int merge)
 	rc = vl_remote_sync(n, &so, &res);
 	vl_cli_progress_done();
 	if (res.received) {
-		printf("%s: fetched %zu of %zu refs, %zu objects, %zu bytes\n", name, res.fetched_refs, res.remote_refs,
+		printf(_("%s: fetched %zu of %zu refs, %zu objects, %zu bytes\n"), name, res.fetched_refs, res.remote_refs,
 				res.received_objects, res.received_bytes);
 		code = vl_cli_print_receive(&res.receive);
 	} else if (res.url && push && rc == 0) {
-		printf("%s: holds no vledger branches yet\n", name);
+		printf(_("%s: holds no vledger branches yet\n"), name);
 	}
 	for (i = 0; i < res.npush; i++) {
 		const vl_push_item *it = &res.push[i];
@@ -164,11 +165,11 @@ static int remote_sync(const vl_cli *cli, const char *name, int push, int merge)
 			continue;
 		if (it->state == VL_PUSH_DONE)
 			pushed++;
-		printf("push %s: %s%s%s\n", it->ref, push_word(it->state), it->message ? ", " : "",
+		printf(_("push %s: %s%s%s\n"), it->ref, push_word(it->state), it->message ? ", " : "",
 				it->message ? it->message : "");
 	}
 	if (res.pushed)
-		printf("%s: %zu branch%s pushed\n", name, pushed, pushed == 1 ? "" : "es");
+		printf(_("%s: %zu branch%s pushed\n"), name, pushed, pushed == 1 ? "" : "es");
 	if (rc < 0) {
 		exit_code = vl_cli_fail(rc);
 		goto out;

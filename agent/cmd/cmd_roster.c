@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "agent/cmd/cli.h"
+#include "store/i18n.h"
 #include "agent/node/roster.h"
 #include "agent/ops/roster_ops.h"
 #include "store/yaml.h"
@@ -42,7 +43,7 @@ int vl_cmd_roster_add(const vl_command *cmd, const vl_cli *cli, int argc, char *
 	if ((rc = vl_roster_add(n, &ao, &res)) < 0)
 		exit_code = vl_cli_fail(rc);
 	else
-		printf("added %s %s (%s, scope %s)\n", res.fp, res.name, res.role, res.scope);
+		printf(_("added %s %s (%s, scope %s)\n"), res.fp, res.name, res.role, res.scope);
 	vl_roster_add_result_free(&res);
 	vl_node_close(n);
 	return exit_code;
@@ -117,7 +118,7 @@ int vl_cmd_roster_revoke(const vl_command *cmd, const vl_cli *cli, int argc, cha
 	if ((rc = vl_roster_revoke(n, &ro, &res)) < 0)
 		exit_code = vl_cli_fail(rc);
 	else
-		printf("revoked %s (%s, scope %s) at %s\n", res.fp, res.role, res.scope, res.revoked_at);
+		printf(_("revoked %s (%s, scope %s) at %s\n"), res.fp, res.role, res.scope, res.revoked_at);
 	vl_roster_revoke_result_free(&res);
 	vl_node_close(n);
 	free(pos);
@@ -153,15 +154,15 @@ int vl_cmd_roster_approve(const vl_command *cmd, const vl_cli *cli, int argc, ch
 		exit_code = vl_cli_fail(rc);
 	} else if (res.kind == VL_APPROVE_JOIN) {
 		if (res.requested_name)
-			printf("note: the new node calls itself '%s'; the roster names it '%s' as the invitation does\n",
+			printf(_("note: the new node calls itself '%s'; the roster names it '%s' as the invitation does\n"),
 					res.requested_name, res.name);
-		printf("added %s %s (%s, scope %s)\n", res.fp, res.name, res.role, res.scope);
-		printf("invitation %s is used; the new node now runs:  vledger fetch %s\n", res.invite,
+		printf(_("added %s %s (%s, scope %s)\n"), res.fp, res.name, res.role, res.scope);
+		printf(_("invitation %s is used; the new node now runs:  vledger fetch %s\n"), res.invite,
 				res.source.ptr);
 	} else {
-		printf("approved: %s (%s, scope %s) now signs with %s; %s revoked at %s\n", res.name, res.role,
+		printf(_("approved: %s (%s, scope %s) now signs with %s; %s revoked at %s\n"), res.name, res.role,
 				res.scope, res.fp, res.old_fp, res.when);
-		printf("the node switches with 'vledger key rotate --finish' after it fetches this config\n");
+		printf(_("the node switches with 'vledger key rotate --finish' after it fetches this config\n"));
 	}
 	vl_roster_approve_result_free(&res);
 	vl_node_close(n);
@@ -198,15 +199,15 @@ int vl_cmd_key_rotate(const vl_command *cmd, const vl_cli *cli, int argc, char *
 	if ((rc = vl_key_rotate(n, &ko, &res)) < 0) {
 		exit_code = vl_cli_fail(rc);
 	} else if (res.state == VL_ROTATE_FINISHED) {
-		printf("this node now signs with %s\n", res.new_fp);
+		printf(_("this node now signs with %s\n"), res.new_fp);
 	} else if (res.state == VL_ROTATE_DONE) {
-		printf("rotated: this node now signs with %s; %s revoked at %s\n", res.new_fp, res.old_fp, res.when);
+		printf(_("rotated: this node now signs with %s; %s revoked at %s\n"), res.new_fp, res.old_fp, res.when);
 	} else {
-		printf("new key %s is pending; this node goes on signing with %s until the switch\n", res.new_fp,
+		printf(_("new key %s is pending; this node goes on signing with %s until the switch\n"), res.new_fp,
 				res.old_fp);
-		printf("wrote the request to %s; an admin whose scope covers %s runs:\n"
+		printf(_("wrote the request to %s; an admin whose scope covers %s runs:\n"
 				"  vledger roster approve %s\n"
-				"then, after 'vledger fetch', run here: vledger key rotate --finish\n", ko.request_path,
+				"then, after 'vledger fetch', run here: vledger key rotate --finish\n"), ko.request_path,
 				res.scope, ko.request_path);
 	}
 	vl_key_rotate_result_free(&res);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "agent/cmd/cli.h"
+#include "store/i18n.h"
 #include "agent/ops/schema.h"
 #include "store/yaml.h"
 
@@ -78,7 +79,7 @@ static void print_fields(const vl_field *f, size_t n, int indent)
 				f[i].pii ? "pii" : "", f[i].merge ? f[i].merge : "lww");
 		printf("%s / %s", f[i].label_zh ? f[i].label_zh : "", f[i].label_en ? f[i].label_en : "");
 		if (f[i].def && vl_value_text(f[i].def))
-			printf("  [default %s]", vl_value_text(f[i].def));
+			printf(_("  [default %s]"), vl_value_text(f[i].def));
 		printf("\n");
 		for (j = 0; j < f[i].nopts; j++)
 			printf("%*s  - %s  %s / %s\n", indent + 20, "", f[i].opts[j].value,
@@ -134,10 +135,10 @@ int vl_cmd_schema_show(const vl_command *cmd, const vl_cli *cli, int argc, char 
 			printf("%s]}\n", out.ptr);
 		vl_buf_free(&out);
 	} else {
-		printf("%s  %s / %s  (version %d)\n", s->name, s->label_zh ? s->label_zh : "",
+		printf(_("%s  %s / %s  (version %d)\n"), s->name, s->label_zh ? s->label_zh : "",
 				s->label_en ? s->label_en : "", s->version);
 		if (s->nidentity) {
-			printf("identity:");
+			printf(_("identity:"));
 			for (i = 0; i < s->nidentity; i++)
 				printf(" %s", s->identity[i]);
 			printf("\n");
@@ -145,7 +146,7 @@ int vl_cmd_schema_show(const vl_command *cmd, const vl_cli *cli, int argc, char 
 		printf("%-20s %-10s %-4s %-4s %-22s %s\n", "FIELD", "TYPE", "", "", "MERGE", "LABEL");
 		print_fields(s->fields, s->nfields, 0);
 		for (i = 0; i < s->naggregates; i++)
-			printf("aggregate %s: %s%s%s%s%s%s\n", s->aggregates[i].name, s->aggregates[i].op,
+			printf(_("aggregate %s: %s%s%s%s%s%s\n"), s->aggregates[i].name, s->aggregates[i].op,
 					s->aggregates[i].field ? " " : "", s->aggregates[i].field ? s->aggregates[i].field : "",
 					s->aggregates[i].where_field ? " where " : "",
 					s->aggregates[i].where_field ? s->aggregates[i].where_field : "",
@@ -183,7 +184,7 @@ int vl_cmd_schema_check(const vl_command *cmd, const vl_cli *cli, int argc, char
 	}
 	for (i = 0; i < res.n; i++) {
 		if (res.items[i].schema)
-			printf("%s: ok (ledger '%s', %zu fields)\n", res.items[i].file, res.items[i].schema->name,
+			printf(_("%s: ok (ledger '%s', %zu fields)\n"), res.items[i].file, res.items[i].schema->name,
 					res.items[i].schema->nfields);
 		else
 			fputs(res.items[i].diag, stderr);

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "agent/cmd/cli.h"
+#include "store/i18n.h"
 #include "agent/ops/verify.h"
 
 int vl_cmd_verify(const vl_command *cmd, const vl_cli *cli, int argc, char **argv)
@@ -51,11 +52,11 @@ int vl_cmd_verify(const vl_command *cmd, const vl_cli *cli, int argc, char **arg
 			printf("%s", res.revocations.ptr);
 		if (res.failures) {
 			fprintf(stderr, "%s", res.report.ptr);
-			printf("verification FAILED: %zu problem%s in %zu commits, %zu records on %zu branches\n",
+			printf(_("verification FAILED: %zu problem%s in %zu commits, %zu records on %zu branches\n"),
 					res.failures, res.failures == 1 ? "" : "s", res.commits, res.records, res.branches);
 		} else {
-			printf("verified %zu commits (%zu merges replayed) and %zu record versions on %zu branches: "
-					"all good\n", res.commits, res.merges, res.records, res.branches);
+			printf(_("verified %zu commits (%zu merges replayed) and %zu record versions on %zu branches: "
+					"all good\n"), res.commits, res.merges, res.records, res.branches);
 		}
 	}
 	rc = res.failures ? VL_EXIT_VERIFY : VL_EXIT_OK;

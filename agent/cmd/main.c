@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "agent/cmd/cli.h"
+#include "store/i18n.h"
 #include "store/repo.h"
 
 #ifdef __SANITIZE_ADDRESS__
@@ -25,114 +26,117 @@ const char *__lsan_default_suppressions(void)
 
 static const vl_command commands[] = {
 	{ "init", "--name NAME --role ROLE --scope CODE12 (--new-network [--timezone +HH:MM] | --network FILE) [--passphrase-file F]",
-	  "create a node home: key, repository, and (county) a new network, whose times show in --timezone "
-	  "(default Asia/Shanghai, +08:00); --network takes network.key from beside FILE",
+	  N_("create a node home: key, repository, and (county) a new network, whose times show in --timezone "
+	  "(default Asia/Shanghai, +08:00); --network takes network.key from beside FILE"),
 	  vl_cmd_init },
-	{ "key", "", "print this node's public key and fingerprint", vl_cmd_key },
+	{ "key", "", N_("print this node's public key and fingerprint"), vl_cmd_key },
 	{ "roster add", "--name N --role R --scope CODE12 --key \"ssh-ed25519 ...\"",
-	  "add a key to the roster (admins only; a signed commit on config)", vl_cmd_roster_add },
-	{ "roster list", "[--json]", "list the keys of the roster", vl_cmd_roster_list },
+	  N_("add a key to the roster (admins only; a signed commit on config)"), vl_cmd_roster_add },
+	{ "roster list", "[--json]", N_("list the keys of the roster"), vl_cmd_roster_list },
 	{ "roster revoke", "FINGERPRINT --reason TEXT [--passphrase-file F]",
-	  "revoke a key: its later writes are refused, earlier ones stay valid (admins only)", vl_cmd_roster_revoke },
+	  N_("revoke a key: its later writes are refused, earlier ones stay valid (admins only)"), vl_cmd_roster_revoke },
 	{ "roster approve", "FILE [--passphrase-file F]",
-	  "approve a request: key rotation (add the new key, revoke the old) or join (add the invited key); admins only",
+	  N_("approve a request: key rotation (add the new key, revoke the old) or join (add the invited key); admins only"),
 	  vl_cmd_roster_approve },
 	{ "invite", "--role R --scope CODE12 --name N [--expires HOURS] [--address HOST:PORT] [--source PATH] [--no-qr]",
-	  "print a one-time invitation for a new node, as a line and a QR code", vl_cmd_invite },
+	  N_("print a one-time invitation for a new node, as a line and a QR code"), vl_cmd_invite },
 	{ "join", "TOKEN [--name N] [--passphrase-file F] [--no-fetch]",
-	  "create this node from an invitation and write the join request the inviter approves", vl_cmd_join },
+	  N_("create this node from an invitation and write the join request the inviter approves"), vl_cmd_join },
 	{ "key rotate", "[--output FILE] [--finish] [--passphrase-file F]",
-	  "make a new key pair for this node and retire the old one", vl_cmd_key_rotate },
+	  N_("make a new key pair for this node and retire the old one"), vl_cmd_key_rotate },
 	{ "export allowed-signers", "[--output FILE] [--revocations FILE]",
-	  "write the allowed_signers file for git and ssh-keygen", vl_cmd_export_allowed_signers },
+	  N_("write the allowed_signers file for git and ssh-keygen"), vl_cmd_export_allowed_signers },
 	{ "export network", "[--output FILE]",
-	  "write network.yaml (and, with --output, the network key as network.key beside it), for 'vledger init --network'",
+	  N_("write network.yaml (and, with --output, the network key as network.key beside it), for 'vledger init --network'"),
 	  vl_cmd_export_network },
 	{ "export", "LEDGER --format csv [--scope CODE12] [--output FILE] [--reveal]",
-	  "a ledger as an Excel-ready CSV (Chinese headers; personal fields masked unless --reveal, "
-	  "which is logged in log/reveal.log)", vl_cmd_export },
+	  N_("a ledger as an Excel-ready CSV (Chinese headers; personal fields masked unless --reveal, "
+	  "which is logged in log/reveal.log)"), vl_cmd_export },
 	{ "reports", "[--call ID] [--due DATE] [--scope CODE12] [--today DATE] [--format table|json|html] "
 	  "[--output FILE] [--divisions FILE] [--reveal]",
-	  "upward-report tracker: per unit called on, reported, late, missing or open, with the contact "
-	  "(masked unless --reveal)", vl_cmd_reports },
-	{ "schema list", "[--json]", "list the ledgers and their labels", vl_cmd_schema_list },
-	{ "schema show", "NAME [--json]", "show a ledger's fields, types and rules", vl_cmd_schema_show },
-	{ "schema check", "FILE...", "check schema files, reporting every error with file:line:column",
+	  N_("upward-report tracker: per unit called on, reported, late, missing or open, with the contact "
+	  "(masked unless --reveal)"), vl_cmd_reports },
+	{ "schema list", "[--json]", N_("list the ledgers and their labels"), vl_cmd_schema_list },
+	{ "schema show", "NAME [--json]", N_("show a ledger's fields, types and rules"), vl_cmd_schema_show },
+	{ "schema check", "FILE...", N_("check schema files, reporting every error with file:line:column"),
 	  vl_cmd_schema_check },
 	{ "add", "LEDGER [--scope CODE12] (--set FIELD=VALUE... | --file F) [--json]",
-	  "add a record; says what was saved (its id alone when the output is not a terminal)", vl_cmd_add },
+	  N_("add a record; says what was saved (its id alone when the output is not a terminal)"), vl_cmd_add },
 	{ "import", "LEDGER --file F [--scope CODE12] [--batch N] [--json]",
-	  "add many records from a YAML list or a CSV file (F.csv: headers in Chinese or English), "
-	  "N per signed commit (default 500); one bad row writes nothing", vl_cmd_import },
+	  N_("add many records from a YAML list or a CSV file (F.csv: headers in Chinese or English), "
+	  "N per signed commit (default 500); one bad row writes nothing"), vl_cmd_import },
 	{ "edit", "ID [--set FIELD=VALUE...] [--unset FIELD...] [--add FIELD=VALUE...] [--remove FIELD=VALUE...] "
 	  "[--replace] [--allow-backwards --reason TEXT] [--json]",
-	  "change a record; --add/--remove edit a set or list by element, --replace lets --set drop elements",
+	  N_("change a record; --add/--remove edit a set or list by element, --replace lets --set drop elements"),
 	  vl_cmd_edit },
-	{ "rm", "ID --reason TEXT", "delete a record (a tombstone; history keeps it)", vl_cmd_rm },
-	{ "show", "ID [--json] [--reveal]", "show a record (personal fields masked unless --reveal)",
+	{ "rm", "ID --reason TEXT", N_("delete a record (a tombstone; history keeps it)"), vl_cmd_rm },
+	{ "show", "ID [--json] [--reveal]", N_("show a record (personal fields masked unless --reveal)"),
 	  vl_cmd_show },
 	{ "list", "SCHEMA [--scope CODE12] [--no-children] [--where FIELD(=|!=|<|<=|>|>=)VALUE...] [--deleted] [--json] [--reveal]",
-	  "list the records of a ledger", vl_cmd_list },
+	  N_("list the records of a ledger"), vl_cmd_list },
 	{ "aggregate", "[--scope CODE12] [--by village|township|county] [--ledger NAME] [--where EXPR...] "
 	  "[--format table|json|csv|html] [--output FILE] [--stale-after DURATION] [--divisions FILE] [--no-cache] [--as-of YYYY-MM-DD] [--ages] "
 	  "| --from-published | --publish | --check RECORD_ID",
-	  "the schemas' counts and sums over every branch held, rolled up village -> township -> county; "
+	  N_("the schemas' counts and sums over every branch held, rolled up village -> township -> county; "
 	  "--publish signs this unit's figures (small counts suppressed), --from-published sums those of the "
-	  "units below, --check recomputes a published report",
+	  "units below, --check recomputes a published report"),
 	  vl_cmd_aggregate },
-	{ "log", "[--scope CODE12] [--record ID] [--json]", "show the history of a branch", vl_cmd_log },
+	{ "log", "[--scope CODE12] [--record ID] [--json]", N_("show the history of a branch"), vl_cmd_log },
 	{ "history", "ID [--field FIELD] [--json] [--reveal]",
-	  "every version of a record field by field: signer, commit, merge rules", vl_cmd_history },
-	{ "blame", "ID [--json] [--reveal]", "which version set each field's current value", vl_cmd_blame },
+	  N_("every version of a record field by field: signer, commit, merge rules"), vl_cmd_history },
+	{ "blame", "ID [--json] [--reveal]", N_("which version set each field's current value"), vl_cmd_blame },
 	{ "audit export", "--format html|json [--scope CODE12] [--from DATE --to DATE] [--output FILE] [--reveal]",
-	  "an offline audit report: changes, signers, merge rules, conflicts, verification", vl_cmd_audit_export },
+	  N_("an offline audit report: changes, signers, merge rules, conflicts, verification"), vl_cmd_audit_export },
 	{ "verify", "[--scope CODE12] [--since REV] [--quiet] [--json]",
-	  "verify every commit and record on every branch; exit 4 on any failure", vl_cmd_verify },
+	  N_("verify every commit and record on every branch; exit 4 on any failure"), vl_cmd_verify },
 	{ "merge", "REF [--scope CODE12]",
-	  "merge another head of its scope branch into ours, verified first (exit 3: fields left for a person; 4: refused)",
+	  N_("merge another head of its scope branch into ours, verified first (exit 3: fields left for a person; 4: refused)"),
 	  vl_cmd_merge },
 	{ "conflicts", "[--scope CODE12] [--duplicates] [--json] [--reveal]",
-	  "list fields a merge left for a person, or records that share a natural key", vl_cmd_conflicts },
-	{ "resolve", "ID FIELD (--take N | --value V)", "settle a conflict with a signed edit", vl_cmd_resolve },
-	{ "join-records", "KEEP OTHER", "join two records of one person: fields by the merge rules, OTHER deleted",
+	  N_("list fields a merge left for a person, or records that share a natural key"), vl_cmd_conflicts },
+	{ "resolve", "ID FIELD (--take N | --value V)", N_("settle a conflict with a signed edit"), vl_cmd_resolve },
+	{ "join-records", "KEEP OTHER", N_("join two records of one person: fields by the merge rules, OTHER deleted"),
 	  vl_cmd_join_records },
-	{ "incidents", "[--json]", "list keys caught signing two histories (evidence kept under refs/evidence/)",
+	{ "incidents", "[--json]", N_("list keys caught signing two histories (evidence kept under refs/evidence/)"),
 	  vl_cmd_incidents },
 	{ "fetch", "SOURCE [--no-merge] [--json]",
-	  "bring config and the scope branches we may read from another node's repo.git (a path): verified "
-	  "in a quarantine, then merged", vl_cmd_fetch },
+	  N_("bring config and the scope branches we may read from another node's repo.git (a path): verified "
+	  "in a quarantine, then merged"), vl_cmd_fetch },
 	{ "bundle create", "FILE|DIR [--for PEER | --scope CODE12] [--full] [--seal-to FP|PEER]",
-	  "write a git bundle of what a peer may read and has not acknowledged (a USB stick's load), "
-	  "optionally sealed to one key", vl_cmd_bundle_create },
+	  N_("write a git bundle of what a peer may read and has not acknowledged (a USB stick's load), "
+	  "optionally sealed to one key"), vl_cmd_bundle_create },
 	{ "remote add", "NAME URL",
-	  "name a git server as a remote (file://, ssh://, https://, http://, git://, host:path)", vl_cmd_remote_add },
-	{ "remote list", "[--json]", "list this node's git remotes", vl_cmd_remote_list },
-	{ "remote remove", "NAME", "forget a git remote", vl_cmd_remote_remove },
+	  N_("name a git server as a remote (file://, ssh://, https://, http://, git://, host:path)"), vl_cmd_remote_add },
+	{ "remote list", "[--json]", N_("list this node's git remotes"), vl_cmd_remote_list },
+	{ "remote remove", "NAME", N_("forget a git remote"), vl_cmd_remote_remove },
 	{ "bundle apply", "FILE|DIR [--no-merge] [--passphrase-file F] [--json]",
-	  "take a bundle (or every bundle in a directory meant for this node) through the receive path",
+	  N_("take a bundle (or every bundle in a directory meant for this node) through the receive path"),
 	  vl_cmd_bundle_apply },
 	/* Network sync and git remotes (cmd_net.c, cmd_remote.c): one `sync` /
 	 * `pull` entry each; a git remote's name is asked about first. */
 	{ "serve", "[--listen ADDR:PORT] [--sync-every DURATION] [--max-sessions N] [--idle-timeout S] "
 	  "[--max-bytes N] [--passphrase-file F]",
-	  "serve this node to its roster peers over the secret handshake; with --sync-every also sync with "
-	  "node.yaml's peers on that schedule", vl_cmd_serve },
+	  N_("serve this node to its roster peers over the secret handshake; with --sync-every also sync with "
+	  "node.yaml's peers on that schedule"), vl_cmd_serve },
 	{ "sync", "(PEER | REMOTE | --lan [--wait SECONDS]) [--json] [--timeout S] [--passphrase-file F]",
-	  "exchange what each side may read with a peer (HOST[:PORT] or a peer name), both directions in one "
+	  N_("exchange what each side may read with a peer (HOST[:PORT] or a peer name), both directions in one "
 	  "session; with a git remote: fetch (verified, merged), then push back, never forced; --lan: with every "
-	  "roster peer announcing itself on the LAN", vl_cmd_sync_or_lan },
+	  "roster peer announcing itself on the LAN"), vl_cmd_sync_or_lan },
 	{ "pull", "PEER|REMOTE [--json] [--timeout S] [--passphrase-file F] [--no-merge (a remote)]",
-	  "receive what this node may read from a peer or a git remote, sending nothing", vl_cmd_pull },
-	{ "operator set", "NAME | --clear", "name the person at this laptop; commits carry it (kept in node.yaml)",
+	  N_("receive what this node may read from a peer or a git remote, sending nothing"), vl_cmd_pull },
+	{ "operator set", "NAME | --clear", N_("name the person at this laptop; commits carry it (kept in node.yaml)"),
 	  vl_cmd_operator_set },
-	{ "operator show", "", "print the operator name commits carry", vl_cmd_operator_show },
-	{ "peer add", "NAME HOST[:PORT] [--key FINGERPRINT]", "name a peer to sync with (kept in node.yaml)",
+	{ "operator show", "", N_("print the operator name commits carry"), vl_cmd_operator_show },
+	{ "peer add", "NAME HOST[:PORT] [--key FINGERPRINT]", N_("name a peer to sync with (kept in node.yaml)"),
 	  vl_cmd_peer_add },
 	{ "peer list", "[--json] | --lan [--wait SECONDS] [--json]",
-	  "list the peers of node.yaml; --lan: the nodes of this network announcing themselves on the LAN "
-	  "(a claim the handshake checks)", vl_cmd_peer_list_or_lan },
-	{ "status", "[--json]", "each peer's last success, last error and what is waiting to go to it",
+	  N_("list the peers of node.yaml; --lan: the nodes of this network announcing themselves on the LAN "
+	  "(a claim the handshake checks)"), vl_cmd_peer_list_or_lan },
+	{ "status", "[--json]", N_("each peer's last success, last error and what is waiting to go to it"),
 	  vl_cmd_status },
+	{ "ui", "[--listen 127.0.0.1:PORT] [--no-open] [--allow-remote] [--passphrase-file F]",
+	  "serve the local web interface; prints the address to open (with its one-time token) first",
+	  vl_cmd_ui },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -141,14 +145,14 @@ static void print_help(FILE *f)
 {
 	size_t i;
 
-	fprintf(f, "usage: vledger [-C HOME] [--operator NAME] COMMAND [ARGS]\n\n"
+	fputs(_("usage: vledger [-C HOME] [--operator NAME] COMMAND [ARGS]\n\n"
 			"vledger keeps village, township and county ledgers as signed YAML records\n"
 			"in a git repository. HOME defaults to $VLEDGER_HOME or ~/.local/share/vledger.\n\n"
-			"commands:\n");
+			"commands:\n"), f);
 	for (i = 0; i < NCOMMANDS; i++)
-		fprintf(f, "  %-24s %s\n", commands[i].name, commands[i].help);
-	fprintf(f, "\n'vledger help COMMAND' (or 'vledger COMMAND --help') shows a command's arguments.\n"
-			"exit codes: 0 ok, 1 error, 2 usage, 3 conflicts left for a person, 4 verification failed\n");
+		fprintf(f, "  %-24s %s\n", commands[i].name, _(commands[i].help));
+	fputs(_("\n'vledger help COMMAND' (or 'vledger COMMAND --help') shows a command's arguments.\n"
+			"exit codes: 0 ok, 1 error, 2 usage, 3 conflicts left for a person, 4 verification failed\n"), f);
 }
 
 /* The command named by argv[arg] (and argv[arg + 1] for two-word names,
@@ -179,7 +183,8 @@ static const vl_command *find_command(int argc, char **argv, int arg, size_t *wo
 
 static void print_command_help(const vl_command *c)
 {
-	printf("usage: vledger %s %s\n%s\n", c->name, c->usage, c->help);
+	/* TRANSLATORS: 1: the command, 2: its arguments (as they are), 3: what it does. */
+	printf(_("usage: vledger %s %s\n%s\n"), c->name, c->usage, _(c->help));
 }
 
 /* `vledger help` lists the commands; `vledger help COMMAND` shows one (and
@@ -207,7 +212,7 @@ static int help_command(int argc, char **argv, int arg)
 	}
 	if (shown)
 		return VL_EXIT_OK;
-	fprintf(stderr, "vledger: no command '%s'; 'vledger help' lists the commands\n", argv[arg]);
+	fprintf(stderr, _("vledger: no command '%s'; 'vledger help' lists the commands\n"), argv[arg]);
 	return VL_EXIT_USAGE;
 }
 
@@ -219,6 +224,7 @@ int main(int argc, char **argv)
 	int arg = 1, rc;
 
 	setlocale(LC_CTYPE, "C.UTF-8");
+	vl_i18n_init();
 	while (arg < argc && argv[arg][0] == '-') {
 		if (!strcmp(argv[arg], "-C") && arg + 1 < argc) {
 			cli.home = argv[arg + 1];
@@ -233,7 +239,7 @@ int main(int argc, char **argv)
 			printf("vledger 0.1.0\n");
 			return VL_EXIT_OK;
 		} else {
-			fprintf(stderr, "vledger: unknown option '%s'\n\n", argv[arg]);
+			fprintf(stderr, _("vledger: unknown option '%s'\n\n"), argv[arg]);
 			print_help(stderr);
 			return VL_EXIT_USAGE;
 		}
@@ -246,10 +252,12 @@ int main(int argc, char **argv)
 		return help_command(argc, argv, arg + 1);
 	best = find_command(argc, argv, arg, &best_words);
 	if (!best) {
-		fprintf(stderr, "vledger: unknown command '%s'", argv[arg]);
 		if (arg + 1 < argc)
-			fprintf(stderr, " '%s'", argv[arg + 1]);
-		fprintf(stderr, "; 'vledger --help' lists the commands\n");
+			fprintf(stderr, _("vledger: unknown command '%s' '%s'; 'vledger --help' lists the commands\n"),
+					argv[arg], argv[arg + 1]);
+		else
+			fprintf(stderr, _("vledger: unknown command '%s'; 'vledger --help' lists the commands\n"),
+					argv[arg]);
 		return VL_EXIT_USAGE;
 	}
 	arg += (int)best_words;

@@ -10,6 +10,9 @@ set -uo pipefail
 : "${VL_SOURCE_DIR:?}"
 export VLEDGER_SCHEMA_DIR=$VL_SOURCE_DIR/schemas
 unset VLEDGER_PASSPHRASE_FILE VLEDGER_HOME VLEDGER_OPERATOR
+# English messages whatever the caller's locale (ctest sets the same); a test
+# of the Chinese messages sets LANG/LANGUAGE per command (tests/sh/i18n.sh).
+export LANGUAGE= LC_ALL=C.UTF-8
 
 # vl_workdir NAME: make a scratch directory $w (/tmp/vltest-NAME.XXXXXX),
 # remove it on exit, and cd into it.
