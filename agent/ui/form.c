@@ -9,204 +9,30 @@
 #include "agent/node/tz.h"
 #include "store/i18n.h"
 
-/* ---- decoding a submission ----------------------------------------------- */
-
-void vl_form_free(vl_form *f)
+/* Append a pair (copies) to a decoded form. */
+static int form_add(vl_ui_form *f, const char *name, const char *value)
 {
-	size_t i;
+	char **nn, **nv, *a, *b;
 
-	if (!f)
-		return;
-	for (i = 0; i < f->n; i++) {
-		free(f->v[i].name);
-		free(f->v[i].value);
-	}
-	free(f->v);
-	f->v = NULL;
-	f->n = 0;
-}
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* 1 if s[0..len) is well-formed UTF-8 (no overlong forms, no surrogates). */
-static int utf8_ok(const unsigned char *s, size_t len)
-{
-	size_t i = 0, k, need;
-	unsigned long cp;
-
-	while (i < len) {
-		unsigned char c = s[i];
-
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf) {
-			need = 1;
-			cp = c & 0x1f;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			need = 2;
-			cp = c & 0x0f;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			need = 3;
-			cp = c & 0x07;
-		} else {
-			return 0;
-		}
-		if (len - i <= need)
-			return 0;
-		for (k = 1; k <= need; k++) {
-			if ((s[i + k] & 0xc0) != 0x80)
-				return 0;
-			cp = (cp << 6) | (s[i + k] & 0x3f);
-		}
-		if ((need == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-				(need == 3 && (cp < 0x10000 || cp > 0x10ffff)))
-			return 0;
-		i += need + 1;
-	}
-	return 1;
-}
-
-/* Decode one name or value into *out (caller frees). */
-static int decode(char **out, const char *s, size_t len, size_t max)
-{
-	char *d;
-	size_t i, k = 0;
-	int hi, lo;
-
-	*out = NULL;
-	if (len > max)
-		return vl_error_set(VL_ETOOBIG, "a form field is over %zu bytes; shorten it", max);
-	if (!(d = malloc(len + 1)))
+	if (f->n >= VL_UI_FIELDS_MAX)
+		return vl_error_set(VL_ETOOBIG, "the form has more than %u fields", VL_UI_FIELDS_MAX);
+	if (!(nn = realloc(f->names, (f->n + 1) * sizeof(*nn))))
 		return vl_error_set(VL_ENOMEM, "out of memory");
-	for (i = 0; i < len; i++) {
-		if (s[i] == '+') {
-			d[k++] = ' ';
-		} else if (s[i] == '%') {
-			if (i + 2 >= len) {
-				free(d);
-				return vl_error_set(VL_EINVALID, "the form holds a cut '%%' escape; send it again");
-			}
-			hi = hexval(s[i + 1]);
-			lo = hexval(s[i + 2]);
-			if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
-				free(d);
-				return vl_error_set(VL_EINVALID, "the form holds a bad '%%' escape; send it again");
-			}
-			d[k++] = (char)(hi * 16 + lo);
-			i += 2;
-		} else if (s[i] == '\0') {
-			free(d);
-			return vl_error_set(VL_EINVALID, "the form holds a NUL byte; send it again");
-		} else {
-			d[k++] = s[i];
-		}
-	}
-	d[k] = '\0';
-	if (!utf8_ok((const unsigned char *)d, k)) {
-		free(d);
-		return vl_error_set(VL_EINVALID, "the form is not UTF-8 text; send it again from the page");
-	}
-	*out = d;
-	return 0;
-}
-
-static int push_pair(vl_form *f, char *name, char *value)
-{
-	vl_form_pair *nv;
-
-	if (f->n >= VL_FORM_MAX_PAIRS) {
-		free(name);
-		free(value);
-		return vl_error_set(VL_ETOOBIG, "the form has more than %d fields", VL_FORM_MAX_PAIRS);
-	}
-	if (!(nv = realloc(f->v, (f->n + 1) * sizeof(*nv)))) {
-		free(name);
-		free(value);
+	f->names = nn;
+	if (!(nv = realloc(f->values, (f->n + 1) * sizeof(*nv))))
 		return vl_error_set(VL_ENOMEM, "out of memory");
-	}
-	f->v = nv;
-	nv[f->n].name = name;
-	nv[f->n].value = value;
-	f->n++;
-	return 0;
-}
-
-int vl_form_parse(vl_form *out, const char *body, size_t len)
-{
-	vl_form f = VL_FORM_INIT;
-	size_t at = 0;
-	int rc = 0;
-
-	out->v = NULL;
-	out->n = 0;
-	if (len > VL_FORM_MAX_BYTES)
-		return vl_error_set(VL_ETOOBIG, "the form is over %zu bytes", VL_FORM_MAX_BYTES);
-	while (at < len) {
-		const char *amp = memchr(body + at, '&', len - at), *eq;
-		size_t end = amp ? (size_t)(amp - body) : len;
-		char *name = NULL, *value = NULL;
-
-		if (end == at) {
-			at = end + 1;
-			continue;
-		}
-		eq = memchr(body + at, '=', end - at);
-		if ((rc = decode(&name, body + at, (eq ? (size_t)(eq - body) : end) - at, VL_FORM_MAX_NAME)) < 0)
-			goto out;
-		if (!*name) {
-			free(name);
-			rc = vl_error_set(VL_EINVALID, "the form holds a value without a name");
-			goto out;
-		}
-		if ((rc = decode(&value, eq ? eq + 1 : body + end, eq ? end - (size_t)(eq - body) - 1 : 0,
-				VL_FORM_MAX_BYTES)) < 0) {
-			free(name);
-			goto out;
-		}
-		if ((rc = push_pair(&f, name, value)) < 0)
-			goto out;
-		at = end + 1;
-	}
-	*out = f;
-	f.v = NULL;
-	f.n = 0;
-	rc = 0;
-out:
-	vl_form_free(&f);
-	return rc;
-}
-
-const char *vl_form_get(const vl_form *f, const char *name)
-{
-	size_t i;
-
-	for (i = 0; f && i < f->n; i++)
-		if (strcmp(f->v[i].name, name) == 0)
-			return f->v[i].value;
-	return NULL;
-}
-
-int vl_form_add(vl_form *f, const char *name, const char *value)
-{
-	char *a = strdup(name), *b = strdup(value ? value : "");
-
+	f->values = nv;
+	a = strdup(name);
+	b = strdup(value);
 	if (!a || !b) {
 		free(a);
 		free(b);
 		return vl_error_set(VL_ENOMEM, "out of memory");
 	}
-	return push_pair(f, a, b);
+	f->names[f->n] = a;
+	f->values[f->n] = b;
+	f->n++;
+	return 0;
 }
 
 /* ---- rows ---------------------------------------------------------------- */
@@ -234,20 +60,20 @@ static long small_num(const char *s, long cap)
 }
 
 /* Set the first pair named name to value, or add it. */
-static int form_put(vl_form *f, const char *name, const char *value)
+static int form_put(vl_ui_form *f, const char *name, const char *value)
 {
 	size_t i;
 	char *v;
 
 	for (i = 0; i < f->n; i++)
-		if (strcmp(f->v[i].name, name) == 0) {
+		if (strcmp(f->names[i], name) == 0) {
 			if (!(v = strdup(value)))
 				return vl_error_set(VL_ENOMEM, "out of memory");
-			free(f->v[i].value);
-			f->v[i].value = v;
+			free(f->values[i]);
+			f->values[i] = v;
 			return 0;
 		}
-	return vl_form_add(f, name, value);
+	return form_add(f, name, value);
 }
 
 /* The row a pair "v.FIELD.K[.SUB]" is in (K), or -1; *rest at what follows K. */
@@ -269,9 +95,9 @@ static long row_of(const char *pname, const char *prefix, size_t plen, const cha
 	return k;
 }
 
-int vl_form_rows_op(vl_form_action *out, vl_form *f, const vl_schema *s)
+int vl_form_rows_op(vl_form_action *out, vl_ui_form *f, const vl_schema *s)
 {
-	const char *op = vl_form_get(f, "op");
+	const char *op = vl_ui_form_get(f, "op");
 	char name[160], rowsname[160], num[24], prefix[160];
 	const vl_field *fld;
 	const char *colon, *rest;
@@ -291,7 +117,7 @@ int vl_form_rows_op(vl_form_action *out, vl_form *f, const vl_schema *s)
 		return vl_error_set(VL_EINVALID, "the form asked for rows of '%.60s', which has none; reload the page",
 				name);
 	snprintf(rowsname, sizeof(rowsname), "rows.%.120s", name);
-	rows = small_num(vl_form_get(f, rowsname), VL_FORM_MAX_ROWS + 1);
+	rows = small_num(vl_ui_form_get(f, rowsname), VL_FORM_MAX_ROWS + 1);
 	if (rows < 0)
 		rows = 0;
 	if (op[0] == 'a') {
@@ -304,11 +130,12 @@ int vl_form_rows_op(vl_form_action *out, vl_form *f, const vl_schema *s)
 		snprintf(prefix, sizeof(prefix), "v.%.120s.", name);
 		plen = strlen(prefix);
 		for (i = 0; i < f->n;) {
-			k = row_of(f->v[i].name, prefix, plen, &rest);
+			k = row_of(f->names[i], prefix, plen, &rest);
 			if (k == del) {
-				free(f->v[i].name);
-				free(f->v[i].value);
-				memmove(f->v + i, f->v + i + 1, (f->n - i - 1) * sizeof(*f->v));
+				free(f->names[i]);
+				free(f->values[i]);
+				memmove(f->names + i, f->names + i + 1, (f->n - i - 1) * sizeof(*f->names));
+				memmove(f->values + i, f->values + i + 1, (f->n - i - 1) * sizeof(*f->values));
 				f->n--;
 				continue;
 			}
@@ -319,8 +146,8 @@ int vl_form_rows_op(vl_form_action *out, vl_form *f, const vl_schema *s)
 				if (!(nn = malloc(need)))
 					return vl_error_set(VL_ENOMEM, "out of memory");
 				snprintf(nn, need, "%s%ld%s", prefix, k - 1, rest);
-				free(f->v[i].name);
-				f->v[i].name = nn;
+				free(f->names[i]);
+				f->names[i] = nn;
 			}
 			i++;
 		}
@@ -333,26 +160,7 @@ int vl_form_rows_op(vl_form_action *out, vl_form *f, const vl_schema *s)
 
 /* ---- rendering ----------------------------------------------------------- */
 
-/* HTML-escape s (text and attribute values). */
-static int esc(vl_buf *b, const char *s)
-{
-	int rc = 0;
-
-	for (; s && *s && rc >= 0; s++) {
-		switch (*s) {
-		case '<': rc = vl_buf_puts(b, "&lt;"); break;
-		case '>': rc = vl_buf_puts(b, "&gt;"); break;
-		case '&': rc = vl_buf_puts(b, "&amp;"); break;
-		case '"': rc = vl_buf_puts(b, "&quot;"); break;
-		case '\'': rc = vl_buf_puts(b, "&#39;"); break;
-		default: rc = vl_buf_putc(b, *s);
-		}
-	}
-	return rc;
-}
-
-/* Append the printf text, then escaped e, then the printf text after it:
- * pieces in one call so callers stay short. */
+/* Append literal HTML (never data: that goes through vl_ui_esc). */
 static int put(vl_buf *b, const char *s)
 {
 	return vl_buf_puts(b, s);
@@ -389,7 +197,7 @@ static const char *sub_text(const rctx *c, const char *name)
 
 	if (!c->o->submitted)
 		return NULL;
-	v = vl_form_get(c->o->submitted, name);
+	v = vl_ui_form_get(c->o->submitted, name);
 	return v ? v : "";
 }
 
@@ -421,9 +229,9 @@ static int enum_options(vl_buf *b, const vl_field *f, const char *sel)
 	int rc = put(b, "<option value=\"\"></option>");
 
 	for (i = 0; i < f->nopts && rc >= 0; i++) {
-		if ((rc = put(b, "<option value=\"")) < 0 || (rc = esc(b, f->opts[i].value)) < 0 ||
+		if ((rc = put(b, "<option value=\"")) < 0 || (rc = vl_ui_esc(b, f->opts[i].value)) < 0 ||
 				(rc = put(b, sel && !strcmp(sel, f->opts[i].value) ? "\" selected>" : "\">")) < 0 ||
-				(rc = esc(b, opt_label(&f->opts[i]))) < 0)
+				(rc = vl_ui_esc(b, opt_label(&f->opts[i]))) < 0)
 			break;
 		rc = put(b, "</option>");
 	}
@@ -450,8 +258,8 @@ static int scalar_control(rctx *c, const vl_field *f, vl_ftype t, const char *na
 	int rc;
 
 	if ((t == VL_T_ENUM && f->nopts) || t == VL_T_BOOL) {
-		if ((rc = put(b, "<select name=\"")) < 0 || (rc = esc(b, name)) < 0 ||
-				(rc = put(b, "\" id=\"")) < 0 || (rc = esc(b, id)) < 0 || (rc = put(b, "\">")) < 0)
+		if ((rc = put(b, "<select name=\"")) < 0 || (rc = vl_ui_esc(b, name)) < 0 ||
+				(rc = put(b, "\" id=\"")) < 0 || (rc = vl_ui_esc(b, id)) < 0 || (rc = put(b, "\">")) < 0)
 			return rc;
 		if (t == VL_T_BOOL) {
 			if ((rc = vl_buf_printf(b, "<option value=\"\"></option><option value=\"true\"%s>%s</option>"
@@ -469,50 +277,50 @@ static int scalar_control(rctx *c, const vl_field *f, vl_ftype t, const char *na
 		int found = 0;
 
 		if (ch && ch->n <= VL_FORM_SELECT_MAX) {
-			if ((rc = put(b, "<select name=\"")) < 0 || (rc = esc(b, name)) < 0 ||
-					(rc = put(b, "\" id=\"")) < 0 || (rc = esc(b, id)) < 0 ||
+			if ((rc = put(b, "<select name=\"")) < 0 || (rc = vl_ui_esc(b, name)) < 0 ||
+					(rc = put(b, "\" id=\"")) < 0 || (rc = vl_ui_esc(b, id)) < 0 ||
 					(rc = put(b, "\"><option value=\"\"></option>")) < 0)
 				return rc;
 			for (i = 0; i < ch->n; i++) {
 				int sel = !strcmp(text, ch->v[i].id);
 
 				found |= sel;
-				if ((rc = put(b, "<option value=\"")) < 0 || (rc = esc(b, ch->v[i].id)) < 0 ||
+				if ((rc = put(b, "<option value=\"")) < 0 || (rc = vl_ui_esc(b, ch->v[i].id)) < 0 ||
 						(rc = put(b, sel ? "\" selected>" : "\">")) < 0 ||
-						(rc = esc(b, ch->v[i].label ? ch->v[i].label : ch->v[i].id)) < 0 ||
+						(rc = vl_ui_esc(b, ch->v[i].label ? ch->v[i].label : ch->v[i].id)) < 0 ||
 						(rc = put(b, "</option>")) < 0)
 					return rc;
 			}
 			/* A value that is not among the choices stays choosable as it is. */
-			if (!found && *text && ((rc = put(b, "<option selected value=\"")) < 0 || (rc = esc(b, text)) < 0 ||
-					(rc = put(b, "\">")) < 0 || (rc = esc(b, text)) < 0 || (rc = put(b, "</option>")) < 0))
+			if (!found && *text && ((rc = put(b, "<option selected value=\"")) < 0 || (rc = vl_ui_esc(b, text)) < 0 ||
+					(rc = put(b, "\">")) < 0 || (rc = vl_ui_esc(b, text)) < 0 || (rc = put(b, "</option>")) < 0))
 				return rc;
 			return put(b, "</select>");
 		}
 		if (ch) {
-			if ((rc = put(b, "<datalist id=\"dl-")) < 0 || (rc = esc(b, id)) < 0 || (rc = put(b, "\">")) < 0)
+			if ((rc = put(b, "<datalist id=\"dl-")) < 0 || (rc = vl_ui_esc(b, id)) < 0 || (rc = put(b, "\">")) < 0)
 				return rc;
 			for (i = 0; i < ch->n; i++)
-				if ((rc = put(b, "<option value=\"")) < 0 || (rc = esc(b, ch->v[i].id)) < 0 ||
+				if ((rc = put(b, "<option value=\"")) < 0 || (rc = vl_ui_esc(b, ch->v[i].id)) < 0 ||
 						(rc = put(b, "\" label=\"")) < 0 ||
-						(rc = esc(b, ch->v[i].label ? ch->v[i].label : ch->v[i].id)) < 0 ||
+						(rc = vl_ui_esc(b, ch->v[i].label ? ch->v[i].label : ch->v[i].id)) < 0 ||
 						(rc = put(b, "\"></option>")) < 0)
 					return rc;
 			if ((rc = put(b, "</datalist>")) < 0)
 				return rc;
 		}
-		if ((rc = put(b, "<input type=\"text\" name=\"")) < 0 || (rc = esc(b, name)) < 0 ||
-				(rc = put(b, "\" id=\"")) < 0 || (rc = esc(b, id)) < 0 ||
-				(ch && ((rc = put(b, "\" list=\"dl-")) < 0 || (rc = esc(b, id)) < 0)) ||
-				(rc = put(b, "\" value=\"")) < 0 || (rc = esc(b, text)) < 0 || (rc = put(b, "\">")) < 0)
+		if ((rc = put(b, "<input type=\"text\" name=\"")) < 0 || (rc = vl_ui_esc(b, name)) < 0 ||
+				(rc = put(b, "\" id=\"")) < 0 || (rc = vl_ui_esc(b, id)) < 0 ||
+				(ch && ((rc = put(b, "\" list=\"dl-")) < 0 || (rc = vl_ui_esc(b, id)) < 0)) ||
+				(rc = put(b, "\" value=\"")) < 0 || (rc = vl_ui_esc(b, text)) < 0 || (rc = put(b, "\">")) < 0)
 			return rc;
 		return 0;
 	}
 	if (t == VL_T_TEXT) {
-		if ((rc = put(b, "<textarea rows=\"3\" name=\"")) < 0 || (rc = esc(b, name)) < 0 ||
-				(rc = put(b, "\" id=\"")) < 0 || (rc = esc(b, id)) < 0 ||
-				(placeholder && ((rc = put(b, "\" placeholder=\"")) < 0 || (rc = esc(b, placeholder)) < 0)) ||
-				(rc = put(b, "\">")) < 0 || (rc = esc(b, text)) < 0)
+		if ((rc = put(b, "<textarea rows=\"3\" name=\"")) < 0 || (rc = vl_ui_esc(b, name)) < 0 ||
+				(rc = put(b, "\" id=\"")) < 0 || (rc = vl_ui_esc(b, id)) < 0 ||
+				(placeholder && ((rc = put(b, "\" placeholder=\"")) < 0 || (rc = vl_ui_esc(b, placeholder)) < 0)) ||
+				(rc = put(b, "\">")) < 0 || (rc = vl_ui_esc(b, text)) < 0)
 			return rc;
 		return put(b, "</textarea>");
 	}
@@ -524,9 +332,9 @@ static int scalar_control(rctx *c, const vl_field *f, vl_ftype t, const char *na
 		type = "tel";
 	if ((rc = vl_buf_printf(b, "<input type=\"%s\"%s name=\"", type,
 			t == VL_T_INT || t == VL_T_DECIMAL ? " inputmode=\"decimal\"" : "")) < 0 ||
-			(rc = esc(b, name)) < 0 || (rc = put(b, "\" id=\"")) < 0 || (rc = esc(b, id)) < 0 ||
-			(placeholder && ((rc = put(b, "\" placeholder=\"")) < 0 || (rc = esc(b, placeholder)) < 0)) ||
-			(rc = put(b, "\" value=\"")) < 0 || (rc = esc(b, text)) < 0)
+			(rc = vl_ui_esc(b, name)) < 0 || (rc = put(b, "\" id=\"")) < 0 || (rc = vl_ui_esc(b, id)) < 0 ||
+			(placeholder && ((rc = put(b, "\" placeholder=\"")) < 0 || (rc = vl_ui_esc(b, placeholder)) < 0)) ||
+			(rc = put(b, "\" value=\"")) < 0 || (rc = vl_ui_esc(b, text)) < 0)
 		return rc;
 	return put(b, "\">");
 }
@@ -544,8 +352,8 @@ static int field_errors(rctx *c, const char *name)
 		if (strncmp(fn, name, k) != 0 || (fn[k] && fn[k] != '[' && fn[k] != '.'))
 			continue;
 		if ((rc = put(c->b, "<p class=\"field-error\" role=\"alert\" id=\"err-")) < 0 ||
-				(rc = esc(c->b, name)) < 0 || (rc = put(c->b, "\">")) < 0 ||
-				(rc = esc(c->b, e->v[i].message)) < 0 || (rc = put(c->b, "</p>")) < 0)
+				(rc = vl_ui_esc(c->b, name)) < 0 || (rc = put(c->b, "\">")) < 0 ||
+				(rc = vl_ui_esc(c->b, e->v[i].message)) < 0 || (rc = put(c->b, "</p>")) < 0)
 			return rc;
 	}
 	return 0;
@@ -559,7 +367,7 @@ static long rows_shown(rctx *c, const vl_field *f, const vl_value *cur)
 
 	if (c->o->submitted) {
 		snprintf(rn, sizeof(rn), "rows.%s", f->name);
-		rows = small_num(vl_form_get(c->o->submitted, rn), VL_FORM_MAX_ROWS + 1);
+		rows = small_num(vl_ui_form_get(c->o->submitted, rn), VL_FORM_MAX_ROWS + 1);
 		return rows < 0 ? 0 : rows;
 	}
 	rows = cur && cur->kind == VL_V_LIST ? (long)cur->n : 0;
@@ -591,7 +399,7 @@ static int rows_control(rctx *c, const vl_field *f, const vl_value *cur)
 		if ((rc = put(c->b, "<table class=\"rows\"><thead><tr>")) < 0)
 			goto out;
 		for (j = 0; j < f->nitem_fields; j++)
-			if ((rc = put(c->b, "<th>")) < 0 || (rc = esc(c->b, field_label(&f->item_fields[j]))) < 0 ||
+			if ((rc = put(c->b, "<th>")) < 0 || (rc = vl_ui_esc(c->b, field_label(&f->item_fields[j]))) < 0 ||
 					(rc = put(c->b, f->item_fields[j].required ? " *</th>" : "</th>")) < 0)
 				goto out;
 		if ((rc = put(c->b, "<th></th></tr></thead><tbody>")) < 0)
@@ -658,7 +466,7 @@ static int set_has(rctx *c, const char *name, const vl_value *cur, const char *v
 
 	if (c->o->submitted) {
 		for (i = 0; i < c->o->submitted->n; i++)
-			if (!strcmp(c->o->submitted->v[i].name, name) && !strcmp(c->o->submitted->v[i].value, value))
+			if (!strcmp(c->o->submitted->names[i], name) && !strcmp(c->o->submitted->values[i], value))
 				return 1;
 		return 0;
 	}
@@ -690,9 +498,9 @@ static int one_field(rctx *c, const vl_field *f)
 			"<label for=\"")) < 0)
 		goto out;
 	if (!(f->type == VL_T_SET && f->item_type == VL_T_ENUM) &&
-			((rc = esc(c->b, id.ptr)) < 0 || (rc = put(c->b, "\">")) < 0))
+			((rc = vl_ui_esc(c->b, id.ptr)) < 0 || (rc = put(c->b, "\">")) < 0))
 		goto out;
-	if ((rc = esc(c->b, field_label(f))) < 0 ||
+	if ((rc = vl_ui_esc(c->b, field_label(f))) < 0 ||
 			(f->required && (rc = vl_buf_printf(c->b, " <abbr class=\"req\" title=\"%s\">*</abbr>",
 			_("required"))) < 0) ||
 			(f->pii && (rc = vl_buf_printf(c->b, " <span class=\"pii-mark\">%s</span>", _("personal"))) < 0) ||
@@ -709,9 +517,9 @@ static int one_field(rctx *c, const vl_field *f)
 			goto out;
 		for (i = 0; i < f->nopts; i++)
 			if ((rc = vl_buf_printf(c->b, "<label class=\"check\"><input type=\"checkbox\" name=\"v.%s\" "
-					"value=\"", f->name)) < 0 || (rc = esc(c->b, f->opts[i].value)) < 0 ||
+					"value=\"", f->name)) < 0 || (rc = vl_ui_esc(c->b, f->opts[i].value)) < 0 ||
 					(rc = put(c->b, set_has(c, name.ptr, cur, f->opts[i].value) ? "\" checked> " : "\"> ")) < 0 ||
-					(rc = esc(c->b, opt_label(&f->opts[i]))) < 0 || (rc = put(c->b, "</label>")) < 0)
+					(rc = vl_ui_esc(c->b, opt_label(&f->opts[i]))) < 0 || (rc = put(c->b, "</label>")) < 0)
 				goto out;
 		if ((rc = put(c->b, "</div>")) < 0)
 			goto out;
@@ -734,8 +542,8 @@ static int one_field(rctx *c, const vl_field *f)
 			if (!t)
 				t = value_text(c, sf->type, cur ? vl_value_map_get(cur, sf->name) : NULL);
 			rc = put(c->b, "<div class=\"sub\"><label for=\"");
-			if (rc >= 0 && (rc = esc(c->b, si.ptr)) >= 0 && (rc = put(c->b, "\">")) >= 0 &&
-					(rc = esc(c->b, field_label(sf))) >= 0 && (rc = put(c->b, "</label>")) >= 0 &&
+			if (rc >= 0 && (rc = vl_ui_esc(c->b, si.ptr)) >= 0 && (rc = put(c->b, "\">")) >= 0 &&
+					(rc = vl_ui_esc(c->b, field_label(sf))) >= 0 && (rc = put(c->b, "</label>")) >= 0 &&
 					(rc = scalar_control(c, sf, sf->type, sn.ptr, si.ptr, t, NULL)) >= 0)
 				rc = put(c->b, "</div>");
 			vl_buf_free(&sn);
@@ -792,7 +600,7 @@ int vl_form_render(vl_buf *out, const vl_form_opts *o)
 			continue;
 		if ((!nother++ && (rc = vl_buf_printf(out, "<div class=\"form-errors\" role=\"alert\"><p>%s</p><ul>",
 				_("Nothing was saved:"))) < 0) || (rc = put(out, "<li>")) < 0 ||
-				(rc = esc(out, o->errors->v[i].message)) < 0 || (rc = put(out, "</li>")) < 0)
+				(rc = vl_ui_esc(out, o->errors->v[i].message)) < 0 || (rc = put(out, "</li>")) < 0)
 			goto out;
 	}
 	if (nother && (rc = put(out, "</ul></div>\n")) < 0)
@@ -942,7 +750,7 @@ static int scalar_text(vl_buf *out, vl_ftype t, const char *raw, int tz_min)
 
 /* The flow text of list/set field f's rows (or check boxes) into out, and
  * the number of elements into *count. *present 0: the form did not hold f. */
-static int list_flow(vl_buf *out, size_t *count, int *present, const vl_field *f, const vl_form *form,
+static int list_flow(vl_buf *out, size_t *count, int *present, const vl_field *f, const vl_ui_form *form,
 		int tz_min)
 {
 	char rn[160];
@@ -953,8 +761,8 @@ static int list_flow(vl_buf *out, size_t *count, int *present, const vl_field *f
 
 	*count = 0;
 	snprintf(rn, sizeof(rn), "rows.%s", f->name);
-	*present = vl_form_get(form, rn) != NULL;
-	rows = small_num(vl_form_get(form, rn), VL_FORM_MAX_ROWS + 1);
+	*present = vl_ui_form_get(form, rn) != NULL;
+	rows = small_num(vl_ui_form_get(form, rn), VL_FORM_MAX_ROWS + 1);
 	if (*present && rows < 0)
 		return vl_error_set(VL_ETOOBIG, "field '%s': a list holds at most %d rows here", f->name,
 				VL_FORM_MAX_ROWS);
@@ -964,9 +772,9 @@ static int list_flow(vl_buf *out, size_t *count, int *present, const vl_field *f
 		if ((rc = vl_buf_printf(&nm, "v.%s", f->name)) < 0)
 			goto out;
 		for (i = 0; i < form->n; i++) {
-			if (strcmp(form->v[i].name, nm.ptr) != 0 || blank(form->v[i].value))
+			if (strcmp(form->names[i], nm.ptr) != 0 || blank(form->values[i]))
 				continue;
-			if ((*count && (rc = vl_buf_puts(out, ", ")) < 0) || (rc = yaml_quote(out, form->v[i].value)) < 0)
+			if ((*count && (rc = vl_buf_puts(out, ", ")) < 0) || (rc = yaml_quote(out, form->values[i])) < 0)
 				goto out;
 			++*count;
 		}
@@ -984,7 +792,7 @@ static int list_flow(vl_buf *out, size_t *count, int *present, const vl_field *f
 					vl_buf_clear(&nm);
 					if ((rc = vl_buf_printf(&nm, "v.%s.%ld.%s", f->name, k, sf->name)) < 0)
 						break;
-					t = vl_form_get(form, nm.ptr);
+					t = vl_ui_form_get(form, nm.ptr);
 					if (!t || blank(t))
 						continue;
 					if ((rc = scalar_text(&one, sf->type, t, tz_min)) < 0 ||
@@ -1007,7 +815,7 @@ static int list_flow(vl_buf *out, size_t *count, int *present, const vl_field *f
 				vl_buf_clear(&nm);
 				if ((rc = vl_buf_printf(&nm, "v.%s.%ld", f->name, k)) < 0)
 					goto out;
-				t = vl_form_get(form, nm.ptr);
+				t = vl_ui_form_get(form, nm.ptr);
 				if (!t || blank(t))
 					continue;
 				if ((rc = scalar_text(&one, f->item_type, t, tz_min)) < 0 ||
@@ -1026,7 +834,7 @@ out:
 }
 
 /* The flow map of map field f's subfields; *given 0 when all are empty. */
-static int map_flow(vl_buf *out, size_t *given, const vl_field *f, const vl_form *form, int tz_min)
+static int map_flow(vl_buf *out, size_t *given, const vl_field *f, const vl_ui_form *form, int tz_min)
 {
 	vl_buf nm = VL_BUF_INIT, one = VL_BUF_INIT;
 	size_t j;
@@ -1040,7 +848,7 @@ static int map_flow(vl_buf *out, size_t *given, const vl_field *f, const vl_form
 		vl_buf_clear(&nm);
 		if ((rc = vl_buf_printf(&nm, "v.%s.%s", f->name, sf->name)) < 0)
 			break;
-		t = vl_form_get(form, nm.ptr);
+		t = vl_ui_form_get(form, nm.ptr);
 		if (!t || blank(t))
 			continue;
 		if ((rc = scalar_text(&one, sf->type, t, tz_min)) < 0 || (*given && (rc = vl_buf_puts(out, ", ")) < 0) ||
@@ -1197,7 +1005,7 @@ out:
 	return rc;
 }
 
-int vl_form_assignments(vl_form_assign *out, const vl_schema *s, const vl_form *form,
+int vl_form_assignments(vl_form_assign *out, const vl_schema *s, const vl_ui_form *form,
 		const vl_value *current, int tz_min)
 {
 	vl_form_assign a;
@@ -1238,7 +1046,7 @@ int vl_form_assignments(vl_form_assign *out, const vl_schema *s, const vl_form *
 		} else {
 			if ((rc = vl_buf_printf(&nm, "v.%s", f->name)) < 0)
 				goto out;
-			if (!(raw = vl_form_get(form, nm.ptr)))
+			if (!(raw = vl_ui_form_get(form, nm.ptr)))
 				continue; /* not on the form: not touched */
 			if ((rc = scalar_text(&text, f->type, raw, tz_min)) < 0)
 				goto out;
@@ -1255,7 +1063,7 @@ int vl_form_assignments(vl_form_assign *out, const vl_schema *s, const vl_form *
 			vl_buf_clear(&nm);
 			if ((rc = vl_buf_printf(&nm, "clear.%s", f->name)) < 0)
 				goto out;
-			if (cur && vl_form_get(form, nm.ptr) && (rc = push_assign(&a.unsets, &a.nunsets, f->name, "")) >= 0)
+			if (cur && vl_ui_form_get(form, nm.ptr) && (rc = push_assign(&a.unsets, &a.nunsets, f->name, "")) >= 0)
 				a.unsets[a.nunsets - 1][strlen(f->name)] = '\0';
 			if (rc < 0)
 				goto out;

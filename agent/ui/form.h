@@ -29,7 +29,8 @@
  * and removes set elements one by one, and replaces a list only when the
  * person changed its rows (the form shows every row).
  *
- * Pure functions on memory; not thread-safe only through vl_i18n (_()).
+ * Submissions are decoded by the server (ui.h vl_ui_form_parse, with its
+ * caps); these are pure functions on memory, as thread-safe as _() is.
  */
 #ifndef VL_UI_FORM_H
 #define VL_UI_FORM_H
@@ -37,44 +38,13 @@
 #include <stddef.h>
 
 #include "agent/ops/record.h"
+#include "agent/ui/ui.h"
 #include "schemas/schema.h"
 #include "store/buf.h"
 
-/* Caps of a submitted form (application/x-www-form-urlencoded). */
-#define VL_FORM_MAX_BYTES ((size_t)256 << 10)  /* whole body */
-#define VL_FORM_MAX_PAIRS 2000                 /* name=value pairs */
-#define VL_FORM_MAX_NAME 200                   /* bytes of one decoded name */
 #define VL_FORM_MAX_ROWS 200                   /* rows of one list field */
 #define VL_FORM_SELECT_MAX 300                 /* ref choices shown as a drop-down;
                                                 * more: a text box with a datalist */
-
-/* A decoded submission: pairs in body order; names may repeat (check boxes). */
-typedef struct {
-	char *name;
-	char *value;
-} vl_form_pair;
-
-typedef struct {
-	vl_form_pair *v;
-	size_t n;
-} vl_form;
-#define VL_FORM_INIT { NULL, 0 }
-
-/*
- * Decode an application/x-www-form-urlencoded body: '&'-separated
- * NAME=VALUE ('=' optional), '+' a space, %XX a byte. VL_ETOOBIG past a cap
- * (checked before allocating); VL_EINVALID for a bad %-escape, a NUL byte,
- * text that is not UTF-8 or an empty name. out: caller frees with
- * vl_form_free (also after a failure: it is left empty).
- */
-int vl_form_parse(vl_form *out, const char *body, size_t len) VL_MUST_CHECK;
-void vl_form_free(vl_form *f);
-
-/* The value of the first pair named name, or NULL. Borrowed from f. */
-const char *vl_form_get(const vl_form *f, const char *name);
-
-/* Append a pair (copies). For pages that build a form to show again. */
-int vl_form_add(vl_form *f, const char *name, const char *value) VL_MUST_CHECK;
 
 /* What the submission asks (its `op`). */
 typedef enum {
@@ -87,7 +57,7 @@ typedef enum {
  * rows after a removed one) and say whether the person asked to save.
  * VL_EINVALID for an op that names no list field of s or a row out of range.
  */
-int vl_form_rows_op(vl_form_action *out, vl_form *f, const vl_schema *s) VL_MUST_CHECK;
+int vl_form_rows_op(vl_form_action *out, vl_ui_form *f, const vl_schema *s) VL_MUST_CHECK;
 
 /* The records a ref field may name: id and label (vl_record_label, else the id). */
 typedef struct {
@@ -108,7 +78,7 @@ typedef struct {
 	const vl_value *data;
 	/* A submission shown again (after a problem, or a row op): its texts
 	 * win over data, as typed. */
-	const vl_form *submitted;
+	const vl_ui_form *submitted;
 	const vl_field_errors *errors;  /* shown beside their fields; NULL: none */
 	const vl_form_choices *refs;    /* per referenced ledger; NULL: ids typed */
 	size_t nrefs;
@@ -144,7 +114,7 @@ void vl_form_assign_free(vl_form_assign *a);
  * Names of no field of s are ignored (op, csrf, ...). VL_ETOOBIG past
  * VL_FORM_MAX_ROWS, VL_ENOMEM. out: caller frees with vl_form_assign_free.
  */
-int vl_form_assignments(vl_form_assign *out, const vl_schema *s, const vl_form *f,
+int vl_form_assignments(vl_form_assign *out, const vl_schema *s, const vl_ui_form *f,
 		const vl_value *current, int tz_min) VL_MUST_CHECK;
 
 /* An edit's options pointing into a (borrowed: keep a alive meanwhile). */
