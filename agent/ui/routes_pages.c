@@ -13,5 +13,13 @@ const vl_ui_route vl_ui_routes_pages[] = {
 	{ "POST", "/ledger/*/new", vl_uip_new_post },
 	{ "GET", "/record/*/edit", vl_uip_edit },
 	{ "POST", "/record/*/edit", vl_uip_edit_post },
+	{ "GET", "/conflicts", vl_uip_conflicts },
+	{ "POST", "/record/*/resolve", vl_uip_resolve_post },
+	{ "GET", "/sync", vl_uip_sync },
+	{ "POST", "/sync", vl_uip_sync_post },
+	{ "POST", "/sync/bundle-out", vl_uip_bundle_out_post },
+	{ "POST", "/sync/bundle-in", vl_uip_bundle_in_post },
+	{ "GET", "/aggregate", vl_uip_aggregate },
+	{ "GET", "/reports", vl_uip_reports },
 	{ NULL, NULL, NULL }
 };
