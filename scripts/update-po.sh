@@ -42,7 +42,7 @@ xgettext --language=C --from-code=UTF-8 --add-comments=TRANSLATORS: \
 while read -r lang; do
 	case "$lang" in ''|'#'*) continue ;; esac
 	if [ -f "po/$lang.po" ]; then
-		msgmerge --quiet --update --backup=none --no-wrap --add-location=file --sort-by-file \
+		msgmerge --quiet --update --backup=none --no-fuzzy-matching --no-wrap --add-location=file --sort-by-file \
 			"po/$lang.po" po/vledger.pot
 	else
 		msginit --no-translator --no-wrap --locale="$lang.UTF-8" -i po/vledger.pot -o "po/$lang.po"

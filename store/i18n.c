@@ -66,7 +66,8 @@ static const char *env_messages_locale(void)
 static const char *env_lang(void)
 {
 	const char *loc = env_messages_locale();
-	const char *l = env_language_set ? env_language : getenv("LANGUAGE");
+	/* LANGUAGE as the process started: apply() writes the variable itself. */
+	const char *l = env_language_set ? env_language : NULL;
 
 	if (l && *l && !is_c_locale(loc)) {
 		while (*l) {
@@ -161,11 +162,17 @@ static void apply(const char *lang)
 			setlocale(LC_MESSAGES, "");
 		setenv("LANGUAGE", "zh_CN", 1);
 	} else {
-		/* The msgids are the English: no catalog is looked up under C.UTF-8
-		 * with LANGUAGE naming English. */
+		/* The msgids are the English. LANGUAGE as the user gave it when it
+		 * names no Chinese (children such as git keep their language), else
+		 * "en" so that no zh catalog is looked up. */
 		if (!setlocale(LC_MESSAGES, "C.UTF-8"))
 			setlocale(LC_MESSAGES, "C");
-		setenv("LANGUAGE", "en", 1);
+		if (env_language_set && !strstr(env_language, "zh"))
+			setenv("LANGUAGE", env_language, 1);
+		else if (!env_language_set)
+			unsetenv("LANGUAGE");
+		else
+			setenv("LANGUAGE", "en", 1);
 	}
 	/* Done again for the LANGUAGE change alone (the locale may not have changed). */
 	textdomain(textdomain(NULL));

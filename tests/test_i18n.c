@@ -24,7 +24,7 @@ static void test_english_by_default(void **state)
 {
 	(void)state;
 	setenv("LC_ALL", "C.UTF-8", 1);
-	setenv("LANGUAGE", "", 1);
+	unsetenv("LANGUAGE");
 	vl_i18n_init();
 	assert_string_equal(vl_i18n_lang(), "en");
 	assert_string_equal(_("%s: %s"), "%s: %s");
@@ -77,6 +77,17 @@ static void test_environment_rules(void **state)
 	setenv("LC_ALL", "C.UTF-8", 1);
 }
 
+/* LANGUAGE is read as the process started: the value vl_i18n_set_lang
+ * writes for Chinese does not make the environment's language Chinese. */
+static void test_own_language_variable_ignored(void **state)
+{
+	(void)state;
+	assert_string_equal(vl_i18n_set_lang("zh"), "zh");
+	assert_string_equal(getenv("LANGUAGE"), "zh_CN");
+	assert_string_equal(vl_i18n_set_lang(NULL), "en");
+	assert_string_equal(_("%s: %s"), "%s: %s");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -84,6 +95,7 @@ int main(void)
 		cmocka_unit_test(test_switch_back_and_forth),
 		cmocka_unit_test(test_errors_translated),
 		cmocka_unit_test(test_environment_rules),
+		cmocka_unit_test(test_own_language_variable_ignored),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -159,12 +159,14 @@ static void progress_draw(void *ctx, const char *stage, size_t done, size_t tota
 	if (progress_line.drawn && same && !(total && done >= total) && now - progress_line.last_ms < 100)
 		return;
 	snprintf(progress_line.stage, sizeof(progress_line.stage), "%s", stage);
+	/* The stage is an id marked N_() by the operation (compared above
+	 * untranslated); shown in the user's language. */
 	if (total)
-		fprintf(stderr, "\r\033[K%s %zu/%zu", stage, done, total);
+		fprintf(stderr, "\r\033[K%s %zu/%zu", vl_tr(stage), done, total);
 	else if (done)
-		fprintf(stderr, "\r\033[K%s %zu", stage, done);
+		fprintf(stderr, "\r\033[K%s %zu", vl_tr(stage), done);
 	else
-		fprintf(stderr, "\r\033[K%s ...", stage);
+		fprintf(stderr, "\r\033[K%s ...", vl_tr(stage));
 	fflush(stderr);
 	progress_line.drawn = 1;
 	progress_line.last_ms = now;

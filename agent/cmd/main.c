@@ -278,6 +278,16 @@ int main(int argc, char **argv)
 			return VL_EXIT_OK;
 		}
 	}
+	/* Output for programs is never translated: with --json (or --format
+	 * json) every message, those inside the JSON and those on stderr, is
+	 * the English a script was written against (docs/formats.md). */
+	for (i = (size_t)arg; i < (size_t)argc && strcmp(argv[i], "--"); i++) {
+		if (!strcmp(argv[i], "--json") || !strcmp(argv[i], "--format=json") ||
+				(!strcmp(argv[i], "--format") && i + 1 < (size_t)argc && !strcmp(argv[i + 1], "json"))) {
+			vl_i18n_set_lang("en");
+			break;
+		}
+	}
 	rc = best->fn(best, &cli, argc - arg, argv + arg);
 	git_libgit2_shutdown();
 	return rc;
