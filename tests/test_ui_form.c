@@ -314,6 +314,16 @@ static void test_add_problems_by_field(void **state)
 	const char *sets[] = { "name=王秀英", "id_number=110101195003010011", "birth_date=1950-3-1x",
 		"residence_kind=registered", "source=nonsense" };
 
+	/* the fields are told in any language: in Chinese first */
+	assert_int_equal(add_form(f, "resident", "v.name=a&v.id_number=110101195003010011&v.birth_date=1950-3-1x"
+			"&v.residence_kind=registered&v.source=nonsense&rows.tags=5", &res), VL_EINVALID);
+	assert_non_null(vl_field_errors_find(&res.errors, "id_number"));
+	assert_non_null(vl_field_errors_find(&res.errors, "address"));
+	assert_non_null(vl_field_errors_find(&res.errors, "source"));
+	assert_null(vl_field_errors_find(&res.errors, "name"));
+	vl_add_result_free(&res);
+	vl_i18n_set_lang("en");
+
 	/* wrong check digit, a date that does not parse, an unknown enum, no address */
 	assert_int_equal(add_form(f, "resident", "v.name=a&v.id_number=110101195003010011&v.birth_date=1950-3-1x"
 			"&v.residence_kind=registered&v.source=nonsense&rows.tags=5", &res), VL_EINVALID);
@@ -401,6 +411,7 @@ static void test_edit_through_form(void **state)
 	vl_buf b = VL_BUF_INIT;
 	char *before, *after;
 
+	vl_i18n_set_lang("en");
 	so.id = id;
 	assert_int_equal(vl_show(f->n, &so, &sr), 0);
 	/* the edit form shows no personal value */

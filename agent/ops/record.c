@@ -659,23 +659,6 @@ static int check_backwards(const vl_schema *s, const vl_value *old, const vl_val
 	return 0;
 }
 
-/* The field a validation line "field 'PATH': rule" is about into out
- * ("" when the line names none). */
-static void diag_field(char out[256], const char *line, size_t len)
-{
-	const char *p, *q;
-
-	out[0] = '\0';
-	if (len < 8 || strncmp(line, "field '", 7) != 0)
-		return;
-	p = line + 7;
-	q = memchr(p, '\'', len - 7);
-	if (q && (size_t)(q - p) < 256) {
-		memcpy(out, p, (size_t)(q - p));
-		out[q - p] = '\0';
-	}
-}
-
 /* Validate; the error lists every violation, and each goes to c by field
  * (except about fields c holds a problem of already: a value that did not
  * parse is not also missing). Returns 0 or VL_ENOMEM; a violation is only
@@ -683,9 +666,9 @@ static void diag_field(char out[256], const char *line, size_t len)
 static int validate_or_report(const vl_schema *s, const vl_value *data, int deleted, const char *what,
 		collector *c)
 {
-	vl_buf diag = VL_BUF_INIT, msg = VL_BUF_INIT;
-	int rc = vl_schema_validate(s, data, deleted, &diag);
-	const char *line, *nl;
+	vl_buf diag = VL_BUF_INIT, msg = VL_BUF_INIT, paths = VL_BUF_INIT;
+	int rc = vl_schema_validate_paths(s, data, deleted, &diag, &paths);
+	const char *line, *nl, *path, *pnl;
 	char field[256];
 	int first = c->rc == 0;
 
@@ -695,12 +678,15 @@ static int validate_or_report(const vl_schema *s, const vl_value *data, int dele
 				"fix the values above; nothing was changed");
 		if ((rc = vl_buf_puts(&msg, vl_error_last())) < 0)
 			goto out;
-		for (line = diag.ptr; line && *line; line = nl ? nl + 1 : NULL) {
+		for (line = diag.ptr, path = paths.ptr; line && *line && path; line = nl ? nl + 1 : NULL,
+				path = pnl ? pnl + 1 : NULL) {
 			size_t len;
 
 			nl = strchr(line, '\n');
+			pnl = strchr(path, '\n');
 			len = nl ? (size_t)(nl - line) : strlen(line);
-			diag_field(field, line, len);
+			snprintf(field, sizeof(field), "%.*s", (int)(pnl ? (size_t)(pnl - path) < 255 ? pnl - path : 255 :
+					0), path);
 			if (!field[0] || !collected_about(c, field)) {
 				char *one = strndup(line, len);
 
@@ -726,6 +712,7 @@ static int validate_or_report(const vl_schema *s, const vl_value *data, int dele
 out:
 	vl_buf_free(&diag);
 	vl_buf_free(&msg);
+	vl_buf_free(&paths);
 	return rc;
 }
 
