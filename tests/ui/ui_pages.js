@@ -77,7 +77,7 @@ function snapshot() {
     resp = await save();
     check(resp.status() === 400, 'a wrong ID number is refused (400)');
     const msg = await page.$eval('#field-id_number .field-error', (e) => e.textContent).catch(() => '');
-    check(msg.includes('id_number') && msg.includes('check digit'), 'the message is beside the ID number field: ' + msg);
+    check(msg.includes('id_number') && msg.includes('校验位'), 'the message, in Chinese, is beside the ID number field: ' + msg);
     check((await page.$$('.field-error')).length === 1, 'no other field has a message');
     check(snapshot() === before, 'the repository is byte for byte unchanged');
     check((await page.$eval('#in-name', (e) => e.value)) === '李四', 'what was typed is still in the form');
