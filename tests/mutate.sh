@@ -302,6 +302,36 @@ mut history-field-filter agent/cmd/cmd_audit.c "sh_operator" \
 mut list-column-width agent/cmd/cmd_record.c "sh_list" \
 	'vl_print_padded(cells[k * ncols + i], i + 1 < ncols ? width[i] : 0);' \
 	'vl_print_padded(cells[k * ncols + i], 18);'
+
+# ---- the web UI (agent/ui/, tests/sh/ui.sh, tests/ui/) ----------------------
+mut ui-host agent/ui/server.c "sh_ui" \
+	'if (!host_ok(ui, MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Host")))' \
+	'if (0 && !host_ok(ui, MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Host")))'
+mut ui-csrf agent/ui/server.c "sh_ui" \
+	'if (!secret_eq(ui->csrf, v, v ? strlen(v) : 0)) {' \
+	'if (0 && !secret_eq(ui->csrf, v, v ? strlen(v) : 0)) {'
+mut ui-session agent/ui/server.c "sh_ui" \
+	'if (!secret_eq(ui->session, v, v ? len : 0)) {' \
+	'if (0 && !secret_eq(ui->session, v, v ? len : 0)) {'
+mut ui-token agent/ui/server.c "sh_ui" \
+	'if (!secret_eq(ui->token, tok, strlen(tok))) {' \
+	'if (0 && !secret_eq(ui->token, tok, strlen(tok))) {'
+mut ui-body-cap agent/ui/server.c "sh_ui" \
+	'if (!st->too_big && st->body.len + *upload_data_size <= VL_UI_BODY_MAX) {' \
+	'if (!st->too_big) {'
+mut ui-escape-lt agent/ui/html.c "sh_ui ui_browser" \
+	$'case \'<\': rep = "&lt;"; break;' \
+	$'case \'<\': rep = NULL; break;'
+mut ui-loopback agent/ui/server.c "sh_ui" \
+	'if (!opts->allow_remote) {' \
+	'if (0) {'
+mut ui-mask agent/ui/pages_core.c "sh_ui ui_browser" \
+	'if ((rc = vl_schema_mask(&shown, s, rec->data)) < 0)
+		goto out;
+	if (reveal' \
+	'if (!(shown = vl_value_clone(rec->data)))
+		goto out;
+	if (reveal'
 keep=0 baseline=1 only=
 while [ $# -gt 0 ]; do
 	case $1 in

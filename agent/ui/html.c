@@ -74,6 +74,11 @@ int vl_ui_page_begin(vl_buf *b, const vl_ui_req *q, const char *title)
 			(rc = vl_ui_esc(b, _("Sync"))) < 0 ||
 			(rc = vl_buf_puts(b, "</a>")) < 0)
 		return rc;
+	/* the aggregate figures and the report tracker: township and county nodes */
+	if (vl_ui_role_above_village(q) && ((rc = vl_buf_puts(b, " <a href=\"/aggregate\">")) < 0 ||
+			(rc = vl_ui_esc(b, _("Aggregates"))) < 0 || (rc = vl_buf_puts(b, "</a> <a href=\"/reports\">")) < 0 ||
+			(rc = vl_ui_esc(b, _("Reports"))) < 0 || (rc = vl_buf_puts(b, "</a>")) < 0))
+		return rc;
 	if (vl_ui_locked(q) && ((rc = vl_buf_puts(b, " <a href=\"/unlock\">")) < 0 ||
 			(rc = vl_ui_esc(b, _("Unlock the key"))) < 0 || (rc = vl_buf_puts(b, "</a>")) < 0))
 		return rc;

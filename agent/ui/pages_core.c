@@ -165,6 +165,10 @@ static int page_ledger(vl_ui_req *q, vl_ui_resp *r)
 	list_rc = vl_list(n, &lo, &lr);
 	if ((rc = vl_ui_page_begin(b, q, label(q, s->label_zh, s->label_en))) < 0)
 		goto out;
+	if ((rc = vl_buf_puts(b, "<p><a class=\"new\" href=\"/ledger/")) < 0 || (rc = vl_ui_url_esc(b, s->name)) < 0 ||
+			(rc = vl_buf_puts(b, "/new\">")) < 0 || (rc = vl_ui_esc(b, _("New record"))) < 0 ||
+			(rc = vl_buf_puts(b, "</a></p>\n")) < 0)
+		goto out;
 	/* the filter box: the --where language of the command line */
 	if ((rc = vl_buf_puts(b, "<form class=\"filter\" method=\"get\" action=\"/ledger/")) < 0 ||
 			(rc = vl_ui_url_esc(b, s->name)) < 0 ||
@@ -348,6 +352,33 @@ out:
 	return rc;
 }
 
+/* The confirmation a form's POST asked for by redirecting here with
+ * ?done=added|edited|unchanged (and &dup=ID: a likely duplicate). */
+static int notice(vl_buf *b, const vl_ui_req *q)
+{
+	const char *done = vl_ui_form_get(&q->query, "done"), *dup = vl_ui_form_get(&q->query, "dup"), *msg = NULL;
+	int rc;
+
+	if (!done)
+		return 0;
+	if (!strcmp(done, "added"))
+		msg = _("The record was added.");
+	else if (!strcmp(done, "edited"))
+		msg = _("The changes were saved.");
+	else if (!strcmp(done, "unchanged"))
+		msg = _("Nothing was changed.");
+	if (!msg)
+		return 0;
+	if ((rc = vl_buf_puts(b, "<p class=\"notice\">")) < 0 || (rc = vl_ui_esc(b, msg)) < 0)
+		return rc;
+	if (dup && *dup && ((rc = vl_buf_puts(b, "<br>")) < 0 ||
+			(rc = vl_ui_esc(b, _("A record with the same identity exists already:"))) < 0 ||
+			(rc = vl_buf_puts(b, " <a href=\"/record/")) < 0 || (rc = vl_ui_url_esc(b, dup)) < 0 ||
+			(rc = vl_buf_puts(b, "\">")) < 0 || (rc = vl_ui_esc(b, dup)) < 0 || (rc = vl_buf_puts(b, "</a>")) < 0))
+		return rc;
+	return vl_buf_puts(b, "</p>\n");
+}
+
 /* The record page; `reveal`: a personal field to show in clear (logged by
  * the caller before), or NULL. */
 static int record_page(vl_ui_req *q, vl_ui_resp *r, const char *reveal)
@@ -380,6 +411,12 @@ static int record_page(vl_ui_req *q, vl_ui_resp *r, const char *reveal)
 			(rc = vl_buf_puts(b, " &middot; <a href=\"/ledger/")) < 0 || (rc = vl_ui_url_esc(b, s->name)) < 0 ||
 			(rc = vl_buf_puts(b, "\">")) < 0 || (rc = vl_ui_esc(b, _("Back to the list"))) < 0 ||
 			(rc = vl_buf_puts(b, "</a></p>\n")) < 0)
+		goto out;
+	if ((rc = notice(b, q)) < 0)
+		goto out;
+	if (!rec->deleted && ((rc = vl_buf_puts(b, "<p><a href=\"/record/")) < 0 ||
+			(rc = vl_ui_url_esc(b, rec->id)) < 0 || (rc = vl_buf_puts(b, "/edit\">")) < 0 ||
+			(rc = vl_ui_esc(b, _("Edit"))) < 0 || (rc = vl_buf_puts(b, "</a></p>\n")) < 0))
 		goto out;
 	if (rec->deleted && ((rc = vl_buf_puts(b, "<p class=\"error\">")) < 0 ||
 			(rc = vl_ui_esc(b, _("This record was deleted."))) < 0 || (rc = vl_buf_puts(b, "</p>\n")) < 0))

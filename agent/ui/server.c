@@ -40,6 +40,7 @@ struct vl_ui {
 	char host[80];                /* "127.0.0.1:PORT" as the Host header must say */
 	char host_alt[80];            /* "localhost:PORT" (loopback only), else "" */
 	int sealed;                   /* the node key is sealed */
+	int above_village;            /* role township or county (node.yaml, read at start) */
 	vl_key *key;                  /* sodium_malloc'd once unlocked (locked memory), or NULL */
 };
 
@@ -70,6 +71,11 @@ static int secret_eq(const char *want, const char *got, size_t got_len)
 }
 
 /* ---- the node per request ---------------------------------------------------- */
+
+int vl_ui_role_above_village(const vl_ui_req *q)
+{
+	return q->ui->above_village;
+}
 
 int vl_ui_locked(const vl_ui_req *q)
 {
@@ -485,6 +491,7 @@ int vl_ui_start(vl_ui **out, const vl_ui_opts *opts)
 	size_t hl;
 	int rc, port, v6;
 	char *pass = NULL;
+	vl_node *n = NULL;
 
 	*out = NULL;
 	if (sodium_init() < 0)
@@ -529,6 +536,11 @@ int vl_ui_start(vl_ui **out, const vl_ui_opts *opts)
 	random_hex(ui->token);
 	random_hex(ui->session);
 	random_hex(ui->csrf);
+	if ((rc = vl_node_open(&n, opts->home, 0, NULL)) < 0)
+		goto out;
+	ui->above_village = !strcmp(n->role, "township") || !strcmp(n->role, "county");
+	vl_node_close(n);
+	n = NULL;
 	if ((rc = vl_buf_printf(&p, "%s/keys/node.key", opts->home)) < 0)
 		goto out;
 	ui->sealed = vl_key_is_sealed(p.ptr) == 1;
@@ -575,6 +587,8 @@ out:
 		freeaddrinfo(ai);
 	vl_buf_free(&p);
 	vl_buf_free(&u);
+	if (n)
+		vl_node_close(n);
 	vl_ui_stop(ui);
 	return rc;
 }

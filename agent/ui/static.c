@@ -36,6 +36,26 @@ const char vl_ui_css[] =
 	".masked{font-family:monospace;color:#5e6673}\n"
 	".pager{margin:8px 0;display:flex;gap:12px;align-items:center}\n"
 	".rule{font-family:monospace;font-size:13px}\n"
+	/* the forms (agent/ui/form.c) and the conflicts page */
+	".field{display:block;margin:6px 0 10px}\n"
+	".field>label{display:block;font-weight:600;margin-bottom:2px}\n"
+	".field.has-error{border-left:3px solid #a51d2d;padding-left:8px}\n"
+	".pii-mark{font-size:12px;color:#5e6673;border:1px solid #c0c6cf;border-radius:3px;padding:0 4px;"
+	"margin-left:4px;font-weight:normal}\n"
+	"abbr.req{color:#a51d2d;text-decoration:none;margin-left:2px}\n"
+	"table.rows{width:auto}\n"
+	"table.rows td,table.rows th{padding:2px 4px}\n"
+	".row{display:flex;gap:6px;align-items:center;margin:2px 0}\n"
+	".checks{display:flex;flex-wrap:wrap;gap:4px 14px}\n"
+	".checks label.check{display:inline-flex;gap:4px;align-items:center;font-weight:normal}\n"
+	".form-errors{border:1px solid #a51d2d;background:#fbeaea;color:#a51d2d;padding:6px 10px;margin:8px 0;"
+	"border-radius:3px}\n"
+	".actions{margin:12px 0;display:flex;gap:10px}\n"
+	"button.row-del,button.row-add{font-size:13px;padding:1px 7px}\n"
+	"table.candidates{width:auto}\n"
+	"table.candidates td,table.candidates th{vertical-align:top;min-width:160px}\n"
+	".notice{border:1px solid #26a269;background:#e9f7ef;color:#1d6b45;padding:6px 10px;margin:8px 0;"
+	"border-radius:3px}\n"
 	"@media (max-width:700px){input.where{min-width:0;width:100%}}\n";
 
 const char vl_ui_js[] =

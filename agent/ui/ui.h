@@ -118,6 +118,9 @@ int vl_ui_node(vl_node **out, vl_ui_req *q, int need_key) VL_MUST_CHECK;
  * (sodium_malloc), kept until the server stops. VL_EDENIED for a wrong
  * passphrase. The /unlock page calls it. */
 int vl_ui_unlock(vl_ui *ui, const char *passphrase) VL_MUST_CHECK;
+/* 1 on a township or county node (its role, read when the UI started):
+ * the aggregate and report pages apply. */
+int vl_ui_role_above_village(const vl_ui_req *q);
 /* 1 when writes need /unlock first (a sealed key not unlocked yet). */
 int vl_ui_locked(const vl_ui_req *q);
 
