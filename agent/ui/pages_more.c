@@ -520,10 +520,10 @@ int vl_uip_bundle_in_post(vl_ui_req *q, vl_ui_resp *r)
 
 /* ---- /aggregate, /reports ------------------------------------------------------------ */
 
-/* Township and county nodes only. */
-static int upper_only(vl_ui_req *q, vl_ui_resp *r, const vl_node *n, int *ok)
+/* Township and county nodes only (the rule the top bar's links follow). */
+static int upper_only(vl_ui_req *q, vl_ui_resp *r, int *ok)
 {
-	*ok = n->role && (!strcmp(n->role, "township") || !strcmp(n->role, "county"));
+	*ok = vl_ui_role_above_village(q);
 	if (*ok)
 		return 0;
 	return vl_ui_error_page(q, r, 404, _("Figures by unit and the report tracker are on township and "
@@ -540,7 +540,7 @@ int vl_uip_aggregate(vl_ui_req *q, vl_ui_resp *r)
 	int rc, ok;
 
 	memset(&ar, 0, sizeof(ar));
-	if ((rc = loaded(&n, q, 0)) < 0 || (rc = upper_only(q, r, n, &ok)) < 0 || !ok)
+	if ((rc = loaded(&n, q, 0)) < 0 || (rc = upper_only(q, r, &ok)) < 0 || !ok)
 		return rc;
 	if ((rc = vl_aggregate_run(n, &ao, &ar)) < 0 || (rc = vl_ui_page_begin(b, q, _("Figures by unit"))) < 0)
 		goto out;
@@ -619,7 +619,7 @@ int vl_uip_reports(vl_ui_req *q, vl_ui_resp *r)
 	const char *cols[] = { _("Unit"), _("State"), _("Report"), _("Submitted") };
 
 	memset(&rr, 0, sizeof(rr));
-	if ((rc = loaded(&n, q, 0)) < 0 || (rc = upper_only(q, r, n, &ok)) < 0 || !ok)
+	if ((rc = loaded(&n, q, 0)) < 0 || (rc = upper_only(q, r, &ok)) < 0 || !ok)
 		return rc;
 	/* VL_ENOTFOUND: the network has no report ledgers: no call to track */
 	if (((rc = vl_reports(n, &ro, &rr)) < 0 && rc != VL_ENOTFOUND) ||
