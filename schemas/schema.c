@@ -1805,11 +1805,23 @@ static const char *check_scalar(const vl_schema *s, const vl_field *f, vl_ftype 
 typedef struct {
 	const vl_schema *s;
 	vl_buf *diag;
+	vl_buf *paths;     /* vl_schema_validate_paths: each line's field */
 	size_t nerr;
 	int oom;
 	char today[11];
 	char first[600];
 } vctx;
+
+/* Append path and a newline to b, a newline inside it made '?' (a key read
+ * from a file may hold one), so that lines match diag's one for one. */
+static int path_line(vl_buf *b, const char *path)
+{
+	int rc = 0;
+
+	for (; *path && rc >= 0; path++)
+		rc = vl_buf_putc(b, *path == '\n' ? '?' : *path);
+	return rc < 0 ? rc : vl_buf_putc(b, '\n');
+}
 
 static int lang_zh(void)
 {
@@ -1870,7 +1882,8 @@ static void verr(vctx *c, const vl_field *f, const char *path, const vl_value *v
 	if (c->nerr == 0)
 		snprintf(c->first, sizeof(c->first), "%s", msg);
 	c->nerr++;
-	if (c->diag && c->nerr <= DIAG_MAX_LINES && vl_buf_printf(c->diag, "%s\n", msg) < 0)
+	if (c->diag && c->nerr <= DIAG_MAX_LINES && (vl_buf_printf(c->diag, "%s\n", msg) < 0 ||
+			(c->paths && path_line(c->paths, path) < 0)))
 		c->oom = 1;
 }
 
@@ -2078,14 +2091,21 @@ static void validate_map(vctx *c, const vl_field *fs, size_t nf, const vl_value 
 
 int vl_schema_validate(const vl_schema *s, const vl_value *data, int deleted, vl_buf *diag)
 {
+	return vl_schema_validate_paths(s, data, deleted, diag, NULL);
+}
+
+int vl_schema_validate_paths(const vl_schema *s, const vl_value *data, int deleted, vl_buf *diag,
+		vl_buf *paths)
+{
 	vctx c;
 
 	memset(&c, 0, sizeof(c));
 	c.s = s;
 	c.diag = diag;
+	c.paths = diag ? paths : NULL;
 	vl_date_today(c.today);
 	if (!data || data->kind != VL_V_MAP) {
-		if (diag && vl_buf_puts(diag, "data: not a map\n") < 0)
+		if (diag && (vl_buf_puts(diag, "data: not a map\n") < 0 || (paths && vl_buf_putc(paths, '\n') < 0)))
 			return vl_error_set(VL_ENOMEM, "out of memory");
 		return vl_error_set(VL_EINVALID, "%s: data is not a map", s->name);
 	}

@@ -221,6 +221,15 @@ int vl_schema_validate(const vl_schema *s, const vl_value *data, int deleted,
 		vl_buf *diag) VL_MUST_CHECK;
 
 /*
+ * vl_schema_validate, and the path of the field each line of diag is about
+ * ("name", "items[1].qty"; empty for a line about no field) appended to
+ * paths, one per line in diag's order (paths needs diag). For a form that
+ * shows each problem beside its field, whatever language the lines are in.
+ */
+int vl_schema_validate_paths(const vl_schema *s, const vl_value *data, int deleted,
+		vl_buf *diag, vl_buf *paths) VL_MUST_CHECK;
+
+/*
  * Set one field of data from command-line text (`--set field=text`): parses
  * by type (int, decimal, bool true/false/是/否, date YYYY-MM-DD, datetime
  * RFC 3339 UTC, enum value or its zh/en label, set/list as comma-separated

@@ -225,6 +225,14 @@ mut ref-not-held-accepted agent/ops/record.c "sh_reports" \
 	'rc = holds ? VL_ENOTFOUND : 0;' 'rc = VL_ENOTFOUND;'
 mut ref-held-checked agent/ops/record.c "sh_ux" \
 	'rc = holds ? VL_ENOTFOUND : 0;' 'rc = 0;'
+# ---- the UI's forms (agent/ui/form.c) and problems by field -----------------
+mut add-every-problem agent/ops/record.c "test_ui_form" \
+	$'(!is_value_problem(rc) || (rc = collect(c, field, rc)) < 0))\n\t\t\treturn rc;' \
+	$'(!is_value_problem(rc) || (rc = collect(c, field, rc)) < 0 || 1))\n\t\t\treturn rc < 0 ? rc : VL_EINVALID;'
+mut form-edit-only-changed agent/ui/form.c "test_ui_form" \
+	'} else if (nv && !(cur && vl_value_equal(nv, cur))) {' '} else if (nv) {'
+mut form-edit-no-personal agent/ui/form.c "test_ui_form" \
+	't = hidden_pii ? "" : value_text(c, f->type, cur);' 't = value_text(c, f->type, cur);'
 # ---- the secure channel (agent/net/) ---------------------------------------
 mut shs-hello-hmac agent/net/shs.c "test_shs fuzz_shs_corpus" \
 	'if (crypto_auth_verify(in, in + 32, 32, s->K) != 0)' \

@@ -28,8 +28,112 @@ static const char *split_set(char field[128], const char *item)
 	return eq + 1;
 }
 
-/* Apply `FIELD=VALUE` items to data. */
-static int apply_sets(const vl_schema *s, vl_value *data, const char *const *sets, size_t nsets)
+/* ---- problems by field (record.h vl_field_errors) ------------------------ */
+
+void vl_field_errors_free(vl_field_errors *e)
+{
+	size_t i;
+
+	if (!e)
+		return;
+	for (i = 0; i < e->n; i++) {
+		free(e->v[i].field);
+		free(e->v[i].message);
+	}
+	free(e->v);
+	e->v = NULL;
+	e->n = 0;
+}
+
+const char *vl_field_errors_find(const vl_field_errors *e, const char *name)
+{
+	size_t i, k = name ? strlen(name) : 0;
+
+	for (i = 0; e && name && i < e->n; i++)
+		if (strncmp(e->v[i].field, name, k) == 0 &&
+				(e->v[i].field[k] == '\0' || e->v[i].field[k] == '[' || e->v[i].field[k] == '.'))
+			return e->v[i].message;
+	return NULL;
+}
+
+/*
+ * What add and edit found wrong with the values so far: every problem goes
+ * to errs (when not NULL) by field, and the first one's code and message are
+ * kept, so the caller returns exactly what it returned when it stopped at
+ * the first (the command line prints that).
+ */
+typedef struct {
+	vl_field_errors *errs;
+	int rc;                      /* the first problem's code, 0 while none */
+	vl_buf first;                /* its message */
+} collector;
+
+/* Record the last error (code rc) under field. 0, or VL_ENOMEM. */
+static int collect_msg(collector *c, const char *field, int rc, const char *msg)
+{
+	vl_field_error *nv;
+
+	if (!c->rc) {
+		c->rc = rc;
+		vl_buf_clear(&c->first);
+		if (vl_buf_puts(&c->first, msg) < 0)
+			return VL_ENOMEM;
+	}
+	if (!c->errs)
+		return 0;
+	if (!(nv = realloc(c->errs->v, (c->errs->n + 1) * sizeof(*nv))))
+		return vl_error_set(VL_ENOMEM, "out of memory");
+	c->errs->v = nv;
+	nv[c->errs->n].field = strdup(field ? field : "");
+	nv[c->errs->n].message = strdup(msg);
+	if (!nv[c->errs->n].field || !nv[c->errs->n].message) {
+		free(nv[c->errs->n].field);
+		free(nv[c->errs->n].message);
+		return vl_error_set(VL_ENOMEM, "out of memory");
+	}
+	c->errs->n++;
+	return 0;
+}
+
+static int collect(collector *c, const char *field, int rc)
+{
+	char *msg = strdup(vl_error_last());
+	int r;
+
+	if (!msg)
+		return vl_error_set(VL_ENOMEM, "out of memory");
+	r = collect_msg(c, field, rc, msg);
+	free(msg);
+	return r;
+}
+
+/* A problem about the values (collected and checking goes on) or a
+ * failure that ends the operation (VL_ENOMEM, git, I/O). */
+static int is_value_problem(int rc)
+{
+	return rc == VL_EINVALID || rc == VL_ENOTFOUND;
+}
+
+/* The collected problems' outcome: 0, or the first one's code with its
+ * message as the last error. */
+static int collected(collector *c)
+{
+	if (!c->rc)
+		return 0;
+	return vl_error_set(c->rc, "%s", c->first.ptr ? c->first.ptr : "");
+}
+
+/* 1 if field (a top-level name) already has a problem: a value that did
+ * not parse is not also reported as missing. */
+static int collected_about(const collector *c, const char *field)
+{
+	return c->errs && vl_field_errors_find(c->errs, field) != NULL;
+}
+
+/* Apply `FIELD=VALUE` items to data; a value that does not parse is
+ * collected and the others applied. */
+static int apply_sets(const vl_schema *s, vl_value *data, const char *const *sets, size_t nsets,
+		collector *c)
 {
 	size_t i;
 	int rc;
@@ -39,7 +143,8 @@ static int apply_sets(const vl_schema *s, vl_value *data, const char *const *set
 		const char *val = split_set(field, sets[i]);
 		if (!val || !field[0])
 			return vl_error_set(VL_EINVALID, "--set takes FIELD=VALUE, got '%.40s'", sets[i]);
-		if ((rc = vl_schema_set_text(s, data, field, val)) < 0)
+		if ((rc = vl_schema_set_text(s, data, field, val)) < 0 &&
+				(!is_value_problem(rc) || (rc = collect(c, field, rc)) < 0))
 			return rc;
 	}
 	return 0;
@@ -87,9 +192,10 @@ static size_t dropped_elements(const vl_field *f, const vl_value *old, const vl_
  * items vanished) unless the person said --replace.
  */
 static int check_no_drops(const vl_schema *s, const vl_value *old, const vl_value *new_,
-		const char *const *sets, size_t nsets)
+		const char *const *sets, size_t nsets, collector *c)
 {
 	size_t i, k;
+	int rc;
 
 	for (i = 0; i < nsets; i++) {
 		char field[128], name[200];
@@ -101,10 +207,12 @@ static int check_no_drops(const vl_schema *s, const vl_value *old, const vl_valu
 		k = dropped_elements(f, vl_value_map_get(old, field), vl_value_map_get(new_, field));
 		if (k) {
 			field_name(name, f);
-			return vl_error_set(VL_EINVALID, "%s: --set would drop %zu of its %zu elements; use "
+			rc = vl_error_set(VL_EINVALID, "%s: --set would drop %zu of its %zu elements; use "
 					"--add %s=VALUE to add one, --remove %s=VALUE to take one out, or --replace "
 					"to replace them all; nothing was changed", name, k,
 					vl_value_map_get(old, field)->n, f->name, f->name);
+			if ((rc = collect(c, f->name, rc)) < 0)
+				return rc;
 		}
 	}
 	return 0;
@@ -397,6 +505,7 @@ typedef struct {
 	const vl_value *old;         /* the record before an edit, NULL at add */
 	const vl_field *want;        /* ref_same: looking for this field ... */
 	const char *id;              /* ... holding this id */
+	collector *col;              /* where a missing record is reported */
 } ref_ctx;
 
 static int ref_same(void *ctx, const vl_field *f, const char *id)
@@ -413,19 +522,27 @@ static int ref_check_new(void *ctx, const vl_field *f, const char *id)
 {
 	const ref_ctx *c = ctx;
 	ref_ctx had = *c;
+	int rc;
 
 	had.want = f;
 	had.id = id;
 	if (c->old && each_ref(c->s->fields, c->s->nfields, c->old, ref_same, &had) == 1)
 		return 0;
-	return check_ref(c->n, f, id);
+	rc = check_ref(c->n, f, id);
+	/* A missing record is a problem of the values: collected, and the
+	 * walk goes on so every problem is reported; anything else ends it. */
+	if (rc == VL_EINVALID)
+		return collect(c->col, f->name, rc);
+	return rc;
 }
 
 /* Every ref value of data, at any depth (a ref inside the items of a list
- * of maps too), that old (NULL at add and import) lacks. */
-static int check_refs(vl_node *n, const vl_schema *s, const vl_value *data, const vl_value *old)
+ * of maps too), that old (NULL at add and import) lacks; a missing record
+ * is collected in col. */
+static int check_refs(vl_node *n, const vl_schema *s, const vl_value *data, const vl_value *old,
+		collector *col)
 {
-	ref_ctx c = { n, s, old, NULL, NULL };
+	ref_ctx c = { n, s, old, NULL, NULL, col };
 	int rc = each_ref(s->fields, s->nfields, data, ref_check_new, &c);
 
 	return rc < 0 ? rc : 0;
@@ -438,12 +555,13 @@ static int check_refs(vl_node *n, const vl_schema *s, const vl_value *data, cons
  * must agree: one of them was mistyped. Only a well-formed number is
  * compared (validate reports the others); values are never quoted.
  */
-static int check_id_agrees(const vl_schema *s, const vl_value *data)
+static int check_id_agrees(const vl_schema *s, const vl_value *data, collector *c)
 {
 	const vl_field *bf = vl_schema_field(s, "birth_date"), *gf = vl_schema_field(s, "gender");
 	const vl_value *bd = vl_value_map_get(data, "birth_date"), *g = vl_value_map_get(data, "gender");
 	char idname[200], name[200];
 	size_t i;
+	int rc;
 
 	for (i = 0; i < s->nfields; i++) {
 		const vl_field *f = &s->fields[i];
@@ -455,14 +573,18 @@ static int check_id_agrees(const vl_schema *s, const vl_value *data)
 		field_name(idname, f);
 		if (bf && bf->type == VL_T_DATE && bd && bd->kind == VL_V_STR && strcmp(bd->s, info.birth) != 0) {
 			field_name(name, bf);
-			return vl_error_set(VL_EINVALID, "%s does not agree with the birth date in %s "
+			rc = vl_error_set(VL_EINVALID, "%s does not agree with the birth date in %s "
 					"(characters 7-14); check both against the ID card", name, idname);
+			if ((rc = collect(c, f->name, rc)) < 0)
+				return rc;
 		}
 		if (gf && gf->type == VL_T_ENUM && g && g->kind == VL_V_STR &&
 				((!strcmp(g->s, "male") && info.sex != 1) || (!strcmp(g->s, "female") && info.sex != 2))) {
 			field_name(name, gf);
-			return vl_error_set(VL_EINVALID, "%s does not agree with %s (its 17th digit: odd for "
+			rc = vl_error_set(VL_EINVALID, "%s does not agree with %s (its 17th digit: odd for "
 					"male, even for female); check both against the ID card", name, idname);
+			if ((rc = collect(c, f->name, rc)) < 0)
+				return rc;
 		}
 	}
 	return 0;
@@ -556,10 +678,11 @@ static int is_terminal(const vl_field *f, const char *v)
  * Refused unless the person said --allow-backwards and gave a reason.
  */
 static int check_backwards(const vl_schema *s, const vl_value *old, const vl_value *data,
-		const vl_edit_opts *opts)
+		const vl_edit_opts *opts, collector *c)
 {
 	char name[200];
 	size_t i;
+	int rc;
 
 	for (i = 0; i < s->nfields; i++) {
 		const vl_field *f = &s->fields[i];
@@ -577,28 +700,74 @@ static int check_backwards(const vl_schema *s, const vl_value *old, const vl_val
 			continue;
 		field_name(name, f);
 		if (!opts->allow_backwards)
-			return vl_error_set(VL_EINVALID, "%s: moving from %s back to %s goes against its order; "
+			rc = vl_error_set(VL_EINVALID, "%s: moving from %s back to %s goes against its order; "
 					"if that is really meant, add --allow-backwards --reason TEXT; nothing was changed",
 					name, vl_field_enum_label(f, a->s) ? vl_field_enum_label(f, a->s) : a->s,
 					vl_field_enum_label(f, b->s) ? vl_field_enum_label(f, b->s) : b->s);
-		if (!opts->reason || !*opts->reason)
-			return vl_error_set(VL_EINVALID, "%s: --allow-backwards needs --reason TEXT saying why; "
+		else if (!opts->reason || !*opts->reason)
+			rc = vl_error_set(VL_EINVALID, "%s: --allow-backwards needs --reason TEXT saying why; "
 					"nothing was changed", name);
+		else
+			continue;
+		if ((rc = collect(c, f->name, rc)) < 0)
+			return rc;
 	}
 	return 0;
 }
 
-/* Validate; the error lists every violation. VL_EINVALID when any. */
-static int validate_or_report(const vl_schema *s, const vl_value *data, int deleted, const char *what)
+/* Validate; the error lists every violation, and each goes to c by field
+ * (except about fields c holds a problem of already: a value that did not
+ * parse is not also missing). Returns 0 or VL_ENOMEM; a violation is only
+ * collected (c->rc VL_EINVALID). */
+static int validate_or_report(const vl_schema *s, const vl_value *data, int deleted, const char *what,
+		collector *c)
 {
-	vl_buf diag = VL_BUF_INIT;
-	int rc = vl_schema_validate(s, data, deleted, &diag);
+	vl_buf diag = VL_BUF_INIT, msg = VL_BUF_INIT, paths = VL_BUF_INIT;
+	int rc = vl_schema_validate_paths(s, data, deleted, &diag, &paths);
+	const char *line, *nl, *path, *pnl;
+	char field[256];
+	int first = c->rc == 0;
 
-	if (rc < 0) {
+	if (rc == VL_EINVALID) {
 		vl_error_set(rc, "%s not written; ledger '%s' rules broken:\n%sfix the values above; nothing was "
 				"changed", what, s->name, diag.len ? diag.ptr : vl_error_last());
+		if ((rc = vl_buf_puts(&msg, vl_error_last())) < 0)
+			goto out;
+		for (line = diag.ptr, path = paths.ptr; line && *line && path; line = nl ? nl + 1 : NULL,
+				path = pnl ? pnl + 1 : NULL) {
+			size_t len;
+
+			nl = strchr(line, '\n');
+			pnl = strchr(path, '\n');
+			len = nl ? (size_t)(nl - line) : strlen(line);
+			snprintf(field, sizeof(field), "%.*s", (int)(pnl ? (size_t)(pnl - path) < 255 ? pnl - path : 255 :
+					0), path);
+			if (!field[0] || !collected_about(c, field)) {
+				char *one = strndup(line, len);
+
+				if (!one) {
+					rc = vl_error_set(VL_ENOMEM, "out of memory");
+					goto out;
+				}
+				rc = collect_msg(c, field, VL_EINVALID, one);
+				free(one);
+				if (rc < 0)
+					goto out;
+			}
+		}
+		if (first) {
+			/* The whole report is the message, as the command line prints it. */
+			c->rc = VL_EINVALID;
+			vl_buf_clear(&c->first);
+			if ((rc = vl_buf_puts(&c->first, msg.ptr)) < 0)
+				goto out;
+		}
+		rc = 0;
 	}
+out:
 	vl_buf_free(&diag);
+	vl_buf_free(&msg);
+	vl_buf_free(&paths);
 	return rc;
 }
 
@@ -633,6 +802,7 @@ void vl_add_result_free(vl_add_result *r)
 {
 	if (r) {
 		vl_value_free((vl_value *)r->data);
+		vl_field_errors_free(&r->errors);
 		memset(r, 0, sizeof(*r));
 	}
 }
@@ -643,10 +813,12 @@ int vl_add(vl_node *n, const vl_add_opts *opts, vl_add_result *out)
 	vl_value *data = NULL;
 	vl_record *r = NULL;
 	vl_buf in = VL_BUF_INIT, summary = VL_BUF_INIT, what = VL_BUF_INIT;
+	collector c = { NULL, 0, VL_BUF_INIT };
 	char id[VL_ULID_LEN + 1];
 	int rc;
 
 	memset(out, 0, sizeof(*out));
+	c.errs = &out->errors;
 	if (!opts || (!opts->nsets && !opts->file) || (opts->nsets && opts->file))
 		return vl_error_set(VL_EINVALID, "add needs a ledger name and either field values or a file");
 	if ((rc = node_ledger(&s, n, opts->ledger)) < 0 || (rc = write_scope(out->scope, n, opts->scope)) < 0 ||
@@ -662,7 +834,7 @@ int vl_add(vl_node *n, const vl_add_opts *opts, vl_add_result *out)
 			rc = vl_error_set(VL_ENOMEM, "out of memory");
 			goto out;
 		}
-		if ((rc = apply_sets(s, data, opts->sets, opts->nsets)) < 0)
+		if ((rc = apply_sets(s, data, opts->sets, opts->nsets, &c)) < 0)
 			goto out;
 	}
 	/* A new record: the schema's defaults fill the fields left out. */
@@ -672,8 +844,11 @@ int vl_add(vl_node *n, const vl_add_opts *opts, vl_add_result *out)
 		rc = vl_buf_printf(&what, _("record from '%s' (positions are line and column there)"), opts->file);
 	else
 		rc = vl_buf_puts(&what, _("record"));
-	if (rc < 0 || (rc = validate_or_report(s, data, 0, what.ptr)) < 0 ||
-			(rc = check_id_agrees(s, data)) < 0 || (rc = check_refs(n, s, data, NULL)) < 0 ||
+	/* Every check runs and collects (c): one submission shows every
+	 * problem; the code and message are the first one's. */
+	if (rc < 0 || (rc = validate_or_report(s, data, 0, what.ptr, &c)) < 0 ||
+			(rc = check_id_agrees(s, data, &c)) < 0 || (rc = check_refs(n, s, data, NULL, &c)) < 0 ||
+			(rc = collected(&c)) < 0 ||
 			(rc = find_duplicate(out->duplicate_of, n, s, out->scope, data)) < 0)
 		goto out;
 	vl_ulid_new(id, vl_hlc_wall_ms());
@@ -690,11 +865,14 @@ int vl_add(vl_node *n, const vl_add_opts *opts, vl_add_result *out)
 	out->data = r && r->data ? vl_value_clone(r->data) : NULL;
 	rc = 0;
 out:
+	if (rc != VL_EINVALID)
+		vl_field_errors_free(&out->errors); /* problems of the values only */
 	vl_record_free(r);
 	vl_value_free(data);
 	vl_buf_free(&in);
 	vl_buf_free(&summary);
 	vl_buf_free(&what);
+	vl_buf_free(&c.first);
 	return rc;
 }
 
@@ -854,6 +1032,7 @@ int vl_import(vl_node *n, const vl_import_opts *opts, vl_import_result *out)
 	const char *file = NULL;
 	ident_set have, seen;
 	size_t capdups = 0;
+	collector col = { NULL, 0, VL_BUF_INIT };  /* one record's problems: its first is reported */
 	int rc;
 
 	memset(out, 0, sizeof(*out));
@@ -915,7 +1094,10 @@ int vl_import(vl_node *n, const vl_import_opts *opts, vl_import_result *out)
 		}
 		/* The checks add makes: ID number against birth date and
 		 * gender, references that exist, likely duplicates (warned). */
-		if ((rc = check_id_agrees(s, d)) < 0 || (rc = check_refs(n, s, d, NULL)) < 0) {
+		vl_buf_clear(&col.first);
+		col.rc = 0;
+		if ((rc = check_id_agrees(s, d, &col)) < 0 || (rc = check_refs(n, s, d, NULL, &col)) < 0 ||
+				(rc = collected(&col)) < 0) {
 			char why[1024];
 			snprintf(why, sizeof(why), "%s", vl_error_last());
 			rc = vl_error_set(rc, "%s: record %zu (line %d): %s; nothing was imported", file, i + 1,
@@ -949,6 +1131,7 @@ int vl_import(vl_node *n, const vl_import_opts *opts, vl_import_result *out)
 	vl_progress_report(&opts->progress, N_("import"), nrecs, nrecs);
 	rc = 0;
 out:
+	vl_buf_free(&col.first);
 	for (i = 0; recs && i < nrecs; i++)
 		vl_record_free(recs[i]);
 	free(recs);
@@ -973,6 +1156,7 @@ void vl_edit_result_free(vl_edit_result *r)
 		free(r->fields[i]);
 	free(r->fields);
 	vl_value_free(r->data);
+	vl_field_errors_free(&r->errors);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -1003,11 +1187,14 @@ int vl_edit(vl_node *n, const vl_edit_opts *opts, vl_edit_result *out)
 	vl_found f;
 	vl_record *r = NULL;
 	vl_buf summary = VL_BUF_INIT, trailer = VL_BUF_INIT;
+	collector c = { NULL, 0, VL_BUF_INIT };
+	vl_field_errors errs = { NULL, 0 };
 	size_t i;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
 	memset(&f, 0, sizeof(f));
+	c.errs = &errs;
 	if (!opts || !opts->id || (!opts->nsets && !opts->nunsets && !opts->nadds && !opts->nremoves))
 		return vl_error_set(VL_EINVALID, "edit needs a record id and at least one field to set, unset, "
 				"add to or remove from");
@@ -1018,9 +1205,10 @@ int vl_edit(vl_node *n, const vl_edit_opts *opts, vl_edit_result *out)
 		rc = vl_error_set(VL_EINVALID, "record %s is deleted; a tombstone is not edited", f.rec->id);
 		goto out;
 	}
-	if ((rc = vl_ledger_next_version(&r, &f)) < 0 || (rc = apply_sets(f.schema, r->data, opts->sets, opts->nsets)) < 0)
+	if ((rc = vl_ledger_next_version(&r, &f)) < 0 ||
+			(rc = apply_sets(f.schema, r->data, opts->sets, opts->nsets, &c)) < 0)
 		goto out;
-	if (!opts->replace && (rc = check_no_drops(f.schema, f.rec->data, r->data, opts->sets, opts->nsets)) < 0)
+	if (!opts->replace && (rc = check_no_drops(f.schema, f.rec->data, r->data, opts->sets, opts->nsets, &c)) < 0)
 		goto out;
 	/* Setting a field a merge left for a person settles it with that value. */
 	for (i = 0; r->conflicts && i < opts->nsets; i++) {
@@ -1031,18 +1219,23 @@ int vl_edit(vl_node *n, const vl_edit_opts *opts, vl_edit_result *out)
 	for (i = 0; i < opts->nunsets; i++) {
 		if (!vl_schema_field(f.schema, opts->unsets[i])) {
 			rc = vl_error_set(VL_ENOTFOUND, "ledger '%s' has no field '%s'", f.schema->name, opts->unsets[i]);
-			goto out;
+			if ((rc = collect(&c, opts->unsets[i], rc)) < 0)
+				goto out;
+			continue;
 		}
 		(void)vl_value_map_del(r->data, opts->unsets[i]);
 		if (r->conflicts)
 			(void)vl_value_map_del(r->conflicts, opts->unsets[i]);
 	}
-	for (i = 0; i < opts->nadds; i++)
-		if ((rc = apply_element(f.schema, r->data, opts->adds[i], 1)) < 0)
+	for (i = 0; i < opts->nadds + opts->nremoves; i++) {
+		const char *item = i < opts->nadds ? opts->adds[i] : opts->removes[i - opts->nadds];
+		char field[128];
+
+		if ((rc = apply_element(f.schema, r->data, item, i < opts->nadds)) < 0 &&
+				(!is_value_problem(rc) ||
+				(rc = collect(&c, split_set(field, item) ? field : "", rc)) < 0))
 			goto out;
-	for (i = 0; i < opts->nremoves; i++)
-		if ((rc = apply_element(f.schema, r->data, opts->removes[i], 0)) < 0)
-			goto out;
+	}
 	if (r->conflicts && r->conflicts->n == 0) {
 		vl_value_free(r->conflicts);
 		r->conflicts = NULL;
@@ -1055,15 +1248,18 @@ int vl_edit(vl_node *n, const vl_edit_opts *opts, vl_edit_result *out)
 	}
 	if ((rc = changed_fields(out, f.schema, f.rec->data, r->data)) < 0)
 		goto out;
-	if (vl_value_equal(r->data, f.rec->data) && !r->conflicts == !f.rec->conflicts &&
+	if (!c.rc && vl_value_equal(r->data, f.rec->data) && !r->conflicts == !f.rec->conflicts &&
 			(!r->conflicts || vl_value_equal(r->conflicts, f.rec->conflicts))) {
 		rc = 0; /* unchanged: nothing to write */
 		goto out;
 	}
-	if ((rc = validate_or_report(f.schema, r->data, 0, "edit")) < 0 ||
-			(rc = check_id_agrees(f.schema, r->data)) < 0 ||
-			(rc = check_refs(n, f.schema, r->data, f.rec->data)) < 0 ||
-			(rc = check_backwards(f.schema, f.rec->data, r->data, opts)) < 0)
+	/* Every check runs and collects (c); the code and message are the
+	 * first problem's, as when the first one stopped the edit. */
+	if ((rc = validate_or_report(f.schema, r->data, 0, "edit", &c)) < 0 ||
+			(rc = check_id_agrees(f.schema, r->data, &c)) < 0 ||
+			(rc = check_refs(n, f.schema, r->data, f.rec->data, &c)) < 0)
+		goto out;
+	if ((rc = check_backwards(f.schema, f.rec->data, r->data, opts, &c)) < 0 || (rc = collected(&c)) < 0)
 		goto out;
 	if (opts->reason && *opts->reason) {
 		/* The reason goes into the commit message on one line. */
@@ -1082,8 +1278,16 @@ int vl_edit(vl_node *n, const vl_edit_opts *opts, vl_edit_result *out)
 	out->changed = 1;
 	rc = 0;
 out:
-	if (rc < 0)
+	if (rc < 0) {
 		vl_edit_result_free(out); /* out-params are set on success only */
+		if (rc == VL_EINVALID) {
+			out->errors = errs; /* ... but the problems of the values are said */
+			errs.v = NULL;
+			errs.n = 0;
+		}
+	}
+	vl_field_errors_free(&errs);
+	vl_buf_free(&c.first);
 	vl_found_free(&f);
 	vl_record_free(r);
 	vl_buf_free(&summary);

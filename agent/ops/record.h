@@ -16,6 +16,34 @@
 #include "agent/node/node.h"
 #include "agent/ops/ops.h"
 
+/* ---- problems of one submission, by field --------------------------------- */
+
+/*
+ * One problem with the values given to add or edit, for a form that shows
+ * it beside its field. vl_add and vl_edit check everything they can before
+ * they give up (every value that does not parse, every schema rule, the ID
+ * number's agreement, every reference), so one submission shows all its
+ * problems; the error message they return stays the first one, as before.
+ */
+typedef struct {
+	char *field;     /* the field's path as validation names it ("name",
+	                  * "items[1].qty"); "" for a problem of the record as a
+	                  * whole; owned */
+	char *message;   /* the message the command line would print for it
+	                  * (never a personal value); owned */
+} vl_field_error;
+
+typedef struct {
+	vl_field_error *v;
+	size_t n;
+} vl_field_errors;
+
+void vl_field_errors_free(vl_field_errors *e);
+
+/* The first message about top-level field `name` or a part of it
+ * ("items[1].qty" is about "items"), or NULL. Borrowed from e. */
+const char *vl_field_errors_find(const vl_field_errors *e, const char *name);
+
 /* ---- add ----------------------------------------------------------------- */
 
 typedef struct {
@@ -38,6 +66,9 @@ typedef struct {
 	char duplicate_of[VL_ULID_LEN + 1];
 	const vl_schema *schema;     /* the record's ledger, borrowed from the node */
 	const vl_value *data;        /* the data saved; owned by the result */
+	/* After a VL_EINVALID about the values: every problem found, by field
+	 * (also when the first was not a field's); empty otherwise. */
+	vl_field_errors errors;
 } vl_add_result;
 
 void vl_add_result_free(vl_add_result *r);
@@ -136,6 +167,9 @@ typedef struct {
 	char **fields;               /* names of the top-level fields whose value
 	                              * changed, in schema order; owned */
 	size_t nfields;
+	/* After a VL_EINVALID about the values: every problem found, by field;
+	 * empty otherwise. The only member kept after a failure. */
+	vl_field_errors errors;
 } vl_edit_result;
 
 void vl_edit_result_free(vl_edit_result *r);
