@@ -544,7 +544,38 @@ static int on_collection_start(loader *ld, const yaml_event_t *ev)
 	return push_frame(ld, node); /* node is borrowed from here on */
 }
 
+/*
+ * Files vledger wrote itself (the roster, records, configs) are in the
+ * canonical layout: read them with the canonical reader, and keep its tree
+ * only if it emits back to buf byte for byte (then it is the tree libyaml
+ * gives, positions included: yaml.h, checked by fuzz_yaml). Anything else
+ * goes through libyaml, which gives today's messages.
+ */
 int vl_yaml_load(vl_value **out, const char *buf, size_t len,
+		const vl_yaml_limits *lim, const char *src)
+{
+	vl_value *t = NULL;
+	vl_buf again = VL_BUF_INIT;
+	int rc;
+
+	*out = NULL;
+	rc = vl_yaml_load_canonical(&t, buf, len, lim);
+	if (rc == 0) {
+		again.max = len;
+		if (vl_yaml_emit(&again, t) == 0 && again.len == len && memcmp(again.ptr, buf, len) == 0) {
+			vl_buf_free(&again);
+			*out = t;
+			return 0;
+		}
+		vl_buf_free(&again);
+		vl_value_free(t);
+	} else if (rc == VL_ENOMEM) {
+		return rc;
+	}
+	return vl_yaml_load_libyaml(out, buf, len, lim, src);
+}
+
+int vl_yaml_load_libyaml(vl_value **out, const char *buf, size_t len,
 		const vl_yaml_limits *lim, const char *src)
 {
 	yaml_parser_t parser;
@@ -1049,6 +1080,7 @@ static int canon_block_seq(canon *c, vl_value *list, size_t indent, int inline_f
 		first = 0;
 		if (!canon_lit(c, "- "))
 			return canon_no();
+		v = NULL; /* the previous item is the list's */
 		at = c->pos;
 		if (at < c->len && c->b[at] == '[') {
 			rc = canon_flow_seq(c, &v, depth + 1);

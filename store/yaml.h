@@ -51,7 +51,9 @@ extern const vl_yaml_limits vl_yaml_record_limits;
 extern const vl_yaml_limits vl_yaml_file_limits;
 
 /*
- * Load one YAML document whose top level is a mapping.
+ * Load one YAML document whose top level is a mapping. A document in the
+ * canonical layout (what vl_yaml_emit writes) is read without libyaml, with
+ * the same result (vl_yaml_load_canonical).
  *
  * out   receives the tree; caller frees with vl_value_free. NULL on failure.
  * src   names the input in messages ("resident/k/01h....yaml", a path).
@@ -60,6 +62,11 @@ extern const vl_yaml_limits vl_yaml_file_limits;
  * (they may be personal data).
  */
 int vl_yaml_load(vl_value **out, const char *buf, size_t len,
+		const vl_yaml_limits *lim, const char *src) VL_MUST_CHECK;
+
+/* vl_yaml_load without its first try, the canonical reader below: libyaml
+ * only. For tests that check the one against the other. */
+int vl_yaml_load_libyaml(vl_value **out, const char *buf, size_t len,
 		const vl_yaml_limits *lim, const char *src) VL_MUST_CHECK;
 
 /*

@@ -84,8 +84,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	vl_buf e1 = VL_BUF_INIT, e2 = VL_BUF_INIT, js = VL_BUF_INIT;
 	int rc;
 
-	rc = vl_yaml_load(&t1, (const char *)data, size, &vl_yaml_record_limits, "fuzz");
+	rc = vl_yaml_load_libyaml(&t1, (const char *)data, size, &vl_yaml_record_limits, "fuzz");
 	check_canonical_reader(data, size, rc < 0 ? NULL : t1);
+	/* vl_yaml_load (the canonical reader first) must say what libyaml says */
+	{
+		vl_value *t0 = NULL;
+		int rc0 = vl_yaml_load(&t0, (const char *)data, size, &vl_yaml_record_limits, "fuzz");
+		if (rc0 != rc || (rc == 0 && !same_with_positions(t0, t1)))
+			die("vl_yaml_load and libyaml alone disagree", NULL, NULL);
+		vl_value_free(t0);
+	}
 	if (rc < 0) {
 		if (t1 || (rc != VL_EINVALID && rc != VL_ETOOBIG))
 			die("load failed with an unexpected code or left a tree", NULL, NULL);
