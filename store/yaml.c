@@ -1037,9 +1037,9 @@ static int canon_entry_value(canon *c, vl_value **out, size_t indent, int depth)
 	return 0;
 }
 
-/* Entries at column indent into map (which is at depth - 1); with
+/* Entries at column indent into map (a collection at depth); with
  * inline_first, the first follows a "- " already read. Stops at a line
- * indented less, or the end. */
+ * indented otherwise, or the end. */
 static int canon_block_map(canon *c, vl_value *map, size_t indent, int inline_first, int depth)
 {
 	vl_value *v = NULL;
@@ -1064,7 +1064,8 @@ static int canon_block_map(canon *c, vl_value *map, size_t indent, int inline_fi
 	return 0;
 }
 
-/* Items "- x" at column indent into list (at depth - 1). */
+/* Items "- x" at column indent into list (a collection at depth); with
+ * inline_first, the first "- " follows one already read. */
 static int canon_block_seq(canon *c, vl_value *list, size_t indent, int inline_first, int depth)
 {
 	vl_value *v = NULL;
