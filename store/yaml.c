@@ -307,17 +307,16 @@ static vl_vkind resolve_plain(const char *s, size_t n)
 }
 
 /*
- * The scalar node for a SCALAR event. Plain scalars resolve by yaml.h;
- * negative zero ("-0", "-0.00") is stored without its sign, so that each
- * number has one canonical text and a file saying "-0" is not canonical.
+ * The scalar node for text s (n bytes, NUL-terminated), plain or quoted.
+ * Plain scalars resolve by yaml.h; negative zero ("-0", "-0.00") is stored
+ * without its sign, so that each number has one canonical text and a file
+ * saying "-0" is not canonical.
  */
-static vl_value *scalar_node(const yaml_event_t *ev)
+static vl_value *make_scalar(const char *s, size_t n, int plain)
 {
-	const char *s = (const char *)ev->data.scalar.value;
-	size_t n = ev->data.scalar.length;
 	vl_vkind kind = VL_V_STR;
 
-	if (ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE)
+	if (plain)
 		kind = resolve_plain(s, n);
 	switch (kind) {
 	case VL_V_NULL:
@@ -332,6 +331,13 @@ static vl_value *scalar_node(const yaml_event_t *ev)
 	default:
 		return vl_value_strn(s, n);
 	}
+}
+
+/* The scalar node for a SCALAR event. */
+static vl_value *scalar_node(const yaml_event_t *ev)
+{
+	return make_scalar((const char *)ev->data.scalar.value, ev->data.scalar.length,
+			ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE);
 }
 
 /*
@@ -538,7 +544,38 @@ static int on_collection_start(loader *ld, const yaml_event_t *ev)
 	return push_frame(ld, node); /* node is borrowed from here on */
 }
 
+/*
+ * Files vledger wrote itself (the roster, records, configs) are in the
+ * canonical layout: read them with the canonical reader, and keep its tree
+ * only if it emits back to buf byte for byte (then it is the tree libyaml
+ * gives, positions included: yaml.h, checked by fuzz_yaml). Anything else
+ * goes through libyaml, which gives today's messages.
+ */
 int vl_yaml_load(vl_value **out, const char *buf, size_t len,
+		const vl_yaml_limits *lim, const char *src)
+{
+	vl_value *t = NULL;
+	vl_buf again = VL_BUF_INIT;
+	int rc;
+
+	*out = NULL;
+	rc = vl_yaml_load_canonical(&t, buf, len, lim);
+	if (rc == 0) {
+		again.max = len;
+		if (vl_yaml_emit(&again, t) == 0 && again.len == len && memcmp(again.ptr, buf, len) == 0) {
+			vl_buf_free(&again);
+			*out = t;
+			return 0;
+		}
+		vl_buf_free(&again);
+		vl_value_free(t);
+	} else if (rc == VL_ENOMEM) {
+		return rc;
+	}
+	return vl_yaml_load_libyaml(out, buf, len, lim, src);
+}
+
+int vl_yaml_load_libyaml(vl_value **out, const char *buf, size_t len,
 		const vl_yaml_limits *lim, const char *src)
 {
 	yaml_parser_t parser;
@@ -647,6 +684,480 @@ out:
 	}
 	free(ld.stack);
 	vl_value_free(ld.root);
+	return rc;
+}
+
+/* ------------------------------------------------- canonical-form reader */
+
+/*
+ * vl_yaml_load_canonical: a reader for exactly the layout vl_yaml_emit
+ * writes (yaml.h), without libyaml. It builds the tree vl_yaml_load would,
+ * positions included (libyaml's marks: line, and column in code points;
+ * a block map at its first key, a block sequence at its first '-', a flow
+ * collection at its bracket). Anything outside that layout is refused, not
+ * interpreted: the caller then loads with vl_yaml_load, which says what is
+ * wrong. Plain scalars are read as the maximal run of the characters the
+ * emitter writes plain ([A-Za-z0-9_.-] and non-ASCII); whether a scalar's
+ * form is the canonical one is the caller's check (emit and compare).
+ */
+typedef struct {
+	const char *b;
+	size_t len, pos;
+	size_t linestart;       /* offset of the current line's first byte */
+	int line;               /* 1-based */
+	size_t nodes;
+	const vl_yaml_limits *lim;
+	vl_buf tmp;             /* a scalar's text while it is read */
+} canon;
+
+/* The refusal: no position, the caller falls back to vl_yaml_load. */
+static int canon_no(void)
+{
+	return vl_error_set(VL_EINVALID, "not in vledger's canonical YAML layout; read it with the full loader");
+}
+
+static void canon_mark(const canon *c, size_t at, int *line, int *col)
+{
+	size_t i;
+	int n = 1;
+
+	for (i = c->linestart; i < at; i++)
+		n += ((unsigned char)c->b[i] & 0xC0) != 0x80;
+	*line = c->line;
+	*col = n;
+}
+
+static int canon_plain_byte(unsigned char ch)
+{
+	return ch >= 0x80 || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		(ch >= '0' && ch <= '9') || ch == '_' || ch == '.' || ch == '-';
+}
+
+static int canon_hex(const char *s, size_t n, uint32_t *out)
+{
+	uint32_t v = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		char ch = s[i];
+		v <<= 4;
+		if (ch >= '0' && ch <= '9')
+			v |= (uint32_t)(ch - '0');
+		else if (ch >= 'A' && ch <= 'F')
+			v |= (uint32_t)(ch - 'A' + 10);
+		else
+			return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+static int canon_put_cp(vl_buf *b, uint32_t cp)
+{
+	char u[4];
+	size_t n;
+
+	if (cp < 0x80) {
+		u[0] = (char)cp;
+		n = 1;
+	} else if (cp < 0x800) {
+		u[0] = (char)(0xC0 | (cp >> 6));
+		u[1] = (char)(0x80 | (cp & 0x3F));
+		n = 2;
+	} else {
+		if (cp >= 0xD800 && cp <= 0xDFFF)
+			return canon_no();
+		u[0] = (char)(0xE0 | (cp >> 12));
+		u[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+		u[2] = (char)(0x80 | (cp & 0x3F));
+		n = 3;
+	}
+	return vl_buf_put(b, u, n);
+}
+
+/* A scalar at c->pos (a key when key): its text in c->tmp (NUL-ended),
+ * whether it was plain in *plain. Counts a node. */
+static int canon_scalar_text(canon *c, int *plain, int key)
+{
+	const char *b = c->b;
+	size_t i = c->pos, start;
+	uint32_t cp;
+	int rc, why;
+
+	if (++c->nodes > c->lim->max_nodes)
+		return canon_no();
+	vl_buf_clear(&c->tmp);
+	if (i < c->len && b[i] == '"') {
+		i++;
+		for (;;) {
+			start = i;
+			while (i < c->len && b[i] != '"' && b[i] != '\\' && (unsigned char)b[i] >= 0x20)
+				i++;
+			if (i > start && (rc = vl_buf_put(&c->tmp, b + start, i - start)) < 0)
+				return rc;
+			if (i >= c->len || (unsigned char)b[i] < 0x20)
+				return canon_no();
+			if (b[i] == '"')
+				break;
+			if (i + 1 >= c->len)
+				return canon_no();
+			switch (b[i + 1]) {
+			case '"': rc = vl_buf_putc(&c->tmp, '"'); i += 2; break;
+			case '\\': rc = vl_buf_putc(&c->tmp, '\\'); i += 2; break;
+			case 'n': rc = vl_buf_putc(&c->tmp, '\n'); i += 2; break;
+			case 't': rc = vl_buf_putc(&c->tmp, '\t'); i += 2; break;
+			case 'r': rc = vl_buf_putc(&c->tmp, '\r'); i += 2; break;
+			case 'x':
+				if (i + 4 > c->len || canon_hex(b + i + 2, 2, &cp) < 0)
+					return canon_no();
+				rc = canon_put_cp(&c->tmp, cp);
+				i += 4;
+				break;
+			case 'u':
+				if (i + 6 > c->len || canon_hex(b + i + 2, 4, &cp) < 0)
+					return canon_no();
+				rc = canon_put_cp(&c->tmp, cp);
+				i += 6;
+				break;
+			default:
+				return canon_no();
+			}
+			if (rc < 0)
+				return rc;
+		}
+		c->pos = i + 1;
+		*plain = 0;
+		/* what an escape made must pass on_scalar's check too */
+		if (c->tmp.len && utf8_scan(c->tmp.ptr, c->tmp.len, 0, &why) != c->tmp.len)
+			return canon_no();
+	} else {
+		start = i;
+		while (i < c->len && canon_plain_byte((unsigned char)b[i]))
+			i++;
+		if (i == start)
+			return canon_no();
+		if ((rc = vl_buf_put(&c->tmp, b + start, i - start)) < 0)
+			return rc;
+		c->pos = i;
+		*plain = 1;
+	}
+	if (!c->tmp.ptr && (rc = vl_buf_grow(&c->tmp, 1)) < 0)
+		return rc;
+	if (key && c->tmp.len > KEY_MAX_BYTES)
+		return canon_no();
+	return 0;
+}
+
+/* A value scalar at c->pos as a node, positioned. */
+static int canon_scalar(canon *c, vl_value **out)
+{
+	vl_value *v = NULL;
+	int line, col, plain, rc;
+
+	canon_mark(c, c->pos, &line, &col);
+	if ((rc = canon_scalar_text(c, &plain, 0)) < 0)
+		return rc;
+	if (!(v = make_scalar(c->tmp.ptr, c->tmp.len, plain)))
+		return vl_error_set(VL_ENOMEM, "out of memory");
+	v->line = line;
+	v->col = col;
+	*out = v;
+	return 0;
+}
+
+static int canon_lit(canon *c, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (c->len - c->pos < n || memcmp(c->b + c->pos, s, n) != 0)
+		return 0;
+	c->pos += n;
+	return 1;
+}
+
+/* Past the '\n' at c->pos. */
+static int canon_eol(canon *c)
+{
+	if (c->pos >= c->len || c->b[c->pos] != '\n')
+		return canon_no();
+	c->pos++;
+	c->line++;
+	c->linestart = c->pos;
+	return 0;
+}
+
+/* Spaces at the start of the current line (c->pos at its start). */
+static size_t canon_indent(const canon *c)
+{
+	size_t i = c->pos;
+
+	while (i < c->len && c->b[i] == ' ')
+		i++;
+	return i - c->pos;
+}
+
+/* A new collection at depth (the top map is 0), positioned at `at`. */
+static int canon_coll(canon *c, vl_value **out, vl_vkind kind, int depth, size_t at)
+{
+	vl_value *v;
+
+	if (++c->nodes > c->lim->max_nodes || c->lim->max_depth <= 0 || depth >= c->lim->max_depth)
+		return canon_no();
+	if (!(v = vl_value_new(kind)))
+		return vl_error_set(VL_ENOMEM, "out of memory");
+	canon_mark(c, at, &v->line, &v->col);
+	*out = v;
+	return 0;
+}
+
+/* Add key c->tmp -> val to map (val taken). Duplicate keys, and maps too
+ * big for a linear search, are left to vl_yaml_load. */
+static int canon_map_add(vl_value *map, const char *key, vl_value *val)
+{
+	if (map->n >= 64 || vl_value_map_get(map, key)) {
+		vl_value_free(val);
+		return canon_no();
+	}
+	return vl_value_map_set(map, key, val);
+}
+
+static int canon_block_map(canon *c, vl_value *map, size_t indent, int inline_first, int depth);
+static int canon_block_seq(canon *c, vl_value *list, size_t indent, int inline_first, int depth);
+
+/* "[a, b]" or "[]" at c->pos, as a list at depth. */
+static int canon_flow_seq(canon *c, vl_value **out, int depth)
+{
+	vl_value *list = NULL, *item = NULL;
+	int rc;
+
+	if ((rc = canon_coll(c, &list, VL_V_LIST, depth, c->pos)) < 0)
+		return rc;
+	c->pos++; /* '[' */
+	if (!canon_lit(c, "]")) {
+		for (;;) {
+			if ((rc = canon_scalar(c, &item)) < 0 || (rc = vl_value_list_push(list, item)) < 0)
+				goto fail;
+			if (canon_lit(c, "]"))
+				break;
+			if (!canon_lit(c, ", ")) {
+				rc = canon_no();
+				goto fail;
+			}
+		}
+	}
+	*out = list;
+	return 0;
+fail:
+	vl_value_free(list);
+	return rc;
+}
+
+/* "{k: v, ...}" or "{}" at c->pos, as a map at depth. */
+static int canon_flow_map(canon *c, vl_value **out, int depth)
+{
+	vl_value *map = NULL, *item = NULL;
+	char key[KEY_MAX_BYTES + 1];
+	int plain, rc;
+
+	if ((rc = canon_coll(c, &map, VL_V_MAP, depth, c->pos)) < 0)
+		return rc;
+	c->pos++; /* '{' */
+	if (!canon_lit(c, "}")) {
+		for (;;) {
+			if ((rc = canon_scalar_text(c, &plain, 1)) < 0)
+				goto fail;
+			memcpy(key, c->tmp.ptr, c->tmp.len + 1);
+			if (!canon_lit(c, ": ")) {
+				rc = canon_no();
+				goto fail;
+			}
+			if ((rc = canon_scalar(c, &item)) < 0 || (rc = canon_map_add(map, key, item)) < 0)
+				goto fail;
+			if (canon_lit(c, "}"))
+				break;
+			if (!canon_lit(c, ", ")) {
+				rc = canon_no();
+				goto fail;
+			}
+		}
+	}
+	*out = map;
+	return 0;
+fail:
+	vl_value_free(map);
+	return rc;
+}
+
+/* The value after "key:" of a block map at indent. */
+static int canon_entry_value(canon *c, vl_value **out, size_t indent, int depth)
+{
+	vl_value *v = NULL;
+	size_t at;
+	int rc;
+
+	if (canon_lit(c, " ")) {
+		if (c->pos < c->len && (c->b[c->pos] == '[' || c->b[c->pos] == '{')) {
+			rc = c->b[c->pos] == '[' ? canon_flow_seq(c, &v, depth) : canon_flow_map(c, &v, depth);
+			/* only an empty map is written in flow style here */
+			if (rc == 0 && v->kind == VL_V_MAP && v->n) {
+				vl_value_free(v);
+				return canon_no();
+			}
+		} else {
+			rc = canon_scalar(c, &v);
+		}
+		if (rc < 0)
+			return rc;
+		if ((rc = canon_eol(c)) < 0) {
+			vl_value_free(v);
+			return rc;
+		}
+		*out = v;
+		return 0;
+	}
+	if ((rc = canon_eol(c)) < 0)
+		return rc;
+	if (canon_indent(c) != indent + 2)
+		return canon_no();
+	at = c->pos + indent + 2;
+	if (c->len - at >= 2 && c->b[at] == '-' && c->b[at + 1] == ' ') {
+		if ((rc = canon_coll(c, &v, VL_V_LIST, depth, at)) < 0)
+			return rc;
+		rc = canon_block_seq(c, v, indent + 2, 0, depth);
+	} else {
+		if ((rc = canon_coll(c, &v, VL_V_MAP, depth, at)) < 0)
+			return rc;
+		rc = canon_block_map(c, v, indent + 2, 0, depth);
+	}
+	if (rc < 0 || v->n == 0) {
+		vl_value_free(v);
+		return rc < 0 ? rc : canon_no();
+	}
+	*out = v;
+	return 0;
+}
+
+/* Entries at column indent into map (a collection at depth); with
+ * inline_first, the first follows a "- " already read. Stops at a line
+ * indented otherwise, or the end. */
+static int canon_block_map(canon *c, vl_value *map, size_t indent, int inline_first, int depth)
+{
+	vl_value *v = NULL;
+	char key[KEY_MAX_BYTES + 1];
+	int first = 1, plain, rc;
+
+	for (;;) {
+		if (!(first && inline_first)) {
+			if (c->pos >= c->len || canon_indent(c) != indent)
+				break;
+			c->pos += indent;
+		}
+		first = 0;
+		if ((rc = canon_scalar_text(c, &plain, 1)) < 0)
+			return rc;
+		memcpy(key, c->tmp.ptr, c->tmp.len + 1);
+		if (!canon_lit(c, ":"))
+			return canon_no();
+		if ((rc = canon_entry_value(c, &v, indent, depth + 1)) < 0 || (rc = canon_map_add(map, key, v)) < 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* Items "- x" at column indent into list (a collection at depth); with
+ * inline_first, the first "- " follows one already read. */
+static int canon_block_seq(canon *c, vl_value *list, size_t indent, int inline_first, int depth)
+{
+	vl_value *v = NULL;
+	size_t at, save, i;
+	int first = 1, rc;
+
+	for (;;) {
+		if (!(first && inline_first)) {
+			if (c->pos >= c->len || canon_indent(c) != indent)
+				break;
+			c->pos += indent;
+		}
+		first = 0;
+		if (!canon_lit(c, "- "))
+			return canon_no();
+		v = NULL; /* the previous item is the list's */
+		at = c->pos;
+		if (at < c->len && c->b[at] == '[') {
+			rc = canon_flow_seq(c, &v, depth + 1);
+		} else if (at < c->len && c->b[at] == '{') {
+			rc = canon_flow_map(c, &v, depth + 1);
+		} else if (c->len - at >= 2 && c->b[at] == '-' && c->b[at + 1] == ' ') {
+			if ((rc = canon_coll(c, &v, VL_V_LIST, depth + 1, at)) == 0)
+				rc = canon_block_seq(c, v, indent + 2, 1, depth + 1);
+			if (rc == 0) {
+				if ((rc = vl_value_list_push(list, v)) < 0)
+					return rc;
+				continue; /* the inner sequence read its lines */
+			}
+		} else {
+			/* a scalar, or the first key of a block map: look past it */
+			save = c->pos;
+			i = c->nodes;
+			if ((rc = canon_scalar(c, &v)) < 0)
+				return rc;
+			if (c->pos < c->len && c->b[c->pos] == ':') {
+				vl_value_free(v);
+				v = NULL;
+				c->pos = save;
+				c->nodes = i;
+				if ((rc = canon_coll(c, &v, VL_V_MAP, depth + 1, at)) == 0)
+					rc = canon_block_map(c, v, indent + 2, 1, depth + 1);
+				if (rc == 0) {
+					if ((rc = vl_value_list_push(list, v)) < 0)
+						return rc;
+					continue;
+				}
+			}
+		}
+		if (rc < 0) {
+			vl_value_free(v);
+			return rc;
+		}
+		if ((rc = canon_eol(c)) < 0) {
+			vl_value_free(v);
+			return rc;
+		}
+		if ((rc = vl_value_list_push(list, v)) < 0)
+			return rc;
+	}
+	return 0;
+}
+
+int vl_yaml_load_canonical(vl_value **out, const char *buf, size_t len, const vl_yaml_limits *lim)
+{
+	canon c;
+	vl_value *root = NULL;
+	int rc, why;
+
+	*out = NULL;
+	memset(&c, 0, sizeof(c));
+	c.b = buf;
+	c.len = len;
+	c.line = 1;
+	c.lim = lim ? lim : &vl_yaml_record_limits;
+	if (!buf || len == 0 || len > c.lim->max_bytes || utf8_scan(buf, len, 1, &why) != len)
+		return canon_no();
+	if ((rc = canon_coll(&c, &root, VL_V_MAP, 0, 0)) < 0)
+		goto out;
+	if (len == 3 && memcmp(buf, "{}\n", 3) == 0)
+		c.pos = len;
+	else if ((rc = canon_block_map(&c, root, 0, 0, 0)) < 0)
+		goto out;
+	if (c.pos != len) {
+		rc = canon_no();
+		goto out;
+	}
+	*out = root;
+	root = NULL;
+out:
+	vl_value_free(root);
+	vl_buf_free(&c.tmp);
 	return rc;
 }
 

@@ -51,7 +51,9 @@ extern const vl_yaml_limits vl_yaml_record_limits;
 extern const vl_yaml_limits vl_yaml_file_limits;
 
 /*
- * Load one YAML document whose top level is a mapping.
+ * Load one YAML document whose top level is a mapping. A document in the
+ * canonical layout (what vl_yaml_emit writes) is read without libyaml, with
+ * the same result (vl_yaml_load_canonical).
  *
  * out   receives the tree; caller frees with vl_value_free. NULL on failure.
  * src   names the input in messages ("resident/k/01h....yaml", a path).
@@ -61,6 +63,27 @@ extern const vl_yaml_limits vl_yaml_file_limits;
  */
 int vl_yaml_load(vl_value **out, const char *buf, size_t len,
 		const vl_yaml_limits *lim, const char *src) VL_MUST_CHECK;
+
+/* vl_yaml_load without its first try, the canonical reader below: libyaml
+ * only. For tests that check the one against the other. */
+int vl_yaml_load_libyaml(vl_value **out, const char *buf, size_t len,
+		const vl_yaml_limits *lim, const char *src) VL_MUST_CHECK;
+
+/*
+ * Read a document in exactly the layout vl_yaml_emit writes, without
+ * libyaml (records are read millions of times by a county's verify).
+ * On success *out is the tree vl_yaml_load gives for buf, source positions
+ * included, PROVIDED the caller then checks that emitting the tree gives
+ * buf back byte for byte: this reader does not decide whether a scalar's
+ * form is the canonical one (quoted or plain), the comparison does. With
+ * that check it accepts nothing vl_yaml_load refuses under the same
+ * limits (lim; NULL = the record limits): those are applied as it does.
+ * Anything outside the layout fails with VL_EINVALID and a message without
+ * a position: load with vl_yaml_load then, which says what is wrong.
+ * VL_ENOMEM is out of memory. Caller frees *out with vl_value_free.
+ */
+int vl_yaml_load_canonical(vl_value **out, const char *buf, size_t len,
+		const vl_yaml_limits *lim) VL_MUST_CHECK;
 
 /* Append the canonical form of `map` (a VL_V_MAP) to out. */
 int vl_yaml_emit(vl_buf *out, const vl_value *map) VL_MUST_CHECK;

@@ -77,6 +77,10 @@ mut yaml-max-nodes store/yaml.c "test_yaml test_record" \
 	'if (ld->nodes >= ld->lim->max_nodes)' 'if (ld->nodes > ld->lim->max_nodes)'
 mut yaml-anchors store/yaml.c "test_yaml" \
 	$'if (anchor)\n\t\treturn' $'if (0)\n\t\treturn'
+mut yaml-canonical-depth store/yaml.c "test_yaml" \
+	'c->lim->max_depth <= 0 || depth >= c->lim->max_depth' 'c->lim->max_depth <= 0 || depth > c->lim->max_depth'
+mut yaml-canonical-nodes store/yaml.c "test_yaml" \
+	$'if (++c->nodes > c->lim->max_nodes)\n' $'if (++c->nodes > c->lim->max_nodes + 2)\n'
 
 # ---- whole-history verification (agent/audit/verify.c) -------------------
 mut commit-author-is-signer agent/audit/verify.c "test_verify test_receive" \

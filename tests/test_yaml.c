@@ -1099,6 +1099,83 @@ static void test_json(void **state)
 	vl_value_free(t);
 }
 
+/* ---------------------------------------------- the canonical-layout reader */
+
+/* Equal trees, every node at the same source position. */
+static int same_with_positions(const vl_value *a, const vl_value *b)
+{
+	size_t i;
+
+	if (!vl_value_equal(a, b) || a->line != b->line || a->col != b->col)
+		return 0;
+	for (i = 0; (a->kind == VL_V_LIST || a->kind == VL_V_MAP) && i < a->n; i++)
+		if (!same_with_positions(a->items[i], b->items[i]))
+			return 0;
+	return 1;
+}
+
+/*
+ * vl_yaml_load reads canonical documents without libyaml: the tree and
+ * every position are libyaml's, and what libyaml refuses in that layout
+ * (duplicate keys, the depth and node caps) is still refused, with
+ * libyaml's message.
+ */
+static void test_canonical_reader(void **state)
+{
+	static const char doc[] =
+		"schema: household\n"
+		"id: \"01g08cct4145mhj77qgw6d4880\"\n"
+		"members:\n"
+		"  - {name: 张三, role: head, age: 45}\n"
+		"  - name: \"李四 a long text that keeps this map out of the flow form, which is at most 100 bytes\"\n"
+		"    tags: [a, \"b c\", 3, -1.5, true, null]\n"
+		"  - - x: 1\n"
+		"      \"y\": [1, 2]\n"
+		"    - {}\n"
+		"  - []\n"
+		"  - \"tab\\t \\\"q\\\" \\x01 \\u2028 末\"\n"
+		"nested:\n"
+		"  deep:\n"
+		"    k: v\n"
+		"  数字: 12\n";
+	static const vl_yaml_limits shallow = { 4096, 3, 100 }, few = { 4096, 8, 5 };
+	vl_value *c = NULL, *l = NULL, *t = NULL;
+	vl_buf e = VL_BUF_INIT;
+	int rc;
+	(void)state;
+
+	assert_int_equal(vl_yaml_load_canonical(&c, doc, strlen(doc), &vl_yaml_file_limits), 0);
+	assert_int_equal(vl_yaml_emit(&e, c), 0);
+	assert_string_equal(e.ptr, doc); /* the document is canonical */
+	assert_int_equal(vl_yaml_load_libyaml(&l, doc, strlen(doc), &vl_yaml_file_limits, "t.yaml"), 0);
+	assert_true(same_with_positions(c, l));
+	assert_int_equal(vl_yaml_load(&t, doc, strlen(doc), &vl_yaml_file_limits, "t.yaml"), 0);
+	assert_true(same_with_positions(t, l));
+	vl_value_free(c);
+	vl_value_free(l);
+	vl_value_free(t);
+	vl_buf_free(&e);
+
+	/* canonical layout, duplicate key: refused as libyaml refuses it */
+	rc = vl_yaml_load(&t, "a: 1\nb: 2\na: 3\n", strlen("a: 1\nb: 2\na: 3\n"), &vl_yaml_file_limits, "t.yaml");
+	assert_int_equal(rc, VL_EINVALID);
+	assert_null(t);
+	assert_non_null(strstr(vl_error_last(), "t.yaml:3:1: duplicate mapping key"));
+	/* nested deeper than the cap (the top map is depth 1) */
+	rc = vl_yaml_load(&t, "a:\n  b:\n    c:\n      d: 1\n", strlen("a:\n  b:\n    c:\n      d: 1\n"), &shallow, "t.yaml");
+	assert_int_equal(rc, VL_ETOOBIG);
+	assert_non_null(strstr(vl_error_last(), "t.yaml:4:7: nested too deeply"));
+	rc = vl_yaml_load(&t, "a:\n  b:\n    c: 1\n", strlen("a:\n  b:\n    c: 1\n"), &shallow, "t.yaml");
+	assert_int_equal(rc, 0);
+	vl_value_free(t);
+	t = NULL;
+	/* more nodes than the cap: 1 map + 3 keys + 3 values = 7 > 5 */
+	rc = vl_yaml_load(&t, "a: 1\nb: 2\nc: 3\n", strlen("a: 1\nb: 2\nc: 3\n"), &few, "t.yaml");
+	assert_int_equal(rc, VL_ETOOBIG);
+	assert_null(t);
+	assert_non_null(strstr(vl_error_last(), "too many nodes"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1128,6 +1205,7 @@ int main(void)
 		cmocka_unit_test(test_emit_refuses),
 		cmocka_unit_test(test_positions),
 		cmocka_unit_test(test_json),
+		cmocka_unit_test(test_canonical_reader),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

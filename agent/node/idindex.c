@@ -904,6 +904,12 @@ static int probe(vl_place **hits, size_t *nhits, vl_node *n, const branch *cur, 
 			pread_all(fd, sec, cnt * ENTRY, (off_t)(hl + (size_t)starts[key[15]] * ENTRY)) < 0 ||
 			parse_section(x, key[15], sec, cnt, sums + (size_t)key[15] * SECSUM) < 0)
 		goto out;
+	/* Keep only id's entries: file_places scans them once per branch, and
+	 * a county has hundreds of branches over a section of thousands. */
+	for (i = 0, j = 0; i < x->nentries; i++)
+		if (!memcmp(x->entries[i].id, key, 16))
+			x->entries[j++] = x->entries[i];
+	x->nentries = j;
 	/* Both branch lists are in scope order. */
 	for (i = 0, j = 0; j < ncur; j++) {
 		int c = 1;
