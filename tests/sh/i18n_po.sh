@@ -43,6 +43,17 @@ out=$(pending --only-fuzzy --no-obsolete)
 if [ -z "$out" ]; then ok; else bad "fuzzy in po/zh_CN.po (review, then drop the fuzzy flag):
 $out"; fi
 
+# Terms (docs/decisions.md "Translations"): a schema is 台账定义, what village
+# workers understand; 模式 only translates a git or protocol "mode".
+out=$(msgcat --no-wrap --no-location "$po/zh_CN.po" | awk '
+	/^msgid / { id = $0; str = ""; cur = "id"; next }
+	/^msgstr / { str = $0; cur = "str"; next }
+	/^"/ { if (cur == "id") id = id $0; else if (cur == "str") str = str $0; next }
+	{ if (str ~ /模式/ && id !~ /mode/) print id; id = str = cur = "" }
+	END { if (str ~ /模式/ && id !~ /mode/) print id }')
+if [ -z "$out" ]; then ok; else bad "模式 for a schema in po/zh_CN.po (say 台账定义):
+$out"; fi
+
 # 3. Drift: the sources' messages against the template and the catalog.
 bash "$VL_SOURCE_DIR/scripts/update-po.sh" --pot "$w/fresh.pot" "$VL_SOURCE_DIR" 2>"$w/xgettext.err" ||
 	bad "xgettext failed: $(cat "$w/xgettext.err")"
