@@ -127,7 +127,7 @@ int vl_cli_parse_options(const vl_command *cmd, int argc, char **argv, const vl_
 		return rc;
 	free(pos);
 	if (npos)
-		return vl_cli_usage(cmd, opts && opts[0].name ? "takes only options" : "takes no arguments");
+		return vl_cli_usage(cmd, opts && opts[0].name ? "takes only options" : N_("takes no arguments"));
 	return 0;
 }
 

@@ -245,13 +245,13 @@ static int agg_table(vl_buf *b, const vl_aggregate_result *r, int tz_min)
 
 		rc = vl_buf_printf(b, "%s%s %s (%s)", i ? "\n" : "", u->code, u->name ? u->name : "-",
 				vl_division_level_name(u->level));
-		if (rc >= 0 && u->have_branch && (rc = vl_buf_puts(b, "  as of ")) >= 0 &&
+		if (rc >= 0 && u->have_branch && (rc = vl_buf_puts(b, _("  as of "))) >= 0 &&
 				(rc = vl_time_show_secs(b, u->as_of, tz_min)) >= 0)
-			rc = vl_buf_puts(b, u->stale ? "  STALE" : "");
+			rc = vl_buf_puts(b, u->stale ? _("  STALE") : "");
 		if (rc >= 0 && u->never_synced)
-			rc = vl_buf_puts(b, "  NEVER SYNCED: no figures");
+			rc = vl_buf_puts(b, _("  NEVER SYNCED: no figures"));
 		if (rc >= 0 && (u->stale_below || u->never_synced_below))
-			rc = vl_buf_printf(b, "  incomplete: %zu of %zu villages never synced, %zu stale below",
+			rc = vl_buf_printf(b, _("  incomplete: %zu of %zu villages never synced, %zu stale below"),
 					u->never_synced_below, u->villages_below, u->stale_below);
 		if (rc >= 0)
 			rc = vl_buf_putc(b, '\n');

@@ -138,7 +138,7 @@ int vl_cmd_bundle_apply(const vl_command *cmd, const vl_cli *cli, int argc, char
 			fprintf(stderr, _("vledger: %s: %s\n"), it->file, it->message ? it->message : vl_error_name(it->rc));
 			code = it->rc == VL_EBADSIG ? VL_EXIT_VERIFY : VL_EXIT_ERROR;
 		} else {
-			printf(_("%s: %s%zu refs, %zu objects\n"), it->file, it->info.sealed ? "sealed to this node, " : "",
+			printf(_("%s: %s%zu refs, %zu objects\n"), it->file, it->info.sealed ? _("sealed to this node, ") : "",
 					it->info.refs, it->info.objects);
 			code = vl_cli_print_receive(&it->receive);
 		}

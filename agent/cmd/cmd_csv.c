@@ -73,7 +73,7 @@ int vl_cmd_export(const vl_command *cmd, const vl_cli *cli, int argc, char **arg
 		goto fail;
 	else
 		fprintf(stderr, _("exported %zu %s records of scope %s to %s%s\n"), res.n, res.schema->name, res.scope,
-				output, reveal ? " (personal fields in clear; logged)" : " (personal fields masked)");
+				output, reveal ? _(" (personal fields in clear; logged)") : _(" (personal fields masked)"));
 	exit_code = VL_EXIT_OK;
 	goto out;
 fail:

@@ -48,7 +48,7 @@ int vl_cmd_incidents(const vl_command *cmd, const vl_cli *cli, int argc, char **
 		} else {
 			if (i == 0 || strcmp(res.items[i - 1].fp, inc->fp) || res.items[i - 1].seq != inc->seq)
 				printf(_("key %s (%s, %s %s) signed two histories at Vledger-Seq %llu:\n"), inc->fp,
-						who ? who->name : "not on the roster", who ? who->role : "",
+						who ? who->name : _("not on the roster"), who ? who->role : "",
 						who ? who->scope : "", inc->seq);
 			vl_buf local = VL_BUF_INIT;
 			if ((rc = vl_time_show_secs(&local, (int64_t)inc->time, n->tz_min)) < 0)

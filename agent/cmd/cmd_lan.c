@@ -198,7 +198,7 @@ int vl_cmd_sync_lan(const vl_command *cmd, const vl_cli *cli, int argc, char **a
 		} else {
 			printf(_("%s (%s) at %s:%u: received %zu objects (%zu branches updated), sent %zu objects; %s\n"),
 					f->name ? f->name : "", f->fp, f->addr, f->port, r->pulled.objects, r->pulled.updated,
-					r->pushed.objects, r->identical ? "same heads" : "heads still differ: sync again");
+					r->pushed.objects, r->identical ? _("same heads") : _("heads still differ: sync again"));
 			if (it->tries > 1)
 				printf(_("  %zu other address%s announced for this key failed the handshake or the connection\n"),
 						it->tries - 1, it->tries == 2 ? "" : "es");

@@ -182,7 +182,10 @@ int vl_cmd_conflicts(const vl_command *cmd, const vl_cli *cli, int argc, char **
 			goto fail;
 	}
 	if (!res.have_branch) {
-		printf(json ? "[]\n" : "no records in scope %s\n", res.scope);
+		if (json)
+			printf("[]\n");
+		else
+			printf(_("no records in scope %s\n"), res.scope);
 		exit_code = VL_EXIT_OK;
 		goto out;
 	}
@@ -322,7 +325,7 @@ int vl_cmd_join_records(const vl_command *cmd, const vl_cli *cli, int argc, char
 				res.other, git_oid_tostr_s(&res.commit), res.conflicts);
 	else
 		printf(_("%s joined into %s (%s deleted)%s\n"), res.other, res.keep, res.other,
-				res.conflicts ? "; fields that differ are listed by 'vledger conflicts'" : "");
+				res.conflicts ? _("; fields that differ are listed by 'vledger conflicts'") : "");
 	exit_code = res.conflicts ? VL_EXIT_CONFLICTS : VL_EXIT_OK;
 out:
 	vl_join_records_result_free(&res);

@@ -199,12 +199,12 @@ static int sync_or_pull(const vl_command *cmd, const vl_cli *cli, int argc, char
 				(unsigned long long)res.bytes_in, (unsigned long long)res.bytes_out);
 	} else {
 		printf(_("peer %s (%s) at %s\n"), res.peer_name, res.peer_fp, res.address);
-		print_transfer("received", &res.pulled);
+		print_transfer(_("received"), &res.pulled);
 		if (push) {
-			print_transfer("sent", &res.pushed);
+			print_transfer(_("sent"), &res.pushed);
 			printf(_("%s after %d round%s; %llu bytes in, %llu bytes out\n"),
-					res.identical ? "both ends hold the same heads" : "heads still differ (the peer refused "
-					"something, or keeps moving); sync again", res.rounds, res.rounds == 1 ? "" : "s",
+					res.identical ? _("both ends hold the same heads") : _("heads still differ (the peer refused "
+					"something, or keeps moving); sync again"), res.rounds, res.rounds == 1 ? "" : "s",
 					(unsigned long long)res.bytes_in, (unsigned long long)res.bytes_out);
 		}
 	}
@@ -346,7 +346,7 @@ static int list_peers(const vl_command *cmd, const vl_cli *cli, int argc, char *
 		for (i = 0; i < res.n; i++) {
 			const vl_status_peer *p = &res.peers[i];
 			printf("%s  %s  %s", p->peer.name, p->peer.address,
-					p->peer.key[0] ? p->peer.key : p->state.key[0] ? p->state.key : "(key not known yet)");
+					p->peer.key[0] ? p->peer.key : p->state.key[0] ? p->state.key : _("(key not known yet)"));
 			if (with_state) {
 				printf(_("\n  last success: "));
 				print_time(p->state.last_success, n->tz_min);

@@ -125,10 +125,10 @@ out:
 static const char *push_word(vl_push_state s)
 {
 	switch (s) {
-	case VL_PUSH_UPTODATE: return "up to date";
-	case VL_PUSH_DONE: return "pushed";
-	case VL_PUSH_SKIPPED: return "not pushed";
-	case VL_PUSH_REJECTED: return "refused by the server";
+	case VL_PUSH_UPTODATE: return _("up to date");
+	case VL_PUSH_DONE: return _("pushed");
+	case VL_PUSH_SKIPPED: return _("not pushed");
+	case VL_PUSH_REJECTED: return _("refused by the server");
 	}
 	return "?";
 }

@@ -322,18 +322,18 @@ int vl_cmd_schema_install(const vl_command *cmd, const vl_cli *cli, int argc, ch
 	}
 	for (i = 0; i < res.n; i++) {
 		if (!res.items[i].changed)
-			printf("unchanged %s version %d\n", res.items[i].name, res.items[i].new_version);
+			printf(_("unchanged %s version %d\n"), res.items[i].name, res.items[i].new_version);
 		else if (!res.items[i].old_version)
-			printf("installed %s version %d (new ledger)\n", res.items[i].name, res.items[i].new_version);
+			printf(_("installed %s version %d (new ledger)\n"), res.items[i].name, res.items[i].new_version);
 		else
-			printf("installed %s version %d (was version %d)\n", res.items[i].name, res.items[i].new_version,
+			printf(_("installed %s version %d (was version %d)\n"), res.items[i].name, res.items[i].new_version,
 					res.items[i].old_version);
 	}
 	if (res.committed)
-		printf("config commit %s; %zu record versions checked against the new schemas\n",
+		printf(_("config commit %s; %zu record versions checked against the new schemas\n"),
 				git_oid_tostr_s(&res.commit), res.records_checked);
 	else
-		printf("nothing to install: the network has these schemas already\n");
+		printf(_("nothing to install: the network has these schemas already\n"));
 out:
 	vl_schema_install_result_free(&res);
 	vl_node_close(n);

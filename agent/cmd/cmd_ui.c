@@ -15,6 +15,7 @@
 
 #include "agent/cmd/cli.h"
 #include "agent/ui/ui.h"
+#include "store/i18n.h"
 
 extern char **environ;
 
@@ -63,7 +64,7 @@ int vl_cmd_ui(const vl_command *cmd, const vl_cli *cli, int argc, char **argv)
 		return VL_EXIT_ERROR;
 	vl_node_close(n);
 	if (!(home = vl_node_home_path(cli->home))) {
-		fprintf(stderr, "vledger: out of memory\n");
+		fprintf(stderr, "%s", _("vledger: out of memory\n"));
 		return VL_EXIT_ERROR;
 	}
 	uo.home = home;
@@ -83,8 +84,8 @@ int vl_cmd_ui(const vl_command *cmd, const vl_cli *cli, int argc, char **argv)
 		return vl_cli_fail(rc);
 	}
 	if (allow_remote)
-		fprintf(stderr, "vledger ui: listening beyond this computer: anyone who can reach this address "
-				"and learns the token can read and change the ledgers; use it only on a network you trust\n");
+		fprintf(stderr, "%s", _("vledger ui: listening beyond this computer: anyone who can reach this address "
+				"and learns the token can read and change the ledgers; use it only on a network you trust\n"));
 	printf("%s\n", vl_ui_url(ui));
 	fflush(stdout);
 	if (!no_open)

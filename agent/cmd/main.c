@@ -61,8 +61,8 @@ static const vl_command commands[] = {
 	{ "schema check", "FILE... [--json]", N_("check schema files, reporting every error with file:line:column"),
 	  vl_cmd_schema_check },
 	{ "schema install", "FILE...|--shipped [--json]",
-	  "install or upgrade ledger schemas on config (county admin): a higher version only, no change to how "
-	  "existing fields merge, and every record held must stay valid", vl_cmd_schema_install },
+	  N_("install or upgrade ledger schemas on config (county admin): a higher version only, no change to how "
+	  "existing fields merge, and every record held must stay valid"), vl_cmd_schema_install },
 	{ "add", "LEDGER [--scope CODE12] (--set FIELD=VALUE... | --file F) [--json]",
 	  N_("add a record; says what was saved (its id alone when the output is not a terminal)"), vl_cmd_add },
 	{ "import", "LEDGER --file F [--scope CODE12] [--batch N] [--json]",
@@ -138,7 +138,7 @@ static const vl_command commands[] = {
 	{ "status", "[--json]", N_("each peer's last success, last error and what is waiting to go to it"),
 	  vl_cmd_status },
 	{ "ui", "[--listen 127.0.0.1:PORT] [--no-open] [--allow-remote] [--passphrase-file F]",
-	  "serve the local web interface; prints the address to open (with its one-time token) first",
+	  N_("serve the local web interface; prints the address to open (with its one-time token) first"),
 	  vl_cmd_ui },
 };
 

@@ -11,6 +11,8 @@
 
 #include <sodium.h>
 
+#include "store/i18n.h"
+
 /* What the signal handler needs to put the terminal back: set only while
  * echo is off. One prompt at a time (the CLI is single-threaded there). */
 static volatile sig_atomic_t prompt_active;
@@ -121,8 +123,9 @@ int vl_passphrase_prompt(char **out, const char *prompt)
 		goto out;
 	}
 	if (len == 0) {
+		/* vl_error_set translates either; N_() lets xgettext see the second. */
 		rc = vl_error_set(VL_EDENIED, done < 0 ? "no passphrase given: input ended; the key stays sealed" :
-				"no passphrase given; the key stays sealed");
+				N_("no passphrase given; the key stays sealed"));
 		goto out;
 	}
 	line[len] = '\0';

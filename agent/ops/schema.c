@@ -227,13 +227,13 @@ static int check_record(rcheck *c, const inst_item *it, const git_tree_entry *e,
 	}
 	c->checked++;
 	if ((c->checked & 1023) == 0)
-		vl_progress_report(c->progress, "check records", c->checked, 0);
+		vl_progress_report(c->progress, N_("check records"), c->checked, 0);
 	if ((rc = vl_schema_validate(it->s, r->data, r->deleted, &diag)) == VL_ENOMEM)
 		goto out;
 	if (rc < 0) {
 		if (diag.ptr && (nl = strchr(diag.ptr, '\n')) != NULL)
 			*nl = '\0';
-		rc = problem(&c->why, &c->bad, "%s record %s (in commit %.12s) would break version %d: %s",
+		rc = problem(&c->why, &c->bad, _("%s record %s (in commit %.12s) would break version %d: %s"),
 				it->s->name, r->id, git_oid_tostr_s(commit), it->s->version,
 				diag.ptr ? diag.ptr : vl_error_last());
 	}
@@ -334,21 +334,21 @@ static int check_merge_rules(vl_buf *why, size_t *bad, const vl_schema *old, con
 	int rc = 0;
 
 	if (old->edit_wins != s->edit_wins)
-		rc = problem(why, bad, "%s: 'on_delete' changes from %s to %s, which would change past merges; "
-				"keep it", s->name, old->on_delete, s->on_delete);
+		rc = problem(why, bad, _("%s: 'on_delete' changes from %s to %s, which would change past merges; "
+				"keep it"), s->name, old->on_delete, s->on_delete);
 	for (i = 0; rc == 0 && i < old->nfields; i++) {
 		const vl_field *f0 = &old->fields[i], *f1 = vl_schema_field(s, f0->name);
 		if (!f1)
 			continue; /* a removed field: the held records say whether that is safe */
 		if (f0->type != f1->type)
-			rc = problem(why, bad, "%s field '%s': its type changes from %s to %s; add a new field "
-					"instead", s->name, f0->name, vl_ftype_name(f0->type), vl_ftype_name(f1->type));
+			rc = problem(why, bad, _("%s field '%s': its type changes from %s to %s; add a new field "
+					"instead"), s->name, f0->name, vl_ftype_name(f0->type), vl_ftype_name(f1->type));
 		else if (f0->rule != f1->rule || !str_eq(f0->hook, f1->hook) || !str_eq(f0->hook_sha256, f1->hook_sha256))
-			rc = problem(why, bad, "%s field '%s': its merge rule changes from '%s' to '%s', which would "
-					"change past merges; add a new field instead", s->name, f0->name,
+			rc = problem(why, bad, _("%s field '%s': its merge rule changes from '%s' to '%s', which would "
+					"change past merges; add a new field instead"), s->name, f0->name,
 					f0->merge ? f0->merge : "lww", f1->merge ? f1->merge : "lww");
 		else if (!str_eq(f0->item_key, f1->item_key))
-			rc = problem(why, bad, "%s field '%s': its item key changes, which would change past merges",
+			rc = problem(why, bad, _("%s field '%s': its item key changes, which would change past merges"),
 					s->name, f0->name);
 		if (rc < 0 || f0->rule != VL_RULE_ORDER || f0->rule != f1->rule)
 			continue;
@@ -357,13 +357,13 @@ static int check_merge_rules(vl_buf *why, size_t *bad, const vl_schema *old, con
 			if (strcmp(f0->order[j], f1->order[k]) == 0)
 				j++;
 		if (j < f0->norder)
-			rc = problem(why, bad, "%s field '%s': the states of 'order' must keep their order (new "
-					"states may be added between them)", s->name, f0->name);
+			rc = problem(why, bad, _("%s field '%s': the states of 'order' must keep their order (new "
+					"states may be added between them)"), s->name, f0->name);
 		for (j = 0; rc == 0 && j < f0->nopts; j++)
 			if (in_list(f0->terminal, f0->nterminal, f0->opts[j].value) !=
 					in_list(f1->terminal, f1->nterminal, f0->opts[j].value))
-				rc = problem(why, bad, "%s field '%s': state '%s' changes whether it is terminal, which "
-						"would change past merges", s->name, f0->name, f0->opts[j].value);
+				rc = problem(why, bad, _("%s field '%s': state '%s' changes whether it is terminal, which "
+						"would change past merges"), s->name, f0->name, f0->opts[j].value);
 	}
 	return rc;
 }
@@ -381,8 +381,8 @@ static int check_refs(vl_buf *why, size_t *bad, vl_node *n, const inst_item *ite
 			for (k = 0; k < nitems && strcmp(items[k].s->name, f->ref) != 0; k++)
 				;
 			if (k == nitems)
-				rc = problem(why, bad, "%s field '%s' refers to ledger '%s', which the network does not "
-						"have: install %s.yaml with it", s->name, f->name, f->ref, f->ref);
+				rc = problem(why, bad, _("%s field '%s' refers to ledger '%s', which the network does not "
+						"have: install %s.yaml with it"), s->name, f->name, f->ref, f->ref);
 		}
 		if (rc == 0 && f->nitem_fields)
 			rc = check_refs(why, bad, n, items, nitems, s, f->item_fields, f->nitem_fields);
@@ -500,7 +500,7 @@ int vl_schema_install(vl_node *n, const vl_schema_install_opts *opts, vl_schema_
 	for (i = 0; i < nitems; i++) {
 		inst_item *it = &items[i];
 		it->path = opts->dir ? paths[i] : (char *)opts->files[i];
-		vl_progress_report(&opts->progress, "load", i, nitems);
+		vl_progress_report(&opts->progress, N_("load schemas"), i, nitems);
 		vl_buf_clear(&diag);
 		rc = vl_buf_read_file(&it->bytes, it->path, vl_yaml_file_limits.max_bytes);
 		if (rc == 0)
@@ -531,7 +531,7 @@ int vl_schema_install(vl_node *n, const vl_schema_install_opts *opts, vl_schema_
 		inst_item *it = &items[i];
 		vl_buf path = VL_BUF_INIT;
 		if (i && strcmp(items[i - 1].s->name, it->s->name) == 0 &&
-				(rc = problem(&why, &bad, "two files declare ledger '%s' (%s, %s): give one", it->s->name,
+				(rc = problem(&why, &bad, _("two files declare ledger '%s' (%s, %s): give one"), it->s->name,
 						items[i - 1].path, it->path)) < 0)
 			goto out;
 		it->old = vl_node_schema(n, it->s->name);
@@ -551,12 +551,12 @@ int vl_schema_install(vl_node *n, const vl_schema_install_opts *opts, vl_schema_
 		if (!it->changed)
 			continue;
 		if (it->s->version < it->old->version)
-			rc = problem(&why, &bad, "%s: %s is version %d, lower than the network's version %d: a "
-					"lower version is never installed", it->s->name, it->path, it->s->version,
+			rc = problem(&why, &bad, _("%s: %s is version %d, lower than the network's version %d: a "
+					"lower version is never installed"), it->s->name, it->path, it->s->version,
 					it->old->version);
 		else if (it->s->version == it->old->version)
-			rc = problem(&why, &bad, "%s: %s differs from the network's version %d but has the same "
-					"version: raise 'version' in the file", it->s->name, it->path, it->old->version);
+			rc = problem(&why, &bad, _("%s: %s differs from the network's version %d but has the same "
+					"version: raise 'version' in the file"), it->s->name, it->path, it->old->version);
 		else
 			rc = check_merge_rules(&why, &bad, it->old, it->s);
 		if (rc < 0)
@@ -582,7 +582,7 @@ int vl_schema_install(vl_node *n, const vl_schema_install_opts *opts, vl_schema_
 	}
 	if (bad) {
 		rc = vl_error_set(VL_EINVALID, "nothing installed: %zu problem%s:\n%s%s", bad, bad == 1 ? "" : "s",
-				why.ptr, bad > INSTALL_PROBLEMS_MAX ? "  (more not listed)\n" : "");
+				why.ptr, bad > INSTALL_PROBLEMS_MAX ? _("  (more not listed)\n") : "");
 		goto out;
 	}
 	if (!(out->items = calloc(nitems, sizeof(*out->items)))) {

@@ -331,7 +331,7 @@ static enum MHD_Result handle(vl_ui *ui, struct MHD_Connection *c, const char *u
 				NULL, "GET, POST");
 	qs = strchr(st->uri, '?');
 	if (qs && vl_ui_form_parse(&q.query, qs + 1, strlen(qs + 1)) < 0) {
-		ret = refuse(c, ui, method, st->uri, 400, "malformed query string\n");
+		ret = refuse(c, ui, method, st->uri, 400, _("malformed query string\n"));
 		goto out;
 	}
 	if (!(path = strdup(url)) || !(segs = strdup(url))) {
@@ -356,7 +356,7 @@ static enum MHD_Result handle(vl_ui *ui, struct MHD_Connection *c, const char *u
 	if ((tok = vl_ui_form_get(&q.query, "token"))) {
 		if (!secret_eq(ui->token, tok, strlen(tok))) {
 			ret = refuse(c, ui, method, st->uri, 403,
-					"wrong token: open the address 'vledger ui' printed when it started\n");
+					_("wrong token: open the address 'vledger ui' printed when it started\n"));
 			goto out;
 		}
 		if (vl_buf_printf(&cookie, "%s=%s; HttpOnly; SameSite=Strict; Path=/", ui->cookie_name,
@@ -368,7 +368,7 @@ static enum MHD_Result handle(vl_ui *ui, struct MHD_Connection *c, const char *u
 	v = vl_ui_cookie_find(MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Cookie"), ui->cookie_name, &len);
 	if (!secret_eq(ui->session, v, v ? len : 0)) {
 		ret = refuse(c, ui, method, st->uri, 403,
-				"no session: open the address 'vledger ui' printed when it started\n");
+				_("no session: open the address 'vledger ui' printed when it started\n"));
 		goto out;
 	}
 
@@ -387,12 +387,12 @@ static enum MHD_Result handle(vl_ui *ui, struct MHD_Connection *c, const char *u
 
 		if (!ct || strncmp(ct, "application/x-www-form-urlencoded", 33) ||
 				vl_ui_form_parse(&q.form, st->body.ptr ? st->body.ptr : "", st->body.len) < 0) {
-			ret = refuse(c, ui, method, st->uri, 400, "a form must be sent as application/x-www-form-urlencoded\n");
+			ret = refuse(c, ui, method, st->uri, 400, _("a form must be sent as application/x-www-form-urlencoded\n"));
 			goto out;
 		}
 		v = vl_ui_form_get(&q.form, "csrf");
 		if (!secret_eq(ui->csrf, v, v ? strlen(v) : 0)) {
-			ret = refuse(c, ui, method, st->uri, 403, "missing or wrong form token: reload the page and try again\n");
+			ret = refuse(c, ui, method, st->uri, 403, _("missing or wrong form token: reload the page and try again\n"));
 			goto out;
 		}
 	}

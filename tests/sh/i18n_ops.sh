@@ -5,7 +5,8 @@
 # applied by the wrong node, a tampered sealed bundle, a truncated plain one,
 # a bundle for a name not on the roster, a sync to a port where no server
 # runs, a remote with an unsupported URL, a CSV import with bad rows (its
-# report lines by row, column and cell) and one lacking a required column.
+# report lines by row, column and cell) and one lacking a required column,
+# `schema install` refused on a village and its text output at the county.
 # Each is run under four environments: LANG=zh_CN.UTF-8 and LANGUAGE=zh_CN
 # with LC_ALL=C.UTF-8 (a machine without a generated zh_CN locale) must give
 # the Chinese text, LANG=C and LANG=en_US.UTF-8 the English one; a refused
@@ -126,6 +127,21 @@ expect 1 in_env zh "$VLEDGER" -C "$w/v1" import resident --file "$w/bad.csv"
 lacks "（id_number）"
 expect 0 "$VLEDGER" -C "$w/v1" list resident --json
 [ "$(jq length <<<"$out")" = 0 ] && ok || bad "a refused import left records: $out"
+
+# --- schema install (agent/ops/schema.c, agent/cmd/cmd_schema.c): the
+# refusal and the text output are in the user's language; a schema is
+# 台账定义, never 模式. ---
+before=$(snap "$w/v1/repo.git")
+both 1 "schemas are installed by an admin of the county" "台账定义由县里的管理员安装" \
+	"$VLEDGER" -C "$w/v1" schema install --shipped
+[ "$before" = "$(snap "$w/v1/repo.git")" ] && ok || bad "a refused schema install changed v1"
+for spec in c en zh zh-lang; do
+	expect 0 in_env "$spec" "$VLEDGER" -C "$w/county" schema install --shipped
+	case "$spec" in
+	c|en) contains "nothing to install: the network has these schemas already"; lacks "台账定义" ;;
+	*) contains "无需安装：本网络已有这些台账定义"; lacks "nothing to install"; lacks "模式" ;;
+	esac
+done
 
 echo "i18n_ops.sh: $passes passed, $fails failed"
 [ "$fails" -eq 0 ]
