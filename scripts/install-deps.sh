@@ -5,7 +5,7 @@
 set -euo pipefail
 
 pkgs=(build-essential cmake pkg-config git openssh-client
-      libgit2-dev libyaml-dev libsodium-dev zlib1g-dev libcmocka-dev libqrencode-dev
+      libgit2-dev libyaml-dev libsodium-dev zlib1g-dev libssl-dev libcmocka-dev libqrencode-dev
       zbar-tools lighttpd openssh-server   # tests/sh/remote.sh: git http-backend and ssh hubs
       iproute2 xxd   # tests/sh/lan.sh: network namespaces, datagrams built by hand
       chromium fonts-wqy-zenhei)   # tests/sh/aggregate_html.sh renders the HTML report headless
