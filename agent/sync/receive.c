@@ -872,13 +872,6 @@ static int oid_cmp(const void *a, const void *b)
 	return git_oid_cmp(a, b);
 }
 
-/*
- * Move what was accepted into the node's repository as ONE pack: the
- * quarantined objects reachable from the kept tips (config head, accepted
- * branch heads, kept evidence), nothing of what was refused. The pack's
- * index is written last, so a process killed half-way leaves either no new
- * objects or all of them, never a commit whose parents are missing.
- */
 /* 1 when every tip taken from is among the tips kept, 0 when one is not
  * (a refused branch, evidence not kept), or VL_ENOMEM. */
 static int all_taken_kept(const rx *x)
@@ -899,6 +892,13 @@ static int all_taken_kept(const rx *x)
 	return all;
 }
 
+/*
+ * Move what was accepted into the node's repository as ONE pack: the
+ * quarantined objects reachable from the kept tips (config head, accepted
+ * branch heads, kept evidence), nothing of what was refused. The pack's
+ * index is written last, so a process killed half-way leaves either no new
+ * objects or all of them, never a commit whose parents are missing.
+ */
 static int promote(rx *x)
 {
 	vl_packw *pw = NULL;
