@@ -14,113 +14,41 @@
 #include <time.h>
 #include <unistd.h>
 #include <zlib.h>
+#include <openssl/evp.h>
 
 /* ---- SHA-1 for the pack and index checksums (object ids come from
- * libgit2's git_odb_hash). Plain FIPS 180-1; the checksums only guard
- * against corruption, as in git. ---- */
+ * libgit2's git_odb_hash): OpenSSL's, which uses the CPU's SHA instructions
+ * where there are any; every pack written is hashed whole (a received day's
+ * twice: quarantine and store), and a plain C SHA-1 at 190 MB/s was 7% of a
+ * bundle apply. The checksums only guard against corruption, as in git. ---- */
 
-typedef struct {
-	uint32_t h[5];
-	uint64_t len;
-	unsigned char block[64];
-	size_t used;
-} sha1_ctx;
-
-static uint32_t rol32(uint32_t x, unsigned n)
+static int sha1_start(EVP_MD_CTX **out)
 {
-	return (x << n) | (x >> (32 - n));
-}
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
 
-static void sha1_block(sha1_ctx *c, const unsigned char *p)
-{
-	uint32_t w[80], a, b, d, e, f, k, t, cc;
-	unsigned i;
-
-	for (i = 0; i < 16; i++)
-		w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 | (uint32_t)p[4 * i + 2] << 8 |
-		       (uint32_t)p[4 * i + 3];
-	for (i = 16; i < 80; i++)
-		w[i] = rol32(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1);
-	a = c->h[0];
-	b = c->h[1];
-	cc = c->h[2];
-	d = c->h[3];
-	e = c->h[4];
-	for (i = 0; i < 80; i++) {
-		if (i < 20) {
-			f = (b & cc) | (~b & d);
-			k = 0x5A827999;
-		} else if (i < 40) {
-			f = b ^ cc ^ d;
-			k = 0x6ED9EBA1;
-		} else if (i < 60) {
-			f = (b & cc) | (b & d) | (cc & d);
-			k = 0x8F1BBCDC;
-		} else {
-			f = b ^ cc ^ d;
-			k = 0xCA62C1D6;
-		}
-		t = rol32(a, 5) + f + e + k + w[i];
-		e = d;
-		d = cc;
-		cc = rol32(b, 30);
-		b = a;
-		a = t;
+	*out = NULL;
+	if (!c || EVP_DigestInit_ex(c, EVP_sha1(), NULL) != 1) {
+		EVP_MD_CTX_free(c);
+		return vl_error_set(VL_ENOMEM, "cannot start SHA-1 (OpenSSL): out of memory");
 	}
-	c->h[0] += a;
-	c->h[1] += b;
-	c->h[2] += cc;
-	c->h[3] += d;
-	c->h[4] += e;
+	*out = c;
+	return 0;
 }
 
-static void sha1_init(sha1_ctx *c)
+static int sha1_update(EVP_MD_CTX *c, const void *data, size_t len)
 {
-	static const uint32_t h0[5] = { 0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476, 0xC3D2E1F0 };
-
-	memcpy(c->h, h0, sizeof(h0));
-	c->len = 0;
-	c->used = 0;
+	return EVP_DigestUpdate(c, data, len) == 1 ? 0 : vl_error_set(VL_ERROR, "SHA-1 (OpenSSL) failed");
 }
 
-static void sha1_update(sha1_ctx *c, const void *data, size_t len)
+static int sha1_final(unsigned char out[20], EVP_MD_CTX *c)
 {
-	const unsigned char *p = data;
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int len = 0;
 
-	c->len += len;
-	if (c->used) {
-		size_t take = 64 - c->used < len ? 64 - c->used : len;
-		memcpy(c->block + c->used, p, take);
-		c->used += take;
-		p += take;
-		len -= take;
-		if (c->used < 64)
-			return;
-		sha1_block(c, c->block);
-		c->used = 0;
-	}
-	for (; len >= 64; p += 64, len -= 64)
-		sha1_block(c, p);
-	memcpy(c->block, p, len);
-	c->used = len;
-}
-
-static void sha1_final(unsigned char out[20], sha1_ctx *c)
-{
-	uint64_t bits = c->len * 8;
-	unsigned char pad[72] = { 0x80 };
-	size_t padlen = (c->used < 56 ? 56 : 120) - c->used;
-	unsigned i;
-
-	for (i = 0; i < 8; i++)
-		pad[padlen + i] = (unsigned char)(bits >> (56 - 8 * i));
-	sha1_update(c, pad, padlen + 8);
-	for (i = 0; i < 5; i++) {
-		out[4 * i] = (unsigned char)(c->h[i] >> 24);
-		out[4 * i + 1] = (unsigned char)(c->h[i] >> 16);
-		out[4 * i + 2] = (unsigned char)(c->h[i] >> 8);
-		out[4 * i + 3] = (unsigned char)c->h[i];
-	}
+	if (EVP_DigestFinal_ex(c, md, &len) != 1 || len != 20)
+		return vl_error_set(VL_ERROR, "SHA-1 (OpenSSL) failed");
+	memcpy(out, md, 20);
+	return 0;
 }
 
 static void put_be32(unsigned char *p, uint32_t v)
@@ -226,6 +154,9 @@ struct vl_packw {
 	size_t zcap;
 };
 
+/* zlib memLevel of the pack writer (see vl_packw_open). */
+#define PACKW_MEMLEVEL 4
+
 static int write_all(int fd, const void *data, size_t len, const char *what)
 {
 	const char *p = data;
@@ -302,7 +233,10 @@ int vl_packw_open(vl_packw **out, const char *objects_dir, int do_fsync)
 		rc = vl_error_set(VL_ENOMEM, "out of memory");
 		goto out;
 	}
-	if (deflateInit(&w->z, Z_BEST_SPEED) != Z_OK) {
+	/* memLevel 4, not zlib's 8: every object is a deflateReset, which
+	 * clears the hash table (64 KiB at 8, 4 KiB at 4); for objects of a
+	 * few KiB the smaller table compresses within 0.2% as well. */
+	if (deflateInit2(&w->z, Z_BEST_SPEED, Z_DEFLATED, 15, PACKW_MEMLEVEL, Z_DEFAULT_STRATEGY) != Z_OK) {
 		rc = vl_error_set(VL_ENOMEM, "cannot start zlib");
 		goto out;
 	}
@@ -368,14 +302,47 @@ size_t vl_packw_count(const vl_packw *w)
 	return w->n;
 }
 
+/* Bytes zlib_stored writes for len bytes: header, one 5-byte head per
+ * stored block of at most 65,535 bytes (one at least), data, adler32. */
+static size_t zlib_stored_bound(size_t len)
+{
+	return 2 + (len / 65535 + 1) * 5 + len + 4;
+}
+
+/* A zlib stream of data in stored (uncompressed) blocks, RFC 1950/1951, into
+ * out (zlib_stored_bound(len) bytes); returns its length. */
+static size_t zlib_stored(unsigned char *out, const void *data, size_t len)
+{
+	const unsigned char *p = data;
+	uint32_t adler = (uint32_t)adler32_z(adler32(0L, Z_NULL, 0), p, len);
+	size_t o = 0;
+
+	out[o++] = 0x78; /* deflate, 32 KiB window */
+	out[o++] = 0x01; /* fastest; 0x7801 is a multiple of 31 */
+	do {
+		size_t n = len > 65535 ? 65535 : len;
+		out[o++] = len == n ? 1 : 0; /* BFINAL on the last, BTYPE 00 */
+		out[o++] = (unsigned char)(n & 0xff);
+		out[o++] = (unsigned char)(n >> 8);
+		out[o++] = (unsigned char)(~n & 0xff);
+		out[o++] = (unsigned char)((~n >> 8) & 0xff);
+		memcpy(out + o, p, n);
+		o += n;
+		p += n;
+		len -= n;
+	} while (len);
+	put_be32(out + o, adler);
+	return o + 4;
+}
+
 int vl_packw_add_known(vl_packw *w, const git_oid *id, git_object_t type, const void *data, size_t len)
 {
 	unsigned char hdr[16];
-	size_t h = 0, slot, bound;
+	size_t h = 0, slot, bound, zlen;
 	uint64_t size = len;
 	packw_entry *e;
 	uint32_t crc;
-	int rc, zr;
+	int rc, zr, stored;
 
 	if (w->done)
 		return vl_error_set(VL_ERROR, "the pack is already finished");
@@ -392,7 +359,11 @@ int vl_packw_add_known(vl_packw *w, const git_oid *id, git_object_t type, const 
 		size >>= 7;
 	}
 	h++;
-	bound = deflateBound(&w->z, (uLong)len);
+	/* Trees are stored, not deflated: their entries are mostly 20-byte
+	 * hashes, which zlib shrinks by a fifth at three times the cost of the
+	 * rest of a received day (bench/bundle.sh: 0.11 s of 0.16 s). */
+	stored = type == GIT_OBJECT_TREE;
+	bound = stored ? zlib_stored_bound(len) : deflateBound(&w->z, (uLong)len);
 	if (bound > w->zcap) {
 		unsigned char *nb = realloc(w->zbuf, bound);
 		if (!nb)
@@ -400,22 +371,27 @@ int vl_packw_add_known(vl_packw *w, const git_oid *id, git_object_t type, const 
 		w->zbuf = nb;
 		w->zcap = bound;
 	}
-	if (deflateReset(&w->z) != Z_OK)
-		return vl_error_set(VL_ERROR, "zlib failed");
-	w->z.next_in = (Bytef *)(uintptr_t)data;
-	w->z.avail_in = (uInt)len;
-	w->z.next_out = w->zbuf;
-	w->z.avail_out = (uInt)w->zcap;
-	zr = deflate(&w->z, Z_FINISH);
-	if (zr != Z_STREAM_END)
-		return vl_error_set(VL_ERROR, "zlib failed to deflate an object");
+	if (stored) {
+		zlen = zlib_stored(w->zbuf, data, len);
+	} else {
+		if (deflateReset(&w->z) != Z_OK)
+			return vl_error_set(VL_ERROR, "zlib failed");
+		w->z.next_in = (Bytef *)(uintptr_t)data;
+		w->z.avail_in = (uInt)len;
+		w->z.next_out = w->zbuf;
+		w->z.avail_out = (uInt)w->zcap;
+		zr = deflate(&w->z, Z_FINISH);
+		if (zr != Z_STREAM_END)
+			return vl_error_set(VL_ERROR, "zlib failed to deflate an object");
+		zlen = w->z.total_out;
+	}
 	crc = (uint32_t)crc32(0, hdr, (uInt)h);
-	crc = (uint32_t)crc32(crc, w->zbuf, (uInt)w->z.total_out);
+	crc = (uint32_t)crc32(crc, w->zbuf, (uInt)zlen);
 	e = &w->ents[w->n];
 	git_oid_cpy(&e->id, id);
 	e->offset = w->offset;
 	e->crc = crc;
-	if ((rc = packw_put(w, hdr, h)) < 0 || (rc = packw_put(w, w->zbuf, w->z.total_out)) < 0) {
+	if ((rc = packw_put(w, hdr, h)) < 0 || (rc = packw_put(w, w->zbuf, zlen)) < 0) {
 		w->done = 1; /* the file is now inconsistent */
 		return rc;
 	}
@@ -473,22 +449,29 @@ static int cmp_entry(const void *a, const void *b)
  * count in the header is only known now). */
 static int pack_checksum(unsigned char sum[20], vl_packw *w)
 {
-	sha1_ctx c;
+	EVP_MD_CTX *c = NULL;
 	uint64_t at = 0;
+	int rc;
 
-	sha1_init(&c);
+	if ((rc = sha1_start(&c)) < 0)
+		return rc;
 	while (at < w->offset) {
 		size_t want = w->offset - at < PACKW_BUFSZ ? (size_t)(w->offset - at) : PACKW_BUFSZ;
 		ssize_t n = pread(w->fd, w->out, want, (off_t)at);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0)
-			return vl_error_set(VL_ERROR, "cannot read back a pack: %s", n < 0 ? strerror(errno) : "short");
-		sha1_update(&c, w->out, (size_t)n);
+		if (n <= 0) {
+			rc = vl_error_set(VL_ERROR, "cannot read back a pack: %s", n < 0 ? strerror(errno) : "short");
+			goto out;
+		}
+		if ((rc = sha1_update(c, w->out, (size_t)n)) < 0)
+			goto out;
 		at += (uint64_t)n;
 	}
-	sha1_final(sum, &c);
-	return 0;
+	rc = sha1_final(sum, c);
+out:
+	EVP_MD_CTX_free(c);
+	return rc;
 }
 
 /* The index (v2) of the sorted entries into idx. */
@@ -497,7 +480,7 @@ static int build_idx(vl_buf *idx, const vl_packw *w, const unsigned char packsum
 	unsigned char be[8], sum[20];
 	uint32_t fan[256] = { 0 }, nlarge = 0;
 	size_t i;
-	sha1_ctx c;
+	EVP_MD_CTX *c = NULL;
 	int rc;
 
 	idx->max = (size_t)-1;
@@ -538,10 +521,12 @@ static int build_idx(vl_buf *idx, const vl_packw *w, const unsigned char packsum
 	}
 	if ((rc = vl_buf_put(idx, packsum, 20)) < 0)
 		return rc;
-	sha1_init(&c);
-	sha1_update(&c, idx->ptr, idx->len);
-	sha1_final(sum, &c);
-	return vl_buf_put(idx, sum, 20);
+	if ((rc = sha1_start(&c)) < 0)
+		return rc;
+	if ((rc = sha1_update(c, idx->ptr, idx->len)) == 0)
+		rc = sha1_final(sum, c);
+	EVP_MD_CTX_free(c);
+	return rc < 0 ? rc : vl_buf_put(idx, sum, 20);
 }
 
 int vl_packw_finish(git_oid *out, vl_packw *w)

@@ -180,6 +180,10 @@ mut source-loose-truncated agent/sync/source.c "sh_receive" \
 	'if (zr != Z_STREAM_END || z.total_out != k + size) {' 'if (0) {'
 mut peer-ref-signer agent/sync/receive.c "test_receive_path" \
 	$'if (!x->branches[i].accepted)\n\t\t\t\tcontinue;' $'if (0)\n\t\t\t\tcontinue;'
+mut promote-shortcut-kept agent/sync/receive.c "test_receive" \
+	'if ((rc = all_taken_kept(x)) == 1) {' 'if ((rc = all_taken_kept(x)) >= 0) {'
+mut promote-taken-recorded agent/sync/receive.c "test_receive" \
+	'all = bsearch(&x->taken[i], k, x->nkeep, sizeof(*k), oid_cmp) != NULL;' 'all = 1;'
 mut merge-ref-verified agent/ops/merge.c "test_ops_merge sh_merge_ref" \
 	$'if (vr.failures) {\n\t\tif ((rc = copy_report' $'if (0) {\n\t\tif ((rc = copy_report'
 mut merge-ref-scope agent/ops/merge.c "test_ops_merge sh_merge_ref" \

@@ -173,6 +173,68 @@ static void test_packw_stock_git_reads_it(void **state)
 	git_odb_free(odb);
 }
 
+/* Trees go in stored (not deflated) zlib blocks: one over 64 KiB spans two
+ * blocks, the empty tree is one empty block; stock git and libgit2 read both
+ * back byte for byte. */
+static void test_packw_stored_trees(void **state)
+{
+	fixture *f = *state;
+	vl_packw *w = NULL;
+	git_oid blob, tree, empty, commit, pack;
+	char hex[GIT_OID_HEXSZ + 1], cmd[1024], *out = NULL, commit_text[512];
+	unsigned char *t = NULL;
+	size_t tl = 0, i, n = 2500;
+	git_odb *odb = NULL;
+	git_odb_object *obj = NULL;
+
+	assert_non_null(t = malloc(n * 40));
+	assert_int_equal(vl_packw_open(&w, f->objects, 1), 0);
+	assert_int_equal(vl_packw_add(&blob, w, GIT_OBJECT_BLOB, "id: 1\n", 6), 0);
+	for (i = 0; i < n; i++) {
+		char name[32];
+		int k = snprintf(name, sizeof(name), "100644 f%05zu.yaml", i);
+		memcpy(t + tl, name, (size_t)k + 1); /* with its NUL */
+		tl += (size_t)k + 1;
+		memcpy(t + tl, blob.id, 20);
+		tl += 20;
+	}
+	assert_true(tl > 65535);
+	assert_int_equal(vl_packw_add(&tree, w, GIT_OBJECT_TREE, t, tl), 0);
+	assert_int_equal(vl_packw_add(&empty, w, GIT_OBJECT_TREE, "", 0), 0);
+	assert_string_equal(git_oid_tostr_s(&empty), "4b825dc642cb6eb9a060e54bf8d69288fbee4904");
+	snprintf(commit_text, sizeof(commit_text),
+			"tree %s\nauthor A <a@x> 1700000000 +0000\ncommitter A <a@x> 1700000000 +0000\n\nbig\n",
+			git_oid_tostr_s(&tree));
+	assert_int_equal(vl_packw_add(&commit, w, GIT_OBJECT_COMMIT, commit_text, strlen(commit_text)), 0);
+	assert_int_equal(vl_packw_finish(&pack, w), 0);
+	vl_packw_free(w);
+
+	git_oid_tostr(hex, sizeof(hex), &pack);
+	snprintf(cmd, sizeof(cmd), "verify-pack -v '%s/pack/pack-%s.idx'", f->objects, hex);
+	assert_git_ok(f->git, cmd);
+	assert_int_equal(vt_run(NULL, "git --git-dir='%s' update-ref refs/heads/main %s", f->git,
+					 git_oid_tostr_s(&commit)), 0);
+	assert_git_ok(f->git, "fsck --strict --full");
+	assert_int_equal(vt_run(&out, "git --git-dir='%s' cat-file -s %s", f->git, git_oid_tostr_s(&tree)), 0);
+	assert_int_equal(strtol(out, NULL, 10), (long)tl);
+	free(out);
+	out = NULL;
+	assert_int_equal(vt_run(&out, "git --git-dir='%s' ls-tree main | wc -l", f->git), 0);
+	assert_int_equal(strtol(out, NULL, 10), (long)n);
+	free(out);
+	assert_int_equal(git_repository_odb(&odb, f->repo), 0);
+	assert_int_equal(git_odb_refresh(odb), 0);
+	assert_int_equal(git_odb_read(&obj, odb, &tree), 0);
+	assert_int_equal(git_odb_object_size(obj), tl);
+	assert_memory_equal(git_odb_object_data(obj), t, tl);
+	git_odb_object_free(obj);
+	assert_int_equal(git_odb_read(&obj, odb, &empty), 0);
+	assert_int_equal(git_odb_object_size(obj), 0);
+	git_odb_object_free(obj);
+	git_odb_free(odb);
+	free(t);
+}
+
 static void test_packw_empty_and_abandoned(void **state)
 {
 	fixture *f = *state;
@@ -650,6 +712,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_packw_stock_git_reads_it, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_packw_stored_trees, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_packw_empty_and_abandoned, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stage_takes_libgit2_writes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stage_filtered_flush, setup, teardown),

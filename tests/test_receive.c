@@ -525,6 +525,48 @@ static void test_forged_record_signature(void **state)
 	vl_buf_free(&file);
 }
 
+/* One fetch offering a branch that is refused (a forged record signature on
+ * village 1's) and one that is accepted (village 2's new zone): the accepted
+ * branch's objects are stored, none of the refused branch's (promote's
+ * shortcut, which skips its walk when every branch taken from is kept, must
+ * not apply). */
+static void test_refused_branch_objects_not_kept(void **state)
+{
+	fx *f = *state;
+	vl_buf file = VL_BUF_INIT;
+	char path[128], id[VL_ULID_LEN + 1], zid[VL_ULID_LEN + 1], *out = NULL, *err = NULL, *hex = NULL;
+	git_oid bad, badtree, badblob, v2new;
+	int rc;
+
+	add_zone(zid, f->v2, NULL, "G2", NULL);
+	v2new = head_at(f->v2repo, V2_REF);
+	village_zone(f, &file, path, id);
+	vf_buf_replace(&file, "area: a-Z9", "area: b-Z9");
+	bad = vf_forge_file(f->v->repo, V1_REF, f->v_fp, &f->v->key, path, file.ptr, file.len, GIT_FILEMODE_BLOB, NULL);
+	assert_int_equal(vt_run(&hex, "git --git-dir '%s' rev-parse %s^{tree}", f->v1repo, git_oid_tostr_s(&bad)), 0);
+	assert_int_equal(git_oid_fromstrn(&badtree, hex, GIT_OID_HEXSZ), 0);
+	free(hex);
+	hex = NULL;
+	assert_int_equal(vt_run(&hex, "git --git-dir '%s' rev-parse %s:%s", f->v1repo, git_oid_tostr_s(&bad), path), 0);
+	assert_int_equal(git_oid_fromstrn(&badblob, hex, GIT_OID_HEXSZ), 0);
+	free(hex);
+	assert_int_equal(vt_run(NULL, "git --git-dir '%s' fetch -q '%s' '+" V2_REF ":" V2_REF "'", f->v1repo, f->v2repo),
+			0);
+	rc = fetch(f->town, f->v1repo, &out, &err);
+	if (rc != 4 || !strstr(err, "signature")) {
+		print_error("fetch exited %d, expected 4 naming the signature:\n%s\n%s\n", rc, out, err);
+		fail();
+	}
+	assert_int_equal(vt_run(NULL, "git --git-dir '%s' merge-base --is-ancestor %s " V2_REF, f->trepo,
+			git_oid_tostr_s(&v2new)), 0);
+	assert_false(has_object(f->trepo, &bad));
+	assert_false(has_object(f->trepo, &badtree));
+	assert_false(has_object(f->trepo, &badblob));
+	free(out);
+	free(err);
+	vl_buf_free(&file);
+}
+
 static void test_unknown_key(void **state)
 {
 	fx *f = *state;
@@ -1722,6 +1764,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_good_receive, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_forged_commit_signature, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_forged_record_signature, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refused_branch_objects_not_kept, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_key, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_revoked_key, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cross_scope_write, setup, teardown),

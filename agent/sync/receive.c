@@ -287,6 +287,8 @@ typedef struct {
 	/* what was accepted: tips whose quarantined objects are promoted */
 	git_oid *keep;
 	size_t nkeep, capkeep;
+	git_oid *taken;           /* every tip take_history was called for */
+	size_t ntaken, captaken;
 	git_oid *evidence;        /* refs/evidence/ to create */
 	size_t nevidence, capevidence;
 	size_t evidence_bytes;
@@ -354,7 +356,10 @@ static int take_history(rx *x, const git_oid *tip, const take_caps *caps)
 	int rc = 0;
 
 	x->q.max_blob = caps->max_blob;
-	if ((rc = push_oid(&stack, &nstack, &capstack, tip)) < 0)
+	/* Before anything is taken: promote's shortcut relies on every tip
+	 * that took objects being here. */
+	if ((rc = push_oid(&x->taken, &x->ntaken, &x->captaken, tip)) < 0 ||
+			(rc = push_oid(&stack, &nstack, &capstack, tip)) < 0)
 		return rc;
 	while (nstack) {
 		size_t size;
@@ -868,6 +873,26 @@ static int oid_cmp(const void *a, const void *b)
 	return git_oid_cmp(a, b);
 }
 
+/* 1 when every tip taken from is among the tips kept, 0 when one is not
+ * (a refused branch, evidence not kept), or VL_ENOMEM. */
+static int all_taken_kept(const rx *x)
+{
+	git_oid *k = NULL;
+	size_t i;
+	int all = 1;
+
+	if (x->nkeep == 0)
+		return x->ntaken == 0;
+	if (!(k = malloc(x->nkeep * sizeof(*k))))
+		return vl_error_set(VL_ENOMEM, "out of memory");
+	memcpy(k, x->keep, x->nkeep * sizeof(*k));
+	qsort(k, x->nkeep, sizeof(*k), oid_cmp);
+	for (i = 0; i < x->ntaken && all; i++)
+		all = bsearch(&x->taken[i], k, x->nkeep, sizeof(*k), oid_cmp) != NULL;
+	free(k);
+	return all;
+}
+
 /*
  * Move what was accepted into the node's repository as ONE pack: the
  * quarantined objects reachable from the kept tips (config head, accepted
@@ -892,8 +917,18 @@ static int promote(rx *x)
 		rc = vl_error_set(VL_ENOMEM, "out of memory");
 		goto out;
 	}
-	for (i = 0; i < x->nkeep && rc == 0; i++)
-		rc = push_oid(&stack, &nstack, &capstack, &x->keep[i]);
+	/* Every object quarantined was taken from one of the tips in x->taken
+	 * and is reachable from it (take_history follows nothing else). When
+	 * each of those tips is kept, everything quarantined is kept: no walk
+	 * (it read and parsed every object once more: 5,000 for a day). */
+	if ((rc = all_taken_kept(x)) == 1) {
+		memset(mark, 1, x->q.nids);
+		nmarked = x->q.nids;
+		rc = 0;
+	} else if (rc == 0) {
+		for (i = 0; i < x->nkeep && rc == 0; i++)
+			rc = push_oid(&stack, &nstack, &capstack, &x->keep[i]);
+	}
 	while (rc == 0 && nstack) {
 		git_oid *at;
 		git_object *obj = NULL;
@@ -1120,6 +1155,7 @@ static void rx_free(rx *x)
 	free(x->branches);
 	free(x->offered_evidence);
 	free(x->keep);
+	free(x->taken);
 	free(x->new_ids);
 	free(x->evidence);
 }
