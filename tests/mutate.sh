@@ -368,7 +368,8 @@ mut prompt-echo-off agent/node/passprompt.c "sh_prompt" \
 mut prompt-sigint-restores agent/node/passprompt.c "sh_prompt" \
 	'tcsetattr(prompt_fd, TCSAFLUSH, &prompt_saved);' '(void)prompt_fd;'
 mut import-checks-as-add agent/ops/record.c "sh_import_checks" \
-	'if ((rc = check_id_agrees(s, d)) < 0 || (rc = check_refs(n, s, d, NULL)) < 0) {' 'if (0) {'
+	'if ((rc = check_id_agrees(s, d, &col)) < 0 || (rc = check_refs(n, s, d, NULL, &col)) < 0 ||
+				(rc = collected(&col)) < 0) {' 'if (0) {'
 mut ref-in-list-items agent/ops/record.c "sh_import_checks" \
 	'rc = each_ref(f->item_fields, f->nitem_fields, it, fn, ctx);' 'rc = 0;'
 mut import-duplicates-warned agent/ops/record.c "sh_import_checks" \
