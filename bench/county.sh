@@ -160,8 +160,15 @@ if want show || want edit; then
 fi
 if want show; then
 	say "show"
-	pair show "$runs" 1 ":" "exec $V -C $county show $sid" ":" "exec git -C $county/repo.git cat-file -p $sblob"
+	# In a copy: show writes its caches (cache/), and DIR stays as generated.
+	clone_home "$county" "$work/shown"
+	pair show "$runs" 1 ":" "exec $V -C $work/shown show $sid" ":" "exec git -C $county/repo.git cat-file -p $sblob"
 	row "\`vledger show ID\` vs \`git cat-file -p BLOB\` (county)" "$(wall show.a) s / $(wall show.b) s" "$(ratio show)" "≤ 3" "$(peak_mib show.a) MiB"
+	# The floor in the same run: a program that only loads libgit2 and runs
+	# git_libgit2_init + shutdown (bench/floor.c), against the same cat-file.
+	pair floor "$runs" 1 ":" "exec $build/bench/vl_floor" ":" "exec git -C $county/repo.git cat-file -p $sblob"
+	row "floor: \`vl_floor\` (libgit2 init + shutdown only) vs \`git cat-file -p BLOB\`" "$(wall floor.a) s / $(wall floor.b) s" "$(ratio floor)" "-" "$(peak_mib floor.a) MiB"
+	echo "show:    vledger show $(wall show.a) s, floor $(wall floor.a) s, git cat-file -p $(wall show.b) s (medians of $runs)"
 	rss_row "county: \`vledger show\`" "$(peak_mib show.a)" "≤ 500 MiB"
 fi
 

@@ -24,7 +24,7 @@ build=$root/build-bench
 
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_FLAGS_RELEASE="-O2 -DNDEBUG" \
 	-DVL_SANITIZE=OFF -DVL_FUZZ=OFF >/dev/null
-cmake --build "$build" -j2 --target vledger vl_bench >/dev/null
+cmake --build "$build" -j2 --target vledger vl_bench vl_floor >/dev/null
 export VLEDGER_SCHEMA_DIR=$root/schemas
 if [ "$mode" = gen ]; then
 	exec "$build/bench/vl_bench" county --csv "$csv" "$@"
