@@ -824,8 +824,8 @@ static int overlay(vl_place **v, size_t *nv, vl_node *n, const vl_idindex *x, co
 		rc = vl_error_git(rc, "cannot read a branch head");
 		goto out;
 	}
-	for (i = 0; i < n->nschemas; i++) {
-		const char *ledger = n->schemas[i]->name;
+	for (i = 0; i < vl_node_ledger_count(n); i++) {
+		const char *ledger = vl_node_ledger_name(n, i);
 		long li = -1;
 		vl_buf_clear(&path);
 		if ((rc = vl_buf_printf(&path, "%s/%c", ledger, id[VL_ULID_LEN - 1])) < 0)
@@ -986,8 +986,14 @@ static int confirm(vl_place *hits, size_t *nhits, vl_node *n, const char *id)
 	int rc = 0;
 
 	for (i = 0; i < *nhits; i++) {
-		if (!vl_node_schema(n, hits[i].ledger))
+		const vl_schema *s = NULL;
+		if ((rc = vl_node_schema_get(&s, n, hits[i].ledger)) == VL_ENOTFOUND) {
+			vl_error_clear();
+			rc = 0;
 			continue;
+		}
+		if (rc < 0)
+			goto out;
 		vl_buf_clear(&path);
 		if ((rc = vl_record_path(&path, hits[i].ledger, id)) < 0)
 			goto out;

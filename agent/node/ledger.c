@@ -103,10 +103,10 @@ static int scan_places(vl_place *out, size_t max, size_t *count, const vl_node *
 			ref = NULL;
 			continue;
 		}
-		for (i = 0; i < n->nschemas; i++) {
+		for (i = 0; i < vl_node_ledger_count(n); i++) {
 			git_oid blob;
 			vl_buf_clear(&path);
-			if ((rc = vl_record_path(&path, n->schemas[i]->name, id)) < 0)
+			if ((rc = vl_record_path(&path, vl_node_ledger_name(n, i), id)) < 0)
 				goto out;
 			rc = vl_repo_read(NULL, &blob, repo, NULL, target, path.ptr, VL_RECORD_MAX_BYTES);
 			if (rc == VL_ENOTFOUND)
@@ -117,7 +117,7 @@ static int scan_places(vl_place *out, size_t max, size_t *count, const vl_node *
 			if (found < max) {
 				memset(&out[found], 0, sizeof(out[found]));
 				memcpy(out[found].scope, name + plen, 13);
-				snprintf(out[found].ledger, sizeof(out[found].ledger), "%s", n->schemas[i]->name);
+				snprintf(out[found].ledger, sizeof(out[found].ledger), "%s", vl_node_ledger_name(n, i));
 				git_oid_cpy(&out[found].head, target);
 			}
 			found++;
@@ -156,7 +156,7 @@ int vl_ledger_find(vl_found *out, vl_node *n, const char *id)
 {
 	vl_place at[2];
 	vl_found f;
-	size_t count = 0, i;
+	size_t count = 0;
 	int rc;
 
 	memset(&f, 0, sizeof(f));
@@ -174,10 +174,8 @@ int vl_ledger_find(vl_found *out, vl_node *n, const char *id)
 	vl_scope_ref(f.ref, at[0].scope);
 	memcpy(f.scope, at[0].scope, 13);
 	git_oid_cpy(&f.head, &at[0].head);
-	for (i = 0; i < n->nschemas && strcmp(n->schemas[i]->name, at[0].ledger) != 0; i++)
-		;
-	f.schema = n->schemas[i];
-	if ((rc = vl_record_path(&f.path, at[0].ledger, id)) < 0 ||
+	if ((rc = vl_node_schema_get(&f.schema, n, at[0].ledger)) < 0 ||
+			(rc = vl_record_path(&f.path, at[0].ledger, id)) < 0 ||
 			(rc = vl_repo_read(&f.raw, &f.blob, n->repo, NULL, &f.head, f.path.ptr, VL_RECORD_MAX_BYTES)) < 0 ||
 			(rc = vl_record_parse(&f.rec, f.raw.ptr, f.raw.len, f.path.ptr)) < 0)
 		goto out;

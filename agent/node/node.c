@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agent/node/confcache.h"
 #include "agent/node/idindex.h"
 #include "agent/node/passprompt.h"
 #include "agent/node/roster.h"
@@ -85,6 +86,9 @@ static const char *map_str(const vl_value *m, const char *key)
 
 	return v && v->kind == VL_V_STR ? v->s : NULL;
 }
+
+struct vl_config_lazy;
+static void lazy_free(struct vl_config_lazy *z);
 
 static int path_join(vl_buf *b, const char *home, const char *rel)
 {
@@ -301,6 +305,7 @@ void vl_node_close(vl_node *n)
 	vl_value_free(n->roster);
 	free(n->entries);
 	vl_schemas_free(n->schemas, n->nschemas);
+	lazy_free(n->lazy);
 	vl_idindex_free(n->idindex);
 	free(n->home);
 	free(n->name);
@@ -431,14 +436,56 @@ static int roster_index(vl_node *n)
 	return rc < 0 ? vl_error_wrap(rc, "config: roster.yaml") : 0;
 }
 
-/* Load every YAML blob under schemas/ in the config tree. */
-static int load_config_schemas(vl_node *n, git_repository *repo, git_tree *root)
+/* The lazy part of a config (node.h, config_lazy). */
+struct vl_config_lazy {
+	vl_confcache names;   /* file and ledger of each schema, tree order */
+	vl_schema **slot;     /* names.n: parsed on first use, else NULL; owned */
+	git_oid schemas_tree; /* schemas/ of the config commit */
+};
+
+static void lazy_free(struct vl_config_lazy *z)
+{
+	if (!z)
+		return;
+	vl_schemas_free(z->slot, z->names.n);
+	vl_confcache_free(&z->names);
+	free(z);
+}
+
+/* Parse the schema blob of tree entry se: a full load's one error. */
+static int load_schema_entry(vl_schema **out, git_repository *repo, const git_tree_entry *se, vl_buf *diag)
+{
+	git_blob *blob = NULL;
+	char src[256];
+	int rc;
+
+	if ((rc = git_blob_lookup(&blob, repo, git_tree_entry_id(se))) < 0)
+		return vl_error_git(rc, "config: cannot read a schema");
+	snprintf(src, sizeof(src), "config:schemas/%s", git_tree_entry_name(se));
+	vl_buf_clear(diag);
+	rc = vl_schema_load(out, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob), src, diag);
+	git_blob_free(blob);
+	if (rc < 0)
+		vl_error_set(rc, "%s", diag->len ? diag->ptr : vl_error_last());
+	return rc;
+}
+
+/*
+ * Load every YAML blob under schemas/ in the config tree into n->schemas
+ * (set only on success). reuse: a lazy config of this same tree, whose
+ * parsed schemas are taken instead of parsed again (their pointers stay
+ * valid). save: write the config cache for this tree on success.
+ */
+static int load_config_schemas(vl_node *n, git_repository *repo, git_tree *root, struct vl_config_lazy *reuse,
+		int save)
 {
 	const git_tree_entry *e;
 	git_tree *dir = NULL;
-	git_blob *blob = NULL;
+	vl_schema **list = NULL;
+	size_t *from = NULL;
+	char **files = NULL, **ledgers = NULL;
 	vl_buf diag = VL_BUF_INIT;
-	size_t i, count;
+	size_t i, j, count, k = 0;
 	int rc;
 
 	e = git_tree_entry_byname(root, "schemas");
@@ -447,42 +494,58 @@ static int load_config_schemas(vl_node *n, git_repository *repo, git_tree *root)
 	if ((rc = git_tree_lookup(&dir, repo, git_tree_entry_id(e))) < 0)
 		return vl_error_git(rc, "config: cannot read schemas/");
 	count = git_tree_entrycount(dir);
-	n->schemas = calloc(count ? count : 1, sizeof(*n->schemas));
-	if (!n->schemas) {
+	/* from[k]: the reuse slot list[k] came from + 1, or 0 when parsed here. */
+	if (!(list = calloc(count ? count : 1, sizeof(*list))) || !(from = calloc(count ? count : 1, sizeof(*from))) ||
+			!(files = calloc(count ? count : 1, sizeof(*files))) ||
+			!(ledgers = calloc(count ? count : 1, sizeof(*ledgers)))) {
 		rc = vl_error_set(VL_ENOMEM, "out of memory");
 		goto out;
 	}
 	for (i = 0; i < count; i++) {
 		const git_tree_entry *se = git_tree_entry_byindex(dir, i);
-		char src[256];
 		if (git_tree_entry_type(se) != GIT_OBJECT_BLOB)
 			continue;
-		if ((rc = git_blob_lookup(&blob, repo, git_tree_entry_id(se))) < 0) {
-			rc = vl_error_git(rc, "config: cannot read a schema");
+		for (j = 0; reuse && j < reuse->names.n; j++)
+			if (reuse->slot[j] && !strcmp(reuse->names.file[j], git_tree_entry_name(se))) {
+				list[k] = reuse->slot[j];
+				from[k] = j + 1;
+				break;
+			}
+		if (!list[k] && (rc = load_schema_entry(&list[k], repo, se, &diag)) < 0)
 			goto out;
-		}
-		snprintf(src, sizeof(src), "config:schemas/%s", git_tree_entry_name(se));
-		vl_buf_clear(&diag);
-		rc = vl_schema_load(&n->schemas[n->nschemas], git_blob_rawcontent(blob),
-				(size_t)git_blob_rawsize(blob), src, &diag);
-		git_blob_free(blob);
-		blob = NULL;
-		if (rc < 0) {
-			vl_error_set(rc, "%s", diag.len ? diag.ptr : vl_error_last());
-			goto out;
-		}
-		n->nschemas++;
+		files[k] = (char *)git_tree_entry_name(se); /* borrowed from dir */
+		ledgers[k] = (char *)list[k]->name;
+		k++;
 	}
+	if (save)
+		vl_confcache_save(n->home, git_tree_id(root), files, ledgers, k);
+	/* Taken: the slots give their schemas up to n->schemas. */
+	for (i = 0; i < k; i++)
+		if (from[i])
+			reuse->slot[from[i] - 1] = NULL;
+	n->schemas = list;
+	n->nschemas = k;
+	list = NULL;
 	rc = 0;
 out:
+	for (i = 0; list && from && i < count; i++)
+		if (!from[i])
+			vl_schema_free(list[i]);
+	free(list);
+	free(from);
+	free(files);
+	free(ledgers);
 	vl_buf_free(&diag);
 	git_tree_free(dir);
 	return rc;
 }
 
-static int load_config(vl_node *n, git_repository *repo, const git_oid *at)
+/* Load the config of commit `at` through repo: all of it, or (lazy, the
+ * node's own repository, a config cache for its tree) all but the schemas. */
+static int load_config(vl_node *n, git_repository *repo, const git_oid *at, int lazy)
 {
 	vl_buf b = VL_BUF_INIT;
+	vl_confcache names = { 0, NULL, NULL };
 	git_oid head;
 	git_commit *c = NULL;
 	git_tree *tree = NULL;
@@ -515,8 +578,28 @@ static int load_config(vl_node *n, git_repository *repo, const git_oid *at)
 		rc = vl_error_git(rc, "config: cannot read the head");
 		goto out;
 	}
-	if ((rc = load_config_schemas(n, repo, tree)) < 0)
+	if (lazy && repo == n->repo) {
+		const git_tree_entry *e = git_tree_entry_byname(tree, "schemas");
+		if ((rc = vl_confcache_load(&names, n->home, git_tree_id(tree))) == VL_ENOMEM)
+			goto out;
+		if (rc == 0 && e && git_tree_entry_type(e) == GIT_OBJECT_TREE) {
+			if (!(n->lazy = calloc(1, sizeof(*n->lazy))) ||
+					!(n->lazy->slot = calloc(names.n ? names.n : 1, sizeof(*n->lazy->slot)))) {
+				rc = vl_error_set(VL_ENOMEM, "out of memory");
+				goto out;
+			}
+			n->lazy->names = names;
+			memset(&names, 0, sizeof(names));
+			git_oid_cpy(&n->lazy->schemas_tree, git_tree_entry_id(e));
+			git_oid_cpy(&n->config_commit, &head);
+			n->config_lazy = 1;
+			rc = 0;
+			goto out;
+		}
+	}
+	if ((rc = load_config_schemas(n, repo, tree, NULL, repo == n->repo)) < 0)
 		goto out;
+	git_oid_cpy(&n->config_commit, &head);
 	n->config_loaded = 1;
 out:
 	if (rc < 0) {
@@ -525,15 +608,52 @@ out:
 		vl_value_free(n->roster);
 		free(n->entries);
 		vl_schemas_free(n->schemas, n->nschemas);
+		lazy_free(n->lazy);
 		n->network = n->roster = NULL;
 		n->entries = NULL;
 		n->nentries = 0;
 		n->schemas = NULL;
 		n->nschemas = 0;
+		n->lazy = NULL;
 	}
+	vl_confcache_free(&names);
 	git_tree_free(tree);
 	git_commit_free(c);
 	vl_buf_free(&b);
+	return rc;
+}
+
+/* A lazy config made whole: the schemas not parsed yet, from the same
+ * config commit; on failure it stays as it was. */
+static int complete_lazy(vl_node *n)
+{
+	git_commit *c = NULL;
+	git_tree *tree = NULL;
+	int rc;
+
+	if ((rc = git_commit_lookup(&c, n->repo, &n->config_commit)) < 0 || (rc = git_commit_tree(&tree, c)) < 0) {
+		rc = vl_error_git(rc, "config: cannot read the head");
+		goto out;
+	}
+	if ((rc = load_config_schemas(n, n->repo, tree, n->lazy, 0)) < 0)
+		goto out;
+	/* n->lazy stays until the config is dropped: a slot that was not
+	 * taken may still be pointed to. */
+	n->config_loaded = 1;
+	n->config_lazy = 0;
+out:
+	git_tree_free(tree);
+	git_commit_free(c);
+	return rc;
+}
+
+static int config_head(git_oid *head, vl_node *n)
+{
+	int rc = vl_repo_head(head, n->repo, VL_REF_CONFIG);
+
+	if (rc == VL_ENOTFOUND)
+		return vl_error_set(VL_ENOTFOUND, "this node has no network config yet; a county node "
+				"creates it with 'vledger init --new-network', others fetch it with 'vledger fetch'");
 	return rc;
 }
 
@@ -544,13 +664,23 @@ int vl_node_load_config(vl_node *n)
 
 	if (n->config_loaded)
 		return 0;
-	rc = vl_repo_head(&head, n->repo, VL_REF_CONFIG);
-	if (rc == VL_ENOTFOUND)
-		return vl_error_set(VL_ENOTFOUND, "this node has no network config yet; a county node "
-				"creates it with 'vledger init --new-network', others fetch it with 'vledger fetch'");
-	if (rc < 0)
+	if (n->config_lazy)
+		return complete_lazy(n);
+	if ((rc = config_head(&head, n)) < 0)
 		return rc;
-	return load_config(n, n->repo, &head);
+	return load_config(n, n->repo, &head, 0);
+}
+
+int vl_node_load_config_lazy(vl_node *n)
+{
+	git_oid head;
+	int rc;
+
+	if (n->config_loaded || n->config_lazy)
+		return 0;
+	if ((rc = config_head(&head, n)) < 0)
+		return rc;
+	return load_config(n, n->repo, &head, 1);
 }
 
 static void unload_config(vl_node *n)
@@ -559,18 +689,21 @@ static void unload_config(vl_node *n)
 	vl_value_free(n->roster);
 	free(n->entries);
 	vl_schemas_free(n->schemas, n->nschemas);
+	lazy_free(n->lazy);
 	n->network = n->roster = NULL;
 	n->entries = NULL;
 	n->nentries = 0;
 	n->schemas = NULL;
 	n->nschemas = 0;
+	n->lazy = NULL;
 	n->config_loaded = 0;
+	n->config_lazy = 0;
 }
 
 int vl_node_load_config_at(vl_node *n, git_repository *repo, const git_oid *head)
 {
 	unload_config(n);
-	return load_config(n, repo, head);
+	return load_config(n, repo, head, 0);
 }
 
 int vl_node_reload_config(vl_node *n)
@@ -579,14 +712,96 @@ int vl_node_reload_config(vl_node *n)
 	return vl_node_load_config(n);
 }
 
-const vl_schema *vl_node_schema(const vl_node *n, const char *name)
+/*
+ * Parse slot j of a lazy config: its file under the config commit's
+ * schemas/, which must name the ledger the cache says. VL_ECONFLICT when it
+ * does not (a cache that is wrong: it is removed, and the caller loads the
+ * whole config).
+ */
+static int lazy_load(const vl_node *n, size_t j)
+{
+	struct vl_config_lazy *z = n->lazy;
+	const git_tree_entry *se;
+	git_tree *dir = NULL;
+	vl_schema *s = NULL;
+	vl_buf diag = VL_BUF_INIT;
+	int rc;
+
+	if ((rc = git_tree_lookup(&dir, n->repo, &z->schemas_tree)) < 0) {
+		rc = vl_error_git(rc, "config: cannot read schemas/");
+		goto out;
+	}
+	se = git_tree_entry_byname(dir, z->names.file[j]);
+	if (se && git_tree_entry_type(se) == GIT_OBJECT_BLOB && (rc = load_schema_entry(&s, n->repo, se, &diag)) < 0)
+		goto out;
+	if (!s || strcmp(s->name, z->names.ledger[j]) != 0) {
+		vl_buf_clear(&diag);
+		if (vl_buf_printf(&diag, "%s/" VL_CONFCACHE_FILE, n->home) == 0)
+			(void)unlink(diag.ptr);
+		rc = vl_error_set(VL_ECONFLICT, "config: the config cache does not match schemas/%s", z->names.file[j]);
+		goto out;
+	}
+	z->slot[j] = s;
+	s = NULL;
+out:
+	vl_schema_free(s);
+	vl_buf_free(&diag);
+	git_tree_free(dir);
+	return rc;
+}
+
+/* 0 and *out, VL_ENOTFOUND (no message) when there is no such ledger, or
+ * the error of loading it lazily. */
+static int schema_find(const vl_schema **out, const vl_node *n, const char *name)
 {
 	size_t i;
+	int rc;
 
-	for (i = 0; i < n->nschemas; i++)
-		if (!strcmp(n->schemas[i]->name, name))
-			return n->schemas[i];
-	return NULL;
+	if (n->config_loaded) {
+		for (i = 0; i < n->nschemas; i++)
+			if (!strcmp(n->schemas[i]->name, name)) {
+				*out = n->schemas[i];
+				return 0;
+			}
+	} else if (n->config_lazy) {
+		for (i = 0; i < n->lazy->names.n; i++)
+			if (!strcmp(n->lazy->names.ledger[i], name)) {
+				if (!n->lazy->slot[i] && (rc = lazy_load(n, i)) < 0)
+					return rc;
+				*out = n->lazy->slot[i];
+				return 0;
+			}
+	}
+	return VL_ENOTFOUND;
+}
+
+const vl_schema *vl_node_schema(const vl_node *n, const char *name)
+{
+	const vl_schema *s = NULL;
+
+	return schema_find(&s, n, name) == 0 ? s : NULL;
+}
+
+int vl_node_schema_get(const vl_schema **out, vl_node *n, const char *name)
+{
+	int rc = schema_find(out, n, name);
+
+	/* A cache that was wrong: the whole config, from the same commit. */
+	if (rc == VL_ECONFLICT && n->config_lazy && (rc = vl_node_load_config(n)) == 0)
+		rc = schema_find(out, n, name);
+	if (rc == VL_ENOTFOUND)
+		return vl_error_set(VL_ENOTFOUND, "there is no ledger '%s' in this node's config", name);
+	return rc;
+}
+
+size_t vl_node_ledger_count(const vl_node *n)
+{
+	return n->config_loaded ? n->nschemas : n->config_lazy ? n->lazy->names.n : 0;
+}
+
+const char *vl_node_ledger_name(const vl_node *n, size_t i)
+{
+	return n->config_loaded ? n->schemas[i]->name : n->lazy->names.ledger[i];
 }
 
 const vl_roster_entry *vl_node_roster_find(const vl_node *n, const char *fp)
@@ -611,7 +826,7 @@ int vl_node_check_key(const vl_node *n)
 		return vl_error_set(VL_EINVALID, "keys/node.key does not match keys/node.pub (%s): an "
 				"interrupted key rotation? run 'vledger key rotate --finish', or put back the key "
 				"pair that belongs together; nothing was written", n->fp);
-	me = n->config_loaded ? vl_node_roster_find(n, n->fp) : NULL;
+	me = n->config_loaded || n->config_lazy ? vl_node_roster_find(n, n->fp) : NULL;
 	if (me && memcmp(me->pk, n->key.pk, sizeof(me->pk)) != 0)
 		return vl_error_set(VL_EINVALID, "the roster entry %s holds another key than keys/node.key; "
 				"nothing was written", n->fp);

@@ -55,8 +55,14 @@ typedef struct {
 	char fp[VL_FP_LEN];
 	git_repository *repo;   /* the node's own repository; never swapped */
 	vl_hlc clock;
-	/* config branch, loaded by vl_node_load_config */
+	/* config branch, loaded by vl_node_load_config: config_loaded when
+	 * all of it is (schemas and nschemas set); config_lazy when
+	 * vl_node_load_config_lazy loaded network and roster and the schemas
+	 * load one by one on first use (vl_node_schema), schemas NULL */
 	int config_loaded;
+	int config_lazy;
+	git_oid config_commit;  /* the config commit loaded (either way) */
+	struct vl_config_lazy *lazy; /* owned; NULL unless it was loaded lazily */
 	vl_value *network;
 	int tz_min;             /* network.yaml `timezone`, minutes east of UTC (tz.h); default +08:00 */
 	vl_value *roster;
@@ -108,8 +114,22 @@ int vl_node_open(vl_node **out, const char *home, int need_key, const char *pass
 void vl_node_close(vl_node *n);
 
 /* Load network, roster and schemas from the head of the config branch.
- * VL_ENOTFOUND if this node has no config yet. */
+ * VL_ENOTFOUND if this node has no config yet. After a lazy load it loads
+ * the schemas not loaded yet from the same config commit (pointers handed
+ * out before stay valid). */
 int vl_node_load_config(vl_node *n) VL_MUST_CHECK;
+/*
+ * The same config and the same errors as vl_node_load_config, for a
+ * caller that reaches schemas only through vl_node_schema /
+ * vl_node_schema_get and vl_node_ledger_count / vl_node_ledger_name (never
+ * n->schemas): when <home>/cache/config.cache (confcache.h) says this
+ * binary loaded the head's config tree whole without an error, it loads
+ * network.yaml and roster.yaml now and each schema on first use; else it
+ * loads everything, as vl_node_load_config does, and writes that cache.
+ * Every later load of the session (vl_node_load_config, a lazy schema)
+ * reads the same config commit.
+ */
+int vl_node_load_config_lazy(vl_node *n) VL_MUST_CHECK;
 /*
  * Load network, roster and schemas from config commit `head` read through
  * `repo` (a quarantine view while received config is verified), replacing
@@ -120,8 +140,17 @@ int vl_node_load_config_at(vl_node *n, git_repository *repo, const git_oid *head
 /* Drop the loaded config and load it again from the head of the config
  * branch (after the branch moved, e.g. a received config). */
 int vl_node_reload_config(vl_node *n) VL_MUST_CHECK;
-/* Schema by ledger name (borrowed), NULL if none. */
+/* Schema by ledger name (borrowed), NULL if none. On a lazily loaded
+ * config it parses that schema on first use: NULL with the error set when
+ * it cannot (vl_node_schema_get tells the two apart). */
 const vl_schema *vl_node_schema(const vl_node *n, const char *name);
+/* Schema by ledger name (borrowed) into *out: VL_ENOTFOUND if there is no
+ * such ledger, another error if its schema cannot be loaded. */
+int vl_node_schema_get(const vl_schema **out, vl_node *n, const char *name) VL_MUST_CHECK;
+/* The ledgers of the loaded config (full or lazy), in the config tree's
+ * order: how many, and the name of the i-th (borrowed). */
+size_t vl_node_ledger_count(const vl_node *n);
+const char *vl_node_ledger_name(const vl_node *n, size_t i);
 /* Roster entry by fingerprint (borrowed), NULL if none. */
 const vl_roster_entry *vl_node_roster_find(const vl_node *n, const char *fp);
 

@@ -1373,7 +1373,8 @@ int vl_show(vl_node *n, const vl_show_opts *opts, vl_show_result *out)
 	memset(out, 0, sizeof(*out));
 	if (!opts || !opts->id)
 		return vl_error_set(VL_EINVALID, "show needs a record id");
-	if ((rc = vl_node_load_config(n)) < 0 || (rc = vl_ledger_find(&out->found, n, opts->id)) < 0)
+	/* Lazily: one schema is read, the one of the record's ledger. */
+	if ((rc = vl_node_load_config_lazy(n)) < 0 || (rc = vl_ledger_find(&out->found, n, opts->id)) < 0)
 		return rc;
 	out->signer = vl_node_roster_find(n, out->found.rec->author);
 	return 0;
