@@ -790,7 +790,7 @@ int vl_node_schema_get(const vl_schema **out, vl_node *n, const char *name)
 	if (rc == VL_ECONFLICT && n->config_lazy && (rc = vl_node_load_config(n)) == 0)
 		rc = schema_find(out, n, name);
 	if (rc == VL_ENOTFOUND)
-		return vl_error_set(VL_ENOTFOUND, "there is no ledger '%s' in this node's config", name);
+		return vl_error_set(VL_ENOTFOUND, "there is no ledger '%s' in this node's config; 'vledger schema list' shows them", name);
 	return rc;
 }
 
