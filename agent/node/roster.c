@@ -3,6 +3,7 @@
 #include "agent/node/tz.h"
 #include "store/limits.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,19 +98,37 @@ const char *vl_roster_pinned_head(const vl_roster_entry *e, const char *branch)
 	return v && v->kind == VL_V_STR ? v->s : NULL;
 }
 
+/* FNV-1a of a fingerprint, for the duplicate check of vl_roster_index. */
+static size_t fp_hash(const char *fp)
+{
+	uint64_t h = 14695981039346656037ULL;
+
+	for (; *fp; fp++)
+		h = (h ^ (unsigned char)*fp) * 1099511628211ULL;
+	return (size_t)h;
+}
+
 int vl_roster_index(vl_roster_entry **out, size_t *nout, const vl_value *doc)
 {
 	const vl_value *keys = vl_value_map_get(doc, "keys");
 	vl_roster_entry *list = NULL;
-	size_t i, j;
+	const vl_roster_entry **seen = NULL;
+	size_t i, j, nseen = 16;
 	int rc = 0;
 
 	*out = NULL;
 	*nout = 0;
 	if (!doc || doc->kind != VL_V_MAP || doc->n != 1 || !keys || keys->kind != VL_V_LIST)
 		return vl_error_set(VL_EINVALID, "roster.yaml must hold exactly one 'keys' list");
-	if (!(list = calloc(keys->n ? keys->n : 1, sizeof(*list))))
+	/* seen: an open-addressing set of the entries' fingerprints, a power
+	 * of two at least twice their number: a second one is found in O(1)
+	 * as the loop reaches it, so the first error stays the one it was. */
+	while (nseen < 2 * keys->n)
+		nseen *= 2;
+	if (!(list = calloc(keys->n ? keys->n : 1, sizeof(*list))) || !(seen = calloc(nseen, sizeof(*seen)))) {
+		free(list);
 		return vl_error_set(VL_ENOMEM, "out of memory");
+	}
 	for (i = 0; i < keys->n; i++) {
 		const vl_value *e = keys->items[i];
 		vl_roster_entry *r = &list[i];
@@ -146,17 +165,19 @@ int vl_roster_index(vl_roster_entry **out, size_t *nout, const vl_value *doc)
 		}
 		if ((rc = check_revoked_heads(e, r)) < 0)
 			goto out;
-		for (j = 0; j < i; j++) {
-			if (!strcmp(list[j].fp, r->fp)) {
+		for (j = fp_hash(r->fp) & (nseen - 1); seen[j]; j = (j + 1) & (nseen - 1)) {
+			if (!strcmp(seen[j]->fp, r->fp)) {
 				rc = vl_error_set(VL_EINVALID, "key %s is on the roster twice", r->fp);
 				goto out;
 			}
 		}
+		seen[j] = r;
 	}
 	*out = list;
 	*nout = keys->n;
 	list = NULL;
 out:
+	free(seen);
 	free(list);
 	return rc;
 }
