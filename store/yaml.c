@@ -554,17 +554,27 @@ static int on_collection_start(loader *ld, const yaml_event_t *ev)
 int vl_yaml_load(vl_value **out, const char *buf, size_t len,
 		const vl_yaml_limits *lim, const char *src)
 {
+	return vl_yaml_load_how(out, NULL, buf, len, lim, src);
+}
+
+int vl_yaml_load_how(vl_value **out, int *canonical, const char *buf, size_t len,
+		const vl_yaml_limits *lim, const char *src)
+{
 	vl_value *t = NULL;
 	vl_buf again = VL_BUF_INIT;
 	int rc;
 
 	*out = NULL;
+	if (canonical)
+		*canonical = 0;
 	rc = vl_yaml_load_canonical(&t, buf, len, lim);
 	if (rc == 0) {
 		again.max = len;
 		if (vl_yaml_emit(&again, t) == 0 && again.len == len && memcmp(again.ptr, buf, len) == 0) {
 			vl_buf_free(&again);
 			*out = t;
+			if (canonical)
+				*canonical = 1;
 			return 0;
 		}
 		vl_buf_free(&again);

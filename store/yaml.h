@@ -64,6 +64,13 @@ extern const vl_yaml_limits vl_yaml_file_limits;
 int vl_yaml_load(vl_value **out, const char *buf, size_t len,
 		const vl_yaml_limits *lim, const char *src) VL_MUST_CHECK;
 
+/* vl_yaml_load that also tells (canonical, may be NULL) whose tree it
+ * returned: 1 the canonical reader's (its tree re-emitted byte for byte as
+ * buf), 0 libyaml's. A caller that keeps this for the same bytes may read
+ * them again with vl_yaml_load_canonical alone (agent/node/confcache.h). */
+int vl_yaml_load_how(vl_value **out, int *canonical, const char *buf, size_t len,
+		const vl_yaml_limits *lim, const char *src) VL_MUST_CHECK;
+
 /* vl_yaml_load without its first try, the canonical reader below: libyaml
  * only. For tests that check the one against the other. */
 int vl_yaml_load_libyaml(vl_value **out, const char *buf, size_t len,

@@ -82,7 +82,7 @@ static int path_of(vl_buf *out, const char *home)
 int vl_confcache_load(vl_confcache *out, const char *home, const git_oid *tree)
 {
 	vl_buf path = VL_BUF_INIT, data = VL_BUF_INIT, head = VL_BUF_INIT;
-	vl_confcache c = { 0, NULL, NULL };
+	vl_confcache c = { 0, 0, NULL, NULL };
 	char hex[2 * 32 + 1];
 	const char *p, *end;
 	size_t body, capf = 0, capl = 0;
@@ -101,8 +101,18 @@ int vl_confcache_load(vl_confcache *out, const char *home, const git_oid *tree)
 	if (memcmp(data.ptr + body, "sum ", 4) != 0 || memcmp(data.ptr + body + 4, hex, 64) != 0 ||
 			data.ptr[data.len - 1] != '\n')
 		goto miss;
-	/* "schema FILE LEDGER\n" lines up to the sum. */
-	for (p = data.ptr + head.len, end = data.ptr + body; p < end;) {
+	/* "roster canonical|other\n", then "schema FILE LEDGER\n" lines up to the sum. */
+	p = data.ptr + head.len;
+	end = data.ptr + body;
+	if ((size_t)(end - p) >= 17 && !memcmp(p, "roster canonical\n", 17)) {
+		c.roster_canonical = 1;
+		p += 17;
+	} else if ((size_t)(end - p) >= 13 && !memcmp(p, "roster other\n", 13)) {
+		p += 13;
+	} else {
+		goto miss;
+	}
+	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p)), *f, *sp;
 		if (!nl || (size_t)(nl - p) < 7 || memcmp(p, "schema ", 7) != 0 || c.n == VL_CONFCACHE_MAX_SCHEMAS)
 			goto miss;
@@ -142,7 +152,8 @@ out:
 	return rc;
 }
 
-void vl_confcache_save(const char *home, const git_oid *tree, char *const *file, char *const *ledger, size_t n)
+void vl_confcache_save(const char *home, const git_oid *tree, int roster_canonical, char *const *file,
+		char *const *ledger, size_t n)
 {
 	vl_buf path = VL_BUF_INIT, data = VL_BUF_INIT, saved = VL_BUF_INIT;
 	char hex[2 * 32 + 1];
@@ -150,7 +161,8 @@ void vl_confcache_save(const char *home, const git_oid *tree, char *const *file,
 	size_t i;
 
 	if (n > VL_CONFCACHE_MAX_SCHEMAS || (code && vl_buf_puts(&saved, vl_error_last()) < 0) ||
-			path_of(&path, home) < 0 || head_lines(&data, tree) < 0)
+			path_of(&path, home) < 0 || head_lines(&data, tree) < 0 ||
+			vl_buf_puts(&data, roster_canonical ? "roster canonical\n" : "roster other\n") < 0)
 		goto out;
 	for (i = 0; i < n; i++)
 		if (!name_ok(file[i], strlen(file[i])) || !name_ok(ledger[i], strlen(ledger[i])) ||

@@ -9,6 +9,8 @@
  * parses only the schemas it uses and still fails, as a full load would,
  * on a config that has an error anywhere: a tree with an error never gets
  * a cache, so every load of it is full and reports the error where it did.
+ * It also says whether roster.yaml was read by the canonical reader with
+ * its re-emission proof (the same bytes then read the same way without it).
  *
  * Derived and rebuildable: keyed by the config tree id and by this binary
  * (its device, inode, size and modification time: a rebuilt or upgraded
@@ -36,6 +38,8 @@
 
 /* The schemas of one config tree, in tree order. Owned strings. */
 typedef struct {
+	int roster_canonical; /* roster.yaml passed vl_yaml_load's canonical
+			       * proof (store/yaml.h vl_yaml_load_how) */
 	size_t n;
 	char **file;   /* entry name under schemas/ */
 	char **ledger; /* the ledger that schema names */
@@ -56,6 +60,7 @@ int vl_confcache_load(vl_confcache *out, const char *home, const git_oid *tree) 
  * cache that cannot be written (a read-only home, a name that cannot be
  * written on one line) only costs speed; the error state is left as it was.
  */
-void vl_confcache_save(const char *home, const git_oid *tree, char *const *file, char *const *ledger, size_t n);
+void vl_confcache_save(const char *home, const git_oid *tree, int roster_canonical, char *const *file,
+		char *const *ledger, size_t n);
 
 #endif

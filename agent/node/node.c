@@ -474,10 +474,11 @@ static int load_schema_entry(vl_schema **out, git_repository *repo, const git_tr
  * Load every YAML blob under schemas/ in the config tree into n->schemas
  * (set only on success). reuse: a lazy config of this same tree, whose
  * parsed schemas are taken instead of parsed again (their pointers stay
- * valid). save: write the config cache for this tree on success.
+ * valid). save: write the config cache for this tree on success, with
+ * roster_canonical (vl_yaml_load_how) for its roster.yaml.
  */
 static int load_config_schemas(vl_node *n, git_repository *repo, git_tree *root, struct vl_config_lazy *reuse,
-		int save)
+		int save, int roster_canonical)
 {
 	const git_tree_entry *e;
 	git_tree *dir = NULL;
@@ -518,7 +519,7 @@ static int load_config_schemas(vl_node *n, git_repository *repo, git_tree *root,
 		k++;
 	}
 	if (save)
-		vl_confcache_save(n->home, git_tree_id(root), files, ledgers, k);
+		vl_confcache_save(n->home, git_tree_id(root), roster_canonical, files, ledgers, k);
 	/* Taken: the slots give their schemas up to n->schemas. */
 	for (i = 0; i < k; i++)
 		if (from[i])
@@ -541,17 +542,31 @@ out:
 }
 
 /* Load the config of commit `at` through repo: all of it, or (lazy, the
- * node's own repository, a config cache for its tree) all but the schemas. */
+ * node's own repository, a config cache for its tree) all but the schemas,
+ * the roster without the canonical proof when the cache says it passed. */
 static int load_config(vl_node *n, git_repository *repo, const git_oid *at, int lazy)
 {
 	vl_buf b = VL_BUF_INIT;
-	vl_confcache names = { 0, NULL, NULL };
+	vl_confcache names = { 0, 0, NULL, NULL };
 	git_oid head;
 	git_commit *c = NULL;
 	git_tree *tree = NULL;
-	int rc;
+	int rc, hit = 0, canon = 0;
 
 	git_oid_cpy(&head, at);
+	/* Lazy: the cache of this tree, if any (a head that cannot be read
+	 * loads the whole way, which says so where it always did). */
+	if (lazy && repo == n->repo && git_commit_lookup(&c, repo, &head) == 0) {
+		if (git_commit_tree(&tree, c) < 0) {
+			git_commit_free(c);
+			c = NULL;
+		} else if ((rc = vl_confcache_load(&names, n->home, git_tree_id(tree))) == VL_ENOMEM) {
+			goto out;
+		} else {
+			hit = rc == 0;
+		}
+	}
+	git_error_clear();
 	if ((rc = vl_repo_read(&b, NULL, repo, NULL, &head, "network.yaml", VL_NETWORK_FILE_MAX)) < 0 ||
 			(rc = vl_yaml_load(&n->network, b.ptr, b.len, &vl_yaml_file_limits, "config:network.yaml")) < 0)
 		goto out;
@@ -569,20 +584,22 @@ static int load_config(vl_node *n, git_repository *repo, const git_oid *at, int 
 		vl_yaml_limits lim = vl_yaml_file_limits;
 		lim.max_bytes = VL_ROSTER_FILE_MAX;
 		lim.max_nodes = VL_ROSTER_MAX_NODES;
-		if ((rc = vl_yaml_load(&n->roster, b.ptr, b.len, &lim, "config:roster.yaml")) < 0)
+		/* These bytes passed the proof in this binary's full load of
+		 * this tree: the canonical reader alone gives the same tree. */
+		if (hit && names.roster_canonical && vl_yaml_load_canonical(&n->roster, b.ptr, b.len, &lim) == 0)
+			canon = 1;
+		else if ((rc = vl_yaml_load_how(&n->roster, &canon, b.ptr, b.len, &lim, "config:roster.yaml")) < 0)
 			goto out;
 	}
 	if ((rc = roster_index(n)) < 0)
 		goto out;
-	if ((rc = git_commit_lookup(&c, repo, &head)) < 0 || (rc = git_commit_tree(&tree, c)) < 0) {
+	if (!tree && ((rc = git_commit_lookup(&c, repo, &head)) < 0 || (rc = git_commit_tree(&tree, c)) < 0)) {
 		rc = vl_error_git(rc, "config: cannot read the head");
 		goto out;
 	}
-	if (lazy && repo == n->repo) {
+	if (hit) {
 		const git_tree_entry *e = git_tree_entry_byname(tree, "schemas");
-		if ((rc = vl_confcache_load(&names, n->home, git_tree_id(tree))) == VL_ENOMEM)
-			goto out;
-		if (rc == 0 && e && git_tree_entry_type(e) == GIT_OBJECT_TREE) {
+		if (e && git_tree_entry_type(e) == GIT_OBJECT_TREE) {
 			if (!(n->lazy = calloc(1, sizeof(*n->lazy))) ||
 					!(n->lazy->slot = calloc(names.n ? names.n : 1, sizeof(*n->lazy->slot)))) {
 				rc = vl_error_set(VL_ENOMEM, "out of memory");
@@ -597,7 +614,7 @@ static int load_config(vl_node *n, git_repository *repo, const git_oid *at, int 
 			goto out;
 		}
 	}
-	if ((rc = load_config_schemas(n, repo, tree, NULL, repo == n->repo)) < 0)
+	if ((rc = load_config_schemas(n, repo, tree, NULL, repo == n->repo, canon)) < 0)
 		goto out;
 	git_oid_cpy(&n->config_commit, &head);
 	n->config_loaded = 1;
@@ -635,7 +652,7 @@ static int complete_lazy(vl_node *n)
 		rc = vl_error_git(rc, "config: cannot read the head");
 		goto out;
 	}
-	if ((rc = load_config_schemas(n, n->repo, tree, n->lazy, 0)) < 0)
+	if ((rc = load_config_schemas(n, n->repo, tree, n->lazy, 0, 0)) < 0)
 		goto out;
 	/* n->lazy stays until the config is dropped: a slot that was not
 	 * taken may still be pointed to. */
