@@ -1198,7 +1198,8 @@ int vl_edit(vl_node *n, const vl_edit_opts *opts, vl_edit_result *out)
 	if (!opts || !opts->id || (!opts->nsets && !opts->nunsets && !opts->nadds && !opts->nremoves))
 		return vl_error_set(VL_EINVALID, "edit needs a record id and at least one field to set, unset, "
 				"add to or remove from");
-	if ((rc = vl_node_load_config(n)) < 0 || (rc = vl_ledger_find(&f, n, opts->id)) < 0 ||
+	/* Lazily (node.h): edit reads schemas only through vl_ledger_find. */
+	if ((rc = vl_node_load_config_lazy(n)) < 0 || (rc = vl_ledger_find(&f, n, opts->id)) < 0 ||
 			(rc = vl_ledger_may_write(n, f.scope)) < 0)
 		goto out;
 	if (f.rec->deleted) {

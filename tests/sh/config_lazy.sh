@@ -86,9 +86,24 @@ contains 'schemas/zone.yaml'
 grep -q "^tree $tree\$" "$cache" && ok || bad "the good tree's cache is gone: $(cat "$cache")"
 expect 1 C show "$id" --json
 contains 'schemas/zone.yaml'
+head_before=$(g rev-parse refs/heads/scope/500243000000)
+expect 1 C edit "$id" --set title=改过的标题
+contains 'schemas/zone.yaml'
+same "a refused edit moves no branch" "$(g rev-parse refs/heads/scope/500243000000)" "$head_before"
 g update-ref refs/heads/config "$good"
 expect 0 C show "$id"
 same "show on the good config again" "$out" "$full"
+
+# ---- edit reads the config lazily too: same checks, same result ----
+grep -q "^tree $tree\$" "$cache" && ok || bad "no cache of the good tree before the edit"
+expect 1 C edit "$id" --set kind=nonsense
+contains 'kind'
+same "an invalid edit moves no branch" "$(g rev-parse refs/heads/scope/500243000000)" "$head_before"
+expect 0 C edit "$id" --set title=改过的标题
+expect 0 C show "$id" --reveal
+contains '改过的标题'
+expect 0 C show "$id"
+full=$out
 
 # ---- a config change (another tree) makes a new cache ----
 expect 0 C roster add --name 鼓楼社区 --role village --scope 500243001001 \
