@@ -155,7 +155,7 @@ out:
 void vl_confcache_save(const char *home, const git_oid *tree, int roster_canonical, char *const *file,
 		char *const *ledger, size_t n)
 {
-	vl_buf path = VL_BUF_INIT, data = VL_BUF_INIT, saved = VL_BUF_INIT;
+	vl_buf path = VL_BUF_INIT, data = VL_BUF_INIT, saved = VL_BUF_INIT, old = VL_BUF_INIT;
 	char hex[2 * 32 + 1];
 	int code = vl_error_code();
 	size_t i;
@@ -170,6 +170,10 @@ void vl_confcache_save(const char *home, const git_oid *tree, int roster_canonic
 			goto out;
 	sum_hex(hex, data.ptr, data.len);
 	if (vl_buf_printf(&data, "sum %s\n", hex) < 0)
+		goto out;
+	/* Every full load comes here: the same bytes are not written again. */
+	if (vl_buf_read_file(&old, path.ptr, VL_CONFCACHE_MAX_BYTES) == 0 && old.len == data.len &&
+			memcmp(old.ptr, data.ptr, data.len) == 0)
 		goto out;
 	/* cache/ is made by init; a home from before it gets one here. */
 	path.len -= strlen(VL_CONFCACHE_FILE) - strlen("cache");
@@ -189,4 +193,5 @@ out:
 	vl_buf_free(&path);
 	vl_buf_free(&data);
 	vl_buf_free(&saved);
+	vl_buf_free(&old);
 }
