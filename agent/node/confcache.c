@@ -152,8 +152,8 @@ out:
 	return rc;
 }
 
-void vl_confcache_save(const char *home, const git_oid *tree, int roster_canonical, char *const *file,
-		char *const *ledger, size_t n)
+void vl_confcache_save(const char *home, const git_oid *tree, int roster_canonical, const char *const *file,
+		const char *const *ledger, size_t n)
 {
 	vl_buf path = VL_BUF_INIT, data = VL_BUF_INIT, saved = VL_BUF_INIT, old = VL_BUF_INIT;
 	char hex[2 * 32 + 1];

@@ -60,7 +60,7 @@ int vl_confcache_load(vl_confcache *out, const char *home, const git_oid *tree) 
  * cache that cannot be written (a read-only home, a name that cannot be
  * written on one line) only costs speed; the error state is left as it was.
  */
-void vl_confcache_save(const char *home, const git_oid *tree, int roster_canonical, char *const *file,
-		char *const *ledger, size_t n);
+void vl_confcache_save(const char *home, const git_oid *tree, int roster_canonical, const char *const *file,
+		const char *const *ledger, size_t n);
 
 #endif

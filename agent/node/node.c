@@ -484,7 +484,7 @@ static int load_config_schemas(vl_node *n, git_repository *repo, git_tree *root,
 	git_tree *dir = NULL;
 	vl_schema **list = NULL;
 	size_t *from = NULL;
-	char **files = NULL, **ledgers = NULL;
+	const char **files = NULL, **ledgers = NULL;
 	vl_buf diag = VL_BUF_INIT;
 	size_t i, j, count, k = 0;
 	int rc;
@@ -514,8 +514,8 @@ static int load_config_schemas(vl_node *n, git_repository *repo, git_tree *root,
 			}
 		if (!list[k] && (rc = load_schema_entry(&list[k], repo, se, &diag)) < 0)
 			goto out;
-		files[k] = (char *)git_tree_entry_name(se); /* borrowed from dir */
-		ledgers[k] = (char *)list[k]->name;
+		files[k] = git_tree_entry_name(se); /* borrowed from dir */
+		ledgers[k] = list[k]->name;
 		k++;
 	}
 	if (save)
