@@ -301,6 +301,15 @@ mut net-refs-twice agent/net/proto.c "fuzz_proto_corpus" \
 # ---- time zone and progress (agent/node/tz.c, agent/cmd/cli.c; issue 12) ---
 mut tz-local-time agent/node/tz.c "sh_tz" \
 	'return put_local(out, secs, frac, 0, tz_min);' 'return vl_buf_puts(out, utc);'
+# ---- the lazy config (agent/node/confcache.c, node.c, issue 8) ----------
+mut confcache-tree-key agent/node/confcache.c "sh_config_lazy" \
+	'self.ptr, git_oid_tostr_s(tree)) == 0)' 'self.ptr, tree ? "-" : "") == 0)'
+mut confcache-sum agent/node/confcache.c "sh_config_lazy" \
+	'memcmp(data.ptr + body + 4, hex, 64) != 0 ||' '0 ||'
+mut lazy-schema-names-its-ledger agent/node/node.c "sh_config_lazy" \
+	'if (!s || strcmp(s->name, z->names.ledger[j]) != 0) {' 'if (!s) {'
+mut roster-duplicate-set agent/node/roster.c "test_roster" \
+	$'\t\tseen[j] = r;\n' $'\t\t(void)r;\n'
 mut tz-network-key agent/node/node.c "sh_tz" \
 	'if (tz && (rc = vl_tz_parse(&n->tz_min,' 'if (0 && (rc = vl_tz_parse(&n->tz_min,'
 mut progress-tty-only agent/cmd/cli.c "sh_progress" \
