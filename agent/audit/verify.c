@@ -117,6 +117,19 @@ typedef struct {
 	size_t njobs, next, finished;
 } prep_pool;
 
+/*
+ * Ids of the trees whose raw bytes passed vl_tree_check_modes on this
+ * branch (open addressing, cap a power of two, an all-zero slot empty).
+ * A tree is read raw once, checked, and then parsed from the raw object
+ * libgit2 has just cached (tree_read), instead of being parsed first and
+ * inflated and hashed a second time for check_tree_bytes. A tree that
+ * failed is never in the set: check_tree_bytes reads it again and reports.
+ */
+typedef struct {
+	git_oid *ids;
+	size_t n, cap;
+} tree_set;
+
 typedef struct {
 	vl_node *n;
 	git_repository *repo;   /* the view read: the node's, or a quarantine */
@@ -157,6 +170,7 @@ typedef struct {
 	size_t jobi, jobend;    /* the commit being checked: its records cur->jobs[jobi..jobend) */
 	int inline_prep;        /* its records could not be listed ahead: prepare them inline */
 	prep_pool *pool;        /* parallel: started at the first batch */
+	tree_set modes_ok;      /* trees whose modes are known canonical */
 } vctx;
 
 static int fail(vctx *c, const char *fmt, ...) VL_PRINTF(2, 3);
@@ -680,14 +694,85 @@ static int check_record(vctx *c, const char *ledger, const char *bucket, const g
 	return rc;
 }
 
+/* The all-zero id marks an empty slot; SHA-1 gives it to no object. */
+static size_t tree_slot(const tree_set *t, const git_oid *id)
+{
+	size_t h, mask = t->cap - 1;
+
+	memcpy(&h, id->id, sizeof(h));
+	for (h &= mask; !git_oid_is_zero(&t->ids[h]) && !git_oid_equal(&t->ids[h], id); h = (h + 1) & mask)
+		;
+	return h;
+}
+
+static int tree_set_has(const tree_set *t, const git_oid *id)
+{
+	return t->cap && !git_oid_is_zero(id) && !git_oid_is_zero(&t->ids[tree_slot(t, id)]);
+}
+
+/* Add id; out of memory only loses the shortcut (the tree is read again). */
+static void tree_set_add(tree_set *t, const git_oid *id)
+{
+	size_t i;
+
+	if (git_oid_is_zero(id))
+		return;
+	if ((t->n + 1) * 2 > t->cap) {
+		tree_set bigger;
+		bigger.cap = t->cap ? t->cap * 2 : 1024;
+		bigger.n = 0;
+		if (!(bigger.ids = calloc(bigger.cap, sizeof(*bigger.ids))))
+			return;
+		for (i = 0; i < t->cap; i++)
+			if (!git_oid_is_zero(&t->ids[i]))
+				git_oid_cpy(&bigger.ids[tree_slot(&bigger, &t->ids[i])], &t->ids[i]), bigger.n++;
+		free(t->ids);
+		*t = bigger;
+	}
+	i = tree_slot(t, id);
+	if (git_oid_is_zero(&t->ids[i])) {
+		git_oid_cpy(&t->ids[i], id);
+		t->n++;
+	}
+}
+
+static void tree_set_free(tree_set *t)
+{
+	free(t->ids);
+	memset(t, 0, sizeof(*t));
+}
+
+/*
+ * git_tree_lookup of a scope branch's tree, which is read once: the first
+ * time, raw (libgit2 caches the raw object), its modes checked and the
+ * result kept in c->modes_ok, and then parsed from the cached raw object.
+ * Errors as git_tree_lookup's, which the caller reports.
+ */
+static int tree_read(git_tree **out, vctx *c, const git_oid *id)
+{
+	git_odb *odb = NULL;
+	git_odb_object *obj = NULL;
+
+	if (!tree_set_has(&c->modes_ok, id) && git_repository_odb(&odb, c->repo) == 0 &&
+			git_odb_read(&obj, odb, id) == 0 && git_odb_object_type(obj) == GIT_OBJECT_TREE &&
+			vl_tree_check_modes(git_odb_object_data(obj), git_odb_object_size(obj)) == 0)
+		tree_set_add(&c->modes_ok, id);
+	git_odb_object_free(obj);
+	git_odb_free(odb);
+	return git_tree_lookup(out, c->repo, id);
+}
+
 /* The raw bytes of a tree that changed: modes without padding (libgit2
- * parses "0100644" as 100644; git fsck --strict refuses it). */
+ * parses "0100644" as 100644; git fsck --strict refuses it). A tree
+ * tree_read found canonical is not read again. */
 static int check_tree_bytes(vctx *c, git_tree *tree, const char *ledger, const char *bucket)
 {
 	git_odb *odb = NULL;
 	git_odb_object *obj = NULL;
 	int rc;
 
+	if (tree_set_has(&c->modes_ok, git_tree_id(tree)))
+		return 0;
 	if ((rc = git_repository_odb(&odb, c->repo)) < 0 || (rc = git_odb_read(&obj, odb, git_tree_id(tree))) < 0) {
 		rc = vl_error_git(rc, "cannot read a tree");
 		goto out;
@@ -991,10 +1076,10 @@ static int walk_changes(vctx *c, git_tree *old_tree, git_tree *new_tree, int dep
 					return rc;
 				continue;
 			}
-			if ((rc = git_tree_lookup(&sub, c->repo, git_tree_entry_id(e))) < 0)
+			if ((rc = tree_read(&sub, c, git_tree_entry_id(e))) < 0)
 				return vl_error_git(rc, "cannot read a tree");
 			if (oe && git_tree_entry_filemode_raw(oe) == GIT_FILEMODE_TREE &&
-					(rc = git_tree_lookup(&osub, c->repo, git_tree_entry_id(oe))) < 0) {
+					(rc = tree_read(&osub, c, git_tree_entry_id(oe))) < 0) {
 				git_tree_free(sub);
 				return vl_error_git(rc, "cannot read a tree");
 			}
@@ -1452,9 +1537,10 @@ static int verify_commit(vctx *c, git_commit *commit, const commit_prep *cp)
 	}
 	if ((rc = index_trailers(c)) < 0)
 		goto out;
-	if ((rc = git_commit_tree(&tree, commit)) < 0 ||
+	if ((rc = tree_read(&tree, c, git_commit_tree_id(commit))) < 0 ||
 			(git_commit_parentcount(commit) == 1 &&
-			 ((rc = git_commit_parent(&parent, commit, 0)) < 0 || (rc = git_commit_tree(&ptree, parent)) < 0))) {
+			 ((rc = git_commit_parent(&parent, commit, 0)) < 0 ||
+			  (rc = tree_read(&ptree, c, git_commit_tree_id(parent))) < 0))) {
 		rc = vl_error_git(rc, "cannot read a commit's tree");
 		goto out;
 	}
@@ -1496,9 +1582,10 @@ static int collect_commit(vctx *c, git_commit *commit)
 
 	if (!c->scope || git_commit_parentcount(commit) > 1)
 		return 0;
-	if ((rc = git_commit_tree(&tree, commit)) < 0 ||
+	if ((rc = tree_read(&tree, c, git_commit_tree_id(commit))) < 0 ||
 			(git_commit_parentcount(commit) == 1 &&
-			 ((rc = git_commit_parent(&parent, commit, 0)) < 0 || (rc = git_commit_tree(&ptree, parent)) < 0))) {
+			 ((rc = git_commit_parent(&parent, commit, 0)) < 0 ||
+			  (rc = tree_read(&ptree, c, git_commit_tree_id(parent))) < 0))) {
 		rc = vl_error_git(rc, "cannot read a commit's tree");
 		goto out;
 	}
@@ -1692,6 +1779,7 @@ out:
 	jobs_free(&c);
 	vl_buf_free(&c.trailers);
 	free(c.tlines);
+	tree_set_free(&c.modes_ok);
 	return rc;
 }
 
@@ -1966,5 +2054,6 @@ int vl_verify_evidence(const vl_view *v, vl_node *n, const char *scope, const gi
 	free(c.tlines);
 	free(c.links);
 	jobs_free(&c);
+	tree_set_free(&c.modes_ok);
 	return rc;
 }
