@@ -69,10 +69,14 @@ typedef struct {
 typedef struct {
 	git_oid id;
 	int skip;               /* a merge: nothing to prepare */
+	int config;             /* a config commit with one parent: check the change */
 	vl_buf raw;
 	int read_rc, sig_rc, canon_rc;
 	unsigned char pk[32];   /* the signing key, when sig_rc is 0 */
-	vl_buf why_read, why_sig, why_canon;
+	int cfg_done, cfg_rc;   /* vl_config_check_commit's verdict on the change,
+	                         * once done (it reads only the commit and its
+	                         * parent, so any thread may judge it) */
+	vl_buf why_read, why_sig, why_canon, why_cfg;
 	int oom;
 } commit_prep;
 
@@ -522,13 +526,15 @@ static int has_trailer(const vctx *c, const char *line)
 	return strstr(c->trailers.ptr, line) != NULL;
 }
 
-/* Set cp up for commit id (skip: a merge, nothing to prepare). */
-static void setup_commit_prep(commit_prep *cp, const git_oid *id, int skip)
+/* Set cp up for commit id (skip: a merge, nothing to prepare; config: a
+ * config commit with one parent, whose change is checked too). */
+static void setup_commit_prep(commit_prep *cp, const git_oid *id, int skip, int config)
 {
 	vl_buf_clear(&cp->raw);
 	git_oid_cpy(&cp->id, id);
 	cp->skip = skip;
-	cp->read_rc = cp->sig_rc = cp->canon_rc = 0;
+	cp->config = config;
+	cp->read_rc = cp->sig_rc = cp->canon_rc = cp->cfg_done = cp->cfg_rc = 0;
 	cp->oom = 0;
 }
 
@@ -538,13 +544,19 @@ static void commit_prep_free(commit_prep *cp)
 	vl_buf_free(&cp->why_read);
 	vl_buf_free(&cp->why_sig);
 	vl_buf_free(&cp->why_canon);
+	vl_buf_free(&cp->why_cfg);
 	memset(cp, 0, sizeof(*cp));
 }
 
 /* The order-free part of verify_commit for cp, read through repo (the
- * calling thread's): the raw commit, its signature, its form. */
+ * calling thread's): the raw commit, its signature, its form, and for a
+ * config commit the change judged by its parent's roster (left to
+ * verify_commit when the commit does not read here). */
 static void prep_commit(commit_prep *cp, git_repository *repo)
 {
+	git_commit *gc = NULL;
+	char fp[VL_FP_LEN];
+
 	if (cp->skip)
 		return;
 	if ((cp->read_rc = vl_repo_raw_commit(&cp->raw, repo, &cp->id)) < 0) {
@@ -557,6 +569,13 @@ static void prep_commit(commit_prep *cp, git_repository *repo)
 	}
 	if ((cp->canon_rc = vl_commit_check_canonical(cp->raw.ptr, cp->raw.len, 1)) < 0)
 		keep_why(&cp->oom, &cp->why_canon);
+	if (cp->config && git_commit_lookup(&gc, repo, &cp->id) == 0) {
+		vl_fingerprint(fp, cp->pk);
+		if ((cp->cfg_rc = vl_config_check_commit(repo, gc, fp)) < 0)
+			keep_why(&cp->oom, &cp->why_cfg);
+		cp->cfg_done = 1;
+		git_commit_free(gc);
+	}
 }
 
 /* Check one changed record file at ledger/bucket/name, consuming p (set
@@ -1429,7 +1448,7 @@ static int verify_commit(vctx *c, git_commit *commit, const commit_prep *cp)
 		goto out;
 	}
 	if (!cp) {
-		setup_commit_prep(&c->onec, git_commit_id(commit), 0);
+		setup_commit_prep(&c->onec, git_commit_id(commit), 0, !c->scope && git_commit_parentcount(commit) == 1);
 		prep_commit(&c->onec, c->repo);
 		cp = &c->onec;
 	}
@@ -1473,11 +1492,18 @@ static int verify_commit(vctx *c, git_commit *commit, const commit_prep *cp)
 	/* Config after its first commit is judged by its parent's roster
 	 * (roster.h: delegated admins), before the head's roster is asked, so
 	 * the reason is the rule's ("not an admin", "outside"). */
-	if (!c->scope && git_commit_parentcount(commit) == 1 &&
-			(rc = vl_config_check_commit(c->repo, commit, fp)) < 0) {
-		if (rc != VL_ENOMEM)
-			rc = fail(c, "config change refused: %s", vl_error_last());
-		goto out;
+	if (!c->scope && git_commit_parentcount(commit) == 1) {
+		if (cp->cfg_done && cp->cfg_rc < 0)
+			rc = raise_kept(cp->cfg_rc, &cp->why_cfg);
+		else if (!cp->cfg_done)
+			rc = vl_config_check_commit(c->repo, commit, fp);
+		else
+			rc = 0;
+		if (rc < 0) {
+			if (rc != VL_ENOMEM)
+				rc = fail(c, "config change refused: %s", vl_error_last());
+			goto out;
+		}
 	}
 	c->signer = vl_node_roster_find(c->n, fp);
 	if (!c->signer) {
@@ -1619,7 +1645,8 @@ static int fill_window(vctx *c, prep_window *w, git_revwalk *walk)
 		if ((rc = git_commit_lookup(&w->win[k], c->repo, &id)) < 0)
 			return vl_error_git(rc, "cannot read a commit");
 		w->nwin++;
-		setup_commit_prep(&w->cjobs[k], &id, git_commit_parentcount(w->win[k]) > 1);
+		setup_commit_prep(&w->cjobs[k], &id, git_commit_parentcount(w->win[k]) > 1,
+				!c->scope && git_commit_parentcount(w->win[k]) == 1);
 		w->start[k] = w->njobs;
 		rc = collect_commit(c, w->win[k]);
 		if (rc == VL_ENOMEM)
