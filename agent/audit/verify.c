@@ -69,10 +69,14 @@ typedef struct {
 typedef struct {
 	git_oid id;
 	int skip;               /* a merge: nothing to prepare */
+	int config;             /* a config commit with one parent: check the change */
 	vl_buf raw;
 	int read_rc, sig_rc, canon_rc;
 	unsigned char pk[32];   /* the signing key, when sig_rc is 0 */
-	vl_buf why_read, why_sig, why_canon;
+	int cfg_done, cfg_rc;   /* vl_config_check_commit's verdict on the change,
+	                         * once done (it reads only the commit and its
+	                         * parent, so any thread may judge it) */
+	vl_buf why_read, why_sig, why_canon, why_cfg;
 	int oom;
 } commit_prep;
 
@@ -117,6 +121,19 @@ typedef struct {
 	size_t njobs, next, finished;
 } prep_pool;
 
+/*
+ * Ids of the trees whose raw bytes passed vl_tree_check_modes on this
+ * branch (open addressing, cap a power of two, an all-zero slot empty).
+ * A tree is read raw once, checked, and then parsed from the raw object
+ * libgit2 has just cached (tree_read), instead of being parsed first and
+ * inflated and hashed a second time for check_tree_bytes. A tree that
+ * failed is never in the set: check_tree_bytes reads it again and reports.
+ */
+typedef struct {
+	git_oid *ids;
+	size_t n, cap;
+} tree_set;
+
 typedef struct {
 	vl_node *n;
 	git_repository *repo;   /* the view read: the node's, or a quarantine */
@@ -157,6 +174,7 @@ typedef struct {
 	size_t jobi, jobend;    /* the commit being checked: its records cur->jobs[jobi..jobend) */
 	int inline_prep;        /* its records could not be listed ahead: prepare them inline */
 	prep_pool *pool;        /* parallel: started at the first batch */
+	tree_set modes_ok;      /* trees whose modes are known canonical */
 } vctx;
 
 static int fail(vctx *c, const char *fmt, ...) VL_PRINTF(2, 3);
@@ -508,13 +526,15 @@ static int has_trailer(const vctx *c, const char *line)
 	return strstr(c->trailers.ptr, line) != NULL;
 }
 
-/* Set cp up for commit id (skip: a merge, nothing to prepare). */
-static void setup_commit_prep(commit_prep *cp, const git_oid *id, int skip)
+/* Set cp up for commit id (skip: a merge, nothing to prepare; config: a
+ * config commit with one parent, whose change is checked too). */
+static void setup_commit_prep(commit_prep *cp, const git_oid *id, int skip, int config)
 {
 	vl_buf_clear(&cp->raw);
 	git_oid_cpy(&cp->id, id);
 	cp->skip = skip;
-	cp->read_rc = cp->sig_rc = cp->canon_rc = 0;
+	cp->config = config;
+	cp->read_rc = cp->sig_rc = cp->canon_rc = cp->cfg_done = cp->cfg_rc = 0;
 	cp->oom = 0;
 }
 
@@ -524,13 +544,19 @@ static void commit_prep_free(commit_prep *cp)
 	vl_buf_free(&cp->why_read);
 	vl_buf_free(&cp->why_sig);
 	vl_buf_free(&cp->why_canon);
+	vl_buf_free(&cp->why_cfg);
 	memset(cp, 0, sizeof(*cp));
 }
 
 /* The order-free part of verify_commit for cp, read through repo (the
- * calling thread's): the raw commit, its signature, its form. */
+ * calling thread's): the raw commit, its signature, its form, and for a
+ * config commit the change judged by its parent's roster (left to
+ * verify_commit when the commit does not read here). */
 static void prep_commit(commit_prep *cp, git_repository *repo)
 {
+	git_commit *gc = NULL;
+	char fp[VL_FP_LEN];
+
 	if (cp->skip)
 		return;
 	if ((cp->read_rc = vl_repo_raw_commit(&cp->raw, repo, &cp->id)) < 0) {
@@ -543,6 +569,32 @@ static void prep_commit(commit_prep *cp, git_repository *repo)
 	}
 	if ((cp->canon_rc = vl_commit_check_canonical(cp->raw.ptr, cp->raw.len, 1)) < 0)
 		keep_why(&cp->oom, &cp->why_canon);
+	if (cp->config && git_commit_lookup(&gc, repo, &cp->id) == 0) {
+		vl_fingerprint(fp, cp->pk);
+		if ((cp->cfg_rc = vl_config_check_commit(repo, gc, fp)) < 0)
+			keep_why(&cp->oom, &cp->why_cfg);
+		cp->cfg_done = 1;
+		git_commit_free(gc);
+	}
+}
+
+/*
+ * Append the NUL-terminated parts (a NULL ends them) to out[0..size), cut
+ * as snprintf cuts, always terminated: what snprintf of "%s%s..." makes,
+ * without its cost, which showed twice per record on the walking thread.
+ */
+static void join_text(char *out, size_t size, const char *const *parts)
+{
+	size_t at = 0, n;
+
+	for (; *parts && at + 1 < size; parts++) {
+		n = strlen(*parts);
+		if (n > size - 1 - at)
+			n = size - 1 - at;
+		memcpy(out + at, *parts, n);
+		at += n;
+	}
+	out[at] = '\0';
 }
 
 /* Check one changed record file at ledger/bucket/name, consuming p (set
@@ -571,7 +623,10 @@ static int check_record(vctx *c, const char *ledger, const char *bucket, const g
 	if (git_tree_entry_filemode_raw(e) != GIT_FILEMODE_BLOB)
 		return fail(c, "'%s/%s/%s' is not a regular file (mode %o), as records are (100644)", ledger, bucket,
 				name, (unsigned)git_tree_entry_filemode_raw(e));
-	snprintf(line, sizeof(line), "%s/%s/%s", ledger, bucket, name);
+	{
+		const char *parts[] = { ledger, "/", bucket, "/", name, NULL };
+		join_text(line, sizeof(line), parts);
+	}
 	if (p->skip || !git_oid_equal(&p->id, git_tree_entry_id(e)))
 		return vl_error_set(VL_ERROR, "verify prepared '%s' out of step with the walk", line);
 	if (p->read_rc == VL_ETOOBIG)
@@ -671,7 +726,12 @@ static int check_record(vctx *c, const char *ledger, const char *bucket, const g
 			return fail(c, "'%s' breaks its schema: %s", line, p->diag.ptr ? p->diag.ptr : p->why_schema.ptr);
 		return raise_kept(p->schema_rc, &p->why_schema);
 	}
-	snprintf(line, sizeof(line), "Vledger-Record: %s %s %s\n", ledger, id, git_oid_tostr_s(git_tree_entry_id(e)));
+	{
+		char hex[VL_OID_HEX + 1];
+		const char *parts[] = { "Vledger-Record: ", ledger, " ", id, " ", hex, "\n", NULL };
+		git_oid_tostr(hex, sizeof(hex), git_tree_entry_id(e));
+		join_text(line, sizeof(line), parts);
+	}
 	if (!has_trailer(c, line))
 		return fail(c, "record %s changed but the commit has no Vledger-Record trailer for it", id);
 	c->trailers_seen++;
@@ -680,14 +740,85 @@ static int check_record(vctx *c, const char *ledger, const char *bucket, const g
 	return rc;
 }
 
+/* The all-zero id marks an empty slot; SHA-1 gives it to no object. */
+static size_t tree_slot(const tree_set *t, const git_oid *id)
+{
+	size_t h, mask = t->cap - 1;
+
+	memcpy(&h, id->id, sizeof(h));
+	for (h &= mask; !git_oid_is_zero(&t->ids[h]) && !git_oid_equal(&t->ids[h], id); h = (h + 1) & mask)
+		;
+	return h;
+}
+
+static int tree_set_has(const tree_set *t, const git_oid *id)
+{
+	return t->cap && !git_oid_is_zero(id) && !git_oid_is_zero(&t->ids[tree_slot(t, id)]);
+}
+
+/* Add id; out of memory only loses the shortcut (the tree is read again). */
+static void tree_set_add(tree_set *t, const git_oid *id)
+{
+	size_t i;
+
+	if (git_oid_is_zero(id))
+		return;
+	if ((t->n + 1) * 2 > t->cap) {
+		tree_set bigger;
+		bigger.cap = t->cap ? t->cap * 2 : 1024;
+		bigger.n = 0;
+		if (!(bigger.ids = calloc(bigger.cap, sizeof(*bigger.ids))))
+			return;
+		for (i = 0; i < t->cap; i++)
+			if (!git_oid_is_zero(&t->ids[i]))
+				git_oid_cpy(&bigger.ids[tree_slot(&bigger, &t->ids[i])], &t->ids[i]), bigger.n++;
+		free(t->ids);
+		*t = bigger;
+	}
+	i = tree_slot(t, id);
+	if (git_oid_is_zero(&t->ids[i])) {
+		git_oid_cpy(&t->ids[i], id);
+		t->n++;
+	}
+}
+
+static void tree_set_free(tree_set *t)
+{
+	free(t->ids);
+	memset(t, 0, sizeof(*t));
+}
+
+/*
+ * git_tree_lookup of a scope branch's tree, which is read once: the first
+ * time, raw (libgit2 caches the raw object), its modes checked and the
+ * result kept in c->modes_ok, and then parsed from the cached raw object.
+ * Errors as git_tree_lookup's, which the caller reports.
+ */
+static int tree_read(git_tree **out, vctx *c, const git_oid *id)
+{
+	git_odb *odb = NULL;
+	git_odb_object *obj = NULL;
+
+	if (!tree_set_has(&c->modes_ok, id) && git_repository_odb(&odb, c->repo) == 0 &&
+			git_odb_read(&obj, odb, id) == 0 && git_odb_object_type(obj) == GIT_OBJECT_TREE &&
+			vl_tree_check_modes(git_odb_object_data(obj), git_odb_object_size(obj)) == 0)
+		tree_set_add(&c->modes_ok, id);
+	git_odb_object_free(obj);
+	git_odb_free(odb);
+	return git_tree_lookup(out, c->repo, id);
+}
+
 /* The raw bytes of a tree that changed: modes without padding (libgit2
- * parses "0100644" as 100644; git fsck --strict refuses it). */
+ * parses "0100644" as 100644; git fsck --strict refuses it). A tree
+ * tree_read found canonical is not read again. */
 static int check_tree_bytes(vctx *c, git_tree *tree, const char *ledger, const char *bucket)
 {
 	git_odb *odb = NULL;
 	git_odb_object *obj = NULL;
 	int rc;
 
+	if (tree_set_has(&c->modes_ok, git_tree_id(tree)))
+		return 0;
 	if ((rc = git_repository_odb(&odb, c->repo)) < 0 || (rc = git_odb_read(&obj, odb, git_tree_id(tree))) < 0) {
 		rc = vl_error_git(rc, "cannot read a tree");
 		goto out;
@@ -991,10 +1122,10 @@ static int walk_changes(vctx *c, git_tree *old_tree, git_tree *new_tree, int dep
 					return rc;
 				continue;
 			}
-			if ((rc = git_tree_lookup(&sub, c->repo, git_tree_entry_id(e))) < 0)
+			if ((rc = tree_read(&sub, c, git_tree_entry_id(e))) < 0)
 				return vl_error_git(rc, "cannot read a tree");
 			if (oe && git_tree_entry_filemode_raw(oe) == GIT_FILEMODE_TREE &&
-					(rc = git_tree_lookup(&osub, c->repo, git_tree_entry_id(oe))) < 0) {
+					(rc = tree_read(&osub, c, git_tree_entry_id(oe))) < 0) {
 				git_tree_free(sub);
 				return vl_error_git(rc, "cannot read a tree");
 			}
@@ -1344,7 +1475,7 @@ static int verify_commit(vctx *c, git_commit *commit, const commit_prep *cp)
 		goto out;
 	}
 	if (!cp) {
-		setup_commit_prep(&c->onec, git_commit_id(commit), 0);
+		setup_commit_prep(&c->onec, git_commit_id(commit), 0, !c->scope && git_commit_parentcount(commit) == 1);
 		prep_commit(&c->onec, c->repo);
 		cp = &c->onec;
 	}
@@ -1388,11 +1519,18 @@ static int verify_commit(vctx *c, git_commit *commit, const commit_prep *cp)
 	/* Config after its first commit is judged by its parent's roster
 	 * (roster.h: delegated admins), before the head's roster is asked, so
 	 * the reason is the rule's ("not an admin", "outside"). */
-	if (!c->scope && git_commit_parentcount(commit) == 1 &&
-			(rc = vl_config_check_commit(c->repo, commit, fp)) < 0) {
-		if (rc != VL_ENOMEM)
-			rc = fail(c, "config change refused: %s", vl_error_last());
-		goto out;
+	if (!c->scope && git_commit_parentcount(commit) == 1) {
+		if (cp->cfg_done && cp->cfg_rc < 0)
+			rc = raise_kept(cp->cfg_rc, &cp->why_cfg);
+		else if (!cp->cfg_done)
+			rc = vl_config_check_commit(c->repo, commit, fp);
+		else
+			rc = 0;
+		if (rc < 0) {
+			if (rc != VL_ENOMEM)
+				rc = fail(c, "config change refused: %s", vl_error_last());
+			goto out;
+		}
 	}
 	c->signer = vl_node_roster_find(c->n, fp);
 	if (!c->signer) {
@@ -1452,9 +1590,10 @@ static int verify_commit(vctx *c, git_commit *commit, const commit_prep *cp)
 	}
 	if ((rc = index_trailers(c)) < 0)
 		goto out;
-	if ((rc = git_commit_tree(&tree, commit)) < 0 ||
+	if ((rc = tree_read(&tree, c, git_commit_tree_id(commit))) < 0 ||
 			(git_commit_parentcount(commit) == 1 &&
-			 ((rc = git_commit_parent(&parent, commit, 0)) < 0 || (rc = git_commit_tree(&ptree, parent)) < 0))) {
+			 ((rc = git_commit_parent(&parent, commit, 0)) < 0 ||
+			  (rc = tree_read(&ptree, c, git_commit_tree_id(parent))) < 0))) {
 		rc = vl_error_git(rc, "cannot read a commit's tree");
 		goto out;
 	}
@@ -1496,9 +1635,10 @@ static int collect_commit(vctx *c, git_commit *commit)
 
 	if (!c->scope || git_commit_parentcount(commit) > 1)
 		return 0;
-	if ((rc = git_commit_tree(&tree, commit)) < 0 ||
+	if ((rc = tree_read(&tree, c, git_commit_tree_id(commit))) < 0 ||
 			(git_commit_parentcount(commit) == 1 &&
-			 ((rc = git_commit_parent(&parent, commit, 0)) < 0 || (rc = git_commit_tree(&ptree, parent)) < 0))) {
+			 ((rc = git_commit_parent(&parent, commit, 0)) < 0 ||
+			  (rc = tree_read(&ptree, c, git_commit_tree_id(parent))) < 0))) {
 		rc = vl_error_git(rc, "cannot read a commit's tree");
 		goto out;
 	}
@@ -1532,7 +1672,8 @@ static int fill_window(vctx *c, prep_window *w, git_revwalk *walk)
 		if ((rc = git_commit_lookup(&w->win[k], c->repo, &id)) < 0)
 			return vl_error_git(rc, "cannot read a commit");
 		w->nwin++;
-		setup_commit_prep(&w->cjobs[k], &id, git_commit_parentcount(w->win[k]) > 1);
+		setup_commit_prep(&w->cjobs[k], &id, git_commit_parentcount(w->win[k]) > 1,
+				!c->scope && git_commit_parentcount(w->win[k]) == 1);
 		w->start[k] = w->njobs;
 		rc = collect_commit(c, w->win[k]);
 		if (rc == VL_ENOMEM)
@@ -1692,6 +1833,7 @@ out:
 	jobs_free(&c);
 	vl_buf_free(&c.trailers);
 	free(c.tlines);
+	tree_set_free(&c.modes_ok);
 	return rc;
 }
 
@@ -1966,5 +2108,6 @@ int vl_verify_evidence(const vl_view *v, vl_node *n, const char *scope, const gi
 	free(c.tlines);
 	free(c.links);
 	jobs_free(&c);
+	tree_set_free(&c.modes_ok);
 	return rc;
 }
