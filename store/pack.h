@@ -38,6 +38,37 @@
  * for packs read (2^32 - 1 is the format's limit). */
 #define VL_PACKW_MAX_OBJECTS ((size_t)64 << 20)
 
+/* ---- object ids and work on several threads ---- */
+
+/* The git id of an object of `type` with `len` bytes of content (SHA-1 of
+ * "<type> <len>\0" and the content): what git_odb_hash gives, computed here
+ * without libgit2's collision detection, which costs about twice as much:
+ * for objects this program builds itself (records, trees, commits). Thread
+ * safe. */
+void vl_object_id(git_oid *out, git_object_t type, const void *data, size_t len);
+
+/* Threads for work that splits over items (a batch's records signed, a
+ * pack's objects deflated): VLEDGER_THREADS when set to 1..VL_WORK_MAX_THREADS
+ * (1: everything on the calling thread), else 2 when this machine has two
+ * processors online, else 1. Every split gives the same bytes as one thread. */
+#define VL_WORK_MAX_THREADS 8
+unsigned vl_work_threads(void);
+
+/* Items [from, to) of a split; a negative VL_E* (with vl_error_set) stops
+ * this part. Called on several threads at once with the same ctx: a part
+ * writes only its own items' results. */
+typedef int (*vl_work_fn)(void *ctx, size_t from, size_t to);
+
+/*
+ * Run fn over items [0, n) in `threads` contiguous parts, part 0 on the
+ * calling thread, the others on threads started and joined here (a thread
+ * that cannot start leaves its part to the caller). Returns 0, or the
+ * error of the first failing part in item order (its message set on the
+ * calling thread): the one a single thread would have met first, as each
+ * part stops at its first failure. Parts after a failure still run.
+ */
+int vl_work_split(size_t n, unsigned threads, vl_work_fn fn, void *ctx) VL_MUST_CHECK;
+
 /* ---- the pack writer ---- */
 
 typedef struct vl_packw vl_packw;
