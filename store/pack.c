@@ -309,6 +309,12 @@ struct vl_packw {
 	size_t out_len;
 	z_stream z;
 	int z_ready;
+	/* vl_packw_expect: the count is in the header from the start, so
+	 * the checksum runs over the bytes as they are written instead of
+	 * reading the whole pack back at finish. */
+	int streaming;
+	uint32_t expect;
+	sha1_ctx run;
 	unsigned char *zbuf;
 	size_t zcap;
 };
@@ -351,7 +357,11 @@ static int write_all(int fd, const void *data, size_t len, const char *what)
 
 static int packw_flush_buf(vl_packw *w)
 {
-	int rc = write_all(w->fd, w->out, w->out_len, "a pack");
+	int rc;
+
+	if (w->streaming)
+		sha1_update(&w->run, w->out, w->out_len);
+	rc = write_all(w->fd, w->out, w->out_len, "a pack");
 
 	w->out_len = 0;
 	return rc;
@@ -366,8 +376,11 @@ static int packw_put(vl_packw *w, const void *data, size_t len)
 	if (w->out_len + len > PACKW_BUFSZ) {
 		if ((rc = packw_flush_buf(w)) < 0)
 			return rc;
-		if (len > PACKW_BUFSZ)
+		if (len > PACKW_BUFSZ) {
+			if (w->streaming)
+				sha1_update(&w->run, data, len);
 			return write_all(w->fd, data, len, "a pack");
+		}
 	}
 	memcpy(w->out + w->out_len, data, len);
 	w->out_len += len;
@@ -424,6 +437,19 @@ int vl_packw_open(vl_packw **out, const char *objects_dir, int do_fsync)
 out:
 	vl_packw_free(w);
 	return rc;
+}
+
+int vl_packw_expect(vl_packw *w, size_t count)
+{
+	if (w->done || w->n || w->offset != 12 || w->out_len != 12)
+		return vl_error_set(VL_ERROR, "a pack's object count is set before its first object");
+	if (count == 0 || count > VL_PACKW_MAX_OBJECTS)
+		return vl_error_set(VL_EINVALID, "a pack of %zu objects", count);
+	put_be32(w->out + 8, (uint32_t)count);
+	w->expect = (uint32_t)count;
+	w->streaming = 1;
+	sha1_init(&w->run);
+	return 0;
 }
 
 int vl_packw_set_level(vl_packw *w, int level)
@@ -729,11 +755,18 @@ int vl_packw_finish(git_oid *out, vl_packw *w)
 	put_be32(count, (uint32_t)w->n);
 	if ((rc = packw_flush_buf(w)) < 0)
 		goto out;
-	if (pwrite(w->fd, count, 4, 8) != 4) {
-		rc = vl_error_set(VL_ERROR, "cannot write a pack header: %s", strerror(errno));
-		goto out;
+	if (w->streaming && w->n == w->expect) {
+		/* The header said so from the start: every byte is hashed. */
+		sha1_final(sum, &w->run);
+	} else {
+		if (pwrite(w->fd, count, 4, 8) != 4) {
+			rc = vl_error_set(VL_ERROR, "cannot write a pack header: %s", strerror(errno));
+			goto out;
+		}
+		if ((rc = pack_checksum(sum, w)) < 0)
+			goto out;
 	}
-	if ((rc = pack_checksum(sum, w)) < 0 || (rc = write_all(w->fd, sum, 20, "a pack")) < 0)
+	if ((rc = write_all(w->fd, sum, 20, "a pack")) < 0)
 		goto out;
 	if (fchmod(w->fd, 0444) < 0) {
 		rc = vl_error_set(VL_ERROR, "cannot chmod a pack: %s", strerror(errno));
@@ -1180,7 +1213,7 @@ int vl_stage_flush_filtered(git_oid *pack_out, vl_stage *s, const char *objects_
 	unsigned char *keepv = NULL, **ent = NULL;
 	size_t *elen = NULL;
 	uint32_t *crc = NULL;
-	size_t i, at, k, win = 0;
+	size_t i, at, k, win = 0, kept = 0;
 	unsigned threads = 1;
 	int rc;
 
@@ -1195,11 +1228,13 @@ int vl_stage_flush_filtered(git_oid *pack_out, vl_stage *s, const char *objects_
 	}
 	if ((rc = vl_packw_open(&w, objects_dir ? objects_dir : s->objects_dir.ptr, do_fsync)) < 0)
 		goto out;
-	/* The objects are deflated a window at a time, each window split
-	 * over threads (each object deflated alone: the same bytes on any
-	 * number of threads), then written in stage order. */
+	/* Which objects go in, first (the count goes in the pack's header,
+	 * and the checksum runs as it is written); then they are deflated a
+	 * window at a time, each window split over threads (each object
+	 * deflated alone: the same bytes on any number of threads), and
+	 * written in stage order. */
 	win = s->n < FLUSH_WINDOW ? s->n : FLUSH_WINDOW;
-	keepv = calloc(win, 1);
+	keepv = calloc(s->n, 1);
 	ent = calloc(win, sizeof(*ent));
 	elen = calloc(win, sizeof(*elen));
 	crc = calloc(win, sizeof(*crc));
@@ -1211,25 +1246,28 @@ int vl_stage_flush_filtered(git_oid *pack_out, vl_stage *s, const char *objects_
 		rc = vl_error_set(VL_EINVALID, "zlib level %d is not 0 to 9", s->level);
 		goto out;
 	}
+	for (i = 0; i < s->n; i++) {
+		const stage_obj *o = &s->objs[i];
+		int kp = 1;
+		if (keep && (kp = keep(&o->id, o->type, payload)) < 0) {
+			rc = kp;
+			goto out;
+		}
+		if (kp && (o->type < GIT_OBJECT_COMMIT || o->type > GIT_OBJECT_TAG)) {
+			rc = vl_error_set(VL_EINVALID, "an object of type %d cannot go in a pack", (int)o->type);
+			goto out;
+		}
+		keepv[i] = kp != 0;
+		kept += keepv[i];
+	}
+	if (kept && (rc = vl_packw_expect(w, kept)) < 0)
+		goto out;
 	if (s->n >= FLUSH_MIN_SPLIT)
 		threads = vl_work_threads();
 	for (at = 0; at < s->n; at += k) {
 		k = s->n - at < win ? s->n - at : win;
-		for (i = 0; i < k; i++) {
-			const stage_obj *o = &s->objs[at + i];
-			int kp = 1;
-			if (keep && (kp = keep(&o->id, o->type, payload)) < 0) {
-				rc = kp;
-				goto out;
-			}
-			if (kp && (o->type < GIT_OBJECT_COMMIT || o->type > GIT_OBJECT_TAG)) {
-				rc = vl_error_set(VL_EINVALID, "an object of type %d cannot go in a pack", (int)o->type);
-				goto out;
-			}
-			keepv[i] = kp != 0;
-		}
 		j.objs = &s->objs[at];
-		j.keep = keepv;
+		j.keep = keepv + at;
 		j.level = s->level;
 		j.ent = ent;
 		j.elen = elen;
@@ -1237,7 +1275,7 @@ int vl_stage_flush_filtered(git_oid *pack_out, vl_stage *s, const char *objects_
 		if ((rc = vl_work_split(k, k >= FLUSH_MIN_SPLIT ? threads : 1, flush_part, &j)) < 0)
 			goto out;
 		for (i = 0; i < k; i++)
-			if (keepv[i] && (rc = packw_add_raw(w, &s->objs[at + i].id, ent[i], elen[i], crc[i])) < 0)
+			if (keepv[at + i] && (rc = packw_add_raw(w, &s->objs[at + i].id, ent[i], elen[i], crc[i])) < 0)
 				goto out;
 		for (i = 0; i < k; i++) {
 			free(ent[i]);

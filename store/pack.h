@@ -95,6 +95,12 @@ int vl_packw_add(git_oid *out, vl_packw *w, git_object_t type, const void *data,
 int vl_packw_add_known(vl_packw *w, const git_oid *id, git_object_t type, const void *data,
 		size_t len) VL_MUST_CHECK;
 
+/* The number of objects the pack will hold, said before the first is
+ * added: the header carries it from the start and the checksum is computed
+ * as the pack is written (no read-back at finish). A pack that ends with
+ * another count is still right (then finish reads it back, as without). */
+int vl_packw_expect(vl_packw *w, size_t count) VL_MUST_CHECK;
+
 /* zlib level for the objects added from now on: 1 (the default, fastest
  * real compression) to 9, or 0 for none (a pack read back soon and then
  * dropped, as a quarantine's). VL_EINVALID outside 0..9. */

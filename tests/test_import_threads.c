@@ -25,6 +25,7 @@
 
 #include "agent/node/ledger.h"
 #include "agent/ops/record.h"
+#include "store/pack.h"
 #include "store/repo.h"
 #include "testutil.h"
 
@@ -185,10 +186,53 @@ static void test_one_thread_and_two_write_the_same(void **state)
 	assert_int_equal(vt_run(NULL, "'%s' -C '%s' verify --quiet", VL_BINARY, f->home[1]), 0);
 }
 
+/* A pack whose count was said up front (its checksum computed as it was
+ * written) and one that ended with another count than said (read back at
+ * finish) are both whole packs to stock git. */
+static void test_pack_count_said_up_front(void **state)
+{
+	fixture *f = *state;
+	char git[600], objects[700], *out = NULL;
+	git_repository *repo = NULL;
+	vl_packw *w = NULL;
+	git_oid id;
+	int said, st;
+
+	(void)state;
+	snprintf(git, sizeof(git), "%s/p.git", f->dir);
+	snprintf(objects, sizeof(objects), "%s/objects", git);
+	assert_int_equal(vl_repo_init(&repo, git), 0);
+	for (said = 2; said <= 3; said++) {
+		char blob[64];
+		int i;
+		assert_int_equal(vl_packw_open(&w, objects, 0), 0);
+		assert_int_equal(vl_packw_expect(w, (size_t)said), 0);
+		for (i = 0; i < 2; i++) {
+			snprintf(blob, sizeof(blob), "said %d, blob %d\n", said, i);
+			assert_int_equal(vl_packw_add(&id, w, GIT_OBJECT_BLOB, blob, strlen(blob)), 0);
+		}
+		/* Too late once an object is in. */
+		assert_int_equal(vl_packw_expect(w, 2), VL_ERROR);
+		assert_int_equal(vl_packw_finish(NULL, w), 0);
+		vl_packw_free(w);
+		w = NULL;
+	}
+	st = vt_run(&out, "for i in '%s'/pack/*.idx; do git verify-pack \"$i\" || exit 1; done 2>&1 && "
+			"git --git-dir='%s' fsck --strict --full 2>&1", objects, git);
+	if (st != 0)
+		fail_msg("stock git refuses a pack: %s", out ? out : "");
+	free(out);
+	assert_int_equal(vt_run(&out, "ls '%s'/pack/*.pack | wc -l", objects), 0);
+	assert_int_equal(strtol(out, NULL, 10), 2);
+	free(out);
+	git_repository_free(repo);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_one_thread_and_two_write_the_same, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pack_count_said_up_front, setup, teardown),
 	};
 
 	/* Before anything starts libsodium; then started here, as its start
