@@ -27,6 +27,7 @@
 #include "agent/ops/record.h"
 #include "store/pack.h"
 #include "store/repo.h"
+#include "store/yaml.h"
 #include "testutil.h"
 
 #define SCOPE "500243000000"
@@ -186,6 +187,94 @@ static void test_one_thread_and_two_write_the_same(void **state)
 	assert_int_equal(vt_run(NULL, "'%s' -C '%s' verify --quiet", VL_BINARY, f->home[1]), 0);
 }
 
+/* Names keyed by address, as the import stored them. */
+typedef struct {
+	char addr[64][32];
+	char name[64][64];
+	size_t n;
+} stored_names;
+
+static int note_name(const char *path, const git_oid *blob, const char *raw, size_t len, void *ctx)
+{
+	stored_names *sn = ctx;
+	vl_record *r = NULL;
+	const vl_value *a, *nm;
+
+	(void)blob;
+	assert_int_equal(vl_record_parse(&r, raw, len, path), 0);
+	a = vl_value_map_get(r->data, "address");
+	nm = vl_value_map_get(r->data, "name");
+	assert_true(a && nm && a->kind == VL_V_STR && nm->kind == VL_V_STR && sn->n < 64);
+	snprintf(sn->addr[sn->n], sizeof(sn->addr[0]), "%s", a->s);
+	snprintf(sn->name[sn->n], sizeof(sn->name[0]), "%s", nm->s);
+	sn->n++;
+	vl_record_free(r);
+	return 0;
+}
+
+/* Values double-quoted in an import file (as programs write them) are read
+ * by the canonical reader when its emit differs only there: every value
+ * stored is the one libyaml reads from the file, whatever it looks like
+ * unquoted (a number, a boolean, null, a comment, a key). */
+static void test_quoted_values_read_as_libyaml_reads_them(void **state)
+{
+	static const char *const names[] = { "赵明", "yes", "~", "null", "123", "1.5", "a: b", "#c", "-",
+					     "[a]", "{a}", "0x10", "true", "2022-04-07", " lead", "trail ",
+					     "'q'", "?x", "张 三", "@x", "%x", "!x", "*x",
+					     "&x", "|", ">" };
+	const size_t nn = sizeof(names) / sizeof(names[0]);
+	fixture *f = *state;
+	vl_import_opts o = VL_IMPORT_OPTS_INIT;
+	vl_import_result r;
+	vl_buf yaml = VL_BUF_INIT;
+	vl_value *lib = NULL;
+	const vl_value *list;
+	stored_names sn;
+	vl_node *n = NULL;
+	git_oid head;
+	char file[700];
+	size_t i, k;
+
+	memset(&sn, 0, sizeof(sn));
+	/* Long enough records to be block mappings, as an import file's. */
+	assert_int_equal(vl_buf_puts(&yaml, "records:\n"), 0);
+	for (i = 0; i < nn; i++)
+		assert_int_equal(vl_buf_printf(&yaml, "  - name: \"%s\"\n    residence_kind: \"registered\"\n"
+				"    address: \"第 %zu 组\"\n    source: \"worker_survey\"\n"
+				"    notes: \"a note long enough for a block mapping\"\n", names[i], i), 0);
+	snprintf(file, sizeof(file), "%s/quoted.yaml", f->dir);
+	vt_write(file, yaml.ptr, yaml.len);
+	if (vl_yaml_load_libyaml(&lib, yaml.ptr, yaml.len, &vl_yaml_file_limits, "quoted.yaml") != 0)
+		fail_msg("libyaml: %s", vl_error_last());
+	list = vl_value_map_get(lib, "records");
+	assert_true(list && list->kind == VL_V_LIST && list->n == nn);
+
+	assert_int_equal(vl_node_open(&n, f->home[0], 1, NULL), 0);
+	assert_int_equal(vl_node_load_config(n), 0);
+	o.ledger = "resident";
+	o.file = file;
+	if (vl_import(n, &o, &r) != 0)
+		fail_msg("import: %s", vl_error_last());
+	vl_import_result_free(&r);
+	assert_int_equal(vl_repo_head(&head, n->repo, VL_REF_SCOPE_PREFIX SCOPE), 0);
+	assert_int_equal(vl_ledger_each(n, &head, "resident", note_name, &sn), 0);
+	assert_int_equal(sn.n, nn);
+	for (i = 0; i < nn; i++) {
+		const vl_value *want = vl_value_map_get(list->items[i], "name");
+		const vl_value *addr = vl_value_map_get(list->items[i], "address");
+		for (k = 0; k < sn.n && strcmp(sn.addr[k], addr->s) != 0; k++)
+			;
+		assert_true(k < sn.n);
+		assert_true(want && want->kind == VL_V_STR);
+		if (strcmp(sn.name[k], want->s) != 0)
+			fail_msg("record %zu: stored name '%s' differs from libyaml's reading of the file '%s'", i,
+					sn.name[k], want->s);
+	}
+	vl_node_close(n);
+	vl_value_free(lib);
+	vl_buf_free(&yaml);
+}
+
 /* A pack whose count was said up front (its checksum computed as it was
  * written) and one that ended with another count than said (read back at
  * finish) are both whole packs to stock git. */
@@ -233,6 +322,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_one_thread_and_two_write_the_same, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pack_count_said_up_front, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_quoted_values_read_as_libyaml_reads_them, setup, teardown),
 	};
 
 	/* Before anything starts libsodium; then started here, as its start
