@@ -41,10 +41,10 @@
 /* ---- object ids and work on several threads ---- */
 
 /* The git id of an object of `type` with `len` bytes of content (SHA-1 of
- * "<type> <len>\0" and the content): what git_odb_hash gives, computed here
- * without libgit2's collision detection, which costs about twice as much:
- * for objects this program builds itself (records, trees, commits). Thread
- * safe. */
+ * "<type> <len>\0" and the content): what git_odb_hash gives, by the pack
+ * writer's SHA-1, without libgit2's collision detection (about the same
+ * cost here): for objects this program builds itself (records, trees,
+ * commits), on any thread (the signing workers hash their records). */
 void vl_object_id(git_oid *out, git_object_t type, const void *data, size_t len);
 
 /* Threads for work that splits over items (a batch's records signed, a
