@@ -4,6 +4,7 @@
 
 #include <git2/sys/odb_backend.h>
 #include <errno.h>
+#include <pthread.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -15,9 +16,10 @@
 #include <unistd.h>
 #include <zlib.h>
 
-/* ---- SHA-1 for the pack and index checksums (object ids come from
- * libgit2's git_odb_hash). Plain FIPS 180-1; the checksums only guard
- * against corruption, as in git. ---- */
+/* ---- SHA-1 for the pack and index checksums and the ids of objects we
+ * build ourselves (vl_object_id). Plain FIPS 180-1, without the collision
+ * detection of libgit2's git_odb_hash: objects from elsewhere are hashed by
+ * libgit2 when they are read or indexed. ---- */
 
 typedef struct {
 	uint32_t h[5];
@@ -127,6 +129,95 @@ static void put_be32(unsigned char *p, uint32_t v)
 	p[3] = (unsigned char)v;
 }
 
+void vl_object_id(git_oid *out, git_object_t type, const void *data, size_t len)
+{
+	char hdr[40];
+	const char *name = type == GIT_OBJECT_COMMIT ? "commit" : type == GIT_OBJECT_TREE ? "tree"
+			 : type == GIT_OBJECT_TAG ? "tag" : "blob";
+	int h = snprintf(hdr, sizeof(hdr), "%s %zu", name, len);
+	sha1_ctx c;
+
+	sha1_init(&c);
+	sha1_update(&c, hdr, (size_t)h + 1); /* with its NUL */
+	sha1_update(&c, data, len);
+	sha1_final(out->id, &c);
+}
+
+unsigned vl_work_threads(void)
+{
+	const char *env = getenv("VLEDGER_THREADS");
+	unsigned long v;
+	char *end = NULL;
+
+	if (env && env[0] >= '1' && env[0] <= '9') {
+		v = strtoul(env, &end, 10);
+		if (!*end)
+			return v > VL_WORK_MAX_THREADS ? VL_WORK_MAX_THREADS : (unsigned)v;
+	}
+	return sysconf(_SC_NPROCESSORS_ONLN) >= 2 ? 2 : 1;
+}
+
+typedef struct {
+	vl_work_fn fn;
+	void *ctx;
+	size_t from, to;
+	int rc;
+	char msg[2048];              /* error.c's VL_ERRMSG_MAX */
+} work_part;
+
+static void *work_main(void *arg)
+{
+	work_part *p = arg;
+
+	p->rc = p->fn(p->ctx, p->from, p->to);
+	if (p->rc < 0)
+		snprintf(p->msg, sizeof(p->msg), "%s", vl_error_last());
+	return NULL;
+}
+
+int vl_work_split(size_t n, unsigned threads, vl_work_fn fn, void *ctx)
+{
+	work_part parts[VL_WORK_MAX_THREADS];
+	pthread_t th[VL_WORK_MAX_THREADS];
+	unsigned t, started = 0;
+	int rc = 0;
+
+	if (threads > VL_WORK_MAX_THREADS)
+		threads = VL_WORK_MAX_THREADS;
+	if (threads < 2 || n < 2)
+		return n ? fn(ctx, 0, n) : 0;
+	if ((size_t)threads > n)
+		threads = (unsigned)n;
+	for (t = 0; t < threads; t++) {
+		parts[t].fn = fn;
+		parts[t].ctx = ctx;
+		parts[t].from = n * t / threads;
+		parts[t].to = n * (t + 1) / threads;
+		parts[t].rc = 0;
+		parts[t].msg[0] = '\0';
+	}
+	/* Parts 1.. on threads of their own, part 0 on this one; a thread
+	 * that cannot start leaves its part to this one. */
+	for (t = 1; t < threads; t++) {
+		if (pthread_create(&th[t], NULL, work_main, &parts[t]) != 0)
+			break;
+		started = t;
+	}
+	work_main(&parts[0]);
+	for (t = 1; t <= started; t++)
+		pthread_join(th[t], NULL);
+	for (t = started + 1; t < threads; t++)
+		work_main(&parts[t]);
+	/* The first failure in item order, as one thread would have met it. */
+	for (t = 0; t < threads; t++) {
+		if (parts[t].rc < 0) {
+			rc = vl_error_set(parts[t].rc, "%s", parts[t].msg);
+			break;
+		}
+	}
+	return rc;
+}
+
 /* ---- an open-addressing set of ids: slots hold index + 1 into a caller's
  * array of records that start with a git_oid ---- */
 
@@ -218,12 +309,34 @@ struct vl_packw {
 	size_t out_len;
 	z_stream z;
 	int z_ready;
+	/* vl_packw_expect: the count is in the header from the start, so
+	 * the checksum runs over the bytes as they are written instead of
+	 * reading the whole pack back at finish. */
+	int streaming;
+	uint32_t expect;
+	sha1_ctx run;
 	unsigned char *zbuf;
 	size_t zcap;
 };
 
 /* zlib memLevel of the pack writer (see vl_packw_open). */
 #define PACKW_MEMLEVEL 4
+
+/* A deflate stream as the pack writer's at level. */
+static int packw_zinit(z_stream *z, int level)
+{
+	memset(z, 0, sizeof(*z));
+	/* memLevel 4, not zlib's 8: every object is a deflateReset, which
+	 * clears the hash table (64 KiB at 8, 4 KiB at 4); for objects of a
+	 * few KiB the smaller table compresses within 0.2% as well. */
+	if (deflateInit2(z, Z_BEST_SPEED, Z_DEFLATED, 15, PACKW_MEMLEVEL, Z_DEFAULT_STRATEGY) != Z_OK)
+		return vl_error_set(VL_ENOMEM, "cannot start zlib");
+	if (level != Z_BEST_SPEED && deflateParams(z, level, Z_DEFAULT_STRATEGY) != Z_OK) {
+		deflateEnd(z);
+		return vl_error_set(VL_ERROR, "zlib refused level %d", level);
+	}
+	return 0;
+}
 
 static int write_all(int fd, const void *data, size_t len, const char *what)
 {
@@ -244,7 +357,11 @@ static int write_all(int fd, const void *data, size_t len, const char *what)
 
 static int packw_flush_buf(vl_packw *w)
 {
-	int rc = write_all(w->fd, w->out, w->out_len, "a pack");
+	int rc;
+
+	if (w->streaming)
+		sha1_update(&w->run, w->out, w->out_len);
+	rc = write_all(w->fd, w->out, w->out_len, "a pack");
 
 	w->out_len = 0;
 	return rc;
@@ -259,8 +376,11 @@ static int packw_put(vl_packw *w, const void *data, size_t len)
 	if (w->out_len + len > PACKW_BUFSZ) {
 		if ((rc = packw_flush_buf(w)) < 0)
 			return rc;
-		if (len > PACKW_BUFSZ)
+		if (len > PACKW_BUFSZ) {
+			if (w->streaming)
+				sha1_update(&w->run, data, len);
 			return write_all(w->fd, data, len, "a pack");
+		}
 	}
 	memcpy(w->out + w->out_len, data, len);
 	w->out_len += len;
@@ -301,13 +421,8 @@ int vl_packw_open(vl_packw **out, const char *objects_dir, int do_fsync)
 		rc = vl_error_set(VL_ENOMEM, "out of memory");
 		goto out;
 	}
-	/* memLevel 4, not zlib's 8: every object is a deflateReset, which
-	 * clears the hash table (64 KiB at 8, 4 KiB at 4); for objects of a
-	 * few KiB the smaller table compresses within 0.2% as well. */
-	if (deflateInit2(&w->z, Z_BEST_SPEED, Z_DEFLATED, 15, PACKW_MEMLEVEL, Z_DEFAULT_STRATEGY) != Z_OK) {
-		rc = vl_error_set(VL_ENOMEM, "cannot start zlib");
+	if ((rc = packw_zinit(&w->z, Z_BEST_SPEED)) < 0)
 		goto out;
-	}
 	w->z_ready = 1;
 	if ((w->fd = mkstemp(w->tmp_pack.ptr)) < 0) {
 		rc = vl_error_set(VL_ERROR, "cannot create a pack in '%s': %s", w->dir.ptr, strerror(errno));
@@ -322,6 +437,19 @@ int vl_packw_open(vl_packw **out, const char *objects_dir, int do_fsync)
 out:
 	vl_packw_free(w);
 	return rc;
+}
+
+int vl_packw_expect(vl_packw *w, size_t count)
+{
+	if (w->done || w->n || w->offset != 12 || w->out_len != 12)
+		return vl_error_set(VL_ERROR, "a pack's object count is set before its first object");
+	if (count == 0 || count > VL_PACKW_MAX_OBJECTS)
+		return vl_error_set(VL_EINVALID, "a pack of %zu objects", count);
+	put_be32(w->out + 8, (uint32_t)count);
+	w->expect = (uint32_t)count;
+	w->streaming = 1;
+	sha1_init(&w->run);
+	return 0;
 }
 
 int vl_packw_set_level(vl_packw *w, int level)
@@ -403,22 +531,22 @@ static size_t zlib_stored(unsigned char *out, const void *data, size_t len)
 	return o + 4;
 }
 
-int vl_packw_add_known(vl_packw *w, const git_oid *id, git_object_t type, const void *data, size_t len)
+/*
+ * One pack entry of an object, into *buf (of *cap bytes, grown as needed):
+ * its header (type and size, 4 bits then 7 per byte) and its content
+ * deflated by z (reset here; trees stored, not deflated: their entries are
+ * mostly 20-byte hashes, which zlib shrinks by a fifth at three times the
+ * cost of the rest of a received day, bench/bundle.sh: 0.11 s of 0.16 s).
+ * *elen gets the entry's length, *crc its CRC-32 (what the index records).
+ */
+static int entry_encode(unsigned char **buf, size_t *cap, size_t *elen, uint32_t *crc, z_stream *z,
+		git_object_t type, const void *data, size_t len)
 {
 	unsigned char hdr[16];
-	size_t h = 0, slot, bound, zlen;
+	size_t h = 0, bound, zlen;
 	uint64_t size = len;
-	packw_entry *e;
-	uint32_t crc;
-	int rc, zr, stored;
+	int stored = type == GIT_OBJECT_TREE;
 
-	if (w->done)
-		return vl_error_set(VL_ERROR, "the pack is already finished");
-	if (type < GIT_OBJECT_COMMIT || type > GIT_OBJECT_TAG)
-		return vl_error_set(VL_EINVALID, "an object of type %d cannot go in a pack", (int)type);
-	if ((rc = packw_room(&slot, w, id)) != 0)
-		return rc < 0 ? rc : 0; /* an error, or the object is in the pack already */
-	/* The entry header: type and size, 4 bits then 7 per byte. */
 	hdr[h] = (unsigned char)(((unsigned)type << 4) | (size & 15));
 	size >>= 4;
 	while (size) {
@@ -427,39 +555,53 @@ int vl_packw_add_known(vl_packw *w, const git_oid *id, git_object_t type, const 
 		size >>= 7;
 	}
 	h++;
-	/* Trees are stored, not deflated: their entries are mostly 20-byte
-	 * hashes, which zlib shrinks by a fifth at three times the cost of the
-	 * rest of a received day (bench/bundle.sh: 0.11 s of 0.16 s). */
-	stored = type == GIT_OBJECT_TREE;
-	bound = stored ? zlib_stored_bound(len) : deflateBound(&w->z, (uLong)len);
-	if (bound > w->zcap) {
-		unsigned char *nb = realloc(w->zbuf, bound);
+	bound = h + (stored ? zlib_stored_bound(len) : deflateBound(z, (uLong)len));
+	if (bound > *cap) {
+		unsigned char *nb = realloc(*buf, bound);
 		if (!nb)
 			return vl_error_set(VL_ENOMEM, "out of memory");
-		w->zbuf = nb;
-		w->zcap = bound;
+		*buf = nb;
+		*cap = bound;
 	}
+	memcpy(*buf, hdr, h);
 	if (stored) {
-		zlen = zlib_stored(w->zbuf, data, len);
+		zlen = zlib_stored(*buf + h, data, len);
 	} else {
-		if (deflateReset(&w->z) != Z_OK)
+		if (deflateReset(z) != Z_OK)
 			return vl_error_set(VL_ERROR, "zlib failed");
-		w->z.next_in = (Bytef *)(uintptr_t)data;
-		w->z.avail_in = (uInt)len;
-		w->z.next_out = w->zbuf;
-		w->z.avail_out = (uInt)w->zcap;
-		zr = deflate(&w->z, Z_FINISH);
-		if (zr != Z_STREAM_END)
+		z->next_in = (Bytef *)(uintptr_t)data;
+		z->avail_in = (uInt)len;
+		z->next_out = *buf + h;
+		z->avail_out = (uInt)(*cap - h);
+		if (deflate(z, Z_FINISH) != Z_STREAM_END)
 			return vl_error_set(VL_ERROR, "zlib failed to deflate an object");
-		zlen = w->z.total_out;
+		zlen = z->total_out;
 	}
-	crc = (uint32_t)crc32(0, hdr, (uInt)h);
-	crc = (uint32_t)crc32(crc, w->zbuf, (uInt)zlen);
+	*elen = h + zlen;
+	*crc = (uint32_t)crc32(0, *buf, (uInt)*elen);
+	return 0;
+}
+
+int vl_packw_add_known(vl_packw *w, const git_oid *id, git_object_t type, const void *data, size_t len)
+{
+	size_t slot, elen;
+	packw_entry *e;
+	uint32_t crc;
+	int rc;
+
+	if (w->done)
+		return vl_error_set(VL_ERROR, "the pack is already finished");
+	if (type < GIT_OBJECT_COMMIT || type > GIT_OBJECT_TAG)
+		return vl_error_set(VL_EINVALID, "an object of type %d cannot go in a pack", (int)type);
+	if ((rc = packw_room(&slot, w, id)) != 0)
+		return rc < 0 ? rc : 0; /* an error, or the object is in the pack already */
+	if ((rc = entry_encode(&w->zbuf, &w->zcap, &elen, &crc, &w->z, type, data, len)) < 0)
+		return rc;
 	e = &w->ents[w->n];
 	git_oid_cpy(&e->id, id);
 	e->offset = w->offset;
 	e->crc = crc;
-	if ((rc = packw_put(w, hdr, h)) < 0 || (rc = packw_put(w, w->zbuf, zlen)) < 0) {
+	if ((rc = packw_put(w, w->zbuf, elen)) < 0) {
 		w->done = 1; /* the file is now inconsistent */
 		return rc;
 	}
@@ -473,8 +615,9 @@ int vl_packw_add(git_oid *out, vl_packw *w, git_object_t type, const void *data,
 	git_oid id;
 	int rc;
 
-	if ((rc = git_odb_hash(&id, data, len, type)) < 0)
-		return vl_error_git(rc, "cannot hash an object");
+	if (type < GIT_OBJECT_COMMIT || type > GIT_OBJECT_TAG)
+		return vl_error_set(VL_EINVALID, "an object of type %d cannot go in a pack", (int)type);
+	vl_object_id(&id, type, data, len);
 	if ((rc = vl_packw_add_known(w, &id, type, data, len)) < 0)
 		return rc;
 	if (out)
@@ -612,11 +755,18 @@ int vl_packw_finish(git_oid *out, vl_packw *w)
 	put_be32(count, (uint32_t)w->n);
 	if ((rc = packw_flush_buf(w)) < 0)
 		goto out;
-	if (pwrite(w->fd, count, 4, 8) != 4) {
-		rc = vl_error_set(VL_ERROR, "cannot write a pack header: %s", strerror(errno));
-		goto out;
+	if (w->streaming && w->n == w->expect) {
+		/* The header said so from the start: every byte is hashed. */
+		sha1_final(sum, &w->run);
+	} else {
+		if (pwrite(w->fd, count, 4, 8) != 4) {
+			rc = vl_error_set(VL_ERROR, "cannot write a pack header: %s", strerror(errno));
+			goto out;
+		}
+		if ((rc = pack_checksum(sum, w)) < 0)
+			goto out;
 	}
-	if ((rc = pack_checksum(sum, w)) < 0 || (rc = write_all(w->fd, sum, 20, "a pack")) < 0)
+	if ((rc = write_all(w->fd, sum, 20, "a pack")) < 0)
 		goto out;
 	if (fchmod(w->fd, 0444) < 0) {
 		rc = vl_error_set(VL_ERROR, "cannot chmod a pack: %s", strerror(errno));
@@ -982,12 +1132,12 @@ size_t vl_stage_bytes(const vl_stage *s)
 int vl_stage_add(git_oid *out, vl_stage *s, git_object_t type, const void *data, size_t len)
 {
 	git_oid id;
-	int rc;
 
 	if (!s->open)
 		return vl_error_set(VL_ERROR, "the object stage is closed");
-	if ((rc = git_odb_hash(&id, data, len, type)) < 0)
-		return vl_error_git(rc, "cannot hash an object");
+	if (type < GIT_OBJECT_COMMIT || type > GIT_OBJECT_TAG)
+		return vl_error_set(VL_EINVALID, "an object of type %d cannot be staged", (int)type);
+	vl_object_id(&id, type, data, len);
 	if (stage_write(&s->parent, &id, data, len, type) != 0)
 		return vl_error_set(VL_ENOMEM, "out of memory");
 	if (out)
@@ -1020,12 +1170,51 @@ int vl_stage_has(const vl_stage *s, const git_oid *id)
 	return stage_get(s, id) != NULL;
 }
 
+/* Objects a flush deflates at once (on vl_work_threads threads) before it
+ * writes them in order: bounds the deflated copies held in memory. */
+#define FLUSH_WINDOW 1024
+/* Below this many objects in a window, one thread: starting one costs more. */
+#define FLUSH_MIN_SPLIT 64
+
+typedef struct {
+	const stage_obj *objs;       /* the window's first object */
+	const unsigned char *keep;   /* per object: 1 goes into the pack */
+	int level;
+	unsigned char **ent;         /* per object: its pack entry (entry_encode) */
+	size_t *elen;
+	uint32_t *crc;
+} flush_job;
+
+static int flush_part(void *ctx, size_t from, size_t to)
+{
+	flush_job *j = ctx;
+	z_stream z;
+	size_t i, cap;
+	int rc;
+
+	if ((rc = packw_zinit(&z, j->level)) < 0)
+		return rc;
+	for (i = from; i < to && rc == 0; i++) {
+		const stage_obj *o = &j->objs[i];
+		cap = 0;
+		if (j->keep[i])
+			rc = entry_encode(&j->ent[i], &cap, &j->elen[i], &j->crc[i], &z, o->type, o->data, o->len);
+	}
+	deflateEnd(&z);
+	return rc;
+}
+
 int vl_stage_flush_filtered(git_oid *pack_out, vl_stage *s, const char *objects_dir, int do_fsync,
 		vl_stage_keep_cb keep, void *payload)
 {
 	vl_packw *w = NULL;
 	git_oid packid;
-	size_t i;
+	flush_job j;
+	unsigned char *keepv = NULL, **ent = NULL;
+	size_t *elen = NULL;
+	uint32_t *crc = NULL;
+	size_t i, at, k, win = 0, kept = 0;
+	unsigned threads = 1;
 	int rc;
 
 	if (!s->open)
@@ -1037,22 +1226,61 @@ int vl_stage_flush_filtered(git_oid *pack_out, vl_stage *s, const char *objects_
 		rc = vl_error_set(VL_EINVALID, "the object stage has no objects directory to flush into");
 		goto out;
 	}
-	if ((rc = vl_packw_open(&w, objects_dir ? objects_dir : s->objects_dir.ptr, do_fsync)) < 0 ||
-			(rc = vl_packw_set_level(w, s->level)) < 0)
+	if ((rc = vl_packw_open(&w, objects_dir ? objects_dir : s->objects_dir.ptr, do_fsync)) < 0)
 		goto out;
+	/* Which objects go in, first (the count goes in the pack's header,
+	 * and the checksum runs as it is written); then they are deflated a
+	 * window at a time, each window split over threads (each object
+	 * deflated alone: the same bytes on any number of threads), and
+	 * written in stage order. */
+	win = s->n < FLUSH_WINDOW ? s->n : FLUSH_WINDOW;
+	keepv = calloc(s->n, 1);
+	ent = calloc(win, sizeof(*ent));
+	elen = calloc(win, sizeof(*elen));
+	crc = calloc(win, sizeof(*crc));
+	if (!keepv || !ent || !elen || !crc) {
+		rc = vl_error_set(VL_ENOMEM, "out of memory");
+		goto out;
+	}
+	if (s->level < Z_NO_COMPRESSION || s->level > Z_BEST_COMPRESSION) {
+		rc = vl_error_set(VL_EINVALID, "zlib level %d is not 0 to 9", s->level);
+		goto out;
+	}
 	for (i = 0; i < s->n; i++) {
 		const stage_obj *o = &s->objs[i];
-		if (keep) {
-			int k = keep(&o->id, o->type, payload);
-			if (k < 0) {
-				rc = k;
-				goto out;
-			}
-			if (!k)
-				continue;
-		}
-		if ((rc = vl_packw_add_known(w, &o->id, o->type, o->data, o->len)) < 0)
+		int kp = 1;
+		if (keep && (kp = keep(&o->id, o->type, payload)) < 0) {
+			rc = kp;
 			goto out;
+		}
+		if (kp && (o->type < GIT_OBJECT_COMMIT || o->type > GIT_OBJECT_TAG)) {
+			rc = vl_error_set(VL_EINVALID, "an object of type %d cannot go in a pack", (int)o->type);
+			goto out;
+		}
+		keepv[i] = kp != 0;
+		kept += keepv[i];
+	}
+	if (kept && (rc = vl_packw_expect(w, kept)) < 0)
+		goto out;
+	if (s->n >= FLUSH_MIN_SPLIT)
+		threads = vl_work_threads();
+	for (at = 0; at < s->n; at += k) {
+		k = s->n - at < win ? s->n - at : win;
+		j.objs = &s->objs[at];
+		j.keep = keepv + at;
+		j.level = s->level;
+		j.ent = ent;
+		j.elen = elen;
+		j.crc = crc;
+		if ((rc = vl_work_split(k, k >= FLUSH_MIN_SPLIT ? threads : 1, flush_part, &j)) < 0)
+			goto out;
+		for (i = 0; i < k; i++)
+			if (keepv[at + i] && (rc = packw_add_raw(w, &s->objs[at + i].id, ent[i], elen[i], crc[i])) < 0)
+				goto out;
+		for (i = 0; i < k; i++) {
+			free(ent[i]);
+			ent[i] = NULL;
+		}
 	}
 	if ((rc = vl_packw_finish(&packid, w)) < 0)
 		goto out;
@@ -1062,6 +1290,12 @@ done:
 		git_oid_cpy(pack_out, &packid);
 	rc = 0;
 out:
+	for (i = 0; ent && i < win; i++)
+		free(ent[i]);
+	free(ent);
+	free(keepv);
+	free(elen);
+	free(crc);
 	vl_packw_free(w);
 	return rc;
 }

@@ -38,6 +38,37 @@
  * for packs read (2^32 - 1 is the format's limit). */
 #define VL_PACKW_MAX_OBJECTS ((size_t)64 << 20)
 
+/* ---- object ids and work on several threads ---- */
+
+/* The git id of an object of `type` with `len` bytes of content (SHA-1 of
+ * "<type> <len>\0" and the content): what git_odb_hash gives, by the pack
+ * writer's SHA-1, without libgit2's collision detection (about the same
+ * cost here): for objects this program builds itself (records, trees,
+ * commits), on any thread (the signing workers hash their records). */
+void vl_object_id(git_oid *out, git_object_t type, const void *data, size_t len);
+
+/* Threads for work that splits over items (a batch's records signed, a
+ * pack's objects deflated): VLEDGER_THREADS when set to 1..VL_WORK_MAX_THREADS
+ * (1: everything on the calling thread), else 2 when this machine has two
+ * processors online, else 1. Every split gives the same bytes as one thread. */
+#define VL_WORK_MAX_THREADS 8
+unsigned vl_work_threads(void);
+
+/* Items [from, to) of a split; a negative VL_E* (with vl_error_set) stops
+ * this part. Called on several threads at once with the same ctx: a part
+ * writes only its own items' results. */
+typedef int (*vl_work_fn)(void *ctx, size_t from, size_t to);
+
+/*
+ * Run fn over items [0, n) in `threads` contiguous parts, part 0 on the
+ * calling thread, the others on threads started and joined here (a thread
+ * that cannot start leaves its part to the caller). Returns 0, or the
+ * error of the first failing part in item order (its message set on the
+ * calling thread): the one a single thread would have met first, as each
+ * part stops at its first failure. Parts after a failure still run.
+ */
+int vl_work_split(size_t n, unsigned threads, vl_work_fn fn, void *ctx) VL_MUST_CHECK;
+
 /* ---- the pack writer ---- */
 
 typedef struct vl_packw vl_packw;
@@ -63,6 +94,12 @@ int vl_packw_add(git_oid *out, vl_packw *w, git_object_t type, const void *data,
  * libgit2 hashed it on write). The id is trusted, not recomputed. */
 int vl_packw_add_known(vl_packw *w, const git_oid *id, git_object_t type, const void *data,
 		size_t len) VL_MUST_CHECK;
+
+/* The number of objects the pack will hold, said before the first is
+ * added: the header carries it from the start and the checksum is computed
+ * as the pack is written (no read-back at finish). A pack that ends with
+ * another count is still right (then finish reads it back, as without). */
+int vl_packw_expect(vl_packw *w, size_t count) VL_MUST_CHECK;
 
 /* zlib level for the objects added from now on: 1 (the default, fastest
  * real compression) to 9, or 0 for none (a pack read back soon and then

@@ -423,8 +423,28 @@ int vl_record_sign(vl_record *r, const vl_key *k, vl_buf *out)
 		rc = vl_error_set(VL_ENOMEM, "out of memory");
 		goto out;
 	}
-	if (out && (rc = vl_record_emit(out, r, 1)) < 0)
-		goto out;
+	/* The signed file is the body and its last line, `sig:` (top-level
+	 * entries are emitted each on their own): the body is not emitted a
+	 * second time. */
+	if (out) {
+		vl_value *last = vl_value_new(VL_V_MAP), *sig = NULL;
+		if (!last || !(sig = vl_value_str(r->sig))) {
+			vl_value_free(last);
+			rc = vl_error_set(VL_ENOMEM, "out of memory");
+			goto out;
+		}
+		if (vl_value_map_set(last, "sig", sig) < 0) { /* sig freed there */
+			vl_value_free(last);
+			rc = vl_error_set(VL_ENOMEM, "out of memory");
+			goto out;
+		}
+		rc = vl_buf_put(out, body.ptr, body.len);
+		if (rc == 0)
+			rc = vl_yaml_emit(out, last);
+		vl_value_free(last);
+		if (rc < 0)
+			goto out;
+	}
 	if (out && out->len > VL_RECORD_MAX_BYTES)
 		rc = vl_error_set(VL_ETOOBIG, "record %s is over the limit of %zu bytes once signed",
 				r->id, VL_RECORD_MAX_BYTES);

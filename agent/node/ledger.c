@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "agent/node/idindex.h"
+#include "store/pack.h"
 #include "store/repo.h"
 #include "schemas/types.h"
 #include "store/yaml.h"
@@ -270,12 +271,40 @@ static int chain_time(uint64_t *ms, vl_node *n, const git_oid *head)
 	return 0;
 }
 
+/* A commit's records signed and hashed, split over threads (vl_work_split):
+ * each record's file and blob id depend on that record and the key only. */
+typedef struct {
+	vl_record **recs;
+	const vl_key *key;
+	vl_buf *files;
+	git_oid *blobs;
+} sign_job;
+
+static int sign_part(void *ctx, size_t from, size_t to)
+{
+	sign_job *j = ctx;
+	size_t i;
+	int rc;
+
+	for (i = from; i < to; i++) {
+		if ((rc = vl_record_sign(j->recs[i], j->key, &j->files[i])) < 0)
+			return rc;
+		vl_object_id(&j->blobs[i], GIT_OBJECT_BLOB, j->files[i].ptr, j->files[i].len);
+	}
+	return 0;
+}
+
+/* Records per thread below which a commit signs on one thread. */
+#define SIGN_MIN_SPLIT 16
+
 int vl_ledger_commit(git_oid *out, vl_node *n, const char *scope, vl_record **recs, size_t nrecs,
 		const char *summary, const char *extra_trailers)
 {
 	vl_buf *files = NULL, *paths = NULL, trailers = VL_BUF_INIT;
 	vl_change *changes = NULL;
-	git_oid head, blob;
+	git_oid head, *blobs = NULL;
+	sign_job job;
+	unsigned threads;
 	char ref[64];
 	uint64_t last_ms = 0;
 	vl_hlc first;
@@ -294,7 +323,8 @@ int vl_ledger_commit(git_oid *out, vl_node *n, const char *scope, vl_record **re
 	files = calloc(nrecs ? nrecs : 1, sizeof(*files));
 	paths = calloc(nrecs ? nrecs : 1, sizeof(*paths));
 	changes = calloc(nrecs ? nrecs : 1, sizeof(*changes));
-	if (!files || !paths || !changes) {
+	blobs = calloc(nrecs ? nrecs : 1, sizeof(*blobs));
+	if (!files || !paths || !changes || !blobs) {
 		rc = vl_error_set(VL_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -306,15 +336,24 @@ int vl_ledger_commit(git_oid *out, vl_node *n, const char *scope, vl_record **re
 		/* One clock save for the whole commit (below), before it is made. */
 		vl_node_tick_mem(n, recs[i]->clock);
 		if ((rc = vl_record_path(&paths[i], recs[i]->schema, recs[i]->id)) < 0 ||
-				(rc = check_still_current(n, have_head ? &head : NULL, paths[i].ptr, recs[i])) < 0 ||
-				(rc = vl_record_sign(recs[i], &n->key, &files[i])) < 0)
+				(rc = check_still_current(n, have_head ? &head : NULL, paths[i].ptr, recs[i])) < 0)
 			goto out;
-		if ((rc = git_odb_hash(&blob, files[i].ptr, files[i].len, GIT_OBJECT_BLOB)) < 0) {
-			rc = vl_error_git(rc, "cannot hash a record");
-			goto out;
-		}
+	}
+	/* Every clock is set above, in order; the signing (canonical emit,
+	 * SSHSIG, the blob's SHA-1) is the bulk of an import's work and splits
+	 * over threads with the same bytes on any number (VLEDGER_THREADS). */
+	job.recs = recs;
+	job.key = &n->key;
+	job.files = files;
+	job.blobs = blobs;
+	threads = nrecs >= 2 * SIGN_MIN_SPLIT ? vl_work_threads() : 1;
+	if ((rc = vl_work_split(nrecs, threads, sign_part, &job)) < 0)
+		goto out;
+	for (i = 0; i < nrecs; i++) {
+		char hex[VL_OID_HEX + 1];
+		git_oid_tostr(hex, sizeof(hex), &blobs[i]);
 		if ((rc = vl_buf_printf(&trailers, "Vledger-Record: %s %s %s\n", recs[i]->schema, recs[i]->id,
-				git_oid_tostr_s(&blob))) < 0)
+				hex)) < 0)
 			goto out;
 		changes[i] = (vl_change){ paths[i].ptr, files[i].ptr, files[i].len };
 	}
@@ -347,6 +386,7 @@ out:
 	free(files);
 	free(paths);
 	free(changes);
+	free(blobs);
 	vl_buf_free(&trailers);
 	return rc;
 }

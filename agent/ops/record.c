@@ -4,6 +4,7 @@
 #include "agent/ops/query.h"
 #include "agent/node/divisions.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -900,6 +901,11 @@ typedef struct {
 	const vl_schema *s;
 	ident *v;
 	size_t n, cap;
+	/* The file's records so far (seen): open addressing over v, slot =
+	 * index + 1 (0 empty), one entry per key, the first record that had
+	 * it. A scan of v per record was quadratic in the file's records. */
+	size_t *slot;
+	size_t nslot;                /* a power of two, or 0 */
 } ident_set;
 
 static void ident_set_free(ident_set *is)
@@ -909,7 +915,61 @@ static void ident_set_free(ident_set *is)
 	for (i = 0; i < is->n; i++)
 		free(is->v[i].key);
 	free(is->v);
+	free(is->slot);
 	memset(is, 0, sizeof(*is));
+}
+
+/* FNV-1a of a key. */
+static size_t ident_hash(const char *key)
+{
+	uint64_t h = UINT64_C(14695981039346656037);
+
+	for (; *key; key++)
+		h = (h ^ (unsigned char)*key) * UINT64_C(1099511628211);
+	return (size_t)(h ^ (h >> 29));
+}
+
+/* The slot of key in is->slot: where it is, or the empty one where it goes. */
+static size_t *ident_slot(const ident_set *is, const char *key)
+{
+	size_t m = is->nslot - 1, i = ident_hash(key) & m;
+
+	while (is->slot[i] && strcmp(is->v[is->slot[i] - 1].key, key) != 0)
+		i = (i + 1) & m;
+	return &is->slot[i];
+}
+
+/* The first entry of the hashed set with key; NULL if none. */
+static ident *ident_find(const ident_set *is, const char *key)
+{
+	size_t *at;
+
+	if (!is->nslot)
+		return NULL;
+	at = ident_slot(is, key);
+	return *at ? &is->v[*at - 1] : NULL;
+}
+
+/* Hash the entry just pushed (the last of v), unless its key is there
+ * already (the first one stays); the table at most half full. */
+static int ident_index_last(ident_set *is)
+{
+	size_t i, *at;
+
+	if (2 * is->n > is->nslot) {
+		size_t nslot = is->nslot ? is->nslot * 2 : 256, *slot = calloc(nslot, sizeof(*slot)), *old = is->slot;
+		if (!slot)
+			return vl_error_set(VL_ENOMEM, "out of memory");
+		is->slot = slot;
+		is->nslot = nslot;
+		free(old);
+		for (i = 0; i + 1 < is->n; i++)
+			if (!*(at = ident_slot(is, is->v[i].key)))
+				*at = i + 1;
+	}
+	if (!*(at = ident_slot(is, is->v[is->n - 1].key)))
+		*at = is->n;
+	return 0;
 }
 
 static int ident_cmp(const void *a, const void *b)
@@ -984,7 +1044,6 @@ static int import_dup(vl_import_result *out, size_t *capdups, ident_set *have, i
 {
 	vl_buf key = VL_BUF_INIT;
 	ident probe, *hit = NULL;
-	size_t j;
 	int rc = 0;
 
 	if (!s->nidentity || vl_schema_identity(&key, s, d) < 0 || !key.ptr) {
@@ -994,9 +1053,8 @@ static int import_dup(vl_import_result *out, size_t *capdups, ident_set *have, i
 	probe.key = key.ptr;
 	if (have->n)
 		hit = bsearch(&probe, have->v, have->n, sizeof(*have->v), ident_cmp);
-	for (j = 0; !hit && j < seen->n; j++)  /* in file order: the first earlier one */
-		if (!strcmp(seen->v[j].key, key.ptr))
-			hit = &seen->v[j];
+	if (!hit)  /* the first earlier one in file order */
+		hit = ident_find(seen, key.ptr);
 	if (hit) {
 		if (out->ndups == *capdups) {
 			size_t cap = *capdups ? *capdups * 2 : 16;
@@ -1015,10 +1073,75 @@ static int import_dup(vl_import_result *out, size_t *capdups, ident_set *have, i
 		out->dups[out->ndups].same_as = hit->id[0] ? 0 : hit->record;
 		out->ndups++;
 	}
-	if (!hit || hit->id[0])
-		rc = ident_push(seen, vl_buf_detach(&key, NULL), NULL, i + 1);
+	if ((!hit || hit->id[0]) && (rc = ident_push(seen, vl_buf_detach(&key, NULL), NULL, i + 1)) == 0)
+		rc = ident_index_last(seen);
 	vl_buf_free(&key);
 	return rc;
+}
+
+/*
+ * Does the canonical emit `em` of a tree read from `in` by the canonical
+ * reader prove the tree is what libyaml reads from `in`? As vl_yaml_load's
+ * byte-for-byte check, but for one difference that import files written by
+ * programs have everywhere: a value double-quoted in `in` ("赵明") where the
+ * emit is plain (赵明). The reader took the quoted form as that string (a
+ * quoted scalar is always a string, for libyaml too), and the emitter writes
+ * plain only a string that reads back as that string; the quoted text must
+ * be escape-free and on one line, and positions do not move (a block value
+ * ends its line).
+ */
+static int same_but_quotes(const char *in, size_t ilen, const char *em, size_t elen)
+{
+	size_t i = 0, e = 0, j;
+
+	while (i < ilen && e < elen) {
+		if (in[i] == em[e]) {
+			i++;
+			e++;
+			continue;
+		}
+		if (in[i] != '"')
+			return 0;
+		for (j = i + 1; j < ilen && in[j] != '"'; j++)
+			if (in[j] == '\\' || in[j] == '\n')
+				return 0;
+		if (j == ilen || j - i - 1 > elen - e || memcmp(in + i + 1, em + e, j - i - 1) != 0)
+			return 0;
+		e += j - i - 1;
+		i = j + 1;
+		/* The value ends its line in both. */
+		if (i < ilen ? in[i] != '\n' : 0)
+			return 0;
+		if (e < elen ? em[e] != '\n' : i < ilen)
+			return 0;
+	}
+	return i == ilen && e == elen;
+}
+
+/* An import file's YAML: by the canonical reader when its emit proves the
+ * result (same_but_quotes: libyaml is about a tenth of a large import's
+ * work), else by vl_yaml_load's libyaml. */
+static int import_load(vl_value **out, const char *buf, size_t len, const char *file)
+{
+	vl_value *t = NULL;
+	vl_buf again = VL_BUF_INIT;
+	int rc;
+
+	*out = NULL;
+	rc = vl_yaml_load_canonical(&t, buf, len, &import_limits);
+	if (rc == VL_ENOMEM)
+		return rc;
+	if (rc == 0) {
+		again.max = len + len / 8 + 64;
+		if (vl_yaml_emit(&again, t) == 0 && same_but_quotes(buf, len, again.ptr, again.len)) {
+			vl_buf_free(&again);
+			*out = t;
+			return 0;
+		}
+		vl_buf_free(&again);
+		vl_value_free(t);
+	}
+	return vl_yaml_load_libyaml(out, buf, len, &import_limits, file);
 }
 
 int vl_import(vl_node *n, const vl_import_opts *opts, vl_import_result *out)
@@ -1059,7 +1182,7 @@ int vl_import(vl_node *n, const vl_import_opts *opts, vl_import_result *out)
 			rc = rc < 0 ? rc : vl_error_set(VL_ENOMEM, "out of memory");
 			goto out;
 		}
-	} else if ((rc = vl_yaml_load(&doc, in.ptr, in.len, &import_limits, file)) < 0) {
+	} else if ((rc = import_load(&doc, in.ptr, in.len, file)) < 0) {
 		goto out;
 	}
 	list = vl_value_map_get(doc, "records");
