@@ -110,13 +110,12 @@ static int merge_file(mctx *m, const char *ledger, const char *path, const git_t
 	sb = (vl_merge_side){ rb, eb ? hb : NULL };
 	sx = (vl_merge_side){ rx, hx };
 	sy = (vl_merge_side){ ry, hy };
-	if ((rc = vl_merge_record(&out, s, &sb, &sx, &sy, &m->env, &st, NULL)) < 0) {
+	/* The file comes from the merge's self-check, which emitted and parsed it. */
+	file.max = VL_RECORD_MAX_BYTES;
+	if ((rc = vl_merge_record_file(&out, &file, s, &sb, &sx, &sy, &m->env, &st, NULL)) < 0) {
 		vl_error_wrap(rc, "cannot merge '%s'", path);
 		goto out;
 	}
-	file.max = VL_RECORD_MAX_BYTES;
-	if ((rc = vl_record_emit(&file, out, 1)) < 0)
-		goto out;
 	/* Into the stage directly: a write through libgit2 looks the new
 	 * object up first, which rescans the pack directory on every miss. */
 	if ((rc = vl_stage_add(&blob, m->stage, GIT_OBJECT_BLOB, file.ptr, file.len)) < 0) {
