@@ -25,7 +25,28 @@ typedef struct {
 	git_tree_update *ups;
 	char **paths;
 	size_t nups, cap;
+	struct pending *pend;    /* records both sides changed, merged a batch at a time */
+	size_t npend;
+	vl_buf raw;              /* a record file as read */
 } mctx;
+
+/*
+ * A record both sides changed, waiting to be merged. The walk collects up
+ * to PENDING_BATCH of them, then flush_pending reads all their bases, then
+ * all x versions, then all y versions, then merges each: one side's records
+ * sit in a few packs (those of its commits), so reading them in a row keeps
+ * finding them in the pack libgit2 found the last one in, where reading the
+ * three versions of each record in turn tried most of the repository's packs
+ * for every read (libgit2 formats an error for each pack that misses).
+ */
+#define PENDING_BATCH 256
+
+struct pending {
+	char *path, *ledger;
+	git_oid id[3];           /* base, x, y */
+	int has_base;
+	vl_record *rec[3];
+};
 
 static void mctx_free(mctx *m)
 {
@@ -35,6 +56,15 @@ static void mctx_free(mctx *m)
 		free(m->paths[i]);
 	free(m->paths);
 	free(m->ups);
+	for (i = 0; i < m->npend; i++) {
+		free(m->pend[i].path);
+		free(m->pend[i].ledger);
+		vl_record_free(m->pend[i].rec[0]);
+		vl_record_free(m->pend[i].rec[1]);
+		vl_record_free(m->pend[i].rec[2]);
+	}
+	free(m->pend);
+	vl_buf_free(&m->raw);
 }
 
 static int push_update(mctx *m, const char *path, const git_oid *blob)
@@ -73,24 +103,12 @@ static int same(const git_tree_entry *a, const git_tree_entry *b)
 			git_tree_entry_filemode(a) == git_tree_entry_filemode(b);
 }
 
-static int load_record(vl_record **out, vl_buf *raw, git_repository *repo, const git_tree_entry *e,
-		const char *path)
+/* Merge one pending record whose three versions are loaded. */
+static int merge_one(mctx *m, struct pending *p)
 {
-	int rc;
-
-	*out = NULL;
-	if ((rc = vl_repo_read_blob(raw, repo, git_tree_entry_id(e), VL_RECORD_MAX_BYTES, path)) < 0)
-		return rc;
-	return vl_record_parse(out, raw->ptr, raw->len, path);
-}
-
-/* Both sides changed the record at path: merge it. */
-static int merge_file(mctx *m, const char *ledger, const char *path, const git_tree_entry *eb,
-		const git_tree_entry *ex, const git_tree_entry *ey)
-{
-	const vl_schema *s = vl_node_schema(m->n, ledger);
-	vl_record *rb = NULL, *rx = NULL, *ry = NULL, *out = NULL;
-	vl_buf bb = VL_BUF_INIT, bx = VL_BUF_INIT, by = VL_BUF_INIT, file = VL_BUF_INIT;
+	const vl_schema *s = vl_node_schema(m->n, p->ledger);
+	vl_record *out = NULL;
+	vl_buf file = VL_BUF_INIT;
 	char hb[41], hx[41], hy[41];
 	vl_merge_side sb, sx, sy;
 	vl_merge_stats st = { 0, 0, 0 };
@@ -98,22 +116,18 @@ static int merge_file(mctx *m, const char *ledger, const char *path, const git_t
 	int rc;
 
 	if (!s)
-		return vl_error_set(VL_EINVALID, "'%s' belongs to ledger '%s', which has no schema", path, ledger);
-	if ((eb && (rc = load_record(&rb, &bb, m->repo, eb, path)) < 0) ||
-			(rc = load_record(&rx, &bx, m->repo, ex, path)) < 0 ||
-			(rc = load_record(&ry, &by, m->repo, ey, path)) < 0)
-		goto out;
-	if (eb)
-		git_oid_tostr(hb, sizeof(hb), git_tree_entry_id(eb));
-	git_oid_tostr(hx, sizeof(hx), git_tree_entry_id(ex));
-	git_oid_tostr(hy, sizeof(hy), git_tree_entry_id(ey));
-	sb = (vl_merge_side){ rb, eb ? hb : NULL };
-	sx = (vl_merge_side){ rx, hx };
-	sy = (vl_merge_side){ ry, hy };
+		return vl_error_set(VL_EINVALID, "'%s' belongs to ledger '%s', which has no schema", p->path, p->ledger);
+	if (p->has_base)
+		git_oid_tostr(hb, sizeof(hb), &p->id[0]);
+	git_oid_tostr(hx, sizeof(hx), &p->id[1]);
+	git_oid_tostr(hy, sizeof(hy), &p->id[2]);
+	sb = (vl_merge_side){ p->rec[0], p->has_base ? hb : NULL };
+	sx = (vl_merge_side){ p->rec[1], hx };
+	sy = (vl_merge_side){ p->rec[2], hy };
 	/* The file comes from the merge's self-check, which emitted and parsed it. */
 	file.max = VL_RECORD_MAX_BYTES;
 	if ((rc = vl_merge_record_file(&out, &file, s, &sb, &sx, &sy, &m->env, &st, NULL)) < 0) {
-		vl_error_wrap(rc, "cannot merge '%s'", path);
+		vl_error_wrap(rc, "cannot merge '%s'", p->path);
 		goto out;
 	}
 	/* Into the stage directly: a write through libgit2 looks the new
@@ -122,22 +136,70 @@ static int merge_file(mctx *m, const char *ledger, const char *path, const git_t
 		vl_error_wrap(rc, "cannot write a merged record");
 		goto out;
 	}
-	rc = push_update(m, path, &blob);
+	rc = push_update(m, p->path, &blob);
 	if (m->sum) {
 		m->sum->records_merged++;
 		m->sum->conflicts += st.conflicts;
 		m->sum->hooks_run += st.hooks_run;
 	}
 out:
-	vl_record_free(rb);
-	vl_record_free(rx);
-	vl_record_free(ry);
 	vl_record_free(out);
-	vl_buf_free(&bb);
-	vl_buf_free(&bx);
-	vl_buf_free(&by);
 	vl_buf_free(&file);
 	return rc;
+}
+
+/* Read and merge the pending records (see struct pending), then forget them. */
+static int flush_pending(mctx *m)
+{
+	size_t i, side;
+	int rc = 0;
+
+	for (side = 0; side < 3 && rc == 0; side++) {
+		for (i = 0; i < m->npend && rc == 0; i++) {
+			struct pending *p = &m->pend[i];
+			if (side == 0 && !p->has_base)
+				continue;
+			vl_buf_clear(&m->raw);
+			if ((rc = vl_repo_read_blob(&m->raw, m->repo, &p->id[side], VL_RECORD_MAX_BYTES, p->path)) == 0)
+				rc = vl_record_parse(&p->rec[side], m->raw.ptr, m->raw.len, p->path);
+		}
+	}
+	for (i = 0; i < m->npend && rc == 0; i++)
+		rc = merge_one(m, &m->pend[i]);
+	for (i = 0; i < m->npend; i++) {
+		free(m->pend[i].path);
+		free(m->pend[i].ledger);
+		for (side = 0; side < 3; side++)
+			vl_record_free(m->pend[i].rec[side]);
+	}
+	m->npend = 0;
+	return rc;
+}
+
+/* Both sides changed the record at path: queue it for merging (flush_pending). */
+static int merge_file(mctx *m, const char *ledger, const char *path, const git_tree_entry *eb,
+		const git_tree_entry *ex, const git_tree_entry *ey)
+{
+	struct pending *p;
+	int rc;
+
+	if (!m->pend && !(m->pend = calloc(PENDING_BATCH, sizeof(*m->pend))))
+		return vl_error_set(VL_ENOMEM, "out of memory");
+	p = &m->pend[m->npend];
+	memset(p, 0, sizeof(*p));
+	if (!(p->path = strdup(path)) || !(p->ledger = strdup(ledger))) {
+		free(p->path);
+		return vl_error_set(VL_ENOMEM, "out of memory");
+	}
+	p->has_base = eb != NULL;
+	if (eb)
+		git_oid_cpy(&p->id[0], git_tree_entry_id(eb));
+	git_oid_cpy(&p->id[1], git_tree_entry_id(ex));
+	git_oid_cpy(&p->id[2], git_tree_entry_id(ey));
+	m->npend++;
+	if (m->npend == PENDING_BATCH && (rc = flush_pending(m)) < 0)
+		return rc;
+	return 0;
 }
 
 static int lookup_sub(git_tree **out, git_repository *repo, const git_tree_entry *e)
@@ -325,7 +387,8 @@ static int merge_heads(git_oid *out, int *kind, vl_node *n, git_repository *repo
 		rc = vl_error_git(rc, _("cannot read the heads to merge"));
 		goto out;
 	}
-	if ((rc = base_tree(&tb, n, repo, stage, scope, a, b, depth)) < 0 || (rc = walk(&m, tb, ta, tbb, 0, "", NULL)) < 0)
+	if ((rc = base_tree(&tb, n, repo, stage, scope, a, b, depth)) < 0 || (rc = walk(&m, tb, ta, tbb, 0, "", NULL)) < 0 ||
+			(rc = flush_pending(&m)) < 0)
 		goto out;
 	if ((rc = git_tree_create_updated(&tree_id, repo, ta, m.nups, m.ups)) < 0 ||
 			(rc = git_tree_lookup(&merged, repo, &tree_id)) < 0) {
