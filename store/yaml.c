@@ -962,7 +962,7 @@ static int canon_map_add(vl_value *map, const char *key, vl_value *val)
 		vl_value_free(val);
 		return canon_no();
 	}
-	return vl_value_map_set(map, key, val);
+	return vl_value_map_append(map, key, strlen(key), val);
 }
 
 static int canon_block_map(canon *c, vl_value *map, size_t indent, int inline_first, int depth);
