@@ -1,9 +1,11 @@
 /* treemerge.c - merging two heads of one scope branch (see treemerge.h). */
 #include "agent/sync/treemerge.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <git2/sys/odb_backend.h>
 
@@ -28,6 +30,9 @@ typedef struct {
 	struct pending *pend;    /* records both sides changed, merged a batch at a time */
 	size_t npend;
 	vl_buf raw;              /* a record file as read */
+	const vl_view *view;     /* whose objects repo reads, for the reading thread */
+	git_repository *wrepo;   /* the reading thread's own repository over them */
+	int serial;              /* no reading thread: one processor, VLEDGER_THREADS=1, or it failed */
 } mctx;
 
 /*
@@ -40,6 +45,10 @@ typedef struct {
  * for every read (libgit2 formats an error for each pack that misses).
  */
 #define PENDING_BATCH 256
+
+/* A batch this large is read and parsed on two threads (each half of the
+ * records, all of their versions); smaller ones on the calling thread. */
+#define PARALLEL_MIN 64
 
 struct pending {
 	char *path, *ledger;
@@ -65,6 +74,7 @@ static void mctx_free(mctx *m)
 	}
 	free(m->pend);
 	vl_buf_free(&m->raw);
+	git_repository_free(m->wrepo);
 }
 
 static int push_update(mctx *m, const char *path, const git_oid *blob)
@@ -148,16 +158,97 @@ out:
 	return rc;
 }
 
-/* Read and merge the pending records (see struct pending), then forget them. */
+/*
+ * Try to read and parse the versions of pend[from, to) that are not read
+ * yet, all bases, then all x, then all y (see struct pending). A version
+ * that fails stays NULL, its error dropped: flush_pending reads it again on
+ * the calling thread, which reports the failure as a serial merge would.
+ */
+static void read_part(git_repository *repo, struct pending *pend, size_t from, size_t to, vl_buf *raw)
+{
+	size_t i, side;
+
+	for (side = 0; side < 3; side++) {
+		for (i = from; i < to; i++) {
+			struct pending *p = &pend[i];
+			if ((side == 0 && !p->has_base) || p->rec[side])
+				continue;
+			vl_buf_clear(raw);
+			if (vl_repo_read_blob(raw, repo, &p->id[side], VL_RECORD_MAX_BYTES, p->path) < 0 ||
+					vl_record_parse(&p->rec[side], raw->ptr, raw->len, p->path) < 0)
+				p->rec[side] = NULL;
+		}
+	}
+}
+
+typedef struct {
+	git_repository *repo;
+	struct pending *pend;
+	size_t from, to;
+} part;
+
+static void *read_worker(void *arg)
+{
+	part *t = arg;
+	vl_buf raw = VL_BUF_INIT;
+
+	read_part(t->repo, t->pend, t->from, t->to, &raw);
+	vl_buf_free(&raw);
+	return NULL;
+}
+
+/*
+ * Is there a reading thread for this merge? Its repository is opened on the
+ * first large batch: libgit2 objects are not shared across threads, so it
+ * reads the view's objects through an object database of its own (as
+ * verify's threads do). Not the merge's in-memory objects: a record only
+ * there (a virtual merge base's) misses and is read again by the caller.
+ */
+static int reader_ready(mctx *m)
+{
+	const char *env = getenv("VLEDGER_THREADS");
+	git_odb *odb = NULL;
+	vl_buf objects = VL_BUF_INIT;
+
+	if (m->wrepo)
+		return 1;
+	if (m->serial || !m->view || (env && !strcmp(env, "1")) || sysconf(_SC_NPROCESSORS_ONLN) < 2) {
+		m->serial = 1;
+		return 0;
+	}
+	if (vl_buf_printf(&objects, "%s/repo.git/objects", m->n->home) < 0 || git_odb_new(&odb) < 0 ||
+			vl_view_add_objects(odb, m->view, objects.ptr) < 0 || git_repository_wrap_odb(&m->wrepo, odb) < 0) {
+		m->wrepo = NULL;
+		m->serial = 1; /* the merge goes on serially: nothing is lost but time */
+	}
+	git_odb_free(odb);
+	vl_buf_free(&objects);
+	return m->wrepo != NULL;
+}
+
+/* Read and merge the pending records (see struct pending), then forget them.
+ * A large batch is read on two threads first; then whatever is not read yet
+ * is read here in the serial order, so a failure is the one, with the
+ * message, that a serial merge reports. The merges run here, in order. */
 static int flush_pending(mctx *m)
 {
 	size_t i, side;
+	pthread_t th;
 	int rc = 0;
 
+	if (m->npend >= PARALLEL_MIN && reader_ready(m)) {
+		part t = { m->wrepo, m->pend, m->npend / 2, m->npend };
+		if (pthread_create(&th, NULL, read_worker, &t) == 0) {
+			read_part(m->repo, m->pend, 0, m->npend / 2, &m->raw);
+			pthread_join(th, NULL);
+		} else {
+			m->serial = 1;
+		}
+	}
 	for (side = 0; side < 3 && rc == 0; side++) {
 		for (i = 0; i < m->npend && rc == 0; i++) {
 			struct pending *p = &m->pend[i];
-			if (side == 0 && !p->has_base)
+			if ((side == 0 && !p->has_base) || p->rec[side])
 				continue;
 			vl_buf_clear(&m->raw);
 			if ((rc = vl_repo_read_blob(&m->raw, m->repo, &p->id[side], VL_RECORD_MAX_BYTES, p->path)) == 0)
@@ -294,12 +385,13 @@ static int walk(mctx *m, git_tree *tb, git_tree *tx, git_tree *ty, int depth, co
 	return 0;
 }
 
-static int merge_heads(git_oid *out, int *kind, vl_node *n, git_repository *repo, vl_stage *stage,
-		const char *scope, const git_oid *a, const git_oid *b, vl_merge_summary *summary, int depth);
+static int merge_heads(git_oid *out, int *kind, vl_node *n, const vl_view *v, git_repository *repo,
+		vl_stage *stage, const char *scope, const git_oid *a, const git_oid *b, vl_merge_summary *summary,
+		int depth);
 
 /* The tree to merge against: none, the one merge base, or a virtual one. */
-static int base_tree(git_tree **out, vl_node *n, git_repository *repo, vl_stage *stage, const char *scope,
-		const git_oid *a, const git_oid *b, int depth)
+static int base_tree(git_tree **out, vl_node *n, const vl_view *v, git_repository *repo, vl_stage *stage,
+		const char *scope, const git_oid *a, const git_oid *b, int depth)
 {
 	git_oidarray bases = { NULL, 0 };
 	git_commit *c = NULL;
@@ -334,7 +426,7 @@ static int base_tree(git_tree **out, vl_node *n, git_repository *repo, vl_stage 
 	}
 	git_oid_cpy(&virt, &sorted[0]);
 	for (i = 1; i < bases.count; i++)
-		if ((rc = merge_heads(&virt, &kind, n, repo, stage, scope, &virt, &sorted[i], NULL, depth + 1)) < 0)
+		if ((rc = merge_heads(&virt, &kind, n, v, repo, stage, scope, &virt, &sorted[i], NULL, depth + 1)) < 0)
 			goto out;
 	if ((rc = git_commit_lookup(&c, repo, &virt)) < 0 || (rc = git_commit_tree(out, c)) < 0)
 		rc = vl_error_git(rc, _("cannot read the merge base"));
@@ -345,8 +437,9 @@ out:
 	return rc;
 }
 
-static int merge_heads(git_oid *out, int *kind, vl_node *n, git_repository *repo, vl_stage *stage,
-		const char *scope, const git_oid *a, const git_oid *b, vl_merge_summary *summary, int depth)
+static int merge_heads(git_oid *out, int *kind, vl_node *n, const vl_view *v, git_repository *repo,
+		vl_stage *stage, const char *scope, const git_oid *a, const git_oid *b, vl_merge_summary *summary,
+		int depth)
 {
 	git_commit *ca = NULL, *cb = NULL;
 	git_tree *tb = NULL, *ta = NULL, *tbb = NULL, *merged = NULL;
@@ -371,6 +464,7 @@ static int merge_heads(git_oid *out, int *kind, vl_node *n, git_repository *repo
 	if ((rc = vl_node_load_config(n)) < 0 || (rc = vl_buf_printf(&hooks, "%s/hooks", n->home)) < 0)
 		return rc;
 	m.n = n;
+	m.view = v;
 	m.repo = repo;
 	m.stage = stage;
 	m.sum = summary;
@@ -387,7 +481,7 @@ static int merge_heads(git_oid *out, int *kind, vl_node *n, git_repository *repo
 		rc = vl_error_git(rc, _("cannot read the heads to merge"));
 		goto out;
 	}
-	if ((rc = base_tree(&tb, n, repo, stage, scope, a, b, depth)) < 0 || (rc = walk(&m, tb, ta, tbb, 0, "", NULL)) < 0 ||
+	if ((rc = base_tree(&tb, n, v, repo, stage, scope, a, b, depth)) < 0 || (rc = walk(&m, tb, ta, tbb, 0, "", NULL)) < 0 ||
 			(rc = flush_pending(&m)) < 0)
 		goto out;
 	if ((rc = git_tree_create_updated(&tree_id, repo, ta, m.nups, m.ups)) < 0 ||
@@ -517,7 +611,7 @@ int vl_merge_heads(git_oid *out, int *kind, vl_node *n, const char *scope, const
 		memset(summary, 0, sizeof(*summary));
 	if ((rc = overlay_open(&o, n, &home)) < 0)
 		return rc;
-	rc = merge_heads(out, kind, n, o.repo, o.mem, scope, a, b, summary, 0);
+	rc = merge_heads(out, kind, n, &home, o.repo, o.mem, scope, a, b, summary, 0);
 	if (rc == 0 && *kind)
 		rc = overlay_keep(&o);
 	overlay_close(&o);
@@ -543,7 +637,7 @@ int vl_merge_replay(const vl_view *v, vl_node *n, const char *scope, const git_o
 	/* Replayed in memory only: nothing is written. */
 	if ((rc = overlay_open(&o, n, v)) < 0)
 		goto out;
-	if ((rc = merge_heads(&expect, &kind, n, o.repo, o.mem, scope, git_commit_parent_id(c, 0),
+	if ((rc = merge_heads(&expect, &kind, n, v, o.repo, o.mem, scope, git_commit_parent_id(c, 0),
 			git_commit_parent_id(c, 1), NULL, 0)) < 0)
 		goto out;
 	git_oid_tostr(have, sizeof(have), commit);
