@@ -1169,8 +1169,9 @@ static void elide_values(vl_value *conf)
 	}
 }
 
-/* The merged record must be a file vl_record_parse accepts. */
-static int self_check(const vl_record *r)
+/* The merged record must be a file vl_record_parse accepts. file (may be
+ * NULL): on success, the file that was checked. */
+static int self_check(const vl_record *r, vl_buf *file)
 {
 	vl_buf b = VL_BUF_INIT;
 	vl_record *back = NULL;
@@ -1179,6 +1180,10 @@ static int self_check(const vl_record *r)
 	b.max = VL_RECORD_MAX_BYTES;
 	if ((rc = vl_record_emit(&b, r, 1)) == 0)
 		rc = vl_record_parse(&back, b.ptr, b.len, "merged record");
+	if (rc == 0 && file) {
+		vl_buf_clear(file);
+		rc = vl_buf_put(file, b.ptr, b.len);
+	}
 	vl_record_free(back);
 	vl_buf_free(&b);
 	return rc;
@@ -1425,6 +1430,13 @@ int vl_merge_record(vl_record **out, const vl_schema *s, const vl_merge_side *ba
 		const vl_merge_side *x, const vl_merge_side *y, const vl_merge_env *env,
 		vl_merge_stats *stats, vl_merge_trace **trace)
 {
+	return vl_merge_record_file(out, NULL, s, base, x, y, env, stats, trace);
+}
+
+int vl_merge_record_file(vl_record **out, vl_buf *file, const vl_schema *s, const vl_merge_side *base,
+		const vl_merge_side *x, const vl_merge_side *y, const vl_merge_env *env,
+		vl_merge_stats *stats, vl_merge_trace **trace)
+{
 	mctx c;
 	vl_merge_trace *tr = NULL;
 	vl_record *r = NULL;
@@ -1534,10 +1546,10 @@ int vl_merge_record(vl_record **out, const vl_schema *s, const vl_merge_side *ba
 		r->conflicts = ordered;
 		ordered = NULL;
 	}
-	rc = self_check(r);
+	rc = self_check(r, file);
 	if (rc == VL_ETOOBIG && r->conflicts) {
 		elide_values(r->conflicts);
-		rc = self_check(r);
+		rc = self_check(r, file);
 	}
 	if (rc < 0) {
 		rc = vl_error_wrap(rc, "merge of %s %s", s->name, x->rec->id);

@@ -183,6 +183,16 @@ int vl_merge_record(vl_record **out, const vl_schema *s, const vl_merge_side *ba
 		vl_merge_stats *stats, vl_merge_trace **trace) VL_MUST_CHECK;
 
 /*
+ * vl_merge_record, also handing back the merged record's file: on success
+ * `file` (emptied first) holds what vl_record_emit(file, *out, 1) writes,
+ * the very bytes the merge's self-check parsed back, so a caller that
+ * stores the record need not emit it again. On failure `file` is undefined.
+ */
+int vl_merge_record_file(vl_record **out, vl_buf *file, const vl_schema *s, const vl_merge_side *base,
+		const vl_merge_side *x, const vl_merge_side *y, const vl_merge_env *env,
+		vl_merge_stats *stats, vl_merge_trace **trace) VL_MUST_CHECK;
+
+/*
  * Run hook `name` for `field` of a record: writes base.yaml, a.yaml, b.yaml
  * (each `{field: F, schema: S, id: ID, value: V, data: {...}}`; base may
  * have no value/data) into a private temp dir, runs <hooks_dir>/name with

@@ -93,7 +93,8 @@ void vl_record_free(vl_record *r)
 	free(r);
 }
 
-/* Build the YAML tree of a record (borrowing nothing: data is cloned). */
+/* Build the YAML tree of a record (borrowing nothing: data is cloned). Its
+ * keys are distinct by construction: appended, not searched for. */
 static int record_tree(vl_value **out, const vl_record *r, int with_sig)
 {
 	vl_value *m = vl_value_new(VL_V_MAP), *prev = NULL;
@@ -103,28 +104,28 @@ static int record_tree(vl_value **out, const vl_record *r, int with_sig)
 	*out = NULL;
 	if (!m)
 		goto oom;
-	if (vl_value_map_set(m, "schema", vl_value_str(r->schema)) < 0 ||
-			vl_value_map_set(m, "id", vl_value_str(r->id)) < 0 ||
-			vl_value_map_set(m, "scope", vl_value_str(r->scope)) < 0 ||
-			vl_value_map_set(m, "clock", vl_value_str(r->clock)) < 0 ||
-			vl_value_map_set(m, "author", vl_value_str(r->author)) < 0)
+	if (vl_value_map_append(m, "schema", 6, vl_value_str(r->schema)) < 0 ||
+			vl_value_map_append(m, "id", 2, vl_value_str(r->id)) < 0 ||
+			vl_value_map_append(m, "scope", 5, vl_value_str(r->scope)) < 0 ||
+			vl_value_map_append(m, "clock", 5, vl_value_str(r->clock)) < 0 ||
+			vl_value_map_append(m, "author", 6, vl_value_str(r->author)) < 0)
 		goto oom;
 	if (!(prev = vl_value_new(VL_V_LIST)))
 		goto oom;
 	for (i = 0; i < r->nprev; i++)
 		if (vl_value_list_push(prev, vl_value_str(r->prev[i])) < 0)
 			goto oom;
-	rc = vl_value_map_set(m, "prev", prev);
+	rc = vl_value_map_append(m, "prev", 4, prev);
 	prev = NULL;
 	if (rc < 0)
 		goto oom;
-	if (vl_value_map_set(m, "data", r->data ? vl_value_clone(r->data) : vl_value_new(VL_V_MAP)) < 0)
+	if (vl_value_map_append(m, "data", 4, r->data ? vl_value_clone(r->data) : vl_value_new(VL_V_MAP)) < 0)
 		goto oom;
-	if (r->deleted && vl_value_map_set(m, "deleted", vl_value_bool(1)) < 0)
+	if (r->deleted && vl_value_map_append(m, "deleted", 7, vl_value_bool(1)) < 0)
 		goto oom;
-	if (r->conflicts && vl_value_map_set(m, "conflicts", vl_value_clone(r->conflicts)) < 0)
+	if (r->conflicts && vl_value_map_append(m, "conflicts", 9, vl_value_clone(r->conflicts)) < 0)
 		goto oom;
-	if (with_sig && r->sig && vl_value_map_set(m, "sig", vl_value_str(r->sig)) < 0)
+	if (with_sig && r->sig && vl_value_map_append(m, "sig", 3, vl_value_str(r->sig)) < 0)
 		goto oom;
 	*out = m;
 	return 0;

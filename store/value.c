@@ -261,6 +261,33 @@ out:
 	return rc;
 }
 
+int vl_value_map_append(vl_value *map, const char *key, size_t len, vl_value *val)
+{
+	char *k = NULL;
+	int rc;
+
+	if (!val)
+		return vl_error_set(VL_ENOMEM, "out of memory building a value");
+	if (!map || map->kind != VL_V_MAP || !key) {
+		rc = vl_error_set(VL_EINVALID, "cannot set a key on something that is not a map");
+		goto out;
+	}
+	if (!(k = dup_n(key, len))) {
+		rc = vl_error_set(VL_ENOMEM, "out of memory adding a map key");
+		goto out;
+	}
+	if ((rc = reserve_one(map)) < 0)
+		goto out;
+	map->keys[map->n] = k;
+	map->items[map->n] = val;
+	map->n++;
+	return 0;
+out:
+	free(k);
+	vl_value_free(val);
+	return rc;
+}
+
 vl_value *vl_value_map_get(const vl_value *map, const char *key)
 {
 	ptrdiff_t at;

@@ -58,6 +58,10 @@ void vl_value_free(vl_value *v);
 /* MAP: set key to val, taking ownership of val (freed on failure too);
  * replaces an existing value in place (keeping its position). */
 int vl_value_map_set(vl_value *map, const char *key, vl_value *val) VL_MUST_CHECK;
+/* MAP: append key (with len bytes, no NUL inside) -> val, taking ownership
+ * of val (freed on failure too), for a caller that knows key is not in map
+ * yet (a reader that just looked: no second search). */
+int vl_value_map_append(vl_value *map, const char *key, size_t len, vl_value *val) VL_MUST_CHECK;
 /* Borrowed; NULL if absent or map is not a MAP. */
 vl_value *vl_value_map_get(const vl_value *map, const char *key);
 /* Remove and free; VL_ENOTFOUND if absent. */

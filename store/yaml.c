@@ -116,6 +116,46 @@ static int nfc_unstable(uint32_t cp)
 		(cp >= 0x2F800 && cp <= 0x2FA1F);
 }
 
+/*
+ * Eight bytes at a time (a record is mostly ASCII: its signature alone is
+ * ~400 base64 bytes, scanned by every load and every emit). For a word w of
+ * eight bytes: w_less(w, n) is nonzero iff some byte of w is below n
+ * (n <= 0x80; exact, the classic "hasless"); w_has(w, c) iff some byte is c.
+ */
+#define W_ONES 0x0101010101010101ull
+#define W_HIGH 0x8080808080808080ull
+
+static uint64_t w_load(const unsigned char *p)
+{
+	uint64_t w;
+
+	memcpy(&w, p, sizeof(w));
+	return w;
+}
+
+static uint64_t w_less(uint64_t w, unsigned n)
+{
+	return (w - W_ONES * n) & ~w & W_HIGH;
+}
+
+static uint64_t w_has(uint64_t w, unsigned c)
+{
+	return w_less(w ^ (W_ONES * c), 1);
+}
+
+/* The end of the run of bytes 0x01..0x7F in p[i..len). */
+static size_t ascii_run(const unsigned char *p, size_t i, size_t len)
+{
+	for (; i + 8 <= len; i += 8) {
+		uint64_t w = w_load(p + i);
+		if ((w & W_HIGH) || w_less(w, 1))
+			break;
+	}
+	while (i < len && p[i] >= 0x01 && p[i] < 0x80)
+		i++;
+	return i;
+}
+
 /* Offset of the first refused code point in s[0..len) (len when none), and
  * why in *why. A BOM (U+FEFF) is refused only when no_bom is set. */
 static size_t utf8_scan(const char *s, size_t len, int no_bom, int *why)
@@ -126,10 +166,9 @@ static size_t utf8_scan(const char *s, size_t len, int no_bom, int *why)
 
 	*why = U_OK;
 	while (i < len) {
-		if (p[i] >= 0x01 && p[i] < 0x80) { /* the common case */
-			i++;
-			continue;
-		}
+		i = ascii_run(p, i, len); /* the common case */
+		if (i >= len)
+			break;
 		n = utf8_decode(p + i, len - i, &cp);
 		if (n == 0) {
 			*why = U_BAD;
@@ -801,6 +840,11 @@ static int canon_scalar_text(canon *c, int *plain, int key)
 		i++;
 		for (;;) {
 			start = i;
+			for (; i + 8 <= c->len; i += 8) { /* as the byte loop below, 8 at a time */
+				uint64_t w = w_load((const unsigned char *)b + i);
+				if (w_less(w, 0x20) || w_has(w, '"') || w_has(w, '\\'))
+					break;
+			}
 			while (i < c->len && b[i] != '"' && b[i] != '\\' && (unsigned char)b[i] >= 0x20)
 				i++;
 			if (i > start && (rc = vl_buf_put(&c->tmp, b + start, i - start)) < 0)
@@ -928,7 +972,7 @@ static int canon_map_add(vl_value *map, const char *key, vl_value *val)
 		vl_value_free(val);
 		return canon_no();
 	}
-	return vl_value_map_set(map, key, val);
+	return vl_value_map_append(map, key, strlen(key), val);
 }
 
 static int canon_block_map(canon *c, vl_value *map, size_t indent, int inline_first, int depth);
@@ -1266,7 +1310,12 @@ static int emit_quoted(vl_buf *out, const char *s, size_t n)
 		return rc;
 	while (i < n) {
 		start = i;
-		/* copy a run that needs no escape in one go */
+		/* copy a run that needs no escape in one go (ASCII 8 bytes at a time) */
+		for (; i + 8 <= n; i += 8) {
+			uint64_t q = w_load(p + i);
+			if ((q & W_HIGH) || w_less(q, 0x20) || w_has(q, 0x7F) || w_has(q, '"') || w_has(q, '\\'))
+				break;
+		}
 		while (i < n) {
 			if (p[i] >= 0x20 && p[i] < 0x7F && p[i] != '"' && p[i] != '\\') {
 				i++;

@@ -406,10 +406,90 @@ static void test_random_convergence(void **state)
 	vl_verify_result_free(&res);
 }
 
+/*
+ * A merge large enough to read its records on two threads (a batch of at
+ * least 64 both-changed records, agent/sync/treemerge.c) writes exactly the
+ * commit the serial merge (VLEDGER_THREADS=1) writes, with the same summary.
+ */
+#define NBASE 300
+#define NEDIT 200
+
+static void edit_side(world *w, int r, const git_oid *base, const char (*ids)[27], int tags)
+{
+	const vl_schema *s = vl_node_schema(w->n, "resident");
+	vl_record *recs[NEDIT];
+	char buf[64];
+	git_oid blob;
+	size_t i;
+
+	w->heads[r] = *base;
+	w->have[r] = 1;
+	become(w, r);
+	for (i = 0; i < NEDIT; i++) {
+		vl_record *cur = read_rec(w, r, "resident", ids[i], &blob);
+		assert_non_null(cur);
+		recs[i] = next_of(cur, &blob);
+		vl_record_free(cur);
+		if (tags) {
+			assert_int_equal(vl_schema_set_text(s, recs[i]->data, "tags", tag_names[i % 5]), 0);
+		} else {
+			snprintf(buf, sizeof(buf), "139%08zu", i);
+			assert_int_equal(vl_schema_set_text(s, recs[i]->data, "phone", buf), 0);
+		}
+		assert_int_equal(vl_schema_normalize(s, recs[i]->data), 0);
+	}
+	assert_int_equal(vl_ledger_commit(&w->heads[r], w->n, SCOPE, recs, NEDIT, tags ? "tags" : "phones", NULL), 0);
+	for (i = 0; i < NEDIT; i++)
+		vl_record_free(recs[i]);
+}
+
+static void test_threads_same_merge(void **state)
+{
+	world *w = *state;
+	const vl_schema *s = vl_node_schema(w->n, "resident");
+	static char ids[NBASE][27];
+	vl_record *recs[NBASE];
+	vl_merge_summary sum1, sum2;
+	git_oid base, m1, m2;
+	char buf[64];
+	int k1 = 0, k2 = 0;
+	size_t i;
+
+	become(w, 0);
+	for (i = 0; i < NBASE; i++) {
+		vl_ulid_new(ids[i], 1649294000000ULL + i);
+		assert_int_equal(vl_record_new(&recs[i], "resident", ids[i], SCOPE), 0);
+		snprintf(buf, sizeof(buf), "居民%zu", i);
+		assert_int_equal(vl_schema_set_text(s, recs[i]->data, "name", buf), 0);
+		assert_int_equal(vl_schema_set_text(s, recs[i]->data, "residence_kind", "registered"), 0);
+		assert_int_equal(vl_schema_set_text(s, recs[i]->data, "address", "1 组"), 0);
+		assert_int_equal(vl_schema_set_text(s, recs[i]->data, "source", "worker_survey"), 0);
+	}
+	assert_int_equal(vl_ledger_commit(&base, w->n, SCOPE, recs, NBASE, "base", NULL), 0);
+	for (i = 0; i < NBASE; i++)
+		vl_record_free(recs[i]);
+	edit_side(w, 0, &base, ids, 0);
+	edit_side(w, 1, &base, ids, 1);
+
+	assert_int_equal(setenv("VLEDGER_THREADS", "1", 1), 0);
+	assert_int_equal(vl_merge_heads(&m1, &k1, w->n, SCOPE, &w->heads[0], &w->heads[1], &sum1), 0);
+	assert_int_equal(setenv("VLEDGER_THREADS", "2", 1), 0);
+	assert_int_equal(vl_merge_heads(&m2, &k2, w->n, SCOPE, &w->heads[1], &w->heads[0], &sum2), 0);
+	assert_int_equal(unsetenv("VLEDGER_THREADS"), 0);
+	assert_int_equal(k1, 1);
+	assert_int_equal(k2, 1);
+	assert_true(git_oid_equal(&m1, &m2));
+	assert_int_equal(sum1.records_merged, NEDIT);
+	assert_int_equal(sum2.records_merged, NEDIT);
+	assert_int_equal(sum1.records_taken, sum2.records_taken);
+	assert_int_equal(sum1.conflicts, sum2.conflicts);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_random_convergence, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_threads_same_merge, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

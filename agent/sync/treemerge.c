@@ -1,9 +1,11 @@
 /* treemerge.c - merging two heads of one scope branch (see treemerge.h). */
 #include "agent/sync/treemerge.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <git2/sys/odb_backend.h>
 
@@ -25,7 +27,35 @@ typedef struct {
 	git_tree_update *ups;
 	char **paths;
 	size_t nups, cap;
+	struct pending *pend;    /* records both sides changed, merged a batch at a time */
+	size_t npend;
+	vl_buf raw;              /* a record file as read */
+	const vl_view *view;     /* whose objects repo reads, for the reading thread */
+	git_repository *wrepo;   /* the reading thread's own repository over them */
+	int serial;              /* no reading thread: one processor, VLEDGER_THREADS=1, or it failed */
 } mctx;
+
+/*
+ * A record both sides changed, waiting to be merged. The walk collects up
+ * to PENDING_BATCH of them, then flush_pending reads all their bases, then
+ * all x versions, then all y versions, then merges each: one side's records
+ * sit in a few packs (those of its commits), so reading them in a row keeps
+ * finding them in the pack libgit2 found the last one in, where reading the
+ * three versions of each record in turn tried most of the repository's packs
+ * for every read (libgit2 formats an error for each pack that misses).
+ */
+#define PENDING_BATCH 256
+
+/* A batch this large is read and parsed on two threads (each half of the
+ * records, all of their versions); smaller ones on the calling thread. */
+#define PARALLEL_MIN 64
+
+struct pending {
+	char *path, *ledger;
+	git_oid id[3];           /* base, x, y */
+	int has_base;
+	vl_record *rec[3];
+};
 
 static void mctx_free(mctx *m)
 {
@@ -35,6 +65,16 @@ static void mctx_free(mctx *m)
 		free(m->paths[i]);
 	free(m->paths);
 	free(m->ups);
+	for (i = 0; i < m->npend; i++) {
+		free(m->pend[i].path);
+		free(m->pend[i].ledger);
+		vl_record_free(m->pend[i].rec[0]);
+		vl_record_free(m->pend[i].rec[1]);
+		vl_record_free(m->pend[i].rec[2]);
+	}
+	free(m->pend);
+	vl_buf_free(&m->raw);
+	git_repository_free(m->wrepo);
 }
 
 static int push_update(mctx *m, const char *path, const git_oid *blob)
@@ -73,24 +113,12 @@ static int same(const git_tree_entry *a, const git_tree_entry *b)
 			git_tree_entry_filemode(a) == git_tree_entry_filemode(b);
 }
 
-static int load_record(vl_record **out, vl_buf *raw, git_repository *repo, const git_tree_entry *e,
-		const char *path)
+/* Merge one pending record whose three versions are loaded. */
+static int merge_one(mctx *m, struct pending *p)
 {
-	int rc;
-
-	*out = NULL;
-	if ((rc = vl_repo_read_blob(raw, repo, git_tree_entry_id(e), VL_RECORD_MAX_BYTES, path)) < 0)
-		return rc;
-	return vl_record_parse(out, raw->ptr, raw->len, path);
-}
-
-/* Both sides changed the record at path: merge it. */
-static int merge_file(mctx *m, const char *ledger, const char *path, const git_tree_entry *eb,
-		const git_tree_entry *ex, const git_tree_entry *ey)
-{
-	const vl_schema *s = vl_node_schema(m->n, ledger);
-	vl_record *rb = NULL, *rx = NULL, *ry = NULL, *out = NULL;
-	vl_buf bb = VL_BUF_INIT, bx = VL_BUF_INIT, by = VL_BUF_INIT, file = VL_BUF_INIT;
+	const vl_schema *s = vl_node_schema(m->n, p->ledger);
+	vl_record *out = NULL;
+	vl_buf file = VL_BUF_INIT;
 	char hb[41], hx[41], hy[41];
 	vl_merge_side sb, sx, sy;
 	vl_merge_stats st = { 0, 0, 0 };
@@ -98,47 +126,171 @@ static int merge_file(mctx *m, const char *ledger, const char *path, const git_t
 	int rc;
 
 	if (!s)
-		return vl_error_set(VL_EINVALID, "'%s' belongs to ledger '%s', which has no schema", path, ledger);
-	if ((eb && (rc = load_record(&rb, &bb, m->repo, eb, path)) < 0) ||
-			(rc = load_record(&rx, &bx, m->repo, ex, path)) < 0 ||
-			(rc = load_record(&ry, &by, m->repo, ey, path)) < 0)
-		goto out;
-	if (eb)
-		git_oid_tostr(hb, sizeof(hb), git_tree_entry_id(eb));
-	git_oid_tostr(hx, sizeof(hx), git_tree_entry_id(ex));
-	git_oid_tostr(hy, sizeof(hy), git_tree_entry_id(ey));
-	sb = (vl_merge_side){ rb, eb ? hb : NULL };
-	sx = (vl_merge_side){ rx, hx };
-	sy = (vl_merge_side){ ry, hy };
-	if ((rc = vl_merge_record(&out, s, &sb, &sx, &sy, &m->env, &st, NULL)) < 0) {
-		vl_error_wrap(rc, "cannot merge '%s'", path);
+		return vl_error_set(VL_EINVALID, "'%s' belongs to ledger '%s', which has no schema", p->path, p->ledger);
+	if (p->has_base)
+		git_oid_tostr(hb, sizeof(hb), &p->id[0]);
+	git_oid_tostr(hx, sizeof(hx), &p->id[1]);
+	git_oid_tostr(hy, sizeof(hy), &p->id[2]);
+	sb = (vl_merge_side){ p->rec[0], p->has_base ? hb : NULL };
+	sx = (vl_merge_side){ p->rec[1], hx };
+	sy = (vl_merge_side){ p->rec[2], hy };
+	/* The file comes from the merge's self-check, which emitted and parsed it. */
+	file.max = VL_RECORD_MAX_BYTES;
+	if ((rc = vl_merge_record_file(&out, &file, s, &sb, &sx, &sy, &m->env, &st, NULL)) < 0) {
+		vl_error_wrap(rc, "cannot merge '%s'", p->path);
 		goto out;
 	}
-	file.max = VL_RECORD_MAX_BYTES;
-	if ((rc = vl_record_emit(&file, out, 1)) < 0)
-		goto out;
 	/* Into the stage directly: a write through libgit2 looks the new
 	 * object up first, which rescans the pack directory on every miss. */
 	if ((rc = vl_stage_add(&blob, m->stage, GIT_OBJECT_BLOB, file.ptr, file.len)) < 0) {
 		vl_error_wrap(rc, "cannot write a merged record");
 		goto out;
 	}
-	rc = push_update(m, path, &blob);
+	rc = push_update(m, p->path, &blob);
 	if (m->sum) {
 		m->sum->records_merged++;
 		m->sum->conflicts += st.conflicts;
 		m->sum->hooks_run += st.hooks_run;
 	}
 out:
-	vl_record_free(rb);
-	vl_record_free(rx);
-	vl_record_free(ry);
 	vl_record_free(out);
-	vl_buf_free(&bb);
-	vl_buf_free(&bx);
-	vl_buf_free(&by);
 	vl_buf_free(&file);
 	return rc;
+}
+
+/*
+ * Try to read and parse the versions of pend[from, to) that are not read
+ * yet, all bases, then all x, then all y (see struct pending). A version
+ * that fails stays NULL, its error dropped: flush_pending reads it again on
+ * the calling thread, which reports the failure as a serial merge would.
+ */
+static void read_part(git_repository *repo, struct pending *pend, size_t from, size_t to, vl_buf *raw)
+{
+	size_t i, side;
+
+	for (side = 0; side < 3; side++) {
+		for (i = from; i < to; i++) {
+			struct pending *p = &pend[i];
+			if ((side == 0 && !p->has_base) || p->rec[side])
+				continue;
+			vl_buf_clear(raw);
+			if (vl_repo_read_blob(raw, repo, &p->id[side], VL_RECORD_MAX_BYTES, p->path) < 0 ||
+					vl_record_parse(&p->rec[side], raw->ptr, raw->len, p->path) < 0)
+				p->rec[side] = NULL;
+		}
+	}
+}
+
+typedef struct {
+	git_repository *repo;
+	struct pending *pend;
+	size_t from, to;
+} part;
+
+static void *read_worker(void *arg)
+{
+	part *t = arg;
+	vl_buf raw = VL_BUF_INIT;
+
+	read_part(t->repo, t->pend, t->from, t->to, &raw);
+	vl_buf_free(&raw);
+	return NULL;
+}
+
+/*
+ * Is there a reading thread for this merge? Its repository is opened on the
+ * first large batch: libgit2 objects are not shared across threads, so it
+ * reads the view's objects through an object database of its own (as
+ * verify's threads do). Not the merge's in-memory objects: a record only
+ * there (a virtual merge base's) misses and is read again by the caller.
+ */
+static int reader_ready(mctx *m)
+{
+	const char *env = getenv("VLEDGER_THREADS");
+	git_odb *odb = NULL;
+	vl_buf objects = VL_BUF_INIT;
+
+	if (m->wrepo)
+		return 1;
+	if (m->serial || !m->view || (env && !strcmp(env, "1")) || sysconf(_SC_NPROCESSORS_ONLN) < 2) {
+		m->serial = 1;
+		return 0;
+	}
+	if (vl_buf_printf(&objects, "%s/repo.git/objects", m->n->home) < 0 || git_odb_new(&odb) < 0 ||
+			vl_view_add_objects(odb, m->view, objects.ptr) < 0 || git_repository_wrap_odb(&m->wrepo, odb) < 0) {
+		m->wrepo = NULL;
+		m->serial = 1; /* the merge goes on serially: nothing is lost but time */
+	}
+	git_odb_free(odb);
+	vl_buf_free(&objects);
+	return m->wrepo != NULL;
+}
+
+/* Read and merge the pending records (see struct pending), then forget them.
+ * A large batch is read on two threads first; then whatever is not read yet
+ * is read here in the serial order, so a failure is the one, with the
+ * message, that a serial merge reports. The merges run here, in order. */
+static int flush_pending(mctx *m)
+{
+	size_t i, side;
+	pthread_t th;
+	int rc = 0;
+
+	if (m->npend >= PARALLEL_MIN && reader_ready(m)) {
+		part t = { m->wrepo, m->pend, m->npend / 2, m->npend };
+		if (pthread_create(&th, NULL, read_worker, &t) == 0) {
+			read_part(m->repo, m->pend, 0, m->npend / 2, &m->raw);
+			pthread_join(th, NULL);
+		} else {
+			m->serial = 1;
+		}
+	}
+	for (side = 0; side < 3 && rc == 0; side++) {
+		for (i = 0; i < m->npend && rc == 0; i++) {
+			struct pending *p = &m->pend[i];
+			if ((side == 0 && !p->has_base) || p->rec[side])
+				continue;
+			vl_buf_clear(&m->raw);
+			if ((rc = vl_repo_read_blob(&m->raw, m->repo, &p->id[side], VL_RECORD_MAX_BYTES, p->path)) == 0)
+				rc = vl_record_parse(&p->rec[side], m->raw.ptr, m->raw.len, p->path);
+		}
+	}
+	for (i = 0; i < m->npend && rc == 0; i++)
+		rc = merge_one(m, &m->pend[i]);
+	for (i = 0; i < m->npend; i++) {
+		free(m->pend[i].path);
+		free(m->pend[i].ledger);
+		for (side = 0; side < 3; side++)
+			vl_record_free(m->pend[i].rec[side]);
+	}
+	m->npend = 0;
+	return rc;
+}
+
+/* Both sides changed the record at path: queue it for merging (flush_pending). */
+static int merge_file(mctx *m, const char *ledger, const char *path, const git_tree_entry *eb,
+		const git_tree_entry *ex, const git_tree_entry *ey)
+{
+	struct pending *p;
+	int rc;
+
+	if (!m->pend && !(m->pend = calloc(PENDING_BATCH, sizeof(*m->pend))))
+		return vl_error_set(VL_ENOMEM, "out of memory");
+	p = &m->pend[m->npend];
+	memset(p, 0, sizeof(*p));
+	if (!(p->path = strdup(path)) || !(p->ledger = strdup(ledger))) {
+		free(p->path);
+		return vl_error_set(VL_ENOMEM, "out of memory");
+	}
+	p->has_base = eb != NULL;
+	if (eb)
+		git_oid_cpy(&p->id[0], git_tree_entry_id(eb));
+	git_oid_cpy(&p->id[1], git_tree_entry_id(ex));
+	git_oid_cpy(&p->id[2], git_tree_entry_id(ey));
+	m->npend++;
+	if (m->npend == PENDING_BATCH && (rc = flush_pending(m)) < 0)
+		return rc;
+	return 0;
 }
 
 static int lookup_sub(git_tree **out, git_repository *repo, const git_tree_entry *e)
@@ -233,12 +385,13 @@ static int walk(mctx *m, git_tree *tb, git_tree *tx, git_tree *ty, int depth, co
 	return 0;
 }
 
-static int merge_heads(git_oid *out, int *kind, vl_node *n, git_repository *repo, vl_stage *stage,
-		const char *scope, const git_oid *a, const git_oid *b, vl_merge_summary *summary, int depth);
+static int merge_heads(git_oid *out, int *kind, vl_node *n, const vl_view *v, git_repository *repo,
+		vl_stage *stage, const char *scope, const git_oid *a, const git_oid *b, vl_merge_summary *summary,
+		int depth);
 
 /* The tree to merge against: none, the one merge base, or a virtual one. */
-static int base_tree(git_tree **out, vl_node *n, git_repository *repo, vl_stage *stage, const char *scope,
-		const git_oid *a, const git_oid *b, int depth)
+static int base_tree(git_tree **out, vl_node *n, const vl_view *v, git_repository *repo, vl_stage *stage,
+		const char *scope, const git_oid *a, const git_oid *b, int depth)
 {
 	git_oidarray bases = { NULL, 0 };
 	git_commit *c = NULL;
@@ -273,7 +426,7 @@ static int base_tree(git_tree **out, vl_node *n, git_repository *repo, vl_stage 
 	}
 	git_oid_cpy(&virt, &sorted[0]);
 	for (i = 1; i < bases.count; i++)
-		if ((rc = merge_heads(&virt, &kind, n, repo, stage, scope, &virt, &sorted[i], NULL, depth + 1)) < 0)
+		if ((rc = merge_heads(&virt, &kind, n, v, repo, stage, scope, &virt, &sorted[i], NULL, depth + 1)) < 0)
 			goto out;
 	if ((rc = git_commit_lookup(&c, repo, &virt)) < 0 || (rc = git_commit_tree(out, c)) < 0)
 		rc = vl_error_git(rc, _("cannot read the merge base"));
@@ -284,8 +437,9 @@ out:
 	return rc;
 }
 
-static int merge_heads(git_oid *out, int *kind, vl_node *n, git_repository *repo, vl_stage *stage,
-		const char *scope, const git_oid *a, const git_oid *b, vl_merge_summary *summary, int depth)
+static int merge_heads(git_oid *out, int *kind, vl_node *n, const vl_view *v, git_repository *repo,
+		vl_stage *stage, const char *scope, const git_oid *a, const git_oid *b, vl_merge_summary *summary,
+		int depth)
 {
 	git_commit *ca = NULL, *cb = NULL;
 	git_tree *tb = NULL, *ta = NULL, *tbb = NULL, *merged = NULL;
@@ -310,6 +464,7 @@ static int merge_heads(git_oid *out, int *kind, vl_node *n, git_repository *repo
 	if ((rc = vl_node_load_config(n)) < 0 || (rc = vl_buf_printf(&hooks, "%s/hooks", n->home)) < 0)
 		return rc;
 	m.n = n;
+	m.view = v;
 	m.repo = repo;
 	m.stage = stage;
 	m.sum = summary;
@@ -326,7 +481,8 @@ static int merge_heads(git_oid *out, int *kind, vl_node *n, git_repository *repo
 		rc = vl_error_git(rc, _("cannot read the heads to merge"));
 		goto out;
 	}
-	if ((rc = base_tree(&tb, n, repo, stage, scope, a, b, depth)) < 0 || (rc = walk(&m, tb, ta, tbb, 0, "", NULL)) < 0)
+	if ((rc = base_tree(&tb, n, v, repo, stage, scope, a, b, depth)) < 0 || (rc = walk(&m, tb, ta, tbb, 0, "", NULL)) < 0 ||
+			(rc = flush_pending(&m)) < 0)
 		goto out;
 	if ((rc = git_tree_create_updated(&tree_id, repo, ta, m.nups, m.ups)) < 0 ||
 			(rc = git_tree_lookup(&merged, repo, &tree_id)) < 0) {
@@ -395,6 +551,13 @@ static int overlay_open(overlay *o, vl_node *n, const vl_view *v)
 	}
 	if ((rc = vl_stage_open_odb(&o->mem, odb, NULL)) < 0)
 		goto out;
+	/* Stored, not deflated: deflating each merged record (zlib's fastest
+	 * level, a fresh Huffman table per small object) was ~11% of a merge's
+	 * instructions and shrinks the merge's pack by only a fifth (1,000
+	 * records: 817 KB stored, 651 KB deflated; bench/README.md, "The merge
+	 * bench"). Trees the pack writer stores anyway. */
+	if ((rc = vl_stage_set_level(o->mem, 0)) < 0)
+		goto out;
 	if ((rc = vl_view_add_objects(odb, v, objects.ptr)) < 0)
 		goto out;
 	if ((rc = git_repository_wrap_odb(&o->repo, odb)) < 0) {
@@ -448,7 +611,7 @@ int vl_merge_heads(git_oid *out, int *kind, vl_node *n, const char *scope, const
 		memset(summary, 0, sizeof(*summary));
 	if ((rc = overlay_open(&o, n, &home)) < 0)
 		return rc;
-	rc = merge_heads(out, kind, n, o.repo, o.mem, scope, a, b, summary, 0);
+	rc = merge_heads(out, kind, n, &home, o.repo, o.mem, scope, a, b, summary, 0);
 	if (rc == 0 && *kind)
 		rc = overlay_keep(&o);
 	overlay_close(&o);
@@ -474,7 +637,7 @@ int vl_merge_replay(const vl_view *v, vl_node *n, const char *scope, const git_o
 	/* Replayed in memory only: nothing is written. */
 	if ((rc = overlay_open(&o, n, v)) < 0)
 		goto out;
-	if ((rc = merge_heads(&expect, &kind, n, o.repo, o.mem, scope, git_commit_parent_id(c, 0),
+	if ((rc = merge_heads(&expect, &kind, n, v, o.repo, o.mem, scope, git_commit_parent_id(c, 0),
 			git_commit_parent_id(c, 1), NULL, 0)) < 0)
 		goto out;
 	git_oid_tostr(have, sizeof(have), commit);
