@@ -4,6 +4,7 @@
 #include "agent/ops/query.h"
 #include "agent/node/divisions.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -499,21 +500,47 @@ static int each_ref(const vl_field *fields, size_t nfields, const vl_value *map,
 	return 0;
 }
 
+/* One ref value of a record: the field holding it and the id (borrowed
+ * from the record's value). */
+typedef struct {
+	const vl_field *f;
+	const char *id;
+} ref_had;
+
+typedef struct {
+	ref_had *v;
+	size_t n, cap;
+} ref_list;
+
+/* By field (its address: one schema's fields), then id. */
+static int ref_had_cmp(const void *a, const void *b)
+{
+	const ref_had *x = a, *y = b;
+	uintptr_t fx = (uintptr_t)x->f, fy = (uintptr_t)y->f;
+
+	if (fx != fy)
+		return fx < fy ? -1 : 1;
+	return strcmp(x->id, y->id);
+}
+
+static int ref_collect(void *ctx, const vl_field *f, const char *id)
+{
+	ref_list *l = ctx;
+	int rc;
+
+	if ((rc = vl_array_grow((void **)&l->v, &l->cap, l->n, sizeof(*l->v))) < 0)
+		return rc;
+	l->v[l->n].f = f;
+	l->v[l->n].id = id;
+	l->n++;
+	return 0;
+}
+
 typedef struct {
 	vl_node *n;
-	const vl_schema *s;
-	const vl_value *old;         /* the record before an edit, NULL at add */
-	const vl_field *want;        /* ref_same: looking for this field ... */
-	const char *id;              /* ... holding this id */
+	const ref_list *had;         /* the record's ref values before an edit, sorted; empty at add */
 	collector *col;              /* where a missing record is reported */
 } ref_ctx;
-
-static int ref_same(void *ctx, const vl_field *f, const char *id)
-{
-	const ref_ctx *c = ctx;
-
-	return f == c->want && !strcmp(id, c->id);
-}
 
 /* A ref value the record had before is not checked again: an edit of
  * another field is not refused because a record referred to was deleted
@@ -521,12 +548,12 @@ static int ref_same(void *ctx, const vl_field *f, const char *id)
 static int ref_check_new(void *ctx, const vl_field *f, const char *id)
 {
 	const ref_ctx *c = ctx;
-	ref_ctx had = *c;
+	ref_had probe;
 	int rc;
 
-	had.want = f;
-	had.id = id;
-	if (c->old && each_ref(c->s->fields, c->s->nfields, c->old, ref_same, &had) == 1)
+	probe.f = f;
+	probe.id = id;
+	if (c->had->n && bsearch(&probe, c->had->v, c->had->n, sizeof(*c->had->v), ref_had_cmp))
 		return 0;
 	rc = check_ref(c->n, f, id);
 	/* A missing record is a problem of the values: collected, and the
@@ -538,13 +565,22 @@ static int ref_check_new(void *ctx, const vl_field *f, const char *id)
 
 /* Every ref value of data, at any depth (a ref inside the items of a list
  * of maps too), that old (NULL at add and import) lacks; a missing record
- * is collected in col. */
+ * is collected in col. old's ref values are gathered once (sorted for
+ * bsearch), not walked again for each ref value of data. */
 static int check_refs(vl_node *n, const vl_schema *s, const vl_value *data, const vl_value *old,
 		collector *col)
 {
-	ref_ctx c = { n, s, old, NULL, NULL, col };
-	int rc = each_ref(s->fields, s->nfields, data, ref_check_new, &c);
+	ref_list had = { NULL, 0, 0 };
+	ref_ctx c = { n, &had, col };
+	int rc = 0;
 
+	if (old && (rc = each_ref(s->fields, s->nfields, old, ref_collect, &had)) < 0)
+		goto out;
+	if (had.n > 1)
+		qsort(had.v, had.n, sizeof(*had.v), ref_had_cmp);
+	rc = each_ref(s->fields, s->nfields, data, ref_check_new, &c);
+out:
+	free(had.v);
 	return rc < 0 ? rc : 0;
 }
 
