@@ -379,46 +379,42 @@ out:
 
 /* ---- checks of entry beyond the schema ------------------------------------ */
 
+typedef struct {
+	git_repository *repo;
+	const char *ledger;
+} holds_ctx;
+
+/* 1 (stop) when the branch at head has a directory for the ledger. */
+static int branch_holds(const char *code, const git_oid *head, void *ctx)
+{
+	const holds_ctx *h = ctx;
+	git_commit *c = NULL;
+	git_tree *root = NULL;
+	int rc;
+
+	(void)code;
+	if (!head)
+		return 0;
+	if ((rc = git_commit_lookup(&c, h->repo, head)) < 0 || (rc = git_commit_tree(&root, c)) < 0)
+		rc = vl_error_git(rc, _("cannot read a branch head"));
+	else
+		rc = git_tree_entry_byname(root, h->ledger) != NULL;
+	git_tree_free(root);
+	git_commit_free(c);
+	return rc;
+}
+
 /* *out 1 if any scope branch this node holds has a directory for ledger
  * (so records of it can reach this node), else 0. */
 static int node_holds_ledger(int *out, vl_node *n, const char *ledger)
 {
-	git_reference_iterator *it = NULL;
-	git_reference *ref = NULL;
-	git_commit *c = NULL;
-	git_tree *root = NULL;
-	int rc, found = 0;
+	holds_ctx h = { n->repo, ledger };
+	int rc = vl_scope_refs_each(n->repo, branch_holds, &h);
 
-	if ((rc = git_reference_iterator_glob_new(&it, n->repo, VL_REF_SCOPE_PREFIX "*")) < 0)
-		return vl_error_git(rc, _("cannot list branches"));
-	while (!found && (rc = git_reference_next(&ref, it)) == 0) {
-		const git_oid *target = git_reference_target(ref);
-		if (target) {
-			if ((rc = git_commit_lookup(&c, n->repo, target)) < 0 || (rc = git_commit_tree(&root, c)) < 0) {
-				rc = vl_error_git(rc, _("cannot read a branch head"));
-				goto out;
-			}
-			found = git_tree_entry_byname(root, ledger) != NULL;
-			git_tree_free(root);
-			root = NULL;
-			git_commit_free(c);
-			c = NULL;
-		}
-		git_reference_free(ref);
-		ref = NULL;
-	}
-	if (!found && rc != GIT_ITEROVER) {
-		rc = vl_error_git(rc, _("cannot list branches"));
-		goto out;
-	}
-	*out = found;
-	rc = 0;
-out:
-	git_tree_free(root);
-	git_commit_free(c);
-	git_reference_free(ref);
-	git_reference_iterator_free(it);
-	return rc;
+	if (rc < 0)
+		return rc;
+	*out = rc;
+	return 0;
 }
 
 /* Is ref value id (of field f) a live record of ledger f->ref on this node?
@@ -1476,45 +1472,45 @@ static int code_cmp(const void *a, const void *b)
 	return strcmp(a, b);
 }
 
+typedef struct {
+	const char *scope;
+	int no_children;
+	char (*v)[13];
+	size_t cap, k;
+} scopes_ctx;
+
+static int scope_add(const char *code, const git_oid *head, void *ctx)
+{
+	scopes_ctx *x = ctx;
+	int rc;
+
+	(void)head;
+	if (vl_division_level(code) == VL_DIV_INVALID ||
+			!(x->no_children ? strcmp(code, x->scope) == 0 : vl_division_covers(x->scope, code)))
+		return 0;
+	if ((rc = vl_array_grow((void **)&x->v, &x->cap, x->k, sizeof(*x->v))) < 0)
+		return rc;
+	snprintf(x->v[x->k++], 13, "%s", code);
+	return 0;
+}
+
 /* The scope codes whose branches a list reads: scope itself, and unless
  * no_children every branch below it, sorted. */
 static int list_scopes(char (**out)[13], size_t *n, vl_node *n_, const char *scope, int no_children)
 {
-	git_reference_iterator *it = NULL;
-	git_reference *ref = NULL;
-	char (*v)[13] = NULL;
-	size_t cap = 0, k = 0;
+	scopes_ctx x = { scope, no_children, NULL, 0, 0 };
 	int rc;
 
-	if ((rc = git_reference_iterator_glob_new(&it, n_->repo, "refs/heads/scope/*")) < 0) {
-		rc = vl_error_git(rc, _("cannot list the scope branches"));
+	if ((rc = vl_scope_refs_each(n_->repo, scope_add, &x)) < 0)
 		goto out;
-	}
-	while ((rc = git_reference_next(&ref, it)) == 0) {
-		const char *code = git_reference_name(ref) + strlen("refs/heads/scope/");
-		if (vl_division_level(code) != VL_DIV_INVALID &&
-				(no_children ? strcmp(code, scope) == 0 : vl_division_covers(scope, code))) {
-			if ((rc = vl_array_grow((void **)&v, &cap, k, sizeof(*v))) < 0)
-				goto out;
-			snprintf(v[k++], 13, "%s", code);
-		}
-		git_reference_free(ref);
-		ref = NULL;
-	}
-	if (rc != GIT_ITEROVER) {
-		rc = vl_error_git(rc, _("cannot list the scope branches"));
-		goto out;
-	}
-	if (k)
-		qsort(v, k, sizeof(*v), code_cmp);
-	*out = v;
-	*n = k;
-	v = NULL;
+	if (x.k)
+		qsort(x.v, x.k, sizeof(*x.v), code_cmp);
+	*out = x.v;
+	*n = x.k;
+	x.v = NULL;
 	rc = 0;
 out:
-	free(v);
-	git_reference_free(ref);
-	git_reference_iterator_free(it);
+	free(x.v);
 	return rc;
 }
 
