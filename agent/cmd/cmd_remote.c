@@ -1,5 +1,6 @@
 /* cmd_remote.c - vledger remote add / list / remove, and sync / pull NAME:
  * parse, one operation (ops/remote_ops.h), print. */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -127,6 +128,11 @@ static int remote_sync(const vl_cli *cli, const char *name, int push, int merge)
 	int rc, code = VL_EXIT_OK, exit_code = VL_EXIT_ERROR;
 
 	memset(&res, 0, sizeof(res));
+	/* libgit2's transports write with plain send(): a server or proxy that
+	 * hangs up mid-push raised SIGPIPE, which killed the command before it
+	 * removed its temporary repository (cache/remote-*). Ignored, the
+	 * write fails with EPIPE and the transfer error is reported. */
+	signal(SIGPIPE, SIG_IGN);
 	if (vl_cli_node(&n, cli, 0, NULL) < 0)
 		goto out;
 	so.name = name;
