@@ -17,6 +17,7 @@
 #include "agent/node/node.h"
 
 typedef struct {
+	vl_node *n;
 	size_t records;
 } ceiling_ctx;
 
@@ -34,15 +35,26 @@ static int parse_one(const char *path, const git_oid *blob, const char *raw, siz
 	return 0;
 }
 
+/* Every ledger of one scope branch. */
+static int parse_branch(const char *code, const git_oid *head, void *ctx)
+{
+	ceiling_ctx *c = ctx;
+	size_t i;
+	int rc;
+
+	(void)code;
+	for (i = 0; head && i < c->n->nschemas; i++)
+		if ((rc = vl_ledger_each(c->n, head, c->n->schemas[i]->name, parse_one, c)) < 0)
+			return rc;
+	return 0;
+}
+
 int vlb_agg_main(int argc, char **argv)
 {
 	const char *home = NULL;
 	vl_node *n = NULL;
-	git_reference_iterator *it = NULL;
-	git_reference *ref = NULL;
-	ceiling_ctx c = { 0 };
+	ceiling_ctx c = { NULL, 0 };
 	struct timespec t0, t1;
-	size_t i;
 	int rc, a;
 
 	for (a = 2; a + 1 < argc; a += 2)
@@ -55,23 +67,10 @@ int vlb_agg_main(int argc, char **argv)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if ((rc = vl_node_open(&n, home, 0, NULL)) < 0 || (rc = vl_node_load_config(n)) < 0)
 		goto out;
-	if ((rc = git_reference_iterator_glob_new(&it, n->repo, "refs/heads/scope/*")) < 0) {
-		rc = vl_error_git(rc, "cannot list branches");
-		goto out;
-	}
-	while ((rc = git_reference_next(&ref, it)) == 0) {
-		const git_oid *head = git_reference_target(ref);
-		for (i = 0; head && i < n->nschemas; i++)
-			if ((rc = vl_ledger_each(n, head, n->schemas[i]->name, parse_one, &c)) < 0)
-				goto out;
-		git_reference_free(ref);
-		ref = NULL;
-	}
-	rc = rc == GIT_ITEROVER ? 0 : vl_error_git(rc, "cannot list branches");
+	c.n = n;
+	rc = vl_scope_refs_each(n->repo, parse_branch, &c);
 out:
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	git_reference_free(ref);
-	git_reference_iterator_free(it);
 	vl_node_close(n);
 	if (rc < 0) {
 		fprintf(stderr, "vl_bench read-ceiling: %s\n", vl_error_last());

@@ -3,13 +3,15 @@
 # synced to its township over loopback, against stock git fetching the same
 # objects from `git daemon` on loopback, in the same run.
 #
-#   bench/net.sh [--records N] [--batch N] [--reps N] [--first N]
+#   bench/net.sh [--records N] [--reps N] [--first N]
 #
 # Builds vledger and vl_bench in Release into build-bench/ (as bench/run.sh),
 # makes a county, a township and a village (synthetic residents from
-# vl_bench gen, real division codes); the township holds the village's state
-# at the start of the day (one sync), then the village imports N records
-# (--records, 1000) in commits of --batch records (1). Measured, each the
+# vl_bench gen, real division codes); the village holds N residents
+# (--records, 1000) and the township its state at the start of the day (one
+# sync); the day is N of them edited, one commit each (`vl_bench day`, as
+# `vledger edit` writes them: a day's work is changes to people the village
+# already holds, not the same people imported again). Measured, each the
 # median of --reps runs (3), every run on fresh copies of both homes:
 #   time:  `vledger sync` (handshake, chunks, verification in the receive
 #          path, merge, the second round)   vs   `git fetch` of the same
@@ -26,14 +28,13 @@
 # idle <= 30 MB, during sync <= 100 MB. KEEP=1 keeps the work directory. The
 # machine is shared: compare figures only within one run.
 set -euo pipefail
-records=1000 batch=1 reps=3 first=3000
+records=1000 reps=3 first=3000
 while [ $# -gt 0 ]; do
 	case $1 in
 	--records) records=$2; shift 2 ;;
-	--batch) batch=$2; shift 2 ;;
 	--reps) reps=$2; shift 2 ;;
 	--first) first=$2; shift 2 ;;
-	*) echo "usage: bench/net.sh [--records N] [--batch N] [--reps N] [--first N]" >&2; exit 2 ;;
+	*) echo "usage: bench/net.sh [--records N] [--reps N] [--first N]" >&2; exit 2 ;;
 	esac
 done
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -86,17 +87,20 @@ done
 X town fetch "$work/county/repo.git" >/dev/null
 X village fetch "$work/county/repo.git" >/dev/null
 cp -a "$work/town" "$work/town0"          # the township with the config only: the first sync
+cp -a "$work/village" "$work/village0"    # the village with the config only: the first sync
+"$build/bench/vl_bench" gen --csv "$csv" --out "$work/people.yaml" --records "$records" --village $S >/dev/null
+X village import resident --file "$work/people.yaml" >/dev/null
 X village add zone --set zone_no=Z0 --set designation=sealed --set area=a --set status=active \
 	--set announced_at=2022-04-06T08:00:00Z >/dev/null
 serve town
 X village sync 127.0.0.1:$port >/dev/null   # the start of the day: both hold the same
 stop $spid
-"$build/bench/vl_bench" gen --csv "$csv" --out "$work/day.yaml" --records "$records" --village $S >/dev/null
-X village import resident --file "$work/day.yaml" --batch "$batch" >/dev/null
+"$build/bench/vl_bench" day --home "$work/village" --scope $S --count "$records" --every 1 --field notes \
+	2>/dev/null
 base=$(git --git-dir "$work/town/repo.git" rev-parse refs/heads/scope/$S)
 head=$(git --git-dir "$work/village/repo.git" rev-parse refs/heads/scope/$S)
 commits=$(git --git-dir "$work/village/repo.git" rev-list --count "$base..$head")
-echo "day:     $records records in $commits commits on scope/$S"
+echo "day:     $records records edited in $commits commits on scope/$S"
 echo
 
 now() { date +%s.%N; }
@@ -135,7 +139,7 @@ vm=$(med "${vt[@]}") gm=$(med "${gt[@]}") vbm=$(med "${vb[@]}")
 # --- First sync of a larger village with a township holding only the config. ---
 rm -rf "$work/big" "$work/t"
 X county export network --output "$work/n2.yaml" >/dev/null
-cp -a "$work/village" "$work/big"
+cp -a "$work/village0" "$work/big"
 "$build/bench/vl_bench" gen --csv "$csv" --out "$work/first.yaml" --records "$first" --village $S >/dev/null
 X big import resident --file "$work/first.yaml" --batch 500 >/dev/null
 cp -a "$work/town0" "$work/t"

@@ -51,6 +51,38 @@ void vf_template_free(char *template_dir)
 	git_libgit2_shutdown();
 }
 
+vf_node_copy *vf_node_copy_open(const char *template_dir, const char *node, int need_key, int load_config)
+{
+	vf_node_copy *c = calloc(1, sizeof(*c));
+
+	assert_non_null(c);
+	c->dir = vf_sandbox(template_dir);
+	vf_path_in(c->home, sizeof(c->home), c->dir, node);
+	assert_int_equal(vl_node_open(&c->n, c->home, need_key, NULL), 0);
+	if (load_config)
+		assert_int_equal(vl_node_load_config(c->n), 0);
+	return c;
+}
+
+void vf_node_copy_free(vf_node_copy *c)
+{
+	if (!c)
+		return;
+	vl_node_close(c->n);
+	vt_rmtree(c->dir);
+	free(c->dir);
+	free(c);
+}
+
+char *vf_file_hashes(const char *home)
+{
+	char *out = NULL;
+
+	assert_int_equal(vt_run(&out, "cd '%s/repo.git' && find . -type f -print0 | LC_ALL=C sort -z | "
+			"xargs -0 sha256sum", home), 0);
+	return out;
+}
+
 char *vf_ok(const char *home, const char *args)
 {
 	char *out = NULL;

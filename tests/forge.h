@@ -2,7 +2,8 @@
  * forge.h - fixture code shared by the cmocka tests that build a real
  * network with the binary and forge history on it with libgit2 and the store
  * library (test_receive.c, test_receive_path.c, test_trust.c, test_verify.c,
- * test_roster.c): the binary at a node home, the base network, template
+ * test_roster.c; test_ui_form.c and test_ops_merge.c for their per-test
+ * node copies): the binary at a node home, the base network, template
  * networks copied per test, repo snapshots, and forged blobs, trees,
  * commits, signatures and zone records.
  * Include after <cmocka.h>'s prerequisites (stdarg, stddef, setjmp, stdint).
@@ -45,6 +46,23 @@ void vf_fetch_home(const char *home, const char *src_home);
 /* vledger -C home add zone (zone_no, area a-<zone_no>, sealed, active): its
  * new id into id, checked to be a ULID. */
 void vf_add_zone(char id[VL_ULID_LEN + 1], const char *home, const char *zone_no);
+
+/* One test's node (test_ui_form.c, test_ops_merge.c): a sandbox copy of a
+ * template made once per group, and the node at dir/<node> in it, opened. */
+typedef struct {
+	char *dir;                   /* the sandbox (vt_rmtree'd by vf_node_copy_free) */
+	char home[1024];             /* dir/<node> */
+	vl_node *n;
+} vf_node_copy;
+/* For a per-test setup: a vf_sandbox of template_dir with the node at
+ * <sandbox>/node opened (need_key as vl_node_open's) and, when load_config,
+ * its config loaded. Caller frees with vf_node_copy_free. */
+vf_node_copy *vf_node_copy_open(const char *template_dir, const char *node, int need_key, int load_config);
+/* Close the node, remove the sandbox, free. NULL is fine. */
+void vf_node_copy_free(vf_node_copy *c);
+/* Every file of home/repo.git with its content hash (sha256sum lines, in
+ * name order): "nothing written" is this string unchanged. Caller frees. */
+char *vf_file_hashes(const char *home);
 
 /* The codes of the network vf_network makes. */
 #define VF_COUNTY_CODE "500243000000"

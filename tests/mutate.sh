@@ -381,6 +381,10 @@ mut import-checks-as-add agent/ops/record.c "sh_import_checks" \
 				(rc = collected(&col)) < 0) {' 'if (0) {'
 mut ref-in-list-items agent/ops/record.c "sh_import_checks" \
 	'rc = each_ref(f->item_fields, f->nitem_fields, it, fn, ctx);' 'rc = 0;'
+mut ref-old-not-rechecked agent/ops/record.c "sh_import_checks" \
+	'if (c->had->n && bsearch(' 'if (0 && bsearch('
+mut remote-sigpipe agent/cmd/cmd_remote.c "sh_remote" \
+	'signal(SIGPIPE, SIG_IGN);' '(void)0;'
 mut import-duplicates-warned agent/ops/record.c "sh_import_checks" \
 	'if ((rc = import_dup(out, &capdups, &have, &seen, s, d, i)) < 0)' 'if (0)'
 keep=0 baseline=1 only=

@@ -23,6 +23,7 @@
 #include "agent/node/ledger.h"
 #include "agent/ops/merge.h"
 #include "store/repo.h"
+#include "forge.h"
 #include "testutil.h"
 
 #define COUNTY "500243000000"
@@ -36,9 +37,7 @@ static int group_setup(void **state)
 	char *key = NULL;
 
 	(void)state;
-	assert_int_equal(setenv("VLEDGER_SCHEMA_DIR", VL_SOURCE_DIR "/schemas", 1), 0);
-	assert_int_equal(unsetenv("VLEDGER_HOME"), 0);
-	assert_int_equal(unsetenv("VLEDGER_PASSPHRASE_FILE"), 0);
+	vf_env_init();
 	g_template = vt_tmpdir();
 	snprintf(cmd, sizeof(cmd), "cd '%s' && '" VL_BINARY "' -C county init --name 彭水县民政局 --role county "
 			"--scope " COUNTY " --new-network >/dev/null && '" VL_BINARY "' -C county export network "
@@ -64,49 +63,28 @@ static int group_setup(void **state)
 static int group_teardown(void **state)
 {
 	(void)state;
-	vt_rmtree(g_template);
-	free(g_template);
+	vf_template_free(g_template);
 	return 0;
 }
 
-typedef struct {
-	char *dir;
-	char home[1024];
-	vl_node *n;
-} fixture;
+typedef vf_node_copy fixture;
 
 static int setup(void **state)
 {
-	fixture *f = calloc(1, sizeof(*f));
-
-	assert_non_null(f);
-	f->dir = vt_tmpdir();
-	assert_int_equal(vt_run(NULL, "cp -a '%s/.' '%s/'", g_template, f->dir), 0);
-	snprintf(f->home, sizeof(f->home), "%s/county", f->dir);
-	assert_int_equal(vl_node_open(&f->n, f->home, 0, NULL), 0);
-	*state = f;
+	*state = vf_node_copy_open(g_template, "county", 0, 0);
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	fixture *f = *state;
-
-	vl_node_close(f->n);
-	vt_rmtree(f->dir);
-	free(f->dir);
-	free(f);
+	vf_node_copy_free(*state);
 	return 0;
 }
 
 /* Every file of the county's repo.git with its content hash. Caller frees. */
 static char *snapshot(const fixture *f)
 {
-	char *out = NULL;
-
-	assert_int_equal(vt_run(&out, "cd '%s/repo.git' && find . -type f -print0 | LC_ALL=C sort -z | "
-			"xargs -0 sha256sum", f->home), 0);
-	return out;
+	return vf_file_hashes(f->home);
 }
 
 static git_oid head_of(const fixture *f, const char *ref)

@@ -21,6 +21,7 @@
 #include "agent/ops/record.h"
 #include "agent/ui/form.h"
 #include "store/i18n.h"
+#include "forge.h"
 #include "testutil.h"
 
 #define COUNTY "500243000000"
@@ -30,9 +31,7 @@ static char *g_template;
 static int group_setup(void **state)
 {
 	(void)state;
-	assert_int_equal(setenv("VLEDGER_SCHEMA_DIR", VL_SOURCE_DIR "/schemas", 1), 0);
-	assert_int_equal(unsetenv("VLEDGER_HOME"), 0);
-	assert_int_equal(unsetenv("VLEDGER_PASSPHRASE_FILE"), 0);
+	vf_env_init();
 	g_template = vt_tmpdir();
 	assert_int_equal(vt_run(NULL, "cd '%s' && '" VL_BINARY "' -C county init --name 彭水县民政局 --role county "
 			"--scope " COUNTY " --new-network >/dev/null", g_template), 0);
@@ -42,51 +41,29 @@ static int group_setup(void **state)
 static int group_teardown(void **state)
 {
 	(void)state;
-	vt_rmtree(g_template);
-	free(g_template);
+	vf_template_free(g_template);
 	return 0;
 }
 
-typedef struct {
-	char *dir;
-	char home[1024];
-	vl_node *n;
-} fixture;
+typedef vf_node_copy fixture;
 
 static int setup(void **state)
 {
-	fixture *f = calloc(1, sizeof(*f));
-
-	assert_non_null(f);
-	f->dir = vt_tmpdir();
-	assert_int_equal(vt_run(NULL, "cp -a '%s/.' '%s/'", g_template, f->dir), 0);
-	snprintf(f->home, sizeof(f->home), "%s/county", f->dir);
-	assert_int_equal(vl_node_open(&f->n, f->home, 1, NULL), 0);
-	assert_int_equal(vl_node_load_config(f->n), 0);
+	*state = vf_node_copy_open(g_template, "county", 1, 1);
 	vl_i18n_set_lang("zh");
-	*state = f;
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	fixture *f = *state;
-
-	vl_node_close(f->n);
-	vt_rmtree(f->dir);
-	free(f->dir);
-	free(f);
+	vf_node_copy_free(*state);
 	return 0;
 }
 
-/* Every file of the node's repo.git with its content hash. Caller frees. */
+/* Every file of the county's repo.git with its content hash. Caller frees. */
 static char *snapshot(const fixture *f)
 {
-	char *out = NULL;
-
-	assert_int_equal(vt_run(&out, "cd '%s/repo.git' && find . -type f -print0 | LC_ALL=C sort -z | "
-			"xargs -0 sha256sum", f->home), 0);
-	return out;
+	return vf_file_hashes(f->home);
 }
 
 static const vl_schema *ledger(const fixture *f, const char *name)

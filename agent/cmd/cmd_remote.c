@@ -1,5 +1,6 @@
 /* cmd_remote.c - vledger remote add / list / remove, and sync / pull NAME:
  * parse, one operation (ops/remote_ops.h), print. */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,7 +35,9 @@ static int print_list(const vl_remote_list_result *l, int json)
 	return rc < 0 ? vl_cli_fail(rc) : VL_EXIT_OK;
 }
 
-int vl_cmd_remote_add(const vl_command *cmd, const vl_cli *cli, int argc, char **argv)
+/* remote add NAME URL and remote remove NAME: one shape (parse, open, one
+ * operation, print), as peer list / status and sync / pull share theirs. */
+static int remote_change(const vl_command *cmd, const vl_cli *cli, int argc, char **argv, int add)
 {
 	vl_remote_opts ro = VL_REMOTE_OPTS_INIT;
 	vl_remote_list_result res = { NULL, 0 };
@@ -46,19 +49,22 @@ int vl_cmd_remote_add(const vl_command *cmd, const vl_cli *cli, int argc, char *
 
 	if ((rc = vl_cli_parse(cmd, argc, argv, opts, &pos, &npos)) != 0)
 		return rc;
-	if (npos != 2) {
+	if (npos != (add ? 2u : 1u)) {
 		free(pos);
-		return vl_cli_usage(cmd, "needs a name and a URL");
+		return add ? vl_cli_usage(cmd, "needs a name and a URL") : vl_cli_usage(cmd, "needs the name of the remote");
 	}
 	if (vl_cli_node(&n, cli, 0, NULL) < 0)
 		goto out;
 	ro.name = pos[0];
-	ro.url = pos[1];
-	if ((rc = vl_remote_add(n, &ro, &res)) < 0) {
+	ro.url = add ? pos[1] : NULL;
+	if ((rc = add ? vl_remote_add(n, &ro, &res) : vl_remote_remove(n, &ro, &res)) < 0) {
 		exit_code = vl_cli_fail(rc);
 		goto out;
 	}
-	printf(_("added remote %s: %s\n"), ro.name, ro.url);
+	if (add)
+		printf(_("added remote %s: %s\n"), ro.name, ro.url);
+	else
+		printf(_("removed remote %s\n"), ro.name);
 	exit_code = VL_EXIT_OK;
 out:
 	vl_remote_list_result_free(&res);
@@ -67,36 +73,14 @@ out:
 	return exit_code;
 }
 
+int vl_cmd_remote_add(const vl_command *cmd, const vl_cli *cli, int argc, char **argv)
+{
+	return remote_change(cmd, cli, argc, argv, 1);
+}
+
 int vl_cmd_remote_remove(const vl_command *cmd, const vl_cli *cli, int argc, char **argv)
 {
-	vl_remote_opts ro = VL_REMOTE_OPTS_INIT;
-	vl_remote_list_result res = { NULL, 0 };
-	const vl_opt opts[] = { { NULL, 0, NULL, NULL, NULL } };
-	const char **pos = NULL;
-	size_t npos;
-	vl_node *n = NULL;
-	int rc, exit_code = VL_EXIT_ERROR;
-
-	if ((rc = vl_cli_parse(cmd, argc, argv, opts, &pos, &npos)) != 0)
-		return rc;
-	if (npos != 1) {
-		free(pos);
-		return vl_cli_usage(cmd, "needs the name of the remote");
-	}
-	if (vl_cli_node(&n, cli, 0, NULL) < 0)
-		goto out;
-	ro.name = pos[0];
-	if ((rc = vl_remote_remove(n, &ro, &res)) < 0) {
-		exit_code = vl_cli_fail(rc);
-		goto out;
-	}
-	printf(_("removed remote %s\n"), ro.name);
-	exit_code = VL_EXIT_OK;
-out:
-	vl_remote_list_result_free(&res);
-	vl_node_close(n);
-	free(pos);
-	return exit_code;
+	return remote_change(cmd, cli, argc, argv, 0);
 }
 
 int vl_cmd_remote_list(const vl_command *cmd, const vl_cli *cli, int argc, char **argv)
@@ -144,6 +128,11 @@ static int remote_sync(const vl_cli *cli, const char *name, int push, int merge)
 	int rc, code = VL_EXIT_OK, exit_code = VL_EXIT_ERROR;
 
 	memset(&res, 0, sizeof(res));
+	/* libgit2's transports write with plain send(): a server or proxy that
+	 * hangs up mid-push raised SIGPIPE, which killed the command before it
+	 * removed its temporary repository (cache/remote-*). Ignored, the
+	 * write fails with EPIPE and the transfer error is reported. */
+	signal(SIGPIPE, SIG_IGN);
 	if (vl_cli_node(&n, cli, 0, NULL) < 0)
 		goto out;
 	so.name = name;

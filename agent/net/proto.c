@@ -763,7 +763,9 @@ out:
 }
 
 /* One chunk through vl_receive on a node handle of its own (the write lock
- * is taken by the receive and dropped when the handle closes). */
+ * is taken by the receive and dropped when the handle closes). Frees src
+ * (its spool directory under cache/) first: no session's temporary
+ * outlives the write it served, whatever the peer does next. */
 static int receive_chunk(vl_transfer_stats *st, vl_node *n, vl_source *src, int final)
 {
 	vl_node *w = NULL;
@@ -796,6 +798,7 @@ static int receive_chunk(vl_transfer_stats *st, vl_node *n, vl_source *src, int 
 	}
 out:
 	vl_receive_result_free(&res);
+	vl_source_free(src);
 	vl_node_close(w);
 	return rc;
 }
@@ -922,7 +925,6 @@ int vl_proto_recv_side(vl_transfer_stats *st, vl_chan *c, vl_node *n, const unsi
 		upd0 = st->updated;
 		ref0 = st->refused;
 		rc = receive_chunk(st, n, &ns->base, final);
-		vl_source_free(&ns->base);
 		ns = NULL;
 		if (rc < 0) {
 			char why[VL_PROTO_MAX_TEXT];

@@ -370,57 +370,48 @@ static int branch_cmp(const void *a, const void *b)
 	return strcmp(((const branch *)a)->scope, ((const branch *)b)->scope);
 }
 
+typedef struct {
+	branch *v;
+	size_t n, cap;
+} heads_ctx;
+
+static int head_add(const char *code, const git_oid *head, void *ctx)
+{
+	heads_ctx *h = ctx;
+	branch *nv;
+
+	if (!head || strlen(code) != 12)
+		return 0;
+	if (h->n == VL_IDX_MAX_BRANCHES)
+		return vl_error_set(VL_ETOOBIG, "more scope branches than the record index holds");
+	if (h->n == h->cap) {
+		h->cap = h->cap ? 2 * h->cap : 64;
+		if (!(nv = realloc(h->v, h->cap * sizeof(*h->v))))
+			return vl_error_set(VL_ENOMEM, "out of memory");
+		h->v = nv;
+	}
+	memcpy(h->v[h->n].scope, code, 13);
+	git_oid_cpy(&h->v[h->n].head, head);
+	h->n++;
+	return 0;
+}
+
 /* The scope branches of repo, as vl_ledger_places sees them
  * (refs/heads/scope/ + 12 characters, direct refs), in scope order. */
 static int list_heads(branch **out, size_t *count, git_repository *repo)
 {
-	git_reference_iterator *it = NULL;
-	git_reference *ref = NULL;
-	branch *v = NULL, *nv;
-	const size_t plen = strlen(VL_REF_SCOPE_PREFIX);
-	size_t n = 0, cap = 0;
+	heads_ctx h = { NULL, 0, 0 };
 	int rc;
 
-	if ((rc = git_reference_iterator_glob_new(&it, repo, VL_REF_SCOPE_PREFIX "*")) < 0)
-		return vl_error_git(rc, "cannot list branches");
-	while ((rc = git_reference_next(&ref, it)) == 0) {
-		const char *name = git_reference_name(ref);
-		const git_oid *target = git_reference_target(ref);
-		if (target && strlen(name) == plen + 12) {
-			if (n == VL_IDX_MAX_BRANCHES) {
-				rc = vl_error_set(VL_ETOOBIG, "more scope branches than the record index holds");
-				goto out;
-			}
-			if (n == cap) {
-				cap = cap ? 2 * cap : 64;
-				if (!(nv = realloc(v, cap * sizeof(*v)))) {
-					rc = vl_error_set(VL_ENOMEM, "out of memory");
-					goto out;
-				}
-				v = nv;
-			}
-			memcpy(v[n].scope, name + plen, 13);
-			git_oid_cpy(&v[n].head, target);
-			n++;
-		}
-		git_reference_free(ref);
-		ref = NULL;
+	if ((rc = vl_scope_refs_each(repo, head_add, &h)) < 0) {
+		free(h.v);
+		return rc;
 	}
-	if (rc != GIT_ITEROVER) {
-		rc = vl_error_git(rc, "cannot list branches");
-		goto out;
-	}
-	if (n)
-		qsort(v, n, sizeof(*v), branch_cmp);
-	*out = v;
-	*count = n;
-	v = NULL;
-	rc = 0;
-out:
-	free(v);
-	git_reference_free(ref);
-	git_reference_iterator_free(it);
-	return rc;
+	if (h.n)
+		qsort(h.v, h.n, sizeof(*h.v), branch_cmp);
+	*out = h.v;
+	*count = h.n;
+	return 0;
 }
 
 static int heads_equal(const vl_idindex *x, const branch *cur, size_t ncur)

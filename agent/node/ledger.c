@@ -7,6 +7,7 @@
 
 #include "agent/node/idindex.h"
 #include "store/pack.h"
+#include "store/i18n.h"
 #include "store/repo.h"
 #include "schemas/types.h"
 #include "store/yaml.h"
@@ -47,7 +48,7 @@ void vl_scope_ref(char out[64], const char *scope)
 	snprintf(out, 64, "%s%s", VL_REF_SCOPE_PREFIX, scope);
 }
 
-int vl_scope_branches_each(git_repository *repo, int (*fn)(const char code[13], const git_oid *head, void *ctx),
+int vl_scope_refs_each(git_repository *repo, int (*fn)(const char *code, const git_oid *head, void *ctx),
 		void *ctx)
 {
 	git_reference_iterator *it = NULL;
@@ -56,22 +57,16 @@ int vl_scope_branches_each(git_repository *repo, int (*fn)(const char code[13], 
 	int rc;
 
 	if ((rc = git_reference_iterator_glob_new(&it, repo, VL_REF_SCOPE_PREFIX "*")) < 0)
-		return vl_error_git(rc, "cannot list branches");
+		return vl_error_git(rc, _("cannot list the scope branches"));
 	while ((rc = git_reference_next(&ref, it)) == 0) {
-		const char *name = git_reference_name(ref);
-		const git_oid *target = git_reference_target(ref);
-		char code[13];
-		/* vl_division_level also checks the length is exactly 12 */
-		if (target && vl_division_level(name + plen) != VL_DIV_INVALID) {
-			memcpy(code, name + plen, 13);
-			if ((rc = fn(code, target, ctx)) < 0)
-				goto out;
-		}
+		/* the glob only gives names under the prefix */
+		if ((rc = fn(git_reference_name(ref) + plen, git_reference_target(ref), ctx)) != 0)
+			goto out;
 		git_reference_free(ref);
 		ref = NULL;
 	}
 	if (rc != GIT_ITEROVER) {
-		rc = vl_error_git(rc, "cannot list branches");
+		rc = vl_error_git(rc, _("cannot list the scope branches"));
 		goto out;
 	}
 	rc = 0;
@@ -81,61 +76,85 @@ out:
 	return rc;
 }
 
+typedef struct {
+	int (*fn)(const char code[13], const git_oid *head, void *ctx);
+	void *ctx;
+} branches_ctx;
+
+static int branch_only(const char *code, const git_oid *head, void *ctx)
+{
+	const branches_ctx *b = ctx;
+	char c[13];
+	int rc;
+
+	/* vl_division_level also checks the length is exactly 12 */
+	if (!head || vl_division_level(code) == VL_DIV_INVALID)
+		return 0;
+	memcpy(c, code, 13);
+	rc = b->fn(c, head, b->ctx);
+	return rc < 0 ? rc : 0;
+}
+
+int vl_scope_branches_each(git_repository *repo, int (*fn)(const char code[13], const git_oid *head, void *ctx),
+		void *ctx)
+{
+	branches_ctx b = { fn, ctx };
+
+	return vl_scope_refs_each(repo, branch_only, &b);
+}
+
+typedef struct {
+	vl_place *out;
+	size_t max, found;
+	const vl_node *n;
+	git_repository *repo;
+	const char *id;
+	vl_buf path;
+} places_ctx;
+
+/* One scope branch for scan_places: every ledger's path of the id on it. */
+static int place_scan(const char *code, const git_oid *head, void *ctx)
+{
+	places_ctx *p = ctx;
+	size_t i;
+	int rc;
+
+	if (!head || strlen(code) != 12)
+		return 0;
+	for (i = 0; i < vl_node_ledger_count(p->n); i++) {
+		git_oid blob;
+		vl_buf_clear(&p->path);
+		if ((rc = vl_record_path(&p->path, vl_node_ledger_name(p->n, i), p->id)) < 0)
+			return rc;
+		rc = vl_repo_read(NULL, &blob, p->repo, NULL, head, p->path.ptr, VL_RECORD_MAX_BYTES);
+		if (rc == VL_ENOTFOUND)
+			continue;
+		if (rc < 0 && rc != VL_EINVALID && rc != VL_ETOOBIG)
+			return rc;
+		/* Counted even when it is not a readable record: it is there. */
+		if (p->found < p->max) {
+			memset(&p->out[p->found], 0, sizeof(p->out[p->found]));
+			memcpy(p->out[p->found].scope, code, 13);
+			snprintf(p->out[p->found].ledger, sizeof(p->out[p->found].ledger), "%s", vl_node_ledger_name(p->n, i));
+			git_oid_cpy(&p->out[p->found].head, head);
+		}
+		p->found++;
+	}
+	return 0;
+}
+
 /* vl_ledger_places the long way: every ledger of every scope branch. */
 static int scan_places(vl_place *out, size_t max, size_t *count, const vl_node *n, git_repository *repo,
 		const char *id)
 {
-	git_reference_iterator *it = NULL;
-	git_reference *ref = NULL;
-	vl_buf path = VL_BUF_INIT;
-	const size_t plen = strlen(VL_REF_SCOPE_PREFIX);
-	size_t i, found = 0;
+	places_ctx p = { out, max, 0, n, repo, id, VL_BUF_INIT };
 	int rc;
 
 	if (!vl_ulid_valid(id))
 		return vl_error_set(VL_EINVALID, "'%s' is not a record id (26 lowercase ULID characters)", id);
-	if ((rc = git_reference_iterator_glob_new(&it, repo, VL_REF_SCOPE_PREFIX "*")) < 0)
-		return vl_error_git(rc, "cannot list branches");
-	while ((rc = git_reference_next(&ref, it)) == 0) {
-		const char *name = git_reference_name(ref);
-		const git_oid *target = git_reference_target(ref);
-		if (!target || strlen(name) != plen + 12) {
-			git_reference_free(ref);
-			ref = NULL;
-			continue;
-		}
-		for (i = 0; i < vl_node_ledger_count(n); i++) {
-			git_oid blob;
-			vl_buf_clear(&path);
-			if ((rc = vl_record_path(&path, vl_node_ledger_name(n, i), id)) < 0)
-				goto out;
-			rc = vl_repo_read(NULL, &blob, repo, NULL, target, path.ptr, VL_RECORD_MAX_BYTES);
-			if (rc == VL_ENOTFOUND)
-				continue;
-			if (rc < 0 && rc != VL_EINVALID && rc != VL_ETOOBIG)
-				goto out;
-			/* Counted even when it is not a readable record: it is there. */
-			if (found < max) {
-				memset(&out[found], 0, sizeof(out[found]));
-				memcpy(out[found].scope, name + plen, 13);
-				snprintf(out[found].ledger, sizeof(out[found].ledger), "%s", vl_node_ledger_name(n, i));
-				git_oid_cpy(&out[found].head, target);
-			}
-			found++;
-		}
-		git_reference_free(ref);
-		ref = NULL;
-	}
-	if (rc != GIT_ITEROVER) {
-		rc = vl_error_git(rc, "cannot list branches");
-		goto out;
-	}
-	*count = found;
-	rc = 0;
-out:
-	vl_buf_free(&path);
-	git_reference_free(ref);
-	git_reference_iterator_free(it);
+	if ((rc = vl_scope_refs_each(repo, place_scan, &p)) == 0)
+		*count = p.found;
+	vl_buf_free(&p.path);
 	return rc;
 }
 

@@ -31,6 +31,19 @@ int vl_ledger_next_version(vl_record **out, const vl_found *f) VL_MUST_CHECK;
 void vl_scope_ref(char out[64], const char *scope);
 
 /*
+ * THE loop over the refs under refs/heads/scope/: call fn(code, head, ctx) for every ref
+ * there, in ref order, whatever its name: code is the name after the
+ * prefix (any length), head its target, NULL for a symbolic ref; both
+ * borrowed for the call only. The callers filter (vl_scope_branches_each
+ * below: real division codes; the id index: 12 characters). fn < 0 stops
+ * the walk and is returned as is (fn sets the error); fn > 0 stops it and is
+ * returned (found what it looked for); a failure to list the refs returns
+ * vl_error_git's code. 0 when every ref was seen.
+ */
+int vl_scope_refs_each(git_repository *repo, int (*fn)(const char *code, const git_oid *head, void *ctx),
+		void *ctx) VL_MUST_CHECK;
+
+/*
  * Call fn(code, head, ctx) for every scope branch refs/heads/scope/<CODE12>
  * of repo, in ref order; skips symbolic refs and names that are not a
  * division code (vl_division_level). code and head are borrowed for the call

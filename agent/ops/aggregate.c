@@ -780,14 +780,44 @@ static int units_alloc(agg_ctx *x, codes *cs, int with_supp)
 	return 0;
 }
 
+/* A walk of the scope branches (vl_scope_refs_each) adding codes to cs. */
+typedef struct {
+	codes *cs;
+	const char *scope;
+	size_t nbranch;              /* branches under scope seen */
+} branch_walk;
+
+/* A branch under scope (or scope's own), with the codes between. */
+static int branch_below(const char *code, const git_oid *head, void *ctx)
+{
+	branch_walk *w = ctx;
+
+	(void)head;
+	if (vl_division_level(code) == VL_DIV_INVALID || !vl_division_covers(w->scope, code))
+		return 0;
+	w->nbranch++;
+	return codes_add(w->cs, code, w->scope);
+}
+
+/* A branch one level below scope. */
+static int branch_child(const char *code, const git_oid *head, void *ctx)
+{
+	branch_walk *w = ctx;
+	char parent[13];
+
+	(void)head;
+	if (vl_division_parent(code, parent) < 0 || strcmp(parent, w->scope) != 0)
+		return 0;
+	return codes_add(w->cs, code, code);
+}
+
 /* Every unit: the table's rows under scope, the branches under it, and the
  * codes between them and scope. */
 static int units_build(agg_ctx *x, const char *scope)
 {
-	git_reference_iterator *it = NULL;
-	git_reference *ref = NULL;
 	codes cs = { NULL, 0, 0 };
-	size_t i, j, nbranch = 0;
+	branch_walk bb = { &cs, scope, 0 };
+	size_t i, j;
 	int rc;
 
 	if ((rc = codes_add(&cs, scope, scope)) < 0)
@@ -798,29 +828,13 @@ static int units_build(agg_ctx *x, const char *scope)
 			goto out;
 	for (i = 0; x->o->at && i < x->o->nat; i++)
 		if (vl_division_covers(scope, x->o->at[i].code)) {
-			nbranch++;
+			bb.nbranch++;
 			if ((rc = codes_add(&cs, x->o->at[i].code, scope)) < 0)
 				goto out;
 		}
-	if (!x->o->at && (rc = git_reference_iterator_glob_new(&it, x->n->repo, "refs/heads/scope/*")) < 0) {
-		rc = vl_error_git(rc, _("cannot list the scope branches"));
+	if (!x->o->at && (rc = vl_scope_refs_each(x->n->repo, branch_below, &bb)) < 0)
 		goto out;
-	}
-	while (it && (rc = git_reference_next(&ref, it)) == 0) {
-		const char *code = git_reference_name(ref) + strlen("refs/heads/scope/");
-		if (vl_division_level(code) != VL_DIV_INVALID && vl_division_covers(scope, code)) {
-			nbranch++;
-			if ((rc = codes_add(&cs, code, scope)) < 0)
-				goto out;
-		}
-		git_reference_free(ref);
-		ref = NULL;
-	}
-	if (it && rc != GIT_ITEROVER) {
-		rc = vl_error_git(rc, _("cannot list the scope branches"));
-		goto out;
-	}
-	if (x->r->have_divisions && !vl_divisions_find(&x->r->divisions, scope) && nbranch == 0) {
+	if (x->r->have_divisions && !vl_divisions_find(&x->r->divisions, scope) && bb.nbranch == 0) {
 		rc = vl_error_set(VL_EINVALID, "scope '%s' is not in the division table and the node holds no branch "
 				"under it (check the code, or give --divisions FILE)", scope);
 		goto out;
@@ -848,12 +862,10 @@ static int units_build(agg_ctx *x, const char *scope)
 		}
 		if (rc < 0 || (rc = branch_eval(x, &x->r->units[i], &head)) < 0)
 			goto out;
-		vl_progress_report(&x->o->progress, N_("aggregate"), ++j, nbranch);
+		vl_progress_report(&x->o->progress, N_("aggregate"), ++j, bb.nbranch);
 	}
 	rc = 0;
 out:
-	git_reference_free(ref);
-	git_reference_iterator_free(it);
 	free(cs.c);
 	return rc;
 }
@@ -954,11 +966,9 @@ out:
  * published report; the scope's figures are the sum of theirs. */
 static int published_build(agg_ctx *x, const char *scope)
 {
-	git_reference_iterator *it = NULL;
-	git_reference *ref = NULL;
 	codes cs = { NULL, 0, 0 };
+	branch_walk bb = { &cs, scope, 0 };
 	vl_agg_unit *top = NULL;
-	char parent[13];
 	size_t i, k;
 	int rc;
 
@@ -969,22 +979,8 @@ static int published_build(agg_ctx *x, const char *scope)
 		if (strcmp(x->r->divisions.d[i].parent, scope) == 0 &&
 				(rc = codes_add(&cs, x->r->divisions.d[i].code, x->r->divisions.d[i].code)) < 0)
 			goto out;
-	if ((rc = git_reference_iterator_glob_new(&it, x->n->repo, "refs/heads/scope/*")) < 0) {
-		rc = vl_error_git(rc, _("cannot list the scope branches"));
+	if ((rc = vl_scope_refs_each(x->n->repo, branch_child, &bb)) < 0)
 		goto out;
-	}
-	while ((rc = git_reference_next(&ref, it)) == 0) {
-		const char *code = git_reference_name(ref) + strlen("refs/heads/scope/");
-		if (vl_division_parent(code, parent) == 0 && strcmp(parent, scope) == 0 &&
-				(rc = codes_add(&cs, code, code)) < 0)
-			goto out;
-		git_reference_free(ref);
-		ref = NULL;
-	}
-	if (rc != GIT_ITEROVER) {
-		rc = vl_error_git(rc, _("cannot list the scope branches"));
-		goto out;
-	}
 	if ((rc = units_alloc(x, &cs, 1)) < 0)
 		goto out;
 	for (i = 0; i < x->r->nunits; i++)
@@ -1010,8 +1006,6 @@ static int published_build(agg_ctx *x, const char *scope)
 		top->never_synced = 1;
 	rc = 0;
 out:
-	git_reference_free(ref);
-	git_reference_iterator_free(it);
 	free(cs.c);
 	return rc;
 }

@@ -379,46 +379,42 @@ out:
 
 /* ---- checks of entry beyond the schema ------------------------------------ */
 
+typedef struct {
+	git_repository *repo;
+	const char *ledger;
+} holds_ctx;
+
+/* 1 (stop) when the branch at head has a directory for the ledger. */
+static int branch_holds(const char *code, const git_oid *head, void *ctx)
+{
+	const holds_ctx *h = ctx;
+	git_commit *c = NULL;
+	git_tree *root = NULL;
+	int rc;
+
+	(void)code;
+	if (!head)
+		return 0;
+	if ((rc = git_commit_lookup(&c, h->repo, head)) < 0 || (rc = git_commit_tree(&root, c)) < 0)
+		rc = vl_error_git(rc, _("cannot read a branch head"));
+	else
+		rc = git_tree_entry_byname(root, h->ledger) != NULL;
+	git_tree_free(root);
+	git_commit_free(c);
+	return rc;
+}
+
 /* *out 1 if any scope branch this node holds has a directory for ledger
  * (so records of it can reach this node), else 0. */
 static int node_holds_ledger(int *out, vl_node *n, const char *ledger)
 {
-	git_reference_iterator *it = NULL;
-	git_reference *ref = NULL;
-	git_commit *c = NULL;
-	git_tree *root = NULL;
-	int rc, found = 0;
+	holds_ctx h = { n->repo, ledger };
+	int rc = vl_scope_refs_each(n->repo, branch_holds, &h);
 
-	if ((rc = git_reference_iterator_glob_new(&it, n->repo, VL_REF_SCOPE_PREFIX "*")) < 0)
-		return vl_error_git(rc, _("cannot list branches"));
-	while (!found && (rc = git_reference_next(&ref, it)) == 0) {
-		const git_oid *target = git_reference_target(ref);
-		if (target) {
-			if ((rc = git_commit_lookup(&c, n->repo, target)) < 0 || (rc = git_commit_tree(&root, c)) < 0) {
-				rc = vl_error_git(rc, _("cannot read a branch head"));
-				goto out;
-			}
-			found = git_tree_entry_byname(root, ledger) != NULL;
-			git_tree_free(root);
-			root = NULL;
-			git_commit_free(c);
-			c = NULL;
-		}
-		git_reference_free(ref);
-		ref = NULL;
-	}
-	if (!found && rc != GIT_ITEROVER) {
-		rc = vl_error_git(rc, _("cannot list branches"));
-		goto out;
-	}
-	*out = found;
-	rc = 0;
-out:
-	git_tree_free(root);
-	git_commit_free(c);
-	git_reference_free(ref);
-	git_reference_iterator_free(it);
-	return rc;
+	if (rc < 0)
+		return rc;
+	*out = rc;
+	return 0;
 }
 
 /* Is ref value id (of field f) a live record of ledger f->ref on this node?
@@ -500,21 +496,47 @@ static int each_ref(const vl_field *fields, size_t nfields, const vl_value *map,
 	return 0;
 }
 
+/* One ref value of a record: the field holding it and the id (borrowed
+ * from the record's value). */
+typedef struct {
+	const vl_field *f;
+	const char *id;
+} ref_had;
+
+typedef struct {
+	ref_had *v;
+	size_t n, cap;
+} ref_list;
+
+/* By field (its address: one schema's fields), then id. */
+static int ref_had_cmp(const void *a, const void *b)
+{
+	const ref_had *x = a, *y = b;
+	uintptr_t fx = (uintptr_t)x->f, fy = (uintptr_t)y->f;
+
+	if (fx != fy)
+		return fx < fy ? -1 : 1;
+	return strcmp(x->id, y->id);
+}
+
+static int ref_collect(void *ctx, const vl_field *f, const char *id)
+{
+	ref_list *l = ctx;
+	int rc;
+
+	if ((rc = vl_array_grow((void **)&l->v, &l->cap, l->n, sizeof(*l->v))) < 0)
+		return rc;
+	l->v[l->n].f = f;
+	l->v[l->n].id = id;
+	l->n++;
+	return 0;
+}
+
 typedef struct {
 	vl_node *n;
-	const vl_schema *s;
-	const vl_value *old;         /* the record before an edit, NULL at add */
-	const vl_field *want;        /* ref_same: looking for this field ... */
-	const char *id;              /* ... holding this id */
+	const ref_list *had;         /* the record's ref values before an edit, sorted; empty at add */
 	collector *col;              /* where a missing record is reported */
 } ref_ctx;
-
-static int ref_same(void *ctx, const vl_field *f, const char *id)
-{
-	const ref_ctx *c = ctx;
-
-	return f == c->want && !strcmp(id, c->id);
-}
 
 /* A ref value the record had before is not checked again: an edit of
  * another field is not refused because a record referred to was deleted
@@ -522,12 +544,12 @@ static int ref_same(void *ctx, const vl_field *f, const char *id)
 static int ref_check_new(void *ctx, const vl_field *f, const char *id)
 {
 	const ref_ctx *c = ctx;
-	ref_ctx had = *c;
+	ref_had probe;
 	int rc;
 
-	had.want = f;
-	had.id = id;
-	if (c->old && each_ref(c->s->fields, c->s->nfields, c->old, ref_same, &had) == 1)
+	probe.f = f;
+	probe.id = id;
+	if (c->had->n && bsearch(&probe, c->had->v, c->had->n, sizeof(*c->had->v), ref_had_cmp))
 		return 0;
 	rc = check_ref(c->n, f, id);
 	/* A missing record is a problem of the values: collected, and the
@@ -539,13 +561,22 @@ static int ref_check_new(void *ctx, const vl_field *f, const char *id)
 
 /* Every ref value of data, at any depth (a ref inside the items of a list
  * of maps too), that old (NULL at add and import) lacks; a missing record
- * is collected in col. */
+ * is collected in col. old's ref values are gathered once (sorted for
+ * bsearch), not walked again for each ref value of data. */
 static int check_refs(vl_node *n, const vl_schema *s, const vl_value *data, const vl_value *old,
 		collector *col)
 {
-	ref_ctx c = { n, s, old, NULL, NULL, col };
-	int rc = each_ref(s->fields, s->nfields, data, ref_check_new, &c);
+	ref_list had = { NULL, 0, 0 };
+	ref_ctx c = { n, &had, col };
+	int rc = 0;
 
+	if (old && (rc = each_ref(s->fields, s->nfields, old, ref_collect, &had)) < 0)
+		goto out;
+	if (had.n > 1)
+		qsort(had.v, had.n, sizeof(*had.v), ref_had_cmp);
+	rc = each_ref(s->fields, s->nfields, data, ref_check_new, &c);
+out:
+	free(had.v);
 	return rc < 0 ? rc : 0;
 }
 
@@ -1565,45 +1596,45 @@ static int code_cmp(const void *a, const void *b)
 	return strcmp(a, b);
 }
 
+typedef struct {
+	const char *scope;
+	int no_children;
+	char (*v)[13];
+	size_t cap, k;
+} scopes_ctx;
+
+static int scope_add(const char *code, const git_oid *head, void *ctx)
+{
+	scopes_ctx *x = ctx;
+	int rc;
+
+	(void)head;
+	if (vl_division_level(code) == VL_DIV_INVALID ||
+			!(x->no_children ? strcmp(code, x->scope) == 0 : vl_division_covers(x->scope, code)))
+		return 0;
+	if ((rc = vl_array_grow((void **)&x->v, &x->cap, x->k, sizeof(*x->v))) < 0)
+		return rc;
+	snprintf(x->v[x->k++], 13, "%s", code);
+	return 0;
+}
+
 /* The scope codes whose branches a list reads: scope itself, and unless
  * no_children every branch below it, sorted. */
 static int list_scopes(char (**out)[13], size_t *n, vl_node *n_, const char *scope, int no_children)
 {
-	git_reference_iterator *it = NULL;
-	git_reference *ref = NULL;
-	char (*v)[13] = NULL;
-	size_t cap = 0, k = 0;
+	scopes_ctx x = { scope, no_children, NULL, 0, 0 };
 	int rc;
 
-	if ((rc = git_reference_iterator_glob_new(&it, n_->repo, "refs/heads/scope/*")) < 0) {
-		rc = vl_error_git(rc, _("cannot list the scope branches"));
+	if ((rc = vl_scope_refs_each(n_->repo, scope_add, &x)) < 0)
 		goto out;
-	}
-	while ((rc = git_reference_next(&ref, it)) == 0) {
-		const char *code = git_reference_name(ref) + strlen("refs/heads/scope/");
-		if (vl_division_level(code) != VL_DIV_INVALID &&
-				(no_children ? strcmp(code, scope) == 0 : vl_division_covers(scope, code))) {
-			if ((rc = vl_array_grow((void **)&v, &cap, k, sizeof(*v))) < 0)
-				goto out;
-			snprintf(v[k++], 13, "%s", code);
-		}
-		git_reference_free(ref);
-		ref = NULL;
-	}
-	if (rc != GIT_ITEROVER) {
-		rc = vl_error_git(rc, _("cannot list the scope branches"));
-		goto out;
-	}
-	if (k)
-		qsort(v, k, sizeof(*v), code_cmp);
-	*out = v;
-	*n = k;
-	v = NULL;
+	if (x.k)
+		qsort(x.v, x.k, sizeof(*x.v), code_cmp);
+	*out = x.v;
+	*n = x.k;
+	x.v = NULL;
 	rc = 0;
 out:
-	free(v);
-	git_reference_free(ref);
-	git_reference_iterator_free(it);
+	free(x.v);
 	return rc;
 }
 

@@ -56,6 +56,37 @@ int vl_ui_url_esc(vl_buf *b, const char *s)
 	return rc;
 }
 
+int vl_ui_table_heads(vl_buf *b, const char *const *t, size_t n)
+{
+	size_t i;
+	int rc = vl_buf_puts(b, "<tr>");
+
+	for (i = 0; i < n && rc >= 0; i++)
+		if ((rc = vl_buf_puts(b, "<th>")) >= 0 && (rc = vl_ui_esc(b, t[i])) >= 0)
+			rc = vl_buf_puts(b, "</th>");
+	return rc < 0 ? rc : vl_buf_puts(b, "</tr>\n");
+}
+
+int vl_ui_table_cell(vl_buf *b, const char *cls, const char *text)
+{
+	int rc;
+
+	if ((rc = cls ? vl_buf_printf(b, "<td class=\"%s\">", cls) : vl_buf_puts(b, "<td>")) < 0 ||
+			(rc = vl_ui_esc(b, text ? text : "-")) < 0)
+		return rc;
+	return vl_buf_puts(b, "</td>");
+}
+
+int vl_ui_unit_label(vl_buf *b, const char *name, const char *code)
+{
+	int rc;
+
+	if ((rc = vl_ui_esc(b, name ? name : code)) < 0 || (rc = vl_buf_puts(b, " <span class=\"muted\">")) < 0 ||
+			(rc = vl_ui_esc(b, code)) < 0)
+		return rc;
+	return vl_buf_puts(b, "</span>");
+}
+
 int vl_ui_page_begin(vl_buf *b, const vl_ui_req *q, const char *title)
 {
 	int rc;

@@ -68,18 +68,6 @@ static int para(vl_buf *b, const char *cls, const char *text)
 	return vl_buf_puts(b, "</p>\n");
 }
 
-/* <th>TEXT</th> for each text. */
-static int heads(vl_buf *b, const char *const *t, size_t n)
-{
-	size_t i;
-	int rc = vl_buf_puts(b, "<tr>");
-
-	for (i = 0; i < n && rc >= 0; i++)
-		if ((rc = vl_buf_puts(b, "<th>")) >= 0 && (rc = vl_ui_esc(b, t[i])) >= 0)
-			rc = vl_buf_puts(b, "</th>");
-	return rc < 0 ? rc : vl_buf_puts(b, "</tr>\n");
-}
-
 /* A commit or state time (UTC seconds) in the network's zone; "-" for 0. */
 static int when_secs(vl_buf *b, int64_t secs, int tz_min)
 {
@@ -295,7 +283,7 @@ static int sync_page(vl_ui_req *q, vl_ui_resp *r, vl_node *n, const char *outcom
 	if (!st.n) {
 		rc = para(b, "muted", _("This node has no peer yet; add one with 'vledger peer add NAME HOST:PORT'."));
 	} else {
-		if ((rc = vl_buf_puts(b, "<table class=\"peers\">\n")) < 0 || (rc = heads(b, cols, 6)) < 0)
+		if ((rc = vl_buf_puts(b, "<table class=\"peers\">\n")) < 0 || (rc = vl_ui_table_heads(b, cols, 6)) < 0)
 			goto out;
 		for (i = 0; i < st.n; i++) {
 			const vl_status_peer *p = &st.peers[i];
@@ -576,9 +564,7 @@ int vl_uip_aggregate(vl_ui_req *q, vl_ui_resp *r)
 			size_t m;
 
 			if ((rc = vl_buf_printf(b, "<tr class=\"level-%d\"><td>", (int)u->level)) < 0 ||
-					(rc = vl_ui_esc(b, u->name ? u->name : u->code)) < 0 ||
-					(rc = vl_buf_puts(b, " <span class=\"muted\">")) < 0 || (rc = vl_ui_esc(b, u->code)) < 0 ||
-					(rc = vl_buf_puts(b, "</span>")) < 0)
+					(rc = vl_ui_unit_label(b, u->name, u->code)) < 0)
 				goto out;
 			if (u->never_synced && (rc = vl_buf_puts(b, " <span class=\"error\">")) >= 0 &&
 					(rc = vl_ui_esc(b, _("never synced"))) >= 0)
@@ -590,9 +576,8 @@ int vl_uip_aggregate(vl_ui_req *q, vl_ui_resp *r)
 				goto out;
 			for (m = i; m < j; m++) {
 				vl_buf_clear(&num);
-				if ((rc = vl_buf_puts(b, "<td class=\"num\">")) < 0 ||
-						(rc = u->never_synced ? vl_buf_puts(&num, "-") : vl_agg_format(&num, u->vals[m])) < 0 ||
-						(rc = vl_ui_esc(b, num.ptr)) < 0 || (rc = vl_buf_puts(b, "</td>")) < 0)
+				if ((!u->never_synced && (rc = vl_agg_format(&num, u->vals[m])) < 0) ||
+						(rc = vl_ui_table_cell(b, "num", u->never_synced ? "-" : num.ptr)) < 0)
 					goto out;
 			}
 			if ((rc = vl_buf_puts(b, "</tr>\n")) < 0)
@@ -637,15 +622,14 @@ int vl_uip_reports(vl_ui_req *q, vl_ui_resp *r)
 				c->deadline, c->counts[VL_REPORT_REPORTED], c->counts[VL_REPORT_LATE],
 				c->counts[VL_REPORT_MISSING], c->counts[VL_REPORT_OPEN])) < 0 ||
 				(rc = para(b, "muted", t.ptr)) < 0 ||
-				(rc = vl_buf_puts(b, "<table class=\"reports\">\n")) < 0 || (rc = heads(b, cols, 4)) < 0)
+				(rc = vl_buf_puts(b, "<table class=\"reports\">\n")) < 0 || (rc = vl_ui_table_heads(b, cols, 4)) < 0)
 			goto out;
 		for (k = 0; k < c->nunits; k++) {
 			const vl_report_unit *u = &c->units[k];
 
 			vl_buf_clear(&t);
-			if ((rc = vl_buf_puts(b, "<tr><td>")) < 0 || (rc = vl_ui_esc(b, u->name ? u->name : u->code)) < 0 ||
-					(rc = vl_buf_puts(b, " <span class=\"muted\">")) < 0 || (rc = vl_ui_esc(b, u->code)) < 0 ||
-					(rc = vl_buf_printf(b, "</span></td><td class=\"state-%s\">", vl_report_state_name(u->state))) < 0 ||
+			if ((rc = vl_buf_puts(b, "<tr><td>")) < 0 || (rc = vl_ui_unit_label(b, u->name, u->code)) < 0 ||
+					(rc = vl_buf_printf(b, "</td><td class=\"state-%s\">", vl_report_state_name(u->state))) < 0 ||
 					(rc = vl_ui_esc(b, strcmp(q->lang, "en") ? vl_report_state_zh(u->state) :
 					vl_report_state_name(u->state))) < 0 || (rc = vl_buf_puts(b, "</td><td>")) < 0)
 				goto out;
@@ -653,9 +637,9 @@ int vl_uip_reports(vl_ui_req *q, vl_ui_resp *r)
 					(rc = vl_ui_url_esc(b, u->report)) < 0 || (rc = vl_buf_puts(b, "\">")) < 0 ||
 					(rc = vl_ui_esc(b, u->report)) < 0 || (rc = vl_buf_puts(b, "</a>")) < 0))
 				goto out;
-			if ((rc = vl_buf_puts(b, "</td><td>")) < 0 ||
+			if ((rc = vl_buf_puts(b, "</td>")) < 0 ||
 					(u->submitted && (rc = vl_time_show(&t, u->submitted, n->tz_min)) < 0) ||
-					(rc = vl_ui_esc(b, t.ptr ? t.ptr : "-")) < 0 || (rc = vl_buf_puts(b, "</td></tr>\n")) < 0)
+					(rc = vl_ui_table_cell(b, NULL, t.ptr)) < 0 || (rc = vl_buf_puts(b, "</tr>\n")) < 0)
 				goto out;
 		}
 		if ((rc = vl_buf_puts(b, "</table>\n")) < 0)

@@ -135,6 +135,15 @@ int vl_ui_esc_n(vl_buf *b, const char *s, size_t n) VL_MUST_CHECK;
  * an attribute too). */
 int vl_ui_url_esc(vl_buf *b, const char *s) VL_MUST_CHECK;
 
+/* Tables (the pages' one way to write them; text escaped with vl_ui_esc):
+ * a header row <tr><th>T</th>...</tr> of n texts; a cell <td>TEXT</td>, or
+ * <td class="CLS"> when cls (a literal) is given, "-" for a NULL text; and a
+ * unit's label inside a cell the caller opened: its name (the code when
+ * NULL), then the code in a muted span. */
+int vl_ui_table_heads(vl_buf *b, const char *const *t, size_t n) VL_MUST_CHECK;
+int vl_ui_table_cell(vl_buf *b, const char *cls, const char *text) VL_MUST_CHECK;
+int vl_ui_unit_label(vl_buf *b, const char *name, const char *code) VL_MUST_CHECK;
+
 /* The page frame: doctype, <head> with the title (escaped) and /ui.css,
  * the top bar (links to /, /conflicts, /sync, the language); then the
  * caller's content; vl_ui_page_end closes it. */

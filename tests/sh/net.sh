@@ -227,6 +227,18 @@ for victim in client server; do
 	if [ $victim = client ]; then
 		for _ in $(seq 400); do [ "$(head_of town $peerref)" != "$kept_before" ] && break; sleep 0.02; done
 		kill -9 $cp 2>/dev/null
+		# The session that served the killed client notices on its own and
+		# cleans up as it ends; under load that can come after the retry
+		# below, so wait for it (the serve reaps it within a second) before
+		# the retry and the check of the township's cache.
+		olds=$(ps -o pid= --ppid "$pid_town")
+		for _ in $(seq 300); do
+			alive=
+			for c in $olds; do kill -0 "$c" 2>/dev/null && alive=1; done
+			[ -z "$alive" ] && break
+			sleep 0.1
+		done
+		[ -z "$alive" ] && ok || bad "the session of the killed client did not end"
 	else
 		sleep 0.$((RANDOM % 6 + 3))
 		for c in $(ps -o pid= --ppid "$pid_town"); do kill -9 "$c" 2>/dev/null; done

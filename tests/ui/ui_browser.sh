@@ -13,23 +13,8 @@
 # Environment (tests/CMakeLists.txt): VLEDGER, VL_SOURCE_DIR, UI_SRC (this
 # directory), UI_DIR (a build-tree directory).
 source "${VL_SOURCE_DIR:?}/tests/sh/lib/common.bash"
-: "${UI_SRC:?}" "${UI_DIR:?}"
-skip() { echo "SKIP: $*"; exit 77; }
-command -v node >/dev/null 2>&1 || skip "node is not installed (scripts/install-deps.sh installs nodejs and npm)"
-command -v npm >/dev/null 2>&1 || skip "npm is not installed (scripts/install-deps.sh installs nodejs and npm)"
-CHROMIUM=${CHROMIUM:-$(command -v chromium || command -v chromium-browser || true)}
-[ -n "$CHROMIUM" ] || skip "chromium is not installed (scripts/install-deps.sh installs it)"
-export CHROMIUM
-mkdir -p "$UI_DIR/screenshots" || exit 1
-if ! cmp -s "$UI_SRC/package-lock.json" "$UI_DIR/package-lock.json" || [ ! -d "$UI_DIR/node_modules/puppeteer-core" ]; then
-	cp "$UI_SRC/package.json" "$UI_SRC/package-lock.json" "$UI_DIR/" || exit 1
-	if ! (cd "$UI_DIR" && npm ci --no-audit --no-fund >npm.log 2>&1); then
-		tail -5 "$UI_DIR/npm.log"
-		rm -f "$UI_DIR/package-lock.json"
-		skip "npm ci of puppeteer-core failed (no registry?); log: $UI_DIR/npm.log"
-	fi
-fi
-export NODE_PATH="$UI_DIR/node_modules"
+source "${UI_SRC:?}/lib.sh"
+ui_setup
 
 vl_workdir ui_browser
 C() { "$VLEDGER" -C "$w/c" "$@"; }
