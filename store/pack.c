@@ -1132,16 +1132,35 @@ size_t vl_stage_bytes(const vl_stage *s)
 int vl_stage_add(git_oid *out, vl_stage *s, git_object_t type, const void *data, size_t len)
 {
 	git_oid id;
+	int rc;
 
+	if (type < GIT_OBJECT_COMMIT || type > GIT_OBJECT_TAG)
+		return vl_error_set(VL_EINVALID, "an object of type %d cannot be staged", (int)type);
+	vl_object_id(&id, type, data, len);
+	if ((rc = vl_stage_add_known(s, &id, type, data, len)) < 0)
+		return rc;
+	if (out)
+		git_oid_cpy(out, &id);
+	return 0;
+}
+
+int vl_stage_add_known(vl_stage *s, const git_oid *id, git_object_t type, const void *data, size_t len)
+{
 	if (!s->open)
 		return vl_error_set(VL_ERROR, "the object stage is closed");
 	if (type < GIT_OBJECT_COMMIT || type > GIT_OBJECT_TAG)
 		return vl_error_set(VL_EINVALID, "an object of type %d cannot be staged", (int)type);
-	vl_object_id(&id, type, data, len);
-	if (stage_write(&s->parent, &id, data, len, type) != 0)
+#ifndef NDEBUG
+	{
+		git_oid want;
+		vl_object_id(&want, type, data, len);
+		if (!git_oid_equal(&want, id))
+			return vl_error_set(VL_EINVALID, "an object staged with an id that is not its own; "
+					"this is a bug in vledger, please report it");
+	}
+#endif
+	if (stage_write(&s->parent, id, data, len, type) != 0)
 		return vl_error_set(VL_ENOMEM, "out of memory");
-	if (out)
-		git_oid_cpy(out, &id);
 	return 0;
 }
 

@@ -158,6 +158,14 @@ size_t vl_stage_bytes(const vl_stage *s);
  * gets its id. An object staged already is kept once.
  */
 int vl_stage_add(git_oid *out, vl_stage *s, git_object_t type, const void *data, size_t len) VL_MUST_CHECK;
+/*
+ * vl_stage_add of an object whose id the caller has computed already (with
+ * vl_object_id over the same type and bytes): not hashed again. A wrong id
+ * would put a corrupt object in the pack, so builds without NDEBUG hash it
+ * anyway and refuse a mismatch (VL_EINVALID); release builds trust it.
+ */
+int vl_stage_add_known(vl_stage *s, const git_oid *id, git_object_t type, const void *data, size_t len)
+		VL_MUST_CHECK;
 
 /*
  * The stage that libgit2's writes into `odb` land in now: the first open one

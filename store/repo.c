@@ -214,7 +214,12 @@ int vl_repo_commit(git_oid *out, git_repository *repo, const char *refname,
 			 * rescans every pack directory, once per record. A blob
 			 * the repository holds already is then written twice,
 			 * which git allows. */
-			if (writer) {
+			if (writer && changes[i].id) {
+				if ((rc = vl_stage_add_known(writer, changes[i].id, GIT_OBJECT_BLOB,
+						changes[i].data, changes[i].len)) < 0)
+					goto out;
+				git_oid_cpy(&b.updates[i].id, changes[i].id);
+			} else if (writer) {
 				if ((rc = vl_stage_add(&b.updates[i].id, writer, GIT_OBJECT_BLOB,
 						changes[i].data, changes[i].len)) < 0)
 					goto out;

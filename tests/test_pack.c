@@ -300,6 +300,7 @@ static void test_stage_takes_libgit2_writes(void **state)
 		ch[i].path = paths[i];
 		ch[i].data = datas[i];
 		ch[i].len = strlen(datas[i]);
+		ch[i].id = NULL;
 	}
 	assert_int_equal(vl_stage_open(&s, f->repo), 0);
 	assert_int_equal(vl_repo_commit(&c1, f->repo, "refs/heads/main", NULL, ch, 100,
@@ -394,7 +395,7 @@ static void test_commit_large_packed_small_loose(void **state)
 	for (i = 0; i < VL_REPO_PACK_MIN_CHANGES; i++) {
 		snprintf(paths[i], sizeof(paths[i]), "resident/%02zu/r%zu.yaml", i % 5, i);
 		snprintf(datas[i], sizeof(datas[i]), "id: %zu\n", i);
-		ch[i] = (vl_change){ paths[i], datas[i], strlen(datas[i]) };
+		ch[i] = (vl_change){ paths[i], datas[i], strlen(datas[i]), NULL };
 	}
 	snprintf(dir, sizeof(dir), "%s/pack", f->objects);
 	assert_int_equal(vl_repo_commit(&c1, f->repo, "refs/heads/main", NULL, ch, VL_REPO_PACK_MIN_CHANGES,
@@ -417,6 +418,67 @@ static void test_commit_large_packed_small_loose(void **state)
 	assert_int_equal(count_files(dir, "pack-", ".idx"), 1);
 	assert_true(count_loose(f->objects) >= VL_REPO_PACK_MIN_CHANGES - 1 + 5 + 1 + 1);
 	assert_git_ok(f->git, "fsck --strict --full --no-dangling");
+	vl_key_wipe(&key);
+}
+
+/* vl_repo_commit with each blob's id given (vl_change.id, as the signing
+ * threads of an import compute it): the same commit, tree and pack as when
+ * it hashes them itself; a wrong id is refused in a debug build, nothing
+ * written and the ref where it was. */
+static void test_commit_known_blob_ids(void **state)
+{
+	fixture *f = *state;
+	vl_key key;
+	char fp[VL_FP_LEN], email[80], dir[700], *out = NULL;
+	vl_change ch[VL_REPO_PACK_MIN_CHANGES];
+	char paths[VL_REPO_PACK_MIN_CHANGES][32], datas[VL_REPO_PACK_MIN_CHANGES][32];
+	git_oid ids[VL_REPO_PACK_MIN_CHANGES];
+	vl_ident who;
+	git_oid c1, c2, head;
+	size_t i;
+
+	assert_int_equal(vl_crypto_init(), 0);
+	assert_int_equal(vl_key_generate(&key), 0);
+	vl_fingerprint(fp, key.pk);
+	snprintf(email, sizeof(email), "%s@vledger", fp);
+	who.name = "测试村";
+	who.email = email;
+	who.time = 1700000000;
+	for (i = 0; i < VL_REPO_PACK_MIN_CHANGES; i++) {
+		snprintf(paths[i], sizeof(paths[i]), "resident/%02zu/r%zu.yaml", i % 5, i);
+		snprintf(datas[i], sizeof(datas[i]), "id: %zu\n", i);
+		ch[i] = (vl_change){ paths[i], datas[i], strlen(datas[i]), NULL };
+	}
+	assert_int_equal(vl_repo_commit(&c1, f->repo, "refs/heads/a", NULL, ch, VL_REPO_PACK_MIN_CHANGES,
+					 "import\n\nVledger-Seq: 1\n", &who, &key), 0);
+	for (i = 0; i < VL_REPO_PACK_MIN_CHANGES; i++) {
+		vl_object_id(&ids[i], GIT_OBJECT_BLOB, datas[i], strlen(datas[i]));
+		ch[i].id = &ids[i];
+	}
+	assert_int_equal(vl_repo_commit(&c2, f->repo, "refs/heads/b", NULL, ch, VL_REPO_PACK_MIN_CHANGES,
+					 "import\n\nVledger-Seq: 1\n", &who, &key), 0);
+	assert_true(git_oid_equal(&c1, &c2));
+	snprintf(dir, sizeof(dir), "%s/pack", f->objects);
+	assert_int_equal(count_files(dir, "pack-", ".idx"), 2);
+	assert_int_equal(count_loose(f->objects), 0);
+	assert_git_ok(f->git, "fsck --strict --full --no-dangling");
+	assert_int_equal(vt_run(&out, "git --git-dir='%s' cat-file -p b:resident/03/r63.yaml", f->git), 0);
+	assert_string_equal(out, "id: 63\n");
+	free(out);
+#ifndef NDEBUG
+	/* One id that is another record's: refused before anything is written. */
+	datas[7][0] = 'X';
+	ch[7].id = &ids[8];
+	who.time++;
+	assert_int_equal(vl_repo_commit(&c2, f->repo, "refs/heads/b", &c1, ch, VL_REPO_PACK_MIN_CHANGES,
+					 "edit\n\nVledger-Seq: 2\n", &who, &key), VL_EINVALID);
+	assert_int_equal(vl_repo_head(&head, f->repo, "refs/heads/b"), 0);
+	assert_true(git_oid_equal(&head, &c1));
+	assert_int_equal(count_files(dir, "pack-", ".idx"), 2);
+	assert_int_equal(count_loose(f->objects), 0);
+#else
+	(void)head;
+#endif
 	vl_key_wipe(&key);
 }
 
@@ -717,6 +779,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_stage_takes_libgit2_writes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stage_filtered_flush, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_commit_large_packed_small_loose, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_commit_known_blob_ids, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_auto_packs_loose, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_auto_combines_packs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_auto_combines_geometrically, setup, teardown),

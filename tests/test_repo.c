@@ -53,7 +53,7 @@ static int teardown(void **state)
 static int commit(fixture *f, git_oid *out, const char *ref, const git_oid *expected, const char *path,
 		const char *data, unsigned seq)
 {
-	vl_change ch = { path, data, data ? strlen(data) : 0 };
+	vl_change ch = { path, data, data ? strlen(data) : 0, NULL };
 	vl_ident who = { "测试村", f->email, 1700000000 + seq };
 	char msg[256];
 

@@ -333,7 +333,7 @@ static void forge(const char *home, const char *path, const vl_value *doc)
 	assert_int_equal(vl_yaml_emit(&b, doc), 0);
 	assert_int_equal(vl_repo_head(&head, n->repo, VL_REF_CONFIG), 0);
 	assert_int_equal(vl_node_tick(n, clock), 0);
-	ch = (vl_change){ path, b.ptr, b.len };
+	ch = (vl_change){ path, b.ptr, b.len, NULL };
 	assert_int_equal(vl_node_commit(&id, n, VL_REF_CONFIG, &head, &ch, 1, "forged", "Vledger-Config: roster\n"), 0);
 	vl_buf_free(&b);
 	vl_node_close(n);

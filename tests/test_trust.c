@@ -530,7 +530,7 @@ static void town_revokes(fx *f, const char *revoked_at)
 	assert_int_equal(vl_yaml_emit(&b, r), 0);
 	assert_int_equal(vl_repo_head(&head, n->repo, VL_REF_CONFIG), 0);
 	assert_int_equal(vl_node_tick(n, clock), 0);
-	ch = (vl_change){ "roster.yaml", b.ptr, b.len };
+	ch = (vl_change){ "roster.yaml", b.ptr, b.len, NULL };
 	assert_int_equal(vl_node_commit(&id, n, VL_REF_CONFIG, &head, &ch, 1, "roster: revoke", "Vledger-Config: roster\n"), 0);
 	vl_value_free(r);
 	vl_buf_free(&b);

@@ -374,7 +374,7 @@ int vl_ledger_commit(git_oid *out, vl_node *n, const char *scope, vl_record **re
 		if ((rc = vl_buf_printf(&trailers, "Vledger-Record: %s %s %s\n", recs[i]->schema, recs[i]->id,
 				hex)) < 0)
 			goto out;
-		changes[i] = (vl_change){ paths[i].ptr, files[i].ptr, files[i].len };
+		changes[i] = (vl_change){ paths[i].ptr, files[i].ptr, files[i].len, &blobs[i] };
 	}
 	/* Peers refuse writes dated long before this key joined the roster:
 	 * say so now, while the user can still fix the laptop's date. */

@@ -249,8 +249,8 @@ static int create_network(vl_node *n, const char *network_id, const char *dir, c
 	schema_paths = calloc(nschemas, sizeof(*schema_paths));
 	if (!changes || !schema_bufs || !schema_paths)
 		goto oom;
-	changes[nch++] = (vl_change){ "network.yaml", netb.ptr, netb.len };
-	changes[nch++] = (vl_change){ "roster.yaml", rosb.ptr, rosb.len };
+	changes[nch++] = (vl_change){ "network.yaml", netb.ptr, netb.len, NULL };
+	changes[nch++] = (vl_change){ "roster.yaml", rosb.ptr, rosb.len, NULL };
 	for (i = 0; i < nschemas; i++) {
 		vl_buf src = VL_BUF_INIT;
 		if ((rc = vl_buf_printf(&src, "%s/%s.yaml", dir, schemas[i]->name)) < 0 ||
@@ -263,7 +263,7 @@ static int create_network(vl_node *n, const char *network_id, const char *dir, c
 			goto out;
 		}
 		vl_buf_free(&src);
-		changes[nch++] = (vl_change){ schema_paths[i].ptr, schema_bufs[i].ptr, schema_bufs[i].len };
+		changes[nch++] = (vl_change){ schema_paths[i].ptr, schema_bufs[i].ptr, schema_bufs[i].len, NULL };
 	}
 	if ((rc = vl_node_tick(n, clock)) < 0)
 		goto out;

@@ -99,7 +99,7 @@ static int commit_roster(git_oid *id, vl_node *n, const vl_value *roster, const 
 	if ((rc = vl_roster_check_change(n->roster, roster, n->fp, network_county(n), 0)) < 0 ||
 			(rc = vl_yaml_emit(&out, roster)) < 0 || (rc = vl_repo_head(&head, n->repo, VL_REF_CONFIG)) < 0)
 		goto out;
-	ch = (vl_change){ "roster.yaml", out.ptr, out.len };
+	ch = (vl_change){ "roster.yaml", out.ptr, out.len, NULL };
 	if ((rc = vl_node_commit(id, n, VL_REF_CONFIG, &head, &ch, 1, summary, trailers)) < 0)
 		goto out;
 	rc = vl_node_reload_config(n);

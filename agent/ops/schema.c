@@ -623,7 +623,7 @@ int vl_schema_install(vl_node *n, const vl_schema_install_opts *opts, vl_schema_
 			rc = vl_error_set(VL_ENOMEM, "out of memory");
 			goto out;
 		}
-		changes[nch] = (vl_change){ cpaths[nch].ptr, items[i].bytes.ptr, items[i].bytes.len };
+		changes[nch] = (vl_change){ cpaths[nch].ptr, items[i].bytes.ptr, items[i].bytes.len, NULL };
 		nch++;
 	}
 	if ((rc = vl_node_tick(n, clock)) < 0 ||
