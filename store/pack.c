@@ -81,6 +81,113 @@ static void sha1_init(sha1_ctx *c)
 	c->used = 0;
 }
 
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <cpuid.h>
+#include <immintrin.h>
+#define VL_SHA1_NI 1
+
+/* One group of four rounds of the x86 SHA extensions, rounds 4g..4g+3
+ * (g >= 1), with message register m (words 4g..4g+3, ready) and the
+ * schedule of the next words run ahead (msg1/msg2/xor): the Intel
+ * sequence, the same results as sha1_block's. */
+#define VL_SHA1_NI_GROUP(e_in, e_out, m, m1, m2, m3, f) \
+	e_in = _mm_sha1nexte_epu32(e_in, m); \
+	e_out = abcd; \
+	m1 = _mm_sha1msg2_epu32(m1, m); \
+	abcd = _mm_sha1rnds4_epu32(abcd, e_in, f); \
+	m3 = _mm_sha1msg1_epu32(m3, m); \
+	m2 = _mm_xor_si128(m2, m)
+
+/* nblocks 64-byte blocks into c->h with the SHA instructions (sha_ni: 5-8x
+ * sha1_block; a pack's checksum is hashed on the one thread). */
+__attribute__((target("sha,sse4.1,ssse3")))
+static void sha1_blocks_ni(sha1_ctx *c, const unsigned char *p, size_t nblocks)
+{
+	const __m128i mask = _mm_set_epi64x(0x0001020304050607LL, 0x08090a0b0c0d0e0fLL);
+	__m128i abcd, abcd_save, e0, e0_save, e1, m0, m1, m2, m3;
+
+	abcd = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)(const void *)c->h), 0x1B);
+	e0 = _mm_set_epi32((int)c->h[4], 0, 0, 0);
+	for (; nblocks; nblocks--, p += 64) {
+		abcd_save = abcd;
+		e0_save = e0;
+		/* rounds 0-3, 4-7, 8-11: the message loaded */
+		m0 = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(const void *)p), mask);
+		e0 = _mm_add_epi32(e0, m0);
+		e1 = abcd;
+		abcd = _mm_sha1rnds4_epu32(abcd, e0, 0);
+		m1 = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p + 16)), mask);
+		e1 = _mm_sha1nexte_epu32(e1, m1);
+		e0 = abcd;
+		abcd = _mm_sha1rnds4_epu32(abcd, e1, 0);
+		m0 = _mm_sha1msg1_epu32(m0, m1);
+		m2 = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p + 32)), mask);
+		e0 = _mm_sha1nexte_epu32(e0, m2);
+		e1 = abcd;
+		abcd = _mm_sha1rnds4_epu32(abcd, e0, 0);
+		m1 = _mm_sha1msg1_epu32(m1, m2);
+		m0 = _mm_xor_si128(m0, m2);
+		m3 = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p + 48)), mask);
+		/* rounds 12-79: group g uses message register g % 4 */
+		VL_SHA1_NI_GROUP(e1, e0, m3, m0, m1, m2, 0);  /* 3 */
+		VL_SHA1_NI_GROUP(e0, e1, m0, m1, m2, m3, 0);  /* 4 */
+		VL_SHA1_NI_GROUP(e1, e0, m1, m2, m3, m0, 1);  /* 5 */
+		VL_SHA1_NI_GROUP(e0, e1, m2, m3, m0, m1, 1);
+		VL_SHA1_NI_GROUP(e1, e0, m3, m0, m1, m2, 1);
+		VL_SHA1_NI_GROUP(e0, e1, m0, m1, m2, m3, 1);
+		VL_SHA1_NI_GROUP(e1, e0, m1, m2, m3, m0, 1);  /* 9 */
+		VL_SHA1_NI_GROUP(e0, e1, m2, m3, m0, m1, 2);  /* 10 */
+		VL_SHA1_NI_GROUP(e1, e0, m3, m0, m1, m2, 2);
+		VL_SHA1_NI_GROUP(e0, e1, m0, m1, m2, m3, 2);
+		VL_SHA1_NI_GROUP(e1, e0, m1, m2, m3, m0, 2);
+		VL_SHA1_NI_GROUP(e0, e1, m2, m3, m0, m1, 2);  /* 14 */
+		VL_SHA1_NI_GROUP(e1, e0, m3, m0, m1, m2, 3);  /* 15 */
+		VL_SHA1_NI_GROUP(e0, e1, m0, m1, m2, m3, 3);
+		VL_SHA1_NI_GROUP(e1, e0, m1, m2, m3, m0, 3);
+		VL_SHA1_NI_GROUP(e0, e1, m2, m3, m0, m1, 3);
+		VL_SHA1_NI_GROUP(e1, e0, m3, m0, m1, m2, 3);  /* 19 */
+		e0 = _mm_sha1nexte_epu32(e0, e0_save);
+		abcd = _mm_add_epi32(abcd, abcd_save);
+	}
+	_mm_storeu_si128((__m128i *)(void *)c->h, _mm_shuffle_epi32(abcd, 0x1B));
+	c->h[4] = (uint32_t)_mm_extract_epi32(e0, 3);
+}
+#undef VL_SHA1_NI_GROUP
+
+static int sha1_ni_ok;
+static pthread_once_t sha1_ni_once = PTHREAD_ONCE_INIT;
+
+/* The SHA extensions, SSSE3 and SSE4.1 (CPUID leaves 7 and 1), unless
+ * VLEDGER_SHA1=portable (tests run both paths). */
+static void sha1_ni_probe(void)
+{
+	unsigned a, b, cc, d;
+	const char *env = getenv("VLEDGER_SHA1");
+
+	if (env && !strcmp(env, "portable"))
+		return;
+	if (!__get_cpuid(1, &a, &b, &cc, &d) || !(cc & (1u << 9)) || !(cc & (1u << 19)))
+		return;
+	if (!__get_cpuid_count(7, 0, &a, &b, &cc, &d) || !(b & (1u << 29)))
+		return;
+	sha1_ni_ok = 1;
+}
+#endif
+
+/* nblocks 64-byte blocks at p into c->h. */
+static void sha1_blocks(sha1_ctx *c, const unsigned char *p, size_t nblocks)
+{
+#ifdef VL_SHA1_NI
+	pthread_once(&sha1_ni_once, sha1_ni_probe);
+	if (sha1_ni_ok) {
+		sha1_blocks_ni(c, p, nblocks);
+		return;
+	}
+#endif
+	for (; nblocks; nblocks--, p += 64)
+		sha1_block(c, p);
+}
+
 static void sha1_update(sha1_ctx *c, const void *data, size_t len)
 {
 	const unsigned char *p = data;
@@ -94,11 +201,14 @@ static void sha1_update(sha1_ctx *c, const void *data, size_t len)
 		len -= take;
 		if (c->used < 64)
 			return;
-		sha1_block(c, c->block);
+		sha1_blocks(c, c->block, 1);
 		c->used = 0;
 	}
-	for (; len >= 64; p += 64, len -= 64)
-		sha1_block(c, p);
+	if (len >= 64) {
+		sha1_blocks(c, p, len / 64);
+		p += len / 64 * 64;
+		len %= 64;
+	}
 	memcpy(c->block, p, len);
 	c->used = len;
 }

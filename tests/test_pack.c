@@ -482,6 +482,33 @@ static void test_commit_known_blob_ids(void **state)
 	vl_key_wipe(&key);
 }
 
+/* vl_object_id (the SHA-1 of packs, indexes and the objects we build) is
+ * libgit2's object id for every length around the 64-byte block and its
+ * padding, and for a large object: on the SHA instructions where the
+ * processor has them, and (test_pack_sha1_portable, VLEDGER_SHA1=portable)
+ * on the portable code. */
+static void test_object_id_matches_libgit2(void **state)
+{
+	unsigned char *buf = malloc(1 << 20);
+	git_oid mine, theirs;
+	size_t i, len;
+
+	(void)state;
+	assert_non_null(buf);
+	for (i = 0; i < (1 << 20); i++)
+		buf[i] = (unsigned char)(i * 2654435761u >> 13);
+	for (len = 0; len <= 300; len++) {
+		vl_object_id(&mine, GIT_OBJECT_BLOB, buf, len);
+		assert_int_equal(git_odb_hash(&theirs, buf, len, GIT_OBJECT_BLOB), 0);
+		if (!git_oid_equal(&mine, &theirs))
+			fail_msg("length %zu: %s", len, git_oid_tostr_s(&mine));
+	}
+	vl_object_id(&mine, GIT_OBJECT_TREE, buf, 1 << 20);
+	assert_int_equal(git_odb_hash(&theirs, buf, 1 << 20, GIT_OBJECT_TREE), 0);
+	assert_true(git_oid_equal(&mine, &theirs));
+	free(buf);
+}
+
 /* A filtered flush writes only what the callback keeps. */
 static int keep_blobs(const git_oid *id, git_object_t type, void *payload)
 {
@@ -773,6 +800,7 @@ static void test_auto_removes_stale_tmp(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_object_id_matches_libgit2),
 		cmocka_unit_test_setup_teardown(test_packw_stock_git_reads_it, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_packw_stored_trees, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_packw_empty_and_abandoned, setup, teardown),
