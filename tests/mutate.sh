@@ -104,6 +104,15 @@ mut revocation-time agent/audit/verify.c "test_receive test_verify" \
 mut record-mode agent/audit/verify.c "test_verify test_receive" \
 	'if (git_tree_entry_filemode_raw(e) != GIT_FILEMODE_BLOB)' \
 	'if (git_tree_entry_filemode_raw(e) == GIT_FILEMODE_LINK)'
+mut verify-branch-report agent/audit/verify.c "test_verify" \
+	'if (j->res.report.len && (rc = vl_buf_put(&res->report, j->res.report.ptr, j->res.report.len)) < 0)' \
+	'if (0 && (rc = vl_buf_put(&res->report, j->res.report.ptr, j->res.report.len)) < 0)'
+mut verify-branch-ids agent/audit/verify.c "test_verify" \
+	'if (ids_branch(j->ref) && (j->ids_rc = collect_ids(' \
+	'if (0 && ids_branch(j->ref) && (j->ids_rc = collect_ids('
+mut verify-ids-serial agent/audit/verify.c "test_verify" \
+	$'rc = report_dup_ids(res, list, len);\nout:' \
+	$'rc = 0;\nout:'
 mut record-bucket agent/audit/verify.c "test_verify" \
 	'if (!vl_ulid_valid(id) || bucket[0] != id[VL_ULID_LEN - 1] || bucket[1])' \
 	'if (!vl_ulid_valid(id))'

@@ -403,6 +403,20 @@ static void test_random_convergence(void **state)
 		print_error("%s", res.report.ptr);
 	assert_int_equal(res.failures, 0);
 	assert_true(res.merges > 0);
+	/* The same with whole branches on two threads: merges replayed off
+	 * the calling thread, through a repository of that thread's own. */
+	{
+		vl_verify_result br;
+		memset(&br, 0, sizeof(br));
+		br.threads = 2;
+		br.branch_min = 1;
+		assert_int_equal(vl_verify_all(w->n, &br), 0);
+		assert_int_equal(br.failures, 0);
+		assert_int_equal(br.merges, res.merges);
+		assert_int_equal(br.commits, res.commits);
+		assert_int_equal(br.records, res.records);
+		vl_verify_result_free(&br);
+	}
 	vl_verify_result_free(&res);
 }
 

@@ -172,13 +172,15 @@ static int run_verify(char **out, const char *home)
 	return rc2;
 }
 
-/* vl_verify_all at home with records checked on `threads` threads. */
-static void verify_lib_on(const char *home, unsigned threads, vl_verify_result *res)
+/* vl_verify_all at home with records checked on `threads` threads, whole
+ * branches from branch_min scope branches on (0: the default). */
+static void verify_lib_on(const char *home, unsigned threads, unsigned branch_min, vl_verify_result *res)
 {
 	vl_node *n = NULL;
 
 	memset(res, 0, sizeof(*res));
 	res->threads = threads;
+	res->branch_min = branch_min;
 	assert_int_equal(vl_node_open(&n, home, 0, NULL), 0);
 	assert_int_equal(vl_verify_all(n, res), 0);
 	vl_node_close(n);
@@ -200,15 +202,19 @@ static void expect_same_result(const vl_verify_result *a, const vl_verify_result
 		assert_memory_equal(a->evidence, b->evidence, a->nevidence * sizeof(*a->evidence));
 }
 
-/* vl_verify_all at home, serial and on two threads: the same result, of
+/* vl_verify_all at home, serial, on two threads sharing each branch's
+ * records, and on two threads taking whole branches: the same result, of
  * which the failures and the report are returned. */
 static void verify_lib(const char *home, size_t *failures, char **report)
 {
-	vl_verify_result serial, parallel;
+	vl_verify_result serial, parallel, branches;
 
-	verify_lib_on(home, 1, &serial);
-	verify_lib_on(home, 2, &parallel);
+	verify_lib_on(home, 1, 0, &serial);
+	verify_lib_on(home, 2, 0, &parallel);
+	verify_lib_on(home, 2, 1, &branches);
 	expect_same_result(&serial, &parallel);
+	expect_same_result(&serial, &branches);
+	vl_verify_result_free(&branches);
 	*failures = parallel.failures;
 	*report = strdup(parallel.report.ptr ? parallel.report.ptr : "");
 	assert_non_null(*report);
@@ -566,6 +572,29 @@ static void test_record_name_differs_from_id(void **state)
 	expect_caught(f, "holds record", &bad);
 	expect_caught(f, other, &bad);
 	vl_buf_free(&file);
+}
+
+/* A record id on two scope branches, each copy valid where it is: only the
+ * id check across branches finds it (whole branches on threads list their
+ * ids apart; verify_lib runs that way too). */
+static void test_record_id_on_two_branches(void **state)
+{
+	fx *f = *state;
+	vl_buf file = VL_BUF_INIT, file2 = VL_BUF_INIT;
+	char path[128], id[VL_ULID_LEN + 1];
+	vl_node *c = NULL;
+
+	village_zone(f, &file, path, id);
+	(void)vf_forge_file(f->v->repo, V1_REF, f->v_fp, &f->v->key, path, file.ptr, file.len, GIT_FILEMODE_BLOB, NULL);
+	expect_good(f->village);
+	assert_int_equal(vl_node_open(&c, f->county, 1, NULL), 0);
+	vf_make_zone(&file2, &c->key, id, V2_CODE, "Z7");
+	(void)vf_forge_file(f->v->repo, V2_REF, c->fp, &c->key, path, file2.ptr, file2.len, GIT_FILEMODE_BLOB, NULL);
+	expect_caught_at(f->village, "is in two places", NULL, NULL);
+	expect_caught_at(f->village, id, NULL, NULL);
+	vl_node_close(c);
+	vl_buf_free(&file);
+	vl_buf_free(&file2);
 }
 
 /* ---- what a scope tree may hold ----------------------------------------- */
@@ -1179,8 +1208,8 @@ static void test_parallel_report_is_serial(void **state)
 		(void)many_records_commit(f, sizes[c], &stranger, recs[c]);
 		total += sizes[c];
 	}
-	verify_lib_on(f->village, 1, &serial);
-	verify_lib_on(f->village, 2, &parallel);
+	verify_lib_on(f->village, 1, 0, &serial);
+	verify_lib_on(f->village, 2, 0, &parallel);
 	expect_same_result(&serial, &parallel);
 	assert_int_equal(parallel.records, 4 + total);
 	/* Each bad record once, in the walk's order, with its kind's finding. */
@@ -1498,6 +1527,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_good_fixture_verifies, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unsigned_commit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_record_id_on_two_branches, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unsigned_commit_in_signed_range, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_commit_by_unknown_key, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gpgsig_in_message, setup, teardown),

@@ -175,6 +175,8 @@ typedef struct {
 	int inline_prep;        /* its records could not be listed ahead: prepare them inline */
 	prep_pool *pool;        /* parallel: started at the first batch */
 	tree_set modes_ok;      /* trees whose modes are known canonical */
+	pthread_mutex_t *merge_mu; /* branches on threads (branch_pool): one
+	                         * merge replay at a time; NULL otherwise */
 } vctx;
 
 static int fail(vctx *c, const char *fmt, ...) VL_PRINTF(2, 3);
@@ -899,19 +901,19 @@ static void pool_stop(prep_pool *pool)
 	free(pool);
 }
 
-/* A repository of its own for a worker, over the objects the view reads:
- * the node's, and the quarantine's when the view has one. */
-static int worker_repo(git_repository **out, vctx *c)
+/* A repository of its own for a thread, over the objects view v reads:
+ * n's, and the quarantine's when the view has one. */
+static int own_repo(git_repository **out, vl_node *n, const vl_view *v)
 {
 	git_odb *odb = NULL;
 	vl_buf objects = VL_BUF_INIT;
 	int rc;
 
-	if ((rc = vl_buf_printf(&objects, "%sobjects", git_repository_path(c->n->repo))) < 0)
+	if ((rc = vl_buf_printf(&objects, "%sobjects", git_repository_path(n->repo))) < 0)
 		return rc;
 	if ((rc = git_odb_new(&odb)) < 0)
 		rc = vl_error_git(rc, "cannot open the objects for a verify thread");
-	else if ((rc = vl_view_add_objects(odb, c->view, objects.ptr)) == 0 &&
+	else if ((rc = vl_view_add_objects(odb, v, objects.ptr)) == 0 &&
 			(rc = git_repository_wrap_odb(out, odb)) < 0)
 		rc = vl_error_git(rc, "cannot open the objects for a verify thread");
 	git_odb_free(odb);
@@ -937,7 +939,7 @@ static int pool_start(vctx *c)
 	}
 	for (i = 0; i < n; i++) {
 		pool->workers[i].pool = pool;
-		if ((rc = worker_repo(&pool->workers[i].repo, c)) < 0)
+		if ((rc = own_repo(&pool->workers[i].repo, c->n, c->view)) < 0)
 			goto out;
 		pool->nworkers++;
 		if (pthread_create(&pool->th[i], NULL, pool_worker, &pool->workers[i]) != 0) {
@@ -1462,15 +1464,21 @@ static int verify_commit(vctx *c, git_commit *commit, const commit_prep *cp)
 		pool_finish(c);
 		if (!c->scope) {
 			rc = fail(c, "merge commit on config; config history is linear");
-		} else if ((rc = vl_merge_replay(c->view, c->n, c->scope, git_commit_id(commit))) < 0) {
-			if (rc == VL_ENOMEM || rc == VL_ERROR)
+		} else {
+			/* Branches on threads (branch_pool): one replay at a time. */
+			if (c->merge_mu)
+				pthread_mutex_lock(c->merge_mu);
+			rc = vl_merge_replay(c->view, c->n, c->scope, git_commit_id(commit));
+			if (c->merge_mu)
+				pthread_mutex_unlock(c->merge_mu);
+			if (rc == 0)
+				c->res->merges++;
+			else if (rc == VL_ENOMEM || rc == VL_ERROR)
 				; /* memory, a hook's temp file: ours, not the merge's */
 			else if (rc != VL_EBADSIG)
 				rc = fail(c, "merge replay failed: %s", vl_error_last());
 			else
 				rc = fail(c, "%s", vl_error_last());
-		} else {
-			c->res->merges++;
 		}
 		goto out;
 	}
@@ -1771,7 +1779,8 @@ static unsigned verify_threads(const vl_verify_result *res)
 }
 
 static int verify_branch(const vl_view *v, vl_node *n, vl_verify_result *res, const char *refname,
-		const git_oid *head, const git_oid *known, int64_t max_time, git_repository *home)
+		const git_oid *head, const git_oid *known, int64_t max_time, git_repository *home,
+		pthread_mutex_t *merge_mu)
 {
 	vctx c;
 	git_revwalk *walk = NULL;
@@ -1792,6 +1801,7 @@ static int verify_branch(const vl_view *v, vl_node *n, vl_verify_result *res, co
 	c.head = head;
 	c.home = home;
 	c.threads = verify_threads(res);
+	c.merge_mu = merge_mu;
 	if (home) /* under the write lock; nothing moves a branch until it returns */
 		vl_idindex_hold(n);
 	res->branches++;
@@ -1873,15 +1883,15 @@ static int cmp_id_seen(const void *a, const void *b)
 }
 
 /* Add the record ids of one branch head (names only, no blob is read). */
-static int collect_ids(vl_node *n, const char *scope, const git_oid *head, id_seen **list, size_t *len,
-		size_t *cap)
+static int collect_ids(vl_node *n, git_repository *repo, const char *scope, const git_oid *head, id_seen **list,
+		size_t *len, size_t *cap)
 {
 	git_commit *c = NULL;
 	git_tree *root = NULL, *lt = NULL, *bt = NULL;
 	size_t i, j, k;
 	int rc;
 
-	if ((rc = git_commit_lookup(&c, n->repo, head)) < 0 || (rc = git_commit_tree(&root, c)) < 0) {
+	if ((rc = git_commit_lookup(&c, repo, head)) < 0 || (rc = git_commit_tree(&root, c)) < 0) {
 		rc = vl_error_git(rc, "cannot read a branch head");
 		goto out;
 	}
@@ -1889,13 +1899,13 @@ static int collect_ids(vl_node *n, const char *scope, const git_oid *head, id_se
 		const git_tree_entry *le = git_tree_entry_byindex(root, i);
 		if (git_tree_entry_type(le) != GIT_OBJECT_TREE || !vl_node_schema(n, git_tree_entry_name(le)))
 			continue;
-		if ((rc = git_tree_lookup(&lt, n->repo, git_tree_entry_id(le))) < 0)
+		if ((rc = git_tree_lookup(&lt, repo, git_tree_entry_id(le))) < 0)
 			goto git_fail;
 		for (j = 0; j < git_tree_entrycount(lt); j++) {
 			const git_tree_entry *be = git_tree_entry_byindex(lt, j);
 			if (git_tree_entry_type(be) != GIT_OBJECT_TREE)
 				continue;
-			if ((rc = git_tree_lookup(&bt, n->repo, git_tree_entry_id(be))) < 0)
+			if ((rc = git_tree_lookup(&bt, repo, git_tree_entry_id(be))) < 0)
 				goto git_fail;
 			for (k = 0; k < git_tree_entrycount(bt); k++) {
 				const char *name = git_tree_entry_name(git_tree_entry_byindex(bt, k));
@@ -1935,32 +1945,12 @@ out:
 	return rc;
 }
 
-/* Record ids are unique across ledgers and scope branches (docs/formats.md §4):
- * report every id found at two places of the branch heads. */
-static int check_ids_unique(vl_node *n, vl_verify_result *res)
+/* Report every id of list (len, sorted here) found at two places. */
+static int report_dup_ids(vl_verify_result *res, id_seen *list, size_t len)
 {
-	git_reference_iterator *it = NULL;
-	git_reference *ref = NULL;
-	id_seen *list = NULL;
-	size_t len = 0, cap = 0, i;
-	const size_t plen = strlen(VL_REF_SCOPE_PREFIX);
-	int rc;
+	size_t i;
+	int rc = 0;
 
-	if ((rc = git_reference_iterator_glob_new(&it, n->repo, VL_REF_SCOPE_PREFIX "*")) < 0)
-		return vl_error_git(rc, "cannot list branches");
-	while ((rc = git_reference_next(&ref, it)) == 0) {
-		const char *name = git_reference_name(ref);
-		if (git_reference_target(ref) && strlen(name) == plen + 12 &&
-				(rc = collect_ids(n, name + plen, git_reference_target(ref), &list, &len, &cap)) < 0)
-			goto out;
-		git_reference_free(ref);
-		ref = NULL;
-	}
-	if (rc != GIT_ITEROVER) {
-		rc = vl_error_git(rc, "cannot list branches");
-		goto out;
-	}
-	rc = 0;
 	if (len > 1)
 		qsort(list, len, sizeof(*list), cmp_id_seen);
 	for (i = 0; rc == 0 && i + 1 < len; i++) {
@@ -1971,49 +1961,313 @@ static int check_ids_unique(vl_node *n, vl_verify_result *res)
 				"and ledger %s on scope/%s; record ids are unique across ledgers and scopes\n",
 				list[i].id, list[i].ledger, list[i].scope, list[i + 1].ledger, list[i + 1].scope);
 	}
+	return rc;
+}
+
+/* Does a scope branch named ref take part in the id check (a plain ref
+ * named scope/<12 characters>)? */
+static int ids_branch(const char *ref)
+{
+	return strlen(ref) == strlen(VL_REF_SCOPE_PREFIX) + 12;
+}
+
+/*
+ * vl_verify_all's branches on several threads. Each thread takes the next
+ * scope branch and verifies it whole, one commit and record at a time,
+ * through a repository of its own and into a result of its own, then lists
+ * its head's record ids; the config branch is verified on the calling
+ * thread meanwhile. The results are joined in branch order, so counts,
+ * report and the first error are what one thread gives. No thread waits
+ * on another except to take a branch or replay a merge (merge_mu: a
+ * replay runs on two threads of its own and runs hooks). With few
+ * branches a branch's records are prepared on the threads instead
+ * (verify_windows): a village's own branch holds most of its records, and
+ * one thread on it would leave the other idle.
+ */
+#define BRANCH_PAR_MIN 8 /* res->branch_min's default */
+
+typedef struct {
+	char *ref;
+	git_oid head;
+	int symbolic;
+	int rc;                 /* verify_branch's */
+	vl_verify_result res;   /* this branch's counts and report */
+	vl_buf why;             /* vl_error_last when rc < 0 */
+	id_seen *ids;           /* its head's record ids (ids_branch) */
+	size_t nids, capids;
+	int ids_rc;             /* collect_ids's */
+	vl_buf ids_why;
+} branch_job;
+
+typedef struct {
+	vl_node *n;
+	branch_job *jobs;
+	size_t njobs;
+	size_t next;            /* the next job to take */
+	int quit;               /* a job or the config branch failed: take no more */
+	size_t done;
+	pthread_mutex_t mu, merge_mu;
+	FILE *progress;
+} branch_pool;
+
+/* rc with vl_error_last kept in why (errors are per thread). */
+static int keep_error(int rc, vl_buf *why)
+{
+	return vl_buf_puts(why, vl_error_last()) < 0 ? VL_ENOMEM : rc;
+}
+
+/* Verify job j through repo, then list its record ids. */
+static void branch_one(branch_pool *p, branch_job *j, git_repository *repo)
+{
+	const vl_view own = { repo, NULL };
+
+	if (j->symbolic)
+		return;
+	j->res.threads = 1;
+	if ((j->rc = verify_branch(&own, p->n, &j->res, j->ref, &j->head, NULL, 0, NULL, &p->merge_mu)) < 0) {
+		j->rc = keep_error(j->rc, &j->why);
+		return;
+	}
+	if (ids_branch(j->ref) && (j->ids_rc = collect_ids(p->n, repo, j->ref + strlen(VL_REF_SCOPE_PREFIX), &j->head,
+			&j->ids, &j->nids, &j->capids)) < 0)
+		j->ids_rc = keep_error(j->ids_rc, &j->ids_why);
+}
+
+static void branch_run(branch_pool *p)
+{
+	git_repository *repo = NULL;
+	const vl_view home = VL_VIEW_OF(p->n);
+	vl_buf why = VL_BUF_INIT;
+	int rc = own_repo(&repo, p->n, &home);
+
+	if (rc < 0)
+		rc = keep_error(rc, &why);
+	for (;;) {
+		branch_job *j;
+		size_t i;
+
+		pthread_mutex_lock(&p->mu);
+		i = p->next;
+		if (i >= p->njobs || p->quit) {
+			pthread_mutex_unlock(&p->mu);
+			break;
+		}
+		p->next++;
+		pthread_mutex_unlock(&p->mu);
+		j = &p->jobs[i];
+		if (rc < 0 && !j->symbolic)
+			j->rc = vl_buf_puts(&j->why, why.ptr ? why.ptr : "") < 0 ? VL_ENOMEM : rc;
+		else if (rc == 0)
+			branch_one(p, j, repo);
+		pthread_mutex_lock(&p->mu);
+		if (j->rc < 0)
+			p->quit = 1;
+		p->done++;
+		if (p->progress)
+			fprintf(p->progress, "\rverifying: %zu of %zu branches", p->done, p->njobs);
+		pthread_mutex_unlock(&p->mu);
+	}
+	git_repository_free(repo);
+	vl_buf_free(&why);
+}
+
+static void *branch_worker(void *arg)
+{
+	branch_run(arg);
+	return NULL;
+}
+
+/* Join job j's verification into res; its error, if it had one. */
+static int branch_join(vl_verify_result *res, branch_job *j)
+{
+	int rc;
+
+	if (j->symbolic) {
+		res->failures++;
+		return vl_buf_printf(&res->report, "%s: symbolic refs are not allowed\n", j->ref);
+	}
+	res->branches += j->res.branches;
+	res->commits += j->res.commits;
+	res->merges += j->res.merges;
+	res->records += j->res.records;
+	res->failures += j->res.failures;
+	if (j->res.report.len && (rc = vl_buf_put(&res->report, j->res.report.ptr, j->res.report.len)) < 0)
+		return rc;
+	if (j->rc < 0)
+		return vl_error_set(j->rc, "%s", j->why.ptr ? j->why.ptr : "");
+	return 0;
+}
+
+/* The scope branches of n in the order the iterator gives them. */
+static int branch_list(branch_pool *p)
+{
+	git_reference_iterator *it = NULL;
+	git_reference *ref = NULL;
+	size_t cap = 0;
+	int rc;
+
+	if ((rc = git_reference_iterator_glob_new(&it, p->n->repo, VL_REF_SCOPE_PREFIX "*")) < 0)
+		return vl_error_git(rc, "cannot list branches");
+	while ((rc = git_reference_next(&ref, it)) == 0) {
+		branch_job *j;
+		if (p->njobs == cap) {
+			size_t ncap = cap ? cap * 2 : 64;
+			branch_job *nj = realloc(p->jobs, ncap * sizeof(*nj));
+			if (!nj) {
+				rc = vl_error_set(VL_ENOMEM, "out of memory");
+				goto out;
+			}
+			memset(nj + cap, 0, (ncap - cap) * sizeof(*nj));
+			p->jobs = nj;
+			cap = ncap;
+		}
+		j = &p->jobs[p->njobs];
+		if (!(j->ref = strdup(git_reference_name(ref)))) {
+			rc = vl_error_set(VL_ENOMEM, "out of memory");
+			goto out;
+		}
+		p->njobs++;
+		if (git_reference_target(ref))
+			git_oid_cpy(&j->head, git_reference_target(ref));
+		else
+			j->symbolic = 1;
+		git_reference_free(ref);
+		ref = NULL;
+	}
+	rc = rc == GIT_ITEROVER ? 0 : vl_error_git(rc, "cannot list branches");
 out:
-	free(list);
 	git_reference_free(ref);
 	git_reference_iterator_free(it);
 	return rc;
 }
 
-int vl_verify_all(vl_node *n, vl_verify_result *res)
+static void branch_pool_free(branch_pool *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->njobs; i++) {
+		free(p->jobs[i].ref);
+		vl_verify_result_free(&p->jobs[i].res);
+		vl_buf_free(&p->jobs[i].why);
+		free(p->jobs[i].ids);
+		vl_buf_free(&p->jobs[i].ids_why);
+	}
+	free(p->jobs);
+}
+
+/* The config branch (head), then the scope branches, then the ids: one
+ * after the other, each branch's records prepared on the threads. */
+static int verify_serial(vl_node *n, vl_verify_result *res, const git_oid *head, branch_pool *p)
 {
 	const vl_view home = VL_VIEW_OF(n);
-	git_reference_iterator *it = NULL;
-	git_reference *ref = NULL;
-	git_oid head;
+	id_seen *list = NULL;
+	size_t len = 0, cap = 0, i;
 	int rc;
 
-	if ((rc = vl_node_load_config(n)) < 0 || (rc = note_revocations(n, res)) < 0)
+	if ((rc = verify_branch(&home, n, res, VL_REF_CONFIG, head, NULL, 0, NULL, NULL)) < 0)
 		return rc;
-	if ((rc = vl_repo_head(&head, n->repo, VL_REF_CONFIG)) < 0 ||
-			(rc = verify_branch(&home, n, res, VL_REF_CONFIG, &head, NULL, 0, NULL)) < 0)
-		return rc;
-	if ((rc = git_reference_iterator_glob_new(&it, n->repo, VL_REF_SCOPE_PREFIX "*")) < 0)
-		return vl_error_git(rc, "cannot list branches");
-	while ((rc = git_reference_next(&ref, it)) == 0) {
-		const git_oid *t = git_reference_target(ref);
-		if (!t) {
-			res->failures++;
-			if ((rc = vl_buf_printf(&res->report, "%s: symbolic refs are not allowed\n",
-					git_reference_name(ref))) < 0)
-				goto out;
-		} else if ((rc = verify_branch(&home, n, res, git_reference_name(ref), t, NULL, 0, NULL)) < 0) {
+	for (i = 0; i < p->njobs; i++) {
+		branch_job *j = &p->jobs[i];
+		if (j->symbolic)
+			rc = branch_join(res, j);
+		else
+			rc = verify_branch(&home, n, res, j->ref, &j->head, NULL, 0, NULL, NULL);
+		if (rc < 0)
 			goto out;
-		}
-		git_reference_free(ref);
-		ref = NULL;
 	}
-	rc = rc == GIT_ITEROVER ? 0 : vl_error_git(rc, "cannot list branches");
-	if (rc == 0)
-		rc = check_ids_unique(n, res);
+	for (i = 0; i < p->njobs; i++)
+		if (!p->jobs[i].symbolic && ids_branch(p->jobs[i].ref) &&
+				(rc = collect_ids(n, n->repo, p->jobs[i].ref + strlen(VL_REF_SCOPE_PREFIX), &p->jobs[i].head,
+						&list, &len, &cap)) < 0)
+			goto out;
+	rc = report_dup_ids(res, list, len);
+out:
+	free(list);
+	return rc;
+}
+
+/* The same, the scope branches shared by `threads` threads while this one
+ * verifies the config branch and then takes scope branches too. */
+static int verify_parallel(vl_node *n, vl_verify_result *res, const git_oid *head, branch_pool *p,
+		unsigned threads)
+{
+	const vl_view home = VL_VIEW_OF(n);
+	pthread_t th[VL_VERIFY_MAX_THREADS];
+	id_seen *list = NULL;
+	size_t nth = 0, len = 0, i;
+	unsigned keep = res->threads;
+	FILE *progress = res->progress;
+	vl_buf why = VL_BUF_INIT;
+	int rc;
+
+	p->progress = res->progress;
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_mutex_init(&p->merge_mu, NULL);
+	for (; nth + 1 < threads; nth++)
+		if (pthread_create(&th[nth], NULL, branch_worker, p) != 0)
+			break; /* fewer threads: this one takes what is left */
+	res->threads = 1;
+	res->progress = NULL; /* the branch count is the progress */
+	rc = verify_branch(&home, n, res, VL_REF_CONFIG, head, NULL, 0, NULL, NULL);
+	res->threads = keep;
+	res->progress = progress;
+	if (rc < 0) {
+		pthread_mutex_lock(&p->mu);
+		p->quit = 1;
+		pthread_mutex_unlock(&p->mu);
+		rc = keep_error(rc, &why);
+	} else {
+		branch_run(p);
+	}
+	for (i = 0; i < nth; i++)
+		pthread_join(th[i], NULL);
+	pthread_mutex_destroy(&p->mu);
+	pthread_mutex_destroy(&p->merge_mu);
+	if (rc < 0) {
+		rc = vl_error_set(rc, "%s", why.ptr ? why.ptr : "");
+		vl_buf_free(&why);
+		return rc;
+	}
+	for (i = 0; i < p->njobs; i++)
+		if ((rc = branch_join(res, &p->jobs[i])) < 0)
+			return rc;
+	for (i = 0; i < p->njobs; i++) {
+		if (p->jobs[i].ids_rc < 0)
+			return vl_error_set(p->jobs[i].ids_rc, "%s", p->jobs[i].ids_why.ptr ? p->jobs[i].ids_why.ptr : "");
+		len += p->jobs[i].nids;
+	}
+	if (len && !(list = malloc(len * sizeof(*list))))
+		return vl_error_set(VL_ENOMEM, "out of memory");
+	for (len = 0, i = 0; i < p->njobs; i++) {
+		if (p->jobs[i].nids)
+			memcpy(list + len, p->jobs[i].ids, p->jobs[i].nids * sizeof(*list));
+		len += p->jobs[i].nids;
+	}
+	rc = report_dup_ids(res, list, len);
+	free(list);
+	return rc;
+}
+
+int vl_verify_all(vl_node *n, vl_verify_result *res)
+{
+	branch_pool p;
+	git_oid head;
+	unsigned threads = verify_threads(res);
+	int rc;
+
+	memset(&p, 0, sizeof(p));
+	p.n = n;
+	if ((rc = vl_node_load_config(n)) < 0 || (rc = note_revocations(n, res)) < 0 ||
+			(rc = vl_repo_head(&head, n->repo, VL_REF_CONFIG)) < 0 || (rc = branch_list(&p)) < 0)
+		goto out;
+	if (threads < 2 || p.njobs < (res->branch_min ? res->branch_min : BRANCH_PAR_MIN))
+		rc = verify_serial(n, res, &head, &p);
+	else
+		rc = verify_parallel(n, res, &head, &p, threads);
 out:
 	if (res->progress)
 		fprintf(res->progress, "\r\033[K");
-	git_reference_free(ref);
-	git_reference_iterator_free(it);
+	branch_pool_free(&p);
 	return rc;
 }
 
@@ -2066,7 +2320,7 @@ int vl_verify_some(vl_node *n, const char *scope, const char *since, vl_verify_r
 		return rc;
 	if ((rc = note_revocations(n, res)) < 0)
 		return rc;
-	return verify_branch(&home, n, res, ref, &head, since ? &known : NULL, 0, NULL);
+	return verify_branch(&home, n, res, ref, &head, since ? &known : NULL, 0, NULL, NULL);
 }
 
 int vl_verify_received(const vl_view *v, vl_node *n, const char *refname, const git_oid *head,
@@ -2076,7 +2330,7 @@ int vl_verify_received(const vl_view *v, vl_node *n, const char *refname, const 
 
 	/* The view is a quarantine, which has objects but no refs: what this
 	 * node holds is read from its own repository. */
-	return verify_branch(v, n, res, refname, head, known, now + 24 * 3600, n->repo);
+	return verify_branch(v, n, res, refname, head, known, now + 24 * 3600, n->repo, NULL);
 }
 
 int vl_verify_evidence(const vl_view *v, vl_node *n, const char *scope, const git_oid *commit,

@@ -31,8 +31,10 @@
  * Threads: commits are verified in order, one at a time; what each record
  * and signed commit gives on its own (blob read, parse, signatures, schema)
  * is computed on res->threads threads ahead of the ordered checks, which
- * make every finding from it. The result (counts, report, evidence) is the
- * same for any number of threads. Received data: each signer's chain in
+ * make every finding from it. vl_verify_all with many scope branches (a
+ * county, a township) instead gives each thread whole branches, verified
+ * as one thread would, and joins their results in branch order. The result
+ * (counts, report, evidence) is the same for any number of threads. Received data: each signer's chain in
  * the held history is found once per call, not once per commit.
  */
 #ifndef VL_VERIFY_H
@@ -65,6 +67,9 @@ typedef struct {
 	                   * order, the report is the same for any number);
 	                   * 0 = $VLEDGER_THREADS, else 2 when two processors
 	                   * are online, else 1 */
+	unsigned branch_min; /* in, vl_verify_all: from this many scope branches
+	                      * on, threads take whole branches instead of
+	                      * sharing each branch's records; 0 = 8 */
 	vl_new_id *new_ids;  /* received data (out): the records new on the
 	                      * branch, in the order they were checked */
 	size_t nnew_ids;
