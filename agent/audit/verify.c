@@ -175,11 +175,22 @@ typedef struct {
 	int inline_prep;        /* its records could not be listed ahead: prepare them inline */
 	prep_pool *pool;        /* parallel: started at the first batch */
 	tree_set modes_ok;      /* trees whose modes are known canonical */
+	const vl_roster_entry *last_key; /* roster_find's last answer */
 	pthread_mutex_t *merge_mu; /* branches on threads (branch_pool): one
 	                         * merge replay at a time; NULL otherwise */
 } vctx;
 
 static int fail(vctx *c, const char *fmt, ...) VL_PRINTF(2, 3);
+
+/* vl_node_roster_find, asking the roster only when the key differs from
+ * the last one found: a branch's commits and records are mostly signed by
+ * one key, and a county's roster has hundreds of entries. */
+static const vl_roster_entry *roster_find(vctx *c, const char *fp)
+{
+	if (!c->last_key || strcmp(c->last_key->fp, fp) != 0)
+		c->last_key = vl_node_roster_find(c->n, fp);
+	return c->last_key;
+}
 
 /* Was key e revoked at or before `when` (an HLC text, or NULL = the commit
  * time in seconds given by `secs`)? A revocation time that does not parse
@@ -677,7 +688,7 @@ static int check_record(vctx *c, const char *ledger, const char *bucket, const g
 	}
 	if (c->max_time && p->rclock.ms / 1000 > (uint64_t)c->max_time)
 		return fail(c, "'%s' has a clock more than 24 hours ahead of this node's clock", line);
-	author = vl_node_roster_find(c->n, r->author);
+	author = roster_find(c, r->author);
 	if (!author)
 		return fail(c, "'%s' is signed by %s, which is not on the roster", line, r->author);
 	if (before_valid_from(author, r->clock, 0))
@@ -1471,6 +1482,7 @@ static int verify_commit(vctx *c, git_commit *commit, const commit_prep *cp)
 			rc = vl_merge_replay(c->view, c->n, c->scope, git_commit_id(commit));
 			if (c->merge_mu)
 				pthread_mutex_unlock(c->merge_mu);
+			c->last_key = NULL; /* the replay may have loaded the config */
 			if (rc == 0)
 				c->res->merges++;
 			else if (rc == VL_ENOMEM || rc == VL_ERROR)
@@ -1540,7 +1552,7 @@ static int verify_commit(vctx *c, git_commit *commit, const commit_prep *cp)
 			goto out;
 		}
 	}
-	c->signer = vl_node_roster_find(c->n, fp);
+	c->signer = roster_find(c, fp);
 	if (!c->signer) {
 		rc = fail(c, "signed by %s, which is not on the roster", fp);
 		goto out;
@@ -2033,16 +2045,19 @@ static void branch_one(branch_pool *p, branch_job *j, git_repository *repo)
 		j->ids_rc = keep_error(j->ids_rc, &j->ids_why);
 }
 
+/*
+ * Take branches until none is left. Each is read through a repository
+ * opened for it alone: libgit2's object cache, kept across a county's
+ * branches, grew slower to probe as it evicted (libgit2 1.5 deletes
+ * entries from its hash table and leaves them as tombstones), and cost 15%
+ * more CPU than opening the packs again per branch.
+ */
 static void branch_run(branch_pool *p)
 {
-	git_repository *repo = NULL;
 	const vl_view home = VL_VIEW_OF(p->n);
-	vl_buf why = VL_BUF_INIT;
-	int rc = own_repo(&repo, p->n, &home);
 
-	if (rc < 0)
-		rc = keep_error(rc, &why);
 	for (;;) {
+		git_repository *repo = NULL;
 		branch_job *j;
 		size_t i;
 
@@ -2055,10 +2070,13 @@ static void branch_run(branch_pool *p)
 		p->next++;
 		pthread_mutex_unlock(&p->mu);
 		j = &p->jobs[i];
-		if (rc < 0 && !j->symbolic)
-			j->rc = vl_buf_puts(&j->why, why.ptr ? why.ptr : "") < 0 ? VL_ENOMEM : rc;
-		else if (rc == 0)
-			branch_one(p, j, repo);
+		if (!j->symbolic) {
+			if ((j->rc = own_repo(&repo, p->n, &home)) < 0)
+				j->rc = keep_error(j->rc, &j->why);
+			else
+				branch_one(p, j, repo);
+			git_repository_free(repo);
+		}
 		pthread_mutex_lock(&p->mu);
 		if (j->rc < 0)
 			p->quit = 1;
@@ -2067,8 +2085,6 @@ static void branch_run(branch_pool *p)
 			fprintf(p->progress, "\rverifying: %zu of %zu branches", p->done, p->njobs);
 		pthread_mutex_unlock(&p->mu);
 	}
-	git_repository_free(repo);
-	vl_buf_free(&why);
 }
 
 static void *branch_worker(void *arg)
