@@ -13,7 +13,9 @@
  * the loader on every input: when it reads a tree whose emission is the
  * input, the loader must load the input as the same tree, source positions
  * included (records rely on that: vl_record_parse reads with it first); and
- * every input that is its own canonical emission must be read by it.
+ * every input that is its own canonical emission must be read by it; and
+ * vl_yaml_load must say what libyaml says (vt_yaml_readers_differ,
+ * tests/yaml_readers.c, the check test_yaml makes too).
  */
 #include <stddef.h>
 #include <stdint.h>
