@@ -13,8 +13,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#define VL_ERRMSG_MAX 2048
-
 static _Thread_local char last_msg[VL_ERRMSG_MAX];
 static _Thread_local int last_code;
 

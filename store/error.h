@@ -29,6 +29,11 @@ enum {
 	VL_ENOMEM = -10    /* out of memory */
 };
 
+/* The size of the last-error slot: vl_error_last() is at most
+ * VL_ERRMSG_MAX - 1 bytes; a longer message is cut there. A copy of a
+ * message kept this size is whole. */
+#define VL_ERRMSG_MAX 2048
+
 #if defined(__GNUC__)
 #define VL_PRINTF(a, b) __attribute__((format(printf, a, b)))
 #define VL_MUST_CHECK __attribute__((warn_unused_result))

@@ -372,34 +372,51 @@ static void test_stage_takes_libgit2_writes(void **state)
 	vl_key_wipe(&key);
 }
 
+/* A signed commit's worth of changes just at the pack threshold: a new key,
+ * its signer identity and VL_REPO_PACK_MIN_CHANGES records
+ * resident/<i % 5>/r<i>.yaml holding "id: <i>\n". The pointers in who and ch
+ * point into the set itself; vl_key_wipe(&cs->key) when done. */
+typedef struct {
+	vl_key key;
+	char email[80];
+	vl_ident who;
+	vl_change ch[VL_REPO_PACK_MIN_CHANGES];
+	char paths[VL_REPO_PACK_MIN_CHANGES][32], datas[VL_REPO_PACK_MIN_CHANGES][32];
+} commit_set;
+
+static void commit_set_init(commit_set *cs)
+{
+	char fp[VL_FP_LEN];
+	size_t i;
+
+	assert_int_equal(vl_crypto_init(), 0);
+	assert_int_equal(vl_key_generate(&cs->key), 0);
+	vl_fingerprint(fp, cs->key.pk);
+	snprintf(cs->email, sizeof(cs->email), "%s@vledger", fp);
+	cs->who.name = "测试村";
+	cs->who.email = cs->email;
+	cs->who.time = 1700000000;
+	for (i = 0; i < VL_REPO_PACK_MIN_CHANGES; i++) {
+		snprintf(cs->paths[i], sizeof(cs->paths[i]), "resident/%02zu/r%zu.yaml", i % 5, i);
+		snprintf(cs->datas[i], sizeof(cs->datas[i]), "id: %zu\n", i);
+		cs->ch[i] = (vl_change){ cs->paths[i], cs->datas[i], strlen(cs->datas[i]), NULL };
+	}
+}
+
 /* vl_repo_commit: a large commit lands in one pack, nothing loose; a small
  * one stays loose. */
 static void test_commit_large_packed_small_loose(void **state)
 {
 	fixture *f = *state;
-	vl_key key;
-	char fp[VL_FP_LEN], email[80], dir[700], *out = NULL;
-	vl_change ch[VL_REPO_PACK_MIN_CHANGES];
-	char paths[VL_REPO_PACK_MIN_CHANGES][32], datas[VL_REPO_PACK_MIN_CHANGES][32];
-	vl_ident who;
+	commit_set cs;
+	char dir[700], *out = NULL;
 	git_oid c1, c2;
 	size_t i;
 
-	assert_int_equal(vl_crypto_init(), 0);
-	assert_int_equal(vl_key_generate(&key), 0);
-	vl_fingerprint(fp, key.pk);
-	snprintf(email, sizeof(email), "%s@vledger", fp);
-	who.name = "测试村";
-	who.email = email;
-	who.time = 1700000000;
-	for (i = 0; i < VL_REPO_PACK_MIN_CHANGES; i++) {
-		snprintf(paths[i], sizeof(paths[i]), "resident/%02zu/r%zu.yaml", i % 5, i);
-		snprintf(datas[i], sizeof(datas[i]), "id: %zu\n", i);
-		ch[i] = (vl_change){ paths[i], datas[i], strlen(datas[i]), NULL };
-	}
+	commit_set_init(&cs);
 	snprintf(dir, sizeof(dir), "%s/pack", f->objects);
-	assert_int_equal(vl_repo_commit(&c1, f->repo, "refs/heads/main", NULL, ch, VL_REPO_PACK_MIN_CHANGES,
-					 "import\n\nVledger-Seq: 1\n", &who, &key), 0);
+	assert_int_equal(vl_repo_commit(&c1, f->repo, "refs/heads/main", NULL, cs.ch, VL_REPO_PACK_MIN_CHANGES,
+					 "import\n\nVledger-Seq: 1\n", &cs.who, &cs.key), 0);
 	/* Nothing loose, not even the empty base tree of a first commit. */
 	assert_int_equal(count_loose(f->objects), 0);
 	assert_int_equal(count_files(dir, "pack-", ".idx"), 1);
@@ -411,14 +428,14 @@ static void test_commit_large_packed_small_loose(void **state)
 	out = NULL;
 	/* One change less than the threshold: loose, no new pack. */
 	for (i = 0; i < VL_REPO_PACK_MIN_CHANGES - 1; i++)
-		datas[i][0] = 'X';
-	who.time++;
-	assert_int_equal(vl_repo_commit(&c2, f->repo, "refs/heads/main", &c1, ch, VL_REPO_PACK_MIN_CHANGES - 1,
-					 "edit\n\nVledger-Seq: 2\n", &who, &key), 0);
+		cs.datas[i][0] = 'X';
+	cs.who.time++;
+	assert_int_equal(vl_repo_commit(&c2, f->repo, "refs/heads/main", &c1, cs.ch, VL_REPO_PACK_MIN_CHANGES - 1,
+					 "edit\n\nVledger-Seq: 2\n", &cs.who, &cs.key), 0);
 	assert_int_equal(count_files(dir, "pack-", ".idx"), 1);
 	assert_true(count_loose(f->objects) >= VL_REPO_PACK_MIN_CHANGES - 1 + 5 + 1 + 1);
 	assert_git_ok(f->git, "fsck --strict --full --no-dangling");
-	vl_key_wipe(&key);
+	vl_key_wipe(&cs.key);
 }
 
 /* vl_repo_commit with each blob's id given (vl_change.id, as the signing
@@ -428,35 +445,21 @@ static void test_commit_large_packed_small_loose(void **state)
 static void test_commit_known_blob_ids(void **state)
 {
 	fixture *f = *state;
-	vl_key key;
-	char fp[VL_FP_LEN], email[80], dir[700], *out = NULL;
-	vl_change ch[VL_REPO_PACK_MIN_CHANGES];
-	char paths[VL_REPO_PACK_MIN_CHANGES][32], datas[VL_REPO_PACK_MIN_CHANGES][32];
+	commit_set cs;
+	char dir[700], *out = NULL;
 	git_oid ids[VL_REPO_PACK_MIN_CHANGES];
-	vl_ident who;
 	git_oid c1, c2, head;
 	size_t i;
 
-	assert_int_equal(vl_crypto_init(), 0);
-	assert_int_equal(vl_key_generate(&key), 0);
-	vl_fingerprint(fp, key.pk);
-	snprintf(email, sizeof(email), "%s@vledger", fp);
-	who.name = "测试村";
-	who.email = email;
-	who.time = 1700000000;
+	commit_set_init(&cs);
+	assert_int_equal(vl_repo_commit(&c1, f->repo, "refs/heads/a", NULL, cs.ch, VL_REPO_PACK_MIN_CHANGES,
+					 "import\n\nVledger-Seq: 1\n", &cs.who, &cs.key), 0);
 	for (i = 0; i < VL_REPO_PACK_MIN_CHANGES; i++) {
-		snprintf(paths[i], sizeof(paths[i]), "resident/%02zu/r%zu.yaml", i % 5, i);
-		snprintf(datas[i], sizeof(datas[i]), "id: %zu\n", i);
-		ch[i] = (vl_change){ paths[i], datas[i], strlen(datas[i]), NULL };
+		vl_object_id(&ids[i], GIT_OBJECT_BLOB, cs.datas[i], strlen(cs.datas[i]));
+		cs.ch[i].id = &ids[i];
 	}
-	assert_int_equal(vl_repo_commit(&c1, f->repo, "refs/heads/a", NULL, ch, VL_REPO_PACK_MIN_CHANGES,
-					 "import\n\nVledger-Seq: 1\n", &who, &key), 0);
-	for (i = 0; i < VL_REPO_PACK_MIN_CHANGES; i++) {
-		vl_object_id(&ids[i], GIT_OBJECT_BLOB, datas[i], strlen(datas[i]));
-		ch[i].id = &ids[i];
-	}
-	assert_int_equal(vl_repo_commit(&c2, f->repo, "refs/heads/b", NULL, ch, VL_REPO_PACK_MIN_CHANGES,
-					 "import\n\nVledger-Seq: 1\n", &who, &key), 0);
+	assert_int_equal(vl_repo_commit(&c2, f->repo, "refs/heads/b", NULL, cs.ch, VL_REPO_PACK_MIN_CHANGES,
+					 "import\n\nVledger-Seq: 1\n", &cs.who, &cs.key), 0);
 	assert_true(git_oid_equal(&c1, &c2));
 	snprintf(dir, sizeof(dir), "%s/pack", f->objects);
 	assert_int_equal(count_files(dir, "pack-", ".idx"), 2);
@@ -467,11 +470,11 @@ static void test_commit_known_blob_ids(void **state)
 	free(out);
 #ifndef NDEBUG
 	/* One id that is another record's: refused before anything is written. */
-	datas[7][0] = 'X';
-	ch[7].id = &ids[8];
-	who.time++;
-	assert_int_equal(vl_repo_commit(&c2, f->repo, "refs/heads/b", &c1, ch, VL_REPO_PACK_MIN_CHANGES,
-					 "edit\n\nVledger-Seq: 2\n", &who, &key), VL_EINVALID);
+	cs.datas[7][0] = 'X';
+	cs.ch[7].id = &ids[8];
+	cs.who.time++;
+	assert_int_equal(vl_repo_commit(&c2, f->repo, "refs/heads/b", &c1, cs.ch, VL_REPO_PACK_MIN_CHANGES,
+					 "edit\n\nVledger-Seq: 2\n", &cs.who, &cs.key), VL_EINVALID);
 	assert_int_equal(vl_repo_head(&head, f->repo, "refs/heads/b"), 0);
 	assert_true(git_oid_equal(&head, &c1));
 	assert_int_equal(count_files(dir, "pack-", ".idx"), 2);
@@ -479,7 +482,7 @@ static void test_commit_known_blob_ids(void **state)
 #else
 	(void)head;
 #endif
-	vl_key_wipe(&key);
+	vl_key_wipe(&cs.key);
 }
 
 /* vl_object_id (the SHA-1 of packs, indexes and the objects we build) is

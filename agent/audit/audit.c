@@ -1322,57 +1322,64 @@ out:
 	return rc;
 }
 
-static int str_cmp(const void *a, const void *b)
+/* The codes of the scope branches vl_audit_collect reads. */
+typedef struct {
+	const char *scope;           /* NULL: every scope branch */
+	char (*code)[13];
+	size_t n;
+} scope_codes;
+
+/* vl_scope_refs_each: keep the refs named by a division code covered by
+ * the scope. A symbolic ref is kept too: vl_repo_head resolves it. */
+static int scope_code_add(const char *code, const git_oid *head, void *ctx)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	scope_codes *sc = ctx;
+	char (*nc)[13];
+
+	(void)head;
+	if (strlen(code) != 12 || vl_division_level(code) == VL_DIV_INVALID ||
+			(sc->scope && !vl_division_covers(sc->scope, code)))
+		return 0;
+	if (!(nc = realloc(sc->code, (sc->n + 1) * sizeof(*nc))))
+		return oom();
+	sc->code = nc;
+	memcpy(sc->code[sc->n++], code, 13);
+	return 0;
+}
+
+static int code_cmp(const void *a, const void *b)
+{
+	return strcmp(a, b);
 }
 
 int vl_audit_collect(vl_audit_version **out, size_t *nout, vl_node *n, const char *scope,
 		const char *from, const char *to)
 {
-	git_reference_iterator *it = NULL;
-	git_reference *ref = NULL;
+	scope_codes sc;
 	collect_ctx c;
-	char **names = NULL;
-	size_t nnames = 0, i;
+	size_t i;
 	int rc;
 
 	*out = NULL;
 	*nout = 0;
 	memset(&c, 0, sizeof(c));
+	memset(&sc, 0, sizeof(sc));
 	c.n = n;
 	c.from = from;
 	c.to = to;
+	sc.scope = scope;
 	if ((rc = vl_node_load_config(n)) < 0)
 		return rc;
-	if ((rc = git_reference_iterator_glob_new(&it, n->repo, VL_REF_SCOPE_PREFIX "*")) < 0)
-		return vl_error_git(rc, "cannot list branches");
-	while ((rc = git_reference_next(&ref, it)) == 0) {
-		const char *name = git_reference_name(ref), *bs = name + strlen(VL_REF_SCOPE_PREFIX);
-		char **nn;
-		if (strlen(bs) == 12 && vl_division_level(bs) != VL_DIV_INVALID &&
-				(!scope || vl_division_covers(scope, bs))) {
-			if (!(nn = realloc(names, (nnames + 1) * sizeof(*nn))) || !(nn[nnames] = strdup(name))) {
-				if (nn)
-					names = nn;
-				rc = oom();
-				goto out;
-			}
-			names = nn;
-			nnames++;
-		}
-		git_reference_free(ref);
-		ref = NULL;
-	}
-	if (rc != GIT_ITEROVER) {
-		rc = vl_error_git(rc, "cannot list branches");
+	if ((rc = vl_scope_refs_each(n->repo, scope_code_add, &sc)) < 0)
 		goto out;
-	}
-	if (nnames > 1)
-		qsort(names, nnames, sizeof(*names), str_cmp);
-	for (i = 0; i < nnames; i++) {
+	/* the ref iterator gives loose refs before packed ones: sort */
+	if (sc.n > 1)
+		qsort(sc.code, sc.n, sizeof(*sc.code), code_cmp);
+	for (i = 0; i < sc.n; i++) {
 		git_oid head;
-		if ((rc = vl_repo_head(&head, n->repo, names[i])) < 0 || (rc = collect_branch(&c, &head)) < 0)
+		char ref[64];
+		vl_scope_ref(ref, sc.code[i]);
+		if ((rc = vl_repo_head(&head, n->repo, ref)) < 0 || (rc = collect_branch(&c, &head)) < 0)
 			goto out;
 	}
 	*out = c.v;
@@ -1384,10 +1391,6 @@ out:
 	for (i = 0; i < c.nv; i++)
 		vl_audit_version_free(&c.v[i]);
 	free(c.v);
-	for (i = 0; i < nnames; i++)
-		free(names[i]);
-	free(names);
-	git_reference_free(ref);
-	git_reference_iterator_free(it);
+	free(sc.code);
 	return rc;
 }

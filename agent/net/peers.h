@@ -17,6 +17,7 @@
 
 #include <stdint.h>
 #include "store/buf.h"
+#include "store/error.h"
 #include "store/sshsig.h"
 
 #define VL_PEER_NAME_MAX 64
@@ -43,7 +44,7 @@ int vl_peers_add(const char *home, const vl_peer *p) VL_MUST_CHECK;
 typedef struct {
 	int64_t last_success, last_error, next_try;
 	uint32_t failures;
-	char error[256];
+	char error[VL_ERRMSG_MAX];   /* the last sync's error message, whole */
 	char key[VL_FP_LEN];
 } vl_peer_state;
 

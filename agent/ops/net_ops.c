@@ -371,7 +371,7 @@ out:
 		close(fd);
 	if (who) {
 		int keep = rc;
-		char msg[1024];
+		char msg[VL_ERRMSG_MAX];     /* the whole message: it is set again below */
 		snprintf(msg, sizeof(msg), "%s", vl_error_last());
 		note_outcome(n, who, rc, out->peer_fp, msg);
 		if (keep < 0)

@@ -622,15 +622,20 @@ static int check_id_agrees(const vl_schema *s, const vl_value *data, collector *
 	return 0;
 }
 
+/* Called by identity_each with the identity key of one live record and its
+ * id (borrowed). The callee may take the key over with vl_buf_detach; the
+ * walk frees what is left. Returns <0 to stop the walk with that code. */
+typedef int (*identity_fn)(vl_buf *key, const char *id, void *ctx);
+
 typedef struct {
 	const vl_schema *s;
-	const char *key;             /* identity of the new record */
-	char found[VL_ULID_LEN + 1];
-} dup_ctx;
+	identity_fn fn;
+	void *ctx;
+} identity_walk;
 
-static int dup_one(const char *path, const git_oid *blob, const char *raw, size_t len, void *ctx)
+static int identity_one(const char *path, const git_oid *blob, const char *raw, size_t len, void *ctx)
 {
-	dup_ctx *c = ctx;
+	identity_walk *w = ctx;
 	vl_record *r = NULL;
 	vl_buf key = VL_BUF_INIT;
 	int rc;
@@ -638,14 +643,48 @@ static int dup_one(const char *path, const git_oid *blob, const char *raw, size_
 	(void)blob;
 	if ((rc = vl_record_parse(&r, raw, len, path)) < 0)
 		return rc;
-	if (!r->deleted && vl_schema_identity(&key, c->s, r->data) == 0 && key.ptr &&
-			strcmp(key.ptr, c->key) == 0) {
-		snprintf(c->found, sizeof(c->found), "%s", r->id);
-		rc = VL_EEXISTS; /* stop the walk: one is enough */
-	}
+	if (!r->deleted && vl_schema_identity(&key, w->s, r->data) == 0 && key.ptr)
+		rc = w->fn(&key, r->id, w->ctx);
 	vl_buf_free(&key);
 	vl_record_free(r);
 	return rc;
+}
+
+/* Call fn with the identity key of each live record of s on scope's branch
+ * that has one (deleted records and records lacking a part are skipped), in
+ * path order. A scope without a branch has none; fn's code <0 is returned. */
+static int identity_each(vl_node *n, const vl_schema *s, const char *scope, identity_fn fn, void *ctx)
+{
+	identity_walk w;
+	git_oid head;
+	char ref[64];
+	int rc;
+
+	w.s = s;
+	w.fn = fn;
+	w.ctx = ctx;
+	vl_scope_ref(ref, scope);
+	rc = vl_repo_head(&head, n->repo, ref);
+	if (rc == VL_ENOTFOUND)
+		return 0;
+	if (rc < 0)
+		return rc;
+	return vl_ledger_each(n, &head, s->name, identity_one, &w);
+}
+
+typedef struct {
+	const char *key;             /* identity of the new record */
+	char found[VL_ULID_LEN + 1];
+} dup_ctx;
+
+static int dup_one(vl_buf *key, const char *id, void *ctx)
+{
+	dup_ctx *c = ctx;
+
+	if (strcmp(key->ptr, c->key) != 0)
+		return 0;
+	snprintf(c->found, sizeof(c->found), "%s", id);
+	return VL_EEXISTS; /* stop the walk: one is enough */
 }
 
 /* The id of a live record of s on scope's branch with data's identity key
@@ -655,8 +694,6 @@ static int find_duplicate(char out[VL_ULID_LEN + 1], vl_node *n, const vl_schema
 {
 	vl_buf key = VL_BUF_INIT;
 	dup_ctx c;
-	git_oid head;
-	char ref[64];
 	int rc;
 
 	out[0] = '\0';
@@ -665,17 +702,10 @@ static int find_duplicate(char out[VL_ULID_LEN + 1], vl_node *n, const vl_schema
 		return 0;
 	}
 	memset(&c, 0, sizeof(c));
-	c.s = s;
 	c.key = key.ptr;
-	vl_scope_ref(ref, scope);
-	rc = vl_repo_head(&head, n->repo, ref);
-	if (rc == 0) {
-		rc = vl_ledger_each(n, &head, s->name, dup_one, &c);
-		if (rc == VL_EEXISTS && c.found[0]) {
-			memcpy(out, c.found, VL_ULID_LEN + 1);
-			rc = 0;
-		}
-	} else if (rc == VL_ENOTFOUND) {
+	rc = identity_each(n, s, scope, dup_one, &c);
+	if (rc == VL_EEXISTS && c.found[0]) {
+		memcpy(out, c.found, VL_ULID_LEN + 1);
 		rc = 0;
 	}
 	vl_buf_free(&key);
@@ -929,7 +959,6 @@ typedef struct {
 } ident;
 
 typedef struct {
-	const vl_schema *s;
 	ident *v;
 	size_t n, cap;
 	/* The file's records so far (seen): open addressing over v, slot =
@@ -1028,39 +1057,20 @@ static int ident_push(ident_set *is, char *key, const char *id, size_t record)
 	return 0;
 }
 
-static int ident_one(const char *path, const git_oid *blob, const char *raw, size_t len, void *ctx)
+static int ident_one(vl_buf *key, const char *id, void *ctx)
 {
-	ident_set *is = ctx;
-	vl_record *r = NULL;
-	vl_buf key = VL_BUF_INIT;
-	int rc;
-
-	(void)blob;
-	if ((rc = vl_record_parse(&r, raw, len, path)) < 0)
-		return rc;
-	if (!r->deleted && vl_schema_identity(&key, is->s, r->data) == 0 && key.ptr)
-		rc = ident_push(is, vl_buf_detach(&key, NULL), r->id, 0);
-	vl_buf_free(&key);
-	vl_record_free(r);
-	return rc;
+	return ident_push(ctx, vl_buf_detach(key, NULL), id, 0);
 }
 
 /* The live records of s on scope's branch by identity key, sorted. */
 static int ident_load(ident_set *is, vl_node *n, const vl_schema *s, const char *scope)
 {
-	git_oid head;
-	char ref[64];
 	int rc;
 
 	memset(is, 0, sizeof(*is));
-	is->s = s;
 	if (!s->nidentity)
 		return 0;
-	vl_scope_ref(ref, scope);
-	rc = vl_repo_head(&head, n->repo, ref);
-	if (rc == VL_ENOTFOUND)
-		return 0;
-	if (rc < 0 || (rc = vl_ledger_each(n, &head, s->name, ident_one, is)) < 0)
+	if ((rc = identity_each(n, s, scope, ident_one, is)) < 0)
 		return rc;
 	if (is->n)
 		qsort(is->v, is->n, sizeof(*is->v), ident_cmp);
@@ -1230,7 +1240,6 @@ int vl_import(vl_node *n, const vl_import_opts *opts, vl_import_result *out)
 	}
 	if ((rc = ident_load(&have, n, s, out->scope)) < 0)
 		goto out;
-	seen.s = s;
 	for (i = 0; i < list->n; i++) {
 		vl_value *d = list->items[i];
 		char id[VL_ULID_LEN + 1];

@@ -13,7 +13,9 @@
  * the loader on every input: when it reads a tree whose emission is the
  * input, the loader must load the input as the same tree, source positions
  * included (records rely on that: vl_record_parse reads with it first); and
- * every input that is its own canonical emission must be read by it.
+ * every input that is its own canonical emission must be read by it; and
+ * vl_yaml_load must say what libyaml says (vt_yaml_readers_differ,
+ * tests/yaml_readers.c, the check test_yaml makes too).
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -22,6 +24,7 @@
 #include <string.h>
 
 #include "store/yaml.h"
+#include "tests/yaml_readers.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -40,60 +43,16 @@ static void die(const char *what, const vl_buf *a, const vl_buf *b)
 	abort();
 }
 
-/* Equal trees, and every node at the same source position. */
-static int same_with_positions(const vl_value *a, const vl_value *b)
-{
-	size_t i;
-
-	if (!vl_value_equal(a, b) || a->line != b->line || a->col != b->col)
-		return 0;
-	for (i = 0; (a->kind == VL_V_LIST || a->kind == VL_V_MAP) && i < a->n; i++)
-		if (!same_with_positions(a->items[i], b->items[i]))
-			return 0;
-	return 1;
-}
-
-/* The canonical reader against the loader on one input (t1: the loader's
- * tree, or NULL when it refused the input). */
-static void check_canonical_reader(const uint8_t *data, size_t size, const vl_value *t1)
-{
-	vl_value *c = NULL;
-	vl_buf e = VL_BUF_INIT;
-	int canonical = 0, rc;
-
-	rc = vl_yaml_load_canonical(&c, (const char *)data, size, &vl_yaml_record_limits);
-	if (rc < 0 && (c || (rc != VL_EINVALID && rc != VL_ENOMEM)))
-		die("canonical reader failed with an unexpected code or left a tree", NULL, NULL);
-	if (rc == 0 && vl_yaml_emit(&e, c) == 0 && e.len == size && memcmp(e.ptr, data, size) == 0) {
-		if (!t1)
-			die("canonical reader accepted what the loader refuses", &e, NULL);
-		if (!same_with_positions(c, t1))
-			die("canonical reader read another tree, or other positions, than the loader", &e, NULL);
-		canonical = 1;
-	}
-	vl_buf_free(&e);
-	if (t1 && !canonical && vl_yaml_emit(&e, t1) == 0 && e.len == size && memcmp(e.ptr, data, size) == 0)
-		die("canonical reader refused a canonical document", &e, NULL);
-	vl_buf_free(&e);
-	vl_value_free(c);
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	vl_value *t1 = NULL, *t2 = NULL;
 	vl_buf e1 = VL_BUF_INIT, e2 = VL_BUF_INIT, js = VL_BUF_INIT;
+	const char *why = NULL;
 	int rc;
 
 	rc = vl_yaml_load_libyaml(&t1, (const char *)data, size, &vl_yaml_record_limits, "fuzz");
-	check_canonical_reader(data, size, rc < 0 ? NULL : t1);
-	/* vl_yaml_load (the canonical reader first) must say what libyaml says */
-	{
-		vl_value *t0 = NULL;
-		int rc0 = vl_yaml_load(&t0, (const char *)data, size, &vl_yaml_record_limits, "fuzz");
-		if (rc0 != rc || (rc == 0 && !same_with_positions(t0, t1)))
-			die("vl_yaml_load and libyaml alone disagree", NULL, NULL);
-		vl_value_free(t0);
-	}
+	if ((why = vt_yaml_readers_differ(&e1, (const char *)data, size, &vl_yaml_record_limits, "fuzz", t1, rc)))
+		die(why, &e1, NULL);
 	if (rc < 0) {
 		if (t1 || (rc != VL_EINVALID && rc != VL_ETOOBIG))
 			die("load failed with an unexpected code or left a tree", NULL, NULL);

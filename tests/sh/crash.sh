@@ -19,6 +19,26 @@ now_ms() { date +%s%3N; }
 at() { local t=$(( $1 * $2 / 100 )); printf '%d.%03d' $((t / 1000)) $((t % 1000)); }
 residents() { git --git-dir "$w/$1/repo.git" ls-tree -r --name-only "$BR" 2>/dev/null | grep -c '^resident/' || true; }
 
+# watch_kill PID COND...: SIGKILL process PID the moment the test COND (a
+# builtin: [, compgen, ...) holds, e.g. its first commit is in while more
+# are to come; or let it end (a zombie still answers kill -0: its state is
+# read too), within 60 s. The kill lands where COND puts it whatever the
+# machine's load, where one timed from an uninterrupted run may land before
+# or after all the work on a loaded machine. The watch runs builtins only
+# (no process per look), so it keeps up with the writer.
+watch_kill() {
+	local pid=$1 st=R end=$((SECONDS + 60))
+	shift
+	while [ "$st" != Z ] && [ $SECONDS -lt $end ] && kill -0 "$pid" 2>/dev/null; do
+		if "$@"; then kill -9 "$pid" 2>/dev/null; return; fi
+		read -r _ _ st _ < "/proc/$pid/stat" 2>/dev/null || st=Z
+	done
+}
+# moved REF START: the loose ref file REF no longer holds START.
+moved() { local h=; read -r h < "$1" 2>/dev/null; [ -n "$h" ] && [ "$h" != "$2" ]; }
+# quarantined HOME: a receive has its quarantine directory in HOME's cache.
+quarantined() { compgen -G "$w/$1/cache/quarantine-*" >/dev/null; }
+
 # records FILE N TAG: an import file of N residents.
 records() {
 	{ echo "records:"; for i in $(seq 1 "$2"); do
@@ -50,18 +70,24 @@ objects() { find "$w/$1/repo.git/objects" -type f | wc -l; }
 old_objects=$(objects lap2)
 
 before=0 during=0 after=0
-for pct in 2 5 10 20 30 40 50 60 70 80 90 150 250 400; do
-	d=$(at $pct $took)
+# The first kill lands when the quarantine appears, the others spread in time.
+for pct in watch 2 5 10 20 30 40 50 60 70 80 90 150 250 400; do
 	rm -rf k && cp -a lap2 k
 	"$VLEDGER" -C "$w/k" fetch "$w/lap1/repo.git" >/dev/null 2>&1 & # the process itself, not a subshell
 	pid=$!
-	sleep "$d"
-	kill -9 "$pid" 2>/dev/null
+	if [ $pct = watch ]; then
+		d="its quarantine's start"
+		watch_kill $pid quarantined k
+	else
+		d=$(at $pct $took)s
+		sleep "${d%s}"
+		kill -9 "$pid" 2>/dev/null
+	fi
 	wait "$pid" 2>/dev/null
 	now=$(head_of k)
 	# (A fetch killed after promoting half its objects once left commits
 	# without their parents; the next fetch then refused "object not found".)
-	case $now in "$old"|"$want") ok ;; *) bad "fetch killed after ${d}s left the branch at $now" ;; esac
+	case $now in "$old"|"$want") ok ;; *) bad "fetch killed after $d left the branch at $now" ;; esac
 	# Where it landed: the branch moved (after); not yet, but a quarantine
 	# or objects were left (during); nothing touched (before).
 	if [ "$now" = "$want" ]; then after=$((after + 1))
@@ -71,7 +97,7 @@ for pct in 2 5 10 20 30 40 50 60 70 80 90 150 250 400; do
 	expect 0 V k verify --quiet
 	expect 0 git --git-dir "$w/k/repo.git" fsck --connectivity-only --no-progress
 	V k fetch "$w/lap1/repo.git" >/dev/null 2>&1
-	[ "$(head_of k)" = "$want" ] && ok || bad "fetch after a kill at ${d}s reached $(head_of k), not $want"
+	[ "$(head_of k)" = "$want" ] && ok || bad "fetch after a kill after $d reached $(head_of k), not $want"
 done
 
 echo "fetch (${took} ms uninterrupted): kills landed $before before the work, $during during, $after after"
@@ -79,6 +105,19 @@ echo "fetch (${took} ms uninterrupted): kills landed $before before the work, $d
 [ "$after" -gt 0 ] && ok || bad "no fetch kill landed after the work (the control)"
 
 # An import killed mid-way: whole signed commits only, never a torn one.
+# kill_import PID START: kill the import of k at $pct % of $took, or (pct
+# watch) the moment its first commit moves the branch from START (the head
+# before it started); $d says when.
+kill_import() {
+	if [ $pct = watch ]; then
+		d="its first commit"
+		watch_kill $1 moved "$w/k/repo.git/$BR" "$2"
+	else
+		d=$(at $pct $took)s
+		sleep "${d%s}"
+		kill -9 "$1" 2>/dev/null
+	fi
+}
 records c.yaml 400 丁
 before=$(residents lap1)
 rm -rf k && cp -a lap1 k
@@ -87,20 +126,20 @@ expect 0 V k import resident --file c.yaml --batch 40
 took=$(( $(now_ms) - t0 ))
 [ "$(residents k)" -eq $((before + 400)) ] && ok || bad "the reference import did not add 400 records"
 none=0 torn=0 whole=0
-for pct in 10 30 50 65 80 90 150 300; do
-	d=$(at $pct $took)
+# The first kill lands when the first commit is in, the others spread in time.
+for pct in watch 10 30 50 65 80 90 150 300; do
 	rm -rf k && cp -a lap1 k
+	start=$(head_of k)
 	"$VLEDGER" -C "$w/k" import resident --file c.yaml --batch 40 >/dev/null 2>&1 &
 	pid=$!
-	sleep "$d"
-	kill -9 "$pid" 2>/dev/null
+	kill_import $pid "$start"
 	wait "$pid" 2>/dev/null
 	n=$(residents k)
 	if [ "$n" -eq "$before" ]; then none=$((none + 1))
 	elif [ "$n" -lt $((before + 400)) ]; then torn=$((torn + 1))
 	else whole=$((whole + 1)); fi
 	[ $(((n - before) % 40)) -eq 0 ] && [ "$n" -le $((before + 400)) ] && ok ||
-		bad "import killed after ${d}s left $((n - before)) records (not whole commits of 40)"
+		bad "import killed after $d left $((n - before)) records (not whole commits of 40)"
 	expect 0 V k verify --quiet
 	expect 0 git --git-dir "$w/k/repo.git" fsck --connectivity-only --no-progress
 	# The node works on: the next add signs on top, verify still passes.
@@ -126,20 +165,19 @@ took=$(( $(now_ms) - t0 ))
 [ "$(loose k)" -eq "$l0" ] && ok || bad "the packed import wrote $(( $(loose k) - l0 )) loose objects"
 expect 0 git --git-dir "$w/k/repo.git" fsck --strict --full --no-dangling --no-progress
 none=0 torn=0 whole=0
-for pct in 10 30 50 65 80 90 150 300; do
-	d=$(at $pct $took)
+for pct in watch 10 30 50 65 80 90 150 300; do
 	rm -rf k && cp -a lap1 k
+	start=$(head_of k)
 	"$VLEDGER" -C "$w/k" import resident --file d.yaml --batch 80 >/dev/null 2>&1 &
 	pid=$!
-	sleep "$d"
-	kill -9 "$pid" 2>/dev/null
+	kill_import $pid "$start"
 	wait "$pid" 2>/dev/null
 	n=$(residents k)
 	if [ "$n" -eq "$before" ]; then none=$((none + 1))
 	elif [ "$n" -lt $((before + 400)) ]; then torn=$((torn + 1))
 	else whole=$((whole + 1)); fi
 	[ $(((n - before) % 80)) -eq 0 ] && [ "$n" -le $((before + 400)) ] && ok ||
-		bad "packed import killed after ${d}s left $((n - before)) records (not whole commits of 80)"
+		bad "packed import killed after $d left $((n - before)) records (not whole commits of 80)"
 	expect 0 V k verify --quiet
 	expect 0 git --git-dir "$w/k/repo.git" fsck --full --no-dangling --no-progress
 	expect 0 V k import resident --file d.yaml --batch 80

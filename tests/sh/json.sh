@@ -8,21 +8,9 @@ command -v jq >/dev/null || { echo "skip: jq is not installed (scripts/install-d
 S=500243001001
 C() { "$VLEDGER" -C "$w/county" "$@"; }
 V() { "$VLEDGER" -C "$w/v1" "$@"; }
-# j FILTER: jq -r FILTER on $out; the result in $got.
-j() { got=$(printf '%s' "$out" | jq -r "$1" 2>&1) || bad "not JSON ($1): $out"; }
-is() { j "$1"; [ "$got" = "$2" ] && ok || bad "$1 is '$got', want '$2' in: $out"; }
-# jexpect CODE CMD...: like expect, stdout only (stderr must not mix in).
-jexpect() {
-	local want=$1; shift
-	out=$("$@" 2>"$w/err"); local rc=$?
-	[ "$rc" -eq "$want" ] && ok || bad "exit $rc (want $want): $* :: $out $(cat "$w/err")"
-	[ "$(printf '%s\n' "$out" | wc -l)" -eq 1 ] && ok || bad "not one line: $out"
-}
 
-expect 0 C init --name County --role county --scope 500243000000 --new-network
-expect 0 C export network --output "$w/network.yaml"
-expect 0 V init --name V1 --role village --scope $S --network "$w/network.yaml"
-expect 0 C roster add --name V1 --role village --scope $S --key "$(V key | head -1)"
+vl_network County $S v1 V1
+vl_enrol v1 V1 $S
 
 # fetch: the village takes the config.
 jexpect 0 V fetch "$w/county/repo.git" --json

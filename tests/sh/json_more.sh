@@ -12,25 +12,9 @@ BR=refs/heads/scope/$S
 C() { "$VLEDGER" -C "$w/county" "$@"; }
 L1() { "$VLEDGER" -C "$w/lap1" "$@"; }
 L2() { "$VLEDGER" -C "$w/lap2" "$@"; }
-j() { got=$(printf '%s' "$out" | jq -r "$1" 2>&1) || bad "not JSON ($1): $out"; }
-is() { j "$1"; [ "$got" = "$2" ] && ok || bad "$1 is '$got', want '$2' in: $out"; }
-jexpect() {
-	local want=$1; shift
-	out=$("$@" 2>"$w/err"); local rc=$?
-	[ "$rc" -eq "$want" ] && ok || bad "exit $rc (want $want): $* :: $out $(cat "$w/err")"
-	[ "$(printf '%s\n' "$out" | wc -l)" -eq 1 ] && ok || bad "not one line: $out"
-}
-cn_id() {
-	local body=$1 wt=(7 9 10 5 8 4 2 1 6 3 7 9 10 5 8 4 2) c=10X98765432 s=0 i
-	for i in $(seq 0 16); do s=$((s + ${body:$i:1} * ${wt[$i]})); done
-	echo "$body${c:$((s % 11)):1}"
-}
 ID1=$(cn_id 50024319430215002) ID2=$(cn_id 50024319430215012) ID3=$(cn_id 50024319430215022)
 
-expect 0 C init --name 彭水县民政局 --role county --scope 500243000000 --new-network
-expect 0 C export network --output "$w/network.yaml"
-expect 0 L1 init --name 笔记本1 --role village --scope $S --network "$w/network.yaml"
-expect 0 L2 init --name 笔记本2 --role village --scope $S --network "$w/network.yaml"
+vl_network 彭水县民政局 $S lap1 笔记本1 lap2 笔记本2
 
 # key
 jexpect 0 L1 key --json
@@ -42,7 +26,7 @@ jexpect 0 C roster add --name 笔记本1 --role village --scope $S --key "$(L1 k
 is '.name' 笔记本1; is '.role' village; is '.scope' $S; is '.fingerprint' "$(L1 key | sed -n 2p)"
 is '.commit' "$(git --git-dir "$w/county/repo.git" rev-parse refs/heads/config)"
 j '.valid_from'; [[ $got =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z$ ]] && ok || bad "valid_from '$got'"
-expect 0 C roster add --name 笔记本2 --role village --scope $S --key "$(L2 key | head -1)"
+vl_enrol lap2 笔记本2 $S
 ssh-keygen -q -t ed25519 -N '' -C x -f "$w/spare"
 expect 0 C roster add --name 备用 --role village --scope 500243001002 --key "$(cat "$w/spare.pub")"
 spare=$(ssh-keygen -lf "$w/spare.pub" | awk '{print $2}')

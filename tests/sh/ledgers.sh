@@ -14,7 +14,6 @@
 # audit. Synthetic data only.
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.bash"
 vl_workdir ledgers
-same() { [ "$2" = "$3" ] && ok || bad "$1: '$2' != '$3'"; }
 S=500243001001
 BR=refs/heads/scope/$S
 PEER=refs/peers/other/scope/$S
@@ -23,14 +22,10 @@ L1() { "$VLEDGER" -C "$w/lap1" "$@"; }
 L2() { "$VLEDGER" -C "$w/lap2" "$@"; }
 g1() { git --git-dir "$w/lap1/repo.git" "$@"; }
 take_branch() { git --git-dir "$w/$1/repo.git" fetch -q "$w/$2/repo.git" "+$BR:$3" 2>&1 || bad "git fetch $2 -> $1 $3"; }
-json_list() { sed -n "s/.*\"$1\":\[\([^]]*\)\].*/\1/p" <<<"$2" | tr ',' '\n' | sort | tr '\n' ' '; }
 
-expect 0 C init --name 彭水县民政局 --role county --scope 500243000000 --new-network
-expect 0 C export network --output "$w/network.yaml"
-for n in 1 2; do
-	expect 0 "$VLEDGER" -C "$w/lap$n" init --name 鼓楼社区笔记本$n --role village --scope $S --network "$w/network.yaml"
-	expect 0 C roster add --name 鼓楼社区笔记本$n --role village --scope $S --key "$("$VLEDGER" -C "$w/lap$n" key | head -1)"
-done
+vl_network 彭水县民政局 $S lap1 鼓楼社区笔记本1 lap2 鼓楼社区笔记本2
+vl_enrol lap1 鼓楼社区笔记本1 $S
+vl_enrol lap2 鼓楼社区笔记本2 $S
 expect 0 L1 fetch "$w/county/repo.git"
 expect 0 L2 fetch "$w/county/repo.git"
 for n in lap1 lap2; do

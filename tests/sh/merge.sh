@@ -12,7 +12,6 @@
 # `vledger verify` after every transfer. Synthetic data only.
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.bash"
 vl_workdir merge
-same() { [ "$2" = "$3" ] && ok || bad "$1: '$2' != '$3'"; }
 
 S=500243001001
 BR=refs/heads/scope/$S
@@ -39,14 +38,7 @@ cand_by() {
 		on && $1 ~ /^\[/ { if (index($0, who)) { gsub(/[][]/, "", $1); print $1; exit } next }
 		{ on = 0 }'
 }
-# A JSON list field's items of a record, one per line, sorted.
-json_list() { sed -n "s/.*\"$1\":\[\([^]]*\)\].*/\1/p" <<<"$2" | tr ',' '\n' | sort | tr '\n' ' '; }
-# A synthetic resident ID: region 500243, birth date, sequence, MOD 11-2 check.
-cn_id() {
-	local body=$1 wt=(7 9 10 5 8 4 2 1 6 3 7 9 10 5 8 4 2) c=10X98765432 s=0 i
-	for i in $(seq 0 16); do s=$((s + ${body:$i:1} * ${wt[$i]})); done
-	echo "$body${c:$((s % 11)):1}"
-}
+# Synthetic resident IDs (cn_id): region 500243, birth date, sequence.
 ID_A0=$(cn_id 50024319430215002) ID_A1=$(cn_id 50024319430215012) ID_A2=$(cn_id 50024319430215022)
 ID_B0=$(cn_id 50024319700911003) ID_B1=$(cn_id 50024319700911013) ID_B2=$(cn_id 50024319700911023)
 ID_B3=$(cn_id 50024319700911033) ID_DUP=$(cn_id 50024319520301004)
@@ -54,12 +46,9 @@ ID_BAD=${ID_B3:0:17}$([ "${ID_B3:17:1}" = 0 ] && echo 1 || echo 0)   # wrong che
 N1=鼓楼社区笔记本1 N2=鼓楼社区笔记本2
 
 # --- The network: a county, two laptops of one village, plain keys. ---
-expect 0 C init --name 彭水县民政局 --role county --scope 500243000000 --new-network
-expect 0 C export network --output "$w/network.yaml"
-expect 0 L1 init --name $N1 --role village --scope $S --network "$w/network.yaml"
-expect 0 L2 init --name $N2 --role village --scope $S --network "$w/network.yaml"
-expect 0 C roster add --name $N1 --role village --scope $S --key "$(L1 key | head -1)"
-expect 0 C roster add --name $N2 --role village --scope $S --key "$(L2 key | head -1)"
+vl_network 彭水县民政局 $S lap1 $N1 lap2 $N2
+vl_enrol lap1 $N1 $S
+vl_enrol lap2 $N2 $S
 expect 0 L1 fetch "$w/county/repo.git"
 expect 0 L2 fetch "$w/county/repo.git"
 fp1=$(L1 key | sed -n 2p) fp2=$(L2 key | sed -n 2p)

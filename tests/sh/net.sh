@@ -133,6 +133,14 @@ expect 0 X v1 status
 contains "last error:   2"; contains "cannot connect"
 expect 0 X v1 status --json
 contains '"failures": 1'
+# A server that does not prove the key named: the error (long, in Chinese
+# here) is kept whole for `status`, not cut inside a character.
+expect 0 X v1 peer add wrongkey 127.0.0.1:$port_town --key "$(X v2 key | sed -n 2p | awk '{print $1}')"
+expect 1 env -u LC_MESSAGES -u LANG LANGUAGE=zh_CN LC_ALL=C.UTF-8 "$VLEDGER" -C "$w/v1" sync wrongkey --timeout 5
+msg=$(printf '%s\n' "$out" | sed -n 's/^vledger: //p')
+[ "$(printf '%s' "$msg" | wc -c)" -gt 300 ] && ok || bad "not the long message: $out"
+expect 0 X v1 status
+contains "($msg)"
 
 # --- Unknown key: dropped after the handshake, nothing advertised, nothing changed. ---
 before=$(snap "$w/town/repo.git")
