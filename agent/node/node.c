@@ -429,18 +429,15 @@ int vl_node_clock_save(vl_node *n)
 
 /* Index roster.yaml into entries that borrow from the tree: the one
  * rule of roster.c (fields, times, revocation pins). */
-static int roster_index(vl_node *n)
-{
-	int rc = vl_roster_index(&n->entries, &n->nentries, n->roster);
-
-	return rc < 0 ? vl_error_wrap(rc, "config: roster.yaml") : 0;
-}
-
 /* The lazy part of a config (node.h, config_lazy). */
 struct vl_config_lazy {
 	vl_confcache names;   /* file and ledger of each schema, tree order */
 	vl_schema **slot;     /* names.n: parsed on first use, else NULL; owned */
 	git_oid schemas_tree; /* schemas/ of the config commit */
+	/* vl_node_load_config_names: roster.yaml not parsed yet (n->roster and
+	 * n->entries empty); roster_blob is its blob in the config commit */
+	int roster_deferred;
+	git_oid roster_blob;
 };
 
 static void lazy_free(struct vl_config_lazy *z)
@@ -541,9 +538,53 @@ out:
 	return rc;
 }
 
+/*
+ * Read and index roster.yaml of config commit head through repo into
+ * n->roster and n->entries. trusted: the config cache says these bytes
+ * passed the canonical proof in this binary (the canonical reader alone
+ * then gives the same tree); *canon (may be NULL) tells which reader did.
+ * On failure n->roster and n->entries are as they were.
+ */
+static int load_roster(vl_node *n, git_repository *repo, const git_oid *head, int trusted, int *canon)
+{
+	vl_buf b = VL_BUF_INIT;
+	vl_yaml_limits lim = vl_yaml_file_limits;
+	vl_value *doc = NULL;
+	vl_roster_entry *entries = NULL;
+	size_t nentries = 0;
+	int rc, how = 0;
+
+	lim.max_bytes = VL_ROSTER_FILE_MAX;
+	lim.max_nodes = VL_ROSTER_MAX_NODES;
+	if ((rc = vl_repo_read(&b, NULL, repo, NULL, head, "roster.yaml", VL_ROSTER_FILE_MAX)) < 0)
+		goto out;
+	if (trusted && vl_yaml_load_canonical(&doc, b.ptr, b.len, &lim) == 0)
+		how = 1;
+	else if ((rc = vl_yaml_load_how(&doc, &how, b.ptr, b.len, &lim, "config:roster.yaml")) < 0)
+		goto out;
+	if ((rc = vl_roster_index(&entries, &nentries, doc)) < 0) {
+		rc = vl_error_wrap(rc, "config: roster.yaml");
+		goto out;
+	}
+	vl_value_free(n->roster);
+	free(n->entries);
+	n->roster = doc;
+	n->entries = entries;
+	n->nentries = nentries;
+	doc = NULL;
+	if (canon)
+		*canon = how;
+	rc = 0;
+out:
+	vl_value_free(doc);
+	vl_buf_free(&b);
+	return rc;
+}
+
 /* Load the config of commit `at` through repo: all of it, or (lazy, the
  * node's own repository, a config cache for its tree) all but the schemas,
- * the roster without the canonical proof when the cache says it passed. */
+ * the roster without the canonical proof when the cache says it passed;
+ * lazy 2 (vl_node_load_config_names) leaves the roster unparsed then. */
 static int load_config(vl_node *n, git_repository *repo, const git_oid *at, int lazy)
 {
 	vl_buf b = VL_BUF_INIT;
@@ -551,7 +592,8 @@ static int load_config(vl_node *n, git_repository *repo, const git_oid *at, int 
 	git_oid head;
 	git_commit *c = NULL;
 	git_tree *tree = NULL;
-	int rc, hit = 0, canon = 0;
+	const git_tree_entry *re = NULL, *se = NULL;
+	int rc, hit = 0, canon = 0, defer = 0;
 
 	git_oid_cpy(&head, at);
 	/* Lazy: the cache of this tree, if any (a head that cannot be read
@@ -577,21 +619,16 @@ static int load_config(vl_node *n, git_repository *repo, const git_oid *at, int 
 		if (tz && (rc = vl_tz_parse(&n->tz_min, tz->kind == VL_V_STR ? tz->s : NULL)) < 0)
 			goto out;
 	}
-	vl_buf_clear(&b);
-	if ((rc = vl_repo_read(&b, NULL, repo, NULL, &head, "roster.yaml", VL_ROSTER_FILE_MAX)) < 0)
-		goto out;
-	{
-		vl_yaml_limits lim = vl_yaml_file_limits;
-		lim.max_bytes = VL_ROSTER_FILE_MAX;
-		lim.max_nodes = VL_ROSTER_MAX_NODES;
-		/* These bytes passed the proof in this binary's full load of
-		 * this tree: the canonical reader alone gives the same tree. */
-		if (hit && names.roster_canonical && vl_yaml_load_canonical(&n->roster, b.ptr, b.len, &lim) == 0)
-			canon = 1;
-		else if ((rc = vl_yaml_load_how(&n->roster, &canon, b.ptr, b.len, &lim, "config:roster.yaml")) < 0)
-			goto out;
-	}
-	if ((rc = roster_index(n)) < 0)
+	/* Names only (lazy 2): a tree the cache vouches for, whose roster.yaml
+	 * is a blob, is not parsed now (vl_node_roster_name reads one entry). */
+	if (hit && lazy == 2 && (re = git_tree_entry_byname(tree, "roster.yaml")) &&
+			git_tree_entry_type(re) == GIT_OBJECT_BLOB && (se = git_tree_entry_byname(tree, "schemas")) &&
+			git_tree_entry_type(se) == GIT_OBJECT_TREE)
+		defer = 1;
+	/* Else these bytes passed the proof in this binary's full load of
+	 * this tree (when the cache says so): the canonical reader alone
+	 * gives the same tree. */
+	if (!defer && (rc = load_roster(n, repo, &head, hit && names.roster_canonical, &canon)) < 0)
 		goto out;
 	if (!tree && ((rc = git_commit_lookup(&c, repo, &head)) < 0 || (rc = git_commit_tree(&tree, c)) < 0)) {
 		rc = vl_error_git(rc, "config: cannot read the head");
@@ -608,6 +645,10 @@ static int load_config(vl_node *n, git_repository *repo, const git_oid *at, int 
 			n->lazy->names = names;
 			memset(&names, 0, sizeof(names));
 			git_oid_cpy(&n->lazy->schemas_tree, git_tree_entry_id(e));
+			if (defer) {
+				n->lazy->roster_deferred = 1;
+				git_oid_cpy(&n->lazy->roster_blob, git_tree_entry_id(re));
+			}
 			git_oid_cpy(&n->config_commit, &head);
 			n->config_lazy = 1;
 			rc = 0;
@@ -640,8 +681,18 @@ out:
 	return rc;
 }
 
-/* A lazy config made whole: the schemas not parsed yet, from the same
- * config commit; on failure it stays as it was. */
+/* The roster a names-only load left unparsed, from the same config commit. */
+static int roster_complete(vl_node *n)
+{
+	int rc = load_roster(n, n->repo, &n->config_commit, n->lazy->names.roster_canonical, NULL);
+
+	if (rc == 0)
+		n->lazy->roster_deferred = 0;
+	return rc;
+}
+
+/* A lazy config made whole: the roster and the schemas not parsed yet,
+ * from the same config commit; on failure it stays as it was. */
 static int complete_lazy(vl_node *n)
 {
 	git_commit *c = NULL;
@@ -652,6 +703,8 @@ static int complete_lazy(vl_node *n)
 		rc = vl_error_git(rc, "config: cannot read the head");
 		goto out;
 	}
+	if (n->lazy->roster_deferred && (rc = roster_complete(n)) < 0)
+		goto out;
 	if ((rc = load_config_schemas(n, n->repo, tree, n->lazy, 0, 0)) < 0)
 		goto out;
 	/* n->lazy stays until the config is dropped: a slot that was not
@@ -698,6 +751,18 @@ int vl_node_load_config_lazy(vl_node *n)
 	if ((rc = config_head(&head, n)) < 0)
 		return rc;
 	return load_config(n, n->repo, &head, 1);
+}
+
+int vl_node_load_config_names(vl_node *n)
+{
+	git_oid head;
+	int rc;
+
+	if (n->config_loaded || n->config_lazy)
+		return 0;
+	if ((rc = config_head(&head, n)) < 0)
+		return rc;
+	return load_config(n, n->repo, &head, 2);
 }
 
 static void unload_config(vl_node *n)
@@ -829,6 +894,34 @@ const vl_roster_entry *vl_node_roster_find(const vl_node *n, const char *fp)
 		if (!strcmp(n->entries[i].fp, fp))
 			return &n->entries[i];
 	return NULL;
+}
+
+int vl_node_roster_name(char **out, vl_node *n, const char *fp)
+{
+	const vl_roster_entry *e = NULL;
+	git_blob *blob = NULL;
+	char *name = NULL;
+	int rc;
+
+	if (n->config_lazy && n->lazy->roster_deferred) {
+		if ((rc = git_blob_lookup(&blob, n->repo, &n->lazy->roster_blob)) < 0)
+			return vl_error_git(rc, "config: cannot read roster.yaml");
+		rc = vl_roster_entry_name(&name, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob), fp);
+		git_blob_free(blob);
+		if (rc == 0) {
+			*out = name;
+			return 0;
+		}
+		/* Not that way (not on the roster, or another layout): the whole
+		 * roster decides, as it would have without the cache. */
+		if (rc == VL_ENOMEM || (rc = roster_complete(n)) < 0)
+			return rc;
+	}
+	e = vl_node_roster_find(n, fp);
+	if (e && !(name = strdup(e->name)))
+		return vl_error_set(VL_ENOMEM, "out of memory");
+	*out = name;
+	return 0;
 }
 
 int vl_node_check_key(const vl_node *n)
