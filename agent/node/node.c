@@ -226,6 +226,49 @@ void vl_schemas_free(vl_schema **s, size_t n)
 	free(s);
 }
 
+/*
+ * Pack the refs (`git pack-refs --all`, libgit2's git_refdb_compress) when
+ * more than VL_LOOSE_SCOPE_REFS_MAX scope branches are loose ref files:
+ * every lookup by record id reads every scope head (the id index's check,
+ * idindex.h), which costs a loose ref an open, a read, a close and two stats
+ * (295 of them: 2 ms of a county's `vledger show`), a packed one a line of
+ * packed-refs. The next writes leave a few loose again, up to the limit.
+ * Under the write lock (no other vledger moves a ref); libgit2 writes
+ * packed-refs whole through a lock file and removes only loose refs that
+ * still hold what it packed. A reader that read the old packed-refs just
+ * before a loose file went may miss that branch once, as with stock git's
+ * pack-refs; the id index then catches up on its next lookup. Best effort.
+ */
+#define VL_LOOSE_SCOPE_REFS_MAX 64
+
+static void pack_refs(const char *home)
+{
+	vl_buf p = VL_BUF_INIT;
+	git_repository *repo = NULL;
+	git_refdb *db = NULL;
+	DIR *d = NULL;
+	struct dirent *e;
+	size_t loose = 0;
+
+	if (vl_buf_printf(&p, "%s/repo.git/" VL_REF_SCOPE_PREFIX, home) < 0 || !(d = opendir(p.ptr)))
+		goto out;
+	while ((e = readdir(d)) && loose <= VL_LOOSE_SCOPE_REFS_MAX)
+		if (e->d_name[0] != '.')
+			loose++;
+	if (loose <= VL_LOOSE_SCOPE_REFS_MAX)
+		goto out;
+	vl_buf_clear(&p);
+	if (vl_buf_printf(&p, "%s/repo.git", home) < 0 || git_repository_open_bare(&repo, p.ptr) < 0 ||
+			git_repository_refdb(&db, repo) < 0 || git_refdb_compress(db) < 0)
+		git_error_clear();
+out:
+	if (d)
+		closedir(d);
+	git_refdb_free(db);
+	git_repository_free(repo);
+	vl_buf_free(&p);
+}
+
 /* As `git gc --auto` after a write (store/pack.h vl_pack_auto): under the
  * write lock, with the repository handle freed. Best effort: it loses
  * nothing when it fails (the next writer tries again), and the caller's
@@ -241,6 +284,7 @@ static void auto_maintain(const vl_node *n)
 	if (!n->home || vl_buf_puts(&saved, vl_error_last()) < 0 ||
 			vl_buf_printf(&objects, "%s/repo.git/config", n->home) < 0)
 		goto out;
+	pack_refs(n->home);
 	/* git's own settings, as stock git reads them (0 turns a step off). */
 	if (git_config_open_ondisk(&cfg, objects.ptr) == 0) {
 		if (git_config_get_int64(&v, cfg, "gc.auto") == 0 && v >= 0)
