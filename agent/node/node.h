@@ -58,7 +58,9 @@ typedef struct {
 	/* config branch, loaded by vl_node_load_config: config_loaded when
 	 * all of it is (schemas and nschemas set); config_lazy when
 	 * vl_node_load_config_lazy loaded network and roster and the schemas
-	 * load one by one on first use (vl_node_schema), schemas NULL */
+	 * load one by one on first use (vl_node_schema), schemas NULL (after
+	 * vl_node_load_config_names the roster may be unparsed too: roster
+	 * and entries empty) */
 	int config_loaded;
 	int config_lazy;
 	git_oid config_commit;  /* the config commit loaded (either way) */
