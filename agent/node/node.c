@@ -471,8 +471,6 @@ int vl_node_clock_save(vl_node *n)
 	return rc;
 }
 
-/* Index roster.yaml into entries that borrow from the tree: the one
- * rule of roster.c (fields, times, revocation pins). */
 /* The lazy part of a config (node.h, config_lazy). */
 struct vl_config_lazy {
 	vl_confcache names;   /* file and ledger of each schema, tree order */
@@ -583,8 +581,9 @@ out:
 }
 
 /*
- * Read and index roster.yaml of config commit head through repo into
- * n->roster and n->entries. trusted: the config cache says these bytes
+ * Read roster.yaml of config commit head through repo into n->roster and
+ * index it into n->entries, which borrow from that tree (the one rule of
+ * roster.c: fields, times, revocation pins). trusted: the config cache says these bytes
  * passed the canonical proof in this binary (the canonical reader alone
  * then gives the same tree); *canon (may be NULL) tells which reader did.
  * On failure n->roster and n->entries are as they were.
@@ -943,15 +942,16 @@ const vl_roster_entry *vl_node_roster_find(const vl_node *n, const char *fp)
 int vl_node_roster_name(char **out, vl_node *n, const char *fp)
 {
 	const vl_roster_entry *e = NULL;
-	git_blob *blob = NULL;
+	vl_buf b = VL_BUF_INIT;
 	char *name = NULL;
 	int rc;
 
 	if (n->config_lazy && n->lazy->roster_deferred) {
-		if ((rc = git_blob_lookup(&blob, n->repo, &n->lazy->roster_blob)) < 0)
-			return vl_error_git(rc, "config: cannot read roster.yaml");
-		rc = vl_roster_entry_name(&name, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob), fp);
-		git_blob_free(blob);
+		/* Capped as a full load reads it. */
+		if ((rc = vl_repo_read_blob(&b, n->repo, &n->lazy->roster_blob, VL_ROSTER_FILE_MAX, "roster.yaml")) < 0)
+			return rc;
+		rc = vl_roster_entry_name(&name, b.ptr, b.len, fp);
+		vl_buf_free(&b);
 		if (rc == 0) {
 			*out = name;
 			return 0;
