@@ -182,6 +182,95 @@ static void test_ssh_time(void **state)
 	assert_int_equal(vl_roster_ssh_time(t, "2022-02-30T01:12:33Z"), VL_EINVALID);
 }
 
+/* ---- one name read from roster.yaml's bytes (vl_roster_entry_name) ------ */
+
+/* ok: 0 and the name, else VL_ENOTFOUND. */
+static void want_name(const char *buf, size_t len, const char *fp, const char *want, int line)
+{
+	char *name = NULL;
+	int rc = vl_roster_entry_name(&name, buf, len, fp);
+
+	if (want ? rc != 0 || !name || strcmp(name, want) != 0 : rc != VL_ENOTFOUND || name) {
+		print_error("line %d: got %d '%s', want '%s'\n", line, rc, name ? name : "(none)",
+				want ? want : "VL_ENOTFOUND");
+		fail();
+	}
+	free(name);
+}
+#define WANT_NAME(buf, fp, want) want_name((buf).ptr, (buf).len, (fp), (want), __LINE__)
+
+/* Replace the first `from` in b (after offset at) by `to`. */
+static void replace(vl_buf *b, const char *from, const char *to)
+{
+	vl_buf out = VL_BUF_INIT;
+	const char *p = strstr(b->ptr, from);
+
+	assert_non_null(p);
+	assert_int_equal(vl_buf_put(&out, b->ptr, (size_t)(p - b->ptr)), 0);
+	assert_int_equal(vl_buf_puts(&out, to), 0);
+	assert_int_equal(vl_buf_puts(&out, p + strlen(from)), 0);
+	vl_buf_free(b);
+	*b = out;
+}
+
+static void test_entry_name(void **state)
+{
+	const ent e[] = { { 0, "admin", COUNTY, NULL }, { 1, "admin", TOWN, NULL }, { 2, "village", VIL, T0 } };
+	vl_value *doc = roster(e, 3), *heads = vl_value_new(VL_V_MAP);
+	vl_buf b = VL_BUF_INIT, t = VL_BUF_INIT;
+	vl_roster_entry *idx = NULL;
+	size_t n = 0;
+
+	(void)state;
+	assert_non_null(heads);
+	assert_int_equal(vl_value_map_set(vl_value_map_get(doc, "keys")->items[1], "name",
+			vl_value_str("汉葭街道办事处: \"东\"")), 0);
+	assert_int_equal(vl_value_map_set(heads, "scope/" VIL, vl_value_str("0123456789abcdef0123456789abcdef01234567")), 0);
+	assert_int_equal(vl_value_map_set(vl_value_map_get(doc, "keys")->items[2], "revoked_heads", heads), 0);
+	assert_int_equal(vl_roster_index(&idx, &n, doc), 0);
+	assert_int_equal(vl_yaml_emit(&b, doc), 0);
+	/* Every entry, the first, one with a quoted name, the last (nested
+	 * revoked_heads below it): the name the whole roster gives. */
+	WANT_NAME(b, g_fp[0], idx[0].name);
+	WANT_NAME(b, g_fp[1], idx[1].name);
+	WANT_NAME(b, g_fp[2], idx[2].name);
+	assert_string_equal(idx[1].name, "汉葭街道办事处: \"东\"");
+	/* Not on the roster. */
+	WANT_NAME(b, g_fp[3], NULL);
+	/* A file cut short: not the layout of the last entry (the whole roster
+	 * decides), the others still read. */
+	b.len--;
+	WANT_NAME(b, g_fp[2], NULL);
+	WANT_NAME(b, g_fp[1], idx[1].name);
+	b.len++;
+	/* Another layout (a quoted scalar where vl_yaml_emit writes it plain,
+	 * the same string): the re-emission differs, so the caller reads the
+	 * whole roster. */
+	assert_int_equal(vl_buf_puts(&t, b.ptr), 0);
+	replace(&t, "role: admin", "role: \"admin\"");
+	WANT_NAME(t, g_fp[0], NULL);
+	WANT_NAME(t, g_fp[1], idx[1].name);
+	vl_buf_free(&t);
+	/* An entry whose fingerprint line names another key than its key. */
+	assert_int_equal(vl_buf_puts(&t, b.ptr), 0);
+	replace(&t, g_fp[1], g_fp[3]);
+	WANT_NAME(t, g_fp[3], NULL);
+	vl_buf_free(&t);
+	/* The same fingerprint line twice: not picked from two. */
+	assert_int_equal(vl_buf_puts(&t, b.ptr), 0);
+	replace(&t, g_fp[2], g_fp[1]);
+	WANT_NAME(t, g_fp[1], NULL);
+	vl_buf_free(&t);
+	/* Indented otherwise (not the layout): not found that way. */
+	assert_int_equal(vl_buf_puts(&t, b.ptr), 0);
+	replace(&t, "\n  - fingerprint: \"", "\n  -  fingerprint: \"");
+	WANT_NAME(t, g_fp[0], NULL);
+	vl_buf_free(&t);
+	free(idx);
+	vl_buf_free(&b);
+	vl_value_free(doc);
+}
+
 /* ---- forged config commits --------------------------------------------- */
 
 static char *g_template;
@@ -533,6 +622,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rule),
 		cmocka_unit_test(test_ssh_time),
+		cmocka_unit_test(test_entry_name),
 		cmocka_unit_test_setup_teardown(test_positive_control, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_forged_village_outside_township, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_forged_change_of_county_entry, setup, teardown),

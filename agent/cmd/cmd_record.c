@@ -441,7 +441,7 @@ static int mask_conflicts(vl_value **out, const vl_schema *s, const vl_value *co
 /* The record as JSON: metadata plus data (shown: masked unless --reveal),
  * conflicts masked the same way unless reveal. */
 static int record_json(vl_buf *out, const vl_record *r, const vl_schema *s, const vl_value *shown,
-		const vl_roster_entry *who, int reveal)
+		const char *who, int reveal)
 {
 	vl_value *conf = NULL;
 	size_t i;
@@ -452,7 +452,7 @@ static int record_json(vl_buf *out, const vl_record *r, const vl_schema *s, cons
 					r->scope, r->clock)) < 0 ||
 			(rc = vl_json_str(out, r->author, strlen(r->author))) < 0 ||
 			(rc = vl_buf_puts(out, ",\"author_name\":")) < 0 ||
-			(rc = who ? vl_json_str(out, who->name, strlen(who->name)) : vl_buf_puts(out, "null")) < 0 ||
+			(rc = who ? vl_json_str(out, who, strlen(who)) : vl_buf_puts(out, "null")) < 0 ||
 			(rc = vl_buf_puts(out, ",\"prev\":[")) < 0)
 		return rc;
 	for (i = 0; i < r->nprev; i++)
@@ -525,16 +525,16 @@ int vl_cmd_show(const vl_command *cmd, const vl_cli *cli, int argc, char **argv)
 			goto fail;
 	}
 	if (json) {
-		if ((rc = record_json(&out, f->rec, f->schema, shown, res.signer, reveal)) < 0)
+		if ((rc = record_json(&out, f->rec, f->schema, shown, res.signer_name, reveal)) < 0)
 			goto fail;
 		printf("%s\n", out.ptr);
 	} else {
-		const vl_roster_entry *who = res.signer;
+		const char *who = res.signer_name;
 		size_t w = 0;
 		printf("%s %s  %s%s\n", f->schema->label_zh ? f->schema->label_zh : f->schema->name, f->rec->id,
 				f->rec->schema, f->rec->deleted ? "  [已删除 deleted]" : "");
 		printf(_("  scope    %s\n  clock    %s\n  author   %s%s%s%s\n"), f->rec->scope, f->rec->clock,
-				who ? who->name : "", who ? " (" : "", f->rec->author, who ? ")" : "");
+				who ? who : "", who ? " (" : "", f->rec->author, who ? ")" : "");
 		for (i = 0; i < f->rec->nprev; i++)
 			printf(_("  prev     %s\n"), f->rec->prev[i]);
 		printf(_("  blob     %s\n"), git_oid_tostr_s(&f->blob));
@@ -654,7 +654,7 @@ int vl_cmd_list(const vl_command *cmd, const vl_cli *cli, int argc, char **argv)
 			vl_value_free(shown);
 			if ((rc = shown_data(&shown, res.schema, r->data, reveal)) < 0 ||
 					(rc = vl_buf_puts(&out, k ? ",\n" : "")) < 0 ||
-					(rc = record_json(&out, r, res.schema, shown, res.items[k].signer, reveal)) < 0)
+					(rc = record_json(&out, r, res.schema, shown, res.items[k].signer ? res.items[k].signer->name : NULL, reveal)) < 0)
 				goto fail;
 		}
 		printf("%s]\n", out.ptr);

@@ -1,5 +1,6 @@
 /* invite.c - invitation tokens, join proofs and terminal QR codes (see invite.h). */
 #include "agent/node/invite.h"
+#include "agent/node/dynlib.h"
 
 #include <errno.h>
 #include <qrencode.h>
@@ -325,13 +326,31 @@ static int dark(const QRcode *qr, int x, int y)
 	return qr->data[(size_t)y * (size_t)qr->width + (size_t)x] & 1;
 }
 
+/* libqrencode, opened on the first QR code (dynlib.h). */
+static QRcode *(*qr_encode)(const char *, int, QRecLevel, QRencodeMode, int);
+static void (*qr_free)(QRcode *);
+
+static int qr_open(void)
+{
+	const vl_dynsym syms[] = { { "QRcode_encodeString", &qr_encode }, { "QRcode_free", &qr_free } };
+
+	VL_DYNSYM_CHECK(QRcode_encodeString, qr_encode);
+	VL_DYNSYM_CHECK(QRcode_free, qr_free);
+	return qr_free ? 0 : vl_dynlib_open(VL_SONAME_QRENCODE, "libqrencode", syms, 2);
+}
+
+#define QRcode_encodeString (*qr_encode)
+#define QRcode_free (*qr_free)
+
 int vl_qr_render(vl_buf *out, const char *text)
 {
 	/* Index: top light + 2 * bottom light. */
 	static const char *const cell[4] = { " ", "\xe2\x96\x80", "\xe2\x96\x84", "\xe2\x96\x88" };
-	QRcode *qr;
+	QRcode *qr = NULL;
 	int x, y, rc = 0;
 
+	if ((rc = qr_open()) < 0)
+		return rc;
 	errno = 0;
 	qr = QRcode_encodeString(text, 0, QR_ECLEVEL_L, QR_MODE_8, 1);
 	if (!qr)

@@ -226,6 +226,49 @@ void vl_schemas_free(vl_schema **s, size_t n)
 	free(s);
 }
 
+/*
+ * Pack the refs (`git pack-refs --all`, libgit2's git_refdb_compress) when
+ * more than VL_LOOSE_SCOPE_REFS_MAX scope branches are loose ref files:
+ * every lookup by record id reads every scope head (the id index's check,
+ * idindex.h), which costs a loose ref an open, a read, a close and two stats
+ * (295 of them: 2 ms of a county's `vledger show`), a packed one a line of
+ * packed-refs. The next writes leave a few loose again, up to the limit.
+ * Under the write lock (no other vledger moves a ref); libgit2 writes
+ * packed-refs whole through a lock file and removes only loose refs that
+ * still hold what it packed. A reader that read the old packed-refs just
+ * before a loose file went may miss that branch once, as with stock git's
+ * pack-refs; the id index then catches up on its next lookup. Best effort.
+ */
+#define VL_LOOSE_SCOPE_REFS_MAX 64
+
+static void pack_refs(const char *home)
+{
+	vl_buf p = VL_BUF_INIT;
+	git_repository *repo = NULL;
+	git_refdb *db = NULL;
+	DIR *d = NULL;
+	struct dirent *e;
+	size_t loose = 0;
+
+	if (vl_buf_printf(&p, "%s/repo.git/" VL_REF_SCOPE_PREFIX, home) < 0 || !(d = opendir(p.ptr)))
+		goto out;
+	while ((e = readdir(d)) && loose <= VL_LOOSE_SCOPE_REFS_MAX)
+		if (e->d_name[0] != '.')
+			loose++;
+	if (loose <= VL_LOOSE_SCOPE_REFS_MAX)
+		goto out;
+	vl_buf_clear(&p);
+	if (vl_buf_printf(&p, "%s/repo.git", home) < 0 || git_repository_open_bare(&repo, p.ptr) < 0 ||
+			git_repository_refdb(&db, repo) < 0 || git_refdb_compress(db) < 0)
+		git_error_clear();
+out:
+	if (d)
+		closedir(d);
+	git_refdb_free(db);
+	git_repository_free(repo);
+	vl_buf_free(&p);
+}
+
 /* As `git gc --auto` after a write (store/pack.h vl_pack_auto): under the
  * write lock, with the repository handle freed. Best effort: it loses
  * nothing when it fails (the next writer tries again), and the caller's
@@ -241,6 +284,7 @@ static void auto_maintain(const vl_node *n)
 	if (!n->home || vl_buf_puts(&saved, vl_error_last()) < 0 ||
 			vl_buf_printf(&objects, "%s/repo.git/config", n->home) < 0)
 		goto out;
+	pack_refs(n->home);
 	/* git's own settings, as stock git reads them (0 turns a step off). */
 	if (git_config_open_ondisk(&cfg, objects.ptr) == 0) {
 		if (git_config_get_int64(&v, cfg, "gc.auto") == 0 && v >= 0)
@@ -427,20 +471,15 @@ int vl_node_clock_save(vl_node *n)
 	return rc;
 }
 
-/* Index roster.yaml into entries that borrow from the tree: the one
- * rule of roster.c (fields, times, revocation pins). */
-static int roster_index(vl_node *n)
-{
-	int rc = vl_roster_index(&n->entries, &n->nentries, n->roster);
-
-	return rc < 0 ? vl_error_wrap(rc, "config: roster.yaml") : 0;
-}
-
 /* The lazy part of a config (node.h, config_lazy). */
 struct vl_config_lazy {
 	vl_confcache names;   /* file and ledger of each schema, tree order */
 	vl_schema **slot;     /* names.n: parsed on first use, else NULL; owned */
 	git_oid schemas_tree; /* schemas/ of the config commit */
+	/* vl_node_load_config_names: roster.yaml not parsed yet (n->roster and
+	 * n->entries empty); roster_blob is its blob in the config commit */
+	int roster_deferred;
+	git_oid roster_blob;
 };
 
 static void lazy_free(struct vl_config_lazy *z)
@@ -541,9 +580,54 @@ out:
 	return rc;
 }
 
+/*
+ * Read roster.yaml of config commit head through repo into n->roster and
+ * index it into n->entries, which borrow from that tree (the one rule of
+ * roster.c: fields, times, revocation pins). trusted: the config cache says these bytes
+ * passed the canonical proof in this binary (the canonical reader alone
+ * then gives the same tree); *canon (may be NULL) tells which reader did.
+ * On failure n->roster and n->entries are as they were.
+ */
+static int load_roster(vl_node *n, git_repository *repo, const git_oid *head, int trusted, int *canon)
+{
+	vl_buf b = VL_BUF_INIT;
+	vl_yaml_limits lim = vl_yaml_file_limits;
+	vl_value *doc = NULL;
+	vl_roster_entry *entries = NULL;
+	size_t nentries = 0;
+	int rc, how = 0;
+
+	lim.max_bytes = VL_ROSTER_FILE_MAX;
+	lim.max_nodes = VL_ROSTER_MAX_NODES;
+	if ((rc = vl_repo_read(&b, NULL, repo, NULL, head, "roster.yaml", VL_ROSTER_FILE_MAX)) < 0)
+		goto out;
+	if (trusted && vl_yaml_load_canonical(&doc, b.ptr, b.len, &lim) == 0)
+		how = 1;
+	else if ((rc = vl_yaml_load_how(&doc, &how, b.ptr, b.len, &lim, "config:roster.yaml")) < 0)
+		goto out;
+	if ((rc = vl_roster_index(&entries, &nentries, doc)) < 0) {
+		rc = vl_error_wrap(rc, "config: roster.yaml");
+		goto out;
+	}
+	vl_value_free(n->roster);
+	free(n->entries);
+	n->roster = doc;
+	n->entries = entries;
+	n->nentries = nentries;
+	doc = NULL;
+	if (canon)
+		*canon = how;
+	rc = 0;
+out:
+	vl_value_free(doc);
+	vl_buf_free(&b);
+	return rc;
+}
+
 /* Load the config of commit `at` through repo: all of it, or (lazy, the
  * node's own repository, a config cache for its tree) all but the schemas,
- * the roster without the canonical proof when the cache says it passed. */
+ * the roster without the canonical proof when the cache says it passed;
+ * lazy 2 (vl_node_load_config_names) leaves the roster unparsed then. */
 static int load_config(vl_node *n, git_repository *repo, const git_oid *at, int lazy)
 {
 	vl_buf b = VL_BUF_INIT;
@@ -551,7 +635,8 @@ static int load_config(vl_node *n, git_repository *repo, const git_oid *at, int 
 	git_oid head;
 	git_commit *c = NULL;
 	git_tree *tree = NULL;
-	int rc, hit = 0, canon = 0;
+	const git_tree_entry *re = NULL, *se = NULL;
+	int rc, hit = 0, canon = 0, defer = 0;
 
 	git_oid_cpy(&head, at);
 	/* Lazy: the cache of this tree, if any (a head that cannot be read
@@ -577,21 +662,16 @@ static int load_config(vl_node *n, git_repository *repo, const git_oid *at, int 
 		if (tz && (rc = vl_tz_parse(&n->tz_min, tz->kind == VL_V_STR ? tz->s : NULL)) < 0)
 			goto out;
 	}
-	vl_buf_clear(&b);
-	if ((rc = vl_repo_read(&b, NULL, repo, NULL, &head, "roster.yaml", VL_ROSTER_FILE_MAX)) < 0)
-		goto out;
-	{
-		vl_yaml_limits lim = vl_yaml_file_limits;
-		lim.max_bytes = VL_ROSTER_FILE_MAX;
-		lim.max_nodes = VL_ROSTER_MAX_NODES;
-		/* These bytes passed the proof in this binary's full load of
-		 * this tree: the canonical reader alone gives the same tree. */
-		if (hit && names.roster_canonical && vl_yaml_load_canonical(&n->roster, b.ptr, b.len, &lim) == 0)
-			canon = 1;
-		else if ((rc = vl_yaml_load_how(&n->roster, &canon, b.ptr, b.len, &lim, "config:roster.yaml")) < 0)
-			goto out;
-	}
-	if ((rc = roster_index(n)) < 0)
+	/* Names only (lazy 2): a tree the cache vouches for, whose roster.yaml
+	 * is a blob, is not parsed now (vl_node_roster_name reads one entry). */
+	if (hit && lazy == 2 && (re = git_tree_entry_byname(tree, "roster.yaml")) &&
+			git_tree_entry_type(re) == GIT_OBJECT_BLOB && (se = git_tree_entry_byname(tree, "schemas")) &&
+			git_tree_entry_type(se) == GIT_OBJECT_TREE)
+		defer = 1;
+	/* Else these bytes passed the proof in this binary's full load of
+	 * this tree (when the cache says so): the canonical reader alone
+	 * gives the same tree. */
+	if (!defer && (rc = load_roster(n, repo, &head, hit && names.roster_canonical, &canon)) < 0)
 		goto out;
 	if (!tree && ((rc = git_commit_lookup(&c, repo, &head)) < 0 || (rc = git_commit_tree(&tree, c)) < 0)) {
 		rc = vl_error_git(rc, "config: cannot read the head");
@@ -608,6 +688,10 @@ static int load_config(vl_node *n, git_repository *repo, const git_oid *at, int 
 			n->lazy->names = names;
 			memset(&names, 0, sizeof(names));
 			git_oid_cpy(&n->lazy->schemas_tree, git_tree_entry_id(e));
+			if (defer) {
+				n->lazy->roster_deferred = 1;
+				git_oid_cpy(&n->lazy->roster_blob, git_tree_entry_id(re));
+			}
 			git_oid_cpy(&n->config_commit, &head);
 			n->config_lazy = 1;
 			rc = 0;
@@ -640,8 +724,18 @@ out:
 	return rc;
 }
 
-/* A lazy config made whole: the schemas not parsed yet, from the same
- * config commit; on failure it stays as it was. */
+/* The roster a names-only load left unparsed, from the same config commit. */
+static int roster_complete(vl_node *n)
+{
+	int rc = load_roster(n, n->repo, &n->config_commit, n->lazy->names.roster_canonical, NULL);
+
+	if (rc == 0)
+		n->lazy->roster_deferred = 0;
+	return rc;
+}
+
+/* A lazy config made whole: the roster and the schemas not parsed yet,
+ * from the same config commit; on failure it stays as it was. */
 static int complete_lazy(vl_node *n)
 {
 	git_commit *c = NULL;
@@ -652,6 +746,8 @@ static int complete_lazy(vl_node *n)
 		rc = vl_error_git(rc, "config: cannot read the head");
 		goto out;
 	}
+	if (n->lazy->roster_deferred && (rc = roster_complete(n)) < 0)
+		goto out;
 	if ((rc = load_config_schemas(n, n->repo, tree, n->lazy, 0, 0)) < 0)
 		goto out;
 	/* n->lazy stays until the config is dropped: a slot that was not
@@ -698,6 +794,18 @@ int vl_node_load_config_lazy(vl_node *n)
 	if ((rc = config_head(&head, n)) < 0)
 		return rc;
 	return load_config(n, n->repo, &head, 1);
+}
+
+int vl_node_load_config_names(vl_node *n)
+{
+	git_oid head;
+	int rc;
+
+	if (n->config_loaded || n->config_lazy)
+		return 0;
+	if ((rc = config_head(&head, n)) < 0)
+		return rc;
+	return load_config(n, n->repo, &head, 2);
 }
 
 static void unload_config(vl_node *n)
@@ -829,6 +937,35 @@ const vl_roster_entry *vl_node_roster_find(const vl_node *n, const char *fp)
 		if (!strcmp(n->entries[i].fp, fp))
 			return &n->entries[i];
 	return NULL;
+}
+
+int vl_node_roster_name(char **out, vl_node *n, const char *fp)
+{
+	const vl_roster_entry *e = NULL;
+	vl_buf b = VL_BUF_INIT;
+	char *name = NULL;
+	int rc;
+
+	if (n->config_lazy && n->lazy->roster_deferred) {
+		/* Capped as a full load reads it. */
+		if ((rc = vl_repo_read_blob(&b, n->repo, &n->lazy->roster_blob, VL_ROSTER_FILE_MAX, "roster.yaml")) < 0)
+			return rc;
+		rc = vl_roster_entry_name(&name, b.ptr, b.len, fp);
+		vl_buf_free(&b);
+		if (rc == 0) {
+			*out = name;
+			return 0;
+		}
+		/* Not that way (not on the roster, or another layout): the whole
+		 * roster decides, as it would have without the cache. */
+		if (rc == VL_ENOMEM || (rc = roster_complete(n)) < 0)
+			return rc;
+	}
+	e = vl_node_roster_find(n, fp);
+	if (e && !(name = strdup(e->name)))
+		return vl_error_set(VL_ENOMEM, "out of memory");
+	*out = name;
+	return 0;
 }
 
 int vl_node_check_key(const vl_node *n)

@@ -58,7 +58,9 @@ typedef struct {
 	/* config branch, loaded by vl_node_load_config: config_loaded when
 	 * all of it is (schemas and nschemas set); config_lazy when
 	 * vl_node_load_config_lazy loaded network and roster and the schemas
-	 * load one by one on first use (vl_node_schema), schemas NULL */
+	 * load one by one on first use (vl_node_schema), schemas NULL (after
+	 * vl_node_load_config_names the roster may be unparsed too: roster
+	 * and entries empty) */
 	int config_loaded;
 	int config_lazy;
 	git_oid config_commit;  /* the config commit loaded (either way) */
@@ -131,6 +133,15 @@ int vl_node_load_config(vl_node *n) VL_MUST_CHECK;
  */
 int vl_node_load_config_lazy(vl_node *n) VL_MUST_CHECK;
 /*
+ * vl_node_load_config_lazy for a caller that writes nothing and reads the
+ * roster only through vl_node_roster_name (show): when the cache is used,
+ * roster.yaml is not parsed either, and until vl_node_load_config (which
+ * loads it, from the same config commit) n->roster and n->entries stay
+ * empty, so vl_node_roster_find finds no one. Without a usable cache it is
+ * vl_node_load_config_lazy.
+ */
+int vl_node_load_config_names(vl_node *n) VL_MUST_CHECK;
+/*
  * Load network, roster and schemas from config commit `head` read through
  * `repo` (a quarantine view while received config is verified), replacing
  * any config loaded. On failure nothing stays loaded (reload the node's own
@@ -153,6 +164,15 @@ size_t vl_node_ledger_count(const vl_node *n);
 const char *vl_node_ledger_name(const vl_node *n, size_t i);
 /* Roster entry by fingerprint (borrowed), NULL if none. */
 const vl_roster_entry *vl_node_roster_find(const vl_node *n, const char *fp);
+/*
+ * The roster name of key fp: *out the name (caller frees), or NULL when fp
+ * is not on the roster; for a config loaded any way. After
+ * vl_node_load_config_names it reads the one entry from roster.yaml
+ * (roster.h vl_roster_entry_name), else the whole roster, which it then
+ * keeps. Errors: reading or parsing the roster (what a full load says),
+ * VL_ENOMEM.
+ */
+int vl_node_roster_name(char **out, vl_node *n, const char *fp) VL_MUST_CHECK;
 
 /*
  * Was a write at `write_ms` (UTC ms) dated before key e joined the roster

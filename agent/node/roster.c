@@ -192,6 +192,81 @@ const vl_roster_entry *vl_roster_find(const vl_roster_entry *entries, size_t n, 
 	return NULL;
 }
 
+/* The first occurrence of needle in buf[from..len), or len. */
+static size_t find_bytes(const char *buf, size_t len, size_t from, const char *needle, size_t nlen)
+{
+	const char *p;
+
+	while (from + nlen <= len && (p = memchr(buf + from, needle[0], len - from - nlen + 1))) {
+		from = (size_t)(p - buf);
+		if (!memcmp(p, needle, nlen))
+			return from;
+		from++;
+	}
+	return len;
+}
+
+int vl_roster_entry_name(char **out, const char *buf, size_t len, const char *fp)
+{
+	vl_buf needle = VL_BUF_INIT, doc = VL_BUF_INIT, again = VL_BUF_INIT;
+	vl_yaml_limits lim = vl_yaml_file_limits;
+	vl_value *entry = NULL;
+	const char *key = NULL, *name = NULL;
+	unsigned char pk[32];
+	char keyfp[VL_FP_LEN];
+	size_t at, p;
+	int rc = VL_ENOTFOUND;
+
+	lim.max_bytes = VL_ROSTER_FILE_MAX;
+	lim.max_nodes = VL_ROSTER_MAX_NODES;
+	/* The entry's first line; its '\n' before it: "keys:\n" precedes the first. */
+	if (vl_buf_printf(&needle, "\n  - fingerprint: \"%s\"\n", fp) < 0) {
+		rc = VL_ENOMEM;
+		goto out;
+	}
+	if (len > VL_ROSTER_FILE_MAX || (at = find_bytes(buf, len, 0, needle.ptr, needle.len)) == len ||
+			find_bytes(buf, len, at + 1, needle.ptr, needle.len) != len)
+		goto out;
+	/* "fingerprint: ...\n" and each following line indented by four, less
+	 * those four: the entry as a top-level map. */
+	for (p = at + 5;; p += 4) {
+		const char *nl = memchr(buf + p, '\n', len - p);
+		size_t end = nl ? (size_t)(nl - buf) + 1 : len;
+		if (vl_buf_put(&doc, buf + p, end - p) < 0) {
+			rc = VL_ENOMEM;
+			goto out;
+		}
+		p = end;
+		if (p + 4 >= len || memcmp(buf + p, "    ", 4) != 0)
+			break;
+	}
+	if ((rc = vl_yaml_load_canonical(&entry, doc.ptr, doc.len, &lim)) == VL_ENOMEM ||
+			(rc == 0 && (rc = vl_yaml_emit(&again, entry)) == VL_ENOMEM))
+		goto out;
+	rc = VL_ENOTFOUND;
+	if (again.len != doc.len || memcmp(again.ptr, doc.ptr, doc.len) != 0 || !(key = map_str(entry, "key")) ||
+			!(name = map_str(entry, "name")) || vl_pubkey_parse(pk, key) < 0)
+		goto out;
+	vl_fingerprint(keyfp, pk);
+	if (strcmp(keyfp, fp) != 0)
+		goto out;
+	if (!(*out = strdup(name))) {
+		rc = VL_ENOMEM;
+		goto out;
+	}
+	rc = 0;
+out:
+	if (rc == VL_ENOMEM)
+		vl_error_set(VL_ENOMEM, "out of memory");
+	else if (rc != 0)
+		vl_error_clear();
+	vl_value_free(entry);
+	vl_buf_free(&needle);
+	vl_buf_free(&doc);
+	vl_buf_free(&again);
+	return rc;
+}
+
 /* The map of entry i of a roster document (index order = list order). */
 static const vl_value *entry_map(const vl_value *doc, size_t i)
 {

@@ -58,6 +58,22 @@
  */
 int vl_roster_index(vl_roster_entry **out, size_t *n, const vl_value *doc) VL_MUST_CHECK;
 
+/*
+ * The name on the entry for key fp in roster.yaml's bytes (buf, len),
+ * without reading the whole file: for a caller that needs one name and
+ * whose config cache (confcache.h) says this binary loaded this roster
+ * whole without an error. The entry is the one that starts with the line
+ * `  - fingerprint: "FP"` (vl_yaml_emit's layout); its lines, indented by
+ * four, are read by the canonical reader, and taken only when emitting
+ * them again gives the same bytes, when fp occurs on exactly one such
+ * line, and when the entry's key has fingerprint fp. So a name comes only
+ * from the repository's bytes, bound to the key; the cache decides nothing
+ * but whether to try. 0 and *out (caller frees); VL_ENOTFOUND (no message
+ * kept) when the bytes do not give it that way: the caller then reads the
+ * whole roster, which decides; VL_ENOMEM.
+ */
+int vl_roster_entry_name(char **out, const char *buf, size_t len, const char *fp) VL_MUST_CHECK;
+
 /* Entry with fingerprint fp, or NULL. Borrowed from entries. */
 const vl_roster_entry *vl_roster_find(const vl_roster_entry *entries, size_t n, const char *fp);
 

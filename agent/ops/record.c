@@ -1527,6 +1527,7 @@ void vl_show_result_free(vl_show_result *r)
 	if (!r)
 		return;
 	vl_found_free(&r->found);
+	free(r->signer_name);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -1537,11 +1538,17 @@ int vl_show(vl_node *n, const vl_show_opts *opts, vl_show_result *out)
 	memset(out, 0, sizeof(*out));
 	if (!opts || !opts->id)
 		return vl_error_set(VL_EINVALID, "show needs a record id");
-	/* Lazily: one schema is read, the one of the record's ledger. */
-	if ((rc = vl_node_load_config_lazy(n)) < 0 || (rc = vl_ledger_find(&out->found, n, opts->id)) < 0)
-		return rc;
-	out->signer = vl_node_roster_find(n, out->found.rec->author);
+	/* Lazily: one schema is read, the one of the record's ledger, and of
+	 * the roster the author's entry. */
+	if ((rc = vl_node_load_config_names(n)) < 0 || (rc = vl_ledger_find(&out->found, n, opts->id)) < 0)
+		goto out;
+	if (strcmp(out->found.rec->author, VL_AUTHOR_MERGE) != 0 &&
+			(rc = vl_node_roster_name(&out->signer_name, n, out->found.rec->author)) < 0)
+		goto out;
 	return 0;
+out:
+	vl_show_result_free(out);
+	return rc;
 }
 
 /* ---- list ---------------------------------------------------------------- */

@@ -206,9 +206,9 @@ typedef struct {
 
 typedef struct {
 	vl_found found;                  /* the record, its blob, branch and schema */
-	const vl_roster_entry *signer;   /* its author's roster entry (borrowed
-	                                  * from the node), NULL for a merge or
-	                                  * a key not on the roster */
+	char *signer_name;               /* its author's roster name (owned),
+	                                  * NULL for a merge or a key not on
+	                                  * the roster */
 } vl_show_result;
 
 void vl_show_result_free(vl_show_result *r);

@@ -22,9 +22,62 @@
 #include <microhttpd.h>
 #include <sodium.h>
 
+#include "agent/node/dynlib.h"
 #include "agent/ui/ui.h"
 #include "agent/ui/static.h"
 #include "store/i18n.h"
+
+/* libmicrohttpd, opened by vl_ui_start (agent/node/dynlib.h: no other
+ * command loads it and the libraries it brings); every MHD_ function below
+ * is called through these pointers (the macros after mhd_open). */
+static struct {
+	struct MHD_Response *(*create_response_from_buffer)(size_t, void *, enum MHD_ResponseMemoryMode);
+	enum MHD_Result (*add_response_header)(struct MHD_Response *, const char *, const char *);
+	void (*destroy_response)(struct MHD_Response *);
+	int (*get_connection_values)(struct MHD_Connection *, enum MHD_ValueKind, MHD_KeyValueIterator, void *);
+	const union MHD_DaemonInfo *(*get_daemon_info)(struct MHD_Daemon *, enum MHD_DaemonInfoType, ...);
+	const char *(*lookup_connection_value)(struct MHD_Connection *, enum MHD_ValueKind, const char *);
+	enum MHD_Result (*queue_response)(struct MHD_Connection *, unsigned int, struct MHD_Response *);
+	struct MHD_Daemon *(*start_daemon)(unsigned int, uint16_t, MHD_AcceptPolicyCallback, void *,
+			MHD_AccessHandlerCallback, void *, ...);
+	void (*stop_daemon)(struct MHD_Daemon *);
+} mhd;
+
+static int mhd_open(void)
+{
+	const vl_dynsym syms[] = {
+		{ "MHD_create_response_from_buffer", &mhd.create_response_from_buffer },
+		{ "MHD_add_response_header", &mhd.add_response_header },
+		{ "MHD_destroy_response", &mhd.destroy_response },
+		{ "MHD_get_connection_values", &mhd.get_connection_values },
+		{ "MHD_get_daemon_info", &mhd.get_daemon_info },
+		{ "MHD_lookup_connection_value", &mhd.lookup_connection_value },
+		{ "MHD_queue_response", &mhd.queue_response },
+		{ "MHD_start_daemon", &mhd.start_daemon },
+		{ "MHD_stop_daemon", &mhd.stop_daemon },
+	};
+
+	VL_DYNSYM_CHECK(MHD_create_response_from_buffer, mhd.create_response_from_buffer);
+	VL_DYNSYM_CHECK(MHD_add_response_header, mhd.add_response_header);
+	VL_DYNSYM_CHECK(MHD_destroy_response, mhd.destroy_response);
+	VL_DYNSYM_CHECK(MHD_get_connection_values, mhd.get_connection_values);
+	VL_DYNSYM_CHECK(MHD_get_daemon_info, mhd.get_daemon_info);
+	VL_DYNSYM_CHECK(MHD_lookup_connection_value, mhd.lookup_connection_value);
+	VL_DYNSYM_CHECK(MHD_queue_response, mhd.queue_response);
+	VL_DYNSYM_CHECK(MHD_start_daemon, mhd.start_daemon);
+	VL_DYNSYM_CHECK(MHD_stop_daemon, mhd.stop_daemon);
+	return vl_dynlib_open(VL_SONAME_MHD, "libmicrohttpd", syms, sizeof(syms) / sizeof(syms[0]));
+}
+
+#define MHD_create_response_from_buffer (*mhd.create_response_from_buffer)
+#define MHD_add_response_header (*mhd.add_response_header)
+#define MHD_destroy_response (*mhd.destroy_response)
+#define MHD_get_connection_values (*mhd.get_connection_values)
+#define MHD_get_daemon_info (*mhd.get_daemon_info)
+#define MHD_lookup_connection_value (*mhd.lookup_connection_value)
+#define MHD_queue_response (*mhd.queue_response)
+#define MHD_start_daemon (*mhd.start_daemon)
+#define MHD_stop_daemon (*mhd.stop_daemon)
 
 #define SECRET_HEX 64 /* 32 random bytes as hex */
 
@@ -496,6 +549,8 @@ int vl_ui_start(vl_ui **out, const vl_ui_opts *opts)
 	*out = NULL;
 	if (sodium_init() < 0)
 		return vl_error_set(VL_ERROR, "libsodium failed to start");
+	if ((rc = mhd_open()) < 0)
+		return rc;
 	if (!colon || colon == listen || strlen(colon + 1) == 0 || strlen(colon + 1) > 5 ||
 			(hl = (size_t)(colon - listen)) >= sizeof(host))
 		return vl_error_set(VL_EINVALID, "--listen '%s' is not ADDRESS:PORT; use e.g. 127.0.0.1:8080", listen);

@@ -113,5 +113,31 @@ expect 0 C show "$id"
 same "show after a config change" "$out" "$full"
 grep -q "^tree $tree2\$" "$cache" && ok || bad "the cache did not follow the config to $tree2"
 
+# ---- show reads its author's name from roster.yaml's bytes (that one entry,
+# agent/node/roster.h vl_roster_entry_name); a roster in another layout (valid:
+# the name quoted where vledger writes it plain) is read whole instead, and
+# says the same ----
+printf '%s\n' "$full" | grep -q '^  author   彭水县民政局 (SHA256:' && ok || bad "no author name in: $full"
+expect 0 C show "$id" --json
+json=$out
+contains '"author_name":"彭水县民政局"'
+cur=$(g rev-parse refs/heads/config)
+export GIT_INDEX_FILE=$w/index
+g read-tree "$cur"
+blob=$(g cat-file blob "$cur:roster.yaml" | sed 's/^    name: 彭水县民政局$/    name: "彭水县民政局"/' | g hash-object -w --stdin)
+[ "$blob" != "$(g rev-parse "$cur:roster.yaml")" ] && ok || bad "the test did not change roster.yaml's layout"
+g update-index --cacheinfo "100644,$blob,roster.yaml"
+other=$(g commit-tree "$(g write-tree)" -p "$cur" -m "roster.yaml in another layout")
+unset GIT_INDEX_FILE
+g update-ref refs/heads/config "$other"
+expect 0 C show "$id"
+same "show with the roster in another layout, whole" "$out" "$full"
+grep -q '^roster other$' "$cache" && ok || bad "the cache does not say the roster is in another layout: $(cat "$cache")"
+expect 0 C show "$id"
+same "show with the roster in another layout, from the cache" "$out" "$full"
+expect 0 C show "$id" --json
+same "show --json with the roster in another layout" "$out" "$json"
+g update-ref refs/heads/config "$cur"
+
 echo "config_lazy: $passes passed, $fails failed"
 [ "$fails" -eq 0 ]

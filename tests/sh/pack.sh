@@ -96,5 +96,27 @@ expect 0 V lap2 add resident --set name=己 --set residence_kind=registered --se
 [ "$(loose lap2)" -gt "$l" ] && ok || bad "a small edit under the limit should stay loose"
 same "packs under the limit" "$(packs lap2)" "$p"
 
+# Refs, as git pack-refs: a write that leaves more than 64 scope branches as
+# loose ref files packs them all (agent/node/node.c pack_refs: a lookup by id
+# reads every scope head); only the write's own branch moved, stock git reads
+# the same refs. Under that limit they stay loose.
+loose_refs() { find "$w/$1/repo.git/refs/heads/scope" -type f | wc -l; }
+h=$(head_of lap2)
+for i in $(seq 101 170); do G lap2 update-ref "refs/heads/scope/500243001$i" "$h"; done
+[ "$(loose_refs lap2)" -gt 64 ] && ok || bad "expected more than 64 loose scope refs, have $(loose_refs lap2)"
+others() { G lap2 for-each-ref --format='%(objectname) %(refname)' | grep -v " $BR\$"; }
+before=$(others)
+expect 0 V lap2 add resident --set name=庚 --set residence_kind=registered --set address=z --set source=self_report
+same "loose scope refs after a write" "$(loose_refs lap2)" 0
+same "the other refs after packing them" "$(others)" "$before"
+[ "$(head_of lap2)" != "$h" ] && grep -q " $BR\$" "$w/lap2/repo.git/packed-refs" && ok ||
+	bad "the written branch is not in packed-refs at its new head"
+fsck lap2
+expect 0 V lap2 add resident --set name=辛 --set residence_kind=registered --set address=z --set source=self_report
+same "loose scope refs under the limit" "$(loose_refs lap2)" 1
+same "the other refs, under the limit" "$(others)" "$before"
+for i in $(seq 101 170); do G lap2 update-ref -d "refs/heads/scope/500243001$i"; done
+expect 0 V lap2 verify --quiet
+
 echo "$passes passed, $fails failed"
 [ "$fails" -eq 0 ]
