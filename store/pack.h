@@ -32,6 +32,7 @@
 #include <git2.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "store/buf.h"
 #include "store/error.h"
 
 /* Objects in one pack written by us; a backstop, as VL_PACK_MAX_OBJECTS is
@@ -123,6 +124,39 @@ int vl_packw_finish(git_oid *out, vl_packw *w) VL_MUST_CHECK;
 
 /* Free the writer; a pack not finished is removed (its temporary files). */
 void vl_packw_free(vl_packw *w);
+
+/* ---- a pack in memory (a network chunk) ---- */
+
+/*
+ * A pack (v2) written into a caller's buffer, for sending: whole objects and
+ * REF_DELTA entries (a git delta, store/delta.h, against an object named by
+ * id: earlier in this pack, or one the receiver holds: a thin pack, which
+ * the receiver completes from its own objects). No index, no id check: the
+ * caller adds objects read from a repository. Entries are deflated at the
+ * level given at open.
+ */
+typedef struct vl_packm vl_packm;
+
+/* Start a pack at the end of dst (borrowed: it must outlive the writer);
+ * level: zlib 0..9. out: caller frees with vl_packm_free. */
+int vl_packm_new(vl_packm **out, vl_buf *dst, int level) VL_MUST_CHECK;
+
+/* Append one whole object of `type` with `len` bytes of content. On
+ * failure dst holds what it held before the call. */
+int vl_packm_add(vl_packm *m, git_object_t type, const void *data, size_t len) VL_MUST_CHECK;
+
+/* Append a REF_DELTA entry: `delta` (len bytes) applies to the object `base`. */
+int vl_packm_add_ref_delta(vl_packm *m, const git_oid *base, const void *delta, size_t len) VL_MUST_CHECK;
+
+/* Entries added so far. */
+size_t vl_packm_count(const vl_packm *m);
+
+/* Set the header's count and append the trailer (SHA-1 of the pack); no
+ * more entries afterwards. */
+int vl_packm_finish(vl_packm *m) VL_MUST_CHECK;
+
+/* Free the writer (not dst); NULL is allowed. */
+void vl_packm_free(vl_packm *m);
 
 /* ---- the stage ---- */
 

@@ -19,8 +19,10 @@
 #include <git2/sys/odb_backend.h>
 
 #include "agent/sync/seal.h"
+#include "store/delta.h"
 #include "store/error.h"
 #include "store/i18n.h"
+#include "store/pack.h"
 
 /* ---- the header ---------------------------------------------------------- */
 
@@ -355,6 +357,217 @@ int vl_pack_collect(git_packbuilder *pb, git_repository *repo, const git_oid *ti
 	rc = insert_objects(pb, repo, walk, hide, nhide);
 out:
 	git_revwalk_free(walk);
+	return rc;
+}
+
+/* ---- thin packs, written by us ---------------------------------------- */
+
+/* The delta depth of an object of t->seen: its used[] byte is 1 + depth
+ * (held by the receiver or written whole: 0); -1 when not there. */
+static int oidset_depth(const oidset *s, const git_oid *id)
+{
+	size_t k;
+
+	if (!s->cap)
+		return -1;
+	k = oidset_slot(s, id);
+	return s->used[k] ? s->used[k] - 1 : -1;
+}
+
+static void oidset_set_depth(oidset *s, const git_oid *id, int depth)
+{
+	size_t k = oidset_slot(s, id);
+
+	if (s->used[k])
+		s->used[k] = (unsigned char)(1 + depth);
+}
+
+typedef struct {
+	git_odb *odb;
+	git_repository *repo;
+	oidset seen;           /* held by the receiver, or written to the pack already */
+	vl_packm *pm;
+	vl_buf delta;
+	size_t deltas;
+} thin;
+
+/*
+ * Write object id (just added to t->seen) to the pack: as a delta against
+ * `base` (its version in the first parent, may be NULL) when the receiver
+ * will hold the base (t->seen: in a hidden commit's tree, or written to this
+ * pack before), the chain stays within VL_PACK_DELTA_DEPTH and the delta is
+ * smaller than the object; else whole. Only a previous version of the same
+ * path on the same branch is a base: nothing of a scope the receiver may not
+ * read, and nothing it lacks.
+ */
+static int thin_put(thin *t, const git_oid *id, const git_oid *base)
+{
+	git_odb_object *obj = NULL, *bobj = NULL;
+	const void *data;
+	size_t len;
+	int rc, bdepth = base ? oidset_depth(&t->seen, base) : -1, made = 0;
+
+	if ((rc = git_odb_read(&obj, t->odb, id)) < 0) {
+		rc = vl_error_git(rc, _("cannot read an object to send"));
+		goto out;
+	}
+	data = git_odb_object_data(obj);
+	len = git_odb_object_size(obj);
+	if (bdepth >= 0 && bdepth < VL_PACK_DELTA_DEPTH && len > 2 * GIT_OID_RAWSZ &&
+			git_odb_read(&bobj, t->odb, base) == 0 && git_odb_object_type(bobj) == git_odb_object_type(obj)) {
+		vl_buf_clear(&t->delta);
+		/* Worth it when it saves more than the base's id costs. */
+		if ((rc = vl_delta_create(&t->delta, git_odb_object_data(bobj), git_odb_object_size(bobj), data, len,
+				len - GIT_OID_RAWSZ - 1)) < 0)
+			goto out;
+		made = rc;
+	}
+	if (made) {
+		if ((rc = vl_packm_add_ref_delta(t->pm, base, t->delta.ptr, t->delta.len)) < 0)
+			goto out;
+		oidset_set_depth(&t->seen, id, bdepth + 1);
+		t->deltas++;
+	} else if ((rc = vl_packm_add(t->pm, git_odb_object_type(obj), data, len)) < 0) {
+		goto out;
+	}
+	rc = 0;
+out:
+	git_odb_object_free(obj);
+	git_odb_object_free(bobj);
+	return rc;
+}
+
+/* Tree id (named in a commit at one path; base: the tree at that path in
+ * the commit's first parent, or NULL) and everything below it that t->seen
+ * does not hold, each against its parent version. */
+static int thin_tree(thin *t, const git_oid *id, const git_oid *base, int depth)
+{
+	git_tree *tree = NULL, *btree = NULL;
+	size_t i;
+	int rc;
+
+	if ((rc = oidset_add(&t->seen, id)) <= 0)
+		return rc; /* held or sent already, with all below it */
+	if (depth > 8)
+		return vl_error_set(VL_EINVALID, "tree %.12s nests too deep for a ledger", git_oid_tostr_s(id));
+	if ((rc = thin_put(t, id, base)) < 0)
+		return rc;
+	if ((rc = git_tree_lookup(&tree, t->repo, id)) < 0) {
+		rc = vl_error_git(rc, _("cannot read a tree to send"));
+		goto out;
+	}
+	if (base && git_tree_lookup(&btree, t->repo, base) < 0)
+		btree = NULL; /* no base below: everything whole */
+	for (i = 0; i < git_tree_entrycount(tree); i++) {
+		const git_tree_entry *e = git_tree_entry_byindex(tree, i);
+		const git_tree_entry *b = btree ? git_tree_entry_byname(btree, git_tree_entry_name(e)) : NULL;
+		const git_oid *bid = b && git_tree_entry_type(b) == git_tree_entry_type(e) ? git_tree_entry_id(b) : NULL;
+		if (git_tree_entry_type(e) == GIT_OBJECT_TREE) {
+			rc = thin_tree(t, git_tree_entry_id(e), bid, depth + 1);
+		} else if (git_tree_entry_type(e) == GIT_OBJECT_BLOB) {
+			rc = oidset_add(&t->seen, git_tree_entry_id(e));
+			if (rc == 1)
+				rc = thin_put(t, git_tree_entry_id(e), bid);
+		} else {
+			rc = 0; /* submodules: nothing to carry */
+		}
+		if (rc < 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	git_tree_free(tree);
+	git_tree_free(btree);
+	return rc;
+}
+
+int vl_pack_thin(vl_buf *out, size_t *objects, size_t *deltas, git_repository *repo, const git_oid *tips,
+		size_t ntips, const git_oid *hide, size_t nhide)
+{
+	thin t;
+	git_revwalk *walk = NULL;
+	git_commit *c = NULL, *parent = NULL;
+	git_oid id;
+	size_t i, was = out->len;
+	int rc;
+
+	memset(&t, 0, sizeof(t));
+	t.repo = repo;
+	if ((rc = git_repository_odb(&t.odb, repo)) < 0) {
+		rc = vl_error_git(rc, _("cannot read this node's objects"));
+		goto out;
+	}
+	if ((rc = git_revwalk_new(&walk, repo)) < 0) {
+		rc = vl_error_git(rc, _("cannot start the pack"));
+		goto out;
+	}
+	/* Oldest first: a commit's parent is written (or held) before it. */
+	git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL | GIT_SORT_REVERSE);
+	for (i = 0; i < ntips; i++)
+		if ((rc = git_revwalk_push(walk, &tips[i])) < 0) {
+			rc = vl_error_git(rc, _("cannot walk the pack's refs"));
+			goto out;
+		}
+	for (i = 0; i < nhide; i++)
+		if ((rc = git_revwalk_hide(walk, &hide[i])) < 0) {
+			rc = vl_error_git(rc, _("cannot walk the commits the pack leaves out"));
+			goto out;
+		}
+	/* What the receiver holds: the trees of the hidden commits, whole. */
+	for (i = 0; i < nhide; i++) {
+		if ((rc = git_commit_lookup(&c, repo, &hide[i])) < 0) {
+			rc = vl_error_git(rc, _("cannot read a commit the pack leaves out"));
+			goto out;
+		}
+		rc = walk_tree(NULL, &t.seen, repo, git_commit_tree_id(c), "", 0);
+		git_commit_free(c);
+		c = NULL;
+		if (rc < 0 || (rc = oidset_add(&t.seen, &hide[i])) < 0)
+			goto out;
+	}
+	if ((rc = vl_packm_new(&t.pm, out, 6 /* zlib's default, as git's */)) < 0)
+		goto out;
+	while ((rc = git_revwalk_next(&id, walk)) == 0) {
+		const git_oid *pbase = NULL, *ctree;
+		if ((rc = git_commit_lookup(&c, repo, &id)) < 0) {
+			rc = vl_error_git(rc, _("cannot collect the pack's objects"));
+			goto out;
+		}
+		if (git_commit_parentcount(c) > 0 && git_commit_parent(&parent, c, 0) == 0)
+			pbase = git_commit_id(parent);
+		if ((rc = oidset_add(&t.seen, &id)) < 0 || (rc == 1 && (rc = thin_put(&t, &id, pbase)) < 0))
+			goto out;
+		ctree = git_commit_tree_id(c);
+		if ((rc = thin_tree(&t, ctree, parent ? git_commit_tree_id(parent) : NULL, 0)) < 0)
+			goto out;
+		git_commit_free(parent);
+		git_commit_free(c);
+		parent = NULL;
+		c = NULL;
+	}
+	if (rc != GIT_ITEROVER) {
+		rc = vl_error_git(rc, _("cannot walk the pack's refs"));
+		goto out;
+	}
+	if ((rc = vl_packm_finish(t.pm)) < 0)
+		goto out;
+	if (objects)
+		*objects = vl_packm_count(t.pm);
+	if (deltas)
+		*deltas = t.deltas;
+	rc = 0;
+out:
+	if (rc < 0 && out->ptr) {
+		out->len = was;
+		out->ptr[was] = '\0';
+	}
+	git_commit_free(parent);
+	git_commit_free(c);
+	vl_packm_free(t.pm);
+	vl_buf_free(&t.delta);
+	oidset_free(&t.seen);
+	git_revwalk_free(walk);
+	git_odb_free(t.odb);
 	return rc;
 }
 

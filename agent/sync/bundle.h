@@ -25,6 +25,7 @@
 
 #include "agent/node/node.h"
 #include "agent/sync/source.h"
+#include "store/buf.h"
 #include "store/limits.h"
 
 #define VL_BUNDLE_SIGNATURE "# v2 git bundle\n"
@@ -138,6 +139,25 @@ int vl_source_open_bundle(vl_source **out, vl_bundle_info *info, vl_node *n, con
  */
 int vl_pack_collect(git_packbuilder *pb, git_repository *repo, const git_oid *tips, size_t ntips,
 		const git_oid *hide, size_t nhide) VL_MUST_CHECK;
+
+/* Longest delta chain vl_pack_thin writes (git's pack.depth default). */
+#define VL_PACK_DELTA_DEPTH 50
+
+/*
+ * The objects vl_pack_collect would insert, written by us as a thin pack
+ * appended to out (no delta search over the whole set, which costs
+ * libgit2's packbuilder ~0.6 s per 1,000 objects): commits oldest first;
+ * each commit, tree and blob that is new at a path goes as a REF_DELTA
+ * against its version at that path in the commit's first parent when that
+ * version is in a hide commit's tree (the receiver holds it; it completes
+ * the pack from its own objects) or earlier in this pack, the chain is at
+ * most VL_PACK_DELTA_DEPTH long and the delta is smaller; else whole. A
+ * base is only ever an earlier version on the same branch: nothing of a
+ * scope the receiver may not read. objects (may be NULL) gets the count,
+ * deltas (may be NULL) how many went as deltas. On failure out is as before.
+ */
+int vl_pack_thin(vl_buf *out, size_t *objects, size_t *deltas, git_repository *repo, const git_oid *tips,
+		size_t ntips, const git_oid *hide, size_t nhide) VL_MUST_CHECK;
 
 /*
  * The pack spooled in pf (read from its start), checked from its headers
