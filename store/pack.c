@@ -1959,10 +1959,12 @@ out:
 
 /* One entry: header of `type` (pack type 1..7) and `size`, `base` (REF_DELTA
  * only), then data deflated. On failure dst is cut back to where it was. */
-static int packm_entry(vl_packm *m, int type, uint64_t size, const git_oid *base, const void *data, size_t len)
+static int packm_entry(vl_packm *m, int type, uint64_t size, const git_oid *base, uint64_t base_off,
+		const void *data, size_t len)
 {
-	unsigned char hdr[16 + GIT_OID_RAWSZ];
-	size_t h = 0, was = m->dst->len, bound;
+	unsigned char hdr[16 + GIT_OID_RAWSZ], ofs[16];
+	size_t h = 0, was = m->dst->len, bound, o = sizeof(ofs) - 1;
+	uint64_t here = was - m->start, dist;
 	int rc;
 
 	if (m->done)
@@ -1982,6 +1984,18 @@ static int packm_entry(vl_packm *m, int type, uint64_t size, const git_oid *base
 	if (base) {
 		memcpy(hdr + h, base->id, GIT_OID_RAWSZ);
 		h += GIT_OID_RAWSZ;
+	} else if (type == 6) {
+		/* The distance back to the base: 7 bits a byte, most significant
+		 * first, each continuation byte standing for one more than its
+		 * value (git's offset encoding). */
+		if (base_off < 12 || base_off >= here)
+			return vl_error_set(VL_EINVALID, "a delta's base must be an earlier entry of its pack");
+		dist = here - base_off;
+		ofs[o] = (unsigned char)(dist & 127);
+		while (dist >>= 7)
+			ofs[--o] = (unsigned char)(128 | (--dist & 127));
+		memcpy(hdr + h, ofs + o, sizeof(ofs) - o);
+		h += sizeof(ofs) - o;
 	}
 	bound = deflateBound(&m->z, (uLong)len);
 	if ((rc = vl_buf_put(m->dst, hdr, h)) < 0 || (rc = vl_buf_grow(m->dst, bound)) < 0)
@@ -2014,12 +2028,22 @@ int vl_packm_add(vl_packm *m, git_object_t type, const void *data, size_t len)
 {
 	if (type != GIT_OBJECT_COMMIT && type != GIT_OBJECT_TREE && type != GIT_OBJECT_BLOB && type != GIT_OBJECT_TAG)
 		return vl_error_set(VL_EINVALID, "object type %d cannot go in a pack", (int)type);
-	return packm_entry(m, (int)type, len, NULL, data, len);
+	return packm_entry(m, (int)type, len, NULL, 0, data, len);
 }
 
 int vl_packm_add_ref_delta(vl_packm *m, const git_oid *base, const void *delta, size_t len)
 {
-	return packm_entry(m, 7, len, base, delta, len);
+	return packm_entry(m, 7, len, base, 0, delta, len);
+}
+
+int vl_packm_add_ofs_delta(vl_packm *m, uint64_t base_offset, const void *delta, size_t len)
+{
+	return packm_entry(m, 6, len, NULL, base_offset, delta, len);
+}
+
+uint64_t vl_packm_offset(const vl_packm *m)
+{
+	return m->dst->len - m->start;
 }
 
 size_t vl_packm_count(const vl_packm *m)

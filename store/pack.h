@@ -128,10 +128,11 @@ void vl_packw_free(vl_packw *w);
 /* ---- a pack in memory (a network chunk) ---- */
 
 /*
- * A pack (v2) written into a caller's buffer, for sending: whole objects and
- * REF_DELTA entries (a git delta, store/delta.h, against an object named by
- * id: earlier in this pack, or one the receiver holds: a thin pack, which
- * the receiver completes from its own objects). No index, no id check: the
+ * A pack (v2) written into a caller's buffer, for sending: whole objects,
+ * OFS_DELTA entries (a git delta, store/delta.h, against an earlier entry)
+ * and REF_DELTA entries (against an object named by id that the receiver
+ * holds and the pack does not: a thin pack, which the receiver completes
+ * from its own objects). No index, no id check: the
  * caller adds objects read from a repository. Entries are deflated at the
  * level given at open.
  */
@@ -147,6 +148,16 @@ int vl_packm_add(vl_packm *m, git_object_t type, const void *data, size_t len) V
 
 /* Append a REF_DELTA entry: `delta` (len bytes) applies to the object `base`. */
 int vl_packm_add_ref_delta(vl_packm *m, const git_oid *base, const void *delta, size_t len) VL_MUST_CHECK;
+
+/* Append an OFS_DELTA entry: `delta` applies to the entry that starts at
+ * base_offset (a vl_packm_offset taken before that entry was added):
+ * smaller than REF_DELTA (a few bytes instead of an id) and what git
+ * writes for a base in the same pack. VL_EINVALID unless it is an earlier
+ * entry's offset. */
+int vl_packm_add_ofs_delta(vl_packm *m, uint64_t base_offset, const void *delta, size_t len) VL_MUST_CHECK;
+
+/* Where the next entry will start, from the pack's first byte. */
+uint64_t vl_packm_offset(const vl_packm *m);
 
 /* Entries added so far. */
 size_t vl_packm_count(const vl_packm *m);

@@ -382,10 +382,76 @@ static void oidset_set_depth(oidset *s, const git_oid *id, int depth)
 		s->used[k] = (unsigned char)(1 + depth);
 }
 
+/* Where each object written to a pack starts (open addressing, grows at
+ * half full). */
+typedef struct {
+	git_oid *ids;
+	uint64_t *offs;        /* offset + 1; 0: empty slot */
+	size_t cap, n;
+} offmap;
+
+static size_t offmap_slot(const offmap *m, const git_oid *id)
+{
+	size_t h, mask = m->cap - 1;
+
+	memcpy(&h, id->id, sizeof(h));
+	for (h &= mask; m->offs[h] && !git_oid_equal(&m->ids[h], id); h = (h + 1) & mask)
+		;
+	return h;
+}
+
+/* The offset of id in the pack, or 0 when not written (no entry starts at 0). */
+static uint64_t offmap_get(const offmap *m, const git_oid *id)
+{
+	size_t k;
+
+	if (!m->cap)
+		return 0;
+	k = offmap_slot(m, id);
+	return m->offs[k] ? m->offs[k] - 1 : 0;
+}
+
+static int offmap_put(offmap *m, const git_oid *id, uint64_t off)
+{
+	size_t k;
+
+	if (2 * (m->n + 1) > m->cap) {
+		offmap big = { NULL, NULL, m->cap ? m->cap * 2 : 1024, 0 };
+		if (!(big.ids = malloc(big.cap * sizeof(*big.ids))) || !(big.offs = calloc(big.cap, sizeof(*big.offs)))) {
+			free(big.ids);
+			return vl_error_set(VL_ENOMEM, "out of memory");
+		}
+		for (k = 0; k < m->cap; k++)
+			if (m->offs[k]) {
+				size_t at = offmap_slot(&big, &m->ids[k]);
+				big.offs[at] = m->offs[k];
+				git_oid_cpy(&big.ids[at], &m->ids[k]);
+				big.n++;
+			}
+		free(m->ids);
+		free(m->offs);
+		*m = big;
+	}
+	k = offmap_slot(m, id);
+	if (!m->offs[k])
+		m->n++;
+	git_oid_cpy(&m->ids[k], id);
+	m->offs[k] = off + 1;
+	return 0;
+}
+
+static void offmap_free(offmap *m)
+{
+	free(m->ids);
+	free(m->offs);
+	memset(m, 0, sizeof(*m));
+}
+
 typedef struct {
 	git_odb *odb;
 	git_repository *repo;
 	oidset seen;           /* held by the receiver, or written to the pack already */
+	offmap written;        /* where what was written starts in the pack */
 	vl_packm *pm;
 	vl_buf delta;
 	size_t deltas;
@@ -405,6 +471,7 @@ static int thin_put(thin *t, const git_oid *id, const git_oid *base)
 	git_odb_object *obj = NULL, *bobj = NULL;
 	const void *data;
 	size_t len;
+	uint64_t here;
 	int rc, bdepth = base ? oidset_depth(&t->seen, base) : -1, made = 0;
 
 	if ((rc = git_odb_read(&obj, t->odb, id)) < 0) {
@@ -422,15 +489,22 @@ static int thin_put(thin *t, const git_oid *id, const git_oid *base)
 			goto out;
 		made = rc;
 	}
+	here = vl_packm_offset(t->pm);
 	if (made) {
-		if ((rc = vl_packm_add_ref_delta(t->pm, base, t->delta.ptr, t->delta.len)) < 0)
+		/* A base written earlier goes by its offset (as git does; a few
+		 * bytes instead of 20), one the receiver holds by its id: the
+		 * receiver completes exactly the REF_DELTA bases (bundle.c
+		 * vl_pack_index_file). */
+		uint64_t boff = offmap_get(&t->written, base);
+		if ((rc = boff ? vl_packm_add_ofs_delta(t->pm, boff, t->delta.ptr, t->delta.len) :
+				vl_packm_add_ref_delta(t->pm, base, t->delta.ptr, t->delta.len)) < 0)
 			goto out;
 		oidset_set_depth(&t->seen, id, bdepth + 1);
 		t->deltas++;
 	} else if ((rc = vl_packm_add(t->pm, git_odb_object_type(obj), data, len)) < 0) {
 		goto out;
 	}
-	rc = 0;
+	rc = offmap_put(&t->written, id, here);
 out:
 	git_odb_object_free(obj);
 	git_odb_object_free(bobj);
@@ -566,6 +640,7 @@ out:
 	vl_packm_free(t.pm);
 	vl_buf_free(&t.delta);
 	oidset_free(&t.seen);
+	offmap_free(&t.written);
 	git_revwalk_free(walk);
 	git_odb_free(t.odb);
 	return rc;

@@ -147,11 +147,12 @@ int vl_pack_collect(git_packbuilder *pb, git_repository *repo, const git_oid *ti
  * The objects vl_pack_collect would insert, written by us as a thin pack
  * appended to out (no delta search over the whole set, which costs
  * libgit2's packbuilder ~0.6 s per 1,000 objects): commits oldest first;
- * each commit, tree and blob that is new at a path goes as a REF_DELTA
- * against its version at that path in the commit's first parent when that
- * version is in a hide commit's tree (the receiver holds it; it completes
- * the pack from its own objects) or earlier in this pack, the chain is at
- * most VL_PACK_DELTA_DEPTH long and the delta is smaller; else whole. A
+ * each commit, tree and blob that is new at a path goes as a delta against
+ * its version at that path in the commit's first parent: a REF_DELTA when
+ * that version is in a hide commit's tree (the receiver holds it and
+ * completes the pack from its own objects: the only REF_DELTA bases), an
+ * OFS_DELTA when it is earlier in this pack; when the chain stays within
+ * VL_PACK_DELTA_DEPTH and the delta is smaller; else whole. A
  * base is only ever an earlier version on the same branch: nothing of a
  * scope the receiver may not read. objects (may be NULL) gets the count,
  * deltas (may be NULL) how many went as deltas. On failure out is as before.
