@@ -21,12 +21,7 @@
  * detection of libgit2's git_odb_hash: objects from elsewhere are hashed by
  * libgit2 when they are read or indexed. ---- */
 
-typedef struct {
-	uint32_t h[5];
-	uint64_t len;
-	unsigned char block[64];
-	size_t used;
-} sha1_ctx;
+typedef vl_sha1 sha1_ctx; /* pack.h: the state is public for vl_sha1_* */
 
 static uint32_t rol32(uint32_t x, unsigned n)
 {
@@ -237,6 +232,21 @@ static void put_be32(unsigned char *p, uint32_t v)
 	p[1] = (unsigned char)(v >> 16);
 	p[2] = (unsigned char)(v >> 8);
 	p[3] = (unsigned char)v;
+}
+
+void vl_sha1_init(vl_sha1 *c)
+{
+	sha1_init(c);
+}
+
+void vl_sha1_update(vl_sha1 *c, const void *data, size_t len)
+{
+	sha1_update(c, data, len);
+}
+
+void vl_sha1_final(unsigned char out[20], vl_sha1 *c)
+{
+	sha1_final(out, c);
 }
 
 void vl_object_id(git_oid *out, git_object_t type, const void *data, size_t len)
@@ -2020,6 +2030,44 @@ out:
 	if (rc < 0 && m->dst->ptr) {
 		m->dst->len = was;
 		m->dst->ptr[was] = '\0';
+	}
+	return rc;
+}
+
+int vl_pack_entry(vl_buf *out, git_object_t type, const void *data, size_t len)
+{
+	unsigned char hdr[16];
+	size_t h = 0, was = out->len;
+	uint64_t size = len;
+	uLongf zlen;
+	int rc;
+
+	if (type != GIT_OBJECT_COMMIT && type != GIT_OBJECT_TREE && type != GIT_OBJECT_BLOB && type != GIT_OBJECT_TAG)
+		return vl_error_set(VL_EINVALID, "object type %d cannot go in a pack", (int)type);
+	if (len > (size_t)UINT32_MAX)
+		return vl_error_set(VL_ETOOBIG, "an object of %zu bytes is too large for a pack", len);
+	hdr[h] = (unsigned char)(((unsigned)type << 4) | (size & 15));
+	size >>= 4;
+	while (size) {
+		hdr[h++] |= 0x80;
+		hdr[h] = (unsigned char)(size & 127);
+		size >>= 7;
+	}
+	h++;
+	zlen = compressBound((uLong)len);
+	if ((rc = vl_buf_put(out, hdr, h)) < 0 || (rc = vl_buf_grow(out, zlen)) < 0)
+		goto out;
+	if (compress2((Bytef *)out->ptr + out->len, &zlen, data, (uLong)len, Z_BEST_SPEED) != Z_OK) {
+		rc = vl_error_set(VL_ERROR, "zlib failed to deflate an object");
+		goto out;
+	}
+	out->len += zlen;
+	out->ptr[out->len] = '\0';
+	rc = 0;
+out:
+	if (rc < 0 && out->ptr) {
+		out->len = was;
+		out->ptr[was] = '\0';
 	}
 	return rc;
 }

@@ -41,6 +41,18 @@
 
 /* ---- object ids and work on several threads ---- */
 
+/* SHA-1 (FIPS 180-1, no collision detection) as the pack writer uses it:
+ * for a pack's trailer (the checksum over everything before it). */
+typedef struct {
+	uint32_t h[5];
+	uint64_t len;
+	unsigned char block[64];
+	size_t used;
+} vl_sha1;
+void vl_sha1_init(vl_sha1 *c);
+void vl_sha1_update(vl_sha1 *c, const void *data, size_t len);
+void vl_sha1_final(unsigned char out[20], vl_sha1 *c);
+
 /* The git id of an object of `type` with `len` bytes of content (SHA-1 of
  * "<type> <len>\0" and the content): what git_odb_hash gives, by the pack
  * writer's SHA-1, without libgit2's collision detection (about the same
@@ -168,6 +180,11 @@ int vl_packm_finish(vl_packm *m) VL_MUST_CHECK;
 
 /* Free the writer (not dst); NULL is allowed. */
 void vl_packm_free(vl_packm *m);
+
+/* One pack entry of a whole object (type and size header, content deflated
+ * at zlib's fastest level) appended to out: what a receiver adds to a thin
+ * pack to complete it. On failure out is as before. */
+int vl_pack_entry(vl_buf *out, git_object_t type, const void *data, size_t len) VL_MUST_CHECK;
 
 /* ---- the stage ---- */
 

@@ -914,9 +914,12 @@ static int delta_sizes(uint64_t *base, uint64_t *result, const unsigned char *d,
 	return 0;
 }
 
-int vl_bundle_pack_check(size_t *objects, FILE *f)
+/* vl_bundle_pack_check, also putting the base id of every REF_DELTA into
+ * refs (when not NULL) and the bytes of objects and delta results the
+ * headers declare into *total (when not NULL). */
+static int pack_scan(size_t *objects, uint64_t *declared, oidset *refs, FILE *f)
 {
-	unsigned char hdr[12], c = 0, in[16384], out[16384], dhead[32];
+	unsigned char hdr[12], c = 0, in[16384], out[16384], dhead[32], rid[GIT_OID_RAWSZ];
 	uint64_t total = 0;
 	uint32_t count, i;
 	z_stream z;
@@ -968,9 +971,15 @@ int vl_bundle_pack_check(size_t *objects, FILE *f)
 					break;
 			}
 		} else if (type == 7) {   /* REF_DELTA: the base's id */
-			for (k = 0; k < GIT_OID_RAWSZ; k++)
+			git_oid base;
+			for (k = 0; k < GIT_OID_RAWSZ; k++) {
 				if ((rc = pack_byte(f, &c)) < 0)
 					goto out;
+				rid[k] = c;
+			}
+			git_oid_fromraw(&base, rid);
+			if (refs && (rc = oidset_add(refs, &base)) < 0)
+				goto out;
 		}
 		/* Every object, and a delta's result, within the object cap,
 		 * all of them within the receive cap: checked from headers
@@ -1050,11 +1059,18 @@ int vl_bundle_pack_check(size_t *objects, FILE *f)
 	}
 	if (objects)
 		*objects = count;
+	if (declared)
+		*declared = total;
 	rc = 0;
 out:
 	if (zinit)
 		inflateEnd(&z);
 	return rc;
+}
+
+int vl_bundle_pack_check(size_t *objects, FILE *f)
+{
+	return pack_scan(objects, NULL, NULL, f);
 }
 
 typedef struct {
@@ -1123,55 +1139,161 @@ static int index_progress(const git_indexer_progress *stats, void *payload)
 	return stats->total_objects > VL_BUNDLE_MAX_OBJECTS ? -1 : 0;
 }
 
-int vl_pack_index_file(git_odb **out, size_t *objects, vl_node *n, const char *dir, FILE *pf)
+/*
+ * Index the spooled pack pf into dir with libgit2's indexer, given no
+ * object database: libgit2 1.5 completes a thin pack itself only through
+ * one, and that completion loops forever (fix_thin_pack "injects" a base
+ * the pack already holds) when a delta resolves to an object the pack holds
+ * already: one hostile pack would spin a receiver at full CPU. Without a
+ * database it fails instead. The objects inject[0..ninject) (read from
+ * ours) are appended to the pack whole, with its count and trailer made
+ * anew: the thin pack completed by us. idxpath gets the index's path.
+ */
+static int index_once(vl_buf *idxpath, size_t *objects, const char *dir, FILE *pf, git_odb *ours,
+		const git_oid *inject, size_t ninject)
 {
-	vl_buf idxpath = VL_BUF_INIT;
 	git_indexer *idx = NULL;
 	git_indexer_options iopts;
 	git_indexer_progress stats;
-	git_odb *ours = NULL, *odb = NULL;
-	git_odb_backend *pack = NULL;
+	git_odb_object *obj = NULL;
+	vl_buf ent = VL_BUF_INIT;
+	vl_sha1 sum;
+	unsigned char chunk[65536], trailer[GIT_OID_RAWSZ];
+	uint64_t left;
+	off_t size;
+	size_t i, at = 0;
 	int rc;
 
 	memset(&stats, 0, sizeof(stats));
+	if (fseeko(pf, 0, SEEK_END) < 0 || (size = ftello(pf)) < 12 + GIT_OID_RAWSZ || fseeko(pf, 0, SEEK_SET) < 0) {
+		rc = vl_error_set(VL_ERROR, "cannot read back a pack in '%s': %s", dir, strerror(errno));
+		goto out;
+	}
+	if ((rc = git_indexer_options_init(&iopts, GIT_INDEXER_OPTIONS_VERSION)) < 0 ||
+			(iopts.progress_cb = index_progress, (rc = git_indexer_new(&idx, dir, 0, NULL, &iopts)) < 0)) {
+		rc = vl_error_git(rc, _("cannot index a received pack"));
+		goto out;
+	}
+	vl_sha1_init(&sum);
+	/* With objects to add: everything but the trailer, the count raised. */
+	left = (uint64_t)size - (ninject ? GIT_OID_RAWSZ : 0);
+	while (left) {
+		size_t part = fread(chunk, 1, left < sizeof(chunk) ? (size_t)left : sizeof(chunk), pf);
+		if (part == 0) {
+			rc = vl_error_set(VL_ERROR, "cannot read back a pack in '%s'", dir);
+			goto out;
+		}
+		if (ninject && at == 0) {
+			/* The header (12 bytes, read whole: the first part is at
+			 * least that long) with the new count; the check capped
+			 * the old one far below 2^32 - ninject. */
+			uint32_t count = (uint32_t)chunk[8] << 24 | (uint32_t)chunk[9] << 16 | (uint32_t)chunk[10] << 8 |
+					chunk[11];
+			count += (uint32_t)ninject;
+			chunk[8] = (unsigned char)(count >> 24);
+			chunk[9] = (unsigned char)(count >> 16);
+			chunk[10] = (unsigned char)(count >> 8);
+			chunk[11] = (unsigned char)count;
+		}
+		at += part;
+		left -= part;
+		if (ninject)
+			vl_sha1_update(&sum, chunk, part);
+		if ((rc = git_indexer_append(idx, chunk, part, &stats)) < 0)
+			goto bad;
+	}
+	for (i = 0; i < ninject; i++) {
+		if ((rc = git_odb_read(&obj, ours, &inject[i])) < 0) {
+			rc = vl_error_git(rc, _("cannot read this node's objects"));
+			goto out;
+		}
+		vl_buf_clear(&ent);
+		if ((rc = vl_pack_entry(&ent, git_odb_object_type(obj), git_odb_object_data(obj),
+				git_odb_object_size(obj))) < 0)
+			goto out;
+		git_odb_object_free(obj);
+		obj = NULL;
+		vl_sha1_update(&sum, ent.ptr, ent.len);
+		if ((rc = git_indexer_append(idx, ent.ptr, ent.len, &stats)) < 0)
+			goto bad;
+	}
+	if (ninject) {
+		vl_sha1_final(trailer, &sum);
+		if ((rc = git_indexer_append(idx, trailer, sizeof(trailer), &stats)) < 0)
+			goto bad;
+	}
+	if ((rc = git_indexer_commit(idx, &stats)) < 0)
+		goto bad;
+	vl_buf_clear(idxpath);
+	if ((rc = vl_buf_printf(idxpath, "%s/pack-%s.idx", dir, git_indexer_name(idx))) < 0)
+		goto out;
+	if (objects)
+		*objects = stats.total_objects;
+	rc = 0;
+	goto out;
+bad:
+	rc = vl_error_git(rc, _("the pack is truncated, corrupt or tampered"));
+	if (rc == VL_ERROR)
+		rc = VL_EINVALID;
+out:
+	git_odb_object_free(obj);
+	git_indexer_free(idx);
+	vl_buf_free(&ent);
+	return rc;
+}
+
+int vl_pack_index_file(git_odb **out, size_t *objects, vl_node *n, const char *dir, FILE *pf)
+{
+	vl_buf idxpath = VL_BUF_INIT;
+	oidset refs = { NULL, NULL, 0, 0 };
+	git_oid *inject = NULL;
+	git_odb *ours = NULL, *odb = NULL;
+	git_odb_backend *pack = NULL;
+	uint64_t declared = 0;
+	size_t k, ninject = 0, capinject = 0, missing = 0, count = 0;
+	int rc;
+
 	if (fseeko(pf, 0, SEEK_SET) < 0) {
 		rc = vl_error_set(VL_ERROR, "cannot read back a pack in '%s': %s", dir, strerror(errno));
 		goto out;
 	}
-	if ((rc = vl_bundle_pack_check(NULL, pf)) < 0)
+	if ((rc = pack_scan(NULL, &declared, &refs, pf)) < 0)
 		goto out;
-	if (fseeko(pf, 0, SEEK_SET) < 0) {
-		rc = vl_error_set(VL_ERROR, "cannot read back a pack in '%s': %s", dir, strerror(errno));
-		goto out;
-	}
 	if ((rc = git_repository_odb(&ours, n->repo)) < 0) {
 		rc = vl_error_git(rc, _("cannot read this node's objects"));
 		goto out;
 	}
-	if ((rc = git_indexer_options_init(&iopts, GIT_INDEXER_OPTIONS_VERSION)) < 0 ||
-			(iopts.progress_cb = index_progress, (rc = git_indexer_new(&idx, dir, 0, ours, &iopts)) < 0)) {
-		rc = vl_error_git(rc, _("cannot index a received pack"));
-		goto out;
-	}
-	for (;;) {
-		char chunk[65536];
-		size_t part = fread(chunk, 1, sizeof(chunk), pf);
-		if (part == 0)
-			break;
-		if ((rc = git_indexer_append(idx, chunk, part, &stats)) < 0) {
-			rc = vl_error_git(rc, _("the pack is corrupt or tampered"));
-			if (rc == VL_ERROR)
-				rc = VL_EINVALID;
+	/* The bases of REF_DELTAs this node holds: a thin pack's, completed
+	 * here, within the same byte cap as what the pack declares. */
+	for (k = 0; k < refs.cap; k++) {
+		size_t len;
+		git_object_t type;
+		if (!refs.used[k])
+			continue;
+		if (git_odb_read_header(&len, &type, ours, &refs.ids[k]) < 0) {
+			missing++;
+			continue;
+		}
+		declared += len;
+		if (declared > VL_RECEIVE_MAX_BYTES) {
+			rc = vl_error_set(VL_ETOOBIG, "the pack with the objects it builds on holds over %zu bytes",
+					VL_RECEIVE_MAX_BYTES);
 			goto out;
 		}
+		if ((rc = vl_array_grow((void **)&inject, &capinject, ninject, sizeof(*inject))) < 0)
+			goto out;
+		git_oid_cpy(&inject[ninject++], &refs.ids[k]);
 	}
-	if ((rc = git_indexer_commit(idx, &stats)) < 0) {
-		rc = vl_error_git(rc, _("the pack is truncated, corrupt or tampered"));
-		if (rc == VL_ERROR)
-			rc = VL_EINVALID;
-		goto out;
-	}
-	if ((rc = vl_buf_printf(&idxpath, "%s/pack-%s.idx", dir, git_indexer_name(idx))) < 0)
+	rc = VL_EINVALID;
+	if (ninject)
+		rc = index_once(&idxpath, &count, dir, pf, ours, inject, ninject);
+	/* A pack holding those bases itself (libgit2's packbuilder names bases in
+	 * the pack by id), or with no REF_DELTA: as it is. */
+	if (rc == VL_EINVALID && (rc = index_once(&idxpath, &count, dir, pf, NULL, NULL, 0)) == VL_EINVALID &&
+			missing)
+		rc = vl_error_set(VL_EINVALID, "the pack builds on %zu object%s this node does not hold (made for "
+				"another node, or tampered)", missing, missing == 1 ? "" : "s");
+	if (rc < 0)
 		goto out;
 	if ((rc = git_odb_new(&odb)) < 0 || (rc = git_odb_backend_one_pack(&pack, idxpath.ptr)) < 0) {
 		rc = vl_error_git(rc, _("cannot read a received pack"));
@@ -1183,14 +1305,15 @@ int vl_pack_index_file(git_odb **out, size_t *objects, vl_node *n, const char *d
 		goto out;
 	}
 	if (objects)
-		*objects = stats.total_objects;
+		*objects = count;
 	*out = odb;
 	odb = NULL;
 	rc = 0;
 out:
 	git_odb_free(odb);
-	git_indexer_free(idx);
 	git_odb_free(ours);
+	free(inject);
+	oidset_free(&refs);
 	vl_buf_free(&idxpath);
 	return rc;
 }
