@@ -1291,8 +1291,8 @@ int vl_pack_index_file(git_odb **out, size_t *objects, vl_node *n, const char *d
 	 * the pack by id), or with no REF_DELTA: as it is. */
 	if (rc == VL_EINVALID && (rc = index_once(&idxpath, &count, dir, pf, NULL, NULL, 0)) == VL_EINVALID &&
 			missing)
-		rc = vl_error_set(VL_EINVALID, "the pack builds on %zu object%s this node does not hold (made for "
-				"another node, or tampered)", missing, missing == 1 ? "" : "s");
+		rc = vl_error_set(VL_EINVALID, "the pack builds on objects this node does not hold (%zu; made for "
+				"another node, or tampered): ask its sender for a full one", missing);
 	if (rc < 0)
 		goto out;
 	if ((rc = git_odb_new(&odb)) < 0 || (rc = git_odb_backend_one_pack(&pack, idxpath.ptr)) < 0) {

@@ -164,9 +164,12 @@ int vl_pack_thin(vl_buf *out, size_t *objects, size_t *deltas, git_repository *r
  * The pack spooled in pf (read from its start), checked from its headers
  * (vl_bundle_pack_check) and indexed by libgit2's indexer into directory
  * dir (the caller's temporary directory under <home>/cache, removed by the
- * caller), the bases of a thin pack taken from n's objects: *out (caller
- * frees) reads it, objects (may be NULL) gets its count. VL_EINVALID
- * (truncated, corrupt, tampered) or VL_ETOOBIG; nothing of n changes.
+ * caller). A thin pack is completed here: the REF_DELTA bases n holds are
+ * appended whole (within VL_RECEIVE_MAX_BYTES with what the pack declares);
+ * libgit2 is given no object database, as its own completion can loop
+ * forever on a hostile pack. *out (caller frees) reads the pack, objects
+ * (may be NULL) gets its count. VL_EINVALID (truncated, corrupt, tampered,
+ * a base n lacks) or VL_ETOOBIG; nothing of n changes.
  */
 int vl_pack_index_file(git_odb **out, size_t *objects, vl_node *n, const char *dir, FILE *pf) VL_MUST_CHECK;
 

@@ -96,7 +96,7 @@ PY
 
 # --- Hostile thin packs: refused, no hang, nothing changed. ---
 thin_bundle "$w/missing.bundle" missing
-refused_unchanged "$w/missing.bundle" "builds on 1 object this node does not hold"
+refused_unchanged "$w/missing.bundle" "builds on objects this node does not hold (1;"
 thin_bundle "$w/bomb.bundle" bomb
 refused_unchanged "$w/bomb.bundle" "delta making 8589934592 bytes"
 thin_bundle "$w/twice.bundle" twice
