@@ -302,6 +302,48 @@ static void test_delta_not_worth_it(void **state)
 	vl_buf_free(&d);
 }
 
+/* An OFS_DELTA names an earlier entry or is refused; a finished pack takes
+ * nothing more; the pack's count and checksum are what git reads. */
+static void test_packm_checks(void **state)
+{
+	fixture *f = *state;
+	vl_buf pack = VL_BUF_INIT, d = VL_BUF_INIT, text = VL_BUF_INIT;
+	vl_packm *m = NULL;
+	git_odb *got = NULL;
+	uint64_t first;
+	git_oid id;
+
+	record_text(&text, 20, 5);
+	assert_int_equal(vl_packm_new(&m, &pack, 6), 0);
+	first = vl_packm_offset(m);
+	assert_int_equal(first, 12);
+	assert_int_equal(vl_packm_add(m, GIT_OBJECT_BLOB, text.ptr, text.len), 0);
+	text.ptr[3] = 'Z';
+	assert_int_equal(vl_delta_create(&d, pack.ptr, 0, text.ptr, text.len, text.len), 0); /* empty base */
+	{
+		vl_buf base = VL_BUF_INIT;
+		record_text(&base, 20, 5);
+		assert_int_equal(vl_delta_create(&d, base.ptr, base.len, text.ptr, text.len, text.len), 1);
+		vl_buf_free(&base);
+	}
+	assert_int_equal(vl_packm_add_ofs_delta(m, vl_packm_offset(m), d.ptr, d.len), VL_EINVALID); /* itself */
+	assert_int_equal(vl_packm_add_ofs_delta(m, 4, d.ptr, d.len), VL_EINVALID);               /* the header */
+	assert_int_equal(vl_packm_add_ofs_delta(m, first, d.ptr, d.len), 0);
+	assert_int_equal(vl_packm_count(m), 2);
+	assert_int_equal(vl_packm_finish(m), 0);
+	assert_int_equal(vl_packm_add(m, GIT_OBJECT_BLOB, "x", 1), VL_EINVALID);
+	assert_int_equal(index_thin(&got, f->dir, f->repo, &pack), 0);
+	assert_int_equal(git_odb_hash(&id, text.ptr, text.len, GIT_OBJECT_BLOB), 0);
+	must_hold(got, &id, text.ptr, text.len);
+	git_odb_free(got);
+	assert_int_equal(git_fix_thin(f->dir, f->git, &pack, "ofs.pack"), 0);
+	assert_int_equal(vt_run(NULL, "git --git-dir '%s' cat-file -e %s", f->git, git_oid_tostr_s(&id)), 0);
+	vl_packm_free(m);
+	vl_buf_free(&pack);
+	vl_buf_free(&d);
+	vl_buf_free(&text);
+}
+
 /* ---- vl_pack_thin ---- */
 
 /* A commit on top of parent (NULL: a root) whose tree is {f: f_text,
@@ -460,6 +502,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_delta_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_delta_random, setup, teardown),
 		cmocka_unit_test(test_delta_not_worth_it),
+		cmocka_unit_test_setup_teardown(test_packm_checks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pack_thin, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pack_thin_base_not_held, setup, teardown),
 	};
