@@ -576,7 +576,10 @@ int vl_pack_thin(vl_buf *out, size_t *objects, size_t *deltas, git_repository *r
 		goto out;
 	}
 	/* Oldest first: a commit's parent is written (or held) before it. */
-	git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL | GIT_SORT_REVERSE);
+	if ((rc = git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL | GIT_SORT_REVERSE)) < 0) {
+		rc = vl_error_git(rc, _("cannot start the pack"));
+		goto out;
+	}
 	for (i = 0; i < ntips; i++)
 		if ((rc = git_revwalk_push(walk, &tips[i])) < 0) {
 			rc = vl_error_git(rc, _("cannot walk the pack's refs"));
