@@ -21,12 +21,7 @@
  * detection of libgit2's git_odb_hash: objects from elsewhere are hashed by
  * libgit2 when they are read or indexed. ---- */
 
-typedef struct {
-	uint32_t h[5];
-	uint64_t len;
-	unsigned char block[64];
-	size_t used;
-} sha1_ctx;
+typedef vl_sha1 sha1_ctx; /* pack.h: the state is public for vl_sha1_* */
 
 static uint32_t rol32(uint32_t x, unsigned n)
 {
@@ -237,6 +232,21 @@ static void put_be32(unsigned char *p, uint32_t v)
 	p[1] = (unsigned char)(v >> 16);
 	p[2] = (unsigned char)(v >> 8);
 	p[3] = (unsigned char)v;
+}
+
+void vl_sha1_init(vl_sha1 *c)
+{
+	sha1_init(c);
+}
+
+void vl_sha1_update(vl_sha1 *c, const void *data, size_t len)
+{
+	sha1_update(c, data, len);
+}
+
+void vl_sha1_final(unsigned char out[20], vl_sha1 *c)
+{
+	sha1_final(out, c);
 }
 
 void vl_object_id(git_oid *out, git_object_t type, const void *data, size_t len)
@@ -1916,4 +1926,199 @@ out:
 	free(packs);
 	git_odb_free(odb);
 	return rc;
+}
+
+/* ---- a pack in memory ---- */
+
+struct vl_packm {
+	vl_buf *dst;
+	size_t start;   /* where the pack begins in dst */
+	size_t count;
+	z_stream z;
+	int zinit;
+	int done;
+};
+
+int vl_packm_new(vl_packm **out, vl_buf *dst, int level)
+{
+	static const unsigned char hdr[12] = { 'P', 'A', 'C', 'K', 0, 0, 0, 2, 0, 0, 0, 0 };
+	vl_packm *m = NULL;
+	int rc;
+
+	if (level < 0 || level > 9)
+		return vl_error_set(VL_EINVALID, "zlib level %d is not 0..9", level);
+	if (!(m = calloc(1, sizeof(*m))))
+		return vl_error_set(VL_ENOMEM, "out of memory");
+	m->dst = dst;
+	m->start = dst->len;
+	memset(&m->z, 0, sizeof(m->z));
+	if (deflateInit(&m->z, level) != Z_OK) {
+		rc = vl_error_set(VL_ENOMEM, "cannot start zlib");
+		goto out;
+	}
+	m->zinit = 1;
+	if ((rc = vl_buf_put(dst, hdr, sizeof(hdr))) < 0)
+		goto out;
+	*out = m;
+	m = NULL;
+	rc = 0;
+out:
+	vl_packm_free(m);
+	return rc;
+}
+
+/* One entry: header of `type` (pack type 1..7) and `size`, `base` (REF_DELTA
+ * only), then data deflated. On failure dst is cut back to where it was. */
+static int packm_entry(vl_packm *m, int type, uint64_t size, const git_oid *base, uint64_t base_off,
+		const void *data, size_t len)
+{
+	unsigned char hdr[16 + GIT_OID_RAWSZ], ofs[16];
+	size_t h = 0, was = m->dst->len, bound, o = sizeof(ofs) - 1;
+	uint64_t here = was - m->start, dist;
+	int rc;
+
+	if (m->done)
+		return vl_error_set(VL_EINVALID, "the pack is finished already");
+	if (m->count >= VL_PACKW_MAX_OBJECTS)
+		return vl_error_set(VL_ETOOBIG, "over %zu objects in one pack", VL_PACKW_MAX_OBJECTS);
+	if (len > (size_t)UINT32_MAX)
+		return vl_error_set(VL_ETOOBIG, "an object of %zu bytes is too large for a pack", len);
+	hdr[h] = (unsigned char)(((unsigned)type << 4) | (size & 15));
+	size >>= 4;
+	while (size) {
+		hdr[h++] |= 0x80;
+		hdr[h] = (unsigned char)(size & 127);
+		size >>= 7;
+	}
+	h++;
+	if (base) {
+		memcpy(hdr + h, base->id, GIT_OID_RAWSZ);
+		h += GIT_OID_RAWSZ;
+	} else if (type == 6) {
+		/* The distance back to the base: 7 bits a byte, most significant
+		 * first, each continuation byte standing for one more than its
+		 * value (git's offset encoding). */
+		if (base_off < 12 || base_off >= here)
+			return vl_error_set(VL_EINVALID, "a delta's base must be an earlier entry of its pack");
+		dist = here - base_off;
+		ofs[o] = (unsigned char)(dist & 127);
+		while (dist >>= 7)
+			ofs[--o] = (unsigned char)(128 | (--dist & 127));
+		memcpy(hdr + h, ofs + o, sizeof(ofs) - o);
+		h += sizeof(ofs) - o;
+	}
+	bound = deflateBound(&m->z, (uLong)len);
+	if ((rc = vl_buf_put(m->dst, hdr, h)) < 0 || (rc = vl_buf_grow(m->dst, bound)) < 0)
+		goto out;
+	if (deflateReset(&m->z) != Z_OK) {
+		rc = vl_error_set(VL_ERROR, "zlib failed");
+		goto out;
+	}
+	m->z.next_in = (Bytef *)(uintptr_t)data;
+	m->z.avail_in = (uInt)len;
+	m->z.next_out = (Bytef *)m->dst->ptr + m->dst->len;
+	m->z.avail_out = (uInt)bound;
+	if (deflate(&m->z, Z_FINISH) != Z_STREAM_END) {
+		rc = vl_error_set(VL_ERROR, "zlib failed to deflate an object");
+		goto out;
+	}
+	m->dst->len += m->z.total_out;
+	m->dst->ptr[m->dst->len] = '\0';
+	m->count++;
+	rc = 0;
+out:
+	if (rc < 0 && m->dst->ptr) {
+		m->dst->len = was;
+		m->dst->ptr[was] = '\0';
+	}
+	return rc;
+}
+
+int vl_pack_entry(vl_buf *out, git_object_t type, const void *data, size_t len)
+{
+	unsigned char hdr[16];
+	size_t h = 0, was = out->len;
+	uint64_t size = len;
+	uLongf zlen;
+	int rc;
+
+	if (type != GIT_OBJECT_COMMIT && type != GIT_OBJECT_TREE && type != GIT_OBJECT_BLOB && type != GIT_OBJECT_TAG)
+		return vl_error_set(VL_EINVALID, "object type %d cannot go in a pack", (int)type);
+	if (len > (size_t)UINT32_MAX)
+		return vl_error_set(VL_ETOOBIG, "an object of %zu bytes is too large for a pack", len);
+	hdr[h] = (unsigned char)(((unsigned)type << 4) | (size & 15));
+	size >>= 4;
+	while (size) {
+		hdr[h++] |= 0x80;
+		hdr[h] = (unsigned char)(size & 127);
+		size >>= 7;
+	}
+	h++;
+	zlen = compressBound((uLong)len);
+	if ((rc = vl_buf_put(out, hdr, h)) < 0 || (rc = vl_buf_grow(out, zlen)) < 0)
+		goto out;
+	if (compress2((Bytef *)out->ptr + out->len, &zlen, data, (uLong)len, Z_BEST_SPEED) != Z_OK) {
+		rc = vl_error_set(VL_ERROR, "zlib failed to deflate an object");
+		goto out;
+	}
+	out->len += zlen;
+	out->ptr[out->len] = '\0';
+	rc = 0;
+out:
+	if (rc < 0 && out->ptr) {
+		out->len = was;
+		out->ptr[was] = '\0';
+	}
+	return rc;
+}
+
+int vl_packm_add(vl_packm *m, git_object_t type, const void *data, size_t len)
+{
+	if (type != GIT_OBJECT_COMMIT && type != GIT_OBJECT_TREE && type != GIT_OBJECT_BLOB && type != GIT_OBJECT_TAG)
+		return vl_error_set(VL_EINVALID, "object type %d cannot go in a pack", (int)type);
+	return packm_entry(m, (int)type, len, NULL, 0, data, len);
+}
+
+int vl_packm_add_ref_delta(vl_packm *m, const git_oid *base, const void *delta, size_t len)
+{
+	return packm_entry(m, 7, len, base, 0, delta, len);
+}
+
+int vl_packm_add_ofs_delta(vl_packm *m, uint64_t base_offset, const void *delta, size_t len)
+{
+	return packm_entry(m, 6, len, NULL, base_offset, delta, len);
+}
+
+uint64_t vl_packm_offset(const vl_packm *m)
+{
+	return m->dst->len - m->start;
+}
+
+size_t vl_packm_count(const vl_packm *m)
+{
+	return m->count;
+}
+
+int vl_packm_finish(vl_packm *m)
+{
+	unsigned char sum[20];
+	sha1_ctx c;
+
+	if (m->done)
+		return vl_error_set(VL_EINVALID, "the pack is finished already");
+	m->done = 1;
+	put_be32((unsigned char *)m->dst->ptr + m->start + 8, (uint32_t)m->count);
+	sha1_init(&c);
+	sha1_update(&c, m->dst->ptr + m->start, m->dst->len - m->start);
+	sha1_final(sum, &c);
+	return vl_buf_put(m->dst, sum, sizeof(sum));
+}
+
+void vl_packm_free(vl_packm *m)
+{
+	if (!m)
+		return;
+	if (m->zinit)
+		deflateEnd(&m->z);
+	free(m);
 }

@@ -32,6 +32,7 @@
 #include <git2.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "store/buf.h"
 #include "store/error.h"
 
 /* Objects in one pack written by us; a backstop, as VL_PACK_MAX_OBJECTS is
@@ -39,6 +40,18 @@
 #define VL_PACKW_MAX_OBJECTS ((size_t)64 << 20)
 
 /* ---- object ids and work on several threads ---- */
+
+/* SHA-1 (FIPS 180-1, no collision detection) as the pack writer uses it:
+ * for a pack's trailer (the checksum over everything before it). */
+typedef struct {
+	uint32_t h[5];
+	uint64_t len;
+	unsigned char block[64];
+	size_t used;
+} vl_sha1;
+void vl_sha1_init(vl_sha1 *c);
+void vl_sha1_update(vl_sha1 *c, const void *data, size_t len);
+void vl_sha1_final(unsigned char out[20], vl_sha1 *c);
 
 /* The git id of an object of `type` with `len` bytes of content (SHA-1 of
  * "<type> <len>\0" and the content): what git_odb_hash gives, by the pack
@@ -123,6 +136,55 @@ int vl_packw_finish(git_oid *out, vl_packw *w) VL_MUST_CHECK;
 
 /* Free the writer; a pack not finished is removed (its temporary files). */
 void vl_packw_free(vl_packw *w);
+
+/* ---- a pack in memory (a network chunk) ---- */
+
+/*
+ * A pack (v2) written into a caller's buffer, for sending: whole objects,
+ * OFS_DELTA entries (a git delta, store/delta.h, against an earlier entry)
+ * and REF_DELTA entries (against an object named by id that the receiver
+ * holds and the pack does not: a thin pack, which the receiver completes
+ * from its own objects). No index, no id check: the
+ * caller adds objects read from a repository. Entries are deflated at the
+ * level given at open.
+ */
+typedef struct vl_packm vl_packm;
+
+/* Start a pack at the end of dst (borrowed: it must outlive the writer);
+ * level: zlib 0..9. out: caller frees with vl_packm_free. */
+int vl_packm_new(vl_packm **out, vl_buf *dst, int level) VL_MUST_CHECK;
+
+/* Append one whole object of `type` with `len` bytes of content. On
+ * failure dst holds what it held before the call. */
+int vl_packm_add(vl_packm *m, git_object_t type, const void *data, size_t len) VL_MUST_CHECK;
+
+/* Append a REF_DELTA entry: `delta` (len bytes) applies to the object `base`. */
+int vl_packm_add_ref_delta(vl_packm *m, const git_oid *base, const void *delta, size_t len) VL_MUST_CHECK;
+
+/* Append an OFS_DELTA entry: `delta` applies to the entry that starts at
+ * base_offset (a vl_packm_offset taken before that entry was added):
+ * smaller than REF_DELTA (a few bytes instead of an id) and what git
+ * writes for a base in the same pack. VL_EINVALID unless it is an earlier
+ * entry's offset. */
+int vl_packm_add_ofs_delta(vl_packm *m, uint64_t base_offset, const void *delta, size_t len) VL_MUST_CHECK;
+
+/* Where the next entry will start, from the pack's first byte. */
+uint64_t vl_packm_offset(const vl_packm *m);
+
+/* Entries added so far. */
+size_t vl_packm_count(const vl_packm *m);
+
+/* Set the header's count and append the trailer (SHA-1 of the pack); no
+ * more entries afterwards. */
+int vl_packm_finish(vl_packm *m) VL_MUST_CHECK;
+
+/* Free the writer (not dst); NULL is allowed. */
+void vl_packm_free(vl_packm *m);
+
+/* One pack entry of a whole object (type and size header, content deflated
+ * at zlib's fastest level) appended to out: what a receiver adds to a thin
+ * pack to complete it. On failure out is as before. */
+int vl_pack_entry(vl_buf *out, git_object_t type, const void *data, size_t len) VL_MUST_CHECK;
 
 /* ---- the stage ---- */
 

@@ -293,6 +293,17 @@ mut lan-sync-roster-only agent/ops/lan_ops.c "sh_net3 sh_lan" \
 
 # ---------------------------------------------------------------------------
 
+# ---- thin packs (agent/sync/bundle.c vl_pack_thin, vl_pack_index_file) ----
+mut thin-depth-cap agent/sync/bundle.c "test_delta" \
+	'if (bdepth >= 0 && bdepth < VL_PACK_DELTA_DEPTH &&' \
+	'if (bdepth >= 0 &&'
+mut thin-base-held agent/sync/bundle.c "test_delta" \
+	'int rc, bdepth = base ? oidset_depth(&t->seen, base) : -1, made = 0;' \
+	'int rc, bdepth = base ? (oidset_depth(&t->seen, base) < 0 ? 0 : oidset_depth(&t->seen, base)) : -1, made = 0;'
+mut thin-index-no-odb agent/sync/bundle.c "sh_thin" \
+	'(rc = git_indexer_new(&idx, dir, 0, NULL, &iopts)) < 0)) {' \
+	'(rc = git_indexer_new(&idx, dir, 0, ours, &iopts)) < 0)) {'
+
 # ---- network sessions (agent/net/server.c, agent/net/proto.c) ---------------
 mut net-roster-check agent/net/server.c "sh_net" \
 	'if (!peer || peer->revoked_at) {' \

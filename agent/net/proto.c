@@ -404,11 +404,6 @@ out:
 
 /* ---- sending ------------------------------------------------------------- */
 
-static int pack_to_buf(void *data, size_t size, void *payload)
-{
-	return vl_buf_put(payload, data, size) < 0 ? -1 : 0;
-}
-
 static int push_oid(git_oid **arr, size_t *n, size_t *cap, const git_oid *id)
 {
 	int rc;
@@ -441,7 +436,6 @@ typedef struct {
  * earlier chunks brought, then wait for its ACK. */
 static int send_chunk(sender *s, const vl_proto_refs *offer, const git_oid *hide, size_t nhide, int final)
 {
-	git_packbuilder *pb = NULL;
 	git_oid *tips = NULL, *all = NULL;
 	unsigned char h[9];
 	uint32_t updated = 0, refused = 0;
@@ -464,18 +458,10 @@ static int send_chunk(sender *s, const vl_proto_refs *offer, const git_oid *hide
 	for (i = 0; i < s->nsent; i++)
 		if ((rc = push_oid(&all, &nall, &capall, &s->sent[i])) < 0)
 			goto out;
-	if ((rc = git_packbuilder_new(&pb, s->n->repo)) < 0) {
-		rc = vl_error_git(rc, _("cannot start a pack"));
+	if ((rc = vl_pack_thin(&s->pack, &objects, NULL, s->n->repo, tips, offer->n, all, nall)) < 0)
 		goto out;
-	}
-	git_packbuilder_set_threads(pb, 0); /* one per core: the delta search is most of a send */
-	if ((rc = vl_pack_collect(pb, s->n->repo, tips, offer->n, all, nall)) < 0)
-		goto out;
-	objects = git_packbuilder_object_count(pb);
-	if (objects && (rc = git_packbuilder_foreach(pb, pack_to_buf, &s->pack)) < 0) {
-		rc = vl_error_git(rc, _("cannot write a pack"));
-		goto out;
-	}
+	if (!objects)
+		vl_buf_clear(&s->pack); /* nothing to send: no pack at all */
 	if ((uint64_t)s->pack.len > VL_NET_MAX_CHUNK_PACK) {
 		rc = vl_error_set(VL_ETOOBIG, "a chunk's pack is over %llu bytes",
 				(unsigned long long)VL_NET_MAX_CHUNK_PACK);
@@ -510,7 +496,6 @@ static int send_chunk(sender *s, const vl_proto_refs *offer, const git_oid *hide
 			goto out;
 	rc = 0;
 out:
-	git_packbuilder_free(pb);
 	free(tips);
 	free(all);
 	return rc;

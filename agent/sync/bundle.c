@@ -19,8 +19,10 @@
 #include <git2/sys/odb_backend.h>
 
 #include "agent/sync/seal.h"
+#include "store/delta.h"
 #include "store/error.h"
 #include "store/i18n.h"
+#include "store/pack.h"
 
 /* ---- the header ---------------------------------------------------------- */
 
@@ -358,6 +360,295 @@ out:
 	return rc;
 }
 
+/* ---- thin packs, written by us ---------------------------------------- */
+
+/* The delta depth of an object of t->seen: its used[] byte is 1 + depth
+ * (held by the receiver or written whole: 0); -1 when not there. */
+static int oidset_depth(const oidset *s, const git_oid *id)
+{
+	size_t k;
+
+	if (!s->cap)
+		return -1;
+	k = oidset_slot(s, id);
+	return s->used[k] ? s->used[k] - 1 : -1;
+}
+
+static void oidset_set_depth(oidset *s, const git_oid *id, int depth)
+{
+	size_t k = oidset_slot(s, id);
+
+	if (s->used[k])
+		s->used[k] = (unsigned char)(1 + depth);
+}
+
+/* Where each object written to a pack starts (open addressing, grows at
+ * half full). */
+typedef struct {
+	git_oid *ids;
+	uint64_t *offs;        /* offset + 1; 0: empty slot */
+	size_t cap, n;
+} offmap;
+
+static size_t offmap_slot(const offmap *m, const git_oid *id)
+{
+	size_t h, mask = m->cap - 1;
+
+	memcpy(&h, id->id, sizeof(h));
+	for (h &= mask; m->offs[h] && !git_oid_equal(&m->ids[h], id); h = (h + 1) & mask)
+		;
+	return h;
+}
+
+/* The offset of id in the pack, or 0 when not written (no entry starts at 0). */
+static uint64_t offmap_get(const offmap *m, const git_oid *id)
+{
+	size_t k;
+
+	if (!m->cap)
+		return 0;
+	k = offmap_slot(m, id);
+	return m->offs[k] ? m->offs[k] - 1 : 0;
+}
+
+static int offmap_put(offmap *m, const git_oid *id, uint64_t off)
+{
+	size_t k;
+
+	if (2 * (m->n + 1) > m->cap) {
+		offmap big = { NULL, NULL, m->cap ? m->cap * 2 : 1024, 0 };
+		if (!(big.ids = malloc(big.cap * sizeof(*big.ids))) || !(big.offs = calloc(big.cap, sizeof(*big.offs)))) {
+			free(big.ids);
+			return vl_error_set(VL_ENOMEM, "out of memory");
+		}
+		for (k = 0; k < m->cap; k++)
+			if (m->offs[k]) {
+				size_t at = offmap_slot(&big, &m->ids[k]);
+				big.offs[at] = m->offs[k];
+				git_oid_cpy(&big.ids[at], &m->ids[k]);
+				big.n++;
+			}
+		free(m->ids);
+		free(m->offs);
+		*m = big;
+	}
+	k = offmap_slot(m, id);
+	if (!m->offs[k])
+		m->n++;
+	git_oid_cpy(&m->ids[k], id);
+	m->offs[k] = off + 1;
+	return 0;
+}
+
+static void offmap_free(offmap *m)
+{
+	free(m->ids);
+	free(m->offs);
+	memset(m, 0, sizeof(*m));
+}
+
+typedef struct {
+	git_odb *odb;
+	git_repository *repo;
+	oidset seen;           /* held by the receiver, or written to the pack already */
+	offmap written;        /* where what was written starts in the pack */
+	vl_packm *pm;
+	vl_buf delta;
+	size_t deltas;
+} thin;
+
+/*
+ * Write object id (just added to t->seen) to the pack: as a delta against
+ * `base` (its version in the first parent, may be NULL) when the receiver
+ * will hold the base (t->seen: in a hidden commit's tree, or written to this
+ * pack before), the chain stays within VL_PACK_DELTA_DEPTH and the delta is
+ * smaller than the object; else whole. Only a previous version of the same
+ * path on the same branch is a base: nothing of a scope the receiver may not
+ * read, and nothing it lacks.
+ */
+static int thin_put(thin *t, const git_oid *id, const git_oid *base)
+{
+	git_odb_object *obj = NULL, *bobj = NULL;
+	const void *data;
+	size_t len;
+	uint64_t here;
+	int rc, bdepth = base ? oidset_depth(&t->seen, base) : -1, made = 0;
+
+	if ((rc = git_odb_read(&obj, t->odb, id)) < 0) {
+		rc = vl_error_git(rc, _("cannot read an object to send"));
+		goto out;
+	}
+	data = git_odb_object_data(obj);
+	len = git_odb_object_size(obj);
+	if (bdepth >= 0 && bdepth < VL_PACK_DELTA_DEPTH && len > 2 * GIT_OID_RAWSZ &&
+			git_odb_read(&bobj, t->odb, base) == 0 && git_odb_object_type(bobj) == git_odb_object_type(obj)) {
+		vl_buf_clear(&t->delta);
+		/* Worth it when it saves more than the base's id costs. */
+		if ((rc = vl_delta_create(&t->delta, git_odb_object_data(bobj), git_odb_object_size(bobj), data, len,
+				len - GIT_OID_RAWSZ - 1)) < 0)
+			goto out;
+		made = rc;
+	}
+	here = vl_packm_offset(t->pm);
+	if (made) {
+		/* A base written earlier goes by its offset (as git does; a few
+		 * bytes instead of 20), one the receiver holds by its id: the
+		 * receiver completes exactly the REF_DELTA bases (bundle.c
+		 * vl_pack_index_file). */
+		uint64_t boff = offmap_get(&t->written, base);
+		if ((rc = boff ? vl_packm_add_ofs_delta(t->pm, boff, t->delta.ptr, t->delta.len) :
+				vl_packm_add_ref_delta(t->pm, base, t->delta.ptr, t->delta.len)) < 0)
+			goto out;
+		oidset_set_depth(&t->seen, id, bdepth + 1);
+		t->deltas++;
+	} else if ((rc = vl_packm_add(t->pm, git_odb_object_type(obj), data, len)) < 0) {
+		goto out;
+	}
+	rc = offmap_put(&t->written, id, here);
+out:
+	git_odb_object_free(obj);
+	git_odb_object_free(bobj);
+	return rc;
+}
+
+/* Tree id (named in a commit at one path; base: the tree at that path in
+ * the commit's first parent, or NULL) and everything below it that t->seen
+ * does not hold, each against its parent version. */
+static int thin_tree(thin *t, const git_oid *id, const git_oid *base, int depth)
+{
+	git_tree *tree = NULL, *btree = NULL;
+	size_t i;
+	int rc;
+
+	if ((rc = oidset_add(&t->seen, id)) <= 0)
+		return rc; /* held or sent already, with all below it */
+	if (depth > 8)
+		return vl_error_set(VL_EINVALID, "tree %.12s nests too deep for a ledger", git_oid_tostr_s(id));
+	if ((rc = thin_put(t, id, base)) < 0)
+		return rc;
+	if ((rc = git_tree_lookup(&tree, t->repo, id)) < 0) {
+		rc = vl_error_git(rc, _("cannot read a tree to send"));
+		goto out;
+	}
+	if (base && git_tree_lookup(&btree, t->repo, base) < 0)
+		btree = NULL; /* no base below: everything whole */
+	for (i = 0; i < git_tree_entrycount(tree); i++) {
+		const git_tree_entry *e = git_tree_entry_byindex(tree, i);
+		const git_tree_entry *b = btree ? git_tree_entry_byname(btree, git_tree_entry_name(e)) : NULL;
+		const git_oid *bid = b && git_tree_entry_type(b) == git_tree_entry_type(e) ? git_tree_entry_id(b) : NULL;
+		if (git_tree_entry_type(e) == GIT_OBJECT_TREE) {
+			rc = thin_tree(t, git_tree_entry_id(e), bid, depth + 1);
+		} else if (git_tree_entry_type(e) == GIT_OBJECT_BLOB) {
+			rc = oidset_add(&t->seen, git_tree_entry_id(e));
+			if (rc == 1)
+				rc = thin_put(t, git_tree_entry_id(e), bid);
+		} else {
+			rc = 0; /* submodules: nothing to carry */
+		}
+		if (rc < 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	git_tree_free(tree);
+	git_tree_free(btree);
+	return rc;
+}
+
+int vl_pack_thin(vl_buf *out, size_t *objects, size_t *deltas, git_repository *repo, const git_oid *tips,
+		size_t ntips, const git_oid *hide, size_t nhide)
+{
+	thin t;
+	git_revwalk *walk = NULL;
+	git_commit *c = NULL, *parent = NULL;
+	git_oid id;
+	size_t i, was = out->len;
+	int rc;
+
+	memset(&t, 0, sizeof(t));
+	t.repo = repo;
+	if ((rc = git_repository_odb(&t.odb, repo)) < 0) {
+		rc = vl_error_git(rc, _("cannot read this node's objects"));
+		goto out;
+	}
+	if ((rc = git_revwalk_new(&walk, repo)) < 0) {
+		rc = vl_error_git(rc, _("cannot start the pack"));
+		goto out;
+	}
+	/* Oldest first: a commit's parent is written (or held) before it. */
+	if ((rc = git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL | GIT_SORT_REVERSE)) < 0) {
+		rc = vl_error_git(rc, _("cannot start the pack"));
+		goto out;
+	}
+	for (i = 0; i < ntips; i++)
+		if ((rc = git_revwalk_push(walk, &tips[i])) < 0) {
+			rc = vl_error_git(rc, _("cannot walk the pack's refs"));
+			goto out;
+		}
+	for (i = 0; i < nhide; i++)
+		if ((rc = git_revwalk_hide(walk, &hide[i])) < 0) {
+			rc = vl_error_git(rc, _("cannot walk the commits the pack leaves out"));
+			goto out;
+		}
+	/* What the receiver holds: the trees of the hidden commits, whole. */
+	for (i = 0; i < nhide; i++) {
+		if ((rc = git_commit_lookup(&c, repo, &hide[i])) < 0) {
+			rc = vl_error_git(rc, _("cannot read a commit the pack leaves out"));
+			goto out;
+		}
+		rc = walk_tree(NULL, &t.seen, repo, git_commit_tree_id(c), "", 0);
+		git_commit_free(c);
+		c = NULL;
+		if (rc < 0 || (rc = oidset_add(&t.seen, &hide[i])) < 0)
+			goto out;
+	}
+	if ((rc = vl_packm_new(&t.pm, out, 6 /* zlib's default, as git's */)) < 0)
+		goto out;
+	while ((rc = git_revwalk_next(&id, walk)) == 0) {
+		const git_oid *pbase = NULL, *ctree;
+		if ((rc = git_commit_lookup(&c, repo, &id)) < 0) {
+			rc = vl_error_git(rc, _("cannot collect the pack's objects"));
+			goto out;
+		}
+		if (git_commit_parentcount(c) > 0 && git_commit_parent(&parent, c, 0) == 0)
+			pbase = git_commit_id(parent);
+		if ((rc = oidset_add(&t.seen, &id)) < 0 || (rc == 1 && (rc = thin_put(&t, &id, pbase)) < 0))
+			goto out;
+		ctree = git_commit_tree_id(c);
+		if ((rc = thin_tree(&t, ctree, parent ? git_commit_tree_id(parent) : NULL, 0)) < 0)
+			goto out;
+		git_commit_free(parent);
+		git_commit_free(c);
+		parent = NULL;
+		c = NULL;
+	}
+	if (rc != GIT_ITEROVER) {
+		rc = vl_error_git(rc, _("cannot walk the pack's refs"));
+		goto out;
+	}
+	if ((rc = vl_packm_finish(t.pm)) < 0)
+		goto out;
+	if (objects)
+		*objects = vl_packm_count(t.pm);
+	if (deltas)
+		*deltas = t.deltas;
+	rc = 0;
+out:
+	if (rc < 0 && out->ptr) {
+		out->len = was;
+		out->ptr[was] = '\0';
+	}
+	git_commit_free(parent);
+	git_commit_free(c);
+	vl_packm_free(t.pm);
+	vl_buf_free(&t.delta);
+	oidset_free(&t.seen);
+	offmap_free(&t.written);
+	git_revwalk_free(walk);
+	git_odb_free(t.odb);
+	return rc;
+}
+
 typedef struct {
 	FILE *f;
 	vl_seal_writer *seal;
@@ -626,9 +917,12 @@ static int delta_sizes(uint64_t *base, uint64_t *result, const unsigned char *d,
 	return 0;
 }
 
-int vl_bundle_pack_check(size_t *objects, FILE *f)
+/* vl_bundle_pack_check, also putting the base id of every REF_DELTA into
+ * refs (when not NULL) and the bytes of objects and delta results the
+ * headers declare into *total (when not NULL). */
+static int pack_scan(size_t *objects, uint64_t *declared, oidset *refs, FILE *f)
 {
-	unsigned char hdr[12], c = 0, in[16384], out[16384], dhead[32];
+	unsigned char hdr[12], c = 0, in[16384], out[16384], dhead[32], rid[GIT_OID_RAWSZ];
 	uint64_t total = 0;
 	uint32_t count, i;
 	z_stream z;
@@ -680,9 +974,15 @@ int vl_bundle_pack_check(size_t *objects, FILE *f)
 					break;
 			}
 		} else if (type == 7) {   /* REF_DELTA: the base's id */
-			for (k = 0; k < GIT_OID_RAWSZ; k++)
+			git_oid base;
+			for (k = 0; k < GIT_OID_RAWSZ; k++) {
 				if ((rc = pack_byte(f, &c)) < 0)
 					goto out;
+				rid[k] = c;
+			}
+			git_oid_fromraw(&base, rid);
+			if (refs && (rc = oidset_add(refs, &base)) < 0)
+				goto out;
 		}
 		/* Every object, and a delta's result, within the object cap,
 		 * all of them within the receive cap: checked from headers
@@ -762,11 +1062,18 @@ int vl_bundle_pack_check(size_t *objects, FILE *f)
 	}
 	if (objects)
 		*objects = count;
+	if (declared)
+		*declared = total;
 	rc = 0;
 out:
 	if (zinit)
 		inflateEnd(&z);
 	return rc;
+}
+
+int vl_bundle_pack_check(size_t *objects, FILE *f)
+{
+	return pack_scan(objects, NULL, NULL, f);
 }
 
 typedef struct {
@@ -835,55 +1142,161 @@ static int index_progress(const git_indexer_progress *stats, void *payload)
 	return stats->total_objects > VL_BUNDLE_MAX_OBJECTS ? -1 : 0;
 }
 
-int vl_pack_index_file(git_odb **out, size_t *objects, vl_node *n, const char *dir, FILE *pf)
+/*
+ * Index the spooled pack pf into dir with libgit2's indexer, given no
+ * object database: libgit2 1.5 completes a thin pack itself only through
+ * one, and that completion loops forever (fix_thin_pack "injects" a base
+ * the pack already holds) when a delta resolves to an object the pack holds
+ * already: one hostile pack would spin a receiver at full CPU. Without a
+ * database it fails instead. The objects inject[0..ninject) (read from
+ * ours) are appended to the pack whole, with its count and trailer made
+ * anew: the thin pack completed by us. idxpath gets the index's path.
+ */
+static int index_once(vl_buf *idxpath, size_t *objects, const char *dir, FILE *pf, git_odb *ours,
+		const git_oid *inject, size_t ninject)
 {
-	vl_buf idxpath = VL_BUF_INIT;
 	git_indexer *idx = NULL;
 	git_indexer_options iopts;
 	git_indexer_progress stats;
-	git_odb *ours = NULL, *odb = NULL;
-	git_odb_backend *pack = NULL;
+	git_odb_object *obj = NULL;
+	vl_buf ent = VL_BUF_INIT;
+	vl_sha1 sum;
+	unsigned char chunk[65536], trailer[GIT_OID_RAWSZ];
+	uint64_t left;
+	off_t size;
+	size_t i, at = 0;
 	int rc;
 
 	memset(&stats, 0, sizeof(stats));
+	if (fseeko(pf, 0, SEEK_END) < 0 || (size = ftello(pf)) < 12 + GIT_OID_RAWSZ || fseeko(pf, 0, SEEK_SET) < 0) {
+		rc = vl_error_set(VL_ERROR, "cannot read back a pack in '%s': %s", dir, strerror(errno));
+		goto out;
+	}
+	if ((rc = git_indexer_options_init(&iopts, GIT_INDEXER_OPTIONS_VERSION)) < 0 ||
+			(iopts.progress_cb = index_progress, (rc = git_indexer_new(&idx, dir, 0, NULL, &iopts)) < 0)) {
+		rc = vl_error_git(rc, _("cannot index a received pack"));
+		goto out;
+	}
+	vl_sha1_init(&sum);
+	/* With objects to add: everything but the trailer, the count raised. */
+	left = (uint64_t)size - (ninject ? GIT_OID_RAWSZ : 0);
+	while (left) {
+		size_t part = fread(chunk, 1, left < sizeof(chunk) ? (size_t)left : sizeof(chunk), pf);
+		if (part == 0) {
+			rc = vl_error_set(VL_ERROR, "cannot read back a pack in '%s'", dir);
+			goto out;
+		}
+		if (ninject && at == 0) {
+			/* The header (12 bytes, read whole: the first part is at
+			 * least that long) with the new count; the check capped
+			 * the old one far below 2^32 - ninject. */
+			uint32_t count = (uint32_t)chunk[8] << 24 | (uint32_t)chunk[9] << 16 | (uint32_t)chunk[10] << 8 |
+					chunk[11];
+			count += (uint32_t)ninject;
+			chunk[8] = (unsigned char)(count >> 24);
+			chunk[9] = (unsigned char)(count >> 16);
+			chunk[10] = (unsigned char)(count >> 8);
+			chunk[11] = (unsigned char)count;
+		}
+		at += part;
+		left -= part;
+		if (ninject)
+			vl_sha1_update(&sum, chunk, part);
+		if ((rc = git_indexer_append(idx, chunk, part, &stats)) < 0)
+			goto bad;
+	}
+	for (i = 0; i < ninject; i++) {
+		if ((rc = git_odb_read(&obj, ours, &inject[i])) < 0) {
+			rc = vl_error_git(rc, _("cannot read this node's objects"));
+			goto out;
+		}
+		vl_buf_clear(&ent);
+		if ((rc = vl_pack_entry(&ent, git_odb_object_type(obj), git_odb_object_data(obj),
+				git_odb_object_size(obj))) < 0)
+			goto out;
+		git_odb_object_free(obj);
+		obj = NULL;
+		vl_sha1_update(&sum, ent.ptr, ent.len);
+		if ((rc = git_indexer_append(idx, ent.ptr, ent.len, &stats)) < 0)
+			goto bad;
+	}
+	if (ninject) {
+		vl_sha1_final(trailer, &sum);
+		if ((rc = git_indexer_append(idx, trailer, sizeof(trailer), &stats)) < 0)
+			goto bad;
+	}
+	if ((rc = git_indexer_commit(idx, &stats)) < 0)
+		goto bad;
+	vl_buf_clear(idxpath);
+	if ((rc = vl_buf_printf(idxpath, "%s/pack-%s.idx", dir, git_indexer_name(idx))) < 0)
+		goto out;
+	if (objects)
+		*objects = stats.total_objects;
+	rc = 0;
+	goto out;
+bad:
+	rc = vl_error_git(rc, _("the pack is truncated, corrupt or tampered"));
+	if (rc == VL_ERROR)
+		rc = VL_EINVALID;
+out:
+	git_odb_object_free(obj);
+	git_indexer_free(idx);
+	vl_buf_free(&ent);
+	return rc;
+}
+
+int vl_pack_index_file(git_odb **out, size_t *objects, vl_node *n, const char *dir, FILE *pf)
+{
+	vl_buf idxpath = VL_BUF_INIT;
+	oidset refs = { NULL, NULL, 0, 0 };
+	git_oid *inject = NULL;
+	git_odb *ours = NULL, *odb = NULL;
+	git_odb_backend *pack = NULL;
+	uint64_t declared = 0;
+	size_t k, ninject = 0, capinject = 0, missing = 0, count = 0;
+	int rc;
+
 	if (fseeko(pf, 0, SEEK_SET) < 0) {
 		rc = vl_error_set(VL_ERROR, "cannot read back a pack in '%s': %s", dir, strerror(errno));
 		goto out;
 	}
-	if ((rc = vl_bundle_pack_check(NULL, pf)) < 0)
+	if ((rc = pack_scan(NULL, &declared, &refs, pf)) < 0)
 		goto out;
-	if (fseeko(pf, 0, SEEK_SET) < 0) {
-		rc = vl_error_set(VL_ERROR, "cannot read back a pack in '%s': %s", dir, strerror(errno));
-		goto out;
-	}
 	if ((rc = git_repository_odb(&ours, n->repo)) < 0) {
 		rc = vl_error_git(rc, _("cannot read this node's objects"));
 		goto out;
 	}
-	if ((rc = git_indexer_options_init(&iopts, GIT_INDEXER_OPTIONS_VERSION)) < 0 ||
-			(iopts.progress_cb = index_progress, (rc = git_indexer_new(&idx, dir, 0, ours, &iopts)) < 0)) {
-		rc = vl_error_git(rc, _("cannot index a received pack"));
-		goto out;
-	}
-	for (;;) {
-		char chunk[65536];
-		size_t part = fread(chunk, 1, sizeof(chunk), pf);
-		if (part == 0)
-			break;
-		if ((rc = git_indexer_append(idx, chunk, part, &stats)) < 0) {
-			rc = vl_error_git(rc, _("the pack is corrupt or tampered"));
-			if (rc == VL_ERROR)
-				rc = VL_EINVALID;
+	/* The bases of REF_DELTAs this node holds: a thin pack's, completed
+	 * here, within the same byte cap as what the pack declares. */
+	for (k = 0; k < refs.cap; k++) {
+		size_t len;
+		git_object_t type;
+		if (!refs.used[k])
+			continue;
+		if (git_odb_read_header(&len, &type, ours, &refs.ids[k]) < 0) {
+			missing++;
+			continue;
+		}
+		declared += len;
+		if (declared > VL_RECEIVE_MAX_BYTES) {
+			rc = vl_error_set(VL_ETOOBIG, "the pack with the objects it builds on holds over %zu bytes",
+					VL_RECEIVE_MAX_BYTES);
 			goto out;
 		}
+		if ((rc = vl_array_grow((void **)&inject, &capinject, ninject, sizeof(*inject))) < 0)
+			goto out;
+		git_oid_cpy(&inject[ninject++], &refs.ids[k]);
 	}
-	if ((rc = git_indexer_commit(idx, &stats)) < 0) {
-		rc = vl_error_git(rc, _("the pack is truncated, corrupt or tampered"));
-		if (rc == VL_ERROR)
-			rc = VL_EINVALID;
-		goto out;
-	}
-	if ((rc = vl_buf_printf(&idxpath, "%s/pack-%s.idx", dir, git_indexer_name(idx))) < 0)
+	rc = VL_EINVALID;
+	if (ninject)
+		rc = index_once(&idxpath, &count, dir, pf, ours, inject, ninject);
+	/* A pack holding those bases itself (libgit2's packbuilder names bases in
+	 * the pack by id), or with no REF_DELTA: as it is. */
+	if (rc == VL_EINVALID && (rc = index_once(&idxpath, &count, dir, pf, NULL, NULL, 0)) == VL_EINVALID &&
+			missing)
+		rc = vl_error_set(VL_EINVALID, "the pack builds on objects this node does not hold (%zu; made for "
+				"another node, or tampered): ask its sender for a full one", missing);
+	if (rc < 0)
 		goto out;
 	if ((rc = git_odb_new(&odb)) < 0 || (rc = git_odb_backend_one_pack(&pack, idxpath.ptr)) < 0) {
 		rc = vl_error_git(rc, _("cannot read a received pack"));
@@ -895,14 +1308,15 @@ int vl_pack_index_file(git_odb **out, size_t *objects, vl_node *n, const char *d
 		goto out;
 	}
 	if (objects)
-		*objects = stats.total_objects;
+		*objects = count;
 	*out = odb;
 	odb = NULL;
 	rc = 0;
 out:
 	git_odb_free(odb);
-	git_indexer_free(idx);
 	git_odb_free(ours);
+	free(inject);
+	oidset_free(&refs);
 	vl_buf_free(&idxpath);
 	return rc;
 }

@@ -25,6 +25,7 @@
 
 #include "agent/node/node.h"
 #include "agent/sync/source.h"
+#include "store/buf.h"
 #include "store/limits.h"
 
 #define VL_BUNDLE_SIGNATURE "# v2 git bundle\n"
@@ -139,13 +140,36 @@ int vl_source_open_bundle(vl_source **out, vl_bundle_info *info, vl_node *n, con
 int vl_pack_collect(git_packbuilder *pb, git_repository *repo, const git_oid *tips, size_t ntips,
 		const git_oid *hide, size_t nhide) VL_MUST_CHECK;
 
+/* Longest delta chain vl_pack_thin writes (git's pack.depth default). */
+#define VL_PACK_DELTA_DEPTH 50
+
+/*
+ * The objects vl_pack_collect would insert, written by us as a thin pack
+ * appended to out (no delta search over the whole set, which costs
+ * libgit2's packbuilder ~0.6 s per 1,000 objects): commits oldest first;
+ * each commit, tree and blob that is new at a path goes as a delta against
+ * its version at that path in the commit's first parent: a REF_DELTA when
+ * that version is in a hide commit's tree (the receiver holds it and
+ * completes the pack from its own objects: the only REF_DELTA bases), an
+ * OFS_DELTA when it is earlier in this pack; when the chain stays within
+ * VL_PACK_DELTA_DEPTH and the delta is smaller; else whole. A
+ * base is only ever an earlier version on the same branch: nothing of a
+ * scope the receiver may not read. objects (may be NULL) gets the count,
+ * deltas (may be NULL) how many went as deltas. On failure out is as before.
+ */
+int vl_pack_thin(vl_buf *out, size_t *objects, size_t *deltas, git_repository *repo, const git_oid *tips,
+		size_t ntips, const git_oid *hide, size_t nhide) VL_MUST_CHECK;
+
 /*
  * The pack spooled in pf (read from its start), checked from its headers
  * (vl_bundle_pack_check) and indexed by libgit2's indexer into directory
  * dir (the caller's temporary directory under <home>/cache, removed by the
- * caller), the bases of a thin pack taken from n's objects: *out (caller
- * frees) reads it, objects (may be NULL) gets its count. VL_EINVALID
- * (truncated, corrupt, tampered) or VL_ETOOBIG; nothing of n changes.
+ * caller). A thin pack is completed here: the REF_DELTA bases n holds are
+ * appended whole (within VL_RECEIVE_MAX_BYTES with what the pack declares);
+ * libgit2 is given no object database, as its own completion can loop
+ * forever on a hostile pack. *out (caller frees) reads the pack, objects
+ * (may be NULL) gets its count. VL_EINVALID (truncated, corrupt, tampered,
+ * a base n lacks) or VL_ETOOBIG; nothing of n changes.
  */
 int vl_pack_index_file(git_odb **out, size_t *objects, vl_node *n, const char *dir, FILE *pf) VL_MUST_CHECK;
 
