@@ -12,8 +12,11 @@
  * The canonical-layout reader (vl_yaml_load_canonical) is checked against
  * the loader on every input: when it reads a tree whose emission is the
  * input, the loader must load the input as the same tree, source positions
- * included (records rely on that: vl_record_parse reads with it first); and
- * every input that is its own canonical emission must be read by it.
+ * included; and every input that is its own canonical emission must be
+ * read by it. Its exact mode (vl_yaml_load_exact, what vl_record_parse
+ * reads with first) must accept an input exactly when that input is the
+ * emission of the tree the canonical reader reads: its acceptance is the
+ * proof of the canonical form, with no emission compared.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -57,9 +60,9 @@ static int same_with_positions(const vl_value *a, const vl_value *b)
  * tree, or NULL when it refused the input). */
 static void check_canonical_reader(const uint8_t *data, size_t size, const vl_value *t1)
 {
-	vl_value *c = NULL;
+	vl_value *c = NULL, *x = NULL;
 	vl_buf e = VL_BUF_INIT;
-	int canonical = 0, rc;
+	int canonical = 0, rc, rcx;
 
 	rc = vl_yaml_load_canonical(&c, (const char *)data, size, &vl_yaml_record_limits);
 	if (rc < 0 && (c || (rc != VL_EINVALID && rc != VL_ENOMEM)))
@@ -75,6 +78,16 @@ static void check_canonical_reader(const uint8_t *data, size_t size, const vl_va
 	if (t1 && !canonical && vl_yaml_emit(&e, t1) == 0 && e.len == size && memcmp(e.ptr, data, size) == 0)
 		die("canonical reader refused a canonical document", &e, NULL);
 	vl_buf_free(&e);
+	rcx = vl_yaml_load_exact(&x, (const char *)data, size, &vl_yaml_record_limits);
+	if (rcx < 0 && (x || (rcx != VL_EINVALID && rcx != VL_ENOMEM)))
+		die("exact reader failed with an unexpected code or left a tree", NULL, NULL);
+	if (rcx == 0 && !canonical)
+		die("exact reader accepted a document that is not its tree's emission", NULL, NULL);
+	if (rcx == 0 && !same_with_positions(x, c))
+		die("exact reader read another tree, or other positions, than the canonical reader", NULL, NULL);
+	if (rcx == VL_EINVALID && canonical)
+		die("exact reader refused a canonical document", NULL, NULL);
+	vl_value_free(x);
 	vl_value_free(c);
 }
 
