@@ -776,7 +776,6 @@ typedef struct {
 
 static int is_safe_plain(const char *s, size_t n);
 static int all_scalars(const vl_value *v);
-static int emit_flow_map(vl_buf *out, const vl_value *map);
 
 /* The refusal: no position, the caller falls back to vl_yaml_load. */
 static int canon_no(void)
@@ -1076,23 +1075,22 @@ static int canon_map_add(vl_value *map, size_t lens[CANON_MAP_MAX], const char *
 	return vl_value_map_append(map, key, keylen, val);
 }
 
-static int canon_block_map(canon *c, vl_value *map, size_t indent, int inline_first, int depth);
+static int canon_block_map(canon *c, vl_value *map, size_t indent, int inline_first, int depth,
+		size_t *entry_bytes);
 static int canon_block_seq(canon *c, vl_value *list, size_t indent, int inline_first, int depth);
 
-/* Exact mode, a map of scalars (map) read in block style as a sequence
- * item: 0 when the emitter writes it so (its flow form is over
- * FLOW_MAP_MAX bytes), else canon_no() or VL_ENOMEM. Rare: it emits. */
-static int block_item_exact(const vl_value *map)
+/*
+ * Exact mode, a map of scalars (map) read in block style as a sequence
+ * item, whose entry lines "key: value" hold entry_bytes bytes in all: 0
+ * when the emitter writes it so, that is when its flow form
+ * "{key: value, ...}" is over FLOW_MAP_MAX bytes, else canon_no(). The
+ * flow form has the same keys and values, each written as here (they are
+ * exact), so its length is known without writing it (a roster has a
+ * thousand such items).
+ */
+static int block_item_exact(const vl_value *map, size_t entry_bytes)
 {
-	vl_buf flow = VL_BUF_INIT;
-	int rc = emit_flow_map(&flow, map);
-
-	if (rc == 0)
-		rc = flow.len > FLOW_MAP_MAX ? 0 : canon_no();
-	else if (rc != VL_ENOMEM)
-		rc = canon_no();
-	vl_buf_free(&flow);
-	return rc;
+	return map->n && 2 + entry_bytes + 2 * (map->n - 1) > FLOW_MAP_MAX ? 0 : canon_no();
 }
 
 /* "[a, b]" or "[]" at c->pos, as a list at depth. */
@@ -1200,7 +1198,7 @@ static int canon_entry_value(canon *c, vl_value **out, size_t indent, int depth)
 	} else {
 		if ((rc = canon_coll(c, &v, VL_V_MAP, depth, at)) < 0)
 			return rc;
-		rc = canon_block_map(c, v, indent + 2, 0, depth);
+		rc = canon_block_map(c, v, indent + 2, 0, depth, NULL);
 	}
 	/* the emitter writes a list of scalars in flow style */
 	if (rc == 0 && c->exact && v->kind == VL_V_LIST && all_scalars(v))
@@ -1215,12 +1213,14 @@ static int canon_entry_value(canon *c, vl_value **out, size_t indent, int depth)
 
 /* Entries at column indent into map (a collection at depth); with
  * inline_first, the first follows a "- " already read. Stops at a line
- * indented otherwise, or the end. */
-static int canon_block_map(canon *c, vl_value *map, size_t indent, int inline_first, int depth)
+ * indented otherwise, or the end. entry_bytes (may be NULL) receives the
+ * bytes of the entries' lines, indents and line ends left out. */
+static int canon_block_map(canon *c, vl_value *map, size_t indent, int inline_first, int depth,
+		size_t *entry_bytes)
 {
 	vl_value *v = NULL;
 	char key[KEY_MAX_BYTES + 1];
-	size_t keylen, lens[CANON_MAP_MAX];
+	size_t keylen, lens[CANON_MAP_MAX], start, bytes = 0;
 	int first = 1, plain, rc;
 
 	for (;;) {
@@ -1230,6 +1230,7 @@ static int canon_block_map(canon *c, vl_value *map, size_t indent, int inline_fi
 			c->pos += indent;
 		}
 		first = 0;
+		start = c->pos;
 		if ((rc = canon_scalar_text(c, &plain, 1)) < 0)
 			return rc;
 		keylen = c->tmp.len;
@@ -1239,7 +1240,10 @@ static int canon_block_map(canon *c, vl_value *map, size_t indent, int inline_fi
 		if ((rc = canon_entry_value(c, &v, indent, depth + 1)) < 0 ||
 				(rc = canon_map_add(map, lens, key, keylen, v)) < 0)
 			return rc;
+		bytes += c->pos - start - 1; /* a scalar's entry: one line, its '\n' read */
 	}
+	if (entry_bytes)
+		*entry_bytes = bytes;
 	return 0;
 }
 
@@ -1248,7 +1252,7 @@ static int canon_block_map(canon *c, vl_value *map, size_t indent, int inline_fi
 static int canon_block_seq(canon *c, vl_value *list, size_t indent, int inline_first, int depth)
 {
 	vl_value *v = NULL;
-	size_t at, save, i;
+	size_t at, save, i, bytes = 0;
 	int first = 1, rc;
 
 	for (;;) {
@@ -1292,9 +1296,9 @@ static int canon_block_seq(canon *c, vl_value *list, size_t indent, int inline_f
 				c->pos = save;
 				c->nodes = i;
 				if ((rc = canon_coll(c, &v, VL_V_MAP, depth + 1, at)) == 0)
-					rc = canon_block_map(c, v, indent + 2, 1, depth + 1);
+					rc = canon_block_map(c, v, indent + 2, 1, depth + 1, &bytes);
 				if (rc == 0 && c->exact && all_scalars(v))
-					rc = block_item_exact(v);
+					rc = block_item_exact(v, bytes);
 				if (rc == 0) {
 					if ((rc = vl_value_list_push(list, v)) < 0)
 						return rc;
@@ -1335,7 +1339,7 @@ static int canon_load(vl_value **out, const char *buf, size_t len, const vl_yaml
 		goto out;
 	if (len == 3 && memcmp(buf, "{}\n", 3) == 0)
 		c.pos = len;
-	else if ((rc = canon_block_map(&c, root, 0, 0, 0)) < 0)
+	else if ((rc = canon_block_map(&c, root, 0, 0, 0, NULL)) < 0)
 		goto out;
 	if (c.pos != len) {
 		rc = canon_no();

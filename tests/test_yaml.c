@@ -1277,6 +1277,26 @@ static void test_exact_reader_refusals(void **state)
 	vl_value_free(t);
 	t = NULL;
 
+	/* at the flow limit: {k: "..."} of 100 bytes is flow, of 101 block */
+	{
+		char text[128];
+		size_t tl;
+
+		for (tl = 93; tl <= 94; tl++) {
+			memset(text, 'a', tl);
+			text[0] = '1'; /* quoted */
+			text[tl] = '\0';
+			snprintf(bad, sizeof(bad), tl == 93 ? "a:\n  - k: \"%s\"\n" : "a:\n  - {k: \"%s\"}\n", text);
+			snprintf(good, sizeof(good), tl == 93 ? "a:\n  - {k: \"%s\"}\n" : "a:\n  - k: \"%s\"\n", text);
+			assert_false(canonical_by_emit(bad, strlen(bad), NULL, NULL));
+			assert_int_equal(vl_yaml_load_exact(&t, bad, strlen(bad), NULL), VL_EINVALID);
+			assert_true(canonical_by_emit(good, strlen(good), NULL, NULL));
+			assert_int_equal(vl_yaml_load_exact(&t, good, strlen(good), NULL), 0);
+			vl_value_free(t);
+			t = NULL;
+		}
+	}
+
 	/* nested deeper than the emitter writes (its guard), under limits
 	 * that let the canonical-layout reader read it */
 	{
