@@ -1415,10 +1415,16 @@ static int is_safe_plain(const char *s, size_t n)
 
 	if (n == 0)
 		return 0;
-	/* the reserved words are at most 5 bytes: longer text is none of them */
-	for (k = 0; n <= 5 && k < sizeof(reserved) / sizeof(reserved[0]); k++)
-		if (ascii_ieq(s, n, reserved[k]))
-			return 0;
+	/* the reserved words are at most 5 bytes, and begin with y, n, t, f
+	 * or o in either case (| 0x20 lowers those letters): other text is
+	 * none of them (every map key of every record is checked here) */
+	if (n <= 5) {
+		unsigned char f = (unsigned char)(p[0] | 0x20);
+		for (k = 0; (f == 'y' || f == 'n' || f == 't' || f == 'f' || f == 'o') &&
+				k < sizeof(reserved) / sizeof(reserved[0]); k++)
+			if (ascii_ieq(s, n, reserved[k]))
+				return 0;
+	}
 	while (i < n) {
 		if (p[i] < 0x80) {
 			unsigned char c = p[i];
