@@ -897,7 +897,7 @@ static int canon_scalar_text(canon *c, int *plain, int key)
 	const char *b = c->b;
 	size_t i = c->pos, start;
 	uint32_t cp;
-	int rc, why;
+	int rc, why, escaped = 0;
 
 	if (++c->nodes > c->lim->max_nodes)
 		return canon_no();
@@ -923,6 +923,7 @@ static int canon_scalar_text(canon *c, int *plain, int key)
 				break;
 			if (i + 1 >= c->len)
 				return canon_no();
+			escaped = 1;
 			switch (b[i + 1]) {
 			case '"': rc = vl_buf_putc(&c->tmp, '"'); i += 2; break;
 			case '\\': rc = vl_buf_putc(&c->tmp, '\\'); i += 2; break;
@@ -949,8 +950,10 @@ static int canon_scalar_text(canon *c, int *plain, int key)
 		}
 		c->pos = i + 1;
 		*plain = 0;
-		/* what an escape made must pass on_scalar's check too */
-		if (c->tmp.len && utf8_scan(c->tmp.ptr, c->tmp.len, 0, &why) != c->tmp.len)
+		/* what an escape made must pass on_scalar's check too (text
+		 * without one is bytes of buf, which passed it whole, cut
+		 * between characters: at quotes and backslashes) */
+		if (escaped && c->tmp.len && utf8_scan(c->tmp.ptr, c->tmp.len, 0, &why) != c->tmp.len)
 			return canon_no();
 		/* the emitter quotes exactly the strings that are not safe plain */
 		if (c->exact && is_safe_plain(c->tmp.ptr ? c->tmp.ptr : "", c->tmp.len))

@@ -1367,7 +1367,7 @@ static void test_exact_reader_sweep(void **state)
 	static const char *const edits[] = {
 		" ", "\n", "\"", "\\", ":", "-", "[", "]", "{", "}", ",", "a", "A", "0", "1", "~", ".",
 		"x", "u", "n", "\x7F", "\x01", "\xC2\x85", "\xE2\x80\xA8", "\xEF\xBF\xBE", "\xC3\xA9",
-		"\xE5\xBC\xA0", "\\x41", "\\x0A", "\\x7F", "\\u2028", "\\u00E9", "\\n", "\\\"", "  ", "- ",
+		"\xE5\xBC\xA0", "\\x41", "\\x0A", "\\x7F", "\\x00", "\\u2028", "\\u00E9", "\\n", "\\\"", "  ", "- ",
 		": ", ", ", "true", "null", "-0",
 	};
 	char *m = NULL;
