@@ -252,8 +252,13 @@ static int record_from_tree(vl_record **out, vl_value *tree, const char *buf, si
 		rc = vl_error_set(VL_EINVALID, "%s:%d:%d: 'schema' is not a ledger name", src, v->line, v->col);
 		goto out;
 	}
-	if ((rc = vl_record_new(&r, v->s, "00000000000000000000000000", "000000000000")) < 0)
+	/* Not vl_record_new: it would check a placeholder id and scope and
+	 * make an empty data map, all replaced below; r is returned only once
+	 * every field is set. */
+	if (!(r = calloc(1, sizeof(*r))) || !(r->schema = strdup(v->s))) {
+		rc = vl_error_set(VL_ENOMEM, "out of memory");
 		goto out;
+	}
 	v = TOP(K_ID);
 	if (!scalar_str(v) || !vl_ulid_valid(v->s)) {
 		rc = vl_error_set(VL_EINVALID, "%s:%d:%d: 'id' is not a lowercase ULID", src, v->line, v->col);
@@ -317,7 +322,6 @@ static int record_from_tree(vl_record **out, vl_value *tree, const char *buf, si
 	}
 	/* the record owns the parsed subtree itself, not a clone of it (the
 	 * tree keeps the key, with a NULL value that vl_value_free skips) */
-	vl_value_free(r->data);
 	r->data = v;
 	tree->items[slot[K_DATA]] = NULL;
 	if ((v = TOP(K_DELETED))) {
