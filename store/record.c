@@ -218,7 +218,7 @@ static int record_from_tree(vl_record **out, vl_value *tree, const char *buf, si
 	vl_record *r = NULL;
 	vl_buf again = VL_BUF_INIT;
 	size_t i, k = 0, slot[K_N];
-	int rc;
+	int rc = 0;
 
 	/* Keys: the fixed ones in order, optional ones skipped when absent;
 	 * slot[k] is where top_keys[k] is in tree (tree->n when absent: tree's
