@@ -794,37 +794,10 @@ static void canon_mark(const canon *c, size_t at, int *line, int *col)
 	*col = n;
 }
 
-/*
- * Byte classes, by table (every byte of every key and plain scalar of
- * every record read is classed): B_PLAIN, a byte of a plain scalar as the
- * emitter writes one, [A-Za-z0-9_.-] and every byte from 0x80 on (what
- * follows the first character in yaml.h's safe-plain rule, in ASCII);
- * B_LETTER, [A-Za-z] (its first character, in ASCII).
- */
-#define B_PLAIN 1
-#define B_LETTER 2
-static const unsigned char byte_class[256] = {
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0,
-	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0,
-	0, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
-	3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 0, 0, 0, 0, 1,
-	0, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
-	3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 0, 0, 0, 0, 0,
-	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-};
-
 static int canon_plain_byte(unsigned char ch)
 {
-	return byte_class[ch] & B_PLAIN;
+	return ch >= 0x80 || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		(ch >= '0' && ch <= '9') || ch == '_' || ch == '.' || ch == '-';
 }
 
 static int canon_hex(const char *s, size_t n, uint32_t *out)
@@ -1428,6 +1401,11 @@ static int ascii_ieq(const char *s, size_t n, const char *word)
 	return 1;
 }
 
+static int is_ascii_letter(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
 /* The safe-plain rule of yaml.h. s is valid UTF-8. */
 static int is_safe_plain(const char *s, size_t n)
 {
@@ -1454,7 +1432,8 @@ static int is_safe_plain(const char *s, size_t n)
 		if (p[i] < 0x80) {
 			unsigned char c = p[i];
 
-			if (!(byte_class[c] & (i == 0 ? B_LETTER : B_PLAIN)))
+			if (!is_ascii_letter(c) && (i == 0 || !((c >= '0' && c <= '9') ||
+					c == '_' || c == '-' || c == '.')))
 				return 0;
 			i++;
 			continue;
