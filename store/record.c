@@ -9,6 +9,8 @@
 static const char *const top_keys[] = {
 	"schema", "id", "scope", "clock", "author", "prev", "data", "deleted", "conflicts", "sig"
 };
+/* Indices into top_keys. */
+enum { K_SCHEMA, K_ID, K_SCOPE, K_CLOCK, K_AUTHOR, K_PREV, K_DATA, K_DELETED, K_CONFLICTS, K_SIG, K_N };
 
 int vl_ledger_name_valid(const char *s)
 {
@@ -202,73 +204,74 @@ static int scalar_str(const vl_value *v)
 	return v && v->kind == VL_V_STR;
 }
 
-/* Take the value of key out of map (which keeps the key, with a NULL value
- * that vl_value_free skips): the record owns the parsed subtree itself
- * instead of a clone of it. NULL if absent. */
-static vl_value *map_take(vl_value *map, const char *key)
-{
-	vl_value *v;
-	size_t i;
-
-	for (i = 0; i < map->n; i++) {
-		if (!strcmp(map->keys[i], key)) {
-			v = map->items[i];
-			map->items[i] = NULL;
-			return v;
-		}
-	}
-	return NULL;
-}
-
-/* The record in tree (taken: freed here), loaded from buf[0..len). */
-static int record_from_tree(vl_record **out, vl_value *tree, const char *buf, size_t len, const char *src)
+/*
+ * The record in tree (taken: freed here), loaded from buf[0..len).
+ * proven: tree was read by vl_yaml_load_exact, so buf is the emission of
+ * tree, and then of the record too (its fields are tree's own scalars,
+ * lists and maps, in tree's order, each checked below): the re-emission
+ * that proves the canonical form otherwise is not needed.
+ */
+static int record_from_tree(vl_record **out, vl_value *tree, const char *buf, size_t len, const char *src,
+		int proven)
 {
 	vl_value *v;
 	vl_record *r = NULL;
 	vl_buf again = VL_BUF_INIT;
-	size_t i, k = 0;
-	int rc;
+	size_t i, k = 0, slot[K_N];
+	int rc = 0;
 
-	/* Keys: the fixed ones in order, optional ones skipped when absent. */
+	/* Keys: the fixed ones in order, optional ones skipped when absent;
+	 * slot[k] is where top_keys[k] is in tree (tree->n when absent: tree's
+	 * keys are distinct, both readers refuse duplicates), so each is
+	 * found once, not searched for. */
+	for (k = 0; k < K_N; k++)
+		slot[k] = tree->n;
+	k = 0;
 	for (i = 0; i < tree->n; i++) {
-		while (k < sizeof(top_keys) / sizeof(top_keys[0]) && strcmp(tree->keys[i], top_keys[k]) != 0 &&
-				(!strcmp(top_keys[k], "deleted") || !strcmp(top_keys[k], "conflicts") ||
-				 !strcmp(top_keys[k], "sig")))
+		while (k < K_N && strcmp(tree->keys[i], top_keys[k]) != 0 &&
+				(k == K_DELETED || k == K_CONFLICTS || k == K_SIG))
 			k++;
-		if (k == sizeof(top_keys) / sizeof(top_keys[0]) || strcmp(tree->keys[i], top_keys[k]) != 0) {
+		if (k == K_N || strcmp(tree->keys[i], top_keys[k]) != 0) {
 			rc = vl_error_set(VL_EINVALID, "%s:%d:%d: key '%.40s' is unknown or out of order "
 					"(expected schema, id, scope, clock, author, prev, data, [deleted], [conflicts], sig)",
 					src, tree->items[i]->line, tree->items[i]->col, tree->keys[i]);
 			goto out;
 		}
+		slot[k] = i;
 		k++;
 	}
-	for (k = 0; k < 7; k++) {
-		if (!vl_value_map_get(tree, top_keys[k])) {
+	for (k = 0; k < K_DELETED; k++) {
+		if (slot[k] == tree->n) {
 			rc = vl_error_set(VL_EINVALID, "%s: record has no '%s'", src, top_keys[k]);
 			goto out;
 		}
 	}
-	v = vl_value_map_get(tree, "schema");
+#define TOP(k) (slot[k] < tree->n ? tree->items[slot[k]] : NULL)
+	v = TOP(K_SCHEMA);
 	if (!scalar_str(v) || !vl_ledger_name_valid(v->s)) {
 		rc = vl_error_set(VL_EINVALID, "%s:%d:%d: 'schema' is not a ledger name", src, v->line, v->col);
 		goto out;
 	}
-	if ((rc = vl_record_new(&r, v->s, "00000000000000000000000000", "000000000000")) < 0)
+	/* Not vl_record_new: it would check a placeholder id and scope and
+	 * make an empty data map, all replaced below; r is returned only once
+	 * every field is set. */
+	if (!(r = calloc(1, sizeof(*r))) || !(r->schema = strdup(v->s))) {
+		rc = vl_error_set(VL_ENOMEM, "out of memory");
 		goto out;
-	v = vl_value_map_get(tree, "id");
+	}
+	v = TOP(K_ID);
 	if (!scalar_str(v) || !vl_ulid_valid(v->s)) {
 		rc = vl_error_set(VL_EINVALID, "%s:%d:%d: 'id' is not a lowercase ULID", src, v->line, v->col);
 		goto out;
 	}
 	memcpy(r->id, v->s, VL_ULID_LEN + 1);
-	v = vl_value_map_get(tree, "scope");
+	v = TOP(K_SCOPE);
 	if (!scalar_str(v) || !is_scope(v->s)) {
 		rc = vl_error_set(VL_EINVALID, "%s:%d:%d: 'scope' is not a 12-digit division code", src, v->line, v->col);
 		goto out;
 	}
 	memcpy(r->scope, v->s, 13);
-	v = vl_value_map_get(tree, "clock");
+	v = TOP(K_CLOCK);
 	{
 		vl_hlc c;
 		if (!scalar_str(v) || vl_hlc_parse(&c, v->s) < 0) {
@@ -278,14 +281,14 @@ static int record_from_tree(vl_record **out, vl_value *tree, const char *buf, si
 		}
 	}
 	memcpy(r->clock, v->s, VL_HLC_TEXT_LEN + 1);
-	v = vl_value_map_get(tree, "author");
+	v = TOP(K_AUTHOR);
 	if (!scalar_str(v) || (!is_fingerprint(v->s) && strcmp(v->s, VL_AUTHOR_MERGE) != 0)) {
 		rc = vl_error_set(VL_EINVALID, "%s:%d:%d: 'author' is neither a SHA256 fingerprint nor 'merge'",
 				src, v->line, v->col);
 		goto out;
 	}
 	memcpy(r->author, v->s, v->slen + 1);
-	v = vl_value_map_get(tree, "prev");
+	v = TOP(K_PREV);
 	if (v->kind != VL_V_LIST || v->n > 2) {
 		rc = vl_error_set(VL_EINVALID, "%s:%d:%d: 'prev' must be a list of at most two blob ids",
 				src, v->line, v->col);
@@ -312,14 +315,16 @@ static int record_from_tree(vl_record **out, vl_value *tree, const char *buf, si
 				src, v->line, v->col);
 		goto out;
 	}
-	v = vl_value_map_get(tree, "data");
+	v = TOP(K_DATA);
 	if (v->kind != VL_V_MAP) {
 		rc = vl_error_set(VL_EINVALID, "%s:%d:%d: 'data' must be a mapping", src, v->line, v->col);
 		goto out;
 	}
-	vl_value_free(r->data);
-	r->data = map_take(tree, "data");
-	if ((v = vl_value_map_get(tree, "deleted"))) {
+	/* the record owns the parsed subtree itself, not a clone of it (the
+	 * tree keeps the key, with a NULL value that vl_value_free skips) */
+	r->data = v;
+	tree->items[slot[K_DATA]] = NULL;
+	if ((v = TOP(K_DELETED))) {
 		if (v->kind != VL_V_BOOL || strcmp(v->s, "true") != 0) {
 			rc = vl_error_set(VL_EINVALID, "%s:%d:%d: 'deleted' may only be true (omit it otherwise)",
 					src, v->line, v->col);
@@ -327,15 +332,17 @@ static int record_from_tree(vl_record **out, vl_value *tree, const char *buf, si
 		}
 		r->deleted = 1;
 	}
-	if ((v = vl_value_map_get(tree, "conflicts"))) {
+	if ((v = TOP(K_CONFLICTS))) {
 		if (v->kind != VL_V_MAP || v->n == 0) {
 			rc = vl_error_set(VL_EINVALID, "%s:%d:%d: 'conflicts' must be a non-empty mapping",
 					src, v->line, v->col);
 			goto out;
 		}
-		r->conflicts = map_take(tree, "conflicts");
+		r->conflicts = v;
+		tree->items[slot[K_CONFLICTS]] = NULL;
 	}
-	v = vl_value_map_get(tree, "sig");
+	v = TOP(K_SIG);
+#undef TOP
 	if (!strcmp(r->author, VL_AUTHOR_MERGE)) {
 		if (v) {
 			rc = vl_error_set(VL_EINVALID, "%s:%d:%d: a merged record carries no 'sig'", src, v->line, v->col);
@@ -353,9 +360,9 @@ static int record_from_tree(vl_record **out, vl_value *tree, const char *buf, si
 	}
 	/* One encoding only: what we would write must be what we read. */
 	again.max = VL_RECORD_MAX_BYTES * 2;
-	if ((rc = vl_record_emit(&again, r, 1)) < 0)
+	if (!proven && (rc = vl_record_emit(&again, r, 1)) < 0)
 		goto out;
-	if (again.len != len || memcmp(again.ptr, buf, len) != 0) {
+	if (!proven && (again.len != len || memcmp(again.ptr, buf, len) != 0)) {
 		size_t at = 0, line = 1;
 		while (at < len && at < again.len && buf[at] == again.ptr[at]) {
 			if (buf[at] == '\n')
@@ -376,12 +383,13 @@ out:
 }
 
 /*
- * A record is read by the canonical-layout reader first (no libyaml; most
- * of a parse's time was libyaml's), then checked by record_from_tree, whose
- * last step re-emits the record and compares it with buf: that comparison
- * is what makes the fast read sound (yaml.h). If any of it fails, the whole
- * parse runs again with vl_yaml_load, so that a refused record is refused
- * exactly as before, with the same message.
+ * A record is read by the exact canonical reader first (no libyaml, and no
+ * re-emission: its acceptance proves the canonical form, yaml.h), then
+ * checked by record_from_tree. A record it refuses is read as before: the
+ * canonical-layout reader, record_from_tree with its last step re-emitting
+ * the record and comparing it with buf (what makes that read sound), and
+ * if any of it fails, the whole parse again with vl_yaml_load, so that a
+ * refused record is refused exactly as before, with the same message.
  */
 int vl_record_parse(vl_record **out, const char *buf, size_t len, const char *src)
 {
@@ -392,14 +400,22 @@ int vl_record_parse(vl_record **out, const char *buf, size_t len, const char *sr
 	if (len > VL_RECORD_MAX_BYTES)
 		return vl_error_set(VL_ETOOBIG, "%s: record is %zu bytes, over the limit of %zu",
 				src, len, VL_RECORD_MAX_BYTES);
-	rc = vl_yaml_load_canonical(&tree, buf, len, &vl_yaml_record_limits);
-	if (rc == 0 && (rc = record_from_tree(out, tree, buf, len, src)) == 0)
-		return 0;
+	rc = vl_yaml_load_exact(&tree, buf, len, &vl_yaml_record_limits);
+	if (rc == 0) {
+		if ((rc = record_from_tree(out, tree, buf, len, src, 1)) == 0)
+			return 0;
+		/* the tree is the one the readers below give: it fails the same
+		 * way there; vl_yaml_load gives the message */
+	} else if (rc != VL_ENOMEM) {
+		rc = vl_yaml_load_canonical(&tree, buf, len, &vl_yaml_record_limits);
+		if (rc == 0 && (rc = record_from_tree(out, tree, buf, len, src, 0)) == 0)
+			return 0;
+	}
 	if (rc == VL_ENOMEM)
 		return rc;
 	if ((rc = vl_yaml_load(&tree, buf, len, &vl_yaml_record_limits, src)) < 0)
 		return rc;
-	return record_from_tree(out, tree, buf, len, src);
+	return record_from_tree(out, tree, buf, len, src, 0);
 }
 
 int vl_record_sign(vl_record *r, const vl_key *k, vl_buf *out)
@@ -456,6 +472,23 @@ out:
 	return rc;
 }
 
+/* The fingerprint of the key this thread saw last: a village's records are
+ * nearly all signed by one key, and a SHA-256 and a base64 per record
+ * showed in verify. Equal keys only: it is the same function of pk. */
+static _Thread_local unsigned char fp_key[32];
+static _Thread_local char fp_text[VL_FP_LEN];
+static _Thread_local int fp_have;
+
+static void fingerprint_cached(char fp[VL_FP_LEN], const unsigned char pk[32])
+{
+	if (!fp_have || memcmp(fp_key, pk, sizeof(fp_key)) != 0) {
+		vl_fingerprint(fp_text, pk);
+		memcpy(fp_key, pk, sizeof(fp_key));
+		fp_have = 1;
+	}
+	memcpy(fp, fp_text, VL_FP_LEN);
+}
+
 int vl_record_verify(const vl_record *r, const char *raw, size_t len, unsigned char pk_out[32])
 {
 	vl_buf blob = VL_BUF_INIT;
@@ -501,7 +534,7 @@ int vl_record_verify(const vl_record *r, const char *raw, size_t len, unsigned c
 		}
 		goto out;
 	}
-	vl_fingerprint(fp, pk);
+	fingerprint_cached(fp, pk);
 	if (strcmp(fp, r->author) != 0) {
 		rc = vl_error_set(VL_EBADSIG, "record %s: signed by %s but claims author %s", r->id, fp, r->author);
 		goto out;

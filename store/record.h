@@ -48,7 +48,9 @@ void vl_record_free(vl_record *r);
  * with its type (id a ULID, scope 12 digits, clock an HLC, author a
  * fingerprint or "merge", prev 0-2 lowercase 40-hex ids sorted when 2,
  * data a map, deleted only `true`, sig present unless author is "merge"),
- * then re-emission compared byte for byte. Does not verify the signature.
+ * and the file must be byte for byte its re-emission (proven by
+ * vl_yaml_load_exact while reading, else emitted and compared). Does not
+ * verify the signature.
  * VL_ETOOBIG / VL_EINVALID with "src: what" messages.
  */
 int vl_record_parse(vl_record **out, const char *buf, size_t len, const char *src) VL_MUST_CHECK;

@@ -224,54 +224,13 @@ static ptrdiff_t map_find(const vl_value *map, const char *key)
 	return -1;
 }
 
-int vl_value_map_set(vl_value *map, const char *key, vl_value *val)
-{
-	ptrdiff_t at;
-	char *k = NULL;
-	int rc = 0;
-
-	if (!val)
-		return vl_error_set(VL_ENOMEM, "out of memory building a value");
-	if (!map || map->kind != VL_V_MAP || !key) {
-		rc = vl_error_set(VL_EINVALID, "cannot set a key on something that is not a map");
-		goto out;
-	}
-	at = map_find(map, key);
-	if (at >= 0) {
-		vl_value_free(map->items[at]);
-		map->items[at] = val;
-		val = NULL; /* transferred */
-		goto out;
-	}
-	k = dup_n(key, strlen(key));
-	if (!k) {
-		rc = vl_error_set(VL_ENOMEM, "out of memory adding a map key");
-		goto out;
-	}
-	if ((rc = reserve_one(map)) < 0)
-		goto out;
-	map->keys[map->n] = k;
-	map->items[map->n] = val;
-	map->n++;
-	k = NULL;
-	val = NULL; /* transferred */
-out:
-	free(k);
-	vl_value_free(val);
-	return rc;
-}
-
-int vl_value_map_append(vl_value *map, const char *key, size_t len, vl_value *val)
+/* Append a copy of key[0..len) -> val (taken: freed on failure too) to
+ * map, a MAP known not to hold key: what map_set and map_append share. */
+static int map_push(vl_value *map, const char *key, size_t len, vl_value *val)
 {
 	char *k = NULL;
 	int rc;
 
-	if (!val)
-		return vl_error_set(VL_ENOMEM, "out of memory building a value");
-	if (!map || map->kind != VL_V_MAP || !key) {
-		rc = vl_error_set(VL_EINVALID, "cannot set a key on something that is not a map");
-		goto out;
-	}
 	if (!(k = dup_n(key, len))) {
 		rc = vl_error_set(VL_ENOMEM, "out of memory adding a map key");
 		goto out;
@@ -286,6 +245,43 @@ out:
 	free(k);
 	vl_value_free(val);
 	return rc;
+}
+
+/* The checks map_set and map_append share: 0, or the error (val freed). */
+static int map_args_ok(vl_value *map, const char *key, vl_value *val)
+{
+	if (!val)
+		return vl_error_set(VL_ENOMEM, "out of memory building a value");
+	if (!map || map->kind != VL_V_MAP || !key) {
+		vl_value_free(val);
+		return vl_error_set(VL_EINVALID, "cannot set a key on something that is not a map");
+	}
+	return 0;
+}
+
+int vl_value_map_set(vl_value *map, const char *key, vl_value *val)
+{
+	ptrdiff_t at;
+	int rc;
+
+	if ((rc = map_args_ok(map, key, val)) < 0)
+		return rc;
+	at = map_find(map, key);
+	if (at >= 0) {
+		vl_value_free(map->items[at]);
+		map->items[at] = val;
+		return 0;
+	}
+	return map_push(map, key, strlen(key), val);
+}
+
+int vl_value_map_append(vl_value *map, const char *key, size_t len, vl_value *val)
+{
+	int rc;
+
+	if ((rc = map_args_ok(map, key, val)) < 0)
+		return rc;
+	return map_push(map, key, len, val);
 }
 
 vl_value *vl_value_map_get(const vl_value *map, const char *key)

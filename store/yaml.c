@@ -587,8 +587,11 @@ static int on_collection_start(loader *ld, const yaml_event_t *ev)
  * Files vledger wrote itself (the roster, records, configs) are in the
  * canonical layout: read them with the canonical reader, and keep its tree
  * only if it emits back to buf byte for byte (then it is the tree libyaml
- * gives, positions included: yaml.h, checked by fuzz_yaml). Anything else
- * goes through libyaml, which gives today's messages.
+ * gives, positions included: yaml.h, checked by fuzz_yaml). The exact
+ * reader makes that proof while it reads; the emission is compared only
+ * for what it refuses (none of vledger's own files), so that a refusal of
+ * the exact reader changes nothing but time. Anything else goes through
+ * libyaml, which gives today's messages.
  */
 int vl_yaml_load(vl_value **out, const char *buf, size_t len,
 		const vl_yaml_limits *lim, const char *src)
@@ -606,6 +609,16 @@ int vl_yaml_load_how(vl_value **out, int *canonical, const char *buf, size_t len
 	*out = NULL;
 	if (canonical)
 		*canonical = 0;
+	/* exact: its acceptance is the proof, no emission to compare */
+	rc = vl_yaml_load_exact(&t, buf, len, lim);
+	if (rc == 0) {
+		*out = t;
+		if (canonical)
+			*canonical = 1;
+		return 0;
+	}
+	if (rc == VL_ENOMEM)
+		return rc;
 	rc = vl_yaml_load_canonical(&t, buf, len, lim);
 	if (rc == 0) {
 		again.max = len;
@@ -757,7 +770,12 @@ typedef struct {
 	size_t nodes;
 	const vl_yaml_limits *lim;
 	vl_buf tmp;             /* a scalar's text while it is read */
+	int exact;              /* vl_yaml_load_exact: refuse every form the
+	                         * emitter would not write for the tree read */
 } canon;
+
+static int is_safe_plain(const char *s, size_t n);
+static int all_scalars(const vl_value *v);
 
 /* The refusal: no position, the caller falls back to vl_yaml_load. */
 static int canon_no(void)
@@ -824,6 +842,54 @@ static int canon_put_cp(vl_buf *b, uint32_t cp)
 	return vl_buf_put(b, u, n);
 }
 
+/*
+ * Exact mode (vl_yaml_load_exact) holds a quoted scalar to emit_quoted's
+ * choices. exact_raw_ok: p[0..n) is a run of unescaped bytes inside the
+ * quotes (valid UTF-8, no byte below 0x20, no '"' or '\\') that
+ * emit_quoted copies as it is: no DEL, no C1 control (U+0080..U+009F, C2
+ * 80..C2 9F), no U+2028/U+2029 (E2 80 A8/A9), U+FEFF (EF BB BF) or
+ * U+FFFE/U+FFFF (EF BF BE/BF), which it escapes.
+ */
+static int exact_raw_ok(const unsigned char *p, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		if (i + 8 <= n) { /* plain ASCII without DEL: 8 bytes at a time */
+			uint64_t w = w_load(p + i);
+			if (!(w & W_HIGH) && !w_has(w, 0x7F)) {
+				i += 8;
+				continue;
+			}
+		}
+		if (p[i] == 0x7F)
+			return 0;
+		if (p[i] == 0xC2 && i + 1 < n && p[i + 1] < 0xA0)
+			return 0;
+		if (p[i] == 0xE2 && i + 2 < n && p[i + 1] == 0x80 && (p[i + 2] == 0xA8 || p[i + 2] == 0xA9))
+			return 0;
+		if (p[i] == 0xEF && i + 2 < n && ((p[i + 1] == 0xBB && p[i + 2] == 0xBF) ||
+				(p[i + 1] == 0xBF && (p[i + 2] == 0xBE || p[i + 2] == 0xBF))))
+			return 0;
+		i++;
+	}
+	return 1;
+}
+
+/* Does emit_quoted write cp as \xXX? The C0 controls but tab, LF and CR
+ * (\t \n \r), DEL, and the C1 controls. */
+static int exact_x_escape(uint32_t cp)
+{
+	return (cp < 0x20 && cp != '\t' && cp != '\n' && cp != '\r') || cp == 0x7F ||
+		(cp >= 0x80 && cp <= 0x9F);
+}
+
+/* Does emit_quoted write cp as \uXXXX? */
+static int exact_u_escape(uint32_t cp)
+{
+	return cp == 0x2028 || cp == 0x2029 || cp == 0xFEFF || cp == 0xFFFE || cp == 0xFFFF;
+}
+
 /* A scalar at c->pos (a key when key): its text in c->tmp (NUL-ended),
  * whether it was plain in *plain. Counts a node. */
 static int canon_scalar_text(canon *c, int *plain, int key)
@@ -831,7 +897,7 @@ static int canon_scalar_text(canon *c, int *plain, int key)
 	const char *b = c->b;
 	size_t i = c->pos, start;
 	uint32_t cp;
-	int rc, why;
+	int rc, why, escaped = 0;
 
 	if (++c->nodes > c->lim->max_nodes)
 		return canon_no();
@@ -847,6 +913,8 @@ static int canon_scalar_text(canon *c, int *plain, int key)
 			}
 			while (i < c->len && b[i] != '"' && b[i] != '\\' && (unsigned char)b[i] >= 0x20)
 				i++;
+			if (i > start && c->exact && !exact_raw_ok((const unsigned char *)b + start, i - start))
+				return canon_no();
 			if (i > start && (rc = vl_buf_put(&c->tmp, b + start, i - start)) < 0)
 				return rc;
 			if (i >= c->len || (unsigned char)b[i] < 0x20)
@@ -855,6 +923,7 @@ static int canon_scalar_text(canon *c, int *plain, int key)
 				break;
 			if (i + 1 >= c->len)
 				return canon_no();
+			escaped = 1;
 			switch (b[i + 1]) {
 			case '"': rc = vl_buf_putc(&c->tmp, '"'); i += 2; break;
 			case '\\': rc = vl_buf_putc(&c->tmp, '\\'); i += 2; break;
@@ -862,13 +931,13 @@ static int canon_scalar_text(canon *c, int *plain, int key)
 			case 't': rc = vl_buf_putc(&c->tmp, '\t'); i += 2; break;
 			case 'r': rc = vl_buf_putc(&c->tmp, '\r'); i += 2; break;
 			case 'x':
-				if (i + 4 > c->len || canon_hex(b + i + 2, 2, &cp) < 0)
+				if (i + 4 > c->len || canon_hex(b + i + 2, 2, &cp) < 0 || (c->exact && !exact_x_escape(cp)))
 					return canon_no();
 				rc = canon_put_cp(&c->tmp, cp);
 				i += 4;
 				break;
 			case 'u':
-				if (i + 6 > c->len || canon_hex(b + i + 2, 4, &cp) < 0)
+				if (i + 6 > c->len || canon_hex(b + i + 2, 4, &cp) < 0 || (c->exact && !exact_u_escape(cp)))
 					return canon_no();
 				rc = canon_put_cp(&c->tmp, cp);
 				i += 6;
@@ -881,8 +950,13 @@ static int canon_scalar_text(canon *c, int *plain, int key)
 		}
 		c->pos = i + 1;
 		*plain = 0;
-		/* what an escape made must pass on_scalar's check too */
-		if (c->tmp.len && utf8_scan(c->tmp.ptr, c->tmp.len, 0, &why) != c->tmp.len)
+		/* what an escape made must pass on_scalar's check too (text
+		 * without one is bytes of buf, which passed it whole, cut
+		 * between characters: at quotes and backslashes) */
+		if (escaped && c->tmp.len && utf8_scan(c->tmp.ptr, c->tmp.len, 0, &why) != c->tmp.len)
+			return canon_no();
+		/* the emitter quotes exactly the strings that are not safe plain */
+		if (c->exact && is_safe_plain(c->tmp.ptr ? c->tmp.ptr : "", c->tmp.len))
 			return canon_no();
 	} else {
 		start = i;
@@ -894,6 +968,9 @@ static int canon_scalar_text(canon *c, int *plain, int key)
 			return rc;
 		c->pos = i;
 		*plain = 1;
+		/* a key is a string: plain only when safe (a value: canon_scalar) */
+		if (c->exact && key && !is_safe_plain(c->tmp.ptr, c->tmp.len))
+			return canon_no();
 	}
 	if (!c->tmp.ptr && (rc = vl_buf_grow(&c->tmp, 1)) < 0)
 		return rc;
@@ -913,6 +990,14 @@ static int canon_scalar(canon *c, vl_value **out)
 		return rc;
 	if (!(v = make_scalar(c->tmp.ptr, c->tmp.len, plain)))
 		return vl_error_set(VL_ENOMEM, "out of memory");
+	/* A plain string is written plain only when safe; any other plain
+	 * scalar as its text, which make_scalar may have changed ("~" is
+	 * "null", "-0" is "0"): then the source is not the canonical form. */
+	if (c->exact && plain && (v->kind == VL_V_STR ? !is_safe_plain(v->s, v->slen)
+			: (v->slen != c->tmp.len || memcmp(v->s, c->tmp.ptr, v->slen) != 0))) {
+		vl_value_free(v);
+		return canon_no();
+	}
 	v->line = line;
 	v->col = col;
 	*out = v;
@@ -957,6 +1042,8 @@ static int canon_coll(canon *c, vl_value **out, vl_vkind kind, int depth, size_t
 
 	if (++c->nodes > c->lim->max_nodes || c->lim->max_depth <= 0 || depth >= c->lim->max_depth)
 		return canon_no();
+	if (c->exact && depth + 2 > EMIT_MAX_DEPTH) /* deeper than the emitter writes */
+		return canon_no();
 	if (!(v = vl_value_new(kind)))
 		return vl_error_set(VL_ENOMEM, "out of memory");
 	canon_mark(c, at, &v->line, &v->col);
@@ -964,19 +1051,50 @@ static int canon_coll(canon *c, vl_value **out, vl_vkind kind, int depth, size_t
 	return 0;
 }
 
-/* Add key c->tmp -> val to map (val taken). Duplicate keys, and maps too
- * big for a linear search, are left to vl_yaml_load. */
-static int canon_map_add(vl_value *map, const char *key, vl_value *val)
+/* Most keys a map read here may have; a bigger one is left to vl_yaml_load. */
+#define CANON_MAP_MAX 64
+
+/* Add key (keylen bytes) -> val to map (val taken); lens[i] is the length
+ * of map->keys[i], kept by the caller so that the search for a duplicate
+ * compares only keys of the same length (a strcmp per key and entry was
+ * a good part of a record's read). Duplicate keys, and maps too big for a
+ * linear search, are left to vl_yaml_load. */
+static int canon_map_add(vl_value *map, size_t lens[CANON_MAP_MAX], const char *key, size_t keylen,
+		vl_value *val)
 {
-	if (map->n >= 64 || vl_value_map_get(map, key)) {
+	size_t i;
+
+	if (map->n >= CANON_MAP_MAX) {
 		vl_value_free(val);
 		return canon_no();
 	}
-	return vl_value_map_append(map, key, strlen(key), val);
+	for (i = 0; i < map->n; i++) {
+		if (lens[i] == keylen && memcmp(map->keys[i], key, keylen) == 0) {
+			vl_value_free(val);
+			return canon_no();
+		}
+	}
+	lens[map->n] = keylen;
+	return vl_value_map_append(map, key, keylen, val);
 }
 
-static int canon_block_map(canon *c, vl_value *map, size_t indent, int inline_first, int depth);
+static int canon_block_map(canon *c, vl_value *map, size_t indent, int inline_first, int depth,
+		size_t *entry_bytes);
 static int canon_block_seq(canon *c, vl_value *list, size_t indent, int inline_first, int depth);
+
+/*
+ * Exact mode, a map of scalars (map) read in block style as a sequence
+ * item, whose entry lines "key: value" hold entry_bytes bytes in all: 0
+ * when the emitter writes it so, that is when its flow form
+ * "{key: value, ...}" is over FLOW_MAP_MAX bytes, else canon_no(). The
+ * flow form has the same keys and values, each written as here (they are
+ * exact), so its length is known without writing it (a roster has a
+ * thousand such items).
+ */
+static int block_item_exact(const vl_value *map, size_t entry_bytes)
+{
+	return map->n && 2 + entry_bytes + 2 * (map->n - 1) > FLOW_MAP_MAX ? 0 : canon_no();
+}
 
 /* "[a, b]" or "[]" at c->pos, as a list at depth. */
 static int canon_flow_seq(canon *c, vl_value **out, int depth)
@@ -1011,6 +1129,7 @@ static int canon_flow_map(canon *c, vl_value **out, int depth)
 {
 	vl_value *map = NULL, *item = NULL;
 	char key[KEY_MAX_BYTES + 1];
+	size_t keylen, lens[CANON_MAP_MAX];
 	int plain, rc;
 
 	if ((rc = canon_coll(c, &map, VL_V_MAP, depth, c->pos)) < 0)
@@ -1020,12 +1139,13 @@ static int canon_flow_map(canon *c, vl_value **out, int depth)
 		for (;;) {
 			if ((rc = canon_scalar_text(c, &plain, 1)) < 0)
 				goto fail;
-			memcpy(key, c->tmp.ptr, c->tmp.len + 1);
+			keylen = c->tmp.len;
+			memcpy(key, c->tmp.ptr, keylen + 1);
 			if (!canon_lit(c, ": ")) {
 				rc = canon_no();
 				goto fail;
 			}
-			if ((rc = canon_scalar(c, &item)) < 0 || (rc = canon_map_add(map, key, item)) < 0)
+			if ((rc = canon_scalar(c, &item)) < 0 || (rc = canon_map_add(map, lens, key, keylen, item)) < 0)
 				goto fail;
 			if (canon_lit(c, "}"))
 				break;
@@ -1081,8 +1201,11 @@ static int canon_entry_value(canon *c, vl_value **out, size_t indent, int depth)
 	} else {
 		if ((rc = canon_coll(c, &v, VL_V_MAP, depth, at)) < 0)
 			return rc;
-		rc = canon_block_map(c, v, indent + 2, 0, depth);
+		rc = canon_block_map(c, v, indent + 2, 0, depth, NULL);
 	}
+	/* the emitter writes a list of scalars in flow style */
+	if (rc == 0 && c->exact && v->kind == VL_V_LIST && all_scalars(v))
+		rc = canon_no();
 	if (rc < 0 || v->n == 0) {
 		vl_value_free(v);
 		return rc < 0 ? rc : canon_no();
@@ -1093,11 +1216,14 @@ static int canon_entry_value(canon *c, vl_value **out, size_t indent, int depth)
 
 /* Entries at column indent into map (a collection at depth); with
  * inline_first, the first follows a "- " already read. Stops at a line
- * indented otherwise, or the end. */
-static int canon_block_map(canon *c, vl_value *map, size_t indent, int inline_first, int depth)
+ * indented otherwise, or the end. entry_bytes (may be NULL) receives the
+ * bytes of the entries' lines, indents and line ends left out. */
+static int canon_block_map(canon *c, vl_value *map, size_t indent, int inline_first, int depth,
+		size_t *entry_bytes)
 {
 	vl_value *v = NULL;
 	char key[KEY_MAX_BYTES + 1];
+	size_t keylen, lens[CANON_MAP_MAX], start, bytes = 0;
 	int first = 1, plain, rc;
 
 	for (;;) {
@@ -1107,14 +1233,20 @@ static int canon_block_map(canon *c, vl_value *map, size_t indent, int inline_fi
 			c->pos += indent;
 		}
 		first = 0;
+		start = c->pos;
 		if ((rc = canon_scalar_text(c, &plain, 1)) < 0)
 			return rc;
-		memcpy(key, c->tmp.ptr, c->tmp.len + 1);
+		keylen = c->tmp.len;
+		memcpy(key, c->tmp.ptr, keylen + 1);
 		if (!canon_lit(c, ":"))
 			return canon_no();
-		if ((rc = canon_entry_value(c, &v, indent, depth + 1)) < 0 || (rc = canon_map_add(map, key, v)) < 0)
+		if ((rc = canon_entry_value(c, &v, indent, depth + 1)) < 0 ||
+				(rc = canon_map_add(map, lens, key, keylen, v)) < 0)
 			return rc;
+		bytes += c->pos - start - 1; /* a scalar's entry: one line, its '\n' read */
 	}
+	if (entry_bytes)
+		*entry_bytes = bytes;
 	return 0;
 }
 
@@ -1123,7 +1255,7 @@ static int canon_block_map(canon *c, vl_value *map, size_t indent, int inline_fi
 static int canon_block_seq(canon *c, vl_value *list, size_t indent, int inline_first, int depth)
 {
 	vl_value *v = NULL;
-	size_t at, save, i;
+	size_t at, save, i, bytes = 0;
 	int first = 1, rc;
 
 	for (;;) {
@@ -1141,9 +1273,15 @@ static int canon_block_seq(canon *c, vl_value *list, size_t indent, int inline_f
 			rc = canon_flow_seq(c, &v, depth + 1);
 		} else if (at < c->len && c->b[at] == '{') {
 			rc = canon_flow_map(c, &v, depth + 1);
+			/* a map of scalars is written in flow style up to FLOW_MAP_MAX
+			 * bytes (exactly its bytes here, its scalars being exact) */
+			if (rc == 0 && c->exact && c->pos - at > FLOW_MAP_MAX)
+				rc = canon_no();
 		} else if (c->len - at >= 2 && c->b[at] == '-' && c->b[at + 1] == ' ') {
 			if ((rc = canon_coll(c, &v, VL_V_LIST, depth + 1, at)) == 0)
 				rc = canon_block_seq(c, v, indent + 2, 1, depth + 1);
+			if (rc == 0 && c->exact && all_scalars(v)) /* written [a, b] */
+				rc = canon_no();
 			if (rc == 0) {
 				if ((rc = vl_value_list_push(list, v)) < 0)
 					return rc;
@@ -1161,7 +1299,9 @@ static int canon_block_seq(canon *c, vl_value *list, size_t indent, int inline_f
 				c->pos = save;
 				c->nodes = i;
 				if ((rc = canon_coll(c, &v, VL_V_MAP, depth + 1, at)) == 0)
-					rc = canon_block_map(c, v, indent + 2, 1, depth + 1);
+					rc = canon_block_map(c, v, indent + 2, 1, depth + 1, &bytes);
+				if (rc == 0 && c->exact && all_scalars(v))
+					rc = block_item_exact(v, bytes);
 				if (rc == 0) {
 					if ((rc = vl_value_list_push(list, v)) < 0)
 						return rc;
@@ -1183,7 +1323,7 @@ static int canon_block_seq(canon *c, vl_value *list, size_t indent, int inline_f
 	return 0;
 }
 
-int vl_yaml_load_canonical(vl_value **out, const char *buf, size_t len, const vl_yaml_limits *lim)
+static int canon_load(vl_value **out, const char *buf, size_t len, const vl_yaml_limits *lim, int exact)
 {
 	canon c;
 	vl_value *root = NULL;
@@ -1195,13 +1335,14 @@ int vl_yaml_load_canonical(vl_value **out, const char *buf, size_t len, const vl
 	c.len = len;
 	c.line = 1;
 	c.lim = lim ? lim : &vl_yaml_record_limits;
+	c.exact = exact;
 	if (!buf || len == 0 || len > c.lim->max_bytes || utf8_scan(buf, len, 1, &why) != len)
 		return canon_no();
 	if ((rc = canon_coll(&c, &root, VL_V_MAP, 0, 0)) < 0)
 		goto out;
 	if (len == 3 && memcmp(buf, "{}\n", 3) == 0)
 		c.pos = len;
-	else if ((rc = canon_block_map(&c, root, 0, 0, 0)) < 0)
+	else if ((rc = canon_block_map(&c, root, 0, 0, 0, NULL)) < 0)
 		goto out;
 	if (c.pos != len) {
 		rc = canon_no();
@@ -1213,6 +1354,16 @@ out:
 	vl_value_free(root);
 	vl_buf_free(&c.tmp);
 	return rc;
+}
+
+int vl_yaml_load_canonical(vl_value **out, const char *buf, size_t len, const vl_yaml_limits *lim)
+{
+	return canon_load(out, buf, len, lim, 0);
+}
+
+int vl_yaml_load_exact(vl_value **out, const char *buf, size_t len, const vl_yaml_limits *lim)
+{
+	return canon_load(out, buf, len, lim, 1);
 }
 
 /* --------------------------------------------------------------- emitter */
@@ -1267,10 +1418,16 @@ static int is_safe_plain(const char *s, size_t n)
 
 	if (n == 0)
 		return 0;
-	/* the reserved words are at most 5 bytes: longer text is none of them */
-	for (k = 0; n <= 5 && k < sizeof(reserved) / sizeof(reserved[0]); k++)
-		if (ascii_ieq(s, n, reserved[k]))
-			return 0;
+	/* the reserved words are at most 5 bytes, and begin with y, n, t, f
+	 * or o in either case (| 0x20 lowers those letters): other text is
+	 * none of them (every map key of every record is checked here) */
+	if (n <= 5) {
+		unsigned char f = (unsigned char)(p[0] | 0x20);
+		for (k = 0; (f == 'y' || f == 'n' || f == 't' || f == 'f' || f == 'o') &&
+				k < sizeof(reserved) / sizeof(reserved[0]); k++)
+			if (ascii_ieq(s, n, reserved[k]))
+				return 0;
+	}
 	while (i < n) {
 		if (p[i] < 0x80) {
 			unsigned char c = p[i];

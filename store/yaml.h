@@ -92,6 +92,21 @@ int vl_yaml_load_libyaml(vl_value **out, const char *buf, size_t len,
 int vl_yaml_load_canonical(vl_value **out, const char *buf, size_t len,
 		const vl_yaml_limits *lim) VL_MUST_CHECK;
 
+/*
+ * vl_yaml_load_canonical that also makes the caller's check itself: it
+ * succeeds only when vl_yaml_emit of *out gives buf back byte for byte
+ * (each scalar plain or quoted, and each escape, as the emitter writes
+ * it; a list of scalars in flow style; a map item of a sequence in flow
+ * style exactly when the emitter uses it), so success is the proof of the
+ * canonical form without emitting (tests/test_yaml.c and fuzz_yaml check
+ * it against the emitter). It may refuse a canonical document (a
+ * vl_yaml_load_canonical + emit + compare then decides); it never accepts
+ * one that is not. Same errors, same tree, same ownership as
+ * vl_yaml_load_canonical.
+ */
+int vl_yaml_load_exact(vl_value **out, const char *buf, size_t len,
+		const vl_yaml_limits *lim) VL_MUST_CHECK;
+
 /* Append the canonical form of `map` (a VL_V_MAP) to out. */
 int vl_yaml_emit(vl_buf *out, const vl_value *map) VL_MUST_CHECK;
 

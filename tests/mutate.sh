@@ -62,9 +62,12 @@ mut record-author@verify store/record.c "test_verify" \
 mut record-author@fetch store/record.c "test_receive" \
 	'if (strcmp(fp, r->author) != 0) {' 'if (0) {'
 mut record-canonical store/record.c "test_record" \
-	'if (again.len != len || memcmp(again.ptr, buf, len) != 0) {' 'if (again.len != len) {'
+	'if (!proven && (again.len != len || memcmp(again.ptr, buf, len) != 0)) {' 'if (!proven && (again.len != len)) {'
 mut record-canonical@fuzz store/record.c "fuzz_record_corpus" \
-	'if (again.len != len || memcmp(again.ptr, buf, len) != 0) {' 'if (again.len != len) {'
+	'if (!proven && (again.len != len || memcmp(again.ptr, buf, len) != 0)) {' 'if (!proven && (again.len != len)) {'
+# the exact reader's proof of the canonical form (what vl_record_parse trusts)
+mut record-canonical-exact store/record.c "test_record fuzz_record_corpus" \
+	'rc = vl_yaml_load_exact(&tree, buf, len, &vl_yaml_record_limits);' 'rc = vl_yaml_load_canonical(&tree, buf, len, &vl_yaml_record_limits);'
 mut record-size store/record.c "test_record" \
 	'if (len > VL_RECORD_MAX_BYTES)' 'if (len > VL_RECORD_MAX_BYTES * 4)'
 
@@ -81,6 +84,20 @@ mut yaml-canonical-depth store/yaml.c "test_yaml" \
 	'c->lim->max_depth <= 0 || depth >= c->lim->max_depth' 'c->lim->max_depth <= 0 || depth > c->lim->max_depth'
 mut yaml-canonical-nodes store/yaml.c "test_yaml" \
 	$'if (++c->nodes > c->lim->max_nodes)\n' $'if (++c->nodes > c->lim->max_nodes + 2)\n'
+mut yaml-exact-quoted store/yaml.c "test_yaml test_record" \
+	'if (c->exact && is_safe_plain(c->tmp.ptr ? c->tmp.ptr : "", c->tmp.len))' 'if (0)'
+mut yaml-exact-plain store/yaml.c "test_yaml" \
+	'if (c->exact && plain && (v->kind == VL_V_STR ? !is_safe_plain(v->s, v->slen)' 'if (0 && plain && (v->kind == VL_V_STR ? !is_safe_plain(v->s, v->slen)'
+mut yaml-exact-key store/yaml.c "test_yaml" \
+	'if (c->exact && key && !is_safe_plain(c->tmp.ptr, c->tmp.len))' 'if (0)'
+mut yaml-exact-raw store/yaml.c "test_yaml" \
+	'if (i > start && c->exact && !exact_raw_ok(' 'if (i > start && 0 && !exact_raw_ok('
+mut yaml-exact-escape store/yaml.c "test_yaml" \
+	'(c->exact && !exact_x_escape(cp))' '(0 && !exact_x_escape(cp))'
+mut yaml-exact-flow-list store/yaml.c "test_yaml" \
+	'if (rc == 0 && c->exact && v->kind == VL_V_LIST && all_scalars(v))' 'if (0)'
+mut yaml-exact-flow-map store/yaml.c "test_yaml" \
+	'return map->n && 2 + entry_bytes + 2 * (map->n - 1) > FLOW_MAP_MAX ? 0 : canon_no();' 'return map->n && 2 + entry_bytes + 2 * (map->n - 1) >= FLOW_MAP_MAX ? 0 : canon_no();'
 
 # ---- whole-history verification (agent/audit/verify.c) -------------------
 mut commit-author-is-signer agent/audit/verify.c "test_verify test_receive" \

@@ -385,6 +385,17 @@ static void test_signer_must_be_author(void **state)
 	for (i = 0; i < 32; i++)
 		seed[i] = (unsigned char)(0xa0 + i);
 	assert_int_equal(vl_key_from_seed(&other, seed), 0);
+	/* First a record the other key signed verifies (vl_record_verify
+	 * keeps the fingerprint of the last key: it must not answer for
+	 * another key). */
+	assert_int_equal(vl_record_sign(r, &other, &file), 0);
+	assert_int_equal(vl_record_parse(&back, file.ptr, file.len, "honest"), 0);
+	assert_int_equal(vl_record_verify(back, file.ptr, file.len, NULL), 0);
+	vl_record_free(back);
+	back = NULL;
+	vl_buf_clear(&file);
+	free(r->sig);
+	r->sig = NULL;
 	/* author: the other key; signed by TV1 over exactly these bytes */
 	vl_fingerprint(r->author, other.pk);
 	assert_int_equal(vl_record_emit(&body, r, 0), 0);

@@ -1163,6 +1163,253 @@ static void test_canonical_reader(void **state)
 	assert_non_null(strstr(vl_error_last(), "too many nodes"));
 }
 
+/* ------------------------------------------- the exact canonical reader */
+
+/* Is doc[0..len) its own canonical emission, by the canonical reader and
+ * the emitter (what vl_yaml_load_exact must decide without emitting)?
+ * *tree (when not NULL) receives the canonical reader's tree. */
+static int canonical_by_emit(const char *doc, size_t len, const vl_yaml_limits *lim, vl_value **tree)
+{
+	vl_value *c = NULL;
+	vl_buf e = VL_BUF_INIT;
+	int yes = 0;
+
+	if (vl_yaml_load_canonical(&c, doc, len, lim) == 0 && vl_yaml_emit(&e, c) == 0 &&
+			e.len == len && memcmp(e.ptr, doc, len) == 0)
+		yes = 1;
+	vl_buf_free(&e);
+	if (tree)
+		*tree = c;
+	else
+		vl_value_free(c);
+	return yes;
+}
+
+/*
+ * Each of these documents is read by the canonical-layout reader, but is
+ * not the emission of what it reads, in one way each: the exact reader
+ * must refuse it (each case fails if its check is taken out of
+ * vl_yaml_load_exact), and it must accept the canonical spelling next to it.
+ */
+static void test_exact_reader_refusals(void **state)
+{
+	static const char long_text[] = "a long value that keeps this map over the flow limit of one hundred bytes, so it is written as a block";
+	static const struct {
+		const char *bad, *good;
+	} cases[] = {
+		{ "a: 1abc\n", "a: \"1abc\"\n" },                      /* plain string not safe plain */
+		{ "a: \"abc\"\n", "a: abc\n" },                        /* quoted string safe plain */
+		{ "a: \"\xE5\xBC\xA0\"\n", "a: \xE5\xBC\xA0\n" },      /* quoted CJK, safe plain */
+		{ "1k: v\n", "\"1k\": v\n" },                          /* plain key not safe plain */
+		{ "\"k\": v\n", "k: v\n" },                            /* quoted key safe plain */
+		{ "a: [\"x\", z]\n", "a: [x, z]\n" },                  /* quoted item safe plain */
+		{ "a: -0\n", "a: 0\n" },                               /* negative zero: "0" read */
+		{ "a: -0.00\n", "a: 0.00\n" },
+		{ "a: \"x\x7Fy\"\n", "a: \"x\\x7Fy\"\n" },             /* raw DEL */
+		{ "a: \"x\xC2\x85y\"\n", "a: \"x\\x85y\"\n" },         /* raw C1 control (NEL) */
+		{ "a: \"x\xC2\x9Fy\"\n", "a: \"x\\x9Fy\"\n" },
+		{ "a: \"x\xE2\x80\xA8y\"\n", "a: \"x\\u2028y\"\n" },   /* raw line separator */
+		{ "a: \"x\xE2\x80\xA9y\"\n", "a: \"x\\u2029y\"\n" },
+		{ "a: \"x\xEF\xBF\xBEy\"\n", "a: \"x\\uFFFEy\"\n" },   /* raw noncharacters */
+		{ "a: \"x\xEF\xBF\xBFy\"\n", "a: \"x\\uFFFFy\"\n" },
+		{ "a: \"x\\x41 y\"\n", "a: \"xA y\"\n" },              /* escape of a printable */
+		{ "a: \"x\\x0Ay\"\n", "a: \"x\\ny\"\n" },              /* \x of \n, \t, \r */
+		{ "a: \"x\\x09y\"\n", "a: \"x\\ty\"\n" },
+		{ "a: \"x\\x0Dy\"\n", "a: \"x\\ry\"\n" },
+		{ "a: \"x\\x22y\"\n", "a: \"x\\\"y\"\n" },
+		{ "a: \"x\\xE9y\"\n", "a: \"x\xC3\xA9y\"\n" },         /* \x of a character written raw */
+		{ "a: \"x\\u00E9y\"\n", "a: \"x\xC3\xA9y\"\n" },       /* \u of one */
+		{ "a: \"x\\u0001y\"\n", "a: \"x\\x01y\"\n" },          /* \u where \x is written */
+		{ "a: \"x\\u4E00 y\"\n", "a: \"x\xE4\xB8\x80 y\"\n" },
+		{ "a:\n  - x\n  - 1\n", "a: [x, 1]\n" },               /* block list of scalars */
+		{ "a:\n  - - x\n    - z\n", "a:\n  - [x, z]\n" },      /* nested block list of scalars */
+		{ "a:\n  - k: v\n    l: 1\n", "a:\n  - {k: v, l: 1}\n" }, /* map item that fits the flow form */
+		{ "a:\n  - k: \"1\"\n", "a:\n  - {k: \"1\"}\n" },
+	};
+	char bad[512], good[512];
+	vl_value *t = NULL;
+	vl_buf e = VL_BUF_INIT;
+	size_t i;
+	(void)state;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		/* the canonical-layout reader reads it; its emission differs */
+		if (vl_yaml_load_canonical(&t, cases[i].bad, strlen(cases[i].bad), NULL) != 0)
+			fail_msg("canonical-layout reader refused case %zu: %s", i, cases[i].bad);
+		vl_value_free(t);
+		t = NULL;
+		if (canonical_by_emit(cases[i].bad, strlen(cases[i].bad), NULL, NULL))
+			fail_msg("case %zu is canonical: %s", i, cases[i].bad);
+		if (vl_yaml_load_exact(&t, cases[i].bad, strlen(cases[i].bad), NULL) != VL_EINVALID)
+			fail_msg("exact reader accepted case %zu: %s", i, cases[i].bad);
+		assert_null(t);
+		if (!canonical_by_emit(cases[i].good, strlen(cases[i].good), NULL, NULL))
+			fail_msg("case %zu's twin is not canonical: %s", i, cases[i].good);
+		if (vl_yaml_load_exact(&t, cases[i].good, strlen(cases[i].good), NULL) != 0)
+			fail_msg("exact reader refused case %zu's twin: %s (%s)", i, cases[i].good, vl_error_last());
+		vl_value_free(t);
+		t = NULL;
+	}
+
+	/* a map item of scalars over the flow limit: block, not flow */
+	snprintf(bad, sizeof(bad), "a:\n  - {k: \"%s\"}\n", long_text);
+	snprintf(good, sizeof(good), "a:\n  - k: \"%s\"\n", long_text);
+	assert_int_equal(vl_yaml_load_canonical(&t, bad, strlen(bad), NULL), 0);
+	vl_value_free(t);
+	t = NULL;
+	assert_false(canonical_by_emit(bad, strlen(bad), NULL, NULL));
+	assert_int_equal(vl_yaml_load_exact(&t, bad, strlen(bad), NULL), VL_EINVALID);
+	assert_true(canonical_by_emit(good, strlen(good), NULL, NULL));
+	assert_int_equal(vl_yaml_load_exact(&t, good, strlen(good), NULL), 0);
+	vl_value_free(t);
+	t = NULL;
+
+	/* at the flow limit: {k: "..."} of 100 bytes is flow, of 101 block */
+	{
+		char text[128];
+		size_t tl;
+
+		for (tl = 93; tl <= 94; tl++) {
+			memset(text, 'a', tl);
+			text[0] = '1'; /* quoted */
+			text[tl] = '\0';
+			snprintf(bad, sizeof(bad), tl == 93 ? "a:\n  - k: \"%s\"\n" : "a:\n  - {k: \"%s\"}\n", text);
+			snprintf(good, sizeof(good), tl == 93 ? "a:\n  - {k: \"%s\"}\n" : "a:\n  - k: \"%s\"\n", text);
+			assert_false(canonical_by_emit(bad, strlen(bad), NULL, NULL));
+			assert_int_equal(vl_yaml_load_exact(&t, bad, strlen(bad), NULL), VL_EINVALID);
+			assert_true(canonical_by_emit(good, strlen(good), NULL, NULL));
+			assert_int_equal(vl_yaml_load_exact(&t, good, strlen(good), NULL), 0);
+			vl_value_free(t);
+			t = NULL;
+		}
+	}
+
+	/* nested deeper than the emitter writes (its guard), under limits
+	 * that let the canonical-layout reader read it */
+	{
+		static const vl_yaml_limits deep = { 1 << 20, 1000, 100000 };
+		vl_buf d = VL_BUF_INIT;
+		int k, j;
+
+		for (k = 0; k < 140; k++) {
+			for (j = 0; j < 2 * k; j++)
+				assert_int_equal(vl_buf_putc(&d, ' '), 0);
+			assert_int_equal(vl_buf_puts(&d, k < 139 ? "k:\n" : "k: v\n"), 0);
+		}
+		assert_int_equal(vl_yaml_load_canonical(&t, d.ptr, d.len, &deep), 0);
+		assert_int_equal(vl_yaml_emit(&e, t), VL_ETOOBIG);
+		vl_value_free(t);
+		t = NULL;
+		assert_int_equal(vl_yaml_load_exact(&t, d.ptr, d.len, &deep), VL_EINVALID);
+		assert_null(t);
+		vl_buf_free(&d);
+	}
+	vl_buf_free(&e);
+}
+
+/* The documents of the sweep below: canonical, with every shape the
+ * emitter writes. */
+static const char *const sweep_docs[] = {
+	"schema: resident\n"
+	"id: \"01fyj9z907sfak2xxywd0p0mg0\"\n"
+	"scope: \"500243001001\"\n"
+	"prev: [abc, \"0123\"]\n"
+	"data:\n"
+	"  name: \xE6\x9C\xB1\xE5\x8D\x8E\n"
+	"  id_number: \"50024319871205576X\"\n"
+	"  i: -12\n"
+	"  d: 0.5\n"
+	"  b: true\n"
+	"  z: null\n"
+	"  e: \"\"\n"
+	"  note: \"tab\\t \\\"q\\\" \\\\ \\x01\\x7F\\x85 \\u2028\\uFEFF \xC3\xA9 \xE5\xBC\xA0\"\n"
+	"  empty: {}\n"
+	"  none: []\n"
+	"sig: \"U1NIU0lHAAAAAQ==\"\n",
+	"members:\n"
+	"  - {name: \xE5\xBC\xA0\xE4\xB8\x89, role: head, age: 45}\n"
+	"  - name: \"a long text that keeps this map out of the flow form, which is at most 100 bytes\"\n"
+	"    tags: [a, \"b c\", 3, -1.5, true, null]\n"
+	"  - - x: 1\n"
+	"      \"y\": [1, 2]\n"
+	"    - {}\n"
+	"  - [p, q]\n"
+	"  - []\n"
+	"  - \"1x\"\n"
+	"  - k:\n"
+	"      deep: v\n"
+	"\"2\": {}\n",
+};
+
+/*
+ * A sweep of near-canonical documents: every single-byte deletion, and
+ * every insertion and replacement of the bytes and escapes below, at every
+ * offset of the documents above. For each, the exact reader accepts
+ * exactly when the document is its own emission, and then reads the
+ * canonical reader's tree, positions included: a deterministic
+ * differential test of the proof vl_record_parse relies on.
+ */
+static void test_exact_reader_sweep(void **state)
+{
+	static const char *const edits[] = {
+		" ", "\n", "\"", "\\", ":", "-", "[", "]", "{", "}", ",", "a", "A", "0", "1", "~", ".",
+		"x", "u", "n", "\x7F", "\x01", "\xC2\x85", "\xE2\x80\xA8", "\xEF\xBF\xBE", "\xC3\xA9",
+		"\xE5\xBC\xA0", "\\x41", "\\x0A", "\\x7F", "\\x00", "\\u2028", "\\u00E9", "\\n", "\\\"", "  ", "- ",
+		": ", ", ", "true", "null", "-0",
+	};
+	char *m = NULL;
+	size_t d, i, k, len, n, accepted = 0, tried = 0;
+	(void)state;
+
+	for (d = 0; d < sizeof(sweep_docs) / sizeof(sweep_docs[0]); d++) {
+		const char *doc = sweep_docs[d];
+		len = strlen(doc);
+		assert_true(canonical_by_emit(doc, len, NULL, NULL));
+		m = malloc(len + 16);
+		assert_non_null(m);
+		for (i = 0; i <= len; i++) {
+			for (k = 0; k <= 2 * sizeof(edits) / sizeof(edits[0]); k++) {
+				vl_value *c = NULL, *x = NULL;
+				int canonical, rcx;
+
+				if (k == 0) { /* delete the byte at i */
+					if (i == len)
+						continue;
+					memcpy(m, doc, i);
+					memcpy(m + i, doc + i + 1, len - i - 1);
+					n = len - 1;
+				} else {
+					const char *ed = edits[(k - 1) / 2];
+					size_t el = strlen(ed), skip = (k - 1) % 2; /* insert, or replace the byte */
+					if (skip && i == len)
+						continue;
+					memcpy(m, doc, i);
+					memcpy(m + i, ed, el);
+					memcpy(m + i + el, doc + i + skip, len - i - skip);
+					n = len + el - skip;
+				}
+				tried++;
+				canonical = canonical_by_emit(m, n, NULL, &c);
+				rcx = vl_yaml_load_exact(&x, m, n, NULL);
+				if (rcx == 0 && !canonical)
+					fail_msg("exact reader accepted a non-canonical document:\n%.*s", (int)n, m);
+				if (rcx != 0 && canonical)
+					fail_msg("exact reader refused a canonical document (%s):\n%.*s",
+							vl_error_last(), (int)n, m);
+				if (rcx == 0 && !vt_same_with_positions(x, c))
+					fail_msg("exact reader read another tree:\n%.*s", (int)n, m);
+				accepted += rcx == 0;
+				vl_value_free(c);
+				vl_value_free(x);
+			}
+		}
+		free(m);
+	}
+	/* the sweep reaches both sides: many variants stay canonical */
+	assert_true(tried > 40000);
+	assert_true(accepted > 1000);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1193,6 +1440,8 @@ int main(void)
 		cmocka_unit_test(test_positions),
 		cmocka_unit_test(test_json),
 		cmocka_unit_test(test_canonical_reader),
+		cmocka_unit_test(test_exact_reader_refusals),
+		cmocka_unit_test(test_exact_reader_sweep),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -27,7 +27,7 @@ const char *vt_yaml_readers_differ(vl_buf *shown, const char *data, size_t size,
 		const char *name, const vl_value *libyaml_tree, int libyaml_rc)
 {
 	const vl_value *t1 = libyaml_rc < 0 ? NULL : libyaml_tree;
-	vl_value *c = NULL, *t0 = NULL;
+	vl_value *c = NULL, *t0 = NULL, *x = NULL;
 	const char *why = NULL;
 	int canonical = 0, rc;
 
@@ -54,6 +54,19 @@ const char *vt_yaml_readers_differ(vl_buf *shown, const char *data, size_t size,
 		goto out;
 	}
 	vl_buf_free(shown);
+	/* The exact reader (vl_yaml_load_exact, vl_record_parse's first) accepts
+	 * an input exactly when it is the emission of the canonical reader's tree. */
+	rc = vl_yaml_load_exact(&x, data, size, lim);
+	if (rc < 0 && (x || (rc != VL_EINVALID && rc != VL_ENOMEM)))
+		why = "exact reader failed with an unexpected code or left a tree";
+	else if (rc == 0 && !canonical)
+		why = "exact reader accepted a document that is not its tree's emission";
+	else if (rc == 0 && !vt_same_with_positions(x, c))
+		why = "exact reader read another tree, or other positions, than the canonical reader";
+	else if (rc == VL_EINVALID && canonical)
+		why = "exact reader refused a canonical document";
+	if (why)
+		goto out;
 	/* vl_yaml_load (the canonical reader first) must say what libyaml says */
 	rc = vl_yaml_load(&t0, data, size, lim, name);
 	if (rc != libyaml_rc || (rc == 0 && !vt_same_with_positions(t0, t1)))
@@ -61,5 +74,6 @@ const char *vt_yaml_readers_differ(vl_buf *shown, const char *data, size_t size,
 out:
 	vl_value_free(c);
 	vl_value_free(t0);
+	vl_value_free(x);
 	return why;
 }

@@ -26,6 +26,8 @@ int vt_same_with_positions(const vl_value *a, const vl_value *b);
  *  - a tree it reads whose emission is the input, libyaml loads as the same
  *    tree, positions included (vl_record_parse reads with it first);
  *  - it reads every input that is the emission of libyaml's tree;
+ *  - the exact reader (vl_yaml_load_exact) accepts the input exactly when
+ *    the canonical reader's tree emits as the input, and reads that tree;
  *  - vl_yaml_load gives libyaml's code and, on success, the same tree with
  *    the same positions.
  * Returns NULL when they agree, else what disagrees (a static string);

@@ -12,10 +12,13 @@
  * The canonical-layout reader (vl_yaml_load_canonical) is checked against
  * the loader on every input: when it reads a tree whose emission is the
  * input, the loader must load the input as the same tree, source positions
- * included (records rely on that: vl_record_parse reads with it first); and
- * every input that is its own canonical emission must be read by it; and
- * vl_yaml_load must say what libyaml says (vt_yaml_readers_differ,
- * tests/yaml_readers.c, the check test_yaml makes too).
+ * included; every input that is its own canonical emission must be read by
+ * it; its exact mode (vl_yaml_load_exact, what vl_record_parse reads with
+ * first) must accept an input exactly when that input is the emission of
+ * the tree the canonical reader reads (its acceptance is the proof of the
+ * canonical form, with no emission compared); and vl_yaml_load must say
+ * what libyaml says (vt_yaml_readers_differ, tests/yaml_readers.c, the
+ * check test_yaml makes too).
  */
 #include <stddef.h>
 #include <stdint.h>
