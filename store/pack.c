@@ -651,6 +651,22 @@ static size_t zlib_stored(unsigned char *out, const void *data, size_t len)
 	return o + 4;
 }
 
+/* A pack entry's header into hdr (at least 11 bytes): its type (1..7), then
+ * its size 4 bits and 7 per byte, low first; returns its length. */
+static size_t entry_header(unsigned char *hdr, unsigned type, uint64_t size)
+{
+	size_t h = 0;
+
+	hdr[h] = (unsigned char)((type << 4) | (size & 15));
+	size >>= 4;
+	while (size) {
+		hdr[h++] |= 0x80;
+		hdr[h] = (unsigned char)(size & 127);
+		size >>= 7;
+	}
+	return h + 1;
+}
+
 /*
  * One pack entry of an object, into *buf (of *cap bytes, grown as needed):
  * its header (type and size, 4 bits then 7 per byte) and its content
@@ -663,18 +679,10 @@ static int entry_encode(unsigned char **buf, size_t *cap, size_t *elen, uint32_t
 		git_object_t type, const void *data, size_t len)
 {
 	unsigned char hdr[16];
-	size_t h = 0, bound, zlen;
-	uint64_t size = len;
+	size_t h, bound, zlen;
 	int stored = type == GIT_OBJECT_TREE;
 
-	hdr[h] = (unsigned char)(((unsigned)type << 4) | (size & 15));
-	size >>= 4;
-	while (size) {
-		hdr[h++] |= 0x80;
-		hdr[h] = (unsigned char)(size & 127);
-		size >>= 7;
-	}
-	h++;
+	h = entry_header(hdr, (unsigned)type, len);
 	bound = h + (stored ? zlib_stored_bound(len) : deflateBound(z, (uLong)len));
 	if (bound > *cap) {
 		unsigned char *nb = realloc(*buf, bound);
@@ -1983,14 +1991,7 @@ static int packm_entry(vl_packm *m, int type, uint64_t size, const git_oid *base
 		return vl_error_set(VL_ETOOBIG, "over %zu objects in one pack", VL_PACKW_MAX_OBJECTS);
 	if (len > (size_t)UINT32_MAX)
 		return vl_error_set(VL_ETOOBIG, "an object of %zu bytes is too large for a pack", len);
-	hdr[h] = (unsigned char)(((unsigned)type << 4) | (size & 15));
-	size >>= 4;
-	while (size) {
-		hdr[h++] |= 0x80;
-		hdr[h] = (unsigned char)(size & 127);
-		size >>= 7;
-	}
-	h++;
+	h = entry_header(hdr, (unsigned)type, size);
 	if (base) {
 		memcpy(hdr + h, base->id, GIT_OID_RAWSZ);
 		h += GIT_OID_RAWSZ;
@@ -2037,8 +2038,7 @@ out:
 int vl_pack_entry(vl_buf *out, git_object_t type, const void *data, size_t len)
 {
 	unsigned char hdr[16];
-	size_t h = 0, was = out->len;
-	uint64_t size = len;
+	size_t h, was = out->len;
 	uLongf zlen;
 	int rc;
 
@@ -2046,14 +2046,7 @@ int vl_pack_entry(vl_buf *out, git_object_t type, const void *data, size_t len)
 		return vl_error_set(VL_EINVALID, "object type %d cannot go in a pack", (int)type);
 	if (len > (size_t)UINT32_MAX)
 		return vl_error_set(VL_ETOOBIG, "an object of %zu bytes is too large for a pack", len);
-	hdr[h] = (unsigned char)(((unsigned)type << 4) | (size & 15));
-	size >>= 4;
-	while (size) {
-		hdr[h++] |= 0x80;
-		hdr[h] = (unsigned char)(size & 127);
-		size >>= 7;
-	}
-	h++;
+	h = entry_header(hdr, (unsigned)type, len);
 	zlen = compressBound((uLong)len);
 	if ((rc = vl_buf_put(out, hdr, h)) < 0 || (rc = vl_buf_grow(out, zlen)) < 0)
 		goto out;

@@ -784,7 +784,9 @@ int vl_node_load_config(vl_node *n)
 	return load_config(n, n->repo, &head, 0);
 }
 
-int vl_node_load_config_lazy(vl_node *n)
+/* The config at the head in load_config's mode `lazy`, unless some is
+ * loaded already. */
+static int load_config_head(vl_node *n, int lazy)
 {
 	git_oid head;
 	int rc;
@@ -793,19 +795,17 @@ int vl_node_load_config_lazy(vl_node *n)
 		return 0;
 	if ((rc = config_head(&head, n)) < 0)
 		return rc;
-	return load_config(n, n->repo, &head, 1);
+	return load_config(n, n->repo, &head, lazy);
+}
+
+int vl_node_load_config_lazy(vl_node *n)
+{
+	return load_config_head(n, 1);
 }
 
 int vl_node_load_config_names(vl_node *n)
 {
-	git_oid head;
-	int rc;
-
-	if (n->config_loaded || n->config_lazy)
-		return 0;
-	if ((rc = config_head(&head, n)) < 0)
-		return rc;
-	return load_config(n, n->repo, &head, 2);
+	return load_config_head(n, 2);
 }
 
 static void unload_config(vl_node *n)
