@@ -1,5 +1,5 @@
 /*
- * lan.c - LAN announcements: the datagram codec, the announcer thread and
+ * lan.c - LAN announcements: the datagram codec, the announcer process and
  * the listener (lan.h; the format: docs/formats.md §8.4).
  */
 #define _DEFAULT_SOURCE /* getifaddrs, struct ifaddrs, IFF_* */
@@ -12,11 +12,13 @@
 #include <net/if.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -107,16 +109,25 @@ uint16_t vl_lan_default_port(void)
 
 /* ---- announcing ---------------------------------------------------------- */
 
+/*
+ * The announcer is a process, not a thread: `vledger serve` forks a process
+ * per session and per scheduled sync from its loop, and a fork while
+ * another thread of the serving process holds a lock leaves the child with
+ * that lock held for good. A round allocates (getifaddrs), and under
+ * AddressSanitizer (GCC 12), whose allocator is not made safe across fork,
+ * scheduled syncs hung before their first allocation (tests/sh/net.sh).
+ * With the announcer out of the process, serve forks with one thread.
+ */
 struct vl_lan_announcer {
 	int sock;
-	int wake[2];                /* a byte on wake[1] stops the thread */
-	pthread_t thread;
+	int wake[2];                /* a byte on wake[1], or its close, stops the process */
+	pid_t pid;                  /* the announcing process */
 	uint16_t udp_port;
 	int interval_ms;
 	int only_none;              /* listening on an IPv6 address: announce nowhere */
 	uint32_t only_addr;         /* network order; INADDR_ANY: every interface */
 	unsigned char dgram[VL_LAN_DGRAM_LEN];
-	atomic_uint rounds;
+	atomic_uint *rounds;        /* shared with the process (MAP_SHARED) */
 };
 
 /*
@@ -171,13 +182,13 @@ static void announce_round(vl_lan_announcer *a)
 		(void)sendto(a->sock, a->dgram, sizeof(a->dgram), MSG_DONTWAIT, (const struct sockaddr *)&to,
 				sizeof(to));
 	}
-	atomic_fetch_add(&a->rounds, 1);
+	atomic_fetch_add(a->rounds, 1);
 }
 
-static void *announce_main(void *arg)
+/* The announcing process: rounds until a byte comes on wake[0] or the
+ * other end closes (serve stopped, or died). */
+static void announce_main(vl_lan_announcer *a)
 {
-	vl_lan_announcer *a = arg;
-
 	for (;;) {
 		struct pollfd p = { a->wake[0], POLLIN, 0 };
 		int r;
@@ -188,11 +199,12 @@ static void *announce_main(void *arg)
 		if (r != 0)
 			break; /* stop asked, or the pipe broke: stop either way */
 	}
-	return NULL;
 }
 
 static void announcer_close(vl_lan_announcer *a)
 {
+	if (a->rounds)
+		munmap(a->rounds, sizeof(*a->rounds));
 	if (a->sock >= 0)
 		close(a->sock);
 	if (a->wake[0] >= 0)
@@ -217,7 +229,6 @@ int vl_lan_announcer_start(vl_lan_announcer **out, const char *network_id, const
 	a->sock = a->wake[0] = a->wake[1] = -1;
 	a->udp_port = opts && opts->udp_port ? opts->udp_port : vl_lan_default_port();
 	a->interval_ms = opts && opts->interval_ms > 0 ? opts->interval_ms : VL_LAN_INTERVAL_MS;
-	atomic_init(&a->rounds, 0);
 	a->only_addr = htonl(INADDR_ANY);
 	if (opts && opts->listen_host && *opts->listen_host) {
 		const char *h = opts->listen_host;
@@ -247,10 +258,30 @@ int vl_lan_announcer_start(vl_lan_announcer **out, const char *network_id, const
 		rc = vl_error_set(VL_ERROR, "cannot make the lan announcement socket: %s", strerror(errno));
 		goto out;
 	}
-	if ((errno = pthread_create(&a->thread, NULL, announce_main, a)) != 0) {
+	if ((a->rounds = mmap(NULL, sizeof(*a->rounds), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1,
+			0)) == MAP_FAILED) {
+		a->rounds = NULL;
 		rc = vl_error_set(VL_ERROR, "cannot start the lan announcer: %s", strerror(errno));
 		goto out;
 	}
+	atomic_init(a->rounds, 0);
+	if ((a->pid = fork()) < 0) {
+		rc = vl_error_set(VL_ERROR, "cannot start the lan announcer: %s", strerror(errno));
+		goto out;
+	}
+	if (a->pid == 0) {
+		/* Only the pipe's read end and the socket are its business; a
+		 * signal ends it (serve's handlers only set a flag it never reads). */
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGINT, SIG_DFL);
+		signal(SIGHUP, SIG_DFL);
+		close(a->wake[1]);
+		a->wake[1] = -1;
+		announce_main(a);
+		_exit(0);
+	}
+	close(a->wake[0]);
+	a->wake[0] = -1;
 	*out = a;
 	a = NULL;
 out:
@@ -261,7 +292,7 @@ out:
 
 unsigned vl_lan_announcer_rounds(vl_lan_announcer *a)
 {
-	return atomic_load(&a->rounds);
+	return atomic_load(a->rounds);
 }
 
 void vl_lan_announcer_stop(vl_lan_announcer *a)
@@ -272,7 +303,9 @@ void vl_lan_announcer_stop(vl_lan_announcer *a)
 		return;
 	while (write(a->wake[1], &b, 1) < 0 && errno == EINTR)
 		;
-	pthread_join(a->thread, NULL);
+	/* ECHILD: a caller's waitpid(-1) reaped it already */
+	while (waitpid(a->pid, NULL, 0) < 0 && errno == EINTR)
+		;
 	announcer_close(a);
 }
 

@@ -22,8 +22,8 @@
  * secret handshake with the roster key of that fingerprint decides whether
  * the peer is who it says (anyone on the LAN can send any datagram).
  *
- * Thread safety: the codec functions are pure. An announcer runs its own
- * thread; start and stop it from one thread. vl_lan_discover blocks the
+ * Thread safety: the codec functions are pure. An announcer runs in a
+ * process of its own (lan.c says why); start and stop it from one thread. vl_lan_discover blocks the
  * calling thread for the time asked.
  */
 #ifndef VL_LAN_H
@@ -87,20 +87,23 @@ uint16_t vl_lan_default_port(void);
 typedef struct vl_lan_announcer vl_lan_announcer;
 
 /*
- * Start announcing (network_id, key pk, tcp_port) in a thread of its own:
+ * Start announcing (network_id, key pk, tcp_port) in a process of its own
+ * (forked here; it ends when stopped or when this process's end of its
+ * pipe closes, so it does not outlive the caller):
  * one datagram to every interface's broadcast address at once, then every
  * interval. Interfaces are listed again before each round, so a cable
  * plugged in later is found. A send that fails (an interface gone, no
  * broadcast allowed) is skipped silently: announcing is best effort.
- * *out owns the thread and its socket until vl_lan_announcer_stop.
- * VL_EINVALID for a port of 0; VL_ERROR when the socket or thread cannot
+ * *out owns the process and its socket until vl_lan_announcer_stop.
+ * VL_EINVALID for a port of 0; VL_ERROR when the socket or process cannot
  * be made.
  */
 int vl_lan_announcer_start(vl_lan_announcer **out, const char *network_id, const unsigned char pk[32],
 		uint16_t tcp_port, const vl_lan_opts *opts) VL_MUST_CHECK;
 /* Rounds sent so far (a round = one datagram per interface). */
 unsigned vl_lan_announcer_rounds(vl_lan_announcer *a);
-/* Stop the thread, close the socket and free a. NULL is fine. */
+/* Stop the process (and wait for it), close the socket and free a. NULL is
+ * fine. */
 void vl_lan_announcer_stop(vl_lan_announcer *a);
 
 /* ---- listening ----------------------------------------------------------- */
