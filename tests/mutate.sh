@@ -320,6 +320,9 @@ mut thin-base-held agent/sync/bundle.c "test_delta" \
 mut thin-index-no-odb agent/sync/bundle.c "sh_thin" \
 	'(rc = git_indexer_new(&idx, dir, 0, NULL, &iopts)) < 0)) {' \
 	'(rc = git_indexer_new(&idx, dir, 0, ours, &iopts)) < 0)) {'
+mut thin-unchanged-subtree agent/sync/bundle.c "test_delta" \
+	$'if (base && git_oid_equal(base, id))\n\t\treturn 0;' \
+	$'if (0)\n\t\treturn 0;'
 
 # ---- network sessions (agent/net/server.c, agent/net/proto.c) ---------------
 mut net-roster-check agent/net/server.c "sh_net" \

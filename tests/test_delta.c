@@ -496,6 +496,50 @@ static void test_pack_thin_base_not_held(void **state)
 	vl_buf_free(&pack);
 }
 
+/* A commit whose parent is an ancestor of the hidden commit, with a subtree
+ * the same as in that parent but not as in the hidden commit: the receiver
+ * holds it (it holds the parent), so it is not sent; before, it went as a
+ * delta against itself, which the receiver then held twice in one pack and
+ * refused (scripts/demo.sh: the second laptop's sync). */
+static void test_pack_thin_unchanged_subtree(void **state)
+{
+	fixture *f = *state;
+	vl_buf text = VL_BUF_INIT, pack = VL_BUF_INIT;
+	git_oid a0, a1, x;
+	git_repository *recv = NULL;
+	git_odb *got = NULL;
+	git_commit *xc = NULL;
+	git_tree *xt = NULL;
+	git_odb_object *o = NULL;
+	char path[700];
+	size_t objects = 0, deltas = 0;
+
+	f_version(&text, 0);
+	a0 = commit_of(f->repo, NULL, text.ptr, "g of a0, long enough to be worth a delta of its own\n");
+	f_version(&text, 1);
+	a1 = commit_of(f->repo, &a0, text.ptr, "g of a1, long enough to be worth a delta of its own\n");
+	f_version(&text, 2);
+	x = commit_of(f->repo, &a0, text.ptr, "g of a0, long enough to be worth a delta of its own\n");
+	snprintf(path, sizeof(path), "%s/recv.git", f->dir);
+	recv = holder_of(path, f->repo, &a1); /* a1 and a0 */
+	assert_int_equal(vl_pack_thin(&pack, &objects, &deltas, f->repo, &x, 1, &a1, 1), 0);
+	assert_int_equal(objects, 3); /* x, its tree, f: d is a0's */
+	assert_int_equal(index_thin(&got, f->dir, recv, &pack), 0);
+	git_odb_free(got);
+	/* The receiver holds all of x now: d and g from a0. */
+	assert_int_equal(git_commit_lookup(&xc, f->repo, &x), 0);
+	assert_int_equal(git_commit_tree(&xt, xc), 0);
+	assert_int_equal(git_repository_odb(&got, recv), 0);
+	assert_int_equal(git_odb_read(&o, got, git_tree_entry_id(git_tree_entry_byname(xt, "d"))), 0);
+	git_odb_object_free(o);
+	git_odb_free(got);
+	git_tree_free(xt);
+	git_commit_free(xc);
+	git_repository_free(recv);
+	vl_buf_free(&text);
+	vl_buf_free(&pack);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -505,6 +549,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_packm_checks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pack_thin, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pack_thin_base_not_held, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pack_thin_unchanged_subtree, setup, teardown),
 	};
 	int rc;
 

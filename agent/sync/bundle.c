@@ -474,6 +474,8 @@ static int thin_put(thin *t, const git_oid *id, const git_oid *base)
 	uint64_t here;
 	int rc, bdepth = base ? oidset_depth(&t->seen, base) : -1, made = 0;
 
+	if (base && git_oid_equal(base, id))
+		bdepth = -1; /* never a delta against itself (thin_tree skips those) */
 	if ((rc = git_odb_read(&obj, t->odb, id)) < 0) {
 		rc = vl_error_git(rc, _("cannot read an object to send"));
 		goto out;
@@ -520,6 +522,10 @@ static int thin_tree(thin *t, const git_oid *id, const git_oid *base, int depth)
 	size_t i;
 	int rc;
 
+	/* The same tree as in the parent: held by the receiver (the parent is
+	 * hidden) or sent already (the parent is earlier in this pack). */
+	if (base && git_oid_equal(base, id))
+		return 0;
 	if ((rc = oidset_add(&t->seen, id)) <= 0)
 		return rc; /* held or sent already, with all below it */
 	if (depth > 8)
@@ -539,7 +545,8 @@ static int thin_tree(thin *t, const git_oid *id, const git_oid *base, int depth)
 		if (git_tree_entry_type(e) == GIT_OBJECT_TREE) {
 			rc = thin_tree(t, git_tree_entry_id(e), bid, depth + 1);
 		} else if (git_tree_entry_type(e) == GIT_OBJECT_BLOB) {
-			rc = oidset_add(&t->seen, git_tree_entry_id(e));
+			/* unchanged from the parent: held or sent, as for trees */
+			rc = bid && git_oid_equal(bid, git_tree_entry_id(e)) ? 0 : oidset_add(&t->seen, git_tree_entry_id(e));
 			if (rc == 1)
 				rc = thin_put(t, git_tree_entry_id(e), bid);
 		} else {
