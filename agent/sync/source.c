@@ -557,7 +557,7 @@ static void path_free(vl_source *s)
 static const vl_source_ops path_ops = { path_list_refs, path_objects, path_peer_key, path_free };
 
 /* Every file in objects/pack must be a regular file (a FIFO named
- * x.pack would block libgit2's pack backend when it opens it). */
+ * x.pack would block the pack reader when it opens it). */
 static int check_pack_dir(const char *repo)
 {
 	vl_buf p = VL_BUF_INIT, f = VL_BUF_INIT;
