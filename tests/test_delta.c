@@ -23,34 +23,8 @@
 #include "store/repo.h"
 #include "testutil.h"
 
-typedef struct {
-	char *dir;
-	char git[512]; /* the repository holding the bases */
-	git_repository *repo;
-} fixture;
-
-static int setup(void **state)
-{
-	fixture *f = calloc(1, sizeof(*f));
-
-	assert_non_null(f);
-	f->dir = vt_tmpdir();
-	snprintf(f->git, sizeof(f->git), "%s/repo.git", f->dir);
-	assert_int_equal(vl_repo_init(&f->repo, f->git), 0);
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	fixture *f = *state;
-
-	git_repository_free(f->repo);
-	vt_rmtree(f->dir);
-	free(f->dir);
-	free(f);
-	return 0;
-}
+/* git is the repository holding the bases. */
+typedef vt_repo fixture;
 
 static uint32_t rng = 12345;
 
@@ -551,13 +525,13 @@ static void test_pack_thin_unchanged_subtree(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_delta_round_trip, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_delta_random, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_delta_round_trip, vt_repo_setup, vt_repo_teardown),
+		cmocka_unit_test_setup_teardown(test_delta_random, vt_repo_setup, vt_repo_teardown),
 		cmocka_unit_test(test_delta_not_worth_it),
-		cmocka_unit_test_setup_teardown(test_packm_checks, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_pack_thin, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_pack_thin_base_not_held, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_pack_thin_unchanged_subtree, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_packm_checks, vt_repo_setup, vt_repo_teardown),
+		cmocka_unit_test_setup_teardown(test_pack_thin, vt_repo_setup, vt_repo_teardown),
+		cmocka_unit_test_setup_teardown(test_pack_thin_base_not_held, vt_repo_setup, vt_repo_teardown),
+		cmocka_unit_test_setup_teardown(test_pack_thin_unchanged_subtree, vt_repo_setup, vt_repo_teardown),
 	};
 	int rc;
 
