@@ -282,7 +282,7 @@ typedef struct {
 	void *ctx;
 	size_t from, to;
 	int rc;
-	char msg[2048];              /* error.c's VL_ERRMSG_MAX */
+	char msg[VL_ERRMSG_MAX];     /* vl_error_last, whole */
 } work_part;
 
 static void *work_main(void *arg)

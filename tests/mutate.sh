@@ -364,6 +364,9 @@ mut operator-checked-in-commits store/repo.c "test_trust" \
 	'if (vl_operator_check(v + 1, vl - 1) < 0)' 'if (0)'
 mut history-field-filter agent/cmd/cmd_audit.c "sh_operator" \
 	'if ((!res.changed || res.changed[i]) &&' 'if ((1) &&'
+mut history-branch-order agent/audit/audit.c "test_audit" \
+	$'if (sc.n > 1)\n\t\tqsort(sc.code, sc.n, sizeof(*sc.code), code_cmp);' \
+	$'if (0)\n\t\tqsort(sc.code, sc.n, sizeof(*sc.code), code_cmp);'
 mut list-column-width agent/cmd/cmd_record.c "sh_list" \
 	'vl_print_padded(cells[k * ncols + i], i + 1 < ncols ? width[i] : 0);' \
 	'vl_print_padded(cells[k * ncols + i], 18);'

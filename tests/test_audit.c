@@ -39,6 +39,7 @@
 
 #define COUNTY "500243000000"
 #define V1 "500243001001"
+#define V2 "500243001002"
 #define NAME_A "张三丰"
 #define PHONE_A "13800000000"
 #define PHONE_0 "13911111111"
@@ -840,6 +841,41 @@ static void test_history_hook_replay(void **state)
 	assert_int_equal(rename(moved, hook), 0);
 }
 
+/* vl_audit_collect reads the scope branches in ref order (audit.h), the
+ * order history prints them in, whatever order the refs are stored in:
+ * libgit2 lists loose refs before packed ones. A copy of the world with
+ * V1's ref packed and a later village's loose lists that village first
+ * unsorted. */
+static void test_collect_ref_order(void **state)
+{
+	vl_audit_version *v = NULL;
+	vl_node *n = NULL;
+	char home[600];
+	size_t nv = 0, i, nv1 = 0;
+
+	(void)state;
+	snprintf(home, sizeof(home), "%s/collect", g_dir);
+	assert_int_equal(vt_run(NULL, "cp -a '%s' '%s' && git --git-dir '%s/repo.git' pack-refs --all && "
+			"'%s' -C '%s' add volunteer --scope " V2 " --set name=孙七 --set phone=13400000000 --set team=突击队",
+			g_home, home, home, VL_BINARY, home), 0);
+	/* V1 packed, V2 loose: the order that needs the sort. */
+	assert_int_equal(vt_run(NULL, "test -f '%s/repo.git/" VL_REF_SCOPE_PREFIX V2 "' && "
+			"! test -e '%s/repo.git/" VL_REF_SCOPE_PREFIX V1 "'", home, home), 0);
+	assert_int_equal(vl_node_open(&n, home, 0, NULL), 0);
+	assert_int_equal(vl_audit_collect(&v, &nv, n, NULL, NULL, NULL), 0);
+	for (i = 0; i < nv; i++)
+		nv1 += !strcmp(v[i].rec->scope, V1);
+	assert_true(nv1 >= 4);
+	assert_int_equal(nv, nv1 + 1);
+	for (i = 0; i < nv1; i++)
+		assert_string_equal(v[i].rec->scope, V1);
+	assert_string_equal(v[nv1].rec->scope, V2);
+	for (i = 0; i < nv; i++)
+		vl_audit_version_free(&v[i]);
+	free(v);
+	vl_node_close(n);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -851,6 +887,7 @@ int main(void)
 		cmocka_unit_test(test_export_json),
 		cmocka_unit_test(test_export_html),
 		cmocka_unit_test(test_history_hook_replay),
+		cmocka_unit_test(test_collect_ref_order),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

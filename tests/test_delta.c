@@ -23,34 +23,8 @@
 #include "store/repo.h"
 #include "testutil.h"
 
-typedef struct {
-	char *dir;
-	char git[512]; /* the repository holding the bases */
-	git_repository *repo;
-} fixture;
-
-static int setup(void **state)
-{
-	fixture *f = calloc(1, sizeof(*f));
-
-	assert_non_null(f);
-	f->dir = vt_tmpdir();
-	snprintf(f->git, sizeof(f->git), "%s/repo.git", f->dir);
-	assert_int_equal(vl_repo_init(&f->repo, f->git), 0);
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	fixture *f = *state;
-
-	git_repository_free(f->repo);
-	vt_rmtree(f->dir);
-	free(f->dir);
-	free(f);
-	return 0;
-}
+/* git is the repository holding the bases. */
+typedef vt_repo fixture;
 
 static uint32_t rng = 12345;
 
@@ -457,6 +431,30 @@ static void test_pack_thin(void **state)
 	vl_buf_free(&pack);
 }
 
+/* The texts of g in the history below (each long enough to be worth a
+ * delta of its own). */
+#define G_A0 "g of a0, long enough to be worth a delta of its own\n"
+#define G_A1 "g of a1, long enough to be worth a delta of its own\n"
+#define G_X "g of x., long enough to be worth a delta of its own\n"
+
+/* The history of the two tests below: a0 -> a1 and a0 -> x, f at versions
+ * 0, 1 and 2, g at G_A0, G_A1 and x_g; *a1 and *x are set, *text is left
+ * at x's f. Returns a receiver at <dir>/recv.git holding a1 (and so a0). */
+static git_repository *fork_beside_held(git_oid *a1, git_oid *x, vl_buf *text, const fixture *f, const char *x_g)
+{
+	git_oid a0;
+	char path[700];
+
+	f_version(text, 0);
+	a0 = commit_of(f->repo, NULL, text->ptr, G_A0);
+	f_version(text, 1);
+	*a1 = commit_of(f->repo, &a0, text->ptr, G_A1);
+	f_version(text, 2);
+	*x = commit_of(f->repo, &a0, text->ptr, x_g);
+	snprintf(path, sizeof(path), "%s/recv.git", f->dir);
+	return holder_of(path, f->repo, a1);
+}
+
 /* A commit whose parent is an ancestor of the hidden commit, not the
  * hidden commit itself: its parent's versions are not known to be held,
  * so they are no base (a receiver holding only the hidden commit's objects
@@ -465,20 +463,12 @@ static void test_pack_thin_base_not_held(void **state)
 {
 	fixture *f = *state;
 	vl_buf text = VL_BUF_INIT, pack = VL_BUF_INIT;
-	git_oid a0, a1, x;
+	git_oid a1, x;
 	git_repository *recv = NULL;
 	git_odb *got = NULL;
-	char path[700];
 	size_t objects = 0, deltas = 0;
 
-	f_version(&text, 0);
-	a0 = commit_of(f->repo, NULL, text.ptr, "g of a0, long enough to be worth a delta of its own\n");
-	f_version(&text, 1);
-	a1 = commit_of(f->repo, &a0, text.ptr, "g of a1, long enough to be worth a delta of its own\n");
-	f_version(&text, 2);
-	x = commit_of(f->repo, &a0, text.ptr, "g of x., long enough to be worth a delta of its own\n");
-	snprintf(path, sizeof(path), "%s/recv.git", f->dir);
-	recv = holder_of(path, f->repo, &a1);
+	recv = fork_beside_held(&a1, &x, &text, f, G_X);
 	assert_int_equal(vl_pack_thin(&pack, &objects, &deltas, f->repo, &x, 1, &a1, 1), 0);
 	assert_int_equal(objects, 5); /* x, its tree, f, d, g */
 	assert_int_equal(deltas, 0);
@@ -486,7 +476,7 @@ static void test_pack_thin_base_not_held(void **state)
 	git_odb_free(got);
 	/* Against a1 itself the same edit goes as deltas. */
 	vl_buf_clear(&pack);
-	x = commit_of(f->repo, &a1, text.ptr, "g of x., long enough to be worth a delta of its own\n");
+	x = commit_of(f->repo, &a1, text.ptr, G_X);
 	assert_int_equal(vl_pack_thin(&pack, &objects, &deltas, f->repo, &x, 1, &a1, 1), 0);
 	assert_true(deltas >= 3);
 	assert_int_equal(index_thin(&got, f->dir, recv, &pack), 0);
@@ -505,23 +495,15 @@ static void test_pack_thin_unchanged_subtree(void **state)
 {
 	fixture *f = *state;
 	vl_buf text = VL_BUF_INIT, pack = VL_BUF_INIT;
-	git_oid a0, a1, x;
+	git_oid a1, x;
 	git_repository *recv = NULL;
 	git_odb *got = NULL;
 	git_commit *xc = NULL;
 	git_tree *xt = NULL;
 	git_odb_object *o = NULL;
-	char path[700];
 	size_t objects = 0, deltas = 0;
 
-	f_version(&text, 0);
-	a0 = commit_of(f->repo, NULL, text.ptr, "g of a0, long enough to be worth a delta of its own\n");
-	f_version(&text, 1);
-	a1 = commit_of(f->repo, &a0, text.ptr, "g of a1, long enough to be worth a delta of its own\n");
-	f_version(&text, 2);
-	x = commit_of(f->repo, &a0, text.ptr, "g of a0, long enough to be worth a delta of its own\n");
-	snprintf(path, sizeof(path), "%s/recv.git", f->dir);
-	recv = holder_of(path, f->repo, &a1); /* a1 and a0 */
+	recv = fork_beside_held(&a1, &x, &text, f, G_A0);
 	assert_int_equal(vl_pack_thin(&pack, &objects, &deltas, f->repo, &x, 1, &a1, 1), 0);
 	assert_int_equal(objects, 3); /* x, its tree, f: d is a0's */
 	assert_int_equal(index_thin(&got, f->dir, recv, &pack), 0);
@@ -543,13 +525,13 @@ static void test_pack_thin_unchanged_subtree(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_delta_round_trip, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_delta_random, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_delta_round_trip, vt_repo_setup, vt_repo_teardown),
+		cmocka_unit_test_setup_teardown(test_delta_random, vt_repo_setup, vt_repo_teardown),
 		cmocka_unit_test(test_delta_not_worth_it),
-		cmocka_unit_test_setup_teardown(test_packm_checks, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_pack_thin, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_pack_thin_base_not_held, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_pack_thin_unchanged_subtree, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_packm_checks, vt_repo_setup, vt_repo_teardown),
+		cmocka_unit_test_setup_teardown(test_pack_thin, vt_repo_setup, vt_repo_teardown),
+		cmocka_unit_test_setup_teardown(test_pack_thin_base_not_held, vt_repo_setup, vt_repo_teardown),
+		cmocka_unit_test_setup_teardown(test_pack_thin_unchanged_subtree, vt_repo_setup, vt_repo_teardown),
 	};
 	int rc;
 

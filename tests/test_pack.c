@@ -17,36 +17,7 @@
 #include "store/repo.h"
 #include "testutil.h"
 
-typedef struct {
-	char *dir;
-	char git[512];     /* the bare repository */
-	char objects[600]; /* its objects directory */
-	git_repository *repo;
-} fixture;
-
-static int setup(void **state)
-{
-	fixture *f = calloc(1, sizeof(*f));
-
-	assert_non_null(f);
-	f->dir = vt_tmpdir();
-	snprintf(f->git, sizeof(f->git), "%s/repo.git", f->dir);
-	snprintf(f->objects, sizeof(f->objects), "%s/objects", f->git);
-	assert_int_equal(vl_repo_init(&f->repo, f->git), 0);
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	fixture *f = *state;
-
-	git_repository_free(f->repo);
-	vt_rmtree(f->dir);
-	free(f->dir);
-	free(f);
-	return 0;
-}
+typedef vt_repo fixture;
 
 /* Files in dir whose name starts with prefix and ends with suffix. */
 static int count_files(const char *dir, const char *prefix, const char *suffix)
@@ -804,18 +775,18 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_object_id_matches_libgit2),
-		cmocka_unit_test_setup_teardown(test_packw_stock_git_reads_it, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_packw_stored_trees, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_packw_empty_and_abandoned, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_stage_takes_libgit2_writes, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_stage_filtered_flush, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_commit_large_packed_small_loose, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_commit_known_blob_ids, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_auto_packs_loose, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_auto_combines_packs, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_auto_combines_geometrically, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_auto_combine_refuses_damage, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_auto_removes_stale_tmp, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_packw_stock_git_reads_it, vt_repo_setup, vt_repo_teardown),
+		cmocka_unit_test_setup_teardown(test_packw_stored_trees, vt_repo_setup, vt_repo_teardown),
+		cmocka_unit_test_setup_teardown(test_packw_empty_and_abandoned, vt_repo_setup, vt_repo_teardown),
+		cmocka_unit_test_setup_teardown(test_stage_takes_libgit2_writes, vt_repo_setup, vt_repo_teardown),
+		cmocka_unit_test_setup_teardown(test_stage_filtered_flush, vt_repo_setup, vt_repo_teardown),
+		cmocka_unit_test_setup_teardown(test_commit_large_packed_small_loose, vt_repo_setup, vt_repo_teardown),
+		cmocka_unit_test_setup_teardown(test_commit_known_blob_ids, vt_repo_setup, vt_repo_teardown),
+		cmocka_unit_test_setup_teardown(test_auto_packs_loose, vt_repo_setup, vt_repo_teardown),
+		cmocka_unit_test_setup_teardown(test_auto_combines_packs, vt_repo_setup, vt_repo_teardown),
+		cmocka_unit_test_setup_teardown(test_auto_combines_geometrically, vt_repo_setup, vt_repo_teardown),
+		cmocka_unit_test_setup_teardown(test_auto_combine_refuses_damage, vt_repo_setup, vt_repo_teardown),
+		cmocka_unit_test_setup_teardown(test_auto_removes_stale_tmp, vt_repo_setup, vt_repo_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

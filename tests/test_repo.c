@@ -14,8 +14,7 @@
 #include "testutil.h"
 
 typedef struct {
-	char *dir;
-	git_repository *repo;
+	vt_repo r;
 	vl_key key;
 	char fp[VL_FP_LEN];
 	char email[80];
@@ -24,13 +23,10 @@ typedef struct {
 static int setup(void **state)
 {
 	fixture *f = calloc(1, sizeof(*f));
-	char path[512];
 
 	assert_non_null(f);
-	f->dir = vt_tmpdir();
-	snprintf(path, sizeof(path), "%s/repo.git", f->dir);
 	assert_int_equal(vl_crypto_init(), 0);
-	assert_int_equal(vl_repo_init(&f->repo, path), 0);
+	vt_repo_make(&f->r);
 	assert_int_equal(vl_key_generate(&f->key), 0);
 	vl_fingerprint(f->fp, f->key.pk);
 	snprintf(f->email, sizeof(f->email), "%s@vledger", f->fp);
@@ -42,9 +38,7 @@ static int teardown(void **state)
 {
 	fixture *f = *state;
 
-	git_repository_free(f->repo);
-	vt_rmtree(f->dir);
-	free(f->dir);
+	vt_repo_free(&f->r);
 	vl_key_wipe(&f->key);
 	free(f);
 	return 0;
@@ -58,7 +52,7 @@ static int commit(fixture *f, git_oid *out, const char *ref, const git_oid *expe
 	char msg[256];
 
 	snprintf(msg, sizeof(msg), "change %u\n\nVledger-Seq: %u\n", seq, seq);
-	return vl_repo_commit(out, f->repo, ref, expected, &ch, 1, msg, &who, &f->key);
+	return vl_repo_commit(out, f->r.repo, ref, expected, &ch, 1, msg, &who, &f->key);
 }
 
 static void test_commit_read_and_cas(void **state)
@@ -70,28 +64,28 @@ static void test_commit_read_and_cas(void **state)
 	unsigned char pk[32];
 
 	assert_int_equal(commit(f, &c1, ref, NULL, "resident/k/a.yaml", "one\n", 1), 0);
-	assert_int_equal(vl_repo_head(&head, f->repo, ref), 0);
+	assert_int_equal(vl_repo_head(&head, f->r.repo, ref), 0);
 	assert_true(git_oid_equal(&head, &c1));
 	/* Creating again from "no ref" is a conflict: the ref exists now. */
 	assert_int_equal(commit(f, &c2, ref, NULL, "resident/k/b.yaml", "two\n", 2), VL_ECONFLICT);
 	assert_int_equal(commit(f, &c2, ref, &c1, "resident/k/b.yaml", "two\n", 2), 0);
 	/* A stale expected head moves nothing. */
 	assert_int_equal(commit(f, &c3, ref, &c1, "resident/k/c.yaml", "three\n", 3), VL_ECONFLICT);
-	assert_int_equal(vl_repo_head(&head, f->repo, ref), 0);
+	assert_int_equal(vl_repo_head(&head, f->r.repo, ref), 0);
 	assert_true(git_oid_equal(&head, &c2));
 	/* Reads: content, absence, size cap from the header. */
-	assert_int_equal(vl_repo_read(&b, NULL, f->repo, ref, NULL, "resident/k/a.yaml", 100), 0);
+	assert_int_equal(vl_repo_read(&b, NULL, f->r.repo, ref, NULL, "resident/k/a.yaml", 100), 0);
 	assert_string_equal(b.ptr, "one\n");
-	assert_int_equal(vl_repo_read(&b, NULL, f->repo, ref, NULL, "resident/k/zz.yaml", 100), VL_ENOTFOUND);
-	assert_int_equal(vl_repo_read(NULL, NULL, f->repo, ref, NULL, "resident/k/a.yaml", 3), VL_ETOOBIG);
-	assert_int_equal(vl_repo_read(NULL, NULL, f->repo, ref, NULL, "resident/k", 100), VL_EINVALID);
+	assert_int_equal(vl_repo_read(&b, NULL, f->r.repo, ref, NULL, "resident/k/zz.yaml", 100), VL_ENOTFOUND);
+	assert_int_equal(vl_repo_read(NULL, NULL, f->r.repo, ref, NULL, "resident/k/a.yaml", 3), VL_ETOOBIG);
+	assert_int_equal(vl_repo_read(NULL, NULL, f->r.repo, ref, NULL, "resident/k", 100), VL_EINVALID);
 	/* The commit is signed canonically by our key. */
-	assert_int_equal(vl_repo_raw_commit(&raw, f->repo, &c2), 0);
+	assert_int_equal(vl_repo_raw_commit(&raw, f->r.repo, &c2), 0);
 	assert_int_equal(vl_commit_verify(raw.ptr, raw.len, pk), 0);
 	assert_memory_equal(pk, f->key.pk, 32);
 	/* Delete a path. */
 	assert_int_equal(commit(f, &c3, ref, &c2, "resident/k/a.yaml", NULL, 3), 0);
-	assert_int_equal(vl_repo_read(NULL, NULL, f->repo, ref, NULL, "resident/k/a.yaml", 100), VL_ENOTFOUND);
+	assert_int_equal(vl_repo_read(NULL, NULL, f->r.repo, ref, NULL, "resident/k/a.yaml", 100), VL_ENOTFOUND);
 	vl_buf_free(&b);
 	vl_buf_free(&raw);
 }
@@ -106,15 +100,15 @@ static void test_stock_git_accepts(void **state)
 
 	assert_int_equal(commit(f, &c1, ref, NULL, "resident/k/a.yaml", "one\n", 1), 0);
 	assert_int_equal(vl_pubkey_format(&pub, f->key.pk, NULL), 0);
-	snprintf(allowed, sizeof(allowed), "%s/allowed", f->dir);
+	snprintf(allowed, sizeof(allowed), "%s/allowed", f->r.dir);
 	snprintf(line, sizeof(line), "%s namespaces=\"git\" %s\n", f->fp, pub.ptr);
 	vt_write(allowed, line, strlen(line));
-	assert_int_equal(vt_run(&out, "git --git-dir '%s/repo.git' -c gpg.ssh.allowedSignersFile='%s' verify-commit %s",
-			f->dir, allowed, git_oid_tostr_s(&c1)), 0);
+	assert_int_equal(vt_run(&out, "git --git-dir '%s' -c gpg.ssh.allowedSignersFile='%s' verify-commit %s",
+			f->r.git, allowed, git_oid_tostr_s(&c1)), 0);
 	assert_non_null(strstr(out, "Good \"git\" signature"));
 	free(out);
 	/* git fsck agrees the repository is sound. */
-	assert_int_equal(vt_run(NULL, "git --git-dir '%s/repo.git' fsck --strict", f->dir), 0);
+	assert_int_equal(vt_run(NULL, "git --git-dir '%s' fsck --strict", f->r.git), 0);
 	vl_buf_free(&pub);
 }
 
@@ -128,10 +122,10 @@ static void test_key_chain_and_trailers(void **state)
 
 	assert_int_equal(commit(f, &c1, ref, NULL, "resident/k/a.yaml", "one\n", 1), 0);
 	assert_int_equal(commit(f, &c2, ref, &c1, "resident/k/b.yaml", "two\n", 2), 0);
-	assert_int_equal(vl_repo_key_chain(&seq, &prev, f->repo, &c2, f->fp), 0);
+	assert_int_equal(vl_repo_key_chain(&seq, &prev, f->r.repo, &c2, f->fp), 0);
 	assert_int_equal(seq, 2);
 	assert_true(git_oid_equal(&prev, &c2));
-	assert_int_equal(vl_repo_key_chain(&seq, &prev, f->repo, &c2, "SHA256:someoneelse"), 0);
+	assert_int_equal(vl_repo_key_chain(&seq, &prev, f->r.repo, &c2, "SHA256:someoneelse"), 0);
 	assert_int_equal(seq, 0);
 	assert_int_equal(vl_message_trailer(&b, "s\n\nVledger-Seq: 12\nVledger-Prev: abc\n", "Vledger-Prev"), 0);
 	assert_string_equal(b.ptr, "abc");
@@ -144,12 +138,10 @@ static void test_init_refuses_existing(void **state)
 {
 	fixture *f = *state;
 	git_repository *again = NULL;
-	char path[512];
 
-	snprintf(path, sizeof(path), "%s/repo.git", f->dir);
-	assert_int_equal(vl_repo_init(&again, path), VL_EEXISTS);
+	assert_int_equal(vl_repo_init(&again, f->r.git), VL_EEXISTS);
 	assert_null(again);
-	assert_int_equal(vl_repo_open(&again, path), 0);
+	assert_int_equal(vl_repo_open(&again, f->r.git), 0);
 	git_repository_free(again);
 }
 

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include "store/repo.h"
 #include "testutil.h"
 
 char *vt_tmpdir(void)
@@ -103,4 +104,41 @@ char *vt_read(const char *path, size_t *len)
 	if (len)
 		*len = n;
 	return buf;
+}
+
+void vt_repo_make(vt_repo *r)
+{
+	r->dir = vt_tmpdir();
+	snprintf(r->git, sizeof(r->git), "%s/repo.git", r->dir);
+	snprintf(r->objects, sizeof(r->objects), "%s/objects", r->git);
+	r->repo = NULL;
+	assert_int_equal(vl_repo_init(&r->repo, r->git), 0);
+}
+
+void vt_repo_free(vt_repo *r)
+{
+	git_repository_free(r->repo);
+	r->repo = NULL;
+	vt_rmtree(r->dir);
+	free(r->dir);
+	r->dir = NULL;
+}
+
+int vt_repo_setup(void **state)
+{
+	vt_repo *r = calloc(1, sizeof(*r));
+
+	assert_non_null(r);
+	vt_repo_make(r);
+	*state = r;
+	return 0;
+}
+
+int vt_repo_teardown(void **state)
+{
+	vt_repo *r = *state;
+
+	vt_repo_free(r);
+	free(r);
+	return 0;
 }

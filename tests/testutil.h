@@ -22,4 +22,23 @@ void vt_write(const char *path, const char *data, size_t len);
 /* Read a whole file into a NUL-terminated allocation (caller frees). */
 char *vt_read(const char *path, size_t *len);
 
+struct git_repository;
+
+/* A scratch directory holding a fresh bare repository (vl_repo_init), the
+ * set-up of the tests on one repository. */
+typedef struct {
+	char *dir;         /* vt_tmpdir's */
+	char git[512];     /* "<dir>/repo.git", the bare repository */
+	char objects[600]; /* "<git>/objects" */
+	struct git_repository *repo; /* open on git */
+} vt_repo;
+
+/* Make *r (fails the test on error). */
+void vt_repo_make(vt_repo *r);
+/* Close r's repository and remove its directory; r may be half made. */
+void vt_repo_free(vt_repo *r);
+/* cmocka setup and teardown: *state is a vt_repo made by vt_repo_make. */
+int vt_repo_setup(void **state);
+int vt_repo_teardown(void **state);
+
 #endif

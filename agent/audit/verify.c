@@ -372,12 +372,14 @@ out:
 	return ok;
 }
 
-/* Keep what vl_error_last says about a failed step (errors are per thread). */
-static void keep_why(int *oom, vl_buf *why)
+/* Keep in why what vl_error_last says about a failed step, for the thread
+ * that judges it (errors are per thread): record and commit jobs, branch
+ * jobs. Returns 0, or VL_ENOMEM when why cannot hold the message (it is
+ * left empty). */
+static int keep_why(vl_buf *why)
 {
 	vl_buf_clear(why);
-	if (vl_buf_puts(why, vl_error_last()) < 0)
-		*oom = 1;
+	return vl_buf_puts(why, vl_error_last()) < 0 ? VL_ENOMEM : 0;
 }
 
 /* Raise in this thread the error a step of prep_record kept. */
@@ -463,16 +465,19 @@ static void prep_record(rec_prep *p, git_repository *repo)
 	line[n + 2] = '/';
 	memcpy(line + n + 3, p->name, sizeof(p->name)); /* ends in its NUL */
 	if ((p->read_rc = vl_repo_read_blob(&p->raw, repo, &p->id, VL_RECORD_MAX_BYTES, line)) < 0) {
-		keep_why(&p->oom, &p->why_read);
+		if (keep_why(&p->why_read) < 0)
+			p->oom = 1;
 		return;
 	}
 	if ((p->parse_rc = vl_record_parse(&p->r, p->raw.ptr, p->raw.len, line)) < 0) {
-		keep_why(&p->oom, &p->why_read);
+		if (keep_why(&p->why_read) < 0)
+			p->oom = 1;
 		return;
 	}
 	p->clock_rc = vl_hlc_parse(&p->rclock, p->r->clock);
 	if ((p->verify_rc = vl_record_verify(p->r, p->raw.ptr, p->raw.len, NULL)) < 0)
-		keep_why(&p->oom, &p->why_verify);
+		if (keep_why(&p->why_verify) < 0)
+			p->oom = 1;
 	if (p->has_old) {
 		p->old_rc = git_blob_lookup(&oldblob, repo, &p->oldid) < 0 ? VL_EINVALID
 			: vl_record_parse(&p->oldrec, git_blob_rawcontent(oldblob), (size_t)git_blob_rawsize(oldblob), line);
@@ -481,7 +486,8 @@ static void prep_record(rec_prep *p, git_repository *repo)
 		git_blob_free(oldblob);
 	}
 	if ((p->schema_rc = vl_schema_validate(p->s, p->r->data, p->r->deleted, &p->diag)) < 0)
-		keep_why(&p->oom, &p->why_schema);
+		if (keep_why(&p->why_schema) < 0)
+			p->oom = 1;
 }
 
 /* Order of two '\n'-terminated lines. */
@@ -573,19 +579,23 @@ static void prep_commit(commit_prep *cp, git_repository *repo)
 	if (cp->skip)
 		return;
 	if ((cp->read_rc = vl_repo_raw_commit(&cp->raw, repo, &cp->id)) < 0) {
-		keep_why(&cp->oom, &cp->why_read);
+		if (keep_why(&cp->why_read) < 0)
+			cp->oom = 1;
 		return;
 	}
 	if ((cp->sig_rc = vl_commit_verify(cp->raw.ptr, cp->raw.len, cp->pk)) < 0) {
-		keep_why(&cp->oom, &cp->why_sig);
+		if (keep_why(&cp->why_sig) < 0)
+			cp->oom = 1;
 		return;
 	}
 	if ((cp->canon_rc = vl_commit_check_canonical(cp->raw.ptr, cp->raw.len, 1)) < 0)
-		keep_why(&cp->oom, &cp->why_canon);
+		if (keep_why(&cp->why_canon) < 0)
+			cp->oom = 1;
 	if (cp->config && git_commit_lookup(&gc, repo, &cp->id) == 0) {
 		vl_fingerprint(fp, cp->pk);
 		if ((cp->cfg_rc = vl_config_check_commit(repo, gc, fp)) < 0)
-			keep_why(&cp->oom, &cp->why_cfg);
+			if (keep_why(&cp->why_cfg) < 0)
+				cp->oom = 1;
 		cp->cfg_done = 1;
 		git_commit_free(gc);
 	}
@@ -2022,12 +2032,6 @@ typedef struct {
 	FILE *progress;
 } branch_pool;
 
-/* rc with vl_error_last kept in why (errors are per thread). */
-static int keep_error(int rc, vl_buf *why)
-{
-	return vl_buf_puts(why, vl_error_last()) < 0 ? VL_ENOMEM : rc;
-}
-
 /* Verify job j through repo, then list its record ids. */
 static void branch_one(branch_pool *p, branch_job *j, git_repository *repo)
 {
@@ -2037,12 +2041,14 @@ static void branch_one(branch_pool *p, branch_job *j, git_repository *repo)
 		return;
 	j->res.threads = 1;
 	if ((j->rc = verify_branch(&own, p->n, &j->res, j->ref, &j->head, NULL, 0, NULL, &p->merge_mu)) < 0) {
-		j->rc = keep_error(j->rc, &j->why);
+		if (keep_why(&j->why) < 0)
+			j->rc = VL_ENOMEM;
 		return;
 	}
 	if (ids_branch(j->ref) && (j->ids_rc = collect_ids(p->n, repo, j->ref + strlen(VL_REF_SCOPE_PREFIX), &j->head,
 			&j->ids, &j->nids, &j->capids)) < 0)
-		j->ids_rc = keep_error(j->ids_rc, &j->ids_why);
+		if (keep_why(&j->ids_why) < 0)
+			j->ids_rc = VL_ENOMEM;
 }
 
 /*
@@ -2071,10 +2077,12 @@ static void branch_run(branch_pool *p)
 		pthread_mutex_unlock(&p->mu);
 		j = &p->jobs[i];
 		if (!j->symbolic) {
-			if ((j->rc = own_repo(&repo, p->n, &home)) < 0)
-				j->rc = keep_error(j->rc, &j->why);
-			else
+			if ((j->rc = own_repo(&repo, p->n, &home)) < 0) {
+				if (keep_why(&j->why) < 0)
+					j->rc = VL_ENOMEM;
+			} else {
 				branch_one(p, j, repo);
+			}
 			git_repository_free(repo);
 		}
 		pthread_mutex_lock(&p->mu);
@@ -2231,7 +2239,8 @@ static int verify_parallel(vl_node *n, vl_verify_result *res, const git_oid *hea
 		pthread_mutex_lock(&p->mu);
 		p->quit = 1;
 		pthread_mutex_unlock(&p->mu);
-		rc = keep_error(rc, &why);
+		if (keep_why(&why) < 0)
+			rc = VL_ENOMEM;
 	} else {
 		branch_run(p);
 	}

@@ -117,7 +117,7 @@ grep -q "^tree $tree2\$" "$cache" && ok || bad "the cache did not follow the con
 # agent/node/roster.h vl_roster_entry_name); a roster in another layout (valid:
 # the name quoted where vledger writes it plain) is read whole instead, and
 # says the same ----
-printf '%s\n' "$full" | grep -q '^  author   彭水县民政局 (SHA256:' && ok || bad "no author name in: $full"
+grep -q '^  author   彭水县民政局 (SHA256:' <<<"$full" && ok || bad "no author name in: $full"
 expect 0 C show "$id" --json
 json=$out
 contains '"author_name":"彭水县民政局"'

@@ -10,10 +10,10 @@ vl_workdir frictions
 # by id or by label, with or without a node.
 expect 0 "$VLEDGER" -C "$w/none" schema show resident
 contains "aggregate migrants: count where residence_kind=migrant"
-printf '%s\n' "$out" | grep -qE 'where [a-z_]+=$' && bad "a filter without its value: $out" || ok
+grep -qE 'where [a-z_]+=$' <<<"$out" && bad "a filter without its value: $out" || ok
 expect 0 "$VLEDGER" -C "$w/none" schema show 防控网格
 contains "count where role=grid_leader"
-printf '%s\n' "$out" | grep -qE 'where [a-z_]+=$' && bad "a filter without its value: $out" || ok
+grep -qE 'where [a-z_]+=$' <<<"$out" && bad "a filter without its value: $out" || ok
 
 echo "frictions: $passes passed, $fails failed"
 [ "$fails" -eq 0 ]

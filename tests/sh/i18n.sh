@@ -84,7 +84,7 @@ contains "未知命令"
 out=$(LANGUAGE= LC_ALL= LC_MESSAGES= LANG=C "$VLEDGER" frobnicate 2>&1)
 contains "unknown command"
 # A real zh_CN locale, when this machine has one, is used as such.
-if locale -a 2>/dev/null | grep -qi '^zh_CN\.utf-\?8$'; then
+if grep -qi '^zh_CN\.utf-\?8$' <<<"$(locale -a 2>/dev/null)"; then
 	out=$(LANGUAGE= LC_ALL=zh_CN.UTF-8 "$VLEDGER" frobnicate 2>&1)
 	contains "未知命令"
 else

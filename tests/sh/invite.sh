@@ -49,8 +49,7 @@ nq=$(printf '%s\n' "$qr" | grep -c .)
 	&& ok || bad "QR lines differ in width"
 first=$(printf '%s\n' "$qr" | head -1)
 [ -z "$(printf '%s' "$first" | tr -d '█')" ] && ok || bad "QR quiet zone is not light"
-printf '%s\n' "$qr" | grep -q '▀' && printf '%s\n' "$qr" | grep -q '▄' && printf '%s\n' "$qr" | grep -q ' ' \
-	&& ok || bad "QR code lacks half blocks"
+[[ $qr == *▀* && $qr == *▄* && $qr == *' '* ]] && ok || bad "QR code lacks half blocks"
 # The drawing must read back as the token with a stock QR reader (zbarimg,
 # installed by scripts/install-deps.sh): a missing reader fails the test
 # rather than skipping the check. Each character is two modules (upper and

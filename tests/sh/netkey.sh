@@ -28,8 +28,9 @@ lacks "vledger-network-key"
 
 # the key is in no object of the config branch (nor any object at all)
 b64=${key#vledger-network-key-v1 }
-if git --git-dir "$w/county/repo.git" rev-list --objects --all | awk '{print $1}' |
-		git --git-dir "$w/county/repo.git" cat-file --batch | grep -aqF "$b64"; then
+git --git-dir "$w/county/repo.git" rev-list --objects --all | awk '{print $1}' |
+	git --git-dir "$w/county/repo.git" cat-file --batch >"$w/objects.all" || bad "cannot read the objects"
+if grep -aqF "$b64" "$w/objects.all"; then
 	bad "the network key is in the repository"
 else
 	ok

@@ -69,7 +69,7 @@ for _ in $(seq 100); do
 done
 [ -n "$port" ] && ok || bad "serve did not start: $(cat "$w/serve.err")"
 tty -C "$w/countyS" sync 127.0.0.1:$port
-contains 'pull 1/3'; printf '%s' "$out" | grep -qE 'receive [1-9][0-9]+' && ok || bad "no receive counter: $out"
+contains 'pull 1/3'; grep -qE 'receive [1-9][0-9]+' <<<"$out" && ok || bad "no receive counter: $out"
 quiet -C "$w/countyQ" sync 127.0.0.1:$port
 lacks 'receive '; lacks 'pull 1/3'
 kill $spid; wait $spid 2>/dev/null
