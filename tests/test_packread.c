@@ -420,10 +420,10 @@ static void reads_as(const char *idx_path, const git_oid *id, const void *conten
 	git_odb_free(odb);
 }
 
-/* vl_packread_backend refuses idx_path with code, its message saying words
- * (when not NULL); no backend comes out. Bounded: a FIFO waited on would
+/* vl_packread_backend refuses idx_path with code, its message naming the
+ * file that ends in suffix and saying words; no backend comes out. Bounded: a FIFO waited on would
  * hang here, so SIGALRM ends the test instead. */
-static void open_refused(const char *idx_path, int code, const char *words)
+static void open_refused(const char *idx_path, int code, const char *suffix, const char *words)
 {
 	git_odb_backend *b = NULL;
 	int rc;
@@ -434,8 +434,9 @@ static void open_refused(const char *idx_path, int code, const char *words)
 	if (rc != code)
 		fail_msg("open: %s, want %s: %s", vl_error_name(rc), vl_error_name(code), vl_error_last());
 	assert_null(b);
-	if (words)
-		has_words(vl_error_last(), words);
+	has_words(vl_error_last(), suffix);
+	has_words(vl_error_last(), "/pack-");
+	has_words(vl_error_last(), words);
 }
 
 /* ---- a: a good chain -------------------------------------------------------- */
@@ -684,10 +685,10 @@ static void test_ofs_mid_entry(void **state)
 	pk_end(&p);
 	pk_write(&p, f->dir);
 
-	refused(p.idx_path, &mid, VL_EINVALID, "truncated or corrupt");
-	refused(p.idx_path, &in_header, VL_EINVALID, "truncated or corrupt");
-	refused(p.idx_path, &before, VL_EINVALID, "truncated or corrupt");
-	refused(p.idx_path, &self, VL_EINVALID, "truncated or corrupt");
+	refused(p.idx_path, &mid, VL_EINVALID, "names a base where no object starts");
+	refused(p.idx_path, &in_header, VL_EINVALID, "names a base where no object starts");
+	refused(p.idx_path, &before, VL_EINVALID, "names a base where no object starts");
+	refused(p.idx_path, &self, VL_EINVALID, "names a base where no object starts");
 	/* e0 itself reads: the damage is in the deltas alone. */
 	reads_as(p.idx_path, &e0, content.ptr, content.len);
 	pk_free(&p);
@@ -730,10 +731,10 @@ static void test_ref_delta_bases(void **state)
 	ref_delta(&p, &orphan, &nowhere);
 	pk_end(&p);
 	pk_write(&p, f->dir);
-	refused(p.idx_path, &a, VL_EINVALID, "truncated or corrupt");
-	refused(p.idx_path, &b, VL_EINVALID, "truncated or corrupt");
-	refused(p.idx_path, &self, VL_EINVALID, "truncated or corrupt");
-	refused(p.idx_path, &orphan, VL_EINVALID, "truncated or corrupt");
+	refused(p.idx_path, &a, VL_EINVALID, "(or a cycle)");
+	refused(p.idx_path, &b, VL_EINVALID, "(or a cycle)");
+	refused(p.idx_path, &self, VL_EINVALID, "(or a cycle)");
+	refused(p.idx_path, &orphan, VL_EINVALID, "names a base the pack does not hold");
 	pk_free(&p);
 }
 
@@ -771,7 +772,7 @@ static void test_chain_too_deep(void **state)
 	git_oid_cpy(&top, &id);
 	pk_end(&p);
 	pk_write(&p, f->dir);
-	refused(p.idx_path, &top, VL_ETOOBIG, "over the limit");
+	refused(p.idx_path, &top, VL_EINVALID, "is longer than 4095");
 	pk_free(&p);
 	vl_buf_free(&d);
 }
@@ -822,10 +823,10 @@ static void test_unknown_type(void **state)
 	pk_index(&p, &longsize);
 	pk_end(&p);
 	pk_write(&p, f->dir);
-	refused(p.idx_path, &t0, VL_EINVALID, "truncated or corrupt");
-	refused(p.idx_path, &t5, VL_EINVALID, "truncated or corrupt");
-	refused(p.idx_path, &on5, VL_EINVALID, "truncated or corrupt");
-	refused(p.idx_path, &longsize, VL_EINVALID, "truncated or corrupt");
+	refused(p.idx_path, &t0, VL_EINVALID, "of unknown type 0");
+	refused(p.idx_path, &t5, VL_EINVALID, "of unknown type 5");
+	refused(p.idx_path, &on5, VL_EINVALID, "of unknown type 5");
+	refused(p.idx_path, &longsize, VL_EINVALID, "has a malformed header");
 	pk_free(&p);
 }
 
@@ -855,11 +856,11 @@ static void test_open_disagree(void **state)
 	p.pack.ptr[11] = 4;
 	p.pack.len -= 20;
 	pk_end(&p);
-	open_refused(pk_write(&p, f->dir), VL_EINVALID, ".pack");
+	open_refused(pk_write(&p, f->dir), VL_EINVALID, ".pack", "does not match its index");
 	p.pack.ptr[11] = 2;
 	p.pack.len -= 20;
 	pk_end(&p);
-	open_refused(pk_write(&p, f->dir), VL_EINVALID, ".pack");
+	open_refused(pk_write(&p, f->dir), VL_EINVALID, ".pack", "does not match its index");
 	pk_free(&p);
 
 	/* An offset beyond the pack, in its trailer, inside its header. */
@@ -867,17 +868,17 @@ static void test_open_disagree(void **state)
 	field = idx_offset_field(&p, 1);
 	be32(field, (uint32_t)p.pack.len + 100);
 	pk_idx_resum(&p);
-	open_refused(pk_write(&p, f->dir), VL_EINVALID, ".idx");
+	open_refused(pk_write(&p, f->dir), VL_EINVALID, ".idx", "does not match its pack");
 	be32(field, (uint32_t)p.pack.len - 10);
 	pk_idx_resum(&p);
-	open_refused(pk_write(&p, f->dir), VL_EINVALID, ".idx");
+	open_refused(pk_write(&p, f->dir), VL_EINVALID, ".idx", "does not match its pack");
 	be32(field, 4);
 	pk_idx_resum(&p);
-	open_refused(pk_write(&p, f->dir), VL_EINVALID, ".idx");
+	open_refused(pk_write(&p, f->dir), VL_EINVALID, ".idx", "does not match its pack");
 	/* Two ids at one offset. */
 	memcpy(field, idx_offset_field(&p, 0), 4);
 	pk_idx_resum(&p);
-	open_refused(pk_write(&p, f->dir), VL_EINVALID, ".idx");
+	open_refused(pk_write(&p, f->dir), VL_EINVALID, ".idx", "does not match its pack");
 	pk_free(&p);
 
 	/* A large offset beyond the pack, and one past the large table. */
@@ -888,7 +889,7 @@ static void test_open_disagree(void **state)
 	field = (unsigned char *)p.idx.ptr + p.idx.len - 40 - 8;
 	be32(field, 1); /* the last large offset: 2^32 + its own */
 	pk_idx_resum(&p);
-	open_refused(pk_write(&p, f->dir), VL_EINVALID, ".idx");
+	open_refused(pk_write(&p, f->dir), VL_EINVALID, ".idx", "does not match its pack");
 	pk_free(&p);
 	fresh_good(&p);
 	p.large = 1;
@@ -898,38 +899,64 @@ static void test_open_disagree(void **state)
 		if (idx_offset_field(&p, i)[0] & 0x80)
 			be32(idx_offset_field(&p, i), 0x80000007u);
 	pk_idx_resum(&p);
-	open_refused(pk_write(&p, f->dir), VL_EINVALID, ".idx");
+	open_refused(pk_write(&p, f->dir), VL_EINVALID, ".idx", "not a valid pack index");
 	pk_free(&p);
 
 	/* The index's copy of the pack's checksum differs from the trailer. */
 	fresh_good(&p);
 	p.idx.ptr[p.idx.len - 40] ^= 1;
 	pk_idx_resum(&p);
-	open_refused(pk_write(&p, f->dir), VL_EINVALID, NULL);
+	open_refused(pk_write(&p, f->dir), VL_EINVALID, ".pack", "does not match its index");
 	pk_free(&p);
 
 	/* A fanout that goes down; another magic; another pack signature and version. */
 	fresh_good(&p);
 	p.idx.ptr[8 + 4 * 10 + 3] = 100;
 	pk_idx_resum(&p);
-	open_refused(pk_write(&p, f->dir), VL_EINVALID, ".idx");
+	open_refused(pk_write(&p, f->dir), VL_EINVALID, ".idx", "not a valid pack index");
 	pk_free(&p);
 	fresh_good(&p);
 	p.idx.ptr[1] = 'x';
 	pk_idx_resum(&p);
-	open_refused(pk_write(&p, f->dir), VL_EINVALID, ".idx");
+	open_refused(pk_write(&p, f->dir), VL_EINVALID, ".idx", "not a valid pack index");
 	pk_free(&p);
 	fresh_good(&p);
 	p.pack.ptr[3] = 'X';
 	p.pack.len -= 20;
 	pk_end(&p);
-	open_refused(pk_write(&p, f->dir), VL_EINVALID, ".pack");
+	open_refused(pk_write(&p, f->dir), VL_EINVALID, ".pack", "does not match its index");
 	pk_free(&p);
 	fresh_good(&p);
 	p.pack.ptr[7] = 4;
 	p.pack.len -= 20;
 	pk_end(&p);
-	open_refused(pk_write(&p, f->dir), VL_EINVALID, ".pack");
+	open_refused(pk_write(&p, f->dir), VL_EINVALID, ".pack", "does not match its index");
+	pk_free(&p);
+
+	/* Ids out of order: all in the first one's fanout bucket, the larger of
+	 * the first two first. */
+	fresh_good(&p);
+	{
+		unsigned char *ids = (unsigned char *)p.idx.ptr + 8 + 1024, first[20], second[20];
+
+		ids[20] = ids[40] = ids[0];
+		for (i = 0; i < 256; i++)
+			be32((unsigned char *)p.idx.ptr + 8 + 4 * i, i < ids[0] ? 0 : 3);
+		memcpy(first, ids, 20);
+		memcpy(second, ids + 20, 20);
+		if (memcmp(first, second, 20) < 0) {
+			memcpy(ids, second, 20);
+			memcpy(ids + 20, first, 20);
+		}
+	}
+	pk_idx_resum(&p);
+	open_refused(pk_write(&p, f->dir), VL_EINVALID, ".idx", "not a valid pack index");
+	pk_free(&p);
+	/* An index naming more objects than the cap (its fanout says so). */
+	fresh_good(&p);
+	be32((unsigned char *)p.idx.ptr + 8 + 4 * 255, (uint32_t)VL_SOURCE_MAX_PACK_OBJECTS + 1);
+	pk_idx_resum(&p);
+	open_refused(pk_write(&p, f->dir), VL_ETOOBIG, ".idx", "over the limit");
 	pk_free(&p);
 
 	/* The index cut anywhere. */
@@ -960,20 +987,20 @@ static void test_open_fifo(void **state)
 	pk_write(&p, f->dir);
 	assert_int_equal(unlink(p.idx_path), 0);
 	assert_int_equal(mkfifo(p.idx_path, 0600), 0);
-	open_refused(p.idx_path, VL_EINVALID, ".idx");
+	open_refused(p.idx_path, VL_EINVALID, ".idx", "is not a regular file");
 	/* The pack a FIFO. */
 	pk_write(&p, f->dir);
 	n = strlen(p.idx_path);
 	snprintf(pack_path, sizeof(pack_path), "%.*s.pack", (int)(n - 4), p.idx_path);
 	assert_int_equal(unlink(pack_path), 0);
 	assert_int_equal(mkfifo(pack_path, 0600), 0);
-	open_refused(p.idx_path, VL_EINVALID, ".pack");
+	open_refused(p.idx_path, VL_EINVALID, ".pack", "is missing or not a regular file");
 	/* No pack at all. */
 	assert_int_equal(unlink(pack_path), 0);
 	{
 		git_odb_backend *b = NULL;
 
-		assert_true(vl_packread_backend(&b, p.idx_path) < 0);
+		assert_int_equal(vl_packread_backend(&b, p.idx_path), VL_ENOTFOUND);
 		assert_null(b);
 	}
 	pk_free(&p);
