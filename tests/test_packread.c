@@ -459,14 +459,15 @@ static void good_pack(pk *p, git_oid ids[3], vl_buf res[3])
 
 	/* R1: the base with "sealed" changed to "lifted". */
 	assert_int_equal(vl_buf_put(&res[0], base_text, blen), 0);
-	assert_int_equal(vl_buf_put(&res[1], base_text, 53), 0);
+	assert_memory_equal(base_text + 67, "sealed", 6);
+	assert_int_equal(vl_buf_put(&res[1], base_text, 67), 0);
 	assert_int_equal(vl_buf_puts(&res[1], "lifted"), 0);
-	assert_int_equal(vl_buf_put(&res[1], base_text + 59, blen - 59), 0);
+	assert_int_equal(vl_buf_put(&res[1], base_text + 73, blen - 73), 0);
 	varint(&d1, blen);
 	varint(&d1, res[1].len);
-	delta_copy(&d1, 0, 53);
+	delta_copy(&d1, 0, 67);
 	delta_insert(&d1, "lifted");
-	delta_copy(&d1, 59, (uint32_t)(blen - 59));
+	delta_copy(&d1, 73, (uint32_t)(blen - 73));
 	/* R2: R1 with a line added at the end. */
 	assert_int_equal(vl_buf_put(&res[2], res[1].ptr, res[1].len), 0);
 	assert_int_equal(vl_buf_puts(&res[2], "lifted_at: 2022-05-01\n"), 0);
