@@ -131,7 +131,8 @@ case $out in *"truncated or corrupt"*|*"over the limit"*) ok ;; *) bad "corrupt 
 # on bytes that read as an entry header declaring over 4 GiB (libgit2 1.5
 # believed one such and asked calloc for 95 GB). The reader must see that no
 # object starts there. A record edited once more makes its old version a
-# delta on the new one; the furthest delta the receiver lacks is broken.
+# delta on the new one; deltas of objects the receiver lacks are tried from
+# the end of the pack (the most bytes before them to land on).
 src=$(fresh ofs-mid)
 zid=$(git --git-dir "$src" ls-tree -r --name-only "refs/heads/scope/$S" | grep '^zone/' | head -1)
 zid=${zid##*/} zid=${zid%.yaml}
@@ -140,42 +141,44 @@ git --git-dir "$src" repack -adfq --depth=50 --window=250 && git --git-dir "$src
 pack=$(ls "$src"/objects/pack/pack-*.pack)
 declare -A starts=()
 while read -r o; do starts[$o]=1; done < <(git --git-dir "$src" verify-pack -v "${pack%.pack}.idx" | awk 'NF >= 5 && $2 ~ /^(commit|tree|blob|tag)$/ {print $5}')
-read -r d did < <(git --git-dir "$src" verify-pack -v "${pack%.pack}.idx" | awk 'NF == 7 {print $5, $1}' |
-	while read -r o id; do
-		git --git-dir "$w/county/repo.git" cat-file -e "$id" 2>/dev/null ||
-			! git --git-dir "$src" rev-list --objects --all | grep -q "^$id" || echo "$o $id"
-	done | sort -n | tail -1)
-[ -n "${d:-}" ] && ok || bad "no delta the receiver lacks in the repacked source"
-if [ -n "${d:-}" ]; then
 mapfile -t B < <(od -An -v -tu1 -w1 "$pack" | tr -d ' ')
-# The delta's header, then its offset (L bytes, git's encoding).
-i=$d; while ((B[i] & 128)); do i=$((i + 1)); done; o0=$((i + 1))
-i=$o0 rel=$((B[o0] & 127)); while ((B[i] & 128)); do i=$((i + 1)); rel=$((((rel + 1) << 7) | (B[i] & 127))); done
-L=$((i - o0 + 1))
-[ -n "${starts[$((d - rel))]:-}" ] && ok || bad "the delta at $d does not name an entry start ($rel back)"
-ofs_bytes() { # the encoding of distance $1
+ofs_bytes() { # the OFS_DELTA encoding of distance $1 (pack-format.txt)
 	local v=$1 out=$(($1 & 127))
 	while ((v >>= 7)); do v=$((v - 1)); out="$((128 | (v & 127))) $out"; done
 	echo "$out"
 }
-# A position before the delta, no entry's start, where the bytes read as a
-# commit/tree/blob/tag header of over 4 GiB (4 continuation bytes, then a
-# fifth of bits over 2^32), whose distance encodes in L bytes.
-target= new=
-for ((p = d - 1; p >= 12; p--)); do
-	[ -z "${starts[$p]:-}" ] || continue
-	t=$(((B[p] >> 4) & 7))
-	((B[p] & 128 && t >= 1 && t <= 4 && B[p + 1] & 128 && B[p + 2] & 128 && B[p + 3] & 128 &&
-		B[p + 4] & 128 && B[p + 5] & 127)) || continue
-	new=$(ofs_bytes $((d - p)))
-	[ "$(wc -w <<<"$new")" -eq "$L" ] && { target=$p; break; }
-done
-[ -n "$target" ] && ok || bad "no bytes before the delta at $d read as a header over 4 GiB"
-if [ -n "$target" ]; then
+# land D: for the delta at offset D, find a position before it, no entry's
+# start, where the bytes read as a commit/tree/blob/tag header of over 4 GiB
+# (4 continuation bytes, then bits over 2^32), whose distance encodes in as
+# many bytes as the delta's offset; sets o0 (where the offset is) and new
+# (its bytes). Fails when there is none.
+land() {
+	local d=$1 i rel L p t
+	i=$d; while ((B[i] & 128)); do i=$((i + 1)); done; o0=$((i + 1))
+	i=$o0 rel=$((B[o0] & 127)); while ((B[i] & 128)); do i=$((i + 1)); rel=$((((rel + 1) << 7) | (B[i] & 127))); done
+	L=$((i - o0 + 1))
+	[ -n "${starts[$((d - rel))]:-}" ] || { bad "the delta at $d does not name an entry start ($rel back)"; return 1; }
+	for ((p = d - 1; p >= 12; p--)); do
+		[ -z "${starts[$p]:-}" ] || continue
+		t=$(((B[p] >> 4) & 7))
+		((B[p] & 128 && t >= 1 && t <= 4 && B[p + 1] & 128 && B[p + 2] & 128 && B[p + 3] & 128 &&
+			B[p + 4] & 128 && B[p + 5] & 127)) || continue
+		new=$(ofs_bytes $((d - p)))
+		[ "$(wc -w <<<"$new")" -eq "$L" ] && return 0
+	done
+	return 1
+}
+landed=
+while read -r d id; do
+	git --git-dir "$w/county/repo.git" cat-file -e "$id" 2>/dev/null && continue
+	git --git-dir "$src" rev-list --objects --all | grep -q "^$id" || continue
+	land "$d" && { landed=$d; break; }
+done < <(git --git-dir "$src" verify-pack -v "${pack%.pack}.idx" | awk 'NF == 7 {print $5, $1}' | sort -rn)
+[ -n "$landed" ] && ok || bad "no delta the receiver lacks could be pointed at a header over 4 GiB"
+if [ -n "$landed" ]; then
 	chmod u+w "$pack"
 	printf "$(printf '\\%03o' $new)" | dd of="$pack" bs=1 seek="$o0" conv=notrunc status=none
-	refused_unchanged "$src" "names a base where no object starts"
-fi
+	refused_unchanged "$src" "the delta at offset $landed names a base where no object starts"
 fi
 
 src=$(fresh fifo-pack)
