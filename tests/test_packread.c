@@ -831,6 +831,60 @@ static void test_unknown_type(void **state)
 	pk_free(&p);
 }
 
+/* ---- what the check leaves to libgit2: inflating and hashing ------------- */
+
+/* Entries whose headers pass but whose data is damaged: the check passes
+ * (it reads headers only) and the read fails cleanly. */
+static void test_data_damage(void **state)
+{
+	fixture *f = *state;
+	git_oid longer, shorter, wrong, garbage;
+	git_odb_backend *b = NULL;
+	git_odb *odb = NULL;
+	git_odb_object *o = NULL;
+	pk p;
+
+	pk_begin(&p, 4);
+	/* Declared 100 bytes, inflating to 5; declared 3, inflating to 5. */
+	pk_hdr(&p, T_BLOB, 100);
+	pk_deflate(&p, "hello", 5, 6);
+	fake_id(&longer, "longer");
+	pk_index(&p, &longer);
+	pk_hdr(&p, T_BLOB, 3);
+	pk_deflate(&p, "hello", 5, 6);
+	fake_id(&shorter, "shorter");
+	pk_index(&p, &shorter);
+	/* Whole and sound, under another object's id. */
+	pk_hdr(&p, T_BLOB, 5);
+	pk_deflate(&p, "hello", 5, 6);
+	fake_id(&wrong, "wrong");
+	pk_index(&p, &wrong);
+	/* Not zlib at all. */
+	pk_hdr(&p, T_BLOB, 5);
+	pk_put(&p, "\xff\xfe\xfd\xfc\xfb\xfa\xf9\xf8", 8);
+	fake_id(&garbage, "garbage");
+	pk_index(&p, &garbage);
+	pk_end(&p);
+	pk_write(&p, f->dir);
+	b = open_ok(p.idx_path);
+	assert_int_equal(git_odb_new(&odb), 0);
+	assert_int_equal(git_odb_add_backend(odb, b, 1), 0);
+	assert_int_equal(vl_packread_check(b, &longer), 0);
+	assert_true(git_odb_read(&o, odb, &longer) < 0);
+	assert_null(o);
+	assert_int_equal(vl_packread_check(b, &shorter), 0);
+	assert_true(git_odb_read(&o, odb, &shorter) < 0);
+	assert_null(o);
+	assert_int_equal(vl_packread_check(b, &wrong), 0);
+	assert_int_equal(git_odb_read(&o, odb, &wrong), GIT_EMISMATCH);
+	assert_null(o);
+	assert_int_equal(vl_packread_check(b, &garbage), 0);
+	assert_true(git_odb_read(&o, odb, &garbage) < 0);
+	assert_null(o);
+	git_odb_free(odb);
+	pk_free(&p);
+}
+
 /* ---- f: the index and the pack at open ------------------------------------ */
 
 /* A fresh good pack in p (the ids and contents are not kept). */
@@ -976,7 +1030,15 @@ static void test_open_disagree(void **state)
 	pk_free(&p);
 }
 
-static void test_open_fifo(void **state)
+/* idx_path opens (the files are as they should be again). */
+static void git_odb_backend_free_ok(const char *idx_path)
+{
+	git_odb_backend *b = open_ok(idx_path);
+
+	b->free(b);
+}
+
+static void test_open_not_regular(void **state)
 {
 	fixture *f = *state;
 	char pack_path[1100];
@@ -996,6 +1058,25 @@ static void test_open_fifo(void **state)
 	assert_int_equal(unlink(pack_path), 0);
 	assert_int_equal(mkfifo(pack_path, 0600), 0);
 	open_refused(p.idx_path, VL_EINVALID, ".pack", "is missing or not a regular file");
+	/* Symbolic links to good files (O_NOFOLLOW): the pack, then the index. */
+	pk_write(&p, f->dir);
+	{
+		char real[1200];
+
+		snprintf(real, sizeof(real), "%s.real", pack_path);
+		assert_int_equal(rename(pack_path, real), 0);
+		assert_int_equal(symlink(real, pack_path), 0);
+		open_refused(p.idx_path, VL_EINVALID, ".pack", "is missing or not a regular file");
+		assert_int_equal(unlink(pack_path), 0);
+		assert_int_equal(rename(real, pack_path), 0);
+		git_odb_backend_free_ok(p.idx_path);
+		snprintf(real, sizeof(real), "%s.real", p.idx_path);
+		assert_int_equal(rename(p.idx_path, real), 0);
+		assert_int_equal(symlink(real, p.idx_path), 0);
+		open_refused(p.idx_path, VL_EINVALID, ".idx", "it must be a regular file");
+		assert_int_equal(unlink(p.idx_path), 0);
+		assert_int_equal(rename(real, p.idx_path), 0);
+	}
 	/* No pack at all. */
 	assert_int_equal(unlink(pack_path), 0);
 	{
@@ -1017,8 +1098,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ref_delta_bases, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_chain_too_deep, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_type, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_data_damage, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_disagree, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_open_fifo, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open_not_regular, setup, teardown),
 	};
 	int rc;
 
