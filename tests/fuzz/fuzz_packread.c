@@ -18,6 +18,9 @@
  * open and read every id; reject-* do not), made by
  * tests/fuzz/packread_seeds.py.
  */
+#ifndef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L /* mkdtemp, O_CLOEXEC: the libFuzzer build has no vl_warnings */
+#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <stddef.h>
