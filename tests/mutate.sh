@@ -216,6 +216,53 @@ mut merge-ref-scope agent/ops/merge.c "test_ops_merge sh_merge_ref" \
 	'if (!(scope = opts->scope) && !(scope = scope_of_ref(opts->ref))) {' \
 	'if (!(scope = opts->scope) && !(scope = n->scope)) {'
 
+# ---- a source's packs, the checked reader (store/packread.c) ----------------
+mut packread-entry-cap store/packread.c "test_packread" \
+	'if (size > VL_SOURCE_MAX_OBJECT)' \
+	'if (size > VL_SOURCE_MAX_OBJECT && 0)'
+mut packread-delta-cap store/packread.c "test_packread" \
+	'if (dbase > VL_SOURCE_MAX_OBJECT || dresult > VL_SOURCE_MAX_OBJECT)' \
+	'if (0)'
+mut packread-type store/packread.c "test_packread" \
+	'if (type == 0 || type == 5)' \
+	'if (0)'
+mut packread-ofs-start store/packread.c "test_packread" \
+	'if (rel == 0 || rel > off || (*base = find_start(p, off - rel)) < 0)' \
+	'if (rel == 0 || rel > off || ((*base = find_start(p, off - rel)) < 0 && 0))'
+mut packread-ofs-start@receive store/packread.c "sh_receive" \
+	'if (rel == 0 || rel > off || (*base = find_start(p, off - rel)) < 0)' \
+	'if (rel == 0 || rel > off || ((*base = find_start(p, off - rel)) < 0 && 0))'
+mut packread-ref-held store/packread.c "test_packread" \
+	'if ((k = find_id(p, buf + i)) < 0 || (*base = find_start(p, offset_of(p, (uint32_t)k))) < 0)' \
+	'if ((k = find_id(p, buf + i)) < 0 ? (*base = -1, 0) : (*base = find_start(p, offset_of(p, (uint32_t)k))) < 0)'
+mut packread-idx-regular store/packread.c "test_packread" \
+	'if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {' \
+	'if (fstat(fd, &st) < 0) {'
+mut packread-pack-regular store/packread.c "test_packread" \
+	'if (p->fd < 0 || fstat(p->fd, &st) < 0 || !S_ISREG(st.st_mode)) {' \
+	'if (p->fd < 0 || fstat(p->fd, &st) < 0) {'
+mut packread-count store/packread.c "test_packread" \
+	'be32(head + 8) != p->n ||' \
+	'0 ||'
+mut packread-trailer store/packread.c "test_packread" \
+	'memcmp(trailer, p->idx.ptr + p->idx.len - 40, GIT_OID_RAWSZ)) {' \
+	'0) {'
+mut packread-ids-sorted store/packread.c "test_packread" \
+	'(i && memcmp(id - GIT_OID_RAWSZ, id, GIT_OID_RAWSZ) >= 0) ||' \
+	'0 ||'
+mut packread-offsets-in store/packread.c "test_packread" \
+	'if (p->starts[i] < 12 || p->starts[i] >= p->pack_len - GIT_OID_RAWSZ ||' \
+	'if (0 ||'
+mut packread-one-per-offset store/packread.c "test_packread" \
+	'(i && p->starts[i] == p->starts[i - 1]))' \
+	'0)'
+mut packread-fanout store/packread.c "test_packread" \
+	'if (f < prev)' \
+	'if (0)'
+mut packread-large-table store/packread.c "test_packread" \
+	'((o & 0x80000000u) && (o & 0x7fffffffu) >= p->nlarge))' \
+	'0)'
+
 # ---- merge rules and hooks (hooks/) ------------------------------------------
 mut merge-sum hooks/merge.c "test_merge test_converge" \
 	'__builtin_sub_overflow(res, b, &res)) {' '__builtin_sub_overflow(res, 0, &res)) {'

@@ -125,6 +125,62 @@ printf 'corrupt%.0s' $(seq 1 64) | dd of="$pack" bs=1 seek=$((off + 2)) count=$(
 # Which happens depends on the random record ids.)
 refused_unchanged "$src" ""
 case $out in *"truncated or corrupt"*|*"over the limit"*) ok ;; *) bad "corrupt pack: unexpected message: $out" ;; esac
+
+# --- the CI crash, made deterministic: a real OFS_DELTA of a repacked
+# source has its offset rewritten to land in the middle of an earlier entry,
+# on bytes that read as an entry header declaring over 4 GiB (libgit2 1.5
+# believed one such and asked calloc for 95 GB). The reader must see that no
+# object starts there. A record edited once more makes its old version a
+# delta on the new one; deltas of objects the receiver lacks are tried from
+# the end of the pack (the most bytes before them to land on).
+src=$(fresh ofs-mid)
+zid=$(git --git-dir "$src" ls-tree -r --name-only "refs/heads/scope/$S" | grep '^zone/' | head -1)
+zid=${zid##*/} zid=${zid%.yaml}
+expect 0 "$VLEDGER" -C "$w/ofs-mid" edit "$zid" --set area=b
+git --git-dir "$src" repack -adfq --depth=50 --window=250 && git --git-dir "$src" prune-packed
+pack=$(ls "$src"/objects/pack/pack-*.pack)
+declare -A starts=()
+while read -r o; do starts[$o]=1; done < <(git --git-dir "$src" verify-pack -v "${pack%.pack}.idx" | awk 'NF >= 5 && $2 ~ /^(commit|tree|blob|tag)$/ {print $5}')
+mapfile -t B < <(od -An -v -tu1 -w1 "$pack" | tr -d ' ')
+ofs_bytes() { # the OFS_DELTA encoding of distance $1 (pack-format.txt)
+	local v=$1 out=$(($1 & 127))
+	while ((v >>= 7)); do v=$((v - 1)); out="$((128 | (v & 127))) $out"; done
+	echo "$out"
+}
+# land D: for the delta at offset D, find a position before it, no entry's
+# start, where the bytes read as a commit/tree/blob/tag header of over 4 GiB
+# (4 continuation bytes, then bits over 2^32), whose distance encodes in as
+# many bytes as the delta's offset; sets o0 (where the offset is) and new
+# (its bytes). Fails when there is none.
+land() {
+	local d=$1 i rel L p t
+	i=$d; while ((B[i] & 128)); do i=$((i + 1)); done; o0=$((i + 1))
+	i=$o0 rel=$((B[o0] & 127)); while ((B[i] & 128)); do i=$((i + 1)); rel=$((((rel + 1) << 7) | (B[i] & 127))); done
+	L=$((i - o0 + 1))
+	[ -n "${starts[$((d - rel))]:-}" ] || { bad "the delta at $d does not name an entry start ($rel back)"; return 1; }
+	for ((p = d - 1; p >= 12; p--)); do
+		[ -z "${starts[$p]:-}" ] || continue
+		t=$(((B[p] >> 4) & 7))
+		((B[p] & 128 && t >= 1 && t <= 4 && B[p + 1] & 128 && B[p + 2] & 128 && B[p + 3] & 128 &&
+			B[p + 4] & 128 && B[p + 5] & 127)) || continue
+		new=$(ofs_bytes $((d - p)))
+		[ "$(wc -w <<<"$new")" -eq "$L" ] && return 0
+	done
+	return 1
+}
+landed=
+while read -r d id; do
+	git --git-dir "$w/county/repo.git" cat-file -e "$id" 2>/dev/null && continue
+	git --git-dir "$src" rev-list --objects --all | grep -q "^$id" || continue
+	land "$d" && { landed=$d; break; }
+done < <(git --git-dir "$src" verify-pack -v "${pack%.pack}.idx" | awk 'NF == 7 {print $5, $1}' | sort -rn)
+[ -n "$landed" ] && ok || bad "no delta the receiver lacks could be pointed at a header over 4 GiB"
+if [ -n "$landed" ]; then
+	chmod u+w "$pack"
+	printf "$(printf '\\%03o' $new)" | dd of="$pack" bs=1 seek="$o0" conv=notrunc status=none
+	refused_unchanged "$src" "the delta at offset $landed names a base where no object starts"
+fi
+
 src=$(fresh fifo-pack)
 git --git-dir "$src" repack -adq
 mkfifo "$src/objects/pack/pack-0000000000000000000000000000000000000000.pack"
