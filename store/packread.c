@@ -489,7 +489,7 @@ int vl_packread_backend(git_odb_backend **out, const char *idx_path)
 	if ((rc = pack_read(&got, p, 0, head, sizeof(head))) < 0 ||
 			(rc = pack_read(&got, p, p->pack_len - GIT_OID_RAWSZ, trailer, sizeof(trailer))) < 0)
 		goto out;
-	if (memcmp(head, "PACK\0\0\0", 7) || (head[7] != 2 && head[7] != 3) || be32(head + 8) != p->n ||
+	if (memcmp(head, "PACK\0\0\0\2", 8) || be32(head + 8) != p->n ||
 			memcmp(trailer, p->idx.ptr + p->idx.len - 40, GIT_OID_RAWSZ)) {
 		rc = vl_error_set(VL_EINVALID, _("'%s' of the source does not match its index; the source is "
 				"damaged"), p->pack_path);
