@@ -57,9 +57,9 @@
 /* One pack of a source (store/packread.h): objects its index may name (the
  * index is read whole: about 28 bytes an object), and the longest delta
  * chain (git's own pack-objects writes at most 4095). */
-#define VL_SOURCE_MAX_PACK_OBJECTS ((size_t)8 << 20)
+#define VL_SOURCE_MAX_PACK_OBJECTS ((size_t)4 << 20)
 #define VL_SOURCE_MAX_DELTA_DEPTH 4095
-#define VL_SOURCE_MAX_PACKS 1000
+#define VL_SOURCE_MAX_PACKS 1000              /* packs of one source */
 
 /* ---- merge hooks (hooks/merge.h) ------------------------------------------ */
 #define VL_HOOK_MAX_OUTPUT ((size_t)64 * 1024)

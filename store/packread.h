@@ -41,7 +41,8 @@
  * An object backend for the one pack whose index is at idx_path
  * (".../pack-<sha>.idx"; the pack is the same name with ".pack"), for
  * git_odb_add_backend. It offers read, read_header and exists. Opening reads
- * and checks the index and the pack's header: VL_EINVALID (with a message
+ * and checks the index and the pack's header: VL_ENOTFOUND when there is no
+ * pack beside the index (libgit2 skips such an index too); VL_EINVALID (with a message
  * naming the file) when either is not a regular file, malformed, or they
  * disagree; VL_ETOOBIG when the index names more than
  * VL_SOURCE_MAX_PACK_OBJECTS objects. A read of an object whose chain fails

@@ -6,8 +6,10 @@
  * forever on a truncated one (docs/threats.md). So refs are read here
  * (packed-refs and loose ref files, regular files only), loose objects by a
  * backend of our own (one bounded zlib pass over a capped, regular file),
- * and packs by libgit2's pack backend once every pack file is checked to be
- * a regular file (pack data is bounded by its index).
+ * and packs through store/packread.h: each pack and index checked to be
+ * regular files that agree, and each object's delta chain checked from its
+ * headers before libgit2 reads it (libgit2 believes an entry's declared
+ * size, and followed a damaged delta offset to a 95 GB allocation).
  */
 #define _POSIX_C_SOURCE 200809L
 #include <dirent.h>
@@ -23,6 +25,7 @@
 #include "agent/sync/source.h"
 #include "store/error.h"
 #include "store/i18n.h"
+#include "store/packread.h"
 
 /* ---- reading files of a source ------------------------------------------- */
 
@@ -446,10 +449,58 @@ out:
 	return rc;
 }
 
+/* Add a store/packread.h reader for every objects/pack/pack-*.idx with its
+ * pack beside it (at most VL_SOURCE_MAX_PACKS of them). */
+static int add_packs(git_odb *odb, const char *objects)
+{
+	vl_buf dir = VL_BUF_INIT, idx = VL_BUF_INIT;
+	git_odb_backend *pack = NULL;
+	struct dirent *de;
+	DIR *d = NULL;
+	size_t n = 0, len;
+	int rc = 0;
+
+	if ((rc = vl_buf_printf(&dir, "%s/pack", objects)) < 0)
+		return rc;
+	if (!(d = opendir(dir.ptr)))
+		goto out;
+	while ((de = readdir(d))) {
+		len = strlen(de->d_name);
+		if (len < 9 || strncmp(de->d_name, "pack-", 5) || strcmp(de->d_name + len - 4, ".idx"))
+			continue;
+		if (++n > VL_SOURCE_MAX_PACKS) {
+			rc = vl_error_set(VL_ETOOBIG, _("the source holds more than %d packs, over the limit; run "
+					"git gc there"), VL_SOURCE_MAX_PACKS);
+			goto out;
+		}
+		vl_buf_clear(&idx);
+		if ((rc = vl_buf_printf(&idx, "%s/%s", dir.ptr, de->d_name)) < 0)
+			goto out;
+		rc = vl_packread_backend(&pack, idx.ptr);
+		if (rc == VL_ENOTFOUND) {
+			rc = 0;
+			continue;
+		}
+		if (rc < 0)
+			goto out;
+		if ((rc = git_odb_add_backend(odb, pack, 1)) < 0) {
+			pack->free(pack);
+			rc = vl_error_git(rc, _("cannot read the source's packs"));
+			goto out;
+		}
+	}
+out:
+	if (d)
+		closedir(d);
+	vl_buf_free(&dir);
+	vl_buf_free(&idx);
+	return rc;
+}
+
 static int path_objects(vl_source *s, git_odb **out)
 {
 	path_source *ps = (path_source *)s;
-	git_odb_backend *loose = NULL, *pack = NULL;
+	git_odb_backend *loose = NULL;
 	vl_buf objects = VL_BUF_INIT;
 	int rc;
 
@@ -470,17 +521,10 @@ static int path_objects(vl_source *s, git_odb **out)
 		rc = vl_error_git(rc, _("cannot set up reading the source's objects"));
 		goto out;
 	}
-	/* Pack files were checked to be regular files when the source was
-	 * opened; no alternates are added. */
-	if ((rc = git_odb_backend_pack(&pack, objects.ptr)) < 0) {
-		rc = vl_error_git(rc, _("cannot read the source's packs"));
+	/* One checked reader per pack (no alternates, no rescan of the
+	 * directory for packs that appear later). */
+	if ((rc = add_packs(ps->odb, objects.ptr)) < 0)
 		goto out;
-	}
-	if ((rc = git_odb_add_backend(ps->odb, pack, 1)) < 0) {
-		pack->free(pack);
-		rc = vl_error_git(rc, _("cannot read the source's packs"));
-		goto out;
-	}
 	*out = ps->odb;
 	rc = 0;
 out:
@@ -513,7 +557,7 @@ static void path_free(vl_source *s)
 static const vl_source_ops path_ops = { path_list_refs, path_objects, path_peer_key, path_free };
 
 /* Every file in objects/pack must be a regular file (a FIFO named
- * x.pack would block libgit2's pack backend when it opens it). */
+ * x.pack would block the pack reader when it opens it). */
 static int check_pack_dir(const char *repo)
 {
 	vl_buf p = VL_BUF_INIT, f = VL_BUF_INIT;

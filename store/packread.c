@@ -1,0 +1,517 @@
+/*
+ * packread.c - one pack of an untrusted repository, read in place through
+ * libgit2 once each object's delta chain has been checked from its headers
+ * (packread.h; the pack format: docs/formats.md §2).
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "store/buf.h"
+#include "store/i18n.h"
+#include "store/limits.h"
+#include "store/packread.h"
+
+/* An entry's header, an OFS_DELTA's offset or a REF_DELTA's id, and the
+ * start of a delta's zlib data: what is read of each entry checked. A
+ * delta's own header (two sizes) comes out of the first few hundred bytes of
+ * any zlib stream git writes. */
+#define ENTRY_READ 4096
+#define IDX_HEAD (8 + 256 * 4)
+
+typedef struct {
+	git_odb_backend parent;
+	git_odb_backend *inner;      /* libgit2's reader of this one pack */
+	char *pack_path;             /* for messages */
+	int fd;                      /* the pack */
+	uint64_t pack_len;
+	vl_buf idx;                  /* the whole index */
+	uint32_t n;                  /* objects */
+	size_t nlarge;               /* 8-byte offsets */
+	uint64_t *starts;            /* every entry's offset, ascending */
+	unsigned char *ok;           /* per entry of starts: its chain passed */
+	uint32_t *chain;             /* positions of the chain being checked */
+	z_stream z;
+	int zinit;
+} packread;
+
+static uint32_t be32(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* Read the regular file at path, at most max bytes, into out; opened so
+ * that a FIFO or device is refused rather than waited on. */
+static int read_file(vl_buf *out, const char *path, size_t max)
+{
+	struct stat st;
+	ssize_t got;
+	int fd, rc;
+
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return vl_error_set(VL_EINVALID, _("cannot open '%s' of the source (%s); it must be a regular file"),
+				path, strerror(errno));
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		rc = vl_error_set(VL_EINVALID, _("'%s' of the source is not a regular file; refusing to read it"),
+				path);
+		goto out;
+	}
+	if ((uint64_t)st.st_size > max) {
+		rc = vl_error_set(VL_ETOOBIG, _("'%s' of the source is %lld bytes, over the limit of %zu"), path,
+				(long long)st.st_size, max);
+		goto out;
+	}
+	if ((rc = vl_buf_grow(out, (size_t)st.st_size)) < 0)
+		goto out;
+	while (out->len < (size_t)st.st_size) {
+		got = read(fd, out->ptr + out->len, (size_t)st.st_size - out->len);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0) {
+			rc = vl_error_set(VL_EINVALID, _("'%s' of the source is truncated or cannot be read"), path);
+			goto out;
+		}
+		out->len += (size_t)got;
+	}
+	rc = 0;
+out:
+	close(fd);
+	return rc;
+}
+
+/* Read up to len bytes at off of the pack into buf; *got gets how many. */
+static int pack_read(size_t *got, packread *p, uint64_t off, unsigned char *buf, size_t len)
+{
+	ssize_t r;
+
+	*got = 0;
+	while (*got < len) {
+		r = pread(p->fd, buf + *got, len - *got, (off_t)(off + *got));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return vl_error_set(VL_ERROR, _("cannot read '%s' of the source: %s"), p->pack_path,
+					strerror(errno));
+		if (r == 0)
+			return vl_error_set(VL_EINVALID, _("'%s' of the source is truncated or corrupt (it is shorter "
+					"than its index says)"), p->pack_path);
+		*got += (size_t)r;
+	}
+	return 0;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* The index position of id, or -1. Ids are strictly ascending and agree
+ * with the fanout (checked at open), so this finds what libgit2 finds. */
+static int64_t find_id(const packread *p, const unsigned char *id)
+{
+	const unsigned char *fan = (const unsigned char *)p->idx.ptr + 8, *ids = fan + 1024;
+	uint32_t lo = id[0] ? be32(fan + 4 * (id[0] - 1)) : 0, hi = be32(fan + 4 * id[0]);
+
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		int c = memcmp(ids + (size_t)mid * GIT_OID_RAWSZ, id, GIT_OID_RAWSZ);
+		if (c == 0)
+			return mid;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
+}
+
+/* The pack offset of index position k (large offsets were checked at open). */
+static uint64_t offset_of(const packread *p, uint32_t k)
+{
+	const unsigned char *offs = (const unsigned char *)p->idx.ptr + IDX_HEAD + (size_t)p->n * 24;
+	uint32_t o = be32(offs + 4 * (size_t)k);
+	const unsigned char *l;
+
+	if (!(o & 0x80000000u))
+		return o;
+	l = offs + (size_t)p->n * 4 + (size_t)(o & 0x7fffffffu) * 8;
+	return (uint64_t)be32(l) << 32 | be32(l + 4);
+}
+
+/* The position in starts of an entry at off, or -1 when no entry starts
+ * there. */
+static int64_t find_start(const packread *p, uint64_t off)
+{
+	size_t lo = 0, hi = p->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (p->starts[mid] == off)
+			return (int64_t)mid;
+		if (p->starts[mid] < off)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
+}
+
+/* A delta's own header: base size, then result size (7-bit groups, least
+ * significant first). 1 when both are whole in d[0..len). */
+static int delta_sizes(uint64_t *base, uint64_t *result, const unsigned char *d, size_t len)
+{
+	uint64_t *v[2] = { base, result };
+	size_t at = 0;
+	int k, shift;
+
+	for (k = 0; k < 2; k++) {
+		*v[k] = 0;
+		for (shift = 0;; shift += 7) {
+			if (at >= len || shift > 56)
+				return 0;
+			*v[k] |= (uint64_t)(d[at] & 0x7f) << shift;
+			if (!(d[at++] & 0x80))
+				break;
+		}
+	}
+	return 1;
+}
+
+/* Inflate the start of a delta's zlib data (in[0..len)) far enough to read
+ * its two sizes. */
+static int delta_head(uint64_t *base, uint64_t *result, packread *p, uint64_t off, const unsigned char *in,
+		size_t len)
+{
+	unsigned char head[32];
+	int zr = Z_OK;
+
+	if (inflateReset(&p->z) != Z_OK)
+		return vl_error_set(VL_ERROR, "cannot reset zlib");
+	p->z.next_in = (unsigned char *)(uintptr_t)in;
+	p->z.avail_in = (uInt)len;
+	p->z.next_out = head;
+	p->z.avail_out = sizeof(head);
+	while (p->z.avail_out && zr == Z_OK) {
+		uInt before_in = p->z.avail_in, before_out = p->z.avail_out;
+		zr = inflate(&p->z, Z_SYNC_FLUSH);
+		if (zr == Z_OK && p->z.avail_in == before_in && p->z.avail_out == before_out)
+			break;
+	}
+	if ((zr != Z_OK && zr != Z_STREAM_END && zr != Z_BUF_ERROR) ||
+			!delta_sizes(base, result, head, sizeof(head) - p->z.avail_out))
+		return vl_error_set(VL_EINVALID, _("'%s' of the source is truncated or corrupt: the delta at offset "
+				"%llu has no readable header"), p->pack_path, (unsigned long long)off);
+	return 0;
+}
+
+/* Check the entry at starts[pos]: its type and sizes; for a delta, *base
+ * gets its base's position (else -1). */
+static int check_entry(int64_t *base, packread *p, size_t pos)
+{
+	unsigned char buf[ENTRY_READ], c;
+	uint64_t off = p->starts[pos], end = pos + 1 < p->n ? p->starts[pos + 1] : p->pack_len - GIT_OID_RAWSZ;
+	uint64_t size, dbase, dresult, rel;
+	size_t got, i = 1;
+	int type, shift = 4, rc;
+
+	*base = -1;
+	if ((rc = pack_read(&got, p, off, buf, end - off < sizeof(buf) ? (size_t)(end - off) : sizeof(buf))) < 0)
+		return rc;
+	c = buf[0];
+	type = (c >> 4) & 7;
+	size = c & 15;
+	while (c & 0x80) {
+		if (i >= got || shift > 56)
+			return vl_error_set(VL_EINVALID, _("'%s' of the source is truncated or corrupt: the object at "
+					"offset %llu has a malformed header"), p->pack_path, (unsigned long long)off);
+		c = buf[i++];
+		size |= (uint64_t)(c & 0x7f) << shift;
+		shift += 7;
+	}
+	if (type == 0 || type == 5)
+		return vl_error_set(VL_EINVALID, _("'%s' of the source is truncated or corrupt: the object at offset "
+				"%llu is of unknown type %d"), p->pack_path, (unsigned long long)off, type);
+	if (size > VL_SOURCE_MAX_OBJECT)
+		return vl_error_set(VL_ETOOBIG, _("'%s' of the source holds an object of %llu bytes at offset %llu, "
+				"over the limit of %zu"), p->pack_path, (unsigned long long)size,
+				(unsigned long long)off, VL_SOURCE_MAX_OBJECT);
+	if (type < 6)
+		return 0;
+	if (type == 6) {          /* OFS_DELTA: the base is rel bytes before */
+		if (i >= got)
+			goto malformed;
+		c = buf[i++];
+		rel = c & 0x7f;
+		while (c & 0x80) {
+			if (i >= got || rel > (UINT64_MAX >> 8))
+				goto malformed;
+			c = buf[i++];
+			rel = ((rel + 1) << 7) | (c & 0x7f);
+		}
+		if (rel == 0 || rel > off || (*base = find_start(p, off - rel)) < 0)
+			return vl_error_set(VL_EINVALID, _("'%s' of the source is truncated or corrupt: the delta at "
+					"offset %llu names a base where no object starts"), p->pack_path,
+					(unsigned long long)off);
+	} else {                  /* REF_DELTA: the base's id, in this pack */
+		int64_t k;
+		if (got - i < GIT_OID_RAWSZ)
+			goto malformed;
+		if ((k = find_id(p, buf + i)) < 0 || (*base = find_start(p, offset_of(p, (uint32_t)k))) < 0)
+			return vl_error_set(VL_EINVALID, _("'%s' of the source is truncated or corrupt: the delta at "
+					"offset %llu names a base the pack does not hold"), p->pack_path,
+					(unsigned long long)off);
+		i += GIT_OID_RAWSZ;
+	}
+	if ((rc = delta_head(&dbase, &dresult, p, off, buf + i, got - i)) < 0)
+		return rc;
+	if (dbase > VL_SOURCE_MAX_OBJECT || dresult > VL_SOURCE_MAX_OBJECT)
+		return vl_error_set(VL_ETOOBIG, _("'%s' of the source holds a delta at offset %llu making %llu bytes "
+				"from %llu, over the limit of %zu"), p->pack_path, (unsigned long long)off,
+				(unsigned long long)dresult, (unsigned long long)dbase, VL_SOURCE_MAX_OBJECT);
+	return 0;
+malformed:
+	return vl_error_set(VL_EINVALID, _("'%s' of the source is truncated or corrupt: the delta at offset %llu "
+			"is malformed"), p->pack_path, (unsigned long long)off);
+}
+
+/* Check the chain from the entry at starts[pos] down to a whole object (or
+ * to an entry checked before), and remember every entry of it. */
+static int check_chain(packread *p, size_t pos)
+{
+	size_t depth = 0, k;
+	int64_t next = (int64_t)pos;
+	int rc;
+
+	while (next >= 0 && !p->ok[next]) {
+		if (depth > VL_SOURCE_MAX_DELTA_DEPTH)
+			return vl_error_set(VL_EINVALID, _("'%s' of the source is truncated or corrupt: a delta chain "
+					"from offset %llu is longer than %d (or a cycle)"), p->pack_path,
+					(unsigned long long)p->starts[pos], VL_SOURCE_MAX_DELTA_DEPTH);
+		p->chain[depth++] = (uint32_t)next;
+		if ((rc = check_entry(&next, p, (size_t)next)) < 0)
+			return rc;
+	}
+	for (k = 0; k < depth; k++)
+		p->ok[p->chain[k]] = 1;
+	return 0;
+}
+
+/* The position in starts of the object id: VL_ENOTFOUND when the pack does
+ * not hold it. */
+static int locate(size_t *pos, packread *p, const git_oid *id)
+{
+	int64_t k = find_id(p, id->id), at;
+
+	if (k < 0 || (at = find_start(p, offset_of(p, (uint32_t)k))) < 0)
+		return VL_ENOTFOUND;
+	*pos = (size_t)at;
+	return 0;
+}
+
+int vl_packread_check(git_odb_backend *b, const git_oid *id)
+{
+	packread *p = (packread *)b;
+	size_t pos;
+	int rc;
+
+	if ((rc = locate(&pos, p, id)) < 0)
+		return vl_error_set(rc, "'%s' does not hold %s", p->pack_path, git_oid_tostr_s(id));
+	return check_chain(p, pos);
+}
+
+/* Before libgit2 reads id: 0 to go on, GIT_ENOTFOUND, or GIT_ERROR with
+ * libgit2's error set to our message (libgit2 reports backend errors
+ * through its own). */
+static int ready(packread *p, const git_oid *id)
+{
+	size_t pos;
+
+	if (locate(&pos, p, id) < 0)
+		return GIT_ENOTFOUND;
+	if (check_chain(p, pos) < 0) {
+		git_error_set_str(GIT_ERROR_ODB, vl_error_last());
+		return GIT_ERROR;
+	}
+	return 0;
+}
+
+static int pr_read(void **data, size_t *len, git_object_t *type, git_odb_backend *b, const git_oid *id)
+{
+	packread *p = (packread *)b;
+	int rc = ready(p, id);
+
+	return rc < 0 ? rc : p->inner->read(data, len, type, p->inner, id);
+}
+
+static int pr_read_header(size_t *len, git_object_t *type, git_odb_backend *b, const git_oid *id)
+{
+	packread *p = (packread *)b;
+	int rc = ready(p, id);
+
+	return rc < 0 ? rc : p->inner->read_header(len, type, p->inner, id);
+}
+
+static int pr_exists(git_odb_backend *b, const git_oid *id)
+{
+	size_t pos;
+
+	return locate(&pos, (packread *)b, id) == 0;
+}
+
+static void pr_free(git_odb_backend *b)
+{
+	packread *p = (packread *)b;
+
+	if (!p)
+		return;
+	if (p->inner)
+		p->inner->free(p->inner);
+	if (p->fd >= 0)
+		close(p->fd);
+	if (p->zinit)
+		inflateEnd(&p->z);
+	vl_buf_free(&p->idx);
+	free(p->starts);
+	free(p->ok);
+	free(p->chain);
+	free(p->pack_path);
+	free(p);
+}
+
+/* Parse and check the index: layout, fanout, ids strictly ascending,
+ * offsets within the pack, one object per offset; fill starts. */
+static int load_index(packread *p, const char *idx_path)
+{
+	const unsigned char *u, *fan, *ids, *offs;
+	size_t len, min, i;
+	uint32_t prev = 0;
+	int rc;
+
+	if ((rc = read_file(&p->idx, idx_path, IDX_HEAD + VL_SOURCE_MAX_PACK_OBJECTS * 36 + 40)) < 0)
+		return rc == VL_ETOOBIG ? vl_error_set(VL_ETOOBIG, _("'%s' of the source names more than %zu "
+				"objects, over the limit"), idx_path, VL_SOURCE_MAX_PACK_OBJECTS) : rc;
+	u = (const unsigned char *)p->idx.ptr;
+	len = p->idx.len;
+	if (len < IDX_HEAD + 40 || memcmp(u, "\377tOc\0\0\0\2", 8) != 0)
+		goto bad;
+	fan = u + 8;
+	for (i = 0; i < 256; i++) {
+		uint32_t f = be32(fan + 4 * i);
+		if (f < prev)
+			goto bad;
+		prev = f;
+	}
+	p->n = prev;
+	if (p->n > VL_SOURCE_MAX_PACK_OBJECTS)
+		return vl_error_set(VL_ETOOBIG, _("'%s' of the source names more than %zu objects, over the limit"),
+				idx_path, VL_SOURCE_MAX_PACK_OBJECTS);
+	min = IDX_HEAD + (size_t)p->n * 28 + 40;
+	if (len < min || (len - min) % 8)
+		goto bad;
+	p->nlarge = (len - min) / 8;
+	ids = fan + 1024;
+	offs = ids + (size_t)p->n * 24;
+	if (!(p->starts = malloc(((size_t)p->n ? p->n : 1) * sizeof(*p->starts))) ||
+			!(p->ok = calloc(p->n ? p->n : 1, 1)) ||
+			!(p->chain = malloc((VL_SOURCE_MAX_DELTA_DEPTH + 2) * sizeof(*p->chain))))
+		return vl_error_set(VL_ENOMEM, "out of memory");
+	for (i = 0; i < p->n; i++) {
+		const unsigned char *id = ids + i * GIT_OID_RAWSZ;
+		uint32_t o = be32(offs + 4 * i), first = id[0] ? be32(fan + 4 * (id[0] - 1)) : 0;
+		if (i < first || i >= be32(fan + 4 * id[0]) ||
+				(i && memcmp(id - GIT_OID_RAWSZ, id, GIT_OID_RAWSZ) >= 0) ||
+				((o & 0x80000000u) && (o & 0x7fffffffu) >= p->nlarge))
+			goto bad;
+		p->starts[i] = offset_of(p, (uint32_t)i);
+	}
+	qsort(p->starts, p->n, sizeof(*p->starts), cmp_u64);
+	for (i = 0; i < p->n; i++)
+		if (p->starts[i] < 12 || p->starts[i] >= p->pack_len - GIT_OID_RAWSZ ||
+				(i && p->starts[i] == p->starts[i - 1]))
+			return vl_error_set(VL_EINVALID, _("'%s' of the source does not match its pack (an object "
+					"outside it, or two at one offset); the source is damaged"), idx_path);
+	return 0;
+bad:
+	return vl_error_set(VL_EINVALID, _("'%s' of the source is not a valid pack index (version 2); the "
+			"source is damaged"), idx_path);
+}
+
+int vl_packread_backend(git_odb_backend **out, const char *idx_path)
+{
+	packread *p = NULL;
+	size_t n = strlen(idx_path);
+	unsigned char head[12], trailer[GIT_OID_RAWSZ];
+	struct stat st;
+	size_t got;
+	int rc;
+
+	*out = NULL;
+	if (n < 4 || strcmp(idx_path + n - 4, ".idx"))
+		return vl_error_set(VL_EINVALID, "'%s' is not a pack index (.idx)", idx_path);
+	if (!(p = calloc(1, sizeof(*p))) || !(p->pack_path = malloc(n + 2))) {
+		free(p);
+		return vl_error_set(VL_ENOMEM, "out of memory");
+	}
+	p->fd = -1;
+	memcpy(p->pack_path, idx_path, n - 4);
+	memcpy(p->pack_path + n - 4, ".pack", 6);
+	if (inflateInit(&p->z) != Z_OK) {
+		rc = vl_error_set(VL_ENOMEM, "cannot start zlib");
+		goto out;
+	}
+	p->zinit = 1;
+	p->fd = open(p->pack_path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+	if (p->fd < 0 && errno == ENOENT) {
+		rc = vl_error_set(VL_ENOTFOUND, "'%s' has no pack beside it", idx_path);
+		goto out;
+	}
+	if (p->fd < 0 || fstat(p->fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		rc = vl_error_set(VL_EINVALID, _("'%s' of the source is missing or not a regular file; refusing to "
+				"read it"), p->pack_path);
+		goto out;
+	}
+	p->pack_len = (uint64_t)st.st_size;
+	if (p->pack_len < 12 + GIT_OID_RAWSZ) {
+		rc = vl_error_set(VL_EINVALID, _("'%s' of the source is truncated or corrupt (not a pack)"),
+				p->pack_path);
+		goto out;
+	}
+	if ((rc = load_index(p, idx_path)) < 0)
+		goto out;
+	if ((rc = pack_read(&got, p, 0, head, sizeof(head))) < 0 ||
+			(rc = pack_read(&got, p, p->pack_len - GIT_OID_RAWSZ, trailer, sizeof(trailer))) < 0)
+		goto out;
+	if (memcmp(head, "PACK\0\0\0", 7) || (head[7] != 2 && head[7] != 3) || be32(head + 8) != p->n ||
+			memcmp(trailer, p->idx.ptr + p->idx.len - 40, GIT_OID_RAWSZ)) {
+		rc = vl_error_set(VL_EINVALID, _("'%s' of the source does not match its index; the source is "
+				"damaged"), p->pack_path);
+		goto out;
+	}
+	if ((rc = git_odb_backend_one_pack(&p->inner, idx_path)) < 0) {
+		p->inner = NULL;
+		rc = vl_error_git(rc, _("cannot read the source's packs"));
+		goto out;
+	}
+	if (git_odb_init_backend(&p->parent, GIT_ODB_BACKEND_VERSION) < 0) {
+		rc = vl_error_set(VL_ERROR, "cannot set up reading the source's objects");
+		goto out;
+	}
+	p->parent.read = pr_read;
+	p->parent.read_header = pr_read_header;
+	p->parent.exists = pr_exists;
+	p->parent.free = pr_free;
+	*out = &p->parent;
+	p = NULL;
+	rc = 0;
+out:
+	pr_free(p ? &p->parent : NULL);
+	return rc;
+}
