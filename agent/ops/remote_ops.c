@@ -952,6 +952,84 @@ out:
 	return rc;
 }
 
+/*
+ * Fetch from a remote over the network into a new temporary repository
+ * *tmp at dir (dir: "" until made; the caller removes it and frees *tmp),
+ * and open that as the path source *src when a readable ref came.
+ */
+static int fetch_remote(vl_source **src, git_repository **tmp, char *dir, size_t dirsize, vl_remote_sync_result *out,
+		vl_node *n, const char *url, const char *label, xfer *x)
+{
+	int rc;
+
+	if ((size_t)snprintf(dir, dirsize, "%s/cache/remote-XXXXXX", n->home) >= dirsize) {
+		dir[0] = '\0';
+		return vl_error_set(VL_EINVALID, "the node home's path is too long");
+	}
+	if (!mkdtemp(dir)) {
+		dir[0] = '\0';
+		return vl_error_set(VL_ERROR, "cannot create a directory under '%s/cache': %s", n->home, strerror(errno));
+	}
+	if ((rc = git_repository_init(tmp, dir, 1)) < 0)
+		return vl_error_git(rc, _("cannot create the temporary repository"));
+	if ((rc = seed_haves(tmp, n, dir)) < 0 || (rc = fetch_into(out, n, *tmp, url, label, x)) < 0)
+		return rc;
+	if (out->fetched_refs > 0)
+		return vl_source_open_path(src, dir);
+	return 0;
+}
+
+/*
+ * A remote on this machine (an absolute path or a file:// URL). libgit2
+ * fetches from one through its local transport, which builds the pack from
+ * the hub's objects with its own reader: a delta bomb stored in the hub is
+ * applied (GiBs allocated) before any pack reaches the spooling backend. So
+ * the hub is offered to receive as a path source (vl_source_open_path: its
+ * packs are read through the checked reader, store/packread.h), and only
+ * the push goes through libgit2, from this node's own objects.
+ */
+static int is_local(const char *url)
+{
+	return url[0] == '/' || has_prefix(url, "file://");
+}
+
+typedef struct {
+	const vl_node *n;
+	size_t all, readable;
+} refcount;
+
+static int count_ref(const char *name, const git_oid *target, void *ctx)
+{
+	refcount *c = ctx;
+
+	(void)target;
+	if (++c->all > VL_REMOTE_MAX_REFS)
+		return vl_error_set(VL_ETOOBIG, "the remote holds over %d refs; refused", VL_REMOTE_MAX_REFS);
+	if (readable(c->n, name))
+		c->readable++;
+	return 0;
+}
+
+/* The path source of a local remote, its refs counted into out; *hub (for
+ * the push: the remote's heads) opened only when push is set. */
+static int open_local(vl_source **src, git_repository **hub, vl_remote_sync_result *out, vl_node *n,
+		const char *url, const char *label, int push)
+{
+	refcount c = { n, 0, 0 };
+	int rc;
+
+	if ((rc = vl_source_open_path(src, url)) < 0)
+		return vl_error_wrap(rc, "%s", label);
+	if ((rc = vl_source_list_refs(*src, count_ref, &c)) < 0)
+		return vl_error_wrap(rc, "%s", label);
+	out->remote_refs = c.all;
+	out->fetched_refs = c.readable;
+	if (push && (rc = git_repository_open_bare(hub, has_prefix(url, "file://") ? url + 7 : url)) < 0)
+		return vl_error_set(VL_ENOTFOUND, "cannot open %s: %s; check the path", label,
+				git_error_last() ? git_error_last()->message : "not a repository");
+	return 0;
+}
+
 int vl_remote_sync(vl_node *n, const vl_remote_sync_opts *opts, vl_remote_sync_result *out)
 {
 	vl_remote_sync_opts dflt = VL_REMOTE_SYNC_OPTS_INIT;
@@ -988,24 +1066,12 @@ int vl_remote_sync(vl_node *n, const vl_remote_sync_opts *opts, vl_remote_sync_r
 	 * of one node do not fetch twice. */
 	if ((rc = vl_node_lock_write(n)) < 0)
 		goto out;
-	if ((size_t)snprintf(dir, sizeof(dir), "%s/cache/remote-XXXXXX", n->home) >= sizeof(dir)) {
-		dir[0] = '\0';
-		rc = vl_error_set(VL_EINVALID, "the node home's path is too long");
+	if (is_local(r->url)) {
+		if ((rc = open_local(&src, &tmp, out, n, r->url, label.ptr, opts->push)) < 0)
+			goto out;
+	} else if ((rc = fetch_remote(&src, &tmp, dir, sizeof(dir), out, n, r->url, label.ptr, &x)) < 0) {
 		goto out;
 	}
-	if (!mkdtemp(dir)) {
-		dir[0] = '\0';
-		rc = vl_error_set(VL_ERROR, "cannot create a directory under '%s/cache': %s", n->home, strerror(errno));
-		goto out;
-	}
-	if ((rc = git_repository_init(&tmp, dir, 1)) < 0) {
-		rc = vl_error_git(rc, _("cannot create the temporary repository"));
-		goto out;
-	}
-	if ((rc = seed_haves(&tmp, n, dir)) < 0)
-		goto out;
-	if ((rc = fetch_into(out, n, tmp, r->url, label.ptr, &x)) < 0)
-		goto out;
 	/* An empty remote (a new hub): nothing to receive; a sync fills it. */
 	if (out->fetched_refs > 0 || !opts->push) {
 		if (out->fetched_refs == 0) {
@@ -1015,8 +1081,6 @@ int vl_remote_sync(vl_node *n, const vl_remote_sync_opts *opts, vl_remote_sync_r
 		}
 		ropts.merge = opts->merge;
 		ropts.progress = opts->progress;
-		if ((rc = vl_source_open_path(&src, dir)) < 0)
-			goto out;
 		vl_buf_clear(&src->label);
 		if ((rc = vl_buf_puts(&src->label, label.ptr)) < 0)
 			goto out;

@@ -17,7 +17,11 @@
  * through the pack check and indexer of bundles and the network,
  * vl_pack_index_file, never through libgit2's own indexer, which believes
  * the sizes a hostile pack declares), which is then offered to vl_receive
- * as a path source: the one receive path verifies, promotes and merges.
+ * as a path source: the one receive path verifies, promotes and merges. A
+ * remote on this machine (an absolute path, file://) is offered to receive
+ * as a path source itself (its packs read through store/packread.h), not
+ * fetched: libgit2's local transport would build a pack from its objects
+ * with libgit2's own reader.
  * Nothing the remote sends is written to a ref of repo.git before that;
  * the temporary repository is removed whatever happens. A remote whose
  * branch was rewritten (force-pushed) is refused by receive like any other
