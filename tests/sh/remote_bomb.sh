@@ -7,7 +7,9 @@
 # (agent/ops/remote_ops.c, the spooling object backend): refused from the
 # delta's header, the village byte for byte unchanged, its peak RSS far
 # below the bomb. A hub serving a 128 MiB blob of zeros whole (a zlib bomb
-# of 128 KiB) is refused the same way. Synthetic data.
+# of 128 KiB) is refused the same way. The delta bomb's hub given as a path
+# or file:// URL is read as a path source, never by libgit2's local
+# transport: memory bounded likewise. Synthetic data.
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.bash"
 vl_workdir remote_bomb
 
