@@ -475,6 +475,10 @@ mut ref-old-not-rechecked agent/ops/record.c "sh_import_checks" \
 	'if (c->had->n && bsearch(' 'if (0 && bsearch('
 mut remote-sigpipe agent/cmd/cmd_remote.c "sh_remote" \
 	'signal(SIGPIPE, SIG_IGN);' '(void)0;'
+mut remote-fetch-pack-check agent/ops/remote_ops.c "sh_remote_bomb" \
+	'if ((rc = add_spool(tmp, n, x)) < 0)' 'if (0 && (rc = add_spool(tmp, n, x)) < 0)'
+mut remote-local-as-path agent/ops/remote_ops.c "sh_remote_bomb" \
+	'return url[0] == '"'"'/'"'"' || has_prefix(url, "file://");' 'return 0;'
 mut import-duplicates-warned agent/ops/record.c "sh_import_checks" \
 	'if ((rc = import_dup(out, &capdups, &have, &seen, s, d, i)) < 0)' 'if (0)'
 keep=0 baseline=1 only=

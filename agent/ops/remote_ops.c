@@ -11,6 +11,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <git2/sys/odb_backend.h>
+
+#include "agent/sync/bundle.h"
 #include "schemas/types.h"
 #include "store/i18n.h"
 #include "store/repo.h"
@@ -341,6 +344,8 @@ typedef struct {
 	const vl_progress *progress;
 	size_t bytes, objects;
 	int over;              /* a cap was hit: which */
+	int refused;           /* the pack check's code (VL_E*) when it refused the pack, else 0 */
+	char why[VL_ERRMSG_MAX]; /* its message then */
 	int cred_tries;
 	vl_buf push_errors;    /* "ref\tmessage\n" per ref the server refused */
 } xfer;
@@ -421,6 +426,8 @@ static int transfer_error(const xfer *x, const char *label, int what)
 	const char *why = git_error_last() && git_error_last()->message ? git_error_last()->message :
 		_("transfer failed");
 
+	if (x->refused)
+		return vl_error_set(x->refused, "%s sent a pack that was refused (nothing changed): %s", label, x->why);
 	if (x->over == 1)
 		return vl_error_set(VL_ETOOBIG, "%s sent over %zu bytes; refused (nothing changed)", label,
 				VL_RECEIVE_MAX_BYTES);
@@ -452,6 +459,223 @@ static int readable(const vl_node *n, const char *name)
 		return 0;
 	code = name + strlen(VL_REF_SCOPE_PREFIX);
 	return strlen(code) == 12 && vl_division_level(code) != VL_DIV_INVALID && vl_division_covers(n->scope, code);
+}
+
+/* ---- the fetched pack: spooled, checked, then indexed ----------------------
+ *
+ * libgit2 1.5 writes a fetched pack (smart and local transports alike)
+ * through git_odb_write_pack: the first backend, by priority, that has a
+ * writepack. Its own (the pack backend) feeds libgit2's indexer, which
+ * believes entry headers: a delta declaring an 8 GiB result is allocated
+ * and filled, a zlib bomb likewise. So the temporary repository gets a
+ * backend of ours, above it, that only writes packs: the bytes are spooled
+ * to a file (at most VL_RECEIVE_MAX_BYTES), and commit puts them through
+ * the check and indexer of bundles and the network (vl_pack_index_file)
+ * into the repository's objects/pack, where its pack backend then finds
+ * them. A refusal is kept in the xfer for transfer_error.
+ */
+typedef struct {
+	git_odb_backend parent;
+	vl_node *n;            /* borrowed: its objects complete a thin pack */
+	xfer *x;               /* borrowed: progress caps, and where a refusal goes */
+	char dir[4096];        /* the temporary repository (its path, ending in '/') */
+} spool_backend;
+
+typedef struct {
+	git_odb_writepack parent;
+	FILE *f;               /* the spool, <dir>incoming.pack */
+	vl_buf path;
+	uint64_t bytes;        /* appended so far */
+	unsigned char head[12];
+	size_t nhead;          /* bytes of the pack header seen */
+	git_indexer_progress_cb cb;
+	void *payload;
+} spool_pack;
+
+/* Keep the check's refusal (code and message) for transfer_error; GIT_ERROR
+ * for libgit2, which then ends the download. */
+static int spool_refuse(spool_backend *b, int rc)
+{
+	b->x->refused = rc < 0 ? rc : VL_ERROR;
+	snprintf(b->x->why, sizeof(b->x->why), "%s", vl_error_last());
+	git_error_set_str(GIT_ERROR_NET, b->x->why);
+	return GIT_ERROR;
+}
+
+static int spool_append(git_odb_writepack *w, const void *data, size_t size, git_indexer_progress *stats)
+{
+	spool_pack *p = (spool_pack *)w;
+	spool_backend *b = (spool_backend *)w->backend;
+	size_t take;
+	uint32_t count;
+
+	if (!p->f)
+		return GIT_ERROR;
+	if (size > VL_RECEIVE_MAX_BYTES - p->bytes)
+		return spool_refuse(b, vl_error_set(VL_ETOOBIG, "the pack is over %zu bytes", VL_RECEIVE_MAX_BYTES));
+	if (fwrite(data, 1, size, p->f) != size)
+		return spool_refuse(b, vl_error_set(VL_ERROR, "cannot write '%s': %s; free some disk space",
+				p->path.ptr, strerror(errno)));
+	p->bytes += size;
+	/* The object count, from the header, for the progress and its cap. */
+	if (p->nhead < sizeof(p->head)) {
+		take = sizeof(p->head) - p->nhead < size ? sizeof(p->head) - p->nhead : size;
+		memcpy(p->head + p->nhead, data, take);
+		p->nhead += take;
+		if (p->nhead == sizeof(p->head)) {
+			count = (uint32_t)p->head[8] << 24 | (uint32_t)p->head[9] << 16 | (uint32_t)p->head[10] << 8 |
+					p->head[11];
+			stats->total_objects = count;
+		}
+	}
+	if (p->cb && p->cb(stats, p->payload) != 0) {
+		git_error_set_str(GIT_ERROR_NET, _("the transfer was stopped"));
+		return GIT_EUSER;
+	}
+	return 0;
+}
+
+static int spool_commit(git_odb_writepack *w, git_indexer_progress *stats)
+{
+	spool_pack *p = (spool_pack *)w;
+	spool_backend *b = (spool_backend *)w->backend;
+	vl_buf packdir = VL_BUF_INIT;
+	git_odb *odb = NULL;
+	size_t objects = 0;
+	int rc;
+
+	if (!p->f) {
+		rc = GIT_ERROR;
+		goto out;
+	}
+	if (fflush(p->f) != 0) {
+		rc = spool_refuse(b, vl_error_set(VL_ERROR, "cannot write '%s': %s; free some disk space", p->path.ptr,
+				strerror(errno)));
+		goto out;
+	}
+	if ((rc = vl_buf_printf(&packdir, "%sobjects/pack", b->dir)) < 0 ||
+			(rc = vl_pack_index_file(&odb, &objects, b->n, packdir.ptr, p->f)) < 0) {
+		rc = spool_refuse(b, rc);
+		goto out;
+	}
+	stats->total_objects = stats->received_objects = stats->indexed_objects = (unsigned int)objects;
+	rc = 0;
+	if (p->cb && p->cb(stats, p->payload) != 0) {
+		git_error_set_str(GIT_ERROR_NET, _("the transfer was stopped"));
+		rc = GIT_EUSER;
+	}
+out:
+	git_odb_free(odb);
+	vl_buf_free(&packdir);
+	return rc;
+}
+
+static void spool_free(git_odb_writepack *w)
+{
+	spool_pack *p = (spool_pack *)w;
+
+	if (p->f)
+		fclose(p->f);
+	if (p->path.ptr)
+		unlink(p->path.ptr);
+	vl_buf_free(&p->path);
+	free(p);
+}
+
+/* A writepack that refuses everything, for when ours cannot be made: a
+ * failure here would make libgit2 try the next backend's, its own. */
+static int refuse_append(git_odb_writepack *w, const void *data, size_t size, git_indexer_progress *stats)
+{
+	(void)w;
+	(void)data;
+	(void)size;
+	(void)stats;
+	return GIT_ERROR;
+}
+
+static int refuse_commit(git_odb_writepack *w, git_indexer_progress *stats)
+{
+	(void)w;
+	(void)stats;
+	return GIT_ERROR;
+}
+
+static void refuse_free(git_odb_writepack *w)
+{
+	(void)w;
+}
+
+static git_odb_writepack refuse_pack = { NULL, refuse_append, refuse_commit, refuse_free };
+
+/* Never fails: libgit2 tries the next backend's writepack when one does
+ * (git_odb_write_pack), and that is its own indexer. A spool that cannot
+ * be opened refuses every append. */
+static int spool_writepack(git_odb_writepack **out, git_odb_backend *be, git_odb *odb, git_indexer_progress_cb cb,
+		void *payload)
+{
+	spool_backend *b = (spool_backend *)be;
+	spool_pack *p = NULL;
+	int rc;
+
+	(void)odb;
+	if (!(p = calloc(1, sizeof(*p)))) {
+		(void)spool_refuse(b, vl_error_set(VL_ENOMEM, "out of memory"));
+		*out = &refuse_pack;
+		return 0;
+	}
+	p->parent.backend = be;
+	p->parent.append = spool_append;
+	p->parent.commit = spool_commit;
+	p->parent.free = spool_free;
+	p->cb = cb;
+	p->payload = payload;
+	if ((rc = vl_buf_printf(&p->path, "%sincoming.pack", b->dir)) < 0)
+		(void)spool_refuse(b, rc);
+	else if (!(p->f = fopen(p->path.ptr, "w+bx"))) {
+		(void)spool_refuse(b, vl_error_set(VL_ERROR, "cannot write '%s': %s", p->path.ptr, strerror(errno)));
+		vl_buf_free(&p->path);  /* not ours to unlink */
+	}
+	*out = &p->parent;
+	return 0;
+}
+
+static void spool_backend_free(git_odb_backend *be)
+{
+	free(be);
+}
+
+/* Add the spooling backend to tmp's object database (which owns it). */
+static int add_spool(git_repository *tmp, vl_node *n, xfer *x)
+{
+	git_odb *odb = NULL;
+	spool_backend *b = NULL;
+	int rc;
+
+	if (!(b = calloc(1, sizeof(*b))))
+		return vl_error_set(VL_ENOMEM, "out of memory");
+	if ((size_t)snprintf(b->dir, sizeof(b->dir), "%s", git_repository_path(tmp)) >= sizeof(b->dir)) {
+		free(b);
+		return vl_error_set(VL_EINVALID, "the node home's path is too long");
+	}
+	if ((rc = git_odb_init_backend(&b->parent, GIT_ODB_BACKEND_VERSION)) < 0) {
+		free(b);
+		return vl_error_git(rc, _("cannot set up the fetch"));
+	}
+	b->parent.writepack = spool_writepack;
+	b->parent.free = spool_backend_free;
+	b->n = n;
+	b->x = x;
+	if ((rc = git_repository_odb(&odb, tmp)) < 0) {
+		free(b);
+		return vl_error_git(rc, _("cannot set up the fetch"));
+	}
+	/* Above the pack (2) and loose (1) backends: ours takes the pack. */
+	if ((rc = git_odb_add_backend(odb, &b->parent, 100)) < 0) {
+		free(b);
+		rc = vl_error_git(rc, _("cannot set up the fetch"));
+	}
+	git_odb_free(odb);
+	return rc;
 }
 
 /* Fetch what n may read from url into the bare repository at dir. */
@@ -517,6 +741,8 @@ static int fetch_into(vl_remote_sync_result *out, vl_node *n, git_repository *tm
 	fo.prune = GIT_FETCH_NO_PRUNE;
 	fo.update_fetchhead = 0;
 	fo.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
+	if ((rc = add_spool(tmp, n, x)) < 0)
+		goto out;
 	if ((rc = git_remote_download(rem, &specs, &fo)) < 0 ||
 			(rc = git_remote_update_tips(rem, &cbs, 0, GIT_REMOTE_DOWNLOAD_TAGS_NONE, "vledger fetch")) < 0) {
 		rc = transfer_error(x, label, XFER_FETCH);
@@ -726,6 +952,84 @@ out:
 	return rc;
 }
 
+/*
+ * Fetch from a remote over the network into a new temporary repository
+ * *tmp at dir (dir: "" until made; the caller removes it and frees *tmp),
+ * and open that as the path source *src when a readable ref came.
+ */
+static int fetch_remote(vl_source **src, git_repository **tmp, char *dir, size_t dirsize, vl_remote_sync_result *out,
+		vl_node *n, const char *url, const char *label, xfer *x)
+{
+	int rc;
+
+	if ((size_t)snprintf(dir, dirsize, "%s/cache/remote-XXXXXX", n->home) >= dirsize) {
+		dir[0] = '\0';
+		return vl_error_set(VL_EINVALID, "the node home's path is too long");
+	}
+	if (!mkdtemp(dir)) {
+		dir[0] = '\0';
+		return vl_error_set(VL_ERROR, "cannot create a directory under '%s/cache': %s", n->home, strerror(errno));
+	}
+	if ((rc = git_repository_init(tmp, dir, 1)) < 0)
+		return vl_error_git(rc, _("cannot create the temporary repository"));
+	if ((rc = seed_haves(tmp, n, dir)) < 0 || (rc = fetch_into(out, n, *tmp, url, label, x)) < 0)
+		return rc;
+	if (out->fetched_refs > 0)
+		return vl_source_open_path(src, dir);
+	return 0;
+}
+
+/*
+ * A remote on this machine (an absolute path or a file:// URL). libgit2
+ * fetches from one through its local transport, which builds the pack from
+ * the hub's objects with its own reader: a delta bomb stored in the hub is
+ * applied (GiBs allocated) before any pack reaches the spooling backend. So
+ * the hub is offered to receive as a path source (vl_source_open_path: its
+ * packs are read through the checked reader, store/packread.h), and only
+ * the push goes through libgit2, from this node's own objects.
+ */
+static int is_local(const char *url)
+{
+	return url[0] == '/' || has_prefix(url, "file://");
+}
+
+typedef struct {
+	const vl_node *n;
+	size_t all, readable;
+} refcount;
+
+static int count_ref(const char *name, const git_oid *target, void *ctx)
+{
+	refcount *c = ctx;
+
+	(void)target;
+	if (++c->all > VL_REMOTE_MAX_REFS)
+		return vl_error_set(VL_ETOOBIG, "the remote holds over %d refs; refused", VL_REMOTE_MAX_REFS);
+	if (readable(c->n, name))
+		c->readable++;
+	return 0;
+}
+
+/* The path source of a local remote, its refs counted into out; *hub (for
+ * the push: the remote's heads) opened only when push is set. */
+static int open_local(vl_source **src, git_repository **hub, vl_remote_sync_result *out, vl_node *n,
+		const char *url, const char *label, int push)
+{
+	refcount c = { n, 0, 0 };
+	int rc;
+
+	if ((rc = vl_source_open_path(src, url)) < 0)
+		return vl_error_wrap(rc, "%s", label);
+	if ((rc = vl_source_list_refs(*src, count_ref, &c)) < 0)
+		return vl_error_wrap(rc, "%s", label);
+	out->remote_refs = c.all;
+	out->fetched_refs = c.readable;
+	if (push && (rc = git_repository_open_bare(hub, has_prefix(url, "file://") ? url + 7 : url)) < 0)
+		return vl_error_set(VL_ENOTFOUND, "cannot open %s: %s; check the path", label,
+				git_error_last() ? git_error_last()->message : "not a repository");
+	return 0;
+}
+
 int vl_remote_sync(vl_node *n, const vl_remote_sync_opts *opts, vl_remote_sync_result *out)
 {
 	vl_remote_sync_opts dflt = VL_REMOTE_SYNC_OPTS_INIT;
@@ -762,24 +1066,12 @@ int vl_remote_sync(vl_node *n, const vl_remote_sync_opts *opts, vl_remote_sync_r
 	 * of one node do not fetch twice. */
 	if ((rc = vl_node_lock_write(n)) < 0)
 		goto out;
-	if ((size_t)snprintf(dir, sizeof(dir), "%s/cache/remote-XXXXXX", n->home) >= sizeof(dir)) {
-		dir[0] = '\0';
-		rc = vl_error_set(VL_EINVALID, "the node home's path is too long");
+	if (is_local(r->url)) {
+		if ((rc = open_local(&src, &tmp, out, n, r->url, label.ptr, opts->push)) < 0)
+			goto out;
+	} else if ((rc = fetch_remote(&src, &tmp, dir, sizeof(dir), out, n, r->url, label.ptr, &x)) < 0) {
 		goto out;
 	}
-	if (!mkdtemp(dir)) {
-		dir[0] = '\0';
-		rc = vl_error_set(VL_ERROR, "cannot create a directory under '%s/cache': %s", n->home, strerror(errno));
-		goto out;
-	}
-	if ((rc = git_repository_init(&tmp, dir, 1)) < 0) {
-		rc = vl_error_git(rc, _("cannot create the temporary repository"));
-		goto out;
-	}
-	if ((rc = seed_haves(&tmp, n, dir)) < 0)
-		goto out;
-	if ((rc = fetch_into(out, n, tmp, r->url, label.ptr, &x)) < 0)
-		goto out;
 	/* An empty remote (a new hub): nothing to receive; a sync fills it. */
 	if (out->fetched_refs > 0 || !opts->push) {
 		if (out->fetched_refs == 0) {
@@ -789,8 +1081,6 @@ int vl_remote_sync(vl_node *n, const vl_remote_sync_opts *opts, vl_remote_sync_r
 		}
 		ropts.merge = opts->merge;
 		ropts.progress = opts->progress;
-		if ((rc = vl_source_open_path(&src, dir)) < 0)
-			goto out;
 		vl_buf_clear(&src->label);
 		if ((rc = vl_buf_puts(&src->label, label.ptr)) < 0)
 			goto out;

@@ -13,8 +13,15 @@
  * sync / pull NAME: the refs this node may read (refs/heads/config, the
  * scope branches its scope covers, the refs under refs/evidence/) are fetched into a
  * TEMPORARY bare repository under <home>/cache/remote-XXXXXX (capped in
- * bytes and objects while it downloads), which is then offered to vl_receive
- * as a path source: the one receive path verifies, promotes and merges.
+ * bytes and objects while it downloads; the pack is spooled there and put
+ * through the pack check and indexer of bundles and the network,
+ * vl_pack_index_file, never through libgit2's own indexer, which believes
+ * the sizes a hostile pack declares), which is then offered to vl_receive
+ * as a path source: the one receive path verifies, promotes and merges. A
+ * remote on this machine (an absolute path, file://) is offered to receive
+ * as a path source itself (its packs read through store/packread.h), not
+ * fetched: libgit2's local transport would build a pack from its objects
+ * with libgit2's own reader.
  * Nothing the remote sends is written to a ref of repo.git before that;
  * the temporary repository is removed whatever happens. A remote whose
  * branch was rewritten (force-pushed) is refused by receive like any other
@@ -149,7 +156,9 @@ void vl_remote_sync_result_free(vl_remote_sync_result *r);
  * DONE (refused branches are counted in out->receive); VL_ECONFLICT when a
  * branch was skipped or rejected by the server (each item says why);
  * VL_ENOTFOUND for an unknown remote; VL_ETOOBIG when the remote offers
- * more refs, bytes or objects than the caps; VL_ERROR when the server
+ * more refs, bytes or objects than the caps, or its pack an object, delta
+ * or total over them (VL_EINVALID when the pack is malformed or builds on
+ * objects this node lacks: "sent a pack that was refused"); VL_ERROR when the server
  * cannot be reached or the transfer breaks off (nothing changed). Any
  * other code of vl_receive as it says. Needs n opened without its secret
  * key (receive and push never sign).
