@@ -156,7 +156,8 @@ contains "2 updated"
 [ "$(head_of town refs/heads/scope/$S)" = "$(head_of v1 refs/heads/scope/$S)" ] && ok || bad "township's head of $S differs"
 [ "$(head_of town refs/heads/scope/$S2)" = "$(head_of v2 refs/heads/scope/$S2)" ] && ok || bad "township's head of $S2 differs"
 expect 0 TW verify
-git --git-dir "$w/town/repo.git" for-each-ref --format='%(refname)' | grep -q "refs/remotes" && bad "a remote-tracking ref in repo.git" || ok
+refs=$(git --git-dir "$w/town/repo.git" for-each-ref --format='%(refname)') || bad "cannot list the township's refs"
+grep -q "refs/remotes" <<<"$refs" && bad "a remote-tracking ref in repo.git" || ok
 # The county keeps a full copy on the hub: the township writes in village 1's
 # scope, syncs; the county pulls and syncs; everything is on the hub.
 zone town Z3 $S
