@@ -9,7 +9,7 @@ pkgs=(build-essential cmake pkg-config git openssh-client gettext   # gettext: m
       libmicrohttpd-dev curl   # the web UI (vledger ui) and its HTTP test tests/sh/ui.sh
       zbar-tools lighttpd openssh-server   # tests/sh/remote.sh: git http-backend and ssh hubs
       iproute2 xxd   # tests/sh/lan.sh: network namespaces, datagrams built by hand
-      python3   # tests/sh: crafted packs and datagrams (thin.sh, bundle.sh, remote_bomb.sh), free ports
+      python3 time   # tests/sh: crafted packs and datagrams (thin.sh, bundle.sh, remote_bomb.sh), free ports; peak RSS (remote_bomb.sh, test_receive)
       chromium fonts-wqy-zenhei)   # tests/sh/aggregate_html.sh, tests/ui/ (puppeteer-core): headless
 missing=()
 for p in "${pkgs[@]}"; do
