@@ -185,3 +185,22 @@ out:
 	free(b.d);
 	return rc;
 }
+
+int vl_delta_sizes(uint64_t *base, uint64_t *result, const unsigned char *d, size_t len)
+{
+	uint64_t *v[2] = { base, result };
+	size_t at = 0;
+	int k, shift;
+
+	for (k = 0; k < 2; k++) {
+		*v[k] = 0;
+		for (shift = 0;; shift += 7) {
+			if (at >= len || shift > 56)
+				return 0;
+			*v[k] |= (uint64_t)(d[at] & 0x7f) << shift;
+			if (!(d[at++] & 0x80))
+				break;
+		}
+	}
+	return 1;
+}

@@ -11,14 +11,16 @@
  * finds what changed between two versions of one record or tree (a field
  * edited, an entry's id replaced), not moved fragments shorter than a block.
  *
- * No decoder here: deltas are applied by libgit2's indexer on receipt, under
- * the pack check's caps (agent/sync/bundle.c vl_bundle_pack_check).
+ * No decoder here (but for the header's two sizes): deltas are applied by
+ * libgit2 on receipt, under the pack checks' caps (agent/sync/bundle.c
+ * vl_bundle_pack_check, store/packread.h).
  * Thread safe: no shared state.
  */
 #ifndef VL_DELTA_H
 #define VL_DELTA_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include "store/buf.h"
 #include "store/error.h"
 
@@ -38,5 +40,13 @@
  */
 int vl_delta_create(vl_buf *out, const void *base, size_t blen, const void *target, size_t tlen,
 		size_t max) VL_MUST_CHECK;
+
+/*
+ * Read a delta's header (its first len bytes; more may follow): the base's
+ * size and the result's size. 1 when both are whole there, 0 when the
+ * header is cut short or a size runs past 63 bits. What the pack checks
+ * (bundle.c, packread.c) cap before libgit2 allocates either.
+ */
+int vl_delta_sizes(uint64_t *base, uint64_t *result, const unsigned char *d, size_t len) VL_MUST_CHECK;
 
 #endif

@@ -14,6 +14,7 @@
 #include <zlib.h>
 
 #include "store/buf.h"
+#include "store/delta.h"
 #include "store/i18n.h"
 #include "store/limits.h"
 #include "store/packread.h"
@@ -164,27 +165,6 @@ static int64_t find_start(const packread *p, uint64_t off)
 	return -1;
 }
 
-/* A delta's own header: base size, then result size (7-bit groups, least
- * significant first). 1 when both are whole in d[0..len). */
-static int delta_sizes(uint64_t *base, uint64_t *result, const unsigned char *d, size_t len)
-{
-	uint64_t *v[2] = { base, result };
-	size_t at = 0;
-	int k, shift;
-
-	for (k = 0; k < 2; k++) {
-		*v[k] = 0;
-		for (shift = 0;; shift += 7) {
-			if (at >= len || shift > 56)
-				return 0;
-			*v[k] |= (uint64_t)(d[at] & 0x7f) << shift;
-			if (!(d[at++] & 0x80))
-				break;
-		}
-	}
-	return 1;
-}
-
 /* Inflate the start of a delta's zlib data (in[0..len)) far enough to read
  * its two sizes. */
 static int delta_head(uint64_t *base, uint64_t *result, packread *p, uint64_t off, const unsigned char *in,
@@ -206,7 +186,7 @@ static int delta_head(uint64_t *base, uint64_t *result, packread *p, uint64_t of
 			break;
 	}
 	if ((zr != Z_OK && zr != Z_STREAM_END && zr != Z_BUF_ERROR) ||
-			!delta_sizes(base, result, head, sizeof(head) - p->z.avail_out))
+			!vl_delta_sizes(base, result, head, sizeof(head) - p->z.avail_out))
 		return vl_error_set(VL_EINVALID, _("'%s' of the source is truncated or corrupt: the delta at offset "
 				"%llu has no readable header"), p->pack_path, (unsigned long long)off);
 	return 0;

@@ -904,6 +904,20 @@ static void fresh_good(pk *p)
 		vl_buf_free(&res[i]);
 }
 
+/* A good pack with byte `at` of its header set to `v` (its trailer and
+ * index made anew): the open must refuse it as not matching its index. */
+static void header_byte_refused(fixture *f, size_t at, unsigned char v)
+{
+	pk p;
+
+	fresh_good(&p);
+	p.pack.ptr[at] = v;
+	p.pack.len -= 20;
+	pk_end(&p);
+	open_refused(pk_write(&p, f->dir), VL_EINVALID, ".pack", "does not match its index");
+	pk_free(&p);
+}
+
 static void test_open_disagree(void **state)
 {
 	fixture *f = *state;
@@ -912,25 +926,11 @@ static void test_open_disagree(void **state)
 	pk p;
 
 	/* The pack's header counts one object more, then one fewer. */
-	fresh_good(&p);
-	p.pack.ptr[11] = 4;
-	p.pack.len -= 20;
-	pk_end(&p);
-	open_refused(pk_write(&p, f->dir), VL_EINVALID, ".pack", "does not match its index");
-	p.pack.ptr[11] = 2;
-	p.pack.len -= 20;
-	pk_end(&p);
-	open_refused(pk_write(&p, f->dir), VL_EINVALID, ".pack", "does not match its index");
-	pk_free(&p);
-
+	header_byte_refused(f, 11, 4);
+	header_byte_refused(f, 11, 2);
 	/* Pack version 3 (git's format allows it; libgit2 1.5 opens only 2,
 	 * and would then call every object of it missing). */
-	fresh_good(&p);
-	p.pack.ptr[7] = 3;
-	p.pack.len -= 20;
-	pk_end(&p);
-	open_refused(pk_write(&p, f->dir), VL_EINVALID, ".pack", "does not match its index");
-	pk_free(&p);
+	header_byte_refused(f, 7, 3);
 
 	/* An offset beyond the pack, in its trailer, inside its header. */
 	fresh_good(&p);
@@ -989,18 +989,8 @@ static void test_open_disagree(void **state)
 	pk_idx_resum(&p);
 	open_refused(pk_write(&p, f->dir), VL_EINVALID, ".idx", "not a valid pack index");
 	pk_free(&p);
-	fresh_good(&p);
-	p.pack.ptr[3] = 'X';
-	p.pack.len -= 20;
-	pk_end(&p);
-	open_refused(pk_write(&p, f->dir), VL_EINVALID, ".pack", "does not match its index");
-	pk_free(&p);
-	fresh_good(&p);
-	p.pack.ptr[7] = 4;
-	p.pack.len -= 20;
-	pk_end(&p);
-	open_refused(pk_write(&p, f->dir), VL_EINVALID, ".pack", "does not match its index");
-	pk_free(&p);
+	header_byte_refused(f, 3, 'X');
+	header_byte_refused(f, 7, 4);
 
 	/* Ids out of order: all in the first one's fanout bucket, the larger of
 	 * the first two first. */

@@ -903,27 +903,6 @@ static int pack_byte(FILE *f, unsigned char *c)
 	return 0;
 }
 
-/* A delta's header: base size, then result size (7-bit groups, least
- * significant first). */
-static int delta_sizes(uint64_t *base, uint64_t *result, const unsigned char *d, size_t len)
-{
-	uint64_t *v[2] = { base, result };
-	size_t at = 0;
-	int k, shift;
-
-	for (k = 0; k < 2; k++) {
-		*v[k] = 0;
-		for (shift = 0;; shift += 7) {
-			if (at >= len || shift > 56)
-				return vl_error_set(VL_EINVALID, "bundle's pack holds a malformed delta");
-			*v[k] |= (uint64_t)(d[at] & 0x7f) << shift;
-			if (!(d[at++] & 0x80))
-				break;
-		}
-	}
-	return 0;
-}
-
 /* vl_bundle_pack_check, also putting the base id of every REF_DELTA into
  * refs (when not NULL) and the bytes of objects and delta results the
  * headers declare into *total (when not NULL). */
@@ -1043,8 +1022,10 @@ static int pack_scan(size_t *objects, uint64_t *declared, oidset *refs, FILE *f)
 			goto out;
 		}
 		if (type == 6 || type == 7) {
-			if ((rc = delta_sizes(&dbase, &dresult, dhead, got_head)) < 0)
+			if (!vl_delta_sizes(&dbase, &dresult, dhead, got_head)) {
+				rc = vl_error_set(VL_EINVALID, "bundle's pack holds a malformed delta");
 				goto out;
+			}
 			if (dresult > VL_SOURCE_MAX_OBJECT || dbase > VL_SOURCE_MAX_OBJECT) {
 				rc = vl_error_set(VL_ETOOBIG, "bundle's pack holds a delta making %llu bytes from %llu, over "
 						"the limit of %zu", (unsigned long long)dresult, (unsigned long long)dbase,
