@@ -94,7 +94,7 @@ both 1 "peer 'Nobody' is not a name on the roster" "对等节点“Nobody”不�
 [ ! -e "$w/x.bundle" ] && ok || bad "a bundle was written for a name not on the roster"
 
 # --- A sync to a port where no server listens (connection refused). ---
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+port=$(free_port)
 both 1 "is its server running?" "它的服务器是否在运行？" "$VLEDGER" -C "$w/v1" sync "127.0.0.1:$port"
 both 1 "cannot connect to '127.0.0.1:$port'" "无法连接到“127.0.0.1:$port”" "$VLEDGER" -C "$w/v1" sync "127.0.0.1:$port"
 

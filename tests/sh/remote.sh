@@ -26,17 +26,6 @@ head_of() { git --git-dir "$w/$1/repo.git" rev-parse "$2"; }
 hub_head() { git --git-dir "$1" rev-parse "$2"; }
 zone() { expect 0 "$VLEDGER" -C "$w/$1" add zone ${3:+--scope $3} --set zone_no="$2" --set designation=sealed \
 	--set area=a --set status=active --set announced_at=2022-04-06T08:00:00Z; }
-# A free TCP port on 127.0.0.1.
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-# wait_port PORT: until something listens there (5 s).
-wait_port() {
-	local i
-	for i in $(seq 50); do
-		(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
 pids=()
 cleanup() {
 	local p

@@ -14,15 +14,6 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib/common.bash"
 vl_workdir remote_bomb
 
 snap() { (cd "$1" && find . -type f -exec sha256sum {} + | LC_ALL=C sort && find . -type d | LC_ALL=C sort); }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() {
-	local i
-	for i in $(seq 50); do
-		(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
 [ -x /usr/bin/time ] || { echo "SKIP: /usr/bin/time is not installed"; exit 77; }
 pids=()
 cleanup() {

@@ -86,3 +86,14 @@ jexpect() {
 	[ "$rc" -eq "$want" ] && ok || bad "exit $rc (want $want): $* :: $out $(cat "$w/err")"
 	[ "$(printf '%s\n' "$out" | wc -l)" -eq 1 ] && ok || bad "not one line: $out"
 }
+# A free TCP port on 127.0.0.1.
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# wait_port PORT: until something listens there (5 s).
+wait_port() {
+	local i
+	for i in $(seq 50); do
+		(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
