@@ -21,6 +21,7 @@
 #include "agent/sync/bundle.h"
 #include "agent/sync/seal.h"
 #include "store/sshsig.h"
+#include "testutil.h"
 
 /* ---- the sealed test vector (docs/formats.md §8.1) ------------------------ */
 
@@ -355,20 +356,6 @@ static void test_header_caps(void **state)
 
 /* ---- the pack check -------------------------------------------------------- */
 
-/* A pack entry header: type and size. */
-static void pack_entry(vl_buf *b, int type, uint64_t size)
-{
-	unsigned char c = (unsigned char)(type << 4 | (size & 15));
-
-	size >>= 4;
-	while (size) {
-		assert_int_equal(vl_buf_putc(b, (char)(c | 0x80)), 0);
-		c = size & 0x7f;
-		size >>= 7;
-	}
-	assert_int_equal(vl_buf_putc(b, (char)c), 0);
-}
-
 static void pack_zlib(vl_buf *b, const void *data, size_t len)
 {
 	unsigned char out[1024];
@@ -415,7 +402,7 @@ static void test_pack_check(void **state)
 	(void)state;
 	/* A good one: a blob. */
 	pack_start(&b, 1);
-	pack_entry(&b, 3, 5);
+	vt_pack_entry_header(&b, 3, 5);
 	pack_zlib(&b, "hello", 5);
 	pack_end(&b);
 	assert_int_equal(check_pack(&b), 0);
@@ -434,29 +421,29 @@ static void test_pack_check(void **state)
 	/* Declared shorter or longer than its data. */
 	vl_buf_clear(&b);
 	pack_start(&b, 1);
-	pack_entry(&b, 3, 4);
+	vt_pack_entry_header(&b, 3, 4);
 	pack_zlib(&b, "hello", 5);
 	pack_end(&b);
 	assert_int_equal(check_pack(&b), VL_EINVALID);
 	vl_buf_clear(&b);
 	pack_start(&b, 1);
-	pack_entry(&b, 3, 6);
+	vt_pack_entry_header(&b, 3, 6);
 	pack_zlib(&b, "hello", 5);
 	pack_end(&b);
 	assert_int_equal(check_pack(&b), VL_EINVALID);
 	/* An object declared over the cap: refused from its header. */
 	vl_buf_clear(&b);
 	pack_start(&b, 1);
-	pack_entry(&b, 3, (uint64_t)VL_SOURCE_MAX_OBJECT + 1);
+	vt_pack_entry_header(&b, 3, (uint64_t)VL_SOURCE_MAX_OBJECT + 1);
 	pack_zlib(&b, "hello", 5);
 	pack_end(&b);
 	assert_int_equal(check_pack(&b), VL_ETOOBIG);
 	/* A delta bomb: a blob, then an OFS_DELTA on it making 8 GiB. */
 	vl_buf_clear(&b);
 	pack_start(&b, 2);
-	pack_entry(&b, 3, 1);
+	vt_pack_entry_header(&b, 3, 1);
 	pack_zlib(&b, "a", 1);
-	pack_entry(&b, 6, sizeof(bomb));
+	vt_pack_entry_header(&b, 6, sizeof(bomb));
 	assert_int_equal(vl_buf_putc(&b, 0x0e), 0); /* offset back to the blob */
 	pack_zlib(&b, bomb, sizeof(bomb));
 	pack_end(&b);
@@ -469,7 +456,7 @@ static void test_pack_check(void **state)
 	assert_int_equal(check_pack(&b), VL_ETOOBIG);
 	vl_buf_clear(&b);
 	pack_start(&b, 1);
-	pack_entry(&b, 5, 5);
+	vt_pack_entry_header(&b, 5, 5);
 	pack_zlib(&b, "hello", 5);
 	pack_end(&b);
 	assert_int_equal(check_pack(&b), VL_EINVALID);

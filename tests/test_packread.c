@@ -102,26 +102,11 @@ static void pk_begin(pk *p, uint32_t count)
 	pk_put(p, h, sizeof(h));
 }
 
-/* An entry header (pack-format.txt: type in bits 4-6 of the first byte,
- * size in its low 4 bits then 7 bits a byte, low first) into b. */
-static void entry_header(vl_buf *b, int type, uint64_t size)
-{
-	unsigned char c = (unsigned char)((type & 7) << 4 | (size & 15));
-
-	size >>= 4;
-	while (size) {
-		assert_int_equal(vl_buf_putc(b, (char)(c | 0x80)), 0);
-		c = size & 0x7f;
-		size >>= 7;
-	}
-	assert_int_equal(vl_buf_putc(b, (char)c), 0);
-}
-
 /* Start an entry here; returns its offset. */
 static uint64_t pk_hdr(pk *p, int type, uint64_t size)
 {
 	p->cur = p->pack.len;
-	entry_header(&p->pack, type, size);
+	vt_pack_entry_header(&p->pack, type, size);
 	return p->cur;
 }
 
@@ -646,7 +631,7 @@ static void test_ofs_mid_entry(void **state)
 	pk p;
 
 	/* The bytes the CI crash read as an entry header: a blob of ~95 GB. */
-	entry_header(&hdr, T_BLOB, CI_SIZE);
+	vt_pack_entry_header(&hdr, T_BLOB, CI_SIZE);
 	assert_int_equal(hdr.len, 6);
 	/* An earlier blob holding them verbatim (deflated without compression). */
 	assert_int_equal(vl_buf_puts(&content, "zone record, part one: "), 0);

@@ -142,3 +142,16 @@ int vt_repo_teardown(void **state)
 	free(r);
 	return 0;
 }
+
+void vt_pack_entry_header(vl_buf *b, int type, uint64_t size)
+{
+	unsigned char c = (unsigned char)((type & 7) << 4 | (size & 15));
+
+	size >>= 4;
+	while (size) {
+		assert_int_equal(vl_buf_putc(b, (char)(c | 0x80)), 0);
+		c = size & 0x7f;
+		size >>= 7;
+	}
+	assert_int_equal(vl_buf_putc(b, (char)c), 0);
+}

@@ -7,6 +7,9 @@
 #define VL_TESTUTIL_H
 
 #include <stddef.h>
+#include <stdint.h>
+
+#include "store/buf.h"
 
 /* A fresh directory under $TMPDIR (default /tmp), "vltest-XXXXXX". Caller
  * frees the string and removes the tree with vt_rmtree. Fails the test on
@@ -40,5 +43,11 @@ void vt_repo_free(vt_repo *r);
 /* cmocka setup and teardown: *state is a vt_repo made by vt_repo_make. */
 int vt_repo_setup(void **state);
 int vt_repo_teardown(void **state);
+
+
+/* Append a pack entry's header (pack-format.txt: type in bits 4-6 of the
+ * first byte, size in its low 4 bits then 7 bits a byte, low first) to b,
+ * for tests that write packs byte by byte. */
+void vt_pack_entry_header(vl_buf *b, int type, uint64_t size);
 
 #endif
