@@ -216,6 +216,11 @@ mut merge-ref-scope agent/ops/merge.c "test_ops_merge sh_merge_ref" \
 	'if (!(scope = opts->scope) && !(scope = scope_of_ref(opts->ref))) {' \
 	'if (!(scope = opts->scope) && !(scope = n->scope)) {'
 
+# ---- serve's LAN announcer ends with serve (agent/net/lan.c) -------------------
+mut lan-parent-death agent/net/lan.c "sh_net" \
+	'if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != parent)' \
+	'if (0 && (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != parent))'
+
 # ---- a source's packs, the checked reader (store/packread.c) ----------------
 mut packread-entry-cap store/packread.c "test_packread" \
 	'if (size > VL_SOURCE_MAX_OBJECT)' \

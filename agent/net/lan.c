@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -219,6 +220,7 @@ int vl_lan_announcer_start(vl_lan_announcer **out, const char *network_id, const
 {
 	vl_lan_announcer *a = NULL;
 	vl_lan_announce ann;
+	pid_t parent;
 	int one = 1, rc = 0;
 
 	*out = NULL;
@@ -265,6 +267,7 @@ int vl_lan_announcer_start(vl_lan_announcer **out, const char *network_id, const
 		goto out;
 	}
 	atomic_init(a->rounds, 0);
+	parent = getpid();
 	if ((a->pid = fork()) < 0) {
 		rc = vl_error_set(VL_ERROR, "cannot start the lan announcer: %s", strerror(errno));
 		goto out;
@@ -275,6 +278,13 @@ int vl_lan_announcer_start(vl_lan_announcer **out, const char *network_id, const
 		signal(SIGTERM, SIG_DFL);
 		signal(SIGINT, SIG_DFL);
 		signal(SIGHUP, SIG_DFL);
+		/* Serve's session and sync children inherit the pipe's write end
+		 * (they are forked later, without exec): were serve SIGKILLed, the
+		 * pipe would close only as the last of them ends. The parent's
+		 * death ends the announcer at once; one already dead before the
+		 * prctl leaves it reparented. */
+		if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != parent)
+			_exit(0);
 		close(a->wake[1]);
 		a->wake[1] = -1;
 		announce_main(a);

@@ -88,8 +88,10 @@ typedef struct vl_lan_announcer vl_lan_announcer;
 
 /*
  * Start announcing (network_id, key pk, tcp_port) in a process of its own
- * (forked here; it ends when stopped or when this process's end of its
- * pipe closes, so it does not outlive the caller):
+ * (forked here; it ends when stopped, when this process's end of its pipe
+ * closes, or when the thread that started it ends: Linux's parent-death
+ * signal, so it does not outlive a caller that is SIGKILLed while children
+ * forked later still hold the pipe; start it from the caller's main thread):
  * one datagram to every interface's broadcast address at once, then every
  * interval. Interfaces are listed again before each round, so a cable
  * plugged in later is found. A send that fails (an interface gone, no

@@ -146,6 +146,11 @@ int vl_server_loop(const vl_server_loop_opts *o)
 			close(fd);
 			break;
 		}
+		/* fork without exec: safe because serve has one thread (the LAN
+		 * announcer is a process of its own). A thread added to serve
+		 * would leave a child any lock it held at the fork (the
+		 * allocator's hung sh_net's scheduled sync so): exec the session
+		 * then, or start the thread in a process of its own. */
 		pid = fork();
 		if (pid < 0) {
 			close(fd);

@@ -275,5 +275,29 @@ n1=$(git --git-dir "$w/v1/repo.git" ls-tree -r --name-only refs/heads/scope/$S1 
 nt=$(git --git-dir "$w/town/repo.git" ls-tree -r --name-only refs/heads/scope/$S1 | grep -c '^zone/')
 [ "$n1" -eq "$nt" ] && [ "$n1" -ge 600 ] && ok || bad "township holds $nt zone records of v1's $n1"
 
+# --- serve SIGKILLed while a session is open: its LAN announcer ends with
+# serve, not only when that session ends (sessions are forked after the
+# announcer and inherit its pipe; the idle one below lives 10 s). ---
+kill "$pid_town" 2>/dev/null; wait "$pid_town" 2>/dev/null
+serve town
+# live PID: the process exists and is not a zombie (a reaper may be slow).
+live() { local st; st=$(ps -o stat= -p "$1" 2>/dev/null) && [[ $st != Z* ]]; }
+ann=$(ps -o pid= --ppid "$pid_town" | tr -d ' ')
+[ -n "$ann" ] && ok || bad "serve started no LAN announcer"
+exec 7<>"/dev/tcp/127.0.0.1/$port_town"     # a session that never says hello
+sess=
+for _ in $(seq 100); do
+	sess=$(for c in $(ps -o pid= --ppid "$pid_town"); do [ "$c" = "$ann" ] || echo "$c"; done)
+	[ -n "$sess" ] && break
+	sleep 0.05
+done
+[ -n "$sess" ] && ok || bad "serve forked no session for the idle connection"
+kill -9 "$pid_town"; wait "$pid_town" 2>/dev/null
+for _ in $(seq 40); do live "$ann" || break; sleep 0.05; done
+still=; for c in $sess; do live "$c" && still=1; done
+! live "$ann" && ok || bad "the LAN announcer outlived serve's SIGKILL${still:+ while a session was still open}"
+exec 7>&-
+for c in $ann $sess; do kill -9 "$c" 2>/dev/null; done
+
 echo "net: $passes passed, $fails failed"
 [ "$fails" -eq 0 ]
