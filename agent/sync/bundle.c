@@ -898,7 +898,7 @@ static int pack_byte(FILE *f, unsigned char *c)
 	int v = getc(f);
 
 	if (v == EOF)
-		return vl_error_set(VL_EINVALID, "bundle's pack is truncated; copy the bundle again");
+		return vl_error_set(VL_EINVALID, "the pack is truncated");
 	*c = (unsigned char)v;
 	return 0;
 }
@@ -916,12 +916,12 @@ static int pack_scan(size_t *objects, uint64_t *declared, oidset *refs, FILE *f)
 
 	memset(&z, 0, sizeof(z));
 	if (fread(hdr, 1, 12, f) != 12 || memcmp(hdr, "PACK", 4))
-		return vl_error_set(VL_EINVALID, "bundle's pack has no pack header (truncated or not a pack)");
+		return vl_error_set(VL_EINVALID, "the pack has no pack header (truncated or not a pack)");
 	if (hdr[4] || hdr[5] || hdr[6] || (hdr[7] != 2 && hdr[7] != 3))
-		return vl_error_set(VL_EINVALID, "bundle's pack is of an unknown version");
+		return vl_error_set(VL_EINVALID, "the pack is of an unknown version");
 	count = (uint32_t)hdr[8] << 24 | (uint32_t)hdr[9] << 16 | (uint32_t)hdr[10] << 8 | hdr[11];
 	if (count > VL_BUNDLE_MAX_OBJECTS)
-		return vl_error_set(VL_ETOOBIG, "bundle's pack holds %u objects, over the limit of %d", count,
+		return vl_error_set(VL_ETOOBIG, "the pack holds %u objects, over the limit of %d", count,
 				VL_BUNDLE_MAX_OBJECTS);
 	if (inflateInit(&z) != Z_OK)
 		return vl_error_set(VL_ENOMEM, "cannot start zlib");
@@ -936,7 +936,7 @@ static int pack_scan(size_t *objects, uint64_t *declared, oidset *refs, FILE *f)
 		size = c & 15;
 		while (c & 0x80) {
 			if (shift > 56) {
-				rc = vl_error_set(VL_EINVALID, "bundle's pack has a malformed object header");
+				rc = vl_error_set(VL_EINVALID, "the pack has a malformed object header");
 				goto out;
 			}
 			if ((rc = pack_byte(f, &c)) < 0)
@@ -945,13 +945,13 @@ static int pack_scan(size_t *objects, uint64_t *declared, oidset *refs, FILE *f)
 			shift += 7;
 		}
 		if (type == 0 || type == 5) {
-			rc = vl_error_set(VL_EINVALID, "bundle's pack has an object of unknown type %d", type);
+			rc = vl_error_set(VL_EINVALID, "the pack has an object of unknown type %d", type);
 			goto out;
 		}
 		if (type == 6) {          /* OFS_DELTA: a negative offset, 7-bit groups */
 			for (k = 0;; k++) {
 				if (k > 9) {
-					rc = vl_error_set(VL_EINVALID, "bundle's pack has a malformed delta offset");
+					rc = vl_error_set(VL_EINVALID, "the pack has a malformed delta offset");
 					goto out;
 				}
 				if ((rc = pack_byte(f, &c)) < 0)
@@ -974,7 +974,7 @@ static int pack_scan(size_t *objects, uint64_t *declared, oidset *refs, FILE *f)
 		 * all of them within the receive cap: checked from headers
 		 * before libgit2 inflates or applies anything. */
 		if (size > VL_SOURCE_MAX_OBJECT) {
-			rc = vl_error_set(VL_ETOOBIG, "bundle's pack holds an object of %llu bytes, over the limit of %zu",
+			rc = vl_error_set(VL_ETOOBIG, "the pack holds an object of %llu bytes, over the limit of %zu",
 					(unsigned long long)size, VL_SOURCE_MAX_OBJECT);
 			goto out;
 		}
@@ -987,7 +987,7 @@ static int pack_scan(size_t *objects, uint64_t *declared, oidset *refs, FILE *f)
 			if (z.avail_in == 0) {
 				size_t got = fread(in, 1, sizeof(in), f);
 				if (got == 0) {
-					rc = vl_error_set(VL_EINVALID, "bundle's pack is truncated; copy the bundle again");
+					rc = vl_error_set(VL_EINVALID, "the pack is truncated");
 					goto out;
 				}
 				z.next_in = in;
@@ -997,7 +997,7 @@ static int pack_scan(size_t *objects, uint64_t *declared, oidset *refs, FILE *f)
 			z.avail_out = sizeof(out);
 			zr = inflate(&z, Z_NO_FLUSH);
 			if (zr != Z_OK && zr != Z_STREAM_END) {
-				rc = vl_error_set(VL_EINVALID, "bundle's pack holds a corrupt object (tampered or damaged)");
+				rc = vl_error_set(VL_EINVALID, "the pack holds a corrupt object (tampered or damaged)");
 				goto out;
 			}
 			if ((type == 6 || type == 7) && got_head < sizeof(dhead)) {
@@ -1006,28 +1006,28 @@ static int pack_scan(size_t *objects, uint64_t *declared, oidset *refs, FILE *f)
 				got_head += made < take ? made : take;
 			}
 			if (z.total_out > size) {
-				rc = vl_error_set(VL_EINVALID, "bundle's pack holds an object longer than its header says "
+				rc = vl_error_set(VL_EINVALID, "the pack holds an object longer than its header says "
 						"(tampered)");
 				goto out;
 			}
 		}
 		if (z.total_out != size) {
-			rc = vl_error_set(VL_EINVALID, "bundle's pack holds an object shorter than its header says "
+			rc = vl_error_set(VL_EINVALID, "the pack holds an object shorter than its header says "
 					"(tampered)");
 			goto out;
 		}
 		/* Give back what zlib read past the object's end. */
 		if (z.avail_in && fseeko(f, -(off_t)z.avail_in, SEEK_CUR) < 0) {
-			rc = vl_error_set(VL_ERROR, "cannot read back the bundle's pack: %s", strerror(errno));
+			rc = vl_error_set(VL_ERROR, "cannot read back the received pack: %s", strerror(errno));
 			goto out;
 		}
 		if (type == 6 || type == 7) {
 			if (!vl_delta_sizes(&dbase, &dresult, dhead, got_head)) {
-				rc = vl_error_set(VL_EINVALID, "bundle's pack holds a malformed delta");
+				rc = vl_error_set(VL_EINVALID, "the pack holds a malformed delta");
 				goto out;
 			}
 			if (dresult > VL_SOURCE_MAX_OBJECT || dbase > VL_SOURCE_MAX_OBJECT) {
-				rc = vl_error_set(VL_ETOOBIG, "bundle's pack holds a delta making %llu bytes from %llu, over "
+				rc = vl_error_set(VL_ETOOBIG, "the pack holds a delta making %llu bytes from %llu, over "
 						"the limit of %zu", (unsigned long long)dresult, (unsigned long long)dbase,
 						VL_SOURCE_MAX_OBJECT);
 				goto out;
@@ -1036,7 +1036,7 @@ static int pack_scan(size_t *objects, uint64_t *declared, oidset *refs, FILE *f)
 		}
 		total += size;
 		if (total > VL_RECEIVE_MAX_BYTES) {
-			rc = vl_error_set(VL_ETOOBIG, "bundle's pack holds over %zu bytes of objects", VL_RECEIVE_MAX_BYTES);
+			rc = vl_error_set(VL_ETOOBIG, "the pack holds over %zu bytes of objects", VL_RECEIVE_MAX_BYTES);
 			goto out;
 		}
 	}
@@ -1471,6 +1471,8 @@ int vl_source_open_bundle(vl_source **out, vl_bundle_info *info, vl_node *n, con
 	if ((rc = vl_pack_index_file(&bs->odb, &info->objects, n, bs->dir, pf)) < 0) {
 		if (rc == VL_EINVALID)
 			vl_error_wrap(rc, "bundle '%s' is truncated, corrupt or tampered; copy it again", path);
+		else if (rc == VL_ETOOBIG)
+			vl_error_wrap(rc, "bundle '%s' is refused", path);
 		goto out;
 	}
 	fclose(pf);
