@@ -1112,7 +1112,8 @@ static const char other_text[] =
  * Only bytes that hash to the id asked for come out of a direct read; every
  * other entry is left to libgit2 (VL_ENOTFOUND): deltas, a tree, content
  * that inflates whole but is another object's (a pack whose index lies), a
- * stream that is damaged or shorter than its header says, a blob over max,
+ * tree listed under its bytes' blob id, a stream that is damaged, shorter
+ * or longer than its header says, a blob over max,
  * an id no pack holds. Two packs are read through one set, and an index
  * that does not open is left out of the set.
  */
@@ -1121,7 +1122,7 @@ static void test_packset_blob(void **state)
 	fixture *f = *state;
 	char objects[1100], packdir[1200], junk[1300];
 	pk a, b;
-	git_oid ids[3], x, t, y, w, v, missing;
+	git_oid ids[3], x, t, t2, y, w, v, l, missing;
 	vl_buf res[3] = { VL_BUF_INIT, VL_BUF_INIT, VL_BUF_INIT };
 	vl_packset *set = NULL;
 	vl_packread_scratch *s = NULL;
@@ -1148,7 +1149,7 @@ static void test_packset_blob(void **state)
 	 * twin with "Z2" made "Z3", but the entry holds other_text), W with its
 	 * zlib data damaged, V declaring 5 bytes more than its data. */
 	blob_id(&x, other_text, xlen);
-	pk_begin(&b, 5);
+	pk_begin(&b, 7);
 	pk_hdr(&b, T_BLOB, xlen);
 	pk_deflate(&b, other_text, xlen, 1);
 	pk_index(&b, &x);
@@ -1157,6 +1158,15 @@ static void test_packset_blob(void **state)
 	pk_hdr(&b, T_TREE, sizeof(tree_bytes) - 1);
 	pk_deflate(&b, tree_bytes, sizeof(tree_bytes) - 1, 1);
 	pk_index(&b, &t);
+	/* T2: a tree entry listed under its bytes' blob id: libgit2 reads a tree
+	 * and refuses its hash, so a direct read refuses it too. */
+	{
+		const char tb2[] = "100644 b\0bbbbbbbbbbbbbbbbbbbb";
+		blob_id(&t2, tb2, sizeof(tb2) - 1);
+		pk_hdr(&b, T_TREE, sizeof(tb2) - 1);
+		pk_deflate(&b, tb2, sizeof(tb2) - 1, 1);
+		pk_index(&b, &t2);
+	}
 	{
 		char twin[sizeof(other_text)];
 		memcpy(twin, other_text, sizeof(twin));
@@ -1183,6 +1193,12 @@ static void test_packset_blob(void **state)
 	pk_hdr(&b, T_BLOB, blen + 5);
 	pk_deflate(&b, base_text, blen, 6);
 	pk_index(&b, &v);
+	/* L: declaring 5 bytes fewer than its data, listed under the id of
+	 * those first bytes: the stream is not whole at its size. */
+	blob_id(&l, other_text, xlen - 5);
+	pk_hdr(&b, T_BLOB, xlen - 5);
+	pk_deflate(&b, other_text, xlen, 6);
+	pk_index(&b, &l);
 	pk_end(&b);
 	pk_write(&b, packdir);
 	/* An index with no pack beside it, and one that is not an index. */
@@ -1207,8 +1223,10 @@ static void test_packset_blob(void **state)
 	direct(set, s, &y, 1 << 20, VL_ENOTFOUND, NULL, 0);
 	direct(set, s, &w, 1 << 20, VL_ENOTFOUND, NULL, 0);
 	direct(set, s, &v, 1 << 20, VL_ENOTFOUND, NULL, 0);
+	direct(set, s, &t2, 1 << 20, VL_ENOTFOUND, NULL, 0);
+	direct(set, s, &l, 1 << 20, VL_ENOTFOUND, NULL, 0);
 	direct(set, s, &missing, 1 << 20, VL_ENOTFOUND, NULL, 0);
-	/* libgit2 refuses the same lie (strict hashing): what verify reports. */
+	/* libgit2 refuses the same entries (strict hashing): what verify reports. */
 	{
 		git_odb *odb = NULL;
 		git_odb_object *o = NULL;
@@ -1216,6 +1234,9 @@ static void test_packset_blob(void **state)
 		assert_int_equal(git_odb_read(&o, odb, &x), 0);
 		git_odb_object_free(o);
 		assert_true(git_odb_read(&o, odb, &y) < 0);
+		assert_true(git_odb_read(&o, odb, &t2) < 0);
+		assert_true(git_odb_read(&o, odb, &l) < 0);
+		assert_true(git_odb_read(&o, odb, &w) < 0);
 		git_odb_free(odb);
 	}
 	vl_packset_free(set);
