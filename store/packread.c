@@ -4,6 +4,7 @@
  * (packread.h; the pack format: docs/formats.md §2).
  */
 #define _POSIX_C_SOURCE 200809L
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -17,6 +18,7 @@
 #include "store/delta.h"
 #include "store/i18n.h"
 #include "store/limits.h"
+#include "store/pack.h"
 #include "store/packread.h"
 
 /* An entry's header, an OFS_DELTA's offset or a REF_DELTA's id, and the
@@ -74,6 +76,11 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+static uint64_t be64(const unsigned char *p)
+{
+	return (uint64_t)be32(p) << 32 | be32(p + 4);
+}
+
 /* The index position of id, or -1. Ids are strictly ascending and agree
  * with the fanout (checked at open), so this finds what libgit2 finds. */
 static int64_t find_id(const packread *p, const unsigned char *id)
@@ -81,9 +88,15 @@ static int64_t find_id(const packread *p, const unsigned char *id)
 	const unsigned char *fan = (const unsigned char *)p->idx.ptr + 8, *ids = fan + 1024;
 	uint32_t lo = id[0] ? be32(fan + 4 * (id[0] - 1)) : 0, hi = be32(fan + 4 * id[0]);
 
+	uint64_t key = be64(id);
+
+	/* The first 8 bytes as a number decide almost every step (verify looks
+	 * up every record in every pack until one holds it). */
 	while (lo < hi) {
 		uint32_t mid = lo + (hi - lo) / 2;
-		int c = memcmp(ids + (size_t)mid * GIT_OID_RAWSZ, id, GIT_OID_RAWSZ);
+		const unsigned char *e = ids + (size_t)mid * GIT_OID_RAWSZ;
+		uint64_t k = be64(e);
+		int c = k < key ? -1 : k > key ? 1 : memcmp(e + 8, id + 8, GIT_OID_RAWSZ - 8);
 		if (c == 0)
 			return mid;
 		if (c < 0)
@@ -384,7 +397,9 @@ bad:
 			"source is damaged"), idx_path);
 }
 
-int vl_packread_backend(git_odb_backend **out, const char *idx_path)
+/* Open and check the pack of idx_path; with_inner: with libgit2's reader of
+ * it, for reads through the backend. */
+static int pack_open(packread **out, const char *idx_path, int with_inner)
 {
 	packread *p = NULL;
 	size_t n = strlen(idx_path);
@@ -433,7 +448,7 @@ int vl_packread_backend(git_odb_backend **out, const char *idx_path)
 				"damaged"), p->pack_path);
 		goto out;
 	}
-	if ((rc = git_odb_backend_one_pack(&p->inner, idx_path)) < 0) {
+	if (with_inner && (rc = git_odb_backend_one_pack(&p->inner, idx_path)) < 0) {
 		p->inner = NULL;
 		rc = vl_error_git(rc, _("cannot read the source's packs"));
 		goto out;
@@ -446,10 +461,224 @@ int vl_packread_backend(git_odb_backend **out, const char *idx_path)
 	p->parent.read_header = pr_read_header;
 	p->parent.exists = pr_exists;
 	p->parent.free = pr_free;
-	*out = &p->parent;
+	*out = p;
 	p = NULL;
 	rc = 0;
 out:
 	pr_free(p ? &p->parent : NULL);
 	return rc;
+}
+
+int vl_packread_backend(git_odb_backend **out, const char *idx_path)
+{
+	packread *p = NULL;
+	int rc;
+
+	*out = NULL;
+	if ((rc = pack_open(&p, idx_path, 1)) < 0)
+		return rc;
+	*out = &p->parent;
+	return 0;
+}
+
+/* ---- whole blobs read directly ---- */
+
+struct vl_packread_scratch {
+	z_stream z;
+	vl_buf in;                  /* the entry as stored */
+	size_t last;                /* the pack of the last blob found */
+};
+
+int vl_packread_scratch_new(vl_packread_scratch **out)
+{
+	vl_packread_scratch *s = calloc(1, sizeof(*s));
+
+	*out = NULL;
+	if (!s)
+		return vl_error_set(VL_ENOMEM, "out of memory");
+	if (inflateInit(&s->z) != Z_OK) {
+		free(s);
+		return vl_error_set(VL_ENOMEM, "cannot start zlib");
+	}
+	*out = s;
+	return 0;
+}
+
+void vl_packread_scratch_free(vl_packread_scratch *s)
+{
+	if (!s)
+		return;
+	inflateEnd(&s->z);
+	vl_buf_free(&s->in);
+	free(s);
+}
+
+struct vl_packset {
+	packread **packs;
+	size_t n;
+};
+
+void vl_packset_free(vl_packset *set)
+{
+	size_t i;
+
+	if (!set)
+		return;
+	for (i = 0; i < set->n; i++)
+		pr_free(&set->packs[i]->parent);
+	free(set->packs);
+	free(set);
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int vl_packset_open(vl_packset **out, const char *objects_dir)
+{
+	vl_packset *set = NULL;
+	vl_buf path = VL_BUF_INIT;
+	char **names = NULL;
+	size_t nnames = 0, cap = 0, i, dlen;
+	DIR *d = NULL;
+	struct dirent *de;
+	int rc;
+
+	*out = NULL;
+	if ((rc = vl_buf_printf(&path, "%s/pack/", objects_dir)) < 0)
+		goto out;
+	dlen = path.len;
+	if (!(set = calloc(1, sizeof(*set)))) {
+		rc = vl_error_set(VL_ENOMEM, "out of memory");
+		goto out;
+	}
+	if (!(d = opendir(path.ptr))) { /* no packs: every read goes to libgit2 */
+		*out = set;
+		set = NULL;
+		rc = 0;
+		goto out;
+	}
+	while ((de = readdir(d)) != NULL) {
+		size_t len = strlen(de->d_name);
+		if (len < 5 || strcmp(de->d_name + len - 4, ".idx") != 0 || nnames >= VL_SOURCE_MAX_PACKS)
+			continue;
+		if ((rc = vl_array_grow((void **)&names, &cap, nnames, sizeof(*names))) < 0)
+			goto out;
+		if (!(names[nnames] = strdup(de->d_name))) {
+			rc = vl_error_set(VL_ENOMEM, "out of memory");
+			goto out;
+		}
+		nnames++;
+	}
+	qsort(names, nnames, sizeof(*names), cmp_name); /* the same set, the same order */
+	if (nnames && !(set->packs = calloc(nnames, sizeof(*set->packs)))) {
+		rc = vl_error_set(VL_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < nnames; i++) {
+		path.len = dlen;
+		if ((rc = vl_buf_puts(&path, names[i])) < 0)
+			goto out;
+		rc = pack_open(&set->packs[set->n], path.ptr, 0);
+		if (rc == VL_ENOMEM)
+			goto out;
+		if (rc == 0)
+			set->n++;
+	}
+	*out = set;
+	set = NULL;
+	rc = 0;
+out:
+	if (d)
+		closedir(d);
+	for (i = 0; i < nnames; i++)
+		free(names[i]);
+	free(names);
+	vl_buf_free(&path);
+	vl_packset_free(set);
+	return rc;
+}
+
+/* The blob id from the pack p into out, as vl_packset_blob, or 1 when p
+ * does not hold id. Reads only what opening set (the index, starts, the
+ * descriptor), so threads may share p. */
+static int pack_blob(vl_buf *out, const packread *p, vl_packread_scratch *s, const git_oid *id, size_t max)
+{
+	const unsigned char *u;
+	uint64_t off, end, size;
+	int64_t k, pos;
+	size_t i = 1, got;
+	ssize_t r;
+	unsigned char c;
+	int shift = 4, zr;
+	git_oid got_id;
+
+	if ((k = find_id(p, id->id)) < 0)
+		return 1;
+	if ((pos = find_start(p, offset_of(p, (uint32_t)k))) < 0 || max > (size_t)INT32_MAX)
+		return VL_ENOTFOUND;
+	off = p->starts[pos];
+	end = (size_t)pos + 1 < p->n ? p->starts[pos + 1] : p->pack_len - GIT_OID_RAWSZ;
+	/* A whole blob's entry is its header and its zlib data, which is at
+	 * most a little over the blob's size (stored blocks); beyond that it is
+	 * not one we read here. */
+	if (end - off > max + max / 64 + 64)
+		return VL_ENOTFOUND;
+	vl_buf_clear(&s->in);
+	if (vl_buf_grow(&s->in, (size_t)(end - off)) < 0)
+		return VL_ENOMEM;
+	for (got = 0; got < end - off; got += (size_t)r) {
+		r = pread(p->fd, s->in.ptr + got, (size_t)(end - off) - got, (off_t)(off + got));
+		if (r < 0 && errno == EINTR) {
+			r = 0;
+			continue;
+		}
+		if (r <= 0)
+			return VL_ENOTFOUND;
+	}
+	u = (const unsigned char *)s->in.ptr;
+	c = u[0];
+	size = c & 15;
+	while (c & 0x80) {
+		if (i >= got || shift > 56)
+			return VL_ENOTFOUND;
+		c = u[i++];
+		size |= (uint64_t)(c & 0x7f) << shift;
+		shift += 7;
+	}
+	if (((u[0] >> 4) & 7) != GIT_OBJECT_BLOB || size > max)
+		return VL_ENOTFOUND;
+	vl_buf_clear(out);
+	if (vl_buf_grow(out, (size_t)size) < 0)
+		return VL_ENOMEM;
+	if (inflateReset(&s->z) != Z_OK)
+		return VL_ENOTFOUND;
+	s->z.next_in = (unsigned char *)(uintptr_t)(u + i);
+	s->z.avail_in = (uInt)(got - i);
+	s->z.next_out = (unsigned char *)out->ptr;
+	s->z.avail_out = (uInt)size;
+	zr = inflate(&s->z, Z_FINISH);
+	if (zr != Z_STREAM_END || s->z.total_out != size)
+		return VL_ENOTFOUND;
+	out->len = (size_t)size;
+	out->ptr[out->len] = '\0';
+	vl_object_id(&got_id, GIT_OBJECT_BLOB, out->ptr, out->len);
+	return git_oid_equal(&got_id, id) ? 0 : VL_ENOTFOUND;
+}
+
+int vl_packset_blob(vl_buf *out, const vl_packset *set, vl_packread_scratch *s, const git_oid *id, size_t max)
+{
+	size_t i, k;
+	int rc;
+
+	for (i = 0; set && i < set->n; i++) {
+		k = (s->last + i) % set->n; /* a branch's blobs mostly share a pack */
+		if ((rc = pack_blob(out, set->packs[k], s, id, max)) == 1)
+			continue;
+		if (rc == 0)
+			s->last = k;
+		return rc;
+	}
+	return VL_ENOTFOUND;
 }

@@ -35,6 +35,7 @@
 #include <git2.h>
 #include <git2/sys/odb_backend.h>
 
+#include "store/buf.h"
 #include "store/error.h"
 
 /*
@@ -59,5 +60,46 @@ int vl_packread_backend(git_odb_backend **out, const char *idx_path) VL_MUST_CHE
  * otherwise. For tests and the fuzz target.
  */
 int vl_packread_check(git_odb_backend *b, const git_oid *id) VL_MUST_CHECK;
+
+/* ---- Whole blobs read directly, from a repository's own packs ----
+ *
+ * `vledger verify` reads every record blob of the repository. Through
+ * libgit2 each read is a header lookup, a second lookup, an inflate into a
+ * fresh allocation, a SHA-1 with collision detection and a copy. For a blob
+ * stored whole (not as a delta) in one of this repository's packs, which is
+ * how our pack writer stores every record, the read here is one pread of the
+ * entry, one inflate into the caller's buffer and one SHA-1 (the pack
+ * writer's, with the CPU's SHA instructions), checked against the id. Any
+ * other case (a delta, not a blob, over `max`, not in these packs, or an
+ * entry that does not inflate to its size or hash to its id) reads nothing
+ * and says so, and the caller reads the object through libgit2, which
+ * reports damage in its own words: a direct read only ever returns bytes
+ * whose id is the one asked for.
+ */
+
+/* A thread's zlib stream and read buffer for direct reads; one thread at a
+ * time each. */
+typedef struct vl_packread_scratch vl_packread_scratch;
+int vl_packread_scratch_new(vl_packread_scratch **out) VL_MUST_CHECK;
+void vl_packread_scratch_free(vl_packread_scratch *s);
+
+/* Every pack of one objects directory (".../objects"), opened and checked
+ * as vl_packread_backend opens one; a pack that does not open is left out
+ * (its objects are read through libgit2). Read-only after opening: any
+ * number of threads may read from one set at once, each with its own
+ * scratch. The packs are those present at opening; objects written later
+ * are not found here. */
+typedef struct vl_packset vl_packset;
+int vl_packset_open(vl_packset **out, const char *objects_dir) VL_MUST_CHECK;
+void vl_packset_free(vl_packset *set);
+
+/*
+ * Read the blob id, at most max bytes, into out (replacing its contents):
+ * 0 when it was read and its content hashes to id; VL_ENOTFOUND (no message
+ * set, out's contents unspecified) when it is not read here, for any of the
+ * reasons above; VL_ENOMEM.
+ */
+int vl_packset_blob(vl_buf *out, const vl_packset *set, vl_packread_scratch *s, const git_oid *id,
+		size_t max) VL_MUST_CHECK;
 
 #endif

@@ -493,7 +493,7 @@ int vl_pubkey_parse(unsigned char pk[32], const char *line)
 {
 	static const char prefix[] = KEYTYPE " ";
 	unsigned char blob[PUBBLOB_LEN], canon[PUBBLOB_LEN];
-	size_t n = strlen(line), pl = sizeof(prefix) - 1, b64len;
+	size_t n = strlen(line), pl = sizeof(prefix) - 1, b64len, got;
 	const char *b64, *sp;
 
 	if (n > 0 && line[n - 1] == '\n')
@@ -505,8 +505,9 @@ int vl_pubkey_parse(unsigned char pk[32], const char *line)
 	b64len = sp ? (size_t)(sp - b64) : n - pl;
 	if (memchr(line, '\n', n) || memchr(line, '\r', n))
 		goto bad;
-	if (b64_decode_exact(blob, sizeof(blob), b64, b64len) < 0)
-		goto bad;
+	if (b64len != B64_LEN(sizeof(blob)) ||
+			vl_base64_decode_public(blob, sizeof(blob), &got, b64, b64len) < 0 || got != sizeof(blob))
+		goto bad; /* a public key: the table decoder (every roster entry, every config commit) */
 	pubkey_blob(canon, blob + PK_OFFSET);
 	if (memcmp(blob, canon, sizeof(blob)) != 0)
 		goto bad;
@@ -665,7 +666,7 @@ int vl_sshsig_armor(vl_buf *out, const void *blob, size_t len)
 int vl_sshsig_unarmor(vl_buf *out, const char *armor, size_t len)
 {
 	char b64[B64_LEN(VL_SSHSIG_MAX_BLOB)], canon[ARMOR_MAX];
-	unsigned char blob[VL_SSHSIG_MAX_BLOB];
+	unsigned char blob[B64_LEN(VL_SSHSIG_MAX_BLOB) / 4 * 3]; /* what the longest text decodes to */
 	size_t begin = sizeof(ARMOR_BEGIN) - 1, end = sizeof(ARMOR_END) - 1, n = 0, i, blen, clen;
 
 	if (len > ARMOR_MAX)
@@ -684,7 +685,10 @@ int vl_sshsig_unarmor(vl_buf *out, const char *armor, size_t len)
 			goto bad;
 		b64[n++] = armor[i];
 	}
-	if (b64_decode_into(blob, sizeof(blob), b64, n, &blen) < 0 || blen == 0)
+	/* A signature is public: the table decoder, not libsodium's constant-time
+	 * one, which showed in verify (one armor per commit). */
+	if (vl_base64_decode_public(blob, sizeof(blob), &blen, b64, n) < 0 || blen == 0 ||
+			blen > VL_SSHSIG_MAX_BLOB)
 		goto bad;
 	clen = armor_build(canon, blob, blen);
 	if ((len != clen && len != clen - 1) || memcmp(canon, armor, len) != 0)

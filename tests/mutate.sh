@@ -281,6 +281,18 @@ mut packread-fanout store/packread.c "test_packread" \
 mut packread-large-table store/packread.c "test_packread" \
 	'((o & 0x80000000u) && (o & 0x7fffffffu) >= p->nlarge))' \
 	'0)'
+mut packset-hash store/packread.c "test_packread" \
+	'return git_oid_equal(&got_id, id) ? 0 : VL_ENOTFOUND;' \
+	'return 0;'
+mut packset-type store/packread.c "test_packread" \
+	'if (((u[0] >> 4) & 7) != GIT_OBJECT_BLOB || size > max)' \
+	'if (size > max)'
+mut packset-max store/packread.c "test_packread" \
+	'if (((u[0] >> 4) & 7) != GIT_OBJECT_BLOB || size > max)' \
+	'if (((u[0] >> 4) & 7) != GIT_OBJECT_BLOB)'
+mut packset-whole store/packread.c "test_packread" \
+	'if (zr != Z_STREAM_END || s->z.total_out != size)' \
+	'if (0)'
 
 # ---- merge rules and hooks (hooks/) ------------------------------------------
 mut merge-sum hooks/merge.c "test_merge test_converge" \

@@ -8,6 +8,7 @@
 
 #include "agent/node/idindex.h"
 #include "agent/node/ledger.h"
+#include "store/packread.h"
 #include "store/repo.h"
 #include "agent/node/roster.h"
 #include "agent/sync/treemerge.h"
@@ -112,6 +113,7 @@ typedef struct {
 	pthread_cond_t go, done;
 	struct prep_worker_s *workers;
 	size_t nworkers;
+	const vl_packset *packs; /* the view's, or NULL */
 	unsigned gen;           /* bumped for each batch */
 	int quit;
 	/* The batch: commit jobs, then record jobs; items next.. not yet taken. */
@@ -163,6 +165,7 @@ typedef struct {
 	git_tree *ptree;        /* the tree of the commit's parent, or NULL */
 	const char *msg;        /* the commit's message */
 	unsigned threads;       /* 1: records prepared inline (serial) */
+	vl_packread_scratch *scratch; /* this thread's, when view->packs */
 	int collect;            /* walk_changes only lists the records (setup_prep) */
 	rec_prep one;           /* serial: the record being checked */
 	commit_prep onec;       /* serial: the commit being checked */
@@ -441,12 +444,30 @@ static void prep_free(rec_prep *p)
 }
 
 /*
+ * Record blob id into out (empty), through packs (with this thread's
+ * scratch) when it is stored whole there, else through repo, which reads
+ * anything else and words every refusal: as vl_repo_read_blob.
+ */
+static int read_blob(vl_buf *out, git_repository *repo, const vl_packset *packs, vl_packread_scratch *scratch,
+		const git_oid *id, const char *what)
+{
+	int rc;
+
+	if (packs && scratch) {
+		if ((rc = vl_packset_blob(out, packs, scratch, id, VL_RECORD_MAX_BYTES)) != VL_ENOTFOUND)
+			return rc == VL_ENOMEM ? vl_error_set(rc, "out of memory") : rc;
+		vl_buf_clear(out);
+	}
+	return vl_repo_read_blob(out, repo, id, VL_RECORD_MAX_BYTES, what);
+}
+
+/*
  * The order-free part of check_record for p, read through repo (the
  * calling thread's): read the blob once, parse it, its clock, its
  * signature, its schema, and the version it replaces. Each step's result
  * is kept; nothing is judged here.
  */
-static void prep_record(rec_prep *p, git_repository *repo)
+static void prep_record(rec_prep *p, git_repository *repo, const vl_packset *packs, vl_packread_scratch *scratch)
 {
 	git_blob *oldblob = NULL;
 	char line[256];
@@ -464,7 +485,7 @@ static void prep_record(rec_prep *p, git_repository *repo)
 	line[n + 1] = p->bucket[0];
 	line[n + 2] = '/';
 	memcpy(line + n + 3, p->name, sizeof(p->name)); /* ends in its NUL */
-	if ((p->read_rc = vl_repo_read_blob(&p->raw, repo, &p->id, VL_RECORD_MAX_BYTES, line)) < 0) {
+	if ((p->read_rc = read_blob(&p->raw, repo, packs, scratch, &p->id, line)) < 0) {
 		if (keep_why(&p->why_read) < 0)
 			p->oom = 1;
 		return;
@@ -860,11 +881,12 @@ out:
 typedef struct prep_worker_s {
 	prep_pool *pool;
 	git_repository *repo;
+	vl_packread_scratch *scratch; /* when pool->packs */
 } prep_worker;
 
 /* Take jobs of the current batch until none is left; pool->mu held on
  * entry and exit. */
-static void pool_drain(prep_pool *pool, git_repository *repo)
+static void pool_drain(prep_pool *pool, git_repository *repo, vl_packread_scratch *scratch)
 {
 	size_t total = pool->ncjobs + pool->njobs;
 
@@ -874,7 +896,7 @@ static void pool_drain(prep_pool *pool, git_repository *repo)
 		if (i < pool->ncjobs)
 			prep_commit(&pool->cjobs[i], repo);
 		else
-			prep_record(&pool->jobs[i - pool->ncjobs], repo);
+			prep_record(&pool->jobs[i - pool->ncjobs], repo, pool->packs, scratch);
 		pthread_mutex_lock(&pool->mu);
 		if (++pool->finished == total)
 			pthread_cond_signal(&pool->done);
@@ -894,7 +916,7 @@ static void *pool_worker(void *arg)
 		if (pool->quit)
 			break;
 		seen = pool->gen;
-		pool_drain(pool, w->repo);
+		pool_drain(pool, w->repo, w->scratch);
 	}
 	pthread_mutex_unlock(&pool->mu);
 	return NULL;
@@ -912,8 +934,10 @@ static void pool_stop(prep_pool *pool)
 	pthread_mutex_unlock(&pool->mu);
 	for (i = 0; i < pool->nth; i++)
 		pthread_join(pool->th[i], NULL);
-	for (i = 0; pool->workers && i < pool->nworkers; i++)
+	for (i = 0; pool->workers && i < pool->nworkers; i++) {
 		git_repository_free(pool->workers[i].repo);
+		vl_packread_scratch_free(pool->workers[i].scratch);
+	}
 	pthread_cond_destroy(&pool->go);
 	pthread_cond_destroy(&pool->done);
 	pthread_mutex_destroy(&pool->mu);
@@ -954,14 +978,19 @@ static int pool_start(vctx *c)
 	pthread_mutex_init(&pool->mu, NULL);
 	pthread_cond_init(&pool->go, NULL);
 	pthread_cond_init(&pool->done, NULL);
+	pool->packs = c->view->packs;
 	if (!(pool->th = calloc(n, sizeof(*pool->th))) || !(pool->workers = calloc(n, sizeof(*pool->workers)))) {
 		rc = vl_error_set(VL_ENOMEM, "out of memory");
 		goto out;
 	}
 	for (i = 0; i < n; i++) {
 		pool->workers[i].pool = pool;
-		if ((rc = own_repo(&pool->workers[i].repo, c->n, c->view)) < 0)
+		if ((rc = own_repo(&pool->workers[i].repo, c->n, c->view)) < 0 ||
+				(pool->packs && (rc = vl_packread_scratch_new(&pool->workers[i].scratch)) < 0)) {
+			git_repository_free(pool->workers[i].repo);
+			pool->workers[i].repo = NULL;
 			goto out;
+		}
 		pool->nworkers++;
 		if (pthread_create(&pool->th[i], NULL, pool_worker, &pool->workers[i]) != 0) {
 			rc = vl_error_set(VL_ERROR, "cannot start a verify thread: run with VLEDGER_THREADS=1");
@@ -1008,7 +1037,7 @@ static void pool_finish(vctx *c)
 	if (!c->inflight)
 		return;
 	pthread_mutex_lock(&pool->mu);
-	pool_drain(pool, c->repo);
+	pool_drain(pool, c->repo, c->scratch);
 	while (pool->finished < pool->ncjobs + pool->njobs)
 		pthread_cond_wait(&pool->done, &pool->mu);
 	pool->jobs = NULL;
@@ -1046,7 +1075,7 @@ static int next_prep(rec_prep **out, vctx *c, const char *ledger, const char *bu
 
 	if (c->threads <= 1 || c->inline_prep) {
 		setup_prep(&c->one, vl_node_schema(c->n, ledger), bucket, e, old);
-		prep_record(&c->one, c->repo);
+		prep_record(&c->one, c->repo, c->view->packs, c->scratch);
 		*out = &c->one;
 		return 0;
 	}
@@ -1827,6 +1856,8 @@ static int verify_branch(const vl_view *v, vl_node *n, vl_verify_result *res, co
 	if (home) /* under the write lock; nothing moves a branch until it returns */
 		vl_idindex_hold(n);
 	res->branches++;
+	if (v->packs && (rc = vl_packread_scratch_new(&c.scratch)) < 0)
+		goto out;
 	if (c.scope && vl_division_level(c.scope) == VL_DIV_INVALID) {
 		rc = fail(&c, "branch name is not scope/<12-digit code>");
 		goto out;
@@ -1863,6 +1894,7 @@ out:
 	free(c.links);
 	known_chains_free(&c);
 	jobs_free(&c);
+	vl_packread_scratch_free(c.scratch);
 	vl_buf_free(&c.trailers);
 	free(c.tlines);
 	tree_set_free(&c.modes_ok);
@@ -2023,6 +2055,7 @@ typedef struct {
 
 typedef struct {
 	vl_node *n;
+	const vl_packset *packs; /* the node's, for direct reads, or NULL */
 	branch_job *jobs;
 	size_t njobs;
 	size_t next;            /* the next job to take */
@@ -2035,7 +2068,7 @@ typedef struct {
 /* Verify job j through repo, then list its record ids. */
 static void branch_one(branch_pool *p, branch_job *j, git_repository *repo)
 {
-	const vl_view own = { repo, NULL };
+	const vl_view own = { repo, NULL, p->packs };
 
 	if (j->symbolic)
 		return;
@@ -2060,7 +2093,7 @@ static void branch_one(branch_pool *p, branch_job *j, git_repository *repo)
  */
 static void branch_run(branch_pool *p)
 {
-	const vl_view home = VL_VIEW_OF(p->n);
+	const vl_view home = { p->n->repo, NULL, p->packs };
 
 	for (;;) {
 		git_repository *repo = NULL;
@@ -2183,7 +2216,7 @@ static void branch_pool_free(branch_pool *p)
  * after the other, each branch's records prepared on the threads. */
 static int verify_serial(vl_node *n, vl_verify_result *res, const git_oid *head, branch_pool *p)
 {
-	const vl_view home = VL_VIEW_OF(n);
+	const vl_view home = { n->repo, NULL, p->packs };
 	id_seen *list = NULL;
 	size_t len = 0, cap = 0, i;
 	int rc;
@@ -2215,7 +2248,7 @@ out:
 static int verify_parallel(vl_node *n, vl_verify_result *res, const git_oid *head, branch_pool *p,
 		unsigned threads)
 {
-	const vl_view home = VL_VIEW_OF(n);
+	const vl_view home = { n->repo, NULL, p->packs };
 	pthread_t th[VL_VERIFY_MAX_THREADS];
 	id_seen *list = NULL;
 	size_t nth = 0, len = 0, i;
@@ -2273,15 +2306,33 @@ static int verify_parallel(vl_node *n, vl_verify_result *res, const git_oid *hea
 	return rc;
 }
 
+/* Every record blob is read once: through our own reader of the node's
+ * packs when it is stored whole there (packread.h), which saves libgit2's
+ * second lookup, allocation, copy and collision-detecting hash per blob. */
+static int open_packs(vl_packset **out, vl_node *n)
+{
+	vl_buf objects = VL_BUF_INIT;
+	int rc;
+
+	if ((rc = vl_buf_printf(&objects, "%sobjects", git_repository_path(n->repo))) == 0)
+		rc = vl_packset_open(out, objects.ptr);
+	vl_buf_free(&objects);
+	return rc;
+}
+
 int vl_verify_all(vl_node *n, vl_verify_result *res)
 {
 	branch_pool p;
+	vl_packset *packs = NULL;
 	git_oid head;
 	unsigned threads = verify_threads(res);
 	int rc;
 
 	memset(&p, 0, sizeof(p));
 	p.n = n;
+	if ((rc = open_packs(&packs, n)) < 0)
+		goto out;
+	p.packs = packs;
 	if ((rc = vl_node_load_config(n)) < 0 || (rc = note_revocations(n, res)) < 0 ||
 			(rc = vl_repo_head(&head, n->repo, VL_REF_CONFIG)) < 0 || (rc = branch_list(&p)) < 0)
 		goto out;
@@ -2293,6 +2344,7 @@ out:
 	if (res->progress)
 		fprintf(res->progress, "\r\033[K");
 	branch_pool_free(&p);
+	vl_packset_free(packs);
 	return rc;
 }
 
@@ -2315,7 +2367,8 @@ void vl_verify_result_free(vl_verify_result *res)
 
 int vl_verify_some(vl_node *n, const char *scope, const char *since, vl_verify_result *res)
 {
-	const vl_view home = VL_VIEW_OF(n);
+	vl_view home = VL_VIEW_OF(n);
+	vl_packset *packs = NULL;
 	git_object *obj = NULL;
 	git_oid head, known;
 	char ref[64];
@@ -2343,9 +2396,12 @@ int vl_verify_some(vl_node *n, const char *scope, const char *since, vl_verify_r
 	snprintf(ref, sizeof(ref), "%s%s", VL_REF_SCOPE_PREFIX, scope);
 	if ((rc = vl_repo_head(&head, n->repo, ref)) < 0)
 		return rc;
-	if ((rc = note_revocations(n, res)) < 0)
+	if ((rc = note_revocations(n, res)) < 0 || (rc = open_packs(&packs, n)) < 0)
 		return rc;
-	return verify_branch(&home, n, res, ref, &head, since ? &known : NULL, 0, NULL, NULL);
+	home.packs = packs;
+	rc = verify_branch(&home, n, res, ref, &head, since ? &known : NULL, 0, NULL, NULL);
+	vl_packset_free(packs);
+	return rc;
 }
 
 int vl_verify_received(const vl_view *v, vl_node *n, const char *refname, const git_oid *head,

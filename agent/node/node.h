@@ -88,10 +88,14 @@ typedef struct {
 typedef struct {
 	git_repository *repo;
 	const char *quarantine_objects; /* NULL: the node's own repository */
+	/* NULL, or the node's packs opened for direct reads of whole blobs
+	 * (packread.h): the same objects as repo's, read without libgit2 when
+	 * they are stored whole (verify) */
+	const struct vl_packset *packs;
 } vl_view;
 
 /* The view of a node's own repository. */
-#define VL_VIEW_OF(node) ((vl_view){ (node)->repo, NULL })
+#define VL_VIEW_OF(node) ((vl_view){ (node)->repo, NULL, NULL })
 
 /*
  * Add the objects view v reads to odb, read-only: the quarantine's packs

@@ -6,12 +6,16 @@
  * pack-<zeros>.{idx,pack} and opened with vl_packread_backend; when that
  * passes, every id the index lists (at most MAX_IDS) is read through an odb
  * holding only this backend and checked with vl_packread_check, in turn
- * read first or checked first (a chain checked once is remembered).
+ * read first or checked first (a chain checked once is remembered). Every
+ * id is also read directly (vl_packset_blob, a set over the scratch
+ * directory as an objects directory).
  *
  * Besides "no crash, no leak": a refused open gives no backend; an id of an
  * opened index is never "not found"; an object whose check fails does not
  * read; one that reads has checked, is at most VL_SOURCE_MAX_OBJECT bytes
- * and hashes to its id (strict hash checking is on). Under ASan no single
+ * and hashes to its id (strict hash checking is on); a direct read is
+ * VL_ENOTFOUND or gives a blob of at most its max that hashes to its id and
+ * reads the same through libgit2. Under ASan no single
  * allocation may pass 128 MiB (__asan_default_options below; libFuzzer's
  * -malloc_limit_mb=128 does the same): a reader that believed a header
  * (the 95 GB of the CI crash) aborts. Seeds: corpus/packread/ (accept-*
@@ -28,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "store/limits.h"
@@ -53,12 +58,13 @@ static void check(int ok, const char *what)
 	}
 }
 
-static char dir_path[4000], idx_path[4096], pack_path[4096];
+static char dir_path[3900], sub_path[3950], idx_path[4096], pack_path[4096];
 
 static void cleanup(void)
 {
 	unlink(idx_path);
 	unlink(pack_path);
+	rmdir(sub_path);
 	rmdir(dir_path);
 }
 
@@ -73,8 +79,10 @@ static void ready(void)
 	check(git_libgit2_init() >= 0, "cannot start libgit2");
 	snprintf(dir_path, sizeof(dir_path), "%s/vlfuzz-packread-XXXXXX", tmp && *tmp ? tmp : "/tmp");
 	check(mkdtemp(dir_path) != NULL, "cannot make a scratch directory");
-	snprintf(idx_path, sizeof(idx_path), "%s/pack-" ZEROS ".idx", dir_path);
-	snprintf(pack_path, sizeof(pack_path), "%s/pack-" ZEROS ".pack", dir_path);
+	snprintf(sub_path, sizeof(sub_path), "%s/pack", dir_path);
+	check(mkdir(sub_path, 0700) == 0, "cannot make a scratch directory");
+	snprintf(idx_path, sizeof(idx_path), "%s/pack-" ZEROS ".idx", sub_path);
+	snprintf(pack_path, sizeof(pack_path), "%s/pack-" ZEROS ".pack", sub_path);
 	atexit(cleanup);
 	done = 1;
 }
@@ -120,6 +128,26 @@ static int split(const uint8_t **idx, size_t *idx_len, const uint8_t *data, size
 	return 1;
 }
 
+/* Read id directly from the set at max; o is its libgit2 read, or NULL. */
+static void direct(const vl_packset *set, vl_packread_scratch *s, const git_oid *id, size_t max,
+		git_odb_object *o)
+{
+	vl_buf out = VL_BUF_INIT;
+	git_oid again;
+	int rc = vl_packset_blob(&out, set, s, id, max);
+
+	check(rc == 0 || rc == VL_ENOTFOUND, "a direct read failed otherwise than not found");
+	if (rc == 0) {
+		check(out.len <= max, "a direct read passed its max");
+		check(git_odb_hash(&again, out.ptr, out.len, GIT_OBJECT_BLOB) == 0 && git_oid_equal(&again, id),
+				"a direct read is not its id's blob");
+		check(o && git_odb_object_type(o) == GIT_OBJECT_BLOB && git_odb_object_size(o) == out.len &&
+				!memcmp(git_odb_object_data(o), out.ptr, out.len),
+				"a direct read differs from libgit2's");
+	}
+	vl_buf_free(&out);
+}
+
 /* Open and read every id; 1 when all of them (at least one) read. */
 static int run(const uint8_t *data, size_t size)
 {
@@ -127,6 +155,8 @@ static int run(const uint8_t *data, size_t size)
 	size_t idx_len = 0, n, i, good = 0;
 	git_odb_backend *b = NULL;
 	git_odb *odb = NULL;
+	vl_packset *set = NULL;
+	vl_packread_scratch *s = NULL;
 	int rc;
 
 	ready();
@@ -139,6 +169,7 @@ static int run(const uint8_t *data, size_t size)
 		return 0;
 	}
 	check(b != NULL, "an open gave no backend");
+	check(vl_packset_open(&set, dir_path) == 0 && vl_packread_scratch_new(&s) == 0, "cannot open the set");
 	check(git_odb_new(&odb) == 0, "cannot make an odb");
 	check(git_odb_add_backend(odb, b, 1) == 0, "cannot add the backend");
 	/* An index that opened is a v2 index of n ids (fanout[255]). */
@@ -170,9 +201,12 @@ static int run(const uint8_t *data, size_t size)
 					"an object read is not its id's");
 			good++;
 		}
+		direct(set, s, &id, i % 3 ? 1 << 20 : 64, o);
 		git_odb_object_free(o);
 	}
 	git_odb_free(odb);
+	vl_packset_free(set);
+	vl_packread_scratch_free(s);
 	vl_error_clear();
 	git_error_clear();
 	return n > 0 && good == n;
