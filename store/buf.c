@@ -159,6 +159,64 @@ out:
 	return rc;
 }
 
+int vl_open_regular(int *fd_out, uint64_t *size_out, const char *path, unsigned flags)
+{
+	struct stat st;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 && (flags & VL_REGULAR_MAY_BE_ABSENT) && (errno == ENOENT || errno == ENOTDIR))
+		return VL_ENOTFOUND;
+	if (fd < 0)
+		return vl_error_set(VL_EINVALID, "cannot open '%s' of the source (%s); it must be a regular file",
+				path, strerror(errno));
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return vl_error_set(VL_EINVALID, "'%s' of the source is not a regular file; refusing to read it",
+				path);
+	}
+	*fd_out = fd;
+	*size_out = (uint64_t)st.st_size;
+	return 0;
+}
+
+int vl_buf_read_regular(vl_buf *out, const char *path, size_t max, unsigned flags)
+{
+	size_t start = out->len, size;
+	uint64_t len = 0;
+	ssize_t got;
+	int fd = -1, rc;
+
+	if ((rc = vl_open_regular(&fd, &len, path, flags)) < 0)
+		return rc;
+	if (len > max) {
+		rc = vl_error_set(VL_ETOOBIG, "'%s' of the source is %lld bytes, over the limit of %zu", path,
+				(long long)len, max);
+		goto out;
+	}
+	size = (size_t)len;
+	if ((rc = vl_buf_grow(out, size)) < 0)
+		goto out;
+	while (out->len - start < size) {
+		got = read(fd, out->ptr + out->len, size - (out->len - start));
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0) {
+			rc = vl_error_set(VL_EINVALID, "'%s' of the source is truncated or cannot be read", path);
+			goto out;
+		}
+		out->len += (size_t)got;
+	}
+	rc = 0;
+out:
+	if (rc < 0)
+		out->len = start;
+	if (out->ptr)
+		out->ptr[out->len] = '\0';
+	close(fd);
+	return rc;
+}
+
 static int fsync_dir_of(const char *path)
 {
 	char *copy = strdup(path);

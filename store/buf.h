@@ -10,6 +10,7 @@
 #define VL_BUF_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include "store/error.h"
 
 #define VL_BUF_DEFAULT_MAX ((size_t)256 << 20) /* 256 MiB */
@@ -41,6 +42,42 @@ char *vl_buf_detach(vl_buf *b, size_t *len_out);
 /* Read a whole file, failing with VL_ETOOBIG (before reading) if it is
  * larger than `max` bytes. VL_ENOTFOUND if it does not exist. */
 int vl_buf_read_file(vl_buf *out, const char *path, size_t max) VL_MUST_CHECK;
+
+/*
+ * Files of a repository we do not trust (another node's repo.git on a USB
+ * stick or share), where a FIFO or a device would block a plain open or
+ * read, and a symbolic link could point anywhere. Messages name the file as
+ * "'<path>' of the source".
+ *
+ * VL_REGULAR_MAY_BE_ABSENT: nothing at path (ENOENT, or ENOTDIR: a directory
+ * on the way is not one) is VL_ENOTFOUND, with no message set, for a caller
+ * to whom a missing file means something (no loose object, no packed-refs).
+ * Without it a missing file is refused like any other that cannot be
+ * opened: VL_EINVALID.
+ */
+#define VL_REGULAR_MAY_BE_ABSENT 1u
+
+/*
+ * Open the regular file at path read-only, non-blocking and without
+ * following a final symbolic link, then check with fstat that it is a
+ * regular file: a FIFO or device is refused, never waited on (O_NONBLOCK
+ * stays set on the descriptor; reads of a regular file ignore it).
+ * fd_out: the descriptor, the caller closes it. size_out: the file's size
+ * when opened. Both set on success only.
+ * flags: 0 or VL_REGULAR_MAY_BE_ABSENT (above). VL_EINVALID when it cannot
+ * be opened (a symbolic link, no permission) or is not a regular file.
+ */
+int vl_open_regular(int *fd_out, uint64_t *size_out, const char *path, unsigned flags) VL_MUST_CHECK;
+
+/*
+ * Append the regular file at path (opened as vl_open_regular does) to out,
+ * at most max bytes: VL_ETOOBIG over max, before reading. Exactly the size
+ * fstat gave is read (a file growing meanwhile is not read past it):
+ * VL_EINVALID when the file ends sooner or a read fails. On error out's
+ * content is as it was (its allocation may have grown).
+ * flags and the other codes: vl_open_regular's.
+ */
+int vl_buf_read_regular(vl_buf *out, const char *path, size_t max, unsigned flags) VL_MUST_CHECK;
 
 /* Room for n + 1 elements of `size` bytes in the array *p of capacity *cap
  * (doubled, from 16): VL_ENOMEM (nothing changed) when realloc fails or the

@@ -49,46 +49,6 @@ static uint32_t be32(const unsigned char *p)
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-/* Read the regular file at path, at most max bytes, into out; opened so
- * that a FIFO or device is refused rather than waited on. */
-static int read_file(vl_buf *out, const char *path, size_t max)
-{
-	struct stat st;
-	ssize_t got;
-	int fd, rc;
-
-	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return vl_error_set(VL_EINVALID, _("cannot open '%s' of the source (%s); it must be a regular file"),
-				path, strerror(errno));
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		rc = vl_error_set(VL_EINVALID, _("'%s' of the source is not a regular file; refusing to read it"),
-				path);
-		goto out;
-	}
-	if ((uint64_t)st.st_size > max) {
-		rc = vl_error_set(VL_ETOOBIG, _("'%s' of the source is %lld bytes, over the limit of %zu"), path,
-				(long long)st.st_size, max);
-		goto out;
-	}
-	if ((rc = vl_buf_grow(out, (size_t)st.st_size)) < 0)
-		goto out;
-	while (out->len < (size_t)st.st_size) {
-		got = read(fd, out->ptr + out->len, (size_t)st.st_size - out->len);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got <= 0) {
-			rc = vl_error_set(VL_EINVALID, _("'%s' of the source is truncated or cannot be read"), path);
-			goto out;
-		}
-		out->len += (size_t)got;
-	}
-	rc = 0;
-out:
-	close(fd);
-	return rc;
-}
-
 /* Read up to len bytes at off of the pack into buf; *got gets how many. */
 static int pack_read(size_t *got, packread *p, uint64_t off, unsigned char *buf, size_t len)
 {
@@ -388,7 +348,7 @@ static int load_index(packread *p, const char *idx_path)
 	uint32_t prev = 0;
 	int rc;
 
-	if ((rc = read_file(&p->idx, idx_path, IDX_HEAD + VL_SOURCE_MAX_PACK_OBJECTS * 36 + 40)) < 0)
+	if ((rc = vl_buf_read_regular(&p->idx, idx_path, IDX_HEAD + VL_SOURCE_MAX_PACK_OBJECTS * 36 + 40, 0)) < 0)
 		return rc == VL_ETOOBIG ? vl_error_set(VL_ETOOBIG, _("'%s' of the source names more than %zu "
 				"objects, over the limit"), idx_path, VL_SOURCE_MAX_PACK_OBJECTS) : rc;
 	u = (const unsigned char *)p->idx.ptr;
@@ -444,7 +404,6 @@ static int pack_open(packread **out, const char *idx_path, int with_inner)
 	packread *p = NULL;
 	size_t n = strlen(idx_path);
 	unsigned char head[12], trailer[GIT_OID_RAWSZ];
-	struct stat st;
 	size_t got;
 	int rc;
 
@@ -463,17 +422,16 @@ static int pack_open(packread **out, const char *idx_path, int with_inner)
 		goto out;
 	}
 	p->zinit = 1;
-	p->fd = open(p->pack_path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
-	if (p->fd < 0 && errno == ENOENT) {
+	rc = vl_open_regular(&p->fd, &p->pack_len, p->pack_path, VL_REGULAR_MAY_BE_ABSENT);
+	if (rc == VL_ENOTFOUND) {
 		rc = vl_error_set(VL_ENOTFOUND, "'%s' has no pack beside it", idx_path);
 		goto out;
 	}
-	if (p->fd < 0 || fstat(p->fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+	if (rc < 0) { /* the pack's own message, whichever way it is not a regular file */
 		rc = vl_error_set(VL_EINVALID, _("'%s' of the source is missing or not a regular file; refusing to "
 				"read it"), p->pack_path);
 		goto out;
 	}
-	p->pack_len = (uint64_t)st.st_size;
 	if (p->pack_len < 12 + GIT_OID_RAWSZ) {
 		rc = vl_error_set(VL_EINVALID, _("'%s' of the source is truncated or corrupt (not a pack)"),
 				p->pack_path);

@@ -198,7 +198,7 @@ mut evidence-checked agent/sync/receive.c "test_receive_path" \
 	$'if (0) {\n\t\trc = vl_buf_printf(&x->res->report, "evidence'
 
 # ---- issue 7: receiving (agent/sync/) and merge REF (agent/ops/merge.c) -----
-mut source-regular-file agent/sync/source.c "sh_receive" \
+mut source-regular-file store/buf.c "sh_receive" \
 	'if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {' 'if (fstat(fd, &st) < 0) {'
 mut source-pack-dir agent/sync/source.c "sh_receive" \
 	'if (lstat(f.ptr, &st) == 0 && !S_ISREG(st.st_mode)) {' 'if (0) {'
@@ -221,6 +221,23 @@ mut lan-parent-death agent/net/lan.c "sh_net" \
 	'if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != parent)' \
 	'if (0 && (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != parent))'
 
+# ---- a source's files, opened only when regular (store/buf.c) -------------
+# (the same check through the source's reader and the pack reader: above
+# source-regular-file, below packread-regular)
+mut regular-file store/buf.c "test_buf" \
+	'if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {' 'if (fstat(fd, &st) < 0) {'
+mut regular-nofollow store/buf.c "test_buf test_packread" \
+	'fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);' \
+	'fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);'
+mut regular-nonblock store/buf.c "test_buf" \
+	'fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);' \
+	'fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);'
+mut regular-cap store/buf.c "test_buf" \
+	'if (len > max) {' 'if (0) {'
+mut regular-absent-refused store/buf.c "test_buf" \
+	'if (fd < 0 && (flags & VL_REGULAR_MAY_BE_ABSENT) && (errno == ENOENT || errno == ENOTDIR))' \
+	'if (fd < 0 && (errno == ENOENT || errno == ENOTDIR))'
+
 # ---- a source's packs, the checked reader (store/packread.c) ----------------
 mut packread-entry-cap store/packread.c "test_packread" \
 	'if (size > VL_SOURCE_MAX_OBJECT)' \
@@ -240,12 +257,9 @@ mut packread-ofs-start@receive store/packread.c "sh_receive" \
 mut packread-ref-held store/packread.c "test_packread" \
 	'if ((k = find_id(p, buf + i)) < 0 || (*base = find_start(p, offset_of(p, (uint32_t)k))) < 0)' \
 	'if ((k = find_id(p, buf + i)) < 0 ? (*base = -1, 0) : (*base = find_start(p, offset_of(p, (uint32_t)k))) < 0)'
-mut packread-idx-regular store/packread.c "test_packread" \
+mut packread-regular store/buf.c "test_packread" \
 	'if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {' \
 	'if (fstat(fd, &st) < 0) {'
-mut packread-pack-regular store/packread.c "test_packread" \
-	'if (p->fd < 0 || fstat(p->fd, &st) < 0 || !S_ISREG(st.st_mode)) {' \
-	'if (p->fd < 0 || fstat(p->fd, &st) < 0) {'
 mut packread-count store/packread.c "test_packread" \
 	'be32(head + 8) != p->n ||' \
 	'0 ||'

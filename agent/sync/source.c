@@ -14,7 +14,6 @@
 #define _POSIX_C_SOURCE 200809L
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -23,59 +22,10 @@
 #include <git2/sys/odb_backend.h>
 
 #include "agent/sync/source.h"
+#include "store/buf.h"
 #include "store/error.h"
 #include "store/i18n.h"
 #include "store/packread.h"
-
-/* ---- reading files of a source ------------------------------------------- */
-
-/*
- * Read the regular file at path, at most max bytes, into out. Opened
- * non-blocking and without following a final symlink, then checked with
- * fstat, so a FIFO or device is refused instead of waited on.
- * VL_ENOTFOUND when there is no file; VL_EINVALID when it is not a regular
- * file; VL_ETOOBIG over max.
- */
-static int read_regular(vl_buf *out, const char *path, size_t max)
-{
-	struct stat st;
-	char chunk[65536];
-	ssize_t got;
-	int fd, rc;
-
-	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return errno == ENOENT || errno == ENOTDIR ? VL_ENOTFOUND
-			: vl_error_set(VL_EINVALID, "cannot open '%s' of the source (%s); it must be a regular file",
-					path, strerror(errno));
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		rc = vl_error_set(VL_EINVALID, "'%s' of the source is not a regular file; refusing to read it", path);
-		goto out;
-	}
-	if ((size_t)st.st_size > max) {
-		rc = vl_error_set(VL_ETOOBIG, "'%s' of the source is %lld bytes, over the limit of %zu", path,
-				(long long)st.st_size, max);
-		goto out;
-	}
-	while ((got = read(fd, chunk, sizeof(chunk))) != 0) {
-		if (got < 0) {
-			if (errno == EINTR)
-				continue;
-			rc = vl_error_set(VL_ERROR, "cannot read '%s' of the source: %s", path, strerror(errno));
-			goto out;
-		}
-		if (out->len + (size_t)got > max) {
-			rc = vl_error_set(VL_ETOOBIG, "'%s' of the source grew over the limit of %zu", path, max);
-			goto out;
-		}
-		if ((rc = vl_buf_put(out, chunk, (size_t)got)) < 0)
-			goto out;
-	}
-	rc = 0;
-out:
-	close(fd);
-	return rc;
-}
 
 /* ---- loose objects ------------------------------------------------------- */
 
@@ -115,7 +65,7 @@ static int loose_load(void **data, size_t *len, git_object_t *type, loose_backen
 		msg = _("out of memory");
 		goto out;
 	}
-	rc = read_regular(&file, p.ptr, VL_SOURCE_MAX_LOOSE);
+	rc = vl_buf_read_regular(&file, p.ptr, VL_SOURCE_MAX_LOOSE, VL_REGULAR_MAY_BE_ABSENT);
 	if (rc == VL_ENOTFOUND) {
 		vl_buf_free(&p);
 		return GIT_ENOTFOUND;
@@ -361,7 +311,7 @@ static int read_loose_refs(ref_list *l, vl_buf *dir, vl_buf *prefix, int depth)
 		if (!S_ISREG(st.st_mode))
 			continue;
 		vl_buf_clear(&content);
-		if (read_regular(&content, dir->ptr, 256) < 0)
+		if (vl_buf_read_regular(&content, dir->ptr, 256, VL_REGULAR_MAY_BE_ABSENT) < 0)
 			continue; /* not a ref we can read: not offered */
 		if (content.len >= GIT_OID_HEXSZ && git_oid_fromstrn(&id, content.ptr, GIT_OID_HEXSZ) == 0 &&
 				(content.len == GIT_OID_HEXSZ ||
@@ -387,7 +337,7 @@ static int read_packed_refs(ref_list *l, const char *repo)
 
 	if ((rc = vl_buf_printf(&p, "%s/packed-refs", repo)) < 0)
 		goto out;
-	rc = read_regular(&b, p.ptr, VL_SOURCE_MAX_PACKED_REFS);
+	rc = vl_buf_read_regular(&b, p.ptr, VL_SOURCE_MAX_PACKED_REFS, VL_REGULAR_MAY_BE_ABSENT);
 	if (rc == VL_ENOTFOUND) {
 		rc = 0;
 		goto out;

@@ -26,14 +26,7 @@ head_of() { git --git-dir "$w/$1/repo.git" rev-parse "$2"; }
 hub_head() { git --git-dir "$1" rev-parse "$2"; }
 zone() { expect 0 "$VLEDGER" -C "$w/$1" add zone ${3:+--scope $3} --set zone_no="$2" --set designation=sealed \
 	--set area=a --set status=active --set announced_at=2022-04-06T08:00:00Z; }
-pids=()
-cleanup() {
-	local p
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-	wait 2>/dev/null
-	rm -rf "$w"
-}
-trap cleanup EXIT
+vl_kill_on_exit
 # sync_refused_unchanged HOME CMD TEXT: `vledger -C HOME CMD` fails, says
 # TEXT, HOME's repo.git is byte for byte unchanged, no temporary left.
 refused_unchanged() {

@@ -15,14 +15,7 @@ vl_workdir remote_bomb
 
 snap() { (cd "$1" && find . -type f -exec sha256sum {} + | LC_ALL=C sort && find . -type d | LC_ALL=C sort); }
 [ -x /usr/bin/time ] || { echo "SKIP: /usr/bin/time is not installed"; exit 77; }
-pids=()
-cleanup() {
-	local p
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-	wait 2>/dev/null
-	rm -rf "$w"
-}
-trap cleanup EXIT
+vl_kill_on_exit
 
 RESULT=$((1 << 30))        # what the delta declares
 LIMIT_KB=$((300 * 1024))   # the receiver's peak RSS must stay under this

@@ -3,7 +3,8 @@
 # does not take it for a test.
 #
 # Gives: the VLEDGER / VL_SOURCE_DIR checks, VLEDGER_SCHEMA_DIR, a clean
-# environment, vl_workdir (scratch dir $w, removed on exit), the pass/fail
+# environment, vl_workdir (scratch dir $w, removed on exit), vl_kill_on_exit
+# (background servers in pids killed at exit), the pass/fail
 # counters and ok/bad/expect/contains/lacks/refs/same; vl_network and
 # vl_enrol (a county and village nodes); cn_id; the JSON checks json_list,
 # j, is and jexpect (jq).
@@ -26,6 +27,20 @@ vl_workdir() {
 	w=$(mktemp -d "/tmp/vltest-$1.XXXXXX") || exit 1
 	trap 'rm -rf "$w"' EXIT
 	cd "$w" || exit 1
+}
+# vl_kill_on_exit: after vl_workdir, for a test that starts servers in the
+# background: each one's pid goes in the array pids (`server & pids+=($!)`),
+# and at exit every one is killed and reaped before $w is removed (a server
+# left running would outlive the test and hold its port and $w).
+vl_kill_on_exit() {
+	pids=()
+	trap vl_exit_kill EXIT
+}
+vl_exit_kill() {
+	local p
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	rm -rf "$w"
 }
 
 fails=0 passes=0
