@@ -281,6 +281,9 @@ mut packread-fanout store/packread.c "test_packread" \
 mut packread-large-table store/packread.c "test_packread" \
 	'((o & 0x80000000u) && (o & 0x7fffffffu) >= p->nlarge))' \
 	'0)'
+mut packread-find-ends store/packread.c "test_packread" \
+	'if (key < kl || key > kh)' \
+	'if (key <= kl || key > kh)'
 mut packset-hash store/packread.c "test_packread" \
 	'return git_oid_equal(&got_id, id) ? 0 : VL_ENOTFOUND;' \
 	'return 0;'

@@ -1078,6 +1078,82 @@ static void test_open_not_regular(void **state)
 }
 
 
+/* ---- finding ids: interpolation and halving ----------------------------------- */
+
+static void put_be64(unsigned char *o, uint64_t v)
+{
+	be32(o, (uint32_t)(v >> 32));
+	be32(o + 4, (uint32_t)v);
+}
+
+/*
+ * A pack of 2,100 entries listed under ids of three shapes: even (SHA-1s),
+ * crowded into one first byte along a cubic curve (interpolation guesses
+ * far off and the halving steps must carry the search), and 20 sharing
+ * their first 8 bytes. Every listed id is found; ids between, below and
+ * above them are not.
+ */
+static void test_find_many(void **state)
+{
+	fixture *f = *state;
+	enum { EVEN = 1200, CROWD = 880, SAME = 20, N = EVEN + CROWD + SAME };
+	git_oid *ids = calloc(N, sizeof(*ids)), probe;
+	git_odb_backend *b = NULL;
+	pk p;
+	size_t i;
+	char name[64];
+
+	assert_non_null(ids);
+	for (i = 0; i < EVEN; i++) {
+		snprintf(name, sizeof(name), "even %zu", i);
+		fake_id(&ids[i], name);
+	}
+	for (i = 0; i < CROWD; i++) {
+		uint64_t x = (uint64_t)i * i * i; /* cubic: dense at the start */
+		memset(ids[EVEN + i].id, 0, GIT_OID_RAWSZ);
+		put_be64(ids[EVEN + i].id, 0x4200000000000000ull | x);
+		ids[EVEN + i].id[19] = 1;
+	}
+	for (i = 0; i < SAME; i++) {
+		memset(ids[EVEN + CROWD + i].id, 0x77, GIT_OID_RAWSZ);
+		ids[EVEN + CROWD + i].id[18] = (unsigned char)(2 * i);
+	}
+	pk_begin(&p, N);
+	for (i = 0; i < N; i++) {
+		pk_hdr(&p, T_BLOB, 1);
+		pk_deflate(&p, "x", 1, 1);
+		pk_index(&p, &ids[i]);
+	}
+	pk_end(&p);
+	pk_write(&p, f->dir);
+	b = open_ok(p.idx_path);
+	for (i = 0; i < N; i++)
+		if (vl_packread_check(b, &ids[i]) != 0)
+			fail_msg("listed id %zu (%s) not found: %s", i, git_oid_tostr_s(&ids[i]), vl_error_last());
+	for (i = 0; i < EVEN; i++) {
+		snprintf(name, sizeof(name), "absent %zu", i);
+		fake_id(&probe, name);
+		assert_int_equal(vl_packread_check(b, &probe), VL_ENOTFOUND);
+	}
+	for (i = 0; i < CROWD; i++) { /* just above each crowded id, below the next */
+		probe = ids[EVEN + i];
+		probe.id[19] = 2;
+		assert_int_equal(vl_packread_check(b, &probe), VL_ENOTFOUND);
+		probe.id[19] = 0;
+		assert_int_equal(vl_packread_check(b, &probe), VL_ENOTFOUND);
+	}
+	memset(probe.id, 0x42, GIT_OID_RAWSZ); /* above every crowded id */
+	assert_int_equal(vl_packread_check(b, &probe), VL_ENOTFOUND);
+	for (i = 0; i < SAME; i++) { /* between the ids sharing 8 bytes */
+		probe = ids[EVEN + CROWD + i];
+		probe.id[18]++;
+		assert_int_equal(vl_packread_check(b, &probe), VL_ENOTFOUND);
+	}
+	b->free(b);
+	pk_free(&p);
+	free(ids);
+}
+
 /* ---- whole blobs read directly (vl_packset_blob) ------------------------------ */
 
 /* Read id through set with a fresh scratch at max: the code, and on 0 the
@@ -1261,6 +1337,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_open_disagree, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_not_regular, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_packset_blob, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_find_many, setup, teardown),
 	};
 	int rc;
 
