@@ -588,7 +588,8 @@ int vl_packset_open(vl_packset **out, const char *objects_dir)
 		}
 		nnames++;
 	}
-	qsort(names, nnames, sizeof(*names), cmp_name); /* the same set, the same order */
+	if (nnames) /* the same set, the same order */
+		qsort(names, nnames, sizeof(*names), cmp_name);
 	if (nnames && !(set->packs = calloc(nnames, sizeof(*set->packs)))) {
 		rc = vl_error_set(VL_ENOMEM, "out of memory");
 		goto out;
