@@ -49,8 +49,10 @@ static uint32_t be32(const unsigned char *p)
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-/* Read up to len bytes at off of the pack into buf; *got gets how many. */
-static int pack_read(size_t *got, packread *p, uint64_t off, unsigned char *buf, size_t len)
+/* Read len bytes at off of the pack into buf (*got gets how many: len on
+ * success). A failure sets a message naming the source's pack; the direct
+ * reads (pack_object) drop it, since their caller reads through libgit2. */
+static int pack_read(size_t *got, const packread *p, uint64_t off, unsigned char *buf, size_t len)
 {
 	ssize_t r;
 
@@ -180,6 +182,30 @@ static int delta_head(uint64_t *base, uint64_t *result, packread *p, uint64_t of
 	return 0;
 }
 
+/* The type and size an entry's header (the first n bytes of u) declares:
+ * the number of header bytes, or 0 when the header runs past n or over 64
+ * bits. */
+static size_t entry_head(int *type, uint64_t *size, const unsigned char *u, size_t n)
+{
+	unsigned char c;
+	size_t i = 1;
+	int shift = 4;
+
+	if (n == 0)
+		return 0;
+	c = u[0];
+	*type = (c >> 4) & 7;
+	*size = c & 15;
+	while (c & 0x80) {
+		if (i >= n || shift > 56)
+			return 0;
+		c = u[i++];
+		*size |= (uint64_t)(c & 0x7f) << shift;
+		shift += 7;
+	}
+	return i;
+}
+
 /* Check the entry at starts[pos]: its type and sizes; for a delta, *base
  * gets its base's position (else -1). */
 static int check_entry(int64_t *base, packread *p, size_t pos)
@@ -187,23 +213,15 @@ static int check_entry(int64_t *base, packread *p, size_t pos)
 	unsigned char buf[ENTRY_READ], c;
 	uint64_t off = p->starts[pos], end = pos + 1 < p->n ? p->starts[pos + 1] : p->pack_len - GIT_OID_RAWSZ;
 	uint64_t size, dbase, dresult, rel;
-	size_t got, i = 1;
-	int type, shift = 4, rc;
+	size_t got, i;
+	int type, rc;
 
 	*base = -1;
 	if ((rc = pack_read(&got, p, off, buf, end - off < sizeof(buf) ? (size_t)(end - off) : sizeof(buf))) < 0)
 		return rc;
-	c = buf[0];
-	type = (c >> 4) & 7;
-	size = c & 15;
-	while (c & 0x80) {
-		if (i >= got || shift > 56)
-			return vl_error_set(VL_EINVALID, _("'%s' of the source is truncated or corrupt: the object at "
-					"offset %llu has a malformed header"), p->pack_path, (unsigned long long)off);
-		c = buf[i++];
-		size |= (uint64_t)(c & 0x7f) << shift;
-		shift += 7;
-	}
+	if ((i = entry_head(&type, &size, buf, got)) == 0)
+		return vl_error_set(VL_EINVALID, _("'%s' of the source is truncated or corrupt: the object at "
+				"offset %llu has a malformed header"), p->pack_path, (unsigned long long)off);
 	if (type == 0 || type == 5)
 		return vl_error_set(VL_EINVALID, _("'%s' of the source is truncated or corrupt: the object at offset "
 				"%llu is of unknown type %d"), p->pack_path, (unsigned long long)off, type);
@@ -496,14 +514,14 @@ int vl_packread_backend(git_odb_backend **out, const char *idx_path)
 	return 0;
 }
 
-/* ---- whole blobs read directly ---- */
+/* ---- whole objects read directly ---- */
 
 #define INFLATE_SLACK 512
 
 struct vl_packread_scratch {
 	z_stream z;
 	vl_buf in;                  /* the entry as stored */
-	size_t last;                /* the pack of the last blob found */
+	size_t last;                /* the pack of the last object found */
 };
 
 int vl_packread_scratch_new(vl_packread_scratch **out)
@@ -547,17 +565,11 @@ void vl_packset_free(vl_packset *set)
 	free(set);
 }
 
-static int cmp_name(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 int vl_packset_open(vl_packset **out, const char *objects_dir)
 {
 	vl_packset *set = NULL;
 	vl_buf path = VL_BUF_INIT;
-	char **names = NULL;
-	size_t nnames = 0, cap = 0, i, dlen;
+	size_t cap = 0, dlen;
 	DIR *d = NULL;
 	struct dirent *de;
 	int rc;
@@ -570,66 +582,48 @@ int vl_packset_open(vl_packset **out, const char *objects_dir)
 		rc = vl_error_set(VL_ENOMEM, "out of memory");
 		goto out;
 	}
-	if (!(d = opendir(path.ptr))) { /* no packs: every read goes to libgit2 */
-		*out = set;
-		set = NULL;
-		rc = 0;
-		goto out;
-	}
-	while ((de = readdir(d)) != NULL) {
-		size_t len = strlen(de->d_name);
-		if (len < 5 || strcmp(de->d_name + len - 4, ".idx") != 0 || nnames >= VL_SOURCE_MAX_PACKS)
-			continue;
-		if ((rc = vl_array_grow((void **)&names, &cap, nnames, sizeof(*names))) < 0)
-			goto out;
-		if (!(names[nnames] = strdup(de->d_name))) {
-			rc = vl_error_set(VL_ENOMEM, "out of memory");
-			goto out;
+	/* No packs: every read goes to libgit2. The order of the packs does
+	 * not matter: any pack that holds an id gives its bytes, checked by
+	 * hash. */
+	if ((d = opendir(path.ptr)))
+		while ((de = readdir(d)) != NULL && set->n < VL_SOURCE_MAX_PACKS) {
+			size_t len = strlen(de->d_name);
+			if (len < 5 || strcmp(de->d_name + len - 4, ".idx") != 0)
+				continue;
+			path.len = dlen;
+			if ((rc = vl_buf_puts(&path, de->d_name)) < 0 ||
+					(rc = vl_array_grow((void **)&set->packs, &cap, set->n, sizeof(*set->packs))) < 0)
+				goto out;
+			rc = pack_open(&set->packs[set->n], path.ptr, 0);
+			if (rc == VL_ENOMEM)
+				goto out;
+			if (rc == 0)
+				set->n++;
 		}
-		nnames++;
-	}
-	if (nnames) /* the same set, the same order */
-		qsort(names, nnames, sizeof(*names), cmp_name);
-	if (nnames && !(set->packs = calloc(nnames, sizeof(*set->packs)))) {
-		rc = vl_error_set(VL_ENOMEM, "out of memory");
-		goto out;
-	}
-	for (i = 0; i < nnames; i++) {
-		path.len = dlen;
-		if ((rc = vl_buf_puts(&path, names[i])) < 0)
-			goto out;
-		rc = pack_open(&set->packs[set->n], path.ptr, 0);
-		if (rc == VL_ENOMEM)
-			goto out;
-		if (rc == 0)
-			set->n++;
-	}
 	*out = set;
 	set = NULL;
 	rc = 0;
 out:
 	if (d)
 		closedir(d);
-	for (i = 0; i < nnames; i++)
-		free(names[i]);
-	free(names);
 	vl_buf_free(&path);
 	vl_packset_free(set);
 	return rc;
 }
 
-/* The blob id from the pack p into out, as vl_packset_blob, or 1 when p
- * does not hold id. Reads only what opening set (the index, starts, the
- * descriptor), so threads may share p. */
-static int pack_blob(vl_buf *out, const packread *p, vl_packread_scratch *s, const git_oid *id, size_t max)
+/* Object id of type want from the pack p into out, as vl_packset_read, or
+ * 1 when p does not list id. Reads only what opening set (the index,
+ * starts, the descriptor), so threads may share p. zlib checks the
+ * stream's header and Adler-32 as git does: an entry stock git cannot
+ * inflate is not read here either. */
+static int pack_object(vl_buf *out, const packread *p, vl_packread_scratch *s, const git_oid *id,
+		git_object_t want, size_t max)
 {
 	const unsigned char *u;
 	uint64_t off, end, size;
 	int64_t k, pos;
-	size_t i = 1, got;
-	ssize_t r;
-	unsigned char c;
-	int shift = 4, zr;
+	size_t i, got;
+	int type, zr;
 	git_oid got_id;
 
 	if ((k = find_id(p, id->id)) < 0)
@@ -638,34 +632,20 @@ static int pack_blob(vl_buf *out, const packread *p, vl_packread_scratch *s, con
 		return VL_ENOTFOUND;
 	off = p->starts[pos];
 	end = (size_t)pos + 1 < p->n ? p->starts[pos + 1] : p->pack_len - GIT_OID_RAWSZ;
-	/* A whole blob's entry is its header and its zlib data, which is at
-	 * most a little over the blob's size (stored blocks); beyond that it is
-	 * not one we read here. */
+	/* A whole object's entry is its header and its zlib data, which is at
+	 * most a little over the object's size (stored blocks); beyond that it
+	 * is not one we read here. */
 	if (end - off > max + max / 64 + 64)
 		return VL_ENOTFOUND;
 	vl_buf_clear(&s->in);
 	if (vl_buf_grow(&s->in, (size_t)(end - off)) < 0)
 		return VL_ENOMEM;
-	for (got = 0; got < end - off; got += (size_t)r) {
-		r = pread(p->fd, s->in.ptr + got, (size_t)(end - off) - got, (off_t)(off + got));
-		if (r < 0 && errno == EINTR) {
-			r = 0;
-			continue;
-		}
-		if (r <= 0)
-			return VL_ENOTFOUND;
+	if (pack_read(&got, p, off, (unsigned char *)s->in.ptr, (size_t)(end - off)) < 0) {
+		vl_error_clear(); /* not ours to report: libgit2 reads it and says why */
+		return VL_ENOTFOUND;
 	}
 	u = (const unsigned char *)s->in.ptr;
-	c = u[0];
-	size = c & 15;
-	while (c & 0x80) {
-		if (i >= got || shift > 56)
-			return VL_ENOTFOUND;
-		c = u[i++];
-		size |= (uint64_t)(c & 0x7f) << shift;
-		shift += 7;
-	}
-	if (((u[0] >> 4) & 7) != GIT_OBJECT_BLOB || size > max)
+	if ((i = entry_head(&type, &size, u, got)) == 0 || type != (int)want || size > max)
 		return VL_ENOTFOUND;
 	vl_buf_clear(out);
 	/* Room past the size: zlib decodes with its fast loop only while 258
@@ -685,18 +665,21 @@ static int pack_blob(vl_buf *out, const packread *p, vl_packread_scratch *s, con
 		return VL_ENOTFOUND;
 	out->len = (size_t)size;
 	out->ptr[out->len] = '\0';
-	vl_object_id(&got_id, GIT_OBJECT_BLOB, out->ptr, out->len);
+	vl_object_id(&got_id, want, out->ptr, out->len);
 	return git_oid_equal(&got_id, id) ? 0 : VL_ENOTFOUND;
 }
 
-int vl_packset_blob(vl_buf *out, const vl_packset *set, vl_packread_scratch *s, const git_oid *id, size_t max)
+int vl_packset_read(vl_buf *out, const vl_packset *set, vl_packread_scratch *s, const git_oid *id,
+		git_object_t type, size_t max)
 {
 	size_t i, k;
 	int rc;
 
+	if (type < GIT_OBJECT_COMMIT || type > GIT_OBJECT_TAG) /* a delta is no object's type */
+		return VL_ENOTFOUND;
 	for (i = 0; set && i < set->n; i++) {
-		k = (s->last + i) % set->n; /* a branch's blobs mostly share a pack */
-		if ((rc = pack_blob(out, set->packs[k], s, id, max)) == 1)
+		k = (s->last + i) % set->n; /* a branch's objects mostly share a pack */
+		if ((rc = pack_object(out, set->packs[k], s, id, type, max)) == 1)
 			continue;
 		if (rc == 0)
 			s->last = k;

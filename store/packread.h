@@ -61,20 +61,21 @@ int vl_packread_backend(git_odb_backend **out, const char *idx_path) VL_MUST_CHE
  */
 int vl_packread_check(git_odb_backend *b, const git_oid *id) VL_MUST_CHECK;
 
-/* ---- Whole blobs read directly, from a repository's own packs ----
+/* ---- Whole objects read directly, from a repository's own packs ----
  *
- * `vledger verify` reads every record blob of the repository. Through
- * libgit2 each read is a header lookup, a second lookup, an inflate into a
- * fresh allocation, a SHA-1 with collision detection and a copy. For a blob
- * stored whole (not as a delta) in one of this repository's packs, which is
- * how our pack writer stores every record, the read here is one pread of the
- * entry, one inflate into the caller's buffer and one SHA-1 (the pack
- * writer's, with the CPU's SHA instructions), checked against the id. Any
- * other case (a delta, not a blob, over `max`, not in these packs, or an
- * entry that does not inflate to its size or hash to its id) reads nothing
- * and says so, and the caller reads the object through libgit2, which
- * reports damage in its own words: a direct read only ever returns bytes
- * whose id is the one asked for.
+ * `vledger verify` reads every record blob of the repository, and every
+ * commit. Through libgit2 each read is a header lookup, a second lookup, an
+ * inflate into a fresh allocation, a SHA-1 with collision detection and a
+ * copy. For an object stored whole (not as a delta) in one of this
+ * repository's packs, which is how our pack writer stores every object, the
+ * read here is one pread of the entry, one inflate into the caller's buffer
+ * and one SHA-1 (the pack writer's, with the CPU's SHA instructions),
+ * checked against the id. Any other case (a delta, another type than asked,
+ * over `max`, not in these packs, or an entry that does not inflate to its
+ * size, fails zlib's checks or does not hash to its id) reads nothing and
+ * says so, and the caller reads the object through libgit2, which reports
+ * damage in its own words: a direct read only ever returns bytes whose id
+ * is the one asked for, and only bytes stock git reads too.
  */
 
 /* A thread's zlib stream and read buffer for direct reads; one thread at a
@@ -94,12 +95,13 @@ int vl_packset_open(vl_packset **out, const char *objects_dir) VL_MUST_CHECK;
 void vl_packset_free(vl_packset *set);
 
 /*
- * Read the blob id, at most max bytes, into out (replacing its contents):
- * 0 when it was read and its content hashes to id; VL_ENOTFOUND (no message
- * set, out's contents unspecified) when it is not read here, for any of the
- * reasons above; VL_ENOMEM.
+ * Read the object id, of type type (a commit, tree, blob or tag), at most max
+ * bytes, into out (replacing its contents; out->ptr[len] is a NUL): 0 when
+ * it was read and its content hashes to id as an object of that type;
+ * VL_ENOTFOUND (no message set, out's contents unspecified) when it is not
+ * read here, for any of the reasons above; VL_ENOMEM.
  */
-int vl_packset_blob(vl_buf *out, const vl_packset *set, vl_packread_scratch *s, const git_oid *id,
-		size_t max) VL_MUST_CHECK;
+int vl_packset_read(vl_buf *out, const vl_packset *set, vl_packread_scratch *s, const git_oid *id,
+		git_object_t type, size_t max) VL_MUST_CHECK;
 
 #endif

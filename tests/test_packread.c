@@ -1154,18 +1154,18 @@ static void test_find_many(void **state)
 	free(ids);
 }
 
-/* ---- whole blobs read directly (vl_packset_blob) ------------------------------ */
+/* ---- whole objects read directly (vl_packset_read) ----------------------------- */
 
-/* Read id through set with a fresh scratch at max: the code, and on 0 the
+/* Read id as an object of type through set at max: the code, and on 0 the
  * bytes must be content. */
-static void direct(const vl_packset *set, vl_packread_scratch *s, const git_oid *id, size_t max, int code,
-		const void *content, size_t len)
+static void direct_as(const vl_packset *set, vl_packread_scratch *s, const git_oid *id, git_object_t type,
+		size_t max, int code, const void *content, size_t len)
 {
 	vl_buf out = VL_BUF_INIT;
 	int rc;
 
 	assert_int_equal(vl_buf_puts(&out, "left over from the last read"), 0);
-	rc = vl_packset_blob(&out, set, s, id, max);
+	rc = vl_packset_read(&out, set, s, id, type, max);
 	if (rc != code)
 		fail_msg("direct read of %s: %s, want %s", git_oid_tostr_s(id), vl_error_name(rc), vl_error_name(code));
 	if (code == 0) {
@@ -1174,6 +1174,13 @@ static void direct(const vl_packset *set, vl_packread_scratch *s, const git_oid 
 		assert_int_equal(out.ptr[out.len], '\0');
 	}
 	vl_buf_free(&out);
+}
+
+/* Read id as a blob: as direct_as. */
+static void direct(const vl_packset *set, vl_packread_scratch *s, const git_oid *id, size_t max, int code,
+		const void *content, size_t len)
+{
+	direct_as(set, s, id, GIT_OBJECT_BLOB, max, code, content, len);
 }
 
 static const char other_text[] =
@@ -1188,21 +1195,25 @@ static const char other_text[] =
  * Only bytes that hash to the id asked for come out of a direct read; every
  * other entry is left to libgit2 (VL_ENOTFOUND): deltas, a tree, content
  * that inflates whole but is another object's (a pack whose index lies), a
- * tree listed under its bytes' blob id, a stream that is damaged, shorter
- * or longer than its header says, a blob over max,
- * an id no pack holds. Two packs are read through one set, and an index
- * that does not open is left out of the set.
+ * tree listed under its bytes' blob id, a stream that is damaged (in its
+ * deflate data, or only in its Adler-32, which stock git refuses too),
+ * shorter or longer than its header says, a blob over max, an id no pack
+ * holds, an object asked for as another type. A tree and a commit read as
+ * what they are. Two packs are read through one set, and an index that
+ * does not open is left out of the set.
  */
 static void test_packset_blob(void **state)
 {
 	fixture *f = *state;
 	char objects[1100], packdir[1200], junk[1300];
 	pk a, b;
-	git_oid ids[3], x, t, t2, y, w, v, l, missing;
+	git_oid ids[3], x, t, t2, y, w, v, l, c, ad, missing;
 	vl_buf res[3] = { VL_BUF_INIT, VL_BUF_INIT, VL_BUF_INIT };
 	vl_packset *set = NULL;
 	vl_packread_scratch *s = NULL;
 	const char tree_bytes[] = "100644 a\0aaaaaaaaaaaaaaaaaaaa";
+	const char commit_bytes[] = "tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\n"
+		"author A <a@example.org> 0 +0000\ncommitter A <a@example.org> 0 +0000\n\na commit\n";
 	size_t xlen = sizeof(other_text) - 1, blen = sizeof(base_text) - 1, i;
 	unsigned char *z;
 
@@ -1225,7 +1236,7 @@ static void test_packset_blob(void **state)
 	 * twin with "Z2" made "Z3", but the entry holds other_text), W with its
 	 * zlib data damaged, V declaring 5 bytes more than its data. */
 	blob_id(&x, other_text, xlen);
-	pk_begin(&b, 7);
+	pk_begin(&b, 9);
 	pk_hdr(&b, T_BLOB, xlen);
 	pk_deflate(&b, other_text, xlen, 1);
 	pk_index(&b, &x);
@@ -1275,6 +1286,23 @@ static void test_packset_blob(void **state)
 	pk_hdr(&b, T_BLOB, xlen - 5);
 	pk_deflate(&b, other_text, xlen, 6);
 	pk_index(&b, &l);
+	/* C: a commit, whole. */
+	assert_int_equal(git_odb_hash(&c, commit_bytes, sizeof(commit_bytes) - 1, GIT_OBJECT_COMMIT), 0);
+	pk_hdr(&b, T_COMMIT, sizeof(commit_bytes) - 1);
+	pk_deflate(&b, commit_bytes, sizeof(commit_bytes) - 1, 6);
+	pk_index(&b, &c);
+	/* AD: other_text's "Z2" made "Z4", whole but for one bit of its
+	 * Adler-32 (the last 4 bytes of the zlib stream). */
+	{
+		char twin[sizeof(other_text)];
+		memcpy(twin, other_text, sizeof(twin));
+		twin[52] = '4';
+		blob_id(&ad, twin, xlen);
+		pk_hdr(&b, T_BLOB, xlen);
+		pk_deflate(&b, twin, xlen, 6);
+		b.pack.ptr[b.pack.len - 1] ^= 0x01;
+		pk_index(&b, &ad);
+	}
 	pk_end(&b);
 	pk_write(&b, packdir);
 	/* An index with no pack beside it, and one that is not an index. */
@@ -1302,6 +1330,16 @@ static void test_packset_blob(void **state)
 	direct(set, s, &t2, 1 << 20, VL_ENOTFOUND, NULL, 0);
 	direct(set, s, &l, 1 << 20, VL_ENOTFOUND, NULL, 0);
 	direct(set, s, &missing, 1 << 20, VL_ENOTFOUND, NULL, 0);
+	direct(set, s, &ad, 1 << 20, VL_ENOTFOUND, NULL, 0);
+	/* A tree and a commit read as what they are, and only so. */
+	direct_as(set, s, &t, GIT_OBJECT_TREE, 1 << 20, 0, tree_bytes, sizeof(tree_bytes) - 1);
+	direct_as(set, s, &c, GIT_OBJECT_COMMIT, 1 << 20, 0, commit_bytes, sizeof(commit_bytes) - 1);
+	direct_as(set, s, &c, GIT_OBJECT_COMMIT, sizeof(commit_bytes) - 2, VL_ENOTFOUND, NULL, 0);
+	direct(set, s, &c, 1 << 20, VL_ENOTFOUND, NULL, 0);
+	direct_as(set, s, &x, GIT_OBJECT_TREE, 1 << 20, VL_ENOTFOUND, NULL, 0);
+	direct_as(set, s, &x, GIT_OBJECT_TAG, 1 << 20, VL_ENOTFOUND, NULL, 0);
+	direct_as(set, s, &ids[1], GIT_OBJECT_OFS_DELTA, 1 << 20, VL_ENOTFOUND, NULL, 0);
+	direct_as(set, s, &t2, GIT_OBJECT_TREE, 1 << 20, VL_ENOTFOUND, NULL, 0);
 	/* libgit2 refuses the same entries (strict hashing): what verify reports. */
 	{
 		git_odb *odb = NULL;
@@ -1313,6 +1351,7 @@ static void test_packset_blob(void **state)
 		assert_true(git_odb_read(&o, odb, &t2) < 0);
 		assert_true(git_odb_read(&o, odb, &l) < 0);
 		assert_true(git_odb_read(&o, odb, &w) < 0);
+		assert_true(git_odb_read(&o, odb, &ad) < 0);
 		git_odb_free(odb);
 	}
 	vl_packset_free(set);

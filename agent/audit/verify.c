@@ -8,6 +8,7 @@
 
 #include "agent/node/idindex.h"
 #include "agent/node/ledger.h"
+#include "store/limits.h"
 #include "store/packread.h"
 #include "store/repo.h"
 #include "agent/node/roster.h"
@@ -444,21 +445,26 @@ static void prep_free(rec_prep *p)
 }
 
 /*
- * Record blob id into out (empty), through packs (with this thread's
- * scratch) when it is stored whole there, else through repo, which reads
- * anything else and words every refusal: as vl_repo_read_blob.
+ * Object id of type (a record blob or a commit) into out (empty), through
+ * packs (with this thread's scratch) when it is stored whole there, else
+ * through repo, which reads anything else and words every refusal: as
+ * vl_repo_read_blob and vl_repo_raw_commit.
  */
-static int read_blob(vl_buf *out, git_repository *repo, const vl_packset *packs, vl_packread_scratch *scratch,
-		const git_oid *id, const char *what)
+static int read_object(vl_buf *out, git_repository *repo, const vl_packset *packs, vl_packread_scratch *scratch,
+		const git_oid *id, git_object_t type, const char *what)
 {
 	int rc;
 
 	if (packs && scratch) {
-		if ((rc = vl_packset_blob(out, packs, scratch, id, VL_RECORD_MAX_BYTES)) != VL_ENOTFOUND)
+		/* A commit of a bulk import lists every record it adds: it is
+		 * read here up to a receive's cap, larger through libgit2. */
+		size_t max = type == GIT_OBJECT_BLOB ? VL_RECORD_MAX_BYTES : VL_RECEIVE_MAX_COMMIT;
+		if ((rc = vl_packset_read(out, packs, scratch, id, type, max)) != VL_ENOTFOUND)
 			return rc == VL_ENOMEM ? vl_error_set(rc, "out of memory") : rc;
 		vl_buf_clear(out);
 	}
-	return vl_repo_read_blob(out, repo, id, VL_RECORD_MAX_BYTES, what);
+	return type == GIT_OBJECT_BLOB ? vl_repo_read_blob(out, repo, id, VL_RECORD_MAX_BYTES, what)
+			: vl_repo_raw_commit(out, repo, id);
 }
 
 /*
@@ -485,7 +491,7 @@ static void prep_record(rec_prep *p, git_repository *repo, const vl_packset *pac
 	line[n + 1] = p->bucket[0];
 	line[n + 2] = '/';
 	memcpy(line + n + 3, p->name, sizeof(p->name)); /* ends in its NUL */
-	if ((p->read_rc = read_blob(&p->raw, repo, packs, scratch, &p->id, line)) < 0) {
+	if ((p->read_rc = read_object(&p->raw, repo, packs, scratch, &p->id, GIT_OBJECT_BLOB, line)) < 0) {
 		if (keep_why(&p->why_read) < 0)
 			p->oom = 1;
 		return;
@@ -588,18 +594,18 @@ static void commit_prep_free(commit_prep *cp)
 	memset(cp, 0, sizeof(*cp));
 }
 
-/* The order-free part of verify_commit for cp, read through repo (the
- * calling thread's): the raw commit, its signature, its form, and for a
+/* The order-free part of verify_commit for cp, read through packs (with
+ * this thread's scratch) or repo (the calling thread's): the raw commit, its signature, its form, and for a
  * config commit the change judged by its parent's roster (left to
  * verify_commit when the commit does not read here). */
-static void prep_commit(commit_prep *cp, git_repository *repo)
+static void prep_commit(commit_prep *cp, git_repository *repo, const vl_packset *packs, vl_packread_scratch *scratch)
 {
 	git_commit *gc = NULL;
 	char fp[VL_FP_LEN];
 
 	if (cp->skip)
 		return;
-	if ((cp->read_rc = vl_repo_raw_commit(&cp->raw, repo, &cp->id)) < 0) {
+	if ((cp->read_rc = read_object(&cp->raw, repo, packs, scratch, &cp->id, GIT_OBJECT_COMMIT, NULL)) < 0) {
 		if (keep_why(&cp->why_read) < 0)
 			cp->oom = 1;
 		return;
@@ -894,7 +900,7 @@ static void pool_drain(prep_pool *pool, git_repository *repo, vl_packread_scratc
 		size_t i = pool->next++;
 		pthread_mutex_unlock(&pool->mu);
 		if (i < pool->ncjobs)
-			prep_commit(&pool->cjobs[i], repo);
+			prep_commit(&pool->cjobs[i], repo, pool->packs, scratch);
 		else
 			prep_record(&pool->jobs[i - pool->ncjobs], repo, pool->packs, scratch);
 		pthread_mutex_lock(&pool->mu);
@@ -1535,7 +1541,7 @@ static int verify_commit(vctx *c, git_commit *commit, const commit_prep *cp)
 	}
 	if (!cp) {
 		setup_commit_prep(&c->onec, git_commit_id(commit), 0, !c->scope && git_commit_parentcount(commit) == 1);
-		prep_commit(&c->onec, c->repo);
+		prep_commit(&c->onec, c->repo, c->view->packs, c->scratch);
 		cp = &c->onec;
 	}
 	if (cp->skip || !git_oid_equal(&cp->id, git_commit_id(commit))) {

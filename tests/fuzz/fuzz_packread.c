@@ -7,14 +7,15 @@
  * passes, every id the index lists (at most MAX_IDS) is read through an odb
  * holding only this backend and checked with vl_packread_check, in turn
  * read first or checked first (a chain checked once is remembered). Every
- * id is also read directly (vl_packset_blob, a set over the scratch
+ * id is also read directly (vl_packset_read as the type libgit2 read, a
+ * blob when it read none; a set over the scratch
  * directory as an objects directory).
  *
  * Besides "no crash, no leak": a refused open gives no backend; an id of an
  * opened index is never "not found"; an object whose check fails does not
  * read; one that reads has checked, is at most VL_SOURCE_MAX_OBJECT bytes
  * and hashes to its id (strict hash checking is on); a direct read is
- * VL_ENOTFOUND or gives a blob of at most its max that hashes to its id and
+ * VL_ENOTFOUND or gives an object of at most its max that hashes to its id and
  * reads the same through libgit2. Under ASan no single
  * allocation may pass 128 MiB (__asan_default_options below; libFuzzer's
  * -malloc_limit_mb=128 does the same): a reader that believed a header
@@ -128,21 +129,24 @@ static int split(const uint8_t **idx, size_t *idx_len, const uint8_t *data, size
 	return 1;
 }
 
-/* Read id directly from the set at max; o is its libgit2 read, or NULL. */
+/* Read id directly from the set at max, as the type libgit2 read (o), or
+ * as a blob when o is NULL. */
 static void direct(const vl_packset *set, vl_packread_scratch *s, const git_oid *id, size_t max,
 		git_odb_object *o)
 {
 	vl_buf out = VL_BUF_INIT;
 	git_oid again;
-	int rc = vl_packset_blob(&out, set, s, id, max);
+	git_object_t type = o ? git_odb_object_type(o) : GIT_OBJECT_BLOB;
+	int rc = vl_packset_read(&out, set, s, id, type, max);
 
 	check(rc == 0 || rc == VL_ENOTFOUND, "a direct read failed otherwise than not found");
 	if (rc == 0) {
+		check(type == GIT_OBJECT_BLOB || type == GIT_OBJECT_TREE || type == GIT_OBJECT_COMMIT,
+				"a direct read of a type it does not read");
 		check(out.len <= max, "a direct read passed its max");
-		check(git_odb_hash(&again, out.ptr, out.len, GIT_OBJECT_BLOB) == 0 && git_oid_equal(&again, id),
-				"a direct read is not its id's blob");
-		check(o && git_odb_object_type(o) == GIT_OBJECT_BLOB && git_odb_object_size(o) == out.len &&
-				!memcmp(git_odb_object_data(o), out.ptr, out.len),
+		check(git_odb_hash(&again, out.ptr, out.len, type) == 0 && git_oid_equal(&again, id),
+				"a direct read is not its id's object");
+		check(o && git_odb_object_size(o) == out.len && !memcmp(git_odb_object_data(o), out.ptr, out.len),
 				"a direct read differs from libgit2's");
 	}
 	vl_buf_free(&out);
