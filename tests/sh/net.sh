@@ -19,9 +19,7 @@ snap() { (cd "$1" && find . -type f -exec sha256sum {} + | LC_ALL=C sort && find
 head_of() { git --git-dir "$w/$1/repo.git" rev-parse -q --verify "$2" 2>/dev/null; }
 zone() { expect 0 X "$1" add zone ${3:+--scope $3} --set zone_no="$2" --set designation=sealed \
 	--set area=a --set status=active --set announced_at=2022-04-06T08:00:00Z; }
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$w"; }
-trap cleanup EXIT
+vl_kill_on_exit
 # serve HOME [ARGS...]: start `vledger serve` on a free loopback port; $port gets it.
 serve() {
 	local h=$1; shift
