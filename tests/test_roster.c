@@ -133,6 +133,12 @@ static void test_rule(void **state)
 		{ 2, "village", VIL, NULL }, { 5, "admin", TOWN2, NULL } };
 	const ent rotate_town[] = { { 0, "admin", COUNTY, NULL }, { 1, "admin", TOWN, T0 },
 		{ 2, "village", VIL, NULL }, { 5, "admin", TOWN2, NULL }, { 3, "admin", TOWN, NULL } };
+	/* The entries of base in another order: each is paired by its
+	 * fingerprint wherever it stands, not by its place. */
+	const ent reordered[] = { { 5, "admin", TOWN2, NULL }, { 2, "village", VIL, NULL }, { 1, "admin", TOWN, NULL },
+		{ 0, "admin", COUNTY, NULL } };
+	const ent reordered_out[] = { { 5, "admin", TOWN2, NULL }, { 2, "village", OUTSIDE, NULL },
+		{ 1, "admin", TOWN, NULL }, { 0, "admin", COUNTY, NULL } };
 
 	(void)state;
 	/* The county delegates; the township admin works inside its township. */
@@ -163,6 +169,20 @@ static void test_rule(void **state)
 	CHECK(base, revoke_self, 0, 0, VL_EDENIED, "last admin of the county cannot revoke itself");
 	CHECK(two_county, two_county_self, 0, 0, 0, NULL);
 	CHECK(two_county, two_county_both, 0, 0, VL_EDENIED, "no admin");
+	/* Order does not matter: reordered entries are the same entries. */
+	CHECK(base, reordered, 1, 0, 0, NULL);
+	CHECK(base, reordered_out, 1, 0, VL_EDENIED, "outside");
+	CHECK(reordered, add_outside, 1, 0, VL_EDENIED, OUTSIDE);
+	{
+		/* Their valid_from (T0) is not set by the change, however long
+		 * after T0 it is committed. */
+		vl_value *a = roster(base, sizeof(base) / sizeof(base[0]));
+		vl_value *b = roster(reordered, sizeof(reordered) / sizeof(reordered[0]));
+		assert_int_equal(vl_roster_check_dates(a, b, 1704067200 + 86400), 0);
+		assert_int_equal(vl_roster_check_dates(b, a, 1704067200 + 86400), 0);
+		vl_value_free(a);
+		vl_value_free(b);
+	}
 	/* A malformed roster is refused whoever signs it. */
 	CHECK(base, dup, 0, 0, VL_EINVALID, "twice");
 	CHECK(base, bad_level, 0, 0, VL_EINVALID, "village-level");

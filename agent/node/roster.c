@@ -192,6 +192,18 @@ const vl_roster_entry *vl_roster_find(const vl_roster_entry *entries, size_t n, 
 	return NULL;
 }
 
+/* vl_roster_find, trying position hint first: a change keeps the entries in
+ * their order and adds at the end, so pairing the entries of two rosters
+ * is linear, not quadratic (a county's roster has hundreds of keys, and
+ * verify pairs them for every config commit). Fingerprints are unique in
+ * an index (vl_roster_index), so the entry found is the same. */
+static const vl_roster_entry *find_at(const vl_roster_entry *e, size_t n, const char *fp, size_t hint)
+{
+	if (hint < n && !strcmp(e[hint].fp, fp))
+		return &e[hint];
+	return vl_roster_find(e, n, fp);
+}
+
 /* The first occurrence of needle in buf[from..len), or len. */
 static size_t find_bytes(const char *buf, size_t len, size_t from, const char *needle, size_t nlen)
 {
@@ -282,21 +294,31 @@ static size_t county_admins(const vl_roster_entry *e, size_t n, const char *coun
 	return count;
 }
 
-int vl_roster_check_change(const vl_value *parent, const vl_value *next, const char *signer_fp,
-		const char *county, int other_changed)
+/* Index parent into (*e0, *n0) and next into (*e1, *n1), as the checks
+ * below need them; on failure neither is set. */
+static int index_both(vl_roster_entry **e0, size_t *n0, vl_roster_entry **e1, size_t *n1,
+		const vl_value *parent, const vl_value *next)
 {
-	vl_roster_entry *e0 = NULL, *e1 = NULL;
-	const vl_roster_entry *me, *a, *b;
-	size_t n0 = 0, n1 = 0, i;
 	int rc;
 
-	if ((rc = vl_roster_index(&e0, &n0, parent)) < 0) {
-		vl_error_wrap(rc, "the parent roster");
-		goto out;
+	if ((rc = vl_roster_index(e0, n0, parent)) < 0)
+		return vl_error_wrap(rc, "the parent roster");
+	if ((rc = vl_roster_index(e1, n1, next)) < 0) {
+		free(*e0);
+		*e0 = NULL;
+		*n0 = 0;
 	}
-	if ((rc = vl_roster_index(&e1, &n1, next)) < 0)
-		goto out;
-	rc = VL_EDENIED;
+	return rc;
+}
+
+/* vl_roster_check_change over the indexes of parent (e0) and next (e1). */
+static int check_change(const vl_value *parent, const vl_value *next, const vl_roster_entry *e0, size_t n0,
+		const vl_roster_entry *e1, size_t n1, const char *signer_fp, const char *county, int other_changed)
+{
+	const vl_roster_entry *me, *a, *b;
+	size_t i;
+	int rc = VL_EDENIED;
+
 	me = vl_roster_find(e0, n0, signer_fp);
 	if (!me) {
 		vl_error_set(rc, "key %s is not an admin: it is not on the roster it changes", signer_fp);
@@ -319,7 +341,7 @@ int vl_roster_check_change(const vl_value *parent, const vl_value *next, const c
 	/* Entries kept or changed. */
 	for (i = 0; i < n0; i++) {
 		a = &e0[i];
-		b = vl_roster_find(e1, n1, a->fp);
+		b = find_at(e1, n1, a->fp, i);
 		if (!b) {
 			vl_error_set(rc, "roster entry %s (%s) was removed; entries are never removed, "
 					"they are revoked with 'vledger roster revoke'", a->fp, a->scope);
@@ -350,7 +372,7 @@ int vl_roster_check_change(const vl_value *parent, const vl_value *next, const c
 	/* Entries added. */
 	for (i = 0; i < n1; i++) {
 		b = &e1[i];
-		if (vl_roster_find(e0, n0, b->fp))
+		if (find_at(e0, n0, b->fp, i))
 			continue;
 		if (!vl_division_covers(me->scope, b->scope)) {
 			vl_error_set(rc, "key %s is an admin for %s and may not add key %s with scope %s, "
@@ -367,6 +389,19 @@ int vl_roster_check_change(const vl_value *parent, const vl_value *next, const c
 	}
 	rc = 0;
 out:
+	return rc;
+}
+
+int vl_roster_check_change(const vl_value *parent, const vl_value *next, const char *signer_fp,
+		const char *county, int other_changed)
+{
+	vl_roster_entry *e0 = NULL, *e1 = NULL;
+	size_t n0 = 0, n1 = 0;
+	int rc;
+
+	if ((rc = index_both(&e0, &n0, &e1, &n1, parent, next)) < 0)
+		return rc;
+	rc = check_change(parent, next, e0, n0, e1, n1, signer_fp, county, other_changed);
 	free(e0);
 	free(e1);
 	return rc;
@@ -412,9 +447,14 @@ static int others_differ(const git_tree *a, const git_tree *b)
 	return 0;
 }
 
+static int check_dates(const vl_roster_entry *e0, size_t n0, const vl_roster_entry *e1, size_t n1,
+		int64_t commit_s);
+
 int vl_config_check_commit(git_repository *repo, git_commit *commit, const char *signer_fp)
 {
 	vl_value *net0 = NULL, *net1 = NULL, *r0 = NULL, *r1 = NULL;
+	vl_roster_entry *e0 = NULL, *e1 = NULL;
+	size_t n0 = 0, n1 = 0;
 	git_commit *parent = NULL;
 	git_tree *t0 = NULL, *t1 = NULL;
 	const char *county;
@@ -455,10 +495,14 @@ int vl_config_check_commit(git_repository *repo, git_commit *commit, const char 
 		if (tz && (rc = vl_tz_parse(&tz_min, tz->kind == VL_V_STR ? tz->s : NULL)) < 0)
 			goto out;
 	}
-	if ((rc = vl_roster_check_change(r0, r1, signer_fp, county, others_differ(t0, t1))) < 0)
+	/* Each roster indexed once for both checks. */
+	if ((rc = index_both(&e0, &n0, &e1, &n1, r0, r1)) < 0 ||
+			(rc = check_change(r0, r1, e0, n0, e1, n1, signer_fp, county, others_differ(t0, t1))) < 0)
 		goto out;
-	rc = vl_roster_check_dates(r0, r1, (int64_t)git_commit_committer(commit)->when.time);
+	rc = check_dates(e0, n0, e1, n1, (int64_t)git_commit_committer(commit)->when.time);
 out:
+	free(e0);
+	free(e1);
 	vl_value_free(net0);
 	vl_value_free(net1);
 	vl_value_free(r0);
@@ -482,19 +526,16 @@ static int near_commit(const char *t, int64_t commit_s)
 	return s >= commit_s - VL_ROSTER_TIME_WINDOW_S && s <= commit_s + VL_ROSTER_TIME_WINDOW_S;
 }
 
-int vl_roster_check_dates(const vl_value *parent, const vl_value *next, int64_t commit_s)
+/* vl_roster_check_dates over the indexes of parent (e0) and next (e1). */
+static int check_dates(const vl_roster_entry *e0, size_t n0, const vl_roster_entry *e1, size_t n1, int64_t commit_s)
 {
-	vl_roster_entry *e0 = NULL, *e1 = NULL;
 	const vl_roster_entry *a, *b;
-	size_t n0 = 0, n1 = 0, i;
-	int rc;
+	size_t i;
+	int rc = VL_EDENIED;
 
-	if ((rc = vl_roster_index(&e0, &n0, parent)) < 0 || (rc = vl_roster_index(&e1, &n1, next)) < 0)
-		goto out;
-	rc = VL_EDENIED;
 	for (i = 0; i < n1; i++) {
 		b = &e1[i];
-		a = vl_roster_find(e0, n0, b->fp);
+		a = find_at(e0, n0, b->fp, i);
 		if (b->valid_from && (!a || !a->valid_from || strcmp(a->valid_from, b->valid_from) != 0) &&
 				!near_commit(b->valid_from, commit_s)) {
 			vl_error_set(rc, "roster entry %s: valid_from %s is more than %d minutes away from the "
@@ -509,6 +550,20 @@ int vl_roster_check_dates(const vl_value *parent, const vl_value *next, int64_t 
 		}
 	}
 	rc = 0;
+out:
+	return rc;
+}
+
+int vl_roster_check_dates(const vl_value *parent, const vl_value *next, int64_t commit_s)
+{
+	vl_roster_entry *e0 = NULL, *e1 = NULL;
+	size_t n0 = 0, n1 = 0;
+	int rc;
+
+	/* The parent's index errors unwrapped, as this check always said them. */
+	if ((rc = vl_roster_index(&e0, &n0, parent)) < 0 || (rc = vl_roster_index(&e1, &n1, next)) < 0)
+		goto out;
+	rc = check_dates(e0, n0, e1, n1, commit_s);
 out:
 	free(e0);
 	free(e1);
