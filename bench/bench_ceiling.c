@@ -260,6 +260,7 @@ static void *verify_range(void *arg)
 
 		memcpy(&mlen, p, 4);
 		if (rec || !j->records_only) {
+			/* "SSHSIG" is in place; the rest depends on the entry */
 			data[dl++] = 0;
 			data[dl++] = 0;
 			data[dl++] = 0;
@@ -271,9 +272,8 @@ static void *verify_range(void *arg)
 			crypto_hash_sha512(data + dl, p + E_HDR, mlen);
 			dl += 64;
 			if (crypto_sign_verify_detached(p + E_SIG, data, dl, p + E_PK) != 0)
-				rec ? j->bad_records++ : j->bad_commits++;
-			rec ? j->records++ : j->commits++;
-			dl = 6;
+				*(rec ? &j->bad_records : &j->bad_commits) += 1;
+			*(rec ? &j->records : &j->commits) += 1;
 		}
 		p += E_HDR + mlen;
 	}
