@@ -3,14 +3,20 @@
  * (bench/county.sh, bench/README.md):
  *
  *   vl_bench ceiling-dump --home HOME --out FILE
- *       every signed record version in HOME's repository (every blob that is
- *       a record with a sig line), as the bytes it signs, its public key and
- *       its ed25519 signature, into FILE (set-up, not timed);
- *   vl_bench ceiling --in FILE [--threads N]
+ *       every signature in HOME's repository that a full verify checks, as
+ *       the bytes it signs, its public key, its ed25519 signature and its
+ *       namespace, into FILE (set-up, not timed; the format is below):
+ *       every signed record version (every blob that is a record with a sig
+ *       line) and every signed commit (every commit object with a gpgsig
+ *       header); the counts of both on stderr;
+ *   vl_bench ceiling --in FILE [--threads N] [--records-only]
  *       the libsodium verify ceiling over those real signed bytes: per
- *       record the SHA-512 of the signed bytes, the SSHSIG signed-data blob
- *       and crypto_sign_verify_detached, the records split over N threads
- *       (default 2); the least crypto any verify of them must do;
+ *       signature the SHA-512 of the signed bytes, the SSHSIG signed-data
+ *       blob of its namespace and crypto_sign_verify_detached, split over N
+ *       threads (default 2): the least crypto any full verify must do.
+ *       --records-only: the record signatures alone (the ceiling of the
+ *       earlier bench stops, kept for comparison). Fails (exit 1) unless every
+ *       signature verifies: a wrong extraction of signed bytes cannot pass;
  *   vl_bench day --home HOME --scope CODE --count N --every K --offset O --field phone|notes
  *       a day of edits: N resident records of the branch (every K-th in path
  *       order from O) edited one commit each, as `vledger edit` commits them
@@ -32,15 +38,33 @@
 #include "agent/node/ledger.h"
 #include "agent/node/node.h"
 #include "store/limits.h"
+#include "store/sshsig.h"
 
-#define NS "vledger-record"
 
-/* ---- ceiling-dump ---- */
+/* ---- the dump file ----
+ *
+ * A bench-only temporary file, read by the same binary that wrote it
+ * (native byte order), one entry per signature:
+ *
+ *   u32 mlen | char ns[16] | pk[32] | sig[64] | msg[mlen]
+ *
+ * ns is the namespace the verifier demands, NUL-padded: "vledger-record"
+ * for a record version (msg: the blob up to and with the newline before its
+ * "sig: " line), "git" for a commit (msg: the commit object without its
+ * gpgsig header, split by vl_commit_split: exactly what vl_commit_verify
+ * hashes). pk and sig come from the entry's SSHSIG blob.
+ */
+#define E_NS 4
+#define E_PK 20
+#define E_SIG 52
+#define E_HDR 116
+#define E_NSMAX 16
 
 typedef struct {
 	FILE *out;
 	git_odb *odb;
-	size_t n, skipped;
+	vl_buf payload, armor, blob; /* reused for commits */
+	size_t records, skipped, commits, unsigned_commits, bad_commits;
 	int rc;
 } dump_ctx;
 
@@ -86,26 +110,31 @@ static int sshsig_parts(unsigned char pk[32], unsigned char sig[64], const unsig
 	return 0;
 }
 
-static int dump_one(const git_oid *id, void *payload)
+/* Append one entry (the format above) to the dump. */
+static int dump_entry(dump_ctx *c, const char *ns, const unsigned char pk[32], const unsigned char sig[64],
+		const void *msg, size_t len)
 {
-	dump_ctx *c = payload;
-	git_odb_object *o = NULL;
-	const char *raw, *sigl, *end;
-	unsigned char blob[512], pk[32], sig[64];
-	size_t len, bl = 0;
-	uint32_t mlen;
+	char nsf[E_NSMAX];
+	uint32_t mlen = (uint32_t)len;
 
-	if (git_odb_read(&o, c->odb, id) < 0) {
-		c->rc = vl_error_set(VL_ERROR, "cannot read object %s", git_oid_tostr_s(id));
-		return -1;
-	}
-	raw = git_odb_object_data(o);
-	len = git_odb_object_size(o);
-	if (git_odb_object_type(o) != GIT_OBJECT_BLOB || len < 8 || memcmp(raw, "schema: ", 8) != 0 ||
-			!(sigl = memmem(raw, len, "\nsig: ", 6))) {
-		git_odb_object_free(o);
+	memset(nsf, 0, sizeof(nsf));
+	memcpy(nsf, ns, strlen(ns));
+	if (len > UINT32_MAX || fwrite(&mlen, 4, 1, c->out) != 1 || fwrite(nsf, sizeof(nsf), 1, c->out) != 1 ||
+			fwrite(pk, 32, 1, c->out) != 1 || fwrite(sig, 64, 1, c->out) != 1 ||
+			(len && fwrite(msg, len, 1, c->out) != 1))
+		return c->rc = vl_error_set(VL_ERROR, "cannot write the dump: %s", strerror(errno));
+	return 0;
+}
+
+/* A signed record version: a blob "schema: ..." with a sig line. */
+static int dump_record(dump_ctx *c, const char *raw, size_t len)
+{
+	const char *sigl, *end;
+	unsigned char blob[512], pk[32], sig[64];
+	size_t bl = 0;
+
+	if (len < 8 || memcmp(raw, "schema: ", 8) != 0 || !(sigl = memmem(raw, len, "\nsig: ", 6)))
 		return 0;
-	}
 	sigl++; /* the signed bytes end with the newline before "sig: " */
 	/* sig: "<base64>" */
 	end = memchr(sigl, '\n', len - (size_t)(sigl - raw));
@@ -113,19 +142,55 @@ static int dump_one(const git_oid *id, void *payload)
 			sodium_base642bin(blob, sizeof(blob), sigl + 6, (size_t)(end - sigl - 7), NULL, &bl, NULL,
 			sodium_base64_VARIANT_ORIGINAL) != 0 || sshsig_parts(pk, sig, blob, bl) < 0) {
 		c->skipped++;
-		git_odb_object_free(o);
 		return 0;
 	}
-	mlen = (uint32_t)(sigl - raw);
-	if (fwrite(&mlen, 4, 1, c->out) != 1 || fwrite(pk, 32, 1, c->out) != 1 || fwrite(sig, 64, 1, c->out) != 1 ||
-			fwrite(raw, mlen, 1, c->out) != 1) {
-		c->rc = vl_error_set(VL_ERROR, "cannot write: %s", strerror(errno));
-		git_odb_object_free(o);
+	if (dump_entry(c, VL_NS_RECORD, pk, sig, raw, (size_t)(sigl - raw)) < 0)
+		return -1;
+	c->records++;
+	return 0;
+}
+
+/* A commit: signed when it has a gpgsig header (vl_commit_split). */
+static int dump_commit(dump_ctx *c, const char *raw, size_t len)
+{
+	unsigned char pk[32], sig[64];
+	int rc;
+
+	vl_buf_clear(&c->payload);
+	vl_buf_clear(&c->armor);
+	vl_buf_clear(&c->blob);
+	rc = vl_commit_split(&c->payload, &c->armor, raw, len);
+	if (rc == VL_ENOTFOUND) {
+		c->unsigned_commits++;
+		return 0;
+	}
+	if (rc < 0 || vl_sshsig_unarmor(&c->blob, c->armor.ptr, c->armor.len) < 0 ||
+			sshsig_parts(pk, sig, (const unsigned char *)c->blob.ptr, c->blob.len) < 0) {
+		c->bad_commits++;
+		return 0;
+	}
+	if (dump_entry(c, VL_NS_GIT, pk, sig, c->payload.ptr, c->payload.len) < 0)
+		return -1;
+	c->commits++;
+	return 0;
+}
+
+static int dump_one(const git_oid *id, void *payload)
+{
+	dump_ctx *c = payload;
+	git_odb_object *o = NULL;
+	int rc = 0;
+
+	if (git_odb_read(&o, c->odb, id) < 0) {
+		c->rc = vl_error_set(VL_ERROR, "cannot read object %s", git_oid_tostr_s(id));
 		return -1;
 	}
-	c->n++;
+	if (git_odb_object_type(o) == GIT_OBJECT_BLOB)
+		rc = dump_record(c, git_odb_object_data(o), git_odb_object_size(o));
+	else if (git_odb_object_type(o) == GIT_OBJECT_COMMIT)
+		rc = dump_commit(c, git_odb_object_data(o), git_odb_object_size(o));
 	git_odb_object_free(o);
-	return 0;
+	return rc;
 }
 
 static int ceiling_dump(const char *home, const char *path)
@@ -135,10 +200,10 @@ static int ceiling_dump(const char *home, const char *path)
 	char rp[1024];
 	int rc;
 
-	memset(&c, 0, sizeof(c));
+	memset(&c, 0, sizeof(c)); /* the vl_bufs: VL_BUF_INIT is all zero */
 	snprintf(rp, sizeof(rp), "%s/repo.git", home);
 	if ((rc = vl_repo_open(&repo, rp)) < 0)
-		return rc;
+		goto out;
 	if ((rc = git_repository_odb(&c.odb, repo)) < 0) {
 		rc = vl_error_git(rc, "cannot open the object database");
 		goto out;
@@ -155,8 +220,13 @@ static int ceiling_dump(const char *home, const char *path)
 	if (fclose(c.out) != 0 && rc == 0)
 		rc = vl_error_set(VL_ERROR, "cannot write '%s'", path);
 	if (rc == 0)
-		fprintf(stderr, "ceiling-dump: %zu signed record versions (%zu unreadable signatures)\n", c.n, c.skipped);
+		fprintf(stderr, "ceiling-dump: %zu record signatures + %zu commit signatures "
+				"(%zu unreadable record signatures, %zu unreadable commit signatures, %zu unsigned commits)\n",
+				c.records, c.commits, c.skipped, c.bad_commits, c.unsigned_commits);
 out:
+	vl_buf_free(&c.payload);
+	vl_buf_free(&c.armor);
+	vl_buf_free(&c.blob);
 	git_odb_free(c.odb);
 	git_repository_free(repo);
 	return rc;
@@ -166,37 +236,57 @@ out:
 
 typedef struct {
 	const unsigned char *p, *end; /* this thread's entries */
-	size_t n, bad;
+	int records_only;
+	size_t records, commits, bad_records, bad_commits;
 } verify_job;
+
+static int is_record(const unsigned char *e)
+{
+	return memcmp(e + E_NS, VL_NS_RECORD, sizeof(VL_NS_RECORD)) == 0;
+}
 
 static void *verify_range(void *arg)
 {
 	verify_job *j = arg;
-	unsigned char data[6 + 4 + sizeof(NS) - 1 + 4 + 4 + 6 + 4 + 64], *h;
+	/* "SSHSIG" string(ns) string("") string("sha512") string(H(msg)) */
+	unsigned char data[6 + 4 + E_NSMAX + 4 + 4 + 6 + 4 + 64];
 	const unsigned char *p = j->p;
 
-	/* "SSHSIG" string(ns) string("") string("sha512") string(H(msg)) */
-	memcpy(data, "SSHSIG\0\0\0\x0e" NS "\0\0\0\0\0\0\0\x06sha512\0\0\0\x40", sizeof(data) - 64);
-	h = data + sizeof(data) - 64;
+	memcpy(data, "SSHSIG", 6);
 	while (p < j->end) {
 		uint32_t mlen;
+		size_t nslen = strnlen((const char *)p + E_NS, E_NSMAX), dl = 6;
+		int rec = is_record(p);
+
 		memcpy(&mlen, p, 4);
-		crypto_hash_sha512(h, p + 100, mlen);
-		if (crypto_sign_verify_detached(p + 36, data, sizeof(data), p + 4) != 0)
-			j->bad++;
-		j->n++;
-		p += 100 + mlen;
+		if (rec || !j->records_only) {
+			/* "SSHSIG" is in place; the rest depends on the entry */
+			data[dl++] = 0;
+			data[dl++] = 0;
+			data[dl++] = 0;
+			data[dl++] = (unsigned char)nslen;
+			memcpy(data + dl, p + E_NS, nslen);
+			dl += nslen;
+			memcpy(data + dl, "\0\0\0\0\0\0\0\x06sha512\0\0\0\x40", 18);
+			dl += 18;
+			crypto_hash_sha512(data + dl, p + E_HDR, mlen);
+			dl += 64;
+			if (crypto_sign_verify_detached(p + E_SIG, data, dl, p + E_PK) != 0)
+				*(rec ? &j->bad_records : &j->bad_commits) += 1;
+			*(rec ? &j->records : &j->commits) += 1;
+		}
+		p += E_HDR + mlen;
 	}
 	return NULL;
 }
 
-static int ceiling(const char *path, int threads)
+static int ceiling(const char *path, int threads, int records_only)
 {
 	verify_job jobs[16];
 	pthread_t tid[16];
 	const unsigned char *map = MAP_FAILED, *p, *end;
 	struct stat st;
-	size_t i, n = 0, bad = 0, total = 0;
+	size_t i, records = 0, commits = 0, bad_records = 0, bad_commits = 0, total = 0;
 	double t0;
 	int fd, rc = 0;
 
@@ -213,23 +303,37 @@ static int ceiling(const char *path, int threads)
 	if (map == MAP_FAILED)
 		return vl_error_set(VL_ERROR, "cannot map '%s' (empty?)", path);
 	end = map + st.st_size;
-	for (p = map; p + 100 <= end; total++) {
+	/* Check the framing and namespaces, count the entries to verify. */
+	for (p = map; p < end;) {
 		uint32_t mlen;
+		if ((size_t)(end - p) < E_HDR)
+			break;
 		memcpy(&mlen, p, 4);
-		p += 100 + mlen;
+		if (mlen > (size_t)(end - p) - E_HDR || p[E_NS + E_NSMAX - 1] != 0 ||
+				(!is_record(p) && memcmp(p + E_NS, VL_NS_GIT, sizeof(VL_NS_GIT)) != 0))
+			break;
+		total += is_record(p) || !records_only;
+		p += E_HDR + mlen;
 	}
-	/* Split by count into `threads` contiguous ranges. */
+	if (p != end) {
+		rc = vl_error_set(VL_EINVALID, "'%s' is not a dump of this vl_bench at byte %zu: "
+				"write it again with vl_bench ceiling-dump", path, (size_t)(p - map));
+		goto out;
+	}
+	/* Split by count of entries to verify into `threads` contiguous ranges. */
 	p = map;
 	for (i = 0; i < (size_t)threads; i++) {
-		size_t want = total / (size_t)threads + (i < total % (size_t)threads), k;
+		size_t want = total / (size_t)threads + (i < total % (size_t)threads), k = 0;
+		memset(&jobs[i], 0, sizeof(jobs[i]));
 		jobs[i].p = p;
-		for (k = 0; k < want; k++) {
+		jobs[i].records_only = records_only;
+		while (p < end && (k < want || i + 1 == (size_t)threads)) {
 			uint32_t mlen;
 			memcpy(&mlen, p, 4);
-			p += 100 + mlen;
+			k += is_record(p) || !records_only;
+			p += E_HDR + mlen;
 		}
 		jobs[i].end = p;
-		jobs[i].n = jobs[i].bad = 0;
 	}
 	t0 = vlb_now();
 	for (i = 0; i < (size_t)threads; i++)
@@ -240,16 +344,23 @@ static int ceiling(const char *path, int threads)
 		}
 	for (i = 0; i < (size_t)threads; i++) {
 		pthread_join(tid[i], NULL);
-		n += jobs[i].n;
-		bad += jobs[i].bad;
+		records += jobs[i].records;
+		commits += jobs[i].commits;
+		bad_records += jobs[i].bad_records;
+		bad_commits += jobs[i].bad_commits;
 	}
 	if (rc == 0) {
 		double s = vlb_now() - t0;
-		printf("ceiling: %zu signatures verified in %.3f s on %d threads: %.0f/s (%zu bad)\n", n, s, threads,
-				(double)n / s, bad);
-		if (bad)
-			rc = vl_error_set(VL_EBADSIG, "%zu signatures did not verify", bad);
+		printf("ceiling: %zu record + %zu commit signatures verified in %.3f s on %d threads: %.0f/s "
+				"(%zu bad)%s\n", records, commits, s, threads, (double)(records + commits) / s,
+				bad_records + bad_commits, records_only ? " (--records-only)" : "");
+		if (records + commits != total)
+			rc = vl_error_set(VL_ERROR, "verified %zu of %zu signatures", records + commits, total);
+		else if (bad_records + bad_commits)
+			rc = vl_error_set(VL_EBADSIG, "%zu record and %zu commit signatures did not verify: "
+					"the dump's signed bytes are not what was signed", bad_records, bad_commits);
 	}
+out:
 	munmap((void *)map, (size_t)st.st_size);
 	return rc;
 }
@@ -363,11 +474,16 @@ int vlb_ceiling_main(int argc, char **argv)
 {
 	const char *home = NULL, *in = NULL, *out = NULL, *scope = NULL, *field = "phone";
 	unsigned long threads = 2, count = 1000, every = 3, offset = 0;
-	int a, rc;
+	int a, rc, records_only = 0;
 
-	for (a = 1; a + 1 < argc; a += 2) {
-		const char *o = argv[a], *v = argv[a + 1];
-		if (!strcmp(o, "--home"))
+	for (a = 1; a < argc; a += 2) {
+		const char *o = argv[a], *v = a + 1 < argc ? argv[a + 1] : NULL;
+		if (!strcmp(o, "--records-only")) {
+			records_only = 1;
+			a--; /* a flag, no value */
+		} else if (!v)
+			break;
+		else if (!strcmp(o, "--home"))
 			home = v;
 		else if (!strcmp(o, "--in"))
 			in = v;
@@ -388,9 +504,9 @@ int vlb_ceiling_main(int argc, char **argv)
 		else
 			break;
 	}
-	if (a != argc || threads < 1 || threads > 16 || every < 1 || (strcmp(field, "phone") && strcmp(field, "notes"))) {
+	if (a < argc || threads < 1 || threads > 16 || every < 1 || (strcmp(field, "phone") && strcmp(field, "notes"))) {
 		fprintf(stderr, "usage: vl_bench ceiling-dump --home HOME --out FILE\n"
-				"       vl_bench ceiling --in FILE [--threads N]\n"
+				"       vl_bench ceiling --in FILE [--threads N] [--records-only]\n"
 				"       vl_bench day --home HOME --scope CODE [--count N] [--every K] [--offset O] "
 				"[--field phone|notes]\n");
 		return 2;
@@ -400,7 +516,7 @@ int vlb_ceiling_main(int argc, char **argv)
 	if (!strcmp(argv[0], "ceiling-dump") && home && out)
 		rc = ceiling_dump(home, out);
 	else if (!strcmp(argv[0], "ceiling") && in)
-		rc = ceiling(in, (int)threads);
+		rc = ceiling(in, (int)threads, records_only);
 	else if (!strcmp(argv[0], "day") && home && scope)
 		rc = day(home, scope, count, every, offset, field);
 	else {

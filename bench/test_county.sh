@@ -30,6 +30,53 @@ done
 expect 0 "$VLEDGER" -C a/county verify --quiet
 contains "on 4 branches" # config + 3 villages
 
+# The verify ceiling of bench/county.sh (vl_bench ceiling-dump, ceiling):
+# the dump holds every signature the full verify checked, record versions
+# and commits; every one verifies, with --records-only the records alone;
+# one flipped byte of a dumped commit's or record's signed bytes, or a
+# truncated dump, fails the ceiling (exit 1), so a wrong extraction of the
+# signed bytes cannot pass as a ceiling.
+nrec=$(echo "$out" | sed -n 's/.* and \([0-9]*\) record versions.*/\1/p')
+ncom=$(echo "$out" | sed -n 's/^verified \([0-9]*\) commits.*/\1/p')
+[ "${nrec:-0}" -gt 100 ] && [ "${ncom:-0}" -gt 10 ] && ok || bad "verify counts: $out"
+expect 0 "$VL_BENCH" ceiling-dump --home a/county --out ceiling.bin
+contains "ceiling-dump: $nrec record signatures + $ncom commit signatures (0 unreadable record signatures, 0 unreadable commit signatures, 0 unsigned commits)"
+expect 0 "$VL_BENCH" ceiling --in ceiling.bin --threads 2
+contains "ceiling: $nrec record + $ncom commit signatures verified in"
+contains "(0 bad)"
+expect 0 "$VL_BENCH" ceiling --in ceiling.bin --records-only --threads 3
+contains "ceiling: $nrec record + 0 commit signatures verified in"
+# flip NS IN OUT: OUT is IN with one byte flipped in the middle of the
+# signed bytes of its first entry of namespace NS (the format of
+# bench/bench_ceiling.c: u32 mlen, ns[16], pk[32], sig[64], msg[mlen]).
+flip() {
+	python3 - "$@" <<'PY'
+import struct, sys
+ns, src, dst = sys.argv[1].encode(), sys.argv[2], sys.argv[3]
+b, p = bytearray(open(src, 'rb').read()), 0
+while p < len(b):
+    mlen = struct.unpack_from('=I', b, p)[0]
+    if bytes(b[p + 4:p + 20]).rstrip(b'\0') == ns:
+        b[p + 116 + mlen // 2] ^= 0x20
+        break
+    p += 116 + mlen
+else:
+    sys.exit('no entry of namespace ' + ns.decode())
+open(dst, 'wb').write(b)
+PY
+}
+flip git ceiling.bin bad-commit.bin && ok || bad "no commit in the dump"
+expect 1 "$VL_BENCH" ceiling --in bad-commit.bin
+contains "(1 bad)"
+contains "0 record and 1 commit signatures did not verify"
+expect 0 "$VL_BENCH" ceiling --in bad-commit.bin --records-only
+flip vledger-record ceiling.bin bad-record.bin && ok || bad "no record in the dump"
+expect 1 "$VL_BENCH" ceiling --in bad-record.bin --threads 1
+contains "1 record and 0 commit signatures did not verify"
+head -c "$(($(stat -c %s ceiling.bin) - 1))" ceiling.bin >short.bin
+expect 1 "$VL_BENCH" ceiling --in short.bin
+contains "is not a dump of this vl_bench"
+
 # Each village's branch is signed by that village's key on the roster, not
 # the county's; records of every ledger are there.
 county_fp=$("$VLEDGER" -C a/county key | sed -n 2p)
