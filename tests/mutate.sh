@@ -297,6 +297,10 @@ mut packset-whole store/packread.c "test_packread" \
 	'if (zr != Z_STREAM_END || s->z.total_out != size)' \
 	'if (0)'
 
+mut ceiling-bad-fails bench/bench_ceiling.c "sh_bench_county" \
+	'else if (bad_records + bad_commits)' \
+	'else if (0)'
+
 # ---- merge rules and hooks (hooks/) ------------------------------------------
 mut merge-sum hooks/merge.c "test_merge test_converge" \
 	'__builtin_sub_overflow(res, b, &res)) {' '__builtin_sub_overflow(res, 0, &res)) {'
