@@ -755,7 +755,8 @@ int main(int argc, char **argv)
 		return vlb_agg_main(argc, argv);
 	if (argc >= 2 && !strcmp(argv[1], "county"))
 		return vlb_county_main(argc - 1, argv + 1);
-	if (argc >= 2 && (!strcmp(argv[1], "ceiling-dump") || !strcmp(argv[1], "ceiling") || !strcmp(argv[1], "day")))
+	if (argc >= 2 && (!strcmp(argv[1], "ceiling-dump") || !strcmp(argv[1], "ceiling") || !strcmp(argv[1], "day") ||
+			!strcmp(argv[1], "pack-loose")))
 		return vlb_ceiling_main(argc - 1, argv + 1);
 	if (argc < 2 || (strcmp(argv[1], "run") != 0 && strcmp(argv[1], "gen") != 0 &&
 			strcmp(argv[1], "merge") != 0)) {

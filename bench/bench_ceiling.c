@@ -17,6 +17,10 @@
  *       --records-only: the record signatures alone (the ceiling of the
  *       earlier bench stops, kept for comparison). Fails (exit 1) unless every
  *       signature verifies: a wrong extraction of signed bytes cannot pass;
+ *   vl_bench pack-loose --home HOME
+ *       every loose object of HOME's repository into one pack, as vledger's
+ *       own maintenance packs them when they pile up (vl_pack_auto; set-up of
+ *       the day bench's packed-source row);
  *   vl_bench day --home HOME --scope CODE --count N --every K --offset O --field phone|notes
  *       a day of edits: N resident records of the branch (every K-th in path
  *       order from O) edited one commit each, as `vledger edit` commits them
@@ -38,6 +42,7 @@
 #include "agent/node/ledger.h"
 #include "agent/node/node.h"
 #include "store/limits.h"
+#include "store/pack.h"
 #include "store/sshsig.h"
 
 
@@ -470,6 +475,21 @@ out:
 	return rc;
 }
 
+/* Every loose object of home's repository into one pack, as vledger's
+ * maintenance packs them (vl_pack_loose_now). */
+static int pack_loose(const char *home)
+{
+	char objects[1024];
+	size_t n = 0;
+	int rc;
+
+	snprintf(objects, sizeof(objects), "%s/repo.git/objects", home);
+	if ((rc = vl_pack_loose_now(&n, objects, 1)) < 0)
+		return rc;
+	fprintf(stderr, "pack-loose: %zu loose objects packed\n", n);
+	return 0;
+}
+
 int vlb_ceiling_main(int argc, char **argv)
 {
 	const char *home = NULL, *in = NULL, *out = NULL, *scope = NULL, *field = "phone";
@@ -508,7 +528,8 @@ int vlb_ceiling_main(int argc, char **argv)
 		fprintf(stderr, "usage: vl_bench ceiling-dump --home HOME --out FILE\n"
 				"       vl_bench ceiling --in FILE [--threads N] [--records-only]\n"
 				"       vl_bench day --home HOME --scope CODE [--count N] [--every K] [--offset O] "
-				"[--field phone|notes]\n");
+				"[--field phone|notes]\n"
+				"       vl_bench pack-loose --home HOME\n");
 		return 2;
 	}
 	if ((rc = vl_crypto_init()) < 0 || (rc = vl_repo_global_init()) < 0)
@@ -519,6 +540,8 @@ int vlb_ceiling_main(int argc, char **argv)
 		rc = ceiling(in, (int)threads, records_only);
 	else if (!strcmp(argv[0], "day") && home && scope)
 		rc = day(home, scope, count, every, offset, field);
+	else if (!strcmp(argv[0], "pack-loose") && home)
+		rc = pack_loose(home);
 	else {
 		fprintf(stderr, "vl_bench %s: missing options\n", argv[0]);
 		return 2;

@@ -115,6 +115,24 @@ expect 0 "$VLEDGER" -C a/county verify --quiet
 contains "on 5 branches"
 [ "$(refs a/county | grep -c "refs/heads/scope/$village_code ")" = 1 ] && ok || bad "no scope/$village_code after the sync"
 
+# The day bench's set-up (bench/county.sh): vl_bench day edits records one
+# commit each, its objects loose while gc.auto is 0; vl_bench pack-loose
+# then packs every loose object as vledger's maintenance does, and the
+# village still verifies and fsck finds nothing.
+cp -a a/village vd
+git --git-dir vd/repo.git config gc.auto 0
+expect 0 "$VL_BENCH" day --home vd --scope "$village_code" --count 10 --every 3 --offset 0 --field phone
+contains "10 records edited"
+git --git-dir vd/repo.git config --unset gc.auto
+loose=$(git --git-dir vd/repo.git count-objects -v | awk '$1 == "count:" { print $2 }')
+[ "$loose" -ge 50 ] && ok || bad "day: $loose loose objects, want its 10 commits' objects loose"
+expect 0 "$VL_BENCH" pack-loose --home vd
+contains "pack-loose: $loose loose objects packed"
+loose=$(git --git-dir vd/repo.git count-objects -v | awk '$1 == "count:" { print $2 }')
+[ "$loose" = 0 ] && ok || bad "pack-loose left $loose loose objects"
+expect 0 "$VLEDGER" -C vd verify --quiet
+out=$(git --git-dir vd/repo.git fsck --strict --no-progress 2>&1) && ok || bad "fsck after pack-loose: $out"
+
 # Deterministic: a second run, on one worker process instead of two, writes
 # the same records (the same trees on every village branch; commit ids
 # differ with the county's new key).

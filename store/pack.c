@@ -1936,6 +1936,21 @@ out:
 	return rc;
 }
 
+int vl_pack_loose_now(size_t *packed, const char *objects_dir, int do_fsync)
+{
+	git_odb *odb = NULL;
+	size_t n = 0;
+	int rc;
+
+	remove_stale_tmp(objects_dir);
+	if ((rc = git_odb_open(&odb, objects_dir)) < 0)
+		return vl_error_git(rc, "cannot open the object database");
+	if ((rc = pack_loose(&n, objects_dir, odb, do_fsync)) == 0 && packed)
+		*packed = n;
+	git_odb_free(odb);
+	return rc;
+}
+
 /* ---- a pack in memory ---- */
 
 struct vl_packm {

@@ -305,4 +305,9 @@ typedef struct {
  */
 int vl_pack_auto(vl_pack_auto_result *out, const char *objects_dir, const vl_pack_auto_opts *opts) VL_MUST_CHECK;
 
+/* Every loose object of objects_dir into one pack now, whatever their
+ * number, with the guarantees of vl_pack_auto's step; *packed (if not NULL)
+ * gets how many. For the bench's set-up (a village that has packed). */
+int vl_pack_loose_now(size_t *packed, const char *objects_dir, int do_fsync) VL_MUST_CHECK;
+
 #endif
