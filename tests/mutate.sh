@@ -297,6 +297,9 @@ mut packset-whole store/packread.c "test_packread" \
 	'if (zr != Z_STREAM_END || s->z.total_out != size)' \
 	'if (0)'
 
+mut oidset-keyed store/oidset.c "test_oidset" \
+	'crypto_shorthash(h, id->id, GIT_OID_RAWSZ, key);' \
+	'memcpy(h, id->id, sizeof(h));'
 mut ceiling-bad-fails bench/bench_ceiling.c "sh_bench_county" \
 	'else if (bad_records + bad_commits)' \
 	'else if (0)'

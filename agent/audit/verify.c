@@ -9,6 +9,7 @@
 #include "agent/node/idindex.h"
 #include "agent/node/ledger.h"
 #include "store/limits.h"
+#include "store/oidset.h"
 #include "store/packread.h"
 #include "store/repo.h"
 #include "agent/node/roster.h"
@@ -124,18 +125,6 @@ typedef struct {
 	size_t njobs, next, finished;
 } prep_pool;
 
-/*
- * Ids of the trees whose raw bytes passed vl_tree_check_modes on this
- * branch (open addressing, cap a power of two, an all-zero slot empty).
- * A tree is read raw once, checked, and then parsed from the raw object
- * libgit2 has just cached (tree_read), instead of being parsed first and
- * inflated and hashed a second time for check_tree_bytes. A tree that
- * failed is never in the set: check_tree_bytes reads it again and reports.
- */
-typedef struct {
-	git_oid *ids;
-	size_t n, cap;
-} tree_set;
 
 typedef struct {
 	vl_node *n;
@@ -178,7 +167,11 @@ typedef struct {
 	size_t jobi, jobend;    /* the commit being checked: its records cur->jobs[jobi..jobend) */
 	int inline_prep;        /* its records could not be listed ahead: prepare them inline */
 	prep_pool *pool;        /* parallel: started at the first batch */
-	tree_set modes_ok;      /* trees whose modes are known canonical */
+	vl_oidset modes_ok;     /* trees whose raw bytes passed vl_tree_check_modes
+	                         * on this branch: a tree is read raw once, checked,
+	                         * and then parsed from the raw object libgit2 has
+	                         * just cached (tree_read); one that failed is never
+	                         * here (check_tree_bytes reads it again, reports) */
 	const vl_roster_entry *last_key; /* roster_find's last answer */
 	pthread_mutex_t *merge_mu; /* branches on threads (branch_pool): one
 	                         * merge replay at a time; NULL otherwise */
@@ -790,53 +783,6 @@ static int check_record(vctx *c, const char *ledger, const char *bucket, const g
 	return rc;
 }
 
-/* The all-zero id marks an empty slot; SHA-1 gives it to no object. */
-static size_t tree_slot(const tree_set *t, const git_oid *id)
-{
-	size_t h, mask = t->cap - 1;
-
-	memcpy(&h, id->id, sizeof(h));
-	for (h &= mask; !git_oid_is_zero(&t->ids[h]) && !git_oid_equal(&t->ids[h], id); h = (h + 1) & mask)
-		;
-	return h;
-}
-
-static int tree_set_has(const tree_set *t, const git_oid *id)
-{
-	return t->cap && !git_oid_is_zero(id) && !git_oid_is_zero(&t->ids[tree_slot(t, id)]);
-}
-
-/* Add id; out of memory only loses the shortcut (the tree is read again). */
-static void tree_set_add(tree_set *t, const git_oid *id)
-{
-	size_t i;
-
-	if (git_oid_is_zero(id))
-		return;
-	if ((t->n + 1) * 2 > t->cap) {
-		tree_set bigger;
-		bigger.cap = t->cap ? t->cap * 2 : 1024;
-		bigger.n = 0;
-		if (!(bigger.ids = calloc(bigger.cap, sizeof(*bigger.ids))))
-			return;
-		for (i = 0; i < t->cap; i++)
-			if (!git_oid_is_zero(&t->ids[i]))
-				git_oid_cpy(&bigger.ids[tree_slot(&bigger, &t->ids[i])], &t->ids[i]), bigger.n++;
-		free(t->ids);
-		*t = bigger;
-	}
-	i = tree_slot(t, id);
-	if (git_oid_is_zero(&t->ids[i])) {
-		git_oid_cpy(&t->ids[i], id);
-		t->n++;
-	}
-}
-
-static void tree_set_free(tree_set *t)
-{
-	free(t->ids);
-	memset(t, 0, sizeof(*t));
-}
 
 /*
  * git_tree_lookup of a scope branch's tree, which is read once: the first
@@ -849,10 +795,11 @@ static int tree_read(git_tree **out, vctx *c, const git_oid *id)
 	git_odb *odb = NULL;
 	git_odb_object *obj = NULL;
 
-	if (!tree_set_has(&c->modes_ok, id) && git_repository_odb(&odb, c->repo) == 0 &&
+	if (!vl_oidset_has(&c->modes_ok, id) && git_repository_odb(&odb, c->repo) == 0 &&
 			git_odb_read(&obj, odb, id) == 0 && git_odb_object_type(obj) == GIT_OBJECT_TREE &&
-			vl_tree_check_modes(git_odb_object_data(obj), git_odb_object_size(obj)) == 0)
-		tree_set_add(&c->modes_ok, id);
+			vl_tree_check_modes(git_odb_object_data(obj), git_odb_object_size(obj)) == 0 &&
+			vl_oidset_add(&c->modes_ok, id) < 0)
+		vl_error_clear(); /* out of memory loses only the shortcut: the tree is read again */
 	git_odb_object_free(obj);
 	git_odb_free(odb);
 	return git_tree_lookup(out, c->repo, id);
@@ -867,7 +814,7 @@ static int check_tree_bytes(vctx *c, git_tree *tree, const char *ledger, const c
 	git_odb_object *obj = NULL;
 	int rc;
 
-	if (tree_set_has(&c->modes_ok, git_tree_id(tree)))
+	if (vl_oidset_has(&c->modes_ok, git_tree_id(tree)))
 		return 0;
 	if ((rc = git_repository_odb(&odb, c->repo)) < 0 || (rc = git_odb_read(&obj, odb, git_tree_id(tree))) < 0) {
 		rc = vl_error_git(rc, "cannot read a tree");
@@ -1903,7 +1850,7 @@ out:
 	vl_packread_scratch_free(c.scratch);
 	vl_buf_free(&c.trailers);
 	free(c.tlines);
-	tree_set_free(&c.modes_ok);
+	vl_oidset_free(&c.modes_ok);
 	return rc;
 }
 
@@ -2447,6 +2394,6 @@ int vl_verify_evidence(const vl_view *v, vl_node *n, const char *scope, const gi
 	free(c.tlines);
 	free(c.links);
 	jobs_free(&c);
-	tree_set_free(&c.modes_ok);
+	vl_oidset_free(&c.modes_ok);
 	return rc;
 }

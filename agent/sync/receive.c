@@ -23,6 +23,7 @@
 #include "agent/node/ledger.h"
 #include "agent/node/roster.h"
 #include "store/i18n.h"
+#include "store/oidset.h"
 #include "store/repo.h"
 #include "store/pack.h"
 #include "agent/sync/treemerge.h"
@@ -65,6 +66,10 @@ typedef struct {
 	vl_stage *stage;       /* in front of odb; one reference is ours */
 	git_oid *ids;          /* objects written into the quarantine */
 	size_t nids, cap;
+	vl_oidset held;        /* ids known to be here (ours, or written into
+	                        * it): nothing leaves during a receive, and a
+	                        * day's trees name the same unchanged subtrees
+	                        * in every commit */
 	size_t bytes;
 	size_t max_blob;       /* cap on one blob of what is being taken */
 	int write_failed;      /* a write into it failed: ours, not the peer's */
@@ -126,6 +131,7 @@ static void quarantine_close(quarantine *q)
 	git_repository_free(q->repo);
 	git_odb_free(q->odb);
 	free(q->ids);
+	vl_oidset_free(&q->held);
 	rmtree(q->dir);
 	memset(q, 0, sizeof(*q));
 }
@@ -168,7 +174,13 @@ static int quarantine_flush(quarantine *q)
  * and it refreshes after its own flushes. */
 static int quarantine_has(quarantine *q, const git_oid *id)
 {
-	return git_odb_exists_ext(q->odb, id, GIT_ODB_LOOKUP_NO_REFRESH) == 1;
+	if (vl_oidset_has(&q->held, id))
+		return 1;
+	if (git_odb_exists_ext(q->odb, id, GIT_ODB_LOOKUP_NO_REFRESH) != 1)
+		return 0;
+	if (vl_oidset_add(&q->held, id) < 0)
+		vl_error_clear(); /* out of memory loses only the shortcut: asked again */
+	return 1;
 }
 
 /* Copy one object from src into the quarantine unless it is already seen
@@ -237,6 +249,8 @@ static int take_object(quarantine *q, git_odb *src, git_repository *srcrepo, con
 		q->cap = ncap;
 	}
 	git_oid_cpy(&q->ids[q->nids++], &written);
+	if (vl_oidset_add(&q->held, &written) < 0)
+		vl_error_clear(); /* the odb answers instead */
 	q->bytes += size;
 	if (vl_stage_bytes(q->stage) >= VL_RECEIVE_STAGE_BYTES && (rc = quarantine_flush(q)) < 0)
 		goto out;
