@@ -253,7 +253,9 @@ if want day; then
 		"$(wall day-vday.a) s / $(wall day-vday.b) s" "$(ratio day-vday)" "≤ 1.5" "$(peak_mib day-vday.a) MiB"
 	row "the same day, the village's objects packed (by vledger's maintenance): \`vledger fetch\` vs \`git fetch\`" \
 		"$(wall day-vdayp.a) s / $(wall day-vdayp.b) s" "$(ratio day-vdayp)" "≤ 1.5" "$(peak_mib day-vdayp.a) MiB"
-	rss_row "county: \`vledger fetch\` (a day, with merge)" "$(peak_mib day-vday.a)" "≤ 500 MiB"
+	# The table's figure is the largest process over all runs: both rows'.
+	rss_row "county: \`vledger fetch\` (a day, with merge)" \
+		"$(printf '%s\n' "$(peak_mib day-vday.a)" "$(peak_mib day-vdayp.a)" | sort -g | tail -1)" "≤ 500 MiB"
 fi
 
 # ---- edit by id: in the county vs in the village (the same record) ----

@@ -125,7 +125,6 @@ typedef struct {
 	size_t njobs, next, finished;
 } prep_pool;
 
-
 typedef struct {
 	vl_node *n;
 	git_repository *repo;   /* the view read: the node's, or a quarantine */
@@ -588,9 +587,10 @@ static void commit_prep_free(commit_prep *cp)
 }
 
 /* The order-free part of verify_commit for cp, read through packs (with
- * this thread's scratch) or repo (the calling thread's): the raw commit, its signature, its form, and for a
- * config commit the change judged by its parent's roster (left to
- * verify_commit when the commit does not read here). */
+ * this thread's scratch) or repo (the calling thread's): the raw commit,
+ * its signature, its form, and for a config commit the change judged by
+ * its parent's roster (left to verify_commit when the commit does not read
+ * here). */
 static void prep_commit(commit_prep *cp, git_repository *repo, const vl_packset *packs, vl_packread_scratch *scratch)
 {
 	git_commit *gc = NULL;
@@ -782,7 +782,6 @@ static int check_record(vctx *c, const char *ledger, const char *bucket, const g
 		rc = check_unique(c, ledger, id, line);
 	return rc;
 }
-
 
 /*
  * git_tree_lookup of a scope branch's tree, which is read once: the first
