@@ -263,7 +263,7 @@ hub_demo() {
 	say "the county also keeps its copies on an ordinary git server (git daemon on 127.0.0.1)"
 	mkdir -p "$work/srv"
 	git init -q --bare "$work/srv/hub.git"
-	port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+	port=$(vl_free_port)   # scripts/lib/port.bash: git daemon cannot say a port it chose
 	git daemon --reuseaddr --enable=receive-pack --export-all --base-path="$work/srv" \
 		--listen=127.0.0.1 --port="$port" "$work/srv" 2>/dev/null &
 	pid=$!

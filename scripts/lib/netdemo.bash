@@ -1,8 +1,9 @@
 # netdemo.bash - running a network of node homes on loopback, for
 # scripts/demo.sh and tests/sh/net3.sh (sourced; needs $VLEDGER).
 #
-#   vl_serve HOME            start `vledger serve` on 127.0.0.1:<free port>,
-#                            wait until it accepts; sets vl_port[HOME], vl_pid[HOME]
+#   vl_serve HOME            start `vledger serve` on 127.0.0.1, port 0 (the kernel
+#                            chooses); wait until it says its port; sets
+#                            vl_port[HOME], vl_pid[HOME]
 #   vl_stop_all              stop every serve started (TERM, then KILL), by pid
 #   vl_fp HOME               the node's key fingerprint
 #   vl_holdings HOME         one line per branch: code, records, head
@@ -13,39 +14,31 @@
 # (they would ignore them anyway: other networks).
 
 declare -A vl_port=() vl_pid=()
-vl_used_ports=" "
-: "${VLEDGER_LAN_PORT:=$((40000 + RANDOM % 20000))}"
+: "${VLEDGER_LAN_PORT:=$((10000 + RANDOM % 20000))}"   # UDP, below the ephemeral range
 export VLEDGER_LAN_PORT
 
-# A TCP port on 127.0.0.1 that nothing accepts on and that was not handed
-# out before in this run.
-vl_free_port() {
-	local p
-	while :; do
-		p=$((20000 + RANDOM % 20000))
-		case "$vl_used_ports" in *" $p "*) continue ;; esac
-		(exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null && continue
-		vl_used_ports="$vl_used_ports$p "
-		echo "$p"
-		return 0
-	done
-}
+source "$(dirname "${BASH_SOURCE[0]}")/port.bash"
 
+# The server binds port 0 and prints the port the kernel gave it ("listening
+# on ... (port N)", in any language): no other process can take the port
+# between our choice and its bind.
 vl_serve() {
-	local home=$1 p i
-	p=$(vl_free_port)
-	"$VLEDGER" -C "$home" serve --listen "127.0.0.1:$p" "${@:2}" > "$home.serve.log" 2>&1 &
+	local home=$1 p= i
+	"$VLEDGER" -C "$home" serve --listen 127.0.0.1:0 "${@:2}" > "$home.serve.log" 2>&1 &
 	vl_pid[$home]=$!
-	vl_port[$home]=$p
 	for i in $(seq 100); do
+		p=$(grep -m1 '127\.0\.0\.1' "$home.serve.log" 2>/dev/null | grep -o '[0-9][0-9]*' | tail -1) || true
+		if [ -n "$p" ] && [ "$p" != 0 ]; then
+			vl_port[$home]=$p
+			return 0
+		fi
 		if ! kill -0 "${vl_pid[$home]}" 2>/dev/null; then
 			echo "vledger serve for '$home' exited: $(cat "$home.serve.log")" >&2
 			return 1
 		fi
-		(exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null && return 0
 		sleep 0.1
 	done
-	echo "vledger serve for '$home' does not accept on port $p after 10 s" >&2
+	echo "vledger serve for '$home' did not say its port after 10 s: $(cat "$home.serve.log")" >&2
 	return 1
 }
 

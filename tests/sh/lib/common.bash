@@ -101,8 +101,10 @@ jexpect() {
 	[ "$rc" -eq "$want" ] && ok || bad "exit $rc (want $want): $* :: $out $(cat "$w/err")"
 	[ "$(printf '%s\n' "$out" | wc -l)" -eq 1 ] && ok || bad "not one line: $out"
 }
-# A free TCP port on 127.0.0.1.
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# A free TCP port on 127.0.0.1, below the ephemeral range (scripts/lib/port.bash
+# says why); `vledger serve` takes port 0 instead and says its port.
+source "$VL_SOURCE_DIR/scripts/lib/port.bash"
+free_port() { vl_free_port; }
 # wait_port PORT: until something listens there (5 s).
 wait_port() {
 	local i
