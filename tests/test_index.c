@@ -478,6 +478,27 @@ static void fake_id(char out[VL_ULID_LEN + 1])
 	out[24] = cf[(strchr(cf, out[24]) - cf) ^ 8];
 }
 
+/* The lookups of run_tamper by a process that holds the index under the
+ * write lock, as receive does: a damaged file is rebuilt, a wrong entry is
+ * an error that makes vl_ledger_places scan; every answer is right. */
+static void expect_held(const fx *f, const char *fake)
+{
+	vl_node *n = open_county(f);
+	vl_place p;
+
+	assert_int_equal(vl_node_lock_write(n), 0);
+	vl_idindex_hold(n);
+	assert_int_equal(places(n, fake, NULL), 0);
+	assert_int_equal(places(n, g_v1[1], &p), 1);
+	assert_string_equal(p.scope, VF_V1_CODE);
+	assert_int_equal(places(n, g_v1[0], &p), 1);
+	assert_string_equal(p.scope, VF_V1_CODE);
+	assert_int_equal(places(n, g_v2[0], &p), 1);
+	assert_string_equal(p.scope, VF_V2_CODE);
+	vl_idindex_release(n);
+	vl_node_close(n);
+}
+
 static void run_tamper(const fx *f, tamper how)
 {
 	char *before, fake[VL_ULID_LEN + 1];
@@ -501,6 +522,8 @@ static void run_tamper(const fx *f, tamper how)
 	/* The entry of the record that is not there is disproved on the
 	 * branch and the index rebuilt; only then is g_v1[1] found again. */
 	fake_id(fake);
+	if (how != T_HIDE_DUPLICATE) /* its duplicate is put on the branch after */
+		expect_held(f, fake);
 	expect_none(f, fake);
 	expect_one(f, g_v1[1], VF_V1_CODE);
 	expect_one(f, g_v1[0], VF_V1_CODE);
@@ -605,6 +628,55 @@ static void test_concurrent_use(void **state)
 	expect_file_is_rebuild(f);
 }
 
+/*
+ * While held (receive verifying a branch), a few lookups read their
+ * sections of the file and leave it as it is, also when a branch moved
+ * since it was written; many lookups bring it up to date and save it
+ * once, and what is saved is what a rebuild holds.
+ */
+static void test_hold_reads_sections(void **state)
+{
+	fx *f = *state;
+	vl_node *n;
+	char id[VL_ULID_LEN + 1], absent[VL_ULID_LEN + 1];
+	char *before, *after, *kept, *rebuilt;
+	size_t blen = 0, alen = 0;
+	int i;
+
+	build(f);
+	n = open_county(f);
+	vf_new_id(id);
+	put_record(n, V1_REF, id); /* the file is one branch behind now */
+	assert_int_equal(vl_node_lock_write(n), 0);
+	before = vt_read(f->ipath, &blen);
+	vl_idindex_hold(n);
+	assert_int_equal(places(n, id, NULL), 1);
+	assert_int_equal(places(n, g_v2[0], NULL), 1);
+	fake_id(absent);
+	assert_int_equal(places(n, absent, NULL), 0);
+	after = vt_read(f->ipath, &alen);
+	assert_true(alen == blen && !memcmp(before, after, blen));
+	free(after);
+	for (i = 0; i < 200; i++) {
+		vf_new_id(absent);
+		assert_int_equal(places(n, absent, NULL), 0);
+	}
+	assert_int_equal(places(n, id, NULL), 1);
+	assert_int_equal(places(n, g_v1[2], NULL), 1);
+	after = vt_read(f->ipath, &alen);
+	assert_false(alen == blen && !memcmp(before, after, blen));
+	free(after);
+	free(before);
+	vl_idindex_release(n);
+	kept = describe(f->ipath);
+	assert_int_equal(vl_idindex_refresh(n, 1), 0);
+	rebuilt = describe(f->ipath);
+	assert_string_equal(kept, rebuilt);
+	free(kept);
+	free(rebuilt);
+	vl_node_close(n);
+}
+
 /* More branches moved than a lookup looks at on its own: the index is
  * brought up to date whole and written. */
 static void test_many_moved_branches(void **state)
@@ -669,6 +741,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_tamper_hidden_duplicate, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_use, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_many_moved_branches, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hold_reads_sections, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_read_only_cache, setup, teardown),
 	};
 

@@ -47,6 +47,15 @@ typedef struct {
 	git_oid head;
 } branch;
 
+/* Between vl_idindex_hold and release. */
+typedef struct {
+	int on;
+	branch *cur;     /* the heads at hold (they do not move until release) */
+	size_t ncur;
+	unsigned probes; /* lookups answered from the file's sections */
+	int tried;       /* bring_up was tried (fresh says whether it worked) */
+} hold_state;
+
 struct vl_idindex {
 	branch *branches;
 	size_t nbranches;
@@ -55,9 +64,15 @@ struct vl_idindex {
 	ent *entries;
 	size_t nentries, capentries;
 	int loaded; /* holds every entry (parsed whole or built) */
-	int held;   /* vl_idindex_hold */
-	int fresh;  /* held and checked against the heads */
+	int fresh;  /* held and brought up to date with hold.cur */
+	hold_state hold;
 };
+
+/* While held, this many lookups read their section of the file (probe)
+ * before the whole index is loaded, brought up to date and saved: a
+ * receive with no new record id (a day of edits) or a few costs no more
+ * than those sections, and one with many pays the whole file once. */
+#define HOLD_PROBES 64
 
 /* A growable list of entries. */
 typedef struct {
@@ -72,6 +87,7 @@ void vl_idindex_free(vl_idindex *x)
 	free(x->branches);
 	free(x->ledgers);
 	free(x->entries);
+	free(x->hold.cur);
 	free(x);
 }
 
@@ -719,7 +735,8 @@ static int load(vl_idindex *x, const vl_node *n)
 {
 	vl_buf path = VL_BUF_INIT, data = VL_BUF_INIT;
 	vl_idindex *got = NULL;
-	int rc, held = x->held;
+	int rc;
+	hold_state hold = x->hold;
 
 	reset(x);
 	x->loaded = 1;
@@ -729,7 +746,7 @@ static int load(vl_idindex *x, const vl_node *n)
 			VL_IDX_MAX_ENTRIES * ENTRY);
 	if (rc == 0 && (rc = vl_idindex_parse(&got, (const unsigned char *)data.ptr, data.len)) == 0) {
 		*x = *got;
-		x->held = held;
+		x->hold = hold;
 		free(got);
 	}
 	rc = rc == VL_ENOMEM ? rc : 0;
@@ -1046,30 +1063,81 @@ int vl_idindex_refresh(vl_node *n, int rebuild)
 	return rc;
 }
 
+static void hold_clear(vl_idindex *x)
+{
+	free(x->hold.cur);
+	memset(&x->hold, 0, sizeof(x->hold));
+	x->fresh = 0;
+}
+
 void vl_idindex_hold(vl_node *n)
 {
 	vl_idindex *x = index_of(n);
-	branch *cur = NULL;
-	size_t ncur = 0;
 
 	if (!x)
 		return;
-	/* Brought up to date here, so that lookups while held only read x
-	 * (a wrong index then makes the caller scan); when that fails, they
-	 * all scan. */
-	x->held = 1;
-	x->fresh = 0;
-	if (list_heads(&cur, &ncur, n->repo) == 0 && bring_up(x, n, cur, ncur, 0) == 0)
-		x->fresh = 1;
-	free(cur);
+	/* Only the heads are read here: nothing is brought up to date until a
+	 * lookup needs it (held_places). When the heads cannot be listed,
+	 * every lookup fails and the caller scans. */
+	hold_clear(x);
+	x->hold.on = 1;
+	if (list_heads(&x->hold.cur, &x->hold.ncur, n->repo) < 0) {
+		vl_error_clear();
+		x->hold.tried = 1;
+	}
 }
 
 void vl_idindex_release(vl_node *n)
 {
-	if (n->idindex) {
-		n->idindex->held = 0;
-		n->idindex->fresh = 0;
+	if (n->idindex)
+		hold_clear(n->idindex);
+}
+
+/*
+ * A lookup while held: the heads are those of vl_idindex_hold. From x when
+ * it is (or has been made) up to date with them; before that, the first
+ * HOLD_PROBES lookups read their section of the file (probe), and the next
+ * one, or one the file cannot answer, brings x up to date and saves it,
+ * once. Never a rebuild: a wrong index, or one that cannot be brought up
+ * to date, is an error, and the caller scans, for this lookup and every
+ * later one of the hold.
+ */
+static int held_places(vl_place **hits, size_t *nhits, vl_node *n, vl_idindex *x, const uint8_t key[16],
+		const char *id)
+{
+	int rc;
+
+	if (!x->fresh && x->loaded && heads_equal(x, x->hold.cur, x->hold.ncur))
+		x->fresh = 1;
+	if (!x->fresh && !x->hold.tried && x->hold.probes < HOLD_PROBES) {
+		x->hold.probes++;
+		if ((rc = probe(hits, nhits, n, x->hold.cur, x->hold.ncur, key, id)) < 0)
+			return rc;
+		if (rc == 0)
+			goto found;
+		/* 1: the file cannot answer (absent, damaged, too far behind) */
 	}
+	if (!x->fresh && !x->hold.tried) {
+		x->hold.tried = 1;
+		if ((rc = bring_up(x, n, x->hold.cur, x->hold.ncur, 0)) == VL_ENOMEM)
+			return rc;
+		x->fresh = rc == 0;
+	}
+	if (!x->fresh)
+		return vl_error_set(VL_ERROR, "the record index could not be read");
+	if ((rc = search(hits, nhits, x, key)) < 0)
+		return rc;
+found:
+	if ((rc = confirm(*hits, nhits, n, id)) < 0)
+		return rc;
+	if (rc == 1) {
+		/* Proved wrong: its misses are not believed either, for the
+		 * rest of the hold (every lookup scans). */
+		reset(x);
+		x->hold.tried = 1;
+		return vl_error_set(VL_ERROR, "the record index is wrong");
+	}
+	return 0;
 }
 
 int vl_idindex_places(vl_place *out, size_t max, size_t *count, vl_node *n, const char *id)
@@ -1086,19 +1154,9 @@ int vl_idindex_places(vl_place *out, size_t max, size_t *count, vl_node *n, cons
 	if (!x)
 		return vl_error_set(VL_ENOMEM, "out of memory");
 	id_bin(key, id);
-	if (x->held) {
-		/* Held: no second look at the heads, and no rebuild either (a
-		 * wrong index makes the caller scan). */
-		if (!x->fresh) {
-			rc = vl_error_set(VL_ERROR, "the record index could not be read");
+	if (x->hold.on) {
+		if ((rc = held_places(&hits, &nhits, n, x, key, id)) < 0)
 			goto out;
-		}
-		if ((rc = search(&hits, &nhits, x, key)) < 0 || (rc = confirm(hits, &nhits, n, id)) < 0)
-			goto out;
-		if (rc == 1) {
-			rc = vl_error_set(VL_ERROR, "the record index is wrong");
-			goto out;
-		}
 		goto done;
 	}
 	if ((rc = list_heads(&cur, &ncur, n->repo)) < 0)

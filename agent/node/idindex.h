@@ -67,12 +67,15 @@ int vl_idindex_places(vl_place *out, size_t max, size_t *count, vl_node *n, cons
 int vl_idindex_refresh(vl_node *n, int rebuild) VL_MUST_CHECK;
 
 /*
- * hold brings the index up to date with the branch heads now; until
- * release, vl_idindex_places answers from it without looking at the heads
- * again, and only reads it (a wrong index, or one hold could not bring up
- * to date, makes the caller scan). Only for a caller that holds n's write
- * lock and moves no scope branch in between: receive's verification of
- * one received branch, which looks up every new record.
+ * hold takes the branch heads now; until release, vl_idindex_places
+ * answers for those heads without listing them again, and never rebuilds
+ * (a wrong index, or one that cannot be brought up to date, makes the
+ * caller scan). Nothing is read until a lookup: the first few read their
+ * section of the file, as a process's first lookup does; past those the
+ * index is brought up to date and saved once. Only for a caller that holds
+ * n's write lock and moves no scope branch in between: receive's
+ * verification of one received branch, which looks up every new record
+ * (a day of edits looks up none).
  */
 void vl_idindex_hold(vl_node *n);
 void vl_idindex_release(vl_node *n);
