@@ -433,7 +433,7 @@ static int add_packs(git_odb *odb, const char *objects)
 		}
 		if (rc < 0)
 			goto out;
-		if ((rc = git_odb_add_backend(odb, pack, 1)) < 0) {
+		if ((rc = git_odb_add_backend(odb, pack, 2)) < 0) {
 			pack->free(pack);
 			rc = vl_error_git(rc, _("cannot read the source's packs"));
 			goto out;
@@ -466,7 +466,10 @@ static int path_objects(vl_source *s, git_odb **out)
 	}
 	if ((rc = loose_backend_new(&loose, objects.ptr)) < 0)
 		goto out;
-	if ((rc = git_odb_add_backend(ps->odb, loose, 2)) < 0) {
+	/* Packs are asked first (priority 2 over 1, as libgit2's own odb
+	 * does): most of a source is packed, and a loose lookup that misses
+	 * costs an open() of a path that is not there. */
+	if ((rc = git_odb_add_backend(ps->odb, loose, 1)) < 0) {
 		loose->free(loose);
 		rc = vl_error_git(rc, _("cannot set up reading the source's objects"));
 		goto out;
