@@ -389,33 +389,26 @@ static int merge_heads(git_oid *out, int *kind, vl_node *n, const vl_view *v, gi
 		vl_stage *stage, const char *scope, const git_oid *a, const git_oid *b, vl_merge_summary *summary,
 		int depth);
 
-/* The tree to merge against: none, the one merge base, or a virtual one. */
+/* The tree to merge against, from the merge bases: none (unrelated
+ * histories: an empty base), the one merge base, or a virtual one. */
 static int base_tree(git_tree **out, vl_node *n, const vl_view *v, git_repository *repo, vl_stage *stage,
-		const char *scope, const git_oid *a, const git_oid *b, int depth)
+		const char *scope, const git_oidarray *bases, int depth)
 {
-	git_oidarray bases = { NULL, 0 };
 	git_commit *c = NULL;
 	git_oid virt, *sorted = NULL;
 	size_t i;
-	int rc, kind;
+	int rc = 0, kind;
 
 	*out = NULL;
-	rc = git_merge_bases(&bases, repo, a, b);
-	if (rc == GIT_ENOTFOUND)
-		return 0; /* unrelated histories: an empty base */
-	if (rc < 0)
-		return vl_error_git(rc, _("cannot find the merge base"));
-	if (bases.count > 1 && depth >= MAX_VIRTUAL_DEPTH) {
-		rc = vl_error_set(VL_ETOOBIG, "criss-cross merge bases nested more than %d deep", MAX_VIRTUAL_DEPTH);
-		goto out;
-	}
-	if (!(sorted = malloc(bases.count * sizeof(*sorted)))) {
-		rc = vl_error_set(VL_ENOMEM, "out of memory");
-		goto out;
-	}
-	memcpy(sorted, bases.ids, bases.count * sizeof(*sorted));
+	if (bases->count == 0)
+		return 0;
+	if (bases->count > 1 && depth >= MAX_VIRTUAL_DEPTH)
+		return vl_error_set(VL_ETOOBIG, "criss-cross merge bases nested more than %d deep", MAX_VIRTUAL_DEPTH);
+	if (!(sorted = malloc(bases->count * sizeof(*sorted))))
+		return vl_error_set(VL_ENOMEM, "out of memory");
+	memcpy(sorted, bases->ids, bases->count * sizeof(*sorted));
 	/* Fold the bases in id order, so every node builds the same virtual base. */
-	for (i = 1; i < bases.count; i++) {
+	for (i = 1; i < bases->count; i++) {
 		size_t j = i;
 		while (j > 0 && git_oid_cmp(&sorted[j - 1], &sorted[j]) > 0) {
 			git_oid t = sorted[j];
@@ -425,7 +418,7 @@ static int base_tree(git_tree **out, vl_node *n, const vl_view *v, git_repositor
 		}
 	}
 	git_oid_cpy(&virt, &sorted[0]);
-	for (i = 1; i < bases.count; i++)
+	for (i = 1; i < bases->count; i++)
 		if ((rc = merge_heads(&virt, &kind, n, v, repo, stage, scope, &virt, &sorted[i], NULL, depth + 1)) < 0)
 			goto out;
 	if ((rc = git_commit_lookup(&c, repo, &virt)) < 0 || (rc = git_commit_tree(out, c)) < 0)
@@ -433,7 +426,6 @@ static int base_tree(git_tree **out, vl_node *n, const vl_view *v, git_repositor
 out:
 	free(sorted);
 	git_commit_free(c);
-	git_oidarray_dispose(&bases);
 	return rc;
 }
 
@@ -443,6 +435,7 @@ static int merge_heads(git_oid *out, int *kind, vl_node *n, const vl_view *v, gi
 {
 	git_commit *ca = NULL, *cb = NULL;
 	git_tree *tb = NULL, *ta = NULL, *tbb = NULL, *merged = NULL;
+	git_oidarray bases = { NULL, 0 };
 	git_signature *sig = NULL;
 	const git_commit *parents[2];
 	mctx m;
@@ -453,16 +446,24 @@ static int merge_heads(git_oid *out, int *kind, vl_node *n, const vl_view *v, gi
 
 	memset(&m, 0, sizeof(m));
 	*kind = 0;
-	if (git_oid_equal(a, b) || git_graph_descendant_of(repo, a, b) == 1) {
+	if (git_oid_equal(a, b)) {
 		git_oid_cpy(out, a);
 		return 0;
 	}
-	if (git_graph_descendant_of(repo, b, a) == 1) {
-		git_oid_cpy(out, b);
-		return 0;
+	/* One walk answers all three questions (git_graph_descendant_of is a
+	 * merge-base walk of its own): b alone is the merge base when a
+	 * descends from it, and the other way round. */
+	rc = git_merge_bases(&bases, repo, a, b);
+	if (rc == GIT_ENOTFOUND) {
+		rc = 0; /* unrelated histories */
+	} else if (rc < 0) {
+		return vl_error_git(rc, _("cannot find the merge base"));
+	} else if (bases.count == 1 && (git_oid_equal(&bases.ids[0], a) || git_oid_equal(&bases.ids[0], b))) {
+		git_oid_cpy(out, git_oid_equal(&bases.ids[0], b) ? a : b);
+		goto out;
 	}
 	if ((rc = vl_node_load_config(n)) < 0 || (rc = vl_buf_printf(&hooks, "%s/hooks", n->home)) < 0)
-		return rc;
+		goto out;
 	m.n = n;
 	m.view = v;
 	m.repo = repo;
@@ -481,7 +482,7 @@ static int merge_heads(git_oid *out, int *kind, vl_node *n, const vl_view *v, gi
 		rc = vl_error_git(rc, _("cannot read the heads to merge"));
 		goto out;
 	}
-	if ((rc = base_tree(&tb, n, v, repo, stage, scope, a, b, depth)) < 0 || (rc = walk(&m, tb, ta, tbb, 0, "", NULL)) < 0 ||
+	if ((rc = base_tree(&tb, n, v, repo, stage, scope, &bases, depth)) < 0 || (rc = walk(&m, tb, ta, tbb, 0, "", NULL)) < 0 ||
 			(rc = flush_pending(&m)) < 0)
 		goto out;
 	if ((rc = git_tree_create_updated(&tree_id, repo, ta, m.nups, m.ups)) < 0 ||
@@ -507,6 +508,7 @@ static int merge_heads(git_oid *out, int *kind, vl_node *n, const vl_view *v, gi
 	*kind = 1;
 	rc = 0;
 out:
+	git_oidarray_dispose(&bases);
 	mctx_free(&m);
 	git_signature_free(sig);
 	git_tree_free(merged);
