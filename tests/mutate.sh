@@ -297,6 +297,12 @@ mut packset-whole store/packread.c "test_packread" \
 	'if (zr != Z_STREAM_END || s->z.total_out != size)' \
 	'if (0)'
 
+mut idindex-held-wrong-believed agent/node/idindex.c "test_index" \
+	$'\t\treset(x);\n\t\tx->hold.tried = 1;\n\t\treturn vl_error_set(VL_ERROR, "the record index is wrong");' \
+	$'\t\treturn vl_error_set(VL_ERROR, "the record index is wrong");'
+mut idindex-held-no-confirm agent/node/idindex.c "test_index" \
+	$'found:\n\tif ((rc = confirm(*hits, nhits, n, id)) < 0)' \
+	$'found:\n\tif (0 && (rc = confirm(*hits, nhits, n, id)) < 0)'
 mut oidset-keyed store/oidset.c "test_oidset" \
 	'crypto_shorthash(h, id->id, GIT_OID_RAWSZ, key);' \
 	'memcpy(h, id->id, sizeof(h));'
