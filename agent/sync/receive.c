@@ -23,6 +23,7 @@
 #include "agent/node/ledger.h"
 #include "agent/node/roster.h"
 #include "store/i18n.h"
+#include "store/looselist.h"
 #include "store/oidset.h"
 #include "store/repo.h"
 #include "store/pack.h"
@@ -75,6 +76,34 @@ typedef struct {
 	int write_failed;      /* a write into it failed: ours, not the peer's */
 } quarantine;
 
+/* The node's objects under objects (packs, then loose objects) as
+ * alternates of odb, at the priorities git_odb_add_disk_alternate gives
+ * them. */
+static int add_home_objects(git_odb *odb, const char *objects)
+{
+	git_odb_backend *packed = NULL, *loose = NULL;
+	int rc;
+
+	if ((rc = git_odb_backend_pack(&packed, objects)) < 0 || (rc = git_odb_add_alternate(odb, packed, 2)) < 0) {
+		if (packed)
+			packed->free(packed);
+		return vl_error_git(rc, _("cannot set up the quarantine"));
+	}
+	rc = vl_looselist_backend(&loose, objects);
+	if (rc == VL_ETOOBIG) { /* that many: libgit2 asks the file system */
+		vl_error_clear();
+		if ((rc = git_odb_backend_loose(&loose, objects, -1, 0, 0, 0)) < 0)
+			return vl_error_git(rc, _("cannot set up the quarantine"));
+	}
+	if (rc < 0)
+		return rc;
+	if ((rc = git_odb_add_alternate(odb, loose, 1)) < 0) {
+		loose->free(loose);
+		return vl_error_git(rc, _("cannot set up the quarantine"));
+	}
+	return 0;
+}
+
 static int quarantine_open(quarantine *q, vl_node *n)
 {
 	git_odb_backend *packed = NULL;
@@ -113,9 +142,13 @@ static int quarantine_open(quarantine *q, vl_node *n)
 	 * stored, not compressed. */
 	if ((rc = vl_stage_open_odb(&q->stage, q->odb, q->dir)) < 0 || (rc = vl_stage_set_level(q->stage, 0)) < 0)
 		goto out;
-	/* Our objects: read-only, so nothing received lands there early. */
-	if ((rc = git_odb_add_disk_alternate(q->odb, p.ptr)) < 0 ||
-			(rc = git_repository_wrap_odb(&q->repo, q->odb)) < 0) {
+	/* Our objects: read-only (alternates), so nothing received lands
+	 * there early; our packs, and our loose objects listed once
+	 * (store/looselist.h: most objects asked about are new, and each
+	 * "no" would be an access() of a loose path). */
+	if ((rc = add_home_objects(q->odb, p.ptr)) < 0)
+		goto out;
+	if ((rc = git_repository_wrap_odb(&q->repo, q->odb)) < 0) {
 		rc = vl_error_git(rc, _("cannot set up the quarantine"));
 		goto out;
 	}
