@@ -298,8 +298,11 @@ mut packset-whole store/packread.c "test_packread" \
 	'if (0)'
 
 mut idindex-held-wrong-believed agent/node/idindex.c "test_index" \
-	$'\t\treset(x);\n\t\tx->hold.tried = 1;\n\t\treturn vl_error_set(VL_ERROR, "the record index is wrong");' \
+	$'\t\treset(x);\n\t\tx->distrust = 1;\n\t\treturn vl_error_set(VL_ERROR, "the record index is wrong");' \
 	$'\t\treturn vl_error_set(VL_ERROR, "the record index is wrong");'
+mut idindex-distrust-ignored agent/node/idindex.c "test_index" \
+	$'\tif (x->distrust)\n\t\treturn vl_error_set(VL_ERROR, "the record index is wrong");' \
+	$'\tif (0)\n\t\treturn vl_error_set(VL_ERROR, "the record index is wrong");'
 mut idindex-held-no-confirm agent/node/idindex.c "test_index" \
 	$'found:\n\tif ((rc = confirm(*hits, nhits, n, id)) < 0)' \
 	$'found:\n\tif (0 && (rc = confirm(*hits, nhits, n, id)) < 0)'

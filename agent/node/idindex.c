@@ -66,6 +66,8 @@ struct vl_idindex {
 	int loaded; /* holds every entry (parsed whole or built) */
 	int fresh;  /* held and brought up to date with hold.cur */
 	hold_state hold;
+	int distrust; /* proved wrong under a hold: nothing of the file or of
+	               * x is believed until a rebuild from the branches */
 };
 
 /* While held, this many lookups read their section of the file (probe)
@@ -735,7 +737,7 @@ static int load(vl_idindex *x, const vl_node *n)
 {
 	vl_buf path = VL_BUF_INIT, data = VL_BUF_INIT;
 	vl_idindex *got = NULL;
-	int rc;
+	int rc, distrust = x->distrust;
 	hold_state hold = x->hold;
 
 	reset(x);
@@ -747,6 +749,7 @@ static int load(vl_idindex *x, const vl_node *n)
 	if (rc == 0 && (rc = vl_idindex_parse(&got, (const unsigned char *)data.ptr, data.len)) == 0) {
 		*x = *got;
 		x->hold = hold;
+		x->distrust = distrust;
 		free(got);
 	}
 	rc = rc == VL_ENOMEM ? rc : 0;
@@ -1044,6 +1047,8 @@ static int bring_up(vl_idindex *x, vl_node *n, const branch *cur, size_t ncur, i
 		return 0;
 	if ((rc = update(x, n->repo, cur, ncur)) < 0)
 		return rc;
+	if (rebuild)
+		x->distrust = 0;
 	return save(n, x);
 }
 
@@ -1058,7 +1063,7 @@ int vl_idindex_refresh(vl_node *n, int rebuild)
 		return vl_error_set(VL_ENOMEM, "out of memory");
 	if ((rc = list_heads(&cur, &ncur, n->repo)) < 0)
 		return rc;
-	rc = bring_up(x, n, cur, ncur, rebuild);
+	rc = bring_up(x, n, cur, ncur, rebuild || x->distrust);
 	free(cur);
 	return rc;
 }
@@ -1099,15 +1104,17 @@ void vl_idindex_release(vl_node *n)
  * HOLD_PROBES lookups read their section of the file (probe), and the next
  * one, or one the file cannot answer, brings x up to date and saves it,
  * once. Never a rebuild: a wrong index, or one that cannot be brought up
- * to date, is an error, and the caller scans, for this lookup and every
- * later one of the hold.
+ * to date, is an error, and the caller scans. A wrong one is not believed
+ * again (x->distrust) until a lookup outside a hold rebuilds it.
  */
 static int held_places(vl_place **hits, size_t *nhits, vl_node *n, vl_idindex *x, const uint8_t key[16],
 		const char *id)
 {
 	int rc;
 
-	if (!x->fresh && x->loaded && heads_equal(x, x->hold.cur, x->hold.ncur))
+	if (x->distrust)
+		return vl_error_set(VL_ERROR, "the record index is wrong");
+	if (!x->fresh && !x->hold.tried && x->loaded && heads_equal(x, x->hold.cur, x->hold.ncur))
 		x->fresh = 1;
 	if (!x->fresh && !x->hold.tried && x->hold.probes < HOLD_PROBES) {
 		x->hold.probes++;
@@ -1132,9 +1139,10 @@ found:
 		return rc;
 	if (rc == 1) {
 		/* Proved wrong: its misses are not believed either, for the
-		 * rest of the hold (every lookup scans). */
+		 * rest of this hold and every later one (every lookup scans)
+		 * until a lookup outside a hold rebuilds it. */
 		reset(x);
-		x->hold.tried = 1;
+		x->distrust = 1;
 		return vl_error_set(VL_ERROR, "the record index is wrong");
 	}
 	return 0;
@@ -1161,7 +1169,7 @@ int vl_idindex_places(vl_place *out, size_t max, size_t *count, vl_node *n, cons
 	}
 	if ((rc = list_heads(&cur, &ncur, n->repo)) < 0)
 		goto out;
-	if (!x->loaded) {
+	if (!x->loaded && !x->distrust) {
 		if ((rc = probe(&hits, &nhits, n, cur, ncur, key, id)) < 0)
 			goto out;
 		if (rc == 0 && (rc = confirm(hits, &nhits, n, id)) < 0)
@@ -1174,7 +1182,7 @@ int vl_idindex_places(vl_place *out, size_t max, size_t *count, vl_node *n, cons
 	}
 	/* A hit the branch does not confirm means the index is wrong although
 	 * its heads are right: build it again from the branches. */
-	for (attempt = 0; attempt < 2; attempt++) {
+	for (attempt = x->distrust ? 1 : 0; attempt < 2; attempt++) {
 		if ((rc = bring_up(x, n, cur, ncur, attempt)) < 0 || (rc = search(&hits, &nhits, x, key)) < 0 ||
 				(rc = confirm(hits, &nhits, n, id)) < 0)
 			goto out;
