@@ -2,6 +2,7 @@
 #include "store/looselist.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,9 +81,13 @@ static int list(vl_oidset *ids, const char *objects)
 		dir.len = base;
 		if ((rc = vl_buf_printf(&dir, "%02x", i)) < 0)
 			break;
-		if (!(d = opendir(dir.ptr)))
-			continue; /* none with these first two digits */
-		while ((de = readdir(d)) != NULL) {
+		if (!(d = opendir(dir.ptr))) {
+			if (errno == ENOENT || errno == ENOTDIR)
+				continue; /* none with these first two digits */
+			rc = vl_error_set(VL_ERROR, "cannot list '%s': %s", dir.ptr, strerror(errno));
+			break;
+		}
+		for (errno = 0; (de = readdir(d)) != NULL; errno = 0) {
 			git_oid id;
 			if (!is_name(de->d_name))
 				continue;
@@ -98,6 +103,8 @@ static int list(vl_oidset *ids, const char *objects)
 				break;
 			}
 		}
+		if (rc == 0 && errno != 0)
+			rc = vl_error_set(VL_ERROR, "cannot list '%s': %s", dir.ptr, strerror(errno));
 		closedir(d);
 		if (rc < 0)
 			break;

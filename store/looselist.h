@@ -29,7 +29,10 @@
 /*
  * The backend for objects_dir (".../repo.git/objects"), for
  * git_odb_add_backend / git_odb_add_alternate: exists, read and
- * read_header. VL_ETOOBIG over VL_LOOSELIST_MAX objects, VL_ENOMEM.
+ * read_header. VL_ETOOBIG over VL_LOOSELIST_MAX objects; VL_ERROR when a
+ * directory cannot be listed whole (anything but "not there": a listing
+ * with holes would hide objects we hold); VL_ENOMEM. The caller then uses
+ * libgit2's own loose backend.
  * out: freed by the odb it is added to (or by out->free).
  */
 int vl_looselist_backend(git_odb_backend **out, const char *objects_dir) VL_MUST_CHECK;

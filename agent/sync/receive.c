@@ -78,7 +78,8 @@ typedef struct {
 
 /* The node's objects under objects (packs, then loose objects) as
  * alternates of odb, at the priorities git_odb_add_disk_alternate gives
- * them. */
+ * them (unlike it, objects/info/alternates is not followed: a node's
+ * repository has none). */
 static int add_home_objects(git_odb *odb, const char *objects)
 {
 	git_odb_backend *packed = NULL, *loose = NULL;
@@ -90,7 +91,7 @@ static int add_home_objects(git_odb *odb, const char *objects)
 		return vl_error_git(rc, _("cannot set up the quarantine"));
 	}
 	rc = vl_looselist_backend(&loose, objects);
-	if (rc == VL_ETOOBIG) { /* that many: libgit2 asks the file system */
+	if (rc < 0 && rc != VL_ENOMEM) { /* too many, or a directory not listed: libgit2 asks the file system */
 		vl_error_clear();
 		if ((rc = git_odb_backend_loose(&loose, objects, -1, 0, 0, 0)) < 0)
 			return vl_error_git(rc, _("cannot set up the quarantine"));
