@@ -20,14 +20,14 @@ export VLEDGER_LAN_PORT
 source "$(dirname "${BASH_SOURCE[0]}")/port.bash"
 
 # The server binds port 0 and prints the port the kernel gave it ("listening
-# on ... (port N)", in any language): no other process can take the port
-# between our choice and its bind.
+# on ... (port N)", or its Chinese "（端口 N）"): no other process can take the
+# port between our choice and its bind.
 vl_serve() {
 	local home=$1 p= i
 	"$VLEDGER" -C "$home" serve --listen 127.0.0.1:0 "${@:2}" > "$home.serve.log" 2>&1 &
 	vl_pid[$home]=$!
 	for i in $(seq 100); do
-		p=$(grep -m1 '127\.0\.0\.1' "$home.serve.log" 2>/dev/null | grep -o '[0-9][0-9]*' | tail -1) || true
+		p=$(grep -m1 -oE '(port|端口) [0-9]+' "$home.serve.log" 2>/dev/null | grep -oE '[0-9]+$') || true
 		if [ -n "$p" ] && [ "$p" != 0 ]; then
 			vl_port[$home]=$p
 			return 0

@@ -11,7 +11,7 @@
 # `vledger serve` itself takes --listen 127.0.0.1:0 and prints its port.
 vl_free_port() {
 	local lo=32768 hi p n
-	read -r lo hi < /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || true
+	read -r lo hi 2>/dev/null < /proc/sys/net/ipv4/ip_local_port_range || true
 	[ "$lo" -gt 12000 ] || lo=32768   # a range starting this low cannot be avoided
 	for n in $(seq 200); do
 		p=$((10000 + (RANDOM * 32768 + RANDOM) % (lo - 10000)))
