@@ -3,8 +3,8 @@
  * a real repository written by libgit2: every loose object is there and
  * reads as libgit2 reads it; an id not listed is not there, whatever lies
  * in objects/ beside the real files (a name in capitals, a temporary file,
- * a directory that is not two hex digits, packs); an object written after
- * the listing is not seen (the contract: the listing is of one moment).
+ * a directory that is not two hex digits); an object written after the
+ * listing is not seen (the contract: the listing is of one moment).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -100,8 +100,8 @@ static void test_lists_loose_objects(void **state)
 	free(dir);
 }
 
-/* A repository with no loose objects at all (every object packed, no
- * objects/xx directory): an empty listing, not an error. */
+/* A repository with no objects/xx directory at all (a new one, or one
+ * whose objects are all packed): an empty listing, not an error. */
 static void test_no_loose_objects(void **state)
 {
 	char *dir = vt_tmpdir(), objects[1024];
