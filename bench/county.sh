@@ -144,16 +144,23 @@ vcode=$village_code
 echo "county:  $villages villages, $county_residents residents; ${records:-?} records + ${versions:-?} edits in ${commits:-?} commits; village $vcode: $village_records residents, ${village_all_records:-?} records"
 vres=$village_records
 
-# The county as it is in use: with its record index (cache/ids.idx), which
-# its first show, edit or receive builds and every later one keeps up to
-# date. The generator writes none, and a receive into a county without one
-# builds it from every branch, once: a cost of the county's first day, not
-# of each. The rows after verify start from copies of this one (DIR stays
-# as generated); verify never reads the index.
+# The record shown and edited: a resident of the county's first village.
+# Shown once in a copy of the county, which builds its record index.
 if want show || want sync || want day || want edit; then
+	first=${village_codes%% *}
+	line=$(git -C "$county/repo.git" ls-tree -r "refs/heads/scope/$first" resident/ | sed -n 1000p)
+	sblob=$(echo "$line" | awk '{ print $3 }')
+	sid=$(basename "$(echo "$line" | cut -f2)" .yaml)
+	# The county as it is in use: with its record index (cache/ids.idx),
+	# which its first show, edit or receive builds; later ones read it, look
+	# at the few branches that moved since on their own, and bring it up to
+	# date and save it when many did. The generator writes none, and a
+	# receive into a county without one builds it from every branch, once: a
+	# cost of the county's first day, not of each. The rows after verify
+	# start from copies of this one (DIR stays as generated); verify never
+	# reads the index.
 	clone_home "$county" "$work/indexed"
-	anyid=$(git -C "$county/repo.git" ls-tree -r --name-only "refs/heads/scope/${village_codes%% *}" resident/ | sed -n 1p)
-	"$V" -C "$work/indexed" show "$(basename "$anyid" .yaml)" >/dev/null 2>>"$log" || exit 1
+	"$V" -C "$work/indexed" show "$sid" >/dev/null 2>>"$log" || exit 1
 	[ -s "$work/indexed/cache/ids.idx" ] || { echo "county.sh: the county's record index was not built" >&2; exit 1; }
 fi
 
@@ -190,13 +197,7 @@ if want verify; then
 	rss_row "county: \`vledger verify\`" "$(peak_mib verify.a)" "≤ 500 MiB"
 fi
 
-# ---- show by id: a resident of the county's first village ----
-if want show || want edit; then
-	first=${village_codes%% *}
-	line=$(git -C "$county/repo.git" ls-tree -r "refs/heads/scope/$first" resident/ | sed -n 1000p)
-	sblob=$(echo "$line" | awk '{ print $3 }')
-	sid=$(basename "$(echo "$line" | cut -f2)" .yaml)
-fi
+# ---- show by id (sid, above) ----
 if want show; then
 	say "show"
 	# In a copy: show writes its caches (cache/), and DIR stays as generated.
