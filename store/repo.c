@@ -430,9 +430,10 @@ int vl_repo_key_chain(uint64_t *seq, git_oid *prev, git_repository *repo,
 			char *end;
 			unsigned long long v;
 			vl_buf_clear(&val);
-			if (vl_message_trailer(&val, git_commit_message(c), "Vledger-Seq") < 0) {
-				rc = vl_error_set(VL_EINVALID, "commit %.12s by %s has no Vledger-Seq trailer",
-						git_oid_tostr_s(&id), fp);
+			if ((rc = vl_message_trailer(&val, git_commit_message(c), "Vledger-Seq")) < 0) {
+				if (rc == VL_ENOTFOUND)
+					rc = vl_error_set(VL_EINVALID, "commit %.12s by %s has no Vledger-Seq trailer",
+							git_oid_tostr_s(&id), fp);
 				goto out;
 			}
 			v = strtoull(val.ptr, &end, 10);
@@ -520,10 +521,15 @@ int vl_operator_check(const char *name, size_t len)
 int vl_message_operator(char **out, const char *message)
 {
 	vl_buf v = VL_BUF_INIT;
-	int found, valid;
+	int found, valid, rc = VL_ENOTFOUND;
 
 	*out = NULL;
-	found = message && vl_message_trailer(&v, message, "Vledger-Operator") == 0 && v.ptr;
+	/* Absent is none; out of memory is an error, not "none". */
+	if (message && (rc = vl_message_trailer(&v, message, "Vledger-Operator")) < 0 && rc != VL_ENOTFOUND) {
+		vl_buf_free(&v);
+		return rc;
+	}
+	found = rc == 0 && v.ptr;
 	valid = found && vl_operator_check(v.ptr, v.len) == 0;
 	vl_error_clear(); /* absent or invalid: shown as none, not an error */
 	if (valid && !(*out = vl_buf_detach(&v, NULL))) {

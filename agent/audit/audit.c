@@ -155,9 +155,11 @@ static int commit_info_load(commit_info *ci, git_repository *repo, const git_oid
 	rc = 0;
 	if (!ci->name || !ci->summary)
 		rc = oom();
-	else if (vl_message_trailer(&reason, git_commit_message(c), "Vledger-Reason") == 0 &&
+	else if ((rc = vl_message_trailer(&reason, git_commit_message(c), "Vledger-Reason")) == 0 &&
 			!(ci->reason = vl_buf_detach(&reason, NULL)))
 		rc = oom();
+	else if (rc == VL_ENOTFOUND)
+		rc = 0;
 	if (rc == 0)
 		rc = vl_message_operator(&ci->operator_name, git_commit_message(c));
 	vl_buf_free(&reason);

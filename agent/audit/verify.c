@@ -341,24 +341,33 @@ static int fail(vctx *c, const char *fmt, ...)
  * version it replaces and the current version of the record joined into
  * it, named by the commit's "Vledger-Join: <kept> <joined>" trailer. Is the
  * prev of r other than oldhex that joined record's version in the parent?
+ * 1 yes, 0 no, < 0 an error of ours (out of memory).
  */
 static int joined_version(vctx *c, const char *ledger, const char *id, const vl_record *r, const char *oldhex)
 {
 	vl_buf want = VL_BUF_INIT, path = VL_BUF_INIT;
 	git_tree_entry *e = NULL;
 	const char *p, *other = strcmp(r->prev[0], oldhex) ? r->prev[0] : r->prev[1];
-	int ok = 0;
+	int ok = 0, rc;
 
-	if (r->nprev != 2 || !c->ptree || vl_buf_printf(&want, "\nVledger-Join: %s ", id) < 0)
+	if (r->nprev != 2 || !c->ptree)
 		goto out;
+	/* Our own failures (out of memory) are errors, not a "no". */
+	if ((rc = vl_buf_printf(&want, "\nVledger-Join: %s ", id)) < 0) {
+		ok = rc;
+		goto out;
+	}
 	p = strstr(c->msg, want.ptr);
 	if (!p || strlen(p + want.len) < VL_ULID_LEN || (p[want.len + VL_ULID_LEN] != '\n' &&
 			p[want.len + VL_ULID_LEN] != '\0'))
 		goto out;
-	if (vl_buf_put(&path, p + want.len, VL_ULID_LEN) < 0)
-		goto out;
 	vl_buf_clear(&want);
-	if (vl_record_path(&want, ledger, path.ptr) < 0 || git_tree_entry_bypath(&e, c->ptree, want.ptr) < 0)
+	if ((rc = vl_buf_put(&path, p + want.len, VL_ULID_LEN)) < 0 ||
+			(rc = vl_record_path(&want, ledger, path.ptr)) == VL_ENOMEM) {
+		ok = rc;
+		goto out;
+	}
+	if (rc < 0 || git_tree_entry_bypath(&e, c->ptree, want.ptr) < 0)
 		goto out;
 	ok = !strcmp(git_oid_tostr_s(git_tree_entry_id(e)), other);
 out:
@@ -694,7 +703,7 @@ static int check_record(vctx *c, const char *ledger, const char *bucket, const g
 	{
 		char oldhex[VL_OID_HEX + 1];
 		size_t k;
-		int found = 0;
+		int found = 0, joined;
 		if (old) {
 			git_oid_tostr(oldhex, sizeof(oldhex), git_tree_entry_id(old));
 			for (k = 0; k < r->nprev; k++)
@@ -702,7 +711,9 @@ static int check_record(vctx *c, const char *ledger, const char *bucket, const g
 			if (!found)
 				return fail(c, "'%s' does not name the version it replaces (%.12s) in 'prev': "
 						"an old or unrelated version was put back", line, oldhex);
-			if (r->nprev != 1 && !joined_version(c, ledger, id, r, oldhex))
+			if (r->nprev != 1 && (joined = joined_version(c, ledger, id, r, oldhex)) < 0)
+				return joined;
+			if (r->nprev != 1 && !joined)
 				return fail(c, "'%s' names versions in 'prev' other than the one it replaces (%.12s)",
 						line, oldhex);
 		} else if (r->nprev) {
@@ -1225,10 +1236,17 @@ static int known_at_seq(int *same, git_oid *at, vctx *c, const char *fp, uint64_
 	while (k->nat <= steps && !k->broken) {
 		git_commit *kc = NULL;
 		git_oid prev;
+		int tr = 0;
 		vl_buf_clear(&pv);
 		if (git_commit_lookup(&kc, c->repo, &k->at[k->nat - 1]) < 0 ||
-				vl_message_trailer(&pv, git_commit_message(kc), "Vledger-Prev") < 0 ||
+				(tr = vl_message_trailer(&pv, git_commit_message(kc), "Vledger-Prev")) < 0 ||
 				git_oid_fromstr(&prev, pv.ptr) < 0) {
+			/* Out of memory is an error, not a chain that ends here. */
+			if (tr < 0 && tr != VL_ENOTFOUND) {
+				git_commit_free(kc);
+				rc = tr;
+				goto out;
+			}
 			k->broken = 1;
 		} else {
 			if (k->nat == k->capat) {
@@ -1262,10 +1280,12 @@ static int check_chain(vctx *c, git_commit *commit)
 	unsigned long long seq;
 	char *end;
 	size_t i, before = c->res->failures;
-	int rc = 0;
+	int rc = 0, tr;
 
-	if (vl_message_trailer(&seqb, msg, "Vledger-Seq") < 0) {
-		rc = fail(c, "signed commit has no Vledger-Seq trailer");
+	/* A trailer that could not be copied (out of memory) is an error of
+	 * ours, never a finding against the commit. */
+	if ((tr = vl_message_trailer(&seqb, msg, "Vledger-Seq")) < 0) {
+		rc = tr == VL_ENOTFOUND ? fail(c, "signed commit has no Vledger-Seq trailer") : tr;
 		goto out;
 	}
 	seq = seqb.ptr[0] >= '1' && seqb.ptr[0] <= '9' ? strtoull(seqb.ptr, &end, 10) : 0;
@@ -1273,7 +1293,11 @@ static int check_chain(vctx *c, git_commit *commit)
 		rc = fail(c, "Vledger-Seq '%.20s' is not a positive number", seqb.ptr);
 		goto out;
 	}
-	if (vl_message_trailer(&prevb, msg, "Vledger-Prev") == 0) {
+	if ((tr = vl_message_trailer(&prevb, msg, "Vledger-Prev")) < 0 && tr != VL_ENOTFOUND) {
+		rc = tr;
+		goto out;
+	}
+	if (tr == 0) {
 		git_oid prev;
 		git_commit *pc = NULL;
 		vl_buf ps = VL_BUF_INIT;
@@ -1284,8 +1308,11 @@ static int check_chain(vctx *c, git_commit *commit)
 		}
 		/* The previous link must be the same key at seq - 1, and an ancestor. */
 		/* Usually the previous link is the parent: no walk needed then. */
-		if (strcmp(git_commit_author(pc)->email, git_commit_author(commit)->email) != 0 ||
-				vl_message_trailer(&ps, git_commit_message(pc), "Vledger-Seq") < 0 ||
+		tr = vl_message_trailer(&ps, git_commit_message(pc), "Vledger-Seq");
+		if (tr < 0 && tr != VL_ENOTFOUND)
+			rc = tr;
+		else if (strcmp(git_commit_author(pc)->email, git_commit_author(commit)->email) != 0 ||
+				tr < 0 ||
 				strtoull(ps.ptr, NULL, 10) != seq - 1 ||
 				(!(git_commit_parentcount(commit) > 0 && git_oid_equal(git_commit_parent_id(commit, 0), &prev)) &&
 				 git_graph_descendant_of(c->repo, git_commit_id(commit), &prev) != 1))

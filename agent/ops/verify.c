@@ -87,12 +87,20 @@ int vl_incidents(vl_node *n, const vl_incidents_opts *opts, vl_incidents_result 
 		memset(inc, 0, sizeof(*inc));
 		vl_buf_clear(&raw);
 		vl_buf_clear(&seq);
-		if (vl_repo_raw_commit(&raw, n->repo, t) == 0 && vl_commit_verify(raw.ptr, raw.len, pk) == 0)
+		/* Out of memory is an error, never shown as a bad signature. */
+		if ((rc = vl_repo_raw_commit(&raw, n->repo, t)) == 0)
+			rc = vl_commit_verify(raw.ptr, raw.len, pk);
+		if (rc == VL_ENOMEM)
+			goto out;
+		if (rc == 0)
 			vl_fingerprint(inc->fp, pk);
 		else
 			snprintf(inc->fp, sizeof(inc->fp), "(bad signature)");
-		if (vl_message_trailer(&seq, git_commit_message(c), "Vledger-Seq") == 0)
+		if ((rc = vl_message_trailer(&seq, git_commit_message(c), "Vledger-Seq")) == 0)
 			inc->seq = strtoull(seq.ptr, NULL, 10);
+		else if (rc != VL_ENOTFOUND)
+			goto out;
+		rc = 0;
 		git_oid_cpy(&inc->commit, t);
 		inc->time = (long long)git_commit_committer(c)->when.time;
 		if (!(inc->summary = strdup(git_commit_summary(c) ? git_commit_summary(c) : ""))) {

@@ -836,12 +836,13 @@ static int receive_offered_evidence(rx *x)
 		size_t hsize = 0;
 		unsigned char pk[32];
 		vl_buf seq = VL_BUF_INIT, prev = VL_BUF_INIT;
+		int sv = 0, tv = 0, pv;
 		/* Type and size from the header before anything is inflated. */
 		if (git_odb_read_header(&hsize, &htype, x->srcodb, t) == 0 && htype == GIT_OBJECT_COMMIT &&
 				hsize < VL_EVIDENCE_MAX_COMMIT && git_odb_read(&obj, x->srcodb, t) == 0 &&
-				vl_commit_verify(git_odb_object_data(obj), git_odb_object_size(obj), pk) == 0 &&
+				(sv = vl_commit_verify(git_odb_object_data(obj), git_odb_object_size(obj), pk)) == 0 &&
 				git_commit_lookup(&c, x->srcrepo, t) == 0 &&
-				vl_message_trailer(&seq, git_commit_message(c), "Vledger-Seq") == 0) {
+				(tv = vl_message_trailer(&seq, git_commit_message(c), "Vledger-Seq")) == 0) {
 			const vl_roster_entry *who;
 			char fp[VL_FP_LEN];
 			vl_fingerprint(fp, pk);
@@ -853,12 +854,17 @@ static int receive_offered_evidence(rx *x)
 					git_oid_cpy(&cand[ncand].id, t);
 					memcpy(cand[ncand].fp, fp, VL_FP_LEN);
 					cand[ncand].seq = strtoull(seq.ptr, NULL, 10);
-					if (vl_message_trailer(&prev, git_commit_message(c), "Vledger-Prev") == 0)
+					if ((pv = vl_message_trailer(&prev, git_commit_message(c), "Vledger-Prev")) == 0)
 						snprintf(cand[ncand].prev, sizeof(cand[ncand].prev), "%s", prev.ptr);
+					else if (pv != VL_ENOTFOUND)
+						rc = pv;
 					first_record_scope(cand[ncand].scope, x->srcrepo, x->srcodb, c);
 					ncand++;
 				}
 			}
+		} else if (sv == VL_ENOMEM || (tv < 0 && tv != VL_ENOTFOUND)) {
+			/* Out of memory: an error, not evidence passed over. */
+			rc = sv == VL_ENOMEM ? sv : tv;
 		}
 		git_commit_free(c);
 		git_odb_object_free(obj);
@@ -1085,11 +1091,14 @@ static int peer_name(vl_buf *out, rx *x, vl_source *src)
 				merge = git_commit_parentcount(c) == 2;
 				if (merge)
 					git_oid_cpy(&at, git_commit_parent_id(c, 0));
-				else if (vl_repo_raw_commit(&raw, x->q.repo, &at) == 0 &&
-						vl_commit_verify(raw.ptr, raw.len, cpk) == 0)
+				else if ((rc = vl_repo_raw_commit(&raw, x->q.repo, &at)) == 0 &&
+						(rc = vl_commit_verify(raw.ptr, raw.len, cpk)) == 0)
 					signed_one = 1;
 				git_commit_free(c);
 				vl_buf_free(&raw);
+				/* Out of memory is an error, not a commit passed over. */
+				if (rc == VL_ENOMEM)
+					return rc;
 				if (signed_one && when > newest) {
 					newest = when;
 					memcpy(pk, cpk, 32);
