@@ -381,9 +381,12 @@ int vl_hook_run(vl_value **out, const char *hooks_dir, const char *name, const c
 	} else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		rc = decline(name, WIFEXITED(status) && WEXITSTATUS(status) == 1
 				? "declined (exit 1)" : "failed (exit status other than 0 or 1)");
-	} else if (vl_yaml_load(&doc, outb.ptr ? outb.ptr : "", outb.len, &lim, "hook output") < 0 ||
+	} else if ((rc = vl_yaml_load(&doc, outb.ptr ? outb.ptr : "", outb.len, &lim, "hook output")) < 0 ||
 			doc->n != 1 || strcmp(doc->keys[0], "value") != 0) {
-		rc = decline(name, "output is not one YAML map 'value: V'");
+		/* Out of memory reading the output is ours: an error, never a
+		 * hook that declined (verify's replay would differ from the merge). */
+		if (rc != VL_ENOMEM)
+			rc = decline(name, "output is not one YAML map 'value: V'");
 	} else if (!(*out = vl_value_clone(doc->items[0]))) {
 		rc = vl_error_set(VL_ENOMEM, "out of memory");
 	} else {

@@ -929,8 +929,10 @@ static int probe_fields(mctx *c, fres *fr, vl_value **lwwv, vl_value **merged)
 		return oom();
 	for (i = 0; i < s->nfields; i++)
 		vals[i] = fr[i].val;
+	/* A validation that ran out of memory is an error: taken as "breaks
+	 * the schema" it would leave fields to a person that the rules settle. */
 	if ((rc = build_data(merged, s, vals)) < 0 ||
-			vl_schema_validate(s, *merged, c->deleted, NULL) == 0)
+			(rc = vl_schema_validate(s, *merged, c->deleted, NULL)) == 0 || rc == VL_ENOMEM)
 		goto out;
 	vl_value_free(*merged);
 	*merged = NULL;
@@ -945,8 +947,10 @@ static int probe_fields(mctx *c, fres *fr, vl_value **lwwv, vl_value **merged)
 		if ((rc = build_data(&probe, s, vals)) < 0)
 			goto out;
 		vals[i] = lwwv[i];
-		if (vl_schema_validate(s, probe, c->deleted, NULL) == 0)
+		if ((rc = vl_schema_validate(s, probe, c->deleted, NULL)) == 0)
 			continue;
+		if (rc == VL_ENOMEM)
+			goto out;
 		/* The computed value breaks the schema (a sum past a bound, a
 		 * hook's bad output): a person decides; lww meanwhile. */
 		vl_value_free(fr[i].val);
@@ -961,6 +965,10 @@ static int probe_fields(mctx *c, fres *fr, vl_value **lwwv, vl_value **merged)
 		vals[i] = fr[i].val;
 	rc = build_data(merged, s, vals);
 out:
+	if (rc < 0) {
+		vl_value_free(*merged);
+		*merged = NULL;
+	}
 	vl_value_free(probe);
 	free(vals);
 	return rc;
@@ -1516,7 +1524,9 @@ int vl_merge_record_file(vl_record **out, vl_buf *file, const vl_schema *s, cons
 	}
 	if (rc < 0)
 		goto out;
-	if (vl_schema_validate(s, data, c.deleted, NULL) < 0) {
+	if ((rc = vl_schema_validate(s, data, c.deleted, NULL)) == VL_ENOMEM)
+		goto out;
+	if (rc < 0) {
 		rc = vl_error_wrap(VL_EINVALID, "merge of %s %s: the merged data does not validate",
 				s->name, x->rec->id);
 		goto out;

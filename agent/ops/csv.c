@@ -414,7 +414,9 @@ static int row_data(vl_value **out, bad_ctx *b, const vl_schema *s, const vl_csv
 	rc = 0;
 	if ((rc = vl_schema_apply_defaults(s, data)) < 0)
 		goto out;
-	if (vl_schema_validate(s, data, 0, &diag) < 0) {
+	if ((rc = vl_schema_validate(s, data, 0, &diag)) == VL_ENOMEM)
+		goto out; /* ours: an error, not a bad row */
+	if (rc < 0) {
 		const char *p = diag.ptr ? diag.ptr : "";
 		while (*p) {
 			const char *nl = strchr(p, '\n'), *lrule;

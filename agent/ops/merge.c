@@ -512,7 +512,9 @@ int vl_resolve(vl_node *n, const vl_resolve_opts *opts, vl_resolve_result *out)
 		vl_value_free(r->conflicts);
 		r->conflicts = NULL;
 	}
-	if (vl_schema_validate(f.schema, r->data, r->deleted, &diag) < 0) {
+	if ((rc = vl_schema_validate(f.schema, r->data, r->deleted, &diag)) == VL_ENOMEM)
+		goto out;
+	if (rc < 0) {
 		rc = vl_error_set(VL_EINVALID, "the resolved record breaks ledger '%s' rules:\n%snothing was written",
 				f.schema->name, diag.ptr ? diag.ptr : "");
 		goto out;
@@ -598,7 +600,9 @@ int vl_join_records(vl_node *n, const vl_join_records_opts *opts, vl_join_record
 	}
 	memcpy(tomb->prev[0], ho, 41);
 	tomb->nprev = 1;
-	if (vl_schema_validate(keep.schema, merged->data, 0, &diag) < 0) {
+	if ((rc = vl_schema_validate(keep.schema, merged->data, 0, &diag)) == VL_ENOMEM)
+		goto out;
+	if (rc < 0) {
 		rc = vl_error_set(VL_EINVALID, "the joined record breaks ledger '%s' rules:\n%snothing was written",
 				keep.schema->name, diag.ptr ? diag.ptr : "");
 		goto out;

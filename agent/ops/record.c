@@ -1250,7 +1250,9 @@ int vl_import(vl_node *n, const vl_import_opts *opts, vl_import_result *out)
 		if ((rc = vl_schema_normalize(s, d)) < 0 || (rc = vl_schema_apply_defaults(s, d)) < 0)
 			goto out;
 		vl_buf_clear(&diag);
-		if (vl_schema_validate(s, d, 0, &diag) < 0) {
+		if ((rc = vl_schema_validate(s, d, 0, &diag)) == VL_ENOMEM)
+			goto out;
+		if (rc < 0) {
 			rc = vl_error_set(VL_EINVALID, "%s: record %zu (line %d) breaks ledger '%s' rules:\n%s"
 					"nothing was imported", file, i + 1, d->line, s->name, diag.ptr ? diag.ptr : "");
 			goto out;
