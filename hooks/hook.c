@@ -41,32 +41,37 @@
 #define HOOK_MAX_FD 65536 /* descriptors closed in the child */
 
 /* rm -r without following symlinks: the inputs and whatever the hook left
- * in its temp dir. Best effort; depth-capped. */
-static void rmtree(const char *path, int depth)
+ * in its temp dir. Best effort; depth-capped. Names are taken relative to
+ * their directory's descriptor, so nothing of ours is allocated: a failed
+ * allocation must not leave the inputs (a record's data) behind. */
+static void rmtree_at(int dfd, const char *name, int depth)
 {
 	struct stat st;
 	struct dirent *e;
-	vl_buf sub = VL_BUF_INIT;
-	DIR *d;
+	DIR *d = NULL;
+	int fd;
 
-	if (lstat(path, &st) < 0)
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return;
 	if (!S_ISDIR(st.st_mode)) {
-		(void)unlink(path);
+		(void)unlinkat(dfd, name, 0);
 		return;
 	}
-	if (depth < 16 && (d = opendir(path)) != NULL) {
-		while ((e = readdir(d)) != NULL) {
-			if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-				continue;
-			vl_buf_clear(&sub);
-			if (vl_buf_printf(&sub, "%s/%s", path, e->d_name) == 0)
-				rmtree(sub.ptr, depth + 1);
-		}
+	if (depth < 16 && (fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) >= 0 &&
+			!(d = fdopendir(fd)))
+		close(fd);
+	if (d) {
+		while ((e = readdir(d)) != NULL)
+			if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+				rmtree_at(dirfd(d), e->d_name, depth + 1);
 		closedir(d);
 	}
-	vl_buf_free(&sub);
-	(void)rmdir(path);
+	(void)unlinkat(dfd, name, AT_REMOVEDIR);
+}
+
+static void rmtree(const char *path)
+{
+	rmtree_at(AT_FDCWD, path, 0);
 }
 
 /* A hook exit status or failure that leaves the field to a person. */
@@ -402,7 +407,7 @@ out:
 	if (devnull >= 0)
 		close(devnull);
 	if (made_dir)
-		rmtree(dir.ptr, 0);
+		rmtree(dir.ptr);
 	for (i = 0; i < 3; i++)
 		vl_buf_free(&files[i]);
 	for (i = 0; i < 4; i++)

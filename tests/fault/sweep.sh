@@ -12,8 +12,9 @@
 # (verify's 4 "verification failed" for a failed malloc). Afterwards the
 # node's refs are those before the run or those of the complete run (nothing
 # half-done; an exit 0 must be the complete run), `vledger verify` and `git
-# fsck` pass, and running the operation again without faults reaches the
-# complete result (no lock or temp file left in the way).
+# fsck` pass, running the operation again without faults reaches the
+# complete result (no lock or temp file left in the way), and nothing is left
+# in TMPDIR (a merge hook's inputs hold a record's data).
 #
 # n covers the first call of every distinct call site (three callers deep)
 # and, for allocations, every STRIDE-th call besides; writes and fsyncs are
@@ -110,14 +111,16 @@ sweep() {
 	[ -z "${VL_FAULT_LIST:-}" ] || list=$VL_FAULT_LIST
 	echo "$op: $mcalls allocations, $iocalls writes/fsyncs; $(wc -l <<<"$list") faults to inject"
 	while read -r kind n; do
-		rm -rf t report && cp -a "$pre" t
+		rm -rf t report tmp && cp -a "$pre" t && mkdir tmp
 		if [ "$kind" = m ]; then
-			VL_FAULT_MALLOC=$n VL_FAULT_REPORT=$w/report "$VLEDGER_FAULT" -C "$w/t" "$@" >/dev/null 2>"$w/err"
+			TMPDIR=$w/tmp VL_FAULT_MALLOC=$n VL_FAULT_REPORT=$w/report "$VLEDGER_FAULT" -C "$w/t" "$@" >/dev/null 2>"$w/err"
 		else
-			VL_FAULT_IO=$n VL_FAULT_REPORT=$w/report "$VLEDGER_FAULT" -C "$w/t" "$@" >/dev/null 2>"$w/err"
+			TMPDIR=$w/tmp VL_FAULT_IO=$n VL_FAULT_REPORT=$w/report "$VLEDGER_FAULT" -C "$w/t" "$@" >/dev/null 2>"$w/err"
 		fi
 		rc=$? runs=$((runs + 1))
 		local at="$op, $kind fault at $n"
+		# Nothing left in TMPDIR: a hook's inputs hold a record's data.
+		[ -z "$(ls -A tmp)" ] && ok || bad "$at: left in TMPDIR: $(cd tmp && find . | head -5 | tr '\n' ' ')"
 		if grep -qE 'Sanitizer|runtime error|SUMMARY' err; then
 			bad "$at: sanitizer report: $(grep -E 'ERROR|runtime error|SUMMARY|#[0-9]+ ' err | grep -vE 'fault\.c|asan_|libc_start|_start ' | head -12)"
 			continue
