@@ -361,9 +361,12 @@ static int joined_version(vctx *c, const char *ledger, const char *id, const vl_
 	if (!p || strlen(p + want.len) < VL_ULID_LEN || (p[want.len + VL_ULID_LEN] != '\n' &&
 			p[want.len + VL_ULID_LEN] != '\0'))
 		goto out;
+	if ((rc = vl_buf_put(&path, p + want.len, VL_ULID_LEN)) < 0) {
+		ok = rc;
+		goto out;
+	}
 	vl_buf_clear(&want);
-	if ((rc = vl_buf_put(&path, p + want.len, VL_ULID_LEN)) < 0 ||
-			(rc = vl_record_path(&want, ledger, path.ptr)) == VL_ENOMEM) {
+	if ((rc = vl_record_path(&want, ledger, path.ptr)) == VL_ENOMEM) {
 		ok = rc;
 		goto out;
 	}
