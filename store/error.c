@@ -70,6 +70,10 @@ int vl_error_git(int rc, const char *what)
 	case GIT_ELOCKED: code = VL_ECONFLICT; break;
 	default: code = VL_ERROR; break;
 	}
+	/* Out of memory (ours or libgit2's) stays itself, so that no caller
+	 * takes it for a fault of the data. */
+	if (rc < 0 && e && e->klass == GIT_ERROR_NOMEMORY)
+		code = VL_ENOMEM;
 	/* `what` is translated as vl_error_set's format is (xgettext keyword
 	 * vl_error_git:2); libgit2's own message stays English. */
 	return vl_error_set(code, "%s: %s", vl_tr(what),

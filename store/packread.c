@@ -319,11 +319,13 @@ int vl_packread_check(git_odb_backend *b, const git_oid *id)
 static int ready(packread *p, const git_oid *id)
 {
 	size_t pos;
+	int rc;
 
 	if (locate(&pos, p, id) < 0)
 		return GIT_ENOTFOUND;
-	if (check_chain(p, pos) < 0) {
-		git_error_set_str(GIT_ERROR_ODB, vl_error_last());
+	if ((rc = check_chain(p, pos)) < 0) {
+		/* Out of memory in its own class: the reader's error, not damage. */
+		git_error_set_str(rc == VL_ENOMEM ? GIT_ERROR_NOMEMORY : GIT_ERROR_ODB, vl_error_last());
 		return GIT_ERROR;
 	}
 	return 0;

@@ -217,6 +217,17 @@ static int quarantine_has(quarantine *q, const git_oid *id)
 	return 1;
 }
 
+/* After a failed read from the source: VL_ENOMEM (set) when it failed for
+ * want of memory (ours: an error, not a fault of the data), else 0. */
+static int source_oom(void)
+{
+	const git_error *e = git_error_last();
+
+	if (e && e->klass == GIT_ERROR_NOMEMORY)
+		return vl_error_set(VL_ENOMEM, "out of memory reading received data");
+	return 0;
+}
+
 /* Copy one object from src into the quarantine unless it is already seen
  * (ours, or copied), checking its size from the header first. Trees are
  * followed; commits are not (the caller walks them). */
@@ -234,7 +245,8 @@ static int take_object(quarantine *q, git_odb *src, git_repository *srcrepo, con
 	if (depth > 4)
 		return vl_error_set(VL_EINVALID, "received tree nests deeper than <ledger>/<bucket>/<id>.yaml");
 	if (git_odb_read_header(&size, &type, src, id) < 0)
-		return vl_error_set(VL_EINVALID, "cannot read received object %s (missing, truncated or corrupt: %s)",
+		return source_oom() ? VL_ENOMEM : vl_error_set(VL_EINVALID,
+				"cannot read received object %s (missing, truncated or corrupt: %s)",
 				git_oid_tostr_s(id), git_error_last() ? git_error_last()->message : "unreadable");
 	if ((type == GIT_OBJECT_BLOB && size > q->max_blob) || size > VL_RECEIVE_MAX_TREE)
 		return vl_error_set(VL_ETOOBIG, "received object %.12s is %zu bytes, over the limit",
@@ -243,7 +255,8 @@ static int take_object(quarantine *q, git_odb *src, git_repository *srcrepo, con
 		return vl_error_set(VL_ETOOBIG, "received data is over %d objects or %zu bytes",
 				VL_RECEIVE_MAX_OBJECTS, VL_RECEIVE_MAX_BYTES);
 	if (git_odb_read(&obj, src, id) < 0)
-		return vl_error_set(VL_EINVALID, "cannot read received object %s (missing, truncated or corrupt: %s)",
+		return source_oom() ? VL_ENOMEM : vl_error_set(VL_EINVALID,
+				"cannot read received object %s (missing, truncated or corrupt: %s)",
 				git_oid_tostr_s(id), git_error_last() ? git_error_last()->message : "unreadable");
 	if (type == GIT_OBJECT_TREE) {
 		if ((rc = git_tree_lookup(&tree, srcrepo, id)) < 0) {
@@ -421,6 +434,8 @@ static int take_history(rx *x, const git_oid *tip, const take_caps *caps)
 			break;
 		}
 		if (git_odb_read_header(&size, &type, x->srcodb, &id) < 0) {
+			if ((rc = source_oom()) < 0)
+				break;
 			rc = vl_error_set(VL_EINVALID, "received history names %.12s, which the source does not hold "
 					"whole (missing, truncated or corrupt: %s)", git_oid_tostr_s(&id),
 					git_error_last() ? git_error_last()->message : "unreadable");
@@ -437,6 +452,8 @@ static int take_history(rx *x, const git_oid *tip, const take_caps *caps)
 			break;
 		}
 		if (git_commit_lookup(&c, x->srcrepo, &id) < 0) {
+			if ((rc = source_oom()) < 0)
+				break;
 			rc = vl_error_set(VL_EINVALID, "received commit %.12s does not parse", git_oid_tostr_s(&id));
 			break;
 		}

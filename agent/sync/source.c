@@ -58,11 +58,12 @@ static int loose_load(void **data, size_t *len, git_object_t *type, loose_backen
 	size_t hl, k, size = 0;
 	char *end = NULL;
 	const char *msg = NULL;
-	int rc, zr, zinit = 0;
+	int rc, zr, zinit = 0, nomem = 0;
 
 	memset(&z, 0, sizeof(z));
 	if (loose_path(&p, b, id) < 0) {
 		msg = _("out of memory");
+		nomem = 1;
 		goto out;
 	}
 	rc = vl_buf_read_regular(&file, p.ptr, VL_SOURCE_MAX_LOOSE, VL_REGULAR_MAY_BE_ABSENT);
@@ -72,10 +73,12 @@ static int loose_load(void **data, size_t *len, git_object_t *type, loose_backen
 	}
 	if (rc < 0) {
 		msg = vl_error_last();
+		nomem = rc == VL_ENOMEM;
 		goto out;
 	}
-	if (inflateInit(&z) != Z_OK) {
+	if ((zr = inflateInit(&z)) != Z_OK) {
 		msg = _("cannot start zlib");
+		nomem = zr == Z_MEM_ERROR;
 		goto out;
 	}
 	zinit = 1;
@@ -129,6 +132,7 @@ static int loose_load(void **data, size_t *len, git_object_t *type, loose_backen
 	if (!header_only) {
 		if (!(obj = git_odb_backend_data_alloc(&b->parent, size + 1))) {
 			msg = _("out of memory");
+			nomem = 1;
 			goto out;
 		}
 		memcpy(obj, head + k, hl - k);
@@ -153,7 +157,9 @@ out:
 	if (obj)
 		git_odb_backend_data_free(&b->parent, obj);
 	if (msg) {
-		git_error_set(GIT_ERROR_ODB, "%s: %s", git_oid_tostr_s(id), msg);
+		/* Out of memory in its own class: the receiver's error, not the
+		 * source's damage (receive.c source_oom). */
+		git_error_set(nomem ? GIT_ERROR_NOMEMORY : GIT_ERROR_ODB, "%s: %s", git_oid_tostr_s(id), msg);
 		rc = GIT_ERROR;
 	} else {
 		rc = 0;
